@@ -1,0 +1,34 @@
+// How a worker starts: what the machine hands it (workerData, with its ports transferred) and
+// the one message it posts on parentPort when it is ready to serve, or why it could not start.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { LsaConfig } from '../lsa/config.js';
+import type { SerializedError } from './errors.js';
+
+export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError };
+
+export interface LsaWorkerData {
+  config: LsaConfig;
+  /** Machine -> LSA control calls (comlink). */
+  controlPort: MessagePort;
+  tracePort: MessagePort;
+  trace: boolean;
+}
+
+export type AppRole = 'client' | 'server';
+
+export interface AppWorkerData {
+  pid: number;
+  name: string;
+  role: AppRole;
+  /** The account the process runs as, or null (anonymous). */
+  logonAs: string | null;
+  /** This process's LPC channel to the LSA, created by the machine at spawn. */
+  lpcPort: MessagePort;
+  /** Machine -> process control calls (comlink). */
+  controlPort: MessagePort;
+  /** Process -> machine services: listen, accept, connect (comlink). */
+  servicesPort: MessagePort;
+  tracePort: MessagePort;
+  trace: boolean;
+}

@@ -1,0 +1,214 @@
+// A typed request/reply peer over one MessagePort: the LPC path between an app process and the
+// LSA runs on it in both directions (the process calls Sp* entry points; the LSA calls back into
+// the process for client buffers and ClientCallback).
+//
+// Why not comlink here: reference/ipc-costs.md measures comlink at 0.28x raw messages on a
+// 12-hop handshake path, and a request id plus a Map of resolvers at 0.74x. So messages are plain
+// objects whose `op` is the Windows name, correlated by a counter, and every reply settles exactly
+// one pending call. Outgoing messages are queued and posted as one frame per event-loop turn, so
+// a thread woken once drains and answers a whole batch (the batching ipc-costs.md recommends).
+//
+// When the port closes (the peer's worker exited) every pending call rejects at once with a
+// TransportError('PEER_GONE'); nothing waits forever.
+
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { TransportError, rebuildError, serializeError, type SerializedError } from './errors.js';
+
+/** An operation's request body and reply body. Replies always carry a status. */
+export interface OpSpec {
+  request: object;
+  reply: object;
+}
+export type OpMap = { [op: string]: OpSpec };
+
+export type CallMessage<M extends OpMap> = {
+  [K in keyof M & string]: { kind: 'call'; id: number; op: K; body: M[K]['request'] };
+}[keyof M & string];
+export type ReturnMessage<M extends OpMap> = {
+  [K in keyof M & string]: { kind: 'return'; id: number; op: K; body: M[K]['reply'] };
+}[keyof M & string];
+/** The handler on the far side failed without a status to report (a bug there, not a protocol outcome). */
+export interface FailMessage {
+  kind: 'fail';
+  id: number;
+  op: string;
+  error: SerializedError;
+}
+/** Everything that crosses one RPC port, in either direction. */
+export type RpcMessage<Out extends OpMap, In extends OpMap> = CallMessage<Out> | CallMessage<In> | ReturnMessage<Out> | ReturnMessage<In> | FailMessage;
+
+export type Handlers<In extends OpMap> = {
+  [K in keyof In & string]: (body: In[K]['request']) => In[K]['reply'] | Promise<In[K]['reply']>;
+};
+
+/** Sees every message a peer sends or receives (message counting, byte scanning in tests). */
+export type Tap = (direction: 'send' | 'receive', message: unknown) => void;
+
+export interface RpcPeerOptions {
+  /** A name for errors and traces, e.g. "lpc:client#2". */
+  name: string;
+  /** Rejects a call with TransportError('TIMEOUT') when no reply comes in this many ms (0: never). */
+  callTimeoutMs?: number;
+}
+
+interface Pending {
+  op: string;
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class RpcPeer<Out extends OpMap, In extends OpMap> {
+  readonly name: string;
+  /** Messages (not frames) sent and received on this port, for the message-count tests and stats. */
+  sent = 0;
+  received = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private outbox: unknown[] = [];
+  private transfers: TransferListItem[] = [];
+  private flushScheduled = false;
+  private closedBy: TransportError | undefined;
+  private readonly callTimeoutMs: number;
+  private readonly taps = new Set<Tap>();
+  private readonly closeListeners = new Set<(reason: TransportError) => void>();
+
+  /**
+   * `handlers` answer the peer's calls; pass null when they can only be built once the peer
+   * exists, and hand them to serve() before yielding to the event loop.
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private handlers: Handlers<In> | null,
+    options: RpcPeerOptions,
+  ) {
+    this.name = options.name;
+    this.callTimeoutMs = options.callTimeoutMs ?? 0;
+    port.on('message', (frame: unknown) => {
+      if (Array.isArray(frame)) for (const message of frame) this.receive(message);
+      else this.receive(frame);
+    });
+    port.on('close', () => this.shutdown(new TransportError('PEER_GONE', `${this.name}: the peer's channel closed (its process exited)`)));
+  }
+
+  get closed(): boolean {
+    return this.closedBy !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  serve(handlers: Handlers<In>): void {
+    this.handlers = handlers;
+  }
+
+  addTap(tap: Tap): () => void {
+    this.taps.add(tap);
+    return () => this.taps.delete(tap);
+  }
+
+  onClose(listener: (reason: TransportError) => void): void {
+    if (this.closedBy !== undefined) listener(this.closedBy);
+    else this.closeListeners.add(listener);
+  }
+
+  /** Sends a request and resolves with the reply body; rejects only with a TransportError. */
+  call<K extends keyof Out & string>(op: K, body: Out[K]['request'], transfer?: TransferListItem[]): Promise<Out[K]['reply']> {
+    if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
+    const id = this.nextId++;
+    return new Promise<Out[K]['reply']>((resolve, reject) => {
+      const timer =
+        this.callTimeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${this.callTimeoutMs} ms`));
+            }, this.callTimeoutMs)
+          : undefined;
+      this.pending.set(id, { op, resolve: resolve as (value: never) => void, reject, timer });
+      this.post({ kind: 'call', id, op, body }, transfer);
+    });
+  }
+
+  /** Closes this end: pending calls reject with CHANNEL_CLOSED and the port is released. */
+  close(): void {
+    this.flush();
+    this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: the channel was closed`));
+    this.port.close();
+  }
+
+  private receive(message: unknown): void {
+    this.received++;
+    for (const tap of this.taps) tap('receive', message);
+    if (!isRpcMessage(message)) return;
+    if (message.kind === 'call') {
+      void this.answer(message.id, message.op, message.body);
+      return;
+    }
+    const pending = this.pending.get(message.id);
+    if (pending === undefined) return; // a reply that arrives after its call timed out
+    this.pending.delete(message.id);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (message.kind === 'return') pending.resolve(message.body as never);
+    else pending.reject(new TransportError('REMOTE_FAILURE', `${this.name}: ${message.op} failed in the peer`, { cause: rebuildError(message.error) }));
+  }
+
+  private async answer(id: number, op: string, body: unknown): Promise<void> {
+    const handlers = this.handlers as Record<string, (b: unknown) => unknown> | null;
+    const handler = handlers !== null && Object.hasOwn(handlers, op) ? handlers[op] : undefined;
+    if (handler === undefined) {
+      this.post({ kind: 'fail', id, op, error: serializeError(new TransportError('BAD_MESSAGE', `no handler for ${JSON.stringify(op)}`)) });
+      return;
+    }
+    try {
+      const reply = await handler(body);
+      if (this.closedBy === undefined) this.post({ kind: 'return', id, op, body: reply });
+    } catch (error) {
+      if (this.closedBy === undefined) this.post({ kind: 'fail', id, op, error: serializeError(error) });
+    }
+  }
+
+  private post(message: unknown, transfer?: TransferListItem[]): void {
+    this.sent++;
+    for (const tap of this.taps) tap('send', message);
+    this.outbox.push(message);
+    if (transfer !== undefined) this.transfers.push(...transfer);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.closedBy !== undefined) return;
+    const frame = this.outbox.length === 1 ? this.outbox[0] : this.outbox;
+    const transfers = this.transfers;
+    this.outbox = [];
+    this.transfers = [];
+    try {
+      this.port.postMessage(frame, transfers);
+    } catch (error) {
+      this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: a message could not be posted`, { cause: error }));
+    }
+  }
+
+  private shutdown(reason: TransportError): void {
+    if (this.closedBy !== undefined) return;
+    this.closedBy = reason;
+    this.outbox = [];
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.reject(new TransportError(reason.code, `${reason.message}; ${pending.op} was pending`, { cause: reason }));
+    }
+    for (const listener of this.closeListeners) listener(reason);
+    this.closeListeners.clear();
+  }
+}
+
+function isRpcMessage(m: unknown): m is { kind: 'call'; id: number; op: string; body: unknown } | { kind: 'return'; id: number; op: string; body: unknown } | FailMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as { kind?: unknown; id?: unknown; op?: unknown };
+  return (r.kind === 'call' || r.kind === 'return' || r.kind === 'fail') && typeof r.id === 'number' && typeof r.op === 'string';
+}

@@ -1,0 +1,117 @@
+// Trace events: every call that crosses (API calls, package entry points, LSA functions) is
+// recorded by the worker it runs in and shipped to the machine on a dedicated trace port, batched
+// once per event-loop turn. Times are absolute (performance.timeOrigin + performance.now()), so
+// events from every worker share one clock; the machine makes them relative to its boot.
+
+import { performance } from 'node:perf_hooks';
+import { threadId, type MessagePort } from 'node:worker_threads';
+
+export type TracePhase = 'call' | 'return' | 'event';
+
+export interface TraceEvent {
+  /** Absolute time in ms on the shared clock (relative to the machine's boot once collected). */
+  t: number;
+  /** The process's name: "lsa", "client", "server", "client#2", ... */
+  process: string;
+  pid: number;
+  threadId: number;
+  /** The Windows name of the call: an SSPI function, a package entry point or an LSA function. */
+  call: string;
+  phase: TracePhase;
+  /** The status's Windows name, on returns. */
+  status?: string;
+  /** Tokens as they travel, in base64, on InitializeSecurityContext/AcceptSecurityContext. */
+  tokenIn?: string;
+  tokenOut?: string;
+  /** Free-form detail: the package, the peer, the cause of a failure. */
+  detail?: string;
+}
+
+/** A copy of a message seen on a channel, sent to the machine when tapping is on (tests scan them). */
+export interface TapRecord {
+  channel: string;
+  direction: 'send' | 'receive';
+  message: unknown;
+}
+
+/** Messages on the trace port, worker to machine. */
+export type TraceUpMessage = { kind: 'events'; events: TraceEvent[] } | { kind: 'taps'; taps: TapRecord[] } | { kind: 'flushed'; seq: number };
+/** Messages on the trace port, machine to worker. */
+export type TraceDownMessage = { kind: 'flush'; seq: number } | { kind: 'configure'; enabled: boolean; tap: boolean };
+
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The worker side of the trace port: records events cheaply and ships them in batches. */
+export class Tracer {
+  enabled: boolean;
+  tapping = false;
+  private events: TraceEvent[] = [];
+  private taps: TapRecord[] = [];
+  private scheduled = false;
+  private readonly tapListeners = new Set<(on: boolean) => void>();
+
+  constructor(
+    private readonly port: MessagePort | null,
+    readonly process: string,
+    readonly pid: number,
+    enabled: boolean,
+  ) {
+    this.enabled = enabled && port !== null;
+    port?.on('message', (message: TraceDownMessage) => {
+      if (message.kind === 'flush') {
+        this.flush();
+        port.postMessage({ kind: 'flushed', seq: message.seq } satisfies TraceUpMessage);
+      } else if (message.kind === 'configure') {
+        this.enabled = message.enabled;
+        this.tapping = message.tap;
+        for (const listener of this.tapListeners) listener(message.tap);
+      }
+    });
+    // The trace port must not keep a worker alive on its own.
+    port?.unref();
+  }
+
+  /** Runs `listener` now and whenever tapping is switched on or off. */
+  onTapChange(listener: (on: boolean) => void): void {
+    this.tapListeners.add(listener);
+    listener(this.tapping);
+  }
+
+  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'detail'>>): void {
+    if (!this.enabled) return;
+    this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
+    this.schedule();
+  }
+
+  tap(channel: string, direction: 'send' | 'receive', message: unknown): void {
+    if (!this.tapping) return;
+    this.taps.push({ channel, direction, message });
+    this.schedule();
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.port === null) return;
+    if (this.events.length > 0) {
+      this.port.postMessage({ kind: 'events', events: this.events } satisfies TraceUpMessage);
+      this.events = [];
+    }
+    if (this.taps.length > 0) {
+      this.port.postMessage({ kind: 'taps', taps: this.taps } satisfies TraceUpMessage);
+      this.taps = [];
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+}
+
+export function toBase64(bytes: Uint8Array | undefined): string | undefined {
+  if (bytes === undefined || bytes.byteLength === 0) return undefined;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}

@@ -1,0 +1,22 @@
+// The LSA's configuration: what Windows keeps in the registry (the "Security Packages" list,
+// package settings) and the local SAM's accounts, handed to the LSA worker at boot.
+
+import type { Account } from './accounts.js';
+
+export interface LsaConfig {
+  /** The "Security Packages" list: built-in package names or module paths / file URLs, in load order. */
+  packages: string[];
+  accounts: Account[];
+  /** The emulated machine's names (NetBIOS and DNS), as packages see them in SECPKG_PARAMETERS. */
+  computerName: string;
+  dnsComputerName: string;
+  domainName: string;
+  dnsDomainName: string;
+  /** A package call that has not returned after this many ms fails with SEC_E_INTERNAL_ERROR (0: never). */
+  packageCallTimeoutMs: number;
+  /** Package-specific settings, by the package's entry in `packages` (case-insensitive), given to SpInitialize. */
+  packageSettings: Record<string, Record<string, unknown>>;
+}
+
+/** Packages that ship with sspi-emu, by the name the configuration uses. */
+export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([['example', new URL('../packages/example/index.js', import.meta.url)]]);

@@ -1,0 +1,304 @@
+// Dispatch of LPC calls to the packages' LSA-mode tables (reference section 8.1). Everything that
+// arrives off the wire is checked here before a package sees it, handles are looked up in the
+// calling process's own table, the package's status goes back unchanged, and a package that
+// throws or hangs is contained. MappedContext is intercepted: it never reaches the application;
+// the ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
+
+import type { LSA_SEC_HANDLE, SpContextResult } from '../headers/ntsecpkg.js';
+import { SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import {
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_NOT_OWNER,
+  SEC_E_OK,
+  SEC_E_SECPKG_NOT_FOUND,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/status.js';
+import { describeError, serializeError } from '../ipc/errors.js';
+import type { LsaHandle } from '../ipc/ids.js';
+import type { ContextReply, LpcReplyBase, MappedContextDelivery, ProcessToLsaOps } from '../ipc/lpc.js';
+import type { Handlers } from '../ipc/rpc.js';
+import type { Tracer } from '../ipc/trace.js';
+import { runAsClientCall, type LsaClientProcess } from './client-call.js';
+import { badResult, contain, type Outcome, type PackageFault } from './containment.js';
+import type { HandleEntry, HandleTables } from './handle-table.js';
+import type { LoadedPackage } from './package-loader.js';
+
+/** What the dispatcher needs from the LSA. */
+export interface DispatchContext {
+  readonly handles: HandleTables;
+  readonly tracer: Tracer;
+  readonly packageCallTimeoutMs: number;
+  packageByName(name: string): LoadedPackage | undefined;
+  packageById(id: number): LoadedPackage | undefined;
+  allPackages(): readonly LoadedPackage[];
+}
+
+/** Largest input token the LSA accepts at all; packages check their own cbMaxToken. */
+const MAX_INPUT_BYTES = 1 << 20;
+const MAX_BUFFERS = 16;
+
+let nextCallId = 1;
+
+/** The LPC handlers for one process: every call runs as that process's client call. */
+export function createDispatch(ctx: DispatchContext, process: LsaClientProcess): Handlers<ProcessToLsaOps> {
+  const { handles, tracer } = ctx;
+  const pid = process.pid;
+
+  function asClient<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    process.callCount++;
+    return runAsClientCall({ process, callId: nextCallId++, op }, fn);
+  }
+
+  /** Calls one package entry point, contained and traced in the LSA. */
+  async function invoke<T>(pkg: LoadedPackage, entry: string, fn: () => T | Promise<T>, detail?: () => string): Promise<Outcome<T>> {
+    if (tracer.enabled) tracer.emit(entry, 'call', { detail: `${pkg.name} for ${process.name}${detail === undefined ? '' : ', ' + detail()}` });
+    const outcome = await contain(pkg.name, entry, ctx.packageCallTimeoutMs, fn);
+    if (tracer.enabled) {
+      if (outcome.ok) tracer.emit(entry, 'return', { status: statusName(statusOf(outcome.value)) });
+      else tracer.emit(entry, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
+    }
+    return outcome;
+  }
+
+  function faultReply(fault: PackageFault): LpcReplyBase {
+    return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(fault) };
+  }
+
+  function contextFailure(status: Status, fault?: PackageFault): ContextReply {
+    const reply: ContextReply = { status, output: [], contextAttr: 0, expiry: 0n };
+    if (fault !== undefined) reply.cause = serializeError(fault);
+    return reply;
+  }
+
+  /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply. */
+  async function contextCall(
+    entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
+    hCredential: unknown,
+    hContext: unknown,
+    outputTypes: unknown,
+    run: (pkg: LoadedPackage, cred: HandleEntry | undefined, context: HandleEntry | undefined, output: SecBuffer[]) => SpContextResult | Promise<SpContextResult>,
+    input: SecBuffer[] | null,
+  ): Promise<ContextReply> {
+    const cred = hCredential === null ? undefined : handles.lookup(pid, hCredential, 'credential');
+    const context = hContext === null ? undefined : handles.lookup(pid, hContext, 'context');
+    if ((hCredential !== null && cred === undefined) || (hContext !== null && context === undefined) || (cred === undefined && context === undefined)) {
+      return contextFailure(SEC_E_INVALID_HANDLE);
+    }
+    if (cred !== undefined && context !== undefined && cred.packageId !== context.packageId) return contextFailure(SEC_E_INVALID_HANDLE);
+    if (!isTypeList(outputTypes)) return contextFailure(SEC_E_INVALID_PARAMETER);
+    const pkg = ctx.packageById((context ?? cred)!.packageId);
+    if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
+
+    const output: SecBuffer[] = outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
+    const outcome = await invoke(pkg, entry, () => run(pkg, cred, context, output), () => `token in ${firstTokenLength(input)} bytes`);
+    if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
+    const result = outcome.value;
+    if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'a malformed result'));
+
+    const status = result.status >>> 0;
+    let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
+    if (isSuccess(status)) {
+      if (context === undefined) {
+        if (typeof result.NewContextHandle !== 'number') return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'success without a NewContextHandle'));
+        hNewContext = handles.create(pid, { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK });
+      } else if (status === SEC_E_OK) {
+        context.complete = true;
+      }
+    } else if (context === undefined && typeof result.NewContextHandle === 'number') {
+      // A failed first call leaves no handle behind, in the LSA or in the package.
+      const orphan = result.NewContextHandle;
+      await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
+    }
+
+    const reply: ContextReply = {
+      status,
+      packageId: pkg.id,
+      output: output.filter((b) => b.pvBuffer instanceof Uint8Array).map((b) => ({ BufferType: b.BufferType, pvBuffer: b.pvBuffer })),
+      contextAttr: (result.ContextAttributes ?? 0) >>> 0,
+      expiry: typeof result.ExpirationTime === 'bigint' ? result.ExpirationTime : 0n,
+    };
+    if (hNewContext !== undefined) reply.hNewContext = hNewContext;
+    const packageHandle = context?.packageHandle ?? result.NewContextHandle;
+    if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
+      reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
+      if (tracer.enabled) tracer.emit('MappedContext', 'event', { detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}` });
+    }
+    return reply;
+  }
+
+  return {
+    EnumerateSecurityPackages: () => Promise.resolve({ status: SEC_E_OK, packages: ctx.allPackages().map((p) => ({ ...p.info })) }),
+
+    QuerySecurityPackageInfo: (body) => {
+      const pkg = typeof body?.pszPackageName === 'string' ? ctx.packageByName(body.pszPackageName) : undefined;
+      return Promise.resolve(pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } });
+    },
+
+    SpAcquireCredentialsHandle: (body) =>
+      asClient('SpAcquireCredentialsHandle', async () => {
+        if (typeof body?.pszPackage !== 'string' || typeof body.fCredentialUse !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+        const pkg = ctx.packageByName(body.pszPackage);
+        if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+        if ((body.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
+        const principal = typeof body.pszPrincipal === 'string' ? body.pszPrincipal : null;
+        const logonId = typeof body.pvLogonId === 'bigint' ? body.pvLogonId : null;
+        // Only a TCB caller may name another logon session; no emulated process has TCB.
+        if (logonId !== null && logonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
+        const authData = isClientBufferRef(body.pAuthData) ? body.pAuthData : null;
+        const outcome = await invoke(pkg, 'SpAcquireCredentialsHandle', () =>
+          pkg.table.AcquireCredentialsHandle(principal, body.fCredentialUse, logonId, authData, null, null),
+        );
+        if (!outcome.ok) return faultReply(outcome.fault);
+        const { status, CredentialHandle, ExpirationTime } = outcome.value;
+        if (!isSuccess(status)) return { status };
+        if (typeof CredentialHandle !== 'number') return faultReply(badResult(pkg.name, 'SpAcquireCredentialsHandle', 'success without a CredentialHandle'));
+        const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
+        return { status, hCredential, packageId: pkg.id, expiry: ExpirationTime ?? 0n };
+      }),
+
+    SpFreeCredentialsHandle: (body) =>
+      asClient('SpFreeCredentialsHandle', async () => {
+        const entry = handles.lookup(pid, body?.hCredential, 'credential');
+        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        handles.remove(pid, body.hCredential);
+        const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
+        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      }),
+
+    SpQueryCredentialsAttributes: (body) =>
+      asClient('SpQueryCredentialsAttributes', async () => {
+        const entry = handles.lookup(pid, body?.hCredential, 'credential');
+        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+        const query = pkg.table.QueryCredentialsAttributes;
+        if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
+        const outcome = await invoke(pkg, 'SpQueryCredentialsAttributes', () => query(entry.packageHandle, body.ulAttribute));
+        return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+      }),
+
+    SpInitLsaModeContext: (body) =>
+      asClient('SpInitLsaModeContext', async () => {
+        if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
+        const input = body.input === null ? null : checkedBuffers(body.input);
+        if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
+        const target = typeof body.pszTargetName === 'string' ? body.pszTargetName : null;
+        const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
+        return contextCall(
+          'SpInitLsaModeContext',
+          body.hCredential ?? null,
+          body.hContext ?? null,
+          body.outputTypes,
+          (pkg, cred, context, output) =>
+            pkg.table.InitLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, target, body.fContextReq, drep, input, output),
+          input,
+        );
+      }),
+
+    SpAcceptLsaModeContext: (body) =>
+      asClient('SpAcceptLsaModeContext', async () => {
+        if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
+        const input = checkedBuffers(body.input);
+        if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
+        const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
+        return contextCall(
+          'SpAcceptLsaModeContext',
+          body.hCredential ?? null,
+          body.hContext ?? null,
+          body.outputTypes,
+          (pkg, cred, context, output) => pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, body.fContextReq, drep, output),
+          input,
+        );
+      }),
+
+    SpDeleteContext: (body) =>
+      asClient('SpDeleteContext', async () => {
+        const entry = handles.lookup(pid, body?.hContext, 'context');
+        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        handles.remove(pid, body.hContext);
+        const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
+        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      }),
+
+    SpQueryContextAttributes: (body) =>
+      asClient('SpQueryContextAttributes', async () => {
+        const entry = handles.lookup(pid, body?.hContext, 'context');
+        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+        const query = pkg.table.QueryContextAttributes;
+        const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, body.ulAttribute));
+        return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+      }),
+
+    SpApplyControlToken: (body) =>
+      asClient('SpApplyControlToken', async () => {
+        const entry = handles.lookup(pid, body?.hContext, 'context');
+        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const input = checkedBuffers(body.input);
+        if (input === undefined) return { status: SEC_E_INVALID_TOKEN };
+        const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, input));
+        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      }),
+  };
+}
+
+function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
+  return {
+    packageId: pkg.id,
+    packageName: pkg.name,
+    moduleUrl: pkg.moduleUrl,
+    tableIndex: pkg.tableIndex,
+    modulePackages: pkg.modulePackages.map((p) => ({ ...p })),
+    lsaContextHandle,
+    contextData,
+    thunkedLevels: pkg.thunkedLevels,
+  };
+}
+
+function statusOf(value: unknown): Status {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number') return (value as { status: number }).status;
+  return SEC_E_INTERNAL_ERROR;
+}
+
+function isContextResult(value: unknown): value is SpContextResult {
+  return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
+}
+
+/** Input buffers off the wire: a short list of { BufferType: number, pvBuffer: Uint8Array }, or undefined. */
+function checkedBuffers(value: unknown): SecBuffer[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
+  const out: SecBuffer[] = [];
+  for (const b of value as unknown[]) {
+    if (typeof b !== 'object' || b === null) return undefined;
+    const { BufferType, pvBuffer } = b as { BufferType?: unknown; pvBuffer?: unknown };
+    if (typeof BufferType !== 'number' || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_INPUT_BYTES) return undefined;
+    out.push({ BufferType, pvBuffer });
+  }
+  return out;
+}
+
+function isTypeList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length <= MAX_BUFFERS && value.every((t) => typeof t === 'number');
+}
+
+function isClientBufferRef(value: unknown): value is { address: number; length: number } {
+  if (typeof value !== 'object' || value === null) return false;
+  const { address, length } = value as { address?: unknown; length?: unknown };
+  return typeof address === 'number' && typeof length === 'number' && length >= 0 && length <= MAX_INPUT_BYTES;
+}
+
+function firstTokenLength(input: SecBuffer[] | null): number {
+  return input?.find((b) => (b.BufferType & 0x0fffffff) === 2)?.pvBuffer.byteLength ?? 0;
+}
+

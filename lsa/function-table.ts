@@ -1,0 +1,275 @@
+// LSA_SECPKG_FUNCTION_TABLE: what the LSA gives each package in SpInitialize. Every member a
+// package of this project uses is real: logon sessions and their credentials, LSA heap, the
+// account store (OpenSamUser ...), and the members that reach into the calling process
+// (AllocateClientBuffer, CopyTo/FromClientBuffer, ClientCallback) send LPC messages to it.
+// The rest answer STATUS_NOT_IMPLEMENTED (listed in the README).
+
+import {
+  SECPKG_CLIENT_PROCESS_TERMINATED,
+  type LsaClientRequest,
+  type LsaNotImplementedFn,
+  type LsaSecpkgFunctionTable,
+  type LUID,
+  type PackageId,
+} from '../headers/ntsecpkg.js';
+import type { SecBuffer } from '../headers/sspi.js';
+import {
+  STATUS_ACCESS_VIOLATION,
+  STATUS_INTERNAL_ERROR,
+  STATUS_INVALID_PARAMETER,
+  STATUS_LOGON_SESSION_COLLISION,
+  STATUS_NO_SUCH_LOGON_SESSION,
+  STATUS_NO_SUCH_USER,
+  STATUS_NOT_IMPLEMENTED,
+  STATUS_OBJECT_NAME_NOT_FOUND,
+  STATUS_SUCCESS,
+  statusName,
+  type Status,
+} from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import type { ProcessId } from '../ipc/ids.js';
+import type { Tracer } from '../ipc/trace.js';
+import type { AccountStore } from './accounts.js';
+import { currentClientCall, type LsaClientProcess } from './client-call.js';
+import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
+
+export interface LsaServices {
+  readonly sessions: LogonSessions;
+  readonly accounts: AccountStore;
+  readonly tracer: Tracer;
+  processById(pid: ProcessId): LsaClientProcess | undefined;
+  /** Bytes the packages hold in LSA heap (AllocateLsaHeap/AllocatePrivateHeap), for stats. */
+  heap: { allocations: number; bytes: number };
+}
+
+/** The names of the members that answer STATUS_NOT_IMPLEMENTED, in table order (for the README and tests). */
+export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
+  'ImpersonateClient',
+  'UnloadPackage',
+  'DuplicateHandle',
+  'SaveSupplementalCredentials',
+  'CreateThread',
+  'RegisterNotification',
+  'CancelNotification',
+  'MapBuffer',
+  'CreateToken',
+  'AuditLogon',
+  'CallPackage',
+  'FreeReturnBuffer',
+  'CallPackageEx',
+  'CreateSharedMemory',
+  'AllocateSharedMemory',
+  'FreeSharedMemory',
+  'DeleteSharedMemory',
+  'GetUserAuthData',
+  'ConvertAuthDataToToken',
+  'UpdateCredentials',
+  'GetAuthDataForUser',
+  'CrackSingleName',
+  'AuditAccountLogon',
+  'CallPackagePassthrough',
+  'CrediRead',
+  'CrediReadDomainCredentials',
+  'CrediFreeCredentials',
+  'LsaProtectMemory',
+  'LsaUnprotectMemory',
+  'OpenTokenByLogonId',
+  'ExpandAuthDataForDomain',
+  'CreateTokenEx',
+  'CrediWrite',
+  'CrediUnmarshalandDecodeString',
+  'DummyFunction6',
+  'GetExtendedCallFlags',
+  'DuplicateTokenHandle',
+  'GetServiceAccountPassword',
+  'DummyFunction7',
+  'AuditLogonEx',
+  'CheckProtectedUserByToken',
+  'QueryClientRequest',
+  'GetAppModeInfo',
+  'SetAppModeInfo',
+  'GetClientInfoEx',
+  'GetSecpkgFailureReason',
+  'SetSecpkgFailureReason',
+] as const;
+
+const notImplemented: LsaNotImplementedFn = () => STATUS_NOT_IMPLEMENTED;
+
+export function createLsaFunctionTable(packageId: PackageId, services: LsaServices): LsaSecpkgFunctionTable {
+  const { sessions, accounts, tracer } = services;
+
+  /** The process a client-buffer function acts on: the request's, or the current call's. */
+  function clientOf(request: LsaClientRequest): LsaClientProcess | undefined {
+    if (request !== null) return services.processById(request.processId as ProcessId);
+    return currentClientCall()?.process;
+  }
+
+  /** Runs an LSA function that crosses into a process, tracing it and turning transport failures into a status. */
+  async function intoProcess<T extends { status: Status }>(name: string, request: LsaClientRequest, call: (p: LsaClientProcess) => Promise<T>): Promise<T | { status: Status }> {
+    const client = clientOf(request);
+    if (client === undefined || client.terminated) return { status: STATUS_INVALID_PARAMETER };
+    tracer.emit(name, 'call', { detail: `into ${client.name}` });
+    try {
+      const reply = await call(client);
+      tracer.emit(name, 'return', { status: statusName(reply.status) });
+      return reply;
+    } catch (error) {
+      tracer.emit(name, 'return', { status: 'STATUS_INTERNAL_ERROR', detail: describeError(error) });
+      return { status: STATUS_INTERNAL_ERROR };
+    }
+  }
+
+  function allocateHeap(Length: number): Uint8Array {
+    services.heap.allocations++;
+    services.heap.bytes += Length;
+    return new Uint8Array(Length);
+  }
+  function freeHeap(Base: Uint8Array): void {
+    services.heap.allocations--;
+    services.heap.bytes -= Base.byteLength;
+    Base.fill(0);
+  }
+
+  return {
+    CreateLogonSession(LogonId?: LUID | null) {
+      const session = sessions.create(3, null, LogonId);
+      if (session === undefined) return { status: STATUS_LOGON_SESSION_COLLISION, LogonId: LogonId ?? 0n };
+      return { status: STATUS_SUCCESS, LogonId: session.logonId };
+    },
+    DeleteLogonSession(LogonId: LUID) {
+      return sessions.delete(LogonId) ? STATUS_SUCCESS : STATUS_NO_SUCH_LOGON_SESSION;
+    },
+    AddCredential(LogonId, AuthenticationPackage, PrimaryKeyValue, Credentials) {
+      return sessions.addCredential(LogonId, AuthenticationPackage, PrimaryKeyValue, Credentials) ? STATUS_SUCCESS : STATUS_NO_SUCH_LOGON_SESSION;
+    },
+    GetCredentials(LogonId, AuthenticationPackage, QueryContext, RetrieveAllCredentials, PrimaryKeyValue) {
+      if (sessions.get(LogonId) === undefined) return { status: STATUS_NO_SUCH_LOGON_SESSION, QueryContext };
+      if (!RetrieveAllCredentials) {
+        const credentials = sessions.credential(LogonId, AuthenticationPackage, PrimaryKeyValue);
+        if (credentials === undefined) return { status: STATUS_OBJECT_NAME_NOT_FOUND, QueryContext };
+        return { status: STATUS_SUCCESS, QueryContext, PrimaryKeyValue, Credentials: credentials.slice() };
+      }
+      const entry = sessions.credentialAt(LogonId, AuthenticationPackage, QueryContext);
+      if (entry === undefined) return { status: STATUS_OBJECT_NAME_NOT_FOUND, QueryContext };
+      return { status: STATUS_SUCCESS, QueryContext: QueryContext + 1, PrimaryKeyValue: entry[0], Credentials: entry[1].slice() };
+    },
+    DeleteCredential(LogonId, AuthenticationPackage, PrimaryKeyValue) {
+      return sessions.deleteCredential(LogonId, AuthenticationPackage, PrimaryKeyValue) ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
+    },
+    AllocateLsaHeap: allocateHeap,
+    FreeLsaHeap: freeHeap,
+    AllocateClientBuffer(ClientRequest, LengthRequired) {
+      return intoProcess('AllocateClientBuffer', ClientRequest, async (p) => {
+        const reply = await p.lpc.call('AllocateClientBuffer', { length: LengthRequired });
+        return { status: reply.status, ClientBaseAddress: reply.address };
+      });
+    },
+    async FreeClientBuffer(ClientRequest, ClientBaseAddress) {
+      const reply = await intoProcess('FreeClientBuffer', ClientRequest, (p) => p.lpc.call('FreeClientBuffer', { address: ClientBaseAddress }));
+      return reply.status;
+    },
+    async CopyToClientBuffer(ClientRequest, Length, ClientBaseAddress, BufferToCopy) {
+      if (Length > BufferToCopy.byteLength) return STATUS_ACCESS_VIOLATION;
+      const bytes = BufferToCopy.slice(0, Length);
+      const reply = await intoProcess('CopyToClientBuffer', ClientRequest, (p) => p.lpc.call('CopyToClientBuffer', { address: ClientBaseAddress, bytes }));
+      return reply.status;
+    },
+    CopyFromClientBuffer(ClientRequest, Length, ClientBaseAddress) {
+      return intoProcess('CopyFromClientBuffer', ClientRequest, async (p) => {
+        const reply = await p.lpc.call('CopyFromClientBuffer', { address: ClientBaseAddress, length: Length });
+        return reply.bytes === undefined ? { status: reply.status } : { status: reply.status, BufferToCopy: reply.bytes };
+      });
+    },
+    ImpersonateClient: notImplemented,
+    UnloadPackage: notImplemented,
+    DuplicateHandle: notImplemented,
+    SaveSupplementalCredentials: notImplemented,
+    CreateThread: notImplemented,
+    GetClientInfo() {
+      const call = currentClientCall();
+      if (call === undefined) return { status: STATUS_INVALID_PARAMETER };
+      const p = call.process;
+      return {
+        status: STATUS_SUCCESS,
+        ClientInfo: {
+          LogonId: p.logonId,
+          ProcessID: p.pid,
+          ThreadID: p.threadId,
+          HasTcbPrivilege: false,
+          Impersonating: false,
+          Restricted: false,
+          ClientFlags: p.terminated ? SECPKG_CLIENT_PROCESS_TERMINATED : 0,
+          ImpersonationLevel: 2, // SecurityImpersonation
+        },
+      };
+    },
+    RegisterNotification: notImplemented,
+    CancelNotification: notImplemented,
+    MapBuffer: notImplemented,
+    CreateToken: notImplemented,
+    AuditLogon: notImplemented,
+    CallPackage: notImplemented,
+    FreeReturnBuffer: notImplemented,
+    GetCallInfo() {
+      const call = currentClientCall();
+      if (call === undefined) return null;
+      return { ProcessId: call.process.pid, ThreadId: call.process.threadId, Attributes: 0, CallCount: call.process.callCount };
+    },
+    CallPackageEx: notImplemented,
+    CreateSharedMemory: notImplemented,
+    AllocateSharedMemory: notImplemented,
+    FreeSharedMemory: notImplemented,
+    DeleteSharedMemory: notImplemented,
+    OpenSamUser(Name) {
+      const handle = accounts.openUser(Name);
+      return handle === undefined ? { status: STATUS_NO_SUCH_USER } : { status: STATUS_SUCCESS, UserHandle: handle };
+    },
+    GetUserCredentials(UserHandle) {
+      const call = currentClientCall();
+      const creds = accounts.userCredentials(UserHandle, call?.process.logonId ?? ANONYMOUS_LOGON_LUID);
+      return creds === undefined ? { status: STATUS_INVALID_PARAMETER } : { status: STATUS_SUCCESS, PrimaryCreds: creds, SupplementalCreds: [] };
+    },
+    GetUserAuthData: notImplemented,
+    CloseSamUser(UserHandle) {
+      return accounts.closeUser(UserHandle) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+    },
+    ConvertAuthDataToToken: notImplemented,
+    async ClientCallback(Callback, Argument1, Argument2, Input: SecBuffer) {
+      const reply = await intoProcess('ClientCallback', null, (p) =>
+        p.lpc.call('ClientCallback', { packageId, callbackId: Callback, argument1: Argument1, argument2: Argument2, input: Input }),
+      );
+      const output = 'output' in reply ? reply.output : undefined;
+      return output === undefined ? { status: reply.status } : { status: reply.status, Output: output };
+    },
+    UpdateCredentials: notImplemented,
+    GetAuthDataForUser: notImplemented,
+    CrackSingleName: notImplemented,
+    AuditAccountLogon: notImplemented,
+    CallPackagePassthrough: notImplemented,
+    CrediRead: notImplemented,
+    CrediReadDomainCredentials: notImplemented,
+    CrediFreeCredentials: notImplemented,
+    LsaProtectMemory: notImplemented,
+    LsaUnprotectMemory: notImplemented,
+    OpenTokenByLogonId: notImplemented,
+    ExpandAuthDataForDomain: notImplemented,
+    AllocatePrivateHeap: allocateHeap,
+    FreePrivateHeap: freeHeap,
+    CreateTokenEx: notImplemented,
+    CrediWrite: notImplemented,
+    CrediUnmarshalandDecodeString: notImplemented,
+    DummyFunction6: notImplemented,
+    GetExtendedCallFlags: notImplemented,
+    DuplicateTokenHandle: notImplemented,
+    GetServiceAccountPassword: notImplemented,
+    DummyFunction7: notImplemented,
+    AuditLogonEx: notImplemented,
+    CheckProtectedUserByToken: notImplemented,
+    QueryClientRequest: notImplemented,
+    GetAppModeInfo: notImplemented,
+    SetAppModeInfo: notImplemented,
+    GetClientInfoEx: notImplemented,
+    GetSecpkgFailureReason: notImplemented,
+    SetSecpkgFailureReason: notImplemented,
+  };
+}

@@ -1,0 +1,73 @@
+// The LSA's handle tables, one per process. A handle value the SSPI library sends is looked up in
+// the table of the process whose channel it came in on, so another process's value, a deleted one
+// and a made-up one all miss alike: SEC_E_INVALID_HANDLE. Values are unique across processes (one
+// counter for the whole LSA), so a stolen value really does exist, just not in the thief's table.
+
+import type { LSA_SEC_HANDLE, PackageId } from '../headers/ntsecpkg.js';
+import { asLsaHandle, type LsaHandle, type ProcessId } from '../ipc/ids.js';
+
+export type HandleKind = 'credential' | 'context';
+
+export interface HandleEntry {
+  readonly kind: HandleKind;
+  readonly packageId: PackageId;
+  /** The package's own handle value, which the package alone interprets. */
+  readonly packageHandle: LSA_SEC_HANDLE;
+  /** For contexts: the package reported the context complete (SEC_E_OK). */
+  complete: boolean;
+}
+
+export class HandleTables {
+  // Start at an arbitrary point so that handle values carry no meaning (as pointers would not).
+  private next = 0x10000 + Math.floor(Math.random() * 0x10000) * 0x10;
+  private readonly byProcess = new Map<ProcessId, Map<LsaHandle, HandleEntry>>();
+
+  create(pid: ProcessId, entry: HandleEntry): LsaHandle {
+    const handle = asLsaHandle(this.next);
+    this.next += 0x10;
+    this.tableOf(pid).set(handle, entry);
+    return handle;
+  }
+
+  /** The entry of `handle` in `pid`'s table, if it is there and of the given kind. */
+  lookup(pid: ProcessId, handle: unknown, kind: HandleKind): HandleEntry | undefined {
+    if (typeof handle !== 'number') return undefined;
+    const entry = this.byProcess.get(pid)?.get(handle as LsaHandle);
+    return entry?.kind === kind ? entry : undefined;
+  }
+
+  remove(pid: ProcessId, handle: LsaHandle): boolean {
+    return this.byProcess.get(pid)?.delete(handle) ?? false;
+  }
+
+  /** Drops a process's whole table (the process died) and returns what it held, contexts first. */
+  removeProcess(pid: ProcessId): HandleEntry[] {
+    const table = this.byProcess.get(pid);
+    this.byProcess.delete(pid);
+    if (table === undefined) return [];
+    const entries = [...table.values()];
+    return [...entries.filter((e) => e.kind === 'context'), ...entries.filter((e) => e.kind === 'credential')];
+  }
+
+  count(pid?: ProcessId): { credentials: number; contexts: number } {
+    let credentials = 0;
+    let contexts = 0;
+    const tables = pid === undefined ? this.byProcess.values() : [this.byProcess.get(pid) ?? new Map<LsaHandle, HandleEntry>()];
+    for (const table of tables) {
+      for (const entry of table.values()) {
+        if (entry.kind === 'credential') credentials++;
+        else contexts++;
+      }
+    }
+    return { credentials, contexts };
+  }
+
+  private tableOf(pid: ProcessId): Map<LsaHandle, HandleEntry> {
+    let table = this.byProcess.get(pid);
+    if (table === undefined) {
+      table = new Map();
+      this.byProcess.set(pid, table);
+    }
+    return table;
+  }
+}

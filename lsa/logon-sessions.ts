@@ -1,0 +1,73 @@
+// Logon sessions, keyed by LUID: one for each process spawned as an account (an interactive
+// logon), one for each client a package authenticates (a network logon, CreateLogonSession), and
+// the credentials packages attach to them (AddCredential/GetCredentials/DeleteCredential).
+
+import type { LUID, PackageId } from '../headers/ntsecpkg.js';
+
+/** SYSTEM_LUID and ANONYMOUS_LOGON_LUID (winnt.h). */
+export const SYSTEM_LUID: LUID = 0x3e7n;
+export const ANONYMOUS_LOGON_LUID: LUID = 0x3e6n;
+
+export interface LogonSession {
+  readonly logonId: LUID;
+  readonly logonType: number;
+  /** The account, for sessions created for a process spawned as one. */
+  readonly account: string | null;
+  /** Package credentials, by package and primary key. */
+  readonly credentials: Map<PackageId, Map<string, Uint8Array>>;
+}
+
+export class LogonSessions {
+  private next: LUID = 0x10000n + BigInt(Math.floor(Math.random() * 0x1000));
+  private readonly sessions = new Map<LUID, LogonSession>();
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  create(logonType: number, account: string | null, requested?: LUID | null): LogonSession | undefined {
+    let logonId = requested ?? null;
+    if (logonId === null || logonId === 0n) logonId = this.next++;
+    if (this.sessions.has(logonId)) return undefined;
+    const session: LogonSession = { logonId, logonType, account, credentials: new Map() };
+    this.sessions.set(logonId, session);
+    return session;
+  }
+
+  get(logonId: LUID): LogonSession | undefined {
+    return this.sessions.get(logonId);
+  }
+
+  delete(logonId: LUID): boolean {
+    return this.sessions.delete(logonId);
+  }
+
+  addCredential(logonId: LUID, packageId: PackageId, primaryKey: string, credentials: Uint8Array): boolean {
+    const session = this.sessions.get(logonId);
+    if (session === undefined) return false;
+    let byKey = session.credentials.get(packageId);
+    if (byKey === undefined) {
+      byKey = new Map();
+      session.credentials.set(packageId, byKey);
+    }
+    byKey.set(primaryKey, credentials.slice());
+    return true;
+  }
+
+  /** The `index`-th credential of a package in a session (GetCredentials' QueryContext walks them). */
+  credentialAt(logonId: LUID, packageId: PackageId, index: number): [string, Uint8Array] | undefined {
+    const byKey = this.sessions.get(logonId)?.credentials.get(packageId);
+    if (byKey === undefined) return undefined;
+    let i = 0;
+    for (const entry of byKey) if (i++ === index) return entry;
+    return undefined;
+  }
+
+  credential(logonId: LUID, packageId: PackageId, primaryKey: string): Uint8Array | undefined {
+    return this.sessions.get(logonId)?.credentials.get(packageId)?.get(primaryKey);
+  }
+
+  deleteCredential(logonId: LUID, packageId: PackageId, primaryKey: string): boolean {
+    return this.sessions.get(logonId)?.credentials.get(packageId)?.delete(primaryKey) ?? false;
+  }
+}

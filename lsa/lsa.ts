@@ -1,0 +1,212 @@
+// The LSA process (lsass): loads the packages, keeps the account store, logon sessions, one
+// handle table per process, and one LPC channel per process. A process that dies loses all its
+// handles and contexts here (the packages are told through SpDeleteContext and
+// SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
+
+import type { MessagePort } from 'node:worker_threads';
+import { SECURITY_LOGON_TYPE, type LUID } from '../headers/ntsecpkg.js';
+import { statusName } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import type { ProcessId } from '../ipc/ids.js';
+import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import { RpcPeer } from '../ipc/rpc.js';
+import type { Tracer } from '../ipc/trace.js';
+import { AccountStore } from './accounts.js';
+import type { LsaClientProcess } from './client-call.js';
+import type { LsaConfig } from './config.js';
+import { contain } from './containment.js';
+import { createDispatch, type DispatchContext } from './dispatch.js';
+import { HandleTables } from './handle-table.js';
+import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
+import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
+import type { LsaServices } from './function-table.js';
+
+export interface AttachRequest {
+  pid: number;
+  name: string;
+  threadId: number;
+  /** The account the process runs as ("user" or "DOMAIN\\user"), or null for an anonymous process. */
+  logonAs: string | null;
+}
+
+export interface AttachResult {
+  logonId: LUID;
+}
+
+export interface ReapReport {
+  contexts: number;
+  credentials: number;
+}
+
+export interface PackageReport {
+  loaded: Array<{ id: number; name: string; comment: string; fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; module: string }>;
+  failed: PackageLoadFailure[];
+}
+
+export interface LsaStats {
+  processes: number;
+  credentials: number;
+  contexts: number;
+  logonSessions: number;
+  lsaHeapAllocations: number;
+  lpc: { sent: number; received: number };
+  perProcess: Array<{ pid: number; name: string; credentials: number; contexts: number; calls: number }>;
+  heapUsed: number;
+}
+
+export class Lsa {
+  readonly handles = new HandleTables();
+  readonly sessions = new LogonSessions();
+  readonly accounts: AccountStore;
+  private readonly processes = new Map<ProcessId, LsaClientProcess>();
+  private readonly byName = new Map<string, LoadedPackage>();
+  private readonly byId = new Map<number, LoadedPackage>();
+  private packages: LoadedPackage[] = [];
+  private failed: PackageLoadFailure[] = [];
+  private readonly services: LsaServices;
+  private readonly dispatchContext: DispatchContext;
+  private lpcTotals = { sent: 0, received: 0 };
+
+  private constructor(
+    readonly config: LsaConfig,
+    readonly tracer: Tracer,
+  ) {
+    this.accounts = new AccountStore(config.accounts);
+    this.services = {
+      sessions: this.sessions,
+      accounts: this.accounts,
+      tracer,
+      processById: (pid) => this.processes.get(pid),
+      heap: { allocations: 0, bytes: 0 },
+    };
+    this.dispatchContext = {
+      handles: this.handles,
+      tracer,
+      packageCallTimeoutMs: config.packageCallTimeoutMs,
+      packageByName: (name) => this.byName.get(name.toLowerCase()),
+      packageById: (id) => this.byId.get(id),
+      allPackages: () => this.packages,
+    };
+  }
+
+  static async boot(config: LsaConfig, tracer: Tracer): Promise<Lsa> {
+    const lsa = new Lsa(config, tracer);
+    const { loaded, failed } = await loadPackages(config, lsa.services, tracer);
+    lsa.packages = loaded;
+    lsa.failed = failed;
+    for (const pkg of loaded) {
+      lsa.byName.set(pkg.name.toLowerCase(), pkg);
+      lsa.byId.set(pkg.id, pkg);
+    }
+    for (const failure of failed) tracer.emit('PackageLoadFailed', 'event', { detail: `${failure.spec}: ${failure.stage}: ${failure.reason}` });
+    return lsa;
+  }
+
+  /**
+   * A new process's LPC channel: from now on every message on `port` is that process's. When the
+   * process runs as an account, the LSA logs it on (an interactive logon session) and hands its
+   * credentials to every package through SpAcceptCredentials, as Windows does at logon.
+   */
+  async attachProcess(request: AttachRequest, port: MessagePort): Promise<AttachResult> {
+    const pid = request.pid as ProcessId;
+    if (this.processes.has(pid)) throw new Error(`process ${pid} is already attached`);
+    let logonId = ANONYMOUS_LOGON_LUID;
+    if (request.logonAs !== null) {
+      const account = this.accounts.find(request.logonAs);
+      if (account === undefined) throw new Error(`no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+      const session = this.sessions.create(SECURITY_LOGON_TYPE.Interactive, `${account.domain}\\${account.user}`);
+      if (session === undefined) throw new Error('logon session collision');
+      logonId = session.logonId;
+      const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
+      for (const pkg of this.packages) {
+        const accept = pkg.table.AcceptCredentials;
+        if (typeof accept !== 'function') continue;
+        this.tracer.emit('SpAcceptCredentials', 'call', { detail: `${pkg.name}: ${account.domain}\\${account.user} (${request.name})` });
+        const outcome = await contain(pkg.name, 'SpAcceptCredentials', this.config.packageCallTimeoutMs, () =>
+          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
+        );
+        this.tracer.emit('SpAcceptCredentials', 'return', outcome.ok ? { status: statusName(outcome.value) } : { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
+      }
+    }
+    const lpc = new RpcPeer<LsaToProcessOps, ProcessToLsaOps>(port, null, { name: `lpc:${request.name}` });
+    const process: LsaClientProcess = { pid, name: request.name, threadId: request.threadId, logonId, lpc, terminated: false, callCount: 0 };
+    lpc.serve(createDispatch(this.dispatchContext, process));
+    lpc.addTap((direction, message) => this.tracer.tap(lpc.name, direction, message));
+    this.processes.set(pid, process);
+    lpc.onClose(() => void this.detachProcess(pid));
+    return { logonId };
+  }
+
+  /** Reaps a process that exited: its handles, contexts and logon session. Idempotent. */
+  async detachProcess(pidNumber: number): Promise<ReapReport> {
+    const pid = pidNumber as ProcessId;
+    const process = this.processes.get(pid);
+    if (process === undefined) return { contexts: 0, credentials: 0 };
+    this.processes.delete(pid);
+    process.terminated = true;
+    this.lpcTotals.sent += process.lpc.sent;
+    this.lpcTotals.received += process.lpc.received;
+    if (!process.lpc.closed) process.lpc.close();
+    const entries = this.handles.removeProcess(pid);
+    const report: ReapReport = { contexts: 0, credentials: 0 };
+    for (const entry of entries) {
+      const pkg = this.byId.get(entry.packageId);
+      if (pkg === undefined) continue;
+      const timeout = this.config.packageCallTimeoutMs;
+      if (entry.kind === 'context') {
+        report.contexts++;
+        await contain(pkg.name, 'SpDeleteContext', timeout, () => pkg.table.DeleteContext(entry.packageHandle));
+      } else {
+        report.credentials++;
+        await contain(pkg.name, 'SpFreeCredentialsHandle', timeout, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
+      }
+    }
+    if (process.logonId !== ANONYMOUS_LOGON_LUID) {
+      for (const pkg of this.packages) {
+        const terminated = pkg.table.LogonTerminated;
+        if (typeof terminated === 'function') await contain(pkg.name, 'LsaApLogonTerminated', this.config.packageCallTimeoutMs, () => terminated(process.logonId));
+      }
+      this.sessions.delete(process.logonId);
+    }
+    this.tracer.emit('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
+    return report;
+  }
+
+  packageReport(): PackageReport {
+    return {
+      loaded: this.packages.map((p) => ({
+        id: p.id,
+        name: p.info.Name,
+        comment: p.info.Comment,
+        fCapabilities: p.info.fCapabilities,
+        wVersion: p.info.wVersion,
+        wRPCID: p.info.wRPCID,
+        cbMaxToken: p.info.cbMaxToken,
+        module: p.moduleUrl,
+      })),
+      failed: this.failed.map((f) => ({ ...f })),
+    };
+  }
+
+  stats(): LsaStats {
+    const totals = this.handles.count();
+    let sent = this.lpcTotals.sent;
+    let received = this.lpcTotals.received;
+    const perProcess: LsaStats['perProcess'] = [];
+    for (const p of this.processes.values()) {
+      sent += p.lpc.sent;
+      received += p.lpc.received;
+      perProcess.push({ pid: p.pid, name: p.name, ...this.handles.count(p.pid), calls: p.callCount });
+    }
+    return {
+      processes: this.processes.size,
+      credentials: totals.credentials,
+      contexts: totals.contexts,
+      logonSessions: this.sessions.size,
+      lsaHeapAllocations: this.services.heap.allocations,
+      lpc: { sent, received },
+      perProcess,
+      heapUsed: globalThis.process.memoryUsage().heapUsed,
+    };
+  }
+}

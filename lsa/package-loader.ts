@@ -1,0 +1,158 @@
+// LSA-mode initialization (reference section 9.2): for each module in the configuration,
+// SpLsaModeInitialize; for each table it returns, SpInitialize(PackageId, Parameters,
+// FunctionTable), then SpGetInfo. A module or package that fails any step is skipped with a
+// diagnostic naming the step; the LSA stays up with the others.
+
+import { pathToFileURL } from 'node:url';
+import {
+  SECPKG_EXTENDED_INFORMATION_CLASS,
+  SECPKG_INTERFACE_VERSION,
+  SECPKG_STATE,
+  type PackageId,
+  type SecpkgContextThunks,
+  type SecpkgFunctionTable,
+  type SecurityPackageModule,
+} from '../headers/ntsecpkg.js';
+import type { SecPkgInfo } from '../headers/sspi.js';
+import { isSuccess, statusName } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import type { Tracer } from '../ipc/trace.js';
+import { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
+import { contain, type Outcome } from './containment.js';
+import { createLsaFunctionTable, type LsaServices } from './function-table.js';
+
+export interface LoadedPackage {
+  readonly id: PackageId;
+  readonly name: string;
+  readonly info: SecPkgInfo;
+  readonly table: SecpkgFunctionTable;
+  readonly moduleUrl: string;
+  readonly tableIndex: number;
+  /** The packages of the same module, by table index (the user-mode tables come in this order). */
+  readonly modulePackages: ReadonlyArray<{ packageId: PackageId; name: string }>;
+  /** QueryContextAttributes levels the package runs in LSA mode (SecpkgContextThunks). */
+  readonly thunkedLevels: number[];
+}
+
+export interface PackageLoadFailure {
+  spec: string;
+  stage: 'resolve' | 'import' | 'SpLsaModeInitialize' | 'SpInitialize' | 'SpGetInfo';
+  reason: string;
+}
+
+/** The functions every LSA-mode table must provide for the LSA to dispatch to it. */
+const REQUIRED_MEMBERS = ['Initialize', 'GetInfo', 'AcquireCredentialsHandle', 'FreeCredentialsHandle', 'InitLsaModeContext', 'AcceptLsaModeContext', 'DeleteContext'] as const;
+
+export function resolvePackageSpec(spec: string): URL {
+  const builtin = BUILTIN_PACKAGES.get(spec.toLowerCase());
+  if (builtin !== undefined) return builtin;
+  if (spec.startsWith('file:')) return new URL(spec);
+  if (spec.includes('/') || spec.includes('\\') || /\.(m?js)$/.test(spec)) return pathToFileURL(spec);
+  throw new Error(`${JSON.stringify(spec)} is neither a built-in package (${[...BUILTIN_PACKAGES.keys()].join(', ')}) nor a module path`);
+}
+
+export async function loadPackages(
+  config: LsaConfig,
+  services: LsaServices,
+  tracer: Tracer,
+): Promise<{ loaded: LoadedPackage[]; failed: PackageLoadFailure[] }> {
+  const loaded: LoadedPackage[] = [];
+  const failed: PackageLoadFailure[] = [];
+  let nextId = 0;
+  const timeout = config.packageCallTimeoutMs;
+
+  for (const spec of config.packages) {
+    let url: URL;
+    try {
+      url = resolvePackageSpec(spec);
+    } catch (error) {
+      failed.push({ spec, stage: 'resolve', reason: describeError(error) });
+      continue;
+    }
+    let module: Partial<SecurityPackageModule>;
+    try {
+      module = (await import(url.href)) as Partial<SecurityPackageModule>;
+    } catch (error) {
+      failed.push({ spec, stage: 'import', reason: describeError(error) });
+      continue;
+    }
+    const init = module.SpLsaModeInitialize;
+    if (typeof init !== 'function') {
+      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: 'the module does not export SpLsaModeInitialize' });
+      continue;
+    }
+    tracer.emit('SpLsaModeInitialize', 'call', { detail: spec });
+    const outcome = await contain(spec, 'SpLsaModeInitialize', timeout, () => init(SECPKG_INTERFACE_VERSION));
+    if (!outcome.ok) {
+      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: describeError(outcome.fault) });
+      continue;
+    }
+    const { status, ppTables } = outcome.value;
+    tracer.emit('SpLsaModeInitialize', 'return', { status: statusName(status) });
+    if (!isSuccess(status) || !Array.isArray(ppTables)) {
+      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: `returned ${statusName(status)}` });
+      continue;
+    }
+
+    const modulePackages: { packageId: PackageId; name: string }[] = [];
+    for (const [tableIndex, table] of ppTables.entries()) {
+      const label = `${spec}[${tableIndex}]`;
+      const missing = REQUIRED_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
+      if (missing.length > 0) {
+        failed.push({ spec: label, stage: 'SpLsaModeInitialize', reason: `table lacks ${missing.join(', ')}` });
+        continue;
+      }
+      const id = nextId++ as PackageId;
+      const parameters = {
+        Version: SECPKG_INTERFACE_VERSION,
+        MachineState: SECPKG_STATE.ENCRYPTION_PERMITTED | SECPKG_STATE.STRONG_ENCRYPTION_PERMITTED | SECPKG_STATE.STANDALONE,
+        SetupMode: 0,
+        DomainName: config.domainName,
+        DnsDomainName: config.dnsDomainName,
+        ComputerName: config.computerName,
+        DnsComputerName: config.dnsComputerName,
+        PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
+      };
+      tracer.emit('SpInitialize', 'call', { detail: label });
+      const initialized = await contain(label, 'SpInitialize', timeout, () => table.Initialize(id, parameters, createLsaFunctionTable(id, services)));
+      const initStatus = initialized.ok ? initialized.value : undefined;
+      tracer.emit('SpInitialize', 'return', { status: initStatus === undefined ? 'SEC_E_INTERNAL_ERROR' : statusName(initStatus) });
+      if (!initialized.ok || !isSuccess(initialized.value)) {
+        failed.push({ spec: label, stage: 'SpInitialize', reason: initialized.ok ? `returned ${statusName(initialized.value)}` : describeError(initialized.fault) });
+        continue;
+      }
+      const got = await contain(label, 'SpGetInfo', timeout, () => table.GetInfo());
+      const info = got.ok && isSuccess(got.value.status) ? got.value.PackageInfo : undefined;
+      if (info === undefined || typeof info.Name !== 'string' || info.Name.length === 0) {
+        failed.push({ spec: label, stage: 'SpGetInfo', reason: got.ok ? `returned ${statusName(got.value.status)} without a package name` : describeError(got.fault) });
+        continue;
+      }
+      if (loaded.some((p) => p.name.toLowerCase() === info.Name.toLowerCase())) {
+        failed.push({ spec: label, stage: 'SpGetInfo', reason: `a package named ${info.Name} is already loaded` });
+        continue;
+      }
+      modulePackages[tableIndex] = { packageId: id, name: info.Name };
+      loaded.push({
+        id,
+        name: info.Name,
+        info: { ...info },
+        table,
+        moduleUrl: url.href,
+        tableIndex,
+        modulePackages,
+        thunkedLevels: await thunkedLevels(label, table, timeout),
+      });
+    }
+  }
+  return { loaded, failed };
+}
+
+async function thunkedLevels(label: string, table: SecpkgFunctionTable, timeout: number): Promise<number[]> {
+  if (typeof table.GetExtendedInformation !== 'function') return [];
+  const outcome: Outcome<Awaited<ReturnType<SecpkgFunctionTable['GetExtendedInformation']>>> = await contain(label, 'SpGetExtendedInformation', timeout, () =>
+    table.GetExtendedInformation(SECPKG_EXTENDED_INFORMATION_CLASS.SecpkgContextThunks),
+  );
+  if (!outcome.ok || !isSuccess(outcome.value.status)) return [];
+  const info = outcome.value.ppInformation?.Info as SecpkgContextThunks | undefined;
+  return Array.isArray(info?.Levels) ? info.Levels.filter((l): l is number => typeof l === 'number') : [];
+}
