@@ -288,7 +288,12 @@ export interface SpVerifyResult {
 
 export type SpInstanceInitFn = (Version: number, FunctionTable: SecpkgDllFunctions) => Awaitable<Status>;
 export type SpInitUserModeContextFn = (ContextHandle: LSA_SEC_HANDLE, PackedContext: Uint8Array) => Awaitable<Status>;
-export type SpMakeSignatureFn = (ContextHandle: LSA_SEC_HANDLE, QualityOfProtection: number, MessageBuffers: SecBuffer[], MessageSequenceNumber: number) => Awaitable<Status>;
+export type SpMakeSignatureFn = (
+  ContextHandle: LSA_SEC_HANDLE,
+  QualityOfProtection: number,
+  MessageBuffers: SecBuffer[],
+  MessageSequenceNumber: number,
+) => Awaitable<Status>;
 export type SpVerifySignatureFn = (ContextHandle: LSA_SEC_HANDLE, MessageBuffers: SecBuffer[], MessageSequenceNumber: number) => Awaitable<SpVerifyResult>;
 export type SpSealMessageFn = SpMakeSignatureFn;
 export type SpUnsealMessageFn = SpVerifySignatureFn;
@@ -322,11 +327,7 @@ export interface SpUserModeInitializeResult {
 export type SpUserModeInitializeFn = (LsaVersion: number) => Awaitable<SpUserModeInitializeResult>;
 
 /** LSA_CALLBACK_FUNCTION: what RegisterCallback registers and ClientCallback reaches. */
-export type LsaCallbackFunction = (
-  Argument1: number,
-  Argument2: number,
-  InputBuffer: SecBuffer,
-) => Awaitable<{ status: Status; OutputBuffer?: SecBuffer }>;
+export type LsaCallbackFunction = (Argument1: number, Argument2: number, InputBuffer: SecBuffer) => Awaitable<{ status: Status; OutputBuffer?: SecBuffer }>;
 
 /** SECPKG_DLL_FUNCTIONS, given to SpInstanceInit (section 7.5). */
 export interface SecpkgDllFunctions {

@@ -13,6 +13,8 @@ export interface LsaWorkerData {
   controlPort: MessagePort;
   tracePort: MessagePort;
   trace: boolean;
+  /** Copy every channel message to the machine (tests scan them); switchable later on the trace port. */
+  tap: boolean;
 }
 
 export type AppRole = 'client' | 'server';
@@ -31,4 +33,6 @@ export interface AppWorkerData {
   servicesPort: MessagePort;
   tracePort: MessagePort;
   trace: boolean;
+  /** Copy every channel message to the machine (tests scan them); switchable later on the trace port. */
+  tap: boolean;
 }

@@ -27,14 +27,7 @@ export class TransportError extends Error {
   }
 }
 
-export type SspiEmuErrorCode =
-  | 'BOOT_FAILED'
-  | 'SPAWN_FAILED'
-  | 'PROCESS_EXITED'
-  | 'NOT_LISTENING'
-  | 'ALREADY_LISTENING'
-  | 'APP_FAILED'
-  | 'USAGE';
+export type SspiEmuErrorCode = 'BOOT_FAILED' | 'SPAWN_FAILED' | 'PROCESS_EXITED' | 'NOT_LISTENING' | 'ALREADY_LISTENING' | 'APP_FAILED' | 'USAGE';
 
 /** A failure of the emulated machine itself (boot, spawn, ports), as opposed to a transport failure. */
 export class SspiEmuError extends Error {

@@ -207,7 +207,9 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   }
 }
 
-function isRpcMessage(m: unknown): m is { kind: 'call'; id: number; op: string; body: unknown } | { kind: 'return'; id: number; op: string; body: unknown } | FailMessage {
+function isRpcMessage(
+  m: unknown,
+): m is { kind: 'call'; id: number; op: string; body: unknown } | { kind: 'return'; id: number; op: string; body: unknown } | FailMessage {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as { kind?: unknown; id?: unknown; op?: unknown };
   return (r.kind === 'call' || r.kind === 'return' || r.kind === 'fail') && typeof r.id === 'number' && typeof r.op === 'string';

@@ -23,8 +23,12 @@ export interface TraceEvent {
   /** Tokens as they travel, in base64, on InitializeSecurityContext/AcceptSecurityContext. */
   tokenIn?: string;
   tokenOut?: string;
-  /** Free-form detail: the package, the peer, the cause of a failure. */
+  /** The other process of a call that crosses: whom the LSA works for, or whom it calls into. */
+  peer?: string;
+  /** Free-form detail: the package, the cause of a failure. */
   detail?: string;
+  /** On Phase events: the LPC messages this process had sent and received so far. */
+  lpc?: number;
 }
 
 /** A copy of a message seen on a channel, sent to the machine when tapping is on (tests scan them). */
@@ -57,8 +61,10 @@ export class Tracer {
     readonly process: string,
     readonly pid: number,
     enabled: boolean,
+    tapping = false,
   ) {
     this.enabled = enabled && port !== null;
+    this.tapping = tapping && port !== null;
     port?.on('message', (message: TraceDownMessage) => {
       if (message.kind === 'flush') {
         this.flush();
@@ -73,13 +79,17 @@ export class Tracer {
     port?.unref();
   }
 
+  get hasPort(): boolean {
+    return this.port !== null;
+  }
+
   /** Runs `listener` now and whenever tapping is switched on or off. */
   onTapChange(listener: (on: boolean) => void): void {
     this.tapListeners.add(listener);
     listener(this.tapping);
   }
 
-  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'detail'>>): void {
+  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>): void {
     if (!this.enabled) return;
     this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
     this.schedule();

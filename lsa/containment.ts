@@ -35,7 +35,10 @@ export function contain<T>(packageName: string, entry: string, timeoutMs: number
   return new Promise<Outcome<T>>((resolve) => {
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => resolve({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${packageName}: ${entry} did not return within ${timeoutMs} ms`) }), timeoutMs)
+        ? setTimeout(
+            () => resolve({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${packageName}: ${entry} did not return within ${timeoutMs} ms`) }),
+            timeoutMs,
+          )
         : undefined;
     promise.then(
       (value) => {

@@ -57,11 +57,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
   /** Calls one package entry point, contained and traced in the LSA. */
   async function invoke<T>(pkg: LoadedPackage, entry: string, fn: () => T | Promise<T>, detail?: () => string): Promise<Outcome<T>> {
-    if (tracer.enabled) tracer.emit(entry, 'call', { detail: `${pkg.name} for ${process.name}${detail === undefined ? '' : ', ' + detail()}` });
+    const peer = process.name;
+    if (tracer.enabled) tracer.emit(entry, 'call', { peer, detail: `${pkg.name}${detail === undefined ? '' : ', ' + detail()}` });
     const outcome = await contain(pkg.name, entry, ctx.packageCallTimeoutMs, fn);
     if (tracer.enabled) {
-      if (outcome.ok) tracer.emit(entry, 'return', { status: statusName(statusOf(outcome.value)) });
-      else tracer.emit(entry, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
+      if (outcome.ok) tracer.emit(entry, 'return', { peer, status: statusName(statusOf(outcome.value)) });
+      else tracer.emit(entry, 'return', { peer, status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
     }
     return outcome;
   }
@@ -82,7 +83,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     hCredential: unknown,
     hContext: unknown,
     outputTypes: unknown,
-    run: (pkg: LoadedPackage, cred: HandleEntry | undefined, context: HandleEntry | undefined, output: SecBuffer[]) => SpContextResult | Promise<SpContextResult>,
+    run: (
+      pkg: LoadedPackage,
+      cred: HandleEntry | undefined,
+      context: HandleEntry | undefined,
+      output: SecBuffer[],
+    ) => SpContextResult | Promise<SpContextResult>,
     input: SecBuffer[] | null,
   ): Promise<ContextReply> {
     const cred = hCredential === null ? undefined : handles.lookup(pid, hCredential, 'credential');
@@ -96,7 +102,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
 
     const output: SecBuffer[] = outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
-    const outcome = await invoke(pkg, entry, () => run(pkg, cred, context, output), () => `token in ${firstTokenLength(input)} bytes`);
+    const outcome = await invoke(
+      pkg,
+      entry,
+      () => run(pkg, cred, context, output),
+      () => `token in ${firstTokenLength(input)} bytes`,
+    );
     if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
     const result = outcome.value;
     if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'a malformed result'));
@@ -105,7 +116,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
     if (isSuccess(status)) {
       if (context === undefined) {
-        if (typeof result.NewContextHandle !== 'number') return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'success without a NewContextHandle'));
+        if (typeof result.NewContextHandle !== 'number')
+          return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'success without a NewContextHandle'));
         hNewContext = handles.create(pid, { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK });
       } else if (status === SEC_E_OK) {
         context.complete = true;
@@ -127,7 +139,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
       reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
-      if (tracer.enabled) tracer.emit('MappedContext', 'event', { detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}` });
+      if (tracer.enabled)
+        tracer.emit('MappedContext', 'event', {
+          peer: process.name,
+          detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`,
+        });
     }
     return reply;
   }
@@ -213,7 +229,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
           body.hCredential ?? null,
           body.hContext ?? null,
           body.outputTypes,
-          (pkg, cred, context, output) => pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, body.fContextReq, drep, output),
+          (pkg, cred, context, output) =>
+            pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, body.fContextReq, drep, output),
           input,
         );
       }),
@@ -301,4 +318,3 @@ function isClientBufferRef(value: unknown): value is { address: number; length: 
 function firstTokenLength(input: SecBuffer[] | null): number {
   return input?.find((b) => (b.BufferType & 0x0fffffff) === 2)?.pvBuffer.byteLength ?? 0;
 }
-

@@ -105,16 +105,21 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
   }
 
   /** Runs an LSA function that crosses into a process, tracing it and turning transport failures into a status. */
-  async function intoProcess<T extends { status: Status }>(name: string, request: LsaClientRequest, call: (p: LsaClientProcess) => Promise<T>): Promise<T | { status: Status }> {
+  async function intoProcess<T extends { status: Status }>(
+    name: string,
+    request: LsaClientRequest,
+    call: (p: LsaClientProcess) => Promise<T>,
+  ): Promise<T | { status: Status }> {
     const client = clientOf(request);
     if (client === undefined || client.terminated) return { status: STATUS_INVALID_PARAMETER };
-    tracer.emit(name, 'call', { detail: `into ${client.name}` });
+    const peer = client.name;
+    tracer.emit(name, 'call', { peer });
     try {
       const reply = await call(client);
-      tracer.emit(name, 'return', { status: statusName(reply.status) });
+      tracer.emit(name, 'return', { peer, status: statusName(reply.status) });
       return reply;
     } catch (error) {
-      tracer.emit(name, 'return', { status: 'STATUS_INTERNAL_ERROR', detail: describeError(error) });
+      tracer.emit(name, 'return', { peer, status: 'STATUS_INTERNAL_ERROR', detail: describeError(error) });
       return { status: STATUS_INTERNAL_ERROR };
     }
   }

@@ -125,7 +125,11 @@ export class Lsa {
         const outcome = await contain(pkg.name, 'SpAcceptCredentials', this.config.packageCallTimeoutMs, () =>
           accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
         );
-        this.tracer.emit('SpAcceptCredentials', 'return', outcome.ok ? { status: statusName(outcome.value) } : { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
+        this.tracer.emit(
+          'SpAcceptCredentials',
+          'return',
+          outcome.ok ? { status: statusName(outcome.value) } : { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) },
+        );
       }
     }
     const lpc = new RpcPeer<LsaToProcessOps, ProcessToLsaOps>(port, null, { name: `lpc:${request.name}` });
@@ -164,7 +168,8 @@ export class Lsa {
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
-        if (typeof terminated === 'function') await contain(pkg.name, 'LsaApLogonTerminated', this.config.packageCallTimeoutMs, () => terminated(process.logonId));
+        if (typeof terminated === 'function')
+          await contain(pkg.name, 'LsaApLogonTerminated', this.config.packageCallTimeoutMs, () => terminated(process.logonId));
       }
       this.sessions.delete(process.logonId);
     }

@@ -41,7 +41,15 @@ export interface PackageLoadFailure {
 }
 
 /** The functions every LSA-mode table must provide for the LSA to dispatch to it. */
-const REQUIRED_MEMBERS = ['Initialize', 'GetInfo', 'AcquireCredentialsHandle', 'FreeCredentialsHandle', 'InitLsaModeContext', 'AcceptLsaModeContext', 'DeleteContext'] as const;
+const REQUIRED_MEMBERS = [
+  'Initialize',
+  'GetInfo',
+  'AcquireCredentialsHandle',
+  'FreeCredentialsHandle',
+  'InitLsaModeContext',
+  'AcceptLsaModeContext',
+  'DeleteContext',
+] as const;
 
 export function resolvePackageSpec(spec: string): URL {
   const builtin = BUILTIN_PACKAGES.get(spec.toLowerCase());
@@ -118,13 +126,21 @@ export async function loadPackages(
       const initStatus = initialized.ok ? initialized.value : undefined;
       tracer.emit('SpInitialize', 'return', { status: initStatus === undefined ? 'SEC_E_INTERNAL_ERROR' : statusName(initStatus) });
       if (!initialized.ok || !isSuccess(initialized.value)) {
-        failed.push({ spec: label, stage: 'SpInitialize', reason: initialized.ok ? `returned ${statusName(initialized.value)}` : describeError(initialized.fault) });
+        failed.push({
+          spec: label,
+          stage: 'SpInitialize',
+          reason: initialized.ok ? `returned ${statusName(initialized.value)}` : describeError(initialized.fault),
+        });
         continue;
       }
       const got = await contain(label, 'SpGetInfo', timeout, () => table.GetInfo());
       const info = got.ok && isSuccess(got.value.status) ? got.value.PackageInfo : undefined;
       if (info === undefined || typeof info.Name !== 'string' || info.Name.length === 0) {
-        failed.push({ spec: label, stage: 'SpGetInfo', reason: got.ok ? `returned ${statusName(got.value.status)} without a package name` : describeError(got.fault) });
+        failed.push({
+          spec: label,
+          stage: 'SpGetInfo',
+          reason: got.ok ? `returned ${statusName(got.value.status)} without a package name` : describeError(got.fault),
+        });
         continue;
       }
       if (loaded.some((p) => p.name.toLowerCase() === info.Name.toLowerCase())) {

@@ -10,7 +10,7 @@ import { lsaControl } from './control.js';
 import { Lsa } from './lsa.js';
 
 const data = workerData as LsaWorkerData;
-const tracer = new Tracer(data.tracePort, 'lsa', 0, data.trace);
+const tracer = new Tracer(data.tracePort, 'lsa', 500, data.trace, data.tap);
 try {
   const lsa = await Lsa.boot(data.config, tracer);
   exposeControl(lsaControl(lsa), data.controlPort);

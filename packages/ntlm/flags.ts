@@ -79,9 +79,7 @@ export const MSV_AV = {
 
 export type MsvAvName = keyof typeof MSV_AV;
 
-const MSV_AV_NAMES: ReadonlyMap<number, MsvAvName> = new Map(
-  (Object.entries(MSV_AV) as [MsvAvName, number][]).map(([name, id]) => [id, name]),
-);
+const MSV_AV_NAMES: ReadonlyMap<number, MsvAvName> = new Map((Object.entries(MSV_AV) as [MsvAvName, number][]).map(([name, id]) => [id, name]));
 
 /** The MS-NLMP name of an AvId, or "AvId 0x00nn" for one the specification does not define. */
 export function msvAvName(id: number): string {

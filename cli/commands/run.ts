@@ -1,0 +1,77 @@
+// `sspi-emu run`: one handshake and N messages between a client and a server process through the
+// LSA, shown as a timeline and a sequence diagram (or as JSON).
+
+import { writeFile } from 'node:fs/promises';
+import { SEC_E_OK } from '../../headers/status.js';
+import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/render.js';
+import { runDemo } from '../../machine/demo.js';
+import { parseArgs } from 'node:util';
+import { asUsage, packageList, positiveInt } from '../options.js';
+import { UsageError } from '../usage.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        package: { type: 'string' },
+        load: { type: 'string', multiple: true },
+        account: { type: 'string', multiple: true },
+        user: { type: 'string' },
+        domain: { type: 'string' },
+        password: { type: 'string' },
+        messages: { type: 'string' },
+        json: { type: 'boolean' },
+        mermaid: { type: 'string' },
+        'chrome-trace': { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { packages, packageName } = packageList(values.load, values.package);
+  const messages = positiveInt(values.messages, '--messages', 3);
+  const options: Parameters<typeof runDemo>[0] = { packages, messages };
+  if (values.account !== undefined) options.accounts = values.account;
+  if (packageName !== undefined) options.package = packageName;
+  if (values.user !== undefined) options.user = values.user;
+  if (values.domain !== undefined) options.domain = values.domain;
+  if (values.password !== undefined) options.password = values.password;
+  if (values.account !== undefined) {
+    for (const a of values.account) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  }
+
+  const report = await runDemo(options);
+  if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
+  if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
+
+  if (values.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          status: report.statusName,
+          client: report.client,
+          server: report.server,
+          ...(report.error === undefined ? {} : { error: report.error }),
+          lpc: report.lpc,
+          events: report.events,
+        },
+        (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
+        2,
+      ) + '\n',
+    );
+  } else {
+    if (!values.quiet) {
+      process.stdout.write(formatTimeline(report.events) + '\n\n');
+      process.stdout.write('Sequence diagram (Mermaid):\n\n' + formatMermaid(report.events) + '\n');
+    }
+    const detail = report.client?.detail ?? report.error ?? '';
+    const serverDetail =
+      report.server !== null && report.server.status !== SEC_E_OK ? `; server: ${report.server.statusName} ${report.server.detail ?? ''}` : '';
+    process.stdout.write(`${report.statusName}: ${detail}${serverDetail}\n`);
+    process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
+  }
+  return report.status === SEC_E_OK ? 0 : 1;
+}

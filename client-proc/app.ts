@@ -1,0 +1,179 @@
+// The default client application: connect to the name the server monitors, run the
+// InitializeSecurityContext loop (forwarding each token to the server and each reply back into
+// the next call), then send N sealed and N signed messages and check the server's replies.
+//
+// args: server (the listening name), package, user/domain/password (explicit credentials; absent:
+// the process's own logon), targetName, contextReq (ISC_REQ_* bits), messages (N).
+
+import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
+import type { AppMessage } from '../ipc/app-protocol.js';
+import type { Connection } from '../ipc/connection.js';
+import { describeError } from '../ipc/errors.js';
+import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import type { CtxtHandle } from '../sspi/handles.js';
+
+export const DEFAULT_CLIENT_REQ =
+  ISC_REQ.MUTUAL_AUTH | ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const server = String(args.server ?? 'sspi-demo');
+  const pkg = String(args.package ?? 'Example');
+  const messages = Number(args.messages ?? 3);
+  const contextReq = Number(args.contextReq ?? DEFAULT_CLIENT_REQ);
+  const sspi = ctx.sspi;
+
+  const explicit = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
+  const acquired = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData: explicit });
+  if (acquired.credential === undefined) return done(acquired.status, 'AcquireCredentialsHandle failed', acquired.cause?.message);
+  const credential = acquired.credential;
+
+  let conn: Connection<AppMessage>;
+  try {
+    conn = await ctx.connect<AppMessage>(server);
+  } catch (error) {
+    await sspi.freeCredentialsHandle(credential);
+    return done(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}`, describeError(error));
+  }
+
+  let context: CtxtHandle | undefined;
+  try {
+    const handshake = await runHandshake(ctx, conn, credential, contextReq, typeof args.targetName === 'string' ? args.targetName : null);
+    context = handshake.context;
+    ctx.markPhase('handshake');
+    if (handshake.status !== SEC_E_OK || context === undefined) return done(handshake.status, handshake.detail);
+
+    const names = await sspi.queryContextAttributes(context, SECPKG_ATTR.NAMES);
+    const exchanged = await exchangeMessages(ctx, conn, context, messages);
+    if (exchanged.status !== SEC_E_OK) return done(exchanged.status, exchanged.detail);
+    ctx.markPhase('messages');
+    conn.send({ kind: 'bye' });
+    return {
+      status: SEC_E_OK,
+      statusName: statusName(SEC_E_OK),
+      detail: `authenticated as ${names.buffer?.sUserName ?? '?'}; ${messages} sealed and ${messages} signed messages verified`,
+      data: { user: names.buffer?.sUserName ?? null, legs: handshake.legs, messages },
+    };
+  } catch (error) {
+    return done(SEC_E_INTERNAL_ERROR, 'the connection to the server failed', describeError(error));
+  } finally {
+    if (context !== undefined) await sspi.deleteSecurityContext(context);
+    await sspi.freeCredentialsHandle(credential);
+    if (!conn.closed) conn.close();
+  }
+}
+
+async function runHandshake(
+  ctx: AppContext,
+  conn: Connection<AppMessage>,
+  credential: Parameters<AppContext['sspi']['initializeSecurityContext']>[0]['credential'],
+  contextReq: number,
+  targetName: string | null,
+): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string }> {
+  let context: CtxtHandle | undefined;
+  let input: SecBuffer[] | null = null;
+  let legs = 0;
+  for (;;) {
+    const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input });
+    context = r.context ?? context;
+    if (!isSuccess(r.status)) {
+      conn.send({ kind: 'failed', status: r.status });
+      return {
+        status: r.status,
+        ...(context === undefined ? {} : { context }),
+        legs,
+        detail: `InitializeSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}`,
+      };
+    }
+    const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    if (token !== undefined && token.byteLength > 0) {
+      conn.send({ kind: 'token', token });
+      legs++;
+    }
+    if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED) {
+      return { status: r.status, ...(context === undefined ? {} : { context }), legs, detail: `unexpected ${statusName(r.status)}` };
+    }
+    const reply = await conn.receive();
+    if (reply.kind === 'failed')
+      return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake' };
+    if (reply.kind === 'token') {
+      legs++;
+      input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
+      continue;
+    }
+    if (reply.kind === 'accepted') {
+      if (r.status === SEC_E_OK) return { status: SEC_E_OK, ...(context === undefined ? {} : { context }), legs };
+      if (reply.token === undefined) return { status: SEC_E_INTERNAL_ERROR, legs, detail: 'the server accepted before the client finished' };
+      legs++;
+      input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
+      continue;
+    }
+    return { status: SEC_E_INTERNAL_ERROR, legs, detail: `unexpected ${reply.kind} message during the handshake` };
+  }
+}
+
+async function exchangeMessages(
+  ctx: AppContext,
+  conn: Connection<AppMessage>,
+  context: CtxtHandle,
+  count: number,
+): Promise<{ status: Status; detail?: string }> {
+  const text = new TextEncoder();
+  const sizes = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.SIZES);
+  const trailer = sizes.buffer?.cbSecurityTrailer ?? 0;
+  const maxSignature = sizes.buffer?.cbMaxSignature ?? 0;
+  for (let i = 1; i <= count; i++) {
+    const plaintext = `message ${i} from ${ctx.name}`;
+    const sealed = await ctx.sspi.encryptMessage(
+      context,
+      0,
+      [
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(trailer) },
+        { BufferType: SECBUFFER.DATA, pvBuffer: text.encode(plaintext) },
+      ],
+      0,
+    );
+    if (sealed.status !== SEC_E_OK) return { status: sealed.status, detail: 'EncryptMessage failed' };
+    conn.send({ kind: 'sealed', buffers: sealed.message });
+    const reply = await conn.receive();
+    if (reply.kind !== 'sealed')
+      return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a sealed message with ${reply.kind}` };
+    const opened = await ctx.sspi.decryptMessage(context, reply.buffers, 0);
+    if (opened.status !== SEC_E_OK) return { status: opened.status, detail: 'DecryptMessage of the reply failed' };
+    const echo = new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer);
+    if (echo !== `echo: ${plaintext}`) return { status: SEC_E_MESSAGE_ALTERED, detail: `the server echoed ${JSON.stringify(echo)}` };
+  }
+  for (let i = 1; i <= count; i++) {
+    const data = text.encode(`signed ${i} from ${ctx.name}`);
+    const signed = await ctx.sspi.makeSignature(
+      context,
+      0,
+      [
+        { BufferType: SECBUFFER.DATA, pvBuffer: data },
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(maxSignature) },
+      ],
+      0,
+    );
+    if (signed.status !== SEC_E_OK) return { status: signed.status, detail: 'MakeSignature failed' };
+    conn.send({ kind: 'signed', data, signature: signed.message[1]!.pvBuffer });
+    const reply = await conn.receive();
+    if (reply.kind !== 'signed')
+      return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a signed message with ${reply.kind}` };
+    const verified = await ctx.sspi.verifySignature(
+      context,
+      [
+        { BufferType: SECBUFFER.DATA, pvBuffer: reply.data },
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: reply.signature },
+      ],
+      0,
+    );
+    if (verified.status !== SEC_E_OK) return { status: verified.status, detail: 'VerifySignature of the reply failed' };
+  }
+  return { status: SEC_E_OK };
+}
+
+function done(status: Status, detail?: string, cause?: string): AppResult {
+  const result: AppResult = { status, statusName: statusName(status) };
+  if (detail !== undefined) result.detail = cause === undefined ? detail : `${detail}: ${cause}`;
+  return result;
+}

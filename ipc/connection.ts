@@ -1,0 +1,80 @@
+// A connection between two app processes: one end of a MessageChannel the machine created when a
+// client connected to a name a server listens on (the seed's "port" the server monitors).
+// Messages are typed by the application; receive() never hangs on a dead peer: when the other
+// process exits, pending and later receives fail with TransportError('PEER_GONE').
+
+import type { MessagePort } from 'node:worker_threads';
+import { TransportError } from './errors.js';
+import type { Tracer } from './trace.js';
+
+export class Connection<M> {
+  sent = 0;
+  received = 0;
+  private readonly queue: M[] = [];
+  private readonly waiting: Array<{ resolve: (m: M) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }> = [];
+  private closedBy: TransportError | undefined;
+
+  constructor(
+    private readonly port: MessagePort,
+    readonly name: string,
+    private readonly tracer: Tracer,
+    /** Process-wide message counters this connection adds to. */
+    private readonly totals: { sent: number; received: number } = { sent: 0, received: 0 },
+  ) {
+    port.on('message', (message: M) => {
+      this.received++;
+      totals.received++;
+      tracer.tap(name, 'receive', message);
+      const waiter = this.waiting.shift();
+      if (waiter === undefined) this.queue.push(message);
+      else {
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        waiter.resolve(message);
+      }
+    });
+    port.on('close', () => this.shutdown(new TransportError('PEER_GONE', `${name}: the peer closed the connection or its process exited`)));
+  }
+
+  get closed(): boolean {
+    return this.closedBy !== undefined;
+  }
+
+  send(message: M): void {
+    if (this.closedBy !== undefined) throw this.closedBy;
+    this.sent++;
+    this.totals.sent++;
+    this.tracer.tap(this.name, 'send', message);
+    this.port.postMessage(message);
+  }
+
+  /** The next message; rejects with PEER_GONE once the peer is gone, or TIMEOUT after `timeoutMs` (0: none). */
+  receive(timeoutMs = 0): Promise<M> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
+    return new Promise<M>((resolve, reject) => {
+      const waiter = { resolve, reject, timer: undefined as NodeJS.Timeout | undefined };
+      if (timeoutMs > 0) {
+        waiter.timer = setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          reject(new TransportError('TIMEOUT', `${this.name}: no message within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.waiting.push(waiter);
+    });
+  }
+
+  close(): void {
+    this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: closed by this side`));
+    this.port.close();
+  }
+
+  private shutdown(reason: TransportError): void {
+    if (this.closedBy !== undefined) return;
+    this.closedBy = reason;
+    for (const waiter of this.waiting.splice(0)) {
+      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      waiter.reject(reason);
+    }
+  }
+}

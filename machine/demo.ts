@@ -1,0 +1,96 @@
+// One complete run, as `sspi-emu run` and `npm start` show it: boot the machine, spawn a server
+// that monitors a name and a client that connects to it, run one handshake through the LSA and N
+// sealed and N signed messages, and report the statuses, the trace and the LPC message counts of
+// each phase.
+
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import type { TraceEvent } from '../ipc/trace.js';
+import type { AppResult } from '../sspi/process.js';
+import { Machine, type MachineOptions } from './machine.js';
+
+export interface DemoOptions extends MachineOptions {
+  /** The package both sides use (its SecPkgInfo name). */
+  package?: string;
+  /** The client's explicit credentials; the default is the first account's. */
+  user?: string;
+  domain?: string;
+  password?: string;
+  messages?: number;
+  /** Module paths of the applications to run instead of the defaults. */
+  clientApp?: string | null;
+  serverApp?: string | null;
+}
+
+export interface DemoReport {
+  status: Status;
+  statusName: string;
+  client: AppResult | null;
+  server: AppResult | null;
+  events: TraceEvent[];
+  /** LPC messages (both directions, counted at the client's and server's channels) per phase. */
+  lpc: { handshake: number; messages: number };
+  error?: string;
+}
+
+const LISTEN_NAME = 'sspi-demo';
+
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const machine = await Machine.boot(options);
+  try {
+    const pkgName = options.package ?? (await defaultPackageName(machine));
+    const firstAccount = machine.config.accounts[0];
+    const server = await machine.spawn('server');
+    const client = await machine.spawn('client');
+    const serverRun = server.runApp(options.serverApp ?? null, { name: LISTEN_NAME, package: pkgName, connections: 1 });
+    // The phases are told apart by the handshake's end, which the client app marks in the trace.
+    const clientRun = client.runApp(options.clientApp ?? null, {
+      server: LISTEN_NAME,
+      package: pkgName,
+      user: options.user ?? firstAccount?.user ?? 'alice',
+      domain: options.domain ?? firstAccount?.domain ?? '',
+      password: options.password ?? firstAccount?.password ?? '',
+      messages: options.messages ?? 3,
+    });
+    const [clientResult, serverResult] = await Promise.allSettled([clientRun, serverRun]);
+    const events = await machine.events();
+    const clientApp = clientResult.status === 'fulfilled' ? clientResult.value : null;
+    const serverApp = serverResult.status === 'fulfilled' ? serverResult.value : null;
+    // The server's verdict on the client's identity comes first: a wrong password is its call.
+    let status: Status = clientApp?.status ?? SEC_E_INTERNAL_ERROR;
+    if (serverApp !== null && serverApp.status !== SEC_E_OK && clientApp?.status !== SEC_E_OK) status = serverApp.status;
+    const report: DemoReport = { status, statusName: statusName(status), client: clientApp, server: serverApp, events, lpc: countLpc(events) };
+    const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
+    if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
+    return report;
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+async function defaultPackageName(machine: Machine): Promise<string> {
+  const report = await machine.lsa.packages();
+  const first = report.loaded[0];
+  if (first === undefined) throw new Error(`no package loaded: ${report.failed.map((f) => `${f.spec}: ${f.reason}`).join('; ')}`);
+  return first.name;
+}
+
+/**
+ * LPC messages of each phase, counted at the app processes' LPC channels (both directions): each
+ * app marks the end of its handshake and of its message phase with its channel's count.
+ */
+function countLpc(events: readonly TraceEvent[]): { handshake: number; messages: number } {
+  const marks = new Map<string, { handshake?: number; messages?: number }>();
+  for (const e of events) {
+    if (e.call !== 'Phase' || e.lpc === undefined || (e.detail !== 'handshake' && e.detail !== 'messages')) continue;
+    const m = marks.get(e.process) ?? {};
+    m[e.detail] = e.lpc;
+    marks.set(e.process, m);
+  }
+  const counts = { handshake: 0, messages: 0 };
+  for (const m of marks.values()) {
+    counts.handshake += m.handshake ?? 0;
+    if (m.messages !== undefined && m.handshake !== undefined) counts.messages += m.messages - m.handshake;
+  }
+  return counts;
+}

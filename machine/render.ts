@@ -1,0 +1,163 @@
+// Views of a trace: a timeline to read in a terminal, a Mermaid sequence diagram of the
+// handshake, and Trace Event Format JSON (chrome://tracing, Perfetto) with one track per process.
+
+import type { TraceEvent } from '../ipc/trace.js';
+
+/** API calls an app process makes that cross to the LSA (the rest run in the process). */
+const MESSAGE_APIS = new Set(['MakeSignature', 'VerifySignature', 'EncryptMessage', 'DecryptMessage']);
+const USER_MODE_ENTRIES = new Set(['SpUserModeInitialize', 'SpInstanceInit', 'SpInitUserModeContext', 'SpDeleteUserModeContext', 'LsaCallbackFunction']);
+
+function tokenBytes(base64: string | undefined): number | undefined {
+  return base64 === undefined ? undefined : Buffer.from(base64, 'base64').length;
+}
+
+/** A readable timeline: one line per event, indented by call depth within each process. */
+export function formatTimeline(events: readonly TraceEvent[]): string {
+  const depth = new Map<string, number>();
+  const processWidth = Math.max(7, ...events.map((e) => e.process.length));
+  const lines = [`${'t (ms)'.padStart(9)}  ${'process'.padEnd(processWidth)}  tid  call`];
+  for (const e of events) {
+    let d = depth.get(e.process) ?? 0;
+    if (e.phase === 'return') d = Math.max(0, d - 1);
+    const arrow = e.phase === 'call' ? '-> ' : e.phase === 'return' ? '<- ' : '** ';
+    const parts = [`${'  '.repeat(d)}${arrow}${e.call}`];
+    if (e.peer !== undefined) parts.push(e.phase === 'return' ? `(to ${e.peer})` : `(for ${e.peer})`);
+    if (e.status !== undefined) parts.push(e.status);
+    const tin = tokenBytes(e.tokenIn);
+    const tout = tokenBytes(e.tokenOut);
+    if (tin !== undefined) parts.push(`token in ${tin} B`);
+    if (tout !== undefined) parts.push(`token out ${tout} B`);
+    if (e.detail !== undefined) parts.push(`[${e.detail}]`);
+    lines.push(`${e.t.toFixed(3).padStart(9)}  ${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`);
+    if (e.phase === 'call') d++;
+    depth.set(e.process, d);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A Mermaid sequence diagram: app calls that cross to the LSA and back, MappedContext and the
+ * user-mode initialization in the app process, tokens forwarded between client and server, and
+ * the message phase that stays in-process.
+ */
+export function formatMermaid(events: readonly TraceEvent[]): string {
+  const processes = [...new Set(events.map((e) => e.process))];
+  const apps = processes.filter((p) => p !== 'lsa');
+  const clients = apps.filter((p) => p.startsWith('client'));
+  const servers = apps.filter((p) => p.startsWith('server'));
+  const order = [...clients, 'lsa', ...servers, ...apps.filter((p) => !clients.includes(p) && !servers.includes(p))];
+  const lines = ['sequenceDiagram', ...order.filter((p) => processes.includes(p)).map((p) => `    participant ${id(p)} as ${p}`)];
+  const peerOf = (p: string): string | undefined => (p.startsWith('client') ? servers[0] : clients[0]);
+
+  for (const e of events) {
+    const me = id(e.process);
+    if (e.process === 'lsa') {
+      if (e.peer === undefined) continue;
+      if (e.call.startsWith('Sp') && e.phase === 'call') lines.push(`    ${me}->>${me}: ${e.call}`);
+      else if (e.call === 'MappedContext') lines.push(`    Note over ${me},${id(e.peer)}: MappedContext intercepted, ContextData to ${e.peer}`);
+      else if (!e.call.startsWith('Sp') && e.phase === 'call') lines.push(`    ${me}->>${id(e.peer)}: ${e.call}`);
+      else if (!e.call.startsWith('Sp') && e.phase === 'return') lines.push(`    ${id(e.peer)}-->>${me}: ${e.status ?? ''}`);
+      continue;
+    }
+    if (USER_MODE_ENTRIES.has(e.call) && e.phase === 'call') {
+      lines.push(`    ${me}->>${me}: ${e.call}`);
+    } else if (MESSAGE_APIS.has(e.call) && e.phase === 'return') {
+      lines.push(`    ${me}->>${me}: ${e.call} ${e.status ?? ''} (no LPC)`);
+      const peer = peerOf(e.process);
+      if (peer !== undefined && (e.call === 'EncryptMessage' || e.call === 'MakeSignature'))
+        lines.push(`    ${me}->>${id(peer)}: ${e.call === 'EncryptMessage' ? 'sealed' : 'signed'} message`);
+    } else if (e.phase === 'call' && !MESSAGE_APIS.has(e.call) && /^[A-Z]/.test(e.call) && !e.call.startsWith('Sp') && isApi(e.call)) {
+      const tin = tokenBytes(e.tokenIn);
+      lines.push(`    ${me}->>lsa: ${e.call}${tin === undefined ? '' : ` (token ${tin} B)`}`);
+    } else if (e.phase === 'return' && isApi(e.call) && !MESSAGE_APIS.has(e.call)) {
+      const tout = tokenBytes(e.tokenOut);
+      lines.push(`    lsa-->>${me}: ${e.status ?? ''}${tout === undefined ? '' : `, token ${tout} B`}`);
+      const peer = peerOf(e.process);
+      if (tout !== undefined && peer !== undefined) lines.push(`    ${me}->>${id(peer)}: token (${tout} B)`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+const LPC_APIS = new Set([
+  'EnumerateSecurityPackages',
+  'QuerySecurityPackageInfo',
+  'AcquireCredentialsHandle',
+  'FreeCredentialsHandle',
+  'InitializeSecurityContext',
+  'AcceptSecurityContext',
+  'DeleteSecurityContext',
+  'ApplyControlToken',
+  'QueryCredentialsAttributes',
+]);
+function isApi(call: string): boolean {
+  return LPC_APIS.has(call);
+}
+
+function id(process: string): string {
+  return process.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+interface ChromeEvent {
+  name: string;
+  cat: string;
+  ph: 'X' | 'i' | 'M';
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  s?: 't';
+  args?: Record<string, unknown>;
+}
+
+/** Trace Event Format: each call/return pair is one complete ('X') event on its process's track. */
+export function toChromeTrace(events: readonly TraceEvent[]): { traceEvents: ChromeEvent[]; displayTimeUnit: 'ms' } {
+  const out: ChromeEvent[] = [];
+  const seen = new Map<number, string>();
+  const open = new Map<string, TraceEvent[]>();
+  for (const e of events) {
+    if (!seen.has(e.pid)) {
+      seen.set(e.pid, e.process);
+      out.push({ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid: e.pid, tid: e.threadId, args: { name: `${e.process} (pid ${e.pid})` } });
+      out.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid: e.pid, tid: e.threadId, args: { name: `${e.process} thread ${e.threadId}` } });
+    }
+    const key = `${e.pid}:${e.call}`;
+    if (e.phase === 'call') {
+      const stack = open.get(key) ?? [];
+      stack.push(e);
+      open.set(key, stack);
+    } else if (e.phase === 'return' && (open.get(key)?.length ?? 0) > 0) {
+      const start = open.get(key)!.pop()!;
+      out.push({
+        name: e.call,
+        cat: category(e.call),
+        ph: 'X',
+        ts: start.t * 1000,
+        dur: Math.max(0, (e.t - start.t) * 1000),
+        pid: e.pid,
+        tid: e.threadId,
+        args: args(start, e),
+      });
+    } else {
+      out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid: e.pid, tid: e.threadId, args: args(e) });
+    }
+  }
+  for (const stack of open.values())
+    for (const e of stack) out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid: e.pid, tid: e.threadId, args: args(e) });
+  return { traceEvents: out, displayTimeUnit: 'ms' };
+}
+
+function category(call: string): string {
+  if (USER_MODE_ENTRIES.has(call)) return 'user-mode';
+  if (call.startsWith('Sp')) return 'package';
+  if (isApi(call) || MESSAGE_APIS.has(call) || call === 'QueryContextAttributes' || call === 'CompleteAuthToken') return 'sspi';
+  return 'event';
+}
+
+function args(...es: TraceEvent[]): Record<string, unknown> {
+  const a: Record<string, unknown> = {};
+  for (const e of es) {
+    for (const k of ['status', 'peer', 'detail', 'tokenIn', 'tokenOut'] as const) if (e[k] !== undefined) a[k] = e[k];
+  }
+  return a;
+}

@@ -1,0 +1,56 @@
+// What a package author needs besides the headers: the table members a package leaves
+// unimplemented, pointing at one shared function, and the marshalled form of explicit credentials
+// that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack).
+
+import type { SecpkgFunctionTable, SecpkgUserFunctionTable, SpUnusedFn } from '../../headers/ntsecpkg.js';
+import { SEC_E_UNSUPPORTED_FUNCTION } from '../../headers/status.js';
+
+export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/auth-identity.js';
+
+/** The one implementation of every member a package does not provide. */
+export const unsupported: SpUnusedFn = () => SEC_E_UNSUPPORTED_FUNCTION;
+
+type UnusedKeys<T> = { [K in keyof T]: T[K] extends SpUnusedFn ? (SpUnusedFn extends T[K] ? K : never) : never }[keyof T];
+
+/** The LSA-mode members this emulation never calls, all `unsupported`; spread it into a table. */
+export const UNUSED_LSA_MEMBERS: Pick<SecpkgFunctionTable, UnusedKeys<SecpkgFunctionTable>> = {
+  InitializePackage: unsupported,
+  LogonUser: unsupported,
+  CallPackage: unsupported,
+  CallPackageUntrusted: unsupported,
+  CallPackagePassthrough: unsupported,
+  LogonUserEx: unsupported,
+  LogonUserEx2: unsupported,
+  SaveCredentials: unsupported,
+  GetCredentials: unsupported,
+  DeleteCredentials: unsupported,
+  GetUserInfo: unsupported,
+  AddCredentials: unsupported,
+  SetExtendedInformation: unsupported,
+  SetContextAttributes: unsupported,
+  SetCredentialsAttributes: unsupported,
+  ChangeAccountPassword: unsupported,
+  QueryMetaData: unsupported,
+  ExchangeMetaData: unsupported,
+  GetCredUIContext: unsupported,
+  UpdateCredentials: unsupported,
+  ValidateTargetInfo: unsupported,
+  PostLogonUser: unsupported,
+  GetRemoteCredGuardLogonBuffer: unsupported,
+  GetRemoteCredGuardSupplementalCreds: unsupported,
+  GetTbalSupplementalCreds: unsupported,
+  LogonUserEx3: unsupported,
+  PreLogonUserSurrogate: unsupported,
+  PostLogonUserSurrogate: unsupported,
+  ExtractTargetInfo: unsupported,
+};
+
+/** The user-mode members this emulation never calls, all `unsupported`; spread it into a table. */
+export const UNUSED_USER_MEMBERS: Pick<SecpkgUserFunctionTable, UnusedKeys<SecpkgUserFunctionTable>> = {
+  GetContextToken: unsupported,
+  FormatCredentials: unsupported,
+  MarshallSupplementalCreds: unsupported,
+  ExportContext: unsupported,
+  ImportContext: unsupported,
+  MarshalAttributeData: unsupported,
+};

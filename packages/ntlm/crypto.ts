@@ -1,0 +1,408 @@
+// NTLM key and response computations: NTOWFv1/v2 (MS-NLMP 3.3.1, 3.3.2), the NTLMv2 responses and
+// SessionBaseKey (3.3.2), KXKEY (3.4.5.1), SIGNKEY (3.4.5.2), SEALKEY (3.4.5.3), the MIC (3.1.5.1.2),
+// the encrypted random session key (3.1.5.1.2), the channel bindings hash (3.1.5.1.2 via RFC 4121
+// 4.1.1.2), and FILETIME helpers for MsvAvTimestamp and the NTLMv2 client challenge.
+//
+// MD5 and HMAC-MD5 come from node:crypto; MD4 and RC4 are local (see md4.ts, rc4.ts). Not here:
+// DES, hence LMOWFv1, the NTLMv1 responses (DESL) and the KXKEY of NTLMSSP_NEGOTIATE_LM_KEY and
+// NTLMSSP_REQUEST_NON_NT_SESSION_KEY without extended session security.
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { NTLMSSP_NEGOTIATE } from './flags.js';
+import { md4 } from './md4.js';
+import { NtlmParseError, packNtlmV2ClientChallenge, utf16le, withMicZeroed, type AvPair } from './messages.js';
+import { Rc4 } from './rc4.js';
+
+export { utf16le } from './messages.js';
+
+export type NtlmSide = 'client' | 'server';
+
+/** Something NTLM needs that this package does not implement (the DES-based NTLMv1 keys). */
+export class NtlmUnsupportedError extends Error {
+  override readonly name = 'NtlmUnsupportedError';
+  readonly code = 'UNSUPPORTED';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primitives
+
+export function md5(...parts: readonly Uint8Array[]): Uint8Array {
+  const hash = createHash('md5');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+}
+
+export function hmacMd5(key: Uint8Array, ...parts: readonly Uint8Array[]): Uint8Array {
+  const hmac = createHmac('md5', key);
+  for (const part of parts) hmac.update(part);
+  return new Uint8Array(hmac.digest());
+}
+
+export function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Constant-time equality; false for different lengths. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function u32le(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value >>> 0, true);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-way functions (3.3.1, 3.3.2)
+
+/**
+ * Windows upcases names with RtlUpcaseUnicodeString, one UTF-16 unit to one; JavaScript's
+ * toUpperCase can lengthen a string ("ß" to "SS"), so such characters are left as they are.
+ */
+function upcaseLikeWindows(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const upper = ch.toUpperCase();
+    out += upper.length === ch.length ? upper : ch;
+  }
+  return out;
+}
+
+/** NTOWFv1(Passwd) = MD4(UNICODE(Passwd)), the NT hash (3.3.1). */
+export function ntowfv1(password: string): Uint8Array {
+  return md4(utf16le(password));
+}
+
+/** NTOWFv2 from an NT hash: HMAC_MD5(NTOWFv1, UNICODE(ConcatenationOf(Uppercase(User), UserDom))) (3.3.2). */
+export function ntowfv2FromNtHash(ntHash: Uint8Array, user: string, domain: string): Uint8Array {
+  return hmacMd5(ntHash, utf16le(upcaseLikeWindows(user) + domain));
+}
+
+/** NTOWFv2(Passwd, User, UserDom) (3.3.2); ResponseKeyNT. */
+export function ntowfv2(password: string, user: string, domain: string): Uint8Array {
+  return ntowfv2FromNtHash(ntowfv1(password), user, domain);
+}
+
+/** LMOWFv2 is defined as NTOWFv2 (3.3.2); ResponseKeyLM. */
+export function lmowfv2(password: string, user: string, domain: string): Uint8Array {
+  return ntowfv2(password, user, domain);
+}
+
+/** NTLMv1 SessionBaseKey = MD4(NTOWFv1) (3.3.1). */
+export function sessionBaseKeyV1(ntHash: Uint8Array): Uint8Array {
+  return md4(ntHash);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NTLMv2 responses (3.3.2)
+
+/** temp's Z(4) after the AV pairs (3.3.2). */
+const TEMP_TRAILING_BYTES = 4;
+/** Where ChallengeFromClient sits in temp (2.2.2.7). */
+const TEMP_CHALLENGE_FROM_CLIENT = 16;
+const CLIENT_CHALLENGE_BYTES = 8;
+const NT_PROOF_STR_BYTES = 16;
+
+/**
+ * temp = Responserversion, HiResponserversion, Z(6), Time, ClientChallenge, Z(4), ServerName, Z(4)
+ * (3.3.2), where ServerName is the AV pair list the client sends (the server's TargetInfo plus what
+ * the client adds: MsvAvFlags, MsvAvTimestamp, MsvAvChannelBindings, MsvAvTargetName).
+ */
+export function ntlmV2Temp(timestamp: Uint8Array, clientChallenge: Uint8Array, avPairs: readonly AvPair[]): Uint8Array {
+  return packNtlmV2ClientChallenge({
+    timestamp,
+    challengeFromClient: clientChallenge,
+    avPairs: [...avPairs],
+    trailing: new Uint8Array(TEMP_TRAILING_BYTES),
+  });
+}
+
+export interface NtlmV2Responses {
+  ntProofStr: Uint8Array;
+  /** NTProofStr ‖ temp. */
+  ntChallengeResponse: Uint8Array;
+  /** LMv2: HMAC_MD5(ResponseKeyLM, ServerChallenge ‖ ClientChallenge) ‖ ClientChallenge. */
+  lmChallengeResponse: Uint8Array;
+  /** HMAC_MD5(ResponseKeyNT, NTProofStr); for NTLMv2 also the KeyExchangeKey. */
+  sessionBaseKey: Uint8Array;
+}
+
+/**
+ * ComputeResponse for NTLMv2 (3.3.2). The ClientChallenge used for LMv2 is the one inside temp.
+ * (When the server's TargetInfo has MsvAvTimestamp the client sends Z(24) as its LM response
+ * instead, 3.1.5.1.2; that choice belongs to the caller.)
+ */
+export function computeNtlmV2Response(args: {
+  responseKeyNT: Uint8Array;
+  responseKeyLM: Uint8Array;
+  serverChallenge: Uint8Array;
+  temp: Uint8Array;
+}): NtlmV2Responses {
+  const { responseKeyNT, responseKeyLM, serverChallenge, temp } = args;
+  const clientChallenge = temp.subarray(TEMP_CHALLENGE_FROM_CLIENT, TEMP_CHALLENGE_FROM_CLIENT + CLIENT_CHALLENGE_BYTES);
+  const ntProofStr = hmacMd5(responseKeyNT, serverChallenge, temp);
+  return {
+    ntProofStr,
+    ntChallengeResponse: concat(ntProofStr, temp),
+    lmChallengeResponse: concat(hmacMd5(responseKeyLM, serverChallenge, clientChallenge), clientChallenge),
+    sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr),
+  };
+}
+
+/**
+ * The server's check of an NTLMv2 NtChallengeResponse (3.3.2 as used by 3.2.5.1.2): recomputes
+ * NTProofStr over the temp the client sent. sessionBaseKey is set only when the proof matches.
+ */
+export function verifyNtlmV2Response(
+  responseKeyNT: Uint8Array,
+  serverChallenge: Uint8Array,
+  ntChallengeResponse: Uint8Array,
+): { ok: boolean; sessionBaseKey: Uint8Array | undefined } {
+  if (ntChallengeResponse.length <= NT_PROOF_STR_BYTES) return { ok: false, sessionBaseKey: undefined };
+  const received = ntChallengeResponse.subarray(0, NT_PROOF_STR_BYTES);
+  const temp = ntChallengeResponse.subarray(NT_PROOF_STR_BYTES);
+  const ntProofStr = hmacMd5(responseKeyNT, serverChallenge, temp);
+  const ok = bytesEqual(received, ntProofStr);
+  return { ok, sessionBaseKey: ok ? hmacMd5(responseKeyNT, ntProofStr) : undefined };
+}
+
+/** The server's check of an LMv2 response (24 bytes: 16-byte proof, 8-byte client challenge). */
+export function verifyLmV2Response(responseKeyLM: Uint8Array, serverChallenge: Uint8Array, lmChallengeResponse: Uint8Array): boolean {
+  if (lmChallengeResponse.length !== 24) return false;
+  const clientChallenge = lmChallengeResponse.subarray(16, 24);
+  return bytesEqual(lmChallengeResponse.subarray(0, 16), hmacMd5(responseKeyLM, serverChallenge, clientChallenge));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key exchange (3.4.5.1) and the random session key (3.1.5.1.2, 3.2.5.1.2)
+
+/** KXKEY for NTLMv2: the SessionBaseKey itself (3.4.5.1). */
+export function kxkeyV2(sessionBaseKey: Uint8Array): Uint8Array {
+  return Uint8Array.from(sessionBaseKey);
+}
+
+/**
+ * KXKEY for NTLMv1 (3.4.5.1). With extended session security:
+ * HMAC_MD5(SessionBaseKey, ServerChallenge ‖ LmChallengeResponse[0..7]); otherwise the
+ * SessionBaseKey, unless LM_KEY or REQUEST_NON_NT_SESSION_KEY ask for the DES-based keys, which
+ * are not implemented.
+ */
+export function kxkeyV1(args: { flags: number; sessionBaseKey: Uint8Array; serverChallenge: Uint8Array; lmChallengeResponse: Uint8Array }): Uint8Array {
+  const { flags, sessionBaseKey, serverChallenge, lmChallengeResponse } = args;
+  if ((flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0) {
+    return hmacMd5(sessionBaseKey, serverChallenge, lmChallengeResponse.subarray(0, 8));
+  }
+  if ((flags & (NTLMSSP_NEGOTIATE.LM_KEY | NTLMSSP_NEGOTIATE.REQUEST_NON_NT_SESSION_KEY)) !== 0) {
+    throw new NtlmUnsupportedError('KXKEY with NTLMSSP_NEGOTIATE_LM_KEY or NON_NT_SESSION_KEY needs DES/LMOWFv1');
+  }
+  return Uint8Array.from(sessionBaseKey);
+}
+
+/**
+ * EncryptedRandomSessionKey = RC4K(KeyExchangeKey, ExportedSessionKey) when KEY_EXCH is negotiated
+ * (3.1.5.1.2). RC4 is its own inverse, so the server decrypts with the same call.
+ */
+export function encryptRandomSessionKey(keyExchangeKey: Uint8Array, randomSessionKey: Uint8Array): Uint8Array {
+  return new Rc4(keyExchangeKey).process(randomSessionKey);
+}
+
+export const decryptRandomSessionKey = encryptRandomSessionKey;
+
+// ---------------------------------------------------------------------------------------------
+// SIGNKEY and SEALKEY (3.4.5.2, 3.4.5.3). The magic constants include their terminating NUL.
+
+const MAGIC = {
+  clientSign: 'session key to client-to-server signing key magic constant\0',
+  serverSign: 'session key to server-to-client signing key magic constant\0',
+  clientSeal: 'session key to client-to-server sealing key magic constant\0',
+  serverSeal: 'session key to server-to-client sealing key magic constant\0',
+} as const;
+
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+/**
+ * SIGNKEY with extended session security: MD5(ExportedSessionKey ‖ magic) for the side that
+ * signs with it (the client's key signs client-to-server messages). Without extended session
+ * security there is no signing key (3.4.5.2).
+ */
+export function signKey(exportedSessionKey: Uint8Array, side: NtlmSide): Uint8Array {
+  return md5(exportedSessionKey, ascii(side === 'client' ? MAGIC.clientSign : MAGIC.serverSign));
+}
+
+/** The 56-bit and 40-bit non-ESS sealing keys' fixed tails (3.4.5.3). */
+const SEALKEY_56_SUFFIX = Uint8Array.of(0xa0);
+const SEALKEY_40_SUFFIX = Uint8Array.of(0xe5, 0x38, 0xb0);
+
+/** SEALKEY(NegFlg, ExportedSessionKey, Mode) (3.4.5.3). */
+export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: NtlmSide): Uint8Array {
+  const has = (bit: number): boolean => (flags & bit) !== 0;
+  if (has(NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY)) {
+    const keyBytes = has(NTLMSSP_NEGOTIATE[128]) ? 16 : has(NTLMSSP_NEGOTIATE[56]) ? 7 : 5;
+    const magic = ascii(side === 'client' ? MAGIC.clientSeal : MAGIC.serverSeal);
+    return md5(exportedSessionKey.subarray(0, keyBytes), magic);
+  }
+  if (has(NTLMSSP_NEGOTIATE.LM_KEY) || has(NTLMSSP_NEGOTIATE.DATAGRAM)) {
+    return has(NTLMSSP_NEGOTIATE[56])
+      ? concat(exportedSessionKey.subarray(0, 7), SEALKEY_56_SUFFIX)
+      : concat(exportedSessionKey.subarray(0, 5), SEALKEY_40_SUFFIX);
+  }
+  return Uint8Array.from(exportedSessionKey);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MIC (3.1.5.1.2, 3.2.5.1.2)
+
+/**
+ * MIC = HMAC_MD5(ExportedSessionKey, NEGOTIATE_MESSAGE ‖ CHALLENGE_MESSAGE ‖ AUTHENTICATE_MESSAGE),
+ * the AUTHENTICATE_MESSAGE taken with its MIC field zeroed (whatever it holds now). Throws
+ * NtlmParseError NO_MIC when the AUTHENTICATE_MESSAGE has no MIC field.
+ */
+export function computeMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array): Uint8Array {
+  return hmacMd5(exportedSessionKey, negotiate, challenge, withMicZeroed(authenticate));
+}
+
+/** Constant-time check of a received MIC. */
+export function verifyMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, mic: Uint8Array): boolean {
+  return bytesEqual(mic, computeMic(exportedSessionKey, negotiate, challenge, authenticate));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel bindings (3.1.5.1.2: MsvAvChannelBindings = MD5 of gss_channel_bindings_struct, RFC 4121
+// 4.1.1.2 / RFC 2744 3.11)
+
+/** The fields of gss_channel_bindings_struct, as SEC_CHANNEL_BINDINGS carries them. */
+export interface ChannelBindings {
+  initiatorAddrType: number;
+  initiatorAddress: Uint8Array;
+  acceptorAddrType: number;
+  acceptorAddress: Uint8Array;
+  applicationData: Uint8Array;
+}
+
+/** SEC_CHANNEL_BINDINGS (sspi.h): eight ULONGs, then the buffers its offsets point at. */
+const SEC_CHANNEL_BINDINGS = {
+  INITIATOR_ADDR_TYPE: 0,
+  INITIATOR_LENGTH: 4,
+  INITIATOR_OFFSET: 8,
+  ACCEPTOR_ADDR_TYPE: 12,
+  ACCEPTOR_LENGTH: 16,
+  ACCEPTOR_OFFSET: 20,
+  APPLICATION_DATA_LENGTH: 24,
+  APPLICATION_DATA_OFFSET: 28,
+  HEADER_BYTES: 32,
+} as const;
+
+/** Reads a SEC_CHANNEL_BINDINGS buffer, checking each (length, offset) against it. */
+export function unpackSecChannelBindings(bytes: Uint8Array): ChannelBindings {
+  const C = SEC_CHANNEL_BINDINGS;
+  if (bytes.length < C.HEADER_BYTES) {
+    throw new NtlmParseError('BAD_CHANNEL_BINDINGS', bytes.length, `SEC_CHANNEL_BINDINGS is ${bytes.length} bytes; its header needs ${C.HEADER_BYTES}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = (name: string, lengthAt: number, offsetAt: number): Uint8Array => {
+    const length = view.getUint32(lengthAt, true);
+    const offset = view.getUint32(offsetAt, true);
+    if (length === 0) return new Uint8Array(0);
+    if (offset < C.HEADER_BYTES || offset + length > bytes.length) {
+      throw new NtlmParseError(
+        'BAD_CHANNEL_BINDINGS',
+        lengthAt,
+        `SEC_CHANNEL_BINDINGS ${name} (offset ${offset}, length ${length}) is outside the ${bytes.length}-byte buffer's data`,
+      );
+    }
+    return bytes.slice(offset, offset + length);
+  };
+  return {
+    initiatorAddrType: view.getUint32(C.INITIATOR_ADDR_TYPE, true),
+    initiatorAddress: buffer('initiator address', C.INITIATOR_LENGTH, C.INITIATOR_OFFSET),
+    acceptorAddrType: view.getUint32(C.ACCEPTOR_ADDR_TYPE, true),
+    acceptorAddress: buffer('acceptor address', C.ACCEPTOR_LENGTH, C.ACCEPTOR_OFFSET),
+    applicationData: buffer('application data', C.APPLICATION_DATA_LENGTH, C.APPLICATION_DATA_OFFSET),
+  };
+}
+
+/** Builds a SEC_CHANNEL_BINDINGS buffer: header, then initiator, acceptor and application data. */
+export function packSecChannelBindings(bindings: ChannelBindings): Uint8Array {
+  const C = SEC_CHANNEL_BINDINGS;
+  const bytes = new Uint8Array(C.HEADER_BYTES + bindings.initiatorAddress.length + bindings.acceptorAddress.length + bindings.applicationData.length);
+  const view = new DataView(bytes.buffer);
+  let cursor: number = C.HEADER_BYTES;
+  const put = (lengthAt: number, offsetAt: number, data: Uint8Array): void => {
+    view.setUint32(lengthAt, data.length, true);
+    view.setUint32(offsetAt, data.length > 0 ? cursor : 0, true);
+    bytes.set(data, cursor);
+    cursor += data.length;
+  };
+  view.setUint32(C.INITIATOR_ADDR_TYPE, bindings.initiatorAddrType >>> 0, true);
+  put(C.INITIATOR_LENGTH, C.INITIATOR_OFFSET, bindings.initiatorAddress);
+  view.setUint32(C.ACCEPTOR_ADDR_TYPE, bindings.acceptorAddrType >>> 0, true);
+  put(C.ACCEPTOR_LENGTH, C.ACCEPTOR_OFFSET, bindings.acceptorAddress);
+  put(C.APPLICATION_DATA_LENGTH, C.APPLICATION_DATA_OFFSET, bindings.applicationData);
+  return bytes;
+}
+
+/**
+ * MD5 over initiator_addrtype, initiator_address.length, initiator_address, acceptor_addrtype,
+ * acceptor_address.length, acceptor_address, application_data.length, application_data, every
+ * integer 4 bytes little-endian (RFC 4121 4.1.1.2).
+ */
+export function gssChannelBindingsHash(bindings: ChannelBindings): Uint8Array {
+  return md5(
+    u32le(bindings.initiatorAddrType),
+    u32le(bindings.initiatorAddress.length),
+    bindings.initiatorAddress,
+    u32le(bindings.acceptorAddrType),
+    u32le(bindings.acceptorAddress.length),
+    bindings.acceptorAddress,
+    u32le(bindings.applicationData.length),
+    bindings.applicationData,
+  );
+}
+
+/** The MsvAvChannelBindings value for a SEC_CHANNEL_BINDINGS buffer (SECBUFFER_CHANNEL_BINDINGS). */
+export function channelBindingsHash(secChannelBindings: Uint8Array): Uint8Array {
+  return gssChannelBindingsHash(unpackSecChannelBindings(secChannelBindings));
+}
+
+// ---------------------------------------------------------------------------------------------
+// FILETIME: 100-nanosecond intervals since 1601-01-01 UTC, 8 bytes little-endian (MS-DTYP 2.3.3)
+
+const FILETIME_TICKS_PER_MS = 10_000n;
+/** Milliseconds from 1601-01-01 to 1970-01-01. */
+const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000n;
+const FILETIME_BYTES = 8;
+
+export function filetimeFromDate(date: Date): Uint8Array {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError('FILETIME of an invalid Date');
+  const ticks = (BigInt(ms) + FILETIME_UNIX_EPOCH_MS) * FILETIME_TICKS_PER_MS;
+  if (ticks < 0n) throw new RangeError('FILETIME cannot hold dates before 1601');
+  const out = new Uint8Array(FILETIME_BYTES);
+  new DataView(out.buffer).setBigUint64(0, ticks, true);
+  return out;
+}
+
+/** The current time as an 8-byte FILETIME. */
+export function filetimeNow(): Uint8Array {
+  return filetimeFromDate(new Date());
+}
+
+/** The FILETIME's ticks as an unsigned 64-bit integer. */
+export function filetimeTicks(filetime: Uint8Array): bigint {
+  if (filetime.length !== FILETIME_BYTES) throw new RangeError(`FILETIME must be 8 bytes, got ${filetime.length}`);
+  return new DataView(filetime.buffer, filetime.byteOffset, FILETIME_BYTES).getBigUint64(0, true);
+}
+
+/** The Date of a FILETIME, to the millisecond. */
+export function filetimeToDate(filetime: Uint8Array): Date {
+  return new Date(Number(filetimeTicks(filetime) / FILETIME_TICKS_PER_MS - FILETIME_UNIX_EPOCH_MS));
+}

@@ -1,0 +1,153 @@
+// The default server application: monitor a name, accept connections (each handled on its own),
+// run the AcceptSecurityContext loop on each, then answer sealed messages with a sealed echo and
+// signed messages with a signed acknowledgement until the client says bye.
+//
+// args: name (the name to monitor), package, contextReq (ASC_REQ_* bits), connections (how many
+// to serve before returning; 0: until the process is killed).
+
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
+import type { AppMessage } from '../ipc/app-protocol.js';
+import type { Connection } from '../ipc/connection.js';
+import { describeError } from '../ipc/errors.js';
+import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+
+export const DEFAULT_SERVER_REQ =
+  ASC_REQ.MUTUAL_AUTH | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
+
+interface SessionOutcome {
+  status: Status;
+  user: string | null;
+  messages: number;
+  detail?: string;
+}
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const name = String(args.name ?? 'sspi-demo');
+  const pkg = String(args.package ?? 'Example');
+  const contextReq = Number(args.contextReq ?? DEFAULT_SERVER_REQ);
+  const limit = Number(args.connections ?? 1);
+
+  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
+  if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status), detail: 'AcquireCredentialsHandle failed' };
+  const credential = acquired.credential;
+  const listener = await ctx.listen<AppMessage>(name);
+  const sessions: Promise<SessionOutcome>[] = [];
+  try {
+    while (limit === 0 || sessions.length < limit) {
+      const conn = await listener.accept();
+      sessions.push(serve(ctx, conn, credential, contextReq));
+    }
+    const outcomes = await Promise.all(sessions);
+    const last = outcomes[outcomes.length - 1];
+    const failed = outcomes.find((o) => o.status !== SEC_E_OK);
+    const status = failed?.status ?? SEC_E_OK;
+    return {
+      status,
+      statusName: statusName(status),
+      detail: failed?.detail ?? `served ${outcomes.length} connection(s); last client ${last?.user ?? '?'}`,
+      data: { sessions: outcomes.map((o) => ({ status: statusName(o.status), user: o.user, messages: o.messages })) },
+    };
+  } finally {
+    await listener.close();
+    await ctx.sspi.freeCredentialsHandle(credential);
+  }
+}
+
+/** One client connection: the handshake, then the message loop. */
+async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: CredHandle, contextReq: number): Promise<SessionOutcome> {
+  let context: CtxtHandle | undefined;
+  try {
+    for (;;) {
+      const message = await conn.receive();
+      if (message.kind === 'failed') return { status: message.status, user: null, messages: 0, detail: 'the client abandoned the handshake' };
+      if (message.kind !== 'token') return { status: SEC_E_INTERNAL_ERROR, user: null, messages: 0, detail: `unexpected ${message.kind} during the handshake` };
+      const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: message.token }];
+      const r = await ctx.sspi.acceptSecurityContext({ credential, context: context ?? null, input, contextReq });
+      context = r.context ?? context;
+      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      if (!isSuccess(r.status)) {
+        ctx.markPhase('handshake');
+        conn.send({ kind: 'failed', status: r.status });
+        return { status: r.status, user: null, messages: 0, detail: `AcceptSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}` };
+      }
+      if (r.status === SEC_I_CONTINUE_NEEDED) {
+        conn.send({ kind: 'token', token: token ?? new Uint8Array(0) });
+        continue;
+      }
+      conn.send(token !== undefined && token.byteLength > 0 ? { kind: 'accepted', token } : { kind: 'accepted' });
+      ctx.markPhase('handshake');
+      break;
+    }
+    const names = await ctx.sspi.queryContextAttributes(context!, SECPKG_ATTR.NAMES);
+    const user = names.buffer?.sUserName ?? null;
+    ctx.log(`authenticated ${user ?? '?'}`);
+    const messages = await answerMessages(ctx, conn, context!);
+    ctx.markPhase('messages');
+    return { status: messages.status, user, messages: messages.count, ...(messages.detail === undefined ? {} : { detail: messages.detail }) };
+  } catch (error) {
+    return { status: SEC_E_INTERNAL_ERROR, user: null, messages: 0, detail: `the connection failed: ${describeError(error)}` };
+  } finally {
+    if (context !== undefined) await ctx.sspi.deleteSecurityContext(context);
+    if (!conn.closed) conn.close();
+  }
+}
+
+async function answerMessages(ctx: AppContext, conn: Connection<AppMessage>, context: CtxtHandle): Promise<{ status: Status; count: number; detail?: string }> {
+  const sizes = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.SIZES);
+  const trailer = sizes.buffer?.cbSecurityTrailer ?? 0;
+  const maxSignature = sizes.buffer?.cbMaxSignature ?? 0;
+  let count = 0;
+  for (;;) {
+    const message = await conn.receive();
+    if (message.kind === 'bye') return { status: SEC_E_OK, count };
+    if (message.kind === 'sealed') {
+      const opened = await ctx.sspi.decryptMessage(context, message.buffers, 0);
+      if (opened.status !== SEC_E_OK) {
+        conn.send({ kind: 'rejected', status: opened.status });
+        return { status: opened.status, count, detail: 'DecryptMessage failed' };
+      }
+      const text = new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer);
+      const sealed = await ctx.sspi.encryptMessage(
+        context,
+        0,
+        [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(trailer) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: new TextEncoder().encode(`echo: ${text}`) },
+        ],
+        0,
+      );
+      if (sealed.status !== SEC_E_OK) return { status: sealed.status, count, detail: 'EncryptMessage failed' };
+      conn.send({ kind: 'sealed', buffers: sealed.message });
+    } else if (message.kind === 'signed') {
+      const verified = await ctx.sspi.verifySignature(
+        context,
+        [
+          { BufferType: SECBUFFER.DATA, pvBuffer: message.data },
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: message.signature },
+        ],
+        0,
+      );
+      if (verified.status !== SEC_E_OK) {
+        conn.send({ kind: 'rejected', status: verified.status });
+        return { status: verified.status, count, detail: 'VerifySignature failed' };
+      }
+      const ack = new TextEncoder().encode(`ack: ${new TextDecoder().decode(message.data)}`);
+      const signed = await ctx.sspi.makeSignature(
+        context,
+        0,
+        [
+          { BufferType: SECBUFFER.DATA, pvBuffer: ack },
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(maxSignature) },
+        ],
+        0,
+      );
+      if (signed.status !== SEC_E_OK) return { status: signed.status, count, detail: 'MakeSignature failed' };
+      conn.send({ kind: 'signed', data: ack, signature: signed.message[1]!.pvBuffer });
+    } else {
+      return { status: SEC_E_INTERNAL_ERROR, count, detail: `unexpected ${message.kind} after the handshake` };
+    }
+    count++;
+  }
+}

@@ -1,0 +1,186 @@
+// An app process (a client or server worker) as it runs: its LPC channel to the LSA with this
+// process's side of the LSA's calls (client buffers, ClientCallback), the SSPI library on top of
+// it, the user-mode package host, and the application module the machine asks it to run.
+
+import { threadId, type MessagePort } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { PackageId } from '../headers/ntsecpkg.js';
+import { statusName, type Status } from '../headers/status.js';
+import type { AppRole, AppWorkerData } from '../ipc/boot.js';
+import { Connection } from '../ipc/connection.js';
+import { exposeControl, wrapControl } from '../ipc/control.js';
+import { SspiEmuError, describeError } from '../ipc/errors.js';
+import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import { RpcPeer } from '../ipc/rpc.js';
+import { Tracer } from '../ipc/trace.js';
+import { ClientHeap } from './client-heap.js';
+import { Secur32 } from './secur32.js';
+import { UserModeHost, type UserModeStats } from './user-mode-host.js';
+
+/** What an application module is given: its process's SSPI library and its ways to talk. */
+export interface AppContext {
+  readonly pid: number;
+  readonly name: string;
+  readonly role: AppRole;
+  readonly sspi: Secur32;
+  /** Starts monitoring a name; clients connect to it by that name. */
+  listen<M>(name: string): Promise<Listener<M>>;
+  /** Connects to a name a server monitors. */
+  connect<M>(name: string): Promise<Connection<M>>;
+  /** A line for the trace (shown in the timeline as an application event). */
+  log(line: string): void;
+  /** Marks the end of a phase ("handshake", "messages") in the trace, with this process's LPC message count. */
+  markPhase(name: string): void;
+}
+
+export interface Listener<M> {
+  readonly name: string;
+  /** The next client connection; rejects when the listener is closed. */
+  accept(): Promise<Connection<M>>;
+  close(): Promise<void>;
+}
+
+export type AppArgs = Readonly<Record<string, unknown>>;
+
+export interface AppResult {
+  status: Status;
+  statusName: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+/** An application module: the default client and server apps, or a user's own. */
+export interface AppModule {
+  main(ctx: AppContext, args: AppArgs): Promise<AppResult>;
+}
+
+/** The machine's services an app process uses (the machine binds them to the calling process). */
+export interface MachineServices {
+  listen(name: string): Promise<void>;
+  unlisten(name: string): Promise<void>;
+  accept(name: string): Promise<MessagePort>;
+  connect(name: string): Promise<MessagePort>;
+}
+
+export interface AppStats {
+  pid: number;
+  name: string;
+  threadId: number;
+  lpc: { sent: number; received: number };
+  connections: { sent: number; received: number };
+  handles: { credentials: number; contexts: number };
+  clientHeapAllocations: number;
+  userMode: UserModeStats;
+}
+
+/** What the machine may ask of an app process over the control plane. */
+export interface AppControl {
+  readonly sspi: Secur32;
+  runApp(module: string | null, args: AppArgs): Promise<AppResult>;
+  stats(): AppStats;
+  /** Sends one raw LPC call as this process: how tests play a rogue process presenting foreign handles. */
+  lpcCall(op: keyof ProcessToLsaOps, body: object): Promise<unknown>;
+}
+
+/** Wires an app process from its worker data and serves the machine; `defaultApp` runs when no module is named. */
+export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppControl {
+  const tracer = new Tracer(data.tracePort, data.name, data.pid, data.trace, data.tap);
+  const heap = new ClientHeap();
+  const host = new UserModeHost(tracer);
+  const lpc = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(
+    data.lpcPort,
+    {
+      AllocateClientBuffer: ({ length }) => heap.allocate(length),
+      FreeClientBuffer: ({ address }) => ({ status: heap.free(address) }),
+      CopyToClientBuffer: ({ address, bytes }) => ({ status: heap.write(address, bytes) }),
+      CopyFromClientBuffer: ({ address, length }) => heap.read(address, length),
+      ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) =>
+        host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
+    },
+    { name: `lpc:${data.name}` },
+  );
+  lpc.addTap((direction, message) => tracer.tap(lpc.name, direction, message));
+  const sspi = new Secur32({ lpc, heap, host, tracer });
+  const services = wrapControl<MachineServices>(data.servicesPort);
+  const connectionTotals = { sent: 0, received: 0 };
+  let nextConnection = 1;
+
+  function track<M>(port: MessagePort, peer: string): Connection<M> {
+    return new Connection<M>(port, `app:${data.name}->${peer}#${nextConnection++}`, tracer, connectionTotals);
+  }
+
+  const ctx: AppContext = {
+    pid: data.pid,
+    name: data.name,
+    role: data.role,
+    sspi,
+    async listen<M>(name: string): Promise<Listener<M>> {
+      await services.listen(name);
+      tracer.emit('Listen', 'event', { detail: name });
+      let closed = false;
+      return {
+        name,
+        async accept() {
+          if (closed) throw new SspiEmuError('NOT_LISTENING', `${name}: the listener is closed`);
+          const port = await services.accept(name);
+          tracer.emit('Accept', 'event', { detail: name });
+          return track<M>(port, name);
+        },
+        async close() {
+          closed = true;
+          await services.unlisten(name);
+        },
+      };
+    },
+    async connect<M>(name: string): Promise<Connection<M>> {
+      const port = await services.connect(name);
+      tracer.emit('Connect', 'event', { detail: name });
+      return track<M>(port, name);
+    },
+    log(line: string) {
+      tracer.emit('AppLog', 'event', { detail: line });
+    },
+    markPhase(name: string) {
+      // Phase marks are recorded even with tracing off: they are how runs count LPC per phase.
+      const enabled = tracer.enabled;
+      tracer.enabled = tracer.hasPort;
+      tracer.emit('Phase', 'event', { detail: name, lpc: lpc.sent + lpc.received });
+      tracer.enabled = enabled;
+    },
+  };
+
+  const control: AppControl = {
+    sspi,
+    async runApp(module, args) {
+      const url = module === null ? defaultApp : module.startsWith('file:') ? new URL(module) : pathToFileURL(module);
+      let app: Partial<AppModule>;
+      try {
+        app = (await import(url.href)) as Partial<AppModule>;
+      } catch (error) {
+        throw new SspiEmuError('APP_FAILED', `cannot import the application ${url.href}: ${describeError(error)}`, { cause: error });
+      }
+      if (typeof app.main !== 'function') throw new SspiEmuError('APP_FAILED', `${url.href} does not export main(ctx, args)`);
+      tracer.emit('AppStart', 'event', { detail: url.pathname.split('/').slice(-2).join('/') });
+      const result = await app.main(ctx, args);
+      tracer.emit('AppExit', 'event', { status: statusName(result.status), ...(result.detail === undefined ? {} : { detail: result.detail }) });
+      return result;
+    },
+    stats() {
+      return {
+        pid: data.pid,
+        name: data.name,
+        threadId,
+        lpc: { sent: lpc.sent, received: lpc.received },
+        connections: { ...connectionTotals },
+        handles: sspi.handleCounts(),
+        clientHeapAllocations: heap.allocations,
+        userMode: host.stats(),
+      };
+    },
+    lpcCall(op, body) {
+      return (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body);
+    },
+  };
+  exposeControl(control, data.controlPort);
+  return control;
+}

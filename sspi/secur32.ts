@@ -1,0 +1,504 @@
+// The SSPI library each app process loads: Secur32 of the seed. Each function carries the Windows
+// name in camelCase and Windows semantics and statuses; its doc names the package entry point it
+// reaches (reference section 8.1). Calls that need the LSA go over this process's LPC channel;
+// message functions on a mapped context run on the package's user-mode table right here and send
+// no LPC message.
+//
+// No function throws for a protocol outcome or a bad argument: it returns a status. A broken
+// channel or a dead LSA is SEC_E_INTERNAL_ERROR with a `cause` naming the transport failure.
+
+import type { LUID, PackageId } from '../headers/ntsecpkg.js';
+import {
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECURITY_NATIVE_DREP,
+  type ContextAttributeValue,
+  type SecBuffer,
+  type SecPkgInfo,
+  type SecWinntAuthIdentity,
+} from '../headers/sspi.js';
+import {
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_OK,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/status.js';
+import { TransportError, serializeError, type SerializedError } from '../ipc/errors.js';
+import type { ContextReply, LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import type { RpcPeer } from '../ipc/rpc.js';
+import { toBase64, type Tracer } from '../ipc/trace.js';
+import { packAuthIdentity } from './auth-identity.js';
+import type { ClientHeap } from './client-heap.js';
+import { LocalHandleTable, type ContextRecord, type CredHandle, type CtxtHandle } from './handles.js';
+import type { UserModeHost } from './user-mode-host.js';
+
+/** Every result carries the status; `cause` explains a SEC_E_INTERNAL_ERROR. */
+export interface SspiResult {
+  status: Status;
+  cause?: SerializedError;
+}
+
+export interface AcquireCredentialsHandleArgs {
+  /** pszPrincipal: null for the caller's own. */
+  principal?: string | null;
+  /** pszPackage: the package's name, e.g. "Example". */
+  package: string;
+  /** fCredentialUse: SECPKG_CRED.INBOUND, OUTBOUND or BOTH. */
+  credentialUse: number;
+  /** pvLogonId: another logon session (needs TCB; no emulated process has it). */
+  logonId?: LUID | null;
+  /** pAuthData: explicit credentials; absent for the process's own logon (default credentials). */
+  authData?: SecWinntAuthIdentity | null;
+}
+
+export interface AcquireCredentialsHandleResult extends SspiResult {
+  credential?: CredHandle;
+  expiry?: bigint;
+}
+
+export interface InitializeSecurityContextArgs {
+  credential?: CredHandle | null;
+  context?: CtxtHandle | null;
+  targetName?: string | null;
+  /** fContextReq: ISC_REQ_* bits. */
+  contextReq: number;
+  targetDataRep?: number;
+  /** pInput: the server's token (SECBUFFER_TOKEN), and channel bindings where used. */
+  input?: SecBuffer[] | null;
+  /** pOutput buffer types; one SECBUFFER_TOKEN when absent. The package allocates the buffers. */
+  outputTypes?: number[];
+}
+
+export interface AcceptSecurityContextArgs {
+  credential?: CredHandle | null;
+  context?: CtxtHandle | null;
+  /** pInput: the client's token (SECBUFFER_TOKEN), and channel bindings where used. */
+  input: SecBuffer[];
+  /** fContextReq: ASC_REQ_* bits. */
+  contextReq: number;
+  targetDataRep?: number;
+  outputTypes?: number[];
+}
+
+export interface ContextResult extends SspiResult {
+  /** phNewContext: the context (the same handle on later calls). */
+  context?: CtxtHandle;
+  /** pOutput: the token to send to the peer, if any. */
+  output: SecBuffer[];
+  /** pfContextAttr: ISC_RET_* or ASC_RET_* bits. */
+  contextAttr: number;
+  expiry: bigint;
+}
+
+export interface MessageResult extends SspiResult {
+  /** The message buffers, as the package left them (signature or ciphertext written in place). */
+  message: SecBuffer[];
+}
+
+export interface VerifyResult extends MessageResult {
+  qop: number;
+}
+
+export interface QueryContextAttributesResult<A extends number> extends SspiResult {
+  buffer?: ContextAttributeValue<A>;
+}
+
+/** Where a call is traced and what it sends: one instance per app process. */
+export interface Secur32Deps {
+  lpc: RpcPeer<ProcessToLsaOps, LsaToProcessOps>;
+  heap: ClientHeap;
+  host: UserModeHost;
+  tracer: Tracer;
+}
+
+export class Secur32 {
+  private readonly handles = new LocalHandleTable();
+  private readonly lpc: Secur32Deps['lpc'];
+  private readonly heap: ClientHeap;
+  private readonly host: UserModeHost;
+  private readonly tracer: Tracer;
+
+  constructor(deps: Secur32Deps) {
+    this.lpc = deps.lpc;
+    this.heap = deps.heap;
+    this.host = deps.host;
+    this.tracer = deps.tracer;
+  }
+
+  /** EnumerateSecurityPackagesW: every loaded package's SecPkgInfo (the LSA's copies of SpGetInfo). */
+  async enumerateSecurityPackages(): Promise<SspiResult & { packages: SecPkgInfo[] }> {
+    return this.traced(
+      'EnumerateSecurityPackages',
+      undefined,
+      async () => {
+        const reply = await this.lpc.call('EnumerateSecurityPackages', {});
+        return { status: reply.status, packages: reply.packages };
+      },
+      { packages: [] },
+    );
+  }
+
+  /** QuerySecurityPackageInfoW -> SpGetInfo. SEC_E_SECPKG_NOT_FOUND for an unknown name. */
+  async querySecurityPackageInfo(packageName: string): Promise<SspiResult & { info?: SecPkgInfo }> {
+    if (typeof packageName !== 'string') return { status: SEC_E_INVALID_PARAMETER };
+    return this.traced(
+      'QuerySecurityPackageInfo',
+      packageName,
+      async () => {
+        const reply = await this.lpc.call('QuerySecurityPackageInfo', { pszPackageName: packageName });
+        return reply.info === undefined ? { status: reply.status } : { status: reply.status, info: reply.info };
+      },
+      {},
+    );
+  }
+
+  /**
+   * AcquireCredentialsHandleW -> SpAcquireCredentialsHandle. Explicit credentials are marshalled
+   * into this process's heap for the package to read with CopyFromClientBuffer, and wiped after.
+   */
+  async acquireCredentialsHandle(args: AcquireCredentialsHandleArgs): Promise<AcquireCredentialsHandleResult> {
+    if (typeof args?.package !== 'string' || typeof args.credentialUse !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+    const identity = args.authData ?? null;
+    if (identity !== null && (typeof identity.User !== 'string' || typeof identity.Domain !== 'string' || typeof identity.Password !== 'string')) {
+      return { status: SEC_E_INVALID_PARAMETER };
+    }
+    return this.traced(
+      'AcquireCredentialsHandle',
+      args.package,
+      async () => {
+        const packed = identity === null ? null : packAuthIdentity(identity);
+        const address = packed === null ? null : this.heap.place(packed);
+        packed?.fill(0);
+        const length = packed === null ? 0 : packed.byteLength;
+        try {
+          const reply = await this.lpc.call('SpAcquireCredentialsHandle', {
+            pszPrincipal: args.principal ?? null,
+            pszPackage: args.package,
+            fCredentialUse: args.credentialUse,
+            pvLogonId: args.logonId ?? null,
+            pAuthData: address === null ? null : { address, length },
+          });
+          if (!isSuccess(reply.status) || reply.hCredential === undefined || reply.packageId === undefined)
+            return withCause({ status: reply.status }, reply.cause);
+          const credential = this.handles.addCredential({ kind: 'credential', packageId: reply.packageId, lsa: reply.hCredential });
+          return { status: reply.status, credential, expiry: reply.expiry ?? 0n };
+        } finally {
+          if (address !== null) this.heap.free(address);
+        }
+      },
+      {},
+    );
+  }
+
+  /** FreeCredentialsHandle -> SpFreeCredentialsHandle. */
+  async freeCredentialsHandle(credential: CredHandle): Promise<SspiResult> {
+    const record = this.handles.credential(credential);
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    this.handles.remove(credential);
+    return this.traced(
+      'FreeCredentialsHandle',
+      undefined,
+      async () => {
+        const reply = await this.lpc.call('SpFreeCredentialsHandle', { hCredential: record.lsa });
+        return withCause({ status: reply.status }, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /**
+   * InitializeSecurityContextW -> SpInitLsaModeContext in the LSA; on the call that completes a
+   * mapped context, SpInitUserModeContext here (after SpUserModeInitialize and SpInstanceInit the
+   * first time the package is used in this process).
+   */
+  async initializeSecurityContext(args: InitializeSecurityContextArgs): Promise<ContextResult> {
+    const cred = args?.credential == null ? null : this.handles.credential(args.credential);
+    const context = args?.context == null ? null : this.handles.context(args.context);
+    if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
+    if (typeof args.contextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
+    const input = args.input ?? null;
+    if (input !== null && !validBuffers(input)) return contextFailure(SEC_E_INVALID_TOKEN);
+    return this.contextCall('InitializeSecurityContext', context === null ? null : { record: context, handle: args.context! }, input, () =>
+      this.lpc.call('SpInitLsaModeContext', {
+        hCredential: cred?.lsa ?? null,
+        hContext: context?.lsa ?? null,
+        pszTargetName: args.targetName ?? null,
+        fContextReq: args.contextReq >>> 0,
+        TargetDataRep: args.targetDataRep ?? SECURITY_NATIVE_DREP,
+        input,
+        outputTypes: args.outputTypes ?? [SECBUFFER.TOKEN],
+      }),
+    );
+  }
+
+  /** AcceptSecurityContext -> SpAcceptLsaModeContext in the LSA; then as initializeSecurityContext. */
+  async acceptSecurityContext(args: AcceptSecurityContextArgs): Promise<ContextResult> {
+    const cred = args?.credential == null ? null : this.handles.credential(args.credential);
+    const context = args?.context == null ? null : this.handles.context(args.context);
+    if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
+    if (typeof args.contextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
+    if (!validBuffers(args.input)) return contextFailure(SEC_E_INVALID_TOKEN);
+    return this.contextCall('AcceptSecurityContext', context === null ? null : { record: context, handle: args.context! }, args.input, () =>
+      this.lpc.call('SpAcceptLsaModeContext', {
+        hCredential: cred?.lsa ?? null,
+        hContext: context?.lsa ?? null,
+        input: args.input,
+        fContextReq: args.contextReq >>> 0,
+        TargetDataRep: args.targetDataRep ?? SECURITY_NATIVE_DREP,
+        outputTypes: args.outputTypes ?? [SECBUFFER.TOKEN],
+      }),
+    );
+  }
+
+  /** CompleteAuthToken -> the user-mode SpCompleteAuthToken (mapped contexts only). */
+  async completeAuthToken(context: CtxtHandle, token: SecBuffer[]): Promise<SspiResult> {
+    const record = this.handles.context(context);
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (record.user === null) return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    const { table, lsaContextHandle } = record.user;
+    return this.traced('CompleteAuthToken', undefined, async () => ({ status: await table.CompleteAuthToken(lsaContextHandle, token) }), {});
+  }
+
+  /**
+   * DeleteSecurityContext -> SpDeleteUserModeContext here (if mapped) and SpDeleteContext in the
+   * LSA. Deleting a context twice answers SEC_E_OK the second time, as Windows documents.
+   */
+  async deleteSecurityContext(context: CtxtHandle): Promise<SspiResult> {
+    const record = this.handles.context(context);
+    if (record === undefined) return { status: this.handles.wasDeleted(context) ? SEC_E_OK : SEC_E_INVALID_HANDLE };
+    this.handles.remove(context);
+    return this.traced(
+      'DeleteSecurityContext',
+      undefined,
+      async () => {
+        if (record.user !== null) {
+          const { table, lsaContextHandle } = record.user;
+          this.tracer.emit('SpDeleteUserModeContext', 'call');
+          const userStatus = await table.DeleteUserModeContext(lsaContextHandle);
+          this.tracer.emit('SpDeleteUserModeContext', 'return', { status: statusName(userStatus) });
+        }
+        const reply = await this.lpc.call('SpDeleteContext', { hContext: record.lsa });
+        return withCause({ status: reply.status }, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /** ApplyControlToken -> SpApplyControlToken in the LSA. */
+  async applyControlToken(context: CtxtHandle, input: SecBuffer[]): Promise<SspiResult> {
+    const record = this.handles.context(context);
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (!validBuffers(input)) return { status: SEC_E_INVALID_TOKEN };
+    return this.traced(
+      'ApplyControlToken',
+      undefined,
+      async () => {
+        const reply = await this.lpc.call('SpApplyControlToken', { hContext: record.lsa, input });
+        return withCause({ status: reply.status }, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /**
+   * QueryContextAttributesW -> the user-mode SpQueryContextAttributes on a mapped context, or
+   * SpQueryContextAttributes in the LSA for a context not (yet) mapped and for the levels the
+   * package thunks to the LSA (SecpkgContextThunks, reference section 7.9).
+   */
+  async queryContextAttributes<A extends number>(context: CtxtHandle, attribute: A): Promise<QueryContextAttributesResult<A>> {
+    const record = this.handles.context(context);
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (typeof attribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+    const thunked = record.thunkedLevels[0] === SECPKG_ATTR.THUNK_ALL || record.thunkedLevels.includes(attribute);
+    return this.traced<QueryContextAttributesResult<A>>(
+      'QueryContextAttributes',
+      String(attribute),
+      async () => {
+        if (record.user !== null && !thunked) {
+          const result = await record.user.table.QueryContextAttributes(record.user.lsaContextHandle, attribute);
+          return { status: result.status, buffer: result.Buffer as ContextAttributeValue<A> };
+        }
+        const reply = await this.lpc.call('SpQueryContextAttributes', { hContext: record.lsa, ulAttribute: attribute });
+        return withCause({ status: reply.status, buffer: reply.buffer as ContextAttributeValue<A> }, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /** QueryCredentialsAttributesW -> SpQueryCredentialsAttributes in the LSA. */
+  async queryCredentialsAttributes(credential: CredHandle, attribute: number): Promise<SspiResult & { buffer?: unknown }> {
+    const record = this.handles.credential(credential);
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    return this.traced<SspiResult & { buffer?: unknown }>(
+      'QueryCredentialsAttributes',
+      String(attribute),
+      async () => {
+        const reply = await this.lpc.call('SpQueryCredentialsAttributes', { hCredential: record.lsa, ulAttribute: attribute });
+        return withCause({ status: reply.status, buffer: reply.buffer }, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /** MakeSignature -> the user-mode SpMakeSignature, in this process. */
+  makeSignature(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
+    return this.messageCall('MakeSignature', context, message, (t, h) => t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0));
+  }
+
+  /** VerifySignature -> the user-mode SpVerifySignature, in this process. */
+  async verifySignature(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
+    let qop = 0;
+    const result = await this.messageCall('VerifySignature', context, message, async (t, h) => {
+      const r = await t.VerifySignature(h, message, sequenceNumber >>> 0);
+      qop = r.QualityOfProtection ?? 0;
+      return r.status;
+    });
+    return { ...result, qop };
+  }
+
+  /** EncryptMessage -> the user-mode SpSealMessage, in this process. */
+  encryptMessage(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
+    return this.messageCall('EncryptMessage', context, message, (t, h) => t.SealMessage(h, qop >>> 0, message, sequenceNumber >>> 0));
+  }
+
+  /** DecryptMessage -> the user-mode SpUnsealMessage, in this process. */
+  async decryptMessage(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
+    let qop = 0;
+    const result = await this.messageCall('DecryptMessage', context, message, async (t, h) => {
+      const r = await t.UnsealMessage(h, message, sequenceNumber >>> 0);
+      qop = r.QualityOfProtection ?? 0;
+      return r.status;
+    });
+    return { ...result, qop };
+  }
+
+  /** ExportSecurityContext: not implemented in this emulation (listed in the README). */
+  exportSecurityContext(_context: CtxtHandle, _flags: number): Promise<SspiResult> {
+    return Promise.resolve({ status: SEC_E_UNSUPPORTED_FUNCTION });
+  }
+
+  /** ImportSecurityContextW: not implemented in this emulation (listed in the README). */
+  importSecurityContext(_packageName: string, _packedContext: SecBuffer): Promise<SspiResult> {
+    return Promise.resolve({ status: SEC_E_UNSUPPORTED_FUNCTION });
+  }
+
+  /** FreeContextBuffer: memory here is garbage-collected, so there is nothing to free. */
+  freeContextBuffer(_buffer: unknown): SspiResult {
+    return { status: SEC_E_OK };
+  }
+
+  /** Handles this process holds (for stats and leak tests). */
+  handleCounts(): { credentials: number; contexts: number } {
+    return this.handles.size;
+  }
+
+  /** The package id a handle names (its dwLower), for applications that multiplex packages. */
+  static packageOf(handle: CredHandle | CtxtHandle): PackageId {
+    return handle.dwLower as PackageId;
+  }
+
+  private async contextCall(
+    api: string,
+    existing: { record: ContextRecord; handle: CtxtHandle } | null,
+    input: SecBuffer[] | null,
+    send: () => Promise<ContextReply>,
+  ): Promise<ContextResult> {
+    const tracing = this.tracer.enabled;
+    if (tracing) this.tracer.emit(api, 'call', { tokenIn: toBase64(tokenOf(input)) });
+    let reply: ContextReply;
+    try {
+      reply = await send();
+    } catch (error) {
+      return this.transportFailure(api, error, contextFailure(SEC_E_INTERNAL_ERROR));
+    }
+    let status = reply.status;
+    let cause = reply.cause;
+    let record = existing?.record ?? null;
+    if (record === null && reply.hNewContext !== undefined && reply.packageId !== undefined) {
+      record = { kind: 'context', packageId: reply.packageId, lsa: reply.hNewContext, user: null, thunkedLevels: [] };
+    }
+    if (reply.mapped !== undefined && record !== null) {
+      // MappedContext stops here: the application's result below never carries it.
+      const mapped = await this.host.initContext(reply.mapped);
+      if (mapped.context !== undefined) {
+        record.user = mapped.context;
+        record.thunkedLevels = reply.mapped.thunkedLevels;
+      } else {
+        status = mapped.status;
+        if (mapped.cause !== undefined) cause = serializeError(new Error(mapped.cause));
+      }
+    }
+    const result: ContextResult = { status, output: reply.output, contextAttr: reply.contextAttr, expiry: reply.expiry };
+    if (cause !== undefined) result.cause = cause;
+    if (existing !== null) result.context = existing.handle;
+    else if (record !== null) result.context = this.handles.addContext(record);
+    if (tracing) this.tracer.emit(api, 'return', { status: statusName(status), tokenOut: toBase64(tokenOf(result.output)) });
+    return result;
+  }
+
+  private async messageCall(
+    api: string,
+    context: CtxtHandle,
+    message: SecBuffer[],
+    run: (table: NonNullable<ContextRecord['user']>['table'], handle: number) => Status | Promise<Status>,
+  ): Promise<MessageResult> {
+    const record = this.handles.context(context);
+    // A context that is not mapped has no user-mode half to sign or seal with (Wine answers the same).
+    if (record === undefined || record.user === null) return { status: SEC_E_INVALID_HANDLE, message };
+    if (!validBuffers(message)) return { status: SEC_E_INVALID_TOKEN, message };
+    const tracing = this.tracer.enabled;
+    if (tracing) this.tracer.emit(api, 'call');
+    let status: Status;
+    try {
+      status = await run(record.user.table, record.user.lsaContextHandle);
+    } catch (error) {
+      if (tracing) this.tracer.emit(api, 'return', { status: 'SEC_E_INTERNAL_ERROR' });
+      return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(error), message };
+    }
+    if (tracing) this.tracer.emit(api, 'return', { status: statusName(status) });
+    return { status, message };
+  }
+
+  /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
+  private async traced<T extends SspiResult>(api: string, detail: string | undefined, run: () => Promise<T>, onFailure: Omit<T, 'status'>): Promise<T> {
+    if (this.tracer.enabled) this.tracer.emit(api, 'call', detail === undefined ? undefined : { detail });
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      return this.transportFailure(api, error, { ...onFailure, status: SEC_E_INTERNAL_ERROR } as T);
+    }
+    if (this.tracer.enabled) this.tracer.emit(api, 'return', { status: statusName(result.status) });
+    return result;
+  }
+
+  private transportFailure<T extends SspiResult>(api: string, error: unknown, result: T): T {
+    const cause = error instanceof TransportError ? error : new TransportError('REMOTE_FAILURE', `${api}: ${String(error)}`, { cause: error });
+    this.tracer.emit(api, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: cause.message });
+    return { ...result, cause: serializeError(cause) };
+  }
+}
+
+function contextFailure(status: Status): ContextResult {
+  return { status, output: [], contextAttr: 0, expiry: 0n };
+}
+
+function withCause<T extends SspiResult>(result: T, cause: SerializedError | undefined): T {
+  if (cause !== undefined) result.cause = cause;
+  return result;
+}
+
+function validBuffers(buffers: unknown): buffers is SecBuffer[] {
+  return (
+    Array.isArray(buffers) && buffers.every((b) => typeof b === 'object' && b !== null && typeof b.BufferType === 'number' && b.pvBuffer instanceof Uint8Array)
+  );
+}
+
+function tokenOf(buffers: SecBuffer[] | null | undefined): Uint8Array | undefined {
+  return buffers?.find((b) => (b.BufferType & 0x0fffffff) === SECBUFFER.TOKEN)?.pvBuffer;
+}
