@@ -13,7 +13,7 @@ import { parseAccount, type Account } from '../lsa/accounts.js';
 import type { LsaConfig } from '../lsa/config.js';
 import type { LsaControl } from '../lsa/control.js';
 import type { LsaStats, PackageReport, ReapReport } from '../lsa/lsa.js';
-import type { Secur32 } from '../sspi/secur32.js';
+import type { RemoteSecur32 } from '../sspi/secur32.js';
 import type { AppArgs, AppControl, AppResult, AppStats, MachineServices } from '../sspi/process.js';
 import { TraceCollector } from './trace-collector.js';
 
@@ -115,7 +115,7 @@ export class AppProcess extends ProcessHandle {
    * The process's SSPI library, called from the main thread: each call runs in the process's
    * worker (its Secur32, its LPC channel) and fails with PEER_GONE if the process dies.
    */
-  readonly sspi: Remote<Secur32>;
+  readonly sspi: RemoteSecur32;
 
   constructor(
     pid: number,
@@ -126,7 +126,7 @@ export class AppProcess extends ProcessHandle {
     private readonly control: Remote<AppControl>,
   ) {
     super(pid, name, worker);
-    this.sspi = guardedProxy(control.sspi as unknown as Remote<Secur32>, this.death);
+    this.sspi = guardedProxy(control.sspi as unknown as RemoteSecur32, this.death);
   }
 
   /** Runs an application module in this process (null: the process's default app). */
@@ -375,7 +375,8 @@ function guardedProxy<T extends object>(remote: T, death: Promise<never>): T {
     get(target, property) {
       const member = (target as Record<string | symbol, unknown>)[property];
       if (typeof member !== 'function') return member;
-      return (...args: unknown[]) => guard(Promise.resolve((member as (...a: unknown[]) => unknown).apply(target, args)), death);
+      // Reflect.apply: a comlink proxy would take `.apply` for a remote property of that name.
+      return (...args: unknown[]) => guard(Promise.resolve(Reflect.apply(member as (...a: unknown[]) => unknown, target, args)), death);
     },
   });
 }

@@ -108,6 +108,9 @@ export interface QueryContextAttributesResult<A extends number> extends SspiResu
   buffer?: ContextAttributeValue<A>;
 }
 
+/** The SSPI API as another thread calls it (every function is asynchronous there too). */
+export type RemoteSecur32 = Omit<Secur32, 'handleCounts'>;
+
 /** Where a call is traced and what it sends: one instance per app process. */
 export interface Secur32Deps {
   lpc: RpcPeer<ProcessToLsaOps, LsaToProcessOps>;
@@ -388,8 +391,8 @@ export class Secur32 {
   }
 
   /** FreeContextBuffer: memory here is garbage-collected, so there is nothing to free. */
-  freeContextBuffer(_buffer: unknown): SspiResult {
-    return { status: SEC_E_OK };
+  freeContextBuffer(_buffer: unknown): Promise<SspiResult> {
+    return Promise.resolve({ status: SEC_E_OK });
   }
 
   /** Handles this process holds (for stats and leak tests). */
