@@ -73,42 +73,52 @@ async function runHandshake(
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
   let legs = 0;
-  for (;;) {
-    const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input });
-    context = r.context ?? context;
-    if (!isSuccess(r.status)) {
-      conn.send({ kind: 'failed', status: r.status });
-      return {
-        status: r.status,
-        ...(context === undefined ? {} : { context }),
-        legs,
-        detail: `InitializeSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}`,
-      };
+  const failed = (status: Status, detail: string) => ({ status, ...(context === undefined ? {} : { context }), legs, detail });
+  try {
+    return await loop();
+  } catch (error) {
+    // The connection broke (the server died); the context made so far is still ours to delete.
+    return failed(SEC_E_INTERNAL_ERROR, `the server went away during the handshake: ${describeError(error)}`);
+  }
+
+  async function loop(): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string }> {
+    for (;;) {
+      const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input });
+      context = r.context ?? context;
+      if (!isSuccess(r.status)) {
+        conn.send({ kind: 'failed', status: r.status });
+        return {
+          status: r.status,
+          ...(context === undefined ? {} : { context }),
+          legs,
+          detail: `InitializeSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}`,
+        };
+      }
+      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      if (token !== undefined && token.byteLength > 0) {
+        conn.send({ kind: 'token', token });
+        legs++;
+      }
+      if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED) {
+        return { status: r.status, ...(context === undefined ? {} : { context }), legs, detail: `unexpected ${statusName(r.status)}` };
+      }
+      const reply = await conn.receive();
+      if (reply.kind === 'failed')
+        return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake' };
+      if (reply.kind === 'token') {
+        legs++;
+        input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
+        continue;
+      }
+      if (reply.kind === 'accepted') {
+        if (r.status === SEC_E_OK) return { status: SEC_E_OK, ...(context === undefined ? {} : { context }), legs };
+        if (reply.token === undefined) return failed(SEC_E_INTERNAL_ERROR, 'the server accepted before the client finished');
+        legs++;
+        input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
+        continue;
+      }
+      return failed(SEC_E_INTERNAL_ERROR, `unexpected ${reply.kind} message during the handshake`);
     }
-    const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
-    if (token !== undefined && token.byteLength > 0) {
-      conn.send({ kind: 'token', token });
-      legs++;
-    }
-    if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED) {
-      return { status: r.status, ...(context === undefined ? {} : { context }), legs, detail: `unexpected ${statusName(r.status)}` };
-    }
-    const reply = await conn.receive();
-    if (reply.kind === 'failed')
-      return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake' };
-    if (reply.kind === 'token') {
-      legs++;
-      input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
-      continue;
-    }
-    if (reply.kind === 'accepted') {
-      if (r.status === SEC_E_OK) return { status: SEC_E_OK, ...(context === undefined ? {} : { context }), legs };
-      if (reply.token === undefined) return { status: SEC_E_INTERNAL_ERROR, legs, detail: 'the server accepted before the client finished' };
-      legs++;
-      input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
-      continue;
-    }
-    return { status: SEC_E_INTERNAL_ERROR, legs, detail: `unexpected ${reply.kind} message during the handshake` };
   }
 }
 

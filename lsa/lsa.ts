@@ -66,6 +66,8 @@ export class Lsa {
   private readonly services: LsaServices;
   private readonly dispatchContext: DispatchContext;
   private lpcTotals = { sent: 0, received: 0 };
+  /** Reaps under way or done, so that the machine's detach and the channel's close share one. */
+  private readonly reaps = new Map<ProcessId, Promise<ReapReport>>();
 
   private constructor(
     readonly config: LsaConfig,
@@ -141,11 +143,22 @@ export class Lsa {
     return { logonId };
   }
 
-  /** Reaps a process that exited: its handles, contexts and logon session. Idempotent. */
-  async detachProcess(pidNumber: number): Promise<ReapReport> {
+  /** Reaps a process that exited: its handles, contexts and logon session. Every call gets the one reap's report. */
+  detachProcess(pidNumber: number): Promise<ReapReport> {
     const pid = pidNumber as ProcessId;
-    const process = this.processes.get(pid);
-    if (process === undefined) return { contexts: 0, credentials: 0 };
+    let reap = this.reaps.get(pid);
+    if (reap === undefined) {
+      const process = this.processes.get(pid);
+      if (process === undefined) return Promise.resolve({ contexts: 0, credentials: 0 });
+      reap = this.reap(process);
+      this.reaps.set(pid, reap);
+      if (this.reaps.size > 1024) this.reaps.delete(this.reaps.keys().next().value as ProcessId);
+    }
+    return reap;
+  }
+
+  private async reap(process: LsaClientProcess): Promise<ReapReport> {
+    const pid = process.pid;
     this.processes.delete(pid);
     process.terminated = true;
     this.lpcTotals.sent += process.lpc.sent;
