@@ -33,6 +33,8 @@ export interface TraceEvent {
 
 /** A copy of a message seen on a channel, sent to the machine when tapping is on (tests scan them). */
 export interface TapRecord {
+  /** The process that saw the message (a channel has two ends, each tapped). */
+  process: string;
   channel: string;
   direction: 'send' | 'receive';
   message: unknown;
@@ -97,7 +99,7 @@ export class Tracer {
 
   tap(channel: string, direction: 'send' | 'receive', message: unknown): void {
     if (!this.tapping) return;
-    this.taps.push({ channel, direction, message });
+    this.taps.push({ process: this.process, channel, direction, message });
     this.schedule();
   }
 
