@@ -3,7 +3,8 @@
 // the next call), then send N sealed and N signed messages and check the server's replies.
 //
 // args: server (the listening name), package, user/domain/password (explicit credentials; absent:
-// the process's own logon), targetName, contextReq (ISC_REQ_* bits), messages (N).
+// the process's own logon), targetName, contextReq (ISC_REQ_* bits), messages (N), connectWaitMs
+// (how long to wait for the server to monitor the name).
 
 import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
@@ -30,7 +31,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   let conn: Connection<AppMessage>;
   try {
-    conn = await ctx.connect<AppMessage>(server);
+    conn = await ctx.connect<AppMessage>(server, args.connectWaitMs === undefined ? undefined : Number(args.connectWaitMs));
   } catch (error) {
     await sspi.freeCredentialsHandle(credential);
     return done(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}`, describeError(error));

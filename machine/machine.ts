@@ -144,6 +144,9 @@ export class AppProcess extends ProcessHandle {
   }
 }
 
+/** How long a connect waits for a server to start monitoring the name (as WaitNamedPipe would). */
+const CONNECT_WAIT_MS = 10_000;
+
 interface Listening {
   owner: AppProcess;
   backlog: MessagePort[];
@@ -154,6 +157,8 @@ export class Machine {
   readonly trace: TraceCollector;
   private readonly processes = new Map<number, AppProcess>();
   private readonly listening = new Map<string, Listening>();
+  /** Connects waiting for a name that nobody monitors yet. */
+  private readonly awaitingListen = new Map<string, Set<() => void>>();
   private readonly counts = new Map<AppRole, number>();
   private nextPid = 1000;
   private stopped = false;
@@ -255,6 +260,7 @@ export class Machine {
   /** Stops every process and the LSA. */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    for (const waiters of this.awaitingListen.values()) for (const wake of waiters) wake();
     for (const entry of this.listening.values())
       for (const waiter of entry.waiters) waiter.reject(new SspiEmuError('NOT_LISTENING', 'the machine is shutting down'));
     this.listening.clear();
@@ -270,6 +276,8 @@ export class Machine {
         if (existing !== undefined && existing.owner.alive)
           throw new SspiEmuError('ALREADY_LISTENING', `${name} is already monitored by ${existing.owner.name}`);
         this.listening.set(name, { owner: proc, backlog: [], waiters: [] });
+        for (const wake of this.awaitingListen.get(name) ?? []) wake();
+        this.awaitingListen.delete(name);
       },
       unlisten: async (name) => {
         if (this.listening.get(name)?.owner === proc) this.closeListening(name);
@@ -281,9 +289,13 @@ export class Machine {
         if (queued !== undefined) return Promise.resolve(transfer(queued, [queued]));
         return new Promise<MessagePort>((resolve, reject) => entry.waiters.push({ resolve: (port) => resolve(transfer(port, [port])), reject }));
       },
-      connect: async (name) => {
-        const entry = this.listening.get(name);
-        if (entry === undefined || !entry.owner.alive) throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}`);
+      connect: async (name, waitMs = CONNECT_WAIT_MS) => {
+        let entry = this.listening.get(name);
+        if ((entry === undefined || !entry.owner.alive) && waitMs > 0) {
+          await this.listenedTo(name, waitMs);
+          entry = this.listening.get(name);
+        }
+        if (entry === undefined || !entry.owner.alive) throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
         const channel = new MessageChannel();
         const waiter = entry.waiters.shift();
         if (waiter !== undefined) waiter.resolve(channel.port2);
@@ -291,6 +303,21 @@ export class Machine {
         return transfer(channel.port1, [channel.port1]);
       },
     };
+  }
+
+  /** Resolves when `name` is monitored, or after `waitMs`, whichever comes first. */
+  private listenedTo(name: string, waitMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiters = this.awaitingListen.get(name) ?? new Set<() => void>();
+      this.awaitingListen.set(name, waiters);
+      const wake = (): void => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, waitMs);
+      waiters.add(wake);
+    });
   }
 
   private closeListening(name: string): void {

@@ -25,8 +25,8 @@ export interface AppContext {
   readonly sspi: Secur32;
   /** Starts monitoring a name; clients connect to it by that name. */
   listen<M>(name: string): Promise<Listener<M>>;
-  /** Connects to a name a server monitors. */
-  connect<M>(name: string): Promise<Connection<M>>;
+  /** Connects to a name a server monitors, waiting up to `waitMs` (default 10 s) for a server to monitor it. */
+  connect<M>(name: string, waitMs?: number): Promise<Connection<M>>;
   /** A line for the trace (shown in the timeline as an application event). */
   log(line: string): void;
   /** Marks the end of a phase ("handshake", "messages") in the trace, with this process's LPC message count. */
@@ -59,7 +59,7 @@ export interface MachineServices {
   listen(name: string): Promise<void>;
   unlisten(name: string): Promise<void>;
   accept(name: string): Promise<MessagePort>;
-  connect(name: string): Promise<MessagePort>;
+  connect(name: string, waitMs?: number): Promise<MessagePort>;
 }
 
 export interface AppStats {
@@ -132,8 +132,8 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
         },
       };
     },
-    async connect<M>(name: string): Promise<Connection<M>> {
-      const port = await services.connect(name);
+    async connect<M>(name: string, waitMs?: number): Promise<Connection<M>> {
+      const port = await services.connect(name, waitMs);
       tracer.emit('Connect', 'event', { detail: name });
       return track<M>(port, name);
     },

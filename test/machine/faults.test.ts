@@ -111,6 +111,17 @@ describe('process faults', () => {
     });
   });
 
+  it('fails a connect to a name nobody monitors with NOT_LISTENING after the wait, and frees what it acquired', async () => {
+    await withMachine({}, async (machine) => {
+      const client = await machine.spawn('client');
+      const result = await client.runApp(null, { server: 'nobody', user: 'alice', password: 'Passw0rd!', connectWaitMs: 50 });
+      assert.equal(result.statusName, 'SEC_E_INTERNAL_ERROR');
+      assert.match(result.detail ?? '', /NOT_LISTENING: nothing monitors nobody \(waited 50 ms\)/);
+      assert.deepEqual((await client.stats()).handles, { credentials: 0, contexts: 0 });
+      assert.equal((await machine.lsa.stats()).credentials, 0);
+    });
+  });
+
   it('rejects control calls to a dead process with PEER_GONE instead of hanging', async () => {
     await withMachine({}, async (machine) => {
       const client = await machine.spawn('client');
