@@ -309,3 +309,9 @@ export function flagNames(value: number, table: Readonly<Record<string, number>>
   if (rest !== 0) names.push('0x' + rest.toString(16).padStart(8, '0'));
   return names;
 }
+
+/** The Windows name of a QueryContextAttributes level ("SECPKG_ATTR_SIZES"), or its number. */
+export function attributeName(attribute: number): string {
+  for (const [name, value] of Object.entries(SECPKG_ATTR)) if (value === attribute) return `SECPKG_ATTR_${name}`;
+  return `0x${(attribute >>> 0).toString(16)}`;
+}

@@ -11,13 +11,17 @@ function tokenBytes(base64: string | undefined): number | undefined {
   return base64 === undefined ? undefined : Buffer.from(base64, 'base64').length;
 }
 
-/** A readable timeline: one line per event, indented by call depth within each process. */
+/**
+ * A readable timeline: one line per event, indented by call depth. The LSA serves several
+ * processes at once, so its depth is kept per process it works for.
+ */
 export function formatTimeline(events: readonly TraceEvent[]): string {
   const depth = new Map<string, number>();
+  const depthKey = (e: TraceEvent): string => `${e.process}|${e.process === 'lsa' ? (e.peer ?? '') : ''}`;
   const processWidth = Math.max(7, ...events.map((e) => e.process.length));
   const lines = [`${'t (ms)'.padStart(9)}  ${'process'.padEnd(processWidth)}  tid  call`];
   for (const e of events) {
-    let d = depth.get(e.process) ?? 0;
+    let d = depth.get(depthKey(e)) ?? 0;
     if (e.phase === 'return') d = Math.max(0, d - 1);
     const arrow = e.phase === 'call' ? '-> ' : e.phase === 'return' ? '<- ' : '** ';
     const parts = [`${'  '.repeat(d)}${arrow}${e.call}`];
@@ -30,7 +34,7 @@ export function formatTimeline(events: readonly TraceEvent[]): string {
     if (e.detail !== undefined) parts.push(`[${e.detail}]`);
     lines.push(`${e.t.toFixed(3).padStart(9)}  ${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`);
     if (e.phase === 'call') d++;
-    depth.set(e.process, d);
+    depth.set(depthKey(e), d);
   }
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import {
   SECBUFFER,
   SECPKG_ATTR,
   SECURITY_NATIVE_DREP,
+  attributeName,
   type ContextAttributeValue,
   type SecBuffer,
   type SecPkgInfo,

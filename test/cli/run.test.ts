@@ -1,0 +1,113 @@
+// The command line as a user runs it: a separate OS process, its exit status and its output.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { fixturePackage } from '../helpers/machine.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export function sspiEmu(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+describe('sspi-emu run', () => {
+  it('runs a handshake and messages, prints the timeline and the sequence diagram, and exits 0', async () => {
+    const { code, stdout } = await sspiEmu(['run', '--messages', '2']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /t \(ms\)\s+process\s+tid\s+call/);
+    assert.match(stdout, /lsa\s+\d+\s+-> SpInitLsaModeContext\s+\(for client\)/);
+    assert.match(stdout, /client\s+\d+\s+\s*-> SpUserModeInitialize/);
+    assert.match(stdout, /<- InitializeSecurityContext\s+SEC_I_CONTINUE_NEEDED\s+token out \d+ B/);
+    assert.match(stdout, /\*\* MappedContext\s+\(for client\)/);
+    assert.match(stdout, /sequenceDiagram/);
+    assert.match(stdout, /SEC_E_OK: authenticated as SSPI-EMU\\alice; 2 sealed and 2 signed messages verified/);
+    assert.match(stdout, /LPC messages: handshake \d+, message phase 0/);
+  });
+
+  it('exits 1 naming SEC_E_LOGON_DENIED for a wrong password', async () => {
+    const { code, stdout } = await sspiEmu(['run', '--quiet', '--password', 'wrong']);
+    assert.equal(code, 1);
+    assert.match(stdout, /^SEC_E_LOGON_DENIED/);
+  });
+
+  it('uses the accounts given with --account, in DOMAIN\\user form too', async () => {
+    const { code, stdout } = await sspiEmu(['run', '--quiet', '--account', 'CORP\\carol:S3cret!', '--user', 'carol', '--domain', 'CORP', '--password', 'S3cret!']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /authenticated as CORP\\carol/);
+  });
+
+  it('exits 2 with the usage on a usage error', async () => {
+    for (const args of [['run', '--bogus'], ['run', '--messages', 'many'], ['run', 'extra'], ['frobnicate'], ['run', '--account', 'nocolon'], []]) {
+      const { code, stderr, stdout } = await sspiEmu(args);
+      assert.equal(code, 2, args.join(' '));
+      assert.match(stderr + stdout, /usage: sspi-emu/);
+    }
+  });
+
+  it('prints one JSON object with the status, every event and the LPC counts with --json', async () => {
+    const { code, stdout } = await sspiEmu(['run', '--json']);
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout) as { status: string; events: Array<Record<string, unknown>>; lpc: { handshake: number; messages: number } };
+    assert.equal(report.status, 'SEC_E_OK');
+    assert.ok(report.lpc.handshake > 0);
+    assert.equal(report.lpc.messages, 0);
+    const processes = new Set(report.events.map((e) => e.process));
+    assert.deepEqual([...processes].sort(), ['client', 'lsa', 'server']);
+    for (const e of report.events) {
+      assert.equal(typeof e.t, 'number');
+      assert.equal(typeof e.threadId, 'number');
+      assert.equal(typeof e.call, 'string');
+      if (e.phase === 'return') assert.equal(typeof e.status, 'string');
+    }
+    const isc = report.events.filter((e) => e.call === 'InitializeSecurityContext');
+    assert.ok(isc.some((e) => typeof e.tokenOut === 'string') && isc.some((e) => typeof e.tokenIn === 'string'));
+  });
+
+  it('writes a Mermaid diagram and a Chrome trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-'));
+    try {
+      const mermaid = join(dir, 'h.mmd');
+      const chrome = join(dir, 'h.json');
+      const { code } = await sspiEmu(['run', '--quiet', '--mermaid', mermaid, '--chrome-trace', chrome]);
+      assert.equal(code, 0);
+      const diagram = await readFile(mermaid, 'utf8');
+      assert.match(diagram, /^sequenceDiagram\n {4}participant client as client\n {4}participant lsa as lsa\n {4}participant server as server/);
+      assert.match(diagram, /Note over lsa,client: MappedContext intercepted/);
+      const trace = JSON.parse(await readFile(chrome, 'utf8')) as { traceEvents: Array<{ ph: string; name: string; pid: number }> };
+      assert.ok(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'SpAcceptLsaModeContext'));
+      assert.equal(new Set(trace.traceEvents.filter((e) => e.ph === 'M').map((e) => e.pid)).size, 3, 'one track per process');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sspi-emu packages', () => {
+  it('lists the loaded packages with their SecPkgInfo', async () => {
+    const { code, stdout } = await sspiEmu(['packages']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Example \(package id 0\)/m);
+    assert.match(stdout, /wRPCID\s+SECPKG_ID_NONE \(0xFFFF\)/);
+    assert.match(stdout, /cbMaxToken\s+512/);
+    assert.match(stdout, /SECPKG_FLAG_MUTUAL_AUTH/);
+  });
+
+  it('reports packages that failed to load, and why, in JSON', async () => {
+    const { code, stdout } = await sspiEmu(['packages', '--json', '--load', fixturePackage('fail-init'), '--load', fixturePackage('probe')]);
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout) as { loaded: Array<{ name: string }>; failed: Array<{ stage: string; reason: string }> };
+    assert.deepEqual(report.loaded.map((p) => p.name).filter((n) => n !== 'NTLM'), ['Example', 'Probe']);
+    assert.deepEqual(report.failed.map((f) => f.stage), ['SpInitialize']);
+  });
+});
