@@ -321,7 +321,7 @@ export class Secur32 {
     const thunked = record.thunkedLevels[0] === SECPKG_ATTR.THUNK_ALL || record.thunkedLevels.includes(attribute);
     return this.traced<QueryContextAttributesResult<A>>(
       'QueryContextAttributes',
-      String(attribute),
+      attributeName(attribute),
       async () => {
         if (record.user !== null && !thunked) {
           const result = await record.user.table.QueryContextAttributes(record.user.lsaContextHandle, attribute);
