@@ -1,14 +1,26 @@
 // What the machine may ask of the LSA over the control plane: attach a new process's LPC channel,
-// reap a dead process, list the packages, read its statistics.
+// reap a dead process, list the packages, read its statistics (after a garbage collection when
+// asked, for memory figures).
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { MessagePort } from 'node:worker_threads';
+import { SECURITY_LOGON_TYPE } from '../headers/ntsecpkg.js';
 import type { AttachRequest, AttachResult, Lsa, LsaStats, PackageReport, ReapReport } from './lsa.js';
 
 export interface LsaControl {
   attachProcess(request: AttachRequest, lpcPort: MessagePort): Promise<AttachResult>;
   detachProcess(pid: number): Promise<ReapReport>;
   packages(): PackageReport;
-  stats(): LsaStats;
+  stats(options?: { gc?: boolean }): LsaStats;
+  /** Heap bytes one logon session costs, measured by creating `count` of them (then deleted). */
+  logonSessionBytes(count: number): number;
+}
+
+/** A full garbage collection, so that heap figures count only what is still reachable. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 export function lsaControl(lsa: Lsa): LsaControl {
@@ -16,6 +28,19 @@ export function lsaControl(lsa: Lsa): LsaControl {
     attachProcess: (request, lpcPort) => lsa.attachProcess(request, lpcPort),
     detachProcess: (pid) => lsa.detachProcess(pid),
     packages: () => lsa.packageReport(),
-    stats: () => lsa.stats(),
+    stats: (options) => {
+      if (options?.gc === true) collectGarbage();
+      return lsa.stats();
+    },
+    logonSessionBytes: (count) => {
+      collectGarbage();
+      const before = process.memoryUsage().heapUsed;
+      const ids = [];
+      for (let i = 0; i < count; i++) ids.push(lsa.sessions.create(SECURITY_LOGON_TYPE.Network, null)!.logonId);
+      collectGarbage();
+      const after = process.memoryUsage().heapUsed;
+      for (const id of ids) lsa.sessions.delete(id);
+      return (after - before) / count;
+    },
   };
 }

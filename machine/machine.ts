@@ -97,8 +97,13 @@ export class LsaProcess extends ProcessHandle {
     return guard(this.control.packages(), this.death);
   }
 
-  stats(): Promise<LsaStats> {
-    return guard(this.control.stats(), this.death);
+  /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */
+  stats(options?: { gc?: boolean }): Promise<LsaStats> {
+    return guard(this.control.stats(options), this.death);
+  }
+
+  logonSessionBytes(count: number): Promise<number> {
+    return guard(this.control.logonSessionBytes(count), this.death);
   }
 
   attach(request: Parameters<LsaControl['attachProcess']>[0], lpcPort: MessagePort): Promise<{ logonId: bigint }> {

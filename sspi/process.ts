@@ -11,7 +11,7 @@ import { Connection } from '../ipc/connection.js';
 import { exposeControl, wrapControl } from '../ipc/control.js';
 import { SspiEmuError, describeError } from '../ipc/errors.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import { RpcPeer } from '../ipc/rpc.js';
+import { RpcPeer, type Handlers } from '../ipc/rpc.js';
 import { Tracer } from '../ipc/trace.js';
 import { ClientHeap } from './client-heap.js';
 import { Secur32 } from './secur32.js';
@@ -80,6 +80,17 @@ export interface AppControl {
   stats(): AppStats;
   /** Sends one raw LPC call as this process: how tests play a rogue process presenting foreign handles. */
   lpcCall(op: keyof ProcessToLsaOps, body: object): Promise<unknown>;
+}
+
+/** This process's answers to the LSA's calls into it: its memory, and the callbacks its packages registered. */
+export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers<LsaToProcessOps> {
+  return {
+    AllocateClientBuffer: ({ length }) => heap.allocate(length),
+    FreeClientBuffer: ({ address }) => ({ status: heap.free(address) }),
+    CopyToClientBuffer: ({ address, bytes }) => ({ status: heap.write(address, bytes) }),
+    CopyFromClientBuffer: ({ address, length }) => heap.read(address, length),
+    ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) => host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
+  };
 }
 
 /** Wires an app process from its worker data and serves the machine; `defaultApp` runs when no module is named. */

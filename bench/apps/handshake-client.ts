@@ -1,0 +1,111 @@
+// The benchmark's client application: keeps `concurrency` handshakes in flight on one connection
+// for `durationMs` (or until `count` handshakes are done), each the full path: ISC legs through the
+// LSA, tokens to the server process and back, the context mapped into both processes, then
+// deleted on both sides (unless `keep`). Reports completions and per-handshake latencies.
+//
+// args: server, package, user, domain, password, concurrency, durationMs, count, keep, warmupMs.
+
+import { performance } from 'node:perf_hooks';
+import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../../headers/sspi.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../../headers/status.js';
+import type { Connection } from '../../ipc/connection.js';
+import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import type { BenchMessage } from './protocol.js';
+
+const REQ = ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const concurrency = Number(args.concurrency ?? 1);
+  const durationMs = Number(args.durationMs ?? 1000);
+  const warmupMs = Number(args.warmupMs ?? 0);
+  const count = args.count === undefined ? Infinity : Number(args.count);
+  const keep = args.keep === true;
+  const authData = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
+  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: String(args.package), credentialUse: SECPKG_CRED.OUTBOUND, authData });
+  if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status) };
+  const conn = await ctx.connect<BenchMessage>(String(args.server));
+  const replies = new Map<number, (m: BenchMessage) => void>();
+  const pump = (async () => {
+    for (;;) {
+      let m: BenchMessage;
+      try {
+        m = await conn.receive();
+      } catch {
+        for (const r of replies.values()) r({ kind: 'failed', id: -1, status: SEC_E_INTERNAL_ERROR });
+        return;
+      }
+      if (m.kind !== 'done') replies.get(m.id)?.(m);
+    }
+  })();
+
+  let nextId = 1;
+  let started = 0;
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const kept: CtxtHandle[] = [];
+  const t0 = performance.now();
+  const measureFrom = t0 + warmupMs;
+  const deadline = measureFrom + durationMs;
+
+  async function lane(): Promise<void> {
+    while (performance.now() < deadline && started < count) {
+      started++;
+      const begin = performance.now();
+      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null);
+      const end = performance.now();
+      if (status !== SEC_E_OK) {
+        failures++;
+        firstFailure ??= statusName(status);
+      } else if (begin >= measureFrom) latencies.push(end - begin);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const elapsedMs = performance.now() - measureFrom;
+  conn.send({ kind: 'done' });
+  conn.close();
+  await pump;
+  await ctx.sspi.freeCredentialsHandle(acquired.credential);
+  return {
+    status: failures === 0 ? SEC_E_OK : SEC_E_INTERNAL_ERROR,
+    statusName: failures === 0 ? 'SEC_E_OK' : 'SEC_E_INTERNAL_ERROR',
+    ...(firstFailure === undefined ? {} : { detail: `${failures} handshakes failed, first with ${firstFailure}` }),
+    data: { completed: latencies.length, failures, elapsedMs, latencies, kept: kept.length },
+  };
+}
+
+async function handshake(
+  ctx: AppContext,
+  conn: Connection<BenchMessage>,
+  replies: Map<number, (m: BenchMessage) => void>,
+  credential: CredHandle,
+  id: number,
+  keep: CtxtHandle[] | null,
+): Promise<number> {
+  let context: CtxtHandle | undefined;
+  let input: SecBuffer[] | null = null;
+  try {
+    for (;;) {
+      const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input });
+      context = r.context ?? context;
+      if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;
+      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      if (token === undefined || token.byteLength === 0) return r.status;
+      const reply = await new Promise<BenchMessage>((resolve) => {
+        replies.set(id, resolve);
+        conn.send({ kind: 'token', id, token });
+      });
+      replies.delete(id);
+      if (reply.kind === 'failed') return reply.status;
+      if (reply.kind === 'accepted' && r.status === SEC_E_OK) return SEC_E_OK;
+      if (reply.kind === 'token' || reply.kind === 'accepted')
+        input = reply.token === undefined ? null : [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
+    }
+  } finally {
+    if (context !== undefined) {
+      if (keep === null) await ctx.sspi.deleteSecurityContext(context);
+      else keep.push(context);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// The benchmark's server application: accepts one connection per client process and answers
+// every handshake on it (AcceptSecurityContext per token; the context is deleted as soon as it is
+// established, so contexts do not pile up unless `keep` is set).
+//
+// args: name, package, clients (connections to accept), keep (keep established contexts).
+
+import { ASC_REQ, SECBUFFER, SECPKG_CRED } from '../../headers/sspi.js';
+import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/status.js';
+import type { Connection } from '../../ipc/connection.js';
+import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import type { BenchMessage } from './protocol.js';
+
+const REQ = ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: String(args.package), credentialUse: SECPKG_CRED.INBOUND });
+  if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status) };
+  const listener = await ctx.listen<BenchMessage>(String(args.name));
+  const sessions: Promise<number>[] = [];
+  for (let i = 0; i < Number(args.clients ?? 1); i++) sessions.push(serve(ctx, await listener.accept(), acquired.credential, args.keep === true));
+  const served = (await Promise.all(sessions)).reduce((a, b) => a + b, 0);
+  await listener.close();
+  await ctx.sspi.freeCredentialsHandle(acquired.credential);
+  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { served } };
+}
+
+async function serve(ctx: AppContext, conn: Connection<BenchMessage>, credential: CredHandle, keep: boolean): Promise<number> {
+  const contexts = new Map<number, CtxtHandle>();
+  let served = 0;
+  for (;;) {
+    const m = await conn.receive();
+    if (m.kind === 'done') {
+      conn.close();
+      return served;
+    }
+    if (m.kind !== 'token') continue;
+    // Each message is handled on its own so that many handshakes are in flight at once.
+    void (async () => {
+      const existing = contexts.get(m.id);
+      const r = await ctx.sspi.acceptSecurityContext({
+        credential,
+        context: existing ?? null,
+        input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: m.token }],
+        contextReq: REQ,
+      });
+      if (r.context !== undefined) contexts.set(m.id, r.context);
+      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      if (r.status === SEC_I_CONTINUE_NEEDED) {
+        conn.send({ kind: 'token', id: m.id, token: token ?? new Uint8Array(0) });
+        return;
+      }
+      if (r.status === SEC_E_OK) {
+        conn.send(token !== undefined && token.byteLength > 0 ? { kind: 'accepted', id: m.id, token } : { kind: 'accepted', id: m.id });
+        served++;
+      } else {
+        conn.send({ kind: 'failed', id: m.id, status: r.status });
+      }
+      if (!keep || r.status !== SEC_E_OK) {
+        contexts.delete(m.id);
+        if (r.context !== undefined) await ctx.sspi.deleteSecurityContext(r.context);
+      }
+    })();
+  }
+}

@@ -1,0 +1,115 @@
+// The message benchmark's application: holds both ends of one context in this process (it runs
+// the client and the server side of the handshake itself, through the LSA), then measures
+// MakeSignature+VerifySignature and EncryptMessage+DecryptMessage on the mapped context, and the
+// same with each operation's buffers also carried through the LSA by ApplyControlToken (an LPC
+// round trip with the message, dispatched to the package's LSA-mode half): what a message
+// function costs when it is not mapped into the process.
+//
+// args: package, user, domain, password, sizes (bytes), durationMs.
+
+import { performance } from 'node:perf_hooks';
+import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../../headers/sspi.js';
+import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/status.js';
+import type { CtxtHandle } from '../../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+
+export interface MessageFigures {
+  op: 'sign+verify' | 'seal+unseal';
+  size: number;
+  mappedOpsPerSec: number;
+  lpcOpsPerSec: number;
+}
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const pkg = String(args.package);
+  const sspi = ctx.sspi;
+  const out = await sspi.acquireCredentialsHandle({
+    package: pkg,
+    credentialUse: SECPKG_CRED.OUTBOUND,
+    authData: { User: String(args.user), Domain: String(args.domain ?? ''), Password: String(args.password) },
+  });
+  const inb = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
+  if (out.credential === undefined || inb.credential === undefined)
+    return { status: out.status || inb.status, statusName: statusName(out.status || inb.status) };
+  let client: CtxtHandle | undefined;
+  let server: CtxtHandle | undefined;
+  let input: SecBuffer[] | null = null;
+  for (let leg = 0; leg < 6; leg++) {
+    const c = await sspi.initializeSecurityContext({
+      credential: out.credential,
+      context: client ?? null,
+      contextReq: ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.REPLAY_DETECT,
+      input,
+    });
+    client = c.context ?? client;
+    const token = c.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    if (token === undefined || token.byteLength === 0) break;
+    const s = await sspi.acceptSecurityContext({
+      credential: inb.credential,
+      context: server ?? null,
+      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }],
+      contextReq: ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.REPLAY_DETECT,
+    });
+    server = s.context ?? server;
+    if (s.status === SEC_E_OK && c.status === SEC_E_OK) break;
+    if (s.status !== SEC_I_CONTINUE_NEEDED && s.status !== SEC_E_OK) return { status: s.status, statusName: statusName(s.status) };
+    input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: s.output[0]!.pvBuffer }];
+  }
+  const sizes = await sspi.queryContextAttributes(client!, SECPKG_ATTR.SIZES);
+  const sig = sizes.buffer?.cbMaxSignature ?? 16;
+  const trailer = sizes.buffer?.cbSecurityTrailer ?? 16;
+  const durationMs = Number(args.durationMs ?? 500);
+  const figures: MessageFigures[] = [];
+
+  async function rate(work: () => Promise<boolean>): Promise<number> {
+    for (let i = 0; i < 50; i++) if (!(await work())) throw new Error('warm-up failed');
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < durationMs) {
+      if (!(await work())) throw new Error('an operation failed');
+      n++;
+    }
+    return n / ((performance.now() - start) / 1000);
+  }
+
+  for (const size of (args.sizes as number[] | undefined) ?? [64, 1024, 65536]) {
+    const data = new Uint8Array(size).fill(7);
+    const signVerify = async (viaLsa: boolean): Promise<boolean> => {
+      const m = await sspi.makeSignature(
+        client!,
+        0,
+        [
+          { BufferType: SECBUFFER.DATA, pvBuffer: data },
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(sig) },
+        ],
+        0,
+      );
+      if (viaLsa) await sspi.applyControlToken(client!, m.message);
+      const v = await sspi.verifySignature(server!, m.message, 0);
+      if (viaLsa) await sspi.applyControlToken(server!, m.message);
+      return m.status === SEC_E_OK && v.status === SEC_E_OK;
+    };
+    const sealUnseal = async (viaLsa: boolean): Promise<boolean> => {
+      const e = await sspi.encryptMessage(
+        client!,
+        0,
+        [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(trailer) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: data.slice() },
+        ],
+        0,
+      );
+      if (viaLsa) await sspi.applyControlToken(client!, e.message);
+      const d = await sspi.decryptMessage(server!, e.message, 0);
+      if (viaLsa) await sspi.applyControlToken(server!, d.message);
+      return e.status === SEC_E_OK && d.status === SEC_E_OK;
+    };
+    figures.push({ op: 'sign+verify', size, mappedOpsPerSec: await rate(() => signVerify(false)), lpcOpsPerSec: await rate(() => signVerify(true)) });
+    figures.push({ op: 'seal+unseal', size, mappedOpsPerSec: await rate(() => sealUnseal(false)), lpcOpsPerSec: await rate(() => sealUnseal(true)) });
+  }
+  await sspi.deleteSecurityContext(client!);
+  await sspi.deleteSecurityContext(server!);
+  await sspi.freeCredentialsHandle(out.credential);
+  await sspi.freeCredentialsHandle(inb.credential);
+  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { figures } };
+}

@@ -1,0 +1,131 @@
+// Handshakes per second across the isolation boundaries: one server process, K client processes,
+// C handshakes in flight in all, every handshake the full path (client process, LSA, server
+// process, the context mapped into both, then deleted on both sides).
+
+import { fileURLToPath } from 'node:url';
+import { Machine, type AppProcess } from '../machine/machine.js';
+import type { Account } from '../lsa/accounts.js';
+import { cpuMeter, eluMeter } from './stats.js';
+
+const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
+const CLIENT_APP = fileURLToPath(new URL('./apps/handshake-client.js', import.meta.url));
+export const MAX_CLIENTS = 4;
+
+export interface HandshakeRun {
+  hsPerSec: number;
+  latencies: number[];
+  elu: Record<string, number>;
+  cpuCores: number;
+  failures: number;
+}
+
+/** A machine with one server and MAX_CLIENTS clients, reused for every row of a package. */
+export class HandshakeBench {
+  private constructor(
+    readonly machine: Machine,
+    readonly server: AppProcess,
+    readonly clients: AppProcess[],
+    readonly packageName: string,
+    readonly account: Account,
+  ) {}
+
+  static async start(spec: string, account: Account, packageSettings?: Record<string, Record<string, unknown>>): Promise<HandshakeBench> {
+    const machine = await Machine.boot({ packages: [spec], accounts: [account], trace: false, ...(packageSettings === undefined ? {} : { packageSettings }) });
+    const report = await machine.lsa.packages();
+    const name = report.loaded[0]?.name;
+    if (name === undefined) {
+      await machine.shutdown();
+      throw new Error(`${spec} did not load: ${report.failed.map((f) => f.reason).join('; ')}`);
+    }
+    const server = await machine.spawn('server');
+    const clients: AppProcess[] = [];
+    for (let i = 0; i < MAX_CLIENTS; i++) clients.push(await machine.spawn('client'));
+    return new HandshakeBench(machine, server, clients, name, account);
+  }
+
+  private runs = 0;
+
+  /** One measurement: C in flight split over K clients for durationMs after warmupMs. */
+  async run(concurrency: number, clientCount: number, durationMs: number, warmupMs: number): Promise<HandshakeRun> {
+    const name = `bench-${this.runs++}`;
+    const clients = this.clients.slice(0, clientCount);
+    const serving = this.server.runApp(SERVER_APP, { name, package: this.packageName, clients: clients.length });
+    const workers: Array<[string, import('node:worker_threads').Worker]> = [
+      ['lsa', this.machine.lsa.worker],
+      ['server', this.server.worker],
+      ...clients.map((c) => [c.name, c.worker] as [string, import('node:worker_threads').Worker]),
+    ];
+    const lanes = clients.map((_, i) => Math.floor(concurrency / clients.length) + (i < concurrency % clients.length ? 1 : 0));
+    // Measure from the end of the warm-up: the meters start when every client has warmed up,
+    // approximated by starting them after warmupMs on this thread's clock.
+    const runs = clients.map((c, i) =>
+      c.runApp(CLIENT_APP, {
+        server: name,
+        package: this.packageName,
+        user: this.account.user,
+        domain: this.account.domain,
+        password: this.account.password,
+        concurrency: lanes[i],
+        durationMs,
+        warmupMs,
+      }),
+    );
+    await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
+    const stopElu = eluMeter(workers);
+    const stopCpu = cpuMeter();
+    const results = await Promise.all(runs);
+    const elu = stopElu();
+    const cpuCores = stopCpu();
+    await serving;
+    let completed = 0;
+    let failures = 0;
+    let elapsed = 0;
+    const latencies: number[] = [];
+    for (const r of results) {
+      const d = r.data as { completed: number; failures: number; elapsedMs: number; latencies: number[] };
+      completed += d.completed;
+      failures += d.failures;
+      elapsed = Math.max(elapsed, d.elapsedMs);
+      for (const l of d.latencies) latencies.push(l);
+    }
+    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures };
+  }
+
+  /**
+   * Holds `handshakes` established handshakes (two LSA contexts each) in fresh processes and
+   * measures the LSA's heap after a full garbage collection, before and with them; the processes
+   * are then killed, and the LSA reaps what they held.
+   */
+  async fill(handshakes: number): Promise<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> {
+    const server = await this.machine.spawn('server');
+    const client = await this.machine.spawn('client');
+    try {
+      const before = await this.machine.lsa.stats({ gc: true });
+      const name = `fill-${this.runs++}`;
+      const serving = server.runApp(SERVER_APP, { name, package: this.packageName, clients: 1, keep: true });
+      const result = await client.runApp(CLIENT_APP, {
+        server: name,
+        package: this.packageName,
+        user: this.account.user,
+        domain: this.account.domain,
+        password: this.account.password,
+        concurrency: 64,
+        durationMs: 3_600_000,
+        count: handshakes,
+        keep: true,
+      });
+      await serving;
+      const after = await this.machine.lsa.stats({ gc: true });
+      const contexts = after.contexts - before.contexts;
+      if (result.status !== 0 || contexts <= 0) throw new Error(`filling the LSA failed: ${result.statusName} ${result.detail ?? ''} (${contexts} contexts)`);
+      return { contexts, bytesPerContext: (after.heapUsed - before.heapUsed) / contexts, lsaHeapBytes: after.heapUsed };
+    } finally {
+      await this.machine.kill(client);
+      await this.machine.kill(server);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.machine.shutdown();
+  }
+}

@@ -1,0 +1,150 @@
+// The in-process baseline: the same package's functions called directly in one thread, with no
+// IPC at all. The package gets the real LSA function table (createLsaFunctionTable) over in-thread
+// services, and its user-mode half is initialized by the real UserModeHost; only the workers and
+// the messages between them are gone. What is left is the package's own cost plus the JavaScript
+// floor of the three roles.
+
+import { performance } from 'node:perf_hooks';
+import { SECPKG_INTERFACE_VERSION, SECPKG_STATE, type PackageId, type SecpkgFunctionTable, type SecurityPackageModule } from '../headers/ntsecpkg.js';
+import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../headers/status.js';
+import { asProcessId } from '../ipc/ids.js';
+import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import type { RpcPeer } from '../ipc/rpc.js';
+import { Tracer } from '../ipc/trace.js';
+import { AccountStore, type Account } from '../lsa/accounts.js';
+import { runAsClientCall, type LsaClientProcess } from '../lsa/client-call.js';
+import { createLsaFunctionTable } from '../lsa/function-table.js';
+import { LogonSessions } from '../lsa/logon-sessions.js';
+import { resolvePackageSpec } from '../lsa/package-loader.js';
+import { packAuthIdentity } from '../sspi/auth-identity.js';
+import { ClientHeap } from '../sspi/client-heap.js';
+import { processSideOfLpc } from '../sspi/process.js';
+import { UserModeHost } from '../sspi/user-mode-host.js';
+
+export interface InProcessOptions {
+  /** The package's entry in the configuration ("example", "ntlm", "null" or a module path). */
+  spec: string;
+  account: Account;
+  durationMs: number;
+  settings?: Record<string, unknown>;
+}
+
+export interface InProcessHarness {
+  /** One full handshake: both sides' legs, both user-mode contexts, both deletes. */
+  handshake(): Promise<void>;
+  /** The sizes of the tokens of each leg, as the last handshake sent them. */
+  readonly legSizes: number[];
+  /** The package's tables, for the message benchmark's direct calls. */
+  readonly table: SecpkgFunctionTable;
+}
+
+export async function inProcessHarness(options: InProcessOptions): Promise<InProcessHarness> {
+  const url = resolvePackageSpec(options.spec);
+  // A query string gives this thread its own instance of the module, apart from any other.
+  const moduleUrl = `${url.href}?in-process=${Date.now()}`;
+  const module = (await import(moduleUrl)) as SecurityPackageModule;
+  const tracer = new Tracer(null, 'bench', 0, false);
+  const heap = new ClientHeap();
+  const host = new UserModeHost(tracer);
+  const sessions = new LogonSessions();
+  const accounts = new AccountStore([options.account]);
+  const handlers = processSideOfLpc(heap, host);
+  // The LSA's calls into "the process" are direct function calls here.
+  const lpc = {
+    call: (op: keyof LsaToProcessOps, body: never) => Promise.resolve((handlers[op] as (b: never) => unknown)(body)),
+  } as unknown as RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
+  const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0 };
+  const services = { sessions, accounts, tracer, processById: () => process, heap: { allocations: 0, bytes: 0 } };
+
+  const id = 0 as PackageId;
+  const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);
+  const table = lsaInit.ppTables[0]!;
+  const initialized = await table.Initialize(
+    id,
+    {
+      Version: SECPKG_INTERFACE_VERSION,
+      MachineState: SECPKG_STATE.STANDALONE,
+      SetupMode: 0,
+      DomainName: options.account.domain,
+      DnsDomainName: 'sspi-emu.local',
+      ComputerName: options.account.domain,
+      DnsComputerName: 'sspi-emu.sspi-emu.local',
+      PackageSettings: options.settings ?? {},
+    },
+    createLsaFunctionTable(id, services),
+  );
+  if (!isSuccess(initialized)) throw new Error(`${options.spec}: SpInitialize returned ${statusName(initialized)}`);
+  const info = await table.GetInfo();
+  const name = info.PackageInfo?.Name ?? options.spec;
+  const call = <T>(fn: () => T): T => runAsClientCall({ process, callId: 1, op: 'bench' }, fn);
+
+  const identity = packAuthIdentity({ User: options.account.user, Domain: options.account.domain, Password: options.account.password });
+  const address = heap.place(identity);
+  const clientCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null));
+  const serverCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
+  if (clientCred.CredentialHandle === undefined || serverCred.CredentialHandle === undefined) throw new Error(`${name}: AcquireCredentialsHandle failed`);
+  const delivery = (lsaContextHandle: number, contextData: Uint8Array) => ({
+    packageId: id,
+    packageName: name,
+    moduleUrl,
+    tableIndex: 0,
+    modulePackages: [{ packageId: id, name }],
+    lsaContextHandle,
+    contextData,
+    thunkedLevels: [],
+  });
+  const out = (): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(0) }];
+  const tokenOf = (b: SecBuffer[]): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, pvBuffer: b[0]!.pvBuffer }];
+  const clientReq = ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;
+  const serverReq = ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
+
+  // The user-mode table, for deleting the user-mode contexts the host created (same module instance).
+  const user = (await module.SpUserModeInitialize!(SECPKG_INTERFACE_VERSION)).ppTables[0]!;
+
+  const legSizes: number[] = [];
+
+  async function handshake(): Promise<void> {
+    legSizes.length = 0;
+    let clientCtx: number | null = null;
+    let serverCtx: number | null = null;
+    let input: SecBuffer[] | null = null;
+    for (let leg = 0; leg < 6; leg++) {
+      const o1 = out();
+      const c = await call(() => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
+      if (!isSuccess(c.status)) throw new Error(`${name}: SpInitLsaModeContext ${statusName(c.status)}`);
+      clientCtx = c.NewContextHandle ?? clientCtx;
+      if (c.MappedContext === true) await host.initContext(delivery(clientCtx!, c.ContextData ?? new Uint8Array(0)));
+      if (o1[0]!.pvBuffer.byteLength === 0) break;
+      legSizes.push(o1[0]!.pvBuffer.byteLength);
+      const o2 = out();
+      const s = await call(() => table.AcceptLsaModeContext(serverCred.CredentialHandle!, serverCtx, tokenOf(o1), serverReq, 0, o2));
+      if (!isSuccess(s.status)) throw new Error(`${name}: SpAcceptLsaModeContext ${statusName(s.status)}`);
+      serverCtx = s.NewContextHandle ?? serverCtx;
+      if (o2[0]!.pvBuffer.byteLength > 0) legSizes.push(o2[0]!.pvBuffer.byteLength);
+      if (s.MappedContext === true) await host.initContext(delivery(serverCtx!, s.ContextData ?? new Uint8Array(0)));
+      if (s.status === SEC_E_OK && (c.status === SEC_E_OK || o2[0]!.pvBuffer.byteLength === 0)) break;
+      if (s.status !== SEC_I_CONTINUE_NEEDED && s.status !== SEC_E_OK) break;
+      input = tokenOf(o2);
+    }
+    for (const h of [clientCtx, serverCtx]) {
+      if (h === null) continue;
+      await user.DeleteUserModeContext(h);
+      await call(() => table.DeleteContext(h));
+    }
+  }
+  return { handshake, table, legSizes };
+}
+
+/** Handshakes per second with the package's functions called directly, for `durationMs`; and the token sizes. */
+export async function inProcessHandshakesPerSecond(options: InProcessOptions): Promise<{ hsPerSec: number; legSizes: number[] }> {
+  const harness = await inProcessHarness(options);
+  for (let i = 0; i < 20; i++) await harness.handshake(); // warm-up
+  let done = 0;
+  const start = performance.now();
+  while (performance.now() - start < options.durationMs) {
+    await harness.handshake();
+    done++;
+  }
+  return { hsPerSec: done / ((performance.now() - start) / 1000), legSizes: [...harness.legSizes] };
+}

@@ -1,0 +1,85 @@
+// The limit for message protection: each package's own primitives called directly in one
+// thread, without SSPI (no buffers to check, no handle lookups, no sequence bookkeeping beyond
+// what the primitive needs). Example: HMAC-SHA256 and AES-256-GCM from node:crypto. NTLM:
+// HMAC-MD5 from node:crypto and RC4 (which node:crypto refuses without the legacy provider, so the
+// package's own). Null: nothing but the 8-byte stamp.
+
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Rc4 } from '../packages/ntlm/rc4.js';
+
+type Pair = { 'sign+verify': () => void; 'seal+unseal': () => void };
+
+function examplePrimitives(data: Uint8Array): Pair {
+  const key = randomBytes(32);
+  const seq = Buffer.alloc(4);
+  const gcmKey = randomBytes(32);
+  let n = 0;
+  return {
+    'sign+verify': () => {
+      const mac = createHmac('sha256', key).update(seq).update(data).digest().subarray(0, 16);
+      const again = createHmac('sha256', key).update(seq).update(data).digest().subarray(0, 16);
+      if (!timingSafeEqual(mac, again)) throw new Error('mismatch');
+    },
+    'seal+unseal': () => {
+      const iv = Buffer.alloc(12);
+      iv.writeUInt32BE(n++, 8);
+      const c = createCipheriv('aes-256-gcm', gcmKey, iv);
+      const sealed = c.update(data);
+      c.final();
+      const tag = c.getAuthTag();
+      const d = createDecipheriv('aes-256-gcm', gcmKey, iv);
+      d.setAuthTag(tag);
+      d.update(sealed);
+      d.final();
+    },
+  };
+}
+
+function ntlmPrimitives(data: Uint8Array): Pair {
+  const signKey = randomBytes(16);
+  const sealKey = randomBytes(16);
+  const out = new Rc4(sealKey);
+  const inn = new Rc4(sealKey);
+  const seq = Buffer.alloc(4);
+  const checksum = (): Uint8Array => createHmac('md5', signKey).update(seq).update(data).digest().subarray(0, 8);
+  return {
+    'sign+verify': () => {
+      const a = out.process(checksum());
+      const b = inn.process(checksum());
+      if (a.byteLength !== b.byteLength) throw new Error('mismatch');
+    },
+    'seal+unseal': () => {
+      const sealed = out.process(data);
+      const sig = out.process(checksum());
+      inn.process(sealed);
+      inn.process(sig);
+    },
+  };
+}
+
+function nullPrimitives(): Pair {
+  const token = new Uint8Array(8);
+  const view = new DataView(token.buffer);
+  let n = 0;
+  const stamp = (): void => {
+    view.setUint32(4, n++, true);
+    if (view.getUint32(4, true) !== n - 1) throw new Error('mismatch');
+  };
+  return { 'sign+verify': stamp, 'seal+unseal': stamp };
+}
+
+/** Operations per second of the package's primitives for one op and size, for durationMs. */
+export function rawOpsPerSecond(packageName: string, op: keyof Pair, size: number, durationMs: number): number {
+  const data = new Uint8Array(size).fill(7);
+  const pair = packageName === 'Example' ? examplePrimitives(data) : packageName === 'NTLM' ? ntlmPrimitives(data) : nullPrimitives();
+  const work = pair[op];
+  for (let i = 0; i < 100; i++) work();
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    for (let i = 0; i < 16; i++) work();
+    count += 16;
+  }
+  return count / ((performance.now() - start) / 1000);
+}

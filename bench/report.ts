@@ -1,0 +1,114 @@
+// The benchmark report for people: readable tables for the terminal, and an SVG chart of
+// handshakes/s against concurrency per package with the ideal baseline drawn in.
+
+import type { BenchReport } from './index.js';
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  const line = (r: Array<string | number>): string => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ');
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
+  return String(Math.round(n * 100) / 100);
+}
+
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  out.push(`sspi-emu bench on ${report.machine.cpus} x ${report.machine.cpuModel}, Node ${report.machine.node}`);
+  out.push('');
+  out.push('Handshakes per second (full path: client process, LSA, server process, mapped into both, deleted), median of repetitions');
+  out.push(
+    table(
+      ['package', 'in flight', 'clients', 'hs/s', 'min', 'max', 'p50 ms', 'p99 ms', 'ideal hs/s', 'x ideal', 'in-process hs/s', 'x in-process', 'bottleneck'],
+      report.handshakes.map((r) => [
+        r.package,
+        r.concurrency,
+        r.clients,
+        r.hsPerSec,
+        r.hsPerSecMin,
+        r.hsPerSecMax,
+        r.p50Ms,
+        r.p99Ms,
+        r.idealHsPerSec,
+        r.ratioToIdeal,
+        r.inProcessHsPerSec,
+        r.ratioToInProcess,
+        r.bottleneck,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('Messages after the handshake, ops/s (an op is make+verify or encrypt+decrypt)');
+  out.push(
+    table(
+      ['package', 'op', 'bytes', 'mapped ops/s', 'MB/s', 'raw primitives ops/s', 'via LPC ops/s', 'mapped / LPC'],
+      report.messages.map((m) => [m.package, m.op, m.size, m.mappedOpsPerSec, m.mappedMBps, m.rawOpsPerSec, m.lpcOpsPerSec, m.mappedOverLpc]),
+    ),
+  );
+  out.push('');
+  out.push('LSA memory');
+  const memRows: Array<Array<string | number>> = [];
+  for (const [pkg, rows] of Object.entries(report.memory.lsaBytesPerContext))
+    for (const r of rows) memRows.push([pkg, r.contexts, r.bytesPerContext, r.lsaHeapBytes]);
+  out.push(table(['package', 'live contexts', 'bytes per context', 'LSA heap bytes'], memRows));
+  out.push(`logon session: ${formatNumber(report.memory.lsaBytesPerLogonSession)} bytes each`);
+  if (report.memory.scale !== undefined)
+    out.push(`scale: ${formatNumber(report.memory.scale.contexts)} live contexts, LSA heap ${formatNumber(report.memory.scale.lsaHeapBytes / 1048576)} MiB`);
+  out.push('');
+  out.push('Peer');
+  for (const p of report.peer)
+    out.push('skipped' in p ? `${p.name}: skipped (${p.skipped})` : `${p.name} ${p.version}: ${formatNumber(p.opsPerSec)} ops/s (${p.what})`);
+  out.push('');
+  out.push('Targets');
+  for (const t of report.targets) out.push(`${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.value} (goal ${t.goal})`);
+  return out.join('\n');
+}
+
+/** handshakes/s against concurrency (log scale), one line per package (clients = 1), ideal dashed. */
+export function formatSvg(report: BenchReport): string {
+  const rows = report.handshakes.filter((r) => r.clients === Math.min(...report.handshakes.map((x) => x.clients)));
+  const packages = [...new Set(rows.map((r) => r.package))];
+  const xs = [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
+  const maxY = Math.max(1, ...rows.flatMap((r) => [r.hsPerSec, r.idealHsPerSec]));
+  const W = 720;
+  const H = 420;
+  const L = 70;
+  const B = 50;
+  const T = 40;
+  const R = 150;
+  const x = (c: number): number => L + (xs.length === 1 ? 0 : (Math.log2(c) - Math.log2(xs[0]!)) / (Math.log2(xs.at(-1)!) - Math.log2(xs[0]!))) * (W - L - R);
+  const y = (v: number): number => H - B - (v / maxY) * (H - B - T);
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${L}" y="20" font-size="14">Handshakes per second vs handshakes in flight (1 client process)</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+  ];
+  for (const c of xs) parts.push(`<text x="${x(c)}" y="${H - B + 18}" text-anchor="middle">${c}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = (maxY * i) / 4;
+    parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString('en-US')}</text>`);
+    parts.push(`<line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#ddd"/>`);
+  }
+  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">handshakes in flight</text>`);
+  packages.forEach((pkg, i) => {
+    const color = colors[i % colors.length]!;
+    const pts = rows.filter((r) => r.package === pkg).sort((a, b) => a.concurrency - b.concurrency);
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${x(p.concurrency)},${y(p.hsPerSec)}`).join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="1" stroke-dasharray="5,4" points="${pts.map((p) => `${x(p.concurrency)},${y(p.idealHsPerSec)}`).join(' ')}"/>`,
+    );
+    for (const p of pts) parts.push(`<circle cx="${x(p.concurrency)}" cy="${y(p.hsPerSec)}" r="3" fill="${color}"/>`);
+    parts.push(`<text x="${W - R + 10}" y="${T + 20 * i}" fill="${color}">${pkg}</text>`);
+  });
+  parts.push(`<text x="${W - R + 10}" y="${T + 20 * packages.length + 10}" fill="#555">dashed: ideal</text>`);
+  parts.push(`<text x="${W - R + 10}" y="${T + 20 * packages.length + 26}" fill="#555">(raw messages)</text>`);
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

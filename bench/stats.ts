@@ -1,0 +1,50 @@
+// Small statistics for benchmark rows: percentiles, medians over repetitions, event-loop
+// utilization of workers, and naming the bottleneck.
+
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+/** Event-loop utilization of named workers over an interval: start(), then stop() -> fractions. */
+export function eluMeter(workers: ReadonlyArray<[string, Worker]>): () => Record<string, number> {
+  const before = workers.map(([, w]) => w.performance.eventLoopUtilization());
+  return () => {
+    const out: Record<string, number> = {};
+    workers.forEach(([name, w], i) => {
+      const u: EventLoopUtilization = w.performance.eventLoopUtilization(before[i]);
+      out[name] = Math.round(u.utilization * 1000) / 1000;
+    });
+    return out;
+  };
+}
+
+/** CPU of the whole process (all threads) over an interval, in cores. */
+export function cpuMeter(): () => number {
+  const cpu = process.cpuUsage();
+  const t = process.hrtime.bigint();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    const wallUs = Number(process.hrtime.bigint() - t) / 1000;
+    return Math.round(((used.user + used.system) / wallUs) * 100) / 100;
+  };
+}
+
+/** The busiest worker of a row: the thread that limits throughput. */
+export function bottleneck(elu: Record<string, number>): string {
+  let best = '';
+  let max = -1;
+  for (const [name, u] of Object.entries(elu)) if (u > max) [best, max] = [name, u];
+  return `${best} (${Math.round(max * 100)}% busy)`;
+}
