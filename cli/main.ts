@@ -2,6 +2,8 @@
 // sspi-emu's command line: dispatches to one module per command.
 
 import { describeError } from '../ipc/errors.js';
+import { bench } from './commands/bench.js';
+import { decode } from './commands/decode.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { USAGE, UsageError } from './usage.js';
@@ -9,6 +11,8 @@ import { USAGE, UsageError } from './usage.js';
 const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new Map([
   ['run', run],
   ['packages', packages],
+  ['decode', decode],
+  ['bench', bench],
 ]);
 
 async function main(argv: string[]): Promise<number> {

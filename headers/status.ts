@@ -288,8 +288,9 @@ export function statusName(status: Status): string {
   return STATUS_NAMES.get(status >>> 0) ?? hex32(status);
 }
 
-/** The status whose Windows name this is, or undefined. */
+/** The status whose Windows name this is, or undefined (STATUS_SUCCESS and SEC_E_OK are both 0). */
 export function statusByName(name: string): Status | undefined {
+  if (name === 'STATUS_SUCCESS') return STATUS_SUCCESS;
   for (const [value, n] of STATUS_NAMES) if (n === name) return value;
   return undefined;
 }

@@ -19,4 +19,11 @@ export interface LsaConfig {
 }
 
 /** Packages that ship with sspi-emu, by the name the configuration uses. */
-export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([['example', new URL('../packages/example/index.js', import.meta.url)]]);
+export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([
+  ['example', new URL('../packages/example/index.js', import.meta.url)],
+  ['ntlm', new URL('../packages/ntlm/index.js', import.meta.url)],
+  ['null', new URL('../packages/null/index.js', import.meta.url)],
+]);
+
+/** The "Security Packages" list when none is given: the real packages (null is for benchmarks). */
+export const DEFAULT_PACKAGES: readonly string[] = ['example', 'ntlm'];

@@ -27,8 +27,11 @@ export class LogonSessions {
 
   create(logonType: number, account: string | null, requested?: LUID | null): LogonSession | undefined {
     let logonId = requested ?? null;
-    if (logonId === null || logonId === 0n) logonId = this.next++;
-    if (this.sessions.has(logonId)) return undefined;
+    if (logonId === null || logonId === 0n) {
+      // A LUID asked for explicitly may already sit where the counter is going: step past it.
+      do logonId = this.next++;
+      while (this.sessions.has(logonId));
+    } else if (this.sessions.has(logonId)) return undefined;
     const session: LogonSession = { logonId, logonType, account, credentials: new Map() };
     this.sessions.set(logonId, session);
     return session;

@@ -10,7 +10,7 @@ import { SspiEmuError, TransportError, describeError, rebuildError } from '../ip
 import type { ProcessToLsaOps } from '../ipc/lpc.js';
 import { now, type TapRecord, type TraceEvent } from '../ipc/trace.js';
 import { parseAccount, type Account } from '../lsa/accounts.js';
-import type { LsaConfig } from '../lsa/config.js';
+import { DEFAULT_PACKAGES, type LsaConfig } from '../lsa/config.js';
 import type { LsaControl } from '../lsa/control.js';
 import type { LsaStats, PackageReport, ReapReport } from '../lsa/lsa.js';
 import type { RemoteSecur32 } from '../sspi/secur32.js';
@@ -18,7 +18,7 @@ import type { AppArgs, AppControl, AppResult, AppStats, MachineServices } from '
 import { TraceCollector } from './trace-collector.js';
 
 export interface MachineOptions {
-  /** The "Security Packages" list: built-in names ("example") or module paths. Default: ["example"]. */
+  /** The "Security Packages" list: built-in names ("example", "ntlm", "null") or module paths. Default: example and ntlm. */
   packages?: string[];
   /** Accounts in the LSA's account store, as objects or "user:password" / "DOMAIN\\user:password". */
   accounts?: Array<string | Account>;
@@ -300,7 +300,8 @@ export class Machine {
           await this.listenedTo(name, waitMs);
           entry = this.listening.get(name);
         }
-        if (entry === undefined || !entry.owner.alive) throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
+        if (entry === undefined || !entry.owner.alive)
+          throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
         const channel = new MessageChannel();
         const waiter = entry.waiters.shift();
         if (waiter !== undefined) waiter.resolve(channel.port2);
@@ -390,7 +391,7 @@ function lsaConfig(options: MachineOptions): LsaConfig {
   const domainName = options.domainName ?? computerName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
   return {
-    packages: options.packages ?? ['example'],
+    packages: options.packages ?? [...DEFAULT_PACKAGES],
     accounts,
     computerName,
     dnsComputerName: `${computerName.toLowerCase()}.${options.dnsDomainName ?? DEFAULTS.dnsDomainName}`,

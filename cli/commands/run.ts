@@ -8,6 +8,9 @@ import { runDemo } from '../../machine/demo.js';
 import { parseArgs } from 'node:util';
 import { asUsage, packageList, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
+import type { TraceEvent } from '../../ipc/trace.js';
+import { describeNtlmMessage, type NtlmMessageDescription } from '../../packages/ntlm/decode.js';
+import { NtlmParseError } from '../../packages/ntlm/messages.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = asUsage(() =>
@@ -56,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
           server: report.server,
           ...(report.error === undefined ? {} : { error: report.error }),
           lpc: report.lpc,
-          events: report.events,
+          events: report.events.map(withDecodedTokens),
         },
         (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
         2,
@@ -74,4 +77,21 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
   }
   return report.status === SEC_E_OK ? 0 : 1;
+}
+
+/** An event whose tokens are NTLM messages carries them decoded too (tokenInDecoded, tokenOutDecoded). */
+function withDecodedTokens(event: TraceEvent): TraceEvent & { tokenInDecoded?: NtlmMessageDescription; tokenOutDecoded?: NtlmMessageDescription } {
+  const tokenInDecoded = decodedNtlm(event.tokenIn);
+  const tokenOutDecoded = decodedNtlm(event.tokenOut);
+  return { ...event, ...(tokenInDecoded && { tokenInDecoded }), ...(tokenOutDecoded && { tokenOutDecoded }) };
+}
+
+function decodedNtlm(base64: string | undefined): NtlmMessageDescription | undefined {
+  if (base64 === undefined || !base64.startsWith('TlRMTVNTUA')) return undefined; // "NTLMSSP" in base64
+  try {
+    return describeNtlmMessage(Buffer.from(base64, 'base64'));
+  } catch (error) {
+    if (error instanceof NtlmParseError) return undefined; // a token that only starts like NTLM keeps just its base64
+    throw error;
+  }
 }

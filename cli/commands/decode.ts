@@ -1,0 +1,56 @@
+// `sspi-emu decode TOKEN`: an NTLM message (base64 or hex, or "-" to read it from stdin) spelled
+// out field by field: type, flags by name, names, AV pairs by name, NTProofStr, MIC, version.
+// `--json` prints the same description as data. A message that does not parse is exit status 1
+// with the parser's reason and the byte offset of the problem.
+
+import { parseArgs } from 'node:util';
+import { describeNtlmMessage, formatNtlmMessage } from '../../packages/ntlm/decode.js';
+import { NtlmParseError } from '../../packages/ntlm/messages.js';
+import { asUsage } from '../options.js';
+import { UsageError } from '../usage.js';
+
+export async function decode(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean' } } }));
+  if (positionals.length === 0) throw new UsageError('decode needs a TOKEN (base64 or hex, or - for stdin)');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  const text = positionals[0] === '-' ? await readStdin() : positionals[0]!;
+
+  const bytes = tokenBytes(text);
+  if (bytes === undefined) {
+    process.stderr.write('sspi-emu decode: the token is neither base64 nor hex\n');
+    return 1;
+  }
+  try {
+    const description = describeNtlmMessage(bytes);
+    process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatNtlmMessage(description)) + '\n');
+    return 0;
+  } catch (error) {
+    if (!(error instanceof NtlmParseError)) throw error;
+    process.stderr.write(`sspi-emu decode: not a valid NTLM message: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
+    return 1;
+  }
+}
+
+/**
+ * The token's bytes: hex (pairs of hex digits, optionally spaced, starting with the "NTLMSSP"
+ * signature) or base64 (standard or URL-safe), after an optional HTTP scheme ("NTLM " or
+ * "Negotiate "), as a WWW-Authenticate header carries it. Hex that does not start with the
+ * signature reads as base64, whose decoding then fails to parse at offset 0.
+ */
+export function tokenBytes(text: string): Uint8Array | undefined {
+  const token = text.trim().replace(/^(NTLM|Negotiate)\s+/i, '');
+  const compact = token.replace(/\s+/g, '');
+  if (compact.length === 0) return undefined;
+  if (/^([0-9a-f]{2})+$/i.test(compact) && /^4e544c4d/i.test(compact)) return Uint8Array.from(Buffer.from(compact, 'hex'));
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || /^[A-Za-z0-9_-]+$/.test(compact)) {
+    const bytes = Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
+    if (bytes.length > 0) return Uint8Array.from(bytes);
+  }
+  return undefined;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,285 @@
+// The NTLM acceptor's two legs as functions over bytes, with no LSA in them: the CHALLENGE_MESSAGE
+// that answers a NEGOTIATE_MESSAGE (MS-NLMP 3.2.5.1.1), and the checks of the AUTHENTICATE_MESSAGE
+// (3.2.5.1.2). The LSA half (lsa.ts) supplies the account lookup, the clock, the random server
+// challenge and the channel bindings, and turns the outcome into an SSPI result.
+//
+// Outcomes are values, never throws: a malformed message is SEC_E_INVALID_TOKEN with the parser's
+// reason (code and offset), a wrong password and an unknown user are both SEC_E_LOGON_DENIED and
+// cost the same work, and every failure says why in `reason` (for tests and debugging: SSPI
+// itself returns only the status).
+
+import { randomBytes } from 'node:crypto';
+import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/status.js';
+import {
+  bytesEqual,
+  channelBindingsHash,
+  computeMic,
+  decryptRandomSessionKey,
+  filetimeFromDate,
+  filetimeTicks,
+  kxkeyV2,
+  ntowfv2FromNtHash,
+  utf16le,
+  verifyNtlmV2Response,
+} from './crypto.js';
+import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
+import { keyExchanged, NTLM_VERSION } from './info.js';
+import {
+  findAvPair,
+  micOffset,
+  packChallenge,
+  unpackAuthenticate,
+  unpackAuthenticateNtlmV2Response,
+  unpackNegotiate,
+  type AuthenticateMessage,
+  type AvPair,
+  type NtlmV2Response,
+} from './messages.js';
+import { failure, parseFailure, type Failure } from './outcome.js';
+
+/** The server's names, as SECPKG_PARAMETERS gives them: they fill the CHALLENGE's TargetInfo. */
+export interface ServerNames {
+  computerName: string;
+  dnsComputerName: string;
+  domainName: string;
+  dnsDomainName: string;
+}
+
+/** What the server keeps between its CHALLENGE and the client's AUTHENTICATE. */
+export interface ChallengeState {
+  /** The NEGOTIATE_MESSAGE as received and the CHALLENGE_MESSAGE as sent: the MIC covers both. */
+  negotiate: Uint8Array;
+  challenge: Uint8Array;
+  /** NegotiateFlags of the CHALLENGE: what the server offered. */
+  offered: number;
+  serverChallenge: Uint8Array;
+}
+
+const N = NTLMSSP_NEGOTIATE;
+
+/** Bits the server echoes when the client asks for them (3.2.5.1.1). */
+const ECHOED = N.REQUEST_TARGET | N.SIGN | N.SEAL | N.ALWAYS_SIGN | N.EXTENDED_SESSIONSECURITY | N.VERSION | N[128] | N[56] | N.KEY_EXCH;
+
+/**
+ * CHALLENGE NegotiateFlags for a NEGOTIATE's flags: UNICODE when offered (else OEM), the echoed
+ * bits, NTLM, TARGET_INFO (NTLMv2 needs it) and the target type. LM_KEY is never echoed (it needs
+ * DES); extended session security replaces it when both are asked for, as 2.2.2.5 says.
+ */
+export function challengeFlags(negotiateFlags: number, standalone: boolean): number {
+  const charset = negotiateFlags & N.UNICODE ? N.UNICODE : N.OEM;
+  const targetType = standalone ? N.TARGET_TYPE_SERVER : N.TARGET_TYPE_DOMAIN;
+  return ((negotiateFlags & ECHOED) | charset | N.NTLM | N.TARGET_INFO | N.REQUEST_TARGET | targetType) >>> 0;
+}
+
+/**
+ * The TargetInfo Windows sends, in Windows' order (test-vectors.md 4: NbDomainName before
+ * NbComputerName): NetBIOS domain and computer, DNS domain and computer, and MsvAvTimestamp.
+ */
+export function serverTargetInfo(names: ServerNames, now: Date): AvPair[] {
+  return [
+    { id: MSV_AV.MsvAvNbDomainName, value: utf16le(names.domainName) },
+    { id: MSV_AV.MsvAvNbComputerName, value: utf16le(names.computerName) },
+    { id: MSV_AV.MsvAvDnsDomainName, value: utf16le(names.dnsDomainName) },
+    { id: MSV_AV.MsvAvDnsComputerName, value: utf16le(names.dnsComputerName) },
+    { id: MSV_AV.MsvAvTimestamp, value: filetimeFromDate(now) },
+  ];
+}
+
+/**
+ * Leg 2, the server's answer to a NEGOTIATE_MESSAGE (3.2.5.1.1). Both forms real clients send are
+ * read: 32 bytes without Version and 40 with it, OEM or UNICODE.
+ */
+export function challengeFor(negotiate: Uint8Array, names: ServerNames, serverChallenge: Uint8Array, now: Date): ({ ok: true } & ChallengeState) | Failure {
+  let flags: number;
+  try {
+    flags = unpackNegotiate(negotiate).flags;
+  } catch (error) {
+    return parseFailure('NEGOTIATE_MESSAGE', error);
+  }
+  // A standalone server (its domain is its own name) is its own authority: TARGET_TYPE_SERVER.
+  const standalone = names.domainName.toUpperCase() === names.computerName.toUpperCase();
+  const offered = challengeFlags(flags, standalone);
+  const challenge = packChallenge({
+    flags: offered,
+    targetName: names.domainName,
+    serverChallenge,
+    targetInfo: serverTargetInfo(names, now),
+    version: offered & N.VERSION ? NTLM_VERSION : undefined,
+  });
+  return { ok: true, negotiate: Uint8Array.from(negotiate), challenge, offered, serverChallenge: Uint8Array.from(serverChallenge) };
+}
+
+/** An account's NT hash and its name in the account store ("DOMAIN\\user"). */
+export interface AccountKey {
+  ntHash: Uint8Array;
+  name: string;
+}
+
+export interface AcceptPolicy {
+  requireChannelBindings: boolean;
+  /** 0: no check. */
+  maxClockSkewSeconds: number;
+}
+
+export interface Accepted {
+  ok: true;
+  /** The NegotiateFlags in force: the AUTHENTICATE's, limited to what the CHALLENGE offered. */
+  flags: number;
+  exportedSessionKey: Uint8Array;
+  /** The account the client proved it holds, by its name in the account store. */
+  account: string;
+  /** The names as the client sent them. */
+  userName: string;
+  domainName: string;
+  /** MsvAvTargetName, when the client sent one. */
+  targetName: string | undefined;
+}
+
+export interface AuthenticateCheck {
+  state: ChallengeState;
+  authenticate: Uint8Array;
+  /** The account of a user name, whatever domain the client gave; undefined when there is none. */
+  account: (userName: string) => AccountKey | undefined;
+  /** The server's SEC_CHANNEL_BINDINGS (its SECBUFFER_CHANNEL_BINDINGS), if it has one. */
+  bindings: Uint8Array | undefined;
+  policy: AcceptPolicy;
+  now: Date;
+}
+
+/**
+ * The key an unknown user is checked with, so that an unknown user costs the same HMACs as a
+ * wrong password and the two answers cannot be told apart by time either.
+ */
+const UNKNOWN_ACCOUNT_KEY = randomBytes(16);
+
+/**
+ * Leg 3, the server's checks of an AUTHENTICATE_MESSAGE (3.2.5.1.2), in this order: structure;
+ * NTLMv2 only; NTProofStr against the account's NT hash (with the client's domain, then with an
+ * empty one, as 3.2.5.1.2 retries); the session key; the MIC when MsvAvFlags announces one; the
+ * channel bindings; the timestamp. Everything after NTProofStr is only reached by a client that
+ * knows the password, so a guesser learns nothing but SEC_E_LOGON_DENIED.
+ */
+export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure {
+  const { state, authenticate } = check;
+  let message: AuthenticateMessage;
+  let response: NtlmV2Response | undefined;
+  try {
+    message = unpackAuthenticate(authenticate);
+    response = unpackAuthenticateNtlmV2Response(authenticate);
+  } catch (error) {
+    return parseFailure('AUTHENTICATE_MESSAGE', error);
+  }
+  if (message.userName === '' && message.ntChallengeResponse.length === 0) {
+    return denied('anonymous authentication is not accepted');
+  }
+  if (response === undefined) {
+    // LmCompatibilityLevel 5 refuses LM and NTLMv1; this package cannot verify them at any level (no DES).
+    return denied(`an NTLMv1 or LM response (${message.ntChallengeResponse.length}-byte NtChallengeResponse) is refused: NTLMv2 only`);
+  }
+
+  const account = check.account(message.userName);
+  const sessionBaseKey = proveNtlmV2(account?.ntHash ?? UNKNOWN_ACCOUNT_KEY, message, state.serverChallenge);
+  if (account === undefined || sessionBaseKey === undefined) return denied('unknown user or wrong password');
+
+  const flags = (message.flags & state.offered) >>> 0;
+  const keyExchangeKey = kxkeyV2(sessionBaseKey);
+  let exportedSessionKey = keyExchangeKey;
+  if (keyExchanged(flags)) {
+    if (message.encryptedRandomSessionKey.length !== 16) {
+      return failure(SEC_E_INVALID_TOKEN, `KEY_EXCH with a ${message.encryptedRandomSessionKey.length}-byte EncryptedRandomSessionKey`);
+    }
+    exportedSessionKey = decryptRandomSessionKey(keyExchangeKey, message.encryptedRandomSessionKey);
+  }
+
+  const pairs = response.clientChallenge.avPairs;
+  const micFailure = checkMic(pairs, exportedSessionKey, state, authenticate, message);
+  if (micFailure !== undefined) return micFailure;
+  const bindingsFailure = checkBindings(findAvPair(pairs, MSV_AV.MsvAvChannelBindings), check.bindings, check.policy.requireChannelBindings);
+  if (bindingsFailure !== undefined) return bindingsFailure;
+  const skewFailure = checkTimestamp(response.clientChallenge.timestamp, check.now, check.policy.maxClockSkewSeconds);
+  if (skewFailure !== undefined) return skewFailure;
+
+  const targetName = findAvPair(pairs, MSV_AV.MsvAvTargetName);
+  return {
+    ok: true,
+    flags,
+    exportedSessionKey,
+    account: account.name,
+    userName: message.userName,
+    domainName: message.domainName,
+    targetName: targetName === undefined ? undefined : Buffer.from(targetName).toString('utf16le'),
+  };
+}
+
+/**
+ * The SessionBaseKey when NTProofStr verifies: ResponseKeyNT = NTOWFv2 with the user and domain
+ * exactly as the client sent them, and if that fails with an empty domain (3.2.5.1.2). Both
+ * attempts always run, so the time taken does not say which one matched.
+ */
+function proveNtlmV2(ntHash: Uint8Array, message: AuthenticateMessage, serverChallenge: Uint8Array): Uint8Array | undefined {
+  let sessionBaseKey: Uint8Array | undefined;
+  for (const domain of [message.domainName, '']) {
+    const responseKeyNT = ntowfv2FromNtHash(ntHash, message.userName, domain);
+    const result = verifyNtlmV2Response(responseKeyNT, serverChallenge, message.ntChallengeResponse);
+    sessionBaseKey ??= result.sessionBaseKey;
+  }
+  return sessionBaseKey;
+}
+
+/**
+ * MsvAvFlags bit 0x2 says the AUTHENTICATE carries a MIC. A message without the MIC field is then
+ * malformed (SEC_E_INVALID_TOKEN); a MIC that does not match is "an authentication failure"
+ * (3.2.5.1.2), SEC_E_LOGON_DENIED: one of the three messages was altered on the way.
+ */
+function checkMic(
+  pairs: AvPair[],
+  exportedSessionKey: Uint8Array,
+  state: ChallengeState,
+  authenticate: Uint8Array,
+  message: AuthenticateMessage,
+): Failure | undefined {
+  const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
+  const micPresent = avFlags !== undefined && (new DataView(avFlags.buffer, avFlags.byteOffset, 4).getUint32(0, true) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
+  if (!micPresent) return undefined;
+  if (micOffset(authenticate) === undefined || message.mic === undefined) {
+    return failure(SEC_E_INVALID_TOKEN, 'MsvAvFlags announces a MIC but the AUTHENTICATE_MESSAGE has no MIC field');
+  }
+  const expected = computeMic(exportedSessionKey, state.negotiate, state.challenge, authenticate);
+  if (!bytesEqual(expected, message.mic)) {
+    return failure(SEC_E_LOGON_DENIED, 'the MIC does not match the three messages: one of them was altered');
+  }
+  return undefined;
+}
+
+/**
+ * MsvAvChannelBindings against the server's bindings (3.2.5.1.2, Extended Protection). A client
+ * that sends none (absent or all zero) passes unless bindings are required; a client that sends a
+ * hash must send the right one.
+ */
+export function checkBindings(clientHash: Uint8Array | undefined, serverBindings: Uint8Array | undefined, required: boolean): Failure | undefined {
+  const bad = (reason: string): Failure => failure(SEC_E_BAD_BINDINGS, reason);
+  const clientSentNone = clientHash === undefined || clientHash.every((b) => b === 0);
+  if (serverBindings === undefined) return required ? bad('channel bindings are required but the server has none to check against') : undefined;
+  let expected: Uint8Array;
+  try {
+    expected = channelBindingsHash(serverBindings);
+  } catch (error) {
+    return bad(`the server's SEC_CHANNEL_BINDINGS is malformed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (clientSentNone) return required ? bad('channel bindings are required and the client sent none') : undefined;
+  if (!bytesEqual(clientHash, expected)) return bad("the client's MsvAvChannelBindings is not the hash of the server's channel bindings");
+  return undefined;
+}
+
+/** The NTLMv2 response's timestamp must be within maxClockSkewSeconds of the server's clock. */
+function checkTimestamp(timestamp: Uint8Array, now: Date, maxSkewSeconds: number): Failure | undefined {
+  if (maxSkewSeconds === 0) return undefined;
+  const difference = filetimeTicks(timestamp) - filetimeTicks(filetimeFromDate(now));
+  const seconds = Number(difference < 0n ? -difference : difference) / 10_000_000;
+  if (seconds <= maxSkewSeconds) return undefined;
+  return failure(SEC_E_TIME_SKEW, `the NTLMv2 response's timestamp is ${Math.round(seconds)} s from the server's clock (at most ${maxSkewSeconds} s)`);
+}
+
+function denied(reason: string): Failure {
+  return failure(SEC_E_LOGON_DENIED, reason);
+}

@@ -1,0 +1,116 @@
+// ContextData: what the NTLM package's LSA half hands the LSA when a context completes
+// (MappedContext = TRUE), and what SpInitUserModeContext reads in the application's process.
+//
+// It carries what the user-mode half needs and nothing more: the side, the negotiated flags, the
+// context attributes, when the context was established, the ExportedSessionKey (for
+// SECPKG_ATTR_SESSION_KEY), the signing/sealing state of NtlmSecurityContext.exportState()
+// (signing keys and RC4 states, one per direction), and the names QueryContextAttributes reports.
+// No password or NT hash is ever in it: those stay in the LSA.
+//
+//    0  magic "NTCD"          4  format (u8)            5  side (u8: 0 client, 1 server)
+//    6  reserved (u16)        8  negotiated flags (u32) 12 context attributes (u32)
+//   16  established (u64, FILETIME ticks)               24 ExportedSessionKey (16)
+//   40  fields, each a u16 length then its bytes: security state, user name (UTF-8),
+//       server name (UTF-8); nothing may follow the last one.
+
+import type { NtlmSide } from './crypto.js';
+import { NtlmParseError } from './messages.js';
+
+export interface ContextData {
+  side: NtlmSide;
+  /** The NegotiateFlags both sides settled on. */
+  flags: number;
+  /** ISC_RET_* (client) or ASC_RET_* (server). */
+  attributes: number;
+  /** FILETIME ticks of the moment the context completed. */
+  established: bigint;
+  exportedSessionKey: Uint8Array;
+  /** NtlmSecurityContext.exportState(). */
+  securityState: Uint8Array;
+  /** "DOMAIN\\user": who authenticated (SECPKG_ATTR_NAMES). */
+  userName: string;
+  /** The target the client named, or "" (the server side of SECPKG_ATTR_NATIVE_NAMES). */
+  serverName: string;
+}
+
+const LAYOUT = {
+  MAGIC: 0,
+  FORMAT: 4,
+  SIDE: 5,
+  FLAGS: 8,
+  ATTRIBUTES: 12,
+  ESTABLISHED: 16,
+  SESSION_KEY: 24,
+  FIELDS: 40,
+} as const;
+const MAGIC = Uint8Array.of(0x4e, 0x54, 0x43, 0x44); // "NTCD"
+const FORMAT = 1;
+const SESSION_KEY_BYTES = 16;
+const FIELD_LENGTH_BYTES = 2;
+
+export function packContextData(data: ContextData): Uint8Array {
+  if (data.exportedSessionKey.length !== SESSION_KEY_BYTES) throw new RangeError(`ExportedSessionKey must be ${SESSION_KEY_BYTES} bytes`);
+  const fields = [data.securityState, Buffer.from(data.userName, 'utf8'), Buffer.from(data.serverName, 'utf8')];
+  const bytes = new Uint8Array(LAYOUT.FIELDS + fields.reduce((n, f) => n + FIELD_LENGTH_BYTES + f.length, 0));
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, LAYOUT.MAGIC);
+  bytes[LAYOUT.FORMAT] = FORMAT;
+  bytes[LAYOUT.SIDE] = data.side === 'client' ? 0 : 1;
+  view.setUint32(LAYOUT.FLAGS, data.flags >>> 0, true);
+  view.setUint32(LAYOUT.ATTRIBUTES, data.attributes >>> 0, true);
+  view.setBigUint64(LAYOUT.ESTABLISHED, data.established, true);
+  bytes.set(data.exportedSessionKey, LAYOUT.SESSION_KEY);
+  let at: number = LAYOUT.FIELDS;
+  for (const field of fields) {
+    if (field.length > 0xffff) throw new RangeError('a ContextData field exceeds 65535 bytes');
+    view.setUint16(at, field.length, true);
+    bytes.set(field, at + FIELD_LENGTH_BYTES);
+    at += FIELD_LENGTH_BYTES + field.length;
+  }
+  return bytes;
+}
+
+/** Reads ContextData, checking every length; NtlmParseError BAD_STATE when it is not such. */
+export function unpackContextData(bytes: Uint8Array): ContextData {
+  const bad = (offset: number, why: string): NtlmParseError => new NtlmParseError('BAD_STATE', offset, `NTLM ContextData: ${why}`);
+  if (bytes.length < LAYOUT.FIELDS) throw bad(bytes.length, `is ${bytes.length} bytes; its header needs ${LAYOUT.FIELDS}`);
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[LAYOUT.MAGIC + i] !== MAGIC[i]) throw bad(LAYOUT.MAGIC + i, 'bad magic');
+  if (bytes[LAYOUT.FORMAT] !== FORMAT) throw bad(LAYOUT.FORMAT, `unknown format ${bytes[LAYOUT.FORMAT]}`);
+  const side = bytes[LAYOUT.SIDE];
+  if (side !== 0 && side !== 1) throw bad(LAYOUT.SIDE, `unknown side ${side}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+  let at: number = LAYOUT.FIELDS;
+  const field = (): Uint8Array => {
+    if (at + FIELD_LENGTH_BYTES > bytes.length) throw bad(at, 'a field length runs past the end');
+    const length = view.getUint16(at, true);
+    const start = at + FIELD_LENGTH_BYTES;
+    if (start + length > bytes.length) throw bad(at, `a ${length}-byte field runs past the end`);
+    at = start + length;
+    return bytes.slice(start, start + length);
+  };
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const text = (): string => {
+    const fieldAt = at;
+    try {
+      return utf8.decode(field());
+    } catch (error) {
+      if (error instanceof NtlmParseError) throw error;
+      throw bad(fieldAt, 'a name is not valid UTF-8');
+    }
+  };
+  const securityState = field();
+  const userName = text();
+  const serverName = text();
+  if (at !== bytes.length) throw bad(at, `${bytes.length - at} bytes follow the last field`);
+  return {
+    side: side === 0 ? 'client' : 'server',
+    flags: view.getUint32(LAYOUT.FLAGS, true),
+    attributes: view.getUint32(LAYOUT.ATTRIBUTES, true),
+    established: view.getBigUint64(LAYOUT.ESTABLISHED, true),
+    exportedSessionKey: bytes.slice(LAYOUT.SESSION_KEY, LAYOUT.SESSION_KEY + SESSION_KEY_BYTES),
+    securityState,
+    userName,
+    serverName,
+  };
+}

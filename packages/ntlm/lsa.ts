@@ -1,0 +1,491 @@
+// The NTLM package's LSA-mode half (SECPKG_FUNCTION_TABLE), loaded into the LSA at boot. It holds
+// every long-term secret: the NT hashes of the accounts the server checks (computed once from the
+// account store's passwords and cached here), of the processes' logons (SpAcceptCredentials), and
+// of explicit credentials (SpAcquireCredentialsHandle). None of them leaves the LSA: a completed
+// context hands its process only ContextData (context-data.ts).
+//
+// SpInitLsaModeContext and SpAcceptLsaModeContext dispatch over the legs of MS-NLMP 3.1.5 / 3.2.5:
+//
+//   client                                   server
+//   negotiateLeg    -- NEGOTIATE_MESSAGE -->  challengeLeg     SEC_I_CONTINUE_NEEDED on both
+//   authenticateLeg <-- CHALLENGE_MESSAGE --
+//                   -- AUTHENTICATE_MESSAGE -> verifyLeg        SEC_E_OK + MappedContext on both
+//
+// The protocol work of each leg is in initiator.ts and acceptor.ts; this module adds the SSPI
+// around it: handles, credentials, buffers, the clock, settings, logon sessions, ContextData.
+// A context takes each leg once: after it completed or failed it refuses further tokens
+// (SEC_E_INVALID_HANDLE), so a replayed AUTHENTICATE_MESSAGE finds nothing to answer it.
+
+import { randomBytes } from 'node:crypto';
+import {
+  SECPKG_NAME_TYPE,
+  type LsaSecpkgFunctionTable,
+  type LSA_SEC_HANDLE,
+  type LUID,
+  type PackageId,
+  type SecpkgFunctionTable,
+  type SpContextResult,
+} from '../../headers/ntsecpkg.js';
+import {
+  SECBUFFER,
+  SECBUFFER_ATTRMASK,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  SECPKG_CRED_ATTR,
+  SECPKG_NEGOTIATION,
+  TIMESTAMP_NEVER,
+  type SecBuffer,
+} from '../../headers/sspi.js';
+import {
+  SEC_E_BAD_BINDINGS,
+  SEC_E_BUFFER_TOO_SMALL,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_NO_CREDENTIALS,
+  SEC_E_OK,
+  SEC_E_UNKNOWN_CREDENTIALS,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  SEC_I_CONTINUE_NEEDED,
+  STATUS_SUCCESS,
+  isSuccess,
+  type Status,
+} from '../../headers/status.js';
+import { UNUSED_LSA_MEMBERS, unpackAuthIdentity } from '../kit/index.js';
+import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
+import { packContextData } from './context-data.js';
+import { channelBindingsHash, ntowfv1, type NtlmSide } from './crypto.js';
+import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES, timeStamp } from './info.js';
+import { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
+import { NtlmParseError } from './messages.js';
+import { NtlmSecurityContext } from './security.js';
+import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.js';
+
+/** Who an outbound credential authenticates as. The NT hash never leaves the LSA. */
+interface Identity {
+  user: string;
+  domain: string;
+  ntHash: Uint8Array;
+}
+
+interface Credential {
+  use: number;
+  /** Outbound credentials only. */
+  identity: Identity | undefined;
+}
+
+interface ClientContext {
+  role: 'client';
+  stage: 'negotiate-sent' | 'complete' | 'failed';
+  identity: Identity;
+  requested: number;
+  targetName: string | null;
+  negotiate: NegotiateState;
+  /** SECBUFFER_CHANNEL_BINDINGS given with the first call, if the second brings none. */
+  bindings: Uint8Array | undefined;
+  attributes: number;
+  /** "DOMAIN\\user" once known (the domain may come from the CHALLENGE). */
+  userName: string;
+  created: Date;
+}
+
+interface ServerContext {
+  role: 'server';
+  stage: 'challenge-sent' | 'complete' | 'failed';
+  requested: number;
+  exchange: ChallengeState;
+  bindings: Uint8Array | undefined;
+  attributes: number;
+  /** The authenticated account, once the AUTHENTICATE_MESSAGE verified. */
+  userName: string | undefined;
+  /** The network logon session created for the authenticated client. */
+  logonId: LUID | undefined;
+  created: Date;
+}
+
+type LsaContext = ClientContext | ServerContext;
+
+/** The per-logon credentials this package keeps with AddCredential: the NT hash and the names, never the password. */
+const LOGON_NT_HASH = 'NTLM:NtHash';
+const LOGON_USER = 'NTLM:UserName';
+const LOGON_DOMAIN = 'NTLM:DomainName';
+
+/** One instance per SpLsaModeInitialize: the package's whole LSA-side state. */
+class NtlmLsaPackage {
+  private lsa: LsaSecpkgFunctionTable | undefined;
+  private packageId: PackageId | undefined;
+  private settings: NtlmSettings = DEFAULT_SETTINGS;
+  private names: ServerNames = { computerName: '', dnsComputerName: '', domainName: '', dnsDomainName: '' };
+  private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
+  private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
+  /** Each account's NT hash, computed from the account store's password the first time the account is used. */
+  private readonly accountKeys = new Map<string, AccountKey>();
+  private nextHandle = 1;
+
+  /** SpInitialize: settings (a bad one throws NtlmSettingsError, which the LSA reports by name) and the machine's names. */
+  readonly SpInitialize: SecpkgFunctionTable['Initialize'] = (id, parameters, functionTable) => {
+    this.settings = parseSettings(parameters.PackageSettings);
+    this.packageId = id;
+    this.lsa = functionTable;
+    this.names = {
+      computerName: parameters.ComputerName,
+      dnsComputerName: parameters.DnsComputerName,
+      domainName: parameters.DomainName,
+      dnsDomainName: parameters.DnsDomainName,
+    };
+    return STATUS_SUCCESS;
+  };
+
+  readonly SpGetInfo: SecpkgFunctionTable['GetInfo'] = () => ({ status: STATUS_SUCCESS, PackageInfo: packageInfo() });
+
+  /** A process logged on as an account: keep its NT hash and names with its logon session (the password is dropped here). */
+  readonly SpAcceptCredentials: SecpkgFunctionTable['AcceptCredentials'] = (_logonType, _accountName, primary) => {
+    if (primary === null) return STATUS_SUCCESS;
+    const lsa = this.functions();
+    const id = this.id();
+    lsa.AddCredential(primary.LogonId, id, LOGON_NT_HASH, ntowfv1(primary.Password));
+    lsa.AddCredential(primary.LogonId, id, LOGON_USER, Buffer.from(primary.DownlevelName, 'utf8'));
+    lsa.AddCredential(primary.LogonId, id, LOGON_DOMAIN, Buffer.from(primary.DomainName, 'utf8'));
+    return STATUS_SUCCESS;
+  };
+
+  /**
+   * Explicit credentials are read from the caller's process (CopyFromClientBuffer) and turned into
+   * an NT hash at once; default credentials are the calling process's logon session's.
+   */
+  readonly SpAcquireCredentialsHandle: SecpkgFunctionTable['AcquireCredentialsHandle'] = async (_principal, use, _logonId, authData) => {
+    let identity: Identity | undefined;
+    if (use & SECPKG_CRED.OUTBOUND) {
+      const found = authData === null ? this.logonIdentity() : await this.explicitIdentity(authData.address, authData.length);
+      if (typeof found === 'number') return { status: found };
+      identity = found;
+    }
+    const handle = this.nextHandle++;
+    this.credentials.set(handle, { use, identity });
+    return { status: SEC_E_OK, CredentialHandle: handle, ExpirationTime: TIMESTAMP_NEVER };
+  };
+
+  readonly SpQueryCredentialsAttributes: SecpkgFunctionTable['QueryCredentialsAttributes'] = (handle, attribute) => {
+    const credential = this.credentials.get(handle);
+    if (credential === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (attribute !== SECPKG_CRED_ATTR.NAMES || credential.identity === undefined) return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    return { status: SEC_E_OK, Buffer: { sUserName: `${credential.identity.domain}\\${credential.identity.user}` } };
+  };
+
+  readonly SpFreeCredentialsHandle: SecpkgFunctionTable['FreeCredentialsHandle'] = (handle) => {
+    const credential = this.credentials.get(handle);
+    if (credential === undefined) return SEC_E_INVALID_HANDLE;
+    credential.identity?.ntHash.fill(0);
+    this.credentials.delete(handle);
+    return SEC_E_OK;
+  };
+
+  /** InitializeSecurityContext: the NEGOTIATE leg without a context, the AUTHENTICATE leg with one. */
+  readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = (credHandle, ctxHandle, targetName, requirements, _drep, input, output) => {
+    if (ctxHandle === null) return this.negotiateLeg(credHandle, targetName, requirements, input ?? [], output);
+    const context = this.contexts.get(ctxHandle);
+    if (context?.role !== 'client' || context.stage !== 'negotiate-sent') return { status: SEC_E_INVALID_HANDLE };
+    return this.authenticateLeg(ctxHandle, context, input ?? [], output);
+  };
+
+  /** AcceptSecurityContext: the CHALLENGE leg without a context, the verification of the AUTHENTICATE with one. */
+  readonly SpAcceptLsaModeContext: SecpkgFunctionTable['AcceptLsaModeContext'] = (credHandle, ctxHandle, input, requirements, _drep, output) => {
+    if (ctxHandle === null) return this.challengeLeg(credHandle, input, requirements, output);
+    const context = this.contexts.get(ctxHandle);
+    if (context?.role !== 'server' || context.stage !== 'challenge-sent') return { status: SEC_E_INVALID_HANDLE };
+    return this.verifyLeg(ctxHandle, context, input);
+  };
+
+  readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return SEC_E_INVALID_HANDLE;
+    if (context.role === 'server' && context.logonId !== undefined) this.functions().DeleteLogonSession(context.logonId);
+    if (context.role === 'client') context.identity.ntHash.fill(0);
+    this.contexts.delete(handle);
+    return SEC_E_OK;
+  };
+
+  /** QueryContextAttributes for a context that is not (yet) mapped into its process. */
+  readonly SpQueryContextAttributes: SecpkgFunctionTable['QueryContextAttributes'] = (handle, attribute) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
+    const complete = context.stage === 'complete';
+    switch (attribute) {
+      case SECPKG_ATTR.SIZES:
+        return { status: SEC_E_OK, Buffer: { ...SIZES } };
+      case SECPKG_ATTR.PACKAGE_INFO:
+        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo() } };
+      case SECPKG_ATTR.NEGOTIATION_INFO:
+        return {
+          status: SEC_E_OK,
+          Buffer: { PackageInfo: packageInfo(), NegotiationState: complete ? SECPKG_NEGOTIATION.COMPLETE : SECPKG_NEGOTIATION.IN_PROGRESS },
+        };
+      case SECPKG_ATTR.FLAGS:
+        return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
+      case SECPKG_ATTR.LIFESPAN:
+        return { status: SEC_E_OK, Buffer: { tsStart: timeStamp(context.created), tsExpiry: TIMESTAMP_NEVER } };
+      case SECPKG_ATTR.NAMES:
+        return context.userName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sUserName: context.userName } };
+      default:
+        return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    }
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // The client's legs
+
+  private negotiateLeg(
+    credHandle: LSA_SEC_HANDLE | null,
+    targetName: string | null,
+    requirements: number,
+    input: SecBuffer[],
+    output: SecBuffer[],
+  ): SpContextResult {
+    const credential = credHandle === null ? undefined : this.credentials.get(credHandle);
+    if (credential === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (credential.identity === undefined) return { status: SEC_E_NO_CREDENTIALS };
+    const negotiate = negotiateFor(requirements);
+    if (!putToken(output, negotiate.bytes)) return { status: SEC_E_BUFFER_TOO_SMALL };
+    const { user, domain, ntHash } = credential.identity;
+    const context: ClientContext = {
+      role: 'client',
+      stage: 'negotiate-sent',
+      // The context's own copy: freeing the credential mid-handshake must not change it.
+      identity: { user, domain, ntHash: Uint8Array.from(ntHash) },
+      requested: requirements,
+      targetName,
+      negotiate,
+      bindings: bindingsOf(input),
+      attributes: clientAttributes(requirements, negotiate.flags),
+      userName: domain === '' ? user : `${domain}\\${user}`,
+      created: this.now(),
+    };
+    const handle = this.nextHandle++;
+    this.contexts.set(handle, context);
+    return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
+  }
+
+  private authenticateLeg(handle: LSA_SEC_HANDLE, context: ClientContext, input: SecBuffer[], output: SecBuffer[]): SpContextResult {
+    const challenge = tokenOf(input);
+    if (challenge === undefined || challenge.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
+    const bindings = bindingsOf(input) ?? context.bindings;
+    let bindingsHash: Uint8Array | undefined;
+    if (bindings !== undefined) {
+      try {
+        bindingsHash = channelBindingsHash(bindings);
+      } catch (error) {
+        if (error instanceof NtlmParseError) return fail(context, SEC_E_BAD_BINDINGS);
+        throw error;
+      }
+    }
+    const identity: ClientIdentity = { ...context.identity, workstation: this.names.computerName };
+    const outcome = authenticateFor({
+      negotiate: context.negotiate,
+      challenge,
+      identity,
+      targetName: context.targetName,
+      channelBindingsHash: bindingsHash,
+      now: this.now(),
+    });
+    context.identity.ntHash.fill(0); // one AUTHENTICATE per context: the hash is not needed again
+    if (!outcome.ok) return fail(context, outcome.status);
+    if (!putToken(output, outcome.bytes)) return fail(context, SEC_E_BUFFER_TOO_SMALL);
+
+    context.stage = 'complete';
+    context.attributes = clientAttributes(context.requested, outcome.flags);
+    const { user, domain } = context.identity;
+    context.userName = `${domain === '' ? outcome.serverDomain : domain}\\${user}`;
+    return {
+      status: SEC_E_OK,
+      NewContextHandle: handle,
+      ContextAttributes: context.attributes,
+      ExpirationTime: TIMESTAMP_NEVER,
+      // The user-mode half signs and seals from here on, in the client's own process.
+      MappedContext: true,
+      ContextData: this.contextData('client', outcome.flags, context.attributes, outcome.exportedSessionKey, context.userName, context.targetName ?? ''),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The server's legs
+
+  private challengeLeg(credHandle: LSA_SEC_HANDLE | null, input: SecBuffer[], requirements: number, output: SecBuffer[]): SpContextResult {
+    const credential = credHandle === null ? undefined : this.credentials.get(credHandle);
+    if (credential === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (!(credential.use & SECPKG_CRED.INBOUND)) return { status: SEC_E_NO_CREDENTIALS };
+    const negotiate = tokenOf(input);
+    if (negotiate === undefined || negotiate.length > NTLM_MAX_TOKEN) return { status: SEC_E_INVALID_TOKEN };
+    const serverChallenge = this.settings.fixedServerChallenge ?? new Uint8Array(randomBytes(8));
+    const outcome = challengeFor(negotiate, this.names, serverChallenge, this.now());
+    if (!outcome.ok) return { status: outcome.status };
+    if (!putToken(output, outcome.challenge)) return { status: SEC_E_BUFFER_TOO_SMALL };
+    const context: ServerContext = {
+      role: 'server',
+      stage: 'challenge-sent',
+      requested: requirements,
+      exchange: outcome,
+      bindings: bindingsOf(input),
+      attributes: serverAttributes(requirements, outcome.offered),
+      userName: undefined,
+      logonId: undefined,
+      created: this.now(),
+    };
+    const handle = this.nextHandle++;
+    this.contexts.set(handle, context);
+    return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
+  }
+
+  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
+    const authenticate = tokenOf(input);
+    if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
+    const outcome = acceptAuthenticate({
+      state: context.exchange,
+      authenticate,
+      account: (userName) => this.accountKey(userName),
+      bindings: bindingsOf(input) ?? context.bindings,
+      policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
+      now: this.now(),
+    });
+    if (!outcome.ok) return fail(context, outcome.status);
+
+    context.stage = 'complete';
+    context.attributes = serverAttributes(context.requested, outcome.flags);
+    context.userName = outcome.account;
+    // The authenticated client gets a network logon session, as Windows creates one for its token.
+    const logon = this.functions().CreateLogonSession(null);
+    if (isSuccess(logon.status)) context.logonId = logon.LogonId;
+    return {
+      status: SEC_E_OK,
+      NewContextHandle: handle,
+      ContextAttributes: context.attributes,
+      ExpirationTime: TIMESTAMP_NEVER,
+      MappedContext: true,
+      ContextData: this.contextData('server', outcome.flags, context.attributes, outcome.exportedSessionKey, outcome.account, outcome.targetName ?? ''),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Credentials and keys
+
+  /** SEC_WINNT_AUTH_IDENTITY from the caller's process, wiped once read. */
+  private async explicitIdentity(address: number, length: number): Promise<Identity | Status> {
+    const copied = await this.functions().CopyFromClientBuffer(null, length, address);
+    const bytes = copied.BufferToCopy;
+    if (!isSuccess(copied.status) || bytes === undefined) return SEC_E_UNKNOWN_CREDENTIALS;
+    const identity = unpackAuthIdentity(bytes);
+    bytes.fill(0);
+    if (identity === undefined || identity.User === '') return SEC_E_UNKNOWN_CREDENTIALS;
+    return { user: identity.User, domain: identity.Domain, ntHash: ntowfv1(identity.Password) };
+  }
+
+  /** The calling process's logon: what SpAcceptCredentials stored. */
+  private logonIdentity(): Identity | Status {
+    const lsa = this.functions();
+    const client = lsa.GetClientInfo().ClientInfo;
+    if (client === undefined) return SEC_E_NO_CREDENTIALS;
+    const read = (key: string): Uint8Array | undefined => lsa.GetCredentials(client.LogonId, this.id(), 0, false, key).Credentials;
+    const ntHash = read(LOGON_NT_HASH);
+    const user = read(LOGON_USER);
+    const domain = read(LOGON_DOMAIN);
+    if (ntHash === undefined || user === undefined || domain === undefined) return SEC_E_NO_CREDENTIALS;
+    return { user: Buffer.from(user).toString('utf8'), domain: Buffer.from(domain).toString('utf8'), ntHash };
+  }
+
+  /**
+   * An account's NT hash, whatever domain the client named (a local account is found by its user
+   * name). The hash is computed once per account and cached by the account's own name, so names
+   * a client makes up ("alice@x1", "alice@x2", ...) cannot grow the cache.
+   */
+  private accountKey(userName: string): AccountKey | undefined {
+    const lsa = this.functions();
+    const opened = lsa.OpenSamUser(userName, SECPKG_NAME_TYPE.SecNameSamCompatible, null, false, 0);
+    if (!isSuccess(opened.status) || opened.UserHandle === undefined) return undefined;
+    try {
+      const primary = lsa.GetUserCredentials(opened.UserHandle).PrimaryCreds;
+      if (primary === undefined) return undefined;
+      const name = `${primary.DomainName}\\${primary.DownlevelName}`;
+      let key = this.accountKeys.get(name.toLowerCase());
+      if (key === undefined) {
+        key = { ntHash: ntowfv1(primary.Password), name };
+        this.accountKeys.set(name.toLowerCase(), key);
+      }
+      return key;
+    } finally {
+      lsa.CloseSamUser(opened.UserHandle);
+    }
+  }
+
+  /** ContextData for a completed context: the session key and the signing/sealing state built from it. */
+  private contextData(side: NtlmSide, flags: number, attributes: number, exportedSessionKey: Uint8Array, userName: string, serverName: string): Uint8Array {
+    const security = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey, side });
+    return packContextData({
+      side,
+      flags,
+      attributes,
+      established: timeStamp(this.now()),
+      exportedSessionKey,
+      securityState: security.exportState(),
+      userName,
+      serverName,
+    });
+  }
+
+  private now(): Date {
+    return this.settings.fixedTime ?? new Date();
+  }
+
+  private functions(): LsaSecpkgFunctionTable {
+    if (this.lsa === undefined) throw new Error('NTLM: the LSA called the package before SpInitialize');
+    return this.lsa;
+  }
+
+  private id(): PackageId {
+    if (this.packageId === undefined) throw new Error('NTLM: the LSA called the package before SpInitialize');
+    return this.packageId;
+  }
+}
+
+/** A failed leg leaves its context unusable: later calls with it are SEC_E_INVALID_HANDLE. */
+function fail(context: LsaContext, status: Status): SpContextResult {
+  context.stage = 'failed';
+  return { status };
+}
+
+/** The input token: the first SECBUFFER_TOKEN, whatever its attribute bits. */
+function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
+  return buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.TOKEN)?.pvBuffer;
+}
+
+/** The SEC_CHANNEL_BINDINGS an application passes as SECBUFFER_CHANNEL_BINDINGS. */
+function bindingsOf(buffers: SecBuffer[]): Uint8Array | undefined {
+  return buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.CHANNEL_BINDINGS)?.pvBuffer;
+}
+
+/** Writes the output token into the caller's SECBUFFER_TOKEN (the package allocates it). */
+function putToken(output: SecBuffer[], token: Uint8Array): boolean {
+  const buffer = output.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.TOKEN);
+  if (buffer === undefined) return false;
+  buffer.pvBuffer = token;
+  return true;
+}
+
+/** SECPKG_FUNCTION_TABLE of a fresh NTLM package instance. */
+export function createLsaModeTable(): SecpkgFunctionTable {
+  const p = new NtlmLsaPackage();
+  return {
+    ...UNUSED_LSA_MEMBERS,
+    LogonTerminated: () => undefined, // the logon's NT hash goes away with the session's credentials
+    Initialize: p.SpInitialize,
+    Shutdown: () => STATUS_SUCCESS,
+    GetInfo: p.SpGetInfo,
+    AcceptCredentials: p.SpAcceptCredentials,
+    AcquireCredentialsHandle: p.SpAcquireCredentialsHandle,
+    QueryCredentialsAttributes: p.SpQueryCredentialsAttributes,
+    FreeCredentialsHandle: p.SpFreeCredentialsHandle,
+    InitLsaModeContext: p.SpInitLsaModeContext,
+    AcceptLsaModeContext: p.SpAcceptLsaModeContext,
+    DeleteContext: p.SpDeleteContext,
+    ApplyControlToken: () => SEC_E_UNSUPPORTED_FUNCTION,
+    GetExtendedInformation: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
+    QueryContextAttributes: p.SpQueryContextAttributes,
+  };
+}

@@ -1,0 +1,195 @@
+// The NTLM package's user-mode half (SECPKG_USER_FUNCTION_TABLE), loaded into an application's
+// process the first time one of its NTLM contexts completes there. It signs, verifies, seals and
+// unseals (MS-NLMP 3.4) with the state the LSA half exported in ContextData, sending no LPC
+// message, and answers QueryContextAttributes for the mapped context.
+//
+// Buffers, as Windows' NTLM reads them:
+// - MakeSignature/VerifySignature cover every SECBUFFER_DATA buffer, read-only ones included,
+//   concatenated in order; the 16-byte NTLMSSP_MESSAGE_SIGNATURE goes in the SECBUFFER_TOKEN.
+// - EncryptMessage/DecryptMessage seal the SECBUFFER_DATA buffers that are not read-only, in place,
+//   concatenated in order (RC4 runs on from one buffer to the next); the SECBUFFER_TOKEN carries the
+//   16-byte signature as the trailer. Read-only DATA buffers are left as they are and, unlike
+//   Windows (which checksums them), are not covered by the seal's signature: NtlmSecurityContext
+//   seals and signs the same bytes.
+// - The RC4 state and sequence number of each direction run on from message to message; the
+//   MessageSeqNo argument is ignored, as it is for connection-oriented NTLM.
+
+import type { LSA_SEC_HANDLE, SecpkgUserFunctionTable } from '../../headers/ntsecpkg.js';
+import {
+  SECBUFFER,
+  SECBUFFER_ATTRMASK,
+  SECBUFFER_READONLY,
+  SECBUFFER_READONLY_WITH_CHECKSUM,
+  SECPKG_ATTR,
+  SECPKG_NEGOTIATION,
+  TIMESTAMP_NEVER,
+  type SecBuffer,
+} from '../../headers/sspi.js';
+import {
+  SEC_E_BUFFER_TOO_SMALL,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_OK,
+  SEC_E_QOP_NOT_SUPPORTED,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  STATUS_SUCCESS,
+} from '../../headers/status.js';
+import { UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { unpackContextData, type ContextData } from './context-data.js';
+import { concat } from './crypto.js';
+import { packageInfo, SIZES } from './info.js';
+import { NtlmParseError } from './messages.js';
+import { NTLM_SIGNATURE_BYTES, NtlmSecurityContext } from './security.js';
+
+interface UserContext {
+  readonly data: ContextData;
+  readonly security: NtlmSecurityContext;
+}
+
+/** One instance per SpUserModeInitialize: the contexts mapped into this process. */
+class NtlmUserPackage {
+  private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+
+  readonly SpInstanceInit: SecpkgUserFunctionTable['InstanceInit'] = () => STATUS_SUCCESS;
+
+  /** Reads the ContextData the LSA delivered; anything malformed is SEC_E_INVALID_TOKEN. */
+  readonly SpInitUserModeContext: SecpkgUserFunctionTable['InitUserModeContext'] = (handle, packed) => {
+    try {
+      const data = unpackContextData(packed);
+      this.contexts.set(handle, { data, security: NtlmSecurityContext.importState(data.securityState) });
+      data.securityState.fill(0);
+      return STATUS_SUCCESS;
+    } catch (error) {
+      if (error instanceof NtlmParseError) return SEC_E_INVALID_TOKEN;
+      throw error;
+    }
+  };
+
+  /** MakeSignature: NTLMSSP_MESSAGE_SIGNATURE over the DATA buffers (3.4.4). */
+  readonly SpMakeSignature: SecpkgUserFunctionTable['MakeSignature'] = (handle, qop, buffers) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return SEC_E_INVALID_HANDLE;
+    if (qop !== 0) return SEC_E_QOP_NOT_SUPPORTED;
+    const token = tokenBuffer(buffers);
+    if (token === undefined) return SEC_E_INVALID_TOKEN;
+    if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
+    token.pvBuffer = context.security.sign(concat(...signedData(buffers)));
+    return SEC_E_OK;
+  };
+
+  /** VerifySignature: SEC_E_MESSAGE_ALTERED for a changed message, SEC_E_OUT_OF_SEQUENCE for a replayed or reordered one. */
+  readonly SpVerifySignature: SecpkgUserFunctionTable['VerifySignature'] = (handle, buffers) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
+    const token = tokenBuffer(buffers);
+    if (token === undefined) return { status: SEC_E_INVALID_TOKEN };
+    return { status: context.security.verify(concat(...signedData(buffers)), token.pvBuffer), QualityOfProtection: 0 };
+  };
+
+  /** EncryptMessage: the DATA buffers sealed in place, the signature as the SECBUFFER_TOKEN trailer (3.4.3). */
+  readonly SpSealMessage: SecpkgUserFunctionTable['SealMessage'] = (handle, qop, buffers) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return SEC_E_INVALID_HANDLE;
+    if (qop !== 0) return SEC_E_QOP_NOT_SUPPORTED; // SECQOP_WRAP_NO_ENCRYPT is not offered
+    const token = tokenBuffer(buffers);
+    const data = sealedData(buffers);
+    if (token === undefined || data.length === 0) return SEC_E_INVALID_TOKEN;
+    if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
+    const result = context.security.seal(concat(...data.map((b) => b.pvBuffer)));
+    if (result.status !== SEC_E_OK) return result.status;
+    scatter(result.sealed, data);
+    token.pvBuffer = result.signature;
+    return SEC_E_OK;
+  };
+
+  /** DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed otherwise. */
+  readonly SpUnsealMessage: SecpkgUserFunctionTable['UnsealMessage'] = (handle, buffers) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
+    const token = tokenBuffer(buffers);
+    const data = sealedData(buffers);
+    if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };
+    const result = context.security.unseal(concat(...data.map((b) => b.pvBuffer)), token.pvBuffer);
+    if (result.status !== SEC_E_OK) return { status: result.status };
+    scatter(result.message, data);
+    return { status: SEC_E_OK, QualityOfProtection: 0 };
+  };
+
+  readonly SpQueryContextAttributes: SecpkgUserFunctionTable['QueryContextAttributes'] = (handle, attribute) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
+    const { data } = context;
+    switch (attribute) {
+      case SECPKG_ATTR.SIZES:
+        return { status: SEC_E_OK, Buffer: { ...SIZES } };
+      case SECPKG_ATTR.NAMES:
+        return { status: SEC_E_OK, Buffer: { sUserName: data.userName } };
+      case SECPKG_ATTR.NATIVE_NAMES:
+        return { status: SEC_E_OK, Buffer: { sClientName: data.userName, sServerName: data.serverName } };
+      case SECPKG_ATTR.LIFESPAN:
+        return { status: SEC_E_OK, Buffer: { tsStart: data.established, tsExpiry: TIMESTAMP_NEVER } };
+      case SECPKG_ATTR.SESSION_KEY:
+        return { status: SEC_E_OK, Buffer: { SessionKey: Uint8Array.from(data.exportedSessionKey) } };
+      case SECPKG_ATTR.FLAGS:
+        return { status: SEC_E_OK, Buffer: { Flags: data.attributes } };
+      case SECPKG_ATTR.PACKAGE_INFO:
+        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo() } };
+      case SECPKG_ATTR.NEGOTIATION_INFO:
+        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo(), NegotiationState: SECPKG_NEGOTIATION.COMPLETE } };
+      default:
+        return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    }
+  };
+
+  readonly SpDeleteUserModeContext: SecpkgUserFunctionTable['DeleteUserModeContext'] = (handle) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return SEC_E_INVALID_HANDLE;
+    context.data.exportedSessionKey.fill(0);
+    this.contexts.delete(handle);
+    return SEC_E_OK;
+  };
+}
+
+function typeOf(buffer: SecBuffer): number {
+  return buffer.BufferType & ~SECBUFFER_ATTRMASK;
+}
+
+function tokenBuffer(buffers: SecBuffer[]): SecBuffer | undefined {
+  return buffers.find((b) => typeOf(b) === SECBUFFER.TOKEN);
+}
+
+/** What a signature covers: every DATA buffer. */
+function signedData(buffers: SecBuffer[]): Uint8Array[] {
+  return buffers.filter((b) => typeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer);
+}
+
+/** What a seal encrypts: the DATA buffers that are not read-only. */
+function sealedData(buffers: SecBuffer[]): SecBuffer[] {
+  return buffers.filter((b) => typeOf(b) === SECBUFFER.DATA && (b.BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === 0);
+}
+
+/** Writes `bytes` back across the buffers it was concatenated from, in place. */
+function scatter(bytes: Uint8Array, buffers: SecBuffer[]): void {
+  let at = 0;
+  for (const buffer of buffers) {
+    buffer.pvBuffer.set(bytes.subarray(at, at + buffer.pvBuffer.length));
+    at += buffer.pvBuffer.length;
+  }
+}
+
+/** SECPKG_USER_FUNCTION_TABLE of a fresh user-mode instance. */
+export function createUserModeTable(): SecpkgUserFunctionTable {
+  const p = new NtlmUserPackage();
+  return {
+    ...UNUSED_USER_MEMBERS,
+    InstanceInit: p.SpInstanceInit,
+    InitUserModeContext: p.SpInitUserModeContext,
+    MakeSignature: p.SpMakeSignature,
+    VerifySignature: p.SpVerifySignature,
+    SealMessage: p.SpSealMessage,
+    UnsealMessage: p.SpUnsealMessage,
+    QueryContextAttributes: p.SpQueryContextAttributes,
+    CompleteAuthToken: () => SEC_E_UNSUPPORTED_FUNCTION, // NTLM never asks for it
+    DeleteUserModeContext: p.SpDeleteUserModeContext,
+  };
+}

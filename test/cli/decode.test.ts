@@ -1,0 +1,134 @@
+// `sspi-emu decode`: NTLM messages field by field from base64, hex or stdin, as text or JSON;
+// invalid input exits 1 naming the offset, usage errors exit 2. And `run --package ntlm --json`
+// carrying the decoded tokens beside the base64.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vectors.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+function sspiEmu(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+describe('sspi-emu decode', () => {
+  test('prints a base64 CHALLENGE_MESSAGE field by field: flags by name, target info pairs by name', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', base64(NTLMV2.challengeMessage)]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^CHALLENGE_MESSAGE \(104 bytes\)\n/);
+    assert.match(stdout, /value: 0xe28a8233/);
+    assert.match(stdout, /- NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY\n/);
+    assert.match(stdout, /serverChallenge: 0123456789abcdef/);
+    assert.match(stdout, /- id: MsvAvNbDomainName\n\s+value: Domain/);
+    assert.match(stdout, /version: 6\.0 \(build 6000\), NTLM revision 15/);
+  });
+
+  test('prints a hex AUTHENTICATE_MESSAGE with its names, NTLMv2 response, channel bindings and MIC', async () => {
+    const { code, stdout } = await sspiEmu(['decode', toHex(WIN2008R2.authenticateMessage)]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^AUTHENTICATE_MESSAGE \(552 bytes\)/);
+    assert.match(stdout, /userName: Administrator/);
+    assert.match(stdout, /kind: NTLMv2/);
+    assert.match(stdout, new RegExp(`ntProofStr: ${WIN2008R2.ntProofStr}`));
+    assert.match(stdout, new RegExp(`- id: MsvAvChannelBindings\\n\\s+value: ${WIN2008R2.channelBindings}`));
+    assert.match(stdout, /- MIC_PRESENT/);
+    assert.match(stdout, new RegExp(`mic: ${WIN2008R2.mic}`));
+  });
+
+  test('reads the token from stdin with -, also as an HTTP header value, and prints JSON with --json', async () => {
+    const { code, stdout } = await sspiEmu(['decode', '-', '--json'], `NTLM ${base64(SAMBA_NEGOTIATE)}\n`);
+    assert.equal(code, 0);
+    const description = JSON.parse(stdout) as { type: string; length: number; flags: { value: string; names: string[] } };
+    assert.equal(description.type, 'NEGOTIATE_MESSAGE');
+    assert.equal(description.length, 40);
+    assert.equal(description.flags.value, '0x62088235');
+    assert.ok(description.flags.names.includes('NTLMSSP_NEGOTIATE_KEY_EXCH'));
+  });
+
+  test('a truncated message exits 1 naming the code and the byte offset', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', base64(NTLMV2.challengeMessage.subarray(0, 30))]);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /not a valid NTLM message: .*\(TRUNCATED at byte offset 30 of 30\)/);
+  });
+
+  test('an AV pair list without MsvAvEOL exits 1 pointing at where the list ends', async () => {
+    const cut = Uint8Array.from(NTLMV2.challengeMessage);
+    cut[40] = 32; // TargetInfoFields.Len: 36 -> 32, dropping MsvAvEOL
+    const { code, stderr } = await sspiEmu(['decode', base64(cut)]);
+    assert.equal(code, 1);
+    assert.match(stderr, /without MsvAvEOL \(BAD_AV_PAIRS at byte offset 100 of 104\)/);
+  });
+
+  test('bytes that are not NTLM exit 1 with the first differing byte', async () => {
+    const { code, stderr } = await sspiEmu(['decode', base64(Buffer.from('HTTP/1.1 200 OK'))]);
+    assert.equal(code, 1);
+    assert.match(stderr, /BAD_SIGNATURE at byte offset 0/);
+  });
+
+  test('text that is neither base64 nor hex exits 1 saying so', async () => {
+    const { code, stderr } = await sspiEmu(['decode', 'not a token!']);
+    assert.equal(code, 1);
+    assert.match(stderr, /neither base64 nor hex/);
+  });
+
+  test('no token, two tokens, or an unknown option exit 2 with the usage', async () => {
+    for (const args of [['decode'], ['decode', 'a', 'b'], ['decode', '--xml', 'a']]) {
+      const { code, stderr } = await sspiEmu(args);
+      assert.equal(code, 2, args.join(' '));
+      assert.match(stderr, /usage: sspi-emu/);
+    }
+  });
+});
+
+describe('sspi-emu run --package ntlm', () => {
+  test('loads the built-in NTLM package, authenticates, and --json events carry the decoded NTLM tokens', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['run', '--package', 'ntlm', '--json', '--messages', '2']);
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as {
+      status: string;
+      events: Array<{
+        process: string;
+        call: string;
+        phase: string;
+        tokenIn?: string;
+        tokenOut?: string;
+        tokenInDecoded?: { type: string };
+        tokenOutDecoded?: { type: string };
+      }>;
+    };
+    assert.equal(report.status, 'SEC_E_OK');
+    const decoded = report.events.flatMap((e) => [
+      ...(e.tokenOutDecoded ? [`${e.process} out ${e.tokenOutDecoded.type}`] : []),
+      ...(e.tokenInDecoded ? [`${e.process} in ${e.tokenInDecoded.type}`] : []),
+    ]);
+    for (const expected of [
+      'client out NEGOTIATE_MESSAGE',
+      'server in NEGOTIATE_MESSAGE',
+      'server out CHALLENGE_MESSAGE',
+      'client in CHALLENGE_MESSAGE',
+      'client out AUTHENTICATE_MESSAGE',
+      'server in AUTHENTICATE_MESSAGE',
+    ]) {
+      assert.ok(decoded.includes(expected), `${expected} in ${JSON.stringify(decoded)}`);
+    }
+    for (const e of report.events) if (e.tokenInDecoded) assert.ok(e.tokenIn !== undefined, 'the base64 stays beside the decoded form');
+  });
+
+  test('with a wrong password exits 1 with SEC_E_LOGON_DENIED', async () => {
+    const { code, stdout } = await sspiEmu(['run', '--package', 'NTLM', '--password', 'wrong', '--quiet']);
+    assert.equal(code, 1);
+    assert.match(stdout, /^SEC_E_LOGON_DENIED/m);
+  });
+});

@@ -1,0 +1,135 @@
+// Connection over a real MessageChannel in one thread: queueing in both orders, a receive time
+// limit, and a peer that goes away while receives wait or after it sent its last messages.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Connection } from '../../ipc/connection.js';
+import { TransportError } from '../../ipc/errors.js';
+import { Tracer } from '../../ipc/trace.js';
+
+const tracer = new Tracer(null, 'test', 1, false);
+
+/** Fails a test that would otherwise wait forever on a broken peer, so that its ports still get closed. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function withConnection(fn: (a: Connection<string>, b: Connection<string>, ports: { a: MessagePort; b: MessagePort }) => Promise<void>): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  const a = new Connection<string>(port1, 'conn:a', tracer);
+  const b = new Connection<string>(port2, 'conn:b', tracer);
+  try {
+    await within(5000, fn(a, b, { a: port1, b: port2 }));
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+const isTransport = (code: string, message?: RegExp) => (error: unknown) => {
+  assert.ok(error instanceof TransportError, `expected a TransportError, got ${String(error)}`);
+  assert.equal(error.code, code);
+  if (message !== undefined) assert.match(error.message, message);
+  return true;
+};
+
+describe('Connection', { timeout: 10_000 }, () => {
+  it('queues messages that arrive before anyone receives, and hands them out in order', async () => {
+    await withConnection(async (a, b) => {
+      a.send('one');
+      a.send('two');
+      a.send('three');
+      assert.deepEqual([await b.receive(), await b.receive(), await b.receive()], ['one', 'two', 'three']);
+      assert.deepEqual([a.sent, a.received, b.sent, b.received], [3, 0, 0, 3]);
+    });
+  });
+
+  it('resolves receives that wait before the messages arrive, first waiter first', async () => {
+    await withConnection(async (a, b) => {
+      const first = b.receive();
+      const second = b.receive();
+      a.send('hello');
+      a.send('world');
+      assert.deepEqual(await Promise.all([first, second]), ['hello', 'world']);
+    });
+  });
+
+  it('adds to the process-wide totals it is given', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const totals = { sent: 10, received: 20 };
+    const a = new Connection<string>(port1, 'conn:a', tracer, totals);
+    const b = new Connection<string>(port2, 'conn:b', tracer, totals);
+    try {
+      a.send('ping');
+      await within(5000, b.receive());
+      b.send('pong');
+      await within(5000, a.receive());
+      assert.deepEqual(totals, { sent: 12, received: 22 });
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+
+  it('rejects a receive with TIMEOUT when nothing comes in time, and gives the next message to the next receive', async () => {
+    await withConnection(async (a, b) => {
+      await assert.rejects(b.receive(5), isTransport('TIMEOUT', /conn:b: no message within 5 ms/));
+      a.send('late');
+      assert.equal(await b.receive(), 'late');
+      assert.equal(b.closed, false, 'a timeout fails the receive, not the connection');
+    });
+  });
+
+  it('rejects a waiting receive with PEER_GONE when the peer closes', async () => {
+    await withConnection(async (a, b) => {
+      const waiting = b.receive();
+      a.close();
+      await assert.rejects(waiting, isTransport('PEER_GONE', /conn:b: the peer closed the connection/));
+      assert.equal(b.closed, true);
+    });
+  });
+
+  it('drains the messages the peer sent before it closed, then answers PEER_GONE to every later receive', async () => {
+    await withConnection(async (a, b, ports) => {
+      const closed = once(ports.b, 'close');
+      a.send('last words');
+      a.send('really last');
+      a.close();
+      await closed;
+      assert.equal(b.closed, true);
+      assert.equal(await b.receive(), 'last words');
+      assert.equal(await b.receive(), 'really last');
+      await assert.rejects(b.receive(), isTransport('PEER_GONE'));
+      await assert.rejects(b.receive(1000), isTransport('PEER_GONE'), 'at once, not after the time limit');
+    });
+  });
+
+  it('throws from send once the peer is gone, and CHANNEL_CLOSED once this side closed', async () => {
+    await withConnection(async (a, b, ports) => {
+      const closed = once(ports.b, 'close');
+      a.close();
+      assert.throws(() => a.send('after my close'), isTransport('CHANNEL_CLOSED', /conn:a: closed by this side/));
+      await closed;
+      assert.throws(() => b.send('to nobody'), isTransport('PEER_GONE'));
+      assert.equal(b.sent, 0);
+    });
+  });
+
+  it('rejects its own waiting receive with CHANNEL_CLOSED when this side closes', async () => {
+    await withConnection(async (_a, b) => {
+      const waiting = b.receive();
+      b.close();
+      await assert.rejects(waiting, isTransport('CHANNEL_CLOSED'));
+    });
+  });
+});

@@ -1,0 +1,108 @@
+// The LSA's per-process handle tables: a value is found only in the table of the process that
+// owns it, only as the kind it was made as, and only as a number.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PackageId } from '../../headers/ntsecpkg.js';
+import { asLsaHandle, asProcessId } from '../../ipc/ids.js';
+import { HandleTables, type HandleEntry, type HandleKind } from '../../lsa/handle-table.js';
+
+const PKG = 3 as PackageId;
+const alice = asProcessId(101);
+const mallory = asProcessId(102);
+const entry = (kind: HandleKind, packageHandle = 0x5000): HandleEntry => ({ kind, packageId: PKG, packageHandle, complete: false });
+
+describe('HandleTables', () => {
+  it('finds a handle in the table of the process that created it, as the kind it was made', () => {
+    const tables = new HandleTables();
+    const credential = entry('credential', 0x11);
+    const context = entry('context', 0x22);
+    const hCred = tables.create(alice, credential);
+    const hCtxt = tables.create(alice, context);
+    assert.equal(tables.lookup(alice, hCred, 'credential'), credential);
+    assert.equal(tables.lookup(alice, hCtxt, 'context'), context);
+    assert.notEqual(hCred, hCtxt);
+  });
+
+  it("misses another process's handle value, although the value exists", () => {
+    const tables = new HandleTables();
+    const stolen = tables.create(alice, entry('context'));
+    tables.create(mallory, entry('context'));
+    assert.equal(tables.lookup(mallory, stolen, 'context'), undefined);
+    assert.ok(tables.lookup(alice, stolen, 'context'), 'the owner still finds it');
+  });
+
+  it('gives handle values that are unique across processes', () => {
+    const tables = new HandleTables();
+    const values = [alice, mallory, alice, mallory].map((pid) => tables.create(pid, entry('credential')));
+    assert.equal(new Set(values).size, 4);
+  });
+
+  it('misses a credential looked up as a context, and a context looked up as a credential', () => {
+    const tables = new HandleTables();
+    const hCred = tables.create(alice, entry('credential'));
+    const hCtxt = tables.create(alice, entry('context'));
+    assert.equal(tables.lookup(alice, hCred, 'context'), undefined);
+    assert.equal(tables.lookup(alice, hCtxt, 'credential'), undefined);
+  });
+
+  it('misses any value that is not a number, even one that converts to the handle', () => {
+    const tables = new HandleTables();
+    const h = tables.create(alice, entry('credential'));
+    for (const value of [String(h), BigInt(h), { valueOf: () => h }, [h], null, undefined, true]) {
+      assert.equal(tables.lookup(alice, value, 'credential'), undefined, `${typeof value} ${String(value)}`);
+    }
+  });
+
+  it('misses a made-up number and a removed handle', () => {
+    const tables = new HandleTables();
+    const h = tables.create(alice, entry('credential'));
+    assert.equal(tables.lookup(alice, h + 1, 'credential'), undefined);
+    assert.equal(tables.lookup(alice, 0, 'credential'), undefined);
+    assert.equal(tables.remove(alice, h), true);
+    assert.equal(tables.lookup(alice, h, 'credential'), undefined);
+    assert.equal(tables.remove(alice, h), false, 'a second remove finds nothing');
+  });
+
+  it("does not let one process remove another process's handle", () => {
+    const tables = new HandleTables();
+    const h = tables.create(alice, entry('context'));
+    assert.equal(tables.remove(mallory, h), false);
+    assert.ok(tables.lookup(alice, h, 'context'));
+    assert.equal(tables.remove(asProcessId(999), asLsaHandle(h)), false, 'nor a process with no table at all');
+  });
+
+  it('drops a whole process and returns its contexts before its credentials, whatever the creation order', () => {
+    const tables = new HandleTables();
+    tables.create(alice, entry('credential', 1));
+    tables.create(alice, entry('context', 2));
+    tables.create(alice, entry('credential', 3));
+    tables.create(alice, entry('context', 4));
+    const survivor = tables.create(mallory, entry('context', 5));
+    const removed = tables.removeProcess(alice);
+    assert.deepEqual(
+      removed.map((e) => [e.kind, e.packageHandle]),
+      [
+        ['context', 2],
+        ['context', 4],
+        ['credential', 1],
+        ['credential', 3],
+      ],
+    );
+    assert.deepEqual(tables.count(alice), { credentials: 0, contexts: 0 });
+    assert.deepEqual(tables.removeProcess(alice), [], 'a second drop returns nothing');
+    assert.ok(tables.lookup(mallory, survivor, 'context'), 'other processes keep their handles');
+  });
+
+  it('counts credentials and contexts for one process or for all', () => {
+    const tables = new HandleTables();
+    tables.create(alice, entry('credential'));
+    tables.create(alice, entry('context'));
+    tables.create(alice, entry('context'));
+    tables.create(mallory, entry('credential'));
+    assert.deepEqual(tables.count(alice), { credentials: 1, contexts: 2 });
+    assert.deepEqual(tables.count(mallory), { credentials: 1, contexts: 0 });
+    assert.deepEqual(tables.count(asProcessId(999)), { credentials: 0, contexts: 0 });
+    assert.deepEqual(tables.count(), { credentials: 2, contexts: 2 });
+  });
+});

@@ -1,0 +1,109 @@
+// Logon sessions keyed by LUID, and the credentials packages attach to them.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PackageId } from '../../headers/ntsecpkg.js';
+import { ANONYMOUS_LOGON_LUID, LogonSessions, SYSTEM_LUID } from '../../lsa/logon-sessions.js';
+
+const NTLM = 1 as PackageId;
+const KERBEROS = 2 as PackageId;
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+describe('LogonSessions', () => {
+  it('has the well-known LUIDs of winnt.h', () => {
+    assert.equal(SYSTEM_LUID, 0x3e7n);
+    assert.equal(ANONYMOUS_LOGON_LUID, 0x3e6n);
+  });
+
+  it('creates sessions with fresh, distinct LUIDs and finds them by LUID', () => {
+    const sessions = new LogonSessions();
+    const interactive = sessions.create(2, 'alice');
+    const network = sessions.create(3, null, null);
+    const zero = sessions.create(3, null, 0n);
+    assert.ok(interactive && network && zero);
+    assert.equal(new Set([interactive.logonId, network.logonId, zero.logonId]).size, 3, 'null and 0 both ask for a fresh LUID');
+    assert.equal(sessions.size, 3);
+    assert.equal(sessions.get(interactive.logonId), interactive);
+    assert.deepEqual([interactive.logonType, interactive.account], [2, 'alice']);
+    assert.ok(![SYSTEM_LUID, ANONYMOUS_LOGON_LUID].includes(network.logonId), 'a fresh LUID is never a well-known one');
+  });
+
+  it('creates a session with the LUID asked for, and refuses one already in use', () => {
+    const sessions = new LogonSessions();
+    assert.equal(sessions.create(3, null, 0x7777n)?.logonId, 0x7777n);
+    assert.equal(sessions.create(3, null, 0x7777n), undefined);
+    assert.equal(sessions.size, 1);
+  });
+
+  it(
+    'gives a fresh LUID even when an earlier session was created with the LUID that would have come next',
+    {
+      todo: 'bug: lsa/logon-sessions.ts create() takes this.next++ without skipping a LUID already in use, so it returns undefined (a collision the caller never asked for)',
+    },
+    () => {
+      const sessions = new LogonSessions();
+      const first = sessions.create(3, null)!;
+      sessions.create(3, null, first.logonId + 1n);
+      const fresh = sessions.create(3, null);
+      assert.ok(fresh, 'a session without a requested LUID is always created');
+      assert.equal(sessions.size, 3);
+    },
+  );
+
+  it('deletes a session once', () => {
+    const sessions = new LogonSessions();
+    const { logonId } = sessions.create(3, null)!;
+    assert.equal(sessions.delete(logonId), true);
+    assert.equal(sessions.get(logonId), undefined);
+    assert.equal(sessions.delete(logonId), false);
+    assert.equal(sessions.size, 0);
+  });
+
+  it('keeps a copy of a credential, found by package and primary key', () => {
+    const sessions = new LogonSessions();
+    const { logonId } = sessions.create(3, null)!;
+    const secret = bytes(1, 2, 3);
+    assert.equal(sessions.addCredential(logonId, NTLM, 'primary', secret), true);
+    secret.fill(0);
+    assert.deepEqual(sessions.credential(logonId, NTLM, 'primary'), bytes(1, 2, 3), 'the caller changing its buffer changes nothing');
+    assert.equal(sessions.credential(logonId, KERBEROS, 'primary'), undefined, "another package's credentials are separate");
+    assert.equal(sessions.credential(logonId, NTLM, 'other'), undefined);
+  });
+
+  it('refuses a credential for a session that does not exist', () => {
+    const sessions = new LogonSessions();
+    assert.equal(sessions.addCredential(0xdeadn, NTLM, 'primary', bytes(1)), false);
+    assert.equal(sessions.credential(0xdeadn, NTLM, 'primary'), undefined);
+  });
+
+  it("walks a package's credentials in the order they were added, and stops past the last", () => {
+    const sessions = new LogonSessions();
+    const { logonId } = sessions.create(3, null)!;
+    sessions.addCredential(logonId, NTLM, 'first', bytes(1));
+    sessions.addCredential(logonId, KERBEROS, 'theirs', bytes(9));
+    sessions.addCredential(logonId, NTLM, 'second', bytes(2));
+    assert.deepEqual(sessions.credentialAt(logonId, NTLM, 0), ['first', bytes(1)]);
+    assert.deepEqual(sessions.credentialAt(logonId, NTLM, 1), ['second', bytes(2)]);
+    assert.equal(sessions.credentialAt(logonId, NTLM, 2), undefined);
+    assert.equal(sessions.credentialAt(0xdeadn, NTLM, 0), undefined);
+  });
+
+  it('replaces a credential added again under the same key', () => {
+    const sessions = new LogonSessions();
+    const { logonId } = sessions.create(3, null)!;
+    sessions.addCredential(logonId, NTLM, 'primary', bytes(1));
+    sessions.addCredential(logonId, NTLM, 'primary', bytes(2));
+    assert.deepEqual(sessions.credential(logonId, NTLM, 'primary'), bytes(2));
+    assert.equal(sessions.credentialAt(logonId, NTLM, 1), undefined);
+  });
+
+  it('deletes a credential once', () => {
+    const sessions = new LogonSessions();
+    const { logonId } = sessions.create(3, null)!;
+    sessions.addCredential(logonId, NTLM, 'primary', bytes(1));
+    assert.equal(sessions.deleteCredential(logonId, NTLM, 'primary'), true);
+    assert.equal(sessions.credential(logonId, NTLM, 'primary'), undefined);
+    assert.equal(sessions.deleteCredential(logonId, NTLM, 'primary'), false);
+    assert.equal(sessions.deleteCredential(0xdeadn, NTLM, 'primary'), false);
+  });
+});
