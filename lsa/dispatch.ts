@@ -67,6 +67,13 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     return outcome;
   }
 
+  /** The calling process's own handle of this kind, with its package; undefined for anything else. */
+  function owned(handle: unknown, kind: 'credential' | 'context'): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
+    const entry = handles.lookup(pid, handle, kind);
+    const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+    return entry === undefined || pkg === undefined ? undefined : { entry, pkg };
+  }
+
   function faultReply(fault: PackageFault): LpcReplyBase {
     return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(fault) };
   }
@@ -180,9 +187,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     SpFreeCredentialsHandle: (body) =>
       asClient('SpFreeCredentialsHandle', async () => {
-        const entry = handles.lookup(pid, body?.hCredential, 'credential');
-        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
-        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const found = owned(body?.hCredential, 'credential');
+        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const { entry, pkg } = found;
         handles.remove(pid, body.hCredential);
         const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
@@ -190,9 +197,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     SpQueryCredentialsAttributes: (body) =>
       asClient('SpQueryCredentialsAttributes', async () => {
-        const entry = handles.lookup(pid, body?.hCredential, 'credential');
-        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
-        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const found = owned(body?.hCredential, 'credential');
+        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const { entry, pkg } = found;
         if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
         const query = pkg.table.QueryCredentialsAttributes;
         if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
@@ -237,9 +244,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     SpDeleteContext: (body) =>
       asClient('SpDeleteContext', async () => {
-        const entry = handles.lookup(pid, body?.hContext, 'context');
-        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
-        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const found = owned(body?.hContext, 'context');
+        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const { entry, pkg } = found;
         handles.remove(pid, body.hContext);
         const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
@@ -247,9 +254,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     SpQueryContextAttributes: (body) =>
       asClient('SpQueryContextAttributes', async () => {
-        const entry = handles.lookup(pid, body?.hContext, 'context');
-        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
-        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const found = owned(body?.hContext, 'context');
+        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const { entry, pkg } = found;
         if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
         const query = pkg.table.QueryContextAttributes;
         const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, body.ulAttribute));
@@ -258,9 +265,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     SpApplyControlToken: (body) =>
       asClient('SpApplyControlToken', async () => {
-        const entry = handles.lookup(pid, body?.hContext, 'context');
-        const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
-        if (entry === undefined || pkg === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const found = owned(body?.hContext, 'context');
+        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+        const { entry, pkg } = found;
         const input = checkedBuffers(body.input);
         if (input === undefined) return { status: SEC_E_INVALID_TOKEN };
         const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, input));
