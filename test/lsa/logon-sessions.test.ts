@@ -35,20 +35,15 @@ describe('LogonSessions', () => {
     assert.equal(sessions.size, 1);
   });
 
-  it(
-    'gives a fresh LUID even when an earlier session was created with the LUID that would have come next',
-    {
-      todo: 'bug: lsa/logon-sessions.ts create() takes this.next++ without skipping a LUID already in use, so it returns undefined (a collision the caller never asked for)',
-    },
-    () => {
-      const sessions = new LogonSessions();
-      const first = sessions.create(3, null)!;
-      sessions.create(3, null, first.logonId + 1n);
-      const fresh = sessions.create(3, null);
-      assert.ok(fresh, 'a session without a requested LUID is always created');
-      assert.equal(sessions.size, 3);
-    },
-  );
+  it('gives a fresh LUID even when an earlier session was created with the LUID that would have come next', () => {
+    const sessions = new LogonSessions();
+    const first = sessions.create(3, null)!;
+    const taken = sessions.create(3, null, first.logonId + 1n)!;
+    const fresh = sessions.create(3, null);
+    assert.ok(fresh, 'a session without a requested LUID is always created');
+    assert.ok(![first.logonId, taken.logonId].includes(fresh.logonId));
+    assert.equal(sessions.size, 3);
+  });
 
   it('deletes a session once', () => {
     const sessions = new LogonSessions();
