@@ -124,12 +124,17 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     }
   }
 
+  // Blocks handed out and not yet freed: a double free or a foreign block changes no counter.
+  const live = new WeakSet<Uint8Array>();
   function allocateHeap(Length: number): Uint8Array {
     services.heap.allocations++;
     services.heap.bytes += Length;
-    return new Uint8Array(Length);
+    const block = new Uint8Array(Length);
+    live.add(block);
+    return block;
   }
   function freeHeap(Base: Uint8Array): void {
+    if (!live.delete(Base)) return;
     services.heap.allocations--;
     services.heap.bytes -= Base.byteLength;
     Base.fill(0);

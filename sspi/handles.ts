@@ -41,7 +41,8 @@ const DELETED_MEMORY = 4096;
 
 export class LocalHandleTable {
   private readonly records = new Map<number, CredentialRecord | ContextRecord>();
-  private readonly deleted = new Set<number>();
+  /** Deleted handle values (dwUpper) and the package (dwLower) each belonged to. */
+  private readonly deleted = new Map<number, number>();
   private next = 0x1000 + Math.floor(Math.random() * 0x7fff_0000);
 
   get size(): { credentials: number; contexts: number } {
@@ -70,13 +71,13 @@ export class LocalHandleTable {
 
   /** Whether `handle` names a context this process deleted (a second delete is not an error). */
   wasDeleted(handle: unknown): boolean {
-    return isSecHandle(handle) && this.deleted.has(handle.dwUpper);
+    return isSecHandle(handle) && this.deleted.get(handle.dwUpper) === handle.dwLower;
   }
 
   remove(handle: CredHandle | CtxtHandle): void {
     this.records.delete(handle.dwUpper);
-    this.deleted.add(handle.dwUpper);
-    if (this.deleted.size > DELETED_MEMORY) this.deleted.delete(this.deleted.values().next().value as number);
+    this.deleted.set(handle.dwUpper, handle.dwLower);
+    if (this.deleted.size > DELETED_MEMORY) this.deleted.delete(this.deleted.keys().next().value as number);
   }
 
   private insert(record: CredentialRecord | ContextRecord): number {

@@ -120,6 +120,15 @@ const inCall = <T>(process: LsaClientProcess, fn: () => T): T => runAsClientCall
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
 describe('createLsaFunctionTable', () => {
+  it('counts a block freed twice, or one it never handed out, only once in the LSA heap figures', () => {
+    const { table, services } = setup();
+    const block = table.AllocateLsaHeap(32);
+    table.FreeLsaHeap(block);
+    table.FreeLsaHeap(block);
+    table.FreePrivateHeap(new Uint8Array(8));
+    assert.deepEqual(services.heap, { allocations: 0, bytes: 0 });
+  });
+
   it('has exactly the 66 members of LSA_SECPKG_FUNCTION_TABLE, in the order of the header', () => {
     const { table } = setup();
     assert.equal(REFERENCE_ORDER.length, 66);

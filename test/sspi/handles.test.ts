@@ -13,6 +13,14 @@ const credential = (): CredentialRecord => ({ kind: 'credential', packageId: PKG
 const context = (): ContextRecord => ({ kind: 'context', packageId: PKG, lsa: asLsaHandle(0x10020), user: null, thunkedLevels: [] });
 
 describe('LocalHandleTable', () => {
+  it('remembers a deleted handle with its package: the same value under another package was never deleted', () => {
+    const table = new LocalHandleTable();
+    const h = table.addContext(context());
+    table.remove(h);
+    assert.equal(table.wasDeleted(h), true);
+    assert.equal(table.wasDeleted({ dwLower: OTHER_PKG, dwUpper: h.dwUpper }), false);
+  });
+
   it('issues SecHandles whose dwLower is the package id, and finds their records', () => {
     const table = new LocalHandleTable();
     const credRecord = credential();
