@@ -87,7 +87,10 @@ export interface BenchReport {
   handshakes: HandshakeRow[];
   messages: MessageRow[];
   memory: {
-    lsaBytesPerContext: Record<string, Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }>>;
+    /** LSA heap bytes per live context, by package, at the largest count measured. */
+    lsaBytesPerContext: Record<string, number>;
+    /** Every measurement: live contexts, bytes per context, the LSA's heap then. */
+    measurements: Record<string, Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }>>;
     lsaBytesPerLogonSession: number;
     scale?: { contexts: number; lsaHeapBytes: number };
   };
@@ -104,7 +107,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     options: { ...options, progress: undefined } as Omit<BenchOptions, 'progress'>,
     handshakes: [],
     messages: [],
-    memory: { lsaBytesPerContext: {}, lsaBytesPerLogonSession: 0 },
+    memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
     targets: [],
   };
@@ -177,15 +180,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       step(`${bench.packageName}: messages`);
 
-      report.memory.lsaBytesPerContext[bench.packageName] = [];
+      const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
       for (const contexts of options.memoryContexts) {
         const filled = await bench.fill(Math.ceil(contexts / 2));
-        report.memory.lsaBytesPerContext[bench.packageName]!.push({
-          contexts: filled.contexts,
-          bytesPerContext: round(filled.bytesPerContext),
-          lsaHeapBytes: filled.lsaHeapBytes,
-        });
+        measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
       }
+      report.memory.measurements[bench.packageName] = measured;
+      if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
       if (options.scale && spec === options.packages[0]) {
         const filled = await bench.fill(500_000);
         report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };

@@ -52,7 +52,7 @@ export function formatReport(report: BenchReport): string {
   out.push('');
   out.push('LSA memory');
   const memRows: Array<Array<string | number>> = [];
-  for (const [pkg, rows] of Object.entries(report.memory.lsaBytesPerContext))
+  for (const [pkg, rows] of Object.entries(report.memory.measurements))
     for (const r of rows) memRows.push([pkg, r.contexts, r.bytesPerContext, r.lsaHeapBytes]);
   out.push(table(['package', 'live contexts', 'bytes per context', 'LSA heap bytes'], memRows));
   out.push(`logon session: ${formatNumber(report.memory.lsaBytesPerLogonSession)} bytes each`);
