@@ -27,6 +27,8 @@ export interface AppWorkerData {
   logonAs: string | null;
   /** This process's LPC channel to the LSA, created by the machine at spawn. */
   lpcPort: MessagePort;
+  /** An LPC call without a reply after this many ms fails with TIMEOUT (0: never). */
+  lpcTimeoutMs: number;
   /** Machine -> process control calls (comlink). */
   controlPort: MessagePort;
   /** Process -> machine services: listen, accept, connect (comlink). */

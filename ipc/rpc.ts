@@ -13,6 +13,7 @@
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { TransportError, rebuildError, serializeError, type SerializedError } from './errors.js';
+import type { LinkFaults } from './faults.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
 export interface OpSpec {
@@ -99,6 +100,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     return this.pending.size;
   }
 
+  /** Injected faults on outgoing messages (drop, duplicate, delay, reorder), or null for none. */
+  linkFaults: LinkFaults | null = null;
+  private held: unknown[] = [];
+
   serve(handlers: Handlers<In>): void {
     this.handlers = handlers;
   }
@@ -171,8 +176,36 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private post(message: unknown, transfer?: TransferListItem[]): void {
     this.sent++;
     for (const tap of this.taps) tap('send', message);
+    if (this.linkFaults !== null && transfer === undefined) {
+      switch (this.linkFaults.decide()) {
+        case 'drop':
+          return;
+        case 'duplicate':
+          this.outbox.push(message);
+          break;
+        case 'delay':
+          setTimeout(() => this.enqueue(message), this.linkFaults.delayMs).unref();
+          return;
+        case 'reorder':
+          // It goes after every other message of this turn (or, alone, at the turn's end).
+          this.held.push(message);
+          this.scheduleFlush();
+          return;
+        case 'send':
+          break;
+      }
+    }
+    this.enqueue(message, transfer);
+  }
+
+  private enqueue(message: unknown, transfer?: TransferListItem[]): void {
+    if (this.closedBy !== undefined) return;
     this.outbox.push(message);
     if (transfer !== undefined) this.transfers.push(...transfer);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -181,6 +214,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.held.length > 0) this.outbox.push(...this.held.splice(0));
     if (this.outbox.length === 0 || this.closedBy !== undefined) return;
     const frame = this.outbox.length === 1 ? this.outbox[0] : this.outbox;
     const transfers = this.transfers;

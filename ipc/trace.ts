@@ -91,7 +91,16 @@ export class Tracer {
     listener(this.tapping);
   }
 
+  /** Fault injection at call points (ipc/faults.ts): consulted at every emit, traced or not. */
+  faults: { at(call: string, phase: string): void } | null = null;
+
+  /** Whether emit() does anything: callers skip building an event's fields when it does not. */
+  get active(): boolean {
+    return this.enabled || this.faults !== null;
+  }
+
   emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>): void {
+    if (this.faults !== null) this.faults.at(call, phase);
     if (!this.enabled) return;
     this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
     this.schedule();

@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE } from '../headers/ntsecpkg.js';
+import type { FaultPlan } from '../ipc/faults.js';
 import type { AttachRequest, AttachResult, Lsa, LsaStats, PackageReport, ReapReport } from './lsa.js';
 
 export interface LsaControl {
@@ -13,6 +14,8 @@ export interface LsaControl {
   detachProcess(pid: number): Promise<ReapReport>;
   packages(): PackageReport;
   stats(options?: { gc?: boolean }): LsaStats;
+  /** Applies a fault plan to the LSA (null clears it); returns the faults injected so far under the old one. */
+  injectFaults(plan: FaultPlan | null): Record<string, number>;
   /** Heap bytes one logon session costs, measured by creating `count` of them (then deleted). */
   logonSessionBytes(count: number): number;
 }
@@ -31,6 +34,11 @@ export function lsaControl(lsa: Lsa): LsaControl {
     stats: (options) => {
       if (options?.gc === true) collectGarbage();
       return lsa.stats();
+    },
+    injectFaults: (plan) => {
+      const before = lsa.faultsInjected();
+      lsa.injectFaults(plan);
+      return before;
     },
     logonSessionBytes: (count) => {
       collectGarbage();

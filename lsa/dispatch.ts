@@ -22,6 +22,7 @@ import {
 import { describeError, serializeError } from '../ipc/errors.js';
 import type { LsaHandle } from '../ipc/ids.js';
 import type { ContextReply, LpcReplyBase, MappedContextDelivery, ProcessToLsaOps } from '../ipc/lpc.js';
+import type { FaultInjector } from '../ipc/faults.js';
 import type { Handlers } from '../ipc/rpc.js';
 import type { Tracer } from '../ipc/trace.js';
 import { runAsClientCall, type LsaClientProcess } from './client-call.js';
@@ -37,6 +38,8 @@ export interface DispatchContext {
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
+  /** Injected package faults (ipc/faults.ts), or null. */
+  faults(): FaultInjector | null;
 }
 
 /** Largest input token the LSA accepts at all; packages check their own cbMaxToken. */
@@ -58,9 +61,18 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   /** Calls one package entry point, contained and traced in the LSA. */
   async function invoke<T>(pkg: LoadedPackage, entry: string, fn: () => T | Promise<T>, detail?: () => string): Promise<Outcome<T>> {
     const peer = process.name;
-    if (tracer.enabled) tracer.emit(entry, 'call', { peer, detail: `${pkg.name}${detail === undefined ? '' : ', ' + detail()}` });
-    const outcome = await contain(pkg.name, entry, ctx.packageCallTimeoutMs, fn);
-    if (tracer.enabled) {
+    if (tracer.active) tracer.emit(entry, 'call', { peer, detail: `${pkg.name}${detail === undefined ? '' : ', ' + detail()}` });
+    const injected = ctx.faults()?.packageFault(pkg.name, entry);
+    const run =
+      injected === undefined
+        ? fn
+        : injected === 'throw'
+          ? () => {
+              throw new Error(`injected fault: ${entry} throws`);
+            }
+          : () => new Promise<T>(() => undefined);
+    const outcome = await contain(pkg.name, entry, ctx.packageCallTimeoutMs, run);
+    if (tracer.active) {
       if (outcome.ok) tracer.emit(entry, 'return', { peer, status: statusName(statusOf(outcome.value)) });
       else tracer.emit(entry, 'return', { peer, status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
     }

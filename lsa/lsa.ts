@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE, type LUID } from '../headers/ntsecpkg.js';
 import { statusName } from '../headers/status.js';
 import { describeError } from '../ipc/errors.js';
+import { FaultInjector, type FaultPlan } from '../ipc/faults.js';
 import type { ProcessId } from '../ipc/ids.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
 import { RpcPeer } from '../ipc/rpc.js';
@@ -66,6 +67,8 @@ export class Lsa {
   private readonly services: LsaServices;
   private readonly dispatchContext: DispatchContext;
   private lpcTotals = { sent: 0, received: 0 };
+  /** Faults injected into this LSA (package entry points, its outgoing LPC, its call points). */
+  private faults: FaultInjector | null = null;
   /** Reaps under way or done, so that the machine's detach and the channel's close share one. */
   private readonly reaps = new Map<ProcessId, Promise<ReapReport>>();
 
@@ -88,6 +91,7 @@ export class Lsa {
       packageByName: (name) => this.byName.get(name.toLowerCase()),
       packageById: (id) => this.byId.get(id),
       allPackages: () => this.packages,
+      faults: () => this.faults,
     };
   }
 
@@ -138,6 +142,7 @@ export class Lsa {
     const process: LsaClientProcess = { pid, name: request.name, threadId: request.threadId, logonId, lpc, terminated: false, callCount: 0 };
     lpc.serve(createDispatch(this.dispatchContext, process));
     lpc.addTap((direction, message) => this.tracer.tap(lpc.name, direction, message));
+    lpc.linkFaults = this.faults;
     this.processes.set(pid, process);
     lpc.onClose(() => void this.detachProcess(pid));
     return { logonId };
@@ -188,6 +193,17 @@ export class Lsa {
     }
     this.tracer.emit('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
     return report;
+  }
+
+  /** Applies a fault plan to this LSA (null clears it): its call points, its LPC, its packages. */
+  injectFaults(plan: FaultPlan | null): void {
+    this.faults = plan === null ? null : new FaultInjector(plan);
+    this.tracer.faults = this.faults;
+    for (const p of this.processes.values()) p.lpc.linkFaults = this.faults;
+  }
+
+  faultsInjected(): Record<string, number> {
+    return { ...(this.faults?.injected ?? {}) };
   }
 
   packageReport(): PackageReport {

@@ -7,6 +7,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AppRole, AppWorkerData, BootMessage, LsaWorkerData } from '../ipc/boot.js';
 import { exposeControl, guard, transfer, wrapControl, type Remote } from '../ipc/control.js';
 import { SspiEmuError, TransportError, describeError, rebuildError } from '../ipc/errors.js';
+import type { FaultPlan } from '../ipc/faults.js';
 import type { ProcessToLsaOps } from '../ipc/lpc.js';
 import { now, type TapRecord, type TraceEvent } from '../ipc/trace.js';
 import { parseAccount, type Account } from '../lsa/accounts.js';
@@ -33,6 +34,8 @@ export interface MachineOptions {
   packageSettings?: Record<string, Record<string, unknown>>;
   /** How long the LSA may take to report Ready. */
   bootTimeoutMs?: number;
+  /** An app process's LPC call with no reply after this many ms fails (SEC_E_INTERNAL_ERROR, cause TIMEOUT). Default 60 s. */
+  lpcTimeoutMs?: number;
 }
 
 export interface SpawnOptions {
@@ -102,6 +105,11 @@ export class LsaProcess extends ProcessHandle {
     return guard(this.control.stats(options), this.death);
   }
 
+  /** Applies a fault plan to the LSA (null clears it); returns the faults injected under the old plan. */
+  injectFaults(plan: FaultPlan | null): Promise<Record<string, number>> {
+    return guard(this.control.injectFaults(plan), this.death);
+  }
+
   logonSessionBytes(count: number): Promise<number> {
     return guard(this.control.logonSessionBytes(count), this.death);
   }
@@ -141,6 +149,15 @@ export class AppProcess extends ProcessHandle {
 
   stats(): Promise<AppStats> {
     return guard(this.control.stats(), this.death);
+  }
+
+  /** Applies a fault plan to this process (null clears it); returns the faults injected under the old plan. */
+  injectFaults(plan: FaultPlan | null): Promise<Record<string, number>> {
+    return guard(this.control.injectFaults(plan), this.death);
+  }
+
+  reconnectLpc(port: MessagePort): Promise<void> {
+    return guard(this.control.reconnectLpc(transfer(port, [port])), this.death);
   }
 
   /** Sends one raw LPC call as this process (a rogue process presenting made-up or stolen values). */
@@ -185,10 +202,19 @@ export class Machine {
     return new Machine(config, lsa, trace, options);
   }
 
-  /** Restarts a dead LSA with the same configuration. Handles from the old LSA mean nothing to the new one. */
+  /**
+   * Restarts a dead LSA with the same configuration and gives every running process a new LPC
+   * channel to it (and a new logon session). Handles from the old LSA mean nothing to the new
+   * one: they get SEC_E_INVALID_HANDLE.
+   */
   async restartLsa(): Promise<void> {
     if (this.lsa.alive) throw new SspiEmuError('BOOT_FAILED', 'the LSA is still running; kill it first');
     this.lsa = await startLsa(this.config, this.trace, this.options);
+    for (const proc of this.running) {
+      const lpc = new MessageChannel();
+      await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
+      await proc.reconnectLpc(lpc.port2);
+    }
   }
 
   /** Spawns a client or server process with its own LPC channel to the LSA. */
@@ -216,6 +242,7 @@ export class Machine {
       tracePort: tracePorts.port2,
       trace: this.trace.isEnabled,
       tap: this.trace.isTapping,
+      lpcTimeoutMs: this.options.lpcTimeoutMs ?? 60_000,
     };
     const entry = new URL(role === 'client' ? '../client-proc/worker.js' : '../server-proc/worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData, transferList: [lpc.port2, control.port2, services.port2, tracePorts.port2], name });

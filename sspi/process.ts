@@ -11,6 +11,7 @@ import { Connection } from '../ipc/connection.js';
 import { exposeControl, wrapControl } from '../ipc/control.js';
 import { SspiEmuError, describeError } from '../ipc/errors.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import { FaultInjector, type FaultPlan } from '../ipc/faults.js';
 import { RpcPeer, type Handlers } from '../ipc/rpc.js';
 import { Tracer } from '../ipc/trace.js';
 import { ClientHeap } from './client-heap.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   connect<M>(name: string, waitMs?: number): Promise<Connection<M>>;
   /** A line for the trace (shown in the timeline as an application event). */
   log(line: string): void;
+  /** An application event under its own name, e.g. a socket accepted or a token on the wire ("TcpAccept", "conn#3 from 127.0.0.1:5012"). */
+  trace(call: string, detail: string): void;
   /** Marks the end of a phase ("handshake", "messages") in the trace, with this process's LPC message count. */
   markPhase(name: string): void;
 }
@@ -80,6 +83,10 @@ export interface AppControl {
   stats(): AppStats;
   /** Sends one raw LPC call as this process: how tests play a rogue process presenting foreign handles. */
   lpcCall(op: keyof ProcessToLsaOps, body: object): Promise<unknown>;
+  /** Applies a fault plan to this process (null clears it); returns the faults injected under the old one. */
+  injectFaults(plan: FaultPlan | null): Record<string, number>;
+  /** A new LPC channel to a restarted LSA; handles from the old LSA mean nothing to the new one. */
+  reconnectLpc(port: MessagePort): void;
 }
 
 /** This process's answers to the LSA's calls into it: its memory, and the callbacks its packages registered. */
@@ -89,7 +96,8 @@ export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers
     FreeClientBuffer: ({ address }) => ({ status: heap.free(address) }),
     CopyToClientBuffer: ({ address, bytes }) => ({ status: heap.write(address, bytes) }),
     CopyFromClientBuffer: ({ address, length }) => heap.read(address, length),
-    ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) => host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
+    ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) =>
+      host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
   };
 }
 
@@ -98,19 +106,18 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
   const tracer = new Tracer(data.tracePort, data.name, data.pid, data.trace, data.tap);
   const heap = new ClientHeap();
   const host = new UserModeHost(tracer);
-  const lpc = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(
-    data.lpcPort,
-    {
-      AllocateClientBuffer: ({ length }) => heap.allocate(length),
-      FreeClientBuffer: ({ address }) => ({ status: heap.free(address) }),
-      CopyToClientBuffer: ({ address, bytes }) => ({ status: heap.write(address, bytes) }),
-      CopyFromClientBuffer: ({ address, length }) => heap.read(address, length),
-      ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) =>
-        host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
-    },
-    { name: `lpc:${data.name}` },
-  );
-  lpc.addTap((direction, message) => tracer.tap(lpc.name, direction, message));
+  let faults: FaultInjector | null = null;
+  /** This process's LPC channel to the LSA; a new one replaces it when the machine restarts the LSA. */
+  const connectLpc = (port: MessagePort): RpcPeer<ProcessToLsaOps, LsaToProcessOps> => {
+    const peer = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(port, processSideOfLpc(heap, host), {
+      name: `lpc:${data.name}`,
+      callTimeoutMs: data.lpcTimeoutMs,
+    });
+    peer.addTap((direction, message) => tracer.tap(peer.name, direction, message));
+    peer.linkFaults = faults;
+    return peer;
+  };
+  let lpc = connectLpc(data.lpcPort);
   const sspi = new Secur32({ lpc, heap, host, tracer });
   const services = wrapControl<MachineServices>(data.servicesPort);
   const connectionTotals = { sent: 0, received: 0 };
@@ -151,6 +158,9 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
     log(line: string) {
       tracer.emit('AppLog', 'event', { detail: line });
     },
+    trace(call: string, detail: string) {
+      tracer.emit(call, 'event', { detail });
+    },
     markPhase(name: string) {
       // Phase marks are recorded even with tracing off: they are how runs count LPC per phase.
       const enabled = tracer.enabled;
@@ -187,6 +197,19 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
         clientHeapAllocations: heap.allocations,
         userMode: host.stats(),
       };
+    },
+    injectFaults(plan) {
+      const before = { ...(faults?.injected ?? {}) };
+      faults = plan === null ? null : new FaultInjector(plan);
+      tracer.faults = faults;
+      lpc.linkFaults = faults;
+      return before;
+    },
+    reconnectLpc(port) {
+      const old = lpc;
+      lpc = connectLpc(port);
+      sspi.reconnect(lpc);
+      if (!old.closed) old.close();
     },
     lpcCall(op, body) {
       return (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body);

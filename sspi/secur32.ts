@@ -110,7 +110,7 @@ export interface QueryContextAttributesResult<A extends number> extends SspiResu
 }
 
 /** The SSPI API as another thread calls it (every function is asynchronous there too). */
-export type RemoteSecur32 = Omit<Secur32, 'handleCounts'>;
+export type RemoteSecur32 = Omit<Secur32, 'handleCounts' | 'reconnect'>;
 
 /** Where a call is traced and what it sends: one instance per app process. */
 export interface Secur32Deps {
@@ -122,7 +122,7 @@ export interface Secur32Deps {
 
 export class Secur32 {
   private readonly handles = new LocalHandleTable();
-  private readonly lpc: Secur32Deps['lpc'];
+  private lpc: Secur32Deps['lpc'];
   private readonly heap: ClientHeap;
   private readonly host: UserModeHost;
   private readonly tracer: Tracer;
@@ -396,6 +396,11 @@ export class Secur32 {
     return Promise.resolve({ status: SEC_E_OK });
   }
 
+  /** Talks to a restarted LSA from now on (the machine reattached this process). */
+  reconnect(lpc: Secur32Deps['lpc']): void {
+    this.lpc = lpc;
+  }
+
   /** Handles this process holds (for stats and leak tests). */
   handleCounts(): { credentials: number; contexts: number } {
     return this.handles.size;
@@ -412,7 +417,7 @@ export class Secur32 {
     input: SecBuffer[] | null,
     send: () => Promise<ContextReply>,
   ): Promise<ContextResult> {
-    const tracing = this.tracer.enabled;
+    const tracing = this.tracer.active;
     if (tracing) this.tracer.emit(api, 'call', { tokenIn: toBase64(tokenOf(input)) });
     let reply: ContextReply;
     try {
@@ -455,7 +460,7 @@ export class Secur32 {
     // A context that is not mapped has no user-mode half to sign or seal with (Wine answers the same).
     if (record === undefined || record.user === null) return { status: SEC_E_INVALID_HANDLE, message };
     if (!validBuffers(message)) return { status: SEC_E_INVALID_TOKEN, message };
-    const tracing = this.tracer.enabled;
+    const tracing = this.tracer.active;
     if (tracing) this.tracer.emit(api, 'call');
     let status: Status;
     try {
@@ -470,14 +475,14 @@ export class Secur32 {
 
   /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
   private async traced<T extends SspiResult>(api: string, detail: string | undefined, run: () => Promise<T>, onFailure: Omit<T, 'status'>): Promise<T> {
-    if (this.tracer.enabled) this.tracer.emit(api, 'call', detail === undefined ? undefined : { detail });
+    if (this.tracer.active) this.tracer.emit(api, 'call', detail === undefined ? undefined : { detail });
     let result: T;
     try {
       result = await run();
     } catch (error) {
       return this.transportFailure(api, error, { ...onFailure, status: SEC_E_INTERNAL_ERROR } as T);
     }
-    if (this.tracer.enabled) this.tracer.emit(api, 'return', { status: statusName(result.status) });
+    if (this.tracer.active) this.tracer.emit(api, 'return', { status: statusName(result.status) });
     return result;
   }
 

@@ -1,0 +1,109 @@
+// Fault injection, as a feature: a plan the machine hands a worker (an app process or the LSA)
+// over the control plane. The worker then crashes or stalls itself at a named call point (any
+// traced call, on its call or its return), mangles its outgoing LPC messages (drop, duplicate,
+// delay, reorder) from a seeded generator, or, in the LSA, makes a package entry point throw or
+// never return. Every decision is drawn from the plan's seed, so a schedule is reproducible.
+
+export interface FaultPlan {
+  /** Crash this process (exit code 70) when it reaches `call` in `phase`, the `nth` time (default 1). */
+  killAt?: { call: string; phase: 'call' | 'return'; nth?: number };
+  /** Block this process's thread for `ms` when it reaches `call` in `phase`, the `nth` time (default 1). */
+  stallAt?: { call: string; phase: 'call' | 'return'; ms: number; nth?: number };
+  /** Faults on the process's outgoing LPC messages: each a probability from 0 to 1. */
+  lpc?: { seed: number; drop?: number; duplicate?: number; delay?: number; delayMs?: number; reorder?: number };
+  /** LSA only: make `entry` ("SpInitLsaModeContext", ...) of `package` throw or never return, `count` times (default: every time). */
+  packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number };
+}
+
+export type LinkDecision = 'send' | 'drop' | 'duplicate' | 'delay' | 'reorder';
+
+/** What an RpcPeer asks about each outgoing message. */
+export interface LinkFaults {
+  decide(): LinkDecision;
+  readonly delayMs: number;
+}
+
+/** The exit code of a process a fault plan crashed, so that it is told apart from other exits. */
+export const FAULT_EXIT_CODE = 70;
+
+/** mulberry32: a small, fast, seedable generator; the same seed gives the same schedule. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Blocks this thread for `ms`: a stalled process, not a sleeping one (nothing else runs meanwhile). */
+export function stallThread(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export class FaultInjector implements LinkFaults {
+  private readonly seen = new Map<string, number>();
+  private readonly random: () => number;
+  private packageFaultsLeft: number;
+  /** How many faults of each kind this worker injected. */
+  readonly injected: Record<string, number> = {};
+
+  constructor(readonly plan: FaultPlan) {
+    this.random = seededRandom(plan.lpc?.seed ?? 1);
+    this.packageFaultsLeft = plan.packageFault?.count ?? Infinity;
+  }
+
+  get delayMs(): number {
+    return this.plan.lpc?.delayMs ?? 50;
+  }
+
+  /** Called at every traced call point: crashes or stalls the thread when the plan says so. */
+  at(call: string, phase: string): void {
+    const { killAt, stallAt } = this.plan;
+    if (killAt !== undefined && killAt.call === call && killAt.phase === phase && this.count('kill', call, phase) === (killAt.nth ?? 1)) {
+      this.note('kill');
+      process.exit(FAULT_EXIT_CODE);
+    }
+    if (stallAt !== undefined && stallAt.call === call && stallAt.phase === phase && this.count('stall', call, phase) === (stallAt.nth ?? 1)) {
+      this.note('stall');
+      stallThread(stallAt.ms);
+    }
+  }
+
+  decide(): LinkDecision {
+    const lpc = this.plan.lpc;
+    if (lpc === undefined) return 'send';
+    const r = this.random();
+    let edge = 0;
+    for (const kind of ['drop', 'duplicate', 'delay', 'reorder'] as const) {
+      edge += lpc[kind] ?? 0;
+      if (r < edge) {
+        this.note(kind);
+        return kind;
+      }
+    }
+    return 'send';
+  }
+
+  /** LSA only: whether this call of a package entry point should throw or hang. */
+  packageFault(packageName: string, entry: string): 'throw' | 'hang' | undefined {
+    const f = this.plan.packageFault;
+    if (f === undefined || f.package.toLowerCase() !== packageName.toLowerCase() || f.entry !== entry || this.packageFaultsLeft <= 0) return undefined;
+    this.packageFaultsLeft--;
+    this.note(`package-${f.kind}`);
+    return f.kind;
+  }
+
+  private count(kind: string, call: string, phase: string): number {
+    const key = `${kind}:${call}:${phase}`;
+    const n = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, n);
+    return n;
+  }
+
+  private note(kind: string): void {
+    this.injected[kind] = (this.injected[kind] ?? 0) + 1;
+  }
+}
