@@ -3,9 +3,13 @@
 
 import { describeError } from '../ipc/errors.js';
 import { bench } from './commands/bench.js';
+import { chaos } from './commands/chaos.js';
+import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
+import { fetch } from './commands/fetch.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
+import { serve } from './commands/serve.js';
 import { USAGE, UsageError } from './usage.js';
 
 const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new Map([
@@ -13,6 +17,10 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['packages', packages],
   ['decode', decode],
   ['bench', bench],
+  ['chaos', chaos],
+  ['serve', serve],
+  ['connect', connect],
+  ['fetch', fetch],
 ]);
 
 async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,10 @@ commands:
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
   decode     sspi-emu decode TOKEN|- [--json]: an NTLM message (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
+  chaos      handshakes and messages under a seeded random schedule of injected faults
+  serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
+  connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
+  fetch      a client process that fetches an http:// URL with NTLM authentication
 
 sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
@@ -30,7 +34,31 @@ sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] 
   --package NAME        a package to measure (repeatable; default null, example, ntlm)
   --quick               small figures in under a minute; the default takes minutes, with
                         warm-up, 3 repetitions, median with min and max
-  --scale               also hold 1,000,000 established contexts and report the LSA's heap`;
+  --scale               also hold 1,000,000 established contexts and report the LSA's heap
+
+sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+               [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
+               [--max-connections N] [--trace FILE] [--quiet]
+  --port P              0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
+  --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
+  --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+  one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
+  SIGINT/SIGTERM close every connection, delete its context, and exit 0
+
+sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
+                 [--message TEXT] [--target SERVICE] [--timeout MS] [--trace FILE]
+  the MIT gss-sample protocol (peers: serve --tcp, MIT gss-server); exit 0 when the server's
+  signature over the sealed message verified
+
+sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [-i]
+               [--timeout MS] [--trace FILE]
+  prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer
+
+sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
+  kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
+  processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
+  or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -1,0 +1,63 @@
+// `sspi-emu chaos`: handshakes and messages under a seeded random schedule of faults; exit 0 only
+// when nothing hung and the LSA holds nothing once every dead process was reaped.
+
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { runChaos } from '../../machine/chaos.js';
+import { asUsage, positiveInt } from '../options.js';
+import { UsageError } from '../usage.js';
+
+const PACKAGES: Record<string, { spec: string; name: string }> = { example: { spec: 'example', name: 'Example' }, ntlm: { spec: 'ntlm', name: 'NTLM' } };
+
+export async function chaos(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { package: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, clients: { type: 'string' }, json: { type: 'string' } },
+    }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const pkg = PACKAGES[(values.package ?? 'example').toLowerCase()];
+  if (pkg === undefined) throw new UsageError(`--package is one of ${Object.keys(PACKAGES).join(', ')}`);
+  const duration = values.duration === undefined ? 30 : Number(values.duration);
+  if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
+  const seed = positiveInt(values.seed, '--seed', 1);
+  const report = await runChaos({
+    package: pkg.name,
+    spec: pkg.spec,
+    durationMs: duration * 1000,
+    seed,
+    clients: positiveInt(values.clients, '--clients', 3),
+    lanes: 2,
+    faultIntervalMs: 400,
+    hangMs: 15_000,
+    ...(process.stderr.isTTY
+      ? { progress: (t: number, total: number, summary: string) => process.stderr.write(`\r${Math.round(t / 1000)}/${total / 1000} s  ${summary}`.padEnd(70)) }
+      : {}),
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const lines = [
+    `chaos: ${report.package}, seed ${report.seed}, ${report.durationMs / 1000} s`,
+    `faults injected: ${
+      Object.entries(report.faults)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+    `handshakes: ${report.handshakes.completed} completed, ${report.handshakes.failed} failed with a status` +
+      (report.handshakes.failed > 0
+        ? ` (${Object.entries(report.handshakes.byStatus)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''),
+    `hangs: ${report.hangs}`,
+    `LSA restarts: ${report.lsaRestarts}; processes respawned: ${report.processesRespawned}`,
+    `left in the LSA after reaping: ${report.lsaLeft.contexts} contexts, ${report.lsaLeft.credentials} credentials, ${report.lsaLeft.logonSessions} logon sessions, ${report.lsaLeft.processes} processes`,
+    `LSA heap: ${(report.lsaHeap.before / 1048576).toFixed(1)} MiB at start, ${(report.lsaHeap.after / 1048576).toFixed(1)} MiB at the end${report.lsaRestarts > 0 ? ' (of the last LSA)' : ''}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
+  const clean = report.hangs === 0 && report.lsaLeft.contexts === 0 && report.lsaLeft.credentials === 0 && report.lsaLeft.processes === 0;
+  return clean ? 0 : 1;
+}

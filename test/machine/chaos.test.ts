@@ -1,0 +1,18 @@
+// The chaos run's invariants, whatever the schedule does: no hang, and nothing left in the LSA
+// once every process that died was reaped.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runChaos } from '../../machine/chaos.js';
+
+describe('sspi-emu chaos', () => {
+  it('injects faults of every kind, never hangs and leaves nothing in the LSA', { timeout: 90_000 }, async () => {
+    const report = await runChaos({ package: 'Example', spec: 'example', durationMs: 4_000, seed: 3, clients: 2, lanes: 2, faultIntervalMs: 250, hangMs: 15_000 });
+    const injected = Object.values(report.faults).reduce((a, b) => a + b, 0);
+    assert.ok(injected >= 5, JSON.stringify(report.faults));
+    assert.equal(report.hangs, 0);
+    assert.ok(report.handshakes.completed > 0);
+    for (const status of Object.keys(report.handshakes.byStatus)) assert.match(status, /^SEC_E_|^process died/, status);
+    assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0 });
+  });
+});
