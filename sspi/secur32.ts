@@ -382,8 +382,9 @@ export class Secur32 {
   }
 
   /** ExportSecurityContext: not implemented in this emulation (listed in the README). */
-  exportSecurityContext(_context: CtxtHandle, _flags: number): Promise<SspiResult> {
-    return Promise.resolve({ status: SEC_E_UNSUPPORTED_FUNCTION });
+  exportSecurityContext(context: CtxtHandle, _flags: number): Promise<SspiResult> {
+    // The handle is checked first, as for every function: a foreign handle is invalid, not unsupported.
+    return Promise.resolve({ status: this.handles.context(context) === undefined ? SEC_E_INVALID_HANDLE : SEC_E_UNSUPPORTED_FUNCTION });
   }
 
   /** ImportSecurityContextW: not implemented in this emulation (listed in the README). */
