@@ -3,7 +3,7 @@
 // process, the context mapped into both, then deleted on both sides).
 
 import { fileURLToPath } from 'node:url';
-import { Machine, type AppProcess } from '../machine/machine.js';
+import { Machine, type AppProcess, type MachineOptions } from '../machine/machine.js';
 import type { Account } from '../lsa/accounts.js';
 import { cpuMeter, eluMeter } from './stats.js';
 
@@ -17,6 +17,8 @@ export interface HandshakeRun {
   elu: Record<string, number>;
   cpuCores: number;
   failures: number;
+  /** Failed handshakes by the status they failed with. */
+  byStatus: Record<string, number>;
 }
 
 /** A machine with one server and MAX_CLIENTS clients, reused for every row of a package. */
@@ -29,8 +31,8 @@ export class HandshakeBench {
     readonly account: Account,
   ) {}
 
-  static async start(spec: string, account: Account, packageSettings?: Record<string, Record<string, unknown>>): Promise<HandshakeBench> {
-    const machine = await Machine.boot({ packages: [spec], accounts: [account], trace: false, ...(packageSettings === undefined ? {} : { packageSettings }) });
+  static async start(spec: string, account: Account, machineOptions: Omit<MachineOptions, 'packages' | 'accounts' | 'trace'> = {}): Promise<HandshakeBench> {
+    const machine = await Machine.boot({ ...machineOptions, packages: [spec], accounts: [account], trace: false });
     const report = await machine.lsa.packages();
     const name = report.loaded[0]?.name;
     if (name === undefined) {
@@ -46,7 +48,7 @@ export class HandshakeBench {
   private runs = 0;
 
   /** One measurement: C in flight split over K clients for durationMs after warmupMs. */
-  async run(concurrency: number, clientCount: number, durationMs: number, warmupMs: number): Promise<HandshakeRun> {
+  async run(concurrency: number, clientCount: number, durationMs: number, warmupMs: number, messages = 0): Promise<HandshakeRun> {
     const name = `bench-${this.runs++}`;
     const clients = this.clients.slice(0, clientCount);
     const serving = this.server.runApp(SERVER_APP, { name, package: this.packageName, clients: clients.length });
@@ -68,6 +70,7 @@ export class HandshakeBench {
         concurrency: lanes[i],
         durationMs,
         warmupMs,
+        messages,
       }),
     );
     await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
@@ -81,14 +84,16 @@ export class HandshakeBench {
     let failures = 0;
     let elapsed = 0;
     const latencies: number[] = [];
+    const byStatus: Record<string, number> = {};
     for (const r of results) {
-      const d = r.data as { completed: number; failures: number; elapsedMs: number; latencies: number[] };
+      const d = r.data as { completed: number; failures: number; byStatus: Record<string, number>; elapsedMs: number; latencies: number[] };
       completed += d.completed;
       failures += d.failures;
+      for (const [k, v] of Object.entries(d.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + v;
       elapsed = Math.max(elapsed, d.elapsedMs);
       for (const l of d.latencies) latencies.push(l);
     }
-    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures };
+    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures, byStatus };
   }
 
   /**

@@ -53,7 +53,7 @@ export async function idealRun(sizes: RawSizes, concurrency: number, clients: nu
       elapsed = Math.max(elapsed, d.elapsedMs);
       for (const l of d.latencies) latencies.push(l);
     }
-    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures: 0 };
+    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures: 0, byStatus: {} };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

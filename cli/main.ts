@@ -10,6 +10,7 @@ import { fetch } from './commands/fetch.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
+import { soak } from './commands/soak.js';
 import { USAGE, UsageError } from './usage.js';
 
 const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new Map([
@@ -18,6 +19,7 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['decode', decode],
   ['bench', bench],
   ['chaos', chaos],
+  ['soak', soak],
   ['serve', serve],
   ['connect', connect],
   ['fetch', fetch],

@@ -11,9 +11,17 @@ export interface FaultPlan {
   stallAt?: { call: string; phase: 'call' | 'return'; ms: number; nth?: number };
   /** Faults on the process's outgoing LPC messages: each a probability from 0 to 1. */
   lpc?: { seed: number; drop?: number; duplicate?: number; delay?: number; delayMs?: number; reorder?: number };
-  /** LSA only: make `entry` ("SpInitLsaModeContext", ...) of `package` throw or never return, `count` times (default: every time). */
-  packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number };
+  /**
+   * LSA only: make `entry` ("SpInitLsaModeContext", ..., or "*" for every entry but the cleanup
+   * ones, SpDeleteContext and SpFreeCredentialsHandle, whose failure leaves package-owned state
+   * that no reaping can release) of `package`
+   * throw or never return, `count` times (default: every time), each call with `probability`
+   * (default 1, drawn from `seed`).
+   */
+  packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number; probability?: number; seed?: number };
 }
+
+const CLEANUP_ENTRIES: ReadonlySet<string> = new Set(['SpDeleteContext', 'SpFreeCredentialsHandle']);
 
 export type LinkDecision = 'send' | 'drop' | 'duplicate' | 'delay' | 'reorder';
 
@@ -51,7 +59,7 @@ export class FaultInjector implements LinkFaults {
   readonly injected: Record<string, number> = {};
 
   constructor(readonly plan: FaultPlan) {
-    this.random = seededRandom(plan.lpc?.seed ?? 1);
+    this.random = seededRandom(plan.lpc?.seed ?? plan.packageFault?.seed ?? 1);
     this.packageFaultsLeft = plan.packageFault?.count ?? Infinity;
   }
 
@@ -90,7 +98,9 @@ export class FaultInjector implements LinkFaults {
   /** LSA only: whether this call of a package entry point should throw or hang. */
   packageFault(packageName: string, entry: string): 'throw' | 'hang' | undefined {
     const f = this.plan.packageFault;
-    if (f === undefined || f.package.toLowerCase() !== packageName.toLowerCase() || f.entry !== entry || this.packageFaultsLeft <= 0) return undefined;
+    const matches = f !== undefined && (f.entry === entry || (f.entry === '*' && !CLEANUP_ENTRIES.has(entry)));
+    if (f === undefined || !matches || f.package.toLowerCase() !== packageName.toLowerCase() || this.packageFaultsLeft <= 0) return undefined;
+    if (f.probability !== undefined && this.random() >= f.probability) return undefined;
     this.packageFaultsLeft--;
     this.note(`package-${f.kind}`);
     return f.kind;

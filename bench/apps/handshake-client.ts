@@ -21,6 +21,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const warmupMs = Number(args.warmupMs ?? 0);
   const count = args.count === undefined ? Infinity : Number(args.count);
   const keep = args.keep === true;
+  const messages = Number(args.messages ?? 0);
   const authData = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
   const acquired = await ctx.sspi.acquireCredentialsHandle({ package: String(args.package), credentialUse: SECPKG_CRED.OUTBOUND, authData });
   if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status) };
@@ -44,6 +45,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
+  const byStatus: Record<string, number> = {};
   const kept: CtxtHandle[] = [];
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
@@ -53,11 +55,12 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     while (performance.now() < deadline && started < count) {
       started++;
       const begin = performance.now();
-      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null);
+      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null, messages);
       const end = performance.now();
       if (status !== SEC_E_OK) {
         failures++;
         firstFailure ??= statusName(status);
+        byStatus[statusName(status)] = (byStatus[statusName(status)] ?? 0) + 1;
       } else if (begin >= measureFrom) latencies.push(end - begin);
     }
   }
@@ -71,8 +74,36 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     status: failures === 0 ? SEC_E_OK : SEC_E_INTERNAL_ERROR,
     statusName: failures === 0 ? 'SEC_E_OK' : 'SEC_E_INTERNAL_ERROR',
     ...(firstFailure === undefined ? {} : { detail: `${failures} handshakes failed, first with ${firstFailure}` }),
-    data: { completed: latencies.length, failures, elapsedMs, latencies, kept: kept.length },
+    data: { completed: latencies.length, failures, byStatus, elapsedMs, latencies, kept: kept.length },
   };
+}
+
+/** Sign and seal traffic on the new context, in this process (as an application would send it). */
+async function protect(ctx: AppContext, context: CtxtHandle, count: number): Promise<number> {
+  const data = new Uint8Array(256).fill(1);
+  for (let i = 0; i < count; i++) {
+    const signed = await ctx.sspi.makeSignature(
+      context,
+      0,
+      [
+        { BufferType: SECBUFFER.DATA, pvBuffer: data },
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(64) },
+      ],
+      0,
+    );
+    if (signed.status !== SEC_E_OK) return signed.status;
+    const sealed = await ctx.sspi.encryptMessage(
+      context,
+      0,
+      [
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(64) },
+        { BufferType: SECBUFFER.DATA, pvBuffer: data.slice() },
+      ],
+      0,
+    );
+    if (sealed.status !== SEC_E_OK) return sealed.status;
+  }
+  return SEC_E_OK;
 }
 
 async function handshake(
@@ -82,6 +113,7 @@ async function handshake(
   credential: CredHandle,
   id: number,
   keep: CtxtHandle[] | null,
+  messages: number,
 ): Promise<number> {
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
@@ -98,7 +130,7 @@ async function handshake(
       });
       replies.delete(id);
       if (reply.kind === 'failed') return reply.status;
-      if (reply.kind === 'accepted' && r.status === SEC_E_OK) return SEC_E_OK;
+      if (reply.kind === 'accepted' && r.status === SEC_E_OK) return await protect(ctx, context!, messages); // await: the context is deleted in `finally`
       if (reply.kind === 'token' || reply.kind === 'accepted')
         input = reply.token === undefined ? null : [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
     }

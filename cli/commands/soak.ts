@@ -1,0 +1,66 @@
+// `sspi-emu soak`: a long load with about 1% of calls hit by faults (bench/soak.ts); exit 0 when
+// the LSA's handles came back to the baseline, its heap did not grow, and the healthy handshakes'
+// p99 stayed within 2x of the run without faults.
+
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { runSoak } from '../../bench/soak.js';
+import { asUsage, positiveInt } from '../options.js';
+import { UsageError } from '../usage.js';
+
+export async function soak(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        package: { type: 'string' },
+        duration: { type: 'string' },
+        'fault-rate': { type: 'string' },
+        seed: { type: 'string' },
+        'in-flight': { type: 'string' },
+        json: { type: 'string' },
+      },
+    }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const duration = values.duration === undefined ? 600 : Number(values.duration);
+  if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
+  const faultRate = values['fault-rate'] === undefined ? 0.01 : Number(values['fault-rate']);
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError('--fault-rate is a share from 0 to 1');
+  const spec = (values.package ?? 'example').toLowerCase();
+  const report = await runSoak({
+    spec,
+    durationMs: duration * 1000,
+    clients: 4,
+    inFlightPerClient: positiveInt(values['in-flight'], '--in-flight', 256),
+    faultRate,
+    seed: positiveInt(values.seed, '--seed', 1),
+  });
+  const phase = (name: string, p: typeof report.withFaults): string =>
+    `${name}: ${p.hsPerSec} hs/s, ${p.completed} completed, ${p.failed} failed${
+      p.failed > 0
+        ? ` (${Object.entries(p.byStatus)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }, p50 ${p.p50Ms.toFixed(1)} ms, p99 ${p.p99Ms.toFixed(1)} ms`;
+  process.stdout.write(
+    [
+      `soak: ${report.package}, 4 clients x ${report.options.inFlightPerClient} in flight, ${duration} s, fault rate ${faultRate}`,
+      phase('without faults', report.withoutFaults),
+      phase('with faults   ', report.withFaults),
+      `faults injected: ${
+        Object.entries(report.faultsInjected)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+      `p99 with faults / without: ${report.p99Ratio} (goal <= 2): ${report.verdict.p99Within2x ? 'met' : 'NOT MET'}`,
+      `LSA handles before / after reaping: ${report.lsaBefore.contexts}/${report.lsaAfter.contexts} contexts, ${report.lsaBefore.credentials}/${report.lsaAfter.credentials} credentials, ${report.lsaBefore.logonSessions}/${report.lsaAfter.logonSessions} logon sessions: ${report.verdict.handlesBack ? 'back at the baseline' : 'NOT back'}`,
+      `LSA heap before / after: ${(report.lsaBefore.heapUsed / 1048576).toFixed(1)} / ${(report.lsaAfter.heapUsed / 1048576).toFixed(1)} MiB: ${report.verdict.heapFlat ? 'flat' : 'GREW'}`,
+    ].join('\n') + '\n',
+  );
+  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
+  return report.verdict.handlesBack && report.verdict.heapFlat && report.verdict.p99Within2x ? 0 : 1;
+}
