@@ -92,6 +92,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const clients: AppProcess[] = [];
     for (let i = 0; i < options.clients; i++) clients.push(await machine.spawn('client'));
 
+    // A spawn can meet the LSA's death (a kill-lsa fault): wait for the restart and try again.
+    const spawn = async (role: 'client' | 'server', name: string): Promise<AppProcess> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await machine.spawn(role, { name });
+        } catch (error) {
+          if (attempt >= 5) throw error;
+          if (lsaBack !== null) await lsaBack;
+        }
+      }
+    };
+
     // The server serves until it is killed; then a new one takes over the name.
     const serverLoop = (async () => {
       while (!stopping) {
@@ -99,7 +111,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await current.runApp(null, { name: LISTEN_NAME, package: options.package, connections: 0 }).catch(() => undefined);
         if (stopping) break;
         if (current.alive) await machine.kill(current);
-        server = await machine.spawn('server', { name: `server-${++report.processesRespawned}` });
+        server = await spawn('server', `server-${++report.processesRespawned}`);
       }
     })();
 
@@ -110,7 +122,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (pending === undefined) {
         pending = (async () => {
           await machine.kill(dead);
-          if (clients[slot] === dead) clients[slot] = await machine.spawn('client', { name: `client-${++report.processesRespawned}` });
+          if (clients[slot] === dead) clients[slot] = await spawn('client', `client-${++report.processesRespawned}`);
         })().finally(() => respawning.delete(slot));
         respawning.set(slot, pending);
       }

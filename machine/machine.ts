@@ -212,8 +212,12 @@ export class Machine {
     this.lsa = await startLsa(this.config, this.trace, this.options);
     for (const proc of this.running) {
       const lpc = new MessageChannel();
-      await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
-      await proc.reconnectLpc(lpc.port2);
+      try {
+        await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
+        await proc.reconnectLpc(lpc.port2);
+      } catch (error) {
+        if (proc.alive) throw error; // a process that died meanwhile needs no channel
+      }
     }
   }
 
