@@ -1,0 +1,89 @@
+// `sspi-emu serve --http|--tcp --port P`: boots a machine in this OS process, spawns a server
+// process, and runs the HTTP (NTLM per RFC 4559) or TCP (MIT gss-sample) server app in it, so
+// that real clients (curl, MIT gss-client, sspi-emu fetch/connect) authenticate against the
+// emulated LSA. The first line of stdout is "listening on HOST:PORT" (--port 0 picks a free
+// port); then one line per HTTP request or TCP connection. SIGINT or SIGTERM stops it: the
+// listener closes, every connection closes and its context is deleted, and the LSA's count of
+// contexts left is printed.
+
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SOCKET_DEFAULTS, type SocketProtocol } from '../../ipc/socket-control.js';
+import { Machine } from '../../machine/machine.js';
+import { formatTimeline } from '../../machine/render.js';
+import { SocketServer } from '../../machine/socket-server.js';
+import { asUsage, packageList, positiveInt } from '../options.js';
+import { UsageError } from '../usage.js';
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        http: { type: 'boolean' },
+        tcp: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        package: { type: 'string' },
+        load: { type: 'string', multiple: true },
+        account: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
+        'keep-alive': { type: 'string' },
+        'max-connections': { type: 'string' },
+        trace: { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (values.http === values.tcp) throw new UsageError('serve needs exactly one of --http and --tcp');
+  const protocol: SocketProtocol = values.http ? 'http' : 'tcp';
+  if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');
+  const port = positiveInt(values.port, '--port', 0);
+  if (port > 65535) throw new UsageError(`--port must be 0..65535, not ${port}`);
+  for (const a of values.account ?? []) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  const timeoutMs = positiveInt(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs);
+  const keepAliveMs = positiveInt(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs);
+  const maxConnections = positiveInt(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections);
+  if (timeoutMs === 0 || maxConnections === 0) throw new UsageError('--timeout and --max-connections must be at least 1');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+
+  const machine = await Machine.boot({ packages, ...(values.account === undefined ? {} : { accounts: values.account }), trace: values.trace !== undefined });
+  let server: SocketServer | undefined;
+  let stopping: Promise<unknown> | undefined;
+  const stop = (): void => {
+    stopping ??= server?.stop() ?? Promise.resolve();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const proc = await machine.spawn('server');
+    server = await SocketServer.start(proc, {
+      protocol,
+      host: values.host ?? SOCKET_DEFAULTS.host,
+      port,
+      package: packageName ?? 'ntlm',
+      timeoutMs,
+      keepAliveMs,
+      maxConnections,
+    });
+    process.stdout.write(`listening on ${server.host}:${server.port}\n`);
+    if (!values.quiet) {
+      server.on('request', (_record, line) => process.stdout.write(`${line}\n`));
+      server.on('connection', (_record, line) => process.stdout.write(`${line}\n`));
+    }
+    // A signal that came while the server was starting.
+    if (stopping !== undefined) stopping = server.stop();
+    const result = await Promise.race([server.done, proc.death]);
+    const stats = await machine.lsa.stats();
+    process.stdout.write(`stopped: ${result.detail ?? result.statusName}; contexts left in the LSA: ${stats.contexts}\n`);
+    if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+    return result.status === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await machine.shutdown();
+  }
+}

@@ -1,0 +1,178 @@
+// An HTTP client with NTLM authentication, running in a client process: node:http connects from
+// this worker, and InitializeSecurityContext goes through this process's SSPI library to the
+// emulated LSA. As curl --ntlm does it, the NEGOTIATE_MESSAGE goes with the first request; a 401
+// with "WWW-Authenticate: NTLM <CHALLENGE>" gets the AUTHENTICATE_MESSAGE on the same connection
+// (one socket, kept alive: the authentication belongs to the connection); the response to that is
+// the answer. A server that answers the first request with anything but such a 401 has its answer
+// returned as it is.
+//
+// args: url (http:// only), package, user/domain/password, method (default GET), timeoutMs (the
+// whole exchange), maxBodyBytes, contextReq.
+
+import { Agent, request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import { authorization, ntlmChallenge } from '../ipc/http-auth.js';
+import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+
+/** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
+const HTTP_CLIENT_REQ = ISC_REQ.CONNECTION | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
+/** The final response, as AppResult.data carries it. */
+export interface HttpFetchData {
+  statusCode: number;
+  statusMessage: string;
+  httpVersion: string;
+  /** Header names and values, alternating, as received. */
+  rawHeaders: string[];
+  body: Uint8Array;
+  /** Requests sent (1 when the server did not ask for NTLM, 2 for a full handshake). */
+  requests: number;
+  /** Whether the AUTHENTICATE_MESSAGE went out (the server's answer says whether it was accepted). */
+  authenticateSent: boolean;
+  handshakeMs: number | null;
+}
+
+interface Received {
+  response: IncomingMessage;
+  body: Uint8Array;
+  socket: Socket;
+}
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  let url: URL;
+  try {
+    url = new URL(String(args.url));
+  } catch {
+    return done(SEC_E_INTERNAL_ERROR, `not a URL: ${JSON.stringify(args.url)}`);
+  }
+  if (url.protocol !== 'http:') return done(SEC_E_INTERNAL_ERROR, `only http:// URLs are supported, not ${url.protocol}`);
+  const pkg = String(args.package ?? 'NTLM');
+  const method = String(args.method ?? 'GET');
+  const timeoutMs = Number(args.timeoutMs ?? 30_000);
+  const maxBody = Number(args.maxBodyBytes ?? DEFAULT_MAX_BODY);
+  const contextReq = Number(args.contextReq ?? HTTP_CLIENT_REQ);
+  const sspi = ctx.sspi;
+
+  const identity = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
+  const acquired = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData: identity });
+  if (acquired.credential === undefined) return done(acquired.status, `AcquireCredentialsHandle(${pkg}) failed`);
+  const credential: CredHandle = acquired.credential;
+  // One socket, kept alive between the legs: NTLM authenticates the connection.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const deadline = performance.now() + timeoutMs;
+  let context: CtxtHandle | undefined;
+  let requests = 0;
+
+  async function send(token: Uint8Array): Promise<Received> {
+    requests++;
+    ctx.trace('HttpRequest', `${method} ${url.pathname}${url.search} Authorization NTLM ${token.byteLength} B`);
+    const received = await exchange(url, method, { Authorization: authorization(token) }, agent, Math.max(1, deadline - performance.now()), maxBody);
+    ctx.trace('HttpResponse', `${received.response.statusCode ?? 0} on ${received.socket.localPort ?? '?'}->${url.host}`);
+    return received;
+  }
+
+  try {
+    const start = performance.now();
+    const first = await sspi.initializeSecurityContext({ credential, context: null, targetName: `HTTP/${url.hostname}`, contextReq, input: null });
+    context = first.context;
+    const negotiate = tokenOf(first.output);
+    if (first.status !== SEC_I_CONTINUE_NEEDED || negotiate === undefined)
+      return done(isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status, `InitializeSecurityContext (NEGOTIATE) returned ${statusName(first.status)}`);
+    const r1 = await send(negotiate);
+    const challenge = r1.response.statusCode === 401 ? ntlmChallenge(r1.response.headers['www-authenticate']) : undefined;
+    if (typeof challenge === 'string') return done(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${challenge}`);
+    if (challenge === undefined || challenge.byteLength === 0) {
+      // Not asked for NTLM, or the NEGOTIATE was refused: the server's answer is the answer.
+      return answer(r1, requests, false, null);
+    }
+    const second = await sspi.initializeSecurityContext({
+      credential,
+      context: context ?? null,
+      targetName: `HTTP/${url.hostname}`,
+      contextReq,
+      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: challenge }],
+    });
+    const authenticate = tokenOf(second.output);
+    if (!isSuccess(second.status) || authenticate === undefined)
+      return done(
+        isSuccess(second.status) ? SEC_E_INTERNAL_ERROR : second.status,
+        `InitializeSecurityContext (AUTHENTICATE) failed${second.cause ? `: ${second.cause.message}` : ''}`,
+      );
+    const r2 = await send(authenticate);
+    if (r2.socket !== r1.socket)
+      return done(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
+    return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100);
+  } catch (error) {
+    return done(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
+  } finally {
+    agent.destroy();
+    if (context !== undefined) await sspi.deleteSecurityContext(context);
+    await sspi.freeCredentialsHandle(credential);
+  }
+}
+
+function answer(received: Received, requests: number, authenticateSent: boolean, handshakeMs: number | null): AppResult {
+  const { response, body } = received;
+  const data: HttpFetchData = {
+    statusCode: response.statusCode ?? 0,
+    statusMessage: response.statusMessage ?? '',
+    httpVersion: response.httpVersion,
+    rawHeaders: response.rawHeaders,
+    body,
+    requests,
+    authenticateSent,
+    handshakeMs,
+  };
+  return {
+    status: SEC_E_OK,
+    statusName: statusName(SEC_E_OK),
+    detail: `HTTP ${data.statusCode} after ${requests} request(s)${authenticateSent ? ', NTLM handshake sent' : ''}`,
+    data: { ...data },
+  };
+}
+
+/** One request and its whole response (the body up to maxBody bytes), with the socket it used. */
+function exchange(url: URL, method: string, headers: Record<string, string>, agent: Agent, timeoutMs: number, maxBody: number): Promise<Received> {
+  return new Promise<Received>((resolve, reject) => {
+    const req = request(url, { method, headers, agent });
+    const timer = setTimeout(() => req.destroy(new Error(`no complete response within the time limit`)), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.on('response', (response) => {
+      const socket = response.socket;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > maxBody) req.destroy(new Error(`a response body over ${maxBody} bytes`));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ response, body: new Uint8Array(Buffer.concat(chunks)), socket });
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    req.end();
+  });
+}
+
+function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
+  const token = buffers.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+  return token !== undefined && token.byteLength > 0 ? token : undefined;
+}
+
+function done(status: Status, detail: string): AppResult {
+  return { status, statusName: statusName(status), detail };
+}

@@ -1,0 +1,86 @@
+// HTTP authentication headers for NTLM over HTTP: the convention RFC 4559 describes for
+// Negotiate (section 4), with the scheme name "NTLM" as Windows (IIS, WinHTTP) and curl use it:
+//
+//   server  401  WWW-Authenticate: NTLM
+//   client       Authorization: NTLM <base64 NEGOTIATE_MESSAGE>
+//   server  401  WWW-Authenticate: NTLM <base64 CHALLENGE_MESSAGE>
+//   client       Authorization: NTLM <base64 AUTHENTICATE_MESSAGE>     (same connection)
+//   server  200  (or a final 401 with a bare "WWW-Authenticate: NTLM")
+//
+// The authentication belongs to the connection, not to the request. Only NTLM is offered: no
+// SPNEGO is implemented here, so "Negotiate" is not claimed.
+//
+// Pure functions; a header is checked for length and alphabet before it is decoded.
+
+export const NTLM_SCHEME = 'NTLM';
+
+/** The longest Authorization header value taken (an NTLM AUTHENTICATE_MESSAGE is ~1-2 KB in base64). */
+export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
+
+export type Authorization =
+  /** No Authorization header. */
+  | { kind: 'none' }
+  /** "NTLM <token>" with a well-formed base64 token. */
+  | { kind: 'ntlm'; token: Uint8Array }
+  /** Another scheme (Basic, Negotiate, ...): the server answers with its own challenge. */
+  | { kind: 'other'; scheme: string }
+  /** Not a credentials value (RFC 7235 section 2.1), or an NTLM token that is not base64. */
+  | { kind: 'malformed'; reason: string };
+
+// RFC 7230 section 3.2.6 token characters, for the scheme name.
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// RFC 4648 section 4 base64 with padding, as RFC 4559 uses it (token68 in RFC 7235 terms).
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Parses an Authorization header value (node:http gives one string, or undefined). */
+export function parseAuthorization(value: string | string[] | undefined): Authorization {
+  if (value === undefined) return { kind: 'none' };
+  if (Array.isArray(value)) return { kind: 'malformed', reason: 'more than one Authorization header' };
+  if (value.length > MAX_AUTHORIZATION_LENGTH)
+    return { kind: 'malformed', reason: `an Authorization header of ${value.length} characters (limit ${MAX_AUTHORIZATION_LENGTH})` };
+  const trimmed = value.trim();
+  const space = trimmed.search(/[ \t]/);
+  const scheme = space < 0 ? trimmed : trimmed.slice(0, space);
+  const credentials = space < 0 ? '' : trimmed.slice(space).trim();
+  if (scheme.length === 0 || !TOKEN_CHARS.test(scheme)) return { kind: 'malformed', reason: 'the Authorization header does not start with a scheme name' };
+  if (scheme.toLowerCase() !== NTLM_SCHEME.toLowerCase()) return { kind: 'other', scheme };
+  if (credentials.length === 0) return { kind: 'malformed', reason: 'NTLM without a token' };
+  if (!BASE64.test(credentials)) return { kind: 'malformed', reason: 'the NTLM token is not base64 (RFC 4648, padded)' };
+  const token = Uint8Array.from(Buffer.from(credentials, 'base64'));
+  if (token.byteLength === 0) return { kind: 'malformed', reason: 'an empty NTLM token' };
+  return { kind: 'ntlm', token };
+}
+
+/** The WWW-Authenticate value: the bare scheme to start a handshake, with a token to continue one. */
+export function wwwAuthenticate(token?: Uint8Array): string {
+  return token === undefined || token.byteLength === 0 ? NTLM_SCHEME : `${NTLM_SCHEME} ${Buffer.from(token).toString('base64')}`;
+}
+
+/** The Authorization value a client sends with a token. */
+export function authorization(token: Uint8Array): string {
+  return `${NTLM_SCHEME} ${Buffer.from(token).toString('base64')}`;
+}
+
+/**
+ * The NTLM token a server's WWW-Authenticate header(s) carry: undefined when NTLM is not offered,
+ * an empty array for a bare "NTLM" (the server wants a NEGOTIATE_MESSAGE), the bytes otherwise.
+ * Headers are split at commas between challenges (RFC 7235 section 4.1); a malformed NTLM token
+ * is reported as a string.
+ */
+export function ntlmChallenge(values: string | string[] | undefined): Uint8Array | string | undefined {
+  const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
+  for (const value of list) {
+    if (value.length > MAX_AUTHORIZATION_LENGTH) return `a WWW-Authenticate header of ${value.length} characters`;
+    for (const part of value.split(',')) {
+      const trimmed = part.trim();
+      const space = trimmed.search(/[ \t]/);
+      const scheme = space < 0 ? trimmed : trimmed.slice(0, space);
+      if (scheme.toLowerCase() !== NTLM_SCHEME.toLowerCase()) continue;
+      const credentials = space < 0 ? '' : trimmed.slice(space).trim();
+      if (credentials.length === 0) return new Uint8Array(0);
+      if (!BASE64.test(credentials)) return 'the NTLM challenge is not base64';
+      return Uint8Array.from(Buffer.from(credentials, 'base64'));
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,307 @@
+// An HTTP server with NTLM authentication, running in a server process: node:http listens in this
+// worker, and every AcceptSecurityContext goes through this process's SSPI library to the
+// emulated LSA. NTLM over HTTP authenticates the connection, not the request (ipc/http-auth.ts):
+//
+//   no credentials               401  WWW-Authenticate: NTLM
+//   NTLM <NEGOTIATE>             401  WWW-Authenticate: NTLM <CHALLENGE>   (a context for this connection)
+//   NTLM <AUTHENTICATE>          200  "user: DOMAIN\user" and the package  (the connection is authenticated)
+//                             or 401  WWW-Authenticate: NTLM               (the context is deleted)
+//   a malformed Authorization    400, the connection and its state unchanged
+//   another scheme               401  WWW-Authenticate: NTLM
+//
+// Each connection has its own context, never shared; requests on one connection are handled one
+// at a time, in order; the context is deleted when the connection closes. Slow clients are cut by
+// the headers/request timeout, idle keep-alive connections by the keep-alive timeout, oversized
+// headers by node's parser (431) before they are buffered. One log line per request goes up the
+// control port (ipc/socket-control.ts); stop closes the listener and every connection and waits
+// until their contexts are deleted.
+//
+// args: host, port (0: any free one), package, control (MessagePort), timeoutMs, keepAliveMs,
+// maxConnections, maxHeaderSize.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../headers/sspi.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import { parseAuthorization, wwwAuthenticate } from '../ipc/http-auth.js';
+import { SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../ipc/socket-control.js';
+import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
+import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import { ControlPort } from './control-port.js';
+
+/** ASC_REQ for HTTP: a connection-oriented context; signing and sealing are not used by HTTP. */
+const HTTP_SERVER_REQ = ASC_REQ.CONNECTION | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT;
+/** node's own default, stated: a 1 MiB header is refused (431) at 16 KiB, never buffered whole. */
+const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+
+interface Conn {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly remote: string;
+  context: CtxtHandle | undefined;
+  /** 'challenged': a CHALLENGE went out and the context waits for the AUTHENTICATE. */
+  stage: 'none' | 'challenged' | 'authenticated';
+  user: string | null;
+  handshakeStart: number;
+  /** Requests on this connection, one after the other. */
+  chain: Promise<void>;
+  closed: boolean;
+  /** Resolves once the connection closed and its context is deleted. */
+  released: Promise<void>;
+}
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const control = ControlPort.from(args.control);
+  const host = String(args.host ?? SOCKET_DEFAULTS.host);
+  const port = Number(args.port ?? 0);
+  const pkg = String(args.package ?? 'NTLM');
+  const timeoutMs = Number(args.timeoutMs ?? SOCKET_DEFAULTS.timeoutMs);
+  const keepAliveMs = Number(args.keepAliveMs ?? SOCKET_DEFAULTS.keepAliveMs);
+  const maxConnections = Number(args.maxConnections ?? SOCKET_DEFAULTS.maxConnections);
+  const maxHeaderSize = Number(args.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE);
+
+  const info = await ctx.sspi.querySecurityPackageInfo(pkg);
+  if (info.info === undefined) {
+    control.close();
+    return { status: info.status, statusName: statusName(info.status), detail: `QuerySecurityPackageInfo(${pkg}) failed` };
+  }
+  const packageName = info.info.Name;
+  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
+  if (acquired.credential === undefined) {
+    control.close();
+    return { status: acquired.status, statusName: statusName(acquired.status), detail: `AcquireCredentialsHandle(${pkg}) failed` };
+  }
+  const credential: CredHandle = acquired.credential;
+
+  /** Every connection until its context is deleted after it closed. */
+  const conns = new Map<Socket, Conn>();
+  const handshakeTimes: number[] = [];
+  const summary: SocketAppSummary = { connections: 0, handled: 0, authenticated: 0, failed: 0, medianHandshakeMs: null };
+  let nextConn = 1;
+
+  const server = createServer({
+    maxHeaderSize,
+    headersTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    keepAliveTimeout: keepAliveMs,
+    // node checks the two timeouts above on this interval (30 s by default): make it fit them.
+    connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(timeoutMs / 4))),
+  });
+  server.maxConnections = maxConnections;
+
+  server.on('connection', (socket: Socket) => {
+    let released!: () => void;
+    const conn: Conn = {
+      id: nextConn++,
+      socket,
+      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      context: undefined,
+      stage: 'none',
+      user: null,
+      handshakeStart: 0,
+      chain: Promise.resolve(),
+      closed: false,
+      released: new Promise<void>((resolve) => (released = resolve)),
+    };
+    summary.connections++;
+    conns.set(socket, conn);
+    ctx.trace('HttpAccept', `conn#${conn.id} from ${conn.remote}`);
+    socket.once('close', () => {
+      conn.closed = true;
+      // After the request in hand (if any): the context is deleted once nothing uses it.
+      void conn.chain
+        .then(() => releaseConnection(conn))
+        .catch((error: unknown) => ctx.log(`conn#${conn.id}: release failed: ${describeError(error)}`))
+        .finally(() => {
+          conns.delete(socket);
+          released();
+        });
+    });
+  });
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const conn = conns.get(req.socket);
+    if (conn === undefined || conn.closed) {
+      res.destroy();
+      return;
+    }
+    conn.chain = conn.chain.then(() =>
+      handle(conn, req, res).catch((error: unknown) => {
+        ctx.log(`conn#${conn.id}: ${describeError(error)}`);
+        if (!res.headersSent) respond(res, 500, 'internal error\n');
+        else res.destroy();
+      }),
+    );
+  });
+
+  // Errors before a request exists: a header over maxHeaderSize (431), a slow client's timeout
+  // (408), bytes that are not HTTP (400). node would answer them the same way on its own; the
+  // listener logs them.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const conn = conns.get(socket);
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    if (socket.writable && error.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+    logRequest({
+      connection: conn?.id ?? 0,
+      remote: conn?.remote ?? '?',
+      method: '-',
+      path: '-',
+      user: conn?.user ?? null,
+      status,
+      handshakeMs: null,
+      note: error.code ?? error.message,
+    });
+  });
+
+  async function handle(conn: Conn, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume(); // a body is not used; read and drop it so the connection stays usable
+    const auth = parseAuthorization(req.headers.authorization);
+    const base = { connection: conn.id, remote: conn.remote, method: req.method ?? '-', path: req.url ?? '-' };
+    ctx.trace(
+      'HttpRequest',
+      `conn#${conn.id} ${base.method} ${base.path}${auth.kind === 'ntlm' ? ` Authorization NTLM ${auth.token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
+    );
+
+    if (auth.kind === 'malformed') {
+      respond(res, 400, `bad Authorization header: ${auth.reason}\n`);
+      return logRequest({ ...base, user: conn.user, status: 400, handshakeMs: null, note: auth.reason });
+    }
+    if (auth.kind === 'none' || auth.kind === 'other') {
+      if (conn.stage === 'authenticated' && auth.kind === 'none') {
+        respondAuthenticated(conn, res);
+        return logRequest({ ...base, user: conn.user, status: 200, handshakeMs: null });
+      }
+      respond(res, 401, 'NTLM authentication required\n', { 'WWW-Authenticate': wwwAuthenticate() });
+      return logRequest({ ...base, user: null, status: 401, handshakeMs: null, note: auth.kind === 'other' ? `scheme ${auth.scheme} not offered` : undefined });
+    }
+
+    // An NTLM token: the next leg of this connection's handshake, or the first leg of a new one.
+    if (conn.stage !== 'challenged') {
+      await dropContext(conn);
+      conn.handshakeStart = performance.now();
+    }
+    const r = await ctx.sspi.acceptSecurityContext({
+      credential,
+      context: conn.context ?? null,
+      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: auth.token }],
+      contextReq: HTTP_SERVER_REQ,
+    });
+    if (r.context !== undefined && conn.context === undefined) {
+      conn.context = r.context;
+      ctx.trace('ContextBound', `conn#${conn.id} context ${r.context.dwLower}:${r.context.dwUpper}`);
+    }
+    const out = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    const elapsed = (): number => round(performance.now() - conn.handshakeStart);
+
+    if (r.status === SEC_I_CONTINUE_NEEDED) {
+      conn.stage = 'challenged';
+      respond(res, 401, 'NTLM authentication continues\n', { 'WWW-Authenticate': wwwAuthenticate(out ?? new Uint8Array(0)) });
+      traceOut(conn, 401, out);
+      return logRequest({ ...base, user: null, status: 401, handshakeMs: null, note: 'challenge' });
+    }
+    if (r.status === SEC_E_OK && conn.context !== undefined) {
+      const names = await ctx.sspi.queryContextAttributes(conn.context, SECPKG_ATTR.NAMES);
+      conn.user = names.buffer?.sUserName ?? '?';
+      conn.stage = 'authenticated';
+      const handshakeMs = elapsed();
+      handshakeTimes.push(handshakeMs);
+      summary.authenticated++;
+      // RFC 4559 section 5: a final token (mutual authentication) goes with the 200.
+      respondAuthenticated(conn, res, out !== undefined && out.byteLength > 0 ? { 'WWW-Authenticate': wwwAuthenticate(out) } : {});
+      traceOut(conn, 200, out);
+      return logRequest({ ...base, user: conn.user, status: 200, handshakeMs });
+    }
+    // Any failure ends this handshake: a final 401, and the context is gone.
+    const handshakeMs = elapsed();
+    const status = isSuccess(r.status) ? SEC_E_INTERNAL_ERROR : r.status;
+    summary.failed++;
+    await dropContext(conn);
+    respond(res, 401, `authentication failed: ${statusName(status)}\n`, { 'WWW-Authenticate': wwwAuthenticate() });
+    traceOut(conn, 401, undefined);
+    return logRequest({ ...base, user: null, status: 401, handshakeMs, note: statusName(status) });
+  }
+
+  function respondAuthenticated(conn: Conn, res: ServerResponse, headers: Record<string, string> = {}): void {
+    respond(res, 200, `user: ${conn.user ?? '?'}\npackage: ${packageName}\n`, headers);
+  }
+
+  function traceOut(conn: Conn, status: number, token: Uint8Array | undefined): void {
+    ctx.trace('HttpResponse', `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate NTLM ${token.byteLength} B` : ''}`);
+  }
+
+  async function dropContext(conn: Conn): Promise<boolean> {
+    const context = conn.context;
+    conn.context = undefined;
+    conn.stage = 'none';
+    conn.user = null;
+    if (context === undefined) return false;
+    await ctx.sspi.deleteSecurityContext(context);
+    return true;
+  }
+
+  async function releaseConnection(conn: Conn): Promise<void> {
+    const deleted = await dropContext(conn);
+    ctx.trace('HttpClose', `conn#${conn.id}${deleted ? ' context deleted' : ''}`);
+    control.post({ kind: 'closed', connection: conn.id, contextDeleted: deleted });
+  }
+
+  function logRequest(record: HttpRequestRecord): void {
+    if (record.note === undefined) delete record.note;
+    summary.handled++;
+    const line = `${record.method} ${record.path} ${record.user ?? '-'} ${record.status} handshake=${record.handshakeMs === null ? '-' : `${record.handshakeMs}ms`} conn=${record.connection}${record.note === undefined ? '' : ` (${record.note})`}`;
+    control.post({ kind: 'request', record, line });
+  }
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await ctx.sspi.freeCredentialsHandle(credential);
+    control.close();
+    return { status: SEC_E_INTERNAL_ERROR, statusName: statusName(SEC_E_INTERNAL_ERROR), detail: `cannot listen on ${host}:${port}: ${describeError(error)}` };
+  }
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  ctx.trace('HttpListen', `${host}:${bound}`);
+  control.post({ kind: 'listening', protocol: 'http', host, port: bound });
+
+  await control.stop;
+
+  // Stop: no new connections; idle ones now; busy ones after the grace period; then every
+  // connection's context is deleted before the app returns.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), SOCKET_DEFAULTS.stopGraceMs);
+  await closed;
+  clearTimeout(grace);
+  for (const socket of conns.keys()) socket.destroy();
+  await Promise.all([...conns.values()].map((conn) => conn.released));
+  await ctx.sspi.freeCredentialsHandle(credential);
+  summary.medianHandshakeMs = median(handshakeTimes);
+  control.close();
+  return {
+    status: SEC_E_OK,
+    statusName: statusName(SEC_E_OK),
+    detail: `served ${summary.handled} request(s) on ${summary.connections} connection(s); ${summary.authenticated} authenticated, ${summary.failed} failed`,
+    data: { ...summary },
+  };
+}
+
+function respond(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(bytes.byteLength), ...headers });
+  res.end(bytes);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

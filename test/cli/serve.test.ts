@@ -1,0 +1,153 @@
+// serve, fetch and connect as a user runs them: separate OS processes talking over loopback
+// sockets, the port from the first line of stdout, exit statuses, and a clean stop on a signal.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Program, sspiEmu, startServe } from '../helpers/sockets.js';
+
+describe('sspi-emu serve --http and sspi-emu fetch', { timeout: 90_000 }, () => {
+  let server: Program;
+  let port: number;
+
+  before(async () => {
+    ({ program: server, port } = await startServe([
+      '--http',
+      '--port',
+      '0',
+      '--package',
+      'ntlm',
+      '--account',
+      'alice:Passw0rd!',
+      '--account',
+      'CORP\\carol:S3cret!',
+    ]));
+  });
+
+  after(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('prints "listening on 127.0.0.1:PORT" as the first line of stdout, with the port --port 0 picked', () => {
+    assert.match(server.lines[0] ?? '', /^listening on 127\.0\.0\.1:\d+$/);
+    assert.ok(port > 0);
+  });
+
+  it('fetch authenticates with NTLM and prints the status line, the headers with -i, and the body; exit 0', async () => {
+    const r = await sspiEmu(['fetch', `http://127.0.0.1:${port}/hello`, '--package', 'ntlm', '--user', 'alice', '--password', 'Passw0rd!', '-i']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/1\.1 200 OK\n/);
+    assert.match(r.stdout, /\nContent-Type: text\/plain; charset=utf-8\n/);
+    assert.match(r.stdout, /\n\nuser: SSPI-EMU\\alice\npackage: NTLM\n$/);
+    await server.waitForLine(/^GET \/hello SSPI-EMU\\alice 200 handshake=[\d.]+ms conn=\d+$/);
+  });
+
+  it('fetch takes DOMAIN\\user, prints no headers without -i, and exits 1 on the final 401 of a wrong password', async () => {
+    const ok = await sspiEmu(['fetch', `http://127.0.0.1:${port}/`, '--user', 'CORP\\carol', '--password', 'S3cret!']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'HTTP/1.1 200 OK\n\nuser: CORP\\carol\npackage: NTLM\n');
+    const denied = await sspiEmu(['fetch', `http://127.0.0.1:${port}/`, '--user', 'alice', '--password', 'wrong']);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stdout, /^HTTP\/1\.1 401 Unauthorized\n\nauthentication failed: SEC_E_LOGON_DENIED\n$/);
+    await server.waitForLine(/^GET \/ - 401 handshake=[\d.]+ms conn=\d+ \(SEC_E_LOGON_DENIED\)$/);
+  });
+
+  it('stops on SIGTERM: exit 0, every context deleted', async () => {
+    const exited = await server.stop('SIGTERM');
+    assert.equal(exited.code, 0, server.stderrLines.join('\n'));
+    assert.match(
+      server.lines.at(-1) ?? '',
+      /^stopped: served \d+ request\(s\) on \d+ connection\(s\); 2 authenticated, 1 failed; contexts left in the LSA: 0$/,
+    );
+  });
+});
+
+describe('sspi-emu serve --tcp and sspi-emu connect --tcp', { timeout: 90_000 }, () => {
+  let server: Program;
+  let port: number;
+
+  before(async () => {
+    ({ program: server, port } = await startServe(['--tcp', '--port', '0', '--account', 'alice:Passw0rd!']));
+  });
+
+  after(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('connect authenticates, sends a sealed message, verifies the signature over it, and exits 0', async () => {
+    const r = await sspiEmu([
+      'connect',
+      '--tcp',
+      `127.0.0.1:${port}`,
+      '--package',
+      'ntlm',
+      '--user',
+      'alice',
+      '--password',
+      'Passw0rd!',
+      '--message',
+      'over TCP',
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /^SEC_E_OK: authenticated to 127\.0\.0\.1:\d+ as SSPI-EMU\\alice in 3 tokens; sealed message sent \(8 B\), the server's signature over it verified\n$/,
+    );
+    await server.waitForLine(/^127\.0\.0\.1:\d+ SSPI-EMU\\alice SEC_E_OK handshake=[\d.]+ms conn=\d+ messages=\["over TCP"\]$/);
+  });
+
+  it('connect exits 1 when the server refuses a wrong password', async () => {
+    const r = await sspiEmu(['connect', '--tcp', `127.0.0.1:${port}`, '--user', 'alice', '--password', 'wrong']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /the server closed the connection/);
+    await server.waitForLine(/SEC_E_LOGON_DENIED handshake=/);
+  });
+
+  it('connect exits 1 when nothing listens', async () => {
+    const r = await sspiEmu(['connect', '--tcp', '127.0.0.1:1', '--user', 'alice', '--password', 'x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /cannot connect to 127\.0\.0\.1:1/);
+  });
+
+  it('stops on SIGINT too', async () => {
+    const exited = await server.stop('SIGINT');
+    assert.equal(exited.code, 0);
+    assert.match(server.lines.at(-1) ?? '', /contexts left in the LSA: 0$/);
+  });
+});
+
+describe('serve, connect and fetch usage', { timeout: 60_000 }, () => {
+  it('exits 2 with the usage on a usage error', async () => {
+    const cases = [
+      ['serve', '--port', '0'],
+      ['serve', '--http', '--tcp', '--port', '0'],
+      ['serve', '--http'],
+      ['serve', '--http', '--port', '70000'],
+      ['serve', '--http', '--port', 'x'],
+      ['serve', '--http', '--port', '0', '--account', 'nocolon'],
+      ['connect', '--user', 'a', '--password', 'b'],
+      ['connect', '--tcp', 'nohostport', '--user', 'a', '--password', 'b'],
+      ['connect', '--tcp', '127.0.0.1:1'],
+      ['fetch', '--user', 'a', '--password', 'b'],
+      ['fetch', 'https://127.0.0.1/', '--user', 'a', '--password', 'b'],
+      ['fetch', 'http://127.0.0.1/', '--user', 'D\\a', '--domain', 'E', '--password', 'b'],
+    ];
+    await Promise.all(
+      cases.map(async (args) => {
+        const r = await sspiEmu(args);
+        assert.equal(r.code, 2, args.join(' '));
+        assert.match(r.stderr, /usage: sspi-emu/);
+      }),
+    );
+  });
+
+  it('exits 1 saying why when the port is taken', async () => {
+    const { program, port } = await startServe(['--http', '--port', '0']);
+    try {
+      const r = await sspiEmu(['serve', '--http', '--port', String(port)]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await program.stop();
+    }
+  });
+});
