@@ -7,6 +7,7 @@ import { chaos } from './commands/chaos.js';
 import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
+import { fuzz } from './commands/fuzz.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
@@ -18,6 +19,7 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['packages', packages],
   ['decode', decode],
   ['bench', bench],
+  ['fuzz', fuzz],
   ['chaos', chaos],
   ['soak', soak],
   ['serve', serve],

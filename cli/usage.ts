@@ -8,6 +8,7 @@ commands:
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
   decode     sspi-emu decode TOKEN|- [--json]: an NTLM message (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
+  fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
@@ -36,6 +37,15 @@ sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] 
   --quick               small figures in under a minute; the default takes minutes, with
                         warm-up, 3 repetitions, median with min and max
   --scale               also hold 1,000,000 established contexts and report the LSA's heap
+
+sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
+              [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+  --iterations N        inputs per package, shared by its generators (default 10000)
+  --seed S              the run's seed (default 1); input I of a generator is the same in every run
+  --generator NAME      only this generator (e.g. ntlm/authenticate); with --start I --iterations 1
+                        it replays one input
+  exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
+  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise
 
 sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]

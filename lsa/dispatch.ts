@@ -319,7 +319,8 @@ function checkedBuffers(value: unknown): SecBuffer[] | undefined {
     if (typeof b !== 'object' || b === null) return undefined;
     const { BufferType, pvBuffer } = b as { BufferType?: unknown; pvBuffer?: unknown };
     if (typeof BufferType !== 'number' || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_INPUT_BYTES) return undefined;
-    out.push({ BufferType, pvBuffer });
+    // A token in shared memory could change under the package while it parses: take a private copy.
+    out.push({ BufferType, pvBuffer: pvBuffer.buffer instanceof SharedArrayBuffer ? pvBuffer.slice() : pvBuffer });
   }
   return out;
 }

@@ -98,11 +98,18 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   const serverPairs = challenge.targetInfo ?? [];
   const serverTime = findAvPair(serverPairs, MSV_AV.MsvAvTimestamp);
   const withMicField = serverTime !== undefined;
-  const temp = ntlmV2Temp(
-    serverTime ?? filetimeFromDate(input.now),
-    random(8),
-    clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
-  );
+  let temp: Uint8Array;
+  try {
+    temp = ntlmV2Temp(
+      serverTime ?? filetimeFromDate(input.now),
+      random(8),
+      clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
+    );
+  } catch (error) {
+    // A target name longer than an AV_PAIR can hold (AvLen is 16 bits): as for names, it cannot be sent.
+    if (error instanceof RangeError) return failure(SEC_E_INVALID_TOKEN, `cannot send the target name: ${error.message}`);
+    throw error;
+  }
   const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
   const responses = computeNtlmV2Response({ responseKeyNT, responseKeyLM: responseKeyNT, serverChallenge: challenge.serverChallenge, temp });
 

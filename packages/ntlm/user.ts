@@ -91,6 +91,8 @@ class NtlmUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     if (qop !== 0) return SEC_E_QOP_NOT_SUPPORTED; // SECQOP_WRAP_NO_ENCRYPT is not offered
+    // EncryptMessage (NTLM) documents SEC_E_QOP_NOT_SUPPORTED for a context that did not negotiate confidentiality.
+    if (!context.security.confidentiality) return SEC_E_QOP_NOT_SUPPORTED;
     const token = tokenBuffer(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return SEC_E_INVALID_TOKEN;
@@ -106,6 +108,7 @@ class NtlmUserPackage {
   readonly SpUnsealMessage: SecpkgUserFunctionTable['UnsealMessage'] = (handle, buffers) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (!context.security.confidentiality) return { status: SEC_E_QOP_NOT_SUPPORTED };
     const token = tokenBuffer(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };

@@ -1,0 +1,80 @@
+// `sspi-emu fuzz`: hostile tokens and messages through the real LSA and app processes, from a seed,
+// with the invariants checked per package (fuzz/runner.ts). Progress on stderr when it is a
+// terminal; the report on stdout; --json FILE writes every figure. Exit 0 when every invariant
+// held, 1 otherwise (the report names the first offending input, its seed and how to replay it).
+
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget } from '../../fuzz/index.js';
+import { formatFuzzReport, fuzzReportJson } from '../../fuzz/report.js';
+import { asUsage, positiveInt } from '../options.js';
+import { UsageError } from '../usage.js';
+
+const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
+  ['ntlm', 'ntlm'],
+  ['example', 'example'],
+]);
+const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
+  ['tokens', ['tokens']],
+  ['messages', ['messages']],
+  ['all', ['tokens', 'messages']],
+]);
+
+export async function fuzz(argv: string[]): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        package: { type: 'string', multiple: true },
+        iterations: { type: 'string' },
+        seed: { type: 'string' },
+        target: { type: 'string' },
+        generator: { type: 'string', multiple: true },
+        start: { type: 'string' },
+        lanes: { type: 'string' },
+        json: { type: 'string' },
+      },
+    }),
+  );
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const packages = (values.package ?? ['ntlm', 'example']).map((name) => {
+    const key = PACKAGES.get(name.toLowerCase());
+    if (key === undefined) throw new UsageError(`--package takes ntlm or example, not ${JSON.stringify(name)}`);
+    return key;
+  });
+  const targets = TARGETS.get(values.target ?? 'all');
+  if (targets === undefined) throw new UsageError(`--target takes tokens, messages or all, not ${JSON.stringify(values.target)}`);
+  const iterations = positiveInt(values.iterations, '--iterations', 10_000);
+  if (iterations < 1) throw new UsageError('--iterations must be at least 1');
+  const seed = positiveInt(values.seed, '--seed', 1);
+  if (seed > 0xffffffff) throw new UsageError('--seed must fit in 32 bits');
+  const lanes = positiveInt(values.lanes, '--lanes', 16);
+  if (lanes < 1 || lanes > 256) throw new UsageError('--lanes must be from 1 to 256');
+  const generators = values.generator ?? [];
+  for (const name of generators) {
+    if (!packages.some((p) => generatorsFor(p, targets).some((g) => g.name === name))) {
+      const known = packages.flatMap((p) => generatorsFor(p, targets).map((g) => g.name));
+      throw new UsageError(`no generator ${JSON.stringify(name)} for these packages and target (known: ${known.join(', ')})`);
+    }
+  }
+  const options: FuzzOptions = { packages, iterations, seed, targets, lanes, start: positiveInt(values.start, '--start', 0) };
+  if (generators.length > 0) {
+    options.generators = generators;
+    // Only the packages that have one of the named generators.
+    options.packages = packages.filter((p) => generatorsFor(p, targets, generators).length > 0);
+  }
+  if (process.stderr.isTTY) {
+    options.onProgress = ({ packageKey, done, total }) => {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      process.stderr.write(`\r${packageKey.padEnd(8)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`);
+      if (done === total) process.stderr.write('\n');
+    };
+  }
+  const report = await runFuzz(options);
+  process.stdout.write(formatFuzzReport(report) + '\n');
+  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(fuzzReportJson(report), null, 2) + '\n');
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,197 @@
+// The fuzzer's application module, run inside an app process by the machine (proc.runApp): it
+// acquires the run account's credentials in this process, then for each job runs `count` inputs
+// of one generator, from input index `start`, on `lanes` lanes at once (lane k takes the indices
+// congruent to k, in order, so every input sees the same history whatever the timing). Each input
+// is generated here from its own seed and crosses into the LSA through this process's SSPI
+// library like any application's call. It answers with a tally per generator: the answers by
+// status name, and the first input of each kind of offence (an exception, SEC_E_INTERNAL_ERROR,
+// an undocumented status, a broken expectation, a context that would not delete).
+
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../headers/status.js';
+import { describeError } from '../ipc/errors.js';
+import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import { toHex } from './bytes.js';
+import { acquireCredentials, Trial, type FuzzEnv, type GeneratorInstance } from './generator.js';
+import { generatorByName, SSPI_PACKAGE_NAME, type FuzzPackage } from './generators.js';
+import { inputSeed, Rng } from './rng.js';
+import { isDocumentedAnswer, type FuzzedFunction } from './statuses.js';
+
+export interface BatchJob {
+  generator: string;
+  start: number;
+  count: number;
+}
+
+export interface BatchPlan {
+  packageKey: FuzzPackage;
+  seed: number;
+  lanes: number;
+  account: { user: string; domain: string; password: string };
+  jobs: BatchJob[];
+}
+
+export type OffenceKind = 'exception' | 'internal-error' | 'undocumented' | 'expectation' | 'cleanup';
+
+/** One offending input, with what it takes to replay it. */
+export interface Offender {
+  kind: OffenceKind;
+  generator: string;
+  /** The input's index in its generator; -1 for a problem outside any input (setup, cleanup). */
+  index: number;
+  seed: number;
+  inputSeed: number;
+  strategy: string;
+  mutation: string;
+  /** The hostile bytes in hex (the first 4096 bytes of a longer input). */
+  inputHex: string;
+  inputBytes: number;
+  detail: string;
+}
+
+export interface GeneratorTally {
+  generator: string;
+  fn: FuzzedFunction;
+  inputs: number;
+  /** Answers to the hostile call, by status name. */
+  statuses: Record<string, number>;
+  /** Inputs by strategy, for coverage. */
+  strategies: Record<string, number>;
+  exceptions: number;
+  internalErrors: number;
+  undocumented: number;
+  expectations: number;
+  cleanup: number;
+  /** The first offender of each kind. */
+  offenders: Offender[];
+}
+
+const MAX_HEX_BYTES = 4096;
+
+export function emptyTally(generator: string, fn: FuzzedFunction): GeneratorTally {
+  return {
+    generator,
+    fn,
+    inputs: 0,
+    statuses: {},
+    strategies: {},
+    exceptions: 0,
+    internalErrors: 0,
+    undocumented: 0,
+    expectations: 0,
+    cleanup: 0,
+    offenders: [],
+  };
+}
+
+function offend(tally: GeneratorTally, offender: Offender): void {
+  if (!tally.offenders.some((o) => o.kind === offender.kind)) tally.offenders.push(offender);
+}
+
+function offender(kind: OffenceKind, plan: BatchPlan, generator: string, index: number, trial: Trial | undefined, detail: string): Offender {
+  const input = trial?.input ?? new Uint8Array(0);
+  return {
+    kind,
+    generator,
+    index,
+    seed: plan.seed,
+    inputSeed: index < 0 ? 0 : inputSeed(plan.seed, generator, index),
+    strategy: trial?.strategy ?? '',
+    mutation: trial?.mutation ?? '',
+    inputHex: toHex(input.subarray(0, MAX_HEX_BYTES)),
+    inputBytes: input.length,
+    detail,
+  };
+}
+
+/** Checks one finished (or thrown) input against the invariants and counts it. */
+function judge(plan: BatchPlan, tally: GeneratorTally, index: number, trial: Trial, thrown: unknown): void {
+  tally.inputs++;
+  tally.strategies[trial.strategy || 'setup'] = (tally.strategies[trial.strategy || 'setup'] ?? 0) + 1;
+  const answer = trial.judged === undefined ? '(no answer: setup failed)' : statusName(trial.judged.status);
+  tally.statuses[answer] = (tally.statuses[answer] ?? 0) + 1;
+  if (thrown !== undefined) {
+    tally.exceptions++;
+    offend(tally, offender('exception', plan, tally.generator, index, trial, `unhandled exception: ${describeError(thrown)}`));
+  }
+  for (const call of trial.calls) {
+    if (call.status === SEC_E_INTERNAL_ERROR) {
+      tally.internalErrors++;
+      offend(
+        tally,
+        offender(
+          'internal-error',
+          plan,
+          tally.generator,
+          index,
+          trial,
+          `${call.fn} answered SEC_E_INTERNAL_ERROR${call.cause === undefined ? '' : `: ${call.cause}`}`,
+        ),
+      );
+    } else if (!isDocumentedAnswer(call.fn, call.status)) {
+      tally.undocumented++;
+      offend(
+        tally,
+        offender('undocumented', plan, tally.generator, index, trial, `${call.fn} answered ${statusName(call.status)}, which it does not document`),
+      );
+    }
+  }
+  if (trial.violations.length > 0) {
+    tally.expectations++;
+    offend(tally, offender('expectation', plan, tally.generator, index, trial, trial.violations.join('; ')));
+  }
+}
+
+async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<GeneratorTally> {
+  const spec = generatorByName(job.generator);
+  if (spec === undefined) throw new Error(`no fuzz generator ${JSON.stringify(job.generator)}`);
+  const tally = emptyTally(spec.name, spec.fn);
+  let instance: GeneratorInstance;
+  try {
+    instance = await spec.create(env);
+  } catch (error) {
+    tally.exceptions++;
+    offend(tally, offender('exception', plan, spec.name, -1, undefined, `the generator could not start: ${describeError(error)}`));
+    return tally;
+  }
+  const end = job.start + job.count;
+  const lanes = Array.from({ length: Math.max(1, plan.lanes) }, async (_, lane) => {
+    for (let index = job.start + lane; index < end; index += plan.lanes) {
+      const trial = new Trial();
+      let thrown: unknown;
+      try {
+        await instance.run(new Rng(inputSeed(plan.seed, spec.name, index)), lane, trial);
+      } catch (error) {
+        thrown = error ?? new Error('undefined was thrown');
+      }
+      judge(plan, tally, index, trial, thrown);
+    }
+  });
+  await Promise.all(lanes);
+  for (const problem of await instance.close()) {
+    tally.cleanup++;
+    offend(tally, offender('cleanup', plan, spec.name, -1, undefined, problem));
+  }
+  return tally;
+}
+
+export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
+  const plan = args as unknown as BatchPlan;
+  const packageName = SSPI_PACKAGE_NAME[plan.packageKey];
+  const acquired = await acquireCredentials(ctx.sspi, packageName, plan.account);
+  if ('failed' in acquired) return { status: SEC_E_INTERNAL_ERROR, statusName: 'SEC_E_INTERNAL_ERROR', detail: acquired.failed };
+  const env: FuzzEnv = { sspi: ctx.sspi, packageName, account: plan.account, lanes: Math.max(1, plan.lanes), ...acquired };
+  const tallies: GeneratorTally[] = [];
+  try {
+    for (const job of plan.jobs) tallies.push(await runJob(plan, env, job));
+  } finally {
+    for (const credential of [acquired.clientCredential, acquired.serverCredential]) {
+      const freed = await ctx.sspi.freeCredentialsHandle(credential);
+      const first = tallies[0];
+      if (freed.status !== SEC_E_OK && first !== undefined) {
+        first.cleanup++;
+        offend(first, offender('cleanup', plan, first.generator, -1, undefined, `FreeCredentialsHandle: ${statusName(freed.status)}`));
+      }
+    }
+  }
+  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { tallies } };
+}

@@ -1,0 +1,139 @@
+// The answers the fuzzer accepts from each SSPI function: the statuses the function's Windows
+// documentation lists (../shared/reference/sspi-reference.md, section 3, from the sspi.h pages),
+// plus the few that sspi-emu's packages document for a condition the page does not name, each
+// with its reason below. SEC_E_INTERNAL_ERROR is documented for every function but is never
+// accepted here: in sspi-emu it means a package threw, rejected or hung (a PackageFault), or a
+// worker died, so for the fuzzer it is a bug to report with its input.
+
+import {
+  SEC_E_BAD_BINDINGS,
+  SEC_E_BUFFER_TOO_SMALL,
+  SEC_E_CONTEXT_EXPIRED,
+  SEC_E_CRYPTO_SYSTEM_INVALID,
+  SEC_E_INCOMPLETE_MESSAGE,
+  SEC_E_INSUFFICIENT_MEMORY,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_LOGON_DENIED,
+  SEC_E_MESSAGE_ALTERED,
+  SEC_E_MUTUAL_AUTH_FAILED,
+  SEC_E_NO_AUTHENTICATING_AUTHORITY,
+  SEC_E_NO_CREDENTIALS,
+  SEC_E_OK,
+  SEC_E_OUT_OF_SEQUENCE,
+  SEC_E_QOP_NOT_SUPPORTED,
+  SEC_E_TARGET_UNKNOWN,
+  SEC_E_TIME_SKEW,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  SEC_E_WRONG_PRINCIPAL,
+  SEC_I_COMPLETE_AND_CONTINUE,
+  SEC_I_COMPLETE_NEEDED,
+  SEC_I_CONTINUE_NEEDED,
+  type Status,
+} from '../headers/status.js';
+
+/** The SSPI functions the fuzzer drives with hostile input. */
+export type FuzzedFunction = 'InitializeSecurityContext' | 'AcceptSecurityContext' | 'MakeSignature' | 'VerifySignature' | 'EncryptMessage' | 'DecryptMessage';
+
+interface Answers {
+  /** Listed on the function's page (SEC_E_INTERNAL_ERROR left out: see above). */
+  readonly documented: readonly Status[];
+  /** Not on the page, accepted for the reason given. */
+  readonly justified: ReadonlyArray<readonly [Status, string]>;
+}
+
+const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
+  InitializeSecurityContext: {
+    documented: [
+      SEC_E_OK,
+      SEC_I_CONTINUE_NEEDED,
+      SEC_I_COMPLETE_NEEDED,
+      SEC_I_COMPLETE_AND_CONTINUE,
+      SEC_E_INCOMPLETE_MESSAGE,
+      SEC_E_INSUFFICIENT_MEMORY,
+      SEC_E_INVALID_HANDLE,
+      SEC_E_INVALID_TOKEN,
+      SEC_E_LOGON_DENIED,
+      SEC_E_NO_AUTHENTICATING_AUTHORITY,
+      SEC_E_NO_CREDENTIALS,
+      SEC_E_TARGET_UNKNOWN,
+      SEC_E_UNSUPPORTED_FUNCTION,
+      SEC_E_WRONG_PRINCIPAL,
+    ],
+    justified: [
+      [SEC_E_MUTUAL_AUTH_FAILED, 'the example package: the server could not prove it knows K (its ServerProof is wrong); the status means exactly that'],
+      [SEC_E_BUFFER_TOO_SMALL, 'the output SecBufferDesc has no SECBUFFER_TOKEN to take the token (Windows answers so for a too-small output buffer)'],
+      [SEC_E_BAD_BINDINGS, 'NTLM: the SECBUFFER_CHANNEL_BINDINGS input is not a well-formed SEC_CHANNEL_BINDINGS, so no MsvAvChannelBindings can be sent'],
+    ],
+  },
+  AcceptSecurityContext: {
+    documented: [
+      SEC_E_OK,
+      SEC_I_CONTINUE_NEEDED,
+      SEC_I_COMPLETE_NEEDED,
+      SEC_I_COMPLETE_AND_CONTINUE,
+      SEC_E_INCOMPLETE_MESSAGE,
+      SEC_E_BAD_BINDINGS,
+      SEC_E_INSUFFICIENT_MEMORY,
+      SEC_E_INVALID_HANDLE,
+      SEC_E_INVALID_TOKEN,
+      SEC_E_LOGON_DENIED,
+      SEC_E_NO_AUTHENTICATING_AUTHORITY,
+      SEC_E_NO_CREDENTIALS,
+      SEC_E_UNSUPPORTED_FUNCTION,
+    ],
+    justified: [
+      [SEC_E_TIME_SKEW, "NTLM: the NTLMv2 response's timestamp is outside maxClockSkewSeconds (README, NTLM settings); the status means clocks too far apart"],
+      [SEC_E_BUFFER_TOO_SMALL, 'the output SecBufferDesc has no SECBUFFER_TOKEN to take the token'],
+    ],
+  },
+  MakeSignature: {
+    documented: [SEC_E_OK, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_OUT_OF_SEQUENCE, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_QOP_NOT_SUPPORTED],
+    justified: [[SEC_E_BUFFER_TOO_SMALL, 'the SECBUFFER_TOKEN is smaller than cbMaxSignature; EncryptMessage documents this status for the same condition']],
+  },
+  VerifySignature: {
+    documented: [SEC_E_OK, SEC_E_OUT_OF_SEQUENCE, SEC_E_MESSAGE_ALTERED, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_QOP_NOT_SUPPORTED],
+    justified: [],
+  },
+  EncryptMessage: {
+    documented: [
+      SEC_E_OK,
+      SEC_E_BUFFER_TOO_SMALL,
+      SEC_E_CONTEXT_EXPIRED,
+      SEC_E_CRYPTO_SYSTEM_INVALID,
+      SEC_E_INSUFFICIENT_MEMORY,
+      SEC_E_INVALID_HANDLE,
+      SEC_E_INVALID_TOKEN,
+      SEC_E_QOP_NOT_SUPPORTED,
+    ],
+    justified: [],
+  },
+  DecryptMessage: {
+    documented: [
+      SEC_E_OK,
+      SEC_E_BUFFER_TOO_SMALL,
+      SEC_E_CRYPTO_SYSTEM_INVALID,
+      SEC_E_INCOMPLETE_MESSAGE,
+      SEC_E_INVALID_HANDLE,
+      SEC_E_INVALID_TOKEN,
+      SEC_E_MESSAGE_ALTERED,
+      SEC_E_OUT_OF_SEQUENCE,
+      SEC_E_QOP_NOT_SUPPORTED,
+    ],
+    justified: [],
+  },
+};
+
+/** True when `status` is an answer `fn` may give (documented, or justified above). */
+export function isDocumentedAnswer(fn: FuzzedFunction, status: Status): boolean {
+  const answers = ANSWERS[fn];
+  return answers.documented.includes(status >>> 0) || answers.justified.some(([s]) => s === status >>> 0);
+}
+
+/** Every accepted answer of every fuzzed function, with the reason for the ones the page does not list. */
+export function acceptedAnswers(): ReadonlyArray<{ fn: FuzzedFunction; status: Status; reason: string | null }> {
+  return (Object.keys(ANSWERS) as FuzzedFunction[]).flatMap((fn) => [
+    ...ANSWERS[fn].documented.map((status) => ({ fn, status, reason: null })),
+    ...ANSWERS[fn].justified.map(([status, reason]) => ({ fn, status, reason })),
+  ]);
+}

@@ -1,0 +1,149 @@
+// `sspi-emu fuzz` as a user runs it: the report per package and generator with every invariant,
+// the exit status, --json, replaying one input, usage errors; and how a failing run reads.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { emptyTally, type Offender } from '../../fuzz/app.js';
+import { formatFuzzReport } from '../../fuzz/report.js';
+import type { FuzzReport, PackageFuzzReport } from '../../fuzz/runner.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+function sspiEmu(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('sspi-emu fuzz', () => {
+  test('prints each generator and every invariant, exits 0 and writes the figures with --json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-fuzz-'));
+    try {
+      const file = join(dir, 'fuzz.json');
+      const { code, stdout } = await sspiEmu(['fuzz', '--package', 'example', '--iterations', '160', '--seed', '5', '--json', file]);
+      assert.equal(code, 0, stdout);
+      for (const line of [
+        /^example: 160 inputs in /m,
+        /^ {2}example\/hello +AcceptSecurityContext +20 /m,
+        /^ {2}example\/decrypt-message +DecryptMessage +20 /m,
+        /^ {2}unhandled exceptions +0$/m,
+        /^ {2}internal errors +0$/m,
+        /^ {2}undocumented answers +0$/m,
+        /^ {2}LSA alive +yes; a fresh handshake and sealed message after the run: SEC_E_OK$/m,
+        /^ {2}contexts left +0 /m,
+        /^ {2}LSA heap .*: flat$/m,
+        /^result: every invariant held$/m,
+      ])
+        assert.match(stdout, line);
+      const json = JSON.parse(await readFile(file, 'utf8')) as FuzzReport;
+      assert.equal(json.ok, true);
+      assert.equal(json.seed, 5);
+      assert.equal(
+        json.packages[0]!.generators.reduce((n, g) => n + g.inputs, 0),
+        160,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('replays one input of one generator with --generator, --start and --iterations 1', async () => {
+    const { code, stdout } = await sspiEmu([
+      'fuzz',
+      '--package',
+      'ntlm',
+      '--generator',
+      'ntlm/authenticate',
+      '--start',
+      '4711',
+      '--iterations',
+      '1',
+      '--lanes',
+      '1',
+    ]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^ {2}ntlm\/authenticate +AcceptSecurityContext +1 /m);
+    assert.doesNotMatch(stdout, /ntlm\/negotiate/);
+  });
+
+  for (const [args, message] of [
+    [['--package', 'kerberos'], /--package takes ntlm or example/],
+    [['--generator', 'ntlm/nothing'], /no generator "ntlm\/nothing"/],
+    [['--iterations', 'many'], /--iterations must be a whole number/],
+    [['--target', 'everything'], /--target takes tokens, messages or all/],
+  ] as const) {
+    test(`exits 2 with the usage for ${args.join(' ')}`, async () => {
+      const { code, stderr } = await sspiEmu(['fuzz', ...args]);
+      assert.equal(code, 2);
+      assert.match(stderr, message);
+      assert.match(stderr, /sspi-emu fuzz \[--package ntlm\|example\]/);
+    });
+  }
+});
+
+describe('the fuzz report of a failing run', () => {
+  const offender: Offender = {
+    kind: 'internal-error',
+    generator: 'ntlm/initialize',
+    index: 22,
+    seed: 3,
+    inputSeed: 0x3847e73f,
+    strategy: '32768-character',
+    mutation: 'a 32768-character target name; contextReq 0x1081c',
+    inputHex: '48005400',
+    inputBytes: 4,
+    detail: 'InitializeSecurityContext answered SEC_E_INTERNAL_ERROR: NTLM: SpInitLsaModeContext threw',
+  };
+  const tally = {
+    ...emptyTally('ntlm/initialize', 'InitializeSecurityContext'),
+    inputs: 1,
+    internalErrors: 1,
+    statuses: { SEC_E_INTERNAL_ERROR: 1 },
+    offenders: [offender],
+  };
+  const pkg: PackageFuzzReport = {
+    packageKey: 'ntlm',
+    inputs: 1,
+    durationMs: 10,
+    generators: [tally],
+    crashes: [],
+    hangs: 0,
+    lsaAlive: true,
+    goodHandshake: 'SEC_E_OK',
+    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0 } },
+    heap: { bootBytes: 1 << 22, warmBytes: 1 << 22, afterBytes: 1 << 22, growthBytes: 0, toleranceBytes: 1 << 20, flat: true },
+    ok: false,
+  };
+  const text = formatFuzzReport({
+    seed: 3,
+    iterations: 1,
+    targets: ['tokens'],
+    lanes: 1,
+    packages: [pkg],
+    ok: false,
+    firstOffender: { ...offender, replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1' },
+  });
+
+  test('counts the internal error among the invariants', () => {
+    assert.match(text, /^ {2}internal errors +1$/m);
+  });
+
+  test('names the first offending input with its seed, its hex and the command that replays it', () => {
+    assert.match(text, /^first offending input: ntlm\/initialize input #22 \(seed 3, input seed 0x3847e73f\)$/m);
+    assert.match(text, /^ {2}internal-error: InitializeSecurityContext answered SEC_E_INTERNAL_ERROR/m);
+    assert.match(text, /^ {2}hex \(4 bytes\): 48005400$/m);
+    assert.match(text, /^ {2}replay: sspi-emu fuzz --package ntlm --generator ntlm\/initialize --seed 3 --start 22 --iterations 1 --lanes 1$/m);
+  });
+
+  test('ends by naming the package whose invariants broke', () => {
+    assert.match(text, /result: invariants broken for ntlm$/);
+  });
+});
