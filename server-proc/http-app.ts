@@ -19,6 +19,7 @@
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, keepAliveMs,
 // maxConnections, maxHeaderSize.
 
+import { listenOn } from './listen.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -256,21 +257,14 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     control.post({ kind: 'request', record, line });
   }
 
+  let bound: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    bound = await listenOn(server, host, port);
   } catch (error) {
     await ctx.sspi.freeCredentialsHandle(credential);
     control.close();
     return { status: SEC_E_INTERNAL_ERROR, statusName: statusName(SEC_E_INTERNAL_ERROR), detail: `cannot listen on ${host}:${port}: ${describeError(error)}` };
   }
-  const address = server.address();
-  const bound = typeof address === 'object' && address !== null ? address.port : port;
   ctx.trace('HttpListen', `${host}:${bound}`);
   control.post({ kind: 'listening', protocol: 'http', host, port: bound });
 

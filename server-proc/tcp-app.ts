@@ -21,6 +21,7 @@
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, maxConnections,
 // maxToken.
 
+import { listenOn } from './listen.js';
 import { createServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
@@ -179,21 +180,14 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     return r.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer ?? new Uint8Array(0);
   }
 
+  let bound: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    bound = await listenOn(server, host, port);
   } catch (error) {
     await ctx.sspi.freeCredentialsHandle(credential);
     control.close();
     return { status: SEC_E_INTERNAL_ERROR, statusName: statusName(SEC_E_INTERNAL_ERROR), detail: `cannot listen on ${host}:${port}: ${describeError(error)}` };
   }
-  const address = server.address();
-  const bound = typeof address === 'object' && address !== null ? address.port : port;
   ctx.trace('TcpListen', `${host}:${bound}`);
   control.post({ kind: 'listening', protocol: 'tcp', host, port: bound });
 
