@@ -39,6 +39,7 @@ import {
   type GeneratorInstance,
   type GeneratorSpec,
   type Trial,
+  oncePerEnv,
 } from './generator.js';
 import type { Rng } from './rng.js';
 
@@ -358,15 +359,7 @@ function clientProofGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
 
 // ---------------------------------------------------------------------------------------------
 
-const bases = new WeakMap<FuzzEnv, Promise<Base>>();
-function based(env: FuzzEnv): Promise<Base> {
-  let found = bases.get(env);
-  if (found === undefined) {
-    found = capture(env);
-    bases.set(env, found);
-  }
-  return found;
-}
+const based = oncePerEnv<Base>(capture);
 
 export const EXAMPLE_TOKEN_GENERATORS: readonly GeneratorSpec[] = [
   {

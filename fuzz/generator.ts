@@ -99,6 +99,19 @@ export interface GeneratorSpec {
 // Handshake plumbing
 
 /** What an application asks for when it wants everything: integrity, confidentiality, replay and sequence detection. */
+/** `make` run once per fuzz environment (a batch): generators that share a capture share its result. */
+export function oncePerEnv<T>(make: (env: FuzzEnv) => Promise<T>): (env: FuzzEnv) => Promise<T> {
+  const made = new WeakMap<FuzzEnv, Promise<T>>();
+  return (env) => {
+    let found = made.get(env);
+    if (found === undefined) {
+      found = make(env);
+      made.set(env, found);
+    }
+    return found;
+  };
+}
+
 export const CLIENT_REQ = ISC_REQ.INTEGRITY | ISC_REQ.CONFIDENTIALITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;
 export const SERVER_REQ = ASC_REQ.INTEGRITY | ASC_REQ.CONFIDENTIALITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
 

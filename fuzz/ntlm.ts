@@ -71,6 +71,7 @@ import {
   type GeneratorInstance,
   type GeneratorSpec,
   type Trial,
+  oncePerEnv,
 } from './generator.js';
 import type { Rng } from './rng.js';
 
@@ -695,15 +696,7 @@ function authenticateGenerator(env: FuzzEnv, base: Captured): GeneratorInstance 
 // ---------------------------------------------------------------------------------------------
 
 /** Capture once per batch; the three generators share it. */
-const captures = new WeakMap<FuzzEnv, Promise<Captured>>();
-function captured(env: FuzzEnv): Promise<Captured> {
-  let found = captures.get(env);
-  if (found === undefined) {
-    found = capture(env);
-    captures.set(env, found);
-  }
-  return found;
-}
+const captured = oncePerEnv<Captured>(capture);
 
 export const NTLM_TOKEN_GENERATORS: readonly GeneratorSpec[] = [
   {
