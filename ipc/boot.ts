@@ -9,6 +9,8 @@ export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: Seri
 
 export interface LsaWorkerData {
   config: LsaConfig;
+  /** Which LSA of the machine this is (1 at boot, one more at each restart): its handle values carry it. */
+  generation: number;
   /** Machine -> LSA control calls (comlink). */
   controlPort: MessagePort;
   tracePort: MessagePort;
@@ -29,10 +31,8 @@ export interface AppWorkerData {
   lpcPort: MessagePort;
   /** An LPC call without a reply after this many ms fails with TIMEOUT (0: never). */
   lpcTimeoutMs: number;
-  /** Machine -> process control calls (comlink). */
+  /** The control channel with the machine, both ways (ipc/process-control.ts). */
   controlPort: MessagePort;
-  /** Process -> machine services: listen, accept, connect (comlink). */
-  servicesPort: MessagePort;
   tracePort: MessagePort;
   trace: boolean;
   /** Copy every channel message to the machine (tests scan them); switchable later on the trace port. */

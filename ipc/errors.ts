@@ -27,7 +27,16 @@ export class TransportError extends Error {
   }
 }
 
-export type SspiEmuErrorCode = 'BOOT_FAILED' | 'SPAWN_FAILED' | 'PROCESS_EXITED' | 'NOT_LISTENING' | 'ALREADY_LISTENING' | 'APP_FAILED' | 'USAGE';
+export type SspiEmuErrorCode =
+  | 'BOOT_FAILED'
+  | 'SPAWN_FAILED'
+  | 'PROCESS_EXITED'
+  | 'NOT_LISTENING'
+  | 'ALREADY_LISTENING'
+  | 'APP_FAILED'
+  | 'USAGE'
+  /** A process asked for more than its share (names, waiting calls) of the machine. */
+  | 'QUOTA_EXCEEDED';
 
 /** A failure of the emulated machine itself (boot, spawn, ports), as opposed to a transport failure. */
 export class SspiEmuError extends Error {
@@ -62,6 +71,27 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   return { name: 'Error', message: String(error) };
 }
 
+/** Longest message, name or stack taken from a serialized error that crossed a port. */
+const MAX_ERROR_TEXT = 16_384;
+
+/**
+ * A SerializedError as it arrived from a port that untrusted code can post on: the fields that
+ * have the right types (cut to a sane length) are kept, anything else becomes a description of
+ * what arrived, so that rebuilding it can never throw.
+ */
+export function decodeSerializedError(value: unknown, depth = 0): SerializedError {
+  if (typeof value !== 'object' || value === null) return { name: 'Error', message: `a malformed error arrived (${value === null ? 'null' : typeof value})` };
+  const r = value as Record<string, unknown>;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, MAX_ERROR_TEXT) : undefined);
+  const out: SerializedError = { name: text(r.name) ?? 'Error', message: text(r.message) ?? 'a malformed error arrived (no message)' };
+  const code = text(r.code);
+  if (code !== undefined) out.code = code.slice(0, 64);
+  const stack = text(r.stack);
+  if (stack !== undefined) out.stack = stack;
+  if (r.cause !== undefined && depth < 4) out.cause = decodeSerializedError(r.cause, depth + 1);
+  return out;
+}
+
 export function rebuildError(s: SerializedError): Error {
   const cause = s.cause === undefined ? undefined : rebuildError(s.cause);
   const options = cause === undefined ? undefined : { cause };
@@ -86,6 +116,7 @@ const EMU_CODES: ReadonlySet<string> = new Set<SspiEmuErrorCode>([
   'ALREADY_LISTENING',
   'APP_FAILED',
   'USAGE',
+  'QUOTA_EXCEEDED',
 ]);
 function isTransportCode(code: string | undefined): code is TransportErrorCode {
   return code !== undefined && TRANSPORT_CODES.has(code);
@@ -109,4 +140,12 @@ export function describeError(error: unknown): string {
     }
   }
   return parts.join(' <- ');
+}
+
+/**
+ * For control calls, whose handlers throw coded errors on purpose (NOT_LISTENING, APP_FAILED):
+ * the error the far side threw, rebuilt, in place of the REMOTE_FAILURE that carried it.
+ */
+export function remoteError(error: unknown): unknown {
+  return error instanceof TransportError && error.code === 'REMOTE_FAILURE' && error.cause instanceof Error ? error.cause : error;
 }

@@ -10,9 +10,14 @@
 //
 // When the port closes (the peer's worker exited) every pending call rejects at once with a
 // TransportError('PEER_GONE'); nothing waits forever.
+//
+// The peer may be hostile (an app process's code can post anything on its ports): nothing that
+// arrives can throw out of receive(), a malformed message is counted and dropped, a malformed
+// failure is described rather than rebuilt, and a reply that cannot be cloned (a package returned
+// a function) goes back as a failure of that one call instead of closing the channel.
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
-import { TransportError, rebuildError, serializeError, type SerializedError } from './errors.js';
+import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { LinkFaults } from './faults.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
@@ -38,8 +43,25 @@ export interface FailMessage {
 /** Everything that crosses one RPC port, in either direction. */
 export type RpcMessage<Out extends OpMap, In extends OpMap> = CallMessage<Out> | CallMessage<In> | ReturnMessage<Out> | ReturnMessage<In> | FailMessage;
 
+/**
+ * A reply that moves transferables (a MessagePort) to the caller instead of copying them; a
+ * handler returns `transferring(body, [port])` where it would return `body`.
+ */
+export class Transferring<T> {
+  constructor(
+    readonly body: T,
+    readonly transfer: TransferListItem[],
+  ) {}
+}
+
+export function transferring<T>(body: T, transfer: TransferListItem[]): Transferring<T> {
+  return new Transferring(body, transfer);
+}
+
+type Reply<T> = T | Transferring<T>;
+
 export type Handlers<In extends OpMap> = {
-  [K in keyof In & string]: (body: In[K]['request']) => In[K]['reply'] | Promise<In[K]['reply']>;
+  [K in keyof In & string]: (body: In[K]['request']) => Reply<In[K]['reply']> | Promise<Reply<In[K]['reply']>>;
 };
 
 /** Sees every message a peer sends or receives (message counting, byte scanning in tests). */
@@ -64,10 +86,13 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** Messages (not frames) sent and received on this port, for the message-count tests and stats. */
   sent = 0;
   received = 0;
+  /** Messages that arrived malformed (not part of the protocol) and were dropped. */
+  refused = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private outbox: unknown[] = [];
-  private transfers: TransferListItem[] = [];
+  /** Transfer lists of the messages in the outbox that have one, by their index there. */
+  private outboxTransfers = new Map<number, TransferListItem[]>();
   private flushScheduled = false;
   private closedBy: TransportError | undefined;
   private readonly callTimeoutMs: number;
@@ -118,17 +143,20 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     else this.closeListeners.add(listener);
   }
 
-  /** Sends a request and resolves with the reply body; rejects only with a TransportError. */
-  call<K extends keyof Out & string>(op: K, body: Out[K]['request'], transfer?: TransferListItem[]): Promise<Out[K]['reply']> {
+  /**
+   * Sends a request and resolves with the reply body; rejects only with a TransportError.
+   * `timeoutMs` overrides the peer's call time limit for this call (0: none).
+   */
+  call<K extends keyof Out & string>(op: K, body: Out[K]['request'], transfer?: TransferListItem[], timeoutMs = this.callTimeoutMs): Promise<Out[K]['reply']> {
     if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
     const id = this.nextId++;
     return new Promise<Out[K]['reply']>((resolve, reject) => {
       const timer =
-        this.callTimeoutMs > 0
+        timeoutMs > 0
           ? setTimeout(() => {
               this.pending.delete(id);
-              reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${this.callTimeoutMs} ms`));
-            }, this.callTimeoutMs)
+              reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${timeoutMs} ms`));
+            }, timeoutMs)
           : undefined;
       this.pending.set(id, { op, resolve: resolve as (value: never) => void, reject, timer });
       this.post({ kind: 'call', id, op, body }, transfer);
@@ -144,30 +172,43 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
 
   private receive(message: unknown): void {
     this.received++;
-    for (const tap of this.taps) tap('receive', message);
-    if (!isRpcMessage(message)) return;
-    if (message.kind === 'call') {
-      void this.answer(message.id, message.op, message.body);
-      return;
+    try {
+      for (const tap of this.taps) tap('receive', message);
+      if (!isRpcMessage(message)) {
+        this.refused++;
+        return;
+      }
+      if (message.kind === 'call') {
+        void this.answer(message.id, message.op, message.body);
+        return;
+      }
+      const pending = this.pending.get(message.id);
+      if (pending === undefined) return; // a reply that arrives after its call timed out, or was never asked for
+      this.pending.delete(message.id);
+      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      if (message.kind === 'return') pending.resolve(message.body as never);
+      else
+        pending.reject(
+          new TransportError('REMOTE_FAILURE', `${this.name}: ${pending.op} failed in the peer`, { cause: rebuildError(decodeSerializedError(message.error)) }),
+        );
+    } catch {
+      // Nothing a peer sends may throw in this side's code; what could not be handled is dropped.
+      this.refused++;
     }
-    const pending = this.pending.get(message.id);
-    if (pending === undefined) return; // a reply that arrives after its call timed out
-    this.pending.delete(message.id);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (message.kind === 'return') pending.resolve(message.body as never);
-    else pending.reject(new TransportError('REMOTE_FAILURE', `${this.name}: ${message.op} failed in the peer`, { cause: rebuildError(message.error) }));
   }
 
   private async answer(id: number, op: string, body: unknown): Promise<void> {
     const handlers = this.handlers as Record<string, (b: unknown) => unknown> | null;
     const handler = handlers !== null && Object.hasOwn(handlers, op) ? handlers[op] : undefined;
     if (handler === undefined) {
-      this.post({ kind: 'fail', id, op, error: serializeError(new TransportError('BAD_MESSAGE', `no handler for ${JSON.stringify(op)}`)) });
+      this.post({ kind: 'fail', id, op, error: serializeError(new TransportError('BAD_MESSAGE', `no handler for ${JSON.stringify(op.slice(0, 100))}`)) });
       return;
     }
     try {
       const reply = await handler(body);
-      if (this.closedBy === undefined) this.post({ kind: 'return', id, op, body: reply });
+      if (this.closedBy !== undefined) return;
+      if (reply instanceof Transferring) this.post({ kind: 'return', id, op, body: reply.body }, reply.transfer);
+      else this.post({ kind: 'return', id, op, body: reply });
     } catch (error) {
       if (this.closedBy === undefined) this.post({ kind: 'fail', id, op, error: serializeError(error) });
     }
@@ -200,8 +241,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
 
   private enqueue(message: unknown, transfer?: TransferListItem[]): void {
     if (this.closedBy !== undefined) return;
+    if (transfer !== undefined && transfer.length > 0) this.outboxTransfers.set(this.outbox.length, transfer);
     this.outbox.push(message);
-    if (transfer !== undefined) this.transfers.push(...transfer);
     this.scheduleFlush();
   }
 
@@ -216,14 +257,41 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.flushScheduled = false;
     if (this.held.length > 0) this.outbox.push(...this.held.splice(0));
     if (this.outbox.length === 0 || this.closedBy !== undefined) return;
-    const frame = this.outbox.length === 1 ? this.outbox[0] : this.outbox;
-    const transfers = this.transfers;
+    const batch = this.outbox;
+    const transfers = this.outboxTransfers;
     this.outbox = [];
-    this.transfers = [];
+    this.outboxTransfers = new Map();
+    const transferList = transfers.size === 0 ? [] : [...transfers.values()].flat();
     try {
-      this.port.postMessage(frame, transfers);
+      this.port.postMessage(batch.length === 1 ? batch[0] : batch, transferList);
+    } catch {
+      // Something in the batch cannot be cloned or transferred: send what can go, one by one.
+      for (const [index, message] of batch.entries()) this.postAlone(message, transfers.get(index) ?? []);
+    }
+  }
+
+  /** Posts one message; one that cannot be cloned fails its own call instead of the channel. */
+  private postAlone(message: unknown, transfer: TransferListItem[]): void {
+    try {
+      this.port.postMessage(message, transfer);
+      return;
     } catch (error) {
-      this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: a message could not be posted`, { cause: error }));
+      const m = message as { kind?: unknown; id?: unknown; op?: unknown };
+      const id = typeof m.id === 'number' ? m.id : -1;
+      const op = typeof m.op === 'string' ? m.op : '?';
+      const failure = new TransportError('BAD_MESSAGE', `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`);
+      if (m.kind === 'call') {
+        const pending = this.pending.get(id);
+        this.pending.delete(id);
+        if (pending?.timer !== undefined) clearTimeout(pending.timer);
+        pending?.reject(failure);
+        return;
+      }
+      try {
+        this.port.postMessage({ kind: 'fail', id, op, error: serializeError(failure) });
+      } catch (second) {
+        this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: a message could not be posted`, { cause: second }));
+      }
     }
   }
 
@@ -239,6 +307,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     for (const listener of this.closeListeners) listener(reason);
     this.closeListeners.clear();
   }
+}
+
+function describeCloneError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function isRpcMessage(

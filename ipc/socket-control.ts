@@ -3,6 +3,8 @@
 // listens and reports every request and connection, and the machine tells it to stop. The
 // socket itself and every SSPI call stay in the server process's worker.
 
+import { array, boolean, finite, integer, oneOf, optionalString, record, string } from './decode.js';
+
 /** Which socket server app; also the protocol it speaks. */
 export type SocketProtocol = 'http' | 'tcp';
 
@@ -76,4 +78,70 @@ export function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * An event as a socket server app posted it, decoded: the app runs in a process, and what a
+ * process posts is checked before the machine reads it. Anything malformed is undefined (dropped).
+ */
+export function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined {
+  try {
+    const r = record(value, 'the event');
+    switch (r.kind) {
+      case 'listening':
+        return { kind: 'listening', protocol: oneOf(r.protocol, 'protocol', PROTOCOLS), host: string(r.host, 'host', 256), port: integer(r.port, 'port', 0, 65535) };
+      case 'request':
+        return { kind: 'request', record: decodeHttpRequestRecord(r.record), line: string(r.line, 'line', MAX_LINE) };
+      case 'connection':
+        return { kind: 'connection', record: decodeTcpConnectionRecord(r.record), line: string(r.line, 'line', MAX_LINE) };
+      case 'closed':
+        return { kind: 'closed', connection: integer(r.connection, 'connection', 0, Number.MAX_SAFE_INTEGER), contextDeleted: boolean(r.contextDeleted, 'contextDeleted') };
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+const PROTOCOLS: ReadonlySet<SocketProtocol> = new Set<SocketProtocol>(['http', 'tcp']);
+const MAX_LINE = 16_384;
+
+function nullableString(value: unknown, what: string): string | null {
+  return value === null ? null : string(value, what, MAX_LINE);
+}
+
+function nullableNumber(value: unknown, what: string): number | null {
+  return value === null ? null : finite(value, what);
+}
+
+function decodeHttpRequestRecord(value: unknown): HttpRequestRecord {
+  const r = record(value, 'record');
+  const out: HttpRequestRecord = {
+    connection: integer(r.connection, 'connection', 0, Number.MAX_SAFE_INTEGER),
+    remote: string(r.remote, 'remote', 256),
+    method: string(r.method, 'method', 64),
+    path: string(r.path, 'path', MAX_LINE),
+    user: nullableString(r.user, 'user'),
+    status: integer(r.status, 'status', 100, 999),
+    handshakeMs: nullableNumber(r.handshakeMs, 'handshakeMs'),
+  };
+  const note = optionalString(r.note, 'note', MAX_LINE);
+  if (note !== undefined) out.note = note;
+  return out;
+}
+
+function decodeTcpConnectionRecord(value: unknown): TcpConnectionRecord {
+  const r = record(value, 'record');
+  const out: TcpConnectionRecord = {
+    connection: integer(r.connection, 'connection', 0, Number.MAX_SAFE_INTEGER),
+    remote: string(r.remote, 'remote', 256),
+    user: nullableString(r.user, 'user'),
+    status: string(r.status, 'status', 256),
+    handshakeMs: nullableNumber(r.handshakeMs, 'handshakeMs'),
+    messages: array(r.messages, 'messages', 64).map((m, i) => string(m, `messages[${i}]`, MAX_LINE)),
+  };
+  const note = optionalString(r.note, 'note', MAX_LINE);
+  if (note !== undefined) out.note = note;
+  return out;
 }

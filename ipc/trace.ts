@@ -116,12 +116,43 @@ export class Tracer {
     this.scheduled = false;
     if (this.port === null) return;
     if (this.events.length > 0) {
-      this.port.postMessage({ kind: 'events', events: this.events } satisfies TraceUpMessage);
+      const events = this.events;
       this.events = [];
+      this.post({ kind: 'events', events });
     }
     if (this.taps.length > 0) {
-      this.port.postMessage({ kind: 'taps', taps: this.taps } satisfies TraceUpMessage);
+      const taps = this.taps;
       this.taps = [];
+      this.post({ kind: 'taps', taps }, (tap) => ({ ...tap, message: { uncloneable: true } }));
+    }
+  }
+
+  /**
+   * Posts a batch. A tap can hold what a peer sent that cannot be cloned again (a MessagePort
+   * posted inside an LPC body): the batch then goes record by record, and a record that still
+   * fails goes as `replace` makes it (or not at all), so that tracing never throws.
+   */
+  private post(message: { kind: 'events'; events: TraceEvent[] } | { kind: 'taps'; taps: TapRecord[] }, replace?: (record: TapRecord) => TapRecord): void {
+    try {
+      this.port!.postMessage(message satisfies TraceUpMessage);
+      return;
+    } catch {
+      // fall through: one by one
+    }
+    const records: Array<TraceEvent | TapRecord> = message.kind === 'events' ? message.events : message.taps;
+    for (const record of records) {
+      const one = (r: TraceEvent | TapRecord): TraceUpMessage =>
+        message.kind === 'events' ? { kind: 'events', events: [r as TraceEvent] } : { kind: 'taps', taps: [r as TapRecord] };
+      try {
+        this.port!.postMessage(one(record));
+      } catch {
+        if (replace === undefined) continue;
+        try {
+          this.port!.postMessage(one(replace(record as TapRecord)));
+        } catch {
+          // dropped: a record that cannot be described either
+        }
+      }
     }
   }
 

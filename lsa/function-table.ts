@@ -95,6 +95,32 @@ export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
 
 const notImplemented: LsaNotImplementedFn = () => STATUS_NOT_IMPLEMENTED;
 
+/** Longest buffer a ClientCallback may hand back to a package. */
+const MAX_CALLBACK_OUTPUT = 1 << 20;
+
+/**
+ * The status in a process's reply to one of the LSA's calls into it. The process may answer
+ * anything: what is not a status is the process's memory misbehaving (STATUS_ACCESS_VIOLATION by
+ * default, as a bad client address is on Windows).
+ */
+function replyStatus(reply: unknown, malformed: Status = STATUS_ACCESS_VIOLATION): Status {
+  const status = typeof reply === 'object' && reply !== null ? (reply as { status?: unknown }).status : undefined;
+  return typeof status === 'number' && Number.isInteger(status) && status >= -0x8000_0000 && status <= 0xffff_ffff ? status >>> 0 : malformed;
+}
+
+function isAddress(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A ClientCallback's output buffer as the process sent it, copied, or undefined when it is not one. */
+function callbackOutput(value: unknown): SecBuffer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { BufferType, pvBuffer } = value as { BufferType?: unknown; pvBuffer?: unknown };
+  if (typeof BufferType !== 'number' || !Number.isInteger(BufferType) || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_CALLBACK_OUTPUT)
+    return undefined;
+  return { BufferType: BufferType >>> 0, pvBuffer: new Uint8Array(pvBuffer) };
+}
+
 export function createLsaFunctionTable(packageId: PackageId, services: LsaServices): LsaSecpkgFunctionTable {
   const { sessions, accounts, tracer } = services;
 
@@ -171,23 +197,35 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     AllocateClientBuffer(ClientRequest, LengthRequired) {
       return intoProcess('AllocateClientBuffer', ClientRequest, async (p) => {
         const reply = await p.lpc.call('AllocateClientBuffer', { length: LengthRequired });
-        return { status: reply.status, ClientBaseAddress: reply.address };
+        const status = replyStatus(reply);
+        if (status !== STATUS_SUCCESS) return { status };
+        const address = (reply as { address?: unknown }).address;
+        return isAddress(address) ? { status, ClientBaseAddress: address } : { status: STATUS_ACCESS_VIOLATION };
       });
     },
     async FreeClientBuffer(ClientRequest, ClientBaseAddress) {
-      const reply = await intoProcess('FreeClientBuffer', ClientRequest, (p) => p.lpc.call('FreeClientBuffer', { address: ClientBaseAddress }));
+      const reply = await intoProcess('FreeClientBuffer', ClientRequest, async (p) => ({
+        status: replyStatus(await p.lpc.call('FreeClientBuffer', { address: ClientBaseAddress })),
+      }));
       return reply.status;
     },
     async CopyToClientBuffer(ClientRequest, Length, ClientBaseAddress, BufferToCopy) {
       if (Length > BufferToCopy.byteLength) return STATUS_ACCESS_VIOLATION;
       const bytes = BufferToCopy.slice(0, Length);
-      const reply = await intoProcess('CopyToClientBuffer', ClientRequest, (p) => p.lpc.call('CopyToClientBuffer', { address: ClientBaseAddress, bytes }));
+      const reply = await intoProcess('CopyToClientBuffer', ClientRequest, async (p) => ({
+        status: replyStatus(await p.lpc.call('CopyToClientBuffer', { address: ClientBaseAddress, bytes })),
+      }));
       return reply.status;
     },
     CopyFromClientBuffer(ClientRequest, Length, ClientBaseAddress) {
       return intoProcess('CopyFromClientBuffer', ClientRequest, async (p) => {
         const reply = await p.lpc.call('CopyFromClientBuffer', { address: ClientBaseAddress, length: Length });
-        return reply.bytes === undefined ? { status: reply.status } : { status: reply.status, BufferToCopy: reply.bytes };
+        const status = replyStatus(reply);
+        if (status !== STATUS_SUCCESS) return { status };
+        // Exactly the bytes asked for, in memory of the LSA's own: the process may answer anything.
+        const bytes = (reply as { bytes?: unknown }).bytes;
+        if (!(bytes instanceof Uint8Array) || bytes.byteLength !== Length) return { status: STATUS_ACCESS_VIOLATION };
+        return { status, BufferToCopy: new Uint8Array(bytes) };
       });
     },
     ImpersonateClient: notImplemented,
@@ -245,9 +283,14 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     },
     ConvertAuthDataToToken: notImplemented,
     async ClientCallback(Callback, Argument1, Argument2, Input: SecBuffer) {
-      const reply = await intoProcess('ClientCallback', null, (p) =>
-        p.lpc.call('ClientCallback', { packageId, callbackId: Callback, argument1: Argument1, argument2: Argument2, input: Input }),
-      );
+      const reply = await intoProcess('ClientCallback', null, async (p) => {
+        const answer = await p.lpc.call('ClientCallback', { packageId, callbackId: Callback, argument1: Argument1, argument2: Argument2, input: Input });
+        const status = replyStatus(answer, STATUS_INTERNAL_ERROR);
+        const output = (answer as { output?: unknown }).output;
+        if (output === undefined) return { status };
+        const decoded = callbackOutput(output);
+        return decoded === undefined ? { status: STATUS_INTERNAL_ERROR } : { status, output: decoded };
+      });
       const output = 'output' in reply ? reply.output : undefined;
       return output === undefined ? { status: reply.status } : { status: reply.status, Output: output };
     },

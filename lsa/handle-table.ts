@@ -2,6 +2,8 @@
 // the table of the process whose channel it came in on, so another process's value, a deleted one
 // and a made-up one all miss alike: SEC_E_INVALID_HANDLE. Values are unique across processes (one
 // counter for the whole LSA), so a stolen value really does exist, just not in the thief's table.
+// Values carry the LSA's generation above the low 32 bits, so a handle a process kept from an LSA
+// that died is never a handle of the LSA that replaced it.
 
 import type { LSA_SEC_HANDLE, PackageId } from '../headers/ntsecpkg.js';
 import { asLsaHandle, type LsaHandle, type ProcessId } from '../ipc/ids.js';
@@ -17,14 +19,26 @@ export interface HandleEntry {
   complete: boolean;
 }
 
+/** Handle values of one generation stay below this; the generation is counted in units of it. */
+const GENERATION_SPAN = 2 ** 32;
+/** Generations beyond this would take handle values past 2^53, where numbers stop being exact. */
+const MAX_GENERATION = 2 ** 20;
+
 export class HandleTables {
+  private readonly base: number;
   // Start at an arbitrary point so that handle values carry no meaning (as pointers would not).
   private next = 0x10000 + Math.floor(Math.random() * 0x10000) * 0x10;
   private readonly byProcess = new Map<ProcessId, Map<LsaHandle, HandleEntry>>();
 
+  constructor(readonly generation = 1) {
+    if (!Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION) throw new RangeError(`an LSA generation is an integer from 1 to ${MAX_GENERATION}`);
+    this.base = generation * GENERATION_SPAN;
+  }
+
   create(pid: ProcessId, entry: HandleEntry): LsaHandle {
-    const handle = asLsaHandle(this.next);
-    this.next += 0x10;
+    const handle = asLsaHandle(this.base + this.next);
+    // Wrapping inside the generation's span: 2^28 handles later a value may come back, long after its first owner freed it.
+    this.next = this.next + 0x10 >= GENERATION_SPAN ? 0x10000 : this.next + 0x10;
     this.tableOf(pid).set(handle, entry);
     return handle;
   }

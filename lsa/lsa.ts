@@ -51,12 +51,13 @@ export interface LsaStats {
   logonSessions: number;
   lsaHeapAllocations: number;
   lpc: { sent: number; received: number };
-  perProcess: Array<{ pid: number; name: string; credentials: number; contexts: number; calls: number }>;
+  /** Per attached process: its handles, its calls, and the LPC messages it sent that were not part of the protocol. */
+  perProcess: Array<{ pid: number; name: string; credentials: number; contexts: number; calls: number; refused: number }>;
   heapUsed: number;
 }
 
 export class Lsa {
-  readonly handles = new HandleTables();
+  readonly handles: HandleTables;
   readonly sessions = new LogonSessions();
   readonly accounts: AccountStore;
   private readonly processes = new Map<ProcessId, LsaClientProcess>();
@@ -75,7 +76,9 @@ export class Lsa {
   private constructor(
     readonly config: LsaConfig,
     readonly tracer: Tracer,
+    generation: number,
   ) {
+    this.handles = new HandleTables(generation);
     this.accounts = new AccountStore(config.accounts);
     this.services = {
       sessions: this.sessions,
@@ -95,8 +98,8 @@ export class Lsa {
     };
   }
 
-  static async boot(config: LsaConfig, tracer: Tracer): Promise<Lsa> {
-    const lsa = new Lsa(config, tracer);
+  static async boot(config: LsaConfig, tracer: Tracer, generation = 1): Promise<Lsa> {
+    const lsa = new Lsa(config, tracer, generation);
     const { loaded, failed } = await loadPackages(config, lsa.services, tracer);
     lsa.packages = loaded;
     lsa.failed = failed;
@@ -230,7 +233,7 @@ export class Lsa {
     for (const p of this.processes.values()) {
       sent += p.lpc.sent;
       received += p.lpc.received;
-      perProcess.push({ pid: p.pid, name: p.name, ...this.handles.count(p.pid), calls: p.callCount });
+      perProcess.push({ pid: p.pid, name: p.name, ...this.handles.count(p.pid), calls: p.callCount, refused: p.lpc.refused });
     }
     return {
       processes: this.processes.size,

@@ -12,7 +12,7 @@ import { Lsa } from './lsa.js';
 const data = workerData as LsaWorkerData;
 const tracer = new Tracer(data.tracePort, 'lsa', 500, data.trace, data.tap);
 try {
-  const lsa = await Lsa.boot(data.config, tracer);
+  const lsa = await Lsa.boot(data.config, tracer, data.generation);
   exposeControl(lsaControl(lsa), data.controlPort);
   parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);
 } catch (error) {

@@ -5,9 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { transfer } from '../ipc/control.js';
 import { SspiEmuError, describeError } from '../ipc/errors.js';
-import type { HttpRequestRecord, SocketAppEvent, SocketProtocol, TcpConnectionRecord } from '../ipc/socket-control.js';
+import { decodeSocketAppEvent, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../ipc/socket-control.js';
 import type { AppResult } from '../sspi/process.js';
 import type { AppProcess } from './machine.js';
 
@@ -64,12 +63,15 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
   static async start(proc: AppProcess, options: SocketServerOptions): Promise<SocketServer> {
     const { port1, port2 } = new MessageChannel();
     const args: Record<string, unknown> = { ...options, control: port2 };
-    const done = proc.runApp(SOCKET_APPS[options.protocol].server, transfer(args, [port2]));
+    const done = proc.runApp(SOCKET_APPS[options.protocol].server, args);
     // Events that come before the server object exists (none but 'listening', in practice) wait for it.
     const early: SocketAppEvent[] = [];
     let server: SocketServer | undefined;
     let onListening: ((event: Extract<SocketAppEvent, { kind: 'listening' }>) => void) | undefined;
-    port1.on('message', (event: SocketAppEvent) => {
+    // The app runs in a process: what it posts is decoded before the machine reads it.
+    port1.on('message', (message: unknown) => {
+      const event = decodeSocketAppEvent(message);
+      if (event === undefined) return;
       if (event.kind === 'listening') onListening?.(event);
       else if (server === undefined) early.push(event);
       else server.dispatch(event);

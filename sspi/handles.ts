@@ -2,6 +2,11 @@
 // with dwLower the package id and dwUpper a record in this process's own table. The record holds
 // the LSA's handle value and, once the context is mapped, the user-mode context. Handle values
 // start at a random point in each process, so one process's value means nothing in another.
+//
+// dwUpper is a serial number with the package id and the kind in its low bits, one serial counter
+// per package and kind, never reused. So the table knows every value it ever issued without
+// keeping any: a value whose serial is behind its counter and that is not live was deleted, which
+// is how a second DeleteSecurityContext answers SEC_E_OK however many deletes came between.
 
 import type { LSA_SEC_HANDLE, PackageId, SecpkgUserFunctionTable } from '../headers/ntsecpkg.js';
 import type { LsaHandle } from '../ipc/ids.js';
@@ -25,25 +30,35 @@ export interface CredentialRecord {
   readonly kind: 'credential';
   readonly packageId: PackageId;
   readonly lsa: LsaHandle;
+  /** Which LSA issued `lsa` (the library counts the LSAs it was connected to); an older one's handles are dead. */
+  readonly generation: number;
 }
 
 export interface ContextRecord {
   readonly kind: 'context';
   readonly packageId: PackageId;
   readonly lsa: LsaHandle;
+  readonly generation: number;
   user: UserModeContext | null;
   /** QueryContextAttributes levels answered in the LSA even when the context is mapped. */
   thunkedLevels: readonly number[];
 }
 
-/** How many deleted handle values are remembered, so that a second delete answers SEC_E_OK. */
-const DELETED_MEMORY = 4096;
+/** dwUpper = serial * SERIAL_UNIT + packageId * 2 + kind bit. */
+const SERIAL_UNIT = 2 ** 13;
+const MAX_PACKAGE_ID = SERIAL_UNIT / 2 - 1;
+/** Serials start at a random point below this (and stay far below 2^53 / SERIAL_UNIT). */
+const SERIAL_START_SPAN = 2 ** 31;
+
+interface SerialRange {
+  readonly start: number;
+  next: number;
+}
 
 export class LocalHandleTable {
   private readonly records = new Map<number, CredentialRecord | ContextRecord>();
-  /** Deleted handle values (dwUpper) and the package (dwLower) each belonged to. */
-  private readonly deleted = new Map<number, number>();
-  private next = 0x1000 + Math.floor(Math.random() * 0x7fff_0000);
+  /** The serials issued so far for each package and kind (keyed by the low bits of dwUpper). */
+  private readonly issued = new Map<number, SerialRange>();
 
   get size(): { credentials: number; contexts: number } {
     let credentials = 0;
@@ -69,20 +84,31 @@ export class LocalHandleTable {
     return record?.kind === 'context' ? record : undefined;
   }
 
-  /** Whether `handle` names a context this process deleted (a second delete is not an error). */
+  /** Whether `handle` names a context this process was issued and no longer holds (a second delete is not an error). */
   wasDeleted(handle: unknown): boolean {
-    return isSecHandle(handle) && this.deleted.get(handle.dwUpper) === handle.dwLower;
+    if (!isSecHandle(handle) || !Number.isSafeInteger(handle.dwUpper) || handle.dwUpper < 0 || this.records.has(handle.dwUpper)) return false;
+    const low = handle.dwUpper % SERIAL_UNIT;
+    if (low % 2 !== 1 || (low - 1) / 2 !== handle.dwLower) return false;
+    const range = this.issued.get(low);
+    const serial = Math.floor(handle.dwUpper / SERIAL_UNIT);
+    return range !== undefined && serial >= range.start && serial < range.next;
   }
 
   remove(handle: CredHandle | CtxtHandle): void {
     this.records.delete(handle.dwUpper);
-    this.deleted.set(handle.dwUpper, handle.dwLower);
-    if (this.deleted.size > DELETED_MEMORY) this.deleted.delete(this.deleted.keys().next().value as number);
   }
 
   private insert(record: CredentialRecord | ContextRecord): number {
-    const value = this.next;
-    this.next = this.next >= 0xffff_fff0 ? 0x1000 : this.next + 1;
+    if (!Number.isInteger(record.packageId) || record.packageId < 0 || record.packageId > MAX_PACKAGE_ID)
+      throw new RangeError(`package id ${record.packageId} does not fit a handle (0 to ${MAX_PACKAGE_ID})`);
+    const low = record.packageId * 2 + (record.kind === 'context' ? 1 : 0);
+    let range = this.issued.get(low);
+    if (range === undefined) {
+      const start = 1 + Math.floor(Math.random() * SERIAL_START_SPAN);
+      range = { start, next: start };
+      this.issued.set(low, range);
+    }
+    const value = range.next++ * SERIAL_UNIT + low;
     this.records.set(value, record);
     return value;
   }

@@ -8,14 +8,14 @@ import type { PackageId } from '../headers/ntsecpkg.js';
 import { statusName, type Status } from '../headers/status.js';
 import type { AppRole, AppWorkerData } from '../ipc/boot.js';
 import { Connection } from '../ipc/connection.js';
-import { exposeControl, wrapControl } from '../ipc/control.js';
-import { SspiEmuError, describeError } from '../ipc/errors.js';
+import { SspiEmuError, describeError, remoteError } from '../ipc/errors.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import { FaultInjector, type FaultPlan } from '../ipc/faults.js';
+import { FaultInjector } from '../ipc/faults.js';
+import { decodePortReply, type MachineToProcessOps, type ProcessToMachineOps } from '../ipc/process-control.js';
 import { RpcPeer, type Handlers } from '../ipc/rpc.js';
 import { Tracer } from '../ipc/trace.js';
 import { ClientHeap } from './client-heap.js';
-import { Secur32 } from './secur32.js';
+import { SSPI_METHODS, Secur32 } from './secur32.js';
 import { UserModeHost, type UserModeStats } from './user-mode-host.js';
 
 /** What an application module is given: its process's SSPI library and its ways to talk. */
@@ -57,14 +57,6 @@ export interface AppModule {
   main(ctx: AppContext, args: AppArgs): Promise<AppResult>;
 }
 
-/** The machine's services an app process uses (the machine binds them to the calling process). */
-export interface MachineServices {
-  listen(name: string): Promise<void>;
-  unlisten(name: string): Promise<void>;
-  accept(name: string): Promise<MessagePort>;
-  connect(name: string, waitMs?: number): Promise<MessagePort>;
-}
-
 export interface AppStats {
   pid: number;
   name: string;
@@ -74,19 +66,6 @@ export interface AppStats {
   handles: { credentials: number; contexts: number };
   clientHeapAllocations: number;
   userMode: UserModeStats;
-}
-
-/** What the machine may ask of an app process over the control plane. */
-export interface AppControl {
-  readonly sspi: Secur32;
-  runApp(module: string | null, args: AppArgs): Promise<AppResult>;
-  stats(): AppStats;
-  /** Sends one raw LPC call as this process: how tests play a rogue process presenting foreign handles. */
-  lpcCall(op: keyof ProcessToLsaOps, body: object): Promise<unknown>;
-  /** Applies a fault plan to this process (null clears it); returns the faults injected under the old one. */
-  injectFaults(plan: FaultPlan | null): Record<string, number>;
-  /** A new LPC channel to a restarted LSA; handles from the old LSA mean nothing to the new one. */
-  reconnectLpc(port: MessagePort): void;
 }
 
 /** This process's answers to the LSA's calls into it: its memory, and the callbacks its packages registered. */
@@ -101,8 +80,8 @@ export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers
   };
 }
 
-/** Wires an app process from its worker data and serves the machine; `defaultApp` runs when no module is named. */
-export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppControl {
+/** Wires an app process from its worker data and serves the machine's control calls; `defaultApp` runs when no module is named. */
+export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
   const tracer = new Tracer(data.tracePort, data.name, data.pid, data.trace, data.tap);
   const heap = new ClientHeap();
   const host = new UserModeHost(tracer);
@@ -119,7 +98,15 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
   };
   let lpc = connectLpc(data.lpcPort);
   const sspi = new Secur32({ lpc, heap, host, tracer });
-  const services = wrapControl<MachineServices>(data.servicesPort);
+  const control = new RpcPeer<ProcessToMachineOps, MachineToProcessOps>(data.controlPort, null, { name: `control:${data.name}` });
+  /** A call to the machine; its coded refusals (NOT_LISTENING, ...) reach the application as they were thrown. */
+  const machine = async <K extends keyof ProcessToMachineOps>(op: K, body: ProcessToMachineOps[K]['request']): Promise<ProcessToMachineOps[K]['reply']> => {
+    try {
+      return await control.call(op, body);
+    } catch (error) {
+      throw remoteError(error);
+    }
+  };
   const connectionTotals = { sent: 0, received: 0 };
   let nextConnection = 1;
 
@@ -133,25 +120,25 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
     role: data.role,
     sspi,
     async listen<M>(name: string): Promise<Listener<M>> {
-      await services.listen(name);
+      await machine('Listen', { name });
       tracer.emit('Listen', 'event', { detail: name });
       let closed = false;
       return {
         name,
         async accept() {
           if (closed) throw new SspiEmuError('NOT_LISTENING', `${name}: the listener is closed`);
-          const port = await services.accept(name);
+          const port = decodePortReply(await machine('Accept', { name }));
           tracer.emit('Accept', 'event', { detail: name });
           return track<M>(port, name);
         },
         async close() {
           closed = true;
-          await services.unlisten(name);
+          await machine('Unlisten', { name });
         },
       };
     },
     async connect<M>(name: string, waitMs?: number): Promise<Connection<M>> {
-      const port = await services.connect(name, waitMs);
+      const port = decodePortReply(await machine('Connect', waitMs === undefined ? { name } : { name, waitMs }));
       tracer.emit('Connect', 'event', { detail: name });
       return track<M>(port, name);
     },
@@ -170,9 +157,8 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
     },
   };
 
-  const control: AppControl = {
-    sspi,
-    async runApp(module, args) {
+  control.serve({
+    async RunApp({ module, args }) {
       const url = module === null ? defaultApp : module.startsWith('file:') ? new URL(module) : pathToFileURL(module);
       let app: Partial<AppModule>;
       try {
@@ -186,7 +172,7 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
       tracer.emit('AppExit', 'event', { status: statusName(result.status), ...(result.detail === undefined ? {} : { detail: result.detail }) });
       return result;
     },
-    stats() {
+    GetStats() {
       return {
         pid: data.pid,
         name: data.name,
@@ -198,23 +184,27 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): AppContro
         userMode: host.stats(),
       };
     },
-    injectFaults(plan) {
+    InjectFaults({ plan }) {
       const before = { ...(faults?.injected ?? {}) };
       faults = plan === null ? null : new FaultInjector(plan);
       tracer.faults = faults;
       lpc.linkFaults = faults;
-      return before;
+      return { injected: before };
     },
-    reconnectLpc(port) {
+    ReconnectLpc({ port }) {
       const old = lpc;
       lpc = connectLpc(port);
       sspi.reconnect(lpc);
       if (!old.closed) old.close();
+      return {};
     },
-    lpcCall(op, body) {
-      return (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body);
+    async LpcCall({ op, body }) {
+      return { reply: await (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body) };
     },
-  };
-  exposeControl(control, data.controlPort);
-  return control;
+    async Sspi({ method, args }) {
+      if (!(SSPI_METHODS as readonly string[]).includes(method)) throw new SspiEmuError('USAGE', `${String(method)} is not an SSPI function`);
+      const fn = sspi[method] as (...a: unknown[]) => Promise<unknown>;
+      return { result: await fn.apply(sspi, args) };
+    },
+  });
 }

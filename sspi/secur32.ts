@@ -35,7 +35,7 @@ import type { RpcPeer } from '../ipc/rpc.js';
 import { toBase64, type Tracer } from '../ipc/trace.js';
 import { packAuthIdentity } from './auth-identity.js';
 import type { ClientHeap } from './client-heap.js';
-import { LocalHandleTable, type ContextRecord, type CredHandle, type CtxtHandle } from './handles.js';
+import { LocalHandleTable, type ContextRecord, type CredentialRecord, type CredHandle, type CtxtHandle } from './handles.js';
 import type { UserModeHost } from './user-mode-host.js';
 
 /** Every result carries the status; `cause` explains a SEC_E_INTERNAL_ERROR. */
@@ -112,6 +112,34 @@ export interface QueryContextAttributesResult<A extends number> extends SspiResu
 /** The SSPI API as another thread calls it (every function is asynchronous there too). */
 export type RemoteSecur32 = Omit<Secur32, 'handleCounts' | 'reconnect'>;
 
+/** The SSPI functions the machine may call in a process on a caller's behalf: exactly RemoteSecur32's. */
+export const SSPI_METHODS = [
+  'enumerateSecurityPackages',
+  'querySecurityPackageInfo',
+  'acquireCredentialsHandle',
+  'freeCredentialsHandle',
+  'initializeSecurityContext',
+  'acceptSecurityContext',
+  'completeAuthToken',
+  'deleteSecurityContext',
+  'applyControlToken',
+  'queryContextAttributes',
+  'queryCredentialsAttributes',
+  'makeSignature',
+  'verifySignature',
+  'encryptMessage',
+  'decryptMessage',
+  'exportSecurityContext',
+  'importSecurityContext',
+  'freeContextBuffer',
+] as const satisfies ReadonlyArray<keyof RemoteSecur32>;
+
+export type SspiMethod = (typeof SSPI_METHODS)[number];
+
+// Every RemoteSecur32 function is in the list (the compiler says which one is missing).
+const everyMethodListed: Record<Exclude<keyof RemoteSecur32, SspiMethod>, never> = {};
+void everyMethodListed;
+
 /** Where a call is traced and what it sends: one instance per app process. */
 export interface Secur32Deps {
   lpc: RpcPeer<ProcessToLsaOps, LsaToProcessOps>;
@@ -122,6 +150,8 @@ export interface Secur32Deps {
 
 export class Secur32 {
   private readonly handles = new LocalHandleTable();
+  /** The LSAs this library has talked to: one more each time the machine reconnects it to a restarted LSA. */
+  private generation = 1;
   private lpc: Secur32Deps['lpc'];
   private readonly heap: ClientHeap;
   private readonly host: UserModeHost;
@@ -189,7 +219,7 @@ export class Secur32 {
           });
           if (!isSuccess(reply.status) || reply.hCredential === undefined || reply.packageId === undefined)
             return withCause({ status: reply.status }, reply.cause);
-          const credential = this.handles.addCredential({ kind: 'credential', packageId: reply.packageId, lsa: reply.hCredential });
+          const credential = this.handles.addCredential({ kind: 'credential', packageId: reply.packageId, lsa: reply.hCredential, generation: this.generation });
           return { status: reply.status, credential, expiry: reply.expiry ?? 0n };
         } finally {
           if (address !== null) this.heap.free(address);
@@ -204,6 +234,8 @@ export class Secur32 {
     const record = this.handles.credential(credential);
     if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
     this.handles.remove(credential);
+    // A credential of an LSA that died is gone with it; the new LSA never sees the old value.
+    if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
     return this.traced(
       'FreeCredentialsHandle',
       undefined,
@@ -221,8 +253,8 @@ export class Secur32 {
    * first time the package is used in this process).
    */
   async initializeSecurityContext(args: InitializeSecurityContextArgs): Promise<ContextResult> {
-    const cred = args?.credential == null ? null : this.handles.credential(args.credential);
-    const context = args?.context == null ? null : this.handles.context(args.context);
+    const cred = args?.credential == null ? null : this.liveCredential(args.credential);
+    const context = args?.context == null ? null : this.liveContext(args.context);
     if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
     if (typeof args.contextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
     const input = args.input ?? null;
@@ -242,8 +274,8 @@ export class Secur32 {
 
   /** AcceptSecurityContext -> SpAcceptLsaModeContext in the LSA; then as initializeSecurityContext. */
   async acceptSecurityContext(args: AcceptSecurityContextArgs): Promise<ContextResult> {
-    const cred = args?.credential == null ? null : this.handles.credential(args.credential);
-    const context = args?.context == null ? null : this.handles.context(args.context);
+    const cred = args?.credential == null ? null : this.liveCredential(args.credential);
+    const context = args?.context == null ? null : this.liveContext(args.context);
     if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
     if (typeof args.contextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
     if (!validBuffers(args.input)) return contextFailure(SEC_E_INVALID_TOKEN);
@@ -286,6 +318,8 @@ export class Secur32 {
           const userStatus = await table.DeleteUserModeContext(lsaContextHandle);
           this.tracer.emit('SpDeleteUserModeContext', 'return', { status: statusName(userStatus) });
         }
+        // The LSA half died with the LSA that held it: the user-mode half is gone now too, and the new LSA never sees the old value.
+        if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpDeleteContext', { hContext: record.lsa });
         return withCause({ status: reply.status }, reply.cause);
       },
@@ -295,7 +329,7 @@ export class Secur32 {
 
   /** ApplyControlToken -> SpApplyControlToken in the LSA. */
   async applyControlToken(context: CtxtHandle, input: SecBuffer[]): Promise<SspiResult> {
-    const record = this.handles.context(context);
+    const record = this.liveContext(context);
     if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (!validBuffers(input)) return { status: SEC_E_INVALID_TOKEN };
     return this.traced(
@@ -327,6 +361,7 @@ export class Secur32 {
           const result = await record.user.table.QueryContextAttributes(record.user.lsaContextHandle, attribute);
           return { status: result.status, buffer: result.Buffer as ContextAttributeValue<A> };
         }
+        if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpQueryContextAttributes', { hContext: record.lsa, ulAttribute: attribute });
         return withCause({ status: reply.status, buffer: reply.buffer as ContextAttributeValue<A> }, reply.cause);
       },
@@ -336,7 +371,7 @@ export class Secur32 {
 
   /** QueryCredentialsAttributesW -> SpQueryCredentialsAttributes in the LSA. */
   async queryCredentialsAttributes(credential: CredHandle, attribute: number): Promise<SspiResult & { buffer?: unknown }> {
-    const record = this.handles.credential(credential);
+    const record = this.liveCredential(credential);
     if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
     return this.traced<SspiResult & { buffer?: unknown }>(
       'QueryCredentialsAttributes',
@@ -397,9 +432,31 @@ export class Secur32 {
     return Promise.resolve({ status: SEC_E_OK });
   }
 
-  /** Talks to a restarted LSA from now on (the machine reattached this process). */
+  /**
+   * Talks to a restarted LSA from now on (the machine reattached this process). The handles of
+   * the old LSA stay in this process's table, so that a mapped context's user-mode half keeps
+   * protecting messages, but every call that would reach the LSA with one answers
+   * SEC_E_INVALID_HANDLE without sending it: an old value may name something else in the new LSA.
+   */
   reconnect(lpc: Secur32Deps['lpc']): void {
     this.lpc = lpc;
+    this.generation++;
+  }
+
+  private isStale(record: CredentialRecord | ContextRecord): boolean {
+    return record.generation !== this.generation;
+  }
+
+  /** A credential of the current LSA, or undefined. */
+  private liveCredential(handle: unknown): CredentialRecord | undefined {
+    const record = this.handles.credential(handle);
+    return record === undefined || this.isStale(record) ? undefined : record;
+  }
+
+  /** A context of the current LSA, or undefined. */
+  private liveContext(handle: unknown): ContextRecord | undefined {
+    const record = this.handles.context(handle);
+    return record === undefined || this.isStale(record) ? undefined : record;
   }
 
   /** Handles this process holds (for stats and leak tests). */
@@ -430,7 +487,7 @@ export class Secur32 {
     let cause = reply.cause;
     let record = existing?.record ?? null;
     if (record === null && reply.hNewContext !== undefined && reply.packageId !== undefined) {
-      record = { kind: 'context', packageId: reply.packageId, lsa: reply.hNewContext, user: null, thunkedLevels: [] };
+      record = { kind: 'context', packageId: reply.packageId, lsa: reply.hNewContext, generation: this.generation, user: null, thunkedLevels: [] };
     }
     if (reply.mapped !== undefined && record !== null) {
       // MappedContext stops here: the application's result below never carries it.

@@ -9,8 +9,8 @@ import { LocalHandleTable, type ContextRecord, type CredentialRecord } from '../
 
 const PKG = 4 as PackageId;
 const OTHER_PKG = 5 as PackageId;
-const credential = (): CredentialRecord => ({ kind: 'credential', packageId: PKG, lsa: asLsaHandle(0x10010) });
-const context = (): ContextRecord => ({ kind: 'context', packageId: PKG, lsa: asLsaHandle(0x10020), user: null, thunkedLevels: [] });
+const credential = (): CredentialRecord => ({ kind: 'credential', packageId: PKG, lsa: asLsaHandle(0x10010), generation: 1 });
+const context = (): ContextRecord => ({ kind: 'context', packageId: PKG, lsa: asLsaHandle(0x10020), generation: 1, user: null, thunkedLevels: [] });
 
 describe('LocalHandleTable', () => {
   it('remembers a deleted handle with its package: the same value under another package was never deleted', () => {
@@ -95,12 +95,23 @@ describe('LocalHandleTable', () => {
     assert.deepEqual(table.size, { credentials: 0, contexts: 1 });
   });
 
-  it('remembers the 4096 most recent deletions, forgetting the oldest first', () => {
+  it('remembers every deletion, however many came after it, without keeping the deleted values', () => {
     const table = new LocalHandleTable();
-    const handles = Array.from({ length: 4097 }, () => table.addContext(context()));
-    for (const h of handles) table.remove(h);
-    assert.equal(table.wasDeleted(handles[0]), false);
-    assert.equal(table.wasDeleted(handles[1]), true);
-    assert.equal(table.wasDeleted(handles[4096]), true);
+    const first = table.addContext(context());
+    table.remove(first);
+    for (let i = 0; i < 100_000; i++) table.remove(table.addContext(context()));
+    assert.equal(table.wasDeleted(first), true);
+    assert.deepEqual(table.size, { credentials: 0, contexts: 0 });
+  });
+
+  it('never calls a credential handle a deleted context, nor a value under another package', () => {
+    const table = new LocalHandleTable();
+    const cred = table.addCredential(credential());
+    table.remove(cred);
+    assert.equal(table.wasDeleted(cred), false, 'a credential is not a context');
+    const ctxt = table.addContext(context());
+    table.remove(ctxt);
+    assert.equal(table.wasDeleted({ dwLower: OTHER_PKG, dwUpper: ctxt.dwUpper }), false);
+    assert.equal(table.wasDeleted({ dwLower: PKG, dwUpper: ctxt.dwUpper + 8192 }), false, 'the next serial was never issued');
   });
 });

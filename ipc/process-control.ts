@@ -1,0 +1,115 @@
+// The control channel between the machine and one app process: one MessagePort, typed ops in both
+// directions on an RpcPeer, nothing else. The machine asks the process to run an application, for
+// its statistics, to apply a fault plan, to take a new LPC channel, to make an SSPI call; the
+// process asks the machine for the names servers monitor (listen, accept, connect).
+//
+// The process's code can post anything on this port, so the machine exposes exactly these
+// operations and no object graph (this is why comlink is not used here: it honours GET, APPLY
+// and CONSTRUCT on any property path of what it exposes). Everything the machine receives from a
+// process, requests and replies alike, goes through a decoder below before the machine's code
+// reads it; the process is known from the port, never from a message.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { FaultPlan } from './faults.js';
+import type { LpcOp } from './lpc.js';
+import { array, integer, messagePort, optionalString, record, string } from './decode.js';
+import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';
+import type { SspiMethod } from '../sspi/secur32.js';
+
+/** Calls from the machine into an app process. */
+export type MachineToProcessOps = {
+  /** Runs an application module in the process (null: its default application). */
+  RunApp: { request: { module: string | null; args: AppArgs }; reply: AppResult };
+  GetStats: { request: Record<string, never>; reply: AppStats };
+  InjectFaults: { request: { plan: FaultPlan | null }; reply: { injected: Record<string, number> } };
+  /** A new LPC channel to a restarted LSA (the port is transferred). */
+  ReconnectLpc: { request: { port: MessagePort }; reply: Record<string, never> };
+  /** One raw LPC call as this process: how tests play a rogue process presenting made-up values. */
+  LpcCall: { request: { op: LpcOp; body: object }; reply: { reply: unknown } };
+  /** One call of the process's SSPI library, made on the machine's behalf. */
+  Sspi: { request: { method: SspiMethod; args: unknown[] }; reply: { result: unknown } };
+};
+
+/** Calls from an app process to the machine: the table of names servers monitor. */
+export type ProcessToMachineOps = {
+  Listen: { request: { name: string }; reply: Record<string, never> };
+  Unlisten: { request: { name: string }; reply: Record<string, never> };
+  /** The next connection to a name this process monitors (one end of a fresh channel, transferred). */
+  Accept: { request: { name: string }; reply: { port: MessagePort } };
+  /** Connects to a name, waiting up to `waitMs` for a server to monitor it. */
+  Connect: { request: { name: string; waitMs?: number }; reply: { port: MessagePort } };
+};
+
+/** Longest name a server may monitor. */
+export const MAX_NAME_LENGTH = 256;
+/** Longest wait a connect may ask for. */
+export const MAX_CONNECT_WAIT_MS = 600_000;
+
+// Requests the machine receives.
+
+export function decodeNameRequest(body: unknown): { name: string } {
+  return { name: string(record(body, 'the request').name, 'name', MAX_NAME_LENGTH) };
+}
+
+export function decodeConnectRequest(body: unknown): { name: string; waitMs?: number } {
+  const r = record(body, 'the request');
+  const name = string(r.name, 'name', MAX_NAME_LENGTH);
+  return r.waitMs === undefined ? { name } : { name, waitMs: integer(r.waitMs, 'waitMs', 0, MAX_CONNECT_WAIT_MS) };
+}
+
+// Replies the machine receives.
+
+export function decodeAppResult(body: unknown): AppResult {
+  const r = record(body, 'the application result');
+  const result: AppResult = { status: integer(r.status, 'status', -0x8000_0000, 0xffff_ffff) >>> 0, statusName: string(r.statusName, 'statusName', 256) };
+  const detail = optionalString(r.detail, 'detail', 1 << 20);
+  if (detail !== undefined) result.detail = detail;
+  if (r.data !== undefined) result.data = record(r.data, 'data');
+  return result;
+}
+
+export function decodeAppStats(body: unknown): AppStats {
+  const r = record(body, 'the statistics');
+  const count = (v: unknown, what: string): number => integer(v, what, 0, Number.MAX_SAFE_INTEGER);
+  const pair = <A extends string, B extends string>(v: unknown, what: string, a: A, b: B): Record<A | B, number> => {
+    const p = record(v, what);
+    return { [a]: count(p[a], `${what}.${a}`), [b]: count(p[b], `${what}.${b}`) } as Record<A | B, number>;
+  };
+  // Object.fromEntries defines own properties: a key "__proto__" stays a key.
+  const counts = (v: unknown, what: string): Record<string, number> =>
+    Object.fromEntries(Object.entries(record(v, what)).map(([k, n]) => [k, count(n, `${what}.${k}`)]));
+  const userMode = record(r.userMode, 'userMode');
+  return {
+    pid: count(r.pid, 'pid'),
+    name: string(r.name, 'name', 256),
+    threadId: count(r.threadId, 'threadId'),
+    lpc: pair(r.lpc, 'lpc', 'sent', 'received'),
+    connections: pair(r.connections, 'connections', 'sent', 'received'),
+    handles: pair(r.handles, 'handles', 'credentials', 'contexts'),
+    clientHeapAllocations: count(r.clientHeapAllocations, 'clientHeapAllocations'),
+    userMode: {
+      spUserModeInitialize: counts(userMode.spUserModeInitialize, 'userMode.spUserModeInitialize'),
+      spInstanceInit: counts(userMode.spInstanceInit, 'userMode.spInstanceInit'),
+      spInitUserModeContext: count(userMode.spInitUserModeContext, 'userMode.spInitUserModeContext'),
+      loaded: array(userMode.loaded, 'userMode.loaded', 4096).map((n, i) => string(n, `userMode.loaded[${i}]`, 256)),
+      callbacks: count(userMode.callbacks, 'userMode.callbacks'),
+      heap: pair(userMode.heap, 'userMode.heap', 'allocations', 'bytes'),
+    },
+  };
+}
+
+export function decodeInjected(body: unknown): Record<string, number> {
+  const injected = record(record(body, 'the reply').injected, 'injected');
+  return Object.fromEntries(Object.entries(injected).map(([k, n]) => [k.slice(0, 64), integer(n, `injected.${k.slice(0, 64)}`, 0, Number.MAX_SAFE_INTEGER)]));
+}
+
+/** An SSPI result as the process reports it: whatever it is, it has a status. */
+export function decodeSspiResult(body: unknown): { status: number } & Record<string, unknown> {
+  const result = record(record(body, 'the reply').result, 'the SSPI result');
+  integer(result.status, 'status', 0, 0xffff_ffff);
+  return result as { status: number } & Record<string, unknown>;
+}
+
+export function decodePortReply(body: unknown): MessagePort {
+  return messagePort(record(body, 'the reply').port, 'port');
+}

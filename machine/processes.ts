@@ -1,0 +1,224 @@
+// The processes of the machine as the main thread sees them: the LSA worker, served over comlink
+// (the machine trusts the LSA: it runs the machine's own code and the packages it was told to
+// load), and app processes, served over a typed control channel (ipc/process-control.ts) whose
+// every reply is decoded, because an app process runs code nobody vetted.
+//
+// Every call on a process races its death (PEER_GONE at once when its worker exits) and, but for
+// runApp, has a deadline: a process that does not answer in time is marked unresponsive and the
+// call fails with TIMEOUT, so that no machine call waits forever on a deaf process.
+
+import { MessagePort, type TransferListItem, type Worker } from 'node:worker_threads';
+import type { AppRole } from '../ipc/boot.js';
+import { guard, transfer, type Remote } from '../ipc/control.js';
+import { TransportError, describeError, remoteError } from '../ipc/errors.js';
+import type { FaultPlan } from '../ipc/faults.js';
+import type { ProcessToLsaOps } from '../ipc/lpc.js';
+import {
+  decodeAppResult,
+  decodeAppStats,
+  decodeInjected,
+  decodeSspiResult,
+  type MachineToProcessOps,
+  type ProcessToMachineOps,
+} from '../ipc/process-control.js';
+import { RpcPeer, type Handlers } from '../ipc/rpc.js';
+import type { LsaControl } from '../lsa/control.js';
+import type { LsaStats, PackageReport, ReapReport } from '../lsa/lsa.js';
+import { SSPI_METHODS, type RemoteSecur32, type SspiMethod } from '../sspi/secur32.js';
+import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';
+
+export const LSA_PID = 500;
+
+/** A process of the machine as the main thread sees it. */
+abstract class ProcessHandle {
+  /** Rejects (with PEER_GONE) when the worker exits; every control call races it. */
+  readonly death: Promise<never>;
+  /** Resolves with the exit code when the worker exits. */
+  readonly exited: Promise<number>;
+  private exitCode: number | undefined;
+  /** An uncaught error the worker died of, if any. */
+  crashError: Error | undefined;
+
+  constructor(
+    readonly pid: number,
+    readonly name: string,
+    readonly worker: Worker,
+  ) {
+    this.exited = new Promise<number>((resolve) => {
+      worker.on('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      });
+    });
+    worker.on('error', (error) => {
+      this.crashError = error;
+    });
+    this.death = this.exited.then((code) => {
+      throw new TransportError('PEER_GONE', `${name} (pid ${pid}) exited with code ${code}${this.crashError ? ': ' + describeError(this.crashError) : ''}`);
+    });
+    this.death.catch(() => undefined);
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+}
+
+export class LsaProcess extends ProcessHandle {
+  constructor(
+    worker: Worker,
+    private readonly control: Remote<LsaControl>,
+    /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
+    readonly generation: number,
+  ) {
+    super(LSA_PID, 'lsa', worker);
+  }
+
+  packages(): Promise<PackageReport> {
+    return guard(this.control.packages(), this.death);
+  }
+
+  /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */
+  stats(options?: { gc?: boolean }): Promise<LsaStats> {
+    return guard(this.control.stats(options), this.death);
+  }
+
+  /** Applies a fault plan to the LSA (null clears it); returns the faults injected under the old plan. */
+  injectFaults(plan: FaultPlan | null): Promise<Record<string, number>> {
+    return guard(this.control.injectFaults(plan), this.death);
+  }
+
+  logonSessionBytes(count: number): Promise<number> {
+    return guard(this.control.logonSessionBytes(count), this.death);
+  }
+
+  attach(request: Parameters<LsaControl['attachProcess']>[0], lpcPort: MessagePort): Promise<{ logonId: bigint }> {
+    return guard(this.control.attachProcess(request, transfer(lpcPort, [lpcPort])), this.death);
+  }
+
+  detach(pid: number): Promise<ReapReport> {
+    return guard(this.control.detachProcess(pid), this.death);
+  }
+}
+
+export interface AppProcessTimeouts {
+  /** Deadline of a control call (stats, fault plans, a new LPC channel). */
+  controlMs: number;
+  /** Deadline of an SSPI call made through the process (its own LPC calls have their limit too). */
+  sspiMs: number;
+}
+
+export class AppProcess extends ProcessHandle {
+  /**
+   * The process's SSPI library, called from the main thread: each call runs in the process's
+   * worker (its Secur32, its LPC channel) and fails with PEER_GONE if the process dies.
+   */
+  readonly sspi: RemoteSecur32;
+  /** Set when the process missed a deadline of the machine's; cleared when it answers again. */
+  unresponsive = false;
+  private readonly control: RpcPeer<MachineToProcessOps, ProcessToMachineOps>;
+
+  constructor(
+    pid: number,
+    name: string,
+    readonly role: AppRole,
+    readonly logonAs: string | null,
+    worker: Worker,
+    controlPort: MessagePort,
+    private readonly timeouts: AppProcessTimeouts,
+  ) {
+    super(pid, name, worker);
+    this.control = new RpcPeer<MachineToProcessOps, ProcessToMachineOps>(controlPort, null, { name: `control:${name}` });
+    const sspi: Partial<Record<SspiMethod, (...args: unknown[]) => Promise<unknown>>> = {};
+    for (const method of SSPI_METHODS) sspi[method] = (...args: unknown[]) => this.sspiCall(method, args);
+    this.sspi = sspi as unknown as RemoteSecur32;
+  }
+
+  /** Serves the process's requests to the machine (listen, accept, connect), bound to this process. */
+  serve(handlers: Handlers<ProcessToMachineOps>): void {
+    this.control.serve(handlers);
+  }
+
+  /** Messages on the control channel that were not part of its protocol (a process posting garbage). */
+  get refusedControlMessages(): number {
+    return this.control.refused;
+  }
+
+  /**
+   * Runs an application module in this process (null: the process's default app). MessagePorts
+   * among the top-level `args` are transferred to the process. No deadline: an app runs as long
+   * as it likes; the call fails when the process dies.
+   */
+  async runApp(module: string | null, args: AppArgs): Promise<AppResult> {
+    const ports: TransferListItem[] = Object.values(args).filter((v): v is MessagePort => v instanceof MessagePort);
+    return this.decoded('RunApp', decodeAppResult, await this.ask('RunApp', { module, args }, ports, 0));
+  }
+
+  async stats(): Promise<AppStats> {
+    return this.decoded('GetStats', decodeAppStats, await this.ask('GetStats', {}));
+  }
+
+  /** Applies a fault plan to this process (null clears it); returns the faults injected under the old plan. */
+  async injectFaults(plan: FaultPlan | null): Promise<Record<string, number>> {
+    return this.decoded('InjectFaults', decodeInjected, await this.ask('InjectFaults', { plan }));
+  }
+
+  async reconnectLpc(port: MessagePort): Promise<void> {
+    await this.ask('ReconnectLpc', { port }, [port]);
+  }
+
+  /** Sends one raw LPC call as this process (a rogue process presenting made-up or stolen values). */
+  async lpcCall(op: keyof ProcessToLsaOps, body: object): Promise<unknown> {
+    const reply = await this.ask('LpcCall', { op, body }, undefined, this.timeouts.sspiMs);
+    return typeof reply === 'object' && reply !== null ? (reply as { reply?: unknown }).reply : undefined;
+  }
+
+  private async sspiCall(method: SspiMethod, args: unknown[]): Promise<unknown> {
+    return this.decoded(method, decodeSspiResult, await this.ask('Sspi', { method, args }, undefined, this.timeouts.sspiMs));
+  }
+
+  /** Resolves when the worker has exited, or after `ms`. */
+  private async exitedWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
+  /** A reply through its decoder; a malformed one is this process's fault, and says so. */
+  private decoded<T>(op: string, decode: (reply: unknown) => T, reply: unknown): T {
+    try {
+      return decode(reply);
+    } catch (error) {
+      throw new TransportError('BAD_MESSAGE', `${this.name} (pid ${this.pid}) answered ${op} with a malformed reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
+  /** One control call: raced against death, with a deadline, its failure rethrown as the process threw it. */
+  private async ask<K extends keyof MachineToProcessOps>(
+    op: K,
+    body: MachineToProcessOps[K]['request'],
+    transferList?: TransferListItem[],
+    timeoutMs = this.timeouts.controlMs,
+  ): Promise<unknown> {
+    let reply: unknown;
+    try {
+      reply = await guard(this.control.call(op, body, transferList, timeoutMs), this.death);
+    } catch (error) {
+      // The channel closes a moment before the worker's exit is reported: report the exit (its
+      // code says why), unless the process closed its end itself and lives on.
+      if (error instanceof TransportError && error.code === 'PEER_GONE' && this.alive) await this.exitedWithin(this.timeouts.controlMs);
+      if (!this.alive) return this.death;
+      if (error instanceof TransportError && error.code === 'TIMEOUT') {
+        this.unresponsive = true;
+        throw new TransportError('TIMEOUT', `${this.name} (pid ${this.pid}) is unresponsive: it did not answer ${op} within ${timeoutMs} ms`, { cause: error });
+      }
+      throw remoteError(error);
+    }
+    this.unresponsive = false;
+    return reply;
+  }
+}
