@@ -28,6 +28,7 @@ import type { Tracer } from '../ipc/trace.js';
 import { runAsClientCall, type LsaClientProcess } from './client-call.js';
 import { badResult, contain, type Outcome, type PackageFault } from './containment.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
+import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
 
 /** What the dispatcher needs from the LSA. */
@@ -40,6 +41,8 @@ export interface DispatchContext {
   allPackages(): readonly LoadedPackage[];
   /** Injected package faults (ipc/faults.ts), or null. */
   faults(): FaultInjector | null;
+  /** Where every input buffer handed to a package is copied (and, when large, watched). */
+  readonly inputs: HeldInputs;
 }
 
 /** Largest input token the LSA accepts at all; packages check their own cbMaxToken. */
@@ -222,7 +225,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     SpInitLsaModeContext: (body) =>
       asClient('SpInitLsaModeContext', async () => {
         if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
-        const input = body.input === null ? null : checkedBuffers(body.input);
+        const input = body.input === null ? null : checkedBuffers(body.input, ctx.inputs);
         if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
         const target = typeof body.pszTargetName === 'string' ? body.pszTargetName : null;
         const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
@@ -240,7 +243,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     SpAcceptLsaModeContext: (body) =>
       asClient('SpAcceptLsaModeContext', async () => {
         if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
-        const input = checkedBuffers(body.input);
+        const input = checkedBuffers(body.input, ctx.inputs);
         if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
         const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
         return contextCall(
@@ -280,7 +283,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         const found = owned(body?.hContext, 'context');
         if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
         const { entry, pkg } = found;
-        const input = checkedBuffers(body.input);
+        const input = checkedBuffers(body.input, ctx.inputs);
         if (input === undefined) return { status: SEC_E_INVALID_TOKEN };
         const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, input));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
@@ -311,16 +314,20 @@ function isContextResult(value: unknown): value is SpContextResult {
   return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
 }
 
-/** Input buffers off the wire: a short list of { BufferType: number, pvBuffer: Uint8Array }, or undefined. */
-function checkedBuffers(value: unknown): SecBuffer[] | undefined {
+/**
+ * Input buffers off the wire: a short list of { BufferType: number, pvBuffer: Uint8Array }, or
+ * undefined. Each goes to the package as a private copy of exactly its length: a view into a
+ * larger buffer (which structured clone carries whole) or a SharedArrayBuffer that could change
+ * under the package while it parses would otherwise be what the package holds.
+ */
+function checkedBuffers(value: unknown, inputs: HeldInputs): SecBuffer[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
   const out: SecBuffer[] = [];
   for (const b of value as unknown[]) {
     if (typeof b !== 'object' || b === null) return undefined;
     const { BufferType, pvBuffer } = b as { BufferType?: unknown; pvBuffer?: unknown };
     if (typeof BufferType !== 'number' || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_INPUT_BYTES) return undefined;
-    // A token in shared memory could change under the package while it parses: take a private copy.
-    out.push({ BufferType, pvBuffer: pvBuffer.buffer instanceof SharedArrayBuffer ? pvBuffer.slice() : pvBuffer });
+    out.push({ BufferType, pvBuffer: inputs.copy(pvBuffer) });
   }
   return out;
 }

@@ -18,6 +18,7 @@ import type { LsaConfig } from './config.js';
 import { contain } from './containment.js';
 import { createDispatch, type DispatchContext } from './dispatch.js';
 import { HandleTables } from './handle-table.js';
+import { HeldInputs } from './held-inputs.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
@@ -50,14 +51,24 @@ export interface LsaStats {
   contexts: number;
   logonSessions: number;
   lsaHeapAllocations: number;
+  /** Bytes the packages hold in LSA heap (AllocateLsaHeap, AllocatePrivateHeap). */
+  lsaHeapBytes: number;
+  /**
+   * Input buffers of 1 KiB or more that the LSA handed to packages and that are still alive: after
+   * a garbage collection (stats({ gc: true })), what package state keeps of its callers' buffers.
+   */
+  inputsHeld: { buffers: number; bytes: number };
   lpc: { sent: number; received: number };
   /** Per attached process: its handles, its calls, and the LPC messages it sent that were not part of the protocol. */
   perProcess: Array<{ pid: number; name: string; credentials: number; contexts: number; calls: number; refused: number }>;
   heapUsed: number;
+  /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
+  arrayBuffers: number;
 }
 
 export class Lsa {
   readonly handles: HandleTables;
+  private readonly inputs = new HeldInputs();
   readonly sessions = new LogonSessions();
   readonly accounts: AccountStore;
   private readonly processes = new Map<ProcessId, LsaClientProcess>();
@@ -95,6 +106,7 @@ export class Lsa {
       packageById: (id) => this.byId.get(id),
       allPackages: () => this.packages,
       faults: () => this.faults,
+      inputs: this.inputs,
     };
   }
 
@@ -226,6 +238,7 @@ export class Lsa {
   }
 
   stats(): LsaStats {
+    const memory = globalThis.process.memoryUsage();
     const totals = this.handles.count();
     let sent = this.lpcTotals.sent;
     let received = this.lpcTotals.received;
@@ -241,9 +254,12 @@ export class Lsa {
       contexts: totals.contexts,
       logonSessions: this.sessions.size,
       lsaHeapAllocations: this.services.heap.allocations,
+      lsaHeapBytes: this.services.heap.bytes,
+      inputsHeld: this.inputs.count(),
       lpc: { sent, received },
       perProcess,
-      heapUsed: globalThis.process.memoryUsage().heapUsed,
+      heapUsed: memory.heapUsed,
+      arrayBuffers: memory.arrayBuffers,
     };
   }
 }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/status.js';
 import {
   bytesEqual,
-  channelBindingsHash,
+  type BindingsDigest,
   computeMic,
   decryptRandomSessionKey,
   filetimeFromDate,
@@ -140,8 +140,8 @@ export interface AuthenticateCheck {
   authenticate: Uint8Array;
   /** The account of a user name, whatever domain the client gave; undefined when there is none. */
   account: (userName: string) => AccountKey | undefined;
-  /** The server's SEC_CHANNEL_BINDINGS (its SECBUFFER_CHANNEL_BINDINGS), if it has one. */
-  bindings: Uint8Array | undefined;
+  /** The digest of the server's SEC_CHANNEL_BINDINGS (its SECBUFFER_CHANNEL_BINDINGS), if it has one. */
+  bindings: BindingsDigest | undefined;
   policy: AcceptPolicy;
   now: Date;
 }
@@ -256,16 +256,12 @@ function checkMic(
  * that sends none (absent or all zero) passes unless bindings are required; a client that sends a
  * hash must send the right one.
  */
-export function checkBindings(clientHash: Uint8Array | undefined, serverBindings: Uint8Array | undefined, required: boolean): Failure | undefined {
+export function checkBindings(clientHash: Uint8Array | undefined, serverBindings: BindingsDigest | undefined, required: boolean): Failure | undefined {
   const bad = (reason: string): Failure => failure(SEC_E_BAD_BINDINGS, reason);
   const clientSentNone = clientHash === undefined || clientHash.every((b) => b === 0);
   if (serverBindings === undefined) return required ? bad('channel bindings are required but the server has none to check against') : undefined;
-  let expected: Uint8Array;
-  try {
-    expected = channelBindingsHash(serverBindings);
-  } catch (error) {
-    return bad(`the server's SEC_CHANNEL_BINDINGS is malformed: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  if ('malformed' in serverBindings) return bad(`the server's SEC_CHANNEL_BINDINGS is malformed: ${serverBindings.malformed}`);
+  const expected = serverBindings.hash;
   if (clientSentNone) return required ? bad('channel bindings are required and the client sent none') : undefined;
   if (!bytesEqual(clientHash, expected)) return bad("the client's MsvAvChannelBindings is not the hash of the server's channel bindings");
   return undefined;

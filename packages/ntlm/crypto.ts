@@ -373,6 +373,21 @@ export function channelBindingsHash(secChannelBindings: Uint8Array): Uint8Array 
   return gssChannelBindingsHash(unpackSecChannelBindings(secChannelBindings));
 }
 
+/**
+ * What a context keeps of an application's SECBUFFER_CHANNEL_BINDINGS: its 16-byte hash, or why
+ * it is malformed; never the buffer itself, which may be large and belongs to the call.
+ */
+export type BindingsDigest = { readonly hash: Uint8Array } | { readonly malformed: string };
+
+export function digestBindings(secChannelBindings: Uint8Array): BindingsDigest {
+  try {
+    return { hash: channelBindingsHash(secChannelBindings) };
+  } catch (error) {
+    if (error instanceof NtlmParseError) return { malformed: error.message };
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // FILETIME: 100-nanosecond intervals since 1601-01-01 UTC, 8 bytes little-endian (MS-DTYP 2.3.3)
 

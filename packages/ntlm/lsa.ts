@@ -53,10 +53,9 @@ import {
 import { UNUSED_LSA_MEMBERS, unpackAuthIdentity } from '../kit/index.js';
 import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
 import { packContextData } from './context-data.js';
-import { channelBindingsHash, ntowfv1, type NtlmSide } from './crypto.js';
+import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
 import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES, timeStamp } from './info.js';
 import { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
-import { NtlmParseError } from './messages.js';
 import { NtlmSecurityContext } from './security.js';
 import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.js';
 
@@ -80,8 +79,8 @@ interface ClientContext {
   requested: number;
   targetName: string | null;
   negotiate: NegotiateState;
-  /** SECBUFFER_CHANNEL_BINDINGS given with the first call, if the second brings none. */
-  bindings: Uint8Array | undefined;
+  /** The digest of the SECBUFFER_CHANNEL_BINDINGS given with the first call, if the second brings none. */
+  bindings: BindingsDigest | undefined;
   attributes: number;
   /** "DOMAIN\\user" once known (the domain may come from the CHALLENGE). */
   userName: string;
@@ -93,7 +92,7 @@ interface ServerContext {
   stage: 'challenge-sent' | 'complete' | 'failed';
   requested: number;
   exchange: ChallengeState;
-  bindings: Uint8Array | undefined;
+  bindings: BindingsDigest | undefined;
   attributes: number;
   /** The authenticated account, once the AUTHENTICATE_MESSAGE verified. */
   userName: string | undefined;
@@ -268,15 +267,8 @@ class NtlmLsaPackage {
     const challenge = tokenOf(input);
     if (challenge === undefined || challenge.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const bindings = bindingsOf(input) ?? context.bindings;
-    let bindingsHash: Uint8Array | undefined;
-    if (bindings !== undefined) {
-      try {
-        bindingsHash = channelBindingsHash(bindings);
-      } catch (error) {
-        if (error instanceof NtlmParseError) return fail(context, SEC_E_BAD_BINDINGS);
-        throw error;
-      }
-    }
+    if (bindings !== undefined && 'malformed' in bindings) return fail(context, SEC_E_BAD_BINDINGS);
+    const bindingsHash = bindings?.hash;
     const identity: ClientIdentity = { ...context.identity, workstation: this.names.computerName };
     const outcome = authenticateFor({
       negotiate: context.negotiate,
@@ -455,9 +447,10 @@ function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
   return buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.TOKEN)?.pvBuffer;
 }
 
-/** The SEC_CHANNEL_BINDINGS an application passes as SECBUFFER_CHANNEL_BINDINGS. */
-function bindingsOf(buffers: SecBuffer[]): Uint8Array | undefined {
-  return buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.CHANNEL_BINDINGS)?.pvBuffer;
+/** The digest of the SEC_CHANNEL_BINDINGS an application passes as SECBUFFER_CHANNEL_BINDINGS. */
+function bindingsOf(buffers: SecBuffer[]): BindingsDigest | undefined {
+  const bytes = buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.CHANNEL_BINDINGS)?.pvBuffer;
+  return bytes === undefined ? undefined : digestBindings(bytes);
 }
 
 /** Writes the output token into the caller's SECBUFFER_TOKEN (the package allocates it). */

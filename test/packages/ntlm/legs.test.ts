@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { statusName } from '../../../headers/status.js';
 import { acceptAuthenticate, challengeFor, checkBindings, type AccountKey, type ChallengeState } from '../../../packages/ntlm/acceptor.js';
-import { channelBindingsHash, ntowfv1, verifyLmV2Response } from '../../../packages/ntlm/crypto.js';
+import { channelBindingsHash, digestBindings, ntowfv1, verifyLmV2Response } from '../../../packages/ntlm/crypto.js';
 import { MSV_AV, NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
 import { authenticateFor, negotiateFor } from '../../../packages/ntlm/initiator.js';
 import {
@@ -357,12 +357,12 @@ describe('the acceptor checks after NTProofStr', () => {
     const { state, client } = exchange({ clientBindings: tls });
     for (const requireChannelBindings of [false, true]) {
       const policy = { requireChannelBindings, maxClockSkewSeconds: 0 };
-      assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: tls, policy, now: NOW }).ok);
+      assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: digestBindings(tls), policy, now: NOW }).ok);
       const other = acceptAuthenticate({
         state,
         authenticate: client.bytes,
         account: alice,
-        bindings: bindings('tls-server-end-point:123456'),
+        bindings: digestBindings(bindings('tls-server-end-point:123456')),
         policy,
         now: NOW,
       });
@@ -374,12 +374,12 @@ describe('the acceptor checks after NTProofStr', () => {
   test('a client without bindings passes unless bindings are required', () => {
     const { state, client } = exchange();
     const tls = bindings('tls-server-end-point:abcdef');
-    assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: tls, policy: NO_POLICY, now: NOW }).ok);
+    assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: digestBindings(tls), policy: NO_POLICY, now: NOW }).ok);
     const required = acceptAuthenticate({
       state,
       authenticate: client.bytes,
       account: alice,
-      bindings: tls,
+      bindings: digestBindings(tls),
       policy: { requireChannelBindings: true, maxClockSkewSeconds: 0 },
       now: NOW,
     });
@@ -388,7 +388,7 @@ describe('the acceptor checks after NTProofStr', () => {
   });
 
   test('checkBindings refuses a malformed server SEC_CHANNEL_BINDINGS and a requirement with nothing to check against', () => {
-    assert.equal(statusName(checkBindings(new Uint8Array(16), new Uint8Array(8), false)!.status), 'SEC_E_BAD_BINDINGS');
+    assert.equal(statusName(checkBindings(new Uint8Array(16), digestBindings(new Uint8Array(8)), false)!.status), 'SEC_E_BAD_BINDINGS');
     assert.equal(statusName(checkBindings(new Uint8Array(16).fill(1), undefined, true)!.status), 'SEC_E_BAD_BINDINGS');
     assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, false), undefined);
   });
