@@ -4,11 +4,12 @@
 //
 // args: server (the listening name), package, user/domain/password (explicit credentials; absent:
 // the process's own logon), targetName, contextReq (ISC_REQ_* bits), messages (N), connectWaitMs
-// (how long to wait for the server to monitor the name).
+// (how long to wait for the server to monitor the name), receiveTimeoutMs (how long to wait for
+// each of the server's messages, default 30 s).
 
 import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import type { AppMessage } from '../ipc/app-protocol.js';
+import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../ipc/app-protocol.js';
 import type { Connection } from '../ipc/connection.js';
 import { describeError } from '../ipc/errors.js';
 import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
@@ -22,6 +23,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const pkg = String(args.package ?? 'Example');
   const messages = Number(args.messages ?? 3);
   const contextReq = Number(args.contextReq ?? DEFAULT_CLIENT_REQ);
+  const timeoutMs = Number(args.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
   const sspi = ctx.sspi;
 
   const explicit = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
@@ -39,13 +41,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   let context: CtxtHandle | undefined;
   try {
-    const handshake = await runHandshake(ctx, conn, credential, contextReq, typeof args.targetName === 'string' ? args.targetName : null);
+    const handshake = await runHandshake(ctx, conn, credential, contextReq, typeof args.targetName === 'string' ? args.targetName : null, timeoutMs);
     context = handshake.context;
     ctx.markPhase('handshake');
     if (handshake.status !== SEC_E_OK || context === undefined) return done(handshake.status, handshake.detail);
 
     const names = await sspi.queryContextAttributes(context, SECPKG_ATTR.NAMES);
-    const exchanged = await exchangeMessages(ctx, conn, context, messages);
+    const exchanged = await exchangeMessages(ctx, conn, context, messages, timeoutMs);
     if (exchanged.status !== SEC_E_OK) return done(exchanged.status, exchanged.detail);
     ctx.markPhase('messages');
     conn.send({ kind: 'bye' });
@@ -70,6 +72,7 @@ async function runHandshake(
   credential: Parameters<AppContext['sspi']['initializeSecurityContext']>[0]['credential'],
   contextReq: number,
   targetName: string | null,
+  timeoutMs: number,
 ): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string }> {
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
@@ -103,7 +106,7 @@ async function runHandshake(
       if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED) {
         return { status: r.status, ...(context === undefined ? {} : { context }), legs, detail: `unexpected ${statusName(r.status)}` };
       }
-      const reply = await conn.receive();
+      const reply = await receiveAppMessage(conn, timeoutMs);
       if (reply.kind === 'failed')
         return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake' };
       if (reply.kind === 'token') {
@@ -128,6 +131,7 @@ async function exchangeMessages(
   conn: Connection<AppMessage>,
   context: CtxtHandle,
   count: number,
+  timeoutMs: number,
 ): Promise<{ status: Status; detail?: string }> {
   const text = new TextEncoder();
   const sizes = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.SIZES);
@@ -146,7 +150,7 @@ async function exchangeMessages(
     );
     if (sealed.status !== SEC_E_OK) return { status: sealed.status, detail: 'EncryptMessage failed' };
     conn.send({ kind: 'sealed', buffers: sealed.message });
-    const reply = await conn.receive();
+    const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'sealed')
       return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a sealed message with ${reply.kind}` };
     const opened = await ctx.sspi.decryptMessage(context, reply.buffers, 0);
@@ -167,7 +171,7 @@ async function exchangeMessages(
     );
     if (signed.status !== SEC_E_OK) return { status: signed.status, detail: 'MakeSignature failed' };
     conn.send({ kind: 'signed', data, signature: signed.message[1]!.pvBuffer });
-    const reply = await conn.receive();
+    const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'signed')
       return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a signed message with ${reply.kind}` };
     const verified = await ctx.sspi.verifySignature(

@@ -3,11 +3,12 @@
 // signed messages with a signed acknowledgement until the client says bye.
 //
 // args: name (the name to monitor), package, contextReq (ASC_REQ_* bits), connections (how many
-// to serve before returning; 0: until the process is killed).
+// to serve before returning; 0: until the process is killed), receiveTimeoutMs (how long to wait
+// for each of a client's messages before giving up on it, default 30 s).
 
 import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
 import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import type { AppMessage } from '../ipc/app-protocol.js';
+import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../ipc/app-protocol.js';
 import type { Connection } from '../ipc/connection.js';
 import { describeError } from '../ipc/errors.js';
 import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
@@ -28,6 +29,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const pkg = String(args.package ?? 'Example');
   const contextReq = Number(args.contextReq ?? DEFAULT_SERVER_REQ);
   const limit = Number(args.connections ?? 1);
+  const timeoutMs = Number(args.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
 
   const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
   if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status), detail: 'AcquireCredentialsHandle failed' };
@@ -37,7 +39,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   try {
     while (limit === 0 || sessions.length < limit) {
       const conn = await listener.accept();
-      sessions.push(serve(ctx, conn, credential, contextReq));
+      sessions.push(serve(ctx, conn, credential, contextReq, timeoutMs));
     }
     const outcomes = await Promise.all(sessions);
     const last = outcomes[outcomes.length - 1];
@@ -56,11 +58,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 }
 
 /** One client connection: the handshake, then the message loop. */
-async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: CredHandle, contextReq: number): Promise<SessionOutcome> {
+async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: CredHandle, contextReq: number, timeoutMs: number): Promise<SessionOutcome> {
   let context: CtxtHandle | undefined;
   try {
     for (;;) {
-      const message = await conn.receive();
+      const message = await receiveAppMessage(conn, timeoutMs);
       if (message.kind === 'failed') return { status: message.status, user: null, messages: 0, detail: 'the client abandoned the handshake' };
       if (message.kind !== 'token') return { status: SEC_E_INTERNAL_ERROR, user: null, messages: 0, detail: `unexpected ${message.kind} during the handshake` };
       const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: message.token }];
@@ -83,7 +85,7 @@ async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: 
     const names = await ctx.sspi.queryContextAttributes(context!, SECPKG_ATTR.NAMES);
     const user = names.buffer?.sUserName ?? null;
     ctx.log(`authenticated ${user ?? '?'}`);
-    const messages = await answerMessages(ctx, conn, context!);
+    const messages = await answerMessages(ctx, conn, context!, timeoutMs);
     ctx.markPhase('messages');
     return { status: messages.status, user, messages: messages.count, ...(messages.detail === undefined ? {} : { detail: messages.detail }) };
   } catch (error) {
@@ -94,13 +96,18 @@ async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: 
   }
 }
 
-async function answerMessages(ctx: AppContext, conn: Connection<AppMessage>, context: CtxtHandle): Promise<{ status: Status; count: number; detail?: string }> {
+async function answerMessages(
+  ctx: AppContext,
+  conn: Connection<AppMessage>,
+  context: CtxtHandle,
+  timeoutMs: number,
+): Promise<{ status: Status; count: number; detail?: string }> {
   const sizes = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.SIZES);
   const trailer = sizes.buffer?.cbSecurityTrailer ?? 0;
   const maxSignature = sizes.buffer?.cbMaxSignature ?? 0;
   let count = 0;
   for (;;) {
-    const message = await conn.receive();
+    const message = await receiveAppMessage(conn, timeoutMs);
     if (message.kind === 'bye') return { status: SEC_E_OK, count };
     if (message.kind === 'sealed') {
       const opened = await ctx.sspi.decryptMessage(context, message.buffers, 0);

@@ -254,19 +254,34 @@ interface Credential {
   secret?: Uint8Array;
 }
 
+/**
+ * A context owns what it needs (its own copy of K, the names): freeing the credential it was made
+ * with, mid-handshake, changes nothing for it. K is wiped once the handshake is over.
+ */
 interface LsaContext {
   role: Role;
-  credential: Credential;
-  stage: 'hello-sent' | 'proof-sent' | 'complete';
+  stage: 'hello-sent' | 'proof-sent' | 'complete' | 'failed';
   requested: number;
   attributes: number;
   nc: Uint8Array;
   ns?: Uint8Array;
-  secret?: Uint8Array;
-  /** "DOMAIN\\user" of the authenticated client (both sides know it). */
+  secret: Uint8Array;
+  /** Client side: who we are. */
+  user?: string;
+  domain?: string;
+  /** Server side: the account the ClientHello named, authenticated only once its ClientProof verifies. */
+  claimedName?: string;
+  /** "DOMAIN\\user" of the authenticated client (both sides know it), once the handshake completed. */
   clientName?: string;
   /** The network logon session the server created for the client. */
   logonId?: LUID;
+}
+
+/** A failed leg leaves its context unusable: later calls with it are SEC_E_INVALID_HANDLE, and it names nobody. */
+function fail(context: LsaContext, status: Status): SpContextResult {
+  context.stage = 'failed';
+  context.secret.fill(0);
+  return { status };
 }
 
 const credentials = new Map<LSA_SEC_HANDLE, Credential>();
@@ -351,21 +366,31 @@ function clientHello(credHandle: LSA_SEC_HANDLE | null, requirements: number, ou
   const p1 = mac(credential.secret, 'hello', nc, user, '\\', domain);
   if (!putToken(output, packClientHello(flags, nc, p1, user, domain))) return { status: SEC_E_BUFFER_TOO_SMALL };
   const handle = nextHandle++;
-  contexts.set(handle, { role: Role.Client, credential, stage: 'hello-sent', requested: requirements, attributes: clientAttributes(requirements), nc });
+  contexts.set(handle, {
+    role: Role.Client,
+    stage: 'hello-sent',
+    requested: requirements,
+    attributes: clientAttributes(requirements),
+    nc,
+    secret: Uint8Array.from(credential.secret),
+    user,
+    domain,
+  });
   return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: clientAttributes(requirements), ExpirationTime: TIMESTAMP_NEVER };
 }
 
 function clientProof(handle: LSA_SEC_HANDLE, context: LsaContext, token: Uint8Array | undefined, output: SecBuffer[]): SpContextResult {
   const proof = token === undefined ? undefined : unpackServerProof(token);
-  if (proof === undefined) return { status: SEC_E_INVALID_TOKEN };
-  const secret = context.credential.secret!;
+  if (proof === undefined) return fail(context, SEC_E_INVALID_TOKEN);
+  const secret = context.secret;
   // The server proves it knows K; a server that does not fails us here.
-  if (!equal(proof.sp, mac(secret, 'server', context.nc, proof.ns))) return { status: SEC_E_MUTUAL_AUTH_FAILED };
-  if (!putToken(output, packProof(MessageType.ClientProof, mac(secret, 'client', context.nc, proof.ns)))) return { status: SEC_E_BUFFER_TOO_SMALL };
+  if (!equal(proof.sp, mac(secret, 'server', context.nc, proof.ns))) return fail(context, SEC_E_MUTUAL_AUTH_FAILED);
+  if (!putToken(output, packProof(MessageType.ClientProof, mac(secret, 'client', context.nc, proof.ns)))) return fail(context, SEC_E_BUFFER_TOO_SMALL);
   context.stage = 'complete';
   context.ns = proof.ns;
-  context.clientName = `${context.credential.domain ?? ''}\\${context.credential.user}`;
+  context.clientName = `${context.domain ?? ''}\\${context.user}`;
   const sessionKey = mac(secret, 'session', context.nc, proof.ns);
+  secret.fill(0);
   return {
     status: SEC_E_OK,
     NewContextHandle: handle,
@@ -385,14 +410,14 @@ const SpAcceptLsaModeContext: SecpkgFunctionTable['AcceptLsaModeContext'] = (cre
     const credential = credHandle === null ? undefined : credentials.get(credHandle);
     if (credential === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (!(credential.use & SECPKG_CRED.INBOUND)) return { status: SEC_E_NO_CREDENTIALS };
-    return serverProof(credential, requirements, token, output);
+    return serverProof(requirements, token, output);
   }
   const context = contexts.get(ctxHandle);
   if (context === undefined || context.role !== Role.Server || context.stage !== 'proof-sent') return { status: SEC_E_INVALID_HANDLE };
   return serverComplete(ctxHandle, context, token);
 };
 
-function serverProof(credential: Credential, requirements: number, token: Uint8Array | undefined, output: SecBuffer[]): SpContextResult {
+function serverProof(requirements: number, token: Uint8Array | undefined, output: SecBuffer[]): SpContextResult {
   const hello = token === undefined ? undefined : unpackClientHello(token);
   if (hello === undefined) return { status: SEC_E_INVALID_TOKEN };
   const account = accountSecret(hello.user);
@@ -404,27 +429,28 @@ function serverProof(credential: Credential, requirements: number, token: Uint8A
   const handle = nextHandle++;
   contexts.set(handle, {
     role: Role.Server,
-    credential,
     stage: 'proof-sent',
     requested: requirements,
     attributes,
     nc: hello.nc,
     ns,
-    secret: account.secret,
-    clientName: account.name,
+    secret: Uint8Array.from(account.secret),
+    claimedName: account.name,
   });
   return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: TIMESTAMP_NEVER };
 }
 
 function serverComplete(handle: LSA_SEC_HANDLE, context: LsaContext, token: Uint8Array | undefined): SpContextResult {
   const cp = token === undefined ? undefined : unpackClientProof(token);
-  if (cp === undefined) return { status: SEC_E_INVALID_TOKEN };
-  if (!equal(cp, mac(context.secret!, 'client', context.nc, context.ns!))) return { status: SEC_E_LOGON_DENIED };
+  if (cp === undefined) return fail(context, SEC_E_INVALID_TOKEN);
+  if (!equal(cp, mac(context.secret, 'client', context.nc, context.ns!))) return fail(context, SEC_E_LOGON_DENIED);
   context.stage = 'complete';
+  context.clientName = context.claimedName;
   // The authenticated client gets a network logon session, as Windows creates one for a token.
   const logon = lsa.CreateLogonSession(null);
   if (isSuccess(logon.status)) context.logonId = logon.LogonId;
-  const sessionKey = mac(context.secret!, 'session', context.nc, context.ns!);
+  const sessionKey = mac(context.secret, 'session', context.nc, context.ns!);
+  context.secret.fill(0);
   return {
     status: SEC_E_OK,
     NewContextHandle: handle,
@@ -453,6 +479,7 @@ const SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
   const context = contexts.get(handle);
   if (context === undefined) return SEC_E_INVALID_HANDLE;
   if (context.logonId !== undefined) lsa.DeleteLogonSession(context.logonId);
+  context.secret.fill(0);
   contexts.delete(handle);
   return SEC_E_OK;
 };
@@ -468,8 +495,9 @@ const SpQueryContextAttributes: SecpkgFunctionTable['QueryContextAttributes'] = 
       return { status: SEC_E_OK, Buffer: { PackageInfo: PACKAGE_INFO } };
     case SECPKG_ATTR.FLAGS:
       return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
+    // Names only of a handshake that completed: a context that failed, or has not finished, names nobody.
     case SECPKG_ATTR.NATIVE_NAMES:
-      return { status: SEC_E_OK, Buffer: { sClientName: context.clientName ?? '', sServerName: '' } };
+      return context.clientName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sClientName: context.clientName, sServerName: '' } };
     case SECPKG_ATTR.NAMES:
       return context.clientName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sUserName: context.clientName } };
     default:
