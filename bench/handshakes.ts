@@ -32,7 +32,8 @@ export class HandshakeBench {
   ) {}
 
   static async start(spec: string, account: Account, machineOptions: Omit<MachineOptions, 'packages' | 'accounts' | 'trace'> = {}): Promise<HandshakeBench> {
-    const machine = await Machine.boot({ ...machineOptions, packages: [spec], accounts: [account], trace: false });
+    // The memory rows hold up to 500,000 contexts in one process (--scale): past the default quota.
+    const machine = await Machine.boot({ processQuota: { contexts: 1_000_000 }, ...machineOptions, packages: [spec], accounts: [account], trace: false });
     const report = await machine.lsa.packages();
     const name = report.loaded[0]?.name;
     if (name === undefined) {

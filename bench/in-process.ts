@@ -17,6 +17,7 @@ import { runAsClientCall, type LsaClientProcess } from '../lsa/client-call.js';
 import { createLsaFunctionTable } from '../lsa/function-table.js';
 import { LogonSessions } from '../lsa/logon-sessions.js';
 import { resolvePackageSpec } from '../lsa/package-loader.js';
+import { ProcessQueue } from '../lsa/scheduler.js';
 import { packAuthIdentity } from '../sspi/auth-identity.js';
 import { ClientHeap } from '../sspi/client-heap.js';
 import { processSideOfLpc } from '../sspi/process.js';
@@ -54,7 +55,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   const lpc = {
     call: (op: keyof LsaToProcessOps, body: never) => Promise.resolve((handlers[op] as (b: never) => unknown)(body)),
   } as unknown as RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
-  const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0 };
+  const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0, queue: new ProcessQueue('bench') };
   const services = { sessions, accounts, tracer, processById: () => process, heap: { allocations: 0, bytes: 0 } };
 
   const id = 0 as PackageId;

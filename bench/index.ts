@@ -10,6 +10,7 @@ import { idealRun } from './ideal.js';
 import { inProcessHandshakesPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
+import { fairnessRows, type FairnessRow } from './fairness.js';
 import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 
@@ -95,6 +96,8 @@ export interface BenchReport {
     scale?: { contexts: number; lsaHeapBytes: number };
   };
   peer: Array<PeerFigures | { name: string; skipped: string }>;
+  /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
+  fairness: FairnessRow[];
   targets: Array<{ target: string; value: number; goal: number; met: boolean }>;
 }
 
@@ -109,10 +112,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     messages: [],
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
+    fairness: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 1;
+  const total = options.packages.length * (rowsPerPackage + 3) + 2;
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -199,6 +203,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
   step('peer');
+  const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
+  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: Math.max(1_000, options.durationMs * 2), floodInFlight: 512 });
+  step('fairness');
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
@@ -206,6 +213,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const nullRow = at64('Null');
   if (nullRow !== undefined)
     report.targets.push({ target: 'Null, 64 in flight: hs/s vs the ideal baseline', value: nullRow.ratioToIdeal, goal: 0.6, met: nullRow.ratioToIdeal >= 0.6 });
+  const fair = report.fairness.find((r) => r.scheduler === 'default limits');
+  if (fair !== undefined)
+    report.targets.push({ target: `${fair.package}: p99 of a handshake while another process floods, vs unloaded`, value: fair.p99Ratio, goal: 3, met: fair.p99Ratio <= 3 });
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined)
     report.targets.push({

@@ -14,7 +14,9 @@ export type TransportErrorCode =
   /** A message arrived that is not part of the protocol. */
   | 'BAD_MESSAGE'
   /** The peer's handler failed outside any status it could report. */
-  | 'REMOTE_FAILURE';
+  | 'REMOTE_FAILURE'
+  /** The peer posted more than this side queues (faster than it is answered): it was cut off. */
+  | 'FLOODED';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -107,7 +109,7 @@ export function rebuildError(s: SerializedError): Error {
   return error;
 }
 
-const TRANSPORT_CODES: ReadonlySet<string> = new Set<TransportErrorCode>(['PEER_GONE', 'CHANNEL_CLOSED', 'TIMEOUT', 'BAD_MESSAGE', 'REMOTE_FAILURE']);
+const TRANSPORT_CODES: ReadonlySet<string> = new Set<TransportErrorCode>(['PEER_GONE', 'CHANNEL_CLOSED', 'TIMEOUT', 'BAD_MESSAGE', 'REMOTE_FAILURE', 'FLOODED']);
 const EMU_CODES: ReadonlySet<string> = new Set<SspiEmuErrorCode>([
   'BOOT_FAILED',
   'SPAWN_FAILED',

@@ -72,6 +72,20 @@ export interface RpcPeerOptions {
   name: string;
   /** Rejects a call with TransportError('TIMEOUT') when no reply comes in this many ms (0: never). */
   callTimeoutMs?: number;
+  /**
+   * Messages handled per event-loop turn (default: all as they come). The rest wait in this
+   * peer's inbox for the next turn, so that a peer posting floods cannot keep the thread from
+   * the other ports' messages.
+   */
+  maxMessagesPerTurn?: number;
+  /** Messages that may wait in the inbox; a peer that posts more is cut off: the channel closes with FLOODED. */
+  maxInbox?: number;
+  /**
+   * Calls this side keeps outstanding (sent, not yet answered); later calls wait here, in this
+   * side's own memory, until one is answered (default: no limit). Backpressure, as an LPC port's
+   * message quota gives it.
+   */
+  maxOutstanding?: number;
 }
 
 interface Pending {
@@ -79,6 +93,8 @@ interface Pending {
   resolve: (value: never) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Posted to the peer (it counts against maxOutstanding), or still waiting here. */
+  sent: boolean;
 }
 
 export class RpcPeer<Out extends OpMap, In extends OpMap> {
@@ -98,6 +114,19 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private readonly callTimeoutMs: number;
   private readonly taps = new Set<Tap>();
   private readonly closeListeners = new Set<(reason: TransportError) => void>();
+  private readonly maxOutstanding: number;
+  /** Calls sent and not yet settled. */
+  private outstanding = 0;
+  /** Calls waiting for an outstanding slot, oldest first (a settled one is skipped). */
+  private unsent: Array<{ id: number; message: unknown; transfer: TransferListItem[] | undefined }> = [];
+  private readonly perTurn: number;
+  private readonly maxInbox: number;
+  /** Messages this turn may still handle. */
+  private budget: number;
+  private budgetResetScheduled = false;
+  /** Messages waiting for a later turn, from `inboxHead` on. */
+  private inbox: unknown[] = [];
+  private inboxHead = 0;
 
   /**
    * `handlers` answer the peer's calls; pass null when they can only be built once the peer
@@ -110,9 +139,20 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   ) {
     this.name = options.name;
     this.callTimeoutMs = options.callTimeoutMs ?? 0;
+    this.maxOutstanding = options.maxOutstanding ?? Infinity;
+    this.perTurn = options.maxMessagesPerTurn ?? Infinity;
+    this.maxInbox = options.maxInbox ?? Infinity;
+    this.budget = this.perTurn;
     port.on('message', (frame: unknown) => {
-      if (Array.isArray(frame)) for (const message of frame) this.receive(message);
-      else this.receive(frame);
+      if (this.perTurn === Infinity) {
+        if (Array.isArray(frame)) for (const message of frame) this.receive(message);
+        else this.receive(frame);
+        return;
+      }
+      if (Array.isArray(frame)) for (const message of frame) this.inbox.push(message);
+      else this.inbox.push(frame);
+      if (this.inbox.length - this.inboxHead > this.maxInbox) this.flooded();
+      else this.drain();
     });
     port.on('close', () => this.shutdown(new TransportError('PEER_GONE', `${this.name}: the peer's channel closed (its process exited)`)));
   }
@@ -123,6 +163,11 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** Messages that arrived and wait for a later turn. */
+  get inboxCount(): number {
+    return this.inbox.length - this.inboxHead;
   }
 
   /** Injected faults on outgoing messages (drop, duplicate, delay, reorder), or null for none. */
@@ -154,19 +199,80 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              this.pending.delete(id);
+              this.settle(id);
               reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${timeoutMs} ms`));
             }, timeoutMs)
           : undefined;
-      this.pending.set(id, { op, resolve: resolve as (value: never) => void, reject, timer });
-      this.post({ kind: 'call', id, op, body }, transfer);
+      const message = { kind: 'call', id, op, body };
+      const pending: Pending = { op, resolve: resolve as (value: never) => void, reject, timer, sent: false };
+      this.pending.set(id, pending);
+      if (this.outstanding < this.maxOutstanding) this.send(pending, message, transfer);
+      else this.unsent.push({ id, message, transfer });
     });
+  }
+
+  private send(pending: Pending, message: unknown, transfer: TransferListItem[] | undefined): void {
+    pending.sent = true;
+    this.outstanding++;
+    this.post(message, transfer);
+  }
+
+  /** Forgets a call (answered, failed, timed out); a slot it held goes to the next waiting call. */
+  private settle(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return undefined;
+    this.pending.delete(id);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.sent) {
+      this.outstanding--;
+      while (this.outstanding < this.maxOutstanding && this.unsent.length > 0) {
+        const next = this.unsent.shift()!;
+        const waiting = this.pending.get(next.id);
+        if (waiting !== undefined && !waiting.sent) this.send(waiting, next.message, next.transfer);
+      }
+    }
+    return pending;
   }
 
   /** Closes this end: pending calls reject with CHANNEL_CLOSED and the port is released. */
   close(): void {
     this.flush();
     this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: the channel was closed`));
+    this.port.close();
+  }
+
+  /** Handles inbox messages while this turn's budget lasts; the next turn gets a new budget. */
+  private drain(): void {
+    while (this.budget > 0 && this.inboxHead < this.inbox.length && this.closedBy === undefined) {
+      this.budget--;
+      const message = this.inbox[this.inboxHead];
+      this.inbox[this.inboxHead++] = undefined;
+      this.receive(message);
+    }
+    if (this.inboxHead === this.inbox.length) {
+      this.inbox = [];
+      this.inboxHead = 0;
+    } else if (this.inboxHead > 4096 && this.inboxHead * 2 > this.inbox.length) {
+      // A steady stream never empties the inbox: drop the handled slots so that it does not grow.
+      this.inbox = this.inbox.slice(this.inboxHead);
+      this.inboxHead = 0;
+    }
+    if (!this.budgetResetScheduled && this.budget < this.perTurn) {
+      this.budgetResetScheduled = true;
+      setImmediate(() => {
+        this.budgetResetScheduled = false;
+        this.budget = this.perTurn;
+        if (this.inboxHead < this.inbox.length) this.drain();
+      });
+    }
+  }
+
+  /** The peer posts faster than this side will queue: it is cut off. */
+  private flooded(): void {
+    const waiting = this.inbox.length - this.inboxHead;
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.shutdown(new TransportError('FLOODED', `${this.name}: the peer posted ${waiting} messages more than were handled, past the ${this.maxInbox} this side queues; it is cut off`));
     this.port.close();
   }
 
@@ -182,10 +288,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
         void this.answer(message.id, message.op, message.body);
         return;
       }
-      const pending = this.pending.get(message.id);
-      if (pending === undefined) return; // a reply that arrives after its call timed out, or was never asked for
-      this.pending.delete(message.id);
-      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      const known = this.pending.get(message.id);
+      // A reply that arrives after its call timed out, was never asked for, or answers a call not sent yet.
+      if (known === undefined || !known.sent) return;
+      const pending = this.settle(message.id)!;
       if (message.kind === 'return') pending.resolve(message.body as never);
       else
         pending.reject(
@@ -281,10 +387,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       const op = typeof m.op === 'string' ? m.op : '?';
       const failure = new TransportError('BAD_MESSAGE', `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`);
       if (m.kind === 'call') {
-        const pending = this.pending.get(id);
-        this.pending.delete(id);
-        if (pending?.timer !== undefined) clearTimeout(pending.timer);
-        pending?.reject(failure);
+        this.settle(id)?.reject(failure);
         return;
       }
       try {
@@ -299,6 +402,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     if (this.closedBy !== undefined) return;
     this.closedBy = reason;
     this.outbox = [];
+    this.unsent = [];
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       if (pending.timer !== undefined) clearTimeout(pending.timer);

@@ -7,6 +7,7 @@ import type { LUID } from '../headers/ntsecpkg.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
 import type { ProcessId } from '../ipc/ids.js';
 import type { RpcPeer } from '../ipc/rpc.js';
+import type { ProcessQueue } from './scheduler.js';
 
 /** An app process as the LSA knows it: its id, its logon, and the channel it talks on. */
 export interface LsaClientProcess {
@@ -18,6 +19,8 @@ export interface LsaClientProcess {
   readonly lpc: RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
   /** Set when the process died; calls still running for it see SECPKG_CLIENT_PROCESS_TERMINATED. */
   terminated: boolean;
+  /** Its calls waiting for their turn in the LSA (lsa/scheduler.ts). */
+  readonly queue: ProcessQueue;
   callCount: number;
 }
 

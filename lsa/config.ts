@@ -16,7 +16,29 @@ export interface LsaConfig {
   packageCallTimeoutMs: number;
   /** Package-specific settings, by the package's entry in `packages` (case-insensitive), given to SpInitialize. */
   packageSettings: Record<string, Record<string, unknown>>;
+  /** What one process may have of the LSA (lsa/scheduler.ts, lsa/dispatch.ts). */
+  quota: ProcessQuota;
 }
+
+/**
+ * What one process may have of the LSA at once. A call past a limit is answered
+ * SEC_E_INSUFFICIENT_MEMORY, with a cause naming the limit, and changes nothing.
+ */
+export interface ProcessQuota {
+  /** Credential handles one process may hold. */
+  credentials: number;
+  /** Security contexts one process may hold (complete or in the middle of a handshake). */
+  contexts: number;
+  /** LPC calls the LSA runs for one process at once. */
+  runningCalls: number;
+  /** LPC calls of one process that may wait for their turn; more are refused. */
+  queuedCalls: number;
+  /** LPC calls the LSA runs at once, all processes together. */
+  concurrentCalls: number;
+}
+
+/** Generous: far more than an application needs, far less than what would exhaust the LSA. */
+export const DEFAULT_QUOTA: ProcessQuota = { credentials: 100_000, contexts: 100_000, runningCalls: 8, queuedCalls: 4096, concurrentCalls: 64 };
 
 /** Packages that ship with sspi-emu, by the name the configuration uses. */
 export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([

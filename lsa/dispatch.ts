@@ -7,6 +7,7 @@
 import type { LSA_SEC_HANDLE, SpContextResult } from '../headers/ntsecpkg.js';
 import { SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
 import {
+  SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
@@ -19,7 +20,7 @@ import {
   statusName,
   type Status,
 } from '../headers/status.js';
-import { describeError, serializeError } from '../ipc/errors.js';
+import { SspiEmuError, describeError, serializeError } from '../ipc/errors.js';
 import type { LsaHandle } from '../ipc/ids.js';
 import type { ContextReply, LpcReplyBase, MappedContextDelivery, ProcessToLsaOps } from '../ipc/lpc.js';
 import type { FaultInjector } from '../ipc/faults.js';
@@ -29,6 +30,8 @@ import { runAsClientCall, type LsaClientProcess } from './client-call.js';
 import { badResult, contain, type Outcome, type PackageFault } from './containment.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
+import type { ProcessQuota } from './config.js';
+import { Refused, type CallScheduler } from './scheduler.js';
 import type { LoadedPackage } from './package-loader.js';
 
 /** What the dispatcher needs from the LSA. */
@@ -43,6 +46,9 @@ export interface DispatchContext {
   faults(): FaultInjector | null;
   /** Where every input buffer handed to a package is copied (and, when large, watched). */
   readonly inputs: HeldInputs;
+  /** Whose call runs when (lsa/scheduler.ts). */
+  readonly scheduler: CallScheduler;
+  readonly quota: ProcessQuota;
 }
 
 /** Largest input token the LSA accepts at all; packages check their own cbMaxToken. */
@@ -56,9 +62,24 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   const { handles, tracer } = ctx;
   const pid = process.pid;
 
-  function asClient<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one call of this process when the scheduler gives it its turn, as this process's client
+   * call; a call the scheduler refuses (the process's queue is full) is answered `refused`.
+   */
+  async function asClient<T extends LpcReplyBase>(op: string, fn: () => Promise<T>, refused: (status: Status, cause: Error) => T): Promise<T> {
     process.callCount++;
-    return runAsClientCall({ process, callId: nextCallId++, op }, fn);
+    const result = await ctx.scheduler.run(process.queue, () => runAsClientCall({ process, callId: nextCallId++, op }, fn));
+    return result instanceof Refused ? refused(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+  }
+
+  /** The failure reply of an op whose reply is a status and nothing else. */
+  const statusReply = (status: Status, cause: Error): LpcReplyBase => ({ status, cause: serializeError(cause) });
+
+  /** Whether this process may hold one more handle of `kind`; the quota error if not. */
+  function overQuota(kind: 'credential' | 'context'): Error | undefined {
+    const held = handles.count(pid);
+    const [count, limit] = kind === 'credential' ? [held.credentials, ctx.quota.credentials] : [held.contexts, ctx.quota.contexts];
+    return count < limit ? undefined : new SspiEmuError('QUOTA_EXCEEDED', `${process.name} holds ${count} ${kind}s, the most one process may (processQuota)`);
   }
 
   /** Calls one package entry point, contained and traced in the LSA. */
@@ -93,9 +114,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(fault) };
   }
 
-  function contextFailure(status: Status, fault?: PackageFault): ContextReply {
+  function contextFailure(status: Status, cause?: Error): ContextReply {
     const reply: ContextReply = { status, output: [], contextAttr: 0, expiry: 0n };
-    if (fault !== undefined) reply.cause = serializeError(fault);
+    if (cause !== undefined) reply.cause = serializeError(cause);
     return reply;
   }
 
@@ -122,6 +143,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (!isTypeList(outputTypes)) return contextFailure(SEC_E_INVALID_PARAMETER);
     const pkg = ctx.packageById((context ?? cred)!.packageId);
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
+    const quota = context === undefined ? overQuota('context') : undefined;
+    if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
 
     const output: SecBuffer[] = outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
     const outcome = await invoke(
@@ -171,12 +194,21 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   }
 
   return {
-    EnumerateSecurityPackages: () => Promise.resolve({ status: SEC_E_OK, packages: ctx.allPackages().map((p) => ({ ...p.info })) }),
+    EnumerateSecurityPackages: () =>
+      asClient('EnumerateSecurityPackages', async () => ({ status: SEC_E_OK, packages: ctx.allPackages().map((p) => ({ ...p.info })) }), (status, cause) => ({
+        ...statusReply(status, cause),
+        packages: [],
+      })),
 
-    QuerySecurityPackageInfo: (body) => {
-      const pkg = typeof body?.pszPackageName === 'string' ? ctx.packageByName(body.pszPackageName) : undefined;
-      return Promise.resolve(pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } });
-    },
+    QuerySecurityPackageInfo: (body) =>
+      asClient(
+        'QuerySecurityPackageInfo',
+        async () => {
+          const pkg = typeof body?.pszPackageName === 'string' ? ctx.packageByName(body.pszPackageName) : undefined;
+          return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
+        },
+        statusReply,
+      ),
 
     SpAcquireCredentialsHandle: (body) =>
       asClient('SpAcquireCredentialsHandle', async () => {
@@ -189,6 +221,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         // Only a TCB caller may name another logon session; no emulated process has TCB.
         if (logonId !== null && logonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
         const authData = isClientBufferRef(body.pAuthData) ? body.pAuthData : null;
+        const quota = overQuota('credential');
+        if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
         const outcome = await invoke(pkg, 'SpAcquireCredentialsHandle', () =>
           pkg.table.AcquireCredentialsHandle(principal, body.fCredentialUse, logonId, authData, null, null),
         );
@@ -198,7 +232,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         if (typeof CredentialHandle !== 'number') return faultReply(badResult(pkg.name, 'SpAcquireCredentialsHandle', 'success without a CredentialHandle'));
         const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
         return { status, hCredential, packageId: pkg.id, expiry: ExpirationTime ?? 0n };
-      }),
+      }, statusReply),
 
     SpFreeCredentialsHandle: (body) =>
       asClient('SpFreeCredentialsHandle', async () => {
@@ -208,7 +242,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         handles.remove(pid, body.hCredential);
         const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }),
+      }, statusReply),
 
     SpQueryCredentialsAttributes: (body) =>
       asClient('SpQueryCredentialsAttributes', async () => {
@@ -220,7 +254,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
         const outcome = await invoke(pkg, 'SpQueryCredentialsAttributes', () => query(entry.packageHandle, body.ulAttribute));
         return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
-      }),
+      }, statusReply),
 
     SpInitLsaModeContext: (body) =>
       asClient('SpInitLsaModeContext', async () => {
@@ -238,7 +272,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
             pkg.table.InitLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, target, body.fContextReq, drep, input, output),
           input,
         );
-      }),
+      }, contextFailure),
 
     SpAcceptLsaModeContext: (body) =>
       asClient('SpAcceptLsaModeContext', async () => {
@@ -255,7 +289,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
             pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, body.fContextReq, drep, output),
           input,
         );
-      }),
+      }, contextFailure),
 
     SpDeleteContext: (body) =>
       asClient('SpDeleteContext', async () => {
@@ -265,7 +299,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         handles.remove(pid, body.hContext);
         const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }),
+      }, statusReply),
 
     SpQueryContextAttributes: (body) =>
       asClient('SpQueryContextAttributes', async () => {
@@ -276,7 +310,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         const query = pkg.table.QueryContextAttributes;
         const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, body.ulAttribute));
         return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
-      }),
+      }, statusReply),
 
     SpApplyControlToken: (body) =>
       asClient('SpApplyControlToken', async () => {
@@ -287,7 +321,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         if (input === undefined) return { status: SEC_E_INVALID_TOKEN };
         const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, input));
         return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }),
+      }, statusReply),
   };
 }
 

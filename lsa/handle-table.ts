@@ -24,11 +24,19 @@ const GENERATION_SPAN = 2 ** 32;
 /** Generations beyond this would take handle values past 2^53, where numbers stop being exact. */
 const MAX_GENERATION = 2 ** 20;
 
+interface ProcessTable {
+  readonly entries: Map<LsaHandle, HandleEntry>;
+  credentials: number;
+  contexts: number;
+}
+
 export class HandleTables {
   private readonly base: number;
   // Start at an arbitrary point so that handle values carry no meaning (as pointers would not).
   private next = 0x10000 + Math.floor(Math.random() * 0x10000) * 0x10;
-  private readonly byProcess = new Map<ProcessId, Map<LsaHandle, HandleEntry>>();
+  private readonly byProcess = new Map<ProcessId, ProcessTable>();
+  /** Counts over every process, kept as handles come and go (stats and quotas read them often). */
+  private readonly totals = { credentials: 0, contexts: 0 };
 
   constructor(readonly generation = 1) {
     if (!Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION) throw new RangeError(`an LSA generation is an integer from 1 to ${MAX_GENERATION}`);
@@ -39,19 +47,26 @@ export class HandleTables {
     const handle = asLsaHandle(this.base + this.next);
     // Wrapping inside the generation's span: 2^28 handles later a value may come back, long after its first owner freed it.
     this.next = this.next + 0x10 >= GENERATION_SPAN ? 0x10000 : this.next + 0x10;
-    this.tableOf(pid).set(handle, entry);
+    const table = this.tableOf(pid);
+    table.entries.set(handle, entry);
+    this.adjust(table, entry.kind, 1);
     return handle;
   }
 
   /** The entry of `handle` in `pid`'s table, if it is there and of the given kind. */
   lookup(pid: ProcessId, handle: unknown, kind: HandleKind): HandleEntry | undefined {
     if (typeof handle !== 'number') return undefined;
-    const entry = this.byProcess.get(pid)?.get(handle as LsaHandle);
+    const entry = this.byProcess.get(pid)?.entries.get(handle as LsaHandle);
     return entry?.kind === kind ? entry : undefined;
   }
 
   remove(pid: ProcessId, handle: LsaHandle): boolean {
-    return this.byProcess.get(pid)?.delete(handle) ?? false;
+    const table = this.byProcess.get(pid);
+    const entry = table?.entries.get(handle);
+    if (table === undefined || entry === undefined) return false;
+    table.entries.delete(handle);
+    this.adjust(table, entry.kind, -1);
+    return true;
   }
 
   /** Drops a process's whole table (the process died) and returns what it held, contexts first. */
@@ -59,27 +74,33 @@ export class HandleTables {
     const table = this.byProcess.get(pid);
     this.byProcess.delete(pid);
     if (table === undefined) return [];
-    const entries = [...table.values()];
+    this.totals.credentials -= table.credentials;
+    this.totals.contexts -= table.contexts;
+    const entries = [...table.entries.values()];
     return [...entries.filter((e) => e.kind === 'context'), ...entries.filter((e) => e.kind === 'credential')];
   }
 
+  /** Handles of one process, or of all of them. */
   count(pid?: ProcessId): { credentials: number; contexts: number } {
-    let credentials = 0;
-    let contexts = 0;
-    const tables = pid === undefined ? this.byProcess.values() : [this.byProcess.get(pid) ?? new Map<LsaHandle, HandleEntry>()];
-    for (const table of tables) {
-      for (const entry of table.values()) {
-        if (entry.kind === 'credential') credentials++;
-        else contexts++;
-      }
-    }
-    return { credentials, contexts };
+    if (pid === undefined) return { ...this.totals };
+    const table = this.byProcess.get(pid);
+    return { credentials: table?.credentials ?? 0, contexts: table?.contexts ?? 0 };
   }
 
-  private tableOf(pid: ProcessId): Map<LsaHandle, HandleEntry> {
+  private adjust(table: ProcessTable, kind: HandleKind, by: 1 | -1): void {
+    if (kind === 'credential') {
+      table.credentials += by;
+      this.totals.credentials += by;
+    } else {
+      table.contexts += by;
+      this.totals.contexts += by;
+    }
+  }
+
+  private tableOf(pid: ProcessId): ProcessTable {
     let table = this.byProcess.get(pid);
     if (table === undefined) {
-      table = new Map();
+      table = { entries: new Map(), credentials: 0, contexts: 0 };
       this.byProcess.set(pid, table);
     }
     return table;

@@ -19,6 +19,7 @@ import { contain } from './containment.js';
 import { createDispatch, type DispatchContext } from './dispatch.js';
 import { HandleTables } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
+import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
@@ -60,15 +61,34 @@ export interface LsaStats {
   inputsHeld: { buffers: number; bytes: number };
   lpc: { sent: number; received: number };
   /** Per attached process: its handles, its calls, and the LPC messages it sent that were not part of the protocol. */
-  perProcess: Array<{ pid: number; name: string; credentials: number; contexts: number; calls: number; refused: number }>;
+  perProcess: Array<{
+    pid: number;
+    name: string;
+    credentials: number;
+    contexts: number;
+    calls: number;
+    /** Its calls running and waiting in the LSA now, and those refused because its queue was full. */
+    running: number;
+    queued: number;
+    overQueue: number;
+    refused: number;
+  }>;
+  /** Processes the LSA cut off because they posted far more than it queues (the last 100). */
+  disconnected: Array<{ pid: number; name: string; why: string }>;
   heapUsed: number;
   /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
   arrayBuffers: number;
 }
 
+/** LPC messages of one process handled per turn of the LSA's event loop. */
+const MESSAGES_PER_TURN = 64;
+/** A process is cut off when this many times its queue's bound of messages wait, unread, in its inbox. */
+const INBOX_PER_QUEUED_CALL = 16;
+
 export class Lsa {
   readonly handles: HandleTables;
   private readonly inputs = new HeldInputs();
+  private readonly scheduler: CallScheduler;
   readonly sessions = new LogonSessions();
   readonly accounts: AccountStore;
   private readonly processes = new Map<ProcessId, LsaClientProcess>();
@@ -83,6 +103,8 @@ export class Lsa {
   private faults: FaultInjector | null = null;
   /** Reaps under way or done, so that the machine's detach and the channel's close share one. */
   private readonly reaps = new Map<ProcessId, Promise<ReapReport>>();
+  /** Processes the LSA cut off for flooding it (their channel closed, their handles reaped). */
+  private readonly disconnected: Array<{ pid: number; name: string; why: string }> = [];
 
   private constructor(
     readonly config: LsaConfig,
@@ -90,6 +112,8 @@ export class Lsa {
     generation: number,
   ) {
     this.handles = new HandleTables(generation);
+    const { concurrentCalls, runningCalls, queuedCalls } = config.quota;
+    this.scheduler = new CallScheduler({ concurrent: concurrentCalls, perProcess: runningCalls, queuedPerProcess: queuedCalls });
     this.accounts = new AccountStore(config.accounts);
     this.services = {
       sessions: this.sessions,
@@ -107,6 +131,8 @@ export class Lsa {
       allPackages: () => this.packages,
       faults: () => this.faults,
       inputs: this.inputs,
+      scheduler: this.scheduler,
+      quota: config.quota,
     };
   }
 
@@ -153,13 +179,38 @@ export class Lsa {
         );
       }
     }
-    const lpc = new RpcPeer<LsaToProcessOps, ProcessToLsaOps>(port, null, { name: `lpc:${request.name}` });
-    const process: LsaClientProcess = { pid, name: request.name, threadId: request.threadId, logonId, lpc, terminated: false, callCount: 0 };
+    // The LSA's own calls into the process (client buffers, callbacks) give up with the package call that made them.
+    // A process's messages are handled a slice per turn, so that one posting floods cannot keep the
+    // LSA from the others' (the scheduler then shares the LSA's calls among them); one that posts
+    // far more than the LSA queues is cut off.
+    const lpc = new RpcPeer<LsaToProcessOps, ProcessToLsaOps>(port, null, {
+      name: `lpc:${request.name}`,
+      callTimeoutMs: this.config.packageCallTimeoutMs,
+      maxMessagesPerTurn: MESSAGES_PER_TURN,
+      maxInbox: this.config.quota.queuedCalls * INBOX_PER_QUEUED_CALL,
+    });
+    const process: LsaClientProcess = {
+      pid,
+      name: request.name,
+      threadId: request.threadId,
+      logonId,
+      lpc,
+      terminated: false,
+      callCount: 0,
+      queue: this.scheduler.queue(request.name),
+    };
     lpc.serve(createDispatch(this.dispatchContext, process));
     lpc.addTap((direction, message) => this.tracer.tap(lpc.name, direction, message));
     lpc.linkFaults = this.faults;
     this.processes.set(pid, process);
-    lpc.onClose(() => void this.detachProcess(pid));
+    lpc.onClose((reason) => {
+      if (reason.code === 'FLOODED') {
+        this.disconnected.push({ pid, name: request.name, why: reason.message });
+        if (this.disconnected.length > 100) this.disconnected.shift();
+        this.tracer.emit('ProcessDisconnected', 'event', { peer: request.name, detail: reason.message });
+      }
+      void this.detachProcess(pid);
+    });
     return { logonId };
   }
 
@@ -181,6 +232,7 @@ export class Lsa {
     const pid = process.pid;
     this.processes.delete(pid);
     process.terminated = true;
+    this.scheduler.drop(process.queue);
     this.lpcTotals.sent += process.lpc.sent;
     this.lpcTotals.received += process.lpc.received;
     if (!process.lpc.closed) process.lpc.close();
@@ -246,7 +298,16 @@ export class Lsa {
     for (const p of this.processes.values()) {
       sent += p.lpc.sent;
       received += p.lpc.received;
-      perProcess.push({ pid: p.pid, name: p.name, ...this.handles.count(p.pid), calls: p.callCount, refused: p.lpc.refused });
+      perProcess.push({
+        pid: p.pid,
+        name: p.name,
+        ...this.handles.count(p.pid),
+        calls: p.callCount,
+        running: p.queue.running,
+        queued: p.queue.jobs.length,
+        overQueue: p.queue.refused,
+        refused: p.lpc.refused,
+      });
     }
     return {
       processes: this.processes.size,
@@ -258,6 +319,7 @@ export class Lsa {
       inputsHeld: this.inputs.count(),
       lpc: { sent, received },
       perProcess,
+      disconnected: [...this.disconnected],
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,
     };

@@ -11,7 +11,7 @@ import { decodeConnectRequest, decodeNameRequest, type ProcessToMachineOps } fro
 import { transferring, type Handlers } from '../ipc/rpc.js';
 import { now, type TapRecord, type TraceEvent } from '../ipc/trace.js';
 import { parseAccount, type Account } from '../lsa/accounts.js';
-import { DEFAULT_PACKAGES, type LsaConfig } from '../lsa/config.js';
+import { DEFAULT_PACKAGES, DEFAULT_QUOTA, type LsaConfig, type ProcessQuota } from '../lsa/config.js';
 import type { LsaControl } from '../lsa/control.js';
 import type { ReapReport } from '../lsa/lsa.js';
 import { NameTable } from './names.js';
@@ -44,6 +44,12 @@ export interface MachineOptions {
    * call fails with TIMEOUT instead of waiting. Default 5 s.
    */
   processTimeoutMs?: number;
+  /**
+   * What one process may have of the LSA: handles, calls running and waiting (lsa/config.ts,
+   * DEFAULT_QUOTA: 100,000 credentials and 100,000 contexts, 8 calls running and 4,096 waiting
+   * per process, 64 running in all). A call past a limit gets SEC_E_INSUFFICIENT_MEMORY.
+   */
+  processQuota?: Partial<ProcessQuota>;
 }
 
 /** What restartLsa() did for each running process. */
@@ -309,5 +315,14 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    quota: quotaOf(options.processQuota),
   };
+}
+
+/** The quota with the caller's limits in place of the defaults; a limit must be a positive integer. */
+function quotaOf(asked: Partial<ProcessQuota> | undefined): ProcessQuota {
+  const quota = { ...DEFAULT_QUOTA, ...asked };
+  for (const [name, value] of Object.entries(quota))
+    if (!Number.isSafeInteger(value) || value < 1) throw new SspiEmuError('USAGE', `processQuota.${name} must be a positive integer, not ${String(value)}`);
+  return quota;
 }

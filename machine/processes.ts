@@ -68,6 +68,13 @@ abstract class ProcessHandle {
   }
 }
 
+/**
+ * How long the machine waits for the LSA to answer a control call. Generous (attaching a process
+ * runs SpAcceptCredentials of every package, a stats call with gc walks the whole heap), but not
+ * forever: an LSA frozen by a package that never yields is reported, not waited on.
+ */
+const LSA_CONTROL_TIMEOUT_MS = 120_000;
+
 export class LsaProcess extends ProcessHandle {
   constructor(
     worker: Worker,
@@ -79,29 +86,46 @@ export class LsaProcess extends ProcessHandle {
   }
 
   packages(): Promise<PackageReport> {
-    return guard(this.control.packages(), this.death);
+    return this.ask('packages', this.control.packages());
   }
 
   /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */
   stats(options?: { gc?: boolean }): Promise<LsaStats> {
-    return guard(this.control.stats(options), this.death);
+    return this.ask('stats', this.control.stats(options));
   }
 
   /** Applies a fault plan to the LSA (null clears it); returns the faults injected under the old plan. */
   injectFaults(plan: FaultPlan | null): Promise<Record<string, number>> {
-    return guard(this.control.injectFaults(plan), this.death);
+    return this.ask('injectFaults', this.control.injectFaults(plan));
   }
 
   logonSessionBytes(count: number): Promise<number> {
-    return guard(this.control.logonSessionBytes(count), this.death);
+    return this.ask('logonSessionBytes', this.control.logonSessionBytes(count));
   }
 
   attach(request: Parameters<LsaControl['attachProcess']>[0], lpcPort: MessagePort): Promise<{ logonId: bigint }> {
-    return guard(this.control.attachProcess(request, transfer(lpcPort, [lpcPort])), this.death);
+    return this.ask('attachProcess', this.control.attachProcess(request, transfer(lpcPort, [lpcPort])));
   }
 
   detach(pid: number): Promise<ReapReport> {
-    return guard(this.control.detachProcess(pid), this.death);
+    return this.ask('detachProcess', this.control.detachProcess(pid));
+  }
+
+  /** A control call raced against the LSA's death and its deadline. */
+  private async ask<T>(what: string, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TransportError('TIMEOUT', `the LSA (pid ${this.pid}) is unresponsive: it did not answer ${what} within ${LSA_CONTROL_TIMEOUT_MS} ms`)),
+        LSA_CONTROL_TIMEOUT_MS,
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([call, this.death, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

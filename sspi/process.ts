@@ -68,6 +68,13 @@ export interface AppStats {
   userMode: UserModeStats;
 }
 
+/**
+ * LPC calls the SSPI library keeps outstanding to the LSA; more wait in this process until one is
+ * answered. An application with thousands of calls in flight sends them in frames the LSA can
+ * take without making every other process wait behind them.
+ */
+const LPC_MAX_OUTSTANDING = 64;
+
 /** This process's answers to the LSA's calls into it: its memory, and the callbacks its packages registered. */
 export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers<LsaToProcessOps> {
   return {
@@ -91,6 +98,7 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     const peer = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(port, processSideOfLpc(heap, host), {
       name: `lpc:${data.name}`,
       callTimeoutMs: data.lpcTimeoutMs,
+      maxOutstanding: LPC_MAX_OUTSTANDING,
     });
     peer.addTap((direction, message) => tracer.tap(peer.name, direction, message));
     peer.linkFaults = faults;

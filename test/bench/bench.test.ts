@@ -22,7 +22,7 @@ describe('sspi-emu bench', () => {
       scale: false,
       progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
     });
-    assert.equal(progress.at(-1), `${progress.length}/${progress.length} peer`);
+    assert.equal(progress.at(-1), `${progress.length}/${progress.length} fairness`);
     assert.deepEqual(
       report.handshakes.map((r) => [r.package, r.concurrency, r.clients, r.failures]),
       [
@@ -47,8 +47,16 @@ describe('sspi-emu bench', () => {
     assert.equal(report.memory.measurements.Null![0]!.contexts, 200);
     assert.ok(report.memory.lsaBytesPerLogonSession > 0);
     assert.ok(report.peer.length === 1 && ('opsPerSec' in report.peer[0]! || 'skipped' in report.peer[0]!));
+    assert.deepEqual(
+      report.fairness.map((r) => [r.package, r.scheduler]),
+      [
+        ['Null', 'default limits'],
+        ['Null', 'no limits'],
+      ],
+    );
+    for (const r of report.fairness) assert.ok(r.unloaded.handshakes > 0 && r.flooded.handshakes > 0 && r.floodCalls > 0 && r.p99Ratio > 0, JSON.stringify(r));
     assert.equal(report.machine.node, process.version);
-    assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1/);
+    assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+default limits/);
     assert.match(formatSvg(report), /^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });
 });

@@ -13,6 +13,7 @@ import { AccountStore } from '../../lsa/accounts.js';
 import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js';
 import { NOT_IMPLEMENTED_LSA_FUNCTIONS, createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from '../../lsa/logon-sessions.js';
+import { ProcessQueue } from '../../lsa/scheduler.js';
 
 /** LSA_SECPKG_FUNCTION_TABLE, reference section 7.6, #1 to #66 (the Credi* spellings of #42-#44, #52, #53). */
 const REFERENCE_ORDER = [
@@ -101,6 +102,7 @@ function fakeProcess(call: LpcCall, overrides: Partial<LsaClientProcess> = {}): 
     lpc: { call } as unknown as LsaClientProcess['lpc'],
     terminated: false,
     callCount: 3,
+    queue: new ProcessQueue('client'),
     ...overrides,
   };
 }

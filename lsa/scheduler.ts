@@ -1,0 +1,132 @@
+// How the LSA shares itself among processes. Every LPC call a process makes becomes a job on that
+// process's queue; the LSA runs at most `concurrent` jobs at once, at most `perProcess` of them
+// for any one process, and when a slot frees it goes to the next process in turn (round-robin
+// over the processes that have work waiting). A process that floods the LSA fills only its own
+// queue, which is bounded: a call beyond it is refused at once (the caller answers it with
+// SEC_E_INSUFFICIENT_MEMORY), so one process can neither starve another nor make the LSA hold
+// its whole backlog.
+//
+// A job that never finishes (a package that hangs, a process that never answers a client buffer
+// call) keeps its slot until its deadline frees it; perProcess bounds how many slots one process
+// can have stuck that way.
+
+export interface SchedulerLimits {
+  /** Jobs the LSA runs at once, all processes together. */
+  concurrent: number;
+  /** Jobs one process may have running at once. */
+  perProcess: number;
+  /** Jobs one process may have waiting to run; more are refused. */
+  queuedPerProcess: number;
+}
+
+/** The job was refused (its process's queue was full) or dropped (its process is gone). */
+export class Refused {
+  constructor(readonly why: string) {}
+}
+
+/** One process's queue. */
+export class ProcessQueue {
+  running = 0;
+  /** Jobs refused because the queue was full, for stats. */
+  refused = 0;
+  readonly jobs: Array<() => void> = [];
+  /** In the scheduler's rotation (it has jobs waiting and may run one). */
+  queued = false;
+  dropped = false;
+
+  constructor(readonly name: string) {}
+}
+
+export class CallScheduler {
+  private running = 0;
+  /** Processes with jobs waiting, in the order their turn comes. */
+  private readonly rotation: ProcessQueue[] = [];
+
+  constructor(private readonly limits: SchedulerLimits) {}
+
+  /** A new process's queue. */
+  queue(name: string): ProcessQueue {
+    return new ProcessQueue(name);
+  }
+
+  /**
+   * Runs `job` for `queue`'s process when its turn comes, and resolves with its result; resolves
+   * with a Refused when the process's queue is full or the process is dropped before its turn.
+   */
+  run<T>(queue: ProcessQueue, job: () => Promise<T>): Promise<T | Refused> {
+    if (queue.dropped) return Promise.resolve(new Refused(`${queue.name} is gone`));
+    // Nobody waits: the job starts now, with no queueing at all.
+    if (this.rotation.length === 0 && this.running < this.limits.concurrent && queue.running < this.limits.perProcess) return this.start(queue, job);
+    if (queue.jobs.length >= this.limits.queuedPerProcess) {
+      queue.refused++;
+      return Promise.resolve(new Refused(`${queue.name} already has ${this.limits.queuedPerProcess} calls waiting in the LSA, the most one process may`));
+    }
+    return new Promise<T | Refused>((resolve, reject) => {
+      queue.jobs.push(() => {
+        if (queue.dropped) resolve(new Refused(`${queue.name} is gone`));
+        else this.start(queue, job).then(resolve, reject);
+      });
+      this.enqueue(queue);
+      this.pump();
+    });
+  }
+
+  /** The process is gone: its waiting jobs are refused, and it leaves the rotation. */
+  drop(queue: ProcessQueue): void {
+    queue.dropped = true;
+    for (const job of queue.jobs.splice(0)) job();
+    const at = this.rotation.indexOf(queue);
+    if (at >= 0) this.rotation.splice(at, 1);
+    queue.queued = false;
+  }
+
+  get runningJobs(): number {
+    return this.running;
+  }
+
+  private start<T>(queue: ProcessQueue, job: () => Promise<T>): Promise<T> {
+    this.running++;
+    queue.running++;
+    const finish = (): void => {
+      this.running--;
+      queue.running--;
+      if (queue.jobs.length > 0) this.enqueue(queue);
+      this.pump();
+    };
+    let result: Promise<T>;
+    try {
+      result = job();
+    } catch (error) {
+      finish();
+      return Promise.reject(error);
+    }
+    return result.finally(finish);
+  }
+
+  private enqueue(queue: ProcessQueue): void {
+    if (!queue.queued && !queue.dropped) {
+      queue.queued = true;
+      this.rotation.push(queue);
+    }
+  }
+
+  /** Starts waiting jobs while slots are free, one per process in turn. */
+  private pump(): void {
+    let skipped = 0;
+    while (this.running < this.limits.concurrent && this.rotation.length > 0 && skipped < this.rotation.length) {
+      const queue = this.rotation.shift()!;
+      queue.queued = false;
+      if (queue.jobs.length === 0) continue;
+      if (queue.running >= this.limits.perProcess) {
+        // Its turn comes again when one of its own jobs finishes.
+        skipped++;
+        this.rotation.push(queue);
+        queue.queued = true;
+        continue;
+      }
+      skipped = 0;
+      queue.jobs.shift()!();
+      if (queue.jobs.length > 0) this.enqueue(queue);
+    }
+  }
+}
