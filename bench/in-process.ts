@@ -56,7 +56,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     call: (op: keyof LsaToProcessOps, body: never) => Promise.resolve((handlers[op] as (b: never) => unknown)(body)),
   } as unknown as RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
   const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0, queue: new ProcessQueue('bench') };
-  const services = { sessions, accounts, tracer, processById: () => process, heap: { allocations: 0, bytes: 0 } };
+  const services = { sessions, accounts, tracer, processById: () => process, heap: { allocations: 0, bytes: 0 }, scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() } };
 
   const id = 0 as PackageId;
   const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);

@@ -27,6 +27,8 @@ export interface BenchOptions {
   memoryContexts: number[];
   /** Also hold 1,000,000 established contexts and report the LSA's heap. */
   scale: boolean;
+  /** How long each phase of a fairness row runs (default: 3 s, or twice durationMs when longer). */
+  fairnessMs?: number;
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -204,7 +206,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
   step('peer');
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
-  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: Math.max(1_000, options.durationMs * 2), floodInFlight: 512 });
+  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
   step('fairness');
 
   const at64 = (name: string): HandshakeRow | undefined =>
@@ -213,9 +215,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const nullRow = at64('Null');
   if (nullRow !== undefined)
     report.targets.push({ target: 'Null, 64 in flight: hs/s vs the ideal baseline', value: nullRow.ratioToIdeal, goal: 0.6, met: nullRow.ratioToIdeal >= 0.6 });
-  const fair = report.fairness.find((r) => r.scheduler === 'default limits');
-  if (fair !== undefined)
-    report.targets.push({ target: `${fair.package}: p99 of a handshake while another process floods, vs unloaded`, value: fair.p99Ratio, goal: 3, met: fair.p99Ratio <= 3 });
+  for (const fair of report.fairness.filter((r) => r.flood !== 'SSPI acquires, scheduler limits lifted'))
+    report.targets.push({
+      target: `${fair.package}: p99 of a handshake while another process floods (${fair.flood}), vs alone`,
+      value: fair.p99Ratio ?? Infinity,
+      goal: 3,
+      met: fair.p99Ratio !== null && fair.p99Ratio <= 3,
+    });
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined)
     report.targets.push({

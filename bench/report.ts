@@ -63,11 +63,23 @@ export function formatReport(report: BenchReport): string {
   for (const p of report.peer)
     out.push('skipped' in p ? `${p.name}: skipped (${p.skipped})` : `${p.name} ${p.version}: ${formatNumber(p.opsPerSec)} ops/s (${p.what})`);
   out.push('');
-  out.push('Fairness: one process handshaking one at a time while another keeps 512 explicit-credential acquires in flight');
+  out.push('Fairness: one process handshaking one at a time while another floods the LSA (bench/fairness.ts)');
   out.push(
     table(
-      ['package', 'scheduler', 'unloaded p50 ms', 'p99 ms', 'flooded p50 ms', 'p99 ms', 'p99 ratio', 'flood calls'],
-      report.fairness.map((r) => [r.package, r.scheduler, r.unloaded.p50, r.unloaded.p99, r.flooded.p50, r.flooded.p99, r.p99Ratio, r.floodCalls]),
+      ['package', 'flood', 'alone p50 ms', 'p99', 'max', 'flooded p50 ms', 'p99', 'max', 'p99 ratio', 'flood calls', 'flooder cut off'],
+      report.fairness.map((r) => [
+        r.package,
+        r.flood,
+        r.unloaded.p50 ?? '-',
+        r.unloaded.p99 ?? '-',
+        r.unloaded.max ?? '-',
+        r.flooded.p50 ?? '-',
+        r.flooded.p99 ?? '-',
+        r.flooded.max ?? '-',
+        r.p99Ratio ?? '-',
+        r.floodCalls,
+        r.cutOff ? 'yes' : 'no',
+      ]),
     ),
   );
   out.push('');

@@ -67,3 +67,38 @@ export function bytes(value: unknown, what: string, maxLength: number): Uint8Arr
   if (value.byteLength > maxLength) badMessage(`${what} is longer than ${maxLength} bytes`);
   return value;
 }
+
+/**
+ * About how many bytes a structured-cloned value holds (typed arrays and ArrayBuffers by their
+ * length, strings by theirs, 16 for anything else), walked only until `limit` is passed.
+ */
+export function approximateBytes(value: unknown, limit: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  const seen = new Set<object>();
+  while (stack.length > 0 && total <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += v.length;
+    else if (ArrayBuffer.isView(v)) total += v.byteLength;
+    else if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer)) total += v.byteLength;
+    else if (typeof v === 'object' && v !== null) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      total += 16;
+      // Every entry costs at least 8: a huge object or array passes the limit without being walked whole.
+      const push = (x: unknown): boolean => {
+        total += 8;
+        stack.push(x);
+        return total <= limit;
+      };
+      if (v instanceof Map) {
+        for (const [k, x] of v) if (!push(k) || !push(x)) break;
+      } else if (v instanceof Set) {
+        for (const x of v) if (!push(x)) break;
+      } else {
+        for (const k in v) if (!push(k) || !push((v as Record<string, unknown>)[k])) break;
+      }
+    } else total += 8;
+  }
+  return total;
+}

@@ -32,13 +32,13 @@ export class TransportError extends Error {
 export type SspiEmuErrorCode =
   | 'BOOT_FAILED'
   | 'SPAWN_FAILED'
-  | 'PROCESS_EXITED'
   | 'NOT_LISTENING'
   | 'ALREADY_LISTENING'
   | 'APP_FAILED'
-  | 'USAGE'
-  /** A process asked for more than its share (names, waiting calls) of the machine. */
-  | 'QUOTA_EXCEEDED';
+  /** A process asked for more than its share (names, waiting calls, handles) of the machine. */
+  | 'QUOTA_EXCEEDED'
+  /** An option or argument of the machine's API that cannot be used, named in the message. */
+  | 'BAD_OPTION';
 
 /** A failure of the emulated machine itself (boot, spawn, ports), as opposed to a transport failure. */
 export class SspiEmuError extends Error {
@@ -113,12 +113,11 @@ const TRANSPORT_CODES: ReadonlySet<string> = new Set<TransportErrorCode>(['PEER_
 const EMU_CODES: ReadonlySet<string> = new Set<SspiEmuErrorCode>([
   'BOOT_FAILED',
   'SPAWN_FAILED',
-  'PROCESS_EXITED',
   'NOT_LISTENING',
   'ALREADY_LISTENING',
   'APP_FAILED',
-  'USAGE',
   'QUOTA_EXCEEDED',
+  'BAD_OPTION',
 ]);
 function isTransportCode(code: string | undefined): code is TransportErrorCode {
   return code !== undefined && TRANSPORT_CODES.has(code);

@@ -6,9 +6,9 @@
 
 import type { ClientBufferRef, LUID, PackageId } from '../headers/ntsecpkg.js';
 import type { SecBuffer, SecPkgInfo } from '../headers/sspi.js';
-import type { Status } from '../headers/status.js';
+import { SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER, SEC_E_INVALID_TOKEN, SEC_E_SECPKG_NOT_FOUND, type Status } from '../headers/status.js';
 import type { SerializedError } from './errors.js';
-import type { LsaHandle } from './ids.js';
+import { asLsaHandle, type LsaHandle } from './ids.js';
 
 /** Every LPC reply carries a status; `cause` explains a SEC_E_INTERNAL_ERROR the LSA produced itself. */
 export interface LpcReplyBase {
@@ -99,3 +99,159 @@ export type LsaToProcessOps = {
 
 export type LpcOp = keyof ProcessToLsaOps;
 export type LsaCallbackOp = keyof LsaToProcessOps;
+
+// ---------------------------------------------------------------------------------------------
+// Decoding what a process sends. The LSA serves bodies that arrive as `unknown` (a process's code
+// can post anything): each op has one decoder that returns its typed request, or the status that
+// refuses it. A malformed message is refused before anything is looked up for it.
+
+/** Largest input buffer the LSA takes at all; packages check their own cbMaxToken. */
+export const MAX_INPUT_BYTES = 1 << 20;
+/** Most bytes in all the input buffers of one call. */
+export const MAX_CALL_INPUT_BYTES = 2 << 20;
+/** Most buffers in one SecBufferDesc. */
+export const MAX_BUFFERS = 16;
+/** Longest package name (pszPackage), principal and target name a call may carry, in characters. */
+export const MAX_PACKAGE_NAME = 256;
+export const MAX_PRINCIPAL = 32 * 1024;
+export const MAX_TARGET_NAME = 1 << 20;
+
+type Request<K extends LpcOp> = ProcessToLsaOps[K]['request'];
+/** A typed request, or the status that refuses the message. */
+export type Decoded<T> = T | Status;
+
+export function isRefusal<T extends object>(decoded: Decoded<T>): decoded is Status {
+  return typeof decoded === 'number';
+}
+
+function fields(body: unknown): Record<string, unknown> {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+}
+
+/** A handle value: only a number can name a handle; null where the field may be absent. */
+function handleField(value: unknown, optional: boolean): LsaHandle | null | undefined {
+  if (value === null || value === undefined) return optional ? null : undefined;
+  return typeof value === 'number' ? asLsaHandle(value) : undefined;
+}
+
+/** A SecBufferDesc off the wire: at most MAX_BUFFERS of { BufferType: number, pvBuffer: Uint8Array }, within the byte limits. */
+export function decodeBuffers(value: unknown): SecBuffer[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
+  const out: SecBuffer[] = [];
+  let total = 0;
+  for (const b of value as unknown[]) {
+    if (typeof b !== 'object' || b === null) return undefined;
+    const { BufferType, pvBuffer } = b as { BufferType?: unknown; pvBuffer?: unknown };
+    if (typeof BufferType !== 'number' || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_INPUT_BYTES) return undefined;
+    total += pvBuffer.byteLength;
+    if (total > MAX_CALL_INPUT_BYTES) return undefined;
+    out.push({ BufferType: BufferType >>> 0, pvBuffer });
+  }
+  return out;
+}
+
+/** About how many bytes a decoded request holds while it waits for its turn (its buffers and strings). */
+export function requestBytes(request: object): number {
+  let total = 64;
+  for (const value of Object.values(request)) {
+    if (typeof value === 'string') total += value.length * 2;
+    else if (Array.isArray(value)) for (const b of value as unknown[]) total += (b as Partial<SecBuffer>)?.pvBuffer?.byteLength ?? 8;
+  }
+  return total;
+}
+
+function decodeTypeList(value: unknown): number[] | undefined {
+  return Array.isArray(value) && value.length <= MAX_BUFFERS && value.every((t) => typeof t === 'number') ? (value as number[]).map((t) => t >>> 0) : undefined;
+}
+
+function decodeClientBufferRef(value: unknown): ClientBufferRef | null {
+  const { address, length } = fields(value);
+  return typeof address === 'number' && typeof length === 'number' && length >= 0 && length <= MAX_INPUT_BYTES ? { address, length } : null;
+}
+
+/** A string of at most `max` characters; null when absent; undefined when it is not one or too long. */
+const string = (value: unknown, max: number): string | null | undefined =>
+  value === null || value === undefined ? null : typeof value === 'string' && value.length <= max ? value : undefined;
+
+export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Request<K>> } = {
+  EnumerateSecurityPackages: () => ({}),
+  QuerySecurityPackageInfo: (body) => {
+    const name = string(fields(body).pszPackageName, MAX_PACKAGE_NAME);
+    return typeof name !== 'string' ? SEC_E_SECPKG_NOT_FOUND : { pszPackageName: name };
+  },
+  SpAcquireCredentialsHandle: (body) => {
+    const f = fields(body);
+    if (typeof f.pszPackage === 'string' && f.pszPackage.length > MAX_PACKAGE_NAME) return SEC_E_SECPKG_NOT_FOUND;
+    const pszPackage = string(f.pszPackage, MAX_PACKAGE_NAME);
+    const pszPrincipal = string(f.pszPrincipal, MAX_PRINCIPAL);
+    if (typeof pszPackage !== 'string' || typeof f.fCredentialUse !== 'number' || pszPrincipal === undefined) return SEC_E_INVALID_PARAMETER;
+    return {
+      pszPrincipal,
+      pszPackage,
+      fCredentialUse: f.fCredentialUse >>> 0,
+      pvLogonId: typeof f.pvLogonId === 'bigint' ? f.pvLogonId : null,
+      pAuthData: decodeClientBufferRef(f.pAuthData),
+    };
+  },
+  SpFreeCredentialsHandle: (body) => {
+    const hCredential = handleField(fields(body).hCredential, false);
+    return hCredential === undefined || hCredential === null ? SEC_E_INVALID_HANDLE : { hCredential };
+  },
+  SpQueryCredentialsAttributes: (body) => {
+    const f = fields(body);
+    const hCredential = handleField(f.hCredential, false);
+    if (hCredential === undefined || hCredential === null) return SEC_E_INVALID_HANDLE;
+    return typeof f.ulAttribute === 'number' ? { hCredential, ulAttribute: f.ulAttribute >>> 0 } : SEC_E_INVALID_PARAMETER;
+  },
+  SpInitLsaModeContext: (body) => {
+    const f = fields(body);
+    const hCredential = handleField(f.hCredential, true);
+    const hContext = handleField(f.hContext, true);
+    if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
+    if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
+    const input = f.input === null || f.input === undefined ? null : decodeBuffers(f.input);
+    if (input === undefined) return SEC_E_INVALID_TOKEN;
+    const outputTypes = decodeTypeList(f.outputTypes);
+    if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
+    const pszTargetName = string(f.pszTargetName, MAX_TARGET_NAME);
+    if (pszTargetName === undefined) return SEC_E_INVALID_TOKEN;
+    return {
+      hCredential,
+      hContext,
+      pszTargetName,
+      fContextReq: f.fContextReq >>> 0,
+      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
+      input,
+      outputTypes,
+    };
+  },
+  SpAcceptLsaModeContext: (body) => {
+    const f = fields(body);
+    const hCredential = handleField(f.hCredential, true);
+    const hContext = handleField(f.hContext, true);
+    if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
+    if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
+    const input = decodeBuffers(f.input);
+    if (input === undefined) return SEC_E_INVALID_TOKEN;
+    const outputTypes = decodeTypeList(f.outputTypes);
+    if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
+    return { hCredential, hContext, input, fContextReq: f.fContextReq >>> 0, TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0, outputTypes };
+  },
+  SpDeleteContext: (body) => {
+    const hContext = handleField(fields(body).hContext, false);
+    return hContext === undefined || hContext === null ? SEC_E_INVALID_HANDLE : { hContext };
+  },
+  SpQueryContextAttributes: (body) => {
+    const f = fields(body);
+    const hContext = handleField(f.hContext, false);
+    if (hContext === undefined || hContext === null) return SEC_E_INVALID_HANDLE;
+    return typeof f.ulAttribute === 'number' ? { hContext, ulAttribute: f.ulAttribute >>> 0 } : SEC_E_INVALID_PARAMETER;
+  },
+  SpApplyControlToken: (body) => {
+    const f = fields(body);
+    const hContext = handleField(f.hContext, false);
+    if (hContext === undefined || hContext === null) return SEC_E_INVALID_HANDLE;
+    const input = decodeBuffers(f.input);
+    return input === undefined ? SEC_E_INVALID_TOKEN : { hContext, input };
+  },
+};

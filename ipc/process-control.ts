@@ -12,7 +12,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { FaultPlan } from './faults.js';
 import type { LpcOp } from './lpc.js';
-import { array, integer, messagePort, optionalString, record, string } from './decode.js';
+import { array, badMessage, integer, messagePort, optionalString, record, string } from './decode.js';
 import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';
 import type { SspiMethod } from '../sspi/secur32.js';
 
@@ -76,8 +76,7 @@ export function decodeAppStats(body: unknown): AppStats {
     return { [a]: count(p[a], `${what}.${a}`), [b]: count(p[b], `${what}.${b}`) } as Record<A | B, number>;
   };
   // Object.fromEntries defines own properties: a key "__proto__" stays a key.
-  const counts = (v: unknown, what: string): Record<string, number> =>
-    Object.fromEntries(Object.entries(record(v, what)).map(([k, n]) => [k, count(n, `${what}.${k}`)]));
+  const counts = (v: unknown, what: string): Record<string, number> => Object.fromEntries(boundedEntries(record(v, what), what).map(([k, n]) => [k, count(n, `${what}.${k}`)]));
   const userMode = record(r.userMode, 'userMode');
   return {
     pid: count(r.pid, 'pid'),
@@ -100,7 +99,21 @@ export function decodeAppStats(body: unknown): AppStats {
 
 export function decodeInjected(body: unknown): Record<string, number> {
   const injected = record(record(body, 'the reply').injected, 'injected');
-  return Object.fromEntries(Object.entries(injected).map(([k, n]) => [k.slice(0, 64), integer(n, `injected.${k.slice(0, 64)}`, 0, Number.MAX_SAFE_INTEGER)]));
+  return Object.fromEntries(boundedEntries(injected, 'injected').map(([k, n]) => [k.slice(0, 64), integer(n, `injected.${k.slice(0, 64)}`, 0, Number.MAX_SAFE_INTEGER)]));
+}
+
+/** Most keys a map of counts in a reply may have (more is a process making the machine do work). */
+const MAX_KEYS = 1024;
+
+/** A record's entries, refused past MAX_KEYS without walking the rest. */
+function boundedEntries(value: Record<string, unknown>, what: string): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (out.length === MAX_KEYS) badMessage(`${what} has more than ${MAX_KEYS} entries`);
+    out.push([key, value[key]]);
+  }
+  return out;
 }
 
 /** An SSPI result as the process reports it: whatever it is, it has a status. */

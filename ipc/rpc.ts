@@ -17,6 +17,7 @@
 // a function) goes back as a failure of that one call instead of closing the channel.
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { LinkFaults } from './faults.js';
 
@@ -80,6 +81,8 @@ export interface RpcPeerOptions {
   maxMessagesPerTurn?: number;
   /** Messages that may wait in the inbox; a peer that posts more is cut off: the channel closes with FLOODED. */
   maxInbox?: number;
+  /** Bytes (about) the messages waiting in the inbox may hold; past it the peer is cut off likewise. */
+  maxInboxBytes?: number;
   /**
    * Calls this side keeps outstanding (sent, not yet answered); later calls wait here, in this
    * side's own memory, until one is answered (default: no limit). Backpressure, as an LPC port's
@@ -121,6 +124,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private unsent: Array<{ id: number; message: unknown; transfer: TransferListItem[] | undefined }> = [];
   private readonly perTurn: number;
   private readonly maxInbox: number;
+  private readonly maxInboxBytes: number;
+  /** Bytes (about) of the messages in the inbox, weighed as they wait. */
+  private inboxBytes = 0;
+  private readonly inboxWeights: number[] = [];
   /** Messages this turn may still handle. */
   private budget: number;
   private budgetResetScheduled = false;
@@ -142,16 +149,27 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.maxOutstanding = options.maxOutstanding ?? Infinity;
     this.perTurn = options.maxMessagesPerTurn ?? Infinity;
     this.maxInbox = options.maxInbox ?? Infinity;
+    this.maxInboxBytes = options.maxInboxBytes ?? Infinity;
     this.budget = this.perTurn;
     port.on('message', (frame: unknown) => {
+      // Node may go on delivering what was queued before a close took effect: none of it is handled.
+      if (this.closedBy !== undefined) return;
       if (this.perTurn === Infinity) {
         if (Array.isArray(frame)) for (const message of frame) this.receive(message);
         else this.receive(frame);
         return;
       }
-      if (Array.isArray(frame)) for (const message of frame) this.inbox.push(message);
-      else this.inbox.push(frame);
-      if (this.inbox.length - this.inboxHead > this.maxInbox) this.flooded();
+      const messages: unknown[] = Array.isArray(frame) ? frame : [frame];
+      // What this turn can take is handled now; only what must wait is weighed and kept.
+      let i = 0;
+      if (this.inboxHead === this.inbox.length) for (; i < messages.length && this.budget > 0 && this.closedBy === undefined; i++) this.take(messages[i]);
+      for (; i < messages.length; i++) {
+        const weight = this.maxInboxBytes === Infinity ? 0 : approximateBytes(messages[i], this.maxInboxBytes);
+        this.inbox.push(messages[i]);
+        this.inboxWeights.push(weight);
+        this.inboxBytes += weight;
+      }
+      if (this.inbox.length - this.inboxHead > this.maxInbox || this.inboxBytes > this.maxInboxBytes) this.flooded();
       else this.drain();
     });
     port.on('close', () => this.shutdown(new TransportError('PEER_GONE', `${this.name}: the peer's channel closed (its process exited)`)));
@@ -244,20 +262,29 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** Handles inbox messages while this turn's budget lasts; the next turn gets a new budget. */
   private drain(): void {
     while (this.budget > 0 && this.inboxHead < this.inbox.length && this.closedBy === undefined) {
-      this.budget--;
       const message = this.inbox[this.inboxHead];
+      this.inboxBytes -= this.inboxWeights[this.inboxHead]!;
       this.inbox[this.inboxHead++] = undefined;
-      this.receive(message);
+      this.take(message);
     }
     if (this.inboxHead === this.inbox.length) {
       this.inbox = [];
+      this.inboxWeights.length = 0;
       this.inboxHead = 0;
+      this.inboxBytes = 0;
     } else if (this.inboxHead > 4096 && this.inboxHead * 2 > this.inbox.length) {
       // A steady stream never empties the inbox: drop the handled slots so that it does not grow.
       this.inbox = this.inbox.slice(this.inboxHead);
+      this.inboxWeights.splice(0, this.inboxHead);
       this.inboxHead = 0;
     }
-    if (!this.budgetResetScheduled && this.budget < this.perTurn) {
+  }
+
+  /** One message of this turn's budget. */
+  private take(message: unknown): void {
+    this.budget--;
+    this.receive(message);
+    if (!this.budgetResetScheduled) {
       this.budgetResetScheduled = true;
       setImmediate(() => {
         this.budgetResetScheduled = false;
@@ -270,9 +297,18 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** The peer posts faster than this side will queue: it is cut off. */
   private flooded(): void {
     const waiting = this.inbox.length - this.inboxHead;
+    const bytes = this.inboxBytes;
     this.inbox = [];
+    this.inboxWeights.length = 0;
     this.inboxHead = 0;
-    this.shutdown(new TransportError('FLOODED', `${this.name}: the peer posted ${waiting} messages more than were handled, past the ${this.maxInbox} this side queues; it is cut off`));
+    this.inboxBytes = 0;
+    this.shutdown(
+      new TransportError(
+        'FLOODED',
+        `${this.name}: the peer posted ${waiting} messages (about ${bytes} bytes) more than were handled, past the ${this.maxInbox} messages or ${this.maxInboxBytes} bytes this side queues; it is cut off`,
+      ),
+    );
+    this.port.removeAllListeners('message');
     this.port.close();
   }
 
@@ -316,6 +352,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       if (reply instanceof Transferring) this.post({ kind: 'return', id, op, body: reply.body }, reply.transfer);
       else this.post({ kind: 'return', id, op, body: reply });
     } catch (error) {
+      // A body the handler's decoder refused is the peer's fault, and counted as such.
+      if (error instanceof TransportError && error.code === 'BAD_MESSAGE') this.refused++;
       if (this.closedBy === undefined) this.post({ kind: 'fail', id, op, error: serializeError(error) });
     }
   }

@@ -33,12 +33,14 @@ export interface ProcessQuota {
   runningCalls: number;
   /** LPC calls of one process that may wait for their turn; more are refused. */
   queuedCalls: number;
+  /** Bytes (buffers and strings) the waiting calls of one process may hold; more are refused. */
+  queuedBytes: number;
   /** LPC calls the LSA runs at once, all processes together. */
   concurrentCalls: number;
 }
 
 /** Generous: far more than an application needs, far less than what would exhaust the LSA. */
-export const DEFAULT_QUOTA: ProcessQuota = { credentials: 100_000, contexts: 100_000, runningCalls: 8, queuedCalls: 4096, concurrentCalls: 64 };
+export const DEFAULT_QUOTA: ProcessQuota = { credentials: 100_000, contexts: 100_000, runningCalls: 8, queuedCalls: 4096, queuedBytes: 32 * 1024 * 1024, concurrentCalls: 64 };
 
 /** Packages that ship with sspi-emu, by the name the configuration uses. */
 export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([

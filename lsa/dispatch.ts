@@ -11,7 +11,6 @@ import {
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
-  SEC_E_INVALID_TOKEN,
   SEC_E_NOT_OWNER,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
@@ -22,7 +21,16 @@ import {
 } from '../headers/status.js';
 import { SspiEmuError, describeError, serializeError } from '../ipc/errors.js';
 import type { LsaHandle } from '../ipc/ids.js';
-import type { ContextReply, LpcReplyBase, MappedContextDelivery, ProcessToLsaOps } from '../ipc/lpc.js';
+import {
+  decodeLpcRequest,
+  isRefusal,
+  requestBytes,
+  type ContextReply,
+  type LpcOp,
+  type LpcReplyBase,
+  type MappedContextDelivery,
+  type ProcessToLsaOps,
+} from '../ipc/lpc.js';
 import type { FaultInjector } from '../ipc/faults.js';
 import type { Handlers } from '../ipc/rpc.js';
 import type { Tracer } from '../ipc/trace.js';
@@ -51,10 +59,6 @@ export interface DispatchContext {
   readonly quota: ProcessQuota;
 }
 
-/** Largest input token the LSA accepts at all; packages check their own cbMaxToken. */
-const MAX_INPUT_BYTES = 1 << 20;
-const MAX_BUFFERS = 16;
-
 let nextCallId = 1;
 
 /** The LPC handlers for one process: every call runs as that process's client call. */
@@ -63,17 +67,28 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   const pid = process.pid;
 
   /**
-   * Runs one call of this process when the scheduler gives it its turn, as this process's client
-   * call; a call the scheduler refuses (the process's queue is full) is answered `refused`.
+   * One op of this process: its body decoded first (a malformed one is refused with the decoder's
+   * status, and nothing of the raw body is kept), then run when the scheduler gives it its turn,
+   * as this process's client call. A call the scheduler refuses (the process's queue is full)
+   * is SEC_E_INSUFFICIENT_MEMORY.
    */
-  async function asClient<T extends LpcReplyBase>(op: string, fn: () => Promise<T>, refused: (status: Status, cause: Error) => T): Promise<T> {
-    process.callCount++;
-    const result = await ctx.scheduler.run(process.queue, () => runAsClientCall({ process, callId: nextCallId++, op }, fn));
-    return result instanceof Refused ? refused(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+  function serve<K extends LpcOp>(
+    op: K,
+    failure: (status: Status, cause?: Error) => ProcessToLsaOps[K]['reply'],
+    run: (request: ProcessToLsaOps[K]['request']) => Promise<ProcessToLsaOps[K]['reply']>,
+  ): (body: unknown) => Promise<ProcessToLsaOps[K]['reply']> {
+    const decode = decodeLpcRequest[op] as (body: unknown) => ProcessToLsaOps[K]['request'] | Status;
+    return async (body) => {
+      process.callCount++;
+      const request = decode(body);
+      if (isRefusal(request)) return failure(request);
+      const result = await ctx.scheduler.run(process.queue, () => runAsClientCall({ process, callId: nextCallId++, op }, () => run(request)), requestBytes(request));
+      return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+    };
   }
 
   /** The failure reply of an op whose reply is a status and nothing else. */
-  const statusReply = (status: Status, cause: Error): LpcReplyBase => ({ status, cause: serializeError(cause) });
+  const statusReply = (status: Status, cause?: Error): LpcReplyBase => (cause === undefined ? { status } : { status, cause: serializeError(cause) });
 
   /** Whether this process may hold one more handle of `kind`; the quota error if not. */
   function overQuota(kind: 'credential' | 'context'): Error | undefined {
@@ -123,9 +138,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply. */
   async function contextCall(
     entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
-    hCredential: unknown,
-    hContext: unknown,
-    outputTypes: unknown,
+    hCredential: LsaHandle | null,
+    hContext: LsaHandle | null,
+    outputTypes: number[],
     run: (
       pkg: LoadedPackage,
       cred: HandleEntry | undefined,
@@ -140,7 +155,6 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       return contextFailure(SEC_E_INVALID_HANDLE);
     }
     if (cred !== undefined && context !== undefined && cred.packageId !== context.packageId) return contextFailure(SEC_E_INVALID_HANDLE);
-    if (!isTypeList(outputTypes)) return contextFailure(SEC_E_INVALID_PARAMETER);
     const pkg = ctx.packageById((context ?? cred)!.packageId);
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
     const quota = context === undefined ? overQuota('context') : undefined;
@@ -193,135 +207,119 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     return reply;
   }
 
+  /** The input buffers as the package gets them: private copies of exactly their length. */
+  const copied = (buffers: SecBuffer[]): SecBuffer[] => buffers.map((b) => ({ BufferType: b.BufferType, pvBuffer: ctx.inputs.copy(b.pvBuffer) }));
+
   return {
-    EnumerateSecurityPackages: () =>
-      asClient('EnumerateSecurityPackages', async () => ({ status: SEC_E_OK, packages: ctx.allPackages().map((p) => ({ ...p.info })) }), (status, cause) => ({
-        ...statusReply(status, cause),
-        packages: [],
-      })),
+    EnumerateSecurityPackages: serve(
+      'EnumerateSecurityPackages',
+      (status, cause) => ({ ...statusReply(status, cause), packages: [] }),
+      async () => ({ status: SEC_E_OK, packages: ctx.allPackages().map((p) => ({ ...p.info })) }),
+    ),
 
-    QuerySecurityPackageInfo: (body) =>
-      asClient(
-        'QuerySecurityPackageInfo',
-        async () => {
-          const pkg = typeof body?.pszPackageName === 'string' ? ctx.packageByName(body.pszPackageName) : undefined;
-          return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
-        },
-        statusReply,
-      ),
+    QuerySecurityPackageInfo: serve('QuerySecurityPackageInfo', statusReply, async ({ pszPackageName }) => {
+      const pkg = ctx.packageByName(pszPackageName);
+      return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
+    }),
 
-    SpAcquireCredentialsHandle: (body) =>
-      asClient('SpAcquireCredentialsHandle', async () => {
-        if (typeof body?.pszPackage !== 'string' || typeof body.fCredentialUse !== 'number') return { status: SEC_E_INVALID_PARAMETER };
-        const pkg = ctx.packageByName(body.pszPackage);
-        if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
-        if ((body.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
-        const principal = typeof body.pszPrincipal === 'string' ? body.pszPrincipal : null;
-        const logonId = typeof body.pvLogonId === 'bigint' ? body.pvLogonId : null;
-        // Only a TCB caller may name another logon session; no emulated process has TCB.
-        if (logonId !== null && logonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
-        const authData = isClientBufferRef(body.pAuthData) ? body.pAuthData : null;
-        const quota = overQuota('credential');
-        if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
-        const outcome = await invoke(pkg, 'SpAcquireCredentialsHandle', () =>
-          pkg.table.AcquireCredentialsHandle(principal, body.fCredentialUse, logonId, authData, null, null),
-        );
-        if (!outcome.ok) return faultReply(outcome.fault);
-        const { status, CredentialHandle, ExpirationTime } = outcome.value;
-        if (!isSuccess(status)) return { status };
-        if (typeof CredentialHandle !== 'number') return faultReply(badResult(pkg.name, 'SpAcquireCredentialsHandle', 'success without a CredentialHandle'));
-        const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
-        return { status, hCredential, packageId: pkg.id, expiry: ExpirationTime ?? 0n };
-      }, statusReply),
+    SpAcquireCredentialsHandle: serve('SpAcquireCredentialsHandle', statusReply, async (request) => {
+      const pkg = ctx.packageByName(request.pszPackage);
+      if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+      if ((request.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
+      // Only a TCB caller may name another logon session; no emulated process has TCB.
+      if (request.pvLogonId !== null && request.pvLogonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
+      const quota = overQuota('credential');
+      if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
+      const outcome = await invoke(pkg, 'SpAcquireCredentialsHandle', () =>
+        pkg.table.AcquireCredentialsHandle(request.pszPrincipal, request.fCredentialUse, request.pvLogonId, request.pAuthData, null, null),
+      );
+      if (!outcome.ok) return faultReply(outcome.fault);
+      const { status, CredentialHandle, ExpirationTime } = outcome.value;
+      if (!isSuccess(status)) return { status };
+      if (typeof CredentialHandle !== 'number') return faultReply(badResult(pkg.name, 'SpAcquireCredentialsHandle', 'success without a CredentialHandle'));
+      const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
+      return { status, hCredential, packageId: pkg.id, expiry: ExpirationTime ?? 0n };
+    }),
 
-    SpFreeCredentialsHandle: (body) =>
-      asClient('SpFreeCredentialsHandle', async () => {
-        const found = owned(body?.hCredential, 'credential');
-        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-        const { entry, pkg } = found;
-        handles.remove(pid, body.hCredential);
-        const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
-        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }, statusReply),
+    SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, async ({ hCredential }) => {
+      const found = owned(hCredential, 'credential');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry, pkg } = found;
+      handles.remove(pid, hCredential);
+      const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
+      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+    }),
 
-    SpQueryCredentialsAttributes: (body) =>
-      asClient('SpQueryCredentialsAttributes', async () => {
-        const found = owned(body?.hCredential, 'credential');
-        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-        const { entry, pkg } = found;
-        if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
-        const query = pkg.table.QueryCredentialsAttributes;
-        if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
-        const outcome = await invoke(pkg, 'SpQueryCredentialsAttributes', () => query(entry.packageHandle, body.ulAttribute));
-        return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
-      }, statusReply),
+    SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, async ({ hCredential, ulAttribute }) => {
+      const found = owned(hCredential, 'credential');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry, pkg } = found;
+      const query = pkg.table.QueryCredentialsAttributes;
+      if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
+      const outcome = await invoke(pkg, 'SpQueryCredentialsAttributes', () => query(entry.packageHandle, ulAttribute));
+      return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+    }),
 
-    SpInitLsaModeContext: (body) =>
-      asClient('SpInitLsaModeContext', async () => {
-        if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
-        const input = body.input === null ? null : checkedBuffers(body.input, ctx.inputs);
-        if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
-        const target = typeof body.pszTargetName === 'string' ? body.pszTargetName : null;
-        const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
-        return contextCall(
-          'SpInitLsaModeContext',
-          body.hCredential ?? null,
-          body.hContext ?? null,
-          body.outputTypes,
-          (pkg, cred, context, output) =>
-            pkg.table.InitLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, target, body.fContextReq, drep, input, output),
-          input,
-        );
-      }, contextFailure),
+    SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request) => {
+      const input = request.input === null ? null : copied(request.input);
+      return contextCall(
+        'SpInitLsaModeContext',
+        request.hCredential,
+        request.hContext,
+        request.outputTypes,
+        (pkg, cred, context, output) =>
+          pkg.table.InitLsaModeContext(
+            cred?.packageHandle ?? null,
+            context?.packageHandle ?? null,
+            request.pszTargetName,
+            request.fContextReq,
+            request.TargetDataRep,
+            input,
+            output,
+          ),
+        input,
+      );
+    }),
 
-    SpAcceptLsaModeContext: (body) =>
-      asClient('SpAcceptLsaModeContext', async () => {
-        if (typeof body !== 'object' || body === null || typeof body.fContextReq !== 'number') return contextFailure(SEC_E_INVALID_PARAMETER);
-        const input = checkedBuffers(body.input, ctx.inputs);
-        if (input === undefined) return contextFailure(SEC_E_INVALID_TOKEN);
-        const drep = typeof body.TargetDataRep === 'number' ? body.TargetDataRep : 0;
-        return contextCall(
-          'SpAcceptLsaModeContext',
-          body.hCredential ?? null,
-          body.hContext ?? null,
-          body.outputTypes,
-          (pkg, cred, context, output) =>
-            pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, body.fContextReq, drep, output),
-          input,
-        );
-      }, contextFailure),
+    SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, async (request) => {
+      const input = copied(request.input);
+      return contextCall(
+        'SpAcceptLsaModeContext',
+        request.hCredential,
+        request.hContext,
+        request.outputTypes,
+        (pkg, cred, context, output) =>
+          pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, request.fContextReq, request.TargetDataRep, output),
+        input,
+      );
+    }),
 
-    SpDeleteContext: (body) =>
-      asClient('SpDeleteContext', async () => {
-        const found = owned(body?.hContext, 'context');
-        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-        const { entry, pkg } = found;
-        handles.remove(pid, body.hContext);
-        const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
-        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }, statusReply),
+    SpDeleteContext: serve('SpDeleteContext', statusReply, async ({ hContext }) => {
+      const found = owned(hContext, 'context');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry, pkg } = found;
+      handles.remove(pid, hContext);
+      const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
+      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+    }),
 
-    SpQueryContextAttributes: (body) =>
-      asClient('SpQueryContextAttributes', async () => {
-        const found = owned(body?.hContext, 'context');
-        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-        const { entry, pkg } = found;
-        if (typeof body.ulAttribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
-        const query = pkg.table.QueryContextAttributes;
-        const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, body.ulAttribute));
-        return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
-      }, statusReply),
+    SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, async ({ hContext, ulAttribute }) => {
+      const found = owned(hContext, 'context');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry, pkg } = found;
+      const query = pkg.table.QueryContextAttributes;
+      const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, ulAttribute));
+      return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+    }),
 
-    SpApplyControlToken: (body) =>
-      asClient('SpApplyControlToken', async () => {
-        const found = owned(body?.hContext, 'context');
-        if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-        const { entry, pkg } = found;
-        const input = checkedBuffers(body.input, ctx.inputs);
-        if (input === undefined) return { status: SEC_E_INVALID_TOKEN };
-        const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, input));
-        return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
-      }, statusReply),
+    SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }) => {
+      const found = owned(hContext, 'context');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry, pkg } = found;
+      const buffers = copied(input);
+      const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, buffers));
+      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+    }),
   };
 }
 
@@ -346,34 +344,6 @@ function statusOf(value: unknown): Status {
 
 function isContextResult(value: unknown): value is SpContextResult {
   return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
-}
-
-/**
- * Input buffers off the wire: a short list of { BufferType: number, pvBuffer: Uint8Array }, or
- * undefined. Each goes to the package as a private copy of exactly its length: a view into a
- * larger buffer (which structured clone carries whole) or a SharedArrayBuffer that could change
- * under the package while it parses would otherwise be what the package holds.
- */
-function checkedBuffers(value: unknown, inputs: HeldInputs): SecBuffer[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
-  const out: SecBuffer[] = [];
-  for (const b of value as unknown[]) {
-    if (typeof b !== 'object' || b === null) return undefined;
-    const { BufferType, pvBuffer } = b as { BufferType?: unknown; pvBuffer?: unknown };
-    if (typeof BufferType !== 'number' || !(pvBuffer instanceof Uint8Array) || pvBuffer.byteLength > MAX_INPUT_BYTES) return undefined;
-    out.push({ BufferType, pvBuffer: inputs.copy(pvBuffer) });
-  }
-  return out;
-}
-
-function isTypeList(value: unknown): value is number[] {
-  return Array.isArray(value) && value.length <= MAX_BUFFERS && value.every((t) => typeof t === 'number');
-}
-
-function isClientBufferRef(value: unknown): value is { address: number; length: number } {
-  if (typeof value !== 'object' || value === null) return false;
-  const { address, length } = value as { address?: unknown; length?: unknown };
-  return typeof address === 'number' && typeof length === 'number' && length >= 0 && length <= MAX_INPUT_BYTES;
 }
 
 function firstTokenLength(input: SecBuffer[] | null): number {

@@ -32,12 +32,15 @@ import type { Tracer } from '../ipc/trace.js';
 import type { AccountStore } from './accounts.js';
 import { currentClientCall, type LsaClientProcess } from './client-call.js';
 import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
+import type { CallScheduler } from './scheduler.js';
 
 export interface LsaServices {
   readonly sessions: LogonSessions;
   readonly accounts: AccountStore;
   readonly tracer: Tracer;
   processById(pid: ProcessId): LsaClientProcess | undefined;
+  /** While the LSA waits on a process, the caller's slot goes to the others (lsa/scheduler.ts). */
+  readonly scheduler: Pick<CallScheduler, 'whileWaiting'>;
   /** Bytes the packages hold in LSA heap (AllocateLsaHeap/AllocatePrivateHeap), for stats. */
   heap: { allocations: number; bytes: number };
 }
@@ -141,7 +144,7 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     const peer = client.name;
     tracer.emit(name, 'call', { peer });
     try {
-      const reply = await call(client);
+      const reply = await services.scheduler.whileWaiting(client.queue, () => call(client));
       tracer.emit(name, 'return', { peer, status: statusName(reply.status) });
       return reply;
     } catch (error) {

@@ -82,8 +82,10 @@ export interface LsaStats {
 
 /** LPC messages of one process handled per turn of the LSA's event loop. */
 const MESSAGES_PER_TURN = 64;
-/** A process is cut off when this many times its queue's bound of messages wait, unread, in its inbox. */
+/** A process is cut off when this many times its queue's bound of calls wait, unread, in its inbox... */
 const INBOX_PER_QUEUED_CALL = 16;
+/** ...or this many times its queue's bound of bytes. */
+const INBOX_BYTES_PER_QUEUED_BYTE = 4;
 
 export class Lsa {
   readonly handles: HandleTables;
@@ -112,14 +114,15 @@ export class Lsa {
     generation: number,
   ) {
     this.handles = new HandleTables(generation);
-    const { concurrentCalls, runningCalls, queuedCalls } = config.quota;
-    this.scheduler = new CallScheduler({ concurrent: concurrentCalls, perProcess: runningCalls, queuedPerProcess: queuedCalls });
+    const { concurrentCalls, runningCalls, queuedCalls, queuedBytes } = config.quota;
+    this.scheduler = new CallScheduler({ concurrent: concurrentCalls, perProcess: runningCalls, queuedPerProcess: queuedCalls, queuedBytesPerProcess: queuedBytes });
     this.accounts = new AccountStore(config.accounts);
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
       tracer,
       processById: (pid) => this.processes.get(pid),
+      scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
     };
     this.dispatchContext = {
@@ -188,6 +191,7 @@ export class Lsa {
       callTimeoutMs: this.config.packageCallTimeoutMs,
       maxMessagesPerTurn: MESSAGES_PER_TURN,
       maxInbox: this.config.quota.queuedCalls * INBOX_PER_QUEUED_CALL,
+      maxInboxBytes: this.config.quota.queuedBytes * INBOX_BYTES_PER_QUEUED_BYTE,
     });
     const process: LsaClientProcess = {
       pid,

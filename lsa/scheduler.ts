@@ -6,9 +6,11 @@
 // SEC_E_INSUFFICIENT_MEMORY), so one process can neither starve another nor make the LSA hold
 // its whole backlog.
 //
-// A job that never finishes (a package that hangs, a process that never answers a client buffer
-// call) keeps its slot until its deadline frees it; perProcess bounds how many slots one process
-// can have stuck that way.
+// What waits is bounded in bytes too (a waiting call keeps its buffers and strings). A job that
+// waits on its own process (a client buffer call, a ClientCallback) gives its slot back to the
+// others meanwhile, keeping only its process's share: a process that never answers stalls its
+// own calls, never everyone's. A job that never finishes (a package that hangs) keeps its slot
+// until its deadline frees it; perProcess bounds how many one process can have stuck that way.
 
 export interface SchedulerLimits {
   /** Jobs the LSA runs at once, all processes together. */
@@ -17,6 +19,8 @@ export interface SchedulerLimits {
   perProcess: number;
   /** Jobs one process may have waiting to run; more are refused. */
   queuedPerProcess: number;
+  /** Bytes (buffers and strings) one process's waiting jobs may hold; more are refused. */
+  queuedBytesPerProcess: number;
 }
 
 /** The job was refused (its process's queue was full) or dropped (its process is gone). */
@@ -30,6 +34,8 @@ export class ProcessQueue {
   /** Jobs refused because the queue was full, for stats. */
   refused = 0;
   readonly jobs: Array<() => void> = [];
+  /** Bytes the waiting jobs hold. */
+  bytes = 0;
   /** In the scheduler's rotation (it has jobs waiting and may run one). */
   queued = false;
   dropped = false;
@@ -53,7 +59,7 @@ export class CallScheduler {
    * Runs `job` for `queue`'s process when its turn comes, and resolves with its result; resolves
    * with a Refused when the process's queue is full or the process is dropped before its turn.
    */
-  run<T>(queue: ProcessQueue, job: () => Promise<T>): Promise<T | Refused> {
+  run<T>(queue: ProcessQueue, job: () => Promise<T>, bytes = 0): Promise<T | Refused> {
     if (queue.dropped) return Promise.resolve(new Refused(`${queue.name} is gone`));
     // Nobody waits: the job starts now, with no queueing at all.
     if (this.rotation.length === 0 && this.running < this.limits.concurrent && queue.running < this.limits.perProcess) return this.start(queue, job);
@@ -61,8 +67,14 @@ export class CallScheduler {
       queue.refused++;
       return Promise.resolve(new Refused(`${queue.name} already has ${this.limits.queuedPerProcess} calls waiting in the LSA, the most one process may`));
     }
+    if (queue.bytes + bytes > this.limits.queuedBytesPerProcess) {
+      queue.refused++;
+      return Promise.resolve(new Refused(`${queue.name}'s waiting calls already hold ${queue.bytes} bytes; this one would pass the ${this.limits.queuedBytesPerProcess} one process may`));
+    }
+    queue.bytes += bytes;
     return new Promise<T | Refused>((resolve, reject) => {
       queue.jobs.push(() => {
+        queue.bytes -= bytes;
         if (queue.dropped) resolve(new Refused(`${queue.name} is gone`));
         else this.start(queue, job).then(resolve, reject);
       });
@@ -82,6 +94,23 @@ export class CallScheduler {
 
   get runningJobs(): number {
     return this.running;
+  }
+
+  /**
+   * Runs `wait` (a call into the job's own process) with the job's slot given back to the others:
+   * the job still counts against its process's share, not against everyone's.
+   */
+  async whileWaiting<T>(queue: ProcessQueue, wait: () => Promise<T>): Promise<T> {
+    // Only a running job of this process has a slot to give (an LSA call outside any job has none).
+    if (queue.running === 0) return wait();
+    this.running--;
+    this.pump();
+    try {
+      return await wait();
+    } finally {
+      // Back in its slot (the LSA may run one job more than `concurrent` for a moment: it was admitted already).
+      this.running++;
+    }
   }
 
   private start<T>(queue: ProcessQueue, job: () => Promise<T>): Promise<T> {

@@ -87,6 +87,9 @@ export class Machine {
   private readonly counts = new Map<AppRole, number>();
   private nextPid = 1000;
   private stopped = false;
+  private restarting: Promise<RestartReport> | null = null;
+  /** What the machine releases when a process exits or is killed: its names, its ports, its handles in the LSA. */
+  private readonly releases = new Map<AppProcess, () => void>();
 
   private constructor(
     readonly config: LsaConfig,
@@ -115,7 +118,13 @@ export class Machine {
    * process's library forgets the old LSA's handles). A process that does not take its channel
    * within processTimeoutMs is reported, not waited for.
    */
-  async restartLsa(): Promise<RestartReport> {
+  restartLsa(): Promise<RestartReport> {
+    // One restart at a time: a second call while one runs gets the same report, and one LSA.
+    this.restarting ??= this.restart().finally(() => (this.restarting = null));
+    return this.restarting;
+  }
+
+  private async restart(): Promise<RestartReport> {
     if (this.lsa.alive) throw new SspiEmuError('BOOT_FAILED', 'the LSA is still running; kill it first');
     this.lsa = await startLsa(this.config, this.trace, this.options, this.lsa.generation + 1);
     const report: RestartReport = { reattached: [], unresponsive: [], gone: [] };
@@ -126,10 +135,10 @@ export class Machine {
           await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
           await proc.reconnectLpc(lpc.port2);
           report.reattached.push(proc.name);
-        } catch (error) {
+        } catch {
+          // A process that cannot take its channel is reported, never a reason for the restart to fail.
           if (!proc.alive) report.gone.push(proc.name);
-          else if (proc.unresponsive) report.unresponsive.push(proc.name);
-          else throw error;
+          else report.unresponsive.push(proc.name);
         }
       }),
     );
@@ -176,14 +185,22 @@ export class Machine {
       throw new SspiEmuError('SPAWN_FAILED', `cannot spawn ${name}: ${describeError(error)}`, { cause: error });
     }
     this.processes.set(pid, proc);
-    void proc.exited.then(() => this.reaped(proc, tracePorts.port1, control.port1));
+    this.releases.set(proc, () => this.release(proc, tracePorts.port1, control.port1));
+    void proc.exited.then(() => this.releases.get(proc)?.());
     return proc;
   }
 
-  /** Kills a process as a crash would, and waits until the LSA has reaped its handles. */
+  /**
+   * Kills a process as a crash would, and waits until the LSA has reaped its handles. A thread
+   * stuck in a system call cannot be stopped until the call returns (worker.terminate() waits for
+   * it): after processTimeoutMs the machine cuts such a process off instead (its channels closed,
+   * its names and handles released) and the thread exits when the call returns.
+   */
   async kill(proc: AppProcess | LsaProcess): Promise<ReapReport | null> {
-    await proc.worker.terminate();
+    const exited = await terminateWithin(proc, this.processTimeoutMs);
+    if (!exited) proc.abandon();
     if (proc instanceof LsaProcess) return null;
+    if (!exited) this.releases.get(proc)?.();
     return this.lsa.alive ? this.lsa.detach(proc.pid).catch(() => null) : null;
   }
 
@@ -212,12 +229,15 @@ export class Machine {
     this.trace.setTapping(on);
   }
 
-  /** Stops every process and the LSA. */
+  /** Stops every process and the LSA (a thread stuck in a system call is left to exit when it returns). */
   async shutdown(): Promise<void> {
     this.stopped = true;
     this.names.shutdown();
-    await Promise.all([...this.processes.values()].map((p) => p.worker.terminate()));
-    await this.lsa.worker.terminate();
+    await Promise.all([...this.processes.values(), this.lsa].map((p) => terminateWithin(p, this.processTimeoutMs)));
+  }
+
+  private get processTimeoutMs(): number {
+    return this.options.processTimeoutMs ?? DEFAULTS.processTimeoutMs;
   }
 
   private async flushTrace(): Promise<void> {
@@ -229,7 +249,9 @@ export class Machine {
   private servicesFor(proc: AppProcess): Handlers<ProcessToMachineOps> {
     return {
       Listen: (body) => {
-        this.names.listen(proc, decodeNameRequest(body).name);
+        const { name } = decodeNameRequest(body);
+        if (proc.role !== 'server') throw new SspiEmuError('BAD_OPTION', `${proc.name} is a client process: only server processes monitor names`);
+        this.names.listen(proc, name);
         return {};
       },
       Unlisten: (body) => {
@@ -248,12 +270,28 @@ export class Machine {
     };
   }
 
-  private reaped(proc: AppProcess, tracePort: MessagePort, controlPort: MessagePort): void {
+  /** Releases what the machine holds for a process that exited or was cut off; the second time does nothing. */
+  private release(proc: AppProcess, tracePort: MessagePort, controlPort: MessagePort): void {
+    if (!this.releases.delete(proc)) return;
     this.names.dropOwner(proc);
     this.trace.workerExited(tracePort);
     controlPort.close();
     if (this.lsa.alive) void this.lsa.detach(proc.pid).catch(() => undefined);
   }
+}
+
+/** Terminates a worker, waiting at most `ms`; whether it exited. */
+async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    proc.worker.terminate().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return exited || !proc.alive;
 }
 
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
@@ -323,6 +361,6 @@ function lsaConfig(options: MachineOptions): LsaConfig {
 function quotaOf(asked: Partial<ProcessQuota> | undefined): ProcessQuota {
   const quota = { ...DEFAULT_QUOTA, ...asked };
   for (const [name, value] of Object.entries(quota))
-    if (!Number.isSafeInteger(value) || value < 1) throw new SspiEmuError('USAGE', `processQuota.${name} must be a positive integer, not ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < 1) throw new SspiEmuError('BAD_OPTION', `processQuota.${name} must be a positive integer, not ${String(value)}`);
   return quota;
 }

@@ -1,11 +1,13 @@
-// The table of names servers monitor (the seed's "port" a server monitors): a server process
-// listens on a name, a client process connects to it and gets one end of a fresh MessageChannel,
-// the server's accept gets the other. A connect waits up to its limit for a server to start
-// monitoring the name, as WaitNamedPipe would.
+// The table of names servers monitor (the seed's "port" a server monitors), as named pipes work:
+// a server process listens on a name and accepts, as ConnectNamedPipe waits for a client; a
+// client's connect pairs with an accept that is waiting, or waits for one (as WaitNamedPipe does
+// for a free instance) up to its limit. The pair gets the two ends of a fresh MessageChannel. The
+// machine never holds a channel nobody has taken: a connection exists only once both ends are
+// claimed, so no process can make the machine keep what it posts into one.
 //
 // Every request comes from a process's code, so each is bounded per process: how many names it
-// monitors, how many accepts and connects it has waiting, how many connections queue unaccepted
-// on one name. A request over a bound is refused with a coded error and changes nothing.
+// monitors, how many accepts and connects it has waiting, how many connects wait on one name. A
+// request over a bound is refused with a coded error and changes nothing.
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError } from '../ipc/errors.js';
@@ -21,21 +23,29 @@ export interface NameTableLimits {
   namesPerProcess: number;
   /** Accepts one process may have waiting at once. */
   acceptsPerProcess: number;
-  /** Connects one process may have waiting for a server at once. */
+  /** Connects one process may have waiting at once. */
   connectsPerProcess: number;
-  /** Connections that may wait, unaccepted, on one name (its backlog). */
-  backlog: number;
+  /** Connects that may wait on one name for an accept. */
+  connectsPerName: number;
 }
 
-export const DEFAULT_NAME_LIMITS: NameTableLimits = { namesPerProcess: 256, acceptsPerProcess: 4096, connectsPerProcess: 4096, backlog: 4096 };
+export const DEFAULT_NAME_LIMITS: NameTableLimits = { namesPerProcess: 256, acceptsPerProcess: 4096, connectsPerProcess: 4096, connectsPerName: 4096 };
 
-/** How long a connect waits for a server to start monitoring the name (as WaitNamedPipe would). */
+/** How long a connect waits for a server to monitor the name and accept (as WaitNamedPipe would). */
 export const CONNECT_WAIT_MS = 10_000;
+
+interface Waiter {
+  owner: NameOwner;
+  resolve: (port: MessagePort) => void;
+  reject: (error: Error) => void;
+}
 
 interface Listening {
   owner: NameOwner;
-  backlog: MessagePort[];
-  waiters: Array<{ resolve: (port: MessagePort) => void; reject: (error: Error) => void }>;
+  /** Accepts of the owner, waiting for a client. */
+  accepts: Waiter[];
+  /** Connects waiting for an accept. */
+  connects: Waiter[];
 }
 
 interface PerProcess {
@@ -62,7 +72,7 @@ export class NameTable {
       throw new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already monitors ${this.limits.namesPerProcess} names, the most one process may`);
     if (existing !== undefined) this.close(name);
     counts.names++;
-    this.listening.set(name, { owner, backlog: [], waiters: [] });
+    this.listening.set(name, { owner, accepts: [], connects: [] });
     for (const wake of this.awaitingListen.get(name) ?? []) wake();
     this.awaitingListen.delete(name);
   }
@@ -71,58 +81,42 @@ export class NameTable {
     if (this.listening.get(name)?.owner === owner) this.close(name);
   }
 
+  /** The server's end of the next connection to `name`: a waiting client's, or the next one to come. */
   accept(owner: NameOwner, name: string): Promise<MessagePort> {
     const entry = this.listening.get(name);
     if (entry === undefined || entry.owner !== owner) return Promise.reject(new SspiEmuError('NOT_LISTENING', `${owner.name} does not monitor ${name}`));
-    const queued = entry.backlog.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    const counts = this.countsOf(owner);
-    if (counts.accepts >= this.limits.acceptsPerProcess)
-      return Promise.reject(new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already has ${this.limits.acceptsPerProcess} accepts waiting, the most one process may`));
-    counts.accepts++;
-    return new Promise<MessagePort>((resolve, reject) => {
-      const settle = (): void => void counts.accepts--;
-      entry.waiters.push({
-        resolve: (port) => {
-          settle();
-          resolve(port);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      });
-    });
+    const client = entry.connects.shift();
+    if (client !== undefined) return Promise.resolve(pair(client));
+    return this.wait(owner, 'accepts', entry.accepts, this.limits.acceptsPerProcess, 0, () => `${owner.name} already has ${this.limits.acceptsPerProcess} accepts waiting`);
   }
 
+  /** The client's end of a connection to `name`, once a server accepts it, within `waitMs`. */
   async connect(owner: NameOwner, name: string, waitMs = CONNECT_WAIT_MS): Promise<MessagePort> {
     this.checkOpen();
+    const deadline = Date.now() + waitMs;
     let entry = this.listening.get(name);
     if ((entry === undefined || !entry.owner.alive) && waitMs > 0) {
-      const counts = this.countsOf(owner);
-      if (counts.connects >= this.limits.connectsPerProcess)
-        throw new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting, the most one process may`);
-      counts.connects++;
-      try {
-        await this.listenedTo(name, waitMs);
-      } finally {
-        counts.connects--;
-      }
+      await this.listenedTo(owner, name, waitMs);
       entry = this.listening.get(name);
     }
     if (entry === undefined || !entry.owner.alive) throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
-    const waiter = entry.waiters.shift();
-    if (waiter === undefined && entry.backlog.length >= this.limits.backlog)
-      throw new SspiEmuError('NOT_LISTENING', `${name}: ${this.limits.backlog} connections already wait to be accepted (the backlog is full)`);
-    const channel = new MessageChannel();
-    if (waiter !== undefined) waiter.resolve(channel.port2);
-    else entry.backlog.push(channel.port2);
-    return channel.port1;
+    const server = entry.accepts.shift();
+    if (server !== undefined) return pair(server);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new SspiEmuError('NOT_LISTENING', `${name} is busy: ${entry.owner.name} is not accepting (as ERROR_PIPE_BUSY)`);
+    if (entry.connects.length >= this.limits.connectsPerName)
+      throw new SspiEmuError('NOT_LISTENING', `${name} is busy: ${this.limits.connectsPerName} connects already wait for ${entry.owner.name} to accept`);
+    return this.wait(owner, 'connects', entry.connects, this.limits.connectsPerProcess, left, () => `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting`, () =>
+      new SspiEmuError('NOT_LISTENING', `${name} is busy: ${entry.owner.name} accepted no connection within ${waitMs} ms`),
+    );
   }
 
   /** A process exited: the names it monitored are closed, and its waiting calls fail. */
   dropOwner(owner: NameOwner): void {
-    for (const [name, entry] of this.listening) if (entry.owner === owner) this.close(name);
+    for (const [name, entry] of this.listening) {
+      if (entry.owner === owner) this.close(name);
+      else for (const w of entry.connects.filter((c) => c.owner === owner)) this.cancel(entry.connects, w);
+    }
     this.perProcess.delete(owner);
   }
 
@@ -146,13 +140,60 @@ export class NameTable {
     return counts;
   }
 
+  /** Queues a waiter (an accept or a connect), within the owner's bound, for `timeoutMs` (0: until paired or closed). */
+  private wait(
+    owner: NameOwner,
+    kind: 'accepts' | 'connects',
+    queue: Waiter[],
+    limit: number,
+    timeoutMs: number,
+    overLimit: () => string,
+    timedOut?: () => Error,
+  ): Promise<MessagePort> {
+    const counts = this.countsOf(owner);
+    if (counts[kind] >= limit) return Promise.reject(new SspiEmuError('QUOTA_EXCEEDED', `${overLimit()}, the most one process may`));
+    counts[kind]++;
+    return new Promise<MessagePort>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        counts[kind]--;
+        if (timer !== undefined) clearTimeout(timer);
+      };
+      const waiter: Waiter = {
+        owner,
+        resolve: (port) => {
+          done();
+          resolve(port);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      };
+      if (timeoutMs > 0 && timedOut !== undefined) timer = setTimeout(() => this.cancel(queue, waiter, timedOut()), timeoutMs);
+      queue.push(waiter);
+    });
+  }
+
+  private cancel(queue: Waiter[], waiter: Waiter, error: Error = new SspiEmuError('NOT_LISTENING', `${waiter.owner.name} is gone`)): void {
+    const at = queue.indexOf(waiter);
+    if (at < 0) return;
+    queue.splice(at, 1);
+    waiter.reject(error);
+  }
+
   /** Resolves when `name` is monitored, or after `waitMs`, whichever comes first. */
-  private listenedTo(name: string, waitMs: number): Promise<void> {
+  private listenedTo(owner: NameOwner, name: string, waitMs: number): Promise<void> {
+    const counts = this.countsOf(owner);
+    if (counts.connects >= this.limits.connectsPerProcess)
+      return Promise.reject(new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting, the most one process may`));
+    counts.connects++;
     return new Promise<void>((resolve) => {
       const waiters = this.awaitingListen.get(name) ?? new Set<() => void>();
       this.awaitingListen.set(name, waiters);
       const wake = (): void => {
         clearTimeout(timer);
+        counts.connects--;
         waiters.delete(wake);
         if (waiters.size === 0 && this.awaitingListen.get(name) === waiters) this.awaitingListen.delete(name);
         resolve();
@@ -168,7 +209,13 @@ export class NameTable {
     this.listening.delete(name);
     const counts = this.perProcess.get(entry.owner);
     if (counts !== undefined) counts.names--;
-    for (const waiter of entry.waiters) waiter.reject(new SspiEmuError('NOT_LISTENING', why));
-    for (const port of entry.backlog) port.close();
+    for (const waiter of [...entry.accepts.splice(0), ...entry.connects.splice(0)]) waiter.reject(new SspiEmuError('NOT_LISTENING', why));
   }
+}
+
+/** Pairs a waiting end with a new channel: the waiter gets one end, the caller the other. */
+function pair(waiter: Waiter): MessagePort {
+  const channel = new MessageChannel();
+  waiter.resolve(channel.port1);
+  return channel.port2;
 }

@@ -64,7 +64,18 @@ abstract class ProcessHandle {
   }
 
   get alive(): boolean {
-    return this.exitCode === undefined;
+    return this.exitCode === undefined && !this.abandoned;
+  }
+
+  /** Set when the machine gave up on a worker that would not terminate (a thread stuck in a system call). */
+  private abandoned = false;
+
+  /**
+   * The machine gave up on this worker (it would not terminate: a thread stuck in a system call):
+   * it counts as dead from now on; the thread exits when its call returns.
+   */
+  abandon(): void {
+    this.abandoned = true;
   }
 }
 
@@ -111,6 +122,7 @@ export class LsaProcess extends ProcessHandle {
     return this.ask('detachProcess', this.control.detachProcess(pid));
   }
 
+
   /** A control call raced against the LSA's death and its deadline. */
   private async ask<T>(what: string, call: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -129,6 +141,10 @@ export class LsaProcess extends ProcessHandle {
   }
 }
 
+const CONTROL_MESSAGES_PER_TURN = 64;
+const CONTROL_MAX_INBOX = 4096;
+const CONTROL_MAX_INBOX_BYTES = 64 * 1024 * 1024;
+
 export interface AppProcessTimeouts {
   /** Deadline of a control call (stats, fault plans, a new LPC channel). */
   controlMs: number;
@@ -144,6 +160,8 @@ export class AppProcess extends ProcessHandle {
   readonly sspi: RemoteSecur32;
   /** Set when the process missed a deadline of the machine's; cleared when it answers again. */
   unresponsive = false;
+  /** Why the machine cut the process off and killed it (it flooded its control channel), if it did. */
+  cutOff: string | undefined;
   private readonly control: RpcPeer<MachineToProcessOps, ProcessToMachineOps>;
 
   constructor(
@@ -156,7 +174,19 @@ export class AppProcess extends ProcessHandle {
     private readonly timeouts: AppProcessTimeouts,
   ) {
     super(pid, name, worker);
-    this.control = new RpcPeer<MachineToProcessOps, ProcessToMachineOps>(controlPort, null, { name: `control:${name}` });
+    // The process's messages are handled a slice per turn, and a process that posts far more than
+    // the machine answers is cut off and killed: it cannot keep the machine's thread to itself.
+    this.control = new RpcPeer<MachineToProcessOps, ProcessToMachineOps>(controlPort, null, {
+      name: `control:${name}`,
+      maxMessagesPerTurn: CONTROL_MESSAGES_PER_TURN,
+      maxInbox: CONTROL_MAX_INBOX,
+      maxInboxBytes: CONTROL_MAX_INBOX_BYTES,
+    });
+    this.control.onClose((reason) => {
+      if (reason.code !== 'FLOODED') return;
+      this.cutOff = reason.message;
+      void worker.terminate();
+    });
     const sspi: Partial<Record<SspiMethod, (...args: unknown[]) => Promise<unknown>>> = {};
     for (const method of SSPI_METHODS) sspi[method] = (...args: unknown[]) => this.sspiCall(method, args);
     this.sspi = sspi as unknown as RemoteSecur32;
@@ -182,8 +212,10 @@ export class AppProcess extends ProcessHandle {
     return this.decoded('RunApp', decodeAppResult, await this.ask('RunApp', { module, args }, ports, 0));
   }
 
+  /** The process's statistics as it reports them; who it is comes from the machine, not from the reply. */
   async stats(): Promise<AppStats> {
-    return this.decoded('GetStats', decodeAppStats, await this.ask('GetStats', {}));
+    const reported = this.decoded('GetStats', decodeAppStats, await this.ask('GetStats', {}));
+    return { ...reported, pid: this.pid, name: this.name, threadId: this.threadId };
   }
 
   /** Applies a fault plan to this process (null clears it); returns the faults injected under the old plan. */
@@ -234,7 +266,13 @@ export class AppProcess extends ProcessHandle {
     } catch (error) {
       // The channel closes a moment before the worker's exit is reported: report the exit (its
       // code says why), unless the process closed its end itself and lives on.
-      if (error instanceof TransportError && error.code === 'PEER_GONE' && this.alive) await this.exitedWithin(this.timeouts.controlMs);
+      if (error instanceof TransportError && error.code === 'PEER_GONE' && this.alive) {
+        await this.exitedWithin(this.timeouts.controlMs);
+        if (this.alive) {
+          this.unresponsive = true;
+          throw new TransportError('PEER_GONE', `${this.name} (pid ${this.pid}) closed its control channel: it cannot be reached`, { cause: error });
+        }
+      }
       if (!this.alive) return this.death;
       if (error instanceof TransportError && error.code === 'TIMEOUT') {
         this.unresponsive = true;

@@ -8,6 +8,7 @@
 // claims. What a worker can make the machine keep is bounded.
 
 import type { MessagePort } from 'node:worker_threads';
+import { approximateBytes } from '../ipc/decode.js';
 import type { TapRecord, TraceDownMessage, TraceEvent, TracePhase, TraceUpMessage } from '../ipc/trace.js';
 
 /** Who is behind a trace port, as the machine knows it (from the spawn, not from any message). */
@@ -20,13 +21,27 @@ export interface TraceSourceIdentity {
 export interface TraceCollectorLimits {
   /** Events kept per worker; later ones are counted as dropped. */
   maxEventsPerSource: number;
+  /** Characters of text (details, tokens in base64) kept per worker's events. */
+  maxEventCharsPerSource: number;
   /** Tap records kept per worker. */
   maxTapsPerSource: number;
+  /** Bytes (about: typed arrays, strings) of tapped messages kept per worker. */
+  maxTapBytesPerSource: number;
   /** How long flush() waits for one worker before reporting it unresponsive. */
   flushTimeoutMs: number;
 }
 
-export const DEFAULT_TRACE_LIMITS: TraceCollectorLimits = { maxEventsPerSource: 1_000_000, maxTapsPerSource: 1_000_000, flushTimeoutMs: 2_000 };
+export const DEFAULT_TRACE_LIMITS: TraceCollectorLimits = {
+  maxEventsPerSource: 1_000_000,
+  maxEventCharsPerSource: 64 * 1024 * 1024,
+  maxTapsPerSource: 1_000_000,
+  maxTapBytesPerSource: 256 * 1024 * 1024,
+  flushTimeoutMs: 2_000,
+};
+
+/** With tracing off only Phase marks are kept (runs count LPC per phase by them), small ones, this many per worker. */
+const MAX_PHASE_MARKS_UNTRACED = 10_000;
+const MAX_PHASE_DETAIL = 64;
 
 /** What the collector refused or dropped from one worker. */
 export interface TraceSourceReport {
@@ -44,7 +59,10 @@ interface Source {
   alive: boolean;
   flushes: Map<number, () => void>;
   events: number;
+  eventChars: number;
+  phaseMarks: number;
   taps: number;
+  tapBytes: number;
   malformed: number;
   dropped: number;
 }
@@ -74,7 +92,7 @@ export class TraceCollector {
 
   /** Starts collecting from a worker's trace port. */
   attach(port: MessagePort, identity: TraceSourceIdentity): void {
-    const source: Source = { port, identity, alive: true, flushes: new Map(), events: 0, taps: 0, malformed: 0, dropped: 0 };
+    const source: Source = { port, identity, alive: true, flushes: new Map(), events: 0, eventChars: 0, phaseMarks: 0, taps: 0, tapBytes: 0, malformed: 0, dropped: 0 };
     this.sources.add(source);
     port.on('message', (message: unknown) => {
       try {
@@ -169,23 +187,36 @@ export class TraceCollector {
     if (m.kind === 'events' && Array.isArray(m.events)) {
       for (const raw of m.events) {
         const event = this.decodeEvent(source, raw);
-        if (event === undefined) source.malformed++;
-        // Phase marks are kept with tracing off: runs count LPC messages per phase by them.
-        else if (!this.enabled && event.call !== 'Phase') continue;
-        else if (source.events >= this.limits.maxEventsPerSource) source.dropped++;
+        if (event === undefined) {
+          source.malformed++;
+          continue;
+        }
+        if (!this.enabled) {
+          // Phase marks are kept with tracing off: runs count LPC messages per phase by them. Only small ones, and few.
+          if (event.call !== 'Phase' || textOf(event) > MAX_PHASE_DETAIL || source.phaseMarks >= MAX_PHASE_MARKS_UNTRACED) continue;
+          source.phaseMarks++;
+        }
+        const chars = textOf(event);
+        if (source.events >= this.limits.maxEventsPerSource || source.eventChars + chars > this.limits.maxEventCharsPerSource) source.dropped++;
         else {
           source.events++;
+          source.eventChars += chars;
           this.events.push(event);
         }
       }
     } else if (m.kind === 'taps' && Array.isArray(m.taps)) {
       for (const raw of m.taps) {
         const tap = decodeTap(source, raw);
-        if (tap === undefined) source.malformed++;
-        else if (!this.tapping) continue;
-        else if (source.taps >= this.limits.maxTapsPerSource) source.dropped++;
+        if (tap === undefined) {
+          source.malformed++;
+          continue;
+        }
+        if (!this.tapping) continue;
+        const bytes = approximateBytes(tap.message, this.limits.maxTapBytesPerSource - source.tapBytes + 1);
+        if (source.taps >= this.limits.maxTapsPerSource || source.tapBytes + bytes > this.limits.maxTapBytesPerSource) source.dropped++;
         else {
           source.taps++;
+          source.tapBytes += bytes;
           this.taps.push(tap);
         }
       }
@@ -234,6 +265,11 @@ export class TraceCollector {
     this.sources.delete(source);
     if (source.malformed > 0 || source.dropped > 0) this.reports.set(source.identity.pid, this.report(source));
   }
+}
+
+/** Characters of text an event carries. */
+function textOf(event: TraceEvent): number {
+  return (event.status?.length ?? 0) + (event.tokenIn?.length ?? 0) + (event.tokenOut?.length ?? 0) + (event.peer?.length ?? 0) + (event.detail?.length ?? 0);
 }
 
 function isText(value: unknown, max: number): value is string {

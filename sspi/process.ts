@@ -210,7 +210,7 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
       return { reply: await (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body) };
     },
     async Sspi({ method, args }) {
-      if (!(SSPI_METHODS as readonly string[]).includes(method)) throw new SspiEmuError('USAGE', `${String(method)} is not an SSPI function`);
+      if (!(SSPI_METHODS as readonly string[]).includes(method)) throw new SspiEmuError('BAD_OPTION', `${String(method)} is not an SSPI function`);
       const fn = sspi[method] as (...a: unknown[]) => Promise<unknown>;
       return { result: await fn.apply(sspi, args) };
     },

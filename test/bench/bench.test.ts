@@ -20,6 +20,7 @@ describe('sspi-emu bench', () => {
       messageDurationMs: 50,
       memoryContexts: [200],
       scale: false,
+      fairnessMs: 1_000,
       progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
     });
     assert.equal(progress.at(-1), `${progress.length}/${progress.length} fairness`);
@@ -48,15 +49,17 @@ describe('sspi-emu bench', () => {
     assert.ok(report.memory.lsaBytesPerLogonSession > 0);
     assert.ok(report.peer.length === 1 && ('opsPerSec' in report.peer[0]! || 'skipped' in report.peer[0]!));
     assert.deepEqual(
-      report.fairness.map((r) => [r.package, r.scheduler]),
+      report.fairness.map((r) => [r.package, r.flood, r.cutOff]),
       [
-        ['Null', 'default limits'],
-        ['Null', 'no limits'],
+        ['Null', 'SSPI acquires, 512 in flight', false],
+        ['Null', 'SSPI acquires, scheduler limits lifted', false],
+        ['Null', 'raw LPC frames of 1,000 calls', true],
       ],
     );
-    for (const r of report.fairness) assert.ok(r.unloaded.handshakes > 0 && r.flooded.handshakes > 0 && r.floodCalls > 0 && r.p99Ratio > 0, JSON.stringify(r));
+    // Counts, not rates: a flooded phase may complete no handshake at all on a loaded machine (the raw flood holds the LSA until it is cut off).
+    for (const r of report.fairness) assert.ok(r.unloaded.handshakes > 0 && r.floodCalls > 0, JSON.stringify(r));
     assert.equal(report.machine.node, process.version);
-    assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+default limits/);
+    assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires/);
     assert.match(formatSvg(report), /^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });
 });

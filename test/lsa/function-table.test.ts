@@ -114,6 +114,7 @@ function setup(processes: LsaClientProcess[] = []): { table: LsaSecpkgFunctionTa
     tracer: new Tracer(null, 'lsa', 0, false),
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
+    scheduler: { whileWaiting: (_queue, wait) => wait() },
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }

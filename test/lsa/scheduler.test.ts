@@ -22,7 +22,7 @@ function held(log: string[], name: string): { job: () => Promise<string>; finish
 
 describe('CallScheduler', () => {
   it('starts a job at once when nobody waits', async () => {
-    const scheduler = new CallScheduler({ concurrent: 2, perProcess: 2, queuedPerProcess: 2 });
+    const scheduler = new CallScheduler({ concurrent: 2, perProcess: 2, queuedPerProcess: 2, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
     const a = held(log, 'a1');
     const running = scheduler.run(scheduler.queue('a'), a.job);
@@ -33,7 +33,7 @@ describe('CallScheduler', () => {
   });
 
   it('runs no more than perProcess jobs of one process, and still starts another process at once', async () => {
-    const scheduler = new CallScheduler({ concurrent: 8, perProcess: 2, queuedPerProcess: 10 });
+    const scheduler = new CallScheduler({ concurrent: 8, perProcess: 2, queuedPerProcess: 10, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
     const a = scheduler.queue('a');
     const b = scheduler.queue('b');
@@ -51,7 +51,7 @@ describe('CallScheduler', () => {
   });
 
   it('gives a freed slot to the next process in turn, not to the one with the longest queue', async () => {
-    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 100 });
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 100, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
     const flood = scheduler.queue('flood');
     const polite = scheduler.queue('polite');
@@ -72,7 +72,7 @@ describe('CallScheduler', () => {
   });
 
   it('refuses a job when its process already has queuedPerProcess waiting, and counts it', async () => {
-    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 2 });
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 2, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
     const q = scheduler.queue('q');
     const jobs = Array.from({ length: 4 }, (_, i) => held(log, `j${i}`));
@@ -86,7 +86,7 @@ describe('CallScheduler', () => {
   });
 
   it('refuses the waiting jobs of a dropped process and never starts them', async () => {
-    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 10 });
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 10, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
     const q = scheduler.queue('gone');
     const first = held(log, 'first');
@@ -100,8 +100,29 @@ describe('CallScheduler', () => {
     assert.deepEqual(log, ['start first']);
   });
 
+  it('gives the slot of a job waiting on its own process to the others, keeping that process to its share', async () => {
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 10, queuedBytesPerProcess: 1 << 20 });
+    const log: string[] = [];
+    const rogue = scheduler.queue('rogue');
+    let answer!: () => void;
+    const never = new Promise<void>((resolve) => (answer = resolve));
+    const stalled = scheduler.run(rogue, () => scheduler.whileWaiting(rogue, () => never.then(() => 'rogue answered')));
+    const other = held(log, 'victim');
+    const victim = scheduler.run(scheduler.queue('victim'), other.job);
+    assert.deepEqual(log, ['start victim'], 'the victim did not wait for the rogue');
+    const second = held(log, 'rogue2');
+    const queued = scheduler.run(rogue, second.job);
+    assert.deepEqual(log, ['start victim'], "the rogue's second call still waits for its own share");
+    other.finish();
+    await victim;
+    answer();
+    assert.equal(await stalled, 'rogue answered');
+    second.finish();
+    assert.equal(await queued, 'rogue2');
+  });
+
   it('frees the slot of a job that throws, and passes the error on', async () => {
-    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 10 });
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 10, queuedBytesPerProcess: 1 << 20 });
     const q = scheduler.queue('q');
     await assert.rejects(
       scheduler.run(q, () => {

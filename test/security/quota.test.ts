@@ -65,6 +65,23 @@ describe('a process quota', () => {
     });
   });
 
+  it('lets no process hold the LSA with calls waiting on its own replies: the others are served meanwhile', { timeout: 20_000 }, async () => {
+    // Two rogues stall every slot the LSA has (2 x 2 of 4) on CopyFromClientBuffer calls they never
+    // answer, for 60 s; a slot waiting on its process is given to the others, so the victim's handshake runs now.
+    await withMachine({ packages: ['example'], packageCallTimeoutMs: 60_000, processQuota: { concurrentCalls: 4, runningCalls: 2 } }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      for (const name of ['rogue1', 'rogue2']) await (await machine.spawn('client', { name })).runApp(fixtureApp('rogue'), { attack: 'stall', count: 6 });
+      await machine.lsa.stats();
+      assert.ok((await establish(client, server)).ok);
+      const stats = await machine.lsa.stats();
+      for (const name of ['rogue1', 'rogue2']) {
+        const rogue = stats.perProcess.find((p) => p.name === name)!;
+        assert.deepEqual([rogue.running, rogue.queued], [2, 4], 'each rogue still has only its share running');
+      }
+    });
+  });
+
   it('cuts off a process that posts far more than the LSA queues; the others carry on', async () => {
     await withMachine({ packages: ['example'], processQuota: { queuedCalls: 16 } }, async (machine) => {
       const server = await machine.spawn('server');

@@ -75,6 +75,16 @@ describe('a rogue process', () => {
     });
   }
 
+  it('is cut off and killed when it floods its channels, and the others carry on', async () => {
+    await withMachine({ trace: true }, async (machine) => {
+      const rogue = await machine.spawn('client', { name: 'rogue' });
+      await assert.rejects(rogue.runApp(ROGUE, { attack: 'frame-flood', count: 20_000 }), { name: 'TransportError', code: 'FLOODED' });
+      await rogue.exited;
+      assert.match(rogue.cutOff ?? '', /control:rogue: the peer posted \d+ messages .* it is cut off/);
+      await machineStillWorks(machine);
+    });
+  });
+
   it('cannot write trace entries or taps in another process name: they carry its own', async () => {
     await withMachine({ trace: true }, async (machine) => {
       machine.tap(true);
