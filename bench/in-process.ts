@@ -11,6 +11,7 @@ import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../heade
 import { asProcessId } from '../ipc/ids.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
 import type { RpcPeer } from '../ipc/rpc.js';
+import { CallPoints, packageHost } from '../hosting/index.js';
 import { Tracer } from '../ipc/trace.js';
 import { AccountStore, type Account } from '../lsa/accounts.js';
 import { runAsClientCall, type LsaClientProcess } from '../lsa/client-call.js';
@@ -47,7 +48,8 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   const module = (await import(moduleUrl)) as SecurityPackageModule;
   const tracer = new Tracer(null, 'bench', 0, false);
   const heap = new ClientHeap();
-  const host = new UserModeHost(tracer);
+  const points = new CallPoints(tracer);
+  const host = new UserModeHost(packageHost(points, () => undefined, 0));
   const sessions = new LogonSessions();
   const accounts = new AccountStore([options.account]);
   const handlers = processSideOfLpc(heap, host);
@@ -56,7 +58,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     call: (op: keyof LsaToProcessOps, body: never) => Promise.resolve((handlers[op] as (b: never) => unknown)(body)),
   } as unknown as RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
   const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0, queue: new ProcessQueue('bench') };
-  const services = { sessions, accounts, tracer, processById: () => process, heap: { allocations: 0, bytes: 0 }, scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() } };
+  const services = { sessions, accounts, points, processById: () => process, heap: { allocations: 0, bytes: 0 }, scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() } };
 
   const id = 0 as PackageId;
   const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);

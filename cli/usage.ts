@@ -1,5 +1,7 @@
 // The CLI's usage text and its usage error (exit code 2).
 
+import { EmuError, registerErrorClass } from '../ipc/errors.js';
+
 export const USAGE = `usage: sspi-emu <command> [options]
 
 commands:
@@ -77,6 +79,11 @@ sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [
   baseline after reaping, its heap did not grow, and the p99 of healthy handshakes stayed within
   2x (default duration 600 s)`;
 
-export class UsageError extends Error {
+/** A command line that cannot be run as written; the message says what to change. */
+export class UsageError extends EmuError<'USAGE'> {
   override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
+registerErrorClass('UsageError', UsageError as unknown as new (code: 'USAGE', message: string) => UsageError, ['USAGE']);

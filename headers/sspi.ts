@@ -158,6 +158,26 @@ export const SECBUFFER_ATTRMASK = 0xf0000000;
 export const SECBUFFER_READONLY = 0x80000000;
 export const SECBUFFER_READONLY_WITH_CHECKSUM = 0x10000000;
 
+/** A buffer's type without its attribute bits (SECBUFFER_READONLY, SECBUFFER_READONLY_WITH_CHECKSUM). */
+export function bufferTypeOf(buffer: Pick<SecBuffer, 'BufferType'>): number {
+  return (buffer.BufferType & ~SECBUFFER_ATTRMASK) >>> 0;
+}
+
+/** The first buffer of a type (SECBUFFER.TOKEN, ...), whatever its attribute bits. */
+export function findBuffer(buffers: readonly SecBuffer[] | null | undefined, type: number): SecBuffer | undefined {
+  return buffers?.find((b) => bufferTypeOf(b) === type);
+}
+
+/** The first SECBUFFER_TOKEN, whatever its attribute bits: the token of a call, for every package and app alike. */
+export function findToken(buffers: readonly SecBuffer[] | null | undefined): SecBuffer | undefined {
+  return findBuffer(buffers, SECBUFFER.TOKEN);
+}
+
+/** The bytes of the first SECBUFFER_TOKEN, if there is one. */
+export function tokenBytes(buffers: readonly SecBuffer[] | null | undefined): Uint8Array | undefined {
+  return findToken(buffers)?.pvBuffer;
+}
+
 /** SecPkgInfo.fCapabilities bits (SECPKG_FLAG_*), section 5.5. */
 export const SECPKG_FLAG = {
   INTEGRITY: 0x00000001,

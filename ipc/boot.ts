@@ -31,6 +31,8 @@ export interface AppWorkerData {
   lpcPort: MessagePort;
   /** An LPC call without a reply after this many ms fails with TIMEOUT (0: never). */
   lpcTimeoutMs: number;
+  /** A call into a package's user-mode half that answers with a promise fails after this many ms (0: never). */
+  packageCallTimeoutMs: number;
   /** The control channel with the machine, both ways (ipc/process-control.ts). */
   controlPort: MessagePort;
   tracePort: MessagePort;

@@ -1,9 +1,13 @@
 // Failures that are not protocol outcomes. A protocol outcome is a status in a result; a
-// transport failure (the peer died, the channel closed) or a programming failure is one of these
-// coded errors, carried as the `cause` of a SEC_E_INTERNAL_ERROR where an API call hits it.
-// Errors are serialized to cross a port and rebuilt on the other side so that `instanceof` and
-// `code` survive.
+// transport failure (the peer died, the channel closed), a failure of the machine itself, a
+// package that threw, or a programming failure is one of these coded errors, carried as the
+// `cause` of a SEC_E_INTERNAL_ERROR where an API call hits it.
+//
+// One family: every error class of sspi-emu extends EmuError, whose `code` comes from a union of
+// the class's codes, and registers itself, so that an error serialized to cross a port is rebuilt
+// on the other side as its own class with its code, message, stack and cause.
 
+/** The worker at the other end of a channel, and the channel itself. */
 export type TransportErrorCode =
   /** The worker at the other end of the channel exited or crashed. */
   | 'PEER_GONE'
@@ -18,18 +22,8 @@ export type TransportErrorCode =
   /** The peer posted more than this side queues (faster than it is answered): it was cut off. */
   | 'FLOODED';
 
-export class TransportError extends Error {
-  override readonly name = 'TransportError';
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export type SspiEmuErrorCode =
+/** The emulated machine itself: boot, spawn, the names servers monitor, what a process may ask. */
+export type MachineErrorCode =
   | 'BOOT_FAILED'
   | 'SPAWN_FAILED'
   | 'NOT_LISTENING'
@@ -40,17 +34,57 @@ export type SspiEmuErrorCode =
   /** An option or argument of the machine's API that cannot be used, named in the message. */
   | 'BAD_OPTION';
 
-/** A failure of the emulated machine itself (boot, spawn, ports), as opposed to a transport failure. */
-export class SspiEmuError extends Error {
-  override readonly name = 'SspiEmuError';
+/** A package entry point that did not answer as the interface says. */
+export type PackageFaultCode = 'PACKAGE_THREW' | 'PACKAGE_TIMEOUT' | 'PACKAGE_BAD_RESULT';
+
+/** Every code the framework's own error classes carry. */
+export type ErrorCode = TransportErrorCode | MachineErrorCode | PackageFaultCode;
+
+/** The base of every sspi-emu error: a code, a message, and (optionally) the cause. */
+export abstract class EmuError<C extends string = string> extends Error {
   constructor(
-    readonly code: SspiEmuErrorCode,
+    readonly code: C,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
 }
+
+type ErrorClass = new (code: never, message: string, options?: { cause?: unknown }) => EmuError;
+
+/** Error classes by name, each with the codes it may carry: what rebuildError makes after a crossing. */
+const REGISTRY = new Map<string, { make: ErrorClass; codes: ReadonlySet<string> }>();
+
+/**
+ * Registers an error class so that it is rebuilt as itself after crossing a port. Every class of
+ * the family calls this where it is defined; a package may register its own.
+ */
+export function registerErrorClass<C extends string>(name: string, make: new (code: C, message: string, options?: { cause?: unknown }) => EmuError<C>, codes: readonly C[]): void {
+  REGISTRY.set(name, { make: make as unknown as ErrorClass, codes: new Set(codes) });
+}
+
+export class TransportError extends EmuError<TransportErrorCode> {
+  override readonly name = 'TransportError';
+}
+
+/** A failure of the emulated machine itself (boot, spawn, ports), as opposed to a transport failure. */
+export class SspiEmuError extends EmuError<MachineErrorCode> {
+  override readonly name = 'SspiEmuError';
+}
+
+/**
+ * A package entry point threw, did not return in time, or returned what the interface does not
+ * allow. Its caller gets SEC_E_INTERNAL_ERROR with this as the cause; `cause` is the package's own
+ * error, with its message and stack.
+ */
+export class PackageFault extends EmuError<PackageFaultCode> {
+  override readonly name = 'PackageFault';
+}
+
+registerErrorClass('TransportError', TransportError, ['PEER_GONE', 'CHANNEL_CLOSED', 'TIMEOUT', 'BAD_MESSAGE', 'REMOTE_FAILURE', 'FLOODED']);
+registerErrorClass('SspiEmuError', SspiEmuError, ['BOOT_FAILED', 'SPAWN_FAILED', 'NOT_LISTENING', 'ALREADY_LISTENING', 'APP_FAILED', 'QUOTA_EXCEEDED', 'BAD_OPTION']);
+registerErrorClass('PackageFault', PackageFault, ['PACKAGE_THREW', 'PACKAGE_TIMEOUT', 'PACKAGE_BAD_RESULT']);
 
 /** The structured-clone-safe form of an error. */
 export interface SerializedError {
@@ -61,13 +95,16 @@ export interface SerializedError {
   cause?: SerializedError;
 }
 
+/** How deep a chain of causes is kept. */
+const MAX_CAUSES = 4;
+
 export function serializeError(error: unknown, depth = 0): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const out: SerializedError = { name: error.name, message: error.message };
     if (typeof code === 'string') out.code = code;
     if (error.stack !== undefined) out.stack = error.stack;
-    if (error.cause !== undefined && depth < 4) out.cause = serializeError(error.cause, depth + 1);
+    if (error.cause !== undefined && depth < MAX_CAUSES) out.cause = serializeError(error.cause, depth + 1);
     return out;
   }
   return { name: 'Error', message: String(error) };
@@ -90,16 +127,17 @@ export function decodeSerializedError(value: unknown, depth = 0): SerializedErro
   if (code !== undefined) out.code = code.slice(0, 64);
   const stack = text(r.stack);
   if (stack !== undefined) out.stack = stack;
-  if (r.cause !== undefined && depth < 4) out.cause = decodeSerializedError(r.cause, depth + 1);
+  if (r.cause !== undefined && depth < MAX_CAUSES) out.cause = decodeSerializedError(r.cause, depth + 1);
   return out;
 }
 
+/** The error a SerializedError describes, as its own class when that class is registered here. */
 export function rebuildError(s: SerializedError): Error {
   const cause = s.cause === undefined ? undefined : rebuildError(s.cause);
   const options = cause === undefined ? undefined : { cause };
+  const known = REGISTRY.get(s.name);
   let error: Error;
-  if (s.name === 'TransportError' && isTransportCode(s.code)) error = new TransportError(s.code, s.message, options);
-  else if (s.name === 'SspiEmuError' && isSspiEmuCode(s.code)) error = new SspiEmuError(s.code, s.message, options);
+  if (known !== undefined && s.code !== undefined && known.codes.has(s.code)) error = new known.make(s.code as never, s.message, options);
   else {
     error = new Error(s.message, options);
     error.name = s.name;
@@ -109,38 +147,28 @@ export function rebuildError(s: SerializedError): Error {
   return error;
 }
 
-const TRANSPORT_CODES: ReadonlySet<string> = new Set<TransportErrorCode>(['PEER_GONE', 'CHANNEL_CLOSED', 'TIMEOUT', 'BAD_MESSAGE', 'REMOTE_FAILURE', 'FLOODED']);
-const EMU_CODES: ReadonlySet<string> = new Set<SspiEmuErrorCode>([
-  'BOOT_FAILED',
-  'SPAWN_FAILED',
-  'NOT_LISTENING',
-  'ALREADY_LISTENING',
-  'APP_FAILED',
-  'QUOTA_EXCEEDED',
-  'BAD_OPTION',
-]);
-function isTransportCode(code: string | undefined): code is TransportErrorCode {
-  return code !== undefined && TRANSPORT_CODES.has(code);
-}
-function isSspiEmuCode(code: string | undefined): code is SspiEmuErrorCode {
-  return code !== undefined && EMU_CODES.has(code);
-}
-
-/** One line naming an error and its causes, for traces and CLI output. */
+/**
+ * One line naming an error and its causes, for traces and CLI output: "CODE: message <- cause".
+ * Nothing is said twice: a code the message already starts with (Node's "ENOENT: no such file")
+ * is not repeated, and a cause whose text the line already holds adds nothing.
+ */
 export function describeError(error: unknown): string {
-  const parts: string[] = [];
+  let line = '';
   let e: unknown = error;
-  for (let i = 0; e !== undefined && i < 5; i++) {
+  for (let i = 0; e !== undefined && i <= MAX_CAUSES; i++) {
+    let text: string;
     if (e instanceof Error) {
       const code = (e as { code?: unknown }).code;
-      parts.push(typeof code === 'string' ? `${code}: ${e.message}` : e.message);
+      text = typeof code === 'string' && code !== '' && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
       e = e.cause;
     } else {
-      parts.push(String(e));
+      text = String(e);
       e = undefined;
     }
+    if (line === '') line = text;
+    else if (!line.includes(text)) line += ` <- ${text}`;
   }
-  return parts.join(' <- ');
+  return line;
 }
 
 /**

@@ -5,20 +5,15 @@
 
 import type { Socket } from 'node:net';
 import { FrameReader, FramingError, packFrame, type Frame, type FramingErrorCode } from './gss-framing.js';
+import { EmuError, registerErrorClass } from './errors.js';
 
 export type ProtocolErrorCode = FramingErrorCode | 'PROTOCOL' | 'TIMEOUT' | 'CLOSED';
 
 /** The peer broke the protocol, went away, or was too slow; `code` says which. */
-export class ProtocolError extends Error {
+export class ProtocolError extends EmuError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError';
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
+registerErrorClass('ProtocolError', ProtocolError, ['TOKEN_TOO_LARGE', 'TRUNCATED', 'BAD_FLAGS', 'PROTOCOL', 'TIMEOUT', 'CLOSED']);
 
 /** Frames that may wait unread before the socket is paused. */
 const HIGH_WATER = 4;

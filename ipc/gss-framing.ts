@@ -18,6 +18,8 @@
 // Pure functions over bytes; every length is checked before a byte is read, and a length over
 // the reader's limit is refused before anything is allocated for it.
 
+import { EmuError, registerErrorClass } from './errors.js';
+
 /** Token flags (gss-misc.h TOKEN_*). */
 export const TOKEN = {
   NOOP: 0x01,
@@ -46,15 +48,10 @@ export interface Frame {
 export type FramingErrorCode = 'TOKEN_TOO_LARGE' | 'TRUNCATED' | 'BAD_FLAGS';
 
 /** A stream that does not follow the framing; `code` says how. */
-export class FramingError extends Error {
+export class FramingError extends EmuError<FramingErrorCode> {
   override readonly name = 'FramingError';
-  constructor(
-    readonly code: FramingErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
+registerErrorClass('FramingError', FramingError, ['TOKEN_TOO_LARGE', 'TRUNCATED', 'BAD_FLAGS']);
 
 /** One frame: flags (1..255), the token's length, the token. */
 export function packFrame(flags: number, token: Uint8Array = new Uint8Array(0)): Uint8Array {

@@ -10,7 +10,7 @@
 // reads it; the process is known from the port, never from a message.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { FaultPlan } from './faults.js';
+import type { FaultPlan } from '../faults/index.js';
 import type { LpcOp } from './lpc.js';
 import { array, badMessage, integer, messagePort, optionalString, record, string } from './decode.js';
 import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';

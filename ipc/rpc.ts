@@ -19,7 +19,6 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
-import type { LinkFaults } from './faults.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
 export interface OpSpec {
@@ -64,6 +63,14 @@ type Reply<T> = T | Transferring<T>;
 export type Handlers<In extends OpMap> = {
   [K in keyof In & string]: (body: In[K]['request']) => Reply<In[K]['reply']> | Promise<Reply<In[K]['reply']>>;
 };
+
+/**
+ * Decides what becomes of an outgoing message: `send` queues it for this turn's frame (call it
+ * twice to send it twice, later to delay it), `sendLast` queues it after everything else of this
+ * turn, and not calling either drops it. Fault injection is one (faults/); messages that move
+ * transferables never pass through a filter.
+ */
+export type OutgoingFilter = (message: unknown, send: (message: unknown) => void, sendLast: (message: unknown) => void) => void;
 
 /** Sees every message a peer sends or receives (message counting, byte scanning in tests). */
 export type Tap = (direction: 'send' | 'receive', message: unknown) => void;
@@ -188,9 +195,15 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     return this.inbox.length - this.inboxHead;
   }
 
-  /** Injected faults on outgoing messages (drop, duplicate, delay, reorder), or null for none. */
-  linkFaults: LinkFaults | null = null;
+  /** What becomes of each outgoing message (fault injection), or null: it is sent. */
+  outgoingFilter: OutgoingFilter | null = null;
   private held: unknown[] = [];
+  private readonly sendNow = (message: unknown): void => this.enqueue(message);
+  private readonly sendLast = (message: unknown): void => {
+    if (this.closedBy !== undefined) return;
+    this.held.push(message);
+    this.scheduleFlush();
+  };
 
   serve(handlers: Handlers<In>): void {
     this.handlers = handlers;
@@ -361,24 +374,9 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private post(message: unknown, transfer?: TransferListItem[]): void {
     this.sent++;
     for (const tap of this.taps) tap('send', message);
-    if (this.linkFaults !== null && transfer === undefined) {
-      switch (this.linkFaults.decide()) {
-        case 'drop':
-          return;
-        case 'duplicate':
-          this.outbox.push(message);
-          break;
-        case 'delay':
-          setTimeout(() => this.enqueue(message), this.linkFaults.delayMs).unref();
-          return;
-        case 'reorder':
-          // It goes after every other message of this turn (or, alone, at the turn's end).
-          this.held.push(message);
-          this.scheduleFlush();
-          return;
-        case 'send':
-          break;
-      }
+    if (this.outgoingFilter !== null && transfer === undefined) {
+      this.outgoingFilter(message, this.sendNow, this.sendLast);
+      return;
     }
     this.enqueue(message, transfer);
   }

@@ -56,7 +56,6 @@ export class Tracer {
   private events: TraceEvent[] = [];
   private taps: TapRecord[] = [];
   private scheduled = false;
-  private readonly tapListeners = new Set<(on: boolean) => void>();
 
   constructor(
     private readonly port: MessagePort | null,
@@ -74,7 +73,6 @@ export class Tracer {
       } else if (message.kind === 'configure') {
         this.enabled = message.enabled;
         this.tapping = message.tap;
-        for (const listener of this.tapListeners) listener(message.tap);
       }
     });
     // The trace port must not keep a worker alive on its own.
@@ -85,22 +83,8 @@ export class Tracer {
     return this.port !== null;
   }
 
-  /** Runs `listener` now and whenever tapping is switched on or off. */
-  onTapChange(listener: (on: boolean) => void): void {
-    this.tapListeners.add(listener);
-    listener(this.tapping);
-  }
-
-  /** Fault injection at call points (ipc/faults.ts): consulted at every emit, traced or not. */
-  faults: { at(call: string, phase: string): void } | null = null;
-
-  /** Whether emit() does anything: callers skip building an event's fields when it does not. */
-  get active(): boolean {
-    return this.enabled || this.faults !== null;
-  }
-
+  /** Records an event (when tracing is on). Call points go through hosting/call-points.ts, which also runs their hooks. */
   emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>): void {
-    if (this.faults !== null) this.faults.at(call, phase);
     if (!this.enabled) return;
     this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
     this.schedule();

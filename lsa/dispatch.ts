@@ -1,11 +1,12 @@
-// Dispatch of LPC calls to the packages' LSA-mode tables (reference section 8.1). Everything that
-// arrives off the wire is checked here before a package sees it, handles are looked up in the
-// calling process's own table, the package's status goes back unchanged, and a package that
-// throws or hangs is contained. MappedContext is intercepted: it never reaches the application;
-// the ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
+// Dispatch of LPC calls to the packages' LSA-mode tables (reference section 8.1). Every body
+// arrives as `unknown` and goes through its op's decoder (ipc/lpc.ts) before anything is looked
+// up for it; handles are looked up in the calling process's own table; each package call goes
+// through callPackage (traced, faults injected, deadline, contained); the package's status goes
+// back unchanged. MappedContext is intercepted: it never reaches the application; the
+// ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
 
 import type { LSA_SEC_HANDLE, SpContextResult } from '../headers/ntsecpkg.js';
-import { SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
+import { SECPKG_CRED, findToken, type SecBuffer } from '../headers/sspi.js';
 import {
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
@@ -16,10 +17,10 @@ import {
   SEC_E_SECPKG_NOT_FOUND,
   SEC_E_UNSUPPORTED_FUNCTION,
   isSuccess,
-  statusName,
   type Status,
 } from '../headers/status.js';
-import { SspiEmuError, describeError, serializeError } from '../ipc/errors.js';
+import { badResult, callPackage, statusOf, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
+import { SspiEmuError, serializeError } from '../ipc/errors.js';
 import type { LsaHandle } from '../ipc/ids.js';
 import {
   decodeLpcRequest,
@@ -31,27 +32,23 @@ import {
   type MappedContextDelivery,
   type ProcessToLsaOps,
 } from '../ipc/lpc.js';
-import type { FaultInjector } from '../ipc/faults.js';
 import type { Handlers } from '../ipc/rpc.js';
-import type { Tracer } from '../ipc/trace.js';
 import { runAsClientCall, type LsaClientProcess } from './client-call.js';
-import { badResult, contain, type Outcome, type PackageFault } from './containment.js';
+import type { ProcessQuota } from './config.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
-import type { ProcessQuota } from './config.js';
-import { Refused, type CallScheduler } from './scheduler.js';
 import type { LoadedPackage } from './package-loader.js';
+import { Refused, type CallScheduler } from './scheduler.js';
 
 /** What the dispatcher needs from the LSA. */
 export interface DispatchContext {
   readonly handles: HandleTables;
-  readonly tracer: Tracer;
-  readonly packageCallTimeoutMs: number;
+  readonly points: CallPoints;
+  /** How package calls are made (traced, faulted, timed): the LSA's PackageHost. */
+  readonly host: PackageHost;
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
-  /** Injected package faults (ipc/faults.ts), or null. */
-  faults(): FaultInjector | null;
   /** Where every input buffer handed to a package is copied (and, when large, watched). */
   readonly inputs: HeldInputs;
   /** Whose call runs when (lsa/scheduler.ts). */
@@ -63,14 +60,13 @@ let nextCallId = 1;
 
 /** The LPC handlers for one process: every call runs as that process's client call. */
 export function createDispatch(ctx: DispatchContext, process: LsaClientProcess): Handlers<ProcessToLsaOps> {
-  const { handles, tracer } = ctx;
+  const { handles, points } = ctx;
   const pid = process.pid;
 
   /**
-   * One op of this process: its body decoded first (a malformed one is refused with the decoder's
-   * status, and nothing of the raw body is kept), then run when the scheduler gives it its turn,
-   * as this process's client call. A call the scheduler refuses (the process's queue is full)
-   * is SEC_E_INSUFFICIENT_MEMORY.
+   * One op of this process: its body decoded (a malformed one is refused with the decoder's
+   * status), then run when the scheduler gives it its turn, as this process's client call. A call
+   * the scheduler refuses (the process's queue is full) is SEC_E_INSUFFICIENT_MEMORY.
    */
   function serve<K extends LpcOp>(
     op: K,
@@ -87,8 +83,15 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     };
   }
 
-  /** The failure reply of an op whose reply is a status and nothing else. */
+  /** The reply of an op whose reply is a status and nothing else. */
   const statusReply = (status: Status, cause?: Error): LpcReplyBase => (cause === undefined ? { status } : { status, cause: serializeError(cause) });
+
+  const contextFailure = (status: Status, cause?: Error): ContextReply => ({
+    ...statusReply(status, cause),
+    output: [],
+    contextAttr: 0,
+    expiry: 0n,
+  });
 
   /** Whether this process may hold one more handle of `kind`; the quota error if not. */
   function overQuota(kind: 'credential' | 'context'): Error | undefined {
@@ -97,58 +100,37 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     return count < limit ? undefined : new SspiEmuError('QUOTA_EXCEEDED', `${process.name} holds ${count} ${kind}s, the most one process may (processQuota)`);
   }
 
-  /** Calls one package entry point, contained and traced in the LSA. */
-  async function invoke<T>(pkg: LoadedPackage, entry: string, fn: () => T | Promise<T>, detail?: () => string): Promise<Outcome<T>> {
-    const peer = process.name;
-    if (tracer.active) tracer.emit(entry, 'call', { peer, detail: `${pkg.name}${detail === undefined ? '' : ', ' + detail()}` });
-    const injected = ctx.faults()?.packageFault(pkg.name, entry);
-    const run =
-      injected === undefined
-        ? fn
-        : injected === 'throw'
-          ? () => {
-              throw new Error(`injected fault: ${entry} throws`);
-            }
-          : () => new Promise<T>(() => undefined);
-    const outcome = await contain(pkg.name, entry, ctx.packageCallTimeoutMs, run);
-    if (tracer.active) {
-      if (outcome.ok) tracer.emit(entry, 'return', { peer, status: statusName(statusOf(outcome.value)) });
-      else tracer.emit(entry, 'return', { peer, status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) });
-    }
-    return outcome;
+  /** One package entry point for this process. */
+  function call<T>(pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
+    return callPackage(ctx.host, detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail }, run);
+  }
+
+  /** An entry point that answers a bare status: the status, or SEC_E_INTERNAL_ERROR with the fault. */
+  async function statusCall(pkg: LoadedPackage, entry: string, run: () => Status | Promise<Status>): Promise<LpcReplyBase> {
+    const outcome = await call(pkg, entry, run);
+    if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
+    const status = statusOf(outcome.value);
+    return status === undefined ? statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'no status')) : { status: status >>> 0 };
   }
 
   /** The calling process's own handle of this kind, with its package; undefined for anything else. */
-  function owned(handle: unknown, kind: 'credential' | 'context'): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
+  function owned(handle: LsaHandle, kind: 'credential' | 'context'): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
     const entry = handles.lookup(pid, handle, kind);
     const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
     return entry === undefined || pkg === undefined ? undefined : { entry, pkg };
   }
 
-  function faultReply(fault: PackageFault): LpcReplyBase {
-    return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(fault) };
-  }
-
-  function contextFailure(status: Status, cause?: Error): ContextReply {
-    const reply: ContextReply = { status, output: [], contextAttr: 0, expiry: 0n };
-    if (cause !== undefined) reply.cause = serializeError(cause);
-    return reply;
-  }
+  /** The input buffers as the package gets them: private copies of exactly their length. */
+  const copied = (buffers: SecBuffer[]): SecBuffer[] => buffers.map((b) => ({ BufferType: b.BufferType, pvBuffer: ctx.inputs.copy(b.pvBuffer) }));
 
   /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply. */
   async function contextCall(
     entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
-    hCredential: LsaHandle | null,
-    hContext: LsaHandle | null,
-    outputTypes: number[],
-    run: (
-      pkg: LoadedPackage,
-      cred: HandleEntry | undefined,
-      context: HandleEntry | undefined,
-      output: SecBuffer[],
-    ) => SpContextResult | Promise<SpContextResult>,
+    request: { hCredential: LsaHandle | null; hContext: LsaHandle | null; outputTypes: number[] },
     input: SecBuffer[] | null,
+    run: (pkg: LoadedPackage, cred: HandleEntry | undefined, context: HandleEntry | undefined, output: SecBuffer[]) => SpContextResult | Promise<SpContextResult>,
   ): Promise<ContextReply> {
+    const { hCredential, hContext } = request;
     const cred = hCredential === null ? undefined : handles.lookup(pid, hCredential, 'credential');
     const context = hContext === null ? undefined : handles.lookup(pid, hContext, 'context');
     if ((hCredential !== null && cred === undefined) || (hContext !== null && context === undefined) || (cred === undefined && context === undefined)) {
@@ -160,23 +142,22 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
 
-    const output: SecBuffer[] = outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
-    const outcome = await invoke(
+    const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
+    const outcome = await call(
       pkg,
       entry,
       () => run(pkg, cred, context, output),
-      () => `token in ${firstTokenLength(input)} bytes`,
+      () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes`,
     );
     if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
     const result = outcome.value;
-    if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'a malformed result'));
+    if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
 
     const status = result.status >>> 0;
     let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
     if (isSuccess(status)) {
       if (context === undefined) {
-        if (typeof result.NewContextHandle !== 'number')
-          return contextFailure(SEC_E_INTERNAL_ERROR, badResult(pkg.name, entry, 'success without a NewContextHandle'));
+        if (typeof result.NewContextHandle !== 'number') return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
         hNewContext = handles.create(pid, { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK });
       } else if (status === SEC_E_OK) {
         context.complete = true;
@@ -184,7 +165,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     } else if (context === undefined && typeof result.NewContextHandle === 'number') {
       // A failed first call leaves no handle behind, in the LSA or in the package.
       const orphan = result.NewContextHandle;
-      await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
+      await call(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
     }
 
     const reply: ContextReply = {
@@ -198,17 +179,14 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
       reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
-      if (tracer.enabled)
-        tracer.emit('MappedContext', 'event', {
+      if (points.tracing)
+        points.point('MappedContext', 'event', {
           peer: process.name,
           detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`,
         });
     }
     return reply;
   }
-
-  /** The input buffers as the package gets them: private copies of exactly their length. */
-  const copied = (buffers: SecBuffer[]): SecBuffer[] => buffers.map((b) => ({ BufferType: b.BufferType, pvBuffer: ctx.inputs.copy(b.pvBuffer) }));
 
   return {
     EnumerateSecurityPackages: serve(
@@ -230,97 +208,86 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (request.pvLogonId !== null && request.pvLogonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
       const quota = overQuota('credential');
       if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
-      const outcome = await invoke(pkg, 'SpAcquireCredentialsHandle', () =>
+      const entry = 'SpAcquireCredentialsHandle';
+      const outcome = await call(pkg, entry, () =>
         pkg.table.AcquireCredentialsHandle(request.pszPrincipal, request.fCredentialUse, request.pvLogonId, request.pAuthData, null, null),
       );
-      if (!outcome.ok) return faultReply(outcome.fault);
-      const { status, CredentialHandle, ExpirationTime } = outcome.value;
-      if (!isSuccess(status)) return { status };
-      if (typeof CredentialHandle !== 'number') return faultReply(badResult(pkg.name, 'SpAcquireCredentialsHandle', 'success without a CredentialHandle'));
+      if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
+      const status = statusOf(outcome.value);
+      if (status === undefined) return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
+      if (!isSuccess(status)) return { status: status >>> 0 };
+      const { CredentialHandle, ExpirationTime } = outcome.value;
+      if (typeof CredentialHandle !== 'number') return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
       const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
-      return { status, hCredential, packageId: pkg.id, expiry: ExpirationTime ?? 0n };
+      return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
 
     SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, async ({ hCredential }) => {
       const found = owned(hCredential, 'credential');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const { entry, pkg } = found;
       handles.remove(pid, hCredential);
-      const outcome = await invoke(pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
-      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      return statusCall(found.pkg, 'SpFreeCredentialsHandle', () => found.pkg.table.FreeCredentialsHandle(found.entry.packageHandle));
     }),
 
     SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, async ({ hCredential, ulAttribute }) => {
       const found = owned(hCredential, 'credential');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const { entry, pkg } = found;
-      const query = pkg.table.QueryCredentialsAttributes;
+      const query = found.pkg.table.QueryCredentialsAttributes;
       if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
-      const outcome = await invoke(pkg, 'SpQueryCredentialsAttributes', () => query(entry.packageHandle, ulAttribute));
-      return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+      return queryReply(found.pkg, 'SpQueryCredentialsAttributes', await call(found.pkg, 'SpQueryCredentialsAttributes', () => query(found.entry.packageHandle, ulAttribute)));
     }),
 
     SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request) => {
       const input = request.input === null ? null : copied(request.input);
-      return contextCall(
-        'SpInitLsaModeContext',
-        request.hCredential,
-        request.hContext,
-        request.outputTypes,
-        (pkg, cred, context, output) =>
-          pkg.table.InitLsaModeContext(
-            cred?.packageHandle ?? null,
-            context?.packageHandle ?? null,
-            request.pszTargetName,
-            request.fContextReq,
-            request.TargetDataRep,
-            input,
-            output,
-          ),
-        input,
+      return contextCall('SpInitLsaModeContext', request, input, (pkg, cred, context, output) =>
+        pkg.table.InitLsaModeContext(
+          cred?.packageHandle ?? null,
+          context?.packageHandle ?? null,
+          request.pszTargetName,
+          request.fContextReq,
+          request.TargetDataRep,
+          input,
+          output,
+        ),
       );
     }),
 
     SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, async (request) => {
       const input = copied(request.input);
-      return contextCall(
-        'SpAcceptLsaModeContext',
-        request.hCredential,
-        request.hContext,
-        request.outputTypes,
-        (pkg, cred, context, output) =>
-          pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, request.fContextReq, request.TargetDataRep, output),
-        input,
+      return contextCall('SpAcceptLsaModeContext', request, input, (pkg, cred, context, output) =>
+        pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, request.fContextReq, request.TargetDataRep, output),
       );
     }),
 
     SpDeleteContext: serve('SpDeleteContext', statusReply, async ({ hContext }) => {
       const found = owned(hContext, 'context');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const { entry, pkg } = found;
       handles.remove(pid, hContext);
-      const outcome = await invoke(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(entry.packageHandle));
-      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      return statusCall(found.pkg, 'SpDeleteContext', () => found.pkg.table.DeleteContext(found.entry.packageHandle));
     }),
 
     SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, async ({ hContext, ulAttribute }) => {
       const found = owned(hContext, 'context');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const { entry, pkg } = found;
-      const query = pkg.table.QueryContextAttributes;
-      const outcome = await invoke(pkg, 'SpQueryContextAttributes', () => query(entry.packageHandle, ulAttribute));
-      return outcome.ok ? { status: outcome.value.status, buffer: outcome.value.Buffer } : faultReply(outcome.fault);
+      const query = found.pkg.table.QueryContextAttributes;
+      return queryReply(found.pkg, 'SpQueryContextAttributes', await call(found.pkg, 'SpQueryContextAttributes', () => query(found.entry.packageHandle, ulAttribute)));
     }),
 
     SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }) => {
       const found = owned(hContext, 'context');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const { entry, pkg } = found;
       const buffers = copied(input);
-      const outcome = await invoke(pkg, 'SpApplyControlToken', () => pkg.table.ApplyControlToken(entry.packageHandle, buffers));
-      return outcome.ok ? { status: outcome.value } : faultReply(outcome.fault);
+      return statusCall(found.pkg, 'SpApplyControlToken', () => found.pkg.table.ApplyControlToken(found.entry.packageHandle, buffers));
     }),
   };
+
+  /** A Query...Attributes outcome as its reply: the status and the package's buffer. */
+  function queryReply(pkg: LoadedPackage, entry: string, outcome: Outcome<{ status: Status; Buffer?: unknown }>): LpcReplyBase & { buffer?: unknown } {
+    if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
+    const status = statusOf(outcome.value);
+    if (status === undefined) return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
+    return { status: status >>> 0, buffer: outcome.value.Buffer };
+  }
 }
 
 function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
@@ -336,16 +303,7 @@ function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, co
   };
 }
 
-function statusOf(value: unknown): Status {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number') return (value as { status: number }).status;
-  return SEC_E_INTERNAL_ERROR;
-}
-
 function isContextResult(value: unknown): value is SpContextResult {
   return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
 }
 
-function firstTokenLength(input: SecBuffer[] | null): number {
-  return input?.find((b) => (b.BufferType & 0x0fffffff) === 2)?.pvBuffer.byteLength ?? 0;
-}

@@ -28,7 +28,7 @@ import {
 } from '../headers/status.js';
 import { describeError } from '../ipc/errors.js';
 import type { ProcessId } from '../ipc/ids.js';
-import type { Tracer } from '../ipc/trace.js';
+import type { CallPoints } from '../hosting/index.js';
 import type { AccountStore } from './accounts.js';
 import { currentClientCall, type LsaClientProcess } from './client-call.js';
 import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
@@ -37,7 +37,8 @@ import type { CallScheduler } from './scheduler.js';
 export interface LsaServices {
   readonly sessions: LogonSessions;
   readonly accounts: AccountStore;
-  readonly tracer: Tracer;
+  /** The LSA's call points: the LSA functions that reach into a process are traced there. */
+  readonly points: CallPoints;
   processById(pid: ProcessId): LsaClientProcess | undefined;
   /** While the LSA waits on a process, the caller's slot goes to the others (lsa/scheduler.ts). */
   readonly scheduler: Pick<CallScheduler, 'whileWaiting'>;
@@ -125,7 +126,7 @@ function callbackOutput(value: unknown): SecBuffer | undefined {
 }
 
 export function createLsaFunctionTable(packageId: PackageId, services: LsaServices): LsaSecpkgFunctionTable {
-  const { sessions, accounts, tracer } = services;
+  const { sessions, accounts, points } = services;
 
   /** The process a client-buffer function acts on: the request's, or the current call's. */
   function clientOf(request: LsaClientRequest): LsaClientProcess | undefined {
@@ -142,13 +143,13 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     const client = clientOf(request);
     if (client === undefined || client.terminated) return { status: STATUS_INVALID_PARAMETER };
     const peer = client.name;
-    tracer.emit(name, 'call', { peer });
+    points.point(name, 'call', { peer });
     try {
       const reply = await services.scheduler.whileWaiting(client.queue, () => call(client));
-      tracer.emit(name, 'return', { peer, status: statusName(reply.status) });
+      points.point(name, 'return', { peer, status: statusName(reply.status) });
       return reply;
     } catch (error) {
-      tracer.emit(name, 'return', { peer, status: 'STATUS_INTERNAL_ERROR', detail: describeError(error) });
+      points.point(name, 'return', { peer, status: 'STATUS_INTERNAL_ERROR', detail: describeError(error) });
       return { status: STATUS_INTERNAL_ERROR };
     }
   }

@@ -5,9 +5,9 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE, type LUID } from '../headers/ntsecpkg.js';
-import { statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { FaultInjector, type FaultPlan } from '../ipc/faults.js';
+import { FaultInjector, type FaultPlan } from '../faults/index.js';
+import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
+import { SspiEmuError } from '../ipc/errors.js';
 import type { ProcessId } from '../ipc/ids.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
 import { RpcPeer } from '../ipc/rpc.js';
@@ -15,7 +15,6 @@ import type { Tracer } from '../ipc/trace.js';
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
-import { contain } from './containment.js';
 import { createDispatch, type DispatchContext } from './dispatch.js';
 import { HandleTables } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
@@ -108,11 +107,18 @@ export class Lsa {
   /** Processes the LSA cut off for flooding it (their channel closed, their handles reaped). */
   private readonly disconnected: Array<{ pid: number; name: string; why: string }> = [];
 
+  /** Every call that crosses in this LSA passes through here (trace, fault hooks). */
+  readonly points: CallPoints;
+  /** How this LSA calls its packages: traced, faults injected, with packageCallTimeoutMs. */
+  readonly host: PackageHost;
+
   private constructor(
     readonly config: LsaConfig,
-    readonly tracer: Tracer,
+    tracer: Tracer,
     generation: number,
   ) {
+    this.points = new CallPoints(tracer);
+    this.host = packageHost(this.points, (packageName, entry) => this.faults?.packageFault(packageName, entry), config.packageCallTimeoutMs);
     this.handles = new HandleTables(generation);
     const { concurrentCalls, runningCalls, queuedCalls, queuedBytes } = config.quota;
     this.scheduler = new CallScheduler({ concurrent: concurrentCalls, perProcess: runningCalls, queuedPerProcess: queuedCalls, queuedBytesPerProcess: queuedBytes });
@@ -120,19 +126,18 @@ export class Lsa {
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
-      tracer,
+      points: this.points,
       processById: (pid) => this.processes.get(pid),
       scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
     };
     this.dispatchContext = {
       handles: this.handles,
-      tracer,
-      packageCallTimeoutMs: config.packageCallTimeoutMs,
+      points: this.points,
+      host: this.host,
       packageByName: (name) => this.byName.get(name.toLowerCase()),
       packageById: (id) => this.byId.get(id),
       allPackages: () => this.packages,
-      faults: () => this.faults,
       inputs: this.inputs,
       scheduler: this.scheduler,
       quota: config.quota,
@@ -141,14 +146,14 @@ export class Lsa {
 
   static async boot(config: LsaConfig, tracer: Tracer, generation = 1): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
-    const { loaded, failed } = await loadPackages(config, lsa.services, tracer);
+    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host);
     lsa.packages = loaded;
     lsa.failed = failed;
     for (const pkg of loaded) {
       lsa.byName.set(pkg.name.toLowerCase(), pkg);
       lsa.byId.set(pkg.id, pkg);
     }
-    for (const failure of failed) tracer.emit('PackageLoadFailed', 'event', { detail: `${failure.spec}: ${failure.stage}: ${failure.reason}` });
+    for (const failure of failed) lsa.points.point('PackageLoadFailed', 'event', { detail: `${failure.spec}: ${failure.stage}: ${failure.reason}` });
     return lsa;
   }
 
@@ -159,27 +164,20 @@ export class Lsa {
    */
   async attachProcess(request: AttachRequest, port: MessagePort): Promise<AttachResult> {
     const pid = request.pid as ProcessId;
-    if (this.processes.has(pid)) throw new Error(`process ${pid} is already attached`);
+    if (this.processes.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already attached`);
     let logonId = ANONYMOUS_LOGON_LUID;
     if (request.logonAs !== null) {
       const account = this.accounts.find(request.logonAs);
-      if (account === undefined) throw new Error(`no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+      if (account === undefined) throw new SspiEmuError('SPAWN_FAILED', `no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
       const session = this.sessions.create(SECURITY_LOGON_TYPE.Interactive, `${account.domain}\\${account.user}`);
-      if (session === undefined) throw new Error('logon session collision');
+      if (session === undefined) throw new SspiEmuError('SPAWN_FAILED', 'logon session collision');
       logonId = session.logonId;
       const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
       for (const pkg of this.packages) {
         const accept = pkg.table.AcceptCredentials;
         if (typeof accept !== 'function') continue;
-        this.tracer.emit('SpAcceptCredentials', 'call', { detail: `${pkg.name}: ${account.domain}\\${account.user} (${request.name})` });
-        const outcome = await contain(pkg.name, 'SpAcceptCredentials', this.config.packageCallTimeoutMs, () =>
-          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
-        );
-        this.tracer.emit(
-          'SpAcceptCredentials',
-          'return',
-          outcome.ok ? { status: statusName(outcome.value) } : { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(outcome.fault) },
-        );
+        const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
+        await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () => accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null));
       }
     }
     // The LSA's own calls into the process (client buffers, callbacks) give up with the package call that made them.
@@ -204,14 +202,14 @@ export class Lsa {
       queue: this.scheduler.queue(request.name),
     };
     lpc.serve(createDispatch(this.dispatchContext, process));
-    lpc.addTap((direction, message) => this.tracer.tap(lpc.name, direction, message));
-    lpc.linkFaults = this.faults;
+    lpc.addTap((direction, message) => this.points.tracer.tap(lpc.name, direction, message));
+    lpc.outgoingFilter = this.faults?.linkFilter() ?? null;
     this.processes.set(pid, process);
     lpc.onClose((reason) => {
       if (reason.code === 'FLOODED') {
         this.disconnected.push({ pid, name: request.name, why: reason.message });
         if (this.disconnected.length > 100) this.disconnected.shift();
-        this.tracer.emit('ProcessDisconnected', 'event', { peer: request.name, detail: reason.message });
+        this.points.point('ProcessDisconnected', 'event', { peer: request.name, detail: reason.message });
       }
       void this.detachProcess(pid);
     });
@@ -242,35 +240,35 @@ export class Lsa {
     if (!process.lpc.closed) process.lpc.close();
     const entries = this.handles.removeProcess(pid);
     const report: ReapReport = { contexts: 0, credentials: 0 };
+    const peer = process.name;
     for (const entry of entries) {
       const pkg = this.byId.get(entry.packageId);
       if (pkg === undefined) continue;
-      const timeout = this.config.packageCallTimeoutMs;
       if (entry.kind === 'context') {
         report.contexts++;
-        await contain(pkg.name, 'SpDeleteContext', timeout, () => pkg.table.DeleteContext(entry.packageHandle));
+        await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.packageHandle));
       } else {
         report.credentials++;
-        await contain(pkg.name, 'SpFreeCredentialsHandle', timeout, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
+        await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
       }
     }
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
-        if (typeof terminated === 'function')
-          await contain(pkg.name, 'LsaApLogonTerminated', this.config.packageCallTimeoutMs, () => terminated(process.logonId));
+        if (typeof terminated === 'function') await callPackage(this.host, { package: pkg.name, entry: 'LsaApLogonTerminated', peer }, () => terminated(process.logonId));
       }
       this.sessions.delete(process.logonId);
     }
-    this.tracer.emit('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
+    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
     return report;
   }
 
   /** Applies a fault plan to this LSA (null clears it): its call points, its LPC, its packages. */
   injectFaults(plan: FaultPlan | null): void {
     this.faults = plan === null ? null : new FaultInjector(plan);
-    this.tracer.faults = this.faults;
-    for (const p of this.processes.values()) p.lpc.linkFaults = this.faults;
+    this.points.hook = this.faults;
+    const filter = this.faults?.linkFilter() ?? null;
+    for (const p of this.processes.values()) p.lpc.outgoingFilter = filter;
   }
 
   faultsInjected(): Record<string, number> {

@@ -16,9 +16,8 @@ import {
 import type { SecPkgInfo } from '../headers/sspi.js';
 import { isSuccess, statusName } from '../headers/status.js';
 import { describeError } from '../ipc/errors.js';
-import type { Tracer } from '../ipc/trace.js';
+import { callPackage, statusOf, type PackageHost } from '../hosting/index.js';
 import { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
-import { contain, type Outcome } from './containment.js';
 import { createLsaFunctionTable, type LsaServices } from './function-table.js';
 
 export interface LoadedPackage {
@@ -62,12 +61,11 @@ export function resolvePackageSpec(spec: string): URL {
 export async function loadPackages(
   config: LsaConfig,
   services: LsaServices,
-  tracer: Tracer,
+  host: PackageHost,
 ): Promise<{ loaded: LoadedPackage[]; failed: PackageLoadFailure[] }> {
   const loaded: LoadedPackage[] = [];
   const failed: PackageLoadFailure[] = [];
   let nextId = 0;
-  const timeout = config.packageCallTimeoutMs;
 
   for (const spec of config.packages) {
     let url: URL;
@@ -89,21 +87,20 @@ export async function loadPackages(
       failed.push({ spec, stage: 'SpLsaModeInitialize', reason: 'the module does not export SpLsaModeInitialize' });
       continue;
     }
-    tracer.emit('SpLsaModeInitialize', 'call', { detail: spec });
-    const outcome = await contain(spec, 'SpLsaModeInitialize', timeout, () => init(SECPKG_INTERFACE_VERSION));
+    const outcome = await callPackage(host, { package: spec, entry: 'SpLsaModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
     if (!outcome.ok) {
       failed.push({ spec, stage: 'SpLsaModeInitialize', reason: describeError(outcome.fault) });
       continue;
     }
-    const { status, ppTables } = outcome.value;
-    tracer.emit('SpLsaModeInitialize', 'return', { status: statusName(status) });
-    if (!isSuccess(status) || !Array.isArray(ppTables)) {
-      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: `returned ${statusName(status)}` });
+    const status = statusOf(outcome.value);
+    const ppTables = (outcome.value as { ppTables?: unknown } | null)?.ppTables;
+    if (status === undefined || !isSuccess(status) || !Array.isArray(ppTables)) {
+      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: status === undefined || isSuccess(status) ? 'returned no tables' : `returned ${statusName(status)}` });
       continue;
     }
 
     const modulePackages: { packageId: PackageId; name: string }[] = [];
-    for (const [tableIndex, table] of ppTables.entries()) {
+    for (const [tableIndex, table] of (ppTables as SecpkgFunctionTable[]).entries()) {
       const label = `${spec}[${tableIndex}]`;
       const missing = REQUIRED_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
       if (missing.length > 0) {
@@ -121,25 +118,24 @@ export async function loadPackages(
         DnsComputerName: config.dnsComputerName,
         PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
       };
-      tracer.emit('SpInitialize', 'call', { detail: label });
-      const initialized = await contain(label, 'SpInitialize', timeout, () => table.Initialize(id, parameters, createLsaFunctionTable(id, services)));
-      const initStatus = initialized.ok ? initialized.value : undefined;
-      tracer.emit('SpInitialize', 'return', { status: initStatus === undefined ? 'SEC_E_INTERNAL_ERROR' : statusName(initStatus) });
-      if (!initialized.ok || !isSuccess(initialized.value)) {
+      const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () => table.Initialize(id, parameters, createLsaFunctionTable(id, services)));
+      const initStatus = initialized.ok ? statusOf(initialized.value) : undefined;
+      if (initStatus === undefined || !isSuccess(initStatus)) {
         failed.push({
           spec: label,
           stage: 'SpInitialize',
-          reason: initialized.ok ? `returned ${statusName(initialized.value)}` : describeError(initialized.fault),
+          reason: !initialized.ok ? describeError(initialized.fault) : initStatus === undefined ? 'returned no status' : `returned ${statusName(initStatus)}`,
         });
         continue;
       }
-      const got = await contain(label, 'SpGetInfo', timeout, () => table.GetInfo());
-      const info = got.ok && isSuccess(got.value.status) ? got.value.PackageInfo : undefined;
-      if (info === undefined || typeof info.Name !== 'string' || info.Name.length === 0) {
+      const got = await callPackage(host, { package: label, entry: 'SpGetInfo' }, () => table.GetInfo());
+      const gotStatus = got.ok ? statusOf(got.value) : undefined;
+      const info = got.ok && gotStatus !== undefined && isSuccess(gotStatus) ? (got.value.PackageInfo as SecPkgInfo | undefined) : undefined;
+      if (typeof info !== 'object' || info === null || typeof info.Name !== 'string' || info.Name.length === 0) {
         failed.push({
           spec: label,
           stage: 'SpGetInfo',
-          reason: got.ok ? `returned ${statusName(got.value.status)} without a package name` : describeError(got.fault),
+          reason: got.ok ? `returned ${gotStatus === undefined ? 'no status' : statusName(gotStatus)} without a package name` : describeError(got.fault),
         });
         continue;
       }
@@ -156,19 +152,20 @@ export async function loadPackages(
         moduleUrl: url.href,
         tableIndex,
         modulePackages,
-        thunkedLevels: await thunkedLevels(label, table, timeout),
+        thunkedLevels: await thunkedLevels(host, label, table),
       });
     }
   }
   return { loaded, failed };
 }
 
-async function thunkedLevels(label: string, table: SecpkgFunctionTable, timeout: number): Promise<number[]> {
+async function thunkedLevels(host: PackageHost, label: string, table: SecpkgFunctionTable): Promise<number[]> {
   if (typeof table.GetExtendedInformation !== 'function') return [];
-  const outcome: Outcome<Awaited<ReturnType<SecpkgFunctionTable['GetExtendedInformation']>>> = await contain(label, 'SpGetExtendedInformation', timeout, () =>
+  const outcome = await callPackage(host, { package: label, entry: 'SpGetExtendedInformation' }, () =>
     table.GetExtendedInformation(SECPKG_EXTENDED_INFORMATION_CLASS.SecpkgContextThunks),
   );
-  if (!outcome.ok || !isSuccess(outcome.value.status)) return [];
+  const status = outcome.ok ? statusOf(outcome.value) : undefined;
+  if (!outcome.ok || status === undefined || !isSuccess(status)) return [];
   const info = outcome.value.ppInformation?.Info as SecpkgContextThunks | undefined;
   return Array.isArray(info?.Levels) ? info.Levels.filter((l): l is number => typeof l === 'number') : [];
 }

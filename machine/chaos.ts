@@ -4,7 +4,7 @@
 // hang. It reports what was injected, what completed, what failed with which status, hangs (must
 // be 0), what the LSA still holds once every dead process was reaped (must be 0), and its heap.
 
-import { seededRandom, type FaultPlan } from '../ipc/faults.js';
+import { seededRandom, type FaultPlan } from '../faults/index.js';
 import { describeError } from '../ipc/errors.js';
 import { Machine, type AppProcess } from './machine.js';
 

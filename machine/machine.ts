@@ -170,6 +170,7 @@ export class Machine {
       trace: this.trace.isEnabled,
       tap: this.trace.isTapping,
       lpcTimeoutMs,
+      packageCallTimeoutMs: this.config.packageCallTimeoutMs,
     };
     const entry = new URL(role === 'client' ? '../client-proc/worker.js' : '../server-proc/worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData, transferList: [lpc.port2, control.port2, tracePorts.port2], name });

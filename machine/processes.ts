@@ -11,7 +11,7 @@ import { MessagePort, type TransferListItem, type Worker } from 'node:worker_thr
 import type { AppRole } from '../ipc/boot.js';
 import { guard, transfer, type Remote } from '../ipc/control.js';
 import { TransportError, describeError, remoteError } from '../ipc/errors.js';
-import type { FaultPlan } from '../ipc/faults.js';
+import type { FaultPlan } from '../faults/index.js';
 import type { ProcessToLsaOps } from '../ipc/lpc.js';
 import {
   decodeAppResult,

@@ -22,6 +22,8 @@ export type CtxtHandle = { readonly dwLower: number; readonly dwUpper: number } 
 /** A context's user-mode half in this process, after SpInitUserModeContext. */
 export interface UserModeContext {
   readonly table: SecpkgUserFunctionTable;
+  /** The package's name, for the trace of its calls. */
+  readonly packageName: string;
   /** The package's LSA-mode handle, which the user-mode functions take as ContextHandle. */
   readonly lsaContextHandle: LSA_SEC_HANDLE;
 }

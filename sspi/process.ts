@@ -10,9 +10,10 @@ import type { AppRole, AppWorkerData } from '../ipc/boot.js';
 import { Connection } from '../ipc/connection.js';
 import { SspiEmuError, describeError, remoteError } from '../ipc/errors.js';
 import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import { FaultInjector } from '../ipc/faults.js';
+import { FaultInjector } from '../faults/index.js';
 import { decodePortReply, type MachineToProcessOps, type ProcessToMachineOps } from '../ipc/process-control.js';
 import { RpcPeer, type Handlers } from '../ipc/rpc.js';
+import { CallPoints, packageHost } from '../hosting/index.js';
 import { Tracer } from '../ipc/trace.js';
 import { ClientHeap } from './client-heap.js';
 import { SSPI_METHODS, Secur32 } from './secur32.js';
@@ -90,9 +91,10 @@ export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers
 /** Wires an app process from its worker data and serves the machine's control calls; `defaultApp` runs when no module is named. */
 export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
   const tracer = new Tracer(data.tracePort, data.name, data.pid, data.trace, data.tap);
+  const points = new CallPoints(tracer);
   const heap = new ClientHeap();
-  const host = new UserModeHost(tracer);
   let faults: FaultInjector | null = null;
+  const host = new UserModeHost(packageHost(points, (packageName, entry) => faults?.packageFault(packageName, entry), data.packageCallTimeoutMs));
   /** This process's LPC channel to the LSA; a new one replaces it when the machine restarts the LSA. */
   const connectLpc = (port: MessagePort): RpcPeer<ProcessToLsaOps, LsaToProcessOps> => {
     const peer = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(port, processSideOfLpc(heap, host), {
@@ -101,11 +103,11 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
       maxOutstanding: LPC_MAX_OUTSTANDING,
     });
     peer.addTap((direction, message) => tracer.tap(peer.name, direction, message));
-    peer.linkFaults = faults;
+    peer.outgoingFilter = faults?.linkFilter() ?? null;
     return peer;
   };
   let lpc = connectLpc(data.lpcPort);
-  const sspi = new Secur32({ lpc, heap, host, tracer });
+  const sspi = new Secur32({ lpc, heap, host, points });
   const control = new RpcPeer<ProcessToMachineOps, MachineToProcessOps>(data.controlPort, null, { name: `control:${data.name}` });
   /** A call to the machine; its coded refusals (NOT_LISTENING, ...) reach the application as they were thrown. */
   const machine = async <K extends keyof ProcessToMachineOps>(op: K, body: ProcessToMachineOps[K]['request']): Promise<ProcessToMachineOps[K]['reply']> => {
@@ -129,14 +131,14 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     sspi,
     async listen<M>(name: string): Promise<Listener<M>> {
       await machine('Listen', { name });
-      tracer.emit('Listen', 'event', { detail: name });
+      points.point('Listen', 'event', { detail: name });
       let closed = false;
       return {
         name,
         async accept() {
           if (closed) throw new SspiEmuError('NOT_LISTENING', `${name}: the listener is closed`);
           const port = decodePortReply(await machine('Accept', { name }));
-          tracer.emit('Accept', 'event', { detail: name });
+          points.point('Accept', 'event', { detail: name });
           return track<M>(port, name);
         },
         async close() {
@@ -147,14 +149,14 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     },
     async connect<M>(name: string, waitMs?: number): Promise<Connection<M>> {
       const port = decodePortReply(await machine('Connect', waitMs === undefined ? { name } : { name, waitMs }));
-      tracer.emit('Connect', 'event', { detail: name });
+      points.point('Connect', 'event', { detail: name });
       return track<M>(port, name);
     },
     log(line: string) {
-      tracer.emit('AppLog', 'event', { detail: line });
+      points.point('AppLog', 'event', { detail: line });
     },
     trace(call: string, detail: string) {
-      tracer.emit(call, 'event', { detail });
+      points.point(call, 'event', { detail });
     },
     markPhase(name: string) {
       // Phase marks are recorded even with tracing off: they are how runs count LPC per phase.
@@ -175,9 +177,9 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
         throw new SspiEmuError('APP_FAILED', `cannot import the application ${url.href}: ${describeError(error)}`, { cause: error });
       }
       if (typeof app.main !== 'function') throw new SspiEmuError('APP_FAILED', `${url.href} does not export main(ctx, args)`);
-      tracer.emit('AppStart', 'event', { detail: url.pathname.split('/').slice(-2).join('/') });
+      points.point('AppStart', 'event', { detail: url.pathname.split('/').slice(-2).join('/') });
       const result = await app.main(ctx, args);
-      tracer.emit('AppExit', 'event', { status: statusName(result.status), ...(result.detail === undefined ? {} : { detail: result.detail }) });
+      points.point('AppExit', 'event', { status: statusName(result.status), ...(result.detail === undefined ? {} : { detail: result.detail }) });
       return result;
     },
     GetStats() {
@@ -195,8 +197,8 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     InjectFaults({ plan }) {
       const before = { ...(faults?.injected ?? {}) };
       faults = plan === null ? null : new FaultInjector(plan);
-      tracer.faults = faults;
-      lpc.linkFaults = faults;
+      points.hook = faults;
+      lpc.outgoingFilter = faults?.linkFilter() ?? null;
       return { injected: before };
     },
     ReconnectLpc({ port }) {

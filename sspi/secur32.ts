@@ -7,10 +7,11 @@
 // No function throws for a protocol outcome or a bad argument: it returns a status. A broken
 // channel or a dead LSA is SEC_E_INTERNAL_ERROR with a `cause` naming the transport failure.
 
-import type { LUID, PackageId } from '../headers/ntsecpkg.js';
+import type { LUID, PackageId, SecpkgUserFunctionTable } from '../headers/ntsecpkg.js';
 import {
   SECBUFFER,
   SECPKG_ATTR,
+  tokenBytes,
   SECURITY_NATIVE_DREP,
   attributeName,
   type ContextAttributeValue,
@@ -29,14 +30,16 @@ import {
   statusName,
   type Status,
 } from '../headers/status.js';
-import { TransportError, serializeError, type SerializedError } from '../ipc/errors.js';
+import type { Outcome } from '../hosting/index.js';
+import type { CallPoints } from '../hosting/index.js';
+import { TransportError, describeError, rebuildError, serializeError, type SerializedError } from '../ipc/errors.js';
 import type { ContextReply, LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
 import type { RpcPeer } from '../ipc/rpc.js';
-import { toBase64, type Tracer } from '../ipc/trace.js';
+import { toBase64 } from '../ipc/trace.js';
 import { packAuthIdentity } from './auth-identity.js';
 import type { ClientHeap } from './client-heap.js';
-import { LocalHandleTable, type ContextRecord, type CredentialRecord, type CredHandle, type CtxtHandle } from './handles.js';
-import type { UserModeHost } from './user-mode-host.js';
+import { LocalHandleTable, type ContextRecord, type CredentialRecord, type CredHandle, type CtxtHandle, type UserModeContext } from './handles.js';
+import { statusResult, type UserModeHost } from './user-mode-host.js';
 
 /** Every result carries the status; `cause` explains a SEC_E_INTERNAL_ERROR. */
 export interface SspiResult {
@@ -145,7 +148,7 @@ export interface Secur32Deps {
   lpc: RpcPeer<ProcessToLsaOps, LsaToProcessOps>;
   heap: ClientHeap;
   host: UserModeHost;
-  tracer: Tracer;
+  points: CallPoints;
 }
 
 export class Secur32 {
@@ -155,13 +158,13 @@ export class Secur32 {
   private lpc: Secur32Deps['lpc'];
   private readonly heap: ClientHeap;
   private readonly host: UserModeHost;
-  private readonly tracer: Tracer;
+  private readonly points: CallPoints;
 
   constructor(deps: Secur32Deps) {
     this.lpc = deps.lpc;
     this.heap = deps.heap;
     this.host = deps.host;
-    this.tracer = deps.tracer;
+    this.points = deps.points;
   }
 
   /** EnumerateSecurityPackagesW: every loaded package's SecPkgInfo (the LSA's copies of SpGetInfo). */
@@ -296,8 +299,8 @@ export class Secur32 {
     const record = this.handles.context(context);
     if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (record.user === null) return { status: SEC_E_UNSUPPORTED_FUNCTION };
-    const { table, lsaContextHandle } = record.user;
-    return this.traced('CompleteAuthToken', undefined, async () => ({ status: await table.CompleteAuthToken(lsaContextHandle, token) }), {});
+    const user = record.user;
+    return this.traced('CompleteAuthToken', undefined, async () => hostStatus(await this.host.call(user, 'SpCompleteAuthToken', (t, h) => t.CompleteAuthToken(h, token)), user, 'SpCompleteAuthToken'), {});
   }
 
   /**
@@ -312,12 +315,8 @@ export class Secur32 {
       'DeleteSecurityContext',
       undefined,
       async () => {
-        if (record.user !== null) {
-          const { table, lsaContextHandle } = record.user;
-          this.tracer.emit('SpDeleteUserModeContext', 'call');
-          const userStatus = await table.DeleteUserModeContext(lsaContextHandle);
-          this.tracer.emit('SpDeleteUserModeContext', 'return', { status: statusName(userStatus) });
-        }
+        // The user-mode half goes whatever it answers: the handle is gone for the application.
+        if (record.user !== null) await this.host.call(record.user, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
         // The LSA half died with the LSA that held it: the user-mode half is gone now too, and the new LSA never sees the old value.
         if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpDeleteContext', { hContext: record.lsa });
@@ -358,8 +357,10 @@ export class Secur32 {
       attributeName(attribute),
       async () => {
         if (record.user !== null && !thunked) {
-          const result = await record.user.table.QueryContextAttributes(record.user.lsaContextHandle, attribute);
-          return { status: result.status, buffer: result.Buffer as ContextAttributeValue<A> };
+          const user = record.user;
+          const outcome = await this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute));
+          const answered = hostStatus(outcome, user, 'SpQueryContextAttributes');
+          return outcome.ok && answered.cause === undefined ? { status: answered.status, buffer: outcome.value.Buffer as ContextAttributeValue<A> } : answered;
         }
         if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpQueryContextAttributes', { hContext: record.lsa, ulAttribute: attribute });
@@ -386,13 +387,13 @@ export class Secur32 {
 
   /** MakeSignature -> the user-mode SpMakeSignature, in this process. */
   makeSignature(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
-    return this.messageCall('MakeSignature', context, message, (t, h) => t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0));
+    return this.messageCall('MakeSignature', 'SpMakeSignature', context, message, (t, h) => t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0));
   }
 
   /** VerifySignature -> the user-mode SpVerifySignature, in this process. */
   async verifySignature(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
     let qop = 0;
-    const result = await this.messageCall('VerifySignature', context, message, async (t, h) => {
+    const result = await this.messageCall('VerifySignature', 'SpVerifySignature', context, message, async (t, h) => {
       const r = await t.VerifySignature(h, message, sequenceNumber >>> 0);
       qop = r.QualityOfProtection ?? 0;
       return r.status;
@@ -402,13 +403,13 @@ export class Secur32 {
 
   /** EncryptMessage -> the user-mode SpSealMessage, in this process. */
   encryptMessage(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
-    return this.messageCall('EncryptMessage', context, message, (t, h) => t.SealMessage(h, qop >>> 0, message, sequenceNumber >>> 0));
+    return this.messageCall('EncryptMessage', 'SpSealMessage', context, message, (t, h) => t.SealMessage(h, qop >>> 0, message, sequenceNumber >>> 0));
   }
 
   /** DecryptMessage -> the user-mode SpUnsealMessage, in this process. */
   async decryptMessage(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
     let qop = 0;
-    const result = await this.messageCall('DecryptMessage', context, message, async (t, h) => {
+    const result = await this.messageCall('DecryptMessage', 'SpUnsealMessage', context, message, async (t, h) => {
       const r = await t.UnsealMessage(h, message, sequenceNumber >>> 0);
       qop = r.QualityOfProtection ?? 0;
       return r.status;
@@ -475,8 +476,8 @@ export class Secur32 {
     input: SecBuffer[] | null,
     send: () => Promise<ContextReply>,
   ): Promise<ContextResult> {
-    const tracing = this.tracer.active;
-    if (tracing) this.tracer.emit(api, 'call', { tokenIn: toBase64(tokenOf(input)) });
+    const tracing = this.points.active;
+    if (tracing) this.points.point(api, 'call', { tokenIn: toBase64(tokenBytes(input)) });
     let reply: ContextReply;
     try {
       reply = await send();
@@ -497,56 +498,57 @@ export class Secur32 {
         record.thunkedLevels = reply.mapped.thunkedLevels;
       } else {
         status = mapped.status;
-        if (mapped.cause !== undefined) cause = serializeError(new Error(mapped.cause));
+        if (mapped.fault !== undefined) cause = serializeError(mapped.fault);
       }
     }
     const result: ContextResult = { status, output: reply.output, contextAttr: reply.contextAttr, expiry: reply.expiry };
     if (cause !== undefined) result.cause = cause;
     if (existing !== null) result.context = existing.handle;
     else if (record !== null) result.context = this.handles.addContext(record);
-    if (tracing) this.tracer.emit(api, 'return', { status: statusName(status), tokenOut: toBase64(tokenOf(result.output)) });
+    if (tracing)
+      this.points.point(api, 'return', {
+        status: statusName(status),
+        tokenOut: toBase64(tokenBytes(result.output)),
+        ...(cause === undefined ? {} : { detail: describeError(rebuildError(cause)) }),
+      });
     return result;
   }
 
   private async messageCall(
     api: string,
+    entry: string,
     context: CtxtHandle,
     message: SecBuffer[],
-    run: (table: NonNullable<ContextRecord['user']>['table'], handle: number) => Status | Promise<Status>,
+    run: (table: SecpkgUserFunctionTable, handle: number) => Status | Promise<Status>,
   ): Promise<MessageResult> {
     const record = this.handles.context(context);
     // A context that is not mapped has no user-mode half to sign or seal with (Wine answers the same).
     if (record === undefined || record.user === null) return { status: SEC_E_INVALID_HANDLE, message };
     if (!validBuffers(message)) return { status: SEC_E_INVALID_TOKEN, message };
-    const tracing = this.tracer.active;
-    if (tracing) this.tracer.emit(api, 'call');
-    let status: Status;
-    try {
-      status = await run(record.user.table, record.user.lsaContextHandle);
-    } catch (error) {
-      if (tracing) this.tracer.emit(api, 'return', { status: 'SEC_E_INTERNAL_ERROR' });
-      return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(error), message };
-    }
-    if (tracing) this.tracer.emit(api, 'return', { status: statusName(status) });
-    return { status, message };
+    const tracing = this.points.active;
+    if (tracing) this.points.point(api, 'call');
+    const result = hostStatus(await this.host.call(record.user, entry, run), record.user, entry);
+    if (tracing) this.points.point(api, 'return', result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: result.cause.message });
+    return { ...result, message };
   }
 
   /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
   private async traced<T extends SspiResult>(api: string, detail: string | undefined, run: () => Promise<T>, onFailure: Omit<T, 'status'>): Promise<T> {
-    if (this.tracer.active) this.tracer.emit(api, 'call', detail === undefined ? undefined : { detail });
+    if (this.points.active) this.points.point(api, 'call', detail === undefined ? undefined : { detail });
     let result: T;
     try {
       result = await run();
     } catch (error) {
       return this.transportFailure(api, error, { ...onFailure, status: SEC_E_INTERNAL_ERROR } as T);
     }
-    if (this.tracer.active) this.tracer.emit(api, 'return', { status: statusName(result.status) });
+    if (this.points.active)
+      this.points.point(api, 'return', result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: describeError(rebuildError(result.cause)) });
     return result;
   }
 
   private transportFailure<T extends SspiResult>(api: string, error: unknown, result: T): T {
     const cause = error instanceof TransportError ? error : new TransportError('REMOTE_FAILURE', `${api}: ${String(error)}`, { cause: error });
-    this.tracer.emit(api, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: cause.message });
+    this.points.point(api, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: cause.message });
     return { ...result, cause: serializeError(cause) };
   }
 }
@@ -566,6 +568,8 @@ function validBuffers(buffers: unknown): buffers is SecBuffer[] {
   );
 }
 
-function tokenOf(buffers: SecBuffer[] | null | undefined): Uint8Array | undefined {
-  return buffers?.find((b) => (b.BufferType & 0x0fffffff) === SECBUFFER.TOKEN)?.pvBuffer;
+/** A user-mode call's outcome as an API result: its status, or SEC_E_INTERNAL_ERROR with the package's fault as the cause. */
+function hostStatus(outcome: Outcome<unknown>, user: UserModeContext, entry: string): SspiResult {
+  const result = statusResult(outcome, user.packageName, entry);
+  return result.fault === undefined ? { status: result.status } : { status: result.status, cause: serializeError(result.fault) };
 }

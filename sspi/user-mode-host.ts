@@ -2,7 +2,9 @@
 // arrives in this process, the host imports the package's module here, calls SpUserModeInitialize
 // (the user-mode tables are delivered into this process), then SpInstanceInit(Version,
 // dllFunctions) for each table, once per package per process. Each context then gets
-// SpInitUserModeContext(ContextHandle, ContextData).
+// SpInitUserModeContext(ContextHandle, ContextData). Every call into the package, these and the
+// message functions Secur32 makes, goes through call(): traced, faults injected, contained, so a
+// package that throws here fails its one call with SEC_E_INTERNAL_ERROR and a PackageFault.
 //
 // dllFunctions (SECPKG_DLL_FUNCTIONS) is live: AllocateHeap/FreeHeap account for memory handed
 // back to the LSA, RegisterCallback makes a function reachable from the package's LSA-mode half
@@ -11,17 +13,18 @@
 
 import {
   SECPKG_INTERFACE_VERSION,
+  type Awaitable,
   type LsaCallbackFunction,
   type PackageId,
   type SecpkgDllFunctions,
   type SecpkgUserFunctionTable,
   type SecurityPackageModule,
 } from '../headers/ntsecpkg.js';
-import { SECBUFFER, type SecBuffer } from '../headers/sspi.js';
-import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, SEC_E_INTERNAL_ERROR, isSuccess, statusName, type Status } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
+import type { SecBuffer } from '../headers/sspi.js';
+import { STATUS_INTERNAL_ERROR, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, SEC_E_INTERNAL_ERROR, isSuccess, type Status } from '../headers/status.js';
+import { badResult, callPackage, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
+import { PackageFault, describeError } from '../ipc/errors.js';
 import type { MappedContextDelivery } from '../ipc/lpc.js';
-import type { Tracer } from '../ipc/trace.js';
 import type { UserModeContext } from './handles.js';
 
 /** The user-mode functions a table must have for the host to use it. */
@@ -45,53 +48,56 @@ export interface UserModeStats {
   heap: { allocations: number; bytes: number };
 }
 
+/** A status the host answers, and the fault behind it when the package failed. */
+export interface HostResult {
+  status: Status;
+  fault?: PackageFault;
+}
+
 export class UserModeHost {
-  private readonly modules = new Map<string, Promise<{ status: Status; cause?: string }>>();
+  private readonly modules = new Map<string, Promise<HostResult>>();
   private readonly packages = new Map<PackageId, LoadedUserPackage>();
-  private readonly callbacks = new Map<string, LsaCallbackFunction>();
+  private readonly callbacks = new Map<string, { packageName: string; callback: LsaCallbackFunction }>();
   private readonly counts = { spUserModeInitialize: {} as Record<string, number>, spInstanceInit: {} as Record<string, number>, spInitUserModeContext: 0 };
   private readonly heap = { allocations: 0, bytes: 0 };
 
-  constructor(private readonly tracer: Tracer) {}
+  constructor(private readonly host: PackageHost) {}
+
+  /** One call into a package's user-mode half (message functions, attributes, CompleteAuthToken, delete). */
+  call<T>(context: UserModeContext, entry: string, run: (table: SecpkgUserFunctionTable, handle: number) => Awaitable<T>): Outcome<T> | Promise<Outcome<T>> {
+    return callPackage(this.host, { package: context.packageName, entry }, () => run(context.table, context.lsaContextHandle));
+  }
 
   /**
    * SpInitUserModeContext for a delivered context, loading the package's user-mode half into this
    * process first if this is its first mapped context here.
    */
-  async initContext(delivery: MappedContextDelivery): Promise<{ status: Status; context?: UserModeContext; cause?: string }> {
+  async initContext(delivery: MappedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
     const loaded = await this.ensureModule(delivery);
     if (!isSuccess(loaded.status)) return loaded;
     const pkg = this.packages.get(delivery.packageId);
     if (pkg === undefined)
-      return { status: SEC_E_INTERNAL_ERROR, cause: `the module of ${delivery.packageName} has no user-mode table ${delivery.tableIndex}` };
+      return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`) };
     this.counts.spInitUserModeContext++;
-    this.tracer.emit('SpInitUserModeContext', 'call', { detail: `${pkg.name}, ContextData ${delivery.contextData.byteLength} bytes` });
-    let status: Status;
-    try {
-      status = await pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData);
-    } catch (error) {
-      this.tracer.emit('SpInitUserModeContext', 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(error) });
-      return { status: SEC_E_INTERNAL_ERROR, cause: `${pkg.name}: SpInitUserModeContext threw: ${describeError(error)}` };
-    }
-    this.tracer.emit('SpInitUserModeContext', 'return', { status: statusName(status) });
-    if (!isSuccess(status)) return { status };
-    return { status, context: { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle } };
+    const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
+    const outcome = await callPackage(this.host, { package: pkg.name, entry: 'SpInitUserModeContext', detail: () => `ContextData ${delivery.contextData.byteLength} bytes` }, () =>
+      pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData),
+    );
+    const result = statusResult(outcome, pkg.name, 'SpInitUserModeContext');
+    return isSuccess(result.status) ? { ...result, context } : result;
   }
 
   /** ClientCallback arriving from the LSA: runs the function the package registered here. */
-  async runCallback(
-    packageId: PackageId,
-    callbackId: number,
-    argument1: number,
-    argument2: number,
-    input: SecBuffer,
-  ): Promise<{ status: Status; output?: SecBuffer }> {
-    const callback = this.callbacks.get(callbackKey(packageId, callbackId));
-    if (callback === undefined) return { status: STATUS_INVALID_PARAMETER };
-    this.tracer.emit('LsaCallbackFunction', 'call', { detail: `${this.packages.get(packageId)?.name ?? packageId} callback ${callbackId}` });
-    const result = await callback(argument1, argument2, input);
-    this.tracer.emit('LsaCallbackFunction', 'return', { status: statusName(result.status) });
-    return result.OutputBuffer === undefined ? { status: result.status } : { status: result.status, output: result.OutputBuffer };
+  async runCallback(packageId: PackageId, callbackId: number, argument1: number, argument2: number, input: SecBuffer): Promise<{ status: Status; output?: SecBuffer }> {
+    const registered = this.callbacks.get(callbackKey(packageId, callbackId));
+    if (registered === undefined) return { status: STATUS_INVALID_PARAMETER };
+    const outcome = await callPackage(this.host, { package: registered.packageName, entry: 'LsaCallbackFunction', detail: () => `callback ${callbackId}` }, () =>
+      registered.callback(argument1, argument2, input),
+    );
+    if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR };
+    const status = statusOf(outcome.value);
+    if (status === undefined) return { status: STATUS_INTERNAL_ERROR };
+    return outcome.value.OutputBuffer === undefined ? { status } : { status, output: outcome.value.OutputBuffer };
   }
 
   stats(): UserModeStats {
@@ -106,7 +112,7 @@ export class UserModeHost {
   }
 
   /** Imports the module and initializes its user-mode tables, once; concurrent first uses share the work. */
-  private ensureModule(delivery: MappedContextDelivery): Promise<{ status: Status; cause?: string }> {
+  private ensureModule(delivery: MappedContextDelivery): Promise<HostResult> {
     let loading = this.modules.get(delivery.moduleUrl);
     if (loading === undefined) {
       loading = this.loadModule(delivery);
@@ -115,53 +121,41 @@ export class UserModeHost {
     return loading;
   }
 
-  private async loadModule(delivery: MappedContextDelivery): Promise<{ status: Status; cause?: string }> {
+  private async loadModule(delivery: MappedContextDelivery): Promise<HostResult> {
     const url = delivery.moduleUrl;
     let module: Partial<SecurityPackageModule>;
     try {
       module = (await import(url)) as Partial<SecurityPackageModule>;
     } catch (error) {
-      return { status: SEC_E_INTERNAL_ERROR, cause: `cannot import ${url}: ${describeError(error)}` };
+      return { status: SEC_E_INTERNAL_ERROR, fault: new PackageFault('PACKAGE_THREW', `${delivery.packageName}: cannot import ${url}: ${describeError(error)}`, { cause: error }) };
     }
     const init = module.SpUserModeInitialize;
-    if (typeof init !== 'function') return { status: SEC_E_INTERNAL_ERROR, cause: `${url} does not export SpUserModeInitialize` };
+    if (typeof init !== 'function') return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `nothing: ${url} does not export it`) };
 
     this.counts.spUserModeInitialize[url] = (this.counts.spUserModeInitialize[url] ?? 0) + 1;
-    this.tracer.emit('SpUserModeInitialize', 'call', { detail: delivery.packageName });
-    let result: Awaited<ReturnType<typeof init>>;
-    try {
-      result = await init(SECPKG_INTERFACE_VERSION);
-    } catch (error) {
-      this.tracer.emit('SpUserModeInitialize', 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: describeError(error) });
-      return { status: SEC_E_INTERNAL_ERROR, cause: `SpUserModeInitialize threw: ${describeError(error)}` };
-    }
-    this.tracer.emit('SpUserModeInitialize', 'return', { status: statusName(result.status), detail: `${result.ppTables?.length ?? 0} tables` });
-    if (!isSuccess(result.status) || !Array.isArray(result.ppTables)) return { status: isSuccess(result.status) ? SEC_E_INTERNAL_ERROR : result.status };
+    const initialized = await callPackage(this.host, { package: delivery.packageName, entry: 'SpUserModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
+    if (!initialized.ok) return { status: SEC_E_INTERNAL_ERROR, fault: initialized.fault };
+    const status = statusOf(initialized.value);
+    const tables = (initialized.value as { ppTables?: unknown } | null)?.ppTables;
+    if (status === undefined || !Array.isArray(tables)) return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, 'no tables') };
+    if (!isSuccess(status)) return { status };
 
-    for (const [index, table] of result.ppTables.entries()) {
+    for (const [index, table] of (tables as SecpkgUserFunctionTable[]).entries()) {
       const owner = delivery.modulePackages[index];
       if (owner === undefined) continue; // a table whose LSA-mode half did not load
       const missing = REQUIRED_USER_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
-      if (missing.length > 0) return { status: SEC_E_INTERNAL_ERROR, cause: `${owner.name}: user table lacks ${missing.join(', ')}` };
+      if (missing.length > 0) return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: owner.name, entry: 'SpUserModeInitialize' }, `a table that lacks ${missing.join(', ')}`) };
       this.counts.spInstanceInit[owner.name] = (this.counts.spInstanceInit[owner.name] ?? 0) + 1;
-      this.tracer.emit('SpInstanceInit', 'call', { detail: owner.name });
-      let status: Status;
-      try {
-        status = await table.InstanceInit(SECPKG_INTERFACE_VERSION, this.dllFunctions(owner.packageId));
-      } catch (error) {
-        status = SEC_E_INTERNAL_ERROR;
-        this.tracer.emit('SpInstanceInit', 'return', { status: statusName(status), detail: describeError(error) });
-        return { status, cause: `${owner.name}: SpInstanceInit threw: ${describeError(error)}` };
-      }
-      this.tracer.emit('SpInstanceInit', 'return', { status: statusName(status) });
-      if (!isSuccess(status)) return { status };
+      const instance = await callPackage(this.host, { package: owner.name, entry: 'SpInstanceInit' }, () => table.InstanceInit(SECPKG_INTERFACE_VERSION, this.dllFunctions(owner)));
+      const result = statusResult(instance, owner.name, 'SpInstanceInit');
+      if (!isSuccess(result.status)) return result;
       this.packages.set(owner.packageId, { packageId: owner.packageId, name: owner.name, table });
     }
     return { status: STATUS_SUCCESS };
   }
 
   /** SECPKG_DLL_FUNCTIONS for one package: its callbacks are registered under its own id. */
-  private dllFunctions(packageId: PackageId): SecpkgDllFunctions {
+  private dllFunctions(owner: { packageId: PackageId; name: string }): SecpkgDllFunctions {
     return {
       AllocateHeap: (Length) => {
         this.heap.allocations++;
@@ -175,7 +169,7 @@ export class UserModeHost {
       },
       RegisterCallback: (CallbackId, Callback) => {
         if (typeof Callback !== 'function' || !Number.isInteger(CallbackId)) return STATUS_INVALID_PARAMETER;
-        this.callbacks.set(callbackKey(packageId, CallbackId), Callback);
+        this.callbacks.set(callbackKey(owner.packageId, CallbackId), { packageName: owner.name, callback: Callback });
         return STATUS_SUCCESS;
       },
       LocatePackageById: (PackageId) => this.packages.get(PackageId)?.table ?? null,
@@ -183,11 +177,13 @@ export class UserModeHost {
   }
 }
 
-function callbackKey(packageId: PackageId, callbackId: number): string {
-  return `${packageId}:${callbackId}`;
+/** An entry point's outcome as a status: what it answered, or SEC_E_INTERNAL_ERROR with the fault. */
+export function statusResult(outcome: Outcome<unknown>, packageName: string, entry: string): HostResult {
+  if (!outcome.ok) return { status: SEC_E_INTERNAL_ERROR, fault: outcome.fault };
+  const status = statusOf(outcome.value);
+  return status === undefined ? { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: packageName, entry }, 'no status') } : { status: status >>> 0 };
 }
 
-/** An empty buffer for a callback that returns nothing. */
-export function emptySecBuffer(): SecBuffer {
-  return { BufferType: SECBUFFER.EMPTY, pvBuffer: new Uint8Array(0) };
+function callbackKey(packageId: PackageId, callbackId: number): string {
+  return `${packageId}:${callbackId}`;
 }

@@ -6,6 +6,8 @@ import type { SecpkgFunctionTable, SecpkgUserFunctionTable, SpUnusedFn } from '.
 import { SEC_E_UNSUPPORTED_FUNCTION } from '../../headers/status.js';
 
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/auth-identity.js';
+/** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */
+export { EmuError, registerErrorClass } from '../../ipc/errors.js';
 
 /** The one implementation of every member a package does not provide. */
 export const unsupported: SpUnusedFn = () => SEC_E_UNSUPPORTED_FUNCTION;

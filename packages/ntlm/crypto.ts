@@ -12,15 +12,18 @@ import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
 import { NtlmParseError, packNtlmV2ClientChallenge, utf16le, withMicZeroed, type AvPair } from './messages.js';
 import { Rc4 } from './rc4.js';
+import { EmuError } from '../kit/index.js';
 
 export { utf16le } from './messages.js';
 
 export type NtlmSide = 'client' | 'server';
 
 /** Something NTLM needs that this package does not implement (the DES-based NTLMv1 keys). */
-export class NtlmUnsupportedError extends Error {
+export class NtlmUnsupportedError extends EmuError<'UNSUPPORTED'> {
   override readonly name = 'NtlmUnsupportedError';
-  readonly code = 'UNSUPPORTED';
+  constructor(message: string) {
+    super('UNSUPPORTED', message);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 // - MaxLen is written equal to Len and ignored when reading.
 
 import { MSV_AV, MSV_AV_FIXED_LENGTH, MSV_AV_STRING_IDS, msvAvName, NTLMSSP_NEGOTIATE } from './flags.js';
+import { EmuError } from '../kit/index.js';
 
 export type NtlmParseErrorCode =
   | 'TRUNCATED' // the bytes end before a fixed-size part does
@@ -31,15 +32,15 @@ export type NtlmParseErrorCode =
   | 'BAD_STATE'; // exported security-context state that cannot be imported
 
 /** A malformed NTLM structure. `offset` is the byte offset, in the outermost buffer, of the problem. */
-export class NtlmParseError extends Error {
+export class NtlmParseError extends EmuError<NtlmParseErrorCode> {
   override readonly name = 'NtlmParseError';
-  readonly code: NtlmParseErrorCode;
-  readonly offset: number;
 
-  constructor(code: NtlmParseErrorCode, offset: number, message: string) {
-    super(message);
-    this.code = code;
-    this.offset = offset;
+  constructor(
+    code: NtlmParseErrorCode,
+    readonly offset: number,
+    message: string,
+  ) {
+    super(code, message);
   }
 }
 

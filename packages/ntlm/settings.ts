@@ -28,6 +28,8 @@
 // An unknown key or a value of the wrong type makes SpInitialize throw, so the LSA's load
 // diagnostic names the setting (a typo must not silently leave the default in force).
 
+import { EmuError } from '../kit/index.js';
+
 /** LmCompatibilityLevel values (0..5). */
 export type LmCompatibilityLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -48,9 +50,11 @@ export const DEFAULT_SETTINGS: NtlmSettings = Object.freeze({
 });
 
 /** A package setting that cannot be used; its message names the setting. */
-export class NtlmSettingsError extends Error {
+export class NtlmSettingsError extends EmuError<'BAD_SETTING'> {
   override readonly name = 'NtlmSettingsError';
-  readonly code = 'BAD_SETTING';
+  constructor(message: string) {
+    super('BAD_SETTING', message);
+  }
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(['lmCompatibilityLevel', 'requireChannelBindings', 'maxClockSkewSeconds', 'fixedServerChallenge', 'fixedTime']);

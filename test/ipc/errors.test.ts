@@ -105,9 +105,17 @@ describe('describeError', () => {
     assert.equal(describeError('thrown text'), 'thrown text');
   });
 
-  it('stops after five links of a cause cycle', () => {
+  it('says a cause cycle once, and stops', () => {
     const cyclic = new TransportError('TIMEOUT', 'again');
     (cyclic as { cause?: unknown }).cause = cyclic;
-    assert.equal(describeError(cyclic), Array(5).fill('TIMEOUT: again').join(' <- '));
+    assert.equal(describeError(cyclic), 'TIMEOUT: again');
+  });
+
+  it('never says a thing twice: a code the message starts with, a cause the message already holds', () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x.js'"), { code: 'ENOENT' });
+    assert.equal(describeError(enoent), "ENOENT: no such file or directory, open 'x.js'");
+    const inner = new Error('kaboom');
+    const outer = new TransportError('REMOTE_FAILURE', 'Example: SpGetInfo threw: kaboom', { cause: inner });
+    assert.equal(describeError(outer), 'REMOTE_FAILURE: Example: SpGetInfo threw: kaboom');
   });
 });

@@ -8,6 +8,7 @@ import { SECBUFFER } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
 import { TransportError } from '../../ipc/errors.js';
 import { asProcessId } from '../../ipc/ids.js';
+import { CallPoints } from '../../hosting/index.js';
 import { Tracer } from '../../ipc/trace.js';
 import { AccountStore } from '../../lsa/accounts.js';
 import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js';
@@ -111,7 +112,7 @@ function setup(processes: LsaClientProcess[] = []): { table: LsaSecpkgFunctionTa
   const services: LsaServices = {
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' }]),
-    tracer: new Tracer(null, 'lsa', 0, false),
+    points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },

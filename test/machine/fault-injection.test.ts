@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
-import { FAULT_EXIT_CODE } from '../../ipc/faults.js';
+import { FAULT_EXIT_CODE } from '../../faults/index.js';
 import { ALICE, establish, withMachine } from '../helpers/machine.js';
 
 const status = (r: unknown): string => statusName((r as { status: number }).status);

@@ -1,8 +1,8 @@
 // Fault injection, as a feature: a plan the machine hands a worker (an app process or the LSA)
 // over the control plane. The worker then crashes or stalls itself at a named call point (any
 // traced call, on its call or its return), mangles its outgoing LPC messages (drop, duplicate,
-// delay, reorder) from a seeded generator, or, in the LSA, makes a package entry point throw or
-// never return. Every decision is drawn from the plan's seed, so a schedule is reproducible.
+// delay, reorder) from a seeded generator, or makes a package entry point (of the LSA-mode half in
+// the LSA, of the user-mode half in an app process) throw or never return. Every decision is drawn from the plan's seed, so a schedule is reproducible.
 
 export interface FaultPlan {
   /** Crash this process (exit code 70) when it reaches `call` in `phase`, the `nth` time (default 1). */
@@ -12,7 +12,7 @@ export interface FaultPlan {
   /** Faults on the process's outgoing LPC messages: each a probability from 0 to 1. */
   lpc?: { seed: number; drop?: number; duplicate?: number; delay?: number; delayMs?: number; reorder?: number };
   /**
-   * LSA only: make `entry` ("SpInitLsaModeContext", ..., or "*" for every entry but the cleanup
+   * Make `entry` ("SpInitLsaModeContext", "SpMakeSignature", ..., or "*" for every entry but the cleanup
    * ones, SpDeleteContext and SpFreeCredentialsHandle, whose failure leaves package-owned state
    * that no reaping can release) of `package`
    * throw or never return, `count` times (default: every time), each call with `probability`
@@ -21,15 +21,12 @@ export interface FaultPlan {
   packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number; probability?: number; seed?: number };
 }
 
+import type { CallPointHook } from '../hosting/call-points.js';
+import type { OutgoingFilter } from '../ipc/rpc.js';
+
 const CLEANUP_ENTRIES: ReadonlySet<string> = new Set(['SpDeleteContext', 'SpFreeCredentialsHandle']);
 
 export type LinkDecision = 'send' | 'drop' | 'duplicate' | 'delay' | 'reorder';
-
-/** What an RpcPeer asks about each outgoing message. */
-export interface LinkFaults {
-  decide(): LinkDecision;
-  readonly delayMs: number;
-}
 
 /** The exit code of a process a fault plan crashed, so that it is told apart from other exits. */
 export const FAULT_EXIT_CODE = 70;
@@ -51,7 +48,7 @@ export function stallThread(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export class FaultInjector implements LinkFaults {
+export class FaultInjector implements CallPointHook {
   private readonly seen = new Map<string, number>();
   private readonly random: () => number;
   private packageFaultsLeft: number;
@@ -65,6 +62,30 @@ export class FaultInjector implements LinkFaults {
 
   get delayMs(): number {
     return this.plan.lpc?.delayMs ?? 50;
+  }
+
+  /** The plan's faults on outgoing LPC messages, as an RpcPeer's outgoing filter; null when it has none. */
+  linkFilter(): OutgoingFilter | null {
+    if (this.plan.lpc === undefined) return null;
+    return (message, send, sendLast) => {
+      switch (this.decide()) {
+        case 'drop':
+          return;
+        case 'duplicate':
+          send(message);
+          send(message);
+          return;
+        case 'delay':
+          setTimeout(() => send(message), this.delayMs).unref();
+          return;
+        case 'reorder':
+          // It goes after every other message of this turn (or, alone, at the turn's end).
+          sendLast(message);
+          return;
+        case 'send':
+          send(message);
+      }
+    };
   }
 
   /** Called at every traced call point: crashes or stalls the thread when the plan says so. */
@@ -95,7 +116,7 @@ export class FaultInjector implements LinkFaults {
     return 'send';
   }
 
-  /** LSA only: whether this call of a package entry point should throw or hang. */
+  /** Whether this call of a package entry point (in the LSA or in a user-mode half) should throw or hang. */
   packageFault(packageName: string, entry: string): 'throw' | 'hang' | undefined {
     const f = this.plan.packageFault;
     const matches = f !== undefined && (f.entry === entry || (f.entry === '*' && !CLEANUP_ENTRIES.has(entry)));

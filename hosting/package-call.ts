@@ -1,0 +1,116 @@
+// The one way to call a package entry point, on either side of it: in the LSA (the LSA-mode half)
+// and in an app process (the user-mode half). A call is traced, call and return, with the
+// package's name and the process it works for; a fault plan may make it throw or never return;
+// it has a deadline when it answers with a promise; and whatever the package does, its caller
+// gets an Outcome: the value, or a PackageFault whose cause is the package's own error (message
+// and stack), never an exception.
+
+import type { Awaitable } from '../headers/ntsecpkg.js';
+import { SEC_E_INTERNAL_ERROR, statusName } from '../headers/status.js';
+import { PackageFault, describeError } from '../ipc/errors.js';
+import type { TraceEvent } from '../ipc/trace.js';
+import type { CallPoints } from './call-points.js';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; fault: PackageFault };
+
+/** What hosts a package: where its calls are traced, faulted and timed. */
+export interface PackageHost {
+  /** Records a call point (trace, fault hooks); `active` says whether building its fields is worth it. */
+  point(call: string, phase: 'call' | 'return', fields?: Partial<Pick<TraceEvent, 'status' | 'peer' | 'detail'>>): void;
+  readonly active: boolean;
+  /** Whether a fault plan makes this call of this entry throw or hang. */
+  packageFault(packageName: string, entry: string): 'throw' | 'hang' | undefined;
+  /** A call that answers with a promise and has not settled after this many ms is a fault (0: never). */
+  readonly deadlineMs: number;
+}
+
+export interface PackageCall {
+  /** The package's name (its SecPkgInfo Name, or its module spec before it has one). */
+  readonly package: string;
+  /** The entry point's Windows name: SpInitLsaModeContext, SpMakeSignature, LsaApLogonTerminated, ... */
+  readonly entry: string;
+  /** The process the call works for (in the LSA), for the trace. */
+  readonly peer?: string;
+  /** More for the trace's call event (built only when tracing). */
+  readonly detail?: () => string;
+}
+
+/** The PackageHost of a process: its call points, its fault plan's package faults, its deadline. */
+export function packageHost(points: CallPoints, packageFault: PackageHost['packageFault'], deadlineMs: number): PackageHost {
+  return {
+    point: (call, phase, fields) => points.point(call, phase, fields),
+    get active() {
+      return points.active;
+    },
+    packageFault,
+    deadlineMs,
+  };
+}
+
+/** Calls `run` (one package entry point) as `call` says. A synchronous answer costs no promise. */
+export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => Awaitable<T>): Outcome<T> | Promise<Outcome<T>> {
+  const traced = host.active;
+  const peer = call.peer === undefined ? {} : { peer: call.peer };
+  if (traced) host.point(call.entry, 'call', { ...peer, detail: call.detail === undefined ? call.package : `${call.package}, ${call.detail()}` });
+  const finish = (outcome: Outcome<T>): Outcome<T> => {
+    if (traced) {
+      if (outcome.ok) {
+        const status = statusOf(outcome.value);
+        host.point(call.entry, 'return', status === undefined ? peer : { ...peer, status: statusName(status) });
+      } else host.point(call.entry, 'return', { ...peer, status: statusName(SEC_E_INTERNAL_ERROR), detail: describeError(outcome.fault) });
+    }
+    return outcome;
+  };
+
+  const injected = host.packageFault(call.package, call.entry);
+  let result: Awaitable<T>;
+  try {
+    if (injected === 'throw') throw new Error(`injected fault: ${call.entry} throws`);
+    result = injected === 'hang' ? new Promise<T>(() => undefined) : run();
+  } catch (error) {
+    return finish({ ok: false, fault: threw(call, error) });
+  }
+  if (!isPromiseLike(result)) return finish({ ok: true, value: result });
+  const promise = result;
+  return new Promise<Outcome<T>>((resolve) => {
+    const timer =
+      host.deadlineMs > 0
+        ? setTimeout(
+            () => resolve(finish({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${call.package}: ${call.entry} did not return within ${host.deadlineMs} ms`) })),
+            host.deadlineMs,
+          )
+        : undefined;
+    promise.then(
+      (value) => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(finish({ ok: true, value }));
+      },
+      (error: unknown) => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(finish({ ok: false, fault: threw(call, error) }));
+      },
+    );
+  });
+}
+
+/** A result the interface does not allow (no handle on success, not an object): the package's fault. */
+export function badResult(call: Pick<PackageCall, 'package' | 'entry'>, what: string): PackageFault {
+  return new PackageFault('PACKAGE_BAD_RESULT', `${call.package}: ${call.entry} returned ${what}`);
+}
+
+/** The PackageFault of a throw: its message carries the package's own, its cause the error itself (with its stack). */
+function threw(call: PackageCall, error: unknown): PackageFault {
+  const message = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
+  return new PackageFault('PACKAGE_THREW', `${call.package}: ${call.entry} threw: ${message}`, { cause: error });
+}
+
+/** The status an entry point answered: a number, or an object's `status`; undefined for entries that return nothing. */
+export function statusOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number') return (value as { status: number }).status;
+  return undefined;
+}
+
+function isPromiseLike<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,158 @@
+// callPackage(): one package entry point runs inside it, on either side (the LSA, a user-mode
+// host), and whatever the package does (returns, throws, rejects, never answers) comes back as an
+// Outcome, never as an exception; the call and its return are call points (traced, hookable), and
+// a fault plan can make it throw or hang.
+
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { badResult, callPackage, type Outcome, type PackageHost } from '../../hosting/index.js';
+import { PackageFault } from '../../ipc/errors.js';
+
+interface Point {
+  call: string;
+  phase: string;
+  status?: string;
+  detail?: string;
+  peer?: string;
+}
+
+/** A host that records its call points, with an optional injected fault and a deadline. */
+function host(options: { deadlineMs?: number; fault?: 'throw' | 'hang'; active?: boolean } = {}): PackageHost & { points: Point[] } {
+  const points: Point[] = [];
+  return {
+    points,
+    point: (call, phase, fields) => points.push({ call, phase, ...fields }),
+    active: options.active ?? true,
+    packageFault: () => options.fault,
+    deadlineMs: options.deadlineMs ?? 60_000,
+  };
+}
+
+const call = { package: 'Example', entry: 'SpInitLsaModeContext', peer: 'client' } as const;
+
+/** An outcome that is a fault, with its code and message. */
+function fault<T>(outcome: Outcome<T> | Promise<Outcome<T>>): PackageFault {
+  assert.ok(!(outcome instanceof Promise), 'expected a synchronous outcome');
+  assert.equal(outcome.ok, false);
+  return (outcome as { ok: false; fault: PackageFault }).fault;
+}
+
+describe('callPackage', () => {
+  let setTimeoutSpy: ReturnType<typeof mock.method>;
+  let clearTimeoutSpy: ReturnType<typeof mock.method>;
+  beforeEach(() => {
+    setTimeoutSpy = mock.method(globalThis, 'setTimeout');
+    clearTimeoutSpy = mock.method(globalThis, 'clearTimeout');
+  });
+  afterEach(() => mock.restoreAll());
+
+  it('returns a synchronous value synchronously, starts no timer, and traces the call and its status', () => {
+    const h = host();
+    const before = setTimeoutSpy.mock.callCount();
+    const outcome = callPackage(h, { ...call, detail: () => 'token in 40 bytes' }, () => ({ status: 0x00090312 }));
+    assert.equal(setTimeoutSpy.mock.callCount(), before);
+    assert.deepEqual(outcome, { ok: true, value: { status: 0x00090312 } });
+    assert.deepEqual(h.points, [
+      { call: 'SpInitLsaModeContext', phase: 'call', peer: 'client', detail: 'Example, token in 40 bytes' },
+      { call: 'SpInitLsaModeContext', phase: 'return', peer: 'client', status: 'SEC_I_CONTINUE_NEEDED' },
+    ]);
+  });
+
+  it('builds nothing for the trace when the host is not active', () => {
+    const h = host({ active: false });
+    callPackage(h, { ...call, detail: () => assert.fail('detail built without tracing') }, () => 0);
+    assert.deepEqual(h.points, []);
+  });
+
+  it('turns a synchronous throw into PACKAGE_THREW that keeps the package error, and traces its message', () => {
+    const h = host();
+    const error = new RangeError('offset 12 is past the end');
+    const f = fault(
+      callPackage(h, call, () => {
+        throw error;
+      }),
+    );
+    assert.ok(f instanceof PackageFault);
+    assert.equal(f.code, 'PACKAGE_THREW');
+    assert.equal(f.message, 'Example: SpInitLsaModeContext threw: RangeError: offset 12 is past the end');
+    assert.equal(f.cause, error, 'the package error, with its stack');
+    assert.deepEqual(h.points.at(-1), {
+      call: 'SpInitLsaModeContext',
+      phase: 'return',
+      peer: 'client',
+      status: 'SEC_E_INTERNAL_ERROR',
+      detail: 'PACKAGE_THREW: Example: SpInitLsaModeContext threw: RangeError: offset 12 is past the end',
+    });
+  });
+
+  it('names a thrown non-Error by its string form', () => {
+    const f = fault(
+      callPackage(host(), { package: 'Example', entry: 'SpGetInfo' }, () => {
+        throw 'a bare string';
+      }),
+    );
+    assert.equal(f.message, 'Example: SpGetInfo threw: a bare string');
+  });
+
+  it('resolves a promise that resolves to its value, and clears the timer it raced', async () => {
+    const before = setTimeoutSpy.mock.callCount();
+    const pending = callPackage(host(), call, async () => 'done');
+    assert.equal(setTimeoutSpy.mock.callCount(), before + 1, 'an asynchronous answer races one timer');
+    const timer = setTimeoutSpy.mock.calls.at(-1)!.result;
+    assert.deepEqual(await pending, { ok: true, value: 'done' });
+    assert.ok(clearTimeoutSpy.mock.calls.some((c) => c.arguments[0] === timer));
+  });
+
+  it('turns a rejected promise into PACKAGE_THREW, resolving rather than rejecting', async () => {
+    const error = new TypeError('async kaboom');
+    const outcome = await callPackage(host(), { package: 'Example', entry: 'SpAcquireCredentialsHandle' }, () => Promise.reject(error));
+    assert.equal(outcome.ok, false);
+    const f = (outcome as { ok: false; fault: PackageFault }).fault;
+    assert.equal(f.message, 'Example: SpAcquireCredentialsHandle threw: TypeError: async kaboom');
+    assert.equal(f.cause, error);
+  });
+
+  it('turns a promise that never settles into PACKAGE_TIMEOUT after the deadline', async () => {
+    const outcome = await callPackage(host({ deadlineMs: 1 }), { package: 'Hanger', entry: 'SpInitLsaModeContext' }, () => new Promise<never>(() => {}));
+    assert.equal(outcome.ok, false);
+    const f = (outcome as { ok: false; fault: PackageFault }).fault;
+    assert.equal(f.code, 'PACKAGE_TIMEOUT');
+    assert.equal(f.message, 'Hanger: SpInitLsaModeContext did not return within 1 ms');
+  });
+
+  it('sets no limit with a deadline of 0: no timer starts, and a late answer still counts', async () => {
+    let answer!: (value: string) => void;
+    const before = setTimeoutSpy.mock.callCount();
+    const pending = callPackage(host({ deadlineMs: 0 }), call, () => new Promise<string>((resolve) => (answer = resolve)));
+    assert.equal(setTimeoutSpy.mock.callCount(), before);
+    await new Promise((resolve) => setImmediate(resolve));
+    answer('eventually');
+    assert.deepEqual(await pending, { ok: true, value: 'eventually' });
+  });
+
+  it('throws or hangs where a fault plan says, without calling the package', async () => {
+    let called = false;
+    const f = fault(callPackage(host({ fault: 'throw' }), call, () => (called = true)));
+    assert.equal(f.message, 'Example: SpInitLsaModeContext threw: injected fault: SpInitLsaModeContext throws');
+    const hung = await callPackage(host({ fault: 'hang', deadlineMs: 1 }), call, () => (called = true));
+    assert.equal(hung.ok, false);
+    assert.equal(called, false);
+  });
+
+  it('treats any thenable as asynchronous', async () => {
+    const thenable = { then: (resolve: (v: number) => void) => resolve(7) };
+    const outcome = callPackage(host({ deadlineMs: 0 }), call, () => thenable as unknown as Promise<number>);
+    assert.ok(outcome instanceof Promise);
+    assert.deepEqual(await outcome, { ok: true, value: 7 });
+  });
+});
+
+describe('badResult', () => {
+  it('makes a PACKAGE_BAD_RESULT fault naming the package, the entry point and what it returned', () => {
+    const f = badResult({ package: 'Example', entry: 'SpGetInfo' }, 'no PackageInfo');
+    assert.ok(f instanceof PackageFault);
+    assert.equal(f.code, 'PACKAGE_BAD_RESULT');
+    assert.equal(f.name, 'PackageFault');
+    assert.equal(f.message, 'Example: SpGetInfo returned no PackageInfo');
+  });
+});
