@@ -13,9 +13,8 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Account } from '../lsa/accounts.js';
-import type { ProcessQuota } from '../lsa/config.js';
-import { Machine } from '../machine/machine.js';
+import type { Account, ProcessQuota } from '../lsa/index.js';
+import { Machine } from '../machine/index.js';
 import { percentile } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
@@ -84,7 +83,9 @@ export async function fairnessRows(options: FairnessOptions): Promise<FairnessRo
       const floodResult = (await flood).data as { calls: number; byStatus: Record<string, number> };
       const cutOff = (await machine.lsa.stats()).disconnected.some((d) => d.name === 'flooder');
       const figures = (l: number[]) =>
-        l.length === 0 ? { p50: null, p99: null, max: null, handshakes: 0 } : { p50: round(percentile(l, 50)), p99: round(percentile(l, 99)), max: round(l.at(-1)!), handshakes: l.length };
+        l.length === 0
+          ? { p50: null, p99: null, max: null, handshakes: 0 }
+          : { p50: round(percentile(l, 50)), p99: round(percentile(l, 99)), max: round(l.at(-1)!), handshakes: l.length };
       rows.push({
         package: name,
         flood: scenario.flood,

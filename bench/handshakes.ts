@@ -3,8 +3,8 @@
 // process, the context mapped into both, then deleted on both sides).
 
 import { fileURLToPath } from 'node:url';
-import { Machine, type AppProcess, type MachineOptions } from '../machine/machine.js';
-import type { Account } from '../lsa/accounts.js';
+import { Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
+import type { Account } from '../lsa/index.js';
 import { cpuMeter, eluMeter } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));

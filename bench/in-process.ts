@@ -5,24 +5,36 @@
 // floor of the three roles.
 
 import { performance } from 'node:perf_hooks';
-import { SECPKG_INTERFACE_VERSION, SECPKG_STATE, type PackageId, type SecpkgFunctionTable, type SecurityPackageModule } from '../headers/ntsecpkg.js';
-import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../headers/status.js';
-import { asProcessId } from '../ipc/ids.js';
-import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import type { RpcPeer } from '../ipc/rpc.js';
+import {
+  SECPKG_INTERFACE_VERSION,
+  SECPKG_STATE,
+  type PackageId,
+  type SecpkgFunctionTable,
+  type SecurityPackageModule,
+  ISC_REQ,
+  ASC_REQ,
+  SECBUFFER,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+} from '../headers/index.js';
+import { asProcessId, type LsaToProcessOps, type ProcessToLsaOps, type RpcPeer, Tracer } from '../ipc/index.js';
 import { CallPoints, packageHost } from '../hosting/index.js';
-import { Tracer } from '../ipc/trace.js';
-import { AccountStore, type Account } from '../lsa/accounts.js';
-import { runAsClientCall, type LsaClientProcess } from '../lsa/client-call.js';
-import { createLsaFunctionTable } from '../lsa/function-table.js';
-import { LogonSessions } from '../lsa/logon-sessions.js';
-import { resolvePackageSpec } from '../lsa/package-loader.js';
-import { ProcessQueue } from '../lsa/scheduler.js';
-import { packAuthIdentity } from '../sspi/auth-identity.js';
-import { ClientHeap } from '../sspi/client-heap.js';
-import { processSideOfLpc } from '../sspi/process.js';
-import { UserModeHost } from '../sspi/user-mode-host.js';
+import {
+  AccountStore,
+  type Account,
+  runAsClientCall,
+  type LsaClientProcess,
+  createLsaFunctionTable,
+  LogonSessions,
+  resolvePackageSpec,
+  ProcessQueue,
+} from '../lsa/index.js';
+import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
+import { processSideOfLpc } from '../process/index.js';
 
 export interface InProcessOptions {
   /** The package's entry in the configuration ("example", "ntlm", "null" or a module path). */
@@ -57,8 +69,24 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   const lpc = {
     call: (op: keyof LsaToProcessOps, body: never) => Promise.resolve((handlers[op] as (b: never) => unknown)(body)),
   } as unknown as RpcPeer<LsaToProcessOps, ProcessToLsaOps>;
-  const process: LsaClientProcess = { pid: asProcessId(1000), name: 'bench', threadId: 0, logonId: 0x3e6n, lpc, terminated: false, callCount: 0, queue: new ProcessQueue('bench') };
-  const services = { sessions, accounts, points, processById: () => process, heap: { allocations: 0, bytes: 0 }, scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() } };
+  const process: LsaClientProcess = {
+    pid: asProcessId(1000),
+    name: 'bench',
+    threadId: 0,
+    logonId: 0x3e6n,
+    lpc,
+    terminated: false,
+    callCount: 0,
+    queue: new ProcessQueue('bench'),
+  };
+  const services = {
+    sessions,
+    accounts,
+    points,
+    processById: () => process,
+    heap: { allocations: 0, bytes: 0 },
+    scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() },
+  };
 
   const id = 0 as PackageId;
   const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);

@@ -6,7 +6,7 @@
 
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Rc4 } from '../packages/ntlm/rc4.js';
+import { Rc4 } from '../packages/ntlm/wire.js';
 
 type Pair = { 'sign+verify': () => void; 'seal+unseal': () => void };
 

@@ -1,7 +1,7 @@
 // The benchmark report for people: readable tables for the terminal, and an SVG chart of
 // handshakes/s against concurrency per package with the ideal baseline drawn in.
 
-import type { BenchReport } from './index.js';
+import type { BenchReport } from './run.js';
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];

@@ -13,8 +13,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Machine } from '../machine/machine.js';
-import { SOCKET_APPS, SocketServer } from '../machine/socket-server.js';
+import { Machine } from '../machine/index.js';
+import { SOCKET_APPS, SocketServer } from '../scenarios/index.js';
 
 export interface SocketRateRow {
   client: string;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // sspi-emu's command line: dispatches to one module per command.
 
-import { describeError } from '../ipc/errors.js';
+import { describeError } from '../ipc/index.js';
 import { bench } from './commands/bench.js';
 import { chaos } from './commands/chaos.js';
 import { connect } from './commands/connect.js';

@@ -1,6 +1,6 @@
 // Option parsing shared by the commands: node:util parseArgs, with usage errors for anything off.
 
-import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/config.js';
+import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
 import { UsageError } from './usage.js';
 
 /** Runs an argument parse (node:util parseArgs), turning its complaints into usage errors. */

@@ -1,6 +1,6 @@
 // The CLI's usage text and its usage error (exit code 2).
 
-import { EmuError, registerErrorClass } from '../ipc/errors.js';
+import { EmuError, registerErrorClass } from '../ipc/index.js';
 
 export const USAGE = `usage: sspi-emu <command> [options]
 

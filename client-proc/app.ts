@@ -7,13 +7,24 @@
 // (how long to wait for the server to monitor the name), receiveTimeoutMs (how long to wait for
 // each of the server's messages, default 30 s).
 
-import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../ipc/app-protocol.js';
-import type { Connection } from '../ipc/connection.js';
-import { describeError } from '../ipc/errors.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
-import type { CtxtHandle } from '../sspi/handles.js';
+import {
+  ISC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_MESSAGE_ALTERED,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
+import { type Connection, describeError } from '../ipc/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import type { CtxtHandle } from '../sspi/index.js';
 
 export const DEFAULT_CLIENT_REQ =
   ISC_REQ.MUTUAL_AUTH | ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;

@@ -12,12 +12,23 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { authorization, ntlmChallenge } from '../ipc/http-auth.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import {
+  ISC_REQ,
+  SECBUFFER,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import { authorization, ntlmChallenge } from '../app-protocols/index.js';
+import type { CredHandle, CtxtHandle } from '../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
 const HTTP_CLIENT_REQ = ISC_REQ.CONNECTION | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;

@@ -17,13 +17,23 @@
 
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { FramedSocket, ProtocolError } from '../ipc/framed-socket.js';
-import { DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from '../ipc/gss-framing.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import {
+  ISC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import { FramedSocket, ProtocolError, DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from '../app-protocols/index.js';
+import type { CredHandle, CtxtHandle } from '../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 
 /** What gss-client asks for (mutual, replay), with confidentiality and integrity for wrap and MIC. */
 export const TCP_CLIENT_REQ =

@@ -4,25 +4,10 @@
 // delay, reorder) from a seeded generator, or makes a package entry point (of the LSA-mode half in
 // the LSA, of the user-mode half in an app process) throw or never return. Every decision is drawn from the plan's seed, so a schedule is reproducible.
 
-export interface FaultPlan {
-  /** Crash this process (exit code 70) when it reaches `call` in `phase`, the `nth` time (default 1). */
-  killAt?: { call: string; phase: 'call' | 'return'; nth?: number };
-  /** Block this process's thread for `ms` when it reaches `call` in `phase`, the `nth` time (default 1). */
-  stallAt?: { call: string; phase: 'call' | 'return'; ms: number; nth?: number };
-  /** Faults on the process's outgoing LPC messages: each a probability from 0 to 1. */
-  lpc?: { seed: number; drop?: number; duplicate?: number; delay?: number; delayMs?: number; reorder?: number };
-  /**
-   * Make `entry` ("SpInitLsaModeContext", "SpMakeSignature", ..., or "*" for every entry but the cleanup
-   * ones, SpDeleteContext and SpFreeCredentialsHandle, whose failure leaves package-owned state
-   * that no reaping can release) of `package`
-   * throw or never return, `count` times (default: every time), each call with `probability`
-   * (default 1, drawn from `seed`).
-   */
-  packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number; probability?: number; seed?: number };
-}
+import type { CallPointHook } from '../hosting/index.js';
+import type { FaultPlan, OutgoingFilter } from '../ipc/index.js';
 
-import type { CallPointHook } from '../hosting/call-points.js';
-import type { OutgoingFilter } from '../ipc/rpc.js';
+export type { FaultPlan };
 
 const CLEANUP_ENTRIES: ReadonlySet<string> = new Set(['SpDeleteContext', 'SpFreeCredentialsHandle']);
 

@@ -7,9 +7,9 @@
 // status name, and the first input of each kind of offence (an exception, SEC_E_INTERNAL_ERROR,
 // an undocumented status, a broken expectation, a context that would not delete).
 
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 import { toHex } from './bytes.js';
 import { acquireCredentials, Trial, type FuzzEnv, type GeneratorInstance } from './generator.js';
 import { generatorByName, SSPI_PACKAGE_NAME, type FuzzPackage } from './generators.js';

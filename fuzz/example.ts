@@ -15,8 +15,8 @@
 // truncations, flips, other message types) must be SEC_E_INVALID_TOKEN or a refusal, never a throw.
 
 import { createHmac, pbkdf2Sync } from 'node:crypto';
-import type { SecBuffer } from '../headers/sspi.js';
 import {
+  type SecBuffer,
   SEC_E_INVALID_TOKEN,
   SEC_E_LOGON_DENIED,
   SEC_E_MUTUAL_AUTH_FAILED,
@@ -24,7 +24,7 @@ import {
   SEC_I_CONTINUE_NEEDED,
   statusName,
   type Status,
-} from '../headers/status.js';
+} from '../headers/index.js';
 import { anyByteMutation, concatBytes, INTERESTING_U16, noise, patched, u16le, type Mutated } from './bytes.js';
 import {
   CLIENT_REQ,

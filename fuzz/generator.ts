@@ -3,10 +3,19 @@
 // into the LSA and reaches the package's LSA-mode half; message calls run on the mapped user-mode
 // half in the process, as an application's would.
 
-import { ASC_REQ, ISC_REQ, SECBUFFER, SECBUFFER_READONLY, SECBUFFER_READONLY_WITH_CHECKSUM, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_OK, statusName, type Status } from '../headers/status.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { ContextResult, Secur32 } from '../sspi/secur32.js';
+import {
+  ASC_REQ,
+  ISC_REQ,
+  SECBUFFER,
+  SECBUFFER_READONLY,
+  SECBUFFER_READONLY_WITH_CHECKSUM,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_OK,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import type { CredHandle, CtxtHandle, ContextResult, Secur32 } from '../sspi/index.js';
 import type { Rng } from './rng.js';
 import type { FuzzedFunction } from './statuses.js';
 

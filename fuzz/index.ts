@@ -6,3 +6,4 @@ export type { GeneratorTally, Offender, OffenceKind, BatchPlan, BatchJob } from 
 export { GENERATORS, generatorsFor, generatorByName, type FuzzPackage, type FuzzTarget } from './generators.js';
 export { acceptedAnswers, isDocumentedAnswer, type FuzzedFunction } from './statuses.js';
 export { Rng, inputSeed } from './rng.js';
+export { formatFuzzReport, fuzzReportJson } from './report.js';

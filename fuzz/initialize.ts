@@ -7,10 +7,9 @@
 //
 //   <pkg>/initialize   hostile InitializeSecurityContext parameters, then the whole handshake
 
-import { SECBUFFER, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../headers/status.js';
-import type { CtxtHandle } from '../sspi/handles.js';
-import { packSecChannelBindings } from '../packages/ntlm/crypto.js';
+import { SECBUFFER, type SecBuffer, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../headers/index.js';
+import type { CtxtHandle } from '../sspi/index.js';
+import { packSecChannelBindings } from '../packages/ntlm/wire.js';
 import { patched, u32le } from './bytes.js';
 import {
   CLIENT_REQ,

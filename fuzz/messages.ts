@@ -17,9 +17,18 @@
 // one side's sequence number or RC4 state, as Windows' NTLM does); otherwise the next input gets a
 // fresh handshake.
 
-import { ISC_REQ, SECBUFFER, SECBUFFER_READONLY, SECBUFFER_READONLY_WITH_CHECKSUM, SECPKG_ATTR, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INVALID_HANDLE, SEC_E_OK, type Status } from '../headers/status.js';
-import type { CtxtHandle } from '../sspi/handles.js';
+import {
+  ISC_REQ,
+  SECBUFFER,
+  SECBUFFER_READONLY,
+  SECBUFFER_READONLY_WITH_CHECKSUM,
+  SECPKG_ATTR,
+  type SecBuffer,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_OK,
+  type Status,
+} from '../headers/index.js';
+import type { CtxtHandle } from '../sspi/index.js';
 import { concatBytes } from './bytes.js';
 import {
   CLIENT_REQ,

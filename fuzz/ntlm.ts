@@ -17,9 +17,18 @@
 // checks after the proof (MIC, channel bindings, timestamp, key exchange).
 
 import { randomBytes } from 'node:crypto';
-import { SECBUFFER, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_E_TIME_SKEW, SEC_I_CONTINUE_NEEDED, statusName, type Status } from '../headers/status.js';
-import type { CtxtHandle } from '../sspi/handles.js';
+import {
+  SECBUFFER,
+  type SecBuffer,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_LOGON_DENIED,
+  SEC_E_OK,
+  SEC_E_TIME_SKEW,
+  SEC_I_CONTINUE_NEEDED,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import type { CtxtHandle } from '../sspi/index.js';
 import {
   computeMic,
   computeNtlmV2Response,
@@ -31,10 +40,12 @@ import {
   ntowfv2FromNtHash,
   packSecChannelBindings,
   utf16le,
-} from '../packages/ntlm/crypto.js';
-import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from '../packages/ntlm/flags.js';
-import { keyExchanged, NTLM_MAX_TOKEN, NTLM_VERSION } from '../packages/ntlm/info.js';
-import {
+  MSV_AV,
+  MSV_AV_FLAGS,
+  NTLMSSP_NEGOTIATE,
+  keyExchanged,
+  NTLM_MAX_TOKEN,
+  NTLM_VERSION,
   packAuthenticate,
   packAvPairs,
   packChallenge,
@@ -43,7 +54,7 @@ import {
   withMic,
   type AvPair,
   type NtlmVersion,
-} from '../packages/ntlm/messages.js';
+} from '../packages/ntlm/wire.js';
 import {
   anyByteMutation,
   concatBytes,

@@ -7,11 +7,10 @@
 // (after a full garbage collection) is flat between the end of the warm-up and the end of the run.
 
 import { fileURLToPath } from 'node:url';
-import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED } from '../headers/sspi.js';
-import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { Machine, type AppProcess } from '../machine/machine.js';
-import type { CtxtHandle } from '../sspi/handles.js';
+import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import { Machine, type AppProcess } from '../machine/index.js';
+import type { CtxtHandle } from '../sspi/index.js';
 import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Offender } from './app.js';
 import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget } from './generators.js';
 import { NTLM_FUZZ_SETTINGS } from './ntlm.js';

@@ -30,7 +30,7 @@ import {
   SEC_I_COMPLETE_NEEDED,
   SEC_I_CONTINUE_NEEDED,
   type Status,
-} from '../headers/status.js';
+} from '../headers/index.js';
 
 /** The SSPI functions the fuzzer drives with hostile input. */
 export type FuzzedFunction = 'InitializeSecurityContext' | 'AcceptSecurityContext' | 'MakeSignature' | 'VerifySignature' | 'EncryptMessage' | 'DecryptMessage';

@@ -4,7 +4,7 @@
 // the process at a named point). The tracer itself knows nothing of the hook: recording a trace
 // event can never end the process.
 
-import type { TraceEvent, TracePhase, Tracer } from '../ipc/trace.js';
+import type { TraceEvent, TracePhase, Tracer } from '../ipc/index.js';
 
 /** What acts at call points besides the trace (the fault injector's kill and stall). */
 export interface CallPointHook {

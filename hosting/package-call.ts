@@ -5,10 +5,8 @@
 // gets an Outcome: the value, or a PackageFault whose cause is the package's own error (message
 // and stack), never an exception.
 
-import type { Awaitable } from '../headers/ntsecpkg.js';
-import { SEC_E_INTERNAL_ERROR, statusName } from '../headers/status.js';
-import { PackageFault, describeError } from '../ipc/errors.js';
-import type { TraceEvent } from '../ipc/trace.js';
+import { type Awaitable, SEC_E_INTERNAL_ERROR, statusName } from '../headers/index.js';
+import { PackageFault, describeError, type TraceEvent } from '../ipc/index.js';
 import type { CallPoints } from './call-points.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; fault: PackageFault };
@@ -76,7 +74,10 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
     const timer =
       host.deadlineMs > 0
         ? setTimeout(
-            () => resolve(finish({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${call.package}: ${call.entry} did not return within ${host.deadlineMs} ms`) })),
+            () =>
+              resolve(
+                finish({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${call.package}: ${call.entry} did not return within ${host.deadlineMs} ms`) }),
+              ),
             host.deadlineMs,
           )
         : undefined;

@@ -1,23 +1,11 @@
-// How a worker starts: what the machine hands it (workerData, with its ports transferred) and
-// the one message it posts on parentPort when it is ready to serve, or why it could not start.
+// How a worker starts: what the machine hands an app process (workerData, with its ports
+// transferred) and the one message a worker posts on parentPort when it is ready to serve, or why
+// it could not start. (The LSA's worker data is the LSA's: lsa/worker-data.ts.)
 
 import type { MessagePort } from 'node:worker_threads';
-import type { LsaConfig } from '../lsa/config.js';
 import type { SerializedError } from './errors.js';
 
 export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError };
-
-export interface LsaWorkerData {
-  config: LsaConfig;
-  /** Which LSA of the machine this is (1 at boot, one more at each restart): its handle values carry it. */
-  generation: number;
-  /** Machine -> LSA control calls (comlink). */
-  controlPort: MessagePort;
-  tracePort: MessagePort;
-  trace: boolean;
-  /** Copy every channel message to the machine (tests scan them); switchable later on the trace port. */
-  tap: boolean;
-}
 
 export type AppRole = 'client' | 'server';
 

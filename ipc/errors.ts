@@ -60,7 +60,11 @@ const REGISTRY = new Map<string, { make: ErrorClass; codes: ReadonlySet<string> 
  * Registers an error class so that it is rebuilt as itself after crossing a port. Every class of
  * the family calls this where it is defined; a package may register its own.
  */
-export function registerErrorClass<C extends string>(name: string, make: new (code: C, message: string, options?: { cause?: unknown }) => EmuError<C>, codes: readonly C[]): void {
+export function registerErrorClass<C extends string>(
+  name: string,
+  make: new (code: C, message: string, options?: { cause?: unknown }) => EmuError<C>,
+  codes: readonly C[],
+): void {
   REGISTRY.set(name, { make: make as unknown as ErrorClass, codes: new Set(codes) });
 }
 
@@ -83,7 +87,15 @@ export class PackageFault extends EmuError<PackageFaultCode> {
 }
 
 registerErrorClass('TransportError', TransportError, ['PEER_GONE', 'CHANNEL_CLOSED', 'TIMEOUT', 'BAD_MESSAGE', 'REMOTE_FAILURE', 'FLOODED']);
-registerErrorClass('SspiEmuError', SspiEmuError, ['BOOT_FAILED', 'SPAWN_FAILED', 'NOT_LISTENING', 'ALREADY_LISTENING', 'APP_FAILED', 'QUOTA_EXCEEDED', 'BAD_OPTION']);
+registerErrorClass('SspiEmuError', SspiEmuError, [
+  'BOOT_FAILED',
+  'SPAWN_FAILED',
+  'NOT_LISTENING',
+  'ALREADY_LISTENING',
+  'APP_FAILED',
+  'QUOTA_EXCEEDED',
+  'BAD_OPTION',
+]);
 registerErrorClass('PackageFault', PackageFault, ['PACKAGE_THREW', 'PACKAGE_TIMEOUT', 'PACKAGE_BAD_RESULT']);
 
 /** The structured-clone-safe form of an error. */

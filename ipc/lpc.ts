@@ -4,9 +4,19 @@
 // The LSA learns who is calling from the port a message came in on, never from its body: no
 // request here carries a process id.
 
-import type { ClientBufferRef, LUID, PackageId } from '../headers/ntsecpkg.js';
-import type { SecBuffer, SecPkgInfo } from '../headers/sspi.js';
-import { SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER, SEC_E_INVALID_TOKEN, SEC_E_SECPKG_NOT_FOUND, type Status } from '../headers/status.js';
+import {
+  type ClientBufferRef,
+  type LUID,
+  type PackageId,
+  type SecBuffer,
+  type SecPkgInfo,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_SECPKG_NOT_FOUND,
+  type Status,
+} from '../headers/index.js';
+import { bytes, finite, integer, record } from './decode.js';
 import type { SerializedError } from './errors.js';
 import { asLsaHandle, type LsaHandle } from './ids.js';
 
@@ -235,7 +245,14 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
     if (input === undefined) return SEC_E_INVALID_TOKEN;
     const outputTypes = decodeTypeList(f.outputTypes);
     if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
-    return { hCredential, hContext, input, fContextReq: f.fContextReq >>> 0, TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0, outputTypes };
+    return {
+      hCredential,
+      hContext,
+      input,
+      fContextReq: f.fContextReq >>> 0,
+      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
+      outputTypes,
+    };
   },
   SpDeleteContext: (body) => {
     const hContext = handleField(fields(body).hContext, false);
@@ -253,5 +270,36 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
     if (hContext === undefined || hContext === null) return SEC_E_INVALID_HANDLE;
     const input = decodeBuffers(f.input);
     return input === undefined ? SEC_E_INVALID_TOKEN : { hContext, input };
+  },
+};
+
+/**
+ * The LSA's calls into a process, decoded on the process's side (the LSA is trusted, but a body
+ * is read only through its decoder all the same): a malformed one is BAD_MESSAGE.
+ */
+export const decodeLsaCall: { [K in LsaCallbackOp]: (body: unknown) => LsaToProcessOps[K]['request'] } = {
+  AllocateClientBuffer: (body) => ({ length: integer(record(body, 'the call').length, 'length', 0, MAX_CALL_INPUT_BYTES) }),
+  FreeClientBuffer: (body) => ({ address: integer(record(body, 'the call').address, 'address', 0, Number.MAX_SAFE_INTEGER) }),
+  CopyToClientBuffer: (body) => {
+    const r = record(body, 'the call');
+    return { address: integer(r.address, 'address', 0, Number.MAX_SAFE_INTEGER), bytes: bytes(r.bytes, 'bytes', MAX_CALL_INPUT_BYTES) };
+  },
+  CopyFromClientBuffer: (body) => {
+    const r = record(body, 'the call');
+    return { address: integer(r.address, 'address', 0, Number.MAX_SAFE_INTEGER), length: integer(r.length, 'length', 0, MAX_CALL_INPUT_BYTES) };
+  },
+  ClientCallback: (body) => {
+    const r = record(body, 'the call');
+    const input = record(r.input, 'input');
+    return {
+      packageId: integer(r.packageId, 'packageId', 0, 0xffff) as PackageId,
+      callbackId: integer(r.callbackId, 'callbackId', -0x8000_0000, 0xffff_ffff),
+      argument1: finite(r.argument1, 'argument1'),
+      argument2: finite(r.argument2, 'argument2'),
+      input: {
+        BufferType: integer(input.BufferType, 'input.BufferType', 0, 0xffff_ffff),
+        pvBuffer: bytes(input.pvBuffer, 'input.pvBuffer', MAX_CALL_INPUT_BYTES),
+      },
+    };
   },
 };

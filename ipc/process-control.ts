@@ -10,11 +10,90 @@
 // reads it; the process is known from the port, never from a message.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { FaultPlan } from '../faults/index.js';
 import type { LpcOp } from './lpc.js';
 import { array, badMessage, integer, messagePort, optionalString, record, string } from './decode.js';
-import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';
-import type { SspiMethod } from '../sspi/secur32.js';
+import type { Status } from '../headers/index.js';
+
+/**
+ * A fault plan (faults/), as the machine hands it to a worker: crash or stall at a named call
+ * point, mangle outgoing LPC messages, make a package entry point throw or hang.
+ */
+export interface FaultPlan {
+  /** Crash this process (exit code 70) when it reaches `call` in `phase`, the `nth` time (default 1). */
+  killAt?: { call: string; phase: 'call' | 'return'; nth?: number };
+  /** Block this process's thread for `ms` when it reaches `call` in `phase`, the `nth` time (default 1). */
+  stallAt?: { call: string; phase: 'call' | 'return'; ms: number; nth?: number };
+  /** Faults on the process's outgoing LPC messages: each a probability from 0 to 1. */
+  lpc?: { seed: number; drop?: number; duplicate?: number; delay?: number; delayMs?: number; reorder?: number };
+  /**
+   * Make `entry` ("SpInitLsaModeContext", "SpMakeSignature", ..., or "*" for every entry but the cleanup
+   * ones, SpDeleteContext and SpFreeCredentialsHandle, whose failure leaves package-owned state
+   * that no reaping can release) of `package`
+   * throw or never return, `count` times (default: every time), each call with `probability`
+   * (default 1, drawn from `seed`).
+   */
+  packageFault?: { package: string; entry: string; kind: 'throw' | 'hang'; count?: number; probability?: number; seed?: number };
+}
+
+/** What an application module is run with. */
+export type AppArgs = Readonly<Record<string, unknown>>;
+
+/** What an application module returns. */
+export interface AppResult {
+  status: Status;
+  statusName: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+/** What the user-mode package host of a process has done (sspi/user-mode-host.ts). */
+export interface UserModeStats {
+  /** SpUserModeInitialize calls, by module URL. */
+  spUserModeInitialize: Record<string, number>;
+  /** SpInstanceInit calls, by package name. */
+  spInstanceInit: Record<string, number>;
+  spInitUserModeContext: number;
+  /** Packages whose user-mode half is loaded here. */
+  loaded: string[];
+  callbacks: number;
+  heap: { allocations: number; bytes: number };
+}
+
+/** An app process's statistics, as GetStats answers them. */
+export interface AppStats {
+  pid: number;
+  name: string;
+  threadId: number;
+  lpc: { sent: number; received: number };
+  connections: { sent: number; received: number };
+  handles: { credentials: number; contexts: number };
+  clientHeapAllocations: number;
+  userMode: UserModeStats;
+}
+
+/** The SSPI functions the machine may call in a process on a caller's behalf (Secur32's, less its own bookkeeping). */
+export const SSPI_METHODS = [
+  'enumerateSecurityPackages',
+  'querySecurityPackageInfo',
+  'acquireCredentialsHandle',
+  'freeCredentialsHandle',
+  'initializeSecurityContext',
+  'acceptSecurityContext',
+  'completeAuthToken',
+  'deleteSecurityContext',
+  'applyControlToken',
+  'queryContextAttributes',
+  'queryCredentialsAttributes',
+  'makeSignature',
+  'verifySignature',
+  'encryptMessage',
+  'decryptMessage',
+  'exportSecurityContext',
+  'importSecurityContext',
+  'freeContextBuffer',
+] as const;
+
+export type SspiMethod = (typeof SSPI_METHODS)[number];
 
 /** Calls from the machine into an app process. */
 export type MachineToProcessOps = {
@@ -76,7 +155,8 @@ export function decodeAppStats(body: unknown): AppStats {
     return { [a]: count(p[a], `${what}.${a}`), [b]: count(p[b], `${what}.${b}`) } as Record<A | B, number>;
   };
   // Object.fromEntries defines own properties: a key "__proto__" stays a key.
-  const counts = (v: unknown, what: string): Record<string, number> => Object.fromEntries(boundedEntries(record(v, what), what).map(([k, n]) => [k, count(n, `${what}.${k}`)]));
+  const counts = (v: unknown, what: string): Record<string, number> =>
+    Object.fromEntries(boundedEntries(record(v, what), what).map(([k, n]) => [k, count(n, `${what}.${k}`)]));
   const userMode = record(r.userMode, 'userMode');
   return {
     pid: count(r.pid, 'pid'),
@@ -99,7 +179,9 @@ export function decodeAppStats(body: unknown): AppStats {
 
 export function decodeInjected(body: unknown): Record<string, number> {
   const injected = record(record(body, 'the reply').injected, 'injected');
-  return Object.fromEntries(boundedEntries(injected, 'injected').map(([k, n]) => [k.slice(0, 64), integer(n, `injected.${k.slice(0, 64)}`, 0, Number.MAX_SAFE_INTEGER)]));
+  return Object.fromEntries(
+    boundedEntries(injected, 'injected').map(([k, n]) => [k.slice(0, 64), integer(n, `injected.${k.slice(0, 64)}`, 0, Number.MAX_SAFE_INTEGER)]),
+  );
 }
 
 /** Most keys a map of counts in a reply may have (more is a process making the machine do work). */
@@ -126,3 +208,29 @@ export function decodeSspiResult(body: unknown): { status: number } & Record<str
 export function decodePortReply(body: unknown): MessagePort {
   return messagePort(record(body, 'the reply').port, 'port');
 }
+
+// Calls the process receives from the machine, decoded (the machine is trusted, but a body is read
+// only through its decoder all the same).
+
+export const decodeMachineCall: { [K in keyof MachineToProcessOps]: (body: unknown) => MachineToProcessOps[K]['request'] } = {
+  RunApp: (body) => {
+    const r = record(body, 'the call');
+    return { module: r.module === null ? null : string(r.module, 'module', 4096), args: record(r.args, 'args') };
+  },
+  GetStats: () => ({}),
+  InjectFaults: (body) => {
+    const plan = record(body, 'the call').plan;
+    return { plan: plan === null ? null : (record(plan, 'plan') as FaultPlan) };
+  },
+  ReconnectLpc: (body) => ({ port: messagePort(record(body, 'the call').port, 'port') }),
+  LpcCall: (body) => {
+    const r = record(body, 'the call');
+    return { op: string(r.op, 'op', 64) as LpcOp, body: record(r.body, 'body') };
+  },
+  Sspi: (body) => {
+    const r = record(body, 'the call');
+    const method = string(r.method, 'method', 64);
+    if (!(SSPI_METHODS as readonly string[]).includes(method)) badMessage(`${method} is not an SSPI function`);
+    return { method: method as SspiMethod, args: array(r.args, 'args', 16) };
+  },
+};

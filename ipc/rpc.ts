@@ -60,8 +60,12 @@ export function transferring<T>(body: T, transfer: TransferListItem[]): Transfer
 
 type Reply<T> = T | Transferring<T>;
 
+/**
+ * The serving side of each op. A body arrives as `unknown` (the peer may be hostile): each handler
+ * decodes it into its op's request, or refuses it, before reading a field.
+ */
 export type Handlers<In extends OpMap> = {
-  [K in keyof In & string]: (body: In[K]['request']) => Reply<In[K]['reply']> | Promise<Reply<In[K]['reply']>>;
+  [K in keyof In & string]: (body: unknown) => Reply<In[K]['reply']> | Promise<Reply<In[K]['reply']>>;
 };
 
 /**
@@ -421,7 +425,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       const m = message as { kind?: unknown; id?: unknown; op?: unknown };
       const id = typeof m.id === 'number' ? m.id : -1;
       const op = typeof m.op === 'string' ? m.op : '?';
-      const failure = new TransportError('BAD_MESSAGE', `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`);
+      const failure = new TransportError(
+        'BAD_MESSAGE',
+        `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`,
+      );
       if (m.kind === 'call') {
         this.settle(id)?.reject(failure);
         return;

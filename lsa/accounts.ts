@@ -2,7 +2,7 @@
 // here and nowhere else; packages read them through OpenSamUser/GetUserCredentials (in the LSA)
 // and derive what they need (NT hashes, protocol keys) without it ever leaving the LSA thread.
 
-import { PRIMARY_CRED_CLEAR_PASSWORD, type SecpkgPrimaryCred } from '../headers/ntsecpkg.js';
+import { PRIMARY_CRED_CLEAR_PASSWORD, type SecpkgPrimaryCred } from '../headers/index.js';
 
 export interface Account {
   /** The user name as configured (its case is kept for display). */

@@ -3,10 +3,8 @@
 // are in flight on one thread at once, so the current call travels with the async context.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { LUID } from '../headers/ntsecpkg.js';
-import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import type { ProcessId } from '../ipc/ids.js';
-import type { RpcPeer } from '../ipc/rpc.js';
+import type { LUID } from '../headers/index.js';
+import type { LsaToProcessOps, ProcessToLsaOps, ProcessId, RpcPeer } from '../ipc/index.js';
 import type { ProcessQueue } from './scheduler.js';
 
 /** An app process as the LSA knows it: its id, its logon, and the channel it talks on. */

@@ -40,7 +40,14 @@ export interface ProcessQuota {
 }
 
 /** Generous: far more than an application needs, far less than what would exhaust the LSA. */
-export const DEFAULT_QUOTA: ProcessQuota = { credentials: 100_000, contexts: 100_000, runningCalls: 8, queuedCalls: 4096, queuedBytes: 32 * 1024 * 1024, concurrentCalls: 64 };
+export const DEFAULT_QUOTA: ProcessQuota = {
+  credentials: 100_000,
+  contexts: 100_000,
+  runningCalls: 8,
+  queuedCalls: 4096,
+  queuedBytes: 32 * 1024 * 1024,
+  concurrentCalls: 64,
+};
 
 /** Packages that ship with sspi-emu, by the name the configuration uses. */
 export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([

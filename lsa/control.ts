@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MessagePort } from 'node:worker_threads';
-import { SECURITY_LOGON_TYPE } from '../headers/ntsecpkg.js';
+import { SECURITY_LOGON_TYPE } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
 import type { AttachRequest, AttachResult, Lsa, LsaStats, PackageReport, ReapReport } from './lsa.js';
 

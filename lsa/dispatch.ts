@@ -5,9 +5,12 @@
 // back unchanged. MappedContext is intercepted: it never reaches the application; the
 // ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
 
-import type { LSA_SEC_HANDLE, SpContextResult } from '../headers/ntsecpkg.js';
-import { SECPKG_CRED, findToken, type SecBuffer } from '../headers/sspi.js';
 import {
+  type LSA_SEC_HANDLE,
+  type SpContextResult,
+  SECPKG_CRED,
+  findToken,
+  type SecBuffer,
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
@@ -18,11 +21,12 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   isSuccess,
   type Status,
-} from '../headers/status.js';
+} from '../headers/index.js';
 import { badResult, callPackage, statusOf, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
-import { SspiEmuError, serializeError } from '../ipc/errors.js';
-import type { LsaHandle } from '../ipc/ids.js';
 import {
+  SspiEmuError,
+  serializeError,
+  type LsaHandle,
   decodeLpcRequest,
   isRefusal,
   requestBytes,
@@ -31,8 +35,8 @@ import {
   type LpcReplyBase,
   type MappedContextDelivery,
   type ProcessToLsaOps,
-} from '../ipc/lpc.js';
-import type { Handlers } from '../ipc/rpc.js';
+  type Handlers,
+} from '../ipc/index.js';
 import { runAsClientCall, type LsaClientProcess } from './client-call.js';
 import type { ProcessQuota } from './config.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
@@ -78,7 +82,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       process.callCount++;
       const request = decode(body);
       if (isRefusal(request)) return failure(request);
-      const result = await ctx.scheduler.run(process.queue, () => runAsClientCall({ process, callId: nextCallId++, op }, () => run(request)), requestBytes(request));
+      const result = await ctx.scheduler.run(
+        process.queue,
+        () => runAsClientCall({ process, callId: nextCallId++, op }, () => run(request)),
+        requestBytes(request),
+      );
       return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
     };
   }
@@ -102,7 +110,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
   /** One package entry point for this process. */
   function call<T>(pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
-    return callPackage(ctx.host, detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail }, run);
+    return callPackage(
+      ctx.host,
+      detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail },
+      run,
+    );
   }
 
   /** An entry point that answers a bare status: the status, or SEC_E_INTERNAL_ERROR with the fault. */
@@ -128,7 +140,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
     request: { hCredential: LsaHandle | null; hContext: LsaHandle | null; outputTypes: number[] },
     input: SecBuffer[] | null,
-    run: (pkg: LoadedPackage, cred: HandleEntry | undefined, context: HandleEntry | undefined, output: SecBuffer[]) => SpContextResult | Promise<SpContextResult>,
+    run: (
+      pkg: LoadedPackage,
+      cred: HandleEntry | undefined,
+      context: HandleEntry | undefined,
+      output: SecBuffer[],
+    ) => SpContextResult | Promise<SpContextResult>,
   ): Promise<ContextReply> {
     const { hCredential, hContext } = request;
     const cred = hCredential === null ? undefined : handles.lookup(pid, hCredential, 'credential');
@@ -157,7 +174,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
     if (isSuccess(status)) {
       if (context === undefined) {
-        if (typeof result.NewContextHandle !== 'number') return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
+        if (typeof result.NewContextHandle !== 'number')
+          return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
         hNewContext = handles.create(pid, { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK });
       } else if (status === SEC_E_OK) {
         context.complete = true;
@@ -217,7 +235,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (status === undefined) return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
       if (!isSuccess(status)) return { status: status >>> 0 };
       const { CredentialHandle, ExpirationTime } = outcome.value;
-      if (typeof CredentialHandle !== 'number') return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
+      if (typeof CredentialHandle !== 'number')
+        return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
       const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
@@ -234,7 +253,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
       const query = found.pkg.table.QueryCredentialsAttributes;
       if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
-      return queryReply(found.pkg, 'SpQueryCredentialsAttributes', await call(found.pkg, 'SpQueryCredentialsAttributes', () => query(found.entry.packageHandle, ulAttribute)));
+      return queryReply(
+        found.pkg,
+        'SpQueryCredentialsAttributes',
+        await call(found.pkg, 'SpQueryCredentialsAttributes', () => query(found.entry.packageHandle, ulAttribute)),
+      );
     }),
 
     SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request) => {
@@ -270,7 +293,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const found = owned(hContext, 'context');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
       const query = found.pkg.table.QueryContextAttributes;
-      return queryReply(found.pkg, 'SpQueryContextAttributes', await call(found.pkg, 'SpQueryContextAttributes', () => query(found.entry.packageHandle, ulAttribute)));
+      return queryReply(
+        found.pkg,
+        'SpQueryContextAttributes',
+        await call(found.pkg, 'SpQueryContextAttributes', () => query(found.entry.packageHandle, ulAttribute)),
+      );
     }),
 
     SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }) => {
@@ -306,4 +333,3 @@ function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, co
 function isContextResult(value: unknown): value is SpContextResult {
   return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
 }
-

@@ -11,9 +11,7 @@ import {
   type LsaSecpkgFunctionTable,
   type LUID,
   type PackageId,
-} from '../headers/ntsecpkg.js';
-import type { SecBuffer } from '../headers/sspi.js';
-import {
+  type SecBuffer,
   STATUS_ACCESS_VIOLATION,
   STATUS_INTERNAL_ERROR,
   STATUS_INVALID_PARAMETER,
@@ -25,9 +23,8 @@ import {
   STATUS_SUCCESS,
   statusName,
   type Status,
-} from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import type { ProcessId } from '../ipc/ids.js';
+} from '../headers/index.js';
+import { describeError, type ProcessId } from '../ipc/index.js';
 import type { CallPoints } from '../hosting/index.js';
 import type { AccountStore } from './accounts.js';
 import { currentClientCall, type LsaClientProcess } from './client-call.js';

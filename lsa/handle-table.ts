@@ -5,8 +5,8 @@
 // Values carry the LSA's generation above the low 32 bits, so a handle a process kept from an LSA
 // that died is never a handle of the LSA that replaced it.
 
-import type { LSA_SEC_HANDLE, PackageId } from '../headers/ntsecpkg.js';
-import { asLsaHandle, type LsaHandle, type ProcessId } from '../ipc/ids.js';
+import type { LSA_SEC_HANDLE, PackageId } from '../headers/index.js';
+import { asLsaHandle, type LsaHandle, type ProcessId } from '../ipc/index.js';
 
 export type HandleKind = 'credential' | 'context';
 
@@ -39,7 +39,8 @@ export class HandleTables {
   private readonly totals = { credentials: 0, contexts: 0 };
 
   constructor(readonly generation = 1) {
-    if (!Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION) throw new RangeError(`an LSA generation is an integer from 1 to ${MAX_GENERATION}`);
+    if (!Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION)
+      throw new RangeError(`an LSA generation is an integer from 1 to ${MAX_GENERATION}`);
     this.base = generation * GENERATION_SPAN;
   }
 

@@ -1,8 +1,17 @@
-// The LSA process's public face.
+// lsa/: the LSA process: package loading, the LSA function table, handle tables, logon sessions,
+// the account store, the scheduler, dispatch, MappedContext interception.
 export { Lsa } from './lsa.js';
 export type { AttachRequest, AttachResult, LsaStats, PackageReport, ReapReport } from './lsa.js';
 export type { LsaControl } from './control.js';
+export type { LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
 export type { PackageLoadFailure } from './package-loader.js';
+export { AccountStore } from './accounts.js';
+export { runAsClientCall, type LsaClientProcess } from './client-call.js';
+export { DEFAULT_PACKAGES, DEFAULT_QUOTA, type ProcessQuota } from './config.js';
+export { createLsaFunctionTable } from './function-table.js';
+export { LogonSessions } from './logon-sessions.js';
+export { resolvePackageSpec } from './package-loader.js';
+export { ProcessQueue } from './scheduler.js';

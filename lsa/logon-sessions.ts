@@ -2,7 +2,7 @@
 // logon), one for each client a package authenticates (a network logon, CreateLogonSession), and
 // the credentials packages attach to them (AddCredential/GetCredentials/DeleteCredential).
 
-import type { LUID, PackageId } from '../headers/ntsecpkg.js';
+import type { LUID, PackageId } from '../headers/index.js';
 
 /** SYSTEM_LUID and ANONYMOUS_LOGON_LUID (winnt.h). */
 export const SYSTEM_LUID: LUID = 0x3e7n;

@@ -4,14 +4,10 @@
 // SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
 
 import type { MessagePort } from 'node:worker_threads';
-import { SECURITY_LOGON_TYPE, type LUID } from '../headers/ntsecpkg.js';
+import { SECURITY_LOGON_TYPE, type LUID } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
-import { SspiEmuError } from '../ipc/errors.js';
-import type { ProcessId } from '../ipc/ids.js';
-import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import { RpcPeer } from '../ipc/rpc.js';
-import type { Tracer } from '../ipc/trace.js';
+import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, type Tracer } from '../ipc/index.js';
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
@@ -121,7 +117,12 @@ export class Lsa {
     this.host = packageHost(this.points, (packageName, entry) => this.faults?.packageFault(packageName, entry), config.packageCallTimeoutMs);
     this.handles = new HandleTables(generation);
     const { concurrentCalls, runningCalls, queuedCalls, queuedBytes } = config.quota;
-    this.scheduler = new CallScheduler({ concurrent: concurrentCalls, perProcess: runningCalls, queuedPerProcess: queuedCalls, queuedBytesPerProcess: queuedBytes });
+    this.scheduler = new CallScheduler({
+      concurrent: concurrentCalls,
+      perProcess: runningCalls,
+      queuedPerProcess: queuedCalls,
+      queuedBytesPerProcess: queuedBytes,
+    });
     this.accounts = new AccountStore(config.accounts);
     this.services = {
       sessions: this.sessions,
@@ -177,7 +178,9 @@ export class Lsa {
         const accept = pkg.table.AcceptCredentials;
         if (typeof accept !== 'function') continue;
         const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
-        await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () => accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null));
+        await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () =>
+          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
+        );
       }
     }
     // The LSA's own calls into the process (client buffers, callbacks) give up with the package call that made them.
@@ -255,7 +258,8 @@ export class Lsa {
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
-        if (typeof terminated === 'function') await callPackage(this.host, { package: pkg.name, entry: 'LsaApLogonTerminated', peer }, () => terminated(process.logonId));
+        if (typeof terminated === 'function')
+          await callPackage(this.host, { package: pkg.name, entry: 'LsaApLogonTerminated', peer }, () => terminated(process.logonId));
       }
       this.sessions.delete(process.logonId);
     }

@@ -12,10 +12,11 @@ import {
   type SecpkgContextThunks,
   type SecpkgFunctionTable,
   type SecurityPackageModule,
-} from '../headers/ntsecpkg.js';
-import type { SecPkgInfo } from '../headers/sspi.js';
-import { isSuccess, statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
+  type SecPkgInfo,
+  isSuccess,
+  statusName,
+} from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
 import { callPackage, statusOf, type PackageHost } from '../hosting/index.js';
 import { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 import { createLsaFunctionTable, type LsaServices } from './function-table.js';
@@ -95,7 +96,11 @@ export async function loadPackages(
     const status = statusOf(outcome.value);
     const ppTables = (outcome.value as { ppTables?: unknown } | null)?.ppTables;
     if (status === undefined || !isSuccess(status) || !Array.isArray(ppTables)) {
-      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: status === undefined || isSuccess(status) ? 'returned no tables' : `returned ${statusName(status)}` });
+      failed.push({
+        spec,
+        stage: 'SpLsaModeInitialize',
+        reason: status === undefined || isSuccess(status) ? 'returned no tables' : `returned ${statusName(status)}`,
+      });
       continue;
     }
 
@@ -118,7 +123,9 @@ export async function loadPackages(
         DnsComputerName: config.dnsComputerName,
         PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
       };
-      const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () => table.Initialize(id, parameters, createLsaFunctionTable(id, services)));
+      const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () =>
+        table.Initialize(id, parameters, createLsaFunctionTable(id, services)),
+      );
       const initStatus = initialized.ok ? statusOf(initialized.value) : undefined;
       if (initStatus === undefined || !isSuccess(initStatus)) {
         failed.push({

@@ -69,7 +69,11 @@ export class CallScheduler {
     }
     if (queue.bytes + bytes > this.limits.queuedBytesPerProcess) {
       queue.refused++;
-      return Promise.resolve(new Refused(`${queue.name}'s waiting calls already hold ${queue.bytes} bytes; this one would pass the ${this.limits.queuedBytesPerProcess} one process may`));
+      return Promise.resolve(
+        new Refused(
+          `${queue.name}'s waiting calls already hold ${queue.bytes} bytes; this one would pass the ${this.limits.queuedBytesPerProcess} one process may`,
+        ),
+      );
     }
     queue.bytes += bytes;
     return new Promise<T | Refused>((resolve, reject) => {

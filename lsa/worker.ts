@@ -2,10 +2,8 @@
 // calls, and report Ready (or why the boot failed).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BootMessage, LsaWorkerData } from '../ipc/boot.js';
-import { exposeControl } from '../ipc/control.js';
-import { serializeError } from '../ipc/errors.js';
-import { Tracer } from '../ipc/trace.js';
+import { type BootMessage, exposeControl, serializeError, Tracer } from '../ipc/index.js';
+import type { LsaWorkerData } from './worker-data.js';
 import { lsaControl } from './control.js';
 import { Lsa } from './lsa.js';
 

@@ -1,5 +1,4 @@
-// The machine's public face: boot, spawn, kill, trace.
-export { Machine, AppProcess, LsaProcess, DEMO_ACCOUNTS, type MachineOptions, type SpawnOptions } from './machine.js';
+// machine/: the main-thread machine: boot, spawn, kill, the names servers monitor, trace collection and rendering.
+export { Machine, AppProcess, LsaProcess, DEMO_ACCOUNTS, type MachineOptions, type RestartReport, type SpawnOptions } from './machine.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';
-export { runDemo, type DemoOptions, type DemoReport } from './demo.js';

@@ -4,16 +4,35 @@
 // collects every worker's trace on one clock. The CLI, the benchmarks and the tests all use it.
 
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { AppRole, AppWorkerData, BootMessage, LsaWorkerData } from '../ipc/boot.js';
-import { wrapControl } from '../ipc/control.js';
-import { SspiEmuError, describeError, rebuildError, decodeSerializedError } from '../ipc/errors.js';
-import { decodeConnectRequest, decodeNameRequest, type ProcessToMachineOps } from '../ipc/process-control.js';
-import { transferring, type Handlers } from '../ipc/rpc.js';
-import { now, type TapRecord, type TraceEvent } from '../ipc/trace.js';
-import { parseAccount, type Account } from '../lsa/accounts.js';
-import { DEFAULT_PACKAGES, DEFAULT_QUOTA, type LsaConfig, type ProcessQuota } from '../lsa/config.js';
-import type { LsaControl } from '../lsa/control.js';
-import type { ReapReport } from '../lsa/lsa.js';
+import {
+  type AppRole,
+  type AppWorkerData,
+  type BootMessage,
+  wrapControl,
+  SspiEmuError,
+  describeError,
+  rebuildError,
+  decodeSerializedError,
+  decodeConnectRequest,
+  decodeNameRequest,
+  type ProcessToMachineOps,
+  transferring,
+  type Handlers,
+  now,
+  type TapRecord,
+  type TraceEvent,
+} from '../ipc/index.js';
+import {
+  parseAccount,
+  type Account,
+  DEFAULT_PACKAGES,
+  DEFAULT_QUOTA,
+  type LsaConfig,
+  type ProcessQuota,
+  type LsaControl,
+  type LsaWorkerData,
+  type ReapReport,
+} from '../lsa/index.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
@@ -172,7 +191,7 @@ export class Machine {
       lpcTimeoutMs,
       packageCallTimeoutMs: this.config.packageCallTimeoutMs,
     };
-    const entry = new URL(role === 'client' ? '../client-proc/worker.js' : '../server-proc/worker.js', import.meta.url);
+    const entry = new URL('../process/worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData, transferList: [lpc.port2, control.port2, tracePorts.port2], name });
     const controlMs = this.options.processTimeoutMs ?? DEFAULTS.processTimeoutMs;
     const proc = new AppProcess(pid, name, role, logonAs, worker, control.port1, { controlMs, sspiMs: lpcTimeoutMs + controlMs });
@@ -298,7 +317,14 @@ async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promi
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
   const control = new MessageChannel();
   const tracePorts = new MessageChannel();
-  const workerData: LsaWorkerData = { config, generation, controlPort: control.port2, tracePort: tracePorts.port2, trace: trace.isEnabled, tap: trace.isTapping };
+  const workerData: LsaWorkerData = {
+    config,
+    generation,
+    controlPort: control.port2,
+    tracePort: tracePorts.port2,
+    trace: trace.isEnabled,
+    tap: trace.isTapping,
+  };
   const worker = new Worker(new URL('../lsa/worker.js', import.meta.url), { workerData, transferList: [control.port2, tracePorts.port2], name: 'lsa' });
   const lsa = new LsaProcess(worker, wrapControl<LsaControl>(control.port1), generation);
   trace.attach(tracePorts.port1, { name: 'lsa', pid: LSA_PID, threadId: worker.threadId });
@@ -362,6 +388,7 @@ function lsaConfig(options: MachineOptions): LsaConfig {
 function quotaOf(asked: Partial<ProcessQuota> | undefined): ProcessQuota {
   const quota = { ...DEFAULT_QUOTA, ...asked };
   for (const [name, value] of Object.entries(quota))
-    if (!Number.isSafeInteger(value) || value < 1) throw new SspiEmuError('BAD_OPTION', `processQuota.${name} must be a positive integer, not ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new SspiEmuError('BAD_OPTION', `processQuota.${name} must be a positive integer, not ${String(value)}`);
   return quota;
 }

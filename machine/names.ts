@@ -10,7 +10,7 @@
 // request over a bound is refused with a coded error and changes nothing.
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { SspiEmuError } from '../ipc/errors.js';
+import { SspiEmuError } from '../ipc/index.js';
 
 /** Who asks: the table knows a process by the object the machine gave it, never by a name it claims. */
 export interface NameOwner {
@@ -87,7 +87,14 @@ export class NameTable {
     if (entry === undefined || entry.owner !== owner) return Promise.reject(new SspiEmuError('NOT_LISTENING', `${owner.name} does not monitor ${name}`));
     const client = entry.connects.shift();
     if (client !== undefined) return Promise.resolve(pair(client));
-    return this.wait(owner, 'accepts', entry.accepts, this.limits.acceptsPerProcess, 0, () => `${owner.name} already has ${this.limits.acceptsPerProcess} accepts waiting`);
+    return this.wait(
+      owner,
+      'accepts',
+      entry.accepts,
+      this.limits.acceptsPerProcess,
+      0,
+      () => `${owner.name} already has ${this.limits.acceptsPerProcess} accepts waiting`,
+    );
   }
 
   /** The client's end of a connection to `name`, once a server accepts it, within `waitMs`. */
@@ -99,15 +106,22 @@ export class NameTable {
       await this.listenedTo(owner, name, waitMs);
       entry = this.listening.get(name);
     }
-    if (entry === undefined || !entry.owner.alive) throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
+    if (entry === undefined || !entry.owner.alive)
+      throw new SspiEmuError('NOT_LISTENING', `nothing monitors ${name}${waitMs > 0 ? ` (waited ${waitMs} ms)` : ''}`);
     const server = entry.accepts.shift();
     if (server !== undefined) return pair(server);
     const left = deadline - Date.now();
     if (left <= 0) throw new SspiEmuError('NOT_LISTENING', `${name} is busy: ${entry.owner.name} is not accepting (as ERROR_PIPE_BUSY)`);
     if (entry.connects.length >= this.limits.connectsPerName)
       throw new SspiEmuError('NOT_LISTENING', `${name} is busy: ${this.limits.connectsPerName} connects already wait for ${entry.owner.name} to accept`);
-    return this.wait(owner, 'connects', entry.connects, this.limits.connectsPerProcess, left, () => `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting`, () =>
-      new SspiEmuError('NOT_LISTENING', `${name} is busy: ${entry.owner.name} accepted no connection within ${waitMs} ms`),
+    return this.wait(
+      owner,
+      'connects',
+      entry.connects,
+      this.limits.connectsPerProcess,
+      left,
+      () => `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting`,
+      () => new SspiEmuError('NOT_LISTENING', `${name} is busy: ${entry.owner.name} accepted no connection within ${waitMs} ms`),
     );
   }
 
@@ -186,7 +200,9 @@ export class NameTable {
   private listenedTo(owner: NameOwner, name: string, waitMs: number): Promise<void> {
     const counts = this.countsOf(owner);
     if (counts.connects >= this.limits.connectsPerProcess)
-      return Promise.reject(new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting, the most one process may`));
+      return Promise.reject(
+        new SspiEmuError('QUOTA_EXCEEDED', `${owner.name} already has ${this.limits.connectsPerProcess} connects waiting, the most one process may`),
+      );
     counts.connects++;
     return new Promise<void>((resolve) => {
       const waiters = this.awaitingListen.get(name) ?? new Set<() => void>();

@@ -8,24 +8,30 @@
 // call fails with TIMEOUT, so that no machine call waits forever on a deaf process.
 
 import { MessagePort, type TransferListItem, type Worker } from 'node:worker_threads';
-import type { AppRole } from '../ipc/boot.js';
-import { guard, transfer, type Remote } from '../ipc/control.js';
-import { TransportError, describeError, remoteError } from '../ipc/errors.js';
-import type { FaultPlan } from '../faults/index.js';
-import type { ProcessToLsaOps } from '../ipc/lpc.js';
 import {
+  type AppRole,
+  guard,
+  transfer,
+  type Remote,
+  TransportError,
+  describeError,
+  remoteError,
+  type ProcessToLsaOps,
   decodeAppResult,
   decodeAppStats,
   decodeInjected,
   decodeSspiResult,
+  SSPI_METHODS,
+  type SspiMethod,
   type MachineToProcessOps,
   type ProcessToMachineOps,
-} from '../ipc/process-control.js';
-import { RpcPeer, type Handlers } from '../ipc/rpc.js';
-import type { LsaControl } from '../lsa/control.js';
-import type { LsaStats, PackageReport, ReapReport } from '../lsa/lsa.js';
-import { SSPI_METHODS, type RemoteSecur32, type SspiMethod } from '../sspi/secur32.js';
-import type { AppArgs, AppResult, AppStats } from '../sspi/process.js';
+  RpcPeer,
+  type Handlers,
+} from '../ipc/index.js';
+import type { FaultPlan } from '../faults/index.js';
+import type { LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { RemoteSecur32 } from '../sspi/index.js';
+import type { AppArgs, AppResult, AppStats } from '../process/index.js';
 
 export const LSA_PID = 500;
 
@@ -121,7 +127,6 @@ export class LsaProcess extends ProcessHandle {
   detach(pid: number): Promise<ReapReport> {
     return this.ask('detachProcess', this.control.detachProcess(pid));
   }
-
 
   /** A control call raced against the LSA's death and its deadline. */
   private async ask<T>(what: string, call: Promise<T>): Promise<T> {
@@ -249,7 +254,11 @@ export class AppProcess extends ProcessHandle {
     try {
       return decode(reply);
     } catch (error) {
-      throw new TransportError('BAD_MESSAGE', `${this.name} (pid ${this.pid}) answered ${op} with a malformed reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new TransportError(
+        'BAD_MESSAGE',
+        `${this.name} (pid ${this.pid}) answered ${op} with a malformed reply: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 // Views of a trace: a timeline to read in a terminal, a Mermaid sequence diagram of the
 // handshake, and Trace Event Format JSON (chrome://tracing, Perfetto) with one track per process.
 
-import type { TraceEvent } from '../ipc/trace.js';
+import type { TraceEvent } from '../ipc/index.js';
 
 /** API calls an app process makes that cross to the LSA (the rest run in the process). */
 const MESSAGE_APIS = new Set(['MakeSignature', 'VerifySignature', 'EncryptMessage', 'DecryptMessage']);

@@ -8,8 +8,7 @@
 // claims. What a worker can make the machine keep is bounded.
 
 import type { MessagePort } from 'node:worker_threads';
-import { approximateBytes } from '../ipc/decode.js';
-import type { TapRecord, TraceDownMessage, TraceEvent, TracePhase, TraceUpMessage } from '../ipc/trace.js';
+import { approximateBytes, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
 
 /** Who is behind a trace port, as the machine knows it (from the spawn, not from any message). */
 export interface TraceSourceIdentity {
@@ -92,7 +91,19 @@ export class TraceCollector {
 
   /** Starts collecting from a worker's trace port. */
   attach(port: MessagePort, identity: TraceSourceIdentity): void {
-    const source: Source = { port, identity, alive: true, flushes: new Map(), events: 0, eventChars: 0, phaseMarks: 0, taps: 0, tapBytes: 0, malformed: 0, dropped: 0 };
+    const source: Source = {
+      port,
+      identity,
+      alive: true,
+      flushes: new Map(),
+      events: 0,
+      eventChars: 0,
+      phaseMarks: 0,
+      taps: 0,
+      tapBytes: 0,
+      malformed: 0,
+      dropped: 0,
+    };
     this.sources.add(source);
     port.on('message', (message: unknown) => {
       try {

@@ -6,13 +6,23 @@
 // to serve before returning; 0: until the process is killed), receiveTimeoutMs (how long to wait
 // for each of a client's messages before giving up on it, default 30 s).
 
-import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, type Status } from '../headers/status.js';
-import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../ipc/app-protocol.js';
-import type { Connection } from '../ipc/connection.js';
-import { describeError } from '../ipc/errors.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import {
+  ASC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+  type Status,
+} from '../headers/index.js';
+import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
+import { type Connection, describeError } from '../ipc/index.js';
+import type { CredHandle, CtxtHandle } from '../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 
 export const DEFAULT_SERVER_REQ =
   ASC_REQ.MUTUAL_AUTH | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;

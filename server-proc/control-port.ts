@@ -2,7 +2,7 @@
 // command down. The port closing (the machine's side gone) counts as a stop.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { SocketAppCommand, SocketAppEvent } from '../ipc/socket-control.js';
+import type { SocketAppCommand, SocketAppEvent } from '../app-protocols/index.js';
 
 export class ControlPort {
   private readonly stopped: Promise<void>;

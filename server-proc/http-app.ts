@@ -23,13 +23,21 @@ import { listenOn } from './listen.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { parseAuthorization, wwwAuthenticate } from '../ipc/http-auth.js';
-import { SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../ipc/socket-control.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import {
+  ASC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+} from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import { parseAuthorization, wwwAuthenticate, SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../app-protocols/index.js';
+import type { CredHandle, CtxtHandle } from '../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 import { ControlPort } from './control-port.js';
 
 /** ASC_REQ for HTTP: a connection-oriented context; signing and sealing are not used by HTTP. */

@@ -24,15 +24,33 @@
 import { listenOn } from './listen.js';
 import { createServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import { DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from '../ipc/gss-framing.js';
-import { SOCKET_DEFAULTS, median, type SocketAppSummary, type TcpConnectionRecord } from '../ipc/socket-control.js';
-import type { CredHandle, CtxtHandle } from '../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../sspi/process.js';
+import {
+  ASC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  isSuccess,
+  statusName,
+} from '../headers/index.js';
+import { describeError } from '../ipc/index.js';
+import {
+  DEFAULT_MAX_TOKEN,
+  TOKEN,
+  tokenFlagNames,
+  SOCKET_DEFAULTS,
+  median,
+  type SocketAppSummary,
+  type TcpConnectionRecord,
+  FramedSocket,
+  ProtocolError,
+} from '../app-protocols/index.js';
+import type { CredHandle, CtxtHandle } from '../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 import { ControlPort } from './control-port.js';
-import { FramedSocket, ProtocolError } from '../ipc/framed-socket.js';
 
 /** What gss-client asks for (mutual, replay) plus what its wrap and MIC need. */
 const TCP_SERVER_REQ = ASC_REQ.MUTUAL_AUTH | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.CONNECTION;

@@ -5,7 +5,7 @@
 //   0 User offset      4 UserLength (chars)      8 Domain offset   12 DomainLength
 //  16 Password offset 20 PasswordLength (chars) 24 Flags           28 strings...
 
-import { SEC_WINNT_AUTH_IDENTITY_UNICODE, type SecWinntAuthIdentity } from '../headers/sspi.js';
+import { SEC_WINNT_AUTH_IDENTITY_UNICODE, type SecWinntAuthIdentity } from '../headers/index.js';
 
 const HEADER_BYTES = 28;
 /** The NTLM/Negotiate limits of [DOC-w32]: user 256, password 256, domain 15 (we allow 256). */

@@ -4,7 +4,7 @@
 // SEC_WINNT_AUTH_IDENTITY of an AcquireCredentialsHandle call. Addresses are numbers in a
 // process-specific range; a read or write outside one allocation is STATUS_ACCESS_VIOLATION.
 
-import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, STATUS_NO_MEMORY, STATUS_SUCCESS, type Status } from '../headers/status.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, STATUS_NO_MEMORY, STATUS_SUCCESS, type Status } from '../headers/index.js';
 
 /** The most one process lets the LSA allocate in it at once. */
 const MAX_CLIENT_HEAP_BYTES = 64 * 1024 * 1024;

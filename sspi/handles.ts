@@ -8,8 +8,8 @@
 // keeping any: a value whose serial is behind its counter and that is not live was deleted, which
 // is how a second DeleteSecurityContext answers SEC_E_OK however many deletes came between.
 
-import type { LSA_SEC_HANDLE, PackageId, SecpkgUserFunctionTable } from '../headers/ntsecpkg.js';
-import type { LsaHandle } from '../ipc/ids.js';
+import type { LSA_SEC_HANDLE, PackageId, SecpkgUserFunctionTable } from '../headers/index.js';
+import type { LsaHandle } from '../ipc/index.js';
 
 declare const credHandleBrand: unique symbol;
 declare const ctxtHandleBrand: unique symbol;

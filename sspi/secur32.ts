@@ -7,8 +7,10 @@
 // No function throws for a protocol outcome or a bad argument: it returns a status. A broken
 // channel or a dead LSA is SEC_E_INTERNAL_ERROR with a `cause` naming the transport failure.
 
-import type { LUID, PackageId, SecpkgUserFunctionTable } from '../headers/ntsecpkg.js';
 import {
+  type LUID,
+  type PackageId,
+  type SecpkgUserFunctionTable,
   SECBUFFER,
   SECPKG_ATTR,
   tokenBytes,
@@ -18,8 +20,6 @@ import {
   type SecBuffer,
   type SecPkgInfo,
   type SecWinntAuthIdentity,
-} from '../headers/sspi.js';
-import {
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
@@ -29,13 +29,22 @@ import {
   isSuccess,
   statusName,
   type Status,
-} from '../headers/status.js';
-import type { Outcome } from '../hosting/index.js';
-import type { CallPoints } from '../hosting/index.js';
-import { TransportError, describeError, rebuildError, serializeError, type SerializedError } from '../ipc/errors.js';
-import type { ContextReply, LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
-import type { RpcPeer } from '../ipc/rpc.js';
-import { toBase64 } from '../ipc/trace.js';
+} from '../headers/index.js';
+import type { Outcome, CallPoints } from '../hosting/index.js';
+import {
+  TransportError,
+  describeError,
+  rebuildError,
+  serializeError,
+  type SerializedError,
+  type ContextReply,
+  type LsaToProcessOps,
+  type ProcessToLsaOps,
+  SSPI_METHODS,
+  type SspiMethod,
+  type RpcPeer,
+  toBase64,
+} from '../ipc/index.js';
 import { packAuthIdentity } from './auth-identity.js';
 import type { ClientHeap } from './client-heap.js';
 import { LocalHandleTable, type ContextRecord, type CredentialRecord, type CredHandle, type CtxtHandle, type UserModeContext } from './handles.js';
@@ -115,33 +124,12 @@ export interface QueryContextAttributesResult<A extends number> extends SspiResu
 /** The SSPI API as another thread calls it (every function is asynchronous there too). */
 export type RemoteSecur32 = Omit<Secur32, 'handleCounts' | 'reconnect'>;
 
-/** The SSPI functions the machine may call in a process on a caller's behalf: exactly RemoteSecur32's. */
-export const SSPI_METHODS = [
-  'enumerateSecurityPackages',
-  'querySecurityPackageInfo',
-  'acquireCredentialsHandle',
-  'freeCredentialsHandle',
-  'initializeSecurityContext',
-  'acceptSecurityContext',
-  'completeAuthToken',
-  'deleteSecurityContext',
-  'applyControlToken',
-  'queryContextAttributes',
-  'queryCredentialsAttributes',
-  'makeSignature',
-  'verifySignature',
-  'encryptMessage',
-  'decryptMessage',
-  'exportSecurityContext',
-  'importSecurityContext',
-  'freeContextBuffer',
-] as const satisfies ReadonlyArray<keyof RemoteSecur32>;
-
-export type SspiMethod = (typeof SSPI_METHODS)[number];
-
-// Every RemoteSecur32 function is in the list (the compiler says which one is missing).
+// The control channel's list of SSPI functions (ipc/process-control.ts) is exactly RemoteSecur32's:
+// the compiler names any function missing from it, and any name in it that is not one.
 const everyMethodListed: Record<Exclude<keyof RemoteSecur32, SspiMethod>, never> = {};
+const onlyMethodsListed: ReadonlyArray<keyof RemoteSecur32> = SSPI_METHODS;
 void everyMethodListed;
+void onlyMethodsListed;
 
 /** Where a call is traced and what it sends: one instance per app process. */
 export interface Secur32Deps {
@@ -222,7 +210,12 @@ export class Secur32 {
           });
           if (!isSuccess(reply.status) || reply.hCredential === undefined || reply.packageId === undefined)
             return withCause({ status: reply.status }, reply.cause);
-          const credential = this.handles.addCredential({ kind: 'credential', packageId: reply.packageId, lsa: reply.hCredential, generation: this.generation });
+          const credential = this.handles.addCredential({
+            kind: 'credential',
+            packageId: reply.packageId,
+            lsa: reply.hCredential,
+            generation: this.generation,
+          });
           return { status: reply.status, credential, expiry: reply.expiry ?? 0n };
         } finally {
           if (address !== null) this.heap.free(address);
@@ -300,7 +293,12 @@ export class Secur32 {
     if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (record.user === null) return { status: SEC_E_UNSUPPORTED_FUNCTION };
     const user = record.user;
-    return this.traced('CompleteAuthToken', undefined, async () => hostStatus(await this.host.call(user, 'SpCompleteAuthToken', (t, h) => t.CompleteAuthToken(h, token)), user, 'SpCompleteAuthToken'), {});
+    return this.traced(
+      'CompleteAuthToken',
+      undefined,
+      async () => hostStatus(await this.host.call(user, 'SpCompleteAuthToken', (t, h) => t.CompleteAuthToken(h, token)), user, 'SpCompleteAuthToken'),
+      {},
+    );
   }
 
   /**
@@ -528,7 +526,12 @@ export class Secur32 {
     const tracing = this.points.active;
     if (tracing) this.points.point(api, 'call');
     const result = hostStatus(await this.host.call(record.user, entry, run), record.user, entry);
-    if (tracing) this.points.point(api, 'return', result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: result.cause.message });
+    if (tracing)
+      this.points.point(
+        api,
+        'return',
+        result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: result.cause.message },
+      );
     return { ...result, message };
   }
 
@@ -542,7 +545,13 @@ export class Secur32 {
       return this.transportFailure(api, error, { ...onFailure, status: SEC_E_INTERNAL_ERROR } as T);
     }
     if (this.points.active)
-      this.points.point(api, 'return', result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: describeError(rebuildError(result.cause)) });
+      this.points.point(
+        api,
+        'return',
+        result.cause === undefined
+          ? { status: statusName(result.status) }
+          : { status: statusName(result.status), detail: describeError(rebuildError(result.cause)) },
+      );
     return result;
   }
 

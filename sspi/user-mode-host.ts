@@ -19,12 +19,16 @@ import {
   type SecpkgDllFunctions,
   type SecpkgUserFunctionTable,
   type SecurityPackageModule,
-} from '../headers/ntsecpkg.js';
-import type { SecBuffer } from '../headers/sspi.js';
-import { STATUS_INTERNAL_ERROR, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, SEC_E_INTERNAL_ERROR, isSuccess, type Status } from '../headers/status.js';
+  type SecBuffer,
+  STATUS_INTERNAL_ERROR,
+  STATUS_INVALID_PARAMETER,
+  STATUS_SUCCESS,
+  SEC_E_INTERNAL_ERROR,
+  isSuccess,
+  type Status,
+} from '../headers/index.js';
 import { badResult, callPackage, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
-import { PackageFault, describeError } from '../ipc/errors.js';
-import type { MappedContextDelivery } from '../ipc/lpc.js';
+import { PackageFault, describeError, type MappedContextDelivery, type UserModeStats } from '../ipc/index.js';
 import type { UserModeContext } from './handles.js';
 
 /** The user-mode functions a table must have for the host to use it. */
@@ -34,18 +38,6 @@ interface LoadedUserPackage {
   readonly packageId: PackageId;
   readonly name: string;
   readonly table: SecpkgUserFunctionTable;
-}
-
-export interface UserModeStats {
-  /** SpUserModeInitialize calls, by module URL. */
-  spUserModeInitialize: Record<string, number>;
-  /** SpInstanceInit calls, by package name. */
-  spInstanceInit: Record<string, number>;
-  spInitUserModeContext: number;
-  /** Packages whose user-mode half is loaded here. */
-  loaded: string[];
-  callbacks: number;
-  heap: { allocations: number; bytes: number };
 }
 
 /** A status the host answers, and the fault behind it when the package failed. */
@@ -77,22 +69,35 @@ export class UserModeHost {
     if (!isSuccess(loaded.status)) return loaded;
     const pkg = this.packages.get(delivery.packageId);
     if (pkg === undefined)
-      return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`) };
+      return {
+        status: SEC_E_INTERNAL_ERROR,
+        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+      };
     this.counts.spInitUserModeContext++;
     const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
-    const outcome = await callPackage(this.host, { package: pkg.name, entry: 'SpInitUserModeContext', detail: () => `ContextData ${delivery.contextData.byteLength} bytes` }, () =>
-      pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData),
+    const outcome = await callPackage(
+      this.host,
+      { package: pkg.name, entry: 'SpInitUserModeContext', detail: () => `ContextData ${delivery.contextData.byteLength} bytes` },
+      () => pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData),
     );
     const result = statusResult(outcome, pkg.name, 'SpInitUserModeContext');
     return isSuccess(result.status) ? { ...result, context } : result;
   }
 
   /** ClientCallback arriving from the LSA: runs the function the package registered here. */
-  async runCallback(packageId: PackageId, callbackId: number, argument1: number, argument2: number, input: SecBuffer): Promise<{ status: Status; output?: SecBuffer }> {
+  async runCallback(
+    packageId: PackageId,
+    callbackId: number,
+    argument1: number,
+    argument2: number,
+    input: SecBuffer,
+  ): Promise<{ status: Status; output?: SecBuffer }> {
     const registered = this.callbacks.get(callbackKey(packageId, callbackId));
     if (registered === undefined) return { status: STATUS_INVALID_PARAMETER };
-    const outcome = await callPackage(this.host, { package: registered.packageName, entry: 'LsaCallbackFunction', detail: () => `callback ${callbackId}` }, () =>
-      registered.callback(argument1, argument2, input),
+    const outcome = await callPackage(
+      this.host,
+      { package: registered.packageName, entry: 'LsaCallbackFunction', detail: () => `callback ${callbackId}` },
+      () => registered.callback(argument1, argument2, input),
     );
     if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR };
     const status = statusOf(outcome.value);
@@ -127,26 +132,40 @@ export class UserModeHost {
     try {
       module = (await import(url)) as Partial<SecurityPackageModule>;
     } catch (error) {
-      return { status: SEC_E_INTERNAL_ERROR, fault: new PackageFault('PACKAGE_THREW', `${delivery.packageName}: cannot import ${url}: ${describeError(error)}`, { cause: error }) };
+      return {
+        status: SEC_E_INTERNAL_ERROR,
+        fault: new PackageFault('PACKAGE_THREW', `${delivery.packageName}: cannot import ${url}: ${describeError(error)}`, { cause: error }),
+      };
     }
     const init = module.SpUserModeInitialize;
-    if (typeof init !== 'function') return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `nothing: ${url} does not export it`) };
+    if (typeof init !== 'function')
+      return {
+        status: SEC_E_INTERNAL_ERROR,
+        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `nothing: ${url} does not export it`),
+      };
 
     this.counts.spUserModeInitialize[url] = (this.counts.spUserModeInitialize[url] ?? 0) + 1;
     const initialized = await callPackage(this.host, { package: delivery.packageName, entry: 'SpUserModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
     if (!initialized.ok) return { status: SEC_E_INTERNAL_ERROR, fault: initialized.fault };
     const status = statusOf(initialized.value);
     const tables = (initialized.value as { ppTables?: unknown } | null)?.ppTables;
-    if (status === undefined || !Array.isArray(tables)) return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, 'no tables') };
+    if (status === undefined || !Array.isArray(tables))
+      return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, 'no tables') };
     if (!isSuccess(status)) return { status };
 
     for (const [index, table] of (tables as SecpkgUserFunctionTable[]).entries()) {
       const owner = delivery.modulePackages[index];
       if (owner === undefined) continue; // a table whose LSA-mode half did not load
       const missing = REQUIRED_USER_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
-      if (missing.length > 0) return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: owner.name, entry: 'SpUserModeInitialize' }, `a table that lacks ${missing.join(', ')}`) };
+      if (missing.length > 0)
+        return {
+          status: SEC_E_INTERNAL_ERROR,
+          fault: badResult({ package: owner.name, entry: 'SpUserModeInitialize' }, `a table that lacks ${missing.join(', ')}`),
+        };
       this.counts.spInstanceInit[owner.name] = (this.counts.spInstanceInit[owner.name] ?? 0) + 1;
-      const instance = await callPackage(this.host, { package: owner.name, entry: 'SpInstanceInit' }, () => table.InstanceInit(SECPKG_INTERFACE_VERSION, this.dllFunctions(owner)));
+      const instance = await callPackage(this.host, { package: owner.name, entry: 'SpInstanceInit' }, () =>
+        table.InstanceInit(SECPKG_INTERFACE_VERSION, this.dllFunctions(owner)),
+      );
       const result = statusResult(instance, owner.name, 'SpInstanceInit');
       if (!isSuccess(result.status)) return result;
       this.packages.set(owner.packageId, { packageId: owner.packageId, name: owner.name, table });

@@ -9,10 +9,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { SECPKG_CRED } from '../../headers/sspi.js';
-import { SEC_E_OK, statusName } from '../../headers/status.js';
-import type { CredHandle } from '../../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import { SECPKG_CRED, SEC_E_OK, statusName } from '../../headers/index.js';
+import type { CredHandle } from '../../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const inFlight = Number(args.inFlight ?? 256);
@@ -62,7 +61,12 @@ async function rawFlood(frame: number, deadline: number, pkg: string): Promise<A
   while (performance.now() < deadline) {
     const batch = [];
     for (let i = 0; i < frame; i++)
-      batch.push({ kind: 'call', id: id++, op: 'SpAcquireCredentialsHandle', body: { pszPrincipal: null, pszPackage: pkg, fCredentialUse: SECPKG_CRED.INBOUND, pvLogonId: null, pAuthData: null } });
+      batch.push({
+        kind: 'call',
+        id: id++,
+        op: 'SpAcquireCredentialsHandle',
+        body: { pszPrincipal: null, pszPackage: pkg, fCredentialUse: SECPKG_CRED.INBOUND, pvLogonId: null, pAuthData: null },
+      });
     port.postMessage(batch);
     calls += frame;
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -6,11 +6,10 @@
 // args: server, package, user, domain, password, concurrency, durationMs, count, keep, warmupMs.
 
 import { performance } from 'node:perf_hooks';
-import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer } from '../../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../../headers/status.js';
-import type { Connection } from '../../ipc/connection.js';
-import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../../headers/index.js';
+import type { Connection } from '../../ipc/index.js';
+import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 import type { BenchMessage } from './protocol.js';
 
 const REQ = ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;

@@ -4,11 +4,10 @@
 //
 // args: name, package, clients (connections to accept), keep (keep established contexts).
 
-import { ASC_REQ, SECBUFFER, SECPKG_CRED } from '../../headers/sspi.js';
-import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/status.js';
-import type { Connection } from '../../ipc/connection.js';
-import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import { ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/index.js';
+import type { Connection } from '../../ipc/index.js';
+import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 import type { BenchMessage } from './protocol.js';
 
 const REQ = ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;

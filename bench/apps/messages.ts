@@ -8,10 +8,9 @@
 // args: package, user, domain, password, sizes (bytes), durationMs.
 
 import { performance } from 'node:perf_hooks';
-import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer } from '../../headers/sspi.js';
-import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/status.js';
-import type { CtxtHandle } from '../../sspi/handles.js';
-import type { AppArgs, AppContext, AppResult } from '../../sspi/process.js';
+import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/index.js';
+import type { CtxtHandle } from '../../sspi/index.js';
+import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
 export interface MessageFigures {
   op: 'sign+verify' | 'seal+unseal';

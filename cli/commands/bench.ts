@@ -4,8 +4,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULTS, QUICK, runBench, type BenchOptions } from '../../bench/index.js';
-import { formatReport, formatSvg } from '../../bench/report.js';
+import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
 import { asUsage } from '../options.js';
 import { UsageError } from '../usage.js';
 

@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { runChaos } from '../../machine/chaos.js';
+import { runChaos } from '../../scenarios/index.js';
 import { asUsage, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 

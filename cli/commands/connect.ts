@@ -6,9 +6,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { Machine } from '../../machine/machine.js';
-import { formatTimeline } from '../../machine/render.js';
-import { SOCKET_APPS } from '../../machine/socket-server.js';
+import { Machine, formatTimeline } from '../../machine/index.js';
+import { SOCKET_APPS } from '../../scenarios/index.js';
 import { asUsage, packageList, positiveInt } from '../options.js';
 import { hostPort, userIdentity } from '../socket-options.js';
 import { UsageError } from '../usage.js';

@@ -4,8 +4,7 @@
 // with the parser's reason and the byte offset of the problem.
 
 import { parseArgs } from 'node:util';
-import { describeNtlmMessage, formatNtlmMessage } from '../../packages/ntlm/decode.js';
-import { NtlmParseError } from '../../packages/ntlm/messages.js';
+import { describeNtlmMessage, formatNtlmMessage, NtlmParseError } from '../../packages/ntlm/wire.js';
 import { asUsage } from '../options.js';
 import { UsageError } from '../usage.js';
 

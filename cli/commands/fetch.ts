@@ -6,10 +6,9 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { HttpFetchData } from '../../client-proc/http-app.js';
-import { Machine } from '../../machine/machine.js';
-import { formatTimeline } from '../../machine/render.js';
-import { SOCKET_APPS } from '../../machine/socket-server.js';
+import type { HttpFetchData } from '../../client-proc/index.js';
+import { Machine, formatTimeline } from '../../machine/index.js';
+import { SOCKET_APPS } from '../../scenarios/index.js';
 import { asUsage, packageList, positiveInt } from '../options.js';
 import { userIdentity } from '../socket-options.js';
 import { UsageError } from '../usage.js';

@@ -5,8 +5,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget } from '../../fuzz/index.js';
-import { formatFuzzReport, fuzzReportJson } from '../../fuzz/report.js';
+import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget, formatFuzzReport, fuzzReportJson } from '../../fuzz/index.js';
 import { asUsage, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 

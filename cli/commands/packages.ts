@@ -1,8 +1,7 @@
 // `sspi-emu packages`: what the LSA loaded (each package's SecPkgInfo) and what it could not.
 
-import { flagNames, SECPKG_FLAG } from '../../headers/sspi.js';
-import { hex32 } from '../../headers/status.js';
-import { Machine } from '../../machine/machine.js';
+import { flagNames, SECPKG_FLAG, hex32 } from '../../headers/index.js';
+import { Machine } from '../../machine/index.js';
 import { parseArgs } from 'node:util';
 import { asUsage, packageList } from '../options.js';
 import { UsageError } from '../usage.js';

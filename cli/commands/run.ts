@@ -2,15 +2,14 @@
 // LSA, shown as a timeline and a sequence diagram (or as JSON).
 
 import { writeFile } from 'node:fs/promises';
-import { SEC_E_OK } from '../../headers/status.js';
-import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/render.js';
-import { runDemo } from '../../machine/demo.js';
+import { SEC_E_OK } from '../../headers/index.js';
+import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
+import { runDemo } from '../../scenarios/index.js';
 import { parseArgs } from 'node:util';
 import { asUsage, packageList, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
-import type { TraceEvent } from '../../ipc/trace.js';
-import { describeNtlmMessage, type NtlmMessageDescription } from '../../packages/ntlm/decode.js';
-import { NtlmParseError } from '../../packages/ntlm/messages.js';
+import type { TraceEvent } from '../../ipc/index.js';
+import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = asUsage(() =>

@@ -8,10 +8,9 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { SOCKET_DEFAULTS, type SocketProtocol } from '../../ipc/socket-control.js';
-import { Machine } from '../../machine/machine.js';
-import { formatTimeline } from '../../machine/render.js';
-import { SocketServer } from '../../machine/socket-server.js';
+import { SOCKET_DEFAULTS, type SocketProtocol } from '../../app-protocols/index.js';
+import { Machine, formatTimeline } from '../../machine/index.js';
+import { SocketServer } from '../../scenarios/index.js';
 import { asUsage, packageList, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 

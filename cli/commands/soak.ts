@@ -4,7 +4,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { runSoak } from '../../bench/soak.js';
+import { runSoak } from '../../scenarios/index.js';
 import { asUsage, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 

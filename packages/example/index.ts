@@ -40,8 +40,6 @@ import {
   type SpContextResult,
   type SpLsaModeInitializeFn,
   type SpUserModeInitializeFn,
-} from '../../headers/ntsecpkg.js';
-import {
   ASC_REQ,
   ASC_RET,
   ISC_REQ,
@@ -57,8 +55,6 @@ import {
   TIMESTAMP_NEVER,
   type SecBuffer,
   type SecPkgInfo,
-} from '../../headers/sspi.js';
-import {
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
@@ -75,7 +71,7 @@ import {
   STATUS_SUCCESS,
   isSuccess,
   type Status,
-} from '../../headers/status.js';
+} from '../../headers/index.js';
 import { UNUSED_LSA_MEMBERS, UNUSED_USER_MEMBERS, unpackAuthIdentity } from '../kit/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -497,7 +493,9 @@ const SpQueryContextAttributes: SecpkgFunctionTable['QueryContextAttributes'] = 
       return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
     // Names only of a handshake that completed: a context that failed, or has not finished, names nobody.
     case SECPKG_ATTR.NATIVE_NAMES:
-      return context.clientName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sClientName: context.clientName, sServerName: '' } };
+      return context.clientName === undefined
+        ? { status: SEC_E_UNSUPPORTED_FUNCTION }
+        : { status: SEC_E_OK, Buffer: { sClientName: context.clientName, sServerName: '' } };
     case SECPKG_ATTR.NAMES:
       return context.clientName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sUserName: context.clientName } };
     default:

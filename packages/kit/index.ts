@@ -2,12 +2,11 @@
 // unimplemented, pointing at one shared function, and the marshalled form of explicit credentials
 // that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack).
 
-import type { SecpkgFunctionTable, SecpkgUserFunctionTable, SpUnusedFn } from '../../headers/ntsecpkg.js';
-import { SEC_E_UNSUPPORTED_FUNCTION } from '../../headers/status.js';
+import { type SecpkgFunctionTable, type SecpkgUserFunctionTable, type SpUnusedFn, SEC_E_UNSUPPORTED_FUNCTION } from '../../headers/index.js';
 
-export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/auth-identity.js';
+export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';
 /** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */
-export { EmuError, registerErrorClass } from '../../ipc/errors.js';
+export { EmuError, registerErrorClass } from '../../ipc/index.js';
 
 /** The one implementation of every member a package does not provide. */
 export const unsupported: SpUnusedFn = () => SEC_E_UNSUPPORTED_FUNCTION;

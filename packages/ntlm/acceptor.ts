@@ -9,7 +9,7 @@
 // itself returns only the status).
 
 import { randomBytes } from 'node:crypto';
-import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/status.js';
+import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/index.js';
 import {
   bytesEqual,
   type BindingsDigest,

@@ -1,7 +1,7 @@
 // NTLM wire constants: NegotiateFlags (MS-NLMP 2.2.2.5), AV_PAIR ids (2.2.2.1) and the
 // MsvAvFlags bits (2.2.2.1). Data only, plus the helpers that spell a value out for traces.
 
-import { flagNames } from '../../headers/sspi.js';
+import { flagNames } from '../../headers/index.js';
 
 /**
  * NegotiateFlags bits, MS-NLMP 2.2.2.5 (letters A..W from the low bit). The keys drop the common

@@ -9,8 +9,7 @@
 // Registered as the built-in package "ntlm" (lsa/config.ts); its settings are described in
 // settings.ts.
 
-import { SECPKG_INTERFACE_VERSION, type SpLsaModeInitializeFn, type SpUserModeInitializeFn } from '../../headers/ntsecpkg.js';
-import { STATUS_SUCCESS } from '../../headers/status.js';
+import { SECPKG_INTERFACE_VERSION, type SpLsaModeInitializeFn, type SpUserModeInitializeFn, STATUS_SUCCESS } from '../../headers/index.js';
 import { createLsaModeTable } from './lsa.js';
 import { createUserModeTable } from './user.js';
 

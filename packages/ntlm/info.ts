@@ -1,7 +1,7 @@
 // What both halves of the NTLM package share: its SecPkgInfo, its SecPkgContext_Sizes, the VERSION
 // it sends, and how negotiated NTLM flags become the context attributes SSPI reports.
 
-import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECPKG_FLAG, type SecPkgContextSizes, type SecPkgInfo } from '../../headers/sspi.js';
+import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECPKG_FLAG, type SecPkgContextSizes, type SecPkgInfo } from '../../headers/index.js';
 import { filetimeFromDate, filetimeTicks } from './crypto.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { NTLMSSP_REVISION_W2K3, type NtlmVersion } from './messages.js';

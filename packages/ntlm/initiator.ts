@@ -4,8 +4,7 @@
 // bindings and the randoms, and turns the outcome into an SSPI result.
 
 import { randomBytes } from 'node:crypto';
-import { ISC_REQ } from '../../headers/sspi.js';
-import { SEC_E_INVALID_TOKEN } from '../../headers/status.js';
+import { ISC_REQ, SEC_E_INVALID_TOKEN } from '../../headers/index.js';
 import { computeMic, computeNtlmV2Response, encryptRandomSessionKey, filetimeFromDate, kxkeyV2, ntlmV2Temp, ntowfv2FromNtHash, utf16le } from './crypto.js';
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';

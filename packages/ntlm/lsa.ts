@@ -25,8 +25,6 @@ import {
   type PackageId,
   type SecpkgFunctionTable,
   type SpContextResult,
-} from '../../headers/ntsecpkg.js';
-import {
   SECBUFFER,
   SECBUFFER_ATTRMASK,
   SECPKG_ATTR,
@@ -35,8 +33,6 @@ import {
   SECPKG_NEGOTIATION,
   TIMESTAMP_NEVER,
   type SecBuffer,
-} from '../../headers/sspi.js';
-import {
   SEC_E_BAD_BINDINGS,
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
@@ -49,7 +45,7 @@ import {
   STATUS_SUCCESS,
   isSuccess,
   type Status,
-} from '../../headers/status.js';
+} from '../../headers/index.js';
 import { UNUSED_LSA_MEMBERS, unpackAuthIdentity } from '../kit/index.js';
 import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
 import { packContextData } from './context-data.js';

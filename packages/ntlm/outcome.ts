@@ -1,7 +1,7 @@
 // How the NTLM legs report a failure: a value with the SSPI status and the reason, never a throw,
 // so a hostile token cannot take the caller down and every refusal says why in traces and tests.
 
-import { SEC_E_INVALID_TOKEN, type Status } from '../../headers/status.js';
+import { SEC_E_INVALID_TOKEN, type Status } from '../../headers/index.js';
 import { NtlmParseError } from './messages.js';
 
 export type Failure = { ok: false; status: Status; reason: string };

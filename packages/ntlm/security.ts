@@ -15,7 +15,7 @@
 // Not here: NTLMSSP_NEGOTIATE_DATAGRAM (connectionless, per-message rekeying and caller-chosen
 // sequence numbers); fromSessionKey() refuses it.
 
-import { SEC_E_INVALID_TOKEN, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_E_OUT_OF_SEQUENCE, SEC_E_UNSUPPORTED_FUNCTION, type Status } from '../../headers/status.js';
+import { SEC_E_INVALID_TOKEN, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_E_OUT_OF_SEQUENCE, SEC_E_UNSUPPORTED_FUNCTION, type Status } from '../../headers/index.js';
 import { bytesEqual, hmacMd5, NtlmUnsupportedError, sealKey, signKey, type NtlmSide } from './crypto.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { NtlmParseError } from './messages.js';

@@ -14,8 +14,9 @@
 // - The RC4 state and sequence number of each direction run on from message to message; the
 //   MessageSeqNo argument is ignored, as it is for connection-oriented NTLM.
 
-import type { LSA_SEC_HANDLE, SecpkgUserFunctionTable } from '../../headers/ntsecpkg.js';
 import {
+  type LSA_SEC_HANDLE,
+  type SecpkgUserFunctionTable,
   SECBUFFER,
   SECBUFFER_ATTRMASK,
   SECBUFFER_READONLY,
@@ -24,8 +25,6 @@ import {
   SECPKG_NEGOTIATION,
   TIMESTAMP_NEVER,
   type SecBuffer,
-} from '../../headers/sspi.js';
-import {
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
@@ -33,7 +32,7 @@ import {
   SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
-} from '../../headers/status.js';
+} from '../../headers/index.js';
 import { UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
 import { concat } from './crypto.js';

@@ -11,9 +11,13 @@ import {
   type SecpkgUserFunctionTable,
   type SpLsaModeInitializeFn,
   type SpUserModeInitializeFn,
-} from '../../headers/ntsecpkg.js';
-import { SECBUFFER, SECPKG_ATTR, SECPKG_FLAG, SECPKG_ID_NONE, TIMESTAMP_NEVER, type SecBuffer, type SecPkgInfo } from '../../headers/sspi.js';
-import {
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_FLAG,
+  SECPKG_ID_NONE,
+  TIMESTAMP_NEVER,
+  type SecBuffer,
+  type SecPkgInfo,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
   SEC_E_OK,
@@ -21,7 +25,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTINUE_NEEDED,
   STATUS_SUCCESS,
-} from '../../headers/status.js';
+} from '../../headers/index.js';
 import { UNUSED_LSA_MEMBERS, UNUSED_USER_MEMBERS } from '../kit/index.js';
 
 const INFO: SecPkgInfo = {

@@ -42,7 +42,18 @@ describe('sspi-emu run', () => {
   });
 
   it('uses the accounts given with --account, in DOMAIN\\user form too', async () => {
-    const { code, stdout } = await sspiEmu(['run', '--quiet', '--account', 'CORP\\carol:S3cret!', '--user', 'carol', '--domain', 'CORP', '--password', 'S3cret!']);
+    const { code, stdout } = await sspiEmu([
+      'run',
+      '--quiet',
+      '--account',
+      'CORP\\carol:S3cret!',
+      '--user',
+      'carol',
+      '--domain',
+      'CORP',
+      '--password',
+      'S3cret!',
+    ]);
     assert.equal(code, 0, stdout);
     assert.match(stdout, /authenticated as CORP\\carol/);
   });
@@ -107,7 +118,13 @@ describe('sspi-emu packages', () => {
     const { code, stdout } = await sspiEmu(['packages', '--json', '--load', fixturePackage('fail-init'), '--load', fixturePackage('probe')]);
     assert.equal(code, 0);
     const report = JSON.parse(stdout) as { loaded: Array<{ name: string }>; failed: Array<{ stage: string; reason: string }> };
-    assert.deepEqual(report.loaded.map((p) => p.name).filter((n) => n !== 'NTLM'), ['Example', 'Probe']);
-    assert.deepEqual(report.failed.map((f) => f.stage), ['SpInitialize']);
+    assert.deepEqual(
+      report.loaded.map((p) => p.name).filter((n) => n !== 'NTLM'),
+      ['Example', 'Probe'],
+    );
+    assert.deepEqual(
+      report.failed.map((f) => f.stage),
+      ['SpInitialize'],
+    );
   });
 });

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { after, before, describe, it } from 'node:test';
 import type { HttpFetchData } from '../../client-proc/http-app.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
-import { SOCKET_APPS, SocketServer } from '../../machine/socket-server.js';
+import { SOCKET_APPS, SocketServer } from '../../scenarios/socket-server.js';
 import { RawHttp, ntlmType1 } from '../helpers/sockets.js';
 
 describe('the HTTP NTLM client app', { timeout: 60_000 }, () => {

@@ -63,7 +63,15 @@ export async function establish(client: AppProcess, server: AppProcess, options:
   const c = await client.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData });
   const s = await server.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
   if (c.credential === undefined || s.credential === undefined) throw new Error(`AcquireCredentialsHandle: ${statusName(c.status)} / ${statusName(s.status)}`);
-  const out: Established = { clientCredential: c.credential, serverCredential: s.credential, clientContext: undefined, serverContext: undefined, steps: [], results: [c, s], ok: false };
+  const out: Established = {
+    clientCredential: c.credential,
+    serverCredential: s.credential,
+    clientContext: undefined,
+    serverContext: undefined,
+    steps: [],
+    results: [c, s],
+    ok: false,
+  };
   let input: SecBuffer[] | null = null;
   let leg = 0;
   const transit = (t: Uint8Array): Uint8Array => (options.transit === undefined ? t : options.transit(t, ++leg));

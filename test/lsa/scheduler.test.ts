@@ -130,7 +130,10 @@ describe('CallScheduler', () => {
       }),
       /synchronous/,
     );
-    await assert.rejects(scheduler.run(q, () => Promise.reject(new Error('asynchronous'))), /asynchronous/);
+    await assert.rejects(
+      scheduler.run(q, () => Promise.reject(new Error('asynchronous'))),
+      /asynchronous/,
+    );
     assert.equal(scheduler.runningJobs, 0);
     assert.equal(await scheduler.run(q, async () => 'after'), 'after');
   });

@@ -14,7 +14,10 @@ describe('package faults', () => {
     const packages = ['example', fixturePackage('fail-init'), fixturePackage('no-entry'), '/nonexistent/package.js', 'nosuchbuiltin', fixturePackage('probe')];
     await withMachine({ packages }, async (machine) => {
       const report = await machine.lsa.packages();
-      assert.deepEqual(report.loaded.map((p) => p.name), ['Example', 'Probe']);
+      assert.deepEqual(
+        report.loaded.map((p) => p.name),
+        ['Example', 'Probe'],
+      );
       const stages = Object.fromEntries(report.failed.map((f) => [f.spec.replace(/.*\//, ''), f.stage]));
       assert.deepEqual(stages, { 'fail-init.js[0]': 'SpInitialize', 'no-entry.js': 'SpLsaModeInitialize', 'package.js': 'import', nosuchbuiltin: 'resolve' });
       assert.match(report.failed.find((f) => f.stage === 'SpInitialize')!.reason, /STATUS_UNSUCCESSFUL/);

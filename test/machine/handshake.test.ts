@@ -56,7 +56,11 @@ describe('the handshake across processes', () => {
       );
       const events = await machine.events();
       const order = events
-        .filter((e) => e.phase === 'return' && ['SpInitLsaModeContext', 'SpAcceptLsaModeContext', 'SpUserModeInitialize', 'SpInstanceInit', 'SpInitUserModeContext'].includes(e.call))
+        .filter(
+          (e) =>
+            e.phase === 'return' &&
+            ['SpInitLsaModeContext', 'SpAcceptLsaModeContext', 'SpUserModeInitialize', 'SpInstanceInit', 'SpInitUserModeContext'].includes(e.call),
+        )
         .map((e) => `${e.process} ${e.call} ${e.status}`);
       assert.deepEqual(order, [
         'lsa SpInitLsaModeContext SEC_I_CONTINUE_NEEDED',
@@ -81,7 +85,11 @@ describe('the handshake across processes', () => {
       assert.ok(done.ok);
       const seen = JSON.stringify(done.results, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
       assert.doesNotMatch(seen, /MappedContext|ContextData|contextData|mapped/);
-      for (const r of done.results) assert.deepEqual(Object.keys(r as object).filter((k) => !['status', 'credential', 'expiry', 'context', 'output', 'contextAttr', 'cause'].includes(k)), []);
+      for (const r of done.results)
+        assert.deepEqual(
+          Object.keys(r as object).filter((k) => !['status', 'credential', 'expiry', 'context', 'output', 'contextAttr', 'cause'].includes(k)),
+          [],
+        );
     });
   });
 
@@ -194,7 +202,10 @@ describe('the handshake across processes', () => {
       const isc = events.filter((e) => e.call === 'InitializeSecurityContext' && e.phase === 'return');
       assert.equal(isc.length, 2);
       assert.ok(isc.every((e) => e.tokenOut !== undefined && Buffer.from(e.tokenOut, 'base64').length > 0));
-      assert.ok(events.every((e, i) => i === 0 || e.t >= events[i - 1]!.t), 'events are in time order');
+      assert.ok(
+        events.every((e, i) => i === 0 || e.t >= events[i - 1]!.t),
+        'events are in time order',
+      );
       assert.ok(events.some((e) => e.call === 'MappedContext' && e.process === 'lsa'));
       const token = events.find((e) => e.call === 'AcceptSecurityContext' && e.phase === 'call')?.tokenIn;
       assert.equal(Buffer.from(token ?? '', 'base64').readUInt32LE(0), 0x31765845, 'the client hello crossed intact');

@@ -37,7 +37,9 @@ describe('handle isolation', () => {
       const { serverContext } = await establish(victim, server);
       // Sniff the victim's LSA handle values off its channel, as an attacker on the wire would.
       const replies = (await machine.taps()).filter((t) => t.channel === 'lpc:client' && t.direction === 'receive');
-      const handles = replies.map((t) => (t.message as { body?: { hNewContext?: number; hCredential?: number } }).body).flatMap((b) => [b?.hNewContext, b?.hCredential]);
+      const handles = replies
+        .map((t) => (t.message as { body?: { hNewContext?: number; hCredential?: number } }).body)
+        .flatMap((b) => [b?.hNewContext, b?.hCredential]);
       const stolen = handles.filter((h): h is number => typeof h === 'number');
       assert.ok(stolen.length >= 2, 'the victim received LSA handles');
       const before = await machine.lsa.stats();
@@ -45,7 +47,15 @@ describe('handle isolation', () => {
         assert.equal(status(await rogue.lpcCall('SpQueryContextAttributes', { hContext: h, ulAttribute: SECPKG_ATTR.NAMES })), 'SEC_E_INVALID_HANDLE');
         assert.equal(status(await rogue.lpcCall('SpDeleteContext', { hContext: h })), 'SEC_E_INVALID_HANDLE');
         assert.equal(status(await rogue.lpcCall('SpFreeCredentialsHandle', { hCredential: h })), 'SEC_E_INVALID_HANDLE');
-        const leg = await rogue.lpcCall('SpInitLsaModeContext', { hCredential: h, hContext: null, pszTargetName: null, fContextReq: 0, TargetDataRep: 0, input: null, outputTypes: [SECBUFFER.TOKEN] });
+        const leg = await rogue.lpcCall('SpInitLsaModeContext', {
+          hCredential: h,
+          hContext: null,
+          pszTargetName: null,
+          fContextReq: 0,
+          TargetDataRep: 0,
+          input: null,
+          outputTypes: [SECBUFFER.TOKEN],
+        });
         assert.equal(status(leg), 'SEC_E_INVALID_HANDLE');
       }
       const after = await machine.lsa.stats();
@@ -64,7 +74,15 @@ describe('handle isolation', () => {
       assert.equal(status(await client.sspi.deleteSecurityContext(clientContext!)), 'SEC_E_OK');
       assert.equal(status(await client.sspi.deleteSecurityContext(clientContext!)), 'SEC_E_OK');
       assert.equal(status(await client.sspi.queryContextAttributes(clientContext!, SECPKG_ATTR.SIZES)), 'SEC_E_INVALID_HANDLE');
-      const sealed = await client.sspi.encryptMessage(clientContext!, 0, [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }, { BufferType: SECBUFFER.DATA, pvBuffer: new Uint8Array(4) }], 0);
+      const sealed = await client.sspi.encryptMessage(
+        clientContext!,
+        0,
+        [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: new Uint8Array(4) },
+        ],
+        0,
+      );
       assert.equal(status(sealed), 'SEC_E_INVALID_HANDLE');
     });
   });
@@ -85,7 +103,10 @@ describe('handle isolation', () => {
     await withMachine({}, async (machine) => {
       const client = await machine.spawn('client');
       for (const name of ['Kerberos', '__proto__', 'constructor', '']) {
-        assert.equal(status(await client.sspi.acquireCredentialsHandle({ package: name, credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE })), 'SEC_E_SECPKG_NOT_FOUND');
+        assert.equal(
+          status(await client.sspi.acquireCredentialsHandle({ package: name, credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE })),
+          'SEC_E_SECPKG_NOT_FOUND',
+        );
         assert.equal(status(await client.sspi.querySecurityPackageInfo(name)), 'SEC_E_SECPKG_NOT_FOUND');
       }
       const info = await client.sspi.querySecurityPackageInfo('example');

@@ -12,13 +12,29 @@ import { establish, withMachine } from '../helpers/machine.js';
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function seal(proc: AppProcess, ctx: CtxtHandle, message: string): Promise<SecBuffer[]> {
-  const r = await proc.sspi.encryptMessage(ctx, 0, [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }, { BufferType: SECBUFFER.DATA, pvBuffer: text(message) }], 0);
+  const r = await proc.sspi.encryptMessage(
+    ctx,
+    0,
+    [
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+      { BufferType: SECBUFFER.DATA, pvBuffer: text(message) },
+    ],
+    0,
+  );
   assert.equal(statusName(r.status), 'SEC_E_OK');
   return r.message;
 }
 
 async function sign(proc: AppProcess, ctx: CtxtHandle, message: string): Promise<SecBuffer[]> {
-  const r = await proc.sspi.makeSignature(ctx, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: text(message) }, { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }], 0);
+  const r = await proc.sspi.makeSignature(
+    ctx,
+    0,
+    [
+      { BufferType: SECBUFFER.DATA, pvBuffer: text(message) },
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+    ],
+    0,
+  );
   assert.equal(statusName(r.status), 'SEC_E_OK');
   return r.message;
 }
@@ -59,7 +75,11 @@ describe('messages on a mapped context', () => {
       const badTrailer = copy(sealed);
       badTrailer[0]!.pvBuffer[20]! ^= 0x80;
       assert.equal(statusName((await server.sspi.decryptMessage(serverContext!, badTrailer, 0)).status), 'SEC_E_MESSAGE_ALTERED');
-      assert.equal(statusName((await server.sspi.decryptMessage(serverContext!, copy(sealed), 0)).status), 'SEC_E_OK', 'a failed check consumes no sequence number');
+      assert.equal(
+        statusName((await server.sspi.decryptMessage(serverContext!, copy(sealed), 0)).status),
+        'SEC_E_OK',
+        'a failed check consumes no sequence number',
+      );
 
       const signed = await sign(client, clientContext!, 'hello');
       const changed = copy(signed);
@@ -100,9 +120,32 @@ describe('messages on a mapped context', () => {
       const server = await machine.spawn('server');
       const client = await machine.spawn('client');
       const { clientContext } = await establish(client, server, { clientReq: 0x10000 /* ISC_REQ_INTEGRITY */ });
-      const r = await client.sspi.encryptMessage(clientContext!, 0, [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }, { BufferType: SECBUFFER.DATA, pvBuffer: text('x') }], 0);
+      const r = await client.sspi.encryptMessage(
+        clientContext!,
+        0,
+        [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: text('x') },
+        ],
+        0,
+      );
       assert.equal(statusName(r.status), 'SEC_E_QOP_NOT_SUPPORTED');
-      assert.equal(statusName((await client.sspi.makeSignature(clientContext!, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: text('x') }, { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }], 0)).status), 'SEC_E_OK');
+      assert.equal(
+        statusName(
+          (
+            await client.sspi.makeSignature(
+              clientContext!,
+              0,
+              [
+                { BufferType: SECBUFFER.DATA, pvBuffer: text('x') },
+                { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+              ],
+              0,
+            )
+          ).status,
+        ),
+        'SEC_E_OK',
+      );
     });
   });
 
@@ -113,10 +156,22 @@ describe('messages on a mapped context', () => {
       const { clientContext } = await establish(client, server);
       const r = await client.sspi.encryptMessage(clientContext!, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: text('x') }], 0);
       assert.equal(statusName(r.status), 'SEC_E_INVALID_TOKEN');
-      const partial = await client.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: 2, authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' } });
+      const partial = await client.sspi.acquireCredentialsHandle({
+        package: 'Example',
+        credentialUse: 2,
+        authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },
+      });
       const leg1 = await client.sspi.initializeSecurityContext({ credential: partial.credential!, contextReq: 0 });
       assert.equal(statusName(leg1.status), 'SEC_I_CONTINUE_NEEDED');
-      const early = await client.sspi.makeSignature(leg1.context!, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: text('x') }, { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) }], 0);
+      const early = await client.sspi.makeSignature(
+        leg1.context!,
+        0,
+        [
+          { BufferType: SECBUFFER.DATA, pvBuffer: text('x') },
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+        ],
+        0,
+      );
       assert.equal(statusName(early.status), 'SEC_E_INVALID_HANDLE');
     });
   });

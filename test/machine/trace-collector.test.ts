@@ -9,7 +9,10 @@ import { DEFAULT_TRACE_LIMITS, TraceCollector, type TraceCollectorLimits } from 
 const WHO = { name: 'rogue', pid: 1004, threadId: 7 };
 
 /** A collector on one end of a channel; `post` sends from the other end and waits until it was read (a flush round trip). */
-function collector(enabled: boolean, limits: Partial<TraceCollectorLimits> = {}): { trace: TraceCollector; post: (m: unknown) => Promise<void>; close: () => void } {
+function collector(
+  enabled: boolean,
+  limits: Partial<TraceCollectorLimits> = {},
+): { trace: TraceCollector; post: (m: unknown) => Promise<void>; close: () => void } {
   const { port1, port2 } = new MessageChannel();
   const trace = new TraceCollector(0, enabled, { ...DEFAULT_TRACE_LIMITS, ...limits });
   trace.attach(port1, WHO);
@@ -52,7 +55,14 @@ describe('TraceCollector', () => {
   it('counts malformed messages and events, and keeps the well-formed ones beside them', async () => {
     const c = collector(true);
     try {
-      for (const m of [null, 7, 'x', { kind: 'events', events: null }, { kind: 'events', events: [null, { t: 'x' }, event({ phase: 'sideways' })] }, { kind: 'flushed', seq: {} }])
+      for (const m of [
+        null,
+        7,
+        'x',
+        { kind: 'events', events: null },
+        { kind: 'events', events: [null, { t: 'x' }, event({ phase: 'sideways' })] },
+        { kind: 'flushed', seq: {} },
+      ])
         await c.post(m);
       await c.post({ kind: 'events', events: [event({ call: 'Good' })] });
       assert.deepEqual(
@@ -83,7 +93,14 @@ describe('TraceCollector', () => {
   it('with tracing off keeps only small Phase marks', async () => {
     const c = collector(false);
     try {
-      await c.post({ kind: 'events', events: [event({ call: 'SpInitLsaModeContext' }), event({ call: 'Phase', detail: 'handshake', lpc: 4 }), event({ call: 'Phase', detail: 'x'.repeat(100_000) })] });
+      await c.post({
+        kind: 'events',
+        events: [
+          event({ call: 'SpInitLsaModeContext' }),
+          event({ call: 'Phase', detail: 'handshake', lpc: 4 }),
+          event({ call: 'Phase', detail: 'x'.repeat(100_000) }),
+        ],
+      });
       assert.deepEqual(
         c.trace.allEvents().map((e) => [e.call, e.detail]),
         [['Phase', 'handshake']],

@@ -15,7 +15,13 @@ const CONTEXTS = 8;
 const MiB = 1 << 20;
 
 function bindingsWith(applicationData: Uint8Array): Uint8Array {
-  return packSecChannelBindings({ initiatorAddrType: 0, initiatorAddress: new Uint8Array(0), acceptorAddrType: 0, acceptorAddress: new Uint8Array(0), applicationData });
+  return packSecChannelBindings({
+    initiatorAddrType: 0,
+    initiatorAddress: new Uint8Array(0),
+    acceptorAddrType: 0,
+    acceptorAddress: new Uint8Array(0),
+    applicationData,
+  });
 }
 
 describe('channel bindings and what contexts keep of them', () => {

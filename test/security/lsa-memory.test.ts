@@ -15,13 +15,36 @@ describe('what a process can make the LSA hold', () => {
   it('refuses strings and buffers past their bounds before anything waits', async () => {
     await withMachine({ packages: ['example'] }, async (machine) => {
       const rogue = await machine.spawn('client', { name: 'rogue' });
-      const acquire = (fields: object) => rogue.lpcCall('SpAcquireCredentialsHandle', { pszPrincipal: null, pszPackage: 'Example', fCredentialUse: SECPKG_CRED.INBOUND, pvLogonId: null, pAuthData: null, ...fields });
+      const acquire = (fields: object) =>
+        rogue.lpcCall('SpAcquireCredentialsHandle', {
+          pszPrincipal: null,
+          pszPackage: 'Example',
+          fCredentialUse: SECPKG_CRED.INBOUND,
+          pvLogonId: null,
+          pAuthData: null,
+          ...fields,
+        });
       assert.equal(status(await acquire({ pszPackage: 'x'.repeat(10_000) })), 'SEC_E_SECPKG_NOT_FOUND');
       assert.equal(status(await acquire({ pszPrincipal: 'p'.repeat(1_000_000) })), 'SEC_E_INVALID_PARAMETER');
       const tooMuch = [0, 1, 2].map(() => ({ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(1 << 20) }));
-      const accept = await rogue.lpcCall('SpAcceptLsaModeContext', { hCredential: 1, hContext: null, input: tooMuch, fContextReq: 0, TargetDataRep: 0, outputTypes: [SECBUFFER.TOKEN] });
+      const accept = await rogue.lpcCall('SpAcceptLsaModeContext', {
+        hCredential: 1,
+        hContext: null,
+        input: tooMuch,
+        fContextReq: 0,
+        TargetDataRep: 0,
+        outputTypes: [SECBUFFER.TOKEN],
+      });
       assert.equal(status(accept), 'SEC_E_INVALID_TOKEN', 'three buffers of 1 MiB are more than a call may carry');
-      const init = await rogue.lpcCall('SpInitLsaModeContext', { hCredential: 1, hContext: null, pszTargetName: 't'.repeat(2_000_000), fContextReq: 0, TargetDataRep: 0, input: null, outputTypes: [SECBUFFER.TOKEN] });
+      const init = await rogue.lpcCall('SpInitLsaModeContext', {
+        hCredential: 1,
+        hContext: null,
+        pszTargetName: 't'.repeat(2_000_000),
+        fContextReq: 0,
+        TargetDataRep: 0,
+        input: null,
+        outputTypes: [SECBUFFER.TOKEN],
+      });
       assert.equal(status(init), 'SEC_E_INVALID_TOKEN');
     });
   });

@@ -42,7 +42,11 @@ describe('a process quota', () => {
       const done = await establish(client, server);
       assert.ok(done.ok);
       const c = await client.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
-      for (let i = 0; i < 2; i++) assert.equal(status(await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ })), 'SEC_I_CONTINUE_NEEDED');
+      for (let i = 0; i < 2; i++)
+        assert.equal(
+          status(await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ })),
+          'SEC_I_CONTINUE_NEEDED',
+        );
       const over = await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ });
       assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
       assert.equal(over.context, undefined);
@@ -94,7 +98,11 @@ describe('a process quota', () => {
         stats.disconnected.map((d) => d.name),
         ['flooder'],
       );
-      assert.equal(stats.perProcess.find((p) => p.name === 'flooder'), undefined, 'it was reaped');
+      assert.equal(
+        stats.perProcess.find((p) => p.name === 'flooder'),
+        undefined,
+        'it was reaped',
+      );
       assert.ok((await establish(client, server)).ok);
     });
   });

@@ -58,7 +58,11 @@ describe('a rogue process', () => {
         const rogue = await machine.spawn('client', { name: 'rogue' });
         // Among the garbage is a forged reply to the machine's first call on the channel, RunApp
         // itself: the machine takes it as the process's answer, finds it malformed, and says so.
-        await assert.rejects(rogue.runApp(ROGUE, { attack: 'garbage' }), { name: 'TransportError', code: 'BAD_MESSAGE', message: /rogue \(pid \d+\) answered RunApp with a malformed reply/ });
+        await assert.rejects(rogue.runApp(ROGUE, { attack: 'garbage' }), {
+          name: 'TransportError',
+          code: 'BAD_MESSAGE',
+          message: /rogue \(pid \d+\) answered RunApp with a malformed reply/,
+        });
         // Each port is FIFO: these calls are answered after the garbage that came before them.
         await machine.events();
         assert.equal((await rogue.stats()).name, 'rogue', 'the rogue still answers its control channel');
@@ -107,7 +111,10 @@ describe('a rogue process', () => {
     await withMachine({ trace: false }, async (machine) => {
       const rogue = await machine.spawn('client', { name: 'rogue' });
       await rogue.runApp(ROGUE, { attack: 'forge-trace' });
-      assert.deepEqual((await machine.events()).filter((e) => e.call === 'ForgedEvent'), []);
+      assert.deepEqual(
+        (await machine.events()).filter((e) => e.call === 'ForgedEvent'),
+        [],
+      );
       assert.deepEqual(await machine.taps(), []);
     });
   });

@@ -19,7 +19,11 @@ describe('a process the machine cannot reach', () => {
       await machine.kill(rogue);
       assert.ok(Date.now() - started < 2_500, 'kill() did not wait for the system call');
       assert.equal(rogue.alive, false, 'the machine counts it as dead');
-      assert.equal((await machine.lsa.stats()).perProcess.find((p) => p.name === 'rogue'), undefined, 'the LSA reaped it');
+      assert.equal(
+        (await machine.lsa.stats()).perProcess.find((p) => p.name === 'rogue'),
+        undefined,
+        'the LSA reaped it',
+      );
       assert.ok((await establish(client, server)).ok);
       await rogue.exited;
     });
@@ -30,7 +34,10 @@ describe('a process the machine cannot reach', () => {
       const server = await machine.spawn('server');
       const client = await machine.spawn('client');
       const rogue = await machine.spawn('client', { name: 'rogue' });
-      await assert.rejects(rogue.runApp(ROGUE, { attack: 'close-control' }), { code: 'PEER_GONE', message: /rogue \(pid \d+\) closed its control channel: it cannot be reached/ });
+      await assert.rejects(rogue.runApp(ROGUE, { attack: 'close-control' }), {
+        code: 'PEER_GONE',
+        message: /rogue \(pid \d+\) closed its control channel: it cannot be reached/,
+      });
       await machine.kill(machine.lsa);
       const report = await machine.restartLsa();
       assert.deepEqual(report.unresponsive, ['rogue']);
@@ -67,7 +74,10 @@ describe('a process that lies in a well-formed reply', () => {
     await withMachine({}, async (machine) => {
       const rogue = await machine.spawn('client', { name: 'rogue' });
       await rogue.runApp(ROGUE, { attack: 'lie-stats', keys: 1_000_000 });
-      await assert.rejects(rogue.stats(), { code: 'BAD_MESSAGE', message: /rogue \(pid \d+\) answered GetStats with a malformed reply: userMode.spUserModeInitialize has more than 1024 entries/ });
+      await assert.rejects(rogue.stats(), {
+        code: 'BAD_MESSAGE',
+        message: /rogue \(pid \d+\) answered GetStats with a malformed reply: userMode.spUserModeInitialize has more than 1024 entries/,
+      });
     });
   });
 

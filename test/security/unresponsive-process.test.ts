@@ -20,7 +20,11 @@ describe('a process that stops answering the machine', () => {
         const rogue = await machine.spawn('client', { name: 'rogue' });
         await rogue.runApp(ROGUE, { attack });
 
-        await assert.rejects(rogue.stats(), { name: 'TransportError', code: 'TIMEOUT', message: /rogue \(pid \d+\) is unresponsive: it did not answer GetStats within 400 ms/ });
+        await assert.rejects(rogue.stats(), {
+          name: 'TransportError',
+          code: 'TIMEOUT',
+          message: /rogue \(pid \d+\) is unresponsive: it did not answer GetStats within 400 ms/,
+        });
         assert.equal(rogue.unresponsive, true);
         await assert.rejects(rogue.injectFaults(null), { code: 'TIMEOUT' });
         const events = await machine.events();

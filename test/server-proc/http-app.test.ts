@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { HttpRequestRecord } from '../../ipc/socket-control.js';
+import type { HttpRequestRecord } from '../../app-protocols/socket-control.js';
 import { Machine } from '../../machine/machine.js';
-import { SocketServer } from '../../machine/socket-server.js';
+import { SocketServer } from '../../scenarios/socket-server.js';
 import { RawHttp, ntlmHandshake, ntlmType1, ntlmType3 } from '../helpers/sockets.js';
 
 const TIMEOUT_MS = 1_500;

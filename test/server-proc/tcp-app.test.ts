@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { TOKEN, packFrame } from '../../ipc/gss-framing.js';
-import type { TcpConnectionRecord } from '../../ipc/socket-control.js';
+import { TOKEN, packFrame } from '../../app-protocols/gss-framing.js';
+import type { TcpConnectionRecord } from '../../app-protocols/socket-control.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
-import { SOCKET_APPS, SocketServer } from '../../machine/socket-server.js';
+import { SOCKET_APPS, SocketServer } from '../../scenarios/socket-server.js';
 import { ntlmType1 } from '../helpers/sockets.js';
 
 const TIMEOUT_MS = 1_500;

@@ -1,8 +1,8 @@
-// The LPC op handler map is exhaustive and typed by op: a map missing one op, or a handler whose
-// request or reply has the wrong shape, does not compile; nor does a call to an op that does not
-// exist or with the wrong body.
+// The LPC op handler map is exhaustive and typed by op: a map missing one op, a handler whose reply
+// has the wrong shape, or one that reads its body before decoding it, does not compile; nor does a
+// call to an op that does not exist or with the wrong body.
 
-import type { LpcReplyBase, LsaToProcessOps, ProcessToLsaOps } from '../../ipc/lpc.js';
+import { decodeLpcRequest, isRefusal, type LpcReplyBase, type LsaToProcessOps, type ProcessToLsaOps } from '../../ipc/lpc.js';
 import type { LsaHandle } from '../../ipc/ids.js';
 import type { Handlers, RpcPeer } from '../../ipc/rpc.js';
 import { SEC_E_OK } from '../../headers/status.js';
@@ -34,10 +34,18 @@ const wrongRequest: Handlers<ProcessToLsaOps> = {
   SpDeleteContext: (body: { hContext: string }) => ({ status: SEC_E_OK }),
 };
 
+const undecoded: Handlers<ProcessToLsaOps> = {
+  ...withoutDelete,
+  // @ts-expect-error a body arrives as unknown: a handler decodes it before it reads a field
+  SpDeleteContext: async ({ hContext }: { hContext: LsaHandle }) => ({ status: hContext === 0 ? SEC_E_OK : SEC_E_OK }),
+};
+
 const rightShape: Handlers<ProcessToLsaOps> = {
   ...withoutDelete,
-  SpDeleteContext: async ({ hContext }) => {
-    expectType<Equal<typeof hContext, LsaHandle>>(true);
+  SpDeleteContext: async (body) => {
+    const request = decodeLpcRequest.SpDeleteContext(body);
+    if (isRefusal(request)) return { status: request };
+    expectType<Equal<typeof request.hContext, LsaHandle>>(true);
     return { status: SEC_E_OK };
   },
 };

@@ -3,11 +3,20 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runChaos } from '../../machine/chaos.js';
+import { runChaos } from '../../scenarios/chaos.js';
 
 describe('sspi-emu chaos', () => {
   it('injects faults of every kind, never hangs and leaves nothing in the LSA', { timeout: 90_000 }, async () => {
-    const report = await runChaos({ package: 'Example', spec: 'example', durationMs: 4_000, seed: 3, clients: 2, lanes: 2, faultIntervalMs: 250, hangMs: 15_000 });
+    const report = await runChaos({
+      package: 'Example',
+      spec: 'example',
+      durationMs: 4_000,
+      seed: 3,
+      clients: 2,
+      lanes: 2,
+      faultIntervalMs: 250,
+      hangMs: 15_000,
+    });
     const injected = Object.values(report.faults).reduce((a, b) => a + b, 0);
     assert.ok(injected >= 5, JSON.stringify(report.faults));
     assert.equal(report.hangs, 0);

@@ -5,9 +5,8 @@
 // back at the baseline and its heap must not have grown, and the p99 latency of the healthy
 // handshakes under faults is compared with the run without them.
 
-import type { Account } from '../lsa/accounts.js';
-import { HandshakeBench } from './handshakes.js';
-import { percentile } from './stats.js';
+import type { Account } from '../lsa/index.js';
+import { HandshakeBench, percentile } from '../bench/index.js';
 
 export interface SoakOptions {
   spec: string;

@@ -3,11 +3,10 @@
 // sealed and N signed messages, and report the statuses, the trace and the LPC message counts of
 // each phase.
 
-import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../headers/status.js';
-import { describeError } from '../ipc/errors.js';
-import type { TraceEvent } from '../ipc/trace.js';
-import type { AppResult } from '../sspi/process.js';
-import { Machine, type MachineOptions } from './machine.js';
+import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../headers/index.js';
+import { describeError, type TraceEvent } from '../ipc/index.js';
+import type { AppResult } from '../process/index.js';
+import { Machine, type MachineOptions } from '../machine/index.js';
 
 export interface DemoOptions extends MachineOptions {
   /** The package both sides use (its SecPkgInfo name). */

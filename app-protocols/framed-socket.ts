@@ -5,7 +5,7 @@
 
 import type { Socket } from 'node:net';
 import { FrameReader, FramingError, packFrame, type Frame, type FramingErrorCode } from './gss-framing.js';
-import { EmuError, registerErrorClass } from './errors.js';
+import { EmuError, registerErrorClass } from '../ipc/index.js';
 
 export type ProtocolErrorCode = FramingErrorCode | 'PROTOCOL' | 'TIMEOUT' | 'CLOSED';
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_AUTHORIZATION_LENGTH, authorization, ntlmChallenge, parseAuthorization, wwwAuthenticate } from '../../ipc/http-auth.js';
+import { MAX_AUTHORIZATION_LENGTH, authorization, ntlmChallenge, parseAuthorization, wwwAuthenticate } from '../../app-protocols/http-auth.js';
 
 const NEGOTIATE = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==';
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MAX_TOKEN, FrameReader, FramingError, HEADER_LENGTH, TOKEN, packFrame, tokenFlagNames } from '../../ipc/gss-framing.js';
+import { DEFAULT_MAX_TOKEN, FrameReader, FramingError, HEADER_LENGTH, TOKEN, packFrame, tokenFlagNames } from '../../app-protocols/gss-framing.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 

@@ -18,7 +18,7 @@
 // Pure functions over bytes; every length is checked before a byte is read, and a length over
 // the reader's limit is refused before anything is allocated for it.
 
-import { EmuError, registerErrorClass } from './errors.js';
+import { EmuError, registerErrorClass } from '../ipc/index.js';
 
 /** Token flags (gss-misc.h TOKEN_*). */
 export const TOKEN = {

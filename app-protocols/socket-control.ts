@@ -3,7 +3,7 @@
 // listens and reports every request and connection, and the machine tells it to stop. The
 // socket itself and every SSPI call stay in the server process's worker.
 
-import { array, boolean, finite, integer, oneOf, optionalString, record, string } from './decode.js';
+import { array, boolean, finite, integer, oneOf, optionalString, record, string } from '../ipc/index.js';
 
 /** Which socket server app; also the protocol it speaks. */
 export type SocketProtocol = 'http' | 'tcp';
@@ -89,13 +89,22 @@ export function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined
     const r = record(value, 'the event');
     switch (r.kind) {
       case 'listening':
-        return { kind: 'listening', protocol: oneOf(r.protocol, 'protocol', PROTOCOLS), host: string(r.host, 'host', 256), port: integer(r.port, 'port', 0, 65535) };
+        return {
+          kind: 'listening',
+          protocol: oneOf(r.protocol, 'protocol', PROTOCOLS),
+          host: string(r.host, 'host', 256),
+          port: integer(r.port, 'port', 0, 65535),
+        };
       case 'request':
         return { kind: 'request', record: decodeHttpRequestRecord(r.record), line: string(r.line, 'line', MAX_LINE) };
       case 'connection':
         return { kind: 'connection', record: decodeTcpConnectionRecord(r.record), line: string(r.line, 'line', MAX_LINE) };
       case 'closed':
-        return { kind: 'closed', connection: integer(r.connection, 'connection', 0, Number.MAX_SAFE_INTEGER), contextDeleted: boolean(r.contextDeleted, 'contextDeleted') };
+        return {
+          kind: 'closed',
+          connection: integer(r.connection, 'connection', 0, Number.MAX_SAFE_INTEGER),
+          contextDeleted: boolean(r.contextDeleted, 'contextDeleted'),
+        };
       default:
         return undefined;
     }

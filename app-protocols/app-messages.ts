@@ -3,9 +3,8 @@
 // then sealed and signed messages. A side whose ISC/ASC fails says so, so that its peer never
 // waits for a token that will not come.
 
-import type { SecBuffer } from '../headers/sspi.js';
-import type { Connection } from './connection.js';
-import { TransportError } from './errors.js';
+import type { SecBuffer } from '../headers/index.js';
+import { type Connection, TransportError } from '../ipc/index.js';
 
 export type AppMessage =
   /** A security token for the peer's next InitializeSecurityContext/AcceptSecurityContext call. */
@@ -44,7 +43,9 @@ function decodeAppMessage(value: unknown): AppMessage | undefined {
   const bytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
   const status = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
   const buffers = (v: unknown): v is SecBuffer[] =>
-    Array.isArray(v) && v.length <= 16 && v.every((b) => typeof b === 'object' && b !== null && status((b as SecBuffer).BufferType) && bytes((b as SecBuffer).pvBuffer));
+    Array.isArray(v) &&
+    v.length <= 16 &&
+    v.every((b) => typeof b === 'object' && b !== null && status((b as SecBuffer).BufferType) && bytes((b as SecBuffer).pvBuffer));
   switch (m.kind) {
     case 'token':
       return bytes(m.token) ? { kind: 'token', token: m.token } : undefined;

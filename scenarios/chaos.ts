@@ -5,8 +5,8 @@
 // be 0), what the LSA still holds once every dead process was reaped (must be 0), and its heap.
 
 import { seededRandom, type FaultPlan } from '../faults/index.js';
-import { describeError } from '../ipc/errors.js';
-import { Machine, type AppProcess } from './machine.js';
+import { describeError } from '../ipc/index.js';
+import { Machine, type AppProcess } from '../machine/index.js';
 
 export interface ChaosOptions {
   /** The package's name as SecPkgInfo gives it ("Example", "NTLM"). */

@@ -5,10 +5,10 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { SspiEmuError, describeError } from '../ipc/errors.js';
-import { decodeSocketAppEvent, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../ipc/socket-control.js';
-import type { AppResult } from '../sspi/process.js';
-import type { AppProcess } from './machine.js';
+import { SspiEmuError, describeError } from '../ipc/index.js';
+import { decodeSocketAppEvent, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../app-protocols/index.js';
+import type { AppResult } from '../process/index.js';
+import type { AppProcess } from '../machine/index.js';
 
 /** The application module of each protocol, as runApp takes it. */
 export const SOCKET_APPS: Readonly<Record<SocketProtocol, { server: string; client: string }>> = {

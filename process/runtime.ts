@@ -4,20 +4,32 @@
 
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { PackageId } from '../headers/ntsecpkg.js';
-import { statusName, type Status } from '../headers/status.js';
-import type { AppRole, AppWorkerData } from '../ipc/boot.js';
-import { Connection } from '../ipc/connection.js';
-import { SspiEmuError, describeError, remoteError } from '../ipc/errors.js';
-import type { LsaToProcessOps, ProcessToLsaOps } from '../ipc/lpc.js';
+import { statusName } from '../headers/index.js';
+import {
+  type AppRole,
+  type AppWorkerData,
+  Connection,
+  SspiEmuError,
+  describeError,
+  remoteError,
+  decodeLsaCall,
+  type LsaToProcessOps,
+  type ProcessToLsaOps,
+  decodeMachineCall,
+  decodePortReply,
+  type AppArgs,
+  type AppResult,
+  type MachineToProcessOps,
+  type ProcessToMachineOps,
+  RpcPeer,
+  type Handlers,
+  Tracer,
+} from '../ipc/index.js';
 import { FaultInjector } from '../faults/index.js';
-import { decodePortReply, type MachineToProcessOps, type ProcessToMachineOps } from '../ipc/process-control.js';
-import { RpcPeer, type Handlers } from '../ipc/rpc.js';
+
+export type { AppArgs, AppResult, AppStats } from '../ipc/index.js';
 import { CallPoints, packageHost } from '../hosting/index.js';
-import { Tracer } from '../ipc/trace.js';
-import { ClientHeap } from './client-heap.js';
-import { SSPI_METHODS, Secur32 } from './secur32.js';
-import { UserModeHost, type UserModeStats } from './user-mode-host.js';
+import { ClientHeap, Secur32, UserModeHost } from '../sspi/index.js';
 
 /** What an application module is given: its process's SSPI library and its ways to talk. */
 export interface AppContext {
@@ -44,29 +56,9 @@ export interface Listener<M> {
   close(): Promise<void>;
 }
 
-export type AppArgs = Readonly<Record<string, unknown>>;
-
-export interface AppResult {
-  status: Status;
-  statusName: string;
-  detail?: string;
-  data?: Record<string, unknown>;
-}
-
 /** An application module: the default client and server apps, or a user's own. */
 export interface AppModule {
   main(ctx: AppContext, args: AppArgs): Promise<AppResult>;
-}
-
-export interface AppStats {
-  pid: number;
-  name: string;
-  threadId: number;
-  lpc: { sent: number; received: number };
-  connections: { sent: number; received: number };
-  handles: { credentials: number; contexts: number };
-  clientHeapAllocations: number;
-  userMode: UserModeStats;
 }
 
 /**
@@ -79,12 +71,20 @@ const LPC_MAX_OUTSTANDING = 64;
 /** This process's answers to the LSA's calls into it: its memory, and the callbacks its packages registered. */
 export function processSideOfLpc(heap: ClientHeap, host: UserModeHost): Handlers<LsaToProcessOps> {
   return {
-    AllocateClientBuffer: ({ length }) => heap.allocate(length),
-    FreeClientBuffer: ({ address }) => ({ status: heap.free(address) }),
-    CopyToClientBuffer: ({ address, bytes }) => ({ status: heap.write(address, bytes) }),
-    CopyFromClientBuffer: ({ address, length }) => heap.read(address, length),
-    ClientCallback: ({ packageId, callbackId, argument1, argument2, input }) =>
-      host.runCallback(packageId as PackageId, callbackId, argument1, argument2, input),
+    AllocateClientBuffer: (body) => heap.allocate(decodeLsaCall.AllocateClientBuffer(body).length),
+    FreeClientBuffer: (body) => ({ status: heap.free(decodeLsaCall.FreeClientBuffer(body).address) }),
+    CopyToClientBuffer: (body) => {
+      const { address, bytes } = decodeLsaCall.CopyToClientBuffer(body);
+      return { status: heap.write(address, bytes) };
+    },
+    CopyFromClientBuffer: (body) => {
+      const { address, length } = decodeLsaCall.CopyFromClientBuffer(body);
+      return heap.read(address, length);
+    },
+    ClientCallback: (body) => {
+      const { packageId, callbackId, argument1, argument2, input } = decodeLsaCall.ClientCallback(body);
+      return host.runCallback(packageId, callbackId, argument1, argument2, input);
+    },
   };
 }
 
@@ -168,7 +168,8 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
   };
 
   control.serve({
-    async RunApp({ module, args }) {
+    async RunApp(body) {
+      const { module, args } = decodeMachineCall.RunApp(body);
       const url = module === null ? defaultApp : module.startsWith('file:') ? new URL(module) : pathToFileURL(module);
       let app: Partial<AppModule>;
       try {
@@ -194,25 +195,28 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
         userMode: host.stats(),
       };
     },
-    InjectFaults({ plan }) {
+    InjectFaults(body) {
+      const { plan } = decodeMachineCall.InjectFaults(body);
       const before = { ...(faults?.injected ?? {}) };
       faults = plan === null ? null : new FaultInjector(plan);
       points.hook = faults;
       lpc.outgoingFilter = faults?.linkFilter() ?? null;
       return { injected: before };
     },
-    ReconnectLpc({ port }) {
+    ReconnectLpc(body) {
+      const { port } = decodeMachineCall.ReconnectLpc(body);
       const old = lpc;
       lpc = connectLpc(port);
       sspi.reconnect(lpc);
       if (!old.closed) old.close();
       return {};
     },
-    async LpcCall({ op, body }) {
+    async LpcCall(request) {
+      const { op, body } = decodeMachineCall.LpcCall(request);
       return { reply: await (lpc.call as (op: string, body: object) => Promise<unknown>)(op, body) };
     },
-    async Sspi({ method, args }) {
-      if (!(SSPI_METHODS as readonly string[]).includes(method)) throw new SspiEmuError('BAD_OPTION', `${String(method)} is not an SSPI function`);
+    async Sspi(body) {
+      const { method, args } = decodeMachineCall.Sspi(body);
       const fn = sspi[method] as (...a: unknown[]) => Promise<unknown>;
       return { result: await fn.apply(sspi, args) };
     },

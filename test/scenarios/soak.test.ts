@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runSoak } from '../../bench/soak.js';
+import { runSoak } from '../../scenarios/soak.js';
 
 describe('sspi-emu soak', () => {
   it('returns the LSA to its baseline of handles, with a flat heap, after a load with injected faults', { timeout: 90_000 }, async () => {

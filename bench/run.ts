@@ -1,0 +1,239 @@
+// `sspi-emu bench`: handshake and message throughput across the isolation boundaries, against
+// the raw limit and against a peer, all in one run (these machines are shared and noisy, so every
+// figure is reported next to its baselines from the same run, as a ratio).
+
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Account } from '../lsa/index.js';
+import { HandshakeBench } from './handshakes.js';
+import { idealRun } from './ideal.js';
+import { inProcessHandshakesPerSecond } from './in-process.js';
+import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
+import { rawOpsPerSecond } from './primitives.js';
+import { fairnessRows, type FairnessRow } from './fairness.js';
+import { bottleneck, median, percentile } from './stats.js';
+import type { MessageFigures } from './apps/messages.js';
+
+export interface BenchOptions {
+  packages: string[];
+  concurrency: number[];
+  clients: number[];
+  durationMs: number;
+  warmupMs: number;
+  repetitions: number;
+  messageSizes: number[];
+  messageDurationMs: number;
+  /** Live contexts at which to measure the LSA's heap per context. */
+  memoryContexts: number[];
+  /** Also hold 1,000,000 established contexts and report the LSA's heap. */
+  scale: boolean;
+  /** How long each phase of a fairness row runs (default: 3 s, or twice durationMs when longer). */
+  fairnessMs?: number;
+  progress?: (done: number, total: number, label: string) => void;
+}
+
+export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
+  concurrency: [1, 64],
+  clients: [1, 2],
+  durationMs: 300,
+  warmupMs: 100,
+  repetitions: 1,
+  messageSizes: [64, 1024, 65536],
+  messageDurationMs: 120,
+  memoryContexts: [2000],
+};
+
+export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
+  concurrency: [1, 8, 64, 256],
+  clients: [1, 2, 4],
+  durationMs: 1500,
+  warmupMs: 400,
+  repetitions: 3,
+  messageSizes: [64, 1024, 65536],
+  messageDurationMs: 500,
+  memoryContexts: [10_000, 100_000],
+};
+
+export interface HandshakeRow {
+  package: string;
+  concurrency: number;
+  clients: number;
+  hsPerSec: number;
+  hsPerSecMin: number;
+  hsPerSecMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  idealHsPerSec: number;
+  inProcessHsPerSec: number;
+  ratioToIdeal: number;
+  ratioToInProcess: number;
+  bottleneck: string;
+  elu: Record<string, number>;
+  cpuCores: number;
+  failures: number;
+}
+
+export interface MessageRow {
+  package: string;
+  op: 'sign+verify' | 'seal+unseal';
+  size: number;
+  mappedOpsPerSec: number;
+  rawOpsPerSec: number;
+  lpcOpsPerSec: number;
+  mappedMBps: number;
+  mappedOverLpc: number;
+}
+
+export interface BenchReport {
+  machine: { cpus: number; cpuModel: string; node: string; platform: string };
+  options: Omit<BenchOptions, 'progress'>;
+  handshakes: HandshakeRow[];
+  messages: MessageRow[];
+  memory: {
+    /** LSA heap bytes per live context, by package, at the largest count measured. */
+    lsaBytesPerContext: Record<string, number>;
+    /** Every measurement: live contexts, bytes per context, the LSA's heap then. */
+    measurements: Record<string, Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }>>;
+    lsaBytesPerLogonSession: number;
+    scale?: { contexts: number; lsaHeapBytes: number };
+  };
+  peer: Array<PeerFigures | { name: string; skipped: string }>;
+  /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
+  fairness: FairnessRow[];
+  targets: Array<{ target: string; value: number; goal: number; met: boolean }>;
+}
+
+const ACCOUNT: Account = { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' };
+const MESSAGES_APP = fileURLToPath(new URL('./apps/messages.js', import.meta.url));
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const report: BenchReport = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, platform: `${process.platform} ${process.arch}` },
+    options: { ...options, progress: undefined } as Omit<BenchOptions, 'progress'>,
+    handshakes: [],
+    messages: [],
+    memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
+    peer: [],
+    fairness: [],
+    targets: [],
+  };
+  const rowsPerPackage = options.concurrency.length * options.clients.length;
+  const total = options.packages.length * (rowsPerPackage + 3) + 2;
+  let done = 0;
+  const step = (label: string): void => options.progress?.(++done, total, label);
+
+  for (const spec of options.packages) {
+    const inProcess = await inProcessHandshakesPerSecond({ spec, account: ACCOUNT, durationMs: Math.max(300, options.durationMs) });
+    const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
+    step(`${spec}: in-process baseline`);
+    const bench = await HandshakeBench.start(spec, ACCOUNT);
+    try {
+      for (const concurrency of options.concurrency) {
+        for (const clients of options.clients) {
+          const runs = [];
+          const ideals = [];
+          for (let r = 0; r < options.repetitions; r++) {
+            runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
+            ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
+          }
+          const rates = runs.map((x) => x.hsPerSec);
+          const mid = runs[rates.indexOf(median(rates))] ?? runs[0]!;
+          const latencies = runs.flatMap((x) => x.latencies).sort((a, b) => a - b);
+          const hsPerSec = median(rates);
+          const idealHsPerSec = median(ideals.map((x) => x.hsPerSec));
+          report.handshakes.push({
+            package: bench.packageName,
+            concurrency,
+            clients,
+            hsPerSec: round(hsPerSec),
+            hsPerSecMin: round(Math.min(...rates)),
+            hsPerSecMax: round(Math.max(...rates)),
+            p50Ms: round(percentile(latencies, 50), 3),
+            p99Ms: round(percentile(latencies, 99), 3),
+            idealHsPerSec: round(idealHsPerSec),
+            inProcessHsPerSec: round(inProcess.hsPerSec),
+            ratioToIdeal: round(hsPerSec / idealHsPerSec, 3),
+            ratioToInProcess: round(hsPerSec / inProcess.hsPerSec, 3),
+            bottleneck: bottleneck(mid.elu),
+            elu: mid.elu,
+            cpuCores: mid.cpuCores,
+            failures: runs.reduce((n, x) => n + x.failures, 0),
+          });
+          step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
+        }
+      }
+
+      const messages = await bench.clients[0]!.runApp(MESSAGES_APP, {
+        package: bench.packageName,
+        user: ACCOUNT.user,
+        domain: ACCOUNT.domain,
+        password: ACCOUNT.password,
+        sizes: options.messageSizes,
+        durationMs: options.messageDurationMs,
+      });
+      for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
+        const raw = rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs);
+        report.messages.push({
+          package: bench.packageName,
+          op: f.op,
+          size: f.size,
+          mappedOpsPerSec: round(f.mappedOpsPerSec),
+          rawOpsPerSec: round(raw),
+          lpcOpsPerSec: round(f.lpcOpsPerSec),
+          mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
+          mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
+        });
+      }
+      step(`${bench.packageName}: messages`);
+
+      const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
+      for (const contexts of options.memoryContexts) {
+        const filled = await bench.fill(Math.ceil(contexts / 2));
+        measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
+      }
+      report.memory.measurements[bench.packageName] = measured;
+      if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
+      if (options.scale && spec === options.packages[0]) {
+        const filled = await bench.fill(500_000);
+        report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
+      }
+      if (report.memory.lsaBytesPerLogonSession === 0) report.memory.lsaBytesPerLogonSession = round(await bench.machine.lsa.logonSessionBytes(10_000));
+      step(`${bench.packageName}: memory`);
+    } finally {
+      await bench.stop();
+    }
+  }
+  report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
+  step('peer');
+  const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
+  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
+  step('fairness');
+
+  const at64 = (name: string): HandshakeRow | undefined =>
+    report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
+    report.handshakes.find((r) => r.package === name && r.concurrency === 64);
+  const nullRow = at64('Null');
+  if (nullRow !== undefined)
+    report.targets.push({ target: 'Null, 64 in flight: hs/s vs the ideal baseline', value: nullRow.ratioToIdeal, goal: 0.6, met: nullRow.ratioToIdeal >= 0.6 });
+  for (const fair of report.fairness.filter((r) => r.flood !== 'SSPI acquires, scheduler limits lifted'))
+    report.targets.push({
+      target: `${fair.package}: p99 of a handshake while another process floods (${fair.flood}), vs alone`,
+      value: fair.p99Ratio ?? Infinity,
+      goal: 3,
+      met: fair.p99Ratio !== null && fair.p99Ratio <= 3,
+    });
+  const ntlmRow = at64('NTLM');
+  if (ntlmRow !== undefined)
+    report.targets.push({
+      target: 'NTLM, 64 in flight: hs/s vs the in-process baseline',
+      value: ntlmRow.ratioToInProcess,
+      goal: 0.6,
+      met: ntlmRow.ratioToInProcess >= 0.6,
+    });
+  return report;
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

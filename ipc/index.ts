@@ -1,0 +1,53 @@
+// ipc/: the LPC transport and nothing else: the typed request/reply peer, the LPC and control
+// vocabularies with their decoders, the trace port, errors that cross ports, how a worker starts.
+export { type AppRole, type AppWorkerData, type BootMessage } from './boot.js';
+export { Connection } from './connection.js';
+export { exposeControl, guard, transfer, wrapControl, type Remote } from './control.js';
+export { approximateBytes, array, boolean, finite, integer, oneOf, optionalString, record, string } from './decode.js';
+export {
+  EmuError,
+  PackageFault,
+  SspiEmuError,
+  TransportError,
+  decodeSerializedError,
+  describeError,
+  rebuildError,
+  registerErrorClass,
+  remoteError,
+  serializeError,
+  type SerializedError,
+} from './errors.js';
+export { asLsaHandle, asProcessId, type LsaHandle, type ProcessId } from './ids.js';
+export {
+  decodeLpcRequest,
+  decodeLsaCall,
+  isRefusal,
+  requestBytes,
+  type ContextReply,
+  type LpcOp,
+  type LpcReplyBase,
+  type LsaToProcessOps,
+  type MappedContextDelivery,
+  type ProcessToLsaOps,
+} from './lpc.js';
+export {
+  SSPI_METHODS,
+  decodeAppResult,
+  decodeAppStats,
+  decodeConnectRequest,
+  decodeInjected,
+  decodeMachineCall,
+  decodeNameRequest,
+  decodePortReply,
+  decodeSspiResult,
+  type AppArgs,
+  type AppResult,
+  type AppStats,
+  type FaultPlan,
+  type MachineToProcessOps,
+  type ProcessToMachineOps,
+  type SspiMethod,
+  type UserModeStats,
+} from './process-control.js';
+export { RpcPeer, transferring, type Handlers, type OutgoingFilter } from './rpc.js';
+export { Tracer, now, toBase64, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from './trace.js';

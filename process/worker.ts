@@ -1,0 +1,14 @@
+// An app process's entry, client or server alike: wire the process from its worker data (its
+// role picks its default application) and report Ready.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AppWorkerData, BootMessage } from '../ipc/index.js';
+import { startAppProcess } from './runtime.js';
+
+const DEFAULT_APPS = {
+  client: new URL('../client-proc/app.js', import.meta.url),
+  server: new URL('../server-proc/app.js', import.meta.url),
+} as const;
+
+const data = workerData as AppWorkerData;
+startAppProcess(data, DEFAULT_APPS[data.role]);
+parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);
