@@ -24,12 +24,18 @@ export class FramedSocket {
   private waiter: { resolve: (frame: Frame) => void; reject: (error: Error) => void } | null = null;
   private failure: ProtocolError | null = null;
 
+  readonly socket: Socket;
+  /** Called for every frame in or out (for the trace). */
+  private readonly onFrame?: (direction: 'in' | 'out', flags: number, length: number) => void;
+
   constructor(
-    readonly socket: Socket,
+    socket: Socket,
     maxToken: number,
     /** Called for every frame in or out (for the trace). */
-    private readonly onFrame?: (direction: 'in' | 'out', flags: number, length: number) => void,
+    onFrame?: (direction: 'in' | 'out', flags: number, length: number) => void,
   ) {
+    this.socket = socket;
+    this.onFrame = onFrame;
     this.reader = new FrameReader(maxToken);
     // Tokens are small and each waits for an answer: Nagle's algorithm would hold them for the peer's delayed ACK.
     socket.setNoDelay(true);

@@ -84,7 +84,11 @@ export class FrameReader {
   private buffered = 0;
   private header: { flags: number; length: number } | null = null;
 
-  constructor(readonly maxToken: number = DEFAULT_MAX_TOKEN) {}
+  readonly maxToken: number;
+
+  constructor(maxToken: number = DEFAULT_MAX_TOKEN) {
+    this.maxToken = maxToken;
+  }
 
   /** Bytes received but not yet returned as a frame. */
   get pending(): number {

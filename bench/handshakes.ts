@@ -23,13 +23,19 @@ export interface HandshakeRun {
 
 /** A machine with one server and MAX_CLIENTS clients, reused for every row of a package. */
 export class HandshakeBench {
-  private constructor(
-    readonly machine: Machine,
-    readonly server: AppProcess,
-    readonly clients: AppProcess[],
-    readonly packageName: string,
-    readonly account: Account,
-  ) {}
+  readonly machine: Machine;
+  readonly server: AppProcess;
+  readonly clients: AppProcess[];
+  readonly packageName: string;
+  readonly account: Account;
+
+  private constructor(machine: Machine, server: AppProcess, clients: AppProcess[], packageName: string, account: Account) {
+    this.machine = machine;
+    this.server = server;
+    this.clients = clients;
+    this.packageName = packageName;
+    this.account = account;
+  }
 
   static async start(spec: string, account: Account, machineOptions: Omit<MachineOptions, 'packages' | 'accounts' | 'trace'> = {}): Promise<HandshakeBench> {
     // The memory rows hold up to 500,000 contexts in one process (--scale): past the default quota.

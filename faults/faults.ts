@@ -40,7 +40,10 @@ export class FaultInjector implements CallPointHook {
   /** How many faults of each kind this worker injected. */
   readonly injected: Record<string, number> = {};
 
-  constructor(readonly plan: FaultPlan) {
+  readonly plan: FaultPlan;
+
+  constructor(plan: FaultPlan) {
+    this.plan = plan;
     this.random = seededRandom(plan.lpc?.seed ?? plan.packageFault?.seed ?? 1);
     this.packageFaultsLeft = plan.packageFault?.count ?? Infinity;
   }

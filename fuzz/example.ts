@@ -5,16 +5,14 @@
 //   example/server-proof  ServerProof -> InitializeSecurityContext, second call (clientProof)
 //   example/client-proof  ClientProof -> AcceptSecurityContext, second call (serverComplete)
 //
-// The formats are the ones packages/example/index.ts documents (the package exports only its two
-// tables, like a DLL, so they are rebuilt here): a 6-byte header (magic "EXv1", message type,
-// flags), then fixed-size nonces and proofs and 16-bit length-prefixed UTF-8 strings. The fuzzer
+// The formats are the package's own (packages/example/wire.ts): a 6-byte header (magic "EXv1",
+// message type, flags), then fixed-size nonces and proofs and 16-bit length-prefixed UTF-8 strings. The fuzzer
 // knows the run account's password, so it derives K as the package does and forges tokens whose
 // proofs are right: a forged ClientHello must be answered SEC_I_CONTINUE_NEEDED, a forged proof
 // SEC_E_OK, and one bit off SEC_E_LOGON_DENIED or SEC_E_MUTUAL_AUTH_FAILED. Every other variant
 // (lengths at the edges, names past 256 bytes, tokens past cbMaxToken 512, trailing bytes,
 // truncations, flips, other message types) must be SEC_E_INVALID_TOKEN or a refusal, never a throw.
 
-import { createHmac, pbkdf2Sync } from 'node:crypto';
 import {
   type SecBuffer,
   SEC_E_INVALID_TOKEN,
@@ -42,53 +40,35 @@ import {
   oncePerEnv,
 } from './generator.js';
 import type { Rng } from './rng.js';
-
-/** "EXv1", the message type and the flags (packages/example/index.ts). */
-const MAGIC = Uint8Array.of(0x45, 0x58, 0x76, 0x31);
-const HEADER_BYTES = 6;
-const TYPE = { ClientHello: 1, ServerProof: 2, ClientProof: 3 } as const;
-const NONCE_BYTES = 32;
-const MAC_BYTES = 32;
-const MAX_NAME_BYTES = 256;
-const MAX_TOKEN = 512;
-const PBKDF2_ITERATIONS = 4096;
+import {
+  HEADER_BYTES,
+  KEY_BYTES,
+  MAGIC,
+  MAX_NAME_BYTES,
+  MAX_TOKEN_BYTES,
+  MESSAGE_TYPE,
+  NONCE_BYTES,
+  deriveSecret,
+  helloProof,
+  mac,
+  packClientHello,
+  utf8,
+  type ClientHello,
+} from '../packages/example/wire.js';
 
 function header(type: number, flags: number): Uint8Array {
-  return concatBytes(MAGIC, Uint8Array.of(type, flags));
-}
-
-function mac(key: Uint8Array, ...parts: Array<Uint8Array | string>): Uint8Array {
-  const h = createHmac('sha256', key);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-}
-
-/** K = PBKDF2-SHA256(password, "sspi-emu/example:" + lower-case user, 4096), as the package derives it. */
-function deriveSecret(user: string, password: string): Uint8Array {
-  return new Uint8Array(pbkdf2Sync(password, `sspi-emu/example:${user.toLowerCase()}`, PBKDF2_ITERATIONS, 32, 'sha256'));
-}
-
-interface Hello {
-  flags: number;
-  nc: Uint8Array;
-  p1: Uint8Array;
-  user: Uint8Array;
-  domain: Uint8Array;
-}
-
-function packHello(h: Hello): Uint8Array {
-  return concatBytes(header(TYPE.ClientHello, h.flags), h.nc, h.p1, u16le(h.user.length), h.user, u16le(h.domain.length), h.domain);
+  const out = new Uint8Array(HEADER_BYTES);
+  new DataView(out.buffer).setUint32(0, MAGIC, true);
+  out[4] = type;
+  out[5] = flags;
+  return out;
 }
 
 /** A ClientHello whose P1 is right for `user` (if `secret` is that user's K). */
-function forgeHello(rng: Rng, secret: Uint8Array, user: string, domain: string, flags = rng.int(256)): { hello: Hello; bytes: Uint8Array } {
+function forgeHello(rng: Rng, secret: Uint8Array, user: string, domain: string, flags = rng.int(256)): { hello: ClientHello; bytes: Uint8Array } {
   const nc = rng.bytes(NONCE_BYTES);
-  const hello: Hello = { flags, nc, p1: mac(secret, 'hello', nc, user, '\\', domain), user: utf8(user), domain: utf8(domain) };
-  return { hello, bytes: packHello(hello) };
-}
-
-function utf8(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'utf8'));
+  const hello: ClientHello = { flags, nc, p1: helloProof(secret, nc, user, domain), user: utf8(user), domain: utf8(domain) };
+  return { hello, bytes: packClientHello(hello) };
 }
 
 function randomText(rng: Rng, maxBytes: number): string {
@@ -128,12 +108,12 @@ async function capture(env: FuzzEnv): Promise<Base> {
 // Shared mutations
 
 /** A 16-bit length prefix (user or domain) set to an edge value. */
-function editLength(rng: Rng, h: Hello): Mutated {
+function editLength(rng: Rng, h: ClientHello): Mutated {
   const which = rng.pick(['user', 'domain'] as const);
-  const at = which === 'user' ? HEADER_BYTES + NONCE_BYTES + MAC_BYTES : HEADER_BYTES + NONCE_BYTES + MAC_BYTES + 2 + h.user.length;
+  const at = which === 'user' ? HEADER_BYTES + NONCE_BYTES + KEY_BYTES : HEADER_BYTES + NONCE_BYTES + KEY_BYTES + 2 + h.user.length;
   const actual = which === 'user' ? h.user.length : h.domain.length;
   const value = rng.pick([0, 1, actual - 1, actual + 1, MAX_NAME_BYTES, MAX_NAME_BYTES + 1, ...INTERESTING_U16]) & 0xffff;
-  return { bytes: patched(packHello(h), at, u16le(value)), mutation: `${which} length ${value} (actual ${actual})` };
+  return { bytes: patched(packClientHello(h), at, u16le(value)), mutation: `${which} length ${value} (actual ${actual})` };
 }
 
 function editHeader(rng: Rng, token: Uint8Array): Mutated {
@@ -186,8 +166,13 @@ function helloVariant(rng: Rng, base: Base): Variant {
       const { hello, bytes } = forgeHello(rng, base.secret, user, domain);
       if (kind === 'wrong-proof') {
         const flipped = Uint8Array.from(hello.p1);
-        flipped[rng.int(MAC_BYTES)] ^= 1 << rng.int(8);
-        return { bytes: packHello({ ...hello, p1: flipped }), mutation: 'forged ClientHello with one bit of P1 wrong', strategy, expected: SEC_E_LOGON_DENIED };
+        flipped[rng.int(KEY_BYTES)] ^= 1 << rng.int(8);
+        return {
+          bytes: packClientHello({ ...hello, p1: flipped }),
+          mutation: 'forged ClientHello with one bit of P1 wrong',
+          strategy,
+          expected: SEC_E_LOGON_DENIED,
+        };
       }
       if (kind === 'trailing') {
         const extra = rng.range(1, 16);
@@ -199,7 +184,7 @@ function helloVariant(rng: Rng, base: Base): Variant {
         };
       }
       let expected: Status;
-      if (bytes.length > MAX_TOKEN || hello.domain.length > MAX_NAME_BYTES || hello.user.length > MAX_NAME_BYTES || hello.user.length === 0)
+      if (bytes.length > MAX_TOKEN_BYTES || hello.domain.length > MAX_NAME_BYTES || hello.user.length > MAX_NAME_BYTES || hello.user.length === 0)
         expected = SEC_E_INVALID_TOKEN;
       else if (kind === 'unknown-user' && !spellings.includes(user)) expected = SEC_E_LOGON_DENIED;
       else expected = SEC_I_CONTINUE_NEEDED;
@@ -217,9 +202,9 @@ function helloVariant(rng: Rng, base: Base): Variant {
     case 'header':
       return { ...editHeader(rng, base.hello), strategy };
     case 'noise':
-      return { ...noise(rng, header(TYPE.ClientHello, 0), MAX_TOKEN), strategy };
+      return { ...noise(rng, header(MESSAGE_TYPE.ClientHello, 0), MAX_TOKEN_BYTES), strategy };
     default:
-      return { ...anyByteMutation(rng, base.hello, header(TYPE.ServerProof, 0), MAX_TOKEN), strategy };
+      return { ...anyByteMutation(rng, base.hello, header(MESSAGE_TYPE.ServerProof, 0), MAX_TOKEN_BYTES), strategy };
   }
 }
 
@@ -248,7 +233,7 @@ function helloGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
 
 function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Array, refusal: Status, other: Uint8Array): Variant {
   const ns = rng.bytes(NONCE_BYTES);
-  const good = type === TYPE.ServerProof ? concatBytes(header(type, 0), ns, right(ns)) : concatBytes(header(type, 0), right(ns));
+  const good = type === MESSAGE_TYPE.ServerProof ? concatBytes(header(type, 0), ns, right(ns)) : concatBytes(header(type, 0), right(ns));
   const strategy = rng.weighted<string>([
     [3, 'forged'],
     [2, 'wrong-proof'],
@@ -268,7 +253,7 @@ function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Ar
       };
     }
     case 'wrong-proof': {
-      const at = good.length - 1 - rng.int(MAC_BYTES);
+      const at = good.length - 1 - rng.int(KEY_BYTES);
       return {
         bytes: patched(good, at, Uint8Array.of(good[at]! ^ (1 << rng.int(8)))),
         mutation: `forged with one bit of the proof wrong at ${at}`,
@@ -277,16 +262,16 @@ function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Ar
       };
     }
     case 'sizes': {
-      const size = rng.pick([0, 1, HEADER_BYTES - 1, HEADER_BYTES, good.length - 1, good.length + 1, MAX_TOKEN, MAX_TOKEN + 1]);
+      const size = rng.pick([0, 1, HEADER_BYTES - 1, HEADER_BYTES, good.length - 1, good.length + 1, MAX_TOKEN_BYTES, MAX_TOKEN_BYTES + 1]);
       const bytes = size <= good.length ? good.subarray(0, size) : concatBytes(good, rng.bytes(size - good.length));
       return { bytes, mutation: `forged, resized to ${size} bytes`, strategy, expected: SEC_E_INVALID_TOKEN };
     }
     case 'header':
       return { ...editHeader(rng, good), strategy };
     case 'noise':
-      return { ...noise(rng, header(type, 0), MAX_TOKEN), strategy };
+      return { ...noise(rng, header(type, 0), MAX_TOKEN_BYTES), strategy };
     default:
-      return { ...anyByteMutation(rng, good, other, MAX_TOKEN), strategy };
+      return { ...anyByteMutation(rng, good, other, MAX_TOKEN_BYTES), strategy };
   }
 }
 
@@ -303,7 +288,7 @@ function serverProofGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
         return;
       }
       const nc = hello.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
-      const variant = proofVariant(rng, TYPE.ServerProof, (ns) => mac(base.secret, 'server', nc, ns), SEC_E_MUTUAL_AUTH_FAILED, hello);
+      const variant = proofVariant(rng, MESSAGE_TYPE.ServerProof, (ns) => mac(base.secret, 'server', nc, ns), SEC_E_MUTUAL_AUTH_FAILED, hello);
       const shape = callShape(rng, variant.bytes, CLIENT_REQ);
       trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
       const result = await env.sspi.initializeSecurityContext({
@@ -339,7 +324,7 @@ function clientProofGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
       }
       const ns = proof.slice(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
       // The server's Ns is in its ServerProof; the variant's own random Ns is not used for ClientProof.
-      const variant = proofVariant(rng, TYPE.ClientProof, () => mac(base.secret, 'client', hello.nc, ns), SEC_E_LOGON_DENIED, proof);
+      const variant = proofVariant(rng, MESSAGE_TYPE.ClientProof, () => mac(base.secret, 'client', hello.nc, ns), SEC_E_LOGON_DENIED, proof);
       const shape = callShape(rng, variant.bytes, SERVER_REQ);
       trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
       const result = await env.sspi.acceptSecurityContext({

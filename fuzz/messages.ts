@@ -67,7 +67,10 @@ const CLIENT_REQ_BY_PROTECTION = {
 class Pairs {
   private readonly lanes: Array<LanePair | undefined>;
 
-  constructor(private readonly env: FuzzEnv) {
+  private readonly env: FuzzEnv;
+
+  constructor(env: FuzzEnv) {
+    this.env = env;
     this.lanes = new Array<LanePair | undefined>(env.lanes).fill(undefined);
   }
 

@@ -47,6 +47,8 @@ export {
   SEC_WINNT_AUTH_IDENTITY_UNICODE,
   TIMESTAMP_NEVER,
   attributeName,
+  bufferTypeOf,
+  findBuffer,
   findToken,
   flagNames,
   tokenBytes,

@@ -16,7 +16,11 @@ export type CallPointFields = Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 't
 export class CallPoints {
   hook: CallPointHook | null = null;
 
-  constructor(readonly tracer: Tracer) {}
+  readonly tracer: Tracer;
+
+  constructor(tracer: Tracer) {
+    this.tracer = tracer;
+  }
 
   /** Whether a point does anything: callers skip building its fields when it does not. */
   get active(): boolean {

@@ -14,13 +14,23 @@ export class Connection<M> {
   private readonly waiting: Array<{ resolve: (m: M) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }> = [];
   private closedBy: TransportError | undefined;
 
+  private readonly port: MessagePort;
+  readonly name: string;
+  private readonly tracer: Tracer;
+  /** Process-wide message counters this connection adds to. */
+  private readonly totals: { sent: number; received: number };
+
   constructor(
-    private readonly port: MessagePort,
-    readonly name: string,
-    private readonly tracer: Tracer,
+    port: MessagePort,
+    name: string,
+    tracer: Tracer,
     /** Process-wide message counters this connection adds to. */
-    private readonly totals: { sent: number; received: number } = { sent: 0, received: 0 },
+    totals: { sent: number; received: number } = { sent: 0, received: 0 },
   ) {
+    this.port = port;
+    this.name = name;
+    this.tracer = tracer;
+    this.totals = totals;
     port.on('message', (message: M) => {
       this.received++;
       totals.received++;

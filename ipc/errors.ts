@@ -42,12 +42,11 @@ export type ErrorCode = TransportErrorCode | MachineErrorCode | PackageFaultCode
 
 /** The base of every sspi-emu error: a code, a message, and (optionally) the cause. */
 export abstract class EmuError<C extends string = string> extends Error {
-  constructor(
-    readonly code: C,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly code: C;
+
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
   }
 }
 

@@ -48,10 +48,13 @@ export type RpcMessage<Out extends OpMap, In extends OpMap> = CallMessage<Out> |
  * handler returns `transferring(body, [port])` where it would return `body`.
  */
 export class Transferring<T> {
-  constructor(
-    readonly body: T,
-    readonly transfer: TransferListItem[],
-  ) {}
+  readonly body: T;
+  readonly transfer: TransferListItem[];
+
+  constructor(body: T, transfer: TransferListItem[]) {
+    this.body = body;
+    this.transfer = transfer;
+  }
 }
 
 export function transferring<T>(body: T, transfer: TransferListItem[]): Transferring<T> {
@@ -146,15 +149,16 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private inbox: unknown[] = [];
   private inboxHead = 0;
 
+  private readonly port: MessagePort;
+  private handlers: Handlers<In> | null;
+
   /**
    * `handlers` answer the peer's calls; pass null when they can only be built once the peer
    * exists, and hand them to serve() before yielding to the event loop.
    */
-  constructor(
-    private readonly port: MessagePort,
-    private handlers: Handlers<In> | null,
-    options: RpcPeerOptions,
-  ) {
+  constructor(port: MessagePort, handlers: Handlers<In> | null, options: RpcPeerOptions) {
+    this.port = port;
+    this.handlers = handlers;
     this.name = options.name;
     this.callTimeoutMs = options.callTimeoutMs ?? 0;
     this.maxOutstanding = options.maxOutstanding ?? Infinity;

@@ -57,13 +57,14 @@ export class Tracer {
   private taps: TapRecord[] = [];
   private scheduled = false;
 
-  constructor(
-    private readonly port: MessagePort | null,
-    readonly process: string,
-    readonly pid: number,
-    enabled: boolean,
-    tapping = false,
-  ) {
+  private readonly port: MessagePort | null;
+  readonly process: string;
+  readonly pid: number;
+
+  constructor(port: MessagePort | null, process: string, pid: number, enabled: boolean, tapping = false) {
+    this.port = port;
+    this.process = process;
+    this.pid = pid;
     this.enabled = enabled && port !== null;
     this.tapping = tapping && port !== null;
     port?.on('message', (message: TraceDownMessage) => {

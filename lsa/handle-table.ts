@@ -38,7 +38,10 @@ export class HandleTables {
   /** Counts over every process, kept as handles come and go (stats and quotas read them often). */
   private readonly totals = { credentials: 0, contexts: 0 };
 
-  constructor(readonly generation = 1) {
+  readonly generation: number;
+
+  constructor(generation = 1) {
+    this.generation = generation;
     if (!Number.isInteger(generation) || generation < 1 || generation > MAX_GENERATION)
       throw new RangeError(`an LSA generation is an integer from 1 to ${MAX_GENERATION}`);
     this.base = generation * GENERATION_SPAN;

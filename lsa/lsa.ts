@@ -108,11 +108,10 @@ export class Lsa {
   /** How this LSA calls its packages: traced, faults injected, with packageCallTimeoutMs. */
   readonly host: PackageHost;
 
-  private constructor(
-    readonly config: LsaConfig,
-    tracer: Tracer,
-    generation: number,
-  ) {
+  readonly config: LsaConfig;
+
+  private constructor(config: LsaConfig, tracer: Tracer, generation: number) {
+    this.config = config;
     this.points = new CallPoints(tracer);
     this.host = packageHost(this.points, (packageName, entry) => this.faults?.packageFault(packageName, entry), config.packageCallTimeoutMs);
     this.handles = new HandleTables(generation);

@@ -25,7 +25,11 @@ export interface SchedulerLimits {
 
 /** The job was refused (its process's queue was full) or dropped (its process is gone). */
 export class Refused {
-  constructor(readonly why: string) {}
+  readonly why: string;
+
+  constructor(why: string) {
+    this.why = why;
+  }
 }
 
 /** One process's queue. */
@@ -40,7 +44,11 @@ export class ProcessQueue {
   queued = false;
   dropped = false;
 
-  constructor(readonly name: string) {}
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
 }
 
 export class CallScheduler {
@@ -48,7 +56,11 @@ export class CallScheduler {
   /** Processes with jobs waiting, in the order their turn comes. */
   private readonly rotation: ProcessQueue[] = [];
 
-  constructor(private readonly limits: SchedulerLimits) {}
+  private readonly limits: SchedulerLimits;
+
+  constructor(limits: SchedulerLimits) {
+    this.limits = limits;
+  }
 
   /** A new process's queue. */
   queue(name: string): ProcessQueue {

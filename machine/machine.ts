@@ -110,12 +110,14 @@ export class Machine {
   /** What the machine releases when a process exits or is killed: its names, its ports, its handles in the LSA. */
   private readonly releases = new Map<AppProcess, () => void>();
 
-  private constructor(
-    readonly config: LsaConfig,
-    public lsa: LsaProcess,
-    trace: TraceCollector,
-    private readonly options: MachineOptions,
-  ) {
+  readonly config: LsaConfig;
+  public lsa: LsaProcess;
+  private readonly options: MachineOptions;
+
+  private constructor(config: LsaConfig, lsa: LsaProcess, trace: TraceCollector, options: MachineOptions) {
+    this.config = config;
+    this.lsa = lsa;
+    this.options = options;
     this.trace = trace;
   }
 

@@ -61,7 +61,11 @@ export class NameTable {
   private readonly perProcess = new Map<NameOwner, PerProcess>();
   private closed = false;
 
-  constructor(private readonly limits: NameTableLimits = DEFAULT_NAME_LIMITS) {}
+  private readonly limits: NameTableLimits;
+
+  constructor(limits: NameTableLimits = DEFAULT_NAME_LIMITS) {
+    this.limits = limits;
+  }
 
   listen(owner: NameOwner, name: string): void {
     this.checkOpen();

@@ -45,11 +45,14 @@ abstract class ProcessHandle {
   /** An uncaught error the worker died of, if any. */
   crashError: Error | undefined;
 
-  constructor(
-    readonly pid: number,
-    readonly name: string,
-    readonly worker: Worker,
-  ) {
+  readonly pid: number;
+  readonly name: string;
+  readonly worker: Worker;
+
+  constructor(pid: number, name: string, worker: Worker) {
+    this.pid = pid;
+    this.name = name;
+    this.worker = worker;
     this.exited = new Promise<number>((resolve) => {
       worker.on('exit', (code) => {
         this.exitCode = code;
@@ -93,13 +96,19 @@ abstract class ProcessHandle {
 const LSA_CONTROL_TIMEOUT_MS = 120_000;
 
 export class LsaProcess extends ProcessHandle {
+  private readonly control: Remote<LsaControl>;
+  /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
+  readonly generation: number;
+
   constructor(
     worker: Worker,
-    private readonly control: Remote<LsaControl>,
+    control: Remote<LsaControl>,
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
-    readonly generation: number,
+    generation: number,
   ) {
     super(LSA_PID, 'lsa', worker);
+    this.control = control;
+    this.generation = generation;
   }
 
   packages(): Promise<PackageReport> {
@@ -169,16 +178,15 @@ export class AppProcess extends ProcessHandle {
   cutOff: string | undefined;
   private readonly control: RpcPeer<MachineToProcessOps, ProcessToMachineOps>;
 
-  constructor(
-    pid: number,
-    name: string,
-    readonly role: AppRole,
-    readonly logonAs: string | null,
-    worker: Worker,
-    controlPort: MessagePort,
-    private readonly timeouts: AppProcessTimeouts,
-  ) {
+  readonly role: AppRole;
+  readonly logonAs: string | null;
+  private readonly timeouts: AppProcessTimeouts;
+
+  constructor(pid: number, name: string, role: AppRole, logonAs: string | null, worker: Worker, controlPort: MessagePort, timeouts: AppProcessTimeouts) {
     super(pid, name, worker);
+    this.role = role;
+    this.logonAs = logonAs;
+    this.timeouts = timeouts;
     // The process's messages are handled a slice per turn, and a process that posts far more than
     // the machine answers is cut off and killed: it cannot keep the machine's thread to itself.
     this.control = new RpcPeer<MachineToProcessOps, ProcessToMachineOps>(controlPort, null, {

@@ -80,12 +80,18 @@ export class TraceCollector {
   private enabled: boolean;
   private tapping = false;
 
+  /** The machine's boot time on the shared clock; event times are made relative to it. */
+  readonly origin: number;
+  private readonly limits: TraceCollectorLimits;
+
   constructor(
     /** The machine's boot time on the shared clock; event times are made relative to it. */
-    readonly origin: number,
+    origin: number,
     enabled: boolean,
-    private readonly limits: TraceCollectorLimits = DEFAULT_TRACE_LIMITS,
+    limits: TraceCollectorLimits = DEFAULT_TRACE_LIMITS,
   ) {
+    this.origin = origin;
+    this.limits = limits;
     this.enabled = enabled;
   }
 

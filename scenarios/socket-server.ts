@@ -48,15 +48,27 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
   closedConnections = 0;
   private readonly closedWaiters = new Set<{ n: number; resolve: () => void }>();
 
+  readonly protocol: SocketProtocol;
+  readonly host: string;
+  readonly port: number;
+  private readonly controlPort: MessagePort;
+  /** Settles when the app returns (after stop) or fails. */
+  readonly done: Promise<AppResult>;
+
   private constructor(
-    readonly protocol: SocketProtocol,
-    readonly host: string,
-    readonly port: number,
-    private readonly controlPort: MessagePort,
+    protocol: SocketProtocol,
+    host: string,
+    port: number,
+    controlPort: MessagePort,
     /** Settles when the app returns (after stop) or fails. */
-    readonly done: Promise<AppResult>,
+    done: Promise<AppResult>,
   ) {
     super();
+    this.protocol = protocol;
+    this.host = host;
+    this.port = port;
+    this.controlPort = controlPort;
+    this.done = done;
   }
 
   /** Runs the app in `proc` and resolves once it listens; rejects if it cannot. */

@@ -8,7 +8,10 @@ export class ControlPort {
   private readonly stopped: Promise<void>;
   private closed = false;
 
-  constructor(private readonly port: MessagePort | null) {
+  private readonly port: MessagePort | null;
+
+  constructor(port: MessagePort | null) {
+    this.port = port;
     this.stopped = new Promise<void>((resolve) => {
       if (port === null) return;
       port.on('message', (command: SocketAppCommand) => {

@@ -53,7 +53,11 @@ export class UserModeHost {
   private readonly counts = { spUserModeInitialize: {} as Record<string, number>, spInstanceInit: {} as Record<string, number>, spInitUserModeContext: 0 };
   private readonly heap = { allocations: 0, bytes: 0 };
 
-  constructor(private readonly host: PackageHost) {}
+  private readonly host: PackageHost;
+
+  constructor(host: PackageHost) {
+    this.host = host;
+  }
 
   /** One call into a package's user-mode half (message functions, attributes, CompleteAuthToken, delete). */
   call<T>(context: UserModeContext, entry: string, run: (table: SecpkgUserFunctionTable, handle: number) => Awaitable<T>): Outcome<T> | Promise<Outcome<T>> {

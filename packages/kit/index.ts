@@ -1,8 +1,31 @@
 // What a package author needs besides the headers: the table members a package leaves
-// unimplemented, pointing at one shared function, and the marshalled form of explicit credentials
-// that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack).
+// unimplemented, pointing at one shared function; the marshalled form of explicit credentials
+// that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack);
+// the token in and out of a context call; the error base its own errors can extend.
 
-import { type SecpkgFunctionTable, type SecpkgUserFunctionTable, type SpUnusedFn, SEC_E_UNSUPPORTED_FUNCTION } from '../../headers/index.js';
+import {
+  SECBUFFER,
+  SEC_E_UNSUPPORTED_FUNCTION,
+  bufferTypeOf,
+  type SecBuffer,
+  type SecpkgFunctionTable,
+  type SecpkgUserFunctionTable,
+  type SpUnusedFn,
+} from '../../headers/index.js';
+
+export { findBuffer, findToken, tokenBytes } from '../../headers/index.js';
+
+/**
+ * Writes a context call's output token into the caller's SECBUFFER_TOKEN (the package allocates
+ * it, as with ISC_REQ_ALLOCATE_MEMORY). False when the caller gave no output TOKEN buffer: the
+ * call then fails with SEC_E_BUFFER_TOO_SMALL, as Windows answers.
+ */
+export function putToken(output: SecBuffer[], token: Uint8Array): boolean {
+  const buffer = output.find((b) => bufferTypeOf(b) === SECBUFFER.TOKEN);
+  if (buffer === undefined) return false;
+  buffer.pvBuffer = token;
+  return true;
+}
 
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';
 /** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */

@@ -35,12 +35,11 @@ export type NtlmParseErrorCode =
 export class NtlmParseError extends EmuError<NtlmParseErrorCode> {
   override readonly name = 'NtlmParseError';
 
-  constructor(
-    code: NtlmParseErrorCode,
-    readonly offset: number,
-    message: string,
-  ) {
+  readonly offset: number;
+
+  constructor(code: NtlmParseErrorCode, offset: number, message: string) {
     super(code, message);
+    this.offset = offset;
   }
 }
 

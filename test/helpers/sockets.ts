@@ -50,7 +50,10 @@ export class Program {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly lineWaiters = new Set<{ test: (line: string) => boolean; resolve: (line: string) => void }>();
 
-  constructor(readonly child: ChildProcess) {
+  readonly child: ChildProcess;
+
+  constructor(child: ChildProcess) {
+    this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     readLines(child.stdout!, (line) => {
       this.lines.push(line);

@@ -2,15 +2,15 @@
 // finds no password and no key derived from it anywhere it must not be, in any encoding.
 
 import assert from 'node:assert/strict';
-import { pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { statusName } from '../../headers/status.js';
+import { deriveSecret } from '../../packages/example/wire.js';
 import { betweenApps, findSecret, lsaToProcess } from '../helpers/scan.js';
 import { withMachine } from '../helpers/machine.js';
 
 const PASSWORD = 'Passw0rd!';
-// The example package's long-term key K for alice (packages/example/index.ts).
-const DERIVED = pbkdf2Sync(PASSWORD, 'sspi-emu/example:alice', 4096, 32, 'sha256');
+// The example package's long-term key K for alice, as the package derives it.
+const DERIVED = deriveSecret('alice', PASSWORD);
 
 describe('secrets stay in the LSA', () => {
   it('lets no password or derived key cross any channel when the client runs as its own logon', async () => {

@@ -11,10 +11,11 @@ import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED } from '../../../headers/sspi.
 import { SEC_E_INTERNAL_ERROR, SEC_I_CONTINUE_NEEDED, statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import type { CredHandle } from '../../../sspi/handles.js';
+import { MAGIC as WIRE_MAGIC, MESSAGE_TYPE } from '../../../packages/example/wire.js';
 
 const SEED = 0x5eed_0002;
 const RUNS = 80;
-const MAGIC = [0x45, 0x58, 0x76, 0x31]; // "EXv1"
+const MAGIC = [...new Uint8Array(new Uint32Array([WIRE_MAGIC]).buffer)]; // "EXv1"
 
 const u16le = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff];
 
@@ -31,7 +32,7 @@ const prefixed = fc
 
 const clientHello = fc
   .tuple(
-    header(1),
+    header(MESSAGE_TYPE.ClientHello),
     fc.uint8Array({ minLength: 0, maxLength: 40 }),
     fc.uint8Array({ minLength: 0, maxLength: 40 }),
     prefixed,
@@ -82,7 +83,7 @@ describe('the example package given hostile tokens', () => {
 
   test('answers every ServerProof at the second InitializeSecurityContext with a documented status', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(proof(2, 2), anything), async (serverProof) => {
+      fc.asyncProperty(fc.oneof(proof(MESSAGE_TYPE.ServerProof, 2), anything), async (serverProof) => {
         const first = await proc.sspi.initializeSecurityContext({ credential: outbound, contextReq: ISC_REQ.CONFIDENTIALITY });
         assert.equal(first.status, SEC_I_CONTINUE_NEEDED);
         const r = await proc.sspi.initializeSecurityContext({
@@ -100,7 +101,7 @@ describe('the example package given hostile tokens', () => {
 
   test('answers every ClientProof at the second AcceptSecurityContext with a documented status', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(proof(3, 1), anything), async (clientProof) => {
+      fc.asyncProperty(fc.oneof(proof(MESSAGE_TYPE.ClientProof, 1), anything), async (clientProof) => {
         const hello = await proc.sspi.initializeSecurityContext({ credential: outbound, contextReq: ISC_REQ.CONFIDENTIALITY });
         const first = await proc.sspi.acceptSecurityContext({
           credential: inbound,
