@@ -1,7 +1,45 @@
 // Option parsing shared by the commands: node:util parseArgs, with usage errors for anything off.
 
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
 import { UsageError } from './usage.js';
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+/** Options that take a value, declared by name. */
+export function valued<const K extends string>(...names: K[]): Record<K, { type: 'string' }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as Record<K, { type: 'string' }>;
+}
+
+/** Options that may be given more than once, each a value. */
+export function repeated<const K extends string>(...names: K[]): Record<K, { type: 'string'; multiple: true }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'string', multiple: true }])) as Record<K, { type: 'string'; multiple: true }>;
+}
+
+/** Options that are present or not. */
+export function flags<const K extends string>(...names: K[]): Record<K, { type: 'boolean' }> {
+  return Object.fromEntries(names.map((name) => [name, { type: 'boolean' }])) as Record<K, { type: 'boolean' }>;
+}
+
+/** --package and --load: which package a command uses and which modules the LSA loads besides. */
+export const PACKAGE_OPTIONS = { ...valued('package'), ...repeated('load') };
+
+/** --user, --domain, --password: the identity a client authenticates as. */
+export const IDENTITY_OPTIONS = valued('user', 'domain', 'password');
+
+/**
+ * A command's arguments: strict parseArgs (unknown options are usage errors), at most
+ * `maxPositionals` positionals, and every complaint a UsageError.
+ */
+export function parseCommand<const O extends OptionSpecs>(
+  argv: string[],
+  options: O,
+  maxPositionals = 0,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
+  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+  if (parsed.positionals.length > maxPositionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`);
+  return parsed;
+}
 
 /** Runs an argument parse (node:util parseArgs), turning its complaints into usage errors. */
 export function asUsage<T>(parse: () => T): T {

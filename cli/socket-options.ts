@@ -1,6 +1,53 @@
-// Options shared by the socket commands (connect, fetch): a HOST:PORT and an explicit identity.
+// What the socket client commands (connect, fetch) share: a HOST:PORT, an explicit identity, and
+// one client process on a machine of its own that runs the app.
 
+import { writeFile } from 'node:fs/promises';
+import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
+import type { AppResult } from '../process/index.js';
+import { packageList, positiveInt } from './options.js';
 import { UsageError } from './usage.js';
+
+/** The options of a socket client command that say what to authenticate with and how long to try. */
+export interface ClientCommandValues {
+  package?: string;
+  load?: string[];
+  user?: string;
+  domain?: string;
+  password?: string;
+  timeout?: string;
+  trace?: string;
+}
+
+/** The settings every socket client app takes: the package, the identity and a deadline. */
+export interface ClientAppSettings {
+  package: string;
+  user: string;
+  domain: string;
+  password: string;
+  timeoutMs: number;
+}
+
+/**
+ * Boots a machine with the package named by --package/--load, runs one app in a client process
+ * with the identity and deadline from the options, writes the --trace timeline and shuts down.
+ */
+export async function runClientApp(
+  values: ClientCommandValues,
+  defaultTimeoutMs: number,
+  run: (client: AppProcess, settings: ClientAppSettings) => Promise<AppResult>,
+): Promise<AppResult> {
+  const identity = userIdentity(values.user, values.domain, values.password);
+  const timeoutMs = positiveInt(values.timeout, '--timeout', defaultTimeoutMs);
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined });
+  try {
+    const result = await run(await machine.spawn('client'), { package: packageName ?? 'ntlm', ...identity, timeoutMs });
+    if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+    return result;
+  } finally {
+    await machine.shutdown();
+  }
+}
 
 /** "HOST:PORT" (an IPv6 host in brackets). */
 export function hostPort(value: string): { host: string; port: number } {

@@ -11,7 +11,6 @@ import {
   ISC_REQ,
   SECBUFFER,
   SECPKG_ATTR,
-  SECPKG_CRED,
   type SecBuffer,
   SEC_E_INTERNAL_ERROR,
   SEC_E_MESSAGE_ALTERED,
@@ -20,10 +19,11 @@ import {
   isSuccess,
   statusName,
   type Status,
+  tokenBytes,
 } from '../headers/index.js';
 import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
 import { type Connection, describeError } from '../ipc/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 
 export const DEFAULT_CLIENT_REQ =
@@ -37,9 +37,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const timeoutMs = Number(args.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
   const sspi = ctx.sspi;
 
-  const explicit = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
-  const acquired = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData: explicit });
-  if (acquired.credential === undefined) return done(acquired.status, 'AcquireCredentialsHandle failed', acquired.cause?.message);
+  const acquired = await acquireAppCredential(sspi, pkg, 'outbound', args);
+  if ('failed' in acquired) return acquired.failed;
   const credential = acquired.credential;
 
   let conn: Connection<AppMessage>;
@@ -47,7 +46,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     conn = await ctx.connect<AppMessage>(server, args.connectWaitMs === undefined ? undefined : Number(args.connectWaitMs));
   } catch (error) {
     await sspi.freeCredentialsHandle(credential);
-    return done(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}`, describeError(error));
+    return appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}`, describeError(error));
   }
 
   let context: CtxtHandle | undefined;
@@ -55,11 +54,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const handshake = await runHandshake(ctx, conn, credential, contextReq, typeof args.targetName === 'string' ? args.targetName : null, timeoutMs);
     context = handshake.context;
     ctx.markPhase('handshake');
-    if (handshake.status !== SEC_E_OK || context === undefined) return done(handshake.status, handshake.detail);
+    if (handshake.status !== SEC_E_OK || context === undefined) return appResult(handshake.status, handshake.detail);
 
     const names = await sspi.queryContextAttributes(context, SECPKG_ATTR.NAMES);
     const exchanged = await exchangeMessages(ctx, conn, context, messages, timeoutMs);
-    if (exchanged.status !== SEC_E_OK) return done(exchanged.status, exchanged.detail);
+    if (exchanged.status !== SEC_E_OK) return appResult(exchanged.status, exchanged.detail);
     ctx.markPhase('messages');
     conn.send({ kind: 'bye' });
     return {
@@ -69,7 +68,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       data: { user: names.buffer?.sUserName ?? null, legs: handshake.legs, messages },
     };
   } catch (error) {
-    return done(SEC_E_INTERNAL_ERROR, 'the connection to the server failed', describeError(error));
+    return appResult(SEC_E_INTERNAL_ERROR, 'the connection to the server failed', describeError(error));
   } finally {
     if (context !== undefined) await sspi.deleteSecurityContext(context);
     await sspi.freeCredentialsHandle(credential);
@@ -106,14 +105,18 @@ async function runHandshake(
           status: r.status,
           ...(context === undefined ? {} : { context }),
           legs,
-          detail: `InitializeSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}`,
+          detail: failedCall('InitializeSecurityContext', r),
         };
       }
-      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
-      if (token !== undefined && token.byteLength > 0) {
+      const token = tokenBytes(r.output);
+      const sent = token !== undefined && token.byteLength > 0;
+      if (sent) {
         conn.send({ kind: 'token', token });
         legs++;
       }
+      // Done with nothing to send: the server finished first (its 'accepted' carried the token just
+      // consumed, as in a mutual authentication), so there is no answer to wait for.
+      if (r.status === SEC_E_OK && !sent && input !== null) return { status: SEC_E_OK, ...(context === undefined ? {} : { context }), legs };
       if (r.status !== SEC_E_OK && r.status !== SEC_I_CONTINUE_NEEDED) {
         return { status: r.status, ...(context === undefined ? {} : { context }), legs, detail: `unexpected ${statusName(r.status)}` };
       }
@@ -159,13 +162,13 @@ async function exchangeMessages(
       ],
       0,
     );
-    if (sealed.status !== SEC_E_OK) return { status: sealed.status, detail: 'EncryptMessage failed' };
+    if (sealed.status !== SEC_E_OK) return { status: sealed.status, detail: failedCall('EncryptMessage', sealed) };
     conn.send({ kind: 'sealed', buffers: sealed.message });
     const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'sealed')
       return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a sealed message with ${reply.kind}` };
     const opened = await ctx.sspi.decryptMessage(context, reply.buffers, 0);
-    if (opened.status !== SEC_E_OK) return { status: opened.status, detail: 'DecryptMessage of the reply failed' };
+    if (opened.status !== SEC_E_OK) return { status: opened.status, detail: failedCall('DecryptMessage of the reply', opened) };
     const echo = new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer);
     if (echo !== `echo: ${plaintext}`) return { status: SEC_E_MESSAGE_ALTERED, detail: `the server echoed ${JSON.stringify(echo)}` };
   }
@@ -180,7 +183,7 @@ async function exchangeMessages(
       ],
       0,
     );
-    if (signed.status !== SEC_E_OK) return { status: signed.status, detail: 'MakeSignature failed' };
+    if (signed.status !== SEC_E_OK) return { status: signed.status, detail: failedCall('MakeSignature', signed) };
     conn.send({ kind: 'signed', data, signature: signed.message[1]!.pvBuffer });
     const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'signed')
@@ -193,13 +196,7 @@ async function exchangeMessages(
       ],
       0,
     );
-    if (verified.status !== SEC_E_OK) return { status: verified.status, detail: 'VerifySignature of the reply failed' };
+    if (verified.status !== SEC_E_OK) return { status: verified.status, detail: failedCall('VerifySignature of the reply', verified) };
   }
   return { status: SEC_E_OK };
-}
-
-function done(status: Status, detail?: string, cause?: string): AppResult {
-  const result: AppResult = { status, statusName: statusName(status) };
-  if (detail !== undefined) result.detail = cause === undefined ? detail : `${detail}: ${cause}`;
-  return result;
 }

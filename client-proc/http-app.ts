@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import {
   ISC_REQ,
   SECBUFFER,
-  SECPKG_CRED,
   type SecBuffer,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_TOKEN,
@@ -23,12 +22,12 @@ import {
   SEC_I_CONTINUE_NEEDED,
   isSuccess,
   statusName,
-  type Status,
+  tokenBytes,
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import { authorization, ntlmChallenge } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
 const HTTP_CLIENT_REQ = ISC_REQ.CONNECTION | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;
@@ -60,9 +59,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   try {
     url = new URL(String(args.url));
   } catch {
-    return done(SEC_E_INTERNAL_ERROR, `not a URL: ${JSON.stringify(args.url)}`);
+    return appResult(SEC_E_INTERNAL_ERROR, `not a URL: ${JSON.stringify(args.url)}`);
   }
-  if (url.protocol !== 'http:') return done(SEC_E_INTERNAL_ERROR, `only http:// URLs are supported, not ${url.protocol}`);
+  if (url.protocol !== 'http:') return appResult(SEC_E_INTERNAL_ERROR, `only http:// URLs are supported, not ${url.protocol}`);
   const pkg = String(args.package ?? 'NTLM');
   const method = String(args.method ?? 'GET');
   const timeoutMs = Number(args.timeoutMs ?? 30_000);
@@ -70,9 +69,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const contextReq = Number(args.contextReq ?? HTTP_CLIENT_REQ);
   const sspi = ctx.sspi;
 
-  const identity = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
-  const acquired = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData: identity });
-  if (acquired.credential === undefined) return done(acquired.status, `AcquireCredentialsHandle(${pkg}) failed`);
+  const acquired = await acquireAppCredential(sspi, pkg, 'outbound', args);
+  if ('failed' in acquired) return acquired.failed;
   const credential: CredHandle = acquired.credential;
   // One socket, kept alive between the legs: NTLM authenticates the connection.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -94,10 +92,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     context = first.context;
     const negotiate = tokenOf(first.output);
     if (first.status !== SEC_I_CONTINUE_NEEDED || negotiate === undefined)
-      return done(isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status, `InitializeSecurityContext (NEGOTIATE) returned ${statusName(first.status)}`);
+      return appResult(
+        isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status,
+        `InitializeSecurityContext (NEGOTIATE) returned ${statusName(first.status)}`,
+      );
     const r1 = await send(negotiate);
     const challenge = r1.response.statusCode === 401 ? ntlmChallenge(r1.response.headers['www-authenticate']) : undefined;
-    if (typeof challenge === 'string') return done(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${challenge}`);
+    if (typeof challenge === 'string') return appResult(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${challenge}`);
     if (challenge === undefined || challenge.byteLength === 0) {
       // Not asked for NTLM, or the NEGOTIATE was refused: the server's answer is the answer.
       return answer(r1, requests, false, null);
@@ -111,16 +112,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     });
     const authenticate = tokenOf(second.output);
     if (!isSuccess(second.status) || authenticate === undefined)
-      return done(
-        isSuccess(second.status) ? SEC_E_INTERNAL_ERROR : second.status,
-        `InitializeSecurityContext (AUTHENTICATE) failed${second.cause ? `: ${second.cause.message}` : ''}`,
-      );
+      return appResult(isSuccess(second.status) ? SEC_E_INTERNAL_ERROR : second.status, failedCall('InitializeSecurityContext (AUTHENTICATE)', second));
     const r2 = await send(authenticate);
     if (r2.socket !== r1.socket)
-      return done(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
+      return appResult(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
     return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100);
   } catch (error) {
-    return done(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
+    return appResult(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
   } finally {
     agent.destroy();
     if (context !== undefined) await sspi.deleteSecurityContext(context);
@@ -179,11 +177,8 @@ function exchange(url: URL, method: string, headers: Record<string, string>, age
   });
 }
 
+/** The output token, when the call made one. */
 function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
-  const token = buffers.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+  const token = tokenBytes(buffers);
   return token !== undefined && token.byteLength > 0 ? token : undefined;
-}
-
-function done(status: Status, detail: string): AppResult {
-  return { status, statusName: statusName(status), detail };
 }

@@ -21,19 +21,18 @@ import {
   ISC_REQ,
   SECBUFFER,
   SECPKG_ATTR,
-  SECPKG_CRED,
   type SecBuffer,
   SEC_E_INTERNAL_ERROR,
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   isSuccess,
   statusName,
-  type Status,
+  tokenBytes,
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import { FramedSocket, ProtocolError, DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 
 /** What gss-client asks for (mutual, replay), with confidentiality and integrity for wrap and MIC. */
 export const TCP_CLIENT_REQ =
@@ -61,9 +60,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const server = `${host}:${port}`;
   const sspi = ctx.sspi;
 
-  const identity = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
-  const acquired = await sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.OUTBOUND, authData: identity });
-  if (acquired.credential === undefined) return done(acquired.status, `AcquireCredentialsHandle(${pkg}) failed`);
+  const acquired = await acquireAppCredential(sspi, pkg, 'outbound', args);
+  if ('failed' in acquired) return acquired.failed;
   const credential: CredHandle = acquired.credential;
 
   let socket: Socket;
@@ -71,7 +69,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     socket = await open(host, port, timeoutMs);
   } catch (error) {
     await sspi.freeCredentialsHandle(credential);
-    return done(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
+    return appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
   }
   ctx.trace('TcpConnect', `${server} from ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`);
   const wire = new FramedSocket(socket, DEFAULT_MAX_TOKEN, (direction, flags, length) =>
@@ -86,20 +84,20 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     let input: SecBuffer[] | null = null;
     let legs = 0;
     for (;;) {
-      if (legs > MAX_LEGS) return done(SEC_E_INTERNAL_ERROR, `no context after ${MAX_LEGS} tokens`);
+      if (legs > MAX_LEGS) return appResult(SEC_E_INTERNAL_ERROR, `no context after ${MAX_LEGS} tokens`);
       const r = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input });
       if (r.context !== undefined && context === undefined) context = r.context;
-      const out = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      const out = tokenBytes(r.output);
       if (out !== undefined && out.byteLength > 0) {
         await wire.send(TOKEN.CONTEXT, out);
         legs++;
       }
-      if (!isSuccess(r.status)) return done(r.status, `InitializeSecurityContext failed${r.cause ? `: ${r.cause.message}` : ''}`);
+      if (!isSuccess(r.status)) return appResult(r.status, failedCall('InitializeSecurityContext', r));
       if (r.status === SEC_E_OK) break;
-      if (r.status !== SEC_I_CONTINUE_NEEDED) return done(r.status, `InitializeSecurityContext returned ${statusName(r.status)}`);
+      if (r.status !== SEC_I_CONTINUE_NEEDED) return appResult(r.status, `InitializeSecurityContext returned ${statusName(r.status)}`);
       const reply = await wire.receive(timeoutMs);
       legs++;
-      if ((reply.flags & TOKEN.CONTEXT) === 0) return done(SEC_E_INTERNAL_ERROR, `the server sent ${tokenFlagNames(reply.flags)} during the handshake`);
+      if ((reply.flags & TOKEN.CONTEXT) === 0) return appResult(SEC_E_INTERNAL_ERROR, `the server sent ${tokenFlagNames(reply.flags)} during the handshake`);
       input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
     }
     const handshakeMs = Math.round((performance.now() - start) * 100) / 100;
@@ -117,7 +115,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       ],
       0,
     );
-    if (sealed.status !== SEC_E_OK) return done(sealed.status, 'EncryptMessage failed');
+    if (sealed.status !== SEC_E_OK) return appResult(sealed.status, failedCall('EncryptMessage', sealed));
     // A GSS wrap token is the signature then the sealed data.
     const signature = sealed.message[0]!.pvBuffer;
     const data = sealed.message[1]!.pvBuffer;
@@ -128,7 +126,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
     stage = "the server's signature";
     const mic = await wire.receive(timeoutMs);
-    if ((mic.flags & TOKEN.MIC) === 0) return done(SEC_E_INTERNAL_ERROR, `the server answered the message with ${tokenFlagNames(mic.flags)}, not MIC`);
+    if ((mic.flags & TOKEN.MIC) === 0) return appResult(SEC_E_INTERNAL_ERROR, `the server answered the message with ${tokenFlagNames(mic.flags)}, not MIC`);
     const verified = await sspi.verifySignature(
       context!,
       [
@@ -137,7 +135,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       ],
       0,
     );
-    if (verified.status !== SEC_E_OK) return done(verified.status, "VerifySignature of the server's MIC failed");
+    if (verified.status !== SEC_E_OK) return appResult(verified.status, "VerifySignature of the server's MIC failed");
     ctx.markPhase('messages');
     await wire.send(TOKEN.NOOP);
     const outcome: TcpClientData = { server, user: names.buffer?.sUserName ?? null, legs, handshakeMs, messageBytes: message.byteLength, micVerified: true };
@@ -149,11 +147,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     };
   } catch (error) {
     if (error instanceof ProtocolError && (error.code === 'CLOSED' || error.code === 'TRUNCATED') && stage !== 'the handshake')
-      return done(
+      return appResult(
         SEC_E_INTERNAL_ERROR,
         `the server closed the connection before ${stage}: gss-sample servers close without a word when they refuse the authentication (a wrong password?)`,
       );
-    return done(SEC_E_INTERNAL_ERROR, `${stage} failed: ${describeError(error)}`);
+    return appResult(SEC_E_INTERNAL_ERROR, `${stage} failed: ${describeError(error)}`);
   } finally {
     wire.close();
     if (context !== undefined) await sspi.deleteSecurityContext(context);
@@ -179,8 +177,4 @@ function open(host: string, port: number, timeoutMs: number): Promise<Socket> {
     };
     socket.once('error', onError);
   });
-}
-
-function done(status: Status, detail: string): AppResult {
-  return { status, statusName: statusName(status), detail };
 }

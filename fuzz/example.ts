@@ -14,7 +14,6 @@
 // truncations, flips, other message types) must be SEC_E_INVALID_TOKEN or a refusal, never a throw.
 
 import {
-  type SecBuffer,
   SEC_E_INVALID_TOKEN,
   SEC_E_LOGON_DENIED,
   SEC_E_MUTUAL_AUTH_FAILED,
@@ -24,22 +23,9 @@ import {
   type Status,
 } from '../headers/index.js';
 import { anyByteMutation, concatBytes, INTERESTING_U16, noise, patched, u16le, type Mutated } from './bytes.js';
-import {
-  CLIENT_REQ,
-  dropContext,
-  firstClientLeg,
-  inputList,
-  outputList,
-  outputToken,
-  SERVER_REQ,
-  tokenBuffer,
-  type FuzzEnv,
-  type GeneratorInstance,
-  type GeneratorSpec,
-  type Trial,
-  oncePerEnv,
-} from './generator.js';
+import { dropContext, firstClientLeg, outputToken, SERVER_REQ, tokenBuffer, type FuzzEnv, type GeneratorSpec, type Trial } from './generator.js';
 import type { Rng } from './rng.js';
+import { feedVariant, firstLeg, tokenGenerators, type TokenVariant } from './token-leg.js';
 import {
   HEADER_BYTES,
   KEY_BYTES,
@@ -125,20 +111,15 @@ function editHeader(rng: Rng, token: Uint8Array): Mutated {
   return { bytes: patched(token, at, Uint8Array.of(token[at]! ^ (1 << rng.int(8)))), mutation: `header: magic byte ${at} changed` };
 }
 
-function callShape(rng: Rng, token: Uint8Array, defaultReq: number): { input: SecBuffer[]; outputTypes: number[]; contextReq: number; how: string } {
-  const { buffers, how: inputHow } = inputList(rng, token, () => rng.bytes(rng.length(64)));
-  const { types, how: outputHow } = outputList(rng);
-  const odd = rng.chance(0.05);
-  const contextReq = odd ? rng.next() : defaultReq;
-  return { input: buffers, outputTypes: types, contextReq, how: `${inputHow}${outputHow}${odd ? ` [contextReq 0x${contextReq.toString(16)}]` : ''}` };
+/** The example package has no channel bindings: a bindings buffer is just bytes it must ignore. */
+function bindings(rng: Rng): () => Uint8Array {
+  return () => rng.bytes(rng.length(64));
 }
-
-type Variant = { bytes: Uint8Array; mutation: string; strategy: string; expected?: Status };
 
 // ---------------------------------------------------------------------------------------------
 // example/hello
 
-function helloVariant(rng: Rng, base: Base): Variant {
+function helloVariant(rng: Rng, base: Base): TokenVariant {
   const strategy = rng.weighted<string>([
     [1, 'valid'],
     [4, 'forged'],
@@ -208,30 +189,14 @@ function helloVariant(rng: Rng, base: Base): Variant {
   }
 }
 
-function helloGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const variant = helloVariant(rng, base);
-      const shape = callShape(rng, variant.bytes, SERVER_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
-      const result = await env.sspi.acceptSecurityContext({
-        credential: env.serverCredential,
-        input: shape.input,
-        contextReq: shape.contextReq,
-        outputTypes: shape.outputTypes,
-      });
-      const status = trial.answer('AcceptSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '') trial.expectStatus(status, variant.expected, 'the ClientHello');
-      await dropContext(env.sspi, result.context, trial.violations, 'the server context');
-    },
-    close: () => Promise.resolve([]),
-  };
+async function helloInput(env: FuzzEnv, base: Base, rng: Rng, trial: Trial): Promise<void> {
+  await feedVariant(env, rng, trial, { fn: 'AcceptSecurityContext', what: 'the ClientHello', bindings: bindings(rng) }, helloVariant(rng, base));
 }
 
 // ---------------------------------------------------------------------------------------------
 // example/server-proof
 
-function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Array, refusal: Status, other: Uint8Array): Variant {
+function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Array, refusal: Status, other: Uint8Array): TokenVariant {
   const ns = rng.bytes(NONCE_BYTES);
   const good = type === MESSAGE_TYPE.ServerProof ? concatBytes(header(type, 0), ns, right(ns)) : concatBytes(header(type, 0), right(ns));
   const strategy = rng.weighted<string>([
@@ -275,100 +240,47 @@ function proofVariant(rng: Rng, type: number, right: (ns: Uint8Array) => Uint8Ar
   }
 }
 
-function serverProofGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const first = await firstClientLeg(env);
-      const hello = outputToken(first);
-      if (first.status !== SEC_I_CONTINUE_NEEDED || first.context === undefined || hello === undefined) {
-        trial.hostile('setup', new Uint8Array(0), 'first InitializeSecurityContext');
-        trial.record('InitializeSecurityContext', first);
-        trial.expectStatus(first.status, SEC_I_CONTINUE_NEEDED, 'the first InitializeSecurityContext');
-        await dropContext(env.sspi, first.context, trial.violations, 'the client context');
-        return;
-      }
-      const nc = hello.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
-      const variant = proofVariant(rng, MESSAGE_TYPE.ServerProof, (ns) => mac(base.secret, 'server', nc, ns), SEC_E_MUTUAL_AUTH_FAILED, hello);
-      const shape = callShape(rng, variant.bytes, CLIENT_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
-      const result = await env.sspi.initializeSecurityContext({
-        credential: env.clientCredential,
-        context: first.context,
-        contextReq: shape.contextReq,
-        input: shape.input,
-        outputTypes: shape.outputTypes,
-      });
-      const status = trial.answer('InitializeSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '') trial.expectStatus(status, variant.expected, 'the ServerProof');
-      await dropContext(env.sspi, first.context, trial.violations, 'the client context');
-    },
-    close: () => Promise.resolve([]),
-  };
+async function serverProofInput(env: FuzzEnv, base: Base, rng: Rng, trial: Trial): Promise<void> {
+  const first = await firstLeg(env, trial, 'InitializeSecurityContext', await firstClientLeg(env), new Uint8Array(0), 'first InitializeSecurityContext');
+  if (first === undefined) return;
+  const nc = first.token.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
+  const variant = proofVariant(rng, MESSAGE_TYPE.ServerProof, (ns) => mac(base.secret, 'server', nc, ns), SEC_E_MUTUAL_AUTH_FAILED, first.token);
+  await feedVariant(env, rng, trial, { fn: 'InitializeSecurityContext', context: first.context, what: 'the ServerProof', bindings: bindings(rng) }, variant);
 }
 
 // ---------------------------------------------------------------------------------------------
 // example/client-proof
 
-function clientProofGenerator(env: FuzzEnv, base: Base): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const { hello, bytes: helloBytes } = forgeHello(rng, base.secret, base.user, base.domain, 0x3);
-      const first = await env.sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(helloBytes), contextReq: SERVER_REQ });
-      const proof = outputToken(first);
-      if (first.status !== SEC_I_CONTINUE_NEEDED || first.context === undefined || proof === undefined) {
-        trial.hostile('setup', helloBytes, 'first AcceptSecurityContext with a forged ClientHello');
-        trial.record('AcceptSecurityContext', first);
-        trial.expectStatus(first.status, SEC_I_CONTINUE_NEEDED, 'the first AcceptSecurityContext');
-        await dropContext(env.sspi, first.context, trial.violations, 'the server context');
-        return;
-      }
-      const ns = proof.slice(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
-      // The server's Ns is in its ServerProof; the variant's own random Ns is not used for ClientProof.
-      const variant = proofVariant(rng, MESSAGE_TYPE.ClientProof, () => mac(base.secret, 'client', hello.nc, ns), SEC_E_LOGON_DENIED, proof);
-      const shape = callShape(rng, variant.bytes, SERVER_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
-      const result = await env.sspi.acceptSecurityContext({
-        credential: env.serverCredential,
-        context: first.context,
-        input: shape.input,
-        contextReq: shape.contextReq,
-        outputTypes: shape.outputTypes,
-      });
-      const status = trial.answer('AcceptSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '') trial.expectStatus(status, variant.expected, 'the ClientProof');
-      await dropContext(env.sspi, first.context, trial.violations, 'the server context');
-    },
-    close: () => Promise.resolve([]),
-  };
+async function clientProofInput(env: FuzzEnv, base: Base, rng: Rng, trial: Trial): Promise<void> {
+  const { hello, bytes: helloBytes } = forgeHello(rng, base.secret, base.user, base.domain, 0x3);
+  const accepted = await env.sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(helloBytes), contextReq: SERVER_REQ });
+  const first = await firstLeg(env, trial, 'AcceptSecurityContext', accepted, helloBytes, 'first AcceptSecurityContext with a forged ClientHello');
+  if (first === undefined) return;
+  const ns = first.token.slice(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
+  // The server's Ns is in its ServerProof; the variant's own random Ns is not used for ClientProof.
+  const variant = proofVariant(rng, MESSAGE_TYPE.ClientProof, () => mac(base.secret, 'client', hello.nc, ns), SEC_E_LOGON_DENIED, first.token);
+  await feedVariant(env, rng, trial, { fn: 'AcceptSecurityContext', context: first.context, what: 'the ClientProof', bindings: bindings(rng) }, variant);
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const based = oncePerEnv<Base>(capture);
-
-export const EXAMPLE_TOKEN_GENERATORS: readonly GeneratorSpec[] = [
+export const EXAMPLE_TOKEN_GENERATORS: readonly GeneratorSpec[] = tokenGenerators('example', capture, [
   {
     name: 'example/hello',
-    packageKey: 'example',
-    target: 'tokens',
     fn: 'AcceptSecurityContext',
     describe: 'ClientHello variants (captured, forged with K, mutated) to a new server context',
-    create: async (env) => helloGenerator(env, await based(env)),
+    run: helloInput,
   },
   {
     name: 'example/server-proof',
-    packageKey: 'example',
-    target: 'tokens',
     fn: 'InitializeSecurityContext',
     describe: 'ServerProof variants to a client context that sent ClientHello',
-    create: async (env) => serverProofGenerator(env, await based(env)),
+    run: serverProofInput,
   },
   {
     name: 'example/client-proof',
-    packageKey: 'example',
-    target: 'tokens',
     fn: 'AcceptSecurityContext',
     describe: 'ClientProof variants to a server context that sent ServerProof',
-    create: async (env) => clientProofGenerator(env, await based(env)),
+    run: clientProofInput,
   },
-];
+]);

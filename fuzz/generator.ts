@@ -14,6 +14,7 @@ import {
   SEC_E_OK,
   statusName,
   type Status,
+  tokenBytes,
 } from '../headers/index.js';
 import type { CredHandle, CtxtHandle, ContextResult, Secur32 } from '../sspi/index.js';
 import type { Rng } from './rng.js';
@@ -129,7 +130,7 @@ export function tokenBuffer(token: Uint8Array): SecBuffer[] {
 }
 
 export function outputToken(result: ContextResult): Uint8Array | undefined {
-  const token = result.output.find((b) => (b.BufferType & 0x0fffffff) === SECBUFFER.TOKEN)?.pvBuffer;
+  const token = tokenBytes(result.output);
   return token === undefined || token.byteLength === 0 ? undefined : token;
 }
 

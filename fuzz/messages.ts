@@ -27,6 +27,7 @@ import {
   SEC_E_INVALID_HANDLE,
   SEC_E_OK,
   type Status,
+  bufferTypeOf,
 } from '../headers/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 import { concatBytes } from './bytes.js';
@@ -125,10 +126,6 @@ function flipBit(rng: Rng, bytes: Uint8Array): Uint8Array {
   const out = Uint8Array.from(bytes);
   if (out.length > 0) out[rng.int(out.length)] ^= 1 << rng.int(8);
   return out;
-}
-
-function typeOf(b: SecBuffer): number {
-  return b.BufferType & 0x0fffffff;
 }
 
 const SIZES: readonly number[] = [0, 1, 2, 15, 16, 17, 31, 64, 255, 1024, 4096];
@@ -320,7 +317,7 @@ async function receive(
 
 /** The DATA buffers' bytes, read-only or not: after an unseal they are the plaintext again. */
 function dataOf(list: readonly SecBuffer[]): Uint8Array {
-  return concatBytes(...list.filter((b) => typeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer));
+  return concatBytes(...list.filter((b) => bufferTypeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer));
 }
 
 function allData(list: readonly SecBuffer[]): Uint8Array {
@@ -497,41 +494,28 @@ function senderGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
   };
 }
 
+/** What each message generator feeds, for the report: the receiving side first, then the sending side. */
+const MESSAGE_GENERATORS: ReadonlyArray<{ side: 'receiver' | 'sender'; kind: Kind; describe: string }> = [
+  { side: 'receiver', kind: 'sign', describe: 'signed messages altered on the way to VerifySignature on a mapped context' },
+  { side: 'receiver', kind: 'seal', describe: 'sealed messages altered on the way to DecryptMessage on a mapped context' },
+  { side: 'sender', kind: 'sign', describe: 'hostile buffer lists, qop and handles to MakeSignature; accepted ones must verify' },
+  { side: 'sender', kind: 'seal', describe: 'hostile buffer lists, qop and handles to EncryptMessage; accepted ones must decrypt' },
+];
+
+/** A package's message generators, named after the function they judge ("ntlm/verify-signature"). */
 function messageGenerators(packageKey: 'ntlm' | 'example'): GeneratorSpec[] {
-  return [
-    {
-      name: `${packageKey}/verify-signature`,
+  return MESSAGE_GENERATORS.map(({ side, kind, describe }) => {
+    const fn = side === 'receiver' ? RECEIVE_FN[kind] : SEND_FN[kind];
+    const make = side === 'receiver' ? receiverGenerator : senderGenerator;
+    return {
+      name: `${packageKey}/${fn.replace(/(?<=[a-z])(?=[A-Z])/g, '-').toLowerCase()}`,
       packageKey,
       target: 'messages',
-      fn: 'VerifySignature',
-      describe: 'signed messages altered on the way to VerifySignature on a mapped context',
-      create: (env) => Promise.resolve(receiverGenerator(env, 'sign')),
-    },
-    {
-      name: `${packageKey}/decrypt-message`,
-      packageKey,
-      target: 'messages',
-      fn: 'DecryptMessage',
-      describe: 'sealed messages altered on the way to DecryptMessage on a mapped context',
-      create: (env) => Promise.resolve(receiverGenerator(env, 'seal')),
-    },
-    {
-      name: `${packageKey}/make-signature`,
-      packageKey,
-      target: 'messages',
-      fn: 'MakeSignature',
-      describe: 'hostile buffer lists, qop and handles to MakeSignature; accepted ones must verify',
-      create: (env) => Promise.resolve(senderGenerator(env, 'sign')),
-    },
-    {
-      name: `${packageKey}/encrypt-message`,
-      packageKey,
-      target: 'messages',
-      fn: 'EncryptMessage',
-      describe: 'hostile buffer lists, qop and handles to EncryptMessage; accepted ones must decrypt',
-      create: (env) => Promise.resolve(senderGenerator(env, 'seal')),
-    },
-  ];
+      fn,
+      describe,
+      create: (env: FuzzEnv) => Promise.resolve(make(env, kind)),
+    };
+  });
 }
 
 export const NTLM_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('ntlm');

@@ -19,7 +19,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   SECBUFFER,
-  type SecBuffer,
   SEC_E_INVALID_TOKEN,
   SEC_E_LOGON_DENIED,
   SEC_E_OK,
@@ -28,7 +27,6 @@ import {
   statusName,
   type Status,
 } from '../headers/index.js';
-import type { CtxtHandle } from '../sspi/index.js';
 import {
   computeMic,
   computeNtlmV2Response,
@@ -42,6 +40,7 @@ import {
   utf16le,
   MSV_AV,
   MSV_AV_FLAGS,
+  MSV_AV_STRING_IDS,
   NTLMSSP_NEGOTIATE,
   keyExchanged,
   NTLM_MAX_TOKEN,
@@ -69,22 +68,9 @@ import {
   u32le,
   type Mutated,
 } from './bytes.js';
-import {
-  CLIENT_REQ,
-  dropContext,
-  firstClientLeg,
-  inputList,
-  outputList,
-  outputToken,
-  SERVER_REQ,
-  tokenBuffer,
-  type FuzzEnv,
-  type GeneratorInstance,
-  type GeneratorSpec,
-  type Trial,
-  oncePerEnv,
-} from './generator.js';
+import { CLIENT_REQ, dropContext, firstClientLeg, outputToken, SERVER_REQ, tokenBuffer, type FuzzEnv, type GeneratorSpec, type Trial } from './generator.js';
 import type { Rng } from './rng.js';
+import { feedVariant, firstLeg, tokenGenerators, type Leg, type TokenVariant } from './token-leg.js';
 
 /** The NTLM settings the fuzz machine boots with: a fixed challenge and clock, so captured messages stay valid. */
 export const NTLM_FUZZ_SETTINGS = { fixedServerChallenge: '0123456789abcdef', fixedTime: '2024-05-01T12:00:00.000Z' } as const;
@@ -153,14 +139,8 @@ function randomVersion(rng: Rng): NtlmVersion | undefined {
 // ---------------------------------------------------------------------------------------------
 // AV_PAIR lists
 
-const STRING_IDS = [
-  MSV_AV.MsvAvNbComputerName,
-  MSV_AV.MsvAvNbDomainName,
-  MSV_AV.MsvAvDnsComputerName,
-  MSV_AV.MsvAvDnsDomainName,
-  MSV_AV.MsvAvDnsTreeName,
-  MSV_AV.MsvAvTargetName,
-];
+/** The AvIds whose value is a string, as the package knows them. */
+const STRING_IDS: readonly number[] = [...MSV_AV_STRING_IDS];
 
 /** A well-formed pair: a string id, MsvAvFlags, MsvAvTimestamp, MsvAvSingleHost, MsvAvChannelBindings or an unknown id. */
 function wellFormedPair(rng: Rng): AvPair {
@@ -309,15 +289,6 @@ function channelBindings(rng: Rng): Uint8Array {
   ])();
 }
 
-/** The buffer and output shapes around a token, and the call's ISC/ASC_REQ flags. */
-function callShape(rng: Rng, token: Uint8Array, defaultReq: number): { input: SecBuffer[]; outputTypes: number[]; contextReq: number; how: string } {
-  const { buffers, how: inputHow } = inputList(rng, token, () => channelBindings(rng));
-  const { types, how: outputHow } = outputList(rng);
-  const odd = rng.chance(0.05);
-  const contextReq = odd ? rng.next() : defaultReq;
-  return { input: buffers, outputTypes: types, contextReq, how: `${inputHow}${outputHow}${odd ? ` [contextReq 0x${contextReq.toString(16)}]` : ''}` };
-}
-
 // ---------------------------------------------------------------------------------------------
 // What every NTLM generator starts from
 
@@ -378,7 +349,7 @@ async function capture(env: FuzzEnv): Promise<Captured> {
 // ---------------------------------------------------------------------------------------------
 // ntlm/negotiate
 
-function negotiateVariant(rng: Rng, base: Captured): { bytes: Uint8Array; mutation: string; strategy: string; expected?: Status } {
+function negotiateVariant(rng: Rng, base: Captured): TokenVariant {
   const packed = (): Uint8Array =>
     packNegotiate({ flags: randomFlags(rng), domainName: randomName(rng, 'oem'), workstation: randomName(rng, 'oem'), version: randomVersion(rng) });
   const strategy = rng.weighted<string>([
@@ -407,30 +378,15 @@ function negotiateVariant(rng: Rng, base: Captured): { bytes: Uint8Array; mutati
   }
 }
 
-function negotiateGenerator(env: FuzzEnv, base: Captured): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const variant = negotiateVariant(rng, base);
-      const shape = callShape(rng, variant.bytes, SERVER_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
-      const result = await env.sspi.acceptSecurityContext({
-        credential: env.serverCredential,
-        input: shape.input,
-        contextReq: shape.contextReq,
-        outputTypes: shape.outputTypes,
-      });
-      const status = trial.answer('AcceptSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '') trial.expectStatus(status, variant.expected, 'a well-formed NEGOTIATE_MESSAGE');
-      await dropContext(env.sspi, result.context, trial.violations, 'the server context');
-    },
-    close: () => Promise.resolve([]),
-  };
+async function negotiateInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
+  const leg: Leg = { fn: 'AcceptSecurityContext', what: 'a well-formed NEGOTIATE_MESSAGE', bindings: () => channelBindings(rng) };
+  await feedVariant(env, rng, trial, leg, negotiateVariant(rng, base));
 }
 
 // ---------------------------------------------------------------------------------------------
 // ntlm/challenge
 
-function challengeVariant(rng: Rng, base: Captured): { bytes: Uint8Array; mutation: string; strategy: string; expected?: Status } {
+function challengeVariant(rng: Rng, base: Captured): TokenVariant {
   const packed = (): { bytes: Uint8Array; how: string } => {
     const flags = randomFlags(rng);
     const unicode = (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
@@ -474,37 +430,27 @@ function challengeVariant(rng: Rng, base: Captured): { bytes: Uint8Array; mutati
   }
 }
 
-function challengeGenerator(env: FuzzEnv, base: Captured): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const variant = challengeVariant(rng, base);
-      // Channel bindings may also come with the first call, to be used by the second.
-      const firstInput = rng.chance(0.05) ? [{ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: channelBindings(rng) }] : null;
-      const first = await firstClientLeg(env, CLIENT_REQ, firstInput);
-      if (first.status !== SEC_I_CONTINUE_NEEDED || first.context === undefined) {
-        trial.hostile('setup', new Uint8Array(0), 'first InitializeSecurityContext');
-        trial.record('InitializeSecurityContext', first);
-        trial.expectStatus(first.status, SEC_I_CONTINUE_NEEDED, 'the first InitializeSecurityContext');
-        await dropContext(env.sspi, first.context, trial.violations, 'the client context');
-        return;
-      }
-      const shape = callShape(rng, variant.bytes, CLIENT_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how + (firstInput === null ? '' : ' [bindings on the first call]'));
-      const result = await env.sspi.initializeSecurityContext({
-        credential: env.clientCredential,
-        context: first.context,
-        contextReq: shape.contextReq,
-        input: shape.input,
-        outputTypes: shape.outputTypes,
-        targetName: 'HTTP/fuzz.sspi-emu.local',
-      });
-      const status = trial.answer('InitializeSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '' && firstInput === null)
-        trial.expectStatus(status, variant.expected, 'a well-formed CHALLENGE_MESSAGE');
-      await dropContext(env.sspi, first.context, trial.violations, 'the client context');
-    },
-    close: () => Promise.resolve([]),
+async function challengeInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
+  const variant = challengeVariant(rng, base);
+  // Channel bindings may also come with the first call, to be used by the second.
+  const firstInput = rng.chance(0.05) ? [{ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: channelBindings(rng) }] : null;
+  const first = await firstLeg(
+    env,
+    trial,
+    'InitializeSecurityContext',
+    await firstClientLeg(env, CLIENT_REQ, firstInput),
+    new Uint8Array(0),
+    'first InitializeSecurityContext',
+  );
+  if (first === undefined) return;
+  const leg: Leg = {
+    fn: 'InitializeSecurityContext',
+    context: first.context,
+    what: 'a well-formed CHALLENGE_MESSAGE',
+    bindings: () => channelBindings(rng),
+    ...(firstInput === null ? {} : { note: ' [bindings on the first call]' }),
   };
+  await feedVariant(env, rng, trial, leg, variant);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -632,7 +578,7 @@ function latin1(text: string): string {
   return text.replace(/[^\u0000-\u00ff]/g, '?');
 }
 
-function authenticateVariant(rng: Rng, base: Captured, env: FuzzEnv): { bytes: Uint8Array; mutation: string; strategy: string; expected?: Status } {
+function authenticateVariant(rng: Rng, base: Captured, env: FuzzEnv): TokenVariant {
   const strategy = rng.weighted<string>([
     [1, 'valid'],
     [4, 'forged'],
@@ -674,64 +620,36 @@ function authenticateVariant(rng: Rng, base: Captured, env: FuzzEnv): { bytes: U
   }
 }
 
-function authenticateGenerator(env: FuzzEnv, base: Captured): GeneratorInstance {
-  return {
-    async run(rng: Rng, _lane: number, trial: Trial) {
-      const variant = authenticateVariant(rng, base, env);
-      const first = await env.sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(base.negotiate), contextReq: SERVER_REQ });
-      const server: CtxtHandle | undefined = first.context;
-      if (first.status !== SEC_I_CONTINUE_NEEDED || server === undefined) {
-        trial.hostile('setup', base.negotiate, 'first AcceptSecurityContext with the captured NEGOTIATE_MESSAGE');
-        trial.record('AcceptSecurityContext', first);
-        trial.expectStatus(first.status, SEC_I_CONTINUE_NEEDED, 'the first AcceptSecurityContext');
-        await dropContext(env.sspi, server, trial.violations, 'the server context');
-        return;
-      }
-      const shape = callShape(rng, variant.bytes, SERVER_REQ);
-      trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how);
-      const result = await env.sspi.acceptSecurityContext({
-        credential: env.serverCredential,
-        context: server,
-        input: shape.input,
-        contextReq: shape.contextReq,
-        outputTypes: shape.outputTypes,
-      });
-      const status = trial.answer('AcceptSecurityContext', result);
-      if (variant.expected !== undefined && shape.how === '') trial.expectStatus(status, variant.expected, 'the AUTHENTICATE_MESSAGE');
-      await dropContext(env.sspi, server, trial.violations, 'the server context');
-    },
-    close: () => Promise.resolve([]),
-  };
+async function authenticateInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
+  const variant = authenticateVariant(rng, base, env);
+  const accepted = await env.sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(base.negotiate), contextReq: SERVER_REQ });
+  const first = await firstLeg(
+    env,
+    trial,
+    'AcceptSecurityContext',
+    accepted,
+    base.negotiate,
+    'first AcceptSecurityContext with the captured NEGOTIATE_MESSAGE',
+  );
+  if (first === undefined) return;
+  const leg: Leg = { fn: 'AcceptSecurityContext', context: first.context, what: 'the AUTHENTICATE_MESSAGE', bindings: () => channelBindings(rng) };
+  await feedVariant(env, rng, trial, leg, variant);
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** Capture once per batch; the three generators share it. */
-const captured = oncePerEnv<Captured>(capture);
-
-export const NTLM_TOKEN_GENERATORS: readonly GeneratorSpec[] = [
-  {
-    name: 'ntlm/negotiate',
-    packageKey: 'ntlm',
-    target: 'tokens',
-    fn: 'AcceptSecurityContext',
-    describe: 'NEGOTIATE_MESSAGE variants to a new server context',
-    create: async (env) => negotiateGenerator(env, await captured(env)),
-  },
+export const NTLM_TOKEN_GENERATORS: readonly GeneratorSpec[] = tokenGenerators('ntlm', capture, [
+  { name: 'ntlm/negotiate', fn: 'AcceptSecurityContext', describe: 'NEGOTIATE_MESSAGE variants to a new server context', run: negotiateInput },
   {
     name: 'ntlm/challenge',
-    packageKey: 'ntlm',
-    target: 'tokens',
     fn: 'InitializeSecurityContext',
     describe: 'CHALLENGE_MESSAGE variants to a client context that sent NEGOTIATE',
-    create: async (env) => challengeGenerator(env, await captured(env)),
+    run: challengeInput,
   },
   {
     name: 'ntlm/authenticate',
-    packageKey: 'ntlm',
-    target: 'tokens',
     fn: 'AcceptSecurityContext',
     describe: 'AUTHENTICATE_MESSAGE variants (captured, forged with the password, mutated) to a server context that sent CHALLENGE',
-    create: async (env) => authenticateGenerator(env, await captured(env)),
+    run: authenticateInput,
   },
-];
+]);

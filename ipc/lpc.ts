@@ -144,6 +144,39 @@ function handleField(value: unknown, optional: boolean): LsaHandle | null | unde
   return typeof value === 'number' ? asLsaHandle(value) : undefined;
 }
 
+/** A handle the call cannot do without. */
+function requiredHandle(value: unknown): LsaHandle | undefined {
+  return handleField(value, false) ?? undefined;
+}
+
+/** A handle and an attribute number, as the two Query...Attributes calls carry them. */
+function handleAndAttribute<K extends string>(f: Record<string, unknown>, key: K): Decoded<Record<K, LsaHandle> & { ulAttribute: number }> {
+  const handle = requiredHandle(f[key]);
+  if (handle === undefined) return SEC_E_INVALID_HANDLE;
+  if (typeof f.ulAttribute !== 'number') return SEC_E_INVALID_PARAMETER;
+  return { [key]: handle, ulAttribute: f.ulAttribute >>> 0 } as Record<K, LsaHandle> & { ulAttribute: number };
+}
+
+/**
+ * What both handshake calls carry besides their input: the credential and the context (either may
+ * be null), the ISC/ASC_REQ bits, the data representation and the output buffer types.
+ */
+function handshakeFields(f: Record<string, unknown>): Decoded<{
+  hCredential: LsaHandle | null;
+  hContext: LsaHandle | null;
+  fContextReq: number;
+  TargetDataRep: number;
+  outputTypes: number[];
+}> {
+  const hCredential = handleField(f.hCredential, true);
+  const hContext = handleField(f.hContext, true);
+  if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
+  if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
+  const outputTypes = decodeTypeList(f.outputTypes);
+  if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
+  return { hCredential, hContext, fContextReq: f.fContextReq >>> 0, TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0, outputTypes };
+}
+
 /** A SecBufferDesc off the wire: at most MAX_BUFFERS of { BufferType: number, pvBuffer: Uint8Array }, within the byte limits. */
 export function decodeBuffers(value: unknown): SecBuffer[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
@@ -204,70 +237,36 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
     };
   },
   SpFreeCredentialsHandle: (body) => {
-    const hCredential = handleField(fields(body).hCredential, false);
-    return hCredential === undefined || hCredential === null ? SEC_E_INVALID_HANDLE : { hCredential };
+    const hCredential = requiredHandle(fields(body).hCredential);
+    return hCredential === undefined ? SEC_E_INVALID_HANDLE : { hCredential };
   },
-  SpQueryCredentialsAttributes: (body) => {
-    const f = fields(body);
-    const hCredential = handleField(f.hCredential, false);
-    if (hCredential === undefined || hCredential === null) return SEC_E_INVALID_HANDLE;
-    return typeof f.ulAttribute === 'number' ? { hCredential, ulAttribute: f.ulAttribute >>> 0 } : SEC_E_INVALID_PARAMETER;
-  },
+  SpQueryCredentialsAttributes: (body) => handleAndAttribute(fields(body), 'hCredential'),
   SpInitLsaModeContext: (body) => {
     const f = fields(body);
-    const hCredential = handleField(f.hCredential, true);
-    const hContext = handleField(f.hContext, true);
-    if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
-    if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
+    const common = handshakeFields(f);
+    if (isRefusal(common)) return common;
     const input = f.input === null || f.input === undefined ? null : decodeBuffers(f.input);
     if (input === undefined) return SEC_E_INVALID_TOKEN;
-    const outputTypes = decodeTypeList(f.outputTypes);
-    if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
     const pszTargetName = string(f.pszTargetName, MAX_TARGET_NAME);
     if (pszTargetName === undefined) return SEC_E_INVALID_TOKEN;
-    return {
-      hCredential,
-      hContext,
-      pszTargetName,
-      fContextReq: f.fContextReq >>> 0,
-      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
-      input,
-      outputTypes,
-    };
+    return { ...common, pszTargetName, input };
   },
   SpAcceptLsaModeContext: (body) => {
     const f = fields(body);
-    const hCredential = handleField(f.hCredential, true);
-    const hContext = handleField(f.hContext, true);
-    if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
-    if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
+    const common = handshakeFields(f);
+    if (isRefusal(common)) return common;
     const input = decodeBuffers(f.input);
-    if (input === undefined) return SEC_E_INVALID_TOKEN;
-    const outputTypes = decodeTypeList(f.outputTypes);
-    if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
-    return {
-      hCredential,
-      hContext,
-      input,
-      fContextReq: f.fContextReq >>> 0,
-      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
-      outputTypes,
-    };
+    return input === undefined ? SEC_E_INVALID_TOKEN : { ...common, input };
   },
   SpDeleteContext: (body) => {
-    const hContext = handleField(fields(body).hContext, false);
-    return hContext === undefined || hContext === null ? SEC_E_INVALID_HANDLE : { hContext };
+    const hContext = requiredHandle(fields(body).hContext);
+    return hContext === undefined ? SEC_E_INVALID_HANDLE : { hContext };
   },
-  SpQueryContextAttributes: (body) => {
-    const f = fields(body);
-    const hContext = handleField(f.hContext, false);
-    if (hContext === undefined || hContext === null) return SEC_E_INVALID_HANDLE;
-    return typeof f.ulAttribute === 'number' ? { hContext, ulAttribute: f.ulAttribute >>> 0 } : SEC_E_INVALID_PARAMETER;
-  },
+  SpQueryContextAttributes: (body) => handleAndAttribute(fields(body), 'hContext'),
   SpApplyControlToken: (body) => {
     const f = fields(body);
-    const hContext = handleField(f.hContext, false);
-    if (hContext === undefined || hContext === null) return SEC_E_INVALID_HANDLE;
+    const hContext = requiredHandle(f.hContext);
+    if (hContext === undefined) return SEC_E_INVALID_HANDLE;
     const input = decodeBuffers(f.input);
     return input === undefined ? SEC_E_INVALID_TOKEN : { hContext, input };
   },

@@ -11,6 +11,7 @@ import {
   SECPKG_CRED,
   findToken,
   type SecBuffer,
+  type SecpkgFunctionTable,
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
@@ -241,24 +242,13 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
 
-    SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, async ({ hCredential }) => {
-      const found = owned(hCredential, 'credential');
-      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      handles.remove(pid, hCredential);
-      return statusCall(found.pkg, 'SpFreeCredentialsHandle', () => found.pkg.table.FreeCredentialsHandle(found.entry.packageHandle));
-    }),
+    SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, ({ hCredential }) =>
+      release(hCredential, 'credential', 'SpFreeCredentialsHandle', (table) => table.FreeCredentialsHandle),
+    ),
 
-    SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, async ({ hCredential, ulAttribute }) => {
-      const found = owned(hCredential, 'credential');
-      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const query = found.pkg.table.QueryCredentialsAttributes;
-      if (typeof query !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
-      return queryReply(
-        found.pkg,
-        'SpQueryCredentialsAttributes',
-        await call(found.pkg, 'SpQueryCredentialsAttributes', () => query(found.entry.packageHandle, ulAttribute)),
-      );
-    }),
+    SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, ({ hCredential, ulAttribute }) =>
+      query(hCredential, 'credential', 'SpQueryCredentialsAttributes', ulAttribute, (table) => table.QueryCredentialsAttributes),
+    ),
 
     SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request) => {
       const input = request.input === null ? null : copied(request.input);
@@ -282,23 +272,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       );
     }),
 
-    SpDeleteContext: serve('SpDeleteContext', statusReply, async ({ hContext }) => {
-      const found = owned(hContext, 'context');
-      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      handles.remove(pid, hContext);
-      return statusCall(found.pkg, 'SpDeleteContext', () => found.pkg.table.DeleteContext(found.entry.packageHandle));
-    }),
+    SpDeleteContext: serve('SpDeleteContext', statusReply, ({ hContext }) => release(hContext, 'context', 'SpDeleteContext', (table) => table.DeleteContext)),
 
-    SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, async ({ hContext, ulAttribute }) => {
-      const found = owned(hContext, 'context');
-      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
-      const query = found.pkg.table.QueryContextAttributes;
-      return queryReply(
-        found.pkg,
-        'SpQueryContextAttributes',
-        await call(found.pkg, 'SpQueryContextAttributes', () => query(found.entry.packageHandle, ulAttribute)),
-      );
-    }),
+    SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, ({ hContext, ulAttribute }) =>
+      query(hContext, 'context', 'SpQueryContextAttributes', ulAttribute, (table) => table.QueryContextAttributes),
+    ),
 
     SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }) => {
       const found = owned(hContext, 'context');
@@ -308,14 +286,50 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     }),
   };
 
+  /**
+   * SpFreeCredentialsHandle and SpDeleteContext: the process's handle goes first (a second call
+   * with it is SEC_E_INVALID_HANDLE whatever the package answers), then the package frees its own.
+   */
+  async function release(
+    handle: LsaHandle,
+    kind: 'credential' | 'context',
+    entry: string,
+    member: (table: SecpkgFunctionTable) => (packageHandle: LSA_SEC_HANDLE) => Status | Promise<Status>,
+  ): Promise<LpcReplyBase> {
+    const found = owned(handle, kind);
+    if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+    handles.remove(pid, handle);
+    const free = member(found.pkg.table);
+    // Called as a method of the table: a package's table may be an object whose members use `this`.
+    return statusCall(found.pkg, entry, () => free.call(found.pkg.table, found.entry.packageHandle));
+  }
+
+  /** SpQueryCredentialsAttributes and SpQueryContextAttributes: the package's answer and buffer (absent member: SEC_E_UNSUPPORTED_FUNCTION). */
+  async function query(
+    handle: LsaHandle,
+    kind: 'credential' | 'context',
+    entry: string,
+    ulAttribute: number,
+    member: (table: SecpkgFunctionTable) => ((packageHandle: LSA_SEC_HANDLE, attribute: number) => QueryResult | Promise<QueryResult>) | undefined,
+  ): Promise<LpcReplyBase & { buffer?: unknown }> {
+    const found = owned(handle, kind);
+    if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+    const ask = member(found.pkg.table);
+    if (typeof ask !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    return queryReply(found.pkg, entry, await call(found.pkg, entry, () => ask.call(found.pkg.table, found.entry.packageHandle, ulAttribute)));
+  }
+
   /** A Query...Attributes outcome as its reply: the status and the package's buffer. */
-  function queryReply(pkg: LoadedPackage, entry: string, outcome: Outcome<{ status: Status; Buffer?: unknown }>): LpcReplyBase & { buffer?: unknown } {
+  function queryReply(pkg: LoadedPackage, entry: string, outcome: Outcome<QueryResult>): LpcReplyBase & { buffer?: unknown } {
     if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
     const status = statusOf(outcome.value);
     if (status === undefined) return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
     return { status: status >>> 0, buffer: outcome.value.Buffer };
   }
 }
+
+/** What the package's Query...Attributes members answer. */
+type QueryResult = { status: Status; Buffer?: unknown };
 
 function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
   return {

@@ -10,7 +10,6 @@ import {
   ASC_REQ,
   SECBUFFER,
   SECPKG_ATTR,
-  SECPKG_CRED,
   type SecBuffer,
   SEC_E_INTERNAL_ERROR,
   SEC_E_OK,
@@ -18,11 +17,12 @@ import {
   isSuccess,
   statusName,
   type Status,
+  tokenBytes,
 } from '../headers/index.js';
 import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
 import { type Connection, describeError } from '../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 
 export const DEFAULT_SERVER_REQ =
   ASC_REQ.MUTUAL_AUTH | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
@@ -41,8 +41,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const limit = Number(args.connections ?? 1);
   const timeoutMs = Number(args.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
 
-  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
-  if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status), detail: 'AcquireCredentialsHandle failed' };
+  const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
+  if ('failed' in acquired) return acquired.failed;
   const credential = acquired.credential;
   const listener = await ctx.listen<AppMessage>(name);
   const sessions: Promise<SessionOutcome>[] = [];
@@ -78,11 +78,11 @@ async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: 
       const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: message.token }];
       const r = await ctx.sspi.acceptSecurityContext({ credential, context: context ?? null, input, contextReq });
       context = r.context ?? context;
-      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      const token = tokenBytes(r.output);
       if (!isSuccess(r.status)) {
         ctx.markPhase('handshake');
         conn.send({ kind: 'failed', status: r.status });
-        return { status: r.status, user: null, messages: 0, detail: `AcceptSecurityContext failed${r.cause ? ': ' + r.cause.message : ''}` };
+        return { status: r.status, user: null, messages: 0, detail: failedCall('AcceptSecurityContext', r) };
       }
       if (r.status === SEC_I_CONTINUE_NEEDED) {
         conn.send({ kind: 'token', token: token ?? new Uint8Array(0) });
@@ -123,7 +123,7 @@ async function answerMessages(
       const opened = await ctx.sspi.decryptMessage(context, message.buffers, 0);
       if (opened.status !== SEC_E_OK) {
         conn.send({ kind: 'rejected', status: opened.status });
-        return { status: opened.status, count, detail: 'DecryptMessage failed' };
+        return { status: opened.status, count, detail: failedCall('DecryptMessage', opened) };
       }
       const text = new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer);
       const sealed = await ctx.sspi.encryptMessage(
@@ -135,7 +135,10 @@ async function answerMessages(
         ],
         0,
       );
-      if (sealed.status !== SEC_E_OK) return { status: sealed.status, count, detail: 'EncryptMessage failed' };
+      if (sealed.status !== SEC_E_OK) {
+        conn.send({ kind: 'rejected', status: sealed.status });
+        return { status: sealed.status, count, detail: failedCall('EncryptMessage', sealed) };
+      }
       conn.send({ kind: 'sealed', buffers: sealed.message });
     } else if (message.kind === 'signed') {
       const verified = await ctx.sspi.verifySignature(
@@ -148,7 +151,7 @@ async function answerMessages(
       );
       if (verified.status !== SEC_E_OK) {
         conn.send({ kind: 'rejected', status: verified.status });
-        return { status: verified.status, count, detail: 'VerifySignature failed' };
+        return { status: verified.status, count, detail: failedCall('VerifySignature', verified) };
       }
       const ack = new TextEncoder().encode(`ack: ${new TextDecoder().decode(message.data)}`);
       const signed = await ctx.sspi.makeSignature(
@@ -160,7 +163,10 @@ async function answerMessages(
         ],
         0,
       );
-      if (signed.status !== SEC_E_OK) return { status: signed.status, count, detail: 'MakeSignature failed' };
+      if (signed.status !== SEC_E_OK) {
+        conn.send({ kind: 'rejected', status: signed.status });
+        return { status: signed.status, count, detail: failedCall('MakeSignature', signed) };
+      }
       conn.send({ kind: 'signed', data: ack, signature: signed.message[1]!.pvBuffer });
     } else {
       return { status: SEC_E_INTERNAL_ERROR, count, detail: `unexpected ${message.kind} after the handshake` };

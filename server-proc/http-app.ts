@@ -19,25 +19,15 @@
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, keepAliveMs,
 // maxConnections, maxHeaderSize.
 
-import { listenOn } from './listen.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  ASC_REQ,
-  SECBUFFER,
-  SECPKG_ATTR,
-  SECPKG_CRED,
-  SEC_E_INTERNAL_ERROR,
-  SEC_E_OK,
-  SEC_I_CONTINUE_NEEDED,
-  isSuccess,
-  statusName,
-} from '../headers/index.js';
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import { parseAuthorization, wwwAuthenticate, SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { serveUntilStopped } from './listen.js';
 import { ControlPort } from './control-port.js';
 
 /** ASC_REQ for HTTP: a connection-oriented context; signing and sealing are not used by HTTP. */
@@ -74,13 +64,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const info = await ctx.sspi.querySecurityPackageInfo(pkg);
   if (info.info === undefined) {
     control.close();
-    return { status: info.status, statusName: statusName(info.status), detail: `QuerySecurityPackageInfo(${pkg}) failed` };
+    return appResult(info.status, failedCall(`QuerySecurityPackageInfo(${pkg})`, info));
   }
   const packageName = info.info.Name;
-  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
-  if (acquired.credential === undefined) {
+  const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
+  if ('failed' in acquired) {
     control.close();
-    return { status: acquired.status, statusName: statusName(acquired.status), detail: `AcquireCredentialsHandle(${pkg}) failed` };
+    return acquired.failed;
   }
   const credential: CredHandle = acquired.credential;
 
@@ -203,7 +193,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       conn.context = r.context;
       ctx.trace('ContextBound', `conn#${conn.id} context ${r.context.dwLower}:${r.context.dwUpper}`);
     }
-    const out = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    const out = tokenBytes(r.output);
     const elapsed = (): number => round(performance.now() - conn.handshakeStart);
 
     if (r.status === SEC_I_CONTINUE_NEEDED) {
@@ -265,31 +255,18 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     control.post({ kind: 'request', record, line });
   }
 
-  let bound: number;
-  try {
-    bound = await listenOn(server, host, port);
-  } catch (error) {
-    await ctx.sspi.freeCredentialsHandle(credential);
-    control.close();
-    return { status: SEC_E_INTERNAL_ERROR, statusName: statusName(SEC_E_INTERNAL_ERROR), detail: `cannot listen on ${host}:${port}: ${describeError(error)}` };
-  }
-  ctx.trace('HttpListen', `${host}:${bound}`);
-  control.post({ kind: 'listening', protocol: 'http', host, port: bound });
-
-  await control.stop;
-
-  // Stop: no new connections; idle ones now; busy ones after the grace period; then every
+  // No new connections; idle ones now; busy ones after the grace period; then every
   // connection's context is deleted before the app returns.
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => server.closeAllConnections(), SOCKET_DEFAULTS.stopGraceMs);
-  await closed;
-  clearTimeout(grace);
-  for (const socket of conns.keys()) socket.destroy();
-  await Promise.all([...conns.values()].map((conn) => conn.released));
-  await ctx.sspi.freeCredentialsHandle(credential);
+  const failed = await serveUntilStopped(ctx, control, server, { protocol: 'http', host, port }, credential, async (closed) => {
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), SOCKET_DEFAULTS.stopGraceMs);
+    await closed;
+    clearTimeout(grace);
+    for (const socket of conns.keys()) socket.destroy();
+    await Promise.all([...conns.values()].map((conn) => conn.released));
+  });
+  if (failed !== null) return failed;
   summary.medianHandshakeMs = median(handshakeTimes);
-  control.close();
   return {
     status: SEC_E_OK,
     statusName: statusName(SEC_E_OK),

@@ -21,21 +21,9 @@
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, maxConnections,
 // maxToken.
 
-import { listenOn } from './listen.js';
 import { createServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  ASC_REQ,
-  SECBUFFER,
-  SECPKG_ATTR,
-  SECPKG_CRED,
-  type SecBuffer,
-  SEC_E_INTERNAL_ERROR,
-  SEC_E_OK,
-  SEC_I_CONTINUE_NEEDED,
-  isSuccess,
-  statusName,
-} from '../headers/index.js';
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, type SecBuffer, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import {
   DEFAULT_MAX_TOKEN,
@@ -49,7 +37,8 @@ import {
   ProtocolError,
 } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import type { AppArgs, AppContext, AppResult } from '../process/index.js';
+import { acquireAppCredential, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { serveUntilStopped } from './listen.js';
 import { ControlPort } from './control-port.js';
 
 /** What gss-client asks for (mutual, replay) plus what its wrap and MIC need. */
@@ -66,10 +55,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const maxConnections = Number(args.maxConnections ?? SOCKET_DEFAULTS.maxConnections);
   const maxToken = Number(args.maxToken ?? DEFAULT_MAX_TOKEN);
 
-  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
-  if (acquired.credential === undefined) {
+  const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
+  if ('failed' in acquired) {
     control.close();
-    return { status: acquired.status, statusName: statusName(acquired.status), detail: `AcquireCredentialsHandle(${pkg}) failed` };
+    return acquired.failed;
   }
   const credential: CredHandle = acquired.credential;
   const sessions = new Set<Promise<void>>();
@@ -116,13 +105,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
           context = r.context;
           ctx.trace('ContextBound', `conn#${id} context ${context.dwLower}:${context.dwUpper}`);
         }
-        const out = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+        const out = tokenBytes(r.output);
         if (out !== undefined && out.byteLength > 0) await wire.send(TOKEN.CONTEXT, out);
         if (!isSuccess(r.status)) {
           record.handshakeMs = round(performance.now() - start);
           summary.failed++;
           record.status = statusName(r.status);
-          record.note = `AcceptSecurityContext failed${r.cause ? `: ${r.cause.message}` : ''}`;
+          record.note = failedCall('AcceptSecurityContext', r);
           return;
         }
         if (r.status === SEC_E_OK) break;
@@ -198,27 +187,14 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     return r.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer ?? new Uint8Array(0);
   }
 
-  let bound: number;
-  try {
-    bound = await listenOn(server, host, port);
-  } catch (error) {
-    await ctx.sspi.freeCredentialsHandle(credential);
-    control.close();
-    return { status: SEC_E_INTERNAL_ERROR, statusName: statusName(SEC_E_INTERNAL_ERROR), detail: `cannot listen on ${host}:${port}: ${describeError(error)}` };
-  }
-  ctx.trace('TcpListen', `${host}:${bound}`);
-  control.post({ kind: 'listening', protocol: 'tcp', host, port: bound });
-
-  await control.stop;
-
-  // Stop: no new connections; cut the open ones (each session deletes its context as it ends).
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const socket of sockets) socket.destroy();
-  await closed;
-  while (sessions.size > 0) await Promise.all([...sessions]);
-  await ctx.sspi.freeCredentialsHandle(credential);
+  // No new connections; cut the open ones (each session deletes its context as it ends).
+  const failed = await serveUntilStopped(ctx, control, server, { protocol: 'tcp', host, port }, credential, async (closed) => {
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    while (sessions.size > 0) await Promise.all([...sessions]);
+  });
+  if (failed !== null) return failed;
   summary.medianHandshakeMs = median(handshakeTimes);
-  control.close();
   return {
     status: SEC_E_OK,
     statusName: statusName(SEC_E_OK),

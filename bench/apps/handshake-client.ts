@@ -6,7 +6,7 @@
 // args: server, package, user, domain, password, concurrency, durationMs, count, keep, warmupMs.
 
 import { performance } from 'node:perf_hooks';
-import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName } from '../../headers/index.js';
+import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, tokenBytes } from '../../headers/index.js';
 import type { Connection } from '../../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
@@ -121,7 +121,7 @@ async function handshake(
       const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input });
       context = r.context ?? context;
       if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;
-      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      const token = tokenBytes(r.output);
       if (token === undefined || token.byteLength === 0) return r.status;
       const reply = await new Promise<BenchMessage>((resolve) => {
         replies.set(id, resolve);

@@ -4,7 +4,7 @@
 //
 // args: name, package, clients (connections to accept), keep (keep established contexts).
 
-import { ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/index.js';
+import { ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, tokenBytes } from '../../headers/index.js';
 import type { Connection } from '../../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
@@ -44,7 +44,7 @@ async function serve(ctx: AppContext, conn: Connection<BenchMessage>, credential
         contextReq: REQ,
       });
       if (r.context !== undefined) contexts.set(m.id, r.context);
-      const token = r.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+      const token = tokenBytes(r.output);
       if (r.status === SEC_I_CONTINUE_NEEDED) {
         conn.send({ kind: 'token', id: m.id, token: token ?? new Uint8Array(0) });
         return;

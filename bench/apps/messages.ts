@@ -8,7 +8,18 @@
 // args: package, user, domain, password, sizes (bytes), durationMs.
 
 import { performance } from 'node:perf_hooks';
-import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, type SecBuffer, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/index.js';
+import {
+  ASC_REQ,
+  ISC_REQ,
+  SECBUFFER,
+  SECPKG_ATTR,
+  SECPKG_CRED,
+  type SecBuffer,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  statusName,
+  tokenBytes,
+} from '../../headers/index.js';
 import type { CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
@@ -41,7 +52,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       input,
     });
     client = c.context ?? client;
-    const token = c.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    const token = tokenBytes(c.output);
     if (token === undefined || token.byteLength === 0) break;
     const s = await sspi.acceptSecurityContext({
       credential: inb.credential,

@@ -3,9 +3,8 @@
 // stderr when it is a terminal, --json with every figure and --svg a chart.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
-import { asUsage } from '../options.js';
+import { flags, parseCommand, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 function list(value: string | undefined, name: string): number[] | undefined {
@@ -17,24 +16,7 @@ function list(value: string | undefined, name: string): number[] | undefined {
 }
 
 export async function bench(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        package: { type: 'string', multiple: true },
-        concurrency: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        quick: { type: 'boolean' },
-        scale: { type: 'boolean' },
-        json: { type: 'string' },
-        svg: { type: 'string' },
-      },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, { ...valued('concurrency', 'clients', 'duration', 'json', 'svg'), ...repeated('package'), ...flags('quick', 'scale') });
   const base = values.quick ? QUICK : DEFAULTS;
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);

@@ -2,23 +2,20 @@
 // when nothing hung and the LSA holds nothing once every dead process was reaped.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { runChaos } from '../../scenarios/index.js';
-import { asUsage, positiveInt } from '../options.js';
+import { parseCommand, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: Record<string, { spec: string; name: string }> = { example: { spec: 'example', name: 'Example' }, ntlm: { spec: 'ntlm', name: 'NTLM' } };
 
 export async function chaos(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { package: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' }, clients: { type: 'string' }, json: { type: 'string' } },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, {
+    package: { type: 'string' },
+    duration: { type: 'string' },
+    seed: { type: 'string' },
+    clients: { type: 'string' },
+    json: { type: 'string' },
+  });
   const pkg = PACKAGES[(values.package ?? 'example').toLowerCase()];
   if (pkg === undefined) throw new UsageError(`--package is one of ${Object.keys(PACKAGES).join(', ')}`);
   const duration = values.duration === undefined ? 30 : Number(values.duration);

@@ -3,15 +3,13 @@
 // `--json` prints the same description as data. A message that does not parse is exit status 1
 // with the parser's reason and the byte offset of the problem.
 
-import { parseArgs } from 'node:util';
 import { describeNtlmMessage, formatNtlmMessage, NtlmParseError } from '../../packages/ntlm/wire.js';
-import { asUsage } from '../options.js';
+import { parseCommand } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function decode(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() => parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean' } } }));
+  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, 1);
   if (positionals.length === 0) throw new UsageError('decode needs a TOKEN (base64 or hex, or - for stdin)');
-  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
   const text = positionals[0] === '-' ? await readStdin() : positionals[0]!;
 
   const bytes = tokenBytes(text);

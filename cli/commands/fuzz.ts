@@ -4,9 +4,8 @@
 // held, 1 otherwise (the report names the first offending input, its seed and how to replay it).
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget, formatFuzzReport, fuzzReportJson } from '../../fuzz/index.js';
-import { asUsage, positiveInt } from '../options.js';
+import { parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
@@ -20,24 +19,7 @@ const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
 ]);
 
 export async function fuzz(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        package: { type: 'string', multiple: true },
-        iterations: { type: 'string' },
-        seed: { type: 'string' },
-        target: { type: 'string' },
-        generator: { type: 'string', multiple: true },
-        start: { type: 'string' },
-        lanes: { type: 'string' },
-        json: { type: 'string' },
-      },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, { ...valued('iterations', 'seed', 'target', 'start', 'lanes', 'json'), ...repeated('package', 'generator') });
   const packages = (values.package ?? ['ntlm', 'example']).map((name) => {
     const key = PACKAGES.get(name.toLowerCase());
     if (key === undefined) throw new UsageError(`--package takes ntlm or example, not ${JSON.stringify(name)}`);

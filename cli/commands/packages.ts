@@ -2,15 +2,10 @@
 
 import { flagNames, SECPKG_FLAG, hex32 } from '../../headers/index.js';
 import { Machine } from '../../machine/index.js';
-import { parseArgs } from 'node:util';
-import { asUsage, packageList } from '../options.js';
-import { UsageError } from '../usage.js';
+import { packageList, parseCommand } from '../options.js';
 
 export async function packages(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({ args: argv, allowPositionals: true, strict: true, options: { load: { type: 'string', multiple: true }, json: { type: 'boolean' } } }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, { load: { type: 'string', multiple: true }, json: { type: 'boolean' } });
   const machine = await Machine.boot({ packages: packageList(values.load, undefined).packages, trace: false });
   try {
     const report = await machine.lsa.packages();

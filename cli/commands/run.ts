@@ -5,34 +5,19 @@ import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
 import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { runDemo } from '../../scenarios/index.js';
-import { parseArgs } from 'node:util';
-import { asUsage, packageList, positiveInt } from '../options.js';
+import { flags, IDENTITY_OPTIONS, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        package: { type: 'string' },
-        load: { type: 'string', multiple: true },
-        account: { type: 'string', multiple: true },
-        user: { type: 'string' },
-        domain: { type: 'string' },
-        password: { type: 'string' },
-        messages: { type: 'string' },
-        json: { type: 'boolean' },
-        mermaid: { type: 'string' },
-        'chrome-trace': { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, {
+    ...PACKAGE_OPTIONS,
+    ...IDENTITY_OPTIONS,
+    ...valued('messages', 'mermaid', 'chrome-trace'),
+    ...repeated('account'),
+    ...flags('json', 'quiet'),
+  });
   const { packages, packageName } = packageList(values.load, values.package);
   const messages = positiveInt(values.messages, '--messages', 3);
   const options: Parameters<typeof runDemo>[0] = { packages, messages };

@@ -7,36 +7,19 @@
 // contexts left is printed.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { SOCKET_DEFAULTS, type SocketProtocol } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
 import { SocketServer } from '../../scenarios/index.js';
-import { asUsage, packageList, positiveInt } from '../options.js';
+import { flags, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        http: { type: 'boolean' },
-        tcp: { type: 'boolean' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        package: { type: 'string' },
-        load: { type: 'string', multiple: true },
-        account: { type: 'string', multiple: true },
-        timeout: { type: 'string' },
-        'keep-alive': { type: 'string' },
-        'max-connections': { type: 'string' },
-        trace: { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, {
+    ...PACKAGE_OPTIONS,
+    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace'),
+    ...repeated('account'),
+    ...flags('http', 'tcp', 'quiet'),
+  });
   if (values.http === values.tcp) throw new UsageError('serve needs exactly one of --http and --tcp');
   const protocol: SocketProtocol = values.http ? 'http' : 'tcp';
   if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');

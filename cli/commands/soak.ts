@@ -3,28 +3,12 @@
 // p99 stayed within 2x of the run without faults.
 
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { runSoak } from '../../scenarios/index.js';
-import { asUsage, positiveInt } from '../options.js';
+import { parseCommand, positiveInt, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function soak(argv: string[]): Promise<number> {
-  const { values, positionals } = asUsage(() =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        package: { type: 'string' },
-        duration: { type: 'string' },
-        'fault-rate': { type: 'string' },
-        seed: { type: 'string' },
-        'in-flight': { type: 'string' },
-        json: { type: 'string' },
-      },
-    }),
-  );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const { values } = parseCommand(argv, { ...valued('package', 'duration', 'fault-rate', 'seed', 'in-flight', 'json') });
   const duration = values.duration === undefined ? 600 : Number(values.duration);
   if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
   const faultRate = values['fault-rate'] === undefined ? 0.01 : Number(values['fault-rate']);

@@ -35,14 +35,12 @@ import {
   isSuccess,
   type LSA_SEC_HANDLE,
   type LUID,
-  type LsaSecpkgFunctionTable,
-  type PackageId,
   type SecBuffer,
   type SecpkgFunctionTable,
   type SpContextResult,
   type Status,
 } from '../../headers/index.js';
-import { UNUSED_LSA_MEMBERS, putToken, tokenBytes, unpackAuthIdentity } from '../kit/index.js';
+import { LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES, clientAttributes, helloFlags, serverAttributes } from './info.js';
 import {
   MESSAGE_TYPE,
@@ -96,9 +94,8 @@ const LOGON_SECRET_KEY = 'Example:K';
 const LOGON_NAME_KEY = 'Example:Name';
 
 export class ExampleLsaPackage {
-  /** The LSA's functions, given to SpInitialize: the package's only way to reach the LSA. */
-  private lsa: LsaSecpkgFunctionTable | undefined;
-  private packageId: PackageId | undefined;
+  /** The LSA's functions and the package's id, from SpInitialize. */
+  private readonly lsa = new LsaBinding('Example');
   private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
   private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
   /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part). */
@@ -111,8 +108,7 @@ export class ExampleLsaPackage {
       ...UNUSED_LSA_MEMBERS,
       LogonTerminated: () => undefined, // the per-logon K goes away with the session's credentials
       Initialize: (id, _parameters, functionTable) => {
-        this.packageId = id;
-        this.lsa = functionTable;
+        this.lsa.bind(id, functionTable);
         return STATUS_SUCCESS;
       },
       Shutdown: () => STATUS_SUCCESS,
@@ -120,8 +116,8 @@ export class ExampleLsaPackage {
       AcceptCredentials: (_logonType, _accountName, primary) => {
         // A process spawned as an account (an interactive logon): keep its K with its logon session.
         if (primary === null) return STATUS_SUCCESS;
-        this.functions().AddCredential(primary.LogonId, this.id(), LOGON_SECRET_KEY, deriveSecret(primary.DownlevelName, primary.Password));
-        this.functions().AddCredential(primary.LogonId, this.id(), LOGON_NAME_KEY, utf8(`${primary.DomainName}\\${primary.DownlevelName}`));
+        this.lsa.functions.AddCredential(primary.LogonId, this.lsa.packageId, LOGON_SECRET_KEY, deriveSecret(primary.DownlevelName, primary.Password));
+        this.lsa.functions.AddCredential(primary.LogonId, this.lsa.packageId, LOGON_NAME_KEY, utf8(`${primary.DomainName}\\${primary.DownlevelName}`));
         return STATUS_SUCCESS;
       },
       AcquireCredentialsHandle: (_principal, use, _logonId, authData) => this.acquireCredentials(use, authData),
@@ -153,7 +149,7 @@ export class ExampleLsaPackage {
       DeleteContext: (handle) => {
         const context = this.contexts.get(handle);
         if (context === undefined) return SEC_E_INVALID_HANDLE;
-        if (context.logonId !== undefined) this.functions().DeleteLogonSession(context.logonId);
+        if (context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
         context.secret.fill(0);
         this.contexts.delete(handle);
         return SEC_E_OK;
@@ -174,7 +170,7 @@ export class ExampleLsaPackage {
   ): Promise<{ status: Status; CredentialHandle?: number; ExpirationTime?: bigint }> {
     const credential: Credential = { use };
     if (use & SECPKG_CRED.OUTBOUND) {
-      const lsa = this.functions();
+      const lsa = this.lsa.functions;
       if (authData !== null) {
         // Explicit credentials live in the caller's process: copy them over, as a DLL would.
         const copied = await lsa.CopyFromClientBuffer(null, authData.length, authData.address);
@@ -186,8 +182,8 @@ export class ExampleLsaPackage {
         // Default credentials: the logon session of the calling process.
         const client = lsa.GetClientInfo().ClientInfo;
         if (client === undefined) return { status: SEC_E_NO_CREDENTIALS };
-        const secret = lsa.GetCredentials(client.LogonId, this.id(), 0, false, LOGON_SECRET_KEY).Credentials;
-        const name = lsa.GetCredentials(client.LogonId, this.id(), 0, false, LOGON_NAME_KEY).Credentials;
+        const secret = lsa.GetCredentials(client.LogonId, this.lsa.packageId, 0, false, LOGON_SECRET_KEY).Credentials;
+        const name = lsa.GetCredentials(client.LogonId, this.lsa.packageId, 0, false, LOGON_NAME_KEY).Credentials;
         if (secret === undefined || name === undefined) return { status: SEC_E_NO_CREDENTIALS };
         const [domain, user] = Buffer.from(name).toString('utf8').split('\\') as [string, string];
         Object.assign(credential, { user, domain, secret });
@@ -265,7 +261,7 @@ export class ExampleLsaPackage {
     context.stage = 'complete';
     context.clientName = context.claimedName;
     // The authenticated client gets a network logon session, as Windows creates one for a token.
-    const logon = this.functions().CreateLogonSession(null);
+    const logon = this.lsa.functions.CreateLogonSession(null);
     if (isSuccess(logon.status)) context.logonId = logon.LogonId;
     return this.mapped(handle, context, sessionKey(context.secret, context.nc, context.ns!));
   }
@@ -312,7 +308,7 @@ export class ExampleLsaPackage {
   private accountSecret(user: string): { name: string; secret: Uint8Array } | undefined {
     const cached = this.accountSecrets.get(user.toLowerCase());
     if (cached !== undefined) return cached;
-    const lsa = this.functions();
+    const lsa = this.lsa.functions;
     const opened = lsa.OpenSamUser(user, 0, null, false, 0);
     if (opened.UserHandle === undefined) return undefined;
     const creds = lsa.GetUserCredentials(opened.UserHandle).PrimaryCreds;
@@ -321,16 +317,6 @@ export class ExampleLsaPackage {
     const entry = { name: `${creds.DomainName}\\${creds.DownlevelName}`, secret: deriveSecret(creds.DownlevelName, creds.Password) };
     this.accountSecrets.set(user.toLowerCase(), entry);
     return entry;
-  }
-
-  private functions(): LsaSecpkgFunctionTable {
-    if (this.lsa === undefined) throw new Error('Example: the LSA called the package before SpInitialize');
-    return this.lsa;
-  }
-
-  private id(): PackageId {
-    if (this.packageId === undefined) throw new Error('Example: the LSA called the package before SpInitialize');
-    return this.packageId;
   }
 }
 

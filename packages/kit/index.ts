@@ -4,9 +4,10 @@
 // the token in and out of a context call; the error base its own errors can extend.
 
 import {
-  SECBUFFER,
   SEC_E_UNSUPPORTED_FUNCTION,
-  bufferTypeOf,
+  findToken,
+  type LsaSecpkgFunctionTable,
+  type PackageId,
   type SecBuffer,
   type SecpkgFunctionTable,
   type SecpkgUserFunctionTable,
@@ -21,10 +22,43 @@ export { findBuffer, findToken, tokenBytes } from '../../headers/index.js';
  * call then fails with SEC_E_BUFFER_TOO_SMALL, as Windows answers.
  */
 export function putToken(output: SecBuffer[], token: Uint8Array): boolean {
-  const buffer = output.find((b) => bufferTypeOf(b) === SECBUFFER.TOKEN);
+  const buffer = findToken(output);
   if (buffer === undefined) return false;
   buffer.pvBuffer = token;
   return true;
+}
+
+/**
+ * What SpInitialize hands a package (its id and the LSA's function table), kept for the calls
+ * after it. Reading either before SpInitialize is the LSA's mistake, and throws saying so.
+ */
+export class LsaBinding {
+  private table: LsaSecpkgFunctionTable | undefined;
+  private id: PackageId | undefined;
+  private readonly packageName: string;
+
+  constructor(packageName: string) {
+    this.packageName = packageName;
+  }
+
+  /** Called from SpInitialize with its first and third arguments. */
+  bind(id: PackageId, functionTable: LsaSecpkgFunctionTable): void {
+    this.id = id;
+    this.table = functionTable;
+  }
+
+  /** The LSA's functions: the package's only way to reach the LSA. */
+  get functions(): LsaSecpkgFunctionTable {
+    return this.table ?? this.notInitialized();
+  }
+
+  get packageId(): PackageId {
+    return this.id ?? this.notInitialized();
+  }
+
+  private notInitialized(): never {
+    throw new Error(`${this.packageName}: the LSA called the package before SpInitialize`);
+  }
 }
 
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';

@@ -19,14 +19,11 @@
 import { randomBytes } from 'node:crypto';
 import {
   SECPKG_NAME_TYPE,
-  type LsaSecpkgFunctionTable,
   type LSA_SEC_HANDLE,
   type LUID,
-  type PackageId,
   type SecpkgFunctionTable,
   type SpContextResult,
   SECBUFFER,
-  SECBUFFER_ATTRMASK,
   SECPKG_ATTR,
   SECPKG_CRED,
   SECPKG_CRED_ATTR,
@@ -46,7 +43,7 @@ import {
   isSuccess,
   type Status,
 } from '../../headers/index.js';
-import { UNUSED_LSA_MEMBERS, unpackAuthIdentity } from '../kit/index.js';
+import { findBuffer, LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
 import { packContextData } from './context-data.js';
 import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
@@ -106,8 +103,8 @@ const LOGON_DOMAIN = 'NTLM:DomainName';
 
 /** One instance per SpLsaModeInitialize: the package's whole LSA-side state. */
 class NtlmLsaPackage {
-  private lsa: LsaSecpkgFunctionTable | undefined;
-  private packageId: PackageId | undefined;
+  /** The LSA's functions and the package's id, from SpInitialize. */
+  private readonly lsa = new LsaBinding('NTLM');
   private settings: NtlmSettings = DEFAULT_SETTINGS;
   private names: ServerNames = { computerName: '', dnsComputerName: '', domainName: '', dnsDomainName: '' };
   private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
@@ -119,8 +116,7 @@ class NtlmLsaPackage {
   /** SpInitialize: settings (a bad one throws NtlmSettingsError, which the LSA reports by name) and the machine's names. */
   readonly SpInitialize: SecpkgFunctionTable['Initialize'] = (id, parameters, functionTable) => {
     this.settings = parseSettings(parameters.PackageSettings);
-    this.packageId = id;
-    this.lsa = functionTable;
+    this.lsa.bind(id, functionTable);
     this.names = {
       computerName: parameters.ComputerName,
       dnsComputerName: parameters.DnsComputerName,
@@ -135,8 +131,8 @@ class NtlmLsaPackage {
   /** A process logged on as an account: keep its NT hash and names with its logon session (the password is dropped here). */
   readonly SpAcceptCredentials: SecpkgFunctionTable['AcceptCredentials'] = (_logonType, _accountName, primary) => {
     if (primary === null) return STATUS_SUCCESS;
-    const lsa = this.functions();
-    const id = this.id();
+    const lsa = this.lsa.functions;
+    const id = this.lsa.packageId;
     lsa.AddCredential(primary.LogonId, id, LOGON_NT_HASH, ntowfv1(primary.Password));
     lsa.AddCredential(primary.LogonId, id, LOGON_USER, Buffer.from(primary.DownlevelName, 'utf8'));
     lsa.AddCredential(primary.LogonId, id, LOGON_DOMAIN, Buffer.from(primary.DomainName, 'utf8'));
@@ -193,7 +189,7 @@ class NtlmLsaPackage {
   readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
-    if (context.role === 'server' && context.logonId !== undefined) this.functions().DeleteLogonSession(context.logonId);
+    if (context.role === 'server' && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
     if (context.role === 'client') context.identity.ntHash.fill(0);
     this.contexts.delete(handle);
     return SEC_E_OK;
@@ -260,7 +256,7 @@ class NtlmLsaPackage {
   }
 
   private authenticateLeg(handle: LSA_SEC_HANDLE, context: ClientContext, input: SecBuffer[], output: SecBuffer[]): SpContextResult {
-    const challenge = tokenOf(input);
+    const challenge = tokenBytes(input);
     if (challenge === undefined || challenge.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const bindings = bindingsOf(input) ?? context.bindings;
     if (bindings !== undefined && 'malformed' in bindings) return fail(context, SEC_E_BAD_BINDINGS);
@@ -282,15 +278,7 @@ class NtlmLsaPackage {
     context.attributes = clientAttributes(context.requested, outcome.flags);
     const { user, domain } = context.identity;
     context.userName = `${domain === '' ? outcome.serverDomain : domain}\\${user}`;
-    return {
-      status: SEC_E_OK,
-      NewContextHandle: handle,
-      ContextAttributes: context.attributes,
-      ExpirationTime: TIMESTAMP_NEVER,
-      // The user-mode half signs and seals from here on, in the client's own process.
-      MappedContext: true,
-      ContextData: this.contextData('client', outcome.flags, context.attributes, outcome.exportedSessionKey, context.userName, context.targetName ?? ''),
-    };
+    return this.completed(handle, 'client', context.attributes, outcome, context.userName, context.targetName ?? '');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -300,7 +288,7 @@ class NtlmLsaPackage {
     const credential = credHandle === null ? undefined : this.credentials.get(credHandle);
     if (credential === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (!(credential.use & SECPKG_CRED.INBOUND)) return { status: SEC_E_NO_CREDENTIALS };
-    const negotiate = tokenOf(input);
+    const negotiate = tokenBytes(input);
     if (negotiate === undefined || negotiate.length > NTLM_MAX_TOKEN) return { status: SEC_E_INVALID_TOKEN };
     const serverChallenge = this.settings.fixedServerChallenge ?? new Uint8Array(randomBytes(8));
     const outcome = challengeFor(negotiate, this.names, serverChallenge, this.now());
@@ -323,7 +311,7 @@ class NtlmLsaPackage {
   }
 
   private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
-    const authenticate = tokenOf(input);
+    const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const outcome = acceptAuthenticate({
       state: context.exchange,
@@ -339,16 +327,9 @@ class NtlmLsaPackage {
     context.attributes = serverAttributes(context.requested, outcome.flags);
     context.userName = outcome.account;
     // The authenticated client gets a network logon session, as Windows creates one for its token.
-    const logon = this.functions().CreateLogonSession(null);
+    const logon = this.lsa.functions.CreateLogonSession(null);
     if (isSuccess(logon.status)) context.logonId = logon.LogonId;
-    return {
-      status: SEC_E_OK,
-      NewContextHandle: handle,
-      ContextAttributes: context.attributes,
-      ExpirationTime: TIMESTAMP_NEVER,
-      MappedContext: true,
-      ContextData: this.contextData('server', outcome.flags, context.attributes, outcome.exportedSessionKey, outcome.account, outcome.targetName ?? ''),
-    };
+    return this.completed(handle, 'server', context.attributes, outcome, outcome.account, outcome.targetName ?? '');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -356,7 +337,7 @@ class NtlmLsaPackage {
 
   /** SEC_WINNT_AUTH_IDENTITY from the caller's process, wiped once read. */
   private async explicitIdentity(address: number, length: number): Promise<Identity | Status> {
-    const copied = await this.functions().CopyFromClientBuffer(null, length, address);
+    const copied = await this.lsa.functions.CopyFromClientBuffer(null, length, address);
     const bytes = copied.BufferToCopy;
     if (!isSuccess(copied.status) || bytes === undefined) return SEC_E_UNKNOWN_CREDENTIALS;
     const identity = unpackAuthIdentity(bytes);
@@ -367,10 +348,10 @@ class NtlmLsaPackage {
 
   /** The calling process's logon: what SpAcceptCredentials stored. */
   private logonIdentity(): Identity | Status {
-    const lsa = this.functions();
+    const lsa = this.lsa.functions;
     const client = lsa.GetClientInfo().ClientInfo;
     if (client === undefined) return SEC_E_NO_CREDENTIALS;
-    const read = (key: string): Uint8Array | undefined => lsa.GetCredentials(client.LogonId, this.id(), 0, false, key).Credentials;
+    const read = (key: string): Uint8Array | undefined => lsa.GetCredentials(client.LogonId, this.lsa.packageId, 0, false, key).Credentials;
     const ntHash = read(LOGON_NT_HASH);
     const user = read(LOGON_USER);
     const domain = read(LOGON_DOMAIN);
@@ -384,7 +365,7 @@ class NtlmLsaPackage {
    * a client makes up ("alice@x1", "alice@x2", ...) cannot grow the cache.
    */
   private accountKey(userName: string): AccountKey | undefined {
-    const lsa = this.functions();
+    const lsa = this.lsa.functions;
     const opened = lsa.OpenSamUser(userName, SECPKG_NAME_TYPE.SecNameSamCompatible, null, false, 0);
     if (!isSuccess(opened.status) || opened.UserHandle === undefined) return undefined;
     try {
@@ -402,10 +383,22 @@ class NtlmLsaPackage {
     }
   }
 
-  /** ContextData for a completed context: the session key and the signing/sealing state built from it. */
-  private contextData(side: NtlmSide, flags: number, attributes: number, exportedSessionKey: Uint8Array, userName: string, serverName: string): Uint8Array {
+  /**
+   * The last leg's answer: the context is complete and mapped into the application's process (the
+   * user-mode half signs and seals from here on), its ContextData the session key and the
+   * signing/sealing state built from it.
+   */
+  private completed(
+    handle: LSA_SEC_HANDLE,
+    side: NtlmSide,
+    attributes: number,
+    session: { flags: number; exportedSessionKey: Uint8Array },
+    userName: string,
+    serverName: string,
+  ): SpContextResult {
+    const { flags, exportedSessionKey } = session;
     const security = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey, side });
-    return packContextData({
+    const ContextData = packContextData({
       side,
       flags,
       attributes,
@@ -415,20 +408,11 @@ class NtlmLsaPackage {
       userName,
       serverName,
     });
+    return { status: SEC_E_OK, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: TIMESTAMP_NEVER, MappedContext: true, ContextData };
   }
 
   private now(): Date {
     return this.settings.fixedTime ?? new Date();
-  }
-
-  private functions(): LsaSecpkgFunctionTable {
-    if (this.lsa === undefined) throw new Error('NTLM: the LSA called the package before SpInitialize');
-    return this.lsa;
-  }
-
-  private id(): PackageId {
-    if (this.packageId === undefined) throw new Error('NTLM: the LSA called the package before SpInitialize');
-    return this.packageId;
   }
 }
 
@@ -438,23 +422,10 @@ function fail(context: LsaContext, status: Status): SpContextResult {
   return { status };
 }
 
-/** The input token: the first SECBUFFER_TOKEN, whatever its attribute bits. */
-function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
-  return buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.TOKEN)?.pvBuffer;
-}
-
 /** The digest of the SEC_CHANNEL_BINDINGS an application passes as SECBUFFER_CHANNEL_BINDINGS. */
 function bindingsOf(buffers: SecBuffer[]): BindingsDigest | undefined {
-  const bytes = buffers.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.CHANNEL_BINDINGS)?.pvBuffer;
+  const bytes = findBuffer(buffers, SECBUFFER.CHANNEL_BINDINGS)?.pvBuffer;
   return bytes === undefined ? undefined : digestBindings(bytes);
-}
-
-/** Writes the output token into the caller's SECBUFFER_TOKEN (the package allocates it). */
-function putToken(output: SecBuffer[], token: Uint8Array): boolean {
-  const buffer = output.find((b) => (b.BufferType & ~SECBUFFER_ATTRMASK) === SECBUFFER.TOKEN);
-  if (buffer === undefined) return false;
-  buffer.pvBuffer = token;
-  return true;
 }
 
 /** SECPKG_FUNCTION_TABLE of a fresh NTLM package instance. */

@@ -18,7 +18,7 @@ import {
   type LSA_SEC_HANDLE,
   type SecpkgUserFunctionTable,
   SECBUFFER,
-  SECBUFFER_ATTRMASK,
+  bufferTypeOf,
   SECBUFFER_READONLY,
   SECBUFFER_READONLY_WITH_CHECKSUM,
   SECPKG_ATTR,
@@ -33,7 +33,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
 } from '../../headers/index.js';
-import { UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
 import { concat } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
@@ -69,7 +69,7 @@ class NtlmUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     if (qop !== 0) return SEC_E_QOP_NOT_SUPPORTED;
-    const token = tokenBuffer(buffers);
+    const token = findToken(buffers);
     if (token === undefined) return SEC_E_INVALID_TOKEN;
     if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
     token.pvBuffer = context.security.sign(concat(...signedData(buffers)));
@@ -80,7 +80,7 @@ class NtlmUserPackage {
   readonly SpVerifySignature: SecpkgUserFunctionTable['VerifySignature'] = (handle, buffers) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
-    const token = tokenBuffer(buffers);
+    const token = findToken(buffers);
     if (token === undefined) return { status: SEC_E_INVALID_TOKEN };
     return { status: context.security.verify(concat(...signedData(buffers)), token.pvBuffer), QualityOfProtection: 0 };
   };
@@ -92,7 +92,7 @@ class NtlmUserPackage {
     if (qop !== 0) return SEC_E_QOP_NOT_SUPPORTED; // SECQOP_WRAP_NO_ENCRYPT is not offered
     // EncryptMessage (NTLM) documents SEC_E_QOP_NOT_SUPPORTED for a context that did not negotiate confidentiality.
     if (!context.security.confidentiality) return SEC_E_QOP_NOT_SUPPORTED;
-    const token = tokenBuffer(buffers);
+    const token = findToken(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return SEC_E_INVALID_TOKEN;
     if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
@@ -108,7 +108,7 @@ class NtlmUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
     if (!context.security.confidentiality) return { status: SEC_E_QOP_NOT_SUPPORTED };
-    const token = tokenBuffer(buffers);
+    const token = findToken(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };
     const result = context.security.unseal(concat(...data.map((b) => b.pvBuffer)), token.pvBuffer);
@@ -152,22 +152,14 @@ class NtlmUserPackage {
   };
 }
 
-function typeOf(buffer: SecBuffer): number {
-  return buffer.BufferType & ~SECBUFFER_ATTRMASK;
-}
-
-function tokenBuffer(buffers: SecBuffer[]): SecBuffer | undefined {
-  return buffers.find((b) => typeOf(b) === SECBUFFER.TOKEN);
-}
-
 /** What a signature covers: every DATA buffer. */
 function signedData(buffers: SecBuffer[]): Uint8Array[] {
-  return buffers.filter((b) => typeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer);
+  return buffers.filter((b) => bufferTypeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer);
 }
 
 /** What a seal encrypts: the DATA buffers that are not read-only. */
 function sealedData(buffers: SecBuffer[]): SecBuffer[] {
-  return buffers.filter((b) => typeOf(b) === SECBUFFER.DATA && (b.BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === 0);
+  return buffers.filter((b) => bufferTypeOf(b) === SECBUFFER.DATA && (b.BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === 0);
 }
 
 /** Writes `bytes` back across the buffers it was concatenated from, in place. */

@@ -15,7 +15,7 @@ export {
   utf16le,
 } from './crypto.js';
 export { describeNtlmMessage, formatNtlmMessage, type NtlmMessageDescription } from './decode.js';
-export { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
+export { MSV_AV, MSV_AV_FLAGS, MSV_AV_STRING_IDS, NTLMSSP_NEGOTIATE } from './flags.js';
 export { NTLM_MAX_TOKEN, NTLM_VERSION, keyExchanged } from './info.js';
 export {
   NtlmParseError,

@@ -11,7 +11,6 @@ import {
   type SecpkgUserFunctionTable,
   type SpLsaModeInitializeFn,
   type SpUserModeInitializeFn,
-  SECBUFFER,
   SECPKG_ATTR,
   SECPKG_FLAG,
   SECPKG_ID_NONE,
@@ -25,6 +24,8 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTINUE_NEEDED,
   STATUS_SUCCESS,
+  findToken,
+  tokenBytes,
 } from '../../headers/index.js';
 import { UNUSED_LSA_MEMBERS, UNUSED_USER_MEMBERS } from '../kit/index.js';
 
@@ -40,11 +41,11 @@ const SIZES = { cbMaxToken: 16, cbMaxSignature: 8, cbBlockSize: 0, cbSecurityTra
 const LEG = [0, 'NUL1', 'NUL2', 'NUL3'].map((s) => (typeof s === 'string' ? new TextEncoder().encode(s) : new Uint8Array(0)));
 
 const tokenIs = (input: SecBuffer[] | null, leg: number): boolean => {
-  const t = input?.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+  const t = tokenBytes(input);
   return t !== undefined && t.byteLength === 4 && t[3] === LEG[leg]![3];
 };
 const put = (output: SecBuffer[], leg: number): void => {
-  const b = output.find((x) => x.BufferType === SECBUFFER.TOKEN);
+  const b = findToken(output);
   if (b !== undefined) b.pvBuffer = LEG[leg]!;
 };
 
@@ -103,7 +104,7 @@ const seqs = new Map<number, { send: number; receive: number }>();
 function stamp(h: number, buffers: SecBuffer[]): number {
   const s = seqs.get(h);
   if (s === undefined) return SEC_E_INVALID_HANDLE;
-  const token = buffers.find((b) => b.BufferType === SECBUFFER.TOKEN);
+  const token = findToken(buffers);
   if (token === undefined) return SEC_E_INVALID_TOKEN;
   token.pvBuffer = new Uint8Array(8);
   new DataView(token.pvBuffer.buffer).setUint32(4, s.send++, true);
@@ -112,7 +113,7 @@ function stamp(h: number, buffers: SecBuffer[]): number {
 function check(h: number, buffers: SecBuffer[]): { status: number } {
   const s = seqs.get(h);
   if (s === undefined) return { status: SEC_E_INVALID_HANDLE };
-  const token = buffers.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+  const token = tokenBytes(buffers);
   if (token === undefined || token.byteLength !== 8) return { status: SEC_E_INVALID_TOKEN };
   const seq = new DataView(token.buffer, token.byteOffset, 8).getUint32(4, true);
   if (seq !== s.receive) return { status: SEC_E_OUT_OF_SEQUENCE };

@@ -3,22 +3,9 @@
 // carrying the decoded tokens beside the base64.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vectors.js';
-
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-function sspiEmu(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
+import { sspiEmu } from '../helpers/cli.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -47,7 +34,7 @@ describe('sspi-emu decode', () => {
   });
 
   test('reads the token from stdin with -, also as an HTTP header value, and prints JSON with --json', async () => {
-    const { code, stdout } = await sspiEmu(['decode', '-', '--json'], `NTLM ${base64(SAMBA_NEGOTIATE)}\n`);
+    const { code, stdout } = await sspiEmu(['decode', '-', '--json'], { input: `NTLM ${base64(SAMBA_NEGOTIATE)}\n` });
     assert.equal(code, 0);
     const description = JSON.parse(stdout) as { type: string; length: number; flags: { value: string; names: string[] } };
     assert.equal(description.type, 'NEGOTIATE_MESSAGE');

@@ -1,25 +1,12 @@
 // The command line as a user runs it: a separate OS process, its exit status and its output.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { fixturePackage } from '../helpers/machine.js';
-
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-export function sspiEmu(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+import { sspiEmu } from '../helpers/cli.js';
 
 describe('sspi-emu run', () => {
   it('runs a handshake and messages, prints the timeline and the sequence diagram, and exits 0', async () => {

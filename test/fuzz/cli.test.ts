@@ -2,33 +2,24 @@
 // the exit status, --json, replaying one input, usage errors; and how a failing run reads.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { emptyTally, type Offender } from '../../fuzz/app.js';
 import { formatFuzzReport } from '../../fuzz/report.js';
 import type { FuzzReport, PackageFuzzReport } from '../../fuzz/runner.js';
+import { sspiEmu } from '../helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-function sspiEmu(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** A fuzz run boots machines and runs batches: give it longer than a quick command. */
+const FUZZ_RUN = { timeoutMs: 120_000 };
 
 describe('sspi-emu fuzz', () => {
   test('prints each generator and every invariant, exits 0 and writes the figures with --json', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-fuzz-'));
     try {
       const file = join(dir, 'fuzz.json');
-      const { code, stdout } = await sspiEmu(['fuzz', '--package', 'example', '--iterations', '160', '--seed', '5', '--json', file]);
+      const { code, stdout } = await sspiEmu(['fuzz', '--package', 'example', '--iterations', '160', '--seed', '5', '--json', file], FUZZ_RUN);
       assert.equal(code, 0, stdout);
       for (const line of [
         /^example: 160 inputs in /m,
@@ -56,19 +47,10 @@ describe('sspi-emu fuzz', () => {
   });
 
   test('replays one input of one generator with --generator, --start and --iterations 1', async () => {
-    const { code, stdout } = await sspiEmu([
-      'fuzz',
-      '--package',
-      'ntlm',
-      '--generator',
-      'ntlm/authenticate',
-      '--start',
-      '4711',
-      '--iterations',
-      '1',
-      '--lanes',
-      '1',
-    ]);
+    const { code, stdout } = await sspiEmu(
+      ['fuzz', '--package', 'ntlm', '--generator', 'ntlm/authenticate', '--start', '4711', '--iterations', '1', '--lanes', '1'],
+      FUZZ_RUN,
+    );
     assert.equal(code, 0, stdout);
     assert.match(stdout, /^ {2}ntlm\/authenticate +AcceptSecurityContext +1 /m);
     assert.doesNotMatch(stdout, /ntlm\/negotiate/);
@@ -81,7 +63,7 @@ describe('sspi-emu fuzz', () => {
     [['--target', 'everything'], /--target takes tokens, messages or all/],
   ] as const) {
     test(`exits 2 with the usage for ${args.join(' ')}`, async () => {
-      const { code, stderr } = await sspiEmu(['fuzz', ...args]);
+      const { code, stderr } = await sspiEmu(['fuzz', ...args], FUZZ_RUN);
       assert.equal(code, 2);
       assert.match(stderr, message);
       assert.match(stderr, /sspi-emu fuzz \[--package ntlm\|example\]/);

@@ -2,7 +2,7 @@
 // handshake driven call by call from the test through each process's own SSPI library.
 
 import { fileURLToPath } from 'node:url';
-import { SECBUFFER, SECPKG_CRED, type SecBuffer, type SecWinntAuthIdentity } from '../../headers/sspi.js';
+import { SECBUFFER, SECPKG_CRED, type SecBuffer, type SecWinntAuthIdentity, tokenBytes } from '../../headers/sspi.js';
 import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../../headers/status.js';
 import { Machine, type AppProcess, type MachineOptions } from '../../machine/machine.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
@@ -86,7 +86,7 @@ export async function establish(client: AppProcess, server: AppProcess, options:
     out.clientContext = ic.context ?? out.clientContext;
     out.steps.push({ process: client.name, api: 'InitializeSecurityContext', status: statusName(ic.status) });
     if (!isSuccess(ic.status)) return out;
-    const token = ic.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    const token = tokenBytes(ic.output);
     if (token === undefined || token.byteLength === 0) {
       out.ok = ic.status === SEC_E_OK;
       return out;
@@ -101,7 +101,7 @@ export async function establish(client: AppProcess, server: AppProcess, options:
     out.serverContext = as.context ?? out.serverContext;
     out.steps.push({ process: server.name, api: 'AcceptSecurityContext', status: statusName(as.status) });
     if (!isSuccess(as.status)) return out;
-    const reply = as.output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
+    const reply = tokenBytes(as.output);
     if (ic.status === SEC_E_OK && as.status === SEC_E_OK) {
       out.ok = true;
       return out;
@@ -114,4 +114,30 @@ export async function establish(client: AppProcess, server: AppProcess, options:
     input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: transit(reply ?? new Uint8Array(0)) }];
   }
   throw new Error('the handshake did not finish in 8 rounds');
+}
+
+/** A booted machine with alice as its account, a client process and a server process. */
+export interface TwoProcesses {
+  machine: Machine;
+  client: AppProcess;
+  server: AppProcess;
+}
+
+/** Boots a machine with `packages` (alice's password is Passw0rd!) and spawns a client and a server. */
+export async function bootTwoProcesses(packages: string[]): Promise<TwoProcesses> {
+  const machine = await Machine.boot({ packages, accounts: ['alice:Passw0rd!'], trace: false });
+  return { machine, client: await machine.spawn('client'), server: await machine.spawn('server') };
+}
+
+/** Alice's outbound credential and an inbound one for `pkg`, both acquired in `proc`. */
+export async function bothCredentials(proc: AppProcess, pkg: string): Promise<{ outbound: CredHandle; inbound: CredHandle }> {
+  const out = await proc.sspi.acquireCredentialsHandle({
+    package: pkg,
+    credentialUse: SECPKG_CRED.OUTBOUND,
+    authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },
+  });
+  const inb = await proc.sspi.acquireCredentialsHandle({ package: pkg, credentialUse: SECPKG_CRED.INBOUND });
+  if (out.credential === undefined || inb.credential === undefined)
+    throw new Error(`AcquireCredentialsHandle: ${statusName(out.status)} / ${statusName(inb.status)}`);
+  return { outbound: out.credential, inbound: inb.credential };
 }

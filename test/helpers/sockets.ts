@@ -3,35 +3,12 @@
 // HTTP/1.1 connection that sends exact bytes and reads responses in order, and NTLM tokens from
 // httpntlm (an NTLM client nobody here wrote).
 
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { CLI } from './cli.js';
 import { createRequire } from 'node:module';
 import { connect, createServer, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-export interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to its end (killed after `timeoutMs`). */
-export function runProgram(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Exited> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env: options.env ?? process.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      const signal = error === null ? null : ((error as { signal?: NodeJS.Signals }).signal ?? null);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** `sspi-emu ARGS` to its end. */
-export function sspiEmu(args: string[], timeoutMs = 30_000): Promise<Exited> {
-  return runProgram(process.execPath, [CLI, ...args], { timeoutMs });
-}
+export { CLI, runProgram, sspiEmu, type Exited } from './cli.js';
 
 /** Whether a program is on PATH. */
 export function hasProgram(name: string): boolean {

@@ -6,23 +6,10 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Connection } from '../../ipc/connection.js';
-import { TransportError } from '../../ipc/errors.js';
 import { Tracer } from '../../ipc/trace.js';
+import { isTransport, within } from '../helpers/ports.js';
 
 const tracer = new Tracer(null, 'test', 1, false);
-
-/** Fails a test that would otherwise wait forever on a broken peer, so that its ports still get closed. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function withConnection(fn: (a: Connection<string>, b: Connection<string>, ports: { a: MessagePort; b: MessagePort }) => Promise<void>): Promise<void> {
   const { port1, port2 } = new MessageChannel();
@@ -35,13 +22,6 @@ async function withConnection(fn: (a: Connection<string>, b: Connection<string>,
     port2.close();
   }
 }
-
-const isTransport = (code: string, message?: RegExp) => (error: unknown) => {
-  assert.ok(error instanceof TransportError, `expected a TransportError, got ${String(error)}`);
-  assert.equal(error.code, code);
-  if (message !== undefined) assert.match(error.message, message);
-  return true;
-};
 
 describe('Connection', { timeout: 10_000 }, () => {
   it('queues messages that arrive before anyone receives, and hands them out in order', async () => {

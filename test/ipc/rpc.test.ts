@@ -9,6 +9,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, TransportError } from '../../ipc/errors.js';
 import { RpcPeer, type Handlers, type OpMap, type RpcPeerOptions } from '../../ipc/rpc.js';
 import type { AnswerThenExitOps } from '../fixtures/workers/answer-then-exit.js';
+import { isTransport, within } from '../helpers/ports.js';
 
 type Ops = {
   Echo: { request: { text: string }; reply: { status: number; text: string } };
@@ -47,19 +48,6 @@ const defaultHandlers = (): Handlers<Ops> => ({
   },
 });
 
-/** Fails a test that would otherwise wait forever on a broken peer, so that its ports still get closed. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Two peers over one MessageChannel: `near` calls, `far` answers. Both ports are closed after `fn`. */
 async function withPair(
   options: { far?: Partial<Handlers<Ops>>; near?: Partial<RpcPeerOptions> },
@@ -75,13 +63,6 @@ async function withPair(
     port2.close();
   }
 }
-
-const isTransport = (code: string, message?: RegExp) => (error: unknown) => {
-  assert.ok(error instanceof TransportError, `expected a TransportError, got ${String(error)}`);
-  assert.equal(error.code, code);
-  if (message !== undefined) assert.match(error.message, message);
-  return true;
-};
 
 describe('RpcPeer', { timeout: 10_000 }, () => {
   it('resolves a call with the reply of the far handler', async () => {

@@ -34,7 +34,7 @@ describe('package faults', () => {
       const r = await client.sspi.initializeSecurityContext({ credential: cred.credential!, contextReq: 0 });
       assert.equal(status(r), 'SEC_E_INTERNAL_ERROR');
       assert.equal(r.cause?.code, 'PACKAGE_THREW');
-      assert.match(r.cause?.message ?? '', /Thrower: SpInitLsaModeContext threw: probe: thrown on purpose/);
+      assert.match(r.cause?.message ?? '', /Thrower: SpInitLsaModeContext threw: probe: InitLsaModeContext thrown on purpose/);
       assert.equal(r.context, undefined, 'no handle is left behind');
       assert.ok((await establish(client, server)).ok);
     });

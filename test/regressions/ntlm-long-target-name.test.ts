@@ -6,27 +6,18 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ISC_REQ, SECBUFFER, SECPKG_CRED } from '../../headers/sspi.js';
+import { ISC_REQ, SECBUFFER } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
 import type { CredHandle } from '../../sspi/handles.js';
+import { bootTwoProcesses, bothCredentials } from '../helpers/machine.js';
 
 describe('an NTLM client given a very long target name', () => {
-  let machine: Machine;
-  let proc: AppProcess;
-  let outbound: CredHandle;
-  let inbound: CredHandle;
+  let machine: Machine, proc: AppProcess;
+  let outbound: CredHandle, inbound: CredHandle;
   before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    proc = await machine.spawn('client');
-    outbound = (
-      await proc.sspi.acquireCredentialsHandle({
-        package: 'NTLM',
-        credentialUse: SECPKG_CRED.OUTBOUND,
-        authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },
-      })
-    ).credential!;
-    inbound = (await proc.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: SECPKG_CRED.INBOUND })).credential!;
+    ({ machine, client: proc } = await bootTwoProcesses(['ntlm']));
+    ({ outbound, inbound } = await bothCredentials(proc, 'NTLM'));
   });
   after(() => machine.shutdown());
 

@@ -9,17 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { ASC_REQ, ISC_REQ, SECBUFFER } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
-import { establish, type Established } from '../helpers/machine.js';
+import { bootTwoProcesses, establish, type Established } from '../helpers/machine.js';
 
 describe('an NTLM context without confidentiality', () => {
-  let machine: Machine;
-  let client: AppProcess;
-  let server: AppProcess;
+  let machine: Machine, client: AppProcess, server: AppProcess;
   let pair: Established;
   before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    client = await machine.spawn('client');
-    server = await machine.spawn('server');
+    ({ machine, client, server } = await bootTwoProcesses(['ntlm']));
     pair = await establish(client, server, {
       package: 'NTLM',
       authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },

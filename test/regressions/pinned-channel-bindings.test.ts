@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { packSecChannelBindings } from '../../packages/ntlm/crypto.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
-import { fixturePackage } from '../helpers/machine.js';
+import { bootTwoProcesses, fixturePackage } from '../helpers/machine.js';
 import { drive } from '../packages/ntlm/drive.js';
 
 const CONTEXTS = 8;
@@ -25,14 +25,8 @@ function bindingsWith(applicationData: Uint8Array): Uint8Array {
 }
 
 describe('channel bindings and what contexts keep of them', () => {
-  let machine: Machine;
-  let client: AppProcess;
-  let server: AppProcess;
-  before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    server = await machine.spawn('server');
-    client = await machine.spawn('client');
-  });
+  let machine: Machine, client: AppProcess, server: AppProcess;
+  before(async () => ({ machine, client, server } = await bootTwoProcesses(['ntlm'])));
   after(() => machine.shutdown());
 
   it('keeps nothing of a large SEC_CHANNEL_BINDINGS once the handshake is done', async () => {

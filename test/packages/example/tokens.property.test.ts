@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isDocumentedAnswer } from '../../../fuzz/statuses.js';
-import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED } from '../../../headers/sspi.js';
+import { ISC_REQ, ASC_REQ, SECBUFFER } from '../../../headers/sspi.js';
 import { SEC_E_INTERNAL_ERROR, SEC_I_CONTINUE_NEEDED, statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import type { CredHandle } from '../../../sspi/handles.js';
 import { MAGIC as WIRE_MAGIC, MESSAGE_TYPE } from '../../../packages/example/wire.js';
+import { bootTwoProcesses, bothCredentials } from '../../helpers/machine.js';
 
 const SEED = 0x5eed_0002;
 const RUNS = 80;
@@ -45,21 +46,11 @@ const proof = (type: number, parts: number) =>
 const anything = fc.uint8Array({ maxLength: 600 });
 
 describe('the example package given hostile tokens', () => {
-  let machine: Machine;
-  let proc: AppProcess;
-  let outbound: CredHandle;
-  let inbound: CredHandle;
+  let machine: Machine, proc: AppProcess;
+  let outbound: CredHandle, inbound: CredHandle;
   before(async () => {
-    machine = await Machine.boot({ packages: ['example'], accounts: ['alice:Passw0rd!'], trace: false });
-    proc = await machine.spawn('client');
-    outbound = (
-      await proc.sspi.acquireCredentialsHandle({
-        package: 'Example',
-        credentialUse: SECPKG_CRED.OUTBOUND,
-        authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },
-      })
-    ).credential!;
-    inbound = (await proc.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.INBOUND })).credential!;
+    ({ machine, client: proc } = await bootTwoProcesses(['example']));
+    ({ outbound, inbound } = await bothCredentials(proc, 'Example'));
   });
   after(() => machine.shutdown());
 

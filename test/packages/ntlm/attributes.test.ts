@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ASC_RET, ISC_RET, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION, TIMESTAMP_NEVER } from '../../../headers/sspi.js';
+import { ASC_RET, ISC_RET, SECPKG_ATTR, SECPKG_CRED, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION, TIMESTAMP_NEVER, tokenBytes } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import { DEFAULT_CLIENT_REQ } from '../../../client-proc/app.js';
@@ -45,7 +45,7 @@ describe('what the NTLM package reports', () => {
     const acquired = await client.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
     const first = await client.sspi.initializeSecurityContext({ credential: acquired.credential!, contextReq: DEFAULT_CLIENT_REQ });
     assert.equal(statusName(first.status), 'SEC_I_CONTINUE_NEEDED');
-    assert.ok(first.output.find((b) => b.BufferType === SECBUFFER.TOKEN)!.pvBuffer.length === 40, 'a 40-byte NEGOTIATE_MESSAGE');
+    assert.ok(tokenBytes(first.output)!.length === 40, 'a 40-byte NEGOTIATE_MESSAGE');
     const ctx = first.context!;
     const q = async <A extends number>(attribute: A) => client.sspi.queryContextAttributes(ctx, attribute);
     assert.deepEqual((await q(SECPKG_ATTR.SIZES)).buffer, SIZES);

@@ -2,7 +2,7 @@
 // shared establish() helper does not pass: channel bindings on either side, a target name, and a
 // hook that rewrites each token in flight. Also the vectors' tokens sent to a server directly.
 
-import { SECBUFFER, SECPKG_CRED, type SecBuffer, type SecWinntAuthIdentity } from '../../../headers/sspi.js';
+import { SECBUFFER, SECPKG_CRED, tokenBytes, type SecBuffer, type SecWinntAuthIdentity } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import type { AppProcess } from '../../../machine/machine.js';
 import type { CredHandle, CtxtHandle } from '../../../sspi/handles.js';
@@ -58,10 +58,6 @@ function withBindings(token: Uint8Array | undefined, channelBindings: Uint8Array
   return buffers;
 }
 
-function tokenOf(output: SecBuffer[]): Uint8Array | undefined {
-  return output.find((b) => b.BufferType === SECBUFFER.TOKEN)?.pvBuffer;
-}
-
 /** NEGOTIATE, CHALLENGE, AUTHENTICATE between `client` and `server`, stopping at the first failure. */
 export async function drive(client: AppProcess, server: AppProcess, options: DriveOptions = {}): Promise<Driven> {
   const authData = options.authData === undefined ? ALICE : options.authData;
@@ -108,12 +104,12 @@ export async function drive(client: AppProcess, server: AppProcess, options: Dri
   const first = await clientCall(options.clientBindings === undefined ? null : withBindings(undefined, options.clientBindings));
   out.clientContext = first.context;
   if (!record('client', first.status)) return out;
-  const second = await serverCall(withBindings(transit(tokenOf(first.output) ?? new Uint8Array(0), 'negotiate'), options.serverBindings));
+  const second = await serverCall(withBindings(transit(tokenBytes(first.output) ?? new Uint8Array(0), 'negotiate'), options.serverBindings));
   out.serverContext = second.context;
   if (!record('server', second.status)) return out;
-  const third = await clientCall(withBindings(transit(tokenOf(second.output) ?? new Uint8Array(0), 'challenge'), undefined));
+  const third = await clientCall(withBindings(transit(tokenBytes(second.output) ?? new Uint8Array(0), 'challenge'), undefined));
   if (!record('client', third.status)) return out;
-  const fourth = await serverCall(withBindings(transit(tokenOf(third.output) ?? new Uint8Array(0), 'authenticate'), options.serverBindings));
+  const fourth = await serverCall(withBindings(transit(tokenBytes(third.output) ?? new Uint8Array(0), 'authenticate'), options.serverBindings));
   record('server', fourth.status);
   return out;
 }
@@ -127,5 +123,3 @@ export async function accept(server: AppProcess, credential: CredHandle, context
     contextReq: DEFAULT_SERVER_REQ,
   });
 }
-
-export { tokenOf };

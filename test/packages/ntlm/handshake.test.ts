@@ -3,14 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../../../headers/sspi.js';
+import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, tokenBytes } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import { NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
 import { negotiateFor } from '../../../packages/ntlm/initiator.js';
 import { unpackChallenge } from '../../../packages/ntlm/messages.js';
 import { DEFAULT_CLIENT_REQ } from '../../../client-proc/app.js';
-import { accept, ALICE, bindings, drive, tokenOf } from './drive.js';
+import { accept, ALICE, bindings, drive } from './drive.js';
 import { COMMON, NTLMV1, NTLMV2, toHex } from './vectors.js';
 
 describe('NTLM handshakes through the LSA', () => {
@@ -204,7 +204,7 @@ describe('the MS-NLMP 4.2.4 exchange through the LSA (fixed server challenge, sk
     const credential = (await server.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: SECPKG_CRED.INBOUND })).credential!;
     const first = await accept(server, credential, null, negotiateFor(DEFAULT_CLIENT_REQ).bytes);
     assert.equal(statusName(first.status), 'SEC_I_CONTINUE_NEEDED');
-    return { credential, context: first.context!, challenge: tokenOf(first.output)! };
+    return { credential, context: first.context!, challenge: tokenBytes(first.output)! };
   }
 
   test('answers with the fixed ServerChallenge, and accepts the published AUTHENTICATE_MESSAGE', async () => {
@@ -212,7 +212,7 @@ describe('the MS-NLMP 4.2.4 exchange through the LSA (fixed server challenge, sk
     assert.equal(toHex(unpackChallenge(challenge).serverChallenge), toHex(COMMON.serverChallenge));
     const done = await accept(server, credential, context, NTLMV2.authenticateMessage);
     assert.equal(statusName(done.status), 'SEC_E_OK');
-    assert.equal(tokenOf(done.output)?.byteLength ?? 0, 0, 'NTLM has no fourth leg');
+    assert.equal(tokenBytes(done.output)?.byteLength ?? 0, 0, 'NTLM has no fourth leg');
     const key = await server.sspi.queryContextAttributes(context, SECPKG_ATTR.SESSION_KEY);
     assert.equal(toHex(key.buffer!.SessionKey), toHex(COMMON.randomSessionKey));
     const names = await server.sspi.queryContextAttributes(context, SECPKG_ATTR.NAMES);

@@ -10,6 +10,7 @@ import { MSV_AV } from '../../../packages/ntlm/flags.js';
 import { packAuthenticate, packAvPairs, packChallenge, unpackAuthenticate, unpackChallenge } from '../../../packages/ntlm/messages.js';
 import { accept, drive, type Leg } from './drive.js';
 import { NTLMV2 } from './vectors.js';
+import { bootTwoProcesses } from '../../helpers/machine.js';
 
 /** Builds a bad token from the good one the client or server just produced. */
 type Spoil = (good: Uint8Array) => Uint8Array;
@@ -70,14 +71,8 @@ const SPOILED_CHALLENGE: ReadonlyArray<[string, Spoil]> = [
 ];
 
 describe('malformed tokens against the NTLM package', () => {
-  let machine: Machine;
-  let client: AppProcess;
-  let server: AppProcess;
-  before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    client = await machine.spawn('client');
-    server = await machine.spawn('server');
-  });
+  let machine: Machine, client: AppProcess, server: AppProcess;
+  before(async () => ({ machine, client, server } = await bootTwoProcesses(['ntlm'])));
   after(() => machine.shutdown());
 
   async function spoiledAt(leg: Leg, spoil: Spoil) {

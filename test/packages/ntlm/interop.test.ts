@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../../../headers/sspi.js';
+import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED, tokenBytes } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import { NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
@@ -16,7 +16,8 @@ import { unpackAuthenticate, unpackChallenge, unpackNegotiate } from '../../../p
 import { toHex } from './vectors.js';
 import type { CredHandle } from '../../../sspi/handles.js';
 import { ntlmParse, type NTLMType1, type NTLMType2, type NTLMType3v3 } from 'ntlm-parser';
-import { accept, drive, tokenOf } from './drive.js';
+import { accept, drive } from './drive.js';
+import { bootTwoProcesses } from '../../helpers/machine.js';
 
 /** The parts of httpntlm's ntlm.js this test uses (it ships no types). */
 interface Type2Message {
@@ -60,7 +61,7 @@ describe('interop with httpntlm', () => {
     const type1 = fromHeader(httpntlm.createType1Message({ domain, workstation: 'node' }));
     const first = await accept(server, credential, null, type1);
     assert.equal(statusName(first.status), 'SEC_I_CONTINUE_NEEDED');
-    const challenge = tokenOf(first.output)!;
+    const challenge = tokenBytes(first.output)!;
     const type3 = fromHeader(httpntlm.createType3Message(parseType2(challenge), { username: 'alice', password, domain, workstation: 'node' }));
     const second = await accept(server, credential, first.context!, type3);
     return { type1, challenge, type3, status: statusName(second.status), context: first.context! };
@@ -74,7 +75,7 @@ describe('interop with httpntlm', () => {
     assert.equal(negotiate.workstation, 'NODE');
     const first = await accept(server, credential, null, type1);
     assert.equal(statusName(first.status), 'SEC_I_CONTINUE_NEEDED');
-    const challenge = tokenOf(first.output)!;
+    const challenge = tokenBytes(first.output)!;
     const parsed = parseType2(challenge);
     const ours = unpackChallenge(challenge);
     assert.deepEqual(Uint8Array.from(parsed.serverChallenge), ours.serverChallenge);
@@ -135,20 +136,14 @@ describe('interop with httpntlm against a server whose clock is years off', () =
   test('its response, stamped with its own clock rather than the server MsvAvTimestamp, is SEC_E_TIME_SKEW', async () => {
     const credential = await serverCredential(server);
     const first = await accept(server, credential, null, fromHeader(httpntlm.createType1Message({})));
-    const type3 = fromHeader(httpntlm.createType3Message(parseType2(tokenOf(first.output)!), { username: 'alice', password: 'Passw0rd!' }));
+    const type3 = fromHeader(httpntlm.createType3Message(parseType2(tokenBytes(first.output)!), { username: 'alice', password: 'Passw0rd!' }));
     assert.equal(statusName((await accept(server, credential, first.context!, type3)).status), 'SEC_E_TIME_SKEW');
   });
 });
 
 describe('interop with ntlm-parser', () => {
-  let machine: Machine;
-  let client: AppProcess;
-  let server: AppProcess;
-  before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    client = await machine.spawn('client');
-    server = await machine.spawn('server');
-  });
+  let machine: Machine, client: AppProcess, server: AppProcess;
+  before(async () => ({ machine, client, server } = await bootTwoProcesses(['ntlm'])));
   after(() => machine.shutdown());
 
   const parse = <T>(bytes: Uint8Array): T => ntlmParse(Buffer.from(bytes).toString('base64')) as unknown as T;

@@ -10,6 +10,7 @@ import { statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import type { CtxtHandle } from '../../../sspi/handles.js';
 import { drive } from './drive.js';
+import { bootTwoProcesses } from '../../helpers/machine.js';
 
 interface Peer {
   proc: AppProcess;
@@ -78,14 +79,8 @@ async function lpcCount(...procs: AppProcess[]): Promise<number> {
 }
 
 describe('NTLM messages between the client and server processes', () => {
-  let machine: Machine;
-  let clientProc: AppProcess;
-  let serverProc: AppProcess;
-  before(async () => {
-    machine = await Machine.boot({ packages: ['ntlm'], accounts: ['alice:Passw0rd!'], trace: false });
-    clientProc = await machine.spawn('client');
-    serverProc = await machine.spawn('server');
-  });
+  let machine: Machine, clientProc: AppProcess, serverProc: AppProcess;
+  before(async () => ({ machine, client: clientProc, server: serverProc } = await bootTwoProcesses(['ntlm'])));
   after(() => machine.shutdown());
 
   /** A fresh pair of mapped contexts. */

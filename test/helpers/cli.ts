@@ -1,0 +1,45 @@
+// The command line as a user runs it: a program (sspi-emu or another) as its own OS process, run
+// to its exit (killed past a deadline), with what it printed.
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export interface Exited {
+  /** The exit status; null when a signal ended it (the deadline's, for one). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Killed after this long (30 s by default). */
+  timeoutMs?: number;
+  /** Written to its stdin, which is then closed. */
+  input?: string;
+}
+
+/** Runs a program to its end. */
+export function runProgram(file: string, args: string[], options: RunOptions = {}): Promise<Exited> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      file,
+      args,
+      { env: options.env ?? process.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        const signal = error === null ? null : ((error as { signal?: NodeJS.Signals }).signal ?? null);
+        resolve({ code, signal, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+/** `sspi-emu ARGS` to its end. */
+export function sspiEmu(args: string[], options: Omit<RunOptions, 'env'> = {}): Promise<Exited> {
+  return runProgram(process.execPath, [CLI, ...args], options);
+}
