@@ -14,4 +14,5 @@ export type { AppContext, AppModule, AppArgs, AppResult, AppStats, Listener } fr
 export type { Connection } from './ipc/index.js';
 export type { TraceEvent, TapRecord } from './ipc/index.js';
 export { EmuError, PackageFault, TransportError, SspiEmuError } from './ipc/index.js';
+export type { ErrorCode, MachineErrorCode, PackageFaultCode, TransportErrorCode } from './ipc/index.js';
 export type { LsaStats, PackageReport, ReapReport } from './lsa/index.js';

@@ -328,8 +328,24 @@ function protects(pair: LanePair, kind: Kind): boolean {
   return kind === 'sign' ? pair.protection !== 'none' : pair.protection === 'full';
 }
 
-/** <pkg>/verify-signature and <pkg>/decrypt-message: a good message from one side, altered, to the other. */
-function receiverGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
+/** One input of a message generator: a lane's mapped pair, and which side sends this time. */
+interface MessageInput {
+  rng: Rng;
+  lane: number;
+  trial: Trial;
+  pair: LanePair;
+  /** Client to server this time (the other way when false). */
+  c2s: boolean;
+  sender: CtxtHandle;
+  receiver: CtxtHandle;
+  pairs: Pairs;
+}
+
+/**
+ * A message generator over the lanes' mapped pairs: each input gets its lane's pair (made on first
+ * use, remade after a run drops it) and a random direction; closing deletes every pair.
+ */
+function onPairs(env: FuzzEnv, run: (input: MessageInput) => Promise<void>): GeneratorInstance {
   const pairs = new Pairs(env);
   return {
     async run(rng, lane, trial) {
@@ -337,69 +353,76 @@ function receiverGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
       if (pair === undefined) return;
       const c2s = rng.chance(0.5);
       const [sender, receiver] = c2s ? [pair.client, pair.server] : [pair.server, pair.client];
-      const data = payload(rng);
-      const plain = plainList(rng, kind, data, kind === 'sign' ? pair.signatureBytes : pair.trailerBytes);
-      const original = copyList(plain);
-      const sent = await send(env, kind, sender, plain);
-      trial.record(SEND_FN[kind], sent);
-      if (sent.status !== SEC_E_OK) {
-        // Only a context without the protection may refuse a plain message; the refusal is then the answer.
-        trial.hostile('unprotected', allData(sent.message), `${SEND_FN[kind]} on a ${pair.protection} context`);
-        trial.expect(!protects(pair, kind), `${SEND_FN[kind]} refused a plain message on a ${pair.protection} context`);
-        trial.answer(SEND_FN[kind], sent);
-        await pairs.drop(lane, trial.violations);
-        return;
-      }
-      const direction = c2s ? 'c2s' : 's2c';
-      let alteration: Alteration;
-      const replay = pair.lastAccepted[direction];
-      const special = rng.weighted<'alter' | 'replay' | 'twice' | 'reflect'>([
-        [40, 'alter'],
-        [2, 'replay'],
-        [2, 'twice'],
-        [1, 'reflect'],
-      ]);
-      if (special === 'replay' && replay !== undefined) alteration = { name: 'an earlier accepted message replayed', covered: true, list: copyList(replay) };
-      else alteration = alter(rng, sent.message);
-      let target = receiver;
-      if (special === 'reflect') {
-        target = sender;
-        alteration = { name: `reflected to its sender (${alteration.name})`, covered: true, list: alteration.list };
-      }
-      const accepted = copyList(sent.message);
-      if (special === 'twice') {
-        const once = await receive(env, kind, receiver, copyList(sent.message));
-        trial.record(RECEIVE_FN[kind], once);
-        if (pair.protection === 'full') trial.expectStatus(once.status, SEC_E_OK, 'the first delivery of a message delivered twice');
-        alteration = { name: 'delivered a second time', covered: true, list: copyList(sent.message) };
-      }
-      const handle =
-        target === receiver ? await hostileHandle(rng, env, trial, receiver, sender) : { handle: target, how: 'receiver' as HandleCase, cleanup: undefined };
-      const before = allData(alteration.list);
-      const name = `${kind === 'sign' ? 'signed' : 'sealed'} ${data.length} bytes ${direction}; ${alteration.name}${handle.how === 'receiver' ? '' : `; on the ${handle.how} context`}`;
-      trial.hostile(special === 'alter' ? alteration.name.split(' ')[0]! : special, allData(alteration.list), name);
-      const got = await receive(env, kind, handle.handle, alteration.list);
-      const status = trial.answer(RECEIVE_FN[kind], got);
-      if (handle.cleanup !== undefined) await dropContext(env.sspi, handle.cleanup, trial.violations, 'the unmapped context');
-      if (handle.how === 'unmapped' || handle.how === 'forged' || handle.how === 'deleted') {
-        trial.expectStatus(status, SEC_E_INVALID_HANDLE, `${RECEIVE_FN[kind]} on a ${handle.how} context`);
-      } else if (protects(pair, kind) && (alteration.covered || handle.how === 'sender' || target === sender)) {
-        trial.expect(status !== SEC_E_OK, `${RECEIVE_FN[kind]} accepted a message whose covered bytes were altered (${name})`);
-      } else if (alteration.name === 'none' && pair.protection === 'full') {
-        trial.expectStatus(status, SEC_E_OK, `${RECEIVE_FN[kind]} of an unaltered message`);
-        if (kind === 'seal' && status === SEC_E_OK)
-          trial.expect(Buffer.compare(dataOf(alteration.list), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');
-      }
-      if (kind === 'seal' && status !== SEC_E_OK)
-        trial.expect(Buffer.compare(allData(alteration.list), before) === 0, 'a failed DecryptMessage changed its buffers');
-      if (status === SEC_E_OK && trial.calls.every((c) => c.status === SEC_E_OK) && handle.how === 'receiver') {
-        pair.lastAccepted[direction] = accepted;
-      } else {
-        await pairs.drop(lane, trial.violations, handle.how === 'deleted' ? handle.handle : undefined);
-      }
+      await run({ rng, lane, trial, pair, c2s, sender, receiver, pairs });
     },
     close: () => pairs.close(),
   };
+}
+
+/** <pkg>/verify-signature and <pkg>/decrypt-message: a good message from one side, altered, to the other. */
+function receiverGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
+  return onPairs(env, async ({ rng, lane, trial, pair, c2s, sender, receiver, pairs }) => {
+    const data = payload(rng);
+    const plain = plainList(rng, kind, data, kind === 'sign' ? pair.signatureBytes : pair.trailerBytes);
+    const original = copyList(plain);
+    const sent = await send(env, kind, sender, plain);
+    trial.record(SEND_FN[kind], sent);
+    if (sent.status !== SEC_E_OK) {
+      // Only a context without the protection may refuse a plain message; the refusal is then the answer.
+      trial.hostile('unprotected', allData(sent.message), `${SEND_FN[kind]} on a ${pair.protection} context`);
+      trial.expect(!protects(pair, kind), `${SEND_FN[kind]} refused a plain message on a ${pair.protection} context`);
+      trial.answer(SEND_FN[kind], sent);
+      await pairs.drop(lane, trial.violations);
+      return;
+    }
+    const direction = c2s ? 'c2s' : 's2c';
+    let alteration: Alteration;
+    const replay = pair.lastAccepted[direction];
+    const special = rng.weighted<'alter' | 'replay' | 'twice' | 'reflect'>([
+      [40, 'alter'],
+      [2, 'replay'],
+      [2, 'twice'],
+      [1, 'reflect'],
+    ]);
+    if (special === 'replay' && replay !== undefined) alteration = { name: 'an earlier accepted message replayed', covered: true, list: copyList(replay) };
+    else alteration = alter(rng, sent.message);
+    let target = receiver;
+    if (special === 'reflect') {
+      target = sender;
+      alteration = { name: `reflected to its sender (${alteration.name})`, covered: true, list: alteration.list };
+    }
+    const accepted = copyList(sent.message);
+    if (special === 'twice') {
+      const once = await receive(env, kind, receiver, copyList(sent.message));
+      trial.record(RECEIVE_FN[kind], once);
+      if (pair.protection === 'full') trial.expectStatus(once.status, SEC_E_OK, 'the first delivery of a message delivered twice');
+      alteration = { name: 'delivered a second time', covered: true, list: copyList(sent.message) };
+    }
+    const handle =
+      target === receiver ? await hostileHandle(rng, env, trial, receiver, sender) : { handle: target, how: 'receiver' as HandleCase, cleanup: undefined };
+    const before = allData(alteration.list);
+    const name = `${kind === 'sign' ? 'signed' : 'sealed'} ${data.length} bytes ${direction}; ${alteration.name}${handle.how === 'receiver' ? '' : `; on the ${handle.how} context`}`;
+    trial.hostile(special === 'alter' ? alteration.name.split(' ')[0]! : special, allData(alteration.list), name);
+    const got = await receive(env, kind, handle.handle, alteration.list);
+    const status = trial.answer(RECEIVE_FN[kind], got);
+    if (handle.cleanup !== undefined) await dropContext(env.sspi, handle.cleanup, trial.violations, 'the unmapped context');
+    if (handle.how === 'unmapped' || handle.how === 'forged' || handle.how === 'deleted') {
+      trial.expectStatus(status, SEC_E_INVALID_HANDLE, `${RECEIVE_FN[kind]} on a ${handle.how} context`);
+    } else if (protects(pair, kind) && (alteration.covered || handle.how === 'sender' || target === sender)) {
+      trial.expect(status !== SEC_E_OK, `${RECEIVE_FN[kind]} accepted a message whose covered bytes were altered (${name})`);
+    } else if (alteration.name === 'none' && pair.protection === 'full') {
+      trial.expectStatus(status, SEC_E_OK, `${RECEIVE_FN[kind]} of an unaltered message`);
+      if (kind === 'seal' && status === SEC_E_OK)
+        trial.expect(Buffer.compare(dataOf(alteration.list), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');
+    }
+    if (kind === 'seal' && status !== SEC_E_OK)
+      trial.expect(Buffer.compare(allData(alteration.list), before) === 0, 'a failed DecryptMessage changed its buffers');
+    if (status === SEC_E_OK && trial.calls.every((c) => c.status === SEC_E_OK) && handle.how === 'receiver') {
+      pair.lastAccepted[direction] = accepted;
+    } else {
+      await pairs.drop(lane, trial.violations, handle.how === 'deleted' ? handle.handle : undefined);
+    }
+  });
 }
 
 /** A hostile list for MakeSignature/EncryptMessage: TOKEN missing, too small or doubled; DATA missing, many, read-only; odd types. */
@@ -450,48 +473,40 @@ function hostileSenderList(rng: Rng, tokenBytes: number): { list: SecBuffer[]; n
 
 /** <pkg>/make-signature and <pkg>/encrypt-message: hostile lists to the sender; what it accepts must go through. */
 function senderGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
-  const pairs = new Pairs(env);
-  return {
-    async run(rng, lane, trial) {
-      const pair = await pairs.get(rng, lane, trial);
-      if (pair === undefined) return;
-      const c2s = rng.chance(0.5);
-      const [sender, receiver] = c2s ? [pair.client, pair.server] : [pair.server, pair.client];
-      const { list, name } = hostileSenderList(rng, kind === 'sign' ? pair.signatureBytes : pair.trailerBytes);
-      const qop = rng.weighted<number>([
-        [18, 0],
-        [1, 0x80000001], // SECQOP_WRAP_NO_ENCRYPT
-        [1, rng.next()],
-      ]);
-      const seq = rng.chance(0.05) ? rng.next() : 0;
-      const handle = await hostileHandle(rng, env, trial, sender, receiver);
-      const original = copyList(list);
-      trial.hostile(
-        name.split(' ')[1] ?? 'list',
-        allData(list),
-        `${name}${qop === 0 ? '' : `; qop 0x${qop.toString(16)}`}${seq === 0 ? '' : `; MessageSeqNo ${seq}`}${handle.how === 'receiver' ? '' : `; on the ${handle.how} context`}`,
-      );
-      const sent = await send(env, kind, handle.handle, list, qop, seq);
-      const status = trial.answer(SEND_FN[kind], sent);
-      if (handle.cleanup !== undefined) await dropContext(env.sspi, handle.cleanup, trial.violations, 'the unmapped context');
-      if (handle.how === 'unmapped' || handle.how === 'forged' || handle.how === 'deleted') {
-        trial.expectStatus(status, SEC_E_INVALID_HANDLE, `${SEND_FN[kind]} on a ${handle.how} context`);
-      }
-      let keep = status === SEC_E_OK && handle.how === 'receiver';
-      if (keep) {
-        // Whatever the sender accepted, the receiver must accept back, with the plaintext restored.
-        const delivered = copyList(sent.message);
-        const got = await receive(env, kind, receiver, delivered);
-        trial.record(RECEIVE_FN[kind], got);
-        if (pair.protection === 'full') trial.expectStatus(got.status, SEC_E_OK, `${RECEIVE_FN[kind]} of what ${SEND_FN[kind]} accepted (${name})`);
-        if (kind === 'seal' && got.status === SEC_E_OK)
-          trial.expect(Buffer.compare(dataOf(delivered), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');
-        keep = got.status === SEC_E_OK;
-      }
-      if (!keep) await pairs.drop(lane, trial.violations, handle.how === 'deleted' ? handle.handle : undefined);
-    },
-    close: () => pairs.close(),
-  };
+  return onPairs(env, async ({ rng, lane, trial, pair, sender, receiver, pairs }) => {
+    const { list, name } = hostileSenderList(rng, kind === 'sign' ? pair.signatureBytes : pair.trailerBytes);
+    const qop = rng.weighted<number>([
+      [18, 0],
+      [1, 0x80000001], // SECQOP_WRAP_NO_ENCRYPT
+      [1, rng.next()],
+    ]);
+    const seq = rng.chance(0.05) ? rng.next() : 0;
+    const handle = await hostileHandle(rng, env, trial, sender, receiver);
+    const original = copyList(list);
+    trial.hostile(
+      name.split(' ')[1] ?? 'list',
+      allData(list),
+      `${name}${qop === 0 ? '' : `; qop 0x${qop.toString(16)}`}${seq === 0 ? '' : `; MessageSeqNo ${seq}`}${handle.how === 'receiver' ? '' : `; on the ${handle.how} context`}`,
+    );
+    const sent = await send(env, kind, handle.handle, list, qop, seq);
+    const status = trial.answer(SEND_FN[kind], sent);
+    if (handle.cleanup !== undefined) await dropContext(env.sspi, handle.cleanup, trial.violations, 'the unmapped context');
+    if (handle.how === 'unmapped' || handle.how === 'forged' || handle.how === 'deleted') {
+      trial.expectStatus(status, SEC_E_INVALID_HANDLE, `${SEND_FN[kind]} on a ${handle.how} context`);
+    }
+    let keep = status === SEC_E_OK && handle.how === 'receiver';
+    if (keep) {
+      // Whatever the sender accepted, the receiver must accept back, with the plaintext restored.
+      const delivered = copyList(sent.message);
+      const got = await receive(env, kind, receiver, delivered);
+      trial.record(RECEIVE_FN[kind], got);
+      if (pair.protection === 'full') trial.expectStatus(got.status, SEC_E_OK, `${RECEIVE_FN[kind]} of what ${SEND_FN[kind]} accepted (${name})`);
+      if (kind === 'seal' && got.status === SEC_E_OK)
+        trial.expect(Buffer.compare(dataOf(delivered), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');
+      keep = got.status === SEC_E_OK;
+    }
+    if (!keep) await pairs.drop(lane, trial.violations, handle.how === 'deleted' ? handle.handle : undefined);
+  });
 }
 
 /** What each message generator feeds, for the report: the receiving side first, then the sending side. */

@@ -264,6 +264,41 @@ export const SEC_WINNT_AUTH_IDENTITY_UNICODE = 0x2;
 /** A TimeStamp that never expires (section 10.11: the value commonly used). */
 export const TIMESTAMP_NEVER = 0x7fffffffffffffffn;
 
+// A TimeStamp is a FILETIME: 100-nanosecond intervals since 1601-01-01 UTC (MS-DTYP 2.3.3), an
+// unsigned 64-bit count; on the wire (NTLM's MsvAvTimestamp) its 8 bytes little-endian.
+
+const FILETIME_TICKS_PER_MS = 10_000n;
+/** Milliseconds from 1601-01-01 to 1970-01-01. */
+const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000n;
+const FILETIME_BYTES = 8;
+
+/** The TimeStamp (FILETIME ticks) of a Date; RangeError for an invalid Date or one before 1601. */
+export function timeStampFromDate(date: Date): bigint {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError('FILETIME of an invalid Date');
+  const ticks = (BigInt(ms) + FILETIME_UNIX_EPOCH_MS) * FILETIME_TICKS_PER_MS;
+  if (ticks < 0n) throw new RangeError('FILETIME cannot hold dates before 1601');
+  return ticks;
+}
+
+/** The Date of a TimeStamp, to the millisecond. */
+export function dateFromTimeStamp(ticks: bigint): Date {
+  return new Date(Number(ticks / FILETIME_TICKS_PER_MS - FILETIME_UNIX_EPOCH_MS));
+}
+
+/** A FILETIME's 8 bytes, little-endian. */
+export function filetimeBytes(ticks: bigint): Uint8Array {
+  const out = new Uint8Array(FILETIME_BYTES);
+  new DataView(out.buffer).setBigUint64(0, ticks, true);
+  return out;
+}
+
+/** The ticks of a FILETIME's 8 little-endian bytes; RangeError for any other length. */
+export function filetimeFromBytes(bytes: Uint8Array): bigint {
+  if (bytes.length !== FILETIME_BYTES) throw new RangeError(`FILETIME must be 8 bytes, got ${bytes.length}`);
+  return new DataView(bytes.buffer, bytes.byteOffset, FILETIME_BYTES).getBigUint64(0, true);
+}
+
 /**
  * SecBuffer: cbBuffer bytes of BufferType at pvBuffer. Here pvBuffer is a Uint8Array whose
  * length is the buffer's size; a package replaces or writes into it, as a DLL writes through

@@ -15,7 +15,11 @@ export {
   registerErrorClass,
   remoteError,
   serializeError,
+  type ErrorCode,
+  type MachineErrorCode,
+  type PackageFaultCode,
   type SerializedError,
+  type TransportErrorCode,
 } from './errors.js';
 export { asLsaHandle, asProcessId, type LsaHandle, type ProcessId } from './ids.js';
 export {

@@ -91,7 +91,6 @@ export interface SpawnOptions {
 export const DEMO_ACCOUNTS: readonly string[] = ['alice:Passw0rd!', 'bob:Hunter2hunter2'];
 const DEFAULTS = {
   computerName: 'SSPI-EMU',
-  domainName: 'SSPI-EMU',
   dnsDomainName: 'sspi-emu.local',
   packageCallTimeoutMs: 10_000,
   bootTimeoutMs: 15_000,

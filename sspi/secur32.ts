@@ -9,7 +9,6 @@
 
 import {
   type LUID,
-  type PackageId,
   type SecpkgUserFunctionTable,
   SECBUFFER,
   SECPKG_ATTR,
@@ -389,14 +388,8 @@ export class Secur32 {
   }
 
   /** VerifySignature -> the user-mode SpVerifySignature, in this process. */
-  async verifySignature(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
-    let qop = 0;
-    const result = await this.messageCall('VerifySignature', 'SpVerifySignature', context, message, async (t, h) => {
-      const r = await t.VerifySignature(h, message, sequenceNumber >>> 0);
-      qop = r.QualityOfProtection ?? 0;
-      return r.status;
-    });
-    return { ...result, qop };
+  verifySignature(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
+    return this.checkCall('VerifySignature', 'SpVerifySignature', context, message, (t, h) => t.VerifySignature(h, message, sequenceNumber >>> 0));
   }
 
   /** EncryptMessage -> the user-mode SpSealMessage, in this process. */
@@ -405,10 +398,24 @@ export class Secur32 {
   }
 
   /** DecryptMessage -> the user-mode SpUnsealMessage, in this process. */
-  async decryptMessage(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
+  decryptMessage(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
+    return this.checkCall('DecryptMessage', 'SpUnsealMessage', context, message, (t, h) => t.UnsealMessage(h, message, sequenceNumber >>> 0));
+  }
+
+  /** VerifySignature and DecryptMessage: a message call whose package also answers the quality of protection it found. */
+  private async checkCall(
+    api: string,
+    entry: string,
+    context: CtxtHandle,
+    message: SecBuffer[],
+    run: (
+      table: SecpkgUserFunctionTable,
+      handle: number,
+    ) => { status: Status; QualityOfProtection?: number } | Promise<{ status: Status; QualityOfProtection?: number }>,
+  ): Promise<VerifyResult> {
     let qop = 0;
-    const result = await this.messageCall('DecryptMessage', 'SpUnsealMessage', context, message, async (t, h) => {
-      const r = await t.UnsealMessage(h, message, sequenceNumber >>> 0);
+    const result = await this.messageCall(api, entry, context, message, async (t, h) => {
+      const r = await run(t, h);
       qop = r.QualityOfProtection ?? 0;
       return r.status;
     });
@@ -461,11 +468,6 @@ export class Secur32 {
   /** Handles this process holds (for stats and leak tests). */
   handleCounts(): { credentials: number; contexts: number } {
     return this.handles.size;
-  }
-
-  /** The package id a handle names (its dwLower), for applications that multiplex packages. */
-  static packageOf(handle: CredHandle | CtxtHandle): PackageId {
-    return handle.dwLower as PackageId;
   }
 
   private async contextCall(

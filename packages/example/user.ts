@@ -15,8 +15,6 @@ import {
   SECBUFFER,
   SECBUFFER_READONLY,
   SECBUFFER_READONLY_WITH_CHECKSUM,
-  SECPKG_ATTR,
-  SECPKG_NEGOTIATION,
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
@@ -26,14 +24,15 @@ import {
   SEC_E_QOP_NOT_SUPPORTED,
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
-  TIMESTAMP_NEVER,
   bufferTypeOf,
   type LSA_SEC_HANDLE,
   type SecBuffer,
   type SecpkgUserFunctionTable,
   type Status,
+  timeStampFromDate,
+  type SpQueryAttributesResult,
 } from '../../headers/index.js';
-import { UNUSED_USER_MEMBERS, findToken } from '../kit/index.js';
+import { findToken, standardContextAttribute, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES } from './info.js';
 import { ROLE, SIGNATURE_BYTES, TRAILER_BYTES, directionKeys, equal, mac, unpackContextData, type DirectionLabel, type Role } from './wire.js';
 
@@ -56,9 +55,6 @@ interface UserContext {
   /** When the context was established, as a FILETIME. */
   established: bigint;
 }
-
-/** 100-nanosecond intervals from 1601-01-01 to 1970-01-01: a FILETIME of Date.now(). */
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 
 function direction(sessionKey: Uint8Array, label: DirectionLabel): Direction {
   return { ...directionKeys(sessionKey, label), seq: 0, tag: label === 'client-to-server' ? 1 : 2 };
@@ -104,7 +100,7 @@ export class ExampleUserPackage {
       name: data.name,
       send: client ? c2s : s2c,
       receive: client ? s2c : c2s,
-      established: BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH,
+      established: timeStampFromDate(new Date()),
     });
     return STATUS_SUCCESS;
   }
@@ -216,23 +212,13 @@ function unseal(c: UserContext, buffers: SecBuffer[]): { status: Status; Quality
   return { status: SEC_E_OK, QualityOfProtection: 0 };
 }
 
-function queryAttributes(c: UserContext, attribute: number): { status: Status; Buffer?: unknown } {
-  switch (attribute) {
-    case SECPKG_ATTR.SIZES:
-      return { status: SEC_E_OK, Buffer: SIZES };
-    case SECPKG_ATTR.NAMES:
-      return { status: SEC_E_OK, Buffer: { sUserName: c.name } };
-    case SECPKG_ATTR.LIFESPAN:
-      return { status: SEC_E_OK, Buffer: { tsStart: c.established, tsExpiry: TIMESTAMP_NEVER } };
-    case SECPKG_ATTR.SESSION_KEY:
-      return { status: SEC_E_OK, Buffer: { SessionKey: Uint8Array.from(c.sessionKey) } };
-    case SECPKG_ATTR.FLAGS:
-      return { status: SEC_E_OK, Buffer: { Flags: c.attributes } };
-    case SECPKG_ATTR.PACKAGE_INFO:
-      return { status: SEC_E_OK, Buffer: { PackageInfo: PACKAGE_INFO } };
-    case SECPKG_ATTR.NEGOTIATION_INFO:
-      return { status: SEC_E_OK, Buffer: { PackageInfo: PACKAGE_INFO, NegotiationState: SECPKG_NEGOTIATION.COMPLETE } };
-    default:
-      return { status: SEC_E_UNSUPPORTED_FUNCTION };
-  }
+function queryAttributes(c: UserContext, attribute: number): SpQueryAttributesResult {
+  return standardContextAttribute(attribute, {
+    sizes: SIZES,
+    userName: c.name,
+    established: c.established,
+    sessionKey: c.sessionKey,
+    flags: c.attributes,
+    packageInfo: PACKAGE_INFO,
+  });
 }

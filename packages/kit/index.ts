@@ -4,8 +4,15 @@
 // the token in and out of a context call; the error base its own errors can extend.
 
 import {
+  SECPKG_ATTR,
+  SECPKG_NEGOTIATION,
+  SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
+  TIMESTAMP_NEVER,
   findToken,
+  type SecPkgContextSizes,
+  type SecPkgInfo,
+  type SpQueryAttributesResult,
   type LsaSecpkgFunctionTable,
   type PackageId,
   type SecBuffer,
@@ -58,6 +65,51 @@ export class LsaBinding {
 
   private notInitialized(): never {
     throw new Error(`${this.packageName}: the LSA called the package before SpInitialize`);
+  }
+}
+
+/** What a complete context knows of itself: the facts the standard attribute levels report. */
+export interface ContextFacts {
+  sizes: SecPkgContextSizes;
+  /** The client's name (SECPKG_ATTR_NAMES), DOMAIN\\user. */
+  userName: string;
+  /** The server's name for SECPKG_ATTR_NATIVE_NAMES; without it that level is left to the package. */
+  serverName?: string;
+  /** When the context completed, a TimeStamp (FILETIME). */
+  established: bigint;
+  sessionKey: Uint8Array;
+  /** The context's ISC_RET/ASC_RET attributes (SECPKG_ATTR_FLAGS). */
+  flags: number;
+  packageInfo: SecPkgInfo;
+}
+
+/**
+ * The answer of a user-mode QueryContextAttributes for the standard levels (sizes, names,
+ * lifespan, session key, flags, package and negotiation info) from the context's facts; any other
+ * level is SEC_E_UNSUPPORTED_FUNCTION. Buffers are copies: the caller cannot change the context.
+ */
+export function standardContextAttribute(attribute: number, facts: ContextFacts): SpQueryAttributesResult {
+  switch (attribute) {
+    case SECPKG_ATTR.SIZES:
+      return { status: SEC_E_OK, Buffer: { ...facts.sizes } };
+    case SECPKG_ATTR.NAMES:
+      return { status: SEC_E_OK, Buffer: { sUserName: facts.userName } };
+    case SECPKG_ATTR.NATIVE_NAMES:
+      return facts.serverName === undefined
+        ? { status: SEC_E_UNSUPPORTED_FUNCTION }
+        : { status: SEC_E_OK, Buffer: { sClientName: facts.userName, sServerName: facts.serverName } };
+    case SECPKG_ATTR.LIFESPAN:
+      return { status: SEC_E_OK, Buffer: { tsStart: facts.established, tsExpiry: TIMESTAMP_NEVER } };
+    case SECPKG_ATTR.SESSION_KEY:
+      return { status: SEC_E_OK, Buffer: { SessionKey: Uint8Array.from(facts.sessionKey) } };
+    case SECPKG_ATTR.FLAGS:
+      return { status: SEC_E_OK, Buffer: { Flags: facts.flags } };
+    case SECPKG_ATTR.PACKAGE_INFO:
+      return { status: SEC_E_OK, Buffer: { PackageInfo: { ...facts.packageInfo } } };
+    case SECPKG_ATTR.NEGOTIATION_INFO:
+      return { status: SEC_E_OK, Buffer: { PackageInfo: { ...facts.packageInfo }, NegotiationState: SECPKG_NEGOTIATION.COMPLETE } };
+    default:
+      return { status: SEC_E_UNSUPPORTED_FUNCTION };
   }
 }
 

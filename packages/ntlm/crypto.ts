@@ -8,6 +8,7 @@
 // NTLMSSP_REQUEST_NON_NT_SESSION_KEY without extended session security.
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { dateFromTimeStamp, filetimeBytes, filetimeFromBytes, timeStampFromDate } from '../../headers/index.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
 import { NtlmParseError, packNtlmV2ClientChallenge, utf16le, withMicZeroed, type AvPair } from './messages.js';
@@ -392,21 +393,11 @@ export function digestBindings(secChannelBindings: Uint8Array): BindingsDigest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// FILETIME: 100-nanosecond intervals since 1601-01-01 UTC, 8 bytes little-endian (MS-DTYP 2.3.3)
-
-const FILETIME_TICKS_PER_MS = 10_000n;
-/** Milliseconds from 1601-01-01 to 1970-01-01. */
-const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000n;
-const FILETIME_BYTES = 8;
+// FILETIME as NTLM carries it (MsvAvTimestamp, the NTLMv2 client challenge): 8 bytes; the
+// conversion itself is the headers' (a TimeStamp is a FILETIME).
 
 export function filetimeFromDate(date: Date): Uint8Array {
-  const ms = date.getTime();
-  if (!Number.isFinite(ms)) throw new RangeError('FILETIME of an invalid Date');
-  const ticks = (BigInt(ms) + FILETIME_UNIX_EPOCH_MS) * FILETIME_TICKS_PER_MS;
-  if (ticks < 0n) throw new RangeError('FILETIME cannot hold dates before 1601');
-  const out = new Uint8Array(FILETIME_BYTES);
-  new DataView(out.buffer).setBigUint64(0, ticks, true);
-  return out;
+  return filetimeBytes(timeStampFromDate(date));
 }
 
 /** The current time as an 8-byte FILETIME. */
@@ -416,11 +407,10 @@ export function filetimeNow(): Uint8Array {
 
 /** The FILETIME's ticks as an unsigned 64-bit integer. */
 export function filetimeTicks(filetime: Uint8Array): bigint {
-  if (filetime.length !== FILETIME_BYTES) throw new RangeError(`FILETIME must be 8 bytes, got ${filetime.length}`);
-  return new DataView(filetime.buffer, filetime.byteOffset, FILETIME_BYTES).getBigUint64(0, true);
+  return filetimeFromBytes(filetime);
 }
 
 /** The Date of a FILETIME, to the millisecond. */
 export function filetimeToDate(filetime: Uint8Array): Date {
-  return new Date(Number(filetimeTicks(filetime) / FILETIME_TICKS_PER_MS - FILETIME_UNIX_EPOCH_MS));
+  return dateFromTimeStamp(filetimeFromBytes(filetime));
 }

@@ -57,11 +57,6 @@ export function ntlmFlagNames(flags: number): string[] {
   return flagNames(flags, NAMED_FLAGS);
 }
 
-/** True when every bit of `flag` is set in `flags`. */
-export function hasFlag(flags: number, flag: number): boolean {
-  return (flags & flag) >>> 0 === flag >>> 0;
-}
-
 /** AV_PAIR AvId values, MS-NLMP 2.2.2.1. */
 export const MSV_AV = {
   MsvAvEOL: 0x0000,

@@ -2,7 +2,6 @@
 // it sends, and how negotiated NTLM flags become the context attributes SSPI reports.
 
 import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECPKG_FLAG, type SecPkgContextSizes, type SecPkgInfo } from '../../headers/index.js';
-import { filetimeFromDate, filetimeTicks } from './crypto.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { NTLMSSP_REVISION_W2K3, type NtlmVersion } from './messages.js';
 
@@ -86,9 +85,4 @@ export function serverAttributes(requested: number, negotiated: number): number 
   if (negotiated & SEAL && requested & ASC_REQ.CONFIDENTIALITY) attributes |= ASC_RET.CONFIDENTIALITY;
   if (requested & ASC_REQ.ALLOCATE_MEMORY) attributes |= ASC_RET.ALLOCATED_MEMORY;
   return attributes >>> 0;
-}
-
-/** FILETIME ticks of `date` as a bigint, the TimeStamp of SecPkgContext_Lifespan. */
-export function timeStamp(date: Date): bigint {
-  return filetimeTicks(filetimeFromDate(date));
 }

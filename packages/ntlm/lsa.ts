@@ -42,12 +42,13 @@ import {
   STATUS_SUCCESS,
   isSuccess,
   type Status,
+  timeStampFromDate,
 } from '../../headers/index.js';
 import { findBuffer, LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
 import { packContextData } from './context-data.js';
 import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
-import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES, timeStamp } from './info.js';
+import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES } from './info.js';
 import { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
 import { NtlmSecurityContext } from './security.js';
 import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.js';
@@ -213,7 +214,7 @@ class NtlmLsaPackage {
       case SECPKG_ATTR.FLAGS:
         return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
       case SECPKG_ATTR.LIFESPAN:
-        return { status: SEC_E_OK, Buffer: { tsStart: timeStamp(context.created), tsExpiry: TIMESTAMP_NEVER } };
+        return { status: SEC_E_OK, Buffer: { tsStart: timeStampFromDate(context.created), tsExpiry: TIMESTAMP_NEVER } };
       case SECPKG_ATTR.NAMES:
         return context.userName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sUserName: context.userName } };
       default:
@@ -402,7 +403,7 @@ class NtlmLsaPackage {
       side,
       flags,
       attributes,
-      established: timeStamp(this.now()),
+      established: timeStampFromDate(this.now()),
       exportedSessionKey,
       securityState: security.exportState(),
       userName,

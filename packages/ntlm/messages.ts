@@ -357,11 +357,6 @@ export function messageType(bytes: Uint8Array): NtlmMessageType {
   return type;
 }
 
-/** "NEGOTIATE_MESSAGE", "CHALLENGE_MESSAGE" or "AUTHENTICATE_MESSAGE". */
-export function messageTypeName(type: NtlmMessageType): string {
-  return MESSAGE_TYPE_NAMES[type];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Writing
 

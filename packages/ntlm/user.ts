@@ -21,9 +21,6 @@ import {
   bufferTypeOf,
   SECBUFFER_READONLY,
   SECBUFFER_READONLY_WITH_CHECKSUM,
-  SECPKG_ATTR,
-  SECPKG_NEGOTIATION,
-  TIMESTAMP_NEVER,
   type SecBuffer,
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
@@ -33,7 +30,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
 } from '../../headers/index.js';
-import { findToken, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, standardContextAttribute, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
 import { concat } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
@@ -121,26 +118,15 @@ class NtlmUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
     const { data } = context;
-    switch (attribute) {
-      case SECPKG_ATTR.SIZES:
-        return { status: SEC_E_OK, Buffer: { ...SIZES } };
-      case SECPKG_ATTR.NAMES:
-        return { status: SEC_E_OK, Buffer: { sUserName: data.userName } };
-      case SECPKG_ATTR.NATIVE_NAMES:
-        return { status: SEC_E_OK, Buffer: { sClientName: data.userName, sServerName: data.serverName } };
-      case SECPKG_ATTR.LIFESPAN:
-        return { status: SEC_E_OK, Buffer: { tsStart: data.established, tsExpiry: TIMESTAMP_NEVER } };
-      case SECPKG_ATTR.SESSION_KEY:
-        return { status: SEC_E_OK, Buffer: { SessionKey: Uint8Array.from(data.exportedSessionKey) } };
-      case SECPKG_ATTR.FLAGS:
-        return { status: SEC_E_OK, Buffer: { Flags: data.attributes } };
-      case SECPKG_ATTR.PACKAGE_INFO:
-        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo() } };
-      case SECPKG_ATTR.NEGOTIATION_INFO:
-        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo(), NegotiationState: SECPKG_NEGOTIATION.COMPLETE } };
-      default:
-        return { status: SEC_E_UNSUPPORTED_FUNCTION };
-    }
+    return standardContextAttribute(attribute, {
+      sizes: SIZES,
+      userName: data.userName,
+      serverName: data.serverName,
+      established: data.established,
+      sessionKey: data.exportedSessionKey,
+      flags: data.attributes,
+      packageInfo: packageInfo(),
+    });
   };
 
   readonly SpDeleteUserModeContext: SecpkgUserFunctionTable['DeleteUserModeContext'] = (handle) => {
