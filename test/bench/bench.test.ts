@@ -1,5 +1,8 @@
-// The benchmark runs end to end and reports every figure the issue names. No figure is checked
-// against a threshold here (these machines are shared and noisy): that is the benchmark's job.
+// The benchmark runs end to end and reports every figure the issue names. The figures themselves
+// (rates, latencies, busy shares) are the benchmark's to judge, not a test's: on a loaded machine a
+// short window may complete no handshake at all. What is checked holds however loaded the machine
+// is: every row is there, no handshake failed, every message operation verified (the message app
+// stops at the first that does not), and the memory rows held the contexts they were asked for.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -32,10 +35,12 @@ describe('sspi-emu bench', () => {
       ],
     );
     for (const r of report.handshakes) {
-      for (const k of ['hsPerSec', 'p50Ms', 'p99Ms', 'idealHsPerSec', 'inProcessHsPerSec'] as const) assert.ok(r[k] > 0, `${k} = ${r[k]}`);
+      for (const k of ['hsPerSec', 'hsPerSecMin', 'hsPerSecMax', 'p50Ms', 'p99Ms', 'idealHsPerSec', 'inProcessHsPerSec'] as const)
+        assert.equal(typeof r[k], 'number', `${k} is reported`);
       assert.match(r.bottleneck, /^(lsa|server|client(#\d)?) \(\d+% busy\)$/);
       assert.deepEqual(Object.keys(r.elu).sort(), r.clients === 1 ? ['client', 'lsa', 'server'] : ['client', 'client#2', 'lsa', 'server']);
     }
+    // A message row exists only if every operation of its run verified: the app throws at the first that does not.
     assert.deepEqual(
       report.messages.map((m) => [m.package, m.op, m.size]),
       [
@@ -43,9 +48,10 @@ describe('sspi-emu bench', () => {
         ['Null', 'seal+unseal', 64],
       ],
     );
-    for (const m of report.messages) assert.ok(m.mappedOpsPerSec > 0 && m.rawOpsPerSec > 0 && m.lpcOpsPerSec > 0);
+    for (const m of report.messages)
+      for (const k of ['mappedOpsPerSec', 'rawOpsPerSec', 'lpcOpsPerSec'] as const) assert.equal(typeof m[k], 'number', `${m.op} ${k} is reported`);
     assert.ok(Number.isFinite(report.memory.lsaBytesPerContext.Null), 'a figure, whose sign at 200 contexts is within GC noise');
-    assert.equal(report.memory.measurements.Null![0]!.contexts, 200);
+    assert.equal(report.memory.measurements.Null![0]!.contexts, 200, '100 handshakes completed and held, two LSA contexts each');
     assert.ok(report.memory.lsaBytesPerLogonSession > 0);
     assert.ok(report.peer.length === 1 && ('opsPerSec' in report.peer[0]! || 'skipped' in report.peer[0]!));
     assert.deepEqual(
@@ -56,8 +62,12 @@ describe('sspi-emu bench', () => {
         ['Null', 'raw LPC frames of 1,000 calls', true],
       ],
     );
-    // Counts, not rates: a flooded phase may complete no handshake at all on a loaded machine (the raw flood holds the LSA until it is cut off).
-    for (const r of report.fairness) assert.ok(r.unloaded.handshakes > 0 && r.floodCalls > 0, JSON.stringify(r));
+    // Counts, not rates, and none that a window bounds: the flood made calls (its first go out as it starts,
+    // long before its deadline), and a phase reports latency figures exactly when it completed a handshake.
+    for (const r of report.fairness) {
+      assert.ok(r.floodCalls > 0, JSON.stringify(r));
+      for (const phase of [r.unloaded, r.flooded]) assert.equal(phase.p50 === null, phase.handshakes === 0, JSON.stringify(r));
+    }
     assert.equal(report.machine.node, process.version);
     assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires/);
     assert.match(formatSvg(report), /^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);

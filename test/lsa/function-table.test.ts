@@ -15,76 +15,10 @@ import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js
 import { NOT_IMPLEMENTED_LSA_FUNCTIONS, createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from '../../lsa/logon-sessions.js';
 import { ProcessQueue } from '../../lsa/scheduler.js';
+import { readMemberOrder, REFERENCE_PATH } from '../helpers/reference.js';
 
-/** LSA_SECPKG_FUNCTION_TABLE, reference section 7.6, #1 to #66 (the Credi* spellings of #42-#44, #52, #53). */
-const REFERENCE_ORDER = [
-  'CreateLogonSession',
-  'DeleteLogonSession',
-  'AddCredential',
-  'GetCredentials',
-  'DeleteCredential',
-  'AllocateLsaHeap',
-  'FreeLsaHeap',
-  'AllocateClientBuffer',
-  'FreeClientBuffer',
-  'CopyToClientBuffer',
-  'CopyFromClientBuffer',
-  'ImpersonateClient',
-  'UnloadPackage',
-  'DuplicateHandle',
-  'SaveSupplementalCredentials',
-  'CreateThread',
-  'GetClientInfo',
-  'RegisterNotification',
-  'CancelNotification',
-  'MapBuffer',
-  'CreateToken',
-  'AuditLogon',
-  'CallPackage',
-  'FreeReturnBuffer',
-  'GetCallInfo',
-  'CallPackageEx',
-  'CreateSharedMemory',
-  'AllocateSharedMemory',
-  'FreeSharedMemory',
-  'DeleteSharedMemory',
-  'OpenSamUser',
-  'GetUserCredentials',
-  'GetUserAuthData',
-  'CloseSamUser',
-  'ConvertAuthDataToToken',
-  'ClientCallback',
-  'UpdateCredentials',
-  'GetAuthDataForUser',
-  'CrackSingleName',
-  'AuditAccountLogon',
-  'CallPackagePassthrough',
-  'CrediRead',
-  'CrediReadDomainCredentials',
-  'CrediFreeCredentials',
-  'LsaProtectMemory',
-  'LsaUnprotectMemory',
-  'OpenTokenByLogonId',
-  'ExpandAuthDataForDomain',
-  'AllocatePrivateHeap',
-  'FreePrivateHeap',
-  'CreateTokenEx',
-  'CrediWrite',
-  'CrediUnmarshalandDecodeString',
-  'DummyFunction6',
-  'GetExtendedCallFlags',
-  'DuplicateTokenHandle',
-  'GetServiceAccountPassword',
-  'DummyFunction7',
-  'AuditLogonEx',
-  'CheckProtectedUserByToken',
-  'QueryClientRequest',
-  'GetAppModeInfo',
-  'SetAppModeInfo',
-  'GetClientInfoEx',
-  'GetSecpkgFailureReason',
-  'SetSecpkgFailureReason',
-];
+/** LSA_SECPKG_FUNCTION_TABLE as the reference lists it (section 7.6, #1 to #66, the Credi* spellings of #42-#44, #52, #53). */
+const REFERENCE_ORDER = readMemberOrder('### 7.6');
 
 /** STATUS_SUCCESS and SEC_E_OK are both 0, and statusName spells 0 the SSPI way. */
 const SUCCESS = 'SEC_E_OK';
@@ -133,7 +67,8 @@ describe('createLsaFunctionTable', () => {
     assert.deepEqual(services.heap, { allocations: 0, bytes: 0 });
   });
 
-  it('has exactly the 66 members of LSA_SECPKG_FUNCTION_TABLE, in the order of the header', () => {
+  it('has exactly the 66 members of LSA_SECPKG_FUNCTION_TABLE, in the order of the header', (t) => {
+    if (REFERENCE_ORDER === undefined) return t.skip(`the reference is not at ${REFERENCE_PATH}`);
     const { table } = setup();
     assert.equal(REFERENCE_ORDER.length, 66);
     assert.deepEqual(Object.keys(table), REFERENCE_ORDER);

@@ -3,6 +3,10 @@
 // restartLsa() called twice at once. None of them may make a machine call wait or fail for the others.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { establish, fixtureApp, withMachine } from '../helpers/machine.js';
 
@@ -14,10 +18,11 @@ describe('a process the machine cannot reach', () => {
       const server = await machine.spawn('server');
       const client = await machine.spawn('client');
       const rogue = await machine.spawn('client', { name: 'rogue' });
-      await rogue.runApp(ROGUE, { attack: 'block-syscall', ms: 3_000 });
-      const started = Date.now();
+      const marker = join(await mkdtemp(join(tmpdir(), 'sspi-emu-syscall-')), 'ended');
+      await rogue.runApp(ROGUE, { attack: 'block-syscall', ms: 5_000, marker });
       await machine.kill(rogue);
-      assert.ok(Date.now() - started < 2_500, 'kill() did not wait for the system call');
+      // Order, not time: kill() returned while the rogue's thread was still in its system call.
+      assert.equal(existsSync(marker), false, 'kill() did not wait for the system call');
       assert.equal(rogue.alive, false, 'the machine counts it as dead');
       assert.equal(
         (await machine.lsa.stats()).perProcess.find((p) => p.name === 'rogue'),
