@@ -27,8 +27,7 @@ import { describeError } from '../ipc/index.js';
 import { parseAuthorization, wwwAuthenticate, SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
-import { serveUntilStopped } from './listen.js';
-import { ControlPort } from './control-port.js';
+import { serveUntilStopped, socketServerSettings } from './listen.js';
 
 /** ASC_REQ for HTTP: a connection-oriented context; signing and sealing are not used by HTTP. */
 const HTTP_SERVER_REQ = ASC_REQ.CONNECTION | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT;
@@ -52,13 +51,8 @@ interface Conn {
 }
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
-  const control = ControlPort.from(args.control);
-  const host = String(args.host ?? SOCKET_DEFAULTS.host);
-  const port = Number(args.port ?? 0);
-  const pkg = String(args.package ?? 'NTLM');
-  const timeoutMs = Number(args.timeoutMs ?? SOCKET_DEFAULTS.timeoutMs);
+  const { control, host, port, pkg, timeoutMs, maxConnections } = socketServerSettings(args);
   const keepAliveMs = Number(args.keepAliveMs ?? SOCKET_DEFAULTS.keepAliveMs);
-  const maxConnections = Number(args.maxConnections ?? SOCKET_DEFAULTS.maxConnections);
   const maxHeaderSize = Number(args.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE);
 
   const info = await ctx.sspi.querySecurityPackageInfo(pkg);

@@ -6,10 +6,32 @@
 import type { Server } from 'node:net';
 import { SEC_E_INTERNAL_ERROR } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import type { SocketProtocol } from '../app-protocols/index.js';
-import { appResult, type AppContext, type AppResult } from '../process/index.js';
+import { SOCKET_DEFAULTS, type SocketProtocol } from '../app-protocols/index.js';
+import { appResult, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import type { CredHandle } from '../sspi/index.js';
-import type { ControlPort } from './control-port.js';
+import { ControlPort } from './control-port.js';
+
+/** What every socket server app is told by the machine that spawned it. */
+export interface SocketServerSettings {
+  control: ControlPort;
+  host: string;
+  port: number;
+  pkg: string;
+  timeoutMs: number;
+  maxConnections: number;
+}
+
+/** Reads the settings every socket server app shares from its args, with the socket defaults. */
+export function socketServerSettings(args: AppArgs): SocketServerSettings {
+  return {
+    control: ControlPort.from(args.control),
+    host: String(args.host ?? SOCKET_DEFAULTS.host),
+    port: Number(args.port ?? 0),
+    pkg: String(args.package ?? 'NTLM'),
+    timeoutMs: Number(args.timeoutMs ?? SOCKET_DEFAULTS.timeoutMs),
+    maxConnections: Number(args.maxConnections ?? SOCKET_DEFAULTS.maxConnections),
+  };
+}
 
 /** Listens on host:port and resolves with the bound port; rejects with the listen error. */
 export function listenOn(server: Server, host: string, port: number): Promise<number> {

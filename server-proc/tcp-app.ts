@@ -29,7 +29,6 @@ import {
   DEFAULT_MAX_TOKEN,
   TOKEN,
   tokenFlagNames,
-  SOCKET_DEFAULTS,
   median,
   type SocketAppSummary,
   type TcpConnectionRecord,
@@ -38,8 +37,7 @@ import {
 } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
-import { serveUntilStopped } from './listen.js';
-import { ControlPort } from './control-port.js';
+import { serveUntilStopped, socketServerSettings } from './listen.js';
 
 /** What gss-client asks for (mutual, replay) plus what its wrap and MIC need. */
 const TCP_SERVER_REQ = ASC_REQ.MUTUAL_AUTH | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.CONNECTION;
@@ -47,12 +45,7 @@ const MAX_LOGGED_MESSAGES = 16;
 const MAX_LOGGED_CHARS = 200;
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
-  const control = ControlPort.from(args.control);
-  const host = String(args.host ?? SOCKET_DEFAULTS.host);
-  const port = Number(args.port ?? 0);
-  const pkg = String(args.package ?? 'NTLM');
-  const timeoutMs = Number(args.timeoutMs ?? SOCKET_DEFAULTS.timeoutMs);
-  const maxConnections = Number(args.maxConnections ?? SOCKET_DEFAULTS.maxConnections);
+  const { control, host, port, pkg, timeoutMs, maxConnections } = socketServerSettings(args);
   const maxToken = Number(args.maxToken ?? DEFAULT_MAX_TOKEN);
 
   const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
