@@ -2,6 +2,7 @@
 // handshakes/s against concurrency per package with the ideal baseline drawn in.
 
 import type { BenchReport } from './run.js';
+import { targetLines } from './targets.js';
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
@@ -84,7 +85,7 @@ export function formatReport(report: BenchReport): string {
   );
   out.push('');
   out.push('Targets');
-  for (const t of report.targets) out.push(`${t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.value} (goal ${t.goal})`);
+  out.push(...targetLines(report.targets));
   return out.join('\n');
 }
 
