@@ -26,6 +26,8 @@ export {
   decodeLpcRequest,
   decodeLsaCall,
   isRefusal,
+  lpcCodec,
+  LPC_VOCABULARY,
   requestBytes,
   type ContextReply,
   type LpcOp,
@@ -53,5 +55,6 @@ export {
   type SspiMethod,
   type UserModeStats,
 } from './process-control.js';
+export { FrameCodec, UnencodableMessage, type DecodedFrame, type FrameVocabulary } from './frame.js';
 export { RpcPeer, transferring, type Handlers, type OutgoingFilter } from './rpc.js';
 export { Tracer, now, toBase64, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from './trace.js';

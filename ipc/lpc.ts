@@ -18,6 +18,7 @@ import {
 } from '../headers/index.js';
 import { bytes, finite, integer, record } from './decode.js';
 import type { SerializedError } from './errors.js';
+import { FrameCodec, type FrameVocabulary } from './frame.js';
 import { asLsaHandle, type LsaHandle } from './ids.js';
 
 /** Every LPC reply carries a status; `cause` explains a SEC_E_INTERNAL_ERROR the LSA produced itself. */
@@ -302,3 +303,87 @@ export const decodeLsaCall: { [K in LsaCallbackOp]: (body: unknown) => LsaToProc
     };
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// The wire schema (ipc/frame.ts): each op's fields in the order they are written, and the keys of
+// the objects nested in them. Typed against the ops above, so a field renamed there must be
+// renamed here; a field missing here still arrives (after the schema's, with its name).
+
+type FieldsOf<T> = ReadonlyArray<keyof T & string>;
+type Schema<M extends Record<string, { request: object; reply: object }>> = {
+  [K in keyof M]: { request: FieldsOf<M[K]['request']>; reply: FieldsOf<M[K]['reply']> };
+};
+
+const REPLY = ['status', 'cause'] as const;
+const CONTEXT_REPLY: FieldsOf<ContextReply> = [...REPLY, 'hNewContext', 'packageId', 'output', 'contextAttr', 'expiry', 'mapped'];
+
+const PROCESS_TO_LSA_SCHEMA: Schema<ProcessToLsaOps> = {
+  EnumerateSecurityPackages: { request: [], reply: [...REPLY, 'packages'] },
+  QuerySecurityPackageInfo: { request: ['pszPackageName'], reply: [...REPLY, 'info'] },
+  SpAcquireCredentialsHandle: {
+    request: ['pszPrincipal', 'pszPackage', 'fCredentialUse', 'pvLogonId', 'pAuthData'],
+    reply: [...REPLY, 'hCredential', 'packageId', 'expiry'],
+  },
+  SpFreeCredentialsHandle: { request: ['hCredential'], reply: REPLY },
+  SpQueryCredentialsAttributes: { request: ['hCredential', 'ulAttribute'], reply: [...REPLY, 'buffer'] },
+  SpInitLsaModeContext: {
+    request: ['hCredential', 'hContext', 'pszTargetName', 'fContextReq', 'TargetDataRep', 'input', 'outputTypes'],
+    reply: CONTEXT_REPLY,
+  },
+  SpAcceptLsaModeContext: { request: ['hCredential', 'hContext', 'input', 'fContextReq', 'TargetDataRep', 'outputTypes'], reply: CONTEXT_REPLY },
+  SpDeleteContext: { request: ['hContext'], reply: REPLY },
+  SpQueryContextAttributes: { request: ['hContext', 'ulAttribute'], reply: [...REPLY, 'buffer'] },
+  SpApplyControlToken: { request: ['hContext', 'input'], reply: REPLY },
+};
+
+const LSA_TO_PROCESS_SCHEMA: Schema<LsaToProcessOps> = {
+  AllocateClientBuffer: { request: ['length'], reply: [...REPLY, 'address'] },
+  FreeClientBuffer: { request: ['address'], reply: REPLY },
+  CopyToClientBuffer: { request: ['address', 'bytes'], reply: REPLY },
+  CopyFromClientBuffer: { request: ['address', 'length'], reply: [...REPLY, 'bytes'] },
+  ClientCallback: { request: ['packageId', 'callbackId', 'argument1', 'argument2', 'input'], reply: [...REPLY, 'output'] },
+};
+
+/** Keys of the objects nested in LPC bodies, written as one byte each. */
+const NESTED_KEYS: ReadonlyArray<keyof SecPkgInfo | keyof MappedContextDelivery | keyof SerializedError | keyof ClientBufferRef | 'name'> = [
+  // SecPkgInfo
+  'fCapabilities',
+  'wVersion',
+  'wRPCID',
+  'cbMaxToken',
+  'Name',
+  'Comment',
+  // MappedContextDelivery and its modulePackages
+  'packageId',
+  'packageName',
+  'moduleUrl',
+  'tableIndex',
+  'modulePackages',
+  'lsaContextHandle',
+  'contextData',
+  'thunkedLevels',
+  'name',
+  // SerializedError
+  'code',
+  'message',
+  'stack',
+  'cause',
+  // ClientBufferRef
+  'address',
+  'length',
+];
+
+/** The LPC channel's frame vocabulary: both directions' ops on the one port. */
+export const LPC_VOCABULARY: FrameVocabulary = {
+  ops: { ...PROCESS_TO_LSA_SCHEMA, ...LSA_TO_PROCESS_SCHEMA },
+  keys: [...NESTED_KEYS, 'BufferType', 'pvBuffer', 'cbMaxSignature', 'cbBlockSize', 'cbSecurityTrailer', 'sUserName', 'sAuthorityName'],
+};
+
+/**
+ * The codec of one end of an LPC channel. The LSA decodes what a process posts and takes no
+ * STRUCTURED values from it; a process takes them from the LSA (a package's attribute buffer may
+ * hold a Date).
+ */
+export function lpcCodec(end: 'lsa' | 'process'): FrameCodec {
+  return new FrameCodec(LPC_VOCABULARY, { acceptStructured: end === 'process' });
+}

@@ -19,6 +19,7 @@
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
+import type { FrameCodec } from './frame.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
 export interface OpSpec {
@@ -103,6 +104,12 @@ export interface RpcPeerOptions {
    * message quota gives it.
    */
   maxOutstanding?: number;
+  /**
+   * How a turn's messages become one frame on the port (ipc/frame.ts: one transferred
+   * ArrayBuffer); without one, each frame is the messages themselves, structured-cloned. A
+   * framed peer takes nothing else from its port: whatever else arrives is refused.
+   */
+  codec?: FrameCodec;
 }
 
 interface Pending {
@@ -121,6 +128,9 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   received = 0;
   /** Messages that arrived malformed (not part of the protocol) and were dropped. */
   refused = 0;
+  /** Frames (postMessage calls) sent and received: a turn's messages go as one. */
+  framesSent = 0;
+  framesReceived = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private outbox: unknown[] = [];
@@ -151,6 +161,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
 
   private readonly port: MessagePort;
   private handlers: Handlers<In> | null;
+  private readonly codec: FrameCodec | undefined;
 
   /**
    * `handlers` answer the peer's calls; pass null when they can only be built once the peer
@@ -166,20 +177,30 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.maxInbox = options.maxInbox ?? Infinity;
     this.maxInboxBytes = options.maxInboxBytes ?? Infinity;
     this.budget = this.perTurn;
+    this.codec = options.codec;
     port.on('message', (frame: unknown) => {
       // Node may go on delivering what was queued before a close took effect: none of it is handled.
       if (this.closedBy !== undefined) return;
+      this.framesReceived++;
+      let messages: unknown[];
+      let sizes: number[] | undefined;
+      if (this.codec === undefined) messages = Array.isArray(frame) ? frame : [frame];
+      else {
+        const decoded = this.codec.decode(frame);
+        this.received += decoded.malformed;
+        this.refused += decoded.malformed;
+        messages = decoded.messages;
+        sizes = decoded.sizes;
+      }
       if (this.perTurn === Infinity) {
-        if (Array.isArray(frame)) for (const message of frame) this.receive(message);
-        else this.receive(frame);
+        for (const message of messages) this.receive(message);
         return;
       }
-      const messages: unknown[] = Array.isArray(frame) ? frame : [frame];
       // What this turn can take is handled now; only what must wait is weighed and kept.
       let i = 0;
       if (this.inboxHead === this.inbox.length) for (; i < messages.length && this.budget > 0 && this.closedBy === undefined; i++) this.take(messages[i]);
       for (; i < messages.length; i++) {
-        const weight = this.maxInboxBytes === Infinity ? 0 : approximateBytes(messages[i], this.maxInboxBytes);
+        const weight = this.maxInboxBytes === Infinity ? 0 : (sizes?.[i] ?? approximateBytes(messages[i], this.maxInboxBytes));
         this.inbox.push(messages[i]);
         this.inboxWeights.push(weight);
         this.inboxBytes += weight;
@@ -382,6 +403,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private post(message: unknown, transfer?: TransferListItem[]): void {
     this.sent++;
     for (const tap of this.taps) tap('send', message);
+    if (this.codec !== undefined && transfer !== undefined && transfer.length > 0) {
+      this.unsendable(message, new TransportError('BAD_MESSAGE', 'a framed channel moves no transferables'));
+      return;
+    }
     if (this.outgoingFilter !== null && transfer === undefined) {
       this.outgoingFilter(message, this.sendNow, this.sendLast);
       return;
@@ -411,8 +436,17 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     const transfers = this.outboxTransfers;
     this.outbox = [];
     this.outboxTransfers = new Map();
+    if (this.codec !== undefined) {
+      const encoded = this.codec.encode(batch, (message, error) => this.unsendable(message, error));
+      if (encoded.byteLength > 0) {
+        this.framesSent++;
+        this.port.postMessage(encoded, [encoded]);
+      }
+      return;
+    }
     const transferList = transfers.size === 0 ? [] : [...transfers.values()].flat();
     try {
+      this.framesSent++;
       this.port.postMessage(batch.length === 1 ? batch[0] : batch, transferList);
     } catch {
       // Something in the batch cannot be cloned or transferred: send what can go, one by one.
@@ -424,24 +458,37 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private postAlone(message: unknown, transfer: TransferListItem[]): void {
     try {
       this.port.postMessage(message, transfer);
-      return;
     } catch (error) {
-      const m = message as { kind?: unknown; id?: unknown; op?: unknown };
-      const id = typeof m.id === 'number' ? m.id : -1;
-      const op = typeof m.op === 'string' ? m.op : '?';
-      const failure = new TransportError(
-        'BAD_MESSAGE',
-        `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`,
-      );
-      if (m.kind === 'call') {
-        this.settle(id)?.reject(failure);
-        return;
-      }
-      try {
-        this.port.postMessage({ kind: 'fail', id, op, error: serializeError(failure) });
-      } catch (second) {
-        this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: a message could not be posted`, { cause: second }));
-      }
+      this.unsendable(message, error);
+    }
+  }
+
+  /**
+   * A message that could not be sent (it holds what cannot be cloned or encoded): a call of this
+   * side fails at once; a reply goes back as a failure of that one call, in the next frame.
+   */
+  private unsendable(message: unknown, error: unknown): void {
+    const m = message as { kind?: unknown; id?: unknown; op?: unknown };
+    const id = typeof m.id === 'number' ? m.id : -1;
+    const op = typeof m.op === 'string' ? m.op : '?';
+    const failure = new TransportError(
+      'BAD_MESSAGE',
+      `${this.name}: ${op}'s ${m.kind === 'call' ? 'request' : 'reply'} could not be sent: ${describeCloneError(error)}`,
+    );
+    if (m.kind === 'call') {
+      this.settle(id)?.reject(failure);
+      return;
+    }
+    if (m.kind !== 'return') return;
+    const fail = { kind: 'fail', id, op, error: serializeError(failure) };
+    if (this.codec !== undefined) {
+      this.enqueue(fail);
+      return;
+    }
+    try {
+      this.port.postMessage(fail);
+    } catch (second) {
+      this.shutdown(new TransportError('CHANNEL_CLOSED', `${this.name}: a message could not be posted`, { cause: second }));
     }
   }
 

@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE, type LUID } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
-import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, type Tracer } from '../ipc/index.js';
+import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
@@ -54,7 +54,8 @@ export interface LsaStats {
    * a garbage collection (stats({ gc: true })), what package state keeps of its callers' buffers.
    */
   inputsHeld: { buffers: number; bytes: number };
-  lpc: { sent: number; received: number };
+  /** LPC messages, and the frames (postMessage calls) they went in, over every process's channel. */
+  lpc: { sent: number; received: number; framesSent: number; framesReceived: number };
   /** Per attached process: its handles, its calls, and the LPC messages it sent that were not part of the protocol. */
   perProcess: Array<{
     pid: number;
@@ -85,6 +86,8 @@ const INBOX_BYTES_PER_QUEUED_BYTE = 4;
 export class Lsa {
   readonly handles: HandleTables;
   private readonly inputs = new HeldInputs();
+  /** One codec for every process's LPC channel (encoding is synchronous; its buffer is reused). */
+  private readonly lpcCodec = lpcCodec('lsa');
   private readonly scheduler: CallScheduler;
   readonly sessions = new LogonSessions();
   readonly accounts: AccountStore;
@@ -95,7 +98,7 @@ export class Lsa {
   private failed: PackageLoadFailure[] = [];
   private readonly services: LsaServices;
   private readonly dispatchContext: DispatchContext;
-  private lpcTotals = { sent: 0, received: 0 };
+  private lpcTotals = { sent: 0, received: 0, framesSent: 0, framesReceived: 0 };
   /** Faults injected into this LSA (package entry points, its outgoing LPC, its call points). */
   private faults: FaultInjector | null = null;
   /** Reaps under way or done, so that the machine's detach and the channel's close share one. */
@@ -192,6 +195,7 @@ export class Lsa {
       maxMessagesPerTurn: MESSAGES_PER_TURN,
       maxInbox: this.config.quota.queuedCalls * INBOX_PER_QUEUED_CALL,
       maxInboxBytes: this.config.quota.queuedBytes * INBOX_BYTES_PER_QUEUED_BYTE,
+      codec: this.lpcCodec,
     });
     const process: LsaClientProcess = {
       pid,
@@ -239,6 +243,8 @@ export class Lsa {
     this.scheduler.drop(process.queue);
     this.lpcTotals.sent += process.lpc.sent;
     this.lpcTotals.received += process.lpc.received;
+    this.lpcTotals.framesSent += process.lpc.framesSent;
+    this.lpcTotals.framesReceived += process.lpc.framesReceived;
     if (!process.lpc.closed) process.lpc.close();
     const entries = this.handles.removeProcess(pid);
     const report: ReapReport = { contexts: 0, credentials: 0 };
@@ -297,12 +303,13 @@ export class Lsa {
   stats(): LsaStats {
     const memory = globalThis.process.memoryUsage();
     const totals = this.handles.count();
-    let sent = this.lpcTotals.sent;
-    let received = this.lpcTotals.received;
+    let { sent, received, framesSent, framesReceived } = this.lpcTotals;
     const perProcess: LsaStats['perProcess'] = [];
     for (const p of this.processes.values()) {
       sent += p.lpc.sent;
       received += p.lpc.received;
+      framesSent += p.lpc.framesSent;
+      framesReceived += p.lpc.framesReceived;
       perProcess.push({
         pid: p.pid,
         name: p.name,
@@ -322,7 +329,7 @@ export class Lsa {
       lsaHeapAllocations: this.services.heap.allocations,
       lsaHeapBytes: this.services.heap.bytes,
       inputsHeld: this.inputs.count(),
-      lpc: { sent, received },
+      lpc: { sent, received, framesSent, framesReceived },
       perProcess,
       disconnected: [...this.disconnected],
       heapUsed: memory.heapUsed,

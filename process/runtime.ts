@@ -13,6 +13,7 @@ import {
   describeError,
   remoteError,
   decodeLsaCall,
+  lpcCodec,
   type LsaToProcessOps,
   type ProcessToLsaOps,
   decodeMachineCall,
@@ -101,6 +102,7 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
       name: `lpc:${data.name}`,
       callTimeoutMs: data.lpcTimeoutMs,
       maxOutstanding: LPC_MAX_OUTSTANDING,
+      codec: lpcCodec('process'),
     });
     peer.addTap((direction, message) => tracer.tap(peer.name, direction, message));
     peer.outgoingFilter = faults?.linkFilter() ?? null;

@@ -79,6 +79,21 @@ describe('a rogue process', () => {
     });
   }
 
+  it('posts frames in the LPC wire format that lie, and the LSA drops each one and answers its next call', async () => {
+    await withMachine({ trace: false }, async (machine) => {
+      const rogue = await machine.spawn('client', { name: 'rogue' });
+      const result = await rogue.runApp(ROGUE, { attack: 'frame-garbage' });
+      const posted = Number(result.data?.posted);
+      assert.ok(posted > 20);
+      // The port is FIFO: this call is answered after every lying frame was read.
+      assert.equal(statusName(((await rogue.lpcCall('EnumerateSecurityPackages', {})) as { status: number }).status), 'SEC_E_OK');
+      const mine = (await machine.lsa.stats()).perProcess.find((p) => p.name === 'rogue');
+      // The empty frame (a real one cut at 0 bytes) holds no message; every other frame is refused.
+      assert.equal(mine?.refused, posted - 1, 'every lying frame was refused, and nothing else');
+      await machineStillWorks(machine);
+    });
+  });
+
   it('is cut off and killed when it floods its channels, and the others carry on', async () => {
     await withMachine({ trace: true }, async (machine) => {
       const rogue = await machine.spawn('client', { name: 'rogue' });

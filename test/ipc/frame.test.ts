@@ -1,0 +1,238 @@
+// The LPC wire format: what a frame carries arrives as structured clone would have delivered it,
+// for every op of the vocabulary and for any value; what cannot be sent fails its own message;
+// a frame that lies is dropped a message at a time, and never throws.
+
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { serialize } from 'node:v8';
+import fc from 'fast-check';
+import { FrameCodec, LPC_VOCABULARY, lpcCodec } from '../../ipc/index.js';
+
+const process = lpcCodec('process');
+const lsa = lpcCodec('lsa');
+
+function roundTrip(codec: FrameCodec, messages: unknown[], decoder: FrameCodec = codec): unknown[] {
+  const failures: unknown[] = [];
+  const frame = codec.encode(messages, (m) => failures.push(m));
+  assert.deepEqual(failures, []);
+  const decoded = decoder.decode(frame);
+  assert.equal(decoded.malformed, 0);
+  assert.equal(decoded.messages.length, messages.length);
+  assert.equal(
+    decoded.sizes.reduce((a, b) => a + b, 0),
+    frame.byteLength,
+    'the sizes add up to the frame',
+  );
+  return decoded.messages;
+}
+
+const token = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
+
+/** One request and one reply body for each op, every field of the schema present. */
+const SAMPLES: Record<string, { request: object; reply: object }> = {
+  EnumerateSecurityPackages: {
+    request: {},
+    reply: { status: 0, packages: [{ fCapabilities: 0x1, wVersion: 1, wRPCID: 0xffff, cbMaxToken: 12000, Name: 'NTLM', Comment: 'NTLM Security Package' }] },
+  },
+  QuerySecurityPackageInfo: {
+    request: { pszPackageName: 'Example' },
+    reply: { status: 0x80090305, cause: { name: 'SspiEmuError', code: 'X', message: 'm', stack: 's' } },
+  },
+  SpAcquireCredentialsHandle: {
+    request: { pszPrincipal: null, pszPackage: 'NTLM', fCredentialUse: 2, pvLogonId: 0x3e7n, pAuthData: { address: 4096, length: 88 } },
+    reply: { status: 0, hCredential: 0x1_0001_0002, packageId: 3, expiry: 0x7fff_ffff_ffff_ffffn },
+  },
+  SpFreeCredentialsHandle: { request: { hCredential: 77 }, reply: { status: 0 } },
+  SpQueryCredentialsAttributes: { request: { hCredential: 77, ulAttribute: 1 }, reply: { status: 0, buffer: { sUserName: 'SSPI-EMU\\alice' } } },
+  SpInitLsaModeContext: {
+    request: {
+      hCredential: 5,
+      hContext: null,
+      pszTargetName: 'HTTP/host.example.test',
+      fContextReq: 0x1c,
+      TargetDataRep: 0x10,
+      input: [{ BufferType: 14, pvBuffer: token(24) }],
+      outputTypes: [2],
+    },
+    reply: {
+      status: 0,
+      hNewContext: 9,
+      packageId: 3,
+      output: [{ BufferType: 2, pvBuffer: token(300) }],
+      contextAttr: 0x1c,
+      expiry: -1n,
+      mapped: {
+        packageId: 3,
+        packageName: 'NTLM',
+        moduleUrl: 'file:///x/packages/ntlm/index.js',
+        tableIndex: 0,
+        modulePackages: [{ packageId: 3, name: 'NTLM' }],
+        lsaContextHandle: 12,
+        contextData: token(96),
+        thunkedLevels: [1, 2],
+      },
+    },
+  },
+  SpAcceptLsaModeContext: {
+    request: { hCredential: 5, hContext: 6, input: [{ BufferType: 2, pvBuffer: token(500) }], fContextReq: 0, TargetDataRep: 0x10, outputTypes: [2] },
+    reply: { status: 0x90312, output: [], contextAttr: 0, expiry: 0n },
+  },
+  SpDeleteContext: { request: { hContext: 6 }, reply: { status: 0 } },
+  SpQueryContextAttributes: {
+    request: { hContext: 6, ulAttribute: 0 },
+    reply: { status: 0, buffer: { cbMaxToken: 1, cbMaxSignature: 16, cbBlockSize: 0, cbSecurityTrailer: 16 } },
+  },
+  SpApplyControlToken: { request: { hContext: 6, input: [] }, reply: { status: 0 } },
+  AllocateClientBuffer: { request: { length: 64 }, reply: { status: 0, address: 8192 } },
+  FreeClientBuffer: { request: { address: 8192 }, reply: { status: 0 } },
+  CopyToClientBuffer: { request: { address: 8192, bytes: token(64) }, reply: { status: 0 } },
+  CopyFromClientBuffer: { request: { address: 8192, length: 64 }, reply: { status: 0, bytes: token(64) } },
+  ClientCallback: {
+    request: { packageId: 3, callbackId: -5, argument1: 1.5, argument2: 2 ** 40, input: { BufferType: 2, pvBuffer: token(3) } },
+    reply: { status: 0, output: { BufferType: 2, pvBuffer: token(4) } },
+  },
+};
+
+describe('LPC frames', () => {
+  it('has a sample for every op of the vocabulary', () => {
+    assert.deepEqual(Object.keys(SAMPLES).sort(), Object.keys(LPC_VOCABULARY.ops).sort());
+  });
+
+  it('carries every op, call and return, as structured clone would', () => {
+    let id = 1;
+    const messages = Object.entries(SAMPLES).flatMap(([op, { request, reply }]) => [
+      { kind: 'call', id: id++, op, body: request },
+      { kind: 'return', id: id++, op, body: reply },
+    ]);
+    assert.deepEqual(roundTrip(process, messages, lsa), structuredClone(messages));
+  });
+
+  it('writes the schema fields without their names: a frame is smaller than structured clone writes the messages', () => {
+    const m = { kind: 'call', id: 1, op: 'SpInitLsaModeContext', body: SAMPLES.SpInitLsaModeContext!.request };
+    const frame = process.encode([m], () => assert.fail());
+    const cloned = serialize(m).byteLength;
+    assert.ok(frame.byteLength < cloned * 0.6, `${frame.byteLength} bytes against ${cloned}`);
+  });
+
+  it('keeps fields outside the schema, unknown ops, failures and bodies that are not objects', () => {
+    const messages = [
+      { kind: 'call', id: 1, op: 'SpDeleteContext', body: { hContext: 6, extra: { deep: [1, 'two', null, true] }, __proto__x: 1 } },
+      { kind: 'call', id: 2, op: 'NotAnOp', body: { a: 1 } },
+      { kind: 'return', id: 3, op: 'SpDeleteContext', body: null },
+      { kind: 'return', id: 4, op: 'SpDeleteContext', body: 'a string' },
+      { kind: 'fail', id: 5, op: 'SpDeleteContext', error: { name: 'TransportError', code: 'BAD_MESSAGE', message: 'x' } },
+      { kind: 'fail', id: 6, op: 'SpDeleteContext', error: null },
+      { kind: 'call', id: -1.5, op: 'SpDeleteContext', body: { hContext: -7, big: 2n ** 100n, neg: -(2n ** 70n) } },
+    ];
+    assert.deepEqual(roundTrip(process, messages), structuredClone(messages));
+  });
+
+  it('keeps strings exactly, lone surrogates and long ones included', () => {
+    const names = ['', 'ascii', 'ünïcödé', '\ud800 lone', 'x'.repeat(47), 'y'.repeat(48), '\udc00'.repeat(1000) + '€'.repeat(70_000)];
+    const messages = names.map((pszPackageName, id) => ({ kind: 'call', id, op: 'QuerySecurityPackageInfo', body: { pszPackageName } }));
+    assert.deepEqual(roundTrip(process, messages), messages);
+  });
+
+  it('keeps a key named __proto__ as data, never as a prototype', () => {
+    const body = JSON.parse('{"hContext": 1, "__proto__": {"polluted": true}}') as object;
+    const [decoded] = roundTrip(process, [{ kind: 'call', id: 1, op: 'SpDeleteContext', body }]) as Array<{ body: Record<string, unknown> }>;
+    assert.equal(Object.getPrototypeOf(decoded!.body), Object.prototype);
+    assert.equal((decoded!.body as { polluted?: unknown }).polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(decoded!.body, '__proto__')?.value, { polluted: true });
+  });
+
+  it('gives each decoded buffer its own memory, exactly its length', () => {
+    const [decoded] = roundTrip(process, [{ kind: 'call', id: 1, op: 'CopyToClientBuffer', body: { address: 1, bytes: token(10) } }]) as Array<{
+      body: { bytes: Uint8Array };
+    }>;
+    assert.equal(decoded!.body.bytes.buffer.byteLength, 10);
+  });
+
+  it('sends values the schema cannot say (a Date, a Map) to a process, and the LSA takes none from one', () => {
+    const reply = { kind: 'return', id: 1, op: 'SpQueryContextAttributes', body: { status: 0, buffer: { when: new Date(5), map: new Map([[1, 2]]) } } };
+    assert.deepEqual(roundTrip(lsa, [reply], process), [reply]);
+    const decoded = lsa.decode(process.encode([reply], () => assert.fail()));
+    assert.deepEqual([decoded.messages.length, decoded.malformed], [0, 1]);
+  });
+
+  it('leaves out a message that cannot be sent, hands it back, and sends the others', () => {
+    const bad = [
+      { kind: 'return', id: 1, op: 'SpQueryContextAttributes', body: { status: 0, buffer: { f: () => 1 } } },
+      { kind: 'return', id: 2, op: 'SpQueryContextAttributes', body: { status: 0, buffer: Symbol('s') } },
+      { kind: 'nope', id: 3, op: 'x' },
+    ];
+    const cyclic: Record<string, unknown> = { status: 0 };
+    cyclic.self = cyclic;
+    bad.push({ kind: 'return', id: 4, op: 'SpDeleteContext', body: cyclic as never });
+    const good = { kind: 'return', id: 5, op: 'SpDeleteContext', body: { status: 0 } };
+    const failed: unknown[] = [];
+    const frame = lsa.encode([...bad.slice(0, 2), good, ...bad.slice(2)], (m, error) => {
+      assert.ok(error instanceof Error);
+      failed.push(m);
+    });
+    assert.equal(failed.length, bad.length);
+    assert.deepEqual(process.decode(frame).messages, [good]);
+  });
+
+  it('drops what is not a frame, and every message of a frame that lies, reading on after each', () => {
+    assert.deepEqual(lsa.decode({ kind: 'call' }), { messages: [], sizes: [], malformed: 1 });
+    assert.deepEqual(lsa.decode(new Uint8Array(4)), { messages: [], sizes: [], malformed: 1 });
+    const good = { kind: 'call', id: 1, op: 'SpDeleteContext', body: { hContext: 6 } };
+    const one = new Uint8Array(process.encode([good], () => assert.fail()));
+    // A message whose length is right but whose contents stop early, between two good ones.
+    const broken = one.slice();
+    broken[broken.length - 1] = 99; // the count of fields outside the schema: 25,344, past the end
+    const frame = new Uint8Array([...one, ...broken, ...one]);
+    const decoded = lsa.decode(frame.buffer);
+    assert.deepEqual([decoded.messages.length, decoded.malformed], [2, 1]);
+    for (let cut = 1; cut < one.length; cut++) {
+      const d = lsa.decode(one.slice(0, cut).buffer);
+      assert.deepEqual([d.messages.length, d.malformed], [0, 1], `cut at ${cut}`);
+    }
+  });
+
+  it('never throws on random bytes, or on a real frame with random bytes changed', () => {
+    const sample = new Uint8Array(
+      process.encode(
+        Object.entries(SAMPLES).map(([op, { reply }], id) => ({ kind: 'return', id, op, body: reply })),
+        () => assert.fail(),
+      ),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), (random, edits) => {
+        const edited = sample.slice();
+        for (const [at, value] of edits) edited[at % edited.length] = value;
+        for (const bytes of [random, edited]) {
+          const d = lsa.decode(bytes.buffer);
+          assert.ok(d.messages.length + d.malformed >= 0);
+        }
+      }),
+      { numRuns: 300, seed: 12 },
+    );
+  });
+
+  it('carries any value made of what the LPC vocabulary uses as structured clone would', () => {
+    const leaf = fc.oneof(
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer(),
+      fc.double({ noNaN: true }),
+      fc.bigInt(),
+      fc.string({ unit: 'binary' }),
+      fc.uint8Array({ maxLength: 64 }),
+    );
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('v'), { maxKeys: 4 })),
+    })).v;
+    fc.assert(
+      fc.property(value, fc.constantFrom(...Object.keys(SAMPLES)), (body, op) => {
+        const messages = [
+          { kind: 'return', id: 1, op, body: { status: 0, buffer: body, extra: body } },
+          { kind: 'call', id: 2, op, body },
+        ];
+        assert.deepEqual(roundTrip(process, messages), structuredClone(messages));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});
