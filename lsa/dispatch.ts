@@ -38,7 +38,7 @@ import {
   type ProcessToLsaOps,
   type Handlers,
 } from '../ipc/index.js';
-import { runAsClientCall, type LsaClientProcess } from './client-call.js';
+import { runAsClientCall, type ClientCall, type LsaClientProcess } from './client-call.js';
 import type { ProcessQuota } from './config.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
@@ -70,24 +70,21 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
   /**
    * One op of this process: its body decoded (a malformed one is refused with the decoder's
-   * status), then run when the scheduler gives it its turn, as this process's client call. A call
-   * the scheduler refuses (the process's queue is full) is SEC_E_INSUFFICIENT_MEMORY.
+   * status), then run when the scheduler gives it its turn, as this process's client call (which
+   * the package entries it makes run as). A call the scheduler refuses (the process's queue is
+   * full) is SEC_E_INSUFFICIENT_MEMORY.
    */
   function serve<K extends LpcOp>(
     op: K,
     failure: (status: Status, cause?: Error) => ProcessToLsaOps[K]['reply'],
-    run: (request: ProcessToLsaOps[K]['request']) => Promise<ProcessToLsaOps[K]['reply']>,
+    run: (request: ProcessToLsaOps[K]['request'], client: ClientCall) => Promise<ProcessToLsaOps[K]['reply']>,
   ): (body: unknown) => Promise<ProcessToLsaOps[K]['reply']> {
     const decode = decodeLpcRequest[op] as (body: unknown) => ProcessToLsaOps[K]['request'] | Status;
     return async (body) => {
       process.callCount++;
       const request = decode(body);
       if (isRefusal(request)) return failure(request);
-      const result = await ctx.scheduler.run(
-        process.queue,
-        () => runAsClientCall({ process, callId: nextCallId++, op }, () => run(request)),
-        requestBytes(request),
-      );
+      const result = await ctx.scheduler.run(process.queue, () => run(request, { process, callId: nextCallId++, op }), requestBytes(request));
       return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
     };
   }
@@ -109,18 +106,19 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     return count < limit ? undefined : new SspiEmuError('QUOTA_EXCEEDED', `${process.name} holds ${count} ${kind}s, the most one process may (processQuota)`);
   }
 
-  /** One package entry point for this process. */
-  function call<T>(pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
+  /** One package entry point for this process, run as its client call. */
+  function call<T>(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
+    const awaits = pkg.awaitingEntries.has(entry);
     return callPackage(
       ctx.host,
       detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail },
-      run,
+      () => runAsClientCall(client, run, awaits, () => pkg.awaitingEntries.add(entry)),
     );
   }
 
   /** An entry point that answers a bare status: the status, or SEC_E_INTERNAL_ERROR with the fault. */
-  async function statusCall(pkg: LoadedPackage, entry: string, run: () => Status | Promise<Status>): Promise<LpcReplyBase> {
-    const outcome = await call(pkg, entry, run);
+  async function statusCall(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => Status | Promise<Status>): Promise<LpcReplyBase> {
+    const outcome = await call(client, pkg, entry, run);
     if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
     const status = statusOf(outcome.value);
     return status === undefined ? statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'no status')) : { status: status >>> 0 };
@@ -138,6 +136,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
   /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply. */
   async function contextCall(
+    client: ClientCall,
     entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
     request: { hCredential: LsaHandle | null; hContext: LsaHandle | null; outputTypes: number[] },
     input: SecBuffer[] | null,
@@ -162,6 +161,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
     const outcome = await call(
+      client,
       pkg,
       entry,
       () => run(pkg, cred, context, output),
@@ -184,7 +184,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     } else if (context === undefined && typeof result.NewContextHandle === 'number') {
       // A failed first call leaves no handle behind, in the LSA or in the package.
       const orphan = result.NewContextHandle;
-      await call(pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
+      await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
     }
 
     const reply: ContextReply = {
@@ -219,7 +219,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
     }),
 
-    SpAcquireCredentialsHandle: serve('SpAcquireCredentialsHandle', statusReply, async (request) => {
+    SpAcquireCredentialsHandle: serve('SpAcquireCredentialsHandle', statusReply, async (request, client) => {
       const pkg = ctx.packageByName(request.pszPackage);
       if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
       if ((request.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
@@ -228,7 +228,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const quota = overQuota('credential');
       if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
       const entry = 'SpAcquireCredentialsHandle';
-      const outcome = await call(pkg, entry, () =>
+      const outcome = await call(client, pkg, entry, () =>
         pkg.table.AcquireCredentialsHandle(request.pszPrincipal, request.fCredentialUse, request.pvLogonId, request.pAuthData, null, null),
       );
       if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
@@ -242,17 +242,17 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
 
-    SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, ({ hCredential }) =>
-      release(hCredential, 'credential', 'SpFreeCredentialsHandle', (table) => table.FreeCredentialsHandle),
+    SpFreeCredentialsHandle: serve('SpFreeCredentialsHandle', statusReply, ({ hCredential }, client) =>
+      release(client, hCredential, 'credential', 'SpFreeCredentialsHandle', (table) => table.FreeCredentialsHandle),
     ),
 
-    SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, ({ hCredential, ulAttribute }) =>
-      query(hCredential, 'credential', 'SpQueryCredentialsAttributes', ulAttribute, (table) => table.QueryCredentialsAttributes),
+    SpQueryCredentialsAttributes: serve('SpQueryCredentialsAttributes', statusReply, ({ hCredential, ulAttribute }, client) =>
+      query(client, hCredential, 'credential', 'SpQueryCredentialsAttributes', ulAttribute, (table) => table.QueryCredentialsAttributes),
     ),
 
-    SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request) => {
+    SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request, client) => {
       const input = request.input === null ? null : copied(request.input);
-      return contextCall('SpInitLsaModeContext', request, input, (pkg, cred, context, output) =>
+      return contextCall(client, 'SpInitLsaModeContext', request, input, (pkg, cred, context, output) =>
         pkg.table.InitLsaModeContext(
           cred?.packageHandle ?? null,
           context?.packageHandle ?? null,
@@ -265,24 +265,26 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       );
     }),
 
-    SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, async (request) => {
+    SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, async (request, client) => {
       const input = copied(request.input);
-      return contextCall('SpAcceptLsaModeContext', request, input, (pkg, cred, context, output) =>
+      return contextCall(client, 'SpAcceptLsaModeContext', request, input, (pkg, cred, context, output) =>
         pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, request.fContextReq, request.TargetDataRep, output),
       );
     }),
 
-    SpDeleteContext: serve('SpDeleteContext', statusReply, ({ hContext }) => release(hContext, 'context', 'SpDeleteContext', (table) => table.DeleteContext)),
-
-    SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, ({ hContext, ulAttribute }) =>
-      query(hContext, 'context', 'SpQueryContextAttributes', ulAttribute, (table) => table.QueryContextAttributes),
+    SpDeleteContext: serve('SpDeleteContext', statusReply, ({ hContext }, client) =>
+      release(client, hContext, 'context', 'SpDeleteContext', (table) => table.DeleteContext),
     ),
 
-    SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }) => {
+    SpQueryContextAttributes: serve('SpQueryContextAttributes', statusReply, ({ hContext, ulAttribute }, client) =>
+      query(client, hContext, 'context', 'SpQueryContextAttributes', ulAttribute, (table) => table.QueryContextAttributes),
+    ),
+
+    SpApplyControlToken: serve('SpApplyControlToken', statusReply, async ({ hContext, input }, client) => {
       const found = owned(hContext, 'context');
       if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
       const buffers = copied(input);
-      return statusCall(found.pkg, 'SpApplyControlToken', () => found.pkg.table.ApplyControlToken(found.entry.packageHandle, buffers));
+      return statusCall(client, found.pkg, 'SpApplyControlToken', () => found.pkg.table.ApplyControlToken(found.entry.packageHandle, buffers));
     }),
   };
 
@@ -291,6 +293,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
    * with it is SEC_E_INVALID_HANDLE whatever the package answers), then the package frees its own.
    */
   async function release(
+    client: ClientCall,
     handle: LsaHandle,
     kind: 'credential' | 'context',
     entry: string,
@@ -301,11 +304,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     handles.remove(pid, handle);
     const free = member(found.pkg.table);
     // Called as a method of the table: a package's table may be an object whose members use `this`.
-    return statusCall(found.pkg, entry, () => free.call(found.pkg.table, found.entry.packageHandle));
+    return statusCall(client, found.pkg, entry, () => free.call(found.pkg.table, found.entry.packageHandle));
   }
 
   /** SpQueryCredentialsAttributes and SpQueryContextAttributes: the package's answer and buffer (absent member: SEC_E_UNSUPPORTED_FUNCTION). */
   async function query(
+    client: ClientCall,
     handle: LsaHandle,
     kind: 'credential' | 'context',
     entry: string,
@@ -316,7 +320,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
     const ask = member(found.pkg.table);
     if (typeof ask !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
-    return queryReply(found.pkg, entry, await call(found.pkg, entry, () => ask.call(found.pkg.table, found.entry.packageHandle, ulAttribute)));
+    return queryReply(found.pkg, entry, await call(client, found.pkg, entry, () => ask.call(found.pkg.table, found.entry.packageHandle, ulAttribute)));
   }
 
   /** A Query...Attributes outcome as its reply: the status and the package's buffer. */

@@ -27,7 +27,7 @@ import {
 import { describeError, type ProcessId } from '../ipc/index.js';
 import type { CallPoints } from '../hosting/index.js';
 import type { AccountStore } from './accounts.js';
-import { currentClientCall, type LsaClientProcess } from './client-call.js';
+import { callGoesOn, currentClientCall, type LsaClientProcess } from './client-call.js';
 import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
 import type { CallScheduler } from './scheduler.js';
 
@@ -137,6 +137,8 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     request: LsaClientRequest,
     call: (p: LsaClientProcess) => Promise<T>,
   ): Promise<T | { status: Status }> {
+    // The package awaits this answer: it must resume as the call it runs for.
+    callGoesOn();
     const client = clientOf(request);
     if (client === undefined || client.terminated) return { status: STATUS_INVALID_PARAMETER };
     const peer = client.name;

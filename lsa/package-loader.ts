@@ -32,6 +32,11 @@ export interface LoadedPackage {
   readonly modulePackages: ReadonlyArray<{ packageId: PackageId; name: string }>;
   /** QueryContextAttributes levels the package runs in LSA mode (SecpkgContextThunks). */
   readonly thunkedLevels: number[];
+  /**
+   * Entry points known to go on after an await (async functions, and any that once answered with
+   * a promise): they run carrying their client call across awaits (lsa/client-call.ts).
+   */
+  readonly awaitingEntries: Set<string>;
 }
 
 export interface PackageLoadFailure {
@@ -160,11 +165,21 @@ export async function loadPackages(
         tableIndex,
         modulePackages,
         thunkedLevels: await thunkedLevels(host, label, table),
+        awaitingEntries: asyncEntries(table),
       });
     }
   }
   return { loaded, failed };
 }
+
+/** The table's members written as async functions, by entry name (SpInitLsaModeContext for InitLsaModeContext). */
+function asyncEntries(table: SecpkgFunctionTable): Set<string> {
+  const entries = new Set<string>();
+  for (const [member, value] of Object.entries(table)) if (value instanceof AsyncFunction) entries.add(`Sp${member}`);
+  return entries;
+}
+
+const AsyncFunction = (async () => undefined).constructor;
 
 async function thunkedLevels(host: PackageHost, label: string, table: SecpkgFunctionTable): Promise<number[]> {
   if (typeof table.GetExtendedInformation !== 'function') return [];
