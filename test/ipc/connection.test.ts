@@ -34,6 +34,39 @@ describe('Connection', { timeout: 10_000 }, () => {
     });
   });
 
+  it("sends one turn's messages as one frame, in order", async () => {
+    await withConnection(async (a, b, ports) => {
+      let frames = 0;
+      ports.b.on('message', () => frames++);
+      for (let i = 0; i < 10; i++) a.send(`m${i}`);
+      const got: string[] = [];
+      for (let i = 0; i < 10; i++) got.push(await b.receive());
+      assert.deepEqual(
+        got,
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
+      assert.equal(frames, 1);
+    });
+  });
+
+  it('takes a message posted on its own, outside a frame, as one message', async () => {
+    await withConnection(async (_a, b, ports) => {
+      ports.a.postMessage('raw');
+      assert.equal(await b.receive(), 'raw');
+    });
+  });
+
+  it('ends the connection with BAD_MESSAGE when a message cannot be cloned, after the ones before it went', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const a = new Connection<unknown>(port1, 'conn:a', tracer);
+    const b = new Connection<unknown>(port2, 'conn:b', tracer);
+    a.send('before');
+    a.send(() => 'a function');
+    assert.equal(await within(5000, b.receive()), 'before');
+    await assert.rejects(within(5000, b.receive()), isTransport('PEER_GONE'));
+    assert.throws(() => a.send('after'), isTransport('BAD_MESSAGE'));
+  });
+
   it('resolves receives that wait before the messages arrive, first waiter first', async () => {
     await withConnection(async (a, b) => {
       const first = b.receive();
