@@ -4,7 +4,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
-import type { Account } from '../lsa/index.js';
+import type { Account, LsaStats } from '../lsa/index.js';
 import { cpuMeter, eluMeter } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
@@ -19,6 +19,17 @@ export interface HandshakeRun {
   failures: number;
   /** Failed handshakes by the status they failed with. */
   byStatus: Record<string, number>;
+  /** Where the measured handshakes' time went, added up over them (bench/hops.ts reads it). */
+  hops?: HopTotals;
+}
+
+/** Milliseconds added up over a run: the processes' SSPI calls as they saw them, and the LSA's stages of the same calls. */
+export interface HopTotals {
+  handshakes: number;
+  client: { sspiMs: number; sspiCalls: number; serverMs: number; serverTrips: number };
+  server: { sspiMs: number; sspiCalls: number };
+  /** The LSA's own figures over the whole run (its stats before and after). */
+  lsa: LsaStats['calls'] & { codecMs: number };
 }
 
 /** A machine with one server and MAX_CLIENTS clients, reused for every row of a package. */
@@ -83,24 +94,49 @@ export class HandshakeBench {
     await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
     const stopElu = eluMeter(workers);
     const stopCpu = cpuMeter();
+    const lsaBefore = await this.machine.lsa.stats();
     const results = await Promise.all(runs);
     const elu = stopElu();
     const cpuCores = stopCpu();
-    await serving;
+    const served = await serving;
+    const lsaAfter = await this.machine.lsa.stats();
     let completed = 0;
     let failures = 0;
     let elapsed = 0;
     const latencies: number[] = [];
     const byStatus: Record<string, number> = {};
+    const serverTiming = (served.data as { timing?: HopTotals['server'] } | undefined)?.timing ?? { sspiMs: 0, sspiCalls: 0 };
+    const hops: HopTotals = {
+      handshakes: 0,
+      client: { sspiMs: 0, sspiCalls: 0, serverMs: 0, serverTrips: 0 },
+      server: serverTiming,
+      lsa: {
+        calls: lsaAfter.calls.calls - lsaBefore.calls.calls,
+        decodeMs: lsaAfter.calls.decodeMs - lsaBefore.calls.decodeMs,
+        queuedMs: lsaAfter.calls.queuedMs - lsaBefore.calls.queuedMs,
+        packageMs: lsaAfter.calls.packageMs - lsaBefore.calls.packageMs,
+        handledMs: lsaAfter.calls.handledMs - lsaBefore.calls.handledMs,
+        codecMs: lsaAfter.lpc.codecMs - lsaBefore.lpc.codecMs,
+      },
+    };
     for (const r of results) {
-      const d = r.data as { completed: number; failures: number; byStatus: Record<string, number>; elapsedMs: number; latencies: number[] };
+      const d = r.data as {
+        completed: number;
+        failures: number;
+        byStatus: Record<string, number>;
+        elapsedMs: number;
+        latencies: number[];
+        timing: HopTotals['client'];
+      };
+      hops.handshakes += d.completed;
+      for (const k of ['sspiMs', 'sspiCalls', 'serverMs', 'serverTrips'] as const) hops.client[k] += d.timing[k];
       completed += d.completed;
       failures += d.failures;
       for (const [k, v] of Object.entries(d.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + v;
       elapsed = Math.max(elapsed, d.elapsedMs);
       for (const l of d.latencies) latencies.push(l);
     }
-    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures, byStatus };
+    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures, byStatus, hops };
   }
 
   /**

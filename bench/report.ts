@@ -60,6 +60,25 @@ export function formatReport(report: BenchReport): string {
   if (report.memory.scale !== undefined)
     out.push(`scale: ${formatNumber(report.memory.scale.contexts)} live contexts, LSA heap ${formatNumber(report.memory.scale.lsaHeapBytes / 1048576)} MiB`);
   out.push('');
+  out.push('One handshake hop by hop: microseconds per LPC call, one handshake in flight (bench/hops.ts)');
+  out.push(
+    table(
+      ['package', 'calls/hs', 'round trip', 'LSA decode', 'LSA queue', 'in package', 'LSA total', 'LSA frames', 'transit', 'client->server->client'],
+      report.hops.map((h) => [
+        h.package,
+        h.callsPerHandshake,
+        h.roundTripUs,
+        h.lsaDecodeUs,
+        h.lsaQueuedUs,
+        h.lsaPackageUs,
+        h.lsaHandledUs,
+        h.lsaFramesUs,
+        h.transitUs,
+        h.serverTripUs,
+      ]),
+    ),
+  );
+  out.push('');
   out.push('Peer');
   for (const p of report.peer)
     out.push('skipped' in p ? `${p.name}: skipped (${p.skipped})` : `${p.name} ${p.version}: ${formatNumber(p.opsPerSec)} ops/s (${p.what})`);

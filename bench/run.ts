@@ -14,6 +14,7 @@ import { fairnessRows, type FairnessRow } from './fairness.js';
 import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
+import { hopRow, type HopRow } from './hops.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -101,6 +102,8 @@ export interface BenchReport {
   peer: Array<PeerFigures | { name: string; skipped: string }>;
   /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
   fairness: FairnessRow[];
+  /** One handshake hop by hop, per package, from its row with one handshake in flight (bench/hops.ts). */
+  hops: HopRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -117,6 +120,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
     fairness: [],
+    hops: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
@@ -161,6 +165,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             cpuCores: mid.cpuCores,
             failures: runs.reduce((n, x) => n + x.failures, 0),
           });
+          if (concurrency === 1 && clients === 1 && mid.hops !== undefined) {
+            const hop = hopRow(bench.packageName, mid.hops);
+            if (hop !== undefined) report.hops.push(hop);
+          }
           step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
         }
       }

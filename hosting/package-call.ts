@@ -6,7 +6,7 @@
 // and stack), never an exception.
 
 import { type Awaitable, SEC_E_INTERNAL_ERROR, statusName } from '../headers/index.js';
-import { PackageFault, describeError, type TraceEvent } from '../ipc/index.js';
+import { PackageFault, deadlines, describeError, type TraceEvent } from '../ipc/index.js';
 import type { CallPoints } from './call-points.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; fault: PackageFault };
@@ -71,25 +71,27 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
   if (!isPromiseLike(result)) return finish({ ok: true, value: result });
   const promise = result;
   return new Promise<Outcome<T>>((resolve) => {
-    const timer =
+    // The thread's one clock (ipc/deadlines.ts), not a timer per call. Whichever comes first
+    // settles the outcome; the other finds it settled.
+    let settled = false;
+    const settle = (outcome: () => Outcome<T>): void => {
+      if (settled) return;
+      settled = true;
+      deadline?.cancel();
+      resolve(finish(outcome()));
+    };
+    const deadline =
       host.deadlineMs > 0
-        ? setTimeout(
-            () =>
-              resolve(
-                finish({ ok: false, fault: new PackageFault('PACKAGE_TIMEOUT', `${call.package}: ${call.entry} did not return within ${host.deadlineMs} ms`) }),
-              ),
-            host.deadlineMs,
+        ? deadlines.after(host.deadlineMs, () =>
+            settle(() => ({
+              ok: false,
+              fault: new PackageFault('PACKAGE_TIMEOUT', `${call.package}: ${call.entry} did not return within ${host.deadlineMs} ms`),
+            })),
           )
         : undefined;
     promise.then(
-      (value) => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve(finish({ ok: true, value }));
-      },
-      (error: unknown) => {
-        if (timer !== undefined) clearTimeout(timer);
-        resolve(finish({ ok: false, fault: threw(call, error) }));
-      },
+      (value) => settle(() => ({ ok: true, value })),
+      (error: unknown) => settle(() => ({ ok: false, fault: threw(call, error) })),
     );
   });
 }

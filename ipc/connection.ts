@@ -10,13 +10,14 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { TransportError } from './errors.js';
+import { deadlines, type Deadline } from './deadlines.js';
 import type { Tracer } from './trace.js';
 
 export class Connection<M> {
   sent = 0;
   received = 0;
   private readonly queue: M[] = [];
-  private readonly waiting: Array<{ resolve: (m: M) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }> = [];
+  private readonly waiting: Array<{ resolve: (m: M) => void; reject: (e: Error) => void; deadline: Deadline | undefined }> = [];
   private closedBy: TransportError | undefined;
 
   private readonly port: MessagePort;
@@ -56,7 +57,7 @@ export class Connection<M> {
     const waiter = this.waiting.shift();
     if (waiter === undefined) this.queue.push(message);
     else {
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      waiter.deadline?.cancel();
       waiter.resolve(message);
     }
   }
@@ -102,12 +103,12 @@ export class Connection<M> {
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
     return new Promise<M>((resolve, reject) => {
-      const waiter = { resolve, reject, timer: undefined as NodeJS.Timeout | undefined };
+      const waiter = { resolve, reject, deadline: undefined as Deadline | undefined };
       if (timeoutMs > 0) {
-        waiter.timer = setTimeout(() => {
+        waiter.deadline = deadlines.after(timeoutMs, () => {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
           reject(new TransportError('TIMEOUT', `${this.name}: no message within ${timeoutMs} ms`));
-        }, timeoutMs);
+        });
       }
       this.waiting.push(waiter);
     });
@@ -123,7 +124,7 @@ export class Connection<M> {
     if (this.closedBy !== undefined) return;
     this.closedBy = reason;
     for (const waiter of this.waiting.splice(0)) {
-      if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+      waiter.deadline?.cancel();
       waiter.reject(reason);
     }
   }

@@ -55,6 +55,7 @@ export {
   type SspiMethod,
   type UserModeStats,
 } from './process-control.js';
+export { DeadlineQueue, deadlines, type Deadline } from './deadlines.js';
 export { FrameCodec, UnencodableMessage, type DecodedFrame, type FrameVocabulary } from './frame.js';
 export { RpcPeer, transferring, type Handlers, type OutgoingFilter } from './rpc.js';
 export { Tracer, now, toBase64, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from './trace.js';

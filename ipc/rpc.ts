@@ -16,10 +16,12 @@
 // failure is described rather than rebuilt, and a reply that cannot be cloned (a package returned
 // a function) goes back as a failure of that one call instead of closing the channel.
 
+import { performance } from 'node:perf_hooks';
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { FrameCodec } from './frame.js';
+import { deadlines, type Deadline } from './deadlines.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
 export interface OpSpec {
@@ -116,7 +118,7 @@ interface Pending {
   op: string;
   resolve: (value: never) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  deadline: Deadline | undefined;
   /** Posted to the peer (it counts against maxOutstanding), or still waiting here. */
   sent: boolean;
 }
@@ -131,6 +133,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** Frames (postMessage calls) sent and received: a turn's messages go as one. */
   framesSent = 0;
   framesReceived = 0;
+  /** Milliseconds spent encoding and decoding frames (a framed peer only). */
+  codecMs = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private outbox: unknown[] = [];
@@ -186,7 +190,9 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       let sizes: number[] | undefined;
       if (this.codec === undefined) messages = Array.isArray(frame) ? frame : [frame];
       else {
+        const started = performance.now();
         const decoded = this.codec.decode(frame);
+        this.codecMs += performance.now() - started;
         this.received += decoded.malformed;
         this.refused += decoded.malformed;
         messages = decoded.messages;
@@ -256,15 +262,16 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     if (this.closedBy !== undefined) return Promise.reject(this.closedBy);
     const id = this.nextId++;
     return new Promise<Out[K]['reply']>((resolve, reject) => {
-      const timer =
+      // One clock for every pending call of the thread (ipc/deadlines.ts), not a timer per call.
+      const deadline =
         timeoutMs > 0
-          ? setTimeout(() => {
+          ? deadlines.after(timeoutMs, () => {
               this.settle(id);
               reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${timeoutMs} ms`));
-            }, timeoutMs)
+            })
           : undefined;
       const message = { kind: 'call', id, op, body };
-      const pending: Pending = { op, resolve: resolve as (value: never) => void, reject, timer, sent: false };
+      const pending: Pending = { op, resolve: resolve as (value: never) => void, reject, deadline, sent: false };
       this.pending.set(id, pending);
       if (this.outstanding < this.maxOutstanding) this.send(pending, message, transfer);
       else this.unsent.push({ id, message, transfer });
@@ -282,7 +289,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     const pending = this.pending.get(id);
     if (pending === undefined) return undefined;
     this.pending.delete(id);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    pending.deadline?.cancel();
     if (pending.sent) {
       this.outstanding--;
       while (this.outstanding < this.maxOutstanding && this.unsent.length > 0) {
@@ -437,7 +444,9 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.outbox = [];
     this.outboxTransfers = new Map();
     if (this.codec !== undefined) {
+      const started = performance.now();
       const encoded = this.codec.encode(batch, (message, error) => this.unsendable(message, error));
+      this.codecMs += performance.now() - started;
       if (encoded.byteLength > 0) {
         this.framesSent++;
         this.port.postMessage(encoded, [encoded]);
@@ -499,7 +508,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.unsent = [];
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
-      if (pending.timer !== undefined) clearTimeout(pending.timer);
+      pending.deadline?.cancel();
       pending.reject(new TransportError(reason.code, `${reason.message}; ${pending.op} was pending`, { cause: reason }));
     }
     for (const listener of this.closeListeners) listener(reason);

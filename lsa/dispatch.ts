@@ -5,6 +5,7 @@
 // back unchanged. MappedContext is intercepted: it never reaches the application; the
 // ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
 
+import { performance } from 'node:perf_hooks';
 import {
   type LSA_SEC_HANDLE,
   type SpContextResult,
@@ -59,6 +60,24 @@ export interface DispatchContext {
   /** Whose call runs when (lsa/scheduler.ts). */
   readonly scheduler: CallScheduler;
   readonly quota: ProcessQuota;
+  /** Where the time of every call goes, added up (lsa.stats().calls; the bench's per-hop rows). */
+  readonly timing: CallTiming;
+}
+
+/**
+ * Milliseconds all calls spent in each stage inside the LSA, added up: decoding the body, waiting
+ * for the scheduler, in package entry points, and the whole of it (arrival to reply).
+ */
+export interface CallTiming {
+  calls: number;
+  decodeMs: number;
+  queuedMs: number;
+  packageMs: number;
+  handledMs: number;
+}
+
+export function newCallTiming(): CallTiming {
+  return { calls: 0, decodeMs: 0, queuedMs: 0, packageMs: 0, handledMs: 0 };
 }
 
 let nextCallId = 1;
@@ -80,11 +99,24 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     run: (request: ProcessToLsaOps[K]['request'], client: ClientCall) => Promise<ProcessToLsaOps[K]['reply']>,
   ): (body: unknown) => Promise<ProcessToLsaOps[K]['reply']> {
     const decode = decodeLpcRequest[op] as (body: unknown) => ProcessToLsaOps[K]['request'] | Status;
+    const timing = ctx.timing;
     return async (body) => {
       process.callCount++;
+      const arrived = performance.now();
       const request = decode(body);
+      const decoded = performance.now();
+      timing.calls++;
+      timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
-      const result = await ctx.scheduler.run(process.queue, () => run(request, { process, callId: nextCallId++, op }), requestBytes(request));
+      const result = await ctx.scheduler.run(
+        process.queue,
+        () => {
+          timing.queuedMs += performance.now() - decoded;
+          return run(request, { process, callId: nextCallId++, op });
+        },
+        requestBytes(request),
+      );
+      timing.handledMs += performance.now() - arrived;
       return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
     };
   }
@@ -109,11 +141,20 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   /** One package entry point for this process, run as its client call. */
   function call<T>(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
     const awaits = pkg.awaitingEntries.has(entry);
-    return callPackage(
+    const started = performance.now();
+    const outcome = callPackage(
       ctx.host,
       detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail },
       () => runAsClientCall(client, run, awaits, () => pkg.awaitingEntries.add(entry)),
     );
+    if (!(outcome instanceof Promise)) {
+      ctx.timing.packageMs += performance.now() - started;
+      return outcome;
+    }
+    return outcome.then((settled) => {
+      ctx.timing.packageMs += performance.now() - started;
+      return settled;
+    });
   }
 
   /** An entry point that answers a bare status: the status, or SEC_E_INTERNAL_ERROR with the fault. */

@@ -11,7 +11,7 @@ import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOp
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
-import { createDispatch, type DispatchContext } from './dispatch.js';
+import { createDispatch, newCallTiming, type CallTiming, type DispatchContext } from './dispatch.js';
 import { HandleTables } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
 import { CallScheduler } from './scheduler.js';
@@ -55,7 +55,9 @@ export interface LsaStats {
    */
   inputsHeld: { buffers: number; bytes: number };
   /** LPC messages, and the frames (postMessage calls) they went in, over every process's channel. */
-  lpc: { sent: number; received: number; framesSent: number; framesReceived: number };
+  lpc: { sent: number; received: number; framesSent: number; framesReceived: number; codecMs: number };
+  /** Where the LSA's time for calls went, added up since boot (lsa/dispatch.ts). */
+  calls: CallTiming;
   /** Per attached process: its handles, its calls, and the LPC messages it sent that were not part of the protocol. */
   perProcess: Array<{
     pid: number;
@@ -98,7 +100,7 @@ export class Lsa {
   private failed: PackageLoadFailure[] = [];
   private readonly services: LsaServices;
   private readonly dispatchContext: DispatchContext;
-  private lpcTotals = { sent: 0, received: 0, framesSent: 0, framesReceived: 0 };
+  private lpcTotals = { sent: 0, received: 0, framesSent: 0, framesReceived: 0, codecMs: 0 };
   /** Faults injected into this LSA (package entry points, its outgoing LPC, its call points). */
   private faults: FaultInjector | null = null;
   /** Reaps under way or done, so that the machine's detach and the channel's close share one. */
@@ -144,6 +146,7 @@ export class Lsa {
       inputs: this.inputs,
       scheduler: this.scheduler,
       quota: config.quota,
+      timing: newCallTiming(),
     };
   }
 
@@ -245,6 +248,7 @@ export class Lsa {
     this.lpcTotals.received += process.lpc.received;
     this.lpcTotals.framesSent += process.lpc.framesSent;
     this.lpcTotals.framesReceived += process.lpc.framesReceived;
+    this.lpcTotals.codecMs += process.lpc.codecMs;
     if (!process.lpc.closed) process.lpc.close();
     const entries = this.handles.removeProcess(pid);
     const report: ReapReport = { contexts: 0, credentials: 0 };
@@ -303,13 +307,14 @@ export class Lsa {
   stats(): LsaStats {
     const memory = globalThis.process.memoryUsage();
     const totals = this.handles.count();
-    let { sent, received, framesSent, framesReceived } = this.lpcTotals;
+    let { sent, received, framesSent, framesReceived, codecMs } = this.lpcTotals;
     const perProcess: LsaStats['perProcess'] = [];
     for (const p of this.processes.values()) {
       sent += p.lpc.sent;
       received += p.lpc.received;
       framesSent += p.lpc.framesSent;
       framesReceived += p.lpc.framesReceived;
+      codecMs += p.lpc.codecMs;
       perProcess.push({
         pid: p.pid,
         name: p.name,
@@ -329,7 +334,8 @@ export class Lsa {
       lsaHeapAllocations: this.services.heap.allocations,
       lsaHeapBytes: this.services.heap.bytes,
       inputsHeld: this.inputs.count(),
-      lpc: { sent, received, framesSent, framesReceived },
+      lpc: { sent, received, framesSent, framesReceived, codecMs },
+      calls: { ...this.dispatchContext.timing },
       perProcess,
       disconnected: [...this.disconnected],
       heapUsed: memory.heapUsed,

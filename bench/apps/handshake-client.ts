@@ -46,6 +46,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   let firstFailure: string | undefined;
   const byStatus: Record<string, number> = {};
   const kept: CtxtHandle[] = [];
+  /** Where this process's time per handshake went: its SSPI calls (round trips to the LSA) and its waits on the server. */
+  const timing = { sspiMs: 0, sspiCalls: 0, serverMs: 0, serverTrips: 0 };
   const t0 = performance.now();
   const measureFrom = t0 + warmupMs;
   const deadline = measureFrom + durationMs;
@@ -54,7 +56,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     while (performance.now() < deadline && started < count) {
       started++;
       const begin = performance.now();
-      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null, messages);
+      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null);
       const end = performance.now();
       if (status !== SEC_E_OK) {
         failures++;
@@ -73,7 +75,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     status: failures === 0 ? SEC_E_OK : SEC_E_INTERNAL_ERROR,
     statusName: failures === 0 ? 'SEC_E_OK' : 'SEC_E_INTERNAL_ERROR',
     ...(firstFailure === undefined ? {} : { detail: `${failures} handshakes failed, first with ${firstFailure}` }),
-    data: { completed: latencies.length, failures, byStatus, elapsedMs, latencies, kept: kept.length },
+    data: { completed: latencies.length, failures, byStatus, elapsedMs, latencies, kept: kept.length, timing },
   };
 }
 
@@ -113,20 +115,37 @@ async function handshake(
   id: number,
   keep: CtxtHandle[] | null,
   messages: number,
+  timing: { sspiMs: number; sspiCalls: number; serverMs: number; serverTrips: number } | null,
 ): Promise<number> {
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
+  const timed = async <T>(kind: 'sspi' | 'server', work: Promise<T>, started = performance.now()): Promise<T> => {
+    const result = await work;
+    if (timing !== null) {
+      if (kind === 'sspi') {
+        timing.sspiMs += performance.now() - started;
+        timing.sspiCalls++;
+      } else {
+        timing.serverMs += performance.now() - started;
+        timing.serverTrips++;
+      }
+    }
+    return result;
+  };
   try {
     for (;;) {
-      const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input });
+      const r = await timed('sspi', ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input }));
       context = r.context ?? context;
       if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;
       const token = tokenBytes(r.output);
       if (token === undefined || token.byteLength === 0) return r.status;
-      const reply = await new Promise<BenchMessage>((resolve) => {
-        replies.set(id, resolve);
-        conn.send({ kind: 'token', id, token });
-      });
+      const reply = await timed(
+        'server',
+        new Promise<BenchMessage>((resolve) => {
+          replies.set(id, resolve);
+          conn.send({ kind: 'token', id, token });
+        }),
+      );
       replies.delete(id);
       if (reply.kind === 'failed') return reply.status;
       if (reply.kind === 'accepted' && r.status === SEC_E_OK) return await protect(ctx, context!, messages); // await: the context is deleted in `finally`
@@ -135,7 +154,7 @@ async function handshake(
     }
   } finally {
     if (context !== undefined) {
-      if (keep === null) await ctx.sspi.deleteSecurityContext(context);
+      if (keep === null) await timed('sspi', ctx.sspi.deleteSecurityContext(context));
       else keep.push(context);
     }
   }

@@ -4,6 +4,7 @@
 //
 // args: name, package, clients (connections to accept), keep (keep established contexts).
 
+import { performance } from 'node:perf_hooks';
 import { ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, tokenBytes } from '../../headers/index.js';
 import type { Connection } from '../../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
@@ -17,14 +18,28 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status) };
   const listener = await ctx.listen<BenchMessage>(String(args.name));
   const sessions: Promise<number>[] = [];
-  for (let i = 0; i < Number(args.clients ?? 1); i++) sessions.push(serve(ctx, await listener.accept(), acquired.credential, args.keep === true));
+  /** This process's SSPI calls (round trips to the LSA), added up. */
+  const timing = { sspiMs: 0, sspiCalls: 0 };
+  for (let i = 0; i < Number(args.clients ?? 1); i++) sessions.push(serve(ctx, await listener.accept(), acquired.credential, args.keep === true, timing));
   const served = (await Promise.all(sessions)).reduce((a, b) => a + b, 0);
   await listener.close();
   await ctx.sspi.freeCredentialsHandle(acquired.credential);
-  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { served } };
+  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { served, timing } };
 }
 
-async function serve(ctx: AppContext, conn: Connection<BenchMessage>, credential: CredHandle, keep: boolean): Promise<number> {
+async function serve(
+  ctx: AppContext,
+  conn: Connection<BenchMessage>,
+  credential: CredHandle,
+  keep: boolean,
+  timing: { sspiMs: number; sspiCalls: number },
+): Promise<number> {
+  const timed = async <T>(work: Promise<T>, started = performance.now()): Promise<T> => {
+    const result = await work;
+    timing.sspiMs += performance.now() - started;
+    timing.sspiCalls++;
+    return result;
+  };
   const contexts = new Map<number, CtxtHandle>();
   let served = 0;
   for (;;) {
@@ -37,12 +52,14 @@ async function serve(ctx: AppContext, conn: Connection<BenchMessage>, credential
     // Each message is handled on its own so that many handshakes are in flight at once.
     void (async () => {
       const existing = contexts.get(m.id);
-      const r = await ctx.sspi.acceptSecurityContext({
-        credential,
-        context: existing ?? null,
-        input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: m.token }],
-        contextReq: REQ,
-      });
+      const r = await timed(
+        ctx.sspi.acceptSecurityContext({
+          credential,
+          context: existing ?? null,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: m.token }],
+          contextReq: REQ,
+        }),
+      );
       if (r.context !== undefined) contexts.set(m.id, r.context);
       const token = tokenBytes(r.output);
       if (r.status === SEC_I_CONTINUE_NEEDED) {
@@ -57,7 +74,7 @@ async function serve(ctx: AppContext, conn: Connection<BenchMessage>, credential
       }
       if (!keep || r.status !== SEC_E_OK) {
         contexts.delete(m.id);
-        if (r.context !== undefined) await ctx.sspi.deleteSecurityContext(r.context);
+        if (r.context !== undefined) await timed(ctx.sspi.deleteSecurityContext(r.context));
       }
     })();
   }
