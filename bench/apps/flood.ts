@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { SECPKG_CRED, SEC_E_OK, statusName } from '../../headers/index.js';
 import type { CredHandle } from '../../sspi/index.js';
+import { lpcCodec } from '../../ipc/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
@@ -55,6 +56,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
  * reply (the replies arrive with ids its library never issued, and are dropped).
  */
 async function rawFlood(frame: number, deadline: number, pkg: string): Promise<AppResult> {
+  const codec = lpcCodec('process');
   const port = (workerData as { lpcPort: MessagePort }).lpcPort;
   let id = 1e9;
   let calls = 0;
@@ -67,7 +69,9 @@ async function rawFlood(frame: number, deadline: number, pkg: string): Promise<A
         op: 'SpAcquireCredentialsHandle',
         body: { pszPrincipal: null, pszPackage: pkg, fCredentialUse: SECPKG_CRED.INBOUND, pvLogonId: null, pAuthData: null },
       });
-    port.postMessage(batch);
+    // In the channel's own wire format (ipc/frame.ts), as the SSPI library would post them.
+    const encoded = codec.encode(batch, () => undefined);
+    port.postMessage(encoded, [encoded]);
     calls += frame;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
