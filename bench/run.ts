@@ -14,6 +14,7 @@ import { fairnessRows, type FairnessRow } from './fairness.js';
 import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
+import { httpSocketRows, type SocketRow } from './http-sockets.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -30,6 +31,8 @@ export interface BenchOptions {
   scale: boolean;
   /** How long each phase of a fairness row runs (default: 3 s, or twice durationMs when longer). */
   fairnessMs?: number;
+  /** Load-generator clients of the HTTP socket rows (bench/http-sockets.ts); none: no socket rows. */
+  socketClients?: number[];
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -42,6 +45,7 @@ export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageSizes: [64, 1024, 65536],
   messageDurationMs: 120,
   memoryContexts: [2000],
+  socketClients: [1, 32],
 };
 
 export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
@@ -53,6 +57,7 @@ export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageSizes: [64, 1024, 65536],
   messageDurationMs: 500,
   memoryContexts: [10_000, 100_000],
+  socketClients: [1, 8, 32],
 };
 
 export interface HandshakeRow {
@@ -101,6 +106,8 @@ export interface BenchReport {
   peer: Array<PeerFigures | { name: string; skipped: string }>;
   /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
   fairness: FairnessRow[];
+  /** HTTP NTLM handshakes over loopback sockets against `serve --http`'s app, beside plain node:http (bench/http-sockets.ts). */
+  sockets: SocketRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -117,10 +124,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
     fairness: [],
+    sockets: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 2;
+  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.socketClients?.length ?? 0);
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -210,6 +218,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
   report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
   step('fairness');
+  report.sockets = await httpSocketRows({
+    clients: options.socketClients ?? [],
+    durationMs: options.durationMs,
+    warmupMs: options.warmupMs,
+    repetitions: options.repetitions,
+    account: ACCOUNT,
+    progress: step,
+  });
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
@@ -220,6 +236,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     report.targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined) report.targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
+  const socketRow = report.sockets.filter((r) => r.ratioToPlain !== null).at(-1);
+  if (socketRow !== undefined)
+    report.targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
   return report;
 }
 
