@@ -20,6 +20,7 @@ import { SocketServer } from '../scenarios/index.js';
 import type { SocketAppSummary } from '../app-protocols/index.js';
 import { formatSocketRows } from './report.js';
 import { bottleneck, cpuMeter, median, percentile } from './stats.js';
+import { ThreadCpu } from './thread-cpu.js';
 import type { LoadResult, LoadRun } from './workers/http-load.js';
 import type { PlainCounts, PlainHttpData } from './workers/plain-http.js';
 
@@ -40,6 +41,12 @@ export interface SocketRow {
   elu: Record<string, number>;
   /** CPU of the whole OS process (every thread) during the row, in cores: at the machine's core count, CPU is the limit. */
   cpuCores: number;
+  /**
+   * CPU time per handshake of each thread of the row (and "platform": V8's and libuv's helper
+   * threads), in us, from /proc (Linux; empty elsewhere): what each side's work costs, whatever
+   * the machine's other load; event-loop utilization also counts waiting for a core.
+   */
+  cpuUsPerHandshake: Record<string, number>;
   /** Handshakes the load generator completed after the warm-up, over all repetitions. */
   handshakes: number;
   /** Handshakes the server completed (200s), warm-up included, over all repetitions. */
@@ -56,6 +63,13 @@ export interface SocketBenchOptions {
   durationMs: number;
   warmupMs: number;
   repetitions: number;
+  /**
+   * How long each server is driven, at the most clients, before the first row (the figures
+   * dropped): V8's optimizing compiler takes about 10 s of load to settle on the NTLM path (LSA,
+   * package, LPC, server app), well under 1 s on the plain one; until then its helper threads take
+   * most of a core, and the first rows would measure it.
+   */
+  serverWarmMs: number;
   account: Account;
   progress?: (label: string) => void;
 }
@@ -70,6 +84,7 @@ interface Run {
   latencies: number[];
   elu: Record<string, number>;
   cpuCores: number;
+  cpuUsPerHandshake: Record<string, number>;
   completed: number;
   serverHandshakes: number;
   failures: number;
@@ -109,15 +124,29 @@ function eluOf(threads: ReadonlyArray<[string, Worker | 'main']>): () => Record<
   return () => Object.fromEntries(threads.map(([name, t], i) => [name, Math.round(utilization(t, before[i]).utilization * 1000) / 1000]));
 }
 
-/** One window of the load generator against host:port, with the named threads' utilization from the end of the warm-up. */
-async function drive(load: Worker, port: number, clients: number, options: SocketBenchOptions, threads: ReadonlyArray<[string, Worker | 'main']>) {
+/** One window of the load generator against host:port, with the named threads' utilization and CPU from the end of the warm-up. */
+async function drive(
+  load: Worker,
+  port: number,
+  clients: number,
+  options: SocketBenchOptions,
+  threads: ReadonlyArray<[string, Worker | 'main']>,
+  cpu: ThreadCpu,
+) {
   const run: LoadRun = { kind: 'run', host: HOST, port, clients, warmupMs: options.warmupMs, durationMs: options.durationMs, ...options.account };
   const done = reply<LoadResult>(load, run);
   await new Promise<void>((resolve) => setTimeout(resolve, options.warmupMs).unref());
   const stop = eluOf(threads);
   const stopCpu = cpuMeter();
+  const stopThreads = cpu.meter();
   const result = await done;
-  return { result, elu: stop(), cpuCores: stopCpu() };
+  const elu = stop();
+  const cpuCores = stopCpu();
+  const used = stopThreads();
+  const cpuUsPerHandshake: Record<string, number> = {};
+  for (const name of [...threads.map(([n]) => n), 'platform'])
+    if (used[name] !== undefined && result.completed > 0) cpuUsPerHandshake[name] = Math.round((used[name]! * 1000) / result.completed);
+  return { result, elu, cpuCores, cpuUsPerHandshake };
 }
 
 /** The machine, its server process, the plain server and the load generator, kept for every row. */
@@ -127,9 +156,18 @@ export class HttpSocketBench {
   private readonly plain: Worker;
   private readonly plainPort: number;
   private readonly load: Worker;
-  private readonly options: SocketBenchOptions;
+  private options: SocketBenchOptions;
+  private readonly cpu: ThreadCpu;
 
-  private constructor(machine: Machine, server: AppProcess, plain: { worker: Worker; port: number }, load: Worker, options: SocketBenchOptions) {
+  private constructor(
+    machine: Machine,
+    server: AppProcess,
+    plain: { worker: Worker; port: number },
+    load: Worker,
+    options: SocketBenchOptions,
+    cpu: ThreadCpu,
+  ) {
+    this.cpu = cpu;
     this.machine = machine;
     this.server = server;
     this.plain = plain.worker;
@@ -139,18 +177,19 @@ export class HttpSocketBench {
   }
 
   static async start(options: SocketBenchOptions): Promise<HttpSocketBench> {
-    const machine = await Machine.boot({ packages: ['ntlm'], accounts: [options.account], trace: false, ...NAMES });
+    const cpu = new ThreadCpu();
+    const machine = await cpu.name('lsa', () => Machine.boot({ packages: ['ntlm'], accounts: [options.account], trace: false, ...NAMES }));
     try {
-      const server = await machine.spawn('server');
+      const server = await cpu.name('server', () => machine.spawn('server'));
       const data: PlainHttpData = {
         host: HOST,
         // The names the machine's LSA gives the NTLM package: the plain CHALLENGE is the same size.
         names: { ...NAMES, dnsComputerName: `${NAMES.computerName.toLowerCase()}.${NAMES.dnsDomainName}` },
         user: `${options.account.domain}\\${options.account.user}`,
       };
-      const plain = await startWorker<{ kind: 'listening'; port: number }>(PLAIN, data);
-      const load = await startWorker<{ kind: 'ready' }>(LOAD);
-      return new HttpSocketBench(machine, server, { worker: plain.worker, port: plain.first.port }, load.worker, options);
+      const plain = await cpu.name('plain', () => startWorker<{ kind: 'listening'; port: number }>(PLAIN, data));
+      const load = await cpu.name('load', () => startWorker<{ kind: 'ready' }>(LOAD));
+      return new HttpSocketBench(machine, server, { worker: plain.worker, port: plain.first.port }, load.worker, options, cpu);
     } catch (error) {
       await machine.shutdown();
       throw error;
@@ -162,24 +201,32 @@ export class HttpSocketBench {
     const app = await SocketServer.start(this.server, { protocol: 'http', port: 0, package: 'NTLM' });
     let driven: Awaited<ReturnType<typeof drive>>;
     try {
-      driven = await drive(this.load, app.port, clients, this.options, [
-        ['lsa', this.machine.lsa.worker],
-        ['server', this.server.worker],
-        ['load', this.load],
-        ['main', 'main'],
-      ]);
+      driven = await drive(
+        this.load,
+        app.port,
+        clients,
+        this.options,
+        [
+          ['lsa', this.machine.lsa.worker],
+          ['server', this.server.worker],
+          ['load', this.load],
+          ['main', 'main'],
+        ],
+        this.cpu,
+      );
     } catch (error) {
       await app.stop();
       throw error;
     }
     const stopped = await app.stop();
     const summary = (stopped.data ?? {}) as Partial<SocketAppSummary>;
-    const { result, elu, cpuCores } = driven;
+    const { result, elu, cpuCores, cpuUsPerHandshake } = driven;
     return {
       hsPerSec: result.completed / (result.elapsedMs / 1000),
       latencies: result.latencies,
       elu,
       cpuCores,
+      cpuUsPerHandshake,
       completed: result.completed,
       serverHandshakes: summary.authenticated ?? 0,
       failures: result.failures + (summary.failed ?? 0) + (stopped.status === 0 ? 0 : 1),
@@ -191,23 +238,43 @@ export class HttpSocketBench {
   /** The plain node:http worker, driven for one window. */
   async plainRun(clients: number): Promise<Run> {
     await reply<PlainCounts>(this.plain, { kind: 'take' });
-    const { result, elu, cpuCores } = await drive(this.load, this.plainPort, clients, this.options, [
-      ['plain', this.plain],
-      ['load', this.load],
-      ['main', 'main'],
-    ]);
+    const { result, elu, cpuCores, cpuUsPerHandshake } = await drive(
+      this.load,
+      this.plainPort,
+      clients,
+      this.options,
+      [
+        ['plain', this.plain],
+        ['load', this.load],
+        ['main', 'main'],
+      ],
+      this.cpu,
+    );
     const counts = await reply<PlainCounts>(this.plain, { kind: 'take' });
     return {
       hsPerSec: result.completed / (result.elapsedMs / 1000),
       latencies: result.latencies,
       elu,
       cpuCores,
+      cpuUsPerHandshake,
       completed: result.completed,
       serverHandshakes: counts.handshakes,
       failures: result.failures + counts.failures,
       byReason: { ...result.byReason, ...(counts.failures > 0 ? { 'server: 400': counts.failures } : {}) },
       contextsLeft: 0,
     };
+  }
+
+  /** Both servers driven for serverWarmMs each, the figures dropped. */
+  async warm(clients: number): Promise<void> {
+    const saved = this.options;
+    this.options = { ...saved, warmupMs: 0, durationMs: saved.serverWarmMs };
+    try {
+      await this.ntlmRun(clients);
+      await this.plainRun(clients);
+    } finally {
+      this.options = saved;
+    }
   }
 
   async stop(): Promise<void> {
@@ -235,6 +302,7 @@ function row(server: SocketServerKind, clients: number, runs: Run[], plainHsPerS
     bottleneck: bottleneck(mid.elu),
     elu: mid.elu,
     cpuCores: mid.cpuCores,
+    cpuUsPerHandshake: mid.cpuUsPerHandshake,
     handshakes: runs.reduce((n, r) => n + r.completed, 0),
     serverHandshakes: runs.reduce((n, r) => n + r.serverHandshakes, 0),
     failures: runs.reduce((n, r) => n + r.failures, 0),
@@ -249,6 +317,7 @@ export async function httpSocketRows(options: SocketBenchOptions): Promise<Socke
   const bench = await HttpSocketBench.start(options);
   const rows: SocketRow[] = [];
   try {
+    await bench.warm(Math.max(...options.clients));
     for (const clients of options.clients) {
       const ntlm: Run[] = [];
       const plain: Run[] = [];
@@ -281,6 +350,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     durationMs: Number(arg('--duration') ?? 2) * 1000,
     warmupMs: 400,
     repetitions: 1,
+    serverWarmMs: 10_000,
     account: { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' },
   });
   process.stdout.write(formatSocketRows(rows) + '\n');

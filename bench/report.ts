@@ -96,7 +96,21 @@ export function formatSocketRows(rows: SocketRow[]): string {
   return [
     'HTTP NTLM over loopback sockets: a handshake is a new connection and its three requests kept alive (bench/http-sockets.ts)',
     table(
-      ['server', 'clients', 'hs/s', 'min', 'max', 'p50 ms', 'p99 ms', 'x plain', 'bottleneck', 'CPU cores', 'handshakes', 'failures'],
+      [
+        'server',
+        'clients',
+        'hs/s',
+        'min',
+        'max',
+        'p50 ms',
+        'p99 ms',
+        'x plain',
+        'bottleneck',
+        'CPU cores',
+        'CPU us per handshake by thread',
+        'handshakes',
+        'failures',
+      ],
       rows.map((r) => [
         r.server,
         r.clients,
@@ -108,6 +122,9 @@ export function formatSocketRows(rows: SocketRow[]): string {
         r.ratioToPlain ?? '-',
         r.bottleneck,
         r.cpuCores,
+        Object.entries(r.cpuUsPerHandshake)
+          .map(([thread, us]) => `${thread} ${us}`)
+          .join(', ') || '-',
         r.handshakes,
         r.failures,
       ]),

@@ -223,6 +223,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,
     repetitions: options.repetitions,
+    // 10 s in a default run, 2.5 s with --quick: the NTLM path's compiler settles in about 10 s of load.
+    serverWarmMs: 25 * options.warmupMs,
     account: ACCOUNT,
     progress: step,
   });

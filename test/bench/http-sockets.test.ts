@@ -17,6 +17,7 @@ describe('bench: HTTP NTLM over sockets beside plain node:http', () => {
       durationMs: 150,
       warmupMs: 50,
       repetitions: 1,
+      serverWarmMs: 100,
       account: { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' },
       progress: (label) => progress.push(label),
     });
