@@ -47,6 +47,14 @@ export interface SocketRow {
    * the machine's other load; event-loop utilization also counts waiting for a core.
    */
   cpuUsPerHandshake: Record<string, number>;
+  /** The server side's CPU per handshake: every thread of the row but the load generator and the helper threads (us; null without /proc). */
+  serverCpuUs: number | null;
+  /**
+   * On the NTLM rows: the plain server's CPU per handshake over the NTLM server side's (server
+   * process, LSA, the machine's thread reading the access log), the ratio the throughput one tends
+   * to when the servers, not the load generator or the machine's other load, set the pace.
+   */
+  serverCpuRatioToPlain: number | null;
   /** Handshakes the load generator completed after the warm-up, over all repetitions. */
   handshakes: number;
   /** Handshakes the server completed (200s), warm-up included, over all repetitions. */
@@ -283,6 +291,11 @@ export class HttpSocketBench {
   }
 }
 
+function serverCpu(used: Record<string, number>): number | null {
+  const server = Object.entries(used).filter(([thread]) => thread !== 'load' && thread !== 'platform');
+  return server.length === 0 ? null : server.reduce((sum, [, us]) => sum + us, 0);
+}
+
 function row(server: SocketServerKind, clients: number, runs: Run[], plainHsPerSec: number | null): SocketRow {
   const rates = runs.map((r) => r.hsPerSec);
   const hsPerSec = median(rates);
@@ -303,6 +316,8 @@ function row(server: SocketServerKind, clients: number, runs: Run[], plainHsPerS
     elu: mid.elu,
     cpuCores: mid.cpuCores,
     cpuUsPerHandshake: mid.cpuUsPerHandshake,
+    serverCpuUs: serverCpu(mid.cpuUsPerHandshake),
+    serverCpuRatioToPlain: null,
     handshakes: runs.reduce((n, r) => n + r.completed, 0),
     serverHandshakes: runs.reduce((n, r) => n + r.serverHandshakes, 0),
     failures: runs.reduce((n, r) => n + r.failures, 0),
@@ -326,7 +341,10 @@ export async function httpSocketRows(options: SocketBenchOptions): Promise<Socke
         plain.push(await bench.plainRun(clients));
       }
       const plainRow = row('plain node:http', clients, plain, null);
-      rows.push(row('NTLM serve --http', clients, ntlm, median(plain.map((r) => r.hsPerSec))), plainRow);
+      const ntlmRow = row('NTLM serve --http', clients, ntlm, median(plain.map((r) => r.hsPerSec)));
+      if (ntlmRow.serverCpuUs !== null && plainRow.serverCpuUs !== null && ntlmRow.serverCpuUs > 0)
+        ntlmRow.serverCpuRatioToPlain = round(plainRow.serverCpuUs / ntlmRow.serverCpuUs, 3);
+      rows.push(ntlmRow, plainRow);
       options.progress?.(`HTTP sockets: ${clients} client(s)`);
     }
   } finally {

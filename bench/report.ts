@@ -108,6 +108,7 @@ export function formatSocketRows(rows: SocketRow[]): string {
         'bottleneck',
         'CPU cores',
         'CPU us per handshake by thread',
+        'server CPU x plain',
         'handshakes',
         'failures',
       ],
@@ -125,6 +126,7 @@ export function formatSocketRows(rows: SocketRow[]): string {
         Object.entries(r.cpuUsPerHandshake)
           .map(([thread, us]) => `${thread} ${us}`)
           .join(', ') || '-',
+        r.serverCpuRatioToPlain ?? '-',
         r.handshakes,
         r.failures,
       ]),

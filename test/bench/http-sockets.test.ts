@@ -42,6 +42,9 @@ describe('bench: HTTP NTLM over sockets beside plain node:http', () => {
       assert.deepEqual(Object.keys(r.elu).sort(), r.server === 'plain node:http' ? ['load', 'main', 'plain'] : ['load', 'lsa', 'main', 'server']);
       for (const k of ['hsPerSec', 'p50Ms', 'p99Ms', 'cpuCores'] as const) assert.equal(typeof r[k], 'number', `${k} is reported`);
       assert.equal(r.ratioToPlain === null, r.server === 'plain node:http', what);
+      // Per-thread CPU comes from /proc where there is one; the plain rows have no ratio of their own.
+      if (r.server === 'plain node:http') assert.equal(r.serverCpuRatioToPlain, null, what);
+      for (const us of Object.values(r.cpuUsPerHandshake)) assert.ok(Number.isInteger(us) && us >= 0, what);
     }
     assert.match(formatSocketRows(rows), /HTTP NTLM over loopback sockets[\s\S]*NTLM serve --http\s+1[\s\S]*plain node:http\s+3/);
   });
