@@ -6,7 +6,8 @@ export { DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from './gss-framing.js';
 export { authorization, ntlmChallenge, parseAuthorization, wwwAuthenticate } from './http-auth.js';
 export {
   SOCKET_DEFAULTS,
-  decodeSocketAppEvent,
+  MAX_EVENTS_PER_MESSAGE,
+  decodeSocketAppEvents,
   median,
   type HttpRequestRecord,
   type SocketAppCommand,

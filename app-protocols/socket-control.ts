@@ -1,6 +1,7 @@
 // The control port of a socket server app (server-proc/http-app.ts, server-proc/tcp-app.ts): a
 // MessagePort the machine's side hands to the app with runApp, on which the app says where it
-// listens and reports every request and connection, and the machine tells it to stop. The
+// listens and reports every request and connection (the events of one turn in one message), and
+// the machine tells it to stop. The
 // socket itself and every SSPI call stay in the server process's worker.
 
 import { array, boolean, finite, integer, oneOf, optionalString, record, string } from '../ipc/index.js';
@@ -81,10 +82,28 @@ export function median(values: readonly number[]): number | null {
 }
 
 /**
+ * The most events one control message carries. The app posts the events of one turn of its event
+ * loop as one message (an array), because a message per request cost the server process as much
+ * as node:http's own work on it; a turn with more events than this posts more than one message.
+ */
+export const MAX_EVENTS_PER_MESSAGE = 1024;
+
+/** A control message as a socket server app posted it (an array of events), decoded; malformed events are dropped. */
+export function decodeSocketAppEvents(value: unknown): SocketAppEvent[] {
+  if (!Array.isArray(value)) return [];
+  const events: SocketAppEvent[] = [];
+  for (let i = 0; i < value.length && i < MAX_EVENTS_PER_MESSAGE; i++) {
+    const event = decodeSocketAppEvent(value[i]);
+    if (event !== undefined) events.push(event);
+  }
+  return events;
+}
+
+/**
  * An event as a socket server app posted it, decoded: the app runs in a process, and what a
  * process posts is checked before the machine reads it. Anything malformed is undefined (dropped).
  */
-export function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined {
+function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined {
   try {
     const r = record(value, 'the event');
     switch (r.kind) {

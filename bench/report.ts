@@ -2,6 +2,7 @@
 // handshakes/s against concurrency per package with the ideal baseline drawn in.
 
 import type { BenchReport } from './run.js';
+import type { SocketRow } from './http-sockets.js';
 import { targetLines } from './targets.js';
 
 function table(headers: string[], rows: Array<Array<string | number>>): string {
@@ -102,10 +103,54 @@ export function formatReport(report: BenchReport): string {
       ]),
     ),
   );
+  if (report.sockets.length > 0) out.push('', formatSocketRows(report.sockets));
   out.push('');
   out.push('Targets');
   out.push(...targetLines(report.targets));
   return out.join('\n');
+}
+
+/** The HTTP socket rows (bench/http-sockets.ts), with their heading. */
+export function formatSocketRows(rows: SocketRow[]): string {
+  return [
+    'HTTP NTLM over loopback sockets: a handshake is a new connection and its three requests kept alive (bench/http-sockets.ts)',
+    table(
+      [
+        'server',
+        'clients',
+        'hs/s',
+        'min',
+        'max',
+        'p50 ms',
+        'p99 ms',
+        'x plain',
+        'bottleneck',
+        'CPU cores',
+        'CPU us per handshake by thread',
+        'server CPU x plain',
+        'handshakes',
+        'failures',
+      ],
+      rows.map((r) => [
+        r.server,
+        r.clients,
+        r.hsPerSec,
+        r.hsPerSecMin,
+        r.hsPerSecMax,
+        r.p50Ms,
+        r.p99Ms,
+        r.ratioToPlain ?? '-',
+        r.bottleneck,
+        r.cpuCores,
+        Object.entries(r.cpuUsPerHandshake)
+          .map(([thread, us]) => `${thread} ${us}`)
+          .join(', ') || '-',
+        r.serverCpuRatioToPlain ?? '-',
+        r.handshakes,
+        r.failures,
+      ]),
+    ),
+  ].join('\n');
 }
 
 /** handshakes/s against concurrency (log scale), one line per package (clients = 1), ideal dashed. */

@@ -15,6 +15,7 @@ import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
 import { hopRow, type HopRow } from './hops.js';
+import { httpSocketRows, type SocketRow } from './http-sockets.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -31,6 +32,8 @@ export interface BenchOptions {
   scale: boolean;
   /** How long each phase of a fairness row runs (default: 3 s, or twice durationMs when longer). */
   fairnessMs?: number;
+  /** Load-generator clients of the HTTP socket rows (bench/http-sockets.ts); none: no socket rows. */
+  socketClients?: number[];
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -43,6 +46,7 @@ export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageSizes: [64, 1024, 65536],
   messageDurationMs: 120,
   memoryContexts: [2000],
+  socketClients: [1, 32],
 };
 
 export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
@@ -54,6 +58,7 @@ export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageSizes: [64, 1024, 65536],
   messageDurationMs: 500,
   memoryContexts: [10_000, 100_000],
+  socketClients: [1, 8, 32],
 };
 
 export interface HandshakeRow {
@@ -104,6 +109,8 @@ export interface BenchReport {
   fairness: FairnessRow[];
   /** One handshake hop by hop, per package, from its row with one handshake in flight (bench/hops.ts). */
   hops: HopRow[];
+  /** HTTP NTLM handshakes over loopback sockets against `serve --http`'s app, beside plain node:http (bench/http-sockets.ts). */
+  sockets: SocketRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -121,10 +128,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     peer: [],
     fairness: [],
     hops: [],
+    sockets: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 2;
+  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.socketClients?.length ?? 0);
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -218,6 +226,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
   report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
   step('fairness');
+  report.sockets = await httpSocketRows({
+    clients: options.socketClients ?? [],
+    durationMs: options.durationMs,
+    warmupMs: options.warmupMs,
+    repetitions: options.repetitions,
+    // 10 s in a default run, 2.5 s with --quick: the NTLM path's compiler settles in about 10 s of load.
+    serverWarmMs: 25 * options.warmupMs,
+    account: ACCOUNT,
+    progress: step,
+  });
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
@@ -228,6 +246,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     report.targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined) report.targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
+  const socketRow = report.sockets.filter((r) => r.ratioToPlain !== null).at(-1);
+  if (socketRow !== undefined)
+    report.targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
   return report;
 }
 

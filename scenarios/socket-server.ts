@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, describeError } from '../ipc/index.js';
-import { decodeSocketAppEvent, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../app-protocols/index.js';
+import { decodeSocketAppEvents, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../app-protocols/index.js';
 import type { AppResult } from '../process/index.js';
 import type { AppProcess } from '../machine/index.js';
 
@@ -82,11 +82,11 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
     let onListening: ((event: Extract<SocketAppEvent, { kind: 'listening' }>) => void) | undefined;
     // The app runs in a process: what it posts is decoded before the machine reads it.
     port1.on('message', (message: unknown) => {
-      const event = decodeSocketAppEvent(message);
-      if (event === undefined) return;
-      if (event.kind === 'listening') onListening?.(event);
-      else if (server === undefined) early.push(event);
-      else server.dispatch(event);
+      for (const event of decodeSocketAppEvents(message)) {
+        if (event.kind === 'listening') onListening?.(event);
+        else if (server === undefined) early.push(event);
+        else server.dispatch(event);
+      }
     });
     let listening: Extract<SocketAppEvent, { kind: 'listening' }>;
     try {

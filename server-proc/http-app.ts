@@ -34,6 +34,9 @@ const HTTP_SERVER_REQ = ASC_REQ.CONNECTION | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQ
 /** node's own default, stated: a 1 MiB header is refused (431) at 16 KiB, never buffered whole. */
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 
+/** Where a request came from: the start of its log record. */
+type RequestAt = Pick<HttpRequestRecord, 'connection' | 'remote' | 'method' | 'path'>;
+
 interface Conn {
   readonly id: number;
   readonly socket: Socket;
@@ -138,22 +141,19 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     if (socket.writable && error.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
-    logRequest({
-      connection: conn?.id ?? 0,
-      remote: conn?.remote ?? '?',
-      method: '-',
-      path: '-',
-      user: conn?.user ?? null,
+    logRequest(
+      { connection: conn?.id ?? 0, remote: conn?.remote ?? '?', method: '-', path: '-' },
+      conn?.user ?? null,
       status,
-      handshakeMs: null,
-      note: error.code ?? error.message,
-    });
+      null,
+      error.code ?? error.message,
+    );
   });
 
   async function handle(conn: Conn, req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume(); // a body is not used; read and drop it so the connection stays usable
     const auth = parseAuthorization(req.headers.authorization);
-    const base = { connection: conn.id, remote: conn.remote, method: req.method ?? '-', path: req.url ?? '-' };
+    const base: RequestAt = { connection: conn.id, remote: conn.remote, method: req.method ?? '-', path: req.url ?? '-' };
     ctx.trace(
       'HttpRequest',
       `conn#${conn.id} ${base.method} ${base.path}${auth.kind === 'ntlm' ? ` Authorization NTLM ${auth.token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
@@ -161,15 +161,15 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
     if (auth.kind === 'malformed') {
       respond(res, 400, `bad Authorization header: ${auth.reason}\n`);
-      return logRequest({ ...base, user: conn.user, status: 400, handshakeMs: null, note: auth.reason });
+      return logRequest(base, conn.user, 400, null, auth.reason);
     }
     if (auth.kind === 'none' || auth.kind === 'other') {
       if (conn.stage === 'authenticated' && auth.kind === 'none') {
         respondAuthenticated(conn, res);
-        return logRequest({ ...base, user: conn.user, status: 200, handshakeMs: null });
+        return logRequest(base, conn.user, 200, null);
       }
       respond(res, 401, 'NTLM authentication required\n', { 'WWW-Authenticate': wwwAuthenticate() });
-      return logRequest({ ...base, user: null, status: 401, handshakeMs: null, note: auth.kind === 'other' ? `scheme ${auth.scheme} not offered` : undefined });
+      return logRequest(base, null, 401, null, auth.kind === 'other' ? `scheme ${auth.scheme} not offered` : undefined);
     }
 
     // An NTLM token: the next leg of this connection's handshake, or the first leg of a new one.
@@ -194,7 +194,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       conn.stage = 'challenged';
       respond(res, 401, 'NTLM authentication continues\n', { 'WWW-Authenticate': wwwAuthenticate(out ?? new Uint8Array(0)) });
       traceOut(conn, 401, out);
-      return logRequest({ ...base, user: null, status: 401, handshakeMs: null, note: 'challenge' });
+      return logRequest(base, null, 401, null, 'challenge');
     }
     if (r.status === SEC_E_OK && conn.context !== undefined) {
       const names = await ctx.sspi.queryContextAttributes(conn.context, SECPKG_ATTR.NAMES);
@@ -206,7 +206,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       // RFC 4559 section 5: a final token (mutual authentication) goes with the 200.
       respondAuthenticated(conn, res, out !== undefined && out.byteLength > 0 ? { 'WWW-Authenticate': wwwAuthenticate(out) } : {});
       traceOut(conn, 200, out);
-      return logRequest({ ...base, user: conn.user, status: 200, handshakeMs });
+      return logRequest(base, conn.user, 200, handshakeMs);
     }
     // Any failure ends this handshake: a final 401, and the context is gone.
     const handshakeMs = elapsed();
@@ -215,7 +215,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     await dropContext(conn);
     respond(res, 401, `authentication failed: ${statusName(status)}\n`, { 'WWW-Authenticate': wwwAuthenticate() });
     traceOut(conn, 401, undefined);
-    return logRequest({ ...base, user: null, status: 401, handshakeMs, note: statusName(status) });
+    return logRequest(base, null, 401, handshakeMs, statusName(status));
   }
 
   function respondAuthenticated(conn: Conn, res: ServerResponse, headers: Record<string, string> = {}): void {
@@ -242,8 +242,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     control.post({ kind: 'closed', connection: conn.id, contextDeleted: deleted });
   }
 
-  function logRequest(record: HttpRequestRecord): void {
-    if (record.note === undefined) delete record.note;
+  function logRequest(at: RequestAt, user: string | null, status: number, handshakeMs: number | null, note?: string): void {
+    // One shape for every record, built whole (no member deleted, none undefined): it is cloned to the machine.
+    const record: HttpRequestRecord = { connection: at.connection, remote: at.remote, method: at.method, path: at.path, user, status, handshakeMs };
+    if (note !== undefined) record.note = note;
     summary.handled++;
     const line = `${record.method} ${record.path} ${record.user ?? '-'} ${record.status} handshake=${record.handshakeMs === null ? '-' : `${record.handshakeMs}ms`} conn=${record.connection}${record.note === undefined ? '' : ` (${record.note})`}`;
     control.post({ kind: 'request', record, line });

@@ -1,5 +1,6 @@
 // What tools that speak NTLM use of this package (the fuzzer, `sspi-emu decode`, the bench's
-// primitives): its message formats, its cryptography and its decoder. Not part of the package's
+// primitives and its HTTP load generator): its message formats, its cryptography, its decoder and
+// the protocol's legs as functions over bytes (no LSA in them). Not part of the package's
 // DLL face (index.ts exports only SpLsaModeInitialize and SpUserModeInitialize).
 
 export {
@@ -14,8 +15,10 @@ export {
   packSecChannelBindings,
   utf16le,
 } from './crypto.js';
+export { challengeFor, type ServerNames } from './acceptor.js';
 export { describeNtlmMessage, formatNtlmMessage, type NtlmMessageDescription } from './decode.js';
 export { MSV_AV, MSV_AV_FLAGS, MSV_AV_STRING_IDS, NTLMSSP_NEGOTIATE } from './flags.js';
+export { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
 export { NTLM_MAX_TOKEN, NTLM_VERSION, keyExchanged } from './info.js';
 export {
   NtlmParseError,

@@ -24,9 +24,10 @@ describe('sspi-emu bench', () => {
       memoryContexts: [200],
       scale: false,
       fairnessMs: 1_000,
+      socketClients: [2],
       progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
     });
-    assert.equal(progress.at(-1), `${progress.length}/${progress.length} fairness`);
+    assert.equal(progress.at(-1), `${progress.length}/${progress.length} HTTP sockets: 2 client(s)`);
     assert.deepEqual(
       report.handshakes.map((r) => [r.package, r.concurrency, r.clients, r.failures]),
       [
@@ -68,8 +69,23 @@ describe('sspi-emu bench', () => {
       assert.ok(r.floodCalls > 0, JSON.stringify(r));
       for (const phase of [r.unloaded, r.flooded]) assert.equal(phase.p50 === null, phase.handshakes === 0, JSON.stringify(r));
     }
+    // The socket rows (their counts are test/bench/http-sockets.test.ts's) and their target.
+    assert.deepEqual(
+      report.sockets.map((r) => [r.server, r.clients, r.failures]),
+      [
+        ['NTLM serve --http', 2, 0],
+        ['plain node:http', 2, 0],
+      ],
+    );
+    assert.deepEqual(
+      report.targets.filter((t) => t.target.startsWith('HTTP NTLM over sockets')).map((t) => [t.target, t.comparison, t.goal]),
+      [['HTTP NTLM over sockets / plain node:http, same requests (2 clients)', '>=', 0.5]],
+    );
     assert.equal(report.machine.node, process.version);
-    assert.match(formatReport(report), /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires/);
+    assert.match(
+      formatReport(report),
+      /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires[\s\S]*HTTP NTLM over loopback sockets/,
+    );
     assert.match(formatSvg(report), /^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });
 });
