@@ -27,11 +27,14 @@ import {
   type Account,
   DEFAULT_PACKAGES,
   DEFAULT_QUOTA,
+  DEFAULT_WORK_POOL,
+  MAX_WORK_POOL_THREADS,
   type LsaConfig,
   type ProcessQuota,
   type LsaControl,
   type LsaWorkerData,
   type ReapReport,
+  type WorkPoolConfig,
 } from '../lsa/index.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
@@ -69,6 +72,12 @@ export interface MachineOptions {
    * per process, 64 running in all). A call past a limit gets SEC_E_INSUFFICIENT_MEMORY.
    */
   processQuota?: Partial<ProcessQuota>;
+  /**
+   * The LSA's work pool, where packages' CPU-heavy work (CreateThread's work routines: PBKDF2)
+   * runs off the LSA's dispatch thread: `threads` from 0 (off: the work runs inline on the
+   * dispatch thread) to 64; default 1, started by the first task.
+   */
+  lsaWorkPool?: Partial<WorkPoolConfig>;
 }
 
 /** What restartLsa() did for each running process. */
@@ -382,7 +391,16 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
+    workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */
+function workPoolOf(asked: Partial<WorkPoolConfig> | undefined): WorkPoolConfig {
+  const threads = asked?.threads ?? DEFAULT_WORK_POOL.threads;
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_WORK_POOL_THREADS)
+    throw new SspiEmuError('BAD_OPTION', `lsaWorkPool.threads must be a whole number from 0 to ${MAX_WORK_POOL_THREADS}, not ${String(threads)}`);
+  return { threads };
 }
 
 /** The quota with the caller's limits in place of the defaults; a limit must be a positive integer. */

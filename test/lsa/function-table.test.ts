@@ -15,6 +15,7 @@ import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js
 import { NOT_IMPLEMENTED_LSA_FUNCTIONS, createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from '../../lsa/logon-sessions.js';
 import { ProcessQueue } from '../../lsa/scheduler.js';
+import { LsaWorkPool } from '../../lsa/work-pool.js';
 import { readMemberOrder, REFERENCE_PATH } from '../helpers/reference.js';
 
 /** LSA_SECPKG_FUNCTION_TABLE as the reference lists it (section 7.6, #1 to #66, the Credi* spellings of #42-#44, #52, #53). */
@@ -50,6 +51,7 @@ function setup(processes: LsaClientProcess[] = []): { table: LsaSecpkgFunctionTa
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
+    work: new LsaWorkPool({ threads: 0 }),
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }
