@@ -11,6 +11,7 @@ import { inProcessHandshakesPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
+import { poolRows, type PoolReport } from './pool.js';
 import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
@@ -30,6 +31,8 @@ export interface BenchOptions {
   scale: boolean;
   /** How long each phase of a fairness row runs (default: 3 s, or twice durationMs when longer). */
   fairnessMs?: number;
+  /** How long each phase of an LSA work pool row runs (default: 1.5 s, or twice durationMs when longer). */
+  poolMs?: number;
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -101,6 +104,8 @@ export interface BenchReport {
   peer: Array<PeerFigures | { name: string; skipped: string }>;
   /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
   fairness: FairnessRow[];
+  /** The LSA's work pool off, at 1 and at 2 threads, under PBKDF2 load, when the example package is benchmarked (bench/pool.ts). */
+  pool: PoolReport | null;
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -117,10 +122,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
     fairness: [],
+    pool: null,
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 2;
+  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.packages.includes('example') ? 1 : 0);
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -210,6 +216,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
   report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
   step('fairness');
+  if (options.packages.includes('example')) {
+    report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
+    step('LSA work pool');
+  }
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
@@ -220,6 +230,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     report.targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined) report.targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
+  if (report.pool !== null)
+    report.targets.push(
+      target(
+        `cheap-call p99 while another process runs PBKDF2-heavy acquires, pool on (${report.pool.defaultThreads}) / off`,
+        report.pool.p99OnOverOff ?? Infinity,
+        '<=',
+        0.5,
+      ),
+    );
   return report;
 }
 

@@ -111,6 +111,7 @@ export class LsaWorkPool {
       maxThreads: this.threads,
       maxQueue: MAX_QUEUED_TASKS,
       resourceLimits: THREAD_LIMITS,
+      recordTiming: false,
     });
     pool.on('error', () => this.counts.poolErrors++);
     this.pool = pool;

@@ -17,10 +17,12 @@ import type { LsaWorkRoutine, LsaWorkRoutines, Pbkdf2Parameters } from '../heade
 export type WorkTask = { [R in LsaWorkRoutine]: { routine: R; parameter: LsaWorkRoutines[R]['parameter'] } }[LsaWorkRoutine];
 
 /**
- * What one task may ask, so that every task is small and finite: a bug in a package cannot tie a
- * pool thread up for minutes (a million PBKDF2-SHA256 iterations take about half a second here).
+ * What one task may ask, so that every task is finite: a bug in a package cannot tie a pool thread
+ * up for minutes (a million PBKDF2-SHA256 iterations take about half a second here). The byte
+ * bounds lie far past what a call brings into the LSA (2 MiB of buffers), so that no password a
+ * process can send is refused here.
  */
-export const WORK_LIMITS = { passwordBytes: 4096, saltBytes: 4096, iterations: 1_000_000, derivedKeyBytes: 1024 } as const;
+export const WORK_LIMITS = { passwordBytes: 16 << 20, saltBytes: 16 << 20, iterations: 1_000_000, derivedKeyBytes: 1024 } as const;
 
 const PRF_DIGESTS: ReadonlyMap<string, string> = new Map([
   ['SHA1', 'sha1'],

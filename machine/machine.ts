@@ -207,9 +207,11 @@ export class Machine {
     const proc = new AppProcess(pid, name, role, logonAs, worker, control.port1, { controlMs, sspiMs: lpcTimeoutMs + controlMs });
     proc.serve(this.servicesFor(proc));
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
+    // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
+    // the worker may be ready before the LSA has logged it on (a logon derives keys).
+    const ready = waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
     try {
-      await this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1);
-      await waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
+      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1), ready]);
     } catch (error) {
       await worker.terminate();
       throw new SspiEmuError('SPAWN_FAILED', `cannot spawn ${name}: ${describeError(error)}`, { cause: error });
