@@ -32,6 +32,7 @@ import {
   LogonSessions,
   resolvePackageSpec,
   ProcessQueue,
+  LsaWorkPool,
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
@@ -86,6 +87,8 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     processById: () => process,
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() },
+    // One thread: the work routines run inline.
+    work: new LsaWorkPool({ threads: 0 }),
   };
 
   const id = 0 as PackageId;

@@ -11,6 +11,7 @@ import { inProcessHandshakesPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
+import { poolRows, type PoolReport } from './pool.js';
 import { bottleneck, median, percentile } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
@@ -34,6 +35,8 @@ export interface BenchOptions {
   fairnessMs?: number;
   /** Load-generator clients of the HTTP socket rows (bench/http-sockets.ts); none: no socket rows. */
   socketClients?: number[];
+  /** How long each phase of an LSA work pool row runs (default: 1.5 s, or twice durationMs when longer). */
+  poolMs?: number;
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -111,6 +114,8 @@ export interface BenchReport {
   hops: HopRow[];
   /** HTTP NTLM handshakes over loopback sockets against `serve --http`'s app, beside plain node:http (bench/http-sockets.ts). */
   sockets: SocketRow[];
+  /** The LSA's work pool off, at 1 and at 2 threads, under PBKDF2 load, when the example package is benchmarked (bench/pool.ts). */
+  pool: PoolReport | null;
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -129,10 +134,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     fairness: [],
     hops: [],
     sockets: [],
+    pool: null,
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.socketClients?.length ?? 0);
+  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.socketClients?.length ?? 0) + (options.packages.includes('example') ? 1 : 0);
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -236,6 +242,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     account: ACCOUNT,
     progress: step,
   });
+  if (options.packages.includes('example')) {
+    report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
+    step('LSA work pool');
+  }
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
@@ -249,6 +259,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const socketRow = report.sockets.filter((r) => r.ratioToPlain !== null).at(-1);
   if (socketRow !== undefined)
     report.targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
+  if (report.pool !== null)
+    report.targets.push(
+      target(
+        `cheap-call p99 while another process runs PBKDF2-heavy acquires, pool on (${report.pool.defaultThreads}) / off`,
+        report.pool.p99OnOverOff ?? Infinity,
+        '<=',
+        0.5,
+      ),
+    );
   return report;
 }
 

@@ -350,6 +350,33 @@ export interface SecurityPackageModule {
 /** An LSA function this emulation does not provide: it answers STATUS_NOT_IMPLEMENTED. */
 export type LsaNotImplementedFn = (...args: unknown[]) => Status;
 
+/** BCryptDeriveKeyPBKDF2's parameters (bcrypt.h): the PRF is HMAC over the named hash (its BCRYPT_*_ALGORITHM name). */
+export interface Pbkdf2Parameters {
+  Prf: 'SHA1' | 'SHA256' | 'SHA384' | 'SHA512';
+  Password: Uint8Array;
+  Salt: Uint8Array;
+  Iterations: number;
+  DerivedKeyLength: number;
+}
+
+/**
+ * The work routines CreateThread runs, by name (the StartFunction), with what each takes (the
+ * ThreadParameter) and gives back. In lsass a package's thread runs the package's own code; here
+ * the LSA's threads run only these pure functions of their parameter, so that a package passes
+ * data, never code, and package state stays on the LSA's dispatch thread.
+ */
+export interface LsaWorkRoutines {
+  BCryptDeriveKeyPBKDF2: { parameter: Pbkdf2Parameters; output: Uint8Array };
+}
+export type LsaWorkRoutine = keyof LsaWorkRoutines;
+
+/** How a CreateThread ended: the status, the thread that ran the routine (the LSA's own when the pool is off) and its output. */
+export interface LsaThreadResult<T> {
+  status: Status;
+  ThreadId?: number;
+  Output?: T;
+}
+
 /**
  * LSA_SECPKG_FUNCTION_TABLE, every member in the header's order (#1 to #66). The members a
  * package of this project uses are implemented; the rest are LsaNotImplementedFn and are listed
@@ -377,7 +404,18 @@ export interface LsaSecpkgFunctionTable {
   UnloadPackage: LsaNotImplementedFn;
   DuplicateHandle: LsaNotImplementedFn;
   SaveSupplementalCredentials: LsaNotImplementedFn;
-  CreateThread: LsaNotImplementedFn;
+  /**
+   * Runs a work routine off the LSA's dispatch thread, on the LSA's pool (inline when the pool is
+   * off); the promise settles when the routine ends, as waiting on the thread's handle would.
+   * SecurityAttributes must be null and CreationFlags 0; StackSize is ignored.
+   */
+  CreateThread<R extends LsaWorkRoutine>(
+    SecurityAttributes: null,
+    StackSize: number,
+    StartFunction: R,
+    ThreadParameter: LsaWorkRoutines[R]['parameter'],
+    CreationFlags: number,
+  ): Promise<LsaThreadResult<LsaWorkRoutines[R]['output']>>;
   GetClientInfo(): { status: Status; ClientInfo?: SecpkgClientInfo };
   RegisterNotification: LsaNotImplementedFn;
   CancelNotification: LsaNotImplementedFn;

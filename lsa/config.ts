@@ -2,6 +2,7 @@
 // package settings) and the local SAM's accounts, handed to the LSA worker at boot.
 
 import type { Account } from './accounts.js';
+import type { WorkPoolConfig } from './work-pool.js';
 
 export interface LsaConfig {
   /** The "Security Packages" list: built-in package names or module paths / file URLs, in load order. */
@@ -18,6 +19,8 @@ export interface LsaConfig {
   packageSettings: Record<string, Record<string, unknown>>;
   /** What one process may have of the LSA (lsa/scheduler.ts, lsa/dispatch.ts). */
   quota: ProcessQuota;
+  /** The LSA's work pool, where CreateThread runs the work routines (lsa/work-pool.ts). */
+  workPool: WorkPoolConfig;
 }
 
 /**
@@ -48,6 +51,12 @@ export const DEFAULT_QUOTA: ProcessQuota = {
   queuedBytes: 32 * 1024 * 1024,
   concurrentCalls: 64,
 };
+
+/** The largest work pool a machine may ask for. */
+export const MAX_WORK_POOL_THREADS = 64;
+
+/** One thread, started by the first task (see the README's Performance section for why). */
+export const DEFAULT_WORK_POOL: WorkPoolConfig = { threads: 1 };
 
 /** Packages that ship with sspi-emu, by the name the configuration uses. */
 export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([

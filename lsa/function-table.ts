@@ -2,12 +2,14 @@
 // package of this project uses is real: logon sessions and their credentials, LSA heap, the
 // account store (OpenSamUser ...), and the members that reach into the calling process
 // (AllocateClientBuffer, CopyTo/FromClientBuffer, ClientCallback) send LPC messages to it.
+// CreateThread runs one of the LSA's work routines on the LSA's work pool (lsa/work-pool.ts).
 // The rest answer STATUS_NOT_IMPLEMENTED (listed in the README).
 
 import {
   SECPKG_CLIENT_PROCESS_TERMINATED,
   type LsaClientRequest,
   type LsaNotImplementedFn,
+  type LsaThreadResult,
   type LsaSecpkgFunctionTable,
   type LUID,
   type PackageId,
@@ -30,6 +32,8 @@ import type { AccountStore } from './accounts.js';
 import { callGoesOn, currentClientCall, type LsaClientProcess } from './client-call.js';
 import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
 import type { CallScheduler } from './scheduler.js';
+import type { LsaWorkPool } from './work-pool.js';
+import { checkWorkTask } from './work-routines.js';
 
 export interface LsaServices {
   readonly sessions: LogonSessions;
@@ -41,6 +45,8 @@ export interface LsaServices {
   readonly scheduler: Pick<CallScheduler, 'whileWaiting'>;
   /** Bytes the packages hold in LSA heap (AllocateLsaHeap/AllocatePrivateHeap), for stats. */
   heap: { allocations: number; bytes: number };
+  /** Where CreateThread runs its work routine. */
+  readonly work: Pick<LsaWorkPool, 'run'>;
 }
 
 /** The names of the members that answer STATUS_NOT_IMPLEMENTED, in table order (for the README and tests). */
@@ -49,7 +55,6 @@ export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
   'UnloadPackage',
   'DuplicateHandle',
   'SaveSupplementalCredentials',
-  'CreateThread',
   'RegisterNotification',
   'CancelNotification',
   'MapBuffer',
@@ -235,7 +240,25 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     UnloadPackage: notImplemented,
     DuplicateHandle: notImplemented,
     SaveSupplementalCredentials: notImplemented,
-    CreateThread: notImplemented,
+    async CreateThread(SecurityAttributes, _StackSize, StartFunction, ThreadParameter, CreationFlags): Promise<LsaThreadResult<never>> {
+      // The package awaits the routine's answer: it must resume as the call it runs for.
+      callGoesOn();
+      const traced = points.active;
+      const routine = String(StartFunction).slice(0, 64);
+      if (traced) points.point('CreateThread', 'call', { detail: routine });
+      const task =
+        SecurityAttributes === null && CreationFlags === 0
+          ? checkWorkTask(StartFunction, ThreadParameter)
+          : 'SecurityAttributes must be null and CreationFlags 0';
+      const outcome = typeof task === 'string' ? ({ ok: false, status: STATUS_INVALID_PARAMETER, reason: task } as const) : await services.work.run(task);
+      if (traced)
+        points.point('CreateThread', 'return', {
+          status: statusName(outcome.ok ? STATUS_SUCCESS : outcome.status),
+          detail: outcome.ok ? `${routine} on thread ${outcome.threadId}` : outcome.reason,
+        });
+      // The output's type is the routine's: checkWorkTask admitted only a known routine with its parameter.
+      return outcome.ok ? { status: STATUS_SUCCESS, ThreadId: outcome.threadId, Output: outcome.output as never } : { status: outcome.status };
+    },
     GetClientInfo() {
       const call = currentClientCall();
       if (call === undefined) return { status: STATUS_INVALID_PARAMETER };

@@ -18,6 +18,7 @@ import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
+import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 
 export interface AttachRequest {
   pid: number;
@@ -73,6 +74,8 @@ export interface LsaStats {
   }>;
   /** Processes the LSA cut off because they posted far more than it queues (the last 100). */
   disconnected: Array<{ pid: number; name: string; why: string }>;
+  /** The work pool: its size, its live threads, the tasks it ran (lsa/work-pool.ts). */
+  workPool: WorkPoolStats;
   heapUsed: number;
   /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
   arrayBuffers: number;
@@ -99,6 +102,8 @@ export class Lsa {
   private packages: LoadedPackage[] = [];
   private failed: PackageLoadFailure[] = [];
   private readonly services: LsaServices;
+  /** Where CreateThread's work routines run: the LSA's own threads, started by the first task. */
+  readonly work: LsaWorkPool;
   private readonly dispatchContext: DispatchContext;
   private lpcTotals = { sent: 0, received: 0, framesSent: 0, framesReceived: 0, codecMs: 0 };
   /** Faults injected into this LSA (package entry points, its outgoing LPC, its call points). */
@@ -128,6 +133,7 @@ export class Lsa {
       queuedBytesPerProcess: queuedBytes,
     });
     this.accounts = new AccountStore(config.accounts);
+    this.work = new LsaWorkPool(config.workPool);
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
@@ -135,6 +141,7 @@ export class Lsa {
       processById: (pid) => this.processes.get(pid),
       scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
+      work: this.work,
     };
     this.dispatchContext = {
       handles: this.handles,
@@ -338,6 +345,7 @@ export class Lsa {
       calls: { ...this.dispatchContext.timing },
       perProcess,
       disconnected: [...this.disconnected],
+      workPool: this.work.stats(),
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,
     };

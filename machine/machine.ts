@@ -27,11 +27,14 @@ import {
   type Account,
   DEFAULT_PACKAGES,
   DEFAULT_QUOTA,
+  DEFAULT_WORK_POOL,
+  MAX_WORK_POOL_THREADS,
   type LsaConfig,
   type ProcessQuota,
   type LsaControl,
   type LsaWorkerData,
   type ReapReport,
+  type WorkPoolConfig,
 } from '../lsa/index.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
@@ -69,6 +72,12 @@ export interface MachineOptions {
    * per process, 64 running in all). A call past a limit gets SEC_E_INSUFFICIENT_MEMORY.
    */
   processQuota?: Partial<ProcessQuota>;
+  /**
+   * The LSA's work pool, where packages' CPU-heavy work (CreateThread's work routines: PBKDF2)
+   * runs off the LSA's dispatch thread: `threads` from 0 (off: the work runs inline on the
+   * dispatch thread) to 64; default 1, started by the first task.
+   */
+  lsaWorkPool?: Partial<WorkPoolConfig>;
 }
 
 /** What restartLsa() did for each running process. */
@@ -198,9 +207,11 @@ export class Machine {
     const proc = new AppProcess(pid, name, role, logonAs, worker, control.port1, { controlMs, sspiMs: lpcTimeoutMs + controlMs });
     proc.serve(this.servicesFor(proc));
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
+    // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
+    // the worker may be ready before the LSA has logged it on (a logon derives keys).
+    const ready = waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
     try {
-      await this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1);
-      await waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
+      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1), ready]);
     } catch (error) {
       await worker.terminate();
       throw new SspiEmuError('SPAWN_FAILED', `cannot spawn ${name}: ${describeError(error)}`, { cause: error });
@@ -382,7 +393,16 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
+    workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */
+function workPoolOf(asked: Partial<WorkPoolConfig> | undefined): WorkPoolConfig {
+  const threads = asked?.threads ?? DEFAULT_WORK_POOL.threads;
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_WORK_POOL_THREADS)
+    throw new SspiEmuError('BAD_OPTION', `lsaWorkPool.threads must be a whole number from 0 to ${MAX_WORK_POOL_THREADS}, not ${String(threads)}`);
+  return { threads };
 }
 
 /** The quota with the caller's limits in place of the defaults; a limit must be a positive integer. */

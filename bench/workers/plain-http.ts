@@ -19,7 +19,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ISC_REQ } from '../../headers/index.js';
 import { SOCKET_DEFAULTS, parseAuthorization, wwwAuthenticate } from '../../app-protocols/index.js';
 import { challengeFor, negotiateFor, type ServerNames } from '../../packages/ntlm/wire.js';
-import { listenOn } from '../../server-proc/listen.js';
+import { listenOn } from '../../server-proc/index.js';
 
 export interface PlainHttpData {
   host: string;

@@ -14,6 +14,10 @@
 // All state is this instance's (one per SpLsaModeInitialize): a context owns what it needs (its
 // own copy of K, the names), so freeing the credential it was made with, mid-handshake, changes
 // nothing for it; K is wiped once the handshake is over or failed.
+//
+// K costs a PBKDF2 of 4096 iterations (about 2 ms), the one expensive step: the package derives
+// it on the LSA's work pool (runLsaWork), so that the LSA's dispatch thread answers other calls
+// meanwhile; everything else, and all state, stays on the dispatch thread.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -40,25 +44,28 @@ import {
   type SpContextResult,
   type Status,
 } from '../../headers/index.js';
-import { LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
+import { LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES, clientAttributes, helloFlags, serverAttributes } from './info.js';
 import {
+  KEY_BYTES,
   MESSAGE_TYPE,
   NONCE_BYTES,
+  PBKDF2_ITERATIONS,
   ROLE,
   clientProof,
-  deriveSecret,
   equal,
   helloProof,
   packClientHello,
   packContextData,
   packProof,
+  secretSalt,
   serverProof,
   sessionKey,
   unpackClientHello,
   unpackClientProof,
   unpackServerProof,
   utf8,
+  type ClientHello,
   type Role,
 } from './wire.js';
 
@@ -89,6 +96,12 @@ interface LsaContext {
   logonId?: LUID;
 }
 
+/** An account as the server knows it: its name as the SAM spells it, and its K. */
+interface AccountSecret {
+  name: string;
+  secret: Uint8Array;
+}
+
 /** The per-logon credentials this package keeps through AddCredential, by primary key. */
 const LOGON_SECRET_KEY = 'Example:K';
 const LOGON_NAME_KEY = 'Example:Name';
@@ -98,8 +111,10 @@ export class ExampleLsaPackage {
   private readonly lsa = new LsaBinding('Example');
   private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
   private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
-  /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part). */
-  private readonly accountSecrets = new Map<string, { name: string; secret: Uint8Array }>();
+  /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part)... */
+  private readonly accountSecrets = new Map<string, AccountSecret>();
+  /** ...and the derivations under way, so that hellos for an account not yet seen share one. */
+  private readonly deriving = new Map<string, Promise<AccountSecret>>();
   private nextHandle = 1;
 
   /** The LSA-mode table, in the header's member order. */
@@ -113,10 +128,11 @@ export class ExampleLsaPackage {
       },
       Shutdown: () => STATUS_SUCCESS,
       GetInfo: () => ({ status: STATUS_SUCCESS, PackageInfo: PACKAGE_INFO }),
-      AcceptCredentials: (_logonType, _accountName, primary) => {
+      AcceptCredentials: async (_logonType, _accountName, primary) => {
         // A process spawned as an account (an interactive logon): keep its K with its logon session.
         if (primary === null) return STATUS_SUCCESS;
-        this.lsa.functions.AddCredential(primary.LogonId, this.lsa.packageId, LOGON_SECRET_KEY, deriveSecret(primary.DownlevelName, primary.Password));
+        const secret = await this.deriveSecret(primary.DownlevelName, primary.Password);
+        this.lsa.functions.AddCredential(primary.LogonId, this.lsa.packageId, LOGON_SECRET_KEY, secret);
         this.lsa.functions.AddCredential(primary.LogonId, this.lsa.packageId, LOGON_NAME_KEY, utf8(`${primary.DomainName}\\${primary.DownlevelName}`));
         return STATUS_SUCCESS;
       },
@@ -177,7 +193,7 @@ export class ExampleLsaPackage {
         const identity = copied.BufferToCopy === undefined ? undefined : unpackAuthIdentity(copied.BufferToCopy);
         copied.BufferToCopy?.fill(0);
         if (identity === undefined || identity.User.length === 0) return { status: SEC_E_UNKNOWN_CREDENTIALS };
-        Object.assign(credential, { user: identity.User, domain: identity.Domain, secret: deriveSecret(identity.User, identity.Password) });
+        Object.assign(credential, { user: identity.User, domain: identity.Domain, secret: await this.deriveSecret(identity.User, identity.Password) });
       } else {
         // Default credentials: the logon session of the calling process.
         const client = lsa.GetClientInfo().ClientInfo;
@@ -216,13 +232,26 @@ export class ExampleLsaPackage {
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: TIMESTAMP_NEVER };
   }
 
-  /** Server, leg 2: checks P1, answers with the ServerProof. */
-  private serverProof(requirements: number, token: Uint8Array | undefined, output: SecBuffer[]): SpContextResult {
+  /** Server, leg 2: checks P1, answers with the ServerProof (once the account's K is known: the first time, derived). */
+  private serverProof(requirements: number, token: Uint8Array | undefined, output: SecBuffer[]): SpContextResult | Promise<SpContextResult> {
     const hello = token === undefined ? undefined : unpackClientHello(token);
     if (hello === undefined) return { status: SEC_E_INVALID_TOKEN };
     const user = Buffer.from(hello.user).toString('utf8');
     const domain = Buffer.from(hello.domain).toString('utf8');
     const account = this.accountSecret(user);
+    return account instanceof Promise
+      ? account.then((known) => this.answerHello(requirements, hello, user, domain, known, output))
+      : this.answerHello(requirements, hello, user, domain, account, output);
+  }
+
+  private answerHello(
+    requirements: number,
+    hello: ClientHello,
+    user: string,
+    domain: string,
+    account: AccountSecret | undefined,
+    output: SecBuffer[],
+  ): SpContextResult {
     // An unknown user and a wrong password look the same to the client.
     if (account === undefined || !equal(hello.p1, helloProof(account.secret, hello.nc, user, domain))) return { status: SEC_E_LOGON_DENIED };
     const ns = randomBytes(NONCE_BYTES);
@@ -304,19 +333,52 @@ export class ExampleLsaPackage {
     }
   }
 
-  /** The account's K, read from the LSA's account store the first time the account is seen. */
-  private accountSecret(user: string): { name: string; secret: Uint8Array } | undefined {
-    const cached = this.accountSecrets.get(user.toLowerCase());
-    if (cached !== undefined) return cached;
+  /**
+   * The account's K: known, or read from the LSA's account store the first time the account is
+   * seen and derived (a promise then); undefined for no such account.
+   */
+  private accountSecret(user: string): AccountSecret | Promise<AccountSecret> | undefined {
+    const key = user.toLowerCase();
+    const known = this.accountSecrets.get(key) ?? this.deriving.get(key);
+    if (known !== undefined) return known;
+    // The SAM is read now, within the caller's call; only the derivation waits.
     const lsa = this.lsa.functions;
     const opened = lsa.OpenSamUser(user, 0, null, false, 0);
     if (opened.UserHandle === undefined) return undefined;
     const creds = lsa.GetUserCredentials(opened.UserHandle).PrimaryCreds;
     lsa.CloseSamUser(opened.UserHandle);
     if (creds === undefined) return undefined;
-    const entry = { name: `${creds.DomainName}\\${creds.DownlevelName}`, secret: deriveSecret(creds.DownlevelName, creds.Password) };
-    this.accountSecrets.set(user.toLowerCase(), entry);
-    return entry;
+    const name = `${creds.DomainName}\\${creds.DownlevelName}`;
+    const deriving = this.deriveSecret(creds.DownlevelName, creds.Password).then(
+      (secret) => {
+        this.deriving.delete(key);
+        const entry = { name, secret };
+        this.accountSecrets.set(key, entry);
+        return entry;
+      },
+      (error: unknown) => {
+        this.deriving.delete(key); // a failed derivation is tried again by the next hello
+        throw error;
+      },
+    );
+    this.deriving.set(key, deriving);
+    return deriving;
+  }
+
+  /** K = PBKDF2-SHA256(password, secretSalt(user), 4096) (wire.ts deriveSecret), on the LSA's work pool. */
+  private async deriveSecret(user: string, password: string): Promise<Uint8Array> {
+    const bytes = utf8(password);
+    try {
+      return await runLsaWork(this.lsa.functions, 'BCryptDeriveKeyPBKDF2', {
+        Prf: 'SHA256',
+        Password: bytes,
+        Salt: utf8(secretSalt(user)),
+        Iterations: PBKDF2_ITERATIONS,
+        DerivedKeyLength: KEY_BYTES,
+      });
+    } finally {
+      bytes.fill(0);
+    }
   }
 }
 

@@ -61,9 +61,12 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && timingSafeEqual(a, b);
 }
 
-/** K: the long-term secret both sides derive from the password. Case-insensitive in the user name. */
+/** K's PBKDF2 salt: case-insensitive in the user name. */
+export const secretSalt = (user: string): string => `sspi-emu/example:${user.toLowerCase()}`;
+
+/** K: the long-term secret both sides derive from the password (the LSA derives it on its work pool; lsa.ts). */
 export function deriveSecret(user: string, password: string): Buffer {
-  return pbkdf2Sync(password, `sspi-emu/example:${user.toLowerCase()}`, PBKDF2_ITERATIONS, KEY_BYTES, 'sha256');
+  return pbkdf2Sync(password, secretSalt(user), PBKDF2_ITERATIONS, KEY_BYTES, 'sha256');
 }
 
 export const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));

@@ -1,7 +1,8 @@
 // What a package author needs besides the headers: the table members a package leaves
 // unimplemented, pointing at one shared function; the marshalled form of explicit credentials
 // that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack);
-// the token in and out of a context call; the error base its own errors can extend.
+// the token in and out of a context call; the error base its own errors can extend; the LSA's
+// work pool, for work too heavy for the LSA's dispatch thread.
 
 import {
   SECPKG_ATTR,
@@ -14,12 +15,17 @@ import {
   type SecPkgInfo,
   type SpQueryAttributesResult,
   type LsaSecpkgFunctionTable,
+  type LsaWorkRoutine,
+  type LsaWorkRoutines,
   type PackageId,
   type SecBuffer,
   type SecpkgFunctionTable,
   type SecpkgUserFunctionTable,
   type SpUnusedFn,
+  type Status,
+  statusName,
 } from '../../headers/index.js';
+import { EmuError, registerErrorClass } from '../../ipc/index.js';
 
 export { findBuffer, findToken, tokenBytes } from '../../headers/index.js';
 
@@ -115,7 +121,38 @@ export function standardContextAttribute(attribute: number, facts: ContextFacts)
 
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';
 /** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */
-export { EmuError, registerErrorClass } from '../../ipc/index.js';
+export { EmuError, registerErrorClass };
+
+/** CreateThread answered a failure: its status says which (a bad parameter, a full queue, a task that failed). */
+export class LsaWorkError extends EmuError<'LSA_WORK_FAILED'> {
+  override readonly name = 'LsaWorkError';
+  readonly status: Status;
+
+  constructor(code: 'LSA_WORK_FAILED', message: string, options?: { cause?: unknown; status?: Status }) {
+    super(code, message, options);
+    this.status = options?.status ?? 0;
+  }
+}
+registerErrorClass('LsaWorkError', LsaWorkError, ['LSA_WORK_FAILED']);
+
+/**
+ * Runs one of the LSA's work routines (CreateThread: BCryptDeriveKeyPBKDF2, ...) on the LSA's work
+ * pool, off the dispatch thread that answers every other call, and gives its output. For work
+ * that takes milliseconds (a password-to-key derivation): the crossing costs a fraction of one, so
+ * an HMAC or an NT hash is faster done where it is. The package resumes as the call it runs for
+ * (GetClientInfo and GetUserCredentials answer for it after the await). A failure throws LsaWorkError,
+ * which the LSA answers as SEC_E_INTERNAL_ERROR with its message.
+ */
+export async function runLsaWork<R extends LsaWorkRoutine>(
+  functions: LsaSecpkgFunctionTable,
+  routine: R,
+  parameter: LsaWorkRoutines[R]['parameter'],
+): Promise<LsaWorkRoutines[R]['output']> {
+  const result = await functions.CreateThread(null, 0, routine, parameter, 0);
+  if (result.Output === undefined)
+    throw new LsaWorkError('LSA_WORK_FAILED', `CreateThread(${routine}) answered ${statusName(result.status)}`, { status: result.status });
+  return result.Output;
+}
 
 /** The one implementation of every member a package does not provide. */
 export const unsupported: SpUnusedFn = () => SEC_E_UNSUPPORTED_FUNCTION;

@@ -3,9 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { threadId } from 'node:worker_threads';
 import { SECPKG_CLIENT_PROCESS_TERMINATED, type LsaSecpkgFunctionTable, type PackageId } from '../../headers/ntsecpkg.js';
 import { SECBUFFER } from '../../headers/sspi.js';
-import { statusName } from '../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../headers/status.js';
 import { TransportError } from '../../ipc/errors.js';
 import { asProcessId } from '../../ipc/ids.js';
 import { CallPoints } from '../../hosting/index.js';
@@ -15,7 +16,9 @@ import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js
 import { NOT_IMPLEMENTED_LSA_FUNCTIONS, createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from '../../lsa/logon-sessions.js';
 import { ProcessQueue } from '../../lsa/scheduler.js';
+import { LsaWorkPool } from '../../lsa/work-pool.js';
 import { readMemberOrder, REFERENCE_PATH } from '../helpers/reference.js';
+import { SCRAM_VECTOR } from '../helpers/work.js';
 
 /** LSA_SECPKG_FUNCTION_TABLE as the reference lists it (section 7.6, #1 to #66, the Credi* spellings of #42-#44, #52, #53). */
 const REFERENCE_ORDER = readMemberOrder('### 7.6');
@@ -42,7 +45,10 @@ function fakeProcess(call: LpcCall, overrides: Partial<LsaClientProcess> = {}): 
   };
 }
 
-function setup(processes: LsaClientProcess[] = []): { table: LsaSecpkgFunctionTable; services: LsaServices } {
+function setup(
+  processes: LsaClientProcess[] = [],
+  work: LsaServices['work'] = new LsaWorkPool({ threads: 0 }),
+): { table: LsaSecpkgFunctionTable; services: LsaServices } {
   const services: LsaServices = {
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' }]),
@@ -50,6 +56,7 @@ function setup(processes: LsaClientProcess[] = []): { table: LsaSecpkgFunctionTa
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
+    work,
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }
@@ -83,6 +90,50 @@ describe('createLsaFunctionTable', () => {
       Object.keys(table).filter((name) => (NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes(name)),
       [...NOT_IMPLEMENTED_LSA_FUNCTIONS],
     );
+  });
+
+  describe('CreateThread: the LSA work pool', () => {
+    it('runs the routine StartFunction names on ThreadParameter and answers STATUS_SUCCESS, its output and the thread that ran it', async () => {
+      const { table } = setup();
+      const done = await table.CreateThread(null, 0, 'BCryptDeriveKeyPBKDF2', SCRAM_VECTOR.parameter, 0);
+      assert.equal(statusName(done.status), SUCCESS);
+      assert.equal(Buffer.from(done.Output!).toString('hex'), SCRAM_VECTOR.key);
+      assert.equal(done.ThreadId, threadId, 'with the pool off, the calling thread');
+    });
+
+    it('answers STATUS_INVALID_PARAMETER, running nothing, for an unknown routine, a bad parameter, SecurityAttributes or CreationFlags', async () => {
+      let ran = 0;
+      const { table } = setup([], { run: () => (ran++, Promise.resolve({ ok: true, output: new Uint8Array(1), threadId: 0 })) });
+      const call = table.CreateThread as (...args: unknown[]) => ReturnType<LsaSecpkgFunctionTable['CreateThread']>;
+      const refused = [
+        await call(null, 0, 'CreateProcessW', SCRAM_VECTOR.parameter, 0),
+        await call(null, 0, '__proto__', SCRAM_VECTOR.parameter, 0),
+        await call(null, 0, 'BCryptDeriveKeyPBKDF2', { ...SCRAM_VECTOR.parameter, Iterations: 0 }, 0),
+        await call(null, 0, 'BCryptDeriveKeyPBKDF2', undefined, 0),
+        await call({}, 0, 'BCryptDeriveKeyPBKDF2', SCRAM_VECTOR.parameter, 0),
+        await call(null, 0, 'BCryptDeriveKeyPBKDF2', SCRAM_VECTOR.parameter, 4), // CREATE_SUSPENDED
+      ];
+      assert.deepEqual(
+        refused.map((r) => [statusName(r.status), r.Output]),
+        refused.map(() => ['STATUS_INVALID_PARAMETER', undefined]),
+      );
+      assert.equal(ran, 0);
+    });
+
+    it("answers the pool's status when the work failed there (a task that threw, a full queue), with no output", async () => {
+      const failing = { run: () => Promise.resolve({ ok: false as const, status: STATUS_INSUFFICIENT_RESOURCES, reason: 'full' }) };
+      const { table } = setup([], failing);
+      const done = await table.CreateThread(null, 0, 'BCryptDeriveKeyPBKDF2', SCRAM_VECTOR.parameter, 0);
+      assert.deepEqual([statusName(done.status), done.Output, done.ThreadId], ['STATUS_INSUFFICIENT_RESOURCES', undefined, undefined]);
+    });
+
+    it('is a call point: a hook sees its call and its return', async () => {
+      const { table, services } = setup();
+      const seen: string[] = [];
+      services.points.hook = { at: (call, phase) => seen.push(`${call} ${phase}`) };
+      await table.CreateThread(null, 0, 'BCryptDeriveKeyPBKDF2', SCRAM_VECTOR.parameter, 0);
+      assert.deepEqual(seen, ['CreateThread call', 'CreateThread return']);
+    });
   });
 
   describe('logon sessions', () => {

@@ -159,3 +159,24 @@ describe('the credentials the first leg starts from', () => {
     });
   });
 });
+
+describe('the key derivation on the LSA work pool', () => {
+  it('handshakes with the pool off, at 1 and at 2 threads, deriving K once for the logon as bob, once per explicit acquire, once per account at the server', async () => {
+    for (const threads of [0, 1, 2]) {
+      await withMachine({ lsaWorkPool: { threads } }, async (machine) => {
+        const server = await machine.spawn('server');
+        const asBob = await machine.spawn('client', { logonAs: 'SSPI-EMU\\bob' });
+        const anonymous = await machine.spawn('client');
+        const runs = [
+          await establish(asBob, server, { authData: null }), // bob's K from his logon; the server derives bob's
+          await establish(anonymous, server), // alice's, explicit; the server derives alice's
+          await establish(anonymous, server), // alice's, explicit again; the server knows it
+        ];
+        for (const run of runs) assert.ok(run.ok, `${threads} threads: ${JSON.stringify(run.steps)}`);
+        const { workPool } = await machine.lsa.stats();
+        const derived = { onPool: threads === 0 ? 0 : 5, inline: threads === 0 ? 5 : 0 };
+        assert.deepEqual({ onPool: workPool.onPool, inline: workPool.inline, failed: workPool.failed }, { ...derived, failed: 0 }, `${threads} threads`);
+      });
+    }
+  });
+});
