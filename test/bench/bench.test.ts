@@ -14,7 +14,7 @@ describe('sspi-emu bench', () => {
     const progress: string[] = [];
     const report = await runBench({
       packages: ['null'],
-      concurrency: [4],
+      concurrency: [1, 4],
       clients: [1, 2],
       durationMs: 150,
       warmupMs: 50,
@@ -31,6 +31,8 @@ describe('sspi-emu bench', () => {
     assert.deepEqual(
       report.handshakes.map((r) => [r.package, r.concurrency, r.clients, r.failures]),
       [
+        ['Null', 1, 1, 0],
+        ['Null', 1, 2, 0],
         ['Null', 4, 1, 0],
         ['Null', 4, 2, 0],
       ],
@@ -69,6 +71,14 @@ describe('sspi-emu bench', () => {
       assert.ok(r.floodCalls > 0, JSON.stringify(r));
       for (const phase of [r.unloaded, r.flooded]) assert.equal(phase.p50 === null, phase.handshakes === 0, JSON.stringify(r));
     }
+    // One handshake hop by hop, from the row with one in flight: a handshake of null is six LPC
+    // calls (two InitializeSecurityContext, two AcceptSecurityContext, a delete on each side; the
+    // window may cut one at either end), and each stage is part of the one around it.
+    assert.equal(report.hops.length, 1);
+    const hop = report.hops[0]!;
+    assert.equal(hop.package, 'Null');
+    assert.ok(hop.callsPerHandshake >= 5 && hop.callsPerHandshake <= 7.5, `${hop.callsPerHandshake} calls per handshake`);
+    assert.ok(hop.lsaPackageUs <= hop.lsaHandledUs && hop.lsaHandledUs <= hop.roundTripUs, JSON.stringify(hop));
     // The socket rows (their counts are test/bench/http-sockets.test.ts's) and their target.
     assert.deepEqual(
       report.sockets.map((r) => [r.server, r.clients, r.failures]),
