@@ -226,9 +226,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       report.lsaRestarts++;
     }
     await machine.lsa.injectFaults(null);
-    // Every app process goes; the LSA must reap all they held.
+    // Every app process goes; the LSA must reap all they held. The server loop may be spawning a
+    // replacement as it stops: once it has ended, whatever it spawned goes too.
     for (const proc of machine.running) await machine.kill(proc);
     await serverLoop;
+    await Promise.all(respawning.values());
+    for (const proc of machine.running) await machine.kill(proc);
     const after = await machine.lsa.stats({ gc: true });
     report.lsaLeft = { processes: after.processes, credentials: after.credentials, contexts: after.contexts, logonSessions: after.logonSessions };
     report.lsaHeap.after = after.heapUsed;
