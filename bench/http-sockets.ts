@@ -19,7 +19,7 @@ import { Machine, type AppProcess } from '../machine/index.js';
 import { SocketServer } from '../scenarios/index.js';
 import type { SocketAppSummary } from '../app-protocols/index.js';
 import { formatSocketRows } from './report.js';
-import { bottleneck, cpuMeter, median, percentile } from './stats.js';
+import { bottleneck, cpuMeter, median, repetitions, round } from './stats.js';
 import { ThreadCpu } from './thread-cpu.js';
 import type { LoadResult, LoadRun } from './workers/http-load.js';
 import type { PlainCounts, PlainHttpData } from './workers/plain-http.js';
@@ -297,20 +297,14 @@ function serverCpu(used: Record<string, number>): number | null {
 }
 
 function row(server: SocketServerKind, clients: number, runs: Run[], plainHsPerSec: number | null): SocketRow {
-  const rates = runs.map((r) => r.hsPerSec);
-  const hsPerSec = median(rates);
-  const mid = runs[rates.indexOf(hsPerSec)] ?? runs[0]!;
-  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const { mid, ...rate } = repetitions(runs);
+  const hsPerSec = rate.hsPerSec;
   const byReason: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.byReason)) byReason[k] = (byReason[k] ?? 0) + v;
   return {
     server,
     clients,
-    hsPerSec: round(hsPerSec),
-    hsPerSecMin: round(Math.min(...rates)),
-    hsPerSecMax: round(Math.max(...rates)),
-    p50Ms: round(percentile(latencies, 50), 3),
-    p99Ms: round(percentile(latencies, 99), 3),
+    ...rate,
     ratioToPlain: plainHsPerSec === null ? null : round(hsPerSec / plainHsPerSec, 3),
     bottleneck: bottleneck(mid.elu),
     elu: mid.elu,
@@ -351,11 +345,6 @@ export async function httpSocketRows(options: SocketBenchOptions): Promise<Socke
     await bench.stop();
   }
   return rows;
-}
-
-function round(value: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

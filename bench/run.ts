@@ -12,7 +12,7 @@ import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
-import { bottleneck, median, percentile } from './stats.js';
+import { bottleneck, median, repetitions, round } from './stats.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
 import { hopRow, type HopRow } from './hops.js';
@@ -156,20 +156,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
             ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
           }
-          const rates = runs.map((x) => x.hsPerSec);
-          const mid = runs[rates.indexOf(median(rates))] ?? runs[0]!;
-          const latencies = runs.flatMap((x) => x.latencies).sort((a, b) => a - b);
-          const hsPerSec = median(rates);
+          const { mid, ...rate } = repetitions(runs);
+          const hsPerSec = rate.hsPerSec;
           const idealHsPerSec = median(ideals.map((x) => x.hsPerSec));
           report.handshakes.push({
             package: bench.packageName,
             concurrency,
             clients,
-            hsPerSec: round(hsPerSec),
-            hsPerSecMin: round(Math.min(...rates)),
-            hsPerSecMax: round(Math.max(...rates)),
-            p50Ms: round(percentile(latencies, 50), 3),
-            p99Ms: round(percentile(latencies, 99), 3),
+            ...rate,
             idealHsPerSec: round(idealHsPerSec),
             inProcessHsPerSec: round(inProcess.hsPerSec),
             ratioToIdeal: round(hsPerSec / idealHsPerSec, 3),
@@ -269,9 +263,4 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       ),
     );
   return report;
-}
-
-function round(value: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

@@ -48,3 +48,25 @@ export function bottleneck(elu: Record<string, number>): string {
   for (const [name, u] of Object.entries(elu)) if (u > max) [best, max] = [name, u];
   return `${best} (${Math.round(max * 100)}% busy)`;
 }
+
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A row's repetitions summed up: the median rate with its range, latency percentiles, and the median run itself. */
+export function repetitions<R extends { hsPerSec: number; latencies: number[] }>(
+  runs: readonly R[],
+): { hsPerSec: number; hsPerSecMin: number; hsPerSecMax: number; p50Ms: number; p99Ms: number; mid: R } {
+  const rates = runs.map((r) => r.hsPerSec);
+  const hsPerSec = median(rates);
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  return {
+    hsPerSec: round(hsPerSec),
+    hsPerSecMin: round(Math.min(...rates)),
+    hsPerSecMax: round(Math.max(...rates)),
+    p50Ms: round(percentile(latencies, 50), 3),
+    p99Ms: round(percentile(latencies, 99), 3),
+    mid: runs[rates.indexOf(hsPerSec)] ?? runs[0]!,
+  };
+}
