@@ -12,6 +12,7 @@ import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { bottleneck, median, percentile } from './stats.js';
+import { cryptoFloorRow, cryptoTargets, type CryptoFloorRow } from './crypto-floor.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
 
@@ -101,6 +102,8 @@ export interface BenchReport {
   peer: Array<PeerFigures | { name: string; skipped: string }>;
   /** A well-behaved process's handshake latency while another floods the LSA (bench/fairness.ts). */
   fairness: FairnessRow[];
+  /** Each package's handshake cryptography alone, in one thread, beside its in-process baseline (bench/crypto-floor.ts). */
+  cryptoFloor: CryptoFloorRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -117,6 +120,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
     peer: [],
     fairness: [],
+    cryptoFloor: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
@@ -127,6 +131,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   for (const spec of options.packages) {
     const inProcess = await inProcessHandshakesPerSecond({ spec, account: ACCOUNT, durationMs: Math.max(300, options.durationMs) });
     const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
+    const floor = cryptoFloorRow(spec, ACCOUNT, inProcess.hsPerSec, Math.max(300, options.durationMs));
+    if (floor !== undefined) report.cryptoFloor.push(floor);
     step(`${spec}: in-process baseline`);
     const bench = await HandshakeBench.start(spec, ACCOUNT);
     try {
@@ -220,6 +226,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     report.targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
   if (ntlmRow !== undefined) report.targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
+  report.targets.push(...cryptoTargets(report));
   return report;
 }
 

@@ -3,15 +3,16 @@
 //
 // It carries what the user-mode half needs and nothing more: the side, the negotiated flags, the
 // context attributes, when the context was established, the ExportedSessionKey (for
-// SECPKG_ATTR_SESSION_KEY), the signing/sealing state of NtlmSecurityContext.exportState()
-// (signing keys and RC4 states, one per direction), and the names QueryContextAttributes reports.
-// No password or NT hash is ever in it: those stay in the LSA.
+// SECPKG_ATTR_SESSION_KEY, and the key the user-mode half derives its signing and sealing keys
+// from: SIGNKEY and SEALKEY need only it and the flags), and the names QueryContextAttributes
+// reports. No password or NT hash is ever in it: those stay in the LSA. (Format 1 also carried
+// the two directions' keys and RC4 states, 570 bytes the LSA computed and the process re-imported.)
 //
 //    0  magic "NTCD"          4  format (u8)            5  side (u8: 0 client, 1 server)
 //    6  reserved (u16)        8  negotiated flags (u32) 12 context attributes (u32)
 //   16  established (u64, FILETIME ticks)               24 ExportedSessionKey (16)
-//   40  fields, each a u16 length then its bytes: security state, user name (UTF-8),
-//       server name (UTF-8); nothing may follow the last one.
+//   40  fields, each a u16 length then its bytes: user name (UTF-8), server name (UTF-8);
+//       nothing may follow the last one.
 
 import type { NtlmSide } from './crypto.js';
 import { NtlmParseError } from './messages.js';
@@ -25,8 +26,6 @@ export interface ContextData {
   /** FILETIME ticks of the moment the context completed. */
   established: bigint;
   exportedSessionKey: Uint8Array;
-  /** NtlmSecurityContext.exportState(). */
-  securityState: Uint8Array;
   /** "DOMAIN\\user": who authenticated (SECPKG_ATTR_NAMES). */
   userName: string;
   /** The target the client named, or "" (the server side of SECPKG_ATTR_NATIVE_NAMES). */
@@ -44,13 +43,14 @@ const LAYOUT = {
   FIELDS: 40,
 } as const;
 const MAGIC = Uint8Array.of(0x4e, 0x54, 0x43, 0x44); // "NTCD"
-const FORMAT = 1;
+const FORMAT = 2;
 const SESSION_KEY_BYTES = 16;
 const FIELD_LENGTH_BYTES = 2;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function packContextData(data: ContextData): Uint8Array {
   if (data.exportedSessionKey.length !== SESSION_KEY_BYTES) throw new RangeError(`ExportedSessionKey must be ${SESSION_KEY_BYTES} bytes`);
-  const fields = [data.securityState, Buffer.from(data.userName, 'utf8'), Buffer.from(data.serverName, 'utf8')];
+  const fields = [Buffer.from(data.userName, 'utf8'), Buffer.from(data.serverName, 'utf8')];
   const bytes = new Uint8Array(LAYOUT.FIELDS + fields.reduce((n, f) => n + FIELD_LENGTH_BYTES + f.length, 0));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, LAYOUT.MAGIC);
@@ -89,7 +89,6 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
     at = start + length;
     return bytes.slice(start, start + length);
   };
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
   const text = (): string => {
     const fieldAt = at;
     try {
@@ -99,7 +98,6 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
       throw bad(fieldAt, 'a name is not valid UTF-8');
     }
   };
-  const securityState = field();
   const userName = text();
   const serverName = text();
   if (at !== bytes.length) throw bad(at, `${bytes.length - at} bytes follow the last field`);
@@ -109,7 +107,6 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
     attributes: view.getUint32(LAYOUT.ATTRIBUTES, true),
     established: view.getBigUint64(LAYOUT.ESTABLISHED, true),
     exportedSessionKey: bytes.slice(LAYOUT.SESSION_KEY, LAYOUT.SESSION_KEY + SESSION_KEY_BYTES),
-    securityState,
     userName,
     serverName,
   };

@@ -568,7 +568,8 @@ export function micOffset(authenticate: Uint8Array): number | undefined {
   return payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? AUTHENTICATE.MIC : undefined;
 }
 
-function requireMic(authenticate: Uint8Array): number {
+/** The MIC field's offset; NtlmParseError NO_MIC when the message has no such field. */
+export function micFieldOffset(authenticate: Uint8Array): number {
   const at = micOffset(authenticate);
   if (at === undefined) {
     throw new NtlmParseError('NO_MIC', AUTHENTICATE.MIC, 'AUTHENTICATE_MESSAGE payload starts before offset 88: there is no MIC field');
@@ -584,7 +585,7 @@ export function withMicZeroed(authenticate: Uint8Array): Uint8Array {
 /** A copy of the AUTHENTICATE_MESSAGE with `mic` written into its MIC field. */
 export function withMic(authenticate: Uint8Array, mic: Uint8Array): Uint8Array {
   requireLength('MIC', mic, MIC_BYTES);
-  const at = requireMic(authenticate);
+  const at = micFieldOffset(authenticate);
   const copy = Uint8Array.from(authenticate);
   copy.set(mic, at);
   return copy;

@@ -2,11 +2,16 @@
 // primitives): its message formats, its cryptography and its decoder. Not part of the package's
 // DLL face (index.ts exports only SpLsaModeInitialize and SpUserModeInitialize).
 
+export { challengeFor } from './acceptor.js';
+export { authenticateFor, negotiateFor } from './initiator.js';
 export {
+  bytesEqual,
   computeMic,
   computeNtlmV2Response,
   encryptRandomSessionKey,
   filetimeFromDate,
+  hmacMd5,
+  HmacMd5Key,
   kxkeyV2,
   ntlmV2Temp,
   ntowfv1,
@@ -22,10 +27,14 @@ export {
   packAuthenticate,
   packAvPairs,
   packChallenge,
+  micFieldOffset,
   packNegotiate,
+  unpackAuthenticate,
   unpackChallenge,
   withMic,
   type AvPair,
   type NtlmVersion,
 } from './messages.js';
+export { randomFromPool } from './random.js';
 export { Rc4 } from './rc4.js';
+export { NtlmSecurityContext } from './security.js';
