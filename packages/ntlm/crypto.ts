@@ -62,11 +62,14 @@ function u32le(value: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // One-way functions (3.3.1, 3.3.2)
 
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 /**
  * Windows upcases names with RtlUpcaseUnicodeString, one UTF-16 unit to one; JavaScript's
  * toUpperCase can lengthen a string ("ß" to "SS"), so such characters are left as they are.
  */
 function upcaseLikeWindows(text: string): string {
+  if (ASCII_ONLY.test(text)) return text.toUpperCase(); // one unit to one unit, the common case
   let out = '';
   for (const ch of text) {
     const upper = ch.toUpperCase();
@@ -281,11 +284,18 @@ export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: Ntl
 /**
  * MIC = HMAC_MD5(ExportedSessionKey, NEGOTIATE_MESSAGE ‖ CHALLENGE_MESSAGE ‖ AUTHENTICATE_MESSAGE),
  * the AUTHENTICATE_MESSAGE taken with its MIC field zeroed (whatever it holds now). Throws
- * NtlmParseError NO_MIC when the AUTHENTICATE_MESSAGE has no MIC field.
+ * NtlmParseError NO_MIC when the AUTHENTICATE_MESSAGE has no MIC field. `micAt`: the MIC field's
+ * offset when the caller has already read it (the message is then not parsed again).
  */
-export function computeMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array): Uint8Array {
+export function computeMic(
+  exportedSessionKey: Uint8Array,
+  negotiate: Uint8Array,
+  challenge: Uint8Array,
+  authenticate: Uint8Array,
+  micAt: number = micFieldOffset(authenticate),
+): Uint8Array {
   // The AUTHENTICATE_MESSAGE as three pieces around a zero MIC, rather than a zeroed copy.
-  const at = micFieldOffset(authenticate);
+  const at = micAt;
   const pieces = [negotiate, challenge, authenticate.subarray(0, at), ZERO_MIC, authenticate.subarray(at + MIC_BYTES)];
   return hmacMd5(exportedSessionKey, ...pieces);
 }

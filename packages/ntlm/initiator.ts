@@ -17,7 +17,7 @@ import {
 } from './crypto.js';
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';
-import { packAuthenticate, packNegotiate, unpackChallenge, withMic, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
+import { AUTHENTICATE_MIC_OFFSET, packAuthenticate, packNegotiate, unpackChallenge, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
 import { failure, parseFailure, type Failure } from './outcome.js';
 import { randomFromPool } from './random.js';
 
@@ -153,7 +153,8 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
     if (error instanceof RangeError) return failure(SEC_E_INVALID_TOKEN, `cannot send the names: ${error.message}`);
     throw error;
   }
-  if (withMicField) bytes = withMic(bytes, computeMic(exportedSessionKey, input.negotiate.bytes, input.challenge, bytes));
+  // The MIC field was packed as zeros, which is what the MIC is computed over; it is then written in place.
+  if (withMicField) bytes.set(computeMic(exportedSessionKey, input.negotiate.bytes, input.challenge, bytes, AUTHENTICATE_MIC_OFFSET), AUTHENTICATE_MIC_OFFSET);
   return { ok: true, bytes, flags, exportedSessionKey, serverDomain: challenge.targetName };
 }
 
@@ -167,14 +168,16 @@ export function authenticateFlags(negotiateFlags: number, challengeFlags: number
   return (flags | N.NTLM) >>> 0;
 }
 
+/** The pairs the client sets itself, replacing any the server sent. */
+const CLIENT_ADDED_PAIRS: ReadonlySet<number> = new Set<number>([MSV_AV.MsvAvFlags, MSV_AV.MsvAvChannelBindings, MSV_AV.MsvAvTargetName]);
+
 /**
  * The AV pairs of the client's NTLMv2_CLIENT_CHALLENGE: the server's TargetInfo, then what the
  * client adds, in the order Windows uses (test-vectors.md 5.1): MsvAvFlags, MsvAvChannelBindings,
  * MsvAvTargetName.
  */
 function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean, bindingsHash: Uint8Array | undefined, targetName: string | null): AvPair[] {
-  const added = new Set<number>([MSV_AV.MsvAvFlags, MSV_AV.MsvAvChannelBindings, MSV_AV.MsvAvTargetName]);
-  const pairs = serverPairs.filter((pair) => !added.has(pair.id));
+  const pairs = serverPairs.filter((pair) => !CLIENT_ADDED_PAIRS.has(pair.id));
   const serverFlags = findAvPair(serverPairs, MSV_AV.MsvAvFlags);
   const avFlags =
     (serverFlags === undefined ? 0 : new DataView(serverFlags.buffer, serverFlags.byteOffset, 4).getUint32(0, true)) |

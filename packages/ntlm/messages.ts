@@ -113,6 +113,9 @@ const AUTHENTICATE = {
   FIXED_BYTES: 64,
 } as const;
 
+/** Where ServerChallenge sits in a CHALLENGE_MESSAGE (2.2.1.2). */
+export const CHALLENGE_SERVER_CHALLENGE_OFFSET = CHALLENGE.SERVER_CHALLENGE;
+
 /** Where the MIC sits in an AUTHENTICATE_MESSAGE that has one (2.2.1.3), and its size. */
 export const AUTHENTICATE_MIC_OFFSET = AUTHENTICATE.MIC;
 export const MIC_BYTES = 16;
@@ -240,8 +243,62 @@ function encodeName(text: string, flags: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Little-endian reads and writes at offsets in a Uint8Array, checked as DataView checks them
+ * (RangeError outside it). NTLM is little-endian throughout; a DataView per message costs more
+ * to create than the few fields read through it.
+ */
+class ByteView {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  #at(offset: number, size: number): number {
+    if (offset < 0 || offset + size > this.#bytes.length) throw new RangeError(`offset ${offset} is outside the ${this.#bytes.length}-byte buffer`);
+    return offset;
+  }
+
+  getUint8(offset: number): number {
+    return this.#bytes[this.#at(offset, 1)]!;
+  }
+
+  getUint16(offset: number, _littleEndian: true): number {
+    const b = this.#bytes;
+    const at = this.#at(offset, 2);
+    return b[at]! | (b[at + 1]! << 8);
+  }
+
+  getUint32(offset: number, _littleEndian: true): number {
+    const b = this.#bytes;
+    const at = this.#at(offset, 4);
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  }
+
+  setUint8(offset: number, value: number): void {
+    this.#bytes[this.#at(offset, 1)] = value;
+  }
+
+  setUint16(offset: number, value: number, _littleEndian: true): void {
+    const b = this.#bytes;
+    const at = this.#at(offset, 2);
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+  }
+
+  setUint32(offset: number, value: number, _littleEndian: true): void {
+    const b = this.#bytes;
+    const at = this.#at(offset, 4);
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+    b[at + 2] = value >>> 16;
+    b[at + 3] = value >>> 24;
+  }
+}
+
+function viewOf(bytes: Uint8Array): ByteView {
+  return new ByteView(bytes);
 }
 
 /** A payload field descriptor as read, with `at` the offset of the descriptor itself. */
@@ -252,7 +309,7 @@ interface FieldRef {
   readonly offset: number;
 }
 
-function readField(view: DataView, name: string, at: number): FieldRef {
+function readField(view: ByteView, name: string, at: number): FieldRef {
   return {
     name,
     at,
@@ -324,7 +381,7 @@ function readMessageType(bytes: Uint8Array): number {
   return viewOf(bytes).getUint32(MESSAGE_TYPE_OFFSET, true);
 }
 
-function checkHeader(bytes: Uint8Array, expected: NtlmMessageType, fixedBytes: number): DataView {
+function checkHeader(bytes: Uint8Array, expected: NtlmMessageType, fixedBytes: number): ByteView {
   const type = readMessageType(bytes);
   if (type !== expected) {
     throw new NtlmParseError('BAD_TYPE', MESSAGE_TYPE_OFFSET, `MessageType is ${type}; a ${MESSAGE_TYPE_NAMES[expected]} has ${expected}`);
@@ -339,7 +396,7 @@ function hexByte(b: number): string {
   return b.toString(16).padStart(2, '0');
 }
 
-function readVersion(view: DataView, at: number): NtlmVersion {
+function readVersion(view: ByteView, at: number): NtlmVersion {
   return {
     major: view.getUint8(at + VERSION_MAJOR),
     minor: view.getUint8(at + VERSION_MINOR),
@@ -360,7 +417,7 @@ export function messageType(bytes: Uint8Array): NtlmMessageType {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-function writeVersion(view: DataView, at: number, version: NtlmVersion): void {
+function writeVersion(view: ByteView, at: number, version: NtlmVersion): void {
   view.setUint8(at + VERSION_MAJOR, version.major);
   view.setUint8(at + VERSION_MINOR, version.minor);
   view.setUint16(at + VERSION_BUILD, version.build, true);
@@ -384,7 +441,7 @@ function packMessage(
   slots: readonly FieldSlot[],
 ): {
   bytes: Uint8Array;
-  view: DataView;
+  view: ByteView;
 } {
   let total = headerBytes;
   for (const slot of slots) {
@@ -478,6 +535,25 @@ export function unpackChallenge(bytes: Uint8Array): ChallengeMessage {
   };
 }
 
+/**
+ * The offset, in a CHALLENGE_MESSAGE, of the value of the first AV pair `id` of its TargetInfo, or
+ * undefined when there is none (for a server that fills in a message it packed once).
+ */
+export function challengeAvPairValueOffset(bytes: Uint8Array, id: number): number | undefined {
+  checkHeader(bytes, NTLM_MESSAGE_TYPE.CHALLENGE, CHALLENGE.FIXED_BYTES);
+  const { fields } = readFields(bytes, CHALLENGE.FIXED_BYTES, [['TargetInfoFields', CHALLENGE.TARGET_INFO_FIELDS]]);
+  const targetInfo = fields[0]!;
+  const view = viewOf(bytes);
+  const end = targetInfo.offset + targetInfo.length;
+  for (let pos = targetInfo.offset; pos + AV_HEADER_BYTES <= end;) {
+    const pairId = view.getUint16(pos + AV_ID, true);
+    if (pairId === MSV_AV.MsvAvEOL) return undefined;
+    if (pairId === id) return pos + AV_HEADER_BYTES;
+    pos += AV_HEADER_BYTES + view.getUint16(pos + AV_LEN, true);
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // AUTHENTICATE_MESSAGE (2.2.1.3)
 
@@ -513,7 +589,7 @@ export function packAuthenticate(message: AuthenticateMessage): Uint8Array {
 
 /** The checked fields of an AUTHENTICATE_MESSAGE, shared by the functions that read one. */
 function readAuthenticate(bytes: Uint8Array): {
-  view: DataView;
+  view: ByteView;
   fields: Record<(typeof AUTHENTICATE_FIELDS)[number][0], FieldRef>;
   payloadStart: number;
 } {
@@ -535,7 +611,11 @@ function readAuthenticate(bytes: Uint8Array): {
 }
 
 export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
-  const { view, fields, payloadStart } = readAuthenticate(bytes);
+  return authenticateFrom(bytes, readAuthenticate(bytes));
+}
+
+function authenticateFrom(bytes: Uint8Array, read: ReturnType<typeof readAuthenticate>): AuthenticateMessage {
+  const { view, fields, payloadStart } = read;
   const flags = view.getUint32(AUTHENTICATE.NEGOTIATE_FLAGS, true);
   const unicode = (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
   return {
@@ -552,20 +632,36 @@ export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
 }
 
 /**
+ * What a server reads of an AUTHENTICATE_MESSAGE, from one pass over its header: the message
+ * (unpackAuthenticate), its NTLMv2_RESPONSE (unpackAuthenticateNtlmV2Response) and where its MIC
+ * field is (micOffset).
+ */
+export function unpackAuthenticateToVerify(bytes: Uint8Array): { message: AuthenticateMessage; ntlmV2: NtlmV2Response | undefined; micAt: number | undefined } {
+  const read = readAuthenticate(bytes);
+  return { message: authenticateFrom(bytes, read), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
+}
+
+/**
  * The NTLMv2_RESPONSE inside an AUTHENTICATE_MESSAGE, checked, with error offsets in the message;
  * undefined when the NtChallengeResponse is not NTLMv2 (24 bytes or fewer: NTLMv1 or anonymous).
  */
 export function unpackAuthenticateNtlmV2Response(bytes: Uint8Array): NtlmV2Response | undefined {
-  const { fields } = readAuthenticate(bytes);
-  const nt = fields.NtChallengeResponseFields;
+  return ntlmV2From(bytes, readAuthenticate(bytes));
+}
+
+function ntlmV2From(bytes: Uint8Array, read: ReturnType<typeof readAuthenticate>): NtlmV2Response | undefined {
+  const nt = read.fields.NtChallengeResponseFields;
   if (!isNtlmV2Response(nt.length)) return undefined;
   return unpackNtlmV2Response(bytes.subarray(nt.offset, nt.offset + nt.length), nt.offset);
 }
 
 /** 72 when this AUTHENTICATE_MESSAGE's payload leaves room for a MIC, else undefined. */
 export function micOffset(authenticate: Uint8Array): number | undefined {
-  const { payloadStart } = readAuthenticate(authenticate);
-  return payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? AUTHENTICATE.MIC : undefined;
+  return micFrom(readAuthenticate(authenticate));
+}
+
+function micFrom(read: ReturnType<typeof readAuthenticate>): number | undefined {
+  return read.payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? AUTHENTICATE.MIC : undefined;
 }
 
 /** The MIC field's offset; NtlmParseError NO_MIC when the message has no such field. */
