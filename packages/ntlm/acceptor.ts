@@ -9,7 +9,7 @@
 // itself returns only the status).
 
 import { randomBytes } from 'node:crypto';
-import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/index.js';
+import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW, timeStampFromDate } from '../../headers/index.js';
 import {
   bytesEqual,
   type BindingsDigest,
@@ -272,7 +272,7 @@ function checkMic(
   micAt: number | undefined,
 ): Failure | undefined {
   const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
-  const micPresent = avFlags !== undefined && (new DataView(avFlags.buffer, avFlags.byteOffset, 4).getUint32(0, true) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
+  const micPresent = avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
   if (!micPresent) return undefined;
   if (micAt === undefined || message.mic === undefined) {
     return failure(SEC_E_INVALID_TOKEN, 'MsvAvFlags announces a MIC but the AUTHENTICATE_MESSAGE has no MIC field');
@@ -303,10 +303,15 @@ export function checkBindings(clientHash: Uint8Array | undefined, serverBindings
 /** The NTLMv2 response's timestamp must be within maxClockSkewSeconds of the server's clock. */
 function checkTimestamp(timestamp: Uint8Array, now: Date, maxSkewSeconds: number): Failure | undefined {
   if (maxSkewSeconds === 0) return undefined;
-  const difference = filetimeTicks(timestamp) - filetimeTicks(filetimeFromDate(now));
+  const difference = filetimeTicks(timestamp) - timeStampFromDate(now);
   const seconds = Number(difference < 0n ? -difference : difference) / 10_000_000;
   if (seconds <= maxSkewSeconds) return undefined;
   return failure(SEC_E_TIME_SKEW, `the NTLMv2 response's timestamp is ${Math.round(seconds)} s from the server's clock (at most ${maxSkewSeconds} s)`);
+}
+
+/** A 4-byte little-endian value (MsvAvFlags; its length is checked when the pairs are read). */
+function u32le(bytes: Uint8Array): number {
+  return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
 }
 
 function denied(reason: string): Failure {

@@ -47,10 +47,33 @@ const FORMAT = 2;
 const SESSION_KEY_BYTES = 16;
 const FIELD_LENGTH_BYTES = 2;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** A name as UTF-8 (ASCII, the usual case, byte for byte). */
+function utf8Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit > 0x7f) return utf8Encoder.encode(text);
+    out[i] = unit;
+  }
+  return out;
+}
+
+/** UTF-8 bytes as text, or a TypeError when they are not UTF-8 (ASCII decoded here, the rest by the fatal decoder). */
+function utf8Text(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte > 0x7f) return utf8.decode(bytes);
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
 
 export function packContextData(data: ContextData): Uint8Array {
   if (data.exportedSessionKey.length !== SESSION_KEY_BYTES) throw new RangeError(`ExportedSessionKey must be ${SESSION_KEY_BYTES} bytes`);
-  const fields = [Buffer.from(data.userName, 'utf8'), Buffer.from(data.serverName, 'utf8')];
+  const fields = [utf8Bytes(data.userName), utf8Bytes(data.serverName)];
   const bytes = new Uint8Array(LAYOUT.FIELDS + fields.reduce((n, f) => n + FIELD_LENGTH_BYTES + f.length, 0));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, LAYOUT.MAGIC);
@@ -92,7 +115,7 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
   const text = (): string => {
     const fieldAt = at;
     try {
-      return utf8.decode(field());
+      return utf8Text(field());
     } catch (error) {
       if (error instanceof NtlmParseError) throw error;
       throw bad(fieldAt, 'a name is not valid UTF-8');

@@ -180,11 +180,10 @@ function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean, bind
   const pairs = serverPairs.filter((pair) => !CLIENT_ADDED_PAIRS.has(pair.id));
   const serverFlags = findAvPair(serverPairs, MSV_AV.MsvAvFlags);
   const avFlags =
-    (serverFlags === undefined ? 0 : new DataView(serverFlags.buffer, serverFlags.byteOffset, 4).getUint32(0, true)) |
+    (serverFlags === undefined ? 0 : serverFlags[0]! | (serverFlags[1]! << 8) | (serverFlags[2]! << 16) | (serverFlags[3]! << 24)) |
     (micPresent ? MSV_AV_FLAGS.MIC_PRESENT : 0);
   if (avFlags !== 0) {
-    const value = new Uint8Array(4);
-    new DataView(value.buffer).setUint32(0, avFlags >>> 0, true);
+    const value = Uint8Array.of(avFlags, avFlags >>> 8, avFlags >>> 16, avFlags >>> 24);
     pairs.push({ id: MSV_AV.MsvAvFlags, value });
   }
   pairs.push({ id: MSV_AV.MsvAvChannelBindings, value: bindingsHash ?? ZERO_CHANNEL_BINDINGS });

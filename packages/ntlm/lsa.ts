@@ -275,20 +275,21 @@ class NtlmLsaPackage {
     const bindings = bindingsOf(input) ?? context.bindings;
     if (bindings !== undefined && 'malformed' in bindings) return fail(context, SEC_E_BAD_BINDINGS);
     const bindingsHash = bindings?.hash;
-    const identity: ClientIdentity = { ...context.identity, workstation: this.names.computerName };
+    const { user, domain, ntHash } = context.identity;
+    const identity: ClientIdentity = { user, domain, ntHash, workstation: this.names.computerName };
+    const now = this.now();
     const outcome = authenticateFor({
       negotiate: context.negotiate,
       challenge,
       identity,
       targetName: context.targetName,
       channelBindingsHash: bindingsHash,
-      now: this.now(),
+      now,
     });
     context.identity.ntHash.fill(0); // one AUTHENTICATE per context: the hash is not needed again
     if (!outcome.ok) return fail(context, outcome.status);
     if (!putToken(output, outcome.bytes)) return fail(context, SEC_E_BUFFER_TOO_SMALL);
 
-    const { user, domain } = context.identity;
     const complete: CompleteContext = {
       role: 'client',
       stage: 'complete',
@@ -297,7 +298,7 @@ class NtlmLsaPackage {
       logonId: undefined,
       created: context.created,
     };
-    return this.completed(handle, complete, outcome, context.targetName ?? '');
+    return this.completed(handle, complete, outcome, context.targetName ?? '', now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -310,7 +311,8 @@ class NtlmLsaPackage {
     const negotiate = tokenBytes(input);
     if (negotiate === undefined || negotiate.length > NTLM_MAX_TOKEN) return { status: SEC_E_INVALID_TOKEN };
     const serverChallenge = this.settings.fixedServerChallenge ?? randomFromPool(8);
-    const outcome = challengeFor(negotiate, this.names, serverChallenge, this.now());
+    const now = this.now();
+    const outcome = challengeFor(negotiate, this.names, serverChallenge, now);
     if (!outcome.ok) return { status: outcome.status };
     if (!putToken(output, outcome.challenge)) return { status: SEC_E_BUFFER_TOO_SMALL };
     const context: ServerContext = {
@@ -322,7 +324,7 @@ class NtlmLsaPackage {
       attributes: serverAttributes(requirements, outcome.offered),
       userName: undefined,
       logonId: undefined,
-      created: this.now(),
+      created: now,
     };
     const handle = this.nextHandle++;
     this.contexts.set(handle, context);
@@ -332,13 +334,14 @@ class NtlmLsaPackage {
   private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
+    const now = this.now();
     const outcome = acceptAuthenticate({
       state: context.exchange,
       authenticate,
       account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
       policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
-      now: this.now(),
+      now,
     });
     if (!outcome.ok) return fail(context, outcome.status);
 
@@ -352,7 +355,7 @@ class NtlmLsaPackage {
       logonId: isSuccess(logon.status) ? logon.LogonId : undefined,
       created: context.created,
     };
-    return this.completed(handle, complete, outcome, outcome.targetName ?? '');
+    return this.completed(handle, complete, outcome, outcome.targetName ?? '', now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -416,6 +419,7 @@ class NtlmLsaPackage {
     complete: CompleteContext,
     session: { flags: number; exportedSessionKey: Uint8Array },
     serverName: string,
+    now: Date,
   ): SpContextResult {
     this.contexts.set(handle, complete);
     const { attributes, userName, role: side } = complete;
@@ -423,7 +427,7 @@ class NtlmLsaPackage {
       side,
       flags: session.flags,
       attributes,
-      established: timeStampFromDate(this.now()),
+      established: timeStampFromDate(now),
       exportedSessionKey: session.exportedSessionKey,
       userName,
       serverName,

@@ -206,14 +206,32 @@ export function utf16le(text: string): Uint8Array {
   return out;
 }
 
+/** Names are short: up to this many units are decoded here, longer ones by TextDecoder. */
+const SHORT_TEXT_UNITS = 128;
+
 /** Decodes UTF-16LE, or returns undefined when the bytes are not valid UTF-16 (odd length, lone surrogate). */
 export function fromUtf16le(bytes: Uint8Array): string | undefined {
   if (bytes.length % 2 !== 0) return undefined;
-  try {
-    return utf16Decoder.decode(bytes);
-  } catch {
-    return undefined;
+  if (bytes.length > SHORT_TEXT_UNITS * 2) {
+    try {
+      return utf16Decoder.decode(bytes);
+    } catch {
+      return undefined;
+    }
   }
+  // The same checks as the fatal decoder: a high surrogate only before a low one, no low one alone.
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 2) {
+    const unit = bytes[i]! | (bytes[i + 1]! << 8);
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      if (unit >= 0xdc00 || i + 2 >= bytes.length) return undefined;
+      const low = bytes[i + 2]! | (bytes[i + 3]! << 8);
+      if (low < 0xdc00 || low > 0xdfff) return undefined;
+      text += String.fromCharCode(unit, low);
+      i += 2;
+    } else text += String.fromCharCode(unit);
+  }
+  return text;
 }
 
 /**
