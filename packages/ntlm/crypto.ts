@@ -268,7 +268,8 @@ export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: Ntl
   if (has(NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY)) {
     const keyBytes = has(NTLMSSP_NEGOTIATE[128]) ? 16 : has(NTLMSSP_NEGOTIATE[56]) ? 7 : 5;
     const magic = side === 'client' ? MAGIC.clientSeal : MAGIC.serverSeal;
-    return md5(exportedSessionKey.subarray(0, keyBytes), magic);
+    // (A subarray of a 16-byte array costs more than the hash of it: only the weaker keys take one.)
+    return md5(keyBytes === exportedSessionKey.length ? exportedSessionKey : exportedSessionKey.subarray(0, keyBytes), magic);
   }
   if (has(NTLMSSP_NEGOTIATE.LM_KEY) || has(NTLMSSP_NEGOTIATE.DATAGRAM)) {
     return has(NTLMSSP_NEGOTIATE[56])

@@ -629,34 +629,47 @@ function readAuthenticate(bytes: Uint8Array): {
 }
 
 export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
-  return authenticateFrom(bytes, readAuthenticate(bytes));
+  return authenticateFrom(bytes, readAuthenticate(bytes), fieldBytes);
 }
 
-function authenticateFrom(bytes: Uint8Array, read: ReturnType<typeof readAuthenticate>): AuthenticateMessage {
+/** A field's bytes as a view into the message (valid while the message is). */
+function fieldView(bytes: Uint8Array, field: FieldRef): Uint8Array {
+  return bytes.subarray(field.offset, field.offset + field.length);
+}
+
+function authenticateFrom(
+  bytes: Uint8Array,
+  read: ReturnType<typeof readAuthenticate>,
+  take: (bytes: Uint8Array, field: FieldRef) => Uint8Array,
+): AuthenticateMessage {
   const { view, fields, payloadStart } = read;
   const flags = view.getUint32(AUTHENTICATE.NEGOTIATE_FLAGS, true);
   const unicode = (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
   return {
     flags,
-    lmChallengeResponse: fieldBytes(bytes, fields.LmChallengeResponseFields),
-    ntChallengeResponse: fieldBytes(bytes, fields.NtChallengeResponseFields),
+    lmChallengeResponse: take(bytes, fields.LmChallengeResponseFields),
+    ntChallengeResponse: take(bytes, fields.NtChallengeResponseFields),
     domainName: fieldName(bytes, fields.DomainNameFields, unicode),
     userName: fieldName(bytes, fields.UserNameFields, unicode),
     workstation: fieldName(bytes, fields.WorkstationFields, unicode),
-    encryptedRandomSessionKey: fieldBytes(bytes, fields.EncryptedRandomSessionKeyFields),
+    encryptedRandomSessionKey: take(bytes, fields.EncryptedRandomSessionKeyFields),
     version: payloadStart >= AUTHENTICATE.VERSION + VERSION_BYTES ? readVersion(view, AUTHENTICATE.VERSION) : undefined,
-    mic: payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? bytes.slice(AUTHENTICATE.MIC, AUTHENTICATE.MIC + MIC_BYTES) : undefined,
+    mic:
+      payloadStart >= AUTHENTICATE.MIC + MIC_BYTES
+        ? take(bytes, { name: 'MIC', at: AUTHENTICATE.MIC, length: MIC_BYTES, offset: AUTHENTICATE.MIC })
+        : undefined,
   };
 }
 
 /**
  * What a server reads of an AUTHENTICATE_MESSAGE, from one pass over its header: the message
- * (unpackAuthenticate), its NTLMv2_RESPONSE (unpackAuthenticateNtlmV2Response) and where its MIC
- * field is (micOffset).
+ * (unpackAuthenticate, but its byte fields are views into `bytes`, for a check that keeps none
+ * of them), its NTLMv2_RESPONSE (unpackAuthenticateNtlmV2Response) and where its MIC field is
+ * (micOffset).
  */
 export function unpackAuthenticateToVerify(bytes: Uint8Array): { message: AuthenticateMessage; ntlmV2: NtlmV2Response | undefined; micAt: number | undefined } {
   const read = readAuthenticate(bytes);
-  return { message: authenticateFrom(bytes, read), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
+  return { message: authenticateFrom(bytes, read, fieldView), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
 }
 
 /**
@@ -763,22 +776,32 @@ export function unpackAvPairs(bytes: Uint8Array, baseOffset = 0): AvPair[] {
 
 /** The pairs, then MsvAvEOL. */
 export function packAvPairs(pairs: readonly AvPair[]): Uint8Array {
+  const bytes = new Uint8Array(avPairsLength(pairs));
+  writeAvPairs(bytes, 0, pairs);
+  return bytes; // the trailing four zero bytes are MsvAvEOL
+}
+
+/** The packed length of the pairs and MsvAvEOL; RangeError for a pair that cannot be packed. */
+function avPairsLength(pairs: readonly AvPair[]): number {
   let total = AV_HEADER_BYTES;
   for (const pair of pairs) {
     if (pair.id === MSV_AV.MsvAvEOL) throw new RangeError('MsvAvEOL is appended by packAvPairs, not passed to it');
     if (pair.value.length > FIELD_MAX_BYTES) throw new RangeError(`${msvAvName(pair.id)} value exceeds 65535 bytes`);
     total += AV_HEADER_BYTES + pair.value.length;
   }
-  const bytes = new Uint8Array(total);
+  return total;
+}
+
+/** Writes the pairs at bytes[at..]; the MsvAvEOL after them is the four zero bytes already there. */
+function writeAvPairs(bytes: Uint8Array, at: number, pairs: readonly AvPair[]): void {
   const view = viewOf(bytes);
-  let pos = 0;
+  let pos = at;
   for (const pair of pairs) {
     view.setUint16(pos + AV_ID, pair.id, true);
     view.setUint16(pos + AV_LEN, pair.value.length, true);
     bytes.set(pair.value, pos + AV_HEADER_BYTES);
     pos += AV_HEADER_BYTES + pair.value.length;
   }
-  return bytes; // the trailing four zero bytes are MsvAvEOL
 }
 
 /** The value of the first pair with this AvId. */
@@ -817,14 +840,14 @@ export function isNtlmV2Response(ntChallengeResponseLength: number): boolean {
 export function packNtlmV2ClientChallenge(challenge: NtlmV2ClientChallenge): Uint8Array {
   requireLength('TimeStamp', challenge.timestamp, TIMESTAMP_BYTES);
   requireLength('ChallengeFromClient', challenge.challengeFromClient, CHALLENGE_FROM_CLIENT_BYTES);
-  const avPairs = packAvPairs(challenge.avPairs);
-  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairs.length + challenge.trailing.length);
+  const avPairsBytes = avPairsLength(challenge.avPairs);
+  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
   bytes[CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
   bytes[CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
   bytes.set(challenge.timestamp, CLIENT_CHALLENGE.TIMESTAMP);
   bytes.set(challenge.challengeFromClient, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
-  bytes.set(avPairs, CLIENT_CHALLENGE.AV_PAIRS);
-  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairs.length);
+  writeAvPairs(bytes, CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
+  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
   return bytes;
 }
 
