@@ -204,7 +204,7 @@ export function verifyLmV2Response(responseKeyLM: Uint8Array, serverChallenge: U
 
 /** KXKEY for NTLMv2: the SessionBaseKey itself (3.4.5.1). */
 export function kxkeyV2(sessionBaseKey: Uint8Array): Uint8Array {
-  return Uint8Array.from(sessionBaseKey);
+  return new Uint8Array(sessionBaseKey);
 }
 
 /**
@@ -221,7 +221,7 @@ export function kxkeyV1(args: { flags: number; sessionBaseKey: Uint8Array; serve
   if ((flags & (NTLMSSP_NEGOTIATE.LM_KEY | NTLMSSP_NEGOTIATE.REQUEST_NON_NT_SESSION_KEY)) !== 0) {
     throw new NtlmUnsupportedError('KXKEY with NTLMSSP_NEGOTIATE_LM_KEY or NON_NT_SESSION_KEY needs DES/LMOWFv1');
   }
-  return Uint8Array.from(sessionBaseKey);
+  return new Uint8Array(sessionBaseKey);
 }
 
 /**
@@ -276,7 +276,7 @@ export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: Ntl
       ? concat(exportedSessionKey.subarray(0, 7), SEALKEY_56_SUFFIX)
       : concat(exportedSessionKey.subarray(0, 5), SEALKEY_40_SUFFIX);
   }
-  return Uint8Array.from(exportedSessionKey);
+  return new Uint8Array(exportedSessionKey);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ class NtlmLsaPackage {
       role: 'client',
       stage: 'negotiate-sent',
       // The context's own copy: freeing the credential mid-handshake must not change it.
-      identity: { user, domain, ntHash: Uint8Array.from(ntHash) },
+      identity: { user, domain, ntHash: new Uint8Array(ntHash) },
       requested: requirements,
       targetName,
       negotiate,

@@ -237,7 +237,7 @@ export class Md5 {
   /** The chaining state after whole blocks only (what an HMAC key keeps of its padded key). */
   stateAfterBlocks(): Int32Array {
     if (this.#buffered !== 0) throw new RangeError('MD5 state is only defined on a block boundary');
-    return Int32Array.from(this.#state);
+    return new Int32Array(this.#state);
   }
 
   /** Pads (RFC 1321 3.1, 3.2), writes the 16-byte digest at out[offset..] and returns out. */
@@ -301,7 +301,7 @@ export class HmacMd5Key {
 
   constructor(key: Uint8Array) {
     // Keys longer than a block are hashed first (RFC 2104 2); NTLM's are 16 bytes.
-    this.#key = key.length > BLOCK_BYTES ? md5(key) : Uint8Array.from(key);
+    this.#key = key.length > BLOCK_BYTES ? md5(key) : new Uint8Array(key);
     this.#inner = padState(scratchPad, this.#key, IPAD);
     this.#outer = padState(scratchPad, this.#key, OPAD);
     scratchPad.fill(0);

@@ -372,7 +372,18 @@ function readFields(
 }
 
 function fieldBytes(bytes: Uint8Array, field: FieldRef): Uint8Array {
-  return bytes.slice(field.offset, field.offset + field.length);
+  return copyOf(bytes, field.offset, field.offset + field.length);
+}
+
+/**
+ * A copy of bytes[start..end). Short values (V8 keeps typed arrays of up to 64 bytes in its heap)
+ * are copied byte by byte: slice() of a view costs several times more for them.
+ */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (end - start > 64) return bytes.slice(start, end);
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = bytes[i]!;
+  return out;
 }
 
 function fieldName(bytes: Uint8Array, field: FieldRef, unicode: boolean): string {
@@ -713,7 +724,7 @@ export function withMicZeroed(authenticate: Uint8Array): Uint8Array {
 export function withMic(authenticate: Uint8Array, mic: Uint8Array): Uint8Array {
   requireLength('MIC', mic, MIC_BYTES);
   const at = micFieldOffset(authenticate);
-  const copy = Uint8Array.from(authenticate);
+  const copy = new Uint8Array(authenticate);
   copy.set(mic, at);
   return copy;
 }
@@ -761,7 +772,7 @@ function readAvPairList(bytes: Uint8Array, baseOffset: number): { pairs: AvPair[
       );
     }
     if (id === MSV_AV.MsvAvEOL) return { pairs, end: valueAt };
-    pairs.push({ id, value: bytes.slice(valueAt, valueAt + length) });
+    pairs.push({ id, value: copyOf(bytes, valueAt, valueAt + length) });
     pos = valueAt + length;
   }
 }

@@ -45,7 +45,7 @@ export class Rc4 {
 
   /** Encrypts or decrypts `data` into a new array, advancing the stream by data.length bytes. */
   process(data: Uint8Array): Uint8Array {
-    const out = Uint8Array.from(data);
+    const out = new Uint8Array(data);
     this.processInPlace(out);
     return out;
   }
@@ -70,7 +70,7 @@ export class Rc4 {
 
   /** The 258-byte state: the S-box, then i, then j. Secret: it decrypts the rest of the stream. */
   exportState(): Uint8Array {
-    return Uint8Array.from(this.#state);
+    return new Uint8Array(this.#state);
   }
 
   /** Copies the state into `into` (258 bytes) and returns it: a point rewind() can come back to. */
@@ -99,7 +99,7 @@ export class Rc4 {
     for (let k = 0; k < SBOX_BYTES; k++) seen[state[k]!] = 1;
     if (seen.includes(0)) throw new RangeError('RC4 state S-box is not a permutation of 0..255');
     const rc4 = new Rc4(RESTORING);
-    rc4.#state = Uint8Array.from(state);
+    rc4.#state = new Uint8Array(state);
     return rc4;
   }
 }

@@ -205,7 +205,7 @@ export class NtlmSecurityContext {
 
   /** EncryptMessage: RC4 over the message, then the signature of the plaintext (3.4.3). */
   seal(message: Uint8Array): SealResult {
-    const sealed = Uint8Array.from(message);
+    const sealed = new Uint8Array(message);
     const signature = new Uint8Array(NTLM_SIGNATURE_BYTES);
     const status = this.sealParts([sealed], signature);
     return status === SEC_E_OK ? { status, sealed, signature } : { status, sealed: new Uint8Array(0), signature: new Uint8Array(0) };
@@ -228,7 +228,7 @@ export class NtlmSecurityContext {
   /** DecryptMessage: RC4 over the sealed bytes, then the signature check of the plaintext. */
   unseal(sealed: Uint8Array, signature: Uint8Array): UnsealResult {
     if (!this.confidentiality) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
-    const message = Uint8Array.from(sealed);
+    const message = new Uint8Array(sealed);
     const status = this.unsealParts([message], signature);
     return { status, message: status === SEC_E_OK ? message : new Uint8Array(0) };
   }
