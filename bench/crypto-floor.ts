@@ -42,6 +42,7 @@ import {
   unpackAuthenticate,
 } from '../packages/ntlm/wire.js';
 import type { Account } from '../lsa/index.js';
+import { WARM_UP_MS } from './in-process.js';
 import type { BenchReport } from './run.js';
 import { target, type Target } from './targets.js';
 
@@ -72,9 +73,10 @@ export function cryptoFloorOf(spec: string, account: Account): Floor | undefined
   return undefined;
 }
 
-/** Handshakes per second of `floor` for durationMs, after a warm-up. */
+/** Handshakes per second of `floor` for durationMs, after a warm-up as long as the in-process baseline's. */
 export function floorHandshakesPerSecond(floor: Floor, durationMs: number): number {
-  for (let i = 0; i < 200; i++) floor.handshake();
+  const warmStart = performance.now();
+  for (let i = 0; i < 200 || performance.now() - warmStart < Math.max(WARM_UP_MS, durationMs); i++) floor.handshake();
   let count = 0;
   const start = performance.now();
   while (performance.now() - start < durationMs) {

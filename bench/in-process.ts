@@ -172,10 +172,16 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   return { handshake, table, legSizes };
 }
 
+/** The shortest warm-up of a baseline (bench/crypto-floor.ts warms its floor as long). */
+export const WARM_UP_MS = 1000;
+
 /** Handshakes per second with the package's functions called directly, for `durationMs`; and the token sizes. */
 export async function inProcessHandshakesPerSecond(options: InProcessOptions): Promise<{ hsPerSec: number; legSizes: number[] }> {
   const harness = await inProcessHarness(options);
-  for (let i = 0; i < 20; i++) await harness.handshake(); // warm-up
+  // Warm-up as long as the measurement, and a second at least: V8 has not optimized a package's code
+  // after a few dozen handshakes (NTLM ran at a fifth of its warm speed after 20, a half after 1,000).
+  const warmStart = performance.now();
+  for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.durationMs); i++) await harness.handshake();
   let done = 0;
   const start = performance.now();
   while (performance.now() - start < options.durationMs) {
