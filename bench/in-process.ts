@@ -179,7 +179,7 @@ export const WARM_UP_MS = 1000;
 export async function inProcessHandshakesPerSecond(options: InProcessOptions): Promise<{ hsPerSec: number; legSizes: number[] }> {
   const harness = await inProcessHarness(options);
   // Warm-up as long as the measurement, and a second at least: V8 has not optimized a package's code
-  // after a few dozen handshakes (NTLM ran at a fifth of its warm speed after 20, a half after 1,000).
+  // after a few dozen handshakes (NTLM ran at a fifteenth of its warm speed after 20, a half after 1,000).
   const warmStart = performance.now();
   for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.durationMs); i++) await harness.handshake();
   let done = 0;
