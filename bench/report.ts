@@ -45,6 +45,16 @@ export function formatReport(report: BenchReport): string {
     ),
   );
   out.push('');
+  if (report.cryptoFloor.length > 0) {
+    out.push("Crypto floor: one handshake's cryptography alone, both sides, one thread (bench/crypto-floor.ts)");
+    out.push(
+      table(
+        ['package', 'floor hs/s', 'us per handshake', 'in-process hs/s', 'in-process / floor', 'what one handshake computes'],
+        report.cryptoFloor.map((r) => [r.package, r.floorHsPerSec, r.floorUsPerHandshake, r.inProcessHsPerSec, r.inProcessOverFloor, r.what]),
+      ),
+    );
+    out.push('');
+  }
   out.push('Messages after the handshake, ops/s (an op is make+verify or encrypt+decrypt)');
   out.push(
     table(

@@ -13,6 +13,7 @@ import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
 import { bottleneck, median, repetitions, round } from './stats.js';
+import { cryptoFloorRow, cryptoTargets, type CryptoFloorRow } from './crypto-floor.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
 import { hopRow, type HopRow } from './hops.js';
@@ -116,6 +117,8 @@ export interface BenchReport {
   sockets: SocketRow[];
   /** The LSA's work pool off, at 1 and at 2 threads, under PBKDF2 load, when the example package is benchmarked (bench/pool.ts). */
   pool: PoolReport | null;
+  /** Each package's handshake cryptography alone, in one thread, beside its in-process baseline (bench/crypto-floor.ts). */
+  cryptoFloor: CryptoFloorRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -135,6 +138,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     hops: [],
     sockets: [],
     pool: null,
+    cryptoFloor: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
@@ -145,6 +149,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   for (const spec of options.packages) {
     const inProcess = await inProcessHandshakesPerSecond({ spec, account: ACCOUNT, durationMs: Math.max(300, options.durationMs) });
     const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
+    const floor = cryptoFloorRow(spec, ACCOUNT, inProcess.hsPerSec, Math.max(300, options.durationMs));
+    if (floor !== undefined) report.cryptoFloor.push(floor);
     step(`${spec}: in-process baseline`);
     const bench = await HandshakeBench.start(spec, ACCOUNT);
     try {
@@ -262,5 +268,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         0.5,
       ),
     );
+  report.targets.push(...cryptoTargets(report));
   return report;
 }

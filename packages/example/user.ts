@@ -57,7 +57,9 @@ interface UserContext {
 }
 
 function direction(sessionKey: Uint8Array, label: DirectionLabel): Direction {
-  return { ...directionKeys(sessionKey, label), seq: 0, tag: label === 'client-to-server' ? 1 : 2 };
+  // Named fields rather than a spread of directionKeys' result: a spread of two Buffers costs more than their MACs.
+  const { signKey, sealKey } = directionKeys(sessionKey, label);
+  return { signKey, sealKey, seq: 0, tag: label === 'client-to-server' ? 1 : 2 };
 }
 
 export class ExampleUserPackage {
@@ -134,10 +136,11 @@ function sealedBuffers(buffers: SecBuffer[]): SecBuffer[] {
 }
 
 function signature(d: Direction, seq: number, parts: Uint8Array[]): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(1, 0);
-  header.writeUInt32LE(seq, 4);
-  return Buffer.concat([header, mac(d.signKey, header.subarray(4), ...parts).subarray(0, 16)]);
+  const out = Buffer.allocUnsafe(SIGNATURE_BYTES);
+  out.writeUInt32LE(1, 0);
+  out.writeUInt32LE(seq, 4);
+  mac(d.signKey, out.subarray(4, 8), ...parts).copy(out, 8, 0, 16);
+  return out;
 }
 
 /** The sequence check every verify and unseal does: MAC first, then order. */

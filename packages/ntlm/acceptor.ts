@@ -9,7 +9,7 @@
 // itself returns only the status).
 
 import { randomBytes } from 'node:crypto';
-import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/index.js';
+import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW, timeStampFromDate } from '../../headers/index.js';
 import {
   bytesEqual,
   type BindingsDigest,
@@ -25,11 +25,11 @@ import {
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';
 import {
+  challengeAvPairValueOffset,
+  CHALLENGE_SERVER_CHALLENGE_OFFSET,
   findAvPair,
-  micOffset,
   packChallenge,
-  unpackAuthenticate,
-  unpackAuthenticateNtlmV2Response,
+  unpackAuthenticateToVerify,
   unpackNegotiate,
   type AuthenticateMessage,
   type AvPair,
@@ -96,17 +96,49 @@ export function challengeFor(negotiate: Uint8Array, names: ServerNames, serverCh
   } catch (error) {
     return parseFailure('NEGOTIATE_MESSAGE', error);
   }
+  if (serverChallenge.length !== 8) throw new RangeError(`ServerChallenge must be 8 bytes, got ${serverChallenge.length}`);
+  const template = challengeTemplate(names, flags);
+  // The server's message differs from one handshake to the next only in ServerChallenge and MsvAvTimestamp.
+  const challenge = template.bytes.slice();
+  challenge.set(serverChallenge, CHALLENGE_SERVER_CHALLENGE_OFFSET);
+  challenge.set(filetimeFromDate(now), template.timestampAt);
+  // Copies (new Uint8Array, not slice: a Buffer's slice is a view of the caller's bytes).
+  return { ok: true, negotiate: new Uint8Array(negotiate), challenge, offered: template.offered, serverChallenge: new Uint8Array(serverChallenge) };
+}
+
+/** A server's CHALLENGE_MESSAGE for one NEGOTIATE's flags, packed once, with zeros where ServerChallenge and MsvAvTimestamp go. */
+interface ChallengeTemplate {
+  readonly bytes: Uint8Array;
+  readonly offered: number;
+  readonly timestampAt: number;
+}
+
+/** Per server (its names, as SpInitialize gave them) and NEGOTIATE flags: a server sees a handful of flag sets. */
+const challengeTemplates = new WeakMap<ServerNames, Map<number, ChallengeTemplate>>();
+const MAX_TEMPLATES_PER_SERVER = 64;
+const ZERO_SERVER_CHALLENGE = new Uint8Array(8);
+const ZERO_TIME = new Date(Date.UTC(1601, 0, 1));
+
+function challengeTemplate(names: ServerNames, negotiateFlags: number): ChallengeTemplate {
+  let byFlags = challengeTemplates.get(names);
+  if (byFlags === undefined) challengeTemplates.set(names, (byFlags = new Map()));
+  let template = byFlags.get(negotiateFlags);
+  if (template !== undefined) return template;
   // A standalone server (its domain is its own name) is its own authority: TARGET_TYPE_SERVER.
   const standalone = names.domainName.toUpperCase() === names.computerName.toUpperCase();
-  const offered = challengeFlags(flags, standalone);
-  const challenge = packChallenge({
+  const offered = challengeFlags(negotiateFlags, standalone);
+  const bytes = packChallenge({
     flags: offered,
     targetName: names.domainName,
-    serverChallenge,
-    targetInfo: serverTargetInfo(names, now),
+    serverChallenge: ZERO_SERVER_CHALLENGE,
+    targetInfo: serverTargetInfo(names, ZERO_TIME),
     version: offered & N.VERSION ? NTLM_VERSION : undefined,
   });
-  return { ok: true, negotiate: Uint8Array.from(negotiate), challenge, offered, serverChallenge: Uint8Array.from(serverChallenge) };
+  const timestampAt = challengeAvPairValueOffset(bytes, MSV_AV.MsvAvTimestamp)!;
+  template = { bytes, offered, timestampAt };
+  // Flags come from the client: a client that sends many different ones only ever costs a repack.
+  if (byFlags.size < MAX_TEMPLATES_PER_SERVER) byFlags.set(negotiateFlags, template);
+  return template;
 }
 
 /** An account's NT hash and its name in the account store ("DOMAIN\\user"). */
@@ -163,9 +195,9 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
   const { state, authenticate } = check;
   let message: AuthenticateMessage;
   let response: NtlmV2Response | undefined;
+  let micAt: number | undefined;
   try {
-    message = unpackAuthenticate(authenticate);
-    response = unpackAuthenticateNtlmV2Response(authenticate);
+    ({ message, ntlmV2: response, micAt } = unpackAuthenticateToVerify(authenticate));
   } catch (error) {
     return parseFailure('AUTHENTICATE_MESSAGE', error);
   }
@@ -192,7 +224,7 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
   }
 
   const pairs = response.clientChallenge.avPairs;
-  const micFailure = checkMic(pairs, exportedSessionKey, state, authenticate, message);
+  const micFailure = checkMic(pairs, exportedSessionKey, state, authenticate, message, micAt);
   if (micFailure !== undefined) return micFailure;
   const bindingsFailure = checkBindings(findAvPair(pairs, MSV_AV.MsvAvChannelBindings), check.bindings, check.policy.requireChannelBindings);
   if (bindingsFailure !== undefined) return bindingsFailure;
@@ -237,14 +269,15 @@ function checkMic(
   state: ChallengeState,
   authenticate: Uint8Array,
   message: AuthenticateMessage,
+  micAt: number | undefined,
 ): Failure | undefined {
   const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
-  const micPresent = avFlags !== undefined && (new DataView(avFlags.buffer, avFlags.byteOffset, 4).getUint32(0, true) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
+  const micPresent = avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
   if (!micPresent) return undefined;
-  if (micOffset(authenticate) === undefined || message.mic === undefined) {
+  if (micAt === undefined || message.mic === undefined) {
     return failure(SEC_E_INVALID_TOKEN, 'MsvAvFlags announces a MIC but the AUTHENTICATE_MESSAGE has no MIC field');
   }
-  const expected = computeMic(exportedSessionKey, state.negotiate, state.challenge, authenticate);
+  const expected = computeMic(exportedSessionKey, state.negotiate, state.challenge, authenticate, micAt);
   if (!bytesEqual(expected, message.mic)) {
     return failure(SEC_E_LOGON_DENIED, 'the MIC does not match the three messages: one of them was altered');
   }
@@ -270,10 +303,15 @@ export function checkBindings(clientHash: Uint8Array | undefined, serverBindings
 /** The NTLMv2 response's timestamp must be within maxClockSkewSeconds of the server's clock. */
 function checkTimestamp(timestamp: Uint8Array, now: Date, maxSkewSeconds: number): Failure | undefined {
   if (maxSkewSeconds === 0) return undefined;
-  const difference = filetimeTicks(timestamp) - filetimeTicks(filetimeFromDate(now));
+  const difference = filetimeTicks(timestamp) - timeStampFromDate(now);
   const seconds = Number(difference < 0n ? -difference : difference) / 10_000_000;
   if (seconds <= maxSkewSeconds) return undefined;
   return failure(SEC_E_TIME_SKEW, `the NTLMv2 response's timestamp is ${Math.round(seconds)} s from the server's clock (at most ${maxSkewSeconds} s)`);
+}
+
+/** A 4-byte little-endian value (MsvAvFlags; its length is checked when the pairs are read). */
+function u32le(bytes: Uint8Array): number {
+  return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
 }
 
 function denied(reason: string): Failure {

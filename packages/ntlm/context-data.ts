@@ -3,15 +3,16 @@
 //
 // It carries what the user-mode half needs and nothing more: the side, the negotiated flags, the
 // context attributes, when the context was established, the ExportedSessionKey (for
-// SECPKG_ATTR_SESSION_KEY), the signing/sealing state of NtlmSecurityContext.exportState()
-// (signing keys and RC4 states, one per direction), and the names QueryContextAttributes reports.
-// No password or NT hash is ever in it: those stay in the LSA.
+// SECPKG_ATTR_SESSION_KEY, and the key the user-mode half derives its signing and sealing keys
+// from: SIGNKEY and SEALKEY need only it and the flags), and the names QueryContextAttributes
+// reports. No password or NT hash is ever in it: those stay in the LSA. (Format 1 also carried
+// the two directions' keys and RC4 states, 570 bytes the LSA computed and the process re-imported.)
 //
 //    0  magic "NTCD"          4  format (u8)            5  side (u8: 0 client, 1 server)
 //    6  reserved (u16)        8  negotiated flags (u32) 12 context attributes (u32)
 //   16  established (u64, FILETIME ticks)               24 ExportedSessionKey (16)
-//   40  fields, each a u16 length then its bytes: security state, user name (UTF-8),
-//       server name (UTF-8); nothing may follow the last one.
+//   40  fields, each a u16 length then its bytes: user name (UTF-8), server name (UTF-8);
+//       nothing may follow the last one.
 
 import type { NtlmSide } from './crypto.js';
 import { NtlmParseError } from './messages.js';
@@ -25,8 +26,6 @@ export interface ContextData {
   /** FILETIME ticks of the moment the context completed. */
   established: bigint;
   exportedSessionKey: Uint8Array;
-  /** NtlmSecurityContext.exportState(). */
-  securityState: Uint8Array;
   /** "DOMAIN\\user": who authenticated (SECPKG_ATTR_NAMES). */
   userName: string;
   /** The target the client named, or "" (the server side of SECPKG_ATTR_NATIVE_NAMES). */
@@ -44,26 +43,71 @@ const LAYOUT = {
   FIELDS: 40,
 } as const;
 const MAGIC = Uint8Array.of(0x4e, 0x54, 0x43, 0x44); // "NTCD"
-const FORMAT = 1;
+const FORMAT = 2;
 const SESSION_KEY_BYTES = 16;
 const FIELD_LENGTH_BYTES = 2;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** A name as UTF-8 (ASCII, the usual case, byte for byte). */
+function utf8Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit > 0x7f) return utf8Encoder.encode(text);
+    out[i] = unit;
+  }
+  return out;
+}
+
+/** bytes[start..end) as text, or a TypeError when they are not UTF-8 (ASCII decoded here, the rest by the fatal decoder). */
+function utf8Text(bytes: Uint8Array, start: number, end: number): string {
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte > 0x7f) return utf8.decode(bytes.subarray(start, end));
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+// Fields are written and read byte by byte: ContextData is small enough to live in V8's heap,
+// where a DataView (which needs the array's ArrayBuffer) would first move it out.
+function putU16(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+}
+
+function putU32(bytes: Uint8Array, at: number, value: number): void {
+  putU16(bytes, at, value & 0xffff);
+  putU16(bytes, at + 2, value >>> 16);
+}
+
+function getU16(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8);
+}
+
+function getU32(bytes: Uint8Array, at: number): number {
+  return (getU16(bytes, at) | (getU16(bytes, at + 2) << 16)) >>> 0;
+}
 
 export function packContextData(data: ContextData): Uint8Array {
   if (data.exportedSessionKey.length !== SESSION_KEY_BYTES) throw new RangeError(`ExportedSessionKey must be ${SESSION_KEY_BYTES} bytes`);
-  const fields = [data.securityState, Buffer.from(data.userName, 'utf8'), Buffer.from(data.serverName, 'utf8')];
-  const bytes = new Uint8Array(LAYOUT.FIELDS + fields.reduce((n, f) => n + FIELD_LENGTH_BYTES + f.length, 0));
-  const view = new DataView(bytes.buffer);
+  const userName = utf8Bytes(data.userName);
+  const serverName = utf8Bytes(data.serverName);
+  const bytes = new Uint8Array(LAYOUT.FIELDS + 2 * FIELD_LENGTH_BYTES + userName.length + serverName.length);
   bytes.set(MAGIC, LAYOUT.MAGIC);
   bytes[LAYOUT.FORMAT] = FORMAT;
   bytes[LAYOUT.SIDE] = data.side === 'client' ? 0 : 1;
-  view.setUint32(LAYOUT.FLAGS, data.flags >>> 0, true);
-  view.setUint32(LAYOUT.ATTRIBUTES, data.attributes >>> 0, true);
-  view.setBigUint64(LAYOUT.ESTABLISHED, data.established, true);
+  putU32(bytes, LAYOUT.FLAGS, data.flags >>> 0);
+  putU32(bytes, LAYOUT.ATTRIBUTES, data.attributes >>> 0);
+  putU32(bytes, LAYOUT.ESTABLISHED, Number(BigInt.asUintN(32, data.established)));
+  putU32(bytes, LAYOUT.ESTABLISHED + 4, Number(BigInt.asUintN(32, data.established >> 32n)));
   bytes.set(data.exportedSessionKey, LAYOUT.SESSION_KEY);
   let at: number = LAYOUT.FIELDS;
-  for (const field of fields) {
+  for (const field of [userName, serverName]) {
     if (field.length > 0xffff) throw new RangeError('a ContextData field exceeds 65535 bytes');
-    view.setUint16(at, field.length, true);
+    putU16(bytes, at, field.length);
     bytes.set(field, at + FIELD_LENGTH_BYTES);
     at += FIELD_LENGTH_BYTES + field.length;
   }
@@ -78,38 +122,32 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
   if (bytes[LAYOUT.FORMAT] !== FORMAT) throw bad(LAYOUT.FORMAT, `unknown format ${bytes[LAYOUT.FORMAT]}`);
   const side = bytes[LAYOUT.SIDE];
   if (side !== 0 && side !== 1) throw bad(LAYOUT.SIDE, `unknown side ${side}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   let at: number = LAYOUT.FIELDS;
-  const field = (): Uint8Array => {
+  const text = (): string => {
     if (at + FIELD_LENGTH_BYTES > bytes.length) throw bad(at, 'a field length runs past the end');
-    const length = view.getUint16(at, true);
+    const fieldAt = at;
+    const length = getU16(bytes, at);
     const start = at + FIELD_LENGTH_BYTES;
     if (start + length > bytes.length) throw bad(at, `a ${length}-byte field runs past the end`);
     at = start + length;
-    return bytes.slice(start, start + length);
-  };
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const text = (): string => {
-    const fieldAt = at;
     try {
-      return utf8.decode(field());
-    } catch (error) {
-      if (error instanceof NtlmParseError) throw error;
+      return utf8Text(bytes, start, at);
+    } catch {
       throw bad(fieldAt, 'a name is not valid UTF-8');
     }
   };
-  const securityState = field();
   const userName = text();
   const serverName = text();
   if (at !== bytes.length) throw bad(at, `${bytes.length - at} bytes follow the last field`);
+  const sessionKey = new Uint8Array(SESSION_KEY_BYTES);
+  for (let i = 0; i < SESSION_KEY_BYTES; i++) sessionKey[i] = bytes[LAYOUT.SESSION_KEY + i]!;
   return {
     side: side === 0 ? 'client' : 'server',
-    flags: view.getUint32(LAYOUT.FLAGS, true),
-    attributes: view.getUint32(LAYOUT.ATTRIBUTES, true),
-    established: view.getBigUint64(LAYOUT.ESTABLISHED, true),
-    exportedSessionKey: bytes.slice(LAYOUT.SESSION_KEY, LAYOUT.SESSION_KEY + SESSION_KEY_BYTES),
-    securityState,
+    flags: getU32(bytes, LAYOUT.FLAGS),
+    attributes: getU32(bytes, LAYOUT.ATTRIBUTES),
+    established: (BigInt(getU32(bytes, LAYOUT.ESTABLISHED + 4)) << 32n) | BigInt(getU32(bytes, LAYOUT.ESTABLISHED)),
+    exportedSessionKey: sessionKey,
     userName,
     serverName,
   };

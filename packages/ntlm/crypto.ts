@@ -3,19 +3,21 @@
 // the encrypted random session key (3.1.5.1.2), the channel bindings hash (3.1.5.1.2 via RFC 4121
 // 4.1.1.2), and FILETIME helpers for MsvAvTimestamp and the NTLMv2 client challenge.
 //
-// MD5 and HMAC-MD5 come from node:crypto; MD4 and RC4 are local (see md4.ts, rc4.ts). Not here:
+// MD5, HMAC-MD5 (md5.ts), MD4 (md4.ts) and RC4 (rc4.ts) are local: node:crypto's per-call setup costs
+// more than NTLM's short inputs, and Node 20's OpenSSL 3 refuses MD4 and RC4. Not here:
 // DES, hence LMOWFv1, the NTLMv1 responses (DESL) and the KXKEY of NTLMSSP_NEGOTIATE_LM_KEY and
 // NTLMSSP_REQUEST_NON_NT_SESSION_KEY without extended session security.
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { dateFromTimeStamp, filetimeBytes, filetimeFromBytes, timeStampFromDate } from '../../headers/index.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
-import { NtlmParseError, packNtlmV2ClientChallenge, utf16le, withMicZeroed, type AvPair } from './messages.js';
+import { hmacMd5, hmacMd5Into, md5 } from './md5.js';
+import { micFieldOffset, MIC_BYTES, NtlmParseError, packNtlmV2ClientChallenge, utf16le, type AvPair } from './messages.js';
 import { Rc4 } from './rc4.js';
 import { EmuError } from '../kit/index.js';
 
 export { utf16le } from './messages.js';
+export { hmacMd5, HmacMd5Key, md5 } from './md5.js';
 
 export type NtlmSide = 'client' | 'server';
 
@@ -30,18 +32,6 @@ export class NtlmUnsupportedError extends EmuError<'UNSUPPORTED'> {
 // ---------------------------------------------------------------------------------------------
 // Primitives
 
-export function md5(...parts: readonly Uint8Array[]): Uint8Array {
-  const hash = createHash('md5');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
-}
-
-export function hmacMd5(key: Uint8Array, ...parts: readonly Uint8Array[]): Uint8Array {
-  const hmac = createHmac('md5', key);
-  for (const part of parts) hmac.update(part);
-  return new Uint8Array(hmac.digest());
-}
-
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   let at = 0;
@@ -52,9 +42,15 @@ export function concat(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Constant-time equality; false for different lengths. */
+/**
+ * Equality that reads every byte whatever it finds (as timingSafeEqual, without a call into C++
+ * for 16 bytes); false for different lengths, which are not secret.
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
 }
 
 function u32le(value: number): Uint8Array {
@@ -66,11 +62,14 @@ function u32le(value: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // One-way functions (3.3.1, 3.3.2)
 
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
 /**
  * Windows upcases names with RtlUpcaseUnicodeString, one UTF-16 unit to one; JavaScript's
  * toUpperCase can lengthen a string ("ß" to "SS"), so such characters are left as they are.
  */
 function upcaseLikeWindows(text: string): string {
+  if (ASCII_ONLY.test(text)) return text.toUpperCase(); // one unit to one unit, the common case
   let out = '';
   for (const ch of text) {
     const upper = ch.toUpperCase();
@@ -138,10 +137,32 @@ export interface NtlmV2Responses {
   sessionBaseKey: Uint8Array;
 }
 
+/** The NT half of ComputeResponse for NTLMv2 (3.3.2): what an AUTHENTICATE that carries a MIC needs. */
+export function computeNtlmV2Proof(args: {
+  responseKeyNT: Uint8Array;
+  serverChallenge: Uint8Array;
+  temp: Uint8Array;
+}): Omit<NtlmV2Responses, 'lmChallengeResponse'> {
+  const { responseKeyNT, serverChallenge, temp } = args;
+  const ntChallengeResponse = new Uint8Array(NT_PROOF_STR_BYTES + temp.length);
+  hmacMd5Into(responseKeyNT, [serverChallenge, temp], ntChallengeResponse, 0);
+  ntChallengeResponse.set(temp, NT_PROOF_STR_BYTES);
+  const ntProofStr = ntChallengeResponse.slice(0, NT_PROOF_STR_BYTES);
+  return { ntProofStr, ntChallengeResponse, sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr) };
+}
+
+/** LMv2: HMAC_MD5(ResponseKeyLM, ServerChallenge ‖ ClientChallenge) ‖ ClientChallenge (3.3.2). */
+export function computeLmV2Response(responseKeyLM: Uint8Array, serverChallenge: Uint8Array, clientChallenge: Uint8Array): Uint8Array {
+  const out = new Uint8Array(NT_PROOF_STR_BYTES + clientChallenge.length);
+  hmacMd5Into(responseKeyLM, [serverChallenge, clientChallenge], out, 0);
+  out.set(clientChallenge, NT_PROOF_STR_BYTES);
+  return out;
+}
+
 /**
  * ComputeResponse for NTLMv2 (3.3.2). The ClientChallenge used for LMv2 is the one inside temp.
  * (When the server's TargetInfo has MsvAvTimestamp the client sends Z(24) as its LM response
- * instead, 3.1.5.1.2; that choice belongs to the caller.)
+ * instead, 3.1.5.1.2, and needs only computeNtlmV2Proof; that choice belongs to the caller.)
  */
 export function computeNtlmV2Response(args: {
   responseKeyNT: Uint8Array;
@@ -149,15 +170,9 @@ export function computeNtlmV2Response(args: {
   serverChallenge: Uint8Array;
   temp: Uint8Array;
 }): NtlmV2Responses {
-  const { responseKeyNT, responseKeyLM, serverChallenge, temp } = args;
+  const { responseKeyLM, serverChallenge, temp } = args;
   const clientChallenge = temp.subarray(TEMP_CHALLENGE_FROM_CLIENT, TEMP_CHALLENGE_FROM_CLIENT + CLIENT_CHALLENGE_BYTES);
-  const ntProofStr = hmacMd5(responseKeyNT, serverChallenge, temp);
-  return {
-    ntProofStr,
-    ntChallengeResponse: concat(ntProofStr, temp),
-    lmChallengeResponse: concat(hmacMd5(responseKeyLM, serverChallenge, clientChallenge), clientChallenge),
-    sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr),
-  };
+  return { ...computeNtlmV2Proof(args), lmChallengeResponse: computeLmV2Response(responseKeyLM, serverChallenge, clientChallenge) };
 }
 
 /**
@@ -189,7 +204,7 @@ export function verifyLmV2Response(responseKeyLM: Uint8Array, serverChallenge: U
 
 /** KXKEY for NTLMv2: the SessionBaseKey itself (3.4.5.1). */
 export function kxkeyV2(sessionBaseKey: Uint8Array): Uint8Array {
-  return Uint8Array.from(sessionBaseKey);
+  return new Uint8Array(sessionBaseKey);
 }
 
 /**
@@ -206,7 +221,7 @@ export function kxkeyV1(args: { flags: number; sessionBaseKey: Uint8Array; serve
   if ((flags & (NTLMSSP_NEGOTIATE.LM_KEY | NTLMSSP_NEGOTIATE.REQUEST_NON_NT_SESSION_KEY)) !== 0) {
     throw new NtlmUnsupportedError('KXKEY with NTLMSSP_NEGOTIATE_LM_KEY or NON_NT_SESSION_KEY needs DES/LMOWFv1');
   }
-  return Uint8Array.from(sessionBaseKey);
+  return new Uint8Array(sessionBaseKey);
 }
 
 /**
@@ -222,11 +237,12 @@ export const decryptRandomSessionKey = encryptRandomSessionKey;
 // ---------------------------------------------------------------------------------------------
 // SIGNKEY and SEALKEY (3.4.5.2, 3.4.5.3). The magic constants include their terminating NUL.
 
+/** The constants as bytes, built once (each is hashed with a session key per direction, per context). */
 const MAGIC = {
-  clientSign: 'session key to client-to-server signing key magic constant\0',
-  serverSign: 'session key to server-to-client signing key magic constant\0',
-  clientSeal: 'session key to client-to-server sealing key magic constant\0',
-  serverSeal: 'session key to server-to-client sealing key magic constant\0',
+  clientSign: ascii('session key to client-to-server signing key magic constant\0'),
+  serverSign: ascii('session key to server-to-client signing key magic constant\0'),
+  clientSeal: ascii('session key to client-to-server sealing key magic constant\0'),
+  serverSeal: ascii('session key to server-to-client sealing key magic constant\0'),
 } as const;
 
 function ascii(text: string): Uint8Array {
@@ -239,7 +255,7 @@ function ascii(text: string): Uint8Array {
  * security there is no signing key (3.4.5.2).
  */
 export function signKey(exportedSessionKey: Uint8Array, side: NtlmSide): Uint8Array {
-  return md5(exportedSessionKey, ascii(side === 'client' ? MAGIC.clientSign : MAGIC.serverSign));
+  return md5(exportedSessionKey, side === 'client' ? MAGIC.clientSign : MAGIC.serverSign);
 }
 
 /** The 56-bit and 40-bit non-ESS sealing keys' fixed tails (3.4.5.3). */
@@ -251,15 +267,16 @@ export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: Ntl
   const has = (bit: number): boolean => (flags & bit) !== 0;
   if (has(NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY)) {
     const keyBytes = has(NTLMSSP_NEGOTIATE[128]) ? 16 : has(NTLMSSP_NEGOTIATE[56]) ? 7 : 5;
-    const magic = ascii(side === 'client' ? MAGIC.clientSeal : MAGIC.serverSeal);
-    return md5(exportedSessionKey.subarray(0, keyBytes), magic);
+    const magic = side === 'client' ? MAGIC.clientSeal : MAGIC.serverSeal;
+    // (A subarray of a 16-byte array costs more than the hash of it: only the weaker keys take one.)
+    return md5(keyBytes === exportedSessionKey.length ? exportedSessionKey : exportedSessionKey.subarray(0, keyBytes), magic);
   }
   if (has(NTLMSSP_NEGOTIATE.LM_KEY) || has(NTLMSSP_NEGOTIATE.DATAGRAM)) {
     return has(NTLMSSP_NEGOTIATE[56])
       ? concat(exportedSessionKey.subarray(0, 7), SEALKEY_56_SUFFIX)
       : concat(exportedSessionKey.subarray(0, 5), SEALKEY_40_SUFFIX);
   }
-  return Uint8Array.from(exportedSessionKey);
+  return new Uint8Array(exportedSessionKey);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,11 +285,23 @@ export function sealKey(flags: number, exportedSessionKey: Uint8Array, side: Ntl
 /**
  * MIC = HMAC_MD5(ExportedSessionKey, NEGOTIATE_MESSAGE ‖ CHALLENGE_MESSAGE ‖ AUTHENTICATE_MESSAGE),
  * the AUTHENTICATE_MESSAGE taken with its MIC field zeroed (whatever it holds now). Throws
- * NtlmParseError NO_MIC when the AUTHENTICATE_MESSAGE has no MIC field.
+ * NtlmParseError NO_MIC when the AUTHENTICATE_MESSAGE has no MIC field. `micAt`: the MIC field's
+ * offset when the caller has already read it (the message is then not parsed again).
  */
-export function computeMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array): Uint8Array {
-  return hmacMd5(exportedSessionKey, negotiate, challenge, withMicZeroed(authenticate));
+export function computeMic(
+  exportedSessionKey: Uint8Array,
+  negotiate: Uint8Array,
+  challenge: Uint8Array,
+  authenticate: Uint8Array,
+  micAt: number = micFieldOffset(authenticate),
+): Uint8Array {
+  // The AUTHENTICATE_MESSAGE as three pieces around a zero MIC, rather than a zeroed copy.
+  const at = micAt;
+  const pieces = [negotiate, challenge, authenticate.subarray(0, at), ZERO_MIC, authenticate.subarray(at + MIC_BYTES)];
+  return hmacMd5(exportedSessionKey, ...pieces);
 }
+
+const ZERO_MIC = new Uint8Array(MIC_BYTES);
 
 /** Constant-time check of a received MIC. */
 export function verifyMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array, challenge: Uint8Array, authenticate: Uint8Array, mic: Uint8Array): boolean {

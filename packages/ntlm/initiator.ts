@@ -3,13 +3,23 @@
 // NTLMv2 only. The LSA half (lsa.ts) supplies the credential's NT hash, the clock, the channel
 // bindings and the randoms, and turns the outcome into an SSPI result.
 
-import { randomBytes } from 'node:crypto';
 import { ISC_REQ, SEC_E_INVALID_TOKEN } from '../../headers/index.js';
-import { computeMic, computeNtlmV2Response, encryptRandomSessionKey, filetimeFromDate, kxkeyV2, ntlmV2Temp, ntowfv2FromNtHash, utf16le } from './crypto.js';
+import {
+  computeLmV2Response,
+  computeMic,
+  computeNtlmV2Proof,
+  encryptRandomSessionKey,
+  filetimeFromDate,
+  kxkeyV2,
+  ntlmV2Temp,
+  ntowfv2FromNtHash,
+  utf16le,
+} from './crypto.js';
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';
-import { packAuthenticate, packNegotiate, unpackChallenge, withMic, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
+import { AUTHENTICATE_MIC_OFFSET, packAuthenticate, packNegotiate, unpackChallenge, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
 import { failure, parseFailure, type Failure } from './outcome.js';
+import { randomFromPool } from './random.js';
 
 const N = NTLMSSP_NEGOTIATE;
 
@@ -74,6 +84,8 @@ export interface Authenticated {
 
 const ZERO_CHANNEL_BINDINGS = new Uint8Array(16);
 const LM_RESPONSE_BYTES = 24;
+/** Where ChallengeFromClient sits in temp (2.2.2.7). */
+const TEMP_CLIENT_CHALLENGE = 16;
 
 /**
  * Leg 3: the AUTHENTICATE_MESSAGE (3.1.5.1.2), NTLMv2 (3.3.2). When the server's TargetInfo has
@@ -90,7 +102,7 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   } catch (error) {
     return parseFailure('CHALLENGE_MESSAGE', error);
   }
-  const random = input.random ?? ((length: number) => new Uint8Array(randomBytes(length)));
+  const random = input.random ?? randomFromPool;
   const { identity } = input;
   const flags = authenticateFlags(input.negotiate.flags, challenge.flags);
 
@@ -110,7 +122,7 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
     throw error;
   }
   const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
-  const responses = computeNtlmV2Response({ responseKeyNT, responseKeyLM: responseKeyNT, serverChallenge: challenge.serverChallenge, temp });
+  const responses = computeNtlmV2Proof({ responseKeyNT, serverChallenge: challenge.serverChallenge, temp });
 
   const keyExchangeKey = kxkeyV2(responses.sessionBaseKey);
   let exportedSessionKey = keyExchangeKey;
@@ -124,7 +136,10 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   try {
     bytes = packAuthenticate({
       flags,
-      lmChallengeResponse: withMicField ? new Uint8Array(LM_RESPONSE_BYTES) : responses.lmChallengeResponse,
+      // LMv2 (ResponseKeyLM is NTOWFv2 too) only when it is sent; the ClientChallenge is temp's.
+      lmChallengeResponse: withMicField
+        ? new Uint8Array(LM_RESPONSE_BYTES)
+        : computeLmV2Response(responseKeyNT, challenge.serverChallenge, temp.subarray(TEMP_CLIENT_CHALLENGE, TEMP_CLIENT_CHALLENGE + 8)),
       ntChallengeResponse: responses.ntChallengeResponse,
       domainName: identity.domain,
       userName: identity.user,
@@ -138,7 +153,8 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
     if (error instanceof RangeError) return failure(SEC_E_INVALID_TOKEN, `cannot send the names: ${error.message}`);
     throw error;
   }
-  if (withMicField) bytes = withMic(bytes, computeMic(exportedSessionKey, input.negotiate.bytes, input.challenge, bytes));
+  // The MIC field was packed as zeros, which is what the MIC is computed over; it is then written in place.
+  if (withMicField) bytes.set(computeMic(exportedSessionKey, input.negotiate.bytes, input.challenge, bytes, AUTHENTICATE_MIC_OFFSET), AUTHENTICATE_MIC_OFFSET);
   return { ok: true, bytes, flags, exportedSessionKey, serverDomain: challenge.targetName };
 }
 
@@ -152,21 +168,22 @@ export function authenticateFlags(negotiateFlags: number, challengeFlags: number
   return (flags | N.NTLM) >>> 0;
 }
 
+/** The pairs the client sets itself, replacing any the server sent. */
+const CLIENT_ADDED_PAIRS: ReadonlySet<number> = new Set<number>([MSV_AV.MsvAvFlags, MSV_AV.MsvAvChannelBindings, MSV_AV.MsvAvTargetName]);
+
 /**
  * The AV pairs of the client's NTLMv2_CLIENT_CHALLENGE: the server's TargetInfo, then what the
  * client adds, in the order Windows uses (test-vectors.md 5.1): MsvAvFlags, MsvAvChannelBindings,
  * MsvAvTargetName.
  */
 function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean, bindingsHash: Uint8Array | undefined, targetName: string | null): AvPair[] {
-  const added = new Set<number>([MSV_AV.MsvAvFlags, MSV_AV.MsvAvChannelBindings, MSV_AV.MsvAvTargetName]);
-  const pairs = serverPairs.filter((pair) => !added.has(pair.id));
+  const pairs = serverPairs.filter((pair) => !CLIENT_ADDED_PAIRS.has(pair.id));
   const serverFlags = findAvPair(serverPairs, MSV_AV.MsvAvFlags);
   const avFlags =
-    (serverFlags === undefined ? 0 : new DataView(serverFlags.buffer, serverFlags.byteOffset, 4).getUint32(0, true)) |
+    (serverFlags === undefined ? 0 : serverFlags[0]! | (serverFlags[1]! << 8) | (serverFlags[2]! << 16) | (serverFlags[3]! << 24)) |
     (micPresent ? MSV_AV_FLAGS.MIC_PRESENT : 0);
   if (avFlags !== 0) {
-    const value = new Uint8Array(4);
-    new DataView(value.buffer).setUint32(0, avFlags >>> 0, true);
+    const value = Uint8Array.of(avFlags, avFlags >>> 8, avFlags >>> 16, avFlags >>> 24);
     pairs.push({ id: MSV_AV.MsvAvFlags, value });
   }
   pairs.push({ id: MSV_AV.MsvAvChannelBindings, value: bindingsHash ?? ZERO_CHANNEL_BINDINGS });

@@ -16,7 +16,6 @@
 // A context takes each leg once: after it completed or failed it refuses further tokens
 // (SEC_E_INVALID_HANDLE), so a replayed AUTHENTICATE_MESSAGE finds nothing to answer it.
 
-import { randomBytes } from 'node:crypto';
 import {
   SECPKG_NAME_TYPE,
   type LSA_SEC_HANDLE,
@@ -50,7 +49,7 @@ import { packContextData } from './context-data.js';
 import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
 import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES } from './info.js';
 import { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
-import { NtlmSecurityContext } from './security.js';
+import { randomFromPool } from './random.js';
 import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.js';
 
 /** Who an outbound credential authenticates as. The NT hash never leaves the LSA. */
@@ -68,7 +67,7 @@ interface Credential {
 
 interface ClientContext {
   role: 'client';
-  stage: 'negotiate-sent' | 'complete' | 'failed';
+  stage: 'negotiate-sent' | 'failed';
   identity: Identity;
   requested: number;
   targetName: string | null;
@@ -83,7 +82,7 @@ interface ClientContext {
 
 interface ServerContext {
   role: 'server';
-  stage: 'challenge-sent' | 'complete' | 'failed';
+  stage: 'challenge-sent' | 'failed';
   requested: number;
   exchange: ChallengeState;
   bindings: BindingsDigest | undefined;
@@ -95,7 +94,21 @@ interface ServerContext {
   created: Date;
 }
 
-type LsaContext = ClientContext | ServerContext;
+/**
+ * A context whose handshake completed: only what the LSA still answers for it (attributes, names,
+ * lifespan) and the logon session to end with it. The messages, the challenge state and the NT
+ * hash's copy are dropped, so a live mapped context costs the LSA little.
+ */
+interface CompleteContext {
+  role: NtlmSide;
+  stage: 'complete';
+  attributes: number;
+  userName: string;
+  logonId: LUID | undefined;
+  created: Date;
+}
+
+type LsaContext = ClientContext | ServerContext | CompleteContext;
 
 /** The per-logon credentials this package keeps with AddCredential: the NT hash and the names, never the password. */
 const LOGON_NT_HASH = 'NTLM:NtHash';
@@ -191,7 +204,7 @@ class NtlmLsaPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     if (context.role === 'server' && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
-    if (context.role === 'client') context.identity.ntHash.fill(0);
+    if (context.stage !== 'complete' && context.role === 'client') context.identity.ntHash.fill(0);
     this.contexts.delete(handle);
     return SEC_E_OK;
   };
@@ -242,7 +255,7 @@ class NtlmLsaPackage {
       role: 'client',
       stage: 'negotiate-sent',
       // The context's own copy: freeing the credential mid-handshake must not change it.
-      identity: { user, domain, ntHash: Uint8Array.from(ntHash) },
+      identity: { user, domain, ntHash: new Uint8Array(ntHash) },
       requested: requirements,
       targetName,
       negotiate,
@@ -262,24 +275,30 @@ class NtlmLsaPackage {
     const bindings = bindingsOf(input) ?? context.bindings;
     if (bindings !== undefined && 'malformed' in bindings) return fail(context, SEC_E_BAD_BINDINGS);
     const bindingsHash = bindings?.hash;
-    const identity: ClientIdentity = { ...context.identity, workstation: this.names.computerName };
+    const { user, domain, ntHash } = context.identity;
+    const identity: ClientIdentity = { user, domain, ntHash, workstation: this.names.computerName };
+    const now = this.now();
     const outcome = authenticateFor({
       negotiate: context.negotiate,
       challenge,
       identity,
       targetName: context.targetName,
       channelBindingsHash: bindingsHash,
-      now: this.now(),
+      now,
     });
     context.identity.ntHash.fill(0); // one AUTHENTICATE per context: the hash is not needed again
     if (!outcome.ok) return fail(context, outcome.status);
     if (!putToken(output, outcome.bytes)) return fail(context, SEC_E_BUFFER_TOO_SMALL);
 
-    context.stage = 'complete';
-    context.attributes = clientAttributes(context.requested, outcome.flags);
-    const { user, domain } = context.identity;
-    context.userName = `${domain === '' ? outcome.serverDomain : domain}\\${user}`;
-    return this.completed(handle, 'client', context.attributes, outcome, context.userName, context.targetName ?? '');
+    const complete: CompleteContext = {
+      role: 'client',
+      stage: 'complete',
+      attributes: clientAttributes(context.requested, outcome.flags),
+      userName: `${domain === '' ? outcome.serverDomain : domain}\\${user}`,
+      logonId: undefined,
+      created: context.created,
+    };
+    return this.completed(handle, complete, outcome, context.targetName ?? '', now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -291,8 +310,9 @@ class NtlmLsaPackage {
     if (!(credential.use & SECPKG_CRED.INBOUND)) return { status: SEC_E_NO_CREDENTIALS };
     const negotiate = tokenBytes(input);
     if (negotiate === undefined || negotiate.length > NTLM_MAX_TOKEN) return { status: SEC_E_INVALID_TOKEN };
-    const serverChallenge = this.settings.fixedServerChallenge ?? new Uint8Array(randomBytes(8));
-    const outcome = challengeFor(negotiate, this.names, serverChallenge, this.now());
+    const serverChallenge = this.settings.fixedServerChallenge ?? randomFromPool(8);
+    const now = this.now();
+    const outcome = challengeFor(negotiate, this.names, serverChallenge, now);
     if (!outcome.ok) return { status: outcome.status };
     if (!putToken(output, outcome.challenge)) return { status: SEC_E_BUFFER_TOO_SMALL };
     const context: ServerContext = {
@@ -304,7 +324,7 @@ class NtlmLsaPackage {
       attributes: serverAttributes(requirements, outcome.offered),
       userName: undefined,
       logonId: undefined,
-      created: this.now(),
+      created: now,
     };
     const handle = this.nextHandle++;
     this.contexts.set(handle, context);
@@ -314,23 +334,28 @@ class NtlmLsaPackage {
   private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
+    const now = this.now();
     const outcome = acceptAuthenticate({
       state: context.exchange,
       authenticate,
       account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
       policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
-      now: this.now(),
+      now,
     });
     if (!outcome.ok) return fail(context, outcome.status);
 
-    context.stage = 'complete';
-    context.attributes = serverAttributes(context.requested, outcome.flags);
-    context.userName = outcome.account;
     // The authenticated client gets a network logon session, as Windows creates one for its token.
     const logon = this.lsa.functions.CreateLogonSession(null);
-    if (isSuccess(logon.status)) context.logonId = logon.LogonId;
-    return this.completed(handle, 'server', context.attributes, outcome, outcome.account, outcome.targetName ?? '');
+    const complete: CompleteContext = {
+      role: 'server',
+      stage: 'complete',
+      attributes: serverAttributes(context.requested, outcome.flags),
+      userName: outcome.account,
+      logonId: isSuccess(logon.status) ? logon.LogonId : undefined,
+      created: context.created,
+    };
+    return this.completed(handle, complete, outcome, outcome.targetName ?? '', now);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -385,30 +410,29 @@ class NtlmLsaPackage {
   }
 
   /**
-   * The last leg's answer: the context is complete and mapped into the application's process (the
-   * user-mode half signs and seals from here on), its ContextData the session key and the
-   * signing/sealing state built from it.
+   * The last leg's answer: the context is complete (its compact record replaces the handshake's
+   * state) and mapped into the application's process, its ContextData the session key the
+   * user-mode half derives its signing and sealing keys from.
    */
   private completed(
     handle: LSA_SEC_HANDLE,
-    side: NtlmSide,
-    attributes: number,
+    complete: CompleteContext,
     session: { flags: number; exportedSessionKey: Uint8Array },
-    userName: string,
     serverName: string,
+    now: Date,
   ): SpContextResult {
-    const { flags, exportedSessionKey } = session;
-    const security = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey, side });
+    this.contexts.set(handle, complete);
+    const { attributes, userName, role: side } = complete;
     const ContextData = packContextData({
       side,
-      flags,
+      flags: session.flags,
       attributes,
-      established: timeStampFromDate(this.now()),
-      exportedSessionKey,
-      securityState: security.exportState(),
+      established: timeStampFromDate(now),
+      exportedSessionKey: session.exportedSessionKey,
       userName,
       serverName,
     });
+    session.exportedSessionKey.fill(0); // the LSA keeps no key of a mapped context
     return { status: SEC_E_OK, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: TIMESTAMP_NEVER, MappedContext: true, ContextData };
   }
 

@@ -113,6 +113,9 @@ const AUTHENTICATE = {
   FIXED_BYTES: 64,
 } as const;
 
+/** Where ServerChallenge sits in a CHALLENGE_MESSAGE (2.2.1.2). */
+export const CHALLENGE_SERVER_CHALLENGE_OFFSET = CHALLENGE.SERVER_CHALLENGE;
+
 /** Where the MIC sits in an AUTHENTICATE_MESSAGE that has one (2.2.1.3), and its size. */
 export const AUTHENTICATE_MIC_OFFSET = AUTHENTICATE.MIC;
 export const MIC_BYTES = 16;
@@ -203,14 +206,32 @@ export function utf16le(text: string): Uint8Array {
   return out;
 }
 
+/** Names are short: up to this many units are decoded here, longer ones by TextDecoder. */
+const SHORT_TEXT_UNITS = 128;
+
 /** Decodes UTF-16LE, or returns undefined when the bytes are not valid UTF-16 (odd length, lone surrogate). */
 export function fromUtf16le(bytes: Uint8Array): string | undefined {
   if (bytes.length % 2 !== 0) return undefined;
-  try {
-    return utf16Decoder.decode(bytes);
-  } catch {
-    return undefined;
+  if (bytes.length > SHORT_TEXT_UNITS * 2) {
+    try {
+      return utf16Decoder.decode(bytes);
+    } catch {
+      return undefined;
+    }
   }
+  // The same checks as the fatal decoder: a high surrogate only before a low one, no low one alone.
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 2) {
+    const unit = bytes[i]! | (bytes[i + 1]! << 8);
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      if (unit >= 0xdc00 || i + 2 >= bytes.length) return undefined;
+      const low = bytes[i + 2]! | (bytes[i + 3]! << 8);
+      if (low < 0xdc00 || low > 0xdfff) return undefined;
+      text += String.fromCharCode(unit, low);
+      i += 2;
+    } else text += String.fromCharCode(unit);
+  }
+  return text;
 }
 
 /**
@@ -240,8 +261,62 @@ function encodeName(text: string, flags: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Little-endian reads and writes at offsets in a Uint8Array, checked as DataView checks them
+ * (RangeError outside it). NTLM is little-endian throughout; a DataView per message costs more
+ * to create than the few fields read through it.
+ */
+class ByteView {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  #at(offset: number, size: number): number {
+    if (offset < 0 || offset + size > this.#bytes.length) throw new RangeError(`offset ${offset} is outside the ${this.#bytes.length}-byte buffer`);
+    return offset;
+  }
+
+  getUint8(offset: number): number {
+    return this.#bytes[this.#at(offset, 1)]!;
+  }
+
+  getUint16(offset: number, _littleEndian: true): number {
+    const b = this.#bytes;
+    const at = this.#at(offset, 2);
+    return b[at]! | (b[at + 1]! << 8);
+  }
+
+  getUint32(offset: number, _littleEndian: true): number {
+    const b = this.#bytes;
+    const at = this.#at(offset, 4);
+    return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  }
+
+  setUint8(offset: number, value: number): void {
+    this.#bytes[this.#at(offset, 1)] = value;
+  }
+
+  setUint16(offset: number, value: number, _littleEndian: true): void {
+    const b = this.#bytes;
+    const at = this.#at(offset, 2);
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+  }
+
+  setUint32(offset: number, value: number, _littleEndian: true): void {
+    const b = this.#bytes;
+    const at = this.#at(offset, 4);
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+    b[at + 2] = value >>> 16;
+    b[at + 3] = value >>> 24;
+  }
+}
+
+function viewOf(bytes: Uint8Array): ByteView {
+  return new ByteView(bytes);
 }
 
 /** A payload field descriptor as read, with `at` the offset of the descriptor itself. */
@@ -252,7 +327,7 @@ interface FieldRef {
   readonly offset: number;
 }
 
-function readField(view: DataView, name: string, at: number): FieldRef {
+function readField(view: ByteView, name: string, at: number): FieldRef {
   return {
     name,
     at,
@@ -297,7 +372,18 @@ function readFields(
 }
 
 function fieldBytes(bytes: Uint8Array, field: FieldRef): Uint8Array {
-  return bytes.slice(field.offset, field.offset + field.length);
+  return copyOf(bytes, field.offset, field.offset + field.length);
+}
+
+/**
+ * A copy of bytes[start..end). Short values (V8 keeps typed arrays of up to 64 bytes in its heap)
+ * are copied byte by byte: slice() of a view costs several times more for them.
+ */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (end - start > 64) return bytes.slice(start, end);
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = bytes[i]!;
+  return out;
 }
 
 function fieldName(bytes: Uint8Array, field: FieldRef, unicode: boolean): string {
@@ -324,7 +410,7 @@ function readMessageType(bytes: Uint8Array): number {
   return viewOf(bytes).getUint32(MESSAGE_TYPE_OFFSET, true);
 }
 
-function checkHeader(bytes: Uint8Array, expected: NtlmMessageType, fixedBytes: number): DataView {
+function checkHeader(bytes: Uint8Array, expected: NtlmMessageType, fixedBytes: number): ByteView {
   const type = readMessageType(bytes);
   if (type !== expected) {
     throw new NtlmParseError('BAD_TYPE', MESSAGE_TYPE_OFFSET, `MessageType is ${type}; a ${MESSAGE_TYPE_NAMES[expected]} has ${expected}`);
@@ -339,7 +425,7 @@ function hexByte(b: number): string {
   return b.toString(16).padStart(2, '0');
 }
 
-function readVersion(view: DataView, at: number): NtlmVersion {
+function readVersion(view: ByteView, at: number): NtlmVersion {
   return {
     major: view.getUint8(at + VERSION_MAJOR),
     minor: view.getUint8(at + VERSION_MINOR),
@@ -360,7 +446,7 @@ export function messageType(bytes: Uint8Array): NtlmMessageType {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-function writeVersion(view: DataView, at: number, version: NtlmVersion): void {
+function writeVersion(view: ByteView, at: number, version: NtlmVersion): void {
   view.setUint8(at + VERSION_MAJOR, version.major);
   view.setUint8(at + VERSION_MINOR, version.minor);
   view.setUint16(at + VERSION_BUILD, version.build, true);
@@ -384,7 +470,7 @@ function packMessage(
   slots: readonly FieldSlot[],
 ): {
   bytes: Uint8Array;
-  view: DataView;
+  view: ByteView;
 } {
   let total = headerBytes;
   for (const slot of slots) {
@@ -478,6 +564,25 @@ export function unpackChallenge(bytes: Uint8Array): ChallengeMessage {
   };
 }
 
+/**
+ * The offset, in a CHALLENGE_MESSAGE, of the value of the first AV pair `id` of its TargetInfo, or
+ * undefined when there is none (for a server that fills in a message it packed once).
+ */
+export function challengeAvPairValueOffset(bytes: Uint8Array, id: number): number | undefined {
+  checkHeader(bytes, NTLM_MESSAGE_TYPE.CHALLENGE, CHALLENGE.FIXED_BYTES);
+  const { fields } = readFields(bytes, CHALLENGE.FIXED_BYTES, [['TargetInfoFields', CHALLENGE.TARGET_INFO_FIELDS]]);
+  const targetInfo = fields[0]!;
+  const view = viewOf(bytes);
+  const end = targetInfo.offset + targetInfo.length;
+  for (let pos = targetInfo.offset; pos + AV_HEADER_BYTES <= end;) {
+    const pairId = view.getUint16(pos + AV_ID, true);
+    if (pairId === MSV_AV.MsvAvEOL) return undefined;
+    if (pairId === id) return pos + AV_HEADER_BYTES;
+    pos += AV_HEADER_BYTES + view.getUint16(pos + AV_LEN, true);
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // AUTHENTICATE_MESSAGE (2.2.1.3)
 
@@ -513,7 +618,7 @@ export function packAuthenticate(message: AuthenticateMessage): Uint8Array {
 
 /** The checked fields of an AUTHENTICATE_MESSAGE, shared by the functions that read one. */
 function readAuthenticate(bytes: Uint8Array): {
-  view: DataView;
+  view: ByteView;
   fields: Record<(typeof AUTHENTICATE_FIELDS)[number][0], FieldRef>;
   payloadStart: number;
 } {
@@ -535,20 +640,47 @@ function readAuthenticate(bytes: Uint8Array): {
 }
 
 export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
-  const { view, fields, payloadStart } = readAuthenticate(bytes);
+  return authenticateFrom(bytes, readAuthenticate(bytes), fieldBytes);
+}
+
+/** A field's bytes as a view into the message (valid while the message is). */
+function fieldView(bytes: Uint8Array, field: FieldRef): Uint8Array {
+  return bytes.subarray(field.offset, field.offset + field.length);
+}
+
+function authenticateFrom(
+  bytes: Uint8Array,
+  read: ReturnType<typeof readAuthenticate>,
+  take: (bytes: Uint8Array, field: FieldRef) => Uint8Array,
+): AuthenticateMessage {
+  const { view, fields, payloadStart } = read;
   const flags = view.getUint32(AUTHENTICATE.NEGOTIATE_FLAGS, true);
   const unicode = (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
   return {
     flags,
-    lmChallengeResponse: fieldBytes(bytes, fields.LmChallengeResponseFields),
-    ntChallengeResponse: fieldBytes(bytes, fields.NtChallengeResponseFields),
+    lmChallengeResponse: take(bytes, fields.LmChallengeResponseFields),
+    ntChallengeResponse: take(bytes, fields.NtChallengeResponseFields),
     domainName: fieldName(bytes, fields.DomainNameFields, unicode),
     userName: fieldName(bytes, fields.UserNameFields, unicode),
     workstation: fieldName(bytes, fields.WorkstationFields, unicode),
-    encryptedRandomSessionKey: fieldBytes(bytes, fields.EncryptedRandomSessionKeyFields),
+    encryptedRandomSessionKey: take(bytes, fields.EncryptedRandomSessionKeyFields),
     version: payloadStart >= AUTHENTICATE.VERSION + VERSION_BYTES ? readVersion(view, AUTHENTICATE.VERSION) : undefined,
-    mic: payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? bytes.slice(AUTHENTICATE.MIC, AUTHENTICATE.MIC + MIC_BYTES) : undefined,
+    mic:
+      payloadStart >= AUTHENTICATE.MIC + MIC_BYTES
+        ? take(bytes, { name: 'MIC', at: AUTHENTICATE.MIC, length: MIC_BYTES, offset: AUTHENTICATE.MIC })
+        : undefined,
   };
+}
+
+/**
+ * What a server reads of an AUTHENTICATE_MESSAGE, from one pass over its header: the message
+ * (unpackAuthenticate, but its byte fields are views into `bytes`, for a check that keeps none
+ * of them), its NTLMv2_RESPONSE (unpackAuthenticateNtlmV2Response) and where its MIC field is
+ * (micOffset).
+ */
+export function unpackAuthenticateToVerify(bytes: Uint8Array): { message: AuthenticateMessage; ntlmV2: NtlmV2Response | undefined; micAt: number | undefined } {
+  const read = readAuthenticate(bytes);
+  return { message: authenticateFrom(bytes, read, fieldView), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
 }
 
 /**
@@ -556,19 +688,26 @@ export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
  * undefined when the NtChallengeResponse is not NTLMv2 (24 bytes or fewer: NTLMv1 or anonymous).
  */
 export function unpackAuthenticateNtlmV2Response(bytes: Uint8Array): NtlmV2Response | undefined {
-  const { fields } = readAuthenticate(bytes);
-  const nt = fields.NtChallengeResponseFields;
+  return ntlmV2From(bytes, readAuthenticate(bytes));
+}
+
+function ntlmV2From(bytes: Uint8Array, read: ReturnType<typeof readAuthenticate>): NtlmV2Response | undefined {
+  const nt = read.fields.NtChallengeResponseFields;
   if (!isNtlmV2Response(nt.length)) return undefined;
   return unpackNtlmV2Response(bytes.subarray(nt.offset, nt.offset + nt.length), nt.offset);
 }
 
 /** 72 when this AUTHENTICATE_MESSAGE's payload leaves room for a MIC, else undefined. */
 export function micOffset(authenticate: Uint8Array): number | undefined {
-  const { payloadStart } = readAuthenticate(authenticate);
-  return payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? AUTHENTICATE.MIC : undefined;
+  return micFrom(readAuthenticate(authenticate));
 }
 
-function requireMic(authenticate: Uint8Array): number {
+function micFrom(read: ReturnType<typeof readAuthenticate>): number | undefined {
+  return read.payloadStart >= AUTHENTICATE.MIC + MIC_BYTES ? AUTHENTICATE.MIC : undefined;
+}
+
+/** The MIC field's offset; NtlmParseError NO_MIC when the message has no such field. */
+export function micFieldOffset(authenticate: Uint8Array): number {
   const at = micOffset(authenticate);
   if (at === undefined) {
     throw new NtlmParseError('NO_MIC', AUTHENTICATE.MIC, 'AUTHENTICATE_MESSAGE payload starts before offset 88: there is no MIC field');
@@ -584,8 +723,8 @@ export function withMicZeroed(authenticate: Uint8Array): Uint8Array {
 /** A copy of the AUTHENTICATE_MESSAGE with `mic` written into its MIC field. */
 export function withMic(authenticate: Uint8Array, mic: Uint8Array): Uint8Array {
   requireLength('MIC', mic, MIC_BYTES);
-  const at = requireMic(authenticate);
-  const copy = Uint8Array.from(authenticate);
+  const at = micFieldOffset(authenticate);
+  const copy = new Uint8Array(authenticate);
   copy.set(mic, at);
   return copy;
 }
@@ -633,7 +772,7 @@ function readAvPairList(bytes: Uint8Array, baseOffset: number): { pairs: AvPair[
       );
     }
     if (id === MSV_AV.MsvAvEOL) return { pairs, end: valueAt };
-    pairs.push({ id, value: bytes.slice(valueAt, valueAt + length) });
+    pairs.push({ id, value: copyOf(bytes, valueAt, valueAt + length) });
     pos = valueAt + length;
   }
 }
@@ -648,22 +787,32 @@ export function unpackAvPairs(bytes: Uint8Array, baseOffset = 0): AvPair[] {
 
 /** The pairs, then MsvAvEOL. */
 export function packAvPairs(pairs: readonly AvPair[]): Uint8Array {
+  const bytes = new Uint8Array(avPairsLength(pairs));
+  writeAvPairs(bytes, 0, pairs);
+  return bytes; // the trailing four zero bytes are MsvAvEOL
+}
+
+/** The packed length of the pairs and MsvAvEOL; RangeError for a pair that cannot be packed. */
+function avPairsLength(pairs: readonly AvPair[]): number {
   let total = AV_HEADER_BYTES;
   for (const pair of pairs) {
     if (pair.id === MSV_AV.MsvAvEOL) throw new RangeError('MsvAvEOL is appended by packAvPairs, not passed to it');
     if (pair.value.length > FIELD_MAX_BYTES) throw new RangeError(`${msvAvName(pair.id)} value exceeds 65535 bytes`);
     total += AV_HEADER_BYTES + pair.value.length;
   }
-  const bytes = new Uint8Array(total);
+  return total;
+}
+
+/** Writes the pairs at bytes[at..]; the MsvAvEOL after them is the four zero bytes already there. */
+function writeAvPairs(bytes: Uint8Array, at: number, pairs: readonly AvPair[]): void {
   const view = viewOf(bytes);
-  let pos = 0;
+  let pos = at;
   for (const pair of pairs) {
     view.setUint16(pos + AV_ID, pair.id, true);
     view.setUint16(pos + AV_LEN, pair.value.length, true);
     bytes.set(pair.value, pos + AV_HEADER_BYTES);
     pos += AV_HEADER_BYTES + pair.value.length;
   }
-  return bytes; // the trailing four zero bytes are MsvAvEOL
 }
 
 /** The value of the first pair with this AvId. */
@@ -702,14 +851,14 @@ export function isNtlmV2Response(ntChallengeResponseLength: number): boolean {
 export function packNtlmV2ClientChallenge(challenge: NtlmV2ClientChallenge): Uint8Array {
   requireLength('TimeStamp', challenge.timestamp, TIMESTAMP_BYTES);
   requireLength('ChallengeFromClient', challenge.challengeFromClient, CHALLENGE_FROM_CLIENT_BYTES);
-  const avPairs = packAvPairs(challenge.avPairs);
-  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairs.length + challenge.trailing.length);
+  const avPairsBytes = avPairsLength(challenge.avPairs);
+  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
   bytes[CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
   bytes[CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
   bytes.set(challenge.timestamp, CLIENT_CHALLENGE.TIMESTAMP);
   bytes.set(challenge.challengeFromClient, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
-  bytes.set(avPairs, CLIENT_CHALLENGE.AV_PAIRS);
-  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairs.length);
+  writeAvPairs(bytes, CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
+  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
   return bytes;
 }
 

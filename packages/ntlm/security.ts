@@ -16,7 +16,7 @@
 // sequence numbers); fromSessionKey() refuses it.
 
 import { SEC_E_INVALID_TOKEN, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_E_OUT_OF_SEQUENCE, SEC_E_UNSUPPORTED_FUNCTION, type Status } from '../../headers/index.js';
-import { bytesEqual, hmacMd5, NtlmUnsupportedError, sealKey, signKey, type NtlmSide } from './crypto.js';
+import { bytesEqual, HmacMd5Key, NtlmUnsupportedError, sealKey, signKey, type NtlmSide } from './crypto.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { NtlmParseError } from './messages.js';
 import { Rc4, RC4_STATE_BYTES } from './rc4.js';
@@ -24,21 +24,23 @@ import { Rc4, RC4_STATE_BYTES } from './rc4.js';
 /** NTLMSSP_MESSAGE_SIGNATURE (2.2.2.9): 16 bytes, Version 1. */
 export const NTLM_SIGNATURE_BYTES = 16;
 const SIGNATURE_VERSION = 1;
-const SIGNATURE_VERSION_OFFSET = 0;
 /** With extended session security (2.2.2.9.2): Version, Checksum(8), SeqNum. */
 const ESS_CHECKSUM_OFFSET = 4;
 const ESS_CHECKSUM_BYTES = 8;
 /** Without it (2.2.2.9.1): Version, RandomPad, Checksum(4), SeqNum. */
+const V1_RANDOM_PAD_OFFSET = 4;
 const V1_CHECKSUM_OFFSET = 8;
-const V1_ENCRYPTED_BYTES = 12; // RandomPad, Checksum, SeqNum: what RC4 runs over
 const SEQ_NUM_OFFSET = 12;
+const VERSION_BYTES = 4;
 
 /** The signature of a context that negotiated neither SIGN nor SEAL (ALWAYS_SIGN only): Version 1, zeros. */
 const DUMMY_SIGNATURE = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
 /** One direction's keys and position. Without extended session security both directions are one object. */
 interface Direction {
+  /** SIGNKEY as bytes (for exportState), and ready for HMAC (extended session security only). */
   readonly signingKey: Uint8Array;
+  readonly mac: HmacMd5Key | undefined;
   readonly handle: Rc4;
   seqNum: number;
 }
@@ -83,32 +85,57 @@ const CRC32_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
+function crc32Update(crc: number, data: Uint8Array): number {
+  for (let i = 0; i < data.length; i++) crc = CRC32_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc;
+}
+
 export function crc32(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of data) crc = CRC32_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return (crc32Update(0xffffffff, data) ^ 0xffffffff) >>> 0;
 }
 
 function other(side: NtlmSide): NtlmSide {
   return side === 'client' ? 'server' : 'client';
 }
 
+// Scratch space the message functions share (one thread, and nothing here re-enters): the HMAC,
+// the signature a verify expects, the sequence number as bytes, an RC4 state to rewind to.
+const scratchMac = new Uint8Array(16);
+const scratchExpected = new Uint8Array(NTLM_SIGNATURE_BYTES);
+const scratchSeqNum = new Uint8Array(4);
+const scratchRc4 = new Uint8Array(RC4_STATE_BYTES);
+
+function putU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+  bytes[at + 2] = value >>> 16;
+  bytes[at + 3] = value >>> 24;
+}
+
 /**
  * The signing and sealing state of one established NTLM context, on one side. Built from the
  * ExportedSessionKey once the handshake completes (3.1.5.1.2 client, 3.2.5.1.2 server), and
  * movable between threads as bytes (exportState/importState).
+ *
+ * The message functions take the message as its pieces (the SECBUFFER_DATA buffers, in order),
+ * hashed and encrypted where they lie: the signature covers their concatenation, the RC4 stream
+ * runs on from one piece to the next.
  */
 export class NtlmSecurityContext {
   readonly flags: number;
   readonly side: NtlmSide;
   readonly #outgoing: Direction;
   readonly #incoming: Direction;
+  readonly #ess: boolean;
+  readonly #keyExchanged: boolean;
 
   private constructor(flags: number, side: NtlmSide, outgoing: Direction, incoming: Direction) {
     this.flags = flags >>> 0;
     this.side = side;
     this.#outgoing = outgoing;
     this.#incoming = incoming;
+    this.#ess = (this.flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0;
+    this.#keyExchanged = (this.flags & NTLMSSP_NEGOTIATE.KEY_EXCH) !== 0;
   }
 
   /**
@@ -121,23 +148,15 @@ export class NtlmSecurityContext {
       throw new NtlmUnsupportedError('NTLMSSP_NEGOTIATE_DATAGRAM (connectionless NTLM) is not implemented');
     }
     if ((flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) === 0) {
-      const shared: Direction = {
-        signingKey: new Uint8Array(SIGNING_KEY_BYTES),
-        handle: new Rc4(sealKey(flags, exportedSessionKey, side)),
-        seqNum: 0,
-      };
+      const shared = direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, exportedSessionKey, side)), 0, false);
       return new NtlmSecurityContext(flags, side, shared, shared);
     }
-    const direction = (of: NtlmSide): Direction => ({
-      signingKey: signKey(exportedSessionKey, of),
-      handle: new Rc4(sealKey(flags, exportedSessionKey, of)),
-      seqNum: 0,
-    });
-    return new NtlmSecurityContext(flags, side, direction(side), direction(other(side)));
+    const of = (who: NtlmSide): Direction => direction(signKey(exportedSessionKey, who), new Rc4(sealKey(flags, exportedSessionKey, who)), 0, true);
+    return new NtlmSecurityContext(flags, side, of(side), of(other(side)));
   }
 
   get extendedSessionSecurity(): boolean {
-    return (this.flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0;
+    return this.#ess;
   }
 
   /** SIGN or SEAL negotiated: real signatures (otherwise the ALWAYS_SIGN dummy). */
@@ -156,8 +175,16 @@ export class NtlmSecurityContext {
 
   /** MakeSignature: the 16-byte NTLMSSP_MESSAGE_SIGNATURE over `message` (3.4.4). */
   sign(message: Uint8Array): Uint8Array {
-    if (!this.integrity) return Uint8Array.from(DUMMY_SIGNATURE);
-    return this.#signature(this.#outgoing, message);
+    return this.signParts([message], new Uint8Array(NTLM_SIGNATURE_BYTES));
+  }
+
+  /** MakeSignature over the concatenation of `parts`, written into `out` (16 bytes), which it returns. */
+  signParts(parts: readonly Uint8Array[], out: Uint8Array): Uint8Array {
+    if (!this.integrity) {
+      out.set(DUMMY_SIGNATURE);
+      return out;
+    }
+    return this.#signature(this.#outgoing, parts, out);
   }
 
   /**
@@ -166,65 +193,128 @@ export class NtlmSecurityContext {
    * the signature is not 16 bytes. The expected sequence number advances in every case but the last.
    */
   verify(message: Uint8Array, signature: Uint8Array): Status {
+    return this.verifyParts([message], signature);
+  }
+
+  /** VerifySignature over the concatenation of `parts`. */
+  verifyParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
     if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
     if (!this.integrity) return bytesEqual(signature, DUMMY_SIGNATURE) ? SEC_E_OK : SEC_E_MESSAGE_ALTERED;
-    return this.#compare(this.#signature(this.#incoming, message), signature);
+    return this.#compare(this.#signature(this.#incoming, parts, scratchExpected), signature);
   }
 
   /** EncryptMessage: RC4 over the message, then the signature of the plaintext (3.4.3). */
   seal(message: Uint8Array): SealResult {
-    if (!this.confidentiality) {
-      return { status: SEC_E_UNSUPPORTED_FUNCTION, sealed: new Uint8Array(0), signature: new Uint8Array(0) };
-    }
-    const sealed = this.#outgoing.handle.process(message);
-    const signature = this.#signature(this.#outgoing, message);
-    return { status: SEC_E_OK, sealed, signature };
+    const sealed = new Uint8Array(message);
+    const signature = new Uint8Array(NTLM_SIGNATURE_BYTES);
+    const status = this.sealParts([sealed], signature);
+    return status === SEC_E_OK ? { status, sealed, signature } : { status, sealed: new Uint8Array(0), signature: new Uint8Array(0) };
+  }
+
+  /**
+   * EncryptMessage in place: the signature of the plaintext `parts` into `signature` (16 bytes),
+   * then RC4 over the parts where they lie; the handle then encrypts the checksum, as seal() does.
+   */
+  sealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
+    if (!this.confidentiality) return SEC_E_UNSUPPORTED_FUNCTION;
+    const direction = this.#outgoing;
+    // The checksum is of the plaintext, but its RC4 comes after the message's in the stream.
+    const checksum = this.#checksum(direction, parts);
+    for (const part of parts) direction.handle.processInPlace(part);
+    this.#finishSignature(direction, checksum, signature);
+    return SEC_E_OK;
   }
 
   /** DecryptMessage: RC4 over the sealed bytes, then the signature check of the plaintext. */
   unseal(sealed: Uint8Array, signature: Uint8Array): UnsealResult {
     if (!this.confidentiality) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
-    if (signature.length !== NTLM_SIGNATURE_BYTES) return { status: SEC_E_INVALID_TOKEN, message: new Uint8Array(0) };
-    const message = this.#incoming.handle.process(sealed);
-    const status = this.#compare(this.#signature(this.#incoming, message), signature);
+    const message = new Uint8Array(sealed);
+    const status = this.unsealParts([message], signature);
     return { status, message: status === SEC_E_OK ? message : new Uint8Array(0) };
   }
 
-  /** The signature `direction` gives `message` now; advances its handle and sequence number. */
-  #signature(direction: Direction, message: Uint8Array): Uint8Array {
-    const signature = new Uint8Array(NTLM_SIGNATURE_BYTES);
-    const view = new DataView(signature.buffer);
-    view.setUint32(SIGNATURE_VERSION_OFFSET, SIGNATURE_VERSION, true);
-    const seqNum = new Uint8Array(4);
-    new DataView(seqNum.buffer).setUint32(0, direction.seqNum, true);
+  /**
+   * DecryptMessage in place: the parts are decrypted where they lie and kept so only when the
+   * signature verifies; otherwise they are encrypted back (the handle rewound to before them and
+   * run over them again), so they hold the ciphertext they came with. Either way the handle and
+   * the sequence number end where a successful unseal leaves them.
+   */
+  unsealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
+    if (!this.confidentiality) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
+    const direction = this.#incoming;
+    const handle = direction.handle;
+    handle.snapshot(scratchRc4);
+    for (const part of parts) handle.processInPlace(part);
+    const status = this.#compare(this.#signature(direction, parts, scratchExpected), signature);
+    if (status !== SEC_E_OK) {
+      const after = handle.snapshot(new Uint8Array(RC4_STATE_BYTES));
+      handle.rewind(scratchRc4);
+      for (const part of parts) handle.processInPlace(part);
+      handle.rewind(after);
+      after.fill(0);
+    }
+    scratchRc4.fill(0);
+    return status;
+  }
 
-    if (this.extendedSessionSecurity) {
-      // 3.4.4.2
-      const checksum = hmacMd5(direction.signingKey, seqNum, message).subarray(0, ESS_CHECKSUM_BYTES);
-      if ((this.flags & NTLMSSP_NEGOTIATE.KEY_EXCH) !== 0) direction.handle.processInPlace(checksum);
-      signature.set(checksum, ESS_CHECKSUM_OFFSET);
-      signature.set(seqNum, SEQ_NUM_OFFSET);
+  /** The signature `direction` gives the concatenation of `parts` now, into `out`; advances its handle and sequence number. */
+  #signature(direction: Direction, parts: readonly Uint8Array[], out: Uint8Array): Uint8Array {
+    return this.#finishSignature(direction, this.#checksum(direction, parts), out);
+  }
+
+  /**
+   * The unencrypted checksum of `parts` under `direction`'s current sequence number: with extended
+   * session security HMAC_MD5(SigningKey, SeqNum ‖ Message) in scratchMac (its first 8 bytes
+   * count); without it CRC32(Message).
+   */
+  #checksum(direction: Direction, parts: readonly Uint8Array[]): number {
+    if (direction.mac === undefined) {
+      let crc = 0xffffffff;
+      for (const part of parts) crc = crc32Update(crc, part);
+      return (crc ^ 0xffffffff) >>> 0;
+    }
+    putU32(scratchSeqNum, 0, direction.seqNum);
+    direction.mac.macInto(scratchMac, 0, parts.length === 1 ? [scratchSeqNum, parts[0]!] : [scratchSeqNum, ...parts]);
+    return 0;
+  }
+
+  /** Writes the signature around the checksum (3.4.4.1 or 3.4.4.2), running the handle over what it encrypts. */
+  #finishSignature(direction: Direction, crc: number, out: Uint8Array): Uint8Array {
+    const seqNum = direction.seqNum;
+    putU32(out, 0, SIGNATURE_VERSION);
+    if (direction.mac !== undefined) {
+      // 3.4.4.2: Checksum = HMAC[0..7], RC4-encrypted with KEY_EXCH.
+      out.set(scratchMac.subarray(0, ESS_CHECKSUM_BYTES), ESS_CHECKSUM_OFFSET);
+      if (this.#keyExchanged) direction.handle.processInPlace(out, ESS_CHECKSUM_OFFSET, ESS_CHECKSUM_OFFSET + ESS_CHECKSUM_BYTES);
+      putU32(out, SEQ_NUM_OFFSET, seqNum);
     } else {
       // 3.4.4.1: RC4 over RandomPad (0), CRC32(Message), SeqNum; RandomPad is then set to 0.
-      const encrypted = new Uint8Array(V1_ENCRYPTED_BYTES);
-      const fields = new DataView(encrypted.buffer);
-      fields.setUint32(4, crc32(message), true);
-      fields.setUint32(8, direction.seqNum, true);
-      direction.handle.processInPlace(encrypted);
-      signature.set(encrypted.subarray(4), V1_CHECKSUM_OFFSET);
+      putU32(out, V1_RANDOM_PAD_OFFSET, 0);
+      putU32(out, V1_CHECKSUM_OFFSET, crc);
+      putU32(out, SEQ_NUM_OFFSET, seqNum);
+      direction.handle.processInPlace(out, V1_RANDOM_PAD_OFFSET, NTLM_SIGNATURE_BYTES);
+      putU32(out, V1_RANDOM_PAD_OFFSET, 0);
     }
-    direction.seqNum = (direction.seqNum + 1) >>> 0;
-    return signature;
+    direction.seqNum = (seqNum + 1) >>> 0;
+    return out;
   }
 
   #compare(expected: Uint8Array, received: Uint8Array): Status {
-    const checksumAt = this.extendedSessionSecurity ? ESS_CHECKSUM_OFFSET : V1_CHECKSUM_OFFSET;
-    if (!bytesEqual(received.subarray(0, 4), expected.subarray(0, 4))) return SEC_E_MESSAGE_ALTERED;
-    if (!bytesEqual(received.subarray(SEQ_NUM_OFFSET), expected.subarray(SEQ_NUM_OFFSET))) return SEC_E_OUT_OF_SEQUENCE;
-    if (!bytesEqual(received.subarray(checksumAt, SEQ_NUM_OFFSET), expected.subarray(checksumAt, SEQ_NUM_OFFSET))) {
-      return SEC_E_MESSAGE_ALTERED;
-    }
+    const checksumAt = this.#ess ? ESS_CHECKSUM_OFFSET : V1_CHECKSUM_OFFSET;
+    if (!sameBytes(received, expected, 0, VERSION_BYTES)) return SEC_E_MESSAGE_ALTERED;
+    if (!sameBytes(received, expected, SEQ_NUM_OFFSET, NTLM_SIGNATURE_BYTES)) return SEC_E_OUT_OF_SEQUENCE;
+    if (!sameBytes(received, expected, checksumAt, SEQ_NUM_OFFSET)) return SEC_E_MESSAGE_ALTERED;
     return SEC_E_OK;
+  }
+
+  /** Zeroes the keys and RC4 states; the context is unusable afterwards. */
+  wipe(): void {
+    for (const d of [this.#outgoing, this.#incoming]) {
+      d.signingKey.fill(0);
+      d.mac?.wipe();
+      d.handle.wipe();
+    }
   }
 
   /** The whole state as bytes, to rebuild this context in another thread with importState(). */
@@ -263,15 +353,23 @@ export class NtlmSecurityContext {
         throw bad(at, cause instanceof Error ? cause.message : String(cause));
       }
     };
-    const direction = (seqAt: number, keyAt: number, rc4Offset: number): Direction => ({
-      signingKey: bytes.slice(keyAt, keyAt + SIGNING_KEY_BYTES),
-      handle: rc4At(rc4Offset),
-      seqNum: view.getUint32(seqAt, true),
-    });
+    const ess = (flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0;
+    const at = (seqAt: number, keyAt: number, rc4Offset: number): Direction =>
+      direction(bytes.slice(keyAt, keyAt + SIGNING_KEY_BYTES), rc4At(rc4Offset), view.getUint32(seqAt, true), ess);
     const side: NtlmSide = sideByte === 0 ? 'client' : 'server';
-    const outgoing = direction(STATE.OUTGOING_SEQ_NUM, STATE.OUTGOING_SIGNING_KEY, STATE.OUTGOING_RC4);
-    const incoming =
-      (flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0 ? direction(STATE.INCOMING_SEQ_NUM, STATE.INCOMING_SIGNING_KEY, STATE.INCOMING_RC4) : outgoing;
+    const outgoing = at(STATE.OUTGOING_SEQ_NUM, STATE.OUTGOING_SIGNING_KEY, STATE.OUTGOING_RC4);
+    const incoming = ess ? at(STATE.INCOMING_SEQ_NUM, STATE.INCOMING_SIGNING_KEY, STATE.INCOMING_RC4) : outgoing;
     return new NtlmSecurityContext(flags, side, outgoing, incoming);
   }
+}
+
+function direction(signingKey: Uint8Array, handle: Rc4, seqNum: number, ess: boolean): Direction {
+  return { signingKey, mac: ess ? new HmacMd5Key(signingKey) : undefined, handle, seqNum };
+}
+
+/** a[from..to) equals b[from..to), every byte read. */
+function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  let difference = 0;
+  for (let i = from; i < to; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
 }

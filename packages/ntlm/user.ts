@@ -1,14 +1,17 @@
 // The NTLM package's user-mode half (SECPKG_USER_FUNCTION_TABLE), loaded into an application's
-// process the first time one of its NTLM contexts completes there. It signs, verifies, seals and
-// unseals (MS-NLMP 3.4) with the state the LSA half exported in ContextData, sending no LPC
-// message, and answers QueryContextAttributes for the mapped context.
+// process the first time one of its NTLM contexts completes there. It derives the signing and
+// sealing keys from the ExportedSessionKey the LSA half handed over in ContextData (SIGNKEY and
+// SEALKEY, 3.4.5.2-3: the key schedule runs here, not on the LSA's dispatch thread), signs,
+// verifies, seals and unseals (MS-NLMP 3.4) sending no LPC message, and answers
+// QueryContextAttributes for the mapped context.
 //
 // Buffers, as Windows' NTLM reads them:
 // - MakeSignature/VerifySignature cover every SECBUFFER_DATA buffer, read-only ones included,
-//   concatenated in order; the 16-byte NTLMSSP_MESSAGE_SIGNATURE goes in the SECBUFFER_TOKEN.
+//   concatenated in order (hashed where they lie, not copied together); the 16-byte
+//   NTLMSSP_MESSAGE_SIGNATURE is written into the SECBUFFER_TOKEN, whose length becomes 16.
 // - EncryptMessage/DecryptMessage seal the SECBUFFER_DATA buffers that are not read-only, in place,
 //   concatenated in order (RC4 runs on from one buffer to the next); the SECBUFFER_TOKEN carries the
-//   16-byte signature as the trailer. Read-only DATA buffers are left as they are and, unlike
+//   16-byte signature as the trailer. DecryptMessage leaves them sealed when the signature fails. Read-only DATA buffers are left as they are and, unlike
 //   Windows (which checksums them), are not covered by the seal's signature: NtlmSecurityContext
 //   seals and signs the same bytes.
 // - The RC4 state and sequence number of each direction run on from message to message; the
@@ -32,7 +35,7 @@ import {
 } from '../../headers/index.js';
 import { findToken, standardContextAttribute, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
-import { concat } from './crypto.js';
+import { NtlmUnsupportedError } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
 import { NtlmParseError } from './messages.js';
 import { NTLM_SIGNATURE_BYTES, NtlmSecurityContext } from './security.js';
@@ -48,15 +51,18 @@ class NtlmUserPackage {
 
   readonly SpInstanceInit: SecpkgUserFunctionTable['InstanceInit'] = () => STATUS_SUCCESS;
 
-  /** Reads the ContextData the LSA delivered; anything malformed is SEC_E_INVALID_TOKEN. */
+  /**
+   * Reads the ContextData the LSA delivered and derives this side's keys from its session key;
+   * anything malformed (or flags this package cannot sign with) is SEC_E_INVALID_TOKEN.
+   */
   readonly SpInitUserModeContext: SecpkgUserFunctionTable['InitUserModeContext'] = (handle, packed) => {
     try {
       const data = unpackContextData(packed);
-      this.contexts.set(handle, { data, security: NtlmSecurityContext.importState(data.securityState) });
-      data.securityState.fill(0);
+      const security = NtlmSecurityContext.fromSessionKey({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: data.side });
+      this.contexts.set(handle, { data, security });
       return STATUS_SUCCESS;
     } catch (error) {
-      if (error instanceof NtlmParseError) return SEC_E_INVALID_TOKEN;
+      if (error instanceof NtlmParseError || error instanceof NtlmUnsupportedError) return SEC_E_INVALID_TOKEN;
       throw error;
     }
   };
@@ -69,7 +75,7 @@ class NtlmUserPackage {
     const token = findToken(buffers);
     if (token === undefined) return SEC_E_INVALID_TOKEN;
     if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
-    token.pvBuffer = context.security.sign(concat(...signedData(buffers)));
+    token.pvBuffer = context.security.signParts(signedData(buffers), signatureOut(token));
     return SEC_E_OK;
   };
 
@@ -79,7 +85,7 @@ class NtlmUserPackage {
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
     const token = findToken(buffers);
     if (token === undefined) return { status: SEC_E_INVALID_TOKEN };
-    return { status: context.security.verify(concat(...signedData(buffers)), token.pvBuffer), QualityOfProtection: 0 };
+    return { status: context.security.verifyParts(signedData(buffers), token.pvBuffer), QualityOfProtection: 0 };
   };
 
   /** EncryptMessage: the DATA buffers sealed in place, the signature as the SECBUFFER_TOKEN trailer (3.4.3). */
@@ -93,11 +99,10 @@ class NtlmUserPackage {
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return SEC_E_INVALID_TOKEN;
     if (token.pvBuffer.length < NTLM_SIGNATURE_BYTES) return SEC_E_BUFFER_TOO_SMALL;
-    const result = context.security.seal(concat(...data.map((b) => b.pvBuffer)));
-    if (result.status !== SEC_E_OK) return result.status;
-    scatter(result.sealed, data);
-    token.pvBuffer = result.signature;
-    return SEC_E_OK;
+    const signature = signatureOut(token);
+    const status = context.security.sealParts(data, signature);
+    if (status === SEC_E_OK) token.pvBuffer = signature;
+    return status;
   };
 
   /** DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed otherwise. */
@@ -108,10 +113,8 @@ class NtlmUserPackage {
     const token = findToken(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };
-    const result = context.security.unseal(concat(...data.map((b) => b.pvBuffer)), token.pvBuffer);
-    if (result.status !== SEC_E_OK) return { status: result.status };
-    scatter(result.message, data);
-    return { status: SEC_E_OK, QualityOfProtection: 0 };
+    const status = context.security.unsealParts(data, token.pvBuffer);
+    return status === SEC_E_OK ? { status, QualityOfProtection: 0 } : { status };
   };
 
   readonly SpQueryContextAttributes: SecpkgUserFunctionTable['QueryContextAttributes'] = (handle, attribute) => {
@@ -133,6 +136,7 @@ class NtlmUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     context.data.exportedSessionKey.fill(0);
+    context.security.wipe();
     this.contexts.delete(handle);
     return SEC_E_OK;
   };
@@ -140,21 +144,23 @@ class NtlmUserPackage {
 
 /** What a signature covers: every DATA buffer. */
 function signedData(buffers: SecBuffer[]): Uint8Array[] {
-  return buffers.filter((b) => bufferTypeOf(b) === SECBUFFER.DATA).map((b) => b.pvBuffer);
+  const parts: Uint8Array[] = [];
+  for (const b of buffers) if (bufferTypeOf(b) === SECBUFFER.DATA) parts.push(b.pvBuffer);
+  return parts;
 }
 
-/** What a seal encrypts: the DATA buffers that are not read-only. */
-function sealedData(buffers: SecBuffer[]): SecBuffer[] {
-  return buffers.filter((b) => bufferTypeOf(b) === SECBUFFER.DATA && (b.BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === 0);
-}
-
-/** Writes `bytes` back across the buffers it was concatenated from, in place. */
-function scatter(bytes: Uint8Array, buffers: SecBuffer[]): void {
-  let at = 0;
-  for (const buffer of buffers) {
-    buffer.pvBuffer.set(bytes.subarray(at, at + buffer.pvBuffer.length));
-    at += buffer.pvBuffer.length;
+/** What a seal encrypts, in place: the DATA buffers that are not read-only. */
+function sealedData(buffers: SecBuffer[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (const b of buffers) {
+    if (bufferTypeOf(b) === SECBUFFER.DATA && (b.BufferType & (SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === 0) parts.push(b.pvBuffer);
   }
+  return parts;
+}
+
+/** The signature's place: the first 16 bytes of the caller's SECBUFFER_TOKEN (checked to be at least that long). */
+function signatureOut(token: SecBuffer): Uint8Array {
+  return token.pvBuffer.length === NTLM_SIGNATURE_BYTES ? token.pvBuffer : token.pvBuffer.subarray(0, NTLM_SIGNATURE_BYTES);
 }
 
 /** SECPKG_USER_FUNCTION_TABLE of a fresh user-mode instance. */

@@ -4,10 +4,13 @@
 // DLL face (index.ts exports only SpLsaModeInitialize and SpUserModeInitialize).
 
 export {
+  bytesEqual,
   computeMic,
   computeNtlmV2Response,
   encryptRandomSessionKey,
   filetimeFromDate,
+  hmacMd5,
+  HmacMd5Key,
   kxkeyV2,
   ntlmV2Temp,
   ntowfv1,
@@ -25,10 +28,14 @@ export {
   packAuthenticate,
   packAvPairs,
   packChallenge,
+  micFieldOffset,
   packNegotiate,
+  unpackAuthenticate,
   unpackChallenge,
   withMic,
   type AvPair,
   type NtlmVersion,
 } from './messages.js';
+export { randomFromPool } from './random.js';
 export { Rc4 } from './rc4.js';
+export { NtlmSecurityContext } from './security.js';

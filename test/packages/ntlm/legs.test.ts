@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { statusName } from '../../../headers/status.js';
-import { acceptAuthenticate, challengeFor, checkBindings, type AccountKey, type ChallengeState } from '../../../packages/ntlm/acceptor.js';
+import { acceptAuthenticate, challengeFor, checkBindings, serverTargetInfo, type AccountKey, type ChallengeState } from '../../../packages/ntlm/acceptor.js';
 import { channelBindingsHash, digestBindings, ntowfv1, verifyLmV2Response } from '../../../packages/ntlm/crypto.js';
 import { MSV_AV, NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
 import { authenticateFor, negotiateFor } from '../../../packages/ntlm/initiator.js';
 import {
   findAvPair,
   packAuthenticate,
+  packChallenge,
   packNegotiate,
   unpackAuthenticate,
   unpackAuthenticateNtlmV2Response,
@@ -224,6 +225,27 @@ describe('the NEGOTIATE_MESSAGE forms the acceptor answers', () => {
     const outcome = challengeFor(both, NAMES, COMMON.serverChallenge, NOW);
     assert.ok(outcome.ok);
     assert.ok(outcome.offered & N.EXTENDED_SESSIONSECURITY && !(outcome.offered & N.LM_KEY));
+  });
+
+  test('answers the same NEGOTIATE a second time with the message packChallenge builds for its own ServerChallenge and time', () => {
+    const later = new Date(NOW.getTime() + 90_000);
+    const second = fromHex('0102030405060708');
+    for (const [serverChallenge, now] of [
+      [COMMON.serverChallenge, NOW],
+      [second, later],
+    ] as const) {
+      const outcome = challengeFor(SAMBA_NEGOTIATE, NAMES, serverChallenge, now);
+      assert.ok(outcome.ok);
+      const fresh = packChallenge({
+        flags: outcome.offered,
+        targetName: NAMES.domainName,
+        serverChallenge,
+        targetInfo: serverTargetInfo(NAMES, now),
+        version: unpackChallenge(outcome.challenge).version,
+      });
+      assert.equal(toHex(outcome.challenge), toHex(fresh));
+    }
+    assert.throws(() => challengeFor(SAMBA_NEGOTIATE, NAMES, new Uint8Array(7), NOW), RangeError);
   });
 
   test('a message that is not a NEGOTIATE is SEC_E_INVALID_TOKEN with the parser reason and offset', () => {

@@ -79,6 +79,28 @@ describe('Rc4', () => {
     assert.throws(() => Rc4.importState(state), { name: 'RangeError', message: /not a permutation/ });
   });
 
+  test('rewinds to a snapshot: the same keystream again, and forward to a later snapshot', () => {
+    const rc4 = new Rc4(ascii('Key'));
+    keystream(rc4, 10);
+    const mark = rc4.snapshot(new Uint8Array(RC4_STATE_BYTES));
+    const once = keystream(rc4, 50);
+    const later = rc4.snapshot(new Uint8Array(RC4_STATE_BYTES));
+    rc4.rewind(mark);
+    assert.deepEqual(keystream(rc4, 50), once);
+    rc4.rewind(mark);
+    rc4.rewind(later);
+    assert.deepEqual(keystream(rc4, 20), keystream(new Rc4(ascii('Key')), 80).subarray(60));
+    assert.throws(() => rc4.rewind(new Uint8Array(10)), RangeError);
+  });
+
+  test('processInPlace over a range leaves the bytes outside it alone', () => {
+    const data = new Uint8Array(10).fill(0xaa);
+    new Rc4(ascii('Key')).processInPlace(data, 2, 5);
+    const expected = new Uint8Array(3).fill(0xaa);
+    new Rc4(ascii('Key')).processInPlace(expected);
+    assert.deepEqual(data, Uint8Array.of(0xaa, 0xaa, ...expected, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa));
+  });
+
   test('refuses an empty key and one longer than 256 bytes', () => {
     assert.throws(() => new Rc4(new Uint8Array(0)), RangeError);
     assert.throws(() => new Rc4(new Uint8Array(257)), RangeError);

@@ -154,6 +154,49 @@ for (const { name, flags, key } of conversations) {
       assert.equal(opened.message.length, 0);
     });
 
+    test('a message in pieces signs, seals and verifies as its concatenation does, the pieces sealed where they lie', () => {
+      const whole = text('a message of several pieces, sealed as one RC4 stream: '.repeat(5));
+      const cuts = [0, 1, 64, 65, 200, whole.length];
+      const pieces = (bytes: Uint8Array): Uint8Array[] => cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
+      const one = pair(flags, key);
+      const split = pair(flags, key);
+
+      const signed = split.client.signParts(pieces(whole), new Uint8Array(16));
+      assert.deepEqual(signed, one.client.sign(whole));
+      const sealedWhole = one.client.seal(whole);
+      const inPlace = Uint8Array.from(whole);
+      const signature = new Uint8Array(16);
+      assertStatus(split.client.sealParts(pieces(inPlace), signature), SEC_E_OK);
+      assert.deepEqual(inPlace, sealedWhole.sealed);
+      assert.deepEqual(signature, sealedWhole.signature);
+
+      assertStatus(split.server.verifyParts(pieces(whole), signed), SEC_E_OK);
+      assertStatus(split.server.unsealParts(pieces(inPlace), signature), SEC_E_OK);
+      assert.deepEqual(inPlace, whole);
+    });
+
+    test('a sealed message in pieces that fails to verify keeps its ciphertext, and the stream runs on as after a good one', () => {
+      const good = pair(flags, key);
+      const bad = pair(flags, key);
+      for (const { client } of [good, bad]) assert.ok(client.confidentiality);
+      const first = good.client.seal(text('first message'));
+      const tampered = Uint8Array.from(first.sealed);
+      tampered[3] = tampered[3]! ^ 0x40;
+      const parts = [tampered.subarray(0, 5), tampered.subarray(5)];
+      const before = Uint8Array.from(tampered);
+      bad.client.seal(text('first message'));
+      assertStatus(bad.server.unsealParts(parts, first.signature), SEC_E_MESSAGE_ALTERED);
+      assert.deepEqual(tampered, before, 'the pieces hold the ciphertext they came with');
+      assertStatus(good.server.unseal(first.sealed, first.signature).status, SEC_E_OK);
+
+      // Both servers' handles and sequence numbers are now at the same place: the next message opens on both.
+      const second = good.client.seal(text('second message'));
+      bad.client.seal(text('second message'));
+      assert.deepEqual(bad.server.sequenceNumbers, good.server.sequenceNumbers);
+      assert.deepEqual(bad.server.unseal(second.sealed, second.signature), { status: SEC_E_OK, message: text('second message') });
+      assert.deepEqual(good.server.unseal(second.sealed, second.signature), { status: SEC_E_OK, message: text('second message') });
+    });
+
     test('a signature that is not 16 bytes is SEC_E_INVALID_TOKEN', () => {
       const { server } = pair(flags, key);
       assertStatus(server.verify(text('x'), new Uint8Array(15)), SEC_E_INVALID_TOKEN);

@@ -1,0 +1,83 @@
+// The crypto floor (bench/crypto-floor.ts): which packages have one, that a floor handshake runs
+// both sides' cryptography (each floor checks that its two sides agree, and throws if not), and
+// how its targets are judged. Counts and structure only: the rates are the benchmark's to report.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cryptoFloorOf, cryptoFloorRow, cryptoTargets } from '../../bench/crypto-floor.js';
+import type { MessageRow } from '../../bench/run.js';
+
+const ACCOUNT = { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' };
+
+describe('the crypto floor', () => {
+  it('exists for ntlm and example, not for null or a package module path', () => {
+    assert.equal(cryptoFloorOf('ntlm', ACCOUNT)?.name, 'NTLM');
+    assert.equal(cryptoFloorOf('example', ACCOUNT)?.name, 'Example');
+    assert.equal(cryptoFloorOf('null', ACCOUNT), undefined);
+    assert.equal(cryptoFloorOf('/somewhere/package.js', ACCOUNT), undefined);
+  });
+
+  it('runs a handshake of each package, both sides agreeing, many times over', () => {
+    for (const spec of ['ntlm', 'example']) {
+      const floor = cryptoFloorOf(spec, ACCOUNT)!;
+      for (let i = 0; i < 50; i++) floor.handshake();
+    }
+  });
+
+  it('names what an NTLM floor handshake computes, the MIC over the three messages at their real sizes', () => {
+    assert.match(
+      cryptoFloorOf('ntlm', ACCOUNT)!.what,
+      /^10 HMAC-MD5 \(the MIC over \d+ bytes\), 8 MD5, 4 HMAC key states, 6 RC4 key schedules, 32 random bytes$/,
+    );
+  });
+
+  it('reports a row beside the in-process figure it is given, and the ratio of the two', () => {
+    const row = cryptoFloorRow('ntlm', ACCOUNT, 1000, 20)!;
+    assert.equal(row.package, 'NTLM');
+    assert.equal(row.inProcessHsPerSec, 1000);
+    assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0);
+    assert.ok(Math.abs(row.inProcessOverFloor - 1000 / row.floorHsPerSec) < 0.001, JSON.stringify(row));
+    assert.equal(cryptoFloorRow('null', ACCOUNT, 1000, 20), undefined);
+  });
+});
+
+describe('the crypto targets', () => {
+  const message = (op: MessageRow['op'], size: number, mapped: number, raw: number): MessageRow => ({
+    package: 'NTLM',
+    op,
+    size,
+    mappedOpsPerSec: mapped,
+    rawOpsPerSec: raw,
+    lpcOpsPerSec: 1,
+    mappedMBps: 0,
+    mappedOverLpc: 0,
+  });
+  const floorRow = (ratio: number) => ({
+    package: 'NTLM',
+    floorHsPerSec: 1,
+    floorUsPerHandshake: 1,
+    inProcessHsPerSec: 1,
+    inProcessOverFloor: ratio,
+    what: '',
+  });
+
+  it('judges in-process / floor, mapped / raw sign+verify at 1 KiB and the LSA bytes per context, each by its own direction', () => {
+    const targets = cryptoTargets({
+      cryptoFloor: [floorRow(0.5)],
+      messages: [message('sign+verify', 64, 1, 100), message('sign+verify', 1024, 79, 100), message('seal+unseal', 1024, 100, 100)],
+      memory: { lsaBytesPerContext: { NTLM: 1024.5 }, measurements: {}, lsaBytesPerLogonSession: 0 },
+    });
+    assert.deepEqual(
+      targets.map((t) => [t.target, t.value, t.comparison, t.goal, t.met]),
+      [
+        ['NTLM in-process hs/s / NTLM crypto floor', 0.5, '>=', 0.5, true],
+        ['NTLM mapped sign+verify 1 KiB / raw primitives', 0.79, '>=', 0.8, false],
+        ['LSA bytes per live NTLM context', 1024.5, '<=', 1024, false],
+      ],
+    );
+  });
+
+  it('leaves a target out when its row was not measured', () => {
+    assert.deepEqual(cryptoTargets({ cryptoFloor: [], messages: [], memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 } }), []);
+  });
+});
