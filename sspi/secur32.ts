@@ -414,12 +414,16 @@ export class Secur32 {
     ) => { status: Status; QualityOfProtection?: number } | Promise<{ status: Status; QualityOfProtection?: number }>,
   ): Promise<VerifyResult> {
     let qop = 0;
-    const result = await this.messageCall(api, entry, context, message, async (t, h) => {
-      const r = await run(t, h);
+    const answered = (r: { status: Status; QualityOfProtection?: number }): Status => {
       qop = r.QualityOfProtection ?? 0;
       return r.status;
+    };
+    // A package that answers at once is called without a promise (no deadline, no microtask of its own).
+    const result = await this.messageCall(api, entry, context, message, (t, h) => {
+      const r = run(t, h);
+      return r instanceof Promise ? r.then(answered) : answered(r);
     });
-    return { ...result, qop };
+    return result.cause === undefined ? { status: result.status, message, qop } : { status: result.status, cause: result.cause, message, qop };
   }
 
   /** ExportSecurityContext: not implemented in this emulation (listed in the README). */
@@ -534,7 +538,7 @@ export class Secur32 {
         'return',
         result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: result.cause.message },
       );
-    return { ...result, message };
+    return result.cause === undefined ? { status: result.status, message } : { status: result.status, cause: result.cause, message };
   }
 
   /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
