@@ -3,7 +3,8 @@
 // Messages are typed by the application; receive() never hangs on a dead peer: when the other
 // process exits, pending and later receives fail with TransportError('PEER_GONE').
 //
-// What one turn sends goes as one frame (an array of the messages), as a pipe's writes coalesce:
+// What one turn sends after its first message goes as one frame (an array of the messages), as a
+// pipe's writes coalesce:
 // a postMessage wakes the other thread, and that wake-up, not the copying, is what a message
 // costs (profiles of `bench`: a third of the client process's time went to one per message).
 // A message posted on its own (not in an array) is taken as one message.
@@ -71,8 +72,23 @@ export class Connection<M> {
     this.sent++;
     this.totals.sent++;
     this.tracer.tap(this.name, 'send', message);
-    if (this.outbox.push(message) === 1) setImmediate(this.flush);
+    this.outbox.push(message);
+    // The first message of a turn goes at once (one message waits for nothing, as on a pipe); what
+    // follows in the same turn goes together when it ends.
+    if (!this.turnOpen) {
+      this.turnOpen = true;
+      this.flush();
+      setImmediate(this.endTurn);
+    }
   }
+
+  /** A message went this turn: later ones wait for its end. */
+  private turnOpen = false;
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false;
+    this.flush();
+  };
 
   private readonly flush = (): void => {
     if (this.outbox.length === 0 || this.closedBy !== undefined) return;
