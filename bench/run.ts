@@ -154,6 +154,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     step(`${spec}: in-process baseline`);
     const bench = await HandshakeBench.start(spec, ACCOUNT);
     try {
+      // Warm the path first (as the baselines are): the first second of handshakes runs V8's
+      // unoptimized code, and a short row measured then reads a fraction of the path's speed.
+      await bench.run(64, 1, Math.max(1_000, options.durationMs), 0);
       for (const concurrency of options.concurrency) {
         for (const clients of options.clients) {
           const runs = [];
