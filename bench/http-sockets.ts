@@ -19,22 +19,17 @@ import { Machine, type AppProcess } from '../machine/index.js';
 import { SocketServer } from '../scenarios/index.js';
 import type { SocketAppSummary } from '../app-protocols/index.js';
 import { formatSocketRows } from './report.js';
-import { bottleneck, cpuMeter, median, repetitions, round } from './stats.js';
+import { bottleneck, cpuMeter, median, repetitions, round, type RateFigures } from './stats.js';
 import { ThreadCpu } from './thread-cpu.js';
 import type { LoadResult, LoadRun } from './workers/http-load.js';
 import type { PlainCounts, PlainHttpData } from './workers/plain-http.js';
 
 export type SocketServerKind = 'NTLM serve --http' | 'plain node:http';
 
-export interface SocketRow {
+export interface SocketRow extends RateFigures {
   server: SocketServerKind;
   /** Clients of the load generator, each one connection (and handshake) at a time. */
   clients: number;
-  hsPerSec: number;
-  hsPerSecMin: number;
-  hsPerSecMax: number;
-  p50Ms: number;
-  p99Ms: number;
   /** On the NTLM rows: this row's hs/s over the plain server's at the same N; null on the plain rows. */
   ratioToPlain: number | null;
   bottleneck: string;

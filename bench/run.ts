@@ -12,7 +12,7 @@ import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
 import { rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
-import { bottleneck, median, repetitions, round } from './stats.js';
+import { bottleneck, median, repetitions, round, type RateFigures } from './stats.js';
 import { cryptoFloorRow, cryptoTargets, type CryptoFloorRow } from './crypto-floor.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
@@ -65,15 +65,10 @@ export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   socketClients: [1, 8, 32],
 };
 
-export interface HandshakeRow {
+export interface HandshakeRow extends RateFigures {
   package: string;
   concurrency: number;
   clients: number;
-  hsPerSec: number;
-  hsPerSecMin: number;
-  hsPerSecMax: number;
-  p50Ms: number;
-  p99Ms: number;
   idealHsPerSec: number;
   inProcessHsPerSec: number;
   ratioToIdeal: number;

@@ -54,10 +54,17 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * f) / f;
 }
 
-/** A row's repetitions summed up: the median rate with its range, latency percentiles, and the median run itself. */
-export function repetitions<R extends { hsPerSec: number; latencies: number[] }>(
-  runs: readonly R[],
-): { hsPerSec: number; hsPerSecMin: number; hsPerSecMax: number; p50Ms: number; p99Ms: number; mid: R } {
+/** What every throughput row reports of its repetitions: the median rate with its range, and latency percentiles. */
+export interface RateFigures {
+  hsPerSec: number;
+  hsPerSecMin: number;
+  hsPerSecMax: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** A row's repetitions summed up: its RateFigures, and the median run itself. */
+export function repetitions<R extends { hsPerSec: number; latencies: number[] }>(runs: readonly R[]): RateFigures & { mid: R } {
   const rates = runs.map((r) => r.hsPerSec);
   const hsPerSec = median(rates);
   const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);

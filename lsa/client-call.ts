@@ -77,7 +77,17 @@ export function runAsClientCall<T>(call: ClientCall, run: () => T, awaits = true
   const here: Window = { call, entered: false, storeBefore: undefined };
   window = here;
   try {
-    if (awaits) return carry(storage.run(call, run));
+    if (awaits) {
+      let result: T;
+      try {
+        result = storage.run(call, run);
+      } catch (error) {
+        // storage.run enabled the store; nothing is carried if this was the only call.
+        if (carried === 0) storage.disable();
+        throw error;
+      }
+      return carry(result);
+    }
     let result: T;
     try {
       result = run();

@@ -18,11 +18,6 @@ async function lsaFunctionAnsweringLater<T>(value: T): Promise<T> {
   return value;
 }
 
-/** Settles when every carried call has finished (the store's hooks are then off again). */
-async function untilNothingCarried(): Promise<void> {
-  while (carriedCalls() > 0) await turn();
-}
-
 describe('the current client call', () => {
   it('is the call while a synchronous entry runs, and nothing outside one', () => {
     const a = clientCall('a', 1);
@@ -45,7 +40,9 @@ describe('the current client call', () => {
       true,
     );
     assert.equal(seen, a);
-    await untilNothingCarried();
+    // The entry settled: what carried it lets go within the same turn.
+    await turn();
+    assert.equal(carriedCalls(), 0);
     assert.equal(currentClientCall(), undefined);
   });
 
@@ -170,10 +167,22 @@ describe('the current client call', () => {
     assert.notEqual(seen, a, 'a later call never resumes as the one that threw');
   });
 
-  it('turns the store off when no call is carried', async () => {
-    await runAsClientCall(clientCall('a', 1), () => lsaFunctionAnsweringLater(0), false);
-    await runAsClientCall(clientCall('b', 2), async () => turn(), true);
-    await untilNothingCarried();
+  it('carries a call only while it is in flight, and none once every one settled or threw', async () => {
+    const first = runAsClientCall(clientCall('a', 1), () => lsaFunctionAnsweringLater(0), false);
+    const second = runAsClientCall(clientCall('b', 2), async () => turn(), true);
+    assert.equal(carriedCalls(), 2, 'both are carried while they wait');
+    assert.throws(() =>
+      runAsClientCall(
+        clientCall('c', 3),
+        () => {
+          throw new Error('an async-flagged entry that throws before it answers');
+        },
+        true,
+      ),
+    );
+    assert.equal(carriedCalls(), 2, 'a throw adds nothing carried');
+    await Promise.all([first, second]);
+    await turn();
     assert.equal(carriedCalls(), 0);
   });
 });
