@@ -44,6 +44,7 @@ import type { ProcessQuota } from './config.js';
 import type { HandleEntry, HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
+import type { NestedHandles } from './package-locator.js';
 import { Refused, type CallScheduler } from './scheduler.js';
 
 /** What the dispatcher needs from the LSA. */
@@ -62,6 +63,8 @@ export interface DispatchContext {
   readonly quota: ProcessQuota;
   /** Where the time of every call goes, added up (lsa.stats().calls; the bench's per-hop rows). */
   readonly timing: CallTiming;
+  /** Handles one package holds of another: a MappedPackage must be one of them. */
+  readonly nested: NestedHandles;
 }
 
 /**
@@ -238,14 +241,36 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (hNewContext !== undefined) reply.hNewContext = hNewContext;
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
-      reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
+      const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
+      if (mapped instanceof Error) return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
+      reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
-          detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`,
+          detail:
+            mapped.pkg === pkg
+              ? `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`
+              : `intercepted; ${mapped.pkg.name}'s ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name} for its ${pkg.name} context`,
         });
     }
     return reply;
+  }
+
+  /**
+   * Whose user-mode half a completed context maps to: the package's own, or the one its result
+   * names (SpContextResult.MappedPackage), which must be a context the package holds of that
+   * package through LocatePackageById.
+   */
+  function mappedPackage(
+    pkg: LoadedPackage,
+    named: SpContextResult['MappedPackage'],
+    ownHandle: LSA_SEC_HANDLE,
+  ): { pkg: LoadedPackage; handle: LSA_SEC_HANDLE } | Error {
+    if (named === undefined) return { pkg, handle: ownHandle };
+    const inner = typeof named === 'object' && named !== null ? ctx.packageById(named.PackageId) : undefined;
+    if (inner === undefined || typeof named.ContextHandle !== 'number' || !ctx.nested.owns(pkg.id, inner.id, 'context', named.ContextHandle))
+      return badResult({ package: pkg.name, entry: 'SpContextResult' }, 'a MappedPackage that is not a context it holds of another package');
+    return { pkg: inner, handle: named.ContextHandle };
   }
 
   return {

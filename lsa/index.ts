@@ -14,6 +14,7 @@ export { DEFAULT_PACKAGES, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREA
 export { LsaWorkPool, type WorkPoolConfig, type WorkPoolStats } from './work-pool.js';
 export { checkWorkTask } from './work-routines.js';
 export { createLsaFunctionTable } from './function-table.js';
+export { NestedHandles, type LocatablePackage, type LocatorServices, type PackageDirectory } from './package-locator.js';
 export { LogonSessions } from './logon-sessions.js';
 export { resolvePackageSpec } from './package-loader.js';
 export { ProcessQueue } from './scheduler.js';

@@ -18,6 +18,7 @@ import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
+import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 
 export interface AttachRequest {
@@ -35,6 +36,8 @@ export interface AttachResult {
 export interface ReapReport {
   contexts: number;
   credentials: number;
+  /** Handles packages held of other packages for this process and had not released (the LSA released them). */
+  nested?: number;
 }
 
 export interface PackageReport {
@@ -76,6 +79,8 @@ export interface LsaStats {
   disconnected: Array<{ pid: number; name: string; why: string }>;
   /** The work pool: its size, its live threads, the tasks it ran (lsa/work-pool.ts). */
   workPool: WorkPoolStats;
+  /** Handles packages hold of other packages through LocatePackageById (Negotiate's mechanisms' credentials and contexts). */
+  nested: { credentials: number; contexts: number };
   heapUsed: number;
   /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
   arrayBuffers: number;
@@ -102,6 +107,9 @@ export class Lsa {
   private packages: LoadedPackage[] = [];
   private failed: PackageLoadFailure[] = [];
   private readonly services: LsaServices;
+  /** Handles one package holds of another (lsa/package-locator.ts). */
+  private readonly nested = new NestedHandles();
+  private readonly locator: LocatorServices;
   /** Where CreateThread's work routines run: the LSA's own threads, started by the first task. */
   readonly work: LsaWorkPool;
   private readonly dispatchContext: DispatchContext;
@@ -134,6 +142,11 @@ export class Lsa {
     });
     this.accounts = new AccountStore(config.accounts);
     this.work = new LsaWorkPool(config.workPool);
+    this.locator = {
+      packages: { byName: (name) => this.byName.get(name.toLowerCase()), byId: (id) => this.byId.get(id) },
+      host: this.host,
+      nested: this.nested,
+    };
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
@@ -142,6 +155,7 @@ export class Lsa {
       scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
       work: this.work,
+      locator: this.locator,
     };
     this.dispatchContext = {
       handles: this.handles,
@@ -154,6 +168,7 @@ export class Lsa {
       scheduler: this.scheduler,
       quota: config.quota,
       timing: newCallTiming(),
+      nested: this.nested,
     };
   }
 
@@ -271,6 +286,9 @@ export class Lsa {
         await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
       }
     }
+    // What packages made through other packages for this process and did not release with their own handles.
+    const nested = await releaseForProcess(this.locator, pid, peer);
+    if (nested > 0) report.nested = nested;
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
@@ -279,7 +297,8 @@ export class Lsa {
       }
       this.sessions.delete(process.logonId);
     }
-    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
+    const left = nested > 0 ? ` (and ${nested} nested handles their packages left behind)` : '';
+    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${left}` });
     return report;
   }
 
@@ -346,6 +365,7 @@ export class Lsa {
       perProcess,
       disconnected: [...this.disconnected],
       workPool: this.work.stats(),
+      nested: this.nested.count(),
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,
     };
