@@ -1,0 +1,161 @@
+// End to end: Negotiate across the workers. The client, the server and the LSA each on its own
+// thread; Negotiate in the LSA drives NTLM through the LSA, and the trace shows both layers; the
+// context mapped into each process is NTLM's, under a handle that still names Negotiate; the
+// nested handles go with their contexts, or with the process that dies.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED, SECPKG_NEGOTIATION, type SecBuffer } from '../../headers/sspi.js';
+import { statusName } from '../../headers/status.js';
+import { unpackNegotiationToken } from '../../packages/negotiate/wire.js';
+import { DEFAULT_CLIENT_REQ } from '../../client-proc/app.js';
+import { DEFAULT_SERVER_REQ } from '../../server-proc/app.js';
+import { ALICE, establish, withMachine } from '../helpers/machine.js';
+import type { CtxtHandle } from '../../sspi/handles.js';
+
+const ACCOUNTS = ['alice:Passw0rd!'];
+
+describe('end to end: Negotiate', () => {
+  it('runs the default apps, sealed and signed messages included, with NTLM under Negotiate in the trace', async () => {
+    await withMachine({ trace: true, accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const serving = server.runApp(null, { name: 'svc', package: 'Negotiate' });
+      const result = await client.runApp(null, { server: 'svc', package: 'Negotiate', user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!', messages: 2 });
+      assert.equal(result.statusName, 'SEC_E_OK', result.detail);
+      assert.equal((await serving).statusName, 'SEC_E_OK');
+
+      const events = await machine.events();
+      const lsa = events.filter((e) => e.process === 'lsa' && (e.call === 'SpInitLsaModeContext' || e.call === 'SpAcceptLsaModeContext'));
+      // Every Negotiate call has NTLM's own call inside it, for the same process.
+      const sequence = lsa.map((e) => `${e.phase} ${e.call} ${e.phase === 'call' ? e.detail!.split(',')[0] : e.status}`);
+      assert.deepEqual(sequence.slice(0, 4), [
+        'call SpInitLsaModeContext Negotiate',
+        'call SpInitLsaModeContext NTLM',
+        'return SpInitLsaModeContext SEC_I_CONTINUE_NEEDED',
+        'return SpInitLsaModeContext SEC_I_CONTINUE_NEEDED',
+      ]);
+      assert.equal(lsa.filter((e) => e.phase === 'call' && e.detail?.startsWith('NTLM, for Negotiate')).length, 5, "NTLM's five legs, each for Negotiate");
+      assert.equal(lsa.filter((e) => e.phase === 'call' && e.detail?.startsWith('Negotiate')).length, 5, "Negotiate's five legs (the client's third verifies the server's mechListMIC)");
+      const mapped = events.filter((e) => e.call === 'MappedContext');
+      assert.equal(mapped.length, 2);
+      for (const e of mapped) assert.match(e.detail ?? '', /NTLM's ContextData .* for its Negotiate context/);
+      const userInit = events.filter((e) => e.call === 'SpInitUserModeContext' && e.phase === 'call');
+      assert.deepEqual(new Set(userInit.map((e) => e.detail?.split(',')[0])), new Set(['NTLM']));
+      assert.deepEqual((await client.stats()).userMode.loaded, ['NTLM']);
+    });
+  });
+
+  it("answers SECPKG_ATTR_NEGOTIATION_INFO and PACKAGE_INFO with NTLM from the process, under a handle that names Negotiate, and protects messages with no LPC", async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const done = await establish(client, server, { package: 'Negotiate' });
+      assert.ok(done.ok, JSON.stringify(done.steps));
+      assert.deepEqual(
+        done.steps.map((s) => `${s.api} ${s.status}`),
+        [
+          'InitializeSecurityContext SEC_I_CONTINUE_NEEDED',
+          'AcceptSecurityContext SEC_I_CONTINUE_NEEDED',
+          'InitializeSecurityContext SEC_I_CONTINUE_NEEDED',
+          'AcceptSecurityContext SEC_E_OK',
+          'InitializeSecurityContext SEC_E_OK',
+        ],
+      );
+      const report = await machine.lsa.packages();
+      const ids = new Map(report.loaded.map((p) => [p.name, p.id]));
+      assert.equal(done.clientContext!.dwLower, ids.get('Negotiate'));
+      for (const [proc, ctx] of [
+        [client, done.clientContext!],
+        [server, done.serverContext!],
+      ] as const) {
+        const nego = await proc.sspi.queryContextAttributes(ctx, SECPKG_ATTR.NEGOTIATION_INFO);
+        assert.equal(nego.buffer?.PackageInfo.Name, 'NTLM');
+        assert.equal(nego.buffer?.NegotiationState, SECPKG_NEGOTIATION.COMPLETE);
+        assert.equal((await proc.sspi.queryContextAttributes(ctx, SECPKG_ATTR.PACKAGE_INFO)).buffer?.PackageInfo.Name, 'NTLM');
+      }
+      const before = (await client.stats()).lpc;
+      const data = new TextEncoder().encode('over Negotiate');
+      const sealed = await client.sspi.encryptMessage(
+        done.clientContext!,
+        0,
+        [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(16) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: Uint8Array.from(data) },
+        ],
+        0,
+      );
+      assert.equal(statusName(sealed.status), 'SEC_E_OK');
+      const opened = await server.sspi.decryptMessage(done.serverContext!, sealed.message, 0);
+      assert.equal(statusName(opened.status), 'SEC_E_OK');
+      assert.deepEqual(opened.message[1]!.pvBuffer, data);
+      const after = (await client.stats()).lpc;
+      assert.equal(after.sent - before.sent, 0, 'no LPC message for sealing');
+    });
+  });
+
+  it('takes a client that skips SPNEGO (the NTLM package) as NTLM, messages included', async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const serving = server.runApp(null, { name: 'svc', package: 'Negotiate' });
+      const result = await client.runApp(null, { server: 'svc', package: 'NTLM', user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!', messages: 2 });
+      assert.equal(result.statusName, 'SEC_E_OK', result.detail);
+      assert.equal((await serving).statusName, 'SEC_E_OK');
+    });
+  });
+
+  it('lets the server speak first: AcceptSecurityContext with no input token gives the NegTokenInit2 the client starts from', async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const s = await server.sspi.acquireCredentialsHandle({ package: 'Negotiate', credentialUse: SECPKG_CRED.INBOUND });
+      const c = await client.sspi.acquireCredentialsHandle({ package: 'Negotiate', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
+      const hint = await server.sspi.acceptSecurityContext({ credential: s.credential!, input: [], contextReq: DEFAULT_SERVER_REQ });
+      assert.equal(statusName(hint.status), 'SEC_I_CONTINUE_NEEDED');
+      const { token } = unpackNegotiationToken(hint.output[0]!.pvBuffer);
+      assert.ok(token.kind === 'NegTokenInit' && token.negHints?.hintName === 'not_defined_in_RFC4178@please_ignore');
+      let input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: hint.output[0]!.pvBuffer }];
+      let clientCtx: CtxtHandle | undefined;
+      const serverCtx = hint.context!;
+      for (let leg = 0; leg < 4; leg++) {
+        const ic = await client.sspi.initializeSecurityContext({ credential: c.credential!, context: clientCtx ?? null, contextReq: DEFAULT_CLIENT_REQ, input });
+        clientCtx = ic.context;
+        if (statusName(ic.status) === 'SEC_E_OK') break;
+        assert.equal(statusName(ic.status), 'SEC_I_CONTINUE_NEEDED');
+        const as = await server.sspi.acceptSecurityContext({ context: serverCtx, input: ic.output, contextReq: DEFAULT_SERVER_REQ });
+        assert.ok(['SEC_I_CONTINUE_NEEDED', 'SEC_E_OK'].includes(statusName(as.status)), statusName(as.status));
+        input = as.output;
+      }
+      const nego = await client.sspi.queryContextAttributes(clientCtx!, SECPKG_ATTR.NEGOTIATION_INFO);
+      assert.equal(nego.buffer?.NegotiationState, SECPKG_NEGOTIATION.COMPLETE);
+    });
+  });
+
+  it("releases NTLM's credentials and contexts with Negotiate's, and with a process that dies mid-handshake", async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const done = await establish(client, server, { package: 'Negotiate' });
+      assert.ok(done.ok);
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 2, contexts: 2 });
+      await client.sspi.deleteSecurityContext(done.clientContext!);
+      await server.sspi.deleteSecurityContext(done.serverContext!);
+      await client.sspi.freeCredentialsHandle(done.clientCredential);
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 1, contexts: 0 });
+
+      // A client that dies after its first leg: its Negotiate context, NTLM's context and credential go with it.
+      const doomed = await machine.spawn('client');
+      const c = await doomed.sspi.acquireCredentialsHandle({ package: 'Negotiate', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
+      const first = await doomed.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ });
+      assert.equal(statusName(first.status), 'SEC_I_CONTINUE_NEEDED');
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 2, contexts: 1 });
+      const reaped = await machine.kill(doomed);
+      assert.deepEqual({ contexts: reaped?.contexts, credentials: reaped?.credentials }, { contexts: 1, credentials: 1 });
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 1, contexts: 0 });
+      await server.sspi.freeCredentialsHandle(done.serverCredential);
+      const stats = await machine.lsa.stats();
+      assert.deepEqual({ nested: stats.nested, contexts: stats.contexts, credentials: stats.credentials }, { nested: { credentials: 0, contexts: 0 }, contexts: 0, credentials: 0 });
+    });
+  });
+});
