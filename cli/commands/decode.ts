@@ -1,9 +1,12 @@
-// `sspi-emu decode TOKEN`: an NTLM message (base64 or hex, or "-" to read it from stdin) spelled
-// out field by field: type, flags by name, names, AV pairs by name, NTProofStr, MIC, version.
-// `--json` prints the same description as data. A message that does not parse is exit status 1
-// with the parser's reason and the byte offset of the problem.
+// `sspi-emu decode TOKEN`: an NTLM message or a SPNEGO token (base64 or hex, or "-" to read it
+// from stdin) spelled out field by field: for NTLM type, flags by name, names, AV pairs by name,
+// NTProofStr, MIC, version; for SPNEGO the NegTokenInit, NegTokenInit2 or NegTokenResp fields with
+// the NTLM message inside decoded. `--json` prints the same description as data. A token that does
+// not parse is exit status 1 with the parser's reason and the byte offset of the problem.
 
-import { describeNtlmMessage, formatNtlmMessage, NtlmParseError } from '../../packages/ntlm/wire.js';
+import { DerError, isSpnegoToken } from '../../packages/negotiate/wire.js';
+import { NtlmParseError } from '../../packages/ntlm/wire.js';
+import { describeToken, formatToken, isNtlmMessage } from '../tokens.js';
 import { parseCommand } from '../options.js';
 import { UsageError } from '../usage.js';
 
@@ -18,10 +21,14 @@ export async function decode(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const description = describeNtlmMessage(bytes);
-    process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatNtlmMessage(description)) + '\n');
+    const description = describeToken(bytes);
+    process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatToken(description)) + '\n');
     return 0;
   } catch (error) {
+    if (error instanceof DerError) {
+      process.stderr.write(`sspi-emu decode: not a valid SPNEGO token: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
+      return 1;
+    }
     if (!(error instanceof NtlmParseError)) throw error;
     process.stderr.write(`sspi-emu decode: not a valid NTLM message: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
     return 1;
@@ -29,16 +36,19 @@ export async function decode(argv: string[]): Promise<number> {
 }
 
 /**
- * The token's bytes: hex (pairs of hex digits, optionally spaced, starting with the "NTLMSSP"
- * signature) or base64 (standard or URL-safe), after an optional HTTP scheme ("NTLM " or
- * "Negotiate "), as a WWW-Authenticate header carries it. Hex that does not start with the
- * signature reads as base64, whose decoding then fails to parse at offset 0.
+ * The token's bytes: hex (pairs of hex digits, optionally spaced, that read as an NTLM message or
+ * a SPNEGO token) or base64 (standard or URL-safe), after an optional HTTP scheme ("NTLM " or
+ * "Negotiate "), as a WWW-Authenticate header carries it. Hex that reads as neither reads as
+ * base64, whose decoding then fails to parse at offset 0.
  */
 export function tokenBytes(text: string): Uint8Array | undefined {
   const token = text.trim().replace(/^(NTLM|Negotiate)\s+/i, '');
   const compact = token.replace(/\s+/g, '');
   if (compact.length === 0) return undefined;
-  if (/^([0-9a-f]{2})+$/i.test(compact) && /^4e544c4d/i.test(compact)) return Uint8Array.from(Buffer.from(compact, 'hex'));
+  if (/^([0-9a-f]{2})+$/i.test(compact)) {
+    const hex = Uint8Array.from(Buffer.from(compact, 'hex'));
+    if (isNtlmMessage(hex) || isSpnegoToken(hex)) return hex;
+  }
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || /^[A-Za-z0-9_-]+$/.test(compact)) {
     const bytes = Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
     if (bytes.length > 0) return Uint8Array.from(bytes);

@@ -5,7 +5,7 @@
 // imports no mechanism. Invalid input throws the DerError of der.ts, with its offset.
 
 import { TAG } from './der.js';
-import { MECH_NAMES, MECH_OID, NEG_STATE_NAMES, unpackInitialContextToken, unpackNegotiationToken } from './spnego.js';
+import { MECH_NAMES, MECH_OID, NEG_STATE_NAMES, unpackNegotiationToken } from './spnego.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -22,15 +22,19 @@ export type MechTokenDescription = { length: number; mechanism: string; decoded:
 
 export type NegotiationTokenDescription = { [key: string]: JsonValue } & { type: 'NegTokenInit' | 'NegTokenInit2' | 'NegTokenResp'; length: number };
 
-/** Whether the bytes look like SPNEGO rather than a mechanism's own token (the first byte and, framed, the OID). */
+/** The SPNEGO OID with its tag and length, as an InitialContextToken carries it after its own header. */
+const SPNEGO_OID_DER = [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
+
+/**
+ * Whether the bytes are framed as SPNEGO rather than as a mechanism's own token: a bare [0] or
+ * [1], or [APPLICATION 0] followed by the SPNEGO OID. Only the framing is looked at: a token cut
+ * short or malformed past it is still SPNEGO, for the decoder to say what is wrong.
+ */
 export function isSpnegoToken(bytes: Uint8Array): boolean {
   if (bytes[0] === 0xa0 || bytes[0] === 0xa1) return true;
-  if (bytes[0] !== TAG.APPLICATION_0) return false;
-  try {
-    return unpackInitialContextToken(bytes).mech === MECH_OID.SPNEGO;
-  } catch {
-    return false;
-  }
+  if (bytes[0] !== TAG.APPLICATION_0 || bytes.length < 2) return false;
+  const at = bytes[1]! < 0x80 ? 2 : 2 + (bytes[1]! & 0x7f);
+  return SPNEGO_OID_DER.every((b, i) => bytes[at + i] === b);
 }
 
 function hex(bytes: Uint8Array): string {
