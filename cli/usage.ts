@@ -40,7 +40,7 @@ sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] 
                         warm-up, 3 repetitions, median with min and max
   --scale               also hold 1,000,000 established contexts and report the LSA's heap
 
-sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
+sspi-emu fuzz [--package ntlm|example|negotiate]... [--iterations N] [--seed S] [--target tokens|messages|all]
               [--generator NAME]... [--start I] [--lanes L] [--json FILE]
   --iterations N        inputs per package, shared by its generators (default 10000)
   --seed S              the run's seed (default 1); input I of a generator is the same in every run

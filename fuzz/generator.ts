@@ -96,7 +96,7 @@ export interface GeneratorInstance {
 export interface GeneratorSpec {
   /** "ntlm/authenticate", "example/hello", "ntlm/decrypt-message", ... */
   readonly name: string;
-  readonly packageKey: 'ntlm' | 'example';
+  readonly packageKey: 'ntlm' | 'example' | 'negotiate';
   readonly target: 'tokens' | 'messages';
   /** The function whose answer to the hostile input is judged. */
   readonly fn: FuzzedFunction;

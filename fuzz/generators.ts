@@ -2,11 +2,12 @@
 
 import { EXAMPLE_TOKEN_GENERATORS } from './example.js';
 import type { GeneratorSpec } from './generator.js';
-import { EXAMPLE_INITIALIZE_GENERATOR, NTLM_INITIALIZE_GENERATOR } from './initialize.js';
-import { EXAMPLE_MESSAGE_GENERATORS, NTLM_MESSAGE_GENERATORS } from './messages.js';
+import { EXAMPLE_INITIALIZE_GENERATOR, NEGOTIATE_INITIALIZE_GENERATOR, NTLM_INITIALIZE_GENERATOR } from './initialize.js';
+import { EXAMPLE_MESSAGE_GENERATORS, NEGOTIATE_MESSAGE_GENERATORS, NTLM_MESSAGE_GENERATORS } from './messages.js';
+import { NEGOTIATE_TOKEN_GENERATORS } from './negotiate.js';
 import { NTLM_TOKEN_GENERATORS } from './ntlm.js';
 
-export type FuzzPackage = 'ntlm' | 'example';
+export type FuzzPackage = 'ntlm' | 'example' | 'negotiate';
 export type FuzzTarget = 'tokens' | 'messages';
 
 export const GENERATORS: readonly GeneratorSpec[] = [
@@ -16,6 +17,9 @@ export const GENERATORS: readonly GeneratorSpec[] = [
   ...EXAMPLE_TOKEN_GENERATORS,
   EXAMPLE_INITIALIZE_GENERATOR,
   ...EXAMPLE_MESSAGE_GENERATORS,
+  ...NEGOTIATE_TOKEN_GENERATORS,
+  NEGOTIATE_INITIALIZE_GENERATOR,
+  ...NEGOTIATE_MESSAGE_GENERATORS,
 ];
 
 const BY_NAME: ReadonlyMap<string, GeneratorSpec> = new Map(GENERATORS.map((g) => [g.name, g]));
@@ -32,4 +36,4 @@ export function generatorsFor(packageKey: FuzzPackage, targets: readonly FuzzTar
 }
 
 /** The package's name as SSPI knows it. */
-export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example' };
+export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example', negotiate: 'Negotiate' };

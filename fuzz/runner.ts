@@ -57,8 +57,9 @@ export interface PackageFuzzReport {
   /** The status of a handshake between two fresh processes after the run, with a sealed message. */
   goodHandshake: string;
   lsa: {
-    before: { contexts: number; credentials: number; logonSessions: number };
-    after: { contexts: number; credentials: number; logonSessions: number };
+    /** `nested`: handles packages hold of other packages (Negotiate's NTLM credentials and contexts). */
+    before: { contexts: number; credentials: number; logonSessions: number; nested: number };
+    after: { contexts: number; credentials: number; logonSessions: number; nested: number };
   };
   heap: HeapFigures;
   /** Every invariant held for this package. */
@@ -150,7 +151,7 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
   });
   const total = counts.reduce((a, b) => a + b, 0);
 
-  const machine = await Machine.boot({ packages: ['example', 'ntlm'], trace: false, packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } } });
+  const machine = await Machine.boot({ packages: ['example', 'ntlm', 'negotiate'], trace: false, packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } } });
   const crashes: string[] = [];
   let hangs = 0;
   let done = 0;
@@ -159,7 +160,7 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     const fuzzer = await machine.spawn('client', { name: 'fuzzer' });
     const counted = async () => {
       const s = await machine.lsa.stats({ gc: true });
-      return { contexts: s.contexts, credentials: s.credentials, logonSessions: s.logonSessions, heapUsed: s.heapUsed };
+      return { contexts: s.contexts, credentials: s.credentials, logonSessions: s.logonSessions, nested: s.nested.contexts + s.nested.credentials, heapUsed: s.heapUsed };
     };
     const before = await counted();
     let warm = before.heapUsed;
@@ -197,7 +198,7 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     for (const proc of [fuzzer, machine.lsa])
       if (proc.crashError !== undefined) crashes.push(`${proc.name} reported an uncaught error: ${describeError(proc.crashError)}`);
     const lsaAlive = machine.lsa.alive;
-    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, heapUsed: -1 };
+    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, nested: -1, heapUsed: -1 };
     const goodHandshake = lsaAlive ? await freshHandshake(machine, SSPI_PACKAGE_NAME[packageKey]) : 'the LSA is gone';
     const tolerance = options.heapToleranceBytes ?? DEFAULTS.heapToleranceBytes;
     const heap: HeapFigures = {
@@ -209,7 +210,8 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
       flat: lsaAlive && after.heapUsed - warm <= tolerance,
     };
     const generators = [...tallies.values()];
-    const balanced = after.contexts === before.contexts && after.credentials === before.credentials && after.logonSessions === before.logonSessions;
+    const balanced =
+      after.contexts === before.contexts && after.credentials === before.credentials && after.logonSessions === before.logonSessions && after.nested === before.nested;
     const ok =
       crashes.length === 0 &&
       hangs === 0 &&
@@ -229,8 +231,8 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
       lsaAlive,
       goodHandshake,
       lsa: {
-        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions },
-        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions },
+        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions, nested: before.nested },
+        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions, nested: after.nested },
       },
       heap,
       ok,

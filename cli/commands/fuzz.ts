@@ -11,6 +11,7 @@ import { UsageError } from '../usage.js';
 const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
   ['ntlm', 'ntlm'],
   ['example', 'example'],
+  ['negotiate', 'negotiate'],
 ]);
 const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
   ['tokens', ['tokens']],
@@ -20,9 +21,9 @@ const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
 
 export async function fuzz(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { ...valued('iterations', 'seed', 'target', 'start', 'lanes', 'json'), ...repeated('package', 'generator') });
-  const packages = (values.package ?? ['ntlm', 'example']).map((name) => {
+  const packages = (values.package ?? ['ntlm', 'example', 'negotiate']).map((name) => {
     const key = PACKAGES.get(name.toLowerCase());
-    if (key === undefined) throw new UsageError(`--package takes ntlm or example, not ${JSON.stringify(name)}`);
+    if (key === undefined) throw new UsageError(`--package takes ntlm, example or negotiate, not ${JSON.stringify(name)}`);
     return key;
   });
   const targets = TARGETS.get(values.target ?? 'all');

@@ -148,7 +148,8 @@ export function record(context: NegotiateContext, selected: Selected, step: Inne
   selected.attributes = (result.ContextAttributes ?? selected.attributes) >>> 0;
   if (typeof result.ExpirationTime === 'bigint') selected.expiry = result.ExpirationTime;
   if (step.mic !== undefined) context.micSent = true;
-  if (peerMic !== undefined) context.micVerified = true;
+  // A mechanism that completes on a call that gave it the peer's mechListMIC has checked it (inner.ts).
+  if (peerMic !== undefined && step.status === SEC_E_OK) context.micVerified = true;
   if (step.status === SEC_E_OK) {
     selected.done = true;
     if (result.MappedContext === true && result.ContextData instanceof Uint8Array) selected.contextData = result.ContextData;

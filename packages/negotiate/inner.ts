@@ -10,8 +10,10 @@
 //           SECBUFFER_CHANNEL_BINDINGS (the application's, when it gave them);
 //   output: SECBUFFER_TOKEN (the mechanism's next token), SECBUFFER_MECHLIST_SIGNATURE (its mechListMIC).
 // The mechanism answers SEC_I_CONTINUE_NEEDED while it needs anything more from the peer (a token
-// or the peer's mechListMIC) and SEC_E_OK, with its ContextData, when it is done. A raw context
-// (a client that skipped SPNEGO) gets the token and the bindings alone.
+// or the peer's mechListMIC) and SEC_E_OK, with its ContextData, when it is done. A mechanism that
+// answers SEC_E_OK to a call that gave it the peer's mechListMIC has checked it (a wrong one is
+// SEC_E_MESSAGE_ALTERED); given on a call it continues from, the MIC is not counted as checked. A
+// raw context (a client that skipped SPNEGO) gets the token and the bindings alone.
 
 import {
   type LSA_SEC_HANDLE,

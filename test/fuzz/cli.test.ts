@@ -100,7 +100,7 @@ describe('the fuzz report of a failing run', () => {
     hangs: 0,
     lsaAlive: true,
     goodHandshake: 'SEC_E_OK',
-    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0 } },
+    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 } },
     heap: { bootBytes: 1 << 22, warmBytes: 1 << 22, afterBytes: 1 << 22, growthBytes: 0, toleranceBytes: 1 << 20, flat: true },
     ok: false,
   };
