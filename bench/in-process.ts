@@ -43,6 +43,14 @@ import { processSideOfLpc } from '../process/index.js';
 /** A user-mode context as the host hands it back from SpInitUserModeContext. */
 type MappedUserContext = NonNullable<Awaited<ReturnType<UserModeHost['initContext']>>['context']>;
 
+/**
+ * The packages a benchmarked package needs beside it in the LSA: Negotiate drives NTLM through the
+ * LSA, so its rows are NTLM's work plus Negotiate's own.
+ */
+export function packagesAlongside(spec: string): string[] {
+  return spec.toLowerCase() === 'negotiate' ? ['ntlm'] : [];
+}
+
 export interface InProcessOptions {
   /** The package's entry in the configuration ("example", "ntlm", "null" or a module path). */
   spec: string;
@@ -113,7 +121,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     },
   };
 
-  for (const spec of [options.spec, ...(options.alongside ?? [])]) {
+  for (const spec of [options.spec, ...(options.alongside ?? packagesAlongside(options.spec))]) {
     // A query string gives this thread its own instance of the module, apart from any other.
     const moduleUrl = `${resolvePackageSpec(spec).href}?in-process=${Date.now()}`;
     const module = (await import(moduleUrl)) as SecurityPackageModule;

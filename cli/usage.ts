@@ -8,7 +8,7 @@ commands:
   run        boot the machine, run one handshake between a client and a server process
              through the LSA, exchange sealed and signed messages, print the timeline
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
-  decode     sspi-emu decode TOKEN|- [--json]: an NTLM message (base64 or hex) field by field
+  decode     sspi-emu decode TOKEN|- [--json]: an NTLM message or SPNEGO token (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
@@ -35,7 +35,7 @@ sspi-emu packages [--load MODULE]... [--json]
 
 sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] [--duration S]
                [--quick] [--scale] [--json FILE] [--svg FILE]
-  --package NAME        a package to measure (repeatable; default null, example, ntlm)
+  --package NAME        a package to measure (repeatable; default null, example, ntlm, negotiate)
   --quick               small figures in under a minute; the default takes minutes, with
                         warm-up, 3 repetitions, median with min and max
   --scale               also hold 1,000,000 established contexts and report the LSA's heap

@@ -24,7 +24,7 @@ export async function bench(argv: string[]): Promise<number> {
   if (clients !== undefined && clients.some((k) => k > 4)) throw new UsageError('--clients goes up to 4 client processes');
   const options: BenchOptions = {
     ...base,
-    packages: values.package ?? ['null', 'example', 'ntlm'],
+    packages: values.package ?? ['null', 'example', 'ntlm', 'negotiate'],
     concurrency: list(values.concurrency, '--concurrency') ?? base.concurrency,
     clients: clients ?? base.clients,
     durationMs: duration === undefined ? base.durationMs : duration * 1000,

@@ -236,8 +236,18 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The encodings of the OIDs this side sends (its handful of mechanisms), made once. */
+const oidCache = new Map<string, Uint8Array>();
+const OID_CACHE_LIMIT = 64;
+
+/** OBJECT IDENTIFIER with its tag and length. A copy: the caller may keep or change it. */
 export function oid(text: string): Uint8Array {
-  return tlv(TAG.OBJECT_IDENTIFIER, oidContents(text));
+  let encoded = oidCache.get(text);
+  if (encoded === undefined) {
+    encoded = tlv(TAG.OBJECT_IDENTIFIER, oidContents(text));
+    if (oidCache.size < OID_CACHE_LIMIT) oidCache.set(text, encoded);
+  }
+  return encoded.slice();
 }
 
 function hex2(byte: number): string {
