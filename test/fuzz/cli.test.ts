@@ -57,7 +57,7 @@ describe('sspi-emu fuzz', () => {
   });
 
   for (const [args, message] of [
-    [['--package', 'kerberos'], /--package takes ntlm or example/],
+    [['--package', 'kerberos'], /--package takes ntlm, example or negotiate/],
     [['--generator', 'ntlm/nothing'], /no generator "ntlm\/nothing"/],
     [['--iterations', 'many'], /--iterations must be a whole number/],
     [['--target', 'everything'], /--target takes tokens, messages or all/],
@@ -66,7 +66,7 @@ describe('sspi-emu fuzz', () => {
       const { code, stderr } = await sspiEmu(['fuzz', ...args], FUZZ_RUN);
       assert.equal(code, 2);
       assert.match(stderr, message);
-      assert.match(stderr, /sspi-emu fuzz \[--package ntlm\|example\]/);
+      assert.match(stderr, /sspi-emu fuzz \[--package ntlm\|example\|negotiate\]/);
     });
   }
 });
