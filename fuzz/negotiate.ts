@@ -501,7 +501,8 @@ function finalVariant(rng: Rng, base: Captured, mic: Uint8Array): TokenVariant {
     return { bytes: packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED, ...(value === undefined ? {} : { mechListMIC: value }) }), mutation: `mechListMIC ${kind}`, strategy, expected };
   }
   const negState = negStateVariant(rng);
-  const extraToken = rng.chance(0.3) ? rng.bytes(rng.length(64)) : undefined;
+  // Not empty: an empty responseToken is no token (Negotiate reads it as absent).
+  const extraToken = rng.chance(0.3) ? rng.bytes(rng.range(1, 64)) : undefined;
   const bytes = packNegTokenResp({
     ...(negState === undefined ? {} : { negState }),
     ...(rng.chance(0.2) ? { supportedMech: rng.pick([MECH_OID.NTLMSSP, ...OTHER_OIDS]) } : {}),

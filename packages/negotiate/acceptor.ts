@@ -16,7 +16,7 @@ import { ASC_REQ, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTI
 import type { LegResult, NegotiateContext } from './context.js';
 import { DerError } from './der.js';
 import { acceptInner, type InnerStep } from './inner.js';
-import { bindingsOf, record, sameBytes, select, type CallInput } from './initiator.js';
+import { bindingsOf, record, sameBytes, select, withoutEmptyToken, type CallInput } from './initiator.js';
 import { NEG_STATE, packNegTokenInit, packNegTokenResp, unpackNegotiationToken, WINDOWS_HINT_NAME, type NegTokenInit, type NegTokenResp } from './spnego.js';
 
 function fail(context: NegotiateContext, status: Status): LegResult {
@@ -49,8 +49,9 @@ export async function accept(context: NegotiateContext, token: Uint8Array, call:
 export async function continueAccept(context: NegotiateContext, token: Uint8Array, call: CallInput): Promise<LegResult> {
   if (context.raw) return rawStep(context, token, call);
   if (context.selected === undefined) return accept(context, token, call);
-  const resp = parse(token);
-  if (resp?.kind !== 'NegTokenResp') return fail(context, SEC_E_INVALID_TOKEN);
+  const parsed = parse(token);
+  if (parsed?.kind !== 'NegTokenResp') return fail(context, SEC_E_INVALID_TOKEN);
+  const resp = withoutEmptyToken(parsed);
   if (resp.negState === NEG_STATE.REJECT) return fail(context, SEC_E_LOGON_DENIED);
   const peerMic = resp.mechListMIC !== undefined && resp.responseToken !== undefined && sameBytes(resp.mechListMIC, resp.responseToken) ? undefined : resp.mechListMIC;
   if (context.selected.done || (resp.responseToken === undefined && peerMic === undefined)) return fail(context, SEC_E_INVALID_TOKEN);

@@ -175,11 +175,18 @@ function negTokenResp(token: Uint8Array | undefined): NegTokenResp | undefined {
   if (token === undefined || token.length === 0) return undefined;
   try {
     const { token: parsed } = unpackNegotiationToken(token);
-    return parsed.kind === 'NegTokenResp' ? parsed : undefined;
+    return parsed.kind === 'NegTokenResp' ? withoutEmptyToken(parsed) : undefined;
   } catch (error) {
     if (error instanceof DerError) return undefined;
     throw error;
   }
+}
+
+/** An empty responseToken is no token: the mechanism gets nothing rather than zero bytes. */
+export function withoutEmptyToken(resp: NegTokenResp): NegTokenResp {
+  if (resp.responseToken === undefined || resp.responseToken.length > 0) return resp;
+  const { responseToken: _empty, ...rest } = resp;
+  return rest;
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -73,6 +73,12 @@ describe("Negotiate's initiator", () => {
     assert.equal(Buffer.from(third.responseToken!.subarray(8, 12)).toString('hex'), '03000000');
   });
 
+  it("reads an empty responseToken beside the acceptor's last mechListMIC as no token", async () => {
+    const h = await negotiateHarness();
+    const run = await handshake(h, (t, leg) => (leg === 4 ? packNegTokenResp({ ...strip(resp(t)), responseToken: new Uint8Array(0) }) : t));
+    assert.equal(statusName(run.client.status), 'SEC_E_OK');
+  });
+
   const spoilReply: Array<[string, number, (token: Uint8Array) => Uint8Array, string]> = [
     ['a reject', 2, () => packNegTokenResp({ negState: NEG_STATE.REJECT }), 'SEC_E_LOGON_DENIED'],
     ['a supportedMech it did not offer', 2, (t) => packNegTokenResp({ ...strip(resp(t)), supportedMech: MECH_OID.KRB5 }), 'SEC_E_INVALID_TOKEN'],
