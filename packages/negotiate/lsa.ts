@@ -203,6 +203,12 @@ class NegotiateLsaPackage {
       result.MappedPackage = { PackageId: selected.mech.packageId, ContextHandle: selected.handle };
       selected.contextData = undefined; // it crosses to the process; Negotiate keeps no copy
     }
+    // A complete context keeps what it answers for and what it frees, not the negotiation.
+    if (outcome.status === SEC_E_OK) {
+      context.mechTypes = [];
+      context.mechList = undefined;
+      context.offered = [];
+    }
     return result;
   }
 

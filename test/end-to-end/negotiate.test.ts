@@ -11,6 +11,9 @@ import { unpackNegotiationToken } from '../../packages/negotiate/wire.js';
 import { DEFAULT_CLIENT_REQ } from '../../client-proc/app.js';
 import { DEFAULT_SERVER_REQ } from '../../server-proc/app.js';
 import { ALICE, establish, withMachine } from '../helpers/machine.js';
+import { betweenApps, findSecret, lsaToProcess } from '../helpers/scan.js';
+import { ntowfv1 } from '../../packages/ntlm/wire.js';
+import type { TapRecord } from '../../ipc/trace.js';
 import type { CtxtHandle } from '../../sspi/handles.js';
 
 const ACCOUNTS = ['alice:Passw0rd!'];
@@ -129,6 +132,28 @@ describe('end to end: Negotiate', () => {
       }
       const nego = await client.sspi.queryContextAttributes(clientCtx!, SECPKG_ATTR.NEGOTIATION_INFO);
       assert.equal(nego.buffer?.NegotiationState, SECPKG_NEGOTIATION.COMPLETE);
+    });
+  });
+
+  it('lets the password cross only from the client into the LSA (NTLM reading it for Negotiate), and the NT hash never', async () => {
+    await withMachine({ accounts: ACCOUNTS, trace: true }, async (machine) => {
+      machine.tap(true);
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const serving = server.runApp(null, { name: 'svc', package: 'Negotiate' });
+      const result = await client.runApp(null, { server: 'svc', package: 'Negotiate', user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!', messages: 2 });
+      assert.equal(result.statusName, 'SEC_E_OK', result.detail);
+      await serving;
+      const taps = await machine.taps();
+      const intoLsa = (t: TapRecord): boolean => {
+        const m = t.message as { kind?: string; op?: string };
+        return t.channel.startsWith('lpc:') && !lsaToProcess(t) && m.kind === 'return' && m.op === 'CopyFromClientBuffer';
+      };
+      assert.ok(taps.some(intoLsa) && taps.some(betweenApps));
+      for (const t of [...taps, ...(await machine.events()).map((e) => ({ process: e.process, channel: 'trace', direction: 'send' as const, message: e }))]) {
+        assert.deepEqual(findSecret(t.message, ntowfv1('Passw0rd!')), [], `NT hash in ${t.process} ${t.channel}`);
+        if (!intoLsa(t)) assert.deepEqual(findSecret(t.message, 'Passw0rd!'), [], `password in ${t.process} ${t.direction} ${t.channel}`);
+      }
     });
   });
 
