@@ -4,8 +4,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
-import type { Account, LsaStats } from '../lsa/index.js';
-import { packagesAlongside } from './in-process.js';
+import { packagesAlongside, type Account, type LsaStats } from '../lsa/index.js';
 import { cpuMeter, eluMeter } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));

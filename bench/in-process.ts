@@ -36,20 +36,13 @@ import {
   ProcessQueue,
   LsaWorkPool,
   NestedHandles,
+  packagesAlongside,
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
 
 /** A user-mode context as the host hands it back from SpInitUserModeContext. */
 type MappedUserContext = NonNullable<Awaited<ReturnType<UserModeHost['initContext']>>['context']>;
-
-/**
- * The packages a benchmarked package needs beside it in the LSA: Negotiate drives NTLM through the
- * LSA, so its rows are NTLM's work plus Negotiate's own.
- */
-export function packagesAlongside(spec: string): string[] {
-  return spec.toLowerCase() === 'negotiate' ? ['ntlm'] : [];
-}
 
 export interface InProcessOptions {
   /** The package's entry in the configuration ("example", "ntlm", "null" or a module path). */

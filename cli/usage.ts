@@ -20,7 +20,7 @@ commands:
 sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
              [--json] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
-  --package NAME        the package both sides use: Example (default), NTLM, or a loaded one
+  --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
                         repeatable; default alice:Passw0rd! and bob:Hunter2hunter2
@@ -68,12 +68,12 @@ sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
                [--timeout MS] [--trace FILE]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer
 
-sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
+sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
   kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
   processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
   or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped
 
-sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
+sspi-emu soak [--package example|ntlm|negotiate|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
               [--seed N] [--json FILE]
   half the time without faults, half with; exit 0 when the LSA's handles are back at the
   baseline after reaping, its heap did not grow, and the p99 of healthy handshakes stayed within

@@ -67,6 +67,14 @@ export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([
 ]);
 
 /**
+ * The built-in packages another built-in one drives through the LSA, and so needs loaded beside
+ * it: Negotiate's mechanisms. For a machine booted with one package by name (the bench, chaos).
+ */
+export function packagesAlongside(spec: string): string[] {
+  return spec.toLowerCase() === 'negotiate' ? ['ntlm'] : [];
+}
+
+/**
  * The "Security Packages" list when none is given: the real packages (null is for benchmarks).
  * Negotiate is there as on Windows; it finds its mechanisms (NTLM) when it is first used, so the
  * order does not matter.

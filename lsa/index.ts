@@ -10,7 +10,7 @@ export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
 export type { PackageLoadFailure } from './package-loader.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
-export { DEFAULT_PACKAGES, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
+export { DEFAULT_PACKAGES, packagesAlongside, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
 export { LsaWorkPool, type WorkPoolConfig, type WorkPoolStats } from './work-pool.js';
 export { checkWorkTask } from './work-routines.js';
 export { createLsaFunctionTable } from './function-table.js';
