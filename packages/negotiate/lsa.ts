@@ -105,15 +105,18 @@ class NegotiateLsaPackage {
   /** InitializeSecurityContext: the NegTokenInit without a context, each NegTokenResp with one. */
   readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = async (credHandle, ctxHandle, targetName, requirements, dataRep, input, output) => {
     const call = callInput(dataRep, input ?? []);
+    const token = tokenOf(input ?? []);
     if (ctxHandle === null) {
       const credential = credHandle === null ? undefined : this.credentials.get(credHandle);
       if (credential === undefined || credential.freed) return { status: SEC_E_INVALID_HANDLE };
+      if (token === 'too large') return { status: SEC_E_INVALID_TOKEN };
       const context = this.newContext('client', credential, requirements, targetName);
-      return this.leg(null, context, await initiate(context, tokenOf(input ?? []), call), output);
+      return this.leg(null, context, await initiate(context, token, call), output);
     }
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'client' || context.stage !== 'negotiating') return { status: SEC_E_INVALID_HANDLE };
-    return this.leg(ctxHandle, context, await continueInitiate(context, tokenOf(input ?? []), call), output);
+    if (token === 'too large') return this.leg(ctxHandle, context, { status: SEC_E_INVALID_TOKEN }, output);
+    return this.leg(ctxHandle, context, await continueInitiate(context, token, call), output);
   };
 
   /** AcceptSecurityContext: no input token first is the server's NegTokenInit2; then the client's tokens. */
@@ -123,12 +126,13 @@ class NegotiateLsaPackage {
     if (ctxHandle === null) {
       const credential = credHandle === null ? undefined : this.credentials.get(credHandle);
       if (credential === undefined || credential.freed) return { status: SEC_E_INVALID_HANDLE };
+      if (token === 'too large') return { status: SEC_E_INVALID_TOKEN };
       const context = this.newContext('server', credential, requirements, null);
       return this.leg(null, context, token === undefined ? offer(context) : await accept(context, token, call), output);
     }
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'server' || context.stage !== 'negotiating') return { status: SEC_E_INVALID_HANDLE };
-    if (token === undefined) return this.leg(ctxHandle, context, { status: SEC_E_INVALID_TOKEN }, output);
+    if (token === undefined || token === 'too large') return this.leg(ctxHandle, context, { status: SEC_E_INVALID_TOKEN }, output);
     return this.leg(ctxHandle, context, await continueAccept(context, token, call), output);
   };
 
@@ -227,8 +231,10 @@ class NegotiateLsaPackage {
   }
 }
 
-function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined {
+/** The call's token; none for an empty one. One past cbMaxToken is refused before it is read or kept. */
+function tokenOf(buffers: SecBuffer[]): Uint8Array | undefined | 'too large' {
   const token = tokenBytes(buffers);
+  if (token !== undefined && token.length > NEGOTIATE_MAX_TOKEN) return 'too large';
   return token === undefined || token.length === 0 ? undefined : token;
 }
 

@@ -116,10 +116,11 @@ describe("Negotiate's acceptor", () => {
     assert.equal(h.nested.count().contexts, 0);
   });
 
-  it('refuses a NegTokenResp first, an empty mechanism list and bytes that are no token', async () => {
+  it('refuses a NegTokenResp first, an empty mechanism list, bytes that are no token, and a token past cbMaxToken (65791)', async () => {
     const h = await negotiateHarness();
     const creds = await h.credentials();
-    for (const token of [packNegTokenResp({ negState: NEG_STATE.ACCEPT_INCOMPLETE }), packNegTokenInit({ mechTypes: [] }), Uint8Array.of(1, 2, 3)])
+    const huge = packNegTokenInit({ mechTypes: [MECH_OID.NTLMSSP], mechToken: new Uint8Array(65800) });
+    for (const token of [packNegTokenResp({ negState: NEG_STATE.ACCEPT_INCOMPLETE }), packNegTokenInit({ mechTypes: [] }), Uint8Array.of(1, 2, 3), huge])
       assert.equal(statusName((await h.accept(creds.server, null, token)).result.status), 'SEC_E_INVALID_TOKEN');
   });
 
