@@ -10,6 +10,8 @@ import type { FaultPlan } from '../faults/index.js';
 import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
 
 export interface LsaControl {
+  /** An LSA in its own OS process: the process `pid` will connect to its socket with `secret` (before the process starts). */
+  expectProcess(pid: number, name: string, secret: Uint8Array): void;
   attachProcess(request: AttachRequest, lpc: LpcOffer): Promise<AttachResult>;
   detachProcess(pid: number): Promise<ReapReport>;
   packages(): PackageReport;
@@ -36,6 +38,7 @@ function collectGarbage(): void {
 
 export function lsaControl(lsa: Lsa): LsaControl {
   return {
+    expectProcess: (pid, name, secret) => lsa.expectProcess(pid, name, secret),
     attachProcess: (request, lpc) => lsa.attachProcess(request, lpc),
     detachProcess: (pid) => lsa.detachProcess(pid),
     packages: () => lsa.packageReport(),

@@ -1,12 +1,10 @@
 // Where an LSA in its own OS process (lsaIsolation: 'process') takes app processes' LPC
 // connections: a Unix socket in a directory only the machine's user can enter. Who is connecting
 // is proven, never claimed: the machine gives each process a one-time secret at spawn and tells
-// the LSA which process it was issued for (attachProcess); a connection is that process's once it
-// presented the secret in its hello, and the secret is spent. A connection that presents nothing
-// in time, a wrong magic, a secret nobody issued or one already spent is closed, and counted.
-//
-// Either may come first (the machine's attach or the process's connection): a connection with a
-// secret not yet issued waits, a bounded number of them, a bounded time.
+// the LSA which process it was issued for before the process can use it (expect); a connection is
+// that process's once it presented the secret in its hello, and the secret is spent. A connection
+// that presents nothing in time, a wrong magic, a secret nobody issued or one already spent is
+// closed at once, and counted.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { HELLO_MAGIC, LPC_SECRET_BYTES, SocketFramePort, SspiEmuError } from '../ipc/index.js';
@@ -16,11 +14,9 @@ const HELLO_BYTES = HELLO_MAGIC.byteLength + LPC_SECRET_BYTES;
 export interface LpcListenerOptions {
   /** A connection must present its hello within this many ms. */
   helloTimeoutMs: number;
-  /** A connection whose secret was not issued yet waits this long for the machine's attach. */
-  parkMs: number;
-  /** Connections that may wait so, at most (the oldest is closed first). */
-  maxParked: number;
-  /** Spent secrets remembered, so that a second use is refused at once rather than parked. */
+  /** Connections that may be waiting for their hello at once; more are closed at once. */
+  maxHellos: number;
+  /** Spent secrets remembered, so that a second use is counted as one. */
   maxSpent: number;
   /** Frame and write bounds of each process's connection (ipc/socket-port.ts). */
   maxFrameBytes: number;
@@ -29,8 +25,7 @@ export interface LpcListenerOptions {
 
 export const DEFAULT_LISTENER_OPTIONS: LpcListenerOptions = {
   helloTimeoutMs: 10_000,
-  parkMs: 30_000,
-  maxParked: 64,
+  maxHellos: 64,
   maxSpent: 65_536,
   maxFrameBytes: 128 * 1024 * 1024,
   maxUnsentBytes: 256 * 1024 * 1024,
@@ -39,7 +34,7 @@ export const DEFAULT_LISTENER_OPTIONS: LpcListenerOptions = {
 /** What the listener refused, by reason (lsa.stats().lpcListener). */
 export interface LpcListenerStats {
   accepted: number;
-  refused: { badHello: number; helloTimeout: number; spentSecret: number; unknownSecret: number; parkedTooMany: number };
+  refused: { badHello: number; helloTimeout: number; tooManyHellos: number; spentSecret: number; unknownSecret: number };
 }
 
 interface Waiter {
@@ -49,23 +44,18 @@ interface Waiter {
   name: string;
 }
 
-interface Parked {
-  socket: Socket;
-  leftover: Buffer;
-  timer: NodeJS.Timeout;
-}
-
 export class LpcListener {
   readonly path: string;
   private readonly options: LpcListenerOptions;
   private readonly server: Server;
   private readonly waiters = new Map<string, Waiter>();
-  private readonly parked = new Map<string, Parked>();
   private readonly spent = new Set<string>();
   private readonly sockets = new Set<Socket>();
+  /** Connections that have not presented their hello yet. */
+  private hellos = 0;
   private readonly counts: LpcListenerStats = {
     accepted: 0,
-    refused: { badHello: 0, helloTimeout: 0, spentSecret: 0, unknownSecret: 0, parkedTooMany: 0 },
+    refused: { badHello: 0, helloTimeout: 0, tooManyHellos: 0, spentSecret: 0, unknownSecret: 0 },
   };
 
   private constructor(path: string, options: LpcListenerOptions) {
@@ -87,20 +77,13 @@ export class LpcListener {
   }
 
   /**
-   * The connection of the process that was given `secret`: waits for it up to `timeoutMs`, or
-   * takes it at once if it came first. The secret is spent either way.
+   * The connection of the process that was given `secret`, once it connects (within `timeoutMs`).
+   * Call it before the process can connect: a connection with a secret not expected is refused.
    */
-  take(secret: Uint8Array, name: string, timeoutMs: number): Promise<SocketFramePort> {
+  expect(secret: Uint8Array, name: string, timeoutMs: number): Promise<SocketFramePort> {
     const key = Buffer.from(secret).toString('hex');
     if (secret.byteLength !== LPC_SECRET_BYTES || this.spent.has(key) || this.waiters.has(key))
       return Promise.reject(new SspiEmuError('SPAWN_FAILED', `${name}: its LPC secret is malformed or was used already`));
-    const parked = this.parked.get(key);
-    if (parked !== undefined) {
-      this.parked.delete(key);
-      clearTimeout(parked.timer);
-      this.spend(key);
-      return Promise.resolve(this.bind(parked.socket, parked.leftover, name));
-    }
     return new Promise<SocketFramePort>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(key);
@@ -134,8 +117,6 @@ export class LpcListener {
       waiter.reject(new SspiEmuError('SPAWN_FAILED', `${waiter.name}: the LSA is shutting down`));
     }
     this.waiters.clear();
-    for (const parked of this.parked.values()) clearTimeout(parked.timer);
-    this.parked.clear();
   }
 
   /** Reads a new connection's hello; anything else closes it. */
@@ -143,21 +124,36 @@ export class LpcListener {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
+    if (this.hellos >= this.options.maxHellos) {
+      this.counts.refused.tooManyHellos++;
+      socket.destroy();
+      return;
+    }
+    this.hellos++;
     let received = Buffer.alloc(0);
-    const timer = setTimeout(() => refuse('helloTimeout'), this.options.helloTimeoutMs);
-    const refuse = (why: keyof LpcListenerStats['refused']): void => {
+    let done = false;
+    const finish = (): void => {
+      done = true;
+      this.hellos--;
       clearTimeout(timer);
       socket.off('data', onData);
+    };
+    const refuse = (why: keyof LpcListenerStats['refused']): void => {
+      finish();
       this.counts.refused[why]++;
       socket.destroy();
     };
+    const timer = setTimeout(() => refuse('helloTimeout'), this.options.helloTimeoutMs);
+    // A connection closed before its hello frees its place.
+    socket.once('close', () => {
+      if (!done) finish();
+    });
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
       const magic = received.subarray(0, Math.min(received.byteLength, HELLO_MAGIC.byteLength));
       if (!magic.equals(Buffer.from(HELLO_MAGIC.subarray(0, magic.byteLength)))) return refuse('badHello');
       if (received.byteLength < HELLO_BYTES) return;
-      clearTimeout(timer);
-      socket.off('data', onData);
+      finish();
       socket.pause();
       const key = received.subarray(HELLO_MAGIC.byteLength, HELLO_BYTES).toString('hex');
       this.arrived(socket, key, received.subarray(HELLO_BYTES));
@@ -165,41 +161,18 @@ export class LpcListener {
     socket.on('data', onData);
   }
 
-  /** A connection presented `key`: to its waiting attach, or parked until the attach comes. */
+  /** A connection presented `key`: it is the process's the machine issued it for, or it is closed. */
   private arrived(socket: Socket, key: string, leftover: Buffer): void {
-    if (this.spent.has(key)) {
-      this.counts.refused.spentSecret++;
-      socket.destroy();
-      return;
-    }
     const waiter = this.waiters.get(key);
-    if (waiter !== undefined) {
-      this.waiters.delete(key);
-      clearTimeout(waiter.timer);
-      this.spend(key);
-      waiter.resolve(this.bind(socket, leftover, waiter.name));
-      return;
-    }
-    if (this.parked.has(key)) {
-      // Two connections with one secret, neither issued yet: neither is trusted.
-      this.counts.refused.spentSecret++;
-      this.dropParked(key, 'spentSecret');
+    if (waiter === undefined) {
+      this.counts.refused[this.spent.has(key) ? 'spentSecret' : 'unknownSecret']++;
       socket.destroy();
-      this.spend(key);
       return;
     }
-    if (this.parked.size >= this.options.maxParked) this.dropParked(this.parked.keys().next().value as string, 'parkedTooMany');
-    const timer = setTimeout(() => this.dropParked(key, 'unknownSecret'), this.options.parkMs);
-    this.parked.set(key, { socket, leftover, timer });
-  }
-
-  private dropParked(key: string, why: keyof LpcListenerStats['refused']): void {
-    const parked = this.parked.get(key);
-    if (parked === undefined) return;
-    this.parked.delete(key);
-    clearTimeout(parked.timer);
-    this.counts.refused[why]++;
-    parked.socket.destroy();
+    this.waiters.delete(key);
+    clearTimeout(waiter.timer);
+    this.spend(key);
+    waiter.resolve(this.bind(socket, leftover, waiter.name));
   }
 
   private spend(key: string): void {

@@ -134,8 +134,8 @@ export class Lsa {
   readonly config: LsaConfig;
   /** Where processes connect when this LSA runs as its own OS process; null in a worker thread. */
   private listener: LpcListener | null = null;
-  /** Processes the machine announced that have not connected yet, and their secrets. */
-  private readonly connecting = new Map<ProcessId, Uint8Array>();
+  /** Processes the machine announced that have not been attached yet: their secrets, and their connections to come. */
+  private readonly connecting = new Map<ProcessId, { secret: Uint8Array; connection: Promise<FramePort> }>();
 
   private constructor(config: LsaConfig, tracer: Tracer, generation: number) {
     this.config = config;
@@ -199,7 +199,7 @@ export class Lsa {
    */
   async attachProcess(request: AttachRequest, offer: LpcOffer): Promise<AttachResult> {
     const pid = request.pid as ProcessId;
-    if (this.processes.has(pid) || this.connecting.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already attached`);
+    if (this.processes.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already attached`);
     const port = offer instanceof MessagePort ? offer : await this.connection(pid, request.name, offer.secret);
     const account = request.logonAs === null ? undefined : this.accounts.find(request.logonAs);
     if (request.logonAs !== null && account === undefined) {
@@ -261,12 +261,27 @@ export class Lsa {
     return { logonId };
   }
 
-  /** The connection of a process that proves itself with `secret` on this LSA's socket. */
-  private async connection(pid: ProcessId, name: string, secret: Uint8Array): Promise<FramePort> {
+  /**
+   * The machine is about to start (or reconnect) process `pid` with `secret`: from now on a
+   * connection to this LSA's socket that presents it is that process's (lsa/lpc-listener.ts).
+   */
+  expectProcess(pidNumber: number, name: string, secret: Uint8Array): void {
+    const pid = pidNumber as ProcessId;
     if (this.listener === null) throw new SspiEmuError('SPAWN_FAILED', `${name}: this LSA runs in a worker thread and takes no socket connections`);
-    this.connecting.set(pid, secret);
+    if (this.connecting.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already expected`);
+    const connection = this.listener.expect(secret, name, CONNECT_TIMEOUT_MS);
+    // Attached or not, a connection that never came is the attach's to report, not an unhandled rejection.
+    connection.catch(() => undefined);
+    this.connecting.set(pid, { secret, connection });
+  }
+
+  /** The connection of a process that proves itself with `secret` on this LSA's socket (expected before). */
+  private async connection(pid: ProcessId, name: string, secret: Uint8Array): Promise<FramePort> {
+    const expected = this.connecting.get(pid);
+    if (expected === undefined || Buffer.compare(Buffer.from(expected.secret), Buffer.from(secret)) !== 0)
+      throw new SspiEmuError('SPAWN_FAILED', `${name}: the LSA was not told to expect this process on its socket`);
     try {
-      return await this.listener.take(secret, name, CONNECT_TIMEOUT_MS);
+      return await expected.connection;
     } finally {
       this.connecting.delete(pid);
     }
@@ -275,8 +290,11 @@ export class Lsa {
   /** Reaps a process that exited: its handles, contexts and logon session. Every call gets the one reap's report. */
   detachProcess(pidNumber: number): Promise<ReapReport> {
     const pid = pidNumber as ProcessId;
-    const secret = this.connecting.get(pid);
-    if (secret !== undefined) this.listener?.cancel(secret);
+    const expected = this.connecting.get(pid);
+    if (expected !== undefined) {
+      this.connecting.delete(pid);
+      this.listener?.cancel(expected.secret);
+    }
     let reap = this.reaps.get(pid);
     if (reap === undefined) {
       const process = this.processes.get(pid);

@@ -41,6 +41,8 @@ export interface LaunchedLsa {
   link(): LpcLink;
   /** The OS process id of an LSA in its own process; the machine's own for a worker. */
   osPid: number;
+  /** Where app processes connect to an LSA in its own process; null for a worker. */
+  lpcSocket: string | null;
 }
 
 export function launchLsa(isolation: LsaIsolation, boot: LsaBootData): LaunchedLsa {
@@ -57,6 +59,7 @@ function launchThread(boot: LsaBootData): LaunchedLsa {
     control: control.port1,
     trace: trace.port1,
     osPid: process.pid,
+    lpcSocket: null,
     link() {
       const channel = new MessageChannel();
       return { lsaEnd: channel.port1, processEnd: { kind: 'port', port: channel.port2 }, transfer: [channel.port2] };
@@ -89,6 +92,7 @@ function launchProcess(boot: LsaBootData): LaunchedLsa {
     control: channels.port('control'),
     trace: channels.port('trace'),
     osPid: child.pid ?? -1,
+    lpcSocket: socketPath,
     link() {
       const secret = new Uint8Array(randomBytes(LPC_SECRET_BYTES));
       return { lsaEnd: { secret }, processEnd: { kind: 'socket', path: socketPath, secret }, transfer: [] };

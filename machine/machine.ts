@@ -172,6 +172,7 @@ export class Machine {
       this.running.map(async (proc) => {
         const link = this.lsa.link();
         try {
+          await this.lsa.expect(proc.pid, proc.name, link);
           // Both at once: an LSA in its own OS process takes the attach once the process has connected.
           await Promise.all([this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd), proc.reconnectLpc(link)]);
           report.reattached.push(proc.name);
@@ -196,6 +197,7 @@ export class Machine {
     const logonAs = options.logonAs ?? null;
 
     const lpc = this.lsa.link();
+    await this.lsa.expect(pid, name, lpc);
     const control = new MessageChannel();
     const tracePorts = new MessageChannel();
     const lpcTimeoutMs = this.options.lpcTimeoutMs ?? DEFAULTS.lpcTimeoutMs;

@@ -122,10 +122,12 @@ export class LsaProcess extends ProcessHandle {
   readonly isolation: LsaIsolation;
   /** The OS process the LSA runs in (the machine's own in thread mode). */
   readonly osPid: number;
+  /** Where app processes connect when the LSA is its own OS process (a Unix socket in a 0700 directory); null in thread mode. */
+  readonly lpcSocket: string | null;
   private readonly makeLink: () => LpcLink;
 
   constructor(
-    launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid'>,
+    launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
     control: Remote<LsaControl>,
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
     generation: number,
@@ -136,6 +138,7 @@ export class LsaProcess extends ProcessHandle {
     this.generation = generation;
     this.isolation = isolation;
     this.osPid = launched.osPid;
+    this.lpcSocket = launched.lpcSocket;
     this.makeLink = launched.link;
   }
 
@@ -167,6 +170,15 @@ export class LsaProcess extends ProcessHandle {
 
   logonSessionBytes(count: number): Promise<number> {
     return this.ask('logonSessionBytes', this.control.logonSessionBytes(count));
+  }
+
+  /**
+   * Before a process is given its end of `link`: an LSA in its own OS process learns the secret
+   * the process will present (it refuses a connection with a secret it was not told of).
+   */
+  async expect(pid: number, name: string, link: LpcLink): Promise<void> {
+    if (link.lsaEnd instanceof MessagePort) return;
+    await this.ask('expectProcess', this.control.expectProcess(pid, name, link.lsaEnd.secret));
   }
 
   /** Tells the LSA of a process and hands it the LSA's end of the process's LPC channel; resolves once the process is logged on. */
