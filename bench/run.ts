@@ -242,7 +242,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
   step('peer');
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
-  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
+  report.fairness = await fairnessRows({
+    spec: fairSpec,
+    account: ACCOUNT,
+    durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2),
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   step('fairness');
   report.sockets = await httpSocketRows({
     clients: options.socketClients ?? [],

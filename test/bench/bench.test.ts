@@ -63,6 +63,7 @@ describe('sspi-emu bench', () => {
         ['Null', 'SSPI acquires, 512 in flight', false],
         ['Null', 'SSPI acquires, scheduler limits lifted', false],
         ['Null', 'raw LPC frames of 1,000 calls', true],
+        ['Null', 'raw LPC frames of 1,000 calls, LSA in its own process', true],
       ],
     );
     // Counts, not rates, and none that a window bounds: the flood made calls (its first go out as it starts,
