@@ -3,8 +3,11 @@
 // instead of waiting on it.
 
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Machine } from '../../machine/machine.js';
 import { status } from '../helpers/calls.js';
@@ -33,6 +36,15 @@ for (const lsaIsolation of ['thread', 'process'] as const)
       await assert.rejects(Machine.boot({ accounts: ['no-colon'] }), /USER:PASSWORD/);
     });
   });
+
+/** Whether a process has exited: gone, or a zombie its new parent has not reaped yet (it runs nothing). */
+function exited(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return true;
+  }
+}
 
 describe('an LSA in its own OS process (lsaIsolation: "process")', () => {
   it('runs in another OS process, reached on a socket in a directory only this user can enter, removed when it exits', async () => {
@@ -66,6 +78,19 @@ describe('an LSA in its own OS process (lsaIsolation: "process")', () => {
       assert.equal(stats.logonSessions, 0);
       assert.equal(stats.lpcListener?.accepted, 1, 'the process connected, and was refused its logon');
     });
+  });
+
+  it("goes away with the machine's OS process, taking its socket's directory with it", async () => {
+    // The LSA's process inherits the machine's stdout: the pipe closes only once both have exited.
+    const machine = spawn(process.execPath, [fileURLToPath(new URL('../fixtures/workers/exit-with-process-lsa.js', import.meta.url))], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    machine.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await once(machine.stdout, 'close');
+    const [pid, socket] = out.trim().split(' ') as [string, string];
+    assert.ok(exited(Number(pid)), 'the LSA process is gone');
+    assert.equal(existsSync(dirname(socket)), false);
   });
 
   it('refuses an isolation it does not know', async () => {
