@@ -168,6 +168,15 @@ export class NtlmSecurityContext {
     return (this.flags & NTLMSSP_NEGOTIATE.SEAL) !== 0;
   }
 
+  /**
+   * The session has a sealing key: SIGN or SEAL was negotiated, so SEALKEY and its RC4 handles
+   * exist (3.4.5.3 derives them from the session key and the flags alone, SEAL or not). Unsealing
+   * needs no more than that; gss-ntlmssp's gss_wrap seals on such a session whatever it negotiated.
+   */
+  get sealingKey(): boolean {
+    return this.integrity;
+  }
+
   /** The sequence numbers the next outgoing and incoming messages will carry. */
   get sequenceNumbers(): { outgoing: number; incoming: number } {
     return { outgoing: this.#outgoing.seqNum, incoming: this.#incoming.seqNum };
@@ -227,7 +236,7 @@ export class NtlmSecurityContext {
 
   /** DecryptMessage: RC4 over the sealed bytes, then the signature check of the plaintext. */
   unseal(sealed: Uint8Array, signature: Uint8Array): UnsealResult {
-    if (!this.confidentiality) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
+    if (!this.sealingKey) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
     const message = new Uint8Array(sealed);
     const status = this.unsealParts([message], signature);
     return { status, message: status === SEC_E_OK ? message : new Uint8Array(0) };
@@ -238,9 +247,13 @@ export class NtlmSecurityContext {
    * signature verifies; otherwise they are encrypted back (the handle rewound to before them and
    * run over them again), so they hold the ciphertext they came with. Either way the handle and
    * the sequence number end where a successful unseal leaves them.
+   *
+   * It needs the sealing key, not SEAL: what the peer sealed on a session that negotiated only SIGN
+   * (as gss-ntlmssp's gss_wrap does) unseals as gss-ntlmssp's gss_unwrap would. Sealing (sealParts)
+   * still needs SEAL: what this side sends stays within what was negotiated.
    */
   unsealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
-    if (!this.confidentiality) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!this.sealingKey) return SEC_E_UNSUPPORTED_FUNCTION;
     if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
     const direction = this.#incoming;
     const handle = direction.handle;

@@ -105,11 +105,19 @@ class NtlmUserPackage {
     return status;
   };
 
-  /** DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed otherwise. */
+  /**
+   * DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed
+   * otherwise. A context that negotiated SIGN but not SEAL still unseals, with the sealing key
+   * SIGN gave it: gss-ntlmssp's gss_wrap seals whatever was negotiated (MIT gss-client's default
+   * run and its -nx), and its gss_unwrap, the acceptor those clients are written against, opens
+   * such messages. The strict reading of MS-NLMP (no confidentiality without SEAL) would refuse
+   * them; EncryptMessage keeps to it (SEC_E_QOP_NOT_SUPPORTED without SEAL), so this side never
+   * sends what the peer did not negotiate. Without SIGN or SEAL there is no key: SEC_E_QOP_NOT_SUPPORTED.
+   */
   readonly SpUnsealMessage: SecpkgUserFunctionTable['UnsealMessage'] = (handle, buffers) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
-    if (!context.security.confidentiality) return { status: SEC_E_QOP_NOT_SUPPORTED };
+    if (!context.security.sealingKey) return { status: SEC_E_QOP_NOT_SUPPORTED };
     const token = findToken(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };

@@ -244,6 +244,21 @@ describe('contexts without SIGN or SEAL', () => {
   });
 });
 
+describe('contexts with SIGN but without SEAL (what gss-ntlmssp negotiates when no confidentiality is asked for)', () => {
+  const signOnly = (NTLMV2.challengeFlags & ~NTLMSSP_NEGOTIATE.SEAL) >>> 0;
+
+  test('seal nothing, but unseal what the peer sealed with the session sealing key, as gss-ntlmssp gss_unwrap does', () => {
+    const { client, server } = pair(signOnly, randomSessionKey);
+    assert.ok(!server.confidentiality && server.sealingKey);
+    assertStatus(client.seal(plaintext).status, SEC_E_UNSUPPORTED_FUNCTION);
+    // gss-ntlmssp's gss_wrap on such a session: the same keys (SEALKEY does not depend on SEAL), sealing.
+    const { client: gssWrap } = pair(NTLMV2.challengeFlags, randomSessionKey);
+    const wrapped = gssWrap.seal(plaintext);
+    assert.equal(toHex(wrapped.sealed), NTLMV2.sealedPlaintext);
+    assert.deepEqual(server.unseal(wrapped.sealed, wrapped.signature), { status: SEC_E_OK, message: plaintext });
+  });
+});
+
 describe('refused configurations and state', () => {
   test('DATAGRAM (connectionless) is not implemented', () => {
     assert.throws(
