@@ -155,6 +155,26 @@ export class NtlmSecurityContext {
     return new NtlmSecurityContext(flags, side, of(side), of(other(side)));
   }
 
+  /**
+   * A context another process exported (its exportState() bytes), continued here. The keys are
+   * those of the session key given, which the LSA vouches for (the ContextData it kept); the
+   * export contributes only where the session is: its sequence numbers and RC4 states. It must be
+   * of the same session (the same flags, side and signing keys), else NtlmParseError BAD_STATE.
+   */
+  static resume(args: { flags: number; exportedSessionKey: Uint8Array; side: NtlmSide; state: Uint8Array }): NtlmSecurityContext {
+    const fresh = NtlmSecurityContext.fromSessionKey(args);
+    const resumed = NtlmSecurityContext.importState(args.state);
+    const same =
+      resumed.flags === fresh.flags &&
+      resumed.side === fresh.side &&
+      bytesEqual(resumed.#outgoing.signingKey, fresh.#outgoing.signingKey) &&
+      bytesEqual(resumed.#incoming.signingKey, fresh.#incoming.signingKey);
+    fresh.wipe();
+    if (same) return resumed;
+    resumed.wipe();
+    throw new NtlmParseError('BAD_STATE', 0, 'NTLM exported state: not of this session (its flags, side or keys differ from the ContextData)');
+  }
+
   get extendedSessionSecurity(): boolean {
     return this.#ess;
   }
