@@ -2,7 +2,7 @@
 // types a package or an application module is written against.
 
 export { Machine, AppProcess, LsaProcess, DEMO_ACCOUNTS, formatTimeline, formatMermaid, toChromeTrace } from './machine/index.js';
-export type { MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
+export type { LsaIsolation, MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
 export { runDemo } from './scenarios/index.js';
 export type { DemoOptions, DemoReport } from './scenarios/index.js';
 export * as sspi from './headers/sspi.js';

@@ -72,6 +72,16 @@ export function formatReport(report: BenchReport): string {
   if (report.memory.scale !== undefined)
     out.push(`scale: ${formatNumber(report.memory.scale.contexts)} live contexts, LSA heap ${formatNumber(report.memory.scale.lsaHeapBytes / 1048576)} MiB`);
   out.push('');
+  if (report.isolation.length > 0) {
+    out.push('The LSA in a worker thread and in its own OS process (lsaIsolation), same handshakes, one client (bench/isolation.ts)');
+    out.push(
+      table(
+        ['package', 'in flight', 'thread hs/s', 'p50 ms', 'p99 ms', 'process hs/s', 'p50 ms', 'p99 ms', 'process / thread', 'bottleneck (process)'],
+        report.isolation.map((r) => [r.package, r.concurrency, r.thread.hsPerSec, r.thread.p50Ms, r.thread.p99Ms, r.process.hsPerSec, r.process.p50Ms, r.process.p99Ms, r.processOverThread, r.process.bottleneck]),
+      ),
+    );
+    out.push('');
+  }
   out.push('One handshake hop by hop: microseconds per LPC call, one handshake in flight (bench/hops.ts)');
   out.push(
     table(

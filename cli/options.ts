@@ -2,6 +2,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
+import type { LsaIsolation } from '../machine/index.js';
 import { UsageError } from './usage.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -23,6 +24,16 @@ export function flags<const K extends string>(...names: K[]): Record<K, { type: 
 
 /** --package and --load: which package a command uses and which modules the LSA loads besides. */
 export const PACKAGE_OPTIONS = { ...valued('package'), ...repeated('load') };
+
+/** --lsa-isolation thread|process: where the LSA of the machine a command boots runs (MachineOptions.lsaIsolation). */
+export const ISOLATION_OPTIONS = valued('lsa-isolation');
+
+/** The machine option --lsa-isolation asks for, to spread into MachineOptions (nothing when absent). */
+export function lsaIsolation(value: string | undefined): { lsaIsolation?: LsaIsolation } {
+  if (value === undefined) return {};
+  if (value !== 'thread' && value !== 'process') throw new UsageError(`--lsa-isolation takes thread or process, not ${JSON.stringify(value)}`);
+  return { lsaIsolation: value };
+}
 
 /** --user, --domain, --password: the identity a client authenticates as. */
 export const IDENTITY_OPTIONS = valued('user', 'domain', 'password');

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { packageList, positiveInt } from './options.js';
+import { lsaIsolation, packageList, positiveInt } from './options.js';
 import { UsageError } from './usage.js';
 
 /** The options of a socket client command that say what to authenticate with and how long to try. */
@@ -16,6 +16,7 @@ export interface ClientCommandValues {
   password?: string;
   timeout?: string;
   trace?: string;
+  'lsa-isolation'?: string;
 }
 
 /** The settings every socket client app takes: the package, the identity and a deadline. */
@@ -39,7 +40,7 @@ export async function runClientApp(
   const identity = userIdentity(values.user, values.domain, values.password);
   const timeoutMs = positiveInt(values.timeout, '--timeout', defaultTimeoutMs);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
-  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined });
+  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined, ...lsaIsolation(values['lsa-isolation']) });
   try {
     const result = await run(await machine.spawn('client'), { package: packageName ?? 'ntlm', ...identity, timeoutMs });
     if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');

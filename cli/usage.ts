@@ -17,6 +17,10 @@ commands:
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// URL with NTLM authentication
 
+every command that boots a machine (all but decode) also takes
+  --lsa-isolation thread|process   the LSA in a worker thread of this OS process (default), or in an
+                        OS process of its own, out of reach of the app processes' memory
+
 sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
              [--json] [--mermaid FILE] [--chrome-trace FILE] [--quiet]

@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { Machine, type AppProcess } from '../machine/index.js';
+import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Offender } from './app.js';
 import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget } from './generators.js';
@@ -34,6 +34,8 @@ export interface FuzzOptions {
   /** A batch that has not answered after this long is a hang. */
   batchTimeoutMs?: number;
   onProgress?: (event: { packageKey: FuzzPackage; done: number; total: number }) => void;
+  /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
+  lsaIsolation?: LsaIsolation;
 }
 
 export interface HeapFigures {
@@ -150,7 +152,12 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
   });
   const total = counts.reduce((a, b) => a + b, 0);
 
-  const machine = await Machine.boot({ packages: ['example', 'ntlm'], trace: false, packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } } });
+  const machine = await Machine.boot({
+    packages: ['example', 'ntlm'],
+    trace: false,
+    packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } },
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   const crashes: string[] = [];
   let hangs = 0;
   let done = 0;

@@ -11,6 +11,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { LpcOp } from './lpc.js';
+import { decodeLpcEndpoint, type LpcEndpoint } from './link.js';
 import { array, badMessage, integer, messagePort, optionalString, record, string } from './decode.js';
 import type { Status } from '../headers/index.js';
 
@@ -101,8 +102,8 @@ export type MachineToProcessOps = {
   RunApp: { request: { module: string | null; args: AppArgs }; reply: AppResult };
   GetStats: { request: Record<string, never>; reply: AppStats };
   InjectFaults: { request: { plan: FaultPlan | null }; reply: { injected: Record<string, number> } };
-  /** A new LPC channel to a restarted LSA (the port is transferred). */
-  ReconnectLpc: { request: { port: MessagePort }; reply: Record<string, never> };
+  /** A new LPC channel to a restarted LSA (a port is transferred; a socket comes with a new secret). */
+  ReconnectLpc: { request: { lpc: LpcEndpoint }; reply: Record<string, never> };
   /** One raw LPC call as this process: how tests play a rogue process presenting made-up values. */
   LpcCall: { request: { op: LpcOp; body: object }; reply: { reply: unknown } };
   /** One call of the process's SSPI library, made on the machine's behalf. */
@@ -222,7 +223,7 @@ export const decodeMachineCall: { [K in keyof MachineToProcessOps]: (body: unkno
     const plan = record(body, 'the call').plan;
     return { plan: plan === null ? null : (record(plan, 'plan') as FaultPlan) };
   },
-  ReconnectLpc: (body) => ({ port: messagePort(record(body, 'the call').port, 'port') }),
+  ReconnectLpc: (body) => ({ lpc: decodeLpcEndpoint(record(body, 'the call').lpc, 'lpc') }),
   LpcCall: (body) => {
     const r = record(body, 'the call');
     return { op: string(r.op, 'op', 64) as LpcOp, body: record(r.body, 'body') };

@@ -4,7 +4,8 @@
 // events from every worker share one clock; the machine makes them relative to its boot.
 
 import { performance } from 'node:perf_hooks';
-import { threadId, type MessagePort } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
+import type { FramePort } from './link.js';
 
 export type TracePhase = 'call' | 'return' | 'event';
 
@@ -57,17 +58,18 @@ export class Tracer {
   private taps: TapRecord[] = [];
   private scheduled = false;
 
-  private readonly port: MessagePort | null;
+  private readonly port: FramePort | null;
   readonly process: string;
   readonly pid: number;
 
-  constructor(port: MessagePort | null, process: string, pid: number, enabled: boolean, tapping = false) {
+  constructor(port: FramePort | null, process: string, pid: number, enabled: boolean, tapping = false) {
     this.port = port;
     this.process = process;
     this.pid = pid;
     this.enabled = enabled && port !== null;
     this.tapping = tapping && port !== null;
-    port?.on('message', (message: TraceDownMessage) => {
+    port?.on('message', (value: unknown) => {
+      const message = value as TraceDownMessage;
       if (message.kind === 'flush') {
         this.flush();
         port.postMessage({ kind: 'flushed', seq: message.seq } satisfies TraceUpMessage);
@@ -77,7 +79,7 @@ export class Tracer {
       }
     });
     // The trace port must not keep a worker alive on its own.
-    port?.unref();
+    port?.unref?.();
   }
 
   get hasPort(): boolean {

@@ -429,7 +429,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         shared: pending.shared,
       });
       const { contextData, ...module } = pending.mapped;
-      const imported: ImportedContextDelivery = { ...module, packedContext: packImportedContext({ ContextData: contextData, PackedContext: pending.packedContext }) };
+      const imported: ImportedContextDelivery = {
+        ...module,
+        packedContext: packImportedContext({ ContextData: contextData, PackedContext: pending.packedContext }),
+      };
       pending.packedContext.fill(0);
       if (points.tracing)
         points.point('ContextImported', 'event', {

@@ -1,9 +1,10 @@
 // lsa/: the LSA process: package loading, the LSA function table, handle tables, logon sessions,
 // the account store, the scheduler, dispatch, MappedContext interception.
 export { Lsa } from './lsa.js';
-export type { AttachRequest, AttachResult, LsaStats, PackageReport, ReapReport } from './lsa.js';
+export type { AttachRequest, AttachResult, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
+export type { LpcListenerStats } from './lpc-listener.js';
 export type { LsaControl } from './control.js';
-export type { LsaWorkerData } from './worker-data.js';
+export type { LsaBootData, LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';

@@ -3,11 +3,11 @@
 // handles and contexts here (the packages are told through SpDeleteContext and
 // SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
 
-import type { MessagePort } from 'node:worker_threads';
+import { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE, type LUID } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
-import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
+import { SspiEmuError, type FramePort, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
@@ -20,6 +20,7 @@ import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
+import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
 
 export interface AttachRequest {
   pid: number;
@@ -28,6 +29,16 @@ export interface AttachRequest {
   /** The account the process runs as ("user" or "DOMAIN\\user"), or null for an anonymous process. */
   logonAs: string | null;
 }
+
+/**
+ * How the machine hands the LSA a process's LPC channel: the LSA's end of a MessageChannel (the
+ * LSA is a worker thread), or the one-time secret the process will present on the LSA's socket
+ * (the LSA is its own OS process: lsa/lpc-listener.ts).
+ */
+export type LpcOffer = MessagePort | { secret: Uint8Array };
+
+/** How long the LSA waits for a process it was told of to connect to its socket. */
+const CONNECT_TIMEOUT_MS = 60_000;
 
 export interface AttachResult {
   logonId: LUID;
@@ -79,6 +90,8 @@ export interface LsaStats {
   disconnected: Array<{ pid: number; name: string; why: string }>;
   /** The work pool: its size, its live threads, the tasks it ran (lsa/work-pool.ts). */
   workPool: WorkPoolStats;
+  /** An LSA in its own OS process: the connections its socket took and refused (lsa/lpc-listener.ts); null in a worker thread. */
+  lpcListener: LpcListenerStats | null;
   heapUsed: number;
   /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
   arrayBuffers: number;
@@ -124,6 +137,10 @@ export class Lsa {
   readonly host: PackageHost;
 
   readonly config: LsaConfig;
+  /** Where processes connect when this LSA runs as its own OS process; null in a worker thread. */
+  private listener: LpcListener | null = null;
+  /** Processes the machine announced that have not been attached yet: their secrets, and their connections to come. */
+  private readonly connecting = new Map<ProcessId, { secret: Uint8Array; connection: Promise<FramePort> }>();
 
   private constructor(config: LsaConfig, tracer: Tracer, generation: number) {
     this.config = config;
@@ -164,8 +181,13 @@ export class Lsa {
     };
   }
 
-  static async boot(config: LsaConfig, tracer: Tracer, generation = 1): Promise<Lsa> {
+  /**
+   * Boots an LSA: its packages loaded (a failure is reported, not fatal). With `lpcSocket` it
+   * takes app processes' LPC on that Unix socket (an LSA in its own OS process).
+   */
+  static async boot(config: LsaConfig, tracer: Tracer, generation = 1, lpcSocket?: string): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
+    if (lpcSocket !== undefined) lsa.listener = await LpcListener.listen(lpcSocket);
     const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host);
     lsa.packages = loaded;
     lsa.failed = failed;
@@ -182,15 +204,22 @@ export class Lsa {
    * process runs as an account, the LSA logs it on (an interactive logon session) and hands its
    * credentials to every package through SpAcceptCredentials, as Windows does at logon.
    */
-  async attachProcess(request: AttachRequest, port: MessagePort): Promise<AttachResult> {
+  async attachProcess(request: AttachRequest, offer: LpcOffer): Promise<AttachResult> {
     const pid = request.pid as ProcessId;
     if (this.processes.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already attached`);
+    const port = offer instanceof MessagePort ? offer : await this.connection(pid, request.name, offer.secret);
+    const account = request.logonAs === null ? undefined : this.accounts.find(request.logonAs);
+    if (request.logonAs !== null && account === undefined) {
+      port.close();
+      throw new SspiEmuError('SPAWN_FAILED', `no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+    }
     let logonId = ANONYMOUS_LOGON_LUID;
-    if (request.logonAs !== null) {
-      const account = this.accounts.find(request.logonAs);
-      if (account === undefined) throw new SspiEmuError('SPAWN_FAILED', `no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+    if (account !== undefined) {
       const session = this.sessions.create(SECURITY_LOGON_TYPE.Interactive, `${account.domain}\\${account.user}`);
-      if (session === undefined) throw new SspiEmuError('SPAWN_FAILED', 'logon session collision');
+      if (session === undefined) {
+        port.close();
+        throw new SspiEmuError('SPAWN_FAILED', 'logon session collision');
+      }
       logonId = session.logonId;
       const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
       for (const pkg of this.packages) {
@@ -239,9 +268,40 @@ export class Lsa {
     return { logonId };
   }
 
+  /**
+   * The machine is about to start (or reconnect) process `pid` with `secret`: from now on a
+   * connection to this LSA's socket that presents it is that process's (lsa/lpc-listener.ts).
+   */
+  expectProcess(pidNumber: number, name: string, secret: Uint8Array): void {
+    const pid = pidNumber as ProcessId;
+    if (this.listener === null) throw new SspiEmuError('SPAWN_FAILED', `${name}: this LSA runs in a worker thread and takes no socket connections`);
+    if (this.connecting.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already expected`);
+    const connection = this.listener.expect(secret, name, CONNECT_TIMEOUT_MS);
+    // Attached or not, a connection that never came is the attach's to report, not an unhandled rejection.
+    connection.catch(() => undefined);
+    this.connecting.set(pid, { secret, connection });
+  }
+
+  /** The connection of a process that proves itself with `secret` on this LSA's socket (expected before). */
+  private async connection(pid: ProcessId, name: string, secret: Uint8Array): Promise<FramePort> {
+    const expected = this.connecting.get(pid);
+    if (expected === undefined || Buffer.compare(Buffer.from(expected.secret), Buffer.from(secret)) !== 0)
+      throw new SspiEmuError('SPAWN_FAILED', `${name}: the LSA was not told to expect this process on its socket`);
+    try {
+      return await expected.connection;
+    } finally {
+      this.connecting.delete(pid);
+    }
+  }
+
   /** Reaps a process that exited: its handles, contexts and logon session. Every call gets the one reap's report. */
   detachProcess(pidNumber: number): Promise<ReapReport> {
     const pid = pidNumber as ProcessId;
+    const expected = this.connecting.get(pid);
+    if (expected !== undefined) {
+      this.connecting.delete(pid);
+      this.listener?.cancel(expected.secret);
+    }
     let reap = this.reaps.get(pid);
     if (reap === undefined) {
       const process = this.processes.get(pid);
@@ -296,7 +356,9 @@ export class Lsa {
       this.sessions.delete(process.logonId);
     }
     const exports = dropped.length === 0 ? '' : `, ${dropped.length} exports no one imported`;
-    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}` });
+    this.points.point('ProcessTerminated', 'event', {
+      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}`,
+    });
     return report;
   }
 
@@ -364,6 +426,7 @@ export class Lsa {
       perProcess,
       disconnected: [...this.disconnected],
       workPool: this.work.stats(),
+      lpcListener: this.listener?.stats() ?? null,
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,
     };

@@ -32,15 +32,16 @@ import {
   type LsaConfig,
   type ProcessQuota,
   type LsaControl,
-  type LsaWorkerData,
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
 import { NameTable } from './names.js';
-import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
+import { AppProcess, LSA_PID, LsaProcess, type ProcessHost } from './processes.js';
+import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 
 export { AppProcess, LsaProcess } from './processes.js';
+export type { LsaIsolation } from './lsa-launch.js';
 
 export interface MachineOptions {
   /** The "Security Packages" list: built-in names ("example", "ntlm", "null") or module paths. Default: example and ntlm. */
@@ -72,6 +73,13 @@ export interface MachineOptions {
    * per process, 64 running in all). A call past a limit gets SEC_E_INSUFFICIENT_MEMORY.
    */
   processQuota?: Partial<ProcessQuota>;
+  /**
+   * Where the LSA runs: 'thread' (default), a worker thread of this OS process like every app
+   * process; or 'process', its own OS process, so that code running in an app process cannot
+   * read the LSA's memory (app processes then reach it on a Unix socket, each proving which
+   * process it is with a secret the machine gave it at spawn). See the README's Trust boundaries.
+   */
+  lsaIsolation?: LsaIsolation;
   /**
    * The LSA's work pool, where packages' CPU-heavy work (CreateThread's work routines: PBKDF2)
    * runs off the LSA's dispatch thread: `threads` from 0 (off: the work runs inline on the
@@ -136,6 +144,9 @@ export class Machine {
       ...DEFAULT_TRACE_LIMITS,
       flushTimeoutMs: options.processTimeoutMs ?? DEFAULTS.processTimeoutMs,
     });
+    const isolation = options.lsaIsolation ?? 'thread';
+    if (!LSA_ISOLATIONS.includes(isolation))
+      throw new SspiEmuError('BAD_OPTION', `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`);
     const lsa = await startLsa(config, trace, options, 1);
     return new Machine(config, lsa, trace, options);
   }
@@ -159,10 +170,11 @@ export class Machine {
     const report: RestartReport = { reattached: [], unresponsive: [], gone: [] };
     await Promise.all(
       this.running.map(async (proc) => {
-        const lpc = new MessageChannel();
+        const link = this.lsa.link();
         try {
-          await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
-          await proc.reconnectLpc(lpc.port2);
+          await this.lsa.expect(proc.pid, proc.name, link);
+          // Both at once: an LSA in its own OS process takes the attach once the process has connected.
+          await Promise.all([this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd), proc.reconnectLpc(link)]);
           report.reattached.push(proc.name);
         } catch {
           // A process that cannot take its channel is reported, never a reason for the restart to fail.
@@ -184,7 +196,8 @@ export class Machine {
     const name = options.name ?? (n === 1 ? role : `${role}#${n}`);
     const logonAs = options.logonAs ?? null;
 
-    const lpc = new MessageChannel();
+    const lpc = this.lsa.link();
+    await this.lsa.expect(pid, name, lpc);
     const control = new MessageChannel();
     const tracePorts = new MessageChannel();
     const lpcTimeoutMs = this.options.lpcTimeoutMs ?? DEFAULTS.lpcTimeoutMs;
@@ -193,7 +206,7 @@ export class Machine {
       name,
       role,
       logonAs,
-      lpcPort: lpc.port2,
+      lpc: lpc.processEnd,
       controlPort: control.port2,
       tracePort: tracePorts.port2,
       trace: this.trace.isEnabled,
@@ -202,7 +215,7 @@ export class Machine {
       packageCallTimeoutMs: this.config.packageCallTimeoutMs,
     };
     const entry = new URL('../process/worker.js', import.meta.url);
-    const worker = new Worker(entry, { workerData, transferList: [lpc.port2, control.port2, tracePorts.port2], name });
+    const worker = new Worker(entry, { workerData, transferList: [...lpc.transfer, control.port2, tracePorts.port2], name });
     const controlMs = this.options.processTimeoutMs ?? DEFAULTS.processTimeoutMs;
     const proc = new AppProcess(pid, name, role, logonAs, worker, control.port1, { controlMs, sspiMs: lpcTimeoutMs + controlMs });
     proc.serve(this.servicesFor(proc));
@@ -211,9 +224,11 @@ export class Machine {
     // the worker may be ready before the LSA has logged it on (a logon derives keys).
     const ready = waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
     try {
-      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1), ready]);
+      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
     } catch (error) {
       await worker.terminate();
+      // An LSA still waiting for the process to connect gives up on it now.
+      if (this.lsa.alive) await this.lsa.detach(pid).catch(() => null);
       throw new SspiEmuError('SPAWN_FAILED', `cannot spawn ${name}: ${describeError(error)}`, { cause: error });
     }
     this.processes.set(pid, proc);
@@ -316,7 +331,7 @@ export class Machine {
 async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const exited = await Promise.race([
-    proc.worker.terminate().then(
+    proc.host.terminate().then(
       () => true,
       () => true,
     ),
@@ -327,34 +342,25 @@ async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promi
 }
 
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
-  const control = new MessageChannel();
-  const tracePorts = new MessageChannel();
-  const workerData: LsaWorkerData = {
-    config,
-    generation,
-    controlPort: control.port2,
-    tracePort: tracePorts.port2,
-    trace: trace.isEnabled,
-    tap: trace.isTapping,
-  };
-  const worker = new Worker(new URL('../lsa/worker.js', import.meta.url), { workerData, transferList: [control.port2, tracePorts.port2], name: 'lsa' });
-  const lsa = new LsaProcess(worker, wrapControl<LsaControl>(control.port1), generation);
-  trace.attach(tracePorts.port1, { name: 'lsa', pid: LSA_PID, threadId: worker.threadId });
+  const isolation = options.lsaIsolation ?? 'thread';
+  const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping });
+  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation);
+  trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   void lsa.exited.then(() => {
-    trace.workerExited(tracePorts.port1);
-    control.port1.close();
+    trace.workerExited(launched.trace);
+    launched.control.close();
   });
   try {
-    await waitForReady(worker, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
+    await waitForReady(launched.host, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
   } catch (error) {
-    await worker.terminate();
+    await launched.host.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
   }
   return lsa;
 }
 
 /** Waits for a worker's Ready message; its boot-failed message, crash, exit or silence is an error. */
-function waitForReady(worker: Worker, name: string, timeoutMs: number): Promise<void> {
+function waitForReady(worker: ProcessHost, name: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`${name} did not report Ready within ${timeoutMs} ms`)), timeoutMs);
     // Anything else a worker posts before Ready is ignored: only the two boot messages count.

@@ -7,8 +7,7 @@
 // identity of the port it came in on (process name, pid, thread id), never with what its body
 // claims. What a worker can make the machine keep is bounded.
 
-import type { MessagePort } from 'node:worker_threads';
-import { approximateBytes, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
+import { approximateBytes, type FramePort, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
 
 /** Who is behind a trace port, as the machine knows it (from the spawn, not from any message). */
 export interface TraceSourceIdentity {
@@ -53,7 +52,7 @@ export interface TraceSourceReport {
 }
 
 interface Source {
-  port: MessagePort;
+  port: FramePort;
   identity: TraceSourceIdentity;
   alive: boolean;
   flushes: Map<number, () => void>;
@@ -96,7 +95,7 @@ export class TraceCollector {
   }
 
   /** Starts collecting from a worker's trace port. */
-  attach(port: MessagePort, identity: TraceSourceIdentity): void {
+  attach(port: FramePort, identity: TraceSourceIdentity): void {
     const source: Source = {
       port,
       identity,
@@ -119,11 +118,11 @@ export class TraceCollector {
       }
     });
     port.on('close', () => this.detach(source));
-    port.unref();
+    port.unref?.();
   }
 
   /** The worker behind `port` exited: stop waiting for it. */
-  workerExited(port: MessagePort): void {
+  workerExited(port: FramePort): void {
     for (const source of this.sources) if (source.port === port) this.detach(source);
   }
 

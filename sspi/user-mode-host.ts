@@ -106,10 +106,8 @@ export class UserModeHost {
         fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
       };
     const entry = 'SpImportSecurityContext';
-    const outcome = await callPackage(
-      this.host,
-      { package: pkg.name, entry, detail: () => `PackedContext ${delivery.packedContext.byteLength} bytes` },
-      () => pkg.table.ImportContext(delivery.packedContext, null),
+    const outcome = await callPackage(this.host, { package: pkg.name, entry, detail: () => `PackedContext ${delivery.packedContext.byteLength} bytes` }, () =>
+      pkg.table.ImportContext(delivery.packedContext, null),
     );
     delivery.packedContext.fill(0);
     const result = statusResult(outcome, pkg.name, entry);

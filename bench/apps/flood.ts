@@ -8,10 +8,10 @@
 // all in one turn, then wait for them all; again until durationMs is over).
 
 import { performance } from 'node:perf_hooks';
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { SECPKG_CRED, SEC_E_OK, statusName } from '../../headers/index.js';
 import type { CredHandle } from '../../sspi/index.js';
-import { lpcCodec } from '../../ipc/index.js';
+import { lpcCodec, type AppWorkerData } from '../../ipc/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
@@ -57,7 +57,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
  */
 async function rawFlood(frame: number, deadline: number, pkg: string): Promise<AppResult> {
   const codec = lpcCodec('process');
-  const port = (workerData as { lpcPort: MessagePort }).lpcPort;
+  const lpc = (workerData as AppWorkerData).lpc;
+  // Posting frames on the channel directly is a worker-thread LSA's row; an LSA in its own OS process is flooded through the library.
+  if (lpc.kind !== 'port') throw new Error('the raw LPC flood runs against an LSA in a worker thread only');
+  const port = lpc.port;
   let id = 1e9;
   let calls = 0;
   while (performance.now() < deadline) {

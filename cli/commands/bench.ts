@@ -4,7 +4,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
-import { flags, parseCommand, repeated, valued } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 function list(value: string | undefined, name: string): number[] | undefined {
@@ -16,7 +16,7 @@ function list(value: string | undefined, name: string): number[] | undefined {
 }
 
 export async function bench(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...valued('concurrency', 'clients', 'duration', 'json', 'svg'), ...repeated('package'), ...flags('quick', 'scale') });
+  const { values } = parseCommand(argv, { ...valued('concurrency', 'clients', 'duration', 'json', 'svg'), ...repeated('package'), ...flags('quick', 'scale'), ...ISOLATION_OPTIONS });
   const base = values.quick ? QUICK : DEFAULTS;
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
@@ -29,6 +29,7 @@ export async function bench(argv: string[]): Promise<number> {
     clients: clients ?? base.clients,
     durationMs: duration === undefined ? base.durationMs : duration * 1000,
     scale: values.scale === true,
+    ...lsaIsolation(values['lsa-isolation']),
   };
   if (process.stderr.isTTY) {
     options.progress = (done, total, label) => {

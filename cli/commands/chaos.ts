@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { runChaos } from '../../scenarios/index.js';
-import { parseCommand, positiveInt } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: Record<string, { spec: string; name: string }> = { example: { spec: 'example', name: 'Example' }, ntlm: { spec: 'ntlm', name: 'NTLM' } };
@@ -15,6 +15,7 @@ export async function chaos(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     clients: { type: 'string' },
     json: { type: 'string' },
+    ...ISOLATION_OPTIONS,
   });
   const pkg = PACKAGES[(values.package ?? 'example').toLowerCase()];
   if (pkg === undefined) throw new UsageError(`--package is one of ${Object.keys(PACKAGES).join(', ')}`);
@@ -30,6 +31,7 @@ export async function chaos(argv: string[]): Promise<number> {
     lanes: 2,
     faultIntervalMs: 400,
     hangMs: 15_000,
+    ...lsaIsolation(values['lsa-isolation']),
     ...(process.stderr.isTTY
       ? { progress: (t: number, total: number, summary: string) => process.stderr.write(`\r${Math.round(t / 1000)}/${total / 1000} s  ${summary}`.padEnd(70)) }
       : {}),

@@ -5,12 +5,12 @@
 // process. Exit 0 when the server's signature over the message verified, 1 otherwise.
 
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { IDENTITY_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
 import { hostPort, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function connect(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...valued('tcp', 'message', 'target', 'timeout', 'trace') });
+  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...ISOLATION_OPTIONS, ...valued('tcp', 'message', 'target', 'timeout', 'trace') });
   if (values.tcp === undefined) throw new UsageError('connect needs --tcp HOST:PORT');
   const { host, port } = hostPort(values.tcp);
   const result = await runClientApp(values, 10_000, (client, settings) =>

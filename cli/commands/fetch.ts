@@ -6,14 +6,14 @@
 
 import type { HttpFetchData } from '../../client-proc/index.js';
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { IDENTITY_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
 import { runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function fetch(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
     argv,
-    { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, include: { type: 'boolean', short: 'i' }, ...valued('timeout', 'trace') },
+    { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...ISOLATION_OPTIONS, include: { type: 'boolean', short: 'i' }, ...valued('timeout', 'trace') },
     1,
   );
   if (positionals.length !== 1) throw new UsageError('fetch needs one URL');

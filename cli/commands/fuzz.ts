@@ -5,7 +5,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget, formatFuzzReport, fuzzReportJson } from '../../fuzz/index.js';
-import { parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
@@ -19,7 +19,7 @@ const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
 ]);
 
 export async function fuzz(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...valued('iterations', 'seed', 'target', 'start', 'lanes', 'json'), ...repeated('package', 'generator') });
+  const { values } = parseCommand(argv, { ...valued('iterations', 'seed', 'target', 'start', 'lanes', 'json'), ...repeated('package', 'generator'), ...ISOLATION_OPTIONS });
   const packages = (values.package ?? ['ntlm', 'example']).map((name) => {
     const key = PACKAGES.get(name.toLowerCase());
     if (key === undefined) throw new UsageError(`--package takes ntlm or example, not ${JSON.stringify(name)}`);
@@ -40,7 +40,7 @@ export async function fuzz(argv: string[]): Promise<number> {
       throw new UsageError(`no generator ${JSON.stringify(name)} for these packages and target (known: ${known.join(', ')})`);
     }
   }
-  const options: FuzzOptions = { packages, iterations, seed, targets, lanes, start: positiveInt(values.start, '--start', 0) };
+  const options: FuzzOptions = { packages, iterations, seed, targets, lanes, start: positiveInt(values.start, '--start', 0), ...lsaIsolation(values['lsa-isolation']) };
   if (generators.length > 0) {
     options.generators = generators;
     // Only the packages that have one of the named generators.

@@ -2,11 +2,11 @@
 
 import { flagNames, SECPKG_FLAG, hex32 } from '../../headers/index.js';
 import { Machine } from '../../machine/index.js';
-import { packageList, parseCommand } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, packageList, parseCommand } from '../options.js';
 
 export async function packages(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { load: { type: 'string', multiple: true }, json: { type: 'boolean' } });
-  const machine = await Machine.boot({ packages: packageList(values.load, undefined).packages, trace: false });
+  const { values } = parseCommand(argv, { load: { type: 'string', multiple: true }, json: { type: 'boolean' }, ...ISOLATION_OPTIONS });
+  const machine = await Machine.boot({ packages: packageList(values.load, undefined).packages, trace: false, ...lsaIsolation(values['lsa-isolation']) });
   try {
     const report = await machine.lsa.packages();
     if (values.json) {

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
 import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { runDemo } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
@@ -15,12 +15,13 @@ export async function run(argv: string[]): Promise<number> {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
     ...valued('messages', 'mermaid', 'chrome-trace'),
+    ...ISOLATION_OPTIONS,
     ...repeated('account'),
     ...flags('json', 'quiet'),
   });
   const { packages, packageName } = packageList(values.load, values.package);
   const messages = positiveInt(values.messages, '--messages', 3);
-  const options: Parameters<typeof runDemo>[0] = { packages, messages };
+  const options: Parameters<typeof runDemo>[0] = { packages, messages, ...lsaIsolation(values['lsa-isolation']) };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;

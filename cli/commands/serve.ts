@@ -10,11 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
 import { SocketServer } from '../../scenarios/index.js';
-import { flags, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
+    ...ISOLATION_OPTIONS,
     ...PACKAGE_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace'),
     ...repeated('account'),
@@ -32,7 +33,12 @@ export async function serve(argv: string[]): Promise<number> {
   if (timeoutMs === 0 || maxConnections === 0) throw new UsageError('--timeout and --max-connections must be at least 1');
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
 
-  const machine = await Machine.boot({ packages, ...(values.account === undefined ? {} : { accounts: values.account }), trace: values.trace !== undefined });
+  const machine = await Machine.boot({
+    packages,
+    ...(values.account === undefined ? {} : { accounts: values.account }),
+    trace: values.trace !== undefined,
+    ...lsaIsolation(values['lsa-isolation']),
+  });
   let server: SocketServer | undefined;
   let stopping: Promise<unknown> | undefined;
   const stop = (): void => {

@@ -4,11 +4,11 @@
 
 import { writeFile } from 'node:fs/promises';
 import { runSoak } from '../../scenarios/index.js';
-import { parseCommand, positiveInt, valued } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function soak(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...valued('package', 'duration', 'fault-rate', 'seed', 'in-flight', 'json') });
+  const { values } = parseCommand(argv, { ...valued('package', 'duration', 'fault-rate', 'seed', 'in-flight', 'json'), ...ISOLATION_OPTIONS });
   const duration = values.duration === undefined ? 600 : Number(values.duration);
   if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
   const faultRate = values['fault-rate'] === undefined ? 0.01 : Number(values['fault-rate']);
@@ -21,6 +21,7 @@ export async function soak(argv: string[]): Promise<number> {
     inFlightPerClient: positiveInt(values['in-flight'], '--in-flight', 256),
     faultRate,
     seed: positiveInt(values.seed, '--seed', 1),
+    ...lsaIsolation(values['lsa-isolation']),
   });
   const phase = (name: string, p: typeof report.withFaults): string =>
     `${name}: ${p.hsPerSec} hs/s, ${p.completed} completed, ${p.failed} failed${

@@ -165,7 +165,12 @@ class NtlmUserPackage {
     if (imported === undefined) return SEC_E_INVALID_TOKEN;
     try {
       const data = unpackContextData(imported.ContextData);
-      const security = NtlmSecurityContext.resume({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: data.side, state: imported.PackedContext });
+      const security = NtlmSecurityContext.resume({
+        flags: data.flags,
+        exportedSessionKey: data.exportedSessionKey,
+        side: data.side,
+        state: imported.PackedContext,
+      });
       while (this.contexts.has(this.nextImported)) this.nextImported++;
       const handle = this.nextImported++;
       this.contexts.set(handle, { data, security });

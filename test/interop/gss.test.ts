@@ -38,21 +38,7 @@ const gssEnv = (userFile?: string): NodeJS.ProcessEnv => ({
 function gssClient(port: number, password: string, extra: string[] = [], message = 'hello from gss-client') {
   return runProgram(
     'gss-client',
-    [
-      '-q',
-      ...extra,
-      '-port',
-      String(port),
-      '-mech',
-      NTLMSSP_MECH,
-      '-user',
-      'WORKGROUP\\alice',
-      '-pass',
-      password,
-      '127.0.0.1',
-      'host@localhost',
-      message,
-    ],
+    ['-q', ...extra, '-port', String(port), '-mech', NTLMSSP_MECH, '-user', 'WORKGROUP\\alice', '-pass', password, '127.0.0.1', 'host@localhost', message],
     {
       env: gssEnv(),
       timeoutMs: 20_000,

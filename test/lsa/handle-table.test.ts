@@ -110,7 +110,19 @@ describe('HandleTables', () => {
     const held: HandleEntry = { ...entry('context'), complete: true };
     assert.equal(releaseContext({ ...held }), true, 'a context nobody shares goes with its one handle');
     const contextData = Uint8Array.of(7, 7, 7);
-    const exporter: HandleEntry = { ...held, mapped: { packageId: PKG, packageName: 'X', moduleUrl: 'file:///x.js', tableIndex: 0, modulePackages: [], lsaContextHandle: 1, contextData, thunkedLevels: [] } };
+    const exporter: HandleEntry = {
+      ...held,
+      mapped: {
+        packageId: PKG,
+        packageName: 'X',
+        moduleUrl: 'file:///x.js',
+        tableIndex: 0,
+        modulePackages: [],
+        lsaContextHandle: 1,
+        contextData,
+        thunkedLevels: [],
+      },
+    };
     const shared = shareContext(exporter);
     assert.equal(shared.count, 2);
     const importer: HandleEntry = { ...held, shared, mapped: exporter.mapped };

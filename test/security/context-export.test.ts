@@ -122,7 +122,12 @@ describe('exported contexts against rogue processes', { timeout: 60_000 }, () =>
     assert.ok(stolen.length > 0);
     const held = await counts();
     for (const hContext of stolen) {
-      const raw = await rogue.lpcCall('SpExportSecurityContext', { hContext, fFlags: SECPKG_CONTEXT_EXPORT.DELETE_OLD, packedContext: new Uint8Array(8), importingProcess: null });
+      const raw = await rogue.lpcCall('SpExportSecurityContext', {
+        hContext,
+        fFlags: SECPKG_CONTEXT_EXPORT.DELETE_OLD,
+        packedContext: new Uint8Array(8),
+        importingProcess: null,
+      });
       assert.equal(status(raw), 'SEC_E_INVALID_HANDLE', 'another process handle');
     }
     for (const body of [
@@ -134,7 +139,10 @@ describe('exported contexts against rogue processes', { timeout: 60_000 }, () =>
     ])
       assert.equal(status(await rogue.lpcCall('SpImportSecurityContext', body)), 'SEC_E_INVALID_TOKEN');
     assert.equal(status(await rogue.lpcCall('SpImportSecurityContext', { pszPackage: 42, packedContext: new Uint8Array(56) })), 'SEC_E_SECPKG_NOT_FOUND');
-    assert.equal(status(await rogue.lpcCall('SpExportSecurityContext', { hContext: stolen[0], fFlags: 'x', packedContext: new Uint8Array(8) })), 'SEC_E_INVALID_PARAMETER');
+    assert.equal(
+      status(await rogue.lpcCall('SpExportSecurityContext', { hContext: stolen[0], fFlags: 'x', packedContext: new Uint8Array(8) })),
+      'SEC_E_INVALID_PARAMETER',
+    );
     assert.deepEqual(await counts(), held, 'nothing changed');
     assert.equal(await verifies(client, pair, exporter), 'SEC_E_OK', "the exporter's context is untouched");
     await exporter.sspi.deleteSecurityContext(pair.serverContext!);
@@ -187,7 +195,11 @@ describe('exported contexts against rogue processes', { timeout: 60_000 }, () =>
 
     // A context in the middle of its handshake has nothing to hand over.
     const credential = await exporter.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: 1 /* SECPKG_CRED_INBOUND */ });
-    const outbound = await client.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: 2, authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' } });
+    const outbound = await client.sspi.acquireCredentialsHandle({
+      package: 'NTLM',
+      credentialUse: 2,
+      authData: { User: 'alice', Domain: '', Password: 'Passw0rd!' },
+    });
     const first = await client.sspi.initializeSecurityContext({ credential: outbound.credential!, contextReq: 0 });
     const half = await exporter.sspi.acceptSecurityContext({ credential: credential.credential!, input: first.output, contextReq: 0 });
     assert.equal(statusName(half.status), 'SEC_I_CONTINUE_NEEDED');

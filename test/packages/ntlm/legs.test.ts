@@ -281,7 +281,10 @@ describe("wget's AUTHENTICATE: OEM negotiated, UNICODE set in the AUTHENTICATE, 
   test('read by its own UNICODE bit, its 5-byte user name is not UTF-16: what the acceptor used to refuse as a corrupt token', () => {
     const server = challengeFor(negotiate, NAMES, COMMON.serverChallenge, NOW);
     assert.ok(server.ok && (server.offered & N.UNICODE) === 0 && (server.offered & N.OEM) !== 0);
-    assert.throws(() => unpackAuthenticate(wgetAuthenticate()), (error: unknown) => error instanceof NtlmParseError);
+    assert.throws(
+      () => unpackAuthenticate(wgetAuthenticate()),
+      (error: unknown) => error instanceof NtlmParseError,
+    );
     assert.equal(unpackAuthenticate(wgetAuthenticate(), false).userName, 'alice');
   });
 

@@ -1,0 +1,21 @@
+// The LSA's entry as its own OS process (lsaIsolation: 'process'), forked by the machine with an
+// IPC pipe: its boot data is the first message on the pipe's "init" channel, its control and
+// trace ports are channels of the pipe (ipc/process-channel.ts), and app processes reach it on
+// its Unix socket (lsa/lpc-listener.ts). When the machine goes away (the pipe closes), so does it.
+import { IpcChannels } from '../ipc/index.js';
+import type { LsaBootData } from './worker-data.js';
+import { serveLsa } from './serve.js';
+
+process.on('disconnect', () => process.exit(0));
+const channels = new IpcChannels(process);
+const init = channels.port('init');
+init.once('message', (data: unknown) => {
+  init.close();
+  void serveLsa(data as LsaBootData, {
+    control: channels.port('control'),
+    trace: channels.port('trace'),
+    boot: (message) => channels.port('boot').postMessage(message),
+  });
+});
+// Now that the pipe is listened to, the machine may send the boot data.
+channels.port('boot').postMessage({ kind: 'started' });
