@@ -160,6 +160,8 @@ export class NtlmSecurityContext {
    * those of the session key given, which the LSA vouches for (the ContextData it kept); the
    * export contributes only where the session is: its sequence numbers and RC4 states. It must be
    * of the same session (the same flags, side and signing keys), else NtlmParseError BAD_STATE.
+   * Without extended session security there are no signing keys (3.4.5.2): only the flags and the
+   * side can be compared, and a foreign RC4 state would only make the next messages fail.
    */
   static resume(args: { flags: number; exportedSessionKey: Uint8Array; side: NtlmSide; state: Uint8Array }): NtlmSecurityContext {
     const fresh = NtlmSecurityContext.fromSessionKey(args);
