@@ -8,7 +8,16 @@ export type { DemoOptions, DemoReport } from './scenarios/index.js';
 export * as sspi from './headers/sspi.js';
 export * as status from './headers/status.js';
 export * as ntsecpkg from './headers/ntsecpkg.js';
-export type { Secur32, SspiResult, ContextResult, MessageResult, VerifyResult } from './sspi/index.js';
+export type {
+  Secur32,
+  SspiResult,
+  ContextResult,
+  MessageResult,
+  VerifyResult,
+  ExportSecurityContextOptions,
+  ExportSecurityContextResult,
+  ImportSecurityContextResult,
+} from './sspi/index.js';
 export type { CredHandle, CtxtHandle } from './sspi/index.js';
 export type { AppContext, AppModule, AppArgs, AppResult, AppStats, Listener } from './process/index.js';
 export type { Connection } from './ipc/index.js';

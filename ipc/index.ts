@@ -32,6 +32,7 @@ export {
   type ContextReply,
   type LpcOp,
   type LpcReplyBase,
+  type ImportedContextDelivery,
   type LsaToProcessOps,
   type MappedContextDelivery,
   type ProcessToLsaOps,

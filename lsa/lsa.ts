@@ -12,7 +12,8 @@ import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
 import { createDispatch, newCallTiming, type CallTiming, type DispatchContext } from './dispatch.js';
-import { HandleTables } from './handle-table.js';
+import { ContextExports } from './context-exports.js';
+import { HandleTables, releaseContext } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
 import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
@@ -57,6 +58,8 @@ export interface LsaStats {
   processes: number;
   credentials: number;
   contexts: number;
+  /** Contexts exported (ExportSecurityContext) and not yet imported. */
+  exports: number;
   logonSessions: number;
   lsaHeapAllocations: number;
   /** Bytes the packages hold in LSA heap (AllocateLsaHeap, AllocatePrivateHeap). */
@@ -103,6 +106,8 @@ const INBOX_BYTES_PER_QUEUED_BYTE = 4;
 
 export class Lsa {
   readonly handles: HandleTables;
+  /** Contexts exported and waiting for their importers. */
+  private readonly exports = new ContextExports();
   private readonly inputs = new HeldInputs();
   /** One codec for every process's LPC channel (encoding is synchronous; its buffer is reused). */
   private readonly lpcCodec = lpcCodec('lsa');
@@ -171,6 +176,8 @@ export class Lsa {
       scheduler: this.scheduler,
       quota: config.quota,
       timing: newCallTiming(),
+      exports: this.exports,
+      processAttached: (pid) => this.processes.has(pid as ProcessId),
     };
   }
 
@@ -320,12 +327,21 @@ export class Lsa {
     const entries = this.handles.removeProcess(pid);
     const report: ReapReport = { contexts: 0, credentials: 0 };
     const peer = process.name;
+    // Its exports no one imported, and those meant for it, go with it: they hold package contexts too.
+    const dropped = this.exports.dropProcess(pid);
+    for (const pending of dropped) {
+      const pkg = this.byId.get(pending.packageId);
+      if (pkg !== undefined && releaseContext(pending))
+        await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(pending.packageHandle));
+    }
     for (const entry of entries) {
       const pkg = this.byId.get(entry.packageId);
       if (pkg === undefined) continue;
       if (entry.kind === 'context') {
         report.contexts++;
-        await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.packageHandle));
+        // A context another process imported from this one stays in the package for that process.
+        if (releaseContext(entry))
+          await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.packageHandle));
       } else {
         report.credentials++;
         await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
@@ -339,7 +355,10 @@ export class Lsa {
       }
       this.sessions.delete(process.logonId);
     }
-    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials` });
+    const exports = dropped.length === 0 ? '' : `, ${dropped.length} exports no one imported`;
+    this.points.point('ProcessTerminated', 'event', {
+      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}`,
+    });
     return report;
   }
 
@@ -397,6 +416,7 @@ export class Lsa {
       processes: this.processes.size,
       credentials: totals.credentials,
       contexts: totals.contexts,
+      exports: this.exports.count(),
       logonSessions: this.sessions.size,
       lsaHeapAllocations: this.services.heap.allocations,
       lsaHeapBytes: this.services.heap.bytes,

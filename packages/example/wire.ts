@@ -15,6 +15,9 @@
 //
 // Messages: per direction a signing key MAC(SK, label | " sign") and a sealing key
 // MAC(SK, label | " seal"), label "client-to-server" or "server-to-client".
+//
+// Exported state (SpExportSecurityContext): format 1 (1) | send seq (4) | receive seq (4). The
+// keys are not in it: the importer derives them from the ContextData the LSA kept.
 
 import { createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 
@@ -194,6 +197,29 @@ export function unpackContextData(packed: Uint8Array): ContextData | undefined {
   const nameLength = data.readUInt16LE(5 + KEY_BYTES);
   if (7 + KEY_BYTES + nameLength !== data.length) return undefined;
   return { role, flags: data.readUInt32LE(1), sessionKey: new Uint8Array(data.subarray(5, 5 + KEY_BYTES)), name: data.toString('utf8', 7 + KEY_BYTES) };
+}
+
+/** Where a context's two directions are: what an export hands over. */
+export interface ExportedState {
+  sendSeq: number;
+  receiveSeq: number;
+}
+
+const EXPORTED_FORMAT = 1;
+const EXPORTED_BYTES = 9;
+
+export function packExportedState(state: ExportedState): Uint8Array {
+  const out = Buffer.alloc(EXPORTED_BYTES);
+  out[0] = EXPORTED_FORMAT;
+  out.writeUInt32LE(state.sendSeq >>> 0, 1);
+  out.writeUInt32LE(state.receiveSeq >>> 0, 5);
+  return new Uint8Array(out);
+}
+
+export function unpackExportedState(packed: Uint8Array): ExportedState | undefined {
+  if (packed.byteLength !== EXPORTED_BYTES || packed[0] !== EXPORTED_FORMAT) return undefined;
+  const data = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  return { sendSeq: data.readUInt32LE(1), receiveSeq: data.readUInt32LE(5) };
 }
 
 export type DirectionLabel = 'client-to-server' | 'server-to-client';
