@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { packageList, positiveInt } from './options.js';
+import { packageList, wholeNumber } from './options.js';
 import { UsageError } from './usage.js';
 
 /** The options of a socket client command that say what to authenticate with and how long to try. */
@@ -37,7 +37,7 @@ export async function runClientApp(
   run: (client: AppProcess, settings: ClientAppSettings) => Promise<AppResult>,
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
-  const timeoutMs = positiveInt(values.timeout, '--timeout', defaultTimeoutMs);
+  const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
   const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined });
   try {

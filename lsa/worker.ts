@@ -10,7 +10,9 @@ import { Lsa } from './lsa.js';
 const data = workerData as LsaWorkerData;
 const tracer = new Tracer(data.tracePort, 'lsa', 500, data.trace, data.tap);
 try {
-  const lsa = await Lsa.boot(data.config, tracer, data.generation);
+  const lsa = await Lsa.boot(data.config, tracer, data.generation, (spec, stage) =>
+    parentPort?.postMessage({ kind: 'loading', spec, stage } satisfies BootMessage),
+  );
   exposeControl(lsaControl(lsa), data.controlPort);
   parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);
 } catch (error) {

@@ -36,6 +36,7 @@ import {
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
+import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchLsaBoot } from './boot-watch.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
@@ -56,8 +57,24 @@ export interface MachineOptions {
   packageCallTimeoutMs?: number;
   /** Package settings by the package's entry in `packages`. */
   packageSettings?: Record<string, Record<string, unknown>>;
-  /** How long the LSA may take to report Ready. */
+  /**
+   * How long the LSA may spend on one step of its boot (starting; then each package module's
+   * import, SpLsaModeInitialize, SpInitialize, SpGetInfo) before the machine gives up on it and
+   * terminates it. Default 15 s, or 5 s more than packageLoadTimeoutMs and packageCallTimeoutMs
+   * when they are longer, so that those deadlines, inside the LSA, report a stuck module first.
+   */
   bootTimeoutMs?: number;
+  /**
+   * A package module whose top level has not settled after this many ms (a top-level await that
+   * never finishes) fails to load, at stage import; the LSA goes on without it. Default 10 s.
+   */
+  packageLoadTimeoutMs?: number;
+  /**
+   * What a package module that fails to load does to the boot: 'fail' (the default) rejects with a
+   * PackageLoadError (code PACKAGE_LOAD_FAILED) naming each module, stage and reason; 'skip' boots
+   * without it (machine.lsa.packages() lists it under `failed`).
+   */
+  onPackageFailure?: 'fail' | 'skip';
   /** An app process's LPC call with no reply after this many ms fails (SEC_E_INTERNAL_ERROR, cause TIMEOUT). Default 60 s. */
   lpcTimeoutMs?: number;
   /**
@@ -137,6 +154,7 @@ export class Machine {
       flushTimeoutMs: options.processTimeoutMs ?? DEFAULTS.processTimeoutMs,
     });
     const lsa = await startLsa(config, trace, options, 1);
+    await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     return new Machine(config, lsa, trace, options);
   }
 
@@ -345,7 +363,7 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
     control.port1.close();
   });
   try {
-    await waitForReady(worker, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
+    await watchLsaBoot(worker, bootStepTimeoutMs(options.bootTimeoutMs, config));
   } catch (error) {
     await worker.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
@@ -380,6 +398,8 @@ function waitForReady(worker: Worker, name: string, timeoutMs: number): Promise<
 }
 
 function lsaConfig(options: MachineOptions): LsaConfig {
+  if (options.onPackageFailure !== undefined && options.onPackageFailure !== 'fail' && options.onPackageFailure !== 'skip')
+    throw new SspiEmuError('BAD_OPTION', `onPackageFailure is 'fail' or 'skip', not ${JSON.stringify(options.onPackageFailure)}`);
   const computerName = options.computerName ?? DEFAULTS.computerName;
   const domainName = options.domainName ?? computerName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
@@ -391,10 +411,18 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     domainName,
     dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
+    packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** A deadline in ms as asked: a positive whole number, or undefined for the default. */
+function positiveMs(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+    throw new SspiEmuError('BAD_OPTION', `${name} must be a whole number of ms from 1, not ${String(value)}`);
+  return value;
 }
 
 /** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */

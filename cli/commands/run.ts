@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
 import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { runDemo } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { flags, IDENTITY_OPTIONS, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
     ...flags('json', 'quiet'),
   });
   const { packages, packageName } = packageList(values.load, values.package);
-  const messages = positiveInt(values.messages, '--messages', 3);
+  const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = { packages, messages };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
