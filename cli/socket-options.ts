@@ -7,6 +7,9 @@ import type { AppResult } from '../process/index.js';
 import { packageList, wholeNumber } from './options.js';
 import { UsageError } from './usage.js';
 
+/** The exit status of a client command whose peer could not be reached or hung up: no SSPI status to blame. */
+export const NETWORK_FAILURE_EXIT = 3;
+
 /** The options of a socket client command that say what to authenticate with and how long to try. */
 export interface ClientCommandValues {
   package?: string;
