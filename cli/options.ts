@@ -78,7 +78,9 @@ export function wholeNumber(value: string | undefined, name: string, fallback: n
   if (value === undefined) return fallback;
   const n = /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(`${name} takes a whole number ${max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `${name} takes a whole number ${max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(value)}`,
+    );
   return n;
 }
 

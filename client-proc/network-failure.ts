@@ -32,9 +32,9 @@ export function describeNetworkFailure(error: unknown, peer: string): string | u
   }
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
+    // node:http's "socket hang up" (code ECONNRESET): the server closed the connection before it answered.
+    if (e.message === 'socket hang up') return `${peer}: the server hung up before it answered (${typeof code === 'string' ? code : e.message})`;
     if (typeof code === 'string' && ERRNO.has(code)) return `${peer}: ${ERRNO.get(code)!} (${code})`;
-    // node:http says "socket hang up" (code ECONNRESET, caught above) for a server that closed before answering.
-    if (e.message === 'socket hang up') return `${peer}: the server hung up before it answered`;
     if (/^no connection within \d+ ms$/.test(e.message)) return `${peer}: ${e.message}`;
   }
   return undefined;

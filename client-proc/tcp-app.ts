@@ -71,7 +71,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   } catch (error) {
     await sspi.freeCredentialsHandle(credential);
     const network = describeNetworkFailure(error, server);
-    return network !== undefined ? networkFailureResult(`cannot connect to ${network}`) : appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
+    return network !== undefined
+      ? networkFailureResult(`cannot connect to ${network}`)
+      : appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
   }
   ctx.trace('TcpConnect', `${server} from ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`);
   const wire = new FramedSocket(socket, DEFAULT_MAX_TOKEN, (direction, flags, length) =>

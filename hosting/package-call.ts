@@ -57,7 +57,12 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
         host.point(call.entry, 'return', status === undefined ? peer : { ...peer, status: statusName(status) });
       } else {
         const stack = packageStack(outcome.fault);
-        host.point(call.entry, 'return', { ...peer, status: statusName(SEC_E_INTERNAL_ERROR), detail: describeError(outcome.fault), ...(stack === undefined ? {} : { stack }) });
+        host.point(call.entry, 'return', {
+          ...peer,
+          status: statusName(SEC_E_INTERNAL_ERROR),
+          detail: describeError(outcome.fault),
+          ...(stack === undefined ? {} : { stack }),
+        });
       }
     }
     return outcome;

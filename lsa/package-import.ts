@@ -90,7 +90,10 @@ function importFailureReason(spec: string, url: URL, error: unknown): string {
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.m?ts$/.test(url.pathname))
     return `${reason}: Node 20 does not run TypeScript; compile ${spec} (tsc) and load the .js it emits`;
   const commonJs = commonJsReason(url);
-  if (commonJs !== undefined && (code === 'ERR_REQUIRE_ESM' || /Cannot use import statement|Unexpected token 'export'|exports is not defined|require is not defined/.test(message)))
+  if (
+    commonJs !== undefined &&
+    (code === 'ERR_REQUIRE_ESM' || /Cannot use import statement|Unexpected token 'export'|exports is not defined|require is not defined/.test(message))
+  )
     return `${reason}: ${commonJs}`;
   return reason;
 }
@@ -120,7 +123,8 @@ function syntaxErrorPlace(url: URL): string {
 export function commonJsReason(url: URL): string | undefined {
   if (url.protocol !== 'file:') return undefined;
   const path = fileURLToPath(url);
-  if (path.endsWith('.cjs')) return `Node reads ${path} as CommonJS (.cjs); sspi-emu loads packages as ES modules: name it .mjs or .js in a "type": "module" project`;
+  if (path.endsWith('.cjs'))
+    return `Node reads ${path} as CommonJS (.cjs); sspi-emu loads packages as ES modules: name it .mjs or .js in a "type": "module" project`;
   if (!path.endsWith('.js')) return undefined;
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');

@@ -286,7 +286,14 @@ export class TraceCollector {
 
 /** Characters of text an event carries. */
 function textOf(event: TraceEvent): number {
-  return (event.status?.length ?? 0) + (event.tokenIn?.length ?? 0) + (event.tokenOut?.length ?? 0) + (event.peer?.length ?? 0) + (event.detail?.length ?? 0) + (event.stack?.length ?? 0);
+  return (
+    (event.status?.length ?? 0) +
+    (event.tokenIn?.length ?? 0) +
+    (event.tokenOut?.length ?? 0) +
+    (event.peer?.length ?? 0) +
+    (event.detail?.length ?? 0) +
+    (event.stack?.length ?? 0)
+  );
 }
 
 function isText(value: unknown, max: number): value is string {

@@ -20,7 +20,8 @@ export async function bench(argv: string[]): Promise<number> {
   const base = values.quick ? QUICK : DEFAULTS;
   const duration = values.duration === undefined ? undefined : seconds(values.duration, '--duration', 0);
   const clients = list(values.clients, '--clients');
-  if (clients !== undefined && clients.some((k) => k > 4)) throw new UsageError(`--clients takes whole numbers from 1 to 4 (client processes), not ${JSON.stringify(values.clients)}`);
+  if (clients !== undefined && clients.some((k) => k > 4))
+    throw new UsageError(`--clients takes whole numbers from 1 to 4 (client processes), not ${JSON.stringify(values.clients)}`);
   const options: BenchOptions = {
     ...base,
     packages: values.package ?? ['null', 'example', 'ntlm'],

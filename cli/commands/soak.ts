@@ -15,7 +15,9 @@ export async function soak(argv: string[]): Promise<number> {
   if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate takes a share from 0 to 1, not ${JSON.stringify(rate)}`);
   const inFlight = wholeNumber(values['in-flight'], '--in-flight', 256, 1, 4096);
   const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
-  const spec = (values.package ?? 'example').toLowerCase();
+  const pkg = values.package ?? 'example';
+  // A built-in name in any case; a module path as written.
+  const spec = /[\\/]/.test(pkg) ? pkg : pkg.toLowerCase();
   const report = await runSoak({
     spec,
     durationMs: duration * 1000,
