@@ -35,6 +35,7 @@ import {
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
+import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchLsaBoot } from './boot-watch.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess, type ProcessHost } from './processes.js';
 import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
@@ -57,8 +58,24 @@ export interface MachineOptions {
   packageCallTimeoutMs?: number;
   /** Package settings by the package's entry in `packages`. */
   packageSettings?: Record<string, Record<string, unknown>>;
-  /** How long the LSA may take to report Ready. */
+  /**
+   * How long the LSA may spend on one step of its boot (starting; then each package module's
+   * import, SpLsaModeInitialize, SpInitialize, SpGetInfo) before the machine gives up on it and
+   * terminates it. Default 15 s, or 5 s more than packageLoadTimeoutMs and packageCallTimeoutMs
+   * when they are longer, so that those deadlines, inside the LSA, report a stuck module first.
+   */
   bootTimeoutMs?: number;
+  /**
+   * A package module whose top level has not settled after this many ms (a top-level await that
+   * never finishes) fails to load, at stage import; the LSA goes on without it. Default 10 s.
+   */
+  packageLoadTimeoutMs?: number;
+  /**
+   * What a package module that fails to load does to the boot: 'fail' (the default) rejects with a
+   * PackageLoadError (code PACKAGE_LOAD_FAILED) naming each module, stage and reason; 'skip' boots
+   * without it (machine.lsa.packages() lists it under `failed`).
+   */
+  onPackageFailure?: 'fail' | 'skip';
   /** An app process's LPC call with no reply after this many ms fails (SEC_E_INTERNAL_ERROR, cause TIMEOUT). Default 60 s. */
   lpcTimeoutMs?: number;
   /**
@@ -148,6 +165,7 @@ export class Machine {
     if (!LSA_ISOLATIONS.includes(isolation))
       throw new SspiEmuError('BAD_OPTION', `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`);
     const lsa = await startLsa(config, trace, options, 1);
+    await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     return new Machine(config, lsa, trace, options);
   }
 
@@ -351,7 +369,7 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
     launched.control.close();
   });
   try {
-    await waitForReady(launched.host, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
+    await watchLsaBoot(launched.host, bootStepTimeoutMs(options.bootTimeoutMs, config));
   } catch (error) {
     await launched.host.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
@@ -386,6 +404,8 @@ function waitForReady(worker: ProcessHost, name: string, timeoutMs: number): Pro
 }
 
 function lsaConfig(options: MachineOptions): LsaConfig {
+  if (options.onPackageFailure !== undefined && options.onPackageFailure !== 'fail' && options.onPackageFailure !== 'skip')
+    throw new SspiEmuError('BAD_OPTION', `onPackageFailure is 'fail' or 'skip', not ${JSON.stringify(options.onPackageFailure)}`);
   const computerName = options.computerName ?? DEFAULTS.computerName;
   const domainName = options.domainName ?? computerName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
@@ -397,10 +417,18 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     domainName,
     dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
+    packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** A deadline in ms as asked: a positive whole number, or undefined for the default. */
+function positiveMs(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+    throw new SspiEmuError('BAD_OPTION', `${name} must be a whole number of ms from 1, not ${String(value)}`);
+  return value;
 }
 
 /** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */

@@ -4,24 +4,24 @@
 
 import { writeFile } from 'node:fs/promises';
 import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, seconds, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 function list(value: string | undefined, name: string): number[] | undefined {
   if (value === undefined) return undefined;
   const items = value.split(',').map((s) => Number(s.trim()));
   if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 1))
-    throw new UsageError(`${name} takes whole numbers separated by commas, not ${JSON.stringify(value)}`);
+    throw new UsageError(`${name} takes whole numbers from 1, separated by commas, not ${JSON.stringify(value)}`);
   return items;
 }
 
 export async function bench(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { ...valued('concurrency', 'clients', 'duration', 'json', 'svg'), ...repeated('package'), ...flags('quick', 'scale'), ...ISOLATION_OPTIONS });
   const base = values.quick ? QUICK : DEFAULTS;
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
+  const duration = values.duration === undefined ? undefined : seconds(values.duration, '--duration', 0);
   const clients = list(values.clients, '--clients');
-  if (clients !== undefined && clients.some((k) => k > 4)) throw new UsageError('--clients goes up to 4 client processes');
+  if (clients !== undefined && clients.some((k) => k > 4))
+    throw new UsageError(`--clients takes whole numbers from 1 to 4 (client processes), not ${JSON.stringify(values.clients)}`);
   const options: BenchOptions = {
     ...base,
     packages: values.package ?? ['null', 'example', 'ntlm'],
