@@ -11,7 +11,14 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { rebuildError, serializeError, type SerializedError } from './errors.js';
 
-export type Remote<T> = Comlink.Remote<T>;
+/**
+ * The calling side of a control channel: each method of T, answering a promise of its result.
+ * sspi-emu's own type rather than comlink's Remote: the declarations sspi-emu ships mention no
+ * comlink type, whose declarations need the DOM library (and its .mjs path a declaration of
+ * types/, which is not shipped), so that a strict project that depends on sspi-emu type-checks
+ * without skipLibCheck.
+ */
+export type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
 
 interface ThrownValue {
   value: unknown;
@@ -36,7 +43,7 @@ export function exposeControl(api: object, port: MessagePort): void {
 
 /** The calling side of a control channel. */
 export function wrapControl<T>(port: MessagePort): Remote<T> {
-  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]));
+  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0])) as unknown as Remote<T>;
 }
 
 /** Marks a value (a MessagePort) to be transferred rather than copied by a control call. */
