@@ -4,6 +4,7 @@
 import { describeError } from '../ipc/index.js';
 import { bench } from './commands/bench.js';
 import { chaos } from './commands/chaos.js';
+import { check } from './commands/check.js';
 import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
@@ -25,6 +26,7 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['serve', serve],
   ['connect', connect],
   ['fetch', fetch],
+  ['check', check],
 ]);
 
 async function main(argv: string[]): Promise<number> {
