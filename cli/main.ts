@@ -9,6 +9,7 @@ import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
 import { fuzz } from './commands/fuzz.js';
+import { newPackageCommand } from './commands/new-package.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
@@ -27,6 +28,7 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['connect', connect],
   ['fetch', fetch],
   ['check', check],
+  ['new-package', newPackageCommand],
 ]);
 
 async function main(argv: string[]): Promise<number> {
