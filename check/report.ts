@@ -8,7 +8,7 @@ const MARK = { pass: 'pass', fail: 'FAIL', skip: 'skip' } as const;
 export function formatCheckReport(report: CheckReport): string {
   const lines: string[] = [];
   for (const p of report.packages) {
-    lines.push(`${p.name} (${p.module})`);
+    lines.push(p.module === p.name ? p.name : `${p.name} (${p.module})`);
     const width = Math.max(...p.checks.map((c) => c.name.length));
     for (const c of p.checks) {
       lines.push(`  ${MARK[c.outcome]}  ${c.name.padEnd(width)}  ${c.detail}`);

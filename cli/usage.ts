@@ -16,6 +16,8 @@ commands:
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// URL with NTLM authentication
+  check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
+  new-package  write a package project (from the example package) that builds and passes check
 
 sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
@@ -33,9 +35,11 @@ sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
 
 sspi-emu packages [--load MODULE]... [--json]
 
-sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] [--duration S]
-               [--quick] [--scale] [--json FILE] [--svg FILE]
+sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
+               [--duration S] [--quick] [--scale] [--json FILE] [--svg FILE]
   --package NAME        a package to measure (repeatable; default null, example, ntlm)
+  --load MODULE         measure a package module of yours (repeatable); --package NAME then picks
+                        it by its SecPkgInfo Name
   --quick               small figures in under a minute; the default takes minutes, with
                         warm-up, 3 repetitions, median with min and max
   --scale               also hold 1,000,000 established contexts and report the LSA's heap
@@ -48,6 +52,18 @@ sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target 
                         it replays one input
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
   answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise
+
+sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--json]
+  --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
+  --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
+  --json                the report as data: ok, failed, and each check's name, outcome, why, detail
+  exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors
+
+sspi-emu new-package NAME [DIR] [--sspi-emu SPEC]
+  NAME                  the package's SecPkgInfo Name: a letter, then letters, digits, - or _
+  DIR                   where to write the project (default ./name, lower case): absent or empty
+  --sspi-emu SPEC       the dependency on sspi-emu: a path to a checkout or an npm pack tarball
+                        (written as a relative file: path) or any npm spec; default ^<this version>
 
 sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
