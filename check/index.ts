@@ -4,4 +4,3 @@ export type { PackageCheck } from './package.js';
 export type { CheckOutcome, CheckResult } from './results.js';
 export { CHECKS, CHECK_NAMES, type CheckName } from './catalogue.js';
 export { formatCheckReport } from './report.js';
-export { nameProblems } from './info.js';

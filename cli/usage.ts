@@ -53,9 +53,10 @@ sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target 
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
   answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise
 
-sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--json]
+sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
   --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
   --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
+  --timeout MS          an entry point that has not returned after MS fails (default 10000)
   --json                the report as data: ok, failed, and each check's name, outcome, why, detail
   exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors
 

@@ -3,14 +3,20 @@
 // failures.
 
 import { formatCheckReport, runCheck, type CheckOptions } from '../../check/index.js';
-import { flags, PACKAGE_OPTIONS, parseCommand } from '../options.js';
+import { flags, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function check(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...flags('json') });
+  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...valued('timeout'), ...flags('json') });
   if ((values.load ?? []).length === 0 && values.package === undefined) throw new UsageError('check needs --load MODULE or --package NAME');
   const options: CheckOptions = { load: values.load ?? [] };
   if (values.package !== undefined) options.package = values.package;
+  if (values.timeout !== undefined) {
+    const ms = Number(values.timeout);
+    if (!Number.isInteger(ms) || ms < 1 || ms > 600_000)
+      throw new UsageError(`--timeout takes milliseconds from 1 to 600000, not ${JSON.stringify(values.timeout)}`);
+    options.packageCallTimeoutMs = ms;
+  }
   const report = await runCheck(options);
   if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(formatCheckReport(report) + '\n');

@@ -62,6 +62,16 @@ describe('sspi-emu check against flawed packages', () => {
     assert.equal(checks.get('lsa.baseline')!.outcome, 'pass', 'the failed handshakes left nothing behind');
   });
 
+  it('fails a package whose SpInitLsaModeContext never returns, in the time given, and leaves nothing behind', async () => {
+    const report = await runCheck({ load: [fixturePackage('hanger')], packageCallTimeoutMs: 1_000 });
+    const checks = new Map(report.packages[0]!.checks.map((c) => [c.name, c]));
+    for (const name of ['handshake.terminates', 'package.exceptions'] as const) {
+      assert.equal(checks.get(name)!.outcome, 'fail');
+      assert.match(checks.get(name)!.detail, /PACKAGE_TIMEOUT: Hanger: SpInitLsaModeContext did not return within 1000 ms/);
+    }
+    assert.equal(checks.get('lsa.baseline')!.outcome, 'pass');
+  });
+
   it('fails a package whose user-mode SealMessage throws on its exception, naming the entry point and the process', async () => {
     const report = await runCheck({ load: [fixturePackage('seal-thrower')] });
     const exceptions = report.packages[0]!.checks.find((c) => c.name === 'package.exceptions')!;

@@ -46,9 +46,12 @@ describe('sspi-emu check', () => {
     assert.match(stdout, /^NTLM \(/);
   });
 
-  it('is a usage error (2) without --load or --package', async () => {
+  it('is a usage error (2) without --load or --package, or with a --timeout that is no time', async () => {
     const { code, stderr } = await sspiEmu(['check']);
     assert.equal(code, 2);
     assert.match(stderr, /check needs --load MODULE or --package NAME/);
+    const zero = await sspiEmu(['check', '--package', 'ntlm', '--timeout', '0']);
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--timeout takes milliseconds from 1 to 600000, not "0"/);
   });
 });
