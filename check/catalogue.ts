@@ -48,7 +48,7 @@ export const CHECKS = [
   },
   {
     name: 'attributes.sizes',
-    why: 'applications size signature and trailer buffers from QueryContextAttributes(SECPKG_ATTR_SIZES); sspi-emu run, serve, connect and the bench do',
+    why: 'applications size signature and trailer buffers from QueryContextAttributes(SECPKG_ATTR_SIZES); sspi-emu run, serve --tcp, connect and the bench do',
   },
   {
     name: 'attributes.names',
@@ -120,7 +120,7 @@ export const CHECKS = [
   },
   {
     name: 'apps.default',
-    why: 'sspi-emu run, serve and the bench drive a package through the default client and server applications: a handshake, SECPKG_ATTR_NAMES and SIZES, sealed and signed messages both ways',
+    why: 'sspi-emu run drives a package through the default client and server applications: a handshake, SECPKG_ATTR_NAMES and SIZES, sealed and signed messages both ways',
   },
 ] as const;
 

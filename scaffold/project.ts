@@ -133,7 +133,7 @@ Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the pack
 - The Name in \`SecPkgInfo\` (\`PACKAGE_NAME\`) is how applications and \`--package\` find the package;
   two packages of one name do not load side by side. \`wRPCID\` stays \`SECPKG_ID_NONE\` unless the
   package has a DCE RPC authentication id of its own.
-- sspi-emu's default applications (\`run\`, \`serve\`, the bench) need from a package: a handshake
+- sspi-emu's default applications (what \`npm start\` runs, and the suite's \`apps.default\`) need from a package: a handshake
   that ends in \`SEC_E_OK\` on both sides with \`MappedContext\` and \`ContextData\` on the last legs,
   \`QueryContextAttributes\` for \`SECPKG_ATTR_NAMES\` and \`SECPKG_ATTR_SIZES\` (\`cbMaxSignature\`,
   \`cbSecurityTrailer\` size their buffers), then \`EncryptMessage\`/\`DecryptMessage\` with a TOKEN
