@@ -8,10 +8,12 @@ import { describeError } from '../ipc/index.js';
 import { PackageLoadError } from '../machine/index.js';
 import { bench } from './commands/bench.js';
 import { chaos } from './commands/chaos.js';
+import { check } from './commands/check.js';
 import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
 import { fuzz } from './commands/fuzz.js';
+import { newPackageCommand } from './commands/new-package.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
@@ -29,6 +31,8 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['serve', serve],
   ['connect', connect],
   ['fetch', fetch],
+  ['check', check],
+  ['new-package', newPackageCommand],
 ]);
 
 const HELP = new Set(['--help', '-h']);

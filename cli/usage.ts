@@ -17,6 +17,8 @@ commands:
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// URL with NTLM authentication
+  check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
+  new-package  write a package project (from the example package) that builds and passes check
 
 every command that boots a machine (all but decode) also takes
   --lsa-isolation thread|process   the LSA in a worker thread of this OS process (default), or in an
@@ -62,9 +64,11 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'bench',
-    `sspi-emu bench [--package NAME]... [--concurrency 1,8,64,256] [--clients 1,2,4] [--duration S]
-               [--quick] [--scale] [--json FILE] [--svg FILE]
+    `sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
+               [--duration S] [--quick] [--scale] [--json FILE] [--svg FILE]
   --package NAME        a package to measure (repeatable; default null, example, ntlm)
+  --load MODULE         measure a package module of yours (repeatable); --package NAME then picks
+                        it by its SecPkgInfo Name
   --concurrency LIST    handshakes in flight, each from 1
   --clients LIST        client processes, each from 1 to 4
   --duration S          seconds per measurement, more than 0
@@ -134,6 +138,23 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   answer or a failed authentication, 3 on a network failure (refused, closed, the server hung up,
   a name that does not resolve)`,
   ],
+  [
+    'check',
+    `sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
+  --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
+  --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
+  --timeout MS          an entry point that has not returned after MS fails (default 10000)
+  --json                the report as data: ok, failed, and each check's name, outcome, why, detail
+  exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors`,
+  ],
+  [
+    'new-package',
+    `sspi-emu new-package NAME [DIR] [--sspi-emu SPEC]
+  NAME                  the package's SecPkgInfo Name: a letter, then letters, digits, - or _
+  DIR                   where to write the project (default ./name, lower case): absent or empty
+  --sspi-emu SPEC       the dependency on sspi-emu: a path to a checkout or an npm pack tarball
+                        (written as a relative file: path) or any npm spec; default ^<this version>`,
+  ],
 ]);
 
 /** The whole usage: the overview, then every command's section. */
@@ -150,7 +171,7 @@ const ISOLATION_USAGE = `  --lsa-isolation thread|process   the LSA in a worker 
 export function commandUsage(command: string): string {
   const section = COMMANDS.get(command);
   if (section === undefined) return USAGE;
-  return command === 'decode' ? section : `${section}\n${ISOLATION_USAGE}`;
+  return command === 'decode' || command === 'new-package' ? section : `${section}\n${ISOLATION_USAGE}`;
 }
 
 /** A command line that cannot be run as written; the message says what to change. */

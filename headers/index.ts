@@ -118,5 +118,6 @@ export {
   hex32,
   isSuccess,
   statusName,
+  statusByName,
   type Status,
 } from './status.js';
