@@ -1,5 +1,6 @@
 // sspi-emu as a dependency: what `npm pack` ships (the built code and its declarations, the
-// README; no tests, no sources, no build state), that every entry of "exports" and "bin" is in it,
+// README, the example package's sources that `new-package` copies; no tests, no other sources, no
+// build state), that every entry of "exports" and "bin" is in it,
 // and that the scripts build through one incremental build (tsc -b), so that `npm ci && npm test`
 // or `npm ci && npm start` compiles once and the later builds find it up to date.
 
@@ -27,7 +28,7 @@ function packed(): Promise<string[]> {
 }
 
 describe('the npm package', { timeout: 60_000 }, () => {
-  it('ships the built code, its declarations and the README, and no tests, sources or build state', async () => {
+  it("ships the built code, its declarations, the README and new-package's template, and no tests, other sources or build state", async () => {
     const files = await packed();
     assert.deepEqual(
       files.filter((f) => f.startsWith('dist/test/') || f.startsWith('test/')),
@@ -35,16 +36,19 @@ describe('the npm package', { timeout: 60_000 }, () => {
       'no tests',
     );
     assert.deepEqual(
-      files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('packages/example/')),
       [],
-      'no TypeScript sources',
+      'no TypeScript sources but the template new-package copies',
     );
     assert.deepEqual(
       files.filter((f) => f.includes('tsbuildinfo')),
       [],
       'no build state',
     );
-    assert.deepEqual(files.filter((f) => !f.startsWith('dist/')).sort(), ['README.md', 'package.json']);
+    assert.deepEqual(
+      files.filter((f) => !f.startsWith('dist/') && !f.startsWith('packages/example/')).sort(),
+      ['README.md', 'package.json'],
+    );
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/packages/example/index.js', 'dist/lsa/worker.js', 'dist/process/worker.js'])
       assert.ok(files.includes(f), f);
   });

@@ -47,7 +47,7 @@ describe('sspi-emu bench of a loaded package', () => {
   it('says so before measuring when a --load module does not load, or --package names none of its packages', async () => {
     const missing = await sspiEmu(['bench', '--quick', '--load', '/nonexistent/package.js']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^sspi-emu bench: \/nonexistent\/package\.js failed to load at import: /);
+    assert.match(missing.stderr, /^sspi-emu bench: \/nonexistent\/package\.js failed to load at resolve: no such file: /);
     const unknown = await sspiEmu(['bench', '--quick', '--load', fixturePackage('renamed'), '--package', 'Nope']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--package Nope: no such package in .*renamed\.js \(loaded: Renamed\)/);

@@ -69,9 +69,9 @@ describe('sspi-emu check over packages', () => {
     {
       what: 'a module that exports no SpLsaModeInitialize',
       load: [fixturePackage('no-entry')],
-      reason: /failed at SpLsaModeInitialize: the module does not export SpLsaModeInitialize/,
+      reason: /failed at SpLsaModeInitialize: not a package: the module exports no SpLsaModeInitialize function/,
     },
-    { what: 'a module that is not there', load: ['/nonexistent/package.js'], reason: /failed at import: .*nonexistent\/package\.js/ },
+    { what: 'a module that is not there', load: ['/nonexistent/package.js'], reason: /failed at resolve: no such file: .*nonexistent\/package\.js/ },
     { what: 'a package whose SpInitialize fails', load: [fixturePackage('fail-init')], reason: /failed at SpInitialize/ },
   ];
   for (const { what, load, reason } of notLoaded)
