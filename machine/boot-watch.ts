@@ -61,21 +61,23 @@ export function describeFailures(failures: readonly PackageLoadFailure[]): strin
 }
 
 /**
- * Waits for the LSA's Ready. Its boot-failed message, a crash, an exit, or `stepTimeoutMs` with
- * no step finished is an error; the error of a stuck step names the module and the step.
+ * Waits for a process's Ready (the LSA's, or an app process's: `name` says whose). Its boot-failed
+ * message, a crash, an exit, or `stepTimeoutMs` with no step finished is an error; the error of a
+ * stuck step (the LSA announces each) names the module and the step. Anything else a process
+ * posts before Ready is ignored.
  */
-export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number): Promise<void> {
+export function watchBoot(worker: ProcessHost, name: string, stepTimeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let step: { spec: string; stage: string; since: number } | undefined;
     let timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
     const stuck = (): Error =>
       new Error(
         step === undefined
-          ? `the LSA did not report Ready within ${stepTimeoutMs} ms`
-          : `the LSA stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
+          ? `${name} did not report Ready within ${stepTimeoutMs} ms`
+          : `${name} stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
               `(its deadline: ${stepTimeoutMs} ms): code that never yields (a synchronous loop in the module's top level or ` +
-              `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds the LSA's only thread and cannot be interrupted there; ` +
-              `the machine terminated the LSA`,
+              `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds ${name}'s only thread and cannot be interrupted there; ` +
+              `the machine terminated ${name}`,
       );
     const onMessage = (message: unknown): void => {
       const m = message as Partial<BootMessage> | null;
@@ -92,7 +94,7 @@ export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number): Promis
     const onExit = (code: number): void =>
       finish(
         new Error(
-          `the LSA exited with code ${code} before it was ready` +
+          `${name} exited with code ${code} before it was ready` +
             (step === undefined ? '' : `, at ${step.stage} of package module ${step.spec}`) +
             // Node's exit code for a thread whose top-level await was left with nothing to wait for.
             (code === 13 ? ' (a top-level await that never settled)' : ''),
