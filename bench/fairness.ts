@@ -7,14 +7,15 @@
 // - the same with the LSA scheduler's limits lifted (every call runs as soon as it is read; the
 //   per-turn slicing and the library's 64 outstanding calls stay), to show what the scheduler adds;
 // - "raw LPC frames": frames of 1,000 calls posted on the flooder's port, one a turn, never waiting
-//   for a reply (what a process's code can do without its library): the LSA cuts it off.
+//   for a reply (what a process's code can do without its library): the LSA cuts it off; and the
+//   same with the LSA in its own OS process (the frames then cross its socket).
 // Runnable alone: node dist/bench/fairness.js [--package ntlm] [--duration S] [--json FILE].
 
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Account, ProcessQuota } from '../lsa/index.js';
-import { Machine } from '../machine/index.js';
+import { Machine, type LsaIsolation } from '../machine/index.js';
 import { percentile } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
@@ -27,13 +28,20 @@ export interface FairnessOptions {
   account: Account;
   /** How long each phase (alone, flooded) of each row runs. */
   durationMs: number;
+  /** Where the LSA runs for the rows that do not say (default a worker thread). */
+  lsaIsolation?: LsaIsolation;
 }
 
-export type FloodKind = 'SSPI acquires, 512 in flight' | 'SSPI acquires, scheduler limits lifted' | 'raw LPC frames of 1,000 calls';
+export type FloodKind =
+  | 'SSPI acquires, 512 in flight'
+  | 'SSPI acquires, scheduler limits lifted'
+  | 'raw LPC frames of 1,000 calls'
+  | 'raw LPC frames of 1,000 calls, LSA in its own process';
 
 export interface FairnessRow {
   package: string;
   flood: FloodKind;
+  lsaIsolation: LsaIsolation;
   /** Latency figures in ms; null when no handshake completed in the phase. */
   unloaded: { p50: number | null; p99: number | null; max: number | null; handshakes: number };
   flooded: { p50: number | null; p99: number | null; max: number | null; handshakes: number };
@@ -48,16 +56,19 @@ export interface FairnessRow {
 /** No limit of the scheduler's that a flood can reach: every call runs as soon as it is read. */
 const UNLIMITED: Partial<ProcessQuota> = { concurrentCalls: 1e9, runningCalls: 1e9, queuedCalls: 1e9 };
 
-const SCENARIOS: ReadonlyArray<{ flood: FloodKind; quota?: Partial<ProcessQuota>; args: Record<string, unknown> }> = [
+const SCENARIOS: ReadonlyArray<{ flood: FloodKind; quota?: Partial<ProcessQuota>; lsaIsolation?: LsaIsolation; args: Record<string, unknown> }> = [
   { flood: 'SSPI acquires, 512 in flight', args: { inFlight: 512 } },
   { flood: 'SSPI acquires, scheduler limits lifted', quota: UNLIMITED, args: { inFlight: 512 } },
   { flood: 'raw LPC frames of 1,000 calls', args: { raw: true, frame: 1_000 } },
+  { flood: 'raw LPC frames of 1,000 calls, LSA in its own process', lsaIsolation: 'process', args: { raw: true, frame: 1_000 } },
 ];
 
 export async function fairnessRows(options: FairnessOptions): Promise<FairnessRow[]> {
   const rows: FairnessRow[] = [];
   for (const scenario of SCENARIOS) {
+    const lsaIsolation = scenario.lsaIsolation ?? options.lsaIsolation ?? 'thread';
     const machine = await Machine.boot({
+      lsaIsolation,
       packages: [options.spec],
       accounts: [options.account],
       trace: false,
@@ -89,6 +100,7 @@ export async function fairnessRows(options: FairnessOptions): Promise<FairnessRo
       rows.push({
         package: name,
         flood: scenario.flood,
+        lsaIsolation,
         unloaded: figures(unloaded),
         flooded: figures(flooded),
         p99Ratio: unloaded.length === 0 || flooded.length === 0 ? null : round(percentile(flooded, 99) / percentile(unloaded, 99)),
@@ -105,11 +117,11 @@ export async function fairnessRows(options: FairnessOptions): Promise<FairnessRo
 
 export function formatFairness(rows: FairnessRow[]): string {
   const out = ['fairness: a victim handshaking one at a time while another process floods the LSA'];
-  out.push('package   flood                                     alone p50/p99/max ms   flooded p50/p99/max ms   p99 ratio (goal <= 3)   flood calls');
+  out.push('package   flood                                                      alone p50/p99/max ms   flooded p50/p99/max ms   p99 ratio (goal <= 3)   flood calls');
   const f = (x: FairnessRow['unloaded']): string => `${x.p50 ?? '-'} / ${x.p99 ?? '-'} / ${x.max ?? '-'}`;
   for (const r of rows)
     out.push(
-      `${r.package.padEnd(9)} ${r.flood.padEnd(41)} ${f(r.unloaded).padEnd(22)} ${f(r.flooded).padEnd(24)} ${String(r.p99Ratio ?? '-').padEnd(23)} ${r.floodCalls}${r.cutOff ? ' (cut off)' : ''}`,
+      `${r.package.padEnd(9)} ${r.flood.padEnd(58)} ${f(r.unloaded).padEnd(22)} ${f(r.flooded).padEnd(24)} ${String(r.p99Ratio ?? '-').padEnd(23)} ${r.floodCalls}${r.cutOff ? ' (cut off)' : ''}`,
     );
   return out.join('\n');
 }

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
 import { packagesAlongside, type Account, type LsaStats } from '../lsa/index.js';
-import { cpuMeter, eluMeter } from './stats.js';
+import { cpuMeter, eluMeter, type EluSource } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
 const CLIENT_APP = fileURLToPath(new URL('./apps/handshake-client.js', import.meta.url));
@@ -76,11 +76,7 @@ export class HandshakeBench {
     const name = `bench-${this.runs++}`;
     const clients = this.clients.slice(0, clientCount);
     const serving = this.server.runApp(SERVER_APP, { name, package: this.packageName, clients: clients.length });
-    const workers: Array<[string, import('node:worker_threads').Worker]> = [
-      ['lsa', this.machine.lsa.worker],
-      ['server', this.server.worker],
-      ...clients.map((c) => [c.name, c.worker] as [string, import('node:worker_threads').Worker]),
-    ];
+    const workers: Array<[string, EluSource]> = [['lsa', this.machine.lsa], ['server', this.server], ...clients.map((c) => [c.name, c] as [string, EluSource])];
     const lanes = clients.map((_, i) => Math.floor(concurrency / clients.length) + (i < concurrency % clients.length ? 1 : 0));
     // Measure from the end of the warm-up: the meters start when every client has warmed up,
     // approximated by starting them after warmupMs on this thread's clock.
@@ -98,11 +94,11 @@ export class HandshakeBench {
       }),
     );
     await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
-    const stopElu = eluMeter(workers);
+    const stopElu = await eluMeter(workers);
     const stopCpu = cpuMeter();
     const lsaBefore = await this.machine.lsa.stats();
     const results = await Promise.all(runs);
-    const elu = stopElu();
+    const elu = await stopElu();
     const cpuCores = stopCpu();
     const served = await serving;
     const lsaAfter = await this.machine.lsa.stats();

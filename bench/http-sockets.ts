@@ -210,7 +210,7 @@ export class HttpSocketBench {
         clients,
         this.options,
         [
-          ['lsa', this.machine.lsa.worker],
+          ['lsa', this.machine.lsa.host as Worker],
           ['server', this.server.worker],
           ['load', this.load],
           ['main', 'main'],

@@ -40,10 +40,10 @@ export async function idealRun(sizes: RawSizes, concurrency: number, clients: nu
     const results = clientWorkers.map((c) => new Promise<{ latencies: number[]; elapsedMs: number }>((resolve) => c.once('message', resolve)));
     for (const c of clientWorkers) c.postMessage('go');
     await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
-    const stopElu = eluMeter([['lsa', lsa], ['server', server], ...clientWorkers.map((w, i) => [`client#${i + 1}`, w] as [string, Worker])]);
+    const stopElu = await eluMeter([['lsa', lsa], ['server', server], ...clientWorkers.map((w, i) => [`client#${i + 1}`, w] as [string, Worker])]);
     const stopCpu = cpuMeter();
     const done = await Promise.all(results);
-    const elu = stopElu();
+    const elu = await stopElu();
     const cpuCores = stopCpu();
     let completed = 0;
     let elapsed = 0;

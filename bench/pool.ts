@@ -108,11 +108,11 @@ async function loadRow(threads: number, options: PoolOptions): Promise<PoolLoadR
     const tasksBefore = (await machine.lsa.stats()).workPool.onPool;
     const alone = await cheap(options.durationMs, 0);
     const rampMs = 200;
-    const lsaElu = eluMeter([['lsa', machine.lsa.worker]]);
+    const lsaElu = await eluMeter([['lsa', machine.lsa]]);
     const loading = flood(options.durationMs + rampMs);
     const loaded = await cheap(options.durationMs, rampMs);
     const floodCalls = ((await loading).data as { calls?: number } | undefined)?.calls ?? 0;
-    const lsaBusy = lsaElu().lsa ?? 0;
+    const lsaBusy = (await lsaElu()).lsa ?? 0;
     const stats = await machine.lsa.stats();
     return {
       threads,

@@ -62,6 +62,8 @@ export function formatReport(report: BenchReport): string {
       report.messages.map((m) => [m.package, m.op, m.size, m.mappedOpsPerSec, m.mappedMBps, m.rawOpsPerSec, m.lpcOpsPerSec, m.mappedOverLpc]),
     ),
   );
+  const loaded = [...new Set(report.messages.filter((m) => m.rawBaseline === 'package in-process').map((m) => m.package))];
+  if (loaded.length > 0) out.push(`raw for ${loaded.join(', ')} (no primitives written for it): its own user-mode functions called directly in one thread`);
   out.push('');
   out.push('LSA memory');
   const memRows: Array<Array<string | number>> = [];
@@ -72,6 +74,16 @@ export function formatReport(report: BenchReport): string {
   if (report.memory.scale !== undefined)
     out.push(`scale: ${formatNumber(report.memory.scale.contexts)} live contexts, LSA heap ${formatNumber(report.memory.scale.lsaHeapBytes / 1048576)} MiB`);
   out.push('');
+  if (report.isolation.length > 0) {
+    out.push('The LSA in a worker thread and in its own OS process (lsaIsolation), same handshakes, one client (bench/isolation.ts)');
+    out.push(
+      table(
+        ['package', 'in flight', 'thread hs/s', 'p50 ms', 'p99 ms', 'process hs/s', 'p50 ms', 'p99 ms', 'process / thread', 'bottleneck (process)'],
+        report.isolation.map((r) => [r.package, r.concurrency, r.thread.hsPerSec, r.thread.p50Ms, r.thread.p99Ms, r.process.hsPerSec, r.process.p50Ms, r.process.p99Ms, r.processOverThread, r.process.bottleneck]),
+      ),
+    );
+    out.push('');
+  }
   out.push('One handshake hop by hop: microseconds per LPC call, one handshake in flight (bench/hops.ts)');
   out.push(
     table(

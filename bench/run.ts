@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { Account } from '../lsa/index.js';
 import { HandshakeBench } from './handshakes.js';
 import { idealRun } from './ideal.js';
-import { inProcessHandshakesPerSecond } from './in-process.js';
+import { inProcessHandshakesPerSecond, inProcessMessageOpsPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
-import { rawOpsPerSecond } from './primitives.js';
+import { hasPrimitives, rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
 import { bottleneck, median, repetitions, round, type RateFigures } from './stats.js';
@@ -18,6 +18,8 @@ import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
 import { hopRow, type HopRow } from './hops.js';
 import { httpSocketRows, type SocketRow } from './http-sockets.js';
+import { isolationRows, type IsolationRow } from './isolation.js';
+import type { LsaIsolation } from '../machine/index.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -38,6 +40,8 @@ export interface BenchOptions {
   socketClients?: number[];
   /** How long each phase of an LSA work pool row runs (default: 1.5 s, or twice durationMs when longer). */
   poolMs?: number;
+  /** Where the LSA of the handshake, message and memory rows runs (default a worker thread); the isolation rows measure both. */
+  lsaIsolation?: LsaIsolation;
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -85,6 +89,12 @@ export interface MessageRow {
   size: number;
   mappedOpsPerSec: number;
   rawOpsPerSec: number;
+  /**
+   * What rawOpsPerSec measured: the package's cryptographic primitives alone (bench/primitives.ts:
+   * the built-in packages), or, for a package loaded with --load, its own user-mode functions
+   * called directly in one thread (bench/in-process.ts).
+   */
+  rawBaseline: 'primitives' | 'package in-process';
   lpcOpsPerSec: number;
   mappedMBps: number;
   mappedOverLpc: number;
@@ -114,6 +124,8 @@ export interface BenchReport {
   pool: PoolReport | null;
   /** Each package's handshake cryptography alone, in one thread, beside its in-process baseline (bench/crypto-floor.ts). */
   cryptoFloor: CryptoFloorRow[];
+  /** Handshakes with the LSA in a worker thread and in its own OS process, side by side (bench/isolation.ts). */
+  isolation: IsolationRow[];
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
@@ -134,10 +146,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     sockets: [],
     pool: null,
     cryptoFloor: [],
+    isolation: [],
     targets: [],
   };
   const rowsPerPackage = options.concurrency.length * options.clients.length;
-  const total = options.packages.length * (rowsPerPackage + 3) + 2 + (options.socketClients?.length ?? 0) + (options.packages.includes('example') ? 1 : 0);
+  const isolationSpecs = options.packages.filter((p) => p === 'null' || p === 'ntlm');
+  const isolationConcurrency = options.concurrency.filter((c) => c === 1 || c === 64);
+  const total =
+    options.packages.length * (rowsPerPackage + 3) +
+    2 +
+    (options.socketClients?.length ?? 0) +
+    (options.packages.includes('example') ? 1 : 0) +
+    isolationSpecs.length * isolationConcurrency.length;
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
@@ -147,7 +167,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const floor = cryptoFloorRow(spec, ACCOUNT, inProcess.hsPerSec, Math.max(300, options.durationMs));
     if (floor !== undefined) report.cryptoFloor.push(floor);
     step(`${spec}: in-process baseline`);
-    const bench = await HandshakeBench.start(spec, ACCOUNT);
+    const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
     try {
       // Warm the path first (as the baselines are): the first second of handshakes runs V8's
       // unoptimized code, and a short row measured then reads a fraction of the path's speed.
@@ -194,13 +214,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         durationMs: options.messageDurationMs,
       });
       for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-        const raw = rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs);
+        const primitives = hasPrimitives(bench.packageName);
+        const raw = primitives
+          ? rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs)
+          : await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs);
         report.messages.push({
           package: bench.packageName,
           op: f.op,
           size: f.size,
           mappedOpsPerSec: round(f.mappedOpsPerSec),
           rawOpsPerSec: round(raw),
+          rawBaseline: primitives ? 'primitives' : 'package in-process',
           lpcOpsPerSec: round(f.lpcOpsPerSec),
           mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
           mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
@@ -228,7 +252,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
   step('peer');
   const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
-  report.fairness = await fairnessRows({ spec: fairSpec, account: ACCOUNT, durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2) });
+  report.fairness = await fairnessRows({
+    spec: fairSpec,
+    account: ACCOUNT,
+    durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2),
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   step('fairness');
   report.sockets = await httpSocketRows({
     clients: options.socketClients ?? [],
@@ -238,6 +267,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // 10 s in a default run, 2.5 s with --quick: the NTLM path's compiler settles in about 10 s of load.
     serverWarmMs: 25 * options.warmupMs,
     account: ACCOUNT,
+    progress: step,
+  });
+  report.isolation = await isolationRows({
+    specs: isolationSpecs,
+    account: ACCOUNT,
+    concurrency: isolationConcurrency,
+    durationMs: options.durationMs,
+    warmupMs: options.warmupMs,
+    repetitions: options.repetitions,
     progress: step,
   });
   if (options.packages.includes('example')) {

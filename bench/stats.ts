@@ -1,7 +1,7 @@
 // Small statistics for benchmark rows: percentiles, medians over repetitions, event-loop
 // utilization of workers, and naming the bottleneck.
 
-import type { EventLoopUtilization } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -17,13 +17,24 @@ export function median(values: readonly number[]): number {
   );
 }
 
-/** Event-loop utilization of named workers over an interval: start(), then stop() -> fractions. */
-export function eluMeter(workers: ReadonlyArray<[string, Worker]>): () => Record<string, number> {
-  const before = workers.map(([, w]) => w.performance.eventLoopUtilization());
-  return () => {
+/**
+ * Whose event loop a meter reads: a worker (read at once), or a process of the machine (an LSA in
+ * its own OS process answers over its control channel).
+ */
+export type EluSource = Worker | { eventLoopUtilization(): Promise<EventLoopUtilization> };
+
+function readElu(source: EluSource): EventLoopUtilization | Promise<EventLoopUtilization> {
+  return 'performance' in source ? source.performance.eventLoopUtilization() : source.eventLoopUtilization();
+}
+
+/** Event-loop utilization of named workers over an interval: `await eluMeter(...)` starts it, `await stop()` -> fractions. */
+export async function eluMeter(sources: ReadonlyArray<[string, EluSource]>): Promise<() => Promise<Record<string, number>>> {
+  const before = await Promise.all(sources.map(([, s]) => readElu(s)));
+  return async () => {
+    const after = await Promise.all(sources.map(([, s]) => readElu(s)));
     const out: Record<string, number> = {};
-    workers.forEach(([name, w], i) => {
-      const u: EventLoopUtilization = w.performance.eventLoopUtilization(before[i]);
+    sources.forEach(([name], i) => {
+      const u = performance.eventLoopUtilization(after[i], before[i]);
       out[name] = Math.round(u.utilization * 1000) / 1000;
     });
     return out;

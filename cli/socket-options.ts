@@ -4,8 +4,11 @@
 import { writeFile } from 'node:fs/promises';
 import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { packageList, positiveInt } from './options.js';
+import { lsaIsolation, packageList, wholeNumber } from './options.js';
 import { UsageError } from './usage.js';
+
+/** The exit status of a client command whose peer could not be reached or hung up: no SSPI status to blame. */
+export const NETWORK_FAILURE_EXIT = 3;
 
 /** The options of a socket client command that say what to authenticate with and how long to try. */
 export interface ClientCommandValues {
@@ -16,6 +19,7 @@ export interface ClientCommandValues {
   password?: string;
   timeout?: string;
   trace?: string;
+  'lsa-isolation'?: string;
 }
 
 /** The settings every socket client app takes: the package, the identity and a deadline. */
@@ -37,9 +41,9 @@ export async function runClientApp(
   run: (client: AppProcess, settings: ClientAppSettings) => Promise<AppResult>,
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
-  const timeoutMs = positiveInt(values.timeout, '--timeout', defaultTimeoutMs);
+  const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
-  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined });
+  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined, ...lsaIsolation(values['lsa-isolation']) });
   try {
     const result = await run(await machine.spawn('client'), { package: packageName ?? 'ntlm', ...identity, timeoutMs });
     if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');

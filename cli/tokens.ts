@@ -2,7 +2,13 @@
 // token with the mechanism token inside it described too (NTLM's; a Kerberos token stays hex
 // until that package has a decoder). The packages' own describers do the work.
 
-import { describeNegotiationToken, formatNegotiationToken, isSpnegoToken, type InnerDescriber, type NegotiationTokenDescription } from '../packages/negotiate/wire.js';
+import {
+  describeNegotiationToken,
+  formatNegotiationToken,
+  isSpnegoToken,
+  type InnerDescriber,
+  type NegotiationTokenDescription,
+} from '../packages/negotiate/wire.js';
 import { describeNtlmMessage, formatNtlmMessage, NtlmParseError, type NtlmMessageDescription } from '../packages/ntlm/wire.js';
 
 export type TokenDescription = NtlmMessageDescription | NegotiationTokenDescription;
@@ -30,6 +36,8 @@ export function describeToken(bytes: Uint8Array): TokenDescription {
 
 export function formatToken(description: TokenDescription): string {
   if (description.type === 'NegTokenInit' || description.type === 'NegTokenInit2' || description.type === 'NegTokenResp')
-    return formatNegotiationToken(description as NegotiationTokenDescription, (inner) => (inner.mechanism === 'NTLMSSP' ? formatNtlmMessage(inner.decoded as NtlmMessageDescription) : undefined));
+    return formatNegotiationToken(description as NegotiationTokenDescription, (inner) =>
+      inner.mechanism === 'NTLMSSP' ? formatNtlmMessage(inner.decoded as NtlmMessageDescription) : undefined,
+    );
   return formatNtlmMessage(description as NtlmMessageDescription);
 }

@@ -19,15 +19,7 @@
 // session key from its AUTHENTICATE and signs the MechTypeList as the server would, so that a
 // right mechListMIC, and each way of getting it wrong, reach the client's check.
 
-import {
-  SEC_E_INVALID_TOKEN,
-  SEC_E_LOGON_DENIED,
-  SEC_E_MESSAGE_ALTERED,
-  SEC_E_OK,
-  SEC_I_CONTINUE_NEEDED,
-  statusName,
-  type Status,
-} from '../headers/index.js';
+import { SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, type Status } from '../headers/index.js';
 import {
   DerError,
   MECH_OID,
@@ -73,7 +65,15 @@ interface Captured {
   ntHash: Uint8Array;
 }
 
-const OTHER_OIDS: readonly string[] = [MECH_OID.KRB5, MECH_OID.MS_KRB5, MECH_OID.NEGOEX, MECH_OID.KRB5_USER_TO_USER, '1.2.3', '2.999.1', '1.3.6.1.4.1.311.2.2.11'];
+const OTHER_OIDS: readonly string[] = [
+  MECH_OID.KRB5,
+  MECH_OID.MS_KRB5,
+  MECH_OID.NEGOEX,
+  MECH_OID.KRB5_USER_TO_USER,
+  '1.2.3',
+  '2.999.1',
+  '1.3.6.1.4.1.311.2.2.11',
+];
 
 function resp(bytes: Uint8Array): NegTokenResp {
   const { token } = unpackNegotiationToken(bytes);
@@ -93,11 +93,26 @@ async function capture(env: FuzzEnv): Promise<Captured> {
   const init = outputToken(c1);
   const s1 = await sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(init ?? new Uint8Array(0)), contextReq: SERVER_REQ });
   const challengeResp = outputToken(s1);
-  const c2 = await sspi.initializeSecurityContext({ credential: env.clientCredential, context: c1.context ?? null, contextReq: CLIENT_REQ, input: tokenBuffer(challengeResp ?? new Uint8Array(0)) });
+  const c2 = await sspi.initializeSecurityContext({
+    credential: env.clientCredential,
+    context: c1.context ?? null,
+    contextReq: CLIENT_REQ,
+    input: tokenBuffer(challengeResp ?? new Uint8Array(0)),
+  });
   const authenticateResp = outputToken(c2);
-  const s2 = await sspi.acceptSecurityContext({ credential: env.serverCredential, context: s1.context ?? null, input: tokenBuffer(authenticateResp ?? new Uint8Array(0)), contextReq: SERVER_REQ });
+  const s2 = await sspi.acceptSecurityContext({
+    credential: env.serverCredential,
+    context: s1.context ?? null,
+    input: tokenBuffer(authenticateResp ?? new Uint8Array(0)),
+    contextReq: SERVER_REQ,
+  });
   const finalResp = outputToken(s2);
-  const c3 = await sspi.initializeSecurityContext({ credential: env.clientCredential, context: c1.context ?? null, contextReq: CLIENT_REQ, input: tokenBuffer(finalResp ?? new Uint8Array(0)) });
+  const c3 = await sspi.initializeSecurityContext({
+    credential: env.clientCredential,
+    context: c1.context ?? null,
+    contextReq: CLIENT_REQ,
+    input: tokenBuffer(finalResp ?? new Uint8Array(0)),
+  });
   for (const [context, what] of [
     [c1.context, 'client'],
     [s1.context, 'server'],
@@ -107,7 +122,8 @@ async function capture(env: FuzzEnv): Promise<Captured> {
     throw new Error(`Negotiate capture handshake failed: ${[c1, s1, c2, s2, c3].map((r) => statusName(r.status)).join(', ')}`);
   if (problems.length > 0) throw new Error(problems.join('; '));
   const { token } = unpackNegotiationToken(init);
-  if (token.kind !== 'NegTokenInit' || token.mechToken === undefined || token.mechTypeList === undefined) throw new Error('the captured NegTokenInit has no mechToken');
+  if (token.kind !== 'NegTokenInit' || token.mechToken === undefined || token.mechTypeList === undefined)
+    throw new Error('the captured NegTokenInit has no mechToken');
   const challenge = resp(challengeResp).responseToken!;
   const parsed = unpackChallenge(challenge);
   return {
@@ -133,9 +149,13 @@ type Node = { tag: number; children: Node[] } | { tag: number; content: Uint8Arr
 /** Tags whose contents are more TLVs: constructed ones (bit 6). OCTET STRING contents stay bytes. */
 function parseTree(bytes: Uint8Array, start: number, end: number): Node[] {
   const nodes: Node[] = [];
-  for (let at = start; at < end; ) {
+  for (let at = start; at < end;) {
     const tlv = readTlv(bytes, at, end);
-    nodes.push((tlv.tag & 0x20) !== 0 ? { tag: tlv.tag, children: parseTree(bytes, tlv.contentStart, tlv.end) } : { tag: tlv.tag, content: bytes.slice(tlv.contentStart, tlv.end) });
+    nodes.push(
+      (tlv.tag & 0x20) !== 0
+        ? { tag: tlv.tag, children: parseTree(bytes, tlv.contentStart, tlv.end) }
+        : { tag: tlv.tag, content: bytes.slice(tlv.contentStart, tlv.end) },
+    );
     at = tlv.end;
   }
   return nodes;
@@ -155,7 +175,12 @@ function serialize(node: Node, forms: Map<Node, HeaderForm>): Uint8Array {
   const content = 'children' in node ? concatBytes(...node.children.map((c) => serialize(c, forms))) : node.content;
   const form = forms.get(node) ?? 'der';
   if (form === 'indefinite') return concatBytes(Uint8Array.of(node.tag, 0x80), content, Uint8Array.of(0, 0));
-  if (form === 'non-minimal') return concatBytes(Uint8Array.of(node.tag), content.length < 0x80 ? Uint8Array.of(0x81, content.length) : Uint8Array.of(0x84, 0, ...lengthOctets(content.length).subarray(1).slice(-3)), content);
+  if (form === 'non-minimal')
+    return concatBytes(
+      Uint8Array.of(node.tag),
+      content.length < 0x80 ? Uint8Array.of(0x81, content.length) : Uint8Array.of(0x84, 0, ...lengthOctets(content.length).subarray(1).slice(-3)),
+      content,
+    );
   if (form === 'high-tag') return concatBytes(Uint8Array.of(node.tag | 0x1f, node.tag & 0x1f), lengthOctets(content.length), content);
   return concatBytes(Uint8Array.of(node.tag), lengthOctets(content.length), content);
 }
@@ -299,7 +324,7 @@ function initVariant(rng: Rng, base: Captured): TokenVariant {
     case 'valid':
       return { bytes: base.init, mutation: 'the captured NegTokenInit', strategy, expected: SEC_I_CONTINUE_NEEDED };
     case 'raw':
-      return { bytes: base.negotiate, mutation: "the captured NEGOTIATE_MESSAGE, raw (a client that skips SPNEGO)", strategy, expected: SEC_I_CONTINUE_NEEDED };
+      return { bytes: base.negotiate, mutation: 'the captured NEGOTIATE_MESSAGE, raw (a client that skips SPNEGO)', strategy, expected: SEC_I_CONTINUE_NEEDED };
     case 'packed': {
       const list = mechTypes(rng);
       const token = rng.weighted<() => { bytes?: Uint8Array; how: string; good: boolean }>([
@@ -352,7 +377,8 @@ function challengeVariant(rng: Rng, base: Captured): TokenVariant {
     [4, 'packed'],
     [6, 'low'],
   ]);
-  if (strategy === 'valid') return { bytes: base.challengeResp, mutation: "the captured NegTokenResp with the server's CHALLENGE", strategy, expected: SEC_I_CONTINUE_NEEDED };
+  if (strategy === 'valid')
+    return { bytes: base.challengeResp, mutation: "the captured NegTokenResp with the server's CHALLENGE", strategy, expected: SEC_I_CONTINUE_NEEDED };
   if (strategy !== 'packed') return lowLevel(rng, base.challengeResp, base.init, SEC_I_CONTINUE_NEEDED);
   const negState = negStateVariant(rng);
   const supportedMech = rng.weighted<string | undefined>([
@@ -365,7 +391,8 @@ function challengeVariant(rng: Rng, base: Captured): TokenVariant {
     [2, 'mutated'],
     [1, 'none'],
   ]);
-  const responseToken = tokenKind === 'captured' ? base.challenge : tokenKind === 'mutated' ? anyByteMutation(rng, base.challenge, base.authenticate, 2888).bytes : undefined;
+  const responseToken =
+    tokenKind === 'captured' ? base.challenge : tokenKind === 'mutated' ? anyByteMutation(rng, base.challenge, base.authenticate, 2888).bytes : undefined;
   const mic = rng.weighted<Uint8Array | undefined>([
     [4, undefined],
     [1, rng.bytes(16)],
@@ -390,7 +417,12 @@ async function challengeInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Tri
   const variant = challengeVariant(rng, base);
   const first = await firstLeg(env, trial, 'InitializeSecurityContext', await firstClientLeg(env), new Uint8Array(0), 'first InitializeSecurityContext');
   if (first === undefined) return;
-  const leg: Leg = { fn: 'InitializeSecurityContext', context: first.context, what: "the acceptor's NegTokenResp with its CHALLENGE", bindings: () => rng.bytes(rng.length(64)) };
+  const leg: Leg = {
+    fn: 'InitializeSecurityContext',
+    context: first.context,
+    what: "the acceptor's NegTokenResp with its CHALLENGE",
+    bindings: () => rng.bytes(rng.length(64)),
+  };
   await feedVariant(env, rng, trial, leg, variant);
 }
 
@@ -405,7 +437,8 @@ function authenticateVariant(rng: Rng, base: Captured): TokenVariant {
     [6, 'low'],
   ]);
   const captured = resp(base.authenticateResp);
-  if (strategy === 'valid') return { bytes: base.authenticateResp, mutation: 'the captured NegTokenResp with AUTHENTICATE and mechListMIC', strategy, expected: SEC_E_OK };
+  if (strategy === 'valid')
+    return { bytes: base.authenticateResp, mutation: 'the captured NegTokenResp with AUTHENTICATE and mechListMIC', strategy, expected: SEC_E_OK };
   if (strategy === 'low') return lowLevel(rng, base.authenticateResp, base.challengeResp, SEC_E_OK);
   if (strategy === 'mic') {
     const fields = strip(captured);
@@ -425,7 +458,12 @@ function authenticateVariant(rng: Rng, base: Captured): TokenVariant {
     };
     const [value, expected] = variants[kind];
     const { mechListMIC: _mic, ...rest } = fields;
-    return { bytes: packNegTokenResp({ ...rest, ...(value === undefined ? {} : { mechListMIC: value }) }), mutation: `mechListMIC ${kind}`, strategy, expected };
+    return {
+      bytes: packNegTokenResp({ ...rest, ...(value === undefined ? {} : { mechListMIC: value }) }),
+      mutation: `mechListMIC ${kind}`,
+      strategy,
+      expected,
+    };
   }
   const negState = negStateVariant(rng);
   const tokenKind = rng.weighted<string>([
@@ -433,7 +471,8 @@ function authenticateVariant(rng: Rng, base: Captured): TokenVariant {
     [3, 'mutated'],
     [1, 'none'],
   ]);
-  const responseToken = tokenKind === 'captured' ? base.authenticate : tokenKind === 'mutated' ? anyByteMutation(rng, base.authenticate, base.challenge, 2888).bytes : undefined;
+  const responseToken =
+    tokenKind === 'captured' ? base.authenticate : tokenKind === 'mutated' ? anyByteMutation(rng, base.authenticate, base.challenge, 2888).bytes : undefined;
   const bytes = packNegTokenResp({
     ...(negState === undefined ? {} : { negState }),
     ...(rng.chance(0.2) ? { supportedMech: rng.pick([MECH_OID.NTLMSSP, ...OTHER_OIDS]) } : {}),
@@ -441,7 +480,12 @@ function authenticateVariant(rng: Rng, base: Captured): TokenVariant {
     mechListMIC: captured.mechListMIC!,
   });
   const expected = negState === NEG_STATE.REJECT ? SEC_E_LOGON_DENIED : tokenKind === 'captured' ? SEC_E_OK : undefined;
-  return { bytes, mutation: `packNegTokenResp: negState ${negState ?? 'none'}, ${tokenKind} AUTHENTICATE, the captured mechListMIC`, strategy, ...(expected === undefined ? {} : { expected }) };
+  return {
+    bytes,
+    mutation: `packNegTokenResp: negState ${negState ?? 'none'}, ${tokenKind} AUTHENTICATE, the captured mechListMIC`,
+    strategy,
+    ...(expected === undefined ? {} : { expected }),
+  };
 }
 
 async function authenticateInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
@@ -449,7 +493,12 @@ async function authenticateInput(env: FuzzEnv, base: Captured, rng: Rng, trial: 
   const accepted = await env.sspi.acceptSecurityContext({ credential: env.serverCredential, input: tokenBuffer(base.init), contextReq: SERVER_REQ });
   const first = await firstLeg(env, trial, 'AcceptSecurityContext', accepted, base.init, 'first AcceptSecurityContext with the captured NegTokenInit');
   if (first === undefined) return;
-  const leg: Leg = { fn: 'AcceptSecurityContext', context: first.context, what: "the initiator's NegTokenResp with AUTHENTICATE and mechListMIC", bindings: () => rng.bytes(rng.length(64)) };
+  const leg: Leg = {
+    fn: 'AcceptSecurityContext',
+    context: first.context,
+    what: "the initiator's NegTokenResp with AUTHENTICATE and mechListMIC",
+    bindings: () => rng.bytes(rng.length(64)),
+  };
   await feedVariant(env, rng, trial, leg, variant);
 }
 
@@ -466,7 +515,10 @@ function serverMic(base: Captured, authenticate: Uint8Array): Uint8Array {
   const responseKeyNT = ntowfv2FromNtHash(base.ntHash, message.userName, message.domainName);
   const sessionBaseKey = hmacMd5(responseKeyNT, message.ntChallengeResponse.subarray(0, 16));
   const flags = (message.flags & base.offered) >>> 0;
-  const exportedSessionKey = message.encryptedRandomSessionKey.length === 16 ? encryptRandomSessionKey(kxkeyV2(sessionBaseKey), message.encryptedRandomSessionKey) : kxkeyV2(sessionBaseKey);
+  const exportedSessionKey =
+    message.encryptedRandomSessionKey.length === 16
+      ? encryptRandomSessionKey(kxkeyV2(sessionBaseKey), message.encryptedRandomSessionKey)
+      : kxkeyV2(sessionBaseKey);
   const server = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey, side: 'server' });
   try {
     return server.sign(base.mechList);
@@ -498,7 +550,12 @@ function finalVariant(rng: Rng, base: Captured, mic: Uint8Array): TokenVariant {
       'client-side': [resp(base.authenticateResp).mechListMIC!, SEC_E_MESSAGE_ALTERED],
     };
     const [value, expected] = variants[kind];
-    return { bytes: packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED, ...(value === undefined ? {} : { mechListMIC: value }) }), mutation: `mechListMIC ${kind}`, strategy, expected };
+    return {
+      bytes: packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED, ...(value === undefined ? {} : { mechListMIC: value }) }),
+      mutation: `mechListMIC ${kind}`,
+      strategy,
+      expected,
+    };
   }
   const negState = negStateVariant(rng);
   // Not empty: an empty responseToken is no token (Negotiate reads it as absent).
@@ -511,13 +568,23 @@ function finalVariant(rng: Rng, base: Captured, mic: Uint8Array): TokenVariant {
   });
   const expected =
     negState === NEG_STATE.REJECT ? SEC_E_LOGON_DENIED : negState !== NEG_STATE.ACCEPT_COMPLETED || extraToken !== undefined ? SEC_E_INVALID_TOKEN : undefined;
-  return { bytes, mutation: `packNegTokenResp: negState ${negState ?? 'none'}${extraToken === undefined ? '' : ', a responseToken'}, the right mechListMIC`, strategy, ...(expected === undefined ? {} : { expected }) };
+  return {
+    bytes,
+    mutation: `packNegTokenResp: negState ${negState ?? 'none'}${extraToken === undefined ? '' : ', a responseToken'}, the right mechListMIC`,
+    strategy,
+    ...(expected === undefined ? {} : { expected }),
+  };
 }
 
 async function finalInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
   const first = await firstLeg(env, trial, 'InitializeSecurityContext', await firstClientLeg(env), new Uint8Array(0), 'first InitializeSecurityContext');
   if (first === undefined) return;
-  const second = await env.sspi.initializeSecurityContext({ credential: env.clientCredential, context: first.context, contextReq: CLIENT_REQ, input: tokenBuffer(base.challengeResp) });
+  const second = await env.sspi.initializeSecurityContext({
+    credential: env.clientCredential,
+    context: first.context,
+    contextReq: CLIENT_REQ,
+    input: tokenBuffer(base.challengeResp),
+  });
   const sent = outputToken(second);
   if (second.status !== SEC_I_CONTINUE_NEEDED || sent === undefined) {
     trial.hostile('setup', base.challengeResp, 'second InitializeSecurityContext with the captured CHALLENGE');
@@ -527,13 +594,23 @@ async function finalInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial):
     return;
   }
   const mic = serverMic(base, resp(sent).responseToken!);
-  const leg: Leg = { fn: 'InitializeSecurityContext', context: first.context, what: "the acceptor's last NegTokenResp", bindings: () => rng.bytes(rng.length(64)) };
+  const leg: Leg = {
+    fn: 'InitializeSecurityContext',
+    context: first.context,
+    what: "the acceptor's last NegTokenResp",
+    bindings: () => rng.bytes(rng.length(64)),
+  };
   await feedVariant(env, rng, trial, leg, finalVariant(rng, base, mic));
 }
 
 export const NEGOTIATE_TOKEN_GENERATORS: readonly GeneratorSpec[] = tokenGenerators('negotiate', capture, [
   { name: 'negotiate/init', fn: 'AcceptSecurityContext', describe: 'NegTokenInit(2) variants and raw NTLMSSP to a new server context', run: initInput },
-  { name: 'negotiate/challenge', fn: 'InitializeSecurityContext', describe: "the acceptor's first NegTokenResp (CHALLENGE) to a client context that sent NegTokenInit", run: challengeInput },
+  {
+    name: 'negotiate/challenge',
+    fn: 'InitializeSecurityContext',
+    describe: "the acceptor's first NegTokenResp (CHALLENGE) to a client context that sent NegTokenInit",
+    run: challengeInput,
+  },
   {
     name: 'negotiate/authenticate',
     fn: 'AcceptSecurityContext',

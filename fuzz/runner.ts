@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { Machine, type AppProcess } from '../machine/index.js';
+import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Offender } from './app.js';
 import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget } from './generators.js';
@@ -34,6 +34,8 @@ export interface FuzzOptions {
   /** A batch that has not answered after this long is a hang. */
   batchTimeoutMs?: number;
   onProgress?: (event: { packageKey: FuzzPackage; done: number; total: number }) => void;
+  /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
+  lsaIsolation?: LsaIsolation;
 }
 
 export interface HeapFigures {
@@ -151,7 +153,12 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
   });
   const total = counts.reduce((a, b) => a + b, 0);
 
-  const machine = await Machine.boot({ packages: ['example', 'ntlm', 'negotiate'], trace: false, packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } } });
+  const machine = await Machine.boot({
+    packages: ['example', 'ntlm', 'negotiate'],
+    trace: false,
+    packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } },
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   const crashes: string[] = [];
   let hangs = 0;
   let done = 0;
@@ -160,7 +167,13 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     const fuzzer = await machine.spawn('client', { name: 'fuzzer' });
     const counted = async () => {
       const s = await machine.lsa.stats({ gc: true });
-      return { contexts: s.contexts, credentials: s.credentials, logonSessions: s.logonSessions, nested: s.nested.contexts + s.nested.credentials, heapUsed: s.heapUsed };
+      return {
+        contexts: s.contexts,
+        credentials: s.credentials,
+        logonSessions: s.logonSessions,
+        nested: s.nested.contexts + s.nested.credentials,
+        heapUsed: s.heapUsed,
+      };
     };
     const before = await counted();
     let warm = before.heapUsed;
@@ -211,7 +224,10 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     };
     const generators = [...tallies.values()];
     const balanced =
-      after.contexts === before.contexts && after.credentials === before.credentials && after.logonSessions === before.logonSessions && after.nested === before.nested;
+      after.contexts === before.contexts &&
+      after.credentials === before.credentials &&
+      after.logonSessions === before.logonSessions &&
+      after.nested === before.nested;
     const ok =
       crashes.length === 0 &&
       hangs === 0 &&

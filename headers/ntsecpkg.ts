@@ -308,6 +308,81 @@ export type SpUnsealMessageFn = SpVerifySignatureFn;
 export type SpCompleteAuthTokenFn = (ContextHandle: LSA_SEC_HANDLE, InputBuffer: SecBuffer[]) => Awaitable<Status>;
 export type SpDeleteUserModeContextFn = (ContextHandle: LSA_SEC_HANDLE) => Awaitable<Status>;
 
+/** SpExportSecurityContext's out-parameters. */
+export interface SpExportSecurityContextResult {
+  status: Status;
+  /**
+   * pPackedContext: the package's own form of the context's running state, what another process
+   * needs to continue it where it is (sequence numbers, keystreams). The LSA keeps it; the
+   * application gets an LSA-issued reference in its place (README, ExportSecurityContext).
+   */
+  PackedContext?: Uint8Array;
+}
+
+/** SpImportSecurityContext's out-parameter. */
+export interface SpImportSecurityContextResult {
+  status: Status;
+  /** phContext: the handle the package's user-mode functions will be called with for the new context. */
+  ContextHandle?: LSA_SEC_HANDLE;
+}
+
+/**
+ * SpExportSecurityContextFn (user mode): the context's state for another process. fFlags are
+ * SECPKG_CONTEXT_EXPORT_*; with RESET_NEW the state is the context's initial one. pToken is not
+ * given: this emulation has no access tokens. A bare status (SEC_E_UNSUPPORTED_FUNCTION) is a refusal.
+ */
+export type SpExportSecurityContextFn = (phContext: LSA_SEC_HANDLE, fFlags: number) => Awaitable<SpExportSecurityContextResult | Status>;
+
+/**
+ * SpImportSecurityContextFn (user mode), in the importing process. pPackedContext is what the LSA
+ * delivers (unpackImportedContext reads it): the ContextData the LSA kept from the handshake, the
+ * facts it vouches for, as a mapped context gets them, and the exporting package's PackedContext,
+ * which its own process produced. Token is null (no access tokens here).
+ */
+export type SpImportSecurityContextFn = (pPackedContext: Uint8Array, Token: null) => Awaitable<SpImportSecurityContextResult | Status>;
+
+/**
+ * What SpImportSecurityContext receives, as the LSA lays it out: magic "SXIC", format 1, three
+ * reserved bytes, the ContextData length (u32 LE), the PackedContext length (u32 LE), then the two.
+ */
+export interface ImportedContext {
+  /** The ContextData the package's LSA-mode half returned when the context completed, kept by the LSA. */
+  ContextData: Uint8Array;
+  /** What SpExportSecurityContext returned in the exporting process. */
+  PackedContext: Uint8Array;
+}
+
+const IMPORTED_MAGIC = [0x53, 0x58, 0x49, 0x43]; // "SXIC"
+const IMPORTED_FORMAT = 1;
+const IMPORTED_HEADER_BYTES = 16;
+
+/** The LSA's side: lays out what SpImportSecurityContext receives. */
+export function packImportedContext(imported: ImportedContext): Uint8Array {
+  const { ContextData, PackedContext } = imported;
+  const bytes = new Uint8Array(IMPORTED_HEADER_BYTES + ContextData.byteLength + PackedContext.byteLength);
+  const view = new DataView(bytes.buffer);
+  bytes.set(IMPORTED_MAGIC, 0);
+  bytes[4] = IMPORTED_FORMAT;
+  view.setUint32(8, ContextData.byteLength, true);
+  view.setUint32(12, PackedContext.byteLength, true);
+  bytes.set(ContextData, IMPORTED_HEADER_BYTES);
+  bytes.set(PackedContext, IMPORTED_HEADER_BYTES + ContextData.byteLength);
+  return bytes;
+}
+
+/** The package's side: the two parts of pPackedContext (copies), or undefined when it is not laid out so. */
+export function unpackImportedContext(packed: Uint8Array): ImportedContext | undefined {
+  if (!(packed instanceof Uint8Array) || packed.byteLength < IMPORTED_HEADER_BYTES) return undefined;
+  if (IMPORTED_MAGIC.some((b, i) => packed[i] !== b) || packed[4] !== IMPORTED_FORMAT || packed[5] !== 0 || packed[6] !== 0 || packed[7] !== 0)
+    return undefined;
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const contextBytes = view.getUint32(8, true);
+  const packedBytes = view.getUint32(12, true);
+  if (IMPORTED_HEADER_BYTES + contextBytes + packedBytes !== packed.byteLength) return undefined;
+  const at = IMPORTED_HEADER_BYTES + contextBytes;
+  return { ContextData: packed.slice(IMPORTED_HEADER_BYTES, at), PackedContext: packed.slice(at) };
+}
+
 /** SECPKG_USER_FUNCTION_TABLE, every member in the header's order (section 7.4, #1 to #15). */
 export interface SecpkgUserFunctionTable {
   InstanceInit: SpInstanceInitFn;
@@ -322,8 +397,8 @@ export interface SecpkgUserFunctionTable {
   DeleteUserModeContext: SpDeleteUserModeContextFn;
   FormatCredentials: SpUnusedFn;
   MarshallSupplementalCreds: SpUnusedFn;
-  ExportContext: SpUnusedFn;
-  ImportContext: SpUnusedFn;
+  ExportContext: SpExportSecurityContextFn;
+  ImportContext: SpImportSecurityContextFn;
   MarshalAttributeData: SpUnusedFn;
 }
 

@@ -254,6 +254,13 @@ export const SECPKG_CRED_ATTR = { NAMES: 1 } as const;
 /** SECPKG_NEGOTIATION_* states of SecPkgContext_NegotiationInfo, section 5.6. */
 export const SECPKG_NEGOTIATION = { COMPLETE: 0, OPTIMISTIC: 1, IN_PROGRESS: 2, DIRECT: 3, TRY_MULTICRED: 4 } as const;
 
+/**
+ * ExportSecurityContext's fFlags (SECPKG_CONTEXT_EXPORT_*), section 5: the copy starts again from
+ * the context's initial state (sequence numbers and keystreams); the exporting process's handle
+ * is deleted; the context goes to the kernel (unsupported on Windows too).
+ */
+export const SECPKG_CONTEXT_EXPORT = { RESET_NEW: 0x00000001, DELETE_OLD: 0x00000002, TO_KERNEL: 0x00000004 } as const;
+
 export const SECURITY_NATIVE_DREP = 0x00000010;
 export const SECURITY_NETWORK_DREP = 0x00000000;
 export const SECQOP_WRAP_NO_ENCRYPT = 0x80000001;

@@ -4,8 +4,13 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
+import type { LpcEndpoint } from './link.js';
 
-export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError };
+/**
+ * A worker's messages while it boots: Ready, or why not. The LSA also announces each step of
+ * loading its packages ('loading'), so that the machine can name a step that never ends.
+ */
+export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError } | { kind: 'loading'; spec: string; stage: string };
 
 export type AppRole = 'client' | 'server';
 
@@ -15,8 +20,8 @@ export interface AppWorkerData {
   role: AppRole;
   /** The account the process runs as, or null (anonymous). */
   logonAs: string | null;
-  /** This process's LPC channel to the LSA, created by the machine at spawn. */
-  lpcPort: MessagePort;
+  /** This process's LPC channel to the LSA, created by the machine at spawn: a port, or the LSA's socket and this process's secret. */
+  lpc: LpcEndpoint;
   /** An LPC call without a reply after this many ms fails with TIMEOUT (0: never). */
   lpcTimeoutMs: number;
   /** A call into a package's user-mode half that answers with a promise fails after this many ms (0: never). */

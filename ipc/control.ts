@@ -8,10 +8,19 @@
 
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 import { rebuildError, serializeError, type SerializedError } from './errors.js';
 
-export type Remote<T> = Comlink.Remote<T>;
+/**
+ * A control API as its caller sees it: each method answers with a promise of what it returns (what
+ * comlink's wrap gives for methods; a control API has nothing else). Our own type rather than
+ * comlink's, so that no declaration sspi-emu ships names comlink's internal module paths.
+ */
+export type Remote<T> = {
+  readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
 
 interface ThrownValue {
   value: unknown;
@@ -29,14 +38,22 @@ Comlink.transferHandlers.set('throw', {
   },
 } as Comlink.TransferHandler<unknown, unknown>);
 
-/** Serves `api` on `port` (the worker side of a control channel, or the machine's services). */
-export function exposeControl(api: object, port: MessagePort): void {
+/** What a control channel runs on: a MessagePort, or a channel of an OS process's IPC pipe (ipc/process-channel.ts). */
+export interface ControlPort {
+  postMessage(value: unknown, transferList?: readonly TransferListItem[]): void;
+  on(event: 'message', listener: (value: unknown) => void): unknown;
+  off(event: 'message', listener: (value: unknown) => void): unknown;
+  start?(): void;
+}
+
+/** Serves `api` on `port` (the LSA's side of its control channel). */
+export function exposeControl(api: object, port: ControlPort): void {
   Comlink.expose(api, nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]));
 }
 
 /** The calling side of a control channel. */
-export function wrapControl<T>(port: MessagePort): Remote<T> {
-  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]));
+export function wrapControl<T>(port: ControlPort): Remote<T> {
+  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0])) as unknown as Remote<T>;
 }
 
 /** Marks a value (a MessagePort) to be transferred rather than copied by a control call. */

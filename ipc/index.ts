@@ -2,7 +2,7 @@
 // vocabularies with their decoders, the trace port, errors that cross ports, how a worker starts.
 export { type AppRole, type AppWorkerData, type BootMessage } from './boot.js';
 export { Connection } from './connection.js';
-export { exposeControl, guard, transfer, wrapControl, type Remote } from './control.js';
+export { exposeControl, guard, transfer, wrapControl, type ControlPort, type Remote } from './control.js';
 export { approximateBytes, array, boolean, finite, integer, oneOf, optionalString, record, string } from './decode.js';
 export {
   EmuError,
@@ -32,6 +32,7 @@ export {
   type ContextReply,
   type LpcOp,
   type LpcReplyBase,
+  type ImportedContextDelivery,
   type LsaToProcessOps,
   type MappedContextDelivery,
   type ProcessToLsaOps,
@@ -55,6 +56,9 @@ export {
   type SspiMethod,
   type UserModeStats,
 } from './process-control.js';
+export { decodeLpcEndpoint, LPC_SECRET_BYTES, type FramePort, type LpcEndpoint } from './link.js';
+export { IpcChannels, IpcPort, type IpcEndpoint } from './process-channel.js';
+export { connectLpcSocket, helloBytes, HELLO_MAGIC, SocketFramePort, type SocketPortCutOff, type SocketPortOptions } from './socket-port.js';
 export { DeadlineQueue, deadlines, type Deadline } from './deadlines.js';
 export { FrameCodec, UnencodableMessage, type DecodedFrame, type FrameVocabulary } from './frame.js';
 export { RpcPeer, transferring, type Handlers, type OutgoingFilter } from './rpc.js';

@@ -48,6 +48,15 @@ export interface MappedContextDelivery {
   thunkedLevels: number[];
 }
 
+/**
+ * What the LSA delivers to a process that imports an exported context: where the package's
+ * user-mode half is (as for a mapped context) and what SpImportSecurityContext receives
+ * (packImportedContext: the ContextData the LSA kept, then the exporter's PackedContext).
+ */
+export interface ImportedContextDelivery extends Omit<MappedContextDelivery, 'contextData'> {
+  packedContext: Uint8Array;
+}
+
 export interface ContextReply extends LpcReplyBase {
   hNewContext?: LsaHandle;
   packageId?: PackageId;
@@ -94,6 +103,20 @@ export type ProcessToLsaOps = {
   SpDeleteContext: { request: { hContext: LsaHandle }; reply: LpcReplyBase };
   SpQueryContextAttributes: { request: { hContext: LsaHandle; ulAttribute: number }; reply: LpcReplyBase & { buffer?: unknown } };
   SpApplyControlToken: { request: { hContext: LsaHandle; input: SecBuffer[] }; reply: LpcReplyBase };
+  /**
+   * ExportSecurityContext, after the package's user-mode SpExportSecurityContext ran in the
+   * process: the LSA keeps the context and the package's state, and answers the reference the
+   * application gets as pPackedContext. importingProcess: the one process that may import it (null: any one).
+   */
+  SpExportSecurityContext: {
+    request: { hContext: LsaHandle; fFlags: number; packedContext: Uint8Array; importingProcess: number | null };
+    reply: LpcReplyBase & { packedContext?: Uint8Array };
+  };
+  /** ImportSecurityContextW: the reference ExportSecurityContext gave, for the context and what SpImportSecurityContext needs. */
+  SpImportSecurityContext: {
+    request: { pszPackage: string; packedContext: Uint8Array };
+    reply: LpcReplyBase & { hNewContext?: LsaHandle; packageId?: PackageId; imported?: ImportedContextDelivery };
+  };
 };
 
 /** Calls from the LSA into an app process: its address space and its registered callbacks. */
@@ -126,6 +149,11 @@ export const MAX_BUFFERS = 16;
 export const MAX_PACKAGE_NAME = 256;
 export const MAX_PRINCIPAL = 32 * 1024;
 export const MAX_TARGET_NAME = 1 << 20;
+/**
+ * Most bytes of a package's exported state (SpExportSecurityContext's PackedContext) and of an
+ * export reference. The LSA keeps exported state until it is imported: NTLM's is 570 bytes.
+ */
+export const MAX_PACKED_CONTEXT = 16 * 1024;
 
 type Request<K extends LpcOp> = ProcessToLsaOps[K]['request'];
 /** A typed request, or the status that refuses the message. */
@@ -271,7 +299,29 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
     const input = decodeBuffers(f.input);
     return input === undefined ? SEC_E_INVALID_TOKEN : { hContext, input };
   },
+  SpExportSecurityContext: (body) => {
+    const f = fields(body);
+    const hContext = requiredHandle(f.hContext);
+    if (hContext === undefined) return SEC_E_INVALID_HANDLE;
+    const importingProcess = f.importingProcess === null || f.importingProcess === undefined ? null : f.importingProcess;
+    if (typeof f.fFlags !== 'number' || (importingProcess !== null && (typeof importingProcess !== 'number' || !Number.isSafeInteger(importingProcess))))
+      return SEC_E_INVALID_PARAMETER;
+    const packedContext = packedBytes(f.packedContext);
+    return packedContext === undefined ? SEC_E_INVALID_TOKEN : { hContext, fFlags: f.fFlags >>> 0, packedContext, importingProcess };
+  },
+  SpImportSecurityContext: (body) => {
+    const f = fields(body);
+    const pszPackage = string(f.pszPackage, MAX_PACKAGE_NAME);
+    if (typeof pszPackage !== 'string') return SEC_E_SECPKG_NOT_FOUND;
+    const packedContext = packedBytes(f.packedContext);
+    return packedContext === undefined ? SEC_E_INVALID_TOKEN : { pszPackage, packedContext };
+  },
 };
+
+/** A packed context's bytes: a Uint8Array of at most MAX_PACKED_CONTEXT bytes. */
+function packedBytes(value: unknown): Uint8Array | undefined {
+  return value instanceof Uint8Array && value.byteLength <= MAX_PACKED_CONTEXT ? value : undefined;
+}
 
 /**
  * The LSA's calls into a process, decoded on the process's side (the LSA is trusted, but a body
@@ -334,6 +384,8 @@ const PROCESS_TO_LSA_SCHEMA: Schema<ProcessToLsaOps> = {
   SpDeleteContext: { request: ['hContext'], reply: REPLY },
   SpQueryContextAttributes: { request: ['hContext', 'ulAttribute'], reply: [...REPLY, 'buffer'] },
   SpApplyControlToken: { request: ['hContext', 'input'], reply: REPLY },
+  SpExportSecurityContext: { request: ['hContext', 'fFlags', 'packedContext', 'importingProcess'], reply: [...REPLY, 'packedContext'] },
+  SpImportSecurityContext: { request: ['pszPackage', 'packedContext'], reply: [...REPLY, 'hNewContext', 'packageId', 'imported'] },
 };
 
 const LSA_TO_PROCESS_SCHEMA: Schema<LsaToProcessOps> = {
@@ -345,7 +397,9 @@ const LSA_TO_PROCESS_SCHEMA: Schema<LsaToProcessOps> = {
 };
 
 /** Keys of the objects nested in LPC bodies, written as one byte each. */
-const NESTED_KEYS: ReadonlyArray<keyof SecPkgInfo | keyof MappedContextDelivery | keyof SerializedError | keyof ClientBufferRef | 'name'> = [
+const NESTED_KEYS: ReadonlyArray<
+  keyof SecPkgInfo | keyof MappedContextDelivery | keyof ImportedContextDelivery | keyof SerializedError | keyof ClientBufferRef | 'name'
+> = [
   // SecPkgInfo
   'fCapabilities',
   'wVersion',
@@ -363,6 +417,8 @@ const NESTED_KEYS: ReadonlyArray<keyof SecPkgInfo | keyof MappedContextDelivery 
   'contextData',
   'thunkedLevels',
   'name',
+  // ImportedContextDelivery (the rest as MappedContextDelivery)
+  'packedContext',
   // SerializedError
   'code',
   'message',

@@ -11,6 +11,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { LpcOp } from './lpc.js';
+import { decodeLpcEndpoint, type LpcEndpoint } from './link.js';
 import { array, badMessage, integer, messagePort, optionalString, record, string } from './decode.js';
 import type { Status } from '../headers/index.js';
 
@@ -44,6 +45,16 @@ export interface AppResult {
   statusName: string;
   detail?: string;
   data?: Record<string, unknown>;
+  /**
+   * The app failed because its peer did first: the peer hung up, or sent its own failure. The
+   * peer's result has the status that failed first (`sspi-emu run` reports that one).
+   */
+  afterPeer?: boolean;
+  /**
+   * The app failed on the network, not in SSPI (a refused connection, a server that hung up, a
+   * name that does not resolve): what happened, in one line. `status` is SEC_E_INTERNAL_ERROR.
+   */
+  networkFailure?: string;
 }
 
 /** What the user-mode package host of a process has done (sspi/user-mode-host.ts). */
@@ -101,8 +112,8 @@ export type MachineToProcessOps = {
   RunApp: { request: { module: string | null; args: AppArgs }; reply: AppResult };
   GetStats: { request: Record<string, never>; reply: AppStats };
   InjectFaults: { request: { plan: FaultPlan | null }; reply: { injected: Record<string, number> } };
-  /** A new LPC channel to a restarted LSA (the port is transferred). */
-  ReconnectLpc: { request: { port: MessagePort }; reply: Record<string, never> };
+  /** A new LPC channel to a restarted LSA (a port is transferred; a socket comes with a new secret). */
+  ReconnectLpc: { request: { lpc: LpcEndpoint }; reply: Record<string, never> };
   /** One raw LPC call as this process: how tests play a rogue process presenting made-up values. */
   LpcCall: { request: { op: LpcOp; body: object }; reply: { reply: unknown } };
   /** One call of the process's SSPI library, made on the machine's behalf. */
@@ -144,6 +155,12 @@ export function decodeAppResult(body: unknown): AppResult {
   const detail = optionalString(r.detail, 'detail', 1 << 20);
   if (detail !== undefined) result.detail = detail;
   if (r.data !== undefined) result.data = record(r.data, 'data');
+  if (r.afterPeer !== undefined) {
+    if (typeof r.afterPeer !== 'boolean') badMessage('afterPeer is not a boolean');
+    result.afterPeer = r.afterPeer;
+  }
+  const networkFailure = optionalString(r.networkFailure, 'networkFailure', 4096);
+  if (networkFailure !== undefined) result.networkFailure = networkFailure;
   return result;
 }
 
@@ -222,7 +239,7 @@ export const decodeMachineCall: { [K in keyof MachineToProcessOps]: (body: unkno
     const plan = record(body, 'the call').plan;
     return { plan: plan === null ? null : (record(plan, 'plan') as FaultPlan) };
   },
-  ReconnectLpc: (body) => ({ port: messagePort(record(body, 'the call').port, 'port') }),
+  ReconnectLpc: (body) => ({ lpc: decodeLpcEndpoint(record(body, 'the call').lpc, 'lpc') }),
   LpcCall: (body) => {
     const r = record(body, 'the call');
     return { op: string(r.op, 'op', 64) as LpcOp, body: record(r.body, 'body') };

@@ -1,6 +1,6 @@
-// A typed request/reply peer over one MessagePort: the LPC path between an app process and the
-// LSA runs on it in both directions (the process calls Sp* entry points; the LSA calls back into
-// the process for client buffers and ClientCallback).
+// A typed request/reply peer over one port (a MessagePort, or another carrier of ipc/link.ts): the
+// LPC path between an app process and the LSA runs on it in both directions (the process calls
+// Sp* entry points; the LSA calls back into the process for client buffers and ClientCallback).
 //
 // Why not comlink here: reference/ipc-costs.md measures comlink at 0.28x raw messages on a
 // 12-hop handshake path, and a request id plus a Map of resolvers at 0.74x. So messages are plain
@@ -17,11 +17,12 @@
 // a function) goes back as a failure of that one call instead of closing the channel.
 
 import { performance } from 'node:perf_hooks';
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { FrameCodec } from './frame.js';
 import { deadlines, type Deadline } from './deadlines.js';
+import type { FramePort } from './link.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
 export interface OpSpec {
@@ -163,7 +164,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private inbox: unknown[] = [];
   private inboxHead = 0;
 
-  private readonly port: MessagePort;
+  private readonly port: FramePort;
   private handlers: Handlers<In> | null;
   private readonly codec: FrameCodec | undefined;
 
@@ -171,7 +172,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
    * `handlers` answer the peer's calls; pass null when they can only be built once the peer
    * exists, and hand them to serve() before yielding to the event loop.
    */
-  constructor(port: MessagePort, handlers: Handlers<In> | null, options: RpcPeerOptions) {
+  constructor(port: FramePort, handlers: Handlers<In> | null, options: RpcPeerOptions) {
     this.port = port;
     this.handlers = handlers;
     this.name = options.name;

@@ -4,7 +4,8 @@
 // events from every worker share one clock; the machine makes them relative to its boot.
 
 import { performance } from 'node:perf_hooks';
-import { threadId, type MessagePort } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
+import type { FramePort } from './link.js';
 
 export type TracePhase = 'call' | 'return' | 'event';
 
@@ -27,6 +28,11 @@ export interface TraceEvent {
   peer?: string;
   /** Free-form detail: the package, the cause of a failure. */
   detail?: string;
+  /**
+   * On the return of a package entry point that threw: the package's own error's stack, from its
+   * message down to the frame that called into the package (sspi-emu's frames left out).
+   */
+  stack?: string;
   /** On Phase events: the LPC messages this process had sent and received so far. */
   lpc?: number;
 }
@@ -57,17 +63,18 @@ export class Tracer {
   private taps: TapRecord[] = [];
   private scheduled = false;
 
-  private readonly port: MessagePort | null;
+  private readonly port: FramePort | null;
   readonly process: string;
   readonly pid: number;
 
-  constructor(port: MessagePort | null, process: string, pid: number, enabled: boolean, tapping = false) {
+  constructor(port: FramePort | null, process: string, pid: number, enabled: boolean, tapping = false) {
     this.port = port;
     this.process = process;
     this.pid = pid;
     this.enabled = enabled && port !== null;
     this.tapping = tapping && port !== null;
-    port?.on('message', (message: TraceDownMessage) => {
+    port?.on('message', (value: unknown) => {
+      const message = value as TraceDownMessage;
       if (message.kind === 'flush') {
         this.flush();
         port.postMessage({ kind: 'flushed', seq: message.seq } satisfies TraceUpMessage);
@@ -77,7 +84,7 @@ export class Tracer {
       }
     });
     // The trace port must not keep a worker alive on its own.
-    port?.unref();
+    port?.unref?.();
   }
 
   get hasPort(): boolean {
@@ -85,7 +92,7 @@ export class Tracer {
   }
 
   /** Records an event (when tracing is on). Call points go through hosting/call-points.ts, which also runs their hooks. */
-  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>): void {
+  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'stack' | 'lpc'>>): void {
     if (!this.enabled) return;
     this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
     this.schedule();

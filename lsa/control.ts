@@ -2,20 +2,24 @@
 // reap a dead process, list the packages, read its statistics (after a garbage collection when
 // asked, for memory figures).
 
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { AttachRequest, AttachResult, Lsa, LsaStats, PackageReport, ReapReport } from './lsa.js';
+import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
 
 export interface LsaControl {
-  attachProcess(request: AttachRequest, lpcPort: MessagePort): Promise<AttachResult>;
+  /** An LSA in its own OS process: the process `pid` will connect to its socket with `secret` (before the process starts). */
+  expectProcess(pid: number, name: string, secret: Uint8Array): void;
+  attachProcess(request: AttachRequest, lpc: LpcOffer): Promise<AttachResult>;
   detachProcess(pid: number): Promise<ReapReport>;
   packages(): PackageReport;
   stats(options?: { gc?: boolean }): LsaStats;
   /** Applies a fault plan to the LSA (null clears it); returns the faults injected so far under the old one. */
   injectFaults(plan: FaultPlan | null): Record<string, number>;
+  /** The LSA thread's event-loop utilization since it started (for the bench when the LSA is its own OS process). */
+  eventLoopUtilization(): EventLoopUtilization;
   /** Heap bytes one logon session costs, measured by creating `count` of them (then deleted). */
   logonSessionBytes(count: number): number;
 }
@@ -34,7 +38,8 @@ function collectGarbage(): void {
 
 export function lsaControl(lsa: Lsa): LsaControl {
   return {
-    attachProcess: (request, lpcPort) => lsa.attachProcess(request, lpcPort),
+    expectProcess: (pid, name, secret) => lsa.expectProcess(pid, name, secret),
+    attachProcess: (request, lpc) => lsa.attachProcess(request, lpc),
     detachProcess: (pid) => lsa.detachProcess(pid),
     packages: () => lsa.packageReport(),
     stats: (options) => {
@@ -46,6 +51,7 @@ export function lsaControl(lsa: Lsa): LsaControl {
       lsa.injectFaults(plan);
       return before;
     },
+    eventLoopUtilization: () => performance.eventLoopUtilization(),
     logonSessionBytes: (count) => {
       collectGarbage();
       const before = process.memoryUsage().heapUsed;

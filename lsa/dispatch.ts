@@ -9,19 +9,24 @@ import { performance } from 'node:perf_hooks';
 import {
   type LSA_SEC_HANDLE,
   type SpContextResult,
+  SECPKG_CONTEXT_EXPORT,
   SECPKG_CRED,
   findToken,
   type SecBuffer,
   type SecpkgFunctionTable,
+  SEC_E_CONTEXT_EXPIRED,
   SEC_E_INSUFFICIENT_MEMORY,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_PARAMETER,
+  SEC_E_INVALID_TOKEN,
   SEC_E_NOT_OWNER,
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
   SEC_E_UNSUPPORTED_FUNCTION,
+  flagNames,
   isSuccess,
+  packImportedContext,
   type Status,
 } from '../headers/index.js';
 import { badResult, callPackage, statusOf, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
@@ -32,7 +37,9 @@ import {
   decodeLpcRequest,
   isRefusal,
   requestBytes,
+  asProcessId,
   type ContextReply,
+  type ImportedContextDelivery,
   type LpcOp,
   type LpcReplyBase,
   type MappedContextDelivery,
@@ -41,7 +48,8 @@ import {
 } from '../ipc/index.js';
 import { runAsClientCall, type ClientCall, type LsaClientProcess } from './client-call.js';
 import type { ProcessQuota } from './config.js';
-import type { HandleEntry, HandleTables } from './handle-table.js';
+import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
+import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
 import type { NestedHandles } from './package-locator.js';
@@ -56,6 +64,8 @@ export interface DispatchContext {
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
+  /** Why no package of this name is loaded: the cause of SEC_E_SECPKG_NOT_FOUND (the loaded names, the modules that failed to load). */
+  packageNotFound(name: string): Error;
   /** Where every input buffer handed to a package is copied (and, when large, watched). */
   readonly inputs: HeldInputs;
   /** Whose call runs when (lsa/scheduler.ts). */
@@ -65,7 +75,14 @@ export interface DispatchContext {
   readonly timing: CallTiming;
   /** Handles one package holds of another: a MappedPackage must be one of them. */
   readonly nested: NestedHandles;
+  /** Contexts exported and not yet imported (lsa/context-exports.ts). */
+  readonly exports: ContextExports;
+  /** Whether a process of that id is attached now (a named importer must be). */
+  processAttached(pid: number): boolean;
 }
+
+/** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
+const EXPORT_FLAGS = SECPKG_CONTEXT_EXPORT.RESET_NEW | SECPKG_CONTEXT_EXPORT.DELETE_OLD | SECPKG_CONTEXT_EXPORT.TO_KERNEL;
 
 /**
  * Milliseconds all calls spent in each stage inside the LSA, added up: decoding the body, waiting
@@ -134,10 +151,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     expiry: 0n,
   });
 
-  /** Whether this process may hold one more handle of `kind`; the quota error if not. */
+  /** Whether this process may hold one more handle of `kind`; the quota error if not. Its exports waiting count as contexts. */
   function overQuota(kind: 'credential' | 'context'): Error | undefined {
     const held = handles.count(pid);
-    const [count, limit] = kind === 'credential' ? [held.credentials, ctx.quota.credentials] : [held.contexts, ctx.quota.contexts];
+    const [count, limit] = kind === 'credential' ? [held.credentials, ctx.quota.credentials] : [held.contexts + ctx.exports.count(pid), ctx.quota.contexts];
     return count < limit ? undefined : new SspiEmuError('QUOTA_EXCEEDED', `${process.name} holds ${count} ${kind}s, the most one process may (processQuota)`);
   }
 
@@ -217,11 +234,13 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     const status = result.status >>> 0;
     let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
+    let holder = context;
     if (isSuccess(status)) {
       if (context === undefined) {
         if (typeof result.NewContextHandle !== 'number')
           return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
-        hNewContext = handles.create(pid, { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK });
+        holder = { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+        hNewContext = handles.create(pid, holder);
       } else if (status === SEC_E_OK) {
         context.complete = true;
       }
@@ -242,8 +261,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
       const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
-      if (mapped instanceof Error) return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
+      if (mapped instanceof Error)
+        return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
       reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
+      // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
+      if (holder !== undefined) holder.mapped = { ...reply.mapped, contextData: Uint8Array.from(reply.mapped.contextData) };
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
@@ -282,12 +304,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     QuerySecurityPackageInfo: serve('QuerySecurityPackageInfo', statusReply, async ({ pszPackageName }) => {
       const pkg = ctx.packageByName(pszPackageName);
-      return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
+      return pkg === undefined ? statusReply(SEC_E_SECPKG_NOT_FOUND, ctx.packageNotFound(pszPackageName)) : { status: SEC_E_OK, info: { ...pkg.info } };
     }),
 
     SpAcquireCredentialsHandle: serve('SpAcquireCredentialsHandle', statusReply, async (request, client) => {
       const pkg = ctx.packageByName(request.pszPackage);
-      if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+      if (pkg === undefined) return statusReply(SEC_E_SECPKG_NOT_FOUND, ctx.packageNotFound(request.pszPackage));
       if ((request.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
       // Only a TCB caller may name another logon session; no emulated process has TCB.
       if (request.pvLogonId !== null && request.pvLogonId !== process.logonId) return { status: SEC_E_NOT_OWNER };
@@ -352,6 +374,105 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const buffers = copied(input);
       return statusCall(client, found.pkg, 'SpApplyControlToken', () => found.pkg.table.ApplyControlToken(found.entry.packageHandle, buffers));
     }),
+
+    /**
+     * ExportSecurityContext: the package's user-mode SpExportSecurityContext has run in the
+     * process and `packedContext` is its state. The LSA keeps that state and the context (a holder
+     * of the package context like a handle), and answers a reference (lsa/context-exports.ts).
+     * DELETE_OLD: the process's handle goes now, its hold passing to the export; otherwise it keeps
+     * it. Nothing changes on a refusal.
+     */
+    SpExportSecurityContext: serve('SpExportSecurityContext', statusReply, async ({ hContext, fFlags, packedContext, importingProcess }) => {
+      const found = owned(hContext, 'context');
+      if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+      const { entry } = found;
+      // Only a context that completed mapped has what an importer needs (its ContextData); one in the middle of a handshake has nothing to hand over.
+      if (!entry.complete || entry.mapped === undefined) return { status: SEC_E_INVALID_HANDLE };
+      if ((fFlags & ~EXPORT_FLAGS) !== 0) return { status: SEC_E_INVALID_PARAMETER };
+      // To the kernel: Windows no longer supports it, and this emulation has no kernel.
+      if ((fFlags & SECPKG_CONTEXT_EXPORT.TO_KERNEL) !== 0) return { status: SEC_E_UNSUPPORTED_FUNCTION };
+      if (importingProcess !== null && !ctx.processAttached(importingProcess)) return { status: SEC_E_INVALID_PARAMETER };
+      const deleteOld = (fFlags & SECPKG_CONTEXT_EXPORT.DELETE_OLD) !== 0;
+      if (ctx.exports.count(pid) >= MAX_EXPORTS_PER_PROCESS)
+        return statusReply(
+          SEC_E_INSUFFICIENT_MEMORY,
+          new SspiEmuError('QUOTA_EXCEEDED', `${process.name} has ${MAX_EXPORTS_PER_PROCESS} exports waiting for their importers, the most one process may`),
+        );
+      const quota = deleteOld ? undefined : overQuota('context');
+      if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
+
+      let shared;
+      if (deleteOld) {
+        // The process's hold on the package context passes to the export.
+        handles.remove(pid, hContext);
+        shared = entry.shared ?? { count: 1 };
+      } else {
+        shared = shareContext(entry);
+      }
+      const reference = ctx.exports.issue({
+        exporter: pid,
+        importer: importingProcess === null ? null : asProcessId(importingProcess),
+        packageId: entry.packageId,
+        packageHandle: entry.packageHandle,
+        mapped: entry.mapped,
+        shared,
+        packedContext: Uint8Array.from(packedContext),
+        flags: fFlags,
+      });
+      // What packages made through other packages during this process's calls may now belong to a
+      // context another process holds (Negotiate's NTLM context): they no longer go with this process
+      // when it exits, only with their owners' contexts (lsa/package-locator.ts).
+      ctx.nested.disownProcess(pid);
+      if (points.tracing)
+        points.point('ContextExported', 'event', {
+          peer: process.name,
+          detail: `${found.pkg.name} context, ${packedContext.byteLength} bytes of package state, for ${importingProcess === null ? 'any process' : `process ${importingProcess}`}${fFlags === 0 ? '' : `; ${flagNames(fFlags, SECPKG_CONTEXT_EXPORT, 'SECPKG_CONTEXT_EXPORT_').join('|')}`}`,
+        });
+      return { status: SEC_E_OK, packedContext: reference };
+    }),
+
+    /**
+     * ImportSecurityContextW: the reference an export gave. Refused, with nothing changed: one that
+     * is not a reference, or not this LSA's (SEC_E_INVALID_TOKEN); one of another package
+     * (SEC_E_INVALID_TOKEN); one already imported, or whose exporter or importer exited
+     * (SEC_E_CONTEXT_EXPIRED); one meant for another process (SEC_E_NOT_OWNER). Accepted: the
+     * context becomes this process's, and the reply carries what SpImportSecurityContext needs.
+     */
+    SpImportSecurityContext: serve('SpImportSecurityContext', statusReply, async ({ pszPackage, packedContext }) => {
+      const pkg = ctx.packageByName(pszPackage);
+      if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+      const found = ctx.exports.lookup(packedContext);
+      if (found.kind === 'malformed' || found.kind === 'forged') return { status: SEC_E_INVALID_TOKEN };
+      if (found.kind === 'gone') return { status: SEC_E_CONTEXT_EXPIRED };
+      const { id, pending } = found;
+      if (pending.packageId !== pkg.id) return { status: SEC_E_INVALID_TOKEN };
+      if (pending.importer !== null && pending.importer !== pid) return { status: SEC_E_NOT_OWNER };
+      const quota = overQuota('context');
+      if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
+
+      ctx.exports.take(id);
+      // The export's hold on the package context passes to this process's new handle.
+      const hNewContext = handles.create(pid, {
+        kind: 'context',
+        packageId: pending.packageId,
+        packageHandle: pending.packageHandle,
+        complete: true,
+        mapped: pending.mapped,
+        shared: pending.shared,
+      });
+      const { contextData, ...module } = pending.mapped;
+      const imported: ImportedContextDelivery = {
+        ...module,
+        packedContext: packImportedContext({ ContextData: contextData, PackedContext: pending.packedContext }),
+      };
+      pending.packedContext.fill(0);
+      if (points.tracing)
+        points.point('ContextImported', 'event', {
+          peer: process.name,
+          detail: `${pkg.name} context from process ${pending.exporter}; SpImportSecurityContext gets ${imported.packedContext.byteLength} bytes`,
+        });
+      return { status: SEC_E_OK, hNewContext, packageId: pending.packageId, imported };
+    }),
   };
 
   /**
@@ -368,6 +489,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const found = owned(handle, kind);
     if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
     handles.remove(pid, handle);
+    // A context another process imported (or an export still holds) stays in the package until its last holder lets go.
+    if (kind === 'context' && !releaseContext(found.entry)) return { status: SEC_E_OK };
     const free = member(found.pkg.table);
     // Called as a method of the table: a package's table may be an object whose members use `this`.
     return statusCall(client, found.pkg, entry, () => free.call(found.pkg.table, found.entry.packageHandle));

@@ -6,9 +6,18 @@
 // that died is never a handle of the LSA that replaced it.
 
 import type { LSA_SEC_HANDLE, PackageId } from '../headers/index.js';
-import { asLsaHandle, type LsaHandle, type ProcessId } from '../ipc/index.js';
+import { asLsaHandle, type LsaHandle, type MappedContextDelivery, type ProcessId } from '../ipc/index.js';
 
 export type HandleKind = 'credential' | 'context';
+
+/**
+ * How many hold one package context (its packageHandle) when more than one handle does: a process
+ * that exported it and kept its handle, the export waiting to be imported, the importing process.
+ * SpDeleteContext goes to the package with the last of them.
+ */
+export interface ContextReferences {
+  count: number;
+}
 
 export interface HandleEntry {
   readonly kind: HandleKind;
@@ -17,6 +26,30 @@ export interface HandleEntry {
   readonly packageHandle: LSA_SEC_HANDLE;
   /** For contexts: the package reported the context complete (SEC_E_OK). */
   complete: boolean;
+  /**
+   * For a context that completed with MappedContext: what the process was delivered, the LSA's own
+   * copy of the ContextData among it. An import delivers the same to the importing process.
+   */
+  mapped?: MappedContextDelivery;
+  /** Set once the package context has more than this one holder (exports and imports). */
+  shared?: ContextReferences;
+}
+
+/**
+ * One holder of a package context lets go: true when it was the last, and SpDeleteContext is due
+ * (the LSA's copy of its ContextData is wiped then).
+ */
+export function releaseContext(holder: { shared?: ContextReferences; mapped?: MappedContextDelivery }): boolean {
+  if (holder.shared !== undefined && --holder.shared.count > 0) return false;
+  holder.mapped?.contextData.fill(0);
+  return true;
+}
+
+/** One more holder of the package context `holder` names; the references the two now share. */
+export function shareContext(holder: { shared?: ContextReferences }): ContextReferences {
+  holder.shared ??= { count: 1 };
+  holder.shared.count++;
+  return holder.shared;
 }
 
 /** Handle values of one generation stay below this; the generation is counted in units of it. */

@@ -1,13 +1,14 @@
 // lsa/: the LSA process: package loading, the LSA function table, handle tables, logon sessions,
 // the account store, the scheduler, dispatch, MappedContext interception.
 export { Lsa } from './lsa.js';
-export type { AttachRequest, AttachResult, LsaStats, PackageReport, ReapReport } from './lsa.js';
+export type { AttachRequest, AttachResult, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
+export type { LpcListenerStats } from './lpc-listener.js';
 export type { LsaControl } from './control.js';
-export type { LsaWorkerData } from './worker-data.js';
+export type { LsaBootData, LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
-export type { PackageLoadFailure } from './package-loader.js';
+export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from './package-loader.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
 export { DEFAULT_PACKAGES, packagesAlongside, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
@@ -16,5 +17,5 @@ export { checkWorkTask } from './work-routines.js';
 export { createLsaFunctionTable } from './function-table.js';
 export { NestedHandles, type LocatablePackage, type LocatorServices, type PackageDirectory } from './package-locator.js';
 export { LogonSessions } from './logon-sessions.js';
-export { resolvePackageSpec } from './package-loader.js';
+export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';

@@ -3,23 +3,25 @@
 // handles and contexts here (the packages are told through SpDeleteContext and
 // SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
 
-import type { MessagePort } from 'node:worker_threads';
+import { MessagePort } from 'node:worker_threads';
 import { SECURITY_LOGON_TYPE, type LUID } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
-import { SspiEmuError, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
+import { SspiEmuError, type FramePort, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
 import { AccountStore } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
 import { createDispatch, newCallTiming, type CallTiming, type DispatchContext } from './dispatch.js';
-import { HandleTables } from './handle-table.js';
+import { ContextExports } from './context-exports.js';
+import { HandleTables, releaseContext } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
 import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
-import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
+import { loadPackages, type LoadedPackage, type PackageLoadFailure, type PackageLoadProgress } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
 import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
+import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
 
 export interface AttachRequest {
   pid: number;
@@ -28,6 +30,16 @@ export interface AttachRequest {
   /** The account the process runs as ("user" or "DOMAIN\\user"), or null for an anonymous process. */
   logonAs: string | null;
 }
+
+/**
+ * How the machine hands the LSA a process's LPC channel: the LSA's end of a MessageChannel (the
+ * LSA is a worker thread), or the one-time secret the process will present on the LSA's socket
+ * (the LSA is its own OS process: lsa/lpc-listener.ts).
+ */
+export type LpcOffer = MessagePort | { secret: Uint8Array };
+
+/** How long the LSA waits for a process it was told of to connect to its socket. */
+const CONNECT_TIMEOUT_MS = 60_000;
 
 export interface AttachResult {
   logonId: LUID;
@@ -49,6 +61,8 @@ export interface LsaStats {
   processes: number;
   credentials: number;
   contexts: number;
+  /** Contexts exported (ExportSecurityContext) and not yet imported. */
+  exports: number;
   logonSessions: number;
   lsaHeapAllocations: number;
   /** Bytes the packages hold in LSA heap (AllocateLsaHeap, AllocatePrivateHeap). */
@@ -81,6 +95,8 @@ export interface LsaStats {
   workPool: WorkPoolStats;
   /** Handles packages hold of other packages through LocatePackageById (Negotiate's mechanisms' credentials and contexts). */
   nested: { credentials: number; contexts: number };
+  /** An LSA in its own OS process: the connections its socket took and refused (lsa/lpc-listener.ts); null in a worker thread. */
+  lpcListener: LpcListenerStats | null;
   heapUsed: number;
   /** Bytes in the LSA's ArrayBuffers (tokens, keys, buffers packages keep live there, outside heapUsed). */
   arrayBuffers: number;
@@ -95,6 +111,8 @@ const INBOX_BYTES_PER_QUEUED_BYTE = 4;
 
 export class Lsa {
   readonly handles: HandleTables;
+  /** Contexts exported and waiting for their importers. */
+  private readonly exports = new ContextExports();
   private readonly inputs = new HeldInputs();
   /** One codec for every process's LPC channel (encoding is synchronous; its buffer is reused). */
   private readonly lpcCodec = lpcCodec('lsa');
@@ -127,6 +145,10 @@ export class Lsa {
   readonly host: PackageHost;
 
   readonly config: LsaConfig;
+  /** Where processes connect when this LSA runs as its own OS process; null in a worker thread. */
+  private listener: LpcListener | null = null;
+  /** Processes the machine announced that have not been attached yet: their secrets, and their connections to come. */
+  private readonly connecting = new Map<ProcessId, { secret: Uint8Array; connection: Promise<FramePort> }>();
 
   private constructor(config: LsaConfig, tracer: Tracer, generation: number) {
     this.config = config;
@@ -164,17 +186,26 @@ export class Lsa {
       packageByName: (name) => this.byName.get(name.toLowerCase()),
       packageById: (id) => this.byId.get(id),
       allPackages: () => this.packages,
+      packageNotFound: (name) => packageNotFound(name, this.packages, this.failed),
       inputs: this.inputs,
       scheduler: this.scheduler,
       quota: config.quota,
       timing: newCallTiming(),
       nested: this.nested,
+      exports: this.exports,
+      processAttached: (pid) => this.processes.has(pid as ProcessId),
     };
   }
 
-  static async boot(config: LsaConfig, tracer: Tracer, generation = 1): Promise<Lsa> {
+  /**
+   * Boots an LSA: loads its packages (`progress` is told each step before it starts; see
+   * package-loader.ts). With `lpcSocket` it takes app processes' LPC on that Unix socket (an LSA
+   * in its own OS process).
+   */
+  static async boot(config: LsaConfig, tracer: Tracer, generation = 1, options: { lpcSocket?: string; progress?: PackageLoadProgress } = {}): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
-    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host);
+    if (options.lpcSocket !== undefined) lsa.listener = await LpcListener.listen(options.lpcSocket);
+    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host, options.progress);
     lsa.packages = loaded;
     lsa.failed = failed;
     for (const pkg of loaded) {
@@ -190,15 +221,22 @@ export class Lsa {
    * process runs as an account, the LSA logs it on (an interactive logon session) and hands its
    * credentials to every package through SpAcceptCredentials, as Windows does at logon.
    */
-  async attachProcess(request: AttachRequest, port: MessagePort): Promise<AttachResult> {
+  async attachProcess(request: AttachRequest, offer: LpcOffer): Promise<AttachResult> {
     const pid = request.pid as ProcessId;
     if (this.processes.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already attached`);
+    const port = offer instanceof MessagePort ? offer : await this.connection(pid, request.name, offer.secret);
+    const account = request.logonAs === null ? undefined : this.accounts.find(request.logonAs);
+    if (request.logonAs !== null && account === undefined) {
+      port.close();
+      throw new SspiEmuError('SPAWN_FAILED', `no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+    }
     let logonId = ANONYMOUS_LOGON_LUID;
-    if (request.logonAs !== null) {
-      const account = this.accounts.find(request.logonAs);
-      if (account === undefined) throw new SspiEmuError('SPAWN_FAILED', `no account ${JSON.stringify(request.logonAs)} to run process ${request.name} as`);
+    if (account !== undefined) {
       const session = this.sessions.create(SECURITY_LOGON_TYPE.Interactive, `${account.domain}\\${account.user}`);
-      if (session === undefined) throw new SspiEmuError('SPAWN_FAILED', 'logon session collision');
+      if (session === undefined) {
+        port.close();
+        throw new SspiEmuError('SPAWN_FAILED', 'logon session collision');
+      }
       logonId = session.logonId;
       const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
       for (const pkg of this.packages) {
@@ -247,9 +285,40 @@ export class Lsa {
     return { logonId };
   }
 
+  /**
+   * The machine is about to start (or reconnect) process `pid` with `secret`: from now on a
+   * connection to this LSA's socket that presents it is that process's (lsa/lpc-listener.ts).
+   */
+  expectProcess(pidNumber: number, name: string, secret: Uint8Array): void {
+    const pid = pidNumber as ProcessId;
+    if (this.listener === null) throw new SspiEmuError('SPAWN_FAILED', `${name}: this LSA runs in a worker thread and takes no socket connections`);
+    if (this.connecting.has(pid)) throw new SspiEmuError('SPAWN_FAILED', `process ${pid} is already expected`);
+    const connection = this.listener.expect(secret, name, CONNECT_TIMEOUT_MS);
+    // Attached or not, a connection that never came is the attach's to report, not an unhandled rejection.
+    connection.catch(() => undefined);
+    this.connecting.set(pid, { secret, connection });
+  }
+
+  /** The connection of a process that proves itself with `secret` on this LSA's socket (expected before). */
+  private async connection(pid: ProcessId, name: string, secret: Uint8Array): Promise<FramePort> {
+    const expected = this.connecting.get(pid);
+    if (expected === undefined || Buffer.compare(Buffer.from(expected.secret), Buffer.from(secret)) !== 0)
+      throw new SspiEmuError('SPAWN_FAILED', `${name}: the LSA was not told to expect this process on its socket`);
+    try {
+      return await expected.connection;
+    } finally {
+      this.connecting.delete(pid);
+    }
+  }
+
   /** Reaps a process that exited: its handles, contexts and logon session. Every call gets the one reap's report. */
   detachProcess(pidNumber: number): Promise<ReapReport> {
     const pid = pidNumber as ProcessId;
+    const expected = this.connecting.get(pid);
+    if (expected !== undefined) {
+      this.connecting.delete(pid);
+      this.listener?.cancel(expected.secret);
+    }
     let reap = this.reaps.get(pid);
     if (reap === undefined) {
       const process = this.processes.get(pid);
@@ -275,18 +344,29 @@ export class Lsa {
     const entries = this.handles.removeProcess(pid);
     const report: ReapReport = { contexts: 0, credentials: 0 };
     const peer = process.name;
+    // Its exports no one imported, and those meant for it, go with it: they hold package contexts too.
+    const dropped = this.exports.dropProcess(pid);
+    for (const pending of dropped) {
+      const pkg = this.byId.get(pending.packageId);
+      if (pkg !== undefined && releaseContext(pending))
+        await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(pending.packageHandle));
+    }
     for (const entry of entries) {
       const pkg = this.byId.get(entry.packageId);
       if (pkg === undefined) continue;
       if (entry.kind === 'context') {
         report.contexts++;
-        await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.packageHandle));
+        // A context another process imported from this one stays in the package for that process.
+        if (releaseContext(entry))
+          await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.packageHandle));
       } else {
         report.credentials++;
         await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
       }
     }
-    // What packages made through other packages for this process and did not release with their own handles.
+    // What packages made through other packages for this process and did not release with their own
+    // handles (those of a process that exported a context are no longer counted as its: the export
+    // dispatch disowned them, for the package to release with the context wherever it lives on).
     const nested = await releaseForProcess(this.locator, pid, peer);
     if (nested > 0) report.nested = nested;
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
@@ -297,8 +377,11 @@ export class Lsa {
       }
       this.sessions.delete(process.logonId);
     }
+    const exports = dropped.length === 0 ? '' : `, ${dropped.length} exports no one imported`;
     const left = nested > 0 ? ` (and ${nested} nested handles their packages left behind)` : '';
-    this.points.point('ProcessTerminated', 'event', { detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${left}` });
+    this.points.point('ProcessTerminated', 'event', {
+      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}${left}`,
+    });
     return report;
   }
 
@@ -356,6 +439,7 @@ export class Lsa {
       processes: this.processes.size,
       credentials: totals.credentials,
       contexts: totals.contexts,
+      exports: this.exports.count(),
       logonSessions: this.sessions.size,
       lsaHeapAllocations: this.services.heap.allocations,
       lsaHeapBytes: this.services.heap.bytes,
@@ -366,8 +450,20 @@ export class Lsa {
       disconnected: [...this.disconnected],
       workPool: this.work.stats(),
       nested: this.nested.count(),
+      lpcListener: this.listener?.stats() ?? null,
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,
     };
   }
+}
+
+/**
+ * The cause of SEC_E_SECPKG_NOT_FOUND: which packages are loaded, and which entries of the
+ * "Security Packages" list failed to load (a package whose module failed has no name yet, so any
+ * of them may be the one the caller meant).
+ */
+function packageNotFound(name: string, loaded: readonly LoadedPackage[], failed: readonly PackageLoadFailure[]): SspiEmuError {
+  let message = `no package named ${JSON.stringify(name)} is loaded (loaded: ${loaded.map((p) => p.name).join(', ') || 'none'})`;
+  if (failed.length > 0) message += `; failed to load: ${failed.map((f) => `${f.spec} at ${f.stage}: ${f.reason}`).join('; ')}`;
+  return new SspiEmuError('PACKAGE_NOT_LOADED', message);
 }

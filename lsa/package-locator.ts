@@ -48,8 +48,8 @@ export interface NestedHandle {
   readonly packageId: PackageId;
   readonly kind: NestedKind;
   readonly handle: LSA_SEC_HANDLE;
-  /** The process whose call created it (undefined: no client call, such as a reap). */
-  readonly pid: ProcessId | undefined;
+  /** The process whose call created it (undefined: no client call, such as a reap; or disowned). */
+  pid: ProcessId | undefined;
 }
 
 /** The nested handles of the whole LSA. */
@@ -87,6 +87,21 @@ export class NestedHandles {
   ofProcess(pid: ProcessId): NestedHandle[] {
     const found = [...this.entries.values()].filter((e) => e.pid === pid);
     return [...found.filter((e) => e.kind === 'context'), ...found.filter((e) => e.kind === 'credential')];
+  }
+
+  /**
+   * The handles `pid`'s calls made no longer go with that process: it exported a context, which may
+   * live on in another process, and the handles its package holds for it may be among these. They
+   * go with their owners' contexts alone (the safety net no longer covers that process's leaks).
+   */
+  disownProcess(pid: ProcessId): number {
+    let disowned = 0;
+    for (const entry of this.entries.values())
+      if (entry.pid === pid) {
+        entry.pid = undefined;
+        disowned++;
+      }
+    return disowned;
   }
 
   count(): { credentials: number; contexts: number } {
@@ -234,7 +249,8 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
     GetCredentials: unsupported,
     DeleteCredentials: unsupported,
     InitLsaModeContext: (credHandle, ctxHandle, targetName, requirements, drep, input, output) => {
-      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null)) return { status: SEC_E_INVALID_HANDLE };
+      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null))
+        return { status: SEC_E_INVALID_HANDLE };
       return settle(
         call(
           'SpInitLsaModeContext',
@@ -245,7 +261,8 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
       );
     },
     AcceptLsaModeContext: (credHandle, ctxHandle, input, requirements, drep, output) => {
-      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null)) return { status: SEC_E_INVALID_HANDLE };
+      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null))
+        return { status: SEC_E_INVALID_HANDLE };
       return settle(
         call(
           'SpAcceptLsaModeContext',
@@ -311,7 +328,8 @@ export async function releaseForProcess(services: LocatorServices, pid: ProcessI
     const pkg = services.packages.byId(entry.packageId);
     if (!services.nested.remove(null, entry.packageId, entry.kind, entry.handle) || pkg === undefined) continue;
     released++;
-    if (entry.kind === 'context') await callPackage(services.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.handle));
+    if (entry.kind === 'context')
+      await callPackage(services.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.handle));
     else await callPackage(services.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.handle));
   }
   return released;

@@ -1,18 +1,7 @@
-// The LSA process's entry: boot the LSA from its configuration, serve the machine's control
-// calls, and report Ready (or why the boot failed).
-
+// The LSA's entry as a worker thread (the default): its ports come in workerData.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type BootMessage, exposeControl, serializeError, Tracer } from '../ipc/index.js';
 import type { LsaWorkerData } from './worker-data.js';
-import { lsaControl } from './control.js';
-import { Lsa } from './lsa.js';
+import { serveLsa } from './serve.js';
 
 const data = workerData as LsaWorkerData;
-const tracer = new Tracer(data.tracePort, 'lsa', 500, data.trace, data.tap);
-try {
-  const lsa = await Lsa.boot(data.config, tracer, data.generation);
-  exposeControl(lsaControl(lsa), data.controlPort);
-  parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);
-} catch (error) {
-  parentPort?.postMessage({ kind: 'boot-failed', error: serializeError(error) } satisfies BootMessage);
-}
+await serveLsa(data, { control: data.controlPort, trace: data.tracePort, boot: (message) => parentPort?.postMessage(message) });

@@ -1,5 +1,5 @@
-// The machine: the small piece of main-thread code that boots the LSA worker, spawns client and
-// server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
+// The machine: the small piece of main-thread code that boots the LSA (a worker, or an OS process
+// of its own: machine/lsa-launch.ts), spawns client and server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
 // them (worker.terminate() is a process crash), keeps the table of names servers monitor, and
 // collects every worker's trace on one clock. The CLI, the benchmarks and the tests all use it.
 
@@ -7,12 +7,9 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   type AppRole,
   type AppWorkerData,
-  type BootMessage,
   wrapControl,
   SspiEmuError,
   describeError,
-  rebuildError,
-  decodeSerializedError,
   decodeConnectRequest,
   decodeNameRequest,
   type ProcessToMachineOps,
@@ -32,15 +29,17 @@ import {
   type LsaConfig,
   type ProcessQuota,
   type LsaControl,
-  type LsaWorkerData,
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
+import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
+import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 
 export { AppProcess, LsaProcess } from './processes.js';
+export type { LsaIsolation } from './lsa-launch.js';
 
 export interface MachineOptions {
   /** The "Security Packages" list: built-in names ("example", "ntlm", "null") or module paths. Default: example and ntlm. */
@@ -56,8 +55,24 @@ export interface MachineOptions {
   packageCallTimeoutMs?: number;
   /** Package settings by the package's entry in `packages`. */
   packageSettings?: Record<string, Record<string, unknown>>;
-  /** How long the LSA may take to report Ready. */
+  /**
+   * How long the LSA may spend on one step of its boot (starting; then each package module's
+   * import, SpLsaModeInitialize, SpInitialize, SpGetInfo) before the machine gives up on it and
+   * terminates it. Default 15 s, or 5 s more than packageLoadTimeoutMs and packageCallTimeoutMs
+   * when they are longer, so that those deadlines, inside the LSA, report a stuck module first.
+   */
   bootTimeoutMs?: number;
+  /**
+   * A package module whose top level has not settled after this many ms (a top-level await that
+   * never finishes) fails to load, at stage import; the LSA goes on without it. Default 10 s.
+   */
+  packageLoadTimeoutMs?: number;
+  /**
+   * What a package module that fails to load does to the boot: 'fail' (the default) rejects with a
+   * PackageLoadError (code PACKAGE_LOAD_FAILED) naming each module, stage and reason; 'skip' boots
+   * without it (machine.lsa.packages() lists it under `failed`).
+   */
+  onPackageFailure?: 'fail' | 'skip';
   /** An app process's LPC call with no reply after this many ms fails (SEC_E_INTERNAL_ERROR, cause TIMEOUT). Default 60 s. */
   lpcTimeoutMs?: number;
   /**
@@ -72,6 +87,13 @@ export interface MachineOptions {
    * per process, 64 running in all). A call past a limit gets SEC_E_INSUFFICIENT_MEMORY.
    */
   processQuota?: Partial<ProcessQuota>;
+  /**
+   * Where the LSA runs: 'thread' (default), a worker thread of this OS process like every app
+   * process; or 'process', its own OS process, so that code running in an app process cannot
+   * read the LSA's memory (app processes then reach it on a Unix socket, each proving which
+   * process it is with a secret the machine gave it at spawn). See the README's Trust boundaries.
+   */
+  lsaIsolation?: LsaIsolation;
   /**
    * The LSA's work pool, where packages' CPU-heavy work (CreateThread's work routines: PBKDF2)
    * runs off the LSA's dispatch thread: `threads` from 0 (off: the work runs inline on the
@@ -136,7 +158,11 @@ export class Machine {
       ...DEFAULT_TRACE_LIMITS,
       flushTimeoutMs: options.processTimeoutMs ?? DEFAULTS.processTimeoutMs,
     });
+    const isolation = options.lsaIsolation ?? 'thread';
+    if (!LSA_ISOLATIONS.includes(isolation))
+      throw new SspiEmuError('BAD_OPTION', `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`);
     const lsa = await startLsa(config, trace, options, 1);
+    await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     return new Machine(config, lsa, trace, options);
   }
 
@@ -159,10 +185,11 @@ export class Machine {
     const report: RestartReport = { reattached: [], unresponsive: [], gone: [] };
     await Promise.all(
       this.running.map(async (proc) => {
-        const lpc = new MessageChannel();
+        const link = this.lsa.link();
         try {
-          await this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, lpc.port1);
-          await proc.reconnectLpc(lpc.port2);
+          await this.lsa.expect(proc.pid, proc.name, link);
+          // Both at once: an LSA in its own OS process takes the attach once the process has connected.
+          await Promise.all([this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd), proc.reconnectLpc(link)]);
           report.reattached.push(proc.name);
         } catch {
           // A process that cannot take its channel is reported, never a reason for the restart to fail.
@@ -184,7 +211,8 @@ export class Machine {
     const name = options.name ?? (n === 1 ? role : `${role}#${n}`);
     const logonAs = options.logonAs ?? null;
 
-    const lpc = new MessageChannel();
+    const lpc = this.lsa.link();
+    await this.lsa.expect(pid, name, lpc);
     const control = new MessageChannel();
     const tracePorts = new MessageChannel();
     const lpcTimeoutMs = this.options.lpcTimeoutMs ?? DEFAULTS.lpcTimeoutMs;
@@ -193,7 +221,7 @@ export class Machine {
       name,
       role,
       logonAs,
-      lpcPort: lpc.port2,
+      lpc: lpc.processEnd,
       controlPort: control.port2,
       tracePort: tracePorts.port2,
       trace: this.trace.isEnabled,
@@ -202,18 +230,20 @@ export class Machine {
       packageCallTimeoutMs: this.config.packageCallTimeoutMs,
     };
     const entry = new URL('../process/worker.js', import.meta.url);
-    const worker = new Worker(entry, { workerData, transferList: [lpc.port2, control.port2, tracePorts.port2], name });
+    const worker = new Worker(entry, { workerData, transferList: [...lpc.transfer, control.port2, tracePorts.port2], name });
     const controlMs = this.options.processTimeoutMs ?? DEFAULTS.processTimeoutMs;
     const proc = new AppProcess(pid, name, role, logonAs, worker, control.port1, { controlMs, sspiMs: lpcTimeoutMs + controlMs });
     proc.serve(this.servicesFor(proc));
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
     // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
     // the worker may be ready before the LSA has logged it on (a logon derives keys).
-    const ready = waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
+    const ready = watchBoot(worker, name, DEFAULTS.bootTimeoutMs);
     try {
-      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.port1), ready]);
+      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
     } catch (error) {
       await worker.terminate();
+      // An LSA still waiting for the process to connect gives up on it now.
+      if (this.lsa.alive) await this.lsa.detach(pid).catch(() => null);
       throw new SspiEmuError('SPAWN_FAILED', `cannot spawn ${name}: ${describeError(error)}`, { cause: error });
     }
     this.processes.set(pid, proc);
@@ -316,7 +346,7 @@ export class Machine {
 async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const exited = await Promise.race([
-    proc.worker.terminate().then(
+    proc.host.terminate().then(
       () => true,
       () => true,
     ),
@@ -327,59 +357,26 @@ async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promi
 }
 
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
-  const control = new MessageChannel();
-  const tracePorts = new MessageChannel();
-  const workerData: LsaWorkerData = {
-    config,
-    generation,
-    controlPort: control.port2,
-    tracePort: tracePorts.port2,
-    trace: trace.isEnabled,
-    tap: trace.isTapping,
-  };
-  const worker = new Worker(new URL('../lsa/worker.js', import.meta.url), { workerData, transferList: [control.port2, tracePorts.port2], name: 'lsa' });
-  const lsa = new LsaProcess(worker, wrapControl<LsaControl>(control.port1), generation);
-  trace.attach(tracePorts.port1, { name: 'lsa', pid: LSA_PID, threadId: worker.threadId });
+  const isolation = options.lsaIsolation ?? 'thread';
+  const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping });
+  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation);
+  trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   void lsa.exited.then(() => {
-    trace.workerExited(tracePorts.port1);
-    control.port1.close();
+    trace.workerExited(launched.trace);
+    launched.control.close();
   });
   try {
-    await waitForReady(worker, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
+    await watchBoot(launched.host, 'the LSA', bootStepTimeoutMs(options.bootTimeoutMs, config));
   } catch (error) {
-    await worker.terminate();
+    await launched.host.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
   }
   return lsa;
 }
 
-/** Waits for a worker's Ready message; its boot-failed message, crash, exit or silence is an error. */
-function waitForReady(worker: Worker, name: string, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${name} did not report Ready within ${timeoutMs} ms`)), timeoutMs);
-    // Anything else a worker posts before Ready is ignored: only the two boot messages count.
-    const onMessage = (message: unknown): void => {
-      const m = message as Partial<BootMessage> | null;
-      if (m?.kind === 'ready') finish();
-      else if (m?.kind === 'boot-failed') finish(rebuildError(decodeSerializedError((m as { error?: unknown }).error)));
-    };
-    const onError = (error: Error): void => finish(error);
-    const onExit = (code: number): void => finish(new Error(`${name} exited with code ${code} before it was ready`));
-    function finish(error?: Error): void {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (error === undefined) resolve();
-      else reject(error);
-    }
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-}
-
 function lsaConfig(options: MachineOptions): LsaConfig {
+  if (options.onPackageFailure !== undefined && options.onPackageFailure !== 'fail' && options.onPackageFailure !== 'skip')
+    throw new SspiEmuError('BAD_OPTION', `onPackageFailure is 'fail' or 'skip', not ${JSON.stringify(options.onPackageFailure)}`);
   const computerName = options.computerName ?? DEFAULTS.computerName;
   const domainName = options.domainName ?? computerName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
@@ -391,10 +388,18 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     domainName,
     dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
+    packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** A deadline in ms as asked: a positive whole number, or undefined for the default. */
+function positiveMs(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+    throw new SspiEmuError('BAD_OPTION', `${name} must be a whole number of ms from 1, not ${String(value)}`);
+  return value;
 }
 
 /** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */

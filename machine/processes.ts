@@ -7,6 +7,7 @@
 // runApp, has a deadline: a process that does not answer in time is marked unresponsive and the
 // call fails with TIMEOUT, so that no machine call waits forever on a deaf process.
 
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { MessagePort, type TransferListItem, type Worker } from 'node:worker_threads';
 import {
   type AppRole,
@@ -29,14 +30,31 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
 
 export const LSA_PID = 500;
 
+/**
+ * What runs a process: a worker thread (node:worker_threads' Worker is one), or, for an LSA in its
+ * own OS process, the child process (machine/lsa-launch.ts). 'message' carries its boot messages.
+ */
+export interface ProcessHost {
+  readonly threadId: number;
+  /** Ends it as a crash would. */
+  terminate(): Promise<unknown>;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'exit', listener: (code: number) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
 /** A process of the machine as the main thread sees it. */
-abstract class ProcessHandle {
+abstract class ProcessHandle<Host extends ProcessHost = ProcessHost> {
   /** Rejects (with PEER_GONE) when the worker exits; every control call races it. */
   readonly death: Promise<never>;
   /** Resolves with the exit code when the worker exits. */
@@ -47,19 +65,20 @@ abstract class ProcessHandle {
 
   readonly pid: number;
   readonly name: string;
-  readonly worker: Worker;
+  /** Its worker thread, or the LSA's OS process. */
+  readonly host: Host;
 
-  constructor(pid: number, name: string, worker: Worker) {
+  constructor(pid: number, name: string, host: Host) {
     this.pid = pid;
     this.name = name;
-    this.worker = worker;
+    this.host = host;
     this.exited = new Promise<number>((resolve) => {
-      worker.on('exit', (code) => {
+      host.on('exit', (code) => {
         this.exitCode = code;
         resolve(code);
       });
     });
-    worker.on('error', (error) => {
+    host.on('error', (error) => {
       this.crashError = error;
     });
     this.death = this.exited.then((code) => {
@@ -69,7 +88,7 @@ abstract class ProcessHandle {
   }
 
   get threadId(): number {
-    return this.worker.threadId;
+    return this.host.threadId;
   }
 
   get alive(): boolean {
@@ -99,16 +118,40 @@ export class LsaProcess extends ProcessHandle {
   private readonly control: Remote<LsaControl>;
   /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
   readonly generation: number;
+  /** A worker thread of the machine's OS process, or its own OS process. */
+  readonly isolation: LsaIsolation;
+  /** The OS process the LSA runs in (the machine's own in thread mode). */
+  readonly osPid: number;
+  /** Where app processes connect when the LSA is its own OS process (a Unix socket in a 0700 directory); null in thread mode. */
+  readonly lpcSocket: string | null;
+  private readonly makeLink: () => LpcLink;
 
   constructor(
-    worker: Worker,
+    launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
     control: Remote<LsaControl>,
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
     generation: number,
+    isolation: LsaIsolation,
   ) {
-    super(LSA_PID, 'lsa', worker);
+    super(LSA_PID, 'lsa', launched.host);
     this.control = control;
     this.generation = generation;
+    this.isolation = isolation;
+    this.osPid = launched.osPid;
+    this.lpcSocket = launched.lpcSocket;
+    this.makeLink = launched.link;
+  }
+
+  /** A new LPC channel to this LSA for one process: the LSA's end and the process's. */
+  link(): LpcLink {
+    return this.makeLink();
+  }
+
+  /** The LSA thread's event-loop utilization since it started (read at once from a worker, asked of an OS process). */
+  async eventLoopUtilization(): Promise<EventLoopUtilization> {
+    const worker = this.host as Partial<Worker>;
+    if (worker.performance !== undefined) return worker.performance.eventLoopUtilization();
+    return this.ask('eventLoopUtilization', this.control.eventLoopUtilization());
   }
 
   packages(): Promise<PackageReport> {
@@ -129,8 +172,19 @@ export class LsaProcess extends ProcessHandle {
     return this.ask('logonSessionBytes', this.control.logonSessionBytes(count));
   }
 
-  attach(request: Parameters<LsaControl['attachProcess']>[0], lpcPort: MessagePort): Promise<{ logonId: bigint }> {
-    return this.ask('attachProcess', this.control.attachProcess(request, transfer(lpcPort, [lpcPort])));
+  /**
+   * Before a process is given its end of `link`: an LSA in its own OS process learns the secret
+   * the process will present (it refuses a connection with a secret it was not told of).
+   */
+  async expect(pid: number, name: string, link: LpcLink): Promise<void> {
+    if (link.lsaEnd instanceof MessagePort) return;
+    await this.ask('expectProcess', this.control.expectProcess(pid, name, link.lsaEnd.secret));
+  }
+
+  /** Tells the LSA of a process and hands it the LSA's end of the process's LPC channel; resolves once the process is logged on. */
+  attach(request: Parameters<LsaControl['attachProcess']>[0], lsaEnd: LpcOffer): Promise<{ logonId: bigint }> {
+    const offer = lsaEnd instanceof MessagePort ? transfer(lsaEnd, [lsaEnd]) : lsaEnd;
+    return this.ask('attachProcess', this.control.attachProcess(request, offer));
   }
 
   detach(pid: number): Promise<ReapReport> {
@@ -166,7 +220,7 @@ export interface AppProcessTimeouts {
   sspiMs: number;
 }
 
-export class AppProcess extends ProcessHandle {
+export class AppProcess extends ProcessHandle<Worker> {
   /**
    * The process's SSPI library, called from the main thread: each call runs in the process's
    * worker (its Secur32, its LPC channel) and fails with PEER_GONE if the process dies.
@@ -205,6 +259,16 @@ export class AppProcess extends ProcessHandle {
     this.sspi = sspi as unknown as RemoteSecur32;
   }
 
+  /** The process's worker thread. */
+  get worker(): Worker {
+    return this.host;
+  }
+
+  /** The worker's event-loop utilization since it started. */
+  async eventLoopUtilization(): Promise<EventLoopUtilization> {
+    return this.host.performance.eventLoopUtilization();
+  }
+
   /** Serves the process's requests to the machine (listen, accept, connect), bound to this process. */
   serve(handlers: Handlers<ProcessToMachineOps>): void {
     this.control.serve(handlers);
@@ -236,8 +300,9 @@ export class AppProcess extends ProcessHandle {
     return this.decoded('InjectFaults', decodeInjected, await this.ask('InjectFaults', { plan }));
   }
 
-  async reconnectLpc(port: MessagePort): Promise<void> {
-    await this.ask('ReconnectLpc', { port }, [port]);
+  /** Hands the process its end of a new LPC channel (after restartLsa). */
+  async reconnectLpc(link: LpcLink): Promise<void> {
+    await this.ask('ReconnectLpc', { lpc: link.processEnd }, link.transfer);
   }
 
   /** Sends one raw LPC call as this process (a rogue process presenting made-up or stolen values). */

@@ -7,8 +7,7 @@
 // identity of the port it came in on (process name, pid, thread id), never with what its body
 // claims. What a worker can make the machine keep is bounded.
 
-import type { MessagePort } from 'node:worker_threads';
-import { approximateBytes, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
+import { approximateBytes, type FramePort, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
 
 /** Who is behind a trace port, as the machine knows it (from the spawn, not from any message). */
 export interface TraceSourceIdentity {
@@ -53,7 +52,7 @@ export interface TraceSourceReport {
 }
 
 interface Source {
-  port: MessagePort;
+  port: FramePort;
   identity: TraceSourceIdentity;
   alive: boolean;
   flushes: Map<number, () => void>;
@@ -96,7 +95,7 @@ export class TraceCollector {
   }
 
   /** Starts collecting from a worker's trace port. */
-  attach(port: MessagePort, identity: TraceSourceIdentity): void {
+  attach(port: FramePort, identity: TraceSourceIdentity): void {
     const source: Source = {
       port,
       identity,
@@ -119,11 +118,11 @@ export class TraceCollector {
       }
     });
     port.on('close', () => this.detach(source));
-    port.unref();
+    port.unref?.();
   }
 
   /** The worker behind `port` exited: stop waiting for it. */
-  workerExited(port: MessagePort): void {
+  workerExited(port: FramePort): void {
     for (const source of this.sources) if (source.port === port) this.detach(source);
   }
 
@@ -253,7 +252,7 @@ export class TraceCollector {
     if (typeof r.t !== 'number' || !Number.isFinite(r.t) || !isText(r.call, MAX_NAME) || typeof r.phase !== 'string' || !PHASES.has(r.phase)) return undefined;
     const { name, pid, threadId } = source.identity;
     const event: TraceEvent = { t: r.t - this.origin, process: name, pid, threadId, call: r.call, phase: r.phase as TracePhase };
-    for (const field of ['status', 'tokenIn', 'tokenOut', 'peer', 'detail'] as const) {
+    for (const field of ['status', 'tokenIn', 'tokenOut', 'peer', 'detail', 'stack'] as const) {
       const value = r[field];
       if (value === undefined) continue;
       if (!isText(value, MAX_TEXT)) return undefined;
@@ -286,7 +285,14 @@ export class TraceCollector {
 
 /** Characters of text an event carries. */
 function textOf(event: TraceEvent): number {
-  return (event.status?.length ?? 0) + (event.tokenIn?.length ?? 0) + (event.tokenOut?.length ?? 0) + (event.peer?.length ?? 0) + (event.detail?.length ?? 0);
+  return (
+    (event.status?.length ?? 0) +
+    (event.tokenIn?.length ?? 0) +
+    (event.tokenOut?.length ?? 0) +
+    (event.peer?.length ?? 0) +
+    (event.detail?.length ?? 0) +
+    (event.stack?.length ?? 0)
+  );
 }
 
 function isText(value: unknown, max: number): value is string {

@@ -25,6 +25,8 @@ import {
   RpcPeer,
   type Handlers,
   Tracer,
+  connectLpcSocket,
+  type LpcEndpoint,
 } from '../ipc/index.js';
 import { FaultInjector } from '../faults/index.js';
 
@@ -97,7 +99,9 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
   let faults: FaultInjector | null = null;
   const host = new UserModeHost(packageHost(points, (packageName, entry) => faults?.packageFault(packageName, entry), data.packageCallTimeoutMs));
   /** This process's LPC channel to the LSA; a new one replaces it when the machine restarts the LSA. */
-  const connectLpc = (port: MessagePort): RpcPeer<ProcessToLsaOps, LsaToProcessOps> => {
+  const connectLpc = (endpoint: LpcEndpoint): RpcPeer<ProcessToLsaOps, LsaToProcessOps> => {
+    // An LSA in its own OS process is reached on its socket, with the secret that says who this is.
+    const port = endpoint.kind === 'port' ? endpoint.port : connectLpcSocket(endpoint.path, endpoint.secret, `lpc:${data.name}`);
     const peer = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(port, processSideOfLpc(heap, host), {
       name: `lpc:${data.name}`,
       callTimeoutMs: data.lpcTimeoutMs,
@@ -108,7 +112,7 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     peer.outgoingFilter = faults?.linkFilter() ?? null;
     return peer;
   };
-  let lpc = connectLpc(data.lpcPort);
+  let lpc = connectLpc(data.lpc);
   const sspi = new Secur32({ lpc, heap, host, points });
   const control = new RpcPeer<ProcessToMachineOps, MachineToProcessOps>(data.controlPort, null, { name: `control:${data.name}` });
   /** A call to the machine; its coded refusals (NOT_LISTENING, ...) reach the application as they were thrown. */
@@ -206,9 +210,8 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
       return { injected: before };
     },
     ReconnectLpc(body) {
-      const { port } = decodeMachineCall.ReconnectLpc(body);
       const old = lpc;
-      lpc = connectLpc(port);
+      lpc = connectLpc(decodeMachineCall.ReconnectLpc(body).lpc);
       sspi.reconnect(lpc);
       if (!old.closed) old.close();
       return {};

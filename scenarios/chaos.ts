@@ -7,9 +7,11 @@
 import { seededRandom, type FaultPlan } from '../faults/index.js';
 import { describeError } from '../ipc/index.js';
 import { packagesAlongside } from '../lsa/index.js';
-import { Machine, type AppProcess } from '../machine/index.js';
+import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 
 export interface ChaosOptions {
+  /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
+  lsaIsolation?: LsaIsolation;
   /** The package's name as SecPkgInfo gives it ("Example", "NTLM"). */
   package: string;
   /** The package's entry in the Security Packages list ("example", "ntlm"). */
@@ -66,7 +68,13 @@ const LISTEN_NAME = 'chaos';
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const machine = await Machine.boot({ packages: [options.spec, ...packagesAlongside(options.spec)], trace: false, packageCallTimeoutMs: 1_000, lpcTimeoutMs: 3_000 });
+  const machine = await Machine.boot({
+    packages: [options.spec, ...packagesAlongside(options.spec)],
+    trace: false,
+    packageCallTimeoutMs: 1_000,
+    lpcTimeoutMs: 3_000,
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   const report: ChaosReport = {
     seed: options.seed,
     package: options.package,

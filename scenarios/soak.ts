@@ -7,8 +7,11 @@
 
 import type { Account } from '../lsa/index.js';
 import { HandshakeBench, percentile } from '../bench/index.js';
+import type { LsaIsolation } from '../machine/index.js';
 
 export interface SoakOptions {
+  /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
+  lsaIsolation?: LsaIsolation;
   spec: string;
   durationMs: number;
   clients: number;
@@ -45,7 +48,11 @@ const ACCOUNT: Account = { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0r
 const HEAP_TOLERANCE_BYTES = 4 * 1024 * 1024;
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const bench = await HandshakeBench.start(options.spec, ACCOUNT, { lpcTimeoutMs: 2_000, packageCallTimeoutMs: 1_000 });
+  const bench = await HandshakeBench.start(options.spec, ACCOUNT, {
+    lpcTimeoutMs: 2_000,
+    packageCallTimeoutMs: 1_000,
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
   try {
     const snapshot = async () => {
       const s = await bench.machine.lsa.stats({ gc: true });

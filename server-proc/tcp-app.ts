@@ -7,10 +7,12 @@
 //   NOOP|CONTEXT_NEXT   then CONTEXT tokens, each through AcceptSecurityContext; an output token
 //                       goes back as CONTEXT; a failure closes the connection (the protocol has no
 //                       error token: gss-server closes too)
-//   DATA [WRAPPED [ENCRYPTED]] [SEND_MIC]   DecryptMessage (a GSS wrap token is the signature
-//                       then the sealed data: SECBUFFER_TOKEN then SECBUFFER_DATA), or
-//                       VerifySignature for a wrap without confidentiality; with SEND_MIC the
-//                       answer is MIC, MakeSignature over the plaintext, else an empty NOOP
+//   DATA [WRAPPED [ENCRYPTED]] [SEND_MIC]   a WRAPPED message through DecryptMessage (a GSS
+//                       wrap token is the signature then the sealed data: SECBUFFER_TOKEN then
+//                       SECBUFFER_DATA), with or without ENCRYPTED, as gss-server gss_unwraps
+//                       both: ENCRYPTED only says the client asked for confidentiality (gss-client
+//                       -nx wraps without it, and gss-ntlmssp seals all the same); with SEND_MIC
+//                       the answer is MIC, MakeSignature over the plaintext, else an empty NOOP
 //   NOOP                goodbye: the context is deleted and the connection closed
 //
 // A connection without a context (no CONTEXT_NEXT) is refused: this server is for authentication.
@@ -174,8 +176,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       { BufferType: SECBUFFER.TOKEN, pvBuffer: token.slice(0, trailer) },
       { BufferType: SECBUFFER.DATA, pvBuffer: token.slice(trailer) },
     ];
-    const r =
-      flags & TOKEN.ENCRYPTED ? await ctx.sspi.decryptMessage(context, buffers, 0) : await ctx.sspi.verifySignature(context, [buffers[1]!, buffers[0]!], 0);
+    // gss_unwrap's counterpart is DecryptMessage, whatever the client asked of gss_wrap: a package
+    // whose wrap does not encrypt says so in the QOP it answers (SECQOP_WRAP_NO_ENCRYPT).
+    const r = await ctx.sspi.decryptMessage(context, buffers, 0);
     if (r.status !== SEC_E_OK) return statusName(r.status);
     return r.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer ?? new Uint8Array(0);
   }

@@ -2,5 +2,15 @@
 export { packAuthIdentity, unpackAuthIdentity } from './auth-identity.js';
 export { ClientHeap } from './client-heap.js';
 export { type CredHandle, type CtxtHandle } from './handles.js';
-export { Secur32, type ContextResult, type MessageResult, type RemoteSecur32, type SspiResult, type VerifyResult } from './secur32.js';
+export {
+  Secur32,
+  type ContextResult,
+  type ExportSecurityContextOptions,
+  type ExportSecurityContextResult,
+  type ImportSecurityContextResult,
+  type MessageResult,
+  type RemoteSecur32,
+  type SspiResult,
+  type VerifyResult,
+} from './secur32.js';
 export { UserModeHost } from './user-mode-host.js';

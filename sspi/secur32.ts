@@ -12,6 +12,8 @@ import {
   type SecpkgUserFunctionTable,
   SECBUFFER,
   SECPKG_ATTR,
+  SECPKG_CONTEXT_EXPORT,
+  flagNames,
   tokenBytes,
   SECURITY_NATIVE_DREP,
   attributeName,
@@ -29,7 +31,7 @@ import {
   statusName,
   type Status,
 } from '../headers/index.js';
-import type { Outcome, CallPoints } from '../hosting/index.js';
+import { badResult, type Outcome, type CallPoints } from '../hosting/index.js';
 import {
   TransportError,
   describeError,
@@ -116,9 +118,33 @@ export interface VerifyResult extends MessageResult {
   qop: number;
 }
 
+export interface ExportSecurityContextOptions {
+  /**
+   * The process id of the one process that may import the context (this emulation's stand-in for
+   * duplicating pToken into the importing process); absent: whichever process presents the
+   * reference first.
+   */
+  importingProcess?: number | null;
+}
+
+export interface ExportSecurityContextResult extends SspiResult {
+  /** pPackedContext: the LSA-issued reference to give the importing process. */
+  packedContext?: SecBuffer;
+  /** pToken: the context's access token; always null here. */
+  token?: null;
+}
+
+export interface ImportSecurityContextResult extends SspiResult {
+  /** phContext: the imported context, this process's from now on. */
+  context?: CtxtHandle;
+}
+
 export interface QueryContextAttributesResult<A extends number> extends SspiResult {
   buffer?: ContextAttributeValue<A>;
 }
+
+/** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
+const EXPORT_FLAGS = SECPKG_CONTEXT_EXPORT.RESET_NEW | SECPKG_CONTEXT_EXPORT.DELETE_OLD | SECPKG_CONTEXT_EXPORT.TO_KERNEL;
 
 /** The SSPI API as another thread calls it (every function is asynchronous there too). */
 export type RemoteSecur32 = Omit<Secur32, 'handleCounts' | 'reconnect'>;
@@ -175,7 +201,7 @@ export class Secur32 {
       packageName,
       async () => {
         const reply = await this.lpc.call('QuerySecurityPackageInfo', { pszPackageName: packageName });
-        return reply.info === undefined ? { status: reply.status } : { status: reply.status, info: reply.info };
+        return withCause(reply.info === undefined ? { status: reply.status } : { status: reply.status, info: reply.info }, reply.cause);
       },
       {},
     );
@@ -426,15 +452,92 @@ export class Secur32 {
     return result.cause === undefined ? { status: result.status, message, qop } : { status: result.status, cause: result.cause, message, qop };
   }
 
-  /** ExportSecurityContext: not implemented in this emulation (listed in the README). */
-  exportSecurityContext(context: CtxtHandle, _flags: number): Promise<SspiResult> {
+  /**
+   * ExportSecurityContext -> the user-mode SpExportSecurityContext here (the package's running
+   * state), then SpExportSecurityContext in the LSA, which keeps that state and the context and
+   * answers the reference that pPackedContext receives (lsa/context-exports.ts: the application
+   * never holds the context's keys in a blob). fFlags: SECPKG_CONTEXT_EXPORT_RESET_NEW (the copy
+   * starts from the initial state), _DELETE_OLD (this handle is deleted once the LSA holds the
+   * export), _TO_KERNEL (SEC_E_UNSUPPORTED_FUNCTION). `importingProcess` (this emulation's, in
+   * place of duplicating pToken into the importing process) names the one process that may import
+   * it. pToken is always null: there are no access tokens here. A package without the entry point
+   * answers SEC_E_UNSUPPORTED_FUNCTION; any refusal changes nothing.
+   */
+  async exportSecurityContext(context: CtxtHandle, flags: number, options: ExportSecurityContextOptions = {}): Promise<ExportSecurityContextResult> {
+    const record = this.liveContext(context);
     // The handle is checked first, as for every function: a foreign handle is invalid, not unsupported.
-    return Promise.resolve({ status: this.handles.context(context) === undefined ? SEC_E_INVALID_HANDLE : SEC_E_UNSUPPORTED_FUNCTION });
+    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
+    if (typeof flags !== 'number' || (flags & ~EXPORT_FLAGS) !== 0) return { status: SEC_E_INVALID_PARAMETER };
+    const importingProcess = options?.importingProcess ?? null;
+    if (importingProcess !== null && !Number.isSafeInteger(importingProcess)) return { status: SEC_E_INVALID_PARAMETER };
+    if ((flags & SECPKG_CONTEXT_EXPORT.TO_KERNEL) !== 0) return { status: SEC_E_UNSUPPORTED_FUNCTION };
+    // A context that is not mapped (not complete) has no user-mode state to hand over.
+    if (record.user === null) return { status: SEC_E_INVALID_HANDLE };
+    const user = record.user;
+    return this.traced<ExportSecurityContextResult>(
+      'ExportSecurityContext',
+      flags === 0 ? undefined : flagNames(flags, SECPKG_CONTEXT_EXPORT, 'SECPKG_CONTEXT_EXPORT_').join('|'),
+      async () => {
+        const entry = 'SpExportSecurityContext';
+        const outcome = await this.host.call(user, entry, (t, h) => t.ExportContext(h, flags >>> 0));
+        const exported = hostStatus(outcome, user, entry);
+        if (!isSuccess(exported.status) || exported.cause !== undefined || !outcome.ok) return exported;
+        const packed = typeof outcome.value === 'object' ? outcome.value.PackedContext : undefined;
+        if (!(packed instanceof Uint8Array))
+          return { status: SEC_E_INTERNAL_ERROR, cause: serializeError(badResult({ package: user.packageName, entry }, 'success without a PackedContext')) };
+        let reply;
+        try {
+          reply = await this.lpc.call('SpExportSecurityContext', { hContext: record.lsa, fFlags: flags >>> 0, packedContext: packed, importingProcess });
+        } finally {
+          packed.fill(0); // the package's state is the LSA's now; this process keeps only its own context
+        }
+        if (!isSuccess(reply.status) || reply.packedContext === undefined) return withCause({ status: reply.status }, reply.cause);
+        if ((flags & SECPKG_CONTEXT_EXPORT.DELETE_OLD) !== 0) {
+          // The LSA dropped this process's handle; its user-mode half goes too, whatever it answers.
+          this.handles.remove(context);
+          await this.host.call(user, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
+        }
+        return { status: reply.status, packedContext: { BufferType: SECBUFFER.TOKEN, pvBuffer: reply.packedContext }, token: null };
+      },
+      {},
+    );
   }
 
-  /** ImportSecurityContextW: not implemented in this emulation (listed in the README). */
-  importSecurityContext(_packageName: string, _packedContext: SecBuffer): Promise<SspiResult> {
-    return Promise.resolve({ status: SEC_E_UNSUPPORTED_FUNCTION });
+  /**
+   * ImportSecurityContextW -> SpImportSecurityContext in the LSA (the reference ExportSecurityContext
+   * gave), then the user-mode SpImportSecurityContext here, after SpUserModeInitialize and
+   * SpInstanceInit the first time the package is used in this process. The new context continues
+   * the exported one's messages where it was (or from the start after RESET_NEW). Token must be
+   * null: there are no access tokens here.
+   */
+  async importSecurityContext(packageName: string, packedContext: SecBuffer, token: null = null): Promise<ImportSecurityContextResult> {
+    if (typeof packageName !== 'string' || token !== null) return { status: SEC_E_INVALID_PARAMETER };
+    if (typeof packedContext !== 'object' || packedContext === null || !(packedContext.pvBuffer instanceof Uint8Array)) return { status: SEC_E_INVALID_TOKEN };
+    return this.traced<ImportSecurityContextResult>(
+      'ImportSecurityContext',
+      packageName,
+      async () => {
+        const reply = await this.lpc.call('SpImportSecurityContext', { pszPackage: packageName, packedContext: packedContext.pvBuffer });
+        if (!isSuccess(reply.status) || reply.hNewContext === undefined || reply.packageId === undefined || reply.imported === undefined)
+          return withCause({ status: reply.status }, reply.cause);
+        const imported = await this.host.importContext(reply.imported);
+        if (imported.context === undefined) {
+          // The package could not take it: the LSA's new handle goes again.
+          await this.lpc.call('SpDeleteContext', { hContext: reply.hNewContext });
+          return imported.fault === undefined ? { status: imported.status } : { status: imported.status, cause: serializeError(imported.fault) };
+        }
+        const record: ContextRecord = {
+          kind: 'context',
+          packageId: reply.packageId,
+          lsa: reply.hNewContext,
+          generation: this.generation,
+          user: imported.context,
+          thunkedLevels: reply.imported.thunkedLevels,
+        };
+        return { status: reply.status, context: this.handles.addContext(record) };
+      },
+      {},
+    );
   }
 
   /** FreeContextBuffer: memory here is garbage-collected, so there is nothing to free. */

@@ -28,7 +28,7 @@ import {
   type Status,
 } from '../headers/index.js';
 import { badResult, callPackage, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
-import { PackageFault, describeError, type MappedContextDelivery, type UserModeStats } from '../ipc/index.js';
+import { PackageFault, describeError, type ImportedContextDelivery, type MappedContextDelivery, type UserModeStats } from '../ipc/index.js';
 import type { UserModeContext } from './handles.js';
 
 /** The user-mode functions a table must have for the host to use it. */
@@ -39,6 +39,9 @@ interface LoadedUserPackage {
   readonly name: string;
   readonly table: SecpkgUserFunctionTable;
 }
+
+/** Where a package's user-mode half is, as a mapped context's or an imported context's delivery says. */
+type UserModeModule = Pick<MappedContextDelivery, 'packageName' | 'moduleUrl' | 'modulePackages'>;
 
 /** A status the host answers, and the fault behind it when the package failed. */
 export interface HostResult {
@@ -64,19 +67,25 @@ export class UserModeHost {
     return callPackage(this.host, { package: context.packageName, entry }, () => run(context.table, context.lsaContextHandle));
   }
 
+  /** The package's user-mode table for a delivered context, its module loaded into this process first; or why there is none. */
+  private async loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Promise<LoadedUserPackage | HostResult> {
+    const loaded = await this.ensureModule(delivery);
+    if (!isSuccess(loaded.status)) return loaded;
+    return (
+      this.packages.get(delivery.packageId) ?? {
+        status: SEC_E_INTERNAL_ERROR,
+        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+      }
+    );
+  }
+
   /**
    * SpInitUserModeContext for a delivered context, loading the package's user-mode half into this
    * process first if this is its first mapped context here.
    */
   async initContext(delivery: MappedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
-    const loaded = await this.ensureModule(delivery);
-    if (!isSuccess(loaded.status)) return loaded;
-    const pkg = this.packages.get(delivery.packageId);
-    if (pkg === undefined)
-      return {
-        status: SEC_E_INTERNAL_ERROR,
-        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-      };
+    const pkg = await this.loadedTable(delivery);
+    if (!('table' in pkg)) return pkg;
     this.counts.spInitUserModeContext++;
     const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
     const outcome = await callPackage(
@@ -86,6 +95,26 @@ export class UserModeHost {
     );
     const result = statusResult(outcome, pkg.name, 'SpInitUserModeContext');
     return isSuccess(result.status) ? { ...result, context } : result;
+  }
+
+  /**
+   * SpImportSecurityContext for a context another process exported, loading the package's
+   * user-mode half into this process first if it is not here yet. The package answers the handle
+   * its user-mode functions take for the new context.
+   */
+  async importContext(delivery: ImportedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
+    const pkg = await this.loadedTable(delivery);
+    if (!('table' in pkg)) return pkg;
+    const entry = 'SpImportSecurityContext';
+    const outcome = await callPackage(this.host, { package: pkg.name, entry, detail: () => `PackedContext ${delivery.packedContext.byteLength} bytes` }, () =>
+      pkg.table.ImportContext(delivery.packedContext, null),
+    );
+    delivery.packedContext.fill(0);
+    const result = statusResult(outcome, pkg.name, entry);
+    if (!isSuccess(result.status) || !outcome.ok) return result;
+    const handle = typeof outcome.value === 'object' ? outcome.value.ContextHandle : undefined;
+    if (typeof handle !== 'number') return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: pkg.name, entry }, 'success without a ContextHandle') };
+    return { ...result, context: { table: pkg.table, lsaContextHandle: handle, packageName: pkg.name } };
   }
 
   /** ClientCallback arriving from the LSA: runs the function the package registered here. */
@@ -121,7 +150,7 @@ export class UserModeHost {
   }
 
   /** Imports the module and initializes its user-mode tables, once; concurrent first uses share the work. */
-  private ensureModule(delivery: MappedContextDelivery): Promise<HostResult> {
+  private ensureModule(delivery: UserModeModule): Promise<HostResult> {
     let loading = this.modules.get(delivery.moduleUrl);
     if (loading === undefined) {
       loading = this.loadModule(delivery);
@@ -130,7 +159,7 @@ export class UserModeHost {
     return loading;
   }
 
-  private async loadModule(delivery: MappedContextDelivery): Promise<HostResult> {
+  private async loadModule(delivery: UserModeModule): Promise<HostResult> {
     const url = delivery.moduleUrl;
     let module: Partial<SecurityPackageModule>;
     try {

@@ -7,11 +7,12 @@
 // into the process's quota instead of freeing them), burst (instead: make `burst` acquires at once,
 // all in one turn, then wait for them all; again until durationMs is over).
 
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { SECPKG_CRED, SEC_E_OK, statusName } from '../../headers/index.js';
 import type { CredHandle } from '../../sspi/index.js';
-import { lpcCodec } from '../../ipc/index.js';
+import { lpcCodec, type AppWorkerData } from '../../ipc/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
@@ -57,7 +58,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
  */
 async function rawFlood(frame: number, deadline: number, pkg: string): Promise<AppResult> {
   const codec = lpcCodec('process');
-  const port = (workerData as { lpcPort: MessagePort }).lpcPort;
+  const post = rawChannel();
   let id = 1e9;
   let calls = 0;
   while (performance.now() < deadline) {
@@ -70,10 +71,27 @@ async function rawFlood(frame: number, deadline: number, pkg: string): Promise<A
         body: { pszPrincipal: null, pszPackage: pkg, fCredentialUse: SECPKG_CRED.INBOUND, pvLogonId: null, pAuthData: null },
       });
     // In the channel's own wire format (ipc/frame.ts), as the SSPI library would post them.
-    const encoded = codec.encode(batch, () => undefined);
-    port.postMessage(encoded, [encoded]);
+    post(codec.encode(batch, () => undefined));
     calls += frame;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { calls, byStatus: {}, held: 0 } };
+}
+
+/**
+ * Posts a frame on this process's own LPC channel, past its library: on the MessagePort in its
+ * workerData (the LSA a worker thread), or on its connection to the LSA's socket (the LSA its own
+ * OS process), found among this thread's handles as any code in the process could find it.
+ */
+function rawChannel(): (frame: ArrayBuffer) => void {
+  const lpc = (workerData as AppWorkerData).lpc;
+  if (lpc.kind === 'port') return (frame) => lpc.port.postMessage(frame, [frame]);
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const socket = handles.find((h): h is Socket => h instanceof Socket && h.remoteAddress === undefined && !h.destroyed);
+  if (socket === undefined) throw new Error('no connection to the LSA among this thread\'s handles');
+  return (frame) => {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(frame.byteLength, 0);
+    socket.write(Buffer.concat([header, new Uint8Array(frame)]));
+  };
 }

@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { runChaos } from '../../scenarios/index.js';
-import { parseCommand, positiveInt } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, seconds, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: Record<string, { spec: string; name: string }> = {
@@ -19,21 +19,22 @@ export async function chaos(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     clients: { type: 'string' },
     json: { type: 'string' },
+    ...ISOLATION_OPTIONS,
   });
   const pkg = PACKAGES[(values.package ?? 'example').toLowerCase()];
   if (pkg === undefined) throw new UsageError(`--package is one of ${Object.keys(PACKAGES).join(', ')}`);
-  const duration = values.duration === undefined ? 30 : Number(values.duration);
-  if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
-  const seed = positiveInt(values.seed, '--seed', 1);
+  const duration = seconds(values.duration, '--duration', 30);
+  const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
   const report = await runChaos({
     package: pkg.name,
     spec: pkg.spec,
     durationMs: duration * 1000,
     seed,
-    clients: positiveInt(values.clients, '--clients', 3),
+    clients: wholeNumber(values.clients, '--clients', 3, 1, 64),
     lanes: 2,
     faultIntervalMs: 400,
     hangMs: 15_000,
+    ...lsaIsolation(values['lsa-isolation']),
     ...(process.stderr.isTTY
       ? { progress: (t: number, total: number, summary: string) => process.stderr.write(`\r${Math.round(t / 1000)}/${total / 1000} s  ${summary}`.padEnd(70)) }
       : {}),
@@ -59,6 +60,7 @@ export async function chaos(argv: string[]): Promise<number> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
   if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  const clean = report.hangs === 0 && report.lsaLeft.contexts === 0 && report.lsaLeft.credentials === 0 && report.lsaLeft.processes === 0 && report.lsaLeft.nested === 0;
+  const clean =
+    report.hangs === 0 && report.lsaLeft.contexts === 0 && report.lsaLeft.credentials === 0 && report.lsaLeft.processes === 0 && report.lsaLeft.nested === 0;
   return clean ? 0 : 1;
 }

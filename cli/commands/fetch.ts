@@ -2,24 +2,29 @@
 // HTTP client app in it: the NTLM handshake (NEGOTIATE with the first request, AUTHENTICATE on
 // the same connection after the server's CHALLENGE) with InitializeSecurityContext in the emulated
 // LSA, against any HTTP server that asks for NTLM (sspi-emu serve --http, IIS, ...). Prints the
-// status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 otherwise.
+// status line, the headers with -i, and the body; exit 0 on a 2xx answer, 3 on a network failure
+// (refused, the server hung up, a name that does not resolve), 1 otherwise.
 
 import type { HttpFetchData } from '../../client-proc/index.js';
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { IDENTITY_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
-import { runClientApp } from '../socket-options.js';
+import { IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function fetch(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
     argv,
-    { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, include: { type: 'boolean', short: 'i' }, ...valued('timeout', 'trace') },
+    { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...ISOLATION_OPTIONS, include: { type: 'boolean', short: 'i' }, ...valued('timeout', 'trace') },
     1,
   );
   if (positionals.length !== 1) throw new UsageError('fetch needs one URL');
   const url = positionals[0]!;
   if (!/^http:\/\//i.test(url)) throw new UsageError(`fetch takes an http:// URL, not ${JSON.stringify(url)}`);
   const result = await runClientApp(values, 30_000, (client, settings) => client.runApp(SOCKET_APPS.http.client, { url, ...settings }));
+  if (result.networkFailure !== undefined) {
+    process.stderr.write(`sspi-emu fetch: network failure: ${result.networkFailure}\n`);
+    return NETWORK_FAILURE_EXIT;
+  }
   const response = result.data as HttpFetchData | undefined;
   if (result.status !== 0 || response === undefined) {
     process.stderr.write(`sspi-emu fetch: ${result.statusName}: ${result.detail ?? ''}\n`);

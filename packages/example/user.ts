@@ -7,12 +7,17 @@
 // MAC(sign key, seq | data) truncated to 16. Seal: AES-256-GCM in place, nonce = direction | seq,
 // trailer (24 bytes): version 1 (4) | seq (4) | GCM tag (16). A bad MAC is SEC_E_MESSAGE_ALTERED,
 // a good MAC on the wrong sequence number (replayed or reordered) SEC_E_OUT_OF_SEQUENCE.
+//
+// ExportSecurityContext hands over the two sequence numbers and nothing else (zeros with
+// SECPKG_CONTEXT_EXPORT_RESET_NEW); ImportSecurityContext rebuilds the context from the ContextData
+// the LSA kept (role, flags, session key, name) and continues from those numbers.
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import {
   ASC_RET,
   ISC_RET,
   SECBUFFER,
+  SECPKG_CONTEXT_EXPORT,
   SECBUFFER_READONLY,
   SECBUFFER_READONLY_WITH_CHECKSUM,
   SEC_E_BUFFER_TOO_SMALL,
@@ -32,9 +37,21 @@ import {
   timeStampFromDate,
   type SpQueryAttributesResult,
 } from '../../headers/index.js';
-import { findToken, standardContextAttribute, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES } from './info.js';
-import { ROLE, SIGNATURE_BYTES, TRAILER_BYTES, directionKeys, equal, mac, unpackContextData, type DirectionLabel, type Role } from './wire.js';
+import {
+  ROLE,
+  SIGNATURE_BYTES,
+  TRAILER_BYTES,
+  directionKeys,
+  equal,
+  mac,
+  packExportedState,
+  unpackContextData,
+  unpackExportedState,
+  type DirectionLabel,
+  type Role,
+} from './wire.js';
 
 interface Direction {
   signKey: Buffer;
@@ -62,8 +79,12 @@ function direction(sessionKey: Uint8Array, label: DirectionLabel): Direction {
   return { signKey, sealKey, seq: 0, tag: label === 'client-to-server' ? 1 : 2 };
 }
 
+/** Imported contexts are numbered from here, apart from the LSA-mode half's handles (from 1) that mapped ones go by. */
+const IMPORTED_HANDLE_BASE = 2 ** 40;
+
 export class ExampleUserPackage {
   private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+  private nextImported = IMPORTED_HANDLE_BASE;
 
   /** The user-mode table, in the header's member order. */
   table(): SecpkgUserFunctionTable {
@@ -77,6 +98,19 @@ export class ExampleUserPackage {
       UnsealMessage: (handle, buffers) => this.withContext(handle, (c) => unseal(c, buffers), { status: SEC_E_INVALID_HANDLE }),
       QueryContextAttributes: (handle, attribute) => this.withContext(handle, (c) => queryAttributes(c, attribute), { status: SEC_E_INVALID_HANDLE }),
       CompleteAuthToken: () => SEC_E_UNSUPPORTED_FUNCTION,
+      ExportContext: (handle, flags) =>
+        this.withContext<{ status: Status; PackedContext?: Uint8Array }>(
+          handle,
+          (c) => ({
+            status: SEC_E_OK,
+            PackedContext:
+              (flags & SECPKG_CONTEXT_EXPORT.RESET_NEW) !== 0
+                ? packExportedState({ sendSeq: 0, receiveSeq: 0 })
+                : packExportedState({ sendSeq: c.send.seq, receiveSeq: c.receive.seq }),
+          }),
+          { status: SEC_E_INVALID_HANDLE },
+        ),
+      ImportContext: (packed) => this.importContext(packed),
       DeleteUserModeContext: (handle) => {
         const c = this.contexts.get(handle);
         if (c === undefined) return SEC_E_INVALID_HANDLE;
@@ -89,28 +123,50 @@ export class ExampleUserPackage {
 
   /** Unpacks the ContextData the LSA delivered; each side sends on its own direction. */
   private initContext(handle: LSA_SEC_HANDLE, packed: Uint8Array): Status {
-    const data = unpackContextData(packed);
-    if (data === undefined) return SEC_E_INVALID_TOKEN;
-    const sessionKey = Buffer.from(data.sessionKey);
-    const c2s = direction(sessionKey, 'client-to-server');
-    const s2c = direction(sessionKey, 'server-to-client');
-    const client = data.role === ROLE.Client;
-    this.contexts.set(handle, {
-      role: data.role,
-      attributes: data.flags,
-      sessionKey,
-      name: data.name,
-      send: client ? c2s : s2c,
-      receive: client ? s2c : c2s,
-      established: timeStampFromDate(new Date()),
-    });
+    const context = contextFrom(packed);
+    if (context === undefined) return SEC_E_INVALID_TOKEN;
+    this.contexts.set(handle, context);
     return STATUS_SUCCESS;
+  }
+
+  /** A context another process exported: its ContextData (from the LSA), then its sequence numbers (from the exporter). */
+  private importContext(packed: Uint8Array): { status: Status; ContextHandle?: LSA_SEC_HANDLE } {
+    const imported = unpackImportedContext(packed);
+    const context = imported === undefined ? undefined : contextFrom(imported.ContextData);
+    const state = imported === undefined ? undefined : unpackExportedState(imported.PackedContext);
+    imported?.ContextData.fill(0);
+    if (context === undefined || state === undefined) return { status: SEC_E_INVALID_TOKEN };
+    context.send.seq = state.sendSeq;
+    context.receive.seq = state.receiveSeq;
+    while (this.contexts.has(this.nextImported)) this.nextImported++;
+    const handle = this.nextImported++;
+    this.contexts.set(handle, context);
+    return { status: SEC_E_OK, ContextHandle: handle };
   }
 
   private withContext<T>(handle: LSA_SEC_HANDLE, run: (c: UserContext) => T, missing: T): T {
     const c = this.contexts.get(handle);
     return c === undefined ? missing : run(c);
   }
+}
+
+/** A context as ContextData describes it, at its start; undefined when it is malformed. */
+function contextFrom(packed: Uint8Array): UserContext | undefined {
+  const data = unpackContextData(packed);
+  if (data === undefined) return undefined;
+  const sessionKey = Buffer.from(data.sessionKey);
+  const c2s = direction(sessionKey, 'client-to-server');
+  const s2c = direction(sessionKey, 'server-to-client');
+  const client = data.role === ROLE.Client;
+  return {
+    role: data.role,
+    attributes: data.flags,
+    sessionKey,
+    name: data.name,
+    send: client ? c2s : s2c,
+    receive: client ? s2c : c2s,
+    established: timeStampFromDate(new Date()),
+  };
 }
 
 function canSign(c: UserContext): boolean {

@@ -1,8 +1,8 @@
 // The example package's wire formats and keys: what both halves share, and what tools that speak
 // the protocol (the fuzzer, the property tests, the secrets test) import instead of rewriting.
 //
-// All MACs are HMAC-SHA256. K = PBKDF2-SHA256(password, "sspi-emu/example:" + lower-case user,
-// 4096), derived inside the LSA only. Every token starts with a 6-byte header: magic "EXv1" (4),
+// All MACs are HMAC-SHA256. K = PBKDF2-SHA256(password, "sspi-emu/" + lower-case package name +
+// ":" + lower-case user, 4096) ("sspi-emu/example:alice"), derived inside the LSA only. Every token starts with a 6-byte header: magic "EXv1" (4),
 // message type (1), flags (1).
 //
 //   ClientHello  header | Nc (32) | P1 (32) | userLen (2) | user | domainLen (2) | domain
@@ -15,8 +15,18 @@
 //
 // Messages: per direction a signing key MAC(SK, label | " sign") and a sealing key
 // MAC(SK, label | " seal"), label "client-to-server" or "server-to-client".
+//
+// Exported state (SpExportSecurityContext): format 1 (1) | send seq (4) | receive seq (4). The
+// keys are not in it: the importer derives them from the ContextData the LSA kept.
 
 import { createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The package's name: its SecPkgInfo Name (info.ts), and the label in K's salt, so that two
+ * packages made from this template derive different keys from the same password. The one line
+ * `sspi-emu new-package` rewrites.
+ */
+export const PACKAGE_NAME = 'Example';
 
 export const MAGIC = 0x31765845; // "EXv1" little-endian
 export const HEADER_BYTES = 6;
@@ -61,8 +71,8 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && timingSafeEqual(a, b);
 }
 
-/** K's PBKDF2 salt: case-insensitive in the user name. */
-export const secretSalt = (user: string): string => `sspi-emu/example:${user.toLowerCase()}`;
+/** K's PBKDF2 salt: the package's name and the user's, case-insensitive ("sspi-emu/example:alice"). */
+export const secretSalt = (user: string): string => `sspi-emu/${PACKAGE_NAME.toLowerCase()}:${user.toLowerCase()}`;
 
 /** K: the long-term secret both sides derive from the password (the LSA derives it on its work pool; lsa.ts). */
 export function deriveSecret(user: string, password: string): Buffer {
@@ -194,6 +204,29 @@ export function unpackContextData(packed: Uint8Array): ContextData | undefined {
   const nameLength = data.readUInt16LE(5 + KEY_BYTES);
   if (7 + KEY_BYTES + nameLength !== data.length) return undefined;
   return { role, flags: data.readUInt32LE(1), sessionKey: new Uint8Array(data.subarray(5, 5 + KEY_BYTES)), name: data.toString('utf8', 7 + KEY_BYTES) };
+}
+
+/** Where a context's two directions are: what an export hands over. */
+export interface ExportedState {
+  sendSeq: number;
+  receiveSeq: number;
+}
+
+const EXPORTED_FORMAT = 1;
+const EXPORTED_BYTES = 9;
+
+export function packExportedState(state: ExportedState): Uint8Array {
+  const out = Buffer.alloc(EXPORTED_BYTES);
+  out[0] = EXPORTED_FORMAT;
+  out.writeUInt32LE(state.sendSeq >>> 0, 1);
+  out.writeUInt32LE(state.receiveSeq >>> 0, 5);
+  return new Uint8Array(out);
+}
+
+export function unpackExportedState(packed: Uint8Array): ExportedState | undefined {
+  if (packed.byteLength !== EXPORTED_BYTES || packed[0] !== EXPORTED_FORMAT) return undefined;
+  const data = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  return { sendSeq: data.readUInt32LE(1), receiveSeq: data.readUInt32LE(5) };
 }
 
 export type DirectionLabel = 'client-to-server' | 'server-to-client';

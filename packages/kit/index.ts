@@ -21,13 +21,15 @@ import {
   type SecBuffer,
   type SecpkgFunctionTable,
   type SecpkgUserFunctionTable,
+  type SpExportSecurityContextFn,
+  type SpImportSecurityContextFn,
   type SpUnusedFn,
   type Status,
   statusName,
 } from '../../headers/index.js';
 import { EmuError, registerErrorClass } from '../../ipc/index.js';
 
-export { findBuffer, findToken, tokenBytes } from '../../headers/index.js';
+export { findBuffer, findToken, tokenBytes, unpackImportedContext, type ImportedContext } from '../../headers/index.js';
 
 /**
  * Writes a context call's output token into the caller's SECBUFFER_TOKEN (the package allocates
@@ -192,12 +194,21 @@ export const UNUSED_LSA_MEMBERS: Pick<SecpkgFunctionTable, UnusedKeys<SecpkgFunc
   ExtractTargetInfo: unsupported,
 };
 
-/** The user-mode members this emulation never calls, all `unsupported`; spread it into a table. */
-export const UNUSED_USER_MEMBERS: Pick<SecpkgUserFunctionTable, UnusedKeys<SecpkgUserFunctionTable>> = {
+/** SpExportSecurityContext of a package that cannot hand its contexts to another process. */
+export const unsupportedExport: SpExportSecurityContextFn = () => SEC_E_UNSUPPORTED_FUNCTION;
+/** SpImportSecurityContext of a package that cannot take contexts from another process. */
+export const unsupportedImport: SpImportSecurityContextFn = () => SEC_E_UNSUPPORTED_FUNCTION;
+
+/**
+ * The user-mode members this emulation never calls, all `unsupported`, and ExportContext and
+ * ImportContext answering SEC_E_UNSUPPORTED_FUNCTION (ExportSecurityContext and
+ * ImportSecurityContext then answer it too); spread it into a table and override what you implement.
+ */
+export const UNUSED_USER_MEMBERS: Pick<SecpkgUserFunctionTable, UnusedKeys<SecpkgUserFunctionTable> | 'ExportContext' | 'ImportContext'> = {
   GetContextToken: unsupported,
   FormatCredentials: unsupported,
   MarshallSupplementalCreds: unsupported,
-  ExportContext: unsupported,
-  ImportContext: unsupported,
+  ExportContext: unsupportedExport,
+  ImportContext: unsupportedImport,
   MarshalAttributeData: unsupported,
 };

@@ -53,7 +53,8 @@ export async function continueAccept(context: NegotiateContext, token: Uint8Arra
   if (parsed?.kind !== 'NegTokenResp') return fail(context, SEC_E_INVALID_TOKEN);
   const resp = withoutEmptyToken(parsed);
   if (resp.negState === NEG_STATE.REJECT) return fail(context, SEC_E_LOGON_DENIED);
-  const peerMic = resp.mechListMIC !== undefined && resp.responseToken !== undefined && sameBytes(resp.mechListMIC, resp.responseToken) ? undefined : resp.mechListMIC;
+  const peerMic =
+    resp.mechListMIC !== undefined && resp.responseToken !== undefined && sameBytes(resp.mechListMIC, resp.responseToken) ? undefined : resp.mechListMIC;
   if (context.selected.done || (resp.responseToken === undefined && peerMic === undefined)) return fail(context, SEC_E_INVALID_TOKEN);
   return mechanismStep(context, resp.responseToken, peerMic, call);
 }
@@ -65,12 +66,18 @@ async function chooseMechanism(context: NegotiateContext, init: NegTokenInit, ca
   const index = mechTypes.findIndex((oid) => context.credential.mechanisms.some((m) => m.mechanism.oids.includes(oid)));
   if (index < 0) return fail(context, SEC_E_INVALID_TOKEN);
   const oid = mechTypes[index]!;
-  context.selected = select(context.credential.mechanisms.find((m) => m.mechanism.oids.includes(oid))!, oid);
+  context.selected = select(
+    context.credential.mechanisms.find((m) => m.mechanism.oids.includes(oid))!,
+    oid,
+  );
   context.micRequired = index !== 0;
   if (index === 0 && init.mechToken !== undefined) return mechanismStep(context, init.mechToken, init.mechListMIC, call);
   // No token for the chosen mechanism yet: name it, and ask for the MIC when it was not the client's first.
   context.replied = true;
-  return { status: SEC_I_CONTINUE_NEEDED, token: packNegTokenResp({ negState: context.micRequired ? NEG_STATE.REQUEST_MIC : NEG_STATE.ACCEPT_INCOMPLETE, supportedMech: oid }) };
+  return {
+    status: SEC_I_CONTINUE_NEEDED,
+    token: packNegTokenResp({ negState: context.micRequired ? NEG_STATE.REQUEST_MIC : NEG_STATE.ACCEPT_INCOMPLETE, supportedMech: oid }),
+  };
 }
 
 /** One call of the chosen mechanism, and the NegTokenResp that answers it. */

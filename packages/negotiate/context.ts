@@ -57,7 +57,13 @@ export interface NegotiateContext {
   readonly created: Date;
 }
 
-export function newContext(role: 'client' | 'server', credential: NegotiateCredential, requirements: number, targetName: string | null, now: Date): NegotiateContext {
+export function newContext(
+  role: 'client' | 'server',
+  credential: NegotiateCredential,
+  requirements: number,
+  targetName: string | null,
+  now: Date,
+): NegotiateContext {
   return {
     role,
     stage: 'negotiating',

@@ -48,7 +48,9 @@ function mechName(oid: string): string {
 
 function mechToken(token: Uint8Array, mech: string | undefined, inner: InnerDescriber | undefined): MechTokenDescription {
   const described = inner?.(token, mech);
-  return described === undefined ? { length: token.length, hex: hex(token) } : { length: token.length, mechanism: described.mechanism, decoded: described.decoded };
+  return described === undefined
+    ? { length: token.length, hex: hex(token) }
+    : { length: token.length, mechanism: described.mechanism, decoded: described.decoded };
 }
 
 /** The token field by field, as plain data; the mechanism tokens inside as `inner` describes them (hex otherwise). */
@@ -91,7 +93,8 @@ function text(value: string | number | boolean | null): string {
 function lines(value: JsonValue, depth: number): string[] {
   const pad = INDENT.repeat(depth);
   if (scalar(value)) return [pad + text(value)];
-  if (Array.isArray(value)) return value.length === 0 ? [pad + '(empty)'] : value.flatMap((item) => (scalar(item) ? [`${pad}- ${text(item)}`] : lines(item, depth + 1)));
+  if (Array.isArray(value))
+    return value.length === 0 ? [pad + '(empty)'] : value.flatMap((item) => (scalar(item) ? [`${pad}- ${text(item)}`] : lines(item, depth + 1)));
   return Object.entries(value).flatMap(([key, item]) => (scalar(item) ? [`${pad}${key}: ${text(item)}`] : [`${pad}${key}:`, ...lines(item, depth + 1)]));
 }
 

@@ -193,13 +193,15 @@ export function readBitString(bytes: Uint8Array, tlv: Tlv): BitString {
   const unusedBits = bytes[from]!;
   if (unusedBits > 7) throw new DerError('BAD_VALUE', from, `a BIT STRING with ${unusedBits} unused bits`);
   if (from + 1 === end && unusedBits !== 0) throw new DerError('BAD_VALUE', from, 'an empty BIT STRING with unused bits');
-  if (end > from + 1 && (bytes[end - 1]! & ((1 << unusedBits) - 1)) !== 0) throw new DerError('BAD_VALUE', end - 1, 'a BIT STRING whose unused bits are not zero');
+  if (end > from + 1 && (bytes[end - 1]! & ((1 << unusedBits) - 1)) !== 0)
+    throw new DerError('BAD_VALUE', end - 1, 'a BIT STRING whose unused bits are not zero');
   return { bytes: bytes.slice(from + 1, end), unusedBits };
 }
 
 export function bitStringContents(bits: BitString): Uint8Array {
   const { bytes, unusedBits } = bits;
-  if (!Number.isInteger(unusedBits) || unusedBits < 0 || unusedBits > 7 || (bytes.length === 0 && unusedBits !== 0)) throw new RangeError('a malformed BIT STRING');
+  if (!Number.isInteger(unusedBits) || unusedBits < 0 || unusedBits > 7 || (bytes.length === 0 && unusedBits !== 0))
+    throw new RangeError('a malformed BIT STRING');
   if (bytes.length > 0 && (bytes[bytes.length - 1]! & ((1 << unusedBits) - 1)) !== 0) throw new RangeError('a BIT STRING whose unused bits are not zero');
   const out = new Uint8Array(bytes.length + 1);
   out[0] = unusedBits;
@@ -221,7 +223,8 @@ export function lengthOctets(length: number): Uint8Array {
 
 /** One value: its tag, its length, then `parts` concatenated as its contents. */
 export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & HIGH_TAG_NUMBER) === HIGH_TAG_NUMBER) throw new RangeError(`tag ${tag} is not a single-byte tag`);
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & HIGH_TAG_NUMBER) === HIGH_TAG_NUMBER)
+    throw new RangeError(`tag ${tag} is not a single-byte tag`);
   let length = 0;
   for (const p of parts) length += p.length;
   const header = lengthOctets(length);

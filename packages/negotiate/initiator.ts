@@ -13,7 +13,16 @@
 // one, that one's context is deleted, the chosen one starts from its first call, and the
 // mechListMIC becomes required (RFC 4178 5); so it is when the acceptor answers request-mic.
 
-import { ISC_REQ, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, SECPKG_NEGOTIATION, isSuccess, type Status } from '../../headers/index.js';
+import {
+  ISC_REQ,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_LOGON_DENIED,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  SECPKG_NEGOTIATION,
+  isSuccess,
+  type Status,
+} from '../../headers/index.js';
 import type { LegResult, NegotiateContext, Selected } from './context.js';
 import { DerError } from './der.js';
 import { initInner, type InnerStep, type MechanismCredential } from './inner.js';
@@ -63,7 +72,11 @@ export async function initiate(context: NegotiateContext, token: Uint8Array | un
     context.selected = select(mech, mech.mechanism.oids[0]!);
     record(context, context.selected, step, undefined);
     context.negotiationState = SECPKG_NEGOTIATION.OPTIMISTIC;
-    const init = packNegTokenInit({ mechTypes, ...(step.token === undefined ? {} : { mechToken: step.token }), ...(step.mic === undefined ? {} : { mechListMIC: step.mic }) });
+    const init = packNegTokenInit({
+      mechTypes,
+      ...(step.token === undefined ? {} : { mechToken: step.token }),
+      ...(step.mic === undefined ? {} : { mechListMIC: step.mic }),
+    });
     return { status: SEC_I_CONTINUE_NEEDED, token: init };
   }
   return fail(context, status);
@@ -75,7 +88,8 @@ export async function continueInitiate(context: NegotiateContext, token: Uint8Ar
   if (resp === undefined) return fail(context, SEC_E_INVALID_TOKEN);
   if (resp.negState === NEG_STATE.REJECT) return fail(context, SEC_E_LOGON_DENIED);
   // MS-SPNG: old acceptors put the response token in mechListMIC too; that is no MIC.
-  const peerMic = resp.mechListMIC !== undefined && resp.responseToken !== undefined && sameBytes(resp.mechListMIC, resp.responseToken) ? undefined : resp.mechListMIC;
+  const peerMic =
+    resp.mechListMIC !== undefined && resp.responseToken !== undefined && sameBytes(resp.mechListMIC, resp.responseToken) ? undefined : resp.mechListMIC;
 
   if (!context.replied) {
     const chosen = await choose(context, resp);
@@ -100,7 +114,10 @@ export async function continueInitiate(context: NegotiateContext, token: Uint8Ar
   });
   if (!isSuccess(step.status)) return fail(context, step.status);
   record(context, selected, step, peerMic);
-  const out = step.token !== undefined || step.mic !== undefined ? packNegTokenResp({ ...(step.token === undefined ? {} : { responseToken: step.token }), ...(step.mic === undefined ? {} : { mechListMIC: step.mic }) }) : undefined;
+  const out =
+    step.token !== undefined || step.mic !== undefined
+      ? packNegTokenResp({ ...(step.token === undefined ? {} : { responseToken: step.token }), ...(step.mic === undefined ? {} : { mechListMIC: step.mic }) })
+      : undefined;
   if (selected.done && acceptorDone) return finish(context, out);
   // The acceptor is done but the mechanism is not, or the mechanism goes on with nothing to send: the exchange cannot go on.
   if (acceptorDone || out === undefined) return fail(context, SEC_E_INVALID_TOKEN);

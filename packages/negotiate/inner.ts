@@ -96,12 +96,26 @@ export async function initInner(
   input: InnerInput,
 ): Promise<InnerStep> {
   const output = outputBuffers();
-  const result = await mech.table.InitLsaModeContext(context === null ? mech.handle : null, context, targetName, requirements, dataRep, inputBuffers(input), output);
+  const result = await mech.table.InitLsaModeContext(
+    context === null ? mech.handle : null,
+    context,
+    targetName,
+    requirements,
+    dataRep,
+    inputBuffers(input),
+    output,
+  );
   return step(result, output);
 }
 
 /** AcceptSecurityContext of the mechanism. */
-export async function acceptInner(mech: MechanismCredential, context: LSA_SEC_HANDLE | null, requirements: number, dataRep: number, input: InnerInput): Promise<InnerStep> {
+export async function acceptInner(
+  mech: MechanismCredential,
+  context: LSA_SEC_HANDLE | null,
+  requirements: number,
+  dataRep: number,
+  input: InnerInput,
+): Promise<InnerStep> {
   const output = outputBuffers();
   const result = await mech.table.AcceptLsaModeContext(context === null ? mech.handle : null, context, inputBuffers(input), requirements, dataRep, output);
   return step(result, output);

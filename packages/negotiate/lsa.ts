@@ -103,7 +103,15 @@ class NegotiateLsaPackage {
   };
 
   /** InitializeSecurityContext: the NegTokenInit without a context, each NegTokenResp with one. */
-  readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = async (credHandle, ctxHandle, targetName, requirements, dataRep, input, output) => {
+  readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = async (
+    credHandle,
+    ctxHandle,
+    targetName,
+    requirements,
+    dataRep,
+    input,
+    output,
+  ) => {
     const call = callInput(dataRep, input ?? []);
     const token = tokenOf(input ?? []);
     if (ctxHandle === null) {
@@ -159,7 +167,10 @@ class NegotiateLsaPackage {
     const info = selected === undefined ? packageInfo() : { ...selected.mech.info };
     switch (attribute) {
       case SECPKG_ATTR.NEGOTIATION_INFO:
-        return { status: SEC_E_OK, Buffer: { PackageInfo: info, NegotiationState: context.stage === 'complete' ? SECPKG_NEGOTIATION.COMPLETE : context.negotiationState } };
+        return {
+          status: SEC_E_OK,
+          Buffer: { PackageInfo: info, NegotiationState: context.stage === 'complete' ? SECPKG_NEGOTIATION.COMPLETE : context.negotiationState },
+        };
       case SECPKG_ATTR.PACKAGE_INFO:
         return { status: SEC_E_OK, Buffer: { PackageInfo: info } };
       case SECPKG_ATTR.LIFESPAN:

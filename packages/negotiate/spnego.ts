@@ -204,7 +204,7 @@ function explicit(bytes: Uint8Array, field: Tlv, tag: number, what: string): Tlv
 function fields(bytes: Uint8Array, sequence: Tlv, lastKnown: number, what: string): Map<number, Tlv> {
   const found = new Map<number, Tlv>();
   let previous = -1;
-  for (let at = sequence.contentStart; at < sequence.end; ) {
+  for (let at = sequence.contentStart; at < sequence.end;) {
     const field = readTlv(bytes, at, sequence.end);
     if ((field.tag & 0xe0) !== 0xa0) throw new DerError('BAD_TAG', at, `${what}: a field with tag 0x${field.tag.toString(16)} is not an explicit [n] tag`);
     const n = field.tag & 0x1f;
@@ -232,7 +232,7 @@ function readNegTokenInit(bytes: Uint8Array, choice: Tlv): NegTokenInit {
   if (mechTypes !== undefined) {
     const list = explicit(bytes, mechTypes, TAG.SEQUENCE, 'mechTypes');
     token.mechTypes = [];
-    for (let at = list.contentStart; at < list.end; ) {
+    for (let at = list.contentStart; at < list.end;) {
       const mech = expectTlv(bytes, at, list.end, TAG.OBJECT_IDENTIFIER, 'MechType');
       token.mechTypes.push(readOid(bytes, mech));
       at = mech.end;

@@ -199,7 +199,8 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
   let response: NtlmV2Response | undefined;
   let micAt: number | undefined;
   try {
-    ({ message, ntlmV2: response, micAt } = unpackAuthenticateToVerify(authenticate));
+    // Names in the character set the CHALLENGE settled on (UNICODE when the client offered it, else OEM).
+    ({ message, ntlmV2: response, micAt } = unpackAuthenticateToVerify(authenticate, (state.offered & N.UNICODE) !== 0));
   } catch (error) {
     return parseFailure('AUTHENTICATE_MESSAGE', error);
   }

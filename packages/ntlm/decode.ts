@@ -7,10 +7,12 @@ import { MSV_AV, MSV_AV_STRING_IDS, msvAvFlagNames, msvAvName, ntlmFlagNames } f
 import {
   fromUtf16le,
   messageType,
+  NtlmParseError,
   unpackAuthenticate,
   unpackAuthenticateNtlmV2Response,
   unpackChallenge,
   unpackNegotiate,
+  type AuthenticateMessage,
   type AvPair,
   type NtlmVersion,
 } from './messages.js';
@@ -64,6 +66,8 @@ export type AuthenticateDescription = {
   encryptedRandomSessionKey: string;
   version: string | null;
   mic: string | null;
+  /** Present when the names are not in the character set the flags name (wget sets UNICODE and sends 8-bit names). */
+  namesCharset?: string;
 };
 
 export type NtlmMessageDescription = NegotiateDescription | ChallengeDescription | AuthenticateDescription;
@@ -127,8 +131,22 @@ function describeChallenge(bytes: Uint8Array): ChallengeDescription {
   };
 }
 
+/**
+ * The message read by its own UNICODE bit, which is all a message alone tells; when that bit is set
+ * and a name is not UTF-16 (wget negotiates OEM, then sets UNICODE and sends 8-bit names), read
+ * again as OEM, which is what a server that chose OEM in its CHALLENGE does.
+ */
+function readAuthenticate(bytes: Uint8Array): { m: AuthenticateMessage; oemFallback: boolean } {
+  try {
+    return { m: unpackAuthenticate(bytes), oemFallback: false };
+  } catch (error) {
+    if (!(error instanceof NtlmParseError) || error.code !== 'BAD_STRING') throw error;
+    return { m: unpackAuthenticate(bytes, false), oemFallback: true };
+  }
+}
+
 function describeAuthenticate(bytes: Uint8Array): AuthenticateDescription {
-  const m = unpackAuthenticate(bytes);
+  const { m, oemFallback } = readAuthenticate(bytes);
   const v2 = unpackAuthenticateNtlmV2Response(bytes);
   const nt: NtResponseDescription = v2
     ? {
@@ -153,6 +171,7 @@ function describeAuthenticate(bytes: Uint8Array): AuthenticateDescription {
     encryptedRandomSessionKey: hex(m.encryptedRandomSessionKey),
     version: describeVersion(m.version),
     mic: m.mic ? hex(m.mic) : null,
+    ...(oemFallback ? { namesCharset: 'OEM (the flags say UNICODE, but the names are not UTF-16LE: read as an OEM server reads them)' } : {}),
   };
 }
 

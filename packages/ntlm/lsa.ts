@@ -342,7 +342,15 @@ class NtlmLsaPackage {
     serverName: string,
   ): SpContextResult {
     const session = { flags: outcome.flags, exportedSessionKey: outcome.exportedSessionKey };
-    const pending: MicPendingContext = { role: 'client', stage: 'mic-pending', complete, session, mechList: new Uint8Array(mechList), micRequired: outcome.mic, serverName };
+    const pending: MicPendingContext = {
+      role: 'client',
+      stage: 'mic-pending',
+      complete,
+      session,
+      mechList: new Uint8Array(mechList),
+      micRequired: outcome.mic,
+      serverName,
+    };
     this.contexts.set(handle, pending);
     const signature = signMechList({ ...session, side: 'client', mechList, before: NO_MECH_LIST_MICS });
     if (!putBuffer(output, SECBUFFER.MECHLIST_SIGNATURE, signature)) return failPending(pending, SEC_E_BUFFER_TOO_SMALL);
@@ -532,7 +540,12 @@ function failPending(context: MicPendingContext, status: Status): SpContextResul
  * SEC_E_MESSAGE_ALTERED), then the server's own into SECBUFFER_MECHLIST_SIGNATURE. A client that
  * sent none gets none (RFC 4178 5: the acceptor answers a MIC with one).
  */
-function clientMic(outcome: { flags: number; exportedSessionKey: Uint8Array; mic: boolean }, mechList: Uint8Array, input: SecBuffer[], output: SecBuffer[]): MechListMics | Status {
+function clientMic(
+  outcome: { flags: number; exportedSessionKey: Uint8Array; mic: boolean },
+  mechList: Uint8Array,
+  input: SecBuffer[],
+  output: SecBuffer[],
+): MechListMics | Status {
   const mic = findBuffer(input, SECBUFFER.MECHLIST_SIGNATURE)?.pvBuffer;
   if (mic === undefined) return outcome.mic ? SEC_E_INVALID_TOKEN : NO_MECH_LIST_MICS;
   const session = { flags: outcome.flags, exportedSessionKey: outcome.exportedSessionKey, side: 'server' as const, mechList };

@@ -48,7 +48,12 @@ export interface MechListMicInput {
 
 /** This side's mechListMIC: MakeSignature's NTLMSSP_MESSAGE_SIGNATURE over the MechTypeList. */
 export function signMechList(input: MechListMicInput): Uint8Array {
-  const context = NtlmSecurityContext.fromSessionKey({ flags: input.flags, exportedSessionKey: input.exportedSessionKey, side: input.side, sequence: sequenceAfter(input.flags, input.before) });
+  const context = NtlmSecurityContext.fromSessionKey({
+    flags: input.flags,
+    exportedSessionKey: input.exportedSessionKey,
+    side: input.side,
+    sequence: sequenceAfter(input.flags, input.before),
+  });
   try {
     return context.sign(input.mechList);
   } finally {
@@ -61,7 +66,12 @@ export function signMechList(input: MechListMicInput): Uint8Array {
  * message. Any difference (checksum, sequence number, version, length) makes it wrong.
  */
 export function verifyMechList(input: MechListMicInput, mic: Uint8Array): boolean {
-  const context = NtlmSecurityContext.fromSessionKey({ flags: input.flags, exportedSessionKey: input.exportedSessionKey, side: input.side, sequence: sequenceAfter(input.flags, input.before) });
+  const context = NtlmSecurityContext.fromSessionKey({
+    flags: input.flags,
+    exportedSessionKey: input.exportedSessionKey,
+    side: input.side,
+    sequence: sequenceAfter(input.flags, input.before),
+  });
   try {
     return context.verify(input.mechList, mic) === SEC_E_OK;
   } finally {

@@ -639,8 +639,13 @@ function readAuthenticate(bytes: Uint8Array): {
   };
 }
 
-export function unpackAuthenticate(bytes: Uint8Array): AuthenticateMessage {
-  return authenticateFrom(bytes, readAuthenticate(bytes), fieldBytes);
+/**
+ * An AUTHENTICATE_MESSAGE's fields. Its names are read as UNICODE or OEM per `unicode`, or, when
+ * that is not given, per the message's own NTLMSSP_NEGOTIATE_UNICODE (all a reader without the
+ * handshake, such as `decode`, can go by).
+ */
+export function unpackAuthenticate(bytes: Uint8Array, unicode?: boolean): AuthenticateMessage {
+  return authenticateFrom(bytes, readAuthenticate(bytes), fieldBytes, unicode);
 }
 
 /** A field's bytes as a view into the message (valid while the message is). */
@@ -652,10 +657,11 @@ function authenticateFrom(
   bytes: Uint8Array,
   read: ReturnType<typeof readAuthenticate>,
   take: (bytes: Uint8Array, field: FieldRef) => Uint8Array,
+  negotiatedUnicode: boolean | undefined,
 ): AuthenticateMessage {
   const { view, fields, payloadStart } = read;
   const flags = view.getUint32(AUTHENTICATE.NEGOTIATE_FLAGS, true);
-  const unicode = (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
+  const unicode = negotiatedUnicode ?? (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0;
   return {
     flags,
     lmChallengeResponse: take(bytes, fields.LmChallengeResponseFields),
@@ -676,11 +682,16 @@ function authenticateFrom(
  * What a server reads of an AUTHENTICATE_MESSAGE, from one pass over its header: the message
  * (unpackAuthenticate, but its byte fields are views into `bytes`, for a check that keeps none
  * of them), its NTLMv2_RESPONSE (unpackAuthenticateNtlmV2Response) and where its MIC field is
- * (micOffset).
+ * (micOffset). The names are read in the character set the server chose in its CHALLENGE
+ * (`unicode`), not by the AUTHENTICATE's own UNICODE bit, as Samba's server reads them: wget
+ * negotiates OEM, then sets UNICODE in its AUTHENTICATE while sending 8-bit names.
  */
-export function unpackAuthenticateToVerify(bytes: Uint8Array): { message: AuthenticateMessage; ntlmV2: NtlmV2Response | undefined; micAt: number | undefined } {
+export function unpackAuthenticateToVerify(
+  bytes: Uint8Array,
+  unicode: boolean,
+): { message: AuthenticateMessage; ntlmV2: NtlmV2Response | undefined; micAt: number | undefined } {
   const read = readAuthenticate(bytes);
-  return { message: authenticateFrom(bytes, read, fieldView), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
+  return { message: authenticateFrom(bytes, read, fieldView, unicode), ntlmV2: ntlmV2From(bytes, read), micAt: micFrom(read) };
 }
 
 /**

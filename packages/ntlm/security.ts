@@ -142,7 +142,12 @@ export class NtlmSecurityContext {
    * The client's keys sign and seal what it sends and check what the server sends, and the other
    * way round: ClientSigningKey/ClientSealingKey = SIGNKEY/SEALKEY(..., "Client") and so on.
    */
-  static fromSessionKey(args: { flags: number; exportedSessionKey: Uint8Array; side: NtlmSide; sequence?: { outgoing: number; incoming: number } }): NtlmSecurityContext {
+  static fromSessionKey(args: {
+    flags: number;
+    exportedSessionKey: Uint8Array;
+    side: NtlmSide;
+    sequence?: { outgoing: number; incoming: number };
+  }): NtlmSecurityContext {
     const { flags, exportedSessionKey, side } = args;
     // Where the sequence numbers start: 0, or past a SPNEGO mechListMIC (mech-list-mic.ts), with fresh RC4 states either way.
     const sequence = args.sequence ?? { outgoing: 0, incoming: 0 };
@@ -159,6 +164,28 @@ export class NtlmSecurityContext {
     return new NtlmSecurityContext(flags, side, of(side, sequence.outgoing), of(other(side), sequence.incoming));
   }
 
+  /**
+   * A context another process exported (its exportState() bytes), continued here. The keys are
+   * those of the session key given, which the LSA vouches for (the ContextData it kept); the
+   * export contributes only where the session is: its sequence numbers and RC4 states. It must be
+   * of the same session (the same flags, side and signing keys), else NtlmParseError BAD_STATE.
+   * Without extended session security there are no signing keys (3.4.5.2): only the flags and the
+   * side can be compared, and a foreign RC4 state would only make the next messages fail.
+   */
+  static resume(args: { flags: number; exportedSessionKey: Uint8Array; side: NtlmSide; state: Uint8Array }): NtlmSecurityContext {
+    const fresh = NtlmSecurityContext.fromSessionKey(args);
+    const resumed = NtlmSecurityContext.importState(args.state);
+    const same =
+      resumed.flags === fresh.flags &&
+      resumed.side === fresh.side &&
+      bytesEqual(resumed.#outgoing.signingKey, fresh.#outgoing.signingKey) &&
+      bytesEqual(resumed.#incoming.signingKey, fresh.#incoming.signingKey);
+    fresh.wipe();
+    if (same) return resumed;
+    resumed.wipe();
+    throw new NtlmParseError('BAD_STATE', 0, 'NTLM exported state: not of this session (its flags, side or keys differ from the ContextData)');
+  }
+
   get extendedSessionSecurity(): boolean {
     return this.#ess;
   }
@@ -170,6 +197,15 @@ export class NtlmSecurityContext {
 
   get confidentiality(): boolean {
     return (this.flags & NTLMSSP_NEGOTIATE.SEAL) !== 0;
+  }
+
+  /**
+   * The session has a sealing key: SIGN or SEAL was negotiated, so SEALKEY and its RC4 handles
+   * exist (3.4.5.3 derives them from the session key and the flags alone, SEAL or not). Unsealing
+   * needs no more than that; gss-ntlmssp's gss_wrap seals on such a session whatever it negotiated.
+   */
+  get sealingKey(): boolean {
+    return this.integrity;
   }
 
   /** The sequence numbers the next outgoing and incoming messages will carry. */
@@ -231,7 +267,7 @@ export class NtlmSecurityContext {
 
   /** DecryptMessage: RC4 over the sealed bytes, then the signature check of the plaintext. */
   unseal(sealed: Uint8Array, signature: Uint8Array): UnsealResult {
-    if (!this.confidentiality) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
+    if (!this.sealingKey) return { status: SEC_E_UNSUPPORTED_FUNCTION, message: new Uint8Array(0) };
     const message = new Uint8Array(sealed);
     const status = this.unsealParts([message], signature);
     return { status, message: status === SEC_E_OK ? message : new Uint8Array(0) };
@@ -242,9 +278,13 @@ export class NtlmSecurityContext {
    * signature verifies; otherwise they are encrypted back (the handle rewound to before them and
    * run over them again), so they hold the ciphertext they came with. Either way the handle and
    * the sequence number end where a successful unseal leaves them.
+   *
+   * It needs the sealing key, not SEAL: what the peer sealed on a session that negotiated only SIGN
+   * (as gss-ntlmssp's gss_wrap does) unseals as gss-ntlmssp's gss_unwrap would. Sealing (sealParts)
+   * still needs SEAL: what this side sends stays within what was negotiated.
    */
   unsealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
-    if (!this.confidentiality) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!this.sealingKey) return SEC_E_UNSUPPORTED_FUNCTION;
     if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
     const direction = this.#incoming;
     const handle = direction.handle;

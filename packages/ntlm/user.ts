@@ -16,11 +16,19 @@
 //   seals and signs the same bytes.
 // - The RC4 state and sequence number of each direction run on from message to message; the
 //   MessageSeqNo argument is ignored, as it is for connection-oriented NTLM.
+//
+// ExportSecurityContext / ImportSecurityContext: the export is the context's NtlmSecurityContext
+// state (sequence numbers, RC4 states, signing keys, flags, side; a fresh one for
+// SECPKG_CONTEXT_EXPORT_RESET_NEW), which the LSA keeps. The importing process gets it back beside
+// the ContextData the LSA kept from the handshake: names, flags and the session key come from the
+// ContextData, and the state must be of that session (NtlmSecurityContext.resume), so a process
+// that exports cannot make its importer believe in another user or other keys.
 
 import {
   type LSA_SEC_HANDLE,
   type SecpkgUserFunctionTable,
   SECBUFFER,
+  SECPKG_CONTEXT_EXPORT,
   bufferTypeOf,
   SECBUFFER_READONLY,
   SECBUFFER_READONLY_WITH_CHECKSUM,
@@ -33,7 +41,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
 } from '../../headers/index.js';
-import { findToken, standardContextAttribute, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
 import { NtlmUnsupportedError } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
@@ -46,9 +54,16 @@ interface UserContext {
   readonly security: NtlmSecurityContext;
 }
 
-/** One instance per SpUserModeInitialize: the contexts mapped into this process. */
+/**
+ * The handles of imported contexts start here: the LSA-mode half numbers its contexts from 1, and
+ * mapped contexts are known here by those numbers, so the two never meet.
+ */
+const IMPORTED_HANDLE_BASE = 2 ** 40;
+
+/** One instance per SpUserModeInitialize: the contexts mapped into this process, and those imported. */
 class NtlmUserPackage {
   private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+  private nextImported = IMPORTED_HANDLE_BASE;
 
   readonly SpInstanceInit: SecpkgUserFunctionTable['InstanceInit'] = () => STATUS_SUCCESS;
 
@@ -108,16 +123,68 @@ class NtlmUserPackage {
     return status;
   };
 
-  /** DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed otherwise. */
+  /**
+   * DecryptMessage: the DATA buffers unsealed in place when the signature verifies; left sealed
+   * otherwise. A context that negotiated SIGN but not SEAL still unseals, with the sealing key
+   * SIGN gave it: gss-ntlmssp's gss_wrap seals whatever was negotiated (MIT gss-client's default
+   * run and its -nx), and its gss_unwrap, the acceptor those clients are written against, opens
+   * such messages. The strict reading of MS-NLMP (no confidentiality without SEAL) would refuse
+   * them; EncryptMessage keeps to it (SEC_E_QOP_NOT_SUPPORTED without SEAL), so this side never
+   * sends what the peer did not negotiate. Without SIGN or SEAL there is no key: SEC_E_QOP_NOT_SUPPORTED.
+   */
   readonly SpUnsealMessage: SecpkgUserFunctionTable['UnsealMessage'] = (handle, buffers) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
-    if (!context.security.confidentiality) return { status: SEC_E_QOP_NOT_SUPPORTED };
+    if (!context.security.sealingKey) return { status: SEC_E_QOP_NOT_SUPPORTED };
     const token = findToken(buffers);
     const data = sealedData(buffers);
     if (token === undefined || data.length === 0) return { status: SEC_E_INVALID_TOKEN };
     const status = context.security.unsealParts(data, token.pvBuffer);
     return status === SEC_E_OK ? { status, QualityOfProtection: 0 } : { status };
+  };
+
+  /**
+   * SpExportSecurityContext: the context's state, where it is now, or, with RESET_NEW, as it was
+   * when it completed (sequence numbers 0, RC4 from the start). The context itself is unchanged.
+   */
+  readonly SpExportSecurityContext: SecpkgUserFunctionTable['ExportContext'] = (handle, flags) => {
+    const context = this.contexts.get(handle);
+    if (context === undefined) return SEC_E_INVALID_HANDLE;
+    if ((flags & SECPKG_CONTEXT_EXPORT.RESET_NEW) === 0) return { status: SEC_E_OK, PackedContext: context.security.exportState() };
+    const { flags: negotiated, exportedSessionKey, side } = context.data;
+    const initial = NtlmSecurityContext.fromSessionKey({ flags: negotiated, exportedSessionKey, side });
+    const PackedContext = initial.exportState();
+    initial.wipe();
+    return { status: SEC_E_OK, PackedContext };
+  };
+
+  /**
+   * SpImportSecurityContext: a context exported by another process, from the ContextData the LSA
+   * kept and the state the exporter's SpExportSecurityContext gave; SEC_E_INVALID_TOKEN when they
+   * are malformed or not of one session.
+   */
+  readonly SpImportSecurityContext: SecpkgUserFunctionTable['ImportContext'] = (packed) => {
+    const imported = unpackImportedContext(packed);
+    if (imported === undefined) return SEC_E_INVALID_TOKEN;
+    try {
+      const data = unpackContextData(imported.ContextData);
+      const security = NtlmSecurityContext.resume({
+        flags: data.flags,
+        exportedSessionKey: data.exportedSessionKey,
+        side: data.side,
+        state: imported.PackedContext,
+      });
+      while (this.contexts.has(this.nextImported)) this.nextImported++;
+      const handle = this.nextImported++;
+      this.contexts.set(handle, { data, security });
+      return { status: SEC_E_OK, ContextHandle: handle };
+    } catch (error) {
+      if (error instanceof NtlmParseError || error instanceof NtlmUnsupportedError) return SEC_E_INVALID_TOKEN;
+      throw error;
+    } finally {
+      imported.ContextData.fill(0);
+      imported.PackedContext.fill(0);
+    }
   };
 
   readonly SpQueryContextAttributes: SecpkgUserFunctionTable['QueryContextAttributes'] = (handle, attribute) => {
@@ -180,5 +247,7 @@ export function createUserModeTable(): SecpkgUserFunctionTable {
     QueryContextAttributes: p.SpQueryContextAttributes,
     CompleteAuthToken: () => SEC_E_UNSUPPORTED_FUNCTION, // NTLM never asks for it
     DeleteUserModeContext: p.SpDeleteUserModeContext,
+    ExportContext: p.SpExportSecurityContext,
+    ImportContext: p.SpImportSecurityContext,
   };
 }

@@ -27,7 +27,7 @@ describe('sspi-emu bench', () => {
       socketClients: [2],
       progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
     });
-    assert.equal(progress.at(-1), `${progress.length}/${progress.length} HTTP sockets: 2 client(s)`);
+    assert.equal(progress.at(-1), `${progress.length}/${progress.length} Null: LSA isolation, 1 in flight`);
     assert.deepEqual(
       report.handshakes.map((r) => [r.package, r.concurrency, r.clients, r.failures]),
       [
@@ -63,6 +63,7 @@ describe('sspi-emu bench', () => {
         ['Null', 'SSPI acquires, 512 in flight', false],
         ['Null', 'SSPI acquires, scheduler limits lifted', false],
         ['Null', 'raw LPC frames of 1,000 calls', true],
+        ['Null', 'raw LPC frames of 1,000 calls, LSA in its own process', true],
       ],
     );
     // Counts, not rates, and none that a window bounds: the flood made calls (its first go out as it starts,
@@ -91,10 +92,15 @@ describe('sspi-emu bench', () => {
       report.targets.filter((t) => t.target.startsWith('HTTP NTLM over sockets')).map((t) => [t.target, t.comparison, t.goal]),
       [['HTTP NTLM over sockets / plain node:http, same requests (2 clients)', '>=', 0.5]],
     );
+    // The same handshakes with the LSA in a worker thread and in its own OS process (rows at 1 and 64 in flight only).
+    assert.deepEqual(
+      report.isolation.map((r) => [r.package, r.concurrency, typeof r.thread.hsPerSec, typeof r.process.hsPerSec, typeof r.processOverThread]),
+      [['Null', 1, 'number', 'number', 'number']],
+    );
     assert.equal(report.machine.node, process.version);
     assert.match(
       formatReport(report),
-      /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires[\s\S]*HTTP NTLM over loopback sockets/,
+      /Handshakes per second[\s\S]*Null\s+4\s+1[\s\S]*in its own OS process[\s\S]*Null\s+1\s[\s\S]*Fairness[\s\S]*Null\s+SSPI acquires[\s\S]*HTTP NTLM over loopback sockets/,
     );
     assert.match(formatSvg(report), /^<svg [\s\S]*<polyline[\s\S]*<\/svg>\n$/);
   });

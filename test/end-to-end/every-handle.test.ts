@@ -36,39 +36,40 @@ function everyCall(p: AppProcess, ctx: CtxtHandle, cred: CredHandle): Array<[str
   ];
 }
 
-describe('end to end: every function that takes a handle', () => {
-  it('answers SEC_E_INVALID_HANDLE for another process handles, deleted ones and forged ones, and the owner is unaffected', { timeout: 30_000 }, async () => {
-    await withMachine({}, async (machine) => {
-      const server = await machine.spawn('server');
-      const owner = await machine.spawn('client');
-      const other = await machine.spawn('client');
-      const { clientContext, clientCredential, serverContext } = await establish(owner, server);
-      const before = await machine.lsa.stats();
-      const forgedCtx = { dwLower: clientContext!.dwLower, dwUpper: clientContext!.dwUpper + 1 } as unknown as CtxtHandle;
-      const forgedCred = { dwLower: 99, dwUpper: clientCredential.dwUpper } as unknown as CredHandle;
-      for (const [label, [ctx, cred]] of [
-        ['another process', [clientContext!, clientCredential]],
-        ['forged', [forgedCtx, forgedCred]],
-      ] as const) {
-        for (const [name, call] of everyCall(other, ctx, cred))
-          assert.equal(statusName((await call()).status), 'SEC_E_INVALID_HANDLE', `${name} with a ${label} handle`);
-      }
-      const after = await machine.lsa.stats();
-      assert.deepEqual([after.contexts, after.credentials], [before.contexts, before.credentials], 'nothing of the owner was freed');
+for (const lsaIsolation of ['thread', 'process'] as const)
+  describe(`end to end: every function that takes a handle (the LSA in a ${lsaIsolation === 'thread' ? 'worker thread' : 'process of its own'})`, () => {
+    it('answers SEC_E_INVALID_HANDLE for another process handles, deleted ones and forged ones, and the owner is unaffected', { timeout: 30_000 }, async () => {
+      await withMachine({ lsaIsolation }, async (machine) => {
+        const server = await machine.spawn('server');
+        const owner = await machine.spawn('client');
+        const other = await machine.spawn('client');
+        const { clientContext, clientCredential, serverContext } = await establish(owner, server);
+        const before = await machine.lsa.stats();
+        const forgedCtx = { dwLower: clientContext!.dwLower, dwUpper: clientContext!.dwUpper + 1 } as unknown as CtxtHandle;
+        const forgedCred = { dwLower: 99, dwUpper: clientCredential.dwUpper } as unknown as CredHandle;
+        for (const [label, [ctx, cred]] of [
+          ['another process', [clientContext!, clientCredential]],
+          ['forged', [forgedCtx, forgedCred]],
+        ] as const) {
+          for (const [name, call] of everyCall(other, ctx, cred))
+            assert.equal(statusName((await call()).status), 'SEC_E_INVALID_HANDLE', `${name} with a ${label} handle`);
+        }
+        const after = await machine.lsa.stats();
+        assert.deepEqual([after.contexts, after.credentials], [before.contexts, before.credentials], 'nothing of the owner was freed');
 
-      // The owner's context still works end to end, then the owner deletes and frees it...
-      const sealed = await owner.sspi.encryptMessage(clientContext!, 0, message(), 0);
-      assert.equal(statusName((await server.sspi.decryptMessage(serverContext!, sealed.message, 0)).status), 'SEC_E_OK');
-      assert.equal(statusName((await owner.sspi.deleteSecurityContext(clientContext!)).status), 'SEC_E_OK');
-      assert.equal(statusName((await owner.sspi.freeCredentialsHandle(clientCredential)).status), 'SEC_E_OK');
-      // ...and after that, every function with those deleted handles is invalid too (a second delete is SEC_E_OK).
-      for (const [name, call] of everyCall(owner, clientContext!, clientCredential)) {
-        assert.equal(
-          statusName((await call()).status),
-          name === 'DeleteSecurityContext' ? 'SEC_E_OK' : 'SEC_E_INVALID_HANDLE',
-          `${name} with a deleted handle`,
-        );
-      }
+        // The owner's context still works end to end, then the owner deletes and frees it...
+        const sealed = await owner.sspi.encryptMessage(clientContext!, 0, message(), 0);
+        assert.equal(statusName((await server.sspi.decryptMessage(serverContext!, sealed.message, 0)).status), 'SEC_E_OK');
+        assert.equal(statusName((await owner.sspi.deleteSecurityContext(clientContext!)).status), 'SEC_E_OK');
+        assert.equal(statusName((await owner.sspi.freeCredentialsHandle(clientCredential)).status), 'SEC_E_OK');
+        // ...and after that, every function with those deleted handles is invalid too (a second delete is SEC_E_OK).
+        for (const [name, call] of everyCall(owner, clientContext!, clientCredential)) {
+          assert.equal(
+            statusName((await call()).status),
+            name === 'DeleteSecurityContext' ? 'SEC_E_OK' : 'SEC_E_INVALID_HANDLE',
+            `${name} with a deleted handle`,
+          );
+        }
+      });
     });
   });
-});

@@ -1,11 +1,12 @@
 // End to end: Negotiate across the workers. The client, the server and the LSA each on its own
 // thread; Negotiate in the LSA drives NTLM through the LSA, and the trace shows both layers; the
 // context mapped into each process is NTLM's, under a handle that still names Negotiate; the
-// nested handles go with their contexts, or with the process that dies.
+// nested handles go with their contexts, or with the process that dies; an exported context takes
+// them along.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED, SECPKG_NEGOTIATION, type SecBuffer } from '../../headers/sspi.js';
+import { SECBUFFER, SECPKG_ATTR, SECPKG_CONTEXT_EXPORT, SECPKG_CRED, SECPKG_NEGOTIATION, type SecBuffer } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
 import { unpackNegotiationToken } from '../../packages/negotiate/wire.js';
 import { DEFAULT_CLIENT_REQ } from '../../client-proc/app.js';
@@ -39,7 +40,11 @@ describe('end to end: Negotiate', () => {
         'return SpInitLsaModeContext SEC_I_CONTINUE_NEEDED',
       ]);
       assert.equal(lsa.filter((e) => e.phase === 'call' && e.detail?.startsWith('NTLM, for Negotiate')).length, 5, "NTLM's five legs, each for Negotiate");
-      assert.equal(lsa.filter((e) => e.phase === 'call' && e.detail?.startsWith('Negotiate')).length, 5, "Negotiate's five legs (the client's third verifies the server's mechListMIC)");
+      assert.equal(
+        lsa.filter((e) => e.phase === 'call' && e.detail?.startsWith('Negotiate')).length,
+        5,
+        "Negotiate's five legs (the client's third verifies the server's mechListMIC)",
+      );
       const mapped = events.filter((e) => e.call === 'MappedContext');
       assert.equal(mapped.length, 2);
       for (const e of mapped) assert.match(e.detail ?? '', /NTLM's ContextData .* for its Negotiate context/);
@@ -49,7 +54,7 @@ describe('end to end: Negotiate', () => {
     });
   });
 
-  it("answers SECPKG_ATTR_NEGOTIATION_INFO and PACKAGE_INFO with NTLM from the process, under a handle that names Negotiate, and protects messages with no LPC", async () => {
+  it('answers SECPKG_ATTR_NEGOTIATION_INFO and PACKAGE_INFO with NTLM from the process, under a handle that names Negotiate, and protects messages with no LPC', async () => {
     await withMachine({ accounts: ACCOUNTS }, async (machine) => {
       const server = await machine.spawn('server');
       const client = await machine.spawn('client');
@@ -122,7 +127,12 @@ describe('end to end: Negotiate', () => {
       let clientCtx: CtxtHandle | undefined;
       const serverCtx = hint.context!;
       for (let leg = 0; leg < 4; leg++) {
-        const ic = await client.sspi.initializeSecurityContext({ credential: c.credential!, context: clientCtx ?? null, contextReq: DEFAULT_CLIENT_REQ, input });
+        const ic = await client.sspi.initializeSecurityContext({
+          credential: c.credential!,
+          context: clientCtx ?? null,
+          contextReq: DEFAULT_CLIENT_REQ,
+          input,
+        });
         clientCtx = ic.context;
         if (statusName(ic.status) === 'SEC_E_OK') break;
         assert.equal(statusName(ic.status), 'SEC_I_CONTINUE_NEEDED');
@@ -180,7 +190,63 @@ describe('end to end: Negotiate', () => {
       assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 1, contexts: 0 });
       await server.sspi.freeCredentialsHandle(done.serverCredential);
       const stats = await machine.lsa.stats();
-      assert.deepEqual({ nested: stats.nested, contexts: stats.contexts, credentials: stats.credentials }, { nested: { credentials: 0, contexts: 0 }, contexts: 0, credentials: 0 });
+      assert.deepEqual(
+        { nested: stats.nested, contexts: stats.contexts, credentials: stats.credentials },
+        { nested: { credentials: 0, contexts: 0 }, contexts: 0, credentials: 0 },
+      );
+    });
+  });
+
+  it("hands a Negotiate context over to another server process (ExportSecurityContext), NTLM's context beneath it going along", async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const client = await machine.spawn('client');
+      const serverA = await machine.spawn('server', { name: 'server-a' });
+      const serverB = await machine.spawn('server', { name: 'server-b' });
+      const done = await establish(client, serverA, { package: 'Negotiate' });
+      assert.ok(done.ok);
+      const c = done.clientContext!;
+      const sizes = await client.sspi.queryContextAttributes(c, SECPKG_ATTR.SIZES);
+      const trailer = sizes.buffer!.cbSecurityTrailer;
+      const sealAcross = async (from: typeof client, fromContext: CtxtHandle, to: typeof client, toContext: CtxtHandle, text: string): Promise<string> => {
+        const message: SecBuffer[] = [
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(trailer) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: new TextEncoder().encode(text) },
+        ];
+        const sealed = await from.sspi.encryptMessage(fromContext, 0, message, 0);
+        assert.equal(statusName(sealed.status), 'SEC_E_OK');
+        const opened = await to.sspi.decryptMessage(toContext, sealed.message, 0);
+        assert.equal(statusName(opened.status), 'SEC_E_OK', `${to.name} opens "${text}"`);
+        return new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)!.pvBuffer);
+      };
+      assert.equal(await sealAcross(client, c, serverA, done.serverContext!, 'to A'), 'to A');
+
+      const exported = await serverA.sspi.exportSecurityContext(done.serverContext!, SECPKG_CONTEXT_EXPORT.DELETE_OLD, { importingProcess: serverB.pid });
+      assert.equal(statusName(exported.status), 'SEC_E_OK');
+      // The export is Negotiate's (the handle's package), the state in it NTLM's.
+      assert.equal(statusName((await serverB.sspi.importSecurityContext('NTLM', exported.packedContext!)).status), 'SEC_E_INVALID_TOKEN');
+      const imported = await serverB.sspi.importSecurityContext('Negotiate', exported.packedContext!);
+      assert.equal(statusName(imported.status), 'SEC_E_OK');
+      const b = imported.context!;
+
+      // A exits: what Negotiate holds of NTLM for the context B now has stays.
+      const reaped = await machine.kill(serverA);
+      assert.equal(reaped?.nested, undefined, 'no nested handle released with A');
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 2, contexts: 2 });
+
+      assert.equal(await sealAcross(client, c, serverB, b, 'to B'), 'to B');
+      assert.equal(await sealAcross(serverB, b, client, c, 'B answers'), 'B answers');
+      const info = await serverB.sspi.queryContextAttributes(b, SECPKG_ATTR.NEGOTIATION_INFO);
+      assert.equal(info.buffer?.PackageInfo.Name, 'NTLM');
+      assert.equal(info.buffer?.NegotiationState, SECPKG_NEGOTIATION.COMPLETE);
+
+      assert.equal(statusName((await serverB.sspi.deleteSecurityContext(b)).status), 'SEC_E_OK');
+      assert.equal(statusName((await client.sspi.deleteSecurityContext(c)).status), 'SEC_E_OK');
+      await client.sspi.freeCredentialsHandle(done.clientCredential);
+      const stats = await machine.lsa.stats();
+      assert.deepEqual(
+        { nested: stats.nested, contexts: stats.contexts, credentials: stats.credentials, exports: stats.exports },
+        { nested: { credentials: 0, contexts: 0 }, contexts: 0, credentials: 0, exports: 0 },
+      );
     });
   });
 });

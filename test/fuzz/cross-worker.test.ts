@@ -18,7 +18,14 @@ const SEED = 20240501;
 describe('a seeded fuzz run of the three packages through the real LSA', () => {
   let report: FuzzReport;
   before(async () => {
-    report = await runFuzz({ packages: ['ntlm', 'example', 'negotiate'], iterations: 432, seed: SEED, targets: ['tokens', 'messages'], lanes: 8, batchSize: 48 });
+    report = await runFuzz({
+      packages: ['ntlm', 'example', 'negotiate'],
+      iterations: 432,
+      seed: SEED,
+      targets: ['tokens', 'messages'],
+      lanes: 8,
+      batchSize: 48,
+    });
   });
 
   const each = (check: (p: PackageFuzzReport) => void) => () => {

@@ -26,7 +26,11 @@ describe('the Negotiate fuzz generators', () => {
       const kind = m.mutation.split(' ')[1]!;
       seen.add(kind);
       if (m.expected === SEC_E_INVALID_TOKEN) {
-        assert.throws(() => unpackNegotiationToken(m.bytes), (e: unknown) => e instanceof DerError && ['INDEFINITE_LENGTH', 'NON_MINIMAL_LENGTH', 'BAD_TAG'].includes(e.code), m.mutation);
+        assert.throws(
+          () => unpackNegotiationToken(m.bytes),
+          (e: unknown) => e instanceof DerError && ['INDEFINITE_LENGTH', 'NON_MINIMAL_LENGTH', 'BAD_TAG'].includes(e.code),
+          m.mutation,
+        );
       } else if (m.mutation.startsWith('der: extension')) {
         assert.equal(m.expected, SEC_I_CONTINUE_NEEDED);
         assert.deepEqual(unpackNegotiationToken(m.bytes), unpackNegotiationToken(token), m.mutation);

@@ -12,6 +12,7 @@ import {
   ISC_RET,
   SECBUFFER,
   SECPKG_ATTR,
+  SECPKG_CONTEXT_EXPORT,
   SECPKG_CRED,
   SECPKG_FLAG,
   SECPKG_NEGOTIATION,
@@ -33,6 +34,7 @@ const TABLES: ReadonlyArray<[string, Readonly<Record<string, number>>]> = [
   ['SECPKG_FLAG_', SECPKG_FLAG],
   ['SECPKG_ATTR_', SECPKG_ATTR],
   ['SECPKG_NEGOTIATION_', SECPKG_NEGOTIATION],
+  ['SECPKG_CONTEXT_EXPORT_', SECPKG_CONTEXT_EXPORT],
 ];
 
 /** The header's constants the reference publishes in no table or definition (only in passing, or not at all). */

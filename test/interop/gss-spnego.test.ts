@@ -23,11 +23,29 @@ const SKIP =
       ? 'the gss-ntlmssp mechanism is not installed (apt-get install gss-ntlmssp)'
       : false;
 
-const gssEnv = (userFile?: string): NodeJS.ProcessEnv => ({ ...process.env, KRB5_CONFIG: '/dev/null', ...(userFile === undefined ? {} : { NTLM_USER_FILE: userFile }) });
+const gssEnv = (userFile?: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  KRB5_CONFIG: '/dev/null',
+  ...(userFile === undefined ? {} : { NTLM_USER_FILE: userFile }),
+});
 
 /** -nw: the message unwrapped (gss-ntlmssp wraps sealed without having negotiated SEAL, which the NTLM package refuses; see the README). */
 function gssClient(port: number, password: string) {
-  const args = ['-q', '-nw', '-port', String(port), '-mech', SPNEGO_MECH, '-user', 'WORKGROUP\\alice', '-pass', password, '127.0.0.1', 'host@localhost', 'hello over SPNEGO'];
+  const args = [
+    '-q',
+    '-nw',
+    '-port',
+    String(port),
+    '-mech',
+    SPNEGO_MECH,
+    '-user',
+    'WORKGROUP\\alice',
+    '-pass',
+    password,
+    '127.0.0.1',
+    'host@localhost',
+    'hello over SPNEGO',
+  ];
   return runProgram('gss-client', args, { env: gssEnv(), timeoutMs: 20_000 });
 }
 
@@ -105,7 +123,10 @@ describe('sspi-emu connect --package negotiate against MIT gss-server', { timeou
       'host@localhost',
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^SEC_E_OK: authenticated to 127\.0\.0\.1:\d+ as WORKGROUP\\alice in 4 tokens; sealed message sent \(20 B\), the server's signature over it verified\n$/);
+    assert.match(
+      r.stdout,
+      /^SEC_E_OK: authenticated to 127\.0\.0\.1:\d+ as WORKGROUP\\alice in 4 tokens; sealed message sent \(20 B\), the server's signature over it verified\n$/,
+    );
     await gssServer!.waitForLine(/^Accepted connection: "WORKGROUP\\alice"$/);
     await gssServer!.waitForLine(/^Received message: "hello from Negotiate"$/);
   });

@@ -85,7 +85,7 @@ out['firstSignature'] = [base64.b64decode(data['signature']).hex(), sign('Client
 print(json.dumps(out))
 `;
 
-describe('impacket reads Negotiate\'s tokens and recomputes its mechListMICs', () => {
+describe("impacket reads Negotiate's tokens and recomputes its mechListMICs", () => {
   it('parses the NegTokenInit and NegTokenResps, and its SIGN gives the same mechListMICs and the same first signature', async (t) => {
     if (SKIP) return t.skip(SKIP);
     await withMachine({ accounts: ['alice:Passw0rd!'] }, async (machine) => {
@@ -93,7 +93,10 @@ describe('impacket reads Negotiate\'s tokens and recomputes its mechListMICs', (
       const client = await machine.spawn('client');
       const done = await establish(client, server, { package: 'Negotiate' });
       assert.ok(done.ok);
-      const tokens = done.results.filter((r): r is ContextResult => typeof r === 'object' && r !== null && 'output' in r).map((r) => tokenBytes(r.output)).filter((b) => b !== undefined && b.length > 0);
+      const tokens = done.results
+        .filter((r): r is ContextResult => typeof r === 'object' && r !== null && 'output' in r)
+        .map((r) => tokenBytes(r.output))
+        .filter((b) => b !== undefined && b.length > 0);
       assert.equal(tokens.length, 4);
       const message = new TextEncoder().encode('first message after the mechListMIC');
       const signed = await client.sspi.makeSignature(

@@ -9,12 +9,22 @@ describe('DeadlineQueue', () => {
   it('expires deadlines in deadline order, whatever order they were registered in', async () => {
     const q = new DeadlineQueue();
     const order: number[] = [];
+    // Deadlines are absolute (registration time + ms): the order expected is that of each one's
+    // registration time plus its ms, measured here, so that a pause between registrations (a
+    // loaded machine, a collection) changes the expectation with the deadlines themselves.
+    const due: Array<[number, number]> = [];
     const all = new Promise<void>((resolve) => {
-      for (const ms of [30, 5, 20, 10, 0]) q.after(ms, () => order.push(ms) === 5 && resolve());
+      for (const ms of [120, 30, 90, 60, 0]) {
+        due.push([performance.now() + ms, ms]);
+        q.after(ms, () => order.push(ms) === 5 && resolve());
+      }
     });
     assert.equal(q.pending, 5);
     await all;
-    assert.deepEqual(order, [0, 5, 10, 20, 30]);
+    assert.deepEqual(
+      order,
+      due.sort((a, b) => a[0] - b[0]).map(([, ms]) => ms),
+    );
     assert.equal(q.pending, 0);
   });
 

@@ -83,6 +83,28 @@ const SAMPLES: Record<string, { request: object; reply: object }> = {
     reply: { status: 0, buffer: { cbMaxToken: 1, cbMaxSignature: 16, cbBlockSize: 0, cbSecurityTrailer: 16 } },
   },
   SpApplyControlToken: { request: { hContext: 6, input: [] }, reply: { status: 0 } },
+  SpExportSecurityContext: {
+    request: { hContext: 6, fFlags: 2, packedContext: token(568), importingProcess: 1008 },
+    reply: { status: 0, packedContext: token(56) },
+  },
+  SpImportSecurityContext: {
+    request: { pszPackage: 'NTLM', packedContext: token(56) },
+    reply: {
+      status: 0,
+      hNewContext: 7,
+      packageId: 3,
+      imported: {
+        packageId: 3,
+        packageName: 'NTLM',
+        moduleUrl: 'file:///x/packages/ntlm/index.js',
+        tableIndex: 0,
+        modulePackages: [{ packageId: 3, name: 'NTLM' }],
+        lsaContextHandle: 12,
+        packedContext: token(650),
+        thunkedLevels: [],
+      },
+    },
+  },
   AllocateClientBuffer: { request: { length: 64 }, reply: { status: 0, address: 8192 } },
   FreeClientBuffer: { request: { address: 8192 }, reply: { status: 0 } },
   CopyToClientBuffer: { request: { address: 8192, bytes: token(64) }, reply: { status: 0 } },

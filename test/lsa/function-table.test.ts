@@ -54,7 +54,11 @@ function setup(
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
-    locator: { packages: { byName: () => undefined, byId: () => undefined }, host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0), nested: new NestedHandles() },
+    locator: {
+      packages: { byName: () => undefined, byId: () => undefined },
+      host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
+      nested: new NestedHandles(),
+    },
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PackageId } from '../../headers/ntsecpkg.js';
 import { asLsaHandle, asProcessId } from '../../ipc/ids.js';
-import { HandleTables, type HandleEntry, type HandleKind } from '../../lsa/handle-table.js';
+import { HandleTables, releaseContext, shareContext, type HandleEntry, type HandleKind } from '../../lsa/handle-table.js';
 
 const PKG = 3 as PackageId;
 const alice = asProcessId(101);
@@ -104,5 +104,34 @@ describe('HandleTables', () => {
     assert.deepEqual(tables.count(mallory), { credentials: 1, contexts: 0 });
     assert.deepEqual(tables.count(asProcessId(999)), { credentials: 0, contexts: 0 });
     assert.deepEqual(tables.count(), { credentials: 2, contexts: 2 });
+  });
+
+  it('counts the holders of a shared package context: only the last release asks for SpDeleteContext, and wipes the kept ContextData', () => {
+    const held: HandleEntry = { ...entry('context'), complete: true };
+    assert.equal(releaseContext({ ...held }), true, 'a context nobody shares goes with its one handle');
+    const contextData = Uint8Array.of(7, 7, 7);
+    const exporter: HandleEntry = {
+      ...held,
+      mapped: {
+        packageId: PKG,
+        packageName: 'X',
+        moduleUrl: 'file:///x.js',
+        tableIndex: 0,
+        modulePackages: [],
+        lsaContextHandle: 1,
+        contextData,
+        thunkedLevels: [],
+      },
+    };
+    const shared = shareContext(exporter);
+    assert.equal(shared.count, 2);
+    const importer: HandleEntry = { ...held, shared, mapped: exporter.mapped };
+    assert.equal(shareContext(importer), shared, 'one count for all the holders');
+    assert.equal(shared.count, 3);
+    assert.equal(releaseContext(exporter), false);
+    assert.equal(releaseContext(importer), false);
+    assert.deepEqual([...contextData], [7, 7, 7]);
+    assert.equal(releaseContext({ shared, mapped: exporter.mapped }), true);
+    assert.deepEqual([...contextData], [0, 0, 0]);
   });
 });

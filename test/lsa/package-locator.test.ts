@@ -54,10 +54,19 @@ function setup(inner: ReturnType<typeof stubPackage>) {
   const events: Array<Pick<TraceEvent, 'call' | 'phase' | 'peer' | 'detail'>> = [];
   const points = new CallPoints(new Tracer(null, 'lsa', 0, false));
   // A host that records the points it is given, as the trace would.
-  const host: PackageHost = { point: (call, phase, fields) => events.push({ call, phase, ...fields }), active: true, packageFault: () => undefined, deadlineMs: 0 };
+  const host: PackageHost = {
+    point: (call, phase, fields) => events.push({ call, phase, ...fields }),
+    active: true,
+    packageFault: () => undefined,
+    deadlineMs: 0,
+  };
   const packages = [stubPackage(OUTER, 'Outer'), inner, stubPackage(THIRD, 'Third')];
   const nested = new NestedHandles();
-  const locator = { packages: { byName: (n: string) => packages.find((p) => p.name.toLowerCase() === n.toLowerCase()), byId: (i: number) => packages.find((p) => p.id === i) }, host, nested };
+  const locator = {
+    packages: { byName: (n: string) => packages.find((p) => p.name.toLowerCase() === n.toLowerCase()), byId: (i: number) => packages.find((p) => p.id === i) },
+    host,
+    nested,
+  };
   const services: LsaServices = {
     sessions: new LogonSessions(),
     accounts: new AccountStore([]),

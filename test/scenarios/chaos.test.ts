@@ -6,24 +6,30 @@ import { describe, it } from 'node:test';
 import { runChaos } from '../../scenarios/chaos.js';
 
 describe('sspi-emu chaos', () => {
-  it('injects faults of every kind, never hangs and leaves nothing in the LSA', { timeout: 90_000 }, async () => {
-    const report = await runChaos({
-      package: 'Example',
-      spec: 'example',
-      durationMs: 4_000,
-      seed: 3,
-      clients: 2,
-      lanes: 2,
-      faultIntervalMs: 250,
-      hangMs: 15_000,
-    });
-    const injected = Object.values(report.faults).reduce((a, b) => a + b, 0);
-    assert.ok(injected >= 5, JSON.stringify(report.faults));
-    assert.equal(report.hangs, 0);
-    assert.ok(report.handshakes.completed > 0);
-    for (const status of Object.keys(report.handshakes.byStatus)) assert.match(status, /^SEC_E_|^process died/, status);
-    assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 });
-  });
+  for (const lsaIsolation of ['thread', 'process'] as const)
+    it(
+      `injects faults of every kind, never hangs and leaves nothing in the LSA (the LSA in a ${lsaIsolation === 'thread' ? 'worker thread' : 'process of its own'})`,
+      { timeout: 90_000 },
+      async () => {
+        const report = await runChaos({
+          lsaIsolation,
+          package: 'Example',
+          spec: 'example',
+          durationMs: 4_000,
+          seed: 3,
+          clients: 2,
+          lanes: 2,
+          faultIntervalMs: 250,
+          hangMs: 15_000,
+        });
+        const injected = Object.values(report.faults).reduce((a, b) => a + b, 0);
+        assert.ok(injected >= 5, JSON.stringify(report.faults));
+        assert.equal(report.hangs, 0);
+        assert.ok(report.handshakes.completed > 0);
+        for (const status of Object.keys(report.handshakes.byStatus)) assert.match(status, /^SEC_E_|^process died/, status);
+        assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 });
+      },
+    );
 
   it('under Negotiate (NTLM beneath it, driven through the LSA), leaves no nested handle either', { timeout: 90_000 }, async () => {
     const report = await runChaos({

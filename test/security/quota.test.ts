@@ -14,96 +14,100 @@ import { ALICE, establish, fixtureApp, withMachine } from '../helpers/machine.js
 
 const status = (r: { status: number }): string => statusName(r.status);
 
-describe('a process quota', () => {
-  it('answers SEC_E_INSUFFICIENT_MEMORY past the credential quota, for that process only, until it frees one', async () => {
-    await withMachine({ packages: ['example'], processQuota: { credentials: 5 } }, async (machine) => {
-      const greedy = await machine.spawn('client', { name: 'greedy' });
-      const other = await machine.spawn('client', { name: 'other' });
-      const acquire = (p: typeof greedy) => p.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.INBOUND });
-      const held: CredHandle[] = [];
-      for (let i = 0; i < 5; i++) held.push((await acquire(greedy)).credential!);
-      const over = await acquire(greedy);
-      assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
-      assert.equal(over.cause?.code, 'QUOTA_EXCEEDED');
-      assert.match(over.cause?.message ?? '', /greedy holds 5 credentials, the most one process may/);
-      assert.equal(status(await acquire(other)), 'SEC_E_OK', 'another process has a quota of its own');
-      const stats = await machine.lsa.stats();
-      assert.equal(stats.perProcess.find((p) => p.name === 'greedy')?.credentials, 5);
-      assert.equal(stats.credentials, 6, 'the refused acquire left nothing behind');
-      await greedy.sspi.freeCredentialsHandle(held.pop()!);
-      assert.equal(status(await acquire(greedy)), 'SEC_E_OK');
+for (const lsaIsolation of ['thread', 'process'] as const)
+  describe(`a process quota (the LSA in a ${lsaIsolation === 'thread' ? 'worker thread' : 'process of its own'})`, () => {
+    it('answers SEC_E_INSUFFICIENT_MEMORY past the credential quota, for that process only, until it frees one', async () => {
+      await withMachine({ lsaIsolation, packages: ['example'], processQuota: { credentials: 5 } }, async (machine) => {
+        const greedy = await machine.spawn('client', { name: 'greedy' });
+        const other = await machine.spawn('client', { name: 'other' });
+        const acquire = (p: typeof greedy) => p.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.INBOUND });
+        const held: CredHandle[] = [];
+        for (let i = 0; i < 5; i++) held.push((await acquire(greedy)).credential!);
+        const over = await acquire(greedy);
+        assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
+        assert.equal(over.cause?.code, 'QUOTA_EXCEEDED');
+        assert.match(over.cause?.message ?? '', /greedy holds 5 credentials, the most one process may/);
+        assert.equal(status(await acquire(other)), 'SEC_E_OK', 'another process has a quota of its own');
+        const stats = await machine.lsa.stats();
+        assert.equal(stats.perProcess.find((p) => p.name === 'greedy')?.credentials, 5);
+        assert.equal(stats.credentials, 6, 'the refused acquire left nothing behind');
+        await greedy.sspi.freeCredentialsHandle(held.pop()!);
+        assert.equal(status(await acquire(greedy)), 'SEC_E_OK');
+      });
     });
-  });
 
-  it('answers SEC_E_INSUFFICIENT_MEMORY for a new context past the context quota, and the existing ones work', async () => {
-    await withMachine({ packages: ['example'], processQuota: { contexts: 3 } }, async (machine) => {
-      const server = await machine.spawn('server');
-      const client = await machine.spawn('client');
-      const done = await establish(client, server);
-      assert.ok(done.ok);
-      const c = await client.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
-      for (let i = 0; i < 2; i++)
-        assert.equal(
-          status(await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ })),
-          'SEC_I_CONTINUE_NEEDED',
+    it('answers SEC_E_INSUFFICIENT_MEMORY for a new context past the context quota, and the existing ones work', async () => {
+      await withMachine({ lsaIsolation, packages: ['example'], processQuota: { contexts: 3 } }, async (machine) => {
+        const server = await machine.spawn('server');
+        const client = await machine.spawn('client');
+        const done = await establish(client, server);
+        assert.ok(done.ok);
+        const c = await client.sspi.acquireCredentialsHandle({ package: 'Example', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
+        for (let i = 0; i < 2; i++)
+          assert.equal(
+            status(await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ })),
+            'SEC_I_CONTINUE_NEEDED',
+          );
+        const over = await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ });
+        assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
+        assert.equal(over.context, undefined);
+        assert.equal((await machine.lsa.stats()).perProcess.find((p) => p.name === 'client')?.contexts, 3);
+        const names = await client.sspi.queryContextAttributes(done.clientContext!, 1 /* SECPKG_ATTR_NAMES */);
+        assert.equal(status(names), 'SEC_E_OK');
+      });
+    });
+
+    it('refuses calls past the queue of waiting calls, and shows them in the process statistics', async () => {
+      await withMachine({ lsaIsolation, packages: ['example'], processQuota: { runningCalls: 1, queuedCalls: 8 } }, async (machine) => {
+        const busy = await machine.spawn('client', { name: 'busy' });
+        const result = await busy.runApp(fixtureApp('rogue'), { attack: 'lpc-burst', count: 64 });
+        const statuses = result.data?.statuses as Record<string, number>;
+        assert.ok((statuses.SEC_E_INSUFFICIENT_MEMORY ?? 0) > 0, JSON.stringify(statuses));
+        assert.ok((statuses.SEC_E_OK ?? 0) >= 9, JSON.stringify(statuses));
+        const mine = (await machine.lsa.stats()).perProcess.find((p) => p.name === 'busy')!;
+        assert.equal(mine.overQueue, statuses.SEC_E_INSUFFICIENT_MEMORY);
+        assert.equal(mine.credentials, statuses.SEC_E_OK);
+      });
+    });
+
+    it('lets no process hold the LSA with calls waiting on its own replies: the others are served meanwhile', { timeout: 20_000 }, async () => {
+      // Two rogues stall every slot the LSA has (2 x 2 of 4) on CopyFromClientBuffer calls they never
+      // answer, for 60 s; a slot waiting on its process is given to the others, so the victim's handshake runs now.
+      await withMachine(
+        { lsaIsolation, packages: ['example'], packageCallTimeoutMs: 60_000, processQuota: { concurrentCalls: 4, runningCalls: 2 } },
+        async (machine) => {
+          const server = await machine.spawn('server');
+          const client = await machine.spawn('client');
+          for (const name of ['rogue1', 'rogue2']) await (await machine.spawn('client', { name })).runApp(fixtureApp('rogue'), { attack: 'stall', count: 6 });
+          await machine.lsa.stats();
+          assert.ok((await establish(client, server)).ok);
+          const stats = await machine.lsa.stats();
+          for (const name of ['rogue1', 'rogue2']) {
+            const rogue = stats.perProcess.find((p) => p.name === name)!;
+            assert.deepEqual([rogue.running, rogue.queued], [2, 4], 'each rogue still has only its share running');
+          }
+        },
+      );
+    });
+
+    it('cuts off a process that posts far more than the LSA queues; the others carry on', async () => {
+      await withMachine({ lsaIsolation, packages: ['example'], processQuota: { queuedCalls: 16 } }, async (machine) => {
+        const server = await machine.spawn('server');
+        const client = await machine.spawn('client');
+        const flooder = await machine.spawn('client', { name: 'flooder' });
+        const result = await flooder.runApp(fixtureApp('rogue'), { attack: 'lpc-frame', count: 10_000 });
+        assert.match(String(result.data?.after), /FLOODED|PEER_GONE|CHANNEL_CLOSED/, 'its next call finds its channel closed');
+        const stats = await machine.lsa.stats();
+        assert.deepEqual(
+          stats.disconnected.map((d) => d.name),
+          ['flooder'],
         );
-      const over = await client.sspi.initializeSecurityContext({ credential: c.credential!, contextReq: DEFAULT_CLIENT_REQ });
-      assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
-      assert.equal(over.context, undefined);
-      assert.equal((await machine.lsa.stats()).perProcess.find((p) => p.name === 'client')?.contexts, 3);
-      const names = await client.sspi.queryContextAttributes(done.clientContext!, 1 /* SECPKG_ATTR_NAMES */);
-      assert.equal(status(names), 'SEC_E_OK');
+        assert.equal(
+          stats.perProcess.find((p) => p.name === 'flooder'),
+          undefined,
+          'it was reaped',
+        );
+        assert.ok((await establish(client, server)).ok);
+      });
     });
   });
-
-  it('refuses calls past the queue of waiting calls, and shows them in the process statistics', async () => {
-    await withMachine({ packages: ['example'], processQuota: { runningCalls: 1, queuedCalls: 8 } }, async (machine) => {
-      const busy = await machine.spawn('client', { name: 'busy' });
-      const result = await busy.runApp(fixtureApp('rogue'), { attack: 'lpc-burst', count: 64 });
-      const statuses = result.data?.statuses as Record<string, number>;
-      assert.ok((statuses.SEC_E_INSUFFICIENT_MEMORY ?? 0) > 0, JSON.stringify(statuses));
-      assert.ok((statuses.SEC_E_OK ?? 0) >= 9, JSON.stringify(statuses));
-      const mine = (await machine.lsa.stats()).perProcess.find((p) => p.name === 'busy')!;
-      assert.equal(mine.overQueue, statuses.SEC_E_INSUFFICIENT_MEMORY);
-      assert.equal(mine.credentials, statuses.SEC_E_OK);
-    });
-  });
-
-  it('lets no process hold the LSA with calls waiting on its own replies: the others are served meanwhile', { timeout: 20_000 }, async () => {
-    // Two rogues stall every slot the LSA has (2 x 2 of 4) on CopyFromClientBuffer calls they never
-    // answer, for 60 s; a slot waiting on its process is given to the others, so the victim's handshake runs now.
-    await withMachine({ packages: ['example'], packageCallTimeoutMs: 60_000, processQuota: { concurrentCalls: 4, runningCalls: 2 } }, async (machine) => {
-      const server = await machine.spawn('server');
-      const client = await machine.spawn('client');
-      for (const name of ['rogue1', 'rogue2']) await (await machine.spawn('client', { name })).runApp(fixtureApp('rogue'), { attack: 'stall', count: 6 });
-      await machine.lsa.stats();
-      assert.ok((await establish(client, server)).ok);
-      const stats = await machine.lsa.stats();
-      for (const name of ['rogue1', 'rogue2']) {
-        const rogue = stats.perProcess.find((p) => p.name === name)!;
-        assert.deepEqual([rogue.running, rogue.queued], [2, 4], 'each rogue still has only its share running');
-      }
-    });
-  });
-
-  it('cuts off a process that posts far more than the LSA queues; the others carry on', async () => {
-    await withMachine({ packages: ['example'], processQuota: { queuedCalls: 16 } }, async (machine) => {
-      const server = await machine.spawn('server');
-      const client = await machine.spawn('client');
-      const flooder = await machine.spawn('client', { name: 'flooder' });
-      const result = await flooder.runApp(fixtureApp('rogue'), { attack: 'lpc-frame', count: 10_000 });
-      assert.match(String(result.data?.after), /FLOODED|PEER_GONE|CHANNEL_CLOSED/, 'its next call finds its channel closed');
-      const stats = await machine.lsa.stats();
-      assert.deepEqual(
-        stats.disconnected.map((d) => d.name),
-        ['flooder'],
-      );
-      assert.equal(
-        stats.perProcess.find((p) => p.name === 'flooder'),
-        undefined,
-        'it was reaped',
-      );
-      assert.ok((await establish(client, server)).ok);
-    });
-  });
-});

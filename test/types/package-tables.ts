@@ -34,3 +34,18 @@ const userWrongShape: SecpkgUserFunctionTable = {
   // @ts-expect-error SealMessage takes the context handle first, a number, not the message buffers
   SealMessage: (buffers: string[]) => SEC_E_OK,
 };
+
+const userWrongExport: SecpkgUserFunctionTable = {
+  ...userTable,
+  // @ts-expect-error SpExportSecurityContext answers its PackedContext as bytes, not text
+  ExportContext: () => ({ status: SEC_E_OK, PackedContext: 'the state' }),
+};
+
+const userWrongImport: SecpkgUserFunctionTable = {
+  ...userTable,
+  // @ts-expect-error SpImportSecurityContext answers the new context's handle as a number
+  ImportContext: () => ({ status: SEC_E_OK, ContextHandle: 'h' }),
+};
+
+// A package that cannot export answers a bare status, as the kit's UNUSED_USER_MEMBERS does.
+const userCannotExport: SecpkgUserFunctionTable = { ...userTable, ExportContext: () => SEC_E_OK, ImportContext: () => SEC_E_OK };

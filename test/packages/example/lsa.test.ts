@@ -67,7 +67,11 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: ALICE.User, domain: ALICE.Domain, password: ALICE.Password }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
-    locator: { packages: { byName: () => undefined, byId: () => undefined }, host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0), nested: new NestedHandles() },
+    locator: {
+      packages: { byName: () => undefined, byId: () => undefined },
+      host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
+      nested: new NestedHandles(),
+    },
     processById: () => process,
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },

@@ -5,7 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SECBUFFER, SECPKG_ATTR } from '../../../headers/sspi.js';
+import { packImportedContext } from '../../../headers/ntsecpkg.js';
+import { ASC_RET, ISC_RET, SECBUFFER, SECPKG_ATTR, SECPKG_CONTEXT_EXPORT, type SecBuffer } from '../../../headers/sspi.js';
+import { ExampleUserPackage } from '../../../packages/example/user.js';
+import { packContextData } from '../../../packages/example/wire.js';
 import { copy, seal, sign, status, text, withClientAndServer } from '../../helpers/calls.js';
 import { establish } from '../../helpers/machine.js';
 
@@ -103,5 +106,60 @@ describe('the example package on a mapped context', () => {
         'SEC_E_OK',
       );
     });
+  });
+});
+
+describe("the example package's export and import (the user-mode tables alone)", () => {
+  const sessionKey = new Uint8Array(32).fill(7);
+  const contextData = (role: 1 | 2) => packContextData({ role, flags: ASC_RET.INTEGRITY | ASC_RET.CONFIDENTIALITY, sessionKey, name: 'SSPI-EMU\\alice' });
+  const message = (s: string): SecBuffer[] => [
+    { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(24) },
+    { BufferType: SECBUFFER.DATA, pvBuffer: text(s) },
+  ];
+  const userTable = () => new ExampleUserPackage().table();
+
+  it('hands over the two sequence numbers only, and the importer continues from them with the keys of the ContextData', async () => {
+    const client = userTable();
+    const exporter = userTable();
+    const importer = userTable();
+    // Both ends are "server-side" contexts mapped from the same ContextData in two processes; the client is role 1.
+    assert.equal(await client.InitUserModeContext(1, packContextData({ role: 1, flags: ISC_RET.INTEGRITY, sessionKey, name: 'SSPI-EMU\\alice' })), 0);
+    assert.equal(await exporter.InitUserModeContext(1, contextData(2)), 0);
+    for (let i = 0; i < 3; i++) {
+      const m = message(`m${i}`);
+      assert.equal(status({ status: await client.MakeSignature(1, 0, m, 0) }), 'SEC_E_OK');
+      assert.equal(status(await exporter.VerifySignature(1, m, 0)), 'SEC_E_OK');
+    }
+    const exported = (await exporter.ExportContext(1, 0)) as { status: number; PackedContext: Uint8Array };
+    assert.equal(status(exported), 'SEC_E_OK');
+    assert.deepEqual([...exported.PackedContext], [1, 0, 0, 0, 0, 3, 0, 0, 0], 'format 1, send 0, receive 3: no key in it');
+    const reset = (await exporter.ExportContext(1, SECPKG_CONTEXT_EXPORT.RESET_NEW)) as { PackedContext: Uint8Array };
+    assert.deepEqual([...reset.PackedContext], [1, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+    const imported = (await importer.ImportContext(packImportedContext({ ContextData: contextData(2), PackedContext: exported.PackedContext }), null)) as {
+      status: number;
+      ContextHandle: number;
+    };
+    assert.equal(status(imported), 'SEC_E_OK');
+    assert.ok(imported.ContextHandle >= 2 ** 40, 'apart from the handles mapped contexts go by');
+    const next = message('m3');
+    assert.equal(status({ status: await client.MakeSignature(1, 0, next, 0) }), 'SEC_E_OK');
+    assert.equal(status(await importer.VerifySignature(imported.ContextHandle, next, 0)), 'SEC_E_OK');
+    const names = await importer.QueryContextAttributes(imported.ContextHandle, SECPKG_ATTR.NAMES);
+    assert.deepEqual(names.Buffer, { sUserName: 'SSPI-EMU\\alice' });
+  });
+
+  it('refuses what is not laid out by the LSA, or whose state or ContextData is malformed: SEC_E_INVALID_TOKEN', async () => {
+    const importer = userTable();
+    const state = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (const packed of [
+      new Uint8Array(0),
+      state,
+      packImportedContext({ ContextData: contextData(2), PackedContext: state.subarray(1) }),
+      packImportedContext({ ContextData: contextData(2), PackedContext: Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0) }),
+      packImportedContext({ ContextData: new Uint8Array(10), PackedContext: state }),
+    ])
+      assert.equal(status(await importer.ImportContext(packed, null)), 'SEC_E_INVALID_TOKEN');
+    assert.equal(status(await importer.ExportContext(12345, 0)), 'SEC_E_INVALID_HANDLE');
   });
 });

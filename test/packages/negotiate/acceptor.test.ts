@@ -26,7 +26,7 @@ const resp = (token: Uint8Array): NegTokenResp => {
 };
 
 describe("Negotiate's acceptor", () => {
-  it('speaks first when AcceptSecurityContext has no input token: a NegTokenInit2 with its mechanisms and the hint name, then takes the client\'s NegTokenInit', async () => {
+  it("speaks first when AcceptSecurityContext has no input token: a NegTokenInit2 with its mechanisms and the hint name, then takes the client's NegTokenInit", async () => {
     const h = await negotiateHarness();
     const creds = await h.credentials();
     const hint = await h.accept(creds.server, null);
@@ -68,9 +68,13 @@ describe("Negotiate's acceptor", () => {
     const client = await h.map(n2.result, n1.result.NewContextHandle!, h.ntlm!);
     const data = new TextEncoder().encode('raw');
     const signature = { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(16) };
-    await h.host.call(client.context!, 'SpMakeSignature', (t, handle) => t.MakeSignature(handle, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: data }, signature], 0));
+    await h.host.call(client.context!, 'SpMakeSignature', (t, handle) =>
+      t.MakeSignature(handle, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: data }, signature], 0),
+    );
     assert.equal(Buffer.from(signature.pvBuffer.subarray(12)).toString('hex'), '00000000');
-    const verified = await h.host.call(server.context!, 'SpVerifySignature', (t, handle) => t.VerifySignature(handle, [{ BufferType: SECBUFFER.DATA, pvBuffer: data }, signature], 0));
+    const verified = await h.host.call(server.context!, 'SpVerifySignature', (t, handle) =>
+      t.VerifySignature(handle, [{ BufferType: SECBUFFER.DATA, pvBuffer: data }, signature], 0),
+    );
     assert.ok(verified.ok && statusName(verified.value.status) === 'SEC_E_OK');
   });
 
@@ -99,7 +103,10 @@ describe("Negotiate's acceptor", () => {
     assert.equal(statusName(s3.result.status), 'SEC_E_OK');
     const final = resp(s3.token!);
     assert.equal(final.negState, NEG_STATE.ACCEPT_COMPLETED);
-    const n3 = await h.init(null, n1.result.NewContextHandle!, undefined, h.ntlm!, [mechListBuffer, { BufferType: SECBUFFER.MECHLIST_SIGNATURE, pvBuffer: final.mechListMIC! }]);
+    const n3 = await h.init(null, n1.result.NewContextHandle!, undefined, h.ntlm!, [
+      mechListBuffer,
+      { BufferType: SECBUFFER.MECHLIST_SIGNATURE, pvBuffer: final.mechListMIC! },
+    ]);
     assert.equal(statusName(n3.result.status), 'SEC_E_OK');
   });
 
@@ -125,7 +132,11 @@ describe("Negotiate's acceptor", () => {
   });
 
   const spoilAuthenticate: Array<[string, (r: NegTokenResp) => Uint8Array, string]> = [
-    ["the initiator's mechListMIC missing (its AUTHENTICATE carries a MIC)", (r) => packNegTokenResp({ responseToken: r.responseToken! }), 'SEC_E_INVALID_TOKEN'],
+    [
+      "the initiator's mechListMIC missing (its AUTHENTICATE carries a MIC)",
+      (r) => packNegTokenResp({ responseToken: r.responseToken! }),
+      'SEC_E_INVALID_TOKEN',
+    ],
     [
       "the initiator's mechListMIC one bit off",
       (r) => {
@@ -136,7 +147,11 @@ describe("Negotiate's acceptor", () => {
       'SEC_E_MESSAGE_ALTERED',
     ],
     // MS-SPNG: old peers put the response token in mechListMIC too; it is no MIC (so the MIC is missing here).
-    ["an old peer's mechListMIC that repeats the response token", (r) => packNegTokenResp({ responseToken: r.responseToken!, mechListMIC: r.responseToken! }), 'SEC_E_INVALID_TOKEN'],
+    [
+      "an old peer's mechListMIC that repeats the response token",
+      (r) => packNegTokenResp({ responseToken: r.responseToken!, mechListMIC: r.responseToken! }),
+      'SEC_E_INVALID_TOKEN',
+    ],
     ['a reject from the initiator', () => packNegTokenResp({ negState: NEG_STATE.REJECT }), 'SEC_E_LOGON_DENIED'],
     ['a NegTokenResp with nothing in it', () => packNegTokenResp({}), 'SEC_E_INVALID_TOKEN'],
   ];

@@ -17,9 +17,12 @@ describe('SPNEGO decode', () => {
     assert.deepEqual(plain.mechToken, { length: 40, hex: SAMBA_NEG_TOKEN_INIT.slice(-80) });
     const seen: Array<string | undefined> = [];
     const described = describeNegotiationToken(bytes, (token, mech) => (seen.push(mech), { mechanism: 'NTLMSSP', decoded: { bytes: token.length } }));
-    assert.deepEqual(seen, [MECH_OID.NTLMSSP], 'the optimistic token is the first mechanism\'s');
+    assert.deepEqual(seen, [MECH_OID.NTLMSSP], "the optimistic token is the first mechanism's");
     assert.deepEqual(described.mechToken, { length: 40, mechanism: 'NTLMSSP', decoded: { bytes: 40 } });
-    assert.match(formatNegotiationToken(described, (inner) => `INNER ${inner.mechanism}`), /mechToken: 40 bytes, NTLMSSP\n    INNER NTLMSSP$/);
+    assert.match(
+      formatNegotiationToken(described, (inner) => `INNER ${inner.mechanism}`),
+      /mechToken: 40 bytes, NTLMSSP\n    INNER NTLMSSP$/,
+    );
   });
 
   it('describes a NegTokenInit2 and a NegTokenResp field by field', () => {

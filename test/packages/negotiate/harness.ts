@@ -23,7 +23,17 @@ import {
 } from '../../../headers/index.js';
 import { CallPoints, packageHost } from '../../../hosting/index.js';
 import { asProcessId, type LsaToProcessOps, type ProcessToLsaOps, type RpcPeer, Tracer } from '../../../ipc/index.js';
-import { AccountStore, createLsaFunctionTable, LogonSessions, LsaWorkPool, NestedHandles, ProcessQueue, resolvePackageSpec, runAsClientCall, type LsaClientProcess } from '../../../lsa/index.js';
+import {
+  AccountStore,
+  createLsaFunctionTable,
+  LogonSessions,
+  LsaWorkPool,
+  NestedHandles,
+  ProcessQueue,
+  resolvePackageSpec,
+  runAsClientCall,
+  type LsaClientProcess,
+} from '../../../lsa/index.js';
 import { processSideOfLpc } from '../../../process/index.js';
 import { ClientHeap, packAuthIdentity, UserModeHost } from '../../../sspi/index.js';
 
@@ -49,8 +59,21 @@ export interface Harness {
   /** alice's outbound credential and an inbound one, of `pkg` (Negotiate by default). */
   credentials(pkg?: HarnessPackage): Promise<{ client: number; server: number }>;
   /** Initialize/Accept with a token (or none), an output TOKEN buffer; the result and the token out. */
-  init(cred: number | null, ctx: number | null, token?: Uint8Array, pkg?: HarnessPackage, extra?: SecBuffer[]): Promise<{ result: SpContextResult; token?: Uint8Array; output: SecBuffer[] }>;
-  accept(cred: number | null, ctx: number | null, token?: Uint8Array, req?: number, pkg?: HarnessPackage, extra?: SecBuffer[]): Promise<{ result: SpContextResult; token?: Uint8Array; output: SecBuffer[] }>;
+  init(
+    cred: number | null,
+    ctx: number | null,
+    token?: Uint8Array,
+    pkg?: HarnessPackage,
+    extra?: SecBuffer[],
+  ): Promise<{ result: SpContextResult; token?: Uint8Array; output: SecBuffer[] }>;
+  accept(
+    cred: number | null,
+    ctx: number | null,
+    token?: Uint8Array,
+    req?: number,
+    pkg?: HarnessPackage,
+    extra?: SecBuffer[],
+  ): Promise<{ result: SpContextResult; token?: Uint8Array; output: SecBuffer[] }>;
   /** The user-mode context the LSA would deliver for a completed result (the mechanism's). */
   map(result: SpContextResult, ownHandle: number, pkg?: HarnessPackage): Promise<Awaited<ReturnType<UserModeHost['initContext']>>>;
 }
@@ -96,8 +119,7 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
     },
   };
   const specs: Array<[string, Record<string, unknown>]> = [['negotiate', {}]];
-  if (options.withNtlm !== false)
-    specs.push(['ntlm', options.ntlmSettings ?? { fixedServerChallenge: '0123456789abcdef', fixedTime: '2026-01-02T03:04:05Z' }]);
+  if (options.withNtlm !== false) specs.push(['ntlm', options.ntlmSettings ?? { fixedServerChallenge: '0123456789abcdef', fixedTime: '2026-01-02T03:04:05Z' }]);
   for (const [spec, settings] of specs) {
     const moduleUrl = resolvePackageSpec(spec).href;
     const module = (await import(moduleUrl)) as SecurityPackageModule;
@@ -128,7 +150,10 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
     const t = tokenBytes(output);
     return t === undefined || t.length === 0 ? undefined : t;
   };
-  const input = (token: Uint8Array | undefined, extra: SecBuffer[]): SecBuffer[] => [...(token === undefined ? [] : [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }]), ...extra];
+  const input = (token: Uint8Array | undefined, extra: SecBuffer[]): SecBuffer[] => [
+    ...(token === undefined ? [] : [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }]),
+    ...extra,
+  ];
   return {
     negotiate,
     ntlm,
@@ -138,10 +163,13 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
     async credentials(pkg = negotiate) {
       const identity = packAuthIdentity({ User: 'alice', Domain: 'SSPI-EMU', Password: 'Passw0rd!' });
       const address = heap.place(identity);
-      const client = await call(() => pkg.table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null));
+      const client = await call(() =>
+        pkg.table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null),
+      );
       heap.free(address);
       const server = await call(() => pkg.table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
-      if (client.CredentialHandle === undefined || server.CredentialHandle === undefined) throw new Error(`credentials: ${statusName(client.status)} / ${statusName(server.status)}`);
+      if (client.CredentialHandle === undefined || server.CredentialHandle === undefined)
+        throw new Error(`credentials: ${statusName(client.status)} / ${statusName(server.status)}`);
       return { client: client.CredentialHandle, server: server.CredentialHandle };
     },
     async init(cred, ctx, token, pkg = negotiate, extra = []) {

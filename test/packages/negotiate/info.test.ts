@@ -31,7 +31,7 @@ describe("Negotiate's SecPkgInfo", () => {
     assert.deepEqual((await table.GetInfo()).PackageInfo, { ...PACKAGE_INFO });
   });
 
-  it('has no user-mode table of its own: its contexts are mapped as their mechanism\'s', async () => {
+  it("has no user-mode table of its own: its contexts are mapped as their mechanism's", async () => {
     assert.deepEqual((await SpUserModeInitialize(0x10000)).ppTables, []);
   });
 });

@@ -16,13 +16,13 @@ const resp = (token: Uint8Array): NegTokenResp => {
 };
 
 describe("Negotiate's initiator", () => {
-  it('opens with a NegTokenInit in the SPNEGO InitialContextToken: the mechanism list and NTLM\'s NEGOTIATE as the optimistic token', async () => {
+  it("opens with a NegTokenInit in the SPNEGO InitialContextToken: the mechanism list and NTLM's NEGOTIATE as the optimistic token", async () => {
     const h = await negotiateHarness();
     const creds = await h.credentials();
     const first = await h.init(creds.client, null);
     assert.equal(statusName(first.result.status), 'SEC_I_CONTINUE_NEEDED');
     const bytes = first.token!;
-    assert.equal(Buffer.from(bytes.subarray(0, 10)).toString('hex'), '604806062b0601050502', 'the same framing as Samba\'s 74-byte token');
+    assert.equal(Buffer.from(bytes.subarray(0, 10)).toString('hex'), '604806062b0601050502', "the same framing as Samba's 74-byte token");
     assert.equal(bytes.length, 74);
     const { token, framed } = unpackNegotiationToken(bytes);
     assert.ok(framed && token.kind === 'NegTokenInit');
@@ -55,7 +55,7 @@ describe("Negotiate's initiator", () => {
     assert.deepEqual(h.nested.count().contexts, 1, 'the failed first call left no context of NTLM behind');
   });
 
-  it('completes against the acceptor, verifying its mechListMIC, and maps NTLM\'s context', async () => {
+  it("completes against the acceptor, verifying its mechListMIC, and maps NTLM's context", async () => {
     const h = await negotiateHarness();
     const run = await handshake(h);
     assert.equal(statusName(run.client.status), 'SEC_E_OK');
@@ -85,9 +85,19 @@ describe("Negotiate's initiator", () => {
     ['accept-completed before NTLM is done', 2, (t) => packNegTokenResp({ ...strip(resp(t)), negState: NEG_STATE.ACCEPT_COMPLETED }), 'SEC_E_INVALID_TOKEN'],
     ['a reply that is not SPNEGO', 2, (t) => t.subarray(1), 'SEC_E_INVALID_TOKEN'],
     ['a NegTokenInit for a reply', 2, () => packNegTokenInit({ mechTypes: [MECH_OID.NTLMSSP] }), 'SEC_E_INVALID_TOKEN'],
-    ["the acceptor's mechListMIC missing (NTLM's AUTHENTICATE carried a MIC)", 4, () => packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED }), 'SEC_E_INVALID_TOKEN'],
+    [
+      "the acceptor's mechListMIC missing (NTLM's AUTHENTICATE carried a MIC)",
+      4,
+      () => packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED }),
+      'SEC_E_INVALID_TOKEN',
+    ],
     ["the acceptor's mechListMIC one bit off", 4, (t) => flip(t, t.length - 10), 'SEC_E_MESSAGE_ALTERED'],
-    ["the acceptor's mechListMIC but accept-incomplete", 4, (t) => packNegTokenResp({ ...strip(resp(t)), negState: NEG_STATE.ACCEPT_INCOMPLETE }), 'SEC_E_INVALID_TOKEN'],
+    [
+      "the acceptor's mechListMIC but accept-incomplete",
+      4,
+      (t) => packNegTokenResp({ ...strip(resp(t)), negState: NEG_STATE.ACCEPT_INCOMPLETE }),
+      'SEC_E_INVALID_TOKEN',
+    ],
   ];
   for (const [what, leg, spoil, expected] of spoilReply) {
     it(`answers ${expected} for ${what}, and leaves its context to be deleted with NTLM's`, async () => {

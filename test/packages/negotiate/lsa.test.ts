@@ -69,14 +69,23 @@ describe("Negotiate's LSA-mode half", () => {
     const server = await h.map(run.server, run.serverCtx!);
     assert.equal(client.context?.packageName, 'NTLM', "the user-mode half is NTLM's");
     const data = unpackContextData(run.client.ContextData!);
-    const reference = NtlmSecurityContext.fromSessionKey({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: 'client', sequence: { outgoing: 1, incoming: 1 } });
+    const reference = NtlmSecurityContext.fromSessionKey({
+      flags: data.flags,
+      exportedSessionKey: data.exportedSessionKey,
+      side: 'client',
+      sequence: { outgoing: 1, incoming: 1 },
+    });
     for (const text of ['first', 'second']) {
       const message = new TextEncoder().encode(text);
       const token: SecBuffer = { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(16) };
-      const signed = await h.host.call(client.context!, 'SpMakeSignature', (t, handle) => t.MakeSignature(handle, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: message }, token], 0));
+      const signed = await h.host.call(client.context!, 'SpMakeSignature', (t, handle) =>
+        t.MakeSignature(handle, 0, [{ BufferType: SECBUFFER.DATA, pvBuffer: message }, token], 0),
+      );
       assert.ok(signed.ok && signed.value === 0);
       assert.deepEqual(token.pvBuffer, reference.sign(message));
-      const verified = await h.host.call(server.context!, 'SpVerifySignature', (t, handle) => t.VerifySignature(handle, [{ BufferType: SECBUFFER.DATA, pvBuffer: message }, token], 0));
+      const verified = await h.host.call(server.context!, 'SpVerifySignature', (t, handle) =>
+        t.VerifySignature(handle, [{ BufferType: SECBUFFER.DATA, pvBuffer: message }, token], 0),
+      );
       assert.ok(verified.ok && statusName(verified.value.status) === 'SEC_E_OK');
     }
     const sealed = new TextEncoder().encode('sealed');
@@ -91,7 +100,7 @@ describe("Negotiate's LSA-mode half", () => {
     assert.deepEqual(info.value.Buffer, { PackageInfo: h.ntlm!.info, NegotiationState: SECPKG_NEGOTIATION.COMPLETE });
   });
 
-  it('deletes a completed context and its mechanism\'s, and a second delete is SEC_E_INVALID_HANDLE', async () => {
+  it("deletes a completed context and its mechanism's, and a second delete is SEC_E_INVALID_HANDLE", async () => {
     const h = await negotiateHarness();
     const run = await handshake(h);
     for (const ctx of [run.clientCtx!, run.serverCtx!]) {

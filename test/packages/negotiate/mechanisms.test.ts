@@ -24,7 +24,13 @@ describe("Negotiate's mechanisms", () => {
     const ntlmssp = Uint8Array.from(Buffer.from('4e544c4d5353500001000000', 'hex'));
     const krb5 = packInitialContextToken(MECH_OID.KRB5, Uint8Array.of(1, 0, 0x6e, 0));
     const spnego = packNegTokenInit({ mechTypes: [MECH_OID.NTLMSSP] });
-    assert.deepEqual([ntlm!.isRawToken(ntlmssp), ntlm!.isRawToken(krb5), ntlm!.isRawToken(spnego), ntlm!.isRawToken(ntlmssp.subarray(0, 7))], [true, false, false, false]);
-    assert.deepEqual([kerberos!.isRawToken(krb5), kerberos!.isRawToken(ntlmssp), kerberos!.isRawToken(spnego), kerberos!.isRawToken(Uint8Array.of(0x60, 0x80))], [true, false, false, false]);
+    assert.deepEqual(
+      [ntlm!.isRawToken(ntlmssp), ntlm!.isRawToken(krb5), ntlm!.isRawToken(spnego), ntlm!.isRawToken(ntlmssp.subarray(0, 7))],
+      [true, false, false, false],
+    );
+    assert.deepEqual(
+      [kerberos!.isRawToken(krb5), kerberos!.isRawToken(ntlmssp), kerberos!.isRawToken(spnego), kerberos!.isRawToken(Uint8Array.of(0x60, 0x80))],
+      [true, false, false, false],
+    );
   });
 });

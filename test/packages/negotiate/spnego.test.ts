@@ -67,7 +67,12 @@ describe('SPNEGO tokens', () => {
     const bare = packBareNegTokenInit({ mechTypes: [MECH_OID.NTLMSSP], mechListMIC: Uint8Array.of(7) });
     const { token, framed } = unpackNegotiationToken(bare);
     assert.equal(framed, false);
-    assert.deepEqual(token, { kind: 'NegTokenInit', mechTypes: [MECH_OID.NTLMSSP], mechTypeList: hexBytes(MECH_TYPE_LIST_NTLM), mechListMIC: Uint8Array.of(7) });
+    assert.deepEqual(token, {
+      kind: 'NegTokenInit',
+      mechTypes: [MECH_OID.NTLMSSP],
+      mechTypeList: hexBytes(MECH_TYPE_LIST_NTLM),
+      mechListMIC: Uint8Array.of(7),
+    });
   });
 
   it('skips extension fields past the last known one', () => {
@@ -75,7 +80,7 @@ describe('SPNEGO tokens', () => {
     assert.deepEqual(unpackNegotiationToken(hexBytes('a10b3009a0030a0101a7020500')).token, { kind: 'NegTokenResp', negState: 1 });
   });
 
-  it('locates the inner token of another mechanism\'s InitialContextToken (a raw Kerberos token)', () => {
+  it("locates the inner token of another mechanism's InitialContextToken (a raw Kerberos token)", () => {
     const raw = hexBytes('601006092a864886f7120102020100aabbcc');
     assert.deepEqual(unpackInitialContextToken(raw), { mech: MECH_OID.KRB5, innerStart: 13, innerEnd: 18 });
     assert.throws(

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeNtlmMessage, formatNtlmMessage, type AuthenticateDescription } from '../../../packages/ntlm/decode.js';
 import { NtlmParseError } from '../../../packages/ntlm/messages.js';
-import { NTLMV1, NTLMV2, SAMBA_NEGOTIATE, WIN2008R2 } from './vectors.js';
+import { NTLMV1, NTLMV2, SAMBA_NEGOTIATE, WGET, WIN2008R2 } from './vectors.js';
 
 describe('describeNtlmMessage', () => {
   test('spells out the 4.2.4.3 CHALLENGE_MESSAGE field by field', () => {
@@ -93,6 +93,15 @@ describe('describeNtlmMessage', () => {
     const d = describeNtlmMessage(NTLMV1.authenticateMessage) as AuthenticateDescription;
     assert.deepEqual(d.ntChallengeResponse, { kind: 'NTLMv1', response: NTLMV1.ntChallengeResponse });
     assert.equal(d.mic, null);
+  });
+
+  test("reads wget's AUTHENTICATE, whose flags say UNICODE over 8-bit names, as OEM, and says so", () => {
+    const d = describeNtlmMessage(WGET.authenticate) as AuthenticateDescription;
+    assert.equal(d.flags.value, '0x00008201');
+    assert.equal(d.userName, 'alice');
+    assert.equal(d.ntChallengeResponse.kind, 'NTLMv1');
+    assert.match(d.namesCharset ?? '', /^OEM \(the flags say UNICODE/);
+    assert.equal((describeNtlmMessage(NTLMV1.authenticateMessage) as AuthenticateDescription).namesCharset, undefined);
   });
 
   test('gives plain data that survives JSON unchanged', () => {

@@ -20,10 +20,11 @@ import {
   unpackNegotiate,
   withMic,
 } from '../../../packages/ntlm/messages.js';
+import { NtlmParseError } from '../../../packages/ntlm/messages.js';
 import { NtlmSecurityContext } from '../../../packages/ntlm/security.js';
 import { DEFAULT_CLIENT_REQ } from '../../../client-proc/app.js';
 import { bindings } from './drive.js';
-import { COMMON, fromHex, NTLMV1, NTLMV2, SAMBA_NEGOTIATE, toHex, WIN2008R2 } from './vectors.js';
+import { COMMON, fromHex, NTLMV1, NTLMV2, SAMBA_NEGOTIATE, toHex, WGET, WIN2008R2 } from './vectors.js';
 
 const N = NTLMSSP_NEGOTIATE;
 const NAMES = { computerName: 'SERVER', dnsComputerName: 'server.example.test', domainName: 'SERVER', dnsDomainName: 'example.test' };
@@ -253,6 +254,65 @@ describe('the NEGOTIATE_MESSAGE forms the acceptor answers', () => {
     assert.ok(!outcome.ok);
     assert.equal(statusName(outcome.status), 'SEC_E_INVALID_TOKEN');
     assert.match(outcome.reason, /BAD_TYPE at offset 8/);
+  });
+});
+
+describe("wget's AUTHENTICATE: OEM negotiated, UNICODE set in the AUTHENTICATE, 8-bit names", () => {
+  // wget 1.21 (http-ntlm.c): a 32-byte NEGOTIATE with OEM | NTLM, then an AUTHENTICATE whose flags
+  // are UNICODE | NTLM | ALWAYS_SIGN but whose names are 8-bit, with 24-byte LM and NT responses.
+  const negotiate = packNegotiate({ flags: N.OEM | N.NTLM, domainName: '', workstation: '' });
+  const WGET_AUTHENTICATE_FLAGS = N.UNICODE | N.NTLM | N.ALWAYS_SIGN;
+
+  function wgetAuthenticate(): Uint8Array {
+    // Packed with OEM names (5 bytes for "alice"), then the flags wget writes put in their place.
+    const bytes = packAuthenticate({
+      flags: N.OEM | N.NTLM,
+      lmChallengeResponse: fromHex(NTLMV1.lmChallengeResponse),
+      ntChallengeResponse: fromHex(NTLMV1.ntChallengeResponse),
+      domainName: '',
+      userName: 'alice',
+      workstation: '',
+      encryptedRandomSessionKey: new Uint8Array(0),
+    });
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(60, WGET_AUTHENTICATE_FLAGS, true);
+    return bytes;
+  }
+
+  test('read by its own UNICODE bit, its 5-byte user name is not UTF-16: what the acceptor used to refuse as a corrupt token', () => {
+    const server = challengeFor(negotiate, NAMES, COMMON.serverChallenge, NOW);
+    assert.ok(server.ok && (server.offered & N.UNICODE) === 0 && (server.offered & N.OEM) !== 0);
+    assert.throws(
+      () => unpackAuthenticate(wgetAuthenticate()),
+      (error: unknown) => error instanceof NtlmParseError,
+    );
+    assert.equal(unpackAuthenticate(wgetAuthenticate(), false).userName, 'alice');
+  });
+
+  test('is read in the charset the CHALLENGE settled on (OEM) and refused as NTLMv1: SEC_E_LOGON_DENIED', () => {
+    const server = challengeFor(negotiate, NAMES, COMMON.serverChallenge, NOW);
+    assert.ok(server.ok);
+    const refused = acceptAuthenticate({ state: server, authenticate: wgetAuthenticate(), account: alice, bindings: undefined, policy: NO_POLICY, now: NOW });
+    assert.ok(!refused.ok);
+    assert.equal(statusName(refused.status), 'SEC_E_LOGON_DENIED');
+    assert.match(refused.reason, /NTLMv1 or LM response \(24-byte NtChallengeResponse\) is refused/);
+  });
+
+  test("wget's captured NEGOTIATE and AUTHENTICATE are refused the same way", () => {
+    const server = challengeFor(WGET.negotiate, NAMES, COMMON.serverChallenge, NOW);
+    assert.ok(server.ok);
+    assert.equal(unpackAuthenticate(WGET.authenticate, false).flags, WGET.authenticateFlags);
+    const refused = acceptAuthenticate({ state: server, authenticate: WGET.authenticate, account: alice, bindings: undefined, policy: NO_POLICY, now: NOW });
+    assert.ok(!refused.ok);
+    assert.equal(statusName(refused.status), 'SEC_E_LOGON_DENIED');
+    assert.match(refused.reason, /NTLMv1/);
+  });
+
+  test('a UNICODE CHALLENGE reads the names as UTF-16 whatever the AUTHENTICATE says, so 8-bit names there are a malformed token', () => {
+    const unicode = challengeFor(packNegotiate({ flags: N.UNICODE | N.OEM | N.NTLM, domainName: '', workstation: '' }), NAMES, COMMON.serverChallenge, NOW);
+    assert.ok(unicode.ok && (unicode.offered & N.UNICODE) !== 0);
+    const refused = acceptAuthenticate({ state: unicode, authenticate: wgetAuthenticate(), account: alice, bindings: undefined, policy: NO_POLICY, now: NOW });
+    assert.ok(!refused.ok);
+    assert.equal(statusName(refused.status), 'SEC_E_INVALID_TOKEN');
   });
 });
 

@@ -64,6 +64,9 @@ describe("NTLM's mechListMIC", () => {
     assert.deepEqual(sequenceAfter(legacy, { sent: true, received: true }), { outgoing: 2, incoming: 2 });
     assert.deepEqual(sequenceAfter(session.flags, { sent: true, received: false }), { outgoing: 1, incoming: 0 });
     const client = signMechList({ flags: legacy, exportedSessionKey: COMMON.randomSessionKey, side: 'client', mechList: MECH_LIST, before: none });
-    assert.equal(verifyMechList({ flags: legacy, exportedSessionKey: COMMON.randomSessionKey, side: 'server', mechList: MECH_LIST, before: none }, client), true);
+    assert.equal(
+      verifyMechList({ flags: legacy, exportedSessionKey: COMMON.randomSessionKey, side: 'server', mechList: MECH_LIST, before: none }, client),
+      true,
+    );
   });
 });

@@ -223,6 +223,30 @@ for (const { name, flags, key } of conversations) {
       const signed = server.sign(text('to the moved one'));
       assertStatus(moved.verify(text('to the moved one'), signed), SEC_E_OK);
     });
+
+    test('resumed from the session key and an export of the same session, a context continues as the original; another session, side or flags is BAD_STATE', () => {
+      const { client, server } = pair(flags, key);
+      const m = client.seal(text('before'));
+      assertStatus(server.unseal(m.sealed, m.signature).status, SEC_E_OK);
+      const resumed = NtlmSecurityContext.resume({ flags, exportedSessionKey: key, side: 'server', state: server.exportState() });
+      assert.deepEqual(resumed.sequenceNumbers, server.sequenceNumbers);
+      const next = client.seal(text('after'));
+      assert.deepEqual(resumed.unseal(next.sealed, next.signature), { status: SEC_E_OK, message: text('after') });
+
+      const otherKey = Uint8Array.from(key, (b) => b ^ 0x5a);
+      const refused = (state: Uint8Array, args: { flags?: number; side?: NtlmSide; key?: Uint8Array } = {}) =>
+        assert.throws(
+          () => NtlmSecurityContext.resume({ flags: args.flags ?? flags, exportedSessionKey: args.key ?? key, side: args.side ?? 'server', state }),
+          (error: unknown) => error instanceof NtlmParseError && error.code === 'BAD_STATE',
+        );
+      if (flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) {
+        refused(pair(flags, otherKey).server.exportState(), {});
+        refused(server.exportState(), { key: otherKey });
+      }
+      refused(client.exportState());
+      refused(server.exportState(), { flags: (flags ^ NTLMSSP_NEGOTIATE.KEY_EXCH) >>> 0 });
+      refused(new Uint8Array(12));
+    });
   });
 }
 
@@ -241,6 +265,21 @@ describe('contexts without SIGN or SEAL', () => {
     const { client, server } = pair(alwaysSignOnly, randomSessionKey);
     assertStatus(client.seal(plaintext).status, SEC_E_UNSUPPORTED_FUNCTION);
     assertStatus(server.unseal(plaintext, new Uint8Array(16)).status, SEC_E_UNSUPPORTED_FUNCTION);
+  });
+});
+
+describe('contexts with SIGN but without SEAL (what gss-ntlmssp negotiates when no confidentiality is asked for)', () => {
+  const signOnly = (NTLMV2.challengeFlags & ~NTLMSSP_NEGOTIATE.SEAL) >>> 0;
+
+  test('seal nothing, but unseal what the peer sealed with the session sealing key, as gss-ntlmssp gss_unwrap does', () => {
+    const { client, server } = pair(signOnly, randomSessionKey);
+    assert.ok(!server.confidentiality && server.sealingKey);
+    assertStatus(client.seal(plaintext).status, SEC_E_UNSUPPORTED_FUNCTION);
+    // gss-ntlmssp's gss_wrap on such a session: the same keys (SEALKEY does not depend on SEAL), sealing.
+    const { client: gssWrap } = pair(NTLMV2.challengeFlags, randomSessionKey);
+    const wrapped = gssWrap.seal(plaintext);
+    assert.equal(toHex(wrapped.sealed), NTLMV2.sealedPlaintext);
+    assert.deepEqual(server.unseal(wrapped.sealed, wrapped.signature), { status: SEC_E_OK, message: plaintext });
   });
 });
 

@@ -138,3 +138,17 @@ export const WIN2008R2 = {
 
 /** Token 1 of the Samba ntlm_auth exchange (test-vectors.md 7): a 40-byte NEGOTIATE_MESSAGE, flags 0x62088235. */
 export const SAMBA_NEGOTIATE = fromHex('4e544c4d53535000010000003582086200000000280000000000000028000000060100000000000f');
+
+/**
+ * GNU wget 1.21.3's NTLM (Debian 12), captured against `sspi-emu serve --http` with alice and
+ * Passw0rd!: its 32-byte NEGOTIATE (OEM | NTLM) and its AUTHENTICATE (flags UNICODE | NTLM |
+ * ALWAYS_SIGN, yet the user name "alice" in 5 bytes; 24-byte LM and NT responses: NTLMv1).
+ */
+export const WGET = {
+  negotiate: Buffer.from('TlRMTVNTUAABAAAAAgIAAAAAAAAgAAAAAAAAACAAAAA=', 'base64'),
+  authenticate: Buffer.from(
+    'TlRMTVNTUAADAAAAGAAYAEUAAAAYABgAXQAAAAAAAABAAAAABQAFAEAAAAAAAAAARQAAAAAAAAB1AAAAAYIAAGFsaWNlB9F3rKhh1+MK6aimiZs3TBKdl2d4ErFDZ4Ivz07+AwBkdS7BhudFHeVJ00Ag+NjH',
+    'base64',
+  ),
+  authenticateFlags: 0x00008201,
+} as const;

@@ -1,0 +1,58 @@
+// What an LSA in its own OS process costs (lsaIsolation: 'process'): the same handshakes, same
+// package, same processes and load, with the LSA in a worker thread and then in a process of its
+// own (LPC over a Unix socket instead of MessagePorts), side by side in one run, as a ratio.
+// Alternating the two modes per repetition keeps a drift in the machine's load out of the ratio.
+
+import type { Account } from '../lsa/index.js';
+import type { LsaIsolation } from '../machine/index.js';
+import { HandshakeBench, type HandshakeRun } from './handshakes.js';
+import { bottleneck, repetitions, round, type RateFigures } from './stats.js';
+
+export interface IsolationRow {
+  package: string;
+  concurrency: number;
+  thread: RateFigures & { bottleneck: string };
+  process: RateFigures & { bottleneck: string };
+  /** hs/s with the LSA in its own process / hs/s with it in a worker thread. */
+  processOverThread: number;
+}
+
+export interface IsolationOptions {
+  specs: string[];
+  account: Account;
+  concurrency: number[];
+  durationMs: number;
+  warmupMs: number;
+  repetitions: number;
+  progress?: (label: string) => void;
+}
+
+export async function isolationRows(options: IsolationOptions): Promise<IsolationRow[]> {
+  const rows: IsolationRow[] = [];
+  for (const spec of options.specs) {
+    const benches = {} as Record<LsaIsolation, HandshakeBench>;
+    try {
+      for (const lsaIsolation of ['thread', 'process'] as const) {
+        benches[lsaIsolation] = await HandshakeBench.start(spec, options.account, { lsaIsolation });
+        // Warm, as the main rows are: V8's first second of the path is not its speed.
+        await benches[lsaIsolation].run(64, 1, Math.max(1_000, options.durationMs), 0);
+      }
+      for (const concurrency of options.concurrency) {
+        const runs: Record<LsaIsolation, HandshakeRun[]> = { thread: [], process: [] };
+        for (let r = 0; r < options.repetitions; r++)
+          for (const mode of ['thread', 'process'] as const) runs[mode].push(await benches[mode].run(concurrency, 1, options.durationMs, options.warmupMs));
+        const figures = (mode: LsaIsolation): RateFigures & { bottleneck: string } => {
+          const { mid, ...rate } = repetitions(runs[mode]);
+          return { ...rate, bottleneck: bottleneck(mid.elu) };
+        };
+        const thread = figures('thread');
+        const process = figures('process');
+        rows.push({ package: benches.thread.packageName, concurrency, thread, process, processOverThread: round(process.hsPerSec / thread.hsPerSec, 3) });
+        options.progress?.(`${benches.thread.packageName}: LSA isolation, ${concurrency} in flight`);
+      }
+    } finally {
+      await Promise.all(Object.values(benches).map((b) => b.stop()));
+    }
+  }
+  return rows;
+}
