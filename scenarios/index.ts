@@ -2,4 +2,4 @@
 export { runChaos } from './chaos.js';
 export { runDemo, type DemoOptions, type DemoReport } from './demo.js';
 export { runSoak } from './soak.js';
-export { SOCKET_APPS, SocketServer } from './socket-server.js';
+export { SOCKET_APPS, SocketServer, type SocketServerOptions, type TlsServerOptions } from './socket-server.js';
