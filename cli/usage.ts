@@ -13,9 +13,9 @@ commands:
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
-  serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
+  serve      a server process on a real socket: HTTP or HTTPS with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
 
 every command that boots a machine (all but decode) also takes
   --lsa-isolation thread|process   the LSA in a worker thread of this OS process (default), or in an
@@ -53,10 +53,17 @@ sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target 
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
   answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise
 
-sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
                [--max-connections N] [--trace FILE] [--quiet]
+               [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --https               HTTP over TLS; without --cert/--key a self-signed certificate is made, and the
+                        second line of stdout gives the certificate's SHA-256 fingerprint
+  --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
+  --extended-protection channel bindings (RFC 5929 tls-server-end-point) in AcceptSecurityContext:
+                        none (not passed), allowed (default: a client without bindings passes),
+                        required (a client must send the bindings of this server's certificate)
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
@@ -70,7 +77,12 @@ sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [-
 
 sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [-i]
                [--timeout MS] [--trace FILE]
+               [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer
+  https:// URLs: the server's certificate is checked against the system's CAs and the host name,
+  or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
+  the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
+  --no-channel-bindings (a client that predates Extended Protection)
 
 sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
   kills clients, servers and the LSA at named call points (the LSA is restarted), stalls

@@ -170,12 +170,18 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   // Errors before a request exists: a header over maxHeaderSize (431), a slow client's timeout
   // (408), bytes that are not HTTP (400). node would answer them the same way on its own; the
-  // listener logs them.
+  // listener logs them. A client that reset its connection gets no answer and no log line: it
+  // asked nothing (an HTTPS client that refuses the certificate after the handshake does this).
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const conn = conns.get(socket);
+    if (error.code === 'ECONNRESET') {
+      socket.destroy();
+      ctx.trace('HttpClientReset', `conn#${conn?.id ?? '?'} from ${conn?.remote ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`}`);
+      return;
+    }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    if (socket.writable && error.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
     logRequest(
       { connection: conn?.id ?? 0, remote: conn?.remote ?? '?', method: '-', path: '-' },
