@@ -104,9 +104,7 @@ export function time(date: Date): Uint8Array {
   const digits = iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z';
   const year = date.getUTCFullYear();
   if (year < 1950 || year > 9999) throw new Error(`a certificate time must be in 1950..9999, not ${year}`);
-  return year < 2050
-    ? tlv(DER_TAG.UTC_TIME, new TextEncoder().encode(digits.slice(2)))
-    : tlv(DER_TAG.GENERALIZED_TIME, new TextEncoder().encode(digits));
+  return year < 2050 ? tlv(DER_TAG.UTC_TIME, new TextEncoder().encode(digits.slice(2))) : tlv(DER_TAG.GENERALIZED_TIME, new TextEncoder().encode(digits));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,17 @@
 // framing over TCP, HTTP authentication (RFC 4559), the socket apps' control port, and for HTTPS the
 // certificates and the channel bindings (RFC 5929) a TLS channel gives authentication.
 export { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from './app-messages.js';
-export { pem, selfSignedCertificate, signatureHash, type CertificateHash, type CertificateKeyType, type SelfSignedCertificate, type SelfSignedOptions, type SignatureHash, type SignatureHashResult } from './certificate.js';
+export {
+  pem,
+  selfSignedCertificate,
+  signatureHash,
+  type CertificateHash,
+  type CertificateKeyType,
+  type SelfSignedCertificate,
+  type SelfSignedOptions,
+  type SignatureHash,
+  type SignatureHashResult,
+} from './certificate.js';
 export {
   DEFAULT_EXTENDED_PROTECTION,
   EXTENDED_PROTECTION_LEVELS,

@@ -129,7 +129,8 @@ export async function clientTrust(values: TrustValues): Promise<{ insecure: true
   }
   if (values.fingerprint !== undefined) {
     const fingerprint256 = normalizeFingerprint(values.fingerprint);
-    if (fingerprint256 === undefined) throw new UsageError(`--fingerprint takes a SHA-256 fingerprint (64 hex digits, colons allowed), not ${JSON.stringify(values.fingerprint)}`);
+    if (fingerprint256 === undefined)
+      throw new UsageError(`--fingerprint takes a SHA-256 fingerprint (64 hex digits, colons allowed), not ${JSON.stringify(values.fingerprint)}`);
     return { fingerprint256 };
   }
   return undefined;

@@ -85,7 +85,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   } catch {
     return appResult(SEC_E_INTERNAL_ERROR, `not a URL: ${JSON.stringify(args.url)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return appResult(SEC_E_INTERNAL_ERROR, `only http:// and https:// URLs are supported, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return appResult(SEC_E_INTERNAL_ERROR, `only http:// and https:// URLs are supported, not ${url.protocol}`);
   const https = url.protocol === 'https:';
   const trust = tlsTrust(args.tls);
   if (typeof trust === 'string') return appResult(SEC_E_INTERNAL_ERROR, `cannot fetch ${url.href}: ${trust}`);

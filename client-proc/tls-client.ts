@@ -43,7 +43,10 @@ export function tlsTrust(value: unknown): TlsTrust | string {
 
 /** "ab:cd:..." or "abcd..." (64 hex digits, colons optional) as node prints fingerprints: upper case, colon-separated. */
 export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^sha256[:/]/i, '').replace(/:/g, '');
+  const hex = text
+    .trim()
+    .replace(/^sha256[:/]/i, '')
+    .replace(/:/g, '');
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
   return hex.toUpperCase().match(/../g)!.join(':');
 }
@@ -136,7 +139,9 @@ export class TrustingAgent extends HttpsAgent {
 }
 
 /** The channel bindings of a TLS connection whose server presented this certificate, or why there are none. */
-export function connectionBindings(certificate: X509Certificate | undefined): { bindings: Uint8Array; hash: CertificateHash; fingerprint256: string } | { reason: string } {
+export function connectionBindings(
+  certificate: X509Certificate | undefined,
+): { bindings: Uint8Array; hash: CertificateHash; fingerprint256: string } | { reason: string } {
   if (certificate === undefined) return { reason: 'the server presented no certificate' };
   const endPoint = tlsServerEndPointBindings(new Uint8Array(certificate.raw));
   return 'reason' in endPoint ? endPoint : { ...endPoint, fingerprint256: certificate.fingerprint256 };

@@ -32,7 +32,15 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { acceptBindings, parseAuthorization, wwwAuthenticate, SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../app-protocols/index.js';
+import {
+  acceptBindings,
+  parseAuthorization,
+  wwwAuthenticate,
+  SOCKET_DEFAULTS,
+  median,
+  type HttpRequestRecord,
+  type SocketAppSummary,
+} from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import { serveUntilStopped, socketServerSettings } from './listen.js';

@@ -28,7 +28,9 @@ export async function serve(argv: string[]): Promise<number> {
   const protocol: SocketProtocol = values.tcp ? 'tcp' : 'http';
   if (!values.https && (values.cert !== undefined || values.key !== undefined || values['extended-protection'] !== undefined))
     throw new UsageError('--cert, --key and --extended-protection go with --https');
-  const tls = values.https ? { ...(await serverCertificate(values.cert, values.key)), extendedProtection: extendedProtection(values['extended-protection']) } : undefined;
+  const tls = values.https
+    ? { ...(await serverCertificate(values.cert, values.key)), extendedProtection: extendedProtection(values['extended-protection']) }
+    : undefined;
   if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');
   const port = positiveInt(values.port, '--port', 0);
   if (port > 65535) throw new UsageError(`--port must be 0..65535, not ${port}`);

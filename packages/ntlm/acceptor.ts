@@ -314,7 +314,8 @@ export function checkBindings(clientHash: Uint8Array | undefined, serverBindings
   if ('malformed' in serverBindings) return bad(`the server's SEC_CHANNEL_BINDINGS is malformed: ${serverBindings.malformed}`);
   if (clientSentNone) {
     if (required) return bad('channel bindings are required (requireChannelBindings) and the client sent none');
-    if (!policy.allowMissingBindings) return bad('the client sent no channel bindings and the server did not allow missing ones (no ASC_REQ_ALLOW_MISSING_BINDINGS)');
+    if (!policy.allowMissingBindings)
+      return bad('the client sent no channel bindings and the server did not allow missing ones (no ASC_REQ_ALLOW_MISSING_BINDINGS)');
     return undefined;
   }
   if (!bytesEqual(clientHash, serverBindings.hash)) return bad("the client's MsvAvChannelBindings is not the hash of the server's channel bindings");

@@ -93,7 +93,8 @@ describe("a certificate's signature hash (RFC 5280 signatureAlgorithm)", () => {
       ['ec-p256', 'sha1', 'sha1'],
       ['ec-p256', 'sha384', 'sha384'],
     ] as const;
-    for (const [keyType, hash, expected] of cases) assert.equal(signatureHash(selfSignedCertificate({ keyType, hash }).der).hash, expected, `${keyType} ${hash}`);
+    for (const [keyType, hash, expected] of cases)
+      assert.equal(signatureHash(selfSignedCertificate({ keyType, hash }).der).hash, expected, `${keyType} ${hash}`);
   });
 
   it('is undefined for Ed25519, which hashes inside the signature, with the reason', () => {
@@ -110,8 +111,22 @@ describe("a certificate's signature hash (RFC 5280 signatureAlgorithm)", () => {
     ] as const) {
       const cert = join(dir, `pss${digest}.pem`);
       const made = await runProgram('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss', digest, '-nodes', '-subj', '/CN=pss',
-        '-days', '1', '-keyout', join(dir, 'pss.key'), '-out', cert,
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-sigopt',
+        'rsa_padding_mode:pss',
+        digest,
+        '-nodes',
+        '-subj',
+        '/CN=pss',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'pss.key'),
+        '-out',
+        cert,
       ]);
       assert.equal(made.code, 0, made.stderr);
       const der = new Uint8Array(new X509Certificate(readFileSync(cert)).raw);

@@ -45,7 +45,10 @@ describe('tls-server-end-point', () => {
 
   it('is "tls-server-end-point:" then the hash bytes as application data', () => {
     const hash = Uint8Array.from({ length: 32 }, (_, i) => i);
-    assert.equal(Buffer.from(tlsServerEndPointData(hash)).toString('hex'), Buffer.from('tls-server-end-point:').toString('hex') + Buffer.from(hash).toString('hex'));
+    assert.equal(
+      Buffer.from(tlsServerEndPointData(hash)).toString('hex'),
+      Buffer.from('tls-server-end-point:').toString('hex') + Buffer.from(hash).toString('hex'),
+    );
   });
 
   it('goes in a SEC_CHANNEL_BINDINGS with no addresses, whose gss_channel_bindings_struct MD5 is what NTLM sends', () => {
@@ -55,7 +58,11 @@ describe('tls-server-end-point', () => {
     const bytes = made.bindings;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const appData = tlsServerEndPointData(digest('sha256', der));
-    assert.deepEqual([0, 4, 8, 12, 16, 20].map((at) => view.getUint32(at, true)), [0, 0, 0, 0, 0, 0], 'no initiator or acceptor address');
+    assert.deepEqual(
+      [0, 4, 8, 12, 16, 20].map((at) => view.getUint32(at, true)),
+      [0, 0, 0, 0, 0, 0],
+      'no initiator or acceptor address',
+    );
     assert.equal(view.getUint32(24, true), appData.length);
     assert.equal(view.getUint32(28, true), 32, 'the application data right after the header');
     assert.deepEqual(unpackSecChannelBindings(bytes).applicationData, appData);

@@ -30,9 +30,19 @@ describe('the DER writer', () => {
   });
 
   it('writes UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280 4.1.2.5)', () => {
-    assert.equal(Buffer.from(time(new Date('2049-12-31T23:59:59Z'))).subarray(2).toString('latin1'), '491231235959Z');
+    assert.equal(
+      Buffer.from(time(new Date('2049-12-31T23:59:59Z')))
+        .subarray(2)
+        .toString('latin1'),
+      '491231235959Z',
+    );
     assert.equal(time(new Date('2049-12-31T23:59:59Z'))[0], DER_TAG.UTC_TIME);
-    assert.equal(Buffer.from(time(new Date('2050-01-01T00:00:00Z'))).subarray(2).toString('latin1'), '20500101000000Z');
+    assert.equal(
+      Buffer.from(time(new Date('2050-01-01T00:00:00Z')))
+        .subarray(2)
+        .toString('latin1'),
+      '20500101000000Z',
+    );
   });
 });
 

@@ -200,7 +200,7 @@ describe('sspi-emu serve --https --cert --key and fetch --ca', { timeout: 90_000
     assert.match(r.stdout, /^HTTP\/1\.1 200 OK\n/);
   });
 
-  it('refuses a key that is not the certificate\'s and a file that is not a certificate: exit 2, naming the file', async () => {
+  it("refuses a key that is not the certificate's and a file that is not a certificate: exit 2, naming the file", async () => {
     const otherKey = join(dir, 'other-key.pem');
     writeFileSync(otherKey, selfSignedCertificate().keyPem);
     const mismatch = await sspiEmu(['serve', '--https', '--port', '0', '--cert', certFile, '--key', otherKey]);

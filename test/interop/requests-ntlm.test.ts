@@ -87,7 +87,11 @@ describe('requests-ntlm against sspi-emu serve --https', { timeout: 120_000 }, (
       const endPoint = tlsServerEndPointHash(der);
       const bindings = tlsServerEndPointBindings(der);
       assert.ok(endPoint.hash !== undefined && 'bindings' in bindings);
-      assert.equal(`${Buffer.from(endPoint.value).toString('hex')} ${Buffer.from(channelBindingsHash(bindings.bindings)).toString('hex')}`, theirs[i], `certificate ${i}`);
+      assert.equal(
+        `${Buffer.from(endPoint.value).toString('hex')} ${Buffer.from(channelBindingsHash(bindings.bindings)).toString('hex')}`,
+        theirs[i],
+        `certificate ${i}`,
+      );
     });
   });
 

@@ -212,7 +212,10 @@ describe('the HTTP server app over TLS, with channel bindings', { timeout: 120_0
         package: 'NTLM',
         tls: { certPem: ed.certPem, keyPem: ed.keyPem, extendedProtection: 'required' },
       }),
-      { code: 'APP_FAILED', message: /cannot serve HTTPS: Extended Protection "required" needs channel bindings, and no tls-server-end-point binding is defined/ },
+      {
+        code: 'APP_FAILED',
+        message: /cannot serve HTTPS: Extended Protection "required" needs channel bindings, and no tls-server-end-point binding is defined/,
+      },
     );
     const s = await SocketServer.start(await machine.spawn('server'), {
       protocol: 'http',

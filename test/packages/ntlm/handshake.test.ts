@@ -163,7 +163,10 @@ describe('NTLM handshakes through the LSA', () => {
   test('the flag allows only missing bindings: other bindings are still SEC_E_BAD_BINDINGS, matching ones SEC_E_OK', async () => {
     const serverReq = DEFAULT_SERVER_REQ | ASC_REQ.ALLOW_MISSING_BINDINGS;
     const serverBindings = bindings('tls-server-end-point:0123');
-    assert.equal((await drive(client, server, { clientBindings: bindings('tls-server-end-point:4567'), serverBindings, serverReq })).server, 'SEC_E_BAD_BINDINGS');
+    assert.equal(
+      (await drive(client, server, { clientBindings: bindings('tls-server-end-point:4567'), serverBindings, serverReq })).server,
+      'SEC_E_BAD_BINDINGS',
+    );
     assert.equal((await drive(client, server, { clientBindings: serverBindings, serverBindings, serverReq })).server, 'SEC_E_OK');
   });
 

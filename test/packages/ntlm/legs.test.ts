@@ -482,7 +482,10 @@ describe('the acceptor checks after NTProofStr', () => {
   test('checkBindings refuses a malformed server SEC_CHANNEL_BINDINGS and a requirement with nothing to check against, and checks nothing without server bindings', () => {
     const lenient = { requireChannelBindings: false, allowMissingBindings: true };
     assert.equal(statusName(checkBindings(new Uint8Array(16), digestBindings(new Uint8Array(8)), lenient)!.status), 'SEC_E_BAD_BINDINGS');
-    assert.equal(statusName(checkBindings(new Uint8Array(16).fill(1), undefined, { requireChannelBindings: true, allowMissingBindings: true })!.status), 'SEC_E_BAD_BINDINGS');
+    assert.equal(
+      statusName(checkBindings(new Uint8Array(16).fill(1), undefined, { requireChannelBindings: true, allowMissingBindings: true })!.status),
+      'SEC_E_BAD_BINDINGS',
+    );
     assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, lenient), undefined);
     assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, { requireChannelBindings: false, allowMissingBindings: false }), undefined);
     assert.equal(checkBindings(undefined, undefined, { requireChannelBindings: false, allowMissingBindings: false }), undefined);
