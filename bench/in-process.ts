@@ -18,6 +18,7 @@ import {
   type SecBuffer,
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
+  SECPKG_ATTR,
   isSuccess,
   statusName,
 } from '../headers/index.js';
@@ -51,6 +52,8 @@ export interface InProcessOptions {
 export interface InProcessHarness {
   /** One full handshake: both sides' legs, both user-mode contexts, both deletes. */
   handshake(): Promise<void>;
+  /** One handshake whose user-mode contexts are kept (client's, then server's) until `close`. */
+  pair(): Promise<{ client: MappedUserContext; server: MappedUserContext; close(): Promise<void> }>;
   /** The sizes of the tokens of each leg, as the last handshake sent them. */
   readonly legSizes: number[];
   /** The package's tables, for the message benchmark's direct calls. */
@@ -139,16 +142,24 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   const legSizes: number[] = [];
 
   async function handshake(): Promise<void> {
+    const made = await establish();
+    await made.close();
+  }
+
+  /** The legs of one handshake; the user-mode contexts it mapped, and how to delete everything. */
+  async function establish(): Promise<{ client?: MappedUserContext; server?: MappedUserContext; close(): Promise<void> }> {
     legSizes.length = 0;
     let clientCtx: number | null = null;
     let serverCtx: number | null = null;
     // The user-mode contexts the host made: deleted through it, as Secur32 deletes them (a table of
     // the package's own, from a second SpUserModeInitialize, would not hold them).
     const mapped: MappedUserContext[] = [];
-    const map = async (lsaContextHandle: number, contextData: Uint8Array | undefined): Promise<void> => {
+    const sides: { client?: MappedUserContext; server?: MappedUserContext } = {};
+    const map = async (side: 'client' | 'server', lsaContextHandle: number, contextData: Uint8Array | undefined): Promise<void> => {
       const result = await host.initContext(delivery(lsaContextHandle, contextData ?? new Uint8Array(0)));
       if (result.context === undefined) throw new Error(`${name}: SpInitUserModeContext ${statusName(result.status)}`);
       mapped.push(result.context);
+      sides[side] = result.context;
     };
     let input: SecBuffer[] | null = null;
     for (let leg = 0; leg < 6; leg++) {
@@ -156,7 +167,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
       const c = await call(() => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
       if (!isSuccess(c.status)) throw new Error(`${name}: SpInitLsaModeContext ${statusName(c.status)}`);
       clientCtx = c.NewContextHandle ?? clientCtx;
-      if (c.MappedContext === true) await map(clientCtx!, c.ContextData);
+      if (c.MappedContext === true) await map('client', clientCtx!, c.ContextData);
       if (o1[0]!.pvBuffer.byteLength === 0) break;
       legSizes.push(o1[0]!.pvBuffer.byteLength);
       const o2 = out();
@@ -164,15 +175,27 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
       if (!isSuccess(s.status)) throw new Error(`${name}: SpAcceptLsaModeContext ${statusName(s.status)}`);
       serverCtx = s.NewContextHandle ?? serverCtx;
       if (o2[0]!.pvBuffer.byteLength > 0) legSizes.push(o2[0]!.pvBuffer.byteLength);
-      if (s.MappedContext === true) await map(serverCtx!, s.ContextData);
+      if (s.MappedContext === true) await map('server', serverCtx!, s.ContextData);
       if (s.status === SEC_E_OK && (c.status === SEC_E_OK || o2[0]!.pvBuffer.byteLength === 0)) break;
       if (s.status !== SEC_I_CONTINUE_NEEDED && s.status !== SEC_E_OK) break;
       input = tokenOf(o2);
     }
-    for (const context of mapped) await host.call(context, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
-    for (const h of [clientCtx, serverCtx]) if (h !== null) await call(() => table.DeleteContext(h));
+    const close = async (): Promise<void> => {
+      for (const context of mapped) await host.call(context, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
+      for (const h of [clientCtx, serverCtx]) if (h !== null) await call(() => table.DeleteContext(h));
+    };
+    return { ...sides, close };
   }
-  return { handshake, table, legSizes };
+
+  async function pair(): Promise<{ client: MappedUserContext; server: MappedUserContext; close(): Promise<void> }> {
+    const { client, server, close } = await establish();
+    if (client === undefined || server === undefined) {
+      await close();
+      throw new Error(`${name}: the handshake did not map both contexts into user mode (MappedContext)`);
+    }
+    return { client, server, close };
+  }
+  return { handshake, pair, table, legSizes };
 }
 
 /** The shortest warm-up of a baseline (bench/crypto-floor.ts warms its floor as long). */
@@ -192,4 +215,58 @@ export async function inProcessHandshakesPerSecond(options: InProcessOptions): P
     done++;
   }
   return { hsPerSec: done / ((performance.now() - start) / 1000), legSizes: [...harness.legSizes] };
+}
+
+/**
+ * Message operations per second with the package's own user-mode functions called directly in one
+ * thread (SpMakeSignature then SpVerifySignature, or SpSealMessage then SpUnsealMessage), no SSPI
+ * and no process boundary: the raw baseline of a package that has no primitives of its own in
+ * bench/primitives.ts (one loaded with --load).
+ */
+export async function inProcessMessageOpsPerSecond(
+  options: Omit<InProcessOptions, 'durationMs'>,
+  op: 'sign+verify' | 'seal+unseal',
+  size: number,
+  durationMs: number,
+): Promise<number> {
+  const harness = await inProcessHarness({ ...options, durationMs });
+  const { client, server, close } = await harness.pair();
+  try {
+    const sizes = await client.table.QueryContextAttributes(client.lsaContextHandle, SECPKG_ATTR.SIZES);
+    const buffer = (sizes.Buffer ?? {}) as { cbMaxSignature?: number; cbSecurityTrailer?: number };
+    const tokenBytes = (op === 'sign+verify' ? buffer.cbMaxSignature : buffer.cbSecurityTrailer) ?? 1024;
+    const data = new Uint8Array(size).fill(7);
+    const once = async (): Promise<void> => {
+      const message: SecBuffer[] =
+        op === 'sign+verify'
+          ? [
+              { BufferType: SECBUFFER.DATA, pvBuffer: data },
+              { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(tokenBytes) },
+            ]
+          : [
+              { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(tokenBytes) },
+              { BufferType: SECBUFFER.DATA, pvBuffer: data.slice() },
+            ];
+      const made =
+        op === 'sign+verify'
+          ? await client.table.MakeSignature(client.lsaContextHandle, 0, message, 0)
+          : await client.table.SealMessage(client.lsaContextHandle, 0, message, 0);
+      const checked =
+        op === 'sign+verify'
+          ? await server.table.VerifySignature(server.lsaContextHandle, message, 0)
+          : await server.table.UnsealMessage(server.lsaContextHandle, message, 0);
+      if (made !== SEC_E_OK || checked.status !== SEC_E_OK) throw new Error(`${op}: ${statusName(made)} / ${statusName(checked.status)}`);
+    };
+    const warmStart = performance.now();
+    for (let i = 0; i < 100 || performance.now() - warmStart < durationMs; i++) await once(); // as long as the mapped rows warm up
+    let count = 0;
+    const start = performance.now();
+    while (performance.now() - start < durationMs) {
+      await once();
+      count++;
+    }
+    return count / ((performance.now() - start) / 1000);
+  } finally {
+    await close();
+  }
 }

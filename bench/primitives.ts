@@ -78,9 +78,17 @@ function nullPrimitives(): Pair {
   return { 'sign+verify': stamp, 'seal+unseal': stamp };
 }
 
+/** The packages whose primitives this module knows, by SecPkgInfo Name. */
+const KNOWN = new Set(['Example', 'NTLM', 'Null']);
+
+export function hasPrimitives(packageName: string): boolean {
+  return KNOWN.has(packageName);
+}
+
 /** Operations per second of the package's primitives for one op and size, for durationMs. */
 export function rawOpsPerSecond(packageName: string, op: keyof Pair, size: number, durationMs: number): number {
   const data = new Uint8Array(size).fill(7);
+  if (!hasPrimitives(packageName)) throw new Error(`no primitives are written for ${packageName}`);
   const pair = packageName === 'Example' ? examplePrimitives(data) : packageName === 'NTLM' ? ntlmPrimitives(data) : nullPrimitives();
   const work = pair[op];
   const warmStart = performance.now();

@@ -62,6 +62,8 @@ export function formatReport(report: BenchReport): string {
       report.messages.map((m) => [m.package, m.op, m.size, m.mappedOpsPerSec, m.mappedMBps, m.rawOpsPerSec, m.lpcOpsPerSec, m.mappedOverLpc]),
     ),
   );
+  const loaded = [...new Set(report.messages.filter((m) => m.rawBaseline === 'package in-process').map((m) => m.package))];
+  if (loaded.length > 0) out.push(`raw for ${loaded.join(', ')} (no primitives written for it): its own user-mode functions called directly in one thread`);
   out.push('');
   out.push('LSA memory');
   const memRows: Array<Array<string | number>> = [];

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { Account } from '../lsa/index.js';
 import { HandshakeBench } from './handshakes.js';
 import { idealRun } from './ideal.js';
-import { inProcessHandshakesPerSecond } from './in-process.js';
+import { inProcessHandshakesPerSecond, inProcessMessageOpsPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
-import { rawOpsPerSecond } from './primitives.js';
+import { hasPrimitives, rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
 import { bottleneck, median, repetitions, round, type RateFigures } from './stats.js';
@@ -89,6 +89,12 @@ export interface MessageRow {
   size: number;
   mappedOpsPerSec: number;
   rawOpsPerSec: number;
+  /**
+   * What rawOpsPerSec measured: the package's cryptographic primitives alone (bench/primitives.ts:
+   * the built-in packages), or, for a package loaded with --load, its own user-mode functions
+   * called directly in one thread (bench/in-process.ts).
+   */
+  rawBaseline: 'primitives' | 'package in-process';
   lpcOpsPerSec: number;
   mappedMBps: number;
   mappedOverLpc: number;
@@ -208,13 +214,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         durationMs: options.messageDurationMs,
       });
       for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-        const raw = rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs);
+        const primitives = hasPrimitives(bench.packageName);
+        const raw = primitives
+          ? rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs)
+          : await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs);
         report.messages.push({
           package: bench.packageName,
           op: f.op,
           size: f.size,
           mappedOpsPerSec: round(f.mappedOpsPerSec),
           rawOpsPerSec: round(raw),
+          rawBaseline: primitives ? 'primitives' : 'package in-process',
           lpcOpsPerSec: round(f.lpcOpsPerSec),
           mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
           mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),

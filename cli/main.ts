@@ -1,18 +1,24 @@
 #!/usr/bin/env node
-// sspi-emu's command line: dispatches to one module per command.
+// sspi-emu's command line: dispatches to one module per command. `--help` (or -h) on any command
+// prints that command's usage; `--version` the package's version. A usage error is one line and
+// a hint (exit 2); a package module that failed to load is one line per failure (exit 1).
 
+import { readFileSync } from 'node:fs';
 import { describeError } from '../ipc/index.js';
+import { PackageLoadError } from '../machine/index.js';
 import { bench } from './commands/bench.js';
 import { chaos } from './commands/chaos.js';
+import { check } from './commands/check.js';
 import { connect } from './commands/connect.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
 import { fuzz } from './commands/fuzz.js';
+import { newPackageCommand } from './commands/new-package.js';
 import { packages } from './commands/packages.js';
 import { run } from './commands/run.js';
 import { serve } from './commands/serve.js';
 import { soak } from './commands/soak.js';
-import { USAGE, UsageError } from './usage.js';
+import { commandUsage, USAGE, USAGE_OVERVIEW, UsageError } from './usage.js';
 
 const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new Map([
   ['run', run],
@@ -25,17 +31,53 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['serve', serve],
   ['connect', connect],
   ['fetch', fetch],
+  ['check', check],
+  ['new-package', newPackageCommand],
 ]);
+
+const HELP = new Set(['--help', '-h']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    process.stderr.write(USAGE_OVERVIEW + '\n');
+    return 2;
+  }
+  if (HELP.has(name) || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    process.stdout.write((topic !== undefined && COMMANDS.has(topic) ? commandUsage(topic) : USAGE) + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`sspi-emu ${version()}\n`);
+    return 0;
   }
   const command = COMMANDS.get(name);
-  if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
-  return command(rest);
+  if (command === undefined) return usageError(undefined, new UsageError(`unknown command ${JSON.stringify(name)}`));
+  // Help is asked for before anything else is read: `run --messages -3 --help` prints the usage.
+  if (rest.some((arg) => HELP.has(arg))) {
+    process.stdout.write(commandUsage(name) + '\n');
+    return 0;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(name, error);
+    throw error;
+  }
+}
+
+/** One line saying what is wrong and one saying where the usage is; exit status 2. */
+function usageError(command: string | undefined, error: UsageError): number {
+  const who = command === undefined ? 'sspi-emu' : `sspi-emu ${command}`;
+  process.stderr.write(`${who}: ${error.message}\nsee '${who} --help'\n`);
+  return 2;
+}
+
+/** The version in the package.json beside dist/ (this file is dist/cli/main.js). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
 main(process.argv.slice(2)).then(
@@ -43,12 +85,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`sspi-emu: ${error.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
+    if (error instanceof PackageLoadError) {
+      for (const line of error.message.split('\n')) process.stderr.write(`sspi-emu: ${line}\n`);
     } else {
       process.stderr.write(`sspi-emu: ${describeError(error)}\n`);
-      process.exitCode = 1;
     }
+    process.exitCode = 1;
   },
 );

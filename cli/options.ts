@@ -47,24 +47,64 @@ export function parseCommand<const O extends OptionSpecs>(
   options: O,
   maxPositionals = 0,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
-  const parsed = asUsage(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+  const parsed = asUsage(() => parseArgs({ args: withNegativeValues(argv, options), allowPositionals: true, options, strict: true }));
   if (parsed.positionals.length > maxPositionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`);
   return parsed;
 }
 
-/** Runs an argument parse (node:util parseArgs), turning its complaints into usage errors. */
+/**
+ * `--messages -3` as `--messages=-3`: parseArgs takes a value that starts with a dash for an
+ * option of its own and refuses it as ambiguous, where the user meant a (bad) number, which the
+ * option's own check then refuses with its range.
+ */
+function withNegativeValues(argv: string[], options: OptionSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** Runs an argument parse (node:util parseArgs), turning its complaints into usage errors (their first line: the rest is parseArgs' advice). */
 export function asUsage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    // parseArgs' own advice (how to pass a positional that starts with a dash) is left out.
+    throw new UsageError((error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/\. To specify .*$/, ''));
   }
 }
 
-export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+/**
+ * A whole-number option from `min` to `max` (the fallback when absent); anything else is a usage
+ * error naming the range.
+ */
+export function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(value)}`);
+  const n = /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `${name} takes a whole number ${max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+/** A whole-number option from 0 (see wholeNumber for a range of its own). */
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  return wholeNumber(value, name, fallback, 0);
+}
+
+/** A duration in seconds: a number greater than 0 (fractions allowed), or the fallback when absent. */
+export function seconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} takes seconds, a number greater than 0, not ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -9,8 +9,11 @@ import { normalizeFingerprint } from '../client-proc/index.js';
 import { describeError } from '../ipc/index.js';
 import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { lsaIsolation, packageList, positiveInt } from './options.js';
+import { lsaIsolation, packageList, wholeNumber } from './options.js';
 import { UsageError } from './usage.js';
+
+/** The exit status of a client command whose peer could not be reached or hung up: no SSPI status to blame. */
+export const NETWORK_FAILURE_EXIT = 3;
 
 /** The options of a socket client command that say what to authenticate with and how long to try. */
 export interface ClientCommandValues {
@@ -43,7 +46,7 @@ export async function runClientApp(
   run: (client: AppProcess, settings: ClientAppSettings) => Promise<AppResult>,
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
-  const timeoutMs = positiveInt(values.timeout, '--timeout', defaultTimeoutMs);
+  const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
   const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined, ...lsaIsolation(values['lsa-isolation']) });
   try {

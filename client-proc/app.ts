@@ -23,7 +23,7 @@ import {
 } from '../headers/index.js';
 import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
 import { type Connection, describeError } from '../ipc/index.js';
-import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { acquireAppCredential, afterPeer, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 
 export const DEFAULT_CLIENT_REQ =
@@ -54,11 +54,17 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const handshake = await runHandshake(ctx, conn, credential, contextReq, typeof args.targetName === 'string' ? args.targetName : null, timeoutMs);
     context = handshake.context;
     ctx.markPhase('handshake');
-    if (handshake.status !== SEC_E_OK || context === undefined) return appResult(handshake.status, handshake.detail);
+    if (handshake.status !== SEC_E_OK || context === undefined) {
+      const result = appResult(handshake.status, handshake.detail);
+      return handshake.afterPeer === true ? afterPeer(result) : result;
+    }
 
     const names = await sspi.queryContextAttributes(context, SECPKG_ATTR.NAMES);
     const exchanged = await exchangeMessages(ctx, conn, context, messages, timeoutMs);
-    if (exchanged.status !== SEC_E_OK) return appResult(exchanged.status, exchanged.detail);
+    if (exchanged.status !== SEC_E_OK) {
+      const result = appResult(exchanged.status, exchanged.detail);
+      return exchanged.afterPeer === true ? afterPeer(result) : result;
+    }
     ctx.markPhase('messages');
     conn.send({ kind: 'bye' });
     return {
@@ -68,7 +74,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       data: { user: names.buffer?.sUserName ?? null, legs: handshake.legs, messages },
     };
   } catch (error) {
-    return appResult(SEC_E_INTERNAL_ERROR, 'the connection to the server failed', describeError(error));
+    return afterPeer(appResult(SEC_E_INTERNAL_ERROR, 'the connection to the server failed', describeError(error)));
   } finally {
     if (context !== undefined) await sspi.deleteSecurityContext(context);
     await sspi.freeCredentialsHandle(credential);
@@ -83,7 +89,7 @@ async function runHandshake(
   contextReq: number,
   targetName: string | null,
   timeoutMs: number,
-): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string }> {
+): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string; afterPeer?: boolean }> {
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
   let legs = 0;
@@ -92,10 +98,10 @@ async function runHandshake(
     return await loop();
   } catch (error) {
     // The connection broke (the server died); the context made so far is still ours to delete.
-    return failed(SEC_E_INTERNAL_ERROR, `the server went away during the handshake: ${describeError(error)}`);
+    return { ...failed(SEC_E_INTERNAL_ERROR, `the server went away during the handshake: ${describeError(error)}`), afterPeer: true };
   }
 
-  async function loop(): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string }> {
+  async function loop(): Promise<{ status: Status; context?: CtxtHandle; legs: number; detail?: string; afterPeer?: boolean }> {
     for (;;) {
       const r = await ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input });
       context = r.context ?? context;
@@ -122,7 +128,7 @@ async function runHandshake(
       }
       const reply = await receiveAppMessage(conn, timeoutMs);
       if (reply.kind === 'failed')
-        return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake' };
+        return { status: reply.status, ...(context === undefined ? {} : { context }), legs, detail: 'the server rejected the handshake', afterPeer: true };
       if (reply.kind === 'token') {
         legs++;
         input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
@@ -146,7 +152,7 @@ async function exchangeMessages(
   context: CtxtHandle,
   count: number,
   timeoutMs: number,
-): Promise<{ status: Status; detail?: string }> {
+): Promise<{ status: Status; detail?: string; afterPeer?: boolean }> {
   const text = new TextEncoder();
   const sizes = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.SIZES);
   const trailer = sizes.buffer?.cbSecurityTrailer ?? 0;
@@ -166,7 +172,11 @@ async function exchangeMessages(
     conn.send({ kind: 'sealed', buffers: sealed.message });
     const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'sealed')
-      return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a sealed message with ${reply.kind}` };
+      return {
+        status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR,
+        detail: `the server answered a sealed message with ${reply.kind}`,
+        afterPeer: reply.kind === 'rejected',
+      };
     const opened = await ctx.sspi.decryptMessage(context, reply.buffers, 0);
     if (opened.status !== SEC_E_OK) return { status: opened.status, detail: failedCall('DecryptMessage of the reply', opened) };
     const echo = new TextDecoder().decode(opened.message.find((b) => b.BufferType === SECBUFFER.DATA)?.pvBuffer);
@@ -187,7 +197,11 @@ async function exchangeMessages(
     conn.send({ kind: 'signed', data, signature: signed.message[1]!.pvBuffer });
     const reply = await receiveAppMessage(conn, timeoutMs);
     if (reply.kind !== 'signed')
-      return { status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR, detail: `the server answered a signed message with ${reply.kind}` };
+      return {
+        status: reply.kind === 'rejected' ? reply.status : SEC_E_INTERNAL_ERROR,
+        detail: `the server answered a signed message with ${reply.kind}`,
+        afterPeer: reply.kind === 'rejected',
+      };
     const verified = await ctx.sspi.verifySignature(
       context,
       [

@@ -38,6 +38,7 @@ import { describeError } from '../ipc/index.js';
 import { authorization, ntlmChallenge } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { describeNetworkFailure, networkFailureResult } from './network-failure.js';
 import { certificateStatus, connectionBindings, tlsTrust, TrustingAgent } from './tls-client.js';
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
@@ -164,8 +165,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       return appResult(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
     return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100, tls);
   } catch (error) {
+    // A certificate the client does not trust is a refusal (Schannel's status), not a network failure.
     const refused = certificateStatus(error);
     if (refused !== undefined) return appResult(refused, `the server's certificate is not trusted: ${describeError(error)}`);
+    const network = describeNetworkFailure(error, url.port === '' ? `${url.hostname}:${https ? 443 : 80}` : url.host);
+    if (network !== undefined) return networkFailureResult(`the ${requests <= 1 ? 'first request' : 'AUTHENTICATE request'} to ${network}`);
     return appResult(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
   } finally {
     agent.destroy();

@@ -33,6 +33,7 @@ import { describeError } from '../ipc/index.js';
 import { FramedSocket, ProtocolError, DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { describeNetworkFailure, networkFailureResult } from './network-failure.js';
 
 /** What gss-client asks for (mutual, replay), with confidentiality and integrity for wrap and MIC. */
 export const TCP_CLIENT_REQ =
@@ -69,7 +70,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     socket = await open(host, port, timeoutMs);
   } catch (error) {
     await sspi.freeCredentialsHandle(credential);
-    return appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
+    const network = describeNetworkFailure(error, server);
+    return network !== undefined
+      ? networkFailureResult(`cannot connect to ${network}`)
+      : appResult(SEC_E_INTERNAL_ERROR, `cannot connect to ${server}: ${describeError(error)}`);
   }
   ctx.trace('TcpConnect', `${server} from ${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`);
   const wire = new FramedSocket(socket, DEFAULT_MAX_TOKEN, (direction, flags, length) =>
@@ -151,6 +155,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
         SEC_E_INTERNAL_ERROR,
         `the server closed the connection before ${stage}: gss-sample servers close without a word when they refuse the authentication (a wrong password?)`,
       );
+    const network = describeNetworkFailure(error, server);
+    if (network !== undefined) return networkFailureResult(`${stage} failed: ${network}`);
     return appResult(SEC_E_INTERNAL_ERROR, `${stage} failed: ${describeError(error)}`);
   } finally {
     wire.close();

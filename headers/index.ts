@@ -123,5 +123,6 @@ export {
   hex32,
   isSuccess,
   statusName,
+  statusByName,
   type Status,
 } from './status.js';

@@ -11,7 +11,7 @@ export interface CallPointHook {
   at(call: string, phase: TracePhase): void;
 }
 
-export type CallPointFields = Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>;
+export type CallPointFields = Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'stack' | 'lpc'>>;
 
 export class CallPoints {
   hook: CallPointHook | null = null;

@@ -1,3 +1,3 @@
 // Hosting packages: the one way the LSA and the user-mode host call a package entry point.
 export { CallPoints, type CallPointFields, type CallPointHook } from './call-points.js';
-export { badResult, callPackage, packageHost, statusOf, type Outcome, type PackageCall, type PackageHost } from './package-call.js';
+export { badResult, callPackage, packageHost, packageStack, statusOf, type Outcome, type PackageCall, type PackageHost } from './package-call.js';

@@ -14,7 +14,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; fault: PackageFau
 /** What hosts a package: where its calls are traced, faulted and timed. */
 export interface PackageHost {
   /** Records a call point (trace, fault hooks); `active` says whether building its fields is worth it. */
-  point(call: string, phase: 'call' | 'return', fields?: Partial<Pick<TraceEvent, 'status' | 'peer' | 'detail'>>): void;
+  point(call: string, phase: 'call' | 'return', fields?: Partial<Pick<TraceEvent, 'status' | 'peer' | 'detail' | 'stack'>>): void;
   readonly active: boolean;
   /** Whether a fault plan makes this call of this entry throw or hang. */
   packageFault(packageName: string, entry: string): 'throw' | 'hang' | undefined;
@@ -55,7 +55,15 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
       if (outcome.ok) {
         const status = statusOf(outcome.value);
         host.point(call.entry, 'return', status === undefined ? peer : { ...peer, status: statusName(status) });
-      } else host.point(call.entry, 'return', { ...peer, status: statusName(SEC_E_INTERNAL_ERROR), detail: describeError(outcome.fault) });
+      } else {
+        const stack = packageStack(outcome.fault);
+        host.point(call.entry, 'return', {
+          ...peer,
+          status: statusName(SEC_E_INTERNAL_ERROR),
+          detail: describeError(outcome.fault),
+          ...(stack === undefined ? {} : { stack }),
+        });
+      }
     }
     return outcome;
   };
@@ -105,6 +113,33 @@ export function badResult(call: Pick<PackageCall, 'package' | 'entry'>, what: st
 function threw(call: PackageCall, error: unknown): PackageFault {
   const message = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
   return new PackageFault('PACKAGE_THREW', `${call.package}: ${call.entry} threw: ${message}`, { cause: error });
+}
+
+/** How much of a package's stack a trace event carries. */
+const MAX_STACK_CHARS = 4096;
+
+/**
+ * The stack of the package's own error behind a fault (a throw), cut where sspi-emu's own frames
+ * begin (the host that called the entry point), or undefined when the package threw no Error (a
+ * string) or did not throw (a deadline, a bad result).
+ */
+export function packageStack(fault: PackageFault): string | undefined {
+  const cause = fault.cause;
+  if (!(cause instanceof Error) || typeof cause.stack !== 'string') return undefined;
+  const lines = cause.stack.split('\n');
+  const ours = lines.findIndex(isHostFrame);
+  const kept = (ours < 0 ? lines : lines.slice(0, ours)).join('\n');
+  return kept.length > MAX_STACK_CHARS ? kept.slice(0, MAX_STACK_CHARS) + '\n    ...' : kept;
+}
+
+/** sspi-emu's own code, as stack frames name it (dist/), where packages/ and test/ hold packages. */
+const ROOT = new URL('../', import.meta.url).href;
+const PACKAGE_FOLDERS = [new URL('../packages/', import.meta.url).href, new URL('../test/', import.meta.url).href];
+
+/** A frame of sspi-emu's own code (the LSA, the user-mode host, the SSPI library) rather than a package's. */
+function isHostFrame(line: string): boolean {
+  const at = line.indexOf(ROOT);
+  return at >= 0 && !PACKAGE_FOLDERS.some((folder) => line.startsWith(folder, at));
 }
 
 /** The status an entry point answered: a number, or an object's `status`; undefined for entries that return nothing. */

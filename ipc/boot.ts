@@ -6,7 +6,11 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
 import type { LpcEndpoint } from './link.js';
 
-export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError };
+/**
+ * A worker's messages while it boots: Ready, or why not. The LSA also announces each step of
+ * loading its packages ('loading'), so that the machine can name a step that never ends.
+ */
+export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError } | { kind: 'loading'; spec: string; stage: string };
 
 export type AppRole = 'client' | 'server';
 

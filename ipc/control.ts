@@ -11,7 +11,16 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { TransferListItem } from 'node:worker_threads';
 import { rebuildError, serializeError, type SerializedError } from './errors.js';
 
-export type Remote<T> = Comlink.Remote<T>;
+/**
+ * A control API as its caller sees it: each method answers with a promise of what it returns (what
+ * comlink's wrap gives for methods; a control API has nothing else). Our own type rather than
+ * comlink's, so that no declaration sspi-emu ships names comlink's internal module paths.
+ */
+export type Remote<T> = {
+  readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
 
 interface ThrownValue {
   value: unknown;
@@ -44,7 +53,7 @@ export function exposeControl(api: object, port: ControlPort): void {
 
 /** The calling side of a control channel. */
 export function wrapControl<T>(port: ControlPort): Remote<T> {
-  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0]));
+  return Comlink.wrap<T>(nodeEndpoint(port as unknown as Parameters<typeof nodeEndpoint>[0])) as unknown as Remote<T>;
 }
 
 /** Marks a value (a MessagePort) to be transferred rather than copied by a control call. */

@@ -32,7 +32,11 @@ export type MachineErrorCode =
   /** A process asked for more than its share (names, waiting calls, handles) of the machine. */
   | 'QUOTA_EXCEEDED'
   /** An option or argument of the machine's API that cannot be used, named in the message. */
-  | 'BAD_OPTION';
+  | 'BAD_OPTION'
+  /** A package module of the "Security Packages" list failed to load (Machine.boot, unless asked to skip it). */
+  | 'PACKAGE_LOAD_FAILED'
+  /** A call named a package that is not loaded (the cause of SEC_E_SECPKG_NOT_FOUND). */
+  | 'PACKAGE_NOT_LOADED';
 
 /** A package entry point that did not answer as the interface says. */
 export type PackageFaultCode = 'PACKAGE_THREW' | 'PACKAGE_TIMEOUT' | 'PACKAGE_BAD_RESULT';
@@ -94,6 +98,8 @@ registerErrorClass('SspiEmuError', SspiEmuError, [
   'APP_FAILED',
   'QUOTA_EXCEEDED',
   'BAD_OPTION',
+  'PACKAGE_LOAD_FAILED',
+  'PACKAGE_NOT_LOADED',
 ]);
 registerErrorClass('PackageFault', PackageFault, ['PACKAGE_THREW', 'PACKAGE_TIMEOUT', 'PACKAGE_BAD_RESULT']);
 

@@ -45,6 +45,16 @@ export interface AppResult {
   statusName: string;
   detail?: string;
   data?: Record<string, unknown>;
+  /**
+   * The app failed because its peer did first: the peer hung up, or sent its own failure. The
+   * peer's result has the status that failed first (`sspi-emu run` reports that one).
+   */
+  afterPeer?: boolean;
+  /**
+   * The app failed on the network, not in SSPI (a refused connection, a server that hung up, a
+   * name that does not resolve): what happened, in one line. `status` is SEC_E_INTERNAL_ERROR.
+   */
+  networkFailure?: string;
 }
 
 /** What the user-mode package host of a process has done (sspi/user-mode-host.ts). */
@@ -145,6 +155,12 @@ export function decodeAppResult(body: unknown): AppResult {
   const detail = optionalString(r.detail, 'detail', 1 << 20);
   if (detail !== undefined) result.detail = detail;
   if (r.data !== undefined) result.data = record(r.data, 'data');
+  if (r.afterPeer !== undefined) {
+    if (typeof r.afterPeer !== 'boolean') badMessage('afterPeer is not a boolean');
+    result.afterPeer = r.afterPeer;
+  }
+  const networkFailure = optionalString(r.networkFailure, 'networkFailure', 4096);
+  if (networkFailure !== undefined) result.networkFailure = networkFailure;
   return result;
 }
 

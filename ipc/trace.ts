@@ -28,6 +28,11 @@ export interface TraceEvent {
   peer?: string;
   /** Free-form detail: the package, the cause of a failure. */
   detail?: string;
+  /**
+   * On the return of a package entry point that threw: the package's own error's stack, from its
+   * message down to the frame that called into the package (sspi-emu's frames left out).
+   */
+  stack?: string;
   /** On Phase events: the LPC messages this process had sent and received so far. */
   lpc?: number;
 }
@@ -87,7 +92,7 @@ export class Tracer {
   }
 
   /** Records an event (when tracing is on). Call points go through hosting/call-points.ts, which also runs their hooks. */
-  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'lpc'>>): void {
+  emit(call: string, phase: TracePhase, fields?: Partial<Pick<TraceEvent, 'status' | 'tokenIn' | 'tokenOut' | 'peer' | 'detail' | 'stack' | 'lpc'>>): void {
     if (!this.enabled) return;
     this.events.push({ t: now(), process: this.process, pid: this.pid, threadId, call, phase, ...fields });
     this.schedule();

@@ -15,6 +15,11 @@ export interface LsaConfig {
   dnsDomainName: string;
   /** A package call that has not returned after this many ms fails with SEC_E_INTERNAL_ERROR (0: never). */
   packageCallTimeoutMs: number;
+  /**
+   * A package module whose top level has not settled after this many ms (a top-level await that
+   * never finishes) is reported as failed to load, at stage import, and the LSA goes on.
+   */
+  packageLoadTimeoutMs: number;
   /** Package-specific settings, by the package's entry in `packages` (case-insensitive), given to SpInitialize. */
   packageSettings: Record<string, Record<string, unknown>>;
   /** What one process may have of the LSA (lsa/scheduler.ts, lsa/dispatch.ts). */

@@ -63,6 +63,8 @@ export interface DispatchContext {
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
+  /** Why no package of this name is loaded: the cause of SEC_E_SECPKG_NOT_FOUND (the loaded names, the modules that failed to load). */
+  packageNotFound(name: string): Error;
   /** Where every input buffer handed to a package is copied (and, when large, watched). */
   readonly inputs: HeldInputs;
   /** Whose call runs when (lsa/scheduler.ts). */
@@ -276,12 +278,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 
     QuerySecurityPackageInfo: serve('QuerySecurityPackageInfo', statusReply, async ({ pszPackageName }) => {
       const pkg = ctx.packageByName(pszPackageName);
-      return pkg === undefined ? { status: SEC_E_SECPKG_NOT_FOUND } : { status: SEC_E_OK, info: { ...pkg.info } };
+      return pkg === undefined ? statusReply(SEC_E_SECPKG_NOT_FOUND, ctx.packageNotFound(pszPackageName)) : { status: SEC_E_OK, info: { ...pkg.info } };
     }),
 
     SpAcquireCredentialsHandle: serve('SpAcquireCredentialsHandle', statusReply, async (request, client) => {
       const pkg = ctx.packageByName(request.pszPackage);
-      if (pkg === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+      if (pkg === undefined) return statusReply(SEC_E_SECPKG_NOT_FOUND, ctx.packageNotFound(request.pszPackage));
       if ((request.fCredentialUse & SECPKG_CRED.BOTH) === 0) return { status: SEC_E_INVALID_PARAMETER };
       // Only a TCB caller may name another logon session; no emulated process has TCB.
       if (request.pvLogonId !== null && request.pvLogonId !== process.logonId) return { status: SEC_E_NOT_OWNER };

@@ -8,7 +8,7 @@ export type { LsaBootData, LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
-export type { PackageLoadFailure } from './package-loader.js';
+export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from './package-loader.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
 export { DEFAULT_PACKAGES, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
@@ -16,5 +16,5 @@ export { LsaWorkPool, type WorkPoolConfig, type WorkPoolStats } from './work-poo
 export { checkWorkTask } from './work-routines.js';
 export { createLsaFunctionTable } from './function-table.js';
 export { LogonSessions } from './logon-sessions.js';
-export { resolvePackageSpec } from './package-loader.js';
+export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';

@@ -17,7 +17,7 @@ import { HandleTables, releaseContext } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
 import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
-import { loadPackages, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
+import { loadPackages, type LoadedPackage, type PackageLoadFailure, type PackageLoadProgress } from './package-loader.js';
 import type { LsaServices } from './function-table.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
@@ -172,6 +172,7 @@ export class Lsa {
       packageByName: (name) => this.byName.get(name.toLowerCase()),
       packageById: (id) => this.byId.get(id),
       allPackages: () => this.packages,
+      packageNotFound: (name) => packageNotFound(name, this.packages, this.failed),
       inputs: this.inputs,
       scheduler: this.scheduler,
       quota: config.quota,
@@ -182,13 +183,14 @@ export class Lsa {
   }
 
   /**
-   * Boots an LSA: its packages loaded (a failure is reported, not fatal). With `lpcSocket` it
-   * takes app processes' LPC on that Unix socket (an LSA in its own OS process).
+   * Boots an LSA: loads its packages (`progress` is told each step before it starts; see
+   * package-loader.ts). With `lpcSocket` it takes app processes' LPC on that Unix socket (an LSA
+   * in its own OS process).
    */
-  static async boot(config: LsaConfig, tracer: Tracer, generation = 1, lpcSocket?: string): Promise<Lsa> {
+  static async boot(config: LsaConfig, tracer: Tracer, generation = 1, options: { lpcSocket?: string; progress?: PackageLoadProgress } = {}): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
-    if (lpcSocket !== undefined) lsa.listener = await LpcListener.listen(lpcSocket);
-    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host);
+    if (options.lpcSocket !== undefined) lsa.listener = await LpcListener.listen(options.lpcSocket);
+    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host, options.progress);
     lsa.packages = loaded;
     lsa.failed = failed;
     for (const pkg of loaded) {
@@ -431,4 +433,15 @@ export class Lsa {
       arrayBuffers: memory.arrayBuffers,
     };
   }
+}
+
+/**
+ * The cause of SEC_E_SECPKG_NOT_FOUND: which packages are loaded, and which entries of the
+ * "Security Packages" list failed to load (a package whose module failed has no name yet, so any
+ * of them may be the one the caller meant).
+ */
+function packageNotFound(name: string, loaded: readonly LoadedPackage[], failed: readonly PackageLoadFailure[]): SspiEmuError {
+  let message = `no package named ${JSON.stringify(name)} is loaded (loaded: ${loaded.map((p) => p.name).join(', ') || 'none'})`;
+  if (failed.length > 0) message += `; failed to load: ${failed.map((f) => `${f.spec} at ${f.stage}: ${f.reason}`).join('; ')}`;
+  return new SspiEmuError('PACKAGE_NOT_LOADED', message);
 }

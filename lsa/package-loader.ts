@@ -1,9 +1,10 @@
 // LSA-mode initialization (reference section 9.2): for each module in the configuration,
 // SpLsaModeInitialize; for each table it returns, SpInitialize(PackageId, Parameters,
 // FunctionTable), then SpGetInfo. A module or package that fails any step is skipped with a
-// diagnostic naming the step; the LSA stays up with the others.
-
-import { pathToFileURL } from 'node:url';
+// diagnostic naming the step; the LSA stays up with the others (whether the machine accepts a boot
+// with failures is the machine's choice: MachineOptions.onPackageFailure). Each step is announced
+// before it starts, so that a step that never returns (a synchronous loop in a module's top level
+// holds the LSA's only thread) can be named by whoever watches the boot from outside.
 import {
   SECPKG_EXTENDED_INFORMATION_CLASS,
   SECPKG_INTERFACE_VERSION,
@@ -18,8 +19,9 @@ import {
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import { callPackage, statusOf, type PackageHost } from '../hosting/index.js';
-import { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
+import type { LsaConfig } from './config.js';
 import { createLsaFunctionTable, type LsaServices } from './function-table.js';
+import { commonJsReason, importPackageModule, resolvePackageSpec } from './package-import.js';
 
 export interface LoadedPackage {
   readonly id: PackageId;
@@ -40,10 +42,17 @@ export interface LoadedPackage {
 }
 
 export interface PackageLoadFailure {
+  /** The "Security Packages" entry (with [table index] for one table of a module). */
   spec: string;
-  stage: 'resolve' | 'import' | 'SpLsaModeInitialize' | 'SpInitialize' | 'SpGetInfo';
+  stage: PackageLoadStage;
   reason: string;
 }
+
+/** The steps of loading one entry, in order. */
+export type PackageLoadStage = 'resolve' | 'import' | 'SpLsaModeInitialize' | 'SpInitialize' | 'SpGetInfo';
+
+/** Told before each step of loading starts (the LSA worker passes it on to the machine). */
+export type PackageLoadProgress = (spec: string, stage: PackageLoadStage) => void;
 
 /** The functions every LSA-mode table must provide for the LSA to dispatch to it. */
 const REQUIRED_MEMBERS = [
@@ -56,18 +65,11 @@ const REQUIRED_MEMBERS = [
   'DeleteContext',
 ] as const;
 
-export function resolvePackageSpec(spec: string): URL {
-  const builtin = BUILTIN_PACKAGES.get(spec.toLowerCase());
-  if (builtin !== undefined) return builtin;
-  if (spec.startsWith('file:')) return new URL(spec);
-  if (spec.includes('/') || spec.includes('\\') || /\.(m?js)$/.test(spec)) return pathToFileURL(spec);
-  throw new Error(`${JSON.stringify(spec)} is neither a built-in package (${[...BUILTIN_PACKAGES.keys()].join(', ')}) nor a module path`);
-}
-
 export async function loadPackages(
   config: LsaConfig,
   services: LsaServices,
   host: PackageHost,
+  progress: PackageLoadProgress = () => undefined,
 ): Promise<{ loaded: LoadedPackage[]; failed: PackageLoadFailure[] }> {
   const loaded: LoadedPackage[] = [];
   const failed: PackageLoadFailure[] = [];
@@ -76,23 +78,25 @@ export async function loadPackages(
   for (const spec of config.packages) {
     let url: URL;
     try {
+      progress(spec, 'resolve');
       url = resolvePackageSpec(spec);
     } catch (error) {
       failed.push({ spec, stage: 'resolve', reason: describeError(error) });
       continue;
     }
-    let module: Partial<SecurityPackageModule>;
-    try {
-      module = (await import(url.href)) as Partial<SecurityPackageModule>;
-    } catch (error) {
-      failed.push({ spec, stage: 'import', reason: describeError(error) });
+    progress(spec, 'import');
+    const imported = await importPackageModule(spec, url, config.packageLoadTimeoutMs);
+    if (!imported.ok) {
+      failed.push({ spec, ...imported.failure });
       continue;
     }
+    const module = imported.module as Partial<SecurityPackageModule>;
     const init = module.SpLsaModeInitialize;
     if (typeof init !== 'function') {
-      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: 'the module does not export SpLsaModeInitialize' });
+      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: notAPackage(imported.module, url) });
       continue;
     }
+    progress(spec, 'SpLsaModeInitialize');
     const outcome = await callPackage(host, { package: spec, entry: 'SpLsaModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
     if (!outcome.ok) {
       failed.push({ spec, stage: 'SpLsaModeInitialize', reason: describeError(outcome.fault) });
@@ -128,6 +132,7 @@ export async function loadPackages(
         DnsComputerName: config.dnsComputerName,
         PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
       };
+      progress(label, 'SpInitialize');
       const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () =>
         table.Initialize(id, parameters, createLsaFunctionTable(id, services)),
       );
@@ -140,6 +145,7 @@ export async function loadPackages(
         });
         continue;
       }
+      progress(label, 'SpGetInfo');
       const got = await callPackage(host, { package: label, entry: 'SpGetInfo' }, () => table.GetInfo());
       const gotStatus = got.ok ? statusOf(got.value) : undefined;
       const info = got.ok && gotStatus !== undefined && isSuccess(gotStatus) ? (got.value.PackageInfo as SecPkgInfo | undefined) : undefined;
@@ -170,6 +176,16 @@ export async function loadPackages(
     }
   }
   return { loaded, failed };
+}
+
+/** Why a module that imported is not a package: what it exports instead, and why when it was read as CommonJS. */
+function notAPackage(module: Record<string, unknown>, url: URL): string {
+  const names = Object.keys(module);
+  const exports = names.length === 0 ? 'nothing' : names.slice(0, 8).join(', ') + (names.length > 8 ? ', ...' : '');
+  let reason = `not a package: the module exports no SpLsaModeInitialize function (it exports ${exports})`;
+  const commonJs = commonJsReason(url);
+  if (commonJs !== undefined) reason += `; ${commonJs}`;
+  return reason;
 }
 
 /** The table's members written as async functions, by entry name (SpInitLsaModeContext for InitLsaModeContext). */

@@ -17,7 +17,11 @@ export interface LsaPorts {
 export async function serveLsa(data: LsaBootData, ports: LsaPorts): Promise<void> {
   const tracer = new Tracer(ports.trace, 'lsa', 500, data.trace, data.tap);
   try {
-    const lsa = await Lsa.boot(data.config, tracer, data.generation, data.lpcSocket);
+    const lsa = await Lsa.boot(data.config, tracer, data.generation, {
+      ...(data.lpcSocket === undefined ? {} : { lpcSocket: data.lpcSocket }),
+      // Each load step is told to the machine before it starts, so that a step that never ends is named.
+      progress: (spec, stage) => ports.boot({ kind: 'loading', spec, stage }),
+    });
     exposeControl(lsaControl(lsa), ports.control);
     ports.boot({ kind: 'ready' });
   } catch (error) {

@@ -1,5 +1,5 @@
-// The machine: the small piece of main-thread code that boots the LSA worker, spawns client and
-// server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
+// The machine: the small piece of main-thread code that boots the LSA (a worker, or an OS process
+// of its own: machine/lsa-launch.ts), spawns client and server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
 // them (worker.terminate() is a process crash), keeps the table of names servers monitor, and
 // collects every worker's trace on one clock. The CLI, the benchmarks and the tests all use it.
 
@@ -7,12 +7,9 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   type AppRole,
   type AppWorkerData,
-  type BootMessage,
   wrapControl,
   SspiEmuError,
   describeError,
-  rebuildError,
-  decodeSerializedError,
   decodeConnectRequest,
   decodeNameRequest,
   type ProcessToMachineOps,
@@ -35,8 +32,9 @@ import {
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
+import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
 import { NameTable } from './names.js';
-import { AppProcess, LSA_PID, LsaProcess, type ProcessHost } from './processes.js';
+import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 
@@ -57,8 +55,24 @@ export interface MachineOptions {
   packageCallTimeoutMs?: number;
   /** Package settings by the package's entry in `packages`. */
   packageSettings?: Record<string, Record<string, unknown>>;
-  /** How long the LSA may take to report Ready. */
+  /**
+   * How long the LSA may spend on one step of its boot (starting; then each package module's
+   * import, SpLsaModeInitialize, SpInitialize, SpGetInfo) before the machine gives up on it and
+   * terminates it. Default 15 s, or 5 s more than packageLoadTimeoutMs and packageCallTimeoutMs
+   * when they are longer, so that those deadlines, inside the LSA, report a stuck module first.
+   */
   bootTimeoutMs?: number;
+  /**
+   * A package module whose top level has not settled after this many ms (a top-level await that
+   * never finishes) fails to load, at stage import; the LSA goes on without it. Default 10 s.
+   */
+  packageLoadTimeoutMs?: number;
+  /**
+   * What a package module that fails to load does to the boot: 'fail' (the default) rejects with a
+   * PackageLoadError (code PACKAGE_LOAD_FAILED) naming each module, stage and reason; 'skip' boots
+   * without it (machine.lsa.packages() lists it under `failed`).
+   */
+  onPackageFailure?: 'fail' | 'skip';
   /** An app process's LPC call with no reply after this many ms fails (SEC_E_INTERNAL_ERROR, cause TIMEOUT). Default 60 s. */
   lpcTimeoutMs?: number;
   /**
@@ -148,6 +162,7 @@ export class Machine {
     if (!LSA_ISOLATIONS.includes(isolation))
       throw new SspiEmuError('BAD_OPTION', `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`);
     const lsa = await startLsa(config, trace, options, 1);
+    await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     return new Machine(config, lsa, trace, options);
   }
 
@@ -222,7 +237,7 @@ export class Machine {
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
     // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
     // the worker may be ready before the LSA has logged it on (a logon derives keys).
-    const ready = waitForReady(worker, name, DEFAULTS.bootTimeoutMs);
+    const ready = watchBoot(worker, name, DEFAULTS.bootTimeoutMs);
     try {
       await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
     } catch (error) {
@@ -351,7 +366,7 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
     launched.control.close();
   });
   try {
-    await waitForReady(launched.host, 'lsa', options.bootTimeoutMs ?? DEFAULTS.bootTimeoutMs);
+    await watchBoot(launched.host, 'the LSA', bootStepTimeoutMs(options.bootTimeoutMs, config));
   } catch (error) {
     await launched.host.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
@@ -359,33 +374,9 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
   return lsa;
 }
 
-/** Waits for a worker's Ready message; its boot-failed message, crash, exit or silence is an error. */
-function waitForReady(worker: ProcessHost, name: string, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${name} did not report Ready within ${timeoutMs} ms`)), timeoutMs);
-    // Anything else a worker posts before Ready is ignored: only the two boot messages count.
-    const onMessage = (message: unknown): void => {
-      const m = message as Partial<BootMessage> | null;
-      if (m?.kind === 'ready') finish();
-      else if (m?.kind === 'boot-failed') finish(rebuildError(decodeSerializedError((m as { error?: unknown }).error)));
-    };
-    const onError = (error: Error): void => finish(error);
-    const onExit = (code: number): void => finish(new Error(`${name} exited with code ${code} before it was ready`));
-    function finish(error?: Error): void {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (error === undefined) resolve();
-      else reject(error);
-    }
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-}
-
 function lsaConfig(options: MachineOptions): LsaConfig {
+  if (options.onPackageFailure !== undefined && options.onPackageFailure !== 'fail' && options.onPackageFailure !== 'skip')
+    throw new SspiEmuError('BAD_OPTION', `onPackageFailure is 'fail' or 'skip', not ${JSON.stringify(options.onPackageFailure)}`);
   const computerName = options.computerName ?? DEFAULTS.computerName;
   const domainName = options.domainName ?? computerName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
@@ -397,10 +388,18 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     domainName,
     dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
+    packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
   };
+}
+
+/** A deadline in ms as asked: a positive whole number, or undefined for the default. */
+function positiveMs(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+    throw new SspiEmuError('BAD_OPTION', `${name} must be a whole number of ms from 1, not ${String(value)}`);
+  return value;
 }
 
 /** The work pool's size as asked, or the default; 0 (off) to MAX_WORK_POOL_THREADS threads. */

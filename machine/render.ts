@@ -33,10 +33,20 @@ export function formatTimeline(events: readonly TraceEvent[]): string {
     if (tout !== undefined) parts.push(`token out ${tout} B`);
     if (e.detail !== undefined) parts.push(`[${e.detail}]`);
     lines.push(`${e.t.toFixed(3).padStart(9)}  ${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`);
+    // A package's stack under the return that carries it, in the column of the call.
+    if (e.stack !== undefined) for (const frame of stackFrames(e.stack)) lines.push(`${' '.repeat(16 + processWidth)}${'  '.repeat(d + 2)}${frame}`);
     if (e.phase === 'call') d++;
     depth.set(depthKey(e), d);
   }
   return lines.join('\n');
+}
+
+/** The frames of a stack ("at f (file:line:col)"), without the message line(s) above them. */
+export function stackFrames(stack: string): string[] {
+  return stack
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('at ') || line === '...');
 }
 
 /**
@@ -161,7 +171,7 @@ function category(call: string): string {
 function args(...es: TraceEvent[]): Record<string, unknown> {
   const a: Record<string, unknown> = {};
   for (const e of es) {
-    for (const k of ['status', 'peer', 'detail', 'tokenIn', 'tokenOut'] as const) if (e[k] !== undefined) a[k] = e[k];
+    for (const k of ['status', 'peer', 'detail', 'stack', 'tokenIn', 'tokenOut'] as const) if (e[k] !== undefined) a[k] = e[k];
   }
   return a;
 }

@@ -252,7 +252,7 @@ export class TraceCollector {
     if (typeof r.t !== 'number' || !Number.isFinite(r.t) || !isText(r.call, MAX_NAME) || typeof r.phase !== 'string' || !PHASES.has(r.phase)) return undefined;
     const { name, pid, threadId } = source.identity;
     const event: TraceEvent = { t: r.t - this.origin, process: name, pid, threadId, call: r.call, phase: r.phase as TracePhase };
-    for (const field of ['status', 'tokenIn', 'tokenOut', 'peer', 'detail'] as const) {
+    for (const field of ['status', 'tokenIn', 'tokenOut', 'peer', 'detail', 'stack'] as const) {
       const value = r[field];
       if (value === undefined) continue;
       if (!isText(value, MAX_TEXT)) return undefined;
@@ -285,7 +285,14 @@ export class TraceCollector {
 
 /** Characters of text an event carries. */
 function textOf(event: TraceEvent): number {
-  return (event.status?.length ?? 0) + (event.tokenIn?.length ?? 0) + (event.tokenOut?.length ?? 0) + (event.peer?.length ?? 0) + (event.detail?.length ?? 0);
+  return (
+    (event.status?.length ?? 0) +
+    (event.tokenIn?.length ?? 0) +
+    (event.tokenOut?.length ?? 0) +
+    (event.peer?.length ?? 0) +
+    (event.detail?.length ?? 0) +
+    (event.stack?.length ?? 0)
+  );
 }
 
 function isText(value: unknown, max: number): value is string {

@@ -3,6 +3,7 @@
 // name.
 
 import { SECPKG_CRED, statusName, type SecWinntAuthIdentity, type Status } from '../headers/index.js';
+import { TransportError } from '../ipc/index.js';
 import type { CredHandle, Secur32, SspiResult } from '../sspi/index.js';
 import type { AppArgs, AppResult } from './runtime.js';
 
@@ -11,6 +12,16 @@ export function appResult(status: Status, detail?: string, cause?: string): AppR
   const result: AppResult = { status, statusName: statusName(status) };
   if (detail !== undefined) result.detail = cause === undefined ? detail : `${detail}: ${cause}`;
   return result;
+}
+
+/** The result of an app that failed because its peer did first (it hung up, or sent its own failure): see AppResult.afterPeer. */
+export function afterPeer(result: AppResult): AppResult {
+  return { ...result, afterPeer: true };
+}
+
+/** Whether an error is the peer's going away (its end of the connection closed, its process gone), as opposed to a deadline or bad input. */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof TransportError && error.code === 'PEER_GONE';
 }
 
 /** "<api> failed", with the cause the SSPI library gave (the package's own message for a fault). */

@@ -22,8 +22,11 @@ export interface DemoOptions extends MachineOptions {
 }
 
 export interface DemoReport {
+  /** The status that failed first (the other side's failure may only follow from it), or SEC_E_OK. */
   status: Status;
   statusName: string;
+  /** Whose failure `status` is: the side that failed first, or null when the run succeeded. */
+  failedFirst: 'client' | 'server' | null;
   client: AppResult | null;
   server: AppResult | null;
   events: TraceEvent[];
@@ -55,16 +58,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const events = await machine.events();
     const clientApp = clientResult.status === 'fulfilled' ? clientResult.value : null;
     const serverApp = serverResult.status === 'fulfilled' ? serverResult.value : null;
-    // The server's verdict on the client's identity comes first: a wrong password is its call.
-    let status: Status = clientApp?.status ?? SEC_E_INTERNAL_ERROR;
-    if (serverApp !== null && serverApp.status !== SEC_E_OK && clientApp?.status !== SEC_E_OK) status = serverApp.status;
-    const report: DemoReport = { status, statusName: statusName(status), client: clientApp, server: serverApp, events, lpc: countLpc(events) };
+    const failedFirst = firstFailure(clientApp, serverApp);
+    const status: Status = failedFirst === null ? SEC_E_OK : failedFirst === 'client' ? (clientApp?.status ?? SEC_E_INTERNAL_ERROR) : serverApp!.status;
+    const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
     const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
     if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
     return report;
   } finally {
     await machine.shutdown();
   }
+}
+
+/**
+ * Which side failed first. A side that failed because its peer did (it hung up, or sent its own
+ * failure: AppResult.afterPeer) is not the one: the client's SEC_E_INVALID_HANDLE, not the
+ * server's SEC_E_INTERNAL_ERROR after the client hung up. When both or neither say so, the
+ * server's verdict wins: a wrong password is the server's call (SEC_E_LOGON_DENIED). A client
+ * that succeeded makes the run a success.
+ */
+export function firstFailure(client: AppResult | null, server: AppResult | null): 'client' | 'server' | null {
+  if (client?.status === SEC_E_OK) return null;
+  if (client === null) return server !== null && server.status !== SEC_E_OK && server.afterPeer !== true ? 'server' : 'client';
+  if (server === null || server.status === SEC_E_OK) return 'client';
+  if (client.afterPeer !== true && server.afterPeer === true) return 'client';
+  return 'server';
 }
 
 async function defaultPackageName(machine: Machine): Promise<string> {

@@ -22,7 +22,7 @@ import {
 import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
 import { type Connection, describeError } from '../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import { acquireAppCredential, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { acquireAppCredential, failedCall, isPeerGone, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 
 export const DEFAULT_SERVER_REQ =
   ASC_REQ.MUTUAL_AUTH | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
@@ -32,6 +32,8 @@ interface SessionOutcome {
   user: string | null;
   messages: number;
   detail?: string;
+  /** It failed because the client did first (see AppResult.afterPeer). */
+  afterPeer?: boolean;
 }
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
@@ -60,6 +62,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       statusName: statusName(status),
       detail: failed?.detail ?? `served ${outcomes.length} connection(s); last client ${last?.user ?? '?'}`,
       data: { sessions: outcomes.map((o) => ({ status: statusName(o.status), user: o.user, messages: o.messages })) },
+      ...(failed?.afterPeer === true ? { afterPeer: true } : {}),
     };
   } finally {
     await listener.close();
@@ -73,7 +76,7 @@ async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: 
   try {
     for (;;) {
       const message = await receiveAppMessage(conn, timeoutMs);
-      if (message.kind === 'failed') return { status: message.status, user: null, messages: 0, detail: 'the client abandoned the handshake' };
+      if (message.kind === 'failed') return { status: message.status, user: null, messages: 0, detail: 'the client abandoned the handshake', afterPeer: true };
       if (message.kind !== 'token') return { status: SEC_E_INTERNAL_ERROR, user: null, messages: 0, detail: `unexpected ${message.kind} during the handshake` };
       const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: message.token }];
       const r = await ctx.sspi.acceptSecurityContext({ credential, context: context ?? null, input, contextReq });
@@ -99,7 +102,14 @@ async function serve(ctx: AppContext, conn: Connection<AppMessage>, credential: 
     ctx.markPhase('messages');
     return { status: messages.status, user, messages: messages.count, ...(messages.detail === undefined ? {} : { detail: messages.detail }) };
   } catch (error) {
-    return { status: SEC_E_INTERNAL_ERROR, user: null, messages: 0, detail: `the connection failed: ${describeError(error)}` };
+    const hungUp = isPeerGone(error);
+    return {
+      status: SEC_E_INTERNAL_ERROR,
+      user: null,
+      messages: 0,
+      detail: hungUp ? `the client hung up: ${describeError(error)}` : `the connection failed: ${describeError(error)}`,
+      ...(hungUp ? { afterPeer: true } : {}),
+    };
   } finally {
     if (context !== undefined) await ctx.sspi.deleteSecurityContext(context);
     if (!conn.closed) conn.close();

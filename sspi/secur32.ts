@@ -201,7 +201,7 @@ export class Secur32 {
       packageName,
       async () => {
         const reply = await this.lpc.call('QuerySecurityPackageInfo', { pszPackageName: packageName });
-        return reply.info === undefined ? { status: reply.status } : { status: reply.status, info: reply.info };
+        return withCause(reply.info === undefined ? { status: reply.status } : { status: reply.status, info: reply.info }, reply.cause);
       },
       {},
     );

@@ -25,6 +25,8 @@ const SOURCE_FOLDERS = [
   'scenarios',
   'bench',
   'fuzz',
+  'check',
+  'scaffold',
   'cli',
 ];
 

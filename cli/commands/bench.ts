@@ -4,27 +4,91 @@
 
 import { writeFile } from 'node:fs/promises';
 import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued } from '../options.js';
+import { BUILTIN_PACKAGES, resolvePackageSpec } from '../../lsa/index.js';
+import { Machine } from '../../machine/index.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, seconds, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 function list(value: string | undefined, name: string): number[] | undefined {
   if (value === undefined) return undefined;
   const items = value.split(',').map((s) => Number(s.trim()));
   if (items.length === 0 || items.some((n) => !Number.isInteger(n) || n < 1))
-    throw new UsageError(`${name} takes whole numbers separated by commas, not ${JSON.stringify(value)}`);
+    throw new UsageError(`${name} takes whole numbers from 1, separated by commas, not ${JSON.stringify(value)}`);
   return items;
 }
 
+/**
+ * The packages to measure, as "Security Packages" entries. --package takes built-in names and
+ * module paths as before; with --load, a --package that is neither names a package of the loaded
+ * modules (its SecPkgInfo Name), and without --package every loaded module is measured. Each
+ * module is loaded once first, so that one that does not load says so now, not minutes in.
+ */
+async function benchSpecs(packages: string[] | undefined, load: string[] | undefined): Promise<string[]> {
+  if (load === undefined || load.length === 0) return packages ?? ['null', 'example', 'ntlm'];
+  const isSpec = (p: string): boolean => BUILTIN_PACKAGES.has(p.toLowerCase()) || /[\\/]|\.m?js$/.test(p);
+  // Every failure is listed below, the module's own words: the boot itself tolerates them.
+  const machine = await Machine.boot({ packages: load, trace: false, onPackageFailure: 'skip' });
+  let listing;
+  try {
+    listing = await machine.lsa.packages();
+  } finally {
+    await machine.shutdown();
+  }
+  const failed = listing.failed.filter((f) => load.some((spec) => f.spec === spec || f.spec.startsWith(`${spec}[`)));
+  if (failed.length > 0) throw new BenchLoadError(failed.map((f) => `${f.spec} failed to load at ${f.stage}: ${f.reason}`).join('; '));
+  const firstOf = new Map<string, string>(); // module spec -> its first package's name (the one a machine of that module measures)
+  for (const spec of load) {
+    const href = resolvePackageSpec(spec).href;
+    const first = listing.loaded.find((p) => p.module === href);
+    if (first === undefined) throw new BenchLoadError(`${spec} gave the LSA no package`);
+    firstOf.set(spec, first.name);
+  }
+  if (packages === undefined) return [...load];
+  const specs: string[] = [];
+  for (const p of packages) {
+    if (isSpec(p)) {
+      specs.push(p);
+      continue;
+    }
+    const found = listing.loaded.find((l) => l.name.toLowerCase() === p.toLowerCase());
+    if (found === undefined)
+      throw new UsageError(`--package ${p}: no such package in ${load.join(', ')} (loaded: ${listing.loaded.map((l) => l.name).join(', ')})`);
+    const spec = load.find((s) => resolvePackageSpec(s).href === found.module)!;
+    if (firstOf.get(spec) !== found.name)
+      throw new UsageError(`--package ${p}: bench measures the first package of a module, and ${spec}'s is ${firstOf.get(spec)}`);
+    if (!specs.includes(spec)) specs.push(spec);
+  }
+  return specs;
+}
+
+/** A module named with --load that the LSA could not load: said before the bench starts. */
+class BenchLoadError extends Error {
+  override readonly name = 'BenchLoadError';
+}
+
 export async function bench(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...valued('concurrency', 'clients', 'duration', 'json', 'svg'), ...repeated('package'), ...flags('quick', 'scale'), ...ISOLATION_OPTIONS });
+  const { values } = parseCommand(argv, {
+    ...valued('concurrency', 'clients', 'duration', 'json', 'svg'),
+    ...repeated('package', 'load'),
+    ...flags('quick', 'scale'),
+    ...ISOLATION_OPTIONS,
+  });
   const base = values.quick ? QUICK : DEFAULTS;
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
+  const duration = values.duration === undefined ? undefined : seconds(values.duration, '--duration', 0);
   const clients = list(values.clients, '--clients');
-  if (clients !== undefined && clients.some((k) => k > 4)) throw new UsageError('--clients goes up to 4 client processes');
+  if (clients !== undefined && clients.some((k) => k > 4))
+    throw new UsageError(`--clients takes whole numbers from 1 to 4 (client processes), not ${JSON.stringify(values.clients)}`);
+  let packages: string[];
+  try {
+    packages = await benchSpecs(values.package, values.load);
+  } catch (error) {
+    if (!(error instanceof BenchLoadError)) throw error;
+    process.stderr.write(`sspi-emu bench: ${error.message}\n`);
+    return 1;
+  }
   const options: BenchOptions = {
     ...base,
-    packages: values.package ?? ['null', 'example', 'ntlm'],
+    packages,
     concurrency: list(values.concurrency, '--concurrency') ?? base.concurrency,
     clients: clients ?? base.clients,
     durationMs: duration === undefined ? base.durationMs : duration * 1000,

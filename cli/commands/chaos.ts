@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { runChaos } from '../../scenarios/index.js';
-import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, seconds, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: Record<string, { spec: string; name: string }> = { example: { spec: 'example', name: 'Example' }, ntlm: { spec: 'ntlm', name: 'NTLM' } };
@@ -19,15 +19,14 @@ export async function chaos(argv: string[]): Promise<number> {
   });
   const pkg = PACKAGES[(values.package ?? 'example').toLowerCase()];
   if (pkg === undefined) throw new UsageError(`--package is one of ${Object.keys(PACKAGES).join(', ')}`);
-  const duration = values.duration === undefined ? 30 : Number(values.duration);
-  if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
-  const seed = positiveInt(values.seed, '--seed', 1);
+  const duration = seconds(values.duration, '--duration', 30);
+  const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
   const report = await runChaos({
     package: pkg.name,
     spec: pkg.spec,
     durationMs: duration * 1000,
     seed,
-    clients: positiveInt(values.clients, '--clients', 3),
+    clients: wholeNumber(values.clients, '--clients', 3, 1, 64),
     lanes: 2,
     faultIntervalMs: 400,
     hangMs: 15_000,

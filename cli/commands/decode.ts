@@ -29,16 +29,16 @@ export async function decode(argv: string[]): Promise<number> {
 }
 
 /**
- * The token's bytes: hex (pairs of hex digits, optionally spaced, starting with the "NTLMSSP"
- * signature) or base64 (standard or URL-safe), after an optional HTTP scheme ("NTLM " or
- * "Negotiate "), as a WWW-Authenticate header carries it. Hex that does not start with the
- * signature reads as base64, whose decoding then fails to parse at offset 0.
+ * The token's bytes: hex (pairs of hex digits, optionally spaced) or base64 (standard or
+ * URL-safe), after an optional HTTP scheme ("NTLM " or "Negotiate "), as a WWW-Authenticate
+ * header carries it. Text that is valid hex is hex: "00ff" is two bytes, not base64's three (a
+ * real NTLM message in base64 starts "TlRM", which is not hex).
  */
 export function tokenBytes(text: string): Uint8Array | undefined {
   const token = text.trim().replace(/^(NTLM|Negotiate)\s+/i, '');
   const compact = token.replace(/\s+/g, '');
   if (compact.length === 0) return undefined;
-  if (/^([0-9a-f]{2})+$/i.test(compact) && /^4e544c4d/i.test(compact)) return Uint8Array.from(Buffer.from(compact, 'hex'));
+  if (/^([0-9a-f]{2})+$/i.test(compact)) return Uint8Array.from(Buffer.from(compact, 'hex'));
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || /^[A-Za-z0-9_-]+$/.test(compact)) {
     const bytes = Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
     if (bytes.length > 0) return Uint8Array.from(bytes);

@@ -5,12 +5,13 @@
 // https:// URL is fetched over TLS: the server's certificate is checked (the system's CAs, --ca,
 // --fingerprint, or not at all with --insecure) and the AUTHENTICATE carries its channel bindings
 // (RFC 5929 tls-server-end-point) unless --no-channel-bindings. Prints the status line, the headers
-// with -i, and the body; exit 0 on a 2xx answer, 1 otherwise.
+// with -i, and the body; exit 0 on a 2xx answer, 3 on a network failure (refused, the server hung
+// up, a name that does not resolve), 1 otherwise (a certificate not trusted included).
 
 import type { HttpFetchData } from '../../client-proc/index.js';
 import { SOCKET_APPS } from '../../scenarios/index.js';
 import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
-import { clientTrust, runClientApp } from '../socket-options.js';
+import { clientTrust, NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function fetch(argv: string[]): Promise<number> {
@@ -36,6 +37,10 @@ export async function fetch(argv: string[]): Promise<number> {
   const trust = https ? await clientTrust(values) : undefined;
   const tlsArgs = { ...(trust === undefined ? {} : { tls: trust }), ...(values['no-channel-bindings'] ? { channelBindings: false } : {}) };
   const result = await runClientApp(values, 30_000, (client, settings) => client.runApp(SOCKET_APPS.http.client, { url, ...settings, ...tlsArgs }));
+  if (result.networkFailure !== undefined) {
+    process.stderr.write(`sspi-emu fetch: network failure: ${result.networkFailure}\n`);
+    return NETWORK_FAILURE_EXIT;
+  }
   const response = result.data as HttpFetchData | undefined;
   if (result.status !== 0 || response === undefined) {
     process.stderr.write(`sspi-emu fetch: ${result.statusName}: ${result.detail ?? ''}\n`);

@@ -5,7 +5,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { generatorsFor, runFuzz, type FuzzOptions, type FuzzPackage, type FuzzTarget, formatFuzzReport, fuzzReportJson } from '../../fuzz/index.js';
-import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
 const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
@@ -27,12 +27,9 @@ export async function fuzz(argv: string[]): Promise<number> {
   });
   const targets = TARGETS.get(values.target ?? 'all');
   if (targets === undefined) throw new UsageError(`--target takes tokens, messages or all, not ${JSON.stringify(values.target)}`);
-  const iterations = positiveInt(values.iterations, '--iterations', 10_000);
-  if (iterations < 1) throw new UsageError('--iterations must be at least 1');
-  const seed = positiveInt(values.seed, '--seed', 1);
-  if (seed > 0xffffffff) throw new UsageError('--seed must fit in 32 bits');
-  const lanes = positiveInt(values.lanes, '--lanes', 16);
-  if (lanes < 1 || lanes > 256) throw new UsageError('--lanes must be from 1 to 256');
+  const iterations = wholeNumber(values.iterations, '--iterations', 10_000, 1);
+  const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
+  const lanes = wholeNumber(values.lanes, '--lanes', 16, 1, 256);
   const generators = values.generator ?? [];
   for (const name of generators) {
     if (!packages.some((p) => generatorsFor(p, targets).some((g) => g.name === name))) {
@@ -40,7 +37,7 @@ export async function fuzz(argv: string[]): Promise<number> {
       throw new UsageError(`no generator ${JSON.stringify(name)} for these packages and target (known: ${known.join(', ')})`);
     }
   }
-  const options: FuzzOptions = { packages, iterations, seed, targets, lanes, start: positiveInt(values.start, '--start', 0), ...lsaIsolation(values['lsa-isolation']) };
+  const options: FuzzOptions = { packages, iterations, seed, targets, lanes, start: wholeNumber(values.start, '--start', 0, 0), ...lsaIsolation(values['lsa-isolation']) };
   if (generators.length > 0) {
     options.generators = generators;
     // Only the packages that have one of the named generators.

@@ -1,12 +1,19 @@
-// `sspi-emu packages`: what the LSA loaded (each package's SecPkgInfo) and what it could not.
+// `sspi-emu packages`: what the LSA loaded (each package's SecPkgInfo) and what it could not. This
+// command is where failures are looked at, so it boots with them (onPackageFailure: 'skip'),
+// lists them (on stderr, one line each; in --json under `failed`), and exits 1 when there is one.
 
 import { flagNames, SECPKG_FLAG, hex32 } from '../../headers/index.js';
-import { Machine } from '../../machine/index.js';
+import { describeFailures, Machine } from '../../machine/index.js';
 import { ISOLATION_OPTIONS, lsaIsolation, packageList, parseCommand } from '../options.js';
 
 export async function packages(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { load: { type: 'string', multiple: true }, json: { type: 'boolean' }, ...ISOLATION_OPTIONS });
-  const machine = await Machine.boot({ packages: packageList(values.load, undefined).packages, trace: false, ...lsaIsolation(values['lsa-isolation']) });
+  const machine = await Machine.boot({
+    packages: packageList(values.load, undefined).packages,
+    trace: false,
+    onPackageFailure: 'skip',
+    ...lsaIsolation(values['lsa-isolation']),
+  });
   try {
     const report = await machine.lsa.packages();
     if (values.json) {
@@ -17,7 +24,7 @@ export async function packages(argv: string[]): Promise<number> {
           2,
         ) + '\n',
       );
-      return 0;
+      return report.failed.length === 0 ? 0 : 1;
     }
     for (const p of report.loaded) {
       process.stdout.write(`${p.name} (package id ${p.id})\n`);
@@ -28,8 +35,9 @@ export async function packages(argv: string[]): Promise<number> {
       );
       process.stdout.write(`  module         ${p.module}\n`);
     }
-    for (const f of report.failed) process.stdout.write(`failed to load ${f.spec} at ${f.stage}: ${f.reason}\n`);
-    return 0;
+    if (report.failed.length === 0) return 0;
+    for (const line of describeFailures(report.failed).split('\n')) process.stderr.write(`sspi-emu packages: ${line}\n`);
+    return 1;
   } finally {
     await machine.shutdown();
   }

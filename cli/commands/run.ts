@@ -1,11 +1,13 @@
 // `sspi-emu run`: one handshake and N messages between a client and a server process through the
-// LSA, shown as a timeline and a sequence diagram (or as JSON).
+// LSA, shown as a timeline and a sequence diagram (or as JSON). The summary names the status that
+// failed first (and whose it was), the package's exceptions with their stacks, and, in one line,
+// what the default apps needed from the package and did not get (scenarios/diagnose.ts).
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
 import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
-import { runDemo } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { diagnoseRun, formatNeeds, runDemo, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
+import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
@@ -20,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     ...flags('json', 'quiet'),
   });
   const { packages, packageName } = packageList(values.load, values.package);
-  const messages = positiveInt(values.messages, '--messages', 3);
+  const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = { packages, messages, ...lsaIsolation(values['lsa-isolation']) };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const report = await runDemo(options);
+  const diagnosis = diagnoseRun(report.events);
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
 
@@ -40,9 +43,13 @@ export async function run(argv: string[]): Promise<number> {
       JSON.stringify(
         {
           status: report.statusName,
+          failedFirst: report.failedFirst,
           client: report.client,
           server: report.server,
           ...(report.error === undefined ? {} : { error: report.error }),
+          exceptions: diagnosis.exceptions,
+          lacking: diagnosis.lacking,
+          ...(diagnosis.lacking.length === 0 ? {} : { needs: formatNeeds(diagnosis.lacking) }),
           lpc: report.lpc,
           events: report.events.map(withDecodedTokens),
         },
@@ -55,13 +62,32 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(formatTimeline(report.events) + '\n\n');
       process.stdout.write('Sequence diagram (Mermaid):\n\n' + formatMermaid(report.events) + '\n');
     }
-    const detail = report.client?.detail ?? report.error ?? '';
-    const serverDetail =
-      report.server !== null && report.server.status !== SEC_E_OK ? `; server: ${report.server.statusName} ${report.server.detail ?? ''}` : '';
-    process.stdout.write(`${report.statusName}: ${detail}${serverDetail}\n`);
+    process.stdout.write(summary(report, diagnosis).join('\n') + '\n');
     process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
   }
   return report.status === SEC_E_OK ? 0 : 1;
+}
+
+/**
+ * The result lines: the status that failed first and whose it was, then what the other side got;
+ * each package exception with its stack; the one line of what the default apps needed.
+ */
+function summary(report: DemoReport, diagnosis: RunDiagnosis): string[] {
+  const first = report.failedFirst;
+  const firstResult = first === 'server' ? report.server : report.client;
+  const otherName = first === 'server' ? 'client' : 'server';
+  const other = first === 'server' ? report.client : report.server;
+  let line = `${report.statusName}: ${first === null ? '' : `${first}: `}${firstResult?.detail ?? report.error ?? ''}`;
+  if (first !== null && other !== null && other.status !== SEC_E_OK && other.detail !== firstResult?.detail)
+    line += `; then ${otherName}: ${other.statusName}${other.detail === undefined ? '' : `: ${other.detail}`}`;
+  const lines = [line];
+  for (const exception of diagnosis.exceptions) {
+    lines.push(`package exception in ${exception.process}: ${exception.message}`);
+    if (exception.stack !== undefined) for (const frame of exception.stack.split('\n').filter((l) => /^\s+at /.test(l))) lines.push(`    ${frame.trim()}`);
+  }
+  const needs = formatNeeds(diagnosis.lacking);
+  if (needs !== '') lines.push(needs);
+  return lines;
 }
 
 /** An event whose tokens are NTLM messages carries them decoded too (tokenInDecoded, tokenOutDecoded). */

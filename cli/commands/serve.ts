@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
 import { SocketServer } from '../../scenarios/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, positiveInt, repeated, valued } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
 import { extendedProtection, serverCertificate } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
@@ -32,13 +32,11 @@ export async function serve(argv: string[]): Promise<number> {
     ? { ...(await serverCertificate(values.cert, values.key)), extendedProtection: extendedProtection(values['extended-protection']) }
     : undefined;
   if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');
-  const port = positiveInt(values.port, '--port', 0);
-  if (port > 65535) throw new UsageError(`--port must be 0..65535, not ${port}`);
+  const port = wholeNumber(values.port, '--port', 0, 0, 65535);
   for (const a of values.account ?? []) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
-  const timeoutMs = positiveInt(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs);
-  const keepAliveMs = positiveInt(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs);
-  const maxConnections = positiveInt(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections);
-  if (timeoutMs === 0 || maxConnections === 0) throw new UsageError('--timeout and --max-connections must be at least 1');
+  const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
+  const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
+  const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
 
   const machine = await Machine.boot({

@@ -4,23 +4,27 @@
 
 import { writeFile } from 'node:fs/promises';
 import { runSoak } from '../../scenarios/index.js';
-import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, positiveInt, valued } from '../options.js';
+import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, seconds, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function soak(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { ...valued('package', 'duration', 'fault-rate', 'seed', 'in-flight', 'json'), ...ISOLATION_OPTIONS });
-  const duration = values.duration === undefined ? 600 : Number(values.duration);
-  if (!(duration > 0)) throw new UsageError(`--duration takes seconds, not ${JSON.stringify(values.duration)}`);
-  const faultRate = values['fault-rate'] === undefined ? 0.01 : Number(values['fault-rate']);
-  if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError('--fault-rate is a share from 0 to 1');
-  const spec = (values.package ?? 'example').toLowerCase();
+  const duration = seconds(values.duration, '--duration', 600);
+  const rate = values['fault-rate'];
+  const faultRate = rate === undefined ? 0.01 : rate.trim() === '' ? NaN : Number(rate);
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate takes a share from 0 to 1, not ${JSON.stringify(rate)}`);
+  const inFlight = wholeNumber(values['in-flight'], '--in-flight', 256, 1, 4096);
+  const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
+  const pkg = values.package ?? 'example';
+  // A built-in name in any case; a module path as written.
+  const spec = /[\\/]/.test(pkg) ? pkg : pkg.toLowerCase();
   const report = await runSoak({
     spec,
     durationMs: duration * 1000,
     clients: 4,
-    inFlightPerClient: positiveInt(values['in-flight'], '--in-flight', 256),
+    inFlightPerClient: inFlight,
     faultRate,
-    seed: positiveInt(values.seed, '--seed', 1),
+    seed,
     ...lsaIsolation(values['lsa-isolation']),
   });
   const phase = (name: string, p: typeof report.withFaults): string =>

@@ -2,7 +2,7 @@
 // its sizes, and the context attributes each side grants for what was asked.
 
 import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECPKG_FLAG, SECPKG_ID_NONE, type SecPkgInfo } from '../../headers/index.js';
-import { HELLO_FLAGS, MAX_TOKEN_BYTES, SIGNATURE_BYTES, TRAILER_BYTES } from './wire.js';
+import { HELLO_FLAGS, MAX_TOKEN_BYTES, PACKAGE_NAME, SIGNATURE_BYTES, TRAILER_BYTES } from './wire.js';
 
 export const PACKAGE_INFO: SecPkgInfo = {
   fCapabilities:
@@ -10,7 +10,7 @@ export const PACKAGE_INFO: SecPkgInfo = {
   wVersion: 1,
   wRPCID: SECPKG_ID_NONE,
   cbMaxToken: MAX_TOKEN_BYTES,
-  Name: 'Example',
+  Name: PACKAGE_NAME,
   Comment: 'sspi-emu example package: three-leg mutual authentication',
 };
 

@@ -50,6 +50,7 @@ import {
   KEY_BYTES,
   MESSAGE_TYPE,
   NONCE_BYTES,
+  PACKAGE_NAME,
   PBKDF2_ITERATIONS,
   ROLE,
   clientProof,
@@ -103,12 +104,12 @@ interface AccountSecret {
 }
 
 /** The per-logon credentials this package keeps through AddCredential, by primary key. */
-const LOGON_SECRET_KEY = 'Example:K';
-const LOGON_NAME_KEY = 'Example:Name';
+const LOGON_SECRET_KEY = `${PACKAGE_NAME}:K`;
+const LOGON_NAME_KEY = `${PACKAGE_NAME}:Name`;
 
 export class ExampleLsaPackage {
   /** The LSA's functions and the package's id, from SpInitialize. */
-  private readonly lsa = new LsaBinding('Example');
+  private readonly lsa = new LsaBinding(PACKAGE_NAME);
   private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
   private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
   /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part)... */

@@ -1,8 +1,8 @@
 // The example package's wire formats and keys: what both halves share, and what tools that speak
 // the protocol (the fuzzer, the property tests, the secrets test) import instead of rewriting.
 //
-// All MACs are HMAC-SHA256. K = PBKDF2-SHA256(password, "sspi-emu/example:" + lower-case user,
-// 4096), derived inside the LSA only. Every token starts with a 6-byte header: magic "EXv1" (4),
+// All MACs are HMAC-SHA256. K = PBKDF2-SHA256(password, "sspi-emu/" + lower-case package name +
+// ":" + lower-case user, 4096) ("sspi-emu/example:alice"), derived inside the LSA only. Every token starts with a 6-byte header: magic "EXv1" (4),
 // message type (1), flags (1).
 //
 //   ClientHello  header | Nc (32) | P1 (32) | userLen (2) | user | domainLen (2) | domain
@@ -20,6 +20,13 @@
 // keys are not in it: the importer derives them from the ContextData the LSA kept.
 
 import { createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The package's name: its SecPkgInfo Name (info.ts), and the label in K's salt, so that two
+ * packages made from this template derive different keys from the same password. The one line
+ * `sspi-emu new-package` rewrites.
+ */
+export const PACKAGE_NAME = 'Example';
 
 export const MAGIC = 0x31765845; // "EXv1" little-endian
 export const HEADER_BYTES = 6;
@@ -64,8 +71,8 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && timingSafeEqual(a, b);
 }
 
-/** K's PBKDF2 salt: case-insensitive in the user name. */
-export const secretSalt = (user: string): string => `sspi-emu/example:${user.toLowerCase()}`;
+/** K's PBKDF2 salt: the package's name and the user's, case-insensitive ("sspi-emu/example:alice"). */
+export const secretSalt = (user: string): string => `sspi-emu/${PACKAGE_NAME.toLowerCase()}:${user.toLowerCase()}`;
 
 /** K: the long-term secret both sides derive from the password (the LSA derives it on its work pool; lsa.ts). */
 export function deriveSecret(user: string, password: string): Buffer {

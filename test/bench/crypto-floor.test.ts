@@ -48,6 +48,7 @@ describe('the crypto targets', () => {
     size,
     mappedOpsPerSec: mapped,
     rawOpsPerSec: raw,
+    rawBaseline: 'primitives',
     lpcOpsPerSec: 1,
     mappedMBps: 0,
     mappedOverLpc: 0,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vectors.js';
-import { sspiEmu } from '../helpers/cli.js';
+import { assertUsageError, sspiEmu } from '../helpers/cli.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -64,18 +64,23 @@ describe('sspi-emu decode', () => {
     assert.match(stderr, /BAD_SIGNATURE at byte offset 0/);
   });
 
+  test('reads text that is valid hex as hex, before base64: 00ff is two bytes, not the three base64 makes of it', async () => {
+    const { code, stderr } = await sspiEmu(['decode', '00ff']);
+    assert.equal(code, 1);
+    assert.match(stderr, /\(BAD_SIGNATURE at byte offset 0 of 2\)$/m);
+    // And base64 that is not hex is still base64.
+    const b64 = await sspiEmu(['decode', 'AP8=']);
+    assert.match(b64.stderr, /\(BAD_SIGNATURE at byte offset 0 of 2\)$/m);
+  });
+
   test('text that is neither base64 nor hex exits 1 saying so', async () => {
     const { code, stderr } = await sspiEmu(['decode', 'not a token!']);
     assert.equal(code, 1);
     assert.match(stderr, /neither base64 nor hex/);
   });
 
-  test('no token, two tokens, or an unknown option exit 2 with the usage', async () => {
-    for (const args of [['decode'], ['decode', 'a', 'b'], ['decode', '--xml', 'a']]) {
-      const { code, stderr } = await sspiEmu(args);
-      assert.equal(code, 2, args.join(' '));
-      assert.match(stderr, /usage: sspi-emu/);
-    }
+  test('no token, two tokens, or an unknown option are usage errors: one line and a hint', async () => {
+    for (const args of [['decode'], ['decode', 'a', 'b'], ['decode', '--xml', 'a']]) assertUsageError(await sspiEmu(args), 'decode');
   });
 });
 

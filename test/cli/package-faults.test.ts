@@ -1,7 +1,7 @@
 // A package that throws, as a package author meets it in `sspi-emu run`: whether the throw is in
 // the LSA-mode half (InitLsaModeContext, in the LSA) or the user-mode half (SealMessage, in the
-// client process), the package's own message is in the timeline, in the result line and in every
-// event and result of --json, and the run fails with SEC_E_INTERNAL_ERROR rather than hanging.
+// client process), the package's own message and stack are in the timeline, in the summary and in
+// --json, and the run fails with SEC_E_INTERNAL_ERROR rather than hanging.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,12 +16,16 @@ const THROWERS = [
 interface JsonReport {
   status: string;
   client: { statusName: string; detail?: string } | null;
-  events: Array<{ process: string; call: string; phase: string; detail?: string; status?: string }>;
+  events: Array<{ process: string; call: string; phase: string; detail?: string; status?: string; stack?: string }>;
+  exceptions: Array<{ process: string; entry: string; message: string; stack?: string }>;
 }
+
+/** The package's own frame: the fixture's module, where the throw is. */
+const PACKAGE_FRAME = /^at .*\/test\/fixtures\/packages\/probe-core\.js:\d+:\d+\)?$/;
 
 describe('a package that throws, in sspi-emu run', () => {
   for (const { fixture, name, message, entry, where } of THROWERS) {
-    it(`shows the message of a throw in ${entry} in the timeline and the result line`, async () => {
+    it(`shows the message and the stack of a throw in ${entry} in the timeline and the summary`, async () => {
       const { code, stdout } = await sspiEmu(['run', '--load', fixturePackage(fixture), '--package', name, '--messages', '1']);
       assert.equal(code, 1, stdout);
       const timeline = stdout.slice(0, stdout.indexOf('Sequence diagram'));
@@ -29,10 +33,18 @@ describe('a package that throws, in sspi-emu run', () => {
         timeline.split('\n').some((line) => line.includes(entry) && line.includes(message)),
         `the timeline names ${entry} and ${message}:\n${timeline}`,
       );
-      const result = stdout.trimEnd().split('\n').at(-2) ?? '';
-      assert.match(result, /^SEC_E_INTERNAL_ERROR: /);
-      assert.ok(result.includes(message), result);
-      assert.equal(result.split(message).length, 2, `the message once, not repeated: ${result}`);
+      // Under the return that failed, the package's frames, and none of sspi-emu's.
+      const lines = timeline.split('\n');
+      const returned = lines.findIndex((line) => line.includes(`<- ${entry}`) && line.includes(message));
+      assert.match(lines[returned + 1]!.trim(), PACKAGE_FRAME, timeline);
+      assert.doesNotMatch(lines[returned + 2] ?? '', /^\s+at /, 'only the package frames');
+
+      const summary = stdout.split('\n').slice(stdout.split('\n').findIndex((line) => line.startsWith('SEC_E_')));
+      assert.match(summary[0]!, /^SEC_E_INTERNAL_ERROR: /);
+      assert.ok(summary[0]!.includes(message), summary[0]);
+      assert.equal(summary[0]!.split(message).length, 2, `the message once, not repeated: ${summary[0]}`);
+      assert.equal(summary[1], `package exception in ${where}: PACKAGE_THREW: ${name}: ${entry} threw: ${message}`);
+      assert.match(summary[2]!.trim(), PACKAGE_FRAME);
     });
 
     it(`carries the message of a throw in ${entry} in --json, in the ${where}'s return event and in the client's result`, async () => {
@@ -44,6 +56,12 @@ describe('a package that throws, in sspi-emu run', () => {
       const returned = report.events.find((e) => e.process === where && e.call === entry && e.phase === 'return');
       assert.ok(returned !== undefined, `a return event of ${entry} in ${where}`);
       assert.ok(returned.detail?.includes(message), JSON.stringify(returned));
+      assert.match(returned.stack ?? '', new RegExp(`^Error: ${message}\\n {4}at .*probe-core\\.js:\\d+`));
+      assert.deepEqual(
+        report.exceptions.map((e) => [e.process, e.entry, e.stack]),
+        [[where, entry, returned.stack]],
+      );
+      assert.match(report.exceptions[0]!.message, new RegExp(message));
     });
   }
 });

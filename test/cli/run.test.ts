@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fixturePackage } from '../helpers/machine.js';
-import { sspiEmu } from '../helpers/cli.js';
+import { assertUsageError, sspiEmu } from '../helpers/cli.js';
 
 describe('sspi-emu run', () => {
   it('runs a handshake and messages, prints the timeline and the sequence diagram, and exits 0', async () => {
@@ -45,12 +45,18 @@ describe('sspi-emu run', () => {
     assert.match(stdout, /authenticated as CORP\\carol/);
   });
 
-  it('exits 2 with the usage on a usage error', async () => {
-    for (const args of [['run', '--bogus'], ['run', '--messages', 'many'], ['run', 'extra'], ['frobnicate'], ['run', '--account', 'nocolon'], []]) {
-      const { code, stderr, stdout } = await sspiEmu(args);
-      assert.equal(code, 2, args.join(' '));
-      assert.match(stderr + stdout, /usage: sspi-emu/);
-    }
+  it('exits 2 with one line and a hint on a usage error, and with the overview on stderr without a command', async () => {
+    for (const args of [
+      ['run', '--bogus'],
+      ['run', '--messages', 'many'],
+      ['run', 'extra'],
+      ['run', '--account', 'nocolon'],
+    ])
+      assertUsageError(await sspiEmu(args), 'run');
+    assertUsageError(await sspiEmu(['frobnicate']), undefined, /unknown command "frobnicate"/);
+    const bare = await sspiEmu([]);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^usage: sspi-emu <command> \[options\]/);
   });
 
   it('prints one JSON object with the status, every event and the LPC counts with --json', async () => {
@@ -101,9 +107,9 @@ describe('sspi-emu packages', () => {
     assert.match(stdout, /SECPKG_FLAG_MUTUAL_AUTH/);
   });
 
-  it('reports packages that failed to load, and why, in JSON', async () => {
+  it('reports packages that failed to load, and why, in JSON, and exits 1', async () => {
     const { code, stdout } = await sspiEmu(['packages', '--json', '--load', fixturePackage('fail-init'), '--load', fixturePackage('probe')]);
-    assert.equal(code, 0);
+    assert.equal(code, 1);
     const report = JSON.parse(stdout) as { loaded: Array<{ name: string }>; failed: Array<{ stage: string; reason: string }> };
     assert.deepEqual(
       report.loaded.map((p) => p.name).filter((n) => n !== 'NTLM'),

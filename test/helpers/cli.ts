@@ -1,6 +1,7 @@
 // The command line as a user runs it: a program (sspi-emu or another) as its own OS process, run
 // to its exit (killed past a deadline), with what it printed.
 
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +41,22 @@ export function runProgram(file: string, args: string[], options: RunOptions = {
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
+}
+
+/**
+ * A usage error as the CLI reports it: exit status 2, one line naming the command and what is
+ * wrong (matching `message` when given), one line pointing at the command's --help, and not the
+ * usage itself.
+ */
+export function assertUsageError(exited: Exited, command: string | undefined, message?: RegExp): void {
+  const who = command === undefined ? 'sspi-emu' : `sspi-emu ${command}`;
+  assert.equal(exited.code, 2, exited.stderr);
+  const lines = exited.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, exited.stderr);
+  assert.ok(lines[0]!.startsWith(`${who}: `), lines[0]);
+  if (message !== undefined) assert.match(lines[0]!, message);
+  assert.equal(lines[1], `see '${who} --help'`);
+  assert.equal(exited.stdout, '');
 }
 
 /** `sspi-emu ARGS` to its end. */

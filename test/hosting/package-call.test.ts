@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { badResult, callPackage, type Outcome, type PackageHost } from '../../hosting/index.js';
+import { badResult, callPackage, packageStack, type Outcome, type PackageHost } from '../../hosting/index.js';
 import { PackageFault } from '../../ipc/errors.js';
 
 interface Point {
@@ -14,6 +14,7 @@ interface Point {
   status?: string;
   detail?: string;
   peer?: string;
+  stack?: string;
 }
 
 /** A host that records its call points, with an optional injected fault and a deadline. */
@@ -64,7 +65,7 @@ describe('callPackage', () => {
     assert.deepEqual(h.points, []);
   });
 
-  it('turns a synchronous throw into PACKAGE_THREW that keeps the package error, and traces its message', () => {
+  it('turns a synchronous throw into PACKAGE_THREW that keeps the package error, and traces its message and its stack', () => {
     const h = host();
     const error = new RangeError('offset 12 is past the end');
     const f = fault(
@@ -76,13 +77,27 @@ describe('callPackage', () => {
     assert.equal(f.code, 'PACKAGE_THREW');
     assert.equal(f.message, 'Example: SpInitLsaModeContext threw: RangeError: offset 12 is past the end');
     assert.equal(f.cause, error, 'the package error, with its stack');
-    assert.deepEqual(h.points.at(-1), {
+    const { stack, ...traced } = h.points.at(-1)!;
+    assert.deepEqual(traced, {
       call: 'SpInitLsaModeContext',
       phase: 'return',
       peer: 'client',
       status: 'SEC_E_INTERNAL_ERROR',
       detail: 'PACKAGE_THREW: Example: SpInitLsaModeContext threw: RangeError: offset 12 is past the end',
     });
+    // The package's own frames (here this test's), cut where sspi-emu's host called into it.
+    assert.match(stack ?? '', /^RangeError: offset 12 is past the end\n {4}at .*package-call\.test\.js:\d+:\d+/);
+    assert.doesNotMatch(stack ?? '', /hosting\/package-call\.js/);
+    assert.equal(packageStack(f), stack);
+  });
+
+  it('carries no stack for a fault that is not a thrown Error: a thrown string, a deadline', () => {
+    const h = host();
+    callPackage(h, call, () => {
+      throw 'a bare string';
+    });
+    assert.equal(h.points.at(-1)?.stack, undefined);
+    assert.equal(packageStack(new PackageFault('PACKAGE_TIMEOUT', 'Example: SpGetInfo did not return within 5 ms')), undefined);
   });
 
   it('names a thrown non-Error by its string form', () => {
