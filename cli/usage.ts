@@ -16,7 +16,7 @@ commands:
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -112,10 +112,17 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'serve',
-    `sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
                [--max-connections N] [--trace FILE] [--quiet]
+               [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --https               HTTP over TLS; without --cert/--key a self-signed certificate is made; the
+                        second line of stdout gives the certificate's SHA-256 fingerprint
+  --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
+  --extended-protection channel bindings (RFC 5929 tls-server-end-point) in AcceptSecurityContext:
+                        none (not passed), allowed (default: a client without bindings passes),
+                        required (a client must send the bindings of this server's certificate)
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
@@ -135,9 +142,14 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'fetch',
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
+               [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
-  answer or a failed authentication, 3 on a network failure (refused, closed, the server hung up,
-  a name that does not resolve)`,
+  answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
+  closed, the server hung up, a name that does not resolve)
+  https:// URLs: the server's certificate is checked against the system's CAs and the host name,
+  or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
+  the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
+  --no-channel-bindings (a client that predates Extended Protection)`,
   ],
   [
     'check',

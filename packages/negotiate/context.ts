@@ -34,8 +34,11 @@ export interface NegotiateContext {
   readonly role: 'client' | 'server';
   stage: 'negotiating' | 'complete' | 'failed';
   readonly credential: NegotiateCredential;
-  /** ISC_REQ_* / ASC_REQ_* as the application gave them. */
-  readonly requirements: number;
+  /**
+   * ISC_REQ_* / ASC_REQ_* as the application gave them on its latest call: the mechanism gets
+   * each call's own (ASC_REQ_ALLOW_MISSING_BINDINGS counts on the call that checks the bindings).
+   */
+  requirements: number;
   readonly targetName: string | null;
   /** A client that skipped SPNEGO: the mechanism's own tokens go in and out as they are (acceptor only). */
   raw: boolean;

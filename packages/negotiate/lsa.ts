@@ -123,6 +123,7 @@ class NegotiateLsaPackage {
     }
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'client' || context.stage !== 'negotiating') return { status: SEC_E_INVALID_HANDLE };
+    context.requirements = requirements;
     if (token === 'too large') return this.leg(ctxHandle, context, { status: SEC_E_INVALID_TOKEN }, output);
     return this.leg(ctxHandle, context, await continueInitiate(context, token, call), output);
   };
@@ -140,6 +141,7 @@ class NegotiateLsaPackage {
     }
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'server' || context.stage !== 'negotiating') return { status: SEC_E_INVALID_HANDLE };
+    context.requirements = requirements;
     if (token === undefined || token === 'too large') return this.leg(ctxHandle, context, { status: SEC_E_INVALID_TOKEN }, output);
     return this.leg(ctxHandle, context, await continueAccept(context, token, call), output);
   };

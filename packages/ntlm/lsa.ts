@@ -22,6 +22,7 @@
 // checks the client's, which is required when the AUTHENTICATE carries a MIC, and signs its own.
 
 import {
+  ASC_REQ,
   SECPKG_NAME_TYPE,
   type LSA_SEC_HANDLE,
   type LUID,
@@ -220,7 +221,7 @@ class NtlmLsaPackage {
     if (ctxHandle === null) return this.challengeLeg(credHandle, input, requirements, output);
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'server' || context.stage !== 'challenge-sent') return { status: SEC_E_INVALID_HANDLE };
-    return this.verifyLeg(ctxHandle, context, input, output);
+    return this.verifyLeg(ctxHandle, context, input, output, requirements);
   };
 
   readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
@@ -403,7 +404,7 @@ class NtlmLsaPackage {
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
   }
 
-  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[], output: SecBuffer[]): SpContextResult {
+  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[], output: SecBuffer[], requirements: number): SpContextResult {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const now = this.now();
@@ -412,7 +413,12 @@ class NtlmLsaPackage {
       authenticate,
       account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
-      policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
+      policy: {
+        requireChannelBindings: this.settings.requireChannelBindings,
+        // The flag of the call that checks the bindings, as the bindings themselves may come with it.
+        allowMissingBindings: (requirements & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0,
+        maxClockSkewSeconds: this.settings.maxClockSkewSeconds,
+      },
       now,
     });
     if (!outcome.ok) return fail(context, outcome.status);

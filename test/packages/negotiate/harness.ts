@@ -202,8 +202,15 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
   };
 }
 
+/** What the applications pass besides the token: buffers on every call (channel bindings), the server's ASC_REQ. */
+export interface HandshakeOptions {
+  clientExtra?: SecBuffer[];
+  serverExtra?: SecBuffer[];
+  serverReq?: number;
+}
+
 /** A whole Negotiate handshake in the harness; every token as it went, and both sides' final results. */
-export async function handshake(h: Harness, transit: (token: Uint8Array, leg: number) => Uint8Array = (t) => t) {
+export async function handshake(h: Harness, transit: (token: Uint8Array, leg: number) => Uint8Array = (t) => t, options: HandshakeOptions = {}) {
   const creds = await h.credentials();
   const tokens: Uint8Array[] = [];
   let clientCtx: number | null = null;
@@ -212,12 +219,19 @@ export async function handshake(h: Harness, transit: (token: Uint8Array, leg: nu
   let client: SpContextResult | undefined;
   let server: SpContextResult | undefined;
   for (let leg = 0; leg < 8; leg++) {
-    const c = await h.init(clientCtx === null ? creds.client : null, clientCtx, token);
+    const c = await h.init(clientCtx === null ? creds.client : null, clientCtx, token, h.negotiate, options.clientExtra);
     client = c.result;
     clientCtx = c.result.NewContextHandle ?? clientCtx;
     if (!isSuccess(c.result.status) || c.token === undefined) break;
     tokens.push(c.token);
-    const s = await h.accept(serverCtx === null ? creds.server : null, serverCtx, transit(c.token, tokens.length));
+    const s = await h.accept(
+      serverCtx === null ? creds.server : null,
+      serverCtx,
+      transit(c.token, tokens.length),
+      options.serverReq,
+      h.negotiate,
+      options.serverExtra,
+    );
     server = s.result;
     serverCtx = s.result.NewContextHandle ?? serverCtx;
     if (!isSuccess(s.result.status) || s.token === undefined) break;

@@ -1,15 +1,17 @@
 // Negotiate's LSA-mode half (packages/negotiate/lsa.ts) in one thread with NTLM beside it:
 // credentials of its mechanisms, contexts that own their mechanism's, what it answers before its
-// mechanism's half is mapped, and the mapped half signing and sealing exactly as NTLM's own.
+// mechanism's half is mapped, the mapped half signing and sealing exactly as NTLM's own, and the
+// applications' channel bindings reaching NTLM.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION, type SecBuffer } from '../../../headers/sspi.js';
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION, type SecBuffer } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import { PACKAGE_INFO } from '../../../packages/negotiate/info.js';
 import { unpackContextData } from '../../../packages/ntlm/context-data.js';
 import { NtlmSecurityContext } from '../../../packages/ntlm/security.js';
-import { handshake, negotiateHarness } from './harness.js';
+import { bindings } from '../ntlm/drive.js';
+import { handshake, negotiateHarness, SERVER_REQ, type HandshakeOptions } from './harness.js';
 
 describe("Negotiate's LSA-mode half", () => {
   it("acquires a credential of NTLM through the LSA, answers with NTLM's names, and frees it with its own", async () => {
@@ -108,5 +110,19 @@ describe("Negotiate's LSA-mode half", () => {
       assert.equal(statusName(await h.call(() => h.negotiate.table.DeleteContext(ctx))), 'SEC_E_INVALID_HANDLE');
     }
     assert.equal(h.nested.count().contexts, 0);
+  });
+
+  it("passes the applications' channel bindings and each call's ASC_REQ_ALLOW_MISSING_BINDINGS to NTLM, which checks them", async () => {
+    const cb = (data: string): SecBuffer[] => [{ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bindings(`tls-server-end-point:${data}`) }];
+    const outcome = async (options: HandshakeOptions) => {
+      const run = await handshake(await negotiateHarness(), undefined, options);
+      return [statusName(run.client.status), statusName(run.server.status)];
+    };
+    assert.deepEqual(await outcome({ clientExtra: cb('0123'), serverExtra: cb('0123') }), ['SEC_E_OK', 'SEC_E_OK']);
+    // A relay: the client's bindings name another channel.
+    assert.deepEqual(await outcome({ clientExtra: cb('4567'), serverExtra: cb('0123') }), ['SEC_I_CONTINUE_NEEDED', 'SEC_E_BAD_BINDINGS']);
+    // Extended Protection "Required": a client without bindings is refused; "Allowed" lets it in.
+    assert.deepEqual(await outcome({ serverExtra: cb('0123') }), ['SEC_I_CONTINUE_NEEDED', 'SEC_E_BAD_BINDINGS']);
+    assert.deepEqual(await outcome({ serverExtra: cb('0123'), serverReq: SERVER_REQ | ASC_REQ.ALLOW_MISSING_BINDINGS }), ['SEC_E_OK', 'SEC_E_OK']);
   });
 });
