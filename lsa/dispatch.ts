@@ -239,6 +239,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (context === undefined) {
         if (typeof result.NewContextHandle !== 'number')
           return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
+        if (process.terminated) {
+          // The process was reaped while the package worked: no handle for it; the package's context goes again.
+          const orphan = result.NewContextHandle;
+          await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
+          return contextFailure(SEC_E_INVALID_HANDLE);
+        }
         holder = { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
         hNewContext = handles.create(pid, holder);
       } else if (status === SEC_E_OK) {
@@ -326,6 +332,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const { CredentialHandle, ExpirationTime } = outcome.value;
       if (typeof CredentialHandle !== 'number')
         return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
+      if (process.terminated) {
+        // The process was reaped while the package worked: no handle for it; the package's credential goes again.
+        await call(client, pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(CredentialHandle));
+        return { status: SEC_E_INVALID_HANDLE };
+      }
       const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
