@@ -9,6 +9,8 @@ const DEFAULT_APPS = {
   server: new URL('../server-proc/app.js', import.meta.url),
 } as const;
 
+// A package's user-mode half (imported later) reports its exceptions at its .ts lines when it was built with source maps.
+process.setSourceMapsEnabled(true);
 const data = workerData as AppWorkerData;
 startAppProcess(data, DEFAULT_APPS[data.role]);
 parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);

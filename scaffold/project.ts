@@ -127,7 +127,7 @@ Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the pack
 - Imports: the package's own modules by their compiled name (\`./lsa.js\`, not \`./lsa\` or
   \`./lsa.ts\`; tsc refuses the others with TS2835), sspi-emu through its public faces only:
   \`sspi-emu/headers\` (statuses, flags, structures, table types; also \`sspi-emu/headers/status\`,
-  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`UNUSED_LSA_MEMBERS\`, \`putToken\`,
+  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`DEFAULT_LSA_MEMBERS\`, \`unsupported\`, \`putToken\`,
   \`tokenBytes\`, \`LsaBinding\`, \`unpackAuthIdentity\`, \`runLsaWork\`, ...). Its internal folders are
   not part of its interface.
 - The Name in \`SecPkgInfo\` (\`PACKAGE_NAME\`) is how applications and \`--package\` find the package;
