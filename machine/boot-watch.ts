@@ -64,15 +64,19 @@ export function describeFailures(failures: readonly PackageLoadFailure[]): strin
  * Waits for the LSA's Ready. Its boot-failed message, a crash, an exit, or `stepTimeoutMs` with
  * no step finished is an error; the error of a stuck step names the module and the step.
  */
-export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number): Promise<void> {
+export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number, onInspector?: (url: string, wait: boolean) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let step: { spec: string; stage: string; since: number } | undefined;
+    /** The inspector's URL while the LSA waits for a debugger before it loads its packages. */
+    let waitingForDebugger: string | undefined;
     let timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
     const stuck = (): Error =>
       new Error(
-        step === undefined
-          ? `the LSA did not report Ready within ${stepTimeoutMs} ms`
-          : `the LSA stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
+        waitingForDebugger !== undefined && step === undefined
+          ? `no debugger attached to the LSA's inspector (${waitingForDebugger}) within ${stepTimeoutMs} ms`
+          : step === undefined
+            ? `the LSA did not report Ready within ${stepTimeoutMs} ms`
+            : `the LSA stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
               `(its deadline: ${stepTimeoutMs} ms): code that never yields (a synchronous loop in the module's top level or ` +
               `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds the LSA's only thread and cannot be interrupted there; ` +
               `the machine terminated the LSA`,
@@ -81,7 +85,13 @@ export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number): Promis
       const m = message as Partial<BootMessage> | null;
       if (m?.kind === 'ready') finish();
       else if (m?.kind === 'boot-failed') finish(rebuildError(decodeSerializedError((m as { error?: unknown }).error)));
-      else if (m?.kind === 'loading' && typeof m.spec === 'string' && typeof m.stage === 'string') {
+      else if (m?.kind === 'inspector' && typeof m.url === 'string') {
+        // Waiting for a debugger is a step of its own: the deadline starts again.
+        if (m.wait === true) waitingForDebugger = m.url;
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
+        onInspector?.(m.url, m.wait === true);
+      } else if (m?.kind === 'loading' && typeof m.spec === 'string' && typeof m.stage === 'string') {
         // A step begins: the one before it finished, so the deadline starts again.
         step = { spec: m.spec, stage: m.stage, since: performance.now() };
         clearTimeout(timer);

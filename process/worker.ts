@@ -1,7 +1,7 @@
 // An app process's entry, client or server alike: wire the process from its worker data (its
 // role picks its default application) and report Ready.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppWorkerData, BootMessage } from '../ipc/index.js';
+import { type AppWorkerData, type BootMessage, openInspectorIfAsked } from '../ipc/index.js';
 import { startAppProcess } from './runtime.js';
 
 const DEFAULT_APPS = {
@@ -12,5 +12,8 @@ const DEFAULT_APPS = {
 // A package's user-mode half (imported later) reports its exceptions at its .ts lines when it was built with source maps.
 process.setSourceMapsEnabled(true);
 const data = workerData as AppWorkerData;
-startAppProcess(data, DEFAULT_APPS[data.role]);
-parentPort?.postMessage({ kind: 'ready' } satisfies BootMessage);
+const boot = (message: BootMessage): void => parentPort?.postMessage(message);
+if (openInspectorIfAsked(data.inspect, boot)) {
+  startAppProcess(data, DEFAULT_APPS[data.role]);
+  boot({ kind: 'ready' });
+}
