@@ -13,6 +13,8 @@ export {
   toChromeTrace,
 } from './machine/index.js';
 export type { InspectOptions, LsaIsolation, MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
+export { formatHtml, decodeToken, registerTokenDecoder, tokenDecoders } from './machine/index.js';
+export type { HtmlOptions, DecodedToken, Described, TokenDecoder } from './machine/index.js';
 export { runDemo } from './scenarios/index.js';
 export type { DemoOptions, DemoReport } from './scenarios/index.js';
 export * as sspi from './headers/sspi.js';

@@ -14,3 +14,14 @@ export {
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';
+export { formatHtml, type HtmlOptions } from './html.js';
+export {
+  decodeToken,
+  registerTokenDecoder,
+  tokenDecoders,
+  EXAMPLE_DECODER,
+  NTLM_DECODER,
+  type DecodedToken,
+  type Described,
+  type TokenDecoder,
+} from './token-decoders.js';

@@ -5,7 +5,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
-import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
+import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { diagnoseRun, formatNeeds, runDemo, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
 import {
   flags,
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
-    ...valued('messages', 'mermaid', 'chrome-trace'),
+    ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...repeated('account'),
@@ -56,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   const diagnosis = diagnoseRun(report.events);
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
+  if (values.html !== undefined)
+    await writeFile(
+      values.html,
+      formatHtml(report.events, { title: `sspi-emu run: ${options.package ?? 'the default package'}`, summary: summary(report, diagnosis) }),
+    );
 
   if (values.json) {
     process.stdout.write(
