@@ -149,6 +149,8 @@ export function inspection(
   values: { inspect?: string[] | undefined; 'inspect-brk'?: string[] | undefined; deadline?: string | undefined },
   processes: readonly string[],
   stderr: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  /** What the command's deadlines are while debugging, when not the machine's alone (check has its own). */
+  deadlineNote?: string,
 ): Pick<MachineOptions, 'inspect' | 'onInspector'> & Deadlines {
   const asked = [...(values.inspect ?? []).map((spec) => ({ spec, wait: false })), ...(values['inspect-brk'] ?? []).map((spec) => ({ spec, wait: true }))];
   const inspect = asked.map(({ spec, wait }, i) => inspectTarget(spec, wait, processes, FIRST_INSPECTOR_PORT + i));
@@ -167,7 +169,7 @@ export function inspection(
   const deadline = values.deadline === undefined ? `${INSPECT_DEADLINE_MS / 60_000} minutes (--deadline MS to change)` : `${out.lpcTimeoutMs} ms`;
   if (out.receiveTimeoutMs === undefined) out.receiveTimeoutMs = INSPECT_DEADLINE_MS;
   stderr(
-    `sspi-emu: debugging: every deadline of the machine is ${deadline}; the other processes time out (SEC_E_INTERNAL_ERROR, TIMEOUT) if a paused one keeps them waiting longer`,
+    `sspi-emu: debugging: ${deadlineNote ?? `every deadline of the machine is ${deadline}`}; the other processes time out (SEC_E_INTERNAL_ERROR, TIMEOUT) if a paused one keeps them waiting longer`,
   );
   out.onInspector = (name, url, wait) => {
     const address = url.replace(/^ws:\/\//, '').replace(/\/.*$/, '');

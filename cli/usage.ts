@@ -159,10 +159,13 @@ INSPECT_USAGE
       [
         'check',
         `sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
+               [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]...
   --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
   --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
   --timeout MS          an entry point that has not returned after MS fails (default 10000)
   --json                the report as data: ok, failed, and each check's name, outcome, why, detail
+  --inspect PROCESS     open the inspector of lsa, client or server in each machine the suite boots
+                        (see run --help); package calls then fail after 10 minutes unless --timeout
   exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors`,
       ],
       [

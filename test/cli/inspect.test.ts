@@ -31,6 +31,17 @@ describe('sspi-emu run --inspect', () => {
     assert.match(stderr, /every deadline of the machine is 120000 ms;/);
   });
 
+  it('opens the inspector of each machine check boots, and says which deadlines are whose', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['check', '--package', 'example', '--inspect', 'lsa:0']);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /30 passed, 0 failed/);
+    assert.match(
+      stderr,
+      /^sspi-emu: debugging: the machine's deadlines are 10 minutes \(--timeout MS sets the package calls'\); the suite's applications wait 10 s for each other;/m,
+    );
+    assert.match(stderr, /^sspi-emu: lsa: inspector listening on ws:\/\/127\.0\.0\.1:\d+\//m);
+  });
+
   it('refuses a process the command does not run, a port out of range, a process named twice and a bad deadline', async () => {
     for (const [args, message] of [
       [['run', '--inspect', 'kdc'], /--inspect takes lsa, client, server \(a process this command runs\), optionally :PORT or :HOST:PORT, not "kdc"/],
