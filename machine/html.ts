@@ -115,7 +115,7 @@ ${(options.summary ?? []).map((line) => `<p class="summary">${esc(line)}</p>`).j
 <div class="layout">
 <main>
 <section id="sequence"><h2>Sequence diagram</h2><div class="scroll">${sequenceSvg(steps, processes, events)}</div></section>
-<section id="timeline"><h2>Timeline</h2><p class="hint">Time in ms since the machine booted; each call is a span from its call to its return, nested in the calls it ran within.</p><div class="scroll">${timelineSvg(events, spans, processes, instants)}</div></section>
+<section id="timeline"><h2>Timeline</h2><p class="hint">Time in ms since the machine booted; each call is a span from its call to its return, nested in the calls it ran within. <label>Zoom <select id="zoom">${[1, 2, 5, 10, 20, 50, 100].map((z) => `<option value="${z}">${z}×</option>`).join('')}</select></label></p><div class="scroll">${timelineSvg(events, spans, processes, instants)}</div></section>
 </main>
 <aside id="detail" aria-live="polite">
 <p class="hint" id="detail-hint">Nothing selected yet: click a token or a call.</p>
@@ -362,17 +362,17 @@ function timelineSvg(events: readonly TraceEvent[], spans: readonly Span[], proc
     const height = lanes * LANE + 10;
     const parts: string[] = [];
     parts.push(`<rect class="track-bg" x="0" y="${y}" width="${LABEL_WIDTH + PLOT_WIDTH + 20}" height="${height}"/>`);
-    parts.push(`<text class="track-name" x="8" y="${y + 16}">${esc(p)}</text>`);
     for (const s of mine) {
       const start = xOf(s.start.t);
       const end = xOf(s.end?.t ?? last);
       const w = Math.max(2, end - start);
       const top = y + 6 + s.lane * LANE;
       const status = s.end?.status;
-      const label = w > 40 ? `<text x="${start + 3}" y="${top + 12}">${esc(fit(s.call, w - 6))}</text>` : '';
+      // Every span has its label element, empty while too narrow: zooming fills it (SCRIPT).
+      const label = `<text x="${start + 3}" y="${top + 12}">${w > 40 ? esc(fit(s.call, w - 6)) : ''}</text>`;
       const duration = ((s.end?.t ?? last) - s.start.t).toFixed(3);
       parts.push(
-        `<g class="span cat-${category(s.call)}${failedStatus(status) ? ' failed' : ''}${s.end === undefined ? ' unfinished' : ''}" data-show="${s.id}" tabindex="0">` +
+        `<g class="span cat-${category(s.call)}${failedStatus(status) ? ' failed' : ''}${s.end === undefined ? ' unfinished' : ''}" data-show="${s.id}" data-a="${s.start.t}" data-b="${s.end?.t ?? last}" data-call="${esc(s.call)}" tabindex="0">` +
           `<title>${esc(`${p}: ${s.call}${s.start.peer === undefined ? '' : ` for ${s.start.peer}`}, ${duration} ms${status === undefined ? '' : `, ${status}`}`)}</title>` +
           `<rect x="${start}" y="${top}" width="${w}" height="${LANE - 4}" rx="2"/>${label}</g>`,
       );
@@ -381,10 +381,12 @@ function timelineSvg(events: readonly TraceEvent[], spans: readonly Span[], proc
       if (e.process !== p) continue;
       const ex = xOf(e.t);
       parts.push(
-        `<g class="instant" data-show="${id}" tabindex="0"><title>${esc(`${p}: ${e.call}${e.detail === undefined ? '' : ` [${e.detail}]`} at ${e.t.toFixed(3)} ms`)}</title>` +
-          `<path d="M${ex},${y + 1} l4,5 l-4,5 l-4,-5 z"/></g>`,
+        `<g class="instant" data-show="${id}" data-a="${e.t}" transform="translate(${ex},0)" tabindex="0"><title>${esc(`${p}: ${e.call}${e.detail === undefined ? '' : ` [${e.detail}]`} at ${e.t.toFixed(3)} ms`)}</title>` +
+          `<path d="M0,${y + 1} l4,5 l-4,5 l-4,-5 z"/></g>`,
       );
     }
+    // The name last, drawn over the spans (it follows the scroll: SCRIPT).
+    parts.push(`<text class="track-name" x="8" y="${y + 16}">${esc(p)}</text>`);
     tracks.push(`<g class="track" data-process="${esc(p)}">${parts.join('')}</g>`);
     y += height + TRACK_GAP;
   }
@@ -397,7 +399,10 @@ function timelineSvg(events: readonly TraceEvent[], spans: readonly Span[], proc
     );
   }
   const width = LABEL_WIDTH + PLOT_WIDTH + 20;
-  return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" role="img" aria-label="timeline">${axis.join('')}${tracks.join('\n')}</svg>`;
+  return (
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" role="img" aria-label="timeline" ` +
+    `data-t0="${t0}" data-t1="${t1}" data-label="${LABEL_WIDTH}" data-plot="${PLOT_WIDTH}"><g class="axis">${axis.join('')}</g>${tracks.join('\n')}</svg>`
+  );
 }
 
 function category(call: string): string {
@@ -522,6 +527,7 @@ h3 { font-size: 15px; margin: 0 0 6px; word-break: break-all; }
 h4 { font-size: 13px; margin: 12px 0 4px; color: var(--muted); }
 .summary { margin: 2px 0; font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap; }
 .legend, .hint { color: var(--muted); margin: 4px 0; font-size: 13px; }
+.hint label { margin-left: 8px; color: var(--fg); }
 .chip { display: inline-block; border: 1px solid var(--accent); color: var(--accent); border-radius: 8px; padding: 0 6px; font-size: 11px; }
 .layout { display: grid; grid-template-columns: minmax(0, 1fr) 400px; gap: 16px; padding: 0 16px 24px 24px; }
 main { min-width: 0; }
@@ -550,7 +556,7 @@ svg text { font: 12px system-ui, sans-serif; fill: var(--fg); }
 .clickable { cursor: pointer; }
 .clickable.selected rect, .clickable.selected line { stroke: var(--accent); stroke-width: 2; }
 .track-bg { fill: #f6f8fb; }
-.track-name { font-weight: 600; }
+.track-name { font-weight: 600; paint-order: stroke; stroke: #f6f8fb; stroke-width: 4px; stroke-linejoin: round; pointer-events: none; }
 .tick { stroke: #e4e8ef; }
 .tick-label { fill: var(--muted); font-size: 10.5px; }
 .span { cursor: pointer; }
@@ -614,5 +620,64 @@ const SCRIPT = `
     show(el.getAttribute('data-show'));
   });
   if (location.hash.length > 1) show(location.hash.slice(1));
+
+  // The timeline's zoom: the spans, instants and ticks laid out again at z times the width.
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  function niceStep(raw) {
+    var power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-6))));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * power >= raw) return steps[i] * power;
+    return 10 * power;
+  }
+  function fit(label, width) {
+    var chars = Math.max(3, Math.floor(width / 6.2));
+    return label.length <= chars ? label : label.slice(0, chars - 1) + '\u2026';
+  }
+  function zoom(z) {
+    var svg = document.querySelector('svg.timeline');
+    if (!svg) return;
+    var scroller = svg.parentNode;
+    var centre = (scroller.scrollLeft + scroller.clientWidth / 2) / scroller.scrollWidth;
+    var t0 = +svg.dataset.t0, t1 = +svg.dataset.t1, left = +svg.dataset.label, plot = +svg.dataset.plot * z;
+    var scale = plot / Math.max(t1 - t0, 1e-3);
+    var x = function (t) { return left + (t - t0) * scale; };
+    var width = left + plot + 20, height = +svg.getAttribute('height');
+    svg.setAttribute('width', width);
+    svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+    svg.querySelectorAll('.track-bg').forEach(function (r) { r.setAttribute('width', width); });
+    svg.querySelectorAll('.span').forEach(function (g) {
+      var a = x(+g.dataset.a), w = Math.max(2, x(+g.dataset.b) - a);
+      var rect = g.querySelector('rect'), text = g.querySelector('text');
+      rect.setAttribute('x', a);
+      rect.setAttribute('width', w);
+      text.setAttribute('x', a + 3);
+      text.textContent = w > 40 ? fit(g.dataset.call, w - 6) : '';
+    });
+    svg.querySelectorAll('.instant').forEach(function (g) { g.setAttribute('transform', 'translate(' + x(+g.dataset.a) + ',0)'); });
+    var axis = svg.querySelector('.axis');
+    while (axis.firstChild) axis.removeChild(axis.firstChild);
+    var step = niceStep((t1 - t0) / (10 * z)), digits = Math.max(0, -Math.floor(Math.log10(step)));
+    for (var t = Math.ceil(t0 / step) * step; t <= t1 + 1e-9; t += step) {
+      var line = document.createElementNS(SVG_NS, 'line');
+      line.setAttribute('class', 'tick');
+      line.setAttribute('x1', x(t)); line.setAttribute('x2', x(t)); line.setAttribute('y1', 22); line.setAttribute('y2', height);
+      var label = document.createElementNS(SVG_NS, 'text');
+      label.setAttribute('class', 'tick-label');
+      label.setAttribute('x', x(t)); label.setAttribute('y', 16); label.setAttribute('text-anchor', 'middle');
+      label.textContent = t.toFixed(digits) + ' ms';
+      axis.appendChild(line);
+      axis.appendChild(label);
+    }
+    scroller.scrollLeft = centre * scroller.scrollWidth - scroller.clientWidth / 2;
+  }
+  var select = document.getElementById('zoom');
+  if (select) select.addEventListener('change', function () { zoom(+select.value); });
+  // The process names stay at the left edge of what is in view.
+  var timeline = document.querySelector('svg.timeline');
+  if (timeline)
+    timeline.parentNode.addEventListener('scroll', function (event) {
+      var left = event.currentTarget.scrollLeft + 8;
+      timeline.querySelectorAll('.track-name').forEach(function (t) { t.setAttribute('x', left); });
+    });
 })();
 `;

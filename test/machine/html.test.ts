@@ -154,6 +154,23 @@ describe('the HTML view of a run, in a headless browser', { skip: browserMissing
     assert.ok(boxes.inner!.x >= boxes.outer!.x && boxes.inner!.right <= boxes.outer!.right + 2, JSON.stringify(boxes));
   });
 
+  it('zooms the timeline: every span as many times wider, the nesting kept', async () => {
+    const widths = (): Promise<{ svg: number; spans: number[] }> =>
+      page.evaluate(
+        `({ svg: +document.querySelector('svg.timeline').getAttribute('width'), spans: [...document.querySelectorAll('svg.timeline .span rect')].map((r) => +r.getAttribute('width')) })`,
+      );
+    const before = await widths();
+    await page.evaluate(`(() => { const s = document.getElementById('zoom'); s.value = '10'; s.dispatchEvent(new Event('change')); })()`);
+    const after = await widths();
+    assert.equal(after.svg - 140, (before.svg - 140) * 10);
+    for (const [i, w] of before.spans.entries()) if (w > 2) assert.ok(Math.abs(after.spans[i]! - w * 10) < 0.01, `span ${i}: ${w} -> ${after.spans[i]}`);
+    const labelled = await page.evaluate<number>(`[...document.querySelectorAll('svg.timeline .span text')].filter((t) => t.textContent !== '').length`);
+    assert.ok(labelled > before.spans.filter((w) => w > 40).length, 'more spans have room for their names');
+    await page.evaluate(`(() => { const s = document.getElementById('zoom'); s.value = '1'; s.dispatchEvent(new Event('change')); })()`);
+    assert.deepEqual(await widths(), before);
+    assert.deepEqual(page.report().exceptions, []);
+  });
+
   it('shows a token decoded, field by field, when it is clicked', async () => {
     const visible = (): Promise<string | null> => page.evaluate(`document.querySelector('#detail .detail:not([hidden])')?.id ?? null`);
     assert.equal(await visible(), null, 'nothing shown before a click');
