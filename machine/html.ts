@@ -259,7 +259,7 @@ function sequenceSteps(
       steps.push({ kind: 'note', on: me, label: `${e.call} ${e.status}`, failed, ...(show && { show }) });
     } else if (e.call === 'Phase' && e.detail === 'handshake' && !dividedPhases) {
       dividedPhases = true;
-      steps.push({ kind: 'divider', label: 'handshake complete: messages are signed and sealed in the app processes, without LPC' });
+      steps.push({ kind: 'divider', label: 'the handshake phase ends: messages, if any, are signed and sealed in the app processes, without LPC' });
     }
   }
   return steps;
@@ -302,10 +302,10 @@ function sequenceSvg(steps: readonly Step[], processes: readonly string[], event
     const attrs = step.show === undefined ? '' : ` data-show="${step.show}" tabindex="0"`;
     if (step.kind === 'note') {
       const cx = x.get(step.on)!;
-      const w = Math.min(COLUMN + 30, 14 + step.label.length * 6.2);
+      const w = Math.min(COLUMN + 30, 16 + step.label.length * 6.7);
       out.push(
         `<g class="note${step.failed ? ' failed' : ''}${step.show === undefined ? '' : ' clickable'}"${attrs}><title>${esc(step.label)}</title>` +
-          `<rect x="${cx - w / 2}" y="${y - 15}" width="${w}" height="20" rx="3"/><text x="${cx}" y="${y - 1}" text-anchor="middle">${esc(fit(step.label, w))}</text></g>`,
+          `<rect x="${cx - w / 2}" y="${y - 15}" width="${w}" height="20" rx="3"/><text x="${cx}" y="${y - 1}" text-anchor="middle">${esc(fit(step.label, w - 24))}</text></g>`,
       );
       return;
     }
@@ -582,7 +582,7 @@ ol { margin: 0; padding-left: 20px; }
 .kind { font-weight: 600; color: var(--accent); margin: 0 0 4px; }
 .seen { margin: 0 0 8px; padding-left: 18px; color: var(--muted); font-size: 12.5px; }
 pre { font: 11.5px/1.35 ui-monospace, monospace; background: #f6f8fb; padding: 8px; border-radius: 4px; overflow: auto; }
-pre.stack { color: var(--fail); }
+pre.stack { color: var(--fail); white-space: pre-wrap; overflow-wrap: anywhere; }
 @media (max-width: 1100px) { .layout { grid-template-columns: 1fr; } aside { position: static; max-height: none; } }
 `;
 
