@@ -3,15 +3,16 @@
 
 import type { TapRecord } from '../ipc/index.js';
 
-/** The forms a secret may take on the wire. */
-function encodings(secret: string): { bytes: Buffer[]; strings: string[] } {
-  const raw = [Buffer.from(secret, 'utf8'), Buffer.from(secret, 'utf16le')];
-  const strings = [secret, ...raw.flatMap((b) => [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64')])];
+/** The forms a secret (a password, or bytes such as a key) may take on the wire. */
+export function encodings(secret: Uint8Array | string): { bytes: Buffer[]; strings: string[] } {
+  const raw = typeof secret === 'string' ? [Buffer.from(secret, 'utf8'), Buffer.from(secret, 'utf16le')] : [Buffer.from(secret)];
+  const strings = raw.flatMap((b) => [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64')]);
+  if (typeof secret === 'string') strings.unshift(secret);
   return { bytes: raw, strings };
 }
 
 /** Paths into `value` where any form of `secret` occurs; [] when nowhere. */
-export function findSecret(value: unknown, secret: string): string[] {
+export function findSecret(value: unknown, secret: Uint8Array | string): string[] {
   const { bytes, strings } = encodings(secret);
   const hits: string[] = [];
   const seen = new Set<unknown>();

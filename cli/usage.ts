@@ -16,7 +16,7 @@ commands:
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -27,7 +27,7 @@ every command that boots a machine (all but decode) also takes
 sspi-emu COMMAND --help prints the options of one command; sspi-emu --version the version.
 A package module named with --load that fails to load is an error on every command (exit 1).`;
 
-/** The debugging options of run and serve. */
+/** The debugging options of run and serve, in place of INSPECT_USAGE in their sections. */
 const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that process alone (lsa, client, server; serve: lsa,
                         server), on 127.0.0.1:9229 (the next one 9230, ...) or :PORT, :HOST:PORT;
                         its ws:// URL goes to stderr; a breakpoint there pauses that process only
@@ -37,13 +37,14 @@ const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that pro
                         on processes, boot steps, an app's wait for its peer); while inspecting, 10
                         minutes unless given`;
 
+/** A section with the shared option texts in place. */
+const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE);
+
 /** Each command's section of the usage, by command name. */
-const COMMANDS: ReadonlyMap<string, string> = new Map(
-  (
-    [
-      [
-        'run',
-        `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
+const COMMANDS: ReadonlyMap<string, string> = new Map([
+  [
+    'run',
+    `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
              [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
@@ -62,25 +63,25 @@ const COMMANDS: ReadonlyMap<string, string> = new Map(
 INSPECT_USAGE
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
   (or a package module that failed to load), 2 on usage errors`,
-      ],
-      [
-        'packages',
-        `sspi-emu packages [--load MODULE]... [--json]
+  ],
+  [
+    'packages',
+    `sspi-emu packages [--load MODULE]... [--json]
   lists each loaded package's SecPkgInfo and every package module that failed to load, with the
   stage (resolve, import, SpLsaModeInitialize, SpInitialize, SpGetInfo) and the reason
   exit status: 0 when every package loaded, 1 when one failed (each failure a line on stderr;
   in --json, under "failed")`,
-      ],
-      [
-        'decode',
-        `sspi-emu decode TOKEN|- [--json]
+  ],
+  [
+    'decode',
+    `sspi-emu decode TOKEN|- [--json]
   TOKEN is hex (read as hex whenever it is valid hex) or base64, with or without an "NTLM " or
   "Negotiate " scheme; - reads it from stdin
   exit status: 0 when it is an NTLM message, 1 otherwise (with the offset of the problem)`,
-      ],
-      [
-        'bench',
-        `sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
+  ],
+  [
+    'bench',
+    `sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
                [--duration S] [--quick] [--scale] [--json FILE] [--svg FILE]
   --package NAME        a package to measure (repeatable; default null, example, ntlm)
   --load MODULE         measure a package module of yours (repeatable); --package NAME then picks
@@ -91,10 +92,10 @@ INSPECT_USAGE
   --quick               small figures in under a minute; the default takes minutes, with
                         warm-up, 3 repetitions, median with min and max
   --scale               also hold 1,000,000 established contexts and report the LSA's heap`,
-      ],
-      [
-        'fuzz',
-        `sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
+  ],
+  [
+    'fuzz',
+    `sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
               [--generator NAME]... [--start I] [--lanes L] [--json FILE]
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
@@ -104,19 +105,19 @@ INSPECT_USAGE
   --lanes L             inputs in flight, 1 to 256 (default 16)
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
   answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise`,
-      ],
-      [
-        'chaos',
-        `sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
+  ],
+  [
+    'chaos',
+    `sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
   --clients N           client processes, 1 to 64 (default 3)
   kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
   processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
   or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped`,
-      ],
-      [
-        'soak',
-        `sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
+  ],
+  [
+    'soak',
+    `sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
               [--seed N] [--json FILE]
   --duration S          seconds, more than 0 (default 600)
   --fault-rate R        the share of calls faulted, 0 to 1 (default 0.01)
@@ -124,14 +125,21 @@ INSPECT_USAGE
   half the time without faults, half with; exit 0 when the LSA's handles are back at the
   baseline after reaping, its heap did not grow, and the p99 of healthy handshakes stayed within
   2x`,
-      ],
-      [
-        'serve',
-        `sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+  ],
+  [
+    'serve',
+    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
                [--max-connections N] [--trace FILE] [--quiet]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
+               [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --https               HTTP over TLS; without --cert/--key a self-signed certificate is made; the
+                        second line of stdout gives the certificate's SHA-256 fingerprint
+  --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
+  --extended-protection channel bindings (RFC 5929 tls-server-end-point) in AcceptSecurityContext:
+                        none (not passed), allowed (default: a client without bindings passes),
+                        required (a client must send the bindings of this server's certificate)
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
@@ -139,26 +147,31 @@ INSPECT_USAGE
 INSPECT_USAGE
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,
-      ],
-      [
-        'connect',
-        `sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
+  ],
+  [
+    'connect',
+    `sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
                  [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS] [--trace FILE]
   the MIT gss-sample protocol (peers: serve --tcp, MIT gss-server); exit 0 when the server's
   signature over the sealed message verified, 1 when the authentication failed, 3 on a network
   failure (refused, closed, the server hung up, a name that does not resolve)`,
-      ],
-      [
-        'fetch',
-        `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
+  ],
+  [
+    'fetch',
+    `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
+               [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
-  answer or a failed authentication, 3 on a network failure (refused, closed, the server hung up,
-  a name that does not resolve)`,
-      ],
-      [
-        'check',
-        `sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
+  answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
+  closed, the server hung up, a name that does not resolve)
+  https:// URLs: the server's certificate is checked against the system's CAs and the host name,
+  or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
+  the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
+  --no-channel-bindings (a client that predates Extended Protection)`,
+  ],
+  [
+    'check',
+    `sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]...
   --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
   --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
@@ -167,21 +180,19 @@ INSPECT_USAGE
   --inspect PROCESS     open the inspector of lsa, client or server in each machine the suite boots
                         (see run --help); package calls then fail after 10 minutes unless --timeout
   exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors`,
-      ],
-      [
-        'new-package',
-        `sspi-emu new-package NAME [DIR] [--sspi-emu SPEC]
+  ],
+  [
+    'new-package',
+    `sspi-emu new-package NAME [DIR] [--sspi-emu SPEC]
   NAME                  the package's SecPkgInfo Name: a letter, then letters, digits, - or _
   DIR                   where to write the project (default ./name, lower case): absent or empty
   --sspi-emu SPEC       the dependency on sspi-emu: a path to a checkout or an npm pack tarball
                         (written as a relative file: path) or any npm spec; default ^<this version>`,
-      ],
-    ] as Array<[string, string]>
-  ).map(([name, text]) => [name, text.replace('INSPECT_USAGE', INSPECT_USAGE)]),
-);
+  ],
+]);
 
 /** The whole usage: the overview, then every command's section. */
-export const USAGE = [OVERVIEW, ...COMMANDS.values()].join('\n\n');
+export const USAGE = [OVERVIEW, ...[...COMMANDS.values()].map(expand)].join('\n\n');
 
 /** The overview alone: what `sspi-emu` with no command prints. */
 export const USAGE_OVERVIEW = OVERVIEW;
@@ -194,7 +205,7 @@ const ISOLATION_USAGE = `  --lsa-isolation thread|process   the LSA in a worker 
 export function commandUsage(command: string): string {
   const section = COMMANDS.get(command);
   if (section === undefined) return USAGE;
-  return command === 'decode' || command === 'new-package' ? section : `${section}\n${ISOLATION_USAGE}`;
+  return command === 'decode' || command === 'new-package' ? expand(section) : `${expand(section)}\n${ISOLATION_USAGE}`;
 }
 
 /** A command line that cannot be run as written; the message says what to change. */

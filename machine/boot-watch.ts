@@ -61,25 +61,28 @@ export function describeFailures(failures: readonly PackageLoadFailure[]): strin
 }
 
 /**
- * Waits for the LSA's Ready. Its boot-failed message, a crash, an exit, or `stepTimeoutMs` with
- * no step finished is an error; the error of a stuck step names the module and the step.
+ * Waits for a process's Ready (the LSA's, or an app process's: `name` says whose). Its boot-failed
+ * message, a crash, an exit, or `stepTimeoutMs` with no step finished is an error; the error of a
+ * stuck step (the LSA announces each) names the module and the step. An inspected process tells
+ * its inspector's URL first (`onInspector`); waiting for a debugger is a step of its own. Anything
+ * else a process posts before Ready is ignored.
  */
-export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number, onInspector?: (url: string, wait: boolean) => void): Promise<void> {
+export function watchBoot(worker: ProcessHost, name: string, stepTimeoutMs: number, onInspector?: (url: string, wait: boolean) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let step: { spec: string; stage: string; since: number } | undefined;
-    /** The inspector's URL while the LSA waits for a debugger before it loads its packages. */
+    /** The inspector's URL while the process waits for a debugger before it starts its work. */
     let waitingForDebugger: string | undefined;
     let timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
     const stuck = (): Error =>
       new Error(
         waitingForDebugger !== undefined && step === undefined
-          ? `no debugger attached to the LSA's inspector (${waitingForDebugger}) within ${stepTimeoutMs} ms`
+          ? `no debugger attached to ${name}'s inspector (${waitingForDebugger}) within ${stepTimeoutMs} ms`
           : step === undefined
-            ? `the LSA did not report Ready within ${stepTimeoutMs} ms`
-            : `the LSA stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
+            ? `${name} did not report Ready within ${stepTimeoutMs} ms`
+            : `${name} stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
               `(its deadline: ${stepTimeoutMs} ms): code that never yields (a synchronous loop in the module's top level or ` +
-              `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds the LSA's only thread and cannot be interrupted there; ` +
-              `the machine terminated the LSA`,
+              `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds ${name}'s only thread and cannot be interrupted there; ` +
+              `the machine terminated ${name}`,
       );
     const onMessage = (message: unknown): void => {
       const m = message as Partial<BootMessage> | null;
@@ -102,7 +105,7 @@ export function watchLsaBoot(worker: ProcessHost, stepTimeoutMs: number, onInspe
     const onExit = (code: number): void =>
       finish(
         new Error(
-          `the LSA exited with code ${code} before it was ready` +
+          `${name} exited with code ${code} before it was ready` +
             (step === undefined ? '' : `, at ${step.stage} of package module ${step.spec}`) +
             // Node's exit code for a thread whose top-level await was left with nothing to wait for.
             (code === 13 ? ' (a top-level await that never settled)' : ''),

@@ -1,5 +1,5 @@
-// The machine: the small piece of main-thread code that boots the LSA worker, spawns client and
-// server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
+// The machine: the small piece of main-thread code that boots the LSA (a worker, or an OS process
+// of its own: machine/lsa-launch.ts), spawns client and server process workers (each with its own LPC channel to the LSA, created here at spawn), kills
 // them (worker.terminate() is a process crash), keeps the table of names servers monitor, and
 // collects every worker's trace on one clock. The CLI, the benchmarks and the tests all use it.
 
@@ -7,12 +7,9 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   type AppRole,
   type AppWorkerData,
-  type BootMessage,
   wrapControl,
   SspiEmuError,
   describeError,
-  rebuildError,
-  decodeSerializedError,
   decodeConnectRequest,
   decodeNameRequest,
   type ProcessToMachineOps,
@@ -36,9 +33,9 @@ import {
   type ReapReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
-import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchLsaBoot } from './boot-watch.js';
+import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
 import { NameTable } from './names.js';
-import { AppProcess, LSA_PID, LsaProcess, type ProcessHost } from './processes.js';
+import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
 import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 
@@ -279,15 +276,10 @@ export class Machine {
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
     // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
     // the worker may be ready before the LSA has logged it on (a logon derives keys).
-    const ready = waitForReady(
-      worker,
-      name,
-      inspect === undefined ? DEFAULTS.bootTimeoutMs : (this.options.bootTimeoutMs ?? INSPECT_DEADLINE_MS),
-      (url, wait) => {
-        proc.inspectorUrl = url;
-        this.options.onInspector?.(name, url, wait);
-      },
-    );
+    const ready = watchBoot(worker, name, inspect === undefined ? DEFAULTS.bootTimeoutMs : (this.options.bootTimeoutMs ?? INSPECT_DEADLINE_MS), (url, wait) => {
+      proc.inspectorUrl = url;
+      this.options.onInspector?.(name, url, wait);
+    });
     try {
       await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
     } catch (error) {
@@ -418,7 +410,7 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
     launched.control.close();
   });
   try {
-    await watchLsaBoot(launched.host, bootStepTimeoutMs(options.bootTimeoutMs, config), (url, wait) => {
+    await watchBoot(launched.host, 'the LSA', bootStepTimeoutMs(options.bootTimeoutMs, config), (url, wait) => {
       lsa.inspectorUrl = url;
       options.onInspector?.('lsa', url, wait);
     });
@@ -427,50 +419,6 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
   }
   return lsa;
-}
-
-/**
- * Waits for a worker's Ready message; its boot-failed message, crash, exit or silence is an error.
- * An inspected worker tells its inspector's URL first (`onInspector`).
- */
-function waitForReady(worker: ProcessHost, name: string, timeoutMs: number, onInspector?: (url: string, wait: boolean) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let waitingForDebugger: string | undefined;
-    const timer = setTimeout(
-      () =>
-        finish(
-          new Error(
-            waitingForDebugger === undefined
-              ? `${name} did not report Ready within ${timeoutMs} ms`
-              : `no debugger attached to ${name}'s inspector (${waitingForDebugger}) within ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
-    // Anything else a worker posts before Ready is ignored: only the boot messages count.
-    const onMessage = (message: unknown): void => {
-      const m = message as Partial<BootMessage> | null;
-      if (m?.kind === 'ready') finish();
-      else if (m?.kind === 'boot-failed') finish(rebuildError(decodeSerializedError((m as { error?: unknown }).error)));
-      else if (m?.kind === 'inspector' && typeof m.url === 'string') {
-        if (m.wait === true) waitingForDebugger = m.url;
-        onInspector?.(m.url, m.wait === true);
-      }
-    };
-    const onError = (error: Error): void => finish(error);
-    const onExit = (code: number): void => finish(new Error(`${name} exited with code ${code} before it was ready`));
-    function finish(error?: Error): void {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (error === undefined) resolve();
-      else reject(error);
-    }
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
 }
 
 function lsaConfig(options: MachineOptions): LsaConfig {

@@ -24,6 +24,11 @@ export interface ChaosOptions {
   faultIntervalMs: number;
   /** A handshake (with its messages) that takes longer than this is a hang. */
   hangMs: number;
+  /**
+   * Go on past durationMs until at least this many faults were injected and this many handshakes
+   * completed (default 0): a run whose figures must not depend on how fast a loaded machine is.
+   */
+  atLeast?: { faults?: number; completed?: number };
   progress?: (elapsedMs: number, totalMs: number, summary: string) => void;
 }
 
@@ -139,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // Each client lane runs the default client app (connect, handshake, messages, delete) again and again.
     const lane = async (slot: number): Promise<void> => {
-      while (!stopping && Date.now() < deadline) {
+      while (!stopping) {
         if (lsaBack !== null) await lsaBack;
         const client = clients[slot]!;
         let timer: NodeJS.Timeout | undefined;
@@ -174,10 +179,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const lanes: Promise<void>[] = [];
     for (let c = 0; c < options.clients; c++) for (let l = 0; l < options.lanes; l++) lanes.push(lane(c));
 
-    // The schedule: one fault at a time, drawn from the seed.
-    while (Date.now() < deadline) {
+    // The schedule: one fault at a time, drawn from the seed, until the deadline (and the minimums).
+    const injected = (): number => Object.values(report.faults).reduce((a, b) => a + b, 0);
+    const more = (): boolean =>
+      Date.now() < deadline || injected() < (options.atLeast?.faults ?? 0) || report.handshakes.completed < (options.atLeast?.completed ?? 0);
+    while (more()) {
       await new Promise<void>((resolve) => setTimeout(resolve, options.faultIntervalMs * (0.5 + random())).unref());
-      if (Date.now() >= deadline) break;
+      if (!more()) break;
       const kind = pick(['kill-client', 'kill-server', 'kill-lsa', 'stall', 'lpc', 'package-throw', 'package-hang'] as const);
       count(report.faults, kind);
       try {

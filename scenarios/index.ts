@@ -3,4 +3,4 @@ export { runChaos } from './chaos.js';
 export { firstFailure, runDemo, type DemoOptions, type DemoReport } from './demo.js';
 export { DEFAULT_APP_NEEDS, diagnoseRun, formatNeeds, type DefaultAppNeed, type PackageException, type RunDiagnosis } from './diagnose.js';
 export { runSoak } from './soak.js';
-export { SOCKET_APPS, SocketServer } from './socket-server.js';
+export { SOCKET_APPS, SocketServer, type SocketServerOptions, type TlsServerOptions } from './socket-server.js';

@@ -67,19 +67,25 @@ export class UserModeHost {
     return callPackage(this.host, { package: context.packageName, entry }, () => run(context.table, context.lsaContextHandle));
   }
 
+  /** The package's user-mode table for a delivered context, its module loaded into this process first; or why there is none. */
+  private async loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Promise<LoadedUserPackage | HostResult> {
+    const loaded = await this.ensureModule(delivery);
+    if (!isSuccess(loaded.status)) return loaded;
+    return (
+      this.packages.get(delivery.packageId) ?? {
+        status: SEC_E_INTERNAL_ERROR,
+        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+      }
+    );
+  }
+
   /**
    * SpInitUserModeContext for a delivered context, loading the package's user-mode half into this
    * process first if this is its first mapped context here.
    */
   async initContext(delivery: MappedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
-    const loaded = await this.ensureModule(delivery);
-    if (!isSuccess(loaded.status)) return loaded;
-    const pkg = this.packages.get(delivery.packageId);
-    if (pkg === undefined)
-      return {
-        status: SEC_E_INTERNAL_ERROR,
-        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-      };
+    const pkg = await this.loadedTable(delivery);
+    if (!('table' in pkg)) return pkg;
     this.counts.spInitUserModeContext++;
     const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
     const outcome = await callPackage(
@@ -97,14 +103,8 @@ export class UserModeHost {
    * its user-mode functions take for the new context.
    */
   async importContext(delivery: ImportedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
-    const loaded = await this.ensureModule(delivery);
-    if (!isSuccess(loaded.status)) return loaded;
-    const pkg = this.packages.get(delivery.packageId);
-    if (pkg === undefined)
-      return {
-        status: SEC_E_INTERNAL_ERROR,
-        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-      };
+    const pkg = await this.loadedTable(delivery);
+    if (!('table' in pkg)) return pkg;
     const entry = 'SpImportSecurityContext';
     const outcome = await callPackage(this.host, { package: pkg.name, entry, detail: () => `PackedContext ${delivery.packedContext.byteLength} bytes` }, () =>
       pkg.table.ImportContext(delivery.packedContext, null),

@@ -17,6 +17,7 @@
 // (SEC_E_INVALID_HANDLE), so a replayed AUTHENTICATE_MESSAGE finds nothing to answer it.
 
 import {
+  ASC_REQ,
   SECPKG_NAME_TYPE,
   type LSA_SEC_HANDLE,
   type LUID,
@@ -197,7 +198,7 @@ class NtlmLsaPackage {
     if (ctxHandle === null) return this.challengeLeg(credHandle, input, requirements, output);
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'server' || context.stage !== 'challenge-sent') return { status: SEC_E_INVALID_HANDLE };
-    return this.verifyLeg(ctxHandle, context, input);
+    return this.verifyLeg(ctxHandle, context, input, requirements);
   };
 
   readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
@@ -331,7 +332,7 @@ class NtlmLsaPackage {
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
   }
 
-  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
+  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[], requirements: number): SpContextResult {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const now = this.now();
@@ -340,7 +341,12 @@ class NtlmLsaPackage {
       authenticate,
       account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
-      policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
+      policy: {
+        requireChannelBindings: this.settings.requireChannelBindings,
+        // The flag of the call that checks the bindings, as the bindings themselves may come with it.
+        allowMissingBindings: (requirements & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0,
+        maxClockSkewSeconds: this.settings.maxClockSkewSeconds,
+      },
       now,
     });
     if (!outcome.ok) return fail(context, outcome.status);
