@@ -62,6 +62,8 @@ abstract class ProcessHandle<Host extends ProcessHost = ProcessHost> {
   private exitCode: number | undefined;
   /** An uncaught error the worker died of, if any. */
   crashError: Error | undefined;
+  /** Where its inspector listens (ws://...), when the machine was asked to inspect it (MachineOptions.inspect). */
+  inspectorUrl: string | undefined;
 
   readonly pid: number;
   readonly name: string;
@@ -125,6 +127,8 @@ export class LsaProcess extends ProcessHandle {
   /** Where app processes connect when the LSA is its own OS process (a Unix socket in a 0700 directory); null in thread mode. */
   readonly lpcSocket: string | null;
   private readonly makeLink: () => LpcLink;
+  /** How long a control call may wait for the LSA's answer. */
+  private readonly controlTimeoutMs: number;
 
   constructor(
     launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
@@ -132,6 +136,8 @@ export class LsaProcess extends ProcessHandle {
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
     generation: number,
     isolation: LsaIsolation,
+    /** Longer than the default for a machine being debugged (a paused LSA is slow, not deaf). */
+    controlTimeoutMs: number = LSA_CONTROL_TIMEOUT_MS,
   ) {
     super(LSA_PID, 'lsa', launched.host);
     this.control = control;
@@ -140,6 +146,7 @@ export class LsaProcess extends ProcessHandle {
     this.osPid = launched.osPid;
     this.lpcSocket = launched.lpcSocket;
     this.makeLink = launched.link;
+    this.controlTimeoutMs = Math.max(LSA_CONTROL_TIMEOUT_MS, controlTimeoutMs);
   }
 
   /** A new LPC channel to this LSA for one process: the LSA's end and the process's. */
@@ -196,8 +203,8 @@ export class LsaProcess extends ProcessHandle {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TransportError('TIMEOUT', `the LSA (pid ${this.pid}) is unresponsive: it did not answer ${what} within ${LSA_CONTROL_TIMEOUT_MS} ms`)),
-        LSA_CONTROL_TIMEOUT_MS,
+        () => reject(new TransportError('TIMEOUT', `the LSA (pid ${this.pid}) is unresponsive: it did not answer ${what} within ${this.controlTimeoutMs} ms`)),
+        this.controlTimeoutMs,
       );
       timer.unref();
     });

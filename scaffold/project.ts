@@ -107,7 +107,11 @@ npm start          # one handshake and sealed and signed messages between two pr
 \`\`\`
 
 \`npx sspi-emu check --load ./dist/src/index.js --json\` gives the suite's results as data, and
-\`npx sspi-emu run --load ./dist/src/index.js --package ${o.name} --json\` every call of a handshake.
+\`npx sspi-emu run --load ./dist/src/index.js --package ${o.name} --json\` every call of a handshake;
+\`npm start -- --html run.html\` draws the run as a page (the sequence diagram, the timeline, each
+token decoded on a click), and \`npm start -- --inspect-brk lsa\` waits for a debugger (VS Code:
+attach to 127.0.0.1:9229) before the LSA loads the package, so that a breakpoint in \`src/lsa.ts\`
+stops there (sspi-emu's README, "Debugging a package", has a launch.json).
 Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the package imports its
 \`sspi-emu/kit\` and \`sspi-emu/headers\`, and the LSA that loads the package must be the same copy.
 
@@ -127,7 +131,7 @@ Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the pack
 - Imports: the package's own modules by their compiled name (\`./lsa.js\`, not \`./lsa\` or
   \`./lsa.ts\`; tsc refuses the others with TS2835), sspi-emu through its public faces only:
   \`sspi-emu/headers\` (statuses, flags, structures, table types; also \`sspi-emu/headers/status\`,
-  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`UNUSED_LSA_MEMBERS\`, \`putToken\`,
+  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`DEFAULT_LSA_MEMBERS\`, \`unsupported\`, \`putToken\`,
   \`tokenBytes\`, \`LsaBinding\`, \`unpackAuthIdentity\`, \`runLsaWork\`, ...). Its internal folders are
   not part of its interface.
 - The Name in \`SecPkgInfo\` (\`PACKAGE_NAME\`) is how applications and \`--package\` find the package;

@@ -6,7 +6,7 @@
 import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../headers/index.js';
 import { describeError, type TraceEvent } from '../ipc/index.js';
 import type { AppResult } from '../process/index.js';
-import { Machine, type MachineOptions } from '../machine/index.js';
+import { INSPECT_DEADLINE_MS, Machine, type MachineOptions } from '../machine/index.js';
 
 export interface DemoOptions extends MachineOptions {
   /** The package both sides use (its SecPkgInfo name). */
@@ -19,6 +19,11 @@ export interface DemoOptions extends MachineOptions {
   /** Module paths of the applications to run instead of the defaults. */
   clientApp?: string | null;
   serverApp?: string | null;
+  /**
+   * How long each application waits for its peer's next message (the apps' default, 30 s; while
+   * a process is inspected, INSPECT_DEADLINE_MS, as the machine's deadlines).
+   */
+  receiveTimeoutMs?: number;
 }
 
 export interface DemoReport {
@@ -44,7 +49,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const firstAccount = machine.config.accounts[0];
     const server = await machine.spawn('server');
     const client = await machine.spawn('client');
-    const serverRun = server.runApp(options.serverApp ?? null, { name: LISTEN_NAME, package: pkgName, connections: 1 });
+    const inspecting = (options.inspect?.length ?? 0) > 0;
+    const receiveTimeoutMs = options.receiveTimeoutMs ?? (inspecting ? INSPECT_DEADLINE_MS : undefined);
+    const waits = receiveTimeoutMs === undefined ? {} : { receiveTimeoutMs };
+    const serverRun = server.runApp(options.serverApp ?? null, { name: LISTEN_NAME, package: pkgName, connections: 1, ...waits });
     // The phases are told apart by the handshake's end, which the client app marks in the trace.
     const clientRun = client.runApp(options.clientApp ?? null, {
       server: LISTEN_NAME,
@@ -53,6 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       domain: options.domain ?? firstAccount?.domain ?? '',
       password: options.password ?? firstAccount?.password ?? '',
       messages: options.messages ?? 3,
+      ...waits,
     });
     const [clientResult, serverResult] = await Promise.allSettled([clientRun, serverRun]);
     const events = await machine.events();

@@ -5,9 +5,22 @@
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
-import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
+import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { diagnoseRun, formatNeeds, runDemo, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import {
+  flags,
+  IDENTITY_OPTIONS,
+  INSPECT_OPTIONS,
+  inspection,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  PACKAGE_OPTIONS,
+  packageList,
+  parseCommand,
+  repeated,
+  valued,
+  wholeNumber,
+} from '../options.js';
 import { UsageError } from '../usage.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
@@ -16,14 +29,20 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
-    ...valued('messages', 'mermaid', 'chrome-trace'),
+    ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
     ...ISOLATION_OPTIONS,
+    ...INSPECT_OPTIONS,
     ...repeated('account'),
     ...flags('json', 'quiet'),
   });
   const { packages, packageName } = packageList(values.load, values.package);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
-  const options: Parameters<typeof runDemo>[0] = { packages, messages, ...lsaIsolation(values['lsa-isolation']) };
+  const options: Parameters<typeof runDemo>[0] = {
+    packages,
+    messages,
+    ...lsaIsolation(values['lsa-isolation']),
+    ...inspection(values, ['lsa', 'client', 'server']),
+  };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;
@@ -37,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   const diagnosis = diagnoseRun(report.events);
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
+  if (values.html !== undefined)
+    await writeFile(
+      values.html,
+      formatHtml(report.events, { title: `sspi-emu run: ${options.package ?? 'the default package'}`, summary: summary(report, diagnosis) }),
+    );
 
   if (values.json) {
     process.stdout.write(

@@ -12,13 +12,26 @@ import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
 import { SocketServer } from '../../scenarios/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import {
+  flags,
+  INSPECT_OPTIONS,
+  inspection,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  PACKAGE_OPTIONS,
+  packageList,
+  parseCommand,
+  repeated,
+  valued,
+  wholeNumber,
+} from '../options.js';
 import { extendedProtection, serverCertificate } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...ISOLATION_OPTIONS,
+    ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection'),
     ...repeated('account'),
@@ -38,12 +51,15 @@ export async function serve(argv: string[]): Promise<number> {
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
+  const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
 
   const machine = await Machine.boot({
     packages,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: values.trace !== undefined,
     ...lsaIsolation(values['lsa-isolation']),
+    ...debugging,
   });
   let server: SocketServer | undefined;
   let stopping: Promise<unknown> | undefined;
