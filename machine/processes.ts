@@ -30,7 +30,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
@@ -156,6 +156,17 @@ export class LsaProcess extends ProcessHandle {
 
   packages(): Promise<PackageReport> {
     return this.ask('packages', this.control.packages());
+  }
+
+  /**
+   * Loads the module of a package again, by the package's name or its "Security Packages" entry,
+   * and puts the new version in place of the old without a reboot (the LSA's UnloadPackage on the
+   * old version): see the README's "Reloading a package". Rejects with code PACKAGE_LOAD_FAILED,
+   * the old version still running, when the new one does not load; PACKAGE_NOT_LOADED for a name
+   * the LSA does not know.
+   */
+  reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
+    return this.ask('reloadPackage', this.control.reloadPackage(nameOrSpec));
   }
 
   /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { SECPKG_CLIENT_PROCESS_TERMINATED, type LsaSecpkgFunctionTable, type PackageId } from '../../headers/ntsecpkg.js';
 import { SECBUFFER } from '../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../headers/status.js';
 import { TransportError } from '../../ipc/errors.js';
 import { asProcessId } from '../../ipc/ids.js';
 import { CallPoints } from '../../hosting/index.js';
@@ -57,6 +57,7 @@ function setup(
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }

@@ -10,7 +10,7 @@ import { HandleTables, releaseContext, shareContext, type HandleEntry, type Hand
 const PKG = 3 as PackageId;
 const alice = asProcessId(101);
 const mallory = asProcessId(102);
-const entry = (kind: HandleKind, packageHandle = 0x5000): HandleEntry => ({ kind, packageId: PKG, packageHandle, complete: false });
+const entry = (kind: HandleKind, packageHandle = 0x5000): HandleEntry => ({ kind, packageId: PKG, packageVersion: 1, packageHandle, complete: false });
 
 describe('HandleTables', () => {
   it('finds a handle in the table of the process that created it, as the kind it was made', () => {
