@@ -33,7 +33,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
-             [--json] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
+             [--json] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
   --package NAME        the package both sides use: Example (default), NTLM, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
@@ -44,8 +44,10 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   --mermaid FILE        write the handshake as a Mermaid sequence diagram
   --chrome-trace FILE   write Trace Event Format JSON (chrome://tracing, Perfetto)
   --quiet               only the result lines, no timeline
+  --watch               stay up: when a --load module's files change, the LSA reloads it (no
+                        reboot) and the run is made again; SIGINT (Ctrl-C) ends it
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
-  (or a package module that failed to load), 2 on usage errors`,
+  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's`,
   ],
   [
     'packages',
@@ -113,12 +115,14 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'serve',
     `sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
-               [--max-connections N] [--trace FILE] [--quiet]
+               [--max-connections N] [--trace FILE] [--quiet] [--watch]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
   --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+  --watch               reload a --load module in the running LSA when its files change: new
+                        handshakes use the new version (a line on stdout; why not, on stderr)
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,
   ],

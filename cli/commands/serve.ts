@@ -4,14 +4,16 @@
 // emulated LSA. The first line of stdout is "listening on HOST:PORT" (--port 0 picks a free
 // port); then one line per HTTP request or TCP connection. SIGINT or SIGTERM stops it: the
 // listener closes, every connection closes and its context is deleted, and the LSA's count of
-// contexts left is printed.
+// contexts left is printed. With --watch, a --load module whose files change is reloaded in the
+// running LSA (one line on stdout, or why not on stderr): new handshakes use the new version.
 
 import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
-import { SocketServer } from '../../scenarios/index.js';
+import { PackageWatcher, SocketServer } from '../../scenarios/index.js';
 import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
+import { RELOAD_LINES, watchedModules } from '../watch.js';
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
@@ -19,7 +21,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...PACKAGE_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace'),
     ...repeated('account'),
-    ...flags('http', 'tcp', 'quiet'),
+    ...flags('http', 'tcp', 'quiet', 'watch'),
   });
   if (values.http === values.tcp) throw new UsageError('serve needs exactly one of --http and --tcp');
   const protocol: SocketProtocol = values.http ? 'http' : 'tcp';
@@ -30,6 +32,7 @@ export async function serve(argv: string[]): Promise<number> {
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
 
   const machine = await Machine.boot({
     packages,
@@ -38,6 +41,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...lsaIsolation(values['lsa-isolation']),
   });
   let server: SocketServer | undefined;
+  let watcher: PackageWatcher | undefined;
   let stopping: Promise<unknown> | undefined;
   const stop = (): void => {
     stopping ??= server?.stop() ?? Promise.resolve();
@@ -56,6 +60,7 @@ export async function serve(argv: string[]): Promise<number> {
       maxConnections,
     });
     process.stdout.write(`listening on ${server.host}:${server.port}\n`);
+    if (watched !== undefined) watcher = new PackageWatcher(watched, (spec) => machine.lsa.reloadPackage(spec), RELOAD_LINES);
     if (!values.quiet) {
       server.on('request', (_record, line) => process.stdout.write(`${line}\n`));
       server.on('connection', (_record, line) => process.stdout.write(`${line}\n`));
@@ -68,6 +73,7 @@ export async function serve(argv: string[]): Promise<number> {
     if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
     return result.status === 0 ? 0 : 1;
   } finally {
+    watcher?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await machine.shutdown();
