@@ -47,6 +47,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import { runAsClientCall, type ClientCall, type LsaClientProcess } from './client-call.js';
+import type { CallEpochs } from './call-epochs.js';
 import type { ProcessQuota } from './config.js';
 import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
 import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
@@ -80,6 +81,8 @@ export interface DispatchContext {
   readonly exports: ContextExports;
   /** Whether a process of that id is attached now (a named importer must be). */
   processAttached(pid: number): boolean;
+  /** The calls running, by epoch: an unload waits for the ones that began before it (lsa/call-epochs.ts). */
+  readonly epochs: CallEpochs;
 }
 
 /** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
@@ -129,16 +132,22 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       timing.calls++;
       timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
-      const result = await ctx.scheduler.run(
-        process.queue,
-        () => {
-          timing.queuedMs += performance.now() - decoded;
-          return run(request, { process, callId: nextCallId++, op });
-        },
-        requestBytes(request),
-      );
-      timing.handledMs += performance.now() - arrived;
-      return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+      // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
+      const end = ctx.epochs.begin();
+      try {
+        const result = await ctx.scheduler.run(
+          process.queue,
+          () => {
+            timing.queuedMs += performance.now() - decoded;
+            return run(request, { process, callId: nextCallId++, op });
+          },
+          requestBytes(request),
+        );
+        timing.handledMs += performance.now() - arrived;
+        return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+      } finally {
+        end();
+      }
     };
   }
 
@@ -163,20 +172,16 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   function call<T>(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => T | Promise<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
     const awaits = pkg.awaitingEntries.has(entry);
     const started = performance.now();
-    // Counted while it runs: an unload of this version waits for it.
-    pkg.activity.enter();
     const outcome = callPackage(
       ctx.host,
       detail === undefined ? { package: pkg.name, entry, peer: process.name } : { package: pkg.name, entry, peer: process.name, detail },
       () => runAsClientCall(client, run, awaits, () => pkg.awaitingEntries.add(entry)),
     );
     if (!(outcome instanceof Promise)) {
-      pkg.activity.leave();
       ctx.timing.packageMs += performance.now() - started;
       return outcome;
     }
     return outcome.then((settled) => {
-      pkg.activity.leave();
       ctx.timing.packageMs += performance.now() - started;
       return settled;
     });

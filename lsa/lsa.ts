@@ -15,6 +15,7 @@ import { createDispatch, newCallTiming, type CallTiming, type DispatchContext } 
 import { ContextExports } from './context-exports.js';
 import { HandleTables, releaseContext } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
+import { CallEpochs } from './call-epochs.js';
 import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure, type PackageLoadProgress } from './package-loader.js';
@@ -137,6 +138,8 @@ export class Lsa {
   private readonly logons = new Map<ProcessId, Account>();
   /** UnloadPackage and reloads (lsa/package-reload.ts). */
   private readonly reloader: PackageReloader;
+  /** The calls running, by epoch: an unload waits for those that began before it (LPC calls, logons, reaps). */
+  private readonly epochs = new CallEpochs();
   private readonly services: LsaServices;
   /** Where CreateThread's work routines run: the LSA's own threads, started by the first task. */
   readonly work: LsaWorkPool;
@@ -200,6 +203,7 @@ export class Lsa {
       timing: newCallTiming(),
       exports: this.exports,
       processAttached: (pid) => this.processes.has(pid as ProcessId),
+      epochs: this.epochs,
     };
     this.reloader = new PackageReloader({
       config,
@@ -214,6 +218,7 @@ export class Lsa {
       newId: () => this.ids.next++ as PackageId,
       processes: () => [...this.processes.values()].map((process) => ({ process, account: this.logons.get(process.pid) ?? null })),
       processById: (pid) => this.processes.get(pid),
+      epochs: this.epochs,
     });
   }
 
@@ -293,13 +298,18 @@ export class Lsa {
       }
       logonId = session.logonId;
       const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
-      for (const pkg of this.packages) {
-        const accept = pkg.table.AcceptCredentials;
-        if (typeof accept !== 'function') continue;
-        const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
-        await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () =>
-          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
-        );
+      const end = this.epochs.begin();
+      try {
+        for (const pkg of this.packages) {
+          const accept = pkg.table.AcceptCredentials;
+          if (typeof accept !== 'function') continue;
+          const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
+          await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () =>
+            accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
+          );
+        }
+      } finally {
+        end();
       }
     }
     if (account !== undefined) this.logons.set(pid, account);
@@ -378,7 +388,8 @@ export class Lsa {
     if (reap === undefined) {
       const process = this.processes.get(pid);
       if (process === undefined) return Promise.resolve({ contexts: 0, credentials: 0 });
-      reap = this.reap(process);
+      // The reap's package calls count as calls: an unload waits for them.
+      reap = this.reap(process).finally(this.epochs.begin());
       this.reaps.set(pid, reap);
       if (this.reaps.size > 1024) this.reaps.delete(this.reaps.keys().next().value as ProcessId);
     }

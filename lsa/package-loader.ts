@@ -21,7 +21,6 @@ import { describeError } from '../ipc/index.js';
 import { callPackage, ensureVersionHooks, statusOf, versionedUrl, type PackageHost } from '../hosting/index.js';
 import type { LsaConfig } from './config.js';
 import { createLsaFunctionTable, type LsaServices } from './function-table.js';
-import { PackageActivity } from './package-activity.js';
 import { commonJsReason, importPackageModule, resolvePackageSpec } from './package-import.js';
 
 export interface LoadedPackage {
@@ -45,8 +44,6 @@ export interface LoadedPackage {
    * a promise): they run carrying their client call across awaits (lsa/client-call.ts).
    */
   readonly awaitingEntries: Set<string>;
-  /** Its calls running now (an unload waits for them). */
-  readonly activity: PackageActivity;
 }
 
 export interface PackageLoadFailure {
@@ -220,7 +217,6 @@ export async function loadModule(
       modulePackages,
       thunkedLevels: await thunkedLevels(host, label, table),
       awaitingEntries: asyncEntries(table),
-      activity: new PackageActivity(),
     });
   }
   return { loaded, failed };

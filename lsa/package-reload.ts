@@ -38,6 +38,7 @@ import { callPackage, statusOf, type CallPoints, type PackageHost } from '../hos
 import { SspiEmuError, type LsaHandle, type ProcessId } from '../ipc/index.js';
 import type { Account } from './accounts.js';
 import { runAsClientCall, type LsaClientProcess } from './client-call.js';
+import type { CallEpochs } from './call-epochs.js';
 import type { LsaConfig } from './config.js';
 import type { ContextExports } from './context-exports.js';
 import type { LsaServices } from './function-table.js';
@@ -69,7 +70,7 @@ export interface UnloadReport {
   credentials: number;
   /** Credentials acquired again from the new version, under the same handle. */
   carried: number;
-  /** Calls of the old version still running when the unload stopped waiting for them (their deadline). */
+  /** Calls that began before the swap (any may reach the old version) still running when the unload stopped waiting (their deadline). */
   stillRunning: number;
   /** What SpShutdown answered. */
   shutdown: string;
@@ -93,6 +94,8 @@ export interface ReloadHost {
   /** The processes attached now, each with the account it runs as (null for anonymous). */
   processes(): Iterable<{ process: LsaClientProcess; account: Account | null }>;
   processById(pid: ProcessId): LsaClientProcess | undefined;
+  /** The calls running, by epoch (lsa/call-epochs.ts). */
+  readonly epochs: CallEpochs;
 }
 
 /** A credential of the old version acquired again from the new one, waiting for the swap. */
@@ -153,7 +156,7 @@ export class PackageReloader {
       if (!this.lsa.packages().includes(pkg)) return;
       this.lsa.install([pkg], [], pkg.spec);
       this.leaving.set(key(pkg.id, pkg.version), pkg);
-      await this.retire(pkg, [], true);
+      await this.retire(pkg, this.lsa.epochs.advance(), [], true);
     });
     return STATUS_SUCCESS;
   }
@@ -235,6 +238,7 @@ export class PackageReloader {
 
     // The swap: from here every call naming the package reaches the new version.
     lsa.install(old, fresh.loaded, spec);
+    const swapped = lsa.epochs.advance();
     for (const pkg of fresh.loaded) this.remember(pkg);
     for (const pkg of old) this.leaving.set(key(pkg.id, pkg.version), pkg);
     const carriedOld = new Map<LoadedPackage, number[]>();
@@ -259,7 +263,7 @@ export class PackageReloader {
     }
 
     const unloaded: UnloadReport[] = [];
-    for (const pkg of old) unloaded.push(await this.retire(pkg, carriedOld.get(pkg) ?? [], false, carriedCount.get(pkg) ?? 0));
+    for (const pkg of old) unloaded.push(await this.retire(pkg, swapped, carriedOld.get(pkg) ?? [], false, carriedCount.get(pkg) ?? 0));
     return {
       spec,
       version,
@@ -318,14 +322,15 @@ export class PackageReloader {
   }
 
   /**
-   * Unloads one version: waits for its calls, closes what it still holds through its own table,
-   * then SpShutdown. `carried` are its package handles of credentials the new version took over;
+   * Unloads one version, out of the package list since epoch `swapped` ended: waits for the calls
+   * that began by then (any may reach it), closes what it still holds through its own table, then
+   * SpShutdown. `carried` are its package handles of credentials the new version took over;
    * `plain` (UnloadPackage, no new version) also drops what it stored in logon sessions.
    */
-  private async retire(pkg: LoadedPackage, carried: readonly number[], plain: boolean, carriedCount = 0): Promise<UnloadReport> {
+  private async retire(pkg: LoadedPackage, swapped: number, carried: readonly number[], plain: boolean, carriedCount = 0): Promise<UnloadReport> {
     const { lsa } = this;
     const { packageCallTimeoutMs } = lsa.config;
-    const stillRunning = await pkg.activity.idle(packageCallTimeoutMs > 0 ? packageCallTimeoutMs + 1000 : 30_000);
+    const stillRunning = await lsa.epochs.settled(swapped, packageCallTimeoutMs > 0 ? packageCallTimeoutMs + 1000 : 30_000);
     const ofThis = (e: { packageId: PackageId; packageVersion: number }): boolean => e.packageId === pkg.id && e.packageVersion === pkg.version;
     // Every handle of it goes at once, before any package call: a process freeing one meanwhile gets SEC_E_OK (retired).
     const held = lsa.handles.select(ofThis).filter(({ pid, handle }) => lsa.handles.retire(pid, handle));

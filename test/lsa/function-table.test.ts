@@ -93,6 +93,23 @@ describe('createLsaFunctionTable', () => {
     );
   });
 
+  it('UnloadPackage asks the LSA to unload the calling package, this load of it, and answers what the LSA answers', () => {
+    const { services } = setup();
+    const asked: Array<[number, number]> = [];
+    services.unloadPackage = (id, version) => {
+      asked.push([id, version]);
+      return asked.length === 1 ? 0 : 0xc00000fe;
+    };
+    const first = createLsaFunctionTable(PKG, services, 3);
+    assert.equal(first.UnloadPackage(), 0, 'STATUS_SUCCESS');
+    assert.equal(statusName(first.UnloadPackage()), 'STATUS_NO_SUCH_PACKAGE', 'a version already unloading is not there to unload');
+    assert.deepEqual(asked, [
+      [PKG, 3],
+      [PKG, 3],
+    ]);
+    assert.ok(!(NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes('UnloadPackage'));
+  });
+
   describe('CreateThread: the LSA work pool', () => {
     it('runs the routine StartFunction names on ThreadParameter and answers STATUS_SUCCESS, its output and the thread that ran it', async () => {
       const { table } = setup();
