@@ -53,8 +53,9 @@ export class PackageWatcher {
   private closed = false;
 
   /**
-   * Watches the module of each "Security Packages" entry in `specs` (paths or file: URLs;
-   * built-in names are refused) and calls `reload` with the entry when its files change.
+   * Watches the module of each "Security Packages" entry in `specs` (paths or file: URLs; a
+   * built-in name watches sspi-emu's own build) and calls `reload` with the entry when its files
+   * change. An entry that names no module throws, and nothing is watched.
    */
   constructor(specs: readonly string[], reload: (spec: string) => Promise<ReloadReport>, handlers: PackageWatchHandlers, options: PackageWatchOptions = {}) {
     this.reload = reload;

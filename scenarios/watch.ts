@@ -28,7 +28,7 @@ export async function runWatching(
   const machine = await Machine.boot(options);
   let watcher: PackageWatcher | undefined;
   try {
-    let last = await runOnce(machine, options, hooks);
+    let last = 0;
     // Runs one at a time: a reload that lands during a run waits for it, and a burst makes one run.
     let queued: Promise<void> = Promise.resolve();
     let pending = false;
@@ -58,6 +58,13 @@ export async function runWatching(
       },
       watchOptions,
     );
+    // Watching from before the first run: a change made while it runs is a reload, then a run.
+    const first = runOnce(machine, options, hooks);
+    queued = first.then(
+      () => undefined,
+      () => undefined,
+    );
+    last = await first;
     await new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
       else stop.addEventListener('abort', () => resolve(), { once: true });
