@@ -80,16 +80,22 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'fuzz',
-    `sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
-              [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+    `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
+              [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+  --package NAME        ntlm or example (their own generators; default both), or with --load a
+                        package of the module by its SecPkgInfo Name (default: all of them)
+  --load MODULE         fuzz the packages of a module of yours with the generic generators:
+                        variants of its own tokens at each leg, and of its signed and sealed messages
+  --generic             the generic generators for ntlm and example too, instead of their own
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
                         same in every run
-  --generator NAME      only this generator (e.g. ntlm/authenticate); with --start I --iterations 1
-                        it replays one input
+  --generator NAME      only this generator (e.g. ntlm/authenticate, generic/accept-token); with
+                        --start I --iterations 1 it replays one input
   --lanes L             inputs in flight, 1 to 256 (default 16)
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
-  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise`,
+  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise (the first
+  offending input with the command that replays it) or when a --load module does not load`,
   ],
   [
     'chaos',

@@ -90,9 +90,11 @@ describe('the fuzz report of a failing run', () => {
   };
   const pkg: PackageFuzzReport = {
     packageKey: 'ntlm',
+    packageName: 'NTLM',
     inputs: 1,
     durationMs: 10,
     generators: [tally],
+    skipped: [],
     crashes: [],
     hangs: 0,
     lsaAlive: true,
@@ -103,12 +105,13 @@ describe('the fuzz report of a failing run', () => {
   };
   const text = formatFuzzReport({
     seed: 3,
+    load: [],
     iterations: 1,
     targets: ['tokens'],
     lanes: 1,
     packages: [pkg],
     ok: false,
-    firstOffender: { ...offender, replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1' },
+    firstOffender: { ...offender, package: 'ntlm', replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1' },
   });
 
   test('counts the internal error among the invariants', () => {
