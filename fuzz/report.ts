@@ -13,7 +13,10 @@ const signedMib = (bytes: number): string => `${bytes >= 0 ? '+' : '-'}${mib(Mat
 
 function packageSection(p: PackageFuzzReport): string[] {
   const seconds = p.durationMs / 1000;
-  const named = p.packageKey.toLowerCase() === p.packageName.toLowerCase() ? '' : ` (${p.packageName})`;
+  // A built-in package fuzzed with the generic generators says so (it may appear twice: its own, then those).
+  const named =
+    (p.packageKey.toLowerCase() === p.packageName.toLowerCase() ? '' : ` (${p.packageName})`) +
+    (p.sets.length === 1 && p.sets[0] === 'generic' && p.packageKey !== p.packageName ? ', generic generators' : '');
   const lines = [`${p.packageKey}${named}: ${n(p.inputs)} inputs in ${seconds.toFixed(1)} s (${n(Math.round(p.inputs / Math.max(seconds, 0.001)))} inputs/s)`];
   const nameWidth = Math.max(...p.generators.map((g) => g.generator.length), 9);
   const fnWidth = Math.max(...p.generators.map((g) => g.fn.length), 8);
@@ -65,7 +68,7 @@ export function formatFuzzReport(report: FuzzReport): string {
   ];
   for (const p of report.packages) lines.push(...packageSection(p), '');
   if (report.firstOffender !== undefined) lines.push(...formatOffender(report.firstOffender), '');
-  const failing = report.packages.filter((p) => !p.ok).map((p) => p.packageKey);
+  const failing = [...new Set(report.packages.filter((p) => !p.ok).map((p) => p.packageKey))];
   lines.push(report.ok ? 'result: every invariant held' : `result: invariants broken for ${failing.join(', ')}`);
   return lines.join('\n');
 }

@@ -67,6 +67,8 @@ export interface PackageFuzzReport {
   packageKey: string;
   /** Its SecPkgInfo Name. */
   packageName: string;
+  /** The sets of generators it ran: its own, the generic ones. */
+  sets: GeneratorSet[];
   inputs: number;
   durationMs: number;
   generators: GeneratorTally[];
@@ -287,6 +289,7 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
     return {
       packageKey,
       packageName: subject.packageName,
+      sets: [...subject.sets],
       inputs: done,
       durationMs,
       generators,

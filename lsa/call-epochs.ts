@@ -21,6 +21,8 @@ export class CallEpochs {
       const left = this.running.get(epoch)! - 1;
       if (left === 0) this.running.delete(epoch);
       else this.running.set(epoch, left);
+      // Every LPC call ends here: nothing more to do unless an unload waits.
+      if (this.waiters.size === 0) return;
       for (const waiter of [...this.waiters]) if (this.before(waiter.upTo) === 0) waiter.wake();
     };
   }

@@ -90,6 +90,7 @@ describe('sspi-emu fuzz --load and --generic', () => {
   test('fuzzes a built-in package with the generic generators with --generic', async () => {
     const { code, stdout } = await sspiEmu(['fuzz', '--package', 'example', '--generic', '--iterations', '60', '--target', 'tokens'], FUZZ_RUN);
     assert.equal(code, 0, stdout);
+    assert.match(stdout, /^example, generic generators: 60 inputs in /m);
     assert.match(stdout, /^ {2}generic\/initialize-token +InitializeSecurityContext +20 /m);
     assert.doesNotMatch(stdout, /example\/hello/);
   });
@@ -129,6 +130,7 @@ describe('the fuzz report of a failing run', () => {
   const pkg: PackageFuzzReport = {
     packageKey: 'ntlm',
     packageName: 'NTLM',
+    sets: ['ntlm'],
     inputs: 1,
     durationMs: 10,
     generators: [tally],
