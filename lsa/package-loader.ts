@@ -82,7 +82,7 @@ export async function loadPackages(
   for (const spec of config.packages) {
     const module = await loadModule(config, services, host, progress, {
       spec,
-      version: 1,
+      version: bootVersion(config, spec),
       idFor: () => ids.next++ as PackageId,
       nameTaken: (name) => loaded.some((p) => p.name.toLowerCase() === name.toLowerCase()),
     });
@@ -90,6 +90,11 @@ export async function loadPackages(
     failed.push(...module.failed);
   }
   return { loaded, failed };
+}
+
+/** The version of a module an LSA boots with: 1, or the one after the last an earlier LSA of the machine loaded. */
+export function bootVersion(config: LsaConfig, spec: string): number {
+  return (config.packageVersions?.[spec] ?? 0) + 1;
 }
 
 /** One load of one module of the "Security Packages" list: at boot (version 1), or a reload. */

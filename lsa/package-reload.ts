@@ -44,7 +44,7 @@ import type { ContextExports } from './context-exports.js';
 import type { LsaServices } from './function-table.js';
 import { releaseContext, type HandleEntry, type HandleTables } from './handle-table.js';
 import type { LogonSessions } from './logon-sessions.js';
-import { loadModule, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
+import { bootVersion, loadModule, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import { resolvePackageSpec } from './package-import.js';
 
 /** What a reload did: the new version, and the unload of the old. */
@@ -132,7 +132,7 @@ export class PackageReloader {
 
   /** Notes the packages loaded at boot. */
   booted(loaded: readonly LoadedPackage[]): void {
-    for (const spec of this.lsa.config.packages) this.versions.set(spec, 1);
+    for (const spec of this.lsa.config.packages) this.versions.set(spec, bootVersion(this.lsa.config, spec));
     for (const pkg of loaded) this.remember(pkg);
   }
 

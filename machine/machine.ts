@@ -33,6 +33,7 @@ import {
   type ProcessQuota,
   type LsaControl,
   type ReapReport,
+  type ReloadReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
 import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchLsaBoot } from './boot-watch.js';
@@ -362,7 +363,11 @@ async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promi
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
   const isolation = options.lsaIsolation ?? 'thread';
   const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping });
-  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation);
+  // A restarted LSA loads a reloaded module past the versions the processes may have imported already.
+  const noteVersion = (report: ReloadReport): void => {
+    config.packageVersions = { ...config.packageVersions, [report.spec]: Math.max(report.version, config.packageVersions?.[report.spec] ?? 0) };
+  };
+  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, noteVersion);
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   void lsa.exited.then(() => {
     trace.workerExited(launched.trace);

@@ -125,6 +125,7 @@ export class LsaProcess extends ProcessHandle {
   /** Where app processes connect when the LSA is its own OS process (a Unix socket in a 0700 directory); null in thread mode. */
   readonly lpcSocket: string | null;
   private readonly makeLink: () => LpcLink;
+  private readonly onReload: ((report: ReloadReport) => void) | undefined;
 
   constructor(
     launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
@@ -132,8 +133,11 @@ export class LsaProcess extends ProcessHandle {
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
     generation: number,
     isolation: LsaIsolation,
+    /** Told of each reload that loaded (the machine boots a restarted LSA past its versions). */
+    onReload?: (report: ReloadReport) => void,
   ) {
     super(LSA_PID, 'lsa', launched.host);
+    this.onReload = onReload;
     this.control = control;
     this.generation = generation;
     this.isolation = isolation;
@@ -165,8 +169,10 @@ export class LsaProcess extends ProcessHandle {
    * the old version still running, when the new one does not load; PACKAGE_NOT_LOADED for a name
    * the LSA does not know.
    */
-  reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
-    return this.ask('reloadPackage', this.control.reloadPackage(nameOrSpec));
+  async reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
+    const report = await this.ask('reloadPackage', this.control.reloadPackage(nameOrSpec));
+    this.onReload?.(report);
+    return report;
   }
 
   /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */

@@ -212,6 +212,37 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly LsaIso
   });
 }
 
+describe('a reloaded package after restartLsa', () => {
+  it('loads at the version after the last one, so that a process that lived through the restart imports the code on disk now', async () => {
+    const pkg = ReloadablePackage.create('Watched', 'version one');
+    const machine = await Machine.boot({ packages: ['example', pkg.entry], trace: false });
+    try {
+      const client = await machine.spawn('client');
+      const server = await machine.spawn('server');
+      pkg.setComment('version two');
+      await machine.lsa.reloadPackage('Watched');
+      const before = await establish(client, server, { package: 'Watched' });
+      assert.ok(before.ok);
+      assert.equal((await client.sspi.queryContextAttributes(before.clientContext!, SECPKG_ATTR.PACKAGE_INFO)).buffer?.PackageInfo.Comment, 'version two');
+
+      await machine.kill(machine.lsa);
+      pkg.setComment('version three');
+      await machine.restartLsa();
+      const listed = (await machine.lsa.packages()).loaded.find((p) => p.name === 'Watched')!;
+      assert.equal(listed.version, 3);
+      assert.match(listed.module, /index\.js\?v=3$/);
+      const after = await establish(client, server, { package: 'Watched' });
+      assert.ok(after.ok, JSON.stringify(after.steps));
+      const info = await client.sspi.queryContextAttributes(after.clientContext!, SECPKG_ATTR.PACKAGE_INFO);
+      assert.equal(info.buffer?.PackageInfo.Comment, 'version three', 'the surviving process runs the user-mode half of the code the new LSA loaded');
+      assert.equal((await machine.lsa.reloadPackage('Watched')).version, 4, 'and reloads go on from there');
+    } finally {
+      await machine.shutdown();
+      pkg.remove();
+    }
+  });
+});
+
 describe('a package that calls UnloadPackage', () => {
   it('is gone once the call that asked returns: its handles closed, SpShutdown; reloadPackage loads it again at its id', async () => {
     const machine = await Machine.boot({ packages: ['example', fixturePackage('self-unloader')] });
