@@ -17,16 +17,7 @@
 // handshake then makes must exchange a message (sealed, or signed, as the package claims): an
 // alteration the package ignores is no fault, one that leaves the two sides disagreeing is.
 
-import {
-  SECBUFFER,
-  SECPKG_ATTR,
-  SECPKG_FLAG,
-  type SecBuffer,
-  SEC_E_OK,
-  statusName,
-  isSuccess,
-  type Status,
-} from '../headers/index.js';
+import { SECBUFFER, SECPKG_ATTR, SECPKG_FLAG, type SecBuffer, SEC_E_OK, statusName, isSuccess, type Status } from '../headers/index.js';
 import { packSecChannelBindings } from '../packages/ntlm/wire.js';
 import type { ContextResult, CtxtHandle } from '../sspi/index.js';
 import {
@@ -148,7 +139,8 @@ async function capture(env: FuzzEnv): Promise<Capture> {
       if (live.pending !== undefined) tokens.push(live.pending);
       if (live.failed) throw new Error(`the captured handshake failed: ${fn} answered ${statusName(result.status)} at call ${calls.length}`);
       // One side done and nothing to send: the other cannot go on.
-      if (live.pending === undefined && !live.done) throw new Error(`the captured handshake stopped at call ${calls.length}: ${fn} sent no token and the handshake is not complete`);
+      if (live.pending === undefined && !live.done)
+        throw new Error(`the captured handshake stopped at call ${calls.length}: ${fn} sent no token and the handshake is not complete`);
     }
     if (!live.done) throw new Error(`the captured handshake did not complete in ${MAX_CALLS} calls`);
   } finally {

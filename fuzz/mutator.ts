@@ -37,10 +37,7 @@ export interface Corpus {
 }
 
 /** What the sweep does at one position: cut there, write an integer edge there, or flip the byte's top bit. */
-type SweepKind =
-  | { kind: 'truncate' }
-  | { kind: 'integer'; width: 2 | 4; order: 'le' | 'be'; value: 'max' | 'length' }
-  | { kind: 'top-bit' };
+type SweepKind = { kind: 'truncate' } | { kind: 'integer'; width: 2 | 4; order: 'le' | 'be'; value: 'max' | 'length' } | { kind: 'top-bit' };
 
 const SWEEP: readonly SweepKind[] = [
   { kind: 'truncate' },
@@ -83,7 +80,7 @@ export function sweepItem(index: number, lengths: readonly number[]): { leg: num
           const value = item.value === 'length' ? n & 0xffff : item.width === 2 ? 0xffff : 0xffffffff;
           return {
             bytes: patched(token, at, encode(value, item.width, item.order)).slice(0, Math.max(n, at + item.width)),
-            mutation: `sweep: u${item.width * 8}${item.order} 0x${value.toString(16)}${item.value === 'length' ? ' (the token\'s length)' : ''} at ${at}`,
+            mutation: `sweep: u${item.width * 8}${item.order} 0x${value.toString(16)}${item.value === 'length' ? " (the token's length)" : ''} at ${at}`,
             strategy: 'sweep-integer',
           };
         }
@@ -198,7 +195,11 @@ export function mutate(rng: Rng, token: Uint8Array, corpus: Corpus): Variant {
     case 'huge': {
       const size = rng.pick([corpus.maxToken + 1, corpus.maxToken * 2, 65_536, 1 << 20]);
       const tail = rng.chance(0.5) ? new Uint8Array(Math.max(0, size - n)) : rng.bytes(Math.max(0, size - n));
-      return { bytes: concatBytes(token, tail), mutation: `the token and ${tail.length} more bytes: ${n + tail.length} bytes (cbMaxToken ${corpus.maxToken})`, strategy };
+      return {
+        bytes: concatBytes(token, tail),
+        mutation: `the token and ${tail.length} more bytes: ${n + tail.length} bytes (cbMaxToken ${corpus.maxToken})`,
+        strategy,
+      };
     }
     default:
       return { ...noise(rng, token.subarray(0, Math.min(8, n)), corpus.maxToken), strategy };

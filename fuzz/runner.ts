@@ -187,10 +187,12 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
     packageSettings: subject.sets.includes('ntlm') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {},
     ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
   });
-  const listed = (await machine.lsa.packages().catch(async (error: unknown) => {
-    await machine.shutdown();
-    throw error;
-  })).loaded.find((p) => p.name.toLowerCase() === subject.packageName.toLowerCase());
+  const listed = (
+    await machine.lsa.packages().catch(async (error: unknown) => {
+      await machine.shutdown();
+      throw error;
+    })
+  ).loaded.find((p) => p.name.toLowerCase() === subject.packageName.toLowerCase());
   if (listed === undefined) {
     await machine.shutdown();
     throw new Error(`no package named ${subject.packageName} is loaded`);

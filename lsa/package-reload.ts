@@ -26,14 +26,7 @@
 // signs and seals until the context is deleted. The first context of the new version that maps
 // into a process imports the new user-mode half there. Reloads and unloads run one at a time.
 
-import {
-  type PackageId,
-  SECURITY_LOGON_TYPE,
-  STATUS_NO_SUCH_PACKAGE,
-  STATUS_SUCCESS,
-  statusName,
-  type Status,
-} from '../headers/index.js';
+import { type PackageId, SECURITY_LOGON_TYPE, STATUS_NO_SUCH_PACKAGE, STATUS_SUCCESS, statusName, type Status } from '../headers/index.js';
 import { callPackage, statusOf, type CallPoints, type PackageHost } from '../hosting/index.js';
 import { SspiEmuError, type LsaHandle, type ProcessId } from '../ipc/index.js';
 import type { Account } from './accounts.js';
@@ -282,8 +275,10 @@ export class PackageReloader {
       for (const pkg of fresh) {
         const accept = pkg.table.AcceptCredentials;
         if (typeof accept !== 'function') continue;
-        await callPackage(lsa.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail: () => `${account.domain}\\${account.user} (${process.name})` }, () =>
-          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
+        await callPackage(
+          lsa.host,
+          { package: pkg.name, entry: 'SpAcceptCredentials', detail: () => `${account.domain}\\${account.user} (${process.name})` },
+          () => accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
         );
       }
     }
@@ -299,7 +294,9 @@ export class PackageReloader {
     for (const before of old) {
       const after = fresh.find((p) => p.tableIndex === before.tableIndex);
       if (after === undefined) continue;
-      const found = lsa.handles.select((e) => e.kind === 'credential' && e.packageId === before.id && e.packageVersion === before.version && e.acquire !== undefined);
+      const found = lsa.handles.select(
+        (e) => e.kind === 'credential' && e.packageId === before.id && e.packageVersion === before.version && e.acquire !== undefined,
+      );
       for (const { pid, handle, entry } of found) {
         const process = lsa.processById(pid);
         const how = entry.acquire!;
@@ -314,7 +311,7 @@ export class PackageReloader {
         );
         const status = outcome.ok ? statusOf(outcome.value) : undefined;
         const packageHandle = outcome.ok ? outcome.value.CredentialHandle : undefined;
-        if (status !== undefined && (status >>> 0) < 0x80000000 && typeof packageHandle === 'number')
+        if (status !== undefined && status >>> 0 < 0x80000000 && typeof packageHandle === 'number')
           out.push({ pid, handle, entry, old: before, fresh: after, packageHandle });
       }
     }
@@ -335,7 +332,16 @@ export class PackageReloader {
     // Every handle of it goes at once, before any package call: a process freeing one meanwhile gets SEC_E_OK (retired).
     const held = lsa.handles.select(ofThis).filter(({ pid, handle }) => lsa.handles.retire(pid, handle));
     const dropped = lsa.exports.dropWhere(ofThis);
-    const report: UnloadReport = { name: pkg.name, id: pkg.id, version: pkg.version, contexts: 0, credentials: 0, carried: carriedCount, stillRunning, shutdown: '' };
+    const report: UnloadReport = {
+      name: pkg.name,
+      id: pkg.id,
+      version: pkg.version,
+      contexts: 0,
+      credentials: 0,
+      carried: carriedCount,
+      stillRunning,
+      shutdown: '',
+    };
     const call = (entry: string, run: () => Status | Promise<Status>): Promise<unknown> =>
       Promise.resolve(callPackage(lsa.host, { package: pkg.name, entry, detail: () => `unloading v${pkg.version}` }, run));
     for (const pending of dropped)

@@ -117,16 +117,18 @@ export class PackageWatcher {
       return;
     }
     w.reloading = true;
-    this.reload(w.spec).then(
-      (report) => this.handlers.reloaded(w.spec, report),
-      (error: unknown) => this.handlers.failed(w.spec, error),
-    ).finally(() => {
-      w.reloading = false;
-      if (w.again) {
-        w.again = false;
-        this.fire(w);
-      }
-    });
+    this.reload(w.spec)
+      .then(
+        (report) => this.handlers.reloaded(w.spec, report),
+        (error: unknown) => this.handlers.failed(w.spec, error),
+      )
+      .finally(() => {
+        w.reloading = false;
+        if (w.again) {
+          w.again = false;
+          this.fire(w);
+        }
+      });
   }
 }
 

@@ -99,7 +99,11 @@ async function fuzzSubjects(
   const builtin = (key: FuzzPackage): FuzzSubject[] => {
     const ownNamed = named.some((g) => g.startsWith(`${key}/`));
     const genericNamed = named.some((g) => g.startsWith('generic/'));
-    const sets: GeneratorSet[] = generic ? ['generic'] : named.length === 0 ? [key] : [...(ownNamed ? [key] : []), ...(genericNamed ? ['generic' as const] : [])];
+    const sets: GeneratorSet[] = generic
+      ? ['generic']
+      : named.length === 0
+        ? [key]
+        : [...(ownNamed ? [key] : []), ...(genericNamed ? ['generic' as const] : [])];
     return sets.map((set) => ({ key, packageName: SSPI_PACKAGE_NAME[key], sets: [set] }));
   };
   if (load.length === 0) {
@@ -121,7 +125,11 @@ async function fuzzSubjects(
 
 /** The names of the packages the modules give the LSA (a module that fails to load rejects with a PackageLoadError). */
 async function packagesOf(load: readonly string[], isolation: LsaIsolation | undefined): Promise<string[]> {
-  const machine = await Machine.boot({ packages: [...DEFAULT_PACKAGES, ...load], trace: false, ...(isolation === undefined ? {} : { lsaIsolation: isolation }) });
+  const machine = await Machine.boot({
+    packages: [...DEFAULT_PACKAGES, ...load],
+    trace: false,
+    ...(isolation === undefined ? {} : { lsaIsolation: isolation }),
+  });
   try {
     const modules = new Set(load.map((spec) => resolvePackageSpec(spec).href));
     return (await machine.lsa.packages()).loaded.filter((p) => modules.has(p.module)).map((p) => p.name);

@@ -23,7 +23,10 @@ describe('sspi-emu run --watch', { timeout: 120_000 }, () => {
         second.some((l) => /\*\* PackageLoaded +\[Watched v2 /.test(l)),
         'the second run’s timeline begins with the reload',
       );
-      assert.ok(second.some((l) => /-> SpUserModeInitialize/.test(l)), 'the new user-mode half is loaded by the new processes');
+      assert.ok(
+        second.some((l) => /-> SpUserModeInitialize/.test(l)),
+        'the new user-mode half is loaded by the new processes',
+      );
       pkg.breakSyntax();
       await run.waitForLine(/^sspi-emu: package module .*index\.js failed to reload at import: SyntaxError: .*; version 2 keeps running$/, 60_000);
       const exited = await run.stop('SIGINT');
@@ -43,7 +46,18 @@ describe('sspi-emu run --watch', { timeout: 120_000 }, () => {
 describe('sspi-emu serve --watch', { timeout: 120_000 }, () => {
   it('reloads the package in the running server: its credential carried over, new connections on the new version', async () => {
     const pkg = ReloadablePackage.create('Watched', 'one');
-    const { program: server, port } = await startServe(['--tcp', '--port', '0', '--load', pkg.entry, '--package', 'Watched', '--watch', '--account', 'alice:Passw0rd!']);
+    const { program: server, port } = await startServe([
+      '--tcp',
+      '--port',
+      '0',
+      '--load',
+      pkg.entry,
+      '--package',
+      'Watched',
+      '--watch',
+      '--account',
+      'alice:Passw0rd!',
+    ]);
     const connect = (): ReturnType<typeof sspiEmu> =>
       sspiEmu(['connect', '--tcp', `127.0.0.1:${port}`, '--load', pkg.entry, '--package', 'Watched', '--user', 'alice', '--password', 'Passw0rd!'], {
         timeoutMs: 60_000,

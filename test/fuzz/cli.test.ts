@@ -78,10 +78,18 @@ describe('sspi-emu fuzz --load and --generic', () => {
     assert.match(stdout, /^ShortTokenThrower: 60 inputs in /m);
     assert.match(stdout, /^ {2}generic\/accept-token +AcceptSecurityContext +20 .*SEC_E_INTERNAL_ERROR \d+/m);
     assert.match(stdout, /^first offending input: ShortTokenThrower: generic\/accept-token input #\d+ \(seed 7, input seed 0x[0-9a-f]{8}\)$/m);
-    assert.match(stdout, /^ {2}internal-error: AcceptSecurityContext answered SEC_E_INTERNAL_ERROR: ShortTokenThrower: SpAcceptLsaModeContext threw: RangeError/m);
+    assert.match(
+      stdout,
+      /^ {2}internal-error: AcceptSecurityContext answered SEC_E_INTERNAL_ERROR: ShortTokenThrower: SpAcceptLsaModeContext threw: RangeError/m,
+    );
     const replay = /^ {2}replay: sspi-emu (fuzz .*)$/m.exec(stdout)?.[1];
     assert.ok(replay !== undefined, stdout);
-    assert.match(replay, new RegExp(`^fuzz --load ${thrower.replaceAll('/', '\\/')} --package ShortTokenThrower --generator generic/accept-token --seed 7 --start \\d+ --iterations 1 --lanes 1$`));
+    assert.match(
+      replay,
+      new RegExp(
+        `^fuzz --load ${thrower.replaceAll('/', '\\/')} --package ShortTokenThrower --generator generic/accept-token --seed 7 --start \\d+ --iterations 1 --lanes 1$`,
+      ),
+    );
     const again = await sspiEmu(replay.split(' '), FUZZ_RUN);
     assert.equal(again.code, 1, again.stdout);
     assert.match(again.stdout, /^ {2}generic\/accept-token +AcceptSecurityContext +1 +SEC_E_INTERNAL_ERROR 1$/m);
@@ -151,7 +159,11 @@ describe('the fuzz report of a failing run', () => {
     lanes: 1,
     packages: [pkg],
     ok: false,
-    firstOffender: { ...offender, package: 'ntlm', replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1' },
+    firstOffender: {
+      ...offender,
+      package: 'ntlm',
+      replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1',
+    },
   });
 
   test('counts the internal error among the invariants', () => {

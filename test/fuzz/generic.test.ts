@@ -38,7 +38,10 @@ describe('fuzzing a loaded package with the generic generators', () => {
     const first = report.firstOffender!;
     assert.equal(first.kind, 'internal-error');
     assert.equal(first.package, 'ShortTokenThrower');
-    assert.match(first.detail, /^AcceptSecurityContext answered SEC_E_INTERNAL_ERROR: ShortTokenThrower: SpAcceptLsaModeContext threw: RangeError: .*\(a (\d+)-byte token\)$/);
+    assert.match(
+      first.detail,
+      /^AcceptSecurityContext answered SEC_E_INTERNAL_ERROR: ShortTokenThrower: SpAcceptLsaModeContext threw: RangeError: .*\(a (\d+)-byte token\)$/,
+    );
     assert.ok(first.inputBytes < 20, `a token of ${first.inputBytes} bytes`);
     assert.equal(
       first.replay,

@@ -40,13 +40,28 @@ describe('the generic mutator', () => {
       seen.set(v.strategy, [...(seen.get(v.strategy) ?? []), v.bytes]);
       if (v.unchanged === true) assert.equal(v.bytes, legA);
     }
-    assert.deepEqual(
-      [...seen.keys()].sort(),
-      ['delete', 'empty', 'extend', 'flip', 'huge', 'insert', 'integer', 'noise', 'repeat', 'splice', 'truncate', 'valid', 'wrong-leg', 'zero'],
-    );
+    assert.deepEqual([...seen.keys()].sort(), [
+      'delete',
+      'empty',
+      'extend',
+      'flip',
+      'huge',
+      'insert',
+      'integer',
+      'noise',
+      'repeat',
+      'splice',
+      'truncate',
+      'valid',
+      'wrong-leg',
+      'zero',
+    ]);
     assert.ok(seen.get('empty')!.every((b) => b.length === 0));
     assert.ok(seen.get('huge')!.every((b) => b.length > corpus.maxToken));
-    assert.ok(seen.get('wrong-leg')!.some((b) => Buffer.compare(b, legB) === 0), 'the other leg’s token as it was');
+    assert.ok(
+      seen.get('wrong-leg')!.some((b) => Buffer.compare(b, legB) === 0),
+      'the other leg’s token as it was',
+    );
     assert.ok(seen.get('truncate')!.every((b) => b.length <= legA.length));
     assert.ok(seen.get('repeat')!.every((b) => b.length > legA.length));
   });

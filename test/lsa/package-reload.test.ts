@@ -34,7 +34,12 @@ async function sealAcross(from: AppProcess, fromContext: CtxtHandle, to: AppProc
 }
 
 /** A whole handshake with the credentials given; the two contexts. */
-async function handshakeWith(client: AppProcess, clientCredential: CredHandle, server: AppProcess, serverCredential: CredHandle): Promise<{ client: CtxtHandle; server: CtxtHandle }> {
+async function handshakeWith(
+  client: AppProcess,
+  clientCredential: CredHandle,
+  server: AppProcess,
+  serverCredential: CredHandle,
+): Promise<{ client: CtxtHandle; server: CtxtHandle }> {
   let c: CtxtHandle | undefined;
   let s: CtxtHandle | undefined;
   let input: Uint8Array | undefined;
@@ -205,7 +210,10 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly LsaIso
       await assert.rejects(machine.lsa.reloadPackage('Nobody'), (error: unknown) => {
         assert.ok(error instanceof SspiEmuError);
         assert.equal(error.code, 'PACKAGE_NOT_LOADED');
-        assert.match(error.message, /cannot reload "Nobody": it names no loaded package and no entry of the Security Packages list \(loaded: Example, NTLM, Watched/);
+        assert.match(
+          error.message,
+          /cannot reload "Nobody": it names no loaded package and no entry of the Security Packages list \(loaded: Example, NTLM, Watched/,
+        );
         return true;
       });
     });
