@@ -165,7 +165,7 @@ export class LsaProcess extends ProcessHandle {
   /**
    * Loads the module of a package again, by the package's name or its "Security Packages" entry,
    * and puts the new version in place of the old without a reboot (the LSA's UnloadPackage on the
-   * old version): see the README's "Reloading a package". Rejects with code PACKAGE_LOAD_FAILED,
+   * old version): see the README's "Reloading without a reboot". Rejects with code PACKAGE_LOAD_FAILED,
    * the old version still running, when the new one does not load; PACKAGE_NOT_LOADED for a name
    * the LSA does not know.
    */
