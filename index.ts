@@ -36,6 +36,6 @@ export type { Connection } from './ipc/index.js';
 export type { TraceEvent, TapRecord } from './ipc/index.js';
 export { EmuError, PackageFault, TransportError, SspiEmuError } from './ipc/index.js';
 export type { ErrorCode, MachineErrorCode, PackageFaultCode, TransportErrorCode } from './ipc/index.js';
-export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport } from './lsa/index.js';
+export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport, ReloadReport, UnloadReport } from './lsa/index.js';
 export { runCheck, formatCheckReport, CHECKS } from './check/index.js';
 export type { CheckOptions, CheckReport, PackageCheck, CheckResult, CheckOutcome, CheckName } from './check/index.js';

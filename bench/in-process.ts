@@ -19,6 +19,7 @@ import {
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR,
+  STATUS_NOT_IMPLEMENTED,
   isSuccess,
   statusName,
 } from '../headers/index.js';
@@ -95,6 +96,8 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() },
     // One thread: the work routines run inline.
     work: new LsaWorkPool({ threads: 0 }),
+    // No LSA here to unload a package from.
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
 
   const id = 0 as PackageId;

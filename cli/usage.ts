@@ -46,7 +46,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
-             [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
+             [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
   --package NAME        the package both sides use: Example (default), NTLM, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
@@ -60,9 +60,11 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   --mermaid FILE        write the handshake as a Mermaid sequence diagram
   --chrome-trace FILE   write Trace Event Format JSON (chrome://tracing, Perfetto)
   --quiet               only the result lines, no timeline
+  --watch               stay up: when a --load module's files change, the LSA reloads it (no
+                        reboot) and the run is made again; SIGINT (Ctrl-C) ends it
 INSPECT_USAGE
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
-  (or a package module that failed to load), 2 on usage errors`,
+  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's`,
   ],
   [
     'packages',
@@ -95,16 +97,22 @@ INSPECT_USAGE
   ],
   [
     'fuzz',
-    `sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
-              [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+    `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
+              [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+  --package NAME        ntlm or example (their own generators; default both), or with --load a
+                        package of the module by its SecPkgInfo Name (default: all of them)
+  --load MODULE         fuzz the packages of a module of yours with the generic generators:
+                        variants of its own tokens at each leg, and of its signed and sealed messages
+  --generic             the generic generators for ntlm and example too, instead of their own
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
                         same in every run
-  --generator NAME      only this generator (e.g. ntlm/authenticate); with --start I --iterations 1
-                        it replays one input
+  --generator NAME      only this generator (e.g. ntlm/authenticate, generic/accept-token); with
+                        --start I --iterations 1 it replays one input
   --lanes L             inputs in flight, 1 to 256 (default 16)
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
-  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise`,
+  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise (the first
+  offending input with the command that replays it) or when a --load module does not load`,
   ],
   [
     'chaos',
@@ -130,7 +138,7 @@ INSPECT_USAGE
     'serve',
     `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
-               [--max-connections N] [--trace FILE] [--quiet]
+               [--max-connections N] [--trace FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
@@ -144,6 +152,8 @@ INSPECT_USAGE
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
   --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+  --watch               reload a --load module in the running LSA when its files change: new
+                        handshakes use the new version (a line on stdout; why not, on stderr)
 INSPECT_USAGE
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,

@@ -31,6 +31,7 @@ import {
   type ProcessQuota,
   type LsaControl,
   type ReapReport,
+  type ReloadReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
 import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
@@ -403,7 +404,11 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
   const inspect = inspectorFor(options, 'lsa');
   const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping, ...(inspect === undefined ? {} : { inspect }) });
   const debugging = (options.inspect?.length ?? 0) > 0;
-  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined);
+  // A restarted LSA loads a reloaded module past the versions the processes may have imported already.
+  const noteVersion = (report: ReloadReport): void => {
+    config.packageVersions = { ...config.packageVersions, [report.spec]: Math.max(report.version, config.packageVersions?.[report.spec] ?? 0) };
+  };
+  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined, noteVersion);
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   void lsa.exited.then(() => {
     trace.workerExited(launched.trace);

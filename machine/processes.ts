@@ -30,7 +30,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
@@ -129,6 +129,7 @@ export class LsaProcess extends ProcessHandle {
   private readonly makeLink: () => LpcLink;
   /** How long a control call may wait for the LSA's answer. */
   private readonly controlTimeoutMs: number;
+  private readonly onReload: ((report: ReloadReport) => void) | undefined;
 
   constructor(
     launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
@@ -138,8 +139,11 @@ export class LsaProcess extends ProcessHandle {
     isolation: LsaIsolation,
     /** Longer than the default for a machine being debugged (a paused LSA is slow, not deaf). */
     controlTimeoutMs: number = LSA_CONTROL_TIMEOUT_MS,
+    /** Told of each reload that loaded (the machine boots a restarted LSA past its versions). */
+    onReload?: (report: ReloadReport) => void,
   ) {
     super(LSA_PID, 'lsa', launched.host);
+    this.onReload = onReload;
     this.control = control;
     this.generation = generation;
     this.isolation = isolation;
@@ -163,6 +167,19 @@ export class LsaProcess extends ProcessHandle {
 
   packages(): Promise<PackageReport> {
     return this.ask('packages', this.control.packages());
+  }
+
+  /**
+   * Loads the module of a package again, by the package's name or its "Security Packages" entry,
+   * and puts the new version in place of the old without a reboot (the LSA's UnloadPackage on the
+   * old version): see the README's "Reloading without a reboot". Rejects with code PACKAGE_LOAD_FAILED,
+   * the old version still running, when the new one does not load; PACKAGE_NOT_LOADED for a name
+   * the LSA does not know.
+   */
+  async reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
+    const report = await this.ask('reloadPackage', this.control.reloadPackage(nameOrSpec));
+    this.onReload?.(report);
+    return report;
   }
 
   /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */

@@ -37,6 +37,8 @@ function packageJson(o: ProjectOptions): string {
       test: 'node --test dist/test/',
       check: `npm run build && sspi-emu check --load ${load}`,
       start: `npm run build && sspi-emu run --load ${load} --package ${o.name}`,
+      watch: `npm run build && sspi-emu run --watch --load ${load} --package ${o.name}`,
+      fuzz: `npm run build && sspi-emu fuzz --load ${load} --package ${o.name}`,
     },
     dependencies: { 'sspi-emu': o.sspiEmuSpec },
     devDependencies: { '@types/node': o.typesNode, typescript: o.typescript },
@@ -104,6 +106,9 @@ npm install        # sspi-emu (${o.sspiEmuSpec}), TypeScript
 npm test           # build, then sspi-emu's conformance suite against the package (node:test)
 npm run check      # the same suite as a table: every check, pass, FAIL or skip, and why
 npm start          # one handshake and sealed and signed messages between two processes, as a timeline
+npm run watch      # the same, and again each time dist/ changes: the LSA reloads the package, no reboot
+                   # (keep \`npx tsc --watch\` running in a second terminal)
+npm run fuzz       # hostile tokens and messages (10,000 by default): what must never happen, and how to replay it
 \`\`\`
 
 \`npx sspi-emu check --load ./dist/src/index.js --json\` gives the suite's results as data, and

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECPKG_INTERFACE_VERSION, SECPKG_STATE, type PackageId, type SecpkgFunctionTable } from '../../../headers/ntsecpkg.js';
 import { SECBUFFER, SECPKG_CRED, tokenBytes, type SecBuffer } from '../../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../../headers/status.js';
 import { CallPoints } from '../../../hosting/index.js';
 import { asProcessId } from '../../../ipc/ids.js';
 import { Tracer } from '../../../ipc/trace.js';
@@ -70,6 +70,7 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   const table = (await SpLsaModeInitialize(SECPKG_INTERFACE_VERSION)).ppTables[0]!;
   const id = 1 as PackageId;
