@@ -21,6 +21,7 @@ import {
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR,
+  STATUS_NOT_IMPLEMENTED,
   isSuccess,
   statusName,
 } from '../headers/index.js';
@@ -69,6 +70,7 @@ export interface InProcessHarness {
 /** One package of the harness's LSA. */
 interface HarnessPackage {
   id: PackageId;
+  version: number;
   name: string;
   info: SecPkgInfo;
   table: SecpkgFunctionTable;
@@ -111,10 +113,17 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     work: new LsaWorkPool({ threads: 0 }),
     // How a package reaches the others, as in the LSA (LookupPackage, LocatePackageById).
     locator: {
-      packages: { byName: (n: string) => loaded.find((p) => p.name.toLowerCase() === n.toLowerCase()), byId: (i: number) => loaded.find((p) => p.id === i) },
+      packages: {
+        byName: (n: string) => loaded.find((p) => p.name.toLowerCase() === n.toLowerCase()),
+        byId: (i: number) => loaded.find((p) => p.id === i),
+        // Nothing is reloaded here: version 1 of each.
+        version: (i: number, v: number) => (v === 1 ? loaded.find((p) => p.id === i) : undefined),
+      },
       host: packageCalls,
       nested: new NestedHandles(),
     },
+    // No LSA here to unload a package from.
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
 
   for (const spec of [options.spec, ...(options.alongside ?? packagesAlongside(options.spec))]) {
@@ -146,7 +155,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
         .filter(([, f]) => f instanceof (async () => undefined).constructor)
         .map(([m]) => `Sp${m}`),
     );
-    loaded.push({ id, name: info.Name, info, table: packageTable, moduleUrl, awaitingEntries });
+    loaded.push({ id, version: 1, name: info.Name, info, table: packageTable, moduleUrl, awaitingEntries });
   }
   const { name, table } = loaded[0]!;
   const call = <T>(fn: () => T): T => runAsClientCall({ process, callId: 1, op: 'bench' }, fn);

@@ -6,6 +6,7 @@
 // status on the way must be documented. A handshake with ordinary parameters must complete.
 //
 //   <pkg>/initialize   hostile InitializeSecurityContext parameters, then the whole handshake
+//                      (generic/initialize for any package: nothing in it is NTLM's or the example's)
 
 import { SECBUFFER, type SecBuffer, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../headers/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
@@ -81,7 +82,7 @@ function initializeGenerator(env: FuzzEnv): GeneratorInstance {
       let server: CtxtHandle | undefined;
       let token: SecBuffer[] | null = input;
       let finalStatus = SEC_E_OK;
-      for (let leg = 0; leg < 4; leg++) {
+      for (let leg = 0; leg < 8; leg++) {
         const c = await env.sspi.initializeSecurityContext({
           credential: env.clientCredential,
           context: client ?? null,
@@ -134,3 +135,4 @@ function initializeSpec(packageKey: GeneratorSpec['packageKey']): GeneratorSpec 
 export const NTLM_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('ntlm');
 export const EXAMPLE_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('example');
 export const NEGOTIATE_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('negotiate');
+export const GENERIC_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('generic');

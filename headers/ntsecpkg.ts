@@ -484,7 +484,12 @@ export interface LsaSecpkgFunctionTable {
   CopyToClientBuffer(ClientRequest: LsaClientRequest, Length: number, ClientBaseAddress: number, BufferToCopy: Uint8Array): Promise<Status>;
   CopyFromClientBuffer(ClientRequest: LsaClientRequest, Length: number, ClientBaseAddress: number): Promise<{ status: Status; BufferToCopy?: Uint8Array }>;
   ImpersonateClient: LsaNotImplementedFn;
-  UnloadPackage: LsaNotImplementedFn;
+  /**
+   * Unloads the calling package: its credentials and contexts are closed through its own table
+   * (SpFreeCredentialsHandle, SpDeleteContext), once the calls it is running have returned, then
+   * SpShutdown. STATUS_SUCCESS when the unload has started.
+   */
+  UnloadPackage(): Status;
   DuplicateHandle: LsaNotImplementedFn;
   SaveSupplementalCredentials: LsaNotImplementedFn;
   /**

@@ -22,6 +22,12 @@ export interface LsaConfig {
   packageLoadTimeoutMs: number;
   /** Package-specific settings, by the package's entry in `packages` (case-insensitive), given to SpInitialize. */
   packageSettings: Record<string, Record<string, unknown>>;
+  /**
+   * The last version of a module an earlier LSA of this machine loaded (a reload), by its entry:
+   * this LSA loads the next one. Processes that lived through the restart imported that version's
+   * user-mode half under its URL, which must not name other code now (lsa/package-reload.ts).
+   */
+  packageVersions?: Record<string, number>;
   /** What one process may have of the LSA (lsa/scheduler.ts, lsa/dispatch.ts). */
   quota: ProcessQuota;
   /** The LSA's work pool, where CreateThread runs the work routines (lsa/work-pool.ts). */

@@ -47,6 +47,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import { runAsClientCall, type ClientCall, type LsaClientProcess } from './client-call.js';
+import type { CallEpochs } from './call-epochs.js';
 import type { ProcessQuota } from './config.js';
 import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
 import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
@@ -63,6 +64,10 @@ export interface DispatchContext {
   readonly host: PackageHost;
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
+  /** The package a handle entry names, if the version that made it is the one loaded now (a reload closes the old one's). */
+  packageOf(entry: Pick<HandleEntry, 'packageId' | 'packageVersion'>): LoadedPackage | undefined;
+  /** The version a handle entry names while that version is being unloaded: a free or a delete still reaches it. */
+  leavingPackageOf(entry: Pick<HandleEntry, 'packageId' | 'packageVersion'>): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
   /** Why no package of this name is loaded: the cause of SEC_E_SECPKG_NOT_FOUND (the loaded names, the modules that failed to load). */
   packageNotFound(name: string): Error;
@@ -79,6 +84,8 @@ export interface DispatchContext {
   readonly exports: ContextExports;
   /** Whether a process of that id is attached now (a named importer must be). */
   processAttached(pid: number): boolean;
+  /** The calls running, by epoch: an unload waits for the ones that began before it (lsa/call-epochs.ts). */
+  readonly epochs: CallEpochs;
 }
 
 /** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
@@ -128,16 +135,22 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       timing.calls++;
       timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
-      const result = await ctx.scheduler.run(
-        process.queue,
-        () => {
-          timing.queuedMs += performance.now() - decoded;
-          return run(request, { process, callId: nextCallId++, op });
-        },
-        requestBytes(request),
-      );
-      timing.handledMs += performance.now() - arrived;
-      return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+      // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
+      const end = ctx.epochs.begin();
+      try {
+        const result = await ctx.scheduler.run(
+          process.queue,
+          () => {
+            timing.queuedMs += performance.now() - decoded;
+            return run(request, { process, callId: nextCallId++, op });
+          },
+          requestBytes(request),
+        );
+        timing.handledMs += performance.now() - arrived;
+        return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+      } finally {
+        end();
+      }
     };
   }
 
@@ -186,9 +199,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   }
 
   /** The calling process's own handle of this kind, with its package; undefined for anything else. */
-  function owned(handle: LsaHandle, kind: 'credential' | 'context'): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
+  function owned(handle: LsaHandle, kind: 'credential' | 'context', leaving = false): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
     const entry = handles.lookup(pid, handle, kind);
-    const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+    const pkg = entry === undefined ? undefined : (ctx.packageOf(entry) ?? (leaving ? ctx.leavingPackageOf(entry) : undefined));
     return entry === undefined || pkg === undefined ? undefined : { entry, pkg };
   }
 
@@ -214,8 +227,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if ((hCredential !== null && cred === undefined) || (hContext !== null && context === undefined) || (cred === undefined && context === undefined)) {
       return contextFailure(SEC_E_INVALID_HANDLE);
     }
-    if (cred !== undefined && context !== undefined && cred.packageId !== context.packageId) return contextFailure(SEC_E_INVALID_HANDLE);
-    const pkg = ctx.packageById((context ?? cred)!.packageId);
+    if (cred !== undefined && context !== undefined && (cred.packageId !== context.packageId || cred.packageVersion !== context.packageVersion))
+      return contextFailure(SEC_E_INVALID_HANDLE);
+    const pkg = ctx.packageOf((context ?? cred)!);
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
@@ -245,7 +259,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
           await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
           return contextFailure(SEC_E_INVALID_HANDLE);
         }
-        holder = { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+        holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
         hNewContext = handles.create(pid, holder);
       } else if (status === SEC_E_OK) {
         context.complete = true;
@@ -337,7 +351,17 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         await call(client, pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(CredentialHandle));
         return { status: SEC_E_INVALID_HANDLE };
       }
-      const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
+      const hCredential = handles.create(pid, {
+        kind: 'credential',
+        packageId: pkg.id,
+        packageVersion: pkg.version,
+        packageHandle: CredentialHandle,
+        complete: true,
+        // Without explicit credentials, a reload can acquire it again from the new version (lsa/package-reload.ts).
+        ...(request.pAuthData === null
+          ? { acquire: { principal: request.pszPrincipal, credentialUse: request.fCredentialUse, logonId: request.pvLogonId } }
+          : {}),
+      });
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
 
@@ -424,6 +448,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         exporter: pid,
         importer: importingProcess === null ? null : asProcessId(importingProcess),
         packageId: entry.packageId,
+        packageVersion: entry.packageVersion,
         packageHandle: entry.packageHandle,
         mapped: entry.mapped,
         shared,
@@ -457,6 +482,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (found.kind === 'gone') return { status: SEC_E_CONTEXT_EXPIRED };
       const { id, pending } = found;
       if (pending.packageId !== pkg.id) return { status: SEC_E_INVALID_TOKEN };
+      // Exported from a version of the package that has been replaced since: its context is being closed.
+      if (pending.packageVersion !== pkg.version) return { status: SEC_E_CONTEXT_EXPIRED };
       if (pending.importer !== null && pending.importer !== pid) return { status: SEC_E_NOT_OWNER };
       const quota = overQuota('context');
       if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
@@ -466,6 +493,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const hNewContext = handles.create(pid, {
         kind: 'context',
         packageId: pending.packageId,
+        packageVersion: pending.packageVersion,
         packageHandle: pending.packageHandle,
         complete: true,
         mapped: pending.mapped,
@@ -497,8 +525,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     entry: string,
     member: (table: SecpkgFunctionTable) => (packageHandle: LSA_SEC_HANDLE) => Status | Promise<Status>,
   ): Promise<LpcReplyBase> {
-    const found = owned(handle, kind);
-    if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+    // A handle of a version being unloaded is freed through that version; one the unload closed already answers SEC_E_OK once.
+    const found = owned(handle, kind, true);
+    if (found === undefined) return { status: handles.takeRetired(pid, handle, kind) ? SEC_E_OK : SEC_E_INVALID_HANDLE };
     handles.remove(pid, handle);
     // A context another process imported (or an export still holds) stays in the package until its last holder lets go.
     if (kind === 'context' && !releaseContext(found.entry)) return { status: SEC_E_OK };

@@ -3,7 +3,8 @@
 // account store (OpenSamUser ...), and the members that reach into the calling process
 // (AllocateClientBuffer, CopyTo/FromClientBuffer, ClientCallback) send LPC messages to it.
 // CreateThread runs one of the LSA's work routines on the LSA's work pool (lsa/work-pool.ts).
-// The rest answer STATUS_NOT_IMPLEMENTED (listed in the README).
+// UnloadPackage unloads the calling package (lsa/package-reload.ts). The rest answer
+// STATUS_NOT_IMPLEMENTED (listed in the README).
 
 import {
   SECPKG_CLIENT_PROCESS_TERMINATED,
@@ -51,12 +52,16 @@ export interface LsaServices {
   readonly work: Pick<LsaWorkPool, 'run'>;
   /** The loaded packages and the handles one holds of another: LookupPackage and LocatePackageById. */
   readonly locator: LocatorServices;
+  /**
+   * UnloadPackage: starts unloading version `version` of package `packageId` (after the calls it
+   * runs, its own among them, have returned); STATUS_NO_SUCH_PACKAGE when that version is not loaded.
+   */
+  unloadPackage(packageId: PackageId, version: number): Status;
 }
 
 /** The names of the members that answer STATUS_NOT_IMPLEMENTED, in table order (for the README and tests). */
 export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
   'ImpersonateClient',
-  'UnloadPackage',
   'DuplicateHandle',
   'SaveSupplementalCredentials',
   'RegisterNotification',
@@ -131,7 +136,8 @@ function callbackOutput(value: unknown): SecBuffer | undefined {
   return { BufferType: BufferType >>> 0, pvBuffer: new Uint8Array(pvBuffer) };
 }
 
-export function createLsaFunctionTable(packageId: PackageId, services: LsaServices): LsaSecpkgFunctionTable {
+/** The table package `packageId` gets in SpInitialize; `version` is which load of the package it is (a reload makes a new table). */
+export function createLsaFunctionTable(packageId: PackageId, services: LsaServices, version = 1): LsaSecpkgFunctionTable {
   const { sessions, accounts, points } = services;
 
   /** The process a client-buffer function acts on: the request's, or the current call's. */
@@ -244,7 +250,10 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
       });
     },
     ImpersonateClient: notImplemented,
-    UnloadPackage: notImplemented,
+    // NTSTATUS (void): the package that calls it is the one unloaded. lsass never unloads a
+    // package; here it is what a reload does to the old version (lsa/package-reload.ts): the
+    // package's handles are closed through its table, then SpShutdown.
+    UnloadPackage: () => services.unloadPackage(packageId, version),
     DuplicateHandle: notImplemented,
     SaveSupplementalCredentials: notImplemented,
     async CreateThread(SecurityAttributes, _StackSize, StartFunction, ThreadParameter, CreationFlags): Promise<LsaThreadResult<never>> {

@@ -9,6 +9,7 @@ export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
 export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from './package-loader.js';
+export { MAX_MODULE_VERSIONS, type ReloadReport, type UnloadReport } from './package-reload.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
 export { DEFAULT_PACKAGES, packagesAlongside, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';

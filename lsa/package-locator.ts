@@ -16,7 +16,10 @@
 //
 // Each nested handle also records the process its call ran for: the caller releases its nested
 // handles when its own are released, and the LSA releases whatever a caller left behind when that
-// process is reaped (releaseForProcess).
+// process is reaped (releaseForProcess). And the version of the package that made it: a call with
+// it reaches that version while it is loaded (or being unloaded), new handles come from the version
+// loaded now, and when a version is unloaded its nested handles are closed through its own table
+// (releaseVersion), the caller's later calls with them answering SEC_E_INVALID_HANDLE.
 
 import {
   type Awaitable,
@@ -30,6 +33,8 @@ import {
   type SpUnusedFn,
   SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
+  SEC_E_OK,
+  SEC_E_SECPKG_NOT_FOUND,
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_NO_SUCH_PACKAGE,
   STATUS_SUCCESS,
@@ -48,6 +53,8 @@ export interface NestedHandle {
   readonly packageId: PackageId;
   readonly kind: NestedKind;
   readonly handle: LSA_SEC_HANDLE;
+  /** The version of the package that made it (LoadedPackage.version). */
+  readonly version: number;
   /** The process whose call created it (undefined: no client call, such as a reap; or disowned). */
   pid: ProcessId | undefined;
 }
@@ -71,6 +78,18 @@ export class NestedHandles {
   /** Whether `owner` holds this handle of `packageId`. */
   owns(owner: PackageId, packageId: PackageId, kind: NestedKind, handle: LSA_SEC_HANDLE): boolean {
     return this.entries.get(NestedHandles.key(packageId, kind, handle))?.owner === owner;
+  }
+
+  /** The handle `owner` holds of `packageId`, if it does. */
+  get(owner: PackageId, packageId: PackageId, kind: NestedKind, handle: LSA_SEC_HANDLE): NestedHandle | undefined {
+    const entry = this.entries.get(NestedHandles.key(packageId, kind, handle));
+    return entry?.owner === owner ? entry : undefined;
+  }
+
+  /** Every nested handle of one version of a package, contexts first. */
+  ofVersion(packageId: PackageId, version: number): NestedHandle[] {
+    const found = [...this.entries.values()].filter((e) => e.packageId === packageId && e.version === version);
+    return [...found.filter((e) => e.kind === 'context'), ...found.filter((e) => e.kind === 'credential')];
   }
 
   /** Removes a handle `owner` holds (the LSA itself, when it reaps, passes null); false when it holds no such handle. */
@@ -112,6 +131,8 @@ export class NestedHandles {
 /** A loaded package as the locator needs it. */
 export interface LocatablePackage {
   readonly id: PackageId;
+  /** Which load of its module (1 at boot, then one more per reload). */
+  readonly version: number;
   readonly name: string;
   readonly info: SecPkgInfo;
   readonly table: SecpkgFunctionTable;
@@ -120,7 +141,10 @@ export interface LocatablePackage {
 
 export interface PackageDirectory {
   byName(name: string): LocatablePackage | undefined;
+  /** The version loaded now. */
   byId(id: number): LocatablePackage | undefined;
+  /** That version of the package, while it is loaded or being unloaded. */
+  version(id: number, version: number): LocatablePackage | undefined;
 }
 
 /** What the locator needs from the LSA. */
@@ -145,24 +169,43 @@ type Result<T> = T | { status: Status };
  * through the LSA as the header above says. null for an unknown id or the owner itself.
  */
 export function locatedTable(services: LocatorServices, owner: { id: PackageId; name: string }, targetId: unknown): SecpkgFunctionTable | null {
-  const target = typeof targetId === 'number' ? services.packages.byId(targetId) : undefined;
-  if (target === undefined || target.id === owner.id) return null;
+  const found = typeof targetId === 'number' ? services.packages.byId(targetId) : undefined;
+  if (found === undefined || found.id === owner.id) return null;
+  const id = found.id;
   const { nested, host } = services;
-  const holds = (kind: NestedKind, handle: LSA_SEC_HANDLE | null): boolean => handle === null || nested.owns(owner.id, target.id, kind, handle);
+  /** The version loaded now: where new handles come from. */
+  const current = (): LocatablePackage | undefined => services.packages.byId(id);
+  /**
+   * The version that made a handle the owner holds (null: no handle given); undefined when the
+   * owner holds no such handle or that version is gone.
+   */
+  const maker = (kind: NestedKind, handle: LSA_SEC_HANDLE | null): LocatablePackage | null | undefined => {
+    if (handle === null) return null;
+    const entry = nested.get(owner.id, id, kind, handle);
+    return entry === undefined ? undefined : services.packages.version(id, entry.version);
+  };
+  /** The version a context call reaches: its handles' (which must agree), or the one loaded now. */
+  const contextTarget = (credHandle: LSA_SEC_HANDLE | null, ctxHandle: LSA_SEC_HANDLE | null): LocatablePackage | undefined => {
+    if (credHandle === null && ctxHandle === null) return undefined;
+    const cred = maker('credential', credHandle);
+    const ctx = maker('context', ctxHandle);
+    if (cred === undefined || ctx === undefined || (cred !== null && ctx !== null && cred !== ctx)) return undefined;
+    return ctx ?? cred ?? undefined;
+  };
 
-  /** One entry point of the target, for the owner, as the current client call. */
-  function call<T>(entry: string, run: () => Awaitable<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
+  /** One entry point of a version of the target, for the owner, as the current client call. */
+  function call<T>(target: LocatablePackage, entry: string, run: () => Awaitable<T>, detail?: () => string): Outcome<T> | Promise<Outcome<T>> {
     const client = currentClientCall();
-    const awaits = target!.awaitingEntries.has(entry);
+    const awaits = target.awaitingEntries.has(entry);
     const outcome = callPackage(
       host,
       {
-        package: target!.name,
+        package: target.name,
         entry,
         ...(client === undefined ? {} : { peer: client.process.name }),
         detail: () => (detail === undefined ? `for ${owner.name}` : `for ${owner.name}, ${detail()}`),
       },
-      () => (client === undefined ? run() : runAsClientCall(client, run, awaits, () => target!.awaitingEntries.add(entry))),
+      () => (client === undefined ? run() : runAsClientCall(client, run, awaits, () => target.awaitingEntries.add(entry))),
     );
     // The owner awaits this answer: it must resume as the call it runs for.
     if (outcome instanceof Promise) callGoesOn();
@@ -170,10 +213,10 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
   }
 
   /** An outcome whose value must be an object with a status: the value, or SEC_E_INTERNAL_ERROR. */
-  function checked<T extends { status: Status }>(entry: string, outcome: Outcome<unknown>): Result<T> {
+  function checked<T extends { status: Status }>(target: LocatablePackage, entry: string, outcome: Outcome<unknown>): Result<T> {
     if (!outcome.ok) return { status: SEC_E_INTERNAL_ERROR };
     if (statusOf(outcome.value) === undefined || typeof outcome.value !== 'object') {
-      host.point('NestedCallRefused', 'call', { detail: badResult({ package: target!.name, entry }, 'a malformed result').message });
+      host.point('NestedCallRefused', 'call', { detail: badResult({ package: target.name, entry }, 'a malformed result').message });
       return { status: SEC_E_INTERNAL_ERROR };
     }
     return outcome.value as T;
@@ -192,19 +235,42 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
   const pid = (): ProcessId | undefined => currentClientCall()?.process.pid;
 
   /** A context call's result: a new context is the owner's; the one a failed first call left is deleted. */
-  function contextResult(entry: string, first: boolean, outcome: Outcome<SpContextResult>): SpContextResult | Promise<SpContextResult> {
-    const result = checked<SpContextResult>(entry, outcome);
+  function contextResult(
+    target: LocatablePackage,
+    entry: string,
+    first: boolean,
+    outcome: Outcome<SpContextResult>,
+  ): SpContextResult | Promise<SpContextResult> {
+    const result = checked<SpContextResult>(target, entry, outcome);
     const status = result.status >>> 0;
     const made = (result as SpContextResult).NewContextHandle;
     if (!first || typeof made !== 'number') return result;
     if (isSuccess(status)) {
-      nested.add({ owner: owner.id, packageId: target!.id, kind: 'context', handle: made, pid: pid() });
+      nested.add({ owner: owner.id, packageId: id, kind: 'context', handle: made, version: target.version, pid: pid() });
       return result;
     }
     return settle(
-      call('SpDeleteContext', () => target!.table.DeleteContext(made)),
+      call(target, 'SpDeleteContext', () => target.table.DeleteContext(made)),
       () => result,
     );
+  }
+
+  /** Frees or deletes a handle the owner holds, through the version that made it (SEC_E_OK when that version is gone: unloading closed it). */
+  function release(kind: NestedKind, handle: LSA_SEC_HANDLE): Status | Promise<Status> {
+    const entry = nested.get(owner.id, id, kind, handle);
+    if (entry === undefined) return SEC_E_INVALID_HANDLE;
+    const target = services.packages.version(id, entry.version);
+    nested.remove(owner.id, id, kind, handle);
+    if (target === undefined) return SEC_E_OK;
+    return kind === 'context'
+      ? settle(
+          call(target, 'SpDeleteContext', () => target.table.DeleteContext(handle)),
+          bareStatus,
+        )
+      : settle(
+          call(target, 'SpFreeCredentialsHandle', () => target.table.FreeCredentialsHandle(handle)),
+          bareStatus,
+        );
   }
 
   const table: SecpkgFunctionTable = {
@@ -218,81 +284,80 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
     LogonUserEx2: unsupported,
     Initialize: () => SEC_E_UNSUPPORTED_FUNCTION,
     Shutdown: () => SEC_E_UNSUPPORTED_FUNCTION,
-    GetInfo: () => ({ status: STATUS_SUCCESS, PackageInfo: { ...target.info } }),
+    GetInfo: () => {
+      const target = current();
+      return target === undefined ? { status: STATUS_NO_SUCH_PACKAGE } : { status: STATUS_SUCCESS, PackageInfo: { ...target.info } };
+    },
     AcceptCredentials: () => SEC_E_UNSUPPORTED_FUNCTION,
-    AcquireCredentialsHandle: (principal, use, logonId, authData, getKey, getKeyArgument) =>
-      settle(
-        call('SpAcquireCredentialsHandle', () => target.table.AcquireCredentialsHandle(principal, use, logonId, authData, getKey, getKeyArgument)),
+    AcquireCredentialsHandle: (principal, use, logonId, authData, getKey, getKeyArgument) => {
+      const target = current();
+      if (target === undefined) return { status: SEC_E_SECPKG_NOT_FOUND };
+      return settle(
+        call(target, 'SpAcquireCredentialsHandle', () => target.table.AcquireCredentialsHandle(principal, use, logonId, authData, getKey, getKeyArgument)),
         (outcome) => {
-          const result = checked<{ status: Status; CredentialHandle?: LSA_SEC_HANDLE; ExpirationTime?: bigint }>('SpAcquireCredentialsHandle', outcome);
+          const result = checked<{ status: Status; CredentialHandle?: LSA_SEC_HANDLE; ExpirationTime?: bigint }>(target, 'SpAcquireCredentialsHandle', outcome);
           const made = 'CredentialHandle' in result ? result.CredentialHandle : undefined;
           if (isSuccess(result.status) && typeof made === 'number')
-            nested.add({ owner: owner.id, packageId: target.id, kind: 'credential', handle: made, pid: pid() });
+            nested.add({ owner: owner.id, packageId: id, kind: 'credential', handle: made, version: target.version, pid: pid() });
           return result;
         },
-      ),
+      );
+    },
     QueryCredentialsAttributes: (handle, attribute) => {
-      if (!holds('credential', handle)) return { status: SEC_E_INVALID_HANDLE };
+      const target = maker('credential', handle);
+      if (target == null) return { status: SEC_E_INVALID_HANDLE };
       return settle(
-        call('SpQueryCredentialsAttributes', () => target.table.QueryCredentialsAttributes(handle, attribute)),
-        (o) => checked('SpQueryCredentialsAttributes', o),
+        call(target, 'SpQueryCredentialsAttributes', () => target.table.QueryCredentialsAttributes(handle, attribute)),
+        (o) => checked(target, 'SpQueryCredentialsAttributes', o),
       );
     },
-    FreeCredentialsHandle: (handle) => {
-      if (!nested.remove(owner.id, target.id, 'credential', handle)) return SEC_E_INVALID_HANDLE;
-      return settle(
-        call('SpFreeCredentialsHandle', () => target.table.FreeCredentialsHandle(handle)),
-        bareStatus,
-      );
-    },
+    FreeCredentialsHandle: (handle) => release('credential', handle),
     SaveCredentials: unsupported,
     GetCredentials: unsupported,
     DeleteCredentials: unsupported,
     InitLsaModeContext: (credHandle, ctxHandle, targetName, requirements, drep, input, output) => {
-      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null))
-        return { status: SEC_E_INVALID_HANDLE };
+      const target = contextTarget(credHandle, ctxHandle);
+      if (target === undefined) return { status: SEC_E_INVALID_HANDLE };
       return settle(
         call(
+          target,
           'SpInitLsaModeContext',
           () => target.table.InitLsaModeContext(credHandle, ctxHandle, targetName, requirements, drep, input, output),
           () => `token in ${tokenLength(input)} bytes`,
         ),
-        (o) => contextResult('SpInitLsaModeContext', ctxHandle === null, o),
+        (o) => contextResult(target, 'SpInitLsaModeContext', ctxHandle === null, o),
       );
     },
     AcceptLsaModeContext: (credHandle, ctxHandle, input, requirements, drep, output) => {
-      if (!holds('credential', credHandle) || !holds('context', ctxHandle) || (credHandle === null && ctxHandle === null))
-        return { status: SEC_E_INVALID_HANDLE };
+      const target = contextTarget(credHandle, ctxHandle);
+      if (target === undefined) return { status: SEC_E_INVALID_HANDLE };
       return settle(
         call(
+          target,
           'SpAcceptLsaModeContext',
           () => target.table.AcceptLsaModeContext(credHandle, ctxHandle, input, requirements, drep, output),
           () => `token in ${tokenLength(input)} bytes`,
         ),
-        (o) => contextResult('SpAcceptLsaModeContext', ctxHandle === null, o),
+        (o) => contextResult(target, 'SpAcceptLsaModeContext', ctxHandle === null, o),
       );
     },
-    DeleteContext: (handle) => {
-      if (!nested.remove(owner.id, target.id, 'context', handle)) return SEC_E_INVALID_HANDLE;
-      return settle(
-        call('SpDeleteContext', () => target.table.DeleteContext(handle)),
-        bareStatus,
-      );
-    },
+    DeleteContext: (handle) => release('context', handle),
     ApplyControlToken: (handle, token) => {
-      if (!holds('context', handle)) return SEC_E_INVALID_HANDLE;
+      const target = maker('context', handle);
+      if (target == null) return SEC_E_INVALID_HANDLE;
       return settle(
-        call('SpApplyControlToken', () => target.table.ApplyControlToken(handle, token)),
+        call(target, 'SpApplyControlToken', () => target.table.ApplyControlToken(handle, token)),
         bareStatus,
       );
     },
     GetUserInfo: unsupported,
     GetExtendedInformation: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
     QueryContextAttributes: (handle, attribute) => {
-      if (!holds('context', handle)) return { status: SEC_E_INVALID_HANDLE };
+      const target = maker('context', handle);
+      if (target == null) return { status: SEC_E_INVALID_HANDLE };
       return settle(
-        call('SpQueryContextAttributes', () => target.table.QueryContextAttributes(handle, attribute)),
-        (o) => checked('SpQueryContextAttributes', o),
+        call(target, 'SpQueryContextAttributes', () => target.table.QueryContextAttributes(handle, attribute)),
+        (o) => checked(target, 'SpQueryContextAttributes', o),
       );
     },
     AddCredentials: unsupported,
@@ -325,12 +390,31 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
 export async function releaseForProcess(services: LocatorServices, pid: ProcessId, peer: string): Promise<number> {
   let released = 0;
   for (const entry of services.nested.ofProcess(pid)) {
-    const pkg = services.packages.byId(entry.packageId);
+    const pkg = services.packages.version(entry.packageId, entry.version);
     if (!services.nested.remove(null, entry.packageId, entry.kind, entry.handle) || pkg === undefined) continue;
     released++;
     if (entry.kind === 'context')
       await callPackage(services.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(entry.handle));
     else await callPackage(services.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.handle));
+  }
+  return released;
+}
+
+/**
+ * Closes the nested handles one version of a package made, through that version's table, as it is
+ * unloaded: contexts with SpDeleteContext, then credentials with SpFreeCredentialsHandle. Their
+ * owners' later calls with them answer SEC_E_INVALID_HANDLE (a free or a delete, SEC_E_OK). Returns
+ * how many it closed.
+ */
+export async function releaseVersion(services: LocatorServices, pkg: LocatablePackage): Promise<number> {
+  let released = 0;
+  for (const entry of services.nested.ofVersion(pkg.id, pkg.version)) {
+    if (!services.nested.remove(null, entry.packageId, entry.kind, entry.handle)) continue;
+    released++;
+    const detail = (): string => `unloading v${pkg.version}, held by package ${entry.owner}`;
+    if (entry.kind === 'context')
+      await callPackage(services.host, { package: pkg.name, entry: 'SpDeleteContext', detail }, () => pkg.table.DeleteContext(entry.handle));
+    else await callPackage(services.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', detail }, () => pkg.table.FreeCredentialsHandle(entry.handle));
   }
   return released;
 }

@@ -16,6 +16,7 @@ import { betweenApps, findSecret, lsaToProcess } from '../helpers/scan.js';
 import { ntowfv1 } from '../../packages/ntlm/wire.js';
 import type { TapRecord } from '../../ipc/trace.js';
 import type { CtxtHandle } from '../../sspi/handles.js';
+import type { AppProcess } from '../../machine/machine.js';
 
 const ACCOUNTS = ['alice:Passw0rd!'];
 
@@ -249,4 +250,79 @@ describe('end to end: Negotiate', () => {
       );
     });
   });
+
+  it('lets NTLM be reloaded under Negotiate: the contexts and credentials Negotiate held of the old version are closed with it, and new handshakes reach the new one', async () => {
+    await withMachine({ accounts: ACCOUNTS }, async (machine) => {
+      const server = await machine.spawn('server');
+      const client = await machine.spawn('client');
+      const done = await establish(client, server, { package: 'Negotiate' });
+      assert.ok(done.ok);
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 2, contexts: 2 });
+      // A client in the middle of a handshake when NTLM changes.
+      const half = await client.sspi.initializeSecurityContext({ credential: done.clientCredential, contextReq: DEFAULT_CLIENT_REQ });
+      assert.equal(statusName(half.status), 'SEC_I_CONTINUE_NEEDED');
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 2, contexts: 3 });
+
+      const report = await machine.lsa.reloadPackage('ntlm');
+      assert.deepEqual(
+        report.unloaded.map((u) => [u.name, u.nested]),
+        [['NTLM', 5]],
+      );
+      assert.deepEqual((await machine.lsa.stats()).nested, { credentials: 0, contexts: 0 });
+
+      // The completed contexts live on in the processes (the old NTLM's user-mode half) and go cleanly.
+      const sizes = await client.sspi.queryContextAttributes(done.clientContext!, SECPKG_ATTR.SIZES);
+      const message: SecBuffer[] = [
+        { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(sizes.buffer!.cbSecurityTrailer) },
+        { BufferType: SECBUFFER.DATA, pvBuffer: new TextEncoder().encode('after the reload') },
+      ];
+      const sealed = await client.sspi.encryptMessage(done.clientContext!, 0, message, 0);
+      assert.equal(statusName((await server.sspi.decryptMessage(done.serverContext!, sealed.message, 0)).status), 'SEC_E_OK');
+      // The half-done one cannot go on: its NTLM context went with the old version.
+      const server2 = await establishServerLeg(server, half.output);
+      const next = await client.sspi.initializeSecurityContext({ context: half.context!, input: server2.token, contextReq: DEFAULT_CLIENT_REQ });
+      assert.equal(statusName(next.status), 'SEC_E_INVALID_HANDLE');
+      for (const [p, h] of [
+        [client, done.clientContext!],
+        [server, done.serverContext!],
+        [client, half.context!],
+        [server, server2.context],
+      ] as const)
+        assert.equal(statusName((await p.sspi.deleteSecurityContext(h)).status), 'SEC_E_OK');
+
+      // A new handshake with the same Negotiate credentials reaches the new NTLM.
+      const again = await establish(client, server, { package: 'Negotiate' });
+      assert.ok(again.ok, JSON.stringify(again.steps));
+      for (const [p, h] of [
+        [client, again.clientContext!],
+        [server, again.serverContext!],
+      ] as const)
+        await p.sspi.deleteSecurityContext(h);
+      for (const [p, c] of [
+        [client, done.clientCredential],
+        [server, done.serverCredential],
+        [client, again.clientCredential],
+        [server, again.serverCredential],
+      ] as const)
+        await p.sspi.freeCredentialsHandle(c);
+      const stats = await machine.lsa.stats();
+      assert.deepEqual(
+        { nested: stats.nested, contexts: stats.contexts, credentials: stats.credentials },
+        { nested: { credentials: 0, contexts: 0 }, contexts: 0, credentials: 0 },
+      );
+    });
+  });
 });
+
+/** The server's AcceptSecurityContext on a client's first token: its new context and the token it answers. */
+async function establishServerLeg(server: AppProcess, clientOutput: SecBuffer[]): Promise<{ context: CtxtHandle; token: SecBuffer[] }> {
+  const credential = await server.sspi.acquireCredentialsHandle({ package: 'Negotiate', credentialUse: SECPKG_CRED.INBOUND });
+  const accepted = await server.sspi.acceptSecurityContext({
+    credential: credential.credential!,
+    input: clientOutput.filter((b) => b.BufferType === SECBUFFER.TOKEN),
+    contextReq: DEFAULT_SERVER_REQ,
+  });
+  assert.equal(statusName(accepted.status), 'SEC_I_CONTINUE_NEEDED');
+  await server.sspi.freeCredentialsHandle(credential.credential!);
+  return { context: accepted.context!, token: accepted.output.filter((b) => b.BufferType === SECBUFFER.TOKEN) };
+}

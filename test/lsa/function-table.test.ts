@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { SECPKG_CLIENT_PROCESS_TERMINATED, type LsaSecpkgFunctionTable, type PackageId } from '../../headers/ntsecpkg.js';
 import { SECBUFFER } from '../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../headers/status.js';
 import { TransportError } from '../../ipc/errors.js';
 import { asProcessId } from '../../ipc/ids.js';
 import { CallPoints, packageHost } from '../../hosting/index.js';
@@ -55,7 +55,7 @@ function setup(
     accounts: new AccountStore([{ user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
     locator: {
-      packages: { byName: () => undefined, byId: () => undefined },
+      packages: { byName: () => undefined, byId: () => undefined, version: () => undefined },
       host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
       nested: new NestedHandles(),
     },
@@ -63,6 +63,7 @@ function setup(
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }
@@ -96,6 +97,23 @@ describe('createLsaFunctionTable', () => {
       Object.keys(table).filter((name) => (NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes(name)),
       [...NOT_IMPLEMENTED_LSA_FUNCTIONS],
     );
+  });
+
+  it('UnloadPackage asks the LSA to unload the calling package, this load of it, and answers what the LSA answers', () => {
+    const { services } = setup();
+    const asked: Array<[number, number]> = [];
+    services.unloadPackage = (id, version) => {
+      asked.push([id, version]);
+      return asked.length === 1 ? 0 : 0xc00000fe;
+    };
+    const first = createLsaFunctionTable(PKG, services, 3);
+    assert.equal(first.UnloadPackage(), 0, 'STATUS_SUCCESS');
+    assert.equal(statusName(first.UnloadPackage()), 'STATUS_NO_SUCH_PACKAGE', 'a version already unloading is not there to unload');
+    assert.deepEqual(asked, [
+      [PKG, 3],
+      [PKG, 3],
+    ]);
+    assert.ok(!(NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes('UnloadPackage'));
   });
 
   describe('CreateThread: the LSA work pool', () => {

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LsaSecpkgFunctionTable, PackageId, SecpkgFunctionTable, SpContextResult } from '../../headers/ntsecpkg.js';
 import { SECBUFFER, type SecPkgInfo } from '../../headers/sspi.js';
-import { SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../headers/status.js';
+import {
+  SEC_E_INTERNAL_ERROR,
+  SEC_E_INVALID_HANDLE,
+  SEC_E_INVALID_TOKEN,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
+  STATUS_NOT_IMPLEMENTED,
+  statusName,
+} from '../../headers/status.js';
 import { CallPoints, type PackageHost } from '../../hosting/index.js';
 import { asProcessId } from '../../ipc/ids.js';
 import { Tracer } from '../../ipc/trace.js';
@@ -47,7 +55,7 @@ function stubPackage(id: PackageId, name: string, overrides: Partial<SecpkgFunct
     QueryContextAttributes: () => ({ status: SEC_E_OK }),
     ...overrides,
   };
-  return { id, name, info: info(name), table, awaitingEntries: new Set(), calls };
+  return { id, version: 1, name, info: info(name), table, awaitingEntries: new Set(), calls };
 }
 
 function setup(inner: ReturnType<typeof stubPackage>) {
@@ -63,7 +71,11 @@ function setup(inner: ReturnType<typeof stubPackage>) {
   const packages = [stubPackage(OUTER, 'Outer'), inner, stubPackage(THIRD, 'Third')];
   const nested = new NestedHandles();
   const locator = {
-    packages: { byName: (n: string) => packages.find((p) => p.name.toLowerCase() === n.toLowerCase()), byId: (i: number) => packages.find((p) => p.id === i) },
+    packages: {
+      byName: (n: string) => packages.find((p) => p.name.toLowerCase() === n.toLowerCase()),
+      byId: (i: number) => packages.find((p) => p.id === i),
+      version: (i: number, v: number) => packages.find((p) => p.id === i && p.version === v),
+    },
     host,
     nested,
   };
@@ -75,6 +87,7 @@ function setup(inner: ReturnType<typeof stubPackage>) {
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_q, wait) => wait() },
     work: new LsaWorkPool({ threads: 0 }),
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
     locator,
   };
   const outer: LsaSecpkgFunctionTable = createLsaFunctionTable(OUTER, services);
@@ -171,7 +184,7 @@ describe('one package calling another (LookupPackage, LocatePackageById)', () =>
     const { outer, nested } = setup(inner);
     const table = outer.LocatePackageById(INNER)!;
     assert.equal((await asClient(() => table.AcquireCredentialsHandle(null, 2, null, null, null, null))).status, SEC_E_INTERNAL_ERROR);
-    nested.add({ owner: OUTER, packageId: INNER, kind: 'credential', handle: 1, pid: undefined });
+    nested.add({ owner: OUTER, packageId: INNER, kind: 'credential', handle: 1, version: 1, pid: undefined });
     assert.equal((await asClient(() => table.InitLsaModeContext(1, null, null, 0, 0, null, token()))).status, SEC_E_INTERNAL_ERROR);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECPKG_INTERFACE_VERSION, SECPKG_STATE, type PackageId, type SecpkgFunctionTable } from '../../../headers/ntsecpkg.js';
 import { SECBUFFER, SECPKG_CRED, tokenBytes, type SecBuffer } from '../../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../../headers/status.js';
 import { CallPoints, packageHost } from '../../../hosting/index.js';
 import { asProcessId } from '../../../ipc/ids.js';
 import { Tracer } from '../../../ipc/trace.js';
@@ -68,7 +68,7 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
     accounts: new AccountStore([{ user: ALICE.User, domain: ALICE.Domain, password: ALICE.Password }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
     locator: {
-      packages: { byName: () => undefined, byId: () => undefined },
+      packages: { byName: () => undefined, byId: () => undefined, version: () => undefined },
       host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
       nested: new NestedHandles(),
     },
@@ -76,6 +76,7 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   const table = (await SpLsaModeInitialize(SECPKG_INTERFACE_VERSION)).ppTables[0]!;
   const id = 1 as PackageId;

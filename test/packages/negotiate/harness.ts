@@ -18,6 +18,7 @@ import {
   type SpContextResult,
   type SecurityPackageModule,
   isSuccess,
+  STATUS_NOT_IMPLEMENTED,
   statusName,
   tokenBytes,
 } from '../../../headers/index.js';
@@ -42,6 +43,7 @@ export const SERVER_REQ = ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.
 
 export interface HarnessPackage {
   id: PackageId;
+  version: number;
   name: string;
   info: SecPkgInfo;
   table: SecpkgFunctionTable;
@@ -109,10 +111,13 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() },
     work: new LsaWorkPool({ threads: 0 }),
+    // No LSA here to unload a package from.
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
     locator: {
       packages: {
         byName: (n: string) => loaded.find((p) => p.name.toLowerCase() === n.toLowerCase()),
         byId: (i: number) => loaded.find((p) => p.id === i),
+        version: (i: number, v: number) => (v === 1 ? loaded.find((p) => p.id === i) : undefined),
       },
       host: hosting,
       nested,
@@ -141,7 +146,7 @@ export async function negotiateHarness(options: { withNtlm?: boolean; ntlmSettin
     );
     if (!isSuccess(status)) throw new Error(`${spec}: SpInitialize ${statusName(status)}`);
     const info = (await table.GetInfo()).PackageInfo!;
-    loaded.push({ id, name: info.Name, info, table, moduleUrl, awaitingEntries: new Set() });
+    loaded.push({ id, version: 1, name: info.Name, info, table, moduleUrl, awaitingEntries: new Set() });
   }
   const negotiate = loaded[0]!;
   const ntlm = loaded[1];
