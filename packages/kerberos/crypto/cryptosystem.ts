@@ -69,19 +69,22 @@ function textOrBytes(value: unknown, what: string): Uint8Array {
 }
 
 function keyUsage(usage: unknown): number {
-  if (typeof usage !== 'number' || !Number.isInteger(usage) || usage < 0 || usage > 0xffffffff) throw new KerberosCryptoError('BAD_ARGUMENT', `a key usage is an integer from 0 to 2^32-1, not ${String(usage)}`);
+  if (typeof usage !== 'number' || !Number.isInteger(usage) || usage < 0 || usage > 0xffffffff)
+    throw new KerberosCryptoError('BAD_ARGUMENT', `a key usage is an integer from 0 to 2^32-1, not ${String(usage)}`);
   return usage;
 }
 
 function encryptionProfile(etype: unknown): EncryptionProfile {
   const profile = typeof etype === 'number' ? ENCRYPTION.get(etype) : undefined;
-  if (profile === undefined) throw new KerberosCryptoError('UNKNOWN_ETYPE', `encryption type ${String(etype)} is not supported (supported: ${[...ENCRYPTION.keys()].join(', ')})`);
+  if (profile === undefined)
+    throw new KerberosCryptoError('UNKNOWN_ETYPE', `encryption type ${String(etype)} is not supported (supported: ${[...ENCRYPTION.keys()].join(', ')})`);
   return profile;
 }
 
 function checksumProfile(cksumtype: unknown): ChecksumProfile {
   const profile = typeof cksumtype === 'number' ? CHECKSUMS.get(cksumtype) : undefined;
-  if (profile === undefined) throw new KerberosCryptoError('UNKNOWN_CKSUMTYPE', `checksum type ${String(cksumtype)} is not supported (supported: ${[...CHECKSUMS.keys()].join(', ')})`);
+  if (profile === undefined)
+    throw new KerberosCryptoError('UNKNOWN_CKSUMTYPE', `checksum type ${String(cksumtype)} is not supported (supported: ${[...CHECKSUMS.keys()].join(', ')})`);
   return profile;
 }
 
@@ -185,14 +188,16 @@ export interface StringToKeyOptions {
 export function s2kIterations(etype: number, params?: Uint8Array, options?: StringToKeyOptions): number {
   const profile = encryptionProfile(etype);
   const { allowWeakIterations, maxIterations = MAX_S2K_ITERATIONS } = optionsOf(options);
-  if (typeof maxIterations !== 'number' || !Number.isInteger(maxIterations) || maxIterations < 1) throw new KerberosCryptoError('BAD_ARGUMENT', `maxIterations is a positive integer, not ${String(maxIterations)}`);
+  if (typeof maxIterations !== 'number' || !Number.isInteger(maxIterations) || maxIterations < 1)
+    throw new KerberosCryptoError('BAD_ARGUMENT', `maxIterations is a positive integer, not ${String(maxIterations)}`);
   if (params === undefined) return profile.defaultIterations;
   const raw = bytes(params, 'string-to-key parameters');
   if (raw.length !== 4) throw new KerberosCryptoError('BAD_S2K_PARAMS', `${profile.name} string-to-key parameters are 4 octets, not ${raw.length}`);
   const iterations = new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0, false);
   if (iterations === 0) throw new KerberosCryptoError('BAD_S2K_PARAMS', 'an iteration count of 00 00 00 00 means 2^32, which is refused');
   if (iterations > maxIterations) throw new KerberosCryptoError('BAD_S2K_PARAMS', `an iteration count of ${iterations} is above the limit of ${maxIterations}`);
-  if (iterations < profile.defaultIterations && allowWeakIterations !== true) throw new KerberosCryptoError('BAD_S2K_PARAMS', `an iteration count of ${iterations} is below ${profile.name}'s default of ${profile.defaultIterations}`);
+  if (iterations < profile.defaultIterations && allowWeakIterations !== true)
+    throw new KerberosCryptoError('BAD_S2K_PARAMS', `an iteration count of ${iterations} is below ${profile.name}'s default of ${profile.defaultIterations}`);
   return iterations;
 }
 
@@ -201,7 +206,13 @@ export function s2kIterations(etype: number, params?: Uint8Array, options?: Stri
  * as strings are taken as UTF-8; `params` are the four octets of ETYPE-INFO2's s2kparams, absent
  * for the default count.
  */
-export function stringToKey(etype: number, password: string | Uint8Array, salt: string | Uint8Array, params?: Uint8Array, options?: StringToKeyOptions): EncryptionKey {
+export function stringToKey(
+  etype: number,
+  password: string | Uint8Array,
+  salt: string | Uint8Array,
+  params?: Uint8Array,
+  options?: StringToKeyOptions,
+): EncryptionKey {
   const profile = encryptionProfile(etype);
   const iterations = s2kIterations(etype, params, options);
   const key = profile.stringToKey(textOrBytes(password, 'a password'), textOrBytes(salt, 'a salt'), iterations);
@@ -246,7 +257,8 @@ export function decrypt(key: EncryptionKey, usage: number, ciphertext: Uint8Arra
   const checkedUsage = keyUsage(usage);
   const data = bytes(ciphertext, 'a ciphertext');
   const minimum = profile.blockBytes + profile.macBytes;
-  if (data.length < minimum) throw new KerberosCryptoError('BAD_LENGTH', `a ${profile.name} ciphertext is at least ${minimum} bytes (confounder and HMAC), not ${data.length}`);
+  if (data.length < minimum)
+    throw new KerberosCryptoError('BAD_LENGTH', `a ${profile.name} ciphertext is at least ${minimum} bytes (confounder and HMAC), not ${data.length}`);
   const { cipherState: state } = optionsOf(options);
   const cipherState = state === undefined ? new Uint8Array(profile.blockBytes) : sized(state, profile.blockBytes, 'a cipher state');
   return own(profile.decrypt(value, checkedUsage, data, cipherState));
@@ -259,7 +271,8 @@ export function decrypt(key: EncryptionKey, usage: number, ciphertext: Uint8Arra
 function checksumKey(cksumtype: number, key: EncryptionKey): { checksum: ChecksumProfile; profile: EncryptionProfile; value: Uint8Array } {
   const checksum = checksumProfile(cksumtype);
   const { profile, value } = keyOf(key);
-  if (profile.etype !== checksum.etype) throw new KerberosCryptoError('BAD_KEY', `${checksum.name} is keyed with ${encryptionProfile(checksum.etype).name} keys, not ${profile.name}`);
+  if (profile.etype !== checksum.etype)
+    throw new KerberosCryptoError('BAD_KEY', `${checksum.name} is keyed with ${encryptionProfile(checksum.etype).name} keys, not ${profile.name}`);
   return { checksum, profile, value };
 }
 
@@ -301,7 +314,8 @@ export function prf(key: EncryptionKey, input: Uint8Array): Uint8Array {
 export function prfPlus(key: EncryptionKey, input: Uint8Array, length: number): Uint8Array {
   const { profile, value } = keyOf(key);
   const data = bytes(input, 'a PRF+ input');
-  if (!Number.isInteger(length) || length < 0 || length > 255 * profile.prfBytes) throw new KerberosCryptoError('BAD_ARGUMENT', `PRF+ of a ${profile.name} key gives 0 to ${255 * profile.prfBytes} bytes, not ${length}`);
+  if (!Number.isInteger(length) || length < 0 || length > 255 * profile.prfBytes)
+    throw new KerberosCryptoError('BAD_ARGUMENT', `PRF+ of a ${profile.name} key gives 0 to ${255 * profile.prfBytes} bytes, not ${length}`);
   const out = new Uint8Array(length);
   const counted = new Uint8Array(1 + data.length);
   counted.set(data, 1);

@@ -29,7 +29,8 @@ const PRF_CONSTANT = new TextEncoder().encode('prf');
  */
 export function deriveRandom(key: Uint8Array, constant: Uint8Array, bytes: number): Uint8Array {
   // A constant longer than a block would have to be shrunk, which RFC 3961 forbids (collisions).
-  if (constant.length === 0 || constant.length > AES_BLOCK_BYTES) throw new KerberosCryptoError('BAD_ARGUMENT', `a derivation constant is 1 to ${AES_BLOCK_BYTES} bytes, not ${constant.length}`);
+  if (constant.length === 0 || constant.length > AES_BLOCK_BYTES)
+    throw new KerberosCryptoError('BAD_ARGUMENT', `a derivation constant is 1 to ${AES_BLOCK_BYTES} bytes, not ${constant.length}`);
   const blocks = Math.ceil(bytes / AES_BLOCK_BYTES);
   const input = new Uint8Array(blocks * AES_BLOCK_BYTES);
   input.set(constant.length === AES_BLOCK_BYTES ? constant : nfold(constant, AES_BLOCK_BYTES));
@@ -87,7 +88,8 @@ function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredC
       const h1 = ciphertext.subarray(ciphertext.length - MAC_BYTES);
       // The MAC is over the plaintext here (MAC-then-encrypt), so the ciphertext must be decrypted first.
       const basic = aesCtsDecrypt(ke, cipherState, c1).output;
-      if (!timingSafeEqual(hmacSha1(ki, basic).subarray(0, MAC_BYTES), h1)) throw new KerberosCryptoError('BAD_INTEGRITY', `${name}: the ciphertext's HMAC does not match (altered, or another key or usage)`);
+      if (!timingSafeEqual(hmacSha1(ki, basic).subarray(0, MAC_BYTES), h1))
+        throw new KerberosCryptoError('BAD_INTEGRITY', `${name}: the ciphertext's HMAC does not match (altered, or another key or usage)`);
       return basic.subarray(AES_BLOCK_BYTES);
     },
 

@@ -85,7 +85,8 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
     decrypt(key, usage, ciphertext, cipherState) {
       const c = ciphertext.subarray(0, ciphertext.length - macBytes);
       const h = ciphertext.subarray(ciphertext.length - macBytes);
-      if (!timingSafeEqual(hmac(hash, ki(key, usage), cipherState, c).subarray(0, macBytes), h)) throw new KerberosCryptoError('BAD_INTEGRITY', `${name}: the ciphertext's HMAC does not match (altered, or another key or usage)`);
+      if (!timingSafeEqual(hmac(hash, ki(key, usage), cipherState, c).subarray(0, macBytes), h))
+        throw new KerberosCryptoError('BAD_INTEGRITY', `${name}: the ciphertext's HMAC does not match (altered, or another key or usage)`);
       return aesCtsDecrypt(ke(key, usage), cipherState, c).output.subarray(AES_BLOCK_BYTES);
     },
 
@@ -109,20 +110,30 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
   };
 }
 
-export const AES128_CTS_HMAC_SHA256_128 = makeProfile(KERB_ETYPE_AES128_CTS_HMAC_SHA256_128, 'aes128-cts-hmac-sha256-128', KERB_CHECKSUM_HMAC_SHA256_128_AES128, {
-  hash: 'sha256',
-  keyBytes: 16,
-  kcBits: 128,
-  kiBits: 128,
-  macBytes: 16,
-  prfBits: 256,
-});
+export const AES128_CTS_HMAC_SHA256_128 = makeProfile(
+  KERB_ETYPE_AES128_CTS_HMAC_SHA256_128,
+  'aes128-cts-hmac-sha256-128',
+  KERB_CHECKSUM_HMAC_SHA256_128_AES128,
+  {
+    hash: 'sha256',
+    keyBytes: 16,
+    kcBits: 128,
+    kiBits: 128,
+    macBytes: 16,
+    prfBits: 256,
+  },
+);
 
-export const AES256_CTS_HMAC_SHA384_192 = makeProfile(KERB_ETYPE_AES256_CTS_HMAC_SHA384_192, 'aes256-cts-hmac-sha384-192', KERB_CHECKSUM_HMAC_SHA384_192_AES256, {
-  hash: 'sha384',
-  keyBytes: 32,
-  kcBits: 192,
-  kiBits: 192,
-  macBytes: 24,
-  prfBits: 384,
-});
+export const AES256_CTS_HMAC_SHA384_192 = makeProfile(
+  KERB_ETYPE_AES256_CTS_HMAC_SHA384_192,
+  'aes256-cts-hmac-sha384-192',
+  KERB_CHECKSUM_HMAC_SHA384_192_AES256,
+  {
+    hash: 'sha384',
+    keyBytes: 32,
+    kcBits: 192,
+    kiBits: 192,
+    macBytes: 24,
+    prfBits: 384,
+  },
+);
