@@ -120,12 +120,12 @@ function own(value: Uint8Array): Uint8Array {
 // Types
 
 /** The encryption types implemented, in MIT's default order of preference (init_ctx.c default_enctype_list). */
-export const SUPPORTED_ETYPES: readonly KerbEtype[] = [
+export const SUPPORTED_ETYPES: readonly KerbEtype[] = Object.freeze([
   AES256_CTS_HMAC_SHA1_96.etype,
   AES128_CTS_HMAC_SHA1_96.etype,
   AES256_CTS_HMAC_SHA384_192.etype,
   AES128_CTS_HMAC_SHA256_128.etype,
-];
+]);
 
 export function isSupportedEtype(etype: number): etype is KerbEtype {
   return ENCRYPTION.has(etype);
