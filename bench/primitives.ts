@@ -79,7 +79,7 @@ function nullPrimitives(): Pair {
 }
 
 /** The packages whose primitives this module knows, by SecPkgInfo Name. */
-const KNOWN = new Set(['Example', 'NTLM', 'Null']);
+const KNOWN = new Set(['Example', 'NTLM', 'Null', 'Negotiate']);
 
 export function hasPrimitives(packageName: string): boolean {
   return KNOWN.has(packageName);
@@ -89,7 +89,9 @@ export function hasPrimitives(packageName: string): boolean {
 export function rawOpsPerSecond(packageName: string, op: keyof Pair, size: number, durationMs: number): number {
   const data = new Uint8Array(size).fill(7);
   if (!hasPrimitives(packageName)) throw new Error(`no primitives are written for ${packageName}`);
-  const pair = packageName === 'Example' ? examplePrimitives(data) : packageName === 'NTLM' ? ntlmPrimitives(data) : nullPrimitives();
+  // A Negotiate context signs and seals with its mechanism's (NTLM's) user-mode half.
+  const pair =
+    packageName === 'Example' ? examplePrimitives(data) : packageName === 'NTLM' || packageName === 'Negotiate' ? ntlmPrimitives(data) : nullPrimitives();
   const work = pair[op];
   const warmStart = performance.now();
   for (let i = 0; i < 100 || performance.now() - warmStart < durationMs; i++) work(); // as long as the mapped rows warm up

@@ -9,7 +9,7 @@ commands:
   run        boot the machine, run one handshake between a client and a server process
              through the LSA, exchange sealed and signed messages, print the timeline
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
-  decode     an NTLM message (base64 or hex) field by field
+  decode     an NTLM message or SPNEGO token (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
@@ -48,7 +48,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
              [--user U] [--domain D] [--password P] [--messages N]
              [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
-  --package NAME        the package both sides use: Example (default), NTLM, or a loaded one
+  --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
                         repeatable; default alice:Passw0rd! and bob:Hunter2hunter2
@@ -79,13 +79,14 @@ INSPECT_USAGE
     `sspi-emu decode TOKEN|- [--json]
   TOKEN is hex (read as hex whenever it is valid hex) or base64, with or without an "NTLM " or
   "Negotiate " scheme; - reads it from stdin
-  exit status: 0 when it is an NTLM message, 1 otherwise (with the offset of the problem)`,
+  exit status: 0 when it is an NTLM message or a SPNEGO token, 1 otherwise (with the offset of
+  the problem)`,
   ],
   [
     'bench',
     `sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
                [--duration S] [--quick] [--scale] [--json FILE] [--svg FILE]
-  --package NAME        a package to measure (repeatable; default null, example, ntlm)
+  --package NAME        a package to measure (repeatable; default null, example, ntlm, negotiate)
   --load MODULE         measure a package module of yours (repeatable); --package NAME then picks
                         it by its SecPkgInfo Name
   --concurrency LIST    handshakes in flight, each from 1
@@ -99,11 +100,12 @@ INSPECT_USAGE
     'fuzz',
     `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
               [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
-  --package NAME        ntlm or example (their own generators; default both), or with --load a
-                        package of the module by its SecPkgInfo Name (default: all of them)
+  --package NAME        ntlm, example or negotiate (their own generators; default all three), or
+                        with --load a package of the module by its SecPkgInfo Name (default: all
+                        of them)
   --load MODULE         fuzz the packages of a module of yours with the generic generators:
                         variants of its own tokens at each leg, and of its signed and sealed messages
-  --generic             the generic generators for ntlm and example too, instead of their own
+  --generic             the generic generators for ntlm, example and negotiate too, instead of their own
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
                         same in every run
@@ -116,7 +118,7 @@ INSPECT_USAGE
   ],
   [
     'chaos',
-    `sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
+    `sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
   --clients N           client processes, 1 to 64 (default 3)
   kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
@@ -125,7 +127,7 @@ INSPECT_USAGE
   ],
   [
     'soak',
-    `sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
+    `sspi-emu soak [--package example|ntlm|negotiate|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
               [--seed N] [--json FILE]
   --duration S          seconds, more than 0 (default 600)
   --fault-rate R        the share of calls faulted, 0 to 1 (default 0.01)

@@ -97,7 +97,7 @@ export interface GeneratorSpec {
   /** "ntlm/authenticate", "example/hello", "ntlm/decrypt-message", ... */
   readonly name: string;
   /** Whose generator it is: a package's own (structure-aware), or one for any package. */
-  readonly packageKey: 'ntlm' | 'example' | 'generic';
+  readonly packageKey: 'ntlm' | 'example' | 'negotiate' | 'generic';
   readonly target: 'tokens' | 'messages';
   /** The function whose answer to the hostile input is judged. */
   readonly fn: FuzzedFunction;

@@ -104,10 +104,13 @@ function initializeGenerator(env: FuzzEnv): GeneratorInstance {
         trial.record('AcceptSecurityContext', s);
         server = s.context ?? server;
         const reply = outputToken(s);
-        if (s.status !== SEC_I_CONTINUE_NEEDED || reply === undefined) {
-          if (s.status !== SEC_E_OK) finalStatus = s.status;
+        if (s.status !== SEC_E_OK && s.status !== SEC_I_CONTINUE_NEEDED) {
+          finalStatus = s.status;
           break;
         }
+        // A server that is done with nothing more to send ends it; one done with a last token
+        // (Negotiate's mechListMIC) leaves the client one more call.
+        if (reply === undefined) break;
         token = tokenBuffer(reply);
       }
       if (target.ordinary && !withBindings && output.how === '') trial.expectStatus(finalStatus, SEC_E_OK, 'a handshake with ordinary parameters');
@@ -131,4 +134,5 @@ function initializeSpec(packageKey: GeneratorSpec['packageKey']): GeneratorSpec 
 
 export const NTLM_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('ntlm');
 export const EXAMPLE_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('example');
+export const NEGOTIATE_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('negotiate');
 export const GENERIC_INITIALIZE_GENERATOR: GeneratorSpec = initializeSpec('generic');

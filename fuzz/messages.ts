@@ -535,5 +535,6 @@ function messageGenerators(packageKey: GeneratorSpec['packageKey']): GeneratorSp
 
 export const NTLM_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('ntlm');
 export const EXAMPLE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('example');
+export const NEGOTIATE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('negotiate');
 /** The same for any package (nothing in them is a package's own): generic/verify-signature, ... */
 export const GENERIC_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('generic');

@@ -1,5 +1,5 @@
-// The fuzzer's main-thread side: for each package it boots a machine (the LSA with example and
-// NTLM, NTLM with a fixed challenge and clock so captured messages stay valid, and the modules of
+// The fuzzer's main-thread side: for each package it boots a machine (the LSA with example, NTLM and
+// Negotiate, NTLM with a fixed challenge and clock so captured messages stay valid, and the modules of
 // --load), spawns one app process, and runs the fuzz application (fuzz/app.ts) in it batch by
 // batch: a built-in package's own generators, or the generic ones (any package). Around the run it
 // checks what no single input can: that no worker died or reported an uncaught error, that no
@@ -30,7 +30,7 @@ export interface FuzzSubject {
 export interface FuzzOptions {
   /** The packages to fuzz: a built-in one by its key (its own generators), or a subject. */
   packages: ReadonlyArray<FuzzPackage | FuzzSubject>;
-  /** Package modules the LSA loads besides example and NTLM (`--load`): where the subjects that are not built in come from. */
+  /** Package modules the LSA loads besides example, NTLM and Negotiate (`--load`): where the subjects that are not built in come from. */
   load?: readonly string[];
   /** Inputs per package, shared out evenly over its generators. */
   iterations: number;
@@ -81,8 +81,9 @@ export interface PackageFuzzReport {
   /** The status of a handshake between two fresh processes after the run, with a sealed message. */
   goodHandshake: string;
   lsa: {
-    before: { contexts: number; credentials: number; logonSessions: number };
-    after: { contexts: number; credentials: number; logonSessions: number };
+    /** `nested`: handles packages hold of other packages (Negotiate's NTLM credentials and contexts). */
+    before: { contexts: number; credentials: number; logonSessions: number; nested: number };
+    after: { contexts: number; credentials: number; logonSessions: number; nested: number };
   };
   heap: HeapFigures;
   /** Every invariant held for this package. */
@@ -180,11 +181,12 @@ function lacking(spec: GeneratorSpec, capabilities: number): string | undefined 
 
 async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: number): Promise<PackageFuzzReport> {
   const machine = await Machine.boot({
-    packages: ['example', 'ntlm', ...(options.load ?? [])],
+    packages: ['example', 'ntlm', 'negotiate', ...(options.load ?? [])],
     trace: false,
-    // NTLM's own generators forge messages against a fixed challenge and clock; the generic ones
-    // take NTLM as it runs (with a fixed challenge, a captured AUTHENTICATE replayed is accepted).
-    packageSettings: subject.sets.includes('ntlm') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {},
+    // NTLM's own generators, and Negotiate's (NTLM inside SPNEGO), forge messages against a fixed
+    // challenge and clock; the generic ones take NTLM as it runs (with a fixed challenge, a
+    // captured AUTHENTICATE replayed is accepted).
+    packageSettings: subject.sets.includes('ntlm') || subject.sets.includes('negotiate') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {},
     ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
   });
   const listed = (
@@ -228,7 +230,13 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
     const fuzzer = await machine.spawn('client', { name: 'fuzzer' });
     const counted = async () => {
       const s = await machine.lsa.stats({ gc: true });
-      return { contexts: s.contexts, credentials: s.credentials, logonSessions: s.logonSessions, heapUsed: s.heapUsed };
+      return {
+        contexts: s.contexts,
+        credentials: s.credentials,
+        logonSessions: s.logonSessions,
+        nested: s.nested.contexts + s.nested.credentials,
+        heapUsed: s.heapUsed,
+      };
     };
     const before = await counted();
     let warm = before.heapUsed;
@@ -266,7 +274,7 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
     for (const proc of [fuzzer, machine.lsa])
       if (proc.crashError !== undefined) crashes.push(`${proc.name} reported an uncaught error: ${describeError(proc.crashError)}`);
     const lsaAlive = machine.lsa.alive;
-    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, heapUsed: -1 };
+    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, nested: -1, heapUsed: -1 };
     const goodHandshake = lsaAlive ? await freshHandshake(machine, subject.packageName, capabilities) : 'the LSA is gone';
     const tolerance = options.heapToleranceBytes ?? DEFAULTS.heapToleranceBytes;
     const heap: HeapFigures = {
@@ -278,7 +286,11 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
       flat: lsaAlive && after.heapUsed - warm <= tolerance,
     };
     const generators = [...tallies.values()];
-    const balanced = after.contexts === before.contexts && after.credentials === before.credentials && after.logonSessions === before.logonSessions;
+    const balanced =
+      after.contexts === before.contexts &&
+      after.credentials === before.credentials &&
+      after.logonSessions === before.logonSessions &&
+      after.nested === before.nested;
     const ok =
       crashes.length === 0 &&
       hangs === 0 &&
@@ -301,8 +313,8 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
       lsaAlive,
       goodHandshake,
       lsa: {
-        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions },
-        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions },
+        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions, nested: before.nested },
+        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions, nested: after.nested },
       },
       heap,
       ok,

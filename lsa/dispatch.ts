@@ -53,6 +53,7 @@ import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.
 import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
+import type { NestedHandles } from './package-locator.js';
 import { Refused, type CallScheduler } from './scheduler.js';
 
 /** What the dispatcher needs from the LSA. */
@@ -77,6 +78,8 @@ export interface DispatchContext {
   readonly quota: ProcessQuota;
   /** Where the time of every call goes, added up (lsa.stats().calls; the bench's per-hop rows). */
   readonly timing: CallTiming;
+  /** Handles one package holds of another: a MappedPackage must be one of them. */
+  readonly nested: NestedHandles;
   /** Contexts exported and not yet imported (lsa/context-exports.ts). */
   readonly exports: ContextExports;
   /** Whether a process of that id is attached now (a named importer must be). */
@@ -250,6 +253,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (context === undefined) {
         if (typeof result.NewContextHandle !== 'number')
           return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
+        if (process.terminated) {
+          // The process was reaped while the package worked: no handle for it; the package's context goes again.
+          const orphan = result.NewContextHandle;
+          await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
+          return contextFailure(SEC_E_INVALID_HANDLE);
+        }
         holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
         hNewContext = handles.create(pid, holder);
       } else if (status === SEC_E_OK) {
@@ -271,16 +280,39 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (hNewContext !== undefined) reply.hNewContext = hNewContext;
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
-      reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
+      const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
+      if (mapped instanceof Error)
+        return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
+      reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
       // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
       if (holder !== undefined) holder.mapped = { ...reply.mapped, contextData: Uint8Array.from(reply.mapped.contextData) };
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
-          detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`,
+          detail:
+            mapped.pkg === pkg
+              ? `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`
+              : `intercepted; ${mapped.pkg.name}'s ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name} for its ${pkg.name} context`,
         });
     }
     return reply;
+  }
+
+  /**
+   * Whose user-mode half a completed context maps to: the package's own, or the one its result
+   * names (SpContextResult.MappedPackage), which must be a context the package holds of that
+   * package through LocatePackageById.
+   */
+  function mappedPackage(
+    pkg: LoadedPackage,
+    named: SpContextResult['MappedPackage'],
+    ownHandle: LSA_SEC_HANDLE,
+  ): { pkg: LoadedPackage; handle: LSA_SEC_HANDLE } | Error {
+    if (named === undefined) return { pkg, handle: ownHandle };
+    const inner = typeof named === 'object' && named !== null ? ctx.packageById(named.PackageId) : undefined;
+    if (inner === undefined || typeof named.ContextHandle !== 'number' || !ctx.nested.owns(pkg.id, inner.id, 'context', named.ContextHandle))
+      return badResult({ package: pkg.name, entry: 'SpContextResult' }, 'a MappedPackage that is not a context it holds of another package');
+    return { pkg: inner, handle: named.ContextHandle };
   }
 
   return {
@@ -314,6 +346,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const { CredentialHandle, ExpirationTime } = outcome.value;
       if (typeof CredentialHandle !== 'number')
         return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
+      if (process.terminated) {
+        // The process was reaped while the package worked: no handle for it; the package's credential goes again.
+        await call(client, pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(CredentialHandle));
+        return { status: SEC_E_INVALID_HANDLE };
+      }
       const hCredential = handles.create(pid, {
         kind: 'credential',
         packageId: pkg.id,
@@ -418,6 +455,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         packedContext: Uint8Array.from(packedContext),
         flags: fFlags,
       });
+      // What packages made through other packages during this process's calls may now belong to a
+      // context another process holds (Negotiate's NTLM context): they no longer go with this process
+      // when it exits, only with their owners' contexts (lsa/package-locator.ts).
+      ctx.nested.disownProcess(pid);
       if (points.tracing)
         points.point('ContextExported', 'event', {
           peer: process.name,

@@ -15,6 +15,7 @@ import {
   type LUID,
   type PackageId,
   type SecBuffer,
+  type SecpkgFunctionTable,
   STATUS_ACCESS_VIOLATION,
   STATUS_INTERNAL_ERROR,
   STATUS_INVALID_PARAMETER,
@@ -35,6 +36,7 @@ import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
 import type { CallScheduler } from './scheduler.js';
 import type { LsaWorkPool } from './work-pool.js';
 import { checkWorkTask } from './work-routines.js';
+import { locatedTable, lookupPackage, type LocatorServices } from './package-locator.js';
 
 export interface LsaServices {
   readonly sessions: LogonSessions;
@@ -48,6 +50,8 @@ export interface LsaServices {
   heap: { allocations: number; bytes: number };
   /** Where CreateThread runs its work routine. */
   readonly work: Pick<LsaWorkPool, 'run'>;
+  /** The loaded packages and the handles one holds of another: LookupPackage and LocatePackageById. */
+  readonly locator: LocatorServices;
   /**
    * UnloadPackage: starts unloading version `version` of package `packageId` (after the calls it
    * runs, its own among them, have returned); STATUS_NO_SUCH_PACKAGE when that version is not loaded.
@@ -163,6 +167,9 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
       return { status: STATUS_INTERNAL_ERROR };
     }
   }
+
+  // The tables LocatePackageById hands this package, one per target, made on first use.
+  const located = new Map<number, SecpkgFunctionTable | null>();
 
   // Blocks handed out and not yet freed: a double free or a foreign block changes no counter.
   const live = new WeakSet<Uint8Array>();
@@ -359,5 +366,16 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     GetClientInfoEx: notImplemented,
     GetSecpkgFailureReason: notImplemented,
     SetSecpkgFailureReason: notImplemented,
+    LookupPackage(Name) {
+      return lookupPackage(services.locator, Name);
+    },
+    LocatePackageById(PackageId) {
+      if (located.has(PackageId)) return located.get(PackageId)!;
+      const self = services.locator.packages.byId(packageId);
+      const table = locatedTable(services.locator, { id: packageId, name: self?.name ?? `package ${packageId}` }, PackageId);
+      // Only a package that exists is remembered: an id asked for before the packages loaded may name one later.
+      if (table !== null) located.set(PackageId, table);
+      return table;
+    },
   };
 }

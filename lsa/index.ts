@@ -12,10 +12,11 @@ export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from '
 export { MAX_MODULE_VERSIONS, type ReloadReport, type UnloadReport } from './package-reload.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
-export { DEFAULT_PACKAGES, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
+export { DEFAULT_PACKAGES, packagesAlongside, DEFAULT_QUOTA, DEFAULT_WORK_POOL, MAX_WORK_POOL_THREADS, type ProcessQuota } from './config.js';
 export { LsaWorkPool, type WorkPoolConfig, type WorkPoolStats } from './work-pool.js';
 export { checkWorkTask } from './work-routines.js';
 export { createLsaFunctionTable } from './function-table.js';
+export { NestedHandles, type LocatablePackage, type LocatorServices, type PackageDirectory } from './package-locator.js';
 export { LogonSessions } from './logon-sessions.js';
 export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';

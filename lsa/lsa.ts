@@ -21,6 +21,7 @@ import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure, type PackageLoadProgress } from './package-loader.js';
 import { PackageReloader, type ReloadReport } from './package-reload.js';
 import type { LsaServices } from './function-table.js';
+import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
 
@@ -49,6 +50,8 @@ export interface AttachResult {
 export interface ReapReport {
   contexts: number;
   credentials: number;
+  /** Handles packages held of other packages for this process and had not released (the LSA released them). */
+  nested?: number;
 }
 
 export interface PackageReport {
@@ -103,6 +106,8 @@ export interface LsaStats {
   disconnected: Array<{ pid: number; name: string; why: string }>;
   /** The work pool: its size, its live threads, the tasks it ran (lsa/work-pool.ts). */
   workPool: WorkPoolStats;
+  /** Handles packages hold of other packages through LocatePackageById (Negotiate's mechanisms' credentials and contexts). */
+  nested: { credentials: number; contexts: number };
   /** An LSA in its own OS process: the connections its socket took and refused (lsa/lpc-listener.ts); null in a worker thread. */
   lpcListener: LpcListenerStats | null;
   heapUsed: number;
@@ -141,6 +146,9 @@ export class Lsa {
   /** The calls running, by epoch: an unload waits for those that began before it (LPC calls, logons, reaps). */
   private readonly epochs = new CallEpochs();
   private readonly services: LsaServices;
+  /** Handles one package holds of another (lsa/package-locator.ts). */
+  private readonly nested = new NestedHandles();
+  private readonly locator: LocatorServices;
   /** Where CreateThread's work routines run: the LSA's own threads, started by the first task. */
   readonly work: LsaWorkPool;
   private readonly dispatchContext: DispatchContext;
@@ -177,6 +185,18 @@ export class Lsa {
     });
     this.accounts = new AccountStore(config.accounts);
     this.work = new LsaWorkPool(config.workPool);
+    this.locator = {
+      packages: {
+        byName: (name) => this.byName.get(name.toLowerCase()),
+        byId: (id) => this.byId.get(id),
+        version: (id, version) => {
+          const entry = { packageId: id as PackageId, packageVersion: version };
+          return this.current(entry) ?? this.reloader.leavingPackage(entry);
+        },
+      },
+      host: this.host,
+      nested: this.nested,
+    };
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
@@ -185,6 +205,7 @@ export class Lsa {
       scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
       work: this.work,
+      locator: this.locator,
       unloadPackage: (id, version) => this.reloader.unload(id, version),
     };
     this.dispatchContext = {
@@ -201,6 +222,7 @@ export class Lsa {
       scheduler: this.scheduler,
       quota: config.quota,
       timing: newCallTiming(),
+      nested: this.nested,
       exports: this.exports,
       processAttached: (pid) => this.processes.has(pid as ProcessId),
       epochs: this.epochs,
@@ -434,6 +456,11 @@ export class Lsa {
         await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
       }
     }
+    // What packages made through other packages for this process and did not release with their own
+    // handles (those of a process that exported a context are no longer counted as its: the export
+    // dispatch disowned them, for the package to release with the context wherever it lives on).
+    const nested = await releaseForProcess(this.locator, pid, peer);
+    if (nested > 0) report.nested = nested;
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
@@ -443,8 +470,9 @@ export class Lsa {
       this.sessions.delete(process.logonId);
     }
     const exports = dropped.length === 0 ? '' : `, ${dropped.length} exports no one imported`;
+    const left = nested > 0 ? ` (and ${nested} nested handles their packages left behind)` : '';
     this.points.point('ProcessTerminated', 'event', {
-      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}`,
+      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}${left}`,
     });
     return report;
   }
@@ -514,6 +542,7 @@ export class Lsa {
       perProcess,
       disconnected: [...this.disconnected],
       workPool: this.work.stats(),
+      nested: this.nested.count(),
       lpcListener: this.listener?.stats() ?? null,
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,

@@ -19,7 +19,8 @@
 //    package reaches it, and every other handle of the old version answers SEC_E_INVALID_HANDLE.
 // 5. The old version is unloaded (what UnloadPackage does): once the calls it was running have
 //    returned, each of its contexts and credentials still open is closed through its own table
-//    (SpDeleteContext, SpFreeCredentialsHandle), then SpShutdown. A process's first
+//    (SpDeleteContext, SpFreeCredentialsHandle), those other packages hold of it too (Negotiate's
+//    of NTLM: lsa/package-locator.ts), then SpShutdown. A process's first
 //    FreeCredentialsHandle or DeleteSecurityContext on such a handle answers SEC_E_OK.
 //
 // Contexts mapped into processes live on there: their user-mode half is the old version's, which
@@ -39,6 +40,7 @@ import { releaseContext, type HandleEntry, type HandleTables } from './handle-ta
 import type { LogonSessions } from './logon-sessions.js';
 import { bootVersion, loadModule, type LoadedPackage, type PackageLoadFailure } from './package-loader.js';
 import { resolvePackageSpec } from './package-import.js';
+import { releaseVersion } from './package-locator.js';
 
 /** What a reload did: the new version, and the unload of the old. */
 export interface ReloadReport {
@@ -61,6 +63,8 @@ export interface UnloadReport {
   /** Contexts and credentials closed through the old version's table. */
   contexts: number;
   credentials: number;
+  /** Besides those, the handles other packages held of it (Negotiate's of NTLM: lsa/package-locator.ts), when there were any. */
+  nested?: number;
   /** Credentials acquired again from the new version, under the same handle. */
   carried: number;
   /** Calls that began before the swap (any may reach the old version) still running when the unload stopped waiting (their deadline). */
@@ -360,12 +364,16 @@ export class PackageReloader {
       }
     }
     for (const handle of carried) await call('SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(handle));
+    // What other packages held of it (their later calls with those handles answer SEC_E_INVALID_HANDLE).
+    const nested = await releaseVersion(lsa.services.locator, pkg);
+    if (nested > 0) report.nested = nested;
     report.shutdown = await this.shutdown(pkg);
     if (plain) lsa.sessions.dropPackageCredentials(pkg.id);
     this.leaving.delete(key(pkg.id, pkg.version));
     this.event(
       'PackageUnloaded',
       `${pkg.name} v${pkg.version} (package id ${pkg.id}): ${count(report.contexts, 'context')} and ${count(report.credentials, 'credential')} closed` +
+        `${nested > 0 ? `, ${count(nested, 'handle')} other packages held closed` : ''}` +
         `${carriedCount > 0 ? `, ${count(carriedCount, 'credential')} carried over` : ''}` +
         `${stillRunning > 0 ? `, ${count(stillRunning, 'call')} still running` : ''}; SpShutdown ${report.shutdown}`,
     );

@@ -1,10 +1,11 @@
 // Token decoders: what turns a handshake token's bytes into its fields for people to read (the
 // HTML view of a run). A registry, tried in order: the first decoder that recognises a token
 // describes it, as plain data (objects, arrays, strings, numbers) that any view can show without
-// knowing the protocol. A decoder for another protocol (SPNEGO, a package of yours) is one more
+// knowing the protocol. A decoder for another protocol (Kerberos, a package of yours) is one more
 // entry: registerTokenDecoder, or a list of your own passed to the renderer.
 
 import { HELLO_FLAGS, MAGIC, MESSAGE_TYPE, unpackClientHello, unpackClientProof, unpackServerProof } from '../packages/example/wire.js';
+import { DerError, describeNegotiationToken, isSpnegoToken } from '../packages/negotiate/wire.js';
 import { describeNtlmMessage } from '../packages/ntlm/wire.js';
 
 /** Plain data: what a decoder's description is made of. */
@@ -64,8 +65,36 @@ export const EXAMPLE_DECODER: TokenDecoder = {
   },
 };
 
-/** The decoders every view starts with. */
-const REGISTRY: TokenDecoder[] = [NTLM_DECODER, EXAMPLE_DECODER];
+/**
+ * SPNEGO tokens (RFC 4178, MS-SPNG: NegTokenInit, NegTokenInit2, NegTokenResp), as `sspi-emu
+ * decode` prints them. The mechanism token inside is described by the other registered decoders
+ * (NTLM's; a Kerberos decoder registered later describes Kerberos's), hex when none recognises it.
+ */
+export const SPNEGO_DECODER: TokenDecoder = {
+  name: 'SPNEGO',
+  recognises: (token) => isSpnegoToken(token),
+  describe: (token) => {
+    try {
+      return describeSpnego(token);
+    } catch (error) {
+      if (error instanceof DerError) throw new Error(`${error.message} (${error.code} at byte offset ${error.offset} of ${token.byteLength})`);
+      throw error;
+    }
+  },
+};
+
+function describeSpnego(token: Uint8Array): Described {
+  return describeNegotiationToken(token, (inner) => {
+    const decoded = decodeToken(
+      inner,
+      REGISTRY.filter((d) => d !== SPNEGO_DECODER),
+    );
+    return decoded === undefined || !('fields' in decoded) ? undefined : { mechanism: decoded.decoder, decoded: decoded.fields as never };
+  }) as unknown as Described;
+}
+
+/** The decoders every view starts with; SPNEGO last, its framing being the loosest signature. */
+const REGISTRY: TokenDecoder[] = [NTLM_DECODER, EXAMPLE_DECODER, SPNEGO_DECODER];
 
 /** Adds a decoder, tried after those registered before it (a second one of a name replaces the first). */
 export function registerTokenDecoder(decoder: TokenDecoder): void {

@@ -6,6 +6,7 @@
 
 import { seededRandom, type FaultPlan } from '../faults/index.js';
 import { describeError } from '../ipc/index.js';
+import { packagesAlongside } from '../lsa/index.js';
 import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 
 export interface ChaosOptions {
@@ -42,7 +43,8 @@ export interface ChaosReport {
   lsaRestarts: number;
   processesRespawned: number;
   /** What the LSA held after every app process was gone and reaped: all must be 0. */
-  lsaLeft: { processes: number; credentials: number; contexts: number; logonSessions: number };
+  /** `nested`: handles packages held of other packages (Negotiate's NTLM credentials and contexts). */
+  lsaLeft: { processes: number; credentials: number; contexts: number; logonSessions: number; nested: number };
   lsaHeap: { before: number; after: number };
 }
 
@@ -72,7 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const machine = await Machine.boot({
-    packages: [options.spec],
+    packages: [options.spec, ...packagesAlongside(options.spec)],
     trace: false,
     packageCallTimeoutMs: 1_000,
     lpcTimeoutMs: 3_000,
@@ -87,7 +89,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     hangs: 0,
     lsaRestarts: 0,
     processesRespawned: 0,
-    lsaLeft: { processes: 0, credentials: 0, contexts: 0, logonSessions: 0 },
+    lsaLeft: { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 },
     lsaHeap: { before: 0, after: 0 },
   };
   const count = (bucket: Record<string, number>, key: string): void => {
@@ -249,7 +251,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(respawning.values());
     for (const proc of machine.running) await machine.kill(proc);
     const after = await machine.lsa.stats({ gc: true });
-    report.lsaLeft = { processes: after.processes, credentials: after.credentials, contexts: after.contexts, logonSessions: after.logonSessions };
+    report.lsaLeft = {
+      processes: after.processes,
+      credentials: after.credentials,
+      contexts: after.contexts,
+      logonSessions: after.logonSessions,
+      nested: after.nested.contexts + after.nested.credentials,
+    };
     report.lsaHeap.after = after.heapUsed;
     return report;
   } finally {

@@ -27,6 +27,7 @@ import { UsageError } from '../usage.js';
 const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
   ['ntlm', 'ntlm'],
   ['example', 'example'],
+  ['negotiate', 'negotiate'],
 ]);
 const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
   ['tokens', ['tokens']],
@@ -107,9 +108,10 @@ async function fuzzSubjects(
     return sets.map((set) => ({ key, packageName: SSPI_PACKAGE_NAME[key], sets: [set] }));
   };
   if (load.length === 0) {
-    return (packages ?? ['ntlm', 'example']).flatMap((name) => {
+    return (packages ?? ['ntlm', 'example', 'negotiate']).flatMap((name) => {
       const key = PACKAGES.get(name.toLowerCase());
-      if (key === undefined) throw new UsageError(`--package takes ntlm or example, or with --load a package of the module, not ${JSON.stringify(name)}`);
+      if (key === undefined)
+        throw new UsageError(`--package takes ntlm, example or negotiate, or with --load a package of the module, not ${JSON.stringify(name)}`);
       return builtin(key);
     });
   }

@@ -25,7 +25,9 @@ import {
 import { UsageError } from '../usage.js';
 import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
 import type { TraceEvent } from '../../ipc/index.js';
-import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
+import { DerError } from '../../packages/negotiate/wire.js';
+import { NtlmParseError } from '../../packages/ntlm/wire.js';
+import { describeToken, type TokenDescription } from '../tokens.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
@@ -134,19 +136,20 @@ function summary(report: DemoReport, diagnosis: RunDiagnosis): string[] {
   return lines;
 }
 
-/** An event whose tokens are NTLM messages carries them decoded too (tokenInDecoded, tokenOutDecoded). */
-function withDecodedTokens(event: TraceEvent): TraceEvent & { tokenInDecoded?: NtlmMessageDescription; tokenOutDecoded?: NtlmMessageDescription } {
-  const tokenInDecoded = decodedNtlm(event.tokenIn);
-  const tokenOutDecoded = decodedNtlm(event.tokenOut);
+/** An event whose tokens are NTLM messages or SPNEGO tokens carries them decoded too (tokenInDecoded, tokenOutDecoded). */
+function withDecodedTokens(event: TraceEvent): TraceEvent & { tokenInDecoded?: TokenDescription; tokenOutDecoded?: TokenDescription } {
+  const tokenInDecoded = decoded(event.tokenIn);
+  const tokenOutDecoded = decoded(event.tokenOut);
   return { ...event, ...(tokenInDecoded && { tokenInDecoded }), ...(tokenOutDecoded && { tokenOutDecoded }) };
 }
 
-function decodedNtlm(base64: string | undefined): NtlmMessageDescription | undefined {
-  if (base64 === undefined || !base64.startsWith('TlRMTVNTUA')) return undefined; // "NTLMSSP" in base64
+function decoded(base64: string | undefined): TokenDescription | undefined {
+  if (base64 === undefined) return undefined;
   try {
-    return describeNtlmMessage(Buffer.from(base64, 'base64'));
+    return describeToken(Buffer.from(base64, 'base64'));
   } catch (error) {
-    if (error instanceof NtlmParseError) return undefined; // a token that only starts like NTLM keeps just its base64
+    // A token of another package (the example's), or one that only starts like NTLM or SPNEGO, keeps just its base64.
+    if (error instanceof NtlmParseError || error instanceof DerError) return undefined;
     throw error;
   }
 }

@@ -178,6 +178,8 @@ export interface Accepted {
   domainName: string;
   /** MsvAvTargetName, when the client sent one. */
   targetName: string | undefined;
+  /** The AUTHENTICATE_MESSAGE carried a MIC (MsvAvFlags 0x2): under SPNEGO the mechListMIC is then required (mech-list-mic.ts). */
+  mic: boolean;
 }
 
 export interface AuthenticateCheck {
@@ -254,7 +256,14 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
     userName: message.userName,
     domainName: message.domainName,
     targetName: targetName === undefined ? undefined : Buffer.from(targetName).toString('utf16le'),
+    mic: micAnnounced(pairs),
   };
+}
+
+/** MsvAvFlags bit 0x2: the AUTHENTICATE_MESSAGE says it carries a MIC. */
+function micAnnounced(pairs: AvPair[]): boolean {
+  const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
+  return avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
 }
 
 /**
@@ -285,9 +294,7 @@ function checkMic(
   message: AuthenticateMessage,
   micAt: number | undefined,
 ): Failure | undefined {
-  const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
-  const micPresent = avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
-  if (!micPresent) return undefined;
+  if (!micAnnounced(pairs)) return undefined;
   if (micAt === undefined || message.mic === undefined) {
     return failure(SEC_E_INVALID_TOKEN, 'MsvAvFlags announces a MIC but the AUTHENTICATE_MESSAGE has no MIC field');
   }

@@ -58,7 +58,7 @@ describe('sspi-emu fuzz', () => {
   });
 
   for (const [args, message] of [
-    [['--package', 'kerberos'], /--package takes ntlm or example, or with --load a package of the module, not "kerberos"/],
+    [['--package', 'kerberos'], /--package takes ntlm, example or negotiate, or with --load a package of the module, not "kerberos"/],
     [['--generator', 'ntlm/nothing'], /no generator "ntlm\/nothing"/],
     [['--iterations', 'many'], /--iterations takes a whole number from 1, not "many"/],
     [['--target', 'everything'], /--target takes tokens, messages or all/],
@@ -147,7 +147,7 @@ describe('the fuzz report of a failing run', () => {
     hangs: 0,
     lsaAlive: true,
     goodHandshake: 'SEC_E_OK',
-    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0 } },
+    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 } },
     heap: { bootBytes: 1 << 22, warmBytes: 1 << 22, afterBytes: 1 << 22, growthBytes: 0, toleranceBytes: 1 << 20, flat: true },
     ok: false,
   };

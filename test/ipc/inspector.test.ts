@@ -150,7 +150,7 @@ describe("a process's own inspector", () => {
       assert.deepEqual(pauses, ['Initialize'], "the debugger stopped in the example's SpInitialize");
       assert.deepEqual(
         (await machine.lsa.packages()).loaded.map((p) => p.name),
-        ['Example', 'NTLM'],
+        ['Example', 'NTLM', 'Negotiate'],
       );
     } finally {
       debug?.close();

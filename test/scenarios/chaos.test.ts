@@ -29,7 +29,26 @@ describe('sspi-emu chaos', () => {
         assert.equal(report.hangs, 0);
         assert.ok(report.handshakes.completed > 0);
         for (const status of Object.keys(report.handshakes.byStatus)) assert.match(status, /^SEC_E_|^process died/, status);
-        assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0 });
+        assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 });
       },
     );
+
+  it('under Negotiate (NTLM beneath it, driven through the LSA), leaves no nested handle either', { timeout: 90_000 }, async () => {
+    const report = await runChaos({
+      package: 'Negotiate',
+      spec: 'negotiate',
+      durationMs: 4_000,
+      seed: 5,
+      clients: 2,
+      lanes: 2,
+      faultIntervalMs: 250,
+      hangMs: 15_000,
+      atLeast: { faults: 5, completed: 1 },
+    });
+    assert.ok(Object.values(report.faults).reduce((a, b) => a + b, 0) >= 5, JSON.stringify(report.faults));
+    assert.equal(report.hangs, 0);
+    assert.ok(report.handshakes.completed > 0);
+    for (const status of Object.keys(report.handshakes.byStatus)) assert.match(status, /^SEC_E_|^process died/, status);
+    assert.deepEqual(report.lsaLeft, { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 });
+  });
 });
