@@ -147,7 +147,7 @@ export class MitKdc {
       check(await runProgram(mitTool('kdb5_util'), ['create', '-s', '-r', realm, '-P', 'master-key-of-a-test-realm'], { env, timeoutMs: 30_000 }), 'kdb5_util create');
       for (const p of options.principals ?? []) {
         const flags = p.preauth === false ? '-requires_preauth' : '+requires_preauth';
-        const how = p.password === undefined ? '-randkey' : `-pw ${p.password}`;
+        const how = p.password === undefined ? "-randkey" : `-pw "${p.password}"`;
         check(await runProgram(mitTool('kadminLocal'), ['-r', realm, '-q', `addprinc ${flags} ${how} ${p.name}@${realm}`], { env }), `addprinc ${p.name}`);
       }
       const program = Program.start(mitTool('krb5kdc'), ['-n', '-r', realm], env);
