@@ -34,7 +34,8 @@ function reverse(table: Readonly<Record<string, number>>): Map<number, string> {
 }
 
 const NAME_TYPES = reverse(KRB_NT);
-const PA_TYPES = reverse(PA_TYPE);
+/** PA-TGS-REQ, PA-ENC-TIMESTAMP, PA-ETYPE-INFO2: the RFCs spell padata types with hyphens. */
+const PA_TYPES = new Map([...reverse(PA_TYPE)].map(([value, name]) => [value, name.replace(/_/g, '-')]));
 const ADDR_TYPES = reverse(ADDR_TYPE);
 
 const named = (value: number, names: ReadonlyMap<number, string>, prefix: string): string => {
