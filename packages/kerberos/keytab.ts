@@ -18,7 +18,7 @@
 // which later versions might add, are skipped, as MIT skips them. Every length is checked against
 // the bytes before it is read; a problem is a KeytabError with a code and the byte offset.
 
-import { EmuError } from '../kit/index.js';
+import { copyOf, EmuError } from '../kit/index.js';
 
 export type KeytabErrorCode = 'BAD_VERSION' | 'TRUNCATED' | 'BAD_ENTRY';
 
@@ -144,7 +144,7 @@ function readEntry(bytes: Uint8Array, view: DataView, start: number, end: number
   const data = (what: string): Uint8Array => {
     const length = u16(`the length of ${what}`);
     need(length, what);
-    const out = bytes.slice(at, at + length);
+    const out = copyOf(bytes, at, at + length);
     at += length;
     return out;
   };

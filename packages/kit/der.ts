@@ -243,8 +243,16 @@ export function requiredField(fields: ReadonlyMap<number, Tlv>, n: number, conta
 // ---------------------------------------------------------------------------------------------
 // Primitive values: reading
 
+/**
+ * A copy of bytes[from, to) as a plain Uint8Array: never a view (Buffer's slice is one), so what a
+ * reader returns cannot alias the caller's buffer, whatever kind of buffer it was.
+ */
+export function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(bytes.subarray(from, to));
+}
+
 function primitiveContents(bytes: Uint8Array, tlv: Tlv): Uint8Array {
-  return bytes.slice(tlv.contentStart, tlv.end);
+  return copyOf(bytes, tlv.contentStart, tlv.end);
 }
 
 /** OCTET STRING contents (X.690 8.7; DER: primitive only, which the tag checked), a copy. */
@@ -373,7 +381,7 @@ export function readBitString(bytes: Uint8Array, tlv: Tlv): BitString {
   if (from + 1 === end && unusedBits !== 0) throw new DerError('BAD_VALUE', from, 'an empty BIT STRING with unused bits');
   if (end > from + 1 && (bytes[end - 1]! & ((1 << unusedBits) - 1)) !== 0)
     throw new DerError('BAD_VALUE', end - 1, 'a BIT STRING whose unused bits are not zero');
-  return { bytes: bytes.slice(from + 1, end), unusedBits };
+  return { bytes: copyOf(bytes, from + 1, end), unusedBits };
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -127,6 +127,7 @@ export {
   applicationTag,
   bitStringContents,
   contextTag,
+  copyOf,
   DER_ERROR_CODES,
   DER_TAG,
   derApplication,

@@ -9,7 +9,7 @@
 // and read apart. Both Kerberos OIDs are accepted: 1.2.840.113554.1.2.2 and Microsoft's
 // 1.2.840.48018.1.2.2, which Windows offers first in SPNEGO.
 
-import { applicationTag, DER_TAG, derOid, DerError, expectTlv, expectWhole, readOid, readTlv, tlv } from '../../kit/index.js';
+import { applicationTag, copyOf, DER_TAG, derOid, DerError, expectTlv, expectWhole, readOid, readTlv, tlv } from '../../kit/index.js';
 import { KRB_MSG_TYPE } from './constants.js';
 
 export const GSS_KRB5_MECH_OID = '1.2.840.113554.1.2.2';
@@ -73,7 +73,7 @@ export function unpackGssKrb5Token(bytes: Uint8Array): GssKrb5Token {
   if (expected === undefined) throw new DerError('BAD_VALUE', at, `TOK_ID ${bytes[at]!.toString(16).padStart(2, '0')} ${bytes[at + 1]!.toString(16).padStart(2, '0')} is not a context token's (01 00, 02 00, 03 00)`);
   const message = expectTlv(bytes, at + 2, outer.end, applicationTag(expected), 'the token\'s message');
   if (message.end !== outer.end) throw new DerError('TRAILING_BYTES', message.end, `${outer.end - message.end} bytes follow the token's message`);
-  return { mech, tokId: tokId as GssKrb5TokId, message: bytes.slice(message.start, message.end) };
+  return { mech, tokId: tokId as GssKrb5TokId, message: copyOf(bytes, message.start, message.end) };
 }
 
 /** Where the message lies in the token's bytes (for offsets in the outer buffer), after unpackGssKrb5Token checked it. */

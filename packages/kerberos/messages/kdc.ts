@@ -32,6 +32,7 @@
 
 import {
   applicationTag,
+  copyOf,
   DER_TAG,
   derApplication,
   derBoolean,
@@ -221,7 +222,7 @@ export function readKdcReq(bytes: Uint8Array, t: Tlv): KdcReq {
   if (padata !== undefined) req.padata = readSequenceOfPaData(bytes, padata, `${what}.padata`);
   const body = f.required(4, DER_TAG.SEQUENCE, 'req-body');
   req.reqBody = readKdcReqBody(bytes, body);
-  req.reqBodyBytes = bytes.slice(body.start, body.end);
+  req.reqBodyBytes = copyOf(bytes, body.start, body.end);
   return req;
 }
 

@@ -349,6 +349,16 @@ describe('DER BOOLEAN, NULL, strings and times', () => {
   });
 });
 
+describe('DER reading from a Buffer', () => {
+  it('returns copies, never views of the caller\'s buffer (Buffer\'s slice is a view)', () => {
+    const buffer = Buffer.from(derOctetString(Uint8Array.of(1, 2, 3)));
+    const contents = readOctetString(buffer, readTlv(buffer, 0, buffer.length));
+    buffer[2] = 0xff;
+    assert.deepEqual(contents, Uint8Array.of(1, 2, 3));
+    assert.equal(Object.getPrototypeOf(contents), Uint8Array.prototype);
+  });
+});
+
 describe('DER structures: tags, explicit fields, SEQUENCE OF and trees', () => {
   it('makes context, implicit and APPLICATION tags of numbers 0 to 30 only', () => {
     assert.equal(contextTag(3), 0xa3);
