@@ -1,7 +1,7 @@
 // SPNEGO tokens spelled out for traces and the CLI: describeNegotiationToken() turns a token into
 // plain JSON-able data field by field, formatNegotiationToken() into indented text. The mechanism
 // token inside (mechToken, responseToken) is described by the caller's describer, which knows the
-// mechanisms' formats (`sspi-emu decode` passes NTLM's; Kerberos's can join it): this package
+// mechanisms' formats (`sspi-emu decode` passes NTLM's and Kerberos's): this package
 // imports no mechanism. Invalid input throws the kit's DerError, with its offset.
 
 import { DER_TAG } from '../kit/index.js';
