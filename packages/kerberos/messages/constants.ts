@@ -101,6 +101,8 @@ export const PA_TYPE = {
   ENCRYPTED_CHALLENGE: 138,
   /** RFC 6806 11: the client can take a KDC's encrypted-pa-data (enc-pa-rep). */
   REQ_ENC_PA_REP: 149,
+  /** RFC 8070: the KDC's freshness token (PKINIT); MIT clients send it empty to ask for one. */
+  AS_FRESHNESS: 150,
   PAC_OPTIONS: 167,
 } as const;
 

@@ -104,8 +104,8 @@ describe('Kerberos messages captured from MIT krb5', () => {
     assert.equal(req.reqBody.realm, V.REALM);
     assert.deepEqual(req.reqBody.etype, [18, 17, 20, 19]);
     assert.deepEqual(kerberosFlagNames(req.reqBody.kdcOptions, KDC_OPTIONS), ['RENEWABLE_OK']);
-    // MIT asks for PA-REQ-ENC-PA-REP (149) and offers PA-FX-FAST (150 is PA-FX-COOKIE's neighbour: here 149 and 150).
-    assert.deepEqual(req.padata?.map((p) => p.padataType), [150, 149]);
+    // MIT sends an empty PA-AS-FRESHNESS (150, RFC 8070) and asks for PA-REQ-ENC-PA-REP (149, RFC 6806).
+    assert.deepEqual(req.padata?.map((p) => p.padataType), [PA_TYPE.AS_FRESHNESS, PA_TYPE.REQ_ENC_PA_REP]);
     assert.equal(hex(req.reqBodyBytes!.subarray(0, 2)), '307b');
 
     const error = unpackKrbError(bytes(V.PREAUTH_REQUIRED));
