@@ -26,7 +26,7 @@ export interface EncryptionKey {
 }
 
 /** An encryption type's sizes, for callers that lay out messages around its ciphertexts. */
-export type EncryptionTypeInfo = Omit<EncryptionProfile, 'usageKeys' | 'encrypt' | 'decrypt' | 'checksum' | 'stringToKey' | 'prf'>;
+export type EncryptionTypeInfo = Omit<EncryptionProfile, 'usageKeys' | 'encrypt' | 'decrypt' | 'checksum' | 'stringToKey' | 'prf' | 'pbkdf2Hash' | 'pbkdf2Salt' | 'keyFromPbkdf2'>;
 
 /** A checksum type's sizes and the etype whose keys key it. */
 export type ChecksumTypeInfo = ChecksumProfile;
@@ -217,6 +217,45 @@ export function stringToKey(
   const iterations = s2kIterations(etype, params, options);
   const key = profile.stringToKey(textOrBytes(password, 'a password'), textOrBytes(salt, 'a salt'), iterations);
   return { keytype: profile.etype, keyvalue: own(key) };
+}
+
+/**
+ * string-to-key's first half, for a caller that runs PBKDF2 elsewhere (the LSA's work pool, through
+ * CreateThread's BCryptDeriveKeyPBKDF2, off the thread that answers every other call): the hash, the
+ * password and salt as PBKDF2 takes them (RFC 8009 prefixes the salt with the etype's name), the
+ * checked iteration count and the output length. stringToKeyFromPbkdf2 finishes it; the two together
+ * are stringToKey.
+ */
+export interface StringToKeyPbkdf2 {
+  readonly hash: 'SHA1' | 'SHA256' | 'SHA384';
+  readonly password: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+  readonly length: number;
+}
+
+export function stringToKeyPbkdf2(
+  etype: number,
+  password: string | Uint8Array,
+  salt: string | Uint8Array,
+  params?: Uint8Array,
+  options?: StringToKeyOptions,
+): StringToKeyPbkdf2 {
+  const profile = encryptionProfile(etype);
+  const iterations = s2kIterations(etype, params, options);
+  return {
+    hash: profile.pbkdf2Hash.toUpperCase() as StringToKeyPbkdf2['hash'],
+    password: own(textOrBytes(password, 'a password')),
+    salt: own(profile.pbkdf2Salt(textOrBytes(salt, 'a salt'))),
+    iterations,
+    length: profile.keyBytes,
+  };
+}
+
+/** string-to-key's second half: the protocol key from PBKDF2's output (RFC 3962 4's DK(tkey, "kerberos"), RFC 8009 4's KDF). */
+export function stringToKeyFromPbkdf2(etype: number, tkey: Uint8Array): EncryptionKey {
+  const profile = encryptionProfile(etype);
+  return { keytype: profile.etype, keyvalue: own(profile.keyFromPbkdf2(sized(tkey, profile.keyBytes, `a ${profile.name} PBKDF2 output`))) };
 }
 
 /** Kc, Ke and Ki for one key usage (RFC 3961 5.3 DK, RFC 8009 5 KDF-HMAC-SHA2). */
