@@ -52,6 +52,8 @@ export interface EstablishOptions {
   authData?: SecWinntAuthIdentity | null;
   clientReq?: number;
   serverReq?: number;
+  /** InitializeSecurityContext's pszTargetName (a Kerberos service: host/server or host@server). */
+  targetName?: string;
   /** Rewrites a token on its way (tampering in transit); `leg` counts from 1. */
   transit?: (token: Uint8Array, leg: number) => Uint8Array;
 }
@@ -81,6 +83,7 @@ export async function establish(client: AppProcess, server: AppProcess, options:
       context: out.clientContext ?? null,
       contextReq: options.clientReq ?? DEFAULT_CLIENT_REQ,
       input,
+      ...(options.targetName === undefined ? {} : { targetName: options.targetName }),
     });
     out.results.push(ic);
     out.clientContext = ic.context ?? out.clientContext;
