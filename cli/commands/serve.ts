@@ -23,6 +23,8 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
   valued,
   wholeNumber,
@@ -36,6 +38,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
+    ...REALM_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection'),
     ...repeated('account'),
     ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
@@ -58,8 +61,10 @@ export async function serve(argv: string[]): Promise<number> {
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
 
+  const realm = realmSettings(values);
   const machine = await Machine.boot({
     packages,
+    ...realm,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: values.trace !== undefined,
     ...lsaIsolation(values['lsa-isolation']),

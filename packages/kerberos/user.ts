@@ -146,9 +146,10 @@ class KerberosUserPackage {
     if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
     const stream = findBuffer(buffers, SECBUFFER.STREAM);
     const data = sealable(buffers);
+    // The message goes into a DATA buffer: without one there is nowhere to put it.
+    if (data.length === 0) return { status: SEC_E_INVALID_TOKEN };
     let whole: Uint8Array;
     if (stream !== undefined) {
-      if (data.length === 0) return { status: SEC_E_INVALID_TOKEN };
       whole = stream.pvBuffer;
     } else {
       const token = findToken(buffers);
