@@ -1,5 +1,5 @@
 // X.509 certificates for the HTTPS server (`serve --https`): a self-signed certificate made with
-// node:crypto's keys and signatures and a small DER writer (der.ts), and the one thing a channel
+// node:crypto's keys and signatures and the kit's DER codec, and the one thing a channel
 // binding needs from any certificate: the hash function of its signature algorithm (RFC 5929 4.1).
 //
 // Why not a library: `selfsigned` (the usual npm choice) now pulls @peculiar/x509 and pkijs, some
@@ -13,25 +13,30 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
-  bitString,
-  boolean,
+  contextTag,
   DER_TAG,
+  derBitString,
+  derBoolean,
   DerError,
+  derExplicit,
+  derGeneralizedTime,
+  derImplicit,
+  derInteger,
   derNull,
+  derOctetString,
+  derOid,
+  derSequence,
+  derSet,
+  derUnsignedInteger,
+  derUtcTime,
+  derUtf8String,
   expectTlv,
-  explicit,
-  implicit,
-  octetString,
-  oid,
+  expectWhole,
+  readBitString,
   readOid,
   readTlv,
-  sequence,
-  set,
-  smallInteger,
-  time,
-  unsignedInteger,
-  utf8String,
-} from './der.js';
+  type Tlv,
+} from '../packages/kit/index.js';
 
 /** The key a generated certificate gets; EC P-256 by default (fast to make, every TLS peer takes it). */
 export type CertificateKeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'ed25519';
@@ -71,15 +76,15 @@ const OIDS = {
 
 /** The AlgorithmIdentifier of each key type and hash pair that can be made here. */
 function signatureAlgorithm(keyType: CertificateKeyType, hash: SignatureHash): { id: Uint8Array; digest: string | null } {
-  if (keyType === 'ed25519') return { id: sequence(oid('1.3.101.112')), digest: null };
+  if (keyType === 'ed25519') return { id: derSequence(derOid('1.3.101.112')), digest: null };
   if (keyType === 'rsa-2048') {
     const arc = { md5: 4, sha1: 5, sha256: 11, sha384: 12, sha512: 13 }[hash];
     // RFC 4055 / RFC 3279: the RSA signature algorithms carry an explicit NULL parameter.
-    return { id: sequence(oid(`1.2.840.113549.1.1.${arc}`), derNull()), digest: hash };
+    return { id: derSequence(derOid(`1.2.840.113549.1.1.${arc}`), derNull()), digest: hash };
   }
   if (hash === 'md5') throw new Error('ECDSA has no MD5 signature algorithm');
   const ecdsa = { sha1: '1.2.840.10045.4.1', sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4' }[hash];
-  return { id: sequence(oid(ecdsa)), digest: hash };
+  return { id: derSequence(derOid(ecdsa)), digest: hash };
 }
 
 function keyPair(keyType: CertificateKeyType): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -96,21 +101,21 @@ function keyPair(keyType: CertificateKeyType): { publicKey: KeyObject; privateKe
 }
 
 function name(commonName: string): Uint8Array {
-  const rdn = (type: string, value: string): Uint8Array => set(sequence(oid(type), utf8String(value)));
-  return sequence(rdn(OIDS.organizationName, 'sspi-emu'), rdn(OIDS.commonName, commonName));
+  const rdn = (type: string, value: string): Uint8Array => derSet(derSequence(derOid(type), derUtf8String(value)));
+  return derSequence(rdn(OIDS.organizationName, 'sspi-emu'), rdn(OIDS.commonName, commonName));
 }
 
 function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? sequence(oid(id), boolean(true), octetString(value)) : sequence(oid(id), octetString(value));
+  return critical ? derSequence(derOid(id), derBoolean(true), derOctetString(value)) : derSequence(derOid(id), derOctetString(value));
 }
 
 /** A GeneralName (RFC 5280 4.2.1.6): iPAddress [7] for an address, dNSName [2] otherwise. */
 function generalName(altName: string): Uint8Array {
   const family = isIP(altName);
-  if (family === 4) return implicit(7, Uint8Array.from(altName.split('.').map(Number)));
-  if (family === 6) return implicit(7, ipv6Bytes(altName));
+  if (family === 4) return derImplicit(7, Uint8Array.from(altName.split('.').map(Number)));
+  if (family === 6) return derImplicit(7, ipv6Bytes(altName));
   if (!/^[A-Za-z0-9*]([A-Za-z0-9.-]{0,252})$/.test(altName)) throw new Error(`not a DNS name or IP address: ${JSON.stringify(altName)}`);
-  return implicit(2, new TextEncoder().encode(altName));
+  return derImplicit(2, new TextEncoder().encode(altName));
 }
 
 function ipv6Bytes(address: string): Uint8Array {
@@ -129,12 +134,20 @@ function ipv6Bytes(address: string): Uint8Array {
 
 /** The subjectPublicKey bits of a SubjectPublicKeyInfo, for the key identifier (RFC 5280 4.2.1.2, method 1). */
 function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const outer = expectTlv(spki, 0, DER_TAG.SEQUENCE, 'SubjectPublicKeyInfo');
-  const algorithm = expectTlv(spki, outer.start, DER_TAG.SEQUENCE, 'its algorithm', outer.end);
-  const bits = expectTlv(spki, algorithm.end, DER_TAG.BIT_STRING, 'subjectPublicKey', outer.end);
+  const outer = expectWhole(spki, DER_TAG.SEQUENCE, 'SubjectPublicKeyInfo');
+  const algorithm = expectTlv(spki, outer.contentStart, outer.end, DER_TAG.SEQUENCE, 'its algorithm');
+  const bits = expectTlv(spki, algorithm.end, outer.end, DER_TAG.BIT_STRING, 'subjectPublicKey');
   return createHash('sha1')
-    .update(spki.subarray(bits.start + 1, bits.end))
+    .update(readBitString(spki, bits).bytes)
     .digest();
+}
+
+/** X.509's Time (RFC 5280 4.1.2.5): UTCTime through 2049, GeneralizedTime from 2050, to the second, in UTC. */
+function certificateTime(date: Date): Uint8Array {
+  const seconds = new Date(Math.floor(date.getTime() / 1000) * 1000);
+  const year = seconds.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new Error(`a certificate time must be in 1950..9999, not ${year}`);
+  return year < 2050 ? derUtcTime(seconds) : derGeneralizedTime(seconds);
 }
 
 /** Makes a key pair and a certificate signed with its own key, for a TLS server. */
@@ -153,27 +166,27 @@ export function selfSignedCertificate(options: SelfSignedOptions = {}): SelfSign
   serial[0]! |= 0x01; // never a leading zero byte to trim
   const keyId = keyIdentifier(spki);
   const issuer = name(commonName);
-  const tbs = sequence(
-    explicit(0, smallInteger(2)), // v3
-    unsignedInteger(serial),
+  const tbs = derSequence(
+    derExplicit(0, derInteger(2)), // v3
+    derUnsignedInteger(serial),
     algorithm.id,
     issuer,
-    sequence(time(new Date(now.getTime() - 3_600_000)), time(new Date(now.getTime() + days * 86_400_000))),
+    derSequence(certificateTime(new Date(now.getTime() - 3_600_000)), certificateTime(new Date(now.getTime() + days * 86_400_000))),
     issuer, // self-signed: the subject is the issuer
     spki,
-    explicit(
+    derExplicit(
       3,
-      sequence(
-        extension(OIDS.basicConstraints, true, sequence()), // cA FALSE (the default, so absent)
-        extension(OIDS.subjectAltName, false, sequence(...altNames.map(generalName))),
-        extension(OIDS.extKeyUsage, false, sequence(oid(OIDS.serverAuth))),
-        extension(OIDS.subjectKeyIdentifier, false, octetString(keyId)),
-        extension(OIDS.authorityKeyIdentifier, false, sequence(implicit(0, keyId))),
+      derSequence(
+        extension(OIDS.basicConstraints, true, derSequence()), // cA FALSE (the default, so absent)
+        extension(OIDS.subjectAltName, false, derSequence(...altNames.map(generalName))),
+        extension(OIDS.extKeyUsage, false, derSequence(derOid(OIDS.serverAuth))),
+        extension(OIDS.subjectKeyIdentifier, false, derOctetString(keyId)),
+        extension(OIDS.authorityKeyIdentifier, false, derSequence(derImplicit(0, keyId))),
       ),
     ),
   );
   const signature = sign(algorithm.digest, tbs, privateKey); // ECDSA: DER Ecdsa-Sig-Value, as X.509 wants it
-  const der = sequence(tbs, algorithm.id, bitString(signature));
+  const der = derSequence(tbs, algorithm.id, derBitString(signature));
   const x509 = new X509Certificate(der); // what we wrote must read back (node parses it as OpenSSL does)
   if (!x509.verify(createPublicKey(privateKey))) throw new Error('the generated certificate does not verify with its own key');
   return {
@@ -234,11 +247,11 @@ export type SignatureHashResult = { algorithm: string; hash: CertificateHash } |
  * hash. Throws DerError when the bytes are not a certificate's outer structure.
  */
 export function signatureHash(der: Uint8Array): SignatureHashResult {
-  const cert = expectTlv(der, 0, DER_TAG.SEQUENCE, 'Certificate');
-  if (cert.end !== der.length) throw new DerError(cert.end, `${der.length - cert.end} bytes after the certificate`);
-  const tbs = expectTlv(der, cert.start, DER_TAG.SEQUENCE, 'TBSCertificate', cert.end);
-  const algorithmId = expectTlv(der, tbs.end, DER_TAG.SEQUENCE, 'signatureAlgorithm', cert.end);
-  const algorithm = readOid(der, expectTlv(der, algorithmId.start, DER_TAG.OID, 'signatureAlgorithm.algorithm', algorithmId.end));
+  const cert = expectTlv(der, 0, der.length, DER_TAG.SEQUENCE, 'Certificate');
+  if (cert.end !== der.length) throw new DerError('TRAILING_BYTES', cert.end, `${der.length - cert.end} bytes after the certificate`);
+  const tbs = expectTlv(der, cert.contentStart, cert.end, DER_TAG.SEQUENCE, 'TBSCertificate');
+  const algorithmId = expectTlv(der, tbs.end, cert.end, DER_TAG.SEQUENCE, 'signatureAlgorithm');
+  const algorithm = readOid(der, expectTlv(der, algorithmId.contentStart, algorithmId.end, DER_TAG.OBJECT_IDENTIFIER, 'signatureAlgorithm.algorithm'));
   const named = SIGNATURE_HASHES.get(algorithm);
   if (named !== undefined) return { algorithm, hash: named };
   if (algorithm === RSASSA_PSS) {
@@ -249,15 +262,15 @@ export function signatureHash(der: Uint8Array): SignatureHashResult {
 }
 
 /** RSASSA-PSS-params' hashAlgorithm ([0] EXPLICIT, default SHA-1: RFC 4055 3.1), or why there is none to name. */
-function pssHash(der: Uint8Array, algorithmId: { start: number; end: number }): { hash: CertificateHash } | string {
-  const oidTlv = readTlv(der, algorithmId.start, algorithmId.end);
+function pssHash(der: Uint8Array, algorithmId: Tlv): { hash: CertificateHash } | string {
+  const oidTlv = readTlv(der, algorithmId.contentStart, algorithmId.end);
   if (oidTlv.end === algorithmId.end) return { hash: 'sha1' };
-  const params = expectTlv(der, oidTlv.end, DER_TAG.SEQUENCE, 'RSASSA-PSS-params', algorithmId.end);
-  if (params.start === params.end) return { hash: 'sha1' };
-  const first = readTlv(der, params.start, params.end);
-  if (first.tag !== 0xa0) return { hash: 'sha1' };
-  const hashId = expectTlv(der, first.start, DER_TAG.SEQUENCE, 'hashAlgorithm', first.end);
-  const hashOid = readOid(der, expectTlv(der, hashId.start, DER_TAG.OID, 'hashAlgorithm.algorithm', hashId.end));
+  const params = expectTlv(der, oidTlv.end, algorithmId.end, DER_TAG.SEQUENCE, 'RSASSA-PSS-params');
+  if (params.contentStart === params.end) return { hash: 'sha1' };
+  const first = readTlv(der, params.contentStart, params.end);
+  if (first.tag !== contextTag(0)) return { hash: 'sha1' };
+  const hashId = expectTlv(der, first.contentStart, first.end, DER_TAG.SEQUENCE, 'hashAlgorithm');
+  const hashOid = readOid(der, expectTlv(der, hashId.contentStart, hashId.end, DER_TAG.OBJECT_IDENTIFIER, 'hashAlgorithm.algorithm'));
   const hash = HASH_OIDS.get(hashOid);
   return hash === undefined ? `RSASSA-PSS with the hash ${hashOid}, which is not known here` : { hash };
 }

@@ -25,7 +25,7 @@ export {
   type EndPointHash,
   type ExtendedProtection,
 } from './channel-bindings.js';
-export { DerError } from './der.js';
+export { DerError } from '../packages/kit/index.js';
 export { FramedSocket, ProtocolError } from './framed-socket.js';
 export { DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from './gss-framing.js';
 export { authorization, ntlmChallenge, parseAuthorization, schemeChallenge, wwwAuthenticate, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from './http-auth.js';

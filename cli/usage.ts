@@ -9,7 +9,7 @@ commands:
   run        boot the machine, run one handshake between a client and a server process
              through the LSA, exchange sealed and signed messages, print the timeline
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
-  decode     an NTLM message or SPNEGO token (base64 or hex) field by field
+  decode     an NTLM message, SPNEGO token or Kerberos message (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
@@ -79,8 +79,10 @@ INSPECT_USAGE
     `sspi-emu decode TOKEN|- [--json]
   TOKEN is hex (read as hex whenever it is valid hex) or base64, with or without an "NTLM " or
   "Negotiate " scheme; - reads it from stdin
-  exit status: 0 when it is an NTLM message or a SPNEGO token, 1 otherwise (with the offset of
-  the problem)`,
+  Kerberos messages (AS-REQ/REP, TGS-REQ/REP, AP-REQ/REP, KRB-CRED, KRB-ERROR), bare or in the
+  GSS-API framing (RFC 4121), are shown with their encrypted parts left encrypted
+  exit status: 0 when it is an NTLM message, a SPNEGO token or a Kerberos message, 1 otherwise
+  (with the offset of the problem)`,
   ],
   [
     'bench',

@@ -20,6 +20,7 @@ export {
   registerTokenDecoder,
   tokenDecoders,
   EXAMPLE_DECODER,
+  KERBEROS_DECODER,
   SPNEGO_DECODER,
   NTLM_DECODER,
   type DecodedToken,

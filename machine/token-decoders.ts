@@ -1,10 +1,11 @@
 // Token decoders: what turns a handshake token's bytes into its fields for people to read (the
 // HTML view of a run). A registry, tried in order: the first decoder that recognises a token
 // describes it, as plain data (objects, arrays, strings, numbers) that any view can show without
-// knowing the protocol. A decoder for another protocol (Kerberos, a package of yours) is one more
-// entry: registerTokenDecoder, or a list of your own passed to the renderer.
+// knowing the protocol. A decoder for another protocol (a package of yours) is one more entry:
+// registerTokenDecoder, or a list of your own passed to the renderer.
 
 import { HELLO_FLAGS, MAGIC, MESSAGE_TYPE, unpackClientHello, unpackClientProof, unpackServerProof } from '../packages/example/wire.js';
+import { describeKerberosToken, isKerberosToken } from '../packages/kerberos/wire.js';
 import { DerError, describeNegotiationToken, isSpnegoToken } from '../packages/negotiate/wire.js';
 import { describeNtlmMessage } from '../packages/ntlm/wire.js';
 
@@ -66,9 +67,26 @@ export const EXAMPLE_DECODER: TokenDecoder = {
 };
 
 /**
+ * Kerberos messages (RFC 4120: AS-REQ/REP, TGS-REQ/REP, AP-REQ/REP, KRB-CRED, KRB-ERROR), bare or in
+ * the GSS-API framing of RFC 4121, as `sspi-emu decode` prints them: encrypted parts left encrypted.
+ */
+export const KERBEROS_DECODER: TokenDecoder = {
+  name: 'Kerberos',
+  recognises: (token) => isKerberosToken(token),
+  describe: (token) => {
+    try {
+      return describeKerberosToken(token) as unknown as Described;
+    } catch (error) {
+      if (error instanceof DerError) throw new Error(`${error.message} (${error.code} at byte offset ${error.offset} of ${token.byteLength})`);
+      throw error;
+    }
+  },
+};
+
+/**
  * SPNEGO tokens (RFC 4178, MS-SPNG: NegTokenInit, NegTokenInit2, NegTokenResp), as `sspi-emu
  * decode` prints them. The mechanism token inside is described by the other registered decoders
- * (NTLM's; a Kerberos decoder registered later describes Kerberos's), hex when none recognises it.
+ * (NTLM's, Kerberos's), hex when none recognises it.
  */
 export const SPNEGO_DECODER: TokenDecoder = {
   name: 'SPNEGO',
@@ -94,7 +112,7 @@ function describeSpnego(token: Uint8Array): Described {
 }
 
 /** The decoders every view starts with; SPNEGO last, its framing being the loosest signature. */
-const REGISTRY: TokenDecoder[] = [NTLM_DECODER, EXAMPLE_DECODER, SPNEGO_DECODER];
+const REGISTRY: TokenDecoder[] = [NTLM_DECODER, EXAMPLE_DECODER, KERBEROS_DECODER, SPNEGO_DECODER];
 
 /** Adds a decoder, tried after those registered before it (a second one of a name replaces the first). */
 export function registerTokenDecoder(decoder: TokenDecoder): void {

@@ -1,10 +1,13 @@
-// `sspi-emu decode TOKEN`: an NTLM message or a SPNEGO token (base64 or hex, or "-" to read it
-// from stdin) spelled out field by field: for NTLM type, flags by name, names, AV pairs by name,
-// NTProofStr, MIC, version; for SPNEGO the NegTokenInit, NegTokenInit2 or NegTokenResp fields with
-// the NTLM message inside decoded. `--json` prints the same description as data. A token that does
+// `sspi-emu decode TOKEN`: an NTLM message, a SPNEGO token or a Kerberos message (base64 or hex,
+// or "-" to read it from stdin) spelled out field by field: for NTLM type, flags by name, names,
+// AV pairs by name, NTProofStr, MIC, version; for SPNEGO the NegTokenInit, NegTokenInit2 or
+// NegTokenResp fields with the NTLM or Kerberos token inside decoded; for Kerberos the message's
+// fields (names, flags, times, pre-authentication data, error codes by name), bare or in its
+// GSS-API framing, with the encrypted parts left encrypted. `--json` prints the same description as data. A token that does
 // not parse is exit status 1 with the parser's reason and the byte offset of the problem.
 
-import { DerError } from '../../packages/negotiate/wire.js';
+import { isKerberosToken } from '../../packages/kerberos/wire.js';
+import { DerError, isSpnegoToken } from '../../packages/negotiate/wire.js';
 import { NtlmParseError } from '../../packages/ntlm/wire.js';
 import { describeToken, formatToken } from '../tokens.js';
 import { parseCommand } from '../options.js';
@@ -26,7 +29,8 @@ export async function decode(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof DerError) {
-      process.stderr.write(`sspi-emu decode: not a valid SPNEGO token: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
+      const what = isKerberosToken(bytes) && !isSpnegoToken(bytes) ? 'Kerberos message' : 'SPNEGO token';
+      process.stderr.write(`sspi-emu decode: not a valid ${what}: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
       return 1;
     }
     if (!(error instanceof NtlmParseError)) throw error;

@@ -2,7 +2,8 @@
 // unimplemented, pointing at one shared function; the marshalled form of explicit credentials
 // that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack);
 // the token in and out of a context call; the error base its own errors can extend; the LSA's
-// work pool, for work too heavy for the LSA's dispatch thread.
+// work pool, for work too heavy for the LSA's dispatch thread; the DER codec (der.ts) that SPNEGO,
+// Kerberos and X.509 are written and read with.
 
 import {
   SECPKG_ATTR,
@@ -121,6 +122,74 @@ export function standardContextAttribute(attribute: number, facts: ContextFacts)
   }
 }
 
+/** The one DER codec (X.690): SPNEGO's, Kerberos' and the certificates' ASN.1, strict on reading. */
+export {
+  applicationTag,
+  bitStringContents,
+  contextTag,
+  copyOf,
+  DER_ERROR_CODES,
+  DER_TAG,
+  derApplication,
+  derBitString,
+  derBoolean,
+  derEnumerated,
+  DerError,
+  derExplicit,
+  derGeneralizedTime,
+  derGeneralString,
+  derIa5String,
+  derImplicit,
+  derInteger,
+  derNull,
+  derOctetString,
+  derOid,
+  derSequence,
+  derSet,
+  derUnsignedInteger,
+  derUtcTime,
+  derUtf8String,
+  enumeratedContents,
+  expectEnd,
+  expectTlv,
+  expectWhole,
+  generalizedTimeContents,
+  generalStringContents,
+  implicitTag,
+  integerContents,
+  lengthOctets,
+  oidContents,
+  parseDerTree,
+  readBitString,
+  readBoolean,
+  readChildren,
+  readEnumerated,
+  readExplicit,
+  readFields,
+  readGeneralizedTime,
+  readGeneralString,
+  readIa5String,
+  readInt32,
+  readInteger,
+  readNull,
+  readOctetString,
+  readOid,
+  readSequenceOf,
+  readSmallInteger,
+  readTlv,
+  readUInt32,
+  readUtcTime,
+  readUtf8String,
+  requiredField,
+  tlv,
+  utcTimeContents,
+  type BitString,
+  type DerErrorCode,
+  type DerNode,
+  type DerTreeLimits,
+  type GeneralStringCharset,
+  type Tlv,
+} from './der.js';
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';
 /** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */
 export { EmuError, registerErrorClass };

@@ -14,7 +14,7 @@
 
 import { ASC_REQ, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, type Status } from '../../headers/index.js';
 import type { LegResult, NegotiateContext } from './context.js';
-import { DerError } from './der.js';
+import { DerError } from '../kit/index.js';
 import { acceptInner, type InnerStep } from './inner.js';
 import { bindingsOf, record, sameBytes, select, withoutEmptyToken, type CallInput } from './initiator.js';
 import { NEG_STATE, packNegTokenInit, packNegTokenResp, unpackNegotiationToken, WINDOWS_HINT_NAME, type NegTokenInit, type NegTokenResp } from './spnego.js';

@@ -1,10 +1,10 @@
 // SPNEGO tokens spelled out for traces and the CLI: describeNegotiationToken() turns a token into
 // plain JSON-able data field by field, formatNegotiationToken() into indented text. The mechanism
 // token inside (mechToken, responseToken) is described by the caller's describer, which knows the
-// mechanisms' formats (`sspi-emu decode` passes NTLM's; Kerberos's can join it): this package
-// imports no mechanism. Invalid input throws the DerError of der.ts, with its offset.
+// mechanisms' formats (`sspi-emu decode` passes NTLM's and Kerberos's): this package
+// imports no mechanism. Invalid input throws the kit's DerError, with its offset.
 
-import { TAG } from './der.js';
+import { DER_TAG } from '../kit/index.js';
 import { MECH_NAMES, MECH_OID, NEG_STATE_NAMES, unpackNegotiationToken } from './spnego.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -32,7 +32,7 @@ const SPNEGO_OID_DER = [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
  */
 export function isSpnegoToken(bytes: Uint8Array): boolean {
   if (bytes[0] === 0xa0 || bytes[0] === 0xa1) return true;
-  if (bytes[0] !== TAG.APPLICATION_0 || bytes.length < 2) return false;
+  if (bytes[0] !== DER_TAG.APPLICATION_0 || bytes.length < 2) return false;
   const at = bytes[1]! < 0x80 ? 2 : 2 + (bytes[1]! & 0x7f);
   return SPNEGO_OID_DER.every((b, i) => bytes[at + i] === b);
 }

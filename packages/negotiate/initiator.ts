@@ -24,7 +24,7 @@ import {
   type Status,
 } from '../../headers/index.js';
 import type { LegResult, NegotiateContext, Selected } from './context.js';
-import { DerError } from './der.js';
+import { DerError } from '../kit/index.js';
 import { initInner, type InnerStep, type MechanismCredential } from './inner.js';
 import { NEG_STATE, packMechTypeList, packNegTokenInit, packNegTokenResp, unpackNegotiationToken, type NegTokenResp } from './spnego.js';
 

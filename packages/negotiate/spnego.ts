@@ -1,5 +1,5 @@
 // SPNEGO's tokens as symmetric pure functions over Uint8Array (RFC 4178 section 4, with MS-SPNG
-// 2.2.1's NegTokenInit2), on the strict DER codec of der.ts:
+// 2.2.1's NegTokenInit2), on the kit's strict DER codec:
 //
 //   InitialContextToken ::= [APPLICATION 0] IMPLICIT SEQUENCE {       (RFC 2743 3.1; the first token)
 //       thisMech MechType (1.3.6.1.5.5.2), innerContextToken NegotiationToken }
@@ -23,19 +23,24 @@ import {
   type BitString,
   bitStringContents,
   contextTag,
+  DER_TAG,
   DerError,
+  derOid,
   enumeratedContents,
   expectEnd,
   expectTlv,
-  oid,
+  generalStringContents,
   readBitString,
   readEnumerated,
+  readExplicit,
+  readFields,
+  readGeneralString,
+  readOctetString,
   readOid,
   readTlv,
-  TAG,
   type Tlv,
   tlv,
-} from './der.js';
+} from '../kit/index.js';
 
 /** The mechanisms SPNEGO names here, by OID (test-vectors.md 7, MS-SPNG 1.4). */
 export const MECH_OID = {
@@ -111,7 +116,7 @@ export interface Unpacked<T> {
 
 /** MechTypeList: SEQUENCE OF MechType, in the order given. */
 export function packMechTypeList(mechTypes: readonly string[]): Uint8Array {
-  return tlv(TAG.SEQUENCE, ...mechTypes.map(oid));
+  return tlv(DER_TAG.SEQUENCE, ...mechTypes.map(derOid));
 }
 
 /** A NegTokenInit (or NegTokenInit2, when it has negHints) inside the InitialContextToken with the SPNEGO OID. */
@@ -123,33 +128,33 @@ export function packNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTypeLis
 export function packBareNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTypeList'>): Uint8Array {
   const fields: Uint8Array[] = [];
   if (token.mechTypes !== undefined) fields.push(tlv(contextTag(0), packMechTypeList(token.mechTypes)));
-  if (token.reqFlags !== undefined) fields.push(tlv(contextTag(1), tlv(TAG.BIT_STRING, bitStringContents(token.reqFlags))));
-  if (token.mechToken !== undefined) fields.push(tlv(contextTag(2), tlv(TAG.OCTET_STRING, token.mechToken)));
+  if (token.reqFlags !== undefined) fields.push(tlv(contextTag(1), tlv(DER_TAG.BIT_STRING, bitStringContents(token.reqFlags))));
+  if (token.mechToken !== undefined) fields.push(tlv(contextTag(2), tlv(DER_TAG.OCTET_STRING, token.mechToken)));
   if (token.negHints !== undefined) {
     const hints: Uint8Array[] = [];
-    if (token.negHints.hintName !== undefined) hints.push(tlv(contextTag(0), tlv(TAG.GENERAL_STRING, latin1(token.negHints.hintName))));
-    if (token.negHints.hintAddress !== undefined) hints.push(tlv(contextTag(1), tlv(TAG.OCTET_STRING, token.negHints.hintAddress)));
-    fields.push(tlv(contextTag(3), tlv(TAG.SEQUENCE, ...hints)));
-    if (token.mechListMIC !== undefined) fields.push(tlv(contextTag(4), tlv(TAG.OCTET_STRING, token.mechListMIC)));
+    if (token.negHints.hintName !== undefined) hints.push(tlv(contextTag(0), tlv(DER_TAG.GENERAL_STRING, generalStringContents(token.negHints.hintName, 'latin1'))));
+    if (token.negHints.hintAddress !== undefined) hints.push(tlv(contextTag(1), tlv(DER_TAG.OCTET_STRING, token.negHints.hintAddress)));
+    fields.push(tlv(contextTag(3), tlv(DER_TAG.SEQUENCE, ...hints)));
+    if (token.mechListMIC !== undefined) fields.push(tlv(contextTag(4), tlv(DER_TAG.OCTET_STRING, token.mechListMIC)));
   } else if (token.mechListMIC !== undefined) {
-    fields.push(tlv(contextTag(3), tlv(TAG.OCTET_STRING, token.mechListMIC)));
+    fields.push(tlv(contextTag(3), tlv(DER_TAG.OCTET_STRING, token.mechListMIC)));
   }
-  return tlv(contextTag(0), tlv(TAG.SEQUENCE, ...fields));
+  return tlv(contextTag(0), tlv(DER_TAG.SEQUENCE, ...fields));
 }
 
 /** [1] NegTokenResp (never framed: only the first token of a context is). */
 export function packNegTokenResp(token: Omit<NegTokenResp, 'kind'>): Uint8Array {
   const fields: Uint8Array[] = [];
-  if (token.negState !== undefined) fields.push(tlv(contextTag(0), tlv(TAG.ENUMERATED, enumeratedContents(token.negState))));
-  if (token.supportedMech !== undefined) fields.push(tlv(contextTag(1), oid(token.supportedMech)));
-  if (token.responseToken !== undefined) fields.push(tlv(contextTag(2), tlv(TAG.OCTET_STRING, token.responseToken)));
-  if (token.mechListMIC !== undefined) fields.push(tlv(contextTag(3), tlv(TAG.OCTET_STRING, token.mechListMIC)));
-  return tlv(contextTag(1), tlv(TAG.SEQUENCE, ...fields));
+  if (token.negState !== undefined) fields.push(tlv(contextTag(0), tlv(DER_TAG.ENUMERATED, enumeratedContents(token.negState))));
+  if (token.supportedMech !== undefined) fields.push(tlv(contextTag(1), derOid(token.supportedMech)));
+  if (token.responseToken !== undefined) fields.push(tlv(contextTag(2), tlv(DER_TAG.OCTET_STRING, token.responseToken)));
+  if (token.mechListMIC !== undefined) fields.push(tlv(contextTag(3), tlv(DER_TAG.OCTET_STRING, token.mechListMIC)));
+  return tlv(contextTag(1), tlv(DER_TAG.SEQUENCE, ...fields));
 }
 
 /** GSS-API's InitialContextToken (RFC 2743 3.1): [APPLICATION 0] { thisMech, innerContextToken }. */
 export function packInitialContextToken(mech: string, inner: Uint8Array): Uint8Array {
-  return tlv(TAG.APPLICATION_0, oid(mech), inner);
+  return tlv(DER_TAG.APPLICATION_0, derOid(mech), inner);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,9 +169,9 @@ export interface InitialContextToken {
 
 /** Reads the InitialContextToken framing (the whole of `bytes`): its OID checked, its inner token located, not read. */
 export function unpackInitialContextToken(bytes: Uint8Array): InitialContextToken {
-  const outer = expectTlv(bytes, 0, bytes.length, TAG.APPLICATION_0, 'InitialContextToken');
+  const outer = expectTlv(bytes, 0, bytes.length, DER_TAG.APPLICATION_0, 'InitialContextToken');
   expectEnd(outer.end, bytes.length, 'the InitialContextToken');
-  const mechTlv = expectTlv(bytes, outer.contentStart, outer.end, TAG.OBJECT_IDENTIFIER, 'thisMech');
+  const mechTlv = expectTlv(bytes, outer.contentStart, outer.end, DER_TAG.OBJECT_IDENTIFIER, 'thisMech');
   return { mech: readOid(bytes, mechTlv), innerStart: mechTlv.end, innerEnd: outer.end };
 }
 
@@ -176,7 +181,7 @@ export function unpackInitialContextToken(bytes: Uint8Array): InitialContextToke
  */
 export function unpackNegotiationToken(bytes: Uint8Array): Unpacked<NegotiationToken> {
   if (bytes.length === 0) throw new DerError('TRUNCATED', 0, 'an empty token');
-  if (bytes[0] === TAG.APPLICATION_0) {
+  if (bytes[0] === DER_TAG.APPLICATION_0) {
     const frame = unpackInitialContextToken(bytes);
     if (frame.mech !== MECH_OID.SPNEGO) throw new DerError('BAD_OID', 2, `the InitialContextToken is for ${frame.mech}, not SPNEGO (${MECH_OID.SPNEGO})`);
     const inner = expectTlv(bytes, frame.innerStart, frame.innerEnd, contextTag(0), 'the SPNEGO InitialContextToken (NegTokenInit)');
@@ -190,50 +195,23 @@ export function unpackNegotiationToken(bytes: Uint8Array): Unpacked<NegotiationT
   throw new DerError('BAD_TAG', 0, `a NegotiationToken starts with [APPLICATION 0], [0] or [1], not tag 0x${bytes[0]!.toString(16).padStart(2, '0')}`);
 }
 
-/** The contents of an explicit [n] tag: exactly one value of tag `tag`. */
-function explicit(bytes: Uint8Array, field: Tlv, tag: number, what: string): Tlv {
-  const inner = expectTlv(bytes, field.contentStart, field.end, tag, what);
-  expectEnd(inner.end, field.end, what);
-  return inner;
-}
-
-/**
- * The fields of a SEQUENCE of explicitly tagged optional fields: each [n] once, in increasing order.
- * Tags above `lastKnown` (extensions) are skipped; a tag that is not context-specific is BAD_TAG.
- */
-function fields(bytes: Uint8Array, sequence: Tlv, lastKnown: number, what: string): Map<number, Tlv> {
-  const found = new Map<number, Tlv>();
-  let previous = -1;
-  for (let at = sequence.contentStart; at < sequence.end;) {
-    const field = readTlv(bytes, at, sequence.end);
-    if ((field.tag & 0xe0) !== 0xa0) throw new DerError('BAD_TAG', at, `${what}: a field with tag 0x${field.tag.toString(16)} is not an explicit [n] tag`);
-    const n = field.tag & 0x1f;
-    if (n <= previous) throw new DerError('BAD_TAG', at, `${what}: field [${n}] out of order or repeated`);
-    previous = n;
-    if (n <= lastKnown) found.set(n, field);
-    at = field.end;
-  }
-  return found;
-}
-
 function octets(bytes: Uint8Array, field: Tlv, what: string): Uint8Array {
-  const inner = explicit(bytes, field, TAG.OCTET_STRING, what);
-  return bytes.slice(inner.contentStart, inner.end);
+  return readOctetString(bytes, readExplicit(bytes, field, DER_TAG.OCTET_STRING, what));
 }
 
 function readNegTokenInit(bytes: Uint8Array, choice: Tlv): NegTokenInit {
-  const sequence = explicit(bytes, choice, TAG.SEQUENCE, 'NegTokenInit');
+  const sequence = readExplicit(bytes, choice, DER_TAG.SEQUENCE, 'NegTokenInit');
   // [3] decides which of the two it is: negHints (a SEQUENCE) makes it a NegTokenInit2.
-  const at3 = fields(bytes, sequence, 4, 'NegTokenInit').get(3);
-  const isInit2 = at3 !== undefined && at3.contentStart < at3.end && bytes[at3.contentStart] === TAG.SEQUENCE;
-  const found = fields(bytes, sequence, isInit2 ? 4 : 3, 'NegTokenInit');
+  const at3 = readFields(bytes, sequence, 4, 'NegTokenInit').get(3);
+  const isInit2 = at3 !== undefined && at3.contentStart < at3.end && bytes[at3.contentStart] === DER_TAG.SEQUENCE;
+  const found = readFields(bytes, sequence, isInit2 ? 4 : 3, 'NegTokenInit');
   const token: NegTokenInit = { kind: 'NegTokenInit' };
   const mechTypes = found.get(0);
   if (mechTypes !== undefined) {
-    const list = explicit(bytes, mechTypes, TAG.SEQUENCE, 'mechTypes');
+    const list = readExplicit(bytes, mechTypes, DER_TAG.SEQUENCE, 'mechTypes');
     token.mechTypes = [];
     for (let at = list.contentStart; at < list.end;) {
-      const mech = expectTlv(bytes, at, list.end, TAG.OBJECT_IDENTIFIER, 'MechType');
+      const mech = expectTlv(bytes, at, list.end, DER_TAG.OBJECT_IDENTIFIER, 'MechType');
       token.mechTypes.push(readOid(bytes, mech));
       at = mech.end;
     }
@@ -242,11 +220,11 @@ function readNegTokenInit(bytes: Uint8Array, choice: Tlv): NegTokenInit {
     throw new DerError('BAD_TAG', sequence.contentStart, 'NegTokenInit: mechTypes [0] is missing');
   }
   const reqFlags = found.get(1);
-  if (reqFlags !== undefined) token.reqFlags = readBitString(bytes, explicit(bytes, reqFlags, TAG.BIT_STRING, 'reqFlags'));
+  if (reqFlags !== undefined) token.reqFlags = readBitString(bytes, readExplicit(bytes, reqFlags, DER_TAG.BIT_STRING, 'reqFlags'));
   const mechToken = found.get(2);
   if (mechToken !== undefined) token.mechToken = octets(bytes, mechToken, 'mechToken');
   if (isInit2) {
-    token.negHints = readNegHints(bytes, explicit(bytes, at3!, TAG.SEQUENCE, 'negHints'));
+    token.negHints = readNegHints(bytes, readExplicit(bytes, at3!, DER_TAG.SEQUENCE, 'negHints'));
     const mic = found.get(4);
     if (mic !== undefined) token.mechListMIC = octets(bytes, mic, 'mechListMIC');
   } else if (at3 !== undefined) {
@@ -256,12 +234,12 @@ function readNegTokenInit(bytes: Uint8Array, choice: Tlv): NegTokenInit {
 }
 
 function readNegHints(bytes: Uint8Array, sequence: Tlv): NegHints {
-  const found = fields(bytes, sequence, 1, 'NegHints');
+  const found = readFields(bytes, sequence, 1, 'NegHints');
   const hints: NegHints = {};
   const name = found.get(0);
   if (name !== undefined) {
-    const text = explicit(bytes, name, TAG.GENERAL_STRING, 'hintName');
-    hints.hintName = Buffer.from(bytes.subarray(text.contentStart, text.end)).toString('latin1');
+    const text = readExplicit(bytes, name, DER_TAG.GENERAL_STRING, 'hintName');
+    hints.hintName = readGeneralString(bytes, text, 'latin1');
   }
   const address = found.get(1);
   if (address !== undefined) hints.hintAddress = octets(bytes, address, 'hintAddress');
@@ -269,27 +247,21 @@ function readNegHints(bytes: Uint8Array, sequence: Tlv): NegHints {
 }
 
 function readNegTokenResp(bytes: Uint8Array, choice: Tlv): NegTokenResp {
-  const sequence = explicit(bytes, choice, TAG.SEQUENCE, 'NegTokenResp');
-  const found = fields(bytes, sequence, 3, 'NegTokenResp');
+  const sequence = readExplicit(bytes, choice, DER_TAG.SEQUENCE, 'NegTokenResp');
+  const found = readFields(bytes, sequence, 3, 'NegTokenResp');
   const token: NegTokenResp = { kind: 'NegTokenResp' };
   const negState = found.get(0);
   if (negState !== undefined) {
-    const value = explicit(bytes, negState, TAG.ENUMERATED, 'negState');
+    const value = readExplicit(bytes, negState, DER_TAG.ENUMERATED, 'negState');
     const state = readEnumerated(bytes, value);
     if (state > NEG_STATE.REQUEST_MIC) throw new DerError('BAD_VALUE', value.contentStart, `negState ${state} is not one RFC 4178 defines`);
     token.negState = state as NegState;
   }
   const supportedMech = found.get(1);
-  if (supportedMech !== undefined) token.supportedMech = readOid(bytes, explicit(bytes, supportedMech, TAG.OBJECT_IDENTIFIER, 'supportedMech'));
+  if (supportedMech !== undefined) token.supportedMech = readOid(bytes, readExplicit(bytes, supportedMech, DER_TAG.OBJECT_IDENTIFIER, 'supportedMech'));
   const responseToken = found.get(2);
   if (responseToken !== undefined) token.responseToken = octets(bytes, responseToken, 'responseToken');
   const mic = found.get(3);
   if (mic !== undefined) token.mechListMIC = octets(bytes, mic, 'mechListMIC');
   return token;
-}
-
-/** Text as GeneralString bytes: Latin-1, as MS-SPNG 3.2.5.2 encodes the hint name. */
-function latin1(text: string): Uint8Array {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) throw new RangeError('a GeneralString here holds Latin-1 only');
-  return Uint8Array.from(Buffer.from(text, 'latin1'));
 }

@@ -2,7 +2,7 @@
 // token formats over the strict DER codec, its mechanism table and its decoder. Not part of the
 // package's DLL face (index.ts exports only SpLsaModeInitialize and SpUserModeInitialize).
 
-export { DerError, readTlv, type DerErrorCode, type Tlv } from './der.js';
+export { DerError, readTlv, type DerErrorCode, type Tlv } from '../kit/index.js';
 export { describeNegotiationToken, formatNegotiationToken, isSpnegoToken, type InnerDescriber, type NegotiationTokenDescription } from './decode.js';
 export { NEGOTIATE_MAX_TOKEN } from './info.js';
 export { MECHANISMS, mechanismOf, type Mechanism } from './mechanisms.js';

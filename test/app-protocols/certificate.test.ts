@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { selfSignedCertificate, signatureHash } from '../../app-protocols/certificate.js';
-import { DerError } from '../../app-protocols/der.js';
+import { DerError } from '../../packages/kit/index.js';
 import { hasProgram, runProgram } from '../helpers/sockets.js';
 
 const OPENSSL = hasProgram('openssl') ? false : 'openssl not installed (apt-get install openssl)';

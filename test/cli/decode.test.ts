@@ -1,4 +1,4 @@
-// `sspi-emu decode`: NTLM messages field by field from base64, hex or stdin, as text or JSON;
+// `sspi-emu decode`: NTLM messages, SPNEGO tokens and Kerberos messages field by field from base64, hex or stdin, as text or JSON;
 // invalid input exits 1 naming the offset, usage errors exit 2. And `run --package ntlm --json`
 // carrying the decoded tokens beside the base64.
 
@@ -8,6 +8,7 @@ import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vect
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
 import { MECH_OID, NEG_STATE, packNegTokenResp } from '../../packages/negotiate/wire.js';
 import { hexBytes, SAMBA_NEG_TOKEN_INIT, WINDOWS_NEG_TOKEN_INIT2 } from '../packages/negotiate/vectors.js';
+import * as KRB from '../packages/kerberos/messages/vectors.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -192,5 +193,46 @@ describe('sspi-emu run --package Negotiate', () => {
       'client NegTokenResp AUTHENTICATE_MESSAGE',
       'server NegTokenResp -',
     ]);
+  });
+});
+
+describe('sspi-emu decode, Kerberos', () => {
+  test("prints MIT's AS-REQ field by field: options by name, names, etypes, padata", async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', KRB.AS_REQ]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^Kerberos AS-REQ \(171 bytes\)\n/);
+    assert.match(stdout, /kdcOptions: 0x00000010 \(RENEWABLE_OK\)/);
+    assert.match(stdout, /cname: alice \(1 \(KRB_NT_PRINCIPAL\)\)/);
+    assert.match(stdout, /sname: krbtgt\/EXAMPLE\.TEST \(2 \(KRB_NT_SRV_INST\)\)/);
+    assert.match(stdout, /type: 149 \(PA-REQ-ENC-PA-REP\)/);
+  });
+
+  test('prints the PREAUTH_REQUIRED error with its ETYPE-INFO2 as JSON, and an AS-REP with its parts left encrypted', async () => {
+    const error = await sspiEmu(['decode', base64(hexBytes(KRB.PREAUTH_REQUIRED)), '--json']);
+    assert.equal(error.code, 0, error.stderr);
+    const described = JSON.parse(error.stdout) as { type: string; errorCode: string; eText: string; eData: { methodData: Array<{ type: string; value: unknown }> } };
+    assert.equal(described.type, 'KRB-ERROR');
+    assert.equal(described.errorCode, 'KDC_ERR_PREAUTH_REQUIRED (25)');
+    assert.equal(described.eText, 'NEEDED_PREAUTH');
+    assert.deepEqual(described.eData.methodData.find((m) => m.type === '19 (PA-ETYPE-INFO2)')?.value, [{ etype: 18, salt: 'EXAMPLE.TESTalice' }]);
+    const rep = await sspiEmu(['decode', KRB.AS_REP]);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.match(rep.stdout, /^Kerberos AS-REP/);
+    assert.match(rep.stdout, /encPart:\n\s+etype: 18\n\s+kvno: 1\n\s+cipher: \d+ bytes, encrypted: [0-9a-f]+/);
+  });
+
+  test("prints gss-client's SPNEGO NegTokenInit with the Kerberos AP-REQ inside decoded", async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', `Negotiate ${base64(hexBytes(KRB.SPNEGO_KRB5_NEG_TOKEN_INIT))}`]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^NegTokenInit \(/);
+    assert.match(stdout, /mechToken: \d+ bytes, Kerberos\n\s+Kerberos AP-REQ \(\d+ bytes\)\n\s+framing: GSS-API InitialContextToken, 1\.2\.840\.113554\.1\.2\.2 \(Kerberos 5\), TOK_ID 01 00/);
+    assert.match(stdout, /apOptions: 0x20000000 \(MUTUAL_REQUIRED\)/);
+  });
+
+  test('a Kerberos message cut short exits 1 naming the DER code and the byte offset', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', KRB.AS_REQ.slice(0, 80)]);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /not a valid Kerberos message: .*\(BAD_LENGTH at byte offset 1 of 40\)/);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeNegotiationToken, formatNegotiationToken, isSpnegoToken } from '../../../packages/negotiate/decode.js';
-import { DerError } from '../../../packages/negotiate/der.js';
+import { DerError } from '../../../packages/kit/index.js';
 import { MECH_OID, NEG_STATE, packNegTokenResp } from '../../../packages/negotiate/spnego.js';
 import { hexBytes, SAMBA_NEG_TOKEN_INIT, WINDOWS_NEG_TOKEN_INIT2 } from './vectors.js';
 

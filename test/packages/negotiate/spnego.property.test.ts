@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DerError } from '../../../packages/negotiate/der.js';
+import { DerError } from '../../../packages/kit/index.js';
 import {
   packBareNegTokenInit,
   packMechTypeList,

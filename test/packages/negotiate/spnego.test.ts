@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DerError } from '../../../packages/negotiate/der.js';
+import { DerError } from '../../../packages/kit/index.js';
 import {
   MECH_OID,
   NEG_STATE,

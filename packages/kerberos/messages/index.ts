@@ -1,0 +1,101 @@
+// Kerberos' messages (RFC 4120 section 5, RFC 4121 4.1's token framing) as symmetric pure
+// functions over the kit's DER codec, their numbers as data, and their description for people.
+// Every refusal is the kit's DerError with a code and the byte offset.
+
+export {
+  AD_TYPE,
+  ADDR_TYPE,
+  AP_OPTIONS,
+  KDC_OPTIONS,
+  kerberosFlag,
+  kerberosFlagNames,
+  KRB_APPLICATION,
+  KRB_LIMITS,
+  KRB_MSG_TYPE,
+  KRB_MSG_TYPE_NAMES,
+  KRB_NT,
+  KRB5_PVNO,
+  LR_TYPE,
+  PA_TYPE,
+  TICKET_FLAGS,
+  TR_TYPE,
+} from './constants.js';
+export { KRB_ERROR_CODE, krbErrorName, type KrbErrorName } from './error-codes.js';
+export {
+  packChecksum,
+  packEncryptedData,
+  packEncryptionKey,
+  packEncTicketPart,
+  packMethodData,
+  packPaData,
+  packPrincipalName,
+  packTicket,
+  unpackChecksum,
+  unpackEncryptedData,
+  unpackEncryptionKey,
+  unpackEncTicketPart,
+  unpackMethodData,
+  unpackPaData,
+  unpackPrincipalName,
+  unpackTicket,
+  type AuthorizationDataEntry,
+  type Checksum,
+  type EncryptedData,
+  type EncryptionKey,
+  type EncTicketPart,
+  type HostAddress,
+  type LastReqEntry,
+  type PaData,
+  type PrincipalName,
+  type Ticket,
+  type TransitedEncoding,
+} from './common.js';
+export {
+  packEncKdcRepPart,
+  packEtypeInfo2,
+  packKdcRep,
+  packKdcReq,
+  packKdcReqBody,
+  packPaEncTsEnc,
+  packPaPacRequest,
+  unpackEncKdcRepPart,
+  unpackEtypeInfo2,
+  unpackKdcRep,
+  unpackKdcReq,
+  unpackPaEncTsEnc,
+  unpackPaPacRequest,
+  type EncKdcRepPart,
+  type EtypeInfo2Entry,
+  type KdcRep,
+  type KdcReq,
+  type KdcReqBody,
+  type PaEncTsEnc,
+} from './kdc.js';
+export {
+  packApRep,
+  packApReq,
+  packAuthenticator,
+  packEncApRepPart,
+  unpackApRep,
+  unpackApReq,
+  unpackAuthenticator,
+  unpackEncApRepPart,
+  type ApRep,
+  type ApReq,
+  type Authenticator,
+  type EncApRepPart,
+} from './ap.js';
+export { packKrbError, packTypedData, unpackKrbError, unpackTypedData, type KrbError, type TypedData } from './krb-error.js';
+export { packEncKrbCredPart, packKrbCred, unpackEncKrbCredPart, unpackKrbCred, type EncKrbCredPart, type KrbCred, type KrbCredInfo } from './cred.js';
+export {
+  GSS_KRB5_MECH_OID,
+  GSS_KRB5_TOK_ID,
+  GSS_MS_KRB5_MECH_OID,
+  isGssKrb5Token,
+  packGssKrb5Token,
+  unpackGssKrb5Token,
+  type GssKrb5TokId,
+  type GssKrb5Token,
+} from './gss.js';
+export { kerberosMessageType, packKerberosMessage, unpackKerberosMessage, type KerberosMessage, type KerberosMessageType } from './message.js';
+export { describeKerberosToken, formatKerberosToken, isKerberosToken, type KerberosTokenDescription } from './decode.js';
