@@ -140,12 +140,14 @@ INSPECT_USAGE
   ],
   [
     'serve',
-    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm|negotiate] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
                [--max-connections N] [--trace FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --http                WWW-Authenticate: Negotiate then NTLM (RFC 4559; Negotiate when its package is
+                        loaded), either accepted; --package negotiate offers Negotiate alone
   --https               HTTP over TLS; without --cert/--key a self-signed certificate is made; the
                         second line of stdout gives the certificate's SHA-256 fingerprint
   --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
@@ -172,12 +174,15 @@ INSPECT_USAGE
   ],
   [
     'fetch',
-    `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
+    `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
   answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
   closed, the server hung up, a name that does not resolve)
+  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO with NTLM inside) instead of
+                        "NTLM"; the server's final token with its 200 must verify (its mechListMIC),
+                        or the answer is refused
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
