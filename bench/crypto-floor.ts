@@ -24,7 +24,6 @@
 // Null has no cryptography, so no floor.
 
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { ISC_REQ } from '../headers/index.js';
 import { clientProof, deriveSecret, directionKeys, equal, helloProof, serverProof, sessionKey } from '../packages/example/wire.js';
 import {
@@ -43,6 +42,7 @@ import {
 } from '../packages/ntlm/wire.js';
 import type { Account } from '../lsa/index.js';
 import { WARM_UP_MS } from './in-process.js';
+import { alternate, syncRate } from './stats.js';
 import type { BenchReport } from './run.js';
 import { target, type Target } from './targets.js';
 
@@ -52,9 +52,11 @@ export interface CryptoFloorRow {
   floorHsPerSec: number;
   /** Microseconds of cryptography per handshake (both sides). */
   floorUsPerHandshake: number;
-  /** The same run's in-process baseline, and its ratio to the floor. */
+  /** The in-process baseline measured in windows alternating with the floor's, and the median of the rounds' in-process / floor. */
   inProcessHsPerSec: number;
   inProcessOverFloor: number;
+  /** Rounds of alternating windows (one of each) behind the figures. */
+  rounds: number;
   /** What one floor handshake computes. */
   what: string;
 }
@@ -73,30 +75,39 @@ export function cryptoFloorOf(spec: string, account: Account): Floor | undefined
   return undefined;
 }
 
-/** Handshakes per second of `floor` for durationMs, after a warm-up as long as the in-process baseline's. */
-export function floorHandshakesPerSecond(floor: Floor, durationMs: number): number {
-  const warmStart = performance.now();
-  for (let i = 0; i < 200 || performance.now() - warmStart < Math.max(WARM_UP_MS, durationMs); i++) floor.handshake();
-  let count = 0;
-  const start = performance.now();
-  while (performance.now() - start < durationMs) {
-    for (let i = 0; i < 16; i++) floor.handshake();
-    count += 16;
-  }
-  return count / ((performance.now() - start) / 1000);
+/** Handshakes per second of `floor` over one window (it runs warm: alternate() warms it first). */
+export function floorWindow(floor: Floor, windowMs: number): number {
+  return syncRate(floor.handshake, windowMs);
 }
 
-/** The floor row of a package spec beside its in-process baseline, or undefined when it has no floor. */
-export function cryptoFloorRow(spec: string, account: Account, inProcessHsPerSec: number, durationMs: number): CryptoFloorRow | undefined {
+/** How the floor and the in-process baseline alternate: rounds of one window each, after a warm-up of each. */
+export interface FloorAlternation {
+  rounds: number;
+  windowMs: number;
+  warmMs: number;
+}
+
+/**
+ * The floor row of a package spec beside its in-process baseline, or undefined when it has no
+ * floor. Both run in this thread, in alternating windows (in-process, floor, in-process, ...): each
+ * figure is the median of its windows and the ratio the median of the rounds' own ratios.
+ */
+export async function cryptoFloorRow(
+  spec: string,
+  account: Account,
+  inProcess: (windowMs: number) => number | Promise<number>,
+  options: FloorAlternation,
+): Promise<CryptoFloorRow | undefined> {
   const floor = cryptoFloorOf(spec, account);
   if (floor === undefined) return undefined;
-  const hsPerSec = floorHandshakesPerSecond(floor, durationMs);
+  const measured = await alternate(inProcess, (ms) => floorWindow(floor, ms), { ...options, warmMs: Math.max(WARM_UP_MS, options.warmMs) });
   return {
     package: floor.name,
-    floorHsPerSec: Math.round(hsPerSec),
-    floorUsPerHandshake: Math.round((1e6 / hsPerSec) * 10) / 10,
-    inProcessHsPerSec: Math.round(inProcessHsPerSec),
-    inProcessOverFloor: Math.round((inProcessHsPerSec / hsPerSec) * 1000) / 1000,
+    floorHsPerSec: Math.round(measured.b),
+    floorUsPerHandshake: Math.round((1e6 / measured.b) * 10) / 10,
+    inProcessHsPerSec: Math.round(measured.a),
+    inProcessOverFloor: Math.round(measured.ratio * 1000) / 1000,
+    rounds: measured.rounds.length,
     what: floor.what,
   };
 }
@@ -191,7 +202,7 @@ export function cryptoTargets(report: Pick<BenchReport, 'cryptoFloor' | 'message
   const floor = report.cryptoFloor.find((r) => r.package === 'NTLM');
   if (floor !== undefined) targets.push(target('NTLM in-process hs/s / NTLM crypto floor', floor.inProcessOverFloor, '>=', 0.5));
   const signed = report.messages.find((m) => m.package === 'NTLM' && m.op === 'sign+verify' && m.size === 1024);
-  if (signed !== undefined) targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOpsPerSec / signed.rawOpsPerSec, '>=', 0.8));
+  if (signed !== undefined) targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOverRaw, '>=', 0.8));
   const bytes = report.memory.lsaBytesPerContext['NTLM'];
   if (bytes !== undefined) targets.push(target('LSA bytes per live NTLM context', bytes, '<=', 1024));
   return targets;

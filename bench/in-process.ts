@@ -37,6 +37,7 @@ import {
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
+import { asyncRate } from './stats.js';
 
 /** A user-mode context as the host hands it back from SpInitUserModeContext. */
 type MappedUserContext = NonNullable<Awaited<ReturnType<UserModeHost['initContext']>>['context']>;
@@ -201,20 +202,26 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
 /** The shortest warm-up of a baseline (bench/crypto-floor.ts warms its floor as long). */
 export const WARM_UP_MS = 1000;
 
-/** Handshakes per second with the package's functions called directly, for `durationMs`; and the token sizes. */
-export async function inProcessHandshakesPerSecond(options: InProcessOptions): Promise<{ hsPerSec: number; legSizes: number[] }> {
-  const harness = await inProcessHarness(options);
-  // Warm-up as long as the measurement, and a second at least: V8 has not optimized a package's code
-  // after a few dozen handshakes (NTLM ran at a fifteenth of its warm speed after 20, a half after 1,000).
+/**
+ * The in-process baseline as the bench keeps it: its harness built and warmed once, then measured
+ * in windows next to the rows it is the baseline of (a full-path row, the crypto floor), so that a
+ * ratio compares two figures of the same moment of a shared machine.
+ */
+export interface InProcessBaseline {
+  /** Handshakes per second over one window of about windowMs. */
+  window(windowMs: number): Promise<number>;
+  /** The sizes of the tokens of each leg. */
+  readonly legSizes: number[];
+}
+
+/** The in-process baseline of a package, warmed for warmMs (a second at least). */
+export async function inProcessBaseline(options: Omit<InProcessOptions, 'durationMs'> & { warmMs: number }): Promise<InProcessBaseline> {
+  const harness = await inProcessHarness({ ...options, durationMs: options.warmMs });
+  // A second at least: V8 has not optimized a package's code after a few dozen handshakes (NTLM
+  // ran at a fifteenth of its warm speed after 20, a half after 1,000).
   const warmStart = performance.now();
-  for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.durationMs); i++) await harness.handshake();
-  let done = 0;
-  const start = performance.now();
-  while (performance.now() - start < options.durationMs) {
-    await harness.handshake();
-    done++;
-  }
-  return { hsPerSec: done / ((performance.now() - start) / 1000), legSizes: [...harness.legSizes] };
+  for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.warmMs); i++) await harness.handshake();
+  return { window: (windowMs) => asyncRate(harness.handshake, windowMs), legSizes: [...harness.legSizes] };
 }
 
 /**

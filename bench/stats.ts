@@ -88,3 +88,66 @@ export function repetitions<R extends { hsPerSec: number; latencies: number[] }>
     mid: runs[rates.indexOf(hsPerSec)] ?? runs[0]!,
   };
 }
+
+/**
+ * The ratio of two figures measured in pairs of adjacent windows (A then B, again and again): the
+ * median of each pair's own ratio. Each pair shares its moment's load (on a shared machine the
+ * cores another process takes come and go within seconds), so the ratio is steadier than the ratio
+ * of two medians taken apart. NaN when no pair has a finite ratio.
+ */
+export function pairedRatio(pairs: ReadonlyArray<readonly [number, number]>): number {
+  const ratios = pairs.map(([a, b]) => a / b).filter((r) => Number.isFinite(r));
+  return ratios.length === 0 ? NaN : median(ratios);
+}
+
+/** One side of an alternation: measures itself for one window and answers its rate (ops/s). */
+export type RateWindow = (windowMs: number) => number | Promise<number>;
+
+export interface Alternation {
+  /** Median rate of each side over its windows. */
+  a: number;
+  b: number;
+  /** The median of the rounds' a/b (pairedRatio). */
+  ratio: number;
+  /** Each round's [a, b]. */
+  rounds: Array<[number, number]>;
+}
+
+/**
+ * Two workloads of this thread measured in alternating windows, A B A B ..., after each has been
+ * warmed for warmMs: both sides see the same moments of the machine's load, and the ratio is the
+ * median of the rounds' own ratios.
+ */
+export async function alternate(a: RateWindow, b: RateWindow, options: { rounds: number; windowMs: number; warmMs: number }): Promise<Alternation> {
+  await a(options.warmMs);
+  await b(options.warmMs);
+  const rounds: Array<[number, number]> = [];
+  for (let i = 0; i < options.rounds; i++) rounds.push([await a(options.windowMs), await b(options.windowMs)]);
+  return { a: median(rounds.map((r) => r[0])), b: median(rounds.map((r) => r[1])), ratio: pairedRatio(rounds), rounds };
+}
+
+/** A synchronous operation's rate for one window: calls it in batches of `batch` until windowMs has passed. */
+export function syncRate(work: () => void, windowMs: number, batch = 16): number {
+  let count = 0;
+  const start = performance.now();
+  let now = start;
+  do {
+    for (let i = 0; i < batch; i++) work();
+    count += batch;
+    now = performance.now();
+  } while (now - start < windowMs);
+  return count / ((now - start) / 1000);
+}
+
+/** An asynchronous operation's rate for one window: awaited one after another until windowMs has passed. */
+export async function asyncRate(work: () => Promise<unknown>, windowMs: number): Promise<number> {
+  let count = 0;
+  const start = performance.now();
+  let now = start;
+  do {
+    await work();
+    count++;
+    now = performance.now();
+  } while (now - start < windowMs);
+  return count / ((now - start) / 1000);
+}

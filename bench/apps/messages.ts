@@ -3,11 +3,14 @@
 // MakeSignature+VerifySignature and EncryptMessage+DecryptMessage on the mapped context, and the
 // same with each operation's buffers also carried through the LSA by ApplyControlToken (an LPC
 // round trip with the message, dispatched to the package's LSA-mode half): what a message
-// function costs when it is not mapped into the process.
+// function costs when it is not mapped into the process. For a package whose primitives
+// bench/primitives.ts knows (the built-in ones), the mapped operation is measured in windows
+// alternating with the same operation on the package's primitives, in this same thread: the two
+// figures share the moments of the machine's load, and their ratio is the median of the rounds'.
 //
-// args: package, user, domain, password, sizes (bytes), durationMs.
+// args: package, user, domain, password, sizes (bytes), durationMs, primitives (the package is a
+// built-in one: its raw baseline is bench/primitives.ts's).
 
-import { performance } from 'node:perf_hooks';
 import {
   ASC_REQ,
   ISC_REQ,
@@ -22,13 +25,24 @@ import {
 } from '../../headers/index.js';
 import type { CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
+import { hasPrimitives, rawOperation } from '../primitives.js';
+import { alternate, asyncRate, syncRate } from '../stats.js';
 
 export interface MessageFigures {
   op: 'sign+verify' | 'seal+unseal';
   size: number;
+  /** The median of the mapped windows. */
   mappedOpsPerSec: number;
   lpcOpsPerSec: number;
+  /**
+   * With primitives for the package: the median of the raw windows, alternating with the mapped
+   * ones in this thread, and the median of the rounds' mapped / raw.
+   */
+  raw?: { opsPerSec: number; mappedOverRaw: number; rounds: number };
 }
+
+/** Rounds of alternating mapped and raw windows per operation and size. */
+const ROUNDS = 5;
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const pkg = String(args.package);
@@ -71,18 +85,23 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const durationMs = Number(args.durationMs ?? 500);
   const figures: MessageFigures[] = [];
 
-  async function rate(work: () => Promise<boolean>): Promise<number> {
-    // Warm-up as long as the measurement: a few dozen calls leave the package and Secur32 unoptimized.
-    const warmStart = performance.now();
-    for (let i = 0; i < 50 || performance.now() - warmStart < durationMs; i++) if (!(await work())) throw new Error('warm-up failed');
-    let n = 0;
-    const start = performance.now();
-    while (performance.now() - start < durationMs) {
+  /** One window of an operation that answers whether it verified; the first that did not ends the app. */
+  const window = (work: () => Promise<boolean>) => (windowMs: number) =>
+    asyncRate(async () => {
       if (!(await work())) throw new Error('an operation failed');
-      n++;
-    }
-    return n / ((performance.now() - start) / 1000);
-  }
+    }, windowMs);
+  // Warm-up as long as the measurement: a few dozen calls leave the package and Secur32 unoptimized.
+  const rate = async (work: () => Promise<boolean>): Promise<number> => {
+    await window(work)(durationMs);
+    return window(work)(durationMs);
+  };
+  /** The mapped operation; with primitives, in windows alternating with the raw operation's. */
+  const mappedBesideRaw = async (op: MessageFigures['op'], size: number, mapped: () => Promise<boolean>): Promise<Pick<MessageFigures, 'mappedOpsPerSec' | 'raw'>> => {
+    if (args.primitives !== true || !hasPrimitives(pkg)) return { mappedOpsPerSec: await rate(mapped) };
+    const raw = rawOperation(pkg, op, size);
+    const measured = await alternate(window(mapped), (ms) => syncRate(raw, ms), { rounds: ROUNDS, windowMs: Math.max(20, durationMs / 2), warmMs: durationMs });
+    return { mappedOpsPerSec: measured.a, raw: { opsPerSec: measured.b, mappedOverRaw: measured.ratio, rounds: measured.rounds.length } };
+  };
 
   for (const size of (args.sizes as number[] | undefined) ?? [64, 1024, 65536]) {
     const data = new Uint8Array(size).fill(7);
@@ -116,8 +135,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       if (viaLsa) await sspi.applyControlToken(server!, d.message);
       return e.status === SEC_E_OK && d.status === SEC_E_OK;
     };
-    figures.push({ op: 'sign+verify', size, mappedOpsPerSec: await rate(() => signVerify(false)), lpcOpsPerSec: await rate(() => signVerify(true)) });
-    figures.push({ op: 'seal+unseal', size, mappedOpsPerSec: await rate(() => sealUnseal(false)), lpcOpsPerSec: await rate(() => sealUnseal(true)) });
+    figures.push({ op: 'sign+verify', size, ...(await mappedBesideRaw('sign+verify', size, () => signVerify(false))), lpcOpsPerSec: await rate(() => signVerify(true)) });
+    figures.push({ op: 'seal+unseal', size, ...(await mappedBesideRaw('seal+unseal', size, () => sealUnseal(false))), lpcOpsPerSec: await rate(() => sealUnseal(true)) });
   }
   await sspi.deleteSecurityContext(client!);
   await sspi.deleteSecurityContext(server!);

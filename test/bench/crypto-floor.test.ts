@@ -31,13 +31,21 @@ describe('the crypto floor', () => {
     );
   });
 
-  it('reports a row beside the in-process figure it is given, and the ratio of the two', () => {
-    const row = cryptoFloorRow('ntlm', ACCOUNT, 1000, 20)!;
+  it('reports a row beside the in-process windows it alternates with, and the median of the ratios of its rounds', async () => {
+    const windows: number[] = [];
+    const inProcess = (windowMs: number): number => {
+      windows.push(windowMs);
+      return 1000;
+    };
+    const row = (await cryptoFloorRow('ntlm', ACCOUNT, inProcess, { rounds: 3, windowMs: 20, warmMs: 20 }))!;
     assert.equal(row.package, 'NTLM');
+    assert.equal(row.rounds, 3);
+    assert.deepEqual(windows.slice(1), [20, 20, 20], 'one in-process window per round, after its warm-up');
     assert.equal(row.inProcessHsPerSec, 1000);
     assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0);
+    // An odd count of rounds: the median of 1000 / floor is 1000 / the floor's median.
     assert.ok(Math.abs(row.inProcessOverFloor - 1000 / row.floorHsPerSec) < 0.001, JSON.stringify(row));
-    assert.equal(cryptoFloorRow('null', ACCOUNT, 1000, 20), undefined);
+    assert.equal(await cryptoFloorRow('null', ACCOUNT, inProcess, { rounds: 3, windowMs: 20, warmMs: 20 }), undefined);
   });
 });
 
@@ -49,6 +57,7 @@ describe('the crypto targets', () => {
     mappedOpsPerSec: mapped,
     rawOpsPerSec: raw,
     rawBaseline: 'primitives',
+    mappedOverRaw: mapped / raw,
     lpcOpsPerSec: 1,
     mappedMBps: 0,
     mappedOverLpc: 0,
@@ -59,6 +68,7 @@ describe('the crypto targets', () => {
     floorUsPerHandshake: 1,
     inProcessHsPerSec: 1,
     inProcessOverFloor: ratio,
+    rounds: 1,
     what: '',
   });
 
