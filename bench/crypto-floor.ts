@@ -42,21 +42,25 @@ import {
 } from '../packages/ntlm/wire.js';
 import type { Account } from '../lsa/index.js';
 import { WARM_UP_MS } from './in-process.js';
-import { alternate, syncRate } from './stats.js';
+import { interleave, type Batch } from './stats.js';
 import type { BenchReport } from './run.js';
 import { target, type Target } from './targets.js';
 
 export interface CryptoFloorRow {
   package: string;
-  /** Handshakes per second if a handshake cost only its cryptography. */
+  /** Handshakes per second if a handshake cost only its cryptography (of the thread's own time: bench/stats.ts interleave). */
   floorHsPerSec: number;
   /** Microseconds of cryptography per handshake (both sides). */
   floorUsPerHandshake: number;
-  /** The in-process baseline measured in windows alternating with the floor's, and the median of the rounds' in-process / floor. */
+  /** The in-process baseline, interleaved with the floor in batches, and its ratio to the floor. */
   inProcessHsPerSec: number;
   inProcessOverFloor: number;
-  /** Rounds of alternating windows (one of each) behind the figures. */
-  rounds: number;
+  /** The same batches' wall-clock rates (every wait for a core included). */
+  wall: { floorHsPerSec: number; inProcessHsPerSec: number; inProcessOverFloor: number };
+  /** The share of each side's time its garbage collection took. */
+  gcShare: { inProcess: number; floor: number };
+  /** Batches of each side behind the figures. */
+  batches: number;
   /** What one floor handshake computes. */
   what: string;
 }
@@ -75,39 +79,42 @@ export function cryptoFloorOf(spec: string, account: Account): Floor | undefined
   return undefined;
 }
 
-/** Handshakes per second of `floor` over one window (it runs warm: alternate() warms it first). */
-export function floorWindow(floor: Floor, windowMs: number): number {
-  return syncRate(floor.handshake, windowMs);
-}
-
-/** How the floor and the in-process baseline alternate: rounds of one window each, after a warm-up of each. */
-export interface FloorAlternation {
-  rounds: number;
-  windowMs: number;
+/** How the floor and the in-process baseline interleave (bench/stats.ts interleave). */
+export interface FloorInterleaving {
+  totalMs: number;
+  batchMs: number;
   warmMs: number;
 }
 
 /**
  * The floor row of a package spec beside its in-process baseline, or undefined when it has no
- * floor. Both run in this thread, in alternating windows (in-process, floor, in-process, ...): each
- * figure is the median of its windows and the ratio the median of the rounds' own ratios.
+ * floor. Both run in this thread, in batches of about a millisecond interleaved (in-process,
+ * floor, in-process, ...): each rate is of the thread's own time (bench/stats.ts interleave), the
+ * wall-clock rates beside them.
  */
-export async function cryptoFloorRow(
-  spec: string,
-  account: Account,
-  inProcess: (windowMs: number) => number | Promise<number>,
-  options: FloorAlternation,
-): Promise<CryptoFloorRow | undefined> {
+export async function cryptoFloorRow(spec: string, account: Account, inProcess: Batch, options: FloorInterleaving): Promise<CryptoFloorRow | undefined> {
   const floor = cryptoFloorOf(spec, account);
   if (floor === undefined) return undefined;
-  const measured = await alternate(inProcess, (ms) => floorWindow(floor, ms), { ...options, warmMs: Math.max(WARM_UP_MS, options.warmMs) });
+  const measured = await interleave(
+    inProcess,
+    (n) => {
+      for (let i = 0; i < n; i++) floor.handshake();
+    },
+    { ...options, warmMs: Math.max(WARM_UP_MS, options.warmMs) },
+  );
   return {
     package: floor.name,
-    floorHsPerSec: Math.round(measured.b),
-    floorUsPerHandshake: Math.round((1e6 / measured.b) * 10) / 10,
-    inProcessHsPerSec: Math.round(measured.a),
+    floorHsPerSec: Math.round(measured.b.opsPerSec),
+    floorUsPerHandshake: Math.round((1e6 / measured.b.opsPerSec) * 10) / 10,
+    inProcessHsPerSec: Math.round(measured.a.opsPerSec),
     inProcessOverFloor: Math.round(measured.ratio * 1000) / 1000,
-    rounds: measured.rounds.length,
+    wall: {
+      floorHsPerSec: Math.round(measured.b.wallOpsPerSec),
+      inProcessHsPerSec: Math.round(measured.a.wallOpsPerSec),
+      inProcessOverFloor: Math.round((measured.a.wallOpsPerSec / measured.b.wallOpsPerSec) * 1000) / 1000,
+    },
+    gcShare: { inProcess: measured.a.gcShare, floor: measured.b.gcShare },
+    batches: measured.batches,
     what: floor.what,
   };
 }

@@ -210,6 +210,8 @@ export const WARM_UP_MS = 1000;
 export interface InProcessBaseline {
   /** Handshakes per second over one window of about windowMs. */
   window(windowMs: number): Promise<number>;
+  /** n handshakes, one after another (a batch of bench/stats.ts's interleave). */
+  handshakes(n: number): Promise<void>;
   /** The sizes of the tokens of each leg. */
   readonly legSizes: number[];
 }
@@ -221,7 +223,13 @@ export async function inProcessBaseline(options: Omit<InProcessOptions, 'duratio
   // ran at a fifteenth of its warm speed after 20, a half after 1,000).
   const warmStart = performance.now();
   for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.warmMs); i++) await harness.handshake();
-  return { window: (windowMs) => asyncRate(harness.handshake, windowMs), legSizes: [...harness.legSizes] };
+  return {
+    window: (windowMs) => asyncRate(harness.handshake, windowMs),
+    handshakes: async (n) => {
+      for (let i = 0; i < n; i++) await harness.handshake();
+    },
+    legSizes: [...harness.legSizes],
+  };
 }
 
 /**

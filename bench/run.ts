@@ -98,7 +98,13 @@ export interface MessageRow {
   package: string;
   op: 'sign+verify' | 'seal+unseal';
   size: number;
+  /** The mapped operation over a window (wall clock). */
   mappedOpsPerSec: number;
+  /**
+   * The raw baseline: with primitives, interleaved with the mapped operation in batches of the
+   * app's thread (bench/stats.ts interleave: a rate of the thread's own time); for a loaded
+   * package, a window of its own user-mode functions in this thread.
+   */
   rawOpsPerSec: number;
   /**
    * What rawOpsPerSec measured: the package's cryptographic primitives alone (bench/primitives.ts:
@@ -107,10 +113,17 @@ export interface MessageRow {
    */
   rawBaseline: 'primitives' | 'package in-process';
   /**
-   * Mapped over raw: with primitives, the median of the rounds' ratios of windows alternating in
-   * the app's thread (bench/apps/messages.ts); for a loaded package, the two medians' ratio.
+   * Mapped over raw: with primitives, the interleaved batches' (the mapped rate there in
+   * `interleaved`); for a loaded package, the two windows'.
    */
   mappedOverRaw: number;
+  /** With primitives: the mapped operation's rate in the interleaving, the same batches' wall-clock rates, each side's GC share. */
+  interleaved?: {
+    mappedOpsPerSec: number;
+    wall: { mappedOpsPerSec: number; rawOpsPerSec: number };
+    gcShare: { mapped: number; raw: number };
+    batches: number;
+  };
   lpcOpsPerSec: number;
   mappedMBps: number;
   mappedOverLpc: number;
@@ -146,8 +159,8 @@ export interface BenchReport {
   targets: Target[];
 }
 
-/** Rounds of alternating in-process and crypto-floor windows (bench/crypto-floor.ts). */
-const FLOOR_ROUNDS = 7;
+/** The batches of interleaved single-thread measurements (bench/stats.ts interleave): about a millisecond. */
+const BATCH_MS = 1;
 
 const ACCOUNT: Account = { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' };
 const MESSAGES_APP = fileURLToPath(new URL('./apps/messages.js', import.meta.url));
@@ -184,9 +197,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
     const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
     const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
-    const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.window, {
-      rounds: FLOOR_ROUNDS,
-      windowMs: Math.max(100, options.durationMs / 3),
+    const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
+      totalMs: 2 * Math.max(300, options.durationMs),
+      batchMs: BATCH_MS,
       warmMs: Math.max(300, options.durationMs),
     });
     if (floor !== undefined) report.cryptoFloor.push(floor);
@@ -246,20 +259,30 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
       });
       for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-        // The built-in packages' primitives ran in the app's thread, alternating with the mapped
+        // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
         // operation; a loaded package's own user-mode functions run here, after it.
-        const raw = f.raw ?? {
-          opsPerSec: await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs),
-          mappedOverRaw: NaN,
-        };
+        const raw =
+          f.interleaved === undefined
+            ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
+            : f.interleaved.rawOpsPerSec;
         report.messages.push({
           package: bench.packageName,
           op: f.op,
           size: f.size,
           mappedOpsPerSec: round(f.mappedOpsPerSec),
-          rawOpsPerSec: round(raw.opsPerSec),
-          rawBaseline: f.raw === undefined ? 'package in-process' : 'primitives',
-          mappedOverRaw: round(Number.isNaN(raw.mappedOverRaw) ? f.mappedOpsPerSec / raw.opsPerSec : raw.mappedOverRaw, 3),
+          rawOpsPerSec: round(raw),
+          rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
+          mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
+          ...(f.interleaved === undefined
+            ? {}
+            : {
+                interleaved: {
+                  mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
+                  wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
+                  gcShare: f.interleaved.gcShare,
+                  batches: f.interleaved.batches,
+                },
+              }),
           lpcOpsPerSec: round(f.lpcOpsPerSec),
           mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
           mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),

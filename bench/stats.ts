@@ -1,7 +1,7 @@
 // Small statistics for benchmark rows: percentiles, medians over repetitions, event-loop
 // utilization of workers, and naming the bottleneck.
 
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -100,43 +100,141 @@ export function pairedRatio(pairs: ReadonlyArray<readonly [number, number]>): nu
   return ratios.length === 0 ? NaN : median(ratios);
 }
 
-/** One side of an alternation: measures itself for one window and answers its rate (ops/s). */
-export type RateWindow = (windowMs: number) => number | Promise<number>;
+/** One side of an interleaving: runs its operation n times (a batch). */
+export type Batch = (n: number) => void | Promise<void>;
 
-export interface Alternation {
-  /** Median rate of each side over its windows. */
-  a: number;
-  b: number;
-  /** The median of the rounds' a/b (pairedRatio). */
-  ratio: number;
-  /** Each round's [a, b]. */
-  rounds: Array<[number, number]>;
+/** What an interleaving says of one side. */
+export interface InterleavedSide {
+  /**
+   * Operations per second of the thread's own time: n over the lower quartile of its batches' times
+   * without garbage collection, plus the collection this side's batches held on average (their pauses
+   * counted at the median pause, so that a pause a preemption stretched does not count longer);
+   * the median of the segments'.
+   */
+  opsPerSec: number;
+  /** Operations per second of wall time over all its batches, every preemption included. */
+  wallOpsPerSec: number;
+  /** The share of its time the garbage collection above is. */
+  gcShare: number;
+  /** Operations per batch. */
+  perBatch: number;
 }
+
+export interface Interleaving {
+  a: InterleavedSide;
+  b: InterleavedSide;
+  /** The median of the segments' own a / b. */
+  ratio: number;
+  /** Batches of each side. */
+  batches: number;
+}
+
+/** Batches of each side an interleaving takes at least (unless the machine starves it). */
+const MIN_BATCHES = 100;
+/** Runs of consecutive batches an interleaving is judged in, each on its own (their median is reported). */
+const SEGMENTS = 5;
+/**
+ * Which batch time stands for a side's work: the lower quartile. A wait for a core only ever
+ * lengthens a batch, and on this 2-core machine shared with other suites more than half of a
+ * side's batches were sometimes waited in (the median then read 0.3 to 2.3 of the same ratio); the
+ * batches that ran through differ by a few percent, the same on both sides.
+ */
+const BATCH_QUANTILE = 25;
 
 /**
- * Two workloads of this thread measured in alternating windows, A B A B ..., after each has been
- * warmed for warmMs: both sides see the same moments of the machine's load, and the ratio is the
- * median of the rounds' own ratios.
+ * Two workloads of this thread measured in batches of about batchMs each, interleaved (A, B, A,
+ * B, ...) for totalMs, after each has been warmed for warmMs. On a machine with more runnable
+ * threads than cores a thread runs in slices of several ms and waits between them: a window of
+ * either side measures as much the waits as the work, and two windows taken apart see different
+ * waits (the same code measured 0.13 to 0.99 of itself that way here). A batch of a millisecond
+ * mostly runs within one slice, so the lower quartile of the batches is the work alone, on both
+ * sides alike; the garbage collection a side causes is added back from the collector's own reports
+ * (node:perf_hooks "gc" entries) that fall in its batches. The wall-clock rates are reported
+ * beside it.
  */
-export async function alternate(a: RateWindow, b: RateWindow, options: { rounds: number; windowMs: number; warmMs: number }): Promise<Alternation> {
-  await a(options.warmMs);
-  await b(options.warmMs);
-  const rounds: Array<[number, number]> = [];
-  for (let i = 0; i < options.rounds; i++) rounds.push([await a(options.windowMs), await b(options.windowMs)]);
-  return { a: median(rounds.map((r) => r[0])), b: median(rounds.map((r) => r[1])), ratio: pairedRatio(rounds), rounds };
-}
-
-/** A synchronous operation's rate for one window: calls it in batches of `batch` until windowMs has passed. */
-export function syncRate(work: () => void, windowMs: number, batch = 16): number {
-  let count = 0;
-  const start = performance.now();
-  let now = start;
-  do {
-    for (let i = 0; i < batch; i++) work();
-    count += batch;
-    now = performance.now();
-  } while (now - start < windowMs);
-  return count / ((now - start) / 1000);
+export async function interleave(a: Batch, b: Batch, options: { totalMs: number; batchMs: number; warmMs: number }): Promise<Interleaving> {
+  const warm = async (side: Batch): Promise<void> => {
+    const start = performance.now();
+    do await side(16);
+    while (performance.now() - start < options.warmMs);
+  };
+  await warm(a);
+  await warm(b);
+  const perBatch = async (side: Batch): Promise<number> => {
+    let n = 1;
+    for (;;) {
+      const start = performance.now();
+      await side(n);
+      if (performance.now() - start >= options.batchMs || n >= 1 << 20) return n;
+      n *= 2;
+    }
+  };
+  const na = await perBatch(a);
+  const nb = await perBatch(b);
+  const gcs: Array<{ startTime: number; duration: number }> = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  const aSpans: Array<[number, number]> = [];
+  const bSpans: Array<[number, number]> = [];
+  try {
+    const start = performance.now();
+    let t = start;
+    do {
+      await a(na);
+      const u = performance.now();
+      aSpans.push([t, u]);
+      await b(nb);
+      t = performance.now();
+      bSpans.push([u, t]);
+      // Enough batches for the quartile below, unless the machine leaves this thread almost no time.
+    } while (t - start < options.totalMs || (aSpans.length < MIN_BATCHES && t - start < 4 * options.totalMs));
+    // The collector's entries arrive on a later turn of the event loop.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    gcs.push(...observer.takeRecords());
+  } finally {
+    observer.disconnect();
+  }
+  const pauseMs = gcs.length === 0 ? 0 : median(gcs.map((g) => g.duration));
+  const side = (batches: Array<[number, number]>, n: number): { opsPerSec: number; gcShare: number } => {
+    let pauses = 0;
+    const net = batches.map(([from, to]) => {
+      let gc = 0;
+      for (const g of gcs)
+        if (g.startTime >= from && g.startTime < to) {
+          gc += g.duration;
+          pauses++;
+        }
+      return to - from - gc;
+    });
+    const gcPerBatch = (pauses * pauseMs) / batches.length;
+    const batchMs = percentile(
+      net.sort((x, y) => x - y),
+      BATCH_QUANTILE,
+    ) + gcPerBatch;
+    return { opsPerSec: (n * 1000) / batchMs, gcShare: gcPerBatch / batchMs };
+  };
+  // Each of SEGMENTS runs of consecutive batches is judged on its own, and the median taken: a
+  // stretch where the machine left this thread little time, or a major collection, moves one.
+  const segments = Array.from({ length: SEGMENTS }, (_, i) => {
+    const from = Math.floor((i * aSpans.length) / SEGMENTS);
+    const to = Math.floor(((i + 1) * aSpans.length) / SEGMENTS);
+    const sa = side(aSpans.slice(from, to), na);
+    const sb = side(bSpans.slice(from, to), nb);
+    return { a: sa, b: sb, ratio: sa.opsPerSec / sb.opsPerSec };
+  });
+  const wallOf = (batches: Array<[number, number]>, n: number): number => (n * batches.length * 1000) / batches.reduce((sum, [from, to]) => sum + to - from, 0);
+  const figures = (pick: (s: (typeof segments)[number]) => { opsPerSec: number; gcShare: number }, batches: Array<[number, number]>, n: number): InterleavedSide => ({
+    opsPerSec: median(segments.map((s) => pick(s).opsPerSec)),
+    wallOpsPerSec: wallOf(batches, n),
+    gcShare: round(median(segments.map((s) => pick(s).gcShare)), 3),
+    perBatch: n,
+  });
+  return {
+    a: figures((s) => s.a, aSpans, na),
+    b: figures((s) => s.b, bSpans, nb),
+    ratio: median(segments.map((s) => s.ratio)),
+    batches: aSpans.length,
+  };
 }
 
 /** An asynchronous operation's rate for one window: awaited one after another until windowMs has passed. */

@@ -4,9 +4,9 @@
 // same with each operation's buffers also carried through the LSA by ApplyControlToken (an LPC
 // round trip with the message, dispatched to the package's LSA-mode half): what a message
 // function costs when it is not mapped into the process. For a package whose primitives
-// bench/primitives.ts knows (the built-in ones), the mapped operation is measured in windows
-// alternating with the same operation on the package's primitives, in this same thread: the two
-// figures share the moments of the machine's load, and their ratio is the median of the rounds'.
+// bench/primitives.ts knows (the built-in ones), the mapped operation is also measured interleaved
+// with the same operation on the package's primitives, in batches of about a millisecond in this
+// same thread (bench/stats.ts interleave): what each costs the thread, whatever the machine's load.
 //
 // args: package, user, domain, password, sizes (bytes), durationMs, primitives (the package is a
 // built-in one: its raw baseline is bench/primitives.ts's).
@@ -26,7 +26,7 @@ import {
 import type { CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 import { hasPrimitives, rawOperation } from '../primitives.js';
-import { alternate, asyncRate, syncRate } from '../stats.js';
+import { asyncRate, interleave } from '../stats.js';
 
 export interface MessageFigures {
   op: 'sign+verify' | 'seal+unseal';
@@ -35,14 +35,19 @@ export interface MessageFigures {
   mappedOpsPerSec: number;
   lpcOpsPerSec: number;
   /**
-   * With primitives for the package: the median of the raw windows, alternating with the mapped
-   * ones in this thread, and the median of the rounds' mapped / raw.
+   * With primitives for the package: the mapped and raw operations interleaved in batches of
+   * about a millisecond in this thread (bench/stats.ts interleave), the rates of the thread's own
+   * time and their ratio, and the same batches' wall-clock rates.
    */
-  raw?: { opsPerSec: number; mappedOverRaw: number; rounds: number };
+  interleaved?: {
+    mappedOpsPerSec: number;
+    rawOpsPerSec: number;
+    mappedOverRaw: number;
+    wall: { mappedOpsPerSec: number; rawOpsPerSec: number };
+    gcShare: { mapped: number; raw: number };
+    batches: number;
+  };
 }
-
-/** Rounds of alternating mapped and raw windows per operation and size. */
-const ROUNDS = 5;
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const pkg = String(args.package);
@@ -95,12 +100,31 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     await window(work)(durationMs);
     return window(work)(durationMs);
   };
-  /** The mapped operation; with primitives, in windows alternating with the raw operation's. */
-  const mappedBesideRaw = async (op: MessageFigures['op'], size: number, mapped: () => Promise<boolean>): Promise<Pick<MessageFigures, 'mappedOpsPerSec' | 'raw'>> => {
-    if (args.primitives !== true || !hasPrimitives(pkg)) return { mappedOpsPerSec: await rate(mapped) };
+  /** The mapped operation's window rate; with primitives, also interleaved with the raw operation's batches. */
+  const mappedBesideRaw = async (op: MessageFigures['op'], size: number, mapped: () => Promise<boolean>): Promise<Pick<MessageFigures, 'mappedOpsPerSec' | 'interleaved'>> => {
+    const mappedOpsPerSec = await rate(mapped);
+    if (args.primitives !== true || !hasPrimitives(pkg)) return { mappedOpsPerSec };
     const raw = rawOperation(pkg, op, size);
-    const measured = await alternate(window(mapped), (ms) => syncRate(raw, ms), { rounds: ROUNDS, windowMs: Math.max(20, durationMs / 2), warmMs: durationMs });
-    return { mappedOpsPerSec: measured.a, raw: { opsPerSec: measured.b, mappedOverRaw: measured.ratio, rounds: measured.rounds.length } };
+    const measured = await interleave(
+      async (n) => {
+        for (let i = 0; i < n; i++) if (!(await mapped())) throw new Error('an operation failed');
+      },
+      (n) => {
+        for (let i = 0; i < n; i++) raw();
+      },
+      { totalMs: 2 * durationMs, batchMs: 1, warmMs: durationMs / 2 },
+    );
+    return {
+      mappedOpsPerSec,
+      interleaved: {
+        mappedOpsPerSec: measured.a.opsPerSec,
+        rawOpsPerSec: measured.b.opsPerSec,
+        mappedOverRaw: measured.ratio,
+        wall: { mappedOpsPerSec: measured.a.wallOpsPerSec, rawOpsPerSec: measured.b.wallOpsPerSec },
+        gcShare: { mapped: measured.a.gcShare, raw: measured.b.gcShare },
+        batches: measured.batches,
+      },
+    };
   };
 
   for (const size of (args.sizes as number[] | undefined) ?? [64, 1024, 65536]) {

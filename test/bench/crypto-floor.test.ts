@@ -31,21 +31,21 @@ describe('the crypto floor', () => {
     );
   });
 
-  it('reports a row beside the in-process windows it alternates with, and the median of the ratios of its rounds', async () => {
-    const windows: number[] = [];
-    const inProcess = (windowMs: number): number => {
-      windows.push(windowMs);
-      return 1000;
+  it('reports a row beside the in-process batches it interleaves with, and the ratio of the two rates', async () => {
+    const batches: number[] = [];
+    const floor = cryptoFloorOf('ntlm', ACCOUNT)!;
+    // A stand-in for the in-process baseline: two floor handshakes per "handshake".
+    const inProcess = (n: number): void => {
+      batches.push(n);
+      for (let i = 0; i < 2 * n; i++) floor.handshake();
     };
-    const row = (await cryptoFloorRow('ntlm', ACCOUNT, inProcess, { rounds: 3, windowMs: 20, warmMs: 20 }))!;
+    const row = (await cryptoFloorRow('ntlm', ACCOUNT, inProcess, { totalMs: 30, batchMs: 1, warmMs: 20 }))!;
     assert.equal(row.package, 'NTLM');
-    assert.equal(row.rounds, 3);
-    assert.deepEqual(windows.slice(1), [20, 20, 20], 'one in-process window per round, after its warm-up');
-    assert.equal(row.inProcessHsPerSec, 1000);
-    assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0);
-    // An odd count of rounds: the median of 1000 / floor is 1000 / the floor's median.
-    assert.ok(Math.abs(row.inProcessOverFloor - 1000 / row.floorHsPerSec) < 0.001, JSON.stringify(row));
-    assert.equal(await cryptoFloorRow('null', ACCOUNT, inProcess, { rounds: 3, windowMs: 20, warmMs: 20 }), undefined);
+    assert.ok(row.batches > 0 && batches.length > row.batches, 'warm-up and calibration batches, then the measured ones');
+    assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0 && row.inProcessHsPerSec > 0);
+    assert.ok(Math.abs(row.inProcessOverFloor - row.inProcessHsPerSec / row.floorHsPerSec) < 0.001, JSON.stringify(row));
+    assert.ok(row.wall.inProcessOverFloor > 0 && row.gcShare.floor >= 0 && row.gcShare.inProcess >= 0);
+    assert.equal(await cryptoFloorRow('null', ACCOUNT, inProcess, { totalMs: 30, batchMs: 1, warmMs: 20 }), undefined);
   });
 });
 
@@ -68,7 +68,9 @@ describe('the crypto targets', () => {
     floorUsPerHandshake: 1,
     inProcessHsPerSec: 1,
     inProcessOverFloor: ratio,
-    rounds: 1,
+    wall: { floorHsPerSec: 1, inProcessHsPerSec: 1, inProcessOverFloor: ratio },
+    gcShare: { inProcess: 0, floor: 0 },
+    batches: 1,
     what: '',
   });
 

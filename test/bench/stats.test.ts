@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alternate, pairedRatio, syncRate } from '../../bench/stats.js';
+import { performance } from 'node:perf_hooks';
+import { interleave, pairedRatio } from '../../bench/stats.js';
 
 describe('pairedRatio', () => {
   it('is the median of each pair’s own ratio, not the ratio of the medians', () => {
@@ -40,37 +41,34 @@ describe('pairedRatio', () => {
   });
 });
 
-describe('alternate', () => {
-  it('warms each side once, then measures A, B, A, B ... and reports each side’s median and the rounds’ ratio', async () => {
-    const calls: string[] = [];
-    let a = 0;
-    const rates = [10, 20, 30];
-    const result = await alternate(
-      (ms) => {
-        calls.push(`a${ms}`);
-        return ms === 5 ? 1 : rates[a++]!;
-      },
-      async (ms) => {
-        calls.push(`b${ms}`);
-        return ms === 5 ? 1 : 10;
-      },
-      { rounds: 3, windowMs: 2, warmMs: 5 },
-    );
-    assert.deepEqual(calls, ['a5', 'b5', 'a2', 'b2', 'a2', 'b2', 'a2', 'b2']);
-    assert.deepEqual(result.rounds, [
-      [10, 10],
-      [20, 10],
-      [30, 10],
-    ]);
-    assert.equal(result.a, 20);
-    assert.equal(result.b, 10);
-    assert.equal(result.ratio, 2);
-  });
+describe('interleave', () => {
+  /** Busy for about `us` microseconds: work whose batches take time. */
+  const spin = (us: number): void => {
+    const until = performance.now() + us / 1000;
+    while (performance.now() < until);
+  };
 
-  it('counts a synchronous operation by the batch, for at least its window', () => {
-    let n = 0;
-    const rate = syncRate(() => n++, 1, 4);
-    assert.ok(n >= 4 && n % 4 === 0);
-    assert.ok(rate > 0);
+  it('warms each side, sizes its batches, then measures A, B, A, B ... and gives each side a rate and their ratio', async () => {
+    const calls: string[] = [];
+    const result = await interleave(
+      (n) => {
+        calls.push(`a${n}`);
+        for (let i = 0; i < n; i++) spin(20);
+      },
+      async (n) => {
+        calls.push(`b${n}`);
+        for (let i = 0; i < n; i++) spin(10);
+      },
+      { totalMs: 20, batchMs: 0.5, warmMs: 1 },
+    );
+    // The measured batches are the last 2 x batches calls, strictly alternating, each side at its own size.
+    const measured = calls.slice(-2 * result.batches);
+    assert.ok(result.batches >= 1);
+    measured.forEach((call, i) => assert.equal(call, i % 2 === 0 ? `a${result.a.perBatch}` : `b${result.b.perBatch}`));
+    for (const side of [result.a, result.b]) {
+      assert.ok(side.opsPerSec > 0 && side.wallOpsPerSec > 0 && side.gcShare >= 0 && side.gcShare <= 1, JSON.stringify(side));
+      assert.equal(Math.log2(side.perBatch) % 1, 0, 'batch sizes double until a batch takes batchMs');
+    }
+    assert.equal(result.ratio, result.a.opsPerSec / result.b.opsPerSec);
   });
 });
