@@ -34,6 +34,7 @@ import {
   resolvePackageSpec,
   ProcessQueue,
   LsaWorkPool,
+  asyncEntries,
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
@@ -118,12 +119,17 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   if (!isSuccess(initialized)) throw new Error(`${options.spec}: SpInitialize returned ${statusName(initialized)}`);
   const info = await table.GetInfo();
   const name = info.PackageInfo?.Name ?? options.spec;
-  const call = <T>(fn: () => T): T => runAsClientCall({ process, callId: 1, op: 'bench' }, fn);
+  // As the LSA's dispatch runs an entry (lsa/dispatch.ts): carried across awaits by the client-call
+  // store only when it is an async function or once answered with a promise.
+  const awaiting = asyncEntries(table);
+  const call = <T>(entry: string, fn: () => T): T => runAsClientCall({ process, callId: 1, op: entry }, fn, awaiting.has(entry), () => awaiting.add(entry));
 
   const identity = packAuthIdentity({ User: options.account.user, Domain: options.account.domain, Password: options.account.password });
   const address = heap.place(identity);
-  const clientCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null));
-  const serverCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
+  const clientCred = await call('SpAcquireCredentialsHandle', () =>
+    table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null),
+  );
+  const serverCred = await call('SpAcquireCredentialsHandle', () => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
   if (clientCred.CredentialHandle === undefined || serverCred.CredentialHandle === undefined) throw new Error(`${name}: AcquireCredentialsHandle failed`);
   const delivery = (lsaContextHandle: number, contextData: Uint8Array) => ({
     packageId: id,
@@ -165,14 +171,14 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     let input: SecBuffer[] | null = null;
     for (let leg = 0; leg < 6; leg++) {
       const o1 = out();
-      const c = await call(() => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
+      const c = await call('SpInitLsaModeContext', () => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
       if (!isSuccess(c.status)) throw new Error(`${name}: SpInitLsaModeContext ${statusName(c.status)}`);
       clientCtx = c.NewContextHandle ?? clientCtx;
       if (c.MappedContext === true) await map('client', clientCtx!, c.ContextData);
       if (o1[0]!.pvBuffer.byteLength === 0) break;
       legSizes.push(o1[0]!.pvBuffer.byteLength);
       const o2 = out();
-      const s = await call(() => table.AcceptLsaModeContext(serverCred.CredentialHandle!, serverCtx, tokenOf(o1), serverReq, 0, o2));
+      const s = await call('SpAcceptLsaModeContext', () => table.AcceptLsaModeContext(serverCred.CredentialHandle!, serverCtx, tokenOf(o1), serverReq, 0, o2));
       if (!isSuccess(s.status)) throw new Error(`${name}: SpAcceptLsaModeContext ${statusName(s.status)}`);
       serverCtx = s.NewContextHandle ?? serverCtx;
       if (o2[0]!.pvBuffer.byteLength > 0) legSizes.push(o2[0]!.pvBuffer.byteLength);
@@ -183,7 +189,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     }
     const close = async (): Promise<void> => {
       for (const context of mapped) await host.call(context, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
-      for (const h of [clientCtx, serverCtx]) if (h !== null) await call(() => table.DeleteContext(h));
+      for (const h of [clientCtx, serverCtx]) if (h !== null) await call('SpDeleteContext', () => table.DeleteContext(h));
     };
     return { ...sides, close };
   }

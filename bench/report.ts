@@ -25,7 +25,7 @@ export function formatReport(report: BenchReport): string {
   out.push('');
   out.push('Handshakes per second (full path: client process, LSA, server process, mapped into both, deleted), median of repetitions;');
   out.push("each repetition is an in-process window, the row's, an ideal window, and each ratio the median of the repetitions' own");
-  out.push('(CPU: us of the whole OS process per handshake, and the ideal\'s over the full path\'s)');
+  out.push("(CPU: us of the whole OS process per handshake, and the ideal's over the full path's)");
   out.push(
     table(
       [
@@ -72,7 +72,17 @@ export function formatReport(report: BenchReport): string {
     out.push("(bench/crypto-floor.ts; rates of the thread's own time, GC included; wall: the same batches by the clock)");
     out.push(
       table(
-        ['package', 'floor hs/s', 'us per handshake', 'in-process hs/s', 'in-process / floor', 'wall', 'GC in-process', 'batches', 'what one handshake computes'],
+        [
+          'package',
+          'floor hs/s',
+          'us per handshake',
+          'in-process hs/s',
+          'in-process / floor',
+          'wall',
+          'GC in-process',
+          'batches',
+          'what one handshake computes',
+        ],
         report.cryptoFloor.map((r) => [
           r.package,
           r.floorHsPerSec,
@@ -125,7 +135,18 @@ export function formatReport(report: BenchReport): string {
     out.push(
       table(
         ['package', 'in flight', 'thread hs/s', 'p50 ms', 'p99 ms', 'process hs/s', 'p50 ms', 'p99 ms', 'process / thread', 'bottleneck (process)'],
-        report.isolation.map((r) => [r.package, r.concurrency, r.thread.hsPerSec, r.thread.p50Ms, r.thread.p99Ms, r.process.hsPerSec, r.process.p50Ms, r.process.p99Ms, r.processOverThread, r.process.bottleneck]),
+        report.isolation.map((r) => [
+          r.package,
+          r.concurrency,
+          r.thread.hsPerSec,
+          r.thread.p50Ms,
+          r.thread.p99Ms,
+          r.process.hsPerSec,
+          r.process.p50Ms,
+          r.process.p99Ms,
+          r.processOverThread,
+          r.process.bottleneck,
+        ]),
       ),
     );
     out.push('');

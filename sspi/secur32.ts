@@ -410,7 +410,9 @@ export class Secur32 {
 
   /** MakeSignature -> the user-mode SpMakeSignature, in this process. */
   makeSignature(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
-    return this.messageCall('MakeSignature', 'SpMakeSignature', context, message, false, (t, h) => t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0));
+    return this.messageCall('MakeSignature', 'SpMakeSignature', context, message, false, (t, h) =>
+      t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0),
+    );
   }
 
   /** VerifySignature -> the user-mode SpVerifySignature, in this process. */
@@ -575,7 +577,9 @@ export class Secur32 {
     }
     if (reply.mapped !== undefined && record !== null) {
       // MappedContext stops here: the application's result below never carries it.
-      const mapped = await this.host.initContext(reply.mapped);
+      // Awaited only when it is a promise: once the package's module is here, it is not.
+      const initialized = this.host.initContext(reply.mapped);
+      const mapped = initialized instanceof Promise ? await initialized : initialized;
       if (mapped.context !== undefined) {
         record.user = mapped.context;
         record.thunkedLevels = reply.mapped.thunkedLevels;
@@ -635,7 +639,11 @@ export class Secur32 {
     const result = statusResult(outcome, user.packageName, entry);
     const cause = result.fault === undefined ? undefined : serializeError(result.fault);
     if (tracing)
-      this.points.point(api, 'return', cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: cause.message });
+      this.points.point(
+        api,
+        'return',
+        cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: cause.message },
+      );
     const answer = outcome.ok ? outcome.value : undefined;
     const qop = typeof answer === 'object' && answer !== null ? (answer.QualityOfProtection ?? 0) : 0;
     return messageResult(result.status, cause, message, withQop, qop);

@@ -51,6 +51,8 @@ export interface HostResult {
 
 export class UserModeHost {
   private readonly modules = new Map<string, Promise<HostResult>>();
+  /** Modules whose loading succeeded: their tables are in `packages`. */
+  private readonly loaded = new Set<string>();
   private readonly packages = new Map<PackageId, LoadedUserPackage>();
   private readonly callbacks = new Map<string, { packageName: string; callback: LsaCallbackFunction }>();
   private readonly counts = { spUserModeInitialize: {} as Record<string, number>, spInstanceInit: {} as Record<string, number>, spInitUserModeContext: 0 };
@@ -68,33 +70,44 @@ export class UserModeHost {
   }
 
   /** The package's user-mode table for a delivered context, its module loaded into this process first; or why there is none. */
-  private async loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Promise<LoadedUserPackage | HostResult> {
-    const loaded = await this.ensureModule(delivery);
-    if (!isSuccess(loaded.status)) return loaded;
-    return (
-      this.packages.get(delivery.packageId) ?? {
-        status: SEC_E_INTERNAL_ERROR,
-        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-      }
+  private loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Awaitable<LoadedUserPackage | HostResult> {
+    // Once a module is loaded its tables are here: a context of it is initialized without a promise.
+    const ready = this.packages.get(delivery.packageId);
+    if (ready !== undefined && this.loaded.has(delivery.moduleUrl)) return ready;
+    return this.ensureModule(delivery).then(
+      (loaded) =>
+        (isSuccess(loaded.status) ? this.packages.get(delivery.packageId) : loaded) ?? {
+          status: SEC_E_INTERNAL_ERROR,
+          fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+        },
     );
   }
 
   /**
    * SpInitUserModeContext for a delivered context, loading the package's user-mode half into this
-   * process first if this is its first mapped context here.
+   * process first if this is its first mapped context here. Every handshake that completes maps a
+   * context on each side: once the module is here, a package that answers synchronously costs no
+   * promise of the host's own.
    */
-  async initContext(delivery: MappedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
-    const pkg = await this.loadedTable(delivery);
+  initContext(delivery: MappedContextDelivery): Awaitable<HostResult & { context?: UserModeContext }> {
+    const pkg = this.loadedTable(delivery);
+    return pkg instanceof Promise ? pkg.then((p) => this.initLoaded(delivery, p)) : this.initLoaded(delivery, pkg);
+  }
+
+  private initLoaded(delivery: MappedContextDelivery, pkg: LoadedUserPackage | HostResult): Awaitable<HostResult & { context?: UserModeContext }> {
     if (!('table' in pkg)) return pkg;
     this.counts.spInitUserModeContext++;
     const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
-    const outcome = await callPackage(
+    const outcome = callPackage(
       this.host,
       { package: pkg.name, entry: 'SpInitUserModeContext', detail: () => `ContextData ${delivery.contextData.byteLength} bytes` },
       () => pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData),
     );
-    const result = statusResult(outcome, pkg.name, 'SpInitUserModeContext');
-    return isSuccess(result.status) ? { ...result, context } : result;
+    const finish = (settled: Outcome<unknown>): HostResult & { context?: UserModeContext } => {
+      const result = statusResult(settled, pkg.name, 'SpInitUserModeContext');
+      return isSuccess(result.status) ? { ...result, context } : result;
+    };
+    return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
 
   /**
@@ -153,7 +166,10 @@ export class UserModeHost {
   private ensureModule(delivery: UserModeModule): Promise<HostResult> {
     let loading = this.modules.get(delivery.moduleUrl);
     if (loading === undefined) {
-      loading = this.loadModule(delivery);
+      loading = this.loadModule(delivery).then((result) => {
+        if (isSuccess(result.status)) this.loaded.add(delivery.moduleUrl);
+        return result;
+      });
       this.modules.set(delivery.moduleUrl, loading);
     }
     return loading;

@@ -101,7 +101,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     return window(work)(durationMs);
   };
   /** The mapped operation's window rate; with primitives, also interleaved with the raw operation's batches. */
-  const mappedBesideRaw = async (op: MessageFigures['op'], size: number, mapped: () => Promise<boolean>): Promise<Pick<MessageFigures, 'mappedOpsPerSec' | 'interleaved'>> => {
+  const mappedBesideRaw = async (
+    op: MessageFigures['op'],
+    size: number,
+    mapped: () => Promise<boolean>,
+  ): Promise<Pick<MessageFigures, 'mappedOpsPerSec' | 'interleaved'>> => {
     const mappedOpsPerSec = await rate(mapped);
     if (args.primitives !== true || !hasPrimitives(pkg)) return { mappedOpsPerSec };
     const raw = rawOperation(pkg, op, size);
@@ -159,8 +163,18 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       if (viaLsa) await sspi.applyControlToken(server!, d.message);
       return e.status === SEC_E_OK && d.status === SEC_E_OK;
     };
-    figures.push({ op: 'sign+verify', size, ...(await mappedBesideRaw('sign+verify', size, () => signVerify(false))), lpcOpsPerSec: await rate(() => signVerify(true)) });
-    figures.push({ op: 'seal+unseal', size, ...(await mappedBesideRaw('seal+unseal', size, () => sealUnseal(false))), lpcOpsPerSec: await rate(() => sealUnseal(true)) });
+    figures.push({
+      op: 'sign+verify',
+      size,
+      ...(await mappedBesideRaw('sign+verify', size, () => signVerify(false))),
+      lpcOpsPerSec: await rate(() => signVerify(true)),
+    });
+    figures.push({
+      op: 'seal+unseal',
+      size,
+      ...(await mappedBesideRaw('seal+unseal', size, () => sealUnseal(false))),
+      lpcOpsPerSec: await rate(() => sealUnseal(true)),
+    });
   }
   await sspi.deleteSecurityContext(client!);
   await sspi.deleteSecurityContext(server!);
