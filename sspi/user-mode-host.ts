@@ -105,7 +105,8 @@ export class UserModeHost {
     );
     const finish = (settled: Outcome<unknown>): HostResult & { context?: UserModeContext } => {
       const result = statusResult(settled, pkg.name, 'SpInitUserModeContext');
-      return isSuccess(result.status) ? { ...result, context } : result;
+      // A success carries no fault: no spread of the result needed.
+      return isSuccess(result.status) ? { status: result.status, context } : result;
     };
     return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
