@@ -112,7 +112,7 @@ export function formatReport(report: BenchReport): string {
         m.interleaved?.mappedOpsPerSec ?? '-',
         m.rawOpsPerSec,
         m.mappedOverRaw,
-        m.interleaved === undefined ? '-' : Math.round((m.interleaved.wall.mappedOpsPerSec / m.interleaved.wall.rawOpsPerSec) * 1000) / 1000,
+        m.interleaved === null ? '-' : Math.round((m.interleaved.wall.mappedOpsPerSec / m.interleaved.wall.rawOpsPerSec) * 1000) / 1000,
         m.lpcOpsPerSec,
         m.mappedOverLpc,
       ]),

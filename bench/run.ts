@@ -117,13 +117,13 @@ export interface MessageRow {
    * `interleaved`); for a loaded package, the two windows'.
    */
   mappedOverRaw: number;
-  /** With primitives: the mapped operation's rate in the interleaving, the same batches' wall-clock rates, each side's GC share. */
-  interleaved?: {
+  /** With primitives: the mapped operation's rate in the interleaving, the same batches' wall-clock rates, each side's GC share; null without. */
+  interleaved: {
     mappedOpsPerSec: number;
     wall: { mappedOpsPerSec: number; rawOpsPerSec: number };
     gcShare: { mapped: number; raw: number };
     batches: number;
-  };
+  } | null;
   lpcOpsPerSec: number;
   mappedMBps: number;
   mappedOverLpc: number;
@@ -273,16 +273,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           rawOpsPerSec: round(raw),
           rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
           mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
-          ...(f.interleaved === undefined
-            ? {}
-            : {
-                interleaved: {
+          interleaved:
+            f.interleaved === undefined
+              ? null
+              : {
                   mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
                   wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
                   gcShare: f.interleaved.gcShare,
                   batches: f.interleaved.batches,
                 },
-              }),
           lpcOpsPerSec: round(f.lpcOpsPerSec),
           mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
           mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),

@@ -43,8 +43,10 @@ describe('the crypto floor', () => {
     assert.equal(row.package, 'NTLM');
     assert.ok(row.batches > 0 && batches.length > row.batches, 'warm-up and calibration batches, then the measured ones');
     assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0 && row.inProcessHsPerSec > 0);
-    assert.ok(Math.abs(row.inProcessOverFloor - row.inProcessHsPerSec / row.floorHsPerSec) < 0.001, JSON.stringify(row));
-    assert.ok(row.wall.inProcessOverFloor > 0 && row.gcShare.floor >= 0 && row.gcShare.inProcess >= 0);
+    // The ratio is the median of the segments' own (bench/stats.ts interleave); the wall-clock one is of the totals.
+    assert.ok(Number.isFinite(row.inProcessOverFloor) && row.inProcessOverFloor > 0, JSON.stringify(row));
+    assert.ok(Math.abs(row.wall.inProcessOverFloor - row.wall.inProcessHsPerSec / row.wall.floorHsPerSec) < 0.01, JSON.stringify(row));
+    assert.ok(row.gcShare.floor >= 0 && row.gcShare.inProcess >= 0);
     assert.equal(await cryptoFloorRow('null', ACCOUNT, inProcess, { totalMs: 30, batchMs: 1, warmMs: 20 }), undefined);
   });
 });
@@ -58,6 +60,7 @@ describe('the crypto targets', () => {
     rawOpsPerSec: raw,
     rawBaseline: 'primitives',
     mappedOverRaw: mapped / raw,
+    interleaved: null,
     lpcOpsPerSec: 1,
     mappedMBps: 0,
     mappedOverLpc: 0,

@@ -69,6 +69,7 @@ describe('interleave', () => {
       assert.ok(side.opsPerSec > 0 && side.wallOpsPerSec > 0 && side.gcShare >= 0 && side.gcShare <= 1, JSON.stringify(side));
       assert.equal(Math.log2(side.perBatch) % 1, 0, 'batch sizes double until a batch takes batchMs');
     }
-    assert.equal(result.ratio, result.a.opsPerSec / result.b.opsPerSec);
+    // The median of the segments' own ratios: a figure between what the sides' rates say, not computed from them.
+    assert.ok(Number.isFinite(result.ratio) && result.ratio > 0);
   });
 });
