@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_PACKAGES, type Account } from '../lsa/index.js';
-import { HandshakeBench, type HandshakeRun } from './handshakes.js';
+import { HandshakeBench, PATH_WARM_MS, type HandshakeRun } from './handshakes.js';
 import { idealRun } from './ideal.js';
 import { inProcessBaseline, inProcessMessageOpsPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
@@ -206,9 +206,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     step(`${spec}: in-process baseline`);
     const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
     try {
-      // Warm the path first (as the baselines are): the first second of handshakes runs V8's
+      // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
       // unoptimized code, and a short row measured then reads a fraction of the path's speed.
-      await bench.run(64, 1, Math.max(1_000, options.durationMs), 0);
+      await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
       for (const concurrency of options.concurrency) {
         for (const clients of options.clients) {
           const runs: HandshakeRun[] = [];
