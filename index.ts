@@ -1,8 +1,20 @@
 // sspi-emu's public API: the machine (boot, spawn, kill, trace), the Windows headers, and the
 // types a package or an application module is written against.
 
-export { Machine, AppProcess, LsaProcess, DEMO_ACCOUNTS, PackageLoadError, formatTimeline, formatMermaid, toChromeTrace } from './machine/index.js';
-export type { LsaIsolation, MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
+export {
+  Machine,
+  AppProcess,
+  LsaProcess,
+  DEMO_ACCOUNTS,
+  INSPECT_DEADLINE_MS,
+  PackageLoadError,
+  formatTimeline,
+  formatMermaid,
+  toChromeTrace,
+} from './machine/index.js';
+export type { InspectOptions, LsaIsolation, MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
+export { formatHtml, decodeToken, registerTokenDecoder, tokenDecoders } from './machine/index.js';
+export type { HtmlOptions, DecodedToken, Described, TokenDecoder } from './machine/index.js';
 export { runDemo } from './scenarios/index.js';
 export type { DemoOptions, DemoReport } from './scenarios/index.js';
 export * as sspi from './headers/sspi.js';
@@ -24,6 +36,6 @@ export type { Connection } from './ipc/index.js';
 export type { TraceEvent, TapRecord } from './ipc/index.js';
 export { EmuError, PackageFault, TransportError, SspiEmuError } from './ipc/index.js';
 export type { ErrorCode, MachineErrorCode, PackageFaultCode, TransportErrorCode } from './ipc/index.js';
-export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport } from './lsa/index.js';
+export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport, ReloadReport, UnloadReport } from './lsa/index.js';
 export { runCheck, formatCheckReport, CHECKS } from './check/index.js';
 export type { CheckOptions, CheckReport, PackageCheck, CheckResult, CheckOutcome, CheckName } from './check/index.js';

@@ -5,6 +5,7 @@
 // socket itself and every SSPI call stay in the server process's worker.
 
 import { array, boolean, finite, integer, oneOf, optionalString, record, string } from '../ipc/index.js';
+import { EXTENDED_PROTECTION_LEVELS, type ExtendedProtection } from './channel-bindings.js';
 
 /** Which socket server app; also the protocol it speaks. */
 export type SocketProtocol = 'http' | 'tcp';
@@ -37,9 +38,22 @@ export interface TcpConnectionRecord {
   note?: string;
 }
 
+/** What an HTTPS server app says of its certificate and policy when it listens. */
+export interface TlsListening {
+  /** SHA-256 over the certificate's DER, "AB:CD:..." (openssl x509 -fingerprint -sha256). */
+  fingerprint256: string;
+  /** The certificate's subject, one RDN a line as node prints it. */
+  subject: string;
+  /** Whether the server made the certificate itself (no --cert given). */
+  generated: boolean;
+  /** The hash tls-server-end-point uses for this certificate (RFC 5929 4.1), or null where it is undefined. */
+  bindingHash: string | null;
+  extendedProtection: ExtendedProtection;
+}
+
 /** App to machine. */
 export type SocketAppEvent =
-  | { kind: 'listening'; protocol: SocketProtocol; host: string; port: number }
+  | { kind: 'listening'; protocol: SocketProtocol; host: string; port: number; tls?: TlsListening }
   | { kind: 'request'; record: HttpRequestRecord; line: string }
   | { kind: 'connection'; record: TcpConnectionRecord; line: string }
   /** A connection closed and its security context (if any) was deleted. */
@@ -107,13 +121,16 @@ function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined {
   try {
     const r = record(value, 'the event');
     switch (r.kind) {
-      case 'listening':
-        return {
+      case 'listening': {
+        const listening: SocketAppEvent = {
           kind: 'listening',
           protocol: oneOf(r.protocol, 'protocol', PROTOCOLS),
           host: string(r.host, 'host', 256),
           port: integer(r.port, 'port', 0, 65535),
         };
+        if (r.tls !== undefined) listening.tls = decodeTlsListening(r.tls);
+        return listening;
+      }
       case 'request':
         return { kind: 'request', record: decodeHttpRequestRecord(r.record), line: string(r.line, 'line', MAX_LINE) };
       case 'connection':
@@ -133,6 +150,22 @@ function decodeSocketAppEvent(value: unknown): SocketAppEvent | undefined {
 }
 
 const PROTOCOLS: ReadonlySet<SocketProtocol> = new Set<SocketProtocol>(['http', 'tcp']);
+const EXTENDED_PROTECTION: ReadonlySet<ExtendedProtection> = new Set(EXTENDED_PROTECTION_LEVELS);
+
+function decodeTlsListening(value: unknown): TlsListening {
+  const r = record(value, 'tls');
+  const fingerprint256 = string(r.fingerprint256, 'tls.fingerprint256', 95);
+  if (!/^[0-9A-F]{2}(?::[0-9A-F]{2}){31}$/.test(fingerprint256)) throw new Error('tls.fingerprint256 is not a SHA-256 fingerprint');
+  return {
+    fingerprint256,
+    subject: string(r.subject, 'tls.subject', 4096),
+    generated: boolean(r.generated, 'tls.generated'),
+    bindingHash: r.bindingHash === null ? null : oneOf(r.bindingHash, 'tls.bindingHash', BINDING_HASHES),
+    extendedProtection: oneOf(r.extendedProtection, 'tls.extendedProtection', EXTENDED_PROTECTION),
+  };
+}
+
+const BINDING_HASHES: ReadonlySet<string> = new Set(['sha224', 'sha256', 'sha384', 'sha512']);
 const MAX_LINE = 16_384;
 
 function nullableString(value: unknown, what: string): string | null {

@@ -4,7 +4,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
-import type { Account, LsaStats } from '../lsa/index.js';
+import { packagesAlongside, type Account, type LsaStats } from '../lsa/index.js';
 import { cpuMeter, eluMeter, type EluSource } from './stats.js';
 
 const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.meta.url));
@@ -57,7 +57,13 @@ export class HandshakeBench {
 
   static async start(spec: string, account: Account, machineOptions: Omit<MachineOptions, 'packages' | 'accounts' | 'trace'> = {}): Promise<HandshakeBench> {
     // The memory rows hold up to 500,000 contexts in one process (--scale): past the default quota.
-    const machine = await Machine.boot({ processQuota: { contexts: 1_000_000 }, ...machineOptions, packages: [spec], accounts: [account], trace: false });
+    const machine = await Machine.boot({
+      processQuota: { contexts: 1_000_000 },
+      ...machineOptions,
+      packages: [spec, ...packagesAlongside(spec)],
+      accounts: [account],
+      trace: false,
+    });
     const report = await machine.lsa.packages();
     const name = report.loaded[0]?.name;
     if (name === undefined) {

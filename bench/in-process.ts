@@ -10,6 +10,8 @@ import {
   SECPKG_STATE,
   type PackageId,
   type SecpkgFunctionTable,
+  type SecPkgInfo,
+  type SpContextResult,
   type SecurityPackageModule,
   ISC_REQ,
   ASC_REQ,
@@ -19,6 +21,7 @@ import {
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   SECPKG_ATTR,
+  STATUS_NOT_IMPLEMENTED,
   isSuccess,
   statusName,
 } from '../headers/index.js';
@@ -35,6 +38,8 @@ import {
   ProcessQueue,
   LsaWorkPool,
   asyncEntries,
+  NestedHandles,
+  packagesAlongside,
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
@@ -49,6 +54,8 @@ export interface InProcessOptions {
   account: Account;
   durationMs: number;
   settings?: Record<string, unknown>;
+  /** Packages loaded beside it, which it reaches through the LSA (Negotiate's mechanisms: ["ntlm"]). */
+  alongside?: readonly string[];
 }
 
 export interface InProcessHarness {
@@ -62,15 +69,23 @@ export interface InProcessHarness {
   readonly table: SecpkgFunctionTable;
 }
 
+/** One package of the harness's LSA. */
+interface HarnessPackage {
+  id: PackageId;
+  version: number;
+  name: string;
+  info: SecPkgInfo;
+  table: SecpkgFunctionTable;
+  moduleUrl: string;
+  awaitingEntries: Set<string>;
+}
+
 export async function inProcessHarness(options: InProcessOptions): Promise<InProcessHarness> {
-  const url = resolvePackageSpec(options.spec);
-  // A query string gives this thread its own instance of the module, apart from any other.
-  const moduleUrl = `${url.href}?in-process=${Date.now()}`;
-  const module = (await import(moduleUrl)) as SecurityPackageModule;
   const tracer = new Tracer(null, 'bench', 0, false);
   const heap = new ClientHeap();
   const points = new CallPoints(tracer);
-  const host = new UserModeHost(packageHost(points, () => undefined, 0));
+  const packageCalls = packageHost(points, () => undefined, 0);
+  const host = new UserModeHost(packageCalls);
   const sessions = new LogonSessions();
   const accounts = new AccountStore([options.account]);
   const handlers = processSideOfLpc(heap, host);
@@ -88,6 +103,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     callCount: 0,
     queue: new ProcessQueue('bench'),
   };
+  const loaded: HarnessPackage[] = [];
   const services = {
     sessions,
     accounts,
@@ -97,31 +113,52 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     scheduler: { whileWaiting: <T>(_: unknown, wait: () => Promise<T>) => wait() },
     // One thread: the work routines run inline.
     work: new LsaWorkPool({ threads: 0 }),
+    // How a package reaches the others, as in the LSA (LookupPackage, LocatePackageById).
+    locator: {
+      packages: {
+        byName: (n: string) => loaded.find((p) => p.name.toLowerCase() === n.toLowerCase()),
+        byId: (i: number) => loaded.find((p) => p.id === i),
+        // Nothing is reloaded here: version 1 of each.
+        version: (i: number, v: number) => (v === 1 ? loaded.find((p) => p.id === i) : undefined),
+      },
+      host: packageCalls,
+      nested: new NestedHandles(),
+    },
+    // No LSA here to unload a package from.
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
 
-  const id = 0 as PackageId;
-  const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);
-  const table = lsaInit.ppTables[0]!;
-  const initialized = await table.Initialize(
-    id,
-    {
-      Version: SECPKG_INTERFACE_VERSION,
-      MachineState: SECPKG_STATE.STANDALONE,
-      SetupMode: 0,
-      DomainName: options.account.domain,
-      DnsDomainName: 'sspi-emu.local',
-      ComputerName: options.account.domain,
-      DnsComputerName: 'sspi-emu.sspi-emu.local',
-      PackageSettings: options.settings ?? {},
-    },
-    createLsaFunctionTable(id, services),
-  );
-  if (!isSuccess(initialized)) throw new Error(`${options.spec}: SpInitialize returned ${statusName(initialized)}`);
-  const info = await table.GetInfo();
-  const name = info.PackageInfo?.Name ?? options.spec;
+  for (const spec of [options.spec, ...(options.alongside ?? packagesAlongside(options.spec))]) {
+    // A query string gives this thread its own instance of the module, apart from any other.
+    const moduleUrl = `${resolvePackageSpec(spec).href}?in-process=${Date.now()}`;
+    const module = (await import(moduleUrl)) as SecurityPackageModule;
+    const id = loaded.length as PackageId;
+    const lsaInit = await module.SpLsaModeInitialize(SECPKG_INTERFACE_VERSION);
+    const packageTable = lsaInit.ppTables[0]!;
+    const initialized = await packageTable.Initialize(
+      id,
+      {
+        Version: SECPKG_INTERFACE_VERSION,
+        MachineState: SECPKG_STATE.STANDALONE,
+        SetupMode: 0,
+        DomainName: options.account.domain,
+        DnsDomainName: 'sspi-emu.local',
+        ComputerName: options.account.domain,
+        DnsComputerName: 'sspi-emu.sspi-emu.local',
+        PackageSettings: spec === options.spec ? (options.settings ?? {}) : {},
+      },
+      createLsaFunctionTable(id, services),
+    );
+    if (!isSuccess(initialized)) throw new Error(`${spec}: SpInitialize returned ${statusName(initialized)}`);
+    const info = (await packageTable.GetInfo()).PackageInfo;
+    if (info === undefined) throw new Error(`${spec}: SpGetInfo gave no SecPkgInfo`);
+    const awaitingEntries = asyncEntries(packageTable);
+    loaded.push({ id, version: 1, name: info.Name, info, table: packageTable, moduleUrl, awaitingEntries });
+  }
+  const { name, table } = loaded[0]!;
   // As the LSA's dispatch runs an entry (lsa/dispatch.ts): carried across awaits by the client-call
   // store only when it is an async function or once answered with a promise.
-  const awaiting = asyncEntries(table);
+  const awaiting = loaded[0]!.awaitingEntries;
   const call = <T>(entry: string, fn: () => T): T => runAsClientCall({ process, callId: 1, op: entry }, fn, awaiting.has(entry), () => awaiting.add(entry));
 
   const identity = packAuthIdentity({ User: options.account.user, Domain: options.account.domain, Password: options.account.password });
@@ -131,16 +168,20 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
   );
   const serverCred = await call('SpAcquireCredentialsHandle', () => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
   if (clientCred.CredentialHandle === undefined || serverCred.CredentialHandle === undefined) throw new Error(`${name}: AcquireCredentialsHandle failed`);
-  const delivery = (lsaContextHandle: number, contextData: Uint8Array) => ({
-    packageId: id,
-    packageName: name,
-    moduleUrl,
-    tableIndex: 0,
-    modulePackages: [{ packageId: id, name }],
-    lsaContextHandle,
-    contextData,
-    thunkedLevels: [],
-  });
+  /** What the LSA delivers: the package's own user-mode half, or the one its result names (Negotiate's mechanism's). */
+  const delivery = (lsaContextHandle: number, contextData: Uint8Array, mappedPackage: SpContextResult['MappedPackage']) => {
+    const pkg = mappedPackage === undefined ? loaded[0]! : loaded.find((p) => p.id === mappedPackage.PackageId)!;
+    return {
+      packageId: pkg.id,
+      packageName: pkg.name,
+      moduleUrl: pkg.moduleUrl,
+      tableIndex: 0,
+      modulePackages: [{ packageId: pkg.id, name: pkg.name }],
+      lsaContextHandle: mappedPackage === undefined ? lsaContextHandle : mappedPackage.ContextHandle,
+      contextData,
+      thunkedLevels: [],
+    };
+  };
   const out = (): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(0) }];
   const tokenOf = (b: SecBuffer[]): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, pvBuffer: b[0]!.pvBuffer }];
   const clientReq = ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONNECTION;
@@ -162,11 +203,11 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     // the package's own, from a second SpUserModeInitialize, would not hold them).
     const mapped: MappedUserContext[] = [];
     const sides: { client?: MappedUserContext; server?: MappedUserContext } = {};
-    const map = async (side: 'client' | 'server', lsaContextHandle: number, contextData: Uint8Array | undefined): Promise<void> => {
-      const result = await host.initContext(delivery(lsaContextHandle, contextData ?? new Uint8Array(0)));
-      if (result.context === undefined) throw new Error(`${name}: SpInitUserModeContext ${statusName(result.status)}`);
-      mapped.push(result.context);
-      sides[side] = result.context;
+    const map = async (side: 'client' | 'server', lsaContextHandle: number, result: SpContextResult): Promise<void> => {
+      const mappedInto = await host.initContext(delivery(lsaContextHandle, result.ContextData ?? new Uint8Array(0), result.MappedPackage));
+      if (mappedInto.context === undefined) throw new Error(`${name}: SpInitUserModeContext ${statusName(mappedInto.status)}`);
+      mapped.push(mappedInto.context);
+      sides[side] = mappedInto.context;
     };
     let input: SecBuffer[] | null = null;
     for (let leg = 0; leg < 6; leg++) {
@@ -174,7 +215,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
       const c = await call('SpInitLsaModeContext', () => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
       if (!isSuccess(c.status)) throw new Error(`${name}: SpInitLsaModeContext ${statusName(c.status)}`);
       clientCtx = c.NewContextHandle ?? clientCtx;
-      if (c.MappedContext === true) await map('client', clientCtx!, c.ContextData);
+      if (c.MappedContext === true) await map('client', clientCtx!, c);
       if (o1[0]!.pvBuffer.byteLength === 0) break;
       legSizes.push(o1[0]!.pvBuffer.byteLength);
       const o2 = out();
@@ -182,7 +223,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
       if (!isSuccess(s.status)) throw new Error(`${name}: SpAcceptLsaModeContext ${statusName(s.status)}`);
       serverCtx = s.NewContextHandle ?? serverCtx;
       if (o2[0]!.pvBuffer.byteLength > 0) legSizes.push(o2[0]!.pvBuffer.byteLength);
-      if (s.MappedContext === true) await map('server', serverCtx!, s.ContextData);
+      if (s.MappedContext === true) await map('server', serverCtx!, s);
       if (s.status === SEC_E_OK && (c.status === SEC_E_OK || o2[0]!.pvBuffer.byteLength === 0)) break;
       if (s.status !== SEC_I_CONTINUE_NEEDED && s.status !== SEC_E_OK) break;
       input = tokenOf(o2);

@@ -3,6 +3,8 @@
 // own (LPC over a Unix socket instead of MessagePorts), side by side in one run, as a ratio.
 // Alternating the two modes per repetition keeps a drift in the machine's load out of the ratio.
 
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Account } from '../lsa/index.js';
 import type { LsaIsolation } from '../machine/index.js';
 import { HandshakeBench, PATH_WARM_MS, type HandshakeRun } from './handshakes.js';
@@ -55,4 +57,28 @@ export async function isolationRows(options: IsolationOptions): Promise<Isolatio
     }
   }
   return rows;
+}
+
+/** The rows as a table. */
+export function formatIsolation(rows: IsolationRow[]): string {
+  const out = ['package  in flight  thread hs/s (p50 / p99 ms)   process hs/s (p50 / p99 ms)   process / thread'];
+  for (const r of rows)
+    out.push(
+      `${r.package.padEnd(8)} ${String(r.concurrency).padStart(9)}  ${`${r.thread.hsPerSec} (${r.thread.p50Ms} / ${r.thread.p99Ms})`.padEnd(28)} ${`${r.process.hsPerSec} (${r.process.p50Ms} / ${r.process.p99Ms})`.padEnd(29)} ${r.processOverThread}`,
+    );
+  return out.join('\n');
+}
+
+// Runnable alone: node dist/bench/isolation.js [--package null --package ntlm] [--duration S] [--repetitions N]
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { package: { type: 'string', multiple: true }, duration: { type: 'string' }, repetitions: { type: 'string' } } });
+  const rows = await isolationRows({
+    specs: values.package ?? ['null', 'ntlm'],
+    account: { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' },
+    concurrency: [1, 64],
+    durationMs: Number(values.duration ?? 2) * 1000,
+    warmupMs: 300,
+    repetitions: Number(values.repetitions ?? 5),
+  });
+  console.log(formatIsolation(rows));
 }

@@ -141,13 +141,20 @@ export async function checkPackage(machine: Machine, info: LoadedInfo, others: r
         if (unmapped.length === sides.length) r.skip('user-mode.initialized', 'not run: no context was mapped into either process');
         else {
           const problems: string[] = [];
+          const mappedAs = new Set<string>();
           for (const [i, side] of sides.entries()) {
             if (unmapped.includes(side)) continue;
             const user = after[i]!.userMode;
-            if (!user.loaded.includes(info.name)) problems.push(`the ${side} process has no user-mode table of ${info.name} loaded`);
-            if ((user.spInstanceInit[info.name] ?? 0) < 1) problems.push(`SpInstanceInit never ran for ${info.name} in the ${side} process`);
+            // A package may map another package's context (Negotiate maps its mechanism's:
+            // SpContextResult.MappedPackage): then that package's user-mode half is the one loaded.
+            const others = user.loaded.filter((name) => name !== info.name && !before[i]!.userMode.loaded.includes(name));
+            const name = !user.loaded.includes(info.name) && others.length === 1 ? others[0]! : info.name;
+            if (name !== info.name) mappedAs.add(name);
+            if (!user.loaded.includes(name)) problems.push(`the ${side} process has no user-mode table of ${name} loaded`);
+            if ((user.spInstanceInit[name] ?? 0) < 1) problems.push(`SpInstanceInit never ran for ${name} in the ${side} process`);
           }
-          r.judge('user-mode.initialized', problems, 'SpUserModeInitialize, SpInstanceInit and SpInitUserModeContext ran in both processes');
+          const as = mappedAs.size === 0 ? '' : ` (of ${[...mappedAs].join(', ')}, whose context ${info.name} mapped)`;
+          r.judge('user-mode.initialized', problems, `SpUserModeInitialize, SpInstanceInit and SpInitUserModeContext ran in both processes${as}`);
         }
         stage = 'info.mutual-auth';
         const granted = (h1.clientAttr & ISC_RET.MUTUAL_AUTH) !== 0;

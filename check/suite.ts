@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeError } from '../ipc/index.js';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES, resolvePackageSpec, type Account, type PackageLoadFailure } from '../lsa/index.js';
-import { Machine, type LsaIsolation } from '../machine/index.js';
+import { Machine, type LsaIsolation, type MachineOptions } from '../machine/index.js';
 import { CHECKS } from './catalogue.js';
 import type { LoadedInfo } from './info.js';
 import { checkPackage, type PackageCheck } from './package.js';
@@ -21,6 +21,13 @@ export interface CheckOptions {
   packageCallTimeoutMs?: number;
   /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
   lsaIsolation?: LsaIsolation;
+  /**
+   * Processes whose own inspector opens in each machine the suite boots (MachineOptions.inspect),
+   * and who is told their URLs. Package calls then have the machine's debugging deadline unless
+   * packageCallTimeoutMs says otherwise; the suite's own waits (an application's for its peer) do not change.
+   */
+  inspect?: MachineOptions['inspect'];
+  onInspector?: MachineOptions['onInspector'];
 }
 
 export interface CheckReport {
@@ -46,9 +53,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       packages: specs,
       accounts: [account],
       trace: true,
-      packageCallTimeoutMs: options.packageCallTimeoutMs ?? 10_000,
+      ...(options.packageCallTimeoutMs !== undefined || options.inspect === undefined ? { packageCallTimeoutMs: options.packageCallTimeoutMs ?? 10_000 } : {}),
       onPackageFailure: 'skip',
       ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+      ...(options.onInspector === undefined ? {} : { onInspector: options.onInspector }),
     });
   const packages: PackageCheck[] = [];
   let machine: Machine;

@@ -2,7 +2,8 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
-import type { LsaIsolation } from '../machine/index.js';
+import { devtoolsUrl } from '../ipc/index.js';
+import { INSPECT_DEADLINE_MS, type InspectOptions, type LsaIsolation, type MachineOptions } from '../machine/index.js';
 import { UsageError } from './usage.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -116,4 +117,85 @@ export function packageList(load: string[] | undefined, pkg: string | undefined)
   if (pkg !== undefined && BUILTIN_PACKAGES.has(pkg.toLowerCase()) && !packages.some((p) => p.toLowerCase() === pkg.toLowerCase()))
     packages.push(pkg.toLowerCase());
   return { packages, packageName: pkg };
+}
+
+/**
+ * --inspect PROCESS[:[HOST:]PORT] and --inspect-brk (the same, waiting for a debugger before the
+ * process starts its work), each repeatable, and --deadline MS (every deadline of the machine).
+ */
+export const INSPECT_OPTIONS = { ...repeated('inspect', 'inspect-brk'), ...valued('deadline') };
+
+/** The first inspector's port when none is given; the next ones take the ports after it, as given in order. */
+const FIRST_INSPECTOR_PORT = 9229;
+
+/** What the machine (and the demo's applications) are asked to wait at most, in ms. */
+export interface Deadlines {
+  lpcTimeoutMs?: number;
+  packageCallTimeoutMs?: number;
+  packageLoadTimeoutMs?: number;
+  processTimeoutMs?: number;
+  bootTimeoutMs?: number;
+  /** How long an application waits for its peer's next message (the demo's apps). */
+  receiveTimeoutMs?: number;
+}
+
+/**
+ * The machine options --inspect, --inspect-brk and --deadline ask for: the inspected processes
+ * (each among `processes`, the ones the command runs), their URLs told on stderr as they open,
+ * and the deadlines (--deadline sets them all; while inspecting, the machine's default for those
+ * not set is INSPECT_DEADLINE_MS).
+ */
+export function inspection(
+  values: { inspect?: string[] | undefined; 'inspect-brk'?: string[] | undefined; deadline?: string | undefined },
+  processes: readonly string[],
+  stderr: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  /** What the command's deadlines are while debugging, when not the machine's alone (check has its own). */
+  deadlineNote?: string,
+): Pick<MachineOptions, 'inspect' | 'onInspector'> & Deadlines {
+  const asked = [...(values.inspect ?? []).map((spec) => ({ spec, wait: false })), ...(values['inspect-brk'] ?? []).map((spec) => ({ spec, wait: true }))];
+  const inspect = asked.map(({ spec, wait }, i) => inspectTarget(spec, wait, processes, FIRST_INSPECTOR_PORT + i));
+  const seen = new Set<string>();
+  for (const target of inspect) {
+    if (seen.has(target.process)) throw new UsageError(`--inspect: ${target.process} is named twice`);
+    seen.add(target.process);
+  }
+  const out: Pick<MachineOptions, 'inspect' | 'onInspector'> & Deadlines = {};
+  if (values.deadline !== undefined) {
+    const ms = wholeNumber(values.deadline, '--deadline', 0, 1, 24 * 3600 * 1000);
+    Object.assign(out, { lpcTimeoutMs: ms, packageCallTimeoutMs: ms, packageLoadTimeoutMs: ms, processTimeoutMs: ms, bootTimeoutMs: ms, receiveTimeoutMs: ms });
+  }
+  if (inspect.length === 0) return out;
+  out.inspect = inspect;
+  const deadline = values.deadline === undefined ? `${INSPECT_DEADLINE_MS / 60_000} minutes (--deadline MS to change)` : `${out.lpcTimeoutMs} ms`;
+  if (out.receiveTimeoutMs === undefined) out.receiveTimeoutMs = INSPECT_DEADLINE_MS;
+  stderr(
+    `sspi-emu: debugging: ${deadlineNote ?? `every deadline of the machine is ${deadline}`}; the other processes time out (SEC_E_INTERNAL_ERROR, TIMEOUT) if a paused one keeps them waiting longer`,
+  );
+  out.onInspector = (name, url, wait) => {
+    const address = url.replace(/^ws:\/\//, '').replace(/\/.*$/, '');
+    stderr(`sspi-emu: ${name}: inspector listening on ${url}${wait ? ' (waiting for a debugger before it starts)' : ''}`);
+    stderr(`sspi-emu: ${name}: attach VS Code to ${address}, or open ${devtoolsUrl(url)} in Chrome`);
+  };
+  return out;
+}
+
+/** One --inspect value: PROCESS, PROCESS:PORT or PROCESS:HOST:PORT. */
+function inspectTarget(spec: string, wait: boolean, processes: readonly string[], defaultPort: number): InspectOptions {
+  const option = wait ? '--inspect-brk' : '--inspect';
+  const [name = '', ...rest] = spec.split(':');
+  if (!processes.includes(name))
+    throw new UsageError(`${option} takes ${processes.join(', ')} (a process this command runs), optionally :PORT or :HOST:PORT, not ${JSON.stringify(spec)}`);
+  const target: InspectOptions = { process: name, port: defaultPort, wait };
+  if (rest.length === 0) return target;
+  const portText = rest.at(-1)!;
+  target.port = wholeNumber(portText, `${option} ${name}'s port`, defaultPort, 0, 65535);
+  if (rest.length > 1) {
+    const host = rest
+      .slice(0, -1)
+      .join(':')
+      .replace(/^\[(.*)\]$/, '$1');
+    if (host === '') throw new UsageError(`${option} ${JSON.stringify(spec)}: the host is empty`);
+    target.host = host;
+  }
+  return target;
 }

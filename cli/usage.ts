@@ -9,14 +9,14 @@ commands:
   run        boot the machine, run one handshake between a client and a server process
              through the LSA, exchange sealed and signed messages, print the timeline
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
-  decode     an NTLM message (base64 or hex) field by field
+  decode     an NTLM message or SPNEGO token (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -27,25 +27,44 @@ every command that boots a machine (all but decode) also takes
 sspi-emu COMMAND --help prints the options of one command; sspi-emu --version the version.
 A package module named with --load that fails to load is an error on every command (exit 1).`;
 
+/** The debugging options of run and serve, in place of INSPECT_USAGE in their sections. */
+const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that process alone (lsa, client, server; serve: lsa,
+                        server), on 127.0.0.1:9229 (the next one 9230, ...) or :PORT, :HOST:PORT;
+                        its ws:// URL goes to stderr; a breakpoint there pauses that process only
+  --inspect-brk PROCESS the same, and the process waits for a debugger before it starts (the LSA
+                        before it loads its packages)
+  --deadline MS         every deadline of the machine (LPC calls, package calls, the machine's calls
+                        on processes, boot steps, an app's wait for its peer); while inspecting, 10
+                        minutes unless given`;
+
+/** A section with the shared option texts in place. */
+const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE);
+
 /** Each command's section of the usage, by command name. */
 const COMMANDS: ReadonlyMap<string, string> = new Map([
   [
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N]
-             [--json] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
-  --package NAME        the package both sides use: Example (default), NTLM, or a loaded one
+             [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
+             [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
+  --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
                         repeatable; default alice:Passw0rd! and bob:Hunter2hunter2
   --user/--domain/--password   the client's explicit credentials (default: the first account)
   --messages N          sealed and signed messages each way after the handshake, 0 to 100000 (default 3)
   --json                print one JSON object (status, events, lpc) instead of the timeline
+  --html FILE           write one self-contained page: the sequence diagram, the timeline as tracks
+                        per process, each token decoded on a click (opens offline)
   --mermaid FILE        write the handshake as a Mermaid sequence diagram
   --chrome-trace FILE   write Trace Event Format JSON (chrome://tracing, Perfetto)
   --quiet               only the result lines, no timeline
+  --watch               stay up: when a --load module's files change, the LSA reloads it (no
+                        reboot) and the run is made again; SIGINT (Ctrl-C) ends it
+INSPECT_USAGE
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
-  (or a package module that failed to load), 2 on usage errors`,
+  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's`,
   ],
   [
     'packages',
@@ -60,13 +79,14 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     `sspi-emu decode TOKEN|- [--json]
   TOKEN is hex (read as hex whenever it is valid hex) or base64, with or without an "NTLM " or
   "Negotiate " scheme; - reads it from stdin
-  exit status: 0 when it is an NTLM message, 1 otherwise (with the offset of the problem)`,
+  exit status: 0 when it is an NTLM message or a SPNEGO token, 1 otherwise (with the offset of
+  the problem)`,
   ],
   [
     'bench',
     `sspi-emu bench [--package NAME]... [--load MODULE]... [--concurrency 1,8,64,256] [--clients 1,2,4]
                [--duration S] [--quick] [--scale] [--json FILE] [--svg FILE]
-  --package NAME        a package to measure (repeatable; default null, example, ntlm)
+  --package NAME        a package to measure (repeatable; default null, example, ntlm, negotiate)
   --load MODULE         measure a package module of yours (repeatable); --package NAME then picks
                         it by its SecPkgInfo Name
   --concurrency LIST    handshakes in flight, each from 1
@@ -78,20 +98,27 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'fuzz',
-    `sspi-emu fuzz [--package ntlm|example]... [--iterations N] [--seed S] [--target tokens|messages|all]
-              [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+    `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
+              [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
+  --package NAME        ntlm, example or negotiate (their own generators; default all three), or
+                        with --load a package of the module by its SecPkgInfo Name (default: all
+                        of them)
+  --load MODULE         fuzz the packages of a module of yours with the generic generators:
+                        variants of its own tokens at each leg, and of its signed and sealed messages
+  --generic             the generic generators for ntlm, example and negotiate too, instead of their own
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
                         same in every run
-  --generator NAME      only this generator (e.g. ntlm/authenticate); with --start I --iterations 1
-                        it replays one input
+  --generator NAME      only this generator (e.g. ntlm/authenticate, generic/accept-token); with
+                        --start I --iterations 1 it replays one input
   --lanes L             inputs in flight, 1 to 256 (default 16)
   exit status: 0 when every invariant held (no exception, no SEC_E_INTERNAL_ERROR, only documented
-  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise`,
+  answers, the LSA alive and serving, no context left, the LSA heap flat), 1 otherwise (the first
+  offending input with the command that replays it) or when a --load module does not load`,
   ],
   [
     'chaos',
-    `sspi-emu chaos [--package example|ntlm] [--duration S] [--seed N] [--clients N] [--json FILE]
+    `sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
   --clients N           client processes, 1 to 64 (default 3)
   kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
@@ -100,7 +127,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'soak',
-    `sspi-emu soak [--package example|ntlm|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
+    `sspi-emu soak [--package example|ntlm|negotiate|null] [--duration S] [--fault-rate 0.01] [--in-flight 256]
               [--seed N] [--json FILE]
   --duration S          seconds, more than 0 (default 600)
   --fault-rate R        the share of calls faulted, 0 to 1 (default 0.01)
@@ -111,14 +138,25 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   ],
   [
     'serve',
-    `sspi-emu serve --http|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
-               [--max-connections N] [--trace FILE] [--quiet]
+               [--max-connections N] [--trace FILE] [--quiet] [--watch]
+               [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
+               [--cert FILE --key FILE] [--extended-protection none|allowed|required]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --https               HTTP over TLS; without --cert/--key a self-signed certificate is made; the
+                        second line of stdout gives the certificate's SHA-256 fingerprint
+  --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
+  --extended-protection channel bindings (RFC 5929 tls-server-end-point) in AcceptSecurityContext:
+                        none (not passed), allowed (default: a client without bindings passes),
+                        required (a client must send the bindings of this server's certificate)
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
   --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+  --watch               reload a --load module in the running LSA when its files change: new
+                        handshakes use the new version (a line on stdout; why not, on stderr)
+INSPECT_USAGE
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,
   ],
@@ -134,17 +172,25 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'fetch',
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
+               [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
-  answer or a failed authentication, 3 on a network failure (refused, closed, the server hung up,
-  a name that does not resolve)`,
+  answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
+  closed, the server hung up, a name that does not resolve)
+  https:// URLs: the server's certificate is checked against the system's CAs and the host name,
+  or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
+  the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
+  --no-channel-bindings (a client that predates Extended Protection)`,
   ],
   [
     'check',
     `sspi-emu check (--load MODULE... [--package NAME] | --package NAME) [--timeout MS] [--json]
+               [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]...
   --load MODULE         check the packages of this module (repeatable), loaded beside the defaults
   --package NAME        check only this package (its SecPkgInfo Name); a built-in one loads itself
   --timeout MS          an entry point that has not returned after MS fails (default 10000)
   --json                the report as data: ok, failed, and each check's name, outcome, why, detail
+  --inspect PROCESS     open the inspector of lsa, client or server in each machine the suite boots
+                        (see run --help); package calls then fail after 10 minutes unless --timeout
   exit status: 0 when no check failed, 1 naming the failures, 2 on usage errors`,
   ],
   [
@@ -158,7 +204,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The whole usage: the overview, then every command's section. */
-export const USAGE = [OVERVIEW, ...COMMANDS.values()].join('\n\n');
+export const USAGE = [OVERVIEW, ...[...COMMANDS.values()].map(expand)].join('\n\n');
 
 /** The overview alone: what `sspi-emu` with no command prints. */
 export const USAGE_OVERVIEW = OVERVIEW;
@@ -171,7 +217,7 @@ const ISOLATION_USAGE = `  --lsa-isolation thread|process   the LSA in a worker 
 export function commandUsage(command: string): string {
   const section = COMMANDS.get(command);
   if (section === undefined) return USAGE;
-  return command === 'decode' || command === 'new-package' ? section : `${section}\n${ISOLATION_USAGE}`;
+  return command === 'decode' || command === 'new-package' ? expand(section) : `${expand(section)}\n${ISOLATION_USAGE}`;
 }
 
 /** A command line that cannot be run as written; the message says what to change. */

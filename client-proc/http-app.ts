@@ -6,11 +6,21 @@
 // the answer. A server that answers the first request with anything but such a 401 has its answer
 // returned as it is.
 //
-// args: url (http:// only), package, user/domain/password, method (default GET), timeoutMs (the
-// whole exchange), maxBodyBytes, contextReq.
+// An https:// URL goes over TLS (client-proc/tls-client.ts): the certificate is checked before any
+// request is sent, and the AUTHENTICATE_MESSAGE is made with the channel bindings of the
+// certificate the server presented on this connection (RFC 5929 tls-server-end-point) as a
+// SECBUFFER_CHANNEL_BINDINGS, so the NTLM package puts their hash in MsvAvChannelBindings, as
+// WinHTTP does; args.channelBindings false leaves them out (a client that predates Extended
+// Protection).
+//
+// args: url (http:// or https://), package, user/domain/password, method (default GET), timeoutMs
+// (the whole exchange), maxBodyBytes, contextReq, tls (trust: ca, fingerprint256 or insecure),
+// channelBindings (default true).
 
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import {
   ISC_REQ,
@@ -29,6 +39,7 @@ import { authorization, ntlmChallenge } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import { describeNetworkFailure, networkFailureResult } from './network-failure.js';
+import { certificateStatus, connectionBindings, tlsTrust, TrustingAgent } from './tls-client.js';
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
 const HTTP_CLIENT_REQ = ISC_REQ.CONNECTION | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;
@@ -47,6 +58,19 @@ export interface HttpFetchData {
   /** Whether the AUTHENTICATE_MESSAGE went out (the server's answer says whether it was accepted). */
   authenticateSent: boolean;
   handshakeMs: number | null;
+  /** https:// only: the connection's TLS and what the client bound the authentication to. */
+  tls: HttpsFetchInfo | null;
+}
+
+export interface HttpsFetchInfo {
+  /** TLSv1.3, TLSv1.2, ... */
+  protocol: string;
+  /** The server certificate's SHA-256 fingerprint. */
+  fingerprint256: string;
+  /** The hash tls-server-end-point used (RFC 5929 4.1), or null when the client sent no bindings. */
+  bindingHash: string | null;
+  /** Why no bindings were sent, when none were. */
+  noBindings?: string;
 }
 
 interface Received {
@@ -62,7 +86,12 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   } catch {
     return appResult(SEC_E_INTERNAL_ERROR, `not a URL: ${JSON.stringify(args.url)}`);
   }
-  if (url.protocol !== 'http:') return appResult(SEC_E_INTERNAL_ERROR, `only http:// URLs are supported, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return appResult(SEC_E_INTERNAL_ERROR, `only http:// and https:// URLs are supported, not ${url.protocol}`);
+  const https = url.protocol === 'https:';
+  const trust = tlsTrust(args.tls);
+  if (typeof trust === 'string') return appResult(SEC_E_INTERNAL_ERROR, `cannot fetch ${url.href}: ${trust}`);
+  const sendBindings = args.channelBindings !== false;
   const pkg = String(args.package ?? 'NTLM');
   const method = String(args.method ?? 'GET');
   const timeoutMs = Number(args.timeoutMs ?? 30_000);
@@ -74,7 +103,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   if ('failed' in acquired) return acquired.failed;
   const credential: CredHandle = acquired.credential;
   // One socket, kept alive between the legs: NTLM authenticates the connection.
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const trusting = https ? new TrustingAgent(trust) : undefined;
+  const agent = trusting ?? new Agent({ keepAlive: true, maxSockets: 1 });
+  let tls: HttpsFetchInfo | null = null;
   const deadline = performance.now() + timeoutMs;
   let context: CtxtHandle | undefined;
   let requests = 0;
@@ -98,18 +129,33 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
         `InitializeSecurityContext (NEGOTIATE) returned ${statusName(first.status)}`,
       );
     const r1 = await send(negotiate);
+    const certificate = trusting?.certificateOf(r1.socket);
+    if (https) tls = { protocol: (r1.socket as TLSSocket).getProtocol() ?? 'TLS', fingerprint256: certificate?.fingerprint256 ?? '', bindingHash: null };
     const challenge = r1.response.statusCode === 401 ? ntlmChallenge(r1.response.headers['www-authenticate']) : undefined;
     if (typeof challenge === 'string') return appResult(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${challenge}`);
     if (challenge === undefined || challenge.byteLength === 0) {
       // Not asked for NTLM, or the NEGOTIATE was refused: the server's answer is the answer.
-      return answer(r1, requests, false, null);
+      return answer(r1, requests, false, null, tls);
+    }
+    const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: challenge }];
+    if (tls !== null) {
+      // The bindings of the certificate presented on the connection the AUTHENTICATE goes on.
+      const bound = sendBindings ? connectionBindings(certificate) : { reason: 'channel bindings are turned off' };
+      if ('bindings' in bound) {
+        input.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bound.bindings });
+        tls.bindingHash = bound.hash;
+        ctx.trace('ChannelBindings', `tls-server-end-point ${bound.hash} of the certificate SHA-256 ${bound.fingerprint256}`);
+      } else {
+        tls.noBindings = bound.reason;
+        ctx.trace('ChannelBindings', `none: ${bound.reason}`);
+      }
     }
     const second = await sspi.initializeSecurityContext({
       credential,
       context: context ?? null,
       targetName: `HTTP/${url.hostname}`,
       contextReq,
-      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: challenge }],
+      input,
     });
     const authenticate = tokenOf(second.output);
     if (!isSuccess(second.status) || authenticate === undefined)
@@ -117,9 +163,12 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const r2 = await send(authenticate);
     if (r2.socket !== r1.socket)
       return appResult(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
-    return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100);
+    return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100, tls);
   } catch (error) {
-    const network = describeNetworkFailure(error, url.port === '' ? `${url.hostname}:80` : url.host);
+    // A certificate the client does not trust is a refusal (Schannel's status), not a network failure.
+    const refused = certificateStatus(error);
+    if (refused !== undefined) return appResult(refused, `the server's certificate is not trusted: ${describeError(error)}`);
+    const network = describeNetworkFailure(error, url.port === '' ? `${url.hostname}:${https ? 443 : 80}` : url.host);
     if (network !== undefined) return networkFailureResult(`the ${requests <= 1 ? 'first request' : 'AUTHENTICATE request'} to ${network}`);
     return appResult(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
   } finally {
@@ -129,7 +178,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   }
 }
 
-function answer(received: Received, requests: number, authenticateSent: boolean, handshakeMs: number | null): AppResult {
+function answer(received: Received, requests: number, authenticateSent: boolean, handshakeMs: number | null, tls: HttpsFetchInfo | null): AppResult {
   const { response, body } = received;
   const data: HttpFetchData = {
     statusCode: response.statusCode ?? 0,
@@ -140,6 +189,7 @@ function answer(received: Received, requests: number, authenticateSent: boolean,
     requests,
     authenticateSent,
     handshakeMs,
+    tls,
   };
   return {
     status: SEC_E_OK,
@@ -152,7 +202,7 @@ function answer(received: Received, requests: number, authenticateSent: boolean,
 /** One request and its whole response (the body up to maxBody bytes), with the socket it used. */
 function exchange(url: URL, method: string, headers: Record<string, string>, agent: Agent, timeoutMs: number, maxBody: number): Promise<Received> {
   return new Promise<Received>((resolve, reject) => {
-    const req = request(url, { method, headers, agent });
+    const req = (url.protocol === 'https:' ? httpsRequest : request)(url, { method, headers, agent });
     const timer = setTimeout(() => req.destroy(new Error(`no complete response within the time limit`)), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);

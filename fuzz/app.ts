@@ -12,7 +12,7 @@ import { describeError } from '../ipc/index.js';
 import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 import { toHex } from './bytes.js';
 import { acquireCredentials, Trial, type FuzzEnv, type GeneratorInstance } from './generator.js';
-import { generatorByName, SSPI_PACKAGE_NAME, type FuzzPackage } from './generators.js';
+import { generatorByName } from './generators.js';
 import { inputSeed, Rng } from './rng.js';
 import { isDocumentedAnswer, type FuzzedFunction } from './statuses.js';
 
@@ -23,7 +23,8 @@ export interface BatchJob {
 }
 
 export interface BatchPlan {
-  packageKey: FuzzPackage;
+  /** The package's SecPkgInfo Name. */
+  packageName: string;
   seed: number;
   lanes: number;
   account: { user: string; domain: string; password: string };
@@ -159,7 +160,7 @@ async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<Gen
       const trial = new Trial();
       let thrown: unknown;
       try {
-        await instance.run(new Rng(inputSeed(plan.seed, spec.name, index)), lane, trial);
+        await instance.run(new Rng(inputSeed(plan.seed, spec.name, index)), lane, trial, index);
       } catch (error) {
         thrown = error ?? new Error('undefined was thrown');
       }
@@ -176,7 +177,7 @@ async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<Gen
 
 export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const plan = args as unknown as BatchPlan;
-  const packageName = SSPI_PACKAGE_NAME[plan.packageKey];
+  const packageName = plan.packageName;
   const acquired = await acquireCredentials(ctx.sspi, packageName, plan.account);
   if ('failed' in acquired) return { status: SEC_E_INTERNAL_ERROR, statusName: 'SEC_E_INTERNAL_ERROR', detail: acquired.failed };
   const env: FuzzEnv = { sspi: ctx.sspi, packageName, account: plan.account, lanes: Math.max(1, plan.lanes), ...acquired };

@@ -86,9 +86,9 @@ export interface FuzzEnv {
   readonly lanes: number;
 }
 
-/** A generator as it runs in a batch: one input per call of `run`, on lane `lane`. */
+/** A generator as it runs in a batch: one input per call of `run`, on lane `lane`; `index` is the input's index in its generator. */
 export interface GeneratorInstance {
-  run(rng: Rng, lane: number, trial: Trial): Promise<void>;
+  run(rng: Rng, lane: number, trial: Trial, index: number): Promise<void>;
   /** Deletes whatever the instance kept between inputs; returns problems (a delete that failed). */
   close(): Promise<string[]>;
 }
@@ -96,7 +96,8 @@ export interface GeneratorInstance {
 export interface GeneratorSpec {
   /** "ntlm/authenticate", "example/hello", "ntlm/decrypt-message", ... */
   readonly name: string;
-  readonly packageKey: 'ntlm' | 'example';
+  /** Whose generator it is: a package's own (structure-aware), or one for any package. */
+  readonly packageKey: 'ntlm' | 'example' | 'negotiate' | 'generic';
   readonly target: 'tokens' | 'messages';
   /** The function whose answer to the hostile input is judged. */
   readonly fn: FuzzedFunction;
@@ -146,6 +147,9 @@ export async function firstClientLeg(env: FuzzEnv, contextReq = CLIENT_REQ, inpu
   return env.sspi.initializeSecurityContext({ credential: env.clientCredential, contextReq, input, targetName: 'HTTP/fuzz.sspi-emu.local' });
 }
 
+/** Rounds (a client call and a server call) a handshake may take: more than NTLM's two and the example's two, for packages of more legs. */
+const MAX_ROUNDS = 8;
+
 export interface Pair {
   client: CtxtHandle;
   server: CtxtHandle;
@@ -166,7 +170,7 @@ export async function handshake(env: FuzzEnv, clientReq = CLIENT_REQ, serverReq 
     await dropContext(sspi, server, problems, 'a failed handshake server');
     return { failed: [why, ...problems].join('; ') };
   };
-  for (let leg = 0; leg < 4; leg++) {
+  for (let leg = 0; leg < MAX_ROUNDS; leg++) {
     const c = await sspi.initializeSecurityContext({
       credential: env.clientCredential,
       context: client ?? null,
@@ -189,7 +193,7 @@ export async function handshake(env: FuzzEnv, clientReq = CLIENT_REQ, serverReq 
       return c.status === SEC_E_OK ? { client: client!, server: server!, statuses } : fail('server done, client not');
     input = reply === undefined ? null : tokenBuffer(reply);
   }
-  return fail('the handshake did not finish in 4 rounds');
+  return fail(`the handshake did not finish in ${MAX_ROUNDS} rounds`);
 }
 
 /** Acquires the run account's outbound credential and an inbound one, in the env's process. */

@@ -1,12 +1,19 @@
-// Every fuzz generator, by name, in report order.
+// Every fuzz generator, by name, in report order: the structure-aware ones of each built-in
+// package, and the generic ones, which take any package (fuzz/generic.ts, and the initialize and
+// message generators, which were never a package's own).
 
 import { EXAMPLE_TOKEN_GENERATORS } from './example.js';
+import { GENERIC_TOKEN_GENERATORS } from './generic.js';
 import type { GeneratorSpec } from './generator.js';
-import { EXAMPLE_INITIALIZE_GENERATOR, NTLM_INITIALIZE_GENERATOR } from './initialize.js';
-import { EXAMPLE_MESSAGE_GENERATORS, NTLM_MESSAGE_GENERATORS } from './messages.js';
+import { EXAMPLE_INITIALIZE_GENERATOR, GENERIC_INITIALIZE_GENERATOR, NEGOTIATE_INITIALIZE_GENERATOR, NTLM_INITIALIZE_GENERATOR } from './initialize.js';
+import { EXAMPLE_MESSAGE_GENERATORS, GENERIC_MESSAGE_GENERATORS, NEGOTIATE_MESSAGE_GENERATORS, NTLM_MESSAGE_GENERATORS } from './messages.js';
+import { NEGOTIATE_TOKEN_GENERATORS } from './negotiate.js';
 import { NTLM_TOKEN_GENERATORS } from './ntlm.js';
 
-export type FuzzPackage = 'ntlm' | 'example';
+/** The built-in packages that have generators of their own. */
+export type FuzzPackage = 'ntlm' | 'example' | 'negotiate';
+/** A set of generators: a built-in package's own, or the generic ones. */
+export type GeneratorSet = FuzzPackage | 'generic';
 export type FuzzTarget = 'tokens' | 'messages';
 
 export const GENERATORS: readonly GeneratorSpec[] = [
@@ -16,6 +23,12 @@ export const GENERATORS: readonly GeneratorSpec[] = [
   ...EXAMPLE_TOKEN_GENERATORS,
   EXAMPLE_INITIALIZE_GENERATOR,
   ...EXAMPLE_MESSAGE_GENERATORS,
+  ...NEGOTIATE_TOKEN_GENERATORS,
+  NEGOTIATE_INITIALIZE_GENERATOR,
+  ...NEGOTIATE_MESSAGE_GENERATORS,
+  ...GENERIC_TOKEN_GENERATORS,
+  GENERIC_INITIALIZE_GENERATOR,
+  ...GENERIC_MESSAGE_GENERATORS,
 ];
 
 const BY_NAME: ReadonlyMap<string, GeneratorSpec> = new Map(GENERATORS.map((g) => [g.name, g]));
@@ -24,12 +37,10 @@ export function generatorByName(name: string): GeneratorSpec | undefined {
   return BY_NAME.get(name);
 }
 
-/** The generators of a package for the chosen targets, optionally narrowed to some names. */
-export function generatorsFor(packageKey: FuzzPackage, targets: readonly FuzzTarget[], only?: readonly string[]): GeneratorSpec[] {
-  return GENERATORS.filter(
-    (g) => g.packageKey === packageKey && targets.includes(g.target) && (only === undefined || only.length === 0 || only.includes(g.name)),
-  );
+/** The generators of a set for the chosen targets, optionally narrowed to some names. */
+export function generatorsFor(set: GeneratorSet, targets: readonly FuzzTarget[], only?: readonly string[]): GeneratorSpec[] {
+  return GENERATORS.filter((g) => g.packageKey === set && targets.includes(g.target) && (only === undefined || only.length === 0 || only.includes(g.name)));
 }
 
 /** The package's name as SSPI knows it. */
-export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example' };
+export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example', negotiate: 'Negotiate' };

@@ -518,7 +518,7 @@ const MESSAGE_GENERATORS: ReadonlyArray<{ side: 'receiver' | 'sender'; kind: Kin
 ];
 
 /** A package's message generators, named after the function they judge ("ntlm/verify-signature"). */
-function messageGenerators(packageKey: 'ntlm' | 'example'): GeneratorSpec[] {
+function messageGenerators(packageKey: GeneratorSpec['packageKey']): GeneratorSpec[] {
   return MESSAGE_GENERATORS.map(({ side, kind, describe }) => {
     const fn = side === 'receiver' ? RECEIVE_FN[kind] : SEND_FN[kind];
     const make = side === 'receiver' ? receiverGenerator : senderGenerator;
@@ -535,3 +535,6 @@ function messageGenerators(packageKey: 'ntlm' | 'example'): GeneratorSpec[] {
 
 export const NTLM_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('ntlm');
 export const EXAMPLE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('example');
+export const NEGOTIATE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('negotiate');
+/** The same for any package (nothing in them is a package's own): generic/verify-signature, ... */
+export const GENERIC_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('generic');

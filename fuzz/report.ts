@@ -13,7 +13,11 @@ const signedMib = (bytes: number): string => `${bytes >= 0 ? '+' : '-'}${mib(Mat
 
 function packageSection(p: PackageFuzzReport): string[] {
   const seconds = p.durationMs / 1000;
-  const lines = [`${p.packageKey}: ${n(p.inputs)} inputs in ${seconds.toFixed(1)} s (${n(Math.round(p.inputs / Math.max(seconds, 0.001)))} inputs/s)`];
+  // A built-in package fuzzed with the generic generators says so (it may appear twice: its own, then those).
+  const named =
+    (p.packageKey.toLowerCase() === p.packageName.toLowerCase() ? '' : ` (${p.packageName})`) +
+    (p.sets.length === 1 && p.sets[0] === 'generic' && p.packageKey !== p.packageName ? ', generic generators' : '');
+  const lines = [`${p.packageKey}${named}: ${n(p.inputs)} inputs in ${seconds.toFixed(1)} s (${n(Math.round(p.inputs / Math.max(seconds, 0.001)))} inputs/s)`];
   const nameWidth = Math.max(...p.generators.map((g) => g.generator.length), 9);
   const fnWidth = Math.max(...p.generators.map((g) => g.fn.length), 8);
   lines.push(`  ${'generator'.padEnd(nameWidth)}  ${'function'.padEnd(fnWidth)}  ${'inputs'.padStart(7)}  answers`);
@@ -24,6 +28,7 @@ function packageSection(p: PackageFuzzReport): string[] {
       .join(', ');
     lines.push(`  ${g.generator.padEnd(nameWidth)}  ${g.fn.padEnd(fnWidth)}  ${n(g.inputs).padStart(7)}  ${answers}`);
   }
+  for (const s of p.skipped) lines.push(`  ${s.generator.padEnd(nameWidth)}  skipped: ${s.why}`);
   const sum = (key: 'exceptions' | 'internalErrors' | 'undocumented' | 'expectations' | 'cleanup'): number => p.generators.reduce((s, g) => s + g[key], 0);
   const { before, after } = p.lsa;
   lines.push(
@@ -34,17 +39,18 @@ function packageSection(p: PackageFuzzReport): string[] {
     `  failed cleanups       ${n(sum('cleanup'))}`,
     `  hangs                 ${n(p.hangs)}`,
     `  LSA alive             ${p.lsaAlive ? 'yes' : 'NO'}; a fresh handshake and sealed message after the run: ${p.goodHandshake}`,
-    `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions})`,
+    `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions}, nested handles ${before.nested} -> ${after.nested})`,
     `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`,
   );
   return lines;
 }
 
-export function formatOffender(o: Offender & { replay?: string }): string[] {
+export function formatOffender(o: Offender & { replay?: string; package?: string }): string[] {
+  const pkg = o.package === undefined || o.generator.startsWith(`${o.package}/`) ? '' : `${o.package}: `;
   const where =
     o.index < 0
-      ? `${o.generator} (outside any input)`
-      : `${o.generator} input #${o.index} (seed ${o.seed}, input seed 0x${o.inputSeed.toString(16).padStart(8, '0')})`;
+      ? `${pkg}${o.generator} (outside any input)`
+      : `${pkg}${o.generator} input #${o.index} (seed ${o.seed}, input seed 0x${o.inputSeed.toString(16).padStart(8, '0')})`;
   const lines = [`first offending input: ${where}`, `  ${o.kind}: ${o.detail}`];
   if (o.mutation !== '') lines.push(`  input: ${o.mutation}`);
   if (o.inputBytes > 0) {
@@ -62,7 +68,7 @@ export function formatFuzzReport(report: FuzzReport): string {
   ];
   for (const p of report.packages) lines.push(...packageSection(p), '');
   if (report.firstOffender !== undefined) lines.push(...formatOffender(report.firstOffender), '');
-  const failing = report.packages.filter((p) => !p.ok).map((p) => p.packageKey);
+  const failing = [...new Set(report.packages.filter((p) => !p.ok).map((p) => p.packageKey))];
   lines.push(report.ok ? 'result: every invariant held' : `result: invariants broken for ${failing.join(', ')}`);
   return lines.join('\n');
 }

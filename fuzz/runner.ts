@@ -1,22 +1,37 @@
-// The fuzzer's main-thread side: for each package it boots a machine (the LSA with example and
-// NTLM, NTLM with a fixed challenge and clock so captured messages stay valid), spawns one app
-// process, and runs the fuzz application (fuzz/app.ts) in it batch by batch. Around the run it
+// The fuzzer's main-thread side: for each package it boots a machine (the LSA with example, NTLM and
+// Negotiate, NTLM with a fixed challenge and clock so captured messages stay valid, and the modules of
+// --load), spawns one app process, and runs the fuzz application (fuzz/app.ts) in it batch by
+// batch: a built-in package's own generators, or the generic ones (any package). Around the run it
 // checks what no single input can: that no worker died or reported an uncaught error, that no
 // batch hung, that the LSA still completes a good handshake between two fresh processes, that
 // the LSA holds as many contexts, credentials and logon sessions as before, and that its heap
 // (after a full garbage collection) is flat between the end of the warm-up and the end of the run.
 
 import { fileURLToPath } from 'node:url';
-import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
+import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, SECPKG_FLAG, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Offender } from './app.js';
-import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget } from './generators.js';
+import type { GeneratorSpec } from './generator.js';
+import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget, type GeneratorSet } from './generators.js';
 import { NTLM_FUZZ_SETTINGS } from './ntlm.js';
 
+/** A package to fuzz, and with which generators. */
+export interface FuzzSubject {
+  /** How the report and the command line name it: ntlm, example, or the package's SecPkgInfo Name. */
+  key: string;
+  /** Its SecPkgInfo Name. */
+  packageName: string;
+  /** Its generators: a built-in package's own, the generic ones, or both. */
+  sets: readonly GeneratorSet[];
+}
+
 export interface FuzzOptions {
-  packages: readonly FuzzPackage[];
+  /** The packages to fuzz: a built-in one by its key (its own generators), or a subject. */
+  packages: ReadonlyArray<FuzzPackage | FuzzSubject>;
+  /** Package modules the LSA loads besides example, NTLM and Negotiate (`--load`): where the subjects that are not built in come from. */
+  load?: readonly string[];
   /** Inputs per package, shared out evenly over its generators. */
   iterations: number;
   seed: number;
@@ -33,7 +48,7 @@ export interface FuzzOptions {
   heapToleranceBytes?: number;
   /** A batch that has not answered after this long is a hang. */
   batchTimeoutMs?: number;
-  onProgress?: (event: { packageKey: FuzzPackage; done: number; total: number }) => void;
+  onProgress?: (event: { packageKey: string; done: number; total: number }) => void;
   /** Where the LSA runs (MachineOptions.lsaIsolation); default a worker thread. */
   lsaIsolation?: LsaIsolation;
 }
@@ -48,10 +63,17 @@ export interface HeapFigures {
 }
 
 export interface PackageFuzzReport {
-  packageKey: FuzzPackage;
+  /** The subject's key: ntlm, example, or a loaded package's name. */
+  packageKey: string;
+  /** Its SecPkgInfo Name. */
+  packageName: string;
+  /** The sets of generators it ran: its own, the generic ones. */
+  sets: GeneratorSet[];
   inputs: number;
   durationMs: number;
   generators: GeneratorTally[];
+  /** Generators left out, and why (message generators of a package that does not claim to sign or seal). */
+  skipped: Array<{ generator: string; why: string }>;
   /** Uncaught errors of workers ('error' events) and app exceptions, with the per-input ones in the tallies. */
   crashes: string[];
   hangs: number;
@@ -59,8 +81,9 @@ export interface PackageFuzzReport {
   /** The status of a handshake between two fresh processes after the run, with a sealed message. */
   goodHandshake: string;
   lsa: {
-    before: { contexts: number; credentials: number; logonSessions: number };
-    after: { contexts: number; credentials: number; logonSessions: number };
+    /** `nested`: handles packages hold of other packages (Negotiate's NTLM credentials and contexts). */
+    before: { contexts: number; credentials: number; logonSessions: number; nested: number };
+    after: { contexts: number; credentials: number; logonSessions: number; nested: number };
   };
   heap: HeapFigures;
   /** Every invariant held for this package. */
@@ -69,13 +92,15 @@ export interface PackageFuzzReport {
 
 export interface FuzzReport {
   seed: number;
+  /** The modules of --load: part of the command that replays an input. */
+  load: string[];
   iterations: number;
   targets: FuzzTarget[];
   lanes: number;
   packages: PackageFuzzReport[];
   ok: boolean;
-  /** The first offending input, and the command that replays it. */
-  firstOffender?: Offender & { replay: string };
+  /** The first offending input, its package, and the command that replays it. */
+  firstOffender?: Offender & { package: string; replay: string };
 }
 
 const ACCOUNT = { user: 'alice', domain: '', password: 'Passw0rd!' };
@@ -112,16 +137,24 @@ function timeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
+/** A built-in package's key as the subject it names: its own generators. */
+function subjectOf(p: FuzzPackage | FuzzSubject): FuzzSubject {
+  return typeof p === 'string' ? { key: p, packageName: SSPI_PACKAGE_NAME[p], sets: [p] } : p;
+}
+
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const lanes = options.lanes ?? DEFAULTS.lanes;
-  const report: FuzzReport = { seed: options.seed, iterations: options.iterations, targets: [...options.targets], lanes, packages: [], ok: true };
-  for (const packageKey of options.packages) {
-    const result = await fuzzPackage(packageKey, options, lanes);
+  const load = [...(options.load ?? [])];
+  const report: FuzzReport = { seed: options.seed, load, iterations: options.iterations, targets: [...options.targets], lanes, packages: [], ok: true };
+  for (const subject of options.packages.map(subjectOf)) {
+    const result = await fuzzPackage(subject, options, lanes);
     report.packages.push(result);
     report.ok &&= result.ok;
   }
-  const first = report.packages.flatMap((p) => p.generators.flatMap((g) => g.offenders.map((o) => ({ o, inputs: g.inputs })))).find((x) => x !== undefined);
-  if (first !== undefined) report.firstOffender = { ...first.o, replay: replayCommand(first.o, first.inputs, lanes) };
+  const first = report.packages
+    .flatMap((p) => p.generators.flatMap((g) => g.offenders.map((o) => ({ o, inputs: g.inputs, key: p.packageKey }))))
+    .find((x) => x !== undefined);
+  if (first !== undefined) report.firstOffender = { ...first.o, package: first.key, replay: replayCommand(first.o, first.key, load, first.inputs, lanes) };
   return report;
 }
 
@@ -130,15 +163,51 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
  * rebuild it. A message input also depends on its lane's contexts (what earlier inputs of the lane
  * did to them), so the command reruns the whole generator with the same seed, count and lanes.
  */
-function replayCommand(o: Offender, generatorInputs: number, lanes: number): string {
-  const pkg = o.generator.split('/')[0]!;
-  const base = `sspi-emu fuzz --package ${pkg} --generator ${o.generator} --seed ${o.seed}`;
+function replayCommand(o: Offender, key: string, load: readonly string[], generatorInputs: number, lanes: number): string {
+  const quoted = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const modules = load.map((m) => `--load ${quoted(m)} `).join('');
+  const base = `sspi-emu fuzz ${modules}--package ${quoted(key)} --generator ${o.generator} --seed ${o.seed}`;
   if (o.index < 0 || generatorByName(o.generator)?.target === 'messages') return `${base} --iterations ${generatorInputs} --lanes ${lanes}`;
   return `${base} --start ${o.index} --iterations 1 --lanes 1`;
 }
 
-async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes: number): Promise<PackageFuzzReport> {
-  const specs = generatorsFor(packageKey, options.targets, options.generators);
+/** A message generator needs the capability it exercises: why it is left out for this package, or undefined. */
+function lacking(spec: GeneratorSpec, capabilities: number): string | undefined {
+  if (spec.target !== 'messages') return undefined;
+  const sealing = spec.fn === 'EncryptMessage' || spec.fn === 'DecryptMessage';
+  const flag = sealing ? SECPKG_FLAG.PRIVACY : SECPKG_FLAG.INTEGRITY;
+  return (capabilities & flag) !== 0 ? undefined : `the package does not claim SECPKG_FLAG_${sealing ? 'PRIVACY' : 'INTEGRITY'}`;
+}
+
+async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: number): Promise<PackageFuzzReport> {
+  const machine = await Machine.boot({
+    packages: ['example', 'ntlm', 'negotiate', ...(options.load ?? [])],
+    trace: false,
+    // NTLM's own generators, and Negotiate's (NTLM inside SPNEGO), forge messages against a fixed
+    // challenge and clock; the generic ones take NTLM as it runs (with a fixed challenge, a
+    // captured AUTHENTICATE replayed is accepted).
+    packageSettings: subject.sets.includes('ntlm') || subject.sets.includes('negotiate') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {},
+    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  });
+  const listed = (
+    await machine.lsa.packages().catch(async (error: unknown) => {
+      await machine.shutdown();
+      throw error;
+    })
+  ).loaded.find((p) => p.name.toLowerCase() === subject.packageName.toLowerCase());
+  if (listed === undefined) {
+    await machine.shutdown();
+    throw new Error(`no package named ${subject.packageName} is loaded`);
+  }
+  const capabilities = listed.fCapabilities;
+  const skipped: PackageFuzzReport['skipped'] = [];
+  const specs = subject.sets
+    .flatMap((set) => generatorsFor(set, options.targets, options.generators))
+    .filter((spec) => {
+      const why = lacking(spec, capabilities);
+      if (why !== undefined) skipped.push({ generator: spec.name, why });
+      return why === undefined;
+    });
   const counts = shares(options.iterations, specs.length);
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
   const start = options.start ?? 0;
@@ -151,13 +220,8 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     }
   });
   const total = counts.reduce((a, b) => a + b, 0);
+  const packageKey = subject.key;
 
-  const machine = await Machine.boot({
-    packages: ['example', 'ntlm'],
-    trace: false,
-    packageSettings: { ntlm: { ...NTLM_FUZZ_SETTINGS } },
-    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
-  });
   const crashes: string[] = [];
   let hangs = 0;
   let done = 0;
@@ -166,13 +230,19 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     const fuzzer = await machine.spawn('client', { name: 'fuzzer' });
     const counted = async () => {
       const s = await machine.lsa.stats({ gc: true });
-      return { contexts: s.contexts, credentials: s.credentials, logonSessions: s.logonSessions, heapUsed: s.heapUsed };
+      return {
+        contexts: s.contexts,
+        credentials: s.credentials,
+        logonSessions: s.logonSessions,
+        nested: s.nested.contexts + s.nested.credentials,
+        heapUsed: s.heapUsed,
+      };
     };
     const before = await counted();
     let warm = before.heapUsed;
     for (const [n, chunk] of chunks.entries()) {
       for (const job of chunk) {
-        const plan: BatchPlan = { packageKey, seed: options.seed >>> 0, lanes, account: ACCOUNT, jobs: [job] };
+        const plan: BatchPlan = { packageName: subject.packageName, seed: options.seed >>> 0, lanes, account: ACCOUNT, jobs: [job] };
         const outcome = await timeout(
           fuzzer.runApp(APP, plan as unknown as Record<string, unknown>).then(
             (r) => r,
@@ -204,8 +274,8 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
     for (const proc of [fuzzer, machine.lsa])
       if (proc.crashError !== undefined) crashes.push(`${proc.name} reported an uncaught error: ${describeError(proc.crashError)}`);
     const lsaAlive = machine.lsa.alive;
-    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, heapUsed: -1 };
-    const goodHandshake = lsaAlive ? await freshHandshake(machine, SSPI_PACKAGE_NAME[packageKey]) : 'the LSA is gone';
+    const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, nested: -1, heapUsed: -1 };
+    const goodHandshake = lsaAlive ? await freshHandshake(machine, subject.packageName, capabilities) : 'the LSA is gone';
     const tolerance = options.heapToleranceBytes ?? DEFAULTS.heapToleranceBytes;
     const heap: HeapFigures = {
       bootBytes: before.heapUsed,
@@ -216,7 +286,11 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
       flat: lsaAlive && after.heapUsed - warm <= tolerance,
     };
     const generators = [...tallies.values()];
-    const balanced = after.contexts === before.contexts && after.credentials === before.credentials && after.logonSessions === before.logonSessions;
+    const balanced =
+      after.contexts === before.contexts &&
+      after.credentials === before.credentials &&
+      after.logonSessions === before.logonSessions &&
+      after.nested === before.nested;
     const ok =
       crashes.length === 0 &&
       hangs === 0 &&
@@ -228,16 +302,19 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
       done === total;
     return {
       packageKey,
+      packageName: subject.packageName,
+      sets: [...subject.sets],
       inputs: done,
       durationMs,
       generators,
+      skipped,
       crashes,
       hangs,
       lsaAlive,
       goodHandshake,
       lsa: {
-        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions },
-        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions },
+        before: { contexts: before.contexts, credentials: before.credentials, logonSessions: before.logonSessions, nested: before.nested },
+        after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions, nested: after.nested },
       },
       heap,
       ok,
@@ -249,10 +326,11 @@ async function fuzzPackage(packageKey: FuzzPackage, options: FuzzOptions, lanes:
 
 /**
  * After the run: a handshake between a new client process and a new server process through the
- * LSA, and one sealed message from the client that the server decrypts. Both processes are then
- * killed (the LSA reaps them).
+ * LSA, and one sealed message from the client that the server decrypts (signed and verified for a
+ * package that claims integrity and not confidentiality; none for one that claims neither). Both
+ * processes are then killed (the LSA reaps them).
  */
-export async function freshHandshake(machine: Machine, packageName: string): Promise<string> {
+export async function freshHandshake(machine: Machine, packageName: string, capabilities = SECPKG_FLAG.INTEGRITY | SECPKG_FLAG.PRIVACY): Promise<string> {
   let client: AppProcess | undefined;
   let server: AppProcess | undefined;
   try {
@@ -270,7 +348,7 @@ export async function freshHandshake(machine: Machine, packageName: string): Pro
     let input: Uint8Array | undefined;
     const clientReq = ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;
     const serverReq = ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT;
-    for (let leg = 0; leg < 4; leg++) {
+    for (let leg = 0; leg < 8; leg++) {
       const c = await client.sspi.initializeSecurityContext({
         credential: out.credential,
         context: clientContext ?? null,
@@ -295,6 +373,22 @@ export async function freshHandshake(machine: Machine, packageName: string): Pro
     }
     if (clientContext === undefined || serverContext === undefined) return 'no contexts';
     const plaintext = Uint8Array.from(Buffer.from('after the fuzz run'));
+    if ((capabilities & SECPKG_FLAG.PRIVACY) === 0) {
+      if ((capabilities & SECPKG_FLAG.INTEGRITY) === 0) return 'SEC_E_OK';
+      const sizes = await client.sspi.queryContextAttributes(clientContext, SECPKG_ATTR.SIZES);
+      const signed = await client.sspi.makeSignature(
+        clientContext,
+        0,
+        [
+          { BufferType: SECBUFFER.DATA, pvBuffer: Uint8Array.from(plaintext) },
+          { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(sizes.buffer?.cbMaxSignature ?? 64) },
+        ],
+        0,
+      );
+      if (signed.status !== SEC_E_OK) return `MakeSignature: ${statusName(signed.status)}`;
+      const verified = await server.sspi.verifySignature(serverContext, signed.message, 0);
+      return verified.status === SEC_E_OK ? 'SEC_E_OK' : `VerifySignature: ${statusName(verified.status)}`;
+    }
     const sealed = await client.sspi.encryptMessage(
       clientContext,
       0,

@@ -64,6 +64,7 @@ const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
       [SEC_E_MUTUAL_AUTH_FAILED, 'the example package: the server could not prove it knows K (its ServerProof is wrong); the status means exactly that'],
       [SEC_E_BUFFER_TOO_SMALL, 'the output SecBufferDesc has no SECBUFFER_TOKEN to take the token (Windows answers so for a too-small output buffer)'],
       [SEC_E_BAD_BINDINGS, 'NTLM: the SECBUFFER_CHANNEL_BINDINGS input is not a well-formed SEC_CHANNEL_BINDINGS, so no MsvAvChannelBindings can be sent'],
+      [SEC_E_MESSAGE_ALTERED, "Negotiate: the acceptor's mechListMIC does not verify (RFC 4178 5, GSS_S_BAD_MIC): the mechanism list was altered on its way"],
     ],
   },
   AcceptSecurityContext: {
@@ -82,6 +83,7 @@ const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
     justified: [
       [SEC_E_TIME_SKEW, "NTLM: the NTLMv2 response's timestamp is outside maxClockSkewSeconds (README, NTLM settings); the status means clocks too far apart"],
       [SEC_E_BUFFER_TOO_SMALL, 'the output SecBufferDesc has no SECBUFFER_TOKEN to take the token'],
+      [SEC_E_MESSAGE_ALTERED, "Negotiate: the initiator's mechListMIC does not verify (RFC 4178 5, GSS_S_BAD_MIC): the mechanism list was altered on its way"],
     ],
   },
   MakeSignature: {

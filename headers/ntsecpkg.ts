@@ -156,6 +156,14 @@ export interface SpContextResult {
   MappedContext?: boolean;
   /** What the LSA copies into the caller's process for SpInitUserModeContext. */
   ContextData?: Uint8Array;
+  /**
+   * Not in the header (sspi-emu's own): the context mapped into the process is another package's,
+   * one this package drives through the LSA (LocatePackageById), as Negotiate's mechanism is. The
+   * LSA checks that this package holds that context, then delivers that package's user-mode half
+   * with ContextData (the mechanism's own) for that handle; the application's handle still names
+   * this package.
+   */
+  MappedPackage?: { PackageId: PackageId; ContextHandle: LSA_SEC_HANDLE };
 }
 
 export interface SpQueryAttributesResult {
@@ -476,7 +484,12 @@ export interface LsaSecpkgFunctionTable {
   CopyToClientBuffer(ClientRequest: LsaClientRequest, Length: number, ClientBaseAddress: number, BufferToCopy: Uint8Array): Promise<Status>;
   CopyFromClientBuffer(ClientRequest: LsaClientRequest, Length: number, ClientBaseAddress: number): Promise<{ status: Status; BufferToCopy?: Uint8Array }>;
   ImpersonateClient: LsaNotImplementedFn;
-  UnloadPackage: LsaNotImplementedFn;
+  /**
+   * Unloads the calling package: its credentials and contexts are closed through its own table
+   * (SpFreeCredentialsHandle, SpDeleteContext), once the calls it is running have returned, then
+   * SpShutdown. STATUS_SUCCESS when the unload has started.
+   */
+  UnloadPackage(): Status;
   DuplicateHandle: LsaNotImplementedFn;
   SaveSupplementalCredentials: LsaNotImplementedFn;
   /**
@@ -541,4 +554,25 @@ export interface LsaSecpkgFunctionTable {
   GetClientInfoEx: LsaNotImplementedFn;
   GetSecpkgFailureReason: LsaNotImplementedFn;
   SetSecpkgFailureReason: LsaNotImplementedFn;
+
+  // sspi-emu's own, past the header's 66 members (the table has grown at its end from one Windows
+  // version to the next): how one package reaches another in the LSA. lsasrv's Negotiate drives
+  // its mechanisms with routines internal to lsasrv; a package here does it through these.
+
+  /**
+   * Another loaded package by name (case-insensitive): its id and SecPkgInfo, or
+   * STATUS_NO_SUCH_PACKAGE.
+   */
+  LookupPackage(Name: string): { status: Status; PackageId?: PackageId; PackageInfo?: SecPkgInfo };
+  /**
+   * The LSA-mode counterpart of SECPKG_DLL_FUNCTIONS.LocatePackageById: another package's
+   * LSA-mode table as the calling package may use it, or null for an unknown id or the caller's
+   * own. Every call through it goes through the LSA: traced as a call of that package for the
+   * caller, faults injected, its deadline, run as the current client call (CopyFromClientBuffer
+   * reads the same process), a throw contained as SEC_E_INTERNAL_ERROR. Handles it creates belong
+   * to the calling package (using another's is SEC_E_INVALID_HANDLE) and to the process the call
+   * ran for: the LSA releases those the caller leaves behind when that process goes. Members
+   * other than the SSPI ones answer SEC_E_UNSUPPORTED_FUNCTION.
+   */
+  LocatePackageById(PackageId: PackageId): SecpkgFunctionTable | null;
 }

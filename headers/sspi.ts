@@ -178,6 +178,54 @@ export function tokenBytes(buffers: readonly SecBuffer[] | null | undefined): Ui
   return findToken(buffers)?.pvBuffer;
 }
 
+/**
+ * SEC_CHANNEL_BINDINGS (sspi.h; reference section 1.5), what an application passes as a
+ * SECBUFFER_CHANNEL_BINDINGS buffer: eight little-endian ULONGs, then the buffers their offsets
+ * (counted from the structure's start) point at. The fields are those of GSS-API's
+ * gss_channel_bindings_struct (RFC 2744 3.11); a TLS channel's bindings carry only application
+ * data, such as "tls-server-end-point:" and the certificate's hash (RFC 5929).
+ */
+export const SEC_CHANNEL_BINDINGS = {
+  INITIATOR_ADDR_TYPE: 0,
+  INITIATOR_LENGTH: 4,
+  INITIATOR_OFFSET: 8,
+  ACCEPTOR_ADDR_TYPE: 12,
+  ACCEPTOR_LENGTH: 16,
+  ACCEPTOR_OFFSET: 20,
+  APPLICATION_DATA_LENGTH: 24,
+  APPLICATION_DATA_OFFSET: 28,
+  HEADER_BYTES: 32,
+} as const;
+
+/** The fields of a SEC_CHANNEL_BINDINGS (and of gss_channel_bindings_struct). */
+export interface ChannelBindings {
+  initiatorAddrType: number;
+  initiatorAddress: Uint8Array;
+  acceptorAddrType: number;
+  acceptorAddress: Uint8Array;
+  applicationData: Uint8Array;
+}
+
+/** Builds a SEC_CHANNEL_BINDINGS buffer: the header, then the initiator, acceptor and application data. */
+export function packSecChannelBindings(bindings: ChannelBindings): Uint8Array {
+  const C = SEC_CHANNEL_BINDINGS;
+  const bytes = new Uint8Array(C.HEADER_BYTES + bindings.initiatorAddress.length + bindings.acceptorAddress.length + bindings.applicationData.length);
+  const view = new DataView(bytes.buffer);
+  let cursor: number = C.HEADER_BYTES;
+  const put = (lengthAt: number, offsetAt: number, data: Uint8Array): void => {
+    view.setUint32(lengthAt, data.length, true);
+    view.setUint32(offsetAt, data.length > 0 ? cursor : 0, true);
+    bytes.set(data, cursor);
+    cursor += data.length;
+  };
+  view.setUint32(C.INITIATOR_ADDR_TYPE, bindings.initiatorAddrType >>> 0, true);
+  put(C.INITIATOR_LENGTH, C.INITIATOR_OFFSET, bindings.initiatorAddress);
+  view.setUint32(C.ACCEPTOR_ADDR_TYPE, bindings.acceptorAddrType >>> 0, true);
+  put(C.ACCEPTOR_LENGTH, C.ACCEPTOR_OFFSET, bindings.acceptorAddress);
+  put(C.APPLICATION_DATA_LENGTH, C.APPLICATION_DATA_OFFSET, bindings.applicationData);
+  return bytes;
+}
+
 /** SecPkgInfo.fCapabilities bits (SECPKG_FLAG_*), section 5.5. */
 export const SECPKG_FLAG = {
   INTEGRITY: 0x00000001,

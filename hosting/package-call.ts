@@ -5,6 +5,7 @@
 // gets an Outcome: the value, or a PackageFault whose cause is the package's own error (message
 // and stack), never an exception.
 
+import { fileURLToPath } from 'node:url';
 import { type Awaitable, SEC_E_INTERNAL_ERROR, statusName } from '../headers/index.js';
 import { PackageFault, deadlines, describeError, type TraceEvent } from '../ipc/index.js';
 import type { CallPoints } from './call-points.js';
@@ -140,14 +141,28 @@ export function packageStack(fault: PackageFault): string | undefined {
   return kept.length > MAX_STACK_CHARS ? kept.slice(0, MAX_STACK_CHARS) + '\n    ...' : kept;
 }
 
-/** sspi-emu's own code, as stack frames name it (dist/), where packages/ and test/ hold packages. */
-const ROOT = new URL('../', import.meta.url).href;
-const PACKAGE_FOLDERS = [new URL('../packages/', import.meta.url).href, new URL('../test/', import.meta.url).href];
+/**
+ * Where sspi-emu's own code is, as stack frames name it: its compiled modules under dist/ (file
+ * URLs), and, in a thread that reads source maps (every worker does, for the packages' sake; `node
+ * --enable-source-maps` maps sspi-emu's frames too), the sources they map to (plain paths).
+ * packages/ and test/ (and a dependency's node_modules/) hold packages, not sspi-emu's own code.
+ */
+const COMPILED_ROOT = new URL('../', import.meta.url);
+const SOURCE_ROOT = new URL('../../', import.meta.url);
+const HOST_ROOTS = [COMPILED_ROOT, SOURCE_ROOT].map((root) => ({
+  forms: [root.href, fileURLToPath(root)],
+  packages: ['packages/', 'test/', 'node_modules/'],
+}));
 
 /** A frame of sspi-emu's own code (the LSA, the user-mode host, the SSPI library) rather than a package's. */
 function isHostFrame(line: string): boolean {
-  const at = line.indexOf(ROOT);
-  return at >= 0 && !PACKAGE_FOLDERS.some((folder) => line.startsWith(folder, at));
+  // The compiled root first: it lies inside the source root, and its packages/ are packages too.
+  for (const root of HOST_ROOTS)
+    for (const form of root.forms) {
+      const at = line.indexOf(form);
+      if (at >= 0) return !root.packages.some((folder) => line.startsWith(folder, at + form.length));
+    }
+  return false;
 }
 
 /** The status an entry point answered: a number, or an object's `status`; undefined for entries that return nothing. */

@@ -4,13 +4,19 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
+import type { InspectorRequest } from './inspector.js';
 import type { LpcEndpoint } from './link.js';
 
 /**
  * A worker's messages while it boots: Ready, or why not. The LSA also announces each step of
  * loading its packages ('loading'), so that the machine can name a step that never ends.
  */
-export type BootMessage = { kind: 'ready' } | { kind: 'boot-failed'; error: SerializedError } | { kind: 'loading'; spec: string; stage: string };
+export type BootMessage =
+  | { kind: 'ready' }
+  | { kind: 'boot-failed'; error: SerializedError }
+  | { kind: 'loading'; spec: string; stage: string }
+  /** The process's inspector listens at `url` (machine option `inspect`); with `wait`, the process now waits for a debugger. */
+  | { kind: 'inspector'; url: string; wait: boolean };
 
 export type AppRole = 'client' | 'server';
 
@@ -32,4 +38,6 @@ export interface AppWorkerData {
   trace: boolean;
   /** Copy every channel message to the machine (tests scan them); switchable later on the trace port. */
   tap: boolean;
+  /** Open this process's inspector before it starts (machine option `inspect`). */
+  inspect?: InspectorRequest;
 }

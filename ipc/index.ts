@@ -2,6 +2,7 @@
 // vocabularies with their decoders, the trace port, errors that cross ports, how a worker starts.
 export { type AppRole, type AppWorkerData, type BootMessage } from './boot.js';
 export { Connection } from './connection.js';
+export { devtoolsUrl, openInspectorIfAsked, type InspectorRequest } from './inspector.js';
 export { exposeControl, guard, transfer, wrapControl, type ControlPort, type Remote } from './control.js';
 export { approximateBytes, array, boolean, finite, integer, oneOf, optionalString, record, string } from './decode.js';
 export {

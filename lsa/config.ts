@@ -22,6 +22,12 @@ export interface LsaConfig {
   packageLoadTimeoutMs: number;
   /** Package-specific settings, by the package's entry in `packages` (case-insensitive), given to SpInitialize. */
   packageSettings: Record<string, Record<string, unknown>>;
+  /**
+   * The last version of a module an earlier LSA of this machine loaded (a reload), by its entry:
+   * this LSA loads the next one. Processes that lived through the restart imported that version's
+   * user-mode half under its URL, which must not name other code now (lsa/package-reload.ts).
+   */
+  packageVersions?: Record<string, number>;
   /** What one process may have of the LSA (lsa/scheduler.ts, lsa/dispatch.ts). */
   quota: ProcessQuota;
   /** The LSA's work pool, where CreateThread runs the work routines (lsa/work-pool.ts). */
@@ -67,8 +73,21 @@ export const DEFAULT_WORK_POOL: WorkPoolConfig = { threads: 1 };
 export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([
   ['example', new URL('../packages/example/index.js', import.meta.url)],
   ['ntlm', new URL('../packages/ntlm/index.js', import.meta.url)],
+  ['negotiate', new URL('../packages/negotiate/index.js', import.meta.url)],
   ['null', new URL('../packages/null/index.js', import.meta.url)],
 ]);
 
-/** The "Security Packages" list when none is given: the real packages (null is for benchmarks). */
-export const DEFAULT_PACKAGES: readonly string[] = ['example', 'ntlm'];
+/**
+ * The built-in packages another built-in one drives through the LSA, and so needs loaded beside
+ * it: Negotiate's mechanisms. For a machine booted with one package by name (the bench, chaos).
+ */
+export function packagesAlongside(spec: string): string[] {
+  return spec.toLowerCase() === 'negotiate' ? ['ntlm'] : [];
+}
+
+/**
+ * The "Security Packages" list when none is given: the real packages (null is for benchmarks).
+ * Negotiate is there as on Windows; it finds its mechanisms (NTLM) when it is first used, so the
+ * order does not matter.
+ */
+export const DEFAULT_PACKAGES: readonly string[] = ['example', 'ntlm', 'negotiate'];

@@ -31,6 +31,8 @@ export interface PendingExport {
   /** The one process that may import it, or null for whichever presents the reference first. */
   readonly importer: ProcessId | null;
   readonly packageId: PackageId;
+  /** Which load of the package holds the context (LoadedPackage.version). */
+  readonly packageVersion: number;
   readonly packageHandle: number;
   /** What the exporter's process was delivered when the context completed (its ContextData the LSA's copy). */
   readonly mapped: MappedContextDelivery;
@@ -102,9 +104,14 @@ export class ContextExports {
 
   /** Drops the exports a process made or was meant to import (it exited); the caller releases their contexts. */
   dropProcess(pid: ProcessId): PendingExport[] {
+    return this.dropWhere((pending) => pending.exporter === pid || pending.importer === pid);
+  }
+
+  /** Drops the exports `match` picks (those of a package version being unloaded); the caller releases their contexts. */
+  dropWhere(match: (pending: PendingExport) => boolean): PendingExport[] {
     const dropped: PendingExport[] = [];
     for (const [id, pending] of this.#pending) {
-      if (pending.exporter !== pid && pending.importer !== pid) continue;
+      if (!match(pending)) continue;
       this.take(id);
       pending.packedContext.fill(0);
       dropped.push(pending);

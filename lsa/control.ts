@@ -1,6 +1,6 @@
 // What the machine may ask of the LSA over the control plane: attach a new process's LPC channel,
-// reap a dead process, list the packages, read its statistics (after a garbage collection when
-// asked, for memory figures).
+// reap a dead process, list the packages, reload one, read its statistics (after a garbage
+// collection when asked, for memory figures).
 
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { SECURITY_LOGON_TYPE } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
 import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
+import type { ReloadReport } from './package-reload.js';
 
 export interface LsaControl {
   /** An LSA in its own OS process: the process `pid` will connect to its socket with `secret` (before the process starts). */
@@ -15,6 +16,8 @@ export interface LsaControl {
   attachProcess(request: AttachRequest, lpc: LpcOffer): Promise<AttachResult>;
   detachProcess(pid: number): Promise<ReapReport>;
   packages(): PackageReport;
+  /** Loads a package's module again and puts the new version in place of the old (lsa/package-reload.ts). */
+  reloadPackage(nameOrSpec: string): Promise<ReloadReport>;
   stats(options?: { gc?: boolean }): LsaStats;
   /** Applies a fault plan to the LSA (null clears it); returns the faults injected so far under the old one. */
   injectFaults(plan: FaultPlan | null): Record<string, number>;
@@ -42,6 +45,7 @@ export function lsaControl(lsa: Lsa): LsaControl {
     attachProcess: (request, lpc) => lsa.attachProcess(request, lpc),
     detachProcess: (pid) => lsa.detachProcess(pid),
     packages: () => lsa.packageReport(),
+    reloadPackage: (nameOrSpec) => lsa.reloadPackage(String(nameOrSpec)),
     stats: (options) => {
       if (options?.gc === true) collectGarbage();
       return lsa.stats();

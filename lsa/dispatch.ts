@@ -48,11 +48,13 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import { runAsClientCall, type ClientCall, type LsaClientProcess } from './client-call.js';
+import type { CallEpochs } from './call-epochs.js';
 import type { ProcessQuota } from './config.js';
 import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
 import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
+import type { NestedHandles } from './package-locator.js';
 import { Refused, type CallScheduler } from './scheduler.js';
 
 /** What the dispatcher needs from the LSA. */
@@ -63,6 +65,10 @@ export interface DispatchContext {
   readonly host: PackageHost;
   packageByName(name: string): LoadedPackage | undefined;
   packageById(id: number): LoadedPackage | undefined;
+  /** The package a handle entry names, if the version that made it is the one loaded now (a reload closes the old one's). */
+  packageOf(entry: Pick<HandleEntry, 'packageId' | 'packageVersion'>): LoadedPackage | undefined;
+  /** The version a handle entry names while that version is being unloaded: a free or a delete still reaches it. */
+  leavingPackageOf(entry: Pick<HandleEntry, 'packageId' | 'packageVersion'>): LoadedPackage | undefined;
   allPackages(): readonly LoadedPackage[];
   /** Why no package of this name is loaded: the cause of SEC_E_SECPKG_NOT_FOUND (the loaded names, the modules that failed to load). */
   packageNotFound(name: string): Error;
@@ -73,10 +79,14 @@ export interface DispatchContext {
   readonly quota: ProcessQuota;
   /** Where the time of every call goes, added up (lsa.stats().calls; the bench's per-hop rows). */
   readonly timing: CallTiming;
+  /** Handles one package holds of another: a MappedPackage must be one of them. */
+  readonly nested: NestedHandles;
   /** Contexts exported and not yet imported (lsa/context-exports.ts). */
   readonly exports: ContextExports;
   /** Whether a process of that id is attached now (a named importer must be). */
   processAttached(pid: number): boolean;
+  /** The calls running, by epoch: an unload waits for the ones that began before it (lsa/call-epochs.ts). */
+  readonly epochs: CallEpochs;
 }
 
 /** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
@@ -126,18 +136,32 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       timing.calls++;
       timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
-      const result = ctx.scheduler.run(
-        process.queue,
-        () => {
-          timing.queuedMs += performance.now() - decoded;
-          return run(request, { process, callId: nextCallId++, op });
-        },
-        requestBytes(request),
-      );
-      return whenReady(result, (settled) => {
+      // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
+      const end = ctx.epochs.begin();
+      let result: ProcessToLsaOps[K]['reply'] | Promise<ProcessToLsaOps[K]['reply'] | Refused>;
+      try {
+        result = ctx.scheduler.run(
+          process.queue,
+          () => {
+            timing.queuedMs += performance.now() - decoded;
+            return run(request, { process, callId: nextCallId++, op });
+          },
+          requestBytes(request),
+        );
+      } catch (error) {
+        end();
+        throw error;
+      }
+      const answered = (settled: ProcessToLsaOps[K]['reply'] | Refused): ProcessToLsaOps[K]['reply'] => {
         timing.handledMs += performance.now() - arrived;
         return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
-      });
+      };
+      if (result instanceof Promise) return result.then(answered).finally(end);
+      try {
+        return answered(result);
+      } finally {
+        end();
+      }
     };
   }
 
@@ -187,9 +211,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   }
 
   /** The calling process's own handle of this kind, with its package; undefined for anything else. */
-  function owned(handle: LsaHandle, kind: 'credential' | 'context'): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
+  function owned(handle: LsaHandle, kind: 'credential' | 'context', leaving = false): { entry: HandleEntry; pkg: LoadedPackage } | undefined {
     const entry = handles.lookup(pid, handle, kind);
-    const pkg = entry === undefined ? undefined : ctx.packageById(entry.packageId);
+    const pkg = entry === undefined ? undefined : (ctx.packageOf(entry) ?? (leaving ? ctx.leavingPackageOf(entry) : undefined));
     return entry === undefined || pkg === undefined ? undefined : { entry, pkg };
   }
 
@@ -215,8 +239,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if ((hCredential !== null && cred === undefined) || (hContext !== null && context === undefined) || (cred === undefined && context === undefined)) {
       return contextFailure(SEC_E_INVALID_HANDLE);
     }
-    if (cred !== undefined && context !== undefined && cred.packageId !== context.packageId) return contextFailure(SEC_E_INVALID_HANDLE);
-    const pkg = ctx.packageById((context ?? cred)!.packageId);
+    if (cred !== undefined && context !== undefined && (cred.packageId !== context.packageId || cred.packageVersion !== context.packageVersion))
+      return contextFailure(SEC_E_INVALID_HANDLE);
+    const pkg = ctx.packageOf((context ?? cred)!);
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
@@ -241,7 +266,15 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         if (context === undefined) {
           if (typeof result.NewContextHandle !== 'number')
             return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
-          holder = { kind: 'context', packageId: pkg.id, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+          if (process.terminated) {
+            // The process was reaped while the package worked: no handle for it; the package's context goes again.
+            const orphan = result.NewContextHandle;
+            return whenReady(
+              call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan)),
+              () => contextFailure(SEC_E_INVALID_HANDLE),
+            );
+          }
+          holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
           hNewContext = handles.create(pid, holder);
         } else if (status === SEC_E_OK) {
           context.complete = true;
@@ -278,16 +311,39 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (hNewContext !== undefined) reply.hNewContext = hNewContext;
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
     if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
-      reply.mapped = mappedDelivery(pkg, packageHandle, result.ContextData ?? new Uint8Array(0));
+      const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
+      if (mapped instanceof Error)
+        return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
+      reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
       // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
       if (holder !== undefined) holder.mapped = { ...reply.mapped, contextData: Uint8Array.from(reply.mapped.contextData) };
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
-          detail: `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`,
+          detail:
+            mapped.pkg === pkg
+              ? `intercepted; ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name}`
+              : `intercepted; ${mapped.pkg.name}'s ContextData ${reply.mapped.contextData.byteLength} bytes to ${process.name} for its ${pkg.name} context`,
         });
     }
     return reply;
+  }
+
+  /**
+   * Whose user-mode half a completed context maps to: the package's own, or the one its result
+   * names (SpContextResult.MappedPackage), which must be a context the package holds of that
+   * package through LocatePackageById.
+   */
+  function mappedPackage(
+    pkg: LoadedPackage,
+    named: SpContextResult['MappedPackage'],
+    ownHandle: LSA_SEC_HANDLE,
+  ): { pkg: LoadedPackage; handle: LSA_SEC_HANDLE } | Error {
+    if (named === undefined) return { pkg, handle: ownHandle };
+    const inner = typeof named === 'object' && named !== null ? ctx.packageById(named.PackageId) : undefined;
+    if (inner === undefined || typeof named.ContextHandle !== 'number' || !ctx.nested.owns(pkg.id, inner.id, 'context', named.ContextHandle))
+      return badResult({ package: pkg.name, entry: 'SpContextResult' }, 'a MappedPackage that is not a context it holds of another package');
+    return { pkg: inner, handle: named.ContextHandle };
   }
 
   return {
@@ -321,7 +377,22 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const { CredentialHandle, ExpirationTime } = outcome.value;
       if (typeof CredentialHandle !== 'number')
         return statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a CredentialHandle'));
-      const hCredential = handles.create(pid, { kind: 'credential', packageId: pkg.id, packageHandle: CredentialHandle, complete: true });
+      if (process.terminated) {
+        // The process was reaped while the package worked: no handle for it; the package's credential goes again.
+        await call(client, pkg, 'SpFreeCredentialsHandle', () => pkg.table.FreeCredentialsHandle(CredentialHandle));
+        return { status: SEC_E_INVALID_HANDLE };
+      }
+      const hCredential = handles.create(pid, {
+        kind: 'credential',
+        packageId: pkg.id,
+        packageVersion: pkg.version,
+        packageHandle: CredentialHandle,
+        complete: true,
+        // Without explicit credentials, a reload can acquire it again from the new version (lsa/package-reload.ts).
+        ...(request.pAuthData === null
+          ? { acquire: { principal: request.pszPrincipal, credentialUse: request.fCredentialUse, logonId: request.pvLogonId } }
+          : {}),
+      });
       return { status: status >>> 0, hCredential, packageId: pkg.id, expiry: typeof ExpirationTime === 'bigint' ? ExpirationTime : 0n };
     }),
 
@@ -408,12 +479,17 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         exporter: pid,
         importer: importingProcess === null ? null : asProcessId(importingProcess),
         packageId: entry.packageId,
+        packageVersion: entry.packageVersion,
         packageHandle: entry.packageHandle,
         mapped: entry.mapped,
         shared,
         packedContext: Uint8Array.from(packedContext),
         flags: fFlags,
       });
+      // What packages made through other packages during this process's calls may now belong to a
+      // context another process holds (Negotiate's NTLM context): they no longer go with this process
+      // when it exits, only with their owners' contexts (lsa/package-locator.ts).
+      ctx.nested.disownProcess(pid);
       if (points.tracing)
         points.point('ContextExported', 'event', {
           peer: process.name,
@@ -437,6 +513,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (found.kind === 'gone') return { status: SEC_E_CONTEXT_EXPIRED };
       const { id, pending } = found;
       if (pending.packageId !== pkg.id) return { status: SEC_E_INVALID_TOKEN };
+      // Exported from a version of the package that has been replaced since: its context is being closed.
+      if (pending.packageVersion !== pkg.version) return { status: SEC_E_CONTEXT_EXPIRED };
       if (pending.importer !== null && pending.importer !== pid) return { status: SEC_E_NOT_OWNER };
       const quota = overQuota('context');
       if (quota !== undefined) return statusReply(SEC_E_INSUFFICIENT_MEMORY, quota);
@@ -446,6 +524,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const hNewContext = handles.create(pid, {
         kind: 'context',
         packageId: pending.packageId,
+        packageVersion: pending.packageVersion,
         packageHandle: pending.packageHandle,
         complete: true,
         mapped: pending.mapped,
@@ -477,8 +556,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     entry: string,
     member: (table: SecpkgFunctionTable) => (packageHandle: LSA_SEC_HANDLE) => Status | Promise<Status>,
   ): Awaitable<LpcReplyBase> {
-    const found = owned(handle, kind);
-    if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+    // A handle of a version being unloaded is freed through that version; one the unload closed already answers SEC_E_OK once.
+    const found = owned(handle, kind, true);
+    if (found === undefined) return { status: handles.takeRetired(pid, handle, kind) ? SEC_E_OK : SEC_E_INVALID_HANDLE };
     handles.remove(pid, handle);
     // A context another process imported (or an export still holds) stays in the package until its last holder lets go.
     if (kind === 'context' && !releaseContext(found.entry)) return { status: SEC_E_OK };

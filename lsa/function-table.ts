@@ -3,7 +3,8 @@
 // account store (OpenSamUser ...), and the members that reach into the calling process
 // (AllocateClientBuffer, CopyTo/FromClientBuffer, ClientCallback) send LPC messages to it.
 // CreateThread runs one of the LSA's work routines on the LSA's work pool (lsa/work-pool.ts).
-// The rest answer STATUS_NOT_IMPLEMENTED (listed in the README).
+// UnloadPackage unloads the calling package (lsa/package-reload.ts). The rest answer
+// STATUS_NOT_IMPLEMENTED (listed in the README).
 
 import {
   SECPKG_CLIENT_PROCESS_TERMINATED,
@@ -14,6 +15,7 @@ import {
   type LUID,
   type PackageId,
   type SecBuffer,
+  type SecpkgFunctionTable,
   STATUS_ACCESS_VIOLATION,
   STATUS_INTERNAL_ERROR,
   STATUS_INVALID_PARAMETER,
@@ -34,6 +36,7 @@ import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
 import type { CallScheduler } from './scheduler.js';
 import type { LsaWorkPool } from './work-pool.js';
 import { checkWorkTask } from './work-routines.js';
+import { locatedTable, lookupPackage, type LocatorServices } from './package-locator.js';
 
 export interface LsaServices {
   readonly sessions: LogonSessions;
@@ -47,12 +50,18 @@ export interface LsaServices {
   heap: { allocations: number; bytes: number };
   /** Where CreateThread runs its work routine. */
   readonly work: Pick<LsaWorkPool, 'run'>;
+  /** The loaded packages and the handles one holds of another: LookupPackage and LocatePackageById. */
+  readonly locator: LocatorServices;
+  /**
+   * UnloadPackage: starts unloading version `version` of package `packageId` (after the calls it
+   * runs, its own among them, have returned); STATUS_NO_SUCH_PACKAGE when that version is not loaded.
+   */
+  unloadPackage(packageId: PackageId, version: number): Status;
 }
 
 /** The names of the members that answer STATUS_NOT_IMPLEMENTED, in table order (for the README and tests). */
 export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
   'ImpersonateClient',
-  'UnloadPackage',
   'DuplicateHandle',
   'SaveSupplementalCredentials',
   'RegisterNotification',
@@ -127,7 +136,8 @@ function callbackOutput(value: unknown): SecBuffer | undefined {
   return { BufferType: BufferType >>> 0, pvBuffer: new Uint8Array(pvBuffer) };
 }
 
-export function createLsaFunctionTable(packageId: PackageId, services: LsaServices): LsaSecpkgFunctionTable {
+/** The table package `packageId` gets in SpInitialize; `version` is which load of the package it is (a reload makes a new table). */
+export function createLsaFunctionTable(packageId: PackageId, services: LsaServices, version = 1): LsaSecpkgFunctionTable {
   const { sessions, accounts, points } = services;
 
   /** The process a client-buffer function acts on: the request's, or the current call's. */
@@ -157,6 +167,9 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
       return { status: STATUS_INTERNAL_ERROR };
     }
   }
+
+  // The tables LocatePackageById hands this package, one per target, made on first use.
+  const located = new Map<number, SecpkgFunctionTable | null>();
 
   // Blocks handed out and not yet freed: a double free or a foreign block changes no counter.
   const live = new WeakSet<Uint8Array>();
@@ -237,7 +250,10 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
       });
     },
     ImpersonateClient: notImplemented,
-    UnloadPackage: notImplemented,
+    // NTSTATUS (void): the package that calls it is the one unloaded. lsass never unloads a
+    // package; here it is what a reload does to the old version (lsa/package-reload.ts): the
+    // package's handles are closed through its table, then SpShutdown.
+    UnloadPackage: () => services.unloadPackage(packageId, version),
     DuplicateHandle: notImplemented,
     SaveSupplementalCredentials: notImplemented,
     async CreateThread(SecurityAttributes, _StackSize, StartFunction, ThreadParameter, CreationFlags): Promise<LsaThreadResult<never>> {
@@ -350,5 +366,16 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     GetClientInfoEx: notImplemented,
     GetSecpkgFailureReason: notImplemented,
     SetSecpkgFailureReason: notImplemented,
+    LookupPackage(Name) {
+      return lookupPackage(services.locator, Name);
+    },
+    LocatePackageById(PackageId) {
+      if (located.has(PackageId)) return located.get(PackageId)!;
+      const self = services.locator.packages.byId(packageId);
+      const table = locatedTable(services.locator, { id: packageId, name: self?.name ?? `package ${packageId}` }, PackageId);
+      // Only a package that exists is remembered: an id asked for before the packages loaded may name one later.
+      if (table !== null) located.set(PackageId, table);
+      return table;
+    },
   };
 }

@@ -5,7 +5,7 @@
 // Values carry the LSA's generation above the low 32 bits, so a handle a process kept from an LSA
 // that died is never a handle of the LSA that replaced it.
 
-import type { LSA_SEC_HANDLE, PackageId } from '../headers/index.js';
+import type { LSA_SEC_HANDLE, LUID, PackageId } from '../headers/index.js';
 import { asLsaHandle, type LsaHandle, type MappedContextDelivery, type ProcessId } from '../ipc/index.js';
 
 export type HandleKind = 'credential' | 'context';
@@ -19,9 +19,21 @@ export interface ContextReferences {
   count: number;
 }
 
+/**
+ * What a credential was acquired with, when the LSA can acquire it again from a new version of its
+ * package (a reload): no explicit credentials (those were in the process's memory at the time).
+ */
+export interface CredentialAcquire {
+  readonly principal: string | null;
+  readonly credentialUse: number;
+  readonly logonId: LUID | null;
+}
+
 export interface HandleEntry {
   readonly kind: HandleKind;
   readonly packageId: PackageId;
+  /** Which load of the package made the handle (LoadedPackage.version): a reload closes the old version's. */
+  readonly packageVersion: number;
   /** The package's own handle value, which the package alone interprets. */
   readonly packageHandle: LSA_SEC_HANDLE;
   /** For contexts: the package reported the context complete (SEC_E_OK). */
@@ -33,6 +45,8 @@ export interface HandleEntry {
   mapped?: MappedContextDelivery;
   /** Set once the package context has more than this one holder (exports and imports). */
   shared?: ContextReferences;
+  /** For credentials acquired without explicit credentials: how to acquire them again. */
+  acquire?: CredentialAcquire;
 }
 
 /**
@@ -59,6 +73,11 @@ const MAX_GENERATION = 2 ** 20;
 
 interface ProcessTable {
   readonly entries: Map<LsaHandle, HandleEntry>;
+  /**
+   * Handles the LSA closed without the process asking (their package was unloaded or reloaded):
+   * freeing or deleting one answers SEC_E_OK once, as it would have; anything else misses.
+   */
+  readonly retired: Map<LsaHandle, HandleKind>;
   credentials: number;
   contexts: number;
 }
@@ -106,6 +125,38 @@ export class HandleTables {
     return true;
   }
 
+  /** Puts `entry` in place of the one `handle` names in `pid`'s table (a credential carried to a new package version). */
+  replace(pid: ProcessId, handle: LsaHandle, entry: HandleEntry): boolean {
+    const table = this.byProcess.get(pid);
+    const old = table?.entries.get(handle);
+    if (table === undefined || old === undefined || old.kind !== entry.kind) return false;
+    table.entries.set(handle, entry);
+    return true;
+  }
+
+  /** Every handle whose entry `match` picks, in every process's table. */
+  select(match: (entry: HandleEntry) => boolean): Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> {
+    const out: Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> = [];
+    for (const [pid, table] of this.byProcess) for (const [handle, entry] of table.entries) if (match(entry)) out.push({ pid, handle, entry });
+    return out;
+  }
+
+  /** Removes a handle the process did not free itself; its first free or delete answers SEC_E_OK (takeRetired). */
+  retire(pid: ProcessId, handle: LsaHandle): boolean {
+    const entry = this.byProcess.get(pid)?.entries.get(handle);
+    if (entry === undefined || !this.remove(pid, handle)) return false;
+    this.byProcess.get(pid)!.retired.set(handle, entry.kind);
+    return true;
+  }
+
+  /** Whether `handle` was retired in `pid`'s table as a handle of this kind; true once. */
+  takeRetired(pid: ProcessId, handle: unknown, kind: HandleKind): boolean {
+    const retired = this.byProcess.get(pid)?.retired;
+    if (typeof handle !== 'number' || retired?.get(handle as LsaHandle) !== kind) return false;
+    retired.delete(handle as LsaHandle);
+    return true;
+  }
+
   /** Drops a process's whole table (the process died) and returns what it held, contexts first. */
   removeProcess(pid: ProcessId): HandleEntry[] {
     const table = this.byProcess.get(pid);
@@ -137,7 +188,7 @@ export class HandleTables {
   private tableOf(pid: ProcessId): ProcessTable {
     let table = this.byProcess.get(pid);
     if (table === undefined) {
-      table = { entries: new Map(), credentials: 0, contexts: 0 };
+      table = { entries: new Map(), retired: new Map(), credentials: 0, contexts: 0 };
       this.byProcess.set(pid, table);
     }
     return table;

@@ -70,6 +70,11 @@ export class LogonSessions {
     return this.sessions.get(logonId)?.credentials.get(packageId)?.get(primaryKey);
   }
 
+  /** Drops what a package stored in every session (it was unloaded). */
+  dropPackageCredentials(packageId: PackageId): void {
+    for (const session of this.sessions.values()) session.credentials.delete(packageId);
+  }
+
   deleteCredential(logonId: LUID, packageId: PackageId, primaryKey: string): boolean {
     return this.sessions.get(logonId)?.credentials.get(packageId)?.delete(primaryKey) ?? false;
   }

@@ -4,21 +4,24 @@
 // SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
 
 import { MessagePort } from 'node:worker_threads';
-import { SECURITY_LOGON_TYPE, type LUID } from '../headers/index.js';
+import { SECURITY_LOGON_TYPE, type LUID, type PackageId } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
 import { SspiEmuError, type FramePort, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
-import { AccountStore } from './accounts.js';
+import { AccountStore, type Account } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
 import type { LsaConfig } from './config.js';
 import { createDispatch, newCallTiming, type CallTiming, type DispatchContext } from './dispatch.js';
 import { ContextExports } from './context-exports.js';
 import { HandleTables, releaseContext } from './handle-table.js';
 import { HeldInputs } from './held-inputs.js';
+import { CallEpochs } from './call-epochs.js';
 import { CallScheduler } from './scheduler.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from './logon-sessions.js';
 import { loadPackages, type LoadedPackage, type PackageLoadFailure, type PackageLoadProgress } from './package-loader.js';
+import { PackageReloader, type ReloadReport } from './package-reload.js';
 import type { LsaServices } from './function-table.js';
+import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
 
@@ -47,10 +50,23 @@ export interface AttachResult {
 export interface ReapReport {
   contexts: number;
   credentials: number;
+  /** Handles packages held of other packages for this process and had not released (the LSA released them). */
+  nested?: number;
 }
 
 export interface PackageReport {
-  loaded: Array<{ id: number; name: string; comment: string; fCapabilities: number; wVersion: number; wRPCID: number; cbMaxToken: number; module: string }>;
+  loaded: Array<{
+    id: number;
+    name: string;
+    comment: string;
+    fCapabilities: number;
+    wVersion: number;
+    wRPCID: number;
+    cbMaxToken: number;
+    module: string;
+    /** Which load of its module this is: 1 at boot, one more per reload. */
+    version: number;
+  }>;
   failed: PackageLoadFailure[];
 }
 
@@ -90,6 +106,8 @@ export interface LsaStats {
   disconnected: Array<{ pid: number; name: string; why: string }>;
   /** The work pool: its size, its live threads, the tasks it ran (lsa/work-pool.ts). */
   workPool: WorkPoolStats;
+  /** Handles packages hold of other packages through LocatePackageById (Negotiate's mechanisms' credentials and contexts). */
+  nested: { credentials: number; contexts: number };
   /** An LSA in its own OS process: the connections its socket took and refused (lsa/lpc-listener.ts); null in a worker thread. */
   lpcListener: LpcListenerStats | null;
   heapUsed: number;
@@ -119,7 +137,18 @@ export class Lsa {
   private readonly byId = new Map<number, LoadedPackage>();
   private packages: LoadedPackage[] = [];
   private failed: PackageLoadFailure[] = [];
+  /** The next package id: ids are never given twice, reloads included. */
+  private readonly ids = { next: 0 };
+  /** The account each attached process runs as (a reloaded package is told of their logons). */
+  private readonly logons = new Map<ProcessId, Account>();
+  /** UnloadPackage and reloads (lsa/package-reload.ts). */
+  private readonly reloader: PackageReloader;
+  /** The calls running, by epoch: an unload waits for those that began before it (LPC calls, logons, reaps). */
+  private readonly epochs = new CallEpochs();
   private readonly services: LsaServices;
+  /** Handles one package holds of another (lsa/package-locator.ts). */
+  private readonly nested = new NestedHandles();
+  private readonly locator: LocatorServices;
   /** Where CreateThread's work routines run: the LSA's own threads, started by the first task. */
   readonly work: LsaWorkPool;
   private readonly dispatchContext: DispatchContext;
@@ -156,6 +185,18 @@ export class Lsa {
     });
     this.accounts = new AccountStore(config.accounts);
     this.work = new LsaWorkPool(config.workPool);
+    this.locator = {
+      packages: {
+        byName: (name) => this.byName.get(name.toLowerCase()),
+        byId: (id) => this.byId.get(id),
+        version: (id, version) => {
+          const entry = { packageId: id as PackageId, packageVersion: version };
+          return this.current(entry) ?? this.reloader.leavingPackage(entry);
+        },
+      },
+      host: this.host,
+      nested: this.nested,
+    };
     this.services = {
       sessions: this.sessions,
       accounts: this.accounts,
@@ -164,6 +205,8 @@ export class Lsa {
       scheduler: this.scheduler,
       heap: { allocations: 0, bytes: 0 },
       work: this.work,
+      locator: this.locator,
+      unloadPackage: (id, version) => this.reloader.unload(id, version),
     };
     this.dispatchContext = {
       handles: this.handles,
@@ -171,15 +214,67 @@ export class Lsa {
       host: this.host,
       packageByName: (name) => this.byName.get(name.toLowerCase()),
       packageById: (id) => this.byId.get(id),
+      packageOf: (entry) => this.current(entry),
+      leavingPackageOf: (entry) => this.reloader.leavingPackage(entry),
       allPackages: () => this.packages,
       packageNotFound: (name) => packageNotFound(name, this.packages, this.failed),
       inputs: this.inputs,
       scheduler: this.scheduler,
       quota: config.quota,
       timing: newCallTiming(),
+      nested: this.nested,
       exports: this.exports,
       processAttached: (pid) => this.processes.has(pid as ProcessId),
+      epochs: this.epochs,
     };
+    this.reloader = new PackageReloader({
+      config,
+      services: this.services,
+      host: this.host,
+      points: this.points,
+      handles: this.handles,
+      exports: this.exports,
+      sessions: this.sessions,
+      packages: () => this.packages,
+      install: (old, fresh, spec) => this.install(old, fresh, spec),
+      newId: () => this.ids.next++ as PackageId,
+      processes: () => [...this.processes.values()].map((process) => ({ process, account: this.logons.get(process.pid) ?? null })),
+      processById: (pid) => this.processes.get(pid),
+      epochs: this.epochs,
+    });
+  }
+
+  /** The package version a handle entry names, if it is the one loaded now. */
+  private current(entry: { packageId: PackageId; packageVersion: number }): LoadedPackage | undefined {
+    const pkg = this.byId.get(entry.packageId);
+    return pkg?.version === entry.packageVersion ? pkg : undefined;
+  }
+
+  /** Puts `fresh` where `old` was in the package list and the lookups, in one step. */
+  private install(old: readonly LoadedPackage[], fresh: readonly LoadedPackage[], spec: string): void {
+    const list = [...this.packages];
+    for (const pkg of old) {
+      this.byName.delete(pkg.name.toLowerCase());
+      this.byId.delete(pkg.id);
+    }
+    for (const pkg of fresh) {
+      const at = list.findIndex((p) => p.id === pkg.id);
+      if (at >= 0) list[at] = pkg;
+      else list.push(pkg);
+      this.byName.set(pkg.name.toLowerCase(), pkg);
+      this.byId.set(pkg.id, pkg);
+    }
+    this.packages = list.filter((p) => this.byId.get(p.id) === p);
+    if (fresh.length > 0) this.failed = this.failed.filter((f) => f.spec !== spec && !f.spec.startsWith(`${spec}[`));
+  }
+
+  /**
+   * Loads the module of a package again (by its name or its "Security Packages" entry) and puts
+   * the new version in place of the old: lsa/package-reload.ts. Rejects, with the old version
+   * still running, when the new one does not load.
+   */
+  reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
+    return this.reloader.reload(nameOrSpec);
   }
 
   /**
@@ -190,9 +285,10 @@ export class Lsa {
   static async boot(config: LsaConfig, tracer: Tracer, generation = 1, options: { lpcSocket?: string; progress?: PackageLoadProgress } = {}): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
     if (options.lpcSocket !== undefined) lsa.listener = await LpcListener.listen(options.lpcSocket);
-    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host, options.progress);
+    const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host, options.progress, lsa.ids);
     lsa.packages = loaded;
     lsa.failed = failed;
+    lsa.reloader.booted(loaded);
     for (const pkg of loaded) {
       lsa.byName.set(pkg.name.toLowerCase(), pkg);
       lsa.byId.set(pkg.id, pkg);
@@ -224,15 +320,21 @@ export class Lsa {
       }
       logonId = session.logonId;
       const primary = { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: 1 };
-      for (const pkg of this.packages) {
-        const accept = pkg.table.AcceptCredentials;
-        if (typeof accept !== 'function') continue;
-        const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
-        await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () =>
-          accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
-        );
+      const end = this.epochs.begin();
+      try {
+        for (const pkg of this.packages) {
+          const accept = pkg.table.AcceptCredentials;
+          if (typeof accept !== 'function') continue;
+          const detail = (): string => `${account.domain}\\${account.user} (${request.name})`;
+          await callPackage(this.host, { package: pkg.name, entry: 'SpAcceptCredentials', detail }, () =>
+            accept(SECURITY_LOGON_TYPE.Interactive, account.user, primary, null),
+          );
+        }
+      } finally {
+        end();
       }
     }
+    if (account !== undefined) this.logons.set(pid, account);
     // The LSA's own calls into the process (client buffers, callbacks) give up with the package call that made them.
     // A process's messages are handled a slice per turn, so that one posting floods cannot keep the
     // LSA from the others' (the scheduler then shares the LSA's calls among them); one that posts
@@ -308,7 +410,8 @@ export class Lsa {
     if (reap === undefined) {
       const process = this.processes.get(pid);
       if (process === undefined) return Promise.resolve({ contexts: 0, credentials: 0 });
-      reap = this.reap(process);
+      // The reap's package calls count as calls: an unload waits for them.
+      reap = this.reap(process).finally(this.epochs.begin());
       this.reaps.set(pid, reap);
       if (this.reaps.size > 1024) this.reaps.delete(this.reaps.keys().next().value as ProcessId);
     }
@@ -318,6 +421,7 @@ export class Lsa {
   private async reap(process: LsaClientProcess): Promise<ReapReport> {
     const pid = process.pid;
     this.processes.delete(pid);
+    this.logons.delete(pid);
     process.terminated = true;
     this.scheduler.drop(process.queue);
     this.lpcTotals.sent += process.lpc.sent;
@@ -331,13 +435,16 @@ export class Lsa {
     const peer = process.name;
     // Its exports no one imported, and those meant for it, go with it: they hold package contexts too.
     const dropped = this.exports.dropProcess(pid);
+    // A handle of a version being unloaded still reaches it: its unload waits for these calls.
+    const packageOf = (entry: { packageId: PackageId; packageVersion: number }): LoadedPackage | undefined =>
+      this.current(entry) ?? this.reloader.leavingPackage(entry);
     for (const pending of dropped) {
-      const pkg = this.byId.get(pending.packageId);
+      const pkg = packageOf(pending);
       if (pkg !== undefined && releaseContext(pending))
         await callPackage(this.host, { package: pkg.name, entry: 'SpDeleteContext', peer }, () => pkg.table.DeleteContext(pending.packageHandle));
     }
     for (const entry of entries) {
-      const pkg = this.byId.get(entry.packageId);
+      const pkg = packageOf(entry);
       if (pkg === undefined) continue;
       if (entry.kind === 'context') {
         report.contexts++;
@@ -349,6 +456,11 @@ export class Lsa {
         await callPackage(this.host, { package: pkg.name, entry: 'SpFreeCredentialsHandle', peer }, () => pkg.table.FreeCredentialsHandle(entry.packageHandle));
       }
     }
+    // What packages made through other packages for this process and did not release with their own
+    // handles (those of a process that exported a context are no longer counted as its: the export
+    // dispatch disowned them, for the package to release with the context wherever it lives on).
+    const nested = await releaseForProcess(this.locator, pid, peer);
+    if (nested > 0) report.nested = nested;
     if (process.logonId !== ANONYMOUS_LOGON_LUID) {
       for (const pkg of this.packages) {
         const terminated = pkg.table.LogonTerminated;
@@ -358,8 +470,9 @@ export class Lsa {
       this.sessions.delete(process.logonId);
     }
     const exports = dropped.length === 0 ? '' : `, ${dropped.length} exports no one imported`;
+    const left = nested > 0 ? ` (and ${nested} nested handles their packages left behind)` : '';
     this.points.point('ProcessTerminated', 'event', {
-      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}`,
+      detail: `${process.name}: released ${report.contexts} contexts, ${report.credentials} credentials${exports}${left}`,
     });
     return report;
   }
@@ -387,6 +500,7 @@ export class Lsa {
         wRPCID: p.info.wRPCID,
         cbMaxToken: p.info.cbMaxToken,
         module: p.moduleUrl,
+        version: p.version,
       })),
       failed: this.failed.map((f) => ({ ...f })),
     };
@@ -428,6 +542,7 @@ export class Lsa {
       perProcess,
       disconnected: [...this.disconnected],
       workPool: this.work.stats(),
+      nested: this.nested.count(),
       lpcListener: this.listener?.stats() ?? null,
       heapUsed: memory.heapUsed,
       arrayBuffers: memory.arrayBuffers,

@@ -18,7 +18,7 @@ import {
   statusName,
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { callPackage, statusOf, type PackageHost } from '../hosting/index.js';
+import { callPackage, ensureVersionHooks, statusOf, versionedUrl, type PackageHost } from '../hosting/index.js';
 import type { LsaConfig } from './config.js';
 import { createLsaFunctionTable, type LsaServices } from './function-table.js';
 import { commonJsReason, importPackageModule, resolvePackageSpec } from './package-import.js';
@@ -28,6 +28,11 @@ export interface LoadedPackage {
   readonly name: string;
   readonly info: SecPkgInfo;
   readonly table: SecpkgFunctionTable;
+  /** The entry of the "Security Packages" list it came from. */
+  readonly spec: string;
+  /** Which load of its module this is: 1 at boot, one more per reload (lsa/package-reload.ts). */
+  readonly version: number;
+  /** The URL it was imported from (with `?v=N` from version 2): where each process imports its user-mode half. */
   readonly moduleUrl: string;
   readonly tableIndex: number;
   /** The packages of the same module, by table index (the user-mode tables come in this order). */
@@ -70,110 +75,154 @@ export async function loadPackages(
   services: LsaServices,
   host: PackageHost,
   progress: PackageLoadProgress = () => undefined,
+  ids: { next: number } = { next: 0 },
 ): Promise<{ loaded: LoadedPackage[]; failed: PackageLoadFailure[] }> {
   const loaded: LoadedPackage[] = [];
   const failed: PackageLoadFailure[] = [];
-  let nextId = 0;
-
   for (const spec of config.packages) {
-    let url: URL;
-    try {
-      progress(spec, 'resolve');
-      url = resolvePackageSpec(spec);
-    } catch (error) {
-      failed.push({ spec, stage: 'resolve', reason: describeError(error) });
-      continue;
-    }
-    progress(spec, 'import');
-    const imported = await importPackageModule(spec, url, config.packageLoadTimeoutMs);
-    if (!imported.ok) {
-      failed.push({ spec, ...imported.failure });
-      continue;
-    }
-    const module = imported.module as Partial<SecurityPackageModule>;
-    const init = module.SpLsaModeInitialize;
-    if (typeof init !== 'function') {
-      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: notAPackage(imported.module, url) });
-      continue;
-    }
-    progress(spec, 'SpLsaModeInitialize');
-    const outcome = await callPackage(host, { package: spec, entry: 'SpLsaModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
-    if (!outcome.ok) {
-      failed.push({ spec, stage: 'SpLsaModeInitialize', reason: describeError(outcome.fault) });
-      continue;
-    }
-    const status = statusOf(outcome.value);
-    const ppTables = (outcome.value as { ppTables?: unknown } | null)?.ppTables;
-    if (status === undefined || !isSuccess(status) || !Array.isArray(ppTables)) {
-      failed.push({
-        spec,
-        stage: 'SpLsaModeInitialize',
-        reason: status === undefined || isSuccess(status) ? 'returned no tables' : `returned ${statusName(status)}`,
-      });
-      continue;
-    }
+    const module = await loadModule(config, services, host, progress, {
+      spec,
+      version: bootVersion(config, spec),
+      idFor: () => ids.next++ as PackageId,
+      nameTaken: (name) => loaded.some((p) => p.name.toLowerCase() === name.toLowerCase()),
+    });
+    loaded.push(...module.loaded);
+    failed.push(...module.failed);
+  }
+  return { loaded, failed };
+}
 
-    const modulePackages: { packageId: PackageId; name: string }[] = [];
-    for (const [tableIndex, table] of (ppTables as SecpkgFunctionTable[]).entries()) {
-      const label = `${spec}[${tableIndex}]`;
-      const missing = REQUIRED_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
-      if (missing.length > 0) {
-        failed.push({ spec: label, stage: 'SpLsaModeInitialize', reason: `table lacks ${missing.join(', ')}` });
-        continue;
-      }
-      const id = nextId++ as PackageId;
-      const parameters = {
-        Version: SECPKG_INTERFACE_VERSION,
-        MachineState: SECPKG_STATE.ENCRYPTION_PERMITTED | SECPKG_STATE.STRONG_ENCRYPTION_PERMITTED | SECPKG_STATE.STANDALONE,
-        SetupMode: 0,
-        DomainName: config.domainName,
-        DnsDomainName: config.dnsDomainName,
-        ComputerName: config.computerName,
-        DnsComputerName: config.dnsComputerName,
-        PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
-      };
-      progress(label, 'SpInitialize');
-      const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () =>
-        table.Initialize(id, parameters, createLsaFunctionTable(id, services)),
-      );
-      const initStatus = initialized.ok ? statusOf(initialized.value) : undefined;
-      if (initStatus === undefined || !isSuccess(initStatus)) {
-        failed.push({
-          spec: label,
-          stage: 'SpInitialize',
-          reason: !initialized.ok ? describeError(initialized.fault) : initStatus === undefined ? 'returned no status' : `returned ${statusName(initStatus)}`,
-        });
-        continue;
-      }
-      progress(label, 'SpGetInfo');
-      const got = await callPackage(host, { package: label, entry: 'SpGetInfo' }, () => table.GetInfo());
-      const gotStatus = got.ok ? statusOf(got.value) : undefined;
-      const info = got.ok && gotStatus !== undefined && isSuccess(gotStatus) ? (got.value.PackageInfo as SecPkgInfo | undefined) : undefined;
-      if (typeof info !== 'object' || info === null || typeof info.Name !== 'string' || info.Name.length === 0) {
-        failed.push({
-          spec: label,
-          stage: 'SpGetInfo',
-          reason: got.ok ? `returned ${gotStatus === undefined ? 'no status' : statusName(gotStatus)} without a package name` : describeError(got.fault),
-        });
-        continue;
-      }
-      if (loaded.some((p) => p.name.toLowerCase() === info.Name.toLowerCase())) {
-        failed.push({ spec: label, stage: 'SpGetInfo', reason: `a package named ${info.Name} is already loaded` });
-        continue;
-      }
-      modulePackages[tableIndex] = { packageId: id, name: info.Name };
-      loaded.push({
-        id,
-        name: info.Name,
-        info: { ...info },
-        table,
-        moduleUrl: url.href,
-        tableIndex,
-        modulePackages,
-        thunkedLevels: await thunkedLevels(host, label, table),
-        awaitingEntries: asyncEntries(table),
-      });
+/** The version of a module an LSA boots with: 1, or the one after the last an earlier LSA of the machine loaded. */
+export function bootVersion(config: LsaConfig, spec: string): number {
+  return (config.packageVersions?.[spec] ?? 0) + 1;
+}
+
+/** One load of one module of the "Security Packages" list: at boot (version 1), or a reload. */
+export interface ModuleLoad {
+  readonly spec: string;
+  /** 1 at boot, one more per reload: the module is imported as `?v=N` from 2 on (hosting/module-versions.ts). */
+  readonly version: number;
+  /** The package id of the module's table at `tableIndex` (asked only for a table that has the members the LSA needs). */
+  idFor(tableIndex: number): PackageId;
+  /** Whether another package already has this name (the LSA refuses a second package of a name). */
+  nameTaken(name: string): boolean;
+}
+
+/**
+ * Imports one module and initializes each of its tables: SpLsaModeInitialize, then for each
+ * table SpInitialize and SpGetInfo. What loaded is initialized but not yet visible to anyone: the
+ * caller installs it (at boot, or in place of the version before).
+ */
+export async function loadModule(
+  config: LsaConfig,
+  services: LsaServices,
+  host: PackageHost,
+  progress: PackageLoadProgress,
+  load: ModuleLoad,
+): Promise<{ loaded: LoadedPackage[]; failed: PackageLoadFailure[] }> {
+  const { spec, version } = load;
+  const loaded: LoadedPackage[] = [];
+  const failed: PackageLoadFailure[] = [];
+  let url: URL;
+  try {
+    progress(spec, 'resolve');
+    url = versionedUrl(resolvePackageSpec(spec), version);
+  } catch (error) {
+    failed.push({ spec, stage: 'resolve', reason: describeError(error) });
+    return { loaded, failed };
+  }
+  progress(spec, 'import');
+  ensureVersionHooks(url.href);
+  const imported = await importPackageModule(spec, url, config.packageLoadTimeoutMs);
+  if (!imported.ok) {
+    failed.push({ spec, ...imported.failure });
+    return { loaded, failed };
+  }
+  const module = imported.module as Partial<SecurityPackageModule>;
+  const init = module.SpLsaModeInitialize;
+  if (typeof init !== 'function') {
+    failed.push({ spec, stage: 'SpLsaModeInitialize', reason: notAPackage(imported.module, url) });
+    return { loaded, failed };
+  }
+  progress(spec, 'SpLsaModeInitialize');
+  const outcome = await callPackage(host, { package: spec, entry: 'SpLsaModeInitialize' }, () => init(SECPKG_INTERFACE_VERSION));
+  if (!outcome.ok) {
+    failed.push({ spec, stage: 'SpLsaModeInitialize', reason: describeError(outcome.fault) });
+    return { loaded, failed };
+  }
+  const status = statusOf(outcome.value);
+  const ppTables = (outcome.value as { ppTables?: unknown } | null)?.ppTables;
+  if (status === undefined || !isSuccess(status) || !Array.isArray(ppTables)) {
+    failed.push({
+      spec,
+      stage: 'SpLsaModeInitialize',
+      reason: status === undefined || isSuccess(status) ? 'returned no tables' : `returned ${statusName(status)}`,
+    });
+    return { loaded, failed };
+  }
+
+  const modulePackages: { packageId: PackageId; name: string }[] = [];
+  for (const [tableIndex, table] of (ppTables as SecpkgFunctionTable[]).entries()) {
+    const label = `${spec}[${tableIndex}]`;
+    const missing = REQUIRED_MEMBERS.filter((m) => typeof table?.[m] !== 'function');
+    if (missing.length > 0) {
+      failed.push({ spec: label, stage: 'SpLsaModeInitialize', reason: `table lacks ${missing.join(', ')}` });
+      continue;
     }
+    const id = load.idFor(tableIndex);
+    const parameters = {
+      Version: SECPKG_INTERFACE_VERSION,
+      MachineState: SECPKG_STATE.ENCRYPTION_PERMITTED | SECPKG_STATE.STRONG_ENCRYPTION_PERMITTED | SECPKG_STATE.STANDALONE,
+      SetupMode: 0,
+      DomainName: config.domainName,
+      DnsDomainName: config.dnsDomainName,
+      ComputerName: config.computerName,
+      DnsComputerName: config.dnsComputerName,
+      PackageSettings: config.packageSettings[spec.toLowerCase()] ?? {},
+    };
+    progress(label, 'SpInitialize');
+    const initialized = await callPackage(host, { package: label, entry: 'SpInitialize' }, () =>
+      table.Initialize(id, parameters, createLsaFunctionTable(id, services, version)),
+    );
+    const initStatus = initialized.ok ? statusOf(initialized.value) : undefined;
+    if (initStatus === undefined || !isSuccess(initStatus)) {
+      failed.push({
+        spec: label,
+        stage: 'SpInitialize',
+        reason: !initialized.ok ? describeError(initialized.fault) : initStatus === undefined ? 'returned no status' : `returned ${statusName(initStatus)}`,
+      });
+      continue;
+    }
+    progress(label, 'SpGetInfo');
+    const got = await callPackage(host, { package: label, entry: 'SpGetInfo' }, () => table.GetInfo());
+    const gotStatus = got.ok ? statusOf(got.value) : undefined;
+    const info = got.ok && gotStatus !== undefined && isSuccess(gotStatus) ? (got.value.PackageInfo as SecPkgInfo | undefined) : undefined;
+    if (typeof info !== 'object' || info === null || typeof info.Name !== 'string' || info.Name.length === 0) {
+      failed.push({
+        spec: label,
+        stage: 'SpGetInfo',
+        reason: got.ok ? `returned ${gotStatus === undefined ? 'no status' : statusName(gotStatus)} without a package name` : describeError(got.fault),
+      });
+      continue;
+    }
+    if (load.nameTaken(info.Name) || loaded.some((p) => p.name.toLowerCase() === info.Name.toLowerCase())) {
+      failed.push({ spec: label, stage: 'SpGetInfo', reason: `a package named ${info.Name} is already loaded` });
+      continue;
+    }
+    modulePackages[tableIndex] = { packageId: id, name: info.Name };
+    loaded.push({
+      id,
+      name: info.Name,
+      info: { ...info },
+      table,
+      spec,
+      version,
+      moduleUrl: url.href,
+      tableIndex,
+      modulePackages,
+      thunkedLevels: await thunkedLevels(host, label, table),
+      awaitingEntries: asyncEntries(table),
+    });
   }
   return { loaded, failed };
 }

@@ -9,6 +9,8 @@ import { IpcChannels } from '../ipc/index.js';
 import type { LsaBootData } from './worker-data.js';
 import { serveLsa } from './serve.js';
 
+// A package's exceptions name its own sources (.ts lines) when it was built with source maps.
+process.setSourceMapsEnabled(true);
 let socketDirectory: string | undefined;
 process.on('disconnect', () => {
   if (socketDirectory !== undefined) rmSync(socketDirectory, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // from its configuration, the machine's control calls served, and Ready (or why the boot failed)
 // reported on the boot channel.
 
-import { type BootMessage, type ControlPort, exposeControl, type FramePort, serializeError, Tracer } from '../ipc/index.js';
+import { type BootMessage, type ControlPort, exposeControl, type FramePort, openInspectorIfAsked, serializeError, Tracer } from '../ipc/index.js';
 import type { LsaBootData } from './worker-data.js';
 import { lsaControl } from './control.js';
 import { Lsa } from './lsa.js';
@@ -15,6 +15,8 @@ export interface LsaPorts {
 }
 
 export async function serveLsa(data: LsaBootData, ports: LsaPorts): Promise<void> {
+  // Before the packages load, so that a debugger (with `wait`) can set its breakpoints in them first.
+  if (!openInspectorIfAsked(data.inspect, ports.boot)) return;
   const tracer = new Tracer(ports.trace, 'lsa', 500, data.trace, data.tap);
   try {
     const lsa = await Lsa.boot(data.config, tracer, data.generation, {

@@ -2,6 +2,7 @@
 // is a worker thread, or as the first message on its IPC pipe when it is its own OS process.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { InspectorRequest } from '../ipc/index.js';
 import type { LsaConfig } from './config.js';
 
 export interface LsaBootData {
@@ -13,6 +14,8 @@ export interface LsaBootData {
   tap: boolean;
   /** An LSA in its own OS process: the Unix socket where app processes connect for LPC. */
   lpcSocket?: string;
+  /** Open the LSA's inspector before it loads its packages (machine option `inspect`). */
+  inspect?: InspectorRequest;
 }
 
 export interface LsaWorkerData extends LsaBootData {

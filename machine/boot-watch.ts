@@ -63,18 +63,23 @@ export function describeFailures(failures: readonly PackageLoadFailure[]): strin
 /**
  * Waits for a process's Ready (the LSA's, or an app process's: `name` says whose). Its boot-failed
  * message, a crash, an exit, or `stepTimeoutMs` with no step finished is an error; the error of a
- * stuck step (the LSA announces each) names the module and the step. Anything else a process
- * posts before Ready is ignored.
+ * stuck step (the LSA announces each) names the module and the step. An inspected process tells
+ * its inspector's URL first (`onInspector`); waiting for a debugger is a step of its own. Anything
+ * else a process posts before Ready is ignored.
  */
-export function watchBoot(worker: ProcessHost, name: string, stepTimeoutMs: number): Promise<void> {
+export function watchBoot(worker: ProcessHost, name: string, stepTimeoutMs: number, onInspector?: (url: string, wait: boolean) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let step: { spec: string; stage: string; since: number } | undefined;
+    /** The inspector's URL while the process waits for a debugger before it starts its work. */
+    let waitingForDebugger: string | undefined;
     let timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
     const stuck = (): Error =>
       new Error(
-        step === undefined
-          ? `${name} did not report Ready within ${stepTimeoutMs} ms`
-          : `${name} stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
+        waitingForDebugger !== undefined && step === undefined
+          ? `no debugger attached to ${name}'s inspector (${waitingForDebugger}) within ${stepTimeoutMs} ms`
+          : step === undefined
+            ? `${name} did not report Ready within ${stepTimeoutMs} ms`
+            : `${name} stopped at ${step.stage} of package module ${step.spec} for ${Math.round(performance.now() - step.since)} ms ` +
               `(its deadline: ${stepTimeoutMs} ms): code that never yields (a synchronous loop in the module's top level or ` +
               `in its ${step.stage === 'import' ? 'imports' : step.stage}) holds ${name}'s only thread and cannot be interrupted there; ` +
               `the machine terminated ${name}`,
@@ -83,7 +88,13 @@ export function watchBoot(worker: ProcessHost, name: string, stepTimeoutMs: numb
       const m = message as Partial<BootMessage> | null;
       if (m?.kind === 'ready') finish();
       else if (m?.kind === 'boot-failed') finish(rebuildError(decodeSerializedError((m as { error?: unknown }).error)));
-      else if (m?.kind === 'loading' && typeof m.spec === 'string' && typeof m.stage === 'string') {
+      else if (m?.kind === 'inspector' && typeof m.url === 'string') {
+        // Waiting for a debugger is a step of its own: the deadline starts again.
+        if (m.wait === true) waitingForDebugger = m.url;
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(stuck()), stepTimeoutMs);
+        onInspector?.(m.url, m.wait === true);
+      } else if (m?.kind === 'loading' && typeof m.spec === 'string' && typeof m.stage === 'string') {
         // A step begins: the one before it finished, so the deadline starts again.
         step = { spec: m.spec, stage: m.stage, since: performance.now() };
         clearTimeout(timer);

@@ -1,5 +1,28 @@
 // machine/: the main-thread machine: boot, spawn, kill, the names servers monitor, trace collection and rendering.
-export { Machine, AppProcess, LsaProcess, DEMO_ACCOUNTS, type LsaIsolation, type MachineOptions, type RestartReport, type SpawnOptions } from './machine.js';
+export {
+  Machine,
+  AppProcess,
+  LsaProcess,
+  DEMO_ACCOUNTS,
+  INSPECT_DEADLINE_MS,
+  type InspectOptions,
+  type LsaIsolation,
+  type MachineOptions,
+  type RestartReport,
+  type SpawnOptions,
+} from './machine.js';
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';
+export { formatHtml, type HtmlOptions } from './html.js';
+export {
+  decodeToken,
+  registerTokenDecoder,
+  tokenDecoders,
+  EXAMPLE_DECODER,
+  SPNEGO_DECODER,
+  NTLM_DECODER,
+  type DecodedToken,
+  type Described,
+  type TokenDecoder,
+} from './token-decoders.js';

@@ -69,7 +69,16 @@ function launchThread(boot: LsaBootData): LaunchedLsa {
 
 /** Flags of the machine's node that the LSA's process takes too (profiling, memory); not --test, --inspect, --eval and the like. */
 function lsaExecArgv(): string[] {
-  const keep = ['--cpu-prof', '--heap-prof', '--max-old-space-size', '--expose-gc', '--enable-source-maps', '--stack-size', '--experimental-permission', '--allow-'];
+  const keep = [
+    '--cpu-prof',
+    '--heap-prof',
+    '--max-old-space-size',
+    '--expose-gc',
+    '--enable-source-maps',
+    '--stack-size',
+    '--experimental-permission',
+    '--allow-',
+  ];
   return process.execArgv.filter((flag) => keep.some((k) => flag.startsWith(k)));
 }
 

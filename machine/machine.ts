@@ -18,6 +18,7 @@ import {
   now,
   type TapRecord,
   type TraceEvent,
+  type InspectorRequest,
 } from '../ipc/index.js';
 import {
   parseAccount,
@@ -30,6 +31,7 @@ import {
   type ProcessQuota,
   type LsaControl,
   type ReapReport,
+  type ReloadReport,
   type WorkPoolConfig,
 } from '../lsa/index.js';
 import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
@@ -100,7 +102,36 @@ export interface MachineOptions {
    * dispatch thread) to 64; default 1, started by the first task.
    */
   lsaWorkPool?: Partial<WorkPoolConfig>;
+  /**
+   * Open the V8 inspector in these processes, each in its own thread ('lsa', or an app process by
+   * its name: 'client', 'server', 'client#2', ...), so that a debugger attached to one (VS Code,
+   * Chrome DevTools) pauses that process alone at a breakpoint. While it is paused the others go
+   * on and meet their deadlines (SEC_E_INTERNAL_ERROR with a TIMEOUT cause, never a hang); to give
+   * a debugging session time, every deadline not given here (lpcTimeoutMs, packageCallTimeoutMs,
+   * packageLoadTimeoutMs, processTimeoutMs, bootTimeoutMs, and the machine's calls on the LSA)
+   * defaults to INSPECT_DEADLINE_MS (10 minutes) when any process is inspected. A process with a
+   * debugger attached cannot end until the debugger disconnects (Node's rule): shutting the
+   * machine down waits for that, at most processTimeoutMs, then leaves the thread to exit when it does.
+   */
+  inspect?: InspectOptions[];
+  /** Told each inspector's ws:// URL as it opens (before its process waits for a debugger, with `wait`). */
+  onInspector?: (process: string, url: string, wait: boolean) => void;
 }
+
+/** One process's inspector (MachineOptions.inspect). */
+export interface InspectOptions {
+  /** 'lsa', or an app process's name ('client', 'server', 'client#2', ...). */
+  process: string;
+  /** Its port (0: any free port); default 9229. */
+  port?: number;
+  /** Its address; default 127.0.0.1 (only this machine's users can attach: a debugger runs any code in the process). */
+  host?: string;
+  /** Wait for a debugger to attach before the process starts its work (the LSA: before it loads its packages), as `node --inspect-brk`. */
+  wait?: boolean;
+}
+
+/** What every deadline of a machine with an inspected process defaults to: room for a debugging session, but not forever. */
+export const INSPECT_DEADLINE_MS = 600_000;
 
 /** What restartLsa() did for each running process. */
 export interface RestartReport {
@@ -152,7 +183,8 @@ export class Machine {
   }
 
   /** Boots the LSA worker and waits for its Ready message; a boot that fails says why. */
-  static async boot(options: MachineOptions = {}): Promise<Machine> {
+  static async boot(asked: MachineOptions = {}): Promise<Machine> {
+    const options = withInspectDeadlines(asked);
     const config = lsaConfig(options);
     const trace = new TraceCollector(now(), options.trace ?? true, {
       ...DEFAULT_TRACE_LIMITS,
@@ -160,7 +192,10 @@ export class Machine {
     });
     const isolation = options.lsaIsolation ?? 'thread';
     if (!LSA_ISOLATIONS.includes(isolation))
-      throw new SspiEmuError('BAD_OPTION', `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`);
+      throw new SspiEmuError(
+        'BAD_OPTION',
+        `lsaIsolation must be ${LSA_ISOLATIONS.map((i) => JSON.stringify(i)).join(' or ')}, not ${JSON.stringify(isolation)}`,
+      );
     const lsa = await startLsa(config, trace, options, 1);
     await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     return new Machine(config, lsa, trace, options);
@@ -189,7 +224,10 @@ export class Machine {
         try {
           await this.lsa.expect(proc.pid, proc.name, link);
           // Both at once: an LSA in its own OS process takes the attach once the process has connected.
-          await Promise.all([this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd), proc.reconnectLpc(link)]);
+          await Promise.all([
+            this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd),
+            proc.reconnectLpc(link),
+          ]);
           report.reattached.push(proc.name);
         } catch {
           // A process that cannot take its channel is reported, never a reason for the restart to fail.
@@ -229,6 +267,8 @@ export class Machine {
       lpcTimeoutMs,
       packageCallTimeoutMs: this.config.packageCallTimeoutMs,
     };
+    const inspect = inspectorFor(this.options, name);
+    if (inspect !== undefined) workerData.inspect = inspect;
     const entry = new URL('../process/worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData, transferList: [...lpc.transfer, control.port2, tracePorts.port2], name });
     const controlMs = this.options.processTimeoutMs ?? DEFAULTS.processTimeoutMs;
@@ -237,7 +277,10 @@ export class Machine {
     this.trace.attach(tracePorts.port1, { name, pid, threadId: worker.threadId });
     // Listening for Ready from the start: a worker's messages that nobody listens for are lost, and
     // the worker may be ready before the LSA has logged it on (a logon derives keys).
-    const ready = watchBoot(worker, name, DEFAULTS.bootTimeoutMs);
+    const ready = watchBoot(worker, name, inspect === undefined ? DEFAULTS.bootTimeoutMs : (this.options.bootTimeoutMs ?? INSPECT_DEADLINE_MS), (url, wait) => {
+      proc.inspectorUrl = url;
+      this.options.onInspector?.(name, url, wait);
+    });
     try {
       await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
     } catch (error) {
@@ -358,15 +401,24 @@ async function terminateWithin(proc: AppProcess | LsaProcess, ms: number): Promi
 
 async function startLsa(config: LsaConfig, trace: TraceCollector, options: MachineOptions, generation: number): Promise<LsaProcess> {
   const isolation = options.lsaIsolation ?? 'thread';
-  const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping });
-  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation);
+  const inspect = inspectorFor(options, 'lsa');
+  const launched = launchLsa(isolation, { config, generation, trace: trace.isEnabled, tap: trace.isTapping, ...(inspect === undefined ? {} : { inspect }) });
+  const debugging = (options.inspect?.length ?? 0) > 0;
+  // A restarted LSA loads a reloaded module past the versions the processes may have imported already.
+  const noteVersion = (report: ReloadReport): void => {
+    config.packageVersions = { ...config.packageVersions, [report.spec]: Math.max(report.version, config.packageVersions?.[report.spec] ?? 0) };
+  };
+  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined, noteVersion);
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   void lsa.exited.then(() => {
     trace.workerExited(launched.trace);
     launched.control.close();
   });
   try {
-    await watchBoot(launched.host, 'the LSA', bootStepTimeoutMs(options.bootTimeoutMs, config));
+    await watchBoot(launched.host, 'the LSA', bootStepTimeoutMs(options.bootTimeoutMs, config), (url, wait) => {
+      lsa.inspectorUrl = url;
+      options.onInspector?.('lsa', url, wait);
+    });
   } catch (error) {
     await launched.host.terminate();
     throw new SspiEmuError('BOOT_FAILED', `the LSA did not start: ${describeError(error)}`, { cause: error });
@@ -417,4 +469,36 @@ function quotaOf(asked: Partial<ProcessQuota> | undefined): ProcessQuota {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new SspiEmuError('BAD_OPTION', `processQuota.${name} must be a positive integer, not ${String(value)}`);
   return quota;
+}
+
+/**
+ * The options with every deadline the caller did not give set to INSPECT_DEADLINE_MS when a
+ * process is inspected (a paused process is slow, not broken); the options as given otherwise.
+ * The inspect entries are checked here.
+ */
+function withInspectDeadlines(options: MachineOptions): MachineOptions {
+  if (options.inspect === undefined || options.inspect.length === 0) return options;
+  const seen = new Set<string>();
+  for (const entry of options.inspect) {
+    if (typeof entry?.process !== 'string' || entry.process === '')
+      throw new SspiEmuError('BAD_OPTION', 'inspect: each entry names a process (lsa, client, server, ...)');
+    if (seen.has(entry.process)) throw new SspiEmuError('BAD_OPTION', `inspect: ${entry.process} is named twice`);
+    seen.add(entry.process);
+    if (entry.port !== undefined && (!Number.isSafeInteger(entry.port) || entry.port < 0 || entry.port > 65535))
+      throw new SspiEmuError('BAD_OPTION', `inspect: the port of ${entry.process} must be a whole number from 0 to 65535, not ${String(entry.port)}`);
+  }
+  return {
+    ...options,
+    lpcTimeoutMs: options.lpcTimeoutMs ?? INSPECT_DEADLINE_MS,
+    packageCallTimeoutMs: options.packageCallTimeoutMs ?? INSPECT_DEADLINE_MS,
+    packageLoadTimeoutMs: options.packageLoadTimeoutMs ?? INSPECT_DEADLINE_MS,
+    processTimeoutMs: options.processTimeoutMs ?? INSPECT_DEADLINE_MS,
+    bootTimeoutMs: options.bootTimeoutMs ?? INSPECT_DEADLINE_MS,
+  };
+}
+
+/** What a process's worker is told of its inspector, if the machine inspects it. */
+function inspectorFor(options: MachineOptions, name: string): InspectorRequest | undefined {
+  const entry = options.inspect?.find((e) => e.process === name);
+  return entry === undefined ? undefined : { host: entry.host ?? '127.0.0.1', port: entry.port ?? 9229, wait: entry.wait === true };
 }

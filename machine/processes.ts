@@ -30,7 +30,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport } from '../lsa/index.js';
+import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
@@ -62,6 +62,8 @@ abstract class ProcessHandle<Host extends ProcessHost = ProcessHost> {
   private exitCode: number | undefined;
   /** An uncaught error the worker died of, if any. */
   crashError: Error | undefined;
+  /** Where its inspector listens (ws://...), when the machine was asked to inspect it (MachineOptions.inspect). */
+  inspectorUrl: string | undefined;
 
   readonly pid: number;
   readonly name: string;
@@ -125,6 +127,9 @@ export class LsaProcess extends ProcessHandle {
   /** Where app processes connect when the LSA is its own OS process (a Unix socket in a 0700 directory); null in thread mode. */
   readonly lpcSocket: string | null;
   private readonly makeLink: () => LpcLink;
+  /** How long a control call may wait for the LSA's answer. */
+  private readonly controlTimeoutMs: number;
+  private readonly onReload: ((report: ReloadReport) => void) | undefined;
 
   constructor(
     launched: Pick<LaunchedLsa, 'host' | 'link' | 'osPid' | 'lpcSocket'>,
@@ -132,14 +137,20 @@ export class LsaProcess extends ProcessHandle {
     /** Which LSA of this machine this is: 1 at boot, one more at each restart. */
     generation: number,
     isolation: LsaIsolation,
+    /** Longer than the default for a machine being debugged (a paused LSA is slow, not deaf). */
+    controlTimeoutMs: number = LSA_CONTROL_TIMEOUT_MS,
+    /** Told of each reload that loaded (the machine boots a restarted LSA past its versions). */
+    onReload?: (report: ReloadReport) => void,
   ) {
     super(LSA_PID, 'lsa', launched.host);
+    this.onReload = onReload;
     this.control = control;
     this.generation = generation;
     this.isolation = isolation;
     this.osPid = launched.osPid;
     this.lpcSocket = launched.lpcSocket;
     this.makeLink = launched.link;
+    this.controlTimeoutMs = Math.max(LSA_CONTROL_TIMEOUT_MS, controlTimeoutMs);
   }
 
   /** A new LPC channel to this LSA for one process: the LSA's end and the process's. */
@@ -156,6 +167,19 @@ export class LsaProcess extends ProcessHandle {
 
   packages(): Promise<PackageReport> {
     return this.ask('packages', this.control.packages());
+  }
+
+  /**
+   * Loads the module of a package again, by the package's name or its "Security Packages" entry,
+   * and puts the new version in place of the old without a reboot (the LSA's UnloadPackage on the
+   * old version): see the README's "Reloading without a reboot". Rejects with code PACKAGE_LOAD_FAILED,
+   * the old version still running, when the new one does not load; PACKAGE_NOT_LOADED for a name
+   * the LSA does not know.
+   */
+  async reloadPackage(nameOrSpec: string): Promise<ReloadReport> {
+    const report = await this.ask('reloadPackage', this.control.reloadPackage(nameOrSpec));
+    this.onReload?.(report);
+    return report;
   }
 
   /** The LSA's statistics; with `gc`, after a full garbage collection (for memory figures). */
@@ -196,8 +220,8 @@ export class LsaProcess extends ProcessHandle {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TransportError('TIMEOUT', `the LSA (pid ${this.pid}) is unresponsive: it did not answer ${what} within ${LSA_CONTROL_TIMEOUT_MS} ms`)),
-        LSA_CONTROL_TIMEOUT_MS,
+        () => reject(new TransportError('TIMEOUT', `the LSA (pid ${this.pid}) is unresponsive: it did not answer ${what} within ${this.controlTimeoutMs} ms`)),
+        this.controlTimeoutMs,
       );
       timer.unref();
     });

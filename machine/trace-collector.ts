@@ -7,7 +7,15 @@
 // identity of the port it came in on (process name, pid, thread id), never with what its body
 // claims. What a worker can make the machine keep is bounded.
 
-import { approximateBytes, type FramePort, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from '../ipc/index.js';
+import {
+  approximateBytes,
+  type FramePort,
+  type TapRecord,
+  type TraceDownMessage,
+  type TraceEvent,
+  type TracePhase,
+  type TraceUpMessage,
+} from '../ipc/index.js';
 
 /** Who is behind a trace port, as the machine knows it (from the spawn, not from any message). */
 export interface TraceSourceIdentity {

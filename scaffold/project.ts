@@ -37,6 +37,8 @@ function packageJson(o: ProjectOptions): string {
       test: 'node --test dist/test/',
       check: `npm run build && sspi-emu check --load ${load}`,
       start: `npm run build && sspi-emu run --load ${load} --package ${o.name}`,
+      watch: `npm run build && sspi-emu run --watch --load ${load} --package ${o.name}`,
+      fuzz: `npm run build && sspi-emu fuzz --load ${load} --package ${o.name}`,
     },
     dependencies: { 'sspi-emu': o.sspiEmuSpec },
     devDependencies: { '@types/node': o.typesNode, typescript: o.typescript },
@@ -104,10 +106,17 @@ npm install        # sspi-emu (${o.sspiEmuSpec}), TypeScript
 npm test           # build, then sspi-emu's conformance suite against the package (node:test)
 npm run check      # the same suite as a table: every check, pass, FAIL or skip, and why
 npm start          # one handshake and sealed and signed messages between two processes, as a timeline
+npm run watch      # the same, and again each time dist/ changes: the LSA reloads the package, no reboot
+                   # (keep \`npx tsc --watch\` running in a second terminal)
+npm run fuzz       # hostile tokens and messages (10,000 by default): what must never happen, and how to replay it
 \`\`\`
 
 \`npx sspi-emu check --load ./dist/src/index.js --json\` gives the suite's results as data, and
-\`npx sspi-emu run --load ./dist/src/index.js --package ${o.name} --json\` every call of a handshake.
+\`npx sspi-emu run --load ./dist/src/index.js --package ${o.name} --json\` every call of a handshake;
+\`npm start -- --html run.html\` draws the run as a page (the sequence diagram, the timeline, each
+token decoded on a click), and \`npm start -- --inspect-brk lsa\` waits for a debugger (VS Code:
+attach to 127.0.0.1:9229) before the LSA loads the package, so that a breakpoint in \`src/lsa.ts\`
+stops there (sspi-emu's README, "Debugging a package", has a launch.json).
 Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the package imports its
 \`sspi-emu/kit\` and \`sspi-emu/headers\`, and the LSA that loads the package must be the same copy.
 
@@ -127,7 +136,7 @@ Run the sspi-emu of this project (\`npx sspi-emu\`, the scripts above): the pack
 - Imports: the package's own modules by their compiled name (\`./lsa.js\`, not \`./lsa\` or
   \`./lsa.ts\`; tsc refuses the others with TS2835), sspi-emu through its public faces only:
   \`sspi-emu/headers\` (statuses, flags, structures, table types; also \`sspi-emu/headers/status\`,
-  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`UNUSED_LSA_MEMBERS\`, \`putToken\`,
+  \`.../sspi\`, \`.../ntsecpkg\`) and \`sspi-emu/kit\` (\`DEFAULT_LSA_MEMBERS\`, \`unsupported\`, \`putToken\`,
   \`tokenBytes\`, \`LsaBinding\`, \`unpackAuthIdentity\`, \`runLsaWork\`, ...). Its internal folders are
   not part of its interface.
 - The Name in \`SecPkgInfo\` (\`PACKAGE_NAME\`) is how applications and \`--package\` find the package;

@@ -6,6 +6,7 @@
 
 import { seededRandom, type FaultPlan } from '../faults/index.js';
 import { describeError } from '../ipc/index.js';
+import { packagesAlongside } from '../lsa/index.js';
 import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 
 export interface ChaosOptions {
@@ -24,6 +25,11 @@ export interface ChaosOptions {
   faultIntervalMs: number;
   /** A handshake (with its messages) that takes longer than this is a hang. */
   hangMs: number;
+  /**
+   * Go on past durationMs until at least this many faults were injected and this many handshakes
+   * completed (default 0): a run whose figures must not depend on how fast a loaded machine is.
+   */
+  atLeast?: { faults?: number; completed?: number };
   progress?: (elapsedMs: number, totalMs: number, summary: string) => void;
 }
 
@@ -37,7 +43,8 @@ export interface ChaosReport {
   lsaRestarts: number;
   processesRespawned: number;
   /** What the LSA held after every app process was gone and reaped: all must be 0. */
-  lsaLeft: { processes: number; credentials: number; contexts: number; logonSessions: number };
+  /** `nested`: handles packages held of other packages (Negotiate's NTLM credentials and contexts). */
+  lsaLeft: { processes: number; credentials: number; contexts: number; logonSessions: number; nested: number };
   lsaHeap: { before: number; after: number };
 }
 
@@ -67,7 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const machine = await Machine.boot({
-    packages: [options.spec],
+    packages: [options.spec, ...packagesAlongside(options.spec)],
     trace: false,
     packageCallTimeoutMs: 1_000,
     lpcTimeoutMs: 3_000,
@@ -82,7 +89,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     hangs: 0,
     lsaRestarts: 0,
     processesRespawned: 0,
-    lsaLeft: { processes: 0, credentials: 0, contexts: 0, logonSessions: 0 },
+    lsaLeft: { processes: 0, credentials: 0, contexts: 0, logonSessions: 0, nested: 0 },
     lsaHeap: { before: 0, after: 0 },
   };
   const count = (bucket: Record<string, number>, key: string): void => {
@@ -139,7 +146,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // Each client lane runs the default client app (connect, handshake, messages, delete) again and again.
     const lane = async (slot: number): Promise<void> => {
-      while (!stopping && Date.now() < deadline) {
+      while (!stopping) {
         if (lsaBack !== null) await lsaBack;
         const client = clients[slot]!;
         let timer: NodeJS.Timeout | undefined;
@@ -174,10 +181,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const lanes: Promise<void>[] = [];
     for (let c = 0; c < options.clients; c++) for (let l = 0; l < options.lanes; l++) lanes.push(lane(c));
 
-    // The schedule: one fault at a time, drawn from the seed.
-    while (Date.now() < deadline) {
+    // The schedule: one fault at a time, drawn from the seed, until the deadline (and the minimums).
+    const injected = (): number => Object.values(report.faults).reduce((a, b) => a + b, 0);
+    const more = (): boolean =>
+      Date.now() < deadline || injected() < (options.atLeast?.faults ?? 0) || report.handshakes.completed < (options.atLeast?.completed ?? 0);
+    while (more()) {
       await new Promise<void>((resolve) => setTimeout(resolve, options.faultIntervalMs * (0.5 + random())).unref());
-      if (Date.now() >= deadline) break;
+      if (!more()) break;
       const kind = pick(['kill-client', 'kill-server', 'kill-lsa', 'stall', 'lpc', 'package-throw', 'package-hang'] as const);
       count(report.faults, kind);
       try {
@@ -241,7 +251,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(respawning.values());
     for (const proc of machine.running) await machine.kill(proc);
     const after = await machine.lsa.stats({ gc: true });
-    report.lsaLeft = { processes: after.processes, credentials: after.credentials, contexts: after.contexts, logonSessions: after.logonSessions };
+    report.lsaLeft = {
+      processes: after.processes,
+      credentials: after.credentials,
+      contexts: after.contexts,
+      logonSessions: after.logonSessions,
+      nested: after.nested.contexts + after.nested.credentials,
+    };
     report.lsaHeap.after = after.heapUsed;
     return report;
   } finally {

@@ -6,7 +6,7 @@
 import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../headers/index.js';
 import { describeError, type TraceEvent } from '../ipc/index.js';
 import type { AppResult } from '../process/index.js';
-import { Machine, type MachineOptions } from '../machine/index.js';
+import { INSPECT_DEADLINE_MS, Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
 
 export interface DemoOptions extends MachineOptions {
   /** The package both sides use (its SecPkgInfo name). */
@@ -19,6 +19,11 @@ export interface DemoOptions extends MachineOptions {
   /** Module paths of the applications to run instead of the defaults. */
   clientApp?: string | null;
   serverApp?: string | null;
+  /**
+   * How long each application waits for its peer's next message (the apps' default, 30 s; while
+   * a process is inspected, INSPECT_DEADLINE_MS, as the machine's deadlines).
+   */
+  receiveTimeoutMs?: number;
 }
 
 export interface DemoReport {
@@ -40,33 +45,47 @@ const LISTEN_NAME = 'sspi-demo';
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const machine = await Machine.boot(options);
   try {
-    const pkgName = options.package ?? (await defaultPackageName(machine));
-    const firstAccount = machine.config.accounts[0];
-    const server = await machine.spawn('server');
-    const client = await machine.spawn('client');
-    const serverRun = server.runApp(options.serverApp ?? null, { name: LISTEN_NAME, package: pkgName, connections: 1 });
-    // The phases are told apart by the handshake's end, which the client app marks in the trace.
-    const clientRun = client.runApp(options.clientApp ?? null, {
-      server: LISTEN_NAME,
-      package: pkgName,
-      user: options.user ?? firstAccount?.user ?? 'alice',
-      domain: options.domain ?? firstAccount?.domain ?? '',
-      password: options.password ?? firstAccount?.password ?? '',
-      messages: options.messages ?? 3,
-    });
-    const [clientResult, serverResult] = await Promise.allSettled([clientRun, serverRun]);
-    const events = await machine.events();
-    const clientApp = clientResult.status === 'fulfilled' ? clientResult.value : null;
-    const serverApp = serverResult.status === 'fulfilled' ? serverResult.value : null;
-    const failedFirst = firstFailure(clientApp, serverApp);
-    const status: Status = failedFirst === null ? SEC_E_OK : failedFirst === 'client' ? (clientApp?.status ?? SEC_E_INTERNAL_ERROR) : serverApp!.status;
-    const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
-    const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
-    if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
-    return report;
+    return (await runDemoOn(machine, options)).report;
   } finally {
     await machine.shutdown();
   }
+}
+
+/**
+ * One run on a machine already booted (`run --watch` runs one after each reload): a server and a
+ * client process named `server` and `client`, the handshake and the messages; the processes are
+ * left running (the caller kills them).
+ */
+export async function runDemoOn(machine: Machine, options: DemoOptions): Promise<{ report: DemoReport; processes: AppProcess[] }> {
+  const pkgName = options.package ?? (await defaultPackageName(machine));
+  const firstAccount = machine.config.accounts[0];
+  const server = await machine.spawn('server', { name: 'server' });
+  const client = await machine.spawn('client', { name: 'client' });
+  // A machine being debugged waits long for a peer paused at a breakpoint.
+  const inspecting = (options.inspect?.length ?? 0) > 0;
+  const receiveTimeoutMs = options.receiveTimeoutMs ?? (inspecting ? INSPECT_DEADLINE_MS : undefined);
+  const waits = receiveTimeoutMs === undefined ? {} : { receiveTimeoutMs };
+  const serverRun = server.runApp(options.serverApp ?? null, { name: LISTEN_NAME, package: pkgName, connections: 1, ...waits });
+  // The phases are told apart by the handshake's end, which the client app marks in the trace.
+  const clientRun = client.runApp(options.clientApp ?? null, {
+    server: LISTEN_NAME,
+    package: pkgName,
+    user: options.user ?? firstAccount?.user ?? 'alice',
+    domain: options.domain ?? firstAccount?.domain ?? '',
+    password: options.password ?? firstAccount?.password ?? '',
+    messages: options.messages ?? 3,
+    ...waits,
+  });
+  const [clientResult, serverResult] = await Promise.allSettled([clientRun, serverRun]);
+  const events = await machine.events();
+  const clientApp = clientResult.status === 'fulfilled' ? clientResult.value : null;
+  const serverApp = serverResult.status === 'fulfilled' ? serverResult.value : null;
+  const failedFirst = firstFailure(clientApp, serverApp);
+  const status: Status = failedFirst === null ? SEC_E_OK : failedFirst === 'client' ? (clientApp?.status ?? SEC_E_INTERNAL_ERROR) : serverApp!.status;
+  const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
+  const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
+  if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
+  return { report, processes: [server, client] };
 }
 
 /**

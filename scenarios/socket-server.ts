@@ -6,7 +6,15 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, describeError } from '../ipc/index.js';
-import { decodeSocketAppEvents, type HttpRequestRecord, type SocketAppEvent, type SocketProtocol, type TcpConnectionRecord } from '../app-protocols/index.js';
+import {
+  decodeSocketAppEvents,
+  type ExtendedProtection,
+  type HttpRequestRecord,
+  type SocketAppEvent,
+  type SocketProtocol,
+  type TcpConnectionRecord,
+  type TlsListening,
+} from '../app-protocols/index.js';
 import type { AppResult } from '../process/index.js';
 import type { AppProcess } from '../machine/index.js';
 
@@ -34,6 +42,14 @@ export interface SocketServerOptions {
   maxConnections?: number;
   maxHeaderSize?: number;
   maxToken?: number;
+  /** HTTP only: serve HTTPS, with this certificate and key (PEM) or a self-signed one made by the server process, and this Extended Protection policy (default allowed). */
+  tls?: TlsServerOptions;
+}
+
+export interface TlsServerOptions {
+  certPem?: string;
+  keyPem?: string;
+  extendedProtection?: ExtendedProtection;
 }
 
 export interface SocketServerEvents {
@@ -51,6 +67,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
   readonly protocol: SocketProtocol;
   readonly host: string;
   readonly port: number;
+  /** An HTTPS server's certificate and policy, as it said when it started listening. */
+  readonly tls: TlsListening | undefined;
   private readonly controlPort: MessagePort;
   /** Settles when the app returns (after stop) or fails. */
   readonly done: Promise<AppResult>;
@@ -59,6 +77,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
     protocol: SocketProtocol,
     host: string,
     port: number,
+    tls: TlsListening | undefined,
     controlPort: MessagePort,
     /** Settles when the app returns (after stop) or fails. */
     done: Promise<AppResult>,
@@ -67,6 +86,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
     this.protocol = protocol;
     this.host = host;
     this.port = port;
+    this.tls = tls;
     this.controlPort = controlPort;
     this.done = done;
   }
@@ -102,7 +122,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> {
       port1.close();
       throw error;
     }
-    server = new SocketServer(options.protocol, listening.host, listening.port, port1, done);
+    server = new SocketServer(options.protocol, listening.host, listening.port, listening.tls, port1, done);
     for (const event of early) server.dispatch(event);
     void done.finally(() => port1.close()).catch(() => undefined);
     return server;

@@ -16,18 +16,35 @@
 // control port (ipc/socket-control.ts); stop closes the listener and every connection and waits
 // until their contexts are deleted.
 //
+// With args.tls it is an HTTPS server (server-proc/tls-server.ts): TLS is terminated here, and every
+// AcceptSecurityContext gets the certificate's channel bindings (RFC 5929 tls-server-end-point) as
+// a SECBUFFER_CHANNEL_BINDINGS, with ASC_REQ_ALLOW_MISSING_BINDINGS or without it as the Extended
+// Protection policy says (app-protocols/channel-bindings.ts), so a relayed AUTHENTICATE, bound to
+// another TLS channel, is refused with SEC_E_BAD_BINDINGS.
+//
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, keepAliveMs,
-// maxConnections, maxHeaderSize.
+// maxConnections, maxHeaderSize, tls.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { parseAuthorization, wwwAuthenticate, SOCKET_DEFAULTS, median, type HttpRequestRecord, type SocketAppSummary } from '../app-protocols/index.js';
+import {
+  acceptBindings,
+  parseAuthorization,
+  wwwAuthenticate,
+  SOCKET_DEFAULTS,
+  median,
+  type HttpRequestRecord,
+  type SocketAppSummary,
+} from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import { serveUntilStopped, socketServerSettings } from './listen.js';
+import { tlsServerSetup } from './tls-server.js';
 
 /** ASC_REQ for HTTP: a connection-oriented context; signing and sealing are not used by HTTP. */
 const HTTP_SERVER_REQ = ASC_REQ.CONNECTION | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT;
@@ -58,6 +75,16 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const keepAliveMs = Number(args.keepAliveMs ?? SOCKET_DEFAULTS.keepAliveMs);
   const maxHeaderSize = Number(args.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE);
 
+  const tls = tlsServerSetup(args.tls, host);
+  if (typeof tls === 'string') {
+    control.close();
+    return appResult(SEC_E_INTERNAL_ERROR, `cannot serve HTTPS: ${tls}`);
+  }
+  // What every AcceptSecurityContext of this server adds for the channel: the same for all connections
+  // (tls-server-end-point binds the server's certificate, not one connection).
+  const channel = acceptBindings(tls?.extendedProtection ?? 'none', tls?.bindings);
+  const contextReq = HTTP_SERVER_REQ | channel.contextReq;
+
   const info = await ctx.sspi.querySecurityPackageInfo(pkg);
   if (info.info === undefined) {
     control.close();
@@ -77,17 +104,34 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const summary: SocketAppSummary = { connections: 0, handled: 0, authenticated: 0, failed: 0, medianHandshakeMs: null };
   let nextConn = 1;
 
-  const server = createServer({
+  const httpOptions = {
     maxHeaderSize,
     headersTimeout: timeoutMs,
     requestTimeout: timeoutMs,
     keepAliveTimeout: keepAliveMs,
     // node checks the two timeouts above on this interval (30 s by default): make it fit them.
     connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(timeoutMs / 4))),
-  });
+  };
+  // A TLS handshake must finish within the same time as a request's headers.
+  const server =
+    tls === undefined ? createServer(httpOptions) : createHttpsServer({ ...httpOptions, cert: tls.certPem, key: tls.keyPem, handshakeTimeout: timeoutMs });
   server.maxConnections = maxConnections;
 
-  server.on('connection', (socket: Socket) => {
+  /** HTTPS: every TCP connection, so that those still in their TLS handshake (not in `conns`) are cut on stop. */
+  const handshaking = new Set<Socket>();
+  if (tls !== undefined) {
+    server.on('connection', (socket: Socket) => {
+      handshaking.add(socket);
+      socket.once('close', () => handshaking.delete(socket));
+    });
+    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // A client that refuses the certificate (curl without -k) or does not speak TLS: no request, no context.
+      ctx.trace('TlsClientError', `from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}: ${error.code ?? error.message}`);
+    });
+  }
+
+  // The HTTP request's socket: the TCP socket, or for HTTPS the TLS socket once its handshake is done.
+  server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     let released!: () => void;
     const conn: Conn = {
       id: nextConn++,
@@ -103,7 +147,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     };
     summary.connections++;
     conns.set(socket, conn);
-    ctx.trace('HttpAccept', `conn#${conn.id} from ${conn.remote}`);
+    ctx.trace('HttpAccept', `conn#${conn.id} from ${conn.remote}${tls === undefined ? '' : ` ${(socket as TLSSocket).getProtocol() ?? 'TLS'}`}`);
     socket.once('close', () => {
       conn.closed = true;
       // After the request in hand (if any): the context is deleted once nothing uses it.
@@ -134,12 +178,18 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   // Errors before a request exists: a header over maxHeaderSize (431), a slow client's timeout
   // (408), bytes that are not HTTP (400). node would answer them the same way on its own; the
-  // listener logs them.
+  // listener logs them. A client that reset its connection gets no answer and no log line: it
+  // asked nothing (an HTTPS client that refuses the certificate after the handshake does this).
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const conn = conns.get(socket);
+    if (error.code === 'ECONNRESET') {
+      socket.destroy();
+      ctx.trace('HttpClientReset', `conn#${conn?.id ?? '?'} from ${conn?.remote ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`}`);
+      return;
+    }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    if (socket.writable && error.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
     logRequest(
       { connection: conn?.id ?? 0, remote: conn?.remote ?? '?', method: '-', path: '-' },
@@ -180,8 +230,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const r = await ctx.sspi.acceptSecurityContext({
       credential,
       context: conn.context ?? null,
-      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: auth.token }],
-      contextReq: HTTP_SERVER_REQ,
+      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: auth.token }, ...channel.input],
+      contextReq,
     });
     if (r.context !== undefined && conn.context === undefined) {
       conn.context = r.context;
@@ -253,9 +303,14 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   // No new connections; idle ones now; busy ones after the grace period; then every
   // connection's context is deleted before the app returns.
-  const failed = await serveUntilStopped(ctx, control, server, { protocol: 'http', host, port }, credential, async (closed) => {
+  const at = tls === undefined ? { protocol: 'http' as const, host, port } : { protocol: 'http' as const, host, port, tls: tls.listening };
+  const failed = await serveUntilStopped(ctx, control, server, at, credential, async (closed) => {
     server.closeIdleConnections();
-    const grace = setTimeout(() => server.closeAllConnections(), SOCKET_DEFAULTS.stopGraceMs);
+    const grace = setTimeout(() => {
+      server.closeAllConnections();
+      // HTTPS: node's list of HTTP connections does not hold those still in their TLS handshake.
+      for (const socket of handshaking) socket.destroy();
+    }, SOCKET_DEFAULTS.stopGraceMs);
     await closed;
     clearTimeout(grace);
     for (const socket of conns.keys()) socket.destroy();

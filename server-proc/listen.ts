@@ -6,7 +6,7 @@
 import type { Server } from 'node:net';
 import { SEC_E_INTERNAL_ERROR } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { SOCKET_DEFAULTS, type SocketProtocol } from '../app-protocols/index.js';
+import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../app-protocols/index.js';
 import { appResult, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import type { CredHandle } from '../sspi/index.js';
 import { ControlPort } from './control-port.js';
@@ -50,6 +50,8 @@ export interface ListenAt {
   protocol: SocketProtocol;
   host: string;
   port: number;
+  /** An HTTPS server's certificate and policy, told to the machine with `listening`. */
+  tls?: TlsListening;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function serveUntilStopped(
   credential: CredHandle,
   drain: (closed: Promise<void>) => Promise<void>,
 ): Promise<AppResult | null> {
-  const { protocol, host, port } = at;
+  const { protocol, host, port, tls } = at;
   let bound: number;
   try {
     bound = await listenOn(server, host, port);
@@ -75,8 +77,8 @@ export async function serveUntilStopped(
     control.close();
     return appResult(SEC_E_INTERNAL_ERROR, `cannot listen on ${host}:${port}`, describeError(error));
   }
-  ctx.trace(protocol === 'tcp' ? 'TcpListen' : 'HttpListen', `${host}:${bound}`);
-  control.post({ kind: 'listening', protocol, host, port: bound });
+  ctx.trace(protocol === 'tcp' ? 'TcpListen' : 'HttpListen', `${tls === undefined ? '' : 'https://'}${host}:${bound}`);
+  control.post(tls === undefined ? { kind: 'listening', protocol, host, port: bound } : { kind: 'listening', protocol, host, port: bound, tls });
   await control.stop;
   try {
     await drain(new Promise<void>((resolve) => server.close(() => resolve())));

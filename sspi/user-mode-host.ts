@@ -10,6 +10,11 @@
 // back to the LSA, RegisterCallback makes a function reachable from the package's LSA-mode half
 // through ClientCallback (the LSA sends an LPC call into this process), and LocatePackageById
 // finds another loaded package's user table.
+//
+// A package reloaded in the LSA (lsa/package-reload.ts) keeps its id and delivers its contexts with
+// the new version's module URL (`?v=N`): the first of them imports the new user-mode half here too.
+// Contexts mapped before keep the table they were initialized with (the old version's code stays
+// loaded); LocatePackageById and ClientCallback reach the newest version.
 
 import {
   SECPKG_INTERFACE_VERSION,
@@ -27,7 +32,7 @@ import {
   isSuccess,
   type Status,
 } from '../headers/index.js';
-import { badResult, callPackage, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
+import { badResult, callPackage, ensureVersionHooks, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
 import { PackageFault, describeError, type ImportedContextDelivery, type MappedContextDelivery, type UserModeStats } from '../ipc/index.js';
 import type { UserModeContext } from './handles.js';
 
@@ -51,9 +56,12 @@ export interface HostResult {
 
 export class UserModeHost {
   private readonly modules = new Map<string, Promise<HostResult>>();
-  /** Modules whose loading succeeded: their tables are in `packages`. */
+  /** Modules whose loading succeeded: their tables are in `byModule`. */
   private readonly loaded = new Set<string>();
+  /** The newest version's table of each package (LocatePackageById). */
   private readonly packages = new Map<PackageId, LoadedUserPackage>();
+  /** Each module version's tables, by table index: a context uses the table of the version that made it. */
+  private readonly byModule = new Map<string, LoadedUserPackage[]>();
   private readonly callbacks = new Map<string, { packageName: string; callback: LsaCallbackFunction }>();
   private readonly counts = { spUserModeInitialize: {} as Record<string, number>, spInstanceInit: {} as Record<string, number>, spInitUserModeContext: 0 };
   private readonly heap = { allocations: 0, bytes: 0 };
@@ -71,15 +79,14 @@ export class UserModeHost {
 
   /** The package's user-mode table for a delivered context, its module loaded into this process first; or why there is none. */
   private loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Awaitable<LoadedUserPackage | HostResult> {
+    const missing = (): HostResult => ({
+      status: SEC_E_INTERNAL_ERROR,
+      fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+    });
     // Once a module is loaded its tables are here: a context of it is initialized without a promise.
-    const ready = this.packages.get(delivery.packageId);
-    if (ready !== undefined && this.loaded.has(delivery.moduleUrl)) return ready;
-    return this.ensureModule(delivery).then(
-      (loaded) =>
-        (isSuccess(loaded.status) ? this.packages.get(delivery.packageId) : loaded) ?? {
-          status: SEC_E_INTERNAL_ERROR,
-          fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-        },
+    if (this.loaded.has(delivery.moduleUrl)) return this.byModule.get(delivery.moduleUrl)?.[delivery.tableIndex] ?? missing();
+    return this.ensureModule(delivery).then((loaded) =>
+      isSuccess(loaded.status) ? (this.byModule.get(delivery.moduleUrl)?.[delivery.tableIndex] ?? missing()) : loaded,
     );
   }
 
@@ -180,6 +187,8 @@ export class UserModeHost {
     const url = delivery.moduleUrl;
     let module: Partial<SecurityPackageModule>;
     try {
+      // A version past the first reads the package's own files again (hosting/module-versions.ts).
+      ensureVersionHooks(url);
       module = (await import(url)) as Partial<SecurityPackageModule>;
     } catch (error) {
       return {
@@ -203,6 +212,7 @@ export class UserModeHost {
       return { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, 'no tables') };
     if (!isSuccess(status)) return { status };
 
+    const versionTables: LoadedUserPackage[] = [];
     for (const [index, table] of (tables as SecpkgUserFunctionTable[]).entries()) {
       const owner = delivery.modulePackages[index];
       if (owner === undefined) continue; // a table whose LSA-mode half did not load
@@ -213,14 +223,23 @@ export class UserModeHost {
           fault: badResult({ package: owner.name, entry: 'SpUserModeInitialize' }, `a table that lacks ${missing.join(', ')}`),
         };
       this.counts.spInstanceInit[owner.name] = (this.counts.spInstanceInit[owner.name] ?? 0) + 1;
+      // A new version of a package loaded here before: the old version's callbacks are not the new one's.
+      if (this.packages.has(owner.packageId)) this.dropCallbacks(owner.packageId);
       const instance = await callPackage(this.host, { package: owner.name, entry: 'SpInstanceInit' }, () =>
         table.InstanceInit(SECPKG_INTERFACE_VERSION, this.dllFunctions(owner)),
       );
       const result = statusResult(instance, owner.name, 'SpInstanceInit');
       if (!isSuccess(result.status)) return result;
-      this.packages.set(owner.packageId, { packageId: owner.packageId, name: owner.name, table });
+      const loaded = { packageId: owner.packageId, name: owner.name, table };
+      this.packages.set(owner.packageId, loaded);
+      versionTables[index] = loaded;
     }
+    this.byModule.set(url, versionTables);
     return { status: STATUS_SUCCESS };
+  }
+
+  private dropCallbacks(packageId: PackageId): void {
+    for (const key of [...this.callbacks.keys()]) if (key.startsWith(`${packageId}:`)) this.callbacks.delete(key);
   }
 
   /** SECPKG_DLL_FUNCTIONS for one package: its callbacks are registered under its own id. */

@@ -138,7 +138,9 @@ async function handshake(
       context = r.context ?? context;
       if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;
       const token = tokenBytes(r.output);
-      if (token === undefined || token.byteLength === 0) return r.status;
+      // Done with nothing to send: the server finished first and its last token was just taken in
+      // (Negotiate's mechListMIC); the context is ready for messages.
+      if (token === undefined || token.byteLength === 0) return r.status === SEC_E_OK ? await protect(ctx, context!, messages) : r.status;
       const reply = await timed(
         'server',
         new Promise<BenchMessage>((resolve) => {

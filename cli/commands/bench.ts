@@ -24,7 +24,7 @@ function list(value: string | undefined, name: string): number[] | undefined {
  * module is loaded once first, so that one that does not load says so now, not minutes in.
  */
 async function benchSpecs(packages: string[] | undefined, load: string[] | undefined): Promise<string[]> {
-  if (load === undefined || load.length === 0) return packages ?? ['null', 'example', 'ntlm'];
+  if (load === undefined || load.length === 0) return packages ?? ['null', 'example', 'ntlm', 'negotiate'];
   const isSpec = (p: string): boolean => BUILTIN_PACKAGES.has(p.toLowerCase()) || /[\\/]|\.m?js$/.test(p);
   // Every failure is listed below, the module's own words: the boot itself tolerates them.
   const machine = await Machine.boot({ packages: load, trace: false, onPackageFailure: 'skip' });

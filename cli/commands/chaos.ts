@@ -6,7 +6,11 @@ import { runChaos } from '../../scenarios/index.js';
 import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, seconds, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
-const PACKAGES: Record<string, { spec: string; name: string }> = { example: { spec: 'example', name: 'Example' }, ntlm: { spec: 'ntlm', name: 'NTLM' } };
+const PACKAGES: Record<string, { spec: string; name: string }> = {
+  example: { spec: 'example', name: 'Example' },
+  ntlm: { spec: 'ntlm', name: 'NTLM' },
+  negotiate: { spec: 'negotiate', name: 'Negotiate' },
+};
 
 export async function chaos(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
@@ -51,11 +55,12 @@ export async function chaos(argv: string[]): Promise<number> {
         : ''),
     `hangs: ${report.hangs}`,
     `LSA restarts: ${report.lsaRestarts}; processes respawned: ${report.processesRespawned}`,
-    `left in the LSA after reaping: ${report.lsaLeft.contexts} contexts, ${report.lsaLeft.credentials} credentials, ${report.lsaLeft.logonSessions} logon sessions, ${report.lsaLeft.processes} processes`,
+    `left in the LSA after reaping: ${report.lsaLeft.contexts} contexts, ${report.lsaLeft.credentials} credentials, ${report.lsaLeft.logonSessions} logon sessions, ${report.lsaLeft.processes} processes, ${report.lsaLeft.nested} nested handles`,
     `LSA heap: ${(report.lsaHeap.before / 1048576).toFixed(1)} MiB at start, ${(report.lsaHeap.after / 1048576).toFixed(1)} MiB at the end${report.lsaRestarts > 0 ? ' (of the last LSA)' : ''}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  const clean = report.hangs === 0 && report.lsaLeft.contexts === 0 && report.lsaLeft.credentials === 0 && report.lsaLeft.processes === 0;
+  const clean =
+    report.hangs === 0 && report.lsaLeft.contexts === 0 && report.lsaLeft.credentials === 0 && report.lsaLeft.processes === 0 && report.lsaLeft.nested === 0;
   return clean ? 0 : 1;
 }

@@ -3,13 +3,31 @@
 // failures.
 
 import { formatCheckReport, runCheck, type CheckOptions } from '../../check/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { flags, inspection, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, parseCommand, repeated, valued } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function check(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...valued('timeout'), ...flags('json'), ...ISOLATION_OPTIONS });
+  const { values } = parseCommand(argv, {
+    ...PACKAGE_OPTIONS,
+    ...valued('timeout'),
+    ...flags('json'),
+    ...ISOLATION_OPTIONS,
+    ...repeated('inspect', 'inspect-brk'),
+  });
   if ((values.load ?? []).length === 0 && values.package === undefined) throw new UsageError('check needs --load MODULE or --package NAME');
-  const options: CheckOptions = { load: values.load ?? [], ...lsaIsolation(values['lsa-isolation']) };
+  // --timeout is the suite's deadline for package calls; --inspect adds no other.
+  const { inspect, onInspector } = inspection(
+    values,
+    ['lsa', 'client', 'server'],
+    undefined,
+    `the machine's deadlines are 10 minutes${values.timeout === undefined ? " (--timeout MS sets the package calls')" : `, package calls ${values.timeout} ms`}; the suite's applications wait 10 s for each other`,
+  );
+  const options: CheckOptions = {
+    load: values.load ?? [],
+    ...lsaIsolation(values['lsa-isolation']),
+    ...(inspect === undefined ? {} : { inspect }),
+    ...(onInspector === undefined ? {} : { onInspector }),
+  };
   if (values.package !== undefined) options.package = values.package;
   if (values.timeout !== undefined) {
     const ms = Number(values.timeout);

@@ -1,9 +1,12 @@
-// `sspi-emu decode TOKEN`: an NTLM message (base64 or hex, or "-" to read it from stdin) spelled
-// out field by field: type, flags by name, names, AV pairs by name, NTProofStr, MIC, version.
-// `--json` prints the same description as data. A message that does not parse is exit status 1
-// with the parser's reason and the byte offset of the problem.
+// `sspi-emu decode TOKEN`: an NTLM message or a SPNEGO token (base64 or hex, or "-" to read it
+// from stdin) spelled out field by field: for NTLM type, flags by name, names, AV pairs by name,
+// NTProofStr, MIC, version; for SPNEGO the NegTokenInit, NegTokenInit2 or NegTokenResp fields with
+// the NTLM message inside decoded. `--json` prints the same description as data. A token that does
+// not parse is exit status 1 with the parser's reason and the byte offset of the problem.
 
-import { describeNtlmMessage, formatNtlmMessage, NtlmParseError } from '../../packages/ntlm/wire.js';
+import { DerError } from '../../packages/negotiate/wire.js';
+import { NtlmParseError } from '../../packages/ntlm/wire.js';
+import { describeToken, formatToken } from '../tokens.js';
 import { parseCommand } from '../options.js';
 import { UsageError } from '../usage.js';
 
@@ -18,10 +21,14 @@ export async function decode(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const description = describeNtlmMessage(bytes);
-    process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatNtlmMessage(description)) + '\n');
+    const description = describeToken(bytes);
+    process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatToken(description)) + '\n');
     return 0;
   } catch (error) {
+    if (error instanceof DerError) {
+      process.stderr.write(`sspi-emu decode: not a valid SPNEGO token: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
+      return 1;
+    }
     if (!(error instanceof NtlmParseError)) throw error;
     process.stderr.write(`sspi-emu decode: not a valid NTLM message: ${error.message} (${error.code} at byte offset ${error.offset} of ${bytes.length})\n`);
     return 1;

@@ -1,29 +1,52 @@
 // `sspi-emu run`: one handshake and N messages between a client and a server process through the
 // LSA, shown as a timeline and a sequence diagram (or as JSON). The summary names the status that
 // failed first (and whose it was), the package's exceptions with their stacks, and, in one line,
-// what the default apps needed from the package and did not get (scenarios/diagnose.ts).
+// what the default apps needed from the package and did not get (scenarios/diagnose.ts). With
+// --watch, the machine stays up and the run is made again after each reload of a --load module.
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
-import { formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
-import { diagnoseRun, formatNeeds, runDemo, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
+import { diagnoseRun, formatNeeds, runDemo, runWatching, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
+import {
+  flags,
+  IDENTITY_OPTIONS,
+  INSPECT_OPTIONS,
+  inspection,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  PACKAGE_OPTIONS,
+  packageList,
+  parseCommand,
+  repeated,
+  valued,
+  wholeNumber,
+} from '../options.js';
 import { UsageError } from '../usage.js';
+import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
 import type { TraceEvent } from '../../ipc/index.js';
-import { describeNtlmMessage, type NtlmMessageDescription, NtlmParseError } from '../../packages/ntlm/wire.js';
+import { DerError } from '../../packages/negotiate/wire.js';
+import { NtlmParseError } from '../../packages/ntlm/wire.js';
+import { describeToken, type TokenDescription } from '../tokens.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
-    ...valued('messages', 'mermaid', 'chrome-trace'),
+    ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
     ...ISOLATION_OPTIONS,
+    ...INSPECT_OPTIONS,
     ...repeated('account'),
-    ...flags('json', 'quiet'),
+    ...flags('json', 'quiet', 'watch'),
   });
   const { packages, packageName } = packageList(values.load, values.package);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
-  const options: Parameters<typeof runDemo>[0] = { packages, messages, ...lsaIsolation(values['lsa-isolation']) };
+  const options: Parameters<typeof runDemo>[0] = {
+    packages,
+    messages,
+    ...lsaIsolation(values['lsa-isolation']),
+    ...inspection(values, ['lsa', 'client', 'server']),
+  };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;
@@ -33,10 +56,33 @@ export async function run(argv: string[]): Promise<number> {
     for (const a of values.account) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
   }
 
-  const report = await runDemo(options);
+  if (values.watch) {
+    const modules = watchedModules(values.load, values.package);
+    const stop = stopSignal();
+    try {
+      const status = await runWatching(options, modules, { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES }, stop.signal);
+      return status === SEC_E_OK ? 0 : 1;
+    } finally {
+      stop.release();
+    }
+  }
+  return show(await runDemo(options), values, options.package);
+}
+
+/** What `run` prints of one run and writes to the files asked for; the exit status. */
+async function show(
+  report: DemoReport,
+  values: { json?: boolean; quiet?: boolean; mermaid?: string; 'chrome-trace'?: string; html?: string },
+  packageName: string | undefined,
+): Promise<number> {
   const diagnosis = diagnoseRun(report.events);
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
+  if (values.html !== undefined)
+    await writeFile(
+      values.html,
+      formatHtml(report.events, { title: `sspi-emu run: ${packageName ?? 'the default package'}`, summary: summary(report, diagnosis) }),
+    );
 
   if (values.json) {
     process.stdout.write(
@@ -90,19 +136,20 @@ function summary(report: DemoReport, diagnosis: RunDiagnosis): string[] {
   return lines;
 }
 
-/** An event whose tokens are NTLM messages carries them decoded too (tokenInDecoded, tokenOutDecoded). */
-function withDecodedTokens(event: TraceEvent): TraceEvent & { tokenInDecoded?: NtlmMessageDescription; tokenOutDecoded?: NtlmMessageDescription } {
-  const tokenInDecoded = decodedNtlm(event.tokenIn);
-  const tokenOutDecoded = decodedNtlm(event.tokenOut);
+/** An event whose tokens are NTLM messages or SPNEGO tokens carries them decoded too (tokenInDecoded, tokenOutDecoded). */
+function withDecodedTokens(event: TraceEvent): TraceEvent & { tokenInDecoded?: TokenDescription; tokenOutDecoded?: TokenDescription } {
+  const tokenInDecoded = decoded(event.tokenIn);
+  const tokenOutDecoded = decoded(event.tokenOut);
   return { ...event, ...(tokenInDecoded && { tokenInDecoded }), ...(tokenOutDecoded && { tokenOutDecoded }) };
 }
 
-function decodedNtlm(base64: string | undefined): NtlmMessageDescription | undefined {
-  if (base64 === undefined || !base64.startsWith('TlRMTVNTUA')) return undefined; // "NTLMSSP" in base64
+function decoded(base64: string | undefined): TokenDescription | undefined {
+  if (base64 === undefined) return undefined;
   try {
-    return describeNtlmMessage(Buffer.from(base64, 'base64'));
+    return describeToken(Buffer.from(base64, 'base64'));
   } catch (error) {
-    if (error instanceof NtlmParseError) return undefined; // a token that only starts like NTLM keeps just its base64
+    // A token of another package (the example's), or one that only starts like NTLM or SPNEGO, keeps just its base64.
+    if (error instanceof NtlmParseError || error instanceof DerError) return undefined;
     throw error;
   }
 }

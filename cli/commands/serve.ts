@@ -1,28 +1,52 @@
-// `sspi-emu serve --http|--tcp --port P`: boots a machine in this OS process, spawns a server
-// process, and runs the HTTP (NTLM per RFC 4559) or TCP (MIT gss-sample) server app in it, so
-// that real clients (curl, MIT gss-client, sspi-emu fetch/connect) authenticate against the
+// `sspi-emu serve --http|--https|--tcp --port P`: boots a machine in this OS process, spawns a
+// server process, and runs the HTTP (NTLM per RFC 4559) or TCP (MIT gss-sample) server app in it,
+// so that real clients (curl, MIT gss-client, sspi-emu fetch/connect) authenticate against the
 // emulated LSA. The first line of stdout is "listening on HOST:PORT" (--port 0 picks a free
-// port); then one line per HTTP request or TCP connection. SIGINT or SIGTERM stops it: the
-// listener closes, every connection closes and its context is deleted, and the LSA's count of
-// contexts left is printed.
+// port); with --https the second says which certificate the server presents (its SHA-256
+// fingerprint, for `fetch --fingerprint` or curl --pinnedpubkey users to check), its channel
+// bindings and the Extended Protection policy; then one line per HTTP request or TCP connection.
+// SIGINT or SIGTERM stops it: the listener closes, every connection closes and its context is
+// deleted, and the LSA's count of contexts left is printed. With --watch, a --load module whose
+// files change is reloaded in the running LSA (one line on stdout, or why not on stderr): new
+// handshakes use the new version.
 
 import { writeFile } from 'node:fs/promises';
-import { SOCKET_DEFAULTS, type SocketProtocol } from '../../app-protocols/index.js';
+import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../app-protocols/index.js';
 import { Machine, formatTimeline } from '../../machine/index.js';
-import { SocketServer } from '../../scenarios/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, packageList, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import { PackageWatcher, SocketServer } from '../../scenarios/index.js';
+import {
+  flags,
+  INSPECT_OPTIONS,
+  inspection,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  PACKAGE_OPTIONS,
+  packageList,
+  parseCommand,
+  repeated,
+  valued,
+  wholeNumber,
+} from '../options.js';
+import { extendedProtection, serverCertificate } from '../socket-options.js';
 import { UsageError } from '../usage.js';
+import { RELOAD_LINES, watchedModules } from '../watch.js';
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...ISOLATION_OPTIONS,
+    ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
-    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace'),
+    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection'),
     ...repeated('account'),
-    ...flags('http', 'tcp', 'quiet'),
+    ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
   });
-  if (values.http === values.tcp) throw new UsageError('serve needs exactly one of --http and --tcp');
-  const protocol: SocketProtocol = values.http ? 'http' : 'tcp';
+  if ([values.http, values.https, values.tcp].filter(Boolean).length !== 1) throw new UsageError('serve needs exactly one of --http, --https and --tcp');
+  const protocol: SocketProtocol = values.tcp ? 'tcp' : 'http';
+  if (!values.https && (values.cert !== undefined || values.key !== undefined || values['extended-protection'] !== undefined))
+    throw new UsageError('--cert, --key and --extended-protection go with --https');
+  const tls = values.https
+    ? { ...(await serverCertificate(values.cert, values.key)), extendedProtection: extendedProtection(values['extended-protection']) }
+    : undefined;
   if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');
   const port = wholeNumber(values.port, '--port', 0, 0, 65535);
   for (const a of values.account ?? []) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
@@ -30,14 +54,19 @@ export async function serve(argv: string[]): Promise<number> {
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
   const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
+  const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
+  const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
 
   const machine = await Machine.boot({
     packages,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: values.trace !== undefined,
     ...lsaIsolation(values['lsa-isolation']),
+    ...debugging,
   });
   let server: SocketServer | undefined;
+  let watcher: PackageWatcher | undefined;
   let stopping: Promise<unknown> | undefined;
   const stop = (): void => {
     stopping ??= server?.stop() ?? Promise.resolve();
@@ -54,8 +83,11 @@ export async function serve(argv: string[]): Promise<number> {
       timeoutMs,
       keepAliveMs,
       maxConnections,
+      ...(tls === undefined ? {} : { tls }),
     });
     process.stdout.write(`listening on ${server.host}:${server.port}\n`);
+    if (server.tls !== undefined) process.stdout.write(`${tlsLine(server.tls, values.cert)}\n`);
+    if (watched !== undefined) watcher = new PackageWatcher(watched, (spec) => machine.lsa.reloadPackage(spec), RELOAD_LINES);
     if (!values.quiet) {
       server.on('request', (_record, line) => process.stdout.write(`${line}\n`));
       server.on('connection', (_record, line) => process.stdout.write(`${line}\n`));
@@ -68,8 +100,19 @@ export async function serve(argv: string[]): Promise<number> {
     if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
     return result.status === 0 ? 0 : 1;
   } finally {
+    watcher?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await machine.shutdown();
   }
+}
+
+/** The second line of an HTTPS server's output: the certificate it presents, its bindings, the policy. */
+function tlsLine(tls: TlsListening, certFile: string | undefined): string {
+  const origin = tls.generated ? 'self-signed, generated for this run' : `from ${certFile ?? 'the given file'}`;
+  const bindings =
+    tls.bindingHash === null
+      ? "none (tls-server-end-point is undefined for this certificate's signature algorithm: nothing is checked)"
+      : `tls-server-end-point ${tls.bindingHash}`;
+  return `certificate SHA-256 ${tls.fingerprint256} (${origin}, ${tls.subject.replace(/\n/g, ', ')}); channel bindings ${bindings}; extended protection ${tls.extendedProtection}`;
 }

@@ -44,7 +44,7 @@ import {
   type SpContextResult,
   type Status,
 } from '../../headers/index.js';
-import { LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
+import { DEFAULT_LSA_MEMBERS, LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES, clientAttributes, helloFlags, serverAttributes } from './info.js';
 import {
   KEY_BYTES,
@@ -118,16 +118,19 @@ export class ExampleLsaPackage {
   private readonly deriving = new Map<string, Promise<AccountSecret>>();
   private nextHandle = 1;
 
-  /** The LSA-mode table, in the header's member order. */
+  /**
+   * The LSA-mode table, in the header's member order. The kit's defaults answer for the members it
+   * leaves out: SpShutdown (success), SpQueryCredentialsAttributes and SpApplyControlToken
+   * (SEC_E_UNSUPPORTED_FUNCTION), and those the LSA never calls.
+   */
   table(): SecpkgFunctionTable {
     return {
-      ...UNUSED_LSA_MEMBERS,
+      ...DEFAULT_LSA_MEMBERS,
       LogonTerminated: () => undefined, // the per-logon K goes away with the session's credentials
       Initialize: (id, _parameters, functionTable) => {
         this.lsa.bind(id, functionTable);
         return STATUS_SUCCESS;
       },
-      Shutdown: () => STATUS_SUCCESS,
       GetInfo: () => ({ status: STATUS_SUCCESS, PackageInfo: PACKAGE_INFO }),
       AcceptCredentials: async (_logonType, _accountName, primary) => {
         // A process spawned as an account (an interactive logon): keep its K with its logon session.
@@ -138,7 +141,6 @@ export class ExampleLsaPackage {
         return STATUS_SUCCESS;
       },
       AcquireCredentialsHandle: (_principal, use, _logonId, authData) => this.acquireCredentials(use, authData),
-      QueryCredentialsAttributes: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
       FreeCredentialsHandle: (handle) => {
         const credential = this.credentials.get(handle);
         if (credential === undefined) return SEC_E_INVALID_HANDLE;
@@ -171,7 +173,6 @@ export class ExampleLsaPackage {
         this.contexts.delete(handle);
         return SEC_E_OK;
       },
-      ApplyControlToken: () => SEC_E_UNSUPPORTED_FUNCTION,
       // NATIVE_NAMES runs in the LSA even once the context is mapped (a thunked level).
       GetExtendedInformation: (infoClass) =>
         infoClass === SECPKG_EXTENDED_INFORMATION_CLASS.SecpkgContextThunks

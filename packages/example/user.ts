@@ -27,7 +27,6 @@ import {
   SEC_E_OK,
   SEC_E_OUT_OF_SEQUENCE,
   SEC_E_QOP_NOT_SUPPORTED,
-  SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
   bufferTypeOf,
   type LSA_SEC_HANDLE,
@@ -37,7 +36,7 @@ import {
   timeStampFromDate,
   type SpQueryAttributesResult,
 } from '../../headers/index.js';
-import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { DEFAULT_USER_MEMBERS, findToken, standardContextAttribute, unpackImportedContext } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES } from './info.js';
 import {
   ROLE,
@@ -89,7 +88,7 @@ export class ExampleUserPackage {
   /** The user-mode table, in the header's member order. */
   table(): SecpkgUserFunctionTable {
     return {
-      ...UNUSED_USER_MEMBERS,
+      ...DEFAULT_USER_MEMBERS, // CompleteAuthToken: SEC_E_UNSUPPORTED_FUNCTION (the handshake never asks for it)
       InstanceInit: () => STATUS_SUCCESS,
       InitUserModeContext: (handle, packed) => this.initContext(handle, packed),
       MakeSignature: (handle, _qop, buffers) => this.withContext(handle, (c) => makeSignature(c, buffers), SEC_E_INVALID_HANDLE),
@@ -97,7 +96,6 @@ export class ExampleUserPackage {
       SealMessage: (handle, _qop, buffers) => this.withContext(handle, (c) => seal(c, buffers), SEC_E_INVALID_HANDLE),
       UnsealMessage: (handle, buffers) => this.withContext(handle, (c) => unseal(c, buffers), { status: SEC_E_INVALID_HANDLE }),
       QueryContextAttributes: (handle, attribute) => this.withContext(handle, (c) => queryAttributes(c, attribute), { status: SEC_E_INVALID_HANDLE }),
-      CompleteAuthToken: () => SEC_E_UNSUPPORTED_FUNCTION,
       ExportContext: (handle, flags) =>
         this.withContext<{ status: Status; PackedContext?: Uint8Array }>(
           handle,

@@ -156,8 +156,23 @@ export async function runLsaWork<R extends LsaWorkRoutine>(
   return result.Output;
 }
 
-/** The one implementation of every member a package does not provide. */
-export const unsupported: SpUnusedFn = () => SEC_E_UNSUPPORTED_FUNCTION;
+/**
+ * What `unsupported` may stand for: any member whose result carries a status, whether the header
+ * types it as a bare status (SpApplyControlToken, SpShutdown, SpMakeSignature, ...) or as an
+ * object with its out-parameters (SpQueryContextAttributes, SpInitLsaModeContext, ...).
+ */
+export type UnsupportedFn = ((...args: unknown[]) => Status) & ((...args: unknown[]) => { status: Status });
+
+/**
+ * The one implementation of every member a package does not provide: it answers
+ * SEC_E_UNSUPPORTED_FUNCTION, with no out-parameters. It answers `{ status }`, the form sspi-emu
+ * reads from every member (a member typed to answer a bare status may answer `{ status }` too:
+ * the LSA and the user-mode host read either), so it can stand for any member, out-parameters or not.
+ */
+export const unsupported: UnsupportedFn = (() => ({ status: SEC_E_UNSUPPORTED_FUNCTION })) as UnsupportedFn;
+
+/** A member that has nothing to do and succeeds (STATUS_SUCCESS), as Windows lets a package answer its optional notifications. */
+export const succeedsWithoutWork: () => Status = () => SEC_E_OK;
 
 type UnusedKeys<T> = { [K in keyof T]: T[K] extends SpUnusedFn ? (SpUnusedFn extends T[K] ? K : never) : never }[keyof T];
 
@@ -211,4 +226,47 @@ export const UNUSED_USER_MEMBERS: Pick<SecpkgUserFunctionTable, UnusedKeys<Secpk
   ExportContext: unsupportedExport,
   ImportContext: unsupportedImport,
   MarshalAttributeData: unsupported,
+};
+
+/**
+ * The LSA-mode members a package may leave out, with what they answer then: the members never
+ * called (UNUSED_LSA_MEMBERS), and the optional ones the LSA does call, answering as a package
+ * that has nothing to add would:
+ * - SpShutdown, SpAcceptCredentials (a logon's credentials, which the package need not keep) and
+ *   LsaApLogonTerminated (nothing kept, nothing to drop): success, doing nothing;
+ * - SpQueryCredentialsAttributes, SpQueryContextAttributes (LSA mode: a context that is not mapped,
+ *   or a thunked level), SpApplyControlToken and SpGetExtendedInformation (no context thunks, no
+ *   extra information): SEC_E_UNSUPPORTED_FUNCTION.
+ * Spread it first and write the members your package implements after it.
+ */
+export const DEFAULT_LSA_MEMBERS: Pick<
+  SecpkgFunctionTable,
+  | keyof typeof UNUSED_LSA_MEMBERS
+  | 'Shutdown'
+  | 'LogonTerminated'
+  | 'AcceptCredentials'
+  | 'QueryCredentialsAttributes'
+  | 'QueryContextAttributes'
+  | 'ApplyControlToken'
+  | 'GetExtendedInformation'
+> = {
+  ...UNUSED_LSA_MEMBERS,
+  Shutdown: succeedsWithoutWork,
+  LogonTerminated: () => undefined,
+  AcceptCredentials: succeedsWithoutWork,
+  QueryCredentialsAttributes: unsupported,
+  QueryContextAttributes: unsupported,
+  ApplyControlToken: unsupported,
+  GetExtendedInformation: unsupported,
+};
+
+/**
+ * The user-mode members a package may leave out: the members never called and the context
+ * export and import (UNUSED_USER_MEMBERS), and SpCompleteAuthToken, SEC_E_UNSUPPORTED_FUNCTION:
+ * an application calls CompleteAuthToken only when InitializeSecurityContext answered
+ * SEC_I_COMPLETE_NEEDED or SEC_I_COMPLETE_AND_CONTINUE, which a package without it never does.
+ */
+export const DEFAULT_USER_MEMBERS: Pick<SecpkgUserFunctionTable, keyof typeof UNUSED_USER_MEMBERS | 'CompleteAuthToken'> = {
+  ...UNUSED_USER_MEMBERS,
+  CompleteAuthToken: unsupported,
 };

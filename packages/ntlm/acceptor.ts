@@ -147,8 +147,21 @@ export interface AccountKey {
   name: string;
 }
 
-export interface AcceptPolicy {
+/**
+ * What a server checks of the client's MsvAvChannelBindings (Extended Protection for
+ * Authentication). The application chooses, as Windows' HTTP.sys, IIS and .NET do: no
+ * SECBUFFER_CHANNEL_BINDINGS for "None" (nothing is checked); bindings with
+ * ASC_REQ_ALLOW_MISSING_BINDINGS for "Allowed" (a client that sends none passes, one that sends
+ * others does not); bindings without it for "Required" (MS-NLMP 3.2.1.2's ApplicationRequiresCBT).
+ */
+export interface BindingsPolicy {
+  /** The package setting requireChannelBindings: every client must send the server's bindings, whatever the application asked. */
   requireChannelBindings: boolean;
+  /** ASC_REQ_ALLOW_MISSING_BINDINGS on the call that carries the AUTHENTICATE_MESSAGE. */
+  allowMissingBindings: boolean;
+}
+
+export interface AcceptPolicy extends BindingsPolicy {
   /** 0: no check. */
   maxClockSkewSeconds: number;
 }
@@ -165,6 +178,8 @@ export interface Accepted {
   domainName: string;
   /** MsvAvTargetName, when the client sent one. */
   targetName: string | undefined;
+  /** The AUTHENTICATE_MESSAGE carried a MIC (MsvAvFlags 0x2): under SPNEGO the mechListMIC is then required (mech-list-mic.ts). */
+  mic: boolean;
 }
 
 export interface AuthenticateCheck {
@@ -227,7 +242,7 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
   const pairs = response.clientChallenge.avPairs;
   const micFailure = checkMic(pairs, exportedSessionKey, state, authenticate, message, micAt);
   if (micFailure !== undefined) return micFailure;
-  const bindingsFailure = checkBindings(findAvPair(pairs, MSV_AV.MsvAvChannelBindings), check.bindings, check.policy.requireChannelBindings);
+  const bindingsFailure = checkBindings(findAvPair(pairs, MSV_AV.MsvAvChannelBindings), check.bindings, check.policy);
   if (bindingsFailure !== undefined) return bindingsFailure;
   const skewFailure = checkTimestamp(response.clientChallenge.timestamp, check.now, check.policy.maxClockSkewSeconds);
   if (skewFailure !== undefined) return skewFailure;
@@ -241,7 +256,14 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
     userName: message.userName,
     domainName: message.domainName,
     targetName: targetName === undefined ? undefined : Buffer.from(targetName).toString('utf16le'),
+    mic: micAnnounced(pairs),
   };
+}
+
+/** MsvAvFlags bit 0x2: the AUTHENTICATE_MESSAGE says it carries a MIC. */
+function micAnnounced(pairs: AvPair[]): boolean {
+  const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
+  return avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
 }
 
 /**
@@ -272,9 +294,7 @@ function checkMic(
   message: AuthenticateMessage,
   micAt: number | undefined,
 ): Failure | undefined {
-  const avFlags = findAvPair(pairs, MSV_AV.MsvAvFlags);
-  const micPresent = avFlags !== undefined && (u32le(avFlags) & MSV_AV_FLAGS.MIC_PRESENT) !== 0;
-  if (!micPresent) return undefined;
+  if (!micAnnounced(pairs)) return undefined;
   if (micAt === undefined || message.mic === undefined) {
     return failure(SEC_E_INVALID_TOKEN, 'MsvAvFlags announces a MIC but the AUTHENTICATE_MESSAGE has no MIC field');
   }
@@ -286,18 +306,26 @@ function checkMic(
 }
 
 /**
- * MsvAvChannelBindings against the server's bindings (3.2.5.1.2, Extended Protection). A client
- * that sends none (absent or all zero) passes unless bindings are required; a client that sends a
- * hash must send the right one.
+ * MsvAvChannelBindings against the server's bindings (3.2.5.1.2, Extended Protection). When the
+ * application gave no bindings nothing is checked (unless the package setting requires them). A
+ * client that sends a hash must send the hash of the server's bindings (SEC_E_BAD_BINDINGS
+ * otherwise, whatever the policy: a relayed AUTHENTICATE carries the bindings of another channel).
+ * A client that sends none (the pair absent or all zero: SEC_CHANNEL_BINDINGS_RESULT_ABSENT) passes
+ * only when the call said ASC_REQ_ALLOW_MISSING_BINDINGS and the package does not require them.
  */
-export function checkBindings(clientHash: Uint8Array | undefined, serverBindings: BindingsDigest | undefined, required: boolean): Failure | undefined {
+export function checkBindings(clientHash: Uint8Array | undefined, serverBindings: BindingsDigest | undefined, policy: BindingsPolicy): Failure | undefined {
   const bad = (reason: string): Failure => failure(SEC_E_BAD_BINDINGS, reason);
   const clientSentNone = clientHash === undefined || clientHash.every((b) => b === 0);
+  const required = policy.requireChannelBindings;
   if (serverBindings === undefined) return required ? bad('channel bindings are required but the server has none to check against') : undefined;
   if ('malformed' in serverBindings) return bad(`the server's SEC_CHANNEL_BINDINGS is malformed: ${serverBindings.malformed}`);
-  const expected = serverBindings.hash;
-  if (clientSentNone) return required ? bad('channel bindings are required and the client sent none') : undefined;
-  if (!bytesEqual(clientHash, expected)) return bad("the client's MsvAvChannelBindings is not the hash of the server's channel bindings");
+  if (clientSentNone) {
+    if (required) return bad('channel bindings are required (requireChannelBindings) and the client sent none');
+    if (!policy.allowMissingBindings)
+      return bad('the client sent no channel bindings and the server did not allow missing ones (no ASC_REQ_ALLOW_MISSING_BINDINGS)');
+    return undefined;
+  }
+  if (!bytesEqual(clientHash, serverBindings.hash)) return bad("the client's MsvAvChannelBindings is not the hash of the server's channel bindings");
   return undefined;
 }
 

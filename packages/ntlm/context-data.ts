@@ -9,12 +9,14 @@
 // the two directions' keys and RC4 states, 570 bytes the LSA computed and the process re-imported.)
 //
 //    0  magic "NTCD"          4  format (u8)            5  side (u8: 0 client, 1 server)
-//    6  reserved (u16)        8  negotiated flags (u32) 12 context attributes (u32)
+//    6  mechListMICs (u16: bit 0 one was sent, bit 1 one was received; mech-list-mic.ts)
+//                             8  negotiated flags (u32) 12 context attributes (u32)
 //   16  established (u64, FILETIME ticks)               24 ExportedSessionKey (16)
 //   40  fields, each a u16 length then its bytes: user name (UTF-8), server name (UTF-8);
 //       nothing may follow the last one.
 
 import type { NtlmSide } from './crypto.js';
+import type { MechListMics } from './mech-list-mic.js';
 import { NtlmParseError } from './messages.js';
 
 export interface ContextData {
@@ -30,12 +32,15 @@ export interface ContextData {
   userName: string;
   /** The target the client named, or "" (the server side of SECPKG_ATTR_NATIVE_NAMES). */
   serverName: string;
+  /** The SPNEGO mechListMICs made under Negotiate: where the user-mode half's sequence numbers start. */
+  mechListMics: MechListMics;
 }
 
 const LAYOUT = {
   MAGIC: 0,
   FORMAT: 4,
   SIDE: 5,
+  MECH_LIST_MICS: 6,
   FLAGS: 8,
   ATTRIBUTES: 12,
   ESTABLISHED: 16,
@@ -46,6 +51,8 @@ const MAGIC = Uint8Array.of(0x4e, 0x54, 0x43, 0x44); // "NTCD"
 const FORMAT = 2;
 const SESSION_KEY_BYTES = 16;
 const FIELD_LENGTH_BYTES = 2;
+const MIC_SENT = 0x1;
+const MIC_RECEIVED = 0x2;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
@@ -99,6 +106,8 @@ export function packContextData(data: ContextData): Uint8Array {
   bytes.set(MAGIC, LAYOUT.MAGIC);
   bytes[LAYOUT.FORMAT] = FORMAT;
   bytes[LAYOUT.SIDE] = data.side === 'client' ? 0 : 1;
+  const mics = data.mechListMics;
+  putU16(bytes, LAYOUT.MECH_LIST_MICS, (mics.sent ? MIC_SENT : 0) | (mics.received ? MIC_RECEIVED : 0));
   putU32(bytes, LAYOUT.FLAGS, data.flags >>> 0);
   putU32(bytes, LAYOUT.ATTRIBUTES, data.attributes >>> 0);
   putU32(bytes, LAYOUT.ESTABLISHED, Number(BigInt.asUintN(32, data.established)));
@@ -122,6 +131,8 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
   if (bytes[LAYOUT.FORMAT] !== FORMAT) throw bad(LAYOUT.FORMAT, `unknown format ${bytes[LAYOUT.FORMAT]}`);
   const side = bytes[LAYOUT.SIDE];
   if (side !== 0 && side !== 1) throw bad(LAYOUT.SIDE, `unknown side ${side}`);
+  const mics = getU16(bytes, LAYOUT.MECH_LIST_MICS);
+  if ((mics & ~(MIC_SENT | MIC_RECEIVED)) !== 0) throw bad(LAYOUT.MECH_LIST_MICS, `unknown mechListMIC bits 0x${mics.toString(16)}`);
 
   let at: number = LAYOUT.FIELDS;
   const text = (): string => {
@@ -150,5 +161,6 @@ export function unpackContextData(bytes: Uint8Array): ContextData {
     exportedSessionKey: sessionKey,
     userName,
     serverName,
+    mechListMics: { sent: (mics & MIC_SENT) !== 0, received: (mics & MIC_RECEIVED) !== 0 },
   };
 }

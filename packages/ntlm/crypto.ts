@@ -8,7 +8,7 @@
 // DES, hence LMOWFv1, the NTLMv1 responses (DESL) and the KXKEY of NTLMSSP_NEGOTIATE_LM_KEY and
 // NTLMSSP_REQUEST_NON_NT_SESSION_KEY without extended session security.
 
-import { dateFromTimeStamp, filetimeBytes, filetimeFromBytes, timeStampFromDate } from '../../headers/index.js';
+import { dateFromTimeStamp, filetimeBytes, filetimeFromBytes, SEC_CHANNEL_BINDINGS, timeStampFromDate, type ChannelBindings } from '../../headers/index.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
 import { hmacMd5, hmacMd5Into, md5 } from './md5.js';
@@ -312,27 +312,9 @@ export function verifyMic(exportedSessionKey: Uint8Array, negotiate: Uint8Array,
 // Channel bindings (3.1.5.1.2: MsvAvChannelBindings = MD5 of gss_channel_bindings_struct, RFC 4121
 // 4.1.1.2 / RFC 2744 3.11)
 
-/** The fields of gss_channel_bindings_struct, as SEC_CHANNEL_BINDINGS carries them. */
-export interface ChannelBindings {
-  initiatorAddrType: number;
-  initiatorAddress: Uint8Array;
-  acceptorAddrType: number;
-  acceptorAddress: Uint8Array;
-  applicationData: Uint8Array;
-}
-
-/** SEC_CHANNEL_BINDINGS (sspi.h): eight ULONGs, then the buffers its offsets point at. */
-const SEC_CHANNEL_BINDINGS = {
-  INITIATOR_ADDR_TYPE: 0,
-  INITIATOR_LENGTH: 4,
-  INITIATOR_OFFSET: 8,
-  ACCEPTOR_ADDR_TYPE: 12,
-  ACCEPTOR_LENGTH: 16,
-  ACCEPTOR_OFFSET: 20,
-  APPLICATION_DATA_LENGTH: 24,
-  APPLICATION_DATA_OFFSET: 28,
-  HEADER_BYTES: 32,
-} as const;
+// SEC_CHANNEL_BINDINGS's layout and its packing are the headers' (an sspi.h structure that every
+// application and package shares); reading it is here, where a malformed one is an NtlmParseError.
+export { packSecChannelBindings, type ChannelBindings } from '../../headers/index.js';
 
 /** Reads a SEC_CHANNEL_BINDINGS buffer, checking each (length, offset) against it. */
 export function unpackSecChannelBindings(bytes: Uint8Array): ChannelBindings {
@@ -361,26 +343,6 @@ export function unpackSecChannelBindings(bytes: Uint8Array): ChannelBindings {
     acceptorAddress: buffer('acceptor address', C.ACCEPTOR_LENGTH, C.ACCEPTOR_OFFSET),
     applicationData: buffer('application data', C.APPLICATION_DATA_LENGTH, C.APPLICATION_DATA_OFFSET),
   };
-}
-
-/** Builds a SEC_CHANNEL_BINDINGS buffer: header, then initiator, acceptor and application data. */
-export function packSecChannelBindings(bindings: ChannelBindings): Uint8Array {
-  const C = SEC_CHANNEL_BINDINGS;
-  const bytes = new Uint8Array(C.HEADER_BYTES + bindings.initiatorAddress.length + bindings.acceptorAddress.length + bindings.applicationData.length);
-  const view = new DataView(bytes.buffer);
-  let cursor: number = C.HEADER_BYTES;
-  const put = (lengthAt: number, offsetAt: number, data: Uint8Array): void => {
-    view.setUint32(lengthAt, data.length, true);
-    view.setUint32(offsetAt, data.length > 0 ? cursor : 0, true);
-    bytes.set(data, cursor);
-    cursor += data.length;
-  };
-  view.setUint32(C.INITIATOR_ADDR_TYPE, bindings.initiatorAddrType >>> 0, true);
-  put(C.INITIATOR_LENGTH, C.INITIATOR_OFFSET, bindings.initiatorAddress);
-  view.setUint32(C.ACCEPTOR_ADDR_TYPE, bindings.acceptorAddrType >>> 0, true);
-  put(C.ACCEPTOR_LENGTH, C.ACCEPTOR_OFFSET, bindings.acceptorAddress);
-  put(C.APPLICATION_DATA_LENGTH, C.APPLICATION_DATA_OFFSET, bindings.applicationData);
-  return bytes;
 }
 
 /**

@@ -80,6 +80,8 @@ export interface Authenticated {
   exportedSessionKey: Uint8Array;
   /** The server's NetBIOS domain (the CHALLENGE's TargetName), for a credential that named none. */
   serverDomain: string;
+  /** The AUTHENTICATE_MESSAGE carries a MIC: under SPNEGO the mechListMIC is then required (mech-list-mic.ts). */
+  mic: boolean;
 }
 
 const ZERO_CHANNEL_BINDINGS = new Uint8Array(16);
@@ -155,7 +157,7 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   }
   // The MIC field was packed as zeros, which is what the MIC is computed over; it is then written in place.
   if (withMicField) bytes.set(computeMic(exportedSessionKey, input.negotiate.bytes, input.challenge, bytes, AUTHENTICATE_MIC_OFFSET), AUTHENTICATE_MIC_OFFSET);
-  return { ok: true, bytes, flags, exportedSessionKey, serverDomain: challenge.targetName };
+  return { ok: true, bytes, flags, exportedSessionKey, serverDomain: challenge.targetName, mic: withMicField };
 }
 
 /**

@@ -15,8 +15,14 @@
 // around it: handles, credentials, buffers, the clock, settings, logon sessions, ContextData.
 // A context takes each leg once: after it completed or failed it refuses further tokens
 // (SEC_E_INVALID_HANDLE), so a replayed AUTHENTICATE_MESSAGE finds nothing to answer it.
+//
+// Under Negotiate the last legs also carry SPNEGO's mechListMIC (mech-list-mic.ts): given a
+// SECBUFFER_MECHLIST, the client signs it with its AUTHENTICATE and, instead of completing, waits
+// for the server's (SEC_I_CONTINUE_NEEDED; a third call verifies it and completes); the server
+// checks the client's, which is required when the AUTHENTICATE carries a MIC, and signs its own.
 
 import {
+  ASC_REQ,
   SECPKG_NAME_TYPE,
   type LSA_SEC_HANDLE,
   type LUID,
@@ -33,6 +39,7 @@ import {
   SEC_E_BUFFER_TOO_SMALL,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
+  SEC_E_MESSAGE_ALTERED,
   SEC_E_NO_CREDENTIALS,
   SEC_E_OK,
   SEC_E_UNKNOWN_CREDENTIALS,
@@ -49,6 +56,7 @@ import { packContextData } from './context-data.js';
 import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
 import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES } from './info.js';
 import { authenticateFor, negotiateFor, type ClientIdentity, type NegotiateState } from './initiator.js';
+import { NO_MECH_LIST_MICS, signMechList, verifyMechList, type MechListMics } from './mech-list-mic.js';
 import { randomFromPool } from './random.js';
 import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.js';
 
@@ -108,7 +116,22 @@ interface CompleteContext {
   created: Date;
 }
 
-type LsaContext = ClientContext | ServerContext | CompleteContext;
+/**
+ * A client context under Negotiate whose AUTHENTICATE and mechListMIC went out: it keeps the
+ * session key until the server's mechListMIC is checked, then becomes `complete`.
+ */
+interface MicPendingContext {
+  role: 'client';
+  stage: 'mic-pending' | 'failed';
+  complete: CompleteContext;
+  session: { flags: number; exportedSessionKey: Uint8Array };
+  mechList: Uint8Array;
+  /** The AUTHENTICATE carried a MIC: the server's mechListMIC is required (MS-SPNG). */
+  micRequired: boolean;
+  serverName: string;
+}
+
+type LsaContext = ClientContext | ServerContext | CompleteContext | MicPendingContext;
 
 /** The per-logon credentials this package keeps with AddCredential: the NT hash and the names, never the password. */
 const LOGON_NT_HASH = 'NTLM:NtHash';
@@ -188,6 +211,7 @@ class NtlmLsaPackage {
   readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = (credHandle, ctxHandle, targetName, requirements, _drep, input, output) => {
     if (ctxHandle === null) return this.negotiateLeg(credHandle, targetName, requirements, input ?? [], output);
     const context = this.contexts.get(ctxHandle);
+    if (context?.role === 'client' && context.stage === 'mic-pending') return this.serverMicLeg(ctxHandle, context, input ?? []);
     if (context?.role !== 'client' || context.stage !== 'negotiate-sent') return { status: SEC_E_INVALID_HANDLE };
     return this.authenticateLeg(ctxHandle, context, input ?? [], output);
   };
@@ -197,23 +221,26 @@ class NtlmLsaPackage {
     if (ctxHandle === null) return this.challengeLeg(credHandle, input, requirements, output);
     const context = this.contexts.get(ctxHandle);
     if (context?.role !== 'server' || context.stage !== 'challenge-sent') return { status: SEC_E_INVALID_HANDLE };
-    return this.verifyLeg(ctxHandle, context, input);
+    return this.verifyLeg(ctxHandle, context, input, output, requirements);
   };
 
   readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     if (context.role === 'server' && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
-    if (context.stage !== 'complete' && context.role === 'client') context.identity.ntHash.fill(0);
+    if ('identity' in context) context.identity.ntHash.fill(0);
+    if ('session' in context) context.session.exportedSessionKey.fill(0);
     this.contexts.delete(handle);
     return SEC_E_OK;
   };
 
   /** QueryContextAttributes for a context that is not (yet) mapped into its process. */
   readonly SpQueryContextAttributes: SecpkgFunctionTable['QueryContextAttributes'] = (handle, attribute) => {
-    const context = this.contexts.get(handle);
-    if (context === undefined) return { status: SEC_E_INVALID_HANDLE };
-    const complete = context.stage === 'complete';
+    const found = this.contexts.get(handle);
+    if (found === undefined) return { status: SEC_E_INVALID_HANDLE };
+    // A context waiting for the server's mechListMIC answers with what it will be, still in progress.
+    const context = 'complete' in found ? found.complete : found;
+    const complete = found.stage === 'complete';
     switch (attribute) {
       case SECPKG_ATTR.SIZES:
         return { status: SEC_E_OK, Buffer: { ...SIZES } };
@@ -298,7 +325,53 @@ class NtlmLsaPackage {
       logonId: undefined,
       created: context.created,
     };
+    const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
+    if (mechList !== undefined) return this.clientMicLeg(handle, complete, outcome, mechList, output, context.targetName ?? '');
     return this.completed(handle, complete, outcome, context.targetName ?? '', now);
+  }
+
+  /**
+   * Under Negotiate: the client's mechListMIC goes out with its AUTHENTICATE (SECBUFFER_MECHLIST_SIGNATURE),
+   * and the context waits for the server's, keeping the session key until then.
+   */
+  private clientMicLeg(
+    handle: LSA_SEC_HANDLE,
+    complete: CompleteContext,
+    outcome: { flags: number; exportedSessionKey: Uint8Array; mic: boolean },
+    mechList: Uint8Array,
+    output: SecBuffer[],
+    serverName: string,
+  ): SpContextResult {
+    const session = { flags: outcome.flags, exportedSessionKey: outcome.exportedSessionKey };
+    const pending: MicPendingContext = {
+      role: 'client',
+      stage: 'mic-pending',
+      complete,
+      session,
+      mechList: new Uint8Array(mechList),
+      micRequired: outcome.mic,
+      serverName,
+    };
+    this.contexts.set(handle, pending);
+    const signature = signMechList({ ...session, side: 'client', mechList, before: NO_MECH_LIST_MICS });
+    if (!putBuffer(output, SECBUFFER.MECHLIST_SIGNATURE, signature)) return failPending(pending, SEC_E_BUFFER_TOO_SMALL);
+    return { status: SEC_I_CONTINUE_NEEDED, ContextAttributes: complete.attributes, ExpirationTime: TIMESTAMP_NEVER };
+  }
+
+  /**
+   * Under Negotiate, the client's last call: the server's mechListMIC (SECBUFFER_MECHLIST_SIGNATURE)
+   * checked; its absence is SEC_E_INVALID_TOKEN when the AUTHENTICATE carried a MIC, a wrong one
+   * SEC_E_MESSAGE_ALTERED. Then the context completes and is mapped.
+   */
+  private serverMicLeg(handle: LSA_SEC_HANDLE, context: MicPendingContext, input: SecBuffer[]): SpContextResult {
+    const token = tokenBytes(input);
+    if (token !== undefined && token.length > 0) return failPending(context, SEC_E_INVALID_TOKEN);
+    const mic = findBuffer(input, SECBUFFER.MECHLIST_SIGNATURE)?.pvBuffer;
+    if (mic === undefined && context.micRequired) return failPending(context, SEC_E_INVALID_TOKEN);
+    const sent = { sent: true, received: false };
+    if (mic !== undefined && !verifyMechList({ ...context.session, side: 'client', mechList: context.mechList, before: sent }, mic))
+      return failPending(context, SEC_E_MESSAGE_ALTERED);
+    return this.completed(handle, context.complete, context.session, context.serverName, this.now(), { sent: true, received: mic !== undefined });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -331,7 +404,7 @@ class NtlmLsaPackage {
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
   }
 
-  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[]): SpContextResult {
+  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[], output: SecBuffer[], requirements: number): SpContextResult {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
     const now = this.now();
@@ -340,10 +413,21 @@ class NtlmLsaPackage {
       authenticate,
       account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
-      policy: { requireChannelBindings: this.settings.requireChannelBindings, maxClockSkewSeconds: this.settings.maxClockSkewSeconds },
+      policy: {
+        requireChannelBindings: this.settings.requireChannelBindings,
+        // The flag of the call that checks the bindings, as the bindings themselves may come with it.
+        allowMissingBindings: (requirements & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0,
+        maxClockSkewSeconds: this.settings.maxClockSkewSeconds,
+      },
       now,
     });
     if (!outcome.ok) return fail(context, outcome.status);
+    const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
+    const mics = mechList === undefined ? NO_MECH_LIST_MICS : clientMic(outcome, mechList, input, output);
+    if (typeof mics === 'number') {
+      outcome.exportedSessionKey.fill(0);
+      return fail(context, mics);
+    }
 
     // The authenticated client gets a network logon session, as Windows creates one for its token.
     const logon = this.lsa.functions.CreateLogonSession(null);
@@ -355,7 +439,7 @@ class NtlmLsaPackage {
       logonId: isSuccess(logon.status) ? logon.LogonId : undefined,
       created: context.created,
     };
-    return this.completed(handle, complete, outcome, outcome.targetName ?? '', now);
+    return this.completed(handle, complete, outcome, outcome.targetName ?? '', now, mics);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -420,6 +504,7 @@ class NtlmLsaPackage {
     session: { flags: number; exportedSessionKey: Uint8Array },
     serverName: string,
     now: Date,
+    mechListMics: MechListMics = NO_MECH_LIST_MICS,
   ): SpContextResult {
     this.contexts.set(handle, complete);
     const { attributes, userName, role: side } = complete;
@@ -431,6 +516,7 @@ class NtlmLsaPackage {
       exportedSessionKey: session.exportedSessionKey,
       userName,
       serverName,
+      mechListMics,
     });
     session.exportedSessionKey.fill(0); // the LSA keeps no key of a mapped context
     return { status: SEC_E_OK, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: TIMESTAMP_NEVER, MappedContext: true, ContextData };
@@ -445,6 +531,41 @@ class NtlmLsaPackage {
 function fail(context: LsaContext, status: Status): SpContextResult {
   context.stage = 'failed';
   return { status };
+}
+
+/** A failed mechListMIC leg: the session key goes, the context is unusable. */
+function failPending(context: MicPendingContext, status: Status): SpContextResult {
+  context.session.exportedSessionKey.fill(0);
+  context.stage = 'failed';
+  return { status };
+}
+
+/**
+ * Under Negotiate, the server's side of the mechListMIC with the AUTHENTICATE: the client's
+ * checked (absent: SEC_E_INVALID_TOKEN when the AUTHENTICATE carried a MIC; wrong:
+ * SEC_E_MESSAGE_ALTERED), then the server's own into SECBUFFER_MECHLIST_SIGNATURE. A client that
+ * sent none gets none (RFC 4178 5: the acceptor answers a MIC with one).
+ */
+function clientMic(
+  outcome: { flags: number; exportedSessionKey: Uint8Array; mic: boolean },
+  mechList: Uint8Array,
+  input: SecBuffer[],
+  output: SecBuffer[],
+): MechListMics | Status {
+  const mic = findBuffer(input, SECBUFFER.MECHLIST_SIGNATURE)?.pvBuffer;
+  if (mic === undefined) return outcome.mic ? SEC_E_INVALID_TOKEN : NO_MECH_LIST_MICS;
+  const session = { flags: outcome.flags, exportedSessionKey: outcome.exportedSessionKey, side: 'server' as const, mechList };
+  if (!verifyMechList({ ...session, before: NO_MECH_LIST_MICS }, mic)) return SEC_E_MESSAGE_ALTERED;
+  if (!putBuffer(output, SECBUFFER.MECHLIST_SIGNATURE, signMechList({ ...session, before: { sent: false, received: true } }))) return SEC_E_BUFFER_TOO_SMALL;
+  return { sent: true, received: true };
+}
+
+/** Writes an output buffer of a type the caller gave (the package allocates it); false when there is none. */
+function putBuffer(output: SecBuffer[], type: number, bytes: Uint8Array): boolean {
+  const buffer = findBuffer(output, type);
+  if (buffer === undefined) return false;
+  buffer.pvBuffer = bytes;
+  return true;
 }
 
 /** The digest of the SEC_CHANNEL_BINDINGS an application passes as SECBUFFER_CHANNEL_BINDINGS. */

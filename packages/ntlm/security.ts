@@ -142,17 +142,26 @@ export class NtlmSecurityContext {
    * The client's keys sign and seal what it sends and check what the server sends, and the other
    * way round: ClientSigningKey/ClientSealingKey = SIGNKEY/SEALKEY(..., "Client") and so on.
    */
-  static fromSessionKey(args: { flags: number; exportedSessionKey: Uint8Array; side: NtlmSide }): NtlmSecurityContext {
+  static fromSessionKey(args: {
+    flags: number;
+    exportedSessionKey: Uint8Array;
+    side: NtlmSide;
+    sequence?: { outgoing: number; incoming: number };
+  }): NtlmSecurityContext {
     const { flags, exportedSessionKey, side } = args;
+    // Where the sequence numbers start: 0, or past a SPNEGO mechListMIC (mech-list-mic.ts), with fresh RC4 states either way.
+    const sequence = args.sequence ?? { outgoing: 0, incoming: 0 };
     if ((flags & NTLMSSP_NEGOTIATE.DATAGRAM) !== 0) {
       throw new NtlmUnsupportedError('NTLMSSP_NEGOTIATE_DATAGRAM (connectionless NTLM) is not implemented');
     }
     if ((flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) === 0) {
-      const shared = direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, exportedSessionKey, side)), 0, false);
+      // One direction for both: one sequence number, which the two directions' counts share.
+      const shared = direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, exportedSessionKey, side)), sequence.outgoing >>> 0, false);
       return new NtlmSecurityContext(flags, side, shared, shared);
     }
-    const of = (who: NtlmSide): Direction => direction(signKey(exportedSessionKey, who), new Rc4(sealKey(flags, exportedSessionKey, who)), 0, true);
-    return new NtlmSecurityContext(flags, side, of(side), of(other(side)));
+    const of = (who: NtlmSide, seqNum: number): Direction =>
+      direction(signKey(exportedSessionKey, who), new Rc4(sealKey(flags, exportedSessionKey, who)), seqNum >>> 0, true);
+    return new NtlmSecurityContext(flags, side, of(side, sequence.outgoing), of(other(side), sequence.incoming));
   }
 
   /**

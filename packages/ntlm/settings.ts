@@ -8,11 +8,16 @@
 //                          acceptor refuses NTLMv1 and LM responses (SEC_E_LOGON_DENIED) at every
 //                          level. Levels 0..4 are accepted and change nothing; they exist so that a
 //                          configuration written for Windows loads.
-//   requireChannelBindings false by default. When true, the acceptor refuses an AUTHENTICATE_MESSAGE
-//                          whose MsvAvChannelBindings is missing, zero, or not the hash of the
-//                          server's SECBUFFER_CHANNEL_BINDINGS (Extended Protection "Required").
-//                          Either way, a non-zero hash that does not match the server's bindings is
-//                          refused (SEC_E_BAD_BINDINGS).
+//   requireChannelBindings false by default: the server application decides (Extended Protection
+//                          as HTTP.sys and .NET apply it): with a SECBUFFER_CHANNEL_BINDINGS and
+//                          ASC_REQ_ALLOW_MISSING_BINDINGS a client without bindings passes
+//                          ("Allowed"), without the flag it is refused ("Required"), without the
+//                          buffer nothing is checked ("None"). When true, the acceptor refuses an
+//                          AUTHENTICATE_MESSAGE whose MsvAvChannelBindings is missing, zero, or not
+//                          the hash of the server's SECBUFFER_CHANNEL_BINDINGS whatever the flag,
+//                          and every client of an application that passes no bindings. Either way,
+//                          a non-zero hash that does not match the server's bindings is refused
+//                          (SEC_E_BAD_BINDINGS).
 //   maxClockSkewSeconds    how far the NTLMv2 response's timestamp may be from the server's clock;
 //                          0 turns the check off. Default 129600 (36 hours), the MaxLifetime that
 //                          [MS-NLMP] gives for a challenge/response pair on Windows as remembered

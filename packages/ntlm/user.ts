@@ -45,6 +45,7 @@ import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER
 import { unpackContextData, type ContextData } from './context-data.js';
 import { NtlmUnsupportedError } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
+import { sequenceAfter } from './mech-list-mic.js';
 import { NtlmParseError } from './messages.js';
 import { NTLM_SIGNATURE_BYTES, NtlmSecurityContext } from './security.js';
 
@@ -73,7 +74,9 @@ class NtlmUserPackage {
   readonly SpInitUserModeContext: SecpkgUserFunctionTable['InitUserModeContext'] = (handle, packed) => {
     try {
       const data = unpackContextData(packed);
-      const security = NtlmSecurityContext.fromSessionKey({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: data.side });
+      // Under Negotiate the mechListMICs used the first sequence numbers (mech-list-mic.ts); the RC4 states start fresh.
+      const sequence = sequenceAfter(data.flags, data.mechListMics);
+      const security = NtlmSecurityContext.fromSessionKey({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: data.side, sequence });
       this.contexts.set(handle, { data, security });
       return STATUS_SUCCESS;
     } catch (error) {

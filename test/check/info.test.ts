@@ -13,6 +13,7 @@ const SANE: LoadedInfo = {
   wRPCID: 0xffff,
   cbMaxToken: 512,
   module: 'file:///x.js',
+  version: 1,
 };
 const NTLM: LoadedInfo = { ...SANE, id: 1, name: 'NTLM', wRPCID: 10 };
 

@@ -1,6 +1,6 @@
-// sspi-emu check over whole packages: the built-in ones pass every check, a package from outside
-// passes too, and a module that does not load, or a name that is not loaded, fails `load` alone,
-// the rest not run.
+// sspi-emu check over whole packages: the built-in ones pass every check (Negotiate with NTLM's
+// user-mode half, the context it maps), a package from outside passes too, and a module that does
+// not load, or a name that is not loaded, fails `load` alone, the rest not run.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ function outcomes(report: CheckReport, name: string): Record<string, string> {
 }
 
 describe('sspi-emu check over packages', () => {
-  for (const pkg of ['example', 'ntlm']) {
+  for (const pkg of ['example', 'ntlm', 'negotiate']) {
     it(`passes the built-in ${pkg} package on every check, none skipped`, async () => {
       const report = await runCheck({ load: [], package: pkg });
       assert.equal(report.packages.length, 1);
@@ -90,7 +90,7 @@ describe('sspi-emu check over packages', () => {
   it('fails load for a package name that nothing loaded, naming what did load', async () => {
     const report = await runCheck({ load: [], package: 'Nope' });
     assert.deepEqual(report.failed, ['Nope: load']);
-    assert.match(report.packages[0]!.checks[0]!.detail, /no package named Nope is loaded \(loaded: Example, NTLM\)/);
+    assert.match(report.packages[0]!.checks[0]!.detail, /no package named Nope is loaded \(loaded: Example, NTLM, Negotiate\)/);
   });
 
   it('refuses options that name nothing to check', async () => {

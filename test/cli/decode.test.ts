@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vectors.js';
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
+import { MECH_OID, NEG_STATE, packNegTokenResp } from '../../packages/negotiate/wire.js';
+import { hexBytes, SAMBA_NEG_TOKEN_INIT, WINDOWS_NEG_TOKEN_INIT2 } from '../packages/negotiate/vectors.js';
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -84,6 +86,49 @@ describe('sspi-emu decode', () => {
   });
 });
 
+describe('sspi-emu decode, SPNEGO', () => {
+  test("prints Samba's NegTokenInit (hex) with the NTLM NEGOTIATE inside decoded", async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', SAMBA_NEG_TOKEN_INIT]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^NegTokenInit \(74 bytes\)\n  framing: InitialContextToken, 1\.3\.6\.1\.5\.5\.2 \(SPNEGO\)\n/);
+    assert.match(stdout, /- 1\.3\.6\.1\.4\.1\.311\.2\.2\.10 \(NTLMSSP\)/);
+    assert.match(stdout, /mechToken: 40 bytes, NTLMSSP\n    NEGOTIATE_MESSAGE \(40 bytes\)/);
+    assert.match(stdout, /value: 0x62088235/);
+  });
+
+  test("prints Windows' NegTokenInit2 (base64, as a Negotiate header) with its five mechanisms and the hint name", async () => {
+    const { code, stdout } = await sspiEmu(['decode', `Negotiate ${base64(hexBytes(WINDOWS_NEG_TOKEN_INIT2))}`]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^NegTokenInit2 \(120 bytes\)/);
+    assert.match(stdout, /- 1\.2\.840\.48018\.1\.2\.2 \(MS Kerberos 5\)/);
+    assert.match(stdout, /hintName: not_defined_in_RFC4178@please_ignore/);
+  });
+
+  test('prints a NegTokenResp as JSON with --json: negState by name, the CHALLENGE inside decoded', async () => {
+    const token = packNegTokenResp({ negState: NEG_STATE.ACCEPT_INCOMPLETE, supportedMech: MECH_OID.NTLMSSP, responseToken: NTLMV2.challengeMessage });
+    const { code, stdout } = await sspiEmu(['decode', base64(token), '--json']);
+    assert.equal(code, 0);
+    const description = JSON.parse(stdout) as {
+      type: string;
+      negState: string;
+      supportedMech: string;
+      responseToken: { mechanism: string; decoded: { type: string } };
+    };
+    assert.equal(description.type, 'NegTokenResp');
+    assert.equal(description.negState, '1 (accept-incomplete)');
+    assert.equal(description.supportedMech, '1.3.6.1.4.1.311.2.2.10 (NTLMSSP)');
+    assert.equal(description.responseToken.mechanism, 'NTLMSSP');
+    assert.equal(description.responseToken.decoded.type, 'CHALLENGE_MESSAGE');
+  });
+
+  test('a SPNEGO token cut short exits 1 naming the DER code and the byte offset', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', SAMBA_NEG_TOKEN_INIT.slice(0, 60)]);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /not a valid SPNEGO token: .*\(BAD_LENGTH at byte offset 1 of 30\)/);
+  });
+});
+
 describe('sspi-emu run --package ntlm', () => {
   test('loads the built-in NTLM package, authenticates, and --json events carry the decoded NTLM tokens', async () => {
     const { code, stdout, stderr } = await sspiEmu(['run', '--package', 'ntlm', '--json', '--messages', '2']);
@@ -122,5 +167,30 @@ describe('sspi-emu run --package ntlm', () => {
     const { code, stdout } = await sspiEmu(['run', '--package', 'NTLM', '--password', 'wrong', '--quiet']);
     assert.equal(code, 1);
     assert.match(stdout, /^SEC_E_LOGON_DENIED/m);
+  });
+});
+
+describe('sspi-emu run --package Negotiate', () => {
+  test('authenticates with NTLM under SPNEGO, and --json events carry the SPNEGO tokens decoded with NTLM inside', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['run', '--package', 'Negotiate', '--json', '--messages', '1']);
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as {
+      status: string;
+      events: Array<{
+        process: string;
+        call: string;
+        tokenOutDecoded?: { type: string; mechToken?: { decoded?: { type: string } }; responseToken?: { decoded?: { type: string } } };
+      }>;
+    };
+    assert.equal(report.status, 'SEC_E_OK');
+    const out = report.events
+      .filter((e) => e.tokenOutDecoded !== undefined)
+      .map((e) => `${e.process} ${e.tokenOutDecoded!.type} ${(e.tokenOutDecoded!.mechToken ?? e.tokenOutDecoded!.responseToken)?.decoded?.type ?? '-'}`);
+    assert.deepEqual(out, [
+      'client NegTokenInit NEGOTIATE_MESSAGE',
+      'server NegTokenResp CHALLENGE_MESSAGE',
+      'client NegTokenResp AUTHENTICATE_MESSAGE',
+      'server NegTokenResp -',
+    ]);
   });
 });

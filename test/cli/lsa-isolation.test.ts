@@ -19,7 +19,7 @@ describe('--lsa-isolation', () => {
     assert.equal(code, 0);
     assert.deepEqual(
       (JSON.parse(stdout) as { loaded: Array<{ name: string }> }).loaded.map((p) => p.name),
-      ['Example', 'NTLM'],
+      ['Example', 'NTLM', 'Negotiate'],
     );
   });
 

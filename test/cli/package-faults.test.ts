@@ -4,7 +4,9 @@
 // --json, and the run fails with SEC_E_INTERNAL_ERROR rather than hanging.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { fixturePackage } from '../helpers/machine.js';
 import { sspiEmu } from '../helpers/cli.js';
 
@@ -20,12 +22,21 @@ interface JsonReport {
   exceptions: Array<{ process: string; entry: string; message: string; stack?: string }>;
 }
 
-/** The package's own frame: the fixture's module, where the throw is. */
-const PACKAGE_FRAME = /^at .*\/test\/fixtures\/packages\/probe-core\.js:\d+:\d+\)?$/;
+/**
+ * The package's own frame: the fixture's source (the workers read the source maps tsc wrote), at
+ * the line of the throw.
+ */
+const PROBE_SOURCE = readFileSync(fileURLToPath(new URL('../../../test/fixtures/packages/probe-core.ts', import.meta.url)), 'utf8').split('\n');
+function packageFrame(message: string): RegExp {
+  const line = PROBE_SOURCE.findIndex((text) => text.includes(`throw new Error('${message}')`)) + 1;
+  assert.ok(line > 0, `probe-core.ts throws ${message}`);
+  return new RegExp(`^at .*\\/test\\/fixtures\\/packages\\/probe-core\\.ts:${line}:\\d+\\)?$`);
+}
 
 describe('a package that throws, in sspi-emu run', () => {
   for (const { fixture, name, message, entry, where } of THROWERS) {
-    it(`shows the message and the stack of a throw in ${entry} in the timeline and the summary`, async () => {
+    it(`shows the message and the stack of a throw in ${entry}, at the package's .ts line, in the timeline and the summary`, async () => {
+      const PACKAGE_FRAME = packageFrame(message);
       const { code, stdout } = await sspiEmu(['run', '--load', fixturePackage(fixture), '--package', name, '--messages', '1']);
       assert.equal(code, 1, stdout);
       const timeline = stdout.slice(0, stdout.indexOf('Sequence diagram'));
@@ -56,7 +67,7 @@ describe('a package that throws, in sspi-emu run', () => {
       const returned = report.events.find((e) => e.process === where && e.call === entry && e.phase === 'return');
       assert.ok(returned !== undefined, `a return event of ${entry} in ${where}`);
       assert.ok(returned.detail?.includes(message), JSON.stringify(returned));
-      assert.match(returned.stack ?? '', new RegExp(`^Error: ${message}\\n {4}at .*probe-core\\.js:\\d+`));
+      assert.match(returned.stack ?? '', new RegExp(`^Error: ${message}\\n {4}at .*probe-core\\.ts:\\d+`));
       assert.deepEqual(
         report.exceptions.map((e) => [e.process, e.entry, e.stack]),
         [[where, entry, returned.stack]],
@@ -64,4 +75,23 @@ describe('a package that throws, in sspi-emu run', () => {
       assert.match(report.exceptions[0]!.message, new RegExp(message));
     });
   }
+  it("shows the package's .ts line from an LSA in its own OS process too", async () => {
+    const { message, entry } = THROWERS[0];
+    const { code, stdout } = await sspiEmu([
+      'run',
+      '--json',
+      '--lsa-isolation',
+      'process',
+      '--load',
+      fixturePackage('thrower'),
+      '--package',
+      'Thrower',
+      '--messages',
+      '1',
+    ]);
+    assert.equal(code, 1, stdout);
+    const report = JSON.parse(stdout) as JsonReport;
+    const returned = report.events.find((e) => e.process === 'lsa' && e.call === entry && e.phase === 'return');
+    assert.match(returned?.stack?.split('\n')[1]?.trim() ?? '', packageFrame(message), JSON.stringify(returned));
+  });
 });

@@ -113,7 +113,7 @@ describe('sspi-emu packages', () => {
     const report = JSON.parse(stdout) as { loaded: Array<{ name: string }>; failed: Array<{ stage: string; reason: string }> };
     assert.deepEqual(
       report.loaded.map((p) => p.name).filter((n) => n !== 'NTLM'),
-      ['Example', 'Probe'],
+      ['Example', 'Negotiate', 'Probe'],
     );
     assert.deepEqual(
       report.failed.map((f) => f.stage),

@@ -10,6 +10,7 @@ import { emptyTally, type Offender } from '../../fuzz/app.js';
 import { formatFuzzReport } from '../../fuzz/report.js';
 import type { FuzzReport, PackageFuzzReport } from '../../fuzz/runner.js';
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
+import { fixturePackage } from '../helpers/machine.js';
 
 /** A fuzz run boots machines and runs batches: give it longer than a quick command. */
 const FUZZ_RUN = { timeoutMs: 120_000 };
@@ -57,7 +58,7 @@ describe('sspi-emu fuzz', () => {
   });
 
   for (const [args, message] of [
-    [['--package', 'kerberos'], /--package takes ntlm or example/],
+    [['--package', 'kerberos'], /--package takes ntlm, example or negotiate, or with --load a package of the module, not "kerberos"/],
     [['--generator', 'ntlm/nothing'], /no generator "ntlm\/nothing"/],
     [['--iterations', 'many'], /--iterations takes a whole number from 1, not "many"/],
     [['--target', 'everything'], /--target takes tokens, messages or all/],
@@ -66,6 +67,52 @@ describe('sspi-emu fuzz', () => {
       assertUsageError(await sspiEmu(['fuzz', ...args], FUZZ_RUN), 'fuzz', message);
     });
   }
+});
+
+describe('sspi-emu fuzz --load and --generic', () => {
+  const thrower = fixturePackage('short-token-thrower');
+
+  test('finds the parsing bug of a loaded package, exits 1, and prints the command that replays the input, which finds it again', async () => {
+    const { code, stdout } = await sspiEmu(['fuzz', '--load', thrower, '--iterations', '60', '--target', 'tokens', '--seed', '7'], FUZZ_RUN);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^ShortTokenThrower: 60 inputs in /m);
+    assert.match(stdout, /^ {2}generic\/accept-token +AcceptSecurityContext +20 .*SEC_E_INTERNAL_ERROR \d+/m);
+    assert.match(stdout, /^first offending input: ShortTokenThrower: generic\/accept-token input #\d+ \(seed 7, input seed 0x[0-9a-f]{8}\)$/m);
+    assert.match(
+      stdout,
+      /^ {2}internal-error: AcceptSecurityContext answered SEC_E_INTERNAL_ERROR: ShortTokenThrower: SpAcceptLsaModeContext threw: RangeError/m,
+    );
+    const replay = /^ {2}replay: sspi-emu (fuzz .*)$/m.exec(stdout)?.[1];
+    assert.ok(replay !== undefined, stdout);
+    assert.match(
+      replay,
+      new RegExp(
+        `^fuzz --load ${thrower.replaceAll('/', '\\/')} --package ShortTokenThrower --generator generic/accept-token --seed 7 --start \\d+ --iterations 1 --lanes 1$`,
+      ),
+    );
+    const again = await sspiEmu(replay.split(' '), FUZZ_RUN);
+    assert.equal(again.code, 1, again.stdout);
+    assert.match(again.stdout, /^ {2}generic\/accept-token +AcceptSecurityContext +1 +SEC_E_INTERNAL_ERROR 1$/m);
+  });
+
+  test('fuzzes a built-in package with the generic generators with --generic', async () => {
+    const { code, stdout } = await sspiEmu(['fuzz', '--package', 'example', '--generic', '--iterations', '60', '--target', 'tokens'], FUZZ_RUN);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^example, generic generators: 60 inputs in /m);
+    assert.match(stdout, /^ {2}generic\/initialize-token +InitializeSecurityContext +20 /m);
+    assert.doesNotMatch(stdout, /example\/hello/);
+  });
+
+  test('says a module that does not load (exit 1) and a package no module has (exit 2)', async () => {
+    const missing = await sspiEmu(['fuzz', '--load', './no/such/package.js'], FUZZ_RUN);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /package module \.\/no\/such\/package\.js failed to load at resolve: no such file/);
+    assertUsageError(
+      await sspiEmu(['fuzz', '--load', thrower, '--package', 'Nobody'], FUZZ_RUN),
+      'fuzz',
+      /--package Nobody: no such package in .* \(loaded: ShortTokenThrower\)/,
+    );
+  });
 });
 
 describe('the fuzz report of a failing run', () => {
@@ -90,25 +137,33 @@ describe('the fuzz report of a failing run', () => {
   };
   const pkg: PackageFuzzReport = {
     packageKey: 'ntlm',
+    packageName: 'NTLM',
+    sets: ['ntlm'],
     inputs: 1,
     durationMs: 10,
     generators: [tally],
+    skipped: [],
     crashes: [],
     hangs: 0,
     lsaAlive: true,
     goodHandshake: 'SEC_E_OK',
-    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0 } },
+    lsa: { before: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 }, after: { contexts: 0, credentials: 0, logonSessions: 0, nested: 0 } },
     heap: { bootBytes: 1 << 22, warmBytes: 1 << 22, afterBytes: 1 << 22, growthBytes: 0, toleranceBytes: 1 << 20, flat: true },
     ok: false,
   };
   const text = formatFuzzReport({
     seed: 3,
+    load: [],
     iterations: 1,
     targets: ['tokens'],
     lanes: 1,
     packages: [pkg],
     ok: false,
-    firstOffender: { ...offender, replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1' },
+    firstOffender: {
+      ...offender,
+      package: 'ntlm',
+      replay: 'sspi-emu fuzz --package ntlm --generator ntlm/initialize --seed 3 --start 22 --iterations 1 --lanes 1',
+    },
   });
 
   test('counts the internal error among the invariants', () => {

@@ -21,6 +21,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Written to its stdin, which is then closed. */
   input?: string;
+  /** Its working directory (this one's by default). */
+  cwd?: string;
 }
 
 /** Runs a program to its end. */
@@ -29,7 +31,12 @@ export function runProgram(file: string, args: string[], options: RunOptions = {
     const child = execFile(
       file,
       args,
-      { env: options.env ?? process.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: options.env ?? process.env,
+        timeout: options.timeoutMs ?? 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         const signal = error === null ? null : ((error as { signal?: NodeJS.Signals }).signal ?? null);

@@ -46,13 +46,14 @@ export class Program {
     return new Program(spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
-  /** The first line (stdout or stderr, already seen or to come) that matches, within `timeoutMs`. */
-  waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    const seen = [...this.lines, ...this.stderrLines].find((l) => pattern.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
+  /** The first line (stdout or stderr, already seen or to come) that matches, within `timeoutMs`; with `nth`, the nth such line. */
+  waitForLine(pattern: RegExp, timeoutMs = 20_000, nth = 1): Promise<string> {
+    const seen = [...this.lines, ...this.stderrLines].filter((l) => pattern.test(l));
+    if (seen.length >= nth) return Promise.resolve(seen[nth - 1]!);
+    let count = seen.length;
     return new Promise<string>((resolve, reject) => {
       const waiter = {
-        test: (line: string) => pattern.test(line),
+        test: (line: string) => pattern.test(line) && ++count >= nth,
         resolve: (line: string) => {
           clearTimeout(timer);
           resolve(line);

@@ -4,6 +4,7 @@
 // a fault plan can make it throw or hang.
 
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { badResult, callPackage, packageStack, type Outcome, type PackageHost } from '../../hosting/index.js';
 import { PackageFault } from '../../ipc/errors.js';
@@ -89,6 +90,24 @@ describe('callPackage', () => {
     assert.match(stack ?? '', /^RangeError: offset 12 is past the end\n {4}at .*package-call\.test\.js:\d+:\d+/);
     assert.doesNotMatch(stack ?? '', /hosting\/package-call\.js/);
     assert.equal(packageStack(f), stack);
+  });
+
+  it("cuts a source-mapped stack where sspi-emu's own sources begin, keeping the package's .ts frames", () => {
+    // As a worker that reads source maps prints it: sspi-emu's frames as plain paths of its sources
+    // (node --enable-source-maps maps them too), the package's as its own sources.
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const error = new Error('boom');
+    error.stack = [
+      'Error: boom',
+      `    at AcceptLsaModeContext (${root}packages/example/lsa.ts:160:11)`,
+      '    at /home/me/contoso/src/lsa.ts:12:3',
+      `    at callPackage (${root}hosting/package-call.ts:80:14)`,
+      `    at contextCall (${root}lsa/dispatch.ts:226:27)`,
+    ].join('\n');
+    assert.equal(
+      packageStack(new PackageFault('PACKAGE_THREW', 'Example: SpAcceptLsaModeContext threw: boom', { cause: error })),
+      error.stack.split('\n').slice(0, 3).join('\n'),
+    );
   });
 
   it('carries no stack for a fault that is not a thrown Error: a thrown string, a deadline', () => {

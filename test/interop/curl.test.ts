@@ -1,7 +1,10 @@
 // curl, an HTTP client nobody here wrote, authenticating with NTLM against `sspi-emu serve --http`
 // (a separate OS process): the right password, a wrong one, several curls at once; and the
 // handshake rate of curl and of `sspi-emu fetch` against the same server, measured in one run and
-// reported as test diagnostics. Skipped, saying so, when curl is not installed.
+// reported as test diagnostics. Over HTTPS (`serve --https`, curl -k): curl's own NTLM code sends
+// no channel bindings (its AUTHENTICATE carries the server's target info unchanged: no
+// MsvAvChannelBindings, no MIC), so it passes under Extended Protection "allowed" and is refused
+// with SEC_E_BAD_BINDINGS under "required". Skipped, saying so, when curl is not installed.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -73,5 +76,48 @@ describe('curl --ntlm against sspi-emu serve --http', { timeout: 120_000 }, () =
     const exited = await server!.stop();
     assert.equal(exited.code, 0);
     assert.match(server!.lines.at(-1) ?? '', /contexts left in the LSA: 0$/);
+  });
+});
+
+describe('curl -k --ntlm against sspi-emu serve --https', { timeout: 120_000 }, () => {
+  const servers: Partial<Record<'allowed' | 'required', { program: Program; port: number }>> = {};
+
+  before(async () => {
+    if (SKIP) return;
+    for (const policy of ['allowed', 'required'] as const)
+      servers[policy] = await startServe(['--https', '--port', '0', '--account', 'alice:Passw0rd!', '--extended-protection', policy, '--quiet']);
+  });
+
+  after(async () => {
+    for (const s of Object.values(servers)) await s?.program.stop();
+  });
+
+  const curlHttps = (port: number) =>
+    runProgram('curl', ['--silent', '--show-error', '-k', '--ntlm', '-u', 'alice:Passw0rd!', '--write-out', '\n%{http_code}', `https://127.0.0.1:${port}/`], {
+      timeoutMs: 20_000,
+    });
+
+  it('authenticates under Extended Protection "allowed" (curl sends no channel bindings)', async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    const r = await curlHttps(servers.allowed!.port);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'user: SSPI-EMU\\alice\npackage: NTLM\n\n200');
+  });
+
+  it('is refused under "required" with SEC_E_BAD_BINDINGS', async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    const r = await curlHttps(servers.required!.port);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'authentication failed: SEC_E_BAD_BINDINGS\n\n401');
+  });
+
+  it('refuses the self-signed certificate without -k (curl exits 60), and the servers stop with no context left', async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    const r = await runProgram('curl', ['--silent', '--ntlm', '-u', 'alice:Passw0rd!', `https://127.0.0.1:${servers.allowed!.port}/`], { timeoutMs: 20_000 });
+    assert.equal(r.code, 60);
+    for (const s of Object.values(servers)) {
+      assert.equal((await s!.program.stop()).code, 0);
+      assert.match(s!.program.lines.at(-1) ?? '', /contexts left in the LSA: 0$/);
+    }
   });
 });

@@ -23,7 +23,17 @@ function pending(exporter = A, importer: typeof B | null = B): PendingExport {
     contextData: Uint8Array.of(1, 2, 3),
     thunkedLevels: [],
   };
-  return { exporter, importer, packageId: 2 as PackageId, packageHandle: 7, mapped, shared: { count: 1 }, packedContext: Uint8Array.of(4, 5, 6), flags: 0 };
+  return {
+    exporter,
+    importer,
+    packageId: 2 as PackageId,
+    packageVersion: 1,
+    packageHandle: 7,
+    mapped,
+    shared: { count: 1 },
+    packedContext: Uint8Array.of(4, 5, 6),
+    flags: 0,
+  };
 }
 
 describe('ContextExports', () => {

@@ -6,16 +6,17 @@ import { describe, it } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import { SECPKG_CLIENT_PROCESS_TERMINATED, type LsaSecpkgFunctionTable, type PackageId } from '../../headers/ntsecpkg.js';
 import { SECBUFFER } from '../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../headers/status.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../headers/status.js';
 import { TransportError } from '../../ipc/errors.js';
 import { asProcessId } from '../../ipc/ids.js';
-import { CallPoints } from '../../hosting/index.js';
+import { CallPoints, packageHost } from '../../hosting/index.js';
 import { Tracer } from '../../ipc/trace.js';
 import { AccountStore } from '../../lsa/accounts.js';
 import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js';
 import { NOT_IMPLEMENTED_LSA_FUNCTIONS, createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { ANONYMOUS_LOGON_LUID, LogonSessions } from '../../lsa/logon-sessions.js';
 import { ProcessQueue } from '../../lsa/scheduler.js';
+import { NestedHandles } from '../../lsa/package-locator.js';
 import { LsaWorkPool } from '../../lsa/work-pool.js';
 import { readMemberOrder, REFERENCE_PATH } from '../helpers/reference.js';
 import { SCRAM_VECTOR } from '../helpers/work.js';
@@ -53,10 +54,16 @@ function setup(
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
+    locator: {
+      packages: { byName: () => undefined, byId: () => undefined, version: () => undefined },
+      host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
+      nested: new NestedHandles(),
+    },
     processById: (pid) => processes.find((p) => p.pid === pid),
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   return { table: createLsaFunctionTable(PKG, services), services };
 }
@@ -74,11 +81,11 @@ describe('createLsaFunctionTable', () => {
     assert.deepEqual(services.heap, { allocations: 0, bytes: 0 });
   });
 
-  it('has exactly the 66 members of LSA_SECPKG_FUNCTION_TABLE, in the order of the header', (t) => {
+  it("has the 66 members of LSA_SECPKG_FUNCTION_TABLE in the order of the header, then sspi-emu's own two", (t) => {
     if (REFERENCE_ORDER === undefined) return t.skip(`the reference is not at ${REFERENCE_PATH}`);
     const { table } = setup();
     assert.equal(REFERENCE_ORDER.length, 66);
-    assert.deepEqual(Object.keys(table), REFERENCE_ORDER);
+    assert.deepEqual(Object.keys(table), [...REFERENCE_ORDER, 'LookupPackage', 'LocatePackageById']);
     for (const name of REFERENCE_ORDER) assert.equal(typeof (table as unknown as Record<string, unknown>)[name], 'function', name);
   });
 
@@ -90,6 +97,23 @@ describe('createLsaFunctionTable', () => {
       Object.keys(table).filter((name) => (NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes(name)),
       [...NOT_IMPLEMENTED_LSA_FUNCTIONS],
     );
+  });
+
+  it('UnloadPackage asks the LSA to unload the calling package, this load of it, and answers what the LSA answers', () => {
+    const { services } = setup();
+    const asked: Array<[number, number]> = [];
+    services.unloadPackage = (id, version) => {
+      asked.push([id, version]);
+      return asked.length === 1 ? 0 : 0xc00000fe;
+    };
+    const first = createLsaFunctionTable(PKG, services, 3);
+    assert.equal(first.UnloadPackage(), 0, 'STATUS_SUCCESS');
+    assert.equal(statusName(first.UnloadPackage()), 'STATUS_NO_SUCH_PACKAGE', 'a version already unloading is not there to unload');
+    assert.deepEqual(asked, [
+      [PKG, 3],
+      [PKG, 3],
+    ]);
+    assert.ok(!(NOT_IMPLEMENTED_LSA_FUNCTIONS as readonly string[]).includes('UnloadPackage'));
   });
 
   describe('CreateThread: the LSA work pool', () => {

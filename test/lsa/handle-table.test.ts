@@ -10,9 +10,38 @@ import { HandleTables, releaseContext, shareContext, type HandleEntry, type Hand
 const PKG = 3 as PackageId;
 const alice = asProcessId(101);
 const mallory = asProcessId(102);
-const entry = (kind: HandleKind, packageHandle = 0x5000): HandleEntry => ({ kind, packageId: PKG, packageHandle, complete: false });
+const entry = (kind: HandleKind, packageHandle = 0x5000): HandleEntry => ({ kind, packageId: PKG, packageVersion: 1, packageHandle, complete: false });
 
 describe('HandleTables', () => {
+  it('retires a handle the process did not free: it is gone, and its first free (of its kind, by its owner) is answered once', () => {
+    const tables = new HandleTables();
+    const h = tables.create(alice, entry('credential'));
+    assert.equal(tables.retire(alice, h), true);
+    assert.equal(tables.lookup(alice, h, 'credential'), undefined);
+    assert.deepEqual(tables.count(), { credentials: 0, contexts: 0 });
+    assert.equal(tables.takeRetired(mallory, h, 'credential'), false, 'not for another process');
+    assert.equal(tables.takeRetired(alice, h, 'context'), false, 'not as another kind');
+    assert.equal(tables.takeRetired(alice, h, 'credential'), true);
+    assert.equal(tables.takeRetired(alice, h, 'credential'), false, 'once');
+    assert.equal(tables.retire(alice, h), false, 'nothing left to retire');
+  });
+
+  it('selects entries across every process, and replaces one in place under the same handle', () => {
+    const tables = new HandleTables();
+    const a = tables.create(alice, entry('credential', 1));
+    tables.create(mallory, { ...entry('credential', 2), packageVersion: 2 });
+    const picked = tables.select((e) => e.packageVersion === 1);
+    assert.deepEqual(
+      picked.map((p) => [p.pid, p.handle]),
+      [[alice, a]],
+    );
+    const carried: HandleEntry = { ...entry('credential', 9), packageVersion: 2 };
+    assert.equal(tables.replace(alice, a, carried), true);
+    assert.equal(tables.lookup(alice, a, 'credential'), carried);
+    assert.equal(tables.replace(alice, a, entry('context')), false, 'not as another kind');
+    assert.deepEqual(tables.count(), { credentials: 2, contexts: 0 });
+  });
+
   it('finds a handle in the table of the process that created it, as the kind it was made', () => {
     const tables = new HandleTables();
     const credential = entry('credential', 0x11);

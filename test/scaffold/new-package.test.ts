@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCheck } from '../../check/index.js';
 import { newPackage, ScaffoldError } from '../../scaffold/index.js';
-import { runProgram } from '../helpers/cli.js';
+import { CLI, runProgram } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -79,6 +79,28 @@ describe('sspi-emu new-package', () => {
     assert.equal(tested.code, 0, tested.stdout + tested.stderr);
     assert.match(tested.stdout, /^ok 1 - Contoso passes sspi-emu check$/m);
   });
+
+  it(
+    'is fuzzed by `sspi-emu fuzz --load ./dist/src/index.js --package Contoso` from its folder: every generic generator, every invariant held',
+    { timeout: 180_000 },
+    async () => {
+      const dir = join(work, 'contoso');
+      assert.ok(existsSync(join(dir, 'dist', 'src', 'index.js')), 'the first test built Contoso');
+      const fuzzed = await runProgram(
+        process.execPath,
+        [CLI, 'fuzz', '--load', './dist/src/index.js', '--package', 'Contoso', '--iterations', '210', '--seed', '1'],
+        {
+          cwd: dir,
+          timeoutMs: 150_000,
+        },
+      );
+      assert.equal(fuzzed.code, 0, fuzzed.stdout + fuzzed.stderr);
+      assert.match(fuzzed.stdout, /^Contoso: 210 inputs in /m);
+      for (const generator of ['accept-token', 'initialize-token', 'initialize', 'verify-signature', 'decrypt-message', 'make-signature', 'encrypt-message'])
+        assert.match(fuzzed.stdout, new RegExp(`^ {2}generic/${generator} +\\w+ +30 `, 'm'));
+      assert.match(fuzzed.stdout, /^result: every invariant held$/m);
+    },
+  );
 
   it('makes packages that load side by side: each its own name, each passing check', { timeout: 180_000 }, async () => {
     const dir = join(work, 'fabrikam');

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECPKG_INTERFACE_VERSION, SECPKG_STATE, type PackageId, type SecpkgFunctionTable } from '../../../headers/ntsecpkg.js';
 import { SECBUFFER, SECPKG_CRED, tokenBytes, type SecBuffer } from '../../../headers/sspi.js';
-import { STATUS_INSUFFICIENT_RESOURCES, statusName } from '../../../headers/status.js';
-import { CallPoints } from '../../../hosting/index.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, statusName } from '../../../headers/status.js';
+import { CallPoints, packageHost } from '../../../hosting/index.js';
 import { asProcessId } from '../../../ipc/ids.js';
 import { Tracer } from '../../../ipc/trace.js';
 import { AccountStore } from '../../../lsa/accounts.js';
@@ -17,6 +17,7 @@ import { runAsClientCall, type LsaClientProcess } from '../../../lsa/client-call
 import { createLsaFunctionTable, type LsaServices } from '../../../lsa/function-table.js';
 import { LogonSessions } from '../../../lsa/logon-sessions.js';
 import { ProcessQueue } from '../../../lsa/scheduler.js';
+import { NestedHandles } from '../../../lsa/package-locator.js';
 import type { WorkOutcome } from '../../../lsa/work-pool.js';
 import { runWorkTask, type WorkTask } from '../../../lsa/work-routines.js';
 import { SpLsaModeInitialize } from '../../../packages/example/index.js';
@@ -66,10 +67,16 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
     sessions: new LogonSessions(),
     accounts: new AccountStore([{ user: ALICE.User, domain: ALICE.Domain, password: ALICE.Password }]),
     points: new CallPoints(new Tracer(null, 'lsa', 0, false)),
+    locator: {
+      packages: { byName: () => undefined, byId: () => undefined, version: () => undefined },
+      host: packageHost(new CallPoints(new Tracer(null, 'lsa', 0, false)), () => undefined, 0),
+      nested: new NestedHandles(),
+    },
     processById: () => process,
     heap: { allocations: 0, bytes: 0 },
     scheduler: { whileWaiting: (_queue, wait) => wait() },
     work,
+    unloadPackage: () => STATUS_NOT_IMPLEMENTED,
   };
   const table = (await SpLsaModeInitialize(SECPKG_INTERFACE_VERSION)).ppTables[0]!;
   const id = 1 as PackageId;

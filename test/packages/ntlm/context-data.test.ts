@@ -19,6 +19,7 @@ function sample(): ContextData {
     exportedSessionKey: Uint8Array.from(COMMON.randomSessionKey),
     userName: 'SSPI-EMU\\Ålice',
     serverName: 'HTTP/sspi-emu',
+    mechListMics: { sent: false, received: false },
   };
 }
 
@@ -32,6 +33,13 @@ describe('ContextData', () => {
   test('round-trips every field', () => {
     const data = sample();
     assert.deepEqual(unpackContextData(packContextData(data)), data);
+    for (const mechListMics of [
+      { sent: true, received: false },
+      { sent: false, received: true },
+      { sent: true, received: true },
+    ]) {
+      assert.deepEqual(unpackContextData(packContextData({ ...data, mechListMics })), { ...data, mechListMics });
+    }
   });
 
   const spoilt: Array<[string, (bytes: Uint8Array) => Uint8Array]> = [
@@ -39,6 +47,7 @@ describe('ContextData', () => {
     ['a bad magic', (b) => Uint8Array.from(b).fill(0x58, 0, 1)],
     ['an unknown format', (b) => Uint8Array.from(b).fill(9, 4, 5)],
     ['an unknown side', (b) => Uint8Array.from(b).fill(7, 5, 6)],
+    ['an unknown mechListMIC bit', (b) => Uint8Array.from(b).fill(4, 6, 7)],
     ['a field running past the end', (b) => b.subarray(0, b.length - 3)],
     ['bytes after the last field', (b) => Uint8Array.from([...b, 0])],
     [

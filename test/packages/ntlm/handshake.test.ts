@@ -3,13 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, tokenBytes } from '../../../headers/sspi.js';
+import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, tokenBytes } from '../../../headers/sspi.js';
 import { statusName } from '../../../headers/status.js';
 import { Machine, type AppProcess } from '../../../machine/machine.js';
 import { NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
 import { negotiateFor } from '../../../packages/ntlm/initiator.js';
 import { unpackChallenge } from '../../../packages/ntlm/messages.js';
 import { DEFAULT_CLIENT_REQ } from '../../../client-proc/app.js';
+import { DEFAULT_SERVER_REQ } from '../../../server-proc/app.js';
 import { accept, ALICE, bindings, drive } from './drive.js';
 import { COMMON, NTLMV1, NTLMV2, toHex } from './vectors.js';
 
@@ -146,9 +147,31 @@ describe('NTLM handshakes through the LSA', () => {
     assert.equal(driven.server, 'SEC_E_BAD_BINDINGS');
   });
 
-  test('a client without bindings is accepted by a server with bindings when they are not required', async () => {
-    const driven = await drive(client, server, { serverBindings: bindings('tls-server-end-point:0123') });
+  test('a client without bindings is accepted by a server with bindings that passes ASC_REQ_ALLOW_MISSING_BINDINGS (Extended Protection "Allowed")', async () => {
+    const driven = await drive(client, server, {
+      serverBindings: bindings('tls-server-end-point:0123'),
+      serverReq: DEFAULT_SERVER_REQ | ASC_REQ.ALLOW_MISSING_BINDINGS,
+    });
     assert.equal(driven.server, 'SEC_E_OK');
+  });
+
+  test('a client without bindings is SEC_E_BAD_BINDINGS to a server with bindings and without ASC_REQ_ALLOW_MISSING_BINDINGS ("Required")', async () => {
+    const driven = await drive(client, server, { serverBindings: bindings('tls-server-end-point:0123') });
+    assert.equal(driven.server, 'SEC_E_BAD_BINDINGS');
+  });
+
+  test('the flag allows only missing bindings: other bindings are still SEC_E_BAD_BINDINGS, matching ones SEC_E_OK', async () => {
+    const serverReq = DEFAULT_SERVER_REQ | ASC_REQ.ALLOW_MISSING_BINDINGS;
+    const serverBindings = bindings('tls-server-end-point:0123');
+    assert.equal(
+      (await drive(client, server, { clientBindings: bindings('tls-server-end-point:4567'), serverBindings, serverReq })).server,
+      'SEC_E_BAD_BINDINGS',
+    );
+    assert.equal((await drive(client, server, { clientBindings: serverBindings, serverBindings, serverReq })).server, 'SEC_E_OK');
+  });
+
+  test('a server without bindings checks none: a client with bindings is accepted, flag or not', async () => {
+    assert.equal((await drive(client, server, { clientBindings: bindings('tls-server-end-point:0123') })).server, 'SEC_E_OK');
   });
 
   test('a malformed SEC_CHANNEL_BINDINGS from the client application is SEC_E_BAD_BINDINGS at the client', async () => {
@@ -178,10 +201,14 @@ describe('NTLM with requireChannelBindings', () => {
     assert.equal((await drive(client, server, { clientBindings: tls, serverBindings: tls })).server, 'SEC_E_OK');
   });
 
-  test('refuses mismatching bindings, a client without bindings, and a server without any, all SEC_E_BAD_BINDINGS', async () => {
+  test('refuses mismatching bindings, a client without bindings (even with ASC_REQ_ALLOW_MISSING_BINDINGS), and a server without any, all SEC_E_BAD_BINDINGS', async () => {
     const tls = bindings('tls-unique:abcd');
     assert.equal((await drive(client, server, { clientBindings: bindings('tls-unique:ffff'), serverBindings: tls })).server, 'SEC_E_BAD_BINDINGS');
     assert.equal((await drive(client, server, { serverBindings: tls })).server, 'SEC_E_BAD_BINDINGS');
+    assert.equal(
+      (await drive(client, server, { serverBindings: tls, serverReq: DEFAULT_SERVER_REQ | ASC_REQ.ALLOW_MISSING_BINDINGS })).server,
+      'SEC_E_BAD_BINDINGS',
+    );
     assert.equal((await drive(client, server, { clientBindings: tls })).server, 'SEC_E_BAD_BINDINGS');
   });
 });

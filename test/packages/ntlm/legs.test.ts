@@ -29,7 +29,7 @@ import { COMMON, fromHex, NTLMV1, NTLMV2, SAMBA_NEGOTIATE, toHex, WGET, WIN2008R
 const N = NTLMSSP_NEGOTIATE;
 const NAMES = { computerName: 'SERVER', dnsComputerName: 'server.example.test', domainName: 'SERVER', dnsDomainName: 'example.test' };
 const NOW = new Date('2024-05-01T12:00:00Z');
-const NO_POLICY = { requireChannelBindings: false, maxClockSkewSeconds: 0 };
+const NO_POLICY = { requireChannelBindings: false, allowMissingBindings: true, maxClockSkewSeconds: 0 };
 
 function accounts(entries: Record<string, string>): (user: string) => AccountKey | undefined {
   return (user) => {
@@ -423,7 +423,7 @@ describe('the acceptor checks after NTProofStr', () => {
         authenticate: client.bytes,
         account: alice,
         bindings: undefined,
-        policy: { requireChannelBindings: false, maxClockSkewSeconds },
+        policy: { requireChannelBindings: false, allowMissingBindings: true, maxClockSkewSeconds },
         now,
       });
     const later = new Date(NOW.getTime() + 37 * 3600 * 1000);
@@ -434,45 +434,61 @@ describe('the acceptor checks after NTProofStr', () => {
     assert.ok(check(later, 0).ok, '0 turns the check off');
   });
 
-  test('channel bindings that match pass, and ones that differ are SEC_E_BAD_BINDINGS whether required or not', () => {
+  test('channel bindings that match pass, and ones that differ are SEC_E_BAD_BINDINGS whatever the policy', () => {
     const tls = bindings('tls-server-end-point:abcdef');
     const { state, client } = exchange({ clientBindings: tls });
-    for (const requireChannelBindings of [false, true]) {
-      const policy = { requireChannelBindings, maxClockSkewSeconds: 0 };
-      assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: digestBindings(tls), policy, now: NOW }).ok);
-      const other = acceptAuthenticate({
+    for (const requireChannelBindings of [false, true])
+      for (const allowMissingBindings of [false, true]) {
+        const policy = { requireChannelBindings, allowMissingBindings, maxClockSkewSeconds: 0 };
+        assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: digestBindings(tls), policy, now: NOW }).ok);
+        const other = acceptAuthenticate({
+          state,
+          authenticate: client.bytes,
+          account: alice,
+          bindings: digestBindings(bindings('tls-server-end-point:123456')),
+          policy,
+          now: NOW,
+        });
+        assert.ok(!other.ok);
+        assert.equal(statusName(other.status), 'SEC_E_BAD_BINDINGS');
+      }
+  });
+
+  test('a client without bindings passes only with ASC_REQ_ALLOW_MISSING_BINDINGS and without requireChannelBindings', () => {
+    const { state, client } = exchange();
+    const tls = digestBindings(bindings('tls-server-end-point:abcdef'));
+    const check = (requireChannelBindings: boolean, allowMissingBindings: boolean) =>
+      acceptAuthenticate({
         state,
         authenticate: client.bytes,
         account: alice,
-        bindings: digestBindings(bindings('tls-server-end-point:123456')),
-        policy,
+        bindings: tls,
+        policy: { requireChannelBindings, allowMissingBindings, maxClockSkewSeconds: 0 },
         now: NOW,
       });
-      assert.ok(!other.ok);
-      assert.equal(statusName(other.status), 'SEC_E_BAD_BINDINGS');
+    assert.ok(check(false, true).ok, 'Extended Protection "Allowed"');
+    for (const [require, allow, reason] of [
+      [false, false, /did not allow missing ones \(no ASC_REQ_ALLOW_MISSING_BINDINGS\)/],
+      [true, true, /required \(requireChannelBindings\)/],
+      [true, false, /required \(requireChannelBindings\)/],
+    ] as const) {
+      const refused = check(require, allow);
+      assert.ok(!refused.ok);
+      assert.equal(statusName(refused.status), 'SEC_E_BAD_BINDINGS');
+      assert.match(refused.reason, reason);
     }
   });
 
-  test('a client without bindings passes unless bindings are required', () => {
-    const { state, client } = exchange();
-    const tls = bindings('tls-server-end-point:abcdef');
-    assert.ok(acceptAuthenticate({ state, authenticate: client.bytes, account: alice, bindings: digestBindings(tls), policy: NO_POLICY, now: NOW }).ok);
-    const required = acceptAuthenticate({
-      state,
-      authenticate: client.bytes,
-      account: alice,
-      bindings: digestBindings(tls),
-      policy: { requireChannelBindings: true, maxClockSkewSeconds: 0 },
-      now: NOW,
-    });
-    assert.ok(!required.ok);
-    assert.equal(statusName(required.status), 'SEC_E_BAD_BINDINGS');
-  });
-
-  test('checkBindings refuses a malformed server SEC_CHANNEL_BINDINGS and a requirement with nothing to check against', () => {
-    assert.equal(statusName(checkBindings(new Uint8Array(16), digestBindings(new Uint8Array(8)), false)!.status), 'SEC_E_BAD_BINDINGS');
-    assert.equal(statusName(checkBindings(new Uint8Array(16).fill(1), undefined, true)!.status), 'SEC_E_BAD_BINDINGS');
-    assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, false), undefined);
+  test('checkBindings refuses a malformed server SEC_CHANNEL_BINDINGS and a requirement with nothing to check against, and checks nothing without server bindings', () => {
+    const lenient = { requireChannelBindings: false, allowMissingBindings: true };
+    assert.equal(statusName(checkBindings(new Uint8Array(16), digestBindings(new Uint8Array(8)), lenient)!.status), 'SEC_E_BAD_BINDINGS');
+    assert.equal(
+      statusName(checkBindings(new Uint8Array(16).fill(1), undefined, { requireChannelBindings: true, allowMissingBindings: true })!.status),
+      'SEC_E_BAD_BINDINGS',
+    );
+    assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, lenient), undefined);
+    assert.equal(checkBindings(new Uint8Array(16).fill(1), undefined, { requireChannelBindings: false, allowMissingBindings: false }), undefined);
+    assert.equal(checkBindings(undefined, undefined, { requireChannelBindings: false, allowMissingBindings: false }), undefined);
   });
 
   test('KEY_EXCH with an EncryptedRandomSessionKey that is not 16 bytes is SEC_E_INVALID_TOKEN', () => {
