@@ -8,7 +8,7 @@ export type { LsaBootData, LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
-export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from './package-loader.js';
+export { asyncEntries, type PackageLoadFailure, type PackageLoadProgress, type PackageLoadStage } from './package-loader.js';
 export { MAX_MODULE_VERSIONS, type ReloadReport, type UnloadReport } from './package-reload.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
