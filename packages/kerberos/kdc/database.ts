@@ -132,7 +132,7 @@ export class KdcDatabase {
   readonly krbtgt: KdcPrincipal;
   private readonly byName = new Map<string, KdcPrincipal>();
   private readonly all: KdcPrincipal[] = [];
-  private readonly derived: Promise<void>;
+  private derived: Promise<void> = Promise.resolve();
 
   private constructor(realm: string, principals: KdcPrincipal[]) {
     this.realm = realm;
@@ -145,7 +145,6 @@ export class KdcDatabase {
     const krbtgt = this.byName.get(principalKey(['krbtgt', realm]));
     if (krbtgt === undefined || krbtgt.kind !== 'krbtgt') throw new KdcError('BAD_CONFIG', `the database has no krbtgt/${realm}`);
     this.krbtgt = krbtgt;
-    this.derived = this.pump();
   }
 
   /**
@@ -154,9 +153,21 @@ export class KdcDatabase {
    */
   static open(realm: string, specs: readonly KdcPrincipalSpec[], derive: KeyDeriver): KdcDatabase {
     checkRealm(realm);
-    return new KdcDatabase(
+    const db = new KdcDatabase(
       realm,
       specs.map((spec) => principalOf(realm, spec, derive)),
+    );
+    db.derived = db.pump();
+    return db;
+  }
+
+  /** Checks `specs` as open would (KdcError BAD_CONFIG naming the first problem), deriving nothing. */
+  static check(realm: string, specs: readonly KdcPrincipalSpec[]): void {
+    checkRealm(realm);
+    const never: KeyDeriver = () => Promise.reject(new Error('a checked database derives no keys'));
+    new KdcDatabase(
+      realm,
+      specs.map((spec) => principalOf(realm, spec, never)),
     );
   }
 
