@@ -17,7 +17,7 @@ import {
   type KdcPrincipalSpec,
   type KdcRequestRecord,
 } from '../packages/kerberos/kdc/index.js';
-import { SspiEmuError, describeError } from '../ipc/index.js';
+import { SspiEmuError } from '../ipc/index.js';
 import type { Account, KdcConfig } from '../lsa/index.js';
 
 export type MachineRole = 'workstation' | 'domain-controller';
@@ -58,6 +58,10 @@ export function parseServiceSpec(spec: string): KdcServiceOptions {
   return colon < 0 ? { principal: spec } : { principal: spec.slice(0, colon), password: spec.slice(colon + 1) };
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function badOption(message: string, cause?: unknown): SspiEmuError {
   return new SspiEmuError('BAD_OPTION', message, cause === undefined ? undefined : { cause });
 }
@@ -72,7 +76,7 @@ export function domainControllerConfig(
   try {
     checkRealm(realm);
   } catch (error) {
-    throw badOption(`realm: ${describeError(error)}`, error);
+    throw badOption(`realm: ${messageOf(error)}`, error);
   }
   const kdc = options.kdc ?? {};
   if (typeof kdc !== 'object' || kdc === null) throw badOption('kdc is an object: { host?, port?, policy?, onRequest? }');
@@ -86,7 +90,7 @@ export function domainControllerConfig(
     policy = { ...(kdc.policy ?? {}) };
     kdcPolicy(policy);
   } catch (error) {
-    throw badOption(`kdc.policy: ${describeError(error)}`, error);
+    throw badOption(`kdc.policy: ${messageOf(error)}`, error);
   }
 
   // The names taken so far, case ignored as the KDC looks them up: the users first.
@@ -102,7 +106,7 @@ export function domainControllerConfig(
     try {
       parsed = parsePrincipal(service.principal);
     } catch (error) {
-      throw badOption(`service ${JSON.stringify(service.principal)}: ${describeError(error)}`, error);
+      throw badOption(`service ${JSON.stringify(service.principal)}: ${messageOf(error)}`, error);
     }
     if (parsed.realm !== undefined && parsed.realm !== realm)
       throw badOption(`service ${service.principal} is in realm ${parsed.realm}, not ${realm}: cross-realm is not implemented`);
@@ -117,7 +121,7 @@ export function domainControllerConfig(
       try {
         spec.keys = etypes.map(makeRandomKey);
       } catch (error) {
-        throw badOption(`service ${name}: etypes ${JSON.stringify(etypes)}: ${describeError(error)}`, error);
+        throw badOption(`service ${name}: etypes ${JSON.stringify(etypes)}: ${messageOf(error)}`, error);
       }
     }
     if (service.salt !== undefined) spec.salt = service.salt;
@@ -129,7 +133,7 @@ export function domainControllerConfig(
   try {
     KdcDatabase.check(realm, [...principals, ...accounts.map((a): KdcPrincipalSpec => ({ components: [a.user], kind: 'user', password: a.password }))]);
   } catch (error) {
-    throw badOption(describeError(error), error);
+    throw badOption(messageOf(error), error);
   }
   return { realm, host, port, principals, policy, reportRequests: kdc.onRequest !== undefined };
 }

@@ -15,7 +15,7 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
-import { kerberosMessageType } from '../messages/index.js';
+import { KRB_ERROR_CODE, kerberosMessageType } from '../messages/index.js';
 import { KdcError } from './errors.js';
 import type { Kdc, KdcRequestRecord, KdcTransport } from './kdc.js';
 
@@ -134,8 +134,10 @@ export class KdcListener {
       if (reply.length > this.kdc.policy.maxDatagramReplyBytes) {
         this.counts.tooBig++;
         datagram = this.kdc.tooBig(request, reply.length);
-        record.result = 'KRB_ERR_RESPONSE_TOO_BIG';
         record.detail = `the reply (${record.errorCode === 0 ? 'a ticket' : record.result}) is ${reply.length} bytes: asked to use TCP`;
+        record.result = 'KRB_ERR_RESPONSE_TOO_BIG';
+        record.errorCode = KRB_ERROR_CODE.KRB_ERR_RESPONSE_TOO_BIG;
+        delete record.etype;
       }
       if (!this.closed) this.udp.send(datagram, port, address, () => undefined);
       this.hooks.after?.(record);
