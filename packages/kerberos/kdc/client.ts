@@ -17,6 +17,7 @@ import {
   PA_TYPE,
   packApReq,
   packAuthenticator,
+  packAuthorizationData,
   packEncryptedData,
   packKdcReq,
   packKdcReqBody,
@@ -25,6 +26,7 @@ import {
   unpackEtypeInfo2,
   unpackKerberosMessage,
   unpackMethodData,
+  type AuthorizationDataEntry,
   type EncKdcRepPart,
   type KdcRep,
   type KdcReqBody,
@@ -251,6 +253,8 @@ export interface TgsRequestOptions {
   rtime?: Date;
   /** A subkey for the reply (MIT's client always sends one); none when null. Default a fresh key of the session key's etype. */
   subkey?: EncryptionKey | null;
+  /** Authorization data to add to the ticket (enc-authorization-data, sealed in the subkey, or the session key without one). */
+  authorizationData?: AuthorizationDataEntry[];
   /** Change the req-body after the checksum is made (tests of KRB_AP_ERR_MODIFIED). */
   tamper?: (body: KdcReqBody) => void;
   /** The Authenticator's time (tests of the clock skew). */
@@ -260,6 +264,7 @@ export interface TgsRequestOptions {
 /** A TGS-REQ's bytes, and the key its reply will be sealed in. */
 export function tgsRequest(o: TgsRequestOptions, now = Date.now()): { request: Uint8Array; replyKey: EncryptionKey; replyUsage: number } {
   const sessionKey = o.tgt.part.key;
+  const subkey = o.subkey === undefined ? makeRandomKey(sessionKey.keytype) : o.subkey;
   const body: KdcReqBody = {
     kdcOptions: o.options ?? KDC_OPTIONS.FORWARDABLE,
     realm: o.realm,
@@ -269,9 +274,12 @@ export function tgsRequest(o: TgsRequestOptions, now = Date.now()): { request: U
     etype: o.etypes ?? DEFAULT_ETYPES,
     ...(o.rtime === undefined ? {} : { rtime: o.rtime }),
   };
+  if (o.authorizationData !== undefined) {
+    const [key, usage] = subkey === null ? [sessionKey, KEY_USAGE.TGS_REQ_AD_SESSION_KEY] : [subkey, KEY_USAGE.TGS_REQ_AD_SUBKEY];
+    body.encAuthorizationData = { etype: key.keytype, cipher: encrypt(key, usage, packAuthorizationData(o.authorizationData)) };
+  }
   const bodyBytes = packKdcReqBody(body);
   const cksumtype = requiredChecksumType(sessionKey.keytype);
-  const subkey = o.subkey === undefined ? makeRandomKey(sessionKey.keytype) : o.subkey;
   const at = o.ctime ?? now;
   const authenticator = packAuthenticator({
     crealm: o.tgt.crealm,
