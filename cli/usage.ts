@@ -17,6 +17,7 @@ commands:
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
+  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -187,6 +188,26 @@ INSPECT_USAGE
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
   --no-channel-bindings (a client that predates Extended Protection)`,
+  ],
+  [
+    'dc',
+    `sspi-emu dc --realm R --port P [--host 127.0.0.1] [--account USER:PASSWORD]... [--service SPN[:PASSWORD]]...
+            [--export-keytab FILE] [--work-pool N] [--quiet]
+  --realm R             the realm, its DNS domain in capitals (EXAMPLE.TEST)
+  --port P              0 to 65535, UDP and TCP; 0 picks a free port; the first line of stdout is
+                        "kdc listening on HOST:PORT"
+  --host H              the address to listen on (default 127.0.0.1)
+  --account U:P         a user (U@R, its keys made from P with the salt R + U); repeatable; default
+                        alice:Passw0rd! and bob:Hunter2hunter2
+  --service SPN[:P]     a service principal (host/server.example.test): with P its keys are made
+                        from P, without a random key of each etype; repeatable
+  --export-keytab FILE  write an MIT keytab (0x0502, mode 0600) of the services' keys before the first
+                        line, for MIT acceptors (gss-server -keytab FILE)
+  --work-pool N         the LSA's work pool, where string-to-key runs: 0 (off) to 64 threads (default 1)
+  --quiet               no line per request
+  then one line per request: AS-REQ or TGS-REQ, client -> service, the result (OK and the session
+  key's etype, or the KRB-ERROR's name and why), transport, peer, time; SIGINT/SIGTERM stop it and
+  print the counts (exit 0); exit 1 when the LSA dies, 2 on usage errors`,
   ],
   [
     'check',

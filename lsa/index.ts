@@ -20,3 +20,5 @@ export { NestedHandles, type LocatablePackage, type LocatorServices, type Packag
 export { LogonSessions } from './logon-sessions.js';
 export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';
+export { decodeKdcRequestRecord, KdcHost, poolDeriver, type KdcConfig, type KdcStatus } from './kdc-host.js';
+export type { KdcPolicy, KdcRequestRecord } from '../packages/kerberos/kdc/index.js';

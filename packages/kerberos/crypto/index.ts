@@ -35,6 +35,8 @@ export {
   requiredChecksumType,
   s2kIterations,
   stringToKey,
+  stringToKeyFromPbkdf2,
+  stringToKeyPbkdf2,
   SUPPORTED_ETYPES,
   usageKeys,
   verifyChecksum,
@@ -43,4 +45,5 @@ export {
   type EncryptionTypeInfo,
   type EncryptOptions,
   type StringToKeyOptions,
+  type StringToKeyPbkdf2,
 } from './cryptosystem.js';

@@ -97,11 +97,16 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
 
     // RFC 8009 4: tkey = random2key(PBKDF2(passphrase, saltp, iter_count, keylength)); key = KDF-HMAC-SHA2(tkey, "kerberos", keylength).
     stringToKey(password, salt, iterations) {
+      return this.keyFromPbkdf2(pbkdf2Sync(password, this.pbkdf2Salt(salt), iterations, keyBytes, hash));
+    },
+    pbkdf2Hash: hash,
+    pbkdf2Salt(salt) {
       const saltp = new Uint8Array(saltPrefix.length + salt.length);
       saltp.set(saltPrefix);
       saltp.set(salt, saltPrefix.length);
-      return kdfHmacSha2(hash, pbkdf2Sync(password, saltp, iterations, keyBytes, hash), KERBEROS, EMPTY, keyBytes * 8);
+      return saltp;
     },
+    keyFromPbkdf2: (derived) => kdfHmacSha2(hash, derived, KERBEROS, EMPTY, keyBytes * 8),
 
     // RFC 8009 5: PRF = KDF-HMAC-SHA2(input-key, "prf", octet-string, 256 or 384).
     prf(key, input) {
