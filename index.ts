@@ -12,7 +12,7 @@ export {
   formatMermaid,
   toChromeTrace,
 } from './machine/index.js';
-export type { InspectOptions, LsaIsolation, MachineOptions, SpawnOptions, RestartReport } from './machine/index.js';
+export type { InspectOptions, LsaIsolation, MachineOptions, SpawnOptions, RestartReport, KdcOptions, KdcServiceOptions, MachineRole } from './machine/index.js';
 export { formatHtml, decodeToken, registerTokenDecoder, tokenDecoders } from './machine/index.js';
 export type { HtmlOptions, DecodedToken, Described, TokenDecoder } from './machine/index.js';
 export { runDemo } from './scenarios/index.js';
@@ -36,6 +36,7 @@ export type { Connection } from './ipc/index.js';
 export type { TraceEvent, TapRecord } from './ipc/index.js';
 export { EmuError, PackageFault, TransportError, SspiEmuError } from './ipc/index.js';
 export type { ErrorCode, MachineErrorCode, PackageFaultCode, TransportErrorCode } from './ipc/index.js';
-export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport, ReloadReport, UnloadReport } from './lsa/index.js';
+export type { LsaStats, PackageLoadFailure, PackageLoadStage, PackageReport, ReapReport, ReloadReport, UnloadReport, KdcStatus } from './lsa/index.js';
+export type { KdcRequestRecord, KdcPolicy } from './lsa/index.js';
 export { runCheck, formatCheckReport, CHECKS } from './check/index.js';
 export type { CheckOptions, CheckReport, PackageCheck, CheckResult, CheckOutcome, CheckName } from './check/index.js';

@@ -1,18 +1,25 @@
-// HTTP authentication headers for NTLM over HTTP: the convention RFC 4559 describes for
-// Negotiate (section 4), with the scheme name "NTLM" as Windows (IIS, WinHTTP) and curl use it:
+// HTTP authentication headers for NTLM and Negotiate over HTTP: RFC 4559 (section 4) for
+// Negotiate, and the same convention under the scheme name "NTLM" as Windows (IIS, WinHTTP) and
+// curl use it:
 //
-//   server  401  WWW-Authenticate: NTLM
-//   client       Authorization: NTLM <base64 NEGOTIATE_MESSAGE>
-//   server  401  WWW-Authenticate: NTLM <base64 CHALLENGE_MESSAGE>
-//   client       Authorization: NTLM <base64 AUTHENTICATE_MESSAGE>     (same connection)
-//   server  200  (or a final 401 with a bare "WWW-Authenticate: NTLM")
+//   server  401  WWW-Authenticate: Negotiate            (both offered, Negotiate first, as IIS does)
+//                WWW-Authenticate: NTLM
+//   client       Authorization: NTLM <base64 NEGOTIATE_MESSAGE>      (or Negotiate <NegTokenInit>)
+//   server  401  WWW-Authenticate: NTLM <base64 CHALLENGE_MESSAGE>   (the scheme the client chose)
+//   client       Authorization: NTLM <base64 AUTHENTICATE_MESSAGE>   (same connection)
+//   server  200  (Negotiate: with "WWW-Authenticate: Negotiate <final token>", RFC 4559 section 5)
+//                or a final 401 with the bare schemes
 //
-// The authentication belongs to the connection, not to the request. Only NTLM is offered: no
-// SPNEGO is implemented here, so "Negotiate" is not claimed.
+// The authentication belongs to the connection, not to the request.
 //
 // Pure functions; a header is checked for length and alphabet before it is decoded.
 
 export const NTLM_SCHEME = 'NTLM';
+/** RFC 4559's scheme: SPNEGO tokens (or, from some clients, raw NTLMSSP ones) in base64. */
+export const NEGOTIATE_SCHEME = 'Negotiate';
+
+/** The token-carrying schemes this code speaks, spelt as they go on the wire. */
+export type HttpAuthScheme = typeof NTLM_SCHEME | typeof NEGOTIATE_SCHEME;
 
 /** The longest Authorization header value taken (an NTLM AUTHENTICATE_MESSAGE is ~1-2 KB in base64). */
 export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
@@ -22,9 +29,11 @@ export type Authorization =
   | { kind: 'none' }
   /** "NTLM <token>" with a well-formed base64 token. */
   | { kind: 'ntlm'; token: Uint8Array }
-  /** Another scheme (Basic, Negotiate, ...): the server answers with its own challenge. */
+  /** "Negotiate <token>" with a well-formed base64 token. */
+  | { kind: 'negotiate'; token: Uint8Array }
+  /** Another scheme (Basic, Digest, ...): the server answers with its own challenges. */
   | { kind: 'other'; scheme: string }
-  /** Not a credentials value (RFC 7235 section 2.1), or an NTLM token that is not base64. */
+  /** Not a credentials value (RFC 7235 section 2.1), or an NTLM or Negotiate token that is not base64. */
   | { kind: 'malformed'; reason: string };
 
 // RFC 7230 section 3.2.6 token characters, for the scheme name.
@@ -43,44 +52,56 @@ export function parseAuthorization(value: string | string[] | undefined): Author
   const scheme = space < 0 ? trimmed : trimmed.slice(0, space);
   const credentials = space < 0 ? '' : trimmed.slice(space).trim();
   if (scheme.length === 0 || !TOKEN_CHARS.test(scheme)) return { kind: 'malformed', reason: 'the Authorization header does not start with a scheme name' };
-  if (scheme.toLowerCase() !== NTLM_SCHEME.toLowerCase()) return { kind: 'other', scheme };
-  if (credentials.length === 0) return { kind: 'malformed', reason: 'NTLM without a token' };
-  if (!BASE64.test(credentials)) return { kind: 'malformed', reason: 'the NTLM token is not base64 (RFC 4648, padded)' };
+  const known = schemeNamed(scheme);
+  if (known === undefined) return { kind: 'other', scheme };
+  if (credentials.length === 0) return { kind: 'malformed', reason: `${known} without a token` };
+  if (!BASE64.test(credentials)) return { kind: 'malformed', reason: `the ${known} token is not base64 (RFC 4648, padded)` };
   const token = Uint8Array.from(Buffer.from(credentials, 'base64'));
-  if (token.byteLength === 0) return { kind: 'malformed', reason: 'an empty NTLM token' };
-  return { kind: 'ntlm', token };
+  if (token.byteLength === 0) return { kind: 'malformed', reason: `an empty ${known} token` };
+  return known === NTLM_SCHEME ? { kind: 'ntlm', token } : { kind: 'negotiate', token };
+}
+
+/** The scheme as this code spells it, for a name in any case (auth-scheme is case-insensitive, RFC 7235 2.1). */
+function schemeNamed(name: string): HttpAuthScheme | undefined {
+  const lower = name.toLowerCase();
+  return lower === 'ntlm' ? NTLM_SCHEME : lower === 'negotiate' ? NEGOTIATE_SCHEME : undefined;
 }
 
 /** The WWW-Authenticate value: the bare scheme to start a handshake, with a token to continue one. */
-export function wwwAuthenticate(token?: Uint8Array): string {
-  return token === undefined || token.byteLength === 0 ? NTLM_SCHEME : `${NTLM_SCHEME} ${Buffer.from(token).toString('base64')}`;
+export function wwwAuthenticate(token?: Uint8Array, scheme: HttpAuthScheme = NTLM_SCHEME): string {
+  return token === undefined || token.byteLength === 0 ? scheme : `${scheme} ${Buffer.from(token).toString('base64')}`;
 }
 
 /** The Authorization value a client sends with a token. */
-export function authorization(token: Uint8Array): string {
-  return `${NTLM_SCHEME} ${Buffer.from(token).toString('base64')}`;
+export function authorization(token: Uint8Array, scheme: HttpAuthScheme = NTLM_SCHEME): string {
+  return `${scheme} ${Buffer.from(token).toString('base64')}`;
 }
 
 /**
- * The NTLM token a server's WWW-Authenticate header(s) carry: undefined when NTLM is not offered,
- * an empty array for a bare "NTLM" (the server wants a NEGOTIATE_MESSAGE), the bytes otherwise.
- * Headers are split at commas between challenges (RFC 7235 section 4.1); a malformed NTLM token
- * is reported as a string.
+ * The token a server's WWW-Authenticate header(s) carry under `scheme`: undefined when the scheme
+ * is not offered, an empty array for the bare scheme (the server wants the client's first token),
+ * the bytes otherwise. Headers are split at commas between challenges (RFC 7235 section 4.1); a
+ * malformed token is reported as a string.
  */
-export function ntlmChallenge(values: string | string[] | undefined): Uint8Array | string | undefined {
+export function schemeChallenge(values: string | string[] | undefined, scheme: HttpAuthScheme): Uint8Array | string | undefined {
   const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
   for (const value of list) {
     if (value.length > MAX_AUTHORIZATION_LENGTH) return `a WWW-Authenticate header of ${value.length} characters`;
     for (const part of value.split(',')) {
       const trimmed = part.trim();
       const space = trimmed.search(/[ \t]/);
-      const scheme = space < 0 ? trimmed : trimmed.slice(0, space);
-      if (scheme.toLowerCase() !== NTLM_SCHEME.toLowerCase()) continue;
+      const name = space < 0 ? trimmed : trimmed.slice(0, space);
+      if (schemeNamed(name) !== scheme) continue;
       const credentials = space < 0 ? '' : trimmed.slice(space).trim();
       if (credentials.length === 0) return new Uint8Array(0);
-      if (!BASE64.test(credentials)) return 'the NTLM challenge is not base64';
+      if (!BASE64.test(credentials)) return `the ${scheme} challenge is not base64`;
       return Uint8Array.from(Buffer.from(credentials, 'base64'));
     }
   }
   return undefined;
+}
+
+/** The NTLM token a server's WWW-Authenticate header(s) carry (schemeChallenge for NTLM). */
+export function ntlmChallenge(values: string | string[] | undefined): Uint8Array | string | undefined {
+  return schemeChallenge(values, NTLM_SCHEME);
 }

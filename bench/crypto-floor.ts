@@ -24,7 +24,6 @@
 // Null has no cryptography, so no floor.
 
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { ISC_REQ } from '../headers/index.js';
 import { clientProof, deriveSecret, directionKeys, equal, helloProof, serverProof, sessionKey } from '../packages/example/wire.js';
 import {
@@ -43,18 +42,25 @@ import {
 } from '../packages/ntlm/wire.js';
 import type { Account } from '../lsa/index.js';
 import { WARM_UP_MS } from './in-process.js';
+import { interleave, type Batch } from './stats.js';
 import type { BenchReport } from './run.js';
 import { target, type Target } from './targets.js';
 
 export interface CryptoFloorRow {
   package: string;
-  /** Handshakes per second if a handshake cost only its cryptography. */
+  /** Handshakes per second if a handshake cost only its cryptography (of the thread's own time: bench/stats.ts interleave). */
   floorHsPerSec: number;
   /** Microseconds of cryptography per handshake (both sides). */
   floorUsPerHandshake: number;
-  /** The same run's in-process baseline, and its ratio to the floor. */
+  /** The in-process baseline, interleaved with the floor in batches, and its ratio to the floor. */
   inProcessHsPerSec: number;
   inProcessOverFloor: number;
+  /** The same batches' wall-clock rates (every wait for a core included). */
+  wall: { floorHsPerSec: number; inProcessHsPerSec: number; inProcessOverFloor: number };
+  /** The share of each side's time its garbage collection took. */
+  gcShare: { inProcess: number; floor: number };
+  /** Batches of each side behind the figures. */
+  batches: number;
   /** What one floor handshake computes. */
   what: string;
 }
@@ -73,30 +79,42 @@ export function cryptoFloorOf(spec: string, account: Account): Floor | undefined
   return undefined;
 }
 
-/** Handshakes per second of `floor` for durationMs, after a warm-up as long as the in-process baseline's. */
-export function floorHandshakesPerSecond(floor: Floor, durationMs: number): number {
-  const warmStart = performance.now();
-  for (let i = 0; i < 200 || performance.now() - warmStart < Math.max(WARM_UP_MS, durationMs); i++) floor.handshake();
-  let count = 0;
-  const start = performance.now();
-  while (performance.now() - start < durationMs) {
-    for (let i = 0; i < 16; i++) floor.handshake();
-    count += 16;
-  }
-  return count / ((performance.now() - start) / 1000);
+/** How the floor and the in-process baseline interleave (bench/stats.ts interleave). */
+export interface FloorInterleaving {
+  totalMs: number;
+  batchMs: number;
+  warmMs: number;
 }
 
-/** The floor row of a package spec beside its in-process baseline, or undefined when it has no floor. */
-export function cryptoFloorRow(spec: string, account: Account, inProcessHsPerSec: number, durationMs: number): CryptoFloorRow | undefined {
+/**
+ * The floor row of a package spec beside its in-process baseline, or undefined when it has no
+ * floor. Both run in this thread, in batches of about a millisecond interleaved (in-process,
+ * floor, in-process, ...): each rate is of the thread's own time (bench/stats.ts interleave), the
+ * wall-clock rates beside them.
+ */
+export async function cryptoFloorRow(spec: string, account: Account, inProcess: Batch, options: FloorInterleaving): Promise<CryptoFloorRow | undefined> {
   const floor = cryptoFloorOf(spec, account);
   if (floor === undefined) return undefined;
-  const hsPerSec = floorHandshakesPerSecond(floor, durationMs);
+  const measured = await interleave(
+    inProcess,
+    (n) => {
+      for (let i = 0; i < n; i++) floor.handshake();
+    },
+    { ...options, warmMs: Math.max(WARM_UP_MS, options.warmMs) },
+  );
   return {
     package: floor.name,
-    floorHsPerSec: Math.round(hsPerSec),
-    floorUsPerHandshake: Math.round((1e6 / hsPerSec) * 10) / 10,
-    inProcessHsPerSec: Math.round(inProcessHsPerSec),
-    inProcessOverFloor: Math.round((inProcessHsPerSec / hsPerSec) * 1000) / 1000,
+    floorHsPerSec: Math.round(measured.b.opsPerSec),
+    floorUsPerHandshake: Math.round((1e6 / measured.b.opsPerSec) * 10) / 10,
+    inProcessHsPerSec: Math.round(measured.a.opsPerSec),
+    inProcessOverFloor: Math.round(measured.ratio * 1000) / 1000,
+    wall: {
+      floorHsPerSec: Math.round(measured.b.wallOpsPerSec),
+      inProcessHsPerSec: Math.round(measured.a.wallOpsPerSec),
+      inProcessOverFloor: Math.round((measured.a.wallOpsPerSec / measured.b.wallOpsPerSec) * 1000) / 1000,
+    },
+    gcShare: { inProcess: measured.a.gcShare, floor: measured.b.gcShare },
+    batches: measured.batches,
     what: floor.what,
   };
 }
@@ -191,7 +209,7 @@ export function cryptoTargets(report: Pick<BenchReport, 'cryptoFloor' | 'message
   const floor = report.cryptoFloor.find((r) => r.package === 'NTLM');
   if (floor !== undefined) targets.push(target('NTLM in-process hs/s / NTLM crypto floor', floor.inProcessOverFloor, '>=', 0.5));
   const signed = report.messages.find((m) => m.package === 'NTLM' && m.op === 'sign+verify' && m.size === 1024);
-  if (signed !== undefined) targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOpsPerSec / signed.rawOpsPerSec, '>=', 0.8));
+  if (signed !== undefined) targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOverRaw, '>=', 0.8));
   const bytes = report.memory.lsaBytesPerContext['NTLM'];
   if (bytes !== undefined) targets.push(target('LSA bytes per live NTLM context', bytes, '<=', 1024));
   return targets;

@@ -117,7 +117,9 @@ export async function fairnessRows(options: FairnessOptions): Promise<FairnessRo
 
 export function formatFairness(rows: FairnessRow[]): string {
   const out = ['fairness: a victim handshaking one at a time while another process floods the LSA'];
-  out.push('package   flood                                                      alone p50/p99/max ms   flooded p50/p99/max ms   p99 ratio (goal <= 3)   flood calls');
+  out.push(
+    'package   flood                                                      alone p50/p99/max ms   flooded p50/p99/max ms   p99 ratio (goal <= 3)   flood calls',
+  );
   const f = (x: FairnessRow['unloaded']): string => `${x.p50 ?? '-'} / ${x.p99 ?? '-'} / ${x.max ?? '-'}`;
   for (const r of rows)
     out.push(

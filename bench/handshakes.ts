@@ -11,6 +11,13 @@ const SERVER_APP = fileURLToPath(new URL('./apps/handshake-server.js', import.me
 const CLIENT_APP = fileURLToPath(new URL('./apps/handshake-client.js', import.meta.url));
 export const MAX_CLIENTS = 4;
 
+/**
+ * How long each machine's handshake path runs before its first row. NTLM's path (package, LPC,
+ * both processes) still ran 0 to 700 hs/s in quarter-second windows after one second of warm-up,
+ * and 1,500 to 4,000 after three: V8 is still compiling it (its helper threads busy) for seconds.
+ */
+export const PATH_WARM_MS = 3_000;
+
 export interface HandshakeRun {
   hsPerSec: number;
   latencies: number[];

@@ -19,7 +19,7 @@ import { Machine, type AppProcess } from '../machine/index.js';
 import { SocketServer } from '../scenarios/index.js';
 import type { SocketAppSummary } from '../app-protocols/index.js';
 import { formatSocketRows } from './report.js';
-import { bottleneck, cpuMeter, median, repetitions, round, type RateFigures } from './stats.js';
+import { bottleneck, cpuMeter, pairedRatio, repetitions, round, type RateFigures } from './stats.js';
 import { ThreadCpu } from './thread-cpu.js';
 import type { LoadResult, LoadRun } from './workers/http-load.js';
 import type { PlainCounts, PlainHttpData } from './workers/plain-http.js';
@@ -30,7 +30,10 @@ export interface SocketRow extends RateFigures {
   server: SocketServerKind;
   /** Clients of the load generator, each one connection (and handshake) at a time. */
   clients: number;
-  /** On the NTLM rows: this row's hs/s over the plain server's at the same N; null on the plain rows. */
+  /**
+   * On the NTLM rows: this row's hs/s over the plain server's at the same N, the median of the
+   * repetitions' own ratios (each NTLM window is followed by a plain one); null on the plain rows.
+   */
   ratioToPlain: number | null;
   bottleneck: string;
   elu: Record<string, number>;
@@ -291,16 +294,15 @@ function serverCpu(used: Record<string, number>): number | null {
   return server.length === 0 ? null : server.reduce((sum, [, us]) => sum + us, 0);
 }
 
-function row(server: SocketServerKind, clients: number, runs: Run[], plainHsPerSec: number | null): SocketRow {
+function row(server: SocketServerKind, clients: number, runs: Run[], plain: Run[] | null): SocketRow {
   const { mid, ...rate } = repetitions(runs);
-  const hsPerSec = rate.hsPerSec;
   const byReason: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.byReason)) byReason[k] = (byReason[k] ?? 0) + v;
   return {
     server,
     clients,
     ...rate,
-    ratioToPlain: plainHsPerSec === null ? null : round(hsPerSec / plainHsPerSec, 3),
+    ratioToPlain: plain === null ? null : round(pairedRatio(runs.map((r, i) => [r.hsPerSec, plain[i]!.hsPerSec])), 3),
     bottleneck: bottleneck(mid.elu),
     elu: mid.elu,
     cpuCores: mid.cpuCores,
@@ -330,7 +332,7 @@ export async function httpSocketRows(options: SocketBenchOptions): Promise<Socke
         plain.push(await bench.plainRun(clients));
       }
       const plainRow = row('plain node:http', clients, plain, null);
-      const ntlmRow = row('NTLM serve --http', clients, ntlm, median(plain.map((r) => r.hsPerSec)));
+      const ntlmRow = row('NTLM serve --http', clients, ntlm, plain);
       if (ntlmRow.serverCpuUs !== null && plainRow.serverCpuUs !== null && ntlmRow.serverCpuUs > 0)
         ntlmRow.serverCpuRatioToPlain = round(plainRow.serverCpuUs / ntlmRow.serverCpuUs, 3);
       rows.push(ntlmRow, plainRow);

@@ -37,11 +37,13 @@ import {
   resolvePackageSpec,
   ProcessQueue,
   LsaWorkPool,
+  asyncEntries,
   NestedHandles,
   packagesAlongside,
 } from '../lsa/index.js';
 import { packAuthIdentity, ClientHeap, UserModeHost } from '../sspi/index.js';
 import { processSideOfLpc } from '../process/index.js';
+import { asyncRate } from './stats.js';
 
 /** A user-mode context as the host hands it back from SpInitUserModeContext. */
 type MappedUserContext = NonNullable<Awaited<ReturnType<UserModeHost['initContext']>>['context']>;
@@ -150,20 +152,21 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     if (!isSuccess(initialized)) throw new Error(`${spec}: SpInitialize returned ${statusName(initialized)}`);
     const info = (await packageTable.GetInfo()).PackageInfo;
     if (info === undefined) throw new Error(`${spec}: SpGetInfo gave no SecPkgInfo`);
-    const awaitingEntries = new Set(
-      Object.entries(packageTable)
-        .filter(([, f]) => f instanceof (async () => undefined).constructor)
-        .map(([m]) => `Sp${m}`),
-    );
+    const awaitingEntries = asyncEntries(packageTable);
     loaded.push({ id, version: 1, name: info.Name, info, table: packageTable, moduleUrl, awaitingEntries });
   }
   const { name, table } = loaded[0]!;
-  const call = <T>(fn: () => T): T => runAsClientCall({ process, callId: 1, op: 'bench' }, fn);
+  // As the LSA's dispatch runs an entry (lsa/dispatch.ts): carried across awaits by the client-call
+  // store only when it is an async function or once answered with a promise.
+  const awaiting = loaded[0]!.awaitingEntries;
+  const call = <T>(entry: string, fn: () => T): T => runAsClientCall({ process, callId: 1, op: entry }, fn, awaiting.has(entry), () => awaiting.add(entry));
 
   const identity = packAuthIdentity({ User: options.account.user, Domain: options.account.domain, Password: options.account.password });
   const address = heap.place(identity);
-  const clientCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null));
-  const serverCred = await call(() => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
+  const clientCred = await call('SpAcquireCredentialsHandle', () =>
+    table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address, length: identity.byteLength }, null, null),
+  );
+  const serverCred = await call('SpAcquireCredentialsHandle', () => table.AcquireCredentialsHandle(null, SECPKG_CRED.INBOUND, null, null, null, null));
   if (clientCred.CredentialHandle === undefined || serverCred.CredentialHandle === undefined) throw new Error(`${name}: AcquireCredentialsHandle failed`);
   /** What the LSA delivers: the package's own user-mode half, or the one its result names (Negotiate's mechanism's). */
   const delivery = (lsaContextHandle: number, contextData: Uint8Array, mappedPackage: SpContextResult['MappedPackage']) => {
@@ -209,14 +212,14 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     let input: SecBuffer[] | null = null;
     for (let leg = 0; leg < 6; leg++) {
       const o1 = out();
-      const c = await call(() => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
+      const c = await call('SpInitLsaModeContext', () => table.InitLsaModeContext(clientCred.CredentialHandle!, clientCtx, null, clientReq, 0, input, o1));
       if (!isSuccess(c.status)) throw new Error(`${name}: SpInitLsaModeContext ${statusName(c.status)}`);
       clientCtx = c.NewContextHandle ?? clientCtx;
       if (c.MappedContext === true) await map('client', clientCtx!, c);
       if (o1[0]!.pvBuffer.byteLength === 0) break;
       legSizes.push(o1[0]!.pvBuffer.byteLength);
       const o2 = out();
-      const s = await call(() => table.AcceptLsaModeContext(serverCred.CredentialHandle!, serverCtx, tokenOf(o1), serverReq, 0, o2));
+      const s = await call('SpAcceptLsaModeContext', () => table.AcceptLsaModeContext(serverCred.CredentialHandle!, serverCtx, tokenOf(o1), serverReq, 0, o2));
       if (!isSuccess(s.status)) throw new Error(`${name}: SpAcceptLsaModeContext ${statusName(s.status)}`);
       serverCtx = s.NewContextHandle ?? serverCtx;
       if (o2[0]!.pvBuffer.byteLength > 0) legSizes.push(o2[0]!.pvBuffer.byteLength);
@@ -227,7 +230,7 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
     }
     const close = async (): Promise<void> => {
       for (const context of mapped) await host.call(context, 'SpDeleteUserModeContext', (t, h) => t.DeleteUserModeContext(h));
-      for (const h of [clientCtx, serverCtx]) if (h !== null) await call(() => table.DeleteContext(h));
+      for (const h of [clientCtx, serverCtx]) if (h !== null) await call('SpDeleteContext', () => table.DeleteContext(h));
     };
     return { ...sides, close };
   }
@@ -246,20 +249,34 @@ export async function inProcessHarness(options: InProcessOptions): Promise<InPro
 /** The shortest warm-up of a baseline (bench/crypto-floor.ts warms its floor as long). */
 export const WARM_UP_MS = 1000;
 
-/** Handshakes per second with the package's functions called directly, for `durationMs`; and the token sizes. */
-export async function inProcessHandshakesPerSecond(options: InProcessOptions): Promise<{ hsPerSec: number; legSizes: number[] }> {
-  const harness = await inProcessHarness(options);
-  // Warm-up as long as the measurement, and a second at least: V8 has not optimized a package's code
-  // after a few dozen handshakes (NTLM ran at a fifteenth of its warm speed after 20, a half after 1,000).
+/**
+ * The in-process baseline as the bench keeps it: its harness built and warmed once, then measured
+ * in windows next to the rows it is the baseline of (a full-path row, the crypto floor), so that a
+ * ratio compares two figures of the same moment of a shared machine.
+ */
+export interface InProcessBaseline {
+  /** Handshakes per second over one window of about windowMs. */
+  window(windowMs: number): Promise<number>;
+  /** n handshakes, one after another (a batch of bench/stats.ts's interleave). */
+  handshakes(n: number): Promise<void>;
+  /** The sizes of the tokens of each leg. */
+  readonly legSizes: number[];
+}
+
+/** The in-process baseline of a package, warmed for warmMs (a second at least). */
+export async function inProcessBaseline(options: Omit<InProcessOptions, 'durationMs'> & { warmMs: number }): Promise<InProcessBaseline> {
+  const harness = await inProcessHarness({ ...options, durationMs: options.warmMs });
+  // A second at least: V8 has not optimized a package's code after a few dozen handshakes (NTLM
+  // ran at a fifteenth of its warm speed after 20, a half after 1,000).
   const warmStart = performance.now();
-  for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.durationMs); i++) await harness.handshake();
-  let done = 0;
-  const start = performance.now();
-  while (performance.now() - start < options.durationMs) {
-    await harness.handshake();
-    done++;
-  }
-  return { hsPerSec: done / ((performance.now() - start) / 1000), legSizes: [...harness.legSizes] };
+  for (let i = 0; i < 20 || performance.now() - warmStart < Math.max(WARM_UP_MS, options.warmMs); i++) await harness.handshake();
+  return {
+    window: (windowMs) => asyncRate(harness.handshake, windowMs),
+    handshakes: async (n) => {
+      for (let i = 0; i < n; i++) await harness.handshake();
+    },
+    legSizes: [...harness.legSizes],
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Account } from '../lsa/index.js';
 import type { LsaIsolation } from '../machine/index.js';
-import { HandshakeBench, type HandshakeRun } from './handshakes.js';
+import { HandshakeBench, PATH_WARM_MS, type HandshakeRun } from './handshakes.js';
 import { bottleneck, repetitions, round, type RateFigures } from './stats.js';
 
 export interface IsolationRow {
@@ -37,7 +37,7 @@ export async function isolationRows(options: IsolationOptions): Promise<Isolatio
       for (const lsaIsolation of ['thread', 'process'] as const) {
         benches[lsaIsolation] = await HandshakeBench.start(spec, options.account, { lsaIsolation });
         // Warm, as the main rows are: V8's first second of the path is not its speed.
-        await benches[lsaIsolation].run(64, 1, Math.max(1_000, options.durationMs), 0);
+        await benches[lsaIsolation].run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
       }
       for (const concurrency of options.concurrency) {
         const runs: Record<LsaIsolation, HandshakeRun[]> = { thread: [], process: [] };

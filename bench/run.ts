@@ -4,15 +4,14 @@
 
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Account } from '../lsa/index.js';
-import { HandshakeBench } from './handshakes.js';
+import { BUILTIN_PACKAGES, type Account } from '../lsa/index.js';
+import { HandshakeBench, PATH_WARM_MS, type HandshakeRun } from './handshakes.js';
 import { idealRun } from './ideal.js';
-import { inProcessHandshakesPerSecond, inProcessMessageOpsPerSecond } from './in-process.js';
+import { inProcessBaseline, inProcessMessageOpsPerSecond } from './in-process.js';
 import { httpntlmClientOpsPerSecond, type PeerFigures } from './peer.js';
-import { hasPrimitives, rawOpsPerSecond } from './primitives.js';
 import { fairnessRows, type FairnessRow } from './fairness.js';
 import { poolRows, type PoolReport } from './pool.js';
-import { bottleneck, median, repetitions, round, type RateFigures } from './stats.js';
+import { bottleneck, median, pairedRatio, repetitions, round, type RateFigures } from './stats.js';
 import { cryptoFloorRow, cryptoTargets, type CryptoFloorRow } from './crypto-floor.js';
 import type { MessageFigures } from './apps/messages.js';
 import { target, type Target } from './targets.js';
@@ -48,9 +47,9 @@ export interface BenchOptions {
 export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   concurrency: [1, 64],
   clients: [1, 2],
-  durationMs: 300,
+  durationMs: 250,
   warmupMs: 100,
-  repetitions: 1,
+  repetitions: 3,
   messageSizes: [64, 1024, 65536],
   messageDurationMs: 120,
   memoryContexts: [2000],
@@ -73,10 +72,22 @@ export interface HandshakeRow extends RateFigures {
   package: string;
   concurrency: number;
   clients: number;
+  /** The ideal baseline: the median of its windows, each right after one of the row's (bench/ideal.ts). */
   idealHsPerSec: number;
+  /** The in-process baseline: the median of its windows, each right before one of the row's (bench/in-process.ts). */
   inProcessHsPerSec: number;
+  /** The median of each repetition's hs/s over its adjacent ideal window's (pairedRatio). */
   ratioToIdeal: number;
+  /** The median of each repetition's hs/s over its adjacent in-process window's. */
   ratioToInProcess: number;
+  /**
+   * CPU time of the whole OS process (every thread) per handshake, in us, full path and ideal
+   * (medians of the repetitions), and the median of the repetitions' ideal / full path: the share
+   * of the ideal's cost the full path adds up to, whatever cores the machine's other load left.
+   */
+  cpuUsPerHandshake: number;
+  idealCpuUsPerHandshake: number;
+  cpuRatioToIdeal: number;
   bottleneck: string;
   elu: Record<string, number>;
   cpuCores: number;
@@ -87,7 +98,13 @@ export interface MessageRow {
   package: string;
   op: 'sign+verify' | 'seal+unseal';
   size: number;
+  /** The mapped operation over a window (wall clock). */
   mappedOpsPerSec: number;
+  /**
+   * The raw baseline: with primitives, interleaved with the mapped operation in batches of the
+   * app's thread (bench/stats.ts interleave: a rate of the thread's own time); for a loaded
+   * package, a window of its own user-mode functions in this thread.
+   */
   rawOpsPerSec: number;
   /**
    * What rawOpsPerSec measured: the package's cryptographic primitives alone (bench/primitives.ts:
@@ -95,6 +112,18 @@ export interface MessageRow {
    * called directly in one thread (bench/in-process.ts).
    */
   rawBaseline: 'primitives' | 'package in-process';
+  /**
+   * Mapped over raw: with primitives, the interleaved batches' (the mapped rate there in
+   * `interleaved`); for a loaded package, the two windows'.
+   */
+  mappedOverRaw: number;
+  /** With primitives: the mapped operation's rate in the interleaving, the same batches' wall-clock rates, each side's GC share; null without. */
+  interleaved: {
+    mappedOpsPerSec: number;
+    wall: { mappedOpsPerSec: number; rawOpsPerSec: number };
+    gcShare: { mapped: number; raw: number };
+    batches: number;
+  } | null;
   lpcOpsPerSec: number;
   mappedMBps: number;
   mappedOverLpc: number;
@@ -130,6 +159,9 @@ export interface BenchReport {
   targets: Target[];
 }
 
+/** The batches of interleaved single-thread measurements (bench/stats.ts interleave): about a millisecond. */
+const BATCH_MS = 1;
+
 const ACCOUNT: Account = { user: 'alice', domain: 'SSPI-EMU', password: 'Passw0rd!' };
 const MESSAGES_APP = fileURLToPath(new URL('./apps/messages.js', import.meta.url));
 
@@ -162,36 +194,47 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const step = (label: string): void => options.progress?.(++done, total, label);
 
   for (const spec of options.packages) {
-    const inProcess = await inProcessHandshakesPerSecond({ spec, account: ACCOUNT, durationMs: Math.max(300, options.durationMs) });
+    // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
+    const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
     const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
-    const floor = cryptoFloorRow(spec, ACCOUNT, inProcess.hsPerSec, Math.max(300, options.durationMs));
+    const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
+      totalMs: 2 * Math.max(300, options.durationMs),
+      batchMs: BATCH_MS,
+      warmMs: Math.max(300, options.durationMs),
+    });
     if (floor !== undefined) report.cryptoFloor.push(floor);
     step(`${spec}: in-process baseline`);
     const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
     try {
-      // Warm the path first (as the baselines are): the first second of handshakes runs V8's
+      // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
       // unoptimized code, and a short row measured then reads a fraction of the path's speed.
-      await bench.run(64, 1, Math.max(1_000, options.durationMs), 0);
+      await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
       for (const concurrency of options.concurrency) {
         for (const clients of options.clients) {
-          const runs = [];
-          const ideals = [];
+          const runs: HandshakeRun[] = [];
+          const ideals: HandshakeRun[] = [];
+          const inProcessRates: number[] = [];
+          // Each repetition: an in-process window, the row, an ideal window. Each baseline is measured
+          // next to the row's window, and each ratio is the median of the repetitions' own.
           for (let r = 0; r < options.repetitions; r++) {
+            inProcessRates.push(await inProcess.window(options.durationMs));
             runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
             ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
           }
           const { mid, ...rate } = repetitions(runs);
-          const hsPerSec = rate.hsPerSec;
-          const idealHsPerSec = median(ideals.map((x) => x.hsPerSec));
+          const cpuUs = (x: { cpuCores: number; hsPerSec: number }): number => (x.cpuCores * 1e6) / x.hsPerSec;
           report.handshakes.push({
             package: bench.packageName,
             concurrency,
             clients,
             ...rate,
-            idealHsPerSec: round(idealHsPerSec),
-            inProcessHsPerSec: round(inProcess.hsPerSec),
-            ratioToIdeal: round(hsPerSec / idealHsPerSec, 3),
-            ratioToInProcess: round(hsPerSec / inProcess.hsPerSec, 3),
+            idealHsPerSec: round(median(ideals.map((x) => x.hsPerSec))),
+            inProcessHsPerSec: round(median(inProcessRates)),
+            ratioToIdeal: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, ideals[i]!.hsPerSec])), 3),
+            ratioToInProcess: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, inProcessRates[i]!])), 3),
+            cpuUsPerHandshake: round(median(runs.map(cpuUs))),
+            idealCpuUsPerHandshake: round(median(ideals.map(cpuUs))),
+            cpuRatioToIdeal: round(pairedRatio(runs.map((x, i) => [cpuUs(ideals[i]!), cpuUs(x)])), 3),
             bottleneck: bottleneck(mid.elu),
             elu: mid.elu,
             cpuCores: mid.cpuCores,
@@ -212,19 +255,33 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         password: ACCOUNT.password,
         sizes: options.messageSizes,
         durationMs: options.messageDurationMs,
+        // A module of the user's may call its package by a built-in's name: its raw baseline is its own functions.
+        primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
       });
       for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-        const primitives = hasPrimitives(bench.packageName);
-        const raw = primitives
-          ? rawOpsPerSecond(bench.packageName, f.op, f.size, options.messageDurationMs)
-          : await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs);
+        // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
+        // operation; a loaded package's own user-mode functions run here, after it.
+        const raw =
+          f.interleaved === undefined
+            ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
+            : f.interleaved.rawOpsPerSec;
         report.messages.push({
           package: bench.packageName,
           op: f.op,
           size: f.size,
           mappedOpsPerSec: round(f.mappedOpsPerSec),
           rawOpsPerSec: round(raw),
-          rawBaseline: primitives ? 'primitives' : 'package in-process',
+          rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
+          mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
+          interleaved:
+            f.interleaved === undefined
+              ? null
+              : {
+                  mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
+                  wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
+                  gcShare: f.interleaved.gcShare,
+                  batches: f.interleaved.batches,
+                },
           lpcOpsPerSec: round(f.lpcOpsPerSec),
           mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
           mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),

@@ -10,6 +10,7 @@ import { bench } from './commands/bench.js';
 import { chaos } from './commands/chaos.js';
 import { check } from './commands/check.js';
 import { connect } from './commands/connect.js';
+import { dc } from './commands/dc.js';
 import { decode } from './commands/decode.js';
 import { fetch } from './commands/fetch.js';
 import { fuzz } from './commands/fuzz.js';
@@ -31,6 +32,7 @@ const COMMANDS: ReadonlyMap<string, (argv: string[]) => Promise<number>> = new M
   ['serve', serve],
   ['connect', connect],
   ['fetch', fetch],
+  ['dc', dc],
   ['check', check],
   ['new-package', newPackageCommand],
 ]);

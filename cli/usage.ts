@@ -17,6 +17,7 @@ commands:
   serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
+  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -148,13 +149,15 @@ INSPECT_USAGE
   ],
   [
     'serve',
-    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm] [--load MODULE]...
+    `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm|negotiate] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
                [--max-connections N] [--trace FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
                [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
+  --http                WWW-Authenticate: Negotiate then NTLM (RFC 4559; Negotiate when its package is
+                        loaded), either accepted; --package negotiate offers Negotiate alone
   --https               HTTP over TLS; without --cert/--key a self-signed certificate is made; the
                         second line of stdout gives the certificate's SHA-256 fingerprint
   --cert/--key FILE     the certificate (PEM, its chain after it) and its private key (PEM)
@@ -184,16 +187,39 @@ REALM_USAGE
   ],
   [
     'fetch',
-    `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm] [--load MODULE]...
+    `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
   answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
   closed, the server hung up, a name that does not resolve)
+  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO with NTLM inside) instead of
+                        "NTLM"; the server's final token with its 200 must verify (its mechListMIC),
+                        or the answer is refused
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
   --no-channel-bindings (a client that predates Extended Protection)`,
+  ],
+  [
+    'dc',
+    `sspi-emu dc --realm R --port P [--host 127.0.0.1] [--account USER:PASSWORD]... [--service SPN[:PASSWORD]]...
+            [--export-keytab FILE] [--work-pool N] [--quiet]
+  --realm R             the realm, its DNS domain in capitals (EXAMPLE.TEST)
+  --port P              0 to 65535, UDP and TCP; 0 picks a free port; the first line of stdout is
+                        "kdc listening on HOST:PORT"
+  --host H              the address to listen on (default 127.0.0.1)
+  --account U:P         a user (U@R, its keys made from P with the salt R + U); repeatable; default
+                        alice:Passw0rd! and bob:Hunter2hunter2
+  --service SPN[:P]     a service principal (host/server.example.test): with P its keys are made
+                        from P, without a random key of each etype; repeatable
+  --export-keytab FILE  write an MIT keytab (0x0502, mode 0600) of the services' keys before the first
+                        line, for MIT acceptors (gss-server -keytab FILE)
+  --work-pool N         the LSA's work pool, where string-to-key runs: 0 (off) to 64 threads (default 1)
+  --quiet               no line per request
+  then one line per request: AS-REQ or TGS-REQ, client -> service, the result (OK and the session
+  key's etype, or the KRB-ERROR's name and why), transport, peer, time; SIGINT/SIGTERM stop it and
+  print the counts (exit 0); exit 1 when the LSA dies, 2 on usage errors`,
   ],
   [
     'check',

@@ -1,17 +1,27 @@
-// An HTTP client with NTLM authentication, running in a client process: node:http connects from
-// this worker, and InitializeSecurityContext goes through this process's SSPI library to the
-// emulated LSA. As curl --ntlm does it, the NEGOTIATE_MESSAGE goes with the first request; a 401
-// with "WWW-Authenticate: NTLM <CHALLENGE>" gets the AUTHENTICATE_MESSAGE on the same connection
-// (one socket, kept alive: the authentication belongs to the connection); the response to that is
-// the answer. A server that answers the first request with anything but such a 401 has its answer
-// returned as it is.
+// An HTTP client with NTLM or Negotiate authentication, running in a client process: node:http
+// connects from this worker, and InitializeSecurityContext goes through this process's SSPI
+// library to the emulated LSA. The package's first token goes with the first request (as curl
+// --ntlm and curl --negotiate send it), under the scheme of the package: "Negotiate" for the
+// Negotiate package (RFC 4559: a SPNEGO NegTokenInit), "NTLM" for any other. Each 401 that carries
+// a token under that scheme gets the package's next token on the same connection (one socket, kept
+// alive: the authentication belongs to the connection), until the server answers otherwise:
+//
+//   NTLM:       NEGOTIATE -> 401 CHALLENGE -> AUTHENTICATE -> 200
+//   Negotiate:  NegTokenInit -> 401 NegTokenResp -> NegTokenResp (AUTHENTICATE, mechListMIC)
+//               -> 200 with "WWW-Authenticate: Negotiate <NegTokenResp accept-completed, mechListMIC>"
+//
+// A final token with the answer (RFC 4559 section 5) goes to InitializeSecurityContext, which must
+// answer SEC_E_OK: that is where Negotiate checks the server's mechListMIC (mutual authentication
+// of the negotiation). A 2xx that ends a handshake whose context is not complete (Negotiate's
+// final token missing) is refused, not returned. A server that answers the first request with
+// anything but a 401 with a token has its answer returned as it is.
 //
 // An https:// URL goes over TLS (client-proc/tls-client.ts): the certificate is checked before any
-// request is sent, and the AUTHENTICATE_MESSAGE is made with the channel bindings of the
-// certificate the server presented on this connection (RFC 5929 tls-server-end-point) as a
-// SECBUFFER_CHANNEL_BINDINGS, so the NTLM package puts their hash in MsvAvChannelBindings, as
-// WinHTTP does; args.channelBindings false leaves them out (a client that predates Extended
-// Protection).
+// request is sent, and every call after the first carries the channel bindings of the certificate
+// the server presented on this connection (RFC 5929 tls-server-end-point) as a
+// SECBUFFER_CHANNEL_BINDINGS, so the NTLM package (under Negotiate too) puts their hash in
+// MsvAvChannelBindings, as WinHTTP does; args.channelBindings false leaves them out (a client that
+// predates Extended Protection).
 //
 // args: url (http:// or https://), package, user/domain/password, method (default GET), timeoutMs
 // (the whole exchange), maxBodyBytes, contextReq, tls (trust: ca, fingerprint256 or insecure),
@@ -35,7 +45,7 @@ import {
   tokenBytes,
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { authorization, ntlmChallenge } from '../app-protocols/index.js';
+import { authorization, schemeChallenge, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import { describeNetworkFailure, networkFailureResult } from './network-failure.js';
@@ -53,10 +63,14 @@ export interface HttpFetchData {
   /** Header names and values, alternating, as received. */
   rawHeaders: string[];
   body: Uint8Array;
-  /** Requests sent (1 when the server did not ask for NTLM, 2 for a full handshake). */
+  /** The scheme the client authenticated with: "Negotiate" for the Negotiate package, "NTLM" for the others. */
+  scheme: HttpAuthScheme;
+  /** Requests sent (1 when the server did not ask for the scheme, 2 for an NTLM handshake, 2 for Negotiate with NTLM). */
   requests: number;
-  /** Whether the AUTHENTICATE_MESSAGE went out (the server's answer says whether it was accepted). */
+  /** Whether a token answering the server's went out (NTLM's AUTHENTICATE_MESSAGE): the server's answer says whether it was accepted. */
   authenticateSent: boolean;
+  /** Whether the answer carried a final token, which InitializeSecurityContext accepted (Negotiate's mechListMIC). */
+  finalTokenVerified: boolean;
   handshakeMs: number | null;
   /** https:// only: the connection's TLS and what the client bound the authentication to. */
   tls: HttpsFetchInfo | null;
@@ -110,39 +124,36 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   let context: CtxtHandle | undefined;
   let requests = 0;
 
+  const scheme: HttpAuthScheme = pkg.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME;
+  const targetName = `HTTP/${url.hostname}`;
+
   async function send(token: Uint8Array): Promise<Received> {
     requests++;
-    ctx.trace('HttpRequest', `${method} ${url.pathname}${url.search} Authorization NTLM ${token.byteLength} B`);
-    const received = await exchange(url, method, { Authorization: authorization(token) }, agent, Math.max(1, deadline - performance.now()), maxBody);
+    ctx.trace('HttpRequest', `${method} ${url.pathname}${url.search} Authorization ${scheme} ${token.byteLength} B`);
+    const received = await exchange(url, method, { Authorization: authorization(token, scheme) }, agent, Math.max(1, deadline - performance.now()), maxBody);
     ctx.trace('HttpResponse', `${received.response.statusCode ?? 0} on ${received.socket.localPort ?? '?'}->${url.host}`);
     return received;
   }
 
   try {
     const start = performance.now();
-    const first = await sspi.initializeSecurityContext({ credential, context: null, targetName: `HTTP/${url.hostname}`, contextReq, input: null });
+    const first = await sspi.initializeSecurityContext({ credential, context: null, targetName, contextReq, input: null });
     context = first.context;
-    const negotiate = tokenOf(first.output);
-    if (first.status !== SEC_I_CONTINUE_NEEDED || negotiate === undefined)
+    const firstToken = tokenOf(first.output);
+    if (first.status !== SEC_I_CONTINUE_NEEDED || firstToken === undefined)
       return appResult(
         isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status,
-        `InitializeSecurityContext (NEGOTIATE) returned ${statusName(first.status)}`,
+        `InitializeSecurityContext (the first ${scheme} token) returned ${statusName(first.status)}`,
       );
-    const r1 = await send(negotiate);
+    const r1 = await send(firstToken);
     const certificate = trusting?.certificateOf(r1.socket);
     if (https) tls = { protocol: (r1.socket as TLSSocket).getProtocol() ?? 'TLS', fingerprint256: certificate?.fingerprint256 ?? '', bindingHash: null };
-    const challenge = r1.response.statusCode === 401 ? ntlmChallenge(r1.response.headers['www-authenticate']) : undefined;
-    if (typeof challenge === 'string') return appResult(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${challenge}`);
-    if (challenge === undefined || challenge.byteLength === 0) {
-      // Not asked for NTLM, or the NEGOTIATE was refused: the server's answer is the answer.
-      return answer(r1, requests, false, null, tls);
-    }
-    const input: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: challenge }];
+    // What every later call adds for the channel: the bindings of the certificate presented on this connection.
+    const channel: SecBuffer[] = [];
     if (tls !== null) {
-      // The bindings of the certificate presented on the connection the AUTHENTICATE goes on.
       const bound = sendBindings ? connectionBindings(certificate) : { reason: 'channel bindings are turned off' };
       if ('bindings' in bound) {
-        input.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bound.bindings });
+        channel.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bound.bindings });
         tls.bindingHash = bound.hash;
         ctx.trace('ChannelBindings', `tls-server-end-point ${bound.hash} of the certificate SHA-256 ${bound.fingerprint256}`);
       } else {
@@ -150,26 +161,57 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
         ctx.trace('ChannelBindings', `none: ${bound.reason}`);
       }
     }
-    const second = await sspi.initializeSecurityContext({
-      credential,
-      context: context ?? null,
-      targetName: `HTTP/${url.hostname}`,
-      contextReq,
-      input,
-    });
-    const authenticate = tokenOf(second.output);
-    if (!isSuccess(second.status) || authenticate === undefined)
-      return appResult(isSuccess(second.status) ? SEC_E_INTERNAL_ERROR : second.status, failedCall('InitializeSecurityContext (AUTHENTICATE)', second));
-    const r2 = await send(authenticate);
-    if (r2.socket !== r1.socket)
-      return appResult(SEC_E_INTERNAL_ERROR, 'the server closed the connection between the NTLM legs (NTLM needs one kept-alive connection)');
-    return answer(r2, requests, true, Math.round((performance.now() - start) * 100) / 100, tls);
+
+    let received = r1;
+    let answered = false; // a token of ours answered one of the server's
+    let complete = false; // InitializeSecurityContext said SEC_E_OK
+    for (;;) {
+      const offered = schemeChallenge(received.response.headers['www-authenticate'], scheme);
+      if (typeof offered === 'string') return appResult(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${offered}`);
+      const token = offered !== undefined && offered.byteLength > 0 ? offered : undefined;
+      const status = received.response.statusCode ?? 0;
+      const elapsed = (): number => Math.round((performance.now() - start) * 100) / 100;
+
+      if (status === 401) {
+        // Not asked for the scheme, the first token refused, or a final refusal: the server's answer is the answer.
+        if (token === undefined || complete) return answer(received, scheme, requests, answered, false, answered ? elapsed() : null, tls);
+        const step = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel] });
+        const out = tokenOf(step.output);
+        if (!isSuccess(step.status)) return appResult(step.status, failedCall(`InitializeSecurityContext (answering the server's ${scheme} token)`, step));
+        if (out === undefined) return appResult(SEC_E_INTERNAL_ERROR, `InitializeSecurityContext returned ${statusName(step.status)} with no token to send after the server's 401`);
+        complete = step.status === SEC_E_OK;
+        answered = true;
+        received = await send(out);
+        if (received.socket !== r1.socket)
+          return appResult(SEC_E_INTERNAL_ERROR, `the server closed the connection between the ${scheme} legs (${scheme} over HTTP needs one kept-alive connection)`);
+        continue;
+      }
+      // The server's answer. A final token (RFC 4559 section 5) must complete the context.
+      if (!answered) return answer(received, scheme, requests, false, false, null, tls);
+      if (token !== undefined) {
+        if (complete) return appResult(SEC_E_INVALID_TOKEN, `the server sent a ${scheme} token with its ${status} after the context was complete`);
+        const last = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel] });
+        if (last.status !== SEC_E_OK)
+          return appResult(
+            isSuccess(last.status) ? SEC_E_INVALID_TOKEN : last.status,
+            `the server's final ${scheme} token with its ${status} did not complete the context: ${failedCall('InitializeSecurityContext', last)}`,
+          );
+        return answer(received, scheme, requests, true, true, elapsed(), tls);
+      }
+      // No final token: a 2xx the client cannot trust (Negotiate's mechListMIC never came) is refused.
+      if (!complete && status >= 200 && status < 300)
+        return appResult(
+          SEC_E_INVALID_TOKEN,
+          `the server answered ${status} without its final ${scheme} token: the handshake is not complete (no mutual authentication, no mechListMIC)`,
+        );
+      return answer(received, scheme, requests, true, false, elapsed(), tls);
+    }
   } catch (error) {
     // A certificate the client does not trust is a refusal (Schannel's status), not a network failure.
     const refused = certificateStatus(error);
     if (refused !== undefined) return appResult(refused, `the server's certificate is not trusted: ${describeError(error)}`);
     const network = describeNetworkFailure(error, url.port === '' ? `${url.hostname}:${https ? 443 : 80}` : url.host);
-    if (network !== undefined) return networkFailureResult(`the ${requests <= 1 ? 'first request' : 'AUTHENTICATE request'} to ${network}`);
+    if (network !== undefined) return networkFailureResult(`the ${requests <= 1 ? 'first request' : `request ${requests}`} to ${network}`);
     return appResult(SEC_E_INTERNAL_ERROR, `the request to ${url.host} failed: ${describeError(error)}`);
   } finally {
     agent.destroy();
@@ -178,7 +220,15 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   }
 }
 
-function answer(received: Received, requests: number, authenticateSent: boolean, handshakeMs: number | null, tls: HttpsFetchInfo | null): AppResult {
+function answer(
+  received: Received,
+  scheme: HttpAuthScheme,
+  requests: number,
+  authenticateSent: boolean,
+  finalTokenVerified: boolean,
+  handshakeMs: number | null,
+  tls: HttpsFetchInfo | null,
+): AppResult {
   const { response, body } = received;
   const data: HttpFetchData = {
     statusCode: response.statusCode ?? 0,
@@ -186,15 +236,18 @@ function answer(received: Received, requests: number, authenticateSent: boolean,
     httpVersion: response.httpVersion,
     rawHeaders: response.rawHeaders,
     body,
+    scheme,
     requests,
     authenticateSent,
+    finalTokenVerified,
     handshakeMs,
     tls,
   };
+  const handshake = authenticateSent ? `, ${scheme} handshake sent${finalTokenVerified ? ", the server's final token verified" : ''}` : '';
   return {
     status: SEC_E_OK,
     statusName: statusName(SEC_E_OK),
-    detail: `HTTP ${data.statusCode} after ${requests} request(s)${authenticateSent ? ', NTLM handshake sent' : ''}`,
+    detail: `HTTP ${data.statusCode} after ${requests} request(s)${handshake}`,
     data: { ...data },
   };
 }

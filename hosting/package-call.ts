@@ -46,38 +46,23 @@ export function packageHost(points: CallPoints, packageFault: PackageHost['packa
   };
 }
 
-/** Calls `run` (one package entry point) as `call` says. A synchronous answer costs no promise. */
+/**
+ * Calls `run` (one package entry point) as `call` says. A synchronous answer costs no promise, and
+ * an untraced one no more than its Outcome: message functions on a mapped context come here for
+ * every message, and their caller measures them against the package's bare primitives.
+ */
 export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => Awaitable<T>): Outcome<T> | Promise<Outcome<T>> {
   const traced = host.active;
-  const peer = call.peer === undefined ? {} : { peer: call.peer };
-  if (traced) host.point(call.entry, 'call', { ...peer, detail: call.detail === undefined ? call.package : `${call.package}, ${call.detail()}` });
-  const finish = (outcome: Outcome<T>): Outcome<T> => {
-    if (traced) {
-      if (outcome.ok) {
-        const status = statusOf(outcome.value);
-        host.point(call.entry, 'return', status === undefined ? peer : { ...peer, status: statusName(status) });
-      } else {
-        const stack = packageStack(outcome.fault);
-        host.point(call.entry, 'return', {
-          ...peer,
-          status: statusName(SEC_E_INTERNAL_ERROR),
-          detail: describeError(outcome.fault),
-          ...(stack === undefined ? {} : { stack }),
-        });
-      }
-    }
-    return outcome;
-  };
-
+  if (traced) host.point(call.entry, 'call', { ...peerOf(call), detail: call.detail === undefined ? call.package : `${call.package}, ${call.detail()}` });
   const injected = host.packageFault(call.package, call.entry);
   let result: Awaitable<T>;
   try {
     if (injected === 'throw') throw new Error(`injected fault: ${call.entry} throws`);
     result = injected === 'hang' ? new Promise<T>(() => undefined) : run();
   } catch (error) {
-    return finish({ ok: false, fault: threw(call, error) });
+    return finish(host, call, traced, { ok: false, fault: threw(call, error) });
   }
-  if (!isPromiseLike(result)) return finish({ ok: true, value: result });
+  if (!isPromiseLike(result)) return traced ? finish(host, call, traced, { ok: true, value: result }) : { ok: true, value: result };
   const promise = result;
   return new Promise<Outcome<T>>((resolve) => {
     // The thread's one clock (ipc/deadlines.ts), not a timer per call. Whichever comes first
@@ -87,7 +72,7 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
       if (settled) return;
       settled = true;
       deadline?.cancel();
-      resolve(finish(outcome()));
+      resolve(finish(host, call, traced, outcome()));
     };
     const deadline =
       host.deadlineMs > 0
@@ -103,6 +88,29 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
       (error: unknown) => settle(() => ({ ok: false, fault: threw(call, error) })),
     );
   });
+}
+
+function peerOf(call: PackageCall): { peer?: string } {
+  return call.peer === undefined ? {} : { peer: call.peer };
+}
+
+/** The call's return point (when traced), then its outcome. */
+function finish<T>(host: PackageHost, call: PackageCall, traced: boolean, outcome: Outcome<T>): Outcome<T> {
+  if (!traced) return outcome;
+  const peer = peerOf(call);
+  if (outcome.ok) {
+    const status = statusOf(outcome.value);
+    host.point(call.entry, 'return', status === undefined ? peer : { ...peer, status: statusName(status) });
+  } else {
+    const stack = packageStack(outcome.fault);
+    host.point(call.entry, 'return', {
+      ...peer,
+      status: statusName(SEC_E_INTERNAL_ERROR),
+      detail: describeError(outcome.fault),
+      ...(stack === undefined ? {} : { stack }),
+    });
+  }
+  return outcome;
 }
 
 /** A result the interface does not allow (no handle on success, not an object): the package's fault. */

@@ -18,6 +18,12 @@ export type BootMessage =
   /** The process's inspector listens at `url` (machine option `inspect`); with `wait`, the process now waits for a debugger. */
   | { kind: 'inspector'; url: string; wait: boolean };
 
+/**
+ * What the LSA reports on the same channel once it is ready: a domain controller's KDC's record
+ * of each request, when the machine asked for them (the machine decodes `record`: lsa/kdc-host.ts).
+ */
+export type LsaReport = { kind: 'kdc-request'; record: unknown };
+
 export type AppRole = 'client' | 'server';
 
 export interface AppWorkerData {

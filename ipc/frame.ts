@@ -90,6 +90,8 @@ export class FrameCodec {
   private readonly keyCodes = new Map<string, number>();
   private readonly acceptStructured: boolean;
   private readonly writer = new Writer();
+  /** Recent strings, for a codec that decodes a trusted sender's frames (StringCache). */
+  private readonly strings: StringCache | undefined;
 
   constructor(vocabulary: FrameVocabulary, options: FrameCodecOptions) {
     this.opNames = Object.keys(vocabulary.ops);
@@ -102,6 +104,7 @@ export class FrameCodec {
     this.keyNames = vocabulary.keys;
     vocabulary.keys.forEach((k, i) => this.keyCodes.set(k, i));
     this.acceptStructured = options.acceptStructured;
+    this.strings = options.acceptStructured ? new StringCache() : undefined;
   }
 
   /**
@@ -130,7 +133,7 @@ export class FrameCodec {
       out.malformed = 1;
       return out;
     }
-    const r = new Reader(new Uint8Array(frame), this.acceptStructured, this.keyNames);
+    const r = new Reader(new Uint8Array(frame), this.acceptStructured, this.keyNames, this.strings);
     while (r.offset < r.end) {
       if (r.end - r.offset < 4) {
         out.malformed++;
@@ -430,6 +433,37 @@ class Writer {
   }
 }
 
+/** Strings this long and shorter are looked up in (and kept in) the decoder's cache of recent strings. */
+const MAX_CACHED_STRING = 256;
+
+/**
+ * The strings frames carried lately, by a hash of their UTF-16 code units: one slot per hash
+ * bucket, the last string that fell in it. A hit is checked unit by unit against the bytes, so a
+ * collision costs a decode, never a wrong string. Only a codec that decodes a trusted sender's
+ * frames keeps one (a process reading the LSA's replies): the LSA decodes every process's frames
+ * with one codec, and a shared cache would let one process time whether another sent a string.
+ */
+class StringCache {
+  private readonly slots: Array<string | undefined> = new Array<string | undefined>(256).fill(undefined);
+
+  private static hash(b: Uint8Array, at: number, n: number): number {
+    let h = n;
+    for (let i = 0, o = at; i < n; i++, o += 2) h = (Math.imul(h, 31) + (b[o]! | (b[o + 1]! << 8))) | 0;
+    return h & 255;
+  }
+
+  find(b: Uint8Array, at: number, n: number): string | undefined {
+    const s = this.slots[StringCache.hash(b, at, n)];
+    if (s === undefined || s.length !== n) return undefined;
+    for (let i = 0, o = at; i < n; i++, o += 2) if (s.charCodeAt(i) !== (b[o]! | (b[o + 1]! << 8))) return undefined;
+    return s;
+  }
+
+  remember(b: Uint8Array, at: number, n: number, s: string): void {
+    this.slots[StringCache.hash(b, at, n)] = s;
+  }
+}
+
 /** Reads one frame; every read checks the bounds of the message it is in. */
 class Reader {
   offset = 0;
@@ -440,14 +474,16 @@ class Reader {
   private readonly view: DataView;
   private readonly acceptStructured: boolean;
   private readonly keyNames: readonly string[];
+  private readonly strings: StringCache | undefined;
 
-  constructor(buf: Uint8Array, acceptStructured: boolean, keyNames: readonly string[]) {
+  constructor(buf: Uint8Array, acceptStructured: boolean, keyNames: readonly string[], strings: StringCache | undefined) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.end = buf.byteLength;
     this.limit = this.end;
     this.acceptStructured = acceptStructured;
     this.keyNames = keyNames;
+    this.strings = strings;
   }
 
   private check(n: number): void {
@@ -484,13 +520,17 @@ class Reader {
     const n = this.u32();
     this.check(2 * n);
     const b = this.buf;
-    let o = this.offset;
+    const o = this.offset;
+    this.offset = o + 2 * n;
+    // The same few strings come again and again (a package's name and module URL in every mapped
+    // context's delivery): one seen before is answered from the cache, its code units compared.
+    const cache = n <= MAX_CACHED_STRING ? this.strings : undefined;
+    const cached = cache?.find(b, o, n);
+    if (cached !== undefined) return cached;
     let s = '';
-    if (n >= LONG_STRING) {
-      s = Buffer.from(b.buffer, b.byteOffset + o, 2 * n).toString('utf16le');
-      o += 2 * n;
-    } else for (let i = 0; i < n; i++, o += 2) s += String.fromCharCode(b[o]! | (b[o + 1]! << 8));
-    this.offset = o;
+    if (n >= LONG_STRING) s = Buffer.from(b.buffer, b.byteOffset + o, 2 * n).toString('utf16le');
+    else for (let i = 0, at = o; i < n; i++, at += 2) s += String.fromCharCode(b[at]! | (b[at + 1]! << 8));
+    cache?.remember(b, o, n, s);
     return s;
   }
 

@@ -1,6 +1,6 @@
 // ipc/: the LPC transport and nothing else: the typed request/reply peer, the LPC and control
 // vocabularies with their decoders, the trace port, errors that cross ports, how a worker starts.
-export { type AppRole, type AppWorkerData, type BootMessage } from './boot.js';
+export { type AppRole, type AppWorkerData, type BootMessage, type LsaReport } from './boot.js';
 export { Connection } from './connection.js';
 export { devtoolsUrl, openInspectorIfAsked, type InspectorRequest } from './inspector.js';
 export { exposeControl, guard, transfer, wrapControl, type ControlPort, type Remote } from './control.js';

@@ -188,22 +188,16 @@ function handleAndAttribute<K extends string>(f: Record<string, unknown>, key: K
 
 /**
  * What both handshake calls carry besides their input: the credential and the context (either may
- * be null), the ISC/ASC_REQ bits, the data representation and the output buffer types.
+ * be null), the ISC/ASC_REQ bits, the data representation and the output buffer types. Checked
+ * field by field: each handshake call's request is then built as one object literal (no spread),
+ * as these two run for every leg of every handshake. Answers the output types, or the refusal.
  */
-function handshakeFields(f: Record<string, unknown>): Decoded<{
-  hCredential: LsaHandle | null;
-  hContext: LsaHandle | null;
-  fContextReq: number;
-  TargetDataRep: number;
-  outputTypes: number[];
-}> {
+function handshakeFields(f: Record<string, unknown>): Status | number[] {
   const hCredential = handleField(f.hCredential, true);
   const hContext = handleField(f.hContext, true);
   if (hCredential === undefined || hContext === undefined) return SEC_E_INVALID_HANDLE;
   if (typeof f.fContextReq !== 'number') return SEC_E_INVALID_PARAMETER;
-  const outputTypes = decodeTypeList(f.outputTypes);
-  if (outputTypes === undefined) return SEC_E_INVALID_PARAMETER;
-  return { hCredential, hContext, fContextReq: f.fContextReq >>> 0, TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0, outputTypes };
+  return decodeTypeList(f.outputTypes) ?? SEC_E_INVALID_PARAMETER;
 }
 
 /** A SecBufferDesc off the wire: at most MAX_BUFFERS of { BufferType: number, pvBuffer: Uint8Array }, within the byte limits. */
@@ -225,7 +219,9 @@ export function decodeBuffers(value: unknown): SecBuffer[] | undefined {
 /** About how many bytes a decoded request holds while it waits for its turn (its buffers and strings). */
 export function requestBytes(request: object): number {
   let total = 64;
-  for (const value of Object.values(request)) {
+  const fields = request as Record<string, unknown>;
+  for (const key in fields) {
+    const value = fields[key];
     if (typeof value === 'string') total += value.length * 2;
     else if (Array.isArray(value)) for (const b of value as unknown[]) total += (b as Partial<SecBuffer>)?.pvBuffer?.byteLength ?? 8;
   }
@@ -233,7 +229,14 @@ export function requestBytes(request: object): number {
 }
 
 function decodeTypeList(value: unknown): number[] | undefined {
-  return Array.isArray(value) && value.length <= MAX_BUFFERS && value.every((t) => typeof t === 'number') ? (value as number[]).map((t) => t >>> 0) : undefined;
+  if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
+  const types = new Array<number>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const t: unknown = value[i];
+    if (typeof t !== 'number') return undefined;
+    types[i] = t >>> 0;
+  }
+  return types;
 }
 
 function decodeClientBufferRef(value: unknown): ClientBufferRef | null {
@@ -272,20 +275,36 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
   SpQueryCredentialsAttributes: (body) => handleAndAttribute(fields(body), 'hCredential'),
   SpInitLsaModeContext: (body) => {
     const f = fields(body);
-    const common = handshakeFields(f);
-    if (isRefusal(common)) return common;
+    const outputTypes = handshakeFields(f);
+    if (isRefusal(outputTypes)) return outputTypes;
     const input = f.input === null || f.input === undefined ? null : decodeBuffers(f.input);
     if (input === undefined) return SEC_E_INVALID_TOKEN;
     const pszTargetName = string(f.pszTargetName, MAX_TARGET_NAME);
     if (pszTargetName === undefined) return SEC_E_INVALID_TOKEN;
-    return { ...common, pszTargetName, input };
+    return {
+      hCredential: handleField(f.hCredential, true)!,
+      hContext: handleField(f.hContext, true)!,
+      pszTargetName,
+      fContextReq: (f.fContextReq as number) >>> 0,
+      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
+      input,
+      outputTypes,
+    };
   },
   SpAcceptLsaModeContext: (body) => {
     const f = fields(body);
-    const common = handshakeFields(f);
-    if (isRefusal(common)) return common;
+    const outputTypes = handshakeFields(f);
+    if (isRefusal(outputTypes)) return outputTypes;
     const input = decodeBuffers(f.input);
-    return input === undefined ? SEC_E_INVALID_TOKEN : { ...common, input };
+    if (input === undefined) return SEC_E_INVALID_TOKEN;
+    return {
+      hCredential: handleField(f.hCredential, true)!,
+      hContext: handleField(f.hContext, true)!,
+      input,
+      fContextReq: (f.fContextReq as number) >>> 0,
+      TargetDataRep: typeof f.TargetDataRep === 'number' ? f.TargetDataRep : 0,
+      outputTypes,
+    };
   },
   SpDeleteContext: (body) => {
     const hContext = requiredHandle(fields(body).hContext);

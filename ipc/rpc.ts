@@ -371,7 +371,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
         return;
       }
       if (message.kind === 'call') {
-        void this.answer(message.id, message.op, message.body);
+        this.answer(message.id, message.op, message.body);
         return;
       }
       const known = this.pending.get(message.id);
@@ -389,23 +389,43 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     }
   }
 
-  private async answer(id: number, op: string, body: unknown): Promise<void> {
+  /** Runs the handler of a call and posts its reply; a handler that answers synchronously is answered in this turn, with no promise. */
+  private answer(id: number, op: string, body: unknown): void {
     const handlers = this.handlers as Record<string, (b: unknown) => unknown> | null;
     const handler = handlers !== null && Object.hasOwn(handlers, op) ? handlers[op] : undefined;
     if (handler === undefined) {
       this.post({ kind: 'fail', id, op, error: serializeError(new TransportError('BAD_MESSAGE', `no handler for ${JSON.stringify(op.slice(0, 100))}`)) });
       return;
     }
+    let reply: unknown;
     try {
-      const reply = await handler(body);
-      if (this.closedBy !== undefined) return;
+      reply = handler(body);
+    } catch (error) {
+      this.answerFailure(id, op, error);
+      return;
+    }
+    if (reply instanceof Promise)
+      reply.then(
+        (settled: unknown) => this.answerWith(id, op, settled),
+        (error: unknown) => this.answerFailure(id, op, error),
+      );
+    else this.answerWith(id, op, reply);
+  }
+
+  private answerWith(id: number, op: string, reply: unknown): void {
+    if (this.closedBy !== undefined) return;
+    try {
       if (reply instanceof Transferring) this.post({ kind: 'return', id, op, body: reply.body }, reply.transfer);
       else this.post({ kind: 'return', id, op, body: reply });
     } catch (error) {
-      // A body the handler's decoder refused is the peer's fault, and counted as such.
-      if (error instanceof TransportError && error.code === 'BAD_MESSAGE') this.refused++;
-      if (this.closedBy === undefined) this.post({ kind: 'fail', id, op, error: serializeError(error) });
+      this.answerFailure(id, op, error);
     }
+  }
+
+  private answerFailure(id: number, op: string, error: unknown): void {
+    // A body the handler's decoder refused is the peer's fault, and counted as such.
+    if (error instanceof TransportError && error.code === 'BAD_MESSAGE') this.refused++;
+    if (this.closedBy === undefined) this.post({ kind: 'fail', id, op, error: serializeError(error) });
   }
 
   private post(message: unknown, transfer?: TransferListItem[]): void {

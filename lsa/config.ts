@@ -2,6 +2,7 @@
 // package settings) and the local SAM's accounts, handed to the LSA worker at boot.
 
 import type { Account } from './accounts.js';
+import type { KdcConfig } from './kdc-host.js';
 import type { WorkPoolConfig } from './work-pool.js';
 
 export interface LsaConfig {
@@ -32,6 +33,8 @@ export interface LsaConfig {
   quota: ProcessQuota;
   /** The LSA's work pool, where CreateThread runs the work routines (lsa/work-pool.ts). */
   workPool: WorkPoolConfig;
+  /** A domain controller's KDC (lsa/kdc-host.ts), which this LSA runs over its accounts; absent on other machines. */
+  kdc?: KdcConfig;
 }
 
 /**

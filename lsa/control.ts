@@ -7,8 +7,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SECURITY_LOGON_TYPE } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
+import { SspiEmuError } from '../ipc/index.js';
 import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
 import type { ReloadReport } from './package-reload.js';
+import type { KdcStatus } from './kdc-host.js';
 
 export interface LsaControl {
   /** An LSA in its own OS process: the process `pid` will connect to its socket with `secret` (before the process starts). */
@@ -25,6 +27,10 @@ export interface LsaControl {
   eventLoopUtilization(): EventLoopUtilization;
   /** Heap bytes one logon session costs, measured by creating `count` of them (then deleted). */
   logonSessionBytes(count: number): number;
+  /** A domain controller's KDC: where it listens, its keys, its counts; null on other machines. */
+  kdc(): KdcStatus | null;
+  /** An MIT keytab of the KDC's services' keys (ktpass on a DC); rejects on a machine without a KDC. */
+  exportKeytab(): Promise<Uint8Array>;
 }
 
 /**
@@ -56,6 +62,11 @@ export function lsaControl(lsa: Lsa): LsaControl {
       return before;
     },
     eventLoopUtilization: () => performance.eventLoopUtilization(),
+    kdc: () => lsa.kdcStatus(),
+    exportKeytab: async () => {
+      if (lsa.kdc === null) throw new SspiEmuError('BAD_OPTION', 'this machine is not a domain controller: its LSA runs no KDC');
+      return lsa.kdc.exportKeytab();
+    },
     logonSessionBytes: (count) => {
       collectGarbage();
       const before = process.memoryUsage().heapUsed;

@@ -28,6 +28,7 @@ import {
   isSuccess,
   packImportedContext,
   type Status,
+  type Awaitable,
 } from '../headers/index.js';
 import { badResult, callPackage, statusOf, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
 import {
@@ -123,11 +124,11 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   function serve<K extends LpcOp>(
     op: K,
     failure: (status: Status, cause?: Error) => ProcessToLsaOps[K]['reply'],
-    run: (request: ProcessToLsaOps[K]['request'], client: ClientCall) => Promise<ProcessToLsaOps[K]['reply']>,
-  ): (body: unknown) => Promise<ProcessToLsaOps[K]['reply']> {
+    run: (request: ProcessToLsaOps[K]['request'], client: ClientCall) => Awaitable<ProcessToLsaOps[K]['reply']>,
+  ): (body: unknown) => Awaitable<ProcessToLsaOps[K]['reply']> {
     const decode = decodeLpcRequest[op] as (body: unknown) => ProcessToLsaOps[K]['request'] | Status;
     const timing = ctx.timing;
-    return async (body) => {
+    return (body) => {
       process.callCount++;
       const arrived = performance.now();
       const request = decode(body);
@@ -137,8 +138,9 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       if (isRefusal(request)) return failure(request);
       // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
       const end = ctx.epochs.begin();
+      let result: ProcessToLsaOps[K]['reply'] | Promise<ProcessToLsaOps[K]['reply'] | Refused>;
       try {
-        const result = await ctx.scheduler.run(
+        result = ctx.scheduler.run(
           process.queue,
           () => {
             timing.queuedMs += performance.now() - decoded;
@@ -146,8 +148,17 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
           },
           requestBytes(request),
         );
+      } catch (error) {
+        end();
+        throw error;
+      }
+      const answered = (settled: ProcessToLsaOps[K]['reply'] | Refused): ProcessToLsaOps[K]['reply'] => {
         timing.handledMs += performance.now() - arrived;
-        return result instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${result.why}`)) : result;
+        return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
+      };
+      if (result instanceof Promise) return result.then(answered).finally(end);
+      try {
+        return answered(result);
       } finally {
         end();
       }
@@ -191,11 +202,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   }
 
   /** An entry point that answers a bare status: the status, or SEC_E_INTERNAL_ERROR with the fault. */
-  async function statusCall(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => Status | Promise<Status>): Promise<LpcReplyBase> {
-    const outcome = await call(client, pkg, entry, run);
-    if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
-    const status = statusOf(outcome.value);
-    return status === undefined ? statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'no status')) : { status: status >>> 0 };
+  function statusCall(client: ClientCall, pkg: LoadedPackage, entry: string, run: () => Status | Promise<Status>): Awaitable<LpcReplyBase> {
+    return whenReady(call(client, pkg, entry, run), (outcome) => {
+      if (!outcome.ok) return statusReply(SEC_E_INTERNAL_ERROR, outcome.fault);
+      const status = statusOf(outcome.value);
+      return status === undefined ? statusReply(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'no status')) : { status: status >>> 0 };
+    });
   }
 
   /** The calling process's own handle of this kind, with its package; undefined for anything else. */
@@ -208,8 +220,8 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
   /** The input buffers as the package gets them: private copies of exactly their length. */
   const copied = (buffers: SecBuffer[]): SecBuffer[] => buffers.map((b) => ({ BufferType: b.BufferType, pvBuffer: ctx.inputs.copy(b.pvBuffer) }));
 
-  /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply. */
-  async function contextCall(
+  /** Runs SpInitLsaModeContext or SpAcceptLsaModeContext and turns its result into the LPC reply (synchronously when the package answers so). */
+  function contextCall(
     client: ClientCall,
     entry: 'SpInitLsaModeContext' | 'SpAcceptLsaModeContext',
     request: { hCredential: LsaHandle | null; hContext: LsaHandle | null; outputTypes: number[] },
@@ -220,7 +232,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       context: HandleEntry | undefined,
       output: SecBuffer[],
     ) => SpContextResult | Promise<SpContextResult>,
-  ): Promise<ContextReply> {
+  ): Awaitable<ContextReply> {
     const { hCredential, hContext } = request;
     const cred = hCredential === null ? undefined : handles.lookup(pid, hCredential, 'credential');
     const context = hContext === null ? undefined : handles.lookup(pid, hContext, 'context');
@@ -235,45 +247,64 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
 
     const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
-    const outcome = await call(
+    const answered = call(
       client,
       pkg,
       entry,
       () => run(pkg, cred, context, output),
       () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes`,
     );
-    if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
-    const result = outcome.value;
-    if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
+    return whenReady(answered, (outcome) => {
+      if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
+      const result = outcome.value;
+      if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
 
-    const status = result.status >>> 0;
-    let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
-    let holder = context;
-    if (isSuccess(status)) {
-      if (context === undefined) {
-        if (typeof result.NewContextHandle !== 'number')
-          return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
-        if (process.terminated) {
-          // The process was reaped while the package worked: no handle for it; the package's context goes again.
-          const orphan = result.NewContextHandle;
-          await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
-          return contextFailure(SEC_E_INVALID_HANDLE);
+      const status = result.status >>> 0;
+      let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
+      let holder = context;
+      if (isSuccess(status)) {
+        if (context === undefined) {
+          if (typeof result.NewContextHandle !== 'number')
+            return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'success without a NewContextHandle'));
+          if (process.terminated) {
+            // The process was reaped while the package worked: no handle for it; the package's context goes again.
+            const orphan = result.NewContextHandle;
+            return whenReady(
+              call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan)),
+              () => contextFailure(SEC_E_INVALID_HANDLE),
+            );
+          }
+          holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+          hNewContext = handles.create(pid, holder);
+        } else if (status === SEC_E_OK) {
+          context.complete = true;
         }
-        holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
-        hNewContext = handles.create(pid, holder);
-      } else if (status === SEC_E_OK) {
-        context.complete = true;
+      } else if (context === undefined && typeof result.NewContextHandle === 'number') {
+        // A failed first call leaves no handle behind, in the LSA or in the package.
+        const orphan = result.NewContextHandle;
+        return whenReady(
+          call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan)),
+          () => contextReply(pkg, result, status, output, context, holder, hNewContext),
+        );
       }
-    } else if (context === undefined && typeof result.NewContextHandle === 'number') {
-      // A failed first call leaves no handle behind, in the LSA or in the package.
-      const orphan = result.NewContextHandle;
-      await call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan));
-    }
+      return contextReply(pkg, result, status, output, context, holder, hNewContext);
+    });
+  }
 
+  /** The LPC reply of a handshake call the package answered; a completed mapped context's delivery goes with it. */
+  function contextReply(
+    pkg: LoadedPackage,
+    result: SpContextResult,
+    status: Status,
+    output: SecBuffer[],
+    context: HandleEntry | undefined,
+    holder: HandleEntry | undefined,
+    hNewContext: LsaHandle | undefined,
+  ): ContextReply {
     const reply: ContextReply = {
       status,
       packageId: pkg.id,
-      output: output.filter((b) => b.pvBuffer instanceof Uint8Array).map((b) => ({ BufferType: b.BufferType, pvBuffer: b.pvBuffer })),
+      output: outputBuffers(output),
       contextAttr: (result.ContextAttributes ?? 0) >>> 0,
       expiry: typeof result.ExpirationTime === 'bigint' ? result.ExpirationTime : 0n,
     };
@@ -373,7 +404,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       query(client, hCredential, 'credential', 'SpQueryCredentialsAttributes', ulAttribute, (table) => table.QueryCredentialsAttributes),
     ),
 
-    SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, async (request, client) => {
+    SpInitLsaModeContext: serve('SpInitLsaModeContext', contextFailure, (request, client) => {
       const input = request.input === null ? null : copied(request.input);
       return contextCall(client, 'SpInitLsaModeContext', request, input, (pkg, cred, context, output) =>
         pkg.table.InitLsaModeContext(
@@ -388,7 +419,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       );
     }),
 
-    SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, async (request, client) => {
+    SpAcceptLsaModeContext: serve('SpAcceptLsaModeContext', contextFailure, (request, client) => {
       const input = copied(request.input);
       return contextCall(client, 'SpAcceptLsaModeContext', request, input, (pkg, cred, context, output) =>
         pkg.table.AcceptLsaModeContext(cred?.packageHandle ?? null, context?.packageHandle ?? null, input, request.fContextReq, request.TargetDataRep, output),
@@ -518,13 +549,13 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
    * SpFreeCredentialsHandle and SpDeleteContext: the process's handle goes first (a second call
    * with it is SEC_E_INVALID_HANDLE whatever the package answers), then the package frees its own.
    */
-  async function release(
+  function release(
     client: ClientCall,
     handle: LsaHandle,
     kind: 'credential' | 'context',
     entry: string,
     member: (table: SecpkgFunctionTable) => (packageHandle: LSA_SEC_HANDLE) => Status | Promise<Status>,
-  ): Promise<LpcReplyBase> {
+  ): Awaitable<LpcReplyBase> {
     // A handle of a version being unloaded is freed through that version; one the unload closed already answers SEC_E_OK once.
     const found = owned(handle, kind, true);
     if (found === undefined) return { status: handles.takeRetired(pid, handle, kind) ? SEC_E_OK : SEC_E_INVALID_HANDLE };
@@ -575,6 +606,18 @@ function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, co
     contextData,
     thunkedLevels: pkg.thunkedLevels,
   };
+}
+
+/** The output buffers the package filled, as the reply carries them (what is not a Uint8Array is left out). */
+function outputBuffers(output: SecBuffer[]): SecBuffer[] {
+  const out: SecBuffer[] = [];
+  for (const b of output) if (b.pvBuffer instanceof Uint8Array) out.push({ BufferType: b.BufferType, pvBuffer: b.pvBuffer });
+  return out;
+}
+
+/** `then` without a promise when the value is already there: a call a package answers synchronously is answered in the same turn. */
+function whenReady<T, R>(value: T | Promise<T>, next: (value: T) => Awaitable<R>): Awaitable<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 function isContextResult(value: unknown): value is SpContextResult {

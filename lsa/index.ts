@@ -8,7 +8,7 @@ export type { LsaBootData, LsaWorkerData } from './worker-data.js';
 export { BUILTIN_PACKAGES, type LsaConfig } from './config.js';
 export { parseAccount, type Account } from './accounts.js';
 export { NOT_IMPLEMENTED_LSA_FUNCTIONS } from './function-table.js';
-export type { PackageLoadFailure, PackageLoadProgress, PackageLoadStage } from './package-loader.js';
+export { asyncEntries, type PackageLoadFailure, type PackageLoadProgress, type PackageLoadStage } from './package-loader.js';
 export { MAX_MODULE_VERSIONS, type ReloadReport, type UnloadReport } from './package-reload.js';
 export { AccountStore } from './accounts.js';
 export { runAsClientCall, type LsaClientProcess } from './client-call.js';
@@ -20,3 +20,5 @@ export { NestedHandles, type LocatablePackage, type LocatorServices, type Packag
 export { LogonSessions } from './logon-sessions.js';
 export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';
+export { decodeKdcRequestRecord, KdcHost, poolDeriver, type KdcConfig, type KdcStatus } from './kdc-host.js';
+export type { KdcPolicy, KdcRequestRecord } from '../packages/kerberos/kdc/index.js';

@@ -24,6 +24,8 @@ import type { LsaServices } from './function-table.js';
 import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
+import { KdcHost, type KdcStatus } from './kdc-host.js';
+import type { KdcRequestRecord } from '../packages/kerberos/kdc/index.js';
 
 export interface AttachRequest {
   pid: number;
@@ -168,6 +170,8 @@ export class Lsa {
   readonly config: LsaConfig;
   /** Where processes connect when this LSA runs as its own OS process; null in a worker thread. */
   private listener: LpcListener | null = null;
+  /** A domain controller's KDC (lsa/kdc-host.ts); null on other machines. */
+  kdc: KdcHost | null = null;
   /** Processes the machine announced that have not been attached yet: their secrets, and their connections to come. */
   private readonly connecting = new Map<ProcessId, { secret: Uint8Array; connection: Promise<FramePort> }>();
 
@@ -282,9 +286,17 @@ export class Lsa {
    * package-loader.ts). With `lpcSocket` it takes app processes' LPC on that Unix socket (an LSA
    * in its own OS process).
    */
-  static async boot(config: LsaConfig, tracer: Tracer, generation = 1, options: { lpcSocket?: string; progress?: PackageLoadProgress } = {}): Promise<Lsa> {
+  static async boot(
+    config: LsaConfig,
+    tracer: Tracer,
+    generation = 1,
+    options: { lpcSocket?: string; progress?: PackageLoadProgress; kdcReport?: (record: KdcRequestRecord) => void } = {},
+  ): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
     if (options.lpcSocket !== undefined) lsa.listener = await LpcListener.listen(options.lpcSocket);
+    // A domain controller's KDC listens before the packages load: it needs none of them, and a
+    // port it cannot take fails the boot at once.
+    if (config.kdc !== undefined) lsa.kdc = await KdcHost.start(config.kdc, config.accounts, lsa.work, lsa.points, options.kdcReport);
     const { loaded, failed } = await loadPackages(config, lsa.services, lsa.host, options.progress, lsa.ids);
     lsa.packages = loaded;
     lsa.failed = failed;
@@ -487,6 +499,11 @@ export class Lsa {
 
   faultsInjected(): Record<string, number> {
     return { ...(this.faults?.injected ?? {}) };
+  }
+
+  /** The KDC's address, database and counts; null when this LSA is not a domain controller's. */
+  kdcStatus(): KdcStatus | null {
+    return this.kdc?.status() ?? null;
   }
 
   packageReport(): PackageReport {

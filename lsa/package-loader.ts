@@ -238,7 +238,8 @@ function notAPackage(module: Record<string, unknown>, url: URL): string {
 }
 
 /** The table's members written as async functions, by entry name (SpInitLsaModeContext for InitLsaModeContext). */
-function asyncEntries(table: SecpkgFunctionTable): Set<string> {
+/** The entries of a table written as async functions, by their Sp name: they run carrying their client call across awaits from the start. */
+export function asyncEntries(table: SecpkgFunctionTable): Set<string> {
   const entries = new Set<string>();
   for (const [member, value] of Object.entries(table)) if (value instanceof AsyncFunction) entries.add(`Sp${member}`);
   return entries;

@@ -69,9 +69,11 @@ export class CallScheduler {
 
   /**
    * Runs `job` for `queue`'s process when its turn comes, and resolves with its result; resolves
-   * with a Refused when the process's queue is full or the process is dropped before its turn.
+   * with a Refused when the process's queue is full or the process is dropped before its turn. A
+   * job that starts at once and answers synchronously (most package calls do) is answered
+   * synchronously: no promise between the call's arrival and its reply.
    */
-  run<T>(queue: ProcessQueue, job: () => Promise<T>, bytes = 0): Promise<T | Refused> {
+  run<T>(queue: ProcessQueue, job: () => T | Promise<T>, bytes = 0): T | Promise<T | Refused> {
     if (queue.dropped) return Promise.resolve(new Refused(`${queue.name} is gone`));
     // Nobody waits: the job starts now, with no queueing at all.
     if (this.rotation.length === 0 && this.running < this.limits.concurrent && queue.running < this.limits.perProcess) return this.start(queue, job);
@@ -92,7 +94,17 @@ export class CallScheduler {
       queue.jobs.push(() => {
         queue.bytes -= bytes;
         if (queue.dropped) resolve(new Refused(`${queue.name} is gone`));
-        else this.start(queue, job).then(resolve, reject);
+        else {
+          let started: T | Promise<T>;
+          try {
+            started = this.start(queue, job);
+          } catch (error) {
+            reject(error);
+            return;
+          }
+          if (started instanceof Promise) started.then(resolve, reject);
+          else resolve(started);
+        }
       });
       this.enqueue(queue);
       this.pump();
@@ -129,7 +141,7 @@ export class CallScheduler {
     }
   }
 
-  private start<T>(queue: ProcessQueue, job: () => Promise<T>): Promise<T> {
+  private start<T>(queue: ProcessQueue, job: () => T | Promise<T>): T | Promise<T> {
     this.running++;
     queue.running++;
     const finish = (): void => {
@@ -138,12 +150,16 @@ export class CallScheduler {
       if (queue.jobs.length > 0) this.enqueue(queue);
       this.pump();
     };
-    let result: Promise<T>;
+    let result: T | Promise<T>;
     try {
       result = job();
     } catch (error) {
       finish();
       return Promise.reject(error);
+    }
+    if (!(result instanceof Promise)) {
+      finish();
+      return result;
     }
     return result.finally(finish);
   }

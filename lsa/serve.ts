@@ -2,7 +2,16 @@
 // from its configuration, the machine's control calls served, and Ready (or why the boot failed)
 // reported on the boot channel.
 
-import { type BootMessage, type ControlPort, exposeControl, type FramePort, openInspectorIfAsked, serializeError, Tracer } from '../ipc/index.js';
+import {
+  type BootMessage,
+  type LsaReport,
+  type ControlPort,
+  exposeControl,
+  type FramePort,
+  openInspectorIfAsked,
+  serializeError,
+  Tracer,
+} from '../ipc/index.js';
 import type { LsaBootData } from './worker-data.js';
 import { lsaControl } from './control.js';
 import { Lsa } from './lsa.js';
@@ -10,8 +19,8 @@ import { Lsa } from './lsa.js';
 export interface LsaPorts {
   control: ControlPort;
   trace: FramePort;
-  /** Where Ready or the boot failure goes (the worker's parentPort, the pipe's boot channel). */
-  boot: (message: BootMessage) => void;
+  /** Where Ready or the boot failure goes (the worker's parentPort, the pipe's boot channel), and the LSA's reports after it. */
+  boot: (message: BootMessage | LsaReport) => void;
 }
 
 export async function serveLsa(data: LsaBootData, ports: LsaPorts): Promise<void> {
@@ -23,6 +32,7 @@ export async function serveLsa(data: LsaBootData, ports: LsaPorts): Promise<void
       ...(data.lpcSocket === undefined ? {} : { lpcSocket: data.lpcSocket }),
       // Each load step is told to the machine before it starts, so that a step that never ends is named.
       progress: (spec, stage) => ports.boot({ kind: 'loading', spec, stage }),
+      kdcReport: (record) => ports.boot({ kind: 'kdc-request', record }),
     });
     exposeControl(lsaControl(lsa), ports.control);
     ports.boot({ kind: 'ready' });

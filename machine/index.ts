@@ -10,7 +10,11 @@ export {
   type MachineOptions,
   type RestartReport,
   type SpawnOptions,
+  type KdcOptions,
+  type KdcServiceOptions,
+  type MachineRole,
 } from './machine.js';
+export { parseServiceSpec } from './domain-controller.js';
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';

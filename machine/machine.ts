@@ -19,6 +19,7 @@ import {
   type TapRecord,
   type TraceEvent,
   type InspectorRequest,
+  type LsaReport,
 } from '../ipc/index.js';
 import {
   parseAccount,
@@ -33,8 +34,10 @@ import {
   type ReapReport,
   type ReloadReport,
   type WorkPoolConfig,
+  decodeKdcRequestRecord,
 } from '../lsa/index.js';
 import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
+import { DOMAIN_CONTROLLER, domainControllerConfig, MACHINE_ROLES, type KdcOptions, type KdcServiceOptions, type MachineRole } from './domain-controller.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
@@ -42,8 +45,25 @@ import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 
 export { AppProcess, LsaProcess } from './processes.js';
 export type { LsaIsolation } from './lsa-launch.js';
+export type { KdcOptions, KdcServiceOptions, MachineRole } from './domain-controller.js';
 
 export interface MachineOptions {
+  /**
+   * What the machine is: a 'workstation' (the default; a member server too), or a
+   * 'domain-controller', whose LSA also runs a KDC over its account store (as Windows runs kdcsvc
+   * inside lsass) on real UDP and TCP sockets: see `realm`, `kdc` and `services`.
+   */
+  role?: MachineRole;
+  /** A domain controller's Kerberos realm, its DNS domain in capitals ("EXAMPLE.TEST"); required with role 'domain-controller'. */
+  realm?: string;
+  /** A domain controller's KDC: where it listens (default 127.0.0.1, any free port), its policy, a listener for its requests. */
+  kdc?: KdcOptions;
+  /**
+   * A domain controller's service principals besides its users (the accounts): "host/server.example.test"
+   * (a random key of each etype, as a computer account has), "HTTP/web.example.test:password" (keys made
+   * from the password with the realm's salt), or objects with their salt, kvno, etypes.
+   */
+  services?: Array<string | KdcServiceOptions>;
   /** The "Security Packages" list: built-in names ("example", "ntlm", "null") or module paths. Default: example and ntlm. */
   packages?: string[];
   /** Accounts in the LSA's account store, as objects or "user:password" / "DOMAIN\\user:password". */
@@ -174,12 +194,20 @@ export class Machine {
   readonly config: LsaConfig;
   public lsa: LsaProcess;
   private readonly options: MachineOptions;
+  /** A workstation (or member server), or a domain controller whose LSA runs a KDC. */
+  readonly role: MachineRole;
+  /**
+   * Where a domain controller's KDC listens, UDP and TCP (the same port after restartLsa); null on
+   * other machines. Clients' krb5.conf: `kdc = HOST:PORT` and `kdc = tcp/HOST:PORT`.
+   */
+  kdcAddress: { host: string; port: number } | null = null;
 
   private constructor(config: LsaConfig, lsa: LsaProcess, trace: TraceCollector, options: MachineOptions) {
     this.config = config;
     this.lsa = lsa;
     this.options = options;
     this.trace = trace;
+    this.role = options.role ?? 'workstation';
   }
 
   /** Boots the LSA worker and waits for its Ready message; a boot that fails says why. */
@@ -198,7 +226,20 @@ export class Machine {
       );
     const lsa = await startLsa(config, trace, options, 1);
     await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
-    return new Machine(config, lsa, trace, options);
+    const machine = new Machine(config, lsa, trace, options);
+    if (config.kdc !== undefined) await machine.noteKdc();
+    return machine;
+  }
+
+  /**
+   * Reads where the new LSA's KDC listens; a KDC asked for port 0 keeps the port it got from then
+   * on, so that clients find it again after restartLsa (a DC's KDC is on port 88 after a reboot too).
+   */
+  private async noteKdc(): Promise<void> {
+    const status = await this.lsa.kdc();
+    if (status === null || this.config.kdc === undefined) throw new SspiEmuError('BOOT_FAILED', "the domain controller's LSA runs no KDC");
+    this.config.kdc.port = status.address.port;
+    this.kdcAddress = { ...status.address };
   }
 
   /**
@@ -217,6 +258,7 @@ export class Machine {
   private async restart(): Promise<RestartReport> {
     if (this.lsa.alive) throw new SspiEmuError('BOOT_FAILED', 'the LSA is still running; kill it first');
     this.lsa = await startLsa(this.config, this.trace, this.options, this.lsa.generation + 1);
+    if (this.config.kdc !== undefined) await this.noteKdc();
     const report: RestartReport = { reattached: [], unresponsive: [], gone: [] };
     await Promise.all(
       this.running.map(async (proc) => {
@@ -410,6 +452,14 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
   };
   const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined, noteVersion);
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
+  // A domain controller's KDC reports each request on the boot channel once asked to (its first may come during the boot).
+  const onRequest = options.kdc?.onRequest;
+  if (onRequest !== undefined)
+    launched.host.on('message', (message: unknown) => {
+      const m = message as Partial<LsaReport> | null;
+      const record = m?.kind === 'kdc-request' ? decodeKdcRequestRecord(m.record) : undefined;
+      if (record !== undefined) onRequest(record);
+    });
   void lsa.exited.then(() => {
     trace.workerExited(launched.trace);
     launched.control.close();
@@ -429,21 +479,32 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
 function lsaConfig(options: MachineOptions): LsaConfig {
   if (options.onPackageFailure !== undefined && options.onPackageFailure !== 'fail' && options.onPackageFailure !== 'skip')
     throw new SspiEmuError('BAD_OPTION', `onPackageFailure is 'fail' or 'skip', not ${JSON.stringify(options.onPackageFailure)}`);
+  const role = options.role ?? 'workstation';
+  if (!MACHINE_ROLES.includes(role))
+    throw new SspiEmuError('BAD_OPTION', `role must be ${MACHINE_ROLES.map((r) => JSON.stringify(r)).join(' or ')}, not ${JSON.stringify(role)}`);
+  if (role !== DOMAIN_CONTROLLER && (options.kdc !== undefined || options.services !== undefined))
+    throw new SspiEmuError('BAD_OPTION', "kdc and services are a domain controller's: boot with role 'domain-controller' and a realm");
+  const dc = role === DOMAIN_CONTROLLER;
   const computerName = options.computerName ?? DEFAULTS.computerName;
-  const domainName = options.domainName ?? computerName;
+  // A domain controller's domain is its realm's: EXAMPLE (NetBIOS) and example.test (DNS) for EXAMPLE.TEST.
+  const realmDomain = dc && typeof options.realm === 'string' ? options.realm : undefined;
+  const domainName = options.domainName ?? realmDomain?.split('.')[0]?.toUpperCase() ?? computerName;
+  const dnsDomainName = options.dnsDomainName ?? realmDomain?.toLowerCase() ?? DEFAULTS.dnsDomainName;
   const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
+  const kdc = dc ? domainControllerConfig(options, accounts) : undefined;
   return {
     packages: options.packages ?? [...DEFAULT_PACKAGES],
     accounts,
     computerName,
-    dnsComputerName: `${computerName.toLowerCase()}.${options.dnsDomainName ?? DEFAULTS.dnsDomainName}`,
+    dnsComputerName: `${computerName.toLowerCase()}.${dnsDomainName}`,
     domainName,
-    dnsDomainName: options.dnsDomainName ?? DEFAULTS.dnsDomainName,
+    dnsDomainName,
     packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
     packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
+    ...(kdc === undefined ? {} : { kdc }),
   };
 }
 

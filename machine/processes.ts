@@ -30,7 +30,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
+import type { KdcStatus, LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
@@ -194,6 +194,16 @@ export class LsaProcess extends ProcessHandle {
 
   logonSessionBytes(count: number): Promise<number> {
     return this.ask('logonSessionBytes', this.control.logonSessionBytes(count));
+  }
+
+  /** A domain controller's KDC: where it listens, how many keys are made, its counts; null on other machines. */
+  kdc(): Promise<KdcStatus | null> {
+    return this.ask('kdc', this.control.kdc());
+  }
+
+  /** An MIT keytab (0x0502) of the domain controller's services' keys, for MIT acceptors (ktpass's job on Windows). */
+  exportKeytab(): Promise<Uint8Array> {
+    return this.ask('exportKeytab', this.control.exportKeytab());
   }
 
   /**

@@ -1,13 +1,23 @@
-// An HTTP server with NTLM authentication, running in a server process: node:http listens in this
-// worker, and every AcceptSecurityContext goes through this process's SSPI library to the
-// emulated LSA. NTLM over HTTP authenticates the connection, not the request (ipc/http-auth.ts):
+// An HTTP server with Negotiate and NTLM authentication (RFC 4559), running in a server process:
+// node:http listens in this worker, and every AcceptSecurityContext goes through this process's
+// SSPI library to the emulated LSA. As IIS does with its default providers, it offers Negotiate
+// first, then NTLM, and each scheme's tokens go to the package of that name (app-protocols/http-auth.ts).
+// The authentication belongs to the connection, not to the request:
 //
-//   no credentials               401  WWW-Authenticate: NTLM
-//   NTLM <NEGOTIATE>             401  WWW-Authenticate: NTLM <CHALLENGE>   (a context for this connection)
-//   NTLM <AUTHENTICATE>          200  "user: DOMAIN\user" and the package  (the connection is authenticated)
-//                             or 401  WWW-Authenticate: NTLM               (the context is deleted)
-//   a malformed Authorization    400, the connection and its state unchanged
-//   another scheme               401  WWW-Authenticate: NTLM
+//   no credentials                 401  WWW-Authenticate: Negotiate, WWW-Authenticate: NTLM
+//   NTLM <NEGOTIATE>               401  WWW-Authenticate: NTLM <CHALLENGE>     (a context for this connection)
+//   NTLM <AUTHENTICATE>            200  "user: DOMAIN\user" and the package    (the connection is authenticated)
+//   Negotiate <NegTokenInit>       401  WWW-Authenticate: Negotiate <NegTokenResp>
+//   Negotiate <NegTokenResp>       200  WWW-Authenticate: Negotiate <NegTokenResp accept-completed, mechListMIC>
+//                               or 401  with the bare schemes                  (the context is deleted)
+//   a malformed Authorization      400, the connection and its state unchanged
+//   another scheme                 401  with the bare schemes
+//
+// Negotiate is offered when the server's package is NTLM and the Negotiate package is loaded
+// (--package negotiate offers Negotiate alone; another package's tokens go under "NTLM" alone).
+// A client that sends raw NTLMSSP under "Negotiate" (some do) gets raw NTLM tokens back under it:
+// Negotiate's acceptor takes them. A token under another scheme than the connection's handshake
+// in progress starts a new handshake on that scheme's credential.
 //
 // Each connection has its own context, never shared; requests on one connection are handled one
 // at a time, in order; the context is deleted when the connection closes. Slow clients are cut by
@@ -20,7 +30,8 @@
 // AcceptSecurityContext gets the certificate's channel bindings (RFC 5929 tls-server-end-point) as
 // a SECBUFFER_CHANNEL_BINDINGS, with ASC_REQ_ALLOW_MISSING_BINDINGS or without it as the Extended
 // Protection policy says (app-protocols/channel-bindings.ts), so a relayed AUTHENTICATE, bound to
-// another TLS channel, is refused with SEC_E_BAD_BINDINGS.
+// another TLS channel, is refused with SEC_E_BAD_BINDINGS. Under Negotiate the same buffer and flag
+// go to Negotiate, which passes them to the mechanism it selected.
 //
 // args: host, port (0: any free one), package, control (MessagePort), timeoutMs, keepAliveMs,
 // maxConnections, maxHeaderSize, tls.
@@ -30,13 +41,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes } from '../headers/index.js';
+import { ASC_REQ, SECBUFFER, SECPKG_ATTR, SEC_E_INTERNAL_ERROR, SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName, tokenBytes, type Status } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
 import {
   acceptBindings,
   parseAuthorization,
   wwwAuthenticate,
+  NEGOTIATE_SCHEME,
+  NTLM_SCHEME,
   SOCKET_DEFAULTS,
+  type HttpAuthScheme,
   median,
   type HttpRequestRecord,
   type SocketAppSummary,
@@ -51,6 +65,14 @@ const HTTP_SERVER_REQ = ASC_REQ.CONNECTION | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQ
 /** node's own default, stated: a 1 MiB header is refused (431) at 16 KiB, never buffered whole. */
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 
+/** A scheme the server offers, and the package and inbound credential its tokens go to. */
+interface Offer {
+  readonly scheme: HttpAuthScheme;
+  /** The package's SecPkgInfo Name, as the 200 names it. */
+  readonly packageName: string;
+  readonly credential: CredHandle;
+}
+
 /** Where a request came from: the start of its log record. */
 type RequestAt = Pick<HttpRequestRecord, 'connection' | 'remote' | 'method' | 'path'>;
 
@@ -59,9 +81,13 @@ interface Conn {
   readonly socket: Socket;
   readonly remote: string;
   context: CtxtHandle | undefined;
-  /** 'challenged': a CHALLENGE went out and the context waits for the AUTHENTICATE. */
+  /** The scheme of the handshake in progress or done on this connection. */
+  offer: Offer | undefined;
+  /** 'challenged': a 401 with a token went out and the context waits for the client's next token. */
   stage: 'none' | 'challenged' | 'authenticated';
   user: string | null;
+  /** Under Negotiate, the mechanism it selected (SECPKG_ATTR_NEGOTIATION_INFO). */
+  mechanism: string | null;
   handshakeStart: number;
   /** Requests on this connection, one after the other. */
   chain: Promise<void>;
@@ -85,18 +111,15 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const channel = acceptBindings(tls?.extendedProtection ?? 'none', tls?.bindings);
   const contextReq = HTTP_SERVER_REQ | channel.contextReq;
 
-  const info = await ctx.sspi.querySecurityPackageInfo(pkg);
-  if (info.info === undefined) {
+  const offers = await offerSchemes(ctx, pkg, args);
+  if ('failed' in offers) {
     control.close();
-    return appResult(info.status, failedCall(`QuerySecurityPackageInfo(${pkg})`, info));
+    return offers.failed;
   }
-  const packageName = info.info.Name;
-  const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
-  if ('failed' in acquired) {
-    control.close();
-    return acquired.failed;
-  }
-  const credential: CredHandle = acquired.credential;
+  const offered: readonly Offer[] = offers.offered;
+  // The bare challenges of a 401 that starts (or restarts) a handshake, in the order offered.
+  const challenges = offered.map((o) => wwwAuthenticate(undefined, o.scheme));
+  const offerFor = (scheme: HttpAuthScheme): Offer | undefined => offered.find((o) => o.scheme === scheme);
 
   /** Every connection until its context is deleted after it closed. */
   const conns = new Map<Socket, Conn>();
@@ -138,8 +161,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       socket,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       context: undefined,
+      offer: undefined,
       stage: 'none',
       user: null,
+      mechanism: null,
       handshakeStart: 0,
       chain: Promise.resolve(),
       closed: false,
@@ -204,33 +229,38 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     req.resume(); // a body is not used; read and drop it so the connection stays usable
     const auth = parseAuthorization(req.headers.authorization);
     const base: RequestAt = { connection: conn.id, remote: conn.remote, method: req.method ?? '-', path: req.url ?? '-' };
+    const scheme = auth.kind === 'ntlm' ? NTLM_SCHEME : auth.kind === 'negotiate' ? NEGOTIATE_SCHEME : undefined;
+    const token = auth.kind === 'ntlm' || auth.kind === 'negotiate' ? auth.token : undefined;
     ctx.trace(
       'HttpRequest',
-      `conn#${conn.id} ${base.method} ${base.path}${auth.kind === 'ntlm' ? ` Authorization NTLM ${auth.token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
+      `conn#${conn.id} ${base.method} ${base.path}${token !== undefined ? ` Authorization ${scheme} ${token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
     );
 
     if (auth.kind === 'malformed') {
       respond(res, 400, `bad Authorization header: ${auth.reason}\n`);
       return logRequest(base, conn.user, 400, null, auth.reason);
     }
-    if (auth.kind === 'none' || auth.kind === 'other') {
+    const offer = scheme === undefined ? undefined : offerFor(scheme);
+    if (token === undefined || offer === undefined) {
       if (conn.stage === 'authenticated' && auth.kind === 'none') {
         respondAuthenticated(conn, res);
         return logRequest(base, conn.user, 200, null);
       }
-      respond(res, 401, 'NTLM authentication required\n', { 'WWW-Authenticate': wwwAuthenticate() });
-      return logRequest(base, null, 401, null, auth.kind === 'other' ? `scheme ${auth.scheme} not offered` : undefined);
+      respond(res, 401, `${offered.map((o) => o.scheme).join(' or ')} authentication required\n`, { 'WWW-Authenticate': challenges });
+      const refused = auth.kind === 'other' ? auth.scheme : scheme;
+      return logRequest(base, null, 401, null, refused === undefined ? undefined : `scheme ${refused} not offered`);
     }
 
-    // An NTLM token: the next leg of this connection's handshake, or the first leg of a new one.
-    if (conn.stage !== 'challenged') {
+    // A token: the next leg of this connection's handshake, or the first leg of a new one.
+    if (conn.stage !== 'challenged' || conn.offer !== offer) {
       await dropContext(conn);
       conn.handshakeStart = performance.now();
     }
+    conn.offer = offer;
     const r = await ctx.sspi.acceptSecurityContext({
-      credential,
+      credential: offer.credential,
       context: conn.context ?? null,
-      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: auth.token }, ...channel.input],
+      input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel.input],
       contextReq,
     });
     if (r.context !== undefined && conn.context === undefined) {
@@ -242,38 +272,46 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
     if (r.status === SEC_I_CONTINUE_NEEDED) {
       conn.stage = 'challenged';
-      respond(res, 401, 'NTLM authentication continues\n', { 'WWW-Authenticate': wwwAuthenticate(out ?? new Uint8Array(0)) });
-      traceOut(conn, 401, out);
+      respond(res, 401, `${offer.scheme} authentication continues\n`, { 'WWW-Authenticate': wwwAuthenticate(out ?? new Uint8Array(0), offer.scheme) });
+      traceOut(conn, 401, offer.scheme, out);
       return logRequest(base, null, 401, null, 'challenge');
     }
     if (r.status === SEC_E_OK && conn.context !== undefined) {
       const names = await ctx.sspi.queryContextAttributes(conn.context, SECPKG_ATTR.NAMES);
       conn.user = names.buffer?.sUserName ?? '?';
+      conn.mechanism = offer.scheme === NEGOTIATE_SCHEME ? await mechanismOf(conn.context) : null;
       conn.stage = 'authenticated';
       const handshakeMs = elapsed();
       handshakeTimes.push(handshakeMs);
       summary.authenticated++;
-      // RFC 4559 section 5: a final token (mutual authentication) goes with the 200.
-      respondAuthenticated(conn, res, out !== undefined && out.byteLength > 0 ? { 'WWW-Authenticate': wwwAuthenticate(out) } : {});
-      traceOut(conn, 200, out);
+      // RFC 4559 section 5: the final token (Negotiate's accept-completed with its mechListMIC) goes with the 200.
+      respondAuthenticated(conn, res, out !== undefined && out.byteLength > 0 ? { 'WWW-Authenticate': wwwAuthenticate(out, offer.scheme) } : {});
+      traceOut(conn, 200, offer.scheme, out);
       return logRequest(base, conn.user, 200, handshakeMs);
     }
-    // Any failure ends this handshake: a final 401, and the context is gone.
+    // Any failure ends this handshake: a final 401 with the bare schemes, and the context is gone.
     const handshakeMs = elapsed();
-    const status = isSuccess(r.status) ? SEC_E_INTERNAL_ERROR : r.status;
+    const status: Status = isSuccess(r.status) ? SEC_E_INTERNAL_ERROR : r.status;
     summary.failed++;
     await dropContext(conn);
-    respond(res, 401, `authentication failed: ${statusName(status)}\n`, { 'WWW-Authenticate': wwwAuthenticate() });
-    traceOut(conn, 401, undefined);
+    respond(res, 401, `authentication failed: ${statusName(status)}\n`, { 'WWW-Authenticate': challenges });
+    traceOut(conn, 401, offer.scheme, undefined);
     return logRequest(base, null, 401, handshakeMs, statusName(status));
   }
 
-  function respondAuthenticated(conn: Conn, res: ServerResponse, headers: Record<string, string> = {}): void {
-    respond(res, 200, `user: ${conn.user ?? '?'}\npackage: ${packageName}\n`, headers);
+  /** The package Negotiate selected, for the 200's body; '?' when the context does not say. */
+  async function mechanismOf(context: CtxtHandle): Promise<string> {
+    const info = await ctx.sspi.queryContextAttributes(context, SECPKG_ATTR.NEGOTIATION_INFO);
+    return info.buffer?.PackageInfo.Name ?? '?';
   }
 
-  function traceOut(conn: Conn, status: number, token: Uint8Array | undefined): void {
-    ctx.trace('HttpResponse', `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate NTLM ${token.byteLength} B` : ''}`);
+  function respondAuthenticated(conn: Conn, res: ServerResponse, headers: Record<string, string> = {}): void {
+    const mechanism = conn.mechanism === null ? '' : `mechanism: ${conn.mechanism}\n`;
+    respond(res, 200, `user: ${conn.user ?? '?'}\npackage: ${conn.offer?.packageName ?? '?'}\n${mechanism}`, headers);
+  }
+
+  function traceOut(conn: Conn, status: number, scheme: HttpAuthScheme, token: Uint8Array | undefined): void {
+    ctx.trace('HttpResponse', `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
   }
 
   async function dropContext(conn: Conn): Promise<boolean> {
@@ -281,6 +319,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     conn.context = undefined;
     conn.stage = 'none';
     conn.user = null;
+    conn.mechanism = null;
     if (context === undefined) return false;
     await ctx.sspi.deleteSecurityContext(context);
     return true;
@@ -304,18 +343,25 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   // No new connections; idle ones now; busy ones after the grace period; then every
   // connection's context is deleted before the app returns.
   const at = tls === undefined ? { protocol: 'http' as const, host, port } : { protocol: 'http' as const, host, port, tls: tls.listening };
-  const failed = await serveUntilStopped(ctx, control, server, at, credential, async (closed) => {
-    server.closeIdleConnections();
-    const grace = setTimeout(() => {
-      server.closeAllConnections();
-      // HTTPS: node's list of HTTP connections does not hold those still in their TLS handshake.
-      for (const socket of handshaking) socket.destroy();
-    }, SOCKET_DEFAULTS.stopGraceMs);
-    await closed;
-    clearTimeout(grace);
-    for (const socket of conns.keys()) socket.destroy();
-    await Promise.all([...conns.values()].map((conn) => conn.released));
-  });
+  // serveUntilStopped frees the first scheme's credential; the others are freed here, whatever happens.
+  const [first, ...others] = offered;
+  let failed: AppResult | null;
+  try {
+    failed = await serveUntilStopped(ctx, control, server, at, first!.credential, async (closed) => {
+      server.closeIdleConnections();
+      const grace = setTimeout(() => {
+        server.closeAllConnections();
+        // HTTPS: node's list of HTTP connections does not hold those still in their TLS handshake.
+        for (const socket of handshaking) socket.destroy();
+      }, SOCKET_DEFAULTS.stopGraceMs);
+      await closed;
+      clearTimeout(grace);
+      for (const socket of conns.keys()) socket.destroy();
+      await Promise.all([...conns.values()].map((conn) => conn.released));
+    });
+  } finally {
+    for (const o of others) await ctx.sspi.freeCredentialsHandle(o.credential);
+  }
   if (failed !== null) return failed;
   summary.medianHandshakeMs = median(handshakeTimes);
   return {
@@ -326,7 +372,31 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   };
 }
 
-function respond(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+/**
+ * The schemes the server offers, Negotiate first (as IIS offers its default providers), each with
+ * an inbound credential of its package: for the NTLM package, Negotiate too when it is loaded; for
+ * Negotiate, Negotiate alone; for another package, its tokens under "NTLM" as before.
+ */
+async function offerSchemes(ctx: AppContext, pkg: string, args: AppArgs): Promise<{ offered: Offer[] } | { failed: AppResult }> {
+  const info = await ctx.sspi.querySecurityPackageInfo(pkg);
+  if (info.info === undefined) return { failed: appResult(info.status, failedCall(`QuerySecurityPackageInfo(${pkg})`, info)) };
+  const name = info.info.Name;
+  const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
+  if ('failed' in acquired) return acquired;
+  const own: Offer = { scheme: name.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME, packageName: name, credential: acquired.credential };
+  if (own.scheme === NEGOTIATE_SCHEME || name.toLowerCase() !== 'ntlm') return { offered: [own] };
+  // Negotiate joins when its package is loaded; a machine without it offers NTLM alone.
+  const negotiate = await ctx.sspi.querySecurityPackageInfo(NEGOTIATE_SCHEME);
+  if (negotiate.info === undefined) return { offered: [own] };
+  const extra = await acquireAppCredential(ctx.sspi, NEGOTIATE_SCHEME, 'inbound', args);
+  if ('failed' in extra) {
+    await ctx.sspi.freeCredentialsHandle(own.credential);
+    return extra;
+  }
+  return { offered: [{ scheme: NEGOTIATE_SCHEME, packageName: negotiate.info.Name, credential: extra.credential }, own] };
+}
+
+function respond(res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}): void {
   const bytes = Buffer.from(body, 'utf8');
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(bytes.byteLength), ...headers });
   res.end(bytes);

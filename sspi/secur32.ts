@@ -410,46 +410,24 @@ export class Secur32 {
 
   /** MakeSignature -> the user-mode SpMakeSignature, in this process. */
   makeSignature(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
-    return this.messageCall('MakeSignature', 'SpMakeSignature', context, message, (t, h) => t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0));
+    return this.messageCall('MakeSignature', 'SpMakeSignature', context, message, false, (t, h) =>
+      t.MakeSignature(h, qop >>> 0, message, sequenceNumber >>> 0),
+    );
   }
 
   /** VerifySignature -> the user-mode SpVerifySignature, in this process. */
   verifySignature(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
-    return this.checkCall('VerifySignature', 'SpVerifySignature', context, message, (t, h) => t.VerifySignature(h, message, sequenceNumber >>> 0));
+    return this.messageCall('VerifySignature', 'SpVerifySignature', context, message, true, (t, h) => t.VerifySignature(h, message, sequenceNumber >>> 0));
   }
 
   /** EncryptMessage -> the user-mode SpSealMessage, in this process. */
   encryptMessage(context: CtxtHandle, qop: number, message: SecBuffer[], sequenceNumber: number): Promise<MessageResult> {
-    return this.messageCall('EncryptMessage', 'SpSealMessage', context, message, (t, h) => t.SealMessage(h, qop >>> 0, message, sequenceNumber >>> 0));
+    return this.messageCall('EncryptMessage', 'SpSealMessage', context, message, false, (t, h) => t.SealMessage(h, qop >>> 0, message, sequenceNumber >>> 0));
   }
 
   /** DecryptMessage -> the user-mode SpUnsealMessage, in this process. */
   decryptMessage(context: CtxtHandle, message: SecBuffer[], sequenceNumber: number): Promise<VerifyResult> {
-    return this.checkCall('DecryptMessage', 'SpUnsealMessage', context, message, (t, h) => t.UnsealMessage(h, message, sequenceNumber >>> 0));
-  }
-
-  /** VerifySignature and DecryptMessage: a message call whose package also answers the quality of protection it found. */
-  private async checkCall(
-    api: string,
-    entry: string,
-    context: CtxtHandle,
-    message: SecBuffer[],
-    run: (
-      table: SecpkgUserFunctionTable,
-      handle: number,
-    ) => { status: Status; QualityOfProtection?: number } | Promise<{ status: Status; QualityOfProtection?: number }>,
-  ): Promise<VerifyResult> {
-    let qop = 0;
-    const answered = (r: { status: Status; QualityOfProtection?: number }): Status => {
-      qop = r.QualityOfProtection ?? 0;
-      return r.status;
-    };
-    // A package that answers at once is called without a promise (no deadline, no microtask of its own).
-    const result = await this.messageCall(api, entry, context, message, (t, h) => {
-      const r = run(t, h);
-      return r instanceof Promise ? r.then(answered) : answered(r);
-    });
-    return result.cause === undefined ? { status: result.status, message, qop } : { status: result.status, cause: result.cause, message, qop };
+    return this.messageCall('DecryptMessage', 'SpUnsealMessage', context, message, true, (t, h) => t.UnsealMessage(h, message, sequenceNumber >>> 0));
   }
 
   /**
@@ -599,7 +577,9 @@ export class Secur32 {
     }
     if (reply.mapped !== undefined && record !== null) {
       // MappedContext stops here: the application's result below never carries it.
-      const mapped = await this.host.initContext(reply.mapped);
+      // Awaited only when it is a promise: once the package's module is here, it is not.
+      const initialized = this.host.initContext(reply.mapped);
+      const mapped = initialized instanceof Promise ? await initialized : initialized;
       if (mapped.context !== undefined) {
         record.user = mapped.context;
         record.thunkedLevels = reply.mapped.thunkedLevels;
@@ -621,27 +601,52 @@ export class Secur32 {
     return result;
   }
 
-  private async messageCall(
+  /**
+   * A message function on a mapped context: the package's user-mode entry point, right here. It is
+   * on every message an application protects, so a package that answers at once costs one promise
+   * (the API's own) and no more: no async function, no deadline. VerifySignature and
+   * DecryptMessage (`withQop`) also answer the quality of protection the package found.
+   */
+  private messageCall<R extends MessageResult>(
     api: string,
     entry: string,
     context: CtxtHandle,
     message: SecBuffer[],
-    run: (table: SecpkgUserFunctionTable, handle: number) => Status | Promise<Status>,
-  ): Promise<MessageResult> {
-    const record = this.handles.context(context);
+    withQop: R extends VerifyResult ? true : false,
+    run: (table: SecpkgUserFunctionTable, handle: number) => MessageAnswer | Promise<MessageAnswer>,
+  ): Promise<R> {
+    const user = this.handles.context(context)?.user ?? null;
     // A context that is not mapped has no user-mode half to sign or seal with (Wine answers the same).
-    if (record === undefined || record.user === null) return { status: SEC_E_INVALID_HANDLE, message };
-    if (!validBuffers(message)) return { status: SEC_E_INVALID_TOKEN, message };
+    if (user === null) return Promise.resolve(messageResult(SEC_E_INVALID_HANDLE, undefined, message, withQop, 0) as R);
+    if (!validBuffers(message)) return Promise.resolve(messageResult(SEC_E_INVALID_TOKEN, undefined, message, withQop, 0) as R);
     const tracing = this.points.active;
     if (tracing) this.points.point(api, 'call');
-    const result = hostStatus(await this.host.call(record.user, entry, run), record.user, entry);
+    const outcome = this.host.call(user, entry, run);
+    return outcome instanceof Promise
+      ? outcome.then((o) => this.messageDone(api, tracing, user, entry, message, withQop, o) as R)
+      : Promise.resolve(this.messageDone(api, tracing, user, entry, message, withQop, outcome) as R);
+  }
+
+  private messageDone(
+    api: string,
+    tracing: boolean,
+    user: UserModeContext,
+    entry: string,
+    message: SecBuffer[],
+    withQop: boolean,
+    outcome: Outcome<MessageAnswer>,
+  ): MessageResult | VerifyResult {
+    const result = statusResult(outcome, user.packageName, entry);
+    const cause = result.fault === undefined ? undefined : serializeError(result.fault);
     if (tracing)
       this.points.point(
         api,
         'return',
-        result.cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: result.cause.message },
+        cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: cause.message },
       );
-    return result.cause === undefined ? { status: result.status, message } : { status: result.status, cause: result.cause, message };
+    const answer = outcome.ok ? outcome.value : undefined;
+    const qop = typeof answer === 'object' && answer !== null ? (answer.QualityOfProtection ?? 0) : 0;
+    return messageResult(result.status, cause, message, withQop, qop);
   }
 
   /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
@@ -671,6 +676,14 @@ export class Secur32 {
   }
 }
 
+/** What a package's user-mode message function answers: a status, or (verify, unseal) a status and the quality of protection. */
+type MessageAnswer = Status | { status: Status; QualityOfProtection?: number };
+
+function messageResult(status: Status, cause: SerializedError | undefined, message: SecBuffer[], withQop: boolean, qop: number): MessageResult | VerifyResult {
+  if (withQop) return cause === undefined ? { status, message, qop } : { status, cause, message, qop };
+  return cause === undefined ? { status, message } : { status, cause, message };
+}
+
 function contextFailure(status: Status): ContextResult {
   return { status, output: [], contextAttr: 0, expiry: 0n };
 }
@@ -681,9 +694,13 @@ function withCause<T extends SspiResult>(result: T, cause: SerializedError | und
 }
 
 function validBuffers(buffers: unknown): buffers is SecBuffer[] {
-  return (
-    Array.isArray(buffers) && buffers.every((b) => typeof b === 'object' && b !== null && typeof b.BufferType === 'number' && b.pvBuffer instanceof Uint8Array)
-  );
+  if (!Array.isArray(buffers)) return false;
+  for (const b of buffers as unknown[]) {
+    if (typeof b !== 'object' || b === null) return false;
+    const buffer = b as { BufferType?: unknown; pvBuffer?: unknown };
+    if (typeof buffer.BufferType !== 'number' || !(buffer.pvBuffer instanceof Uint8Array)) return false;
+  }
+  return true;
 }
 
 /** A user-mode call's outcome as an API result: its status, or SEC_E_INTERNAL_ERROR with the package's fault as the cause. */

@@ -56,6 +56,8 @@ export interface HostResult {
 
 export class UserModeHost {
   private readonly modules = new Map<string, Promise<HostResult>>();
+  /** Modules whose loading succeeded: their tables are in `byModule`. */
+  private readonly loaded = new Set<string>();
   /** The newest version's table of each package (LocatePackageById). */
   private readonly packages = new Map<PackageId, LoadedUserPackage>();
   /** Each module version's tables, by table index: a context uses the table of the version that made it. */
@@ -76,33 +78,44 @@ export class UserModeHost {
   }
 
   /** The package's user-mode table for a delivered context, its module loaded into this process first; or why there is none. */
-  private async loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Promise<LoadedUserPackage | HostResult> {
-    const loaded = await this.ensureModule(delivery);
-    if (!isSuccess(loaded.status)) return loaded;
-    return (
-      this.byModule.get(delivery.moduleUrl)?.[delivery.tableIndex] ?? {
-        status: SEC_E_INTERNAL_ERROR,
-        fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
-      }
+  private loadedTable(delivery: MappedContextDelivery | ImportedContextDelivery): Awaitable<LoadedUserPackage | HostResult> {
+    const missing = (): HostResult => ({
+      status: SEC_E_INTERNAL_ERROR,
+      fault: badResult({ package: delivery.packageName, entry: 'SpUserModeInitialize' }, `no user-mode table ${delivery.tableIndex}`),
+    });
+    // Once a module is loaded its tables are here: a context of it is initialized without a promise.
+    if (this.loaded.has(delivery.moduleUrl)) return this.byModule.get(delivery.moduleUrl)?.[delivery.tableIndex] ?? missing();
+    return this.ensureModule(delivery).then((loaded) =>
+      isSuccess(loaded.status) ? (this.byModule.get(delivery.moduleUrl)?.[delivery.tableIndex] ?? missing()) : loaded,
     );
   }
 
   /**
    * SpInitUserModeContext for a delivered context, loading the package's user-mode half into this
-   * process first if this is its first mapped context here.
+   * process first if this is its first mapped context here. Every handshake that completes maps a
+   * context on each side: once the module is here, a package that answers synchronously costs no
+   * promise of the host's own.
    */
-  async initContext(delivery: MappedContextDelivery): Promise<HostResult & { context?: UserModeContext }> {
-    const pkg = await this.loadedTable(delivery);
+  initContext(delivery: MappedContextDelivery): Awaitable<HostResult & { context?: UserModeContext }> {
+    const pkg = this.loadedTable(delivery);
+    return pkg instanceof Promise ? pkg.then((p) => this.initLoaded(delivery, p)) : this.initLoaded(delivery, pkg);
+  }
+
+  private initLoaded(delivery: MappedContextDelivery, pkg: LoadedUserPackage | HostResult): Awaitable<HostResult & { context?: UserModeContext }> {
     if (!('table' in pkg)) return pkg;
     this.counts.spInitUserModeContext++;
     const context: UserModeContext = { table: pkg.table, lsaContextHandle: delivery.lsaContextHandle, packageName: pkg.name };
-    const outcome = await callPackage(
+    const outcome = callPackage(
       this.host,
       { package: pkg.name, entry: 'SpInitUserModeContext', detail: () => `ContextData ${delivery.contextData.byteLength} bytes` },
       () => pkg.table.InitUserModeContext(delivery.lsaContextHandle, delivery.contextData),
     );
-    const result = statusResult(outcome, pkg.name, 'SpInitUserModeContext');
-    return isSuccess(result.status) ? { ...result, context } : result;
+    const finish = (settled: Outcome<unknown>): HostResult & { context?: UserModeContext } => {
+      const result = statusResult(settled, pkg.name, 'SpInitUserModeContext');
+      // A success carries no fault: no spread of the result needed.
+      return isSuccess(result.status) ? { status: result.status, context } : result;
+    };
+    return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
 
   /**
@@ -161,7 +174,10 @@ export class UserModeHost {
   private ensureModule(delivery: UserModeModule): Promise<HostResult> {
     let loading = this.modules.get(delivery.moduleUrl);
     if (loading === undefined) {
-      loading = this.loadModule(delivery);
+      loading = this.loadModule(delivery).then((result) => {
+        if (isSuccess(result.status)) this.loaded.add(delivery.moduleUrl);
+        return result;
+      });
       this.modules.set(delivery.moduleUrl, loading);
     }
     return loading;

@@ -1,7 +1,9 @@
 // `sspi-emu fetch URL`: boots a machine in this OS process, spawns a client process, and runs the
 // HTTP client app in it: the NTLM handshake (NEGOTIATE with the first request, AUTHENTICATE on
 // the same connection after the server's CHALLENGE) with InitializeSecurityContext in the emulated
-// LSA, against any HTTP server that asks for NTLM (sspi-emu serve --http/--https, IIS, ...). An
+// LSA, against any HTTP server that asks for NTLM (sspi-emu serve --http/--https, IIS, ...); with
+// --package Negotiate, RFC 4559's Negotiate scheme (SPNEGO, NTLM inside), the server's final token
+// with its 200 verified before the answer is taken. An
 // https:// URL is fetched over TLS: the server's certificate is checked (the system's CAs, --ca,
 // --fingerprint, or not at all with --insecure) and the AUTHENTICATE carries its channel bindings
 // (RFC 5929 tls-server-end-point) unless --no-channel-bindings. Prints the status line, the headers

@@ -1,5 +1,5 @@
 // `sspi-emu serve --http|--https|--tcp --port P`: boots a machine in this OS process, spawns a
-// server process, and runs the HTTP (NTLM per RFC 4559) or TCP (MIT gss-sample) server app in it,
+// server process, and runs the HTTP (Negotiate and NTLM per RFC 4559) or TCP (MIT gss-sample) server app in it,
 // so that real clients (curl, MIT gss-client, sspi-emu fetch/connect) authenticate against the
 // emulated LSA. The first line of stdout is "listening on HOST:PORT" (--port 0 picks a free
 // port); with --https the second says which certificate the server presents (its SHA-256

@@ -162,11 +162,11 @@ class KerberosLsaPackage {
     const derive: DeriveKey = async (etype, password, salt, params) => {
       const p = stringToKeyPbkdf2(etype, password, salt, params);
       const tkey = await runLsaWork(this.lsa.functions, 'BCryptDeriveKeyPBKDF2', {
-        Prf: p.hash,
+        Prf: p.prf,
         Password: p.password,
         Salt: p.salt,
         Iterations: p.iterations,
-        DerivedKeyLength: p.length,
+        DerivedKeyLength: p.keyLength,
       });
       p.password.fill(0);
       const key = stringToKeyFromPbkdf2(etype, tkey);

@@ -1,11 +1,13 @@
-// NTLM-over-HTTP headers as pure functions: what the server takes from Authorization, what it
+// NTLM and Negotiate over HTTP headers as pure functions: what the server takes from Authorization, what it
 // sends in WWW-Authenticate, and what the client takes from a challenge.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_AUTHORIZATION_LENGTH, authorization, ntlmChallenge, parseAuthorization, wwwAuthenticate } from '../../app-protocols/http-auth.js';
+import { MAX_AUTHORIZATION_LENGTH, authorization, ntlmChallenge, parseAuthorization, schemeChallenge, wwwAuthenticate } from '../../app-protocols/http-auth.js';
 
 const NEGOTIATE = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==';
+/** A NegTokenInit (curl --negotiate over gss-ntlmssp), for the scheme's parsing only. */
+const SPNEGO = 'YEgGBisGAQUFAqA+MDygDjAMBgorBgEEAYI3AgIKoioEKE5UTE1TU1AAAQAAABeCCOIAAAAAAAAAAAAAAAAAAAAABgIAAAAAAA8=';
 
 describe('parseAuthorization', () => {
   it('takes "NTLM <base64>" in any scheme case and with extra spaces', () => {
@@ -16,10 +18,18 @@ describe('parseAuthorization', () => {
     }
   });
 
-  it('reports no header as none, and another scheme (Basic, Negotiate) as other: only NTLM is offered', () => {
+  it('takes "Negotiate <base64>" in any scheme case, whatever the token holds (SPNEGO, or raw NTLMSSP from some clients)', () => {
+    for (const value of [`Negotiate ${NEGOTIATE}`, `negotiate ${NEGOTIATE}`, `NEGOTIATE  ${SPNEGO}`]) {
+      const parsed = parseAuthorization(value);
+      assert.equal(parsed.kind, 'negotiate', value);
+    }
+  });
+
+  it('reports no header as none, and another scheme (Basic, Kerberos, NTLM-ish names) as other', () => {
     assert.deepEqual(parseAuthorization(undefined), { kind: 'none' });
     assert.deepEqual(parseAuthorization('Basic YWxpY2U6eA=='), { kind: 'other', scheme: 'Basic' });
-    assert.deepEqual(parseAuthorization(`Negotiate ${NEGOTIATE}`), { kind: 'other', scheme: 'Negotiate' });
+    assert.deepEqual(parseAuthorization(`Kerberos ${NEGOTIATE}`), { kind: 'other', scheme: 'Kerberos' });
+    assert.deepEqual(parseAuthorization(`NTLMv2 ${NEGOTIATE}`), { kind: 'other', scheme: 'NTLMv2' });
   });
 
   it('calls garbage, truncated and empty tokens malformed', () => {
@@ -34,6 +44,9 @@ describe('parseAuthorization', () => {
       '   ',
       '(bad) x',
       ['NTLM a', 'NTLM b'],
+      'Negotiate',
+      'Negotiate ***',
+      'Negotiate ====',
     ]) {
       assert.equal(parseAuthorization(value).kind, 'malformed', JSON.stringify(value));
     }
@@ -52,6 +65,9 @@ describe('WWW-Authenticate and Authorization values', () => {
     assert.equal(wwwAuthenticate(new Uint8Array(0)), 'NTLM');
     assert.equal(wwwAuthenticate(Uint8Array.from([1, 2, 3])), 'NTLM AQID');
     assert.equal(authorization(Uint8Array.from([1, 2, 3])), 'NTLM AQID');
+    assert.equal(wwwAuthenticate(undefined, 'Negotiate'), 'Negotiate');
+    assert.equal(wwwAuthenticate(Uint8Array.from([1, 2, 3]), 'Negotiate'), 'Negotiate AQID');
+    assert.equal(authorization(Uint8Array.from([1, 2, 3]), 'Negotiate'), 'Negotiate AQID');
   });
 
   it("finds the NTLM challenge among a server's challenges", () => {
@@ -61,5 +77,13 @@ describe('WWW-Authenticate and Authorization values', () => {
     assert.deepEqual(ntlmChallenge(['Negotiate', 'NTLM AQID']), Uint8Array.from([1, 2, 3]));
     assert.deepEqual(ntlmChallenge('Basic realm="x", NTLM AQID'), Uint8Array.from([1, 2, 3]));
     assert.equal(typeof ntlmChallenge('NTLM ***'), 'string');
+  });
+
+  it("finds the Negotiate challenge among a server's challenges, as one header or several", () => {
+    assert.deepEqual(schemeChallenge(['Negotiate', 'NTLM'], 'Negotiate'), new Uint8Array(0));
+    assert.deepEqual(schemeChallenge('Negotiate, NTLM', 'NTLM'), new Uint8Array(0));
+    assert.deepEqual(schemeChallenge('negotiate AQID', 'Negotiate'), Uint8Array.from([1, 2, 3]));
+    assert.equal(schemeChallenge('NTLM AQID', 'Negotiate'), undefined);
+    assert.match(String(schemeChallenge('Negotiate ***', 'Negotiate')), /the Negotiate challenge is not base64/);
   });
 });

@@ -38,7 +38,20 @@ describe('sspi-emu bench', () => {
       ],
     );
     for (const r of report.handshakes) {
-      for (const k of ['hsPerSec', 'hsPerSecMin', 'hsPerSecMax', 'p50Ms', 'p99Ms', 'idealHsPerSec', 'inProcessHsPerSec'] as const)
+      for (const k of [
+        'hsPerSec',
+        'hsPerSecMin',
+        'hsPerSecMax',
+        'p50Ms',
+        'p99Ms',
+        'idealHsPerSec',
+        'inProcessHsPerSec',
+        'ratioToIdeal',
+        'ratioToInProcess',
+        'cpuUsPerHandshake',
+        'idealCpuUsPerHandshake',
+        'cpuRatioToIdeal',
+      ] as const)
         assert.equal(typeof r[k], 'number', `${k} is reported`);
       assert.match(r.bottleneck, /^(lsa|server|client(#\d)?) \(\d+% busy\)$/);
       assert.deepEqual(Object.keys(r.elu).sort(), r.clients === 1 ? ['client', 'lsa', 'server'] : ['client', 'client#2', 'lsa', 'server']);
@@ -52,7 +65,8 @@ describe('sspi-emu bench', () => {
       ],
     );
     for (const m of report.messages)
-      for (const k of ['mappedOpsPerSec', 'rawOpsPerSec', 'lpcOpsPerSec'] as const) assert.equal(typeof m[k], 'number', `${m.op} ${k} is reported`);
+      for (const k of ['mappedOpsPerSec', 'rawOpsPerSec', 'mappedOverRaw', 'lpcOpsPerSec'] as const)
+        assert.equal(typeof m[k], 'number', `${m.op} ${k} is reported`);
     assert.ok(Number.isFinite(report.memory.lsaBytesPerContext.Null), 'a figure, whose sign at 200 contexts is within GC noise');
     assert.equal(report.memory.measurements.Null![0]!.contexts, 200, '100 handshakes completed and held, two LSA contexts each');
     assert.ok(report.memory.lsaBytesPerLogonSession > 0);

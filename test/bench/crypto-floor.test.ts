@@ -31,13 +31,23 @@ describe('the crypto floor', () => {
     );
   });
 
-  it('reports a row beside the in-process figure it is given, and the ratio of the two', () => {
-    const row = cryptoFloorRow('ntlm', ACCOUNT, 1000, 20)!;
+  it('reports a row beside the in-process batches it interleaves with, and the ratio of the two rates', async () => {
+    const batches: number[] = [];
+    const floor = cryptoFloorOf('ntlm', ACCOUNT)!;
+    // A stand-in for the in-process baseline: two floor handshakes per "handshake".
+    const inProcess = (n: number): void => {
+      batches.push(n);
+      for (let i = 0; i < 2 * n; i++) floor.handshake();
+    };
+    const row = (await cryptoFloorRow('ntlm', ACCOUNT, inProcess, { totalMs: 30, batchMs: 1, warmMs: 20 }))!;
     assert.equal(row.package, 'NTLM');
-    assert.equal(row.inProcessHsPerSec, 1000);
-    assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0);
-    assert.ok(Math.abs(row.inProcessOverFloor - 1000 / row.floorHsPerSec) < 0.001, JSON.stringify(row));
-    assert.equal(cryptoFloorRow('null', ACCOUNT, 1000, 20), undefined);
+    assert.ok(row.batches > 0 && batches.length > row.batches, 'warm-up and calibration batches, then the measured ones');
+    assert.ok(row.floorHsPerSec > 0 && row.floorUsPerHandshake > 0 && row.inProcessHsPerSec > 0);
+    // The ratio is the median of the segments' own (bench/stats.ts interleave); the wall-clock one is of the totals.
+    assert.ok(Number.isFinite(row.inProcessOverFloor) && row.inProcessOverFloor > 0, JSON.stringify(row));
+    assert.ok(Math.abs(row.wall.inProcessOverFloor - row.wall.inProcessHsPerSec / row.wall.floorHsPerSec) < 0.01, JSON.stringify(row));
+    assert.ok(row.gcShare.floor >= 0 && row.gcShare.inProcess >= 0);
+    assert.equal(await cryptoFloorRow('null', ACCOUNT, inProcess, { totalMs: 30, batchMs: 1, warmMs: 20 }), undefined);
   });
 });
 
@@ -49,6 +59,8 @@ describe('the crypto targets', () => {
     mappedOpsPerSec: mapped,
     rawOpsPerSec: raw,
     rawBaseline: 'primitives',
+    mappedOverRaw: mapped / raw,
+    interleaved: null,
     lpcOpsPerSec: 1,
     mappedMBps: 0,
     mappedOverLpc: 0,
@@ -59,6 +71,9 @@ describe('the crypto targets', () => {
     floorUsPerHandshake: 1,
     inProcessHsPerSec: 1,
     inProcessOverFloor: ratio,
+    wall: { floorHsPerSec: 1, inProcessHsPerSec: 1, inProcessOverFloor: ratio },
+    gcShare: { inProcess: 0, floor: 0 },
+    batches: 1,
     what: '',
   });
 

@@ -46,6 +46,15 @@ describe('sspi-emu serve --http and sspi-emu fetch', { timeout: 90_000 }, () => 
     await server.waitForLine(/^GET \/hello SSPI-EMU\\alice 200 handshake=[\d.]+ms conn=\d+$/);
   });
 
+  it('offers Negotiate then NTLM; fetch --package Negotiate authenticates, and -i shows the final Negotiate token of the 200', async () => {
+    const r = await sspiEmu(['fetch', `http://127.0.0.1:${port}/nego`, '--package', 'Negotiate', '--user', 'alice', '--password', 'Passw0rd!', '-i']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/1\.1 200 OK\n/);
+    assert.match(r.stdout, /\nWWW-Authenticate: Negotiate oR[A-Za-z0-9+/=]+\n/, 'a NegTokenResp ([1]) in the 200');
+    assert.match(r.stdout, /\n\nuser: SSPI-EMU\\alice\npackage: Negotiate\nmechanism: NTLM\n$/);
+    await server.waitForLine(/^GET \/nego SSPI-EMU\\alice 200 handshake=[\d.]+ms conn=\d+$/);
+  });
+
   it('fetch takes DOMAIN\\user, prints no headers without -i, and exits 1 on the final 401 of a wrong password', async () => {
     const ok = await sspiEmu(['fetch', `http://127.0.0.1:${port}/`, '--user', 'CORP\\carol', '--password', 'S3cret!']);
     assert.equal(ok.code, 0, ok.stderr);
@@ -61,7 +70,7 @@ describe('sspi-emu serve --http and sspi-emu fetch', { timeout: 90_000 }, () => 
     assert.equal(exited.code, 0, server.stderrLines.join('\n'));
     assert.match(
       server.lines.at(-1) ?? '',
-      /^stopped: served \d+ request\(s\) on \d+ connection\(s\); 2 authenticated, 1 failed; contexts left in the LSA: 0$/,
+      /^stopped: served \d+ request\(s\) on \d+ connection\(s\); 3 authenticated, 1 failed; contexts left in the LSA: 0$/,
     );
   });
 });

@@ -155,6 +155,18 @@ describe('LPC frames', () => {
     assert.deepEqual(roundTrip(process, messages), messages);
   });
 
+  it('keeps strings exactly when a process decodes the same ones again, and ones that share a slot of its cache of recent strings', () => {
+    // A process's codec remembers recent strings (a package's name and module URL come in every
+    // mapped context's delivery); far more distinct strings than its slots, each sent twice, in
+    // two orders: every one must come back as it was, whatever else fell in its slot.
+    const names = Array.from({ length: 2000 }, (_, i) => (i % 3 === 0 ? `file:///x/packages/p${i}/index.js` : `P${i}`));
+    const reply = (id: number, name: string) => ({ kind: 'return', id, op: 'QuerySecurityPackageInfo', body: { status: 0, info: { Name: name } } });
+    for (const order of [names, [...names].reverse(), names]) {
+      const messages = order.map((name, id) => reply(id, name));
+      assert.deepEqual(roundTrip(lsa, messages, process), messages);
+    }
+  });
+
   it('keeps a key named __proto__ as data, never as a prototype', () => {
     const body = JSON.parse('{"hContext": 1, "__proto__": {"polluted": true}}') as object;
     const [decoded] = roundTrip(process, [{ kind: 'call', id: 1, op: 'SpDeleteContext', body }]) as Array<{ body: Record<string, unknown> }>;

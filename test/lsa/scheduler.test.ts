@@ -32,6 +32,35 @@ describe('CallScheduler', () => {
     assert.equal(scheduler.runningJobs, 0);
   });
 
+  it('answers a job that starts at once and returns synchronously without a promise, its slot freed at once', async () => {
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 2, queuedBytesPerProcess: 1 << 20 });
+    const q = scheduler.queue('q');
+    assert.equal(
+      scheduler.run(q, () => 'now'),
+      'now',
+    );
+    assert.equal(scheduler.runningJobs, 0);
+    // A job that throws synchronously still rejects (the caller handles it as it does any failure).
+    await assert.rejects(
+      Promise.resolve(
+        scheduler.run(q, () => {
+          throw new Error('thrown');
+        }),
+      ),
+      /thrown/,
+    );
+    assert.equal(scheduler.runningJobs, 0);
+    // Queued behind a running job, a synchronous one answers through the promise its caller holds.
+    const log: string[] = [];
+    const a = held(log, 'a');
+    const first = scheduler.run(q, a.job);
+    const second = scheduler.run(q, () => 'later');
+    assert.ok(second instanceof Promise);
+    a.finish();
+    assert.deepEqual(await Promise.all([first, second]), ['a', 'later']);
+    assert.equal(scheduler.runningJobs, 0);
+  });
+
   it('runs no more than perProcess jobs of one process, and still starts another process at once', async () => {
     const scheduler = new CallScheduler({ concurrent: 8, perProcess: 2, queuedPerProcess: 10, queuedBytesPerProcess: 1 << 20 });
     const log: string[] = [];
@@ -56,7 +85,7 @@ describe('CallScheduler', () => {
     const flood = scheduler.queue('flood');
     const polite = scheduler.queue('polite');
     const first = held(log, 'flood0');
-    const all: Array<Promise<unknown>> = [scheduler.run(flood, first.job)];
+    const all: unknown[] = [scheduler.run(flood, first.job)];
     const rest = Array.from({ length: 5 }, (_, i) => held(log, `flood${i + 1}`));
     for (const j of rest) all.push(scheduler.run(flood, j.job));
     const p = held(log, 'polite');

@@ -1,7 +1,8 @@
 // The HTTP server app over TLS in a server process of a real machine, with the HTTP client app in
 // a client process: the certificate's channel bindings (RFC 5929 tls-server-end-point) checked by
 // the NTLM package under each Extended Protection setting, and a man in the middle that relays the
-// NTLM legs from its own TLS channel to the server, refused with SEC_E_BAD_BINDINGS.
+// NTLM legs from its own TLS channel to the server, refused with SEC_E_BAD_BINDINGS. The same under
+// Negotiate: the bindings pass through Negotiate to NTLM, which refuses the relayed legs too.
 
 import assert from 'node:assert/strict';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -246,5 +247,79 @@ describe('the HTTP server app over TLS, with channel bindings', { timeout: 120_0
   it('stops with every context deleted', async () => {
     for (const s of servers.values()) assert.equal((await s.stop()).statusName, 'SEC_E_OK');
     assert.equal((await machine.lsa.stats()).contexts, 0);
+  });
+});
+
+describe('Negotiate over TLS, with channel bindings passed through to NTLM', { timeout: 120_000 }, () => {
+  let machine: Machine;
+  let client: AppProcess;
+  const servers = new Map<ExtendedProtection, SocketServer>();
+
+  before(async () => {
+    machine = await Machine.boot({ packages: ['ntlm', 'negotiate'], accounts: ['alice:Passw0rd!'], trace: false });
+    for (const extendedProtection of ['none', 'allowed', 'required'] as const)
+      servers.set(extendedProtection, await SocketServer.start(await machine.spawn('server'), { protocol: 'http', port: 0, package: 'NTLM', tls: { extendedProtection } }));
+    client = await machine.spawn('client');
+  });
+
+  after(() => machine.shutdown());
+
+  async function fetch(port: number, extra: Record<string, unknown> = {}): Promise<HttpFetchData & { text: string }> {
+    const result = await client.runApp(SOCKET_APPS.http.client, {
+      url: `https://127.0.0.1:${port}/bound`,
+      package: 'Negotiate',
+      user: 'alice',
+      domain: '',
+      password: 'Passw0rd!',
+      timeoutMs: 20_000,
+      tls: { insecure: true },
+      ...extra,
+    });
+    assert.equal(result.statusName, 'SEC_E_OK', result.detail);
+    const data = result.data as unknown as HttpFetchData;
+    return { ...data, text: new TextDecoder().decode(data.body) };
+  }
+
+  it("authenticates with the bindings of the server's certificate under every setting, the final token verified", async () => {
+    for (const [policy, s] of servers) {
+      const data = await fetch(s.port);
+      assert.equal(data.statusCode, 200, `${policy}: ${data.text}`);
+      assert.equal(data.text, 'user: SSPI-EMU\\alice\npackage: Negotiate\nmechanism: NTLM\n');
+      assert.equal(data.finalTokenVerified, true);
+      assert.equal(data.tls?.bindingHash, 'sha256');
+    }
+  });
+
+  it('refuses a Negotiate client without bindings with SEC_E_BAD_BINDINGS when they are required; allowed accepts it', async () => {
+    const refused = await fetch(servers.get('required')!.port, { channelBindings: false });
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refused.text, 'authentication failed: SEC_E_BAD_BINDINGS\n');
+    assert.equal((await fetch(servers.get('allowed')!.port, { channelBindings: false })).statusCode, 200);
+  });
+
+  it('refuses Negotiate legs relayed by a man in the middle with its own certificate (SEC_E_BAD_BINDINGS), unless the setting is none', async () => {
+    for (const policy of ['allowed', 'required', 'none'] as const) {
+      const relay = await new Relay(servers.get(policy)!.port).listen();
+      try {
+        const data = await fetch(relay.port);
+        assert.equal(data.tls?.fingerprint256, relay.fingerprint256);
+        if (policy === 'none') {
+          assert.equal(data.statusCode, 200);
+          assert.equal(data.finalTokenVerified, true, 'the mechListMICs do not cover the channel: only the bindings do');
+        } else {
+          assert.equal(data.statusCode, 401, `${policy}: ${data.text}`);
+          assert.equal(data.text, 'authentication failed: SEC_E_BAD_BINDINGS\n');
+        }
+      } finally {
+        await relay.close();
+      }
+    }
+  });
+
+  it('stops with every context deleted', async () => {
+    for (const s of servers.values()) assert.equal((await s.stop()).statusName, 'SEC_E_OK');
+    const stats = await machine.lsa.stats();
+    assert.equal(stats.contexts, 0);
+    assert.equal(stats.credentials, 0, 'both schemes\' credentials freed by each server, the client app\'s by the client');
   });
 });

@@ -26,7 +26,10 @@ export interface EncryptionKey {
 }
 
 /** An encryption type's sizes, for callers that lay out messages around its ciphertexts. */
-export type EncryptionTypeInfo = Omit<EncryptionProfile, 'usageKeys' | 'encrypt' | 'decrypt' | 'checksum' | 'stringToKey' | 'prf' | 'pbkdf2Hash' | 'pbkdf2Salt' | 'keyFromPbkdf2'>;
+export type EncryptionTypeInfo = Omit<
+  EncryptionProfile,
+  'usageKeys' | 'encrypt' | 'decrypt' | 'checksum' | 'stringToKey' | 'prf' | 'pbkdf2Hash' | 'pbkdf2Salt' | 'keyFromPbkdf2'
+>;
 
 /** A checksum type's sizes and the etype whose keys key it. */
 export type ChecksumTypeInfo = ChecksumProfile;
@@ -219,21 +222,25 @@ export function stringToKey(
   return { keytype: profile.etype, keyvalue: own(key) };
 }
 
-/**
- * string-to-key's first half, for a caller that runs PBKDF2 elsewhere (the LSA's work pool, through
- * CreateThread's BCryptDeriveKeyPBKDF2, off the thread that answers every other call): the hash, the
- * password and salt as PBKDF2 takes them (RFC 8009 prefixes the salt with the etype's name), the
- * checked iteration count and the output length. stringToKeyFromPbkdf2 finishes it; the two together
- * are stringToKey.
- */
+/** PBKDF2's inputs for one string-to-key: what stringToKeyPbkdf2 gives and stringToKeyFromPbkdf2 finishes. */
 export interface StringToKeyPbkdf2 {
-  readonly hash: 'SHA1' | 'SHA256' | 'SHA384';
+  /** The PRF's hash, by the name BCryptDeriveKeyPBKDF2 takes (the LSA work pool's routine). */
+  readonly prf: 'SHA1' | 'SHA256' | 'SHA384';
   readonly password: Uint8Array;
+  /** The salt PBKDF2 is given: RFC 8009's has the etype's name before it. */
   readonly salt: Uint8Array;
   readonly iterations: number;
-  readonly length: number;
+  /** PBKDF2's output length: the etype's key length. */
+  readonly keyLength: number;
 }
 
+const PRF_NAMES = { sha1: 'SHA1', sha256: 'SHA256', sha384: 'SHA384' } as const;
+
+/**
+ * string-to-key's costly step, as parameters: PBKDF2 (RFC 3962 4, RFC 8009 4), thousands of
+ * HMACs, which a caller may run elsewhere (the KDC runs it in the LSA's work pool) and then hand
+ * to stringToKeyFromPbkdf2. The same checks as stringToKey; stringToKey is the two steps in one.
+ */
 export function stringToKeyPbkdf2(
   etype: number,
   password: string | Uint8Array,
@@ -244,18 +251,19 @@ export function stringToKeyPbkdf2(
   const profile = encryptionProfile(etype);
   const iterations = s2kIterations(etype, params, options);
   return {
-    hash: profile.pbkdf2Hash.toUpperCase() as StringToKeyPbkdf2['hash'],
+    prf: PRF_NAMES[profile.pbkdf2Hash],
     password: own(textOrBytes(password, 'a password')),
     salt: own(profile.pbkdf2Salt(textOrBytes(salt, 'a salt'))),
     iterations,
-    length: profile.keyBytes,
+    keyLength: profile.keyBytes,
   };
 }
 
-/** string-to-key's second half: the protocol key from PBKDF2's output (RFC 3962 4's DK(tkey, "kerberos"), RFC 8009 4's KDF). */
-export function stringToKeyFromPbkdf2(etype: number, tkey: Uint8Array): EncryptionKey {
+/** string-to-key's last step: the key from PBKDF2's output (DK with "kerberos", or RFC 8009's KDF). */
+export function stringToKeyFromPbkdf2(etype: number, derived: Uint8Array): EncryptionKey {
   const profile = encryptionProfile(etype);
-  return { keytype: profile.etype, keyvalue: own(profile.keyFromPbkdf2(sized(tkey, profile.keyBytes, `a ${profile.name} PBKDF2 output`))) };
+  const checked = sized(derived, profile.keyBytes, `PBKDF2's output for a ${profile.name} key`);
+  return { keytype: profile.etype, keyvalue: own(profile.keyFromPbkdf2(checked)) };
 }
 
 /** Kc, Ke and Ki for one key usage (RFC 3961 5.3 DK, RFC 8009 5 KDF-HMAC-SHA2). */

@@ -88,6 +88,8 @@ export const KEY_USAGE = {
   ENC_CHALLENGE_CLIENT: 54,
   /** RFC 6113 5.4.6: the KDC's EncryptedChallenge. */
   ENC_CHALLENGE_KDC: 55,
+  /** RFC 6806 11: the KDC's checksum of the whole AS-REQ in encrypted-pa-data (PA-REQ-ENC-PA-REP), keyed with the reply key. */
+  AS_REQ: 56,
   /** RFC 4120 7.5.1: encryption for applications whose protocol names no usage. */
   APP_DATA_ENCRYPT: 1024,
   /** RFC 4120 7.5.1: checksums for applications whose protocol names no usage. */

@@ -41,11 +41,14 @@ export interface EncryptionProfile {
   /** The required checksum mechanism's get_mic: the truncated HMAC under Kc. */
   checksum(key: Uint8Array, usage: number, data: Uint8Array): Uint8Array;
   stringToKey(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array;
-  /** string-to-key in two halves: the PBKDF2 its first step runs (hash, salt as PBKDF2 takes it) ... */
+  /**
+   * string-to-key in its two steps, so that the costly one (PBKDF2, thousands of HMACs) can run
+   * elsewhere, in the LSA's work pool: the hash PBKDF2 uses and the salt it is given (RFC 8009
+   * prefixes the etype's name), then what turns PBKDF2's output into the key (DK or the KDF).
+   */
   readonly pbkdf2Hash: 'sha1' | 'sha256' | 'sha384';
   pbkdf2Salt(salt: Uint8Array): Uint8Array;
-  /** ... and what follows it: the protocol key from PBKDF2's output (tkey). */
-  keyFromPbkdf2(tkey: Uint8Array): Uint8Array;
+  keyFromPbkdf2(derived: Uint8Array): Uint8Array;
   prf(key: Uint8Array, input: Uint8Array): Uint8Array;
 }
 

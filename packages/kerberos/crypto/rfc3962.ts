@@ -104,7 +104,7 @@ function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredC
     },
     pbkdf2Hash: 'sha1',
     pbkdf2Salt: (salt) => salt,
-    keyFromPbkdf2: (tkey) => deriveKey(tkey, KERBEROS),
+    keyFromPbkdf2: (derived) => deriveKey(derived, KERBEROS),
 
     // RFC 3961 5.3: PRF = E(DK(protocol-key, "prf"), truncate(H(octet-string)), initial-cipher-state).
     // The hash is cut to a whole number of cipher blocks (16 of SHA-1's 20 bytes), as MIT, Heimdal

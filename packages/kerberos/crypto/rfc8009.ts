@@ -58,13 +58,6 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
   const ki = (key: Uint8Array, usage: number): Uint8Array => kdfHmacSha2(hash, key, usageOctets(usage, KI_SUFFIX), EMPTY, kiBits);
   const kc = (key: Uint8Array, usage: number): Uint8Array => kdfHmacSha2(hash, key, usageOctets(usage, KC_SUFFIX), EMPTY, kcBits);
   const saltPrefix = new TextEncoder().encode(`${name}\0`); // RFC 8009 4: saltp = enctype-name | 0x00 | salt
-  const pbkdf2Salt = (salt: Uint8Array): Uint8Array => {
-    const saltp = new Uint8Array(saltPrefix.length + salt.length);
-    saltp.set(saltPrefix);
-    saltp.set(salt, saltPrefix.length);
-    return saltp;
-  };
-  const keyFromPbkdf2 = (tkey: Uint8Array): Uint8Array => kdfHmacSha2(hash, tkey, KERBEROS, EMPTY, keyBytes * 8);
   return {
     etype,
     name,
@@ -103,10 +96,17 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
     },
 
     // RFC 8009 4: tkey = random2key(PBKDF2(passphrase, saltp, iter_count, keylength)); key = KDF-HMAC-SHA2(tkey, "kerberos", keylength).
-    stringToKey: (password, salt, iterations) => keyFromPbkdf2(pbkdf2Sync(password, pbkdf2Salt(salt), iterations, keyBytes, hash)),
+    stringToKey(password, salt, iterations) {
+      return this.keyFromPbkdf2(pbkdf2Sync(password, this.pbkdf2Salt(salt), iterations, keyBytes, hash));
+    },
     pbkdf2Hash: hash,
-    pbkdf2Salt,
-    keyFromPbkdf2,
+    pbkdf2Salt(salt) {
+      const saltp = new Uint8Array(saltPrefix.length + salt.length);
+      saltp.set(saltPrefix);
+      saltp.set(salt, saltPrefix.length);
+      return saltp;
+    },
+    keyFromPbkdf2: (derived) => kdfHmacSha2(hash, derived, KERBEROS, EMPTY, keyBytes * 8),
 
     // RFC 8009 5: PRF = KDF-HMAC-SHA2(input-key, "prf", octet-string, 256 or 384).
     prf(key, input) {

@@ -294,6 +294,19 @@ export function unpackMethodData(bytes: Uint8Array): PaData[] {
   return readSequenceOfPaData(bytes, t, 'METHOD-DATA');
 }
 
+/**
+ * AuthorizationData alone (RFC 4120 5.2.6): what a TGS-REQ's enc-authorization-data encrypts
+ * (5.4.1) and what AD-IF-RELEVANT wraps.
+ */
+export const packAuthorizationData = writeAuthorizationData;
+export function unpackAuthorizationData(bytes: Uint8Array): AuthorizationDataEntry[] {
+  const t = expectWhole(bytes, DER_TAG.SEQUENCE, 'AuthorizationData');
+  return readSequenceOf(bytes, t, DER_TAG.SEQUENCE, KRB_LIMITS.AUTHORIZATION_DATA, 'AuthorizationData', (e) => {
+    const ad = new FieldReader(bytes, e, 0, 1, 'AuthorizationData');
+    return { adType: ad.int32(0, 'ad-type'), adData: ad.octets(1, 'ad-data') };
+  });
+}
+
 export function readSequenceOfPaData(bytes: Uint8Array, t: Tlv, what: string): PaData[] {
   return readSequenceOf(bytes, t, DER_TAG.SEQUENCE, KRB_LIMITS.PA_DATA, what, (e) => readPaData(bytes, e));
 }

@@ -22,6 +22,7 @@ export {
 } from './constants.js';
 export { KRB_ERROR_CODE, krbErrorName, type KrbErrorName } from './error-codes.js';
 export {
+  packAuthorizationData,
   packChecksum,
   packEncryptedData,
   packEncryptionKey,
@@ -30,6 +31,7 @@ export {
   packPaData,
   packPrincipalName,
   packTicket,
+  unpackAuthorizationData,
   unpackChecksum,
   unpackEncryptedData,
   unpackEncryptionKey,

@@ -1,0 +1,107 @@
+// `sspi-emu dc --realm R --port P`: boots a domain controller in this OS process (its LSA, in a
+// worker thread or its own OS process, runs the KDC over the --account users and the --service
+// principals) and keeps it up. The first line of stdout is "kdc listening on HOST:PORT" (--port 0
+// picks a free port), after the --export-keytab file is written, so that whoever waits for that
+// line can use both; then one line per request (the exchange, the principals, the result).
+// SIGINT or SIGTERM stops it: the KDC stops listening, the LSA ends, and the counts are printed.
+
+import { chmod, writeFile } from 'node:fs/promises';
+import { describeError } from '../../ipc/index.js';
+import { Machine, parseServiceSpec, type KdcServiceOptions } from '../../machine/index.js';
+import { encryptionTypeInfo } from '../../packages/kerberos/crypto/index.js';
+import type { KdcRequestRecord } from '../../lsa/index.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import { UsageError } from '../usage.js';
+
+export async function dc(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, {
+    ...ISOLATION_OPTIONS,
+    ...valued('realm', 'port', 'host', 'export-keytab', 'work-pool'),
+    ...repeated('account', 'service'),
+    ...flags('quiet'),
+  });
+  if (values.realm === undefined) throw new UsageError('dc needs --realm (EXAMPLE.TEST)');
+  if (values.port === undefined) throw new UsageError('dc needs --port (0 picks a free one)');
+  const port = wholeNumber(values.port, '--port', 0, 0, 65535);
+  const workPool = values['work-pool'] === undefined ? undefined : wholeNumber(values['work-pool'], '--work-pool', 1, 0, 64);
+  for (const a of values.account ?? []) if (a.indexOf(':') <= 0) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  const services: KdcServiceOptions[] = (values.service ?? []).map((s) => {
+    const service = parseServiceSpec(s);
+    if (service.principal.length === 0) throw new UsageError(`--service ${JSON.stringify(s)} is not SPN[:PASSWORD]`);
+    return service;
+  });
+
+  // Records that come before the listening line is printed wait for it: it is the first line.
+  let listening = false;
+  const early: KdcRequestRecord[] = [];
+  const print = (record: KdcRequestRecord): void => {
+    if (values.quiet) return;
+    if (listening) process.stdout.write(`${formatRequest(record)}\n`);
+    else early.push(record);
+  };
+  let machine: Machine;
+  try {
+    machine = await Machine.boot({
+      role: 'domain-controller',
+      realm: values.realm,
+      kdc: { port, ...(values.host === undefined ? {} : { host: values.host }), onRequest: print },
+      ...(values.account === undefined ? {} : { accounts: values.account }),
+      services,
+      trace: false,
+      ...lsaIsolation(values['lsa-isolation']),
+      ...(workPool === undefined ? {} : { lsaWorkPool: { threads: workPool } }),
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'BAD_OPTION') throw new UsageError((error as Error).message);
+    throw error;
+  }
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<'signal'>((resolve) => (stop = () => resolve('signal')));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    if (values['export-keytab'] !== undefined) {
+      const file = values['export-keytab'];
+      // The services' long-term keys: readable by this user only, as kadmin's ktadd leaves a keytab.
+      await writeFile(file, await machine.lsa.exportKeytab(), { mode: 0o600 });
+      await chmod(file, 0o600);
+    }
+    const address = machine.kdcAddress!;
+    process.stdout.write(`kdc listening on ${address.host}:${address.port}\n`);
+    listening = true;
+    for (const record of early.splice(0)) process.stdout.write(`${formatRequest(record)}\n`);
+    const why = await Promise.race([stopped, machine.lsa.exited.then(() => 'lsa' as const)]);
+    if (why === 'lsa') {
+      process.stderr.write(
+        `sspi-emu dc: the LSA (and its KDC) exited${machine.lsa.crashError === undefined ? '' : `: ${describeError(machine.lsa.crashError)}`}\n`,
+      );
+      return 1;
+    }
+    const status = await machine.lsa.kdc();
+    const counts = status === null ? '' : `${status.requests.as} AS and ${status.requests.tgs} TGS requests, ${status.requests.issued} tickets issued`;
+    process.stdout.write(`stopped: ${counts}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await machine.shutdown();
+  }
+}
+
+/** One request as `dc` prints it: "AS-REQ alice@EXAMPLE.TEST -> krbtgt/EXAMPLE.TEST@EXAMPLE.TEST: OK aes256-cts-hmac-sha1-96 (udp 127.0.0.1:40123, 1.2 ms)". */
+export function formatRequest(r: KdcRequestRecord): string {
+  const exchange = r.exchange === null ? 'KDC-REQ' : `${r.exchange}-REQ`;
+  const result = r.errorCode === 0 && r.etype !== undefined ? `OK ${etypeName(r.etype)}` : r.result;
+  // Why a request was refused, unless it is the usual first step of a kinit.
+  const why = r.detail !== undefined && r.result !== 'KDC_ERR_PREAUTH_REQUIRED' ? `: ${r.detail}` : '';
+  return `${exchange} ${r.client ?? '?'} -> ${r.server ?? '?'}: ${result} (${r.transport} ${r.peer}, ${r.ms.toFixed(1)} ms)${why}`;
+}
+
+function etypeName(etype: number): string {
+  try {
+    return encryptionTypeInfo(etype).name;
+  } catch {
+    return `etype ${etype}`;
+  }
+}
