@@ -6,8 +6,12 @@
 //        AS-REQ with PA-ENC-TIMESTAMP (the time, encrypted with the key, usage 1) --> AS-REP: the TGT,
 //        and its session key in the EncASRepPart, encrypted with the client's key (usage 3)
 //   TGS: TGS-REQ with PA-TGS-REQ (an AP-REQ with the TGT, its Authenticator encrypted with the TGT's
-//        session key (usage 7) and carrying a checksum of the req-body (usage 6)) --> TGS-REP: the
-//        service ticket, its session key in the EncTGSRepPart (session key, usage 8)
+//        session key (usage 7), carrying a checksum of the req-body (usage 6) and a subkey) -->
+//        TGS-REP: the service ticket, its session key in the EncTGSRepPart (the subkey, usage 9)
+//
+// The messages themselves are kdc-requests.ts's (the KDC's tests build theirs with it too); the
+// transport, UDP then TCP within one deadline, is transport.ts's. This module is the policy: which
+// key, when to pre-authenticate, and what each refusal is to an SSPI caller (statuses.ts).
 //
 // The password becomes a key on the LSA's work pool (the deriveKey function given); once the KDC
 // has named the salt, later AS exchanges of the identity send PA-ENC-TIMESTAMP at once. A reply is
@@ -15,52 +19,29 @@
 // KDC_OPTIONS as Windows sends them: FORWARDABLE, RENEWABLE_OK (AS) and FORWARDABLE (TGS); a
 // PA-PAC-REQUEST asks for a PAC, which this package does not read (README: not implemented).
 
-import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  SEC_E_LOGON_DENIED,
-  SEC_E_NO_AUTHENTICATING_AUTHORITY,
-  SEC_E_TARGET_UNKNOWN,
-} from '../../headers/index.js';
+import { SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_TARGET_UNKNOWN } from '../../headers/index.js';
 import { DerError } from '../kit/index.js';
+import { isSupportedEtype, KerberosCryptoError, KEY_USAGE, type EncryptionKey } from './crypto/index.js';
 import {
-  decrypt,
-  encrypt,
-  isSupportedEtype,
-  KerberosCryptoError,
-  KEY_USAGE,
-  makeChecksum,
-  requiredChecksumType,
-  type EncryptionKey,
-} from './crypto/index.js';
-import {
-  KDC_OPTIONS,
   KRB_ERROR_CODE,
   KRB_MSG_TYPE,
   PA_TYPE,
-  packApReq,
-  packAuthenticator,
-  packEncryptedData,
   packKdcReq,
-  packKdcReqBody,
-  packPaEncTsEnc,
   packPaPacRequest,
-  unpackEncKdcRepPart,
   unpackEtypeInfo2,
-  unpackKdcRep,
-  unpackKrbError,
   unpackMethodData,
   type EncKdcRepPart,
   type EtypeInfo2Entry,
   type KdcRep,
-  type KdcReqBody,
   type KrbError,
   type PaData,
 } from './messages/index.js';
-import { kerberosTimestamp, wholeSeconds } from './clock.js';
+import { asRequestBody, encTimestamp, openKdcReply, readKdcAnswer, tgsRequest, type KdcAnswer } from './kdc-requests.js';
+import { wholeSeconds } from './clock.js';
 import { defaultSalt, formatPrincipal, samePrincipal, tgsPrincipal, type Principal } from './names.js';
 import type { KerberosSettings } from './settings.js';
-import { failure, krbErrorFailure, type KerberosFailure } from './statuses.js';
+import { failure, isFailure, krbErrorFailure, type KerberosFailure } from './statuses.js';
 import type { CachedTicket } from './tickets.js';
 import { exchangeWithKdc } from './transport.js';
 
@@ -98,11 +79,6 @@ export function kdcCall(settings: KerberosSettings, signal?: AbortSignal): KdcCa
   return signal === undefined ? { deadline: performance.now() + settings.kdcTimeoutMs } : { deadline: performance.now() + settings.kdcTimeoutMs, signal };
 }
 
-/** A random nonce, 31 bits as MIT and Windows send them (some KDCs read it as signed). */
-function nonce(): number {
-  return randomInt(1, 0x7fffffff);
-}
-
 const hex = (b: Uint8Array | undefined): string => (b === undefined ? '' : Buffer.from(b).toString('hex'));
 
 export class KdcClient {
@@ -119,15 +95,15 @@ export class KdcClient {
   /** The AS exchange: a TGT for the secret's principal. */
   async asExchange(secret: ClientSecret, call: KdcCall): Promise<CachedTicket | KerberosFailure> {
     const realm = secret.principal.realm;
-    const body: KdcReqBody = {
-      kdcOptions: (KDC_OPTIONS.FORWARDABLE | KDC_OPTIONS.RENEWABLE_OK) >>> 0,
-      cname: secret.principal.name,
-      realm,
-      sname: tgsPrincipal(realm),
-      till: wholeSeconds(new Date(this.clock().getTime() + this.settings.ticketLifetimeSeconds * 1000)),
-      nonce: nonce(),
-      etype: [...this.settings.etypes],
-    };
+    const body = asRequestBody(
+      {
+        realm,
+        client: secret.principal.name,
+        till: wholeSeconds(new Date(this.clock().getTime() + this.settings.ticketLifetimeSeconds * 1000)),
+        etypes: this.settings.etypes,
+      },
+      this.clock().getTime(),
+    );
     const who = formatPrincipal(secret.principal.name, realm);
     let preauth = secret.known;
     let usedKey: { info: EtypeInfo2Entry; key: EncryptionKey } | undefined;
@@ -139,7 +115,7 @@ export class KdcClient {
         const made = await this.keyFor(secret, preauth);
         if ('status' in made) return made;
         usedKey = made;
-        padata.push(this.encTimestamp(made.key));
+        padata.push(encTimestamp(made.key, this.clock().getTime()));
       }
       padata.push({ padataType: PA_TYPE.PAC_REQUEST, padataValue: packPaPacRequest(true) });
       const reply = await this.send(packKdcReq({ msgType: KRB_MSG_TYPE.AS_REQ, padata, reqBody: body }), call, 'AS-REQ');
@@ -173,60 +149,34 @@ export class KdcClient {
         if ('status' in made) return made;
         key = made;
       }
-      const part = openReply(reply.rep, key.key, KEY_USAGE.AS_REP_ENC_PART);
-      if ('status' in part) {
+      const opened = openKdcReply(reply.rep, key.key, KEY_USAGE.AS_REP_ENC_PART, body.nonce);
+      if (isFailure(opened)) {
         // MIT's "password incorrect" for a principal that needs no pre-authentication.
         return failure(SEC_E_LOGON_DENIED, `the AS-REP for ${who} does not decrypt with the password's key (a wrong password)`);
       }
       secret.known = key.info;
-      return this.checkedTicket(reply.rep, part, body, { name: tgsPrincipal(realm), realm }, 'AS-REP');
+      return this.checkedTicket(reply.rep, opened.part, { name: tgsPrincipal(realm), realm }, 'AS-REP');
     }
     return failure(SEC_E_LOGON_DENIED, `the AS exchange for ${who} did not settle on a key`);
   }
 
-  /** The TGS exchange: a service ticket for `server` with the TGT. */
+  /** The TGS exchange: a service ticket for `server` with the TGT (a subkey in the Authenticator seals the reply). */
   async tgsExchange(tgt: CachedTicket, server: Principal, call: KdcCall): Promise<CachedTicket | KerberosFailure> {
-    const body: KdcReqBody = {
-      kdcOptions: KDC_OPTIONS.FORWARDABLE >>> 0,
-      realm: server.realm,
-      sname: server.name,
-      till: tgt.endtime,
-      nonce: nonce(),
-      etype: [...this.settings.etypes],
-    };
-    const reqBody = packKdcReqBody(body);
-    const now = kerberosTimestamp(this.clock());
-    const sessionKey = tgt.sessionKey;
-    const authenticator = packAuthenticator({
-      crealm: tgt.client.realm,
-      cname: tgt.client.name,
-      cksum: {
-        cksumtype: requiredChecksumType(sessionKey.keytype),
-        checksum: makeChecksum(requiredChecksumType(sessionKey.keytype), sessionKey, KEY_USAGE.TGS_REQ_AUTHENTICATOR_CKSUM, reqBody),
-      },
-      cusec: now.usec,
-      ctime: now.time,
-    });
-    const apReq = packApReq({
-      apOptions: 0,
-      ticket: tgt.ticket,
-      authenticator: { etype: sessionKey.keytype, cipher: encrypt(sessionKey, KEY_USAGE.TGS_REQ_AUTHENTICATOR, authenticator) },
-    });
-    const request = packKdcReq({ msgType: KRB_MSG_TYPE.TGS_REQ, padata: [{ padataType: PA_TYPE.TGS_REQ, padataValue: apReq }], reqBody: body });
-    const reply = await this.send(request, call, 'TGS-REQ');
-    if ('status' in reply) return reply;
-    if (reply.kind === 'error') return krbErrorFailure(reply.error.errorCode, 'tgs', reply.error.eText);
-    if (reply.rep.msgType !== KRB_MSG_TYPE.TGS_REP) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'the KDC answered a TGS-REQ with an AS-REP');
-    const part = openReply(reply.rep, sessionKey, KEY_USAGE.TGS_REP_ENC_PART_SESSION_KEY);
-    if ('status' in part) return part;
-    return this.checkedTicket(reply.rep, part, body, server, 'TGS-REP');
-  }
-
-  /** PA-ENC-TIMESTAMP: now, encrypted with the client's key (RFC 4120 5.2.7.2). */
-  private encTimestamp(key: EncryptionKey): PaData {
-    const now = kerberosTimestamp(this.clock());
-    const plain = packPaEncTsEnc({ patimestamp: now.time, pausec: now.usec });
-    return { padataType: PA_TYPE.ENC_TIMESTAMP, padataValue: packEncryptedData({ etype: key.keytype, cipher: encrypt(key, KEY_USAGE.AS_REQ_PA_ENC_TIMESTAMP, plain) }) };
+    const made = tgsRequest(
+      { realm: server.realm, tgt, service: server.name, till: tgt.endtime, etypes: this.settings.etypes },
+      this.clock().getTime(),
+    );
+    try {
+      const reply = await this.send(made.request, call, 'TGS-REQ');
+      if ('status' in reply) return reply;
+      if (reply.kind === 'error') return krbErrorFailure(reply.error.errorCode, 'tgs', reply.error.eText);
+      if (reply.rep.msgType !== KRB_MSG_TYPE.TGS_REP) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'the KDC answered a TGS-REQ with an AS-REP');
+      const opened = openKdcReply(reply.rep, made.replyKey, made.replyUsage, made.body.nonce);
+      if (isFailure(opened)) return opened;
+      return this.checkedTicket(reply.rep, opened.part, server, 'TGS-REP');
+    } finally {
+      if (made.replyKey !== tgt.sessionKey) made.replyKey.keyvalue.fill(0); // the subkey served this exchange alone
+    }
   }
 
   /** The key the KDC named (made once per etype, salt and parameters, on the work pool). */
@@ -248,11 +198,7 @@ export class KdcClient {
   }
 
   /** One request to the realm's KDCs; the reply read as a KDC-REP or a KRB-ERROR. */
-  private async send(
-    request: Uint8Array,
-    call: KdcCall,
-    what: string,
-  ): Promise<{ kind: 'rep'; rep: KdcRep } | { kind: 'error'; error: KrbError } | KerberosFailure> {
+  private async send(request: Uint8Array, call: KdcCall, what: string): Promise<KdcAnswer | KerberosFailure> {
     const exchanged = await exchangeWithKdc(request, {
       kdcs: this.settings.kdcs,
       udpPreferenceLimit: this.settings.udpPreferenceLimit,
@@ -260,19 +206,11 @@ export class KdcClient {
       ...(call.signal === undefined ? {} : { signal: call.signal }),
     });
     if (!exchanged.ok) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `${what}: ${exchanged.reason}`);
-    const reply = exchanged.reply;
-    try {
-      if (reply[0] === 0x7e) return { kind: 'error', error: unpackKrbError(reply) };
-      return { kind: 'rep', rep: unpackKdcRep(reply) };
-    } catch (error) {
-      if (error instanceof DerError) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `${what}: the KDC's reply is not a KDC-REP or KRB-ERROR: ${error.message}`);
-      throw error;
-    }
+    return readKdcAnswer(exchanged.reply);
   }
 
-  /** The ticket of a decrypted reply, once its nonce, names and key check out. */
-  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, body: KdcReqBody, server: Principal, what: string): CachedTicket | KerberosFailure {
-    if (part.nonce !== body.nonce) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the ${what}'s nonce is not the request's (a replayed or forged reply)`);
+  /** The ticket of a decrypted reply (its nonce checked by openKdcReply), once its names and key check out. */
+  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, server: Principal, what: string): CachedTicket | KerberosFailure {
     if (!samePrincipal(part.sname, part.srealm, server.name, server.realm) || !samePrincipal(rep.ticket.sname, rep.ticket.realm, server.name, server.realm))
       return failure(
         SEC_E_TARGET_UNKNOWN,
@@ -290,18 +228,6 @@ export class KdcClient {
       endtime: part.endtime,
       renewTill: part.renewTill,
     };
-  }
-}
-
-/** The EncKDCRepPart, decrypted; a failure when it does not decrypt or parse. */
-function openReply(rep: KdcRep, key: EncryptionKey, usage: number): EncKdcRepPart | KerberosFailure {
-  if (rep.encPart.etype !== key.keytype) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the reply is encrypted with etype ${rep.encPart.etype}, its key is ${key.keytype}`);
-  try {
-    return unpackEncKdcRepPart(decrypt(key, usage, rep.encPart.cipher));
-  } catch (error) {
-    if (error instanceof KerberosCryptoError || error instanceof DerError)
-      return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the KDC's reply does not decrypt or read: ${error.message}`);
-    throw error;
   }
 }
 
