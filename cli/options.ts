@@ -109,9 +109,13 @@ export function seconds(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
-/** Package module paths from --load, and --package when it names a module rather than a package. */
-export function packageList(load: string[] | undefined, pkg: string | undefined): { packages: string[]; packageName: string | undefined } {
-  const packages = [...DEFAULT_PACKAGES, ...(load ?? [])];
+/**
+ * Package module paths from --load, and --package when it names a module rather than a package.
+ * A machine in a realm (--realm) loads the Kerberos package too, as every Windows domain member
+ * has it: Negotiate then offers Kerberos first.
+ */
+export function packageList(load: string[] | undefined, pkg: string | undefined, realm?: string): { packages: string[]; packageName: string | undefined } {
+  const packages = [...DEFAULT_PACKAGES, ...(realm === undefined ? [] : ['kerberos']), ...(load ?? [])];
   if (pkg !== undefined && /[\\/]|\.m?js$/.test(pkg)) return { packages: [...packages, pkg], packageName: undefined };
   // A built-in package named by --package is loaded too, as if it were in the Security Packages list.
   if (pkg !== undefined && BUILTIN_PACKAGES.has(pkg.toLowerCase()) && !packages.some((p) => p.toLowerCase() === pkg.toLowerCase()))

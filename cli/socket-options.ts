@@ -50,7 +50,7 @@ export async function runClientApp(
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
   const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
   const machine = await Machine.boot({
     packages,
     accounts: [],

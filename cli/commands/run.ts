@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     ...repeated('account'),
     ...flags('json', 'quiet', 'watch'),
   });
-  const { packages, packageName } = packageList(values.load, values.package);
+  const { packages, packageName } = packageList(values.load, values.package, values.realm);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = {
     packages,

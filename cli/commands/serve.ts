@@ -56,7 +56,7 @@ export async function serve(argv: string[]): Promise<number> {
   const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
   // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;

@@ -166,3 +166,60 @@ async function roundTrips(client: AppProcess, clientCtx: Parameters<AppProcess['
     assert.equal(read.qop, SECQOP_WRAP_NO_ENCRYPT);
   }
 }
+
+describe('end to end: Negotiate choosing Kerberos, or falling back to NTLM', { timeout: 180_000 }, () => {
+  let realm: Realm | undefined;
+
+  before(async () => {
+    if (SKIP) return;
+    realm = await startRealm();
+  });
+  after(async () => {
+    await realm?.stop();
+  });
+
+  it('selects Kerberos when the target is a service principal the KDC knows; the context mapped is Kerberos\'', async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    await withMachine(
+      { packages: ['negotiate', 'ntlm', 'kerberos'], accounts: [`${'alice'}:${ALICE_PASSWORD}`], packageSettings: { kerberos: realm!.settings() } },
+      async (machine) => {
+        const server = await machine.spawn('server');
+        const client = await machine.spawn('client');
+        const done = await establish(client, server, {
+          package: 'Negotiate',
+          authData: { User: 'alice', Domain: realm!.realm, Password: ALICE_PASSWORD },
+          targetName: 'host@localhost',
+        });
+        assert.ok(done.ok, JSON.stringify(done.steps));
+        assert.deepEqual(
+          done.steps.map((s) => `${s.api} ${s.status}`),
+          ['InitializeSecurityContext SEC_I_CONTINUE_NEEDED', 'AcceptSecurityContext SEC_E_OK', 'InitializeSecurityContext SEC_E_OK'],
+        );
+        const info = await client.sspi.queryContextAttributes(done.clientContext!, SECPKG_ATTR.NEGOTIATION_INFO);
+        assert.equal(info.buffer?.PackageInfo.Name, 'Kerberos');
+        const names = await server.sspi.queryContextAttributes(done.serverContext!, SECPKG_ATTR.NAMES);
+        assert.equal(names.buffer?.sUserName, `alice@${realm!.realm}`);
+        await roundTrips(client, done.clientContext!, server, done.serverContext!);
+      },
+    );
+  });
+
+  it('falls back to NTLM when the target is no service principal the KDC knows', async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    await withMachine(
+      { packages: ['negotiate', 'ntlm', 'kerberos'], accounts: [`alice:${ALICE_PASSWORD}`], packageSettings: { kerberos: realm!.settings() } },
+      async (machine) => {
+        const server = await machine.spawn('server');
+        const client = await machine.spawn('client');
+        const done = await establish(client, server, {
+          package: 'Negotiate',
+          authData: { User: 'alice', Domain: realm!.realm, Password: ALICE_PASSWORD },
+          targetName: 'HTTP@nowhere.example.test',
+        });
+        assert.ok(done.ok, JSON.stringify(done.steps));
+        const info = await client.sspi.queryContextAttributes(done.clientContext!, SECPKG_ATTR.NEGOTIATION_INFO);
+        assert.equal(info.buffer?.PackageInfo.Name, 'NTLM');
+      },
+    );
+  });
+});

@@ -98,6 +98,69 @@ describe('MIT gss-sample with the krb5 mechanism against the Kerberos package', 
     });
   });
 
+  describe('inside SPNEGO: sspi-emu connect --package Negotiate -> MIT gss-server (its SPNEGO picks krb5)', () => {
+    let gssServer: { program: Program; port: number } | undefined;
+
+    before(async () => {
+      if (SKIP) return;
+      gssServer = await startGssServer({ ...realm!.kdc.env, KRB5_KTNAME: `FILE:${realm!.keytab}` }, []);
+    });
+    after(async () => {
+      await gssServer?.program.stop('SIGKILL');
+    });
+
+    it('sends a NegTokenInit with the AP-REQ as its optimistic token; gss-server accepts it and unwraps the message', async (t) => {
+      if (SKIP) return t.skip(SKIP);
+      const r = await sspiEmu([
+        'connect',
+        '--tcp',
+        `127.0.0.1:${gssServer!.port}`,
+        '--package',
+        'Negotiate',
+        ...realmArgs,
+        '--user',
+        'alice',
+        '--domain',
+        realm!.realm,
+        '--password',
+        ALICE_PASSWORD,
+        '--message',
+        'hello through SPNEGO',
+        '--target',
+        'host@localhost',
+      ]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^SEC_E_OK: authenticated to 127\\.0\\.0\\.1:\\d+ as alice@${realm!.realm} in 2 tokens;`));
+      await gssServer!.program.waitForLine(new RegExp(`^Accepted connection: "alice@${realm!.realm}"$`));
+      await gssServer!.program.waitForLine(/^Received message: "hello through SPNEGO"$/);
+    });
+  });
+
+  describe('inside SPNEGO: MIT gss-client -spnego -> sspi-emu serve --tcp --package Negotiate --keytab', () => {
+    let server: { program: Program; port: number } | undefined;
+
+    before(async () => {
+      if (SKIP) return;
+      server = await startServe(['--tcp', '--port', '0', '--package', 'Negotiate', ...realmArgs, '--keytab', realm!.keytab]);
+      const kinit = await realm!.kdc.kinit('alice', ALICE_PASSWORD);
+      assert.equal(kinit.code, 0, kinit.stdout + kinit.stderr);
+    });
+    after(async () => {
+      await server?.program.stop();
+    });
+
+    it('Negotiate selects Kerberos from gss-client\'s NegTokenInit, answers accept-completed with the AP-REP, and gss-client verifies the MIC', async (t) => {
+      if (SKIP) return t.skip(SKIP);
+      const r = await runProgram('gss-client', ['-spnego', '-port', String(server!.port), '127.0.0.1', 'host@localhost', 'spnego message'], {
+        env: realm!.kdc.env,
+        timeoutMs: 20_000,
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /Signature verified\./);
+      await server!.program.waitForLine(new RegExp(`alice@${realm!.realm.replace(/\./g, '\\.')} SEC_E_OK handshake=[\\d.]+ms conn=\\d+ messages=\\["spnego message"\\]$`));
+    });
+  });
+
   describe('MIT gss-client (kinit) -> sspi-emu serve --tcp --package Kerberos --keytab', () => {
     let server: { program: Program; port: number } | undefined;
 
