@@ -15,10 +15,16 @@
 //   apReplyLeg    <-- AP-REP (mutual authentication) --
 //   SEC_E_OK and MappedContext on the client
 //
-// Without ISC_REQ_MUTUAL_AUTH the client completes on its first call and no AP-REP comes. Under
-// Negotiate (a SECBUFFER_MECHLIST given), a peer's mechListMIC (SECBUFFER_MECHLIST_SIGNATURE) is
-// checked as a MIC token over the list and answered with one (RFC 4178 5), consuming a sequence
-// number each way as MIT's SPNEGO does; the AP exchange is Negotiate's optimistic token.
+// Without ISC_REQ_MUTUAL_AUTH the client completes on its first call and no AP-REP comes.
+//
+// Under Negotiate, the mechListMIC (RFC 4178 5): Negotiate gives SECBUFFER_MECHLIST (the initiator's
+// DER MechTypeList) when the exchange is on (SPNEGO requires it, or the peer sent its MIC). Each side
+// then makes its MIC over the list (a MIC token, RFC 4121 4.2.6.1, with the context's keys) into
+// SECBUFFER_MECHLIST_SIGNATURE as soon as its AP exchange is done, and checks the peer's
+// (SECBUFFER_MECHLIST_SIGNATURE in the input; a wrong one is SEC_E_MESSAGE_ALTERED); each MIC takes a
+// sequence number, as MIT's SPNEGO's gss_get_mic does. A side whose AP exchange is done before the
+// peer's MIC came answers SEC_I_CONTINUE_NEEDED with its MIC and completes on the call that brings
+// the peer's: the acceptor after its AP-REP, when the initiator's MIC follows.
 
 import {
   ASC_REQ,
@@ -126,10 +132,11 @@ interface ClientContext {
   readonly created: Date;
 }
 
-/** A context whose handshake completed (or failed after it began): what the LSA still answers for it. */
+/** A context whose AP exchange completed (or failed after it began): what the LSA still answers for it. */
 interface CompleteContext {
   readonly role: 'client' | 'server';
-  stage: 'complete' | 'failed';
+  /** mic-pending: done but for the peer's mechListMIC (under Negotiate), which `micPending` waits for. */
+  stage: 'complete' | 'failed' | 'mic-pending';
   readonly attributes: number;
   readonly clientName: string;
   readonly serverName: string;
@@ -138,6 +145,8 @@ interface CompleteContext {
   readonly created: Date;
   /** The network logon session made for an authenticated client (server side). */
   readonly logonId: LUID | undefined;
+  /** While mic-pending: the message protection the ContextData will be made of, and the GSS flags. */
+  micPending?: { readonly protection: MessageProtection; readonly gssFlags: number } | undefined;
 }
 
 type LsaContext = ClientContext | CompleteContext;
@@ -290,14 +299,21 @@ class KerberosLsaPackage {
   readonly SpInitLsaModeContext: SecpkgFunctionTable['InitLsaModeContext'] = async (credHandle, ctxHandle, targetName, requirements, _drep, input, output) => {
     if (ctxHandle === null) return this.apRequestLeg(credHandle, targetName, requirements, input ?? [], output);
     const context = this.contexts.get(ctxHandle);
-    if (context?.role !== 'client' || context.stage !== 'ap-req-sent' || !('request' in context)) return { status: SEC_E_INVALID_HANDLE };
+    if (context?.role !== 'client') return { status: SEC_E_INVALID_HANDLE };
+    if (context.stage === 'mic-pending' && !('request' in context)) return this.peerMicLeg(ctxHandle, context, input ?? []);
+    if (context.stage !== 'ap-req-sent' || !('request' in context)) return { status: SEC_E_INVALID_HANDLE };
     return this.apReplyLeg(ctxHandle, context, input ?? [], output);
   };
 
-  /** AcceptSecurityContext: one leg, the AP-REQ in, SEC_E_OK (and an AP-REP for mutual authentication) out. */
+  /**
+   * AcceptSecurityContext: one leg, the AP-REQ in, SEC_E_OK (and an AP-REP for mutual authentication)
+   * out; under Negotiate's mechListMIC exchange, a second leg may bring the initiator's MIC.
+   */
   readonly SpAcceptLsaModeContext: SecpkgFunctionTable['AcceptLsaModeContext'] = async (credHandle, ctxHandle, input, requirements, _drep, output) => {
-    if (ctxHandle !== null) return { status: SEC_E_INVALID_HANDLE }; // every acceptor context completes on its first call
-    return this.acceptLeg(credHandle, input, requirements, output);
+    if (ctxHandle === null) return this.acceptLeg(credHandle, input, requirements, output);
+    const context = this.contexts.get(ctxHandle);
+    if (context?.role !== 'server' || context.stage !== 'mic-pending' || 'request' in context) return { status: SEC_E_INVALID_HANDLE };
+    return this.peerMicLeg(ctxHandle, context, input);
   };
 
   readonly SpDeleteContext: SecpkgFunctionTable['DeleteContext'] = (handle) => {
@@ -305,6 +321,7 @@ class KerberosLsaPackage {
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     this.contexts.delete(handle);
     if ('request' in context) context.request.subkey.keyvalue.fill(0);
+    else context.micPending?.protection.wipe();
     if ('logonId' in context && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
     return SEC_E_OK;
   };
@@ -376,26 +393,17 @@ class KerberosLsaPackage {
     const created = this.now();
     const handle = this.nextHandle++;
     if (!mutual) {
-      // No AP-REP will come: the context is complete now; both sides number from the initiator's first (RFC 1964 1.2.1.2).
-      const complete = this.completeContext('client', ticket, attributes, created);
-      this.contexts.set(handle, complete);
-      const ContextData = packContextData({
+      // No AP-REP will come: the AP exchange is done now; both sides number from the initiator's first (RFC 1964 1.2.1.2).
+      const protection = new MessageProtection({
         side: 'initiator',
-        replayDetect: (gssFlags & GSS_C.REPLAY) !== 0,
-        sequenceDetect: (gssFlags & GSS_C.SEQUENCE) !== 0,
-        gssFlags,
-        attributes,
-        established: timeStampFromDate(created),
-        expires: timeStampFromDate(ticket.endtime),
-        sendSeq: BigInt(request.sequence),
-        recvSeq: BigInt(request.sequence),
         initiatorKey: request.subkey,
         acceptorKey: undefined,
-        clientName: complete.clientName,
-        serverName: complete.serverName,
+        sendSeq: BigInt(request.sequence),
+        window: new SequenceWindow(BigInt(request.sequence), { replay: (gssFlags & GSS_C.REPLAY) !== 0, sequence: (gssFlags & GSS_C.SEQUENCE) !== 0 }),
       });
-      request.subkey.keyvalue.fill(0);
-      return { status: SEC_E_OK, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: timeStampFromDate(ticket.endtime), MappedContext: true, ContextData };
+      // The protection holds the subkey from here: finishExchange wipes it, or keeps it while the peer's MIC is awaited.
+      const complete = this.completeContext('client', ticket, attributes, created);
+      return this.finishExchange(handle, complete, protection, gssFlags, input, output, true);
     }
     const context: ClientContext = { role: 'client', stage: 'ap-req-sent', identity, ticket, request, requirements, gssFlags, attributes, created };
     this.contexts.set(handle, context);
@@ -422,15 +430,65 @@ class KerberosLsaPackage {
         sequence: (context.gssFlags & GSS_C.SEQUENCE) !== 0,
       }),
     });
-    const mics = mechListMic(protection, input, output);
-    if (mics !== SEC_E_OK) {
-      protection.wipe();
-      return this.failClient(handle, context, mics);
-    }
+    // The protection holds the subkey from here (finishExchange wipes it, or keeps it while the peer's MIC is awaited).
     const complete = this.completeContext('client', context.ticket, context.attributes, context.created);
+    return this.finishExchange(handle, complete, protection, context.gssFlags, input, output, false);
+  }
+
+  /**
+   * The AP exchange is done on this side: under Negotiate's mechListMIC exchange, the peer's MIC (if
+   * it came) checked and ours made; then the context completes (SEC_E_OK, MappedContext with its
+   * ContextData) or, the peer's MIC still to come, waits for it (SEC_I_CONTINUE_NEEDED, mic-pending).
+   * `fresh`: the handle is new on this call (NewContextHandle). A refused MIC fails the context.
+   */
+  private finishExchange(
+    handle: LSA_SEC_HANDLE,
+    complete: CompleteContext,
+    protection: MessageProtection,
+    gssFlags: number,
+    input: SecBuffer[],
+    output: SecBuffer[],
+    fresh: boolean,
+  ): SpContextResult {
+    const handleField = fresh ? { NewContextHandle: handle } : {};
+    const mic = mechListMic(protection, input, output, false);
+    if (mic.status !== SEC_E_OK) {
+      protection.wipe();
+      if (complete.logonId !== undefined) this.lsa.functions.DeleteLogonSession(complete.logonId);
+      if (fresh) return { status: mic.status };
+      this.contexts.set(handle, { ...complete, logonId: undefined, stage: 'failed' });
+      return { status: mic.status };
+    }
+    const expiry = timeStampFromDate(complete.expires);
+    if (mic.pending) {
+      this.contexts.set(handle, { ...complete, stage: 'mic-pending', micPending: { protection, gssFlags } });
+      return { status: SEC_I_CONTINUE_NEEDED, ...handleField, ContextAttributes: complete.attributes, ExpirationTime: expiry };
+    }
     this.contexts.set(handle, complete);
-    const ContextData = this.contextData('initiator', protection, context.gssFlags, complete);
+    const ContextData = this.contextData(complete.role === 'client' ? 'initiator' : 'acceptor', protection, gssFlags, complete);
     protection.wipe();
+    return { status: SEC_E_OK, ...handleField, ContextAttributes: complete.attributes, ExpirationTime: expiry, MappedContext: true, ContextData };
+  }
+
+  /** The call that brings the peer's mechListMIC after this side's AP exchange and MIC: checked, the context completes. */
+  private peerMicLeg(handle: LSA_SEC_HANDLE, context: CompleteContext, input: SecBuffer[]): SpContextResult {
+    const pending = context.micPending!;
+    const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
+    const peer = findBuffer(input, SECBUFFER.MECHLIST_SIGNATURE)?.pvBuffer;
+    const token = tokenBytes(input);
+    let status: Status = SEC_E_OK;
+    if (mechList === undefined || peer === undefined || peer.length === 0 || (token !== undefined && token.length > 0)) status = SEC_E_INVALID_TOKEN;
+    else status = checkedMic(pending.protection, mechList, peer);
+    if (status !== SEC_E_OK) {
+      pending.protection.wipe();
+      if (context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
+      this.contexts.set(handle, { ...context, logonId: undefined, stage: 'failed', micPending: undefined });
+      return { status };
+    }
+    const complete: CompleteContext = { ...context, stage: 'complete', micPending: undefined };
+    this.contexts.set(handle, complete);
+    const ContextData = this.contextData(complete.role === 'client' ? 'initiator' : 'acceptor', pending.protection, pending.gssFlags, complete);
+    pending.protection.wipe();
     return { status: SEC_E_OK, ContextAttributes: complete.attributes, ExpirationTime: timeStampFromDate(complete.expires), MappedContext: true, ContextData };
   }
 
@@ -494,11 +552,6 @@ class KerberosLsaPackage {
         sequence: (accepted.gssFlags & GSS_C.SEQUENCE) !== 0,
       }),
     });
-    const mics = mechListMic(protection, input, output);
-    if (mics !== SEC_E_OK) {
-      protection.wipe();
-      return { status: mics };
-    }
     // The authenticated client gets a network logon session, as Windows creates one for its token.
     const logon = this.lsa.functions.CreateLogonSession(null);
     const attributes = serverAttributes(requirements, accepted.gssFlags, accepted.mutual);
@@ -513,12 +566,11 @@ class KerberosLsaPackage {
       created: now,
       logonId: isSuccess(logon.status) ? logon.LogonId : undefined,
     };
-    const handle = this.nextHandle++;
-    this.contexts.set(handle, complete);
-    const ContextData = this.contextData('acceptor', protection, accepted.gssFlags, complete);
-    protection.wipe();
     accepted.sessionKey.keyvalue.fill(0);
-    return { status: SEC_E_OK, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: timeStampFromDate(complete.expires), MappedContext: true, ContextData };
+    const handle = this.nextHandle++;
+    const result = this.finishExchange(handle, complete, protection, accepted.gssFlags, input, output, true);
+    if (!isSuccess(result.status)) putToken(output, new Uint8Array(0)); // a refused MIC: no AP-REP goes out
+    return result;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -601,20 +653,32 @@ function bindingsHashOf(input: SecBuffer[]): Uint8Array | string {
 }
 
 /**
- * Under Negotiate: the peer's mechListMIC (SECBUFFER_MECHLIST_SIGNATURE), when it sent one, checked as
- * a MIC token over the DER MechTypeList (SECBUFFER_MECHLIST), and answered with this side's own
- * (RFC 4178 5: a MIC is answered with one). A wrong MIC is SEC_E_MESSAGE_ALTERED.
+ * Under Negotiate's mechListMIC exchange (SECBUFFER_MECHLIST given, RFC 4178 5): the peer's MIC
+ * (SECBUFFER_MECHLIST_SIGNATURE in the input), when it came, checked, and ours made into the output's
+ * SECBUFFER_MECHLIST_SIGNATURE. `pending`: the exchange is on and the peer's MIC is still to come.
+ * Without SECBUFFER_MECHLIST there is no exchange: nothing is checked or made.
  */
-function mechListMic(protection: MessageProtection, input: SecBuffer[], output: SecBuffer[]): Status {
+function mechListMic(protection: MessageProtection, input: SecBuffer[], output: SecBuffer[], sent: boolean): { status: Status; pending: boolean } {
   const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
+  if (mechList === undefined) return { status: SEC_E_OK, pending: false };
   const peer = findBuffer(input, SECBUFFER.MECHLIST_SIGNATURE)?.pvBuffer;
-  if (mechList === undefined || peer === undefined || peer.length === 0) return SEC_E_OK;
-  const verified = protection.verifyMic([mechList], peer);
-  if (verified !== SEC_E_OK) return verified === SEC_E_INVALID_TOKEN ? SEC_E_INVALID_TOKEN : SEC_E_MESSAGE_ALTERED;
-  const out = findBuffer(output, SECBUFFER.MECHLIST_SIGNATURE);
-  if (out === undefined) return SEC_E_BUFFER_TOO_SMALL;
-  out.pvBuffer = protection.makeMic([mechList]);
-  return SEC_E_OK;
+  const received = peer !== undefined && peer.length > 0;
+  if (received) {
+    const checked = checkedMic(protection, mechList, peer);
+    if (checked !== SEC_E_OK) return { status: checked, pending: false };
+  }
+  if (!sent) {
+    const out = findBuffer(output, SECBUFFER.MECHLIST_SIGNATURE);
+    if (out === undefined) return { status: SEC_E_BUFFER_TOO_SMALL, pending: false };
+    out.pvBuffer = protection.makeMic([mechList]);
+  }
+  return { status: SEC_E_OK, pending: !received };
+}
+
+/** The peer's MIC token over the MechTypeList: SEC_E_OK, SEC_E_INVALID_TOKEN (not a MIC token), or SEC_E_MESSAGE_ALTERED. */
+function checkedMic(protection: MessageProtection, mechList: Uint8Array, mic: Uint8Array): Status {
+  const verified = protection.verifyMic([mechList], mic);
+  return verified === SEC_E_OK || verified === SEC_E_INVALID_TOKEN ? verified : SEC_E_MESSAGE_ALTERED;
 }
 
 /** SECPKG_FUNCTION_TABLE of a fresh Kerberos package instance. */
