@@ -14,9 +14,9 @@ commands:
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
-  serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
+  serve      a server process on a real socket: HTTP with Negotiate/NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM or Negotiate authentication
   dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
@@ -190,12 +190,15 @@ REALM_USAGE
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
+               [--realm R [--kdc HOST[:PORT]]...]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
   answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
   closed, the server hung up, a name that does not resolve)
-  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO with NTLM inside) instead of
-                        "NTLM"; the server's final token with its 200 must verify (its mechListMIC),
-                        or the answer is refused
+  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO) instead of "NTLM": Kerberos
+                        inside when the machine is in a realm and the KDC has HTTP/HOST (one request),
+                        else NTLM; the server's final token with its 200 must verify (the AP-REP, or
+                        NTLM's mechListMIC), or the answer is refused
+REALM_USAGE
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
