@@ -232,14 +232,14 @@ describe('python3-gssapi SPNEGO (MIT krb5 inside) against the Negotiate package'
       "Python's SPNEGO offers krb5 first with its AP-REQ: Negotiate accepts it in one leg, accept-completed with the AP-REP, no mechListMIC",
       () => both!,
       undefined,
-      ['ASC SEC_E_OK (accept-completed, AP-REP)', 'python complete'],
+      ['ASC SEC_E_OK (accept-completed, krb5, AP-REP)', 'python complete'],
     ],
     [
       "Python's SPNEGO offers NTLM first (its NEGOTIATE optimistic) then krb5, to an acceptor without NTLM: request-mic, the AP exchange, then each side's Kerberos MIC over the MechTypeList",
       () => kerberosOnly!,
       [MECH_OID.NTLMSSP, MECH_OID.KRB5],
       [
-        'ASC SEC_I_CONTINUE_NEEDED (request-mic)',
+        'ASC SEC_I_CONTINUE_NEEDED (request-mic, krb5)',
         'python continue (AP-REQ)',
         'ASC SEC_I_CONTINUE_NEEDED (accept-incomplete, AP-REP, mechListMIC)',
         'python complete (mechListMIC)',
@@ -298,14 +298,14 @@ describe('python3-gssapi SPNEGO (MIT krb5 inside) against the Negotiate package'
       "Negotiate offers MS krb5, krb5 and NTLM with its AP-REQ; Python's SPNEGO takes the first and answers accept-completed with the AP-REP",
       undefined,
       'Kerberos',
-      ['python complete (accept-completed, AP-REP)', 'ISC SEC_E_OK'],
+      ['python complete (accept-completed, MS krb5, AP-REP)', 'ISC SEC_E_OK'],
     ],
     [
       "Python accepts NTLM alone (gss-ntlmssp): it passes over both Kerberos OIDs; Negotiate drops its optimistic AP-REQ's context, starts NTLM, and the NTLM mechListMICs cross",
       [MECH_OID.NTLMSSP],
       'NTLM',
       [
-        'python continue (request-mic)',
+        'python continue (request-mic, NTLM)',
         'ISC SEC_I_CONTINUE_NEEDED (a token)',
         'python continue (accept-incomplete, a token)',
         'ISC SEC_I_CONTINUE_NEEDED (a token, mechListMIC)',
@@ -371,13 +371,20 @@ describe('python3-gssapi SPNEGO (MIT krb5 inside) against the Negotiate package'
   }
 });
 
-/** A NegTokenResp, in words: its negState, and what it carries. */
+const MECH_SHORT: ReadonlyMap<string, string> = new Map([
+  [MECH_OID.KRB5, 'krb5'],
+  [MECH_OID.MS_KRB5, 'MS krb5'],
+  [MECH_OID.NTLMSSP, 'NTLM'],
+]);
+
+/** A NegTokenResp, in words: its negState, the mechanism it names, and what it carries. */
 function describeResp(token: Uint8Array): string {
   if (token.length === 0) return 'no token';
   const { token: parsed } = unpackNegotiationToken(token);
   if (parsed.kind !== 'NegTokenResp') return parsed.kind;
   const parts: string[] = [];
   if (parsed.negState !== undefined) parts.push(NEG_STATE_NAMES[parsed.negState]);
+  if (parsed.supportedMech !== undefined) parts.push(MECH_SHORT.get(parsed.supportedMech) ?? parsed.supportedMech);
   if (parsed.responseToken !== undefined) parts.push(parsed.responseToken[0] === 0x60 && parsed.responseToken.length > 0 ? kerberosKind(parsed.responseToken) : 'a token');
   if (parsed.mechListMIC !== undefined) parts.push('mechListMIC');
   return parts.join(', ');
