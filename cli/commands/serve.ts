@@ -23,6 +23,8 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
   valued,
   wholeNumber,
@@ -36,6 +38,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
+    ...REALM_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection'),
     ...repeated('account'),
     ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
@@ -53,13 +56,15 @@ export async function serve(argv: string[]): Promise<number> {
   const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
   // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
 
+  const realm = realmSettings(values);
   const machine = await Machine.boot({
     packages,
+    ...realm,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: values.trace !== undefined,
     ...lsaIsolation(values['lsa-isolation']),
