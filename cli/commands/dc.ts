@@ -3,19 +3,21 @@
 // principals) and keeps it up. The first line of stdout is "kdc listening on HOST:PORT" (--port 0
 // picks a free port), after the --export-keytab file is written, so that whoever waits for that
 // line can use both; then one line per request (the exchange, the principals, the result).
-// SIGINT or SIGTERM stops it: the KDC stops listening, the LSA ends, and the counts are printed.
+// SIGINT or SIGTERM stops it: the KDC stops listening, the LSA ends, and the counts are printed,
+// after the --trace/--trace-json files (the DC's side: each request's call points) are written.
 
 import { chmod, writeFile } from 'node:fs/promises';
 import { describeError } from '../../ipc/index.js';
 import { Machine, parseServiceSpec, type KdcServiceOptions } from '../../machine/index.js';
 import { encryptionTypeInfo } from '../../packages/kerberos/crypto/index.js';
 import type { KdcRequestRecord } from '../../lsa/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, TRACE_OPTIONS, tracing, valued, wholeNumber, writeTraceFiles } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function dc(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...ISOLATION_OPTIONS,
+    ...TRACE_OPTIONS,
     ...valued('realm', 'port', 'host', 'export-keytab', 'work-pool'),
     ...repeated('account', 'service'),
     ...flags('quiet'),
@@ -47,7 +49,7 @@ export async function dc(argv: string[]): Promise<number> {
       kdc: { port, ...(values.host === undefined ? {} : { host: values.host }), onRequest: print },
       ...(values.account === undefined ? {} : { accounts: values.account }),
       services,
-      trace: false,
+      trace: tracing(values),
       ...lsaIsolation(values['lsa-isolation']),
       ...(workPool === undefined ? {} : { lsaWorkPool: { threads: workPool } }),
     });
@@ -80,6 +82,7 @@ export async function dc(argv: string[]): Promise<number> {
     }
     const status = await machine.lsa.kdc();
     const counts = status === null ? '' : `${status.requests.as} AS and ${status.requests.tgs} TGS requests, ${status.requests.issued} tickets issued`;
+    await writeTraceFiles(machine, values, 'dc', 'sspi-emu dc');
     process.stdout.write(`stopped: ${counts}\n`);
     return 0;
   } finally {
