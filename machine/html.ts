@@ -196,7 +196,8 @@ function pairSpans(events: readonly TraceEvent[]): Span[] {
 // The sequence diagram
 // ---------------------------------------------------------------------------------------------
 
-const failedStatus = (status: string | undefined): boolean => status !== undefined && !/^(SEC_E_OK|SEC_I_|STATUS_SUCCESS)/.test(status);
+// A KDC request that succeeded returns "OK" (its KRB-ERROR codes otherwise).
+const failedStatus = (status: string | undefined): boolean => status !== undefined && !/^(SEC_E_OK|SEC_I_|STATUS_SUCCESS|OK$)/.test(status);
 
 function sequenceSteps(
   events: readonly TraceEvent[],
