@@ -417,9 +417,11 @@ export class Domain {
    * Runs the workstation to its end: connect (or fetch) to the member (at `port`, default the
    * member's own: a test may put a proxy between them), logging on as the domain user through the
    * DC's KDC. Rejects with MACHINE_DIED (and stops the workstation) when the DC or the member ends
-   * meanwhile, DEADLINE when the workstation has not finished within the deadline, ABORTED.
+   * meanwhile, DEADLINE when the workstation has not finished within the deadline (`deadlineMs`,
+   * default the domain's), ABORTED.
    */
-  async runWorkstation(port = this.memberPort!): Promise<WorkstationOutcome> {
+  async runWorkstation(at: { port?: number; deadlineMs?: number } = {}): Promise<WorkstationOutcome> {
+    const port = at.port ?? this.memberPort!;
     const user = this.options.user ?? this.accounts[0]!.slice(0, this.accounts[0]!.indexOf(':'));
     const password = this.options.password ?? passwordOf(this.accounts, user);
     const identity = ['--user', user, '--domain', this.options.domain ?? this.realm, '--password', password];
@@ -444,7 +446,7 @@ export class Domain {
     this.options.signal?.addEventListener('abort', abort, { once: true });
     if (this.options.signal?.aborted) died.abort();
     try {
-      const exit = await workstation.waitForExit(this.deadlineMs, died.signal);
+      const exit = await workstation.waitForExit(at.deadlineMs ?? this.deadlineMs, died.signal);
       return { exit, stdout: workstation.stdout, stderr: workstation.stderr };
     } catch (error) {
       await workstation.stop(this.options.stopGraceMs ?? 10_000);

@@ -13,6 +13,7 @@ export {
   DomainError,
   DomainMachine,
   DOMAIN_MACHINES,
+  MEMBER_LOCAL_ACCOUNT,
   mechanismOf,
   redact,
   runDomain,
