@@ -2,6 +2,7 @@
 // handshakes/s against concurrency per package with the ideal baseline drawn in.
 
 import { formatPool } from './pool.js';
+import { formatKerberos } from './kerberos.js';
 import type { BenchReport } from './run.js';
 import type { SocketRow } from './http-sockets.js';
 import { targetLines } from './targets.js';
@@ -195,6 +196,7 @@ export function formatReport(report: BenchReport): string {
   );
   if (report.sockets.length > 0) out.push('', formatSocketRows(report.sockets));
   if (report.pool !== null) out.push('', ...formatPool(report.pool));
+  if (report.kerberos !== null) out.push('', formatKerberos(report.kerberos));
   out.push('');
   out.push('Targets');
   out.push(...targetLines(report.targets));
