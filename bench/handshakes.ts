@@ -87,7 +87,14 @@ export class HandshakeBench {
    * go to each client app besides (a Kerberos target, a credential per handshake: bench/kerberos.ts;
    * `first` is then each client's first target, the next client's after its share of `targets`).
    */
-  async run(concurrency: number, clientCount: number, durationMs: number, warmupMs: number, messages = 0, clientArgs: Record<string, unknown> = {}): Promise<HandshakeRun> {
+  async run(
+    concurrency: number,
+    clientCount: number,
+    durationMs: number,
+    warmupMs: number,
+    messages = 0,
+    clientArgs: Record<string, unknown> = {},
+  ): Promise<HandshakeRun> {
     const name = `bench-${this.runs++}`;
     const clients = this.clients.slice(0, clientCount);
     const serving = this.server.runApp(SERVER_APP, { name, package: this.packageName, clients: clients.length });
@@ -109,7 +116,10 @@ export class HandshakeBench {
         ...clientArgs,
         // Each client its own share of the target names, if any.
         ...(typeof clientArgs.targets === 'number'
-          ? { targets: Math.floor(clientArgs.targets / clients.length), first: Number(clientArgs.first ?? 0) + i * Math.floor(clientArgs.targets / clients.length) }
+          ? {
+              targets: Math.floor(clientArgs.targets / clients.length),
+              first: Number(clientArgs.first ?? 0) + i * Math.floor(clientArgs.targets / clients.length),
+            }
           : {}),
       }),
     );

@@ -183,7 +183,11 @@ export function formatKerberos(report: KerberosReport): string {
     String(r.failures),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 11 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 || i === 11 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [
     `Kerberos handshakes per second against a domain controller's KDC on loopback (bench/kerberos.ts): a member machine's client and server`,
     `processes, the DC a machine of its own; each repetition a window of each mode, x cached the median of the repetitions' own ratios;`,
@@ -199,7 +203,9 @@ function fmt(n: number): string {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { duration: { type: 'string' }, concurrency: { type: 'string' }, repetitions: { type: 'string' }, json: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { duration: { type: 'string' }, concurrency: { type: 'string' }, repetitions: { type: 'string' }, json: { type: 'string' } },
+  });
   const report = await kerberosRows({
     durationMs: Number(values.duration ?? 1.5) * 1000,
     warmupMs: 300,

@@ -51,7 +51,9 @@ export function formatTimeline(events: readonly TraceEvent[]): string {
     if (tin !== undefined) parts.push(`token in ${tin} B`);
     if (tout !== undefined) parts.push(`token out ${tout} B`);
     if (e.detail !== undefined) parts.push(`[${e.detail}]`);
-    lines.push(`${e.t.toFixed(3).padStart(9)}  ${machineColumn(e.machine ?? '')}${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`);
+    lines.push(
+      `${e.t.toFixed(3).padStart(9)}  ${machineColumn(e.machine ?? '')}${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`,
+    );
     // A package's stack under the return that carries it, in the column of the call.
     if (e.stack !== undefined)
       for (const frame of stackFrames(e.stack)) lines.push(`${' '.repeat(16 + processWidth + (machines ? machineWidth + 2 : 0))}${'  '.repeat(d + 2)}${frame}`);

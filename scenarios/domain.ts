@@ -177,9 +177,10 @@ export class DomainMachine {
     return redact(this.args);
   }
 
-  /** How it ended, in words: "exited with status 1", "was killed by SIGKILL". */
+  /** How it ended, in words: "exited with status 1", "was ended by SIGKILL". */
   describeExit(): string {
-    if (this.spawnError !== undefined && this.exit?.code === null && this.exit.signal === null) return `could not be started: ${describeError(this.spawnError)}`;
+    if (this.spawnError !== undefined && this.exit?.code === null && this.exit.signal === null)
+      return `could not be started: ${describeError(this.spawnError)}`;
     if (this.exit === undefined) return 'is running';
     return this.exit.signal !== null ? `was ended by ${this.exit.signal}` : `exited with status ${this.exit.code}`;
   }
@@ -195,15 +196,16 @@ export class DomainMachine {
    * machine ends first, DEADLINE after `deadlineMs`, ABORTED when `signal` aborts.
    */
   waitForLine(pattern: RegExp, what: string, deadlineMs: number, signal: AbortSignal | undefined): Promise<string> {
-    return this.until(() => this.stdout.find((l) => pattern.test(l)), `before ${what}`, deadlineMs, signal, 'MACHINE_FAILED');
+    return this.until(() => this.stdout.find((l) => pattern.test(l)), `before ${what}`, deadlineMs, signal);
   }
 
   /** The machine's end, within `deadlineMs` (DEADLINE) unless `signal` aborts (ABORTED). */
   waitForExit(deadlineMs: number, signal: AbortSignal | undefined): Promise<MachineExit> {
-    return this.until(() => this.exit, '', deadlineMs, signal, 'MACHINE_FAILED');
+    return this.until(() => this.exit, '', deadlineMs, signal);
   }
 
-  private until<T>(found: () => T | undefined, before: string, deadlineMs: number, signal: AbortSignal | undefined, endCode: DomainErrorCode): Promise<T> {
+  /** What `found` finds, once it does; MACHINE_FAILED if the machine ends first (`before`: before what), DEADLINE, ABORTED. */
+  private until<T>(found: () => T | undefined, before: string, deadlineMs: number, signal: AbortSignal | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {
@@ -218,7 +220,14 @@ export class DomainMachine {
           resolve(value);
         } else if (this.exit !== undefined) {
           settle();
-          reject(new DomainError(endCode, this.name, `${this.describe()} ${this.describeExit()}${before === '' ? '' : ` ${before}`}; its stderr:\n${indent(this.stderrText())}`, this.stderrText()));
+          reject(
+            new DomainError(
+              'MACHINE_FAILED',
+              this.name,
+              `${this.describe()} ${this.describeExit()}${before === '' ? '' : ` ${before}`}; its stderr:\n${indent(this.stderrText())}`,
+              this.stderrText(),
+            ),
+          );
         }
       };
       const aborted = (): void => {
@@ -358,7 +367,14 @@ export class Domain {
 
   private launch(name: DomainMachineName, command: string, args: string[]): DomainMachine {
     const traceFile = join(this.dir, `${name}.trace.json`);
-    const machine = new DomainMachine(name, this.node, this.cli, command, [...args, '--trace-json', traceFile, ...(this.options.extraArgs?.[name] ?? [])], traceFile);
+    const machine = new DomainMachine(
+      name,
+      this.node,
+      this.cli,
+      command,
+      [...args, '--trace-json', traceFile, ...(this.options.extraArgs?.[name] ?? [])],
+      traceFile,
+    );
     this.machines.push(machine);
     return machine;
   }
@@ -378,7 +394,8 @@ export class Domain {
     ]);
     const line = await dc.waitForLine(/^kdc listening on /, 'its KDC listened', this.deadlineMs, this.options.signal);
     const match = /^kdc listening on (.+):(\d+)$/.exec(line);
-    if (match === null) throw new DomainError('MACHINE_FAILED', 'dc', `${dc.describe()} printed ${JSON.stringify(line)}, not "kdc listening on HOST:PORT"`, dc.stderrText());
+    if (match === null)
+      throw new DomainError('MACHINE_FAILED', 'dc', `${dc.describe()} printed ${JSON.stringify(line)}, not "kdc listening on HOST:PORT"`, dc.stderrText());
     this.kdc = { host: match[1]!, port: Number(match[2]) };
     this.options.onProgress?.(`dc (pid ${dc.pid}): ${line}; the member's keys exported to ${this.keytab}`);
   }
@@ -404,7 +421,13 @@ export class Domain {
     ]);
     const line = await member.waitForLine(/^listening on /, 'it listened', this.deadlineMs, this.options.signal);
     const match = /^listening on .+:(\d+)$/.exec(line);
-    if (match === null) throw new DomainError('MACHINE_FAILED', 'member', `${member.describe()} printed ${JSON.stringify(line)}, not "listening on HOST:PORT"`, member.stderrText());
+    if (match === null)
+      throw new DomainError(
+        'MACHINE_FAILED',
+        'member',
+        `${member.describe()} printed ${JSON.stringify(line)}, not "listening on HOST:PORT"`,
+        member.stderrText(),
+      );
     this.memberPort = Number(match[1]);
     this.options.onProgress?.(`member (pid ${member.pid}): ${line} as ${this.servicePrincipal}`);
   }
@@ -429,7 +452,17 @@ export class Domain {
     const args =
       this.options.app === 'http'
         ? [`http://localhost:${port}/`, ...realm, ...identity, ...this.commonArgs()]
-        : ['--tcp', `127.0.0.1:${port}`, '--target', this.servicePrincipal, '--message', this.options.message ?? 'hello', ...realm, ...identity, ...this.commonArgs()];
+        : [
+            '--tcp',
+            `127.0.0.1:${port}`,
+            '--target',
+            this.servicePrincipal,
+            '--message',
+            this.options.message ?? 'hello',
+            ...realm,
+            ...identity,
+            ...this.commonArgs(),
+          ];
     const workstation = this.launch('workstation', this.options.app === 'http' ? 'fetch' : 'connect', args);
     this.options.onProgress?.(`workstation (pid ${workstation.pid}): sspi-emu ${workstation.command} ${workstation.shownArgs().join(' ')}`);
     // The DC or the member ending while the workstation runs ends the run.
@@ -451,7 +484,12 @@ export class Domain {
     } catch (error) {
       await workstation.stop(this.options.stopGraceMs ?? 10_000);
       if (dead !== undefined && error instanceof DomainError && error.code === 'ABORTED')
-        throw new DomainError('MACHINE_DIED', dead.name, `${dead.describe()} ${dead.describeExit()} while the workstation ran; its stderr:\n${indent(dead.stderrText())}`, dead.stderrText());
+        throw new DomainError(
+          'MACHINE_DIED',
+          dead.name,
+          `${dead.describe()} ${dead.describeExit()} while the workstation ran; its stderr:\n${indent(dead.stderrText())}`,
+          dead.stderrText(),
+        );
       throw error;
     } finally {
       this.options.signal?.removeEventListener('abort', abort);

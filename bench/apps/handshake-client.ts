@@ -77,10 +77,23 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       let status: number;
       if (perHandshake) {
         const own = await acquire();
-        status = own.credential === undefined ? own.status : await handshake(ctx, conn, replies, own.credential, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null, targetName);
+        status =
+          own.credential === undefined
+            ? own.status
+            : await handshake(ctx, conn, replies, own.credential, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null, targetName);
         if (own.credential !== undefined) await ctx.sspi.freeCredentialsHandle(own.credential);
       } else
-        status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null, targetName);
+        status = await handshake(
+          ctx,
+          conn,
+          replies,
+          acquired.credential!,
+          nextId++,
+          keep ? kept : null,
+          messages,
+          begin >= measureFrom ? timing : null,
+          targetName,
+        );
       const end = performance.now();
       if (status !== SEC_E_OK) {
         failures++;
@@ -161,7 +174,13 @@ async function handshake(
     for (;;) {
       const r = await timed(
         'sspi',
-        ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input, ...(targetName === undefined ? {} : { targetName }) }),
+        ctx.sspi.initializeSecurityContext({
+          credential,
+          context: context ?? null,
+          contextReq: REQ,
+          input,
+          ...(targetName === undefined ? {} : { targetName }),
+        }),
       );
       context = r.context ?? context;
       if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;

@@ -11,7 +11,14 @@ import { hostPort, NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.
 import { UsageError } from '../usage.js';
 
 export async function connect(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...ISOLATION_OPTIONS, ...REALM_OPTIONS, ...valued('tcp', 'message', 'target', 'timeout'), ...TRACE_OPTIONS });
+  const { values } = parseCommand(argv, {
+    ...PACKAGE_OPTIONS,
+    ...IDENTITY_OPTIONS,
+    ...ISOLATION_OPTIONS,
+    ...REALM_OPTIONS,
+    ...valued('tcp', 'message', 'target', 'timeout'),
+    ...TRACE_OPTIONS,
+  });
   if (values.tcp === undefined) throw new UsageError('connect needs --tcp HOST:PORT');
   const { host, port } = hostPort(values.tcp);
   const result = await runClientApp(values, 'connect', 10_000, (client, settings) =>

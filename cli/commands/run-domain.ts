@@ -10,7 +10,18 @@
 import { writeFile } from 'node:fs/promises';
 import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { DomainError, runDomain, type DomainReport } from '../../scenarios/index.js';
-import { flags, INSPECT_OPTIONS, ISOLATION_OPTIONS, lsaIsolation, PACKAGE_OPTIONS, parseCommand, REALM_OPTIONS, repeated, valued, wholeNumber } from '../options.js';
+import {
+  flags,
+  INSPECT_OPTIONS,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  PACKAGE_OPTIONS,
+  parseCommand,
+  REALM_OPTIONS,
+  repeated,
+  valued,
+  wholeNumber,
+} from '../options.js';
 import { UsageError } from '../usage.js';
 import { stopSignal } from '../watch.js';
 
@@ -49,7 +60,11 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
   const slash = values.user?.indexOf('\\') ?? -1;
   const user = values.user === undefined ? undefined : values.user.slice(slash + 1);
   if (user === '') throw new UsageError('--user is empty');
-  if (user !== undefined && values.password === undefined && !(values.account ?? []).some((a) => a.slice(0, a.indexOf(':')).toLowerCase() === user.toLowerCase()))
+  if (
+    user !== undefined &&
+    values.password === undefined &&
+    !(values.account ?? []).some((a) => a.slice(0, a.indexOf(':')).toLowerCase() === user.toLowerCase())
+  )
     throw new UsageError(`--user ${user} needs --password, or an --account of that name`);
   const isolation = lsaIsolation(values['lsa-isolation']).lsaIsolation;
 
@@ -85,7 +100,10 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
 }
 
 /** What `run --domain` prints and writes. */
-async function show(report: DomainReport, values: { json?: boolean; quiet?: boolean; mermaid?: string; 'chrome-trace'?: string; html?: string }): Promise<void> {
+async function show(
+  report: DomainReport,
+  values: { json?: boolean; quiet?: boolean; mermaid?: string; 'chrome-trace'?: string; html?: string },
+): Promise<void> {
   const lines = summary(report);
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
@@ -93,20 +111,24 @@ async function show(report: DomainReport, values: { json?: boolean; quiet?: bool
     await writeFile(values.html, formatHtml(report.events, { title: `sspi-emu run --domain: ${report.package} in ${report.realm}`, summary: lines }));
   if (values.json) {
     process.stdout.write(
-      JSON.stringify({
-        status: report.statusName,
-        failedFirst: report.failedFirst,
-        detail: report.detail,
-        mechanism: report.mechanism,
-        package: report.package,
-        realm: report.realm,
-        app: report.app,
-        ...(report.error === undefined ? {} : { error: report.error }),
-        machines: report.machines,
-        origin: report.origin,
-        missingTraces: report.missingTraces,
-        events: report.events,
-      }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          status: report.statusName,
+          failedFirst: report.failedFirst,
+          detail: report.detail,
+          mechanism: report.mechanism,
+          package: report.package,
+          realm: report.realm,
+          app: report.app,
+          ...(report.error === undefined ? {} : { error: report.error }),
+          machines: report.machines,
+          origin: report.origin,
+          missingTraces: report.missingTraces,
+          events: report.events,
+        },
+        null,
+        2,
+      ) + '\n',
     );
     return;
   }

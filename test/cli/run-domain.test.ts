@@ -59,7 +59,11 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
     assert.match(lines[0]!, /^\s+t \(ms\)  machine      process  tid  call$/);
     const timeline = lines.slice(1, lines.indexOf(''));
     const times = timeline.map((l) => Number(l.slice(0, 9)));
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'in time order');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'in time order',
+    );
     assert.deepEqual(new Set(timeline.map((l) => l.slice(11).split(/\s+/)[0])), new Set(['dc', 'member', 'workstation']));
     assert.ok(timeline.some((l) => /^\s*[\d.]+  dc\s+lsa\s+\d+\s+-> TGS-REQ/.test(l)));
     assert.ok(timeline.some((l) => /^\s*[\d.]+  member\s+server\s+\d+\s+<- AcceptSecurityContext  SEC_E_OK/.test(l)));
@@ -140,7 +144,10 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
       await run.waitForLine(/^sspi-emu run: workstation \(pid \d+\)/, 120_000);
       pids = toldPids(run.stderrLines.join('\n'));
       assert.equal(pids.size, 3);
-      assert.ok([...pids.values()].every((pid) => !ended(pid)), 'the machines run');
+      assert.ok(
+        [...pids.values()].every((pid) => !ended(pid)),
+        'the machines run',
+      );
       run.child.kill('SIGKILL');
       await run.exited;
       // Their parent is gone, so nothing signals their end to this process: wait for the processes themselves.

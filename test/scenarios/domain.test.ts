@@ -126,7 +126,10 @@ describe('a domain of machines, each its own OS process', { timeout: 240_000 }, 
       const acceptReturn = nth(events, 'member', 'server', 'AcceptSecurityContext', 'return');
       assert.equal(acceptReturn.status, 'SEC_E_OK');
       assert.ok(firstIscReturn.t < accept.t, "the member accepted the workstation's token after it was made");
-      assert.ok(acceptReturn.t < nth(events, 'workstation', 'client', 'InitializeSecurityContext', 'call', 1).t, "the workstation's second call came after the member's answer");
+      assert.ok(
+        acceptReturn.t < nth(events, 'workstation', 'client', 'InitializeSecurityContext', 'call', 1).t,
+        "the workstation's second call came after the member's answer",
+      );
       // Negotiate dispatched to Kerberos on both sides, and the DC saw no AP exchange.
       assert.match(nth(events, 'member', 'lsa', 'SpAcceptLsaModeContext', 'call', 1).detail ?? '', /^Kerberos, for Negotiate/);
       assert.match(nth(events, 'workstation', 'lsa', 'SpInitLsaModeContext', 'call', 1).detail ?? '', /^Kerberos, for Negotiate/);
@@ -153,7 +156,7 @@ describe('a domain of machines, each its own OS process', { timeout: 240_000 }, 
     assert.ok(gone(Number(/pid (\d+)/.exec(error.message)![1])));
   });
 
-  it("a member server that does not start (a package module it cannot load) ends the run with a report naming it; the DC is stopped", async () => {
+  it('a member server that does not start (a package module it cannot load) ends the run with a report naming it; the DC is stopped', async () => {
     const report = await runDomain({ load: ['/nonexistent/no-such-package.js'] });
     assert.equal(report.ok, false);
     assert.equal(report.error?.code, 'MACHINE_FAILED');
