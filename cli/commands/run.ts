@@ -22,6 +22,7 @@ import {
   valued,
   wholeNumber,
 } from '../options.js';
+import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { UsageError } from '../usage.js';
 import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
 import type { TraceEvent } from '../../ipc/index.js';
@@ -33,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
+    ...JOIN_OPTIONS,
     ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
@@ -46,6 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     messages,
     ...lsaIsolation(values['lsa-isolation']),
     ...inspection(values, ['lsa', 'client', 'server']),
+    // --dc and --machine: the machine joins the client's --domain, its server passes the client's logon through to the DC.
+    ...domainJoin(values),
   };
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;

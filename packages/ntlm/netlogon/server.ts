@@ -251,7 +251,7 @@ export class NetlogonServer {
       const serverChallenge = new Uint8Array(randomBytes(8));
       const status = known ? STATUS_SUCCESS : STATUS_NO_SUCH_DOMAIN;
       send(packBody({ kind: 'reply', callId: parsed.callId, call: { opnum: call.opnum, status, serverChallenge: known ? serverChallenge : new Uint8Array(8) } }));
-      this.record('NetrServerReqChallenge', status, peer, started, known ? call.computerName : `${call.computerName} asked for domain ${call.domainName}`);
+      this.record('NetrServerReqChallenge', status, peer, started, known ? undefined : `a channel for domain ${call.domainName}, not this one`, call.computerName);
       return known ? { stage: 'challenged', request: call, serverChallenge } : { stage: 'new' };
     }
     if (call.opnum === NETLOGON_OPNUM.NetrServerAuthenticate3) {
