@@ -25,10 +25,10 @@ import {
 import { proveNtlmV2, UNKNOWN_ACCOUNT_KEY, type AccountKey } from './acceptor.js';
 import { FieldReader, FieldWriter, NetlogonWireError } from './netlogon/fields.js';
 
-/** MSV1_0_LOGON_SUBMIT_TYPE MsV1_0NetworkLogon: the request's first field, so that nothing else is read as one. */
-const MSV1_0_NETWORK_LOGON = 2;
-/** MSV1_0_PROFILE_BUFFER_TYPE MsV1_0Lm20LogonProfile: the answer's first field. */
-const MSV1_0_LM20_LOGON_PROFILE = 2;
+/** MSV1_0_LOGON_SUBMIT_TYPE MsV1_0NetworkLogon (ntsecapi.h: MsV1_0InteractiveLogon = 2, MsV1_0Lm20Logon, MsV1_0NetworkLogon): the request's first field. */
+const MSV1_0_NETWORK_LOGON = 4;
+/** MSV1_0_PROFILE_BUFFER_TYPE MsV1_0Lm20LogonProfile (MsV1_0InteractiveProfile = 2, MsV1_0Lm20LogonProfile): the answer's first field. */
+const MSV1_0_LM20_LOGON_PROFILE = 3;
 
 /**
  * NETLOGON_LOGON_IDENTITY_INFO.ParameterControl bits (MS-NRPC 2.2.1.4.15) a member server sets:
@@ -81,7 +81,7 @@ export function packNetworkLogon(info: NetworkLogonInfo): Uint8Array {
 export function unpackNetworkLogon(bytes: Uint8Array): NetworkLogonInfo {
   const r = new FieldReader(bytes);
   const type = r.u32('MessageType');
-  if (type !== MSV1_0_NETWORK_LOGON) throw new NetlogonWireError('BAD_VALUE', `MessageType ${type} is not MsV1_0NetworkLogon (2)`, 0);
+  if (type !== MSV1_0_NETWORK_LOGON) throw new NetlogonWireError('BAD_VALUE', `MessageType ${type} is not MsV1_0NetworkLogon (4)`, 0);
   const info: NetworkLogonInfo = {
     logonDomainName: r.string('LogonDomainName'),
     parameterControl: r.u32('ParameterControl'),
@@ -110,7 +110,7 @@ export function packValidation(v: NetworkLogonValidation): Uint8Array {
 export function unpackValidation(bytes: Uint8Array): NetworkLogonValidation {
   const r = new FieldReader(bytes);
   const type = r.u32('MessageType');
-  if (type !== MSV1_0_LM20_LOGON_PROFILE) throw new NetlogonWireError('BAD_VALUE', `MessageType ${type} is not MsV1_0Lm20LogonProfile (2)`, 0);
+  if (type !== MSV1_0_LM20_LOGON_PROFILE) throw new NetlogonWireError('BAD_VALUE', `MessageType ${type} is not MsV1_0Lm20LogonProfile (3)`, 0);
   const v: NetworkLogonValidation = {
     status: r.u32('status'),
     userSessionKey: r.fixed(16, 'UserSessionKey'),
