@@ -21,6 +21,7 @@ export function domainJoin(values: { domain?: string | undefined; dc?: string | 
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(values.domain)) throw new UsageError(`--domain ${JSON.stringify(values.domain)} is not a domain name (EXAMPLE or EXAMPLE.TEST)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(values.domain))
+    throw new UsageError(`--domain ${JSON.stringify(values.domain)} is not a domain name (EXAMPLE or EXAMPLE.TEST)`);
   return { join: { domain: values.domain, dc: values.dc, machineAccount: values.machine } };
 }

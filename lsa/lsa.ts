@@ -85,6 +85,8 @@ export interface PackageReport {
 
 export interface LsaStats {
   processes: number;
+  /** Accounts in the LSA's account store (its SAM): on a domain member, its local accounts only. */
+  accounts: number;
   credentials: number;
   contexts: number;
   /** Contexts exported (ExportSecurityContext) and not yet imported. */
@@ -327,7 +329,12 @@ export class Lsa {
     for (const failure of failed) lsa.points.point('PackageLoadFailed', 'event', { detail: `${failure.spec}: ${failure.stage}: ${failure.reason}` });
     // Netlogon after the packages: a DC hands its members' logons to them.
     if (config.netlogon !== undefined)
-      lsa.netlogon = await NetlogonHost.start(config.netlogon, lsa.points, (name, data, peer) => lsa.localPassThrough(name, data, peer), options.netlogonReport);
+      lsa.netlogon = await NetlogonHost.start(
+        config.netlogon,
+        lsa.points,
+        (name, data, peer) => lsa.localPassThrough(name, data, peer),
+        options.netlogonReport,
+      );
     return lsa;
   }
 
@@ -362,7 +369,11 @@ export class Lsa {
         return { status: STATUS_INTERNAL_ERROR, reason: `${pkg.name}: LsaApCallPackagePassthrough answered something that is not a result` };
       if (!isSuccess(status)) return { status, reason: `${pkg.name}: LsaApCallPackagePassthrough answered ${statusName(status)}` };
       const protocolStatus = typeof result?.ProtocolStatus === 'number' ? result.ProtocolStatus >>> 0 : STATUS_SUCCESS;
-      return { status: STATUS_SUCCESS, ProtocolStatus: protocolStatus, ...(buffer === undefined ? {} : { ProtocolReturnBuffer: buffer, ReturnBufferLength: buffer.length }) };
+      return {
+        status: STATUS_SUCCESS,
+        ProtocolStatus: protocolStatus,
+        ...(buffer === undefined ? {} : { ProtocolReturnBuffer: buffer, ReturnBufferLength: buffer.length }),
+      };
     } finally {
       end();
     }
@@ -611,6 +622,7 @@ export class Lsa {
     }
     return {
       processes: this.processes.size,
+      accounts: this.accounts.size,
       credentials: totals.credentials,
       contexts: totals.contexts,
       exports: this.exports.count(),

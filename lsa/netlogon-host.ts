@@ -75,7 +75,12 @@ export class NetlogonHost {
   }
 
   /** A DC's Netlogon listening, or a member's ready to make its channel. Rejects when a DC's port cannot be taken. */
-  static async start(config: NetlogonConfig, points: CallPoints, local: LocalPassThrough, report?: (record: NetlogonServerRecord) => void): Promise<NetlogonHost> {
+  static async start(
+    config: NetlogonConfig,
+    points: CallPoints,
+    local: LocalPassThrough,
+    report?: (record: NetlogonServerRecord) => void,
+  ): Promise<NetlogonHost> {
     if (config.role === 'member') {
       const client = new NetlogonClient({
         dc: config.dc,
@@ -137,7 +142,12 @@ export class NetlogonHost {
     if (this.client === null) return { status: STATUS_INTERNAL_ERROR, reason: 'this LSA is not a domain member' };
     const outcome = await this.client.samLogon(this.config.domainName, packageName, data);
     if (!outcome.ok) return { status: outcome.status, reason: outcome.reason };
-    return { status: STATUS_SUCCESS, ProtocolStatus: outcome.status, ProtocolReturnBuffer: outcome.validationData, ReturnBufferLength: outcome.validationData.length };
+    return {
+      status: STATUS_SUCCESS,
+      ProtocolStatus: outcome.status,
+      ProtocolReturnBuffer: outcome.validationData,
+      ReturnBufferLength: outcome.validationData.length,
+    };
   }
 
   /** A member makes its secure channel now (nltest /sc_verify); a DC answers ok. */

@@ -65,7 +65,8 @@ export function parseMachineAccount(given: string | MachineAccountOptions, what:
   } else if (typeof given === 'object' && given !== null) account = given;
   else throw badOption(`${what} is "NAME:SECRET" or { name, password }, not ${JSON.stringify(given)}`);
   const name = account.name.endsWith('$') ? account.name.slice(0, -1) : account.name;
-  if (typeof name !== 'string' || !NETBIOS.test(name)) throw badOption(`${what}: ${JSON.stringify(account.name)} is not a computer name (1 to 15 letters, digits, - or _)`);
+  if (typeof name !== 'string' || !NETBIOS.test(name))
+    throw badOption(`${what}: ${JSON.stringify(account.name)} is not a computer name (1 to 15 letters, digits, - or _)`);
   if (typeof account.password !== 'string' || account.password.length === 0) throw badOption(`${what} ${name}: the machine secret is empty`);
   return { name: name.toUpperCase(), password: account.password };
 }
@@ -81,13 +82,15 @@ export function parseHostPort(given: string | { host: string; port: number }, wh
     port = Number(match[3]);
   } else if (typeof given === 'object' && given !== null) ({ host, port } = given);
   if (typeof host !== 'string' || host.length === 0) throw badOption(`${what}: the host must be an address, not ${JSON.stringify(host)}`);
-  if (typeof port !== 'number' || !Number.isSafeInteger(port) || port < 1 || port > 65535) throw badOption(`${what}: the port must be a whole number from 1 to 65535, not ${String(port)}`);
+  if (typeof port !== 'number' || !Number.isSafeInteger(port) || port < 1 || port > 65535)
+    throw badOption(`${what}: the port must be a whole number from 1 to 65535, not ${String(port)}`);
   return { host, port };
 }
 
 /** The NetBIOS and DNS names of a domain given by either ("EXAMPLE" or "EXAMPLE.TEST"). */
 export function domainNames(name: string, dnsName: string | undefined): { domainName: string; dnsDomainName: string } {
-  if (typeof name !== 'string' || name.length === 0) throw badOption(`join.domain must be the domain's name ("EXAMPLE" or "EXAMPLE.TEST"), not ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw badOption(`join.domain must be the domain's name ("EXAMPLE" or "EXAMPLE.TEST"), not ${JSON.stringify(name)}`);
   const netbios = name.includes('.') ? name.split('.')[0]! : name;
   if (!NETBIOS.test(netbios)) throw badOption(`join.domain: ${JSON.stringify(netbios)} is not a NetBIOS domain name`);
   return { domainName: netbios.toUpperCase(), dnsDomainName: (dnsName ?? name).toLowerCase() };
@@ -102,7 +105,9 @@ export function memberConfig(join: DomainJoinOptions, packageCallTimeoutMs: numb
   const timeoutMs = join.timeoutMs ?? Math.min(DEFAULT_NETLOGON_TIMEOUT_MS, Math.max(1, packageCallTimeoutMs - 1000));
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw badOption(`join.timeoutMs must be a whole number of ms from 1, not ${String(timeoutMs)}`);
   if (packageCallTimeoutMs > 0 && timeoutMs >= packageCallTimeoutMs)
-    throw badOption(`join.timeoutMs (${timeoutMs}) must be shorter than packageCallTimeoutMs (${packageCallTimeoutMs}): a logon must fail with a status before its call times out`);
+    throw badOption(
+      `join.timeoutMs (${timeoutMs}) must be shorter than packageCallTimeoutMs (${packageCallTimeoutMs}): a logon must fail with a status before its call times out`,
+    );
   return {
     netlogon: { role: 'member', domainName, dnsDomainName, dc, accountName: `${account.name}$`, password: account.password, timeoutMs },
     computerName: account.name,

@@ -489,7 +489,14 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
   const noteVersion = (report: ReloadReport): void => {
     config.packageVersions = { ...config.packageVersions, [report.spec]: Math.max(report.version, config.packageVersions?.[report.spec] ?? 0) };
   };
-  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined, noteVersion);
+  const lsa = new LsaProcess(
+    launched,
+    wrapControl<LsaControl>(launched.control),
+    generation,
+    isolation,
+    debugging ? INSPECT_DEADLINE_MS : undefined,
+    noteVersion,
+  );
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   // A domain controller's KDC reports each request on the boot channel once asked to (its first may come during the boot).
   const onRequest = options.kdc?.onRequest;
@@ -524,21 +531,32 @@ function lsaConfig(options: MachineOptions): LsaConfig {
   const role = options.role ?? 'workstation';
   if (!MACHINE_ROLES.includes(role))
     throw new SspiEmuError('BAD_OPTION', `role must be ${MACHINE_ROLES.map((r) => JSON.stringify(r)).join(' or ')}, not ${JSON.stringify(role)}`);
-  if (role !== DOMAIN_CONTROLLER && (options.kdc !== undefined || options.services !== undefined || options.netlogon !== undefined || options.machineAccounts !== undefined))
-    throw new SspiEmuError('BAD_OPTION', "kdc, services, netlogon and machineAccounts are a domain controller's: boot with role 'domain-controller' and a realm");
+  if (
+    role !== DOMAIN_CONTROLLER &&
+    (options.kdc !== undefined || options.services !== undefined || options.netlogon !== undefined || options.machineAccounts !== undefined)
+  )
+    throw new SspiEmuError(
+      'BAD_OPTION',
+      "kdc, services, netlogon and machineAccounts are a domain controller's: boot with role 'domain-controller' and a realm",
+    );
   const dc = role === DOMAIN_CONTROLLER;
   if (dc && options.join !== undefined) throw new SspiEmuError('BAD_OPTION', "a domain controller joins no domain: it is one (join is a member's option)");
   const packageCallTimeoutMs = options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs;
   const member = options.join === undefined ? undefined : memberConfig(options.join, packageCallTimeoutMs);
   if (member !== undefined && options.computerName !== undefined && options.computerName.toUpperCase() !== member.computerName)
-    throw new SspiEmuError('BAD_OPTION', `computerName ${options.computerName} is not the machine account's name ${member.computerName}: a member's name is its account's`);
+    throw new SspiEmuError(
+      'BAD_OPTION',
+      `computerName ${options.computerName} is not the machine account's name ${member.computerName}: a member's name is its account's`,
+    );
   const computerName = member?.computerName ?? options.computerName ?? DEFAULTS.computerName;
   // A domain controller's domain is its realm's: EXAMPLE (NetBIOS) and example.test (DNS) for EXAMPLE.TEST; a member's the one it joined.
   const realmDomain = dc && typeof options.realm === 'string' ? options.realm : undefined;
   const domainName = member?.netlogon.domainName ?? options.domainName ?? realmDomain?.split('.')[0]?.toUpperCase() ?? computerName;
   const dnsDomainName = member?.netlogon.dnsDomainName ?? options.dnsDomainName ?? realmDomain?.toLowerCase() ?? DEFAULTS.dnsDomainName;
   // A member's own accounts are local ones, in its computer's name: the domain's are the DC's.
-  const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, member === undefined ? domainName : computerName) : a));
+  const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) =>
+    typeof a === 'string' ? parseAccount(a, member === undefined ? domainName : computerName) : a,
+  );
   const kdc = dc ? domainControllerConfig(options, accounts) : undefined;
   const netlogon = dc ? domainControllerNetlogon(options, { domainName, dnsDomainName, computerName }) : member?.netlogon;
   return {

@@ -92,7 +92,8 @@ export async function dc(argv: string[]): Promise<number> {
     const nl = await machine.lsa.netlogon();
     const logons = nl?.role === 'domain-controller' ? Object.values(nl.stats.logons).reduce((a, b) => a + b, 0) : 0;
     const channels = nl?.role === 'domain-controller' ? `; ${nl.stats.channels} secure channels, ${logons} pass-through logons` : '';
-    const counts = status === null ? '' : `${status.requests.as} AS and ${status.requests.tgs} TGS requests, ${status.requests.issued} tickets issued${channels}`;
+    const counts =
+      status === null ? '' : `${status.requests.as} AS and ${status.requests.tgs} TGS requests, ${status.requests.issued} tickets issued${channels}`;
     process.stdout.write(`stopped: ${counts}\n`);
     return 0;
   } finally {

@@ -64,7 +64,12 @@ export async function run(argv: string[]): Promise<number> {
     const modules = watchedModules(values.load, values.package);
     const stop = stopSignal();
     try {
-      const status = await runWatching(options, modules, { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES }, stop.signal);
+      const status = await runWatching(
+        options,
+        modules,
+        { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES },
+        stop.signal,
+      );
       return status === SEC_E_OK ? 0 : 1;
     } finally {
       stop.release();

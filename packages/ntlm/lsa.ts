@@ -529,7 +529,14 @@ class NtlmLsaPackage {
   }
 
   /** The last leg once the AUTHENTICATE verified (or not): the mechListMIC under Negotiate, the logon session, the mapped context. */
-  private verified(handle: LSA_SEC_HANDLE, context: ServerContext, outcome: Accepted | Failure, input: SecBuffer[], output: SecBuffer[], now: Date): SpContextResult {
+  private verified(
+    handle: LSA_SEC_HANDLE,
+    context: ServerContext,
+    outcome: Accepted | Failure,
+    input: SecBuffer[],
+    output: SecBuffer[],
+    now: Date,
+  ): SpContextResult {
     if (!outcome.ok) return fail(context, outcome.status);
     const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
     const mics = mechList === undefined ? NO_MECH_LIST_MICS : clientMic(outcome, mechList, input, output);
@@ -567,7 +574,10 @@ class NtlmLsaPackage {
     } catch {
       return { status: STATUS_INVALID_PARAMETER };
     }
-    const validation = validateNetworkLogon(info, (user) => this.accountKey(user), { domainName: this.names.domainName, computerName: this.names.computerName });
+    const validation = validateNetworkLogon(info, (user) => this.accountKey(user), {
+      domainName: this.names.domainName,
+      computerName: this.names.computerName,
+    });
     const ProtocolReturnBuffer = packValidation(validation);
     validation.userSessionKey.fill(0);
     // The logon's status is the call's answer too, as NetrLogonSamLogon returns it: the DC's log and the member's trace name it.

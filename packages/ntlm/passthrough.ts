@@ -15,13 +15,7 @@
 // level (NetlogonNetworkInformation, 2) and Netlogon reads it; here Netlogon reads no package's
 // data, so it goes as a generic logon's LogonData. The fields are the same.
 
-import {
-  STATUS_LOGON_FAILURE,
-  STATUS_NO_SUCH_USER,
-  STATUS_SUCCESS,
-  STATUS_WRONG_PASSWORD,
-  type Status,
-} from '../../headers/index.js';
+import { STATUS_LOGON_FAILURE, STATUS_NO_SUCH_USER, STATUS_SUCCESS, STATUS_WRONG_PASSWORD, type Status } from '../../headers/index.js';
 import { proveNtlmV2, UNKNOWN_ACCOUNT_KEY, type AccountKey } from './acceptor.js';
 import { FieldReader, FieldWriter, NetlogonWireError } from './netlogon/fields.js';
 

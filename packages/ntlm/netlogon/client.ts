@@ -114,7 +114,8 @@ class SecureChannel {
     this.received++;
     const body = unpackBody(opened.message);
     const waiter = body.kind === 'reply' ? this.waiters.get(body.callId) : undefined;
-    if (body.kind !== 'reply' || waiter === undefined) return this.fail(new ChannelFailure(STATUS_NO_LOGON_SERVERS, 'the DC answered a call that was not made'));
+    if (body.kind !== 'reply' || waiter === undefined)
+      return this.fail(new ChannelFailure(STATUS_NO_LOGON_SERVERS, 'the DC answered a call that was not made'));
     this.waiters.delete(body.callId);
     waiter.resolve(body.call);
   }
@@ -158,7 +159,8 @@ export class NetlogonClient {
     return {
       dc: `${this.options.dc.host}:${this.options.dc.port}`,
       accountName: this.options.accountName,
-      channel: this.connecting !== null ? 'connecting' : this.channel !== null ? 'up' : this.counts.channelsMade > 0 || this.lastError !== null ? 'down' : 'none',
+      channel:
+        this.connecting !== null ? 'connecting' : this.channel !== null ? 'up' : this.counts.channelsMade > 0 || this.lastError !== null ? 'down' : 'none',
       channelsMade: this.counts.channelsMade,
       lastError: this.lastError === null ? null : { ...this.lastError },
       logons: { sent: this.counts.sent, answered: this.counts.answered, failed: this.counts.failed },
@@ -260,10 +262,13 @@ export class NetlogonClient {
     const { dc } = this.options;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host: dc.host, port: dc.port, family: isIPv6(dc.host) ? 6 : 4 });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ChannelFailure(STATUS_NO_LOGON_SERVERS, `no connection to the DC at ${dc.host}:${dc.port} within ${this.options.timeoutMs} ms`));
-      }, Math.max(0, deadline - performance.now()));
+      const timer = setTimeout(
+        () => {
+          s.destroy();
+          reject(new ChannelFailure(STATUS_NO_LOGON_SERVERS, `no connection to the DC at ${dc.host}:${dc.port} within ${this.options.timeoutMs} ms`));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
       s.once('connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');

@@ -52,7 +52,6 @@ export const FRAME_KIND = { request: 1, reply: 2, sealed: 3 } as const;
 export const MAX_FRAME_BYTES = 64 * 1024;
 export const LENGTH_BYTES = 4;
 
-
 // ---------------------------------------------------------------------------------------------
 // The calls
 
@@ -145,10 +144,19 @@ function writeCall(w: Writer, call: NetlogonRequest | NetlogonReply, kind: 'requ
     case NETLOGON_OPNUM.NetrLogonSamLogonEx:
       if (kind === 'request') {
         const c = call as SamLogonRequest;
-        w.string(c.logonServer).string(c.computerName).u16(c.logonLevel).string(c.logonDomainName).string(c.packageName).blob(c.logonData).u16(c.validationLevel);
+        w.string(c.logonServer)
+          .string(c.computerName)
+          .u16(c.logonLevel)
+          .string(c.logonDomainName)
+          .string(c.packageName)
+          .blob(c.logonData)
+          .u16(c.validationLevel);
       } else {
         const c = call as SamLogonReply;
-        w.u32(c.status).u16(c.validationLevel).blob(c.validationData).u8(c.authoritative ? 1 : 0);
+        w.u32(c.status)
+          .u16(c.validationLevel)
+          .blob(c.validationData)
+          .u8(c.authoritative ? 1 : 0);
       }
   }
 }
@@ -208,7 +216,13 @@ function readCall(r: Reader, opnum: number, kind: 'request' | 'reply', opnumAt: 
             clientCredential: r.fixed(8, 'ClientCredential'),
             negotiateFlags: r.u32('NegotiateFlags'),
           }
-        : { opnum, status: r.u32('status'), serverCredential: r.fixed(8, 'ServerCredential'), negotiateFlags: r.u32('NegotiateFlags'), accountRid: r.u32('AccountRid') };
+        : {
+            opnum,
+            status: r.u32('status'),
+            serverCredential: r.fixed(8, 'ServerCredential'),
+            negotiateFlags: r.u32('NegotiateFlags'),
+            accountRid: r.u32('AccountRid'),
+          };
     case NETLOGON_OPNUM.NetrLogonSamLogonEx:
       return kind === 'request'
         ? {
@@ -221,7 +235,13 @@ function readCall(r: Reader, opnum: number, kind: 'request' | 'reply', opnumAt: 
             logonData: r.blob('LogonData'),
             validationLevel: r.u16('ValidationLevel'),
           }
-        : { opnum, status: r.u32('status'), validationLevel: r.u16('ValidationLevel'), validationData: r.blob('ValidationData'), authoritative: r.u8('Authoritative') !== 0 };
+        : {
+            opnum,
+            status: r.u32('status'),
+            validationLevel: r.u16('ValidationLevel'),
+            validationData: r.blob('ValidationData'),
+            authoritative: r.u8('Authoritative') !== 0,
+          };
     default:
       throw new NetlogonWireError('UNKNOWN_OPNUM', `opnum ${opnum} is not a Netlogon call this DC answers`, opnumAt);
   }
@@ -246,7 +266,8 @@ export function unpackBody(bytes: Uint8Array): NetlogonBody {
 }
 
 function unpackBodyAfterHeader(r: Reader, kind: number): NetlogonBody {
-  if (kind !== FRAME_KIND.request && kind !== FRAME_KIND.reply) throw new NetlogonWireError('BAD_KIND', `kind ${kind} is not a request, a reply or a sealed message`, 1);
+  if (kind !== FRAME_KIND.request && kind !== FRAME_KIND.reply)
+    throw new NetlogonWireError('BAD_KIND', `kind ${kind} is not a request, a reply or a sealed message`, 1);
   const opnumAt = r.offset;
   const opnum = r.u16('the opnum');
   const callId = r.u32('the call id');

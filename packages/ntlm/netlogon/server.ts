@@ -20,7 +20,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INTERNAL_ERROR, STATUS_INVALID_PARAMETER, STATUS_NO_SUCH_DOMAIN, STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../../../headers/index.js';
+import {
+  STATUS_ACCESS_DENIED,
+  STATUS_INSUFFICIENT_RESOURCES,
+  STATUS_INTERNAL_ERROR,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NO_SUCH_DOMAIN,
+  STATUS_NOT_SUPPORTED,
+  STATUS_SUCCESS,
+} from '../../../headers/index.js';
 import { acceptableClientChallenge, computeCredential, computeSessionKey, equalBytes, sealMessage, unsealMessage } from './crypto.js';
 import { NetlogonWireError } from './fields.js';
 import {
@@ -250,8 +258,17 @@ export class NetlogonServer {
       const known = [this.options.domainName, this.options.dnsDomainName].some((d) => d.toLowerCase() === call.domainName.toLowerCase());
       const serverChallenge = new Uint8Array(randomBytes(8));
       const status = known ? STATUS_SUCCESS : STATUS_NO_SUCH_DOMAIN;
-      send(packBody({ kind: 'reply', callId: parsed.callId, call: { opnum: call.opnum, status, serverChallenge: known ? serverChallenge : new Uint8Array(8) } }));
-      this.record('NetrServerReqChallenge', status, peer, started, known ? undefined : `a channel for domain ${call.domainName}, not this one`, call.computerName);
+      send(
+        packBody({ kind: 'reply', callId: parsed.callId, call: { opnum: call.opnum, status, serverChallenge: known ? serverChallenge : new Uint8Array(8) } }),
+      );
+      this.record(
+        'NetrServerReqChallenge',
+        status,
+        peer,
+        started,
+        known ? undefined : `a channel for domain ${call.domainName}, not this one`,
+        call.computerName,
+      );
       return known ? { stage: 'challenged', request: call, serverChallenge } : { stage: 'new' };
     }
     if (call.opnum === NETLOGON_OPNUM.NetrServerAuthenticate3) {
@@ -276,7 +293,15 @@ export class NetlogonServer {
         return { stage: 'new' };
       }
       this.counts.channels++;
-      return { stage: 'secure', account: outcome.account, computerName: call.computerName, sessionKey: outcome.sessionKey, received: 0n, sent: 0n, inFlight: 0 };
+      return {
+        stage: 'secure',
+        account: outcome.account,
+        computerName: call.computerName,
+        sessionKey: outcome.sessionKey,
+        received: 0n,
+        sent: 0n,
+        inFlight: 0,
+      };
     }
     return 'drop';
   }
@@ -291,11 +316,16 @@ export class NetlogonServer {
     if (call.secureChannelType !== NETLOGON_SECURE_CHANNEL_TYPE.WorkstationSecureChannel)
       return { ok: false, status: STATUS_INVALID_PARAMETER, reason: `secure channel type ${call.secureChannelType}: only a workstation's (2) is served` };
     if ((call.negotiateFlags & NETLOGON_NEG.SUPPORTS_AES) === 0)
-      return { ok: false, status: STATUS_NOT_SUPPORTED, reason: 'the client does not offer AES (NegotiateFlags bit W): refused, as since the Zerologon enforcement' };
+      return {
+        ok: false,
+        status: STATUS_NOT_SUPPORTED,
+        reason: 'the client does not offer AES (NegotiateFlags bit W): refused, as since the Zerologon enforcement',
+      };
     const clientChallenge = state.request.clientChallenge;
     if (!acceptableClientChallenge(clientChallenge))
       return { ok: false, status: STATUS_ACCESS_DENIED, reason: "the ClientChallenge's first five bytes are one value (the Zerologon shape)" };
-    if (equalBytes(call.clientCredential, clientChallenge)) return { ok: false, status: STATUS_ACCESS_DENIED, reason: 'the ClientCredential repeats the ClientChallenge' };
+    if (equalBytes(call.clientCredential, clientChallenge))
+      return { ok: false, status: STATUS_ACCESS_DENIED, reason: 'the ClientCredential repeats the ClientChallenge' };
     const sessionKey = computeSessionKey(account.sharedSecret, clientChallenge, state.serverChallenge);
     if (!equalBytes(computeCredential(clientChallenge, sessionKey), call.clientCredential)) {
       sessionKey.fill(0);
@@ -320,7 +350,13 @@ export class NetlogonServer {
       const body = packBody({
         kind: 'reply',
         callId,
-        call: { opnum: call.opnum, status, validationLevel: NETLOGON_VALIDATION_INFO_CLASS.NetlogonValidationGenericInfo2, validationData, authoritative: true },
+        call: {
+          opnum: call.opnum,
+          status,
+          validationLevel: NETLOGON_VALIDATION_INFO_CLASS.NetlogonValidationGenericInfo2,
+          validationData,
+          authoritative: true,
+        },
       });
       send(packSealed(sealMessage(state.sessionKey, state.sent++, 'server', body, new Uint8Array(randomBytes(8)))));
       const name = netlogonStatusName(status);
@@ -328,8 +364,15 @@ export class NetlogonServer {
       this.record('NetrLogonSamLogonEx', status, peer, started, detail, state.account.accountName);
     };
     const what = `${call.packageName} logon for domain ${call.logonDomainName}`;
-    if (call.logonLevel !== NETLOGON_LOGON_INFO_CLASS.NetlogonGenericInformation || call.validationLevel !== NETLOGON_VALIDATION_INFO_CLASS.NetlogonValidationGenericInfo2)
-      return reply(STATUS_INVALID_PARAMETER, new Uint8Array(0), `logon level ${call.logonLevel}, validation level ${call.validationLevel}: only the generic ones (4, 5)`);
+    if (
+      call.logonLevel !== NETLOGON_LOGON_INFO_CLASS.NetlogonGenericInformation ||
+      call.validationLevel !== NETLOGON_VALIDATION_INFO_CLASS.NetlogonValidationGenericInfo2
+    )
+      return reply(
+        STATUS_INVALID_PARAMETER,
+        new Uint8Array(0),
+        `logon level ${call.logonLevel}, validation level ${call.validationLevel}: only the generic ones (4, 5)`,
+      );
     if (state.inFlight >= this.limits.maxInFlightPerChannel) return reply(STATUS_INSUFFICIENT_RESOURCES, new Uint8Array(0), `${what}: too many in flight`);
     state.inFlight++;
     this.options

@@ -44,7 +44,7 @@ describe('the pass-through logon and its answer', () => {
     assert.deepEqual(unpackValidation(packValidation(v)), v);
   });
 
-  it('answers STATUS_SUCCESS and MS-NLMP 4.2.4\'s SessionBaseKey for User with Password, and the account\'s names', () => {
+  it("answers STATUS_SUCCESS and MS-NLMP 4.2.4's SessionBaseKey for User with Password, and the account's names", () => {
     const lookup = (user: string) => (user.toLowerCase() === 'user' ? { ntHash: ntowfv1(COMMON.password), name: 'DOMAIN\\User' } : undefined);
     const v = validateNetworkLogon(logonOf4_2_4(), lookup, DC);
     assert.equal(v.status, STATUS_SUCCESS);
@@ -69,8 +69,14 @@ describe('the pass-through logon and its answer', () => {
 
   it('refuses anything that is not one, with a NetlogonWireError', () => {
     const good = packNetworkLogon(logonOf4_2_4());
-    assert.throws(() => unpackNetworkLogon(packValidation({ status: 0, userSessionKey: new Uint8Array(16), effectiveName: '', logonDomainName: '', logonServer: '' })), (e: NetlogonWireError) => e.code === 'BAD_VALUE');
-    assert.throws(() => unpackValidation(good), (e: NetlogonWireError) => e.code === 'BAD_VALUE');
+    assert.throws(
+      () => unpackNetworkLogon(packValidation({ status: 0, userSessionKey: new Uint8Array(16), effectiveName: '', logonDomainName: '', logonServer: '' })),
+      (e: NetlogonWireError) => e.code === 'BAD_VALUE',
+    );
+    assert.throws(
+      () => unpackValidation(good),
+      (e: NetlogonWireError) => e.code === 'BAD_VALUE',
+    );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), (random, cut) => {
         for (const bytes of [random, good.subarray(0, cut % good.length)])

@@ -54,7 +54,10 @@ async function dc(options: Partial<NetlogonServerOptions> = {}, port = 0): Promi
   return server;
 }
 
-function member(address: { host: string; port: number }, options: { secret?: string; account?: string; domain?: string; timeoutMs?: number } = {}): NetlogonClient {
+function member(
+  address: { host: string; port: number },
+  options: { secret?: string; account?: string; domain?: string; timeoutMs?: number } = {},
+): NetlogonClient {
   const client = new NetlogonClient({
     dc: address,
     domainName: options.domain ?? 'EXAMPLE',
@@ -207,8 +210,14 @@ describe('a member and its DC', () => {
 
   it('refuses an unknown machine account (STATUS_NO_TRUST_SAM_ACCOUNT) and a channel for another domain (STATUS_NO_SUCH_DOMAIN)', async () => {
     const server = await dc();
-    assert.match(failed(await member(server.address, { account: 'STRANGER$' }).samLogon('EXAMPLE', 'NTLM', Uint8Array.of(1))).reason, /STATUS_NO_TRUST_SAM_ACCOUNT/);
-    assert.match(failed(await member(server.address, { domain: 'OTHER' }).samLogon('OTHER', 'NTLM', Uint8Array.of(1))).reason, /domain OTHER: NetrServerReqChallenge STATUS_NO_SUCH_DOMAIN/);
+    assert.match(
+      failed(await member(server.address, { account: 'STRANGER$' }).samLogon('EXAMPLE', 'NTLM', Uint8Array.of(1))).reason,
+      /STATUS_NO_TRUST_SAM_ACCOUNT/,
+    );
+    assert.match(
+      failed(await member(server.address, { domain: 'OTHER' }).samLogon('OTHER', 'NTLM', Uint8Array.of(1))).reason,
+      /domain OTHER: NetrServerReqChallenge STATUS_NO_SUCH_DOMAIN/,
+    );
   });
 
   it('gives STATUS_NO_LOGON_SERVERS at once when nothing listens, and when the DC goes away mid-logon; a DC back on its port serves again', async () => {
@@ -248,7 +257,7 @@ describe('a member and its DC', () => {
     assert.equal(client.status().channelsMade, 2);
   });
 
-  it('gives STATUS_NO_LOGON_SERVERS at the deadline when a listener never answers the channel\'s first call', async () => {
+  it("gives STATUS_NO_LOGON_SERVERS at the deadline when a listener never answers the channel's first call", async () => {
     const silent: Server = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
@@ -276,7 +285,13 @@ describe('a member and its DC', () => {
           const call: NetlogonReply =
             parsed.call.opnum === NETLOGON_OPNUM.NetrServerReqChallenge
               ? { opnum: parsed.call.opnum, status: 0, serverChallenge: new Uint8Array(randomBytes(8)) }
-              : { opnum: NETLOGON_OPNUM.NetrServerAuthenticate3, status: 0, serverCredential: new Uint8Array(randomBytes(8)), negotiateFlags: NETLOGON_CLIENT_FLAGS, accountRid: 1 };
+              : {
+                  opnum: NETLOGON_OPNUM.NetrServerAuthenticate3,
+                  status: 0,
+                  serverCredential: new Uint8Array(randomBytes(8)),
+                  negotiateFlags: NETLOGON_CLIENT_FLAGS,
+                  accountRid: 1,
+                };
           socket.write(frame(packBody({ kind: 'reply', callId: parsed.callId, call })));
         }
       });
@@ -294,7 +309,10 @@ describe('a member and its DC', () => {
   it('answers STATUS_INSUFFICIENT_RESOURCES past the logons one channel may have in flight', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const server = await dc({ limits: { maxInFlightPerChannel: 2 }, samLogon: async (request) => (await held, { status: STATUS_SUCCESS, validationData: request.logonData }) });
+    const server = await dc({
+      limits: { maxInFlightPerChannel: 2 },
+      samLogon: async (request) => (await held, { status: STATUS_SUCCESS, validationData: request.logonData }),
+    });
     const client = member(server.address);
     const first = [client.samLogon('EXAMPLE', 'NTLM', Uint8Array.of(1)), client.samLogon('EXAMPLE', 'NTLM', Uint8Array.of(2))];
     const third = await client.samLogon('EXAMPLE', 'NTLM', Uint8Array.of(3));
@@ -371,7 +389,9 @@ describe('the DC against a peer that breaks the protocol', () => {
     // A replay: the same sealed frame twice.
     {
       const { peer, sessionKey } = await rawChannel(server.address);
-      const sealed = packSealed(sealMessage(sessionKey, 0n, 'client', packBody({ kind: 'request', callId: 3, call: logon(Uint8Array.of(1)) }), new Uint8Array(8)));
+      const sealed = packSealed(
+        sealMessage(sessionKey, 0n, 'client', packBody({ kind: 'request', callId: 3, call: logon(Uint8Array.of(1)) }), new Uint8Array(8)),
+      );
       peer.send(sealed);
       assert.ok((await peer.next()) !== null, 'the first is answered');
       peer.send(sealed);
@@ -380,7 +400,9 @@ describe('the DC against a peer that breaks the protocol', () => {
     // Another key.
     {
       const { peer } = await rawChannel(server.address);
-      peer.send(packSealed(sealMessage(new Uint8Array(16), 0n, 'client', packBody({ kind: 'request', callId: 3, call: logon(Uint8Array.of(1)) }), new Uint8Array(8))));
+      peer.send(
+        packSealed(sealMessage(new Uint8Array(16), 0n, 'client', packBody({ kind: 'request', callId: 3, call: logon(Uint8Array.of(1)) }), new Uint8Array(8))),
+      );
       assert.equal(await peer.next(), null);
     }
     // A reflected (server-side) sequence number, then a call in the clear.
@@ -398,4 +420,3 @@ describe('the DC against a peer that breaks the protocol', () => {
     assert.equal(server.stats().channels, 4);
   });
 });
-

@@ -102,17 +102,22 @@ describe('sealing a message (NL_AUTH_SHA2_SIGNATURE, MS-NRPC 3.3.4.2.1 and 3.3.4
 
   it('opens what it seals, any message, sequence number and side', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }), fc.constantFrom('client' as const, 'server' as const), (message, sequence, side) => {
-        const key = new Uint8Array(randomBytes(16));
-        const opened = unsealMessage(key, sequence, side, sealMessage(key, sequence, side, message, new Uint8Array(randomBytes(8))));
-        assert.ok(opened.ok);
-        assert.deepEqual(opened.message, message);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
+        fc.constantFrom('client' as const, 'server' as const),
+        (message, sequence, side) => {
+          const key = new Uint8Array(randomBytes(16));
+          const opened = unsealMessage(key, sequence, side, sealMessage(key, sequence, side, message, new Uint8Array(randomBytes(8))));
+          assert.ok(opened.ok);
+          assert.deepEqual(opened.message, message);
+        },
+      ),
       { seed: 20261207, numRuns: 200 },
     );
   });
 
-  it('refuses any changed byte, a replayed or skipped sequence number, the other side\'s message, another key', () => {
+  it("refuses any changed byte, a replayed or skipped sequence number, the other side's message, another key", () => {
     const message = new Uint8Array(Buffer.from('NetrLogonSamLogonEx'));
     const sealed = sealMessage(sk, 7n, 'client', message, new Uint8Array(randomBytes(8)));
     for (let i = 0; i < sealed.length; i++) {

@@ -25,8 +25,22 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 
 const body: fc.Arbitrary<NetlogonBody> = fc.oneof(
-  fc.record({ kind: fc.constant('request' as const), callId: u32, call: fc.record({ opnum: fc.constant(NETLOGON_OPNUM.NetrServerReqChallenge), primaryName: name, domainName: name, computerName: name, clientChallenge: eight }) }),
-  fc.record({ kind: fc.constant('reply' as const), callId: u32, call: fc.record({ opnum: fc.constant(NETLOGON_OPNUM.NetrServerReqChallenge), status: u32, serverChallenge: eight }) }),
+  fc.record({
+    kind: fc.constant('request' as const),
+    callId: u32,
+    call: fc.record({
+      opnum: fc.constant(NETLOGON_OPNUM.NetrServerReqChallenge),
+      primaryName: name,
+      domainName: name,
+      computerName: name,
+      clientChallenge: eight,
+    }),
+  }),
+  fc.record({
+    kind: fc.constant('reply' as const),
+    callId: u32,
+    call: fc.record({ opnum: fc.constant(NETLOGON_OPNUM.NetrServerReqChallenge), status: u32, serverChallenge: eight }),
+  }),
   fc.record({
     kind: fc.constant('request' as const),
     callId: u32,
@@ -62,7 +76,13 @@ const body: fc.Arbitrary<NetlogonBody> = fc.oneof(
   fc.record({
     kind: fc.constant('reply' as const),
     callId: u32,
-    call: fc.record({ opnum: fc.constant(NETLOGON_OPNUM.NetrLogonSamLogonEx), status: u32, validationLevel: u16, validationData: fc.uint8Array({ maxLength: 400 }), authoritative: fc.boolean() }),
+    call: fc.record({
+      opnum: fc.constant(NETLOGON_OPNUM.NetrLogonSamLogonEx),
+      status: u32,
+      validationLevel: u16,
+      validationData: fc.uint8Array({ maxLength: 400 }),
+      authoritative: fc.boolean(),
+    }),
   }),
 ) as fc.Arbitrary<NetlogonBody>;
 
@@ -111,21 +131,49 @@ describe('the Netlogon framing', () => {
   });
 
   it('names the field and offset of what it refuses', () => {
-    const ok = packBody({ kind: 'request', callId: 1, call: { opnum: NETLOGON_OPNUM.NetrServerReqChallenge, primaryName: 'dc', domainName: 'EXAMPLE', computerName: 'MEMBER', clientChallenge: new Uint8Array(8) } });
-    assert.throws(() => unpackFrame(ok.subarray(0, ok.length - 1)), (e: NetlogonWireError) => e.code === 'TRUNCATED' && /ClientChallenge/.test(e.message));
-    assert.throws(() => unpackFrame(new Uint8Array([...ok, 0])), (e: NetlogonWireError) => e.code === 'TRAILING_BYTES' && e.offset === ok.length);
+    const ok = packBody({
+      kind: 'request',
+      callId: 1,
+      call: {
+        opnum: NETLOGON_OPNUM.NetrServerReqChallenge,
+        primaryName: 'dc',
+        domainName: 'EXAMPLE',
+        computerName: 'MEMBER',
+        clientChallenge: new Uint8Array(8),
+      },
+    });
+    assert.throws(
+      () => unpackFrame(ok.subarray(0, ok.length - 1)),
+      (e: NetlogonWireError) => e.code === 'TRUNCATED' && /ClientChallenge/.test(e.message),
+    );
+    assert.throws(
+      () => unpackFrame(new Uint8Array([...ok, 0])),
+      (e: NetlogonWireError) => e.code === 'TRAILING_BYTES' && e.offset === ok.length,
+    );
     const version = ok.slice();
     version[0] = 2;
-    assert.throws(() => unpackFrame(version), (e: NetlogonWireError) => e.code === 'BAD_VERSION');
+    assert.throws(
+      () => unpackFrame(version),
+      (e: NetlogonWireError) => e.code === 'BAD_VERSION',
+    );
     const opnum = ok.slice();
     opnum[2] = 30; // NetrServerPasswordSet2: not served
-    assert.throws(() => unpackFrame(opnum), (e: NetlogonWireError) => e.code === 'UNKNOWN_OPNUM' && e.offset === 2);
+    assert.throws(
+      () => unpackFrame(opnum),
+      (e: NetlogonWireError) => e.code === 'UNKNOWN_OPNUM' && e.offset === 2,
+    );
     const odd = ok.slice();
     odd[8] = 3; // PrimaryName's byte count, odd
-    assert.throws(() => unpackFrame(odd), (e: NetlogonWireError) => e.code === 'BAD_STRING' || e.code === 'TRUNCATED');
+    assert.throws(
+      () => unpackFrame(odd),
+      (e: NetlogonWireError) => e.code === 'BAD_STRING' || e.code === 'TRUNCATED',
+    );
     const long = ok.slice();
     new DataView(long.buffer).setUint32(8, 0x7fffffff, true);
-    assert.throws(() => unpackFrame(long), (e: NetlogonWireError) => e.code === 'TOO_LONG' && e.offset === 8);
+    assert.throws(
+      () => unpackFrame(long),
+      (e: NetlogonWireError) => e.code === 'TOO_LONG' && e.offset === 8,
+    );
   });
 
   it('splits what arrives into whole frames, keeping the rest, and refuses a length past the limit before buffering it', () => {
@@ -137,7 +185,10 @@ describe('the Netlogon framing', () => {
     assert.deepEqual([...rest], [0, 0]);
     const huge = Buffer.alloc(4);
     huge.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
-    assert.throws(() => takeFrames(huge), (e: NetlogonWireError) => e.code === 'TOO_LONG');
+    assert.throws(
+      () => takeFrames(huge),
+      (e: NetlogonWireError) => e.code === 'TOO_LONG',
+    );
     assert.throws(() => frame(new Uint8Array(MAX_FRAME_BYTES + 1)), RangeError);
   });
 });
