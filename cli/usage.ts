@@ -125,12 +125,20 @@ INSPECT_USAGE
   ],
   [
     'chaos',
-    `sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
+    `sspi-emu chaos [--scenario machine|domain] [--package example|ntlm|negotiate] [--duration S] [--seed N]
+               [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
-  --clients N           client processes, 1 to 64 (default 3)
-  kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
-  processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
-  or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped`,
+  --clients N           client processes, 1 to 64 (default 3); with --scenario domain, lanes of each
+                        kind, 1 to 16 (default 2)
+  --scenario machine    (default) kills clients, servers and the LSA at named call points (the LSA
+                        is restarted), stalls processes, drops/duplicates/delays/reorders LPC
+                        messages and makes package entry points throw or hang; exit 0 only with no
+                        hang and nothing left in the LSA once every dead process is reaped
+  --scenario domain     a domain controller killed (then restarted) or stalled at NetrLogonSamLogonEx,
+                        AS-REQ or TGS-REQ while a member server's clients authenticate with NTLM
+                        pass-through and KDC clients get tickets; exit 0 only with no hang, every
+                        failure SEC_E_NO_AUTHENTICATING_AUTHORITY, and every lane succeeding again
+                        once the DC is back`,
   ],
   [
     'soak',

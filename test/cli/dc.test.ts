@@ -45,7 +45,21 @@ describe('sspi-emu dc, and a member server joined to it', { timeout: 120_000 }, 
     assert.equal(dc.lines[1], second, 'the second line names Netlogon');
     kdc = { host: kdcLine[1]!, port: Number(kdcLine[2]) };
     netlogon = /^netlogon listening on (127\.0\.0\.1:\d+)$/.exec(second)![1]!;
-    member = await startServe(['--http', '--port', '0', '--package', 'ntlm', '--domain', 'EXAMPLE', '--dc', netlogon, '--machine', 'WEB01:web01-secret', '--account', 'carol:Local-1']);
+    member = await startServe([
+      '--http',
+      '--port',
+      '0',
+      '--package',
+      'ntlm',
+      '--domain',
+      'EXAMPLE',
+      '--dc',
+      netlogon,
+      '--machine',
+      'WEB01:web01-secret',
+      '--account',
+      'carol:Local-1',
+    ]);
   });
 
   after(async () => {
@@ -90,16 +104,48 @@ describe('sspi-emu dc, and a member server joined to it', { timeout: 120_000 }, 
   });
 
   it('run --dc --machine joins the domain: its server passes the client through', async () => {
-    const r = await sspiEmu(['run', '--package', 'NTLM', '--user', 'alice', '--domain', 'EXAMPLE', '--password', 'Domain-Passw0rd!', '--dc', netlogon, '--machine', 'WEB01:web01-secret', '--quiet']);
+    const r = await sspiEmu([
+      'run',
+      '--package',
+      'NTLM',
+      '--user',
+      'alice',
+      '--domain',
+      'EXAMPLE',
+      '--password',
+      'Domain-Passw0rd!',
+      '--dc',
+      netlogon,
+      '--machine',
+      'WEB01:web01-secret',
+      '--quiet',
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^SEC_E_OK: authenticated as EXAMPLE\\alice; /);
   });
 
   it('a member with a wrong machine secret gets SEC_E_NO_AUTHENTICATING_AUTHORITY, and the DC says why', async () => {
-    const r = await sspiEmu(['run', '--package', 'NTLM', '--user', 'alice', '--domain', 'EXAMPLE', '--password', 'Domain-Passw0rd!', '--dc', netlogon, '--machine', 'WEB01:not-the-secret', '--quiet']);
+    const r = await sspiEmu([
+      'run',
+      '--package',
+      'NTLM',
+      '--user',
+      'alice',
+      '--domain',
+      'EXAMPLE',
+      '--password',
+      'Domain-Passw0rd!',
+      '--dc',
+      netlogon,
+      '--machine',
+      'WEB01:not-the-secret',
+      '--quiet',
+    ]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^SEC_E_NO_AUTHENTICATING_AUTHORITY: /);
-    await dc.waitForLine(/^NetrServerAuthenticate3 WEB01\$: STATUS_ACCESS_DENIED \(127\.0\.0\.1:\d+, [\d.]+ ms\): the ClientCredential of WEB01\$ does not verify: not its machine secret$/);
+    await dc.waitForLine(
+      /^NetrServerAuthenticate3 WEB01\$: STATUS_ACCESS_DENIED \(127\.0\.0\.1:\d+, [\d.]+ ms\): the ClientCredential of WEB01\$ does not verify: not its machine secret$/,
+    );
   });
 
   it('stops on SIGTERM with its counts', async () => {

@@ -407,13 +407,20 @@ describe('createLsaFunctionTable', () => {
     });
   });
 
-  describe('CallPackagePassthrough: to the domain\'s authority', () => {
-    it('hands the package name and a copy of the bytes it was told to (SubmitBufferLength of them) to the LSA\'s route, and answers what it answers', async () => {
+  describe("CallPackagePassthrough: to the domain's authority", () => {
+    it("hands the package name and a copy of the bytes it was told to (SubmitBufferLength of them) to the LSA's route, and answers what it answers", async () => {
       const { table, services } = setup();
       const asked: Array<[string, Uint8Array]> = [];
       services.passThrough = async (name, data) => {
         asked.push([name, data]);
-        return { status: 0, ProtocolStatus: 0xc000006a, ProtocolReturnBuffer: bytes(7), ReturnBufferLength: 1, where: 'the DC at 127.0.0.1:1', reason: 'for the trace' };
+        return {
+          status: 0,
+          ProtocolStatus: 0xc000006a,
+          ProtocolReturnBuffer: bytes(7),
+          ReturnBufferLength: 1,
+          where: 'the DC at 127.0.0.1:1',
+          reason: 'for the trace',
+        };
       };
       const buffer = bytes(1, 2, 3, 4);
       const r = await table.CallPackagePassthrough('NTLM', null, buffer, 3);

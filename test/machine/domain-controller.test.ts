@@ -38,7 +38,10 @@ for (const lsaIsolation of ['thread', 'process'] as const)
         }
         const status = await dc.lsa.kdc();
         assert.equal(status?.requests.issued, 4);
-        await assert.rejects(getTgt(address, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'wrong' }), (e: KdcClientError) => e.code === 'KRB_ERROR' && /KDC_ERR_PREAUTH_FAILED/.test(e.message));
+        await assert.rejects(
+          getTgt(address, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'wrong' }),
+          (e: KdcClientError) => e.code === 'KRB_ERROR' && /KDC_ERR_PREAUTH_FAILED/.test(e.message),
+        );
       });
     });
 
@@ -79,13 +82,21 @@ for (const lsaIsolation of ['thread', 'process'] as const)
   });
 
 describe('domain options', () => {
-  it('makes a member out of join: its name its machine account\'s, its domain the one joined, its accounts local ones', async () => {
+  it("makes a member out of join: its name its machine account's, its domain the one joined, its accounts local ones", async () => {
     await withMachine({ join: { domain: 'EXAMPLE.TEST', dc: '127.0.0.1:9', machineAccount: 'web01:s' }, accounts: ['carol:pw'] }, async (member) => {
       assert.equal(member.config.computerName, 'WEB01');
       assert.equal(member.config.domainName, 'EXAMPLE');
       assert.equal(member.config.dnsDomainName, 'example.test');
       assert.deepEqual(member.config.accounts, [{ user: 'carol', domain: 'WEB01', password: 'pw' }]);
-      assert.deepEqual(member.config.netlogon, { role: 'member', domainName: 'EXAMPLE', dnsDomainName: 'example.test', dc: { host: '127.0.0.1', port: 9 }, accountName: 'WEB01$', password: 's', timeoutMs: 4000 });
+      assert.deepEqual(member.config.netlogon, {
+        role: 'member',
+        domainName: 'EXAMPLE',
+        dnsDomainName: 'example.test',
+        dc: { host: '127.0.0.1', port: 9 },
+        accountName: 'WEB01$',
+        password: 's',
+        timeoutMs: 4000,
+      });
       assert.equal(member.netlogonAddress, null);
       const status = await member.lsa.netlogon();
       assert.ok(status?.role === 'member');
@@ -93,7 +104,7 @@ describe('domain options', () => {
     });
   });
 
-  it('refuses what is not a domain: options of the wrong role, bad addresses and names, a timeout past the package call\'s', async () => {
+  it("refuses what is not a domain: options of the wrong role, bad addresses and names, a timeout past the package call's", async () => {
     const join = { domain: 'EXAMPLE', dc: '127.0.0.1:9', machineAccount: 'WEB01:s' };
     await rejectsWith({ role: 'domain-controller', realm: 'EXAMPLE.TEST', join }, /a domain controller joins no domain/);
     await rejectsWith({ machineAccounts: ['A:b'] }, /are a domain controller's/);
@@ -113,7 +124,10 @@ describe('domain options', () => {
 
   it('fails the boot when its Netlogon port is taken, naming it', async () => {
     await withMachine(DC, async (first) => {
-      await assert.rejects(Machine.boot({ ...DC, trace: false, netlogon: { port: first.netlogonAddress!.port } }), /Netlogon cannot listen on TCP 127\.0\.0\.1:\d+/);
+      await assert.rejects(
+        Machine.boot({ ...DC, trace: false, netlogon: { port: first.netlogonAddress!.port } }),
+        /Netlogon cannot listen on TCP 127\.0\.0\.1:\d+/,
+      );
     });
   });
 });
