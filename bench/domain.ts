@@ -14,25 +14,14 @@
 // Runnable alone: node dist/bench/domain.js [--duration S] [--json FILE].
 
 import { writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Machine } from '../machine/index.js';
-import { makeRandomKey, stringToKey, type EncryptionKey } from '../packages/kerberos/crypto/index.js';
-import {
-  asRequest,
-  encTimestamp,
-  getTgt,
-  Kdc,
-  KdcConnection,
-  KdcDatabase,
-  kdcPolicy,
-  openReply,
-  readAnswer,
-  tgsRequest,
-  type Credentials,
-} from '../packages/kerberos/kdc/index.js';
-import { KEY_USAGE } from '../packages/kerberos/crypto/index.js';
+import { KEY_USAGE, makeRandomKey, stringToKey, type EncryptionKey } from '../packages/kerberos/crypto/index.js';
+import { Kdc, KdcDatabase, kdcPolicy } from '../packages/kerberos/kdc/index.js';
+import { asRequest, encTimestamp, isFailure, openKdcReply, readKdcAnswer, tgsRequest, type KdcCredentials } from '../packages/kerberos/wire.js';
 import { HandshakeBench, type HandshakeRun } from './handshakes.js';
 import { eluMeter, median, pairedRatio, percentile, round } from './stats.js';
 
@@ -105,43 +94,97 @@ interface Exchange {
   make(): { request: Uint8Array; open(reply: Uint8Array): void };
 }
 
+/** The answer opened as the request expects; throws (a failure of the bench) otherwise. */
+function opened(reply: Uint8Array, key: EncryptionKey, usage: number, nonce: number): KdcCredentials {
+  const answer = readKdcAnswer(reply);
+  if (isFailure(answer)) throw new Error(answer.reason);
+  if (answer.kind !== 'reply') throw new Error(`the KDC refused: error ${answer.error.errorCode}`);
+  const credentials = openKdcReply(answer.rep, key, usage, nonce);
+  if (isFailure(credentials)) throw new Error(credentials.reason);
+  return credentials;
+}
+
+/** An AS-REQ with PA-ENC-TIMESTAMP (the second request of a kinit), made with the package's own request functions. */
 function asExchange(key: EncryptionKey): Exchange {
   return {
     make: () => {
-      const nonce = Math.floor(Math.random() * 0x7fffffff);
+      const nonce = Math.floor(Math.random() * 0x7ffffffe) + 1;
       const request = asRequest({ realm: REALM, client: [USER.user], nonce, etypes: [key.keytype], padata: [encTimestamp(key)] });
-      return {
-        request,
-        open: (reply) => {
-          const answer = readAnswer(reply);
-          if (answer.kind !== 'reply') throw new Error(`AS: ${answer.error.errorCode}`);
-          openReply(answer.rep, key, KEY_USAGE.AS_REP_ENC_PART, nonce);
-        },
-      };
+      return { request, open: (reply) => void opened(reply, key, KEY_USAGE.AS_REP_ENC_PART, nonce) };
     },
   };
 }
 
-function tgsExchange(tgt: Credentials): Exchange {
+function tgsExchange(tgt: KdcCredentials): Exchange {
   return {
     make: () => {
-      const nonce = Math.floor(Math.random() * 0x7fffffff);
-      const { request, replyKey, replyUsage } = tgsRequest({ realm: REALM, tgt, service: SERVICE, nonce });
-      return {
-        request,
-        open: (reply) => {
-          const answer = readAnswer(reply);
-          if (answer.kind !== 'reply') throw new Error(`TGS: ${answer.error.errorCode}`);
-          openReply(answer.rep, replyKey, replyUsage, nonce);
-        },
-      };
+      const made = tgsRequest({ realm: REALM, tgt, service: SERVICE });
+      return { request: made.request, open: (reply) => void opened(reply, made.replyKey, made.replyUsage, made.body.nonce) };
     },
   };
+}
+
+/** One TCP connection to a KDC (RFC 4120 7.2.2's length prefix), one request after another. */
+class KdcTcp {
+  private readonly socket: Socket;
+  private pending: Buffer = Buffer.alloc(0);
+  private waiter: { resolve: (reply: Uint8Array) => void; reject: (error: Error) => void } | null = null;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      if (this.waiter === null || this.pending.length < 4) return;
+      const length = this.pending.readUInt32BE(0);
+      if (this.pending.length < 4 + length) return;
+      const reply = new Uint8Array(this.pending.subarray(4, 4 + length));
+      this.pending = this.pending.subarray(4 + length);
+      const waiter = this.waiter;
+      this.waiter = null;
+      waiter.resolve(reply);
+    });
+    const fail = (error: Error): void => {
+      const waiter = this.waiter;
+      this.waiter = null;
+      waiter?.reject(error);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('the KDC closed the connection')));
+  }
+
+  static open(address: { host: string; port: number }): Promise<KdcTcp> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(address.port, address.host, () => resolve(new KdcTcp(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  exchange(request: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      const framed = Buffer.alloc(4 + request.length);
+      framed.writeUInt32BE(request.length, 0);
+      framed.set(request, 4);
+      this.socket.write(framed);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A TGT: one AS exchange with PA-ENC-TIMESTAMP, sent over a connection or to the KDC in this thread. */
+async function tgtOf(key: EncryptionKey, send: (request: Uint8Array) => Promise<Uint8Array>): Promise<KdcCredentials> {
+  const nonce = 12345;
+  const request = asRequest({ realm: REALM, client: [USER.user], nonce, etypes: [key.keytype], padata: [encTimestamp(key)] });
+  return opened(await send(request), key, KEY_USAGE.AS_REP_ENC_PART, nonce);
 }
 
 /** `lanes` connections each sending one request after another for `durationMs`: the rate, latencies, failures. */
 async function overTcp(
-  connections: KdcConnection[],
+  connections: KdcTcp[],
   exchange: Exchange,
   durationMs: number,
 ): Promise<{ perSec: number; latencies: number[]; failures: number }> {
@@ -155,7 +198,7 @@ async function overTcp(
         const t = performance.now();
         const { request, open } = exchange.make();
         try {
-          open(await connection.exchange(request, 10_000));
+          open(await connection.exchange(request));
           latencies.push(performance.now() - t);
         } catch {
           failures++;
@@ -199,7 +242,7 @@ async function localKdc(): Promise<Kdc> {
 }
 
 /** A DC of one user and one service, with its pool of `threads`; connections to its KDC and a TGT from it. */
-async function kdcUnderTest(threads: number, lanes: number): Promise<{ dc: Machine; connections: KdcConnection[]; tgt: Credentials; threads: number }> {
+async function kdcUnderTest(threads: number, lanes: number, key: EncryptionKey): Promise<{ dc: Machine; connections: KdcTcp[]; tgt: KdcCredentials; threads: number }> {
   const dc = await Machine.boot({
     role: 'domain-controller',
     realm: REALM,
@@ -209,10 +252,11 @@ async function kdcUnderTest(threads: number, lanes: number): Promise<{ dc: Machi
     trace: false,
     lsaWorkPool: { threads },
   });
-  const connections: KdcConnection[] = [];
+  const connections: KdcTcp[] = [];
   try {
-    const tgt = await getTgt(dc.kdcAddress!, { realm: REALM, client: [USER.user], password: USER.password, etypes: [18] });
-    for (let i = 0; i < lanes; i++) connections.push(await KdcConnection.open(dc.kdcAddress!));
+    for (let i = 0; i < lanes; i++) connections.push(await KdcTcp.open(dc.kdcAddress!));
+    const first = connections[0]!;
+    const tgt = await tgtOf(key, (request) => first.exchange(request));
     return { dc, connections, tgt, threads };
   } catch (error) {
     for (const c of connections) c.close();
@@ -230,8 +274,8 @@ async function kdcRows(options: DomainBenchOptions, local: Kdc): Promise<KdcRow[
   const key = stringToKey(18, USER.password, `${REALM}${USER.user}`);
   const dcs: Array<Awaited<ReturnType<typeof kdcUnderTest>>> = [];
   try {
-    for (const threads of options.poolThreads) dcs.push(await kdcUnderTest(threads, options.kdcLanes));
-    const localTgt = await localTgtOf(local, key);
+    for (const threads of options.poolThreads) dcs.push(await kdcUnderTest(threads, options.kdcLanes, key));
+    const localTgt = await tgtOf(key, async (request) => (await local.handle(request, 'tcp', 'in-process')).reply);
     const rows: KdcRow[] = [];
     for (const exchange of ['AS', 'TGS'] as const) {
       const here = exchange === 'AS' ? asExchange(key) : tgsExchange(localTgt);
@@ -274,15 +318,6 @@ async function kdcRows(options: DomainBenchOptions, local: Kdc): Promise<KdcRow[
       await d.dc.shutdown();
     }
   }
-}
-
-/** A TGT from the in-process KDC (an AS exchange with it). */
-async function localTgtOf(local: Kdc, key: EncryptionKey): Promise<Credentials> {
-  const nonce = 12345;
-  const request = asRequest({ realm: REALM, client: [USER.user], nonce, etypes: [key.keytype], padata: [encTimestamp(key)] });
-  const answer = readAnswer((await local.handle(request, 'tcp', 'in-process')).reply);
-  if (answer.kind !== 'reply') throw new Error('the in-process KDC refused the AS-REQ');
-  return openReply(answer.rep, key, KEY_USAGE.AS_REP_ENC_PART, nonce);
 }
 
 /** From boot until every key of a DC of `users` users is made. */

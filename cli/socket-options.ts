@@ -9,7 +9,7 @@ import { normalizeFingerprint } from '../client-proc/index.js';
 import { describeError } from '../ipc/index.js';
 import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { lsaIsolation, packageList, wholeNumber } from './options.js';
+import { lsaIsolation, packageList, realmSettings, wholeNumber } from './options.js';
 import { UsageError } from './usage.js';
 
 /** The exit status of a client command whose peer could not be reached or hung up: no SSPI status to blame. */
@@ -25,6 +25,9 @@ export interface ClientCommandValues {
   timeout?: string;
   trace?: string;
   'lsa-isolation'?: string;
+  realm?: string;
+  kdc?: string[];
+  keytab?: string;
 }
 
 /** The settings every socket client app takes: the package, the identity and a deadline. */
@@ -47,8 +50,14 @@ export async function runClientApp(
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
   const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
-  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined, ...lsaIsolation(values['lsa-isolation']) });
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
+  const machine = await Machine.boot({
+    packages,
+    accounts: [],
+    trace: values.trace !== undefined,
+    ...lsaIsolation(values['lsa-isolation']),
+    ...realmSettings(values),
+  });
   try {
     const result = await run(await machine.spawn('client'), { package: packageName ?? 'ntlm', ...identity, timeoutMs });
     if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');

@@ -14,9 +14,9 @@ commands:
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
-  serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
+  serve      a server process on a real socket: HTTP with Negotiate/NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
+  fetch      a client process that fetches an http:// or https:// URL with NTLM or Negotiate authentication
   dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP, and
              Netlogon, which its members' NTLM passes domain users' logons through to
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
@@ -39,15 +39,21 @@ const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that pro
                         on processes, boot steps, an app's wait for its peer); while inspecting, 10
                         minutes unless given`;
 
+/** The Kerberos realm options, in place of REALM_USAGE in the sections of the commands that take them. */
+const REALM_USAGE = `  --realm R             the machine is in Kerberos realm R (the Kerberos package's settings)
+  --kdc HOST[:PORT]     the realm's KDC (port 88 by default; repeatable: tried in order)
+  --keytab FILE         the machine's service keys (an MIT keytab), for the acceptor`;
+
 /** A section with the shared option texts in place. */
-const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE);
+const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE).replace('REALM_USAGE', REALM_USAGE);
 
 /** Each command's section of the usage, by command name. */
 const COMMANDS: ReadonlyMap<string, string> = new Map([
   [
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
-             [--user U] [--domain D] [--password P] [--messages N] [--dc HOST:PORT --machine NAME:SECRET]
+             [--user U] [--domain D] [--password P] [--messages N] [--target SERVICE]
+             [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]] [--dc HOST:PORT --machine NAME:SECRET]
              [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
   --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
@@ -59,6 +65,8 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
                         the machine joins --domain as machine NAME (dc --machine NAME:SECRET): the
                         server's NTLM passes the client's logon through to the DC's Netlogon
   --messages N          sealed and signed messages each way after the handshake, 0 to 100000 (default 3)
+  --target SERVICE      the client's target name (Kerberos: host/server.example.test or host@server)
+REALM_USAGE
   --json                print one JSON object (status, events, lpc) instead of the timeline
   --html FILE           write one self-contained page: the sequence diagram, the timeline as tracks
                         per process, each token decoded on a click (opens offline)
@@ -158,6 +166,7 @@ INSPECT_USAGE
                [--max-connections N] [--trace FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
+               [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
                [--domain D --dc HOST:PORT --machine NAME:SECRET]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
   --http                WWW-Authenticate: Negotiate then NTLM (RFC 4559; Negotiate when its package is
@@ -174,6 +183,7 @@ INSPECT_USAGE
   --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
   --watch               reload a --load module in the running LSA when its files change: new
                         handshakes use the new version (a line on stdout; why not, on stderr)
+REALM_USAGE
   --domain D --dc HOST:PORT --machine NAME:SECRET
                         join domain D (EXAMPLE or EXAMPLE.TEST) as machine NAME, whose secret the DC
                         was given (dc --machine NAME:SECRET): NTLM logons of the domain's users pass
@@ -187,6 +197,8 @@ INSPECT_USAGE
     'connect',
     `sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
                  [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS] [--trace FILE]
+                 [--realm R [--kdc HOST[:PORT]]...]
+REALM_USAGE
   the MIT gss-sample protocol (peers: serve --tcp, MIT gss-server); exit 0 when the server's
   signature over the sealed message verified, 1 when the authentication failed, 3 on a network
   failure (refused, closed, the server hung up, a name that does not resolve)`,
@@ -196,12 +208,15 @@ INSPECT_USAGE
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
                [-i] [--timeout MS] [--trace FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
+               [--realm R [--kdc HOST[:PORT]]...]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
   answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
   closed, the server hung up, a name that does not resolve)
-  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO with NTLM inside) instead of
-                        "NTLM"; the server's final token with its 200 must verify (its mechListMIC),
-                        or the answer is refused
+  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO) instead of "NTLM": Kerberos
+                        inside when the machine is in a realm and the KDC has HTTP/HOST (one request),
+                        else NTLM; the server's final token with its 200 must verify (the AP-REP, or
+                        NTLM's mechListMIC), or the answer is refused
+REALM_USAGE
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless

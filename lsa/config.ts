@@ -80,6 +80,7 @@ export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([
   ['example', new URL('../packages/example/index.js', import.meta.url)],
   ['ntlm', new URL('../packages/ntlm/index.js', import.meta.url)],
   ['negotiate', new URL('../packages/negotiate/index.js', import.meta.url)],
+  ['kerberos', new URL('../packages/kerberos/index.js', import.meta.url)],
   ['null', new URL('../packages/null/index.js', import.meta.url)],
 ]);
 

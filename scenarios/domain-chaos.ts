@@ -4,8 +4,9 @@
 //   NTLM lanes      a client process on the member authenticates as a domain user to a server
 //                   process on the member, whose NTLM passes each logon through to the DC's
 //                   Netlogon (the default apps, as `chaos` runs them: handshake, messages, delete)
-//   Kerberos lanes  the KDC in the DC's LSA: an AS exchange (kinit) and a TGS exchange (kvno), with
-//                   the small KDC client over TCP, as the Kerberos package's transport talks to it
+//   Kerberos lanes  the same with the Kerberos package: each run's explicit credential gets a TGT
+//                   (AS exchange) and a service ticket (TGS exchange) from the KDC in the DC's LSA,
+//                   and the member's server opens the ticket with the keytab the DC exported
 // and a seeded schedule, fault after fault, round-robin over {kill, stall} x {NetrLogonSamLogonEx,
 // AS-REQ, TGS-REQ}: the DC's LSA is killed at that call point when a request reaches it (and
 // restarted on its ports, as a rebooted DC comes back) or stalled there (its thread blocked, for
@@ -13,15 +14,16 @@
 //   - nothing hangs: each attempt ends within its deadline (the member's join.timeoutMs, the KDC
 //     client's), and the longest failure is reported;
 //   - a failure is SEC_E_NO_AUTHENTICATING_AUTHORITY and nothing else: a member whose DC does not
-//     answer says so (STATUS_NO_LOGON_SERVERS inside); a KDC that does not answer is the same
-//     status (the KDC client's UNREACHABLE or TIMEOUT, which is what the Kerberos package maps to
-//     it); every other outcome is counted as unexpected;
+//     answer says so (STATUS_NO_LOGON_SERVERS inside), and so does the Kerberos package when no KDC
+//     answers; every other outcome is counted as unexpected;
 //   - the domain recovers: once the schedule ends and the DC is back, every lane succeeds again.
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { seededRandom } from '../faults/index.js';
 import { describeError } from '../ipc/index.js';
 import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
-import { getServiceTicket, getTgt, KdcClientError } from '../packages/kerberos/kdc/index.js';
 
 export interface DomainChaosOptions {
   lsaIsolation?: LsaIsolation;
@@ -31,7 +33,7 @@ export interface DomainChaosOptions {
   lanes: number;
   /** A fault every this many ms, on average. */
   faultIntervalMs: number;
-  /** The member's Netlogon deadline and the KDC client's (ms). */
+  /** The member's Netlogon deadline and its Kerberos package's (kdcTimeoutMs). */
   timeoutMs: number;
   /** An attempt that takes longer than this is a hang. */
   hangMs: number;
@@ -65,19 +67,15 @@ export interface LaneCounts {
   byStatus: Record<string, number>;
 }
 
-const LISTEN_NAME = 'domain-chaos';
+const LISTEN_NTLM = 'domain-chaos-ntlm';
+const LISTEN_KERBEROS = 'domain-chaos-kerberos';
+const SERVICE = 'host/member.example.test';
 const USER = { user: 'alice', domain: 'EXAMPLE', password: 'Domain-Passw0rd!' };
 const REALM = 'EXAMPLE.TEST';
 const POINTS = ['NetrLogonSamLogonEx', 'AS-REQ', 'TGS-REQ'] as const;
 const NO_AUTHORITY = 'SEC_E_NO_AUTHENTICATING_AUTHORITY';
 /** How long a lane waits after a failed attempt before the next. */
 const RETRY_PAUSE_MS = 50;
-
-/** What a Kerberos client answers for a KDC exchange's failure: the KDC client's codes, as the Kerberos package maps them. */
-function kdcFailureStatus(error: unknown): string {
-  if (error instanceof KdcClientError && (error.code === 'UNREACHABLE' || error.code === 'TIMEOUT')) return NO_AUTHORITY;
-  return error instanceof KdcClientError ? `KDC ${error.code}: ${error.message.slice(0, 80)}` : `KDC client threw: ${describeError(error).slice(0, 80)}`;
-}
 
 export async function runDomainChaos(options: DomainChaosOptions): Promise<DomainChaosReport> {
   const random = seededRandom(options.seed);
@@ -102,7 +100,7 @@ export async function runDomainChaos(options: DomainChaosOptions): Promise<Domai
     role: 'domain-controller',
     realm: REALM,
     accounts: [`${USER.user}:${USER.password}`],
-    services: ['host/member.example.test'],
+    services: [SERVICE],
     machineAccounts: ['MEMBER:member-secret'],
     packages: ['ntlm'],
     trace: false,
@@ -110,20 +108,27 @@ export async function runDomainChaos(options: DomainChaosOptions): Promise<Domai
   });
   let member: Machine | undefined;
   let stopping = false;
+  // The member's service key: the keytab the DC exports, as ktpass makes one.
+  const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-domain-chaos-'));
   try {
+    const keytab = join(dir, 'member.keytab');
+    await writeFile(keytab, await dc.lsa.exportKeytab(), { mode: 0o600 });
     member = await Machine.boot({
       join: { domain: REALM, dc: dc.netlogonAddress!, machineAccount: 'MEMBER:member-secret', timeoutMs: options.timeoutMs },
       accounts: [],
-      packages: ['ntlm'],
+      packages: ['ntlm', 'kerberos'],
+      packageSettings: { kerberos: { realm: REALM, kdc: `${dc.kdcAddress!.host}:${dc.kdcAddress!.port}`, keytab, kdcTimeoutMs: options.timeoutMs } },
       trace: false,
       packageCallTimeoutMs: options.timeoutMs + 2_000,
       ...isolation,
     });
-    const kdc = { ...dc.kdcAddress! };
-    const server = await member.spawn('server');
-    const serving = server.runApp(null, { name: LISTEN_NAME, package: 'NTLM', connections: 0 }).catch(() => undefined);
+    const servers = [await member.spawn('server'), await member.spawn('server')];
+    const serving = [
+      servers[0]!.runApp(null, { name: LISTEN_NTLM, package: 'NTLM', connections: 0 }).catch(() => undefined),
+      servers[1]!.runApp(null, { name: LISTEN_KERBEROS, package: 'Kerberos', connections: 0 }).catch(() => undefined),
+    ];
     const clients: AppProcess[] = [];
-    for (let i = 0; i < options.lanes; i++) clients.push(await member.spawn('client'));
+    for (let i = 0; i < 2 * options.lanes; i++) clients.push(await member.spawn('client'));
 
     /** One attempt, raced against the hang watchdog; its outcome's status and how long it took. */
     const attempt = async (work: () => Promise<string>): Promise<{ status: string | 'hang'; ms: number }> => {
@@ -134,20 +139,20 @@ export async function runDomainChaos(options: DomainChaosOptions): Promise<Domai
       clearTimeout(timer);
       return { status, ms: performance.now() - started };
     };
-    const ntlmOnce = (client: AppProcess): Promise<string> =>
-      client.runApp(null, { server: LISTEN_NAME, package: 'NTLM', ...USER, messages: 1, connectWaitMs: 2_000 }).then(
-        (r) => r.statusName,
-        (e: unknown) => `client failed: ${describeError(e).slice(0, 80)}`,
-      );
-    const kerberosOnce = async (): Promise<string> => {
-      try {
-        const tgt = await getTgt(kdc, { realm: REALM, client: [USER.user], password: USER.password, timeoutMs: options.timeoutMs });
-        await getServiceTicket(kdc, { realm: REALM, tgt, service: ['host', 'member.example.test'], timeoutMs: options.timeoutMs });
-        return 'SEC_E_OK';
-      } catch (error) {
-        return kdcFailureStatus(error);
-      }
-    };
+    /** One run of the default client app, a fresh explicit credential each: NTLM's logon passed through; Kerberos's TGT and ticket asked for. */
+    const runOnce = (client: AppProcess, kerberos: boolean): Promise<string> =>
+      client
+        .runApp(null, {
+          server: kerberos ? LISTEN_KERBEROS : LISTEN_NTLM,
+          package: kerberos ? 'Kerberos' : 'NTLM',
+          ...(kerberos ? { user: USER.user, domain: REALM, password: USER.password, targetName: SERVICE } : USER),
+          messages: 1,
+          connectWaitMs: 2_000,
+        })
+        .then(
+          (r) => r.statusName,
+          (e: unknown) => `client failed: ${describeError(e).slice(0, 80)}`,
+        );
     const record = (counts: LaneCounts, outcome: { status: string; ms: number }): void => {
       if (outcome.status === 'hang') report.hangs++;
       else if (outcome.status === 'SEC_E_OK') counts.completed++;
@@ -167,8 +172,10 @@ export async function runDomainChaos(options: DomainChaosOptions): Promise<Domai
       }
     };
     const lanes: Promise<void>[] = [];
-    for (const client of clients) lanes.push(lane(report.ntlm, () => ntlmOnce(client)));
-    for (let i = 0; i < options.lanes; i++) lanes.push(lane(report.kerberos, kerberosOnce));
+    clients.forEach((client, i) => {
+      const kerberos = i % 2 === 1;
+      lanes.push(lane(kerberos ? report.kerberos : report.ntlm, () => runOnce(client, kerberos)));
+    });
 
     // The schedule: round-robin over {kill, stall} x the DC's call points, the timing from the seed.
     const deadline = Date.now() + options.durationMs;
@@ -215,15 +222,16 @@ export async function runDomainChaos(options: DomainChaosOptions): Promise<Domai
     }
     await dc.lsa.injectFaults(null);
     // Recovery: with the DC back and no fault planned, each kind of lane succeeds again.
-    const ntlm = await attempt(() => ntlmOnce(clients[0]!));
-    const kerberos = await attempt(kerberosOnce);
+    const ntlm = await attempt(() => runOnce(clients[0]!, false));
+    const kerberos = await attempt(() => runOnce(clients[1]!, true));
     report.recovered = ntlm.status === 'SEC_E_OK' && kerberos.status === 'SEC_E_OK';
     if (!report.recovered) count(report.unexpected, `not recovered: NTLM ${ntlm.status}, Kerberos ${kerberos.status}`);
     for (const proc of member.running) await member.kill(proc);
-    await serving;
+    await Promise.all(serving);
     return report;
   } finally {
     stopping = true;
     await Promise.all([dc.shutdown(), member?.shutdown()]);
+    await rm(dir, { recursive: true, force: true });
   }
 }

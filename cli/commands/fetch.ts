@@ -12,7 +12,7 @@
 
 import type { HttpFetchData } from '../../client-proc/index.js';
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, REALM_OPTIONS, valued } from '../options.js';
 import { clientTrust, NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
@@ -23,6 +23,7 @@ export async function fetch(argv: string[]): Promise<number> {
       ...PACKAGE_OPTIONS,
       ...IDENTITY_OPTIONS,
       ...ISOLATION_OPTIONS,
+      ...REALM_OPTIONS,
       include: { type: 'boolean', short: 'i' },
       insecure: { type: 'boolean', short: 'k' },
       ...flags('no-channel-bindings'),

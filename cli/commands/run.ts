@@ -18,6 +18,8 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
   valued,
   wholeNumber,
@@ -35,22 +37,25 @@ export async function run(argv: string[]): Promise<number> {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
     ...JOIN_OPTIONS,
-    ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
+    ...valued('messages', 'mermaid', 'chrome-trace', 'html', 'target'),
+    ...REALM_OPTIONS,
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...repeated('account'),
     ...flags('json', 'quiet', 'watch'),
   });
-  const { packages, packageName } = packageList(values.load, values.package);
+  const { packages, packageName } = packageList(values.load, values.package, values.realm);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = {
     packages,
     messages,
     ...lsaIsolation(values['lsa-isolation']),
     ...inspection(values, ['lsa', 'client', 'server']),
+    ...realmSettings(values),
     // --dc and --machine: the machine joins the client's --domain, its server passes the client's logon through to the DC.
     ...domainJoin(values),
   };
+  if (values.target !== undefined) options.targetName = values.target;
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;

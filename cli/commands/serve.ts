@@ -23,6 +23,8 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
   valued,
   wholeNumber,
@@ -37,6 +39,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
+    ...REALM_OPTIONS,
     ...JOIN_OPTIONS,
     ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection', 'domain'),
     ...repeated('account'),
@@ -55,15 +58,17 @@ export async function serve(argv: string[]): Promise<number> {
   const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
   // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
   if (values.domain !== undefined && values.dc === undefined) throw new UsageError('--domain goes with --dc and --machine (joining a domain)');
   const join = domainJoin(values);
 
+  const realm = realmSettings(values);
   const machine = await Machine.boot({
     packages,
+    ...realm,
     ...join,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: values.trace !== undefined,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unpackKeytab } from '../../packages/kerberos/wire.js';
-import { getTgt } from '../../packages/kerberos/kdc/index.js';
+import { kdcTickets } from '../helpers/kdc-tickets.js';
 import { assertUsageError } from '../helpers/cli.js';
 import { CLI, Program, sspiEmu, startServe } from '../helpers/sockets.js';
 
@@ -76,7 +76,7 @@ describe('sspi-emu dc, and a member server joined to it', { timeout: 120_000 }, 
   });
 
   it('prints one line per KDC request', async () => {
-    await getTgt(kdc, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'Domain-Passw0rd!' });
+    await kdcTickets(kdc, 'EXAMPLE.TEST').tgt('alice', 'Domain-Passw0rd!');
     await dc.waitForLine(/^AS-REQ alice@EXAMPLE\.TEST -> krbtgt\/EXAMPLE\.TEST@EXAMPLE\.TEST: OK aes256-cts-hmac-sha1-96 \(tcp 127\.0\.0\.1:\d+, [\d.]+ ms\)$/);
   });
 

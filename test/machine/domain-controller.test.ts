@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Machine, type MachineOptions } from '../../machine/machine.js';
-import { getServiceTicket, getTgt, KdcClientError } from '../../packages/kerberos/kdc/index.js';
+import { kdcTickets, type KdcFailure } from '../helpers/kdc-tickets.js';
 import { unpackKeytab } from '../../packages/kerberos/wire.js';
 import { withMachine } from '../helpers/machine.js';
 
@@ -32,15 +32,15 @@ for (const lsaIsolation of ['thread', 'process'] as const)
         const address = dc.kdcAddress!;
         assert.equal(address.host, '127.0.0.1');
         for (const transport of ['tcp', 'udp'] as const) {
-          const tgt = await getTgt(address, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'Passw0rd!', transport });
-          const ticket = await getServiceTicket(address, { realm: 'EXAMPLE.TEST', tgt, service: ['host', 'server.example.test'], transport });
+          const kdc = kdcTickets(address, 'EXAMPLE.TEST', transport);
+          const ticket = await kdc.serviceTicket(await kdc.tgt('alice', 'Passw0rd!'), 'host/server.example.test');
           assert.deepEqual(ticket.ticket.sname.nameString, ['host', 'server.example.test']);
         }
         const status = await dc.lsa.kdc();
         assert.equal(status?.requests.issued, 4);
         await assert.rejects(
-          getTgt(address, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'wrong' }),
-          (e: KdcClientError) => e.code === 'KRB_ERROR' && /KDC_ERR_PREAUTH_FAILED/.test(e.message),
+          kdcTickets(address, 'EXAMPLE.TEST').tgt('alice', 'wrong'),
+          (e: KdcFailure) => e.status === 'SEC_E_LOGON_DENIED' && e.krbError === 24, // KDC_ERR_PREAUTH_FAILED
         );
       });
     });
@@ -49,12 +49,13 @@ for (const lsaIsolation of ['thread', 'process'] as const)
       await withMachine({ ...DC, lsaIsolation }, async (dc) => {
         const address = { ...dc.kdcAddress! };
         const netlogon = { ...dc.netlogonAddress! };
-        const tgt = await getTgt(address, { realm: 'EXAMPLE.TEST', client: ['alice'], password: 'Passw0rd!' });
+        const kdc = kdcTickets(address, 'EXAMPLE.TEST');
+        const tgt = await kdc.tgt('alice', 'Passw0rd!');
         await dc.kill(dc.lsa);
         await dc.restartLsa();
         assert.deepEqual(dc.kdcAddress, address);
         assert.deepEqual(dc.netlogonAddress, netlogon);
-        const ticket = await getServiceTicket(address, { realm: 'EXAMPLE.TEST', tgt, service: ['HTTP', 'web.example.test'] });
+        const ticket = await kdc.serviceTicket(tgt, 'HTTP/web.example.test');
         assert.deepEqual(ticket.ticket.sname.nameString, ['HTTP', 'web.example.test']);
       });
     });
