@@ -183,11 +183,7 @@ async function tgtOf(key: EncryptionKey, send: (request: Uint8Array) => Promise<
 }
 
 /** `lanes` connections each sending one request after another for `durationMs`: the rate, latencies, failures. */
-async function overTcp(
-  connections: KdcTcp[],
-  exchange: Exchange,
-  durationMs: number,
-): Promise<{ perSec: number; latencies: number[]; failures: number }> {
+async function overTcp(connections: KdcTcp[], exchange: Exchange, durationMs: number): Promise<{ perSec: number; latencies: number[]; failures: number }> {
   const end = performance.now() + durationMs;
   const latencies: number[] = [];
   let failures = 0;
@@ -242,7 +238,11 @@ async function localKdc(): Promise<Kdc> {
 }
 
 /** A DC of one user and one service, with its pool of `threads`; connections to its KDC and a TGT from it. */
-async function kdcUnderTest(threads: number, lanes: number, key: EncryptionKey): Promise<{ dc: Machine; connections: KdcTcp[]; tgt: KdcCredentials; threads: number }> {
+async function kdcUnderTest(
+  threads: number,
+  lanes: number,
+  key: EncryptionKey,
+): Promise<{ dc: Machine; connections: KdcTcp[]; tgt: KdcCredentials; threads: number }> {
   const dc = await Machine.boot({
     role: 'domain-controller',
     realm: REALM,

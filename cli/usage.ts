@@ -144,7 +144,7 @@ INSPECT_USAGE
                         hang and nothing left in the LSA once every dead process is reaped
   --scenario domain     a domain controller killed (then restarted) or stalled at NetrLogonSamLogonEx,
                         AS-REQ or TGS-REQ while a member server's clients authenticate with NTLM
-                        pass-through and KDC clients get tickets; exit 0 only with no hang, every
+                        (passed through) and Kerberos (tickets from the DC); exit 0 only with no hang, every
                         failure SEC_E_NO_AUTHENTICATING_AUTHORITY, and every lane succeeding again
                         once the DC is back`,
   ],

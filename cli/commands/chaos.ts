@@ -103,7 +103,7 @@ async function domainChaos(values: { duration?: string; seed?: string; clients?:
         .join(', ') || 'none'
     }${report.notReached > 0 ? `; ${report.notReached} kills no request reached` : ''}`,
     `NTLM pass-through: ${counts(report.ntlm)}`,
-    `Kerberos (AS then TGS): ${counts(report.kerberos)}`,
+    `Kerberos (a TGT and a service ticket each run): ${counts(report.kerberos)}`,
     `hangs: ${report.hangs}; slowest failure: ${report.slowestFailureMs} ms; DC restarts: ${report.dcRestarts}`,
     `unexpected outcomes: ${
       Object.entries(report.unexpected)

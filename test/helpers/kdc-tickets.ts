@@ -32,7 +32,11 @@ export interface KdcTickets {
 /** The package's KDC client for the KDC at `address`, over UDP first (short requests) or TCP only. */
 export function kdcTickets(address: { host: string; port: number }, realm: string, transport: 'udp' | 'tcp' = 'tcp'): KdcTickets {
   const settings = parseSettings({ realm, kdc: `${address.host}:${address.port}`, ...(transport === 'tcp' ? { udpPreferenceLimit: 1 } : {}) });
-  const client = new KdcClient(settings, () => new Date(), async (etype, password, salt, params) => stringToKey(etype, password, salt, params));
+  const client = new KdcClient(
+    settings,
+    () => new Date(),
+    async (etype, password, salt, params) => stringToKey(etype, password, salt, params),
+  );
   const settled = (got: CachedTicket | KerberosFailure): CachedTicket => {
     if (isFailure(got)) throw new KdcFailure(got);
     return got;
