@@ -3,3 +3,4 @@ export { QUICK, DEFAULTS, runBench, type BenchOptions, type BenchReport, type Ha
 export { HandshakeBench } from './handshakes.js';
 export { formatReport, formatSvg } from './report.js';
 export { percentile } from './stats.js';
+export { domainRows, formatDomain, type DomainReport, type KdcRow, type PassThroughRow } from './domain.js';
