@@ -12,3 +12,4 @@ export {
   type KerberosReport,
   type KerberosRow,
 } from './kerberos.js';
+export { domainRows, formatDomain, type DomainReport, type KdcRow, type PassThroughRow } from './domain.js';

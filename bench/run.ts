@@ -20,6 +20,7 @@ import { httpSocketRows, type SocketRow } from './http-sockets.js';
 import { isolationRows, type IsolationRow } from './isolation.js';
 import type { LsaIsolation } from '../machine/index.js';
 import { kerberosRows, type KerberosReport } from './kerberos.js';
+import { domainRows, type DomainReport } from './domain.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -156,6 +157,12 @@ export interface BenchReport {
   sockets: SocketRow[];
   /** The LSA's work pool off, at 1 and at 2 threads, under PBKDF2 load, when the example package is benchmarked (bench/pool.ts). */
   pool: PoolReport | null;
+  /**
+   * The domain, when NTLM is benchmarked (bench/domain.ts): the DC's KDC AS and TGS requests/s over
+   * TCP with the LSA's work pool off and on, the time to make a DC's keys, and NTLM handshakes
+   * passed through to the DC beside the same handshakes checked locally.
+   */
+  domain: DomainReport | null;
   /** Each package's handshake cryptography alone, in one thread, beside its in-process baseline (bench/crypto-floor.ts). */
   cryptoFloor: CryptoFloorRow[];
   /** Handshakes with the LSA in a worker thread and in its own OS process, side by side (bench/isolation.ts). */
@@ -169,6 +176,11 @@ export interface BenchReport {
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
+
+/** The domain rows' pool sizes (off, and the default) and handshakes in flight; one progress step per KDC exchange, per keys row, per pass-through row. */
+const DOMAIN_POOL_THREADS = [0, 1];
+const DOMAIN_CONCURRENCY = [1, 8];
+const DOMAIN_STEPS = 2 + DOMAIN_POOL_THREADS.length + DOMAIN_CONCURRENCY.length;
 
 /** The batches of interleaved single-thread measurements (bench/stats.ts interleave): about a millisecond. */
 const BATCH_MS = 1;
@@ -188,6 +200,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     hops: [],
     sockets: [],
     pool: null,
+    domain: null,
     cryptoFloor: [],
     isolation: [],
     kerberos: null,
@@ -206,6 +219,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     2 +
     (options.socketClients?.length ?? 0) +
     (options.packages.includes('example') ? 1 : 0) +
+    (options.packages.includes('ntlm') ? DOMAIN_STEPS : 0) +
     isolationSpecs.length * isolationConcurrency.length;
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
@@ -364,6 +378,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (options.packages.includes('example')) {
     report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
     step('LSA work pool');
+  }
+
+  if (options.packages.includes('ntlm')) {
+    report.domain = await domainRows({
+      durationMs: options.durationMs,
+      repetitions: options.repetitions,
+      kdcLanes: 8,
+      poolThreads: DOMAIN_POOL_THREADS,
+      users: 20,
+      concurrency: DOMAIN_CONCURRENCY,
+      progress: step,
+    });
   }
 
   const at64 = (name: string): HandshakeRow | undefined =>

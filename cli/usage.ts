@@ -18,7 +18,8 @@ commands:
   serve      a server process on a real socket: HTTP with Negotiate/NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
   fetch      a client process that fetches an http:// or https:// URL with NTLM or Negotiate authentication
-  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP
+  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP, and
+             Netlogon, which its members' NTLM passes domain users' logons through to
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -59,7 +60,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N] [--target SERVICE]
-             [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
+             [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]] [--dc HOST:PORT --machine NAME:SECRET]
              [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
   --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
@@ -67,6 +68,9 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
                         repeatable; default alice:Passw0rd! and bob:Hunter2hunter2
   --user/--domain/--password   the client's explicit credentials (default: the first account)
+  --dc HOST:PORT --machine NAME:SECRET
+                        the machine joins --domain as machine NAME (dc --machine NAME:SECRET): the
+                        server's NTLM passes the client's logon through to the DC's Netlogon
   --messages N          sealed and signed messages each way after the handshake, 0 to 100000 (default 3)
   --target SERVICE      the client's target name (Kerberos: host/server.example.test or host@server)
 REALM_USAGE
@@ -87,8 +91,9 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
              [--deadline MS] [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
   --domain              (no value) three machines, each its own OS process, on loopback sockets: a
                         domain controller (sspi-emu dc: its KDC, the --account users, a service
-                        principal for the member), a member server (serve --tcp, or --http) with the
-                        keytab the DC exported and no domain user's password, and a workstation
+                        principal for the member, its machine account), a member server (serve
+                        --tcp, or --http) with the keytab the DC exported, joined to the DC (its NTLM
+                        passes logons through) and with no domain user's password, and a workstation
                         (connect, or fetch) logging on as --user (default the first account) through
                         the DC's KDC; then the three timelines on one clock, each line with its machine
   --package NAME        what the member and the workstation use: Negotiate (default; picks Kerberos),
@@ -154,12 +159,20 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
   ],
   [
     'chaos',
-    `sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
+    `sspi-emu chaos [--scenario machine|domain] [--package example|ntlm|negotiate] [--duration S] [--seed N]
+               [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
-  --clients N           client processes, 1 to 64 (default 3)
-  kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
-  processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
-  or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped`,
+  --clients N           client processes, 1 to 64 (default 3); with --scenario domain, lanes of each
+                        kind, 1 to 16 (default 2)
+  --scenario machine    (default) kills clients, servers and the LSA at named call points (the LSA
+                        is restarted), stalls processes, drops/duplicates/delays/reorders LPC
+                        messages and makes package entry points throw or hang; exit 0 only with no
+                        hang and nothing left in the LSA once every dead process is reaped
+  --scenario domain     a domain controller killed (then restarted) or stalled at NetrLogonSamLogonEx,
+                        AS-REQ or TGS-REQ while a member server's clients authenticate with NTLM
+                        (passed through) and Kerberos (tickets from the DC); exit 0 only with no hang, every
+                        failure SEC_E_NO_AUTHENTICATING_AUTHORITY, and every lane succeeding again
+                        once the DC is back`,
   ],
   [
     'soak',
@@ -180,6 +193,7 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
                [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
+               [--domain D --dc HOST:PORT --machine NAME:SECRET]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
   --http                WWW-Authenticate: Negotiate then NTLM (RFC 4559; Negotiate when its package is
                         loaded), either accepted; --package negotiate offers Negotiate alone
@@ -196,6 +210,11 @@ TRACE_USAGE
   --watch               reload a --load module in the running LSA when its files change: new
                         handshakes use the new version (a line on stdout; why not, on stderr)
 REALM_USAGE
+  --domain D --dc HOST:PORT --machine NAME:SECRET
+                        join domain D (EXAMPLE or EXAMPLE.TEST) as machine NAME, whose secret the DC
+                        was given (dc --machine NAME:SECRET): NTLM logons of the domain's users pass
+                        through to the DC's Netlogon at HOST:PORT (no DC in time, or a DC that refuses
+                        the machine: SEC_E_NO_AUTHENTICATING_AUTHORITY); --account users stay local
 INSPECT_USAGE
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,
@@ -234,7 +253,8 @@ TRACE_USAGE
   [
     'dc',
     `sspi-emu dc --realm R --port P [--host 127.0.0.1] [--account USER:PASSWORD]... [--service SPN[:PASSWORD]]...
-            [--export-keytab FILE] [--work-pool N] [--trace FILE] [--trace-json FILE] [--quiet]
+            [--machine NAME:SECRET]... [--netlogon-port P] [--export-keytab FILE] [--work-pool N]
+            [--trace FILE] [--trace-json FILE] [--quiet]
   --realm R             the realm, its DNS domain in capitals (EXAMPLE.TEST)
   --port P              0 to 65535, UDP and TCP; 0 picks a free port; the first line of stdout is
                         "kdc listening on HOST:PORT"
@@ -243,14 +263,20 @@ TRACE_USAGE
                         alice:Passw0rd! and bob:Hunter2hunter2
   --service SPN[:P]     a service principal (host/server.example.test): with P its keys are made
                         from P, without a random key of each etype; repeatable
+  --machine NAME:SECRET a member's machine account (NAME$) and the secret it joins with (serve or run
+                        --domain D --dc HOST:PORT --machine NAME:SECRET); repeatable
+  --netlogon-port P     Netlogon's TCP port, 0 to 65535 (default 0, a free one); the second line of
+                        stdout is "netlogon listening on HOST:PORT"
   --export-keytab FILE  write an MIT keytab (0x0502, mode 0600) of the services' keys before the first
                         line, for MIT acceptors (gss-server -keytab FILE)
   --work-pool N         the LSA's work pool, where string-to-key runs: 0 (off) to 64 threads (default 1)
   --quiet               no line per request
 TRACE_USAGE
   then one line per request: AS-REQ or TGS-REQ, client -> service, the result (OK and the session
-  key's etype, or the KRB-ERROR's name and why), transport, peer, time; SIGINT/SIGTERM stop it and
-  print the counts (exit 0); exit 1 when the LSA dies, 2 on usage errors`,
+  key's etype, or the KRB-ERROR's name and why), transport, peer, time; and one per Netlogon call
+  (NetrServerReqChallenge, NetrServerAuthenticate3, NetrLogonSamLogonEx), the machine account, the
+  status; SIGINT/SIGTERM stop it and print the counts (exit 0); exit 1 when the LSA dies, 2 on
+  usage errors`,
   ],
   [
     'check',

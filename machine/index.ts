@@ -13,7 +13,11 @@ export {
   type KdcOptions,
   type KdcServiceOptions,
   type MachineRole,
+  type DomainJoinOptions,
+  type MachineAccountOptions,
+  type NetlogonOptions,
 } from './machine.js';
+export { parseHostPort, parseMachineAccount } from './domain.js';
 export { parseServiceSpec } from './domain-controller.js';
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';

@@ -26,6 +26,9 @@ import { DEMO_ACCOUNTS, mergeMachineTraces, parseMachineTraceFile, type MachineT
 /** The member server's one local account (with a random password each run): its account store holds no domain user. */
 export const MEMBER_LOCAL_ACCOUNT = 'localadmin';
 
+/** The member server's computer name: its machine account MEMBER$ at the DC, over which its NTLM passes domain logons through (Netlogon). */
+export const MEMBER_COMPUTER_NAME = 'MEMBER';
+
 /** The three machines, in the order they start. */
 export type DomainMachineName = 'dc' | 'member' | 'workstation';
 export const DOMAIN_MACHINES: readonly DomainMachineName[] = ['dc', 'member', 'workstation'];
@@ -297,6 +300,13 @@ export class Domain {
   readonly machines: DomainMachine[] = [];
   /** Where the DC's KDC listens (UDP and TCP). */
   kdc: { host: string; port: number } | undefined;
+  /** Where the DC's Netlogon listens (the member's secure channel, for NTLM pass-through). */
+  netlogon: { host: string; port: number } | undefined;
+  /**
+   * The member's machine account secret, made for this domain: the DC is given MEMBER:secret
+   * (--machine), the member the same to join (an offline domain join provisions both ends so).
+   */
+  private readonly machineSecret = randomBytes(18).toString('base64url');
   /** Where the member server listens. */
   memberPort: number | undefined;
   private readonly ownDir: boolean;
@@ -390,14 +400,32 @@ export class Domain {
       this.servicePrincipal,
       '--export-keytab',
       this.keytab,
+      '--machine',
+      `${MEMBER_COMPUTER_NAME}:${this.machineSecret}`,
       ...(this.options.lsaIsolation === undefined ? [] : ['--lsa-isolation', this.options.lsaIsolation]),
     ]);
-    const line = await dc.waitForLine(/^kdc listening on /, 'its KDC listened', this.deadlineMs, this.options.signal);
-    const match = /^kdc listening on (.+):(\d+)$/.exec(line);
-    if (match === null)
-      throw new DomainError('MACHINE_FAILED', 'dc', `${dc.describe()} printed ${JSON.stringify(line)}, not "kdc listening on HOST:PORT"`, dc.stderrText());
-    this.kdc = { host: match[1]!, port: Number(match[2]) };
-    this.options.onProgress?.(`dc (pid ${dc.pid}): ${line}; the member's keys exported to ${this.keytab}`);
+    const address = async (service: 'kdc' | 'netlogon'): Promise<{ host: string; port: number; line: string }> => {
+      const line = await dc.waitForLine(
+        new RegExp(`^${service} listening on `),
+        `its ${service === 'kdc' ? 'KDC' : 'Netlogon'} listened`,
+        this.deadlineMs,
+        this.options.signal,
+      );
+      const match = /^\w+ listening on (.+):(\d+)$/.exec(line);
+      if (match === null)
+        throw new DomainError(
+          'MACHINE_FAILED',
+          'dc',
+          `${dc.describe()} printed ${JSON.stringify(line)}, not "${service} listening on HOST:PORT"`,
+          dc.stderrText(),
+        );
+      return { host: match[1]!, port: Number(match[2]), line };
+    };
+    const kdc = await address('kdc');
+    const netlogon = await address('netlogon');
+    this.kdc = { host: kdc.host, port: kdc.port };
+    this.netlogon = { host: netlogon.host, port: netlogon.port };
+    this.options.onProgress?.(`dc (pid ${dc.pid}): ${kdc.line}, ${netlogon.line}; the member's keys exported to ${this.keytab}`);
   }
 
   private async startMember(): Promise<void> {
@@ -413,6 +441,13 @@ export class Domain {
       this.kdcArg(),
       '--keytab',
       this.keytab,
+      // Joined to the domain as MEMBER: its NTLM passes a domain user's logon through to the DC.
+      '--domain',
+      this.realm,
+      '--dc',
+      `${this.netlogon!.host}:${this.netlogon!.port}`,
+      '--machine',
+      `${MEMBER_COMPUTER_NAME}:${this.machineSecret}`,
       // Its own account store holds one local account of its own, not the domain's users (serve's
       // default is the demo accounts, which would let it check a domain user's NTLM response itself).
       '--account',

@@ -2,6 +2,7 @@
 // watching package modules to reload them (run --watch, serve --watch), and a domain of machines in
 // separate OS processes (run --domain).
 export { runChaos } from './chaos.js';
+export { runDomainChaos, type DomainChaosOptions, type DomainChaosReport } from './domain-chaos.js';
 export { firstFailure, runDemo, runDemoOn, type DemoOptions, type DemoReport } from './demo.js';
 export { DEFAULT_APP_NEEDS, diagnoseRun, formatNeeds, type DefaultAppNeed, type PackageException, type RunDiagnosis } from './diagnose.js';
 export { runSoak } from './soak.js';
@@ -13,6 +14,7 @@ export {
   DomainError,
   DomainMachine,
   DOMAIN_MACHINES,
+  MEMBER_COMPUTER_NAME,
   MEMBER_LOCAL_ACCOUNT,
   mechanismOf,
   redact,

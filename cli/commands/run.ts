@@ -25,6 +25,7 @@ import {
   valued,
   wholeNumber,
 } from '../options.js';
+import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { UsageError } from '../usage.js';
 import { runDomainCommand } from './run-domain.js';
 import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
+    ...JOIN_OPTIONS,
     ...valued('messages', 'mermaid', 'chrome-trace', 'html', 'target'),
     ...REALM_OPTIONS,
     ...ISOLATION_OPTIONS,
@@ -56,6 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     ...lsaIsolation(values['lsa-isolation']),
     ...inspection(values, ['lsa', 'client', 'server']),
     ...realmSettings(values),
+    // --dc and --machine: the machine joins the client's --domain, its server passes the client's logon through to the DC.
+    ...domainJoin(values),
   };
   if (values.target !== undefined) options.targetName = values.target;
   if (values.account !== undefined) options.accounts = values.account;
@@ -71,7 +75,12 @@ export async function run(argv: string[]): Promise<number> {
     const modules = watchedModules(values.load, values.package);
     const stop = stopSignal();
     try {
-      const status = await runWatching(options, modules, { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES }, stop.signal);
+      const status = await runWatching(
+        options,
+        modules,
+        { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES },
+        stop.signal,
+      );
       return status === SEC_E_OK ? 0 : 1;
     } finally {
       stop.release();

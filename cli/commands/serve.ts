@@ -31,6 +31,7 @@ import {
   wholeNumber,
   writeTraceFiles,
 } from '../options.js';
+import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { extendedProtection, serverCertificate } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 import { RELOAD_LINES, watchedModules } from '../watch.js';
@@ -42,7 +43,8 @@ export async function serve(argv: string[]): Promise<number> {
     ...PACKAGE_OPTIONS,
     ...REALM_OPTIONS,
     ...TRACE_OPTIONS,
-    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'cert', 'key', 'extended-protection'),
+    ...JOIN_OPTIONS,
+    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'cert', 'key', 'extended-protection', 'domain'),
     ...repeated('account'),
     ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
   });
@@ -63,11 +65,14 @@ export async function serve(argv: string[]): Promise<number> {
   // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
+  if (values.domain !== undefined && values.dc === undefined) throw new UsageError('--domain goes with --dc and --machine (joining a domain)');
+  const join = domainJoin(values);
 
   const realm = realmSettings(values);
   const machine = await Machine.boot({
     packages,
     ...realm,
+    ...join,
     ...(values.account === undefined ? {} : { accounts: values.account }),
     trace: tracing(values),
     ...lsaIsolation(values['lsa-isolation']),

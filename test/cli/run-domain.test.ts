@@ -51,7 +51,7 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
     const pids = toldPids(r.stderr);
     assert.deepEqual([...pids.keys()], ['dc', 'member', 'workstation']);
     assert.equal(new Set([process.pid, ...pids.values()]).size, 4);
-    assert.match(r.stderr, /^sspi-emu run: dc \(pid \d+\): kdc listening on 127\.0\.0\.1:\d+; the member's keys exported to /m);
+    assert.match(r.stderr, /^sspi-emu run: dc \(pid \d+\): kdc listening on 127\.0\.0\.1:\d+, netlogon listening on 127\.0\.0\.1:\d+; the member's keys exported to /m);
     assert.match(r.stderr, /^sspi-emu run: workstation \(pid \d+\): sspi-emu connect --tcp 127\.0\.0\.1:\d+ --target host\/localhost .*--password \*\*\* /m);
     assert.ok(!r.stderr.includes('Passw0rd!'), 'the password is masked');
 
@@ -71,7 +71,7 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
 
     assert.match(r.stdout, /\nSEC_E_OK: workstation: authenticated to 127\.0\.0\.1:\d+ as alice@EXAMPLE\.TEST in 2 tokens; sealed message sent/);
     assert.match(r.stdout, /\npackage: Kerberos, chosen by Negotiate\n/);
-    assert.match(r.stdout, /\n {2}dc {11}pid \d+ +sspi-emu dc, exit 0, \d+ trace events: stopped: 2 AS and 1 TGS requests, 2 tickets issued\n/);
+    assert.match(r.stdout, /\n {2}dc {11}pid \d+ +sspi-emu dc, exit 0, \d+ trace events: stopped: 2 AS and 1 TGS requests, 2 tickets issued; 0 secure channels, 0 pass-through logons\n/);
     assert.match(r.stdout, /\n {2}member {7}pid \d+ +sspi-emu serve, exit 0, \d+ trace events: stopped: served 1 connection\(s\); 1 authenticated/);
     // run reaped each machine before it exited.
     for (const pid of pids.values()) assert.ok(ended(pid), `pid ${pid} is still running`);

@@ -3,7 +3,8 @@
 // domain user through the DC's KDC). What is checked: three OS processes whose timelines merge on one
 // clock in causal order (the DC's TGS exchange inside the workstation's first
 // InitializeSecurityContext, the member's AcceptSecurityContext after it); Negotiate picking
-// Kerberos; the member never given the user's password (its arguments, environment, account store,
+// Kerberos; with NTLM, the member passing the logon through to the DC (Netlogon); the member never
+// given the user's password nor a key made from it (its arguments, environment, account store,
 // keytab, the bytes it received, its output and trace); and every machine gone afterwards, whatever
 // ended the run: a machine that does not start, one that dies while the workstation runs, the
 // deadline.
@@ -16,6 +17,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { mergeMachineTraces, type MachineTraceEvent } from '../../machine/index.js';
 import { stringToKey } from '../../packages/kerberos/crypto/index.js';
+import { ntowfv1 } from '../../packages/ntlm/wire.js';
 import { Domain, DomainError, MEMBER_LOCAL_ACCOUNT, runDomain, type DomainMachine } from '../../scenarios/index.js';
 import { GSS_SAMPLE, RecordingProxy } from '../helpers/recording-proxy.js';
 import { findSecret } from '../helpers/scan.js';
@@ -134,6 +136,51 @@ describe('a domain of machines, each its own OS process', { timeout: 240_000 }, 
       assert.match(nth(events, 'member', 'lsa', 'SpAcceptLsaModeContext', 'call', 1).detail ?? '', /^Kerberos, for Negotiate/);
       assert.match(nth(events, 'workstation', 'lsa', 'SpInitLsaModeContext', 'call', 1).detail ?? '', /^Kerberos, for Negotiate/);
       assert.ok(!events.some((e) => e.machine === 'dc' && /Context$/.test(e.call) && e.process !== 'lsa'));
+    } finally {
+      await proxy?.stop();
+      await domain.close();
+    }
+    assertAllGone(domain.machines);
+  });
+
+  it("with NTLM the member passes the logon through to the DC over its secure channel, and never holds the password or the user's NT hash", async () => {
+    const password = `alice-${randomBytes(12).toString('base64url')}`;
+    const ntHash = ntowfv1(password);
+    const domain = await Domain.start({ realm: REALM, package: 'NTLM', accounts: [`alice:${password}`] });
+    let proxy: RecordingProxy | undefined;
+    try {
+      const member = domain.machine('member')!;
+      if (PROC)
+        for (const what of ['cmdline', 'environ'])
+          assert.deepEqual(findSecret(await readFile(`/proc/${member.pid}/${what}`), password), [], `the member's ${what}`);
+      proxy = await RecordingProxy.start(GSS_SAMPLE, { host: '127.0.0.1', port: domain.memberPort! });
+      const outcome = await domain.runWorkstation({ port: proxy.port });
+      assert.equal(outcome.exit.code, 0, outcome.stderr.join('\n'));
+      assert.match(outcome.stdout.join('\n'), /^SEC_E_OK: authenticated to 127\.0\.0\.1:\d+ as EXAMPLE\.TEST\\alice in 3 tokens/);
+      const received = proxy.records.filter((r) => r.from === 'client').map((r) => r.body);
+      for (const secret of [password, ntHash]) assert.deepEqual(findSecret(received, secret), []);
+      await domain.stop();
+      assert.match(domain.machine('dc')!.stdout.at(-1)!, /; 1 secure channels, 1 pass-through logons$/);
+      assert.deepEqual(findSecret([member.stdout, member.stderr, await readFile(member.traceFile, 'utf8')], ntHash), []);
+
+      const { files } = await domain.traces();
+      const { events } = mergeMachineTraces(files);
+      // The member's AcceptSecurityContext of the AUTHENTICATE waits on the DC: its pass-through call, the
+      // secure channel made, the DC's NTLM checking the response, then the member's answer.
+      const accept = nth(events, 'member', 'server', 'AcceptSecurityContext', 'call', 1);
+      const passthrough = nth(events, 'member', 'lsa', 'CallPackagePassthrough', 'call');
+      const passthroughReturn = nth(events, 'member', 'lsa', 'CallPackagePassthrough', 'return');
+      const challenge = nth(events, 'dc', 'lsa', 'NetrServerReqChallenge', 'call');
+      const checked = nth(events, 'dc', 'lsa', 'LsaApCallPackagePassthrough', 'return');
+      const acceptReturn = nth(events, 'member', 'server', 'AcceptSecurityContext', 'return', 1);
+      assert.equal(passthroughReturn.status, 'STATUS_SUCCESS');
+      assert.equal(acceptReturn.status, 'SEC_E_OK');
+      assert.ok(
+        accept.t < passthrough.t && passthrough.t < challenge.t && challenge.t < checked.t && checked.t < passthroughReturn.t,
+        'the DC answered inside the pass-through',
+      );
+      assert.ok(passthroughReturn.t < acceptReturn.t);
+      assert.ok(!events.some((e) => e.machine === 'dc' && (e.call === 'AS-REQ' || e.call === 'TGS-REQ')), 'NTLM asked the KDC nothing');
     } finally {
       await proxy?.stop();
       await domain.close();
