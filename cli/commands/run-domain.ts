@@ -34,7 +34,7 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...REALM_OPTIONS,
     ...INSPECT_OPTIONS,
-    ...valued('user', 'password', 'message', 'mermaid', 'chrome-trace', 'html', 'messages', 'target'),
+    ...valued('user', 'password', 'message', 'mermaid', 'chrome-trace', 'html', 'messages', 'target', 'dc', 'machine'),
     ...repeated('account'),
     ...flags('http', 'json', 'quiet', 'watch'),
   });
@@ -44,12 +44,14 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
     [values.messages, '--messages'],
     [values.target, '--target'],
     [values.watch, '--watch'],
+    [values.dc, '--dc'],
+    [values.machine, '--machine'],
     [values.inspect, '--inspect'],
     [values['inspect-brk'], '--inspect-brk'],
   ] as const)
     if (given !== undefined)
       throw new UsageError(
-        `${option} goes without --domain (the domain makes its own KDC, keytab and target; the workstation sends one --message; each machine is its own OS process)`,
+        `${option} goes without --domain (the domain makes its own KDC, keytab, target and join; the workstation sends one --message; each machine is its own OS process)`,
       );
   if (values.http && values.message !== undefined) throw new UsageError('--message goes with the TCP member (without --http): fetch sends a GET');
   if (values.realm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(values.realm))

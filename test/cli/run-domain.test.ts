@@ -161,6 +161,7 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
   it("refuses what a domain run makes itself, and keeps --domain D as the one-machine run's client domain", async () => {
     assertUsageError(await sspiEmu(['run', '--domain', '--kdc', '127.0.0.1:88']), 'run', /^sspi-emu run: --kdc goes without --domain/);
     assertUsageError(await sspiEmu(['run', '--domain', '--messages', '2']), 'run', /^sspi-emu run: --messages goes without --domain/);
+    assertUsageError(await sspiEmu(['run', '--domain', '--dc', '127.0.0.1:1234']), 'run', /^sspi-emu run: --dc goes without --domain/);
     assertUsageError(await sspiEmu(['run', '--domain', '--http', '--message', 'hi']), 'run', /--message goes with the TCP member/);
     assertUsageError(await sspiEmu(['run', '--domain', '--deadline', '0']), 'run', /--deadline takes a whole number from 1/);
     assertUsageError(await sspiEmu(['run', '--domain', '--user', 'carol']), 'run', /--user carol needs --password, or an --account of that name/);
