@@ -57,7 +57,7 @@ export interface KerberosRow extends RateFigures {
   /** The work pool of both machines' LSAs: 0 (off) or its threads. */
   poolThreads: number;
   concurrency: number;
-  /** This mode's hs/s over the cached mode's, each repetition's own adjacent windows, the median; 1 for the cached rows. */
+  /** This mode's hs/s over the cached mode's, each repetition's own adjacent windows, the median (NaN when no window completed one); 1 for the cached rows. */
   ratioToCached: number;
   /** The DC's KDC requests per handshake started (warm-up included), over every window of the row. */
   kdcPerHandshake: { as: number; tgs: number };
@@ -131,7 +131,7 @@ export async function kerberosRows(options: KerberosBenchOptions): Promise<Kerbe
               poolThreads,
               concurrency,
               ...rate,
-              ratioToCached: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, windows.cached[i]!.run.hsPerSec])), 3),
+              ratioToCached: mode === 'cached' ? 1 : round(pairedRatio(runs.map((x, i) => [x.hsPerSec, windows.cached[i]!.run.hsPerSec])), 3),
               kdcPerHandshake: {
                 as: round(windows[mode].reduce((n, w) => n + w.as, 0) / Math.max(1, started), 2),
                 tgs: round(windows[mode].reduce((n, w) => n + w.tgs, 0) / Math.max(1, started), 2),

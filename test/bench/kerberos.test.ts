@@ -2,7 +2,8 @@
 // KDC and each mode does what it says, by the DC's own counts: the cached mode asks the KDC only
 // for the first handshake of a window, the TGS mode one TGS exchange per handshake, a new
 // credential an AS exchange (two requests: pre-authentication required, then PA-ENC-TIMESTAMP) and
-// a TGS exchange per handshake. Counts, not rates: a loaded machine may make any rate anything.
+// a TGS exchange per handshake. Counts, not rates: a loaded machine may make any rate anything, even
+// 0 in a short window.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -33,20 +34,20 @@ describe('the Kerberos bench', () => {
       ],
     );
     for (const r of report.rows) {
-      assert.ok(r.hsPerSec > 0, JSON.stringify(r));
       assert.match(r.bottleneck, /^(member (lsa|server|client)|dc lsa) \(\d+% busy\)$/);
+      // The DC's counts per handshake started. A UDP request not answered within a second is asked
+      // again over TCP, which a loaded machine may cause: each count may exceed its mode's own, never fall short.
+      const { as, tgs } = r.kdcPerHandshake;
       if (r.mode === 'cached') {
         assert.equal(r.ratioToCached, 1);
         // A window's first handshake gets the TGT (two AS requests) and the ticket; the rest ask nothing.
-        assert.ok(r.kdcPerHandshake.tgs < 0.5 && r.kdcPerHandshake.as < 1, JSON.stringify(r));
-      } else if (r.mode === 'tgs') {
-        assert.equal(r.kdcPerHandshake.tgs, 1, JSON.stringify(r));
-        assert.ok(r.kdcPerHandshake.as < 1, JSON.stringify(r));
-      } else assert.deepEqual(r.kdcPerHandshake, { as: 2, tgs: 1 });
+        assert.ok(tgs < 0.5 && as < 1, JSON.stringify(r));
+      } else if (r.mode === 'tgs') assert.ok(tgs >= 1 && tgs < 1.5 && as < 1, JSON.stringify(r));
+      else assert.ok(as >= 2 && as < 3 && tgs >= 1 && tgs < 1.5, JSON.stringify(r));
     }
     const table = formatKerberos(report);
     assert.match(table, /\ncached service ticket +off +2 /);
     assert.match(table, /\nTGS exchange each handshake +1 thread +2 /);
-    assert.match(table, /\nnew credential each handshake \(AS \+ TGS\) +1 thread +2 +[\d,]+ .* 2 +1 /);
+    assert.match(table, /\nnew credential each handshake \(AS \+ TGS\) +1 thread +2 /);
   });
 });
