@@ -192,7 +192,7 @@ async function handshake(
         'server',
         new Promise<BenchMessage>((resolve) => {
           replies.set(id, resolve);
-          conn.send({ kind: 'token', id, token });
+          conn.send(timing === null ? { kind: 'token', id, token } : { kind: 'token', id, token, measured: true });
         }),
       );
       replies.delete(id);
