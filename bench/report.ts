@@ -3,6 +3,7 @@
 
 import { formatDomain } from './domain.js';
 import { formatPool } from './pool.js';
+import { formatKerberos } from './kerberos.js';
 import type { BenchReport } from './run.js';
 import type { SocketRow } from './http-sockets.js';
 import { targetLines } from './targets.js';
@@ -196,6 +197,7 @@ export function formatReport(report: BenchReport): string {
   );
   if (report.sockets.length > 0) out.push('', formatSocketRows(report.sockets));
   if (report.pool !== null) out.push('', ...formatPool(report.pool));
+  if (report.kerberos !== null) out.push('', formatKerberos(report.kerberos));
   if (report.domain !== null) out.push('', ...formatDomain(report.domain));
   out.push('');
   out.push('Targets');

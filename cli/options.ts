@@ -1,9 +1,18 @@
 // Option parsing shared by the commands: node:util parseArgs, with usage errors for anything off.
 
+import { writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
 import { devtoolsUrl } from '../ipc/index.js';
-import { INSPECT_DEADLINE_MS, type InspectOptions, type LsaIsolation, type MachineOptions } from '../machine/index.js';
+import {
+  formatTimeline,
+  INSPECT_DEADLINE_MS,
+  machineTraceFile,
+  type InspectOptions,
+  type LsaIsolation,
+  type Machine,
+  type MachineOptions,
+} from '../machine/index.js';
 import { UsageError } from './usage.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -223,4 +232,27 @@ export function realmSettings(values: { realm?: string; kdc?: string[]; keytab?:
   if (values.kdc !== undefined) kerberos.kdc = values.kdc;
   if (values.keytab !== undefined) kerberos.keytab = values.keytab;
   return { packageSettings: { kerberos } };
+}
+
+/** --trace FILE (the timeline as text) and --trace-json FILE (machine/trace-file.ts: absolute times, to merge with other machines'). */
+export const TRACE_OPTIONS = valued('trace', 'trace-json');
+
+/** Whether the machine a command boots records trace events: when either trace file is asked for. */
+export function tracing(values: { trace?: string | undefined; 'trace-json'?: string | undefined }): boolean {
+  return values.trace !== undefined || values['trace-json'] !== undefined;
+}
+
+/**
+ * Writes the trace files asked for: --trace the timeline, --trace-json the machine's events with
+ * absolute times, named `name` (the command's: "dc", "serve", "connect", "fetch"), for run
+ * --domain or anyone to merge with the other machines' files on one clock.
+ */
+export async function writeTraceFiles(
+  machine: Machine,
+  values: { trace?: string | undefined; 'trace-json'?: string | undefined },
+  name: string,
+  command: string,
+): Promise<void> {
+  if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+  if (values['trace-json'] !== undefined) await writeFile(values['trace-json'], JSON.stringify(await machineTraceFile(machine, name, command)) + '\n');
 }

@@ -7,7 +7,8 @@ const OVERVIEW = `usage: sspi-emu <command> [options]
 
 commands:
   run        boot the machine, run one handshake between a client and a server process
-             through the LSA, exchange sealed and signed messages, print the timeline
+             through the LSA, exchange sealed and signed messages, print the timeline;
+             --domain: a DC, a member server and a workstation, each its own OS process
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
   decode     an NTLM message, SPNEGO token or Kerberos message (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
@@ -39,13 +40,19 @@ const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that pro
                         on processes, boot steps, an app's wait for its peer); while inspecting, 10
                         minutes unless given`;
 
+/** The trace files, in place of TRACE_USAGE in the sections of dc, serve, connect and fetch. */
+const TRACE_USAGE = `  --trace FILE          record the trace and write the timeline (text) when the command ends
+  --trace-json FILE     the same events as JSON with absolute times (ms since the Unix epoch), to merge
+                        with other machines' files on one clock (run --domain does)`;
+
 /** The Kerberos realm options, in place of REALM_USAGE in the sections of the commands that take them. */
 const REALM_USAGE = `  --realm R             the machine is in Kerberos realm R (the Kerberos package's settings)
   --kdc HOST[:PORT]     the realm's KDC (port 88 by default; repeatable: tried in order)
   --keytab FILE         the machine's service keys (an MIT keytab), for the acceptor`;
 
 /** A section with the shared option texts in place. */
-const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE).replace('REALM_USAGE', REALM_USAGE);
+const expand = (section: string): string =>
+  section.replace('INSPECT_USAGE', INSPECT_USAGE).replace('REALM_USAGE', REALM_USAGE).replace('TRACE_USAGE', TRACE_USAGE);
 
 /** Each command's section of the usage, by command name. */
 const COMMANDS: ReadonlyMap<string, string> = new Map([
@@ -77,7 +84,26 @@ REALM_USAGE
                         reboot) and the run is made again; SIGINT (Ctrl-C) ends it
 INSPECT_USAGE
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
-  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's`,
+  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's
+
+sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [--account USER:PASSWORD]...
+             [--user [DOMAIN\\]U] [--password P] [--load MODULE]... [--message TEXT] [--lsa-isolation thread|process]
+             [--deadline MS] [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
+  --domain              (no value) three machines, each its own OS process, on loopback sockets: a
+                        domain controller (sspi-emu dc: its KDC, the --account users, a service
+                        principal for the member, its machine account), a member server (serve
+                        --tcp, or --http) with the keytab the DC exported, joined to the DC (its NTLM
+                        passes logons through) and with no domain user's password, and a workstation
+                        (connect, or fetch) logging on as --user (default the first account) through
+                        the DC's KDC; then the three timelines on one clock, each line with its machine
+  --package NAME        what the member and the workstation use: Negotiate (default; picks Kerberos),
+                        Kerberos, NTLM
+  --realm R             the domain's realm (default EXAMPLE.TEST)
+  --deadline MS         how long each machine may take to start, and the workstation to finish
+                        (default 60000); past it every machine is stopped and the late one named
+  each machine's start is told on stderr (its pid); SIGINT/SIGTERM stop every machine (exit 130); a
+  machine that fails to start or dies is named with its stderr (exit 1); --domain D with a value is
+  the client's domain of a one-machine run`,
   ],
   [
     'packages',
@@ -163,7 +189,7 @@ INSPECT_USAGE
     'serve',
     `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm|negotiate] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
-               [--max-connections N] [--trace FILE] [--quiet] [--watch]
+               [--max-connections N] [--trace FILE] [--trace-json FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
                [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
@@ -180,7 +206,7 @@ INSPECT_USAGE
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
-  --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+TRACE_USAGE
   --watch               reload a --load module in the running LSA when its files change: new
                         handshakes use the new version (a line on stdout; why not, on stderr)
 REALM_USAGE
@@ -196,9 +222,10 @@ INSPECT_USAGE
   [
     'connect',
     `sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
-                 [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS] [--trace FILE]
-                 [--realm R [--kdc HOST[:PORT]]...]
+                 [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS]
+                 [--trace FILE] [--trace-json FILE] [--realm R [--kdc HOST[:PORT]]...]
 REALM_USAGE
+TRACE_USAGE
   the MIT gss-sample protocol (peers: serve --tcp, MIT gss-server); exit 0 when the server's
   signature over the sealed message verified, 1 when the authentication failed, 3 on a network
   failure (refused, closed, the server hung up, a name that does not resolve)`,
@@ -206,7 +233,7 @@ REALM_USAGE
   [
     'fetch',
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
-               [-i] [--timeout MS] [--trace FILE]
+               [-i] [--timeout MS] [--trace FILE] [--trace-json FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
                [--realm R [--kdc HOST[:PORT]]...]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
@@ -217,6 +244,7 @@ REALM_USAGE
                         else NTLM; the server's final token with its 200 must verify (the AP-REP, or
                         NTLM's mechListMIC), or the answer is refused
 REALM_USAGE
+TRACE_USAGE
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
@@ -225,7 +253,8 @@ REALM_USAGE
   [
     'dc',
     `sspi-emu dc --realm R --port P [--host 127.0.0.1] [--account USER:PASSWORD]... [--service SPN[:PASSWORD]]...
-            [--machine NAME:SECRET]... [--netlogon-port P] [--export-keytab FILE] [--work-pool N] [--quiet]
+            [--machine NAME:SECRET]... [--netlogon-port P] [--export-keytab FILE] [--work-pool N]
+            [--trace FILE] [--trace-json FILE] [--quiet]
   --realm R             the realm, its DNS domain in capitals (EXAMPLE.TEST)
   --port P              0 to 65535, UDP and TCP; 0 picks a free port; the first line of stdout is
                         "kdc listening on HOST:PORT"
@@ -242,6 +271,7 @@ REALM_USAGE
                         line, for MIT acceptors (gss-server -keytab FILE)
   --work-pool N         the LSA's work pool, where string-to-key runs: 0 (off) to 64 threads (default 1)
   --quiet               no line per request
+TRACE_USAGE
   then one line per request: AS-REQ or TGS-REQ, client -> service, the result (OK and the session
   key's etype, or the KRB-ERROR's name and why), transport, peer, time; and one per Netlogon call
   (NetrServerReqChallenge, NetrServerAuthenticate3, NetrLogonSamLogonEx), the machine account, the

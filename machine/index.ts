@@ -22,6 +22,7 @@ export { parseServiceSpec } from './domain-controller.js';
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';
+export { machineTraceFile, mergeMachineTraces, parseMachineTraceFile, TraceFileError, type MachineTraceEvent, type MachineTraceFile } from './trace-file.js';
 export { formatHtml, type HtmlOptions } from './html.js';
 export {
   decodeToken,

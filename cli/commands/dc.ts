@@ -6,19 +6,21 @@
 // "netlogon listening on HOST:PORT" (--netlogon-port, default a free one), the address members join
 // with (serve --dc); then one line per KDC request (the exchange, the principals, the result) and
 // per Netlogon call (the call, the machine account, the status). SIGINT or SIGTERM stops it: the
-// KDC and Netlogon stop listening, the LSA ends, and the counts are printed.
+// KDC and Netlogon stop listening, the LSA ends, and the counts are printed, after the
+// --trace/--trace-json files (the DC's side: each request's call points) are written.
 
 import { chmod, writeFile } from 'node:fs/promises';
 import { describeError } from '../../ipc/index.js';
 import { Machine, parseServiceSpec, type KdcServiceOptions } from '../../machine/index.js';
 import { encryptionTypeInfo } from '../../packages/kerberos/crypto/index.js';
 import type { KdcRequestRecord, NetlogonServerRecord } from '../../lsa/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, valued, wholeNumber } from '../options.js';
+import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, TRACE_OPTIONS, tracing, valued, wholeNumber, writeTraceFiles } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function dc(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
     ...ISOLATION_OPTIONS,
+    ...TRACE_OPTIONS,
     ...valued('realm', 'port', 'host', 'export-keytab', 'work-pool', 'netlogon-port'),
     ...repeated('account', 'service', 'machine'),
     ...flags('quiet'),
@@ -56,7 +58,7 @@ export async function dc(argv: string[]): Promise<number> {
       ...(values.machine === undefined ? {} : { machineAccounts: values.machine }),
       ...(values.account === undefined ? {} : { accounts: values.account }),
       services,
-      trace: false,
+      trace: tracing(values),
       ...lsaIsolation(values['lsa-isolation']),
       ...(workPool === undefined ? {} : { lsaWorkPool: { threads: workPool } }),
     });
@@ -94,6 +96,7 @@ export async function dc(argv: string[]): Promise<number> {
     const channels = nl?.role === 'domain-controller' ? `; ${nl.stats.channels} secure channels, ${logons} pass-through logons` : '';
     const counts =
       status === null ? '' : `${status.requests.as} AS and ${status.requests.tgs} TGS requests, ${status.requests.issued} tickets issued${channels}`;
+    await writeTraceFiles(machine, values, 'dc', 'sspi-emu dc');
     process.stdout.write(`stopped: ${counts}\n`);
     return 0;
   } finally {

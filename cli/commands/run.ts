@@ -3,6 +3,7 @@
 // failed first (and whose it was), the package's exceptions with their stacks, and, in one line,
 // what the default apps needed from the package and did not get (scenarios/diagnose.ts). With
 // --watch, the machine stays up and the run is made again after each reload of a --load module.
+// With --domain, three machines in OS processes of their own instead (run-domain.ts).
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
@@ -26,6 +27,7 @@ import {
 } from '../options.js';
 import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { UsageError } from '../usage.js';
+import { runDomainCommand } from './run-domain.js';
 import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { DerError } from '../../packages/negotiate/wire.js';
@@ -33,6 +35,10 @@ import { NtlmParseError } from '../../packages/ntlm/wire.js';
 import { describeToken, type TokenDescription } from '../tokens.js';
 
 export async function run(argv: string[]): Promise<number> {
+  // `--domain` with no value (last, or before another option) is the domain of machines;
+  // `--domain D` stays the client's domain.
+  const domainFlag = argv.findIndex((arg, i) => arg === '--domain' && (i + 1 === argv.length || argv[i + 1]!.startsWith('-')));
+  if (domainFlag >= 0) return runDomainCommand([...argv.slice(0, domainFlag), ...argv.slice(domainFlag + 1)]);
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,

@@ -10,9 +10,8 @@
 // files change is reloaded in the running LSA (one line on stdout, or why not on stderr): new
 // handshakes use the new version.
 
-import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../app-protocols/index.js';
-import { Machine, formatTimeline } from '../../machine/index.js';
+import { Machine } from '../../machine/index.js';
 import { PackageWatcher, SocketServer } from '../../scenarios/index.js';
 import {
   flags,
@@ -26,8 +25,11 @@ import {
   REALM_OPTIONS,
   realmSettings,
   repeated,
+  TRACE_OPTIONS,
+  tracing,
   valued,
   wholeNumber,
+  writeTraceFiles,
 } from '../options.js';
 import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { extendedProtection, serverCertificate } from '../socket-options.js';
@@ -40,8 +42,9 @@ export async function serve(argv: string[]): Promise<number> {
     ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
     ...REALM_OPTIONS,
+    ...TRACE_OPTIONS,
     ...JOIN_OPTIONS,
-    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection', 'domain'),
+    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'cert', 'key', 'extended-protection', 'domain'),
     ...repeated('account'),
     ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
   });
@@ -71,7 +74,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...realm,
     ...join,
     ...(values.account === undefined ? {} : { accounts: values.account }),
-    trace: values.trace !== undefined,
+    trace: tracing(values),
     ...lsaIsolation(values['lsa-isolation']),
     ...debugging,
   });
@@ -107,7 +110,7 @@ export async function serve(argv: string[]): Promise<number> {
     const result = await Promise.race([server.done, proc.death]);
     const stats = await machine.lsa.stats();
     process.stdout.write(`stopped: ${result.detail ?? result.statusName}; contexts left in the LSA: ${stats.contexts}\n`);
-    if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+    await writeTraceFiles(machine, values, 'serve', `sspi-emu serve --${values.https ? 'https' : protocol}`);
     return result.status === 0 ? 0 : 1;
   } finally {
     watcher?.close();
