@@ -61,6 +61,9 @@ export interface KerberosRow extends RateFigures {
   ratioToCached: number;
   /** The DC's KDC requests per handshake started (warm-up included), over every window of the row. */
   kdcPerHandshake: { as: number; tgs: number };
+  /** What those figures divide: the handshakes started over every window of the row, and the DC's requests in them. */
+  started: number;
+  kdcRequests: { as: number; tgs: number };
   /** The busiest of the member's workers and the DC's LSA (the median window's). */
   bottleneck: string;
   /** The DC's LSA thread's event-loop utilization (the median window's). */
@@ -126,16 +129,17 @@ export async function kerberosRows(options: KerberosBenchOptions): Promise<Kerbe
             const { mid, ...rate } = repetitions(runs);
             const midWindow = windows[mode][runs.indexOf(mid)]!;
             const started = windows[mode].reduce((n, w) => n + w.started, 0);
+            const as = windows[mode].reduce((n, w) => n + w.as, 0);
+            const tgs = windows[mode].reduce((n, w) => n + w.tgs, 0);
             rows.push({
               mode,
               poolThreads,
               concurrency,
               ...rate,
               ratioToCached: mode === 'cached' ? 1 : round(pairedRatio(runs.map((x, i) => [x.hsPerSec, windows.cached[i]!.run.hsPerSec])), 3),
-              kdcPerHandshake: {
-                as: round(windows[mode].reduce((n, w) => n + w.as, 0) / Math.max(1, started), 2),
-                tgs: round(windows[mode].reduce((n, w) => n + w.tgs, 0) / Math.max(1, started), 2),
-              },
+              kdcPerHandshake: { as: round(as / Math.max(1, started), 2), tgs: round(tgs / Math.max(1, started), 2) },
+              started,
+              kdcRequests: { as, tgs },
               bottleneck: bottleneck({ ...Object.fromEntries(Object.entries(mid.elu).map(([name, u]) => [`member ${name}`, u])), 'dc lsa': midWindow.dcBusy }),
               dcBusy: midWindow.dcBusy,
               failures: runs.reduce((n, x) => n + x.failures, 0),
