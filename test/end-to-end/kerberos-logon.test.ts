@@ -87,200 +87,223 @@ class KdcLog {
 const AS_LINES = [`AS alice@${REALM} -> krbtgt/${REALM}@${REALM} KDC_ERR_PREAUTH_REQUIRED`, `AS alice@${REALM} -> krbtgt/${REALM}@${REALM} OK`];
 const TGS_LINE = `TGS alice@${REALM} -> ${SERVICE}@${REALM} OK`;
 
-describe("end to end: the Kerberos package's TGTs (a logon's at SpAcceptCredentials, explicit credentials' on first use) and its secrets", { timeout: 180_000 }, () => {
-  let dc: Machine | undefined;
-  const log = new KdcLog();
-  let fences = 0;
+describe(
+  "end to end: the Kerberos package's TGTs (a logon's at SpAcceptCredentials, explicit credentials' on first use) and its secrets",
+  { timeout: 180_000 },
+  () => {
+    let dc: Machine | undefined;
+    const log = new KdcLog();
+    let fences = 0;
 
-  before(async () => {
-    dc = await Machine.boot({
-      role: 'domain-controller',
-      realm: REALM,
-      accounts: [`alice:${ALICE_PASSWORD}`],
-      services: [`${SERVICE}:${WEB_PASSWORD}`],
-      kdc: { onRequest: (record) => log.add(record) },
-      trace: false,
-    });
-  });
-  after(async () => {
-    await dc?.shutdown();
-  });
-
-  /**
-   * Sends the KDC a datagram that is no Kerberos request and waits for its record: every request the
-   * KDC answered before it was sent has its record before it. Its index.
-   */
-  const fence = async (): Promise<number> => {
-    const from = log.records.length;
-    const mark = `fence-${++fences}`;
-    const socket = createSocket('udp4');
-    try {
-      await new Promise<void>((sent, failed) => socket.send(Buffer.from(mark), dc!.kdcAddress!.port, '127.0.0.1', (e) => (e ? failed(e) : sent())));
-      return await log.find(from, (r) => r.exchange === null);
-    } finally {
-      socket.close();
-    }
-  };
-
-  /** The member: in the realm, the DC's KDC (or `kdc`), alice as a domain account and the service's password in its own account store. */
-  const member = (kdc = `127.0.0.1:${dc!.kdcAddress!.port}`, extra: Record<string, unknown> = {}) => ({
-    packages: ['negotiate', 'ntlm', 'kerberos'],
-    accounts: [`EXAMPLE\\alice:${ALICE_PASSWORD}`, `${SERVICE}:${WEB_PASSWORD}`],
-    trace: false,
-    packageSettings: { kerberos: { realm: REALM, kdc, services: [SERVICE], ...extra } },
-  });
-
-  it('a process spawned as a domain account has its TGT when spawn returns (the AS exchange at SpAcceptCredentials, before any SSPI call); its first handshake needs only a TGS exchange', async () => {
-    await withMachine(member(), async (m) => {
-      const server = await m.spawn('server');
-      const start = await fence();
-      const client = await m.spawn('client', { logonAs: 'EXAMPLE\\alice' });
-      const stats = await m.lsa.stats();
-      assert.equal(stats.perProcess.find((p) => p.name === 'client')?.calls, 0, 'the client has made no call to the LSA yet');
-      const logonDone = await fence();
-      assert.deepEqual(log.lines(start + 1, logonDone), AS_LINES, 'the logon did the AS exchange');
-
-      const done = await establish(client, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
-      assert.ok(done.ok, JSON.stringify(done.steps));
-      const names = await server.sspi.queryContextAttributes(done.serverContext!, SECPKG_ATTR.NAMES);
-      assert.equal(names.buffer?.sUserName, `alice@${REALM}`);
-      const handshakeDone = await fence();
-      assert.deepEqual(log.lines(logonDone + 1, handshakeDone), [TGS_LINE], 'the handshake used the logon TGT: no second AS-REQ');
-    });
-  });
-
-  it('explicit credentials get their TGT on first use: nothing at AcquireCredentialsHandle, the AS exchange with the first InitializeSecurityContext', async () => {
-    await withMachine(member(), async (m) => {
-      const server = await m.spawn('server');
-      const client = await m.spawn('client');
-      const start = await fence();
-      const authData = { User: 'alice', Domain: REALM, Password: ALICE_PASSWORD };
-      const cred = await client.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.OUTBOUND, authData });
-      assert.equal(statusName(cred.status), 'SEC_E_OK');
-      const acquired = await fence();
-      assert.deepEqual(log.lines(start + 1, acquired), [], 'AcquireCredentialsHandle asked the KDC nothing');
-
-      // Without ISC_REQ_MUTUAL_AUTH the first call completes the client: the AP-REQ is all there is.
-      const first = await client.sspi.initializeSecurityContext({ credential: cred.credential!, targetName: SERVICE, contextReq: 0 });
-      assert.equal(statusName(first.status), 'SEC_E_OK');
-      const used = await fence();
-      assert.deepEqual(log.lines(acquired + 1, used), [...AS_LINES, TGS_LINE], 'the first InitializeSecurityContext did the AS exchange, then the TGS');
-      const inbound = await server.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.INBOUND });
-      const accepted = await server.sspi.acceptSecurityContext({
-        credential: inbound.credential!,
-        contextReq: 0,
-        input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: first.output.find((b) => b.BufferType === SECBUFFER.TOKEN)!.pvBuffer }],
+    before(async () => {
+      dc = await Machine.boot({
+        role: 'domain-controller',
+        realm: REALM,
+        accounts: [`alice:${ALICE_PASSWORD}`],
+        services: [`${SERVICE}:${WEB_PASSWORD}`],
+        kdc: { onRequest: (record) => log.add(record) },
+        trace: false,
       });
-      assert.equal(statusName(accepted.status), 'SEC_E_OK', 'the server accepts the AP-REQ');
-      const second = await client.sspi.initializeSecurityContext({ credential: cred.credential!, targetName: SERVICE, contextReq: 0 });
-      assert.equal(statusName(second.status), 'SEC_E_OK');
-      const cached = await fence();
-      assert.deepEqual(log.lines(used + 1, cached), [], 'the second used the cached tickets');
-      await client.sspi.freeCredentialsHandle(cred.credential!);
     });
-  });
-
-  it("the logon's end reaches the package (LsaApLogonTerminated): its tickets go with it, and a new logon of alice does the AS exchange again", async () => {
-    await withMachine({ ...member(), trace: true }, async (m) => {
-      const server = await m.spawn('server');
-      const sessionsBefore = (await m.lsa.stats()).logonSessions;
-      const start = await fence();
-      const first = await m.spawn('client', { logonAs: 'EXAMPLE\\alice', name: 'alice-1' });
-      const done = await establish(first, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
-      assert.ok(done.ok, JSON.stringify(done.steps));
-      const used = await fence();
-      assert.deepEqual(log.lines(start + 1, used), [...AS_LINES, TGS_LINE]);
-      assert.equal((await m.lsa.stats()).logonSessions, sessionsBefore + 2, "alice-1's logon, and the network logon of the server's context");
-
-      const reaped = await m.kill(first);
-      assert.ok(reaped !== null, 'the LSA reaped alice-1');
-      const events = await m.events();
-      const terminated = events.filter((e) => e.call === 'LsaApLogonTerminated' && e.phase === 'call' && e.detail === 'Kerberos' && e.peer === 'alice-1');
-      assert.equal(terminated.length, 1, `Kerberos' LsaApLogonTerminated ran once: ${JSON.stringify(terminated)}`);
-      assert.equal((await m.lsa.stats()).logonSessions, sessionsBefore + 1, "alice-1's logon session is gone (the server's context keeps its network logon)");
-
-      const again = await m.spawn('client', { logonAs: 'EXAMPLE\\alice', name: 'alice-2' });
-      const relogged = await fence();
-      assert.deepEqual(log.lines(used + 1, relogged), AS_LINES, 'the new logon did the AS exchange again');
-      const second = await establish(again, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
-      assert.ok(second.ok, JSON.stringify(second.steps));
-      const usedAgain = await fence();
-      assert.deepEqual(log.lines(relogged + 1, usedAgain), [TGS_LINE], 'and a TGS exchange of its own: no ticket of the ended logon serves it');
+    after(async () => {
+      await dc?.shutdown();
     });
-  });
 
-  it("sends the client and server processes no long-term key, no TGT session key, no service ticket session key: only the context's own keys (MappedContext)", async () => {
-    const proxy = await KdcProxy.start(dc!.kdcAddress!.port);
-    try {
-      // Every request over TCP (udpPreferenceLimit 1), through the recording proxy.
-      await withMachine({ ...member(`127.0.0.1:${proxy.port}`, { udpPreferenceLimit: 1 }), trace: true }, async (m) => {
-        m.tap(true);
+    /**
+     * Sends the KDC a datagram that is no Kerberos request and waits for its record: every request the
+     * KDC answered before it was sent has its record before it. Its index.
+     */
+    const fence = async (): Promise<number> => {
+      const from = log.records.length;
+      const mark = `fence-${++fences}`;
+      const socket = createSocket('udp4');
+      try {
+        await new Promise<void>((sent, failed) => socket.send(Buffer.from(mark), dc!.kdcAddress!.port, '127.0.0.1', (e) => (e ? failed(e) : sent())));
+        return await log.find(from, (r) => r.exchange === null);
+      } finally {
+        socket.close();
+      }
+    };
+
+    /** The member: in the realm, the DC's KDC (or `kdc`), alice as a domain account and the service's password in its own account store. */
+    const member = (kdc = `127.0.0.1:${dc!.kdcAddress!.port}`, extra: Record<string, unknown> = {}) => ({
+      packages: ['negotiate', 'ntlm', 'kerberos'],
+      accounts: [`EXAMPLE\\alice:${ALICE_PASSWORD}`, `${SERVICE}:${WEB_PASSWORD}`],
+      trace: false,
+      packageSettings: { kerberos: { realm: REALM, kdc, services: [SERVICE], ...extra } },
+    });
+
+    it('a process spawned as a domain account has its TGT when spawn returns (the AS exchange at SpAcceptCredentials, before any SSPI call); its first handshake needs only a TGS exchange', async () => {
+      await withMachine(member(), async (m) => {
         const server = await m.spawn('server');
+        const start = await fence();
         const client = await m.spawn('client', { logonAs: 'EXAMPLE\\alice' });
+        const stats = await m.lsa.stats();
+        assert.equal(stats.perProcess.find((p) => p.name === 'client')?.calls, 0, 'the client has made no call to the LSA yet');
+        const logonDone = await fence();
+        assert.deepEqual(log.lines(start + 1, logonDone), AS_LINES, 'the logon did the AS exchange');
+
         const done = await establish(client, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
         assert.ok(done.ok, JSON.stringify(done.steps));
-        assert.deepEqual(
-          done.steps.map((s) => `${s.api} ${s.status}`),
-          ['InitializeSecurityContext SEC_I_CONTINUE_NEEDED', 'AcceptSecurityContext SEC_E_OK', 'InitializeSecurityContext SEC_E_OK'],
-          'mutual authentication: the AP-REP completes the client',
-        );
-        await messagesBothWays(client, done.clientContext!, server, done.serverContext!);
-        const taps = await m.taps();
-
-        // alice's long-term keys and the service's, as the KDC and the member derive them (salt: realm, then the name's components).
-        const aliceKeys = [KERB_ETYPE_AES256_CTS_HMAC_SHA1_96, KERB_ETYPE_AES128_CTS_HMAC_SHA1_96].map((e) => stringToKey(e, ALICE_PASSWORD, `${REALM}alice`));
-        const serviceKeys = [KERB_ETYPE_AES256_CTS_HMAC_SHA1_96, KERB_ETYPE_AES128_CTS_HMAC_SHA1_96].map((e) => stringToKey(e, WEB_PASSWORD, `${REALM}HTTPweb.example.test`));
-        const keyFor = (keys: EncryptionKey[], etype: number): EncryptionKey => {
-          const key = keys.find((k) => k.keytype === etype);
-          assert.ok(key !== undefined, `a key of etype ${etype}`);
-          return key;
-        };
-
-        // The TGT's session key: the AS-REP the proxy saw, opened with alice's key.
-        const asReps = proxy.replies().map(tryKdcRep).filter((r) => r?.msgType === KRB_MSG_TYPE.AS_REP);
-        assert.equal(asReps.length, 1, 'one AS-REP went through the proxy');
-        const asRep = asReps[0]!;
-        const tgtSessionKey = unpackEncKdcRepPart(decrypt(keyFor(aliceKeys, asRep.encPart.etype), KEY_USAGE.AS_REP_ENC_PART, asRep.encPart.cipher)).key;
-
-        // The service ticket's session key and the initiator's subkey: the AP-REQ the client sent the server, opened with the service's key.
-        const apReqToken = tokenOfStep(done.results[2]);
-        const apReq = unpackApReq(unpackGssKrb5Token(apReqToken).message);
-        const ticketPart = unpackEncTicketPart(decrypt(keyFor(serviceKeys, apReq.ticket.encPart.etype), KEY_USAGE.KDC_REP_TICKET, apReq.ticket.encPart.cipher));
-        const ticketSessionKey = ticketPart.key;
-        const authenticator = unpackAuthenticator(decrypt(ticketSessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher));
-        const initiatorSubkey = authenticator.subkey;
-        assert.ok(initiatorSubkey !== undefined, 'the AP-REQ carries an initiator subkey');
-
-        const fromLsa = taps.filter(lsaToProcess);
-        assert.ok(fromLsa.some((t) => t.process === 'client') && fromLsa.some((t) => t.process === 'server'), 'the tap saw the LSA talk to both processes');
-        const carrying = (secret: Uint8Array): TapRecord[] => fromLsa.filter((t) => findSecret(t.message, secret).length > 0);
-
-        // The scan can find a key: the context's own (the initiator subkey) went to both processes with MappedContext.
-        const delivered = carrying(initiatorSubkey.keyvalue);
-        assert.ok(delivered.some((t) => t.process === 'client'), "the client's MappedContext carries the context's initiator subkey");
-        assert.ok(delivered.some((t) => t.process === 'server'), "the server's MappedContext carries the context's initiator subkey");
-
-        const secrets: Array<[string, Uint8Array]> = [
-          ["alice's aes256 key", aliceKeys[0]!.keyvalue],
-          ["alice's aes128 key", aliceKeys[1]!.keyvalue],
-          ["the service's aes256 key", serviceKeys[0]!.keyvalue],
-          ["the service's aes128 key", serviceKeys[1]!.keyvalue],
-          ["the TGT's session key", tgtSessionKey.keyvalue],
-          ["the service ticket's session key", ticketSessionKey.keyvalue],
-        ];
-        for (const [what, secret] of secrets) {
-          const where = carrying(secret).map((t) => `${t.process} ${t.direction} ${t.channel} ${(t.message as { op?: string }).op ?? ''}`);
-          assert.deepEqual(where, [], `${what} went from the LSA to an app process`);
-        }
-        // And none of them between the apps either (the tokens carry them encrypted only).
-        for (const [what, secret] of secrets)
-          assert.deepEqual(taps.filter(betweenApps).filter((t) => findSecret(t.message, secret).length > 0), [], `${what} between the apps`);
+        const names = await server.sspi.queryContextAttributes(done.serverContext!, SECPKG_ATTR.NAMES);
+        assert.equal(names.buffer?.sUserName, `alice@${REALM}`);
+        const handshakeDone = await fence();
+        assert.deepEqual(log.lines(logonDone + 1, handshakeDone), [TGS_LINE], 'the handshake used the logon TGT: no second AS-REQ');
       });
-    } finally {
-      await proxy.close();
-    }
-  });
-});
+    });
+
+    it('explicit credentials get their TGT on first use: nothing at AcquireCredentialsHandle, the AS exchange with the first InitializeSecurityContext', async () => {
+      await withMachine(member(), async (m) => {
+        const server = await m.spawn('server');
+        const client = await m.spawn('client');
+        const start = await fence();
+        const authData = { User: 'alice', Domain: REALM, Password: ALICE_PASSWORD };
+        const cred = await client.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.OUTBOUND, authData });
+        assert.equal(statusName(cred.status), 'SEC_E_OK');
+        const acquired = await fence();
+        assert.deepEqual(log.lines(start + 1, acquired), [], 'AcquireCredentialsHandle asked the KDC nothing');
+
+        // Without ISC_REQ_MUTUAL_AUTH the first call completes the client: the AP-REQ is all there is.
+        const first = await client.sspi.initializeSecurityContext({ credential: cred.credential!, targetName: SERVICE, contextReq: 0 });
+        assert.equal(statusName(first.status), 'SEC_E_OK');
+        const used = await fence();
+        assert.deepEqual(log.lines(acquired + 1, used), [...AS_LINES, TGS_LINE], 'the first InitializeSecurityContext did the AS exchange, then the TGS');
+        const inbound = await server.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.INBOUND });
+        const accepted = await server.sspi.acceptSecurityContext({
+          credential: inbound.credential!,
+          contextReq: 0,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: first.output.find((b) => b.BufferType === SECBUFFER.TOKEN)!.pvBuffer }],
+        });
+        assert.equal(statusName(accepted.status), 'SEC_E_OK', 'the server accepts the AP-REQ');
+        const second = await client.sspi.initializeSecurityContext({ credential: cred.credential!, targetName: SERVICE, contextReq: 0 });
+        assert.equal(statusName(second.status), 'SEC_E_OK');
+        const cached = await fence();
+        assert.deepEqual(log.lines(used + 1, cached), [], 'the second used the cached tickets');
+        await client.sspi.freeCredentialsHandle(cred.credential!);
+      });
+    });
+
+    it("the logon's end reaches the package (LsaApLogonTerminated): its tickets go with it, and a new logon of alice does the AS exchange again", async () => {
+      await withMachine({ ...member(), trace: true }, async (m) => {
+        const server = await m.spawn('server');
+        const sessionsBefore = (await m.lsa.stats()).logonSessions;
+        const start = await fence();
+        const first = await m.spawn('client', { logonAs: 'EXAMPLE\\alice', name: 'alice-1' });
+        const done = await establish(first, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
+        assert.ok(done.ok, JSON.stringify(done.steps));
+        const used = await fence();
+        assert.deepEqual(log.lines(start + 1, used), [...AS_LINES, TGS_LINE]);
+        assert.equal((await m.lsa.stats()).logonSessions, sessionsBefore + 2, "alice-1's logon, and the network logon of the server's context");
+
+        const reaped = await m.kill(first);
+        assert.ok(reaped !== null, 'the LSA reaped alice-1');
+        const events = await m.events();
+        const terminated = events.filter((e) => e.call === 'LsaApLogonTerminated' && e.phase === 'call' && e.detail === 'Kerberos' && e.peer === 'alice-1');
+        assert.equal(terminated.length, 1, `Kerberos' LsaApLogonTerminated ran once: ${JSON.stringify(terminated)}`);
+        assert.equal((await m.lsa.stats()).logonSessions, sessionsBefore + 1, "alice-1's logon session is gone (the server's context keeps its network logon)");
+
+        const again = await m.spawn('client', { logonAs: 'EXAMPLE\\alice', name: 'alice-2' });
+        const relogged = await fence();
+        assert.deepEqual(log.lines(used + 1, relogged), AS_LINES, 'the new logon did the AS exchange again');
+        const second = await establish(again, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
+        assert.ok(second.ok, JSON.stringify(second.steps));
+        const usedAgain = await fence();
+        assert.deepEqual(log.lines(relogged + 1, usedAgain), [TGS_LINE], 'and a TGS exchange of its own: no ticket of the ended logon serves it');
+      });
+    });
+
+    it("sends the client and server processes no long-term key, no TGT session key, no service ticket session key: only the context's own keys (MappedContext)", async () => {
+      const proxy = await KdcProxy.start(dc!.kdcAddress!.port);
+      try {
+        // Every request over TCP (udpPreferenceLimit 1), through the recording proxy.
+        await withMachine({ ...member(`127.0.0.1:${proxy.port}`, { udpPreferenceLimit: 1 }), trace: true }, async (m) => {
+          m.tap(true);
+          const server = await m.spawn('server');
+          const client = await m.spawn('client', { logonAs: 'EXAMPLE\\alice' });
+          const done = await establish(client, server, { package: 'Kerberos', authData: null, targetName: SERVICE });
+          assert.ok(done.ok, JSON.stringify(done.steps));
+          assert.deepEqual(
+            done.steps.map((s) => `${s.api} ${s.status}`),
+            ['InitializeSecurityContext SEC_I_CONTINUE_NEEDED', 'AcceptSecurityContext SEC_E_OK', 'InitializeSecurityContext SEC_E_OK'],
+            'mutual authentication: the AP-REP completes the client',
+          );
+          await messagesBothWays(client, done.clientContext!, server, done.serverContext!);
+          const taps = await m.taps();
+
+          // alice's long-term keys and the service's, as the KDC and the member derive them (salt: realm, then the name's components).
+          const aliceKeys = [KERB_ETYPE_AES256_CTS_HMAC_SHA1_96, KERB_ETYPE_AES128_CTS_HMAC_SHA1_96].map((e) =>
+            stringToKey(e, ALICE_PASSWORD, `${REALM}alice`),
+          );
+          const serviceKeys = [KERB_ETYPE_AES256_CTS_HMAC_SHA1_96, KERB_ETYPE_AES128_CTS_HMAC_SHA1_96].map((e) =>
+            stringToKey(e, WEB_PASSWORD, `${REALM}HTTPweb.example.test`),
+          );
+          const keyFor = (keys: EncryptionKey[], etype: number): EncryptionKey => {
+            const key = keys.find((k) => k.keytype === etype);
+            assert.ok(key !== undefined, `a key of etype ${etype}`);
+            return key;
+          };
+
+          // The TGT's session key: the AS-REP the proxy saw, opened with alice's key.
+          const asReps = proxy
+            .replies()
+            .map(tryKdcRep)
+            .filter((r) => r?.msgType === KRB_MSG_TYPE.AS_REP);
+          assert.equal(asReps.length, 1, 'one AS-REP went through the proxy');
+          const asRep = asReps[0]!;
+          const tgtSessionKey = unpackEncKdcRepPart(decrypt(keyFor(aliceKeys, asRep.encPart.etype), KEY_USAGE.AS_REP_ENC_PART, asRep.encPart.cipher)).key;
+
+          // The service ticket's session key and the initiator's subkey: the AP-REQ the client sent the server, opened with the service's key.
+          const apReqToken = tokenOfStep(done.results[2]);
+          const apReq = unpackApReq(unpackGssKrb5Token(apReqToken).message);
+          const ticketPart = unpackEncTicketPart(
+            decrypt(keyFor(serviceKeys, apReq.ticket.encPart.etype), KEY_USAGE.KDC_REP_TICKET, apReq.ticket.encPart.cipher),
+          );
+          const ticketSessionKey = ticketPart.key;
+          const authenticator = unpackAuthenticator(decrypt(ticketSessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher));
+          const initiatorSubkey = authenticator.subkey;
+          assert.ok(initiatorSubkey !== undefined, 'the AP-REQ carries an initiator subkey');
+
+          const fromLsa = taps.filter(lsaToProcess);
+          assert.ok(fromLsa.some((t) => t.process === 'client') && fromLsa.some((t) => t.process === 'server'), 'the tap saw the LSA talk to both processes');
+          const carrying = (secret: Uint8Array): TapRecord[] => fromLsa.filter((t) => findSecret(t.message, secret).length > 0);
+
+          // The scan can find a key: the context's own (the initiator subkey) went to both processes with MappedContext.
+          const delivered = carrying(initiatorSubkey.keyvalue);
+          assert.ok(
+            delivered.some((t) => t.process === 'client'),
+            "the client's MappedContext carries the context's initiator subkey",
+          );
+          assert.ok(
+            delivered.some((t) => t.process === 'server'),
+            "the server's MappedContext carries the context's initiator subkey",
+          );
+
+          const secrets: Array<[string, Uint8Array]> = [
+            ["alice's aes256 key", aliceKeys[0]!.keyvalue],
+            ["alice's aes128 key", aliceKeys[1]!.keyvalue],
+            ["the service's aes256 key", serviceKeys[0]!.keyvalue],
+            ["the service's aes128 key", serviceKeys[1]!.keyvalue],
+            ["the TGT's session key", tgtSessionKey.keyvalue],
+            ["the service ticket's session key", ticketSessionKey.keyvalue],
+          ];
+          for (const [what, secret] of secrets) {
+            const where = carrying(secret).map((t) => `${t.process} ${t.direction} ${t.channel} ${(t.message as { op?: string }).op ?? ''}`);
+            assert.deepEqual(where, [], `${what} went from the LSA to an app process`);
+          }
+          // And none of them between the apps either (the tokens carry them encrypted only).
+          for (const [what, secret] of secrets)
+            assert.deepEqual(
+              taps.filter(betweenApps).filter((t) => findSecret(t.message, secret).length > 0),
+              [],
+              `${what} between the apps`,
+            );
+        });
+      } finally {
+        await proxy.close();
+      }
+    });
+  },
+);
 
 /** The output token of one InitializeSecurityContext result. */
 function tokenOfStep(result: unknown): Uint8Array {
