@@ -29,7 +29,7 @@ export async function runWatching(
   let watcher: PackageWatcher | undefined;
   try {
     let last = 0;
-    // Runs one at a time: a reload that lands during a run waits for it, and a burst makes one run.
+    // Runs one at a time: a reload that comes during a run waits for it, and a burst makes one run.
     let queued: Promise<void> = Promise.resolve();
     let pending = false;
     const rerun = (): void => {
@@ -48,7 +48,10 @@ export async function runWatching(
     };
     watcher = new PackageWatcher(
       modules,
-      (spec) => machine.lsa.reloadPackage(spec),
+      // A reload waits for the run in progress to end (its processes reaped and its trace cleared),
+      // so that the reload's events start the next run's timeline instead of being cleared with
+      // the last one's (seen under load: the second run had no PackageLoaded).
+      (spec) => queued.then(() => machine.lsa.reloadPackage(spec)),
       {
         reloaded: (spec, report) => {
           hooks.reloaded(spec, report);
