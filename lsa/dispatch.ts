@@ -51,7 +51,7 @@ import { runAsClientCall, type ClientCall, type LsaClientProcess } from './clien
 import type { CallEpochs } from './call-epochs.js';
 import type { ProcessQuota } from './config.js';
 import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
-import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
+import { releaseContext, shareContext, type HandleEntry, type HandleTables, type MappedModule } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
 import type { NestedHandles } from './package-locator.js';
@@ -274,7 +274,16 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
               () => contextFailure(SEC_E_INVALID_HANDLE),
             );
           }
-          holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+          // Every field named now, the later ones undefined, so that setting them keeps the entry one object (no property array).
+          holder = {
+            kind: 'context',
+            packageId: pkg.id,
+            packageVersion: pkg.version,
+            packageHandle: result.NewContextHandle,
+            complete: status === SEC_E_OK,
+            mapped: undefined,
+            shared: undefined,
+          };
           hNewContext = handles.create(pid, holder);
         } else if (status === SEC_E_OK) {
           context.complete = true;
@@ -314,9 +323,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
       if (mapped instanceof Error)
         return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
-      reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
+      const module = mappedModule(mapped.pkg);
+      reply.mapped = mappedDelivery(module, mapped.handle, result.ContextData ?? new Uint8Array(0));
       // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
-      if (holder !== undefined) holder.mapped = { ...reply.mapped, contextData: Uint8Array.from(reply.mapped.contextData) };
+      if (holder !== undefined) holder.mapped = { module, lsaContextHandle: mapped.handle, contextData: new Uint8Array(reply.mapped.contextData) };
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
@@ -530,9 +540,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         mapped: pending.mapped,
         shared: pending.shared,
       });
-      const { contextData, ...module } = pending.mapped;
+      const { module, lsaContextHandle, contextData } = pending.mapped;
       const imported: ImportedContextDelivery = {
         ...module,
+        lsaContextHandle,
         packedContext: packImportedContext({ ContextData: contextData, PackedContext: pending.packedContext }),
       };
       pending.packedContext.fill(0);
@@ -595,16 +606,37 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 /** What the package's Query...Attributes members answer. */
 type QueryResult = { status: Status; Buffer?: unknown };
 
-function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
+/** Each package load's MappedModule, made the first time one of its contexts completes mapped. */
+const mappedModules = new WeakMap<LoadedPackage, MappedModule>();
+
+/** The package's part of a mapped context's delivery: one frozen object per package load, kept by every context that maps into it. */
+function mappedModule(pkg: LoadedPackage): MappedModule {
+  let module = mappedModules.get(pkg);
+  if (module === undefined) {
+    module = Object.freeze({
+      packageId: pkg.id,
+      packageName: pkg.name,
+      moduleUrl: pkg.moduleUrl,
+      tableIndex: pkg.tableIndex,
+      modulePackages: Object.freeze(pkg.modulePackages.map((p) => Object.freeze({ ...p }))) as MappedModule['modulePackages'],
+      thunkedLevels: Object.freeze([...pkg.thunkedLevels]) as MappedModule['thunkedLevels'],
+    });
+    mappedModules.set(pkg, module);
+  }
+  return module;
+}
+
+/** What the calling process is delivered (the LPC frame copies it: the module's frozen arrays are read, never handed over). */
+function mappedDelivery(module: MappedModule, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
   return {
-    packageId: pkg.id,
-    packageName: pkg.name,
-    moduleUrl: pkg.moduleUrl,
-    tableIndex: pkg.tableIndex,
-    modulePackages: pkg.modulePackages.map((p) => ({ ...p })),
+    packageId: module.packageId,
+    packageName: module.packageName,
+    moduleUrl: module.moduleUrl,
+    tableIndex: module.tableIndex,
+    modulePackages: module.modulePackages,
     lsaContextHandle,
     contextData,
-    thunkedLevels: pkg.thunkedLevels,
+    thunkedLevels: module.thunkedLevels,
   };
 }
 

@@ -64,7 +64,13 @@ import { DEFAULT_SETTINGS, parseSettings, type NtlmSettings } from './settings.j
 interface Identity {
   user: string;
   domain: string;
+  /** "DOMAIN\\user", or the user alone without a domain (the CHALLENGE's domain is put before it then). */
+  userName: string;
   ntHash: Uint8Array;
+}
+
+function identityOf(user: string, domain: string, ntHash: Uint8Array): Identity {
+  return { user, domain, userName: domain === '' ? user : `${domain}\\${user}`, ntHash };
 }
 
 interface Credential {
@@ -85,7 +91,8 @@ interface ClientContext {
   attributes: number;
   /** "DOMAIN\\user" once known (the domain may come from the CHALLENGE). */
   userName: string;
-  created: Date;
+  /** When the handshake began, in ms since 1970 (a number, not a Date: a Date costs a live context 96 bytes). */
+  created: number;
 }
 
 interface ServerContext {
@@ -99,7 +106,7 @@ interface ServerContext {
   userName: string | undefined;
   /** The network logon session created for the authenticated client. */
   logonId: LUID | undefined;
-  created: Date;
+  created: number;
 }
 
 /**
@@ -113,7 +120,7 @@ interface CompleteContext {
   attributes: number;
   userName: string;
   logonId: LUID | undefined;
-  created: Date;
+  created: number;
 }
 
 /**
@@ -254,7 +261,7 @@ class NtlmLsaPackage {
       case SECPKG_ATTR.FLAGS:
         return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
       case SECPKG_ATTR.LIFESPAN:
-        return { status: SEC_E_OK, Buffer: { tsStart: timeStampFromDate(context.created), tsExpiry: TIMESTAMP_NEVER } };
+        return { status: SEC_E_OK, Buffer: { tsStart: timeStampFromDate(new Date(context.created)), tsExpiry: TIMESTAMP_NEVER } };
       case SECPKG_ATTR.NAMES:
         return context.userName === undefined ? { status: SEC_E_UNSUPPORTED_FUNCTION } : { status: SEC_E_OK, Buffer: { sUserName: context.userName } };
       default:
@@ -282,14 +289,14 @@ class NtlmLsaPackage {
       role: 'client',
       stage: 'negotiate-sent',
       // The context's own copy: freeing the credential mid-handshake must not change it.
-      identity: { user, domain, ntHash: new Uint8Array(ntHash) },
+      identity: { user, domain, userName: credential.identity.userName, ntHash: new Uint8Array(ntHash) },
       requested: requirements,
       targetName,
       negotiate,
       bindings: bindingsOf(input),
       attributes: clientAttributes(requirements, negotiate.flags),
-      userName: domain === '' ? user : `${domain}\\${user}`,
-      created: this.now(),
+      userName: credential.identity.userName,
+      created: this.now().getTime(),
     };
     const handle = this.nextHandle++;
     this.contexts.set(handle, context);
@@ -321,7 +328,8 @@ class NtlmLsaPackage {
       role: 'client',
       stage: 'complete',
       attributes: clientAttributes(context.requested, outcome.flags),
-      userName: `${domain === '' ? outcome.serverDomain : domain}\\${user}`,
+      // The credential's own string where it can be (one per credential, not one per live context).
+      userName: domain === '' ? `${outcome.serverDomain}\\${user}` : context.identity.userName,
       logonId: undefined,
       created: context.created,
     };
@@ -397,7 +405,7 @@ class NtlmLsaPackage {
       attributes: serverAttributes(requirements, outcome.offered),
       userName: undefined,
       logonId: undefined,
-      created: now,
+      created: now.getTime(),
     };
     const handle = this.nextHandle++;
     this.contexts.set(handle, context);
@@ -453,7 +461,7 @@ class NtlmLsaPackage {
     const identity = unpackAuthIdentity(bytes);
     bytes.fill(0);
     if (identity === undefined || identity.User === '') return SEC_E_UNKNOWN_CREDENTIALS;
-    return { user: identity.User, domain: identity.Domain, ntHash: ntowfv1(identity.Password) };
+    return identityOf(identity.User, identity.Domain, ntowfv1(identity.Password));
   }
 
   /** The calling process's logon: what SpAcceptCredentials stored. */
@@ -466,7 +474,7 @@ class NtlmLsaPackage {
     const user = read(LOGON_USER);
     const domain = read(LOGON_DOMAIN);
     if (ntHash === undefined || user === undefined || domain === undefined) return SEC_E_NO_CREDENTIALS;
-    return { user: Buffer.from(user).toString('utf8'), domain: Buffer.from(domain).toString('utf8'), ntHash };
+    return identityOf(Buffer.from(user).toString('utf8'), Buffer.from(domain).toString('utf8'), ntHash);
   }
 
   /**
