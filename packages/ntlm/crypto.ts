@@ -12,7 +12,7 @@ import { dateFromTimeStamp, filetimeFromBytes, SEC_CHANNEL_BINDINGS, timeStampFr
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
 import { hmacMd5, hmacMd5Into, md5 } from './md5.js';
-import { micFieldOffset, MIC_BYTES, NtlmParseError, packNtlmV2ClientChallenge, utf16le, type AvPair } from './messages.js';
+import { micFieldOffset, MIC_BYTES, NtlmParseError, packNtlmV2ClientChallenge, packNtlmV2ClientChallengeAfter, utf16le, type AvPair } from './messages.js';
 import { Rc4 } from './rc4.js';
 import { EmuError } from '../kit/index.js';
 
@@ -131,6 +131,29 @@ export interface NtlmV2Responses {
   lmChallengeResponse: Uint8Array;
   /** HMAC_MD5(ResponseKeyNT, NTProofStr); for NTLMv2 also the KeyExchangeKey. */
   sessionBaseKey: Uint8Array;
+}
+
+/**
+ * computeNtlmV2Proof over the temp ntlmV2Temp would pack from the same arguments, packed in place
+ * after the NTProofStr it is proved by (one array, where ntlmV2Temp and computeNtlmV2Proof make
+ * two and copy one into the other): the client's leg. `temp` is a view of the response.
+ */
+export function computeNtlmV2ProofOfTemp(args: {
+  responseKeyNT: Uint8Array;
+  serverChallenge: Uint8Array;
+  timestamp: Uint8Array;
+  clientChallenge: Uint8Array;
+  avPairs: readonly AvPair[];
+}): Omit<NtlmV2Responses, 'lmChallengeResponse'> & { temp: Uint8Array } {
+  const { responseKeyNT, serverChallenge } = args;
+  const ntChallengeResponse = packNtlmV2ClientChallengeAfter(
+    { timestamp: args.timestamp, challengeFromClient: args.clientChallenge, avPairs: args.avPairs as AvPair[], trailing: TEMP_TRAILING },
+    NT_PROOF_STR_BYTES,
+  );
+  const temp = ntChallengeResponse.subarray(NT_PROOF_STR_BYTES);
+  hmacMd5Into(responseKeyNT, [serverChallenge, temp], ntChallengeResponse, 0);
+  const ntProofStr = ntChallengeResponse.subarray(0, NT_PROOF_STR_BYTES);
+  return { ntProofStr, ntChallengeResponse, sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr), temp };
 }
 
 /** The NT half of ComputeResponse for NTLMv2 (3.3.2): what an AUTHENTICATE that carries a MIC needs. */

@@ -7,11 +7,10 @@ import { ISC_REQ, SEC_E_INVALID_TOKEN } from '../../headers/index.js';
 import {
   computeLmV2Response,
   computeMic,
-  computeNtlmV2Proof,
+  computeNtlmV2ProofOfTemp,
   encryptRandomSessionKey,
   filetimeFromDate,
   kxkeyV2,
-  ntlmV2Temp,
   ntowfv2FromNtHash,
   utf16le,
 } from './crypto.js';
@@ -117,20 +116,23 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   const serverPairs = challenge.targetInfo ?? [];
   const serverTime = findAvPair(serverPairs, MSV_AV.MsvAvTimestamp);
   const withMicField = serverTime !== undefined;
-  let temp: Uint8Array;
+  const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
+  let responses: ReturnType<typeof computeNtlmV2ProofOfTemp>;
   try {
-    temp = ntlmV2Temp(
-      serverTime ?? filetimeFromDate(input.now),
-      random(8),
-      clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
-    );
+    // temp (3.3.2) packed into the NtChallengeResponse after its NTProofStr.
+    responses = computeNtlmV2ProofOfTemp({
+      responseKeyNT,
+      serverChallenge: challenge.serverChallenge,
+      timestamp: serverTime ?? filetimeFromDate(input.now),
+      clientChallenge: random(8),
+      avPairs: clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
+    });
   } catch (error) {
     // A target name longer than an AV_PAIR can hold (AvLen is 16 bits): as for names, it cannot be sent.
     if (error instanceof RangeError) return failure(SEC_E_INVALID_TOKEN, `cannot send the target name: ${error.message}`);
     throw error;
   }
-  const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
-  const responses = computeNtlmV2Proof({ responseKeyNT, serverChallenge: challenge.serverChallenge, temp });
+  const { temp } = responses;
 
   const keyExchangeKey = kxkeyV2(responses.sessionBaseKey);
   let exportedSessionKey = keyExchangeKey;

@@ -296,7 +296,7 @@ class NtlmLsaPackage {
       bindings: bindingsOf(input),
       attributes: clientAttributes(requirements, negotiate.flags),
       userName: credential.identity.userName,
-      created: this.now().getTime(),
+      created: this.nowMs(),
     };
     const handle = this.nextHandle++;
     this.contexts.set(handle, context);
@@ -532,6 +532,11 @@ class NtlmLsaPackage {
 
   private now(): Date {
     return this.settings.fixedTime ?? new Date();
+  }
+
+  /** now() as a number, for a leg that needs no Date (`new Date()` costs four times Date.now()). */
+  private nowMs(): number {
+    return this.settings.fixedTime?.getTime() ?? Date.now();
   }
 }
 

@@ -882,16 +882,24 @@ export function isNtlmV2Response(ntChallengeResponseLength: number): boolean {
 }
 
 export function packNtlmV2ClientChallenge(challenge: NtlmV2ClientChallenge): Uint8Array {
+  return packNtlmV2ClientChallengeAfter(challenge, 0);
+}
+
+/**
+ * The NTLMv2_CLIENT_CHALLENGE packed `before` bytes into a new array (bytes[0..before) zero): the
+ * client's NTLMv2_RESPONSE is its NTProofStr, then this, in one array without a copy of it.
+ */
+export function packNtlmV2ClientChallengeAfter(challenge: NtlmV2ClientChallenge, before: number): Uint8Array {
   requireLength('TimeStamp', challenge.timestamp, TIMESTAMP_BYTES);
   requireLength('ChallengeFromClient', challenge.challengeFromClient, CHALLENGE_FROM_CLIENT_BYTES);
   const avPairsBytes = avPairsLength(challenge.avPairs);
-  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
-  bytes[CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
-  bytes[CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
-  bytes.set(challenge.timestamp, CLIENT_CHALLENGE.TIMESTAMP);
-  bytes.set(challenge.challengeFromClient, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
-  writeAvPairs(bytes, CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
-  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
+  const bytes = new Uint8Array(before + CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
+  bytes[before + CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
+  bytes[before + CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
+  bytes.set(challenge.timestamp, before + CLIENT_CHALLENGE.TIMESTAMP);
+  bytes.set(challenge.challengeFromClient, before + CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
+  writeAvPairs(bytes, before + CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
+  bytes.set(challenge.trailing, before + CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
   return bytes;
 }
 

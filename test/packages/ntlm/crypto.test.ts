@@ -4,6 +4,7 @@ import { createHash, createHmac } from 'node:crypto';
 import {
   channelBindingsHash,
   computeMic,
+  computeNtlmV2ProofOfTemp,
   computeNtlmV2Response,
   decryptRandomSessionKey,
   encryptRandomSessionKey,
@@ -90,6 +91,20 @@ describe('NTLMv2 responses', () => {
     assert.equal(toHex(responses.ntChallengeResponse), NTLMV2.ntProofStr + NTLMV2.temp);
     assert.equal(toHex(responses.lmChallengeResponse), NTLMV2.lmv2Response);
     assert.equal(toHex(responses.sessionBaseKey), NTLMV2.sessionBaseKey);
+  });
+
+  test("packed in place after its NTProofStr (the client's leg), the response, temp and SessionBaseKey are the same 4.2.4 values", () => {
+    const inPlace = computeNtlmV2ProofOfTemp({
+      responseKeyNT: responseKey,
+      serverChallenge,
+      timestamp: COMMON.time,
+      clientChallenge: COMMON.clientChallenge,
+      avPairs: targetInfo,
+    });
+    assert.equal(toHex(inPlace.ntChallengeResponse), NTLMV2.ntProofStr + NTLMV2.temp);
+    assert.equal(toHex(inPlace.ntProofStr), NTLMV2.ntProofStr);
+    assert.equal(toHex(inPlace.temp), NTLMV2.temp);
+    assert.equal(toHex(inPlace.sessionBaseKey), NTLMV2.sessionBaseKey);
   });
 
   test('KXKEY for NTLMv2 is the SessionBaseKey and encrypts the random session key to the 4.2.4.2.3 value', () => {
