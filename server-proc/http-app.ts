@@ -172,7 +172,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     };
     summary.connections++;
     conns.set(socket, conn);
-    ctx.trace('HttpAccept', `conn#${conn.id} from ${conn.remote}${tls === undefined ? '' : ` ${(socket as TLSSocket).getProtocol() ?? 'TLS'}`}`);
+    ctx.trace('HttpAccept', () => `conn#${conn.id} from ${conn.remote}${tls === undefined ? '' : ` ${(socket as TLSSocket).getProtocol() ?? 'TLS'}`}`);
     socket.once('close', () => {
       conn.closed = true;
       // After the request in hand (if any): the context is deleted once nothing uses it.
@@ -233,7 +233,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const token = auth.kind === 'ntlm' || auth.kind === 'negotiate' ? auth.token : undefined;
     ctx.trace(
       'HttpRequest',
-      `conn#${conn.id} ${base.method} ${base.path}${token !== undefined ? ` Authorization ${scheme} ${token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
+      () =>
+        `conn#${conn.id} ${base.method} ${base.path}${token !== undefined ? ` Authorization ${scheme} ${token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
     );
 
     if (auth.kind === 'malformed') {
@@ -265,7 +266,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     });
     if (r.context !== undefined && conn.context === undefined) {
       conn.context = r.context;
-      ctx.trace('ContextBound', `conn#${conn.id} context ${r.context.dwLower}:${r.context.dwUpper}`);
+      const bound = r.context;
+      ctx.trace('ContextBound', () => `conn#${conn.id} context ${bound.dwLower}:${bound.dwUpper}`);
     }
     const out = tokenBytes(r.output);
     const elapsed = (): number => round(performance.now() - conn.handshakeStart);
@@ -311,7 +313,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   }
 
   function traceOut(conn: Conn, status: number, scheme: HttpAuthScheme, token: Uint8Array | undefined): void {
-    ctx.trace('HttpResponse', `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
+    ctx.trace('HttpResponse', () => `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
   }
 
   async function dropContext(conn: Conn): Promise<boolean> {
@@ -327,7 +329,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   async function releaseConnection(conn: Conn): Promise<void> {
     const deleted = await dropContext(conn);
-    ctx.trace('HttpClose', `conn#${conn.id}${deleted ? ' context deleted' : ''}`);
+    ctx.trace('HttpClose', () => `conn#${conn.id}${deleted ? ' context deleted' : ''}`);
     control.post({ kind: 'closed', connection: conn.id, contextDeleted: deleted });
   }
 

@@ -370,21 +370,26 @@ export class Secur32 {
    * SpQueryContextAttributes in the LSA for a context not (yet) mapped and for the levels the
    * package thunks to the LSA (SecpkgContextThunks, reference section 7.9).
    */
-  async queryContextAttributes<A extends number>(context: CtxtHandle, attribute: A): Promise<QueryContextAttributesResult<A>> {
+  queryContextAttributes<A extends number>(context: CtxtHandle, attribute: A): Promise<QueryContextAttributesResult<A>> {
     const record = this.handles.context(context);
-    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
-    if (typeof attribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+    if (record === undefined) return Promise.resolve({ status: SEC_E_INVALID_HANDLE });
+    if (typeof attribute !== 'number') return Promise.resolve({ status: SEC_E_INVALID_PARAMETER });
     const thunked = record.thunkedLevels[0] === SECPKG_ATTR.THUNK_ALL || record.thunkedLevels.includes(attribute);
+    const user = record.user;
+    const answer = (outcome: Outcome<{ status: Status; Buffer?: unknown }>, user: UserModeContext): QueryContextAttributesResult<A> => {
+      const answered = hostStatus(outcome, user, 'SpQueryContextAttributes');
+      return outcome.ok && answered.cause === undefined ? { status: answered.status, buffer: outcome.value.Buffer as ContextAttributeValue<A> } : answered;
+    };
+    if (user !== null && !thunked && !this.points.active) {
+      // The user-mode half answers, untraced (a server asks SECPKG_ATTR_NAMES after every handshake): no async function of the library's own.
+      const outcome = this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute));
+      return outcome instanceof Promise ? outcome.then((o) => answer(o, user)) : Promise.resolve(answer(outcome, user));
+    }
     return this.traced<QueryContextAttributesResult<A>>(
       'QueryContextAttributes',
       attributeName(attribute),
       async () => {
-        if (record.user !== null && !thunked) {
-          const user = record.user;
-          const outcome = await this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute));
-          const answered = hostStatus(outcome, user, 'SpQueryContextAttributes');
-          return outcome.ok && answered.cause === undefined ? { status: answered.status, buffer: outcome.value.Buffer as ContextAttributeValue<A> } : answered;
-        }
+        if (user !== null && !thunked) return answer(await this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute)), user);
         if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpQueryContextAttributes', { hContext: record.lsa, ulAttribute: attribute });
         return withCause({ status: reply.status, buffer: reply.buffer as ContextAttributeValue<A> }, reply.cause);
