@@ -17,10 +17,24 @@ export interface Deadline {
   cancel(): void;
 }
 
-interface Entry {
-  at: number;
-  expire: () => void;
-  cancelled: boolean;
+/** A deadline in the heap, and the Deadline its caller holds (one object per call, not three). */
+class Entry implements Deadline {
+  readonly at: number;
+  readonly expire: () => void;
+  cancelled = false;
+  private readonly queue: DeadlineQueue;
+
+  constructor(queue: DeadlineQueue, at: number, expire: () => void) {
+    this.queue = queue;
+    this.at = at;
+    this.expire = expire;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.queue.cancelled();
+  }
 }
 
 export class DeadlineQueue {
@@ -34,7 +48,7 @@ export class DeadlineQueue {
 
   /** Calls `expire` once `ms` from now, unless cancelled first. */
   after(ms: number, expire: () => void): Deadline {
-    const entry: Entry = { at: performance.now() + ms, expire, cancelled: false };
+    const entry = new Entry(this, performance.now() + ms, expire);
     this.push(entry);
     this.live++;
     if (entry.at < this.armedFor) this.arm(entry.at);
@@ -43,14 +57,13 @@ export class DeadlineQueue {
       this.timer!.ref();
       this.referenced = true;
     }
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        if (--this.live === 0) this.idle();
-        else if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
-      },
-    };
+    return entry;
+  }
+
+  /** One of this queue's entries was cancelled (Entry.cancel, once). */
+  cancelled(): void {
+    if (--this.live === 0) this.idle();
+    else if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
   }
 
   /** Deadlines registered and neither expired nor cancelled. */

@@ -110,6 +110,14 @@ export function newCallTiming(): CallTiming {
 
 let nextCallId = 1;
 
+/**
+ * The pvBuffer of every output buffer a package is handed: empty, as the caller's, which the package
+ * replaces with what it writes (ISC_REQ_ALLOCATE_MEMORY's way). One frozen array for all of them:
+ * an empty array has nothing to write into, and a typed array per buffer per call was a tenth of
+ * what a handshake allocated in the LSA.
+ */
+const NO_OUTPUT: Uint8Array = Object.freeze(new Uint8Array(0));
+
 /** The LPC handlers for one process: every call runs as that process's client call. */
 export function createDispatch(ctx: DispatchContext, process: LsaClientProcess): Handlers<ProcessToLsaOps> {
   const { handles, points } = ctx;
@@ -137,7 +145,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
       // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
-      const end = ctx.epochs.begin();
+      const epoch = ctx.epochs.enter();
       let result: ProcessToLsaOps[K]['reply'] | Promise<ProcessToLsaOps[K]['reply'] | Refused>;
       try {
         result = ctx.scheduler.run(
@@ -149,20 +157,25 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
           requestBytes(request),
         );
       } catch (error) {
-        end();
+        ctx.epochs.leave(epoch);
         throw error;
       }
-      const answered = (settled: ProcessToLsaOps[K]['reply'] | Refused): ProcessToLsaOps[K]['reply'] => {
-        timing.handledMs += performance.now() - arrived;
-        return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
-      };
-      if (result instanceof Promise) return result.then(answered).finally(end);
+      if (result instanceof Promise)
+        return result
+          .then((settled) => answered(op, failure, settled, arrived))
+          .finally(() => ctx.epochs.leave(epoch));
       try {
-        return answered(result);
+        return answered(op, failure, result, arrived);
       } finally {
-        end();
+        ctx.epochs.leave(epoch);
       }
     };
+  }
+
+  /** A call's reply once it ran (or was refused a turn), its time in the LSA added up. */
+  function answered<R>(op: LpcOp, failure: (status: Status, cause?: Error) => R, settled: R | Refused, arrived: number): R {
+    ctx.timing.handledMs += performance.now() - arrived;
+    return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
   }
 
   /** The reply of an op whose reply is a status and nothing else. */
@@ -246,13 +259,14 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
 
-    const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
+    const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: NO_OUTPUT }));
     const answered = call(
       client,
       pkg,
       entry,
       () => run(pkg, cred, context, output),
-      () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes`,
+      // Built only for a trace: a closure per call otherwise.
+      points.active ? () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes` : undefined,
     );
     return whenReady(answered, (outcome) => {
       if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
