@@ -254,7 +254,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
     // A token: the next leg of this connection's handshake, or the first leg of a new one.
     if (conn.stage !== 'challenged' || conn.offer !== offer) {
-      await dropContext(conn);
+      // A new connection's first token has no context to drop: no await for it.
+      if (conn.context === undefined) clearHandshake(conn);
+      else await dropContext(conn);
       conn.handshakeStart = performance.now();
     }
     conn.offer = offer;
@@ -316,12 +318,17 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     ctx.trace('HttpResponse', () => `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
   }
 
-  async function dropContext(conn: Conn): Promise<boolean> {
-    const context = conn.context;
+  /** The connection is back to no handshake (its context, if any, already gone or being deleted). */
+  function clearHandshake(conn: Conn): void {
     conn.context = undefined;
     conn.stage = 'none';
     conn.user = null;
     conn.mechanism = null;
+  }
+
+  async function dropContext(conn: Conn): Promise<boolean> {
+    const context = conn.context;
+    clearHandshake(conn);
     if (context === undefined) return false;
     await ctx.sspi.deleteSecurityContext(context);
     return true;
