@@ -14,7 +14,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Account, ProcessQuota } from '../lsa/index.js';
+import { packagesAlongside, type Account, type ProcessQuota } from '../lsa/index.js';
 import { Machine, type LsaIsolation } from '../machine/index.js';
 import { percentile } from './stats.js';
 
@@ -69,7 +69,8 @@ export async function fairnessRows(options: FairnessOptions): Promise<FairnessRo
     const lsaIsolation = scenario.lsaIsolation ?? options.lsaIsolation ?? 'thread';
     const machine = await Machine.boot({
       lsaIsolation,
-      packages: [options.spec],
+      // Negotiate needs its mechanism (NTLM) loaded beside it, as every other row loads it.
+      packages: [options.spec, ...packagesAlongside(options.spec)],
       accounts: [options.account],
       trace: false,
       ...(scenario.quota === undefined ? {} : { processQuota: scenario.quota }),

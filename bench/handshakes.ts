@@ -28,6 +28,10 @@ export interface HandshakeRun {
   byStatus: Record<string, number>;
   /** Where the measured handshakes' time went, added up over them (bench/hops.ts reads it). */
   hops?: HopTotals;
+  /** Target names the clients used of those they were given (the app's `targets`: bench/kerberos.ts). */
+  targetsUsed?: number;
+  /** Handshakes the clients started, warm-up included. */
+  started?: number;
 }
 
 /** Milliseconds added up over a run: the processes' SSPI calls as they saw them, and the LSA's stages of the same calls. */
@@ -78,8 +82,19 @@ export class HandshakeBench {
 
   private runs = 0;
 
-  /** One measurement: C in flight split over K clients for durationMs after warmupMs. */
-  async run(concurrency: number, clientCount: number, durationMs: number, warmupMs: number, messages = 0): Promise<HandshakeRun> {
+  /**
+   * One measurement: C in flight split over K clients for durationMs after warmupMs; `clientArgs`
+   * go to each client app besides (a Kerberos target, a credential per handshake: bench/kerberos.ts;
+   * `first` is then each client's first target, the next client's after its share of `targets`).
+   */
+  async run(
+    concurrency: number,
+    clientCount: number,
+    durationMs: number,
+    warmupMs: number,
+    messages = 0,
+    clientArgs: Record<string, unknown> = {},
+  ): Promise<HandshakeRun> {
     const name = `bench-${this.runs++}`;
     const clients = this.clients.slice(0, clientCount);
     const serving = this.server.runApp(SERVER_APP, { name, package: this.packageName, clients: clients.length });
@@ -98,6 +113,14 @@ export class HandshakeBench {
         durationMs,
         warmupMs,
         messages,
+        ...clientArgs,
+        // Each client its own share of the target names, if any.
+        ...(typeof clientArgs.targets === 'number'
+          ? {
+              targets: Math.floor(clientArgs.targets / clients.length),
+              first: Number(clientArgs.first ?? 0) + i * Math.floor(clientArgs.targets / clients.length),
+            }
+          : {}),
       }),
     );
     await new Promise<void>((resolve) => setTimeout(resolve, warmupMs).unref());
@@ -111,6 +134,8 @@ export class HandshakeBench {
     const lsaAfter = await this.machine.lsa.stats();
     let completed = 0;
     let failures = 0;
+    let targetsUsed = 0;
+    let started = 0;
     let elapsed = 0;
     const latencies: number[] = [];
     const byStatus: Record<string, number> = {};
@@ -136,7 +161,11 @@ export class HandshakeBench {
         elapsedMs: number;
         latencies: number[];
         timing: HopTotals['client'];
+        targetsUsed?: number;
+        started?: number;
       };
+      targetsUsed += d.targetsUsed ?? 0;
+      started += d.started ?? 0;
       hops.handshakes += d.completed;
       for (const k of ['sspiMs', 'sspiCalls', 'serverMs', 'serverTrips'] as const) hops.client[k] += d.timing[k];
       completed += d.completed;
@@ -145,7 +174,7 @@ export class HandshakeBench {
       elapsed = Math.max(elapsed, d.elapsedMs);
       for (const l of d.latencies) latencies.push(l);
     }
-    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures, byStatus, hops };
+    return { hsPerSec: completed / (elapsed / 1000), latencies, elu, cpuCores, failures, byStatus, hops, targetsUsed, started };
   }
 
   /**

@@ -8,7 +8,7 @@ import type { HopTotals } from './handshakes.js';
 
 export interface HopRow {
   package: string;
-  /** LPC calls per handshake, both processes together. */
+  /** LPC calls per handshake, both processes together (their own counts, of the handshakes the client measured). */
   callsPerHandshake: number;
   /** Microseconds per LPC call, as the calling process sees it (its SSPI call, start to answer). */
   roundTripUs: number;
@@ -35,7 +35,7 @@ export function hopRow(packageName: string, hops: HopTotals): HopRow | undefined
   const lsaFramesUs = us(hops.lsa.codecMs, lsaCalls);
   return {
     package: packageName,
-    callsPerHandshake: Math.round((lsaCalls / hops.handshakes) * 10) / 10,
+    callsPerHandshake: Math.round((calls / hops.handshakes) * 10) / 10,
     roundTripUs,
     lsaDecodeUs: us(hops.lsa.decodeMs, lsaCalls),
     lsaQueuedUs: us(hops.lsa.queuedMs, lsaCalls),

@@ -3,3 +3,13 @@ export { QUICK, DEFAULTS, runBench, type BenchOptions, type BenchReport, type Ha
 export { HandshakeBench } from './handshakes.js';
 export { formatReport, formatSvg } from './report.js';
 export { percentile } from './stats.js';
+export {
+  kerberosRows,
+  formatKerberos,
+  KERBEROS_MODES,
+  type KerberosBenchOptions,
+  type KerberosMode,
+  type KerberosReport,
+  type KerberosRow,
+} from './kerberos.js';
+export { domainRows, formatDomain, type DomainReport, type KdcRow, type PassThroughRow } from './domain.js';

@@ -1,7 +1,9 @@
 // The benchmark report for people: readable tables for the terminal, and an SVG chart of
 // handshakes/s against concurrency per package with the ideal baseline drawn in.
 
+import { formatDomain } from './domain.js';
 import { formatPool } from './pool.js';
+import { formatKerberos } from './kerberos.js';
 import type { BenchReport } from './run.js';
 import type { SocketRow } from './http-sockets.js';
 import { targetLines } from './targets.js';
@@ -195,6 +197,8 @@ export function formatReport(report: BenchReport): string {
   );
   if (report.sockets.length > 0) out.push('', formatSocketRows(report.sockets));
   if (report.pool !== null) out.push('', ...formatPool(report.pool));
+  if (report.kerberos !== null) out.push('', formatKerberos(report.kerberos));
+  if (report.domain !== null) out.push('', ...formatDomain(report.domain));
   out.push('');
   out.push('Targets');
   out.push(...targetLines(report.targets));

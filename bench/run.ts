@@ -19,6 +19,8 @@ import { hopRow, type HopRow } from './hops.js';
 import { httpSocketRows, type SocketRow } from './http-sockets.js';
 import { isolationRows, type IsolationRow } from './isolation.js';
 import type { LsaIsolation } from '../machine/index.js';
+import { kerberosRows, type KerberosReport } from './kerberos.js';
+import { domainRows, type DomainReport } from './domain.js';
 
 export interface BenchOptions {
   packages: string[];
@@ -41,6 +43,8 @@ export interface BenchOptions {
   poolMs?: number;
   /** Where the LSA of the handshake, message and memory rows runs (default a worker thread); the isolation rows measure both. */
   lsaIsolation?: LsaIsolation;
+  /** Handshakes in flight of the Kerberos rows (bench/kerberos.ts), run when Negotiate or Kerberos is measured; none: no Kerberos rows. */
+  kerberosConcurrency?: number[];
   progress?: (done: number, total: number, label: string) => void;
 }
 
@@ -54,6 +58,7 @@ export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageDurationMs: 120,
   memoryContexts: [2000],
   socketClients: [1, 32],
+  kerberosConcurrency: [8],
 };
 
 export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
@@ -66,6 +71,7 @@ export const DEFAULTS: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
   messageDurationMs: 500,
   memoryContexts: [10_000, 100_000],
   socketClients: [1, 8, 32],
+  kerberosConcurrency: [1, 16],
 };
 
 export interface HandshakeRow extends RateFigures {
@@ -151,13 +157,30 @@ export interface BenchReport {
   sockets: SocketRow[];
   /** The LSA's work pool off, at 1 and at 2 threads, under PBKDF2 load, when the example package is benchmarked (bench/pool.ts). */
   pool: PoolReport | null;
+  /**
+   * The domain, when NTLM is benchmarked (bench/domain.ts): the DC's KDC AS and TGS requests/s over
+   * TCP with the LSA's work pool off and on, the time to make a DC's keys, and NTLM handshakes
+   * passed through to the DC beside the same handshakes checked locally.
+   */
+  domain: DomainReport | null;
   /** Each package's handshake cryptography alone, in one thread, beside its in-process baseline (bench/crypto-floor.ts). */
   cryptoFloor: CryptoFloorRow[];
   /** Handshakes with the LSA in a worker thread and in its own OS process, side by side (bench/isolation.ts). */
   isolation: IsolationRow[];
+  /**
+   * Kerberos handshakes against a domain controller's KDC on loopback: a cached service ticket, a
+   * TGS exchange each handshake, a new credential each handshake, the LSAs' work pool off and on
+   * (bench/kerberos.ts); null when neither Negotiate nor Kerberos is measured.
+   */
+  kerberos: KerberosReport | null;
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
 }
+
+/** The domain rows' pool sizes (off, and the default) and handshakes in flight; one progress step per KDC exchange, per keys row, per pass-through row. */
+const DOMAIN_POOL_THREADS = [0, 1];
+const DOMAIN_CONCURRENCY = [1, 8];
+const DOMAIN_STEPS = 2 + DOMAIN_POOL_THREADS.length + DOMAIN_CONCURRENCY.length;
 
 /** The batches of interleaved single-thread measurements (bench/stats.ts interleave): about a millisecond. */
 const BATCH_MS = 1;
@@ -177,23 +200,31 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     hops: [],
     sockets: [],
     pool: null,
+    domain: null,
     cryptoFloor: [],
     isolation: [],
+    kerberos: null,
     targets: [],
   };
+  // Kerberos needs a domain: its handshakes are the Kerberos rows, not the generic ones.
+  const generic = options.packages.filter((p) => p.toLowerCase() !== 'kerberos');
+  const kerberosConcurrency = options.packages.some((p) => ['kerberos', 'negotiate'].includes(p.toLowerCase())) ? (options.kerberosConcurrency ?? []) : [];
+  const kerberosPools = [0, 1];
   const rowsPerPackage = options.concurrency.length * options.clients.length;
   const isolationSpecs = options.packages.filter((p) => p === 'null' || p === 'ntlm');
   const isolationConcurrency = options.concurrency.filter((c) => c === 1 || c === 64);
   const total =
-    options.packages.length * (rowsPerPackage + 3) +
+    generic.length * (rowsPerPackage + 3) +
+    kerberosConcurrency.length * kerberosPools.length +
     2 +
     (options.socketClients?.length ?? 0) +
     (options.packages.includes('example') ? 1 : 0) +
+    (options.packages.includes('ntlm') ? DOMAIN_STEPS : 0) +
     isolationSpecs.length * isolationConcurrency.length;
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
-  for (const spec of options.packages) {
+  for (const spec of generic) {
     // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
     const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
     const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
@@ -296,7 +327,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       report.memory.measurements[bench.packageName] = measured;
       if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
-      if (options.scale && spec === options.packages[0]) {
+      if (options.scale && spec === generic[0]) {
         const filled = await bench.fill(500_000);
         report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
       }
@@ -308,7 +339,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
   step('peer');
-  const fairSpec = options.packages.includes('ntlm') ? 'ntlm' : options.packages[0]!;
+  const fairSpec = generic.includes('ntlm') ? 'ntlm' : (generic[0] ?? 'ntlm');
   report.fairness = await fairnessRows({
     spec: fairSpec,
     account: ACCOUNT,
@@ -335,9 +366,30 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     repetitions: options.repetitions,
     progress: step,
   });
+  if (kerberosConcurrency.length > 0)
+    report.kerberos = await kerberosRows({
+      durationMs: options.durationMs,
+      warmupMs: options.warmupMs,
+      repetitions: options.repetitions,
+      concurrency: kerberosConcurrency,
+      poolThreads: kerberosPools,
+      progress: step,
+    });
   if (options.packages.includes('example')) {
     report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
     step('LSA work pool');
+  }
+
+  if (options.packages.includes('ntlm')) {
+    report.domain = await domainRows({
+      durationMs: options.durationMs,
+      repetitions: options.repetitions,
+      kdcLanes: 8,
+      poolThreads: DOMAIN_POOL_THREADS,
+      users: 20,
+      concurrency: DOMAIN_CONCURRENCY,
+      progress: step,
+    });
   }
 
   const at64 = (name: string): HandshakeRow | undefined =>

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // sspi-emu's command line: dispatches to one module per command. `--help` (or -h) on any command
 // prints that command's usage; `--version` the package's version. A usage error is one line and
-// a hint (exit 2); a package module that failed to load is one line per failure (exit 1).
+// a hint (exit 2); a package module that failed to load is one line per failure (exit 1). A
+// command started by another program over an IPC channel ends when that program goes away.
 
 import { readFileSync } from 'node:fs';
 import { describeError } from '../ipc/index.js';
@@ -82,6 +83,20 @@ function version(): string {
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
+/**
+ * A command started with an IPC channel (child_process.fork, or spawn with an 'ipc' stdio entry,
+ * as `run --domain` starts its machines) belongs to the program that started it: when the channel
+ * closes, that program has gone (ended, crashed, killed with SIGKILL), and the command ends as on
+ * SIGTERM (dc and serve stop cleanly; the others end at once), so that no machine is left running
+ * without it. The channel alone does not keep the command alive.
+ */
+function followParent(): void {
+  if (process.channel === undefined) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+followParent();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,9 +1,18 @@
 // Option parsing shared by the commands: node:util parseArgs, with usage errors for anything off.
 
+import { writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILTIN_PACKAGES, DEFAULT_PACKAGES } from '../lsa/index.js';
 import { devtoolsUrl } from '../ipc/index.js';
-import { INSPECT_DEADLINE_MS, type InspectOptions, type LsaIsolation, type MachineOptions } from '../machine/index.js';
+import {
+  formatTimeline,
+  INSPECT_DEADLINE_MS,
+  machineTraceFile,
+  type InspectOptions,
+  type LsaIsolation,
+  type Machine,
+  type MachineOptions,
+} from '../machine/index.js';
 import { UsageError } from './usage.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -109,9 +118,13 @@ export function seconds(value: string | undefined, name: string, fallback: numbe
   return n;
 }
 
-/** Package module paths from --load, and --package when it names a module rather than a package. */
-export function packageList(load: string[] | undefined, pkg: string | undefined): { packages: string[]; packageName: string | undefined } {
-  const packages = [...DEFAULT_PACKAGES, ...(load ?? [])];
+/**
+ * Package module paths from --load, and --package when it names a module rather than a package.
+ * A machine in a realm (--realm) loads the Kerberos package too, as every Windows domain member
+ * has it: Negotiate then offers Kerberos first.
+ */
+export function packageList(load: string[] | undefined, pkg: string | undefined, realm?: string): { packages: string[]; packageName: string | undefined } {
+  const packages = [...DEFAULT_PACKAGES, ...(realm === undefined ? [] : ['kerberos']), ...(load ?? [])];
   if (pkg !== undefined && /[\\/]|\.m?js$/.test(pkg)) return { packages: [...packages, pkg], packageName: undefined };
   // A built-in package named by --package is loaded too, as if it were in the Security Packages list.
   if (pkg !== undefined && BUILTIN_PACKAGES.has(pkg.toLowerCase()) && !packages.some((p) => p.toLowerCase() === pkg.toLowerCase()))
@@ -198,4 +211,48 @@ function inspectTarget(spec: string, wait: boolean, processes: readonly string[]
     target.host = host;
   }
   return target;
+}
+
+/**
+ * --realm R, --kdc HOST[:PORT] (repeatable), --keytab FILE: the machine joins a Kerberos realm (the
+ * Kerberos package's settings: packages/kerberos/settings.ts). --kdc and --keytab need --realm.
+ */
+export const REALM_OPTIONS = { ...valued('realm', 'keytab'), ...repeated('kdc') };
+
+/** The package settings --realm, --kdc and --keytab ask for (nothing when none is given), to spread into MachineOptions. */
+export function realmSettings(values: { realm?: string; kdc?: string[]; keytab?: string }): { packageSettings?: Record<string, Record<string, unknown>> } {
+  if (values.realm === undefined) {
+    if (values.kdc !== undefined || values.keytab !== undefined) throw new UsageError('--kdc and --keytab go with --realm');
+    return {};
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(values.realm)) throw new UsageError(`--realm ${JSON.stringify(values.realm)} is not a realm name (EXAMPLE.TEST)`);
+  for (const kdc of values.kdc ?? [])
+    if (!/^(?:\[[^\]]+\]|[^:[\]]+)(?::\d{1,5})?$/.test(kdc)) throw new UsageError(`--kdc ${JSON.stringify(kdc)} is not HOST or HOST:PORT`);
+  const kerberos: Record<string, unknown> = { realm: values.realm };
+  if (values.kdc !== undefined) kerberos.kdc = values.kdc;
+  if (values.keytab !== undefined) kerberos.keytab = values.keytab;
+  return { packageSettings: { kerberos } };
+}
+
+/** --trace FILE (the timeline as text) and --trace-json FILE (machine/trace-file.ts: absolute times, to merge with other machines'). */
+export const TRACE_OPTIONS = valued('trace', 'trace-json');
+
+/** Whether the machine a command boots records trace events: when either trace file is asked for. */
+export function tracing(values: { trace?: string | undefined; 'trace-json'?: string | undefined }): boolean {
+  return values.trace !== undefined || values['trace-json'] !== undefined;
+}
+
+/**
+ * Writes the trace files asked for: --trace the timeline, --trace-json the machine's events with
+ * absolute times, named `name` (the command's: "dc", "serve", "connect", "fetch"), for run
+ * --domain or anyone to merge with the other machines' files on one clock.
+ */
+export async function writeTraceFiles(
+  machine: Machine,
+  values: { trace?: string | undefined; 'trace-json'?: string | undefined },
+  name: string,
+  command: string,
+): Promise<void> {
+  if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+  if (values['trace-json'] !== undefined) await writeFile(values['trace-json'], JSON.stringify(await machineTraceFile(machine, name, command)) + '\n');
 }

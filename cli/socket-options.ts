@@ -3,13 +3,13 @@
 // server's certificate files (serve) and how the client trusts the server (fetch).
 
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { DEFAULT_EXTENDED_PROTECTION, EXTENDED_PROTECTION_LEVELS, isExtendedProtection, type ExtendedProtection } from '../app-protocols/index.js';
 import { normalizeFingerprint } from '../client-proc/index.js';
 import { describeError } from '../ipc/index.js';
-import { AppProcess, Machine, formatTimeline } from '../machine/index.js';
+import { AppProcess, Machine } from '../machine/index.js';
 import type { AppResult } from '../process/index.js';
-import { lsaIsolation, packageList, wholeNumber } from './options.js';
+import { lsaIsolation, packageList, realmSettings, tracing, wholeNumber, writeTraceFiles } from './options.js';
 import { UsageError } from './usage.js';
 
 /** The exit status of a client command whose peer could not be reached or hung up: no SSPI status to blame. */
@@ -24,7 +24,11 @@ export interface ClientCommandValues {
   password?: string;
   timeout?: string;
   trace?: string;
+  'trace-json'?: string;
   'lsa-isolation'?: string;
+  realm?: string;
+  kdc?: string[];
+  keytab?: string;
 }
 
 /** The settings every socket client app takes: the package, the identity and a deadline. */
@@ -38,20 +42,28 @@ export interface ClientAppSettings {
 
 /**
  * Boots a machine with the package named by --package/--load, runs one app in a client process
- * with the identity and deadline from the options, writes the --trace timeline and shuts down.
+ * with the identity and deadline from the options, writes the --trace and --trace-json files
+ * (the machine named `command`) and shuts down.
  */
 export async function runClientApp(
   values: ClientCommandValues,
+  command: 'connect' | 'fetch',
   defaultTimeoutMs: number,
   run: (client: AppProcess, settings: ClientAppSettings) => Promise<AppResult>,
 ): Promise<AppResult> {
   const identity = userIdentity(values.user, values.domain, values.password);
   const timeoutMs = wholeNumber(values.timeout, '--timeout', defaultTimeoutMs, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
-  const machine = await Machine.boot({ packages, accounts: [], trace: values.trace !== undefined, ...lsaIsolation(values['lsa-isolation']) });
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
+  const machine = await Machine.boot({
+    packages,
+    accounts: [],
+    trace: tracing(values),
+    ...lsaIsolation(values['lsa-isolation']),
+    ...realmSettings(values),
+  });
   try {
     const result = await run(await machine.spawn('client'), { package: packageName ?? 'ntlm', ...identity, timeoutMs });
-    if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+    await writeTraceFiles(machine, values, command, `sspi-emu ${command}`);
     return result;
   } finally {
     await machine.shutdown();

@@ -7,17 +7,19 @@ const OVERVIEW = `usage: sspi-emu <command> [options]
 
 commands:
   run        boot the machine, run one handshake between a client and a server process
-             through the LSA, exchange sealed and signed messages, print the timeline
+             through the LSA, exchange sealed and signed messages, print the timeline;
+             --domain: a DC, a member server and a workstation, each its own OS process
   packages   list the packages the LSA loaded (SecPkgInfo), and any that failed and why
   decode     an NTLM message, SPNEGO token or Kerberos message (base64 or hex) field by field
   bench      handshake and message throughput across the boundaries, against baselines
   fuzz       hostile tokens and messages through the LSA; checks that nothing crashes or leaks
   chaos      handshakes and messages under a seeded random schedule of injected faults
   soak       a long load (4 clients x 256 in flight, sign/seal) with ~1% of calls faulted
-  serve      a server process on a real socket: HTTP with NTLM (RFC 4559) or TCP (MIT gss-sample)
+  serve      a server process on a real socket: HTTP with Negotiate/NTLM (RFC 4559) or TCP (MIT gss-sample)
   connect    a client process that authenticates to a gss-sample TCP server and sends a sealed message
-  fetch      a client process that fetches an http:// or https:// URL with NTLM authentication
-  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP
+  fetch      a client process that fetches an http:// or https:// URL with NTLM or Negotiate authentication
+  dc         a domain controller: its LSA runs a KDC (Kerberos AS and TGS) on UDP and TCP, and
+             Netlogon, which its members' NTLM passes domain users' logons through to
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
@@ -38,15 +40,27 @@ const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that pro
                         on processes, boot steps, an app's wait for its peer); while inspecting, 10
                         minutes unless given`;
 
+/** The trace files, in place of TRACE_USAGE in the sections of dc, serve, connect and fetch. */
+const TRACE_USAGE = `  --trace FILE          record the trace and write the timeline (text) when the command ends
+  --trace-json FILE     the same events as JSON with absolute times (ms since the Unix epoch), to merge
+                        with other machines' files on one clock (run --domain does)`;
+
+/** The Kerberos realm options, in place of REALM_USAGE in the sections of the commands that take them. */
+const REALM_USAGE = `  --realm R             the machine is in Kerberos realm R (the Kerberos package's settings)
+  --kdc HOST[:PORT]     the realm's KDC (port 88 by default; repeatable: tried in order)
+  --keytab FILE         the machine's service keys (an MIT keytab), for the acceptor`;
+
 /** A section with the shared option texts in place. */
-const expand = (section: string): string => section.replace('INSPECT_USAGE', INSPECT_USAGE);
+const expand = (section: string): string =>
+  section.replace('INSPECT_USAGE', INSPECT_USAGE).replace('REALM_USAGE', REALM_USAGE).replace('TRACE_USAGE', TRACE_USAGE);
 
 /** Each command's section of the usage, by command name. */
 const COMMANDS: ReadonlyMap<string, string> = new Map([
   [
     'run',
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
-             [--user U] [--domain D] [--password P] [--messages N]
+             [--user U] [--domain D] [--password P] [--messages N] [--target SERVICE]
+             [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]] [--dc HOST:PORT --machine NAME:SECRET]
              [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
   --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
@@ -54,7 +68,12 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
   --account U:P         an account in the LSA's account store ("DOMAIN\\\\user:password" too);
                         repeatable; default alice:Passw0rd! and bob:Hunter2hunter2
   --user/--domain/--password   the client's explicit credentials (default: the first account)
+  --dc HOST:PORT --machine NAME:SECRET
+                        the machine joins --domain as machine NAME (dc --machine NAME:SECRET): the
+                        server's NTLM passes the client's logon through to the DC's Netlogon
   --messages N          sealed and signed messages each way after the handshake, 0 to 100000 (default 3)
+  --target SERVICE      the client's target name (Kerberos: host/server.example.test or host@server)
+REALM_USAGE
   --json                print one JSON object (status, events, lpc) instead of the timeline
   --html FILE           write one self-contained page: the sequence diagram, the timeline as tracks
                         per process, each token decoded on a click (opens offline)
@@ -65,7 +84,26 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
                         reboot) and the run is made again; SIGINT (Ctrl-C) ends it
 INSPECT_USAGE
   exit status: 0 when the handshake and messages succeed, 1 with the status that failed first
-  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's`,
+  (or a package module that failed to load), 2 on usage errors; with --watch, the last run's
+
+sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [--account USER:PASSWORD]...
+             [--user [DOMAIN\\]U] [--password P] [--load MODULE]... [--message TEXT] [--lsa-isolation thread|process]
+             [--deadline MS] [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet]
+  --domain              (no value) three machines, each its own OS process, on loopback sockets: a
+                        domain controller (sspi-emu dc: its KDC, the --account users, a service
+                        principal for the member, its machine account), a member server (serve
+                        --tcp, or --http) with the keytab the DC exported, joined to the DC (its NTLM
+                        passes logons through) and with no domain user's password, and a workstation
+                        (connect, or fetch) logging on as --user (default the first account) through
+                        the DC's KDC; then the three timelines on one clock, each line with its machine
+  --package NAME        what the member and the workstation use: Negotiate (default; picks Kerberos),
+                        Kerberos, NTLM
+  --realm R             the domain's realm (default EXAMPLE.TEST)
+  --deadline MS         how long each machine may take to start, and the workstation to finish
+                        (default 60000); past it every machine is stopped and the late one named
+  each machine's start is told on stderr (its pid); SIGINT/SIGTERM stop every machine (exit 130); a
+  machine that fails to start or dies is named with its stderr (exit 1); --domain D with a value is
+  the client's domain of a one-machine run`,
   ],
   [
     'packages',
@@ -121,12 +159,20 @@ INSPECT_USAGE
   ],
   [
     'chaos',
-    `sspi-emu chaos [--package example|ntlm|negotiate] [--duration S] [--seed N] [--clients N] [--json FILE]
+    `sspi-emu chaos [--scenario machine|domain] [--package example|ntlm|negotiate] [--duration S] [--seed N]
+               [--clients N] [--json FILE]
   --duration S          seconds, more than 0 (default 30)
-  --clients N           client processes, 1 to 64 (default 3)
-  kills clients, servers and the LSA at named call points (the LSA is restarted), stalls
-  processes, drops/duplicates/delays/reorders LPC messages and makes package entry points throw
-  or hang; exit 0 only with no hang and nothing left in the LSA once every dead process is reaped`,
+  --clients N           client processes, 1 to 64 (default 3); with --scenario domain, lanes of each
+                        kind, 1 to 16 (default 2)
+  --scenario machine    (default) kills clients, servers and the LSA at named call points (the LSA
+                        is restarted), stalls processes, drops/duplicates/delays/reorders LPC
+                        messages and makes package entry points throw or hang; exit 0 only with no
+                        hang and nothing left in the LSA once every dead process is reaped
+  --scenario domain     a domain controller killed (then restarted) or stalled at NetrLogonSamLogonEx,
+                        AS-REQ or TGS-REQ while a member server's clients authenticate with NTLM
+                        (passed through) and Kerberos (tickets from the DC); exit 0 only with no hang, every
+                        failure SEC_E_NO_AUTHENTICATING_AUTHORITY, and every lane succeeding again
+                        once the DC is back`,
   ],
   [
     'soak',
@@ -143,9 +189,11 @@ INSPECT_USAGE
     'serve',
     `sspi-emu serve --http|--https|--tcp --port P [--host 127.0.0.1] [--package ntlm|negotiate] [--load MODULE]...
                [--account USER:PASSWORD]... [--timeout MS] [--keep-alive MS]
-               [--max-connections N] [--trace FILE] [--quiet] [--watch]
+               [--max-connections N] [--trace FILE] [--trace-json FILE] [--quiet] [--watch]
                [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
                [--cert FILE --key FILE] [--extended-protection none|allowed|required]
+               [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]]
+               [--domain D --dc HOST:PORT --machine NAME:SECRET]
   --port P              0 to 65535; 0 picks a free port; the first line of stdout is "listening on HOST:PORT"
   --http                WWW-Authenticate: Negotiate then NTLM (RFC 4559; Negotiate when its package is
                         loaded), either accepted; --package negotiate offers Negotiate alone
@@ -158,9 +206,15 @@ INSPECT_USAGE
   --timeout MS          HTTP: a request's headers must arrive within MS; TCP: each token (default 10000)
   --keep-alive MS       HTTP: an idle kept-alive connection is closed after MS (default 5000)
   --max-connections N   connections at once, from 1
-  --trace FILE          record the trace (sockets and SSPI calls) and write the timeline on stop
+TRACE_USAGE
   --watch               reload a --load module in the running LSA when its files change: new
                         handshakes use the new version (a line on stdout; why not, on stderr)
+REALM_USAGE
+  --domain D --dc HOST:PORT --machine NAME:SECRET
+                        join domain D (EXAMPLE or EXAMPLE.TEST) as machine NAME, whose secret the DC
+                        was given (dc --machine NAME:SECRET): NTLM logons of the domain's users pass
+                        through to the DC's Netlogon at HOST:PORT (no DC in time, or a DC that refuses
+                        the machine: SEC_E_NO_AUTHENTICATING_AUTHORITY); --account users stay local
 INSPECT_USAGE
   one line per HTTP request (method, path, user, status, handshake time) or TCP connection;
   SIGINT/SIGTERM close every connection, delete its context, and exit 0`,
@@ -168,7 +222,10 @@ INSPECT_USAGE
   [
     'connect',
     `sspi-emu connect --tcp HOST:PORT --user [DOMAIN\\]U --password P [--domain D] [--package ntlm]
-                 [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS] [--trace FILE]
+                 [--load MODULE]... [--message TEXT] [--target SERVICE] [--timeout MS]
+                 [--trace FILE] [--trace-json FILE] [--realm R [--kdc HOST[:PORT]]...]
+REALM_USAGE
+TRACE_USAGE
   the MIT gss-sample protocol (peers: serve --tcp, MIT gss-server); exit 0 when the server's
   signature over the sealed message verified, 1 when the authentication failed, 3 on a network
   failure (refused, closed, the server hung up, a name that does not resolve)`,
@@ -176,14 +233,18 @@ INSPECT_USAGE
   [
     'fetch',
     `sspi-emu fetch URL --user [DOMAIN\\]U --password P [--domain D] [--package ntlm|Negotiate] [--load MODULE]...
-               [-i] [--timeout MS] [--trace FILE]
+               [-i] [--timeout MS] [--trace FILE] [--trace-json FILE]
                [--insecure | --ca FILE | --fingerprint SHA256] [--no-channel-bindings]
+               [--realm R [--kdc HOST[:PORT]]...]
   prints the status line, the headers with -i, and the body; exit 0 on a 2xx answer, 1 on another
   answer, a failed authentication or a certificate not trusted, 3 on a network failure (refused,
   closed, the server hung up, a name that does not resolve)
-  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO with NTLM inside) instead of
-                        "NTLM"; the server's final token with its 200 must verify (its mechListMIC),
-                        or the answer is refused
+  --package Negotiate   "Authorization: Negotiate" (RFC 4559, SPNEGO) instead of "NTLM": Kerberos
+                        inside when the machine is in a realm and the KDC has HTTP/HOST (one request),
+                        else NTLM; the server's final token with its 200 must verify (the AP-REP, or
+                        NTLM's mechListMIC), or the answer is refused
+REALM_USAGE
+TRACE_USAGE
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
   the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
@@ -192,7 +253,8 @@ INSPECT_USAGE
   [
     'dc',
     `sspi-emu dc --realm R --port P [--host 127.0.0.1] [--account USER:PASSWORD]... [--service SPN[:PASSWORD]]...
-            [--export-keytab FILE] [--work-pool N] [--quiet]
+            [--machine NAME:SECRET]... [--netlogon-port P] [--export-keytab FILE] [--work-pool N]
+            [--trace FILE] [--trace-json FILE] [--quiet]
   --realm R             the realm, its DNS domain in capitals (EXAMPLE.TEST)
   --port P              0 to 65535, UDP and TCP; 0 picks a free port; the first line of stdout is
                         "kdc listening on HOST:PORT"
@@ -201,13 +263,20 @@ INSPECT_USAGE
                         alice:Passw0rd! and bob:Hunter2hunter2
   --service SPN[:P]     a service principal (host/server.example.test): with P its keys are made
                         from P, without a random key of each etype; repeatable
+  --machine NAME:SECRET a member's machine account (NAME$) and the secret it joins with (serve or run
+                        --domain D --dc HOST:PORT --machine NAME:SECRET); repeatable
+  --netlogon-port P     Netlogon's TCP port, 0 to 65535 (default 0, a free one); the second line of
+                        stdout is "netlogon listening on HOST:PORT"
   --export-keytab FILE  write an MIT keytab (0x0502, mode 0600) of the services' keys before the first
                         line, for MIT acceptors (gss-server -keytab FILE)
   --work-pool N         the LSA's work pool, where string-to-key runs: 0 (off) to 64 threads (default 1)
   --quiet               no line per request
+TRACE_USAGE
   then one line per request: AS-REQ or TGS-REQ, client -> service, the result (OK and the session
-  key's etype, or the KRB-ERROR's name and why), transport, peer, time; SIGINT/SIGTERM stop it and
-  print the counts (exit 0); exit 1 when the LSA dies, 2 on usage errors`,
+  key's etype, or the KRB-ERROR's name and why), transport, peer, time; and one per Netlogon call
+  (NetrServerReqChallenge, NetrServerAuthenticate3, NetrLogonSamLogonEx), the machine account, the
+  status; SIGINT/SIGTERM stop it and print the counts (exit 0); exit 1 when the LSA dies, 2 on
+  usage errors`,
   ],
   [
     'check',

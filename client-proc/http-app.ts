@@ -9,10 +9,13 @@
 //   NTLM:       NEGOTIATE -> 401 CHALLENGE -> AUTHENTICATE -> 200
 //   Negotiate:  NegTokenInit -> 401 NegTokenResp -> NegTokenResp (AUTHENTICATE, mechListMIC)
 //               -> 200 with "WWW-Authenticate: Negotiate <NegTokenResp accept-completed, mechListMIC>"
+//   Negotiate with Kerberos (the client's machine in a realm, a service ticket for HTTP/host):
+//               NegTokenInit (AP-REQ) -> 200 with "WWW-Authenticate: Negotiate <accept-completed, AP-REP>"
 //
 // A final token with the answer (RFC 4559 section 5) goes to InitializeSecurityContext, which must
 // answer SEC_E_OK: that is where Negotiate checks the server's mechListMIC (mutual authentication
-// of the negotiation). A 2xx that ends a handshake whose context is not complete (Negotiate's
+// of the negotiation), or Kerberos the AP-REP (mutual authentication of the server: Negotiate asks
+// for ISC_REQ_MUTUAL_AUTH, as WinHTTP does). A 2xx that ends a handshake whose context is not complete (Negotiate's
 // final token missing) is refused, not returned. A server that answers the first request with
 // anything but a 401 with a token has its answer returned as it is.
 //
@@ -53,6 +56,8 @@ import { certificateStatus, connectionBindings, tlsTrust, TrustingAgent } from '
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
 const HTTP_CLIENT_REQ = ISC_REQ.CONNECTION | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT;
+/** Negotiate's adds mutual authentication: Kerberos then proves the server with the AP-REP in the final token (NTLM has none to give). */
+const HTTP_NEGOTIATE_REQ = HTTP_CLIENT_REQ | ISC_REQ.MUTUAL_AUTH;
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 /** The final response, as AppResult.data carries it. */
@@ -65,11 +70,15 @@ export interface HttpFetchData {
   body: Uint8Array;
   /** The scheme the client authenticated with: "Negotiate" for the Negotiate package, "NTLM" for the others. */
   scheme: HttpAuthScheme;
-  /** Requests sent (1 when the server did not ask for the scheme, 2 for an NTLM handshake, 2 for Negotiate with NTLM). */
+  /** Requests sent (1 when the server did not ask for the scheme or for Negotiate with Kerberos, 2 for an NTLM handshake, 2 for Negotiate with NTLM). */
   requests: number;
-  /** Whether a token answering the server's went out (NTLM's AUTHENTICATE_MESSAGE): the server's answer says whether it was accepted. */
+  /**
+   * Whether a token that authenticates went out (NTLM's AUTHENTICATE_MESSAGE answering the server's
+   * CHALLENGE, or Kerberos' AP-REQ the server answered with a final token): the server's answer says
+   * whether it was accepted.
+   */
   authenticateSent: boolean;
-  /** Whether the answer carried a final token, which InitializeSecurityContext accepted (Negotiate's mechListMIC). */
+  /** Whether the answer carried a final token, which InitializeSecurityContext accepted (Negotiate's mechListMIC, or Kerberos' AP-REP). */
   finalTokenVerified: boolean;
   handshakeMs: number | null;
   /** https:// only: the connection's TLS and what the client bound the authentication to. */
@@ -110,7 +119,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const method = String(args.method ?? 'GET');
   const timeoutMs = Number(args.timeoutMs ?? 30_000);
   const maxBody = Number(args.maxBodyBytes ?? DEFAULT_MAX_BODY);
-  const contextReq = Number(args.contextReq ?? HTTP_CLIENT_REQ);
+  const scheme: HttpAuthScheme = pkg.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME;
+  const contextReq = Number(args.contextReq ?? (scheme === NEGOTIATE_SCHEME ? HTTP_NEGOTIATE_REQ : HTTP_CLIENT_REQ));
   const sspi = ctx.sspi;
 
   const acquired = await acquireAppCredential(sspi, pkg, 'outbound', args);
@@ -124,7 +134,6 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   let context: CtxtHandle | undefined;
   let requests = 0;
 
-  const scheme: HttpAuthScheme = pkg.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME;
   const targetName = `HTTP/${url.hostname}`;
 
   async function send(token: Uint8Array): Promise<Received> {
@@ -186,8 +195,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
           return appResult(SEC_E_INTERNAL_ERROR, `the server closed the connection between the ${scheme} legs (${scheme} over HTTP needs one kept-alive connection)`);
         continue;
       }
-      // The server's answer. A final token (RFC 4559 section 5) must complete the context.
-      if (!answered) return answer(received, scheme, requests, false, false, null, tls);
+      // The server's answer. A final token (RFC 4559 section 5) must complete the context: after our
+      // answer to its 401, or, Kerberos' one leg, straight after our first token.
       if (token !== undefined) {
         if (complete) return appResult(SEC_E_INVALID_TOKEN, `the server sent a ${scheme} token with its ${status} after the context was complete`);
         const last = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel] });
@@ -198,6 +207,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
           );
         return answer(received, scheme, requests, true, true, elapsed(), tls);
       }
+      if (!answered) return answer(received, scheme, requests, false, false, null, tls);
       // No final token: a 2xx the client cannot trust (Negotiate's mechListMIC never came) is refused.
       if (!complete && status >= 200 && status < 300)
         return appResult(

@@ -228,6 +228,25 @@ export type SpDeleteContextFn = (ContextHandle: LSA_SEC_HANDLE) => Awaitable<Sta
 export type SpApplyControlTokenFn = (ContextHandle: LSA_SEC_HANDLE, ControlToken: SecBuffer[]) => Awaitable<Status>;
 export type SpQueryContextAttributesFn = (ContextHandle: LSA_SEC_HANDLE, ContextAttribute: number) => Awaitable<SpQueryAttributesResult>;
 export type SpGetExtendedInformationFn = (Class: number) => Awaitable<SpGetExtendedInformationResult>;
+/** What LsaApCallPackagePassthrough answers: the call's status and the package's reply (ProtocolReturnBuffer) with its own status. */
+export interface LsaApCallPackageResult {
+  status: Status;
+  ProtocolReturnBuffer?: Uint8Array;
+  ReturnBufferLength?: number;
+  ProtocolStatus?: Status;
+}
+/**
+ * LsaApCallPackagePassthrough (section 7.2, #6): a pass-through request for the package. Here it
+ * is what reaches a domain controller's package from a member's (the LSA function
+ * CallPackagePassthrough, through Netlogon), with a null ClientRequest: the caller is the member's
+ * LSA, not a process of this machine.
+ */
+export type LsaApCallPackagePassthroughFn = (
+  ClientRequest: LsaClientRequest,
+  ProtocolSubmitBuffer: Uint8Array,
+  ClientBufferBase: number | null,
+  SubmitBufferLength: number,
+) => Awaitable<LsaApCallPackageResult>;
 /** A member this emulation never calls; its type only keeps the table's shape. */
 export type SpUnusedFn = (...args: never[]) => Awaitable<Status | { status: Status }>;
 
@@ -238,7 +257,7 @@ export interface SecpkgFunctionTable {
   CallPackage: SpUnusedFn;
   LogonTerminated: LsaApLogonTerminatedFn;
   CallPackageUntrusted: SpUnusedFn;
-  CallPackagePassthrough: SpUnusedFn;
+  CallPackagePassthrough: LsaApCallPackagePassthroughFn;
   LogonUserEx: SpUnusedFn;
   LogonUserEx2: SpUnusedFn;
   Initialize: SpInitializeFn;
@@ -528,7 +547,22 @@ export interface LsaSecpkgFunctionTable {
   GetAuthDataForUser: LsaNotImplementedFn;
   CrackSingleName: LsaNotImplementedFn;
   AuditAccountLogon: LsaNotImplementedFn;
-  CallPackagePassthrough: LsaNotImplementedFn;
+  /**
+   * Calls package AuthenticationPackage's LsaApCallPackagePassthrough with the buffer, on the
+   * machine that holds the domain's accounts: on a domain member, its domain controller (through
+   * the LSA's Netlogon secure channel, as MSV1_0's pass-through authentication goes: MS-APDS 3.1);
+   * on a domain controller or a machine in no domain, this one. The status is the call's
+   * (STATUS_NO_LOGON_SERVERS when no DC answers in time, STATUS_TRUSTED_RELATIONSHIP_FAILURE
+   * 0xC000018D when the DC refuses this machine's account, STATUS_NO_SUCH_PACKAGE); on
+   * STATUS_SUCCESS, ProtocolStatus and ProtocolReturnBuffer are the package's answer.
+   * ClientBufferBase must be null: the buffer is the calling package's, in the LSA.
+   */
+  CallPackagePassthrough(
+    AuthenticationPackage: string,
+    ClientBufferBase: null,
+    ProtocolSubmitBuffer: Uint8Array,
+    SubmitBufferLength: number,
+  ): Promise<LsaApCallPackageResult>;
   CrediRead: LsaNotImplementedFn;
   CrediReadDomainCredentials: LsaNotImplementedFn;
   CrediFreeCredentials: LsaNotImplementedFn;

@@ -20,9 +20,10 @@ export type BootMessage =
 
 /**
  * What the LSA reports on the same channel once it is ready: a domain controller's KDC's record
- * of each request, when the machine asked for them (the machine decodes `record`: lsa/kdc-host.ts).
+ * of each request, and its Netlogon's of each call, when the machine asked for them (the machine
+ * decodes `record`: lsa/kdc-host.ts, lsa/netlogon-host.ts).
  */
-export type LsaReport = { kind: 'kdc-request'; record: unknown };
+export type LsaReport = { kind: 'kdc-request'; record: unknown } | { kind: 'netlogon-request'; record: unknown };
 
 export type AppRole = 'client' | 'server';
 

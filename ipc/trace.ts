@@ -35,6 +35,11 @@ export interface TraceEvent {
   stack?: string;
   /** On Phase events: the LPC messages this process had sent and received so far. */
   lpc?: number;
+  /**
+   * The machine the event was recorded on, in a timeline merged from several machines' traces
+   * (machine/trace-file.ts: run --domain); absent in one machine's own trace.
+   */
+  machine?: string;
 }
 
 /** A copy of a message seen on a channel, sent to the machine when tapping is on (tests scan them). */

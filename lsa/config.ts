@@ -3,6 +3,7 @@
 
 import type { Account } from './accounts.js';
 import type { KdcConfig } from './kdc-host.js';
+import type { NetlogonConfig } from './netlogon-host.js';
 import type { WorkPoolConfig } from './work-pool.js';
 
 export interface LsaConfig {
@@ -35,6 +36,8 @@ export interface LsaConfig {
   workPool: WorkPoolConfig;
   /** A domain controller's KDC (lsa/kdc-host.ts), which this LSA runs over its accounts; absent on other machines. */
   kdc?: KdcConfig;
+  /** Netlogon (lsa/netlogon-host.ts): a domain controller's (its members' machine accounts) or a member's (its DC and machine account); absent in no domain. */
+  netlogon?: NetlogonConfig;
 }
 
 /**
@@ -77,6 +80,7 @@ export const BUILTIN_PACKAGES: ReadonlyMap<string, URL> = new Map([
   ['example', new URL('../packages/example/index.js', import.meta.url)],
   ['ntlm', new URL('../packages/ntlm/index.js', import.meta.url)],
   ['negotiate', new URL('../packages/negotiate/index.js', import.meta.url)],
+  ['kerberos', new URL('../packages/kerberos/index.js', import.meta.url)],
   ['null', new URL('../packages/null/index.js', import.meta.url)],
 ]);
 

@@ -11,6 +11,7 @@ import { SspiEmuError } from '../ipc/index.js';
 import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
 import type { ReloadReport } from './package-reload.js';
 import type { KdcStatus } from './kdc-host.js';
+import type { NetlogonStatus } from './netlogon-host.js';
 
 export interface LsaControl {
   /** An LSA in its own OS process: the process `pid` will connect to its socket with `secret` (before the process starts). */
@@ -31,6 +32,10 @@ export interface LsaControl {
   kdc(): KdcStatus | null;
   /** An MIT keytab of the KDC's services' keys (ktpass on a DC); rejects on a machine without a KDC. */
   exportKeytab(): Promise<Uint8Array>;
+  /** Netlogon: a DC's listener and counts, or a member's secure channel (nltest /sc_query); null in no domain. */
+  netlogon(): NetlogonStatus | null;
+  /** A member makes its secure channel now if it has none (nltest /sc_verify); a DC, or a machine in no domain, answers ok. */
+  netlogonVerify(): Promise<{ ok: true } | { ok: false; status: string; reason: string }>;
 }
 
 /**
@@ -63,6 +68,8 @@ export function lsaControl(lsa: Lsa): LsaControl {
     },
     eventLoopUtilization: () => performance.eventLoopUtilization(),
     kdc: () => lsa.kdcStatus(),
+    netlogon: () => lsa.netlogonStatus(),
+    netlogonVerify: async () => (lsa.netlogon === null ? { ok: true } : lsa.netlogon.verify()),
     exportKeytab: async () => {
       if (lsa.kdc === null) throw new SspiEmuError('BAD_OPTION', 'this machine is not a domain controller: its LSA runs no KDC');
       return lsa.kdc.exportKeytab();

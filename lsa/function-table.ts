@@ -7,6 +7,7 @@
 // STATUS_NOT_IMPLEMENTED (listed in the README).
 
 import {
+  type LsaApCallPackageResult,
   SECPKG_CLIENT_PROCESS_TERMINATED,
   type LsaClientRequest,
   type LsaNotImplementedFn,
@@ -29,6 +30,7 @@ import {
   type Status,
 } from '../headers/index.js';
 import { describeError, type ProcessId } from '../ipc/index.js';
+import { netlogonStatusName } from '../packages/ntlm/netlogon/index.js';
 import type { CallPoints } from '../hosting/index.js';
 import type { AccountStore } from './accounts.js';
 import { callGoesOn, currentClientCall, type LsaClientProcess } from './client-call.js';
@@ -57,6 +59,14 @@ export interface LsaServices {
    * runs, its own among them, have returned); STATUS_NO_SUCH_PACKAGE when that version is not loaded.
    */
   unloadPackage(packageId: PackageId, version: number): Status;
+  /**
+   * CallPackagePassthrough's route: to the domain controller through Netlogon on a domain member,
+   * to this LSA's package otherwise (lsa/lsa.ts); never rejects. `reason` says why a call failed,
+   * for the trace. `where` names where it went ("the DC at HOST:PORT", "this LSA"). Absent (in the
+   * in-process harnesses, which have no LSA to route through), CallPackagePassthrough answers
+   * STATUS_NOT_IMPLEMENTED.
+   */
+  passThrough?(packageName: string, data: Uint8Array): Promise<LsaApCallPackageResult & { reason?: string; where: string }>;
 }
 
 /** The names of the members that answer STATUS_NOT_IMPLEMENTED, in table order (for the README and tests). */
@@ -82,7 +92,6 @@ export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
   'GetAuthDataForUser',
   'CrackSingleName',
   'AuditAccountLogon',
-  'CallPackagePassthrough',
   'CrediRead',
   'CrediReadDomainCredentials',
   'CrediFreeCredentials',
@@ -109,6 +118,9 @@ export const NOT_IMPLEMENTED_LSA_FUNCTIONS = [
 ] as const;
 
 const notImplemented: LsaNotImplementedFn = () => STATUS_NOT_IMPLEMENTED;
+
+/** Longest buffer CallPackagePassthrough takes (a pass-through logon is a few KiB; Netlogon's frame holds 32 KiB). */
+const MAX_PASSTHROUGH_BYTES = 32 * 1024;
 
 /** Longest buffer a ClientCallback may hand back to a package. */
 const MAX_CALLBACK_OUTPUT = 1 << 20;
@@ -340,7 +352,42 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     GetAuthDataForUser: notImplemented,
     CrackSingleName: notImplemented,
     AuditAccountLogon: notImplemented,
-    CallPackagePassthrough: notImplemented,
+    async CallPackagePassthrough(AuthenticationPackage, ClientBufferBase, ProtocolSubmitBuffer, SubmitBufferLength) {
+      // The package awaits the answer (a domain controller's, over the network): it resumes as the call it runs for.
+      callGoesOn();
+      if (
+        typeof AuthenticationPackage !== 'string' ||
+        AuthenticationPackage.length === 0 ||
+        ClientBufferBase !== null ||
+        !(ProtocolSubmitBuffer instanceof Uint8Array) ||
+        !Number.isSafeInteger(SubmitBufferLength) ||
+        SubmitBufferLength < 0 ||
+        SubmitBufferLength > ProtocolSubmitBuffer.byteLength ||
+        SubmitBufferLength > MAX_PASSTHROUGH_BYTES
+      )
+        return { status: STATUS_INVALID_PARAMETER };
+      const route = services.passThrough;
+      if (route === undefined) return { status: STATUS_NOT_IMPLEMENTED };
+      const data = ProtocolSubmitBuffer.slice(0, SubmitBufferLength);
+      const traced = points.active;
+      if (traced) points.point('CallPackagePassthrough', 'call', { detail: `${AuthenticationPackage}, ${SubmitBufferLength} bytes` });
+      // Waiting on the network gives the caller's slot to the others, as waiting on a process does.
+      const call = currentClientCall();
+      const result =
+        call === undefined
+          ? await route(AuthenticationPackage, data)
+          : await services.scheduler.whileWaiting(call.process.queue, () => route(AuthenticationPackage, data));
+      if (traced) {
+        const status = result.status === STATUS_SUCCESS && result.ProtocolStatus !== undefined ? result.ProtocolStatus : result.status;
+        points.point('CallPackagePassthrough', 'return', {
+          status: netlogonStatusName(status),
+          peer: result.where,
+          ...(result.reason === undefined ? {} : { detail: result.reason }),
+        });
+      }
+      const { reason: _reason, where: _where, ...answer } = result;
+      return answer;
+    },
     CrediRead: notImplemented,
     CrediReadDomainCredentials: notImplemented,
     CrediFreeCredentials: notImplemented,

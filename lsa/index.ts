@@ -20,5 +20,14 @@ export { NestedHandles, type LocatablePackage, type LocatorServices, type Packag
 export { LogonSessions } from './logon-sessions.js';
 export { resolvePackageSpec } from './package-import.js';
 export { ProcessQueue } from './scheduler.js';
+export {
+  decodeNetlogonRecord,
+  NetlogonHost,
+  type NetlogonConfig,
+  type NetlogonMemberConfig,
+  type NetlogonServerConfig,
+  type NetlogonServerRecord,
+  type NetlogonStatus,
+} from './netlogon-host.js';
 export { decodeKdcRequestRecord, KdcHost, poolDeriver, type KdcConfig, type KdcStatus } from './kdc-host.js';
 export type { KdcPolicy, KdcRequestRecord } from '../packages/kerberos/kdc/index.js';

@@ -4,7 +4,17 @@
 // SpFreeCredentialsHandle) and its logon session ends (LogonTerminated).
 
 import { MessagePort } from 'node:worker_threads';
-import { SECURITY_LOGON_TYPE, type LUID, type PackageId } from '../headers/index.js';
+import {
+  SECURITY_LOGON_TYPE,
+  STATUS_INTERNAL_ERROR,
+  STATUS_NO_SUCH_PACKAGE,
+  STATUS_SUCCESS,
+  isSuccess,
+  statusName,
+  type LsaApCallPackageResult,
+  type LUID,
+  type PackageId,
+} from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
 import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
 import { SspiEmuError, type FramePort, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
@@ -25,6 +35,7 @@ import { NestedHandles, releaseForProcess, type LocatorServices } from './packag
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
 import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
 import { KdcHost, type KdcStatus } from './kdc-host.js';
+import { NetlogonHost, type NetlogonServerRecord, type NetlogonStatus } from './netlogon-host.js';
 import type { KdcRequestRecord } from '../packages/kerberos/kdc/index.js';
 
 export interface AttachRequest {
@@ -74,6 +85,8 @@ export interface PackageReport {
 
 export interface LsaStats {
   processes: number;
+  /** Accounts in the LSA's account store (its SAM): on a domain member, its local accounts only. */
+  accounts: number;
   credentials: number;
   contexts: number;
   /** Contexts exported (ExportSecurityContext) and not yet imported. */
@@ -172,6 +185,8 @@ export class Lsa {
   private listener: LpcListener | null = null;
   /** A domain controller's KDC (lsa/kdc-host.ts); null on other machines. */
   kdc: KdcHost | null = null;
+  /** Netlogon (lsa/netlogon-host.ts): a domain controller's or a domain member's; null on a machine in no domain. */
+  netlogon: NetlogonHost | null = null;
   /** Processes the machine announced that have not been attached yet: their secrets, and their connections to come. */
   private readonly connecting = new Map<ProcessId, { secret: Uint8Array; connection: Promise<FramePort> }>();
 
@@ -211,6 +226,7 @@ export class Lsa {
       work: this.work,
       locator: this.locator,
       unloadPackage: (id, version) => this.reloader.unload(id, version),
+      passThrough: (packageName, data) => this.passThrough(packageName, data),
     };
     this.dispatchContext = {
       handles: this.handles,
@@ -290,7 +306,12 @@ export class Lsa {
     config: LsaConfig,
     tracer: Tracer,
     generation = 1,
-    options: { lpcSocket?: string; progress?: PackageLoadProgress; kdcReport?: (record: KdcRequestRecord) => void } = {},
+    options: {
+      lpcSocket?: string;
+      progress?: PackageLoadProgress;
+      kdcReport?: (record: KdcRequestRecord) => void;
+      netlogonReport?: (record: NetlogonServerRecord) => void;
+    } = {},
   ): Promise<Lsa> {
     const lsa = new Lsa(config, tracer, generation);
     if (options.lpcSocket !== undefined) lsa.listener = await LpcListener.listen(options.lpcSocket);
@@ -306,7 +327,56 @@ export class Lsa {
       lsa.byId.set(pkg.id, pkg);
     }
     for (const failure of failed) lsa.points.point('PackageLoadFailed', 'event', { detail: `${failure.spec}: ${failure.stage}: ${failure.reason}` });
+    // Netlogon after the packages: a DC hands its members' logons to them.
+    if (config.netlogon !== undefined)
+      lsa.netlogon = await NetlogonHost.start(
+        config.netlogon,
+        lsa.points,
+        (name, data, peer) => lsa.localPassThrough(name, data, peer),
+        options.netlogonReport,
+      );
     return lsa;
+  }
+
+  /**
+   * CallPackagePassthrough's route (lsa/function-table.ts): a domain member's goes to its DC
+   * through Netlogon; a DC's, or a machine's in no domain, to its own package.
+   */
+  private async passThrough(packageName: string, data: Uint8Array): Promise<LsaApCallPackageResult & { reason?: string; where: string }> {
+    const netlogon = this.netlogon;
+    if (netlogon !== null && netlogon.member) {
+      const status = netlogon.status();
+      const where = status.role === 'member' ? `the DC at ${status.channel.dc}` : 'the DC';
+      return { ...(await netlogon.passThrough(packageName, data)), where };
+    }
+    return { ...(await this.localPassThrough(packageName, data, 'this LSA')), where: 'this LSA' };
+  }
+
+  /** Package `packageName`'s LsaApCallPackagePassthrough, called as the LSA calls any entry point (traced, its deadline, a throw contained). */
+  async localPassThrough(packageName: string, data: Uint8Array, peer: string): Promise<LsaApCallPackageResult & { reason?: string }> {
+    const pkg = this.byName.get(packageName.toLowerCase());
+    if (pkg === undefined) return { status: STATUS_NO_SUCH_PACKAGE, reason: `no package ${JSON.stringify(packageName)} is loaded` };
+    const end = this.epochs.begin();
+    try {
+      const outcome = await callPackage(this.host, { package: pkg.name, entry: 'LsaApCallPackagePassthrough', peer }, () =>
+        pkg.table.CallPackagePassthrough(null, data, null, data.length),
+      );
+      if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR, reason: outcome.fault.message };
+      const result = outcome.value as Partial<LsaApCallPackageResult> | null;
+      const status = typeof result?.status === 'number' ? result.status >>> 0 : undefined;
+      const buffer = result?.ProtocolReturnBuffer;
+      if (status === undefined || (buffer !== undefined && !(buffer instanceof Uint8Array)))
+        return { status: STATUS_INTERNAL_ERROR, reason: `${pkg.name}: LsaApCallPackagePassthrough answered something that is not a result` };
+      if (!isSuccess(status)) return { status, reason: `${pkg.name}: LsaApCallPackagePassthrough answered ${statusName(status)}` };
+      const protocolStatus = typeof result?.ProtocolStatus === 'number' ? result.ProtocolStatus >>> 0 : STATUS_SUCCESS;
+      return {
+        status: STATUS_SUCCESS,
+        ProtocolStatus: protocolStatus,
+        ...(buffer === undefined ? {} : { ProtocolReturnBuffer: buffer, ReturnBufferLength: buffer.length }),
+      };
+    } finally {
+      end();
+    }
   }
 
   /**
@@ -501,6 +571,11 @@ export class Lsa {
     return { ...(this.faults?.injected ?? {}) };
   }
 
+  /** Netlogon's side of this machine: a DC's listener and counts, or a member's secure channel; null in no domain. */
+  netlogonStatus(): NetlogonStatus | null {
+    return this.netlogon?.status() ?? null;
+  }
+
   /** The KDC's address, database and counts; null when this LSA is not a domain controller's. */
   kdcStatus(): KdcStatus | null {
     return this.kdc?.status() ?? null;
@@ -547,6 +622,7 @@ export class Lsa {
     }
     return {
       processes: this.processes.size,
+      accounts: this.accounts.size,
       credentials: totals.credentials,
       contexts: totals.contexts,
       exports: this.exports.count(),

@@ -172,7 +172,7 @@ export async function loadModule(
     const id = load.idFor(tableIndex);
     const parameters = {
       Version: SECPKG_INTERFACE_VERSION,
-      MachineState: SECPKG_STATE.ENCRYPTION_PERMITTED | SECPKG_STATE.STRONG_ENCRYPTION_PERMITTED | SECPKG_STATE.STANDALONE,
+      MachineState: SECPKG_STATE.ENCRYPTION_PERMITTED | SECPKG_STATE.STRONG_ENCRYPTION_PERMITTED | machineRoleState(config),
       SetupMode: 0,
       DomainName: config.domainName,
       DnsDomainName: config.dnsDomainName,
@@ -256,4 +256,15 @@ async function thunkedLevels(host: PackageHost, label: string, table: SecpkgFunc
   if (!outcome.ok || status === undefined || !isSuccess(status)) return [];
   const info = outcome.value.ppInformation?.Info as SecpkgContextThunks | undefined;
   return Array.isArray(info?.Levels) ? info.Levels.filter((l): l is number => typeof l === 'number') : [];
+}
+
+/**
+ * SECPKG_PARAMETERS.MachineState's role bit: SECPKG_STATE_DOMAIN_CONTROLLER on a domain controller
+ * (its LSA runs the KDC or the server side of Netlogon), SECPKG_STATE_WORKSTATION on a domain
+ * member (its Netlogon has a DC), SECPKG_STATE_STANDALONE otherwise.
+ */
+function machineRoleState(config: LsaConfig): number {
+  if (config.kdc !== undefined || config.netlogon?.role === 'domain-controller') return SECPKG_STATE.DOMAIN_CONTROLLER;
+  if (config.netlogon?.role === 'member') return SECPKG_STATE.WORKSTATION;
+  return SECPKG_STATE.STANDALONE;
 }

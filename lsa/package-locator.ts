@@ -279,7 +279,7 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
     CallPackage: unsupported,
     LogonTerminated: () => undefined,
     CallPackageUntrusted: unsupported,
-    CallPackagePassthrough: unsupported,
+    CallPackagePassthrough: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
     LogonUserEx: unsupported,
     LogonUserEx2: unsupported,
     Initialize: () => SEC_E_UNSUPPORTED_FUNCTION,

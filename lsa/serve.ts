@@ -33,6 +33,7 @@ export async function serveLsa(data: LsaBootData, ports: LsaPorts): Promise<void
       // Each load step is told to the machine before it starts, so that a step that never ends is named.
       progress: (spec, stage) => ports.boot({ kind: 'loading', spec, stage }),
       kdcReport: (record) => ports.boot({ kind: 'kdc-request', record }),
+      netlogonReport: (record) => ports.boot({ kind: 'netlogon-request', record }),
     });
     exposeControl(lsaControl(lsa), ports.control);
     ports.boot({ kind: 'ready' });

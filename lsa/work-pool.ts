@@ -35,6 +35,8 @@ export interface WorkPoolStats {
   poolErrors: number;
 }
 
+const WORK_THREAD_LOADER = new URL('./work-thread-loader.cjs', import.meta.url);
+
 /** Tasks waiting for a thread beyond which a new one is refused (STATUS_INSUFFICIENT_RESOURCES). */
 const MAX_QUEUED_TASKS = 4096;
 
@@ -106,7 +108,9 @@ export class LsaWorkPool {
   private started(): Piscina<WorkTask, WorkThreadReply> {
     if (this.pool !== null) return this.pool;
     const pool = new Piscina<WorkTask, WorkThreadReply>({
-      filename: this.threadModule.href,
+      // A CommonJS loader that imports the thread module (lsa/work-thread-loader.cts says why).
+      filename: WORK_THREAD_LOADER.href,
+      workerData: { threadModule: this.threadModule.href },
       minThreads: this.threads,
       maxThreads: this.threads,
       maxQueue: MAX_QUEUED_TASKS,

@@ -7,6 +7,7 @@
 // opens offline, from a file.
 
 import type { TraceEvent } from '../ipc/index.js';
+import { isLsaParticipant, participantOf as who } from './render.js';
 import { type DecodedToken, type Described, decodeToken, type TokenDecoder, tokenDecoders } from './token-decoders.js';
 
 export interface HtmlOptions {
@@ -132,13 +133,23 @@ ${details.join('\n')}
 // Processes, spans
 // ---------------------------------------------------------------------------------------------
 
-/** Clients, the LSA, servers, then any other process, each in the order it first appears. */
+/**
+ * Clients, the LSA, servers, then any other process, each in the order it first appears. Merged
+ * from several machines: the clients, their machine's LSA, the LSAs of machines with neither (a
+ * DC's), the servers' machine's LSA, the servers.
+ */
 function lifelineOrder(events: readonly TraceEvent[]): string[] {
-  const all = [...new Set(events.map((e) => e.process))];
-  const clients = all.filter((p) => p.startsWith('client'));
-  const servers = all.filter((p) => p.startsWith('server'));
-  const rest = all.filter((p) => p !== 'lsa' && !clients.includes(p) && !servers.includes(p));
-  return [...clients, ...(all.includes('lsa') ? ['lsa'] : []), ...servers, ...rest];
+  const processOf = new Map<string, string>();
+  for (const e of events) if (!processOf.has(who(e))) processOf.set(who(e), e.process);
+  const all = [...processOf.keys()];
+  const clients = all.filter((p) => processOf.get(p)!.startsWith('client'));
+  const servers = all.filter((p) => processOf.get(p)!.startsWith('server'));
+  const machineOf = (p: string): string => p.slice(0, p.length - processOf.get(p)!.length);
+  const rank = (lsa: string): number =>
+    clients.some((c) => machineOf(c) === machineOf(lsa)) ? 0 : servers.some((s) => machineOf(s) === machineOf(lsa)) ? 2 : 1;
+  const lsas = all.filter((p) => processOf.get(p) === 'lsa').sort((a, b) => rank(a) - rank(b));
+  const rest = all.filter((p) => processOf.get(p) !== 'lsa' && !clients.includes(p) && !servers.includes(p));
+  return [...clients, ...lsas, ...servers, ...rest];
 }
 
 /**
@@ -150,9 +161,9 @@ function pairSpans(events: readonly TraceEvent[]): Span[] {
   const spans: Span[] = [];
   const open = new Map<string, Span[]>();
   for (const e of events) {
-    const key = `${e.process}|${e.peer ?? ''}|${e.call}`;
+    const key = `${who(e)}|${e.peer ?? ''}|${e.call}`;
     if (e.phase === 'call') {
-      const span: Span = { id: `s${spans.length + 1}`, process: e.process, call: e.call, start: e, end: undefined, lane: 0 };
+      const span: Span = { id: `s${spans.length + 1}`, process: who(e), call: e.call, start: e, end: undefined, lane: 0 };
       spans.push(span);
       open.set(key, [...(open.get(key) ?? []), span]);
     } else if (e.phase === 'return') {
@@ -185,7 +196,8 @@ function pairSpans(events: readonly TraceEvent[]): Span[] {
 // The sequence diagram
 // ---------------------------------------------------------------------------------------------
 
-const failedStatus = (status: string | undefined): boolean => status !== undefined && !/^(SEC_E_OK|SEC_I_|STATUS_SUCCESS)/.test(status);
+// A KDC request that succeeded returns "OK" (its KRB-ERROR codes otherwise).
+const failedStatus = (status: string | undefined): boolean => status !== undefined && !/^(SEC_E_OK|SEC_I_|STATUS_SUCCESS|OK$)/.test(status);
 
 function sequenceSteps(
   events: readonly TraceEvent[],
@@ -194,45 +206,55 @@ function sequenceSteps(
   spanOfEvent: ReadonlyMap<TraceEvent, Span>,
 ): Step[] {
   const steps: Step[] = [];
-  const clients = processes.filter((p) => p.startsWith('client'));
-  const servers = processes.filter((p) => p.startsWith('server'));
-  const peerOf = (p: string): string | undefined => (p.startsWith('client') ? servers[0] : p.startsWith('server') ? clients[0] : undefined);
-  const hasLsa = processes.includes('lsa');
+  const processOf = new Map<string, string>();
+  for (const e of events) if (!processOf.has(who(e))) processOf.set(who(e), e.process);
+  const clients = processes.filter((p) => processOf.get(p)?.startsWith('client'));
+  const servers = processes.filter((p) => processOf.get(p)?.startsWith('server'));
+  const peerOf = (p: string): string | undefined =>
+    processOf.get(p)?.startsWith('client') ? servers[0] : processOf.get(p)?.startsWith('server') ? clients[0] : undefined;
   let dividedPhases = false;
   for (const e of events) {
     const show = spanOfEvent.get(e)?.id;
     const failed = failedStatus(e.status);
+    const lsa = who(e, 'lsa');
     if (e.process === 'lsa') {
-      if (e.peer === undefined || !processes.includes(e.peer)) continue;
+      if (e.peer === undefined) continue;
+      const peer = who(e, e.peer);
+      if (!processes.includes(peer)) {
+        // A request from the network (a domain controller's KDC: AS-REQ from 127.0.0.1:PORT), in a merged trace.
+        if (e.machine !== undefined && e.phase === 'return')
+          steps.push({ kind: 'note', on: lsa, label: `${e.call} from ${e.peer}: ${e.status ?? ''}`, failed, ...(show && { show }) });
+        continue;
+      }
       if (e.call === 'MappedContext') {
         const size = /ContextData (\d+) bytes/.exec(e.detail ?? '')?.[1];
         steps.push({
           kind: 'arrow',
-          from: 'lsa',
-          to: e.peer,
+          from: lsa,
+          to: peer,
           label: `MappedContext: ContextData${size === undefined ? '' : ` ${size} B`}`,
           dashed: true,
           failed: false,
         });
       } else if (e.call.startsWith('Sp') && e.phase === 'call')
-        steps.push({ kind: 'note', on: 'lsa', label: `${e.call} (for ${e.peer})`, failed: false, ...(show && { show }) });
+        steps.push({ kind: 'note', on: lsa, label: `${e.call} (for ${e.peer})`, failed: false, ...(show && { show }) });
       else if (e.call.startsWith('Sp') && e.phase === 'return' && failed)
-        steps.push({ kind: 'note', on: 'lsa', label: `${e.call} ${e.status}`, failed, ...(show && { show }) });
+        steps.push({ kind: 'note', on: lsa, label: `${e.call} ${e.status}`, failed, ...(show && { show }) });
       else if (!e.call.startsWith('Sp') && e.phase === 'call')
-        steps.push({ kind: 'arrow', from: 'lsa', to: e.peer, label: e.call, dashed: false, failed: false, ...(show && { show }) });
+        steps.push({ kind: 'arrow', from: lsa, to: peer, label: e.call, dashed: false, failed: false, ...(show && { show }) });
       else if (!e.call.startsWith('Sp') && e.phase === 'return')
-        steps.push({ kind: 'arrow', from: e.peer, to: 'lsa', label: e.status ?? '', dashed: true, failed, ...(show && { show }) });
+        steps.push({ kind: 'arrow', from: peer, to: lsa, label: e.status ?? '', dashed: true, failed, ...(show && { show }) });
       continue;
     }
-    const me = e.process;
+    const me = who(e);
     const peer = peerOf(me);
-    if (LPC_APIS.has(e.call) && hasLsa) {
+    if (LPC_APIS.has(e.call) && processes.includes(lsa)) {
       if (e.phase === 'call') {
         const token = tokenOf(e.tokenIn, `${me} ${e.call}, in`);
-        steps.push({ kind: 'arrow', from: me, to: 'lsa', label: e.call, dashed: false, failed: false, ...(token && { token }), ...(show && { show }) });
+        steps.push({ kind: 'arrow', from: me, to: lsa, label: e.call, dashed: false, failed: false, ...(token && { token }), ...(show && { show }) });
       } else if (e.phase === 'return') {
         const token = tokenOf(e.tokenOut, `${me} ${e.call}, out`);
-        steps.push({ kind: 'arrow', from: 'lsa', to: me, label: e.status ?? '', dashed: true, failed, ...(token && { token }), ...(show && { show }) });
+        steps.push({ kind: 'arrow', from: lsa, to: me, label: e.status ?? '', dashed: true, failed, ...(token && { token }), ...(show && { show }) });
         if (token !== undefined && token.bytes.byteLength > 0 && peer !== undefined)
           steps.push({ kind: 'arrow', from: me, to: peer, label: 'token', dashed: false, failed: false, token });
       }
@@ -283,11 +305,11 @@ function sequenceSvg(steps: readonly Step[], processes: readonly string[], event
   );
   for (const p of processes) {
     const cx = x.get(p)!;
-    const first = events.find((e) => e.process === p);
+    const first = events.find((e) => who(e) === p);
     const sub = first === undefined ? '' : `pid ${first.pid}, thread ${first.threadId}`;
     out.push(
       `<g class="lifeline" data-process="${esc(p)}"><line x1="${cx}" y1="${HEAD - 8}" x2="${cx}" y2="${height - 10}"/>` +
-        `<rect class="head ${p === 'lsa' ? 'lsa' : ''}" x="${cx - 90}" y="6" width="180" height="${HEAD - 16}" rx="6"/>` +
+        `<rect class="head ${isLsaParticipant(p) ? 'lsa' : ''}" x="${cx - 90}" y="6" width="180" height="${HEAD - 16}" rx="6"/>` +
         `<text class="name" x="${cx}" y="26" text-anchor="middle">${esc(p)}</text><text class="sub" x="${cx}" y="42" text-anchor="middle">${esc(sub)}</text></g>`,
     );
   }
@@ -378,7 +400,7 @@ function timelineSvg(events: readonly TraceEvent[], spans: readonly Span[], proc
       );
     }
     for (const [e, id] of instants) {
-      if (e.process !== p) continue;
+      if (who(e) !== p) continue;
       const ex = xOf(e.t);
       parts.push(
         `<g class="instant" data-show="${id}" data-a="${e.t}" transform="translate(${ex},0)" tabindex="0"><title>${esc(`${p}: ${e.call}${e.detail === undefined ? '' : ` [${e.detail}]`} at ${e.t.toFixed(3)} ms`)}</title>` +
@@ -473,7 +495,7 @@ ${span.end?.stack === undefined ? '' : `<h4>The package's stack</h4><pre class="
 function eventDetail(e: TraceEvent, id: string): string {
   return `<section class="detail event-detail" id="${id}" hidden>
 <h3>${esc(e.call)}</h3>
-<table><tr><th>process</th><td>${esc(`${e.process} (pid ${e.pid}, thread ${e.threadId})`)}</td></tr><tr><th>at</th><td>${e.t.toFixed(3)} ms</td></tr>${e.peer === undefined ? '' : `<tr><th>for</th><td>${esc(e.peer)}</td></tr>`}${e.detail === undefined ? '' : `<tr><th>detail</th><td>${esc(e.detail)}</td></tr>`}</table>
+<table><tr><th>process</th><td>${esc(`${who(e)} (pid ${e.pid}, thread ${e.threadId})`)}</td></tr><tr><th>at</th><td>${e.t.toFixed(3)} ms</td></tr>${e.peer === undefined ? '' : `<tr><th>for</th><td>${esc(e.peer)}</td></tr>`}${e.detail === undefined ? '' : `<tr><th>detail</th><td>${esc(e.detail)}</td></tr>`}</table>
 </section>`;
 }
 

@@ -13,11 +13,16 @@ export {
   type KdcOptions,
   type KdcServiceOptions,
   type MachineRole,
+  type DomainJoinOptions,
+  type MachineAccountOptions,
+  type NetlogonOptions,
 } from './machine.js';
+export { parseHostPort, parseMachineAccount } from './domain.js';
 export { parseServiceSpec } from './domain-controller.js';
 export { PackageLoadError, describeFailures } from './boot-watch.js';
 export { TraceCollector } from './trace-collector.js';
 export { formatTimeline, formatMermaid, toChromeTrace } from './render.js';
+export { machineTraceFile, mergeMachineTraces, parseMachineTraceFile, TraceFileError, type MachineTraceEvent, type MachineTraceFile } from './trace-file.js';
 export { formatHtml, type HtmlOptions } from './html.js';
 export {
   decodeToken,

@@ -35,9 +35,11 @@ import {
   type ReloadReport,
   type WorkPoolConfig,
   decodeKdcRequestRecord,
+  decodeNetlogonRecord,
 } from '../lsa/index.js';
 import { acceptPackageFailures, bootStepTimeoutMs, PACKAGE_LOAD_TIMEOUT_MS, watchBoot } from './boot-watch.js';
 import { DOMAIN_CONTROLLER, domainControllerConfig, MACHINE_ROLES, type KdcOptions, type KdcServiceOptions, type MachineRole } from './domain-controller.js';
+import { domainControllerNetlogon, memberConfig, type DomainJoinOptions, type MachineAccountOptions, type NetlogonOptions } from './domain.js';
 import { NameTable } from './names.js';
 import { AppProcess, LSA_PID, LsaProcess } from './processes.js';
 import { launchLsa, LSA_ISOLATIONS, type LsaIsolation } from './lsa-launch.js';
@@ -46,6 +48,7 @@ import { DEFAULT_TRACE_LIMITS, TraceCollector } from './trace-collector.js';
 export { AppProcess, LsaProcess } from './processes.js';
 export type { LsaIsolation } from './lsa-launch.js';
 export type { KdcOptions, KdcServiceOptions, MachineRole } from './domain-controller.js';
+export type { DomainJoinOptions, MachineAccountOptions, NetlogonOptions } from './domain.js';
 
 export interface MachineOptions {
   /**
@@ -64,6 +67,24 @@ export interface MachineOptions {
    * from the password with the realm's salt), or objects with their salt, kvno, etypes.
    */
   services?: Array<string | KdcServiceOptions>;
+  /**
+   * A domain controller's Netlogon, which its members' NTLM passes their domain users' logons to:
+   * where it listens (default 127.0.0.1, any free port: machine.netlogonAddress), a listener for
+   * its calls.
+   */
+  netlogon?: NetlogonOptions;
+  /**
+   * A domain controller's machine accounts, one per member: "NAME:SECRET" (the account NAME$) or
+   * { name, password }; a member joins with the same (MachineOptions.domain.machineAccount).
+   */
+  machineAccounts?: Array<string | MachineAccountOptions>;
+  /**
+   * The domain this machine (a workstation or member server) has joined: its NTLM passes the
+   * logons of the domain's users through to that domain controller's Netlogon, over a secure
+   * channel made with the machine account (machine/domain.ts). The machine's computer name is its
+   * machine account's; its own accounts (`accounts`) are local ones (COMPUTER\user).
+   */
+  join?: DomainJoinOptions;
   /** The "Security Packages" list: built-in names ("example", "ntlm", "null") or module paths. Default: example and ntlm. */
   packages?: string[];
   /** Accounts in the LSA's account store, as objects or "user:password" / "DOMAIN\\user:password". */
@@ -201,6 +222,8 @@ export class Machine {
    * other machines. Clients' krb5.conf: `kdc = HOST:PORT` and `kdc = tcp/HOST:PORT`.
    */
   kdcAddress: { host: string; port: number } | null = null;
+  /** Where a domain controller's Netlogon listens (TCP; the same port after restartLsa); null on other machines. Members' `domain.dc`. */
+  netlogonAddress: { host: string; port: number } | null = null;
 
   private constructor(config: LsaConfig, lsa: LsaProcess, trace: TraceCollector, options: MachineOptions) {
     this.config = config;
@@ -227,8 +250,23 @@ export class Machine {
     const lsa = await startLsa(config, trace, options, 1);
     await acceptPackageFailures(lsa, options.onPackageFailure ?? 'fail');
     const machine = new Machine(config, lsa, trace, options);
-    if (config.kdc !== undefined) await machine.noteKdc();
+    try {
+      if (config.kdc !== undefined) await machine.noteKdc();
+      if (config.netlogon?.role === 'domain-controller') await machine.noteNetlogon();
+    } catch (error) {
+      await machine.shutdown();
+      throw error;
+    }
     return machine;
+  }
+
+  /** Reads where the new LSA's Netlogon listens; a port 0 becomes the port it got, kept from then on (as the KDC's). */
+  private async noteNetlogon(): Promise<void> {
+    const status = await this.lsa.netlogon();
+    if (status?.role !== 'domain-controller' || this.config.netlogon?.role !== 'domain-controller')
+      throw new SspiEmuError('BOOT_FAILED', "the domain controller's LSA runs no Netlogon");
+    this.config.netlogon.port = status.address.port;
+    this.netlogonAddress = { ...status.address };
   }
 
   /**
@@ -259,6 +297,7 @@ export class Machine {
     if (this.lsa.alive) throw new SspiEmuError('BOOT_FAILED', 'the LSA is still running; kill it first');
     this.lsa = await startLsa(this.config, this.trace, this.options, this.lsa.generation + 1);
     if (this.config.kdc !== undefined) await this.noteKdc();
+    if (this.config.netlogon?.role === 'domain-controller') await this.noteNetlogon();
     const report: RestartReport = { reattached: [], unresponsive: [], gone: [] };
     await Promise.all(
       this.running.map(async (proc) => {
@@ -450,15 +489,25 @@ async function startLsa(config: LsaConfig, trace: TraceCollector, options: Machi
   const noteVersion = (report: ReloadReport): void => {
     config.packageVersions = { ...config.packageVersions, [report.spec]: Math.max(report.version, config.packageVersions?.[report.spec] ?? 0) };
   };
-  const lsa = new LsaProcess(launched, wrapControl<LsaControl>(launched.control), generation, isolation, debugging ? INSPECT_DEADLINE_MS : undefined, noteVersion);
+  const lsa = new LsaProcess(
+    launched,
+    wrapControl<LsaControl>(launched.control),
+    generation,
+    isolation,
+    debugging ? INSPECT_DEADLINE_MS : undefined,
+    noteVersion,
+  );
   trace.attach(launched.trace, { name: 'lsa', pid: LSA_PID, threadId: launched.host.threadId });
   // A domain controller's KDC reports each request on the boot channel once asked to (its first may come during the boot).
   const onRequest = options.kdc?.onRequest;
-  if (onRequest !== undefined)
+  const onNetlogon = options.netlogon?.onRequest;
+  if (onRequest !== undefined || onNetlogon !== undefined)
     launched.host.on('message', (message: unknown) => {
       const m = message as Partial<LsaReport> | null;
       const record = m?.kind === 'kdc-request' ? decodeKdcRequestRecord(m.record) : undefined;
-      if (record !== undefined) onRequest(record);
+      if (record !== undefined) onRequest?.(record);
+      const call = m?.kind === 'netlogon-request' ? decodeNetlogonRecord(m.record) : undefined;
+      if (call !== undefined) onNetlogon?.(call);
     });
   void lsa.exited.then(() => {
     trace.workerExited(launched.trace);
@@ -482,16 +531,34 @@ function lsaConfig(options: MachineOptions): LsaConfig {
   const role = options.role ?? 'workstation';
   if (!MACHINE_ROLES.includes(role))
     throw new SspiEmuError('BAD_OPTION', `role must be ${MACHINE_ROLES.map((r) => JSON.stringify(r)).join(' or ')}, not ${JSON.stringify(role)}`);
-  if (role !== DOMAIN_CONTROLLER && (options.kdc !== undefined || options.services !== undefined))
-    throw new SspiEmuError('BAD_OPTION', "kdc and services are a domain controller's: boot with role 'domain-controller' and a realm");
+  if (
+    role !== DOMAIN_CONTROLLER &&
+    (options.kdc !== undefined || options.services !== undefined || options.netlogon !== undefined || options.machineAccounts !== undefined)
+  )
+    throw new SspiEmuError(
+      'BAD_OPTION',
+      "kdc, services, netlogon and machineAccounts are a domain controller's: boot with role 'domain-controller' and a realm",
+    );
   const dc = role === DOMAIN_CONTROLLER;
-  const computerName = options.computerName ?? DEFAULTS.computerName;
-  // A domain controller's domain is its realm's: EXAMPLE (NetBIOS) and example.test (DNS) for EXAMPLE.TEST.
+  if (dc && options.join !== undefined) throw new SspiEmuError('BAD_OPTION', "a domain controller joins no domain: it is one (join is a member's option)");
+  const packageCallTimeoutMs = options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs;
+  const member = options.join === undefined ? undefined : memberConfig(options.join, packageCallTimeoutMs);
+  if (member !== undefined && options.computerName !== undefined && options.computerName.toUpperCase() !== member.computerName)
+    throw new SspiEmuError(
+      'BAD_OPTION',
+      `computerName ${options.computerName} is not the machine account's name ${member.computerName}: a member's name is its account's`,
+    );
+  const computerName = member?.computerName ?? options.computerName ?? DEFAULTS.computerName;
+  // A domain controller's domain is its realm's: EXAMPLE (NetBIOS) and example.test (DNS) for EXAMPLE.TEST; a member's the one it joined.
   const realmDomain = dc && typeof options.realm === 'string' ? options.realm : undefined;
-  const domainName = options.domainName ?? realmDomain?.split('.')[0]?.toUpperCase() ?? computerName;
-  const dnsDomainName = options.dnsDomainName ?? realmDomain?.toLowerCase() ?? DEFAULTS.dnsDomainName;
-  const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) => (typeof a === 'string' ? parseAccount(a, domainName) : a));
+  const domainName = member?.netlogon.domainName ?? options.domainName ?? realmDomain?.split('.')[0]?.toUpperCase() ?? computerName;
+  const dnsDomainName = member?.netlogon.dnsDomainName ?? options.dnsDomainName ?? realmDomain?.toLowerCase() ?? DEFAULTS.dnsDomainName;
+  // A member's own accounts are local ones, in its computer's name: the domain's are the DC's.
+  const accounts = (options.accounts ?? DEMO_ACCOUNTS).map((a) =>
+    typeof a === 'string' ? parseAccount(a, member === undefined ? domainName : computerName) : a,
+  );
   const kdc = dc ? domainControllerConfig(options, accounts) : undefined;
+  const netlogon = dc ? domainControllerNetlogon(options, { domainName, dnsDomainName, computerName }) : member?.netlogon;
   return {
     packages: options.packages ?? [...DEFAULT_PACKAGES],
     accounts,
@@ -499,12 +566,13 @@ function lsaConfig(options: MachineOptions): LsaConfig {
     dnsComputerName: `${computerName.toLowerCase()}.${dnsDomainName}`,
     domainName,
     dnsDomainName,
-    packageCallTimeoutMs: options.packageCallTimeoutMs ?? DEFAULTS.packageCallTimeoutMs,
+    packageCallTimeoutMs,
     packageLoadTimeoutMs: positiveMs(options.packageLoadTimeoutMs, 'packageLoadTimeoutMs') ?? PACKAGE_LOAD_TIMEOUT_MS,
     packageSettings: Object.fromEntries(Object.entries(options.packageSettings ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     quota: quotaOf(options.processQuota),
     workPool: workPoolOf(options.lsaWorkPool),
     ...(kdc === undefined ? {} : { kdc }),
+    ...(netlogon === undefined ? {} : { netlogon }),
   };
 }
 

@@ -30,7 +30,7 @@ import {
   type Handlers,
 } from '../ipc/index.js';
 import type { FaultPlan } from '../faults/index.js';
-import type { KdcStatus, LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
+import type { KdcStatus, NetlogonStatus, LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
 import type { RemoteSecur32 } from '../sspi/index.js';
 import type { AppArgs, AppResult, AppStats } from '../process/index.js';
@@ -204,6 +204,19 @@ export class LsaProcess extends ProcessHandle {
   /** An MIT keytab (0x0502) of the domain controller's services' keys, for MIT acceptors (ktpass's job on Windows). */
   exportKeytab(): Promise<Uint8Array> {
     return this.ask('exportKeytab', this.control.exportKeytab());
+  }
+
+  /**
+   * Netlogon, like `nltest /sc_query`: a domain controller's listener, machine accounts and counts;
+   * a member's secure channel (up or down, its last error, its logons); null in no domain.
+   */
+  netlogon(): Promise<NetlogonStatus | null> {
+    return this.ask('netlogon', this.control.netlogon());
+  }
+
+  /** A member makes its secure channel to its DC now if it has none (`nltest /sc_verify`); ok, or the status and why not. */
+  netlogonVerify(): Promise<{ ok: true } | { ok: false; status: string; reason: string }> {
+    return this.ask('netlogonVerify', this.control.netlogonVerify());
   }
 
   /**

@@ -7,19 +7,38 @@ import type { TraceEvent } from '../ipc/index.js';
 const MESSAGE_APIS = new Set(['MakeSignature', 'VerifySignature', 'EncryptMessage', 'DecryptMessage']);
 const USER_MODE_ENTRIES = new Set(['SpUserModeInitialize', 'SpInstanceInit', 'SpInitUserModeContext', 'SpDeleteUserModeContext', 'LsaCallbackFunction']);
 
+/**
+ * Who recorded an event, as a diagram names its lifeline: the process ("client", "lsa"), or, in a
+ * timeline merged from several machines, the machine and the process ("member lsa"); with
+ * `process`, that process of the event's machine (its LSA, the peer it names).
+ */
+export function participantOf(e: TraceEvent, process: string = e.process): string {
+  return e.machine === undefined ? process : `${e.machine} ${process}`;
+}
+
+/** Whether a lifeline is an LSA's ("lsa", "dc lsa"). */
+export function isLsaParticipant(name: string): boolean {
+  return name === 'lsa' || name.endsWith(' lsa');
+}
+
 function tokenBytes(base64: string | undefined): number | undefined {
   return base64 === undefined ? undefined : Buffer.from(base64, 'base64').length;
 }
 
 /**
  * A readable timeline: one line per event, indented by call depth. The LSA serves several
- * processes at once, so its depth is kept per process it works for.
+ * processes at once, so its depth is kept per process it works for. Events merged from several
+ * machines (each with its `machine`: run --domain) get a machine column, and their depths are
+ * kept per machine.
  */
 export function formatTimeline(events: readonly TraceEvent[]): string {
   const depth = new Map<string, number>();
-  const depthKey = (e: TraceEvent): string => `${e.process}|${e.process === 'lsa' ? (e.peer ?? '') : ''}`;
+  const depthKey = (e: TraceEvent): string => `${e.machine ?? ''}|${e.process}|${e.process === 'lsa' ? (e.peer ?? '') : ''}`;
   const processWidth = Math.max(7, ...events.map((e) => e.process.length));
-  const lines = [`${'t (ms)'.padStart(9)}  ${'process'.padEnd(processWidth)}  tid  call`];
+  const machines = events.some((e) => e.machine !== undefined);
+  const machineWidth = machines ? Math.max(7, ...events.map((e) => (e.machine ?? '').length)) : 0;
+  const machineColumn = (name: string): string => (machines ? `${name.padEnd(machineWidth)}  ` : '');
+  const lines = [`${'t (ms)'.padStart(9)}  ${machineColumn('machine')}${'process'.padEnd(processWidth)}  tid  call`];
   for (const e of events) {
     let d = depth.get(depthKey(e)) ?? 0;
     if (e.phase === 'return') d = Math.max(0, d - 1);
@@ -32,9 +51,12 @@ export function formatTimeline(events: readonly TraceEvent[]): string {
     if (tin !== undefined) parts.push(`token in ${tin} B`);
     if (tout !== undefined) parts.push(`token out ${tout} B`);
     if (e.detail !== undefined) parts.push(`[${e.detail}]`);
-    lines.push(`${e.t.toFixed(3).padStart(9)}  ${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`);
+    lines.push(
+      `${e.t.toFixed(3).padStart(9)}  ${machineColumn(e.machine ?? '')}${e.process.padEnd(processWidth)}  ${String(e.threadId).padStart(3)}  ${parts.join('  ')}`,
+    );
     // A package's stack under the return that carries it, in the column of the call.
-    if (e.stack !== undefined) for (const frame of stackFrames(e.stack)) lines.push(`${' '.repeat(16 + processWidth)}${'  '.repeat(d + 2)}${frame}`);
+    if (e.stack !== undefined)
+      for (const frame of stackFrames(e.stack)) lines.push(`${' '.repeat(16 + processWidth + (machines ? machineWidth + 2 : 0))}${'  '.repeat(d + 2)}${frame}`);
     if (e.phase === 'call') d++;
     depth.set(depthKey(e), d);
   }
@@ -52,41 +74,58 @@ export function stackFrames(stack: string): string[] {
 /**
  * A Mermaid sequence diagram: app calls that cross to the LSA and back, MappedContext and the
  * user-mode initialization in the app process, tokens forwarded between client and server, and
- * the message phase that stays in-process.
+ * the message phase that stays in-process. Events merged from several machines are drawn with a
+ * lifeline per machine's process ("member lsa"), each app process calling its own machine's LSA;
+ * requests an LSA answers from the network (a DC's AS-REQ) are notes on its lifeline.
  */
 export function formatMermaid(events: readonly TraceEvent[]): string {
-  const processes = [...new Set(events.map((e) => e.process))];
-  const apps = processes.filter((p) => p !== 'lsa');
-  const clients = apps.filter((p) => p.startsWith('client'));
-  const servers = apps.filter((p) => p.startsWith('server'));
-  const order = [...clients, 'lsa', ...servers, ...apps.filter((p) => !clients.includes(p) && !servers.includes(p))];
-  const lines = ['sequenceDiagram', ...order.filter((p) => processes.includes(p)).map((p) => `    participant ${id(p)} as ${p}`)];
-  const peerOf = (p: string): string | undefined => (p.startsWith('client') ? servers[0] : clients[0]);
+  const who = participantOf;
+  const processOf = new Map<string, string>();
+  for (const e of events) if (!processOf.has(who(e))) processOf.set(who(e), e.process);
+  const participants = [...processOf.keys()];
+  const apps = participants.filter((p) => processOf.get(p) !== 'lsa');
+  const clients = apps.filter((p) => processOf.get(p)!.startsWith('client'));
+  const servers = apps.filter((p) => processOf.get(p)!.startsWith('server'));
+  // LSAs between the clients and the servers: a client's machine's first, a server's last.
+  const machineOf = (p: string): string => p.slice(0, p.length - processOf.get(p)!.length);
+  const rank = (lsa: string): number =>
+    clients.some((c) => machineOf(c) === machineOf(lsa)) ? 0 : servers.some((s) => machineOf(s) === machineOf(lsa)) ? 2 : 1;
+  const lsas = participants.filter((p) => processOf.get(p) === 'lsa').sort((a, b) => rank(a) - rank(b));
+  const order = [...clients, ...(lsas.length === 0 ? ['lsa'] : lsas), ...servers, ...apps.filter((p) => !clients.includes(p) && !servers.includes(p))];
+  const lines = ['sequenceDiagram', ...order.filter((p) => processOf.has(p)).map((p) => `    participant ${id(p)} as ${p}`)];
+  const peerOf = (p: string): string | undefined => (processOf.get(p)!.startsWith('client') ? servers[0] : clients[0]);
 
   for (const e of events) {
-    const me = id(e.process);
+    const me = id(who(e));
+    const lsa = id(who(e, 'lsa'));
     if (e.process === 'lsa') {
       if (e.peer === undefined) continue;
+      const peer = who(e, e.peer);
+      if (!processOf.has(peer) && e.machine !== undefined) {
+        // A request from the network (a KDC's AS-REQ from 127.0.0.1:PORT): its result on the lifeline.
+        if (e.phase === 'return') lines.push(`    Note over ${me}: ${e.call} from ${e.peer}: ${e.status ?? ''}`);
+        continue;
+      }
       if (e.call.startsWith('Sp') && e.phase === 'call') lines.push(`    ${me}->>${me}: ${e.call}`);
-      else if (e.call === 'MappedContext') lines.push(`    Note over ${me},${id(e.peer)}: MappedContext intercepted, ContextData to ${e.peer}`);
-      else if (!e.call.startsWith('Sp') && e.phase === 'call') lines.push(`    ${me}->>${id(e.peer)}: ${e.call}`);
-      else if (!e.call.startsWith('Sp') && e.phase === 'return') lines.push(`    ${id(e.peer)}-->>${me}: ${e.status ?? ''}`);
+      else if (e.call === 'MappedContext') lines.push(`    Note over ${me},${id(peer)}: MappedContext intercepted, ContextData to ${e.peer}`);
+      else if (!e.call.startsWith('Sp') && e.phase === 'call') lines.push(`    ${me}->>${id(peer)}: ${e.call}`);
+      else if (!e.call.startsWith('Sp') && e.phase === 'return') lines.push(`    ${id(peer)}-->>${me}: ${e.status ?? ''}`);
       continue;
     }
     if (USER_MODE_ENTRIES.has(e.call) && e.phase === 'call') {
       lines.push(`    ${me}->>${me}: ${e.call}`);
     } else if (MESSAGE_APIS.has(e.call) && e.phase === 'return') {
       lines.push(`    ${me}->>${me}: ${e.call} ${e.status ?? ''} (no LPC)`);
-      const peer = peerOf(e.process);
+      const peer = peerOf(who(e));
       if (peer !== undefined && (e.call === 'EncryptMessage' || e.call === 'MakeSignature'))
         lines.push(`    ${me}->>${id(peer)}: ${e.call === 'EncryptMessage' ? 'sealed' : 'signed'} message`);
     } else if (e.phase === 'call' && !MESSAGE_APIS.has(e.call) && /^[A-Z]/.test(e.call) && !e.call.startsWith('Sp') && isApi(e.call)) {
       const tin = tokenBytes(e.tokenIn);
-      lines.push(`    ${me}->>lsa: ${e.call}${tin === undefined ? '' : ` (token ${tin} B)`}`);
+      lines.push(`    ${me}->>${lsa}: ${e.call}${tin === undefined ? '' : ` (token ${tin} B)`}`);
     } else if (e.phase === 'return' && isApi(e.call) && !MESSAGE_APIS.has(e.call)) {
       const tout = tokenBytes(e.tokenOut);
-      lines.push(`    lsa-->>${me}: ${e.status ?? ''}${tout === undefined ? '' : `, token ${tout} B`}`);
-      const peer = peerOf(e.process);
+      lines.push(`    ${lsa}-->>${me}: ${e.status ?? ''}${tout === undefined ? '' : `, token ${tout} B`}`);
+      const peer = peerOf(who(e));
       if (tout !== undefined && peer !== undefined) lines.push(`    ${me}->>${id(peer)}: token (${tout} B)`);
     }
   }
@@ -124,18 +163,31 @@ interface ChromeEvent {
   args?: Record<string, unknown>;
 }
 
-/** Trace Event Format: each call/return pair is one complete ('X') event on its process's track. */
+/**
+ * Trace Event Format: each call/return pair is one complete ('X') event on its process's track.
+ * Events merged from several machines get a track per machine's process (their emulated pids
+ * repeat from machine to machine, so each machine's are numbered anew).
+ */
 export function toChromeTrace(events: readonly TraceEvent[]): { traceEvents: ChromeEvent[]; displayTimeUnit: 'ms' } {
   const out: ChromeEvent[] = [];
-  const seen = new Map<number, string>();
+  const seen = new Set<number>();
   const open = new Map<string, TraceEvent[]>();
+  const tracks = new Map<string, number>();
+  const pidOf = (e: TraceEvent): number => {
+    if (e.machine === undefined) return e.pid;
+    const key = `${e.machine}|${e.pid}`;
+    if (!tracks.has(key)) tracks.set(key, tracks.size + 1);
+    return tracks.get(key)!;
+  };
   for (const e of events) {
-    if (!seen.has(e.pid)) {
-      seen.set(e.pid, e.process);
-      out.push({ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid: e.pid, tid: e.threadId, args: { name: `${e.process} (pid ${e.pid})` } });
-      out.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid: e.pid, tid: e.threadId, args: { name: `${e.process} thread ${e.threadId}` } });
+    const pid = pidOf(e);
+    const name = e.machine === undefined ? e.process : `${e.machine} ${e.process}`;
+    if (!seen.has(pid)) {
+      seen.add(pid);
+      out.push({ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: e.threadId, args: { name: `${name} (pid ${e.pid})` } });
+      out.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: e.threadId, args: { name: `${name} thread ${e.threadId}` } });
     }
-    const key = `${e.pid}:${e.call}`;
+    const key = `${pid}:${e.call}`;
     if (e.phase === 'call') {
       const stack = open.get(key) ?? [];
       stack.push(e);
@@ -148,16 +200,16 @@ export function toChromeTrace(events: readonly TraceEvent[]): { traceEvents: Chr
         ph: 'X',
         ts: start.t * 1000,
         dur: Math.max(0, (e.t - start.t) * 1000),
-        pid: e.pid,
+        pid,
         tid: e.threadId,
         args: args(start, e),
       });
     } else {
-      out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid: e.pid, tid: e.threadId, args: args(e) });
+      out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid, tid: e.threadId, args: args(e) });
     }
   }
   for (const stack of open.values())
-    for (const e of stack) out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid: e.pid, tid: e.threadId, args: args(e) });
+    for (const e of stack) out.push({ name: e.call, cat: category(e.call), ph: 'i', s: 't', ts: e.t * 1000, pid: pidOf(e), tid: e.threadId, args: args(e) });
   return { traceEvents: out, displayTimeUnit: 'ms' };
 }
 

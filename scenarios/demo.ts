@@ -15,6 +15,8 @@ export interface DemoOptions extends MachineOptions {
   user?: string;
   domain?: string;
   password?: string;
+  /** The client's InitializeSecurityContext target (a Kerberos service: host/server or host@server). */
+  targetName?: string;
   messages?: number;
   /** Module paths of the applications to run instead of the defaults. */
   clientApp?: string | null;
@@ -74,6 +76,7 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
     domain: options.domain ?? firstAccount?.domain ?? '',
     password: options.password ?? firstAccount?.password ?? '',
     messages: options.messages ?? 3,
+    ...(options.targetName === undefined ? {} : { targetName: options.targetName }),
     ...waits,
   });
   const [clientResult, serverResult] = await Promise.allSettled([clientRun, serverRun]);

@@ -170,11 +170,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   /** The plaintext of a DATA token, or the failing status's name. */
   async function unwrap(context: CtxtHandle, flags: number, token: Uint8Array, trailer: number): Promise<Uint8Array | string> {
     if ((flags & TOKEN.WRAPPED) === 0) return token;
-    if (token.byteLength < trailer) return 'SEC_E_INVALID_TOKEN';
-    // A GSS wrap token is [signature][data]: SSPI's SECBUFFER_TOKEN then SECBUFFER_DATA.
+    // A GSS wrap token is [signature][data]: SSPI's SECBUFFER_TOKEN then SECBUFFER_DATA. A token
+    // shorter than the trailer (Kerberos' unsealed wrap of a short message: its header and checksum
+    // are 28 bytes) goes whole as the SECBUFFER_TOKEN: the package reads the two end to end.
+    const split = Math.min(trailer, token.byteLength);
     const buffers: SecBuffer[] = [
-      { BufferType: SECBUFFER.TOKEN, pvBuffer: token.slice(0, trailer) },
-      { BufferType: SECBUFFER.DATA, pvBuffer: token.slice(trailer) },
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: token.slice(0, split) },
+      { BufferType: SECBUFFER.DATA, pvBuffer: token.slice(split) },
     ];
     // gss_unwrap's counterpart is DecryptMessage, whatever the client asked of gss_wrap: a package
     // whose wrap does not encrypt says so in the QOP it answers (SECQOP_WRAP_NO_ENCRYPT).

@@ -3,7 +3,11 @@
 // LSA, tokens to the server process and back, the context mapped into both processes, then
 // deleted on both sides (unless `keep`). Reports completions and per-handshake latencies.
 //
-// args: server, package, user, domain, password, concurrency, durationMs, count, keep, warmupMs.
+// args: server, package, user, domain, password, concurrency, durationMs, count, keep, warmupMs;
+// for Kerberos (bench/kerberos.ts): target (the InitializeSecurityContext target name), targets (N:
+// handshake i of this run targets `${target}${first + i}`, so that each one needs a service ticket
+// of its own, until N are used), first, and credentialPerHandshake (a new credential for each
+// handshake, freed after it: nothing of an explicit identity's ticket cache is reused).
 
 import { performance } from 'node:perf_hooks';
 import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, tokenBytes } from '../../headers/index.js';
@@ -22,8 +26,20 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const keep = args.keep === true;
   const messages = Number(args.messages ?? 0);
   const authData = typeof args.user === 'string' ? { User: args.user, Domain: String(args.domain ?? ''), Password: String(args.password ?? '') } : null;
-  const acquired = await ctx.sspi.acquireCredentialsHandle({ package: String(args.package), credentialUse: SECPKG_CRED.OUTBOUND, authData });
+  const acquire = () => ctx.sspi.acquireCredentialsHandle({ package: String(args.package), credentialUse: SECPKG_CRED.OUTBOUND, authData });
+  const acquired = await acquire();
   if (acquired.credential === undefined) return { status: acquired.status, statusName: statusName(acquired.status) };
+  const perHandshake = args.credentialPerHandshake === true;
+  const target = typeof args.target === 'string' ? args.target : undefined;
+  const targets = args.targets === undefined ? undefined : Number(args.targets);
+  const first = Number(args.first ?? 0);
+  let targetsUsed = 0;
+  /** The next handshake's target name; null when the run has used every one it was given. */
+  const nextTarget = (): string | undefined | null => {
+    if (targets === undefined) return target;
+    if (targetsUsed >= targets) return null;
+    return `${target ?? ''}${first + targetsUsed++}`;
+  };
   const conn = await ctx.connect<BenchMessage>(String(args.server));
   const replies = new Map<number, (m: BenchMessage) => void>();
   const pump = (async () => {
@@ -54,9 +70,30 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   async function lane(): Promise<void> {
     while (performance.now() < deadline && started < count) {
+      const targetName = nextTarget();
+      if (targetName === null) break;
       started++;
       const begin = performance.now();
-      const status = await handshake(ctx, conn, replies, acquired.credential!, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null);
+      let status: number;
+      if (perHandshake) {
+        const own = await acquire();
+        status =
+          own.credential === undefined
+            ? own.status
+            : await handshake(ctx, conn, replies, own.credential, nextId++, keep ? kept : null, messages, begin >= measureFrom ? timing : null, targetName);
+        if (own.credential !== undefined) await ctx.sspi.freeCredentialsHandle(own.credential);
+      } else
+        status = await handshake(
+          ctx,
+          conn,
+          replies,
+          acquired.credential!,
+          nextId++,
+          keep ? kept : null,
+          messages,
+          begin >= measureFrom ? timing : null,
+          targetName,
+        );
       const end = performance.now();
       if (status !== SEC_E_OK) {
         failures++;
@@ -75,7 +112,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     status: failures === 0 ? SEC_E_OK : SEC_E_INTERNAL_ERROR,
     statusName: failures === 0 ? 'SEC_E_OK' : 'SEC_E_INTERNAL_ERROR',
     ...(firstFailure === undefined ? {} : { detail: `${failures} handshakes failed, first with ${firstFailure}` }),
-    data: { completed: latencies.length, failures, byStatus, elapsedMs, latencies, kept: kept.length, timing },
+    data: { completed: latencies.length, failures, byStatus, elapsedMs, latencies, kept: kept.length, timing, targetsUsed, started },
   };
 }
 
@@ -116,6 +153,7 @@ async function handshake(
   keep: CtxtHandle[] | null,
   messages: number,
   timing: { sspiMs: number; sspiCalls: number; serverMs: number; serverTrips: number } | null,
+  targetName?: string,
 ): Promise<number> {
   let context: CtxtHandle | undefined;
   let input: SecBuffer[] | null = null;
@@ -134,7 +172,16 @@ async function handshake(
   };
   try {
     for (;;) {
-      const r = await timed('sspi', ctx.sspi.initializeSecurityContext({ credential, context: context ?? null, contextReq: REQ, input }));
+      const r = await timed(
+        'sspi',
+        ctx.sspi.initializeSecurityContext({
+          credential,
+          context: context ?? null,
+          contextReq: REQ,
+          input,
+          ...(targetName === undefined ? {} : { targetName }),
+        }),
+      );
       context = r.context ?? context;
       if (r.status !== SEC_E_OK && r.status !== 0x00090312) return r.status;
       const token = tokenBytes(r.output);
@@ -145,7 +192,7 @@ async function handshake(
         'server',
         new Promise<BenchMessage>((resolve) => {
           replies.set(id, resolve);
-          conn.send({ kind: 'token', id, token });
+          conn.send(timing === null ? { kind: 'token', id, token } : { kind: 'token', id, token, measured: true });
         }),
       );
       replies.delete(id);

@@ -2,7 +2,8 @@
 // handshakes multiplexed on one connection, told apart by an id.
 
 export type BenchMessage =
-  | { kind: 'token'; id: number; token: Uint8Array }
+  /** `measured`: the client measures this handshake (begun in its window), so the server times its calls too. */
+  | { kind: 'token'; id: number; token: Uint8Array; measured?: true }
   | { kind: 'accepted'; id: number; token?: Uint8Array }
   | { kind: 'failed'; id: number; status: number }
   | { kind: 'done' };

@@ -6,15 +6,22 @@
 // (refused, the server hung up, a name that does not resolve), 1 otherwise.
 
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, REALM_OPTIONS, TRACE_OPTIONS, valued } from '../options.js';
 import { hostPort, NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
 export async function connect(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { ...PACKAGE_OPTIONS, ...IDENTITY_OPTIONS, ...ISOLATION_OPTIONS, ...valued('tcp', 'message', 'target', 'timeout', 'trace') });
+  const { values } = parseCommand(argv, {
+    ...PACKAGE_OPTIONS,
+    ...IDENTITY_OPTIONS,
+    ...ISOLATION_OPTIONS,
+    ...REALM_OPTIONS,
+    ...valued('tcp', 'message', 'target', 'timeout'),
+    ...TRACE_OPTIONS,
+  });
   if (values.tcp === undefined) throw new UsageError('connect needs --tcp HOST:PORT');
   const { host, port } = hostPort(values.tcp);
-  const result = await runClientApp(values, 10_000, (client, settings) =>
+  const result = await runClientApp(values, 'connect', 10_000, (client, settings) =>
     client.runApp(SOCKET_APPS.tcp.client, { host, port, ...settings, message: values.message ?? 'hello', targetName: values.target ?? `host@${host}` }),
   );
   if (result.networkFailure !== undefined) {

@@ -12,7 +12,7 @@
 
 import type { HttpFetchData } from '../../client-proc/index.js';
 import { SOCKET_APPS } from '../../scenarios/index.js';
-import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, valued } from '../options.js';
+import { flags, IDENTITY_OPTIONS, ISOLATION_OPTIONS, PACKAGE_OPTIONS, parseCommand, REALM_OPTIONS, TRACE_OPTIONS, valued } from '../options.js';
 import { clientTrust, NETWORK_FAILURE_EXIT, runClientApp } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 
@@ -23,10 +23,12 @@ export async function fetch(argv: string[]): Promise<number> {
       ...PACKAGE_OPTIONS,
       ...IDENTITY_OPTIONS,
       ...ISOLATION_OPTIONS,
+      ...REALM_OPTIONS,
       include: { type: 'boolean', short: 'i' },
       insecure: { type: 'boolean', short: 'k' },
       ...flags('no-channel-bindings'),
-      ...valued('timeout', 'trace', 'ca', 'fingerprint'),
+      ...TRACE_OPTIONS,
+      ...valued('timeout', 'ca', 'fingerprint'),
     },
     1,
   );
@@ -38,7 +40,7 @@ export async function fetch(argv: string[]): Promise<number> {
     throw new UsageError('--insecure, --ca, --fingerprint and --no-channel-bindings go with an https:// URL');
   const trust = https ? await clientTrust(values) : undefined;
   const tlsArgs = { ...(trust === undefined ? {} : { tls: trust }), ...(values['no-channel-bindings'] ? { channelBindings: false } : {}) };
-  const result = await runClientApp(values, 30_000, (client, settings) => client.runApp(SOCKET_APPS.http.client, { url, ...settings, ...tlsArgs }));
+  const result = await runClientApp(values, 'fetch', 30_000, (client, settings) => client.runApp(SOCKET_APPS.http.client, { url, ...settings, ...tlsArgs }));
   if (result.networkFailure !== undefined) {
     process.stderr.write(`sspi-emu fetch: network failure: ${result.networkFailure}\n`);
     return NETWORK_FAILURE_EXIT;

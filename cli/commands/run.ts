@@ -3,6 +3,7 @@
 // failed first (and whose it was), the package's exceptions with their stacks, and, in one line,
 // what the default apps needed from the package and did not get (scenarios/diagnose.ts). With
 // --watch, the machine stays up and the run is made again after each reload of a --load module.
+// With --domain, three machines in OS processes of their own instead (run-domain.ts).
 
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
@@ -18,11 +19,15 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
   valued,
   wholeNumber,
 } from '../options.js';
+import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { UsageError } from '../usage.js';
+import { runDomainCommand } from './run-domain.js';
 import { RELOAD_LINES, stopSignal, watchedModules } from '../watch.js';
 import type { TraceEvent } from '../../ipc/index.js';
 import { DerError } from '../../packages/negotiate/wire.js';
@@ -30,23 +35,33 @@ import { NtlmParseError } from '../../packages/ntlm/wire.js';
 import { describeToken, type TokenDescription } from '../tokens.js';
 
 export async function run(argv: string[]): Promise<number> {
+  // `--domain` with no value (last, or before another option) is the domain of machines;
+  // `--domain D` stays the client's domain.
+  const domainFlag = argv.findIndex((arg, i) => arg === '--domain' && (i + 1 === argv.length || argv[i + 1]!.startsWith('-')));
+  if (domainFlag >= 0) return runDomainCommand([...argv.slice(0, domainFlag), ...argv.slice(domainFlag + 1)]);
   const { values } = parseCommand(argv, {
     ...PACKAGE_OPTIONS,
     ...IDENTITY_OPTIONS,
-    ...valued('messages', 'mermaid', 'chrome-trace', 'html'),
+    ...JOIN_OPTIONS,
+    ...valued('messages', 'mermaid', 'chrome-trace', 'html', 'target'),
+    ...REALM_OPTIONS,
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...repeated('account'),
     ...flags('json', 'quiet', 'watch'),
   });
-  const { packages, packageName } = packageList(values.load, values.package);
+  const { packages, packageName } = packageList(values.load, values.package, values.realm);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = {
     packages,
     messages,
     ...lsaIsolation(values['lsa-isolation']),
     ...inspection(values, ['lsa', 'client', 'server']),
+    ...realmSettings(values),
+    // --dc and --machine: the machine joins the client's --domain, its server passes the client's logon through to the DC.
+    ...domainJoin(values),
   };
+  if (values.target !== undefined) options.targetName = values.target;
   if (values.account !== undefined) options.accounts = values.account;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;
@@ -60,7 +75,12 @@ export async function run(argv: string[]): Promise<number> {
     const modules = watchedModules(values.load, values.package);
     const stop = stopSignal();
     try {
-      const status = await runWatching(options, modules, { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES }, stop.signal);
+      const status = await runWatching(
+        options,
+        modules,
+        { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES },
+        stop.signal,
+      );
       return status === SEC_E_OK ? 0 : 1;
     } finally {
       stop.release();

@@ -10,9 +10,8 @@
 // files change is reloaded in the running LSA (one line on stdout, or why not on stderr): new
 // handshakes use the new version.
 
-import { writeFile } from 'node:fs/promises';
 import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../app-protocols/index.js';
-import { Machine, formatTimeline } from '../../machine/index.js';
+import { Machine } from '../../machine/index.js';
 import { PackageWatcher, SocketServer } from '../../scenarios/index.js';
 import {
   flags,
@@ -23,10 +22,16 @@ import {
   PACKAGE_OPTIONS,
   packageList,
   parseCommand,
+  REALM_OPTIONS,
+  realmSettings,
   repeated,
+  TRACE_OPTIONS,
+  tracing,
   valued,
   wholeNumber,
+  writeTraceFiles,
 } from '../options.js';
+import { domainJoin, JOIN_OPTIONS } from '../domain-options.js';
 import { extendedProtection, serverCertificate } from '../socket-options.js';
 import { UsageError } from '../usage.js';
 import { RELOAD_LINES, watchedModules } from '../watch.js';
@@ -36,7 +41,10 @@ export async function serve(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...PACKAGE_OPTIONS,
-    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'trace', 'cert', 'key', 'extended-protection'),
+    ...REALM_OPTIONS,
+    ...TRACE_OPTIONS,
+    ...JOIN_OPTIONS,
+    ...valued('port', 'host', 'timeout', 'keep-alive', 'max-connections', 'cert', 'key', 'extended-protection', 'domain'),
     ...repeated('account'),
     ...flags('http', 'https', 'tcp', 'quiet', 'watch'),
   });
@@ -53,15 +61,20 @@ export async function serve(argv: string[]): Promise<number> {
   const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
-  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm');
+  const { packages, packageName } = packageList(values.load, values.package ?? 'ntlm', values.realm);
   // The server app keeps its own socket deadlines (--timeout, --keep-alive); the machine's are the debugger's.
   const { receiveTimeoutMs: _apps, ...debugging } = inspection(values, ['lsa', 'server']);
   const watched = values.watch ? watchedModules(values.load, values.package) : undefined;
+  if (values.domain !== undefined && values.dc === undefined) throw new UsageError('--domain goes with --dc and --machine (joining a domain)');
+  const join = domainJoin(values);
 
+  const realm = realmSettings(values);
   const machine = await Machine.boot({
     packages,
+    ...realm,
+    ...join,
     ...(values.account === undefined ? {} : { accounts: values.account }),
-    trace: values.trace !== undefined,
+    trace: tracing(values),
     ...lsaIsolation(values['lsa-isolation']),
     ...debugging,
   });
@@ -97,7 +110,7 @@ export async function serve(argv: string[]): Promise<number> {
     const result = await Promise.race([server.done, proc.death]);
     const stats = await machine.lsa.stats();
     process.stdout.write(`stopped: ${result.detail ?? result.statusName}; contexts left in the LSA: ${stats.contexts}\n`);
-    if (values.trace !== undefined) await writeFile(values.trace, formatTimeline(await machine.events()) + '\n');
+    await writeTraceFiles(machine, values, 'serve', `sspi-emu serve --${values.https ? 'https' : protocol}`);
     return result.status === 0 ? 0 : 1;
   } finally {
     watcher?.close();

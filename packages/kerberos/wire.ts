@@ -4,3 +4,8 @@
 
 export { describeKerberosToken, formatKerberosToken, isKerberosToken, type KerberosTokenDescription } from './messages/index.js';
 export { KEYTAB_VERSION, KeytabError, packKeytab, unpackKeytab, type KeytabEntry, type KeytabErrorCode, type KeytabPrincipal } from './keytab.js';
+// The requests a client sends a KDC and the reading of its answers, for tools that load a KDC
+// without the package (the bench's KDC rows, bench/domain.ts): the package's own functions, so
+// that there is still one client's way of making requests in the tree.
+export { asRequest, encTimestamp, openKdcReply, readKdcAnswer, tgsRequest, type KdcAnswer, type KdcCredentials } from './kdc-requests.js';
+export { isFailure, type KerberosFailure } from './statuses.js';

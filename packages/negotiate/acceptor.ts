@@ -7,7 +7,9 @@
 //   came, that optimistic token goes to the mechanism; otherwise the reply names the mechanism
 //   alone, and asks for the mechListMIC (request-mic) when it is not the client's first.
 // - Each reply is a NegTokenResp: negState, supportedMech in the first one, the mechanism's
-//   token, its mechListMIC. accept-completed when the mechanism is done.
+//   token, its mechListMIC. accept-completed when the mechanism is done. Kerberos under a required
+//   mechListMIC finishes on the client's MIC, after our AP-REP and MIC went: that call completes
+//   with no token (the client completed when it sent its MIC).
 // - A raw token of a known mechanism (a client that skipped SPNEGO, as MS-SPNG allows for NTLM):
 //   the context is that mechanism's, tokens in and out as they are.
 // - A failure answers the status; with ASC_REQ_EXTENDED_ERROR the reply is a NegTokenResp reject.
@@ -16,7 +18,7 @@ import { ASC_REQ, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTI
 import type { LegResult, NegotiateContext } from './context.js';
 import { DerError } from '../kit/index.js';
 import { acceptInner, type InnerStep } from './inner.js';
-import { bindingsOf, record, sameBytes, select, withoutEmptyToken, type CallInput } from './initiator.js';
+import { bindingsOf, mechListFor, record, sameBytes, select, withoutEmptyToken, type CallInput } from './initiator.js';
 import { NEG_STATE, packNegTokenInit, packNegTokenResp, unpackNegotiationToken, WINDOWS_HINT_NAME, type NegTokenInit, type NegTokenResp } from './spnego.js';
 
 function fail(context: NegotiateContext, status: Status): LegResult {
@@ -85,7 +87,7 @@ async function mechanismStep(context: NegotiateContext, token: Uint8Array | unde
   const selected = context.selected!;
   const step: InnerStep = await acceptInner(selected.mech, selected.handle, context.requirements, call.dataRep, {
     ...(token === undefined ? {} : { token }),
-    mechList: context.mechList!,
+    ...mechListFor(context, peerMic),
     ...(peerMic === undefined ? {} : { peerMic }),
     ...bindingsOf(call),
   });
@@ -102,9 +104,11 @@ async function mechanismStep(context: NegotiateContext, token: Uint8Array | unde
     const negState = first && context.micRequired ? NEG_STATE.REQUEST_MIC : NEG_STATE.ACCEPT_INCOMPLETE;
     return { status: SEC_I_CONTINUE_NEEDED, token: packNegTokenResp({ negState, ...fields }) };
   }
-  // Done: where SPNEGO requires the MIC, the client's must have been checked and ours must go with this reply.
+  // Done: where SPNEGO requires the MIC, the client's must have been checked and ours must have gone.
   if (context.micRequired && !(context.micVerified && context.micSent)) return fail(context, SEC_E_INVALID_TOKEN);
   context.stage = 'complete';
+  // The client's MIC was its last token (Kerberos: our AP-REP and MIC went before it) and it is complete: nothing to answer, as MIT's acceptor answers nothing.
+  if (!first && step.token === undefined && step.mic === undefined && context.micVerified) return { status: SEC_E_OK };
   return { status: SEC_E_OK, token: packNegTokenResp({ negState: NEG_STATE.ACCEPT_COMPLETED, ...fields }) };
 }
 

@@ -3,6 +3,7 @@
 
 import { type LSA_SEC_HANDLE, SECPKG_NEGOTIATION, type Status } from '../../headers/index.js';
 import type { MechanismCredential } from './inner.js';
+import type { NegotiateSettings } from './settings.js';
 
 /**
  * A Negotiate credential: one credential of each mechanism that could acquire one. It lives while
@@ -34,6 +35,7 @@ export interface NegotiateContext {
   readonly role: 'client' | 'server';
   stage: 'negotiating' | 'complete' | 'failed';
   readonly credential: NegotiateCredential;
+  readonly settings: NegotiateSettings;
   /**
    * ISC_REQ_* / ASC_REQ_* as the application gave them on its latest call: the mechanism gets
    * each call's own (ASC_REQ_ALLOW_MISSING_BINDINGS counts on the call that checks the bindings).
@@ -63,6 +65,7 @@ export interface NegotiateContext {
 export function newContext(
   role: 'client' | 'server',
   credential: NegotiateCredential,
+  settings: NegotiateSettings,
   requirements: number,
   targetName: string | null,
   now: Date,
@@ -71,6 +74,7 @@ export function newContext(
     role,
     stage: 'negotiating',
     credential,
+    settings,
     requirements,
     targetName,
     raw: false,

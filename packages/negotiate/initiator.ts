@@ -8,14 +8,20 @@
 //
 // The first call may carry the acceptor's NegTokenInit2 (a protocol that starts with the server,
 // MS-SPNG 3.2.5.2): its mechanism list is a hint, which narrows what is offered when it names any
-// of ours. A mechanism that cannot make its first token (no credentials for it) is left out of the
-// list, and the next one is tried. When the acceptor picks a mechanism other than the optimistic
-// one, that one's context is deleted, the chosen one starts from its first call, and the
-// mechListMIC becomes required (RFC 4178 5); so it is when the acceptor answers request-mic.
+// of ours. A mechanism that cannot make its first token (no credentials for it; Kerberos without a
+// realm, a KDC, or a service ticket for the target) is left out of the list, and the next one is
+// tried: that is the fallback to NTLM, which the setting allowNtlmFallback false forbids (then the
+// call answers what Kerberos answered). When the acceptor picks a mechanism other than the
+// optimistic one (or the same package under another of its OIDs), that one's context is deleted,
+// the chosen one starts from its first call, and the mechListMIC becomes required (RFC 4178 5); so
+// it is when the acceptor answers request-mic. Once the mechanism is done and the MICs have gone
+// both ways, the context is complete even before the acceptor's accept-completed: the initiator's
+// own MIC is then its last token, and the acceptor (MIT's, ours) answers it with nothing.
 
 import {
   ISC_REQ,
   SEC_E_INVALID_TOKEN,
+  SEC_E_NO_AUTHENTICATING_AUTHORITY,
   SEC_E_LOGON_DENIED,
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
@@ -47,20 +53,24 @@ function fail(context: NegotiateContext, status: Status): LegResult {
 
 /** The first call: the mechanism list and the first candidate's optimistic token, in a NegTokenInit. */
 export async function initiate(context: NegotiateContext, token: Uint8Array | undefined, call: CallInput): Promise<LegResult> {
-  let candidates = [...context.credential.mechanisms];
+  let candidates = context.credential.mechanisms.filter((m) => context.settings.allowNtlmFallback || !m.mechanism.isFallback);
   if (token !== undefined && token.length > 0) {
     const hint = acceptorHint(token);
     if (hint === undefined) return fail(context, SEC_E_INVALID_TOKEN);
     const named = candidates.filter((m) => m.mechanism.oids.some((oid) => hint.includes(oid)));
     if (named.length > 0) candidates = named;
   }
-  let status: Status = SEC_E_INVALID_TOKEN;
+  // Nothing to try (Kerberos alone allowed, and not loaded or without a credential): no authority to ask.
+  let status: Status = SEC_E_NO_AUTHENTICATING_AUTHORITY;
   for (let i = 0; i < candidates.length; i++) {
     const offered = candidates.slice(i);
     const mechTypes = offered.flatMap((m) => [...m.mechanism.oids]);
     const mechList = packMechTypeList(mechTypes);
     const mech = candidates[i]!;
-    const step = await initInner(mech, null, context.targetName, innerRequirements(context), call.dataRep, { mechList, ...bindingsOf(call) });
+    const step = await initInner(mech, null, context.targetName, innerRequirements(context), call.dataRep, {
+      ...(mech.mechanism.mechListMic === 'always' ? { mechList } : {}),
+      ...bindingsOf(call),
+    });
     if (!isSuccess(step.status)) {
       // This one cannot start (no credentials, no route): offer the others without it.
       status = step.status;
@@ -108,7 +118,7 @@ export async function continueInitiate(context: NegotiateContext, token: Uint8Ar
   if (selected.handle !== null && resp.responseToken === undefined && peerMic === undefined) return fail(context, SEC_E_INVALID_TOKEN);
   const step = await initInner(selected.mech, selected.handle, context.targetName, innerRequirements(context), call.dataRep, {
     ...(resp.responseToken === undefined ? {} : { token: resp.responseToken }),
-    mechList: context.mechList!,
+    ...mechListFor(context, peerMic),
     ...(peerMic === undefined ? {} : { peerMic }),
     ...bindingsOf(call),
   });
@@ -118,7 +128,8 @@ export async function continueInitiate(context: NegotiateContext, token: Uint8Ar
     step.token !== undefined || step.mic !== undefined
       ? packNegTokenResp({ ...(step.token === undefined ? {} : { responseToken: step.token }), ...(step.mic === undefined ? {} : { mechListMIC: step.mic }) })
       : undefined;
-  if (selected.done && acceptorDone) return finish(context, out);
+  // Done when the acceptor says so, or when the mechanism is, the acceptor's MIC checked and ours made on this call: ours is the last token.
+  if (selected.done && (acceptorDone || (step.mic !== undefined && context.micVerified))) return finish(context, out);
   // The acceptor is done but the mechanism is not, or the mechanism goes on with nothing to send: the exchange cannot go on.
   if (acceptorDone || out === undefined) return fail(context, SEC_E_INVALID_TOKEN);
   return { status: SEC_I_CONTINUE_NEEDED, token: out };
@@ -135,13 +146,12 @@ async function choose(context: NegotiateContext, resp: NegTokenResp): Promise<St
   const oid = resp.supportedMech ?? current.oid;
   if (!context.mechTypes.includes(oid)) return SEC_E_INVALID_TOKEN;
   const mech = context.offered.find((m) => m.mechanism.oids.includes(oid))!;
-  if (mech !== current.mech) {
-    // Not the optimistic mechanism: its context goes, the chosen one starts, and the MIC is required.
+  if (oid !== current.oid) {
+    // Not the optimistic mechanism (another package, or Kerberos under its other OID): the optimistic
+    // token was not used, so its context goes, the chosen one starts afresh, and the MIC is required.
     if (current.handle !== null) await current.mech.table.DeleteContext(current.handle);
     context.selected = select(mech, oid);
     context.micRequired = true;
-  } else {
-    context.selected = { ...current, oid };
   }
   if (resp.negState === NEG_STATE.REQUEST_MIC) context.micRequired = true;
   return undefined;
@@ -171,6 +181,16 @@ export function record(context: NegotiateContext, selected: Selected, step: Inne
     selected.done = true;
     if (result.MappedContext === true && result.ContextData instanceof Uint8Array) selected.contextData = result.ContextData;
   }
+}
+
+/**
+ * SECBUFFER_MECHLIST for the mechanism's call when it is to take part in the mechListMIC exchange:
+ * always for NTLM; for Kerberos when SPNEGO requires the exchange or the peer's MIC came.
+ */
+export function mechListFor(context: NegotiateContext, peerMic: Uint8Array | undefined): { mechList?: Uint8Array } {
+  const mech = context.selected!.mech.mechanism;
+  const wanted = mech.mechListMic === 'always' || context.micRequired || peerMic !== undefined;
+  return wanted && context.mechList !== undefined ? { mechList: context.mechList } : {};
 }
 
 export function bindingsOf(call: CallInput): { bindings?: Uint8Array } {

@@ -43,6 +43,7 @@ import { packageInfo, SIZES, NEGOTIATE_MAX_TOKEN } from './info.js';
 import type { MechanismCredential } from './inner.js';
 import { continueInitiate, initiate, type CallInput } from './initiator.js';
 import { MECHANISMS } from './mechanisms.js';
+import { DEFAULT_NEGOTIATE_SETTINGS, parseNegotiateSettings, type NegotiateSettings } from './settings.js';
 
 /** One instance per SpLsaModeInitialize: the package's whole LSA-side state. */
 class NegotiateLsaPackage {
@@ -50,8 +51,11 @@ class NegotiateLsaPackage {
   private readonly credentials = new Map<LSA_SEC_HANDLE, NegotiateCredential>();
   private readonly contexts = new Map<LSA_SEC_HANDLE, NegotiateContext>();
   private nextHandle = 1;
+  private settings: NegotiateSettings = DEFAULT_NEGOTIATE_SETTINGS;
 
-  readonly SpInitialize: SecpkgFunctionTable['Initialize'] = (id, _parameters, functionTable) => {
+  /** SpInitialize: the settings (a bad one throws NegotiateSettingsError, which the LSA reports naming it). */
+  readonly SpInitialize: SecpkgFunctionTable['Initialize'] = (id, parameters, functionTable) => {
+    this.settings = parseNegotiateSettings(parameters.PackageSettings);
     this.lsa.bind(id, functionTable);
     return STATUS_SUCCESS;
   };
@@ -186,7 +190,7 @@ class NegotiateLsaPackage {
 
   private newContext(role: 'client' | 'server', credential: NegotiateCredential, requirements: number, targetName: string | null): NegotiateContext {
     credential.refs++;
-    return newContext(role, credential, requirements, targetName, new Date());
+    return newContext(role, credential, this.settings, requirements, targetName, new Date());
   }
 
   /**

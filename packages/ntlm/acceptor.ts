@@ -198,22 +198,27 @@ export interface AuthenticateCheck {
  * The key an unknown user is checked with, so that an unknown user costs the same HMACs as a
  * wrong password and the two answers cannot be told apart by time either.
  */
-const UNKNOWN_ACCOUNT_KEY = randomBytes(16);
+export const UNKNOWN_ACCOUNT_KEY = randomBytes(16);
+
+/** An AUTHENTICATE_MESSAGE read and found to be an NTLMv2 one with a user: what the proof and the checks after it need. */
+export interface ReadAuthenticate {
+  ok: true;
+  message: AuthenticateMessage;
+  response: NtlmV2Response;
+  micAt: number | undefined;
+}
 
 /**
- * Leg 3, the server's checks of an AUTHENTICATE_MESSAGE (3.2.5.1.2), in this order: structure;
- * NTLMv2 only; NTProofStr against the account's NT hash (with the client's domain, then with an
- * empty one, as 3.2.5.1.2 retries); the session key; the MIC when MsvAvFlags announces one; the
- * channel bindings; the timestamp. Everything after NTProofStr is only reached by a client that
- * knows the password, so a guesser learns nothing but SEC_E_LOGON_DENIED.
+ * Leg 3's first step (3.2.5.1.2): the AUTHENTICATE_MESSAGE read (its names in the character set
+ * the CHALLENGE settled on: UNICODE when the client offered it, else OEM), anonymous and
+ * NTLMv1/LM refused. What remains is the proof: against the account's NT hash here
+ * (acceptAuthenticate), or by the domain controller (pass-through: passthrough.ts).
  */
-export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure {
-  const { state, authenticate } = check;
+export function readAuthenticate(state: ChallengeState, authenticate: Uint8Array): ReadAuthenticate | Failure {
   let message: AuthenticateMessage;
   let response: NtlmV2Response | undefined;
   let micAt: number | undefined;
   try {
-    // Names in the character set the CHALLENGE settled on (UNICODE when the client offered it, else OEM).
     ({ message, ntlmV2: response, micAt } = unpackAuthenticateToVerify(authenticate, (state.offered & N.UNICODE) !== 0));
   } catch (error) {
     return parseFailure('AUTHENTICATE_MESSAGE', error);
@@ -225,11 +230,38 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
     // LmCompatibilityLevel 5 refuses LM and NTLMv1; this package cannot verify them at any level (no DES).
     return denied(`an NTLMv1 or LM response (${message.ntChallengeResponse.length}-byte NtChallengeResponse) is refused: NTLMv2 only`);
   }
+  return { ok: true, message, response, micAt };
+}
 
-  const account = check.account(message.userName);
-  const sessionBaseKey = proveNtlmV2(account?.ntHash ?? UNKNOWN_ACCOUNT_KEY, message, state.serverChallenge);
+/**
+ * Leg 3, the server's checks of an AUTHENTICATE_MESSAGE (3.2.5.1.2), in this order: structure;
+ * NTLMv2 only; NTProofStr against the account's NT hash (with the client's domain, then with an
+ * empty one, as 3.2.5.1.2 retries); the session key; the MIC when MsvAvFlags announces one; the
+ * channel bindings; the timestamp. Everything after NTProofStr is only reached by a client that
+ * knows the password, so a guesser learns nothing but SEC_E_LOGON_DENIED.
+ */
+export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure {
+  const read = readAuthenticate(check.state, check.authenticate);
+  if (!read.ok) return read;
+  const account = check.account(read.message.userName);
+  const sessionBaseKey = proveNtlmV2(account?.ntHash ?? UNKNOWN_ACCOUNT_KEY, read.message, check.state.serverChallenge);
   if (account === undefined || sessionBaseKey === undefined) return denied('unknown user or wrong password');
+  return finishAuthenticate(check, read, sessionBaseKey, account.name);
+}
 
+/**
+ * The checks after the proof (3.2.5.1.2), once the SessionBaseKey is known (here, or from the
+ * domain controller's UserSessionKey): the key exchange, the MIC, the channel bindings, the
+ * timestamp. `account` is the name the client proved it holds ("DOMAIN\\user").
+ */
+export function finishAuthenticate(
+  check: Pick<AuthenticateCheck, 'state' | 'authenticate' | 'bindings' | 'policy' | 'now'>,
+  read: ReadAuthenticate,
+  sessionBaseKey: Uint8Array,
+  account: string,
+): Accepted | Failure {
+  const { state, authenticate } = check;
+  const { message, response, micAt } = read;
   const flags = (message.flags & state.offered) >>> 0;
   const keyExchangeKey = kxkeyV2(sessionBaseKey);
   let exportedSessionKey = keyExchangeKey;
@@ -253,7 +285,7 @@ export function acceptAuthenticate(check: AuthenticateCheck): Accepted | Failure
     ok: true,
     flags,
     exportedSessionKey,
-    account: account.name,
+    account,
     userName: message.userName,
     domainName: message.domainName,
     targetName: targetName === undefined ? undefined : Buffer.from(targetName).toString('utf16le'),
@@ -272,7 +304,11 @@ function micAnnounced(pairs: AvPair[]): boolean {
  * exactly as the client sent them, and if that fails with an empty domain (3.2.5.1.2). Both
  * attempts always run, so the time taken does not say which one matched.
  */
-function proveNtlmV2(ntHash: Uint8Array, message: AuthenticateMessage, serverChallenge: Uint8Array): Uint8Array | undefined {
+export function proveNtlmV2(
+  ntHash: Uint8Array,
+  message: Pick<AuthenticateMessage, 'userName' | 'domainName' | 'ntChallengeResponse'>,
+  serverChallenge: Uint8Array,
+): Uint8Array | undefined {
   let sessionBaseKey: Uint8Array | undefined;
   for (const domain of [message.domainName, '']) {
     const responseKeyNT = ntowfv2FromNtHash(ntHash, message.userName, domain);

@@ -37,21 +37,43 @@ import {
   type SecBuffer,
   SEC_E_BAD_BINDINGS,
   SEC_E_BUFFER_TOO_SMALL,
+  SEC_E_INTERNAL_ERROR,
   SEC_E_INVALID_HANDLE,
   SEC_E_INVALID_TOKEN,
+  SEC_E_LOGON_DENIED,
   SEC_E_MESSAGE_ALTERED,
+  SEC_E_NO_AUTHENTICATING_AUTHORITY,
   SEC_E_NO_CREDENTIALS,
   SEC_E_OK,
   SEC_E_UNKNOWN_CREDENTIALS,
   SEC_E_UNSUPPORTED_FUNCTION,
   SEC_I_CONTINUE_NEEDED,
+  SECPKG_STATE,
+  STATUS_INVALID_PARAMETER,
+  STATUS_LOGON_FAILURE,
+  STATUS_NO_SUCH_USER,
   STATUS_SUCCESS,
+  STATUS_WRONG_PASSWORD,
   isSuccess,
   type Status,
   timeStampFromDate,
 } from '../../headers/index.js';
 import { findBuffer, LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
-import { acceptAuthenticate, challengeFor, type AccountKey, type ChallengeState, type ServerNames } from './acceptor.js';
+import {
+  challengeFor,
+  finishAuthenticate,
+  proveNtlmV2,
+  readAuthenticate,
+  UNKNOWN_ACCOUNT_KEY,
+  type AcceptPolicy,
+  type Accepted,
+  type AccountKey,
+  type ChallengeState,
+  type ReadAuthenticate,
+  type ServerNames,
+} from './acceptor.js';
+import type { Failure } from './outcome.js';
+import { MSV1_0_PARAMETER_CONTROL, packNetworkLogon, packValidation, unpackNetworkLogon, unpackValidation, validateNetworkLogon } from './passthrough.js';
 import { packContextData } from './context-data.js';
 import { digestBindings, ntowfv1, type BindingsDigest, type NtlmSide } from './crypto.js';
 import { clientAttributes, NTLM_MAX_TOKEN, packageInfo, serverAttributes, SIZES } from './info.js';
@@ -97,7 +119,8 @@ interface ClientContext {
 
 interface ServerContext {
   role: 'server';
-  stage: 'challenge-sent' | 'failed';
+  /** 'verifying': its AUTHENTICATE is with the domain controller (pass-through); another call with it is refused meanwhile. */
+  stage: 'challenge-sent' | 'verifying' | 'failed';
   requested: number;
   exchange: ChallengeState;
   bindings: BindingsDigest | undefined;
@@ -151,6 +174,8 @@ class NtlmLsaPackage {
   private readonly lsa = new LsaBinding('NTLM');
   private settings: NtlmSettings = DEFAULT_SETTINGS;
   private names: ServerNames = { computerName: '', dnsComputerName: '', domainName: '', dnsDomainName: '' };
+  /** SECPKG_PARAMETERS.MachineState: SECPKG_STATE_WORKSTATION on a domain member, whose domain users' logons pass through to the DC. */
+  private machineState = 0;
   private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
   private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
   /** Each account's NT hash, computed from the account store's password the first time the account is used. */
@@ -161,6 +186,7 @@ class NtlmLsaPackage {
   readonly SpInitialize: SecpkgFunctionTable['Initialize'] = (id, parameters, functionTable) => {
     this.settings = parseSettings(parameters.PackageSettings);
     this.lsa.bind(id, functionTable);
+    this.machineState = parameters.MachineState;
     this.names = {
       computerName: parameters.ComputerName,
       dnsComputerName: parameters.DnsComputerName,
@@ -412,23 +438,113 @@ class NtlmLsaPackage {
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: context.attributes, ExpirationTime: TIMESTAMP_NEVER };
   }
 
-  private verifyLeg(handle: LSA_SEC_HANDLE, context: ServerContext, input: SecBuffer[], output: SecBuffer[], requirements: number): SpContextResult {
+  private verifyLeg(
+    handle: LSA_SEC_HANDLE,
+    context: ServerContext,
+    input: SecBuffer[],
+    output: SecBuffer[],
+    requirements: number,
+  ): SpContextResult | Promise<SpContextResult> {
     const authenticate = tokenBytes(input);
     if (authenticate === undefined || authenticate.length > NTLM_MAX_TOKEN) return fail(context, SEC_E_INVALID_TOKEN);
-    const now = this.now();
-    const outcome = acceptAuthenticate({
+    const check = {
       state: context.exchange,
       authenticate,
-      account: (userName) => this.accountKey(userName),
       bindings: bindingsOf(input) ?? context.bindings,
-      policy: {
-        requireChannelBindings: this.settings.requireChannelBindings,
-        // The flag of the call that checks the bindings, as the bindings themselves may come with it.
-        allowMissingBindings: (requirements & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0,
-        maxClockSkewSeconds: this.settings.maxClockSkewSeconds,
-      },
-      now,
+      policy: this.acceptPolicy(requirements),
+      now: this.now(),
+    };
+    const read = readAuthenticate(check.state, authenticate);
+    if (!read.ok) return fail(context, read.status);
+    if (this.passesThrough(read.message.domainName, read.message.userName)) return this.passThroughLeg(handle, context, check, read, input, output);
+    const account = this.accountKey(read.message.userName);
+    const sessionBaseKey = proveNtlmV2(account?.ntHash ?? UNKNOWN_ACCOUNT_KEY, read.message, check.state.serverChallenge);
+    if (account === undefined || sessionBaseKey === undefined) return fail(context, SEC_E_LOGON_DENIED);
+    return this.verified(handle, context, finishAuthenticate(check, read, sessionBaseKey, account.name), input, output, check.now);
+  }
+
+  /** What the acceptor checks after the proof, for the call that carries the AUTHENTICATE_MESSAGE. */
+  private acceptPolicy(requirements: number): AcceptPolicy {
+    return {
+      requireChannelBindings: this.settings.requireChannelBindings,
+      // The flag of the call that checks the bindings, as the bindings themselves may come with it.
+      allowMissingBindings: (requirements & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0,
+      maxClockSkewSeconds: this.settings.maxClockSkewSeconds,
+    };
+  }
+
+  /**
+   * Whether a user's logon goes to the domain controller: on a domain member (MachineState
+   * SECPKG_STATE_WORKSTATION), for every domain but this computer's own, as MSV1_0 decides (a
+   * member holds only its local accounts' hashes); with no domain given, when no local account
+   * has the name. On a domain controller and on a machine in no domain, never.
+   */
+  private passesThrough(domainName: string, userName: string): boolean {
+    if ((this.machineState & SECPKG_STATE.WORKSTATION) === 0) return false;
+    const domain = domainName.toLowerCase();
+    if (domain === this.names.computerName.toLowerCase() || domain === this.names.dnsComputerName.toLowerCase()) return false;
+    if (domain === '') return this.accountKey(userName) === undefined;
+    return true;
+  }
+
+  /**
+   * The AUTHENTICATE's proof checked by the domain controller (MS-APDS 3.1, NTLM pass-through):
+   * the names, the server's challenge and the client's NTLMv2 response go out as a
+   * NETLOGON_NETWORK_INFO through the LSA function CallPackagePassthrough (the LSA's Netlogon takes
+   * it over the secure channel to the DC's NTLM package); the DC answers with the logon's status
+   * and the SessionBaseKey, and the rest (key exchange, MIC, channel bindings, timestamp) is checked
+   * here. No DC in time, or a DC that refuses this machine: SEC_E_NO_AUTHENTICATING_AUTHORITY. An
+   * unknown user or a wrong password: SEC_E_LOGON_DENIED.
+   */
+  private async passThroughLeg(
+    handle: LSA_SEC_HANDLE,
+    context: ServerContext,
+    check: Parameters<typeof finishAuthenticate>[0],
+    read: ReadAuthenticate,
+    input: SecBuffer[],
+    output: SecBuffer[],
+  ): Promise<SpContextResult> {
+    context.stage = 'verifying';
+    const { message } = read;
+    const request = packNetworkLogon({
+      logonDomainName: message.domainName,
+      parameterControl: MSV1_0_PARAMETER_CONTROL,
+      userName: message.userName,
+      workstation: message.workstation,
+      lmChallenge: context.exchange.serverChallenge,
+      ntChallengeResponse: message.ntChallengeResponse,
+      lmChallengeResponse: message.lmChallengeResponse,
     });
+    const answer = await this.lsa.functions.CallPackagePassthrough(packageInfo().Name, null, request, request.length);
+    // Deleted while the DC answered: nothing is left to complete.
+    if (this.contexts.get(handle) !== context) return { status: SEC_E_INVALID_HANDLE };
+    // No DC in time, a DC that refuses this machine, a DC without NTLM: no authority answered for the user.
+    if (!isSuccess(answer.status)) return fail(context, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+    const logon = answer.ProtocolStatus ?? STATUS_SUCCESS;
+    if (LOGON_REFUSALS.has(logon)) return fail(context, SEC_E_LOGON_DENIED);
+    if (logon !== STATUS_SUCCESS) return fail(context, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+    let validation;
+    try {
+      validation = unpackValidation(answer.ProtocolReturnBuffer ?? new Uint8Array(0));
+    } catch {
+      return fail(context, SEC_E_INTERNAL_ERROR);
+    }
+    if (validation.status !== STATUS_SUCCESS) return fail(context, SEC_E_LOGON_DENIED);
+    const account = `${validation.logonDomainName}\\${validation.effectiveName}`;
+    const outcome = finishAuthenticate(check, read, validation.userSessionKey, account);
+    validation.userSessionKey.fill(0);
+    return this.verified(handle, context, outcome, input, output, check.now);
+  }
+
+  /** The last leg once the AUTHENTICATE verified (or not): the mechListMIC under Negotiate, the logon session, the mapped context. */
+  private verified(
+    handle: LSA_SEC_HANDLE,
+    context: ServerContext,
+    outcome: Accepted | Failure,
+    input: SecBuffer[],
+    output: SecBuffer[],
+    now: Date,
+  ): SpContextResult {
     if (!outcome.ok) return fail(context, outcome.status);
     const mechList = findBuffer(input, SECBUFFER.MECHLIST)?.pvBuffer;
     const mics = mechList === undefined ? NO_MECH_LIST_MICS : clientMic(outcome, mechList, input, output);
@@ -449,6 +565,32 @@ class NtlmLsaPackage {
     };
     return this.completed(handle, complete, outcome, outcome.targetName ?? '', now, mics);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // A domain controller's side of pass-through
+
+  /**
+   * LsaApCallPackagePassthrough: on a domain controller, a member's pass-through logon as its
+   * Netlogon delivers it (a NETLOGON_NETWORK_INFO), checked against this LSA's accounts; the answer
+   * is the logon's status and, on success, the SessionBaseKey and the user's names
+   * (passthrough.ts). A buffer that is not one is STATUS_INVALID_PARAMETER.
+   */
+  readonly LsaApCallPackagePassthrough: SecpkgFunctionTable['CallPackagePassthrough'] = (_request, submit, _base, length) => {
+    let info;
+    try {
+      info = unpackNetworkLogon(submit.subarray(0, length));
+    } catch {
+      return { status: STATUS_INVALID_PARAMETER };
+    }
+    const validation = validateNetworkLogon(info, (user) => this.accountKey(user), {
+      domainName: this.names.domainName,
+      computerName: this.names.computerName,
+    });
+    const ProtocolReturnBuffer = packValidation(validation);
+    validation.userSessionKey.fill(0);
+    // The logon's status is the call's answer too, as NetrLogonSamLogon returns it: the DC's log and the member's trace name it.
+    return { status: STATUS_SUCCESS, ProtocolStatus: validation.status, ProtocolReturnBuffer, ReturnBufferLength: ProtocolReturnBuffer.length };
+  };
 
   // -------------------------------------------------------------------------------------------
   // Credentials and keys
@@ -540,6 +682,9 @@ class NtlmLsaPackage {
   }
 }
 
+/** A domain controller's answers that mean "not this user with this password": SEC_E_LOGON_DENIED, never told apart to the client. */
+const LOGON_REFUSALS: ReadonlySet<number> = new Set([STATUS_NO_SUCH_USER, STATUS_WRONG_PASSWORD, STATUS_LOGON_FAILURE]);
+
 /** A failed leg leaves its context unusable: later calls with it are SEC_E_INVALID_HANDLE. */
 function fail(context: LsaContext, status: Status): SpContextResult {
   context.stage = 'failed';
@@ -593,6 +738,7 @@ export function createLsaModeTable(): SecpkgFunctionTable {
   return {
     ...UNUSED_LSA_MEMBERS,
     LogonTerminated: () => undefined, // the logon's NT hash goes away with the session's credentials
+    CallPackagePassthrough: p.LsaApCallPackagePassthrough,
     Initialize: p.SpInitialize,
     Shutdown: () => STATUS_SUCCESS,
     GetInfo: p.SpGetInfo,

@@ -87,12 +87,14 @@ describe('sspi-emu bench', () => {
       for (const phase of [r.unloaded, r.flooded]) assert.equal(phase.p50 === null, phase.handshakes === 0, JSON.stringify(r));
     }
     // One handshake hop by hop, from the row with one in flight: a handshake of null is six LPC
-    // calls (two InitializeSecurityContext, two AcceptSecurityContext, a delete on each side; the
-    // window may cut one at either end), and each stage is part of the one around it.
+    // calls (two InitializeSecurityContext, two AcceptSecurityContext, a delete on each side),
+    // counted by both processes over the handshakes the client measured (the LSA's own window
+    // started with the workers' warm-up under load: 8.3 once), and each stage is part of the one
+    // around it.
     assert.equal(report.hops.length, 1);
     const hop = report.hops[0]!;
     assert.equal(hop.package, 'Null');
-    assert.ok(hop.callsPerHandshake >= 5 && hop.callsPerHandshake <= 7.5, `${hop.callsPerHandshake} calls per handshake`);
+    assert.ok(hop.callsPerHandshake >= 5.5 && hop.callsPerHandshake <= 6.5, `${hop.callsPerHandshake} calls per handshake`);
     assert.ok(hop.lsaPackageUs <= hop.lsaHandledUs && hop.lsaHandledUs <= hop.roundTripUs, JSON.stringify(hop));
     // The socket rows (their counts are test/bench/http-sockets.test.ts's) and their target.
     assert.deepEqual(

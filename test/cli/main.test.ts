@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
 
-const COMMANDS = ['run', 'packages', 'decode', 'bench', 'fuzz', 'chaos', 'soak', 'serve', 'connect', 'fetch'];
+const COMMANDS = ['run', 'packages', 'decode', 'bench', 'fuzz', 'chaos', 'soak', 'serve', 'connect', 'fetch', 'dc'];
 
 describe('sspi-emu --help, -h and --version', { timeout: 120_000 }, () => {
   it("prints each command's own usage for --help and -h, anywhere on the line, and exits 0", async () => {

@@ -1,8 +1,9 @@
 // Test helpers over the real machine: boot and always shut down, fixture package paths, and a
 // handshake driven call by call from the test through each process's own SSPI library.
 
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SECBUFFER, SECPKG_CRED, type SecBuffer, type SecWinntAuthIdentity, tokenBytes } from '../../headers/sspi.js';
+import { SECBUFFER, SECPKG_CRED, SECQOP_WRAP_NO_ENCRYPT, type SecBuffer, type SecWinntAuthIdentity, tokenBytes } from '../../headers/sspi.js';
 import { SEC_E_OK, SEC_I_CONTINUE_NEEDED, isSuccess, statusName } from '../../headers/status.js';
 import { Machine, type AppProcess, type MachineOptions } from '../../machine/machine.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/handles.js';
@@ -52,6 +53,8 @@ export interface EstablishOptions {
   authData?: SecWinntAuthIdentity | null;
   clientReq?: number;
   serverReq?: number;
+  /** InitializeSecurityContext's pszTargetName (a Kerberos service: host/server or host@server). */
+  targetName?: string;
   /** Rewrites a token on its way (tampering in transit); `leg` counts from 1. */
   transit?: (token: Uint8Array, leg: number) => Uint8Array;
 }
@@ -81,6 +84,7 @@ export async function establish(client: AppProcess, server: AppProcess, options:
       context: out.clientContext ?? null,
       contextReq: options.clientReq ?? DEFAULT_CLIENT_REQ,
       input,
+      ...(options.targetName === undefined ? {} : { targetName: options.targetName }),
     });
     out.results.push(ic);
     out.clientContext = ic.context ?? out.clientContext;
@@ -140,4 +144,42 @@ export async function bothCredentials(proc: AppProcess, pkg: string): Promise<{ 
   if (out.credential === undefined || inb.credential === undefined)
     throw new Error(`AcquireCredentialsHandle: ${statusName(out.status)} / ${statusName(inb.status)}`);
   return { outbound: out.credential, inbound: inb.credential };
+}
+
+/** Sealed, signed and wrapped-without-encryption messages each way (client, server, client), each checked by the peer. */
+export async function messagesBothWays(client: AppProcess, clientCtx: CtxtHandle, server: AppProcess, serverCtx: typeof clientCtx): Promise<void> {
+  for (const [from, fromCtx, to, toCtx] of [
+    [client, clientCtx, server, serverCtx],
+    [server, serverCtx, client, clientCtx],
+    [client, clientCtx, server, serverCtx],
+  ] as const) {
+    const text = Uint8Array.from(Buffer.from(`hello from ${from.name}`));
+    const sealed = await from.sspi.encryptMessage(fromCtx, 0, [
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(60) },
+      { BufferType: SECBUFFER.DATA, pvBuffer: text.slice() },
+    ], 0);
+    assert.equal(statusName(sealed.status), 'SEC_E_OK');
+    assert.notDeepEqual(sealed.message[1]!.pvBuffer, text, 'encrypted in place');
+    const opened = await to.sspi.decryptMessage(toCtx, sealed.message.map((b) => ({ ...b, pvBuffer: b.pvBuffer.slice() })), 0);
+    assert.equal(statusName(opened.status), 'SEC_E_OK');
+    assert.deepEqual(Buffer.from(opened.message[1]!.pvBuffer).toString(), `hello from ${from.name}`);
+
+    const signed = await from.sspi.makeSignature(fromCtx, 0, [
+      { BufferType: SECBUFFER.DATA, pvBuffer: text.slice() },
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(28) },
+    ], 0);
+    assert.equal(statusName(signed.status), 'SEC_E_OK');
+    const verified = await to.sspi.verifySignature(toCtx, signed.message, 0);
+    assert.equal(statusName(verified.status), 'SEC_E_OK');
+
+    const plain = await from.sspi.encryptMessage(fromCtx, SECQOP_WRAP_NO_ENCRYPT, [
+      { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(60) },
+      { BufferType: SECBUFFER.DATA, pvBuffer: text.slice() },
+    ], 0);
+    assert.equal(statusName(plain.status), 'SEC_E_OK');
+    assert.deepEqual(plain.message[1]!.pvBuffer, text, 'not encrypted');
+    const read = await to.sspi.decryptMessage(toCtx, plain.message, 0);
+    assert.equal(statusName(read.status), 'SEC_E_OK');
+    assert.equal(read.qop, SECQOP_WRAP_NO_ENCRYPT);
+  }
 }

@@ -406,4 +406,61 @@ describe('createLsaFunctionTable', () => {
       assert.deepEqual(sent, [{ packageId: PKG, callbackId: 11, argument1: 22, argument2: 33, input }]);
     });
   });
+
+  describe("CallPackagePassthrough: to the domain's authority", () => {
+    it("hands the package name and a copy of the bytes it was told to (SubmitBufferLength of them) to the LSA's route, and answers what it answers", async () => {
+      const { table, services } = setup();
+      const asked: Array<[string, Uint8Array]> = [];
+      services.passThrough = async (name, data) => {
+        asked.push([name, data]);
+        return {
+          status: 0,
+          ProtocolStatus: 0xc000006a,
+          ProtocolReturnBuffer: bytes(7),
+          ReturnBufferLength: 1,
+          where: 'the DC at 127.0.0.1:1',
+          reason: 'for the trace',
+        };
+      };
+      const buffer = bytes(1, 2, 3, 4);
+      const r = await table.CallPackagePassthrough('NTLM', null, buffer, 3);
+      assert.deepEqual(r, { status: 0, ProtocolStatus: 0xc000006a, ProtocolReturnBuffer: bytes(7), ReturnBufferLength: 1 });
+      assert.deepEqual(asked, [['NTLM', bytes(1, 2, 3)]]);
+      buffer.fill(0);
+      assert.deepEqual(asked[0]![1], bytes(1, 2, 3), 'the route has its own copy');
+    });
+
+    it('refuses bad arguments with STATUS_INVALID_PARAMETER, and answers STATUS_NOT_IMPLEMENTED where the LSA has no route', async () => {
+      const { table, services } = setup();
+      let calls = 0;
+      services.passThrough = async () => (calls++, { status: 0, where: 'nowhere' });
+      const call = table.CallPackagePassthrough as (...args: unknown[]) => Promise<{ status: number }>;
+      for (const args of [
+        ['', null, bytes(1), 1],
+        ['NTLM', 1234, bytes(1), 1],
+        ['NTLM', null, 'bytes', 1],
+        ['NTLM', null, bytes(1), 2],
+        ['NTLM', null, bytes(1), -1],
+        ['NTLM', null, new Uint8Array(40 * 1024), 40 * 1024],
+        [7, null, bytes(1), 1],
+      ])
+        assert.equal(statusName((await call(...args)).status), 'STATUS_INVALID_PARAMETER', JSON.stringify(args.map(String)));
+      assert.equal(calls, 0);
+      delete services.passThrough;
+      assert.equal(statusName((await table.CallPackagePassthrough('NTLM', null, bytes(1), 1)).status), 'STATUS_NOT_IMPLEMENTED');
+    });
+
+    it("gives the waiting call's slot to the others while the route answers", async () => {
+      const { services } = setup();
+      const waited: string[] = [];
+      const table = createLsaFunctionTable(PKG, {
+        ...services,
+        scheduler: { whileWaiting: (queue, wait) => (waited.push(queue.name), wait()) },
+        passThrough: async () => ({ status: 0, where: 'the DC' }),
+      });
+      const process = fakeProcess(async () => ({}));
+      await inCall(process, () => table.CallPackagePassthrough('NTLM', null, bytes(1), 1));
+      assert.deepEqual(waited, ['client']);
+    });
+  });
 });

@@ -204,3 +204,23 @@ describe('the HTML view of a run, in a headless browser', { skip: browserMissing
     assert.deepEqual(page.report().exceptions, []);
   });
 });
+
+describe('the HTML view of a timeline merged from several machines', () => {
+  const on = (machine: string, e: TraceEvent): TraceEvent => ({ ...e, machine });
+  it("draws a lifeline and a track per machine's process, the DC's LSA between the workstation's and the member's, and a KDC request as a note", () => {
+    const events: TraceEvent[] = [
+      on('workstation', event('client', 'InitializeSecurityContext', 'call')),
+      on('dc', { ...event('lsa', 'AS-REQ', 'return'), peer: '127.0.0.1:40000', status: 'OK' }),
+      on('workstation', { ...event('client', 'InitializeSecurityContext', 'return'), status: 'SEC_I_CONTINUE_NEEDED' }),
+      on('workstation', { ...event('lsa', 'SpInitLsaModeContext', 'call'), peer: 'client' }),
+      on('member', event('server', 'AcceptSecurityContext', 'call')),
+      on('member', { ...event('lsa', 'SpAcceptLsaModeContext', 'call'), peer: 'server' }),
+    ];
+    const html = formatHtml(events);
+    const lifelines = [...html.matchAll(/<g class="lifeline" data-process="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(lifelines, ['workstation client', 'workstation lsa', 'dc lsa', 'member lsa', 'member server']);
+    const tracks = [...html.matchAll(/<g class="track" data-process="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(tracks, lifelines);
+    assert.match(html, /AS-REQ from 127\.0\.0\.1:40000: OK/);
+  });
+});

@@ -177,3 +177,57 @@ describe('toChromeTrace', () => {
     );
   });
 });
+
+/** Three machines' events merged (run --domain): each process's name repeats from machine to machine. */
+const MERGED: TraceEvent[] = [
+  { t: 1, ...CLIENT, machine: 'workstation', call: 'InitializeSecurityContext', phase: 'call' },
+  { t: 1.25, ...LSA, machine: 'workstation', call: 'SpInitLsaModeContext', phase: 'call', peer: 'client' },
+  { t: 1.5, ...LSA, machine: 'dc', call: 'TGS-REQ', phase: 'call', peer: '127.0.0.1:40000' },
+  { t: 1.75, ...LSA, machine: 'dc', call: 'TGS-REQ', phase: 'return', peer: '127.0.0.1:40000', status: 'OK' },
+  { t: 2, ...LSA, machine: 'workstation', call: 'SpInitLsaModeContext', phase: 'return', peer: 'client', status: 'SEC_I_CONTINUE_NEEDED' },
+  { t: 2.25, ...CLIENT, machine: 'workstation', call: 'InitializeSecurityContext', phase: 'return', status: 'SEC_I_CONTINUE_NEEDED', tokenOut: token(40) },
+  { t: 2.5, ...SERVER, machine: 'member', call: 'AcceptSecurityContext', phase: 'call', tokenIn: token(40) },
+  { t: 2.75, ...LSA, machine: 'member', call: 'SpAcceptLsaModeContext', phase: 'call', peer: 'server' },
+  { t: 3, ...LSA, machine: 'member', call: 'SpAcceptLsaModeContext', phase: 'return', peer: 'server', status: 'SEC_E_OK' },
+  { t: 3.25, ...SERVER, machine: 'member', call: 'AcceptSecurityContext', phase: 'return', status: 'SEC_E_OK' },
+];
+
+describe('the views of a timeline merged from several machines', () => {
+  it('formatTimeline adds a machine column and keeps call depths per machine', () => {
+    const lines = formatTimeline(MERGED).split('\n');
+    assert.equal(lines[0], '   t (ms)  machine      process  tid  call');
+    assert.equal(lines[1], '    1.000  workstation  client     2  -> InitializeSecurityContext');
+    assert.equal(lines[3], '    1.500  dc           lsa        1  -> TGS-REQ  (for 127.0.0.1:40000)');
+    assert.equal(lines[4], '    1.750  dc           lsa        1  <- TGS-REQ  (to 127.0.0.1:40000)  OK');
+    // The member's LSA at depth 0, though the workstation's LSA had a call open a moment before.
+    assert.equal(lines[8], '    2.750  member       lsa        1  -> SpAcceptLsaModeContext  (for server)');
+  });
+
+  it("formatMermaid draws a lifeline per machine's process, each app process calling its own machine's LSA, a KDC's requests as notes", () => {
+    const diagram = formatMermaid(MERGED).split('\n');
+    assert.deepEqual(diagram.slice(1, 6), [
+      '    participant workstation_client as workstation client',
+      '    participant workstation_lsa as workstation lsa',
+      '    participant dc_lsa as dc lsa',
+      '    participant member_lsa as member lsa',
+      '    participant member_server as member server',
+    ]);
+    assert.ok(diagram.includes('    workstation_client->>workstation_lsa: InitializeSecurityContext'));
+    assert.ok(diagram.includes('    Note over dc_lsa: TGS-REQ from 127.0.0.1:40000: OK'));
+    assert.ok(diagram.includes('    workstation_client->>member_server: token (40 B)'));
+    assert.ok(diagram.includes('    member_server->>member_lsa: AcceptSecurityContext (token 40 B)'));
+  });
+
+  it("toChromeTrace gives each machine's process a track of its own, though their pids repeat", () => {
+    const names = toChromeTrace(MERGED)
+      .traceEvents.filter((e) => e.name === 'process_name')
+      .map((e) => [e.pid, e.args?.name]);
+    assert.deepEqual(names, [
+      [1, 'workstation client (pid 2)'],
+      [2, 'workstation lsa (pid 1)'],
+      [3, 'dc lsa (pid 1)'],
+      [4, 'member server (pid 3)'],
+      [5, 'member lsa (pid 1)'],
+    ]);
+  });
+});

@@ -17,23 +17,3 @@ export { KdcListener, type KdcAddress, type KdcListenerHooks, type KdcListenerSt
 export { DEFAULT_KDC_POLICY, kdcPolicy, type KdcPolicy } from './policy.js';
 export { KDC_ERROR_CODES, KdcError, type KdcErrorCode } from './errors.js';
 export { checkRealm, defaultSalt, formatPrincipal, parsePrincipal, type ParsedPrincipal } from './principals.js';
-export {
-  asRequest,
-  encTimestamp,
-  exchangeOnce,
-  exchangeUdp,
-  getServiceTicket,
-  getTgt,
-  KdcClientError,
-  KdcConnection,
-  krbErrorFailure,
-  openReply,
-  readAnswer,
-  tgsRequest,
-  type AsRequestOptions,
-  type Credentials,
-  type GetTgtOptions,
-  type KdcAnswer,
-  type KdcClientErrorCode,
-  type TgsRequestOptions,
-} from './client.js';

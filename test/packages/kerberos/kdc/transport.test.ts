@@ -1,28 +1,23 @@
 // The KDC on real loopback sockets (RFC 4120 7.2): UDP and TCP on one port, the TCP length
 // prefix and what it refuses, requests answered in order on one connection, replies too large for
 // a datagram turned into KRB_ERR_RESPONSE_TOO_BIG (and the client's retry over TCP), idle and
-// excess connections closed, a taken port refused.
+// excess connections closed, a taken port refused. The client is the Kerberos package's own
+// (packages/kerberos/kdc-client.ts over transport.ts), the one every machine uses.
 
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import { makeRandomKey, stringToKey } from '../../../../packages/kerberos/crypto/index.js';
-import {
-  asRequest,
-  exchangeUdp,
-  getServiceTicket,
-  getTgt,
-  Kdc,
-  KdcConnection,
-  KdcDatabase,
-  KdcError,
-  KdcListener,
-  kdcPolicy,
-  readAnswer,
-  type KdcPolicy,
-  type KdcRequestRecord,
-} from '../../../../packages/kerberos/kdc/index.js';
+import { Kdc, KdcDatabase, KdcError, KdcListener, kdcPolicy, type KdcPolicy, type KdcRequestRecord } from '../../../../packages/kerberos/kdc/index.js';
+import { KdcClient, kdcCall, newClientSecret } from '../../../../packages/kerberos/kdc-client.js';
+import { asRequest, readKdcAnswer, type KdcAnswer } from '../../../../packages/kerberos/kdc-requests.js';
 import { KRB_ERROR_CODE } from '../../../../packages/kerberos/messages/index.js';
+import { clientPrincipal, targetPrincipal } from '../../../../packages/kerberos/names.js';
+import { parseSettings } from '../../../../packages/kerberos/settings.js';
+import { isFailure } from '../../../../packages/kerberos/statuses.js';
+import type { CachedTicket } from '../../../../packages/kerberos/tickets.js';
+import { exchangeWithKdc } from '../../../../packages/kerberos/transport.js';
 
 const REALM = 'EXAMPLE.TEST';
 
@@ -37,6 +32,63 @@ async function startKdc(policy: Partial<KdcPolicy> = {}, records: KdcRequestReco
     async (etype, password, salt) => stringToKey(etype, password, salt),
   );
   return KdcListener.listen(new Kdc(db, kdcPolicy(policy)), { host: '127.0.0.1', port: 0 }, { after: (r) => records.push(r) });
+}
+
+function readAnswer(bytes: Uint8Array): KdcAnswer {
+  const answer = readKdcAnswer(bytes);
+  if (isFailure(answer)) assert.fail(answer.reason);
+  return answer;
+}
+
+/**
+ * The package's KDC client for this KDC: over UDP first (short requests, udpPreferenceLimit's
+ * default) or TCP only (udpPreferenceLimit 1, MIT's way of saying so).
+ */
+function packageClient(address: { host: string; port: number }, transport: 'udp' | 'tcp'): { tgt(): Promise<CachedTicket>; serviceTicket(tgt: CachedTicket): Promise<CachedTicket> } {
+  const settings = parseSettings({ realm: REALM, kdc: `${address.host}:${address.port}`, ...(transport === 'tcp' ? { udpPreferenceLimit: 1 } : {}) });
+  const client = new KdcClient(settings, () => new Date(), async (etype, password, salt, params) => stringToKey(etype, password, salt, params));
+  const settled = (got: CachedTicket | { reason: string }): CachedTicket => {
+    if (isFailure(got)) assert.fail(got.reason);
+    return got as CachedTicket;
+  };
+  return {
+    tgt: async () => settled(await client.asExchange(newClientSecret(clientPrincipal('alice', '', REALM)!, 'pw'), kdcCall(settings))),
+    serviceTicket: async (tgt) => settled(await client.tgsExchange(tgt, targetPrincipal('host/server.example.test', REALM)!, kdcCall(settings))),
+  };
+}
+
+/** One request after another on one TCP connection: each reply read whole before the next goes. */
+class OneConnection {
+  private buffered = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  private readonly socket: Socket;
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.wake?.();
+    });
+  }
+
+  static async open(port: number): Promise<OneConnection> {
+    return new OneConnection(await rawConnection(port));
+  }
+
+  async exchange(request: Uint8Array): Promise<Uint8Array> {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(request.length);
+    this.socket.write(Buffer.concat([head, request]));
+    while (this.buffered.length < 4 || this.buffered.length < 4 + this.buffered.readUInt32BE(0))
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    const length = this.buffered.readUInt32BE(0);
+    const reply = new Uint8Array(this.buffered.subarray(4, 4 + length));
+    this.buffered = this.buffered.subarray(4 + length);
+    return reply;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
 
 /** Everything a raw TCP connection receives until the KDC closes it. */
@@ -73,9 +125,9 @@ describe('the KDC on UDP and TCP (RFC 4120 7.2)', { timeout: 60_000 }, () => {
   it('answers on one port over UDP and over TCP', async () => {
     const address = listener.address;
     assert.ok(address.port > 0);
-    const tgt = await getTgt(address, { realm: REALM, client: ['alice'], password: 'pw', transport: 'udp' });
-    await getServiceTicket(address, { realm: REALM, tgt, service: ['host', 'server.example.test'], transport: 'udp' });
-    await getTgt(address, { realm: REALM, client: ['alice'], password: 'pw', transport: 'tcp' });
+    const overUdp = packageClient(address, 'udp');
+    await overUdp.serviceTicket(await overUdp.tgt());
+    await packageClient(address, 'tcp').tgt();
     assert.deepEqual(
       records.map((r) => `${r.exchange} ${r.transport} ${r.result}`),
       ['AS udp KDC_ERR_PREAUTH_REQUIRED', 'AS udp OK', 'TGS udp OK', 'AS tcp KDC_ERR_PREAUTH_REQUIRED', 'AS tcp OK'],
@@ -83,7 +135,7 @@ describe('the KDC on UDP and TCP (RFC 4120 7.2)', { timeout: 60_000 }, () => {
   });
 
   it('answers requests sent one after another on one TCP connection, in order', async () => {
-    const connection = await KdcConnection.open(listener.address);
+    const connection = await OneConnection.open(listener.address.port);
     try {
       const a = readAnswer(await connection.exchange(asRequest({ realm: REALM, client: ['alice'] })));
       const b = readAnswer(await connection.exchange(asRequest({ realm: REALM, client: ['nobody'] })));
@@ -134,9 +186,11 @@ describe('the KDC on UDP and TCP (RFC 4120 7.2)', { timeout: 60_000 }, () => {
   });
 
   it('answers garbage over UDP with a KRB-ERROR and goes on', async () => {
-    const reply = readAnswer(await exchangeUdp(listener.address, Uint8Array.of(1, 2, 3)));
+    const sent = await exchangeWithKdc(Uint8Array.of(1, 2, 3), { kdcs: [listener.address], udpPreferenceLimit: 1465, deadline: performance.now() + 10_000 });
+    assert.ok(sent.ok && sent.transport === 'udp', JSON.stringify(sent.tries));
+    const reply = readAnswer(sent.reply);
     assert.equal(reply.kind === 'error' && reply.error.errorCode, KRB_ERROR_CODE.KRB_AP_ERR_MSG_TYPE);
-    await getTgt(listener.address, { realm: REALM, client: ['alice'], password: 'pw', transport: 'udp' });
+    await packageClient(listener.address, 'udp').tgt();
   });
 
   it('refuses a port that is taken: KdcError LISTEN_FAILED', async () => {
@@ -160,7 +214,7 @@ describe('the KDC: replies too large for a datagram', { timeout: 60_000 }, () =>
     const records: KdcRequestRecord[] = [];
     const listener = await startKdc({ maxDatagramReplyBytes: 256 }, records);
     try {
-      const tgt = await getTgt(listener.address, { realm: REALM, client: ['alice'], password: 'pw', transport: 'udp' });
+      const tgt = await packageClient(listener.address, 'udp').tgt();
       assert.ok(tgt.ticket.encPart.cipher.length > 0);
       assert.deepEqual(
         records.map((r) => `${r.transport} ${r.result}`),
@@ -175,7 +229,7 @@ describe('the KDC: replies too large for a datagram', { timeout: 60_000 }, () =>
   it('takes at most maxConnections TCP connections at once; those past it are closed', async () => {
     const listener = await startKdc({ maxConnections: 1 });
     try {
-      const first = await KdcConnection.open(listener.address);
+      const first = await OneConnection.open(listener.address.port);
       const second = await rawConnection(listener.address.port);
       const closed = readUntilClosed(second);
       assert.equal((await closed).length, 0);
