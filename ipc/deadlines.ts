@@ -5,7 +5,10 @@
 //
 // Entries are cancelled lazily: settling a call only marks it, and the heap drops marked entries
 // when they reach the top. A deadline queue is per thread and is driven by its event loop; while
-// any deadline is pending its one timer keeps the thread alive, as a timer per call did.
+// any deadline is pending its one timer keeps the thread alive, as a timer per call did. When the
+// last pending call settles the timer stays armed but unreferenced (it no longer keeps the thread
+// alive, and fires to find nothing due), so a thread whose calls come one at a time (an HTTP
+// server's, each request's call answered before the next) does not set and clear a timer per call.
 
 import { performance } from 'node:perf_hooks';
 
@@ -14,10 +17,24 @@ export interface Deadline {
   cancel(): void;
 }
 
-interface Entry {
-  at: number;
-  expire: () => void;
-  cancelled: boolean;
+/** A deadline in the heap, and the Deadline its caller holds (one object per call, not three). */
+class Entry implements Deadline {
+  readonly at: number;
+  readonly expire: () => void;
+  cancelled = false;
+  private readonly queue: DeadlineQueue;
+
+  constructor(queue: DeadlineQueue, at: number, expire: () => void) {
+    this.queue = queue;
+    this.at = at;
+    this.expire = expire;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.queue.cancelled();
+  }
 }
 
 export class DeadlineQueue {
@@ -25,22 +42,28 @@ export class DeadlineQueue {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (Infinity: none armed). */
   private armedFor = Infinity;
+  /** Whether the armed timer keeps the thread alive: only while a deadline is pending. */
+  private referenced = false;
   private live = 0;
 
   /** Calls `expire` once `ms` from now, unless cancelled first. */
   after(ms: number, expire: () => void): Deadline {
-    const entry: Entry = { at: performance.now() + ms, expire, cancelled: false };
+    const entry = new Entry(this, performance.now() + ms, expire);
     this.push(entry);
     this.live++;
     if (entry.at < this.armedFor) this.arm(entry.at);
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        if (--this.live === 0) this.disarm();
-        else if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
-      },
-    };
+    else if (!this.referenced) {
+      // The timer left armed when the queue went idle fires no later than this deadline: it keeps the thread alive again.
+      this.timer!.ref();
+      this.referenced = true;
+    }
+    return entry;
+  }
+
+  /** One of this queue's entries was cancelled (Entry.cancel, once). */
+  cancelled(): void {
+    if (--this.live === 0) this.idle();
+    else if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
   }
 
   /** Deadlines registered and neither expired nor cancelled. */
@@ -52,18 +75,20 @@ export class DeadlineQueue {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = at;
     this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()));
+    this.referenced = true;
   }
 
-  private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = Infinity;
+  /** Nothing pending: every entry left is cancelled; the timer stays armed, unreferenced, for the next call to reuse. */
+  private idle(): void {
     this.heap.length = 0;
+    this.timer?.unref();
+    this.referenced = false;
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
+    this.referenced = false;
     const now = performance.now();
     // Timers may fire a little early on some platforms: what is due within a millisecond goes now.
     for (let top = this.heap[0]; top !== undefined && (top.cancelled || top.at <= now + 1); top = this.heap[0]) {

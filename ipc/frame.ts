@@ -37,6 +37,14 @@ export interface FrameCodecOptions {
    * Only for frames from a trusted sender: the LSA decodes what processes post with this off.
    */
   acceptStructured: boolean;
+  /**
+   * Whether decoded bytes (SecBuffers, byte fields) are views into the frame rather than copies:
+   * for a receiver that copies whatever it keeps (the LSA: dispatch copies every buffer it hands a
+   * package, the function table what a process answers), so a buffer is copied once, not twice.
+   * The frame is the receiver's alone (transferred, or read fresh from a socket): its sender can no
+   * longer write into it. A view keeps its whole frame alive while it lives.
+   */
+  viewBytes?: boolean;
 }
 
 /** What the receiving side gets from one frame. */
@@ -89,6 +97,7 @@ export class FrameCodec {
   private readonly keyNames: readonly string[];
   private readonly keyCodes = new Map<string, number>();
   private readonly acceptStructured: boolean;
+  private readonly viewBytes: boolean;
   private readonly writer = new Writer();
   /** Recent strings, for a codec that decodes a trusted sender's frames (StringCache). */
   private readonly strings: StringCache | undefined;
@@ -104,6 +113,7 @@ export class FrameCodec {
     this.keyNames = vocabulary.keys;
     vocabulary.keys.forEach((k, i) => this.keyCodes.set(k, i));
     this.acceptStructured = options.acceptStructured;
+    this.viewBytes = options.viewBytes === true;
     this.strings = options.acceptStructured ? new StringCache() : undefined;
   }
 
@@ -133,7 +143,7 @@ export class FrameCodec {
       out.malformed = 1;
       return out;
     }
-    const r = new Reader(new Uint8Array(frame), this.acceptStructured, this.keyNames, this.strings);
+    const r = new Reader(new Uint8Array(frame), this.acceptStructured, this.keyNames, this.strings, this.viewBytes);
     while (r.offset < r.end) {
       if (r.end - r.offset < 4) {
         out.malformed++;
@@ -475,9 +485,11 @@ class Reader {
   private readonly acceptStructured: boolean;
   private readonly keyNames: readonly string[];
   private readonly strings: StringCache | undefined;
+  private readonly viewBytes: boolean;
 
-  constructor(buf: Uint8Array, acceptStructured: boolean, keyNames: readonly string[], strings: StringCache | undefined) {
+  constructor(buf: Uint8Array, acceptStructured: boolean, keyNames: readonly string[], strings: StringCache | undefined, viewBytes: boolean) {
     this.buf = buf;
+    this.viewBytes = viewBytes;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.end = buf.byteLength;
     this.limit = this.end;
@@ -534,11 +546,11 @@ class Reader {
     return s;
   }
 
-  /** A private copy of exactly the bytes (nothing keeps the frame alive). */
+  /** A private copy of exactly the bytes (nothing keeps the frame alive), or for a codec with viewBytes a view of them in the frame. */
   bytes(): Uint8Array {
     const n = this.u32();
     this.check(n);
-    const out = this.buf.slice(this.offset, this.offset + n);
+    const out = this.viewBytes ? this.buf.subarray(this.offset, this.offset + n) : this.buf.slice(this.offset, this.offset + n);
     this.offset += n;
     return out;
   }

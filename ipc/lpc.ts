@@ -457,8 +457,10 @@ export const LPC_VOCABULARY: FrameVocabulary = {
 /**
  * The codec of one end of an LPC channel. The LSA decodes what a process posts and takes no
  * STRUCTURED values from it; a process takes them from the LSA (a package's attribute buffer may
- * hold a Date).
+ * hold a Date). The LSA reads bytes as views of the frame, since it copies every buffer it keeps or
+ * hands a package (dispatch's inputs, CopyFromClientBuffer's answer); a process reads copies, since
+ * its application keeps the tokens it is given.
  */
 export function lpcCodec(end: 'lsa' | 'process'): FrameCodec {
-  return new FrameCodec(LPC_VOCABULARY, { acceptStructured: end === 'process' });
+  return new FrameCodec(LPC_VOCABULARY, { acceptStructured: end === 'process', viewBytes: end === 'lsa' });
 }

@@ -452,9 +452,12 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushNow);
     }
   }
+
+  /** flush, bound once (a closure per turn otherwise). */
+  private readonly flushNow = (): void => this.flush();
 
   private flush(): void {
     this.flushScheduled = false;
@@ -463,7 +466,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     const batch = this.outbox;
     const transfers = this.outboxTransfers;
     this.outbox = [];
-    this.outboxTransfers = new Map();
+    // A new map only when this one holds transfer lists (a framed channel never has any).
+    if (transfers.size > 0) this.outboxTransfers = new Map();
     if (this.codec !== undefined) {
       const started = performance.now();
       const encoded = this.codec.encode(batch, (message, error) => this.unsendable(message, error));

@@ -7,28 +7,49 @@
 
 export class CallEpochs {
   private epoch = 0;
+  /** Calls running that began in the current epoch (every LPC call counts here: a field, not a map entry). */
+  private current = 0;
+  /** Calls still running that began in earlier epochs, by epoch. */
   private readonly running = new Map<number, number>();
   private readonly waiters = new Set<{ upTo: number; wake: () => void }>();
 
   /** A call begins in the current epoch; the function it returns ends it (once). */
   begin(): () => void {
-    const epoch = this.epoch;
-    this.running.set(epoch, (this.running.get(epoch) ?? 0) + 1);
+    const epoch = this.enter();
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
+      this.leave(epoch);
+    };
+  }
+
+  /**
+   * begin() for a caller that ends the call exactly once itself: the epoch it began in, to give
+   * to leave(). (The LSA's dispatch does, for every LPC call: no closure per call.)
+   */
+  enter(): number {
+    this.current++;
+    return this.epoch;
+  }
+
+  /** Ends a call enter() began in `epoch`. */
+  leave(epoch: number): void {
+    if (epoch === this.epoch) this.current--;
+    else {
       const left = this.running.get(epoch)! - 1;
       if (left === 0) this.running.delete(epoch);
       else this.running.set(epoch, left);
-      // Every LPC call ends here: nothing more to do unless an unload waits.
-      if (this.waiters.size === 0) return;
-      for (const waiter of [...this.waiters]) if (this.before(waiter.upTo) === 0) waiter.wake();
-    };
+    }
+    // Every LPC call ends here: nothing more to do unless an unload waits.
+    if (this.waiters.size === 0) return;
+    for (const waiter of [...this.waiters]) if (this.before(waiter.upTo) === 0) waiter.wake();
   }
 
   /** Starts a new epoch; answers the one that ended (settled() waits for its calls and older ones). */
   advance(): number {
+    if (this.current > 0) this.running.set(this.epoch, this.current);
+    this.current = 0;
     return this.epoch++;
   }
 
@@ -51,7 +72,7 @@ export class CallEpochs {
 
   /** Calls running that began in `upTo` or before. */
   private before(upTo: number): number {
-    let n = 0;
+    let n = this.epoch <= upTo ? this.current : 0;
     for (const [epoch, count] of this.running) if (epoch <= upTo) n += count;
     return n;
   }

@@ -22,8 +22,8 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PackageId } from '../headers/index.js';
-import type { MappedContextDelivery, ProcessId } from '../ipc/index.js';
-import type { ContextReferences } from './handle-table.js';
+import type { ProcessId } from '../ipc/index.js';
+import type { ContextReferences, MappedRecord } from './handle-table.js';
 
 /** An exported context waiting for its importer. */
 export interface PendingExport {
@@ -34,8 +34,8 @@ export interface PendingExport {
   /** Which load of the package holds the context (LoadedPackage.version). */
   readonly packageVersion: number;
   readonly packageHandle: number;
-  /** What the exporter's process was delivered when the context completed (its ContextData the LSA's copy). */
-  readonly mapped: MappedContextDelivery;
+  /** What the LSA kept of the context when it completed mapped: the module, the package context, the ContextData's copy. */
+  readonly mapped: MappedRecord;
   /** The holders of the package context; the export is one of them until it is imported or dropped. */
   readonly shared: ContextReferences;
   /** The package's state from SpExportSecurityContext (secret: it continues the session). */

@@ -51,7 +51,7 @@ import { runAsClientCall, type ClientCall, type LsaClientProcess } from './clien
 import type { CallEpochs } from './call-epochs.js';
 import type { ProcessQuota } from './config.js';
 import { MAX_EXPORTS_PER_PROCESS, type ContextExports } from './context-exports.js';
-import { releaseContext, shareContext, type HandleEntry, type HandleTables } from './handle-table.js';
+import { releaseContext, shareContext, type HandleEntry, type HandleTables, type MappedModule } from './handle-table.js';
 import type { HeldInputs } from './held-inputs.js';
 import type { LoadedPackage } from './package-loader.js';
 import type { NestedHandles } from './package-locator.js';
@@ -110,6 +110,14 @@ export function newCallTiming(): CallTiming {
 
 let nextCallId = 1;
 
+/**
+ * The pvBuffer of every output buffer a package is handed: empty, as the caller's, which the package
+ * replaces with what it writes (ISC_REQ_ALLOCATE_MEMORY's way). One frozen array for all of them:
+ * an empty array has nothing to write into, and a typed array per buffer per call was a tenth of
+ * what a handshake allocated in the LSA.
+ */
+const NO_OUTPUT: Uint8Array = Object.freeze(new Uint8Array(0));
+
 /** The LPC handlers for one process: every call runs as that process's client call. */
 export function createDispatch(ctx: DispatchContext, process: LsaClientProcess): Handlers<ProcessToLsaOps> {
   const { handles, points } = ctx;
@@ -137,7 +145,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       timing.decodeMs += decoded - arrived;
       if (isRefusal(request)) return failure(request);
       // From its lookups to the handles it makes: a package version unloaded meanwhile waits for it.
-      const end = ctx.epochs.begin();
+      const epoch = ctx.epochs.enter();
       let result: ProcessToLsaOps[K]['reply'] | Promise<ProcessToLsaOps[K]['reply'] | Refused>;
       try {
         result = ctx.scheduler.run(
@@ -149,20 +157,25 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
           requestBytes(request),
         );
       } catch (error) {
-        end();
+        ctx.epochs.leave(epoch);
         throw error;
       }
-      const answered = (settled: ProcessToLsaOps[K]['reply'] | Refused): ProcessToLsaOps[K]['reply'] => {
-        timing.handledMs += performance.now() - arrived;
-        return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
-      };
-      if (result instanceof Promise) return result.then(answered).finally(end);
+      if (result instanceof Promise)
+        return result
+          .then((settled) => answered(op, failure, settled, arrived))
+          .finally(() => ctx.epochs.leave(epoch));
       try {
-        return answered(result);
+        return answered(op, failure, result, arrived);
       } finally {
-        end();
+        ctx.epochs.leave(epoch);
       }
     };
+  }
+
+  /** A call's reply once it ran (or was refused a turn), its time in the LSA added up. */
+  function answered<R>(op: LpcOp, failure: (status: Status, cause?: Error) => R, settled: R | Refused, arrived: number): R {
+    ctx.timing.handledMs += performance.now() - arrived;
+    return settled instanceof Refused ? failure(SEC_E_INSUFFICIENT_MEMORY, new SspiEmuError('QUOTA_EXCEEDED', `${op}: ${settled.why}`)) : settled;
   }
 
   /** The reply of an op whose reply is a status and nothing else. */
@@ -246,13 +259,14 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
 
-    const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: new Uint8Array(0) }));
+    const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: NO_OUTPUT }));
     const answered = call(
       client,
       pkg,
       entry,
       () => run(pkg, cred, context, output),
-      () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes`,
+      // Built only for a trace: a closure per call otherwise.
+      points.active ? () => `token in ${(input === null ? undefined : findToken(input))?.pvBuffer.byteLength ?? 0} bytes` : undefined,
     );
     return whenReady(answered, (outcome) => {
       if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
@@ -274,7 +288,16 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
               () => contextFailure(SEC_E_INVALID_HANDLE),
             );
           }
-          holder = { kind: 'context', packageId: pkg.id, packageVersion: pkg.version, packageHandle: result.NewContextHandle, complete: status === SEC_E_OK };
+          // Every field named now, the later ones undefined, so that setting them keeps the entry one object (no property array).
+          holder = {
+            kind: 'context',
+            packageId: pkg.id,
+            packageVersion: pkg.version,
+            packageHandle: result.NewContextHandle,
+            complete: status === SEC_E_OK,
+            mapped: undefined,
+            shared: undefined,
+          };
           hNewContext = handles.create(pid, holder);
         } else if (status === SEC_E_OK) {
           context.complete = true;
@@ -314,9 +337,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
       const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
       if (mapped instanceof Error)
         return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
-      reply.mapped = mappedDelivery(mapped.pkg, mapped.handle, result.ContextData ?? new Uint8Array(0));
+      const module = mappedModule(mapped.pkg);
+      reply.mapped = mappedDelivery(module, mapped.handle, result.ContextData ?? new Uint8Array(0));
       // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
-      if (holder !== undefined) holder.mapped = { ...reply.mapped, contextData: Uint8Array.from(reply.mapped.contextData) };
+      if (holder !== undefined) holder.mapped = { module, lsaContextHandle: mapped.handle, contextData: new Uint8Array(reply.mapped.contextData) };
       if (points.tracing)
         points.point('MappedContext', 'event', {
           peer: process.name,
@@ -530,9 +554,10 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         mapped: pending.mapped,
         shared: pending.shared,
       });
-      const { contextData, ...module } = pending.mapped;
+      const { module, lsaContextHandle, contextData } = pending.mapped;
       const imported: ImportedContextDelivery = {
         ...module,
+        lsaContextHandle,
         packedContext: packImportedContext({ ContextData: contextData, PackedContext: pending.packedContext }),
       };
       pending.packedContext.fill(0);
@@ -595,16 +620,37 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
 /** What the package's Query...Attributes members answer. */
 type QueryResult = { status: Status; Buffer?: unknown };
 
-function mappedDelivery(pkg: LoadedPackage, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
+/** Each package load's MappedModule, made the first time one of its contexts completes mapped. */
+const mappedModules = new WeakMap<LoadedPackage, MappedModule>();
+
+/** The package's part of a mapped context's delivery: one frozen object per package load, kept by every context that maps into it. */
+function mappedModule(pkg: LoadedPackage): MappedModule {
+  let module = mappedModules.get(pkg);
+  if (module === undefined) {
+    module = Object.freeze({
+      packageId: pkg.id,
+      packageName: pkg.name,
+      moduleUrl: pkg.moduleUrl,
+      tableIndex: pkg.tableIndex,
+      modulePackages: Object.freeze(pkg.modulePackages.map((p) => Object.freeze({ ...p }))) as MappedModule['modulePackages'],
+      thunkedLevels: Object.freeze([...pkg.thunkedLevels]) as MappedModule['thunkedLevels'],
+    });
+    mappedModules.set(pkg, module);
+  }
+  return module;
+}
+
+/** What the calling process is delivered (the LPC frame copies it: the module's frozen arrays are read, never handed over). */
+function mappedDelivery(module: MappedModule, lsaContextHandle: LSA_SEC_HANDLE, contextData: Uint8Array): MappedContextDelivery {
   return {
-    packageId: pkg.id,
-    packageName: pkg.name,
-    moduleUrl: pkg.moduleUrl,
-    tableIndex: pkg.tableIndex,
-    modulePackages: pkg.modulePackages.map((p) => ({ ...p })),
+    packageId: module.packageId,
+    packageName: module.packageName,
+    moduleUrl: module.moduleUrl,
+    tableIndex: module.tableIndex,
+    modulePackages: module.modulePackages,
     lsaContextHandle,
     contextData,
-    thunkedLevels: pkg.thunkedLevels,
+    thunkedLevels: module.thunkedLevels,
   };
 }
 

@@ -29,6 +29,22 @@ export interface CredentialAcquire {
   readonly logonId: LUID | null;
 }
 
+/** The part of a mapped context's delivery that is its package's, the same for every context of one load of it. */
+export type MappedModule = Readonly<Omit<MappedContextDelivery, 'lsaContextHandle' | 'contextData'>>;
+
+/**
+ * What the LSA keeps of a context that completed with MappedContext, for a process that imports it
+ * later: whose user-mode half it maps into (shared by every context of that package load), the
+ * package context's handle there, and the LSA's own copy of the ContextData the process was
+ * delivered. Not the delivery itself: its module fields are the package's, and a copy of them per
+ * context was most of what a live context cost the LSA.
+ */
+export interface MappedRecord {
+  readonly module: MappedModule;
+  readonly lsaContextHandle: LSA_SEC_HANDLE;
+  readonly contextData: Uint8Array;
+}
+
 export interface HandleEntry {
   readonly kind: HandleKind;
   readonly packageId: PackageId;
@@ -38,11 +54,8 @@ export interface HandleEntry {
   readonly packageHandle: LSA_SEC_HANDLE;
   /** For contexts: the package reported the context complete (SEC_E_OK). */
   complete: boolean;
-  /**
-   * For a context that completed with MappedContext: what the process was delivered, the LSA's own
-   * copy of the ContextData among it. An import delivers the same to the importing process.
-   */
-  mapped?: MappedContextDelivery;
+  /** For a context that completed with MappedContext: what an import delivers to the importing process. */
+  mapped?: MappedRecord;
   /** Set once the package context has more than this one holder (exports and imports). */
   shared?: ContextReferences;
   /** For credentials acquired without explicit credentials: how to acquire them again. */
@@ -53,7 +66,7 @@ export interface HandleEntry {
  * One holder of a package context lets go: true when it was the last, and SpDeleteContext is due
  * (the LSA's copy of its ContextData is wiped then).
  */
-export function releaseContext(holder: { shared?: ContextReferences; mapped?: MappedContextDelivery }): boolean {
+export function releaseContext(holder: { shared?: ContextReferences; mapped?: MappedRecord }): boolean {
   if (holder.shared !== undefined && --holder.shared.count > 0) return false;
   holder.mapped?.contextData.fill(0);
   return true;
@@ -71,13 +84,19 @@ const GENERATION_SPAN = 2 ** 32;
 /** Generations beyond this would take handle values past 2^53, where numbers stop being exact. */
 const MAX_GENERATION = 2 ** 20;
 
+/**
+ * A handle's place in its generation (its value less the generation's base): small integers, which
+ * V8 keeps in the Map itself, where the handle values (past 2^32) would each be a heap number.
+ */
+type Slot = number;
+
 interface ProcessTable {
-  readonly entries: Map<LsaHandle, HandleEntry>;
+  readonly entries: Map<Slot, HandleEntry>;
   /**
    * Handles the LSA closed without the process asking (their package was unloaded or reloaded):
    * freeing or deleting one answers SEC_E_OK once, as it would have; anything else misses.
    */
-  readonly retired: Map<LsaHandle, HandleKind>;
+  readonly retired: Map<Slot, HandleKind>;
   credentials: number;
   contexts: number;
 }
@@ -100,11 +119,12 @@ export class HandleTables {
   }
 
   create(pid: ProcessId, entry: HandleEntry): LsaHandle {
-    const handle = asLsaHandle(this.base + this.next);
+    const slot = this.next;
+    const handle = asLsaHandle(this.base + slot);
     // Wrapping inside the generation's span: 2^28 handles later a value may come back, long after its first owner freed it.
     this.next = this.next + 0x10 >= GENERATION_SPAN ? 0x10000 : this.next + 0x10;
     const table = this.tableOf(pid);
-    table.entries.set(handle, entry);
+    table.entries.set(slot, entry);
     this.adjust(table, entry.kind, 1);
     return handle;
   }
@@ -112,15 +132,15 @@ export class HandleTables {
   /** The entry of `handle` in `pid`'s table, if it is there and of the given kind. */
   lookup(pid: ProcessId, handle: unknown, kind: HandleKind): HandleEntry | undefined {
     if (typeof handle !== 'number') return undefined;
-    const entry = this.byProcess.get(pid)?.entries.get(handle as LsaHandle);
+    const entry = this.byProcess.get(pid)?.entries.get(this.slot(handle));
     return entry?.kind === kind ? entry : undefined;
   }
 
   remove(pid: ProcessId, handle: LsaHandle): boolean {
     const table = this.byProcess.get(pid);
-    const entry = table?.entries.get(handle);
+    const entry = table?.entries.get(this.slot(handle));
     if (table === undefined || entry === undefined) return false;
-    table.entries.delete(handle);
+    table.entries.delete(this.slot(handle));
     this.adjust(table, entry.kind, -1);
     return true;
   }
@@ -128,32 +148,32 @@ export class HandleTables {
   /** Puts `entry` in place of the one `handle` names in `pid`'s table (a credential carried to a new package version). */
   replace(pid: ProcessId, handle: LsaHandle, entry: HandleEntry): boolean {
     const table = this.byProcess.get(pid);
-    const old = table?.entries.get(handle);
+    const old = table?.entries.get(this.slot(handle));
     if (table === undefined || old === undefined || old.kind !== entry.kind) return false;
-    table.entries.set(handle, entry);
+    table.entries.set(this.slot(handle), entry);
     return true;
   }
 
   /** Every handle whose entry `match` picks, in every process's table. */
   select(match: (entry: HandleEntry) => boolean): Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> {
     const out: Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> = [];
-    for (const [pid, table] of this.byProcess) for (const [handle, entry] of table.entries) if (match(entry)) out.push({ pid, handle, entry });
+    for (const [pid, table] of this.byProcess) for (const [slot, entry] of table.entries) if (match(entry)) out.push({ pid, handle: asLsaHandle(this.base + slot), entry });
     return out;
   }
 
   /** Removes a handle the process did not free itself; its first free or delete answers SEC_E_OK (takeRetired). */
   retire(pid: ProcessId, handle: LsaHandle): boolean {
-    const entry = this.byProcess.get(pid)?.entries.get(handle);
+    const entry = this.byProcess.get(pid)?.entries.get(this.slot(handle));
     if (entry === undefined || !this.remove(pid, handle)) return false;
-    this.byProcess.get(pid)!.retired.set(handle, entry.kind);
+    this.byProcess.get(pid)!.retired.set(this.slot(handle), entry.kind);
     return true;
   }
 
   /** Whether `handle` was retired in `pid`'s table as a handle of this kind; true once. */
   takeRetired(pid: ProcessId, handle: unknown, kind: HandleKind): boolean {
     const retired = this.byProcess.get(pid)?.retired;
-    if (typeof handle !== 'number' || retired?.get(handle as LsaHandle) !== kind) return false;
-    retired.delete(handle as LsaHandle);
+    if (typeof handle !== 'number' || retired?.get(this.slot(handle)) !== kind) return false;
+    retired.delete(this.slot(handle));
     return true;
   }
 
@@ -173,6 +193,11 @@ export class HandleTables {
     if (pid === undefined) return { ...this.totals };
     const table = this.byProcess.get(pid);
     return { credentials: table?.credentials ?? 0, contexts: table?.contexts ?? 0 };
+  }
+
+  /** Where a handle value would be kept: another generation's, or a made-up value, lands on a slot no handle has. */
+  private slot(handle: number): Slot {
+    return handle - this.base;
   }
 
   private adjust(table: ProcessTable, kind: HandleKind, by: 1 | -1): void {

@@ -13,8 +13,11 @@ export interface LogonSession {
   readonly logonType: number;
   /** The account, for sessions created for a process spawned as one. */
   readonly account: string | null;
-  /** Package credentials, by package and primary key. */
-  readonly credentials: Map<PackageId, Map<string, Uint8Array>>;
+  /**
+   * Package credentials, by package and primary key; made with the first one (a network logon,
+   * one per client a server authenticated, usually has none, and an empty Map costs 180 bytes).
+   */
+  credentials: Map<PackageId, Map<string, Uint8Array>> | undefined;
 }
 
 export class LogonSessions {
@@ -32,7 +35,7 @@ export class LogonSessions {
       do logonId = this.next++;
       while (this.sessions.has(logonId));
     } else if (this.sessions.has(logonId)) return undefined;
-    const session: LogonSession = { logonId, logonType, account, credentials: new Map() };
+    const session: LogonSession = { logonId, logonType, account, credentials: undefined };
     this.sessions.set(logonId, session);
     return session;
   }
@@ -48,6 +51,7 @@ export class LogonSessions {
   addCredential(logonId: LUID, packageId: PackageId, primaryKey: string, credentials: Uint8Array): boolean {
     const session = this.sessions.get(logonId);
     if (session === undefined) return false;
+    session.credentials ??= new Map();
     let byKey = session.credentials.get(packageId);
     if (byKey === undefined) {
       byKey = new Map();
@@ -59,7 +63,7 @@ export class LogonSessions {
 
   /** The `index`-th credential of a package in a session (GetCredentials' QueryContext walks them). */
   credentialAt(logonId: LUID, packageId: PackageId, index: number): [string, Uint8Array] | undefined {
-    const byKey = this.sessions.get(logonId)?.credentials.get(packageId);
+    const byKey = this.sessions.get(logonId)?.credentials?.get(packageId);
     if (byKey === undefined) return undefined;
     let i = 0;
     for (const entry of byKey) if (i++ === index) return entry;
@@ -67,15 +71,15 @@ export class LogonSessions {
   }
 
   credential(logonId: LUID, packageId: PackageId, primaryKey: string): Uint8Array | undefined {
-    return this.sessions.get(logonId)?.credentials.get(packageId)?.get(primaryKey);
+    return this.sessions.get(logonId)?.credentials?.get(packageId)?.get(primaryKey);
   }
 
   /** Drops what a package stored in every session (it was unloaded). */
   dropPackageCredentials(packageId: PackageId): void {
-    for (const session of this.sessions.values()) session.credentials.delete(packageId);
+    for (const session of this.sessions.values()) session.credentials?.delete(packageId);
   }
 
   deleteCredential(logonId: LUID, packageId: PackageId, primaryKey: string): boolean {
-    return this.sessions.get(logonId)?.credentials.get(packageId)?.delete(primaryKey) ?? false;
+    return this.sessions.get(logonId)?.credentials?.get(packageId)?.delete(primaryKey) ?? false;
   }
 }

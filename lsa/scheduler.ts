@@ -144,24 +144,26 @@ export class CallScheduler {
   private start<T>(queue: ProcessQueue, job: () => T | Promise<T>): T | Promise<T> {
     this.running++;
     queue.running++;
-    const finish = (): void => {
-      this.running--;
-      queue.running--;
-      if (queue.jobs.length > 0) this.enqueue(queue);
-      this.pump();
-    };
     let result: T | Promise<T>;
     try {
       result = job();
     } catch (error) {
-      finish();
+      this.finish(queue);
       return Promise.reject(error);
     }
     if (!(result instanceof Promise)) {
-      finish();
+      this.finish(queue);
       return result;
     }
-    return result.finally(finish);
+    return result.finally(() => this.finish(queue));
+  }
+
+  /** A job of `queue` ended: its slot goes to the next waiting one. */
+  private finish(queue: ProcessQueue): void {
+    this.running--;
+    queue.running--;
+    if (queue.jobs.length > 0) this.enqueue(queue);
+    this.pump();
   }
 
   private enqueue(queue: ProcessQueue): void {

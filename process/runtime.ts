@@ -46,8 +46,12 @@ export interface AppContext {
   connect<M>(name: string, waitMs?: number): Promise<Connection<M>>;
   /** A line for the trace (shown in the timeline as an application event). */
   log(line: string): void;
-  /** An application event under its own name, e.g. a socket accepted or a token on the wire ("TcpAccept", "conn#3 from 127.0.0.1:5012"). */
-  trace(call: string, detail: string): void;
+  /**
+   * An application event under its own name, e.g. a socket accepted or a token on the wire ("TcpAccept",
+   * "conn#3 from 127.0.0.1:5012"). `detail` may be a function, called only when the event is recorded
+   * (a server tracing every request builds no string while nobody traces).
+   */
+  trace(call: string, detail: string | (() => string)): void;
   /** Marks the end of a phase ("handshake", "messages") in the trace, with this process's LPC message count. */
   markPhase(name: string): void;
 }
@@ -161,8 +165,9 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     log(line: string) {
       points.point('AppLog', 'event', { detail: line });
     },
-    trace(call: string, detail: string) {
-      points.point(call, 'event', { detail });
+    trace(call: string, detail: string | (() => string)) {
+      if (!points.active) return;
+      points.point(call, 'event', { detail: typeof detail === 'function' ? detail() : detail });
     },
     markPhase(name: string) {
       // Phase marks are recorded even with tracing off: they are how runs count LPC per phase.

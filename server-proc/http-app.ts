@@ -172,7 +172,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     };
     summary.connections++;
     conns.set(socket, conn);
-    ctx.trace('HttpAccept', `conn#${conn.id} from ${conn.remote}${tls === undefined ? '' : ` ${(socket as TLSSocket).getProtocol() ?? 'TLS'}`}`);
+    ctx.trace('HttpAccept', () => `conn#${conn.id} from ${conn.remote}${tls === undefined ? '' : ` ${(socket as TLSSocket).getProtocol() ?? 'TLS'}`}`);
     socket.once('close', () => {
       conn.closed = true;
       // After the request in hand (if any): the context is deleted once nothing uses it.
@@ -233,7 +233,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const token = auth.kind === 'ntlm' || auth.kind === 'negotiate' ? auth.token : undefined;
     ctx.trace(
       'HttpRequest',
-      `conn#${conn.id} ${base.method} ${base.path}${token !== undefined ? ` Authorization ${scheme} ${token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
+      () =>
+        `conn#${conn.id} ${base.method} ${base.path}${token !== undefined ? ` Authorization ${scheme} ${token.byteLength} B` : auth.kind === 'none' ? '' : ` Authorization ${auth.kind}`}`,
     );
 
     if (auth.kind === 'malformed') {
@@ -253,7 +254,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
     // A token: the next leg of this connection's handshake, or the first leg of a new one.
     if (conn.stage !== 'challenged' || conn.offer !== offer) {
-      await dropContext(conn);
+      // A new connection's first token has no context to drop: no await for it.
+      if (conn.context === undefined) clearHandshake(conn);
+      else await dropContext(conn);
       conn.handshakeStart = performance.now();
     }
     conn.offer = offer;
@@ -265,7 +268,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     });
     if (r.context !== undefined && conn.context === undefined) {
       conn.context = r.context;
-      ctx.trace('ContextBound', `conn#${conn.id} context ${r.context.dwLower}:${r.context.dwUpper}`);
+      const bound = r.context;
+      ctx.trace('ContextBound', () => `conn#${conn.id} context ${bound.dwLower}:${bound.dwUpper}`);
     }
     const out = tokenBytes(r.output);
     const elapsed = (): number => round(performance.now() - conn.handshakeStart);
@@ -311,15 +315,20 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   }
 
   function traceOut(conn: Conn, status: number, scheme: HttpAuthScheme, token: Uint8Array | undefined): void {
-    ctx.trace('HttpResponse', `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
+    ctx.trace('HttpResponse', () => `conn#${conn.id} ${status}${token !== undefined && token.byteLength > 0 ? ` WWW-Authenticate ${scheme} ${token.byteLength} B` : ''}`);
   }
 
-  async function dropContext(conn: Conn): Promise<boolean> {
-    const context = conn.context;
+  /** The connection is back to no handshake (its context, if any, already gone or being deleted). */
+  function clearHandshake(conn: Conn): void {
     conn.context = undefined;
     conn.stage = 'none';
     conn.user = null;
     conn.mechanism = null;
+  }
+
+  async function dropContext(conn: Conn): Promise<boolean> {
+    const context = conn.context;
+    clearHandshake(conn);
     if (context === undefined) return false;
     await ctx.sspi.deleteSecurityContext(context);
     return true;
@@ -327,7 +336,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   async function releaseConnection(conn: Conn): Promise<void> {
     const deleted = await dropContext(conn);
-    ctx.trace('HttpClose', `conn#${conn.id}${deleted ? ' context deleted' : ''}`);
+    ctx.trace('HttpClose', () => `conn#${conn.id}${deleted ? ' context deleted' : ''}`);
     control.post({ kind: 'closed', connection: conn.id, contextDeleted: deleted });
   }
 

@@ -273,7 +273,11 @@ export class Secur32 {
    * mapped context, SpInitUserModeContext here (after SpUserModeInitialize and SpInstanceInit the
    * first time the package is used in this process).
    */
-  async initializeSecurityContext(args: InitializeSecurityContextArgs): Promise<ContextResult> {
+  initializeSecurityContext(args: InitializeSecurityContextArgs): Promise<ContextResult> {
+    return settled(() => this.initialize(args));
+  }
+
+  private initialize(args: InitializeSecurityContextArgs): ContextResult | Promise<ContextResult> {
     const cred = args?.credential == null ? null : this.liveCredential(args.credential);
     const context = args?.context == null ? null : this.liveContext(args.context);
     if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
@@ -288,13 +292,17 @@ export class Secur32 {
         fContextReq: args.contextReq >>> 0,
         TargetDataRep: args.targetDataRep ?? SECURITY_NATIVE_DREP,
         input,
-        outputTypes: args.outputTypes ?? [SECBUFFER.TOKEN],
+        outputTypes: args.outputTypes ?? (TOKEN_OUTPUT as number[]),
       }),
     );
   }
 
   /** AcceptSecurityContext -> SpAcceptLsaModeContext in the LSA; then as initializeSecurityContext. */
-  async acceptSecurityContext(args: AcceptSecurityContextArgs): Promise<ContextResult> {
+  acceptSecurityContext(args: AcceptSecurityContextArgs): Promise<ContextResult> {
+    return settled(() => this.accept(args));
+  }
+
+  private accept(args: AcceptSecurityContextArgs): ContextResult | Promise<ContextResult> {
     const cred = args?.credential == null ? null : this.liveCredential(args.credential);
     const context = args?.context == null ? null : this.liveContext(args.context);
     if (cred === undefined || context === undefined || (cred === null && context === null)) return contextFailure(SEC_E_INVALID_HANDLE);
@@ -307,7 +315,7 @@ export class Secur32 {
         input: args.input,
         fContextReq: args.contextReq >>> 0,
         TargetDataRep: args.targetDataRep ?? SECURITY_NATIVE_DREP,
-        outputTypes: args.outputTypes ?? [SECBUFFER.TOKEN],
+        outputTypes: args.outputTypes ?? (TOKEN_OUTPUT as number[]),
       }),
     );
   }
@@ -370,21 +378,26 @@ export class Secur32 {
    * SpQueryContextAttributes in the LSA for a context not (yet) mapped and for the levels the
    * package thunks to the LSA (SecpkgContextThunks, reference section 7.9).
    */
-  async queryContextAttributes<A extends number>(context: CtxtHandle, attribute: A): Promise<QueryContextAttributesResult<A>> {
+  queryContextAttributes<A extends number>(context: CtxtHandle, attribute: A): Promise<QueryContextAttributesResult<A>> {
     const record = this.handles.context(context);
-    if (record === undefined) return { status: SEC_E_INVALID_HANDLE };
-    if (typeof attribute !== 'number') return { status: SEC_E_INVALID_PARAMETER };
+    if (record === undefined) return Promise.resolve({ status: SEC_E_INVALID_HANDLE });
+    if (typeof attribute !== 'number') return Promise.resolve({ status: SEC_E_INVALID_PARAMETER });
     const thunked = record.thunkedLevels[0] === SECPKG_ATTR.THUNK_ALL || record.thunkedLevels.includes(attribute);
+    const user = record.user;
+    const answer = (outcome: Outcome<{ status: Status; Buffer?: unknown }>, user: UserModeContext): QueryContextAttributesResult<A> => {
+      const answered = hostStatus(outcome, user, 'SpQueryContextAttributes');
+      return outcome.ok && answered.cause === undefined ? { status: answered.status, buffer: outcome.value.Buffer as ContextAttributeValue<A> } : answered;
+    };
+    if (user !== null && !thunked && !this.points.active) {
+      // The user-mode half answers, untraced (a server asks SECPKG_ATTR_NAMES after every handshake): no async function of the library's own.
+      const outcome = this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute));
+      return outcome instanceof Promise ? outcome.then((o) => answer(o, user)) : Promise.resolve(answer(outcome, user));
+    }
     return this.traced<QueryContextAttributesResult<A>>(
       'QueryContextAttributes',
       attributeName(attribute),
       async () => {
-        if (record.user !== null && !thunked) {
-          const user = record.user;
-          const outcome = await this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute));
-          const answered = hostStatus(outcome, user, 'SpQueryContextAttributes');
-          return outcome.ok && answered.cause === undefined ? { status: answered.status, buffer: outcome.value.Buffer as ContextAttributeValue<A> } : answered;
-        }
+        if (user !== null && !thunked) return answer(await this.host.call(user, 'SpQueryContextAttributes', (t, h) => t.QueryContextAttributes(h, attribute)), user);
         if (this.isStale(record)) return { status: SEC_E_INVALID_HANDLE };
         const reply = await this.lpc.call('SpQueryContextAttributes', { hContext: record.lsa, ulAttribute: attribute });
         return withCause({ status: reply.status, buffer: reply.buffer as ContextAttributeValue<A> }, reply.cause);
@@ -707,4 +720,21 @@ function validBuffers(buffers: unknown): buffers is SecBuffer[] {
 function hostStatus(outcome: Outcome<unknown>, user: UserModeContext, entry: string): SspiResult {
   const result = statusResult(outcome, user.packageName, entry);
   return result.fault === undefined ? { status: result.status } : { status: result.status, cause: serializeError(result.fault) };
+}
+
+/** The output buffers asked for when the caller names none: one token (read by the frame encoder, never written). */
+const TOKEN_OUTPUT: readonly number[] = Object.freeze([SECBUFFER.TOKEN]);
+
+/**
+ * `run`'s answer as a promise, as an async function would give it (a throw rejects), without being
+ * one: InitializeSecurityContext and AcceptSecurityContext return their call's own promise rather
+ * than a second one that waits for it.
+ */
+function settled<T>(run: () => T | Promise<T>): Promise<T> {
+  try {
+    const value = run();
+    return value instanceof Promise ? value : Promise.resolve(value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -9,18 +9,19 @@
 // itself returns only the status).
 
 import { randomBytes } from 'node:crypto';
-import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW, timeStampFromDate } from '../../headers/index.js';
+import { SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_TIME_SKEW } from '../../headers/index.js';
 import {
   bytesEqual,
   type BindingsDigest,
   computeMic,
   decryptRandomSessionKey,
+  filetimeDistanceSeconds,
   filetimeFromDate,
-  filetimeTicks,
   kxkeyV2,
   ntowfv2FromNtHash,
   utf16le,
   verifyNtlmV2Response,
+  writeFiletime,
 } from './crypto.js';
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';
@@ -101,7 +102,7 @@ export function challengeFor(negotiate: Uint8Array, names: ServerNames, serverCh
   // The server's message differs from one handshake to the next only in ServerChallenge and MsvAvTimestamp.
   const challenge = template.bytes.slice();
   challenge.set(serverChallenge, CHALLENGE_SERVER_CHALLENGE_OFFSET);
-  challenge.set(filetimeFromDate(now), template.timestampAt);
+  writeFiletime(challenge, template.timestampAt, now);
   // Copies (new Uint8Array, not slice: a Buffer's slice is a view of the caller's bytes).
   return { ok: true, negotiate: new Uint8Array(negotiate), challenge, offered: template.offered, serverChallenge: new Uint8Array(serverChallenge) };
 }
@@ -368,8 +369,7 @@ export function checkBindings(clientHash: Uint8Array | undefined, serverBindings
 /** The NTLMv2 response's timestamp must be within maxClockSkewSeconds of the server's clock. */
 function checkTimestamp(timestamp: Uint8Array, now: Date, maxSkewSeconds: number): Failure | undefined {
   if (maxSkewSeconds === 0) return undefined;
-  const difference = filetimeTicks(timestamp) - timeStampFromDate(now);
-  const seconds = Number(difference < 0n ? -difference : difference) / 10_000_000;
+  const seconds = filetimeDistanceSeconds(timestamp, 0, now);
   if (seconds <= maxSkewSeconds) return undefined;
   return failure(SEC_E_TIME_SKEW, `the NTLMv2 response's timestamp is ${Math.round(seconds)} s from the server's clock (at most ${maxSkewSeconds} s)`);
 }

@@ -56,15 +56,13 @@ const MIC_RECEIVED = 0x2;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
-/** A name as UTF-8 (ASCII, the usual case, byte for byte). */
-function utf8Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit > 0x7f) return utf8Encoder.encode(text);
-    out[i] = unit;
-  }
-  return out;
+/**
+ * A name's UTF-8 when it is not ASCII; undefined for ASCII (the usual case), which packContextData
+ * writes straight into the ContextData, one byte a character, rather than into an array of its own.
+ */
+function nonAsciiUtf8(text: string): Uint8Array | undefined {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return utf8Encoder.encode(text);
+  return undefined;
 }
 
 /** bytes[start..end) as text, or a TypeError when they are not UTF-8 (ASCII decoded here, the rest by the fatal decoder). */
@@ -76,6 +74,17 @@ function utf8Text(bytes: Uint8Array, start: number, end: number): string {
     text += String.fromCharCode(byte);
   }
   return text;
+}
+
+/** Writes field `text` at bytes[at..]: its length, then its UTF-8 (`encoded`, or the ASCII itself when undefined). */
+function putText(bytes: Uint8Array, at: number, text: string, encoded: Uint8Array | undefined): number {
+  const length = encoded?.length ?? text.length;
+  if (length > 0xffff) throw new RangeError('a ContextData field exceeds 65535 bytes');
+  putU16(bytes, at, length);
+  at += FIELD_LENGTH_BYTES;
+  if (encoded !== undefined) bytes.set(encoded, at);
+  else for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
+  return at + length;
 }
 
 // Fields are written and read byte by byte: ContextData is small enough to live in V8's heap,
@@ -100,9 +109,11 @@ function getU32(bytes: Uint8Array, at: number): number {
 
 export function packContextData(data: ContextData): Uint8Array {
   if (data.exportedSessionKey.length !== SESSION_KEY_BYTES) throw new RangeError(`ExportedSessionKey must be ${SESSION_KEY_BYTES} bytes`);
-  const userName = utf8Bytes(data.userName);
-  const serverName = utf8Bytes(data.serverName);
-  const bytes = new Uint8Array(LAYOUT.FIELDS + 2 * FIELD_LENGTH_BYTES + userName.length + serverName.length);
+  const userName = nonAsciiUtf8(data.userName);
+  const serverName = nonAsciiUtf8(data.serverName);
+  const bytes = new Uint8Array(
+    LAYOUT.FIELDS + 2 * FIELD_LENGTH_BYTES + (userName?.length ?? data.userName.length) + (serverName?.length ?? data.serverName.length),
+  );
   bytes.set(MAGIC, LAYOUT.MAGIC);
   bytes[LAYOUT.FORMAT] = FORMAT;
   bytes[LAYOUT.SIDE] = data.side === 'client' ? 0 : 1;
@@ -113,13 +124,7 @@ export function packContextData(data: ContextData): Uint8Array {
   putU32(bytes, LAYOUT.ESTABLISHED, Number(BigInt.asUintN(32, data.established)));
   putU32(bytes, LAYOUT.ESTABLISHED + 4, Number(BigInt.asUintN(32, data.established >> 32n)));
   bytes.set(data.exportedSessionKey, LAYOUT.SESSION_KEY);
-  let at: number = LAYOUT.FIELDS;
-  for (const field of [userName, serverName]) {
-    if (field.length > 0xffff) throw new RangeError('a ContextData field exceeds 65535 bytes');
-    putU16(bytes, at, field.length);
-    bytes.set(field, at + FIELD_LENGTH_BYTES);
-    at += FIELD_LENGTH_BYTES + field.length;
-  }
+  putText(bytes, putText(bytes, LAYOUT.FIELDS, data.userName, userName), data.serverName, serverName);
   return bytes;
 }
 

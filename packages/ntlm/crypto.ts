@@ -8,11 +8,11 @@
 // DES, hence LMOWFv1, the NTLMv1 responses (DESL) and the KXKEY of NTLMSSP_NEGOTIATE_LM_KEY and
 // NTLMSSP_REQUEST_NON_NT_SESSION_KEY without extended session security.
 
-import { dateFromTimeStamp, filetimeBytes, filetimeFromBytes, SEC_CHANNEL_BINDINGS, timeStampFromDate, type ChannelBindings } from '../../headers/index.js';
+import { dateFromTimeStamp, filetimeFromBytes, SEC_CHANNEL_BINDINGS, timeStampFromDate, type ChannelBindings } from '../../headers/index.js';
 import { NTLMSSP_NEGOTIATE } from './flags.js';
 import { md4 } from './md4.js';
 import { hmacMd5, hmacMd5Into, md5 } from './md5.js';
-import { micFieldOffset, MIC_BYTES, NtlmParseError, packNtlmV2ClientChallenge, utf16le, type AvPair } from './messages.js';
+import { micFieldOffset, MIC_BYTES, NtlmParseError, packNtlmV2ClientChallenge, packNtlmV2ClientChallengeAfter, utf16le, type AvPair } from './messages.js';
 import { Rc4 } from './rc4.js';
 import { EmuError } from '../kit/index.js';
 
@@ -106,8 +106,8 @@ export function sessionBaseKeyV1(ntHash: Uint8Array): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // NTLMv2 responses (3.3.2)
 
-/** temp's Z(4) after the AV pairs (3.3.2). */
-const TEMP_TRAILING_BYTES = 4;
+/** temp's Z(4) after the AV pairs (3.3.2): read, never written (packNtlmV2ClientChallenge copies it). */
+const TEMP_TRAILING = new Uint8Array(4);
 /** Where ChallengeFromClient sits in temp (2.2.2.7). */
 const TEMP_CHALLENGE_FROM_CLIENT = 16;
 const CLIENT_CHALLENGE_BYTES = 8;
@@ -119,12 +119,8 @@ const NT_PROOF_STR_BYTES = 16;
  * the client adds: MsvAvFlags, MsvAvTimestamp, MsvAvChannelBindings, MsvAvTargetName).
  */
 export function ntlmV2Temp(timestamp: Uint8Array, clientChallenge: Uint8Array, avPairs: readonly AvPair[]): Uint8Array {
-  return packNtlmV2ClientChallenge({
-    timestamp,
-    challengeFromClient: clientChallenge,
-    avPairs: [...avPairs],
-    trailing: new Uint8Array(TEMP_TRAILING_BYTES),
-  });
+  // The pairs as given (packed, not kept) and a shared Z(4): temp is one allocation.
+  return packNtlmV2ClientChallenge({ timestamp, challengeFromClient: clientChallenge, avPairs: avPairs as AvPair[], trailing: TEMP_TRAILING });
 }
 
 export interface NtlmV2Responses {
@@ -137,6 +133,29 @@ export interface NtlmV2Responses {
   sessionBaseKey: Uint8Array;
 }
 
+/**
+ * computeNtlmV2Proof over the temp ntlmV2Temp would pack from the same arguments, packed in place
+ * after the NTProofStr it is proved by (one array, where ntlmV2Temp and computeNtlmV2Proof make
+ * two and copy one into the other): the client's leg. `temp` is a view of the response.
+ */
+export function computeNtlmV2ProofOfTemp(args: {
+  responseKeyNT: Uint8Array;
+  serverChallenge: Uint8Array;
+  timestamp: Uint8Array;
+  clientChallenge: Uint8Array;
+  avPairs: readonly AvPair[];
+}): Omit<NtlmV2Responses, 'lmChallengeResponse'> & { temp: Uint8Array } {
+  const { responseKeyNT, serverChallenge } = args;
+  const ntChallengeResponse = packNtlmV2ClientChallengeAfter(
+    { timestamp: args.timestamp, challengeFromClient: args.clientChallenge, avPairs: args.avPairs as AvPair[], trailing: TEMP_TRAILING },
+    NT_PROOF_STR_BYTES,
+  );
+  const temp = ntChallengeResponse.subarray(NT_PROOF_STR_BYTES);
+  hmacMd5Into(responseKeyNT, [serverChallenge, temp], ntChallengeResponse, 0);
+  const ntProofStr = ntChallengeResponse.subarray(0, NT_PROOF_STR_BYTES);
+  return { ntProofStr, ntChallengeResponse, sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr), temp };
+}
+
 /** The NT half of ComputeResponse for NTLMv2 (3.3.2): what an AUTHENTICATE that carries a MIC needs. */
 export function computeNtlmV2Proof(args: {
   responseKeyNT: Uint8Array;
@@ -147,7 +166,8 @@ export function computeNtlmV2Proof(args: {
   const ntChallengeResponse = new Uint8Array(NT_PROOF_STR_BYTES + temp.length);
   hmacMd5Into(responseKeyNT, [serverChallenge, temp], ntChallengeResponse, 0);
   ntChallengeResponse.set(temp, NT_PROOF_STR_BYTES);
-  const ntProofStr = ntChallengeResponse.slice(0, NT_PROOF_STR_BYTES);
+  // A view of the response's first bytes: a slice of an array this long would be a second allocation outside V8's heap.
+  const ntProofStr = ntChallengeResponse.subarray(0, NT_PROOF_STR_BYTES);
   return { ntProofStr, ntChallengeResponse, sessionBaseKey: hmacMd5(responseKeyNT, ntProofStr) };
 }
 
@@ -384,11 +404,76 @@ export function digestBindings(secChannelBindings: Uint8Array): BindingsDigest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// FILETIME as NTLM carries it (MsvAvTimestamp, the NTLMv2 client challenge): 8 bytes; the
-// conversion itself is the headers' (a TimeStamp is a FILETIME).
+// FILETIME as NTLM carries it (MsvAvTimestamp, the NTLMv2 client challenge): 8 bytes. A TimeStamp
+// is a FILETIME: the headers convert BigInt ticks; the handshake's own conversions are written here
+// in double arithmetic to the same values.
 
 export function filetimeFromDate(date: Date): Uint8Array {
-  return filetimeBytes(timeStampFromDate(date));
+  const out = new Uint8Array(FILETIME_BYTES);
+  writeFiletime(out, 0, date);
+  return out;
+}
+
+const FILETIME_BYTES = 8;
+/** Milliseconds from 1601-01-01 to 1970-01-01, and FILETIME ticks (100 ns) per millisecond. */
+const UNIX_EPOCH_MS = 11_644_473_600_000;
+const TICKS_PER_MS = 10_000;
+const TWO_32 = 2 ** 32;
+const TWO_21 = 2 ** 21;
+const TWO_11 = 2 ** 11;
+
+/**
+ * The FILETIME of a Date as two 32-bit halves, in exact double arithmetic rather than BigInt
+ * (each handshake converts its clock on both sides): the same value as the headers'
+ * timeStampFromDate, and the same RangeErrors.
+ */
+function filetimeHalves(date: Date): { low: number; high: number } {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError('FILETIME of an invalid Date');
+  const t = ms + UNIX_EPOCH_MS; // below 2^53, exact
+  if (t < 0) throw new RangeError('FILETIME cannot hold dates before 1601');
+  // ticks = t * 10^4 = (th * 2^21 + tl) * 10^4, with th * 10^4 below 2^46 and tl * 10^4 below 2^35.
+  const th = Math.floor(t / TWO_21);
+  const a = th * TICKS_PER_MS;
+  const b = (t - th * TWO_21) * TICKS_PER_MS;
+  // a * 2^21 = ah * 2^32 + al * 2^21.
+  const ah = Math.floor(a / TWO_11);
+  const low = (a - ah * TWO_11) * TWO_21 + b;
+  const carry = Math.floor(low / TWO_32);
+  // A Date past FILETIME's range (year 30828) wraps, as a 64-bit store of the BigInt does.
+  return { low: low - carry * TWO_32, high: (ah + carry) % TWO_32 };
+}
+
+/** Writes `date` as an 8-byte little-endian FILETIME at out[at..at + 8). */
+export function writeFiletime(out: Uint8Array, at: number, date: Date): void {
+  const { low, high } = filetimeHalves(date);
+  putU32(out, at, low);
+  putU32(out, at + 4, high);
+}
+
+/**
+ * |the FILETIME at bytes[at..at + 8) - `date`'s|, in seconds. Exact within 2^53 ticks (28 years)
+ * of each other; beyond that (a timestamp nobody's clock is near) through BigInt.
+ */
+export function filetimeDistanceSeconds(bytes: Uint8Array, at: number, date: Date): number {
+  const { low, high } = filetimeHalves(date);
+  const highs = getU32(bytes, at + 4) - high;
+  if (Math.abs(highs) >= TWO_21) {
+    const difference = filetimeFromBytes(bytes.subarray(at, at + FILETIME_BYTES)) - timeStampFromDate(date);
+    return Number(difference < 0n ? -difference : difference) / 10_000_000;
+  }
+  return Math.abs(highs * TWO_32 + (getU32(bytes, at) - low)) / 10_000_000;
+}
+
+function putU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value;
+  bytes[at + 1] = value >>> 8;
+  bytes[at + 2] = value >>> 16;
+  bytes[at + 3] = value >>> 24;
+}
+
+function getU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** The current time as an 8-byte FILETIME. */

@@ -7,17 +7,16 @@ import { ISC_REQ, SEC_E_INVALID_TOKEN } from '../../headers/index.js';
 import {
   computeLmV2Response,
   computeMic,
-  computeNtlmV2Proof,
+  computeNtlmV2ProofOfTemp,
   encryptRandomSessionKey,
   filetimeFromDate,
   kxkeyV2,
-  ntlmV2Temp,
   ntowfv2FromNtHash,
   utf16le,
 } from './crypto.js';
 import { MSV_AV, MSV_AV_FLAGS, NTLMSSP_NEGOTIATE } from './flags.js';
 import { keyExchanged, NTLM_VERSION } from './info.js';
-import { AUTHENTICATE_MIC_OFFSET, packAuthenticate, packNegotiate, unpackChallenge, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
+import { AUTHENTICATE_MIC_OFFSET, packAuthenticate, packNegotiate, unpackChallengeToAnswer, findAvPair, type AvPair, type ChallengeMessage } from './messages.js';
 import { failure, parseFailure, type Failure } from './outcome.js';
 import { randomFromPool } from './random.js';
 
@@ -84,8 +83,13 @@ export interface Authenticated {
   mic: boolean;
 }
 
+// Values the AUTHENTICATE is packed from (packAuthenticate copies them): read, never written.
 const ZERO_CHANNEL_BINDINGS = new Uint8Array(16);
-const LM_RESPONSE_BYTES = 24;
+/** Z(24), the LM response beside a MIC (3.1.5.1.2). */
+const ZERO_LM_RESPONSE = new Uint8Array(24);
+/** The MIC field as packed: zeros, which is what the MIC is computed over, then written in place. */
+const ZERO_MIC = new Uint8Array(16);
+const NO_BYTES: Uint8Array = new Uint8Array(0);
 /** Where ChallengeFromClient sits in temp (2.2.2.7). */
 const TEMP_CLIENT_CHALLENGE = 16;
 
@@ -100,7 +104,8 @@ const TEMP_CLIENT_CHALLENGE = 16;
 export function authenticateFor(input: AuthenticateInput): Authenticated | Failure {
   let challenge: ChallengeMessage;
   try {
-    challenge = unpackChallenge(input.challenge);
+    // Views into the CHALLENGE: what the AUTHENTICATE needs of it is copied into the AUTHENTICATE.
+    challenge = unpackChallengeToAnswer(input.challenge);
   } catch (error) {
     return parseFailure('CHALLENGE_MESSAGE', error);
   }
@@ -111,24 +116,27 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
   const serverPairs = challenge.targetInfo ?? [];
   const serverTime = findAvPair(serverPairs, MSV_AV.MsvAvTimestamp);
   const withMicField = serverTime !== undefined;
-  let temp: Uint8Array;
+  const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
+  let responses: ReturnType<typeof computeNtlmV2ProofOfTemp>;
   try {
-    temp = ntlmV2Temp(
-      serverTime ?? filetimeFromDate(input.now),
-      random(8),
-      clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
-    );
+    // temp (3.3.2) packed into the NtChallengeResponse after its NTProofStr.
+    responses = computeNtlmV2ProofOfTemp({
+      responseKeyNT,
+      serverChallenge: challenge.serverChallenge,
+      timestamp: serverTime ?? filetimeFromDate(input.now),
+      clientChallenge: random(8),
+      avPairs: clientAvPairs(serverPairs, withMicField, input.channelBindingsHash, input.targetName),
+    });
   } catch (error) {
     // A target name longer than an AV_PAIR can hold (AvLen is 16 bits): as for names, it cannot be sent.
     if (error instanceof RangeError) return failure(SEC_E_INVALID_TOKEN, `cannot send the target name: ${error.message}`);
     throw error;
   }
-  const responseKeyNT = ntowfv2FromNtHash(identity.ntHash, identity.user, identity.domain);
-  const responses = computeNtlmV2Proof({ responseKeyNT, serverChallenge: challenge.serverChallenge, temp });
+  const { temp } = responses;
 
   const keyExchangeKey = kxkeyV2(responses.sessionBaseKey);
   let exportedSessionKey = keyExchangeKey;
-  let encryptedRandomSessionKey: Uint8Array = new Uint8Array(0);
+  let encryptedRandomSessionKey = NO_BYTES;
   if (keyExchanged(flags)) {
     exportedSessionKey = random(16);
     encryptedRandomSessionKey = encryptRandomSessionKey(keyExchangeKey, exportedSessionKey);
@@ -140,7 +148,7 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
       flags,
       // LMv2 (ResponseKeyLM is NTOWFv2 too) only when it is sent; the ClientChallenge is temp's.
       lmChallengeResponse: withMicField
-        ? new Uint8Array(LM_RESPONSE_BYTES)
+        ? ZERO_LM_RESPONSE
         : computeLmV2Response(responseKeyNT, challenge.serverChallenge, temp.subarray(TEMP_CLIENT_CHALLENGE, TEMP_CLIENT_CHALLENGE + 8)),
       ntChallengeResponse: responses.ntChallengeResponse,
       domainName: identity.domain,
@@ -148,7 +156,7 @@ export function authenticateFor(input: AuthenticateInput): Authenticated | Failu
       workstation: identity.workstation,
       encryptedRandomSessionKey,
       version: flags & N.VERSION ? NTLM_VERSION : undefined,
-      mic: withMicField ? new Uint8Array(16) : undefined,
+      mic: withMicField ? ZERO_MIC : undefined,
     });
   } catch (error) {
     // The server chose OEM and a name has a character OEM (here Latin-1) cannot carry.
@@ -179,7 +187,8 @@ const CLIENT_ADDED_PAIRS: ReadonlySet<number> = new Set<number>([MSV_AV.MsvAvFla
  * MsvAvTargetName.
  */
 function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean, bindingsHash: Uint8Array | undefined, targetName: string | null): AvPair[] {
-  const pairs = serverPairs.filter((pair) => !CLIENT_ADDED_PAIRS.has(pair.id));
+  const pairs: AvPair[] = [];
+  for (const pair of serverPairs) if (!CLIENT_ADDED_PAIRS.has(pair.id)) pairs.push(pair);
   const serverFlags = findAvPair(serverPairs, MSV_AV.MsvAvFlags);
   const avFlags =
     (serverFlags === undefined ? 0 : serverFlags[0]! | (serverFlags[1]! << 8) | (serverFlags[2]! << 16) | (serverFlags[3]! << 24)) |

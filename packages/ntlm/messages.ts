@@ -209,22 +209,25 @@ export function utf16le(text: string): Uint8Array {
 /** Names are short: up to this many units are decoded here, longer ones by TextDecoder. */
 const SHORT_TEXT_UNITS = 128;
 
-/** Decodes UTF-16LE, or returns undefined when the bytes are not valid UTF-16 (odd length, lone surrogate). */
-export function fromUtf16le(bytes: Uint8Array): string | undefined {
-  if (bytes.length % 2 !== 0) return undefined;
-  if (bytes.length > SHORT_TEXT_UNITS * 2) {
+/**
+ * Decodes UTF-16LE (bytes[start..end), all of them when not given), or returns undefined when the
+ * bytes are not valid UTF-16 (odd length, lone surrogate).
+ */
+export function fromUtf16le(bytes: Uint8Array, start = 0, end = bytes.length): string | undefined {
+  if ((end - start) % 2 !== 0) return undefined;
+  if (end - start > SHORT_TEXT_UNITS * 2) {
     try {
-      return utf16Decoder.decode(bytes);
+      return utf16Decoder.decode(bytes.subarray(start, end));
     } catch {
       return undefined;
     }
   }
   // The same checks as the fatal decoder: a high surrogate only before a low one, no low one alone.
   let text = '';
-  for (let i = 0; i < bytes.length; i += 2) {
+  for (let i = start; i < end; i += 2) {
     const unit = bytes[i]! | (bytes[i + 1]! << 8);
     if (unit >= 0xd800 && unit <= 0xdfff) {
-      if (unit >= 0xdc00 || i + 2 >= bytes.length) return undefined;
+      if (unit >= 0xdc00 || i + 2 >= end) return undefined;
       const low = bytes[i + 2]! | (bytes[i + 3]! << 8);
       if (low < 0xdc00 || low > 0xdfff) return undefined;
       text += String.fromCharCode(unit, low);
@@ -248,9 +251,9 @@ function oemEncode(text: string): Uint8Array {
   return out;
 }
 
-function oemDecode(bytes: Uint8Array): string {
+function oemDecode(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
+  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
   return text;
 }
 
@@ -387,14 +390,20 @@ function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
 }
 
 function fieldName(bytes: Uint8Array, field: FieldRef, unicode: boolean): string {
-  const raw = fieldBytes(bytes, field);
-  if (!unicode) return oemDecode(raw);
-  const text = fromUtf16le(raw);
+  // Decoded where it lies: a copy of the field first cost more than the decoding.
+  const end = field.offset + field.length;
+  if (!unicode) return oemDecode(bytes, field.offset, end);
+  const text = fromUtf16le(bytes, field.offset, end);
   if (text === undefined) {
-    throw new NtlmParseError('BAD_STRING', field.at, `${field.name} (${raw.length} bytes) is not valid UTF-16LE`);
+    throw new NtlmParseError('BAD_STRING', field.at, `${field.name} (${field.length} bytes) is not valid UTF-16LE`);
   }
   return text;
 }
+
+/** How a reader takes bytes[start..end): as a copy (what callers keep), or as a view (for a check that keeps none of them). */
+type Take = (bytes: Uint8Array, start: number, end: number) => Uint8Array;
+
+const viewAt: Take = (bytes, start, end) => bytes.subarray(start, end);
 
 /** Checks Signature and MessageType; returns the type. */
 function readMessageType(bytes: Uint8Array): number {
@@ -548,6 +557,18 @@ export function packChallenge(message: ChallengeMessage): Uint8Array {
 }
 
 export function unpackChallenge(bytes: Uint8Array): ChallengeMessage {
+  return challengeFrom(bytes, copyOf);
+}
+
+/**
+ * unpackChallenge for a client that answers the message at once: its ServerChallenge and AV pair
+ * values are views into `bytes` (valid while the message is), not copies.
+ */
+export function unpackChallengeToAnswer(bytes: Uint8Array): ChallengeMessage {
+  return challengeFrom(bytes, viewAt);
+}
+
+function challengeFrom(bytes: Uint8Array, take: Take): ChallengeMessage {
   const view = checkHeader(bytes, NTLM_MESSAGE_TYPE.CHALLENGE, CHALLENGE.FIXED_BYTES);
   const { fields, payloadStart } = readFields(bytes, CHALLENGE.FIXED_BYTES, [
     ['TargetNameFields', CHALLENGE.TARGET_NAME_FIELDS],
@@ -558,8 +579,9 @@ export function unpackChallenge(bytes: Uint8Array): ChallengeMessage {
   return {
     flags,
     targetName: fieldName(bytes, targetName, (flags & NTLMSSP_NEGOTIATE.UNICODE) !== 0),
-    serverChallenge: bytes.slice(CHALLENGE.SERVER_CHALLENGE, CHALLENGE.SERVER_CHALLENGE + SERVER_CHALLENGE_BYTES),
-    targetInfo: targetInfo.length > 0 ? unpackAvPairs(bytes.subarray(targetInfo.offset, targetInfo.offset + targetInfo.length), targetInfo.offset) : undefined,
+    serverChallenge: take(bytes, CHALLENGE.SERVER_CHALLENGE, CHALLENGE.SERVER_CHALLENGE + SERVER_CHALLENGE_BYTES),
+    targetInfo:
+      targetInfo.length > 0 ? readAvPairList(bytes.subarray(targetInfo.offset, targetInfo.offset + targetInfo.length), targetInfo.offset, take).pairs : undefined,
     version: payloadStart >= CHALLENGE.VERSION + VERSION_BYTES ? readVersion(view, CHALLENGE.VERSION) : undefined,
   };
 }
@@ -705,7 +727,7 @@ export function unpackAuthenticateNtlmV2Response(bytes: Uint8Array): NtlmV2Respo
 function ntlmV2From(bytes: Uint8Array, read: ReturnType<typeof readAuthenticate>): NtlmV2Response | undefined {
   const nt = read.fields.NtChallengeResponseFields;
   if (!isNtlmV2Response(nt.length)) return undefined;
-  return unpackNtlmV2Response(bytes.subarray(nt.offset, nt.offset + nt.length), nt.offset);
+  return ntlmV2ResponseFrom(bytes.subarray(nt.offset, nt.offset + nt.length), nt.offset, viewAt);
 }
 
 /** 72 when this AUTHENTICATE_MESSAGE's payload leaves room for a MIC, else undefined. */
@@ -748,7 +770,7 @@ const AV_LEN = 2;
 const AV_HEADER_BYTES = 4;
 
 /** Reads pairs up to and including MsvAvEOL; `end` is the offset just after it. */
-function readAvPairList(bytes: Uint8Array, baseOffset: number): { pairs: AvPair[]; end: number } {
+function readAvPairList(bytes: Uint8Array, baseOffset: number, take: Take = copyOf): { pairs: AvPair[]; end: number } {
   const view = viewOf(bytes);
   const pairs: AvPair[] = [];
   let pos = 0;
@@ -783,7 +805,7 @@ function readAvPairList(bytes: Uint8Array, baseOffset: number): { pairs: AvPair[
       );
     }
     if (id === MSV_AV.MsvAvEOL) return { pairs, end: valueAt };
-    pairs.push({ id, value: copyOf(bytes, valueAt, valueAt + length) });
+    pairs.push({ id, value: take(bytes, valueAt, valueAt + length) });
     pos = valueAt + length;
   }
 }
@@ -860,21 +882,33 @@ export function isNtlmV2Response(ntChallengeResponseLength: number): boolean {
 }
 
 export function packNtlmV2ClientChallenge(challenge: NtlmV2ClientChallenge): Uint8Array {
+  return packNtlmV2ClientChallengeAfter(challenge, 0);
+}
+
+/**
+ * The NTLMv2_CLIENT_CHALLENGE packed `before` bytes into a new array (bytes[0..before) zero): the
+ * client's NTLMv2_RESPONSE is its NTProofStr, then this, in one array without a copy of it.
+ */
+export function packNtlmV2ClientChallengeAfter(challenge: NtlmV2ClientChallenge, before: number): Uint8Array {
   requireLength('TimeStamp', challenge.timestamp, TIMESTAMP_BYTES);
   requireLength('ChallengeFromClient', challenge.challengeFromClient, CHALLENGE_FROM_CLIENT_BYTES);
   const avPairsBytes = avPairsLength(challenge.avPairs);
-  const bytes = new Uint8Array(CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
-  bytes[CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
-  bytes[CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
-  bytes.set(challenge.timestamp, CLIENT_CHALLENGE.TIMESTAMP);
-  bytes.set(challenge.challengeFromClient, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
-  writeAvPairs(bytes, CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
-  bytes.set(challenge.trailing, CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
+  const bytes = new Uint8Array(before + CLIENT_CHALLENGE.FIXED_BYTES + avPairsBytes + challenge.trailing.length);
+  bytes[before + CLIENT_CHALLENGE.RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
+  bytes[before + CLIENT_CHALLENGE.HI_RESP_TYPE] = CLIENT_CHALLENGE_RESP_TYPE;
+  bytes.set(challenge.timestamp, before + CLIENT_CHALLENGE.TIMESTAMP);
+  bytes.set(challenge.challengeFromClient, before + CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT);
+  writeAvPairs(bytes, before + CLIENT_CHALLENGE.AV_PAIRS, challenge.avPairs);
+  bytes.set(challenge.trailing, before + CLIENT_CHALLENGE.AV_PAIRS + avPairsBytes);
   return bytes;
 }
 
 /** `baseOffset`: where `bytes` sits in the enclosing message, for error offsets. */
 export function unpackNtlmV2ClientChallenge(bytes: Uint8Array, baseOffset = 0): NtlmV2ClientChallenge {
+  return ntlmV2ClientChallengeFrom(bytes, baseOffset, copyOf);
+}
+
+function ntlmV2ClientChallengeFrom(bytes: Uint8Array, baseOffset: number, take: Take): NtlmV2ClientChallenge {
   if (bytes.length < CLIENT_CHALLENGE.FIXED_BYTES) {
     throw new NtlmParseError(
       'TRUNCATED',
@@ -890,12 +924,12 @@ export function unpackNtlmV2ClientChallenge(bytes: Uint8Array, baseOffset = 0): 
       throw new NtlmParseError('BAD_RESPONSE', baseOffset + at, `NTLMv2_CLIENT_CHALLENGE ${name} is ${bytes[at]}; it must be 1`);
     }
   }
-  const { pairs, end } = readAvPairList(bytes.subarray(CLIENT_CHALLENGE.AV_PAIRS), baseOffset + CLIENT_CHALLENGE.AV_PAIRS);
+  const { pairs, end } = readAvPairList(bytes.subarray(CLIENT_CHALLENGE.AV_PAIRS), baseOffset + CLIENT_CHALLENGE.AV_PAIRS, take);
   return {
-    timestamp: bytes.slice(CLIENT_CHALLENGE.TIMESTAMP, CLIENT_CHALLENGE.TIMESTAMP + TIMESTAMP_BYTES),
-    challengeFromClient: bytes.slice(CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT + CHALLENGE_FROM_CLIENT_BYTES),
+    timestamp: take(bytes, CLIENT_CHALLENGE.TIMESTAMP, CLIENT_CHALLENGE.TIMESTAMP + TIMESTAMP_BYTES),
+    challengeFromClient: take(bytes, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT, CLIENT_CHALLENGE.CHALLENGE_FROM_CLIENT + CHALLENGE_FROM_CLIENT_BYTES),
     avPairs: pairs,
-    trailing: bytes.slice(CLIENT_CHALLENGE.AV_PAIRS + end),
+    trailing: take(bytes, CLIENT_CHALLENGE.AV_PAIRS + end, bytes.length),
   };
 }
 
@@ -910,6 +944,10 @@ export function packNtlmV2Response(response: NtlmV2Response): Uint8Array {
 
 /** `baseOffset`: where `bytes` sits in the enclosing message, for error offsets. */
 export function unpackNtlmV2Response(bytes: Uint8Array, baseOffset = 0): NtlmV2Response {
+  return ntlmV2ResponseFrom(bytes, baseOffset, copyOf);
+}
+
+function ntlmV2ResponseFrom(bytes: Uint8Array, baseOffset: number, take: Take): NtlmV2Response {
   if (bytes.length < NT_PROOF_STR_BYTES) {
     throw new NtlmParseError(
       'TRUNCATED',
@@ -918,7 +956,7 @@ export function unpackNtlmV2Response(bytes: Uint8Array, baseOffset = 0): NtlmV2R
     );
   }
   return {
-    ntProofStr: bytes.slice(0, NT_PROOF_STR_BYTES),
-    clientChallenge: unpackNtlmV2ClientChallenge(bytes.subarray(NT_PROOF_STR_BYTES), baseOffset + NT_PROOF_STR_BYTES),
+    ntProofStr: take(bytes, 0, NT_PROOF_STR_BYTES),
+    clientChallenge: ntlmV2ClientChallengeFrom(bytes.subarray(NT_PROOF_STR_BYTES), baseOffset + NT_PROOF_STR_BYTES, take),
   };
 }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_AUTHORIZATION_LENGTH, authorization, ntlmChallenge, parseAuthorization, schemeChallenge, wwwAuthenticate } from '../../app-protocols/http-auth.js';
+import { MAX_AUTHORIZATION_LENGTH, authorization, isBase64, ntlmChallenge, parseAuthorization, schemeChallenge, wwwAuthenticate } from '../../app-protocols/http-auth.js';
 
 const NEGOTIATE = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==';
 /** A NegTokenInit (curl --negotiate over gss-ntlmssp), for the scheme's parsing only. */
@@ -50,6 +50,20 @@ describe('parseAuthorization', () => {
     ]) {
       assert.equal(parseAuthorization(value).kind, 'malformed', JSON.stringify(value));
     }
+  });
+
+  it('takes base64 exactly as RFC 4648 pads it: whole groups of four, the last ending in "=", "==" or neither', () => {
+    const pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    const cases = ['', 'TlRM', 'TlRMTQ==', 'TlRMTVM=', 'TlRMTVNT', '====', 'TQ=', 'T===', 'TQ==TQ==', 'TlR=TQ==', 'Tl=M', 'TlRM\n', 'TlRM ', 'Tl-_', 'a+/9', '=TQ=', 'TQ=='];
+    let seed = 11;
+    const alphabet = 'ABCxyz019+/=-_ ';
+    for (let i = 0; i < 3000; i++) {
+      let text = '';
+      const n = (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 13;
+      for (let k = 0; k < n; k++) text += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length];
+      cases.push(text);
+    }
+    for (const text of cases) assert.equal(isBase64(text), pattern.test(text), JSON.stringify(text));
   });
 
   it('refuses a header over the limit before decoding it', () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { badResult, callPackage, packageStack, type Outcome, type PackageHost } from '../../hosting/index.js';
+import { deadlines } from '../../ipc/deadlines.js';
 import { PackageFault } from '../../ipc/errors.js';
 
 interface Point {
@@ -41,10 +42,8 @@ function fault<T>(outcome: Outcome<T> | Promise<Outcome<T>>): PackageFault {
 
 describe('callPackage', () => {
   let setTimeoutSpy: ReturnType<typeof mock.method>;
-  let clearTimeoutSpy: ReturnType<typeof mock.method>;
   beforeEach(() => {
     setTimeoutSpy = mock.method(globalThis, 'setTimeout');
-    clearTimeoutSpy = mock.method(globalThis, 'clearTimeout');
   });
   afterEach(() => mock.restoreAll());
 
@@ -128,13 +127,12 @@ describe('callPackage', () => {
     assert.equal(f.message, 'Example: SpGetInfo threw: a bare string');
   });
 
-  it('resolves a promise that resolves to its value, and clears the timer it raced', async () => {
-    const before = setTimeoutSpy.mock.callCount();
+  it("resolves a promise that resolves to its value, racing a deadline on the thread's one clock that it then cancels", async () => {
+    const before = deadlines.pending;
     const pending = callPackage(host(), call, async () => 'done');
-    assert.equal(setTimeoutSpy.mock.callCount(), before + 1, 'an asynchronous answer races one timer');
-    const timer = setTimeoutSpy.mock.calls.at(-1)!.result;
+    assert.equal(deadlines.pending, before + 1, 'an asynchronous answer races one deadline');
     assert.deepEqual(await pending, { ok: true, value: 'done' });
-    assert.ok(clearTimeoutSpy.mock.calls.some((c) => c.arguments[0] === timer));
+    assert.equal(deadlines.pending, before, 'cancelled once answered (the clock then keeps the thread alive no longer: ipc/deadlines.ts)');
   });
 
   it('turns a rejected promise into PACKAGE_THREW, resolving rather than rejecting', async () => {

@@ -1,8 +1,10 @@
 // One clock for many deadlines: each expires once, in deadline order, unless cancelled; a queue
-// with nothing pending arms no timer; cancelled entries do not pile up.
+// with nothing pending keeps no thread alive (its timer, left armed for the next call, is
+// unreferenced); cancelled entries do not pile up.
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { DeadlineQueue } from '../../ipc/deadlines.js';
 
 describe('DeadlineQueue', () => {
@@ -41,6 +43,34 @@ describe('DeadlineQueue', () => {
     assert.equal(q.pending, 0);
     await new Promise<void>((resolve) => q.after(10, resolve));
     assert.deepEqual(expired, ['first', 'second']);
+  });
+
+  it('expires a deadline registered after the queue went idle, before or after the timer it left armed', async () => {
+    const q = new DeadlineQueue();
+    q.after(40, () => assert.fail('cancelled')).cancel();
+    // Later than the timer left armed for 40 ms: that timer fires first and arms for this one.
+    const start = performance.now();
+    await new Promise<void>((resolve) => q.after(80, resolve));
+    assert.ok(performance.now() - start >= 79, 'not before its time');
+    q.after(10_000, () => assert.fail('cancelled')).cancel();
+    // Earlier than the timer left armed (10 s): armed anew for it.
+    const again = performance.now();
+    await new Promise<void>((resolve) => q.after(5, resolve));
+    assert.ok(performance.now() - again < 5_000, 'not at the old timer');
+    assert.equal(q.pending, 0);
+  });
+
+  it('keeps no thread alive once nothing is pending: a worker whose one call settled exits, its timer still armed', { timeout: 30_000 }, async () => {
+    const url = new URL('../../ipc/deadlines.js', import.meta.url).href;
+    const worker = new Worker(
+      `import(${JSON.stringify(url)}).then(({ DeadlineQueue }) => { const q = new DeadlineQueue(); q.after(600000, () => {}).cancel(); q.after(600000, () => {}).cancel(); });`,
+      { eval: true },
+    );
+    const code = await new Promise<number>((resolve, reject) => {
+      worker.once('exit', resolve);
+      worker.once('error', reject);
+    });
+    assert.equal(code, 0);
   });
 
   it('keeps the heap small when calls answered in time pile up behind a long-lived one', () => {

@@ -175,11 +175,28 @@ describe('LPC frames', () => {
     assert.deepEqual(Object.getOwnPropertyDescriptor(decoded!.body, '__proto__')?.value, { polluted: true });
   });
 
-  it('gives each decoded buffer its own memory, exactly its length', () => {
+  it('gives each buffer a process decodes its own memory, exactly its length', () => {
     const [decoded] = roundTrip(process, [{ kind: 'call', id: 1, op: 'CopyToClientBuffer', body: { address: 1, bytes: token(10) } }]) as Array<{
       body: { bytes: Uint8Array };
     }>;
     assert.equal(decoded!.body.bytes.buffer.byteLength, 10);
+  });
+
+  it('gives the LSA each buffer as a view of the frame it received, exactly its bytes (the LSA copies what it keeps)', () => {
+    const frame = process.encode(
+      [
+        { kind: 'call', id: 1, op: 'SpAcceptLsaModeContext', body: { ...SAMPLES.SpAcceptLsaModeContext!.request, input: [{ BufferType: 2, pvBuffer: token(40) }] } },
+        { kind: 'call', id: 2, op: 'SpImportSecurityContext', body: { pszPackage: 'NTLM', packedContext: token(56) } },
+      ],
+      () => assert.fail('encodable'),
+    );
+    const decoded = lsa.decode(frame).messages as Array<{ body: { input?: Array<{ pvBuffer: Uint8Array }>; packedContext?: Uint8Array } }>;
+    const input = decoded[0]!.body.input![0]!.pvBuffer;
+    const packed = decoded[1]!.body.packedContext!;
+    assert.deepEqual([...input], [...token(40)]);
+    assert.deepEqual([...packed], [...token(56)]);
+    assert.equal(input.buffer, frame, 'a view of the frame');
+    assert.equal(packed.buffer, frame);
   });
 
   it('sends values the schema cannot say (a Date, a Map) to a process, and the LSA takes none from one', () => {

@@ -31,6 +31,26 @@ describe('CallEpochs', () => {
     later();
   });
 
+  it('counts calls entered and left by epoch number across several advances, as begin() does', async () => {
+    const epochs = new CallEpochs();
+    const a = epochs.enter();
+    const first = epochs.advance();
+    const b = epochs.enter();
+    const c = epochs.enter();
+    const second = epochs.advance();
+    const d = epochs.enter();
+    assert.deepEqual([a, b, c, d], [0, 1, 1, 2]);
+    assert.equal(await epochs.settled(first, 1), 1, 'the call of epoch 0');
+    assert.equal(await epochs.settled(second, 1), 3, 'epochs 0 and 1, not the call begun after');
+    epochs.leave(a);
+    const waiting = epochs.settled(second, 60_000);
+    epochs.leave(b);
+    epochs.leave(d);
+    epochs.leave(c);
+    assert.equal(await waiting, 0);
+    assert.equal(await epochs.settled(epochs.advance(), 1), 0, 'nothing runs');
+  });
+
   it('stops waiting at its deadline and says how many still run', async () => {
     const epochs = new CallEpochs();
     const stuck = epochs.begin();

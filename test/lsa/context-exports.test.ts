@@ -5,23 +5,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PackageId } from '../../headers/ntsecpkg.js';
-import { asProcessId, type MappedContextDelivery } from '../../ipc/index.js';
+import { asProcessId } from '../../ipc/index.js';
 import { ContextExports, EXPORT_REFERENCE_BYTES, type PendingExport } from '../../lsa/context-exports.js';
+import type { MappedRecord } from '../../lsa/handle-table.js';
 
 const A = asProcessId(1001);
 const B = asProcessId(1002);
 const C = asProcessId(1003);
 
 function pending(exporter = A, importer: typeof B | null = B): PendingExport {
-  const mapped: MappedContextDelivery = {
-    packageId: 2 as PackageId,
-    packageName: 'NTLM',
-    moduleUrl: 'file:///x/ntlm.js',
-    tableIndex: 0,
-    modulePackages: [{ packageId: 2 as PackageId, name: 'NTLM' }],
+  const mapped: MappedRecord = {
+    module: {
+      packageId: 2 as PackageId,
+      packageName: 'NTLM',
+      moduleUrl: 'file:///x/ntlm.js',
+      tableIndex: 0,
+      modulePackages: [{ packageId: 2 as PackageId, name: 'NTLM' }],
+      thunkedLevels: [],
+    },
     lsaContextHandle: 7,
     contextData: Uint8Array.of(1, 2, 3),
-    thunkedLevels: [],
   };
   return {
     exporter,

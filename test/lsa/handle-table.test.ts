@@ -93,6 +93,19 @@ describe('HandleTables', () => {
     assert.equal(tables.remove(alice, h), false, 'a second remove finds nothing');
   });
 
+  it("misses the value at a handle's place in another LSA generation, and values between handles", () => {
+    const tables = new HandleTables(2);
+    const h = tables.create(alice, entry('context'));
+    const generation = 2 ** 32;
+    for (const value of [h - generation, h + generation, h + 0.5, h - 0.5, Number.NaN, Infinity, -h]) {
+      assert.equal(tables.lookup(alice, value, 'context'), undefined, String(value));
+      assert.equal(tables.remove(alice, value as typeof h), false, String(value));
+    }
+    assert.equal(tables.retire(alice, h), true);
+    assert.equal(tables.takeRetired(alice, h - generation, 'context'), false, 'nor a retired one');
+    assert.equal(tables.takeRetired(alice, h, 'context'), true);
+  });
+
   it("does not let one process remove another process's handle", () => {
     const tables = new HandleTables();
     const h = tables.create(alice, entry('context'));
@@ -142,14 +155,9 @@ describe('HandleTables', () => {
     const exporter: HandleEntry = {
       ...held,
       mapped: {
-        packageId: PKG,
-        packageName: 'X',
-        moduleUrl: 'file:///x.js',
-        tableIndex: 0,
-        modulePackages: [],
+        module: { packageId: PKG, packageName: 'X', moduleUrl: 'file:///x.js', tableIndex: 0, modulePackages: [], thunkedLevels: [] },
         lsaContextHandle: 1,
         contextData,
-        thunkedLevels: [],
       },
     };
     const shared = shareContext(exporter);

@@ -42,6 +42,21 @@ describe('ContextData', () => {
     }
   });
 
+  test('round-trips names that are not ASCII, empty, long (past the short-name path) and long with a non-ASCII tail', () => {
+    const data = sample();
+    for (const [userName, serverName] of [
+      ['CONTOSO\\Zoë', 'HTTP/straße.example'],
+      ['', ''],
+      ['DOMAIN\\' + 'u'.repeat(300), 'HTTP/' + 'h'.repeat(1000)],
+      ['D\\' + 'x'.repeat(255) + 'é', '日本'],
+      ['A\\b', 'x'.repeat(256)],
+    ] as const) {
+      const bytes = packContextData({ ...data, userName, serverName });
+      assert.deepEqual(unpackContextData(bytes), { ...data, userName, serverName });
+      assert.equal(bytes.length, 40 + 4 + Buffer.byteLength(userName) + Buffer.byteLength(serverName));
+    }
+  });
+
   const spoilt: Array<[string, (bytes: Uint8Array) => Uint8Array]> = [
     ['truncated header', (b) => b.subarray(0, 20)],
     ['a bad magic', (b) => Uint8Array.from(b).fill(0x58, 0, 1)],

@@ -4,9 +4,11 @@ import { createHash, createHmac } from 'node:crypto';
 import {
   channelBindingsHash,
   computeMic,
+  computeNtlmV2ProofOfTemp,
   computeNtlmV2Response,
   decryptRandomSessionKey,
   encryptRandomSessionKey,
+  filetimeDistanceSeconds,
   filetimeFromDate,
   filetimeNow,
   filetimeTicks,
@@ -31,6 +33,7 @@ import {
   verifyNtlmV2Response,
   type ChannelBindings,
 } from '../../../packages/ntlm/crypto.js';
+import { filetimeBytes, timeStampFromDate } from '../../../headers/index.js';
 import { NTLMSSP_NEGOTIATE } from '../../../packages/ntlm/flags.js';
 import { packAuthenticate, packNegotiate, unpackAuthenticate, unpackChallenge, withMic, withMicZeroed } from '../../../packages/ntlm/messages.js';
 import { COMMON, fromHex, NTLMV1, NTLMV1_ESS, NTLMV2, toHex, WIN2008R2 } from './vectors.js';
@@ -88,6 +91,20 @@ describe('NTLMv2 responses', () => {
     assert.equal(toHex(responses.ntChallengeResponse), NTLMV2.ntProofStr + NTLMV2.temp);
     assert.equal(toHex(responses.lmChallengeResponse), NTLMV2.lmv2Response);
     assert.equal(toHex(responses.sessionBaseKey), NTLMV2.sessionBaseKey);
+  });
+
+  test("packed in place after its NTProofStr (the client's leg), the response, temp and SessionBaseKey are the same 4.2.4 values", () => {
+    const inPlace = computeNtlmV2ProofOfTemp({
+      responseKeyNT: responseKey,
+      serverChallenge,
+      timestamp: COMMON.time,
+      clientChallenge: COMMON.clientChallenge,
+      avPairs: targetInfo,
+    });
+    assert.equal(toHex(inPlace.ntChallengeResponse), NTLMV2.ntProofStr + NTLMV2.temp);
+    assert.equal(toHex(inPlace.ntProofStr), NTLMV2.ntProofStr);
+    assert.equal(toHex(inPlace.temp), NTLMV2.temp);
+    assert.equal(toHex(inPlace.sessionBaseKey), NTLMV2.sessionBaseKey);
   });
 
   test('KXKEY for NTLMv2 is the SessionBaseKey and encrypts the random session key to the 4.2.4.2.3 value', () => {
@@ -337,6 +354,46 @@ describe('FILETIME', () => {
 
   test('refuses dates before 1601 and FILETIMEs that are not 8 bytes', () => {
     assert.throws(() => filetimeFromDate(new Date('1600-12-31T23:59:59Z')), RangeError);
+    assert.throws(() => filetimeFromDate(new Date(Number.NaN)), RangeError);
     assert.throws(() => filetimeToDate(new Uint8Array(7)), RangeError);
+  });
+
+  test('written in double arithmetic, agrees with the BigInt TimeStamp for every date, to the wrap past year 30828', () => {
+    const dates = [
+      Date.UTC(1601, 0, 1),
+      Date.UTC(1601, 0, 1, 0, 0, 0, 1),
+      -1,
+      0,
+      1,
+      Date.UTC(2012, 11, 19, 17, 10, 36, 536),
+      Date.UTC(2026, 11, 7),
+      Date.UTC(30828, 8, 14, 2, 48, 5, 477),
+      Date.UTC(30828, 8, 14, 2, 48, 5, 478),
+      8.64e15,
+      -8.64e15 + 2e15,
+    ];
+    // Dates across the whole range a Date has after 1601, from a fixed generator (two draws for 62 bits).
+    let seed = 7;
+    const draw = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const from = Date.UTC(1601, 0, 1);
+    for (let i = 0; i < 2000; i++) dates.push(from + Math.floor((draw() + draw() / 2 ** 31) * (8.64e15 - from)));
+    for (const ms of dates) {
+      const date = new Date(ms);
+      if (ms < Date.UTC(1601, 0, 1)) continue;
+      assert.equal(toHex(filetimeFromDate(date)), toHex(filetimeBytes(timeStampFromDate(date))), date.toISOString());
+    }
+  });
+
+  test('the distance of a FILETIME from a date, in seconds, is what the BigInt ticks give, either way and far apart', () => {
+    const now = new Date(Date.UTC(2026, 11, 7, 5, 0, 0, 123));
+    for (const offsetMs of [0, 1, -1, 299_999, 300_000, -300_001, 86_400_000, -3.2e12, 9e14, 2.5e15]) {
+      const stamp = filetimeFromDate(new Date(now.getTime() + offsetMs));
+      const ticks = filetimeTicks(stamp) - timeStampFromDate(now);
+      const expected = Number(ticks < 0n ? -ticks : ticks) / 10_000_000;
+      assert.equal(filetimeDistanceSeconds(stamp, 0, now), expected, String(offsetMs));
+    }
+    const inside = new Uint8Array(12);
+    inside.set(filetimeFromDate(new Date(now.getTime() + 5_000)), 4);
+    assert.equal(filetimeDistanceSeconds(inside, 4, now), 5);
   });
 });
