@@ -231,9 +231,11 @@ export async function interleave(a: Batch, b: Batch, options: { totalMs: number;
   // stretch where the machine left this thread little time moves one. The collection is counted
   // over the whole run: a few dozen pauses, too few to split (each lands in whichever side's batch
   // filled the young generation, and both sides allocate).
-  const segments = Array.from({ length: SEGMENTS }, (_, i) => {
-    const from = Math.floor((i * aSpans.length) / SEGMENTS);
-    const to = Math.floor(((i + 1) * aSpans.length) / SEGMENTS);
+  // Fewer segments when the machine left time for fewer batches than that (an empty one has no rate).
+  const segmentCount = Math.min(SEGMENTS, aSpans.length);
+  const segments = Array.from({ length: segmentCount }, (_, i) => {
+    const from = Math.floor((i * aSpans.length) / segmentCount);
+    const to = Math.floor(((i + 1) * aSpans.length) / segmentCount);
     const sa = side(aNet.net.slice(from, to), aNet.gcPerBatch, na);
     const sb = side(bNet.net.slice(from, to), bNet.gcPerBatch, nb);
     return { a: sa, b: sb, ratio: sa.opsPerSec / sb.opsPerSec };
