@@ -18,7 +18,7 @@
 
 import { connect, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { ISC_REQ, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
+import { ISC_REQ, SECBUFFER, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, type SecBuffer } from '../headers/index.js';
 import {
   GSS_KRB5_TOK_ID,
   GSS_MS_KRB5_MECH_OID,
@@ -41,7 +41,7 @@ import {
   type KdcReq,
 } from '../packages/kerberos/messages/index.js';
 import { anyByteMutation, concatBytes, noise } from './bytes.js';
-import { CLIENT_REQ, dropContext, outputToken, SERVER_REQ, tokenBuffer, type FuzzEnv, type GeneratorSpec, type Trial } from './generator.js';
+import { CLIENT_REQ, dropContext, handshake, outputToken, SERVER_REQ, tokenBuffer, type FuzzEnv, type GeneratorSpec, type Trial } from './generator.js';
 import type { FuzzKdc } from './kerberos-domain.js';
 import { derMutation } from './negotiate.js';
 import type { Rng } from './rng.js';
@@ -693,3 +693,124 @@ const KDC_GENERATOR: GeneratorSpec = {
 };
 
 export const KERBEROS_TOKEN_GENERATORS: readonly GeneratorSpec[] = [...AP_GENERATORS, KDC_GENERATOR];
+
+// ---------------------------------------------------------------------------------------------
+// kerberos/mic-token, kerberos/wrap-token: RFC 4121 4.2 tokens with their header fields changed
+
+/**
+ * One header field of an RFC 4121 MIC or Wrap token (TOK_ID 2, Flags 1, Filler 1 (MIC: 5), EC 2,
+ * RRC 2, SND_SEQ 8) changed, and whether the change must be refused. Every field but RRC is
+ * covered: a MIC's checksum runs over its header, a Wrap token carries a copy of its header inside
+ * the ciphertext (sealed) or under the checksum (not sealed; EC is then the checksum's length and
+ * RRC is taken as 0 in the copy). A changed RRC rotates the bytes differently, so the token fails
+ * or, rotated back by the same amount, reads the same: no expectation.
+ */
+function headerVariant(rng: Rng, token: Uint8Array, wrap: boolean): { token: Uint8Array; how: string; refuse: boolean } {
+  const out = Uint8Array.from(token);
+  const field = rng.pick(wrap ? (['tok-id', 'flags', 'filler', 'ec', 'rrc', 'seq', 'cut', 'extend'] as const) : (['tok-id', 'flags', 'filler', 'seq', 'cut', 'extend'] as const));
+  const u16 = (at: number, v: number): void => {
+    out[at] = (v >> 8) & 0xff;
+    out[at + 1] = v & 0xff;
+  };
+  switch (field) {
+    case 'tok-id': {
+      const v = rng.pick([0x0404, 0x0504, 0x0101, 0x0201, 0x0102, 0x0000, 0xffff, 0x0405, 0x0604].filter((t) => t !== ((token[0]! << 8) | token[1]!)));
+      u16(0, v);
+      return { token: out, how: `TOK_ID 0x${v.toString(16).padStart(4, '0')}`, refuse: true };
+    }
+    case 'flags': {
+      const bit = rng.pick([0x01, 0x02, 0x04, 0x08, 0x80]);
+      out[2]! ^= bit;
+      return { token: out, how: `Flags bit 0x${bit.toString(16)} flipped`, refuse: true };
+    }
+    case 'filler': {
+      const at = wrap ? 3 : rng.range(3, 7);
+      out[at] = rng.pick([0x00, 0xfe, 0x7f]);
+      return { token: out, how: `filler byte ${at} 0x${out[at]!.toString(16)}`, refuse: true };
+    }
+    case 'ec': {
+      const v = rng.pick([0, 1, 12, 16, 0x7fff, 0xffff]);
+      const same = v === ((token[4]! << 8) | token[5]!);
+      u16(4, v);
+      return { token: out, how: `EC ${v}`, refuse: !same };
+    }
+    case 'rrc': {
+      const v = rng.pick([0, 12, 16, 28, 44, 60, 0xffff, rng.int(0x10000)]);
+      u16(6, v);
+      return { token: out, how: `RRC ${v}`, refuse: false };
+    }
+    case 'seq': {
+      const at = 8 + rng.int(8);
+      out[at]! ^= 1 << rng.int(8);
+      return { token: out, how: `SND_SEQ byte ${at - 8} bit flipped`, refuse: true };
+    }
+    case 'cut': {
+      const n = rng.pick([0, 1, 15, 16, 17, token.length - 1]);
+      return { token: token.subarray(0, Math.max(0, n)), how: `cut to ${n}`, refuse: n !== token.length };
+    }
+    default:
+      return { token: concatBytes(token, rng.bytes(rng.range(1, 32))), how: 'extended', refuse: false };
+  }
+}
+
+function rfc4121Generator(wrap: boolean): GeneratorSpec {
+  const fn = wrap ? 'DecryptMessage' : 'VerifySignature';
+  return {
+    name: wrap ? 'kerberos/wrap-token' : 'kerberos/mic-token',
+    packageKey: 'kerberos',
+    target: 'messages',
+    fn,
+    describe: `RFC 4121 ${wrap ? 'Wrap' : 'MIC'} tokens of a fresh context (with and without an acceptor subkey, either direction) with a header field changed (TOK_ID, Flags, filler, ${wrap ? 'EC, RRC, ' : ''}SND_SEQ), cut or extended`,
+    create: (env: FuzzEnv) =>
+      Promise.resolve({
+        run: async (rng: Rng, _lane: number, trial: Trial) => {
+          const mutual = rng.chance(0.5);
+          const pair = await handshake(env, mutual ? MUTUAL_REQ : CLIENT_REQ, SERVER_REQ);
+          if ('failed' in pair) {
+            trial.hostile('setup', new Uint8Array(0), `handshake (${mutual ? 'mutual' : 'one leg'})`);
+            trial.violations.push(`the handshake failed: ${pair.failed}`);
+            return;
+          }
+          const fromClient = rng.chance(0.5);
+          const [sender, receiver] = fromClient ? [pair.client, pair.server] : [pair.server, pair.client];
+          try {
+            const plaintext = rng.bytes(rng.range(1, 200));
+            const list: SecBuffer[] = wrap
+              ? [
+                  { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(128) },
+                  { BufferType: SECBUFFER.DATA, pvBuffer: Uint8Array.from(plaintext) },
+                ]
+              : [
+                  { BufferType: SECBUFFER.DATA, pvBuffer: Uint8Array.from(plaintext) },
+                  { BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(128) },
+                ];
+            const made = wrap ? await env.sspi.encryptMessage(sender, 0, list, 0) : await env.sspi.makeSignature(sender, 0, list, 0);
+            trial.record(wrap ? 'EncryptMessage' : 'MakeSignature', made);
+            if (made.status !== SEC_E_OK) {
+              trial.hostile('setup', new Uint8Array(0), 'the message to alter');
+              trial.violations.push(`${wrap ? 'EncryptMessage' : 'MakeSignature'} answered ${statusName(made.status)}`);
+              return;
+            }
+            const tokenAt = wrap ? 0 : 1;
+            const original = made.message[tokenAt]!.pvBuffer;
+            const valid = rng.chance(0.05);
+            const v = valid ? { token: original, how: 'unaltered', refuse: false } : headerVariant(rng, original, wrap);
+            const delivered: SecBuffer[] = made.message.map((b, i) => ({ BufferType: b.BufferType, pvBuffer: i === tokenAt ? Uint8Array.from(v.token) : Uint8Array.from(b.pvBuffer) }));
+            trial.hostile(valid ? 'valid' : v.how.split(' ')[0]!, concatBytes(...delivered.map((b) => b.pvBuffer)), `${wrap ? 'Wrap' : 'MIC'} token ${fromClient ? 'c2s' : 's2c'}${mutual ? ' (acceptor subkey)' : ''}: ${v.how}`);
+            const got = wrap ? await env.sspi.decryptMessage(receiver, delivered, 0) : await env.sspi.verifySignature(receiver, delivered, 0);
+            const status = trial.answer(fn, got);
+            if (valid) trial.expectStatus(status, SEC_E_OK, `${fn} of an unaltered token`);
+            if (v.refuse) trial.expect(status !== SEC_E_OK, `${fn} accepted a token whose covered header was altered (${v.how})`);
+            if (wrap && status === SEC_E_OK && !v.refuse)
+              trial.expect(Buffer.compare(Buffer.from(got.message[1]!.pvBuffer), Buffer.from(plaintext)) === 0, 'DecryptMessage answered SEC_E_OK with other bytes than were sealed');
+          } finally {
+            await dropContext(env.sspi, pair.client, trial.violations, 'the client context');
+            await dropContext(env.sspi, pair.server, trial.violations, 'the server context');
+          }
+        },
+        close: () => Promise.resolve([]),
+      }),
+  };
+}
+
+export const KERBEROS_RFC4121_GENERATORS: readonly GeneratorSpec[] = [rfc4121Generator(false), rfc4121Generator(true)];
