@@ -54,7 +54,7 @@ export interface Offender {
 
 export interface GeneratorTally {
   generator: string;
-  fn: FuzzedFunction;
+  fn: FuzzedFunction | 'KDC';
   inputs: number;
   /** Answers to the hostile call, by status name. */
   statuses: Record<string, number>;
@@ -71,7 +71,7 @@ export interface GeneratorTally {
 
 const MAX_HEX_BYTES = 4096;
 
-export function emptyTally(generator: string, fn: FuzzedFunction): GeneratorTally {
+export function emptyTally(generator: string, fn: FuzzedFunction | 'KDC'): GeneratorTally {
   return {
     generator,
     fn,

@@ -105,8 +105,8 @@ export interface GeneratorSpec {
   /** Whose generator it is: a package's own (structure-aware), or one for any package. */
   readonly packageKey: 'ntlm' | 'example' | 'negotiate' | 'kerberos' | 'generic';
   readonly target: 'tokens' | 'messages';
-  /** The function whose answer to the hostile input is judged. */
-  readonly fn: FuzzedFunction;
+  /** The function whose answer to the hostile input is judged; 'KDC' for bytes sent to a KDC, whose replies are counted (Trial.outcome). */
+  readonly fn: FuzzedFunction | 'KDC';
   /** What the generator feeds, for the report. */
   readonly describe: string;
   create(env: FuzzEnv): Promise<GeneratorInstance>;

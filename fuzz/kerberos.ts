@@ -675,8 +675,8 @@ const KDC_GENERATOR: GeneratorSpec = {
   name: 'kerberos/kdc-request',
   packageKey: 'kerberos',
   target: 'tokens',
-  // The answers counted are the KDC's (Trial.outcome); the handshake calls made to capture are judged as the others'.
-  fn: 'InitializeSecurityContext',
+  // The answers counted are the KDC's replies (Trial.outcome), not an SSPI function's.
+  fn: 'KDC',
   describe: 'AS-REQ and TGS-REQ bytes to the DC\'s KDC over UDP and TCP (fields, DER-level, bytes, noise; lying, split and pipelined TCP length prefixes); a valid AS-REQ must be answered after each',
   create: async (env: FuzzEnv) => {
     const trial = { violations: [] as string[] };

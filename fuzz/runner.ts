@@ -87,6 +87,8 @@ export interface PackageFuzzReport {
     after: { contexts: number; credentials: number; logonSessions: number; nested: number };
   };
   heap: HeapFigures;
+  /** The domain controller's LSA heap (its KDC), for Kerberos: flat too. */
+  kdcHeap?: HeapFigures;
   /** Every invariant held for this package. */
   ok: boolean;
 }
@@ -291,6 +293,9 @@ async function fuzzOn(
     };
     const before = await counted();
     let warm = before.heapUsed;
+    const dcHeap = async (): Promise<number> => (dc !== undefined && dc.lsa.alive ? (await dc.lsa.stats({ gc: true })).heapUsed : -1);
+    const kdcBoot = await dcHeap();
+    let kdcWarm = kdcBoot;
     for (const [n, chunk] of chunks.entries()) {
       for (const job of chunk) {
         const plan: BatchPlan = {
@@ -326,7 +331,10 @@ async function fuzzOn(
         options.onProgress?.({ packageKey, done, total });
       }
       if (hangs > 0 || !fuzzer.alive || !machine.lsa.alive || (dc !== undefined && !dc.lsa.alive)) break;
-      if (n === 0) warm = (await counted()).heapUsed;
+      if (n === 0) {
+        warm = (await counted()).heapUsed;
+        kdcWarm = await dcHeap();
+      }
     }
     const durationMs = performance.now() - began;
     for (const proc of [fuzzer, machine.lsa, ...(dc === undefined ? [] : [dc.lsa])])
@@ -344,6 +352,11 @@ async function fuzzOn(
       toleranceBytes: tolerance,
       flat: lsaAlive && after.heapUsed - warm <= tolerance,
     };
+    const kdcAfter = await dcHeap();
+    const kdcHeap: HeapFigures | undefined =
+      dc === undefined
+        ? undefined
+        : { bootBytes: kdcBoot, warmBytes: kdcWarm, afterBytes: kdcAfter, growthBytes: kdcAfter - kdcWarm, toleranceBytes: tolerance, flat: kdcAfter >= 0 && kdcAfter - kdcWarm <= tolerance };
     const generators = [...tallies.values()];
     const balanced =
       after.contexts === before.contexts &&
@@ -357,6 +370,7 @@ async function fuzzOn(
       goodHandshake === 'SEC_E_OK' &&
       balanced &&
       heap.flat &&
+      (kdcHeap?.flat ?? true) &&
       generators.every((g) => offences(g) === 0) &&
       done === total;
     return {
@@ -376,6 +390,7 @@ async function fuzzOn(
         after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions, nested: after.nested },
       },
       heap,
+      ...(kdcHeap === undefined ? {} : { kdcHeap }),
       ok,
     };
   } finally {
