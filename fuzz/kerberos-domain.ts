@@ -6,6 +6,8 @@ export const KERBEROS_FUZZ_DOMAIN = Object.freeze({
   realm: 'FUZZ.SSPI-EMU.TEST',
   service: 'HTTP/fuzz.sspi-emu.local',
   servicePassword: 'fuzz-service-key-7',
+  /** The fuzzed machine's maxClockSkewSeconds: how long its replay cache keeps an authenticator (fuzz/runner.ts). */
+  maxClockSkewSeconds: 10,
 });
 
 /** Where the domain controller's KDC listens, and its realm: what the KDC generators talk to. */
