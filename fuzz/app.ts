@@ -131,7 +131,7 @@ function judge(plan: BatchPlan, tally: GeneratorTally, index: number, trial: Tri
           `${call.fn} answered SEC_E_INTERNAL_ERROR${call.cause === undefined ? '' : `: ${call.cause}`}`,
         ),
       );
-    } else if (!isDocumentedAnswer(call.fn, call.status)) {
+    } else if (!isDocumentedAnswer(call.fn, call.status, plan.packageName)) {
       tally.undocumented++;
       offend(
         tally,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { acceptedAnswers, isDocumentedAnswer, type FuzzedFunction } from '../../fuzz/statuses.js';
-import { statusByName, statusName } from '../../headers/status.js';
+import { SEC_E_KDC_UNKNOWN_ETYPE, SEC_E_TIME_SKEW, SEC_E_WRONG_PRINCIPAL, statusByName, statusName } from '../../headers/status.js';
 
 const FUNCTIONS: FuzzedFunction[] = [
   'InitializeSecurityContext',
@@ -47,6 +47,16 @@ describe('the answers the fuzzer accepts', () => {
     assert.equal(accepts('EncryptMessage', 'SEC_E_UNSUPPORTED_FUNCTION'), false);
     assert.equal(accepts('DecryptMessage', 'SEC_E_UNSUPPORTED_FUNCTION'), false);
     assert.ok(accepts('EncryptMessage', 'SEC_E_QOP_NOT_SUPPORTED'));
+  });
+
+  test("take Kerberos' own mappings (SEC_E_WRONG_PRINCIPAL from AcceptSecurityContext, ...) from Kerberos and Negotiate only", () => {
+    assert.ok(isDocumentedAnswer('AcceptSecurityContext', SEC_E_WRONG_PRINCIPAL, 'Kerberos'));
+    assert.ok(isDocumentedAnswer('AcceptSecurityContext', SEC_E_WRONG_PRINCIPAL, 'Negotiate'));
+    assert.equal(isDocumentedAnswer('AcceptSecurityContext', SEC_E_WRONG_PRINCIPAL, 'Example'), false);
+    assert.equal(isDocumentedAnswer('AcceptSecurityContext', SEC_E_WRONG_PRINCIPAL), false);
+    assert.equal(isDocumentedAnswer('InitializeSecurityContext', SEC_E_KDC_UNKNOWN_ETYPE, 'NTLM'), false);
+    // NTLM's SEC_E_TIME_SKEW from AcceptSecurityContext is any package's.
+    assert.ok(isDocumentedAnswer('AcceptSecurityContext', SEC_E_TIME_SKEW, 'NTLM'));
   });
 
   test('give a reason for every status that the function page does not list', () => {
