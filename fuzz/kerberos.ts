@@ -136,7 +136,7 @@ function randomDer(rng: Rng, depth = 0): Uint8Array {
 }
 
 /** The DER-level, byte-level and noise strategies every AP generator ends with. */
-function lowLevel(rng: Rng, token: Uint8Array, other: Uint8Array, authenticatedFrom: number): KerberosVariant {
+function lowLevel(rng: Rng, token: Uint8Array, other: Uint8Array): KerberosVariant {
   const strategy = rng.weighted<string>([
     [4, 'der'],
     [4, 'bytes'],
@@ -152,11 +152,9 @@ function lowLevel(rng: Rng, token: Uint8Array, other: Uint8Array, authenticatedF
     const inner = randomDer(rng);
     return { bytes: rng.chance(0.5) ? frame(KRB5_OID_BYTES, rng.pick([0x0100, 0x0200, 0x0300]), inner) : inner, mutation: 'random DER', strategy };
   }
-  const m = anyByteMutation(rng, token, other, MAX_TOKEN);
-  // A byte mutation that left the token the same length and changed a byte past the authenticated start is never accepted... unless it only touched
-  // unauthenticated DER; the generator cannot tell, so it sets no expectation here.
-  void authenticatedFrom;
-  return { ...m, strategy };
+  // A byte may land in unauthenticated DER (a tag the reader is lenient about, say) as well as in a
+  // ciphertext: the generator cannot tell which, so it sets no expectation here.
+  return { ...anyByteMutation(rng, token, other, MAX_TOKEN), strategy };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,12 +282,12 @@ function apReqVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
       bytes = packApReq(changed);
     } catch (error) {
       // The packer refuses what it cannot write (a negative number where it wants an unsigned one): send the field mutation through the DER level instead.
-      return { ...lowLevel(rng, token, base.apRep, 0), mutation: `fields: ${how} (not packable: ${(error as Error).message}); then low` };
+      return { ...lowLevel(rng, token, base.apRep), mutation: `fields: ${how} (not packable: ${(error as Error).message}); then low` };
     }
     const framed = rng.chance(0.8) ? packGssKrb5Token({ ...gss, message: bytes }) : bytes;
     return { bytes: framed, mutation: `fields: ${how}${framed === bytes ? ', unframed' : ''}`, strategy, refuse };
   }
-  return lowLevel(rng, token, base.apRep, 0);
+  return lowLevel(rng, token, base.apRep);
 }
 
 async function apReqInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
@@ -353,7 +351,7 @@ function apRepVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
     try {
       bytes = packApRep({ encPart: v.data });
     } catch (error) {
-      return { ...lowLevel(rng, token, base.apRep, 0), mutation: `fields: ${v.how} (not packable: ${(error as Error).message}); then low` };
+      return { ...lowLevel(rng, token, base.apRep), mutation: `fields: ${v.how} (not packable: ${(error as Error).message}); then low` };
     }
     return { bytes: packGssKrb5Token({ ...gss, message: bytes }), mutation: `fields: ${v.how}`, strategy, refuse: v.altered };
   }
@@ -373,7 +371,7 @@ function apRepVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
     try {
       message = packKrbError(error);
     } catch (e) {
-      return { ...lowLevel(rng, token, base.apRep, 0), mutation: `krb-error ${errorCode} (not packable: ${(e as Error).message}); then low` };
+      return { ...lowLevel(rng, token, base.apRep), mutation: `krb-error ${errorCode} (not packable: ${(e as Error).message}); then low` };
     }
     const framed = rng.chance(0.8);
     return {
@@ -383,7 +381,7 @@ function apRepVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
       refuse: true,
     };
   }
-  return lowLevel(rng, token, base.apRep, 0);
+  return lowLevel(rng, token, base.apRep);
 }
 
 async function apRepInput(env: FuzzEnv, base: Captured, rng: Rng, trial: Trial): Promise<void> {
