@@ -67,7 +67,13 @@ function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
   const content = concatBytes(...parts);
   const n = content.length;
   const length =
-    n < 0x80 ? Uint8Array.of(n) : n < 0x100 ? Uint8Array.of(0x81, n) : n < 0x10000 ? Uint8Array.of(0x82, n >> 8, n & 0xff) : Uint8Array.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
+    n < 0x80
+      ? Uint8Array.of(n)
+      : n < 0x100
+        ? Uint8Array.of(0x81, n)
+        : n < 0x10000
+          ? Uint8Array.of(0x82, n >> 8, n & 0xff)
+          : Uint8Array.of(0x83, n >> 16, (n >> 8) & 0xff, n & 0xff);
   return concatBytes(Uint8Array.of(tag), length, content);
 }
 
@@ -145,7 +151,9 @@ function lowLevel(rng: Rng, token: Uint8Array, other: Uint8Array): KerberosVaria
   ]);
   if (strategy === 'der') {
     const m = derMutation(rng, token, undefined);
-    return m.expected === undefined ? { bytes: m.bytes, mutation: m.mutation, strategy } : { bytes: m.bytes, mutation: m.mutation, strategy, expected: m.expected };
+    return m.expected === undefined
+      ? { bytes: m.bytes, mutation: m.mutation, strategy }
+      : { bytes: m.bytes, mutation: m.mutation, strategy, expected: m.expected };
   }
   if (strategy === 'noise') return { ...noise(rng, Uint8Array.of(rng.pick([0x60, 0x6e, 0x6f, 0x7e])), 512), strategy };
   if (strategy === 'random-der') {
@@ -174,12 +182,16 @@ async function capture(env: FuzzEnv): Promise<Captured> {
 }
 
 /** A fresh AP-REQ: the client's first call with mutual authentication. Undefined (and the setup recorded) when it fails. */
-async function freshApReq(env: FuzzEnv, trial: Trial, req = MUTUAL_REQ): Promise<{ context: NonNullable<Awaited<ReturnType<FuzzEnv['sspi']['initializeSecurityContext']>>['context']>; token: Uint8Array } | undefined> {
+async function freshApReq(
+  env: FuzzEnv,
+  trial: Trial,
+  req = MUTUAL_REQ,
+): Promise<{ context: NonNullable<Awaited<ReturnType<FuzzEnv['sspi']['initializeSecurityContext']>>['context']>; token: Uint8Array } | undefined> {
   const c = await env.sspi.initializeSecurityContext({ credential: env.clientCredential, contextReq: req, targetName: TARGET });
   const token = outputToken(c);
   const expected = (req & ISC_REQ.MUTUAL_AUTH) !== 0 ? SEC_I_CONTINUE_NEEDED : SEC_E_OK;
   if (c.status === expected && c.context !== undefined && token !== undefined) return { context: c.context, token };
-  trial.hostile('setup', new Uint8Array(0), 'the client\'s first InitializeSecurityContext');
+  trial.hostile('setup', new Uint8Array(0), "the client's first InitializeSecurityContext");
   trial.record('InitializeSecurityContext', c);
   trial.expectStatus(c.status, expected, 'the first InitializeSecurityContext');
   await dropContext(env.sspi, c.context, trial.violations, 'the client context');
@@ -206,23 +218,52 @@ function apReqVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
         return { bytes: packGssKrb5Token({ ...gss, mech: GSS_MS_KRB5_MECH_OID }), mutation: "framing: Microsoft's Kerberos OID", strategy };
       case 'tok-id': {
         const tokId = rng.pick([0x0200, 0x0300, 0x0101, 0x0000, 0xffff, 0x0401, 0x0504]);
-        return { bytes: frame(KRB5_OID_BYTES, tokId, gss.message), mutation: `framing: TOK_ID 0x${tokId.toString(16).padStart(4, '0')}`, strategy, expected: SEC_E_INVALID_TOKEN };
+        return {
+          bytes: frame(KRB5_OID_BYTES, tokId, gss.message),
+          mutation: `framing: TOK_ID 0x${tokId.toString(16).padStart(4, '0')}`,
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+        };
       }
       case 'trailing':
-        return { bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, concatBytes(gss.message, rng.bytes(rng.range(1, 16)))), mutation: 'framing: bytes after the AP-REQ', strategy, expected: SEC_E_INVALID_TOKEN };
+        return {
+          bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, concatBytes(gss.message, rng.bytes(rng.range(1, 16)))),
+          mutation: 'framing: bytes after the AP-REQ',
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+        };
       case 'other-oid':
-        return { bytes: frame(Uint8Array.of(0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a), GSS_KRB5_TOK_ID.AP_REQ, gss.message), mutation: "framing: NTLMSSP's OID", strategy, expected: SEC_E_INVALID_TOKEN };
+        return {
+          bytes: frame(Uint8Array.of(0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a), GSS_KRB5_TOK_ID.AP_REQ, gss.message),
+          mutation: "framing: NTLMSSP's OID",
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+        };
       case 'double':
-        return { bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, token), mutation: 'framing: the framed token framed again', strategy, expected: SEC_E_INVALID_TOKEN };
+        return {
+          bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, token),
+          mutation: 'framing: the framed token framed again',
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+        };
       default:
-        return { bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, new Uint8Array(0)), mutation: 'framing: no message', strategy, expected: SEC_E_INVALID_TOKEN };
+        return {
+          bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REQ, new Uint8Array(0)),
+          mutation: 'framing: no message',
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+        };
     }
   }
   if (strategy === 'spliced') {
     // Another session's authenticator with this ticket, or this authenticator with another session's ticket.
     const kind = rng.pick(['old-authenticator', 'old-ticket', 'old-whole'] as const);
     const spliced: ApReq =
-      kind === 'old-authenticator' ? { ...req, authenticator: base.apReq.authenticator } : kind === 'old-ticket' ? { ...req, ticket: base.apReq.ticket } : base.apReq;
+      kind === 'old-authenticator'
+        ? { ...req, authenticator: base.apReq.authenticator }
+        : kind === 'old-ticket'
+          ? { ...req, ticket: base.apReq.ticket }
+          : base.apReq;
     // The same ticket (the client's cache holds one): an old ticket is this one; the old authenticator is a replay.
     const sameTicket = Buffer.compare(Buffer.from(base.apReq.ticket.encPart.cipher), Buffer.from(req.ticket.encPart.cipher)) === 0;
     return {
@@ -266,7 +307,14 @@ function apReqVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
         break;
       }
       case 'sname': {
-        const nameString = rng.pick([[], ['krbtgt', req.ticket.realm], ['HTTP'], ['HTTP', 'other.example'], Array.from({ length: rng.range(3, 300) }, () => 'x'), ['host', 'fuzz.sspi-emu.local']]);
+        const nameString = rng.pick([
+          [],
+          ['krbtgt', req.ticket.realm],
+          ['HTTP'],
+          ['HTTP', 'other.example'],
+          Array.from({ length: rng.range(3, 300) }, () => 'x'),
+          ['host', 'fuzz.sspi-emu.local'],
+        ]);
         changed = { ...req, ticket: { ...req.ticket, sname: { ...req.ticket.sname, nameString } } };
         how = `the ticket's sname ${JSON.stringify(nameString.slice(0, 4))}${nameString.length > 4 ? ` (${nameString.length} parts)` : ''}`;
         break;
@@ -337,12 +385,29 @@ function apRepVariant(rng: Rng, token: Uint8Array, base: Captured): KerberosVari
         return { bytes: packGssKrb5Token({ ...gss, mech: GSS_MS_KRB5_MECH_OID }), mutation: "framing: Microsoft's Kerberos OID", strategy };
       case 'tok-id': {
         const tokId = rng.pick([0x0100, 0x0300, 0x0201, 0x0000, 0xffff]);
-        return { bytes: frame(KRB5_OID_BYTES, tokId, gss.message), mutation: `framing: TOK_ID 0x${tokId.toString(16).padStart(4, '0')}`, strategy, refuse: true };
+        return {
+          bytes: frame(KRB5_OID_BYTES, tokId, gss.message),
+          mutation: `framing: TOK_ID 0x${tokId.toString(16).padStart(4, '0')}`,
+          strategy,
+          refuse: true,
+        };
       }
       case 'trailing':
-        return { bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REP, concatBytes(gss.message, rng.bytes(rng.range(1, 16)))), mutation: 'framing: bytes after the AP-REP', strategy, expected: SEC_E_INVALID_TOKEN, refuse: true };
+        return {
+          bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REP, concatBytes(gss.message, rng.bytes(rng.range(1, 16)))),
+          mutation: 'framing: bytes after the AP-REP',
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+          refuse: true,
+        };
       default:
-        return { bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REP, new Uint8Array(0)), mutation: 'framing: no message', strategy, expected: SEC_E_INVALID_TOKEN, refuse: true };
+        return {
+          bytes: frame(KRB5_OID_BYTES, GSS_KRB5_TOK_ID.AP_REP, new Uint8Array(0)),
+          mutation: 'framing: no message',
+          strategy,
+          expected: SEC_E_INVALID_TOKEN,
+          refuse: true,
+        };
     }
   }
   if (strategy === 'fields') {
@@ -406,13 +471,15 @@ const AP_GENERATORS: readonly GeneratorSpec[] = tokenGenerators<Captured>('kerbe
   {
     name: 'kerberos/ap-req',
     fn: 'AcceptSecurityContext',
-    describe: 'AP-REQ: fresh, framed and raw, fields changed (APOptions, realm, sname, etypes, kvno, ciphertexts), spliced with another session, DER-level, bytes, random DER',
+    describe:
+      'AP-REQ: fresh, framed and raw, fields changed (APOptions, realm, sname, etypes, kvno, ciphertexts), spliced with another session, DER-level, bytes, random DER',
     run: apReqInput,
   },
   {
     name: 'kerberos/ap-rep',
     fn: 'InitializeSecurityContext',
-    describe: "AP-REP (mutual authentication): this context's, another session's, etype, kvno and ciphertext changed, framings, KRB-ERRORs of every code, DER-level, bytes",
+    describe:
+      "AP-REP (mutual authentication): this context's, another session's, etype, kvno and ciphertext changed, framings, KRB-ERRORs of every code, DER-level, bytes",
     run: apRepInput,
   },
 ]);
@@ -476,7 +543,15 @@ function kdcRequestVariant(rng: Rng, kdc: FuzzKdc, user: string, apReq: Uint8Arr
         how = `etype list of ${body.etype.length}`;
         break;
       case 'names': {
-        const nameString = rng.pick([[], [''], ['krbtgt'], ['x'.repeat(rng.range(100, 5000))], Array.from({ length: rng.range(2, 500) }, () => 'a'), ['alice\u0000'], ['Alice']]);
+        const nameString = rng.pick([
+          [],
+          [''],
+          ['krbtgt'],
+          ['x'.repeat(rng.range(100, 5000))],
+          Array.from({ length: rng.range(2, 500) }, () => 'a'),
+          ['alice\u0000'],
+          ['Alice'],
+        ]);
         if (rng.chance(0.5)) body.cname = { nameType: rng.pick([0, 1, 2, 10, -1]), nameString };
         else body.sname = { nameType: rng.pick([0, 1, 2, 3]), nameString };
         if (rng.chance(0.3)) body.realm = rng.pick(['', 'OTHER.TEST', kdc.realm.toLowerCase(), 'R'.repeat(rng.range(100, 2000))]);
@@ -492,7 +567,13 @@ function kdcRequestVariant(rng: Rng, kdc: FuzzKdc, user: string, apReq: Uint8Arr
       case 'padata':
         padata = Array.from({ length: rng.pick([0, 1, 2, 50, 500]) }, () => ({
           padataType: rng.pick([PA_TYPE.ENC_TIMESTAMP, PA_TYPE.TGS_REQ, PA_TYPE.PW_SALT, 128, 136, 149, 0, -1, 0x7fffffff]),
-          padataValue: rng.pick([new Uint8Array(0), rng.bytes(rng.length(200)), randomDer(rng), apReq, tlv(0x30, tlv(0xa0, tlv(0x02, Uint8Array.of(18))), tlv(0xa2, tlv(0x04, rng.bytes(rng.range(0, 80)))))]),
+          padataValue: rng.pick([
+            new Uint8Array(0),
+            rng.bytes(rng.length(200)),
+            randomDer(rng),
+            apReq,
+            tlv(0x30, tlv(0xa0, tlv(0x02, Uint8Array.of(18))), tlv(0xa2, tlv(0x04, rng.bytes(rng.range(0, 80))))),
+          ]),
         }));
         how = `padata: ${padata.length} entries`;
         break;
@@ -512,7 +593,11 @@ function kdcRequestVariant(rng: Rng, kdc: FuzzKdc, user: string, apReq: Uint8Arr
     try {
       return { bytes: packKdcReq({ ...req, reqBody: body, ...(padata === undefined ? {} : { padata }) }), mutation: `${kind} fields: ${how}`, strategy };
     } catch (error) {
-      return { bytes: anyByteMutation(rng, packed, apReq, 4096).bytes, mutation: `${kind} fields: ${how} (not packable: ${(error as Error).message}); bytes instead`, strategy };
+      return {
+        bytes: anyByteMutation(rng, packed, apReq, 4096).bytes,
+        mutation: `${kind} fields: ${how} (not packable: ${(error as Error).message}); bytes instead`,
+        strategy,
+      };
     }
   }
   if (strategy === 'der') {
@@ -602,7 +687,7 @@ function tcpAsk(kdc: FuzzKdc, chunks: readonly Uint8Array[], end: boolean, deadl
 
 async function kdcRequestInput(env: FuzzEnv, apReq: Uint8Array, rng: Rng, trial: Trial): Promise<void> {
   const kdc = env.kdc;
-  if (kdc === undefined) throw new Error('kerberos/kdc-request needs the run\'s domain controller (FuzzEnv.kdc)');
+  if (kdc === undefined) throw new Error("kerberos/kdc-request needs the run's domain controller (FuzzEnv.kdc)");
   const v = kdcRequestVariant(rng, kdc, env.account.user, apReq);
   const transport = rng.weighted<string>([
     [4, 'udp'],
@@ -655,7 +740,8 @@ async function kdcRequestInput(env: FuzzEnv, apReq: Uint8Array, rng: Rng, trial:
     } else if (got.reply !== undefined) check(got.reply, 'over TCP');
     else {
       outcome = 'closed';
-      if (whole && (claimed & 0x80000000) === 0 && claimed <= 65536) trial.violations.push(`the KDC closed the connection without answering a whole request of ${claimed} bytes`);
+      if (whole && (claimed & 0x80000000) === 0 && claimed <= 65536)
+        trial.violations.push(`the KDC closed the connection without answering a whole request of ${claimed} bytes`);
     }
   }
   // The KDC must still answer a valid request afterwards: an AS-REQ without pre-authentication gets KDC_ERR_PREAUTH_REQUIRED.
@@ -664,7 +750,10 @@ async function kdcRequestInput(env: FuzzEnv, apReq: Uint8Array, rng: Rng, trial:
   const answer = viaUdp ? await udpAsk(kdc, after, KDC_DEADLINE_MS) : await tcpAsk(kdc, [lengthPrefix(after.length), after], false, KDC_DEADLINE_MS);
   const afterReply = answer === 'hang' ? undefined : answer instanceof Uint8Array ? answer : answer?.reply;
   const label = afterReply === undefined ? 'no answer' : readReply(afterReply).label;
-  trial.expect(label === 'KRB-ERROR KDC_ERR_PREAUTH_REQUIRED', `a valid AS-REQ over ${viaUdp ? 'UDP' : 'TCP'} after the input got ${label}, not KDC_ERR_PREAUTH_REQUIRED`);
+  trial.expect(
+    label === 'KRB-ERROR KDC_ERR_PREAUTH_REQUIRED',
+    `a valid AS-REQ over ${viaUdp ? 'UDP' : 'TCP'} after the input got ${label}, not KDC_ERR_PREAUTH_REQUIRED`,
+  );
   trial.outcome = outcome;
 }
 
@@ -675,7 +764,8 @@ const KDC_GENERATOR: GeneratorSpec = {
   target: 'tokens',
   // The answers counted are the KDC's replies (Trial.outcome), not an SSPI function's.
   fn: 'KDC',
-  describe: 'AS-REQ and TGS-REQ bytes to the DC\'s KDC over UDP and TCP (fields, DER-level, bytes, noise; lying, split and pipelined TCP length prefixes); a valid AS-REQ must be answered after each',
+  describe:
+    "AS-REQ and TGS-REQ bytes to the DC's KDC over UDP and TCP (fields, DER-level, bytes, noise; lying, split and pipelined TCP length prefixes); a valid AS-REQ must be answered after each",
   create: async (env: FuzzEnv) => {
     const trial = { violations: [] as string[] };
     const fresh = await env.sspi.initializeSecurityContext({ credential: env.clientCredential, contextReq: CLIENT_REQ, targetName: TARGET });
@@ -705,7 +795,9 @@ export const KERBEROS_TOKEN_GENERATORS: readonly GeneratorSpec[] = [...AP_GENERA
  */
 function headerVariant(rng: Rng, token: Uint8Array, wrap: boolean): { token: Uint8Array; how: string; refuse: boolean } {
   const out = Uint8Array.from(token);
-  const field = rng.pick(wrap ? (['tok-id', 'flags', 'filler', 'ec', 'rrc', 'seq', 'cut', 'extend'] as const) : (['tok-id', 'flags', 'filler', 'seq', 'cut', 'extend'] as const));
+  const field = rng.pick(
+    wrap ? (['tok-id', 'flags', 'filler', 'ec', 'rrc', 'seq', 'cut', 'extend'] as const) : (['tok-id', 'flags', 'filler', 'seq', 'cut', 'extend'] as const),
+  );
   const u16 = (at: number, v: number): void => {
     out[at] = (v >> 8) & 0xff;
     out[at + 1] = v & 0xff;
@@ -793,14 +885,24 @@ function rfc4121Generator(wrap: boolean): GeneratorSpec {
             const original = made.message[tokenAt]!.pvBuffer;
             const valid = rng.chance(0.05);
             const v = valid ? { token: original, how: 'unaltered', refuse: false } : headerVariant(rng, original, wrap);
-            const delivered: SecBuffer[] = made.message.map((b, i) => ({ BufferType: b.BufferType, pvBuffer: i === tokenAt ? Uint8Array.from(v.token) : Uint8Array.from(b.pvBuffer) }));
-            trial.hostile(valid ? 'valid' : v.how.split(' ')[0]!, concatBytes(...delivered.map((b) => b.pvBuffer)), `${wrap ? 'Wrap' : 'MIC'} token ${fromClient ? 'c2s' : 's2c'}${mutual ? ' (acceptor subkey)' : ''}: ${v.how}`);
+            const delivered: SecBuffer[] = made.message.map((b, i) => ({
+              BufferType: b.BufferType,
+              pvBuffer: i === tokenAt ? Uint8Array.from(v.token) : Uint8Array.from(b.pvBuffer),
+            }));
+            trial.hostile(
+              valid ? 'valid' : v.how.split(' ')[0]!,
+              concatBytes(...delivered.map((b) => b.pvBuffer)),
+              `${wrap ? 'Wrap' : 'MIC'} token ${fromClient ? 'c2s' : 's2c'}${mutual ? ' (acceptor subkey)' : ''}: ${v.how}`,
+            );
             const got = wrap ? await env.sspi.decryptMessage(receiver, delivered, 0) : await env.sspi.verifySignature(receiver, delivered, 0);
             const status = trial.answer(fn, got);
             if (valid) trial.expectStatus(status, SEC_E_OK, `${fn} of an unaltered token`);
             if (v.refuse) trial.expect(status !== SEC_E_OK, `${fn} accepted a token whose covered header was altered (${v.how})`);
             if (wrap && status === SEC_E_OK && !v.refuse)
-              trial.expect(Buffer.compare(Buffer.from(got.message[1]!.pvBuffer), Buffer.from(plaintext)) === 0, 'DecryptMessage answered SEC_E_OK with other bytes than were sealed');
+              trial.expect(
+                Buffer.compare(Buffer.from(got.message[1]!.pvBuffer), Buffer.from(plaintext)) === 0,
+                'DecryptMessage answered SEC_E_OK with other bytes than were sealed',
+              );
           } finally {
             await dropContext(env.sspi, pair.client, trial.violations, 'the client context');
             await dropContext(env.sspi, pair.server, trial.violations, 'the server context');

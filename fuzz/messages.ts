@@ -505,7 +505,8 @@ function senderGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
       trial.record(RECEIVE_FN[kind], got);
       // A SECBUFFER_STREAM among the odd buffers is nothing to the sender, but DecryptMessage in
       // stream mode (Kerberos') takes it for the whole token: such a list is no longer the message sent.
-      const stream = kind === 'seal' && sent.message.some((b) => (b.BufferType & ~(SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === SECBUFFER.STREAM);
+      const stream =
+        kind === 'seal' && sent.message.some((b) => (b.BufferType & ~(SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === SECBUFFER.STREAM);
       if (pair.protection === 'full' && !stream) trial.expectStatus(got.status, SEC_E_OK, `${RECEIVE_FN[kind]} of what ${SEND_FN[kind]} accepted (${name})`);
       if (kind === 'seal' && got.status === SEC_E_OK)
         trial.expect(Buffer.compare(dataOf(delivered), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');

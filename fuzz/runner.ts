@@ -222,10 +222,16 @@ function bootFuzzed(subject: FuzzSubject, options: FuzzOptions, kdc: { host: str
   // minutes by default, at most 100,000 of them): at a thousand handshakes a second it would still
   // be filling at the end of a run, which the heap check cannot tell from a leak. Ten seconds keeps
   // it at a few seconds' worth, full before the warm-up batch ends; no generator depends on the skew.
-  const kerberos: Record<string, Record<string, unknown>> =
-    kdc === undefined
-      ? {}
-      : { kerberos: { realm: KERBEROS_FUZZ_DOMAIN.realm, kdc: `${kdc.host}:${kdc.port}`, services: [KERBEROS_FUZZ_DOMAIN.service], maxClockSkewSeconds: KERBEROS_FUZZ_DOMAIN.maxClockSkewSeconds } };
+  const kerberos: Record<string, Record<string, unknown>> = kdc === undefined
+    ? {}
+    : {
+        kerberos: {
+          realm: KERBEROS_FUZZ_DOMAIN.realm,
+          kdc: `${kdc.host}:${kdc.port}`,
+          services: [KERBEROS_FUZZ_DOMAIN.service],
+          maxClockSkewSeconds: KERBEROS_FUZZ_DOMAIN.maxClockSkewSeconds,
+        },
+      };
   return Machine.boot({
     packages: ['example', 'ntlm', 'negotiate', ...(kdc === undefined ? [] : ['kerberos']), ...(options.load ?? [])],
     ...(kdc === undefined ? {} : { accounts: [...DEMO_ACCOUNTS, `${KERBEROS_FUZZ_DOMAIN.service}:${KERBEROS_FUZZ_DOMAIN.servicePassword}`] }),
@@ -363,7 +369,14 @@ async function fuzzOn(
     const kdcHeap: HeapFigures | undefined =
       dc === undefined
         ? undefined
-        : { bootBytes: kdcBoot, warmBytes: kdcWarm, afterBytes: kdcAfter, growthBytes: kdcAfter - kdcWarm, toleranceBytes: tolerance, flat: kdcAfter >= 0 && kdcAfter - kdcWarm <= tolerance };
+        : {
+            bootBytes: kdcBoot,
+            warmBytes: kdcWarm,
+            afterBytes: kdcAfter,
+            growthBytes: kdcAfter - kdcWarm,
+            toleranceBytes: tolerance,
+            flat: kdcAfter >= 0 && kdcAfter - kdcWarm <= tolerance,
+          };
     const generators = [...tallies.values()];
     const balanced =
       after.contexts === before.contexts &&

@@ -69,9 +69,13 @@ const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
       [SEC_E_BUFFER_TOO_SMALL, 'the output SecBufferDesc has no SECBUFFER_TOKEN to take the token (Windows answers so for a too-small output buffer)'],
       [SEC_E_BAD_BINDINGS, 'NTLM: the SECBUFFER_CHANNEL_BINDINGS input is not a well-formed SEC_CHANNEL_BINDINGS, so no MsvAvChannelBindings can be sent'],
       [SEC_E_MESSAGE_ALTERED, "Negotiate: the acceptor's mechListMIC does not verify (RFC 4178 5, GSS_S_BAD_MIC): the mechanism list was altered on its way"],
-      [SEC_E_TIME_SKEW, "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_SKEW or KRB_AP_ERR_TKT_NYV (packages/kerberos/statuses.ts); Windows answers clocks too far apart so", KERBEROS],
+      [
+        SEC_E_TIME_SKEW,
+        "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_SKEW or KRB_AP_ERR_TKT_NYV (packages/kerberos/statuses.ts); Windows answers clocks too far apart so",
+        KERBEROS,
+      ],
       [SEC_E_CONTEXT_EXPIRED, "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_TKT_EXPIRED: the ticket has expired", KERBEROS],
-      [SEC_E_KDC_UNKNOWN_ETYPE, "Kerberos: a KRB-ERROR says KDC_ERR_ETYPE_NOSUPP: no encryption type in common", KERBEROS],
+      [SEC_E_KDC_UNKNOWN_ETYPE, 'Kerberos: a KRB-ERROR says KDC_ERR_ETYPE_NOSUPP: no encryption type in common', KERBEROS],
     ],
   },
   AcceptSecurityContext: {
@@ -96,7 +100,7 @@ const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
       [SEC_E_MESSAGE_ALTERED, "Negotiate: the initiator's mechListMIC does not verify (RFC 4178 5, GSS_S_BAD_MIC): the mechanism list was altered on its way"],
       [
         SEC_E_WRONG_PRINCIPAL,
-        "Kerberos: the AP-REQ's ticket is not for this acceptor, or no key of its opens it (KRB_AP_ERR_NOT_US, KRB_AP_ERR_MODIFIED, KRB_AP_ERR_NOKEY); Windows' \"the target principal name is incorrect\"",
+        'Kerberos: the AP-REQ\'s ticket is not for this acceptor, or no key of its opens it (KRB_AP_ERR_NOT_US, KRB_AP_ERR_MODIFIED, KRB_AP_ERR_NOKEY); Windows\' "the target principal name is incorrect"',
         KERBEROS,
       ],
       [SEC_E_CONTEXT_EXPIRED, "Kerberos: the AP-REQ's ticket has expired (KRB_AP_ERR_TKT_EXPIRED)", KERBEROS],

@@ -36,7 +36,13 @@ function errorToken(code: number): Uint8Array {
 describe('regression: a service ticket dropped by one context leaves the others working', { timeout: 120_000 }, () => {
   let dc: Machine | undefined;
   before(async () => {
-    dc = await Machine.boot({ role: 'domain-controller', realm: REALM, accounts: ['alice:Alice-pw-1'], services: [`${SERVICE}:${SERVICE_PASSWORD}`], trace: false });
+    dc = await Machine.boot({
+      role: 'domain-controller',
+      realm: REALM,
+      accounts: ['alice:Alice-pw-1'],
+      services: [`${SERVICE}:${SERVICE_PASSWORD}`],
+      trace: false,
+    });
   });
   after(async () => dc?.shutdown());
 
@@ -50,13 +56,21 @@ describe('regression: a service ticket dropped by one context leaves the others 
       };
       await withMachine(options, async (m) => {
         const proc = await m.spawn('client');
-        const out = await proc.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.OUTBOUND, authData: { User: 'alice', Domain: REALM, Password: 'Alice-pw-1' } });
+        const out = await proc.sspi.acquireCredentialsHandle({
+          package: 'Kerberos',
+          credentialUse: SECPKG_CRED.OUTBOUND,
+          authData: { User: 'alice', Domain: REALM, Password: 'Alice-pw-1' },
+        });
         const inb = await proc.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.INBOUND });
         const start = () => proc.sspi.initializeSecurityContext({ credential: out.credential!, targetName: SERVICE, contextReq: ISC_REQ.MUTUAL_AUTH });
         const a = await start();
         const b = await start();
         assert.equal(statusName(b.status), 'SEC_I_CONTINUE_NEEDED');
-        const accepted = await proc.sspi.acceptSecurityContext({ credential: inb.credential!, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: b.output[0]!.pvBuffer }], contextReq: ASC_REQ.MUTUAL_AUTH });
+        const accepted = await proc.sspi.acceptSecurityContext({
+          credential: inb.credential!,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: b.output[0]!.pvBuffer }],
+          contextReq: ASC_REQ.MUTUAL_AUTH,
+        });
         assert.equal(statusName(accepted.status), 'SEC_E_OK');
         const refused = await proc.sspi.initializeSecurityContext({
           credential: out.credential!,

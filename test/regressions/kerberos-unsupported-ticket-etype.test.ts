@@ -19,7 +19,13 @@ const SERVICE_PASSWORD = 'web-service-secret-9';
 describe('regression: a ticket of an etype the acceptor does not accept', { timeout: 120_000 }, () => {
   let dc: Machine | undefined;
   before(async () => {
-    dc = await Machine.boot({ role: 'domain-controller', realm: REALM, accounts: ['alice:Alice-pw-1'], services: [`${SERVICE}:${SERVICE_PASSWORD}`], trace: false });
+    dc = await Machine.boot({
+      role: 'domain-controller',
+      realm: REALM,
+      accounts: ['alice:Alice-pw-1'],
+      services: [`${SERVICE}:${SERVICE_PASSWORD}`],
+      trace: false,
+    });
   });
   after(async () => dc?.shutdown());
 
@@ -32,7 +38,11 @@ describe('regression: a ticket of an etype the acceptor does not accept', { time
     };
     await withMachine(options, async (m) => {
       const proc = await m.spawn('client');
-      const out = await proc.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.OUTBOUND, authData: { User: 'alice', Domain: REALM, Password: 'Alice-pw-1' } });
+      const out = await proc.sspi.acquireCredentialsHandle({
+        package: 'Kerberos',
+        credentialUse: SECPKG_CRED.OUTBOUND,
+        authData: { User: 'alice', Domain: REALM, Password: 'Alice-pw-1' },
+      });
       const inb = await proc.sspi.acquireCredentialsHandle({ package: 'Kerberos', credentialUse: SECPKG_CRED.INBOUND });
       for (const etype of [1, 3, 16, 23, 0, -1]) {
         const first = await proc.sspi.initializeSecurityContext({ credential: out.credential!, targetName: SERVICE, contextReq: ISC_REQ.MUTUAL_AUTH });
@@ -40,14 +50,22 @@ describe('regression: a ticket of an etype the acceptor does not accept', { time
         const framed = unpackGssKrb5Token(first.output[0]!.pvBuffer);
         const req = unpackApReq(framed.message);
         const changed = packGssKrb5Token({ ...framed, message: packApReq({ ...req, ticket: { ...req.ticket, encPart: { ...req.ticket.encPart, etype } } }) });
-        const accepted = await proc.sspi.acceptSecurityContext({ credential: inb.credential!, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: changed }], contextReq: ASC_REQ.CONNECTION });
+        const accepted = await proc.sspi.acceptSecurityContext({
+          credential: inb.credential!,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: changed }],
+          contextReq: ASC_REQ.CONNECTION,
+        });
         assert.equal(statusName(accepted.status), 'SEC_E_WRONG_PRINCIPAL', `etype ${etype}`);
         await proc.sspi.deleteSecurityContext(first.context!);
         if (accepted.context !== undefined) await proc.sspi.deleteSecurityContext(accepted.context);
       }
       // The acceptor still opens a good ticket.
       const good = await proc.sspi.initializeSecurityContext({ credential: out.credential!, targetName: SERVICE, contextReq: 0 });
-      const ok = await proc.sspi.acceptSecurityContext({ credential: inb.credential!, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: good.output[0]!.pvBuffer }], contextReq: 0 });
+      const ok = await proc.sspi.acceptSecurityContext({
+        credential: inb.credential!,
+        input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: good.output[0]!.pvBuffer }],
+        contextReq: 0,
+      });
       assert.equal(statusName(ok.status), 'SEC_E_OK');
     });
   });
