@@ -141,12 +141,12 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
     'fuzz',
     `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
               [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
-  --package NAME        ntlm, example or negotiate (their own generators; default all three), or
-                        with --load a package of the module by its SecPkgInfo Name (default: all
-                        of them)
+  --package NAME        ntlm, example, negotiate or kerberos (their own generators; default all
+                        four; kerberos boots a domain controller machine for its KDC), or with
+                        --load a package of the module by its SecPkgInfo Name (default: all of them)
   --load MODULE         fuzz the packages of a module of yours with the generic generators:
                         variants of its own tokens at each leg, and of its signed and sealed messages
-  --generic             the generic generators for ntlm, example and negotiate too, instead of their own
+  --generic             the generic generators for the built-in packages too, instead of their own
   --iterations N        inputs per package, shared by its generators, from 1 (default 10000)
   --seed S              the run's seed, 0 to 4294967295 (default 1); input I of a generator is the
                         same in every run

@@ -13,6 +13,7 @@ import type { AppArgs, AppContext, AppResult } from '../process/index.js';
 import { toHex } from './bytes.js';
 import { acquireCredentials, Trial, type FuzzEnv, type GeneratorInstance } from './generator.js';
 import { generatorByName } from './generators.js';
+import type { FuzzKdc } from './kerberos-domain.js';
 import { inputSeed, Rng } from './rng.js';
 import { isDocumentedAnswer, type FuzzedFunction } from './statuses.js';
 
@@ -29,6 +30,8 @@ export interface BatchPlan {
   lanes: number;
   account: { user: string; domain: string; password: string };
   jobs: BatchJob[];
+  /** The domain controller's KDC, when the package fuzzed is Kerberos. */
+  kdc?: FuzzKdc;
 }
 
 export type OffenceKind = 'exception' | 'internal-error' | 'undocumented' | 'expectation' | 'cleanup';
@@ -51,7 +54,7 @@ export interface Offender {
 
 export interface GeneratorTally {
   generator: string;
-  fn: FuzzedFunction;
+  fn: FuzzedFunction | 'KDC';
   inputs: number;
   /** Answers to the hostile call, by status name. */
   statuses: Record<string, number>;
@@ -68,7 +71,7 @@ export interface GeneratorTally {
 
 const MAX_HEX_BYTES = 4096;
 
-export function emptyTally(generator: string, fn: FuzzedFunction): GeneratorTally {
+export function emptyTally(generator: string, fn: FuzzedFunction | 'KDC'): GeneratorTally {
   return {
     generator,
     fn,
@@ -108,7 +111,7 @@ function offender(kind: OffenceKind, plan: BatchPlan, generator: string, index: 
 function judge(plan: BatchPlan, tally: GeneratorTally, index: number, trial: Trial, thrown: unknown): void {
   tally.inputs++;
   tally.strategies[trial.strategy || 'setup'] = (tally.strategies[trial.strategy || 'setup'] ?? 0) + 1;
-  const answer = trial.judged === undefined ? '(no answer: setup failed)' : statusName(trial.judged.status);
+  const answer = trial.outcome ?? (trial.judged === undefined ? '(no answer: setup failed)' : statusName(trial.judged.status));
   tally.statuses[answer] = (tally.statuses[answer] ?? 0) + 1;
   if (thrown !== undefined) {
     tally.exceptions++;
@@ -128,7 +131,7 @@ function judge(plan: BatchPlan, tally: GeneratorTally, index: number, trial: Tri
           `${call.fn} answered SEC_E_INTERNAL_ERROR${call.cause === undefined ? '' : `: ${call.cause}`}`,
         ),
       );
-    } else if (!isDocumentedAnswer(call.fn, call.status)) {
+    } else if (!isDocumentedAnswer(call.fn, call.status, plan.packageName)) {
       tally.undocumented++;
       offend(
         tally,
@@ -180,7 +183,14 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const packageName = plan.packageName;
   const acquired = await acquireCredentials(ctx.sspi, packageName, plan.account);
   if ('failed' in acquired) return { status: SEC_E_INTERNAL_ERROR, statusName: 'SEC_E_INTERNAL_ERROR', detail: acquired.failed };
-  const env: FuzzEnv = { sspi: ctx.sspi, packageName, account: plan.account, lanes: Math.max(1, plan.lanes), ...acquired };
+  const env: FuzzEnv = {
+    sspi: ctx.sspi,
+    packageName,
+    account: plan.account,
+    lanes: Math.max(1, plan.lanes),
+    ...acquired,
+    ...(plan.kdc === undefined ? {} : { kdc: plan.kdc }),
+  };
   const tallies: GeneratorTally[] = [];
   try {
     for (const job of plan.jobs) tallies.push(await runJob(plan, env, job));

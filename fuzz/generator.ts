@@ -17,6 +17,7 @@ import {
   tokenBytes,
 } from '../headers/index.js';
 import type { CredHandle, CtxtHandle, ContextResult, Secur32 } from '../sspi/index.js';
+import type { FuzzKdc } from './kerberos-domain.js';
 import type { Rng } from './rng.js';
 import type { FuzzedFunction } from './statuses.js';
 
@@ -73,6 +74,9 @@ export class Trial {
 
   /** The call that received the hostile input, once made. */
   judged: Call | undefined;
+
+  /** What answered an input that reaches no SSPI function (a KDC's reply), counted in place of a status. */
+  outcome: string | undefined;
 }
 
 /** What a generator instance runs in: one batch, one process, the credentials of the run's account. */
@@ -84,6 +88,8 @@ export interface FuzzEnv {
   readonly clientCredential: CredHandle;
   readonly serverCredential: CredHandle;
   readonly lanes: number;
+  /** The domain controller's KDC, when the package fuzzed is Kerberos. */
+  readonly kdc?: FuzzKdc;
 }
 
 /** A generator as it runs in a batch: one input per call of `run`, on lane `lane`; `index` is the input's index in its generator. */
@@ -97,10 +103,10 @@ export interface GeneratorSpec {
   /** "ntlm/authenticate", "example/hello", "ntlm/decrypt-message", ... */
   readonly name: string;
   /** Whose generator it is: a package's own (structure-aware), or one for any package. */
-  readonly packageKey: 'ntlm' | 'example' | 'negotiate' | 'generic';
+  readonly packageKey: 'ntlm' | 'example' | 'negotiate' | 'kerberos' | 'generic';
   readonly target: 'tokens' | 'messages';
-  /** The function whose answer to the hostile input is judged. */
-  readonly fn: FuzzedFunction;
+  /** The function whose answer to the hostile input is judged; 'KDC' for bytes sent to a KDC, whose replies are counted (Trial.outcome). */
+  readonly fn: FuzzedFunction | 'KDC';
   /** What the generator feeds, for the report. */
   readonly describe: string;
   create(env: FuzzEnv): Promise<GeneratorInstance>;

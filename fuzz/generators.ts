@@ -6,12 +6,19 @@ import { EXAMPLE_TOKEN_GENERATORS } from './example.js';
 import { GENERIC_TOKEN_GENERATORS } from './generic.js';
 import type { GeneratorSpec } from './generator.js';
 import { EXAMPLE_INITIALIZE_GENERATOR, GENERIC_INITIALIZE_GENERATOR, NEGOTIATE_INITIALIZE_GENERATOR, NTLM_INITIALIZE_GENERATOR } from './initialize.js';
-import { EXAMPLE_MESSAGE_GENERATORS, GENERIC_MESSAGE_GENERATORS, NEGOTIATE_MESSAGE_GENERATORS, NTLM_MESSAGE_GENERATORS } from './messages.js';
+import {
+  EXAMPLE_MESSAGE_GENERATORS,
+  GENERIC_MESSAGE_GENERATORS,
+  KERBEROS_MESSAGE_GENERATORS,
+  NEGOTIATE_MESSAGE_GENERATORS,
+  NTLM_MESSAGE_GENERATORS,
+} from './messages.js';
+import { KERBEROS_RFC4121_GENERATORS, KERBEROS_TOKEN_GENERATORS } from './kerberos.js';
 import { NEGOTIATE_TOKEN_GENERATORS } from './negotiate.js';
 import { NTLM_TOKEN_GENERATORS } from './ntlm.js';
 
 /** The built-in packages that have generators of their own. */
-export type FuzzPackage = 'ntlm' | 'example' | 'negotiate';
+export type FuzzPackage = 'ntlm' | 'example' | 'negotiate' | 'kerberos';
 /** A set of generators: a built-in package's own, or the generic ones. */
 export type GeneratorSet = FuzzPackage | 'generic';
 export type FuzzTarget = 'tokens' | 'messages';
@@ -26,6 +33,9 @@ export const GENERATORS: readonly GeneratorSpec[] = [
   ...NEGOTIATE_TOKEN_GENERATORS,
   NEGOTIATE_INITIALIZE_GENERATOR,
   ...NEGOTIATE_MESSAGE_GENERATORS,
+  ...KERBEROS_TOKEN_GENERATORS,
+  ...KERBEROS_RFC4121_GENERATORS,
+  ...KERBEROS_MESSAGE_GENERATORS,
   ...GENERIC_TOKEN_GENERATORS,
   GENERIC_INITIALIZE_GENERATOR,
   ...GENERIC_MESSAGE_GENERATORS,
@@ -43,4 +53,4 @@ export function generatorsFor(set: GeneratorSet, targets: readonly FuzzTarget[],
 }
 
 /** The package's name as SSPI knows it. */
-export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example', negotiate: 'Negotiate' };
+export const SSPI_PACKAGE_NAME: Readonly<Record<FuzzPackage, string>> = { ntlm: 'NTLM', example: 'Example', negotiate: 'Negotiate', kerberos: 'Kerberos' };

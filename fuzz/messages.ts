@@ -275,9 +275,12 @@ async function hostileHandle(
     case 'sender':
       return { handle: other, how, cleanup: undefined };
     case 'unmapped': {
-      const first = await firstClientLeg(env);
+      // Mutual authentication asked, so that a package whose handshake can end at the client's
+      // first call (Kerberos without it) leaves a context half-way too; one that completes anyway
+      // is a usable context of its own, no longer a case for SEC_E_INVALID_HANDLE.
+      const first = await firstClientLeg(env, CLIENT_REQ | ISC_REQ.MUTUAL_AUTH);
       trial.record('InitializeSecurityContext', first);
-      return { handle: first.context ?? own, how, cleanup: first.context };
+      return { handle: first.context ?? own, how: first.status === SEC_E_OK ? 'sender' : how, cleanup: first.context };
     }
     case 'forged':
       return { handle: { dwLower: rng.pick([own.dwLower, rng.next()]), dwUpper: rng.next() } as unknown as CtxtHandle, how, cleanup: undefined };
@@ -500,7 +503,11 @@ function senderGenerator(env: FuzzEnv, kind: Kind): GeneratorInstance {
       const delivered = copyList(sent.message);
       const got = await receive(env, kind, receiver, delivered);
       trial.record(RECEIVE_FN[kind], got);
-      if (pair.protection === 'full') trial.expectStatus(got.status, SEC_E_OK, `${RECEIVE_FN[kind]} of what ${SEND_FN[kind]} accepted (${name})`);
+      // A SECBUFFER_STREAM among the odd buffers is nothing to the sender, but DecryptMessage in
+      // stream mode (Kerberos') takes it for the whole token: such a list is no longer the message sent.
+      const stream =
+        kind === 'seal' && sent.message.some((b) => (b.BufferType & ~(SECBUFFER_READONLY | SECBUFFER_READONLY_WITH_CHECKSUM)) === SECBUFFER.STREAM);
+      if (pair.protection === 'full' && !stream) trial.expectStatus(got.status, SEC_E_OK, `${RECEIVE_FN[kind]} of what ${SEND_FN[kind]} accepted (${name})`);
       if (kind === 'seal' && got.status === SEC_E_OK)
         trial.expect(Buffer.compare(dataOf(delivered), dataOf(original)) === 0, 'DecryptMessage did not restore the plaintext');
       keep = got.status === SEC_E_OK;
@@ -536,5 +543,6 @@ function messageGenerators(packageKey: GeneratorSpec['packageKey']): GeneratorSp
 export const NTLM_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('ntlm');
 export const EXAMPLE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('example');
 export const NEGOTIATE_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('negotiate');
+export const KERBEROS_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('kerberos');
 /** The same for any package (nothing in them is a package's own): generic/verify-signature, ... */
 export const GENERIC_MESSAGE_GENERATORS: readonly GeneratorSpec[] = messageGenerators('generic');

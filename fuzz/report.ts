@@ -42,6 +42,10 @@ function packageSection(p: PackageFuzzReport): string[] {
     `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions}, nested handles ${before.nested} -> ${after.nested})`,
     `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`,
   );
+  if (p.kdcHeap !== undefined)
+    lines.push(
+      `  DC's LSA heap (KDC)   ${mib(p.kdcHeap.bootBytes)} at boot, ${mib(p.kdcHeap.warmBytes)} after the warm-up batch, ${mib(p.kdcHeap.afterBytes)} after the run (${signedMib(p.kdcHeap.growthBytes)}; tolerance ${mib(p.kdcHeap.toleranceBytes)}): ${p.kdcHeap.flat ? 'flat' : 'GREW'}`,
+    );
   return lines;
 }
 

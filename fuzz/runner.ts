@@ -10,11 +10,12 @@
 import { fileURLToPath } from 'node:url';
 import { ISC_REQ, ASC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED, SECPKG_FLAG, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
+import { DEMO_ACCOUNTS, Machine, type AppProcess, type LsaIsolation } from '../machine/index.js';
 import type { CtxtHandle } from '../sspi/index.js';
 import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Offender } from './app.js';
 import type { GeneratorSpec } from './generator.js';
 import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget, type GeneratorSet } from './generators.js';
+import { KERBEROS_FUZZ_DOMAIN } from './kerberos-domain.js';
 import { NTLM_FUZZ_SETTINGS } from './ntlm.js';
 
 /** A package to fuzz, and with which generators. */
@@ -86,6 +87,8 @@ export interface PackageFuzzReport {
     after: { contexts: number; credentials: number; logonSessions: number; nested: number };
   };
   heap: HeapFigures;
+  /** The domain controller's LSA heap (its KDC), for Kerberos: flat too. */
+  kdcHeap?: HeapFigures;
   /** Every invariant held for this package. */
   ok: boolean;
 }
@@ -171,6 +174,11 @@ function replayCommand(o: Offender, key: string, load: readonly string[], genera
   return `${base} --start ${o.index} --iterations 1 --lanes 1`;
 }
 
+/** The target name of the check after the run: Kerberos needs the fuzz service's, a package with no KDC none. */
+function kerberos(subject: FuzzSubject): string | undefined {
+  return subject.packageName.toLowerCase() === 'kerberos' ? KERBEROS_FUZZ_DOMAIN.service : undefined;
+}
+
 /** A message generator needs the capability it exercises: why it is left out for this package, or undefined. */
 function lacking(spec: GeneratorSpec, capabilities: number): string | undefined {
   if (spec.target !== 'messages') return undefined;
@@ -180,15 +188,73 @@ function lacking(spec: GeneratorSpec, capabilities: number): string | undefined 
 }
 
 async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: number): Promise<PackageFuzzReport> {
-  const machine = await Machine.boot({
-    packages: ['example', 'ntlm', 'negotiate', ...(options.load ?? [])],
+  // Kerberos needs a KDC: a domain controller machine of its own (its KDC in its LSA, on loopback
+  // UDP and TCP), whose realm the fuzzed machine joins with the fuzz service's key in its own
+  // account store, as a member server's. Nothing outside this process is needed.
+  const kerberos = subject.packageName.toLowerCase() === 'kerberos';
+  const dc = kerberos
+    ? await Machine.boot({
+        role: 'domain-controller',
+        realm: KERBEROS_FUZZ_DOMAIN.realm,
+        accounts: [`${ACCOUNT.user}:${ACCOUNT.password}`],
+        services: [`${KERBEROS_FUZZ_DOMAIN.service}:${KERBEROS_FUZZ_DOMAIN.servicePassword}`],
+        trace: false,
+        ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+      })
+    : undefined;
+  const kdc = dc?.kdcAddress ?? undefined;
+  let machine: Machine;
+  try {
+    machine = await bootFuzzed(subject, options, kdc);
+  } catch (error) {
+    await dc?.shutdown();
+    throw error;
+  }
+  try {
+    return await fuzzOn(machine, subject, options, lanes, dc, kdc);
+  } finally {
+    await dc?.shutdown();
+  }
+}
+
+function bootFuzzed(subject: FuzzSubject, options: FuzzOptions, kdc: { host: string; port: number } | undefined): Promise<Machine> {
+  // The acceptor's replay cache keeps every authenticator it took for the clock-skew window (five
+  // minutes by default, at most 100,000 of them): at a thousand handshakes a second it would still
+  // be filling at the end of a run, which the heap check cannot tell from a leak. Ten seconds keeps
+  // it at a few seconds' worth, full before the warm-up batch ends; no generator depends on the skew.
+  const kerberos: Record<string, Record<string, unknown>> = kdc === undefined
+    ? {}
+    : {
+        kerberos: {
+          realm: KERBEROS_FUZZ_DOMAIN.realm,
+          kdc: `${kdc.host}:${kdc.port}`,
+          services: [KERBEROS_FUZZ_DOMAIN.service],
+          maxClockSkewSeconds: KERBEROS_FUZZ_DOMAIN.maxClockSkewSeconds,
+        },
+      };
+  return Machine.boot({
+    packages: ['example', 'ntlm', 'negotiate', ...(kdc === undefined ? [] : ['kerberos']), ...(options.load ?? [])],
+    ...(kdc === undefined ? {} : { accounts: [...DEMO_ACCOUNTS, `${KERBEROS_FUZZ_DOMAIN.service}:${KERBEROS_FUZZ_DOMAIN.servicePassword}`] }),
     trace: false,
     // NTLM's own generators, and Negotiate's (NTLM inside SPNEGO), forge messages against a fixed
     // challenge and clock; the generic ones take NTLM as it runs (with a fixed challenge, a
     // captured AUTHENTICATE replayed is accepted).
-    packageSettings: subject.sets.includes('ntlm') || subject.sets.includes('negotiate') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {},
+    packageSettings: {
+      ...(subject.sets.includes('ntlm') || subject.sets.includes('negotiate') ? { ntlm: { ...NTLM_FUZZ_SETTINGS } } : {}),
+      ...kerberos,
+    },
     ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
   });
+}
+
+async function fuzzOn(
+  machine: Machine,
+  subject: FuzzSubject,
+  options: FuzzOptions,
+  lanes: number,
+  dc: Machine | undefined,
+  kdc: { host: string; port: number } | undefined,
+): Promise<PackageFuzzReport> {
   const listed = (
     await machine.lsa.packages().catch(async (error: unknown) => {
       await machine.shutdown();
@@ -240,9 +306,19 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
     };
     const before = await counted();
     let warm = before.heapUsed;
+    const dcHeap = async (): Promise<number> => (dc !== undefined && dc.lsa.alive ? (await dc.lsa.stats({ gc: true })).heapUsed : -1);
+    const kdcBoot = await dcHeap();
+    let kdcWarm = kdcBoot;
     for (const [n, chunk] of chunks.entries()) {
       for (const job of chunk) {
-        const plan: BatchPlan = { packageName: subject.packageName, seed: options.seed >>> 0, lanes, account: ACCOUNT, jobs: [job] };
+        const plan: BatchPlan = {
+          packageName: subject.packageName,
+          seed: options.seed >>> 0,
+          lanes,
+          account: ACCOUNT,
+          jobs: [job],
+          ...(kdc === undefined ? {} : { kdc: { ...kdc, realm: KERBEROS_FUZZ_DOMAIN.realm } }),
+        };
         const outcome = await timeout(
           fuzzer.runApp(APP, plan as unknown as Record<string, unknown>).then(
             (r) => r,
@@ -267,15 +343,19 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
         done += job.count;
         options.onProgress?.({ packageKey, done, total });
       }
-      if (hangs > 0 || !fuzzer.alive || !machine.lsa.alive) break;
-      if (n === 0) warm = (await counted()).heapUsed;
+      if (hangs > 0 || !fuzzer.alive || !machine.lsa.alive || (dc !== undefined && !dc.lsa.alive)) break;
+      if (n === 0) {
+        warm = (await counted()).heapUsed;
+        kdcWarm = await dcHeap();
+      }
     }
     const durationMs = performance.now() - began;
-    for (const proc of [fuzzer, machine.lsa])
+    for (const proc of [fuzzer, machine.lsa, ...(dc === undefined ? [] : [dc.lsa])])
       if (proc.crashError !== undefined) crashes.push(`${proc.name} reported an uncaught error: ${describeError(proc.crashError)}`);
+    if (dc !== undefined && !dc.lsa.alive) crashes.push("the domain controller's LSA (its KDC) died");
     const lsaAlive = machine.lsa.alive;
     const after = lsaAlive ? await counted() : { contexts: -1, credentials: -1, logonSessions: -1, nested: -1, heapUsed: -1 };
-    const goodHandshake = lsaAlive ? await freshHandshake(machine, subject.packageName, capabilities) : 'the LSA is gone';
+    const goodHandshake = lsaAlive ? await freshHandshake(machine, subject.packageName, capabilities, kerberos(subject)) : 'the LSA is gone';
     const tolerance = options.heapToleranceBytes ?? DEFAULTS.heapToleranceBytes;
     const heap: HeapFigures = {
       bootBytes: before.heapUsed,
@@ -285,6 +365,18 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
       toleranceBytes: tolerance,
       flat: lsaAlive && after.heapUsed - warm <= tolerance,
     };
+    const kdcAfter = await dcHeap();
+    const kdcHeap: HeapFigures | undefined =
+      dc === undefined
+        ? undefined
+        : {
+            bootBytes: kdcBoot,
+            warmBytes: kdcWarm,
+            afterBytes: kdcAfter,
+            growthBytes: kdcAfter - kdcWarm,
+            toleranceBytes: tolerance,
+            flat: kdcAfter >= 0 && kdcAfter - kdcWarm <= tolerance,
+          };
     const generators = [...tallies.values()];
     const balanced =
       after.contexts === before.contexts &&
@@ -298,6 +390,7 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
       goodHandshake === 'SEC_E_OK' &&
       balanced &&
       heap.flat &&
+      (kdcHeap?.flat ?? true) &&
       generators.every((g) => offences(g) === 0) &&
       done === total;
     return {
@@ -317,6 +410,7 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
         after: { contexts: after.contexts, credentials: after.credentials, logonSessions: after.logonSessions, nested: after.nested },
       },
       heap,
+      ...(kdcHeap === undefined ? {} : { kdcHeap }),
       ok,
     };
   } finally {
@@ -330,7 +424,12 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
  * package that claims integrity and not confidentiality; none for one that claims neither). Both
  * processes are then killed (the LSA reaps them).
  */
-export async function freshHandshake(machine: Machine, packageName: string, capabilities = SECPKG_FLAG.INTEGRITY | SECPKG_FLAG.PRIVACY): Promise<string> {
+export async function freshHandshake(
+  machine: Machine,
+  packageName: string,
+  capabilities = SECPKG_FLAG.INTEGRITY | SECPKG_FLAG.PRIVACY,
+  targetName?: string,
+): Promise<string> {
   let client: AppProcess | undefined;
   let server: AppProcess | undefined;
   try {
@@ -354,6 +453,7 @@ export async function freshHandshake(machine: Machine, packageName: string, capa
         context: clientContext ?? null,
         contextReq: clientReq,
         input: input === undefined ? null : [{ BufferType: SECBUFFER.TOKEN, pvBuffer: input }],
+        ...(targetName === undefined ? {} : { targetName }),
       });
       clientContext = c.context ?? clientContext;
       if (c.status !== SEC_E_OK && c.status !== SEC_I_CONTINUE_NEEDED) return statusName(c.status);

@@ -28,6 +28,7 @@ const PACKAGES: ReadonlyMap<string, FuzzPackage> = new Map([
   ['ntlm', 'ntlm'],
   ['example', 'example'],
   ['negotiate', 'negotiate'],
+  ['kerberos', 'kerberos'],
 ]);
 const TARGETS: ReadonlyMap<string, FuzzTarget[]> = new Map([
   ['tokens', ['tokens']],
@@ -108,10 +109,10 @@ async function fuzzSubjects(
     return sets.map((set) => ({ key, packageName: SSPI_PACKAGE_NAME[key], sets: [set] }));
   };
   if (load.length === 0) {
-    return (packages ?? ['ntlm', 'example', 'negotiate']).flatMap((name) => {
+    return (packages ?? ['ntlm', 'example', 'negotiate', 'kerberos']).flatMap((name) => {
       const key = PACKAGES.get(name.toLowerCase());
       if (key === undefined)
-        throw new UsageError(`--package takes ntlm, example or negotiate, or with --load a package of the module, not ${JSON.stringify(name)}`);
+        throw new UsageError(`--package takes ntlm, example, negotiate or kerberos, or with --load a package of the module, not ${JSON.stringify(name)}`);
       return builtin(key);
     });
   }

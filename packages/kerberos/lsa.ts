@@ -125,6 +125,12 @@ interface ClientContext {
   stage: 'ap-req-sent' | 'failed';
   readonly identity: ClientIdentity;
   readonly ticket: CachedTicket;
+  /**
+   * The ticket's session key, the context's own copy: the cache may drop or replace the ticket (and
+   * wipe its key) while this context waits for its AP-REP, when another context's acceptor refused
+   * the ticket or a new one was fetched. Wiped when the AP-REP has been read, or the context deleted.
+   */
+  readonly sessionKey: EncryptionKey;
   readonly request: ApRequest;
   readonly requirements: number;
   readonly gssFlags: number;
@@ -320,8 +326,10 @@ class KerberosLsaPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     this.contexts.delete(handle);
-    if ('request' in context) context.request.subkey.keyvalue.fill(0);
-    else context.micPending?.protection.wipe();
+    if ('request' in context) {
+      context.request.subkey.keyvalue.fill(0);
+      context.sessionKey.keyvalue.fill(0);
+    } else context.micPending?.protection.wipe();
     if ('logonId' in context && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
     return SEC_E_OK;
   };
@@ -405,7 +413,8 @@ class KerberosLsaPackage {
       const complete = this.completeContext('client', ticket, attributes, created);
       return this.finishExchange(handle, complete, protection, gssFlags, input, output, true);
     }
-    const context: ClientContext = { role: 'client', stage: 'ap-req-sent', identity, ticket, request, requirements, gssFlags, attributes, created };
+    const sessionKey = { keytype: ticket.sessionKey.keytype, keyvalue: Uint8Array.from(ticket.sessionKey.keyvalue) };
+    const context: ClientContext = { role: 'client', stage: 'ap-req-sent', identity, ticket, sessionKey, request, requirements, gssFlags, attributes, created };
     this.contexts.set(handle, context);
     return { status: SEC_I_CONTINUE_NEEDED, NewContextHandle: handle, ContextAttributes: attributes, ExpirationTime: timeStampFromDate(ticket.endtime) };
   }
@@ -413,7 +422,8 @@ class KerberosLsaPackage {
   private async apReplyLeg(handle: LSA_SEC_HANDLE, context: ClientContext, input: SecBuffer[], output: SecBuffer[]): Promise<SpContextResult> {
     const token = tokenBytes(input);
     if (token === undefined || token.length === 0 || token.length > KERBEROS_MAX_TOKEN) return this.failClient(handle, context, SEC_E_INVALID_TOKEN);
-    const reply = readApReply(token, context.request, context.ticket.sessionKey);
+    const reply = readApReply(token, context.request, context.sessionKey);
+    context.sessionKey.keyvalue.fill(0);
     if (isFailure(reply)) {
       // A ticket the service refused as expired or made with another key is not used again.
       if (reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_TKT_EXPIRED || reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_MODIFIED) context.identity.cache.dropService(context.ticket);
@@ -495,6 +505,7 @@ class KerberosLsaPackage {
   private failClient(handle: LSA_SEC_HANDLE, context: ClientContext, status: Status): SpContextResult {
     context.stage = 'failed';
     context.request.subkey.keyvalue.fill(0);
+    context.sessionKey.keyvalue.fill(0);
     this.contexts.set(handle, { ...this.completeContext('client', context.ticket, context.attributes, context.created), stage: 'failed' });
     return { status };
   }

@@ -56,6 +56,9 @@ export class ServiceKeys {
 
   /** The keys that may open a ticket for `server` of `etype`: the keytab's (the kvno's first when it matches one), then the account store's. */
   async lookup(server: Principal, etype: number, kvno: number | undefined): Promise<EncryptionKey[]> {
+    // The etype is the peer's word (the ticket's enc-part): one this machine does not accept has no
+    // key here, and no key is derived for it (deriving one for an etype the cryptosystem lacks threw).
+    if (!this.settings.etypes.includes(etype)) return [];
     const entries = this.keytab.filter((e) => e.key.keytype === etype && matches(e, server));
     const exact = kvno === undefined ? [] : entries.filter((e) => e.kvno === kvno || (e.kvno & 0xff) === kvno);
     const ordered = [...exact, ...entries.filter((e) => !exact.includes(e)).sort((a, b) => b.kvno - a.kvno)];

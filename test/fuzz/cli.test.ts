@@ -58,7 +58,7 @@ describe('sspi-emu fuzz', () => {
   });
 
   for (const [args, message] of [
-    [['--package', 'kerberos'], /--package takes ntlm, example or negotiate, or with --load a package of the module, not "kerberos"/],
+    [['--package', 'spnego'], /--package takes ntlm, example, negotiate or kerberos, or with --load a package of the module, not "spnego"/],
     [['--generator', 'ntlm/nothing'], /no generator "ntlm\/nothing"/],
     [['--iterations', 'many'], /--iterations takes a whole number from 1, not "many"/],
     [['--target', 'everything'], /--target takes tokens, messages or all/],
