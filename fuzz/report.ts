@@ -40,7 +40,7 @@ function packageSection(p: PackageFuzzReport): string[] {
     `  hangs                 ${n(p.hangs)}`,
     `  LSA alive             ${p.lsaAlive ? 'yes' : 'NO'}; a fresh handshake and sealed message after the run: ${p.goodHandshake}`,
     `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions}, nested handles ${before.nested} -> ${after.nested})`,
-    `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`,
+    `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run${p.heap.settledBytes === undefined ? '' : `, ${mib(p.heap.settledBytes)} once the replay cache's window had passed`} (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`,
   );
   if (p.kdcHeap !== undefined)
     lines.push(
