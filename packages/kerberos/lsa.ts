@@ -94,13 +94,25 @@ import { DEFAULT_SETTINGS, parseSettings, type KerberosSettings } from './settin
 import { failure, isFailure, type KerberosFailure } from './statuses.js';
 import { TicketCache, type CachedTicket } from './tickets.js';
 
-/** A client identity: who it is, its password and keys, its tickets. */
+/**
+ * A client identity: who it is, its password and keys, its tickets. Released when its credential is
+ * freed (an explicit credential's) or its logon ends; its secrets are wiped then, or, when calls
+ * are still using them (an InitializeSecurityContext waiting for the KDC: its AS exchange derives
+ * keys from the password, its TGS exchange opens the reply with the TGT's session key), when the last
+ * of them ends: a call under way keeps what it started with, as a Windows call holds a reference to
+ * its credential. A context needs none of it once its AP-REQ is made (it keeps its own copy of the
+ * ticket's session key), so freeing the credential leaves its contexts working.
+ */
 interface ClientIdentity {
   /** As given: DOMAIN\user or user@realm (SECPKG_CRED_ATTR_NAMES when there is no principal). */
   readonly display: string;
   /** Undefined when the domain is not this machine's realm: there is no KDC to ask (SEC_E_NO_AUTHENTICATING_AUTHORITY). */
   readonly secret: ClientSecret | undefined;
   readonly cache: TicketCache;
+  /** Calls using the secret and tickets right now (KerberosLsaPackage.using). */
+  inUse: number;
+  /** Its credential was freed or its logon ended: wiped when `inUse` falls to 0. */
+  released: boolean;
 }
 
 /** A process's logon, as SpAcceptCredentials gave it. */
@@ -216,10 +228,10 @@ class KerberosLsaPackage {
     const identity = this.newIdentity(primary.DownlevelName, primary.DomainName, primary.Password);
     const state: LogonState = { identity, logonFailure: undefined };
     const old = this.logons.get(primary.LogonId);
-    if (old !== undefined) this.forget(old.identity);
+    if (old !== undefined) this.release(old.identity);
     this.logons.set(primary.LogonId, state);
     if (identity.secret !== undefined && this.settings.kdcs.length > 0) {
-      const tgt = await this.tgtOf(identity, kdcCall(this.settings, this.shutdown.signal));
+      const tgt = await this.using(identity, () => this.tgtOf(identity, kdcCall(this.settings, this.shutdown.signal)));
       if (isFailure(tgt)) state.logonFailure = tgt;
     }
     return STATUS_SUCCESS;
@@ -231,7 +243,7 @@ class KerberosLsaPackage {
     if (state === undefined) return;
     this.logons.delete(logonId);
     // Credentials acquired on it keep a reference; they find nothing to use from now on.
-    this.forget(state.identity);
+    this.release(state.identity);
   };
 
   /**
@@ -297,7 +309,8 @@ class KerberosLsaPackage {
     const credential = this.credentials.get(handle);
     if (credential === undefined) return SEC_E_INVALID_HANDLE;
     this.credentials.delete(handle);
-    if (credential.owned && credential.identity !== undefined) this.forget(credential.identity);
+    // Its contexts go on (each holds its own keys); a call of it still talking to the KDC finishes first.
+    if (credential.owned && credential.identity !== undefined) this.release(credential.identity);
     return SEC_E_OK;
   };
 
@@ -387,9 +400,22 @@ class KerberosLsaPackage {
     if (typeof bindings === 'string') return { status: SEC_E_BAD_BINDINGS };
 
     const call = kdcCall(this.settings, this.shutdown.signal);
-    const ticket = await this.serviceTicketOf(identity, server, call);
-    if (isFailure(ticket)) return { status: ticket.status };
+    return this.using(identity, async () => {
+      const ticket = await this.serviceTicketOf(identity, server, call);
+      if (isFailure(ticket)) return { status: ticket.status };
+      return this.sendApRequest(identity, ticket, requirements, bindings, input, output);
+    });
+  }
 
+  /** The AP-REQ with the service ticket; the context that waits for its AP-REP keeps its own copy of the session key. */
+  private sendApRequest(
+    identity: ClientIdentity,
+    ticket: CachedTicket,
+    requirements: number,
+    bindings: Uint8Array,
+    input: SecBuffer[],
+    output: SecBuffer[],
+  ): SpContextResult {
     const mutual = (requirements & ISC_REQ.MUTUAL_AUTH) !== 0;
     const gssFlags = gssFlagsFor(requirements);
     const request = makeApRequest({ ticket, gssFlags, bindingsHash: bindings, mutual, now: this.now() });
@@ -591,7 +617,24 @@ class KerberosLsaPackage {
     const display = domain === '' ? user : `${domain}\\${user}`;
     const realm = this.settings.realm;
     const principal = realm === undefined ? undefined : clientPrincipal(user, domain, realm);
-    return { display, secret: principal === undefined ? undefined : newClientSecret(principal, password), cache: new TicketCache() };
+    return { display, secret: principal === undefined ? undefined : newClientSecret(principal, password), cache: new TicketCache(), inUse: 0, released: false };
+  }
+
+  /** Runs `work` with the identity's secret and tickets kept until it ends, even if the identity is released meanwhile. */
+  private async using<T>(identity: ClientIdentity, work: () => Promise<T>): Promise<T> {
+    identity.inUse++;
+    try {
+      return await work();
+    } finally {
+      identity.inUse--;
+      if (identity.released && identity.inUse === 0) this.forget(identity);
+    }
+  }
+
+  /** Its credential was freed or its logon ended: wiped now, or when the last call using it ends. */
+  private release(identity: ClientIdentity): void {
+    identity.released = true;
+    if (identity.inUse === 0) this.forget(identity);
   }
 
   private forget(identity: ClientIdentity): void {
