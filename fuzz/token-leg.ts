@@ -57,8 +57,8 @@ export function callShape(
   return { input: buffers, outputTypes: types, contextReq, how: `${inputHow}${outputHow}${odd ? ` [contextReq 0x${contextReq.toString(16)}]` : ''}` };
 }
 
-/** Sends `variant` to its leg, judges the answer, and deletes the context the leg worked on. */
-export async function feedVariant(env: FuzzEnv, rng: Rng, trial: Trial, leg: Leg, variant: TokenVariant): Promise<void> {
+/** Sends `variant` to its leg, judges the answer, and deletes the context the leg worked on. Answers the ISC/ASC_REQ flags the call was made with. */
+export async function feedVariant(env: FuzzEnv, rng: Rng, trial: Trial, leg: Leg, variant: TokenVariant): Promise<number> {
   const server = leg.fn === 'AcceptSecurityContext';
   const shape = callShape(rng, variant.bytes, server ? SERVER_REQ : CLIENT_REQ, leg.bindings);
   trial.hostile(variant.strategy, variant.bytes, variant.mutation + shape.how + (leg.note ?? ''));
@@ -69,6 +69,7 @@ export async function feedVariant(env: FuzzEnv, rng: Rng, trial: Trial, leg: Leg
   const status = trial.answer(leg.fn, result);
   if (variant.expected !== undefined && shape.how === '' && leg.note === undefined) trial.expectStatus(status, variant.expected, leg.what);
   await dropContext(env.sspi, leg.context ?? result.context, trial.violations, server ? 'the server context' : 'the client context');
+  return shape.contextReq;
 }
 
 /**
