@@ -9,6 +9,7 @@ import type { KdcDatabase } from './database.js';
 import { KdcRefusal } from './errors.js';
 import type { KdcPolicy } from './policy.js';
 import { tgsExchange } from './tgs-exchange.js';
+import { undecodableRequest } from './undecodable.js';
 import { kerberosTime, type RequestNote } from './tickets.js';
 
 export type KdcTransport = 'tcp' | 'udp';
@@ -92,7 +93,7 @@ export class Kdc {
       try {
         req = unpackKdcReq(request);
       } catch (error) {
-        throw new KdcRefusal(KRB_ERROR_CODE.KRB_ERR_GENERIC, `the ${type} does not decode: ${(error as Error).message}`);
+        throw undecodableRequest(request, exchange === 'AS' ? 'AS-REQ' : 'TGS-REQ', (error as Error).message);
       }
       const ctx = { db: this.db, policy: this.policy, now };
       reply = req.msgType === KRB_MSG_TYPE.AS_REQ ? await asExchange(ctx, req, request, note) : await tgsExchange(ctx, req, note);

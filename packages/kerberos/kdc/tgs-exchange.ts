@@ -34,6 +34,7 @@ import {
 import { renewUntil } from './as-exchange.js';
 import { KdcRefusal } from './errors.js';
 import { isTgsName, sameRealm } from './principals.js';
+import { undecodableTgsApReq } from './undecodable.js';
 import {
   chooseEtype,
   type ExchangeContext,
@@ -85,7 +86,7 @@ export async function tgsExchange(ctx: ExchangeContext, req: KdcReq, note: Reque
   try {
     apReq = unpackApReq(paTgsReq.padataValue);
   } catch (error) {
-    throw new KdcRefusal(KRB_ERROR_CODE.KRB_AP_ERR_MSG_TYPE, `PA-TGS-REQ does not hold an AP-REQ: ${(error as Error).message}`);
+    throw undecodableTgsApReq(paTgsReq.padataValue, (error as Error).message);
   }
 
   // The ticket (a TGT, or the ticket to renew) and its Authenticator (RFC 4120 3.3.2).

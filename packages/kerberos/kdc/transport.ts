@@ -6,7 +6,8 @@
 // - TCP (7.2.2): each message is preceded by its length in four big-endian octets. The length's
 //   high bit is reserved for extensions, none of which is implemented: a request with it set, or
 //   longer than the policy's maxRequestBytes, is answered KRB_ERR_FIELD_TOOLONG and the connection
-//   closed. Requests on one connection are answered in order. A connection idle (or stuck
+//   closed. Requests on one connection are answered in order; a client that ends its side after
+//   sending (a half-close) still gets every answer, then the KDC ends its own. A connection idle (or stuck
 //   half-way through a request) for idleTimeoutMs is closed; past maxConnections, new ones are
 //   closed as they come.
 //
@@ -87,7 +88,9 @@ export class KdcListener {
       throw new KdcError('BAD_CONFIG', `the KDC's port must be a whole number from 0 to 65535, not ${String(port)}`);
     let lastError: unknown;
     for (let attempt = 0; attempt < (port === 0 ? PORT_ATTEMPTS : 1); attempt++) {
-      const tcp = createServer({ pauseOnConnect: false });
+      // Half-open: a client that shuts down its sending side after its request (as MIT's krb5kdc
+      // allows) still gets the answer; our side ends once its requests are answered.
+      const tcp = createServer({ pauseOnConnect: false, allowHalfOpen: true });
       let bound: number;
       try {
         bound = await listenTcp(tcp, host, port);
@@ -157,6 +160,8 @@ export class KdcListener {
     const limit = this.kdc.policy.maxRequestBytes;
     let pending: Buffer = Buffer.alloc(0);
     let busy = false;
+    /** The client ended its side: nothing more comes, so ours ends when what came is answered. */
+    let ended = false;
     socket.setNoDelay(true);
     socket.setTimeout(this.kdc.policy.idleTimeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());
@@ -186,8 +191,13 @@ export class KdcListener {
         }
       } finally {
         busy = false;
+        if (ended && !socket.destroyed) socket.end(); // a request cut short by the client's end is never answered
       }
     };
+    socket.on('end', () => {
+      ended = true;
+      if (!busy) socket.end();
+    });
     socket.on('data', (chunk: Buffer) => {
       // A client that keeps sending while its requests wait is bounded too: two whole requests' worth.
       if (pending.length + chunk.length > 2 * (LENGTH_BYTES + limit)) {

@@ -178,6 +178,50 @@ describe('the KDC on UDP and TCP (RFC 4120 7.2)', { timeout: 60_000 }, () => {
     assert.ok(listener.stats().tooLong >= 2);
   });
 
+  it("answers a request whose client ended its side right after it (a half-close, which MIT's krb5kdc answers too), then ends its own", async () => {
+    // A KDC whose key derivation waits until the test lets it go: the answer is due only after the
+    // client's end has reached the KDC.
+    let derive!: () => void;
+    const called = new Promise<void>((resolve) => (derive = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const db = KdcDatabase.open(
+      REALM,
+      [
+        { components: ['krbtgt', REALM], kind: 'krbtgt', keys: [makeRandomKey(18)] },
+        { components: ['alice'], kind: 'user', password: 'pw', etypes: [18] },
+      ],
+      async (etype, password, salt) => {
+        derive();
+        await released;
+        return stringToKey(etype, password, salt);
+      },
+    );
+    const gated = await KdcListener.listen(new Kdc(db, kdcPolicy()), { host: '127.0.0.1', port: 0 });
+    try {
+      const socket = await rawConnection(gated.address.port);
+      const received = readUntilClosed(socket);
+      const request = asRequest({ realm: REALM, client: ['alice'] });
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(request.length);
+      const finished = new Promise((resolve) => socket.once('finish', resolve));
+      socket.end(Buffer.concat([head, request]));
+      await called;
+      // Our FIN is sent ('finish'; on loopback it is in the KDC's receive queue at once). A request
+      // on a second connection, made after it, is read by the KDC no sooner than that FIN: once it is
+      // answered, the KDC has seen the first connection end.
+      await finished;
+      const second = await OneConnection.open(gated.address.port);
+      const other = readAnswer(await second.exchange(Uint8Array.of(0x30, 0x00)));
+      assert.equal(other.kind === 'error' && other.error.errorCode, KRB_ERROR_CODE.KRB_AP_ERR_MSG_TYPE);
+      second.close();
+      release();
+      assert.equal(errorCodeOf(await received), KRB_ERROR_CODE.KDC_ERR_PREAUTH_REQUIRED, 'answered, then closed');
+    } finally {
+      await gated.close();
+    }
+  });
+
   it('closes a TCP connection left half-way through a request for idleTimeoutMs', async () => {
     const socket = await rawConnection(listener.address.port);
     const received = readUntilClosed(socket);
