@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { runFuzz, offences, type FuzzReport, type PackageFuzzReport } from '../../fuzz/index.js';
+import { formatFuzzReport, runFuzz, offences, type FuzzReport, type PackageFuzzReport } from '../../fuzz/index.js';
 
 const SEED = 0x4b5242;
 const GENERATORS = [
@@ -60,6 +60,26 @@ describe('fuzz: the Kerberos generators against a domain controller machine', { 
       const got = statuses(name);
       assert.ok((got['SEC_E_OK'] ?? 0) > 0 && (got['SEC_E_MESSAGE_ALTERED'] ?? 0) + (got['SEC_E_INVALID_TOKEN'] ?? 0) > 0, `${name}: ${JSON.stringify(got)}`);
     }
+  });
+
+  it("measures the member's heap again once the replay window has passed when the run ends past the tolerance, and judges that figure", async () => {
+    // A tolerance no figure is within: the runner must wait out the acceptor's replay window (10 s
+    // and a second) after the last input, prune the cache with a fresh handshake, and measure again.
+    const r = await runFuzz({
+      packages: ['kerberos'],
+      iterations: 50,
+      seed: SEED,
+      targets: ['tokens'],
+      generators: ['kerberos/ap-req'],
+      lanes: 4,
+      heapToleranceBytes: -(1 << 30),
+    });
+    const p = r.packages[0]!;
+    assert.equal(p.goodHandshake, 'SEC_E_OK', 'the handshake that pruned the cache');
+    assert.equal(typeof p.heap.settledBytes, 'number');
+    assert.equal(p.heap.growthBytes, p.heap.settledBytes! - p.heap.warmBytes, 'the second figure is the one judged');
+    assert.equal(p.heap.flat, false);
+    assert.match(formatFuzzReport(r), /after the run, [\d.]+ MiB once the replay cache's window had passed \(/);
   });
 
   it('replays one token input by its index: the same input, the same answer', async () => {
