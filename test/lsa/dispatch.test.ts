@@ -184,7 +184,7 @@ describe("LsaLookupAuthenticationPackage and LsaCallAuthenticationPackage (the p
   });
 
   it("hands the package a copy of the submit buffer and the caller's logon from its connection, and returns a copy of what it answered", async () => {
-    await withMachine({ packages }, async (machine) => {
+    await withMachine({ packages, trace: true }, async (machine) => {
       const client = await machine.spawn('client', { logonAs: 'alice' });
       const { lsaHandle } = await client.sspi.lsaConnectUntrusted();
       const rogue = (await client.sspi.lsaLookupAuthenticationPackage(lsaHandle!, 'CallRogue')).authenticationPackage!;
@@ -209,6 +209,13 @@ describe("LsaLookupAuthenticationPackage and LsaCallAuthenticationPackage (the p
       assert.equal(nt(failed), 'STATUS_UNSUCCESSFUL');
       assert.equal(failed.returnBuffer, undefined, 'a failed call returns no buffer');
       assert.equal(failed.protocolStatus, undefined);
+
+      // Traced on both sides: the API call in the process, the package's entry point in the LSA.
+      const events = await machine.events();
+      const seen = (process: string, call: string, phase: string): boolean => events.some((e) => e.process === process && e.call === call && e.phase === phase);
+      assert.ok(seen(client.name, 'LsaLookupAuthenticationPackage', 'return'));
+      assert.ok(seen(client.name, 'LsaCallAuthenticationPackage', 'call') && seen(client.name, 'LsaCallAuthenticationPackage', 'return'));
+      assert.ok(seen('lsa', 'LsaApCallPackageUntrusted', 'call'), 'the LSA traces the package entry point');
     });
   });
 
