@@ -140,6 +140,7 @@ export {
   type Status,
 } from './status.js';
 export {
+  KERB_ETYPE,
   KERB_PROTOCOL_MESSAGE_TYPE,
   KERB_PURGE_TKT_CACHE_REQUEST_SIZE,
   KERB_QUERY_TKT_CACHE_REQUEST_SIZE,
@@ -148,6 +149,7 @@ export {
   KERB_TICKET_FLAGS,
   MICROSOFT_KERBEROS_NAME_A,
   MSV1_0_PACKAGE_NAME,
+  kerbEtypeName,
   kerbMessageType,
   kerbMessageTypeName,
   packKerbPurgeTktCacheRequest,

@@ -82,6 +82,28 @@ export const KERB_TICKET_FLAGS = {
   reserved1: 0x00000001,
 } as const;
 
+/** KERB_ETYPE_* (ntsecapi.h) of the encryption types sspi-emu's Kerberos uses, with the names klist prints for them. */
+export const KERB_ETYPE = {
+  KERB_ETYPE_AES128_CTS_HMAC_SHA1_96: 17,
+  KERB_ETYPE_AES256_CTS_HMAC_SHA1_96: 18,
+} as const;
+
+/** klist's name of an encryption type ("AES-256-CTS-HMAC-SHA1-96"), or its number for one it has no name for. */
+export function kerbEtypeName(etype: number): string {
+  switch (etype) {
+    case 17:
+      return 'AES-128-CTS-HMAC-SHA1-96';
+    case 18:
+      return 'AES-256-CTS-HMAC-SHA1-96';
+    case 19:
+      return 'AES-128-CTS-HMAC-SHA256-128';
+    case 20:
+      return 'AES-256-CTS-HMAC-SHA384-192';
+    default:
+      return `etype ${etype}`;
+  }
+}
+
 /** MICROSOFT_KERBEROS_NAME_A and MSV1_0_PACKAGE_NAME: the names LsaLookupAuthenticationPackage knows the two packages by. */
 export const MICROSOFT_KERBEROS_NAME_A = 'Kerberos';
 export const MSV1_0_PACKAGE_NAME = 'MICROSOFT_AUTHENTICATION_PACKAGE_V1_0';
