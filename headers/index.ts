@@ -140,7 +140,6 @@ export {
   type Status,
 } from './status.js';
 export {
-  KERB_ETYPE,
   KERB_PROTOCOL_MESSAGE_TYPE,
   KERB_PURGE_TKT_CACHE_REQUEST_SIZE,
   KERB_QUERY_TKT_CACHE_REQUEST_SIZE,

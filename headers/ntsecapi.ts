@@ -82,13 +82,10 @@ export const KERB_TICKET_FLAGS = {
   reserved1: 0x00000001,
 } as const;
 
-/** KERB_ETYPE_* (ntsecapi.h) of the encryption types sspi-emu's Kerberos uses, with the names klist prints for them. */
-export const KERB_ETYPE = {
-  KERB_ETYPE_AES128_CTS_HMAC_SHA1_96: 17,
-  KERB_ETYPE_AES256_CTS_HMAC_SHA1_96: 18,
-} as const;
-
-/** klist's name of an encryption type ("AES-256-CTS-HMAC-SHA1-96"), or its number for one it has no name for. */
+/**
+ * klist's name of an encryption type (KERB_ETYPE_AES256_CTS_HMAC_SHA1_96, 18: "AES-256-CTS-HMAC-SHA1-96"),
+ * or its number for one it has no name for.
+ */
 export function kerbEtypeName(etype: number): string {
   switch (etype) {
     case 17:

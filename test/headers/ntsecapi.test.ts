@@ -10,6 +10,7 @@ import {
   KERB_QUERY_TKT_CACHE_REQUEST_SIZE,
   KERB_TICKET_CACHE_INFO_EX_SIZE,
   KERB_TICKET_CACHE_INFO_SIZE,
+  kerbEtypeName,
   kerbMessageType,
   kerbMessageTypeName,
   packKerbPurgeTktCacheRequest,
@@ -36,6 +37,12 @@ describe('KERB_PROTOCOL_MESSAGE_TYPE', () => {
     assert.equal(kerbMessageTypeName(37), undefined);
     assert.equal(kerbMessageType(new Uint8Array(3)), undefined, 'three bytes hold no message type');
     assert.equal(kerbMessageType(Uint8Array.from([6, 0, 0, 0])), 6);
+  });
+
+  it('names the encryption types as klist does, and any other by its number', () => {
+    assert.equal(kerbEtypeName(18), 'AES-256-CTS-HMAC-SHA1-96');
+    assert.equal(kerbEtypeName(17), 'AES-128-CTS-HMAC-SHA1-96');
+    assert.equal(kerbEtypeName(23), 'etype 23');
   });
 });
 
