@@ -20,6 +20,7 @@ export type { DemoOptions, DemoReport } from './scenarios/index.js';
 export * as sspi from './headers/sspi.js';
 export * as status from './headers/status.js';
 export * as ntsecpkg from './headers/ntsecpkg.js';
+export * as ntsecapi from './headers/ntsecapi.js';
 export type {
   Secur32,
   SspiResult,
@@ -29,6 +30,10 @@ export type {
   ExportSecurityContextOptions,
   ExportSecurityContextResult,
   ImportSecurityContextResult,
+  LsaCallAuthenticationPackageResult,
+  LsaConnectionHandle,
+  LsaConnectUntrustedResult,
+  LsaLookupAuthenticationPackageResult,
 } from './sspi/index.js';
 export type { CredHandle, CtxtHandle } from './sspi/index.js';
 export type { AppContext, AppModule, AppArgs, AppResult, AppStats, Listener } from './process/index.js';

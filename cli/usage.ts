@@ -61,7 +61,7 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
     `sspi-emu run [--package NAME] [--load MODULE]... [--account USER:PASSWORD]...
              [--user U] [--domain D] [--password P] [--messages N] [--target SERVICE]
              [--realm R [--kdc HOST[:PORT]]... [--keytab FILE]] [--dc HOST:PORT --machine NAME:SECRET]
-             [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch]
+             [--json] [--html FILE] [--mermaid FILE] [--chrome-trace FILE] [--quiet] [--watch] [--klist]
              [--inspect PROCESS[:[HOST:]PORT]]... [--inspect-brk PROCESS[:[HOST:]PORT]]... [--deadline MS]
   --package NAME        the package both sides use: Example (default), NTLM, Negotiate, or a loaded one
   --load MODULE         also load a package module (a path), like a Security Packages entry
@@ -73,6 +73,9 @@ const COMMANDS: ReadonlyMap<string, string> = new Map([
                         server's NTLM passes the client's logon through to the DC's Netlogon
   --messages N          sealed and signed messages each way after the handshake, 0 to 100000 (default 3)
   --target SERVICE      the client's target name (Kerberos: host/server.example.test or host@server)
+  --klist               the client runs as the first account's logon (no --user/--domain/--password)
+                        and, after the run, prints that logon's Kerberos tickets as klist does
+                        (LsaCallAuthenticationPackage, KerbQueryTicketCacheExMessage); in --json, "klist"
 REALM_USAGE
   --json                print one JSON object (status, events, lpc) instead of the timeline
   --html FILE           write one self-contained page: the sequence diagram, the timeline as tracks

@@ -247,6 +247,23 @@ export type LsaApCallPackagePassthroughFn = (
   ClientBufferBase: number | null,
   SubmitBufferLength: number,
 ) => Awaitable<LsaApCallPackageResult>;
+/**
+ * LsaApCallPackage and LsaApCallPackageUntrusted (section 7.2, #3 and #5): what an application's
+ * LsaCallAuthenticationPackage reaches. The LSA calls CallPackageUntrusted for every app process
+ * (none holds SeTcbPrivilege, so none has a trusted connection; LsaRegisterLogonProcess is not
+ * offered), with a null ClientRequest: the current call, whose caller GetClientInfo names (its
+ * LogonId from its connection, never from the buffer). ProtocolSubmitBuffer is the LSA's private
+ * copy; ClientBufferBase is 0 (the submit buffer's pointers are offsets into it, headers/ntsecapi.ts).
+ * The return is the call's status (the LSA's answer to the application); ProtocolStatus the
+ * message's own outcome, and ProtocolReturnBuffer what the application gets (the LSA copies it into
+ * the caller's process, as AllocateClientBuffer and CopyToClientBuffer would).
+ */
+export type LsaApCallPackageFn = (
+  ClientRequest: LsaClientRequest,
+  ProtocolSubmitBuffer: Uint8Array,
+  ClientBufferBase: number | null,
+  SubmitBufferLength: number,
+) => Awaitable<LsaApCallPackageResult>;
 /** A member this emulation never calls; its type only keeps the table's shape. */
 export type SpUnusedFn = (...args: never[]) => Awaitable<Status | { status: Status }>;
 
@@ -254,9 +271,9 @@ export type SpUnusedFn = (...args: never[]) => Awaitable<Status | { status: Stat
 export interface SecpkgFunctionTable {
   InitializePackage: SpUnusedFn;
   LogonUser: SpUnusedFn;
-  CallPackage: SpUnusedFn;
+  CallPackage: LsaApCallPackageFn;
   LogonTerminated: LsaApLogonTerminatedFn;
-  CallPackageUntrusted: SpUnusedFn;
+  CallPackageUntrusted: LsaApCallPackageFn;
   CallPackagePassthrough: LsaApCallPackagePassthroughFn;
   LogonUserEx: SpUnusedFn;
   LogonUserEx2: SpUnusedFn;

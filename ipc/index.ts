@@ -28,6 +28,7 @@ export {
   decodeLsaCall,
   isRefusal,
   lpcCodec,
+  MAX_PROTOCOL_BUFFER,
   LPC_VOCABULARY,
   requestBytes,
   type ContextReply,

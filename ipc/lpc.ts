@@ -14,6 +14,8 @@ import {
   SEC_E_INVALID_PARAMETER,
   SEC_E_INVALID_TOKEN,
   SEC_E_SECPKG_NOT_FOUND,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NO_SUCH_PACKAGE,
   type Status,
 } from '../headers/index.js';
 import { bytes, finite, integer, record } from './decode.js';
@@ -117,6 +119,17 @@ export type ProcessToLsaOps = {
     request: { pszPackage: string; packedContext: Uint8Array };
     reply: LpcReplyBase & { hNewContext?: LsaHandle; packageId?: PackageId; imported?: ImportedContextDelivery };
   };
+  /** LsaLookupAuthenticationPackage: a package's id (AuthenticationPackage) by its name; the status is an NTSTATUS. */
+  LsaLookupAuthenticationPackage: { request: { PackageName: string }; reply: LpcReplyBase & { AuthenticationPackage?: PackageId } };
+  /**
+   * LsaCallAuthenticationPackage on the process's (untrusted) connection: the package's
+   * LsaApCallPackageUntrusted with a copy of the submit buffer. `status` is the call's NTSTATUS;
+   * ProtocolStatus the package's answer to the message; ProtocolReturnBuffer its reply.
+   */
+  LsaApCallPackageUntrusted: {
+    request: { AuthenticationPackage: number; ProtocolSubmitBuffer: Uint8Array };
+    reply: LpcReplyBase & { ProtocolStatus?: Status; ProtocolReturnBuffer?: Uint8Array };
+  };
 };
 
 /** Calls from the LSA into an app process: its address space and its registered callbacks. */
@@ -154,6 +167,9 @@ export const MAX_TARGET_NAME = 1 << 20;
  * export reference. The LSA keeps exported state until it is imported: NTLM's is 570 bytes.
  */
 export const MAX_PACKED_CONTEXT = 16 * 1024;
+
+/** Most bytes of a submit buffer LsaCallAuthenticationPackage carries, and of the return buffer a package answers. */
+export const MAX_PROTOCOL_BUFFER = 64 * 1024;
 
 type Request<K extends LpcOp> = ProcessToLsaOps[K]['request'];
 /** A typed request, or the status that refuses the message. */
@@ -335,7 +351,26 @@ export const decodeLpcRequest: { [K in LpcOp]: (body: unknown) => Decoded<Reques
     const packedContext = packedBytes(f.packedContext);
     return packedContext === undefined ? SEC_E_INVALID_TOKEN : { pszPackage, packedContext };
   },
+  LsaLookupAuthenticationPackage: (body) => {
+    const f = fields(body);
+    if (typeof f.PackageName !== 'string') return STATUS_INVALID_PARAMETER;
+    // No package has a name that long: nothing to look up.
+    return f.PackageName.length > MAX_PACKAGE_NAME ? STATUS_NO_SUCH_PACKAGE : { PackageName: f.PackageName };
+  },
+  LsaApCallPackageUntrusted: (body) => {
+    const f = fields(body);
+    const AuthenticationPackage = ulong(f.AuthenticationPackage);
+    if (AuthenticationPackage === undefined) return STATUS_NO_SUCH_PACKAGE;
+    const submit = f.ProtocolSubmitBuffer;
+    if (!(submit instanceof Uint8Array) || submit.byteLength > MAX_PROTOCOL_BUFFER) return STATUS_INVALID_PARAMETER;
+    return { AuthenticationPackage, ProtocolSubmitBuffer: submit };
+  },
 };
+
+/** A package id as LsaCallAuthenticationPackage's ULONG AuthenticationPackage carries it; undefined for anything else. */
+function ulong(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff ? value : undefined;
+}
 
 /** A packed context's bytes: a Uint8Array of at most MAX_PACKED_CONTEXT bytes. */
 function packedBytes(value: unknown): Uint8Array | undefined {
@@ -405,6 +440,8 @@ const PROCESS_TO_LSA_SCHEMA: Schema<ProcessToLsaOps> = {
   SpApplyControlToken: { request: ['hContext', 'input'], reply: REPLY },
   SpExportSecurityContext: { request: ['hContext', 'fFlags', 'packedContext', 'importingProcess'], reply: [...REPLY, 'packedContext'] },
   SpImportSecurityContext: { request: ['pszPackage', 'packedContext'], reply: [...REPLY, 'hNewContext', 'packageId', 'imported'] },
+  LsaLookupAuthenticationPackage: { request: ['PackageName'], reply: [...REPLY, 'AuthenticationPackage'] },
+  LsaApCallPackageUntrusted: { request: ['AuthenticationPackage', 'ProtocolSubmitBuffer'], reply: [...REPLY, 'ProtocolStatus', 'ProtocolReturnBuffer'] },
 };
 
 const LSA_TO_PROCESS_SCHEMA: Schema<LsaToProcessOps> = {

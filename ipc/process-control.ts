@@ -102,6 +102,11 @@ export const SSPI_METHODS = [
   'exportSecurityContext',
   'importSecurityContext',
   'freeContextBuffer',
+  'lsaConnectUntrusted',
+  'lsaLookupAuthenticationPackage',
+  'lsaCallAuthenticationPackage',
+  'lsaFreeReturnBuffer',
+  'lsaDeregisterLogonProcess',
 ] as const;
 
 export type SspiMethod = (typeof SSPI_METHODS)[number];

@@ -5,7 +5,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SECURITY_LOGON_TYPE } from '../headers/index.js';
+import { SECURITY_LOGON_TYPE, type LsaApCallPackageResult } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
 import { SspiEmuError } from '../ipc/index.js';
 import type { AttachRequest, AttachResult, Lsa, LpcOffer, LsaStats, PackageReport, ReapReport } from './lsa.js';
@@ -36,6 +36,11 @@ export interface LsaControl {
   netlogon(): NetlogonStatus | null;
   /** A member makes its secure channel now if it has none (nltest /sc_verify); a DC, or a machine in no domain, answers ok. */
   netlogonVerify(): Promise<{ ok: true } | { ok: false; status: string; reason: string }>;
+  /**
+   * LsaCallAuthenticationPackage as a trusted caller (SeTcbPrivilege, as a logon process or an
+   * administrator's klist -li): the package's LsaApCallPackage; `reason` explains a failed call.
+   */
+  callAuthenticationPackage(packageName: string, submit: Uint8Array): Promise<LsaApCallPackageResult & { reason?: string }>;
 }
 
 /**
@@ -69,6 +74,7 @@ export function lsaControl(lsa: Lsa): LsaControl {
     eventLoopUtilization: () => performance.eventLoopUtilization(),
     kdc: () => lsa.kdcStatus(),
     netlogon: () => lsa.netlogonStatus(),
+    callAuthenticationPackage: (packageName, submit) => lsa.callAuthenticationPackage(packageName, submit),
     netlogonVerify: async () => (lsa.netlogon === null ? { ok: true } : lsa.netlogon.verify()),
     exportKeytab: async () => {
       if (lsa.kdc === null) throw new SspiEmuError('BAD_OPTION', 'this machine is not a domain controller: its LSA runs no KDC');

@@ -24,6 +24,11 @@ import {
   SEC_E_OK,
   SEC_E_SECPKG_NOT_FOUND,
   SEC_E_UNSUPPORTED_FUNCTION,
+  MSV1_0_PACKAGE_NAME,
+  STATUS_INTERNAL_ERROR,
+  STATUS_NO_SUCH_PACKAGE,
+  STATUS_SUCCESS,
+  type LsaApCallPackageResult,
   flagNames,
   isSuccess,
   packImportedContext,
@@ -39,6 +44,7 @@ import {
   isRefusal,
   requestBytes,
   asProcessId,
+  MAX_PROTOCOL_BUFFER,
   type ContextReply,
   type ImportedContextDelivery,
   type LpcOp,
@@ -160,10 +166,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         ctx.epochs.leave(epoch);
         throw error;
       }
-      if (result instanceof Promise)
-        return result
-          .then((settled) => answered(op, failure, settled, arrived))
-          .finally(() => ctx.epochs.leave(epoch));
+      if (result instanceof Promise) return result.then((settled) => answered(op, failure, settled, arrived)).finally(() => ctx.epochs.leave(epoch));
       try {
         return answered(op, failure, result, arrived);
       } finally {
@@ -568,7 +571,72 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         });
       return { status: SEC_E_OK, hNewContext, packageId: pending.packageId, imported };
     }),
+
+    /**
+     * LsaLookupAuthenticationPackage: the AuthenticationPackage id of a loaded package by its name
+     * (without regard to case, as package names are looked up everywhere here); MSV1_0_PACKAGE_NAME
+     * is the NTLM package's, as msv1_0 is NTLM on Windows. STATUS_NO_SUCH_PACKAGE for any other name.
+     */
+    LsaLookupAuthenticationPackage: serve('LsaLookupAuthenticationPackage', statusReply, ({ PackageName }) => {
+      const name = PackageName.toLowerCase() === MSV1_0_PACKAGE_NAME.toLowerCase() ? 'NTLM' : PackageName;
+      const pkg = ctx.packageByName(name);
+      return pkg === undefined ? { status: STATUS_NO_SUCH_PACKAGE } : { status: STATUS_SUCCESS, AuthenticationPackage: pkg.id };
+    }),
+
+    /**
+     * LsaCallAuthenticationPackage: every app process's connection is untrusted (none holds
+     * SeTcbPrivilege), so the call goes to the package's LsaApCallPackageUntrusted, as this
+     * process's client call (GetClientInfo names its logon: the package learns who asks from the
+     * connection, not the buffer), with a private copy of the submit buffer. A package id that
+     * names no loaded package is STATUS_NO_SUCH_PACKAGE; a package without the entry point answers
+     * SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32 answers the same), through its `unsupported` member.
+     */
+    LsaApCallPackageUntrusted: serve('LsaApCallPackageUntrusted', statusReply, ({ AuthenticationPackage, ProtocolSubmitBuffer }, client) => {
+      const pkg = ctx.packageById(AuthenticationPackage);
+      if (pkg === undefined) return { status: STATUS_NO_SUCH_PACKAGE };
+      const member = pkg.table.CallPackageUntrusted;
+      if (typeof member !== 'function') return { status: SEC_E_UNSUPPORTED_FUNCTION };
+      const submit = ctx.inputs.copy(ProtocolSubmitBuffer);
+      const entry = 'LsaApCallPackageUntrusted';
+      return whenReady(
+        call(
+          client,
+          pkg,
+          entry,
+          () => member.call(pkg.table, null, submit, 0, submit.byteLength),
+          points.active ? () => `${submit.byteLength} bytes` : undefined,
+        ),
+        (outcome) => callPackageReply(pkg, entry, outcome),
+      );
+    }),
   };
+
+  /**
+   * LsaCallAuthenticationPackage's outcome as its reply: the package's status, its ProtocolStatus,
+   * and (when the call succeeded) a copy of its return buffer. A package that threw, answered no
+   * status or a return buffer that is not bytes or is larger than MAX_PROTOCOL_BUFFER is
+   * STATUS_INTERNAL_ERROR with the cause, and nothing of what it answered goes to the caller.
+   */
+  function callPackageReply(
+    pkg: LoadedPackage,
+    entry: string,
+    outcome: Outcome<LsaApCallPackageResult>,
+  ): ProcessToLsaOps['LsaApCallPackageUntrusted']['reply'] {
+    if (!outcome.ok) return statusReply(STATUS_INTERNAL_ERROR, outcome.fault);
+    const result: unknown = outcome.value;
+    const fields = typeof result === 'object' && result !== null ? (result as Partial<Record<keyof LsaApCallPackageResult, unknown>>) : {};
+    const status = ntStatus(fields.status);
+    if (status === undefined) return statusReply(STATUS_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'no status'));
+    const returned = fields.ProtocolReturnBuffer;
+    const protocolStatus = fields.ProtocolStatus === undefined ? STATUS_SUCCESS : ntStatus(fields.ProtocolStatus);
+    if ((returned !== undefined && (!(returned instanceof Uint8Array) || returned.byteLength > MAX_PROTOCOL_BUFFER)) || protocolStatus === undefined)
+      return statusReply(STATUS_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed ProtocolStatus or ProtocolReturnBuffer'));
+    if (!isSuccess(status)) return { status };
+    const reply: ProcessToLsaOps['LsaApCallPackageUntrusted']['reply'] = { status, ProtocolStatus: protocolStatus };
+    // A copy: the package may go on using (or wiping) its own buffer after the reply is queued.
+    if (returned !== undefined) reply.ProtocolReturnBuffer = Uint8Array.from(returned as Uint8Array);
+    return reply;
+  }
 
   /**
    * SpFreeCredentialsHandle and SpDeleteContext: the process's handle goes first (a second call
@@ -659,6 +727,11 @@ function outputBuffers(output: SecBuffer[]): SecBuffer[] {
   const out: SecBuffer[] = [];
   for (const b of output) if (b.pvBuffer instanceof Uint8Array) out.push({ BufferType: b.BufferType, pvBuffer: b.pvBuffer });
   return out;
+}
+
+/** An NTSTATUS a package answered, as an unsigned 32-bit value; undefined for anything that is not one (NaN, 1.5, 2^40). */
+function ntStatus(value: unknown): Status | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -0x8000_0000 && value <= 0xffff_ffff ? value >>> 0 : undefined;
 }
 
 /** `then` without a promise when the value is already there: a call a package answers synchronously is answered in the same turn. */

@@ -7,6 +7,7 @@ import { MessagePort } from 'node:worker_threads';
 import {
   SECURITY_LOGON_TYPE,
   STATUS_INTERNAL_ERROR,
+  STATUS_INVALID_PARAMETER,
   STATUS_NO_SUCH_PACKAGE,
   STATUS_SUCCESS,
   isSuccess,
@@ -350,6 +351,40 @@ export class Lsa {
       return { ...(await netlogon.passThrough(packageName, data)), where };
     }
     return { ...(await this.localPassThrough(packageName, data, 'this LSA')), where: 'this LSA' };
+  }
+
+  /**
+   * LsaCallAuthenticationPackage from a trusted caller: the machine, as a logon process holding
+   * SeTcbPrivilege would (LsaRegisterLogonProcess; klist -li as an administrator): the package's
+   * LsaApCallPackage, outside any client call (GetClientInfo finds none: the package answers as for
+   * SYSTEM). What `machine.lsa.callAuthenticationPackage` reaches; app processes never can.
+   */
+  async callAuthenticationPackage(packageName: string, submit: Uint8Array): Promise<LsaApCallPackageResult & { reason?: string }> {
+    const pkg = this.byName.get(String(packageName).toLowerCase());
+    if (pkg === undefined) return { status: STATUS_NO_SUCH_PACKAGE, reason: `no package ${JSON.stringify(packageName)} is loaded` };
+    if (!(submit instanceof Uint8Array)) return { status: STATUS_INVALID_PARAMETER, reason: 'the submit buffer is not bytes' };
+    const data = Uint8Array.from(submit);
+    const end = this.epochs.begin();
+    try {
+      const outcome = await callPackage(this.host, { package: pkg.name, entry: 'LsaApCallPackage', peer: 'machine' }, () =>
+        pkg.table.CallPackage(null, data, 0, data.byteLength),
+      );
+      if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR, reason: outcome.fault.message };
+      const result = outcome.value as Partial<LsaApCallPackageResult> | null;
+      const status = typeof result?.status === 'number' ? result.status >>> 0 : undefined;
+      const buffer = result?.ProtocolReturnBuffer;
+      if (status === undefined || (buffer !== undefined && !(buffer instanceof Uint8Array)))
+        return { status: STATUS_INTERNAL_ERROR, reason: `${pkg.name}: LsaApCallPackage answered something that is not a result` };
+      if (!isSuccess(status)) return { status, reason: `${pkg.name}: LsaApCallPackage answered ${statusName(status)}` };
+      const protocolStatus = typeof result?.ProtocolStatus === 'number' ? result.ProtocolStatus >>> 0 : STATUS_SUCCESS;
+      return {
+        status,
+        ProtocolStatus: protocolStatus,
+        ...(buffer === undefined ? {} : { ProtocolReturnBuffer: Uint8Array.from(buffer), ReturnBufferLength: buffer.length }),
+      };
+    } finally {
+      end();
+    }
   }
 
   /** Package `packageName`'s LsaApCallPackagePassthrough, called as the LSA calls any entry point (traced, its deadline, a throw contained). */

@@ -276,9 +276,9 @@ export function locatedTable(services: LocatorServices, owner: { id: PackageId; 
   const table: SecpkgFunctionTable = {
     InitializePackage: unsupported,
     LogonUser: unsupported,
-    CallPackage: unsupported,
+    CallPackage: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
     LogonTerminated: () => undefined,
-    CallPackageUntrusted: unsupported,
+    CallPackageUntrusted: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
     CallPackagePassthrough: () => ({ status: SEC_E_UNSUPPORTED_FUNCTION }),
     LogonUserEx: unsupported,
     LogonUserEx2: unsupported,

@@ -305,10 +305,11 @@ export class Machine {
         try {
           await this.lsa.expect(proc.pid, proc.name, link);
           // Both at once: an LSA in its own OS process takes the attach once the process has connected.
-          await Promise.all([
+          const [attached] = await Promise.all([
             this.lsa.attach({ pid: proc.pid, name: proc.name, threadId: proc.threadId, logonAs: proc.logonAs }, link.lsaEnd),
             proc.reconnectLpc(link),
           ]);
+          proc.logonId = attached.logonId;
           report.reattached.push(proc.name);
         } catch {
           // A process that cannot take its channel is reported, never a reason for the restart to fail.
@@ -363,7 +364,8 @@ export class Machine {
       this.options.onInspector?.(name, url, wait);
     });
     try {
-      await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
+      const [attached] = await Promise.all([this.lsa.attach({ pid, name, threadId: worker.threadId, logonAs }, lpc.lsaEnd), ready]);
+      proc.logonId = attached.logonId;
     } catch (error) {
       await worker.terminate();
       // An LSA still waiting for the process to connect gives up on it now.

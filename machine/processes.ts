@@ -29,6 +29,7 @@ import {
   RpcPeer,
   type Handlers,
 } from '../ipc/index.js';
+import type { LsaApCallPackageResult } from '../headers/index.js';
 import type { FaultPlan } from '../faults/index.js';
 import type { KdcStatus, NetlogonStatus, LpcOffer, LsaControl, LsaStats, PackageReport, ReapReport, ReloadReport } from '../lsa/index.js';
 import type { LaunchedLsa, LpcLink, LsaIsolation } from './lsa-launch.js';
@@ -220,6 +221,16 @@ export class LsaProcess extends ProcessHandle {
   }
 
   /**
+   * LsaCallAuthenticationPackage as a trusted caller (holding SeTcbPrivilege, as an administrator's
+   * `klist -li` is): the package's LsaApCallPackage, which may name any logon session. An app
+   * process's calls are untrusted (its Secur32's lsaCallAuthenticationPackage). `reason` explains a
+   * failed call; ProtocolStatus and ProtocolReturnBuffer are the package's answer.
+   */
+  callAuthenticationPackage(packageName: string, submit: Uint8Array): Promise<LsaApCallPackageResult & { reason?: string }> {
+    return this.ask('callAuthenticationPackage', this.control.callAuthenticationPackage(packageName, submit));
+  }
+
+  /**
    * Before a process is given its end of `link`: an LSA in its own OS process learns the secret
    * the process will present (it refuses a connection with a secret it was not told of).
    */
@@ -281,6 +292,8 @@ export class AppProcess extends ProcessHandle<Worker> {
 
   readonly role: AppRole;
   readonly logonAs: string | null;
+  /** The LUID of the logon session the LSA made for it (ANONYMOUS_LOGON_LUID, 0x3e6, when it runs as no account); a new one after restartLsa. */
+  logonId = 0n;
   private readonly timeouts: AppProcessTimeouts;
 
   constructor(pid: number, name: string, role: AppRole, logonAs: string | null, worker: Worker, controlPort: MessagePort, timeouts: AppProcessTimeouts) {

@@ -7,6 +7,7 @@ import { SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, type Status } from '../head
 import { describeError, type TraceEvent } from '../ipc/index.js';
 import type { AppResult } from '../process/index.js';
 import { INSPECT_DEADLINE_MS, Machine, type AppProcess, type MachineOptions } from '../machine/index.js';
+import { klist, type KlistReport } from './klist.js';
 
 export interface DemoOptions extends MachineOptions {
   /** The package both sides use (its SecPkgInfo name). */
@@ -26,6 +27,12 @@ export interface DemoOptions extends MachineOptions {
    * a process is inspected, INSPECT_DEADLINE_MS, as the machine's deadlines).
    */
   receiveTimeoutMs?: number;
+  /**
+   * klist after the run: the client runs as the first account's logon (logonAs) and authenticates
+   * with it (no explicit credentials: `user`, `domain` and `password` must be absent), and its
+   * logon's Kerberos ticket cache is read as Windows' klist reads it (scenarios/klist.ts).
+   */
+  klist?: boolean;
 }
 
 export interface DemoReport {
@@ -40,6 +47,8 @@ export interface DemoReport {
   /** LPC messages (both directions, counted at the client's and server's channels) per phase. */
   lpc: { handshake: number; messages: number };
   error?: string;
+  /** With `klist`: the client's logon's ticket cache after the run. */
+  klist?: KlistReport;
 }
 
 const LISTEN_NAME = 'sspi-demo';
@@ -62,7 +71,9 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
   const pkgName = options.package ?? (await defaultPackageName(machine));
   const firstAccount = machine.config.accounts[0];
   const server = await machine.spawn('server', { name: 'server' });
-  const client = await machine.spawn('client', { name: 'client' });
+  // klist reads a logon's cache: the client runs as the first account and authenticates as its logon.
+  const logonAs = options.klist === true ? (firstAccount?.user ?? null) : null;
+  const client = await machine.spawn('client', logonAs === null ? { name: 'client' } : { name: 'client', logonAs });
   // A machine being debugged waits long for a peer paused at a breakpoint.
   const inspecting = (options.inspect?.length ?? 0) > 0;
   const receiveTimeoutMs = options.receiveTimeoutMs ?? (inspecting ? INSPECT_DEADLINE_MS : undefined);
@@ -72,9 +83,13 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
   const clientRun = client.runApp(options.clientApp ?? null, {
     server: LISTEN_NAME,
     package: pkgName,
-    user: options.user ?? firstAccount?.user ?? 'alice',
-    domain: options.domain ?? firstAccount?.domain ?? '',
-    password: options.password ?? firstAccount?.password ?? '',
+    ...(logonAs !== null
+      ? {}
+      : {
+          user: options.user ?? firstAccount?.user ?? 'alice',
+          domain: options.domain ?? firstAccount?.domain ?? '',
+          password: options.password ?? firstAccount?.password ?? '',
+        }),
     messages: options.messages ?? 3,
     ...(options.targetName === undefined ? {} : { targetName: options.targetName }),
     ...waits,
@@ -88,6 +103,7 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
   const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
   const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
   if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
+  if (logonAs !== null && client.alive) report.klist = await klist(client);
   return { report, processes: [server, client] };
 }
 

@@ -5,6 +5,7 @@ export { runChaos } from './chaos.js';
 export { runDomainChaos, type DomainChaosOptions, type DomainChaosReport } from './domain-chaos.js';
 export { firstFailure, runDemo, runDemoOn, type DemoOptions, type DemoReport } from './demo.js';
 export { DEFAULT_APP_NEEDS, diagnoseRun, formatNeeds, type DefaultAppNeed, type PackageException, type RunDiagnosis } from './diagnose.js';
+export { formatKlist, klist, type KlistReport } from './klist.js';
 export { runSoak } from './soak.js';
 export { SOCKET_APPS, SocketServer, type SocketServerOptions, type TlsServerOptions } from './socket-server.js';
 export { describeReload, PackageWatcher, type PackageWatchHandlers, type PackageWatchOptions } from './package-watch.js';

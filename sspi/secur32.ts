@@ -27,6 +27,11 @@ import {
   SEC_E_INVALID_TOKEN,
   SEC_E_OK,
   SEC_E_UNSUPPORTED_FUNCTION,
+  STATUS_INVALID_HANDLE,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NO_SUCH_PACKAGE,
+  STATUS_SUCCESS,
+  type PackageId,
   isSuccess,
   statusName,
   type Status,
@@ -143,6 +148,26 @@ export interface QueryContextAttributesResult<A extends number> extends SspiResu
   buffer?: ContextAttributeValue<A>;
 }
 
+declare const lsaConnectionBrand: unique symbol;
+/** The HANDLE LsaConnectUntrusted gives: this process's connection to the LSA, as the application holds it. */
+export type LsaConnectionHandle = number & { readonly [lsaConnectionBrand]: 'LsaConnectionHandle' };
+
+export interface LsaConnectUntrustedResult extends SspiResult {
+  lsaHandle?: LsaConnectionHandle;
+}
+
+export interface LsaLookupAuthenticationPackageResult extends SspiResult {
+  /** AuthenticationPackage: the package's id, for LsaCallAuthenticationPackage. */
+  authenticationPackage?: PackageId;
+}
+
+export interface LsaCallAuthenticationPackageResult extends SspiResult {
+  /** ProtocolStatus: the package's answer to the message (when the call itself succeeded). */
+  protocolStatus?: Status;
+  /** ProtocolReturnBuffer: the package's reply, if it made one (its length is ReturnBufferLength). */
+  returnBuffer?: Uint8Array;
+}
+
 /** The SECPKG_CONTEXT_EXPORT_* bits ExportSecurityContext knows. */
 const EXPORT_FLAGS = SECPKG_CONTEXT_EXPORT.RESET_NEW | SECPKG_CONTEXT_EXPORT.DELETE_OLD | SECPKG_CONTEXT_EXPORT.TO_KERNEL;
 
@@ -166,6 +191,10 @@ export interface Secur32Deps {
 
 export class Secur32 {
   private readonly handles = new LocalHandleTable();
+  /** The connections LsaConnectUntrusted made and LsaDeregisterLogonProcess has not closed, with the LSA generation each is to. */
+  private readonly lsaConnections = new Map<number, number>();
+  /** Connection handle values start at a random point in each process, as CredHandle values do. */
+  private nextLsaConnection = 0x100 + 4 * Math.floor(Math.random() * 0x10000);
   /** The LSAs this library has talked to: one more each time the machine reconnects it to a restarted LSA. */
   private generation = 1;
   private lpc: Secur32Deps['lpc'];
@@ -529,6 +558,92 @@ export class Secur32 {
       },
       {},
     );
+  }
+
+  /**
+   * LsaConnectUntrusted: a connection to the LSA for LsaLookupAuthenticationPackage and
+   * LsaCallAuthenticationPackage. It is this process's LPC channel (the LSA knows the caller from
+   * it); the handle only names it in this process. Untrusted, as every app process's is.
+   */
+  async lsaConnectUntrusted(): Promise<LsaConnectUntrustedResult> {
+    const lsaHandle = this.nextLsaConnection as LsaConnectionHandle;
+    this.nextLsaConnection += 4;
+    this.lsaConnections.set(lsaHandle, this.generation);
+    if (this.points.active) {
+      this.points.point('LsaConnectUntrusted', 'call');
+      this.points.point('LsaConnectUntrusted', 'return', { status: statusName(STATUS_SUCCESS) });
+    }
+    return { status: STATUS_SUCCESS, lsaHandle };
+  }
+
+  /** LsaDeregisterLogonProcess: closes a connection; STATUS_INVALID_HANDLE for one that is not open. */
+  async lsaDeregisterLogonProcess(lsaHandle: LsaConnectionHandle): Promise<SspiResult> {
+    const open = this.lsaConnections.delete(lsaHandle);
+    return { status: open ? STATUS_SUCCESS : STATUS_INVALID_HANDLE };
+  }
+
+  /**
+   * LsaLookupAuthenticationPackage: the id of the package named `packageName` (MICROSOFT_KERBEROS_NAME_A,
+   * MSV1_0_PACKAGE_NAME, NEGOSSP_NAME_A, or any loaded package's name); STATUS_NO_SUCH_PACKAGE for
+   * an unknown name, STATUS_INVALID_HANDLE for a connection that is not open.
+   */
+  async lsaLookupAuthenticationPackage(lsaHandle: LsaConnectionHandle, packageName: string): Promise<LsaLookupAuthenticationPackageResult> {
+    if (!this.lsaConnectionOpen(lsaHandle)) return { status: STATUS_INVALID_HANDLE };
+    if (typeof packageName !== 'string') return { status: STATUS_INVALID_PARAMETER };
+    return this.traced<LsaLookupAuthenticationPackageResult>(
+      'LsaLookupAuthenticationPackage',
+      packageName,
+      async () => {
+        const reply = await this.lpc.call('LsaLookupAuthenticationPackage', { PackageName: packageName });
+        return withCause(
+          reply.AuthenticationPackage === undefined || !isSuccess(reply.status)
+            ? { status: reply.status }
+            : { status: reply.status, authenticationPackage: reply.AuthenticationPackage },
+          reply.cause,
+        );
+      },
+      {},
+    );
+  }
+
+  /**
+   * LsaCallAuthenticationPackage -> the package's LsaApCallPackageUntrusted in the LSA, with a copy
+   * of `submitBuffer` (its format is the package's: headers/ntsecapi.ts for Kerberos). The result's
+   * status is the call's; protocolStatus the package's answer to the message; returnBuffer its reply.
+   */
+  async lsaCallAuthenticationPackage(
+    lsaHandle: LsaConnectionHandle,
+    authenticationPackage: number,
+    submitBuffer: Uint8Array,
+  ): Promise<LsaCallAuthenticationPackageResult> {
+    if (!this.lsaConnectionOpen(lsaHandle)) return { status: STATUS_INVALID_HANDLE };
+    if (!(submitBuffer instanceof Uint8Array)) return { status: STATUS_INVALID_PARAMETER };
+    if (typeof authenticationPackage !== 'number' || !Number.isInteger(authenticationPackage) || authenticationPackage < 0 || authenticationPackage > 0xffff_ffff)
+      return { status: STATUS_NO_SUCH_PACKAGE };
+    return this.traced<LsaCallAuthenticationPackageResult>(
+      'LsaCallAuthenticationPackage',
+      `package ${authenticationPackage}, ${submitBuffer.byteLength} bytes`,
+      async () => {
+        const reply = await this.lpc.call('LsaApCallPackageUntrusted', { AuthenticationPackage: authenticationPackage, ProtocolSubmitBuffer: submitBuffer });
+        const result: LsaCallAuthenticationPackageResult = { status: reply.status };
+        if (isSuccess(reply.status)) {
+          result.protocolStatus = reply.ProtocolStatus ?? STATUS_SUCCESS;
+          if (reply.ProtocolReturnBuffer !== undefined) result.returnBuffer = reply.ProtocolReturnBuffer;
+        }
+        return withCause(result, reply.cause);
+      },
+      {},
+    );
+  }
+
+  /** LsaFreeReturnBuffer: a return buffer here is garbage-collected memory, so there is nothing to free. */
+  lsaFreeReturnBuffer(_buffer: unknown): Promise<SspiResult> {
+    return Promise.resolve({ status: STATUS_SUCCESS });
+  }
+
+  /** Whether an LSA connection handle is open, and to the LSA this library talks to now (a restarted LSA never saw it). */
+  private lsaConnectionOpen(lsaHandle: unknown): boolean {
+    return typeof lsaHandle === 'number' && this.lsaConnections.get(lsaHandle) === this.generation;
   }
 
   /** FreeContextBuffer: memory here is garbage-collected, so there is nothing to free. */

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { SEC_E_OK } from '../../headers/index.js';
 import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
-import { diagnoseRun, formatNeeds, runDemo, runWatching, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
+import { diagnoseRun, formatKlist, formatNeeds, runDemo, runWatching, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
 import {
   flags,
   IDENTITY_OPTIONS,
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     ...ISOLATION_OPTIONS,
     ...INSPECT_OPTIONS,
     ...repeated('account'),
-    ...flags('json', 'quiet', 'watch'),
+    ...flags('json', 'quiet', 'watch', 'klist'),
   });
   const { packages, packageName } = packageList(values.load, values.package, values.realm);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
@@ -69,6 +69,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.password !== undefined) options.password = values.password;
   if (values.account !== undefined) {
     for (const a of values.account) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  }
+  if (values.klist) {
+    // klist lists a logon's tickets; explicit credentials' tickets are the credential's, not the logon's.
+    if (values.user !== undefined || values.domain !== undefined || values.password !== undefined)
+      throw new UsageError("--klist runs the client as the first account's logon: it takes no --user, --domain or --password");
+    options.klist = true;
   }
 
   if (values.watch) {
@@ -117,6 +123,7 @@ async function show(
           lacking: diagnosis.lacking,
           ...(diagnosis.lacking.length === 0 ? {} : { needs: formatNeeds(diagnosis.lacking) }),
           lpc: report.lpc,
+          ...(report.klist === undefined ? {} : { klist: report.klist }),
           events: report.events.map(withDecodedTokens),
         },
         (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
@@ -130,8 +137,9 @@ async function show(
     }
     process.stdout.write(summary(report, diagnosis).join('\n') + '\n');
     process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
+    if (report.klist !== undefined) process.stdout.write(`\nklist (the client's logon):\n${formatKlist(report.klist).join('\n')}\n`);
   }
-  return report.status === SEC_E_OK ? 0 : 1;
+  return report.status === SEC_E_OK && (report.klist === undefined || report.klist.failedAt === undefined) ? 0 : 1;
 }
 
 /**

@@ -71,6 +71,7 @@ import {
   type ApRequest,
 } from './ap-exchange.js';
 import { makeRandomKey, stringToKeyFromPbkdf2, stringToKeyPbkdf2, type EncryptionKey } from './crypto/index.js';
+import { kerberosCallPackage, SYSTEM_LUID } from './call-package.js';
 import { packContextData } from './context-data.js';
 import { channelBindingsHash, GSS_C, NO_BINDINGS } from './gss-checksum.js';
 import {
@@ -245,6 +246,29 @@ class KerberosLsaPackage {
     // Credentials acquired on it keep a reference; they find nothing to use from now on.
     this.release(state.identity);
   };
+
+  /**
+   * LsaCallAuthenticationPackage from an application (an untrusted connection): the caller's logon
+   * and privilege come from the LSA (GetClientInfo, its connection), never from the buffer; the
+   * messages in call-package.ts.
+   */
+  readonly LsaApCallPackageUntrusted: SecpkgFunctionTable['CallPackageUntrusted'] = (_request, submit) => {
+    const info = this.lsa.functions.GetClientInfo();
+    if (info.ClientInfo === undefined) return { status: info.status };
+    return kerberosCallPackage(submit, { logonId: info.ClientInfo.LogonId, tcb: info.ClientInfo.HasTcbPrivilege }, this.logonCache);
+  };
+
+  /**
+   * LsaApCallPackage: a trusted caller's (a registered logon process holds SeTcbPrivilege; here the
+   * LSA's own, from the machine): it may name any logon. Outside a client call it runs as SYSTEM.
+   */
+  readonly LsaApCallPackage: SecpkgFunctionTable['CallPackage'] = (_request, submit) => {
+    const client = this.lsa.functions.GetClientInfo().ClientInfo;
+    return kerberosCallPackage(submit, { logonId: client?.LogonId ?? SYSTEM_LUID, tcb: true }, this.logonCache);
+  };
+
+  /** The ticket cache of a logon session this package holds (SpAcceptCredentials gave it), if any. */
+  private readonly logonCache = (logonId: LUID): TicketCache | undefined => this.logons.get(logonId)?.identity.cache;
 
   /**
    * Outbound: explicit credentials (read from the caller's memory, wiped there) or the process's own
@@ -740,7 +764,9 @@ export function createLsaModeTable(): SecpkgFunctionTable {
   const p = new KerberosLsaPackage();
   return {
     ...UNUSED_LSA_MEMBERS,
+    CallPackage: p.LsaApCallPackage,
     LogonTerminated: p.LsaApLogonTerminated,
+    CallPackageUntrusted: p.LsaApCallPackageUntrusted,
     Initialize: p.SpInitialize,
     Shutdown: p.SpShutdown,
     GetInfo: p.SpGetInfo,

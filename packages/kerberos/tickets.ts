@@ -98,6 +98,35 @@ export class TicketCache {
     }
   }
 
+  /**
+   * The tickets cached now, the TGT first (what KerbQueryTicketCacheMessage lists). The entries
+   * themselves: the caller reads their names, times, flags and etype, and hands nothing else on.
+   */
+  entries(): CachedTicket[] {
+    return this.tgt === undefined ? [...this.services.values()] : [this.tgt, ...this.services.values()];
+  }
+
+  /**
+   * KerbPurgeTicketCacheMessage: drops the tickets `match` selects (every one without it) and
+   * zeroes their session keys. Unlike clear(), the cache stays open: the next call fetches again
+   * (a context already made keeps its own copy of its key). Answers how many went.
+   */
+  purge(match?: (ticket: CachedTicket) => boolean): number {
+    let purged = 0;
+    if (this.tgt !== undefined && (match === undefined || match(this.tgt))) {
+      wipeTicket(this.tgt);
+      this.tgt = undefined;
+      purged++;
+    }
+    for (const [key, ticket] of this.services)
+      if (match === undefined || match(ticket)) {
+        wipeTicket(ticket);
+        this.services.delete(key);
+        purged++;
+      }
+    return purged;
+  }
+
   /** Drops every ticket and zeroes every session key (the logon ended, the credential was freed). */
   clear(): void {
     this.closed = true;

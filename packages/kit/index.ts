@@ -246,11 +246,15 @@ export const succeedsWithoutWork: () => Status = () => SEC_E_OK;
 type UnusedKeys<T> = { [K in keyof T]: T[K] extends SpUnusedFn ? (SpUnusedFn extends T[K] ? K : never) : never }[keyof T];
 
 /**
- * The LSA-mode members this emulation never calls, all `unsupported`, and CallPackagePassthrough
- * answering SEC_E_UNSUPPORTED_FUNCTION (a package that takes no pass-through logons); spread it
+ * The LSA-mode members this emulation never calls, all `unsupported`, and CallPackage,
+ * CallPackageUntrusted and CallPackagePassthrough answering SEC_E_UNSUPPORTED_FUNCTION (a package
+ * that answers no LsaCallAuthenticationPackage and takes no pass-through logons); spread it
  * into a table and override what you implement.
  */
-export const UNUSED_LSA_MEMBERS: Pick<SecpkgFunctionTable, UnusedKeys<SecpkgFunctionTable> | 'CallPackagePassthrough'> = {
+export const UNUSED_LSA_MEMBERS: Pick<
+  SecpkgFunctionTable,
+  UnusedKeys<SecpkgFunctionTable> | 'CallPackage' | 'CallPackageUntrusted' | 'CallPackagePassthrough'
+> = {
   InitializePackage: unsupported,
   LogonUser: unsupported,
   CallPackage: unsupported,

@@ -1,10 +1,11 @@
 // The command line as a user runs it: a separate OS process, its exit status and its output.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Machine } from '../../index.js';
 import { fixturePackage } from '../helpers/machine.js';
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
 
@@ -94,6 +95,72 @@ describe('sspi-emu run', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sspi-emu run --klist', { timeout: 120_000 }, () => {
+  it("prints the client's logon's Kerberos tickets after the handshake, as klist does (text and --json), against a DC machine's KDC", async () => {
+    const dc = await Machine.boot({
+      role: 'domain-controller',
+      realm: 'EXAMPLE.TEST',
+      accounts: ['alice:Alice-pw-1'],
+      services: ['HTTP/web01.example.test'],
+      trace: false,
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-klist-'));
+    try {
+      const keytab = join(dir, 'services.keytab');
+      await writeFile(keytab, await dc.lsa.exportKeytab());
+      const args = [
+        'run',
+        '--package',
+        'Kerberos',
+        '--realm',
+        'EXAMPLE.TEST',
+        '--kdc',
+        `127.0.0.1:${dc.kdcAddress!.port}`,
+        '--keytab',
+        keytab,
+        '--account',
+        'EXAMPLE\\alice:Alice-pw-1',
+        '--target',
+        'HTTP/web01.example.test',
+        '--klist',
+      ];
+      const text = await sspiEmu([...args, '--quiet']);
+      assert.equal(text.code, 0, text.stdout + text.stderr);
+      assert.match(text.stdout, /^SEC_E_OK: authenticated as alice@EXAMPLE\.TEST/);
+      assert.match(text.stdout, /\nklist \(the client's logon\):\nCached Tickets: \(2\)\n/);
+      assert.match(
+        text.stdout,
+        /#0>\tClient: alice @ EXAMPLE\.TEST\n\tServer: krbtgt\/EXAMPLE\.TEST @ EXAMPLE\.TEST\n\tKerbTicket Encryption Type: AES-256-CTS-HMAC-SHA1-96\n\tTicket Flags 0x[0-9a-f]+ -> forwardable initial pre_authent/,
+      );
+      assert.match(text.stdout, /#1>\tClient: alice @ EXAMPLE\.TEST\n\tServer: HTTP\/web01\.example\.test @ EXAMPLE\.TEST\n/);
+
+      const json = await sspiEmu([...args, '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as { klist: { statusName: string; tickets: Array<{ ServerName: string; EndTime: string }> } };
+      assert.equal(report.klist.statusName, 'STATUS_SUCCESS');
+      assert.deepEqual(
+        report.klist.tickets.map((t) => t.ServerName),
+        ['krbtgt/EXAMPLE.TEST', 'HTTP/web01.example.test'],
+      );
+      assert.match(report.klist.tickets[0]!.EndTime, /^\d+$/, 'FILETIMEs as decimal strings');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await dc.shutdown();
+    }
+  });
+
+  it('takes no explicit credentials: --klist lists a logon, and --user would authenticate as a credential of its own', async () => {
+    assertUsageError(await sspiEmu(['run', '--klist', '--user', 'bob']), 'run', /--klist runs the client as the first account's logon/);
+  });
+
+  it('says which call failed when the client has no Kerberos logon to list (no Kerberos package loaded), and exits 1', async () => {
+    const r = await sspiEmu(['run', '--quiet', '--klist']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /^SEC_E_OK: authenticated as SSPI-EMU\\alice/);
+    assert.match(r.stdout, /klist: LsaLookupAuthenticationPackage answered STATUS_NO_SUCH_PACKAGE/);
   });
 });
 

@@ -105,6 +105,11 @@ const SAMPLES: Record<string, { request: object; reply: object }> = {
       },
     },
   },
+  LsaLookupAuthenticationPackage: { request: { PackageName: 'Kerberos' }, reply: { status: 0, AuthenticationPackage: 4 } },
+  LsaApCallPackageUntrusted: {
+    request: { AuthenticationPackage: 4, ProtocolSubmitBuffer: token(12) },
+    reply: { status: 0, ProtocolStatus: 0xc0000022, ProtocolReturnBuffer: token(200) },
+  },
   AllocateClientBuffer: { request: { length: 64 }, reply: { status: 0, address: 8192 } },
   FreeClientBuffer: { request: { address: 8192 }, reply: { status: 0 } },
   CopyToClientBuffer: { request: { address: 8192, bytes: token(64) }, reply: { status: 0 } },
@@ -185,7 +190,12 @@ describe('LPC frames', () => {
   it('gives the LSA each buffer as a view of the frame it received, exactly its bytes (the LSA copies what it keeps)', () => {
     const frame = process.encode(
       [
-        { kind: 'call', id: 1, op: 'SpAcceptLsaModeContext', body: { ...SAMPLES.SpAcceptLsaModeContext!.request, input: [{ BufferType: 2, pvBuffer: token(40) }] } },
+        {
+          kind: 'call',
+          id: 1,
+          op: 'SpAcceptLsaModeContext',
+          body: { ...SAMPLES.SpAcceptLsaModeContext!.request, input: [{ BufferType: 2, pvBuffer: token(40) }] },
+        },
         { kind: 'call', id: 2, op: 'SpImportSecurityContext', body: { pszPackage: 'NTLM', packedContext: token(56) } },
       ],
       () => assert.fail('encodable'),

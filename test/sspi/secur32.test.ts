@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECBUFFER, SECPKG_ATTR, SECPKG_CRED } from '../../headers/sspi.js';
+import { statusName } from '../../headers/status.js';
 import type { CtxtHandle } from '../../sspi/handles.js';
 import { sealBuffers, signBuffers, status, text, withClientAndServer } from '../helpers/calls.js';
 import { ALICE, establish, withMachine } from '../helpers/machine.js';
@@ -102,6 +103,28 @@ describe('Secur32', () => {
       const sealed = await client.sspi.encryptMessage(done.clientContext!, 0, sealBuffers(text('no LSA needed')), 0);
       assert.equal(status(sealed), 'SEC_E_OK', 'the user-mode half seals in the process');
       assert.equal(status(await server.sspi.decryptMessage(done.serverContext!, sealed.message, 0)), 'SEC_E_OK');
+    });
+  });
+});
+
+describe('Secur32: the LSA connection of LsaConnectUntrusted', () => {
+  it('names a connection to one LSA: after restartLsa the old handle is STATUS_INVALID_HANDLE and a new connection works, on the logon the new LSA made', async () => {
+    await withMachine({ packages: ['ntlm', 'kerberos'], accounts: ['alice:Passw0rd!'] }, async (machine) => {
+      const client = await machine.spawn('client', { logonAs: 'alice' });
+      const old = await client.sspi.lsaConnectUntrusted();
+      const before = client.logonId;
+      assert.equal(status(await client.sspi.lsaLookupAuthenticationPackage(old.lsaHandle!, 'Kerberos')), 'SEC_E_OK');
+      await machine.kill(machine.lsa);
+      const report = await machine.restartLsa();
+      assert.deepEqual(report.reattached, [client.name]);
+      assert.equal(statusName((await client.sspi.lsaLookupAuthenticationPackage(old.lsaHandle!, 'Kerberos')).status), 'STATUS_INVALID_HANDLE');
+      assert.equal(statusName((await client.sspi.lsaCallAuthenticationPackage(old.lsaHandle!, 1, new Uint8Array(4))).status), 'STATUS_INVALID_HANDLE');
+      const fresh = await client.sspi.lsaConnectUntrusted();
+      assert.notEqual(fresh.lsaHandle, old.lsaHandle, 'handle values are not reused');
+      const kerberos = (await client.sspi.lsaLookupAuthenticationPackage(fresh.lsaHandle!, 'Kerberos')).authenticationPackage!;
+      const who = await client.sspi.lsaCallAuthenticationPackage(fresh.lsaHandle!, kerberos, Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+      assert.equal(status(who), 'SEC_E_OK');
+      assert.notEqual(client.logonId, before, 'the new LSA logged the process on again');
     });
   });
 });
