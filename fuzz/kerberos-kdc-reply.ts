@@ -56,7 +56,11 @@ async function kdcReplyInput(env: FuzzEnv, control: RogueControl, rng: Rng, lane
     const took = performance.now() - began;
     const report = await control.report(lane);
     if (report === undefined) throw new Error(`the rogue KDC has no report for lane ${lane}`);
-    trial.hostile(report.strategy, fromHex(report.replyHex), `${report.mutation}${report.replyBytes > report.replyHex.length / 2 ? ` (${report.replyBytes} bytes)` : ''}`);
+    trial.hostile(
+      report.strategy,
+      fromHex(report.replyHex),
+      `${report.mutation}${report.replyBytes > report.replyHex.length / 2 ? ` (${report.replyBytes} bytes)` : ''}`,
+    );
     const status = trial.answer('InitializeSecurityContext', first);
     await dropContext(sspi, first.context, trial.violations, 'the client context');
     if (took > KDC_DEADLINE_MS + HANG_MARGIN_MS)

@@ -24,15 +24,7 @@
 
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import {
-  decrypt,
-  encrypt,
-  KEY_USAGE,
-  makeRandomKey,
-  stringToKey,
-  SUPPORTED_ETYPES,
-  type EncryptionKey,
-} from '../packages/kerberos/crypto/index.js';
+import { decrypt, encrypt, KEY_USAGE, makeRandomKey, stringToKey, SUPPORTED_ETYPES, type EncryptionKey } from '../packages/kerberos/crypto/index.js';
 import { Kdc, KdcDatabase, kdcPolicy, type KdcPrincipalSpec } from '../packages/kerberos/kdc/index.js';
 import {
   KRB_ERROR_CODE,
@@ -155,9 +147,7 @@ interface Lane {
 }
 
 /** What the KDC side does with one request. */
-type Action =
-  | { kind: 'reply'; bytes: Uint8Array; framing?: Framing }
-  | { kind: 'drop' };
+type Action = { kind: 'reply'; bytes: Uint8Array; framing?: Framing } | { kind: 'drop' };
 
 const MAX_HEX = 4096;
 /** The largest datagram the rogue sends; a larger hostile reply goes over TCP (after KRB_ERR_RESPONSE_TOO_BIG). */
@@ -167,8 +157,8 @@ const MAX_REQUEST = 1 << 20;
 const RELAY_WAIT_MS = 4000;
 /** How many real replies of each step the rogue keeps, to replay one as the answer to another request. */
 const HISTORY = 8;
-/** Semantic mutations a test may ask for by name (RogueControl.arm's force), "step:name". */
-export const FORCEABLE: readonly string[] = [
+/** The forgeries a client must refuse, which a test may ask for by name (RogueControl.arm's force), "step:name". */
+export const FORCEABLE_MUST_REJECT: readonly string[] = [
   'as-rep:nonce',
   'as-rep:cname',
   'as-rep:crealm',
@@ -179,6 +169,15 @@ export const FORCEABLE: readonly string[] = [
   'tgs-rep:crealm',
   'tgs-rep:sname',
   'tgs-rep:wrong-key',
+];
+
+/** Every reply a test may ask for by name: the forgeries, the real reply, and what the first runs found. */
+export const FORCEABLE: readonly string[] = [
+  ...FORCEABLE_MUST_REJECT,
+  'tgs-rep:valid',
+  // Not must-reject, but what the first runs found: a session key of the wrong length, and s2kparams past the client's limit.
+  'tgs-rep:short-session-key',
+  'as-error:s2k-16777215',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -241,7 +240,15 @@ export class RogueKdc {
   private readonly relays = new Set<UdpSocket>();
   private closed = false;
 
-  private constructor(options: RogueKdcOptions, kdc: Kdc, userKeys: Map<number, EncryptionKey>, krbtgtKeys: Map<number, EncryptionKey>, udp: UdpSocket, tcp: Server, control: Server) {
+  private constructor(
+    options: RogueKdcOptions,
+    kdc: Kdc,
+    userKeys: Map<number, EncryptionKey>,
+    krbtgtKeys: Map<number, EncryptionKey>,
+    udp: UdpSocket,
+    tcp: Server,
+    control: Server,
+  ) {
     this.options = options;
     this.kdc = kdc;
     this.userKeys = userKeys;
@@ -314,8 +321,22 @@ export class RogueKdc {
   arm(lane: number, seed: number, force?: string): void {
     const rng = new Rng(seed);
     const forced = force !== undefined && FORCEABLE.includes(force) ? force : undefined;
-    const step: RogueStep = forced !== undefined ? (forced.split(':')[0] as RogueStep) : rng.weighted<RogueStep>([[3, 'as-error'], [4, 'as-rep'], [4, 'tgs-rep']]);
-    const delivery: Delivery = forced !== undefined ? 'udp' : rng.weighted<Delivery>([[12, 'udp'], [1, 'udp-drop'], [7, 'tcp']]);
+    const step: RogueStep =
+      forced !== undefined
+        ? (forced.split(':')[0] as RogueStep)
+        : rng.weighted<RogueStep>([
+            [3, 'as-error'],
+            [4, 'as-rep'],
+            [4, 'tgs-rep'],
+          ]);
+    const delivery: Delivery =
+      forced !== undefined
+        ? 'udp'
+        : rng.weighted<Delivery>([
+            [12, 'udp'],
+            [1, 'udp-drop'],
+            [7, 'tcp'],
+          ]);
     const framing: Framing =
       delivery !== 'tcp'
         ? 'framed'
@@ -358,7 +379,17 @@ export class RogueKdc {
     const h = l.hostile;
     const delivery = l.delivery === 'tcp' ? `tcp ${l.framing}` : l.delivery;
     if (h === undefined)
-      return { step: l.step, delivery, strategy: 'unreached', mutation: `no ${l.step} was asked for`, replyHex: '', replyBytes: 0, delivered: false, mustReject: false, expectOk: false };
+      return {
+        step: l.step,
+        delivery,
+        strategy: 'unreached',
+        mutation: `no ${l.step} was asked for`,
+        replyHex: '',
+        replyBytes: 0,
+        delivered: false,
+        mustReject: false,
+        expectOk: false,
+      };
     const validFraming = l.framing === 'framed' || l.framing === 'split';
     return {
       step: l.step,
@@ -643,10 +674,36 @@ export class RogueKdc {
 
   private hostile(lane: Lane, req: KdcReq, honest: Uint8Array): Hostile {
     const rng = lane.rng;
-    const base: Hostile = { bytes: honest, strategy: 'valid', mutation: 'the real reply', mustReject: this.options.liar === true, expectOk: this.options.liar !== true, tainted: [] };
+    const base: Hostile = {
+      bytes: honest,
+      strategy: 'valid',
+      mutation: 'the real reply',
+      mustReject: this.options.liar === true,
+      expectOk: this.options.liar !== true,
+      tainted: [],
+    };
     const isRep = honest[0] === 0x6b || honest[0] === 0x6d;
     if (lane.force !== undefined) {
-      const forced = isRep ? this.semantic(rng, lane.step, req, honest, lane.force.split(':')[1]) : undefined;
+      const name = lane.force.split(':')[1]!;
+      if (name === 's2k-16777215') {
+        const entries: EtypeInfo2Entry[] = [{ etype: 18, salt: ROGUE_SALT, s2kparams: Uint8Array.of(0, 0xff, 0xff, 0xff) }];
+        const eData = packMethodData([{ padataType: PA_TYPE.ETYPE_INFO2, padataValue: packEtypeInfo2(entries) }]);
+        const bytes = this.refusal(req, KRB_ERROR_CODE.KDC_ERR_PREAUTH_REQUIRED, 'rogue', eData);
+        return {
+          bytes,
+          strategy: 'etype-info',
+          mutation: `KDC_ERR_PREAUTH_REQUIRED: ETYPE-INFO2 ${describeEntries(entries)}`,
+          mustReject: false,
+          expectOk: false,
+          tainted: [],
+        };
+      }
+      if (name === 'valid') return base;
+      const forced = !isRep
+        ? undefined
+        : name === 'short-session-key'
+          ? this.fields(rng, lane.step, req, honest, 'short')
+          : this.semantic(rng, lane.step, req, honest, name);
       return forced ?? { ...base, strategy: 'unreached', mutation: `the real KDC refused: no reply to force ${lane.force} on`, expectOk: false };
     }
     const strategy = rng.weighted<string>(
@@ -712,7 +769,14 @@ export class RogueKdc {
       case 'nesting': {
         const depth = rng.pick([64, 1000, 10_000, 60_000, 200_000]);
         const tag = rng.pick([0x6b, 0x6d, 0x7e, 0x30]);
-        return { bytes: deeplyNested(tag, depth), strategy, mutation: `${depth} SEQUENCEs nested under 0x${tag.toString(16)}`, mustReject: false, expectOk: false, tainted: [] };
+        return {
+          bytes: deeplyNested(tag, depth),
+          strategy,
+          mutation: `${depth} SEQUENCEs nested under 0x${tag.toString(16)}`,
+          mustReject: false,
+          expectOk: false,
+          tainted: [],
+        };
       }
       default: {
         const m = noise(rng, Uint8Array.of(rng.pick([0x6b, 0x6d, 0x7e, 0x30, 0x00])), 4096);
@@ -722,7 +786,11 @@ export class RogueKdc {
   }
 
   /** The reply's enc-part opened: its key and usage (the user's key for an AS-REP; the TGS-REQ's subkey, or the TGT's session key). */
-  private opened(step: RogueStep, req: KdcReq, honest: Uint8Array): { rep: KdcRep; part: EncKdcRepPart; key: EncryptionKey; usage: number; session?: EncryptionKey } | undefined {
+  private opened(
+    step: RogueStep,
+    req: KdcReq,
+    honest: Uint8Array,
+  ): { rep: KdcRep; part: EncKdcRepPart; key: EncryptionKey; usage: number; session?: EncryptionKey } | undefined {
     try {
       const rep = unpackKdcRep(honest);
       if (step === 'as-rep') {
@@ -764,7 +832,7 @@ export class RogueKdc {
         { nameType: KRB_NT.PRINCIPAL, nameString: ['alice'] },
         { nameType: KRB_NT.PRINCIPAL, nameString: [...n.nameString, 'x'] },
         { nameType: KRB_NT.SRV_INST, nameString: ['krbtgt', this.options.realm] },
-        { nameType: n.nameType, nameString: n.nameString.map((s) => s.toUpperCase() === s ? s.toLowerCase() + 'X' : s.toUpperCase()) },
+        { nameType: n.nameType, nameString: n.nameString.map((s) => (s.toUpperCase() === s ? s.toLowerCase() + 'X' : s.toUpperCase())) },
       ]);
     const otherRealm = (): string => rng.pick(['OTHER.TEST', `${this.options.realm}.EVIL`, 'A', 'FUZZ']);
     const otherService = (): PrincipalName =>
@@ -833,7 +901,14 @@ export class RogueKdc {
       }
       case 'usage': {
         const swapped = rng.pick(
-          [KEY_USAGE.AS_REP_ENC_PART, KEY_USAGE.TGS_REP_ENC_PART_SESSION_KEY, KEY_USAGE.TGS_REP_ENC_PART_SUBKEY, KEY_USAGE.KDC_REP_TICKET, KEY_USAGE.TGS_REQ_AUTHENTICATOR, 12].filter((u) => u !== usage),
+          [
+            KEY_USAGE.AS_REP_ENC_PART,
+            KEY_USAGE.TGS_REP_ENC_PART_SESSION_KEY,
+            KEY_USAGE.TGS_REP_ENC_PART_SUBKEY,
+            KEY_USAGE.KDC_REP_TICKET,
+            KEY_USAGE.TGS_REQ_AUTHENTICATOR,
+            12,
+          ].filter((u) => u !== usage),
         );
         if (step === 'tgs-rep' && swapped === KEY_USAGE.TGS_REP_ENC_PART_SESSION_KEY && o.session !== undefined) {
           bytes = this.sealed(rep, part, o.session, swapped);
@@ -861,14 +936,17 @@ export class RogueKdc {
   }
 
   /** Fields the client may accept or refuse (times, flags, keys, tickets, padata), sealed right: no expectation but a documented answer. */
-  private fields(rng: Rng, step: RogueStep, req: KdcReq, honest: Uint8Array): Hostile | undefined {
+  private fields(rng: Rng, step: RogueStep, req: KdcReq, honest: Uint8Array, shortKey?: 'short'): Hostile | undefined {
     const o = this.opened(step, req, honest);
     if (o === undefined) return undefined;
     const { rep, key, usage } = o;
     const part = { ...o.part };
     const now = Date.now();
     const at = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
-    const kind = rng.pick(['times', 'flags', 'session-key', 'last-req', 'ticket', 'kvno', 'padata', 'caddr', 'trailing'] as const);
+    const kind =
+      shortKey !== undefined
+        ? 'session-key'
+        : rng.pick(['times', 'flags', 'session-key', 'last-req', 'ticket', 'kvno', 'padata', 'caddr', 'trailing'] as const);
     let outer: KdcRep = rep;
     let plaintext: Uint8Array | undefined;
     let how = '';
@@ -891,7 +969,7 @@ export class RogueKdc {
         how = `flags 0x${part.flags.toString(16)}`;
         break;
       case 'session-key': {
-        const which = rng.pick(['short', 'long', 'empty', 'unsupported-etype', 'other-etype'] as const);
+        const which = shortKey ?? rng.pick(['short', 'long', 'empty', 'unsupported-etype', 'other-etype'] as const);
         const k = part.key;
         if (which === 'short') part.key = { keytype: k.keytype, keyvalue: k.keyvalue.subarray(0, rng.range(1, k.keyvalue.length - 1)) };
         else if (which === 'long') part.key = { keytype: k.keytype, keyvalue: concatBytes(k.keyvalue, rng.bytes(rng.range(1, 64))) };
@@ -902,7 +980,10 @@ export class RogueKdc {
         break;
       }
       case 'last-req':
-        part.lastReq = Array.from({ length: rng.range(0, 16) }, () => ({ lrType: rng.pick([0, 1, -1, 0x7fffffff]), lrValue: at(now + (rng.next() | 0) * 1000) }));
+        part.lastReq = Array.from({ length: rng.range(0, 16) }, () => ({
+          lrType: rng.pick([0, 1, -1, 0x7fffffff]),
+          lrValue: at(now + (rng.next() | 0) * 1000),
+        }));
         part.keyExpiration = at(now - 1000);
         how = `${part.lastReq.length} last-req entries, keyExpiration past`;
         break;
@@ -910,7 +991,8 @@ export class RogueKdc {
         const which = rng.pick(['empty-cipher', 'huge-cipher', 'tkt-etype', 'huge-kvno'] as const);
         const ticket = rep.ticket;
         if (which === 'empty-cipher') outer = { ...rep, ticket: { ...ticket, encPart: { ...ticket.encPart, cipher: new Uint8Array(0) } } };
-        else if (which === 'huge-cipher') outer = { ...rep, ticket: { ...ticket, encPart: { ...ticket.encPart, cipher: rng.bytes(rng.pick([4096, 60_000, 300_000])) } } };
+        else if (which === 'huge-cipher')
+          outer = { ...rep, ticket: { ...ticket, encPart: { ...ticket.encPart, cipher: rng.bytes(rng.pick([4096, 60_000, 300_000])) } } };
         else if (which === 'tkt-etype') outer = { ...rep, ticket: { ...ticket, encPart: { ...ticket.encPart, etype: rng.pick([0, 1, 23, -1]) } } };
         else outer = { ...rep, ticket: { ...ticket, encPart: { ...ticket.encPart, kvno: 0xffffffff } } };
         how = `the ticket: ${which}`;
@@ -942,7 +1024,14 @@ export class RogueKdc {
       return { bytes: this.sealed(outer, part, key, usage, plaintext), strategy: 'fields', mutation: how, mustReject: false, expectOk: false, tainted: [] };
     } catch (error) {
       // The packer refused the value (outside its type): the same change written raw is a DER-level one, left to those.
-      return { bytes: honest, strategy: 'fields', mutation: `${how}: not packable (${(error as Error).message}); the real reply`, mustReject: false, expectOk: false, tainted: [] };
+      return {
+        bytes: honest,
+        strategy: 'fields',
+        mutation: `${how}: not packable (${(error as Error).message}); the real reply`,
+        mustReject: false,
+        expectOk: false,
+        tainted: [],
+      };
     }
   }
 
@@ -952,7 +1041,14 @@ export class RogueKdc {
     if (o === undefined) return undefined;
     const plain = packEncKdcRepPart(o.part);
     const m = rng.chance(0.8) ? derMutation(rng, plain, undefined) : { bytes: deeplyNested(0x79, rng.pick([100, 5000, 50_000])), mutation: 'deep nesting' };
-    return { bytes: this.sealed(o.rep, o.part, o.key, o.usage, m.bytes), strategy: 'inner-der', mutation: `inside the sealed enc-part: ${m.mutation}`, mustReject: false, expectOk: false, tainted: [] };
+    return {
+      bytes: this.sealed(o.rep, o.part, o.key, o.usage, m.bytes),
+      strategy: 'inner-der',
+      mutation: `inside the sealed enc-part: ${m.mutation}`,
+      mustReject: false,
+      expectOk: false,
+      tainted: [],
+    };
   }
 
   /** KDC_ERR_PREAUTH_REQUIRED (or PREAUTH_FAILED) with hostile ETYPE-INFO2 in its METHOD-DATA. */
@@ -969,7 +1065,10 @@ export class RogueKdc {
     let how: string;
     if (shape === 'entries') {
       const entries = hostileEntries(rng);
-      eData = packMethodData([{ padataType: PA_TYPE.ETYPE_INFO2, padataValue: safeEtypeInfo2(entries) }, { padataType: PA_TYPE.ENC_TIMESTAMP, padataValue: new Uint8Array(0) }]);
+      eData = packMethodData([
+        { padataType: PA_TYPE.ETYPE_INFO2, padataValue: safeEtypeInfo2(entries) },
+        { padataType: PA_TYPE.ENC_TIMESTAMP, padataValue: new Uint8Array(0) },
+      ]);
       how = `ETYPE-INFO2 ${describeEntries(entries)}`;
     } else if (shape === 'garbage-value') {
       eData = packMethodData([{ padataType: PA_TYPE.ETYPE_INFO2, padataValue: rng.bytes(rng.length(200)) }]);
@@ -986,10 +1085,17 @@ export class RogueKdc {
       how = 'no ETYPE-INFO2';
     } else {
       const n = rng.pick([0, 1, 64, 65, 500]);
-      eData = tlv(0x30, ...Array.from({ length: n }, () => tlv(0x30, tlv(0xa1, tlv(0x02, Uint8Array.of(rng.int(256)))), tlv(0xa2, tlv(0x04, rng.bytes(rng.length(16)))))));
+      eData = tlv(
+        0x30,
+        ...Array.from({ length: n }, () => tlv(0x30, tlv(0xa1, tlv(0x02, Uint8Array.of(rng.int(256)))), tlv(0xa2, tlv(0x04, rng.bytes(rng.length(16)))))),
+      );
       how = `METHOD-DATA of ${n} entries, raw`;
     }
-    return { bytes: this.refusal(req, code, 'rogue', eData), mutation: `${code === KRB_ERROR_CODE.KDC_ERR_PREAUTH_REQUIRED ? 'KDC_ERR_PREAUTH_REQUIRED' : 'KDC_ERR_PREAUTH_FAILED'}: ${how}`, mustReject: false };
+    return {
+      bytes: this.refusal(req, code, 'rogue', eData),
+      mutation: `${code === KRB_ERROR_CODE.KDC_ERR_PREAUTH_REQUIRED ? 'KDC_ERR_PREAUTH_REQUIRED' : 'KDC_ERR_PREAUTH_FAILED'}: ${how}`,
+      mustReject: false,
+    };
   }
 
   /** A KRB-ERROR of any code, with e-text and e-data of any shape. */
@@ -1003,9 +1109,17 @@ export class RogueKdc {
     ]);
     const text = rng.chance(0.2) ? 'x'.repeat(rng.pick([0, 1000, 40_000])) : `rogue error ${code}`;
     try {
-      return { bytes: this.refusal(req, code, text, eData), mutation: `KRB-ERROR ${code}, e-text ${text.length} chars, e-data ${eData?.length ?? 'none'}`, mustReject: false };
+      return {
+        bytes: this.refusal(req, code, text, eData),
+        mutation: `KRB-ERROR ${code}, e-text ${text.length} chars, e-data ${eData?.length ?? 'none'}`,
+        mustReject: false,
+      };
     } catch (error) {
-      return { bytes: this.refusal(req, KRB_ERROR_CODE.KRB_ERR_GENERIC, 'rogue'), mutation: `KRB-ERROR ${code} not packable (${(error as Error).message}): KRB_ERR_GENERIC`, mustReject: false };
+      return {
+        bytes: this.refusal(req, KRB_ERROR_CODE.KRB_ERR_GENERIC, 'rogue'),
+        mutation: `KRB-ERROR ${code} not packable (${(error as Error).message}): KRB_ERR_GENERIC`,
+        mustReject: false,
+      };
     }
   }
 }
@@ -1031,6 +1145,8 @@ function hostileEntries(rng: Rng): EtypeInfo2Entry[] {
       [1, Uint8Array.of(0, 0, 0, 0)],
       [1, Uint8Array.of(0, 0, 0, 1)],
       [0.3, Uint8Array.of(0, 0xff, 0xff, 0xff)],
+      [0.2, Uint8Array.of(0, 0x0f, 0x42, 0x40)],
+      [0.3, Uint8Array.of(0, 0x0f, 0x42, 0x41)],
       [1, Uint8Array.of(1, 0, 0, 0)],
       [1, Uint8Array.of(0xff, 0xff, 0xff, 0xff)],
       [1, rng.bytes(rng.pick([1, 3, 5, 8, 100]))],
@@ -1043,7 +1159,10 @@ function hostileEntries(rng: Rng): EtypeInfo2Entry[] {
 function describeEntries(entries: readonly EtypeInfo2Entry[]): string {
   return entries
     .slice(0, 4)
-    .map((e) => `(${e.etype}, salt ${e.salt === undefined ? 'none' : e.salt.length > 20 ? `${e.salt.length} chars` : JSON.stringify(e.salt)}, s2kparams ${e.s2kparams === undefined ? 'none' : toHex(e.s2kparams.subarray(0, 8))})`)
+    .map(
+      (e) =>
+        `(${e.etype}, salt ${e.salt === undefined ? 'none' : e.salt.length > 20 ? `${e.salt.length} chars` : JSON.stringify(e.salt)}, s2kparams ${e.s2kparams === undefined ? 'none' : toHex(e.s2kparams.subarray(0, 8))})`,
+    )
     .join(' ')
     .concat(entries.length > 4 ? ` and ${entries.length - 4} more` : '');
 }

@@ -210,8 +210,7 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
   let rogue: RogueKdc | undefined;
   let machine: Machine;
   try {
-    if (kdc !== undefined && wantsRogueKdc(subject, options))
-      rogue = await RogueKdc.start({ realm: KERBEROS_FUZZ_DOMAIN.realm, upstream: kdc, lanes });
+    if (kdc !== undefined && wantsRogueKdc(subject, options)) rogue = await RogueKdc.start({ realm: KERBEROS_FUZZ_DOMAIN.realm, upstream: kdc, lanes });
     machine = await bootFuzzed(subject, options, rogue?.address ?? kdc);
   } catch (error) {
     await rogue?.close();

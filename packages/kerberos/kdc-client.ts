@@ -22,7 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import { SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_TARGET_UNKNOWN } from '../../headers/index.js';
 import { DerError } from '../kit/index.js';
-import { encryptionTypeInfo, isSupportedEtype, KerberosCryptoError, KEY_USAGE, type EncryptionKey } from './crypto/index.js';
+import { encryptionTypeInfo, isSupportedEtype, KerberosCryptoError, KEY_USAGE, s2kIterations, type EncryptionKey } from './crypto/index.js';
 import {
   KRB_ERROR_CODE,
   KRB_MSG_TYPE,
@@ -44,6 +44,15 @@ import type { KerberosSettings } from './settings.js';
 import { failure, isFailure, krbErrorFailure, type KerberosFailure } from './statuses.js';
 import type { CachedTicket } from './tickets.js';
 import { exchangeWithKdc } from './transport.js';
+
+/**
+ * The most string-to-key iterations the client runs for the s2kparams a KDC names: the LSA work
+ * pool's limit for BCryptDeriveKeyPBKDF2 (lsa/work-routines.ts, WORK_LIMITS.iterations), which would
+ * otherwise refuse the derivation with a status the package could only pass on as an internal
+ * error. RFC 3962 4 invites such a limit, so that a spoofed ETYPE-INFO2 cannot make a client spin
+ * (16,777,215 iterations, the codec's own limit, take tens of seconds, past any KDC deadline).
+ */
+export const MAX_CLIENT_S2K_ITERATIONS = 1_000_000;
 
 /** Password to key: string-to-key with the KDC's salt and parameters (run on the LSA's work pool). */
 export type DeriveKey = (etype: number, password: string, salt: string, params: Uint8Array | undefined) => Promise<EncryptionKey>;
@@ -187,6 +196,7 @@ export class KdcClient {
     const known = secret.keys.get(id);
     if (known !== undefined) return known;
     try {
+      s2kIterations(info.etype, info.s2kparams, { maxIterations: MAX_CLIENT_S2K_ITERATIONS }); // KerberosCryptoError past the limit
       const key = await this.deriveKey(info.etype, secret.password, salt, info.s2kparams);
       const made = { info: { ...info, salt }, key };
       secret.keys.set(id, made);
