@@ -13,13 +13,15 @@
 //   5. the contexts deleted, the credential freed.
 //
 // Expectations besides a documented answer: the real reply in a valid framing completes (SEC_E_OK);
+// a reply that never comes whole over TCP (a lying length prefix, cut off, closed, reset, silent)
+// ends the call with SEC_E_NO_AUTHENTICATING_AUTHORITY;
 // a reply whose nonce, client, service or realms are not the request's, or whose enc-part is under
 // another key or key usage, or a replayed one, never completes the call, and no ticket of it is kept
 // (the probe neither completes nor presents it); no call outlives the package's KDC deadline
 // (kdcTimeoutMs) by more than HANG_MARGIN_MS.
 
 import { performance } from 'node:perf_hooks';
-import { SECPKG_CRED, SEC_E_OK, statusName } from '../headers/index.js';
+import { SECPKG_CRED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, statusName } from '../headers/index.js';
 import { CLIENT_REQ, dropContext, type FuzzEnv, type GeneratorSpec, type Trial } from './generator.js';
 import { RogueControl, ROGUE_PASSWORD, rogueTarget, rogueUser } from './kerberos-rogue-kdc.js';
 import type { Rng } from './rng.js';
@@ -66,6 +68,8 @@ async function kdcReplyInput(env: FuzzEnv, control: RogueControl, rng: Rng, lane
     if (took > KDC_DEADLINE_MS + HANG_MARGIN_MS)
       trial.violations.push(`InitializeSecurityContext took ${Math.round(took)} ms, past the KDC deadline of ${KDC_DEADLINE_MS} ms`);
     if (report.expectOk) trial.expectStatus(status, SEC_E_OK, 'InitializeSecurityContext with the real replies');
+    if (report.expectNoAuthority)
+      trial.expectStatus(status, SEC_E_NO_AUTHENTICATING_AUTHORITY, `InitializeSecurityContext whose KDC reply never came whole (${report.delivery})`);
     if (report.mustReject) trial.expect(status !== SEC_E_OK, `InitializeSecurityContext accepted a reply it must refuse (${report.mutation})`);
     if (status !== SEC_E_OK) {
       // The probe: the rogue now refuses everything, so only a kept ticket can complete it.

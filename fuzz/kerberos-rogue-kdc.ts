@@ -119,6 +119,12 @@ export interface RogueReport {
   mustReject: boolean;
   /** The reply is the real KDC's, delivered in a valid framing: the call must complete with SEC_E_OK. */
   expectOk: boolean;
+  /**
+   * The reply went over TCP in a framing no client may take (a length prefix that lies, a reply
+   * cut off, the connection closed, reset or left silent): the call must end, by the package's
+   * deadline at the latest, with SEC_E_NO_AUTHENTICATING_AUTHORITY (no KDC answered).
+   */
+  expectNoAuthority: boolean;
 }
 
 interface Hostile {
@@ -142,6 +148,10 @@ interface Lane {
   delivered: boolean;
   /** Whether the target step's datagram was already dropped or turned away (udp-drop, tcp). */
   deferred: boolean;
+  /** The nonce of the request the hostile reply answers: a copy of that request (UDP, then TCP) gets it again. */
+  targetNonce: number | undefined;
+  /** The hostile reply being made (the real KDC answers first): a second copy of the request waits for the same one. */
+  making: Promise<Hostile> | undefined;
   tainted: Set<string>;
   taintedUse: string[];
 }
@@ -366,6 +376,8 @@ export class RogueKdc {
       hostile: undefined,
       delivered: false,
       deferred: false,
+      targetNonce: undefined,
+      making: undefined,
       tainted: new Set(),
       taintedUse: [],
     });
@@ -389,6 +401,7 @@ export class RogueKdc {
         delivered: false,
         mustReject: false,
         expectOk: false,
+        expectNoAuthority: false,
       };
     const validFraming = l.framing === 'framed' || l.framing === 'split';
     return {
@@ -401,6 +414,8 @@ export class RogueKdc {
       delivered: l.delivered,
       mustReject: h.mustReject,
       expectOk: h.expectOk && validFraming && l.delivered,
+      // Bytes after a whole reply may come in a later segment, after the client took the reply: no expectation for 'trailing'.
+      expectNoAuthority: l.delivered && l.delivery === 'tcp' && !validFraming && l.framing !== 'trailing',
     };
   }
 
@@ -624,18 +639,21 @@ export class RogueKdc {
       return { kind: 'reply', bytes: this.refusal(req, KRB_ERROR_CODE.KDC_ERR_CLIENT_REVOKED, 'the rogue KDC refuses everything in the probe phase') };
     }
     const step: RogueStep = !as ? 'tgs-rep' : (req.padata ?? []).some((p) => p.padataType === PA_TYPE.ENC_TIMESTAMP) ? 'as-rep' : 'as-error';
-    if (step !== lane.step || lane.delivered) {
+    // A client that gave up waiting for the datagram asks again over TCP with the same request: it gets the same hostile reply.
+    const again = lane.targetNonce === req.reqBody.nonce;
+    if (step !== lane.step || (lane.targetNonce !== undefined && !again)) {
       const bytes = await real();
       this.remember(step, bytes);
       return { kind: 'reply', bytes };
     }
-    if (lane.hostile === undefined) {
-      const honest = await real();
-      lane.hostile = this.hostile(lane, req, honest);
+    lane.targetNonce = req.reqBody.nonce;
+    lane.making ??= real().then((honest) => {
+      const made = this.hostile(lane, req, honest);
       this.remember(step, honest);
-      for (const t of lane.hostile.tainted) lane.tainted.add(t);
-    }
-    const h = lane.hostile;
+      for (const t of made.tainted) lane.tainted.add(t);
+      return made;
+    });
+    const h = (lane.hostile = await lane.making);
     if (transport === 'udp') {
       if (lane.delivery === 'udp-drop' && !lane.deferred) {
         lane.deferred = true;
@@ -732,7 +750,9 @@ export class RogueKdc {
           ],
     );
     if (strategy === 'valid') return base;
-    const other = rng.pick([...this.history['as-rep'], ...this.history['tgs-rep'], honest]);
+    // One draw whatever the history holds, so that the rest of the input's choices do not depend on what other inputs did.
+    const others = [...this.history['as-rep'], ...this.history['tgs-rep'], honest];
+    const other = others[rng.next() % others.length]!;
     switch (strategy) {
       case 'etype-info':
         return { ...this.etypeInfo(rng, req), strategy, expectOk: false, tainted: [] };
@@ -740,8 +760,9 @@ export class RogueKdc {
         return { ...this.anyError(rng, req), strategy, expectOk: false, tainted: [] };
       case 'replay': {
         const old = this.history[lane.step].filter((b) => hexOf(b) !== hexOf(honest));
+        const draw = rng.next();
         if (old.length === 0) return { ...base, strategy, mutation: 'nothing to replay yet: the real reply', mustReject: false };
-        const bytes = rng.pick(old);
+        const bytes = old[draw % old.length]!;
         // An old AS-REP or TGS-REP answers another request (another nonce, key or client): never to be taken.
         const rep = lane.step !== 'as-error';
         return { bytes, strategy, mutation: `a reply to an earlier request replayed`, mustReject: rep, expectOk: false, tainted: rep ? ticketsOf(bytes) : [] };
