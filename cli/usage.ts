@@ -145,7 +145,8 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
     `sspi-emu fuzz [--package NAME]... [--load MODULE]... [--generic] [--iterations N] [--seed S]
               [--target tokens|messages|all] [--generator NAME]... [--start I] [--lanes L] [--json FILE]
   --package NAME        ntlm, example, negotiate or kerberos (their own generators; default all
-                        four; kerberos boots a domain controller machine for its KDC), or with
+                        four; kerberos boots a domain controller machine for its KDC, and for
+                        kerberos/kdc-reply a rogue KDC on loopback in front of it), or with
                         --load a package of the module by its SecPkgInfo Name (default: all of them)
   --load MODULE         fuzz the packages of a module of yours with the generic generators:
                         variants of its own tokens at each leg, and of its signed and sealed messages

@@ -14,6 +14,7 @@ import { toHex } from './bytes.js';
 import { acquireCredentials, Trial, type FuzzEnv, type GeneratorInstance } from './generator.js';
 import { generatorByName } from './generators.js';
 import type { FuzzKdc } from './kerberos-domain.js';
+import type { RogueKdcAddress } from './kerberos-rogue-kdc.js';
 import { inputSeed, Rng } from './rng.js';
 import { isDocumentedAnswer, type FuzzedFunction } from './statuses.js';
 
@@ -32,6 +33,8 @@ export interface BatchPlan {
   jobs: BatchJob[];
   /** The domain controller's KDC, when the package fuzzed is Kerberos. */
   kdc?: FuzzKdc;
+  /** The rogue KDC of kerberos/kdc-reply, when the run has one. */
+  rogueKdc?: RogueKdcAddress;
 }
 
 export type OffenceKind = 'exception' | 'internal-error' | 'undocumented' | 'expectation' | 'cleanup';
@@ -190,6 +193,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     lanes: Math.max(1, plan.lanes),
     ...acquired,
     ...(plan.kdc === undefined ? {} : { kdc: plan.kdc }),
+    ...(plan.rogueKdc === undefined ? {} : { rogueKdc: plan.rogueKdc }),
   };
   const tallies: GeneratorTally[] = [];
   try {

@@ -18,6 +18,7 @@ import {
 } from '../headers/index.js';
 import type { CredHandle, CtxtHandle, ContextResult, Secur32 } from '../sspi/index.js';
 import type { FuzzKdc } from './kerberos-domain.js';
+import type { RogueKdcAddress } from './kerberos-rogue-kdc.js';
 import type { Rng } from './rng.js';
 import type { FuzzedFunction } from './statuses.js';
 
@@ -90,6 +91,8 @@ export interface FuzzEnv {
   readonly lanes: number;
   /** The domain controller's KDC, when the package fuzzed is Kerberos. */
   readonly kdc?: FuzzKdc;
+  /** The rogue KDC the fuzzed machine's Kerberos package is pointed at (kerberos/kdc-reply), when the run has one. */
+  readonly rogueKdc?: RogueKdcAddress;
 }
 
 /** A generator as it runs in a batch: one input per call of `run`, on lane `lane`; `index` is the input's index in its generator. */

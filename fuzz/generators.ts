@@ -14,6 +14,7 @@ import {
   NTLM_MESSAGE_GENERATORS,
 } from './messages.js';
 import { KERBEROS_RFC4121_GENERATORS, KERBEROS_TOKEN_GENERATORS } from './kerberos.js';
+import { KDC_REPLY_GENERATOR } from './kerberos-kdc-reply.js';
 import { NEGOTIATE_TOKEN_GENERATORS } from './negotiate.js';
 import { NTLM_TOKEN_GENERATORS } from './ntlm.js';
 
@@ -34,6 +35,7 @@ export const GENERATORS: readonly GeneratorSpec[] = [
   NEGOTIATE_INITIALIZE_GENERATOR,
   ...NEGOTIATE_MESSAGE_GENERATORS,
   ...KERBEROS_TOKEN_GENERATORS,
+  KDC_REPLY_GENERATOR,
   ...KERBEROS_RFC4121_GENERATORS,
   ...KERBEROS_MESSAGE_GENERATORS,
   ...GENERIC_TOKEN_GENERATORS,

@@ -16,6 +16,8 @@ import { emptyTally, type BatchJob, type BatchPlan, type GeneratorTally, type Of
 import type { GeneratorSpec } from './generator.js';
 import { generatorByName, generatorsFor, SSPI_PACKAGE_NAME, type FuzzPackage, type FuzzTarget, type GeneratorSet } from './generators.js';
 import { KERBEROS_FUZZ_DOMAIN } from './kerberos-domain.js';
+import { KDC_REPLY_GENERATOR } from './kerberos-kdc-reply.js';
+import { RogueKdc, type RogueKdcAddress } from './kerberos-rogue-kdc.js';
 import { NTLM_FUZZ_SETTINGS } from './ntlm.js';
 
 /** A package to fuzz, and with which generators. */
@@ -210,18 +212,29 @@ async function fuzzPackage(subject: FuzzSubject, options: FuzzOptions, lanes: nu
       })
     : undefined;
   const kdc = dc?.kdcAddress ?? undefined;
+  // kerberos/kdc-reply needs the fuzzed machine to ask a rogue KDC (fuzz/kerberos-rogue-kdc.ts), in
+  // this thread, which relays everyone but its lane users to the domain controller's KDC.
+  let rogue: RogueKdc | undefined;
   let machine: Machine;
   try {
-    machine = await bootFuzzed(subject, options, kdc);
+    if (kdc !== undefined && wantsRogueKdc(subject, options)) rogue = await RogueKdc.start({ realm: KERBEROS_FUZZ_DOMAIN.realm, upstream: kdc, lanes });
+    machine = await bootFuzzed(subject, options, rogue?.address ?? kdc);
   } catch (error) {
+    await rogue?.close();
     await dc?.shutdown();
     throw error;
   }
   try {
-    return await fuzzOn(machine, subject, options, lanes, dc, kdc);
+    return await fuzzOn(machine, subject, options, lanes, dc, kdc, rogue?.address);
   } finally {
+    await rogue?.close();
     await dc?.shutdown();
   }
+}
+
+/** Whether the run has kerberos/kdc-reply among its generators. */
+function wantsRogueKdc(subject: FuzzSubject, options: FuzzOptions): boolean {
+  return subject.sets.includes('kerberos') && generatorsFor('kerberos', options.targets, options.generators).some((g) => g.name === KDC_REPLY_GENERATOR.name);
 }
 
 function bootFuzzed(subject: FuzzSubject, options: FuzzOptions, kdc: { host: string; port: number } | undefined): Promise<Machine> {
@@ -261,6 +274,7 @@ async function fuzzOn(
   lanes: number,
   dc: Machine | undefined,
   kdc: { host: string; port: number } | undefined,
+  rogueKdc?: RogueKdcAddress,
 ): Promise<PackageFuzzReport> {
   const listed = (
     await machine.lsa.packages().catch(async (error: unknown) => {
@@ -325,6 +339,7 @@ async function fuzzOn(
           account: ACCOUNT,
           jobs: [job],
           ...(kdc === undefined ? {} : { kdc: { ...kdc, realm: KERBEROS_FUZZ_DOMAIN.realm } }),
+          ...(rogueKdc === undefined ? {} : { rogueKdc }),
         };
         const outcome = await timeout(
           fuzzer.runApp(APP, plan as unknown as Record<string, unknown>).then(

@@ -22,7 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import { SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_TARGET_UNKNOWN } from '../../headers/index.js';
 import { DerError } from '../kit/index.js';
-import { isSupportedEtype, KerberosCryptoError, KEY_USAGE, type EncryptionKey } from './crypto/index.js';
+import { encryptionTypeInfo, isSupportedEtype, KerberosCryptoError, KEY_USAGE, s2kIterations, type EncryptionKey } from './crypto/index.js';
 import {
   KRB_ERROR_CODE,
   KRB_MSG_TYPE,
@@ -44,6 +44,15 @@ import type { KerberosSettings } from './settings.js';
 import { failure, isFailure, krbErrorFailure, type KerberosFailure } from './statuses.js';
 import type { CachedTicket } from './tickets.js';
 import { exchangeWithKdc } from './transport.js';
+
+/**
+ * The most string-to-key iterations the client runs for the s2kparams a KDC names: the LSA work
+ * pool's limit for BCryptDeriveKeyPBKDF2 (lsa/work-routines.ts, WORK_LIMITS.iterations), which would
+ * otherwise refuse the derivation with a status the package could only pass on as an internal
+ * error. RFC 3962 4 invites such a limit, so that a spoofed ETYPE-INFO2 cannot make a client spin
+ * (16,777,215 iterations, the codec's own limit, take tens of seconds, past any KDC deadline).
+ */
+export const MAX_CLIENT_S2K_ITERATIONS = 1_000_000;
 
 /** Password to key: string-to-key with the KDC's salt and parameters (run on the LSA's work pool). */
 export type DeriveKey = (etype: number, password: string, salt: string, params: Uint8Array | undefined) => Promise<EncryptionKey>;
@@ -154,8 +163,9 @@ export class KdcClient {
         // MIT's "password incorrect" for a principal that needs no pre-authentication.
         return failure(SEC_E_LOGON_DENIED, `the AS-REP for ${who} does not decrypt with the password's key (a wrong password)`);
       }
-      secret.known = key.info;
-      return this.checkedTicket(reply.rep, opened.part, { name: tgsPrincipal(realm), realm }, 'AS-REP');
+      const ticket = this.checkedTicket(reply.rep, opened.part, secret.principal, { name: tgsPrincipal(realm), realm }, 'AS-REP');
+      if (!isFailure(ticket)) secret.known = key.info;
+      return ticket;
     }
     return failure(SEC_E_LOGON_DENIED, `the AS exchange for ${who} did not settle on a key`);
   }
@@ -173,7 +183,7 @@ export class KdcClient {
       if (reply.rep.msgType !== KRB_MSG_TYPE.TGS_REP) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'the KDC answered a TGS-REQ with an AS-REP');
       const opened = openKdcReply(reply.rep, made.replyKey, made.replyUsage, made.body.nonce);
       if (isFailure(opened)) return opened;
-      return this.checkedTicket(reply.rep, opened.part, server, 'TGS-REP');
+      return this.checkedTicket(reply.rep, opened.part, tgt.client, server, 'TGS-REP');
     } finally {
       if (made.replyKey !== tgt.sessionKey) made.replyKey.keyvalue.fill(0); // the subkey served this exchange alone
     }
@@ -186,6 +196,7 @@ export class KdcClient {
     const known = secret.keys.get(id);
     if (known !== undefined) return known;
     try {
+      s2kIterations(info.etype, info.s2kparams, { maxIterations: MAX_CLIENT_S2K_ITERATIONS }); // KerberosCryptoError past the limit
       const key = await this.deriveKey(info.etype, secret.password, salt, info.s2kparams);
       const made = { info: { ...info, salt }, key };
       secret.keys.set(id, made);
@@ -209,16 +220,30 @@ export class KdcClient {
     return readKdcAnswer(exchanged.reply);
   }
 
-  /** The ticket of a decrypted reply (its nonce checked by openKdcReply), once its names and key check out. */
-  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, server: Principal, what: string): CachedTicket | KerberosFailure {
+  /**
+   * The ticket of a decrypted reply (its nonce checked by openKdcReply), once its names and key
+   * check out: the client named in the clear must be the one asked for (RFC 4120 3.1.5 and 3.3.4:
+   * the AS-REQ's cname and realm, the TGT's client for a TGS-REP; MIT's KRB5_KDCREP_MODIFIED), or a
+   * reply to another client, or one whose names were changed on the way, would be cached as ours.
+   */
+  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, client: Principal, server: Principal, what: string): CachedTicket | KerberosFailure {
+    if (!samePrincipal(rep.cname, rep.crealm, client.name, client.realm))
+      return failure(
+        SEC_E_NO_AUTHENTICATING_AUTHORITY,
+        `the ${what} is for the client ${formatPrincipal(rep.cname, rep.crealm)}, not ${formatPrincipal(client.name, client.realm)} (a reply to another client, or modified)`,
+      );
     if (!samePrincipal(part.sname, part.srealm, server.name, server.realm) || !samePrincipal(rep.ticket.sname, rep.ticket.realm, server.name, server.realm))
       return failure(
         SEC_E_TARGET_UNKNOWN,
         `the ${what} is for ${formatPrincipal(part.sname, part.srealm)}, not ${formatPrincipal(server.name, server.realm)}`,
       );
     if (!isSupportedEtype(part.key.keytype)) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the ${what}'s session key is of etype ${part.key.keytype}, which this client does not have`);
+    // A key of the wrong length would throw at its first use (the AP-REQ's authenticator): refused here, as the reply it came in.
+    const keyBytes = encryptionTypeInfo(part.key.keytype).keyBytes;
+    if (part.key.keyvalue.length !== keyBytes)
+      return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the ${what}'s session key is ${part.key.keyvalue.length} bytes, not the ${keyBytes} of etype ${part.key.keytype}`);
     return {
-      client: { name: rep.cname, realm: rep.crealm },
+      client: { name: client.name, realm: client.realm },
       server,
       ticket: rep.ticket,
       sessionKey: { keytype: part.key.keytype, keyvalue: part.key.keyvalue },
