@@ -487,6 +487,8 @@ export function oidContents(oid: string): Uint8Array {
 /** INTEGER contents (X.690 8.3): the shortest two's-complement form of any integer. */
 export function integerContents(value: number | bigint): Uint8Array {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`INTEGER ${value} is not a safe integer`);
+  // The numbers every message carries (nonces, sequence numbers, etypes, microseconds) in 32-bit arithmetic, without BigInt.
+  if (typeof value === 'number' && value >= -0x80000000 && value <= 0x7fffffff) return int32Contents(value);
   let v = BigInt(value);
   const out: number[] = [];
   // Emit octets from the low end until the rest is all sign (0 or -1) and the top bit already says so.
@@ -497,6 +499,15 @@ export function integerContents(value: number | bigint): Uint8Array {
     if ((v === 0n && octet < 0x80) || (v === -1n && octet >= 0x80)) break;
   }
   return Uint8Array.from(out);
+}
+
+/** integerContents of a value in -2^31..2^31-1: the same octets. */
+function int32Contents(value: number): Uint8Array {
+  // The fewest octets whose sign bit matches the value's: 1 for -128..127, 2 for -32768..32767, ...
+  const n = value >= -0x80 && value <= 0x7f ? 1 : value >= -0x8000 && value <= 0x7fff ? 2 : value >= -0x800000 && value <= 0x7fffff ? 3 : 4;
+  const out = new Uint8Array(n);
+  for (let i = n - 1, v = value; i >= 0; i--, v >>= 8) out[i] = v & 0xff;
+  return out;
 }
 
 /** ENUMERATED contents of a non-negative value, shortest form. */
@@ -542,8 +553,20 @@ export function generalizedTimeContents(date: Date): Uint8Array {
   whole(date, 'a GeneralizedTime');
   const year = date.getUTCFullYear();
   if (year < 0 || year > 9999) throw new RangeError(`a GeneralizedTime's year is 0..9999, not ${year}`);
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z for these years
-  return new TextEncoder().encode(iso.slice(0, 19).replace(/[-T:]/g, '') + 'Z');
+  const out = new Uint8Array(15);
+  digits(out, 0, year, 4);
+  digits(out, 4, date.getUTCMonth() + 1, 2);
+  digits(out, 6, date.getUTCDate(), 2);
+  digits(out, 8, date.getUTCHours(), 2);
+  digits(out, 10, date.getUTCMinutes(), 2);
+  digits(out, 12, date.getUTCSeconds(), 2);
+  out[14] = 0x5a; // Z
+  return out;
+}
+
+/** `value` as `count` ASCII decimal digits at `at`, zero-filled on the left. */
+function digits(out: Uint8Array, at: number, value: number, count: number): void {
+  for (let i = at + count - 1; i >= at; i--, value = Math.floor(value / 10)) out[i] = 0x30 + (value % 10);
 }
 
 /** UTCTime contents, YYMMDDHHMMSSZ, for a Date of whole seconds in 1950..2049. */
@@ -572,11 +595,17 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
     throw new RangeError(`tag ${tag} is not a single-byte tag`);
   let length = 0;
   for (const p of parts) length += p.length;
-  const header = lengthOctets(length);
-  const out = new Uint8Array(1 + header.length + length);
+  if (length > 0xffffffff) throw new RangeError(`length ${length} cannot be encoded`);
+  // The length in DER's shortest form (lengthOctets), written in place.
+  const lengthBytes = length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4;
+  const out = new Uint8Array(2 + lengthBytes + length);
   out[0] = tag;
-  out.set(header, 1);
-  let at = 1 + header.length;
+  if (lengthBytes === 0) out[1] = length;
+  else {
+    out[1] = 0x80 | lengthBytes;
+    for (let i = lengthBytes, rest = length; i >= 1; i--, rest = Math.floor(rest / 256)) out[1 + i] = rest & 0xff;
+  }
+  let at = 2 + lengthBytes;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
