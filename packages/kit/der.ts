@@ -537,8 +537,23 @@ export function generalStringContents(text: string, charset: GeneralStringCharse
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) throw new RangeError('a Latin-1 GeneralString holds U+0000-U+00FF only');
     return Uint8Array.from(Buffer.from(text, 'latin1'));
   }
+  const ascii = asciiBytes(text);
+  if (ascii !== undefined) return ascii;
   if (LONE_SURROGATE.test(text)) throw new RangeError('a GeneralString of text that is not well-formed UTF-16 (a lone surrogate)');
-  return new TextEncoder().encode(text);
+  return UTF8_ENCODER.encode(text);
+}
+
+const UTF8_ENCODER = new TextEncoder();
+
+/** Text that is all ASCII as its bytes (its UTF-8 and Latin-1 alike), without a regexp or an encoder: names and realms in every message; undefined for any other text. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    out[i] = c;
+  }
+  return out;
 }
 
 function whole(date: Date, what: string): Date {
@@ -589,6 +604,47 @@ export function lengthOctets(length: number): Uint8Array {
   return Uint8Array.of(0x80 | octets.length, ...octets);
 }
 
+// Scratch space for the values inside a message. A value is written as its own array, which its
+// parent then copies: a message is built inside out, and each value of more than 64 bytes is an
+// ArrayBuffer of its own outside V8's heap (about 0.6 us to allocate, and the collector's to
+// track), once per nesting level. Inside derScratch the values are views of one scratch buffer
+// instead, and only the whole message is copied out, into an array of its own.
+
+const SCRATCH_BYTES = 16 * 1024;
+let scratchBuffer: Uint8Array | undefined;
+let scratchAt = 0;
+let scratchDepth = 0;
+
+/** `length` bytes for a value being written: scratch space inside derScratch while it lasts, else an array of its own. */
+function allocate(length: number): Uint8Array {
+  if (scratchDepth > 0 && scratchBuffer !== undefined && scratchAt + length <= SCRATCH_BYTES) {
+    const out = scratchBuffer.subarray(scratchAt, scratchAt + length);
+    scratchAt += length;
+    return out;
+  }
+  return new Uint8Array(length);
+}
+
+/**
+ * Runs `write` (which builds one message from the der* writers, synchronously) with its inner
+ * values in scratch space, and returns the message in an array of its own. Nothing `write` builds
+ * may be kept past it but what it returns: the scratch space is zeroed (an Authenticator's subkey
+ * passes through it) and reused. Nested calls share the outermost one's space.
+ */
+export function derScratch(write: () => Uint8Array): Uint8Array {
+  if (scratchDepth > 0) return write();
+  scratchBuffer ??= new Uint8Array(SCRATCH_BYTES);
+  scratchDepth = 1;
+  try {
+    const value = write();
+    return value.buffer === scratchBuffer.buffer ? new Uint8Array(value) : value;
+  } finally {
+    scratchBuffer.fill(0, 0, scratchAt);
+    scratchAt = 0;
+    scratchDepth = 0;
+  }
+}
+
 /** One value: its tag, its length, then `parts` concatenated as its contents. */
 export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xff || (tag & HIGH_TAG_NUMBER) === HIGH_TAG_NUMBER)
@@ -598,7 +654,8 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
   if (length > 0xffffffff) throw new RangeError(`length ${length} cannot be encoded`);
   // The length in DER's shortest form (lengthOctets), written in place.
   const lengthBytes = length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4;
-  const out = new Uint8Array(2 + lengthBytes + length);
+  // Every byte of it is written below: scratch space needs no zeroing first.
+  const out = allocate(2 + lengthBytes + length);
   out[0] = tag;
   if (lengthBytes === 0) out[1] = length;
   else {
@@ -660,7 +717,8 @@ const OID_CACHE_LIMIT = 64;
 export function derOid(text: string): Uint8Array {
   let encoded = oidCache.get(text);
   if (encoded === undefined) {
-    encoded = tlv(DER_TAG.OBJECT_IDENTIFIER, oidContents(text));
+    // An array of its own: inside derScratch, tlv's would be scratch space, zeroed after the message.
+    encoded = new Uint8Array(tlv(DER_TAG.OBJECT_IDENTIFIER, oidContents(text)));
     if (oidCache.size < OID_CACHE_LIMIT) oidCache.set(text, encoded);
   }
   return encoded.slice();
