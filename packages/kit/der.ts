@@ -386,7 +386,21 @@ export function readBitString(bytes: Uint8Array, tlv: Tlv): BitString {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** Short contents that are all ASCII as text (what UTF-8 and Latin-1 both read them as), without a decoder: the names and realms of every message. Undefined otherwise. */
+function asciiText(bytes: Uint8Array, from: number, to: number): string | undefined {
+  if (to - from > 64) return undefined;
+  let text = '';
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return undefined;
+    text += String.fromCharCode(c);
+  }
+  return text;
+}
+
 function utf8(bytes: Uint8Array, tlv: Tlv, what: string): string {
+  const ascii = asciiText(bytes, tlv.contentStart, tlv.end);
+  if (ascii !== undefined) return ascii;
   try {
     return UTF8.decode(bytes.subarray(tlv.contentStart, tlv.end));
   } catch {
