@@ -7,11 +7,13 @@
 // window, the member machine's LSA (Linux's /proc/self/task; left out elsewhere).
 // Only one build's machines work at a time; the other's stand idle.
 //
-//   cp -r dist /tmp/dist-before     (on the commit before the change, after npm run build)
-//   node dist/bench/kerberos-ab.js --baseline /tmp/dist-before [--duration S] [--repetitions N] [--concurrency 1,16]
+//   on the commit before the change, after npm run build:
+//     mkdir /tmp/before && cp -r dist package.json /tmp/before/ && ln -s "$PWD/node_modules" /tmp/before/
+//   then on the change:
+//     node dist/bench/kerberos-ab.js --baseline /tmp/before/dist [--duration S] [--repetitions N] [--concurrency 1,16]
 //
-// The baseline directory needs the package.json of the tree beside it ("type": "module") and a
-// node_modules it can resolve (a symlink to this tree's will do).
+// The baseline's dist/ needs its tree's package.json beside it ("type": "module") and a
+// node_modules it can resolve.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
