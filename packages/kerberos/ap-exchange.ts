@@ -23,7 +23,7 @@ import {
   SEC_E_TIME_SKEW,
   SEC_E_WRONG_PRINCIPAL,
 } from '../../headers/index.js';
-import { DerError } from '../kit/index.js';
+import { DerError, derScratch } from '../kit/index.js';
 import {
   decrypt,
   encrypt,
@@ -95,12 +95,16 @@ export function makeApRequest(options: { ticket: CachedTicket; gssFlags: number;
     subkey: { keytype: subkey.keytype, keyvalue: subkey.keyvalue },
     seqNumber: sequence,
   };
-  const apReq = packApReq({
-    apOptions: options.mutual ? AP_OPTIONS.MUTUAL_REQUIRED : 0,
-    ticket: ticket.ticket,
-    authenticator: { etype: ticket.sessionKey.keytype, cipher: encrypt(ticket.sessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, packAuthenticator(authenticator)) },
+  // The token's inner values in the DER writer's scratch space (the ticket alone is most of a kilobyte, copied at each level).
+  const token = derScratch(() => {
+    const apReq = packApReq({
+      apOptions: options.mutual ? AP_OPTIONS.MUTUAL_REQUIRED : 0,
+      ticket: ticket.ticket,
+      authenticator: { etype: ticket.sessionKey.keytype, cipher: encrypt(ticket.sessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, packAuthenticator(authenticator)) },
+    });
+    return packGssKrb5Token({ mech: GSS_KRB5_MECH_OID, tokId: GSS_KRB5_TOK_ID.AP_REQ, message: apReq });
   });
-  return { token: packGssKrb5Token({ mech: GSS_KRB5_MECH_OID, tokId: GSS_KRB5_TOK_ID.AP_REQ, message: apReq }), ctime: now.time, cusec: now.usec, subkey, sequence };
+  return { token, ctime: now.time, cusec: now.usec, subkey, sequence };
 }
 
 export interface ApReply {
@@ -305,14 +309,16 @@ export async function acceptApRequest(o: AcceptOptions): Promise<AcceptedApReque
 
 /** The AP-REP for an accepted request: the echoed time, the acceptor's subkey and first sequence number. */
 export function makeApReply(accepted: AcceptedApRequest, acceptorSubkey: EncryptionKey, sequence: number): Uint8Array {
-  const part = packEncApRepPart({
-    ctime: accepted.authenticator.ctime,
-    cusec: accepted.authenticator.cusec,
-    subkey: { keytype: acceptorSubkey.keytype, keyvalue: acceptorSubkey.keyvalue },
-    seqNumber: sequence,
+  return derScratch(() => {
+    const part = packEncApRepPart({
+      ctime: accepted.authenticator.ctime,
+      cusec: accepted.authenticator.cusec,
+      subkey: { keytype: acceptorSubkey.keytype, keyvalue: acceptorSubkey.keyvalue },
+      seqNumber: sequence,
+    });
+    const rep = packApRep({ encPart: { etype: accepted.sessionKey.keytype, cipher: encrypt(accepted.sessionKey, KEY_USAGE.AP_REP_ENC_PART, part) } });
+    return packGssKrb5Token({ mech: accepted.mech, tokId: GSS_KRB5_TOK_ID.AP_REP, message: rep });
   });
-  const rep = packApRep({ encPart: { etype: accepted.sessionKey.keytype, cipher: encrypt(accepted.sessionKey, KEY_USAGE.AP_REP_ENC_PART, part) } });
-  return packGssKrb5Token({ mech: accepted.mech, tokId: GSS_KRB5_TOK_ID.AP_REP, message: rep });
 }
 
 /** An acceptor's error token (TOK_ID 03 00): what MIT's acceptor sends a client it refuses, so that the client learns why. */

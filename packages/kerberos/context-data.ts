@@ -44,6 +44,7 @@ export class KerberosContextDataError extends EmuError<'BAD_CONTEXT_DATA'> {
 }
 
 const MAGIC = [0x4b, 0x52, 0x43, 0x44]; // "KRCD"
+const UTF8 = new TextEncoder();
 const FORMAT = 1;
 const FIELDS_AT = 48;
 const REPLAY = 0x1;
@@ -59,7 +60,7 @@ function keyField(key: EncryptionKey | undefined): Uint8Array {
 }
 
 export function packContextData(d: KerberosContextData): Uint8Array {
-  const fields = [keyField(d.initiatorKey), keyField(d.acceptorKey), new TextEncoder().encode(d.clientName), new TextEncoder().encode(d.serverName)];
+  const fields = [keyField(d.initiatorKey), keyField(d.acceptorKey), UTF8.encode(d.clientName), UTF8.encode(d.serverName)];
   const bytes = new Uint8Array(FIELDS_AT + fields.reduce((n, f) => n + 2 + f.length, 0));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);

@@ -34,6 +34,7 @@ import {
   makeChecksum,
   requiredChecksumType,
   verifyChecksum,
+  wipeKey,
   type EncryptionKey,
 } from './crypto/index.js';
 import { SequenceWindow } from './sequence.js';
@@ -211,10 +212,10 @@ export class MessageProtection {
     return status === SEC_E_OK ? { status: SEC_E_OK, message, sealed } : { status };
   }
 
-  /** Zeroes the keys (DeleteSecurityContext). */
+  /** Zeroes the keys and the keys derived from them (DeleteSecurityContext). */
   wipe(): void {
-    this.initiatorKey.keyvalue.fill(0);
-    this.acceptorKey?.keyvalue.fill(0);
+    wipeKey(this.initiatorKey);
+    if (this.acceptorKey !== undefined) wipeKey(this.acceptorKey);
   }
 
   private receiveKey(flags: number): EncryptionKey | undefined {

@@ -12,7 +12,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { SECPKG_NAME_TYPE, isSuccess, type LsaSecpkgFunctionTable } from '../../headers/index.js';
-import type { EncryptionKey } from './crypto/index.js';
+import { wipeKey, type EncryptionKey } from './crypto/index.js';
 import type { DeriveKey } from './kdc-client.js';
 import type { KeytabEntry } from './keytab.js';
 import { defaultSalt, formatPrincipal, splitPrincipal, type Principal } from './names.js';
@@ -54,7 +54,12 @@ export class ServiceKeys {
     return this.keytab.some((e) => matches(e, principal)) || this.serviceNamed(principal) !== undefined;
   }
 
-  /** The keys that may open a ticket for `server` of `etype`: the keytab's (the kvno's first when it matches one), then the account store's. */
+  /**
+   * The keys that may open a ticket for `server` of `etype`: the keytab's (the kvno's first when it
+   * matches one), then the account store's. They are the keys held here, not copies, so that each
+   * keeps its derived keys (crypto/key-schedule.ts) from one ticket to the next instead of deriving
+   * them again for every AP-REQ: the caller reads them and never changes them.
+   */
   async lookup(server: Principal, etype: number, kvno: number | undefined): Promise<EncryptionKey[]> {
     // The etype is the peer's word (the ticket's enc-part): one this machine does not accept has no
     // key here, and no key is derived for it (deriving one for an etype the cryptosystem lacks threw).
@@ -62,7 +67,7 @@ export class ServiceKeys {
     const entries = this.keytab.filter((e) => e.key.keytype === etype && matches(e, server));
     const exact = kvno === undefined ? [] : entries.filter((e) => e.kvno === kvno || (e.kvno & 0xff) === kvno);
     const ordered = [...exact, ...entries.filter((e) => !exact.includes(e)).sort((a, b) => b.kvno - a.kvno)];
-    const keys: EncryptionKey[] = ordered.map((e) => ({ keytype: e.key.keytype, keyvalue: Uint8Array.from(e.key.keyvalue) }));
+    const keys: EncryptionKey[] = ordered.map((e) => e.key);
     const service = this.serviceNamed(server);
     if (service !== undefined) {
       const key = await this.accountKey(service, server, etype);
@@ -73,8 +78,8 @@ export class ServiceKeys {
 
   /** Zeroes what is held (SpShutdown). */
   wipe(): void {
-    for (const e of this.keytab) e.key.keyvalue.fill(0);
-    for (const k of this.derived.values()) k.keyvalue.fill(0);
+    for (const e of this.keytab) wipeKey(e.key);
+    for (const k of this.derived.values()) wipeKey(k);
     this.derived.clear();
   }
 
@@ -91,7 +96,7 @@ export class ServiceKeys {
   private async accountKey(service: string, server: Principal, etype: number): Promise<EncryptionKey | undefined> {
     const id = `${service.toLowerCase()}:${etype}`;
     const known = this.derived.get(id);
-    if (known !== undefined) return { keytype: known.keytype, keyvalue: Uint8Array.from(known.keyvalue) };
+    if (known !== undefined) return known;
     const lsa = this.lsa();
     const opened = lsa.OpenSamUser(service, SECPKG_NAME_TYPE.SecNameSamCompatible, null, false, 0);
     if (!isSuccess(opened.status) || opened.UserHandle === undefined) return undefined;
@@ -105,7 +110,7 @@ export class ServiceKeys {
     const split = splitPrincipal(service)!;
     const key = await this.deriveKey(etype, password, defaultSalt({ nameType: 0, nameString: split.components }, server.realm), undefined);
     this.derived.set(id, key);
-    return { keytype: key.keytype, keyvalue: Uint8Array.from(key.keyvalue) };
+    return key;
   }
 }
 

@@ -144,6 +144,7 @@ export {
   derNull,
   derOctetString,
   derOid,
+  derScratch,
   derSequence,
   derSet,
   derUnsignedInteger,

@@ -103,6 +103,9 @@ function other(side: NtlmSide): NtlmSide {
 const scratchMac = new Uint8Array(16);
 const scratchExpected = new Uint8Array(NTLM_SIGNATURE_BYTES);
 const scratchSeqNum = new Uint8Array(4);
+/** SeqNum and a one-part message, as the HMAC takes them: the message's slot is emptied after each use, so no caller's buffer stays reachable. */
+const NO_PART = new Uint8Array(0);
+const scratchParts: Uint8Array[] = [scratchSeqNum, NO_PART];
 const scratchRc4 = new Uint8Array(RC4_STATE_BYTES);
 
 function putU32(bytes: Uint8Array, at: number, value: number): void {
@@ -319,7 +322,16 @@ export class NtlmSecurityContext {
       return (crc ^ 0xffffffff) >>> 0;
     }
     putU32(scratchSeqNum, 0, direction.seqNum);
-    direction.mac.macInto(scratchMac, 0, parts.length === 1 ? [scratchSeqNum, parts[0]!] : [scratchSeqNum, ...parts]);
+    if (parts.length !== 1) {
+      direction.mac.macInto(scratchMac, 0, [scratchSeqNum, ...parts]);
+      return 0;
+    }
+    scratchParts[1] = parts[0]!;
+    try {
+      direction.mac.macInto(scratchMac, 0, scratchParts);
+    } finally {
+      scratchParts[1] = NO_PART;
+    }
     return 0;
   }
 
@@ -329,7 +341,7 @@ export class NtlmSecurityContext {
     putU32(out, 0, SIGNATURE_VERSION);
     if (direction.mac !== undefined) {
       // 3.4.4.2: Checksum = HMAC[0..7], RC4-encrypted with KEY_EXCH.
-      out.set(scratchMac.subarray(0, ESS_CHECKSUM_BYTES), ESS_CHECKSUM_OFFSET);
+      for (let i = 0; i < ESS_CHECKSUM_BYTES; i++) out[ESS_CHECKSUM_OFFSET + i] = scratchMac[i]!;
       if (this.#keyExchanged) direction.handle.processInPlace(out, ESS_CHECKSUM_OFFSET, ESS_CHECKSUM_OFFSET + ESS_CHECKSUM_BYTES);
       putU32(out, SEQ_NUM_OFFSET, seqNum);
     } else {

@@ -23,14 +23,9 @@ export function aesCbcEncrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array)
   return Buffer.concat([cipher.update(data), cipher.final()]);
 }
 
-function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Buffer {
-  const decipher = createDecipheriv(cipherName(key, 'cbc'), key, iv).setAutoPadding(false);
-  return Buffer.concat([decipher.update(data), decipher.final()]);
-}
-
-function aesEcbDecrypt(key: Uint8Array, block: Uint8Array): Buffer {
-  const decipher = createDecipheriv(cipherName(key, 'ecb'), key, null).setAutoPadding(false);
-  return Buffer.concat([decipher.update(block), decipher.final()]);
+/** An AES-ECB decryption without padding: each update gives back exactly the blocks it was given. */
+function aesEcbDecipher(key: Uint8Array): { update(data: Uint8Array): Buffer } {
+  return createDecipheriv(cipherName(key, 'ecb'), key, null).setAutoPadding(false);
 }
 
 export interface CtsResult {
@@ -64,22 +59,33 @@ export function aesCtsEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8A
   return { output, nextIv: cbc.subarray(lastStart) };
 }
 
-/** AES-CTS decryption (RFC 3962 section 5): rebuilds the CBC ciphertext, then decrypts it in one pass. */
+/**
+ * AES-CTS decryption (RFC 3962 section 5): rebuilds the CBC ciphertext, then decrypts it. One ECB
+ * decipher does both (the last CBC block's decryption, which gives back the stolen bytes, then every
+ * block), and the CBC chaining (P_i = D(C_i) XOR C_{i-1}, C_0 the cipher state) is done here.
+ */
 export function aesCtsDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): CtsResult {
   checkLengths(iv, ciphertext);
+  const ecb = aesEcbDecipher(key);
   const blocks = Math.ceil(ciphertext.length / AES_BLOCK_BYTES);
-  if (blocks === 1) return { output: aesCbcDecrypt(key, iv, ciphertext), nextIv: new Uint8Array(ciphertext) };
+  if (blocks === 1) return { output: unchain(ecb.update(ciphertext), iv, ciphertext, ciphertext.length), nextIv: new Uint8Array(ciphertext) };
   const lastStart = (blocks - 1) * AES_BLOCK_BYTES;
   const penultimateStart = lastStart - AES_BLOCK_BYTES;
   const tail = ciphertext.length - lastStart;
   const lastCbcBlock = ciphertext.subarray(penultimateStart, lastStart);
   // D(E_n) = P_n (zero-padded) XOR E_{n-1}: where P_n was padding, it shows the stolen bytes of E_{n-1}.
-  const decryptedLast = aesEcbDecrypt(key, lastCbcBlock);
+  const decryptedLast = ecb.update(lastCbcBlock);
   const cbc = new Uint8Array(blocks * AES_BLOCK_BYTES);
   cbc.set(ciphertext.subarray(0, penultimateStart));
   cbc.set(ciphertext.subarray(lastStart), penultimateStart);
   cbc.set(decryptedLast.subarray(tail), penultimateStart + tail);
   cbc.set(lastCbcBlock, lastStart);
-  const plaintext = aesCbcDecrypt(key, iv, cbc);
-  return { output: plaintext.subarray(0, ciphertext.length), nextIv: new Uint8Array(lastCbcBlock) };
+  return { output: unchain(ecb.update(cbc), iv, cbc, ciphertext.length), nextIv: new Uint8Array(lastCbcBlock) };
+}
+
+/** CBC decryption's chaining over the ECB-decrypted blocks: the first `length` bytes of D(C_i) XOR C_{i-1}, C_0 = iv. */
+function unchain(decrypted: Uint8Array, iv: Uint8Array, cbc: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = decrypted[i]! ^ (i < AES_BLOCK_BYTES ? iv[i]! : cbc[i - AES_BLOCK_BYTES]!);
+  return out;
 }

@@ -18,6 +18,7 @@ export {
 } from './numbers.js';
 export { KERBEROS_CRYPTO_ERROR_CODES, KerberosCryptoError, type KerberosCryptoErrorCode } from './errors.js';
 export type { UsageKeys } from './profile.js';
+export { wipeKey } from './key-schedule.js';
 export {
   cf2,
   checksumTypeInfo,

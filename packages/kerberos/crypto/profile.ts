@@ -34,12 +34,18 @@ export interface EncryptionProfile {
   /** The string-to-key iteration count when no parameters are given. */
   readonly defaultIterations: number;
 
-  usageKeys(key: Uint8Array, usage: number): UsageKeys;
-  encrypt(key: Uint8Array, usage: number, plaintext: Uint8Array, confounder: Uint8Array, cipherState: Uint8Array): Uint8Array;
+  /**
+   * One key derived from the base key for a usage: Kc, Ke or Ki by the constant's last octet
+   * (KC_SUFFIX, KE_SUFFIX, KI_SUFFIX). cryptosystem.ts keeps what it gives with the base key
+   * (key-schedule.ts), so the operations below take the derived keys.
+   */
+  deriveUsageKey(key: Uint8Array, usage: number, suffix: number): Uint8Array;
+  /** `ke` and `ki` are the usage's keys. */
+  encrypt(ke: Uint8Array, ki: Uint8Array, plaintext: Uint8Array, confounder: Uint8Array, cipherState: Uint8Array): Uint8Array;
   /** Throws KerberosCryptoError BAD_INTEGRITY when the tag does not match; the length is already checked. */
-  decrypt(key: Uint8Array, usage: number, ciphertext: Uint8Array, cipherState: Uint8Array): Uint8Array;
-  /** The required checksum mechanism's get_mic: the truncated HMAC under Kc. */
-  checksum(key: Uint8Array, usage: number, data: Uint8Array): Uint8Array;
+  decrypt(ke: Uint8Array, ki: Uint8Array, ciphertext: Uint8Array, cipherState: Uint8Array): Uint8Array;
+  /** The required checksum mechanism's get_mic: the truncated HMAC under the usage's Kc. */
+  checksum(kc: Uint8Array, data: Uint8Array): Uint8Array;
   stringToKey(password: Uint8Array, salt: Uint8Array, iterations: number): Uint8Array;
   /**
    * string-to-key in its two steps, so that the costly one (PBKDF2, thousands of HMACs) can run

@@ -15,7 +15,7 @@ import {
   type KerbChecksumType,
   type KerbEtype,
 } from './numbers.js';
-import { KC_SUFFIX, KE_SUFFIX, KI_SUFFIX, usageOctets, type EncryptionProfile, type UsageKeys } from './profile.js';
+import { usageOctets, type EncryptionProfile } from './profile.js';
 
 const MAC_BYTES = 12; // h: HMAC-SHA1 cut to 96 bits (RFC 3962 section 6)
 const KERBEROS = new TextEncoder().encode('kerberos');
@@ -42,6 +42,23 @@ export function deriveKey(key: Uint8Array, constant: Uint8Array): Uint8Array {
   return deriveRandom(key, constant, key.length);
 }
 
+/**
+ * n-fold(usage | suffix) to a block: the usage constants' n-fold, made once each (they are public
+ * numbers, and the same few usages recur in every message); at most USAGE_CONSTANTS_KEPT kept.
+ */
+const usageConstants = new Map<number, Uint8Array>();
+const USAGE_CONSTANTS_KEPT = 1024;
+
+function usageConstant(usage: number, suffix: number): Uint8Array {
+  const id = usage * 256 + suffix;
+  let folded = usageConstants.get(id);
+  if (folded === undefined) {
+    folded = nfold(usageOctets(usage, suffix), AES_BLOCK_BYTES);
+    if (usageConstants.size < USAGE_CONSTANTS_KEPT) usageConstants.set(id, folded);
+  }
+  return folded;
+}
+
 function hmacSha1(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   const hmac = createHmac('sha1', key);
   for (const part of parts) hmac.update(part);
@@ -49,11 +66,6 @@ function hmacSha1(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
 }
 
 function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredChecksum: KerbChecksumType): EncryptionProfile {
-  const usageKeys = (key: Uint8Array, usage: number): UsageKeys => ({
-    kc: deriveKey(key, usageOctets(usage, KC_SUFFIX)),
-    ke: deriveKey(key, usageOctets(usage, KE_SUFFIX)),
-    ki: deriveKey(key, usageOctets(usage, KI_SUFFIX)),
-  });
   return {
     etype,
     name,
@@ -64,13 +76,11 @@ function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredC
     prfBytes: AES_BLOCK_BYTES,
     requiredChecksum,
     defaultIterations: 4096, // RFC 3962 4: parameters 00 00 10 00 when none are given
-    usageKeys,
+    deriveUsageKey: (key, usage, suffix) => deriveKey(key, usageConstant(usage, suffix)),
 
     // RFC 3961 5.3: (C1, newIV) = E(Ke, conf | plaintext | pad, ivec); H1 = HMAC(Ki, conf | plaintext | pad).
     // AES-CTS takes any length (the message block size m is one octet), so there is no pad.
-    encrypt(key, usage, plaintext, confounder, cipherState) {
-      const ke = deriveKey(key, usageOctets(usage, KE_SUFFIX));
-      const ki = deriveKey(key, usageOctets(usage, KI_SUFFIX));
+    encrypt(ke, ki, plaintext, confounder, cipherState) {
       const basic = new Uint8Array(confounder.length + plaintext.length);
       basic.set(confounder);
       basic.set(plaintext, confounder.length);
@@ -81,9 +91,7 @@ function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredC
       return out;
     },
 
-    decrypt(key, usage, ciphertext, cipherState) {
-      const ke = deriveKey(key, usageOctets(usage, KE_SUFFIX));
-      const ki = deriveKey(key, usageOctets(usage, KI_SUFFIX));
+    decrypt(ke, ki, ciphertext, cipherState) {
       const c1 = ciphertext.subarray(0, ciphertext.length - MAC_BYTES);
       const h1 = ciphertext.subarray(ciphertext.length - MAC_BYTES);
       // The MAC is over the plaintext here (MAC-then-encrypt), so the ciphertext must be decrypted first.
@@ -94,8 +102,8 @@ function makeProfile(etype: KerbEtype, name: string, keyBytes: number, requiredC
     },
 
     // RFC 3961 5.4: get_mic = HMAC(Kc, message)[1..h].
-    checksum(key, usage, data) {
-      return hmacSha1(deriveKey(key, usageOctets(usage, KC_SUFFIX)), data).subarray(0, MAC_BYTES);
+    checksum(kc, data) {
+      return hmacSha1(kc, data).subarray(0, MAC_BYTES);
     },
 
     // RFC 3962 4: tkey = random2key(PBKDF2(passphrase, salt, iter_count, keylength)); key = DK(tkey, "kerberos").

@@ -15,7 +15,7 @@ import {
   type KerbChecksumType,
   type KerbEtype,
 } from './numbers.js';
-import { KC_SUFFIX, KE_SUFFIX, KI_SUFFIX, usageOctets, type EncryptionProfile, type UsageKeys } from './profile.js';
+import { KC_SUFFIX, KE_SUFFIX, KI_SUFFIX, usageOctets, type EncryptionProfile } from './profile.js';
 
 const EMPTY = new Uint8Array(0);
 const KERBEROS = new TextEncoder().encode('kerberos');
@@ -54,9 +54,13 @@ interface Sha2Sizes {
 
 function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbChecksumType, sizes: Sha2Sizes): EncryptionProfile {
   const { hash, keyBytes, kcBits, kiBits, macBytes, prfBits } = sizes;
-  const ke = (key: Uint8Array, usage: number): Uint8Array => kdfHmacSha2(hash, key, usageOctets(usage, KE_SUFFIX), EMPTY, keyBytes * 8);
-  const ki = (key: Uint8Array, usage: number): Uint8Array => kdfHmacSha2(hash, key, usageOctets(usage, KI_SUFFIX), EMPTY, kiBits);
-  const kc = (key: Uint8Array, usage: number): Uint8Array => kdfHmacSha2(hash, key, usageOctets(usage, KC_SUFFIX), EMPTY, kcBits);
+  // RFC 8009 5: Kc = KDF(base, usage | 0x99, kcBits), Ke = KDF(base, usage | 0xAA, the AES key's bits), Ki = KDF(base, usage | 0x55, kiBits).
+  const bitsOf = (suffix: number): number => {
+    if (suffix === KE_SUFFIX) return keyBytes * 8;
+    if (suffix === KI_SUFFIX) return kiBits;
+    if (suffix === KC_SUFFIX) return kcBits;
+    throw new KerberosCryptoError('BAD_ARGUMENT', `a key usage's constant ends in 0x99, 0xaa or 0x55, not ${suffix}`);
+  };
   const saltPrefix = new TextEncoder().encode(`${name}\0`); // RFC 8009 4: saltp = enctype-name | 0x00 | salt
   return {
     etype,
@@ -68,31 +72,31 @@ function makeProfile(etype: KerbEtype, name: string, requiredChecksum: KerbCheck
     prfBytes: prfBits / 8,
     requiredChecksum,
     defaultIterations: 32768, // RFC 8009 4: parameters 00 00 80 00 when none are given
-    usageKeys: (key, usage): UsageKeys => ({ kc: kc(key, usage), ke: ke(key, usage), ki: ki(key, usage) }),
+    deriveUsageKey: (key, usage, suffix) => kdfHmacSha2(hash, key, usageOctets(usage, suffix), EMPTY, bitsOf(suffix)),
 
     // RFC 8009 5: C = E(Ke, N | plaintext, IV); H = HMAC(Ki, IV | C) cut to h; ciphertext = C | H.
-    encrypt(key, usage, plaintext, confounder, cipherState) {
+    encrypt(ke, ki, plaintext, confounder, cipherState) {
       const basic = new Uint8Array(confounder.length + plaintext.length);
       basic.set(confounder);
       basic.set(plaintext, confounder.length);
-      const c = aesCtsEncrypt(ke(key, usage), cipherState, basic).output;
+      const c = aesCtsEncrypt(ke, cipherState, basic).output;
       const out = new Uint8Array(c.length + macBytes);
       out.set(c);
-      out.set(hmac(hash, ki(key, usage), cipherState, c).subarray(0, macBytes), c.length);
+      out.set(hmac(hash, ki, cipherState, c).subarray(0, macBytes), c.length);
       return out;
     },
 
-    decrypt(key, usage, ciphertext, cipherState) {
+    decrypt(ke, ki, ciphertext, cipherState) {
       const c = ciphertext.subarray(0, ciphertext.length - macBytes);
       const h = ciphertext.subarray(ciphertext.length - macBytes);
-      if (!timingSafeEqual(hmac(hash, ki(key, usage), cipherState, c).subarray(0, macBytes), h))
+      if (!timingSafeEqual(hmac(hash, ki, cipherState, c).subarray(0, macBytes), h))
         throw new KerberosCryptoError('BAD_INTEGRITY', `${name}: the ciphertext's HMAC does not match (altered, or another key or usage)`);
-      return aesCtsDecrypt(ke(key, usage), cipherState, c).output.subarray(AES_BLOCK_BYTES);
+      return aesCtsDecrypt(ke, cipherState, c).output.subarray(AES_BLOCK_BYTES);
     },
 
     // RFC 8009 5: the checksum is HMAC(Kc, message) cut to h.
-    checksum(key, usage, data) {
-      return hmac(hash, kc(key, usage), data).subarray(0, macBytes);
+    checksum(kc, data) {
+      return hmac(hash, kc, data).subarray(0, macBytes);
     },
 
     // RFC 8009 4: tkey = random2key(PBKDF2(passphrase, saltp, iter_count, keylength)); key = KDF-HMAC-SHA2(tkey, "kerberos", keylength).

@@ -26,6 +26,7 @@ import {
   derNull,
   derOctetString,
   derOid,
+  derScratch,
   derSequence,
   derSet,
   derUnsignedInteger,
@@ -482,5 +483,53 @@ describe('DER properties', () => {
       }),
       { seed: SEED + 1, numRuns: RUNS * 3 },
     );
+  });
+});
+
+// derScratch: a message written with its inner values in scratch space is the same bytes as
+// written without, comes back in an array of its own, and nothing of the scratch space outlives
+// it: not the values written inside (zeroed after), not a cache filled inside (derOid's: a
+// regression, its cached OID read as zeros on the next message), not a throw.
+
+const message = (payload: Uint8Array, n: number, name: string): Uint8Array =>
+  derSequence(derExplicit(0, derInteger(n)), derExplicit(1, derGeneralString(name)), derExplicit(2, derOctetString(payload)));
+
+describe('DER derScratch', () => {
+  it('writes the same bytes as without it, into an array of its own', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40_000 }), fc.integer(), fc.string(), (payload, n, name) => {
+        const plain = message(payload, n, name);
+        const scratched = derScratch(() => message(payload, n, name));
+        assert.deepEqual(scratched, plain);
+        assert.equal(scratched.byteOffset, 0);
+        assert.equal(scratched.buffer.byteLength, scratched.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('zeroes what it wrote inside once the message is out', () => {
+    let inner: Uint8Array | undefined;
+    const out = derScratch(() => {
+      inner = derOctetString(new Uint8Array(100).fill(0xaa));
+      return derSequence(inner);
+    });
+    assert.ok(out.subarray(4).every((b) => b === 0xaa));
+    assert.ok(inner !== undefined && inner.every((b) => b === 0));
+  });
+
+  it("keeps derOid's cache out of it (an OID first written inside still reads right after)", () => {
+    const oid = '1.3.6.1.4.1.99999.7.7'; // an OID no other test writes, so its first writing is here
+    derScratch(() => derSequence(derOid(oid)));
+    assert.deepEqual(derOid(oid), Uint8Array.of(0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x07, 0x07));
+    assert.deepEqual(derScratch(() => derOid(oid)), derOid(oid));
+  });
+
+  it('leaves no scratch state behind a throw, and nests', () => {
+    assert.throws(() => derScratch(() => tlv(0x1f)), RangeError);
+    const after = derOctetString(new Uint8Array(200));
+    assert.equal(after.buffer.byteLength, after.length); // a value of its own again, not scratch space
+    const nested = derScratch(() => derSequence(derScratch(() => derOctetString(new Uint8Array(3))), derInteger(5)));
+    assert.deepEqual(nested, derSequence(derOctetString(new Uint8Array(3)), derInteger(5)));
   });
 });
