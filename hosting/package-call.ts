@@ -165,11 +165,20 @@ function isHostFrame(line: string): boolean {
   return false;
 }
 
-/** The status an entry point answered: a number, or an object's `status`; undefined for entries that return nothing. */
+/**
+ * The status an entry point answered: a number, or an object's `status`; undefined for entries that
+ * return nothing and for numbers that are no 32-bit status (NaN, fractions, out of range), which
+ * callers treat as a malformed result: every caller reads a status with `>>> 0`, which would turn
+ * NaN, Infinity or 2^32 into SEC_E_OK, a success the package never gave.
+ */
 export function statusOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number') return (value as { status: number }).status;
-  return undefined;
+  const status = typeof value === 'object' && value !== null ? (value as { status?: unknown }).status : value;
+  return isStatusNumber(status) ? status : undefined;
+}
+
+/** An NTSTATUS/SECURITY_STATUS as a package may write one: a 32-bit integer, signed (-2146893054) or unsigned (0x80090302). */
+function isStatusNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 32;
 }
 
 function isPromiseLike<T>(value: Awaitable<T>): value is Promise<T> {

@@ -740,5 +740,5 @@ function whenReady<T, R>(value: T | Promise<T>, next: (value: T) => Awaitable<R>
 }
 
 function isContextResult(value: unknown): value is SpContextResult {
-  return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number';
+  return typeof value === 'object' && value !== null && statusOf(value) !== undefined;
 }

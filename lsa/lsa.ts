@@ -15,9 +15,10 @@ import {
   type LsaApCallPackageResult,
   type LUID,
   type PackageId,
+  type Status,
 } from '../headers/index.js';
 import { FaultInjector, type FaultPlan } from '../faults/index.js';
-import { CallPoints, callPackage, packageHost, type PackageHost } from '../hosting/index.js';
+import { CallPoints, callPackage, packageHost, statusOf, type PackageHost } from '../hosting/index.js';
 import { SspiEmuError, type FramePort, type ProcessId, type LsaToProcessOps, type ProcessToLsaOps, RpcPeer, lpcCodec, type Tracer } from '../ipc/index.js';
 import { AccountStore, type Account } from './accounts.js';
 import type { LsaClientProcess } from './client-call.js';
@@ -371,7 +372,7 @@ export class Lsa {
       );
       if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR, reason: outcome.fault.message };
       const result = outcome.value as Partial<LsaApCallPackageResult> | null;
-      const status = typeof result?.status === 'number' ? result.status >>> 0 : undefined;
+      const status = unsignedStatus(statusOf(result));
       const buffer = result?.ProtocolReturnBuffer;
       if (status === undefined || (buffer !== undefined && !(buffer instanceof Uint8Array)))
         return { status: STATUS_INTERNAL_ERROR, reason: `${pkg.name}: LsaApCallPackage answered something that is not a result` };
@@ -398,7 +399,7 @@ export class Lsa {
       );
       if (!outcome.ok) return { status: STATUS_INTERNAL_ERROR, reason: outcome.fault.message };
       const result = outcome.value as Partial<LsaApCallPackageResult> | null;
-      const status = typeof result?.status === 'number' ? result.status >>> 0 : undefined;
+      const status = unsignedStatus(statusOf(result));
       const buffer = result?.ProtocolReturnBuffer;
       if (status === undefined || (buffer !== undefined && !(buffer instanceof Uint8Array)))
         return { status: STATUS_INTERNAL_ERROR, reason: `${pkg.name}: LsaApCallPackagePassthrough answered something that is not a result` };
@@ -687,4 +688,9 @@ function packageNotFound(name: string, loaded: readonly LoadedPackage[], failed:
   let message = `no package named ${JSON.stringify(name)} is loaded (loaded: ${loaded.map((p) => p.name).join(', ') || 'none'})`;
   if (failed.length > 0) message += `; failed to load: ${failed.map((f) => `${f.spec} at ${f.stage}: ${f.reason}`).join('; ')}`;
   return new SspiEmuError('PACKAGE_NOT_LOADED', message);
+}
+
+/** A status as the LSA passes it on (unsigned), or undefined when the package answered none. */
+function unsignedStatus(status: number | undefined): Status | undefined {
+  return status === undefined ? undefined : status >>> 0;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { badResult, callPackage, packageStack, type Outcome, type PackageHost } from '../../hosting/index.js';
+import { badResult, callPackage, packageStack, statusOf, type Outcome, type PackageHost } from '../../hosting/index.js';
 import { deadlines } from '../../ipc/deadlines.js';
 import { PackageFault } from '../../ipc/errors.js';
 
@@ -186,5 +186,23 @@ describe('badResult', () => {
     assert.equal(f.code, 'PACKAGE_BAD_RESULT');
     assert.equal(f.name, 'PackageFault');
     assert.equal(f.message, 'Example: SpGetInfo returned no PackageInfo');
+  });
+});
+
+describe('statusOf', () => {
+  it("reads a 32-bit status, bare or as an object's status, signed or unsigned", () => {
+    assert.equal(statusOf(0), 0);
+    assert.equal(statusOf(0x80090308), 0x80090308);
+    assert.equal(statusOf(-2146893048), -2146893048);
+    assert.equal(statusOf({ status: 0x00090312, OutputBuffer: [] }), 0x00090312);
+  });
+
+  it('reads no status from what `>>> 0` would turn into SEC_E_OK or another status: NaN, infinities, fractions, numbers outside 32 bits', () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5, 1.5, 2 ** 32, -(2 ** 31) - 1, 2 ** 53])
+      for (const answered of [value, { status: value }]) assert.equal(statusOf(answered), undefined, `${String(value)}`);
+  });
+
+  it('reads no status from what is no number: nothing, null, a string, a bigint, an object without one', () => {
+    for (const answered of [undefined, null, '0', 0n, {}, { status: '0' }, { status: 0n }]) assert.equal(statusOf(answered), undefined);
   });
 });
