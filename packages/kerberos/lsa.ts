@@ -70,7 +70,7 @@ import {
   type AcceptedApRequest,
   type ApRequest,
 } from './ap-exchange.js';
-import { makeRandomKey, stringToKeyFromPbkdf2, stringToKeyPbkdf2, type EncryptionKey } from './crypto/index.js';
+import { makeRandomKey, stringToKeyFromPbkdf2, stringToKeyPbkdf2, wipeKey, type EncryptionKey } from './crypto/index.js';
 import { kerberosCallPackage, SYSTEM_LUID } from './call-package.js';
 import { packContextData } from './context-data.js';
 import { channelBindingsHash, GSS_C, NO_BINDINGS } from './gss-checksum.js';
@@ -364,8 +364,8 @@ class KerberosLsaPackage {
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     this.contexts.delete(handle);
     if ('request' in context) {
-      context.request.subkey.keyvalue.fill(0);
-      context.sessionKey.keyvalue.fill(0);
+      wipeKey(context.request.subkey);
+      wipeKey(context.sessionKey);
     } else context.micPending?.protection.wipe();
     if ('logonId' in context && context.logonId !== undefined) this.lsa.functions.DeleteLogonSession(context.logonId);
     return SEC_E_OK;
@@ -444,7 +444,7 @@ class KerberosLsaPackage {
     const gssFlags = gssFlagsFor(requirements);
     const request = makeApRequest({ ticket, gssFlags, bindingsHash: bindings, mutual, now: this.now() });
     if (!putToken(output, request.token)) {
-      request.subkey.keyvalue.fill(0);
+      wipeKey(request.subkey);
       return { status: SEC_E_BUFFER_TOO_SMALL };
     }
     const attributes = clientAttributes(requirements, mutual);
@@ -473,7 +473,7 @@ class KerberosLsaPackage {
     const token = tokenBytes(input);
     if (token === undefined || token.length === 0 || token.length > KERBEROS_MAX_TOKEN) return this.failClient(handle, context, SEC_E_INVALID_TOKEN);
     const reply = readApReply(token, context.request, context.sessionKey);
-    context.sessionKey.keyvalue.fill(0);
+    wipeKey(context.sessionKey);
     if (isFailure(reply)) {
       // A ticket the service refused as expired or made with another key is not used again.
       if (reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_TKT_EXPIRED || reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_MODIFIED) context.identity.cache.dropService(context.ticket);
@@ -554,8 +554,8 @@ class KerberosLsaPackage {
 
   private failClient(handle: LSA_SEC_HANDLE, context: ClientContext, status: Status): SpContextResult {
     context.stage = 'failed';
-    context.request.subkey.keyvalue.fill(0);
-    context.sessionKey.keyvalue.fill(0);
+    wipeKey(context.request.subkey);
+    wipeKey(context.sessionKey);
     this.contexts.set(handle, { ...this.completeContext('client', context.ticket, context.attributes, context.created), stage: 'failed' });
     return { status };
   }
@@ -599,7 +599,7 @@ class KerberosLsaPackage {
       acceptorKey = makeRandomKey(accepted.initiatorKey.keytype);
       sendSeq = initialSequence();
       if (!putToken(output, makeApReply(accepted, acceptorKey, sendSeq))) {
-        acceptorKey.keyvalue.fill(0);
+        wipeKey(acceptorKey);
         return { status: SEC_E_BUFFER_TOO_SMALL };
       }
     }
@@ -627,7 +627,7 @@ class KerberosLsaPackage {
       created: now,
       logonId: isSuccess(logon.status) ? logon.LogonId : undefined,
     };
-    accepted.sessionKey.keyvalue.fill(0);
+    wipeKey(accepted.sessionKey);
     const handle = this.nextHandle++;
     const result = this.finishExchange(handle, complete, protection, accepted.gssFlags, input, output, true);
     if (!isSuccess(result.status)) putToken(output, new Uint8Array(0)); // a refused MIC: no AP-REP goes out

@@ -7,7 +7,7 @@
 // first call starts it, the others wait for the same answer (single-flight), so a burst of
 // handshakes costs the KDC one request each, not one per handshake.
 
-import type { EncryptionKey } from './crypto/index.js';
+import { wipeKey, type EncryptionKey } from './crypto/index.js';
 import type { Ticket } from './messages/index.js';
 import { formatPrincipal, type Principal } from './names.js';
 import { SEC_E_NO_CREDENTIALS } from '../../headers/index.js';
@@ -34,9 +34,9 @@ export function usable(ticket: CachedTicket, now: Date): boolean {
   return ticket.endtime.getTime() - END_MARGIN_MS > now.getTime() && start <= now.getTime() + END_MARGIN_MS;
 }
 
-/** Zeroes a ticket's session key (the ticket itself is the KDC's ciphertext). */
+/** Zeroes a ticket's session key and the keys derived from it (the ticket itself is the KDC's ciphertext). */
 export function wipeTicket(ticket: CachedTicket): void {
-  ticket.sessionKey.keyvalue.fill(0);
+  wipeKey(ticket.sessionKey);
 }
 
 type Getter = () => Promise<CachedTicket | KerberosFailure>;

@@ -51,6 +51,7 @@ import { KerberosContextDataError, unpackContextData, type KerberosContextData }
 import { packageInfo, sizesFor } from './info.js';
 import { concat, HEADER_BYTES, MessageProtection } from './message-tokens.js';
 import { SequenceWindow } from './sequence.js';
+import { wipeKey } from './crypto/index.js';
 
 interface UserContext {
   readonly data: KerberosContextData;
@@ -228,8 +229,8 @@ class KerberosUserPackage {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
     context.protection.wipe();
-    context.data.initiatorKey.keyvalue.fill(0);
-    context.data.acceptorKey?.keyvalue.fill(0);
+    wipeKey(context.data.initiatorKey);
+    if (context.data.acceptorKey !== undefined) wipeKey(context.data.acceptorKey);
     this.contexts.delete(handle);
     return SEC_E_OK;
   };
