@@ -77,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     options.klist = true;
   }
 
+  const hints = realmHints(options.package, values.realm);
   if (values.watch) {
     const modules = watchedModules(values.load, values.package);
     const stop = stopSignal();
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       const status = await runWatching(
         options,
         modules,
-        { ran: async (report) => void (await show(report, values, options.package)), ...RELOAD_LINES },
+        { ran: async (report) => void (await show(report, values, options.package, hints)), ...RELOAD_LINES },
         stop.signal,
       );
       return status === SEC_E_OK ? 0 : 1;
@@ -92,7 +93,18 @@ export async function run(argv: string[]): Promise<number> {
       stop.release();
     }
   }
-  return show(await runDemo(options), values, options.package);
+  return show(await runDemo(options), values, options.package, hints);
+}
+
+/**
+ * What a failed run should say beyond its statuses: Kerberos on a machine in no realm fails at
+ * once (the server has no credentials, the client no KDC), which the statuses say but not why.
+ */
+function realmHints(packageName: string | undefined, realm: string | undefined): string[] {
+  if (realm !== undefined || packageName?.toLowerCase() !== 'kerberos') return [];
+  return [
+    'Kerberos needs a realm: this machine is in none. Give --realm R --kdc HOST:PORT (a KDC: `sspi-emu dc --realm R --port 0 --account USER:PASSWORD --service host/localhost`) and --target host/localhost, or run a whole domain with `sspi-emu run --domain`.',
+  ];
 }
 
 /** What `run` prints of one run and writes to the files asked for; the exit status. */
@@ -100,14 +112,16 @@ async function show(
   report: DemoReport,
   values: { json?: boolean; quiet?: boolean; mermaid?: string; 'chrome-trace'?: string; html?: string },
   packageName: string | undefined,
+  hints: readonly string[] = [],
 ): Promise<number> {
   const diagnosis = diagnoseRun(report.events);
+  const failed = report.status !== SEC_E_OK;
   if (values.mermaid !== undefined) await writeFile(values.mermaid, formatMermaid(report.events));
   if (values['chrome-trace'] !== undefined) await writeFile(values['chrome-trace'], JSON.stringify(toChromeTrace(report.events)));
   if (values.html !== undefined)
     await writeFile(
       values.html,
-      formatHtml(report.events, { title: `sspi-emu run: ${packageName ?? 'the default package'}`, summary: summary(report, diagnosis) }),
+      formatHtml(report.events, { title: `sspi-emu run: ${packageName ?? 'the default package'}`, summary: summary(report, diagnosis, failed ? hints : []) }),
     );
 
   if (values.json) {
@@ -122,6 +136,7 @@ async function show(
           exceptions: diagnosis.exceptions,
           lacking: diagnosis.lacking,
           ...(diagnosis.lacking.length === 0 ? {} : { needs: formatNeeds(diagnosis.lacking) }),
+          ...(failed && hints.length > 0 ? { hints } : {}),
           lpc: report.lpc,
           ...(report.klist === undefined ? {} : { klist: report.klist }),
           events: report.events.map(withDecodedTokens),
@@ -135,7 +150,7 @@ async function show(
       process.stdout.write(formatTimeline(report.events) + '\n\n');
       process.stdout.write('Sequence diagram (Mermaid):\n\n' + formatMermaid(report.events) + '\n');
     }
-    process.stdout.write(summary(report, diagnosis).join('\n') + '\n');
+    process.stdout.write(summary(report, diagnosis, failed ? hints : []).join('\n') + '\n');
     process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
     if (report.klist !== undefined) process.stdout.write(`\nklist (the client's logon):\n${formatKlist(report.klist).join('\n')}\n`);
   }
@@ -144,9 +159,10 @@ async function show(
 
 /**
  * The result lines: the status that failed first and whose it was, then what the other side got;
- * each package exception with its stack; the one line of what the default apps needed.
+ * each package exception with its stack; the one line of what the default apps needed; then what a
+ * failed run should know beyond its statuses (hints).
  */
-function summary(report: DemoReport, diagnosis: RunDiagnosis): string[] {
+function summary(report: DemoReport, diagnosis: RunDiagnosis, hints: readonly string[]): string[] {
   const first = report.failedFirst;
   const firstResult = first === 'server' ? report.server : report.client;
   const otherName = first === 'server' ? 'client' : 'server';
@@ -161,6 +177,7 @@ function summary(report: DemoReport, diagnosis: RunDiagnosis): string[] {
   }
   const needs = formatNeeds(diagnosis.lacking);
   if (needs !== '') lines.push(needs);
+  lines.push(...hints);
   return lines;
 }
 

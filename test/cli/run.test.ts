@@ -29,6 +29,20 @@ describe('sspi-emu run', () => {
     assert.match(stdout, /^SEC_E_LOGON_DENIED/);
   });
 
+  it('says that Kerberos needs a realm when a run in none fails, in text and in --json', { timeout: 60_000 }, async () => {
+    const { code, stdout } = await sspiEmu(['run', '--quiet', '--package', 'Kerberos']);
+    assert.equal(code, 1);
+    assert.match(stdout, /^SEC_E_NO_CREDENTIALS: server: /);
+    assert.match(stdout, /^Kerberos needs a realm: this machine is in none\. Give --realm R --kdc HOST:PORT .*sspi-emu run --domain/m);
+    const json = await sspiEmu(['run', '--json', '--package', 'kerberos']);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as { hints?: string[] };
+    assert.match(report.hints?.[0] ?? '', /^Kerberos needs a realm/);
+    // A run that did not fail, or one in a realm, carries no such hint.
+    const ok = await sspiEmu(['run', '--quiet']);
+    assert.doesNotMatch(ok.stdout, /needs a realm/);
+  });
+
   it('uses the accounts given with --account, in DOMAIN\\user form too', async () => {
     const { code, stdout } = await sspiEmu([
       'run',
