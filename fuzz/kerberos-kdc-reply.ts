@@ -16,7 +16,10 @@
 // a reply that never comes whole over TCP (a lying length prefix, cut off, closed, reset, silent)
 // ends the call with SEC_E_NO_AUTHENTICATING_AUTHORITY;
 // a reply whose nonce, client, service or realms are not the request's, or whose enc-part is under
-// another key or key usage, or a replayed one, never completes the call, and no ticket of it is kept
+// another key or key usage, or whose times the request did not ask for or are outside the client's
+// clock skew (RFC 4120 3.1.5, 3.3.4: an endtime past the till, a renew-till past what was asked, a
+// starttime or AS authtime far from the clock, a TGS-REP authtime not the TGT's, a ticket already
+// over), or a replayed one, never completes the call, and no ticket of it is kept
 // (the probe neither completes nor presents it); no call outlives the package's KDC deadline
 // (kdcTimeoutMs) by more than HANG_MARGIN_MS.
 
@@ -92,7 +95,7 @@ export const KDC_REPLY_GENERATOR: GeneratorSpec = {
   target: 'tokens',
   fn: 'InitializeSecurityContext',
   describe:
-    "a rogue KDC's AS-REP, TGS-REP and KRB-ERROR (real replies mutated: DER, bytes, nonce, names, keys, key usages, times, ETYPE-INFO2, replays; lying TCP framing) -> the client's InitializeSecurityContext",
+    "a rogue KDC's AS-REP, TGS-REP and KRB-ERROR (real replies mutated: DER, bytes, nonce, names, keys, key usages, times not asked for, ETYPE-INFO2, replays; lying TCP framing) -> the client's InitializeSecurityContext",
   create: async (env: FuzzEnv) => {
     const rogue = env.rogueKdc;
     if (rogue === undefined) throw new Error("kerberos/kdc-reply needs the run's rogue KDC (FuzzEnv.rogueKdc)");

@@ -2,8 +2,9 @@
 // the lane's request (the real KDC's, with the lane user's keys, the TGT's session key and the
 // TGS-REQ's subkey, all of which the rogue holds or opens): the AS-REP or TGS-REP opened, changed and
 // sealed again (a forgery that does not answer the request: nonce, cname, crealm, sname, srealm, the
-// enc-part's key or key usage, its message type or etype label; or fields a client may take or
-// refuse: times, flags, session keys, tickets, PA-DATA; or DER-level changes inside the sealed
+// enc-part's key or key usage, its message type or etype label, or times it did not ask for or that
+// are outside the client's clock skew; or fields a client may take or refuse: flags, session keys,
+// tickets, PA-DATA; or DER-level changes inside the sealed
 // plaintext), KRB-ERRORs of any code with hostile e-data (PREAUTH_REQUIRED with lying ETYPE-INFO2),
 // a reply to an earlier request replayed, DER- and byte-level mutations, deep nesting and noise.
 // Every choice comes from the lane's Rng, one draw per choice whatever the rogue's history holds.
@@ -14,6 +15,7 @@ import {
   KRB_MSG_TYPE,
   KRB_NT,
   PA_TYPE,
+  TICKET_FLAGS,
   packEncKdcRepPart,
   packEtypeInfo2,
   packKdcRep,
@@ -74,9 +76,33 @@ export const FORCEABLE_MUST_REJECT: readonly string[] = [
   'tgs-rep:wrong-key',
 ];
 
+/**
+ * The time forgeries (RogueReplies.times): each makes a reply whose times the client must refuse,
+ * as not answering its request (MIT's KRB5_KDCREP_MODIFIED) or as outside its clock skew
+ * (KRB5_KDCREP_SKEW). A forged starttime or authtime lies at least this far from the clock: past
+ * the client's default skew (maxClockSkewSeconds, 300 s), with room for a loaded machine.
+ */
+export const TIME_FORGERIES = [
+  'expired',
+  'not-yet-valid',
+  'authtime-far',
+  'renew-past-till',
+  'renew-before-end',
+  'end-past-till',
+  'all-equal',
+  'year-9999',
+  'epoch',
+] as const;
+export type TimeForgery = (typeof TIME_FORGERIES)[number];
+const FORGED_SKEW_SECONDS = 600;
+
+/** The time forgeries by name, "step:times-<forgery>" (RogueControl.arm's force). */
+export const FORCEABLE_TIMES: readonly string[] = (['as-rep', 'tgs-rep'] as const).flatMap((step) => TIME_FORGERIES.map((t) => `${step}:times-${t}`));
+
 /** Every reply a test may ask for by name: the forgeries, the real reply, and what the first runs found. */
 export const FORCEABLE: readonly string[] = [
   ...FORCEABLE_MUST_REJECT,
+  ...FORCEABLE_TIMES,
   'tgs-rep:valid',
   // Not must-reject, but what the first runs found: a session key of the wrong length, and s2kparams past the client's limit.
   'tgs-rep:short-session-key',
@@ -195,11 +221,14 @@ export class HostileReplies {
         };
       }
       if (name === 'valid') return base;
+      const time = name.startsWith('times-') ? (name.slice('times-'.length) as TimeForgery) : undefined;
       const forced = !isRep
         ? undefined
         : name === 'short-session-key'
           ? this.fields(rng, lane.step, req, honest, 'short')
-          : this.semantic(rng, lane.step, req, honest, name);
+          : time !== undefined
+            ? this.times(rng, lane.step, req, honest, time)
+            : this.semantic(rng, lane.step, req, honest, name);
       return forced ?? { ...base, strategy: 'unreached', mutation: `the real KDC refused: no reply to force ${lane.force} on`, expectOk: false };
     }
     const strategy = rng.weighted<string>(
@@ -434,7 +463,45 @@ export class HostileReplies {
     return { bytes, strategy: 'must-reject', mutation: `must be refused: ${how}`, mustReject: true, expectOk: false, tainted: ticketsOf(bytes) };
   }
 
-  /** Fields the client may accept or refuse (times, flags, keys, tickets, padata), sealed right: no expectation but a documented answer. */
+  /**
+   * A reply whose times the client must refuse, sealed right otherwise (RFC 4120 3.1.5, 3.3.4;
+   * packages/kerberos/reply-times.ts): an endtime past the till asked for or already over, a
+   * renew-till past what was asked or before the end, a ticket ending as it starts, a starttime in
+   * the future or an authtime far from the clock (for a TGS-REP: not the TGT's).
+   */
+  private times(rng: Rng, step: RogueStep, req: KdcReq, honest: Uint8Array, forced?: TimeForgery): Hostile | undefined {
+    const o = this.opened(step, req, honest);
+    if (o === undefined) return undefined;
+    const { rep, key, usage } = o;
+    const part = { ...o.part };
+    const now = Date.now();
+    const at = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
+    const which = forced ?? rng.pick(TIME_FORGERIES);
+    const far = (): number => rng.range(FORGED_SKEW_SECONDS, 100_000_000) * 1000;
+    const days = (): number => rng.range(1, 400) * 24 * 3_600_000;
+    if (which === 'expired') part.endtime = at(now - rng.range(1, 100_000) * 1000);
+    else if (which === 'not-yet-valid') {
+      // Still before the ticket's end, so that only the clock refuses it (a start after the end is 'all-equal''s kind).
+      const room = Math.floor((part.endtime.getTime() - now) / 1000) - 1;
+      part.starttime = at(now + rng.range(FORGED_SKEW_SECONDS, Math.max(FORGED_SKEW_SECONDS, Math.min(1_000_000, room))) * 1000);
+    }
+    else if (which === 'authtime-far') part.authtime = at(now + rng.pick([-1, 1]) * far());
+    else if (which === 'renew-past-till') {
+      // Past the AS-REQ's till, and past any TGT's renewal (the KDC's policy allows a week at most).
+      part.flags = (part.flags | TICKET_FLAGS.RENEWABLE) >>> 0;
+      part.renewTill = at(Math.max(now + 8 * 24 * 3_600_000, part.endtime.getTime()) + days());
+    } else if (which === 'renew-before-end') {
+      part.flags = (part.flags | TICKET_FLAGS.RENEWABLE) >>> 0;
+      part.renewTill = at(part.endtime.getTime() - rng.range(1, 36_000) * 1000);
+    } else if (which === 'end-past-till') part.endtime = at(Math.max(now, part.endtime.getTime()) + days());
+    else if (which === 'all-equal') part.starttime = part.endtime = part.authtime = at(now);
+    else if (which === 'year-9999') part.endtime = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
+    else part.authtime = part.endtime = new Date(0);
+    const bytes = this.sealed(rep, part, key, usage);
+    return { bytes, strategy: 'times', mutation: `must be refused: times: ${which}`, mustReject: true, expectOk: false, tainted: ticketsOf(bytes) };
+  }
+
+  /** Fields the client may accept or refuse (flags, keys, tickets, padata), sealed right: no expectation but a documented answer. */
   private fields(rng: Rng, step: RogueStep, req: KdcReq, honest: Uint8Array, shortKey?: 'short'): Hostile | undefined {
     const o = this.opened(step, req, honest);
     if (o === undefined) return undefined;
@@ -446,23 +513,12 @@ export class HostileReplies {
       shortKey !== undefined
         ? 'session-key'
         : rng.pick(['times', 'flags', 'session-key', 'last-req', 'ticket', 'kvno', 'padata', 'caddr', 'trailing'] as const);
+    // Times the client must refuse: a forgery of their own (the draw kept, so that the other kinds' inputs stay as they were).
+    if (kind === 'times') return this.times(rng, step, req, honest);
     let outer: KdcRep = rep;
     let plaintext: Uint8Array | undefined;
     let how = '';
     switch (kind) {
-      case 'times': {
-        const which = rng.pick(['expired', 'not-yet-valid', 'authtime-far', 'renew-before-start', 'end-past-till', 'all-equal', 'year-9999', 'epoch'] as const);
-        if (which === 'expired') part.endtime = at(now - rng.range(1, 100_000) * 1000);
-        else if (which === 'not-yet-valid') part.starttime = at(now + rng.range(600, 1_000_000) * 1000);
-        else if (which === 'authtime-far') part.authtime = at(now + rng.pick([-1, 1]) * rng.range(600, 100_000_000) * 1000);
-        else if (which === 'renew-before-start') part.renewTill = at(now - 3_600_000);
-        else if (which === 'end-past-till') part.endtime = at(now + 400 * 24 * 3_600_000);
-        else if (which === 'all-equal') part.starttime = part.endtime = part.authtime = at(now);
-        else if (which === 'year-9999') part.endtime = new Date(Date.UTC(9999, 11, 31, 23, 59, 59));
-        else part.authtime = part.endtime = new Date(0);
-        how = `times: ${which}`;
-        break;
-      }
       case 'flags':
         part.flags = rng.pick([0, 0xffffffff, rng.next() >>> 0, 0x00800000]) >>> 0;
         how = `flags 0x${part.flags.toString(16)}`;

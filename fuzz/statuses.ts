@@ -71,7 +71,7 @@ const ANSWERS: Readonly<Record<FuzzedFunction, Answers>> = {
       [SEC_E_MESSAGE_ALTERED, "Negotiate: the acceptor's mechListMIC does not verify (RFC 4178 5, GSS_S_BAD_MIC): the mechanism list was altered on its way"],
       [
         SEC_E_TIME_SKEW,
-        "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_SKEW or KRB_AP_ERR_TKT_NYV (packages/kerberos/statuses.ts); Windows answers clocks too far apart so",
+        "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_SKEW or KRB_AP_ERR_TKT_NYV (packages/kerberos/statuses.ts), or the KDC reply's starttime or authtime is outside the clock skew (packages/kerberos/reply-times.ts); Windows answers clocks too far apart so",
         KERBEROS,
       ],
       [SEC_E_CONTEXT_EXPIRED, "Kerberos: the acceptor's or the KDC's KRB-ERROR says KRB_AP_ERR_TKT_EXPIRED: the ticket has expired", KERBEROS],

@@ -15,7 +15,8 @@
 //
 // The password becomes a key on the LSA's work pool (the deriveKey function given); once the KDC
 // has named the salt, later AS exchanges of the identity send PA-ENC-TIMESTAMP at once. A reply is
-// used only when it decrypts, its nonce is the request's and it names the principals asked for.
+// used only when it decrypts, its nonce is the request's, it names the principals asked for and its
+// times are within what was asked and this machine's clock (reply-times.ts).
 // KDC_OPTIONS as Windows sends them: FORWARDABLE, RENEWABLE_OK (AS) and FORWARDABLE (TGS); a
 // PA-PAC-REQUEST asks for a PAC, which this package does not read (README: not implemented).
 
@@ -44,6 +45,7 @@ import type { KerberosSettings } from './settings.js';
 import { failure, isFailure, krbErrorFailure, type KerberosFailure } from './statuses.js';
 import type { CachedTicket } from './tickets.js';
 import { exchangeWithKdc } from './transport.js';
+import { checkReplyTimes, type RequestedTimes } from './reply-times.js';
 
 /**
  * The most string-to-key iterations the client runs for the s2kparams a KDC names: the LSA work
@@ -163,7 +165,9 @@ export class KdcClient {
         // MIT's "password incorrect" for a principal that needs no pre-authentication.
         return failure(SEC_E_LOGON_DENIED, `the AS-REP for ${who} does not decrypt with the password's key (a wrong password)`);
       }
-      const ticket = this.checkedTicket(reply.rep, opened.part, secret.principal, { name: tgsPrincipal(realm), realm }, 'AS-REP');
+      // The client asks RENEWABLE-OK without RENEWABLE: renewable, if at all, only up to its till (MIT checks the same).
+      const asked: RequestedTimes = { what: 'AS-REP', till: body.till, renewLimit: body.rtime ?? body.till };
+      const ticket = this.checkedTicket(reply.rep, opened.part, secret.principal, { name: tgsPrincipal(realm), realm }, asked);
       if (!isFailure(ticket)) secret.known = key.info;
       return ticket;
     }
@@ -183,7 +187,8 @@ export class KdcClient {
       if (reply.rep.msgType !== KRB_MSG_TYPE.TGS_REP) return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'the KDC answered a TGS-REQ with an AS-REP');
       const opened = openKdcReply(reply.rep, made.replyKey, made.replyUsage, made.body.nonce);
       if (isFailure(opened)) return opened;
-      return this.checkedTicket(reply.rep, opened.part, tgt.client, server, 'TGS-REP');
+      const asked: RequestedTimes = { what: 'TGS-REP', till: made.body.till, renewLimit: tgt.renewTill ?? tgt.endtime, tgtAuthtime: tgt.authtime };
+      return this.checkedTicket(reply.rep, opened.part, tgt.client, server, asked);
     } finally {
       if (made.replyKey !== tgt.sessionKey) made.replyKey.keyvalue.fill(0); // the subkey served this exchange alone
     }
@@ -225,8 +230,10 @@ export class KdcClient {
    * check out: the client named in the clear must be the one asked for (RFC 4120 3.1.5 and 3.3.4:
    * the AS-REQ's cname and realm, the TGT's client for a TGS-REP; MIT's KRB5_KDCREP_MODIFIED), or a
    * reply to another client, or one whose names were changed on the way, would be cached as ours.
+   * Then its times (reply-times.ts): within what was asked, and this clock's.
    */
-  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, client: Principal, server: Principal, what: string): CachedTicket | KerberosFailure {
+  private checkedTicket(rep: KdcRep, part: EncKdcRepPart, client: Principal, server: Principal, asked: RequestedTimes): CachedTicket | KerberosFailure {
+    const what = asked.what;
     if (!samePrincipal(rep.cname, rep.crealm, client.name, client.realm))
       return failure(
         SEC_E_NO_AUTHENTICATING_AUTHORITY,
@@ -242,6 +249,8 @@ export class KdcClient {
     const keyBytes = encryptionTypeInfo(part.key.keytype).keyBytes;
     if (part.key.keyvalue.length !== keyBytes)
       return failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, `the ${what}'s session key is ${part.key.keyvalue.length} bytes, not the ${keyBytes} of etype ${part.key.keytype}`);
+    const times = checkReplyTimes(part, asked, this.clock(), this.settings.maxClockSkewSeconds);
+    if (times !== undefined) return times;
     return {
       client: { name: client.name, realm: client.realm },
       server,

@@ -1,6 +1,7 @@
 // The client's AS and TGS exchanges (packages/kerberos/kdc-client.ts) against a local MIT KDC:
 // a TGT with pre-authentication (the salt and parameters from the KDC's ETYPE-INFO2), a service
-// ticket the service's keytab key opens, and each refusal as its status: a wrong password, an
+// ticket the service's keytab key opens, a renewable TGT (its times within what was asked,
+// packages/kerberos/reply-times.ts), and each refusal as its status: a wrong password, an
 // unknown user, an unknown service, a clock five minutes off, a KDC that is not there. Skipped,
 // saying so, without krb5-kdc, krb5-admin-server and krb5-user.
 
@@ -74,6 +75,23 @@ describe('the Kerberos client against a local MIT KDC', { timeout: 120_000 }, ()
     const part = unpackEncTicketPart(decrypt(key, KEY_USAGE.KDC_REP_TICKET, service.ticket.encPart.cipher));
     assert.deepEqual(part.cname.nameString, ['alice']);
     assert.deepEqual(part.key.keyvalue, service.sessionKey.keyvalue, "the ticket carries the session key the client was given");
+  });
+
+  it("takes MIT's renewable TGT for a life longer than its max_life (RENEWABLE-OK: renewable up to the till asked), and a service ticket with it", async (t) => {
+    if (SKIP) return t.skip(SKIP);
+    // The realm's max_life is 10 h: a day asked for gets 10 h, renewable (RENEWABLE-OK) until the day's end at most.
+    const { kdcClient, settings } = client({ ticketLifetimeSeconds: 24 * 3600 });
+    const asked = Date.now() + 24 * 3600 * 1000;
+    const tgt = await kdcClient.asExchange(alice(), kdcCall(settings));
+    assert.ok(!isFailure(tgt), isFailure(tgt) ? tgt.reason : '');
+    assert.ok((tgt.flags & TICKET_FLAGS.RENEWABLE) !== 0, 'the TGT is renewable');
+    assert.ok(tgt.renewTill !== undefined && tgt.renewTill.getTime() > tgt.endtime.getTime());
+    assert.ok(tgt.renewTill.getTime() <= asked, 'renewable no further than the till asked for');
+    assert.ok(tgt.endtime.getTime() <= Date.now() + 10 * 3600 * 1000 + 1000);
+    const service = await kdcClient.tgsExchange(tgt, targetPrincipal('host@localhost', kdc!.realm)!, kdcCall(settings));
+    assert.ok(!isFailure(service), isFailure(service) ? service.reason : '');
+    assert.ok(service.endtime.getTime() <= tgt.endtime.getTime());
+    assert.equal(service.authtime.getTime(), tgt.authtime.getTime(), "the service ticket carries the TGT's authtime");
   });
 
   it('pre-authenticates at once on the second AS exchange (the KDC named the salt the first time)', async (t) => {
