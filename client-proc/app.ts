@@ -38,7 +38,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const sspi = ctx.sspi;
 
   const acquired = await acquireAppCredential(sspi, pkg, 'outbound', args);
-  if ('failed' in acquired) return acquired.failed;
+  if ('failed' in acquired) {
+    await tellServer(ctx, server, args, acquired.failed.status);
+    return acquired.failed;
+  }
   const credential = acquired.credential;
 
   let conn: Connection<AppMessage>;
@@ -213,4 +216,19 @@ async function exchangeMessages(
     if (verified.status !== SEC_E_OK) return { status: verified.status, detail: failedCall('VerifySignature of the reply', verified) };
   }
   return { status: SEC_E_OK };
+}
+
+/**
+ * A client with no credential still connects and says so, as it says any failure during the
+ * handshake: the server waits for its connection (a server's accept has no deadline), so a client
+ * that just went away would leave it waiting forever. A server that is not there is no news.
+ */
+async function tellServer(ctx: AppContext, server: string, args: AppArgs, status: Status): Promise<void> {
+  try {
+    const conn = await ctx.connect<AppMessage>(server, args.connectWaitMs === undefined ? undefined : Number(args.connectWaitMs));
+    conn.send({ kind: 'failed', status });
+    conn.close();
+  } catch {
+    // Nothing monitors the name: nobody waits for this client.
+  }
 }

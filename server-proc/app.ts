@@ -22,7 +22,7 @@ import {
 import { DEFAULT_RECEIVE_TIMEOUT_MS, receiveAppMessage, type AppMessage } from '../app-protocols/index.js';
 import { type Connection, describeError } from '../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
-import { acquireAppCredential, failedCall, isPeerGone, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
+import { acquireAppCredential, failedCall, isPeerGone, type AppArgs, type AppContext, type AppResult, type Listener } from '../process/index.js';
 
 export const DEFAULT_SERVER_REQ =
   ASC_REQ.MUTUAL_AUTH | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONNECTION;
@@ -44,9 +44,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const timeoutMs = Number(args.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS);
 
   const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
-  if ('failed' in acquired) return acquired.failed;
-  const credential = acquired.credential;
   const listener = await ctx.listen<AppMessage>(name);
+  if ('failed' in acquired) return refuseAll(ctx, listener, limit, timeoutMs, acquired.failed);
+  const credential = acquired.credential;
   const sessions: Promise<SessionOutcome>[] = [];
   try {
     while (limit === 0 || sessions.length < limit) {
@@ -67,6 +67,31 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   } finally {
     await listener.close();
     await ctx.sspi.freeCredentialsHandle(credential);
+  }
+}
+
+/**
+ * A server with no credential still monitors its name and refuses each client with its status,
+ * as a server refuses a handshake: a client that found nobody listening would wait out its connect
+ * deadline to learn only that nothing monitors the name, not why.
+ */
+async function refuseAll(ctx: AppContext, listener: Listener<AppMessage>, limit: number, timeoutMs: number, failed: AppResult): Promise<AppResult> {
+  try {
+    for (let served = 0; limit === 0 || served < limit; served++) {
+      const conn = await listener.accept();
+      try {
+        // The client's first message (its token, or its own failure) is answered with the refusal.
+        const first = await receiveAppMessage(conn, timeoutMs);
+        if (first.kind !== 'failed') conn.send({ kind: 'failed', status: failed.status });
+      } catch {
+        // The client went away or said nothing: the refusal is this server's result all the same.
+      } finally {
+        if (!conn.closed) conn.close();
+      }
+    }
+    return failed;
+  } finally {
+    await listener.close();
   }
 }
 
