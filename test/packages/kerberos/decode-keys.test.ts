@@ -6,15 +6,20 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DerError } from '../../../packages/kit/index.js';
 import { encrypt, KEY_USAGE, makeRandomKey, stringToKey, type EncryptionKey } from '../../../packages/kerberos/crypto/index.js';
 import { makeApRequest } from '../../../packages/kerberos/ap-exchange.js';
-import { GSS_C } from '../../../packages/kerberos/gss-checksum.js';
+import { GSS_C, GSS_CHECKSUM_TYPE, packGssChecksum } from '../../../packages/kerberos/gss-checksum.js';
+import { asRequest, encTimestamp, tgsRequest } from '../../../packages/kerberos/kdc-requests.js';
 import {
   GSS_KRB5_MECH_OID,
   GSS_KRB5_TOK_ID,
   KRB_MSG_TYPE,
   KRB_NT,
   packApRep,
+  packApReq,
+  packAuthenticator,
   packEncApRepPart,
   packEncKdcRepPart,
   packEncKrbCredPart,
@@ -246,6 +251,90 @@ describe('describeKerberosTokenWithKeys: KDC replies, AP-REP and KRB-CRED', () =
     assert.equal(at(clear, 'encPart', 'status'), 'not encrypted (etype 0)');
     assert.equal(at(clear, 'encPart', 'plaintext', 'ticketInfo', 0, 'key', 'keyvalue'), hex(forwarded.keyvalue));
     assert.equal(at(clear, 'tickets', 0, 'encPart', 'plaintext', 'key', 'keyvalue'), hex(forwarded.keyvalue), 'the ticket opened with the keytab');
+  });
+});
+
+describe('describeKerberosTokenWithKeys: requests', () => {
+  it("opens a TGS-REQ's TGT with the krbtgt key, its authenticator with the TGT's session key (usage 7), and the enc-authorization-data with the subkey found (usage 5)", () => {
+    const tgsName = { nameType: KRB_NT.SRV_INST, nameString: ['krbtgt', REALM] };
+    const sessionKey = makeRandomKey(18);
+    const subkey = makeRandomKey(18);
+    const { request } = tgsRequest({
+      realm: REALM,
+      tgt: { ticket: ticketFor(tgsName, sessionKey, krbtgtKey, 3), sessionKey, client: { name: ALICE, realm: REALM } },
+      service: SERVICE,
+      subkey,
+      authorizationData: [{ adType: 1, adData: Uint8Array.of(0x30, 0x00) }],
+    });
+    const described = describeKerberosTokenWithKeys(request, [rawDecodeKey(`18:${hex(krbtgtKey.keyvalue)}`)]);
+    const apReq = at(described, 'padata', 0, 'value');
+    assert.equal(at(apReq, 'ticket', 'encPart', 'plaintext', 'key', 'keyvalue'), hex(sessionKey.keyvalue));
+    assert.equal(at(apReq, 'authenticator', 'status'), 'decrypted with the session key of the ticket of alice@EXAMPLE.TEST (key usage 7)');
+    assert.equal(at(apReq, 'authenticator', 'plaintext', 'subkey', 'keyvalue'), hex(subkey.keyvalue));
+    assert.equal(at(described, 'reqBody', 'encAuthorizationData', 'status'), 'decrypted with the subkey of the authenticator (key usage 5)');
+    assert.deepEqual(at(described, 'reqBody', 'encAuthorizationData', 'plaintext'), [{ adType: '1 (AD-IF-RELEVANT)', adData: '3000' }]);
+  });
+
+  it("opens an AS-REQ's PA-ENC-TIMESTAMP with the client's password (usage 1)", () => {
+    const request = asRequest({ realm: REALM, client: ALICE, padata: [encTimestamp(aliceKey, NOW.getTime())] });
+    const described = describeKerberosTokenWithKeys(request, passwordDecodeKeys(`alice@${REALM}:${ALICE_PASSWORD}`));
+    const ts = at(described, 'padata', 0, 'value');
+    assert.equal(at(ts, 'status'), 'decrypted with password of alice@EXAMPLE.TEST (aes256-cts-hmac-sha1-96) (key usage 1)');
+    assert.equal(at(ts, 'plaintext', 'patimestamp'), '2026-12-07T12:00:00Z');
+  });
+
+  it("opens a KRB-CRED delegated in the authenticator's 0x8003 checksum with the session key", () => {
+    const sessionKey = makeRandomKey(18);
+    const forwarded = makeRandomKey(18);
+    const tgsName = { nameType: KRB_NT.SRV_INST, nameString: ['krbtgt', REALM] };
+    const cred = packKrbCred({
+      tickets: [ticketFor(tgsName, forwarded, krbtgtKey, 3)],
+      encPart: { etype: 18, cipher: encrypt(sessionKey, KEY_USAGE.KRB_CRED_ENC_PART, packEncKrbCredPart({ ticketInfo: [{ key: forwarded }] })) },
+    });
+    const authenticator = packAuthenticator({
+      crealm: REALM,
+      cname: ALICE,
+      cksum: { cksumtype: GSS_CHECKSUM_TYPE, checksum: packGssChecksum({ bindingsHash: new Uint8Array(16), flags: GSS_C.DELEG | GSS_C.MUTUAL, delegation: cred }) },
+      cusec: 0,
+      ctime: NOW,
+    });
+    const apReq = packApReq({
+      apOptions: 0,
+      ticket: ticketFor(SERVICE, sessionKey, serviceKey, 2),
+      authenticator: { etype: 18, cipher: encrypt(sessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, authenticator) },
+    });
+    const described = describeKerberosTokenWithKeys(apReq, keytab);
+    const cksum = at(described, 'authenticator', 'plaintext', 'cksum');
+    assert.equal(at(cksum, 'flags'), '0x00000003 (GSS_C_DELEG_FLAG, GSS_C_MUTUAL_FLAG)');
+    assert.equal(at(cksum, 'delegation', 'encPart', 'status'), 'decrypted with the session key of the ticket of alice@EXAMPLE.TEST (key usage 14)');
+    assert.equal(at(cksum, 'delegation', 'encPart', 'plaintext', 'ticketInfo', 0, 'key', 'keyvalue'), hex(forwarded.keyvalue));
+    assert.match(String(at(cksum, 'delegation', 'tickets', 0, 'encPart', 'status')), /^not opened: no key opened it/, 'the TGT needs the krbtgt key');
+  });
+
+  it('describes any plaintext a key opens: fields, or a DER error at an offset, never a throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('EncTicketPart', 'Authenticator'), (plain, kind) => {
+        const sessionKey = makeRandomKey(18);
+        const ticket: Ticket =
+          kind === 'EncTicketPart'
+            ? { realm: REALM, sname: SERVICE, encPart: { etype: 18, kvno: 2, cipher: encrypt(serviceKey, KEY_USAGE.KDC_REP_TICKET, plain) } }
+            : ticketFor(SERVICE, sessionKey, serviceKey, 2);
+        const authenticator = kind === 'Authenticator' ? plain : new Uint8Array([0x30, 0x00]);
+        const token = packApReq({ apOptions: 0, ticket, authenticator: { etype: 18, cipher: encrypt(sessionKey, KEY_USAGE.AP_REQ_AUTHENTICATOR, authenticator) } });
+        let described;
+        try {
+          described = describeKerberosTokenWithKeys(token, keytab);
+        } catch (error) {
+          assert.fail(`threw ${error instanceof DerError ? 'DerError' : String(error)}`);
+        }
+        const part = kind === 'EncTicketPart' ? at(described, 'ticket', 'encPart') : at(described, 'authenticator');
+        assert.match(String(at(part, 'status')), /^decrypted with /);
+        const plaintext = at(part, 'plaintext');
+        const error = at(plaintext, 'error');
+        if (error !== undefined) assert.match(String(error), new RegExp(`^not a valid ${kind}: .* at byte offset \\d+ of the ${plain.length}-byte plaintext\\)$`));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
