@@ -1,7 +1,8 @@
 // Kerberos messages spelled out for people (`sspi-emu decode`, the HTML view's token decoders):
 // describeKerberosToken() turns a message, bare or in the GSS-API framing of RFC 4121 4.1, into
 // plain JSON-able data field by field; formatKerberosToken() into indented text. Encrypted parts
-// stay encrypted (etype, kvno, the ciphertext's length and bytes): no key is taken here. The
+// stay encrypted (etype, kvno, the ciphertext's length and bytes): no key is taken here; a
+// PartOpener passed in (decode-keys.ts, over the cryptosystem) may add each part's plaintext. The
 // pre-authentication data and KRB-ERROR's e-data are described when their type is one this
 // codec reads (PA-TGS-REQ, PA-ENC-TIMESTAMP, PA-ETYPE-INFO2, PA-PAC-REQUEST; METHOD-DATA or
 // TYPED-DATA), hex otherwise. Invalid input throws the kit's DerError, with its offset.
