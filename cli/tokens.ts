@@ -2,7 +2,14 @@
 // message (bare, or in the RFC 4121 GSS-API framing), or a SPNEGO token with the mechanism token
 // inside it described too (NTLM's or Kerberos's). The packages' own describers do the work.
 
-import { describeKerberosToken, formatKerberosToken, isKerberosToken, type KerberosTokenDescription } from '../packages/kerberos/wire.js';
+import {
+  describeKerberosToken,
+  describeKerberosTokenWithKeys,
+  formatKerberosToken,
+  isKerberosToken,
+  type DecodeKey,
+  type KerberosTokenDescription,
+} from '../packages/kerberos/wire.js';
 import {
   describeNegotiationToken,
   formatNegotiationToken,
@@ -20,11 +27,15 @@ export function isNtlmMessage(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && Buffer.from(bytes.subarray(0, 8)).toString('latin1') === 'NTLMSSP\0';
 }
 
+/** A Kerberos message described, its encrypted parts opened with `keys` when there are any (`decode --keytab`, ...). */
+const describeKerberos = (bytes: Uint8Array, keys: readonly DecodeKey[]): KerberosTokenDescription =>
+  keys.length === 0 ? describeKerberosToken(bytes) : describeKerberosTokenWithKeys(bytes, keys);
+
 /** A mechanism token inside SPNEGO: NTLM's or Kerberos's, described; anything else (or one that does not parse) left to hex. */
-const describeInner: InnerDescriber = (token) => {
+const describeInner = (keys: readonly DecodeKey[]): InnerDescriber => (token) => {
   try {
     if (isNtlmMessage(token)) return { mechanism: 'NTLMSSP', decoded: describeNtlmMessage(token) };
-    if (isKerberosToken(token)) return { mechanism: 'Kerberos', decoded: describeKerberosToken(token) };
+    if (isKerberosToken(token)) return { mechanism: 'Kerberos', decoded: describeKerberos(token, keys) };
     return undefined;
   } catch (error) {
     if (error instanceof NtlmParseError || error instanceof DerError) return undefined;
@@ -32,10 +43,13 @@ const describeInner: InnerDescriber = (token) => {
   }
 };
 
-/** The token field by field: SPNEGO, Kerberos or NTLM (NtlmParseError or DerError when it is none of them). */
-export function describeToken(bytes: Uint8Array): TokenDescription {
-  if (isSpnegoToken(bytes)) return describeNegotiationToken(bytes, describeInner);
-  if (isKerberosToken(bytes)) return describeKerberosToken(bytes);
+/**
+ * The token field by field: SPNEGO, Kerberos or NTLM (NtlmParseError or DerError when it is none of
+ * them). Kerberos' encrypted parts, bare or inside SPNEGO, are opened where `keys` can.
+ */
+export function describeToken(bytes: Uint8Array, keys: readonly DecodeKey[] = []): TokenDescription {
+  if (isSpnegoToken(bytes)) return describeNegotiationToken(bytes, describeInner(keys));
+  if (isKerberosToken(bytes)) return describeKerberos(bytes, keys);
   return describeNtlmMessage(bytes);
 }
 

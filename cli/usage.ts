@@ -118,13 +118,20 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
   ],
   [
     'decode',
-    `sspi-emu decode TOKEN|- [--json]
+    `sspi-emu decode TOKEN|- [--keytab FILE]... [--key ETYPE:HEX]... [--password PRINCIPAL@REALM:PASSWORD]... [--json]
   TOKEN is hex (read as hex whenever it is valid hex) or base64, with or without an "NTLM " or
   "Negotiate " scheme; - reads it from stdin
   Kerberos messages (AS-REQ/REP, TGS-REQ/REP, AP-REQ/REP, KRB-CRED, KRB-ERROR), bare or in the
-  GSS-API framing (RFC 4121), are shown with their encrypted parts left encrypted
-  exit status: 0 when it is an NTLM message, a SPNEGO token or a Kerberos message, 1 otherwise
-  (with the offset of the problem)`,
+  GSS-API framing (RFC 4121) or inside SPNEGO, are shown with their encrypted parts left
+  encrypted unless a key opens them:
+  --keytab FILE         the keys of an MIT keytab (sspi-emu dc --export-keytab, ktutil, ktpass)
+  --key ETYPE:HEX       a raw key; ETYPE by name (aes256-cts-hmac-sha1-96) or number (18)
+  --password PRINCIPAL@REALM:PASSWORD   the principal's keys by string-to-key (default salt)
+  each is repeatable; the keys a part opens (a ticket's session key, an authenticator's subkey)
+  open the parts after it; the key used, the plaintext and the keys found (in hex) are shown
+  exit status: 0 when it is an NTLM message, a SPNEGO token or a Kerberos message (whether or not
+  a key opened its parts), 1 otherwise (with the offset of the problem) or when a keytab cannot
+  be read, 2 for a malformed --key or --password`,
   ],
   [
     'bench',

@@ -3,19 +3,48 @@
 // AV pairs by name, NTProofStr, MIC, version; for SPNEGO the NegTokenInit, NegTokenInit2 or
 // NegTokenResp fields with the NTLM or Kerberos token inside decoded; for Kerberos the message's
 // fields (names, flags, times, pre-authentication data, error codes by name), bare or in its
-// GSS-API framing, with the encrypted parts left encrypted. `--json` prints the same description as data. A token that does
-// not parse is exit status 1 with the parser's reason and the byte offset of the problem.
+// GSS-API framing. Kerberos' encrypted parts stay encrypted unless keys are given, as Wireshark
+// takes a keytab: --keytab FILE (MIT keytab entries), --key ETYPE:HEX (a raw key), --password
+// PRINCIPAL@REALM:PASSWORD (string-to-key with the default salt); each part is then shown with the
+// key that opened it and its plaintext, or as "not opened" and why. `--json` prints the same
+// description as data. A token that does not parse is exit status 1 with the parser's reason and
+// the byte offset of the problem; so is a keytab that cannot be read; a malformed --key or
+// --password is a usage error (2). Parts that no key opens are not an error (exit 0).
 
-import { isKerberosToken } from '../../packages/kerberos/wire.js';
+import {
+  DecodeKeyError,
+  isKerberosToken,
+  keytabDecodeKeys,
+  passwordDecodeKeys,
+  rawDecodeKey,
+  readKeytabFile,
+  type DecodeKey,
+} from '../../packages/kerberos/wire.js';
 import { DerError, isSpnegoToken } from '../../packages/negotiate/wire.js';
 import { NtlmParseError } from '../../packages/ntlm/wire.js';
 import { describeToken, formatToken } from '../tokens.js';
-import { parseCommand } from '../options.js';
+import { parseCommand, repeated } from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function decode(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, 1);
+  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' }, ...repeated('keytab', 'key', 'password') }, 1);
   if (positionals.length === 0) throw new UsageError('decode needs a TOKEN (base64 or hex, or - for stdin)');
+  const keys: DecodeKey[] = [];
+  try {
+    for (const spec of values.key ?? []) keys.push(rawDecodeKey(spec));
+    for (const spec of values.password ?? []) keys.push(...passwordDecodeKeys(spec));
+  } catch (error) {
+    if (error instanceof DecodeKeyError) throw new UsageError(error.message);
+    throw error;
+  }
+  for (const file of values.keytab ?? []) {
+    try {
+      keys.push(...keytabDecodeKeys(readKeytabFile(file)));
+    } catch (error) {
+      process.stderr.write(`sspi-emu decode: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const text = positionals[0] === '-' ? await readStdin() : positionals[0]!;
 
   const bytes = tokenBytes(text);
@@ -24,7 +53,7 @@ export async function decode(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const description = describeToken(bytes);
+    const description = describeToken(bytes, keys);
     process.stdout.write((values.json ? JSON.stringify(description, null, 2) : formatToken(description)) + '\n');
     return 0;
   } catch (error) {

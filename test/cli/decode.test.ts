@@ -3,10 +3,19 @@
 // carrying the decoded tokens beside the base64.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeApRequest } from '../../packages/kerberos/ap-exchange.js';
+import { makeRandomKey } from '../../packages/kerberos/crypto/index.js';
+import { GSS_C } from '../../packages/kerberos/gss-checksum.js';
+import type { CachedTicket } from '../../packages/kerberos/tickets.js';
+import { kdcTickets } from '../helpers/kdc-tickets.js';
+import { CLI, Program } from '../helpers/sockets.js';
 import { NTLMV2, SAMBA_NEGOTIATE, WIN2008R2, toHex } from '../packages/ntlm/vectors.js';
 import { assertUsageError, sspiEmu } from '../helpers/cli.js';
-import { MECH_OID, NEG_STATE, packNegTokenResp } from '../../packages/negotiate/wire.js';
+import { MECH_OID, NEG_STATE, packNegTokenInit, packNegTokenResp } from '../../packages/negotiate/wire.js';
 import { hexBytes, SAMBA_NEG_TOKEN_INIT, WINDOWS_NEG_TOKEN_INIT2 } from '../packages/negotiate/vectors.js';
 import * as KRB from '../packages/kerberos/messages/vectors.js';
 
@@ -234,5 +243,87 @@ describe('sspi-emu decode, Kerberos', () => {
     assert.equal(code, 1);
     assert.equal(stdout, '');
     assert.match(stderr, /not a valid Kerberos message: .*\(BAD_LENGTH at byte offset 1 of 40\)/);
+  });
+});
+
+// With keys, against a live KDC: `sspi-emu dc` issues alice a service ticket for HTTP/web01 and
+// exports the service's keytab; the package's initiator makes the AP-REQ; decode opens the ticket
+// with the keytab (or the service's password, or its raw key) and the authenticator with the
+// session key the ticket carries.
+describe('sspi-emu decode, Kerberos with keys', { timeout: 120_000 }, () => {
+  const SERVICE_PASSWORD = 'Web01-service-pw';
+  let dc: Program;
+  let dir: string;
+  let keytab: string;
+  let ticket: CachedTicket;
+  let token: Uint8Array;
+  let subkey: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sspi-emu-decode-'));
+    keytab = join(dir, 'services.keytab');
+    dc = Program.start(process.execPath, [
+      CLI, 'dc', '--realm', 'EXAMPLE.TEST', '--port', '0', '--account', 'alice:Alice-pw-1',
+      '--service', `HTTP/web01.example.test:${SERVICE_PASSWORD}`, '--export-keytab', keytab,
+    ]);
+    const line = await dc.waitForLine(/^kdc listening on /);
+    const kdc = /^kdc listening on (127\.0\.0\.1):(\d+)$/.exec(line)!;
+    const tickets = kdcTickets({ host: kdc[1]!, port: Number(kdc[2]) }, 'EXAMPLE.TEST');
+    ticket = await tickets.serviceTicket(await tickets.tgt('alice', 'Alice-pw-1'), 'HTTP/web01.example.test');
+    const request = makeApRequest({ ticket, gssFlags: GSS_C.MUTUAL | GSS_C.INTEG | GSS_C.CONF, bindingsHash: new Uint8Array(16), mutual: true, now: new Date() });
+    token = request.token;
+    subkey = Buffer.from(request.subkey.keyvalue).toString('hex');
+  });
+
+  after(async () => {
+    await dc?.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sessionKey = (): string => Buffer.from(ticket.sessionKey.keyvalue).toString('hex');
+
+  test('--keytab from `dc --export-keytab` opens the ticket (usage 2) and the authenticator with the session key it holds (usage 11)', async () => {
+    const { code, stdout, stderr } = await sspiEmu(['decode', base64(token), '--keytab', keytab]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /status: decrypted with keytab entry HTTP\/web01\.example\.test@EXAMPLE\.TEST kvno \d+ aes256-cts-hmac-sha1-96 \(key usage 2\)/);
+    assert.match(stdout, /cname: alice@EXAMPLE\.TEST \(1 \(KRB_NT_PRINCIPAL\)\)/);
+    assert.match(stdout, new RegExp(`keyvalue: ${sessionKey()}\\n`), 'the session key the KDC issued');
+    assert.match(stdout, /status: decrypted with the session key of the ticket of alice@EXAMPLE\.TEST \(key usage 11\)/);
+    assert.match(stdout, /flags: 0x00000032 \(GSS_C_MUTUAL_FLAG, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG\)/);
+    assert.match(stdout, /bindings: 0{32} \(none\)/);
+    assert.match(stdout, new RegExp(`keyvalue: ${subkey}\\n`), "the initiator's subkey");
+  });
+
+  test('--password and --key open it too, as JSON; inside SPNEGO as well', async () => {
+    const byPassword = await sspiEmu(['decode', base64(token), '--password', `HTTP/web01.example.test@EXAMPLE.TEST:${SERVICE_PASSWORD}`, '--json']);
+    assert.equal(byPassword.code, 0, byPassword.stderr);
+    const described = JSON.parse(byPassword.stdout) as { ticket: { encPart: { status: string; plaintext: { key: { keyvalue: string } } } }; authenticator: { plaintext: { subkey: { keyvalue: string } } } };
+    assert.match(described.ticket.encPart.status, /^decrypted with password of HTTP\/web01\.example\.test@EXAMPLE\.TEST \(aes256-cts-hmac-sha1-96\)/);
+    assert.equal(described.ticket.encPart.plaintext.key.keyvalue, sessionKey());
+    assert.equal(described.authenticator.plaintext.subkey.keyvalue, subkey);
+
+    const bySessionKey = await sspiEmu(['decode', base64(token), '--key', `aes256-cts-hmac-sha1-96:${sessionKey()}`]);
+    assert.equal(bySessionKey.code, 0, bySessionKey.stderr);
+    assert.match(bySessionKey.stdout, /encPart:[\s\S]*status: not opened: no key opened it/);
+    assert.match(bySessionKey.stdout, /status: decrypted with key aes256-cts-hmac-sha1-96 [0-9a-f]{8}\.\.\. \(key usage 11\)/);
+
+    const spnego = packNegTokenInit({ mechTypes: [MECH_OID.KRB5], mechToken: token });
+    const inside = await sspiEmu(['decode', `Negotiate ${base64(spnego)}`, '--keytab', keytab]);
+    assert.equal(inside.code, 0, inside.stderr);
+    assert.match(inside.stdout, /^NegTokenInit/);
+    assert.match(inside.stdout, /status: decrypted with the session key of the ticket of alice@EXAMPLE\.TEST \(key usage 11\)/);
+  });
+
+  test('a wrong key leaves the parts "not opened" (exit 0); a malformed --key is a usage error (2); an unreadable keytab exits 1', async () => {
+    const wrong = await sspiEmu(['decode', base64(token), '--key', `18:${Buffer.from(makeRandomKey(18).keyvalue).toString('hex')}`]);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.equal((wrong.stdout.match(/status: not opened: no key opened it/g) ?? []).length, 2);
+    assert.doesNotMatch(wrong.stdout, /plaintext/);
+    assertUsageError(await sspiEmu(['decode', base64(token), '--key', '18:00ff']), 'decode', /the key is 32 bytes, 64 hex digits/);
+    assertUsageError(await sspiEmu(['decode', base64(token), '--password', 'alice-without-realm:pw']), 'decode', /not PRINCIPAL@REALM:PASSWORD/);
+    const missing = await sspiEmu(['decode', base64(token), '--keytab', join(dir, 'nope.keytab')]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /keytab .*nope\.keytab cannot be read/);
   });
 });

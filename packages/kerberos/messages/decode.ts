@@ -1,7 +1,8 @@
 // Kerberos messages spelled out for people (`sspi-emu decode`, the HTML view's token decoders):
 // describeKerberosToken() turns a message, bare or in the GSS-API framing of RFC 4121 4.1, into
 // plain JSON-able data field by field; formatKerberosToken() into indented text. Encrypted parts
-// stay encrypted (etype, kvno, the ciphertext's length and bytes): no key is taken here. The
+// stay encrypted (etype, kvno, the ciphertext's length and bytes): no key is taken here; a
+// PartOpener passed in (decode-keys.ts, over the cryptosystem) may add each part's plaintext. The
 // pre-authentication data and KRB-ERROR's e-data are described when their type is one this
 // codec reads (PA-TGS-REQ, PA-ENC-TIMESTAMP, PA-ETYPE-INFO2, PA-PAC-REQUEST; METHOD-DATA or
 // TYPED-DATA), hex otherwise. Invalid input throws the kit's DerError, with its offset.
@@ -21,6 +22,26 @@ import { kerberosMessageType, readKerberosMessage, type KerberosMessageType } fr
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export type KerberosTokenDescription = { [key: string]: JsonValue } & { type: KerberosMessageType; length: number };
+
+/** Which encrypted part of a message is at hand: what it holds decides the key usages that may have sealed it (RFC 4120 7.5.1). */
+export type EncryptedPartKind =
+  | 'EncTicketPart'
+  | 'Authenticator'
+  | 'TGS-REQ Authenticator'
+  | 'EncAPRepPart'
+  | 'EncASRepPart'
+  | 'EncTGSRepPart'
+  | 'EncKrbCredPart'
+  | 'PA-ENC-TIMESTAMP'
+  | 'AuthorizationData';
+
+/**
+ * What opens encrypted parts while a message is described (decode-keys.ts holds the keys and the
+ * cryptosystem): given a part, the fields to add beside its ciphertext (how it was opened and the
+ * plaintext described, or why it stays closed). Called in message order, so that a key one part
+ * yields (a ticket's session key) is known when the next part (the authenticator) comes.
+ */
+export type PartOpener = (part: EncryptedData, kind: EncryptedPartKind) => { [key: string]: JsonValue };
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -44,41 +65,41 @@ const named = (value: number, names: ReadonlyMap<number, string>, prefix: string
 };
 
 /** name/instance@REALM, as MIT writes principals, with the name type. */
-function principal(name: PrincipalName, realm?: string): string {
+export function describePrincipal(name: PrincipalName, realm?: string): string {
   const text = name.nameString.map((c) => c.replace(/[\\/@]/g, (ch) => `\\${ch}`)).join('/');
   return `${text}${realm === undefined ? '' : `@${realm}`} (${named(name.nameType, NAME_TYPES, 'KRB_NT_')})`;
 }
 
-const time = (date: Date): string => date.toISOString().replace('.000Z', 'Z');
+export const describeTime = (date: Date): string => date.toISOString().replace('.000Z', 'Z');
 
-function encrypted(e: EncryptedData): JsonValue {
+function encrypted(e: EncryptedData, kind?: EncryptedPartKind, open?: PartOpener): JsonValue {
   const out: { [key: string]: JsonValue } = { etype: e.etype };
   if (e.kvno !== undefined) out.kvno = e.kvno;
   out.cipher = `${e.cipher.length} bytes, encrypted: ${hex(e.cipher)}`;
-  return out;
+  return open === undefined || kind === undefined ? out : Object.assign(out, open(e, kind));
 }
 
-function flags(value: number, table: Readonly<Record<string, number>>): string {
+export function describeFlags(value: number, table: Readonly<Record<string, number>>): string {
   const names = kerberosFlagNames(value, table);
   return `0x${value.toString(16).padStart(8, '0')}${names.length === 0 ? '' : ` (${names.join(', ')})`}`;
 }
 
-function ticket(t: Ticket): JsonValue {
-  return { realm: t.realm, sname: principal(t.sname), encPart: encrypted(t.encPart) };
+export function describeTicket(t: Ticket, open?: PartOpener): JsonValue {
+  return { realm: t.realm, sname: describePrincipal(t.sname), encPart: encrypted(t.encPart, 'EncTicketPart', open) };
 }
 
-function addresses(list: HostAddress[]): JsonValue {
+export function describeAddresses(list: HostAddress[]): JsonValue {
   return list.map((a) => `${named(a.addrType, ADDR_TYPES, 'ADDRTYPE_')}: ${a.addrType === ADDR_TYPE.IPV4 && a.address.length === 4 ? a.address.join('.') : hex(a.address)}`);
 }
 
 /** A PA-DATA's value when its type is one read here; its hex otherwise, or when it does not parse. */
-function paValue(pa: PaData): JsonValue {
+function paValue(pa: PaData, open?: PartOpener): JsonValue {
   try {
     switch (pa.padataType) {
       case PA_TYPE.TGS_REQ:
-        return apReq(unpackApReq(pa.padataValue));
+        return apReq(unpackApReq(pa.padataValue), open, 'TGS-REQ Authenticator');
       case PA_TYPE.ENC_TIMESTAMP:
-        return encrypted(unpackEncryptedData(pa.padataValue));
+        return encrypted(unpackEncryptedData(pa.padataValue), 'PA-ENC-TIMESTAMP', open);
       case PA_TYPE.ETYPE_INFO2:
         return unpackEtypeInfo2(pa.padataValue).map((e) => {
           const entry: { [key: string]: JsonValue } = { etype: e.etype };
@@ -96,55 +117,59 @@ function paValue(pa: PaData): JsonValue {
   return pa.padataValue.length === 0 ? '' : hex(pa.padataValue);
 }
 
-function padata(list: PaData[]): JsonValue {
-  return list.map((pa) => ({ type: named(pa.padataType, PA_TYPES, 'PA-'), value: paValue(pa) }));
+export function describePadata(list: PaData[], open?: PartOpener): JsonValue {
+  return list.map((pa) => ({ type: named(pa.padataType, PA_TYPES, 'PA-'), value: paValue(pa, open) }));
 }
 
-function kdcReq(req: KdcReq): { [key: string]: JsonValue } {
+function kdcReq(req: KdcReq, open?: PartOpener): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = {};
-  if (req.padata !== undefined) out.padata = padata(req.padata);
+  if (req.padata !== undefined) out.padata = describePadata(req.padata, open);
   const b = req.reqBody;
-  const body: { [key: string]: JsonValue } = { kdcOptions: flags(b.kdcOptions, KDC_OPTIONS) };
-  if (b.cname !== undefined) body.cname = principal(b.cname);
+  const body: { [key: string]: JsonValue } = { kdcOptions: describeFlags(b.kdcOptions, KDC_OPTIONS) };
+  if (b.cname !== undefined) body.cname = describePrincipal(b.cname);
   body.realm = b.realm;
-  if (b.sname !== undefined) body.sname = principal(b.sname);
-  if (b.from !== undefined) body.from = time(b.from);
-  body.till = time(b.till);
-  if (b.rtime !== undefined) body.rtime = time(b.rtime);
+  if (b.sname !== undefined) body.sname = describePrincipal(b.sname);
+  if (b.from !== undefined) body.from = describeTime(b.from);
+  body.till = describeTime(b.till);
+  if (b.rtime !== undefined) body.rtime = describeTime(b.rtime);
   body.nonce = b.nonce;
   body.etype = b.etype;
-  if (b.addresses !== undefined) body.addresses = addresses(b.addresses);
-  if (b.encAuthorizationData !== undefined) body.encAuthorizationData = encrypted(b.encAuthorizationData);
-  if (b.additionalTickets !== undefined) body.additionalTickets = b.additionalTickets.map(ticket);
+  if (b.addresses !== undefined) body.addresses = describeAddresses(b.addresses);
+  if (b.encAuthorizationData !== undefined) body.encAuthorizationData = encrypted(b.encAuthorizationData, 'AuthorizationData', open);
+  if (b.additionalTickets !== undefined) body.additionalTickets = b.additionalTickets.map((t) => describeTicket(t, open));
   out.reqBody = body;
   return out;
 }
 
-function kdcRep(rep: KdcRep): { [key: string]: JsonValue } {
+function kdcRep(rep: KdcRep, kind: 'EncASRepPart' | 'EncTGSRepPart', open?: PartOpener): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = {};
-  if (rep.padata !== undefined) out.padata = padata(rep.padata);
-  out.cname = principal(rep.cname, rep.crealm);
-  out.ticket = ticket(rep.ticket);
-  out.encPart = encrypted(rep.encPart);
+  if (rep.padata !== undefined) out.padata = describePadata(rep.padata, open);
+  out.cname = describePrincipal(rep.cname, rep.crealm);
+  out.ticket = describeTicket(rep.ticket, open);
+  out.encPart = encrypted(rep.encPart, kind, open);
   return out;
 }
 
-function apReq(req: ApReq): { [key: string]: JsonValue } {
-  return { apOptions: flags(req.apOptions, AP_OPTIONS), ticket: ticket(req.ticket), authenticator: encrypted(req.authenticator) };
+function apReq(req: ApReq, open?: PartOpener, kind: 'Authenticator' | 'TGS-REQ Authenticator' = 'Authenticator'): { [key: string]: JsonValue } {
+  // The ticket first: its session key opens the authenticator.
+  const described = { apOptions: describeFlags(req.apOptions, AP_OPTIONS), ticket: describeTicket(req.ticket, open) };
+  return { ...described, authenticator: encrypted(req.authenticator, kind, open) };
 }
 
-function apRep(rep: ApRep): { [key: string]: JsonValue } {
-  return { encPart: encrypted(rep.encPart) };
+function apRep(rep: ApRep, open?: PartOpener): { [key: string]: JsonValue } {
+  return { encPart: encrypted(rep.encPart, 'EncAPRepPart', open) };
 }
 
-function krbCred(cred: KrbCred): { [key: string]: JsonValue } {
-  return { tickets: cred.tickets.map(ticket), encPart: encrypted(cred.encPart) };
+/** A KRB-CRED's fields (also what a GSS-API authenticator checksum delegates). */
+export function describeKrbCred(cred: KrbCred, open?: PartOpener): { [key: string]: JsonValue } {
+  const tickets = cred.tickets.map((t) => describeTicket(t, open));
+  return { tickets, encPart: encrypted(cred.encPart, 'EncKrbCredPart', open) };
 }
 
 /** e-data: METHOD-DATA (PREAUTH_REQUIRED and friends) or TYPED-DATA, whichever parses; hex otherwise. */
 function eData(bytes: Uint8Array): JsonValue {
   try {
-    return { methodData: padata(unpackMethodData(bytes)) };
+    return { methodData: describePadata(unpackMethodData(bytes)) };
   } catch (error) {
     if (!(error instanceof DerError)) throw error;
   }
@@ -158,20 +183,24 @@ function eData(bytes: Uint8Array): JsonValue {
 
 function krbError(e: KrbError): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = { errorCode: krbErrorName(e.errorCode) };
-  if (e.ctime !== undefined) out.ctime = time(e.ctime);
+  if (e.ctime !== undefined) out.ctime = describeTime(e.ctime);
   if (e.cusec !== undefined) out.cusec = e.cusec;
-  out.stime = time(e.stime);
+  out.stime = describeTime(e.stime);
   out.susec = e.susec;
-  if (e.cname !== undefined) out.cname = principal(e.cname, e.crealm);
+  if (e.cname !== undefined) out.cname = describePrincipal(e.cname, e.crealm);
   else if (e.crealm !== undefined) out.crealm = e.crealm;
-  out.sname = principal(e.sname, e.realm);
+  out.sname = describePrincipal(e.sname, e.realm);
   if (e.eText !== undefined) out.eText = e.eText;
   if (e.eData !== undefined) out.eData = eData(e.eData);
   return out;
 }
 
-/** The token field by field: a Kerberos message, bare or in its GSS-API framing (then `framing` says so). */
-export function describeKerberosToken(bytes: Uint8Array): KerberosTokenDescription {
+/**
+ * The token field by field: a Kerberos message, bare or in its GSS-API framing (then `framing` says
+ * so). With `open`, each encrypted part is offered to it in message order and what it adds (the
+ * plaintext, or why the part stays closed) stands beside the ciphertext.
+ */
+export function describeKerberosToken(bytes: Uint8Array, open?: PartOpener): KerberosTokenDescription {
   let at = 0;
   let framing: string | undefined;
   if (bytes[0] === 0x60) {
@@ -188,16 +217,17 @@ export function describeKerberosToken(bytes: Uint8Array): KerberosTokenDescripti
   switch (m.type) {
     case 'AS-REQ':
     case 'TGS-REQ':
-      return Object.assign(head, kdcReq(m.message));
+      return Object.assign(head, kdcReq(m.message, open));
     case 'AS-REP':
+      return Object.assign(head, kdcRep(m.message, 'EncASRepPart', open));
     case 'TGS-REP':
-      return Object.assign(head, kdcRep(m.message));
+      return Object.assign(head, kdcRep(m.message, 'EncTGSRepPart', open));
     case 'AP-REQ':
-      return Object.assign(head, apReq(m.message));
+      return Object.assign(head, apReq(m.message, open));
     case 'AP-REP':
-      return Object.assign(head, apRep(m.message));
+      return Object.assign(head, apRep(m.message, open));
     case 'KRB-CRED':
-      return Object.assign(head, krbCred(m.message));
+      return Object.assign(head, describeKrbCred(m.message, open));
     case 'KRB-ERROR':
       return Object.assign(head, krbError(m.message));
   }

@@ -100,4 +100,11 @@ export {
   type GssKrb5Token,
 } from './gss.js';
 export { kerberosMessageType, packKerberosMessage, unpackKerberosMessage, type KerberosMessage, type KerberosMessageType } from './message.js';
-export { describeKerberosToken, formatKerberosToken, isKerberosToken, type KerberosTokenDescription } from './decode.js';
+export {
+  describeKerberosToken,
+  formatKerberosToken,
+  isKerberosToken,
+  type EncryptedPartKind,
+  type KerberosTokenDescription,
+  type PartOpener,
+} from './decode.js';
