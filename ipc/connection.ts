@@ -8,7 +8,8 @@
 // a message costs (profiles of `bench`: a third of the client process's time went to one per
 // message). A turn's first message does not go ahead of the rest: with many handshakes in flight
 // it woke the peer for one message, and the peer then answered in small frames of its own, so that
-// every thread of the path posted three to four times as often (README, "The fourth pass").
+// every thread of the path posted three to four times as often (README, "Fewer wake-ups: the
+// fourth pass").
 // A message posted on its own (not in an array) is taken as one message.
 
 import type { MessagePort } from 'node:worker_threads';
