@@ -3,10 +3,13 @@
 // Messages are typed by the application; receive() never hangs on a dead peer: when the other
 // process exits, pending and later receives fail with TransportError('PEER_GONE').
 //
-// What one turn sends after its first message goes as one frame (an array of the messages), as a
-// pipe's writes coalesce:
-// a postMessage wakes the other thread, and that wake-up, not the copying, is what a message
-// costs (profiles of `bench`: a third of the client process's time went to one per message).
+// What one turn sends goes as one frame (an array of the messages) when the turn ends, as a pipe's
+// writes coalesce: a postMessage wakes the other thread, and that wake-up, not the copying, is what
+// a message costs (profiles of `bench`: a third of the client process's time went to one per
+// message). A turn's first message does not go ahead of the rest: with many handshakes in flight
+// it woke the peer for one message, and the peer then answered in small frames of its own, so that
+// every thread of the path posted three to four times as often (README, "Fewer wake-ups: the
+// fourth pass").
 // A message posted on its own (not in an array) is taken as one message.
 
 import type { MessagePort } from 'node:worker_threads';
@@ -73,16 +76,14 @@ export class Connection<M> {
     this.totals.sent++;
     this.tracer.tap(this.name, 'send', message);
     this.outbox.push(message);
-    // The first message of a turn goes at once (one message waits for nothing, as on a pipe); what
-    // follows in the same turn goes together when it ends.
+    // A turn's messages go together when it ends: one postMessage, one wake-up of the peer.
     if (!this.turnOpen) {
       this.turnOpen = true;
-      this.flush();
       setImmediate(this.endTurn);
     }
   }
 
-  /** A message went this turn: later ones wait for its end. */
+  /** A message waits in the outbox for this turn's end. */
   private turnOpen = false;
 
   private readonly endTurn = (): void => {

@@ -34,7 +34,7 @@ describe('Connection', { timeout: 10_000 }, () => {
     });
   });
 
-  it("sends a turn's first message at once and the rest of the turn as one frame, in order", async () => {
+  it("sends a turn's messages as one frame, in order, when the turn ends", async () => {
     await withConnection(async (a, b, ports) => {
       let frames = 0;
       ports.b.on('message', () => frames++);
@@ -45,6 +45,19 @@ describe('Connection', { timeout: 10_000 }, () => {
         got,
         Array.from({ length: 10 }, (_, i) => `m${i}`),
       );
+      assert.equal(frames, 1);
+    });
+  });
+
+  it('sends each turn its own frame: a message waits for the end of its turn, never for a later one', async () => {
+    await withConnection(async (a, b, ports) => {
+      let frames = 0;
+      ports.b.on('message', () => frames++);
+      a.send('first');
+      assert.equal(await b.receive(), 'first');
+      a.send('second');
+      a.send('third');
+      assert.deepEqual([await b.receive(), await b.receive()], ['second', 'third']);
       assert.equal(frames, 2);
     });
   });
