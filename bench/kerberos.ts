@@ -47,7 +47,12 @@ export interface KerberosBenchOptions {
   concurrency: number[];
   /** The LSAs' work pool sizes; 0 is off. */
   poolThreads: number[];
-  /** Service principals for the TGS mode (each handshake uses one up); a window that runs out ends early. */
+  /**
+   * Service principals for the TGS mode: each handshake of a window asks a ticket for one the
+   * window's credential has not used (so the KDC sees a TGS-REQ each time); each window acquires a
+   * credential of its own, with an empty ticket cache, so every window starts again at the first.
+   * A window that uses them all ends early.
+   */
   tgsServices?: number;
   progress?: (label: string) => void;
 }
@@ -83,7 +88,7 @@ const TGS_PREFIX = 'host/tgs-';
 
 export async function kerberosRows(options: KerberosBenchOptions): Promise<KerberosReport> {
   const rows: KerberosRow[] = [];
-  const services = options.tgsServices ?? 4000;
+  const services = options.tgsServices ?? 8000;
   const dir = await mkdtemp(join(tmpdir(), 'sspi-emu-bench-krb-'));
   try {
     for (const poolThreads of options.poolThreads) {
@@ -102,20 +107,19 @@ export async function kerberosRows(options: KerberosBenchOptions): Promise<Kerbe
         await writeFile(keytab, await dc.lsa.exportKeytab(), { mode: 0o600 });
         const kdc = `${dc.kdcAddress!.host}:${dc.kdcAddress!.port}`;
         member = await HandshakeBench.start('kerberos', ACCOUNT, { packageSettings: { kerberos: { realm: REALM, kdc, keytab } }, lsaWorkPool });
-        let nextService = 0;
         const window = async (mode: KerberosMode, concurrency: number, durationMs: number, warmupMs: number): Promise<Window> => {
-          if (mode === 'tgs' && services - nextService < 50 * concurrency)
-            throw new Error(`the TGS rows used ${nextService} of their ${services} service principals: give them more (tgsServices)`);
+          // The bench client acquires its credential per run: a fresh ticket cache, so the principals can be used again.
           const args: Record<string, unknown> =
             mode === 'tgs'
-              ? { target: TGS_PREFIX, targets: services - nextService, first: nextService }
+              ? { target: TGS_PREFIX, targets: services, first: 0 }
               : { target: SERVICE, ...(mode === 'new-credential' ? { credentialPerHandshake: true } : {}) };
           const before = (await dc.lsa.kdc())!.requests;
           const dcElu = await eluMeter([['dc lsa', dc.lsa]]);
           const run = await member!.run(concurrency, 1, durationMs, warmupMs, 0, args);
           const dcBusy = (await dcElu())['dc lsa'] ?? 0;
           const after = (await dc.lsa.kdc())!.requests;
-          if (mode === 'tgs') nextService += run.targetsUsed ?? 0;
+          if (mode === 'tgs' && (run.targetsUsed ?? 0) >= services && run.latencies.length === 0)
+            throw new Error(`a TGS window used all ${services} service principals before it measured a handshake: give it more (tgsServices)`);
           return { run, as: after.as - before.as, tgs: after.tgs - before.tgs, started: run.started ?? 0, dcBusy };
         };
         // Warm each mode's path first: V8's first second of it is not its speed.
