@@ -289,37 +289,37 @@ function readTimes(view: DataView, at: number): KerbTicketTimes {
 
 /** KERB_QUERY_TKT_CACHE_RESPONSE: the header, KERB_TICKET_CACHE_INFO[CountOfTickets], then the strings. */
 export function packKerbQueryTktCacheResponse(response: KerbQueryTktCacheResponse): Uint8Array {
-  const size = RESPONSE_HEADER_SIZE + response.Tickets.length * KERB_TICKET_CACHE_INFO_SIZE;
-  const fixed = new Uint8Array(size);
-  const view = viewOf(fixed);
-  view.setUint32(0, response.MessageType >>> 0, true);
-  view.setUint32(4, response.Tickets.length, true);
-  const strings = new StringArea(size);
-  response.Tickets.forEach((t, i) => {
-    const at = RESPONSE_HEADER_SIZE + i * KERB_TICKET_CACHE_INFO_SIZE;
+  return packCacheResponse(response, KERB_TICKET_CACHE_INFO_SIZE, (view, at, t, strings) => {
     strings.add(view, at, t.ServerName);
     strings.add(view, at + 16, t.RealmName);
     writeTimes(view, at + 32, t);
   });
-  return strings.join(fixed);
 }
 
 /** KERB_QUERY_TKT_CACHE_EX_RESPONSE: the header, KERB_TICKET_CACHE_INFO_EX[CountOfTickets], then the strings. */
 export function packKerbQueryTktCacheExResponse(response: KerbQueryTktCacheResponse<KerbTicketCacheInfoEx>): Uint8Array {
-  const size = RESPONSE_HEADER_SIZE + response.Tickets.length * KERB_TICKET_CACHE_INFO_EX_SIZE;
-  const fixed = new Uint8Array(size);
-  const view = viewOf(fixed);
-  view.setUint32(0, response.MessageType >>> 0, true);
-  view.setUint32(4, response.Tickets.length, true);
-  const strings = new StringArea(size);
-  response.Tickets.forEach((t, i) => {
-    const at = RESPONSE_HEADER_SIZE + i * KERB_TICKET_CACHE_INFO_EX_SIZE;
+  return packCacheResponse(response, KERB_TICKET_CACHE_INFO_EX_SIZE, (view, at, t, strings) => {
     strings.add(view, at, t.ClientName);
     strings.add(view, at + 16, t.ClientRealm);
     strings.add(view, at + 32, t.ServerName);
     strings.add(view, at + 48, t.ServerRealm);
     writeTimes(view, at + 64, t);
   });
+}
+
+/** Either response: its header, an entry of `entrySize` per ticket (written by `entry`), then the strings the entries point to. */
+function packCacheResponse<T extends KerbTicketTimes>(
+  response: KerbQueryTktCacheResponse<T>,
+  entrySize: number,
+  entry: (view: DataView, at: number, ticket: T, strings: StringArea) => void,
+): Uint8Array {
+  const size = RESPONSE_HEADER_SIZE + response.Tickets.length * entrySize;
+  const fixed = new Uint8Array(size);
+  const view = viewOf(fixed);
+  view.setUint32(0, response.MessageType >>> 0, true);
+  view.setUint32(4, response.Tickets.length, true);
+  const strings = new StringArea(size);
+  response.Tickets.forEach((t, i) => entry(view, RESPONSE_HEADER_SIZE + i * entrySize, t, strings));
   return strings.join(fixed);
 }
 
