@@ -9,12 +9,14 @@
 // message). A turn's first message does not go ahead of the rest: with many handshakes in flight
 // it woke the peer for one message, and the peer then answered in small frames of its own, so that
 // every thread of the path posted three to four times as often (README, "Fewer wake-ups: the
-// fourth pass").
+// fourth pass"). A frame that reaches MAX_FRAME_MESSAGES goes at once, so that the peer starts on it
+// while the rest of the turn is still being sent (ipc/batching.ts).
 // A message posted on its own (not in an array) is taken as one message.
 
 import type { MessagePort } from 'node:worker_threads';
 import { TransportError } from './errors.js';
 import { deadlines, type Deadline } from './deadlines.js';
+import { MAX_FRAME_MESSAGES } from './batching.js';
 import type { Tracer } from './trace.js';
 
 export class Connection<M> {
@@ -76,8 +78,10 @@ export class Connection<M> {
     this.totals.sent++;
     this.tracer.tap(this.name, 'send', message);
     this.outbox.push(message);
-    // A turn's messages go together when it ends: one postMessage, one wake-up of the peer.
-    if (!this.turnOpen) {
+    // A turn's messages go together when it ends (one postMessage, one wake-up of the peer), or
+    // as soon as they fill a frame.
+    if (this.outbox.length >= MAX_FRAME_MESSAGES) this.flush();
+    else if (!this.turnOpen) {
       this.turnOpen = true;
       setImmediate(this.endTurn);
     }

@@ -3,8 +3,12 @@
 // settles in time costs a heap entry and nothing else (no timer armed and cleared per call, which
 // profiles of the LSA and the processes showed on every LPC call and package call).
 //
-// Entries are cancelled lazily: settling a call only marks it, and the heap drops marked entries
-// when they reach the top. A deadline queue is per thread and is driven by its event loop; while
+// A cancelled entry leaves the heap at once (each entry knows its place in it). Entries used to be
+// only marked, and dropped when they reached the top or at a compaction past 1,024; but an entry's
+// expire closure holds its call's reject function, and through the promise the awaiting chain of
+// the call (its caller's frames, request and reply), so up to a thousand answered calls stayed
+// reachable behind one long-lived deadline. Now an answered call keeps nothing alive.
+// A deadline queue is per thread and is driven by its event loop; while
 // any deadline is pending its one timer keeps the thread alive, as a timer per call did. When the
 // last pending call settles the timer stays armed but unreferenced (it no longer keeps the thread
 // alive, and fires to find nothing due), so a thread whose calls come one at a time (an HTTP
@@ -20,8 +24,10 @@ export interface Deadline {
 /** A deadline in the heap, and the Deadline its caller holds (one object per call, not three). */
 class Entry implements Deadline {
   readonly at: number;
-  readonly expire: () => void;
-  cancelled = false;
+  /** Dropped when the entry leaves the heap, with everything it reaches. */
+  expire: (() => void) | null;
+  /** Its place in the heap; -1 once it has left (expired or cancelled). */
+  index = -1;
   private readonly queue: DeadlineQueue;
 
   constructor(queue: DeadlineQueue, at: number, expire: () => void) {
@@ -31,9 +37,7 @@ class Entry implements Deadline {
   }
 
   cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.queue.cancelled();
+    if (this.index >= 0) this.queue.remove(this);
   }
 }
 
@@ -44,13 +48,11 @@ export class DeadlineQueue {
   private armedFor = Infinity;
   /** Whether the armed timer keeps the thread alive: only while a deadline is pending. */
   private referenced = false;
-  private live = 0;
 
   /** Calls `expire` once `ms` from now, unless cancelled first. */
   after(ms: number, expire: () => void): Deadline {
     const entry = new Entry(this, performance.now() + ms, expire);
     this.push(entry);
-    this.live++;
     if (entry.at < this.armedFor) this.arm(entry.at);
     else if (!this.referenced) {
       // The timer left armed when the queue went idle fires no later than this deadline: it keeps the thread alive again.
@@ -60,15 +62,19 @@ export class DeadlineQueue {
     return entry;
   }
 
-  /** One of this queue's entries was cancelled (Entry.cancel, once). */
-  cancelled(): void {
-    if (--this.live === 0) this.idle();
-    else if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
+  /** Takes a cancelled entry out of the heap (Entry.cancel, while it is in it). */
+  remove(entry: Entry): void {
+    this.take(entry.index);
+    // Nothing pending: the timer stays armed, unreferenced, for the next call to reuse.
+    if (this.heap.length === 0) {
+      this.timer?.unref();
+      this.referenced = false;
+    }
   }
 
   /** Deadlines registered and neither expired nor cancelled. */
   get pending(): number {
-    return this.live;
+    return this.heap.length;
   }
 
   private arm(at: number): void {
@@ -78,71 +84,66 @@ export class DeadlineQueue {
     this.referenced = true;
   }
 
-  /** Nothing pending: every entry left is cancelled; the timer stays armed, unreferenced, for the next call to reuse. */
-  private idle(): void {
-    this.heap.length = 0;
-    this.timer?.unref();
-    this.referenced = false;
-  }
-
   private readonly fire = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
     this.referenced = false;
     const now = performance.now();
     // Timers may fire a little early on some platforms: what is due within a millisecond goes now.
-    for (let top = this.heap[0]; top !== undefined && (top.cancelled || top.at <= now + 1); top = this.heap[0]) {
-      this.pop();
-      if (top.cancelled) continue;
-      top.cancelled = true;
-      this.live--;
-      top.expire();
+    for (let top = this.heap[0]; top !== undefined && top.at <= now + 1; top = this.heap[0]) {
+      const expire = top.expire!;
+      this.take(0);
+      expire();
     }
-    const next = this.nextLive();
-    if (next !== undefined) this.arm(next.at);
+    if (this.heap.length > 0) this.arm(this.heap[0]!.at);
   };
 
-  /** The earliest entry not cancelled, dropping cancelled ones from the top. */
-  private nextLive(): Entry | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
-    return this.heap[0];
-  }
-
-  /** Drops the cancelled entries (calls answered in time pile up behind a long-lived one). */
-  private compact(): void {
-    const kept = this.heap.filter((e) => !e.cancelled);
-    this.heap.length = 0;
-    for (const e of kept) this.push(e);
-  }
-
   private push(entry: Entry): void {
+    this.heap.push(entry);
+    this.up(entry, this.heap.length - 1);
+  }
+
+  /** Removes the entry at `i`: the last entry takes its place and moves up or down to where it belongs. */
+  private take(i: number): void {
     const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
+    const gone = heap[i]!;
+    gone.index = -1;
+    gone.expire = null;
+    const last = heap.pop()!;
+    if (last === gone) return;
+    if (i > 0 && heap[(i - 1) >> 1]!.at > last.at) this.up(last, i);
+    else this.down(last, i);
+  }
+
+  private up(entry: Entry, i: number): void {
+    const heap = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= entry.at) break;
-      heap[i] = heap[parent]!;
+      const above = heap[parent]!;
+      if (above.at <= entry.at) break;
+      heap[i] = above;
+      above.index = i;
       i = parent;
     }
     heap[i] = entry;
+    entry.index = i;
   }
 
-  private pop(): void {
+  private down(entry: Entry, i: number): void {
     const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
       const child = right < heap.length && heap[right]!.at < heap[left]!.at ? right : left;
-      if (heap[child]!.at >= last.at) break;
-      heap[i] = heap[child]!;
+      const below = heap[child]!;
+      if (below.at >= entry.at) break;
+      heap[i] = below;
+      below.index = i;
       i = child;
     }
-    heap[i] = last;
+    heap[i] = entry;
+    entry.index = i;
   }
 }
 

@@ -6,7 +6,9 @@
 // 12-hop handshake path, and a request id plus a Map of resolvers at 0.74x. So messages are plain
 // objects whose `op` is the Windows name, correlated by a counter, and every reply settles exactly
 // one pending call. Outgoing messages are queued and posted as one frame per event-loop turn, so
-// a thread woken once drains and answers a whole batch (the batching ipc-costs.md recommends).
+// a thread woken once drains and answers a whole batch (the batching ipc-costs.md recommends);
+// a frame that reaches MAX_FRAME_MESSAGES goes at once, so that the peer starts on it while this
+// thread's turn goes on (ipc/batching.ts).
 //
 // When the port closes (the peer's worker exited) every pending call rejects at once with a
 // TransportError('PEER_GONE'); nothing waits forever.
@@ -22,6 +24,7 @@ import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { FrameCodec } from './frame.js';
 import { deadlines, type Deadline } from './deadlines.js';
+import { MAX_FRAME_MESSAGES } from './batching.js';
 import type { FramePort } from './link.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
@@ -446,7 +449,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     if (this.closedBy !== undefined) return;
     if (transfer !== undefined && transfer.length > 0) this.outboxTransfers.set(this.outbox.length, transfer);
     this.outbox.push(message);
-    this.scheduleFlush();
+    if (this.outbox.length >= MAX_FRAME_MESSAGES) this.flush();
+    else this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -456,11 +460,14 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     }
   }
 
-  /** flush, bound once (a closure per turn otherwise). */
-  private readonly flushNow = (): void => this.flush();
-
-  private flush(): void {
+  /** The turn's end: what is left of its messages goes (bound once: a closure per turn otherwise). */
+  private readonly flushNow = (): void => {
     this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Posts the queued messages as one frame (a full frame's early flush leaves the turn's end scheduled). */
+  private flush(): void {
     if (this.held.length > 0) this.outbox.push(...this.held.splice(0));
     if (this.outbox.length === 0 || this.closedBy !== undefined) return;
     const batch = this.outbox;

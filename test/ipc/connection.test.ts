@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MAX_FRAME_MESSAGES } from '../../ipc/batching.js';
 import { Connection } from '../../ipc/connection.js';
 import { Tracer } from '../../ipc/trace.js';
 import { isTransport, within } from '../helpers/ports.js';
@@ -46,6 +47,25 @@ describe('Connection', { timeout: 10_000 }, () => {
         Array.from({ length: 10 }, (_, i) => `m${i}`),
       );
       assert.equal(frames, 1);
+    });
+  });
+
+  it('sends a full frame at once, before its turn ends, and the rest of the turn when it ends', async () => {
+    await withConnection(async (a, b, ports) => {
+      const sizes: number[] = [];
+      ports.b.on('message', (frame: unknown) => sizes.push(Array.isArray(frame) ? frame.length : 1));
+      for (let i = 0; i < MAX_FRAME_MESSAGES; i++) a.send(`m${i}`);
+      // Posted in this same turn: the peer's port holds the full frame before the sender yields
+      // (taken off the port here, so the peer's Connection never sees it).
+      const early = receiveMessageOnPort(ports.b);
+      assert.ok(early !== undefined && Array.isArray(early.message));
+      assert.deepEqual(early.message, Array.from({ length: MAX_FRAME_MESSAGES }, (_, i) => `m${i}`));
+      for (let i = 0; i < 5; i++) a.send(`n${i}`);
+      assert.equal(receiveMessageOnPort(ports.b), undefined, 'the rest waits for the turn to end');
+      const got: string[] = [];
+      for (let i = 0; i < 5; i++) got.push(await b.receive());
+      assert.deepEqual(got, ['n0', 'n1', 'n2', 'n3', 'n4']);
+      assert.deepEqual(sizes, [5]);
     });
   });
 

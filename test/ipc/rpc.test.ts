@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, TransportError } from '../../ipc/errors.js';
 import { RpcPeer, type Handlers, type OpMap, type RpcPeerOptions } from '../../ipc/rpc.js';
+import { MAX_FRAME_MESSAGES } from '../../ipc/batching.js';
 import type { AnswerThenExitOps } from '../fixtures/workers/answer-then-exit.js';
 import { isTransport, within } from '../helpers/ports.js';
 
@@ -222,6 +223,29 @@ describe('RpcPeer', { timeout: 10_000 }, () => {
       assert.ok(Array.isArray(framesToFar[0]) && framesToFar[0].length === 4);
       assert.equal(framesToNear.length, 1);
       assert.ok(Array.isArray(framesToNear[0]) && framesToNear[0].length === 4);
+    });
+  });
+
+  it('posts a full frame of calls at once and the rest of the turn at its end; the far side answers in frames of at most as many', async () => {
+    await withPair({}, async (near, far, { nearPort, farPort }) => {
+      const framesToFar: number[] = [];
+      const framesToNear: number[] = [];
+      farPort.on('message', (frame: unknown) => framesToFar.push(Array.isArray(frame) ? frame.length : 1));
+      nearPort.on('message', (frame: unknown) => framesToNear.push(Array.isArray(frame) ? frame.length : 1));
+      const count = 2 * MAX_FRAME_MESSAGES + 3;
+      const texts = Array.from({ length: count }, (_, i) => `t${i}`);
+      const replies = await Promise.all(texts.map((text) => near.call('Echo', { text })));
+      assert.deepEqual(
+        replies.map((r) => r.text),
+        texts,
+      );
+      assert.equal(far.received, count);
+      assert.deepEqual(framesToFar, [MAX_FRAME_MESSAGES, MAX_FRAME_MESSAGES, 3]);
+      assert.ok(framesToNear.every((n) => n <= MAX_FRAME_MESSAGES));
+      assert.equal(
+        framesToNear.reduce((x, y) => x + y, 0),
+        count,
+      );
     });
   });
 
