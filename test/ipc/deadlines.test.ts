@@ -73,6 +73,35 @@ describe('DeadlineQueue', () => {
     assert.equal(code, 0);
   });
 
+  it('takes a cancelled deadline out wherever it is in the heap, and expires the rest in deadline order', async () => {
+    const q = new DeadlineQueue();
+    // A fixed pseudo-random order of deadlines (1 to 40 ms) and of which are cancelled.
+    let seed = 7;
+    const next = (): number => (seed = (seed * 48271) % 0x7fffffff);
+    const fired: number[] = [];
+    let allFired: () => void = () => {};
+    const entries = Array.from({ length: 300 }, () => {
+      const ms = 1 + (next() % 40);
+      return { ms, deadline: q.after(ms, () => fired.push(ms) === kept.length && allFired()) };
+    });
+    const kept = entries.filter(() => next() % 2 === 0);
+    for (const e of entries) if (!kept.includes(e)) e.deadline.cancel();
+    assert.equal(q.pending, kept.length);
+    assert.equal((q as unknown as { heap: unknown[] }).heap.length, kept.length, 'nothing cancelled stays in the heap');
+    await new Promise<void>((resolve) => (allFired = resolve));
+    // The last of them expired in the same timer callback as any cancelled one due with it would have.
+    assert.equal(fired.length, kept.length);
+    assert.deepEqual(
+      fired,
+      [...fired].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      [...fired].sort((a, b) => a - b),
+      kept.map((e) => e.ms).sort((a, b) => a - b),
+    );
+    assert.equal(q.pending, 0);
+  });
+
   it('keeps the heap small when calls answered in time pile up behind a long-lived one', () => {
     const q = new DeadlineQueue();
     const long = q.after(60_000, () => assert.fail('not this one'));
