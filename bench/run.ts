@@ -46,6 +46,8 @@ export interface BenchOptions {
   /** Handshakes in flight of the Kerberos rows (bench/kerberos.ts), run when Negotiate or Kerberos is measured; none: no Kerberos rows. */
   kerberosConcurrency?: number[];
   progress?: (done: number, total: number, label: string) => void;
+  /** Told when a part of the run fails (it is also in the report's `failed`); the run goes on. */
+  onFailure?: (section: string, error: string) => void;
 }
 
 export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
@@ -175,6 +177,11 @@ export interface BenchReport {
   kerberos: KerberosReport | null;
   /** Each goal of the performance issue measured in this run (bench/targets.ts). */
   targets: Target[];
+  /**
+   * The parts of the run that failed, each with its error: the run goes on to the next part, and
+   * what the others measured is reported (a run of 25 minutes is not lost to one row that throws).
+   */
+  failed: Array<{ section: string; error: string }>;
 }
 
 /** The domain rows' pool sizes (off, and the default) and handshakes in flight; one progress step per KDC exchange, per keys row, per pass-through row. */
@@ -205,6 +212,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     isolation: [],
     kerberos: null,
     targets: [],
+    failed: [],
+  };
+  /** Runs one part of the bench; an error is recorded (and said through `onFailure`) and the run goes on. */
+  const section = async (name: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      const said = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      report.failed.push({ section: name, error: said });
+      options.onFailure?.(name, said);
+    }
   };
   // Kerberos needs a domain: its handshakes are the Kerberos rows, not the generic ones.
   const generic = options.packages.filter((p) => p.toLowerCase() !== 'kerberos');
@@ -224,173 +242,186 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
-  for (const spec of generic) {
-    // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
-    const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
-    const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
-    const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
-      totalMs: 2 * Math.max(300, options.durationMs),
-      batchMs: BATCH_MS,
-      warmMs: Math.max(300, options.durationMs),
-    });
-    if (floor !== undefined) report.cryptoFloor.push(floor);
-    step(`${spec}: in-process baseline`);
-    const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
-    try {
-      // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
-      // unoptimized code, and a short row measured then reads a fraction of the path's speed.
-      await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
-      for (const concurrency of options.concurrency) {
-        for (const clients of options.clients) {
-          const runs: HandshakeRun[] = [];
-          const ideals: HandshakeRun[] = [];
-          const inProcessRates: number[] = [];
-          // Each repetition: an in-process window, the row, an ideal window. Each baseline is measured
-          // next to the row's window, and each ratio is the median of the repetitions' own.
-          for (let r = 0; r < options.repetitions; r++) {
-            inProcessRates.push(await inProcess.window(options.durationMs));
-            runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
-            ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
-          }
-          const { mid, ...rate } = repetitions(runs);
-          const cpuUs = (x: { cpuCores: number; hsPerSec: number }): number => (x.cpuCores * 1e6) / x.hsPerSec;
-          report.handshakes.push({
-            package: bench.packageName,
-            concurrency,
-            clients,
-            ...rate,
-            idealHsPerSec: round(median(ideals.map((x) => x.hsPerSec))),
-            inProcessHsPerSec: round(median(inProcessRates)),
-            ratioToIdeal: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, ideals[i]!.hsPerSec])), 3),
-            ratioToInProcess: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, inProcessRates[i]!])), 3),
-            cpuUsPerHandshake: round(median(runs.map(cpuUs))),
-            idealCpuUsPerHandshake: round(median(ideals.map(cpuUs))),
-            cpuRatioToIdeal: round(pairedRatio(runs.map((x, i) => [cpuUs(ideals[i]!), cpuUs(x)])), 3),
-            bottleneck: bottleneck(mid.elu),
-            elu: mid.elu,
-            cpuCores: mid.cpuCores,
-            failures: runs.reduce((n, x) => n + x.failures, 0),
-          });
-          if (concurrency === 1 && clients === 1 && mid.hops !== undefined) {
-            const hop = hopRow(bench.packageName, mid.hops);
-            if (hop !== undefined) report.hops.push(hop);
-          }
-          step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
-        }
-      }
-
-      const messages = await bench.clients[0]!.runApp(MESSAGES_APP, {
-        package: bench.packageName,
-        user: ACCOUNT.user,
-        domain: ACCOUNT.domain,
-        password: ACCOUNT.password,
-        sizes: options.messageSizes,
-        durationMs: options.messageDurationMs,
-        // A module of the user's may call its package by a built-in's name: its raw baseline is its own functions.
-        primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
+  for (const spec of generic)
+    await section(`${spec}: handshakes, messages, memory`, async () => {
+      // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
+      const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
+      const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
+      const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
+        totalMs: 2 * Math.max(300, options.durationMs),
+        batchMs: BATCH_MS,
+        warmMs: Math.max(300, options.durationMs),
       });
-      for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-        // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
-        // operation; a loaded package's own user-mode functions run here, after it.
-        const raw =
-          f.interleaved === undefined
-            ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
-            : f.interleaved.rawOpsPerSec;
-        report.messages.push({
-          package: bench.packageName,
-          op: f.op,
-          size: f.size,
-          mappedOpsPerSec: round(f.mappedOpsPerSec),
-          rawOpsPerSec: round(raw),
-          rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
-          mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
-          interleaved:
-            f.interleaved === undefined
-              ? null
-              : {
-                  mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
-                  wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
-                  gcShare: f.interleaved.gcShare,
-                  batches: f.interleaved.batches,
-                },
-          lpcOpsPerSec: round(f.lpcOpsPerSec),
-          mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
-          mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
-        });
-      }
-      step(`${bench.packageName}: messages`);
+      if (floor !== undefined) report.cryptoFloor.push(floor);
+      step(`${spec}: in-process baseline`);
+      const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
+      try {
+        // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
+        // unoptimized code, and a short row measured then reads a fraction of the path's speed.
+        await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
+        for (const concurrency of options.concurrency) {
+          for (const clients of options.clients) {
+            const runs: HandshakeRun[] = [];
+            const ideals: HandshakeRun[] = [];
+            const inProcessRates: number[] = [];
+            // Each repetition: an in-process window, the row, an ideal window. Each baseline is measured
+            // next to the row's window, and each ratio is the median of the repetitions' own.
+            for (let r = 0; r < options.repetitions; r++) {
+              inProcessRates.push(await inProcess.window(options.durationMs));
+              runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
+              ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
+            }
+            const { mid, ...rate } = repetitions(runs);
+            const cpuUs = (x: { cpuCores: number; hsPerSec: number }): number => (x.cpuCores * 1e6) / x.hsPerSec;
+            report.handshakes.push({
+              package: bench.packageName,
+              concurrency,
+              clients,
+              ...rate,
+              idealHsPerSec: round(median(ideals.map((x) => x.hsPerSec))),
+              inProcessHsPerSec: round(median(inProcessRates)),
+              ratioToIdeal: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, ideals[i]!.hsPerSec])), 3),
+              ratioToInProcess: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, inProcessRates[i]!])), 3),
+              cpuUsPerHandshake: round(median(runs.map(cpuUs))),
+              idealCpuUsPerHandshake: round(median(ideals.map(cpuUs))),
+              cpuRatioToIdeal: round(pairedRatio(runs.map((x, i) => [cpuUs(ideals[i]!), cpuUs(x)])), 3),
+              bottleneck: bottleneck(mid.elu),
+              elu: mid.elu,
+              cpuCores: mid.cpuCores,
+              failures: runs.reduce((n, x) => n + x.failures, 0),
+            });
+            if (concurrency === 1 && clients === 1 && mid.hops !== undefined) {
+              const hop = hopRow(bench.packageName, mid.hops);
+              if (hop !== undefined) report.hops.push(hop);
+            }
+            step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
+          }
+        }
 
-      const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
-      for (const contexts of options.memoryContexts) {
-        const filled = await bench.fill(Math.ceil(contexts / 2));
-        measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
+        const messages = await bench.clients[0]!.runApp(MESSAGES_APP, {
+          package: bench.packageName,
+          user: ACCOUNT.user,
+          domain: ACCOUNT.domain,
+          password: ACCOUNT.password,
+          sizes: options.messageSizes,
+          durationMs: options.messageDurationMs,
+          // A module of the user's may call its package by a built-in's name: its raw baseline is its own functions.
+          primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
+        });
+        for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
+          // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
+          // operation; a loaded package's own user-mode functions run here, after it.
+          const raw =
+            f.interleaved === undefined
+              ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
+              : f.interleaved.rawOpsPerSec;
+          report.messages.push({
+            package: bench.packageName,
+            op: f.op,
+            size: f.size,
+            mappedOpsPerSec: round(f.mappedOpsPerSec),
+            rawOpsPerSec: round(raw),
+            rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
+            mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
+            interleaved:
+              f.interleaved === undefined
+                ? null
+                : {
+                    mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
+                    wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
+                    gcShare: f.interleaved.gcShare,
+                    batches: f.interleaved.batches,
+                  },
+            lpcOpsPerSec: round(f.lpcOpsPerSec),
+            mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
+            mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
+          });
+        }
+        step(`${bench.packageName}: messages`);
+
+        const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
+        for (const contexts of options.memoryContexts) {
+          const filled = await bench.fill(Math.ceil(contexts / 2));
+          measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
+        }
+        report.memory.measurements[bench.packageName] = measured;
+        if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
+        if (options.scale && spec === generic[0]) {
+          const filled = await bench.fill(500_000);
+          report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
+        }
+        if (report.memory.lsaBytesPerLogonSession === 0) report.memory.lsaBytesPerLogonSession = round(await bench.machine.lsa.logonSessionBytes(10_000));
+        step(`${bench.packageName}: memory`);
+      } finally {
+        await bench.stop();
       }
-      report.memory.measurements[bench.packageName] = measured;
-      if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
-      if (options.scale && spec === generic[0]) {
-        const filled = await bench.fill(500_000);
-        report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
-      }
-      if (report.memory.lsaBytesPerLogonSession === 0) report.memory.lsaBytesPerLogonSession = round(await bench.machine.lsa.logonSessionBytes(10_000));
-      step(`${bench.packageName}: memory`);
-    } finally {
-      await bench.stop();
-    }
-  }
-  report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
-  step('peer');
+    });
+  await section('peer', async () => {
+    report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
+    step('peer');
+  });
   const fairSpec = generic.includes('ntlm') ? 'ntlm' : (generic[0] ?? 'ntlm');
-  report.fairness = await fairnessRows({
-    spec: fairSpec,
-    account: ACCOUNT,
-    durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2),
-    ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+  await section('fairness', async () => {
+    report.fairness = await fairnessRows({
+      spec: fairSpec,
+      account: ACCOUNT,
+      durationMs: options.fairnessMs ?? Math.max(3_000, options.durationMs * 2),
+      ...(options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation }),
+    });
+    step('fairness');
   });
-  step('fairness');
-  report.sockets = await httpSocketRows({
-    clients: options.socketClients ?? [],
-    durationMs: options.durationMs,
-    warmupMs: options.warmupMs,
-    repetitions: options.repetitions,
-    // 10 s in a default run, 2.5 s with --quick: the NTLM path's compiler settles in about 10 s of load.
-    serverWarmMs: 25 * options.warmupMs,
-    account: ACCOUNT,
-    progress: step,
-  });
-  report.isolation = await isolationRows({
-    specs: isolationSpecs,
-    account: ACCOUNT,
-    concurrency: isolationConcurrency,
-    durationMs: options.durationMs,
-    warmupMs: options.warmupMs,
-    repetitions: options.repetitions,
-    progress: step,
-  });
-  if (kerberosConcurrency.length > 0)
-    report.kerberos = await kerberosRows({
+  await section('HTTP sockets', async () => {
+    report.sockets = await httpSocketRows({
+      clients: options.socketClients ?? [],
       durationMs: options.durationMs,
       warmupMs: options.warmupMs,
       repetitions: options.repetitions,
-      concurrency: kerberosConcurrency,
-      poolThreads: kerberosPools,
+      // 10 s in a default run, 2.5 s with --quick: the NTLM path's compiler settles in about 10 s of load.
+      serverWarmMs: 25 * options.warmupMs,
+      account: ACCOUNT,
       progress: step,
     });
-  if (options.packages.includes('example')) {
-    report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
-    step('LSA work pool');
-  }
-
-  if (options.packages.includes('ntlm')) {
-    report.domain = await domainRows({
+  });
+  await section('LSA isolation', async () => {
+    report.isolation = await isolationRows({
+      specs: isolationSpecs,
+      account: ACCOUNT,
+      concurrency: isolationConcurrency,
       durationMs: options.durationMs,
+      warmupMs: options.warmupMs,
       repetitions: options.repetitions,
-      kdcLanes: 8,
-      poolThreads: DOMAIN_POOL_THREADS,
-      users: 20,
-      concurrency: DOMAIN_CONCURRENCY,
       progress: step,
     });
-  }
+  });
+  if (kerberosConcurrency.length > 0)
+    await section('Kerberos', async () => {
+      report.kerberos = await kerberosRows({
+        durationMs: options.durationMs,
+        warmupMs: options.warmupMs,
+        repetitions: options.repetitions,
+        concurrency: kerberosConcurrency,
+        poolThreads: kerberosPools,
+        progress: step,
+      });
+    });
+  if (options.packages.includes('example'))
+    await section('LSA work pool', async () => {
+      report.pool = await poolRows({ account: ACCOUNT, durationMs: options.poolMs ?? Math.max(1_500, options.durationMs * 2) });
+      step('LSA work pool');
+    });
+
+  if (options.packages.includes('ntlm'))
+    await section('domain', async () => {
+      report.domain = await domainRows({
+        durationMs: options.durationMs,
+        repetitions: options.repetitions,
+        kdcLanes: 8,
+        poolThreads: DOMAIN_POOL_THREADS,
+        users: 20,
+        concurrency: DOMAIN_CONCURRENCY,
+        progress: step,
+      });
+    });
 
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??

@@ -1,6 +1,7 @@
 // `sspi-emu bench`: handshake and message throughput across the isolation boundaries, with the
 // ideal and in-process baselines and a peer in the same run; a table on stdout, a progress bar on
-// stderr when it is a terminal, --json with every figure and --svg a chart.
+// stderr when it is a terminal (a line per step otherwise), --json with every figure and --svg a
+// chart. A part of the run that throws is said and left out; the others are still reported.
 
 import { writeFile } from 'node:fs/promises';
 import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
@@ -95,6 +96,7 @@ export async function bench(argv: string[]): Promise<number> {
     scale: values.scale === true,
     ...lsaIsolation(values['lsa-isolation']),
   };
+  const started = Date.now();
   if (process.stderr.isTTY) {
     options.progress = (done, total, label) => {
       const width = 30;
@@ -102,10 +104,22 @@ export async function bench(argv: string[]): Promise<number> {
       process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${label.slice(0, 60).padEnd(60)}`);
       if (done === total) process.stderr.write('\n');
     };
+  } else {
+    // A log (CI, a file, a pipe): a line per step, with the time so far.
+    options.progress = (done, total, label) => process.stderr.write(`bench: ${done}/${total} ${label} (${elapsed(started)})\n`);
   }
+  options.onFailure = (section, error) =>
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}bench: ${section} failed, going on without it: ${error.split('\n')[0]}\n`);
   const report = await runBench(options);
   process.stdout.write(formatReport(report) + '\n');
   if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
   if (values.svg !== undefined) await writeFile(values.svg, formatSvg(report));
-  return 0;
+  // Everything measured is out (table, --json, --svg); a part that failed still fails the command.
+  return report.failed.length === 0 ? 0 : 1;
+}
+
+/** "1m05s" since `started`. */
+function elapsed(started: number): string {
+  const s = Math.round((Date.now() - started) / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
