@@ -368,8 +368,12 @@ class Writer {
     return frame;
   }
 
+  /** Room for n more bytes: a comparison on every write, so the growing is a function of its own (kept out of the inlined path). */
   private need(n: number): void {
-    if (this.offset + n <= this.buf.byteLength) return;
+    if (this.offset + n > this.buf.byteLength) this.grow(n);
+  }
+
+  private grow(n: number): void {
     const grown = new Uint8Array(Math.max(this.buf.byteLength * 2, this.offset + n));
     grown.set(this.buf.subarray(0, this.offset));
     this.buf = grown;
