@@ -25,6 +25,7 @@ import { TransportError, decodeSerializedError, rebuildError, serializeError, ty
 import type { FrameCodec } from './frame.js';
 import { deadlines, type Deadline } from './deadlines.js';
 import { MAX_FRAME_MESSAGES } from './batching.js';
+import { CallSlots } from './call-slots.js';
 import type { FramePort } from './link.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
@@ -140,7 +141,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** Milliseconds spent encoding and decoding frames (a framed peer only). */
   codecMs = 0;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** The calls waiting for a reply, by id (not a Map: ipc/call-slots.ts). */
+  private readonly pending = new CallSlots<Pending>();
   private outbox: unknown[] = [];
   /** Transfer lists of the messages in the outbox that have one, by their index there. */
   private outboxTransfers = new Map<number, TransferListItem[]>();
@@ -276,7 +278,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
           : undefined;
       const message = { kind: 'call', id, op, body };
       const pending: Pending = { op, resolve: resolve as (value: never) => void, reject, deadline, sent: false };
-      this.pending.set(id, pending);
+      this.pending.add(id, pending);
       if (this.outstanding < this.maxOutstanding) this.send(pending, message, transfer);
       else this.unsent.push({ id, message, transfer });
     });
@@ -538,7 +540,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.closedBy = reason;
     this.outbox = [];
     this.unsent = [];
-    for (const [id, pending] of this.pending) {
+    for (const [id, pending] of this.pending.entries()) {
       this.pending.delete(id);
       pending.deadline?.cancel();
       pending.reject(new TransportError(reason.code, `${reason.message}; ${pending.op} was pending`, { cause: reason }));

@@ -58,7 +58,7 @@ import {
   type Status,
   timeStampFromDate,
 } from '../../headers/index.js';
-import { findBuffer, LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
+import { findBuffer, HandleMap, LsaBinding, putToken, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import {
   challengeFor,
   finishAuthenticate,
@@ -176,8 +176,9 @@ class NtlmLsaPackage {
   private names: ServerNames = { computerName: '', dnsComputerName: '', domainName: '', dnsDomainName: '' };
   /** SECPKG_PARAMETERS.MachineState: SECPKG_STATE_WORKSTATION on a domain member, whose domain users' logons pass through to the DC. */
   private machineState = 0;
-  private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
-  private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
+  /** Not Maps: credentials and one context per handshake come and go (kit/handle-map.ts). */
+  private readonly credentials = new HandleMap<Credential>();
+  private readonly contexts = new HandleMap<LsaContext>();
   /** Each account's NT hash, computed from the account store's password the first time the account is used. */
   private readonly accountKeys = new Map<string, AccountKey>();
   private nextHandle = 1;

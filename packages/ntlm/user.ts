@@ -25,7 +25,6 @@
 // that exports cannot make its importer believe in another user or other keys.
 
 import {
-  type LSA_SEC_HANDLE,
   type SecpkgUserFunctionTable,
   SECBUFFER,
   SECPKG_CONTEXT_EXPORT,
@@ -41,7 +40,7 @@ import {
   SEC_E_UNSUPPORTED_FUNCTION,
   STATUS_SUCCESS,
 } from '../../headers/index.js';
-import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, HandleMap, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { unpackContextData, type ContextData } from './context-data.js';
 import { NtlmUnsupportedError } from './crypto.js';
 import { packageInfo, SIZES } from './info.js';
@@ -62,7 +61,8 @@ const IMPORTED_HANDLE_BASE = 2 ** 40;
 
 /** One instance per SpUserModeInitialize: the contexts mapped into this process, and those imported. */
 class NtlmUserPackage {
-  private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+  /** Not a Map: one context per handshake comes and goes (kit/handle-map.ts). */
+  private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 
   readonly SpInstanceInit: SecpkgUserFunctionTable['InstanceInit'] = () => STATUS_SUCCESS;

@@ -27,7 +27,7 @@ import {
   findToken,
   tokenBytes,
 } from '../../headers/index.js';
-import { UNUSED_LSA_MEMBERS, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { HandleMap, UNUSED_LSA_MEMBERS, UNUSED_USER_MEMBERS } from '../kit/index.js';
 
 const INFO: SecPkgInfo = {
   fCapabilities: SECPKG_FLAG.INTEGRITY | SECPKG_FLAG.PRIVACY | SECPKG_FLAG.CONNECTION | SECPKG_FLAG.MULTI_REQUIRED,
@@ -50,7 +50,7 @@ const put = (output: SecBuffer[], leg: number): void => {
 };
 
 let next = 1;
-const contexts = new Map<number, number>(); // handle -> legs done
+const contexts = new HandleMap<number>(); // handle -> legs done
 
 const lsa: SecpkgFunctionTable = {
   ...UNUSED_LSA_MEMBERS,
@@ -100,7 +100,7 @@ const lsa: SecpkgFunctionTable = {
 };
 
 /** User mode: a sequence number per direction in an 8-byte "signature"; the data is left as it is. */
-const seqs = new Map<number, { send: number; receive: number }>();
+const seqs = new HandleMap<{ send: number; receive: number }>();
 function stamp(h: number, buffers: SecBuffer[]): number {
   const s = seqs.get(h);
   if (s === undefined) return SEC_E_INVALID_HANDLE;

@@ -1,0 +1,88 @@
+// HandleMap against a Map doing the same operations: handles that collide, deletions that shift
+// entries back across the end of the array, growth, iteration while deleting, and its key rule.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HandleMap } from '../../../packages/kit/index.js';
+
+function same<V>(h: HandleMap<V>, m: Map<number, V>): void {
+  assert.equal(h.size, m.size);
+  for (const [k, v] of m) {
+    assert.equal(h.get(k), v);
+    assert.equal(h.has(k), true);
+  }
+  assert.deepEqual(new Map(h), m);
+  assert.deepEqual(new Set(h.keys()), new Set(m.keys()));
+  assert.deepEqual([...h.values()].length, m.size);
+}
+
+describe('HandleMap', () => {
+  it('answers as a Map does through a long run of sets and deletes, with keys that crowd a few slots', () => {
+    const h = new HandleMap<string>();
+    const m = new Map<number, string>();
+    let seed = 3;
+    const next = (): number => (seed = (seed * 48271) % 0x7fffffff);
+    // Keys of every kind a package hands out: small counters, multiples of 16 (the slots they
+    // share), random 32-bit values, values past 2^32.
+    const key = (): number => [next() % 64, (next() % 64) * 16, next() >>> 0, 2 ** 40 + (next() % 100)][next() % 4]!;
+    for (let step = 0; step < 100_000; step++) {
+      const k = key();
+      if (next() % 5 < 3) {
+        h.set(k, `v${step}`);
+        m.set(k, `v${step}`);
+      } else assert.equal(h.delete(k), m.delete(k));
+      if (m.size > 400) for (const victim of [...m.keys()].slice(0, 200)) assert.equal(h.delete(victim), m.delete(victim));
+      if (step % 1009 === 0) same(h, m);
+    }
+    same(h, m);
+    h.clear();
+    assert.equal(h.size, 0);
+    assert.equal(h.get(1), undefined);
+  });
+
+  it('deletes entries whose probe ran past the end of the array and back to its start', () => {
+    const h = new HandleMap<number>();
+    const m = new Map<number, number>();
+    // Keys landing near the end of the first array (found by trying): their probes wrap around.
+    const tail: number[] = [];
+    for (let k = 1; tail.length < 6; k++) {
+      const probe = new HandleMap<number>();
+      probe.set(k, 0);
+      const internal = probe as unknown as { used: Uint8Array };
+      if (internal.used[15] === 1) tail.push(k);
+    }
+    for (const k of tail) {
+      h.set(k, k);
+      m.set(k, k);
+    }
+    for (const k of [tail[0]!, tail[3]!, tail[1]!]) {
+      assert.equal(h.delete(k), m.delete(k));
+      same(h, m);
+    }
+  });
+
+  it('lets every entry be deleted while iterating, as a Map does', () => {
+    const h = new HandleMap<number>();
+    for (let k = 0; k < 500; k++) h.set(k * 7, k);
+    let seen = 0;
+    for (const [k] of h) {
+      seen++;
+      assert.equal(h.delete(k), true);
+    }
+    assert.equal(seen, 500);
+    assert.equal(h.size, 0);
+  });
+
+  it('takes any number but NaN as a key, and finds nothing it was not given', () => {
+    const h = new HandleMap<string>();
+    assert.throws(() => h.set(NaN, 'x'), TypeError);
+    h.set(-1, 'minus one').set(0.5, 'half').set(2 ** 53, 'big').set(0, 'zero');
+    assert.equal(h.get(-0), 'zero');
+    assert.equal(h.get(-1), 'minus one');
+    assert.equal(h.get(0.5), 'half');
+    assert.equal(h.get(2 ** 53), 'big');
+    for (const k of [NaN, 1, 0.25, 2 ** 53 - 2, Infinity]) assert.equal(h.get(k), undefined);
+    assert.equal(h.delete(NaN), false);
+    assert.equal(h.size, 4);
+  });
+});
