@@ -62,6 +62,7 @@ export { decodeLpcEndpoint, LPC_SECRET_BYTES, type FramePort, type LpcEndpoint }
 export { IpcChannels, IpcPort, type IpcEndpoint } from './process-channel.js';
 export { connectLpcSocket, helloBytes, HELLO_MAGIC, SocketFramePort, type SocketPortCutOff, type SocketPortOptions } from './socket-port.js';
 export { DeadlineQueue, deadlines, type Deadline } from './deadlines.js';
+export { HandleMap } from './handle-map.js';
 export { FrameCodec, UnencodableMessage, type DecodedFrame, type FrameVocabulary } from './frame.js';
 export { RpcPeer, transferring, type Handlers, type OutgoingFilter } from './rpc.js';
 export { Tracer, now, toBase64, type TapRecord, type TraceDownMessage, type TraceEvent, type TracePhase, type TraceUpMessage } from './trace.js';

@@ -6,7 +6,7 @@
 // that died is never a handle of the LSA that replaced it.
 
 import type { LSA_SEC_HANDLE, LUID, PackageId } from '../headers/index.js';
-import { asLsaHandle, type LsaHandle, type MappedContextDelivery, type ProcessId } from '../ipc/index.js';
+import { asLsaHandle, HandleMap, type LsaHandle, type MappedContextDelivery, type ProcessId } from '../ipc/index.js';
 
 export type HandleKind = 'credential' | 'context';
 
@@ -91,12 +91,13 @@ const MAX_GENERATION = 2 ** 20;
 type Slot = number;
 
 interface ProcessTable {
-  readonly entries: Map<Slot, HandleEntry>;
+  /** Not a Map: handles come and go with every handshake (ipc/handle-map.ts). */
+  readonly entries: HandleMap<HandleEntry>;
   /**
    * Handles the LSA closed without the process asking (their package was unloaded or reloaded):
    * freeing or deleting one answers SEC_E_OK once, as it would have; anything else misses.
    */
-  readonly retired: Map<Slot, HandleKind>;
+  readonly retired: HandleMap<HandleKind>;
   credentials: number;
   contexts: number;
 }
@@ -213,7 +214,7 @@ export class HandleTables {
   private tableOf(pid: ProcessId): ProcessTable {
     let table = this.byProcess.get(pid);
     if (table === undefined) {
-      table = { entries: new Map(), retired: new Map(), credentials: 0, contexts: 0 };
+      table = { entries: new HandleMap(), retired: new HandleMap(), credentials: 0, contexts: 0 };
       this.byProcess.set(pid, table);
     }
     return table;

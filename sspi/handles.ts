@@ -9,7 +9,7 @@
 // is how a second DeleteSecurityContext answers SEC_E_OK however many deletes came between.
 
 import type { LSA_SEC_HANDLE, PackageId, SecpkgUserFunctionTable } from '../headers/index.js';
-import type { LsaHandle } from '../ipc/index.js';
+import { HandleMap, type LsaHandle } from '../ipc/index.js';
 
 declare const credHandleBrand: unique symbol;
 declare const ctxtHandleBrand: unique symbol;
@@ -58,7 +58,8 @@ interface SerialRange {
 }
 
 export class LocalHandleTable {
-  private readonly records = new Map<number, CredentialRecord | ContextRecord>();
+  /** Not a Map: a context comes and goes with every handshake (ipc/handle-map.ts). */
+  private readonly records = new HandleMap<CredentialRecord | ContextRecord>();
   /** The serials issued so far for each package and kind (keyed by the low bits of dwUpper). */
   private readonly issued = new Map<number, SerialRange>();
 

@@ -11,7 +11,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { ISC_REQ, SECBUFFER, SECPKG_CRED, type SecBuffer, SEC_E_INTERNAL_ERROR, SEC_E_OK, statusName, tokenBytes } from '../../headers/index.js';
-import type { Connection } from '../../ipc/index.js';
+import { HandleMap, type Connection } from '../../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 import type { BenchMessage } from './protocol.js';
@@ -41,7 +41,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     return `${target ?? ''}${first + targetsUsed++}`;
   };
   const conn = await ctx.connect<BenchMessage>(String(args.server));
-  const replies = new Map<number, (m: BenchMessage) => void>();
+  // A HandleMap, not a Map: an entry per leg comes and goes (ipc/handle-map.ts).
+  const replies = new HandleMap<(m: BenchMessage) => void>();
   const pump = (async () => {
     for (;;) {
       let m: BenchMessage;
@@ -147,7 +148,7 @@ async function protect(ctx: AppContext, context: CtxtHandle, count: number): Pro
 async function handshake(
   ctx: AppContext,
   conn: Connection<BenchMessage>,
-  replies: Map<number, (m: BenchMessage) => void>,
+  replies: HandleMap<(m: BenchMessage) => void>,
   credential: CredHandle,
   id: number,
   keep: CtxtHandle[] | null,

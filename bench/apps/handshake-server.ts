@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { ASC_REQ, SECBUFFER, SECPKG_CRED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, tokenBytes } from '../../headers/index.js';
-import type { Connection } from '../../ipc/index.js';
+import { HandleMap, type Connection } from '../../ipc/index.js';
 import type { CredHandle, CtxtHandle } from '../../sspi/index.js';
 import type { AppArgs, AppContext, AppResult } from '../../process/index.js';
 import type { BenchMessage } from './protocol.js';
@@ -41,7 +41,8 @@ async function serve(
     timing.sspiMs += performance.now() - started;
     timing.sspiCalls++;
   };
-  const contexts = new Map<number, CtxtHandle>();
+  // A HandleMap, not a Map: a context per handshake comes and goes (ipc/handle-map.ts).
+  const contexts = new HandleMap<CtxtHandle>();
   let served = 0;
   for (;;) {
     const m = await conn.receive();

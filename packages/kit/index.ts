@@ -3,7 +3,7 @@
 // that AcquireCredentialsHandle hands a package (read it with CopyFromClientBuffer, then unpack);
 // the token in and out of a context call; the error base its own errors can extend; the LSA's
 // work pool, for work too heavy for the LSA's dispatch thread; the DER codec (der.ts) that SPNEGO,
-// Kerberos and X.509 are written and read with; HandleMap (handle-map.ts), a Map for tables of
+// Kerberos and X.509 are written and read with; HandleMap (ipc/handle-map.ts), a Map for tables of
 // contexts and credentials that come and go without keeping garbage alive.
 
 import {
@@ -195,7 +195,7 @@ export {
 export { packAuthIdentity, unpackAuthIdentity } from '../../sspi/index.js';
 /** The base of sspi-emu's errors: a package's own coded errors can extend it (and register, to cross ports as themselves). */
 export { EmuError, registerErrorClass };
-export { HandleMap } from './handle-map.js';
+export { HandleMap } from '../../ipc/index.js';
 
 /** CreateThread answered a failure: its status says which (a bad parameter, a full queue, a task that failed). */
 export class LsaWorkError extends EmuError<'LSA_WORK_FAILED'> {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HandleMap } from '../../../packages/kit/index.js';
+import { HandleMap } from '../../ipc/handle-map.js';
 
 function same<V>(h: HandleMap<V>, m: Map<number, V>): void {
   assert.equal(h.size, m.size);
