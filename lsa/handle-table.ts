@@ -158,7 +158,8 @@ export class HandleTables {
   /** Every handle whose entry `match` picks, in every process's table. */
   select(match: (entry: HandleEntry) => boolean): Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> {
     const out: Array<{ pid: ProcessId; handle: LsaHandle; entry: HandleEntry }> = [];
-    for (const [pid, table] of this.byProcess) for (const [slot, entry] of table.entries) if (match(entry)) out.push({ pid, handle: asLsaHandle(this.base + slot), entry });
+    for (const [pid, table] of this.byProcess)
+      for (const [slot, entry] of this.oldestFirst(table)) if (match(entry)) out.push({ pid, handle: asLsaHandle(this.base + slot), entry });
     return out;
   }
 
@@ -178,15 +179,21 @@ export class HandleTables {
     return true;
   }
 
-  /** Drops a process's whole table (the process died) and returns what it held, contexts first. */
+  /** Drops a process's whole table (the process died) and returns what it held, contexts first, each kind oldest first. */
   removeProcess(pid: ProcessId): HandleEntry[] {
     const table = this.byProcess.get(pid);
     this.byProcess.delete(pid);
     if (table === undefined) return [];
     this.totals.credentials -= table.credentials;
     this.totals.contexts -= table.contexts;
-    const entries = [...table.entries.values()];
+    const entries = this.oldestFirst(table).map(([, entry]) => entry);
     return [...entries.filter((e) => e.kind === 'context'), ...entries.filter((e) => e.kind === 'credential')];
+  }
+
+  /** A table's entries in the order they were made: slots are handed out in order (wrapping within the span), so the further behind `next`, the older. */
+  private oldestFirst(table: ProcessTable): Array<[Slot, HandleEntry]> {
+    const age = (slot: Slot): number => (this.next - slot + GENERATION_SPAN) % GENERATION_SPAN;
+    return [...table.entries].sort((a, b) => age(b[0]) - age(a[0]));
   }
 
   /** Handles of one process, or of all of them. */
