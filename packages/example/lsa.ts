@@ -44,7 +44,7 @@ import {
   type SpContextResult,
   type Status,
 } from '../../headers/index.js';
-import { DEFAULT_LSA_MEMBERS, LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity } from '../kit/index.js';
+import { DEFAULT_LSA_MEMBERS, HandleMap, LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES, clientAttributes, helloFlags, serverAttributes } from './info.js';
 import {
   KEY_BYTES,
@@ -110,8 +110,9 @@ const LOGON_NAME_KEY = `${PACKAGE_NAME}:Name`;
 export class ExampleLsaPackage {
   /** The LSA's functions and the package's id, from SpInitialize. */
   private readonly lsa = new LsaBinding(PACKAGE_NAME);
-  private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
-  private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
+  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  private readonly credentials = new HandleMap<Credential>();
+  private readonly contexts = new HandleMap<LsaContext>();
   /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part)... */
   private readonly accountSecrets = new Map<string, AccountSecret>();
   /** ...and the derivations under way, so that hellos for an account not yet seen share one. */

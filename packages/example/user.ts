@@ -36,7 +36,7 @@ import {
   timeStampFromDate,
   type SpQueryAttributesResult,
 } from '../../headers/index.js';
-import { DEFAULT_USER_MEMBERS, findToken, standardContextAttribute, unpackImportedContext } from '../kit/index.js';
+import { DEFAULT_USER_MEMBERS, findToken, HandleMap, standardContextAttribute, unpackImportedContext } from '../kit/index.js';
 import { PACKAGE_INFO, SIZES } from './info.js';
 import {
   ROLE,
@@ -82,7 +82,8 @@ function direction(sessionKey: Uint8Array, label: DirectionLabel): Direction {
 const IMPORTED_HANDLE_BASE = 2 ** 40;
 
 export class ExampleUserPackage {
-  private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+  /** Not Map: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 
   /** The user-mode table, in the header's member order. */

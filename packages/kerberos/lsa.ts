@@ -59,7 +59,7 @@ import {
   type SpContextResult,
   type Status,
 } from '../../headers/index.js';
-import { LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
+import { HandleMap, LsaBinding, putToken, runLsaWork, tokenBytes, unpackAuthIdentity, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import {
   acceptApRequest,
   initialSequence,
@@ -179,8 +179,9 @@ class KerberosLsaPackage {
   private readonly replayCache = new ReplayCache();
   private readonly shutdown = new AbortController();
   private readonly logons = new Map<LUID, LogonState>();
-  private readonly credentials = new Map<LSA_SEC_HANDLE, Credential>();
-  private readonly contexts = new Map<LSA_SEC_HANDLE, LsaContext>();
+  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  private readonly credentials = new HandleMap<Credential>();
+  private readonly contexts = new HandleMap<LsaContext>();
   private nextHandle = 1;
 
   /** SpInitialize: the settings (a bad one throws KerberosSettingsError, which the LSA reports naming it), the KDC client, the service keys. */
@@ -323,9 +324,13 @@ class KerberosLsaPackage {
     const identity = credential.identity;
     if (identity !== undefined) {
       const secret = identity.secret;
-      return { status: SEC_E_OK, Buffer: { sUserName: secret === undefined ? identity.display : formatPrincipal(secret.principal.name, secret.principal.realm) } };
+      return {
+        status: SEC_E_OK,
+        Buffer: { sUserName: secret === undefined ? identity.display : formatPrincipal(secret.principal.name, secret.principal.realm) },
+      };
     }
-    if (credential.acceptFor !== undefined) return { status: SEC_E_OK, Buffer: { sUserName: formatPrincipal(credential.acceptFor.name, credential.acceptFor.realm) } };
+    if (credential.acceptFor !== undefined)
+      return { status: SEC_E_OK, Buffer: { sUserName: formatPrincipal(credential.acceptFor.name, credential.acceptFor.realm) } };
     return { status: SEC_E_UNSUPPORTED_FUNCTION };
   };
 
@@ -384,7 +389,10 @@ class KerberosLsaPackage {
       case SECPKG_ATTR.PACKAGE_INFO:
         return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo() } };
       case SECPKG_ATTR.NEGOTIATION_INFO:
-        return { status: SEC_E_OK, Buffer: { PackageInfo: packageInfo(), NegotiationState: complete ? SECPKG_NEGOTIATION.COMPLETE : SECPKG_NEGOTIATION.IN_PROGRESS } };
+        return {
+          status: SEC_E_OK,
+          Buffer: { PackageInfo: packageInfo(), NegotiationState: complete ? SECPKG_NEGOTIATION.COMPLETE : SECPKG_NEGOTIATION.IN_PROGRESS },
+        };
       case SECPKG_ATTR.FLAGS:
         return { status: SEC_E_OK, Buffer: { Flags: context.attributes } };
       case SECPKG_ATTR.LIFESPAN: {
@@ -476,7 +484,8 @@ class KerberosLsaPackage {
     wipeKey(context.sessionKey);
     if (isFailure(reply)) {
       // A ticket the service refused as expired or made with another key is not used again.
-      if (reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_TKT_EXPIRED || reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_MODIFIED) context.identity.cache.dropService(context.ticket);
+      if (reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_TKT_EXPIRED || reply.krbError === KRB_ERROR_CODE.KRB_AP_ERR_MODIFIED)
+        context.identity.cache.dropService(context.ticket);
       return this.failClient(handle, context, reply.status);
     }
     const request = context.request;

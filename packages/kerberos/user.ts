@@ -42,11 +42,10 @@ import {
   bufferTypeOf,
   dateFromTimeStamp,
   findBuffer,
-  type LSA_SEC_HANDLE,
   type SecBuffer,
   type SecpkgUserFunctionTable,
 } from '../../headers/index.js';
-import { findToken, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
+import { findToken, HandleMap, standardContextAttribute, unpackImportedContext, UNUSED_USER_MEMBERS } from '../kit/index.js';
 import { KerberosContextDataError, unpackContextData, type KerberosContextData } from './context-data.js';
 import { packageInfo, sizesFor } from './info.js';
 import { concat, HEADER_BYTES, MessageProtection } from './message-tokens.js';
@@ -74,7 +73,8 @@ function protectionOf(data: KerberosContextData, state?: { sendSeq: bigint; next
 }
 
 class KerberosUserPackage {
-  private readonly contexts = new Map<LSA_SEC_HANDLE, UserContext>();
+  /** Not Map: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 
   readonly SpInstanceInit: SecpkgUserFunctionTable['InstanceInit'] = () => STATUS_SUCCESS;

@@ -36,7 +36,7 @@ import {
   type Status,
   timeStampFromDate,
 } from '../../headers/index.js';
-import { LsaBinding, putToken, tokenBytes, UNUSED_LSA_MEMBERS } from '../kit/index.js';
+import { HandleMap, LsaBinding, putToken, tokenBytes, UNUSED_LSA_MEMBERS } from '../kit/index.js';
 import { accept, continueAccept, offer } from './acceptor.js';
 import { newContext, type LegResult, type NegotiateContext, type NegotiateCredential } from './context.js';
 import { packageInfo, SIZES, NEGOTIATE_MAX_TOKEN } from './info.js';
@@ -48,8 +48,9 @@ import { DEFAULT_NEGOTIATE_SETTINGS, parseNegotiateSettings, type NegotiateSetti
 /** One instance per SpLsaModeInitialize: the package's whole LSA-side state. */
 class NegotiateLsaPackage {
   private readonly lsa = new LsaBinding('Negotiate');
-  private readonly credentials = new Map<LSA_SEC_HANDLE, NegotiateCredential>();
-  private readonly contexts = new Map<LSA_SEC_HANDLE, NegotiateContext>();
+  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  private readonly credentials = new HandleMap<NegotiateCredential>();
+  private readonly contexts = new HandleMap<NegotiateContext>();
   private nextHandle = 1;
   private settings: NegotiateSettings = DEFAULT_NEGOTIATE_SETTINGS;
 
