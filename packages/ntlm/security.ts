@@ -154,9 +154,7 @@ export class NtlmSecurityContext {
     const { flags, exportedSessionKey, side } = args;
     // Where the sequence numbers start: 0, or past a SPNEGO mechListMIC (mech-list-mic.ts), with fresh RC4 states either way.
     const sequence = args.sequence ?? { outgoing: 0, incoming: 0 };
-    if ((flags & NTLMSSP_NEGOTIATE.DATAGRAM) !== 0) {
-      throw new NtlmUnsupportedError('NTLMSSP_NEGOTIATE_DATAGRAM (connectionless NTLM) is not implemented');
-    }
+    NtlmSecurityContext.checkFlags(flags);
     if ((flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) === 0) {
       // One direction for both: one sequence number, which the two directions' counts share.
       const shared = direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, exportedSessionKey, side)), sequence.outgoing >>> 0, false);
@@ -165,6 +163,13 @@ export class NtlmSecurityContext {
     const of = (who: NtlmSide, seqNum: number): Direction =>
       direction(signKey(exportedSessionKey, who), new Rc4(sealKey(flags, exportedSessionKey, who)), seqNum >>> 0, true);
     return new NtlmSecurityContext(flags, side, of(side, sequence.outgoing), of(other(side), sequence.incoming));
+  }
+
+  /** Throws NtlmUnsupportedError for negotiated flags this implementation cannot sign and seal with. */
+  static checkFlags(flags: number): void {
+    if ((flags & NTLMSSP_NEGOTIATE.DATAGRAM) !== 0) {
+      throw new NtlmUnsupportedError('NTLMSSP_NEGOTIATE_DATAGRAM (connectionless NTLM) is not implemented');
+    }
   }
 
   /**

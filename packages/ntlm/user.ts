@@ -48,9 +48,36 @@ import { sequenceAfter } from './mech-list-mic.js';
 import { NtlmParseError } from './messages.js';
 import { NTLM_SIGNATURE_BYTES, NtlmSecurityContext } from './security.js';
 
-interface UserContext {
+/**
+ * A context mapped into (or imported by) this process: its ContextData, and the signing and sealing
+ * state, derived from the session key on the first message. A server that only authenticates
+ * (an HTTP server reading the user's name) never signs or seals: its contexts never pay for the
+ * four MD5 key derivations and two RC4 key schedules (a twentieth of `serve --http`'s thread).
+ */
+class UserContext {
   readonly data: ContextData;
-  readonly security: NtlmSecurityContext;
+  readonly #sequence: { outgoing: number; incoming: number };
+  #security: NtlmSecurityContext | undefined;
+
+  constructor(data: ContextData, sequence: { outgoing: number; incoming: number }, security?: NtlmSecurityContext) {
+    this.data = data;
+    this.#sequence = sequence;
+    this.#security = security;
+  }
+
+  get security(): NtlmSecurityContext {
+    return (this.#security ??= NtlmSecurityContext.fromSessionKey({
+      flags: this.data.flags,
+      exportedSessionKey: this.data.exportedSessionKey,
+      side: this.data.side,
+      sequence: this.#sequence,
+    }));
+  }
+
+  wipe(): void {
+    this.data.exportedSessionKey.fill(0);
+    this.#security?.wipe();
+  }
 }
 
 /**
@@ -76,8 +103,9 @@ class NtlmUserPackage {
       const data = unpackContextData(packed);
       // Under Negotiate the mechListMICs used the first sequence numbers (mech-list-mic.ts); the RC4 states start fresh.
       const sequence = sequenceAfter(data.flags, data.mechListMics);
-      const security = NtlmSecurityContext.fromSessionKey({ flags: data.flags, exportedSessionKey: data.exportedSessionKey, side: data.side, sequence });
-      this.contexts.set(handle, { data, security });
+      // What the keys will be derived from is checked now: a context that cannot sign is refused here, not at its first message.
+      NtlmSecurityContext.checkFlags(data.flags);
+      this.contexts.set(handle, new UserContext(data, sequence));
       return STATUS_SUCCESS;
     } catch (error) {
       if (error instanceof NtlmParseError || error instanceof NtlmUnsupportedError) return SEC_E_INVALID_TOKEN;
@@ -176,7 +204,7 @@ class NtlmUserPackage {
       });
       while (this.contexts.has(this.nextImported)) this.nextImported++;
       const handle = this.nextImported++;
-      this.contexts.set(handle, { data, security });
+      this.contexts.set(handle, new UserContext(data, { outgoing: 0, incoming: 0 }, security));
       return { status: SEC_E_OK, ContextHandle: handle };
     } catch (error) {
       if (error instanceof NtlmParseError || error instanceof NtlmUnsupportedError) return SEC_E_INVALID_TOKEN;
@@ -205,8 +233,7 @@ class NtlmUserPackage {
   readonly SpDeleteUserModeContext: SecpkgUserFunctionTable['DeleteUserModeContext'] = (handle) => {
     const context = this.contexts.get(handle);
     if (context === undefined) return SEC_E_INVALID_HANDLE;
-    context.data.exportedSessionKey.fill(0);
-    context.security.wipe();
+    context.wipe();
     this.contexts.delete(handle);
     return SEC_E_OK;
   };
