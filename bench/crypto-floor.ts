@@ -12,9 +12,9 @@
 //     SessionBaseKey, RC4(KXKEY) of the session key, the MIC over the three messages;
 //   server: NTOWFv2 and NTProofStr twice (the client's domain, then the empty one: the package runs
 //     both whichever matches), SessionBaseKey, RC4 to recover the session key, the MIC check;
-//   each side's user-mode half: SIGNKEY and SEALKEY for both directions, their RC4 key schedules
-//     and HMAC key states (NtlmSecurityContext.fromSessionKey).
-//   Not in it: the NT hash itself (MD4 of the password runs when credentials are acquired and once
+//   Not in it: each side's user-mode signing and sealing state (SIGNKEY and SEALKEY for both
+//     directions, their RC4 schedules and HMAC key states), which the package derives on a mapped
+//     context's first message, not in the handshake; the NT hash itself (MD4 of the password runs when credentials are acquired and once
 //   per account on the server, not per handshake) and LMv2 (not sent when the server's TargetInfo
 //   has a timestamp, as the package's does).
 // Example (packages/example: lsa.ts, user.ts), HMAC-SHA256 over K:
@@ -33,7 +33,6 @@ import {
   hmacMd5,
   micFieldOffset,
   negotiateFor,
-  NtlmSecurityContext,
   ntowfv1,
   ntowfv2FromNtHash,
   randomFromPool,
@@ -136,7 +135,6 @@ function ntlmFloor(account: Account): Floor {
   const identity = { user, domain, ntHash, workstation: account.domain };
   const authenticated = authenticateFor({ negotiate, challenge: challenge.challenge, identity, targetName: null, channelBindingsHash: undefined, now });
   if (!authenticated.ok) throw new Error(`NTLM crypto floor: the AUTHENTICATE leg failed: ${authenticated.reason}`);
-  const { flags } = authenticated;
   const authenticate = Uint8Array.from(authenticated.bytes);
   const micAt = micFieldOffset(authenticate);
   authenticate.fill(0, micAt, micAt + 16); // the MIC is computed over the message with its MIC zeroed
@@ -145,7 +143,7 @@ function ntlmFloor(account: Account): Floor {
 
   return {
     name: 'NTLM',
-    what: `10 HMAC-MD5 (the MIC over ${negotiate.bytes.length + challenge.challenge.length + authenticate.length} bytes), 8 MD5, 4 HMAC key states, 6 RC4 key schedules, 32 random bytes`,
+    what: `10 HMAC-MD5 (the MIC over ${negotiate.bytes.length + challenge.challenge.length + authenticate.length} bytes), 2 RC4 key schedules, 32 random bytes`,
     handshake: () => {
       const serverChallenge = randomFromPool(8);
       // Client: the AUTHENTICATE_MESSAGE's NTLMv2 response, key exchange and MIC.
@@ -166,9 +164,6 @@ function ntlmFloor(account: Account): Floor {
       if (serverKey === undefined) throw new Error('NTLM crypto floor: NTProofStr did not verify');
       const serverSessionKey = new Rc4(serverKey).process(encryptedRandomSessionKey);
       if (!bytesEqual(mic, hmacMd5(serverSessionKey, negotiate.bytes, challenge.challenge, authenticate))) throw new Error('NTLM crypto floor: MIC mismatch');
-      // Each side's user-mode half: signing and sealing keys of both directions.
-      NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey, side: 'client' });
-      NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey: serverSessionKey, side: 'server' });
     },
   };
 }
