@@ -1,5 +1,5 @@
 // bench/: sspi-emu bench: handshakes, messages, memory and fairness, each beside its baselines from the same run.
-export { QUICK, DEFAULTS, runBench, type BenchOptions, type BenchReport, type HandshakeRow, type MessageRow } from './run.js';
+export { QUICK, DEFAULTS, runBench, targetsOf, type BenchOptions, type BenchReport, type HandshakeRow, type MessageRow } from './run.js';
 export { HandshakeBench } from './handshakes.js';
 export { formatReport, formatSvg } from './report.js';
 export { percentile } from './stats.js';

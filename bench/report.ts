@@ -202,6 +202,7 @@ export function formatReport(report: BenchReport): string {
   out.push('');
   out.push('Targets');
   out.push(...targetLines(report.targets));
+  if (report.interrupted !== undefined) out.push('', `Interrupted: ${report.interrupted}`);
   if (report.failed.length > 0) {
     out.push('', 'Failed (the rest of the run went on; targets of these parts are left out)');
     for (const f of report.failed) out.push(`${f.section}: ${f.error.split('\n')[0]}`);

@@ -48,6 +48,8 @@ export interface BenchOptions {
   progress?: (done: number, total: number, label: string) => void;
   /** Told when a part of the run fails (it is also in the report's `failed`); the run goes on. */
   onFailure?: (section: string, error: string) => void;
+  /** Handed the report as soon as it exists; it fills in row by row (an interrupted run writes what it holds). */
+  started?: (report: BenchReport) => void;
 }
 
 export const QUICK: Omit<BenchOptions, 'packages' | 'progress' | 'scale'> = {
@@ -182,6 +184,8 @@ export interface BenchReport {
    * what the others measured is reported (a run of 25 minutes is not lost to one row that throws).
    */
   failed: Array<{ section: string; error: string }>;
+  /** Set when the run was stopped (SIGINT, SIGTERM) before its end: the rows are those measured by then. */
+  interrupted?: string;
 }
 
 /** The domain rows' pool sizes (off, and the default) and handshakes in flight; one progress step per KDC exchange, per keys row, per pass-through row. */
@@ -198,7 +202,7 @@ const MESSAGES_APP = fileURLToPath(new URL('./apps/messages.js', import.meta.url
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const report: BenchReport = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, platform: `${process.platform} ${process.arch}` },
-    options: { ...options, progress: undefined } as Omit<BenchOptions, 'progress'>,
+    options: { ...options, progress: undefined, onFailure: undefined, started: undefined } as Omit<BenchOptions, 'progress'>,
     handshakes: [],
     messages: [],
     memory: { lsaBytesPerContext: {}, measurements: {}, lsaBytesPerLogonSession: 0 },
@@ -214,6 +218,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     targets: [],
     failed: [],
   };
+  options.started?.(report);
   /** Runs one part of the bench; an error is recorded (and said through `onFailure`) and the run goes on. */
   const section = async (name: string, run: () => Promise<void>): Promise<void> => {
     try {
@@ -423,20 +428,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       });
     });
 
+  report.targets = targetsOf(report);
+  return report;
+}
+
+/** The performance issue's targets, from the rows a report holds (a target whose rows are missing is left out). */
+export function targetsOf(report: BenchReport): Target[] {
+  const targets: Target[] = [];
   const at64 = (name: string): HandshakeRow | undefined =>
     report.handshakes.find((r) => r.package === name && r.concurrency === 64 && r.clients === 1) ??
     report.handshakes.find((r) => r.package === name && r.concurrency === 64);
   const nullRow = at64('Null');
-  if (nullRow !== undefined) report.targets.push(target('Null, 64 in flight: hs/s / the ideal raw-message baseline', nullRow.ratioToIdeal, '>=', 0.8));
+  if (nullRow !== undefined) targets.push(target('Null, 64 in flight: hs/s / the ideal raw-message baseline', nullRow.ratioToIdeal, '>=', 0.8));
   for (const fair of report.fairness.filter((r) => r.flood !== 'SSPI acquires, scheduler limits lifted'))
-    report.targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
+    targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
-  if (ntlmRow !== undefined) report.targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
+  if (ntlmRow !== undefined) targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7));
   const socketRow = report.sockets.filter((r) => r.ratioToPlain !== null).at(-1);
   if (socketRow !== undefined)
-    report.targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
+    targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
   if (report.pool !== null)
-    report.targets.push(
+    targets.push(
       target(
         `cheap-call p99 while another process runs PBKDF2-heavy acquires, pool on (${report.pool.defaultThreads}) / off`,
         report.pool.p99OnOverOff ?? Infinity,
@@ -444,6 +456,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         0.5,
       ),
     );
-  report.targets.push(...cryptoTargets(report));
-  return report;
+  targets.push(...cryptoTargets(report));
+  return targets;
 }

@@ -4,7 +4,7 @@
 // chart. A part of the run that throws is said and left out; the others are still reported.
 
 import { writeFile } from 'node:fs/promises';
-import { DEFAULTS, QUICK, runBench, type BenchOptions, formatReport, formatSvg } from '../../bench/index.js';
+import { DEFAULTS, QUICK, runBench, targetsOf, type BenchOptions, type BenchReport, formatReport, formatSvg } from '../../bench/index.js';
 import { BUILTIN_PACKAGES, resolvePackageSpec } from '../../lsa/index.js';
 import { Machine } from '../../machine/index.js';
 import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, seconds, valued } from '../options.js';
@@ -110,12 +110,42 @@ export async function bench(argv: string[]): Promise<number> {
   }
   options.onFailure = (section, error) =>
     process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}bench: ${section} failed, going on without it: ${error.split('\n')[0]}\n`);
+  // Stopped before the end (Ctrl-C, SIGTERM): what was measured by then is written as a finished
+  // run's would be, with the targets its rows give and the point it stopped at, then exit 130.
+  let partial: BenchReport | undefined;
+  let lastStep = 'before the first step';
+  const progress = options.progress;
+  options.progress = (done, total, label) => {
+    lastStep = `after step ${done} of ${total} (${label})`;
+    progress?.(done, total, label);
+  };
+  options.started = (report) => (partial = report);
+  const interrupted = (signal: NodeJS.Signals): void => {
+    void (async () => {
+      if (partial !== undefined) {
+        partial.interrupted = `${signal} ${lastStep}, ${elapsed(started)} in`;
+        partial.targets = targetsOf(partial);
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        await write(partial, values.json, values.svg);
+      }
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const report = await runBench(options);
-  process.stdout.write(formatReport(report) + '\n');
-  if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
-  if (values.svg !== undefined) await writeFile(values.svg, formatSvg(report));
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
+  await write(report, values.json, values.svg);
   // Everything measured is out (table, --json, --svg); a part that failed still fails the command.
   return report.failed.length === 0 ? 0 : 1;
+}
+
+/** The table on stdout, and the JSON and SVG files asked for. */
+async function write(report: BenchReport, json: string | undefined, svg: string | undefined): Promise<void> {
+  process.stdout.write(formatReport(report) + '\n');
+  if (json !== undefined) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
+  if (svg !== undefined) await writeFile(svg, formatSvg(report));
 }
 
 /** "1m05s" since `started`. */
