@@ -143,9 +143,11 @@ sspi-emu run --domain [--package Negotiate|Kerberos|NTLM] [--http] [--realm R] [
   --concurrency LIST    handshakes in flight, each from 1
   --clients LIST        client processes, each from 1 to 4
   --duration S          seconds per measurement, more than 0
-  --quick               small figures in under a minute; the default takes minutes, with
+  --quick               short windows, three to four minutes; the default takes about 20, with
                         warm-up, 3 repetitions, median with min and max
-  --scale               also hold 1,000,000 established contexts and report the LSA's heap`,
+  --scale               also hold 1,000,000 established contexts and report the LSA's heap
+  progress on stderr (a line per step when it is not a terminal); a part that fails is said and
+  left out, the rest measured (exit 1); Ctrl-C writes what was measured (exit 130)`,
   ],
   [
     'fuzz',
