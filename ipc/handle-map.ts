@@ -2,8 +2,10 @@
 // time, as a package's contexts do (one per handshake, deleted after it). It answers as a Map does
 // (get, set, has, delete, size, iteration) and differs in how it keeps them: open addressing with
 // linear probing, deleting by shifting the entries after it back (no tombstones, so it never has to
-// be rebuilt to clear them), growing when half full, never shrinking, and clearing the arrays it
-// grew out of.
+// be rebuilt to clear them), growing when half full, shrinking only when an eighth full (to a
+// quarter of its size: a table that once held a million contexts does not keep their slots, and
+// one that goes up and down with the handshakes in flight is not rebuilt over and over), and
+// clearing the arrays it leaves.
 //
 // Why: a Map's table is rebuilt as entries come and go, and the table it leaves behind, once in V8's
 // old generation, goes on pointing at the entries it held until a full collection. The young
@@ -13,6 +15,8 @@
 // quarter of the machine's CPU on it (README, "Scavenges that kept a quarter of everything").
 
 const FIRST_CAPACITY = 16;
+/** Tables at or below this size never shrink (a few hundred bytes). */
+const SHRINK_FROM = 256;
 
 export class HandleMap<V> implements Iterable<[number, V]> {
   private keysAt: number[] = new Array<number>(FIRST_CAPACITY).fill(0);
@@ -70,6 +74,7 @@ export class HandleMap<V> implements Iterable<[number, V]> {
     this.keysAt[hole] = 0;
     this.valuesAt[hole] = undefined;
     this.count--;
+    if (this.used.length > SHRINK_FROM && 8 * this.count < this.used.length) this.resize(this.used.length / 4);
     return true;
   }
 
@@ -107,10 +112,13 @@ export class HandleMap<V> implements Iterable<[number, V]> {
   }
 
   private grow(): void {
+    this.resize(this.used.length * 2);
+  }
+
+  private resize(capacity: number): void {
     const keys = this.keysAt;
     const values = this.valuesAt;
     const used = this.used;
-    const capacity = used.length * 2;
     this.keysAt = new Array<number>(capacity).fill(0);
     this.valuesAt = new Array<V | undefined>(capacity).fill(undefined);
     this.used = new Uint8Array(capacity);

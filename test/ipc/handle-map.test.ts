@@ -73,6 +73,26 @@ describe('HandleMap', () => {
     assert.equal(h.size, 0);
   });
 
+  it('gives back the room of a spike once it is gone, and keeps it while it comes and goes', () => {
+    const h = new HandleMap<number>();
+    const capacity = (): number => (h as unknown as { used: Uint8Array }).used.length;
+    for (let k = 0; k < 100_000; k++) h.set(k, k);
+    const peak = capacity();
+    assert.ok(peak >= 200_000);
+    for (let k = 0; k < 99_990; k++) h.delete(k);
+    assert.ok(capacity() <= 256, `capacity ${capacity()} after the spike`);
+    for (let k = 99_990; k < 100_000; k++) assert.equal(h.get(k), k);
+    // 64 in flight, coming and going: the size it settles at stays.
+    for (let k = 0; k < 64; k++) h.set(1_000_000 + k, k);
+    const settled = capacity();
+    for (let round = 0; round < 1_000; round++) {
+      for (let k = 0; k < 64; k++) h.delete(1_000_000 + round * 64 + k);
+      for (let k = 0; k < 64; k++) h.set(1_000_000 + (round + 1) * 64 + k, k);
+      assert.equal(capacity(), settled);
+    }
+    assert.equal(h.size, 74);
+  });
+
   it('takes any number but NaN as a key, and finds nothing it was not given', () => {
     const h = new HandleMap<string>();
     assert.throws(() => h.set(NaN, 'x'), TypeError);
