@@ -247,120 +247,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   let done = 0;
   const step = (label: string): void => options.progress?.(++done, total, label);
 
-  for (const spec of generic)
-    await section(`${spec}: handshakes, messages, memory`, async () => {
-      // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
-      const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
-      const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
-      const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
-        totalMs: 2 * Math.max(300, options.durationMs),
-        batchMs: BATCH_MS,
-        warmMs: Math.max(300, options.durationMs),
-      });
-      if (floor !== undefined) report.cryptoFloor.push(floor);
-      step(`${spec}: in-process baseline`);
-      const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
-      try {
-        // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
-        // unoptimized code, and a short row measured then reads a fraction of the path's speed.
-        await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
-        for (const concurrency of options.concurrency) {
-          for (const clients of options.clients) {
-            const runs: HandshakeRun[] = [];
-            const ideals: HandshakeRun[] = [];
-            const inProcessRates: number[] = [];
-            // Each repetition: an in-process window, the row, an ideal window. Each baseline is measured
-            // next to the row's window, and each ratio is the median of the repetitions' own.
-            for (let r = 0; r < options.repetitions; r++) {
-              inProcessRates.push(await inProcess.window(options.durationMs));
-              runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
-              ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
-            }
-            const { mid, ...rate } = repetitions(runs);
-            const cpuUs = (x: { cpuCores: number; hsPerSec: number }): number => (x.cpuCores * 1e6) / x.hsPerSec;
-            report.handshakes.push({
-              package: bench.packageName,
-              concurrency,
-              clients,
-              ...rate,
-              idealHsPerSec: round(median(ideals.map((x) => x.hsPerSec))),
-              inProcessHsPerSec: round(median(inProcessRates)),
-              ratioToIdeal: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, ideals[i]!.hsPerSec])), 3),
-              ratioToInProcess: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, inProcessRates[i]!])), 3),
-              cpuUsPerHandshake: round(median(runs.map(cpuUs))),
-              idealCpuUsPerHandshake: round(median(ideals.map(cpuUs))),
-              cpuRatioToIdeal: round(pairedRatio(runs.map((x, i) => [cpuUs(ideals[i]!), cpuUs(x)])), 3),
-              bottleneck: bottleneck(mid.elu),
-              elu: mid.elu,
-              cpuCores: mid.cpuCores,
-              failures: runs.reduce((n, x) => n + x.failures, 0),
-            });
-            if (concurrency === 1 && clients === 1 && mid.hops !== undefined) {
-              const hop = hopRow(bench.packageName, mid.hops);
-              if (hop !== undefined) report.hops.push(hop);
-            }
-            step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
-          }
-        }
-
-        const messages = await bench.clients[0]!.runApp(MESSAGES_APP, {
-          package: bench.packageName,
-          user: ACCOUNT.user,
-          domain: ACCOUNT.domain,
-          password: ACCOUNT.password,
-          sizes: options.messageSizes,
-          durationMs: options.messageDurationMs,
-          // A module of the user's may call its package by a built-in's name: its raw baseline is its own functions.
-          primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
-        });
-        for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
-          // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
-          // operation; a loaded package's own user-mode functions run here, after it.
-          const raw =
-            f.interleaved === undefined
-              ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
-              : f.interleaved.rawOpsPerSec;
-          report.messages.push({
-            package: bench.packageName,
-            op: f.op,
-            size: f.size,
-            mappedOpsPerSec: round(f.mappedOpsPerSec),
-            rawOpsPerSec: round(raw),
-            rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
-            mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
-            interleaved:
-              f.interleaved === undefined
-                ? null
-                : {
-                    mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
-                    wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
-                    gcShare: f.interleaved.gcShare,
-                    batches: f.interleaved.batches,
-                  },
-            lpcOpsPerSec: round(f.lpcOpsPerSec),
-            mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
-            mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
-          });
-        }
-        step(`${bench.packageName}: messages`);
-
-        const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
-        for (const contexts of options.memoryContexts) {
-          const filled = await bench.fill(Math.ceil(contexts / 2));
-          measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
-        }
-        report.memory.measurements[bench.packageName] = measured;
-        if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
-        if (options.scale && spec === generic[0]) {
-          const filled = await bench.fill(500_000);
-          report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
-        }
-        if (report.memory.lsaBytesPerLogonSession === 0) report.memory.lsaBytesPerLogonSession = round(await bench.machine.lsa.logonSessionBytes(10_000));
-        step(`${bench.packageName}: memory`);
-      } finally {
-        await bench.stop();
-      }
-    });
+  for (const spec of generic) await section(`${spec}: handshakes, messages, memory`, () => packageRows(spec, options, report, step, spec === generic[0]));
   await section('peer', async () => {
     report.peer.push(httpntlmClientOpsPerSecond(Math.max(300, options.messageDurationMs)));
     step('peer');
@@ -430,6 +317,125 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   report.targets = targetsOf(report);
   return report;
+}
+
+/**
+ * One package's rows: its in-process baseline and crypto floor, the handshake rows at each
+ * concurrency and client count (each repetition beside its baselines), the message rows, and the
+ * LSA's memory per context (and, with --scale, for the package measured first, 500,000 handshakes).
+ */
+async function packageRows(spec: string, options: BenchOptions, report: BenchReport, step: (label: string) => void, holdAtScale: boolean): Promise<void> {
+  // The in-process baseline stays in this thread for the package's rows: measured in windows next to the figures it is a baseline of.
+  const inProcess = await inProcessBaseline({ spec, account: ACCOUNT, warmMs: Math.max(300, options.durationMs) });
+  const sizes = [0, 1, 2].map((i) => inProcess.legSizes[i] ?? 16) as [number, number, number];
+  const floor = await cryptoFloorRow(spec, ACCOUNT, inProcess.handshakes, {
+    totalMs: 2 * Math.max(300, options.durationMs),
+    batchMs: BATCH_MS,
+    warmMs: Math.max(300, options.durationMs),
+  });
+  if (floor !== undefined) report.cryptoFloor.push(floor);
+  step(`${spec}: in-process baseline`);
+  const bench = await HandshakeBench.start(spec, ACCOUNT, options.lsaIsolation === undefined ? {} : { lsaIsolation: options.lsaIsolation });
+  try {
+    // Warm the path first (as the baselines are): the first seconds of handshakes run V8's
+    // unoptimized code, and a short row measured then reads a fraction of the path's speed.
+    await bench.run(64, 1, Math.max(PATH_WARM_MS, 2 * options.durationMs), 0);
+    for (const concurrency of options.concurrency) {
+      for (const clients of options.clients) {
+        const runs: HandshakeRun[] = [];
+        const ideals: HandshakeRun[] = [];
+        const inProcessRates: number[] = [];
+        // Each repetition: an in-process window, the row, an ideal window. Each baseline is measured
+        // next to the row's window, and each ratio is the median of the repetitions' own.
+        for (let r = 0; r < options.repetitions; r++) {
+          inProcessRates.push(await inProcess.window(options.durationMs));
+          runs.push(await bench.run(concurrency, clients, options.durationMs, options.warmupMs));
+          ideals.push(await idealRun({ legs: sizes }, concurrency, clients, options.durationMs, options.warmupMs));
+        }
+        const { mid, ...rate } = repetitions(runs);
+        const cpuUs = (x: { cpuCores: number; hsPerSec: number }): number => (x.cpuCores * 1e6) / x.hsPerSec;
+        report.handshakes.push({
+          package: bench.packageName,
+          concurrency,
+          clients,
+          ...rate,
+          idealHsPerSec: round(median(ideals.map((x) => x.hsPerSec))),
+          inProcessHsPerSec: round(median(inProcessRates)),
+          ratioToIdeal: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, ideals[i]!.hsPerSec])), 3),
+          ratioToInProcess: round(pairedRatio(runs.map((x, i) => [x.hsPerSec, inProcessRates[i]!])), 3),
+          cpuUsPerHandshake: round(median(runs.map(cpuUs))),
+          idealCpuUsPerHandshake: round(median(ideals.map(cpuUs))),
+          cpuRatioToIdeal: round(pairedRatio(runs.map((x, i) => [cpuUs(ideals[i]!), cpuUs(x)])), 3),
+          bottleneck: bottleneck(mid.elu),
+          elu: mid.elu,
+          cpuCores: mid.cpuCores,
+          failures: runs.reduce((n, x) => n + x.failures, 0),
+        });
+        if (concurrency === 1 && clients === 1 && mid.hops !== undefined) {
+          const hop = hopRow(bench.packageName, mid.hops);
+          if (hop !== undefined) report.hops.push(hop);
+        }
+        step(`${bench.packageName}: ${concurrency} in flight, ${clients} client(s)`);
+      }
+    }
+
+    const messages = await bench.clients[0]!.runApp(MESSAGES_APP, {
+      package: bench.packageName,
+      user: ACCOUNT.user,
+      domain: ACCOUNT.domain,
+      password: ACCOUNT.password,
+      sizes: options.messageSizes,
+      durationMs: options.messageDurationMs,
+      // A module of the user's may call its package by a built-in's name: its raw baseline is its own functions.
+      primitives: BUILTIN_PACKAGES.has(spec.toLowerCase()),
+    });
+    for (const f of (messages.data as { figures?: MessageFigures[] } | undefined)?.figures ?? []) {
+      // The built-in packages' primitives ran in the app's thread, interleaved with the mapped
+      // operation; a loaded package's own user-mode functions run here, after it.
+      const raw =
+        f.interleaved === undefined
+          ? await inProcessMessageOpsPerSecond({ spec, account: ACCOUNT }, f.op, f.size, options.messageDurationMs)
+          : f.interleaved.rawOpsPerSec;
+      report.messages.push({
+        package: bench.packageName,
+        op: f.op,
+        size: f.size,
+        mappedOpsPerSec: round(f.mappedOpsPerSec),
+        rawOpsPerSec: round(raw),
+        rawBaseline: f.interleaved === undefined ? 'package in-process' : 'primitives',
+        mappedOverRaw: round(f.interleaved === undefined ? f.mappedOpsPerSec / raw : f.interleaved.mappedOverRaw, 3),
+        interleaved:
+          f.interleaved === undefined
+            ? null
+            : {
+                mappedOpsPerSec: round(f.interleaved.mappedOpsPerSec),
+                wall: { mappedOpsPerSec: round(f.interleaved.wall.mappedOpsPerSec), rawOpsPerSec: round(f.interleaved.wall.rawOpsPerSec) },
+                gcShare: f.interleaved.gcShare,
+                batches: f.interleaved.batches,
+              },
+        lpcOpsPerSec: round(f.lpcOpsPerSec),
+        mappedMBps: round((f.mappedOpsPerSec * f.size) / 1e6, 2),
+        mappedOverLpc: round(f.mappedOpsPerSec / f.lpcOpsPerSec, 2),
+      });
+    }
+    step(`${bench.packageName}: messages`);
+
+    const measured: Array<{ contexts: number; bytesPerContext: number; lsaHeapBytes: number }> = [];
+    for (const contexts of options.memoryContexts) {
+      const filled = await bench.fill(Math.ceil(contexts / 2));
+      measured.push({ contexts: filled.contexts, bytesPerContext: round(filled.bytesPerContext), lsaHeapBytes: filled.lsaHeapBytes });
+    }
+    report.memory.measurements[bench.packageName] = measured;
+    if (measured.length > 0) report.memory.lsaBytesPerContext[bench.packageName] = measured.at(-1)!.bytesPerContext;
+    if (options.scale && holdAtScale) {
+      const filled = await bench.fill(500_000);
+      report.memory.scale = { contexts: filled.contexts, lsaHeapBytes: filled.lsaHeapBytes };
+    }
+    if (report.memory.lsaBytesPerLogonSession === 0) report.memory.lsaBytesPerLogonSession = round(await bench.machine.lsa.logonSessionBytes(10_000));
+    step(`${bench.packageName}: memory`);
+  } finally {
+    await bench.stop();
+  }
 }
 
 /** The performance issue's targets, from the rows a report holds (a target whose rows are missing is left out). */

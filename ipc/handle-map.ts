@@ -1,5 +1,6 @@
-// HandleMap: a Map from numbers (handles) to values, for tables whose entries come and go all the
-// time, as a package's contexts do (one per handshake, deleted after it). It answers as a Map does
+// HandleMap: a Map from numbers (handles, call ids) to values, for tables whose entries come and go
+// all the time, as a package's contexts do (one per handshake, deleted after it) and an RPC peer's
+// pending calls (one per call). It answers as a Map does
 // (get, set, has, delete, size, iteration) and differs in how it keeps them: open addressing with
 // linear probing, deleting by shifting the entries after it back (no tombstones, so it never has to
 // be rebuilt to clear them), growing when half full, shrinking only when an eighth full (to a
@@ -10,9 +11,10 @@
 // Why: a Map's table is rebuilt as entries come and go, and the table it leaves behind, once in V8's
 // old generation, goes on pointing at the entries it held until a full collection. The young
 // objects it points at (a context's keys, its cipher state, whatever they reach) survive every
-// scavenge until then, and are promoted, and so on: with NTLM at 64 handshakes in flight the app
-// processes' scavenges kept a quarter of all they allocated, and V8's helper threads spent a
-// quarter of the machine's CPU on it (README, "Scavenges that kept a quarter of everything").
+// scavenge until then, and are promoted, and so on (an RPC call's pending record pins its promise
+// and the caller's whole chain of frames): with NTLM at 64 handshakes in flight the app processes'
+// scavenges kept a quarter of all they allocated, and V8's helper threads spent a quarter of the
+// machine's CPU on it (README, "Scavenges that kept a quarter of everything").
 
 const FIRST_CAPACITY = 16;
 /** Tables at or below this size never shrink (a few hundred bytes). */

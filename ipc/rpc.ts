@@ -25,7 +25,7 @@ import { TransportError, decodeSerializedError, rebuildError, serializeError, ty
 import type { FrameCodec } from './frame.js';
 import { deadlines, type Deadline } from './deadlines.js';
 import { MAX_FRAME_MESSAGES } from './batching.js';
-import { CallSlots } from './call-slots.js';
+import { HandleMap } from './handle-map.js';
 import type { FramePort } from './link.js';
 
 /** An operation's request body and reply body. Replies always carry a status. */
@@ -141,8 +141,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   /** Milliseconds spent encoding and decoding frames (a framed peer only). */
   codecMs = 0;
   private nextId = 1;
-  /** The calls waiting for a reply, by id (not a Map: ipc/call-slots.ts). */
-  private readonly pending = new CallSlots<Pending>();
+  /** The calls waiting for a reply, by id (not a Map: ipc/handle-map.ts). */
+  private readonly pending = new HandleMap<Pending>();
   private outbox: unknown[] = [];
   /** Transfer lists of the messages in the outbox that have one, by their index there. */
   private outboxTransfers = new Map<number, TransferListItem[]>();
@@ -278,7 +278,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
           : undefined;
       const message = { kind: 'call', id, op, body };
       const pending: Pending = { op, resolve: resolve as (value: never) => void, reject, deadline, sent: false };
-      this.pending.add(id, pending);
+      this.pending.set(id, pending);
       if (this.outstanding < this.maxOutstanding) this.send(pending, message, transfer);
       else this.unsent.push({ id, message, transfer });
     });

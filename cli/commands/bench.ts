@@ -126,7 +126,11 @@ export async function bench(argv: string[]): Promise<number> {
         partial.interrupted = `${signal} ${lastStep}, ${elapsed(started)} in`;
         partial.targets = targetsOf(partial);
         if (process.stderr.isTTY) process.stderr.write('\n');
-        await write(partial, values.json, values.svg);
+        try {
+          await write(partial, values.json, values.svg);
+        } catch (error) {
+          process.stderr.write(`sspi-emu bench: what was measured could not be written: ${error instanceof Error ? error.message : String(error)}\n`);
+        }
       }
       process.exit(130);
     })();

@@ -1,5 +1,6 @@
 // HandleMap against a Map doing the same operations: handles that collide, deletions that shift
-// entries back across the end of the array, growth, iteration while deleting, and its key rule.
+// entries back across the end of the array, growth and shrinking, iteration while deleting, its key
+// rule, and an RPC peer's pending calls (sequential ids, long-pending calls, ids a peer could send).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -104,5 +105,72 @@ describe('HandleMap', () => {
     for (const k of [NaN, 1, 0.25, 2 ** 53 - 2, Infinity]) assert.equal(h.get(k), undefined);
     assert.equal(h.delete(NaN), false);
     assert.equal(h.size, 4);
+  });
+
+  // An RPC peer's pending calls by call id (ipc/rpc.ts).
+  it('answers as a Map does for an RPC peer\'s pending calls: ids from a counter, settled in any order', () => {
+    const slots = new HandleMap<string>();
+    const map = new Map<number, string>();
+    let seed = 11;
+    const next = (): number => (seed = (seed * 48271) % 0x7fffffff);
+    let id = 1;
+    for (let step = 0; step < 200_000; step++) {
+      // Up to a few hundred in flight, settled in any order, some long-lived.
+      if (map.size < 300 && next() % 3 !== 0) {
+        slots.set(id, `call ${id}`);
+        map.set(id, `call ${id}`);
+        id++;
+      } else if (map.size > 0) {
+        const keys = [...map.keys()];
+        const victim = keys[next() % Math.min(keys.length, next() % 7 === 0 ? keys.length : 8)]!;
+        assert.equal(slots.delete(victim), true);
+        map.delete(victim);
+      }
+      if (step % 997 === 0) {
+        assert.equal(slots.size, map.size);
+        for (const [k, v] of map) assert.equal(slots.get(k), v);
+        assert.deepEqual(new Map(slots.entries()), map);
+      }
+    }
+    assert.equal(slots.delete(id + 5), false);
+    assert.equal(slots.get(id + 5), undefined);
+  });
+
+  it('keeps a call that stays pending while the counter goes round the slots many times', () => {
+    const slots = new HandleMap<number>();
+    slots.set(1, 1);
+    for (let id = 2; id < 5_000; id++) {
+      slots.set(id, id);
+      assert.equal(slots.get(1), 1);
+      slots.delete(id);
+    }
+    assert.equal(slots.size, 1);
+    assert.deepEqual([...slots.entries()], [[1, 1]]);
+  });
+
+  it('holds two calls whose ids are 2^20 apart (a call pending while a million others came and went)', () => {
+    const slots = new HandleMap<string>();
+    slots.set(7, 'old');
+    const late = 7 + (1 << 20);
+    slots.set(late, 'late');
+    assert.equal(slots.get(7), 'old');
+    assert.equal(slots.get(late), 'late');
+    assert.equal(slots.size, 2);
+    assert.deepEqual(new Map(slots.entries()), new Map([[7, 'old'], [late, 'late']]));
+    assert.equal(slots.delete(late), true);
+    assert.equal(slots.get(late), undefined);
+    assert.equal(slots.size, 1);
+  });
+
+  it('finds nothing for ids a peer could send that were never added', () => {
+    const slots = new HandleMap<string>();
+    slots.set(1, 'one');
+    slots.set(2 ** 40, 'large');
+    for (const id of [0, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 40 + 0.5, 2 ** 31, 2 ** 32 + 1, 65])
+      assert.equal(slots.get(id), undefined, String(id));
+    assert.equal(slots.get(2 ** 40), 'large');
+    assert.equal(slots.delete(-1), false);
+    assert.equal(slots.delete(NaN), false);
+    assert.equal(slots.size, 2);
   });
 });
