@@ -110,7 +110,7 @@ const LOGON_NAME_KEY = `${PACKAGE_NAME}:Name`;
 export class ExampleLsaPackage {
   /** The LSA's functions and the package's id, from SpInitialize. */
   private readonly lsa = new LsaBinding(PACKAGE_NAME);
-  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not Maps: one per handshake comes and goes (the kit's HandleMap: a Map leaves garbage alive through collections when its entries churn). */
   private readonly credentials = new HandleMap<Credential>();
   private readonly contexts = new HandleMap<LsaContext>();
   /** Each account's K, derived once from the SAM's password (PBKDF2 is the expensive part)... */

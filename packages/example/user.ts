@@ -82,7 +82,7 @@ function direction(sessionKey: Uint8Array, label: DirectionLabel): Direction {
 const IMPORTED_HANDLE_BASE = 2 ** 40;
 
 export class ExampleUserPackage {
-  /** Not Map: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not Map: one per handshake comes and goes (the kit's HandleMap: a Map leaves garbage alive through collections when its entries churn). */
   private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 

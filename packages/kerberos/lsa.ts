@@ -179,7 +179,7 @@ class KerberosLsaPackage {
   private readonly replayCache = new ReplayCache();
   private readonly shutdown = new AbortController();
   private readonly logons = new Map<LUID, LogonState>();
-  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not Maps: one per handshake comes and goes (the kit's HandleMap, ipc/handle-map.ts). */
   private readonly credentials = new HandleMap<Credential>();
   private readonly contexts = new HandleMap<LsaContext>();
   private nextHandle = 1;

@@ -73,7 +73,7 @@ function protectionOf(data: KerberosContextData, state?: { sendSeq: bigint; next
 }
 
 class KerberosUserPackage {
-  /** Not Map: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not Map: one per handshake comes and goes (the kit's HandleMap, ipc/handle-map.ts). */
   private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 

@@ -48,7 +48,7 @@ import { DEFAULT_NEGOTIATE_SETTINGS, parseNegotiateSettings, type NegotiateSetti
 /** One instance per SpLsaModeInitialize: the package's whole LSA-side state. */
 class NegotiateLsaPackage {
   private readonly lsa = new LsaBinding('Negotiate');
-  /** Not Maps: one per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not Maps: one per handshake comes and goes (the kit's HandleMap, ipc/handle-map.ts). */
   private readonly credentials = new HandleMap<NegotiateCredential>();
   private readonly contexts = new HandleMap<NegotiateContext>();
   private nextHandle = 1;

@@ -176,7 +176,7 @@ class NtlmLsaPackage {
   private names: ServerNames = { computerName: '', dnsComputerName: '', domainName: '', dnsDomainName: '' };
   /** SECPKG_PARAMETERS.MachineState: SECPKG_STATE_WORKSTATION on a domain member, whose domain users' logons pass through to the DC. */
   private machineState = 0;
-  /** Not Maps: credentials and one context per handshake come and go (ipc/handle-map.ts, through the kit). */
+  /** Not Maps: credentials and one context per handshake come and go (the kit's HandleMap, ipc/handle-map.ts). */
   private readonly credentials = new HandleMap<Credential>();
   private readonly contexts = new HandleMap<LsaContext>();
   /** Each account's NT hash, computed from the account store's password the first time the account is used. */

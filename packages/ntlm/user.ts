@@ -88,7 +88,7 @@ const IMPORTED_HANDLE_BASE = 2 ** 40;
 
 /** One instance per SpUserModeInitialize: the contexts mapped into this process, and those imported. */
 class NtlmUserPackage {
-  /** Not a Map: one context per handshake comes and goes (ipc/handle-map.ts, through the kit). */
+  /** Not a Map: one context per handshake comes and goes (the kit's HandleMap, ipc/handle-map.ts). */
   private readonly contexts = new HandleMap<UserContext>();
   private nextImported = IMPORTED_HANDLE_BASE;
 
