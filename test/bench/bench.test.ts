@@ -7,26 +7,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runBench } from '../../bench/index.js';
+import { smallBench } from '../helpers/bench.js';
 import { formatReport, formatSvg } from '../../bench/report.js';
 
 describe('sspi-emu bench', () => {
   it('reports handshakes, messages, memory, the peer and the targets with their baselines', { timeout: 120_000 }, async () => {
     const progress: string[] = [];
-    const report = await runBench({
-      packages: ['null'],
-      concurrency: [1, 4],
-      clients: [1, 2],
-      durationMs: 150,
-      warmupMs: 50,
-      repetitions: 1,
-      messageSizes: [64],
-      messageDurationMs: 50,
-      memoryContexts: [200],
-      scale: false,
-      fairnessMs: 1_000,
-      socketClients: [2],
-      progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
-    });
+    const report = await runBench(
+      smallBench(['null'], {
+        concurrency: [1, 4],
+        clients: [1, 2],
+        memoryContexts: [200],
+        fairnessMs: 1_000,
+        socketClients: [2],
+        progress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
+      }),
+    );
     assert.equal(progress.at(-1), `${progress.length}/${progress.length} Null: LSA isolation, 1 in flight`);
     assert.deepEqual(
       report.handshakes.map((r) => [r.package, r.concurrency, r.clients, r.failures]),

@@ -4,25 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatReport, runBench } from '../../bench/index.js';
+import { smallBench } from '../helpers/bench.js';
 
 describe('sspi-emu bench with a part that fails', () => {
   it('records the failure, says it, and reports what the rest of the run measured', { timeout: 120_000 }, async () => {
     const said: string[] = [];
-    const report = await runBench({
-      packages: ['/nonexistent/package.js', 'null'],
-      concurrency: [1],
-      clients: [1],
-      durationMs: 150,
-      warmupMs: 50,
-      repetitions: 1,
-      messageSizes: [64],
-      messageDurationMs: 50,
-      memoryContexts: [100],
-      scale: false,
-      fairnessMs: 300,
-      socketClients: [],
-      onFailure: (section) => said.push(section),
-    });
+    const report = await runBench(smallBench(['/nonexistent/package.js', 'null'], { onFailure: (section) => said.push(section) }));
     const sections = report.failed.map((f) => f.section);
     assert.ok(sections.includes('/nonexistent/package.js: handshakes, messages, memory'), sections.join(', '));
     assert.deepEqual(said, sections);

@@ -6,25 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatReport, runBench } from '../../bench/index.js';
+import { smallBench } from '../helpers/bench.js';
 import { sspiEmu } from '../helpers/cli.js';
 import { fixturePackage } from '../helpers/machine.js';
 
 describe('sspi-emu bench of a loaded package', () => {
   it('gives it the rows of a built-in package', { timeout: 180_000 }, async () => {
-    const report = await runBench({
-      packages: ['null', fixturePackage('renamed')],
-      concurrency: [1, 4],
-      clients: [1],
-      durationMs: 150,
-      warmupMs: 50,
-      repetitions: 1,
-      messageSizes: [64],
-      messageDurationMs: 50,
-      memoryContexts: [100],
-      scale: false,
-      fairnessMs: 300,
-      socketClients: [],
-    });
+    const report = await runBench(smallBench(['null', fixturePackage('renamed')], { concurrency: [1, 4] }));
     const rows = <T>(items: T[], pkg: string, key: (r: T) => unknown): unknown[] => items.filter((r) => (r as { package: string }).package === pkg).map(key);
     const handshakeKey = (r: (typeof report.handshakes)[number]): unknown => [r.concurrency, r.clients, r.failures, Object.keys(r).sort()];
     assert.deepEqual(rows(report.handshakes, 'Renamed', handshakeKey), rows(report.handshakes, 'Null', handshakeKey));
