@@ -195,7 +195,8 @@ function exampleFloor(account: Account): Floor {
 
 /**
  * The performance issue's goals for the NTLM package's hot paths, from this run's rows: in-process
- * handshakes over the crypto floor, mapped sign+verify at 1 KiB over the raw primitives, and the
+ * handshakes over the crypto floor, mapped sign+verify at 1 KiB over the raw primitives and over
+ * the same calls made through the LSA, and the
  * LSA's bytes per live context (the issue asks for < 1,024; the figure is an average of
  * thousands, so <= 1,024 is the same goal). Each is left out when its rows were not measured.
  */
@@ -204,7 +205,11 @@ export function cryptoTargets(report: Pick<BenchReport, 'cryptoFloor' | 'message
   const floor = report.cryptoFloor.find((r) => r.package === 'NTLM');
   if (floor !== undefined) targets.push(target('NTLM in-process hs/s / NTLM crypto floor', floor.inProcessOverFloor, '>=', 0.5));
   const signed = report.messages.find((m) => m.package === 'NTLM' && m.op === 'sign+verify' && m.size === 1024);
-  if (signed !== undefined) targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOverRaw, '>=', 0.8));
+  if (signed !== undefined) {
+    targets.push(target('NTLM mapped sign+verify 1 KiB / raw primitives', signed.mappedOverRaw, '>=', 0.8));
+    // What MappedContext saves: the same operation with its buffers carried through the LSA.
+    targets.push(target('NTLM mapped sign+verify 1 KiB / the same via LPC', signed.mappedOverLpc, '>=', 10));
+  }
   const bytes = report.memory.lsaBytesPerContext['NTLM'];
   if (bytes !== undefined) targets.push(target('LSA bytes per live NTLM context', bytes, '<=', 1024));
   return targets;

@@ -52,7 +52,7 @@ describe('the crypto floor', () => {
 });
 
 describe('the crypto targets', () => {
-  const message = (op: MessageRow['op'], size: number, mapped: number, raw: number): MessageRow => ({
+  const message = (op: MessageRow['op'], size: number, mapped: number, raw: number, overLpc = 0): MessageRow => ({
     package: 'NTLM',
     op,
     size,
@@ -63,7 +63,7 @@ describe('the crypto targets', () => {
     interleaved: null,
     lpcOpsPerSec: 1,
     mappedMBps: 0,
-    mappedOverLpc: 0,
+    mappedOverLpc: overLpc,
   });
   const floorRow = (ratio: number) => ({
     package: 'NTLM',
@@ -77,10 +77,10 @@ describe('the crypto targets', () => {
     what: '',
   });
 
-  it('judges in-process / floor, mapped / raw sign+verify at 1 KiB and the LSA bytes per context, each by its own direction', () => {
+  it('judges in-process / floor, mapped sign+verify at 1 KiB over raw and over LPC, and the LSA bytes per context, each by its own direction', () => {
     const targets = cryptoTargets({
       cryptoFloor: [floorRow(0.5)],
-      messages: [message('sign+verify', 64, 1, 100), message('sign+verify', 1024, 79, 100), message('seal+unseal', 1024, 100, 100)],
+      messages: [message('sign+verify', 64, 1, 100), message('sign+verify', 1024, 79, 100, 9.99), message('seal+unseal', 1024, 100, 100, 50)],
       memory: { lsaBytesPerContext: { NTLM: 1024.5 }, measurements: {}, lsaBytesPerLogonSession: 0 },
     });
     assert.deepEqual(
@@ -88,6 +88,7 @@ describe('the crypto targets', () => {
       [
         ['NTLM in-process hs/s / NTLM crypto floor', 0.5, '>=', 0.5, true],
         ['NTLM mapped sign+verify 1 KiB / raw primitives', 0.79, '>=', 0.8, false],
+        ['NTLM mapped sign+verify 1 KiB / the same via LPC', 9.99, '>=', 10, false],
         ['LSA bytes per live NTLM context', 1024.5, '<=', 1024, false],
       ],
     );
