@@ -127,18 +127,45 @@ function putU32(bytes: Uint8Array, at: number, value: number): void {
 export class NtlmSecurityContext {
   readonly flags: number;
   readonly side: NtlmSide;
-  readonly #outgoing: Direction;
-  readonly #incoming: Direction;
+  /** Each direction's keys, made the first time the direction is used (#out, #in). */
+  #outgoing: Direction | undefined;
+  #incoming: Direction | undefined;
+  /**
+   * Makes a direction's keys (fromSessionKey's contexts; importState's have both). Lazily, because
+   * many contexts use one direction only: a SPNEGO mechListMIC is signed with one context and
+   * checked with another, and a server that only verifies what clients sign never needs its
+   * outgoing keys. A direction costs two MD5s, an HMAC key and an RC4 key schedule.
+   */
+  readonly #derive: ((which: 'outgoing' | 'incoming') => Direction) | undefined;
+  /** The session key #derive makes them from: the context's own copy (the caller may wipe its array), zeroed by wipe(). */
+  readonly #sessionKey: Uint8Array | undefined;
   readonly #ess: boolean;
   readonly #keyExchanged: boolean;
 
-  private constructor(flags: number, side: NtlmSide, outgoing: Direction, incoming: Direction) {
+  private constructor(
+    flags: number,
+    side: NtlmSide,
+    directions: { outgoing: Direction; incoming: Direction } | { sessionKey: Uint8Array; derive: (which: 'outgoing' | 'incoming') => Direction },
+  ) {
     this.flags = flags >>> 0;
     this.side = side;
-    this.#outgoing = outgoing;
-    this.#incoming = incoming;
+    if ('derive' in directions) {
+      this.#derive = directions.derive;
+      this.#sessionKey = directions.sessionKey;
+    } else {
+      this.#outgoing = directions.outgoing;
+      this.#incoming = directions.incoming;
+    }
     this.#ess = (this.flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) !== 0;
     this.#keyExchanged = (this.flags & NTLMSSP_NEGOTIATE.KEY_EXCH) !== 0;
+  }
+
+  get #out(): Direction {
+    return (this.#outgoing ??= this.#derive!('outgoing'));
+  }
+
+  get #in(): Direction {
+    return (this.#incoming ??= this.#derive!('incoming'));
   }
 
   /**
@@ -151,18 +178,23 @@ export class NtlmSecurityContext {
     side: NtlmSide;
     sequence?: { outgoing: number; incoming: number };
   }): NtlmSecurityContext {
-    const { flags, exportedSessionKey, side } = args;
+    const { flags, side } = args;
     // Where the sequence numbers start: 0, or past a SPNEGO mechListMIC (mech-list-mic.ts), with fresh RC4 states either way.
     const sequence = args.sequence ?? { outgoing: 0, incoming: 0 };
     NtlmSecurityContext.checkFlags(flags);
+    const sessionKey = new Uint8Array(args.exportedSessionKey);
     if ((flags & NTLMSSP_NEGOTIATE.EXTENDED_SESSIONSECURITY) === 0) {
       // One direction for both: one sequence number, which the two directions' counts share.
-      const shared = direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, exportedSessionKey, side)), sequence.outgoing >>> 0, false);
-      return new NtlmSecurityContext(flags, side, shared, shared);
+      let shared: Direction | undefined;
+      const derive = (): Direction =>
+        (shared ??= direction(new Uint8Array(SIGNING_KEY_BYTES), new Rc4(sealKey(flags, sessionKey, side)), sequence.outgoing >>> 0, false));
+      return new NtlmSecurityContext(flags, side, { sessionKey, derive });
     }
-    const of = (who: NtlmSide, seqNum: number): Direction =>
-      direction(signKey(exportedSessionKey, who), new Rc4(sealKey(flags, exportedSessionKey, who)), seqNum >>> 0, true);
-    return new NtlmSecurityContext(flags, side, of(side, sequence.outgoing), of(other(side), sequence.incoming));
+    const derive = (which: 'outgoing' | 'incoming'): Direction => {
+      const who = which === 'outgoing' ? side : other(side);
+      return direction(signKey(sessionKey, who), new Rc4(sealKey(flags, sessionKey, who)), sequence[which] >>> 0, true);
+    };
+    return new NtlmSecurityContext(flags, side, { sessionKey, derive });
   }
 
   /** Throws NtlmUnsupportedError for negotiated flags this implementation cannot sign and seal with. */
@@ -186,8 +218,8 @@ export class NtlmSecurityContext {
     const same =
       resumed.flags === fresh.flags &&
       resumed.side === fresh.side &&
-      bytesEqual(resumed.#outgoing.signingKey, fresh.#outgoing.signingKey) &&
-      bytesEqual(resumed.#incoming.signingKey, fresh.#incoming.signingKey);
+      bytesEqual(resumed.#out.signingKey, fresh.#out.signingKey) &&
+      bytesEqual(resumed.#in.signingKey, fresh.#in.signingKey);
     fresh.wipe();
     if (same) return resumed;
     resumed.wipe();
@@ -218,7 +250,7 @@ export class NtlmSecurityContext {
 
   /** The sequence numbers the next outgoing and incoming messages will carry. */
   get sequenceNumbers(): { outgoing: number; incoming: number } {
-    return { outgoing: this.#outgoing.seqNum, incoming: this.#incoming.seqNum };
+    return { outgoing: this.#out.seqNum, incoming: this.#in.seqNum };
   }
 
   /** MakeSignature: the 16-byte NTLMSSP_MESSAGE_SIGNATURE over `message` (3.4.4). */
@@ -232,7 +264,7 @@ export class NtlmSecurityContext {
       out.set(DUMMY_SIGNATURE);
       return out;
     }
-    return this.#signature(this.#outgoing, parts, out);
+    return this.#signature(this.#out, parts, out);
   }
 
   /**
@@ -248,7 +280,7 @@ export class NtlmSecurityContext {
   verifyParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
     if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
     if (!this.integrity) return bytesEqual(signature, DUMMY_SIGNATURE) ? SEC_E_OK : SEC_E_MESSAGE_ALTERED;
-    return this.#compare(this.#signature(this.#incoming, parts, scratchExpected), signature);
+    return this.#compare(this.#signature(this.#in, parts, scratchExpected), signature);
   }
 
   /** EncryptMessage: RC4 over the message, then the signature of the plaintext (3.4.3). */
@@ -265,7 +297,7 @@ export class NtlmSecurityContext {
    */
   sealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
     if (!this.confidentiality) return SEC_E_UNSUPPORTED_FUNCTION;
-    const direction = this.#outgoing;
+    const direction = this.#out;
     // The checksum is of the plaintext, but its RC4 comes after the message's in the stream.
     const checksum = this.#checksum(direction, parts);
     for (const part of parts) direction.handle.processInPlace(part);
@@ -294,7 +326,7 @@ export class NtlmSecurityContext {
   unsealParts(parts: readonly Uint8Array[], signature: Uint8Array): Status {
     if (!this.sealingKey) return SEC_E_UNSUPPORTED_FUNCTION;
     if (signature.length !== NTLM_SIGNATURE_BYTES) return SEC_E_INVALID_TOKEN;
-    const direction = this.#incoming;
+    const direction = this.#in;
     const handle = direction.handle;
     handle.snapshot(scratchRc4);
     for (const part of parts) handle.processInPlace(part);
@@ -369,9 +401,11 @@ export class NtlmSecurityContext {
     return SEC_E_OK;
   }
 
-  /** Zeroes the keys and RC4 states; the context is unusable afterwards. */
+  /** Zeroes the keys and RC4 states made so far and the session key the others would come from; the context is unusable afterwards. */
   wipe(): void {
+    this.#sessionKey?.fill(0);
     for (const d of [this.#outgoing, this.#incoming]) {
+      if (d === undefined) continue;
       d.signingKey.fill(0);
       d.mac?.wipe();
       d.handle.wipe();
@@ -386,12 +420,14 @@ export class NtlmSecurityContext {
     bytes[STATE.FORMAT] = STATE_FORMAT;
     bytes[STATE.SIDE] = this.side === 'client' ? 0 : 1;
     view.setUint32(STATE.FLAGS, this.flags, true);
-    view.setUint32(STATE.OUTGOING_SEQ_NUM, this.#outgoing.seqNum, true);
-    view.setUint32(STATE.INCOMING_SEQ_NUM, this.#incoming.seqNum, true);
-    bytes.set(this.#outgoing.signingKey, STATE.OUTGOING_SIGNING_KEY);
-    bytes.set(this.#incoming.signingKey, STATE.INCOMING_SIGNING_KEY);
-    bytes.set(this.#outgoing.handle.exportState(), STATE.OUTGOING_RC4);
-    bytes.set(this.#incoming.handle.exportState(), STATE.INCOMING_RC4);
+    const outgoing = this.#out;
+    const incoming = this.#in;
+    view.setUint32(STATE.OUTGOING_SEQ_NUM, outgoing.seqNum, true);
+    view.setUint32(STATE.INCOMING_SEQ_NUM, incoming.seqNum, true);
+    bytes.set(outgoing.signingKey, STATE.OUTGOING_SIGNING_KEY);
+    bytes.set(incoming.signingKey, STATE.INCOMING_SIGNING_KEY);
+    bytes.set(outgoing.handle.exportState(), STATE.OUTGOING_RC4);
+    bytes.set(incoming.handle.exportState(), STATE.INCOMING_RC4);
     return bytes;
   }
 
@@ -420,7 +456,7 @@ export class NtlmSecurityContext {
     const side: NtlmSide = sideByte === 0 ? 'client' : 'server';
     const outgoing = at(STATE.OUTGOING_SEQ_NUM, STATE.OUTGOING_SIGNING_KEY, STATE.OUTGOING_RC4);
     const incoming = ess ? at(STATE.INCOMING_SEQ_NUM, STATE.INCOMING_SIGNING_KEY, STATE.INCOMING_RC4) : outgoing;
-    return new NtlmSecurityContext(flags, side, outgoing, incoming);
+    return new NtlmSecurityContext(flags, side, { outgoing, incoming });
   }
 }
 

@@ -357,3 +357,31 @@ describe('moving a context between threads', () => {
     assert.deepEqual(back.sequenceNumbers, { outgoing: 2, incoming: 0 });
   });
 });
+
+describe('keys made per direction on first use', () => {
+  for (const [name, flags] of [
+    ['NTLMv2', NTLMV2.challengeFlags],
+    ['NTLMv1 without extended session security', NTLMV1.challengeFlags],
+  ] as const) {
+    test(`${name}: a context that only signed exports the same state as one that used both directions first`, () => {
+      const lazy = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey: randomSessionKey, side: 'client' });
+      const eager = NtlmSecurityContext.fromSessionKey({ flags, exportedSessionKey: randomSessionKey, side: 'client' });
+      eager.exportState();
+      assert.deepEqual(lazy.sign(plaintext), eager.sign(plaintext));
+      assert.deepEqual(lazy.exportState(), eager.exportState());
+    });
+  }
+
+  test("the caller's session key may be wiped after fromSessionKey: the context keeps its own copy", () => {
+    const key = new Uint8Array(randomSessionKey);
+    const client = NtlmSecurityContext.fromSessionKey({ flags: NTLMV2.challengeFlags, exportedSessionKey: key, side: 'client' });
+    key.fill(0);
+    assert.equal(toHex(client.seal(plaintext).signature), NTLMV2.signature);
+  });
+
+  test('wipe() zeroes the session key a direction not made yet would come from: it never signs with the real keys', () => {
+    const client = NtlmSecurityContext.fromSessionKey({ flags: NTLMV2.challengeFlags, exportedSessionKey: randomSessionKey, side: 'client' });
+    client.wipe();
+    assert.notEqual(toHex(client.seal(plaintext).signature), NTLMV2.signature);
+  });
+});
