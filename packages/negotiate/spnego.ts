@@ -26,6 +26,7 @@ import {
   DER_TAG,
   DerError,
   derOid,
+  derScratch,
   enumeratedContents,
   expectEnd,
   expectTlv,
@@ -121,11 +122,15 @@ export function packMechTypeList(mechTypes: readonly string[]): Uint8Array {
 
 /** A NegTokenInit (or NegTokenInit2, when it has negHints) inside the InitialContextToken with the SPNEGO OID. */
 export function packNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTypeList'>): Uint8Array {
-  return packInitialContextToken(MECH_OID.SPNEGO, packBareNegTokenInit(token));
+  return derScratch(() => packInitialContextToken(MECH_OID.SPNEGO, packBareNegTokenInit(token)));
 }
 
 /** [0] NegTokenInit alone, without the InitialContextToken around it. */
 export function packBareNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTypeList'>): Uint8Array {
+  return derScratch(() => bareNegTokenInit(token));
+}
+
+function bareNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTypeList'>): Uint8Array {
   const fields: Uint8Array[] = [];
   if (token.mechTypes !== undefined) fields.push(tlv(contextTag(0), packMechTypeList(token.mechTypes)));
   if (token.reqFlags !== undefined) fields.push(tlv(contextTag(1), tlv(DER_TAG.BIT_STRING, bitStringContents(token.reqFlags))));
@@ -144,6 +149,10 @@ export function packBareNegTokenInit(token: Omit<NegTokenInit, 'kind' | 'mechTyp
 
 /** [1] NegTokenResp (never framed: only the first token of a context is). */
 export function packNegTokenResp(token: Omit<NegTokenResp, 'kind'>): Uint8Array {
+  return derScratch(() => negTokenResp(token));
+}
+
+function negTokenResp(token: Omit<NegTokenResp, 'kind'>): Uint8Array {
   const fields: Uint8Array[] = [];
   if (token.negState !== undefined) fields.push(tlv(contextTag(0), tlv(DER_TAG.ENUMERATED, enumeratedContents(token.negState))));
   if (token.supportedMech !== undefined) fields.push(tlv(contextTag(1), derOid(token.supportedMech)));
