@@ -9,7 +9,7 @@
 //
 // - While a package entry runs synchronously, the call is a plain variable (the "window").
 // - A call that will go on after an await is carried by AsyncLocalStorage, enabled only while
-//   such calls are in flight: an entry the package wrote as an async function, or one that once
+//   such calls are in flight (and to the end of the turn the last of them settles in): an entry the package wrote as an async function, or one that once
 //   answered with a promise, runs inside the store from its start; an entry that calls an LSA
 //   function answering with a promise (CopyFromClientBuffer, ClientCallback, ...) enters the
 //   store at that moment, so the package's `await` on it resumes as that call.
@@ -54,13 +54,30 @@ interface Window {
 
 const storage = new AsyncLocalStorage<ClientCall>();
 let window: Window | undefined;
-/** Calls in flight that the store carries; the store (and its promise hooks) is off at zero. */
+/** Calls in flight that the store carries; the store (and its promise hooks) goes off once this is zero at a turn's end. */
 let carried = 0;
+let idleCheckScheduled = false;
+
+/**
+ * Turns the store off at the end of this turn if no call is carried then. Not at once: turning
+ * promise hooks on and off is itself costly (setPromiseHooks was 2% of Negotiate's handshake, whose
+ * entries are all async, in `bench`'s in-process profile), and a turn of the LSA runs a frame's
+ * worth of calls. Until then only contexts made inside a carried call see it, as they would while
+ * any other call is carried.
+ */
+function disableWhenIdle(): void {
+  if (idleCheckScheduled) return;
+  idleCheckScheduled = true;
+  setImmediate(() => {
+    idleCheckScheduled = false;
+    if (carried === 0) storage.disable();
+  });
+}
 
 function carry<T>(result: T): T {
   carried++;
   const done = (): void => {
-    if (--carried === 0) storage.disable();
+    if (--carried === 0) disableWhenIdle();
   };
   if (isPromiseLike(result)) result.then(done, done);
   else done();
@@ -83,7 +100,7 @@ export function runAsClientCall<T>(call: ClientCall, run: () => T, awaits = true
         result = storage.run(call, run);
       } catch (error) {
         // storage.run enabled the store; nothing is carried if this was the only call.
-        if (carried === 0) storage.disable();
+        if (carried === 0) disableWhenIdle();
         throw error;
       }
       return carry(result);
@@ -94,7 +111,7 @@ export function runAsClientCall<T>(call: ClientCall, run: () => T, awaits = true
     } catch (error) {
       if (here.entered) {
         storage.enterWith(here.storeBefore as ClientCall);
-        if (carried === 0) storage.disable();
+        if (carried === 0) disableWhenIdle();
       }
       throw error;
     }

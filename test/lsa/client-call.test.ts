@@ -167,6 +167,25 @@ describe('the current client call', () => {
     assert.notEqual(seen, a, 'a later call never resumes as the one that threw');
   });
 
+  it('lets go of the store by the end of the turn its last carried call settled in: a stray continuation of that call then runs as no call', async () => {
+    const a = clientCall('a', 1);
+    let stray!: Promise<ClientCall | undefined>;
+    await runAsClientCall(
+      a,
+      async () => {
+        // Started by the entry and not awaited by it: it goes on after the call answered.
+        stray = (async () => {
+          await turn();
+          await turn();
+          return currentClientCall();
+        })();
+      },
+      true,
+    );
+    assert.equal(await stray, undefined);
+    assert.equal(carriedCalls(), 0);
+  });
+
   it('carries a call only while it is in flight, and none once every one settled or threw', async () => {
     const first = runAsClientCall(clientCall('a', 1), () => lsaFunctionAnsweringLater(0), false);
     const second = runAsClientCall(clientCall('b', 2), async () => turn(), true);
