@@ -22,7 +22,7 @@ import { AccountStore } from '../../lsa/accounts.js';
 import { runAsClientCall, type LsaClientProcess } from '../../lsa/client-call.js';
 import { createLsaFunctionTable, type LsaServices } from '../../lsa/function-table.js';
 import { LogonSessions } from '../../lsa/logon-sessions.js';
-import { NestedHandles, releaseForProcess, type LocatablePackage } from '../../lsa/package-locator.js';
+import { NestedHandles, releaseForProcess, type LocatablePackage, type NestedHandle } from '../../lsa/package-locator.js';
 import { ProcessQueue } from '../../lsa/scheduler.js';
 import { LsaWorkPool } from '../../lsa/work-pool.js';
 import { UNUSED_LSA_MEMBERS } from '../../packages/kit/index.js';
@@ -198,5 +198,41 @@ describe('one package calling another (LookupPackage, LocatePackageById)', () =>
     assert.deepEqual(inner.calls.slice(-2), [`DeleteContext ${ctx.NewContextHandle}`, `FreeCredentialsHandle ${cred.CredentialHandle}`]);
     assert.deepEqual(nested.count(), { credentials: 0, contexts: 0 });
     assert.equal(await releaseForProcess(locator, asProcessId(42), 'client'), 0);
+  });
+});
+
+describe('the table of nested handles', () => {
+  const entry = (packageId: number, kind: 'credential' | 'context', handle: number, pid?: number): NestedHandle => ({
+    owner: 1 as PackageId,
+    packageId: packageId as PackageId,
+    kind,
+    handle,
+    version: 1,
+    pid: pid === undefined ? undefined : asProcessId(pid),
+  });
+
+  it('keeps each package and kind apart, and lists contexts first, each kind in the order they were added', () => {
+    const nested = new NestedHandles();
+    const added = [entry(2, 'credential', 7, 42), entry(2, 'context', 7, 42), entry(3, 'context', 7, 42), entry(2, 'context', 1, 42), entry(2, 'credential', 3, 42)];
+    for (const e of added) nested.add(e);
+    nested.add(entry(2, 'context', 7, 42)); // again: no second entry
+    assert.deepEqual(nested.count(), { credentials: 2, contexts: 3 });
+    assert.deepEqual(
+      nested.ofProcess(asProcessId(42)).map((e) => `${e.packageId}:${e.kind}:${e.handle}`),
+      ['2:context:7', '3:context:7', '2:context:1', '2:credential:7', '2:credential:3'],
+    );
+    assert.equal(nested.get(1 as PackageId, 3 as PackageId, 'credential', 7), undefined, "package 3's context 7 is not its credential 7");
+    assert.equal(nested.remove(9 as PackageId, 2 as PackageId, 'context', 7), false, 'only its owner removes it');
+    assert.equal(nested.remove(1 as PackageId, 2 as PackageId, 'context', 7), true);
+    assert.equal(nested.owns(1 as PackageId, 2 as PackageId, 'context', 7), false);
+    assert.equal(nested.owns(1 as PackageId, 3 as PackageId, 'context', 7), true);
+  });
+
+  it('keeps no handle that is not a number it can key (NaN): calls with it reach nothing', () => {
+    const nested = new NestedHandles();
+    nested.add(entry(2, 'context', Number.NaN));
+    assert.deepEqual(nested.count(), { credentials: 0, contexts: 0 });
+    assert.equal(nested.get(1 as PackageId, 2 as PackageId, 'context', Number.NaN), undefined);
+    assert.equal(nested.remove(null, 2 as PackageId, 'context', Number.NaN), false);
   });
 });
