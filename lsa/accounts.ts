@@ -3,6 +3,7 @@
 // and derive what they need (NT hashes, protocol keys) without it ever leaving the LSA thread.
 
 import { PRIMARY_CRED_CLEAR_PASSWORD, type SecpkgPrimaryCred } from '../headers/index.js';
+import { HandleMap } from '../ipc/index.js';
 
 export interface Account {
   /** The user name as configured (its case is kept for display). */
@@ -27,7 +28,8 @@ export function parseAccount(spec: string, defaultDomain: string): Account {
 
 export class AccountStore {
   private readonly byUser = new Map<string, Account>();
-  private readonly open = new Map<number, Account>();
+  /** Open SAM handles: one per NTLM logon a server checks, opened and closed within it (a HandleMap, ipc/handle-map.ts, as tables that churn are). */
+  private readonly open = new HandleMap<Account>();
   private nextHandle = 1;
 
   constructor(accounts: readonly Account[]) {

@@ -3,6 +3,7 @@
 // the credentials packages attach to them (AddCredential/GetCredentials/DeleteCredential).
 
 import type { LUID, PackageId } from '../headers/index.js';
+import { HandleMap } from '../ipc/index.js';
 
 /** SYSTEM_LUID and ANONYMOUS_LOGON_LUID (winnt.h). */
 export const SYSTEM_LUID: LUID = 0x3e7n;
@@ -22,7 +23,7 @@ export interface LogonSession {
 
 export class LogonSessions {
   private next: LUID = 0x10000n + BigInt(Math.floor(Math.random() * 0x1000));
-  private readonly sessions = new Map<LUID, LogonSession>();
+  private readonly sessions = new SessionTable();
 
   get size(): number {
     return this.sessions.size;
@@ -83,3 +84,46 @@ export class LogonSessions {
     return this.sessions.get(logonId)?.credentials?.get(packageId)?.delete(primaryKey) ?? false;
   }
 }
+
+/**
+ * Sessions by LUID. A network logon session is made and deleted with every client a server
+ * authenticates, so the table churns as an LSA's handle tables do: LUIDs a number holds exactly
+ * (every one the counter makes) are kept in a HandleMap (ipc/handle-map.ts: no rebuilt tables
+ * pinning young objects), any other LUID a caller asks for in a Map beside it.
+ */
+class SessionTable {
+  private readonly exact = new HandleMap<LogonSession>();
+  private readonly others = new Map<LUID, LogonSession>();
+
+  private static exact(logonId: LUID): boolean {
+    return logonId >= 0n && logonId <= MAX_EXACT_LUID;
+  }
+
+  get size(): number {
+    return this.exact.size + this.others.size;
+  }
+
+  get(logonId: LUID): LogonSession | undefined {
+    return SessionTable.exact(logonId) ? this.exact.get(Number(logonId)) : this.others.get(logonId);
+  }
+
+  has(logonId: LUID): boolean {
+    return this.get(logonId) !== undefined;
+  }
+
+  set(logonId: LUID, session: LogonSession): void {
+    if (SessionTable.exact(logonId)) this.exact.set(Number(logonId), session);
+    else this.others.set(logonId, session);
+  }
+
+  delete(logonId: LUID): boolean {
+    return SessionTable.exact(logonId) ? this.exact.delete(Number(logonId)) : this.others.delete(logonId);
+  }
+
+  *values(): IterableIterator<LogonSession> {
+    for (const [, session] of this.exact) yield session;
+    yield* this.others.values();
+  }
+}
+
+const MAX_EXACT_LUID = BigInt(Number.MAX_SAFE_INTEGER);

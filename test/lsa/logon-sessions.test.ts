@@ -23,6 +23,27 @@ describe('LogonSessions', () => {
     assert.ok(![SYSTEM_LUID, ANONYMOUS_LOGON_LUID].includes(network.logonId), 'a fresh LUID is never a well-known one');
   });
 
+  it('keeps LUIDs past what a number holds exactly apart from their neighbours, and finds, lists and deletes them like the rest', () => {
+    const sessions = new LogonSessions();
+    const big = 0x7fff_ffff_ffff_ffffn;
+    const nextToBig = big - 1n;
+    const pastExact = BigInt(Number.MAX_SAFE_INTEGER) + 2n; // Number() would round it onto MAX_SAFE_INTEGER + 1
+    for (const luid of [big, nextToBig, pastExact, pastExact - 1n, 0x7777n]) assert.equal(sessions.create(3, null, luid)?.logonId, luid);
+    assert.equal(sessions.create(3, null, pastExact), undefined, 'in use');
+    assert.equal(sessions.size, 5);
+    assert.equal(sessions.get(big)?.logonId, big);
+    assert.equal(sessions.get(nextToBig)?.logonId, nextToBig);
+    assert.ok(sessions.addCredential(pastExact, NTLM, 'k', bytes(1)));
+    assert.ok(sessions.addCredential(0x7777n, NTLM, 'k', bytes(2)));
+    sessions.dropPackageCredentials(NTLM);
+    assert.equal(sessions.credential(pastExact, NTLM, 'k'), undefined, 'a package unloaded: its credentials gone from every session');
+    assert.equal(sessions.credential(0x7777n, NTLM, 'k'), undefined);
+    assert.ok(sessions.delete(big));
+    assert.equal(sessions.get(big), undefined);
+    assert.equal(sessions.get(nextToBig)?.logonId, nextToBig);
+    assert.equal(sessions.size, 4);
+  });
+
   it('creates a session with the LUID asked for, and refuses one already in use', () => {
     const sessions = new LogonSessions();
     assert.equal(sessions.create(3, null, 0x7777n)?.logonId, 0x7777n);
