@@ -34,6 +34,8 @@ export {
   MAX_EVENTS_PER_MESSAGE,
   decodeSocketAppEvents,
   median,
+  HandshakeTimes,
+  HANDSHAKE_TIMES_KEPT,
   type HttpRequestRecord,
   type SocketAppCommand,
   type SocketAppEvent,

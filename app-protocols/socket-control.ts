@@ -71,7 +71,7 @@ export interface SocketAppSummary {
   authenticated: number;
   /** Handshakes that failed. */
   failed: number;
-  /** Median handshake time, ms (null when none completed). */
+  /** Median handshake time, ms, of the last HANDSHAKE_TIMES_KEPT (null when none completed). */
   medianHandshakeMs: number | null;
 }
 
@@ -93,6 +93,34 @@ export function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** How many of a server's latest handshake times its summary's median is taken over. */
+export const HANDSHAKE_TIMES_KEPT = 65_536;
+
+/**
+ * A server app's latest handshake times, for the median in its summary: the last `kept` of them,
+ * not every one of the server's life (a server under load makes thousands a second).
+ */
+export class HandshakeTimes {
+  private readonly times: number[] = [];
+  private added = 0;
+  private readonly kept: number;
+
+  constructor(kept = HANDSHAKE_TIMES_KEPT) {
+    this.kept = kept;
+  }
+
+  add(ms: number): void {
+    if (this.times.length < this.kept) this.times.push(ms);
+    else this.times[this.added % this.kept] = ms;
+    this.added++;
+  }
+
+  /** The median of the times kept, or null when there are none. */
+  median(): number | null {
+    return median(this.times);
+  }
 }
 
 /**

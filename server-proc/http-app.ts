@@ -51,7 +51,7 @@ import {
   NTLM_SCHEME,
   SOCKET_DEFAULTS,
   type HttpAuthScheme,
-  median,
+  HandshakeTimes,
   type HttpRequestRecord,
   type SocketAppSummary,
 } from '../app-protocols/index.js';
@@ -123,7 +123,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   /** Every connection until its context is deleted after it closed. */
   const conns = new Map<Socket, Conn>();
-  const handshakeTimes: number[] = [];
+  const handshakeTimes = new HandshakeTimes();
   const summary: SocketAppSummary = { connections: 0, handled: 0, authenticated: 0, failed: 0, medianHandshakeMs: null };
   let nextConn = 1;
 
@@ -286,7 +286,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       conn.mechanism = offer.scheme === NEGOTIATE_SCHEME ? await mechanismOf(conn.context) : null;
       conn.stage = 'authenticated';
       const handshakeMs = elapsed();
-      handshakeTimes.push(handshakeMs);
+      handshakeTimes.add(handshakeMs);
       summary.authenticated++;
       // RFC 4559 section 5: the final token (Negotiate's accept-completed with its mechListMIC) goes with the 200.
       respondAuthenticated(conn, res, out !== undefined && out.byteLength > 0 ? { 'WWW-Authenticate': wwwAuthenticate(out, offer.scheme) } : {});
@@ -372,7 +372,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     for (const o of others) await ctx.sspi.freeCredentialsHandle(o.credential);
   }
   if (failed !== null) return failed;
-  summary.medianHandshakeMs = median(handshakeTimes);
+  summary.medianHandshakeMs = handshakeTimes.median();
   return {
     status: SEC_E_OK,
     statusName: statusName(SEC_E_OK),

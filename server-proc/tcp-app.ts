@@ -31,7 +31,7 @@ import {
   DEFAULT_MAX_TOKEN,
   TOKEN,
   tokenFlagNames,
-  median,
+  HandshakeTimes,
   type SocketAppSummary,
   type TcpConnectionRecord,
   FramedSocket,
@@ -58,7 +58,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const credential: CredHandle = acquired.credential;
   const sessions = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
-  const handshakeTimes: number[] = [];
+  const handshakeTimes = new HandshakeTimes();
   const summary: SocketAppSummary = { connections: 0, handled: 0, authenticated: 0, failed: 0, medianHandshakeMs: null };
   let nextConn = 1;
 
@@ -113,7 +113,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
         if (r.status !== SEC_I_CONTINUE_NEEDED) throw new ProtocolError('PROTOCOL', `AcceptSecurityContext returned ${statusName(r.status)}`);
       }
       record.handshakeMs = round(performance.now() - start);
-      handshakeTimes.push(record.handshakeMs);
+      handshakeTimes.add(record.handshakeMs);
       summary.authenticated++;
       const names = await ctx.sspi.queryContextAttributes(context!, SECPKG_ATTR.NAMES);
       record.user = names.buffer?.sUserName ?? '?';
@@ -192,7 +192,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     while (sessions.size > 0) await Promise.all([...sessions]);
   });
   if (failed !== null) return failed;
-  summary.medianHandshakeMs = median(handshakeTimes);
+  summary.medianHandshakeMs = handshakeTimes.median();
   return {
     status: SEC_E_OK,
     statusName: statusName(SEC_E_OK),
