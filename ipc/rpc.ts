@@ -19,7 +19,7 @@
 // a function) goes back as a failure of that one call instead of closing the channel.
 
 import { performance } from 'node:perf_hooks';
-import type { TransferListItem } from 'node:worker_threads';
+import { MessagePort, type TransferListItem } from 'node:worker_threads';
 import { approximateBytes } from './decode.js';
 import { TransportError, decodeSerializedError, rebuildError, serializeError, type SerializedError } from './errors.js';
 import type { FrameCodec } from './frame.js';
@@ -418,7 +418,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   }
 
   private answerWith(id: number, op: string, reply: unknown): void {
-    if (this.closedBy !== undefined) return;
+    if (this.closedBy !== undefined) {
+      if (reply instanceof Transferring) closeUnsent(reply.transfer);
+      return;
+    }
     try {
       if (reply instanceof Transferring) this.post({ kind: 'return', id, op, body: reply.body }, reply.transfer);
       else this.post({ kind: 'return', id, op, body: reply });
@@ -448,7 +451,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   }
 
   private enqueue(message: unknown, transfer?: TransferListItem[]): void {
-    if (this.closedBy !== undefined) return;
+    if (this.closedBy !== undefined) {
+      closeUnsent(transfer);
+      return;
+    }
     if (transfer !== undefined && transfer.length > 0) this.outboxTransfers.set(this.outbox.length, transfer);
     this.outbox.push(message);
     if (this.outbox.length >= MAX_FRAME_MESSAGES) this.flush();
@@ -502,6 +508,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     try {
       this.port.postMessage(message, transfer);
     } catch (error) {
+      closeUnsent(transfer);
       this.unsendable(message, error);
     }
   }
@@ -538,7 +545,10 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private shutdown(reason: TransportError): void {
     if (this.closedBy !== undefined) return;
     this.closedBy = reason;
+    for (const transfer of this.outboxTransfers.values()) closeUnsent(transfer);
+    for (const waiting of this.unsent) closeUnsent(waiting.transfer);
     this.outbox = [];
+    this.outboxTransfers = new Map();
     this.unsent = [];
     for (const [id, pending] of this.pending.entries()) {
       this.pending.delete(id);
@@ -548,6 +558,18 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     for (const listener of this.closeListeners) listener(reason);
     this.closeListeners.clear();
   }
+}
+
+/**
+ * Closes the MessagePorts of a message that will never be posted (its channel closed first, or it
+ * could not be cloned). A port left open here is still entangled with its other end, which would
+ * wait for an answer or a 'close' that never comes: the machine answers a server's Accept with the
+ * server's end of a client's new connection, and when the server died meanwhile the client went on
+ * waiting for its reply until its receive time limit (`chaos` counted those as hangs).
+ */
+function closeUnsent(transfer: readonly TransferListItem[] | undefined): void {
+  if (transfer === undefined) return;
+  for (const item of transfer) if (item instanceof MessagePort) item.close();
 }
 
 function describeCloneError(error: unknown): string {

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, TransportError } from '../../ipc/errors.js';
-import { RpcPeer, type Handlers, type OpMap, type RpcPeerOptions } from '../../ipc/rpc.js';
+import { RpcPeer, transferring, type Handlers, type OpMap, type RpcPeerOptions } from '../../ipc/rpc.js';
 import { MAX_FRAME_MESSAGES } from '../../ipc/batching.js';
 import type { AnswerThenExitOps } from '../fixtures/workers/answer-then-exit.js';
 import { isTransport, within } from '../helpers/ports.js';
@@ -173,6 +173,39 @@ describe('RpcPeer', { timeout: 10_000 }, () => {
       near.onClose((reason) => (late = reason));
       assert.equal(late?.code, 'PEER_GONE', 'a close listener added after the close hears the reason at once');
     });
+  });
+
+  it("closes a port its reply would have moved when the caller's channel closed first: the port's other end hears 'close'", async () => {
+    // As the machine answers a server's Accept with the server's end of a client's connection: when
+    // the server died meanwhile, the client's end must close, not wait for a reply nobody will send.
+    const { port1, port2 } = new MessageChannel();
+    const moved = new MessageChannel();
+    let answer!: () => void;
+    let farClosed!: Promise<void>;
+    const reached = new Promise<void>((arrived) => {
+      const Later: Handlers<Ops>['Later'] = () =>
+        new Promise((resolve) => {
+          answer = () => resolve(transferring({ status: 0, n: 1 }, [moved.port1]));
+          arrived();
+        });
+      const far = new RpcPeer<None, Ops>(port2, { ...defaultHandlers(), Later }, { name: 'far' });
+      farClosed = new Promise<void>((closed) => far.onClose(() => closed()));
+    });
+    const near = new RpcPeer<Ops, None>(port1, {}, { name: 'near' });
+    try {
+      const call = near.call('Later', { n: 1 });
+      await within(2_000, reached);
+      port1.close();
+      await assert.rejects(call, (error: unknown) => error instanceof TransportError);
+      await within(2_000, farClosed);
+      const heard = once(moved.port2, 'close');
+      answer();
+      await within(2_000, heard);
+    } finally {
+      port1.close();
+      port2.close();
+      moved.port2.close();
+    }
   });
 
   it('rejects a call with TIMEOUT when no reply comes within callTimeoutMs', async () => {
