@@ -28,7 +28,7 @@ export function parseAccount(spec: string, defaultDomain: string): Account {
 
 export class AccountStore {
   private readonly byUser = new Map<string, Account>();
-  /** Open SAM handles: one per NTLM logon a server checks, opened and closed within it (a HandleMap, ipc/handle-map.ts, as tables that churn are). */
+  /** Open SAM handles: one per NTLM logon a server checks, opened and closed within it (a HandleMap: tables that churn are). */
   private readonly open = new HandleMap<Account>();
   private nextHandle = 1;
 

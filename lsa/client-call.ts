@@ -9,10 +9,11 @@
 //
 // - While a package entry runs synchronously, the call is a plain variable (the "window").
 // - A call that will go on after an await is carried by AsyncLocalStorage, enabled only while
-//   such calls are in flight (and to the end of the turn the last of them settles in): an entry the package wrote as an async function, or one that once
-//   answered with a promise, runs inside the store from its start; an entry that calls an LSA
-//   function answering with a promise (CopyFromClientBuffer, ClientCallback, ...) enters the
-//   store at that moment, so the package's `await` on it resumes as that call.
+//   such calls are in flight (and to the end of the turn the last of them settles in): an entry
+//   the package wrote as an async function, or one that once answered with a promise, runs inside
+//   the store from its start; an entry that calls an LSA function answering with a promise
+//   (CopyFromClientBuffer, ClientCallback, ...) enters the store at that moment, so the package's
+//   `await` on it resumes as that call.
 // - An await on something else, in an entry not yet known to await, resumes with no call:
 //   GetClientInfo answers STATUS_INVALID_PARAMETER and GetCallInfo null (never another
 //   process's identity); the entry runs inside the store from its next call on.

@@ -95,7 +95,8 @@ class SessionTable {
   private readonly exact = new HandleMap<LogonSession>();
   private readonly others = new Map<LUID, LogonSession>();
 
-  private static exact(logonId: LUID): boolean {
+  /** Whether a number holds the LUID exactly (every one the counter makes does). */
+  private static numeric(logonId: LUID): boolean {
     return logonId >= 0n && logonId <= MAX_EXACT_LUID;
   }
 
@@ -104,7 +105,7 @@ class SessionTable {
   }
 
   get(logonId: LUID): LogonSession | undefined {
-    return SessionTable.exact(logonId) ? this.exact.get(Number(logonId)) : this.others.get(logonId);
+    return SessionTable.numeric(logonId) ? this.exact.get(Number(logonId)) : this.others.get(logonId);
   }
 
   has(logonId: LUID): boolean {
@@ -112,12 +113,12 @@ class SessionTable {
   }
 
   set(logonId: LUID, session: LogonSession): void {
-    if (SessionTable.exact(logonId)) this.exact.set(Number(logonId), session);
+    if (SessionTable.numeric(logonId)) this.exact.set(Number(logonId), session);
     else this.others.set(logonId, session);
   }
 
   delete(logonId: LUID): boolean {
-    return SessionTable.exact(logonId) ? this.exact.delete(Number(logonId)) : this.others.delete(logonId);
+    return SessionTable.numeric(logonId) ? this.exact.delete(Number(logonId)) : this.others.delete(logonId);
   }
 
   *values(): IterableIterator<LogonSession> {
