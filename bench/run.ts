@@ -463,7 +463,8 @@ export function targetsOf(report: Pick<BenchReport, 'handshakes' | 'fairness' | 
   for (const fair of report.fairness.filter((r) => r.flood !== 'SSPI acquires, scheduler limits lifted'))
     targets.push(target(`${fair.package}: p99 of a handshake while another process floods (${fair.flood}) / alone`, fair.p99Ratio ?? Infinity, '<=', 3));
   const ntlmRow = at64('NTLM');
-  if (ntlmRow !== undefined) targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7, fullPathCeiling(ntlmRow)));
+  if (ntlmRow !== undefined)
+    targets.push(target('NTLM full path, 64 in flight / NTLM in-process', ntlmRow.ratioToInProcess, '>=', 0.7, fullPathCeiling(ntlmRow)));
   const socketRow = report.sockets.filter((r) => r.ratioToPlain !== null).at(-1);
   if (socketRow !== undefined)
     targets.push(target(`HTTP NTLM over sockets / plain node:http, same requests (${socketRow.clients} clients)`, socketRow.ratioToPlain!, '>=', 0.5));
