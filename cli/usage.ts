@@ -260,8 +260,9 @@ REALM_USAGE
 TRACE_USAGE
   https:// URLs: the server's certificate is checked against the system's CAs and the host name,
   or against --ca FILE (PEM), or must have the SHA-256 --fingerprint; -k/--insecure checks nothing;
-  the AUTHENTICATE carries the channel bindings of the certificate the server presented, unless
-  --no-channel-bindings (a client that predates Extended Protection)`,
+  the connection is made before the first token, and every token (NTLM's AUTHENTICATE, Kerberos'
+  AP-REQ) is bound to the certificate the server presented on it, unless --no-channel-bindings
+  (a client that predates Extended Protection)`,
   ],
   [
     'dc',

@@ -19,12 +19,13 @@
 // final token missing) is refused, not returned. A server that answers the first request with
 // anything but a 401 with a token has its answer returned as it is.
 //
-// An https:// URL goes over TLS (client-proc/tls-client.ts): the certificate is checked before any
-// request is sent, and every call after the first carries the channel bindings of the certificate
-// the server presented on this connection (RFC 5929 tls-server-end-point) as a
-// SECBUFFER_CHANNEL_BINDINGS, so the NTLM package (under Negotiate too) puts their hash in
-// MsvAvChannelBindings, as WinHTTP does; args.channelBindings false leaves them out (a client that
-// predates Extended Protection).
+// An https:// URL goes over TLS (client-proc/tls-client.ts): the connection is made and its
+// certificate checked before the first InitializeSecurityContext, and every call, the first
+// included, carries the channel bindings of the certificate the server presented on it (RFC 5929
+// tls-server-end-point) as a SECBUFFER_CHANNEL_BINDINGS, as WinHTTP does: the NTLM package (under
+// Negotiate too) puts their hash in MsvAvChannelBindings, Kerberos in the AP-REQ authenticator's
+// checksum (its AP-REQ is the first and only token); args.channelBindings false leaves them out
+// (a client that predates Extended Protection).
 //
 // args: url (http:// or https://), package, user/domain/password, method (default GET), timeoutMs
 // (the whole exchange), maxBodyBytes, contextReq, tls (trust: ca, fingerprint256 or insecure),
@@ -33,6 +34,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import {
@@ -146,21 +148,15 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   try {
     const start = performance.now();
-    const first = await sspi.initializeSecurityContext({ credential, context: null, targetName, contextReq, input: null });
-    context = first.context;
-    const firstToken = tokenOf(first.output);
-    if (first.status !== SEC_I_CONTINUE_NEEDED || firstToken === undefined)
-      return appResult(
-        isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status,
-        `InitializeSecurityContext (the first ${scheme} token) returned ${statusName(first.status)}`,
-      );
-    const r1 = await send(firstToken);
-    const certificate = trusting?.certificateOf(r1.socket);
-    if (https) tls = { protocol: (r1.socket as TLSSocket).getProtocol() ?? 'TLS', fingerprint256: certificate?.fingerprint256 ?? '', bindingHash: null };
-    // What every later call adds for the channel: the bindings of the certificate presented on this connection.
+    // Over TLS the connection comes first: every call, the first included (Kerberos' AP-REQ is the
+    // only token it sends), carries the bindings of the certificate presented on it.
     const channel: SecBuffer[] = [];
-    if (tls !== null) {
-      const bound = sendBindings ? connectionBindings(certificate) : { reason: 'channel bindings are turned off' };
+    let connection: Duplex | undefined;
+    if (trusting !== undefined) {
+      const opened = await trusting.open(url, Math.max(1, deadline - performance.now()));
+      connection = opened.socket;
+      tls = { protocol: (opened.socket as TLSSocket).getProtocol() ?? 'TLS', fingerprint256: opened.certificate?.fingerprint256 ?? '', bindingHash: null };
+      const bound = sendBindings ? connectionBindings(opened.certificate) : { reason: 'channel bindings are turned off' };
       if ('bindings' in bound) {
         channel.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bound.bindings });
         tls.bindingHash = bound.hash;
@@ -170,6 +166,20 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
         ctx.trace('ChannelBindings', `none: ${bound.reason}`);
       }
     }
+    const first = await sspi.initializeSecurityContext({ credential, context: null, targetName, contextReq, input: channel.length > 0 ? channel : null });
+    context = first.context;
+    const firstToken = tokenOf(first.output);
+    if (first.status !== SEC_I_CONTINUE_NEEDED || firstToken === undefined)
+      return appResult(
+        isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status,
+        `InitializeSecurityContext (the first ${scheme} token) returned ${statusName(first.status)}`,
+      );
+    const r1 = await send(firstToken);
+    if (connection !== undefined && r1.socket !== connection)
+      return appResult(
+        SEC_E_INTERNAL_ERROR,
+        `the TLS connection the first token was bound to closed before its request went (${scheme} over HTTPS needs one connection)`,
+      );
 
     let received = r1;
     let answered = false; // a token of ours answered one of the server's
@@ -184,22 +194,38 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       if (status === 401) {
         // Not asked for the scheme, the first token refused, or a final refusal: the server's answer is the answer.
         if (token === undefined || complete) return answer(received, scheme, requests, answered, false, answered ? elapsed() : null, tls);
-        const step = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel] });
+        const step = await sspi.initializeSecurityContext({
+          credential,
+          context: context ?? null,
+          targetName,
+          contextReq,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel],
+        });
         const out = tokenOf(step.output);
         if (!isSuccess(step.status)) return appResult(step.status, failedCall(`InitializeSecurityContext (answering the server's ${scheme} token)`, step));
-        if (out === undefined) return appResult(SEC_E_INTERNAL_ERROR, `InitializeSecurityContext returned ${statusName(step.status)} with no token to send after the server's 401`);
+        if (out === undefined)
+          return appResult(SEC_E_INTERNAL_ERROR, `InitializeSecurityContext returned ${statusName(step.status)} with no token to send after the server's 401`);
         complete = step.status === SEC_E_OK;
         answered = true;
         received = await send(out);
         if (received.socket !== r1.socket)
-          return appResult(SEC_E_INTERNAL_ERROR, `the server closed the connection between the ${scheme} legs (${scheme} over HTTP needs one kept-alive connection)`);
+          return appResult(
+            SEC_E_INTERNAL_ERROR,
+            `the server closed the connection between the ${scheme} legs (${scheme} over HTTP needs one kept-alive connection)`,
+          );
         continue;
       }
       // The server's answer. A final token (RFC 4559 section 5) must complete the context: after our
       // answer to its 401, or, Kerberos' one leg, straight after our first token.
       if (token !== undefined) {
         if (complete) return appResult(SEC_E_INVALID_TOKEN, `the server sent a ${scheme} token with its ${status} after the context was complete`);
-        const last = await sspi.initializeSecurityContext({ credential, context: context ?? null, targetName, contextReq, input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel] });
+        const last = await sspi.initializeSecurityContext({
+          credential,
+          context: context ?? null,
+          targetName,
+          contextReq,
+          input: [{ BufferType: SECBUFFER.TOKEN, pvBuffer: token }, ...channel],
+        });
         if (last.status !== SEC_E_OK)
           return appResult(
             isSuccess(last.status) ? SEC_E_INVALID_TOKEN : last.status,

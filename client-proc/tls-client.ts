@@ -96,6 +96,8 @@ export class TrustingAgent extends HttpsAgent {
    * agent between two requests (seen with node 20), and the AUTHENTICATE goes on such a socket.
    */
   private readonly presented = new WeakMap<Duplex, X509Certificate>();
+  /** The connection open() made ahead of the first request, until a request takes it. */
+  private opened: { key: string; socket: Duplex } | undefined;
 
   constructor(trust: TlsTrust) {
     super({ keepAlive: true, maxSockets: 1 });
@@ -103,11 +105,24 @@ export class TrustingAgent extends HttpsAgent {
   }
 
   override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const trust = this.trust;
     const host = options.hostname ?? options.host ?? 'localhost';
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened !== undefined && opened.key === connectionKey(host, options.port) && !opened.socket.destroyed) {
+      callback?.(null, opened.socket);
+      return undefined;
+    }
+    opened?.socket.destroy();
+    this.connectChecked(host, Number(options.port ?? 443), (error, socket) => callback?.(error, socket));
+    return undefined;
+  }
+
+  /** A TLS connection, given to `callback` once the server's certificate is trusted (or with why not). */
+  private connectChecked(host: string, port: number, callback: (err: Error | null, stream: Duplex) => void): Duplex {
+    const trust = this.trust;
     const socket = tlsConnect({
       host,
-      port: Number(options.port ?? 443),
+      port,
       // RFC 6066: no SNI for an IP address; the name check then uses the address (an IP SAN).
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...(trust.kind === 'ca' ? { ca: trust.ca } : {}),
@@ -118,7 +133,7 @@ export class TrustingAgent extends HttpsAgent {
       if (settled) return;
       settled = true;
       if (error !== null) socket.destroy();
-      callback?.(error, socket);
+      callback(error, socket);
     };
     socket.once('secureConnect', () => {
       const certificate = socket.getPeerX509Certificate();
@@ -129,13 +144,49 @@ export class TrustingAgent extends HttpsAgent {
       settle(null);
     });
     socket.once('error', (error) => settle(error));
-    return undefined;
+    return socket;
+  }
+
+  /**
+   * Connects to the URL's server and checks its certificate before any request is made, and the
+   * first request goes on that connection: a client binds its first token to the channel, as
+   * WinHTTP has its connection before it calls InitializeSecurityContext (Kerberos' AP-REQ is the
+   * only token the client sends, so bindings that came with a later call would bind nothing).
+   */
+  open(url: URL, timeoutMs: number): Promise<{ socket: Duplex; certificate: X509Certificate | undefined }> {
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? 443 : Number(url.port);
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const socket = this.connectChecked(host, port, (error, connected) => {
+        if (timedOut) return;
+        clearTimeout(timer);
+        if (error !== null) return reject(error);
+        this.opened = { key: connectionKey(host, port), socket: connected };
+        resolve({ socket: connected, certificate: this.presented.get(connected) });
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        socket.destroy();
+        reject(new Error(`no TLS connection to ${url.host} within the time limit`));
+      }, timeoutMs);
+    });
+  }
+
+  override destroy(): void {
+    this.opened?.socket.destroy();
+    this.opened = undefined;
+    super.destroy();
   }
 
   /** The certificate the server presented on one of this agent's connections. */
   certificateOf(socket: Duplex): X509Certificate | undefined {
     return this.presented.get(socket);
   }
+}
+
+function connectionKey(host: string, port: string | number | null | undefined): string {
+  return `${host}:${Number(port ?? 443)}`;
 }
 
 /** The channel bindings of a TLS connection whose server presented this certificate, or why there are none. */
