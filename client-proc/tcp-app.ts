@@ -82,6 +82,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 
   let context: CtxtHandle | undefined;
   let stage = 'the handshake';
+  let sentBytes = 0; // the sealed message's token, once sent
   try {
     const start = performance.now();
     await wire.send(TOKEN.NOOP | TOKEN.CONTEXT_NEXT);
@@ -127,6 +128,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     wrapped.set(signature, 0);
     wrapped.set(data, signature.byteLength);
     await wire.send(TOKEN.DATA | TOKEN.WRAPPED | TOKEN.ENCRYPTED | TOKEN.SEND_MIC, wrapped);
+    sentBytes = wrapped.byteLength;
 
     stage = "the server's signature";
     const mic = await wire.receive(timeoutMs);
@@ -153,7 +155,10 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     if (error instanceof ProtocolError && (error.code === 'CLOSED' || error.code === 'TRUNCATED') && stage !== 'the handshake')
       return appResult(
         SEC_E_INTERNAL_ERROR,
-        `the server closed the connection before ${stage}: gss-sample servers close without a word when they refuse the authentication (a wrong password?)`,
+        `the server closed the connection before ${stage}: gss-sample servers close without a word when they refuse the authentication (a wrong password?)` +
+          (sentBytes > DEFAULT_MAX_TOKEN
+            ? ` or a token over their limit (the sealed message went as ${sentBytes} bytes; sspi-emu serve --tcp takes up to ${DEFAULT_MAX_TOKEN})`
+            : ''),
       );
     const network = describeNetworkFailure(error, server);
     if (network !== undefined) return networkFailureResult(`${stage} failed: ${network}`);
