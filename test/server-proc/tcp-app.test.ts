@@ -85,7 +85,10 @@ describe('the gss-sample TCP apps', { timeout: 120_000 }, () => {
     const logged = nextRecord();
     const result = await fetchClient('Passw0rd!', 'M'.repeat(70_000));
     assert.equal(result.statusName, 'SEC_E_INTERNAL_ERROR');
-    assert.match(result.detail ?? '', /the server closed the connection before the server's signature: .*\(a wrong password\?\) or a token over their limit \(the sealed message went as 70016 bytes; sspi-emu serve --tcp takes up to 65536\)/);
+    assert.match(
+      result.detail ?? '',
+      /the server closed the connection before the server's signature: .*\(a wrong password\?\) or a token over their limit \(the sealed message went as 70016 bytes; sspi-emu serve --tcp takes up to 65536\)/,
+    );
     const record = await logged;
     assert.equal(record.user, 'SSPI-EMU\\alice', 'the handshake itself succeeded');
     // A wrong password's refusal names no size (the test above): only a token over the limit does.
