@@ -224,6 +224,8 @@ describe('sspi-emu decode, Kerberos', () => {
     assert.equal(described.errorCode, 'KDC_ERR_PREAUTH_REQUIRED (25)');
     assert.equal(described.eText, 'NEEDED_PREAUTH');
     assert.deepEqual(described.eData.methodData.find((m) => m.type === '19 (PA-ETYPE-INFO2)')?.value, [{ etype: 18, salt: 'EXAMPLE.TESTalice' }]);
+    // The hint that PA-ENC-TIMESTAMP is accepted has an empty value, as RFC 4120 has it: not a malformed one.
+    assert.equal(described.eData.methodData.find((m) => m.type === '2 (PA-ENC-TIMESTAMP)')?.value, '');
     const rep = await sspiEmu(['decode', KRB.AS_REP]);
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(rep.stdout, /^Kerberos AS-REP/);

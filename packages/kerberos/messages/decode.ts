@@ -94,6 +94,9 @@ export function describeAddresses(list: HostAddress[]): JsonValue {
 
 /** A PA-DATA's value when its type is one read here; its hex otherwise, or when it does not parse. */
 function paValue(pa: PaData, open?: PartOpener): JsonValue {
+  // An empty value is a hint, not a malformed one: a KDC's METHOD-DATA names the pre-authentication
+  // it accepts with an empty PA-ENC-TIMESTAMP (RFC 4120 5.9.1, 7.5.2).
+  if (pa.padataValue.length === 0) return '';
   try {
     switch (pa.padataType) {
       case PA_TYPE.TGS_REQ:
@@ -114,7 +117,7 @@ function paValue(pa: PaData, open?: PartOpener): JsonValue {
     if (!(error instanceof DerError)) throw error;
     return `${hex(pa.padataValue)} (not a valid ${PA_TYPES.get(pa.padataType) ?? 'value'}: ${error.message})`;
   }
-  return pa.padataValue.length === 0 ? '' : hex(pa.padataValue);
+  return hex(pa.padataValue);
 }
 
 export function describePadata(list: PaData[], open?: PartOpener): JsonValue {
