@@ -53,7 +53,7 @@ import { describeError } from '../ipc/index.js';
 import { authorization, schemeChallenge, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
-import { describeNetworkFailure, networkFailureResult } from './network-failure.js';
+import { describeNetworkFailure, networkFailureResult, NoAnswerInTime } from './network-failure.js';
 import { certificateStatus, connectionBindings, tlsTrust, TrustingAgent } from './tls-client.js';
 
 /** ISC_REQ for HTTP: a connection-oriented context, no signing or sealing on the wire. */
@@ -292,7 +292,7 @@ function answer(
 function exchange(url: URL, method: string, headers: Record<string, string>, agent: Agent, timeoutMs: number, maxBody: number): Promise<Received> {
   return new Promise<Received>((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : request)(url, { method, headers, agent });
-    const timer = setTimeout(() => req.destroy(new Error(`no complete response within the time limit`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new NoAnswerInTime(`no complete response within the time limit`)), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

@@ -18,7 +18,15 @@ const ERRNO: ReadonlyMap<string, string> = new Map([
   ['ENOTFOUND', 'the name does not resolve'],
   ['EAI_AGAIN', 'the name could not be resolved (a temporary failure of the resolver)'],
   ['EAI_FAIL', 'the name could not be resolved'],
+  // OpenSSL reading something that is not a TLS record where the server's hello should be.
+  ['ERR_SSL_WRONG_VERSION_NUMBER', 'the server does not speak TLS there (an http:// port?)'],
+  ['ERR_SSL_PACKET_LENGTH_TOO_LONG', 'the server does not speak TLS there (an http:// port?)'],
 ]);
+
+/** A client app's own time limit ran out before the server answered (or the connection was made). */
+export class NoAnswerInTime extends Error {
+  override readonly name = 'NoAnswerInTime';
+}
 
 /**
  * The network failure `error` is, in a line naming `peer` (HOST:PORT), or undefined when it is
@@ -31,6 +39,7 @@ export function describeNetworkFailure(error: unknown, peer: string): string | u
     return undefined;
   }
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof NoAnswerInTime) return `${peer}: the server did not answer (${e.message})`;
     const code = (e as { code?: unknown }).code;
     // node:http's "socket hang up" (code ECONNRESET): the server closed the connection before it answered.
     if (e.message === 'socket hang up') return `${peer}: the server hung up before it answered (${typeof code === 'string' ? code : e.message})`;

@@ -14,6 +14,7 @@ import type { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { SEC_E_CERT_EXPIRED, SEC_E_UNTRUSTED_ROOT, SEC_E_WRONG_PRINCIPAL, type Status } from '../headers/index.js';
 import { tlsServerEndPointBindings, type CertificateHash } from '../app-protocols/index.js';
+import { NoAnswerInTime } from './network-failure.js';
 
 /** How the client decides to trust the server's certificate. */
 export type TlsTrust =
@@ -168,7 +169,7 @@ export class TrustingAgent extends HttpsAgent {
       const timer = setTimeout(() => {
         timedOut = true;
         socket.destroy();
-        reject(new Error(`no TLS connection to ${url.host} within the time limit`));
+        reject(new NoAnswerInTime(`no TLS connection within the time limit`));
       }, timeoutMs);
     });
   }

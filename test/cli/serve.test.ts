@@ -116,6 +116,20 @@ describe('sspi-emu serve --tcp and sspi-emu connect --tcp', { timeout: 90_000 },
     await server.waitForLine(/SEC_E_LOGON_DENIED handshake=/);
   });
 
+  it('connect --package negotiate also exits 1 when the server refuses a wrong password, though the server closes during the handshake', async () => {
+    // Negotiate's client waits for the server's mechListMIC after its AUTHENTICATE, so the refusal
+    // (gss-sample servers close without a word) comes during the handshake, not after it as with NTLM.
+    const negotiate = await startServe(['--tcp', '--port', '0', '--package', 'negotiate', '--account', 'alice:Passw0rd!']);
+    try {
+      const r = await sspiEmu(['connect', '--tcp', `127.0.0.1:${negotiate.port}`, '--package', 'negotiate', '--user', 'alice', '--password', 'wrong']);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /the server closed the connection during the handshake: gss-sample servers close without a word when they refuse the authentication \(a wrong password\?\)/);
+      await negotiate.program.waitForLine(/SEC_E_LOGON_DENIED handshake=/);
+    } finally {
+      await negotiate.program.stop('SIGKILL');
+    }
+  });
+
   it('connect exits 3, a network failure, when nothing listens', async () => {
     const r = await sspiEmu(['connect', '--tcp', '127.0.0.1:1', '--user', 'alice', '--password', 'x']);
     assert.equal(r.code, 3);

@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { HttpFetchData } from '../../client-proc/http-app.js';
 import { Machine, type AppProcess } from '../../machine/machine.js';
@@ -101,6 +102,30 @@ describe('the HTTP NTLM client app', { timeout: 60_000 }, () => {
         const result = await fetchWith(url);
         assert.equal(result.statusName, 'SEC_E_INTERNAL_ERROR');
         assert.match(result.detail ?? '', /closed the connection between the NTLM legs/);
+      },
+    );
+  });
+
+  it('says a server that never answers, or does not speak TLS on an https:// URL, is a network failure', async () => {
+    // A listener that takes the connection and says nothing: the app's own time limit runs out.
+    const silent = createNetServer((socket) => socket.on('error', () => undefined).resume());
+    await new Promise<void>((resolve) => silent.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const fetchQuickly = (url: string) =>
+        client.runApp(SOCKET_APPS.http.client, { url, package: 'NTLM', user: 'alice', domain: 'WORKGROUP', password: 'Passw0rd!', timeoutMs: 300, tls: { insecure: true } });
+      const plain = await fetchQuickly(`http://127.0.0.1:${port}/`);
+      assert.match(plain.networkFailure ?? '', /^the first request to 127\.0\.0\.1:\d+: the server did not answer \(no complete response within the time limit\)$/, plain.detail);
+      const overTls = await fetchQuickly(`https://127.0.0.1:${port}/`);
+      assert.match(overTls.networkFailure ?? '', /the server did not answer \(no TLS connection within the time limit\)$/, overTls.detail);
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+    await withServer(
+      (_req, res) => res.end('plain'),
+      async (url) => {
+        const result = await client.runApp(SOCKET_APPS.http.client, { url: url.replace('http:', 'https:'), package: 'NTLM', user: 'alice', password: 'x', tls: { insecure: true } });
+        assert.match(result.networkFailure ?? '', /the server does not speak TLS there \(an http:\/\/ port\?\) \(ERR_SSL_WRONG_VERSION_NUMBER\)$/, result.detail);
       },
     );
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from '../../app-protocols/index.js';
-import { describeNetworkFailure, networkFailureResult } from '../../client-proc/network-failure.js';
+import { describeNetworkFailure, networkFailureResult, NoAnswerInTime } from '../../client-proc/network-failure.js';
 
 /** An error as node:net, node:http or node:dns makes it: a message and an errno code. */
 function errno(code: string, message: string): Error {
@@ -34,6 +34,14 @@ describe('describeNetworkFailure', () => {
     assert.equal(
       describeNetworkFailure(new ProtocolError('TIMEOUT', 'no complete token within 10 ms'), 'h:1'),
       'h:1: the server did not answer (no complete token within 10 ms)',
+    );
+  });
+
+  it("names an app's own time limit running out (NoAnswerInTime), and TLS spoken to a server that does not", () => {
+    assert.equal(describeNetworkFailure(new NoAnswerInTime('no complete response within the time limit'), 'h:1'), 'h:1: the server did not answer (no complete response within the time limit)');
+    assert.equal(
+      describeNetworkFailure(errno('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), 'h:1'),
+      'h:1: the server does not speak TLS there (an http:// port?) (ERR_SSL_WRONG_VERSION_NUMBER)',
     );
   });
 
