@@ -21,6 +21,16 @@ export const NEGOTIATE_SCHEME = 'Negotiate';
 /** The token-carrying schemes this code speaks, spelt as they go on the wire. */
 export type HttpAuthScheme = typeof NTLM_SCHEME | typeof NEGOTIATE_SCHEME;
 
+/**
+ * The scheme a package's tokens go under: "Negotiate" for Negotiate and for Kerberos (its raw
+ * tokens, as IIS's "Negotiate:Kerberos" provider offers Kerberos alone under that scheme), "NTLM"
+ * for NTLM and any other package.
+ */
+export function schemeOfPackage(packageName: string): HttpAuthScheme {
+  const name = packageName.toLowerCase();
+  return name === 'negotiate' || name === 'kerberos' ? NEGOTIATE_SCHEME : NTLM_SCHEME;
+}
+
 /** The longest Authorization header value taken (an NTLM AUTHENTICATE_MESSAGE is ~1-2 KB in base64). */
 export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
 

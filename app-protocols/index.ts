@@ -28,7 +28,7 @@ export {
 export { DerError } from '../packages/kit/index.js';
 export { FramedSocket, ProtocolError } from './framed-socket.js';
 export { DEFAULT_MAX_TOKEN, TOKEN, tokenFlagNames } from './gss-framing.js';
-export { authorization, ntlmChallenge, parseAuthorization, schemeChallenge, wwwAuthenticate, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from './http-auth.js';
+export { authorization, ntlmChallenge, parseAuthorization, schemeChallenge, schemeOfPackage, wwwAuthenticate, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from './http-auth.js';
 export {
   SOCKET_DEFAULTS,
   MAX_EVENTS_PER_MESSAGE,

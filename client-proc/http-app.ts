@@ -2,7 +2,8 @@
 // connects from this worker, and InitializeSecurityContext goes through this process's SSPI
 // library to the emulated LSA. The package's first token goes with the first request (as curl
 // --ntlm and curl --negotiate send it), under the scheme of the package: "Negotiate" for the
-// Negotiate package (RFC 4559: a SPNEGO NegTokenInit), "NTLM" for any other. Each 401 that carries
+// Negotiate package (RFC 4559: a SPNEGO NegTokenInit) and for Kerberos (its raw AP-REQ, which
+// RFC 4559 acceptors take as HTTP.sys does), "NTLM" for any other. Each 401 that carries
 // a token under that scheme gets the package's next token on the same connection (one socket, kept
 // alive: the authentication belongs to the connection), until the server answers otherwise:
 //
@@ -50,7 +51,7 @@ import {
   tokenBytes,
 } from '../headers/index.js';
 import { describeError } from '../ipc/index.js';
-import { authorization, schemeChallenge, NEGOTIATE_SCHEME, NTLM_SCHEME, type HttpAuthScheme } from '../app-protocols/index.js';
+import { authorization, schemeChallenge, schemeOfPackage, NEGOTIATE_SCHEME, type HttpAuthScheme } from '../app-protocols/index.js';
 import type { CredHandle, CtxtHandle } from '../sspi/index.js';
 import { acquireAppCredential, appResult, failedCall, type AppArgs, type AppContext, type AppResult } from '../process/index.js';
 import { describeNetworkFailure, networkFailureResult, NoAnswerInTime } from './network-failure.js';
@@ -70,7 +71,7 @@ export interface HttpFetchData {
   /** Header names and values, alternating, as received. */
   rawHeaders: string[];
   body: Uint8Array;
-  /** The scheme the client authenticated with: "Negotiate" for the Negotiate package, "NTLM" for the others. */
+  /** The scheme the client authenticated with: "Negotiate" for the Negotiate and Kerberos packages, "NTLM" for the others. */
   scheme: HttpAuthScheme;
   /** Requests sent (1 when the server did not ask for the scheme or for Negotiate with Kerberos, 2 for an NTLM handshake, 2 for Negotiate with NTLM). */
   requests: number;
@@ -121,7 +122,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const method = String(args.method ?? 'GET');
   const timeoutMs = Number(args.timeoutMs ?? 30_000);
   const maxBody = Number(args.maxBodyBytes ?? DEFAULT_MAX_BODY);
-  const scheme: HttpAuthScheme = pkg.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME;
+  const scheme: HttpAuthScheme = schemeOfPackage(pkg);
   const contextReq = Number(args.contextReq ?? (scheme === NEGOTIATE_SCHEME ? HTTP_NEGOTIATE_REQ : HTTP_CLIENT_REQ));
   const sspi = ctx.sspi;
 
@@ -169,7 +170,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     const first = await sspi.initializeSecurityContext({ credential, context: null, targetName, contextReq, input: channel.length > 0 ? channel : null });
     context = first.context;
     const firstToken = tokenOf(first.output);
-    if (first.status !== SEC_I_CONTINUE_NEEDED || firstToken === undefined)
+    // Kerberos without mutual authentication is complete with its AP-REQ, the one token it sends.
+    const completeAtFirst = first.status === SEC_E_OK;
+    if ((first.status !== SEC_I_CONTINUE_NEEDED && !completeAtFirst) || firstToken === undefined)
       return appResult(
         isSuccess(first.status) ? SEC_E_INTERNAL_ERROR : first.status,
         `InitializeSecurityContext (the first ${scheme} token) returned ${statusName(first.status)}`,
@@ -182,8 +185,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       );
 
     let received = r1;
-    let answered = false; // a token of ours answered one of the server's
-    let complete = false; // InitializeSecurityContext said SEC_E_OK
+    let answered = completeAtFirst; // a token of ours that authenticates went out (one answering the server's, or a complete AP-REQ)
+    let complete = completeAtFirst; // InitializeSecurityContext said SEC_E_OK
     for (;;) {
       const offered = schemeChallenge(received.response.headers['www-authenticate'], scheme);
       if (typeof offered === 'string') return appResult(SEC_E_INVALID_TOKEN, `the server's WWW-Authenticate is malformed: ${offered}`);

@@ -46,6 +46,7 @@ import { describeError } from '../ipc/index.js';
 import {
   acceptBindings,
   parseAuthorization,
+  schemeOfPackage,
   wwwAuthenticate,
   NEGOTIATE_SCHEME,
   NTLM_SCHEME,
@@ -384,7 +385,8 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
 /**
  * The schemes the server offers, Negotiate first (as IIS offers its default providers), each with
  * an inbound credential of its package: for the NTLM package, Negotiate too when it is loaded; for
- * Negotiate, Negotiate alone; for another package, its tokens under "NTLM" as before.
+ * Negotiate, Negotiate alone; for Kerberos, its raw tokens under "Negotiate" alone (IIS's
+ * "Negotiate:Kerberos" provider); for another package, its tokens under "NTLM".
  */
 async function offerSchemes(ctx: AppContext, pkg: string, args: AppArgs): Promise<{ offered: Offer[] } | { failed: AppResult }> {
   const info = await ctx.sspi.querySecurityPackageInfo(pkg);
@@ -392,7 +394,7 @@ async function offerSchemes(ctx: AppContext, pkg: string, args: AppArgs): Promis
   const name = info.info.Name;
   const acquired = await acquireAppCredential(ctx.sspi, pkg, 'inbound', args);
   if ('failed' in acquired) return acquired;
-  const own: Offer = { scheme: name.toLowerCase() === 'negotiate' ? NEGOTIATE_SCHEME : NTLM_SCHEME, packageName: name, credential: acquired.credential };
+  const own: Offer = { scheme: schemeOfPackage(name), packageName: name, credential: acquired.credential };
   if (own.scheme === NEGOTIATE_SCHEME || name.toLowerCase() !== 'ntlm') return { offered: [own] };
   // Negotiate joins when its package is loaded; a machine without it offers NTLM alone.
   const negotiate = await ctx.sspi.querySecurityPackageInfo(NEGOTIATE_SCHEME);
