@@ -38,6 +38,15 @@ export interface FrameCodecOptions {
    */
   acceptStructured: boolean;
   /**
+   * How many values (each tag read: a number, a string, a buffer, an array or object with its
+   * items) a frame may hold, and one message of it; a frame past either is not read further and
+   * is reported `overBudget`. Off (Infinity) unless given: the LSA gives them for what processes
+   * post, since a few bytes a value decode into tens of bytes of heap each (an array of empty
+   * objects: three bytes each, twenty-odd times that on the heap) and no request needs more than a
+   * few dozen values.
+   */
+  valueBudget?: { perFrame: number; perMessage: number };
+  /**
    * Whether decoded bytes (SecBuffers, byte fields) are views into the frame rather than copies:
    * for a receiver that copies whatever it keeps (the LSA: dispatch copies every buffer it hands a
    * package, the function table what a process answers), so a buffer is copied once, not twice.
@@ -54,7 +63,15 @@ export interface DecodedFrame {
   sizes: number[];
   /** Messages that could not be read and were dropped. */
   malformed: number;
+  /** The frame held more values than the codec's budget (valueBudget): reading it stopped there. */
+  overBudget?: true;
 }
+
+/** The LSA's value budget for what a process posts (FrameCodecOptions.valueBudget). */
+export const UNTRUSTED_VALUE_BUDGET = { perFrame: 1 << 16, perMessage: 4096 } as const;
+
+/** A frame or message past the codec's value budget. */
+class OverBudget extends RangeError {}
 
 /** Value tags. */
 const Tag = {
@@ -101,6 +118,7 @@ export class FrameCodec {
   private readonly writer = new Writer();
   /** Recent strings, for a codec that decodes a trusted sender's frames (StringCache). */
   private readonly strings: StringCache | undefined;
+  private readonly valueBudget: { perFrame: number; perMessage: number };
 
   constructor(vocabulary: FrameVocabulary, options: FrameCodecOptions) {
     this.opNames = Object.keys(vocabulary.ops);
@@ -115,6 +133,7 @@ export class FrameCodec {
     this.acceptStructured = options.acceptStructured;
     this.viewBytes = options.viewBytes === true;
     this.strings = options.acceptStructured ? new StringCache() : undefined;
+    this.valueBudget = options.valueBudget ?? { perFrame: Infinity, perMessage: Infinity };
   }
 
   /**
@@ -144,6 +163,8 @@ export class FrameCodec {
       return out;
     }
     const r = new Reader(new Uint8Array(frame), this.acceptStructured, this.keyNames, this.strings, this.viewBytes);
+    const budget = this.valueBudget;
+    r.frameValues = budget.perFrame;
     while (r.offset < r.end) {
       if (r.end - r.offset < 4) {
         out.malformed++;
@@ -158,12 +179,17 @@ export class FrameCodec {
       const end = start + length;
       try {
         r.limit = end;
+        r.messageValues = budget.perMessage;
         const message = this.readMessage(r);
         if (r.offset !== end) throw new RangeError('message longer than its contents');
         out.messages.push(message);
         out.sizes.push(length + 4);
-      } catch {
+      } catch (error) {
         out.malformed++;
+        if (error instanceof OverBudget) {
+          out.overBudget = true;
+          break;
+        }
       }
       r.offset = end;
       r.limit = r.end;
@@ -490,6 +516,9 @@ class Reader {
   private readonly keyNames: readonly string[];
   private readonly strings: StringCache | undefined;
   private readonly viewBytes: boolean;
+  /** Values the frame, and the message being read, may still hold (FrameCodecOptions.valueBudget). */
+  frameValues = Infinity;
+  messageValues = Infinity;
 
   constructor(buf: Uint8Array, acceptStructured: boolean, keyNames: readonly string[], strings: StringCache | undefined, viewBytes: boolean) {
     this.buf = buf;
@@ -568,6 +597,7 @@ class Reader {
   }
 
   value(depth: number): unknown {
+    if (--this.frameValues < 0 || --this.messageValues < 0) throw new OverBudget('more values than the frame may hold');
     const tag = this.u8();
     switch (tag) {
       case Tag.ABSENT:

@@ -20,7 +20,7 @@ import {
 } from '../headers/index.js';
 import { bytes, finite, integer, record } from './decode.js';
 import type { SerializedError } from './errors.js';
-import { FrameCodec, type FrameVocabulary } from './frame.js';
+import { FrameCodec, UNTRUSTED_VALUE_BUDGET, type FrameVocabulary } from './frame.js';
 import { asLsaHandle, type LsaHandle } from './ids.js';
 
 /** Every LPC reply carries a status; `cause` explains a SEC_E_INTERNAL_ERROR the LSA produced itself. */
@@ -499,5 +499,11 @@ export const LPC_VOCABULARY: FrameVocabulary = {
  * its application keeps the tokens it is given.
  */
 export function lpcCodec(end: 'lsa' | 'process'): FrameCodec {
-  return new FrameCodec(LPC_VOCABULARY, { acceptStructured: end === 'process', viewBytes: end === 'lsa' });
+  return new FrameCodec(LPC_VOCABULARY, {
+    acceptStructured: end === 'process',
+    viewBytes: end === 'lsa',
+    // A process's frame of more values than any calls need is not decoded further, and the RpcPeer
+    // cuts the process off: decoding is the one cost its frames impose before any limit is checked.
+    ...(end === 'lsa' ? { valueBudget: UNTRUSTED_VALUE_BUDGET } : {}),
+  });
 }

@@ -201,6 +201,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
         this.codecMs += performance.now() - started;
         this.received += decoded.malformed;
         this.refused += decoded.malformed;
+        if (decoded.overBudget === true)
+          return this.cutOff(`${this.name}: the peer posted a frame of more values than its codec takes (no calls need as many); it is cut off`);
         messages = decoded.messages;
         sizes = decoded.sizes;
       }
@@ -353,16 +355,18 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private flooded(): void {
     const waiting = this.inbox.length - this.inboxHead;
     const bytes = this.inboxBytes;
+    this.cutOff(
+      `${this.name}: the peer posted ${waiting} messages (about ${bytes} bytes) more than were handled, past the ${this.maxInbox} messages or ${this.maxInboxBytes} bytes this side queues; it is cut off`,
+    );
+  }
+
+  /** Closes the channel on a peer that posted what no peer following the protocol does (FLOODED). */
+  private cutOff(why: string): void {
     this.inbox = [];
     this.inboxWeights.length = 0;
     this.inboxHead = 0;
     this.inboxBytes = 0;
-    this.shutdown(
-      new TransportError(
-        'FLOODED',
-        `${this.name}: the peer posted ${waiting} messages (about ${bytes} bytes) more than were handled, past the ${this.maxInbox} messages or ${this.maxInboxBytes} bytes this side queues; it is cut off`,
-      ),
-    );
+    this.shutdown(new TransportError('FLOODED', why));
     this.port.removeAllListeners('message');
     this.port.close();
   }

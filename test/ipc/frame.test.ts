@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { serialize } from 'node:v8';
 import fc from 'fast-check';
 import { FrameCodec, LPC_VOCABULARY, lpcCodec } from '../../ipc/index.js';
+import { UNTRUSTED_VALUE_BUDGET } from '../../ipc/frame.js';
 
 const process = lpcCodec('process');
 const lsa = lpcCodec('lsa');
@@ -250,6 +251,24 @@ describe('LPC frames', () => {
       const d = lsa.decode(one.slice(0, cut).buffer);
       assert.deepEqual([d.messages.length, d.malformed], [0, 1], `cut at ${cut}`);
     }
+  });
+
+  it("stops reading a process's frame at the LSA's value budget, a message's or the frame's, and says so; a process reads the LSA's whole", () => {
+    const call = (id: number, items: number) => ({ kind: 'call', id, op: 'EnumerateSecurityPackages', body: Array.from({ length: items }, () => ({})) });
+    const frameOf = (messages: unknown[]) => process.encode(messages, () => assert.fail());
+    // One message: the body array and its items are values, so 4,095 items are within 4,096 and 4,096 are not.
+    assert.deepEqual(Object.keys(lsa.decode(frameOf([call(1, UNTRUSTED_VALUE_BUDGET.perMessage - 1)]))), ['messages', 'sizes', 'malformed']);
+    const over = lsa.decode(frameOf([call(1, UNTRUSTED_VALUE_BUDGET.perMessage), call(2, 1)]));
+    assert.deepEqual([over.messages.length, over.malformed, over.overBudget], [0, 1, true], 'nothing after it is read');
+    // Messages each within theirs, but more of them than the frame's budget: those before it are kept.
+    const perMessage = UNTRUSTED_VALUE_BUDGET.perMessage - 1;
+    const count = Math.ceil(UNTRUSTED_VALUE_BUDGET.perFrame / perMessage) + 2;
+    const many = lsa.decode(frameOf(Array.from({ length: count }, (_, i) => call(i, perMessage - 1))));
+    assert.equal(many.overBudget, true);
+    assert.equal(many.messages.length, Math.floor(UNTRUSTED_VALUE_BUDGET.perFrame / perMessage));
+    // A process trusts the LSA's frames: no budget there.
+    const fromLsa = process.decode(lsa.encode([call(1, 2 * UNTRUSTED_VALUE_BUDGET.perMessage)], () => assert.fail()));
+    assert.deepEqual([fromLsa.messages.length, fromLsa.overBudget], [1, undefined]);
   });
 
   it('never throws on random bytes, or on a real frame with random bytes changed', () => {

@@ -96,6 +96,25 @@ for (const lsaIsolation of ['thread', 'process'] as const)
       });
     });
 
+    it('is cut off when one frame holds more values than any calls need (a decoding bomb), and the others carry on', async () => {
+      await withMachine({ lsaIsolation, trace: false }, async (machine) => {
+        const server = await machine.spawn('server');
+        const victim = await machine.spawn('client', { name: 'victim' });
+        const before = await establish(victim, server);
+        assert.ok(before.ok);
+        const rogue = await machine.spawn('client', { name: 'rogue' });
+        await rogue.runApp(ROGUE, { attack: 'frame-values', count: 200_000 });
+        // The LSA cut the channel: the rogue's next call finds it gone, and the LSA says why.
+        await assert.rejects(rogue.lpcCall('EnumerateSecurityPackages', {}));
+        const stats = await machine.lsa.stats();
+        assert.match(stats.disconnected.find((d) => d.name === 'rogue')?.why ?? '', /a frame of more values than its codec takes .* it is cut off/);
+        assert.equal(stats.perProcess.find((p) => p.name === 'rogue'), undefined, 'reaped');
+        const names = await victim.sspi.queryContextAttributes(before.clientContext!, 1 /* SECPKG_ATTR_NAMES */);
+        assert.equal(statusName(names.status), 'SEC_E_OK', "the victim's context is untouched");
+        await machineStillWorks(machine);
+      });
+    });
+
     it('is cut off and killed when it floods its channels, and the others carry on', async () => {
       await withMachine({ lsaIsolation, trace: true }, async (machine) => {
         const rogue = await machine.spawn('client', { name: 'rogue' });
