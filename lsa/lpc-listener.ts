@@ -14,7 +14,11 @@ const HELLO_BYTES = HELLO_MAGIC.byteLength + LPC_SECRET_BYTES;
 export interface LpcListenerOptions {
   /** A connection must present its hello within this many ms. */
   helloTimeoutMs: number;
-  /** Connections that may be waiting for their hello at once; more are closed at once. */
+  /**
+   * Connections that may be waiting for their hello at once; a new one past them closes the one
+   * that has waited longest (a process sends its hello as it connects, so a connection that holds
+   * a place without it is the one to go, not the next process's).
+   */
   maxHellos: number;
   /** Spent secrets remembered, so that a second use is counted as one. */
   maxSpent: number;
@@ -51,8 +55,8 @@ export class LpcListener {
   private readonly waiters = new Map<string, Waiter>();
   private readonly spent = new Set<string>();
   private readonly sockets = new Set<Socket>();
-  /** Connections that have not presented their hello yet. */
-  private hellos = 0;
+  /** Connections that have not presented their hello yet, oldest first: each one's refusal. */
+  private readonly waitingHellos = new Set<() => void>();
   private readonly counts: LpcListenerStats = {
     accepted: 0,
     refused: { badHello: 0, helloTimeout: 0, tooManyHellos: 0, spentSecret: 0, unknownSecret: 0 },
@@ -124,17 +128,15 @@ export class LpcListener {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
-    if (this.hellos >= this.options.maxHellos) {
-      this.counts.refused.tooManyHellos++;
-      socket.destroy();
-      return;
-    }
-    this.hellos++;
+    // Every place taken: the connection that has waited longest for its hello is closed, so that
+    // connections which never say it (any process can reach this socket) cannot keep out the
+    // processes being spawned, whose hellos come as they connect.
+    if (this.waitingHellos.size >= this.options.maxHellos) this.waitingHellos.values().next().value?.();
     let received = Buffer.alloc(0);
     let done = false;
     const finish = (): void => {
       done = true;
-      this.hellos--;
+      this.waitingHellos.delete(evict);
       clearTimeout(timer);
       socket.off('data', onData);
     };
@@ -143,6 +145,8 @@ export class LpcListener {
       this.counts.refused[why]++;
       socket.destroy();
     };
+    const evict = (): void => refuse('tooManyHellos');
+    this.waitingHellos.add(evict);
     const timer = setTimeout(() => refuse('helloTimeout'), this.options.helloTimeoutMs);
     // A connection closed before its hello frees its place.
     socket.once('close', () => {

@@ -82,15 +82,47 @@ describe('LpcListener', () => {
     first.socket.destroy();
   });
 
-  it('closes a connection that sends no hello in time, and one past the connections waiting for theirs', async () => {
+  it('closes a connection that sends no hello in time, and the one that waited longest when one past the places comes', async () => {
     await listen({ helloTimeoutMs: 200, maxHellos: 2 });
     const silent = await present(new Uint8Array(0));
     const another = await present(HELLO_MAGIC.subarray(0, 3));
-    await (
-      await present(new Uint8Array(0))
-    ).closed;
-    await Promise.all([silent.closed, another.closed]);
+    const third = await present(new Uint8Array(0));
+    await silent.closed; // the oldest, closed for the third's place
+    await Promise.all([another.closed, third.closed]);
     assert.deepEqual(listener.stats().refused, { badHello: 0, helloTimeout: 2, tooManyHellos: 1, spentSecret: 0, unknownSecret: 0 });
+  });
+
+  it('binds a process whose hello comes while connections that never say theirs hold every place', async () => {
+    await listen({ maxHellos: 4 });
+    // Squatters: each says part of the magic and nothing more, and takes its place back as soon as it loses it.
+    let squatting = true;
+    const squatters = new Set<ReturnType<typeof connect>>();
+    const squat = (): void => {
+      if (!squatting) return;
+      const socket = connect(listener.path);
+      squatters.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('connect', () => socket.write(HELLO_MAGIC.subarray(0, 1)));
+      socket.on('close', () => {
+        squatters.delete(socket);
+        squat();
+      });
+    };
+    for (let i = 0; i < 8; i++) squat();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const s = secret();
+        const bound = listener.expect(s, `client${i}`, 5_000);
+        const { socket } = await present(hello(s));
+        (await bound).close();
+        socket.destroy();
+      }
+      assert.equal(listener.stats().accepted, 5);
+      assert.ok(listener.stats().refused.tooManyHellos > 0);
+    } finally {
+      squatting = false;
+      for (const socket of squatters) socket.destroy();
+    }
   });
 
   it('rejects an expectation whose process never connects, or was cancelled, and spends its secret', async () => {
