@@ -2,9 +2,11 @@
 // sspi-emu's command line: dispatches to one module per command. `--help` (or -h) on any command
 // prints that command's usage; `--version` the package's version. A usage error is one line and
 // a hint (exit 2); a package module that failed to load is one line per failure (exit 1). A
-// command started by another program over an IPC channel ends when that program goes away.
+// command started by another program over an IPC channel ends when that program goes away; one
+// whose output's reader went away (`sspi-emu run | head -1`) ends at once, quietly.
 
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { describeError } from '../ipc/index.js';
 import { PackageLoadError } from '../machine/index.js';
 import { bench } from './commands/bench.js';
@@ -96,7 +98,28 @@ function followParent(): void {
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
+/** The exit status of a command whose reader went away: 128 + SIGPIPE's number, as shells report a tool SIGPIPE ended. */
+const READER_GONE_EXIT = 128 + constants.signals.SIGPIPE;
+
+/**
+ * A write to a pipe whose reader has gone (`sspi-emu packages | head -1`) fails with EPIPE, which
+ * Node reports as an 'error' event on process.stdout (or stderr) and, with no listener, as a stack
+ * trace. Node ignores SIGPIPE, which ends other Unix tools there quietly; the command does the
+ * same: no one reads what it would print, so it ends now, its machine's worker threads with this
+ * OS process (an LSA or a machine in an OS process of its own ends when its IPC channel closes).
+ * Any other error on the streams is thrown, as before.
+ */
+function endWhenReaderGoes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(READER_GONE_EXIT);
+      throw error;
+    });
+  }
+}
+
 followParent();
+endWhenReaderGoes();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -49,6 +49,25 @@ export function lsaIsolation(value: string | undefined): { lsaIsolation?: LsaIso
 export const IDENTITY_OPTIONS = valued('user', 'domain', 'password');
 
 /**
+ * --account USER:PASSWORD or DOMAIN\USER:PASSWORD (repeatable), as run, serve, dc and run --domain
+ * take it, checked here as the LSA's account store reads it (lsa/accounts.ts parseAccount), so
+ * that a malformed one is a usage error before any machine boots, not a failed boot. The password
+ * may be empty, as a Windows account's may; the user name and a given domain may not.
+ */
+export function accountSpecs(specs: string[] | undefined): string[] | undefined {
+  for (const spec of specs ?? []) {
+    const colon = spec.indexOf(':');
+    const name = colon < 0 ? '' : spec.slice(0, colon);
+    let problem: string | undefined;
+    if (colon < 0) problem = '';
+    else if (name.startsWith('\\')) problem = ': the domain is empty';
+    else if (name.slice(name.indexOf('\\') + 1) === '') problem = ': the user name is empty';
+    if (problem !== undefined) throw new UsageError(`--account ${JSON.stringify(spec)} is not USER:PASSWORD or DOMAIN\\USER:PASSWORD${problem}`);
+  }
+  return specs;
+}
+
+/**
  * A command's arguments: strict parseArgs (unknown options are usage errors), at most
  * `maxPositionals` positionals, and every complaint a UsageError.
  */

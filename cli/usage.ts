@@ -23,12 +23,13 @@ commands:
   check      the conformance suite against a package: 30 checks, pass, FAIL or skip, and why
   new-package  write a package project (from the example package) that builds and passes check
 
-every command that boots a machine (all but decode) also takes
+every command that boots a machine (all but decode and new-package) also takes
   --lsa-isolation thread|process   the LSA in a worker thread of this OS process (default), or in an
                         OS process of its own, out of reach of the app processes' memory
 
 sspi-emu COMMAND --help prints the options of one command; sspi-emu --version the version.
-A package module named with --load that fails to load is an error on every command (exit 1).`;
+A package module named with --load that fails to load is an error on every command (exit 1).
+A command whose output's reader goes away (sspi-emu run | head -1) ends there, quietly (exit 141).`;
 
 /** The debugging options of run and serve, in place of INSPECT_USAGE in their sections. */
 const INSPECT_USAGE = `  --inspect PROCESS     open the V8 inspector in that process alone (lsa, client, server; serve: lsa,
@@ -320,7 +321,7 @@ export const USAGE = [OVERVIEW, ...[...COMMANDS.values()].map(expand)].join('\n\
 /** The overview alone: what `sspi-emu` with no command prints. */
 export const USAGE_OVERVIEW = OVERVIEW;
 
-/** What every command that boots a machine (all but decode) also takes. */
+/** What every command that boots a machine (all but decode and new-package) also takes. */
 const ISOLATION_USAGE = `  --lsa-isolation thread|process   the LSA in a worker thread of this OS process (default), or in
                         an OS process of its own, out of reach of the app processes' memory`;
 

@@ -14,7 +14,19 @@ import { describeError } from '../../ipc/index.js';
 import { Machine, parseServiceSpec, type KdcServiceOptions } from '../../machine/index.js';
 import { encryptionTypeInfo } from '../../packages/kerberos/crypto/index.js';
 import type { KdcRequestRecord, NetlogonServerRecord } from '../../lsa/index.js';
-import { flags, ISOLATION_OPTIONS, lsaIsolation, parseCommand, repeated, TRACE_OPTIONS, tracing, valued, wholeNumber, writeTraceFiles } from '../options.js';
+import {
+  accountSpecs,
+  flags,
+  ISOLATION_OPTIONS,
+  lsaIsolation,
+  parseCommand,
+  repeated,
+  TRACE_OPTIONS,
+  tracing,
+  valued,
+  wholeNumber,
+  writeTraceFiles,
+} from '../options.js';
 import { UsageError } from '../usage.js';
 
 export async function dc(argv: string[]): Promise<number> {
@@ -31,7 +43,7 @@ export async function dc(argv: string[]): Promise<number> {
   const netlogonPort = wholeNumber(values['netlogon-port'], '--netlogon-port', 0, 0, 65535);
   for (const m of values.machine ?? []) if (m.indexOf(':') <= 0) throw new UsageError(`--machine ${JSON.stringify(m)} is not NAME:SECRET`);
   const workPool = values['work-pool'] === undefined ? undefined : wholeNumber(values['work-pool'], '--work-pool', 1, 0, 64);
-  for (const a of values.account ?? []) if (a.indexOf(':') <= 0) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  const accounts = accountSpecs(values.account);
   const services: KdcServiceOptions[] = (values.service ?? []).map((s) => {
     const service = parseServiceSpec(s);
     if (service.principal.length === 0) throw new UsageError(`--service ${JSON.stringify(s)} is not SPN[:PASSWORD]`);
@@ -56,7 +68,7 @@ export async function dc(argv: string[]): Promise<number> {
       kdc: { port, ...(values.host === undefined ? {} : { host: values.host }), onRequest: print },
       netlogon: { port: netlogonPort, ...(values.host === undefined ? {} : { host: values.host }), onRequest: printCall },
       ...(values.machine === undefined ? {} : { machineAccounts: values.machine }),
-      ...(values.account === undefined ? {} : { accounts: values.account }),
+      ...(accounts === undefined ? {} : { accounts }),
       services,
       trace: tracing(values),
       ...lsaIsolation(values['lsa-isolation']),

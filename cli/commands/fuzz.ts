@@ -59,7 +59,7 @@ export async function fuzz(argv: string[]): Promise<number> {
       throw new UsageError(`no generator ${JSON.stringify(name)} for these packages and target (known: ${known.join(', ')})`);
     }
   }
-  // Only the packages that have one of the named generators.
+  // Only the subjects (a package with its own generators, or with the generic ones) that have one of the named generators.
   if (named.length > 0) subjects = subjects.filter((s) => setsOf(s, targets, named).length > 0);
   const options: FuzzOptions = { packages: subjects, load, iterations, seed, targets, lanes, start, ...isolation };
   if (named.length > 0) options.generators = named;
@@ -98,14 +98,10 @@ async function fuzzSubjects(
 ): Promise<FuzzSubject[]> {
   // A built-in package's own generators and the generic ones run on machines of their own (NTLM's
   // own run with a fixed challenge, which the generic ones must not meet): one subject for each set.
+  // With --generator, both sets, so that a name in neither is told what there is; the caller keeps
+  // the subjects whose set has one of the names.
   const builtin = (key: FuzzPackage): FuzzSubject[] => {
-    const ownNamed = named.some((g) => g.startsWith(`${key}/`));
-    const genericNamed = named.some((g) => g.startsWith('generic/'));
-    const sets: GeneratorSet[] = generic
-      ? ['generic']
-      : named.length === 0
-        ? [key]
-        : [...(ownNamed ? [key] : []), ...(genericNamed ? ['generic' as const] : [])];
+    const sets: GeneratorSet[] = generic ? ['generic'] : named.length === 0 ? [key] : [key, 'generic'];
     return sets.map((set) => ({ key, packageName: SSPI_PACKAGE_NAME[key], sets: [set] }));
   };
   if (load.length === 0) {

@@ -9,8 +9,10 @@
 
 import { writeFile } from 'node:fs/promises';
 import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
+import { BUILTIN_PACKAGES } from '../../lsa/index.js';
 import { DomainError, runDomain, type DomainReport } from '../../scenarios/index.js';
 import {
+  accountSpecs,
   flags,
   INSPECT_OPTIONS,
   ISOLATION_OPTIONS,
@@ -27,6 +29,14 @@ import { stopSignal } from '../watch.js';
 
 /** The exit status of a run stopped by SIGINT or SIGTERM (128 + SIGINT's number, as shells report it). */
 const INTERRUPTED_EXIT = 130;
+
+/**
+ * The built-in packages the member and the workstation can authenticate a domain user with: the
+ * member holds no domain user's password, so the package must go through the DC (Kerberos its
+ * KDC, NTLM its Netlogon; Negotiate picks one). Example checks the password on the member itself
+ * (SEC_E_LOGON_DENIED), and Null is no security package.
+ */
+const DOMAIN_PACKAGES = ['Negotiate', 'Kerberos', 'NTLM'];
 
 export async function runDomainCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {
@@ -53,20 +63,24 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
       throw new UsageError(
         `${option} goes without --domain (the domain makes its own KDC, keytab, target and join; the workstation sends one --message; each machine is its own OS process)`,
       );
+  const pkg = values.package;
+  if (
+    pkg !== undefined &&
+    !DOMAIN_PACKAGES.some((p) => p.toLowerCase() === pkg.toLowerCase()) &&
+    // A package of a --load module is the module's to name: its machines load it (or say why not).
+    (values.load === undefined || BUILTIN_PACKAGES.has(pkg.toLowerCase()))
+  )
+    throw new UsageError(`--package with --domain is ${DOMAIN_PACKAGES.join(', ')} or a package of a --load module, not ${JSON.stringify(pkg)}`);
   if (values.http && values.message !== undefined) throw new UsageError('--message goes with the TCP member (without --http): fetch sends a GET');
   if (values.realm !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(values.realm))
     throw new UsageError(`--realm ${JSON.stringify(values.realm)} is not a realm name (EXAMPLE.TEST)`);
-  for (const a of values.account ?? []) if (a.indexOf(':') <= 0) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  const accounts = accountSpecs(values.account);
   const deadlineMs = values.deadline === undefined ? undefined : wholeNumber(values.deadline, '--deadline', 0, 1, 24 * 3600 * 1000);
   // --user DOMAIN\user names the user's domain (--domain, alone, is this mode).
   const slash = values.user?.indexOf('\\') ?? -1;
   const user = values.user === undefined ? undefined : values.user.slice(slash + 1);
   if (user === '') throw new UsageError('--user is empty');
-  if (
-    user !== undefined &&
-    values.password === undefined &&
-    !(values.account ?? []).some((a) => a.slice(0, a.indexOf(':')).toLowerCase() === user.toLowerCase())
-  )
+  if (user !== undefined && values.password === undefined && !(accounts ?? []).some((a) => a.slice(0, a.indexOf(':')).toLowerCase() === user.toLowerCase()))
     throw new UsageError(`--user ${user} needs --password, or an --account of that name`);
   const isolation = lsaIsolation(values['lsa-isolation']).lsaIsolation;
 
@@ -77,7 +91,7 @@ export async function runDomainCommand(argv: string[]): Promise<number> {
       app: values.http ? 'http' : 'tcp',
       ...(values.realm === undefined ? {} : { realm: values.realm }),
       ...(values.package === undefined ? {} : { package: values.package }),
-      ...(values.account === undefined ? {} : { accounts: values.account }),
+      ...(accounts === undefined ? {} : { accounts }),
       ...(user === undefined ? {} : { user }),
       ...(slash > 0 ? { domain: values.user!.slice(0, slash) } : {}),
       ...(values.password === undefined ? {} : { password: values.password }),

@@ -10,6 +10,7 @@ import { SEC_E_OK } from '../../headers/index.js';
 import { formatHtml, formatMermaid, formatTimeline, toChromeTrace } from '../../machine/index.js';
 import { diagnoseRun, formatKlist, formatNeeds, runDemo, runWatching, type DemoReport, type RunDiagnosis } from '../../scenarios/index.js';
 import {
+  accountSpecs,
   flags,
   IDENTITY_OPTIONS,
   INSPECT_OPTIONS,
@@ -50,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     ...repeated('account'),
     ...flags('json', 'quiet', 'watch', 'klist'),
   });
+  const accounts = accountSpecs(values.account);
   const { packages, packageName } = packageList(values.load, values.package, values.realm);
   const messages = wholeNumber(values.messages, '--messages', 3, 0, 100_000);
   const options: Parameters<typeof runDemo>[0] = {
@@ -62,14 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     ...domainJoin(values),
   };
   if (values.target !== undefined) options.targetName = values.target;
-  if (values.account !== undefined) options.accounts = values.account;
+  if (accounts !== undefined) options.accounts = accounts;
   if (packageName !== undefined) options.package = packageName;
   if (values.user !== undefined) options.user = values.user;
   if (values.domain !== undefined) options.domain = values.domain;
   if (values.password !== undefined) options.password = values.password;
-  if (values.account !== undefined) {
-    for (const a of values.account) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
-  }
   if (values.klist) {
     // klist lists a logon's tickets; explicit credentials' tickets are the credential's, not the logon's.
     if (values.user !== undefined || values.domain !== undefined || values.password !== undefined)

@@ -14,6 +14,7 @@ import { SOCKET_DEFAULTS, type SocketProtocol, type TlsListening } from '../../a
 import { Machine } from '../../machine/index.js';
 import { PackageWatcher, SocketServer } from '../../scenarios/index.js';
 import {
+  accountSpecs,
   flags,
   INSPECT_OPTIONS,
   inspection,
@@ -57,7 +58,7 @@ export async function serve(argv: string[]): Promise<number> {
     : undefined;
   if (values.port === undefined) throw new UsageError('serve needs --port (0 picks a free one)');
   const port = wholeNumber(values.port, '--port', 0, 0, 65535);
-  for (const a of values.account ?? []) if (!a.includes(':')) throw new UsageError(`--account ${JSON.stringify(a)} is not USER:PASSWORD`);
+  const accounts = accountSpecs(values.account);
   const timeoutMs = wholeNumber(values.timeout, '--timeout', SOCKET_DEFAULTS.timeoutMs, 1);
   const keepAliveMs = wholeNumber(values['keep-alive'], '--keep-alive', SOCKET_DEFAULTS.keepAliveMs, 1);
   const maxConnections = wholeNumber(values['max-connections'], '--max-connections', SOCKET_DEFAULTS.maxConnections, 1);
@@ -73,7 +74,7 @@ export async function serve(argv: string[]): Promise<number> {
     packages,
     ...realm,
     ...join,
-    ...(values.account === undefined ? {} : { accounts: values.account }),
+    ...(accounts === undefined ? {} : { accounts }),
     trace: tracing(values),
     ...lsaIsolation(values['lsa-isolation']),
     ...debugging,

@@ -7,6 +7,9 @@ import { runSoak } from '../../scenarios/index.js';
 import { ISOLATION_OPTIONS, lsaIsolation, parseCommand, seconds, valued, wholeNumber } from '../options.js';
 import { UsageError } from '../usage.js';
 
+/** The built-in packages soak loads by name (Kerberos needs a realm and a KDC, which soak's machine has not). */
+const PACKAGES = ['example', 'ntlm', 'negotiate', 'null'];
+
 export async function soak(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { ...valued('package', 'duration', 'fault-rate', 'seed', 'in-flight', 'json'), ...ISOLATION_OPTIONS });
   const duration = seconds(values.duration, '--duration', 600);
@@ -17,7 +20,10 @@ export async function soak(argv: string[]): Promise<number> {
   const seed = wholeNumber(values.seed, '--seed', 1, 0, 0xffffffff);
   const pkg = values.package ?? 'example';
   // A built-in name in any case; a module path as written.
-  const spec = /[\\/]/.test(pkg) ? pkg : pkg.toLowerCase();
+  const isPath = /[\\/]/.test(pkg);
+  const spec = isPath ? pkg : pkg.toLowerCase();
+  if (!isPath && !PACKAGES.includes(spec))
+    throw new UsageError(`--package is one of ${PACKAGES.join(', ')}, or a package module's path, not ${JSON.stringify(pkg)}`);
   const report = await runSoak({
     spec,
     durationMs: duration * 1000,

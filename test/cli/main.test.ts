@@ -39,6 +39,23 @@ describe('sspi-emu --help, -h and --version', { timeout: 120_000 }, () => {
     assert.ok(one.stdout.startsWith('sspi-emu soak '));
   });
 
+  it('says in the overview which commands take --lsa-isolation, as their own usage and options do: all but decode and new-package', async () => {
+    const all = await sspiEmu(['--help']);
+    assert.match(all.stdout, /^every command that boots a machine \(all but decode and new-package\) also takes$/m);
+    const without = ['decode', 'new-package'];
+    await Promise.all(
+      [...COMMANDS, 'check', 'new-package'].map(async (command) => {
+        const { stdout } = await sspiEmu([command, '--help']);
+        assert.equal(stdout.includes('--lsa-isolation thread|process'), !without.includes(command), `sspi-emu ${command} --help`);
+      }),
+    );
+    for (const args of [
+      ['decode', 'AAAA', '--lsa-isolation', 'thread'],
+      ['new-package', 'Contoso', '--lsa-isolation', 'thread'],
+    ])
+      assertUsageError(await sspiEmu(args), args[0], /Unknown option '--lsa-isolation'$/);
+  });
+
   it("prints the package's version", async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {

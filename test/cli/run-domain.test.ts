@@ -158,6 +158,14 @@ describe('sspi-emu run --domain', { timeout: 240_000 }, () => {
     }
   });
 
+  it('refuses a --package that cannot authenticate a domain user, naming the ones that can', async () => {
+    const named = /^sspi-emu run: --package with --domain is Negotiate, Kerberos, NTLM or a package of a --load module, not "(Example|null)"$/;
+    assertUsageError(await sspiEmu(['run', '--domain', '--package', 'Example'], { timeoutMs: 60_000 }), 'run', named);
+    assertUsageError(await sspiEmu(['run', '--domain', '--package', 'null'], { timeoutMs: 60_000 }), 'run', named);
+    // A built-in name is the built-in package, --load or not.
+    assertUsageError(await sspiEmu(['run', '--domain', '--package', 'Example', '--load', fixturePackage('hanger')], { timeoutMs: 60_000 }), 'run', named);
+  });
+
   it("refuses what a domain run makes itself, and keeps --domain D as the one-machine run's client domain", async () => {
     assertUsageError(await sspiEmu(['run', '--domain', '--kdc', '127.0.0.1:88']), 'run', /^sspi-emu run: --kdc goes without --domain/);
     assertUsageError(await sspiEmu(['run', '--domain', '--messages', '2']), 'run', /^sspi-emu run: --messages goes without --domain/);
