@@ -83,7 +83,7 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   let context: CtxtHandle | undefined;
   let stage = 'the handshake';
   let sentBytes = 0; // the sealed message's token, once sent
-  let contextTokensSent = 0;
+  let serverTokens = 0; // the server's handshake tokens received
   try {
     const start = performance.now();
     await wire.send(TOKEN.NOOP | TOKEN.CONTEXT_NEXT);
@@ -96,13 +96,13 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       const out = tokenBytes(r.output);
       if (out !== undefined && out.byteLength > 0) {
         await wire.send(TOKEN.CONTEXT, out);
-        contextTokensSent++;
         legs++;
       }
       if (!isSuccess(r.status)) return appResult(r.status, failedCall('InitializeSecurityContext', r));
       if (r.status === SEC_E_OK) break;
       if (r.status !== SEC_I_CONTINUE_NEEDED) return appResult(r.status, `InitializeSecurityContext returned ${statusName(r.status)}`);
       const reply = await wire.receive(timeoutMs);
+      serverTokens++;
       legs++;
       if ((reply.flags & TOKEN.CONTEXT) === 0) return appResult(SEC_E_INTERNAL_ERROR, `the server sent ${tokenFlagNames(reply.flags)} during the handshake`);
       input = [{ BufferType: SECBUFFER.TOKEN, pvBuffer: reply.token }];
@@ -155,10 +155,11 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
     };
   } catch (error) {
     // gss-sample servers refuse a token by closing the connection without a word: once the server
-    // has one of ours, that is its answer (exit 1, as gss-client's), whichever leg it came after
-    // (NTLM's client is done before the server checks its AUTHENTICATE; Negotiate's waits for the
-    // mechListMIC). Before that, a close is a server that hung up (a network failure).
-    if (error instanceof ProtocolError && (error.code === 'CLOSED' || error.code === 'TRUNCATED') && contextTokensSent > 0)
+    // has answered a token of ours, taking part in the handshake, a close is its refusal of the next
+    // (exit 1, as gss-client's), whichever leg it came after (NTLM's client is done before the
+    // server checks its AUTHENTICATE; Negotiate's waits for the mechListMIC). Before that, a close
+    // is a server that hung up (a network failure).
+    if (error instanceof ProtocolError && (error.code === 'CLOSED' || error.code === 'TRUNCATED') && serverTokens > 0)
       return appResult(
         SEC_E_INTERNAL_ERROR,
         `the server closed the connection ${stage === 'the handshake' ? 'during the handshake' : `before ${stage}`}: ` +
