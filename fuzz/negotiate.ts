@@ -22,6 +22,7 @@
 import { SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_MESSAGE_ALTERED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, type Status } from '../headers/index.js';
 import {
   DerError,
+  MAX_MECH_TYPES,
   MECH_OID,
   NEG_STATE,
   NEGOTIATE_MAX_TOKEN,
@@ -302,7 +303,8 @@ function mechTypes(rng: Rng): { list: string[]; ntlmFirst: boolean; hasNtlm: boo
     case 'empty':
       return { list: [], ntlmFirst: false, hasNtlm: false };
     default: {
-      const count = rng.pick([100, 300, 1000]);
+      // Around the most a list may hold (MAX_MECH_TYPES), and far past it.
+      const count = rng.pick([MAX_MECH_TYPES - 1, MAX_MECH_TYPES + 1, 100, 300, 1000]);
       const list = Array.from({ length: count }, (_, i) => `1.2.840.${i + 1}`);
       if (rng.chance(0.5)) list.push(MECH_OID.NTLMSSP);
       return { list, ntlmFirst: false, hasNtlm: list.includes(MECH_OID.NTLMSSP) };
@@ -344,8 +346,13 @@ function initVariant(rng: Rng, base: Captured): TokenVariant {
         ...(mic === undefined ? {} : { mechListMIC: mic }),
       });
       const mutation = `packNegTokenInit${hints ? '2' : ''}: ${list.list.length} mechanisms${list.ntlmFirst ? ', NTLM first' : list.hasNtlm ? ', NTLM later' : ', no NTLM'}; ${token.how}${mic === undefined ? '' : '; a mechListMIC'}`;
-      // Without NTLM there is nothing to negotiate; NTLM chosen with the captured token, or with none yet, continues.
-      const expected = !list.hasNtlm ? SEC_E_INVALID_TOKEN : (list.ntlmFirst && token.good) || !list.ntlmFirst ? SEC_I_CONTINUE_NEEDED : undefined;
+      // Without NTLM there is nothing to negotiate, nor in a list past MAX_MECH_TYPES; NTLM chosen with the captured token, or with none yet, continues.
+      const expected =
+        !list.hasNtlm || list.list.length > MAX_MECH_TYPES
+          ? SEC_E_INVALID_TOKEN
+          : (list.ntlmFirst && token.good) || !list.ntlmFirst
+            ? SEC_I_CONTINUE_NEEDED
+            : undefined;
       return { bytes, mutation, strategy, ...(expected === undefined || mic !== undefined ? {} : { expected }) };
     }
     default:

@@ -77,6 +77,14 @@ export const NEG_STATE_NAMES: Readonly<Record<NegState, string>> = {
 /** The hint name Windows servers put in NegTokenInit2 (MS-SPNG 2.2.1, 3.2.5.2). */
 export const WINDOWS_HINT_NAME = 'not_defined_in_RFC4178@please_ignore';
 
+/**
+ * The most MechTypes a NegTokenInit may list, and the longest one (its DER contents). Clients list
+ * a handful (Windows: Kerberos twice, NEGOEX, NTLM); an acceptor keeps the list until the
+ * mechListMIC, so a token of 12,000 made-up OIDs in its 64 KiB would have cost it 400 KiB a context.
+ */
+export const MAX_MECH_TYPES = 32;
+export const MAX_MECH_TYPE_BYTES = 32;
+
 export interface NegHints {
   hintName?: string;
   hintAddress?: Uint8Array;
@@ -221,6 +229,9 @@ function readNegTokenInit(bytes: Uint8Array, choice: Tlv): NegTokenInit {
     token.mechTypes = [];
     for (let at = list.contentStart; at < list.end;) {
       const mech = expectTlv(bytes, at, list.end, DER_TAG.OBJECT_IDENTIFIER, 'MechType');
+      if (token.mechTypes.length === MAX_MECH_TYPES) throw new DerError('TOO_MANY', at, `mechTypes lists more than ${MAX_MECH_TYPES} MechTypes`);
+      if (mech.end - mech.contentStart > MAX_MECH_TYPE_BYTES)
+        throw new DerError('BAD_OID', at, `a MechType of ${mech.end - mech.contentStart} bytes, past the ${MAX_MECH_TYPE_BYTES} any mechanism's OID takes`);
       token.mechTypes.push(readOid(bytes, mech));
       at = mech.end;
     }

@@ -7,6 +7,8 @@ export { describeNegotiationToken, formatNegotiationToken, isSpnegoToken, type I
 export { NEGOTIATE_MAX_TOKEN } from './info.js';
 export { MECHANISMS, mechanismOf, type Mechanism } from './mechanisms.js';
 export {
+  MAX_MECH_TYPE_BYTES,
+  MAX_MECH_TYPES,
   MECH_NAMES,
   MECH_OID,
   NEG_STATE,

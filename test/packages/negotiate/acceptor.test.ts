@@ -123,6 +123,18 @@ describe("Negotiate's acceptor", () => {
     assert.equal(h.nested.count().contexts, 0);
   });
 
+  it('refuses a NegTokenInit that lists thousands of made-up mechanisms before NTLM, and keeps no context for it', async () => {
+    // Within cbMaxToken, but each context kept the list until its mechListMIC: 400 KiB a context.
+    const h = await negotiateHarness();
+    const creds = await h.credentials();
+    const mechTypes = [...Array.from({ length: 12_000 }, (_, i) => `1.2.${1000 + i}`), MECH_OID.NTLMSSP];
+    const token = packNegTokenInit({ mechTypes });
+    assert.ok(token.byteLength < 65_791);
+    const refused = await h.accept(creds.server, null, token);
+    assert.equal(statusName(refused.result.status), 'SEC_E_INVALID_TOKEN');
+    assert.equal(h.nested.count().contexts, 0);
+  });
+
   it('refuses a NegTokenResp first, an empty mechanism list, bytes that are no token, and a token past cbMaxToken (65791)', async () => {
     const h = await negotiateHarness();
     const creds = await h.credentials();

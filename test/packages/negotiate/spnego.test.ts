@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DerError } from '../../../packages/kit/index.js';
 import {
+  MAX_MECH_TYPE_BYTES,
+  MAX_MECH_TYPES,
   MECH_OID,
   NEG_STATE,
   packBareNegTokenInit,
@@ -102,6 +104,22 @@ describe('SPNEGO tokens', () => {
     ['an InitialContextToken for SPNEGO holding a NegTokenResp', '600c06062b0601050502a1023000', 'BAD_TAG', 10],
     ['a MechType that is not an OID', 'a0083006a0043002' + '0400', 'BAD_TAG', 8],
   ];
+  it(`refuses a mechTypes list past ${MAX_MECH_TYPES} MechTypes, or a MechType past ${MAX_MECH_TYPE_BYTES} bytes, and takes them up to there`, () => {
+    const oids = (n: number): string[] => Array.from({ length: n }, (_, i) => `1.2.${1000 + i}`);
+    assert.equal((unpackNegotiationToken(packNegTokenInit({ mechTypes: oids(MAX_MECH_TYPES) })).token as { mechTypes: string[] }).mechTypes.length, MAX_MECH_TYPES);
+    assert.throws(
+      () => unpackNegotiationToken(packNegTokenInit({ mechTypes: oids(MAX_MECH_TYPES + 1) })),
+      (e: unknown) => e instanceof DerError && e.code === 'TOO_MANY',
+    );
+    // An OID of 1.2 and then arcs of one byte each: 1 + arcs bytes of contents.
+    const long = (arcs: number): string => ['1.2', ...Array.from({ length: arcs }, () => '5')].join('.');
+    assert.deepEqual((unpackNegotiationToken(packNegTokenInit({ mechTypes: [long(MAX_MECH_TYPE_BYTES - 1)] })).token as { mechTypes: string[] }).mechTypes, [long(MAX_MECH_TYPE_BYTES - 1)]);
+    assert.throws(
+      () => unpackNegotiationToken(packNegTokenInit({ mechTypes: [long(MAX_MECH_TYPE_BYTES)] })),
+      (e: unknown) => e instanceof DerError && e.code === 'BAD_OID',
+    );
+  });
+
   for (const [what, der, code, offset] of refusals) {
     it(`refuses ${what} (${code} at ${offset})`, () => {
       assert.throws(
