@@ -76,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     options.klist = true;
   }
 
-  const hints = realmHints(options.package, values.realm);
+  const hints = realmHints(options.package, values);
   if (values.watch) {
     const modules = watchedModules(values.load, values.package);
     const stop = stopSignal();
@@ -96,14 +96,27 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
- * What a failed run should say beyond its statuses: Kerberos on a machine in no realm fails at
- * once (the server has no credentials, the client no KDC), which the statuses say but not why.
+ * What a failed Kerberos run should say beyond its statuses, which say what failed but not why:
+ * on a machine in no realm it fails at once (the server has no credentials, the client no KDC);
+ * in a realm, the server needs its service key (a keytab) and the client must be a user of the
+ * realm, or its first call finds no authority (the default account is SSPI-EMU's, not the realm's).
  */
-function realmHints(packageName: string | undefined, realm: string | undefined): string[] {
-  if (realm !== undefined || packageName?.toLowerCase() !== 'kerberos') return [];
-  return [
-    'Kerberos needs a realm: this machine is in none. Give --realm R --kdc HOST:PORT (a KDC: `sspi-emu dc --realm R --port 0 --account USER:PASSWORD --service host/localhost`) and --target host/localhost, or run a whole domain with `sspi-emu run --domain`.',
-  ];
+function realmHints(packageName: string | undefined, values: { realm?: string; keytab?: string; domain?: string; dc?: string }): string[] {
+  if (packageName?.toLowerCase() !== 'kerberos') return [];
+  const realm = values.realm;
+  if (realm === undefined)
+    return [
+      'Kerberos needs a realm: this machine is in none. Start a KDC (`sspi-emu dc --realm EXAMPLE.TEST --port 0 --account alice:Passw0rd! --service host/localhost --export-keytab services.keytab`), then give --realm EXAMPLE.TEST --kdc 127.0.0.1:PORT --keytab services.keytab --domain EXAMPLE.TEST --target host/localhost; or run a whole domain with `sspi-emu run --domain`.',
+    ];
+  const hints: string[] = [];
+  // A machine joined with --dc has its keys from its machine account; one that is not needs a keytab.
+  if (values.keytab === undefined && values.dc === undefined)
+    hints.push(`The server takes its service key from --keytab FILE (\`sspi-emu dc ... --service host/localhost --export-keytab FILE\` writes one): without it, it has no credentials.`);
+  if (values.domain === undefined || values.domain.toUpperCase() !== realm.toUpperCase())
+    hints.push(
+      `The client logs on as a user of ${values.domain === undefined ? "its account's domain (the default accounts' is SSPI-EMU)" : values.domain}, and Kerberos asks a KDC only of this machine's realm: give --domain ${realm} for a user of the realm.`,
+    );
+  return hints;
 }
 
 /** What `run` prints of one run and writes to the files asked for; the exit status. */

@@ -33,7 +33,10 @@ describe('sspi-emu run', () => {
     const { code, stdout } = await sspiEmu(['run', '--quiet', '--package', 'Kerberos']);
     assert.equal(code, 1);
     assert.match(stdout, /^SEC_E_NO_CREDENTIALS: server: /);
-    assert.match(stdout, /^Kerberos needs a realm: this machine is in none\. Give --realm R --kdc HOST:PORT .*sspi-emu run --domain/m);
+    assert.match(
+      stdout,
+      /^Kerberos needs a realm: this machine is in none\. Start a KDC \(`sspi-emu dc .*--export-keytab services\.keytab`\), then give --realm EXAMPLE\.TEST --kdc 127\.0\.0\.1:PORT --keytab services\.keytab --domain EXAMPLE\.TEST --target host\/localhost; or run a whole domain with `sspi-emu run --domain`\.$/m,
+    );
     const json = await sspiEmu(['run', '--json', '--package', 'kerberos']);
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as { hints?: string[] };
@@ -41,6 +44,15 @@ describe('sspi-emu run', () => {
     // A run that did not fail, or one in a realm, carries no such hint.
     const ok = await sspiEmu(['run', '--quiet']);
     assert.doesNotMatch(ok.stdout, /needs a realm/);
+  });
+
+  it('says, of a Kerberos run in a realm that failed, that the server needs a keytab and the client a user of the realm', { timeout: 60_000 }, async () => {
+    // No KDC listens on port 1: the client's first call fails; the hints are what was left out.
+    const { code, stdout } = await sspiEmu(['run', '--quiet', '--package', 'Kerberos', '--realm', 'EXAMPLE.TEST', '--kdc', '127.0.0.1:1', '--target', 'host/localhost']);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^The server takes its service key from --keytab FILE /m);
+    assert.match(stdout, /^The client logs on as a user of its account's domain \(the default accounts' is SSPI-EMU\), and Kerberos asks a KDC only of this machine's realm: give --domain EXAMPLE\.TEST for a user of the realm\.$/m);
+    assert.doesNotMatch(stdout, /needs a realm/);
   });
 
   it('uses the accounts given with --account, in DOMAIN\\user form too', async () => {
