@@ -118,13 +118,32 @@ function endWhenReaderGoes(): void {
   }
 }
 
+/**
+ * Node exits when nothing is left to wait for, even while the command's own promise is pending: a
+ * promise that can never settle (a package entry point that never answers, called where no
+ * deadline watches it, as the benchmarks' in-process baselines call the package directly) would
+ * end the command with status 0 and nothing printed. It ends it with a line saying so, and 1.
+ */
+let commandSettled = false;
+process.on('beforeExit', () => {
+  if (commandSettled) return;
+  commandSettled = true;
+  process.stderr.write(
+    'sspi-emu: the command stopped before it finished: nothing it waits for can happen any more (a promise that never settles, ' +
+      'such as a package entry point that never answers where no deadline watches it: bench calls the package directly for its in-process baselines)\n',
+  );
+  process.exitCode = 1;
+});
+
 followParent();
 endWhenReaderGoes();
 main(process.argv.slice(2)).then(
   (code) => {
+    commandSettled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    commandSettled = true;
     if (error instanceof PackageLoadError) {
       for (const line of error.message.split('\n')) process.stderr.write(`sspi-emu: ${line}\n`);
     } else {
