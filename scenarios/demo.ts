@@ -47,6 +47,12 @@ export interface DemoReport {
   /** LPC messages (both directions, counted at the client's and server's channels) per phase. */
   lpc: { handshake: number; messages: number };
   error?: string;
+  /**
+   * The LSA ended during the run (a package took it down: a stray rejection or throw outside any
+   * entry point, process.exit), and what it died of when it said: the processes' failures (their
+   * LPC channel closed) only follow from it.
+   */
+  lsaExited?: string;
   /** With `klist`: the client's logon's ticket cache after the run. */
   klist?: KlistReport;
 }
@@ -103,6 +109,10 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
   const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
   const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
   if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
+  if (!machine.lsa.alive) {
+    const crash = machine.lsa.crashError;
+    report.lsaExited = `the LSA (pid ${machine.lsa.pid}) exited during the run${crash === undefined ? '' : `: ${describeError(crash)}`}`;
+  }
   if (logonAs !== null && client.alive) report.klist = await klist(client);
   return { report, processes: [server, client] };
 }

@@ -145,6 +145,7 @@ async function show(
           client: report.client,
           server: report.server,
           ...(report.error === undefined ? {} : { error: report.error }),
+          ...(report.lsaExited === undefined ? {} : { lsaExited: report.lsaExited }),
           exceptions: diagnosis.exceptions,
           lacking: diagnosis.lacking,
           ...(diagnosis.lacking.length === 0 ? {} : { needs: formatNeeds(diagnosis.lacking) }),
@@ -183,11 +184,14 @@ function summary(report: DemoReport, diagnosis: RunDiagnosis, hints: readonly st
   if (first !== null && other !== null && other.status !== SEC_E_OK && other.detail !== firstResult?.detail)
     line += `; then ${otherName}: ${other.statusName}${other.detail === undefined ? '' : `: ${other.detail}`}`;
   const lines = [line];
+  // The processes' failures only follow from the LSA's end: say it, and what it died of.
+  if (report.lsaExited !== undefined) lines.push(report.lsaExited);
   for (const exception of diagnosis.exceptions) {
     lines.push(`package exception in ${exception.process}: ${exception.message}`);
     if (exception.stack !== undefined) for (const frame of exception.stack.split('\n').filter((l) => /^\s+at /.test(l))) lines.push(`    ${frame.trim()}`);
   }
-  const needs = formatNeeds(diagnosis.lacking);
+  // What the apps could not query after the LSA went is no lack of the package's.
+  const needs = report.lsaExited === undefined ? formatNeeds(diagnosis.lacking) : '';
   if (needs !== '') lines.push(needs);
   lines.push(...hints);
   return lines;

@@ -55,6 +55,16 @@ describe('sspi-emu run', () => {
     assert.doesNotMatch(stdout, /needs a realm/);
   });
 
+  it('says the LSA exited during the run, and what it died of, when a package takes it down (a stray throw outside any call)', { timeout: 60_000 }, async () => {
+    const args = ['run', '--load', fixturePackage('stray-throw'), '--package', 'StrayThrow'];
+    const { code, stdout } = await sspiEmu([...args, '--quiet']);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^the LSA \(pid \d+\) exited during the run: a stray throw of the StrayThrow package, outside any call$/m);
+    assert.doesNotMatch(stdout, /this package lacked/, 'what the apps could not query of a dead LSA is no lack of the package');
+    const json = await sspiEmu([...args, '--json']);
+    assert.match((JSON.parse(json.stdout) as { lsaExited?: string }).lsaExited ?? '', /exited during the run: a stray throw/);
+  });
+
   it('uses the accounts given with --account, in DOMAIN\\user form too', async () => {
     const { code, stdout } = await sspiEmu([
       'run',
