@@ -98,22 +98,61 @@ function importFailureReason(spec: string, url: URL, error: unknown): string {
   return reason;
 }
 
+/** The most modules followed from a package's entry to find the one with a syntax error. */
+const MAX_CHECKED_MODULES = 200;
+
 /**
  * Where a syntax error is: Node 20's import() gives only the message, so the module is checked
  * again (node --check, in a child process, on this failure only) for its file, line and the line
- * itself. A module that checks clean has the error in one of the modules it imports.
+ * itself; a module that checks clean has it in one it imports, and the relative imports are
+ * followed (depth first, each module once, up to MAX_CHECKED_MODULES) until one does not check.
  */
 function syntaxErrorPlace(url: URL): string {
   if (url.protocol !== 'file:') return '';
-  const path = fileURLToPath(url);
+  const seen = new Set<string>();
+  const visit = (path: string): string | undefined => {
+    if (seen.has(path) || seen.size >= MAX_CHECKED_MODULES) return undefined;
+    seen.add(path);
+    const place = checkModule(path);
+    if (place !== undefined) return place;
+    for (const imported of relativeImports(path)) {
+      const found = visit(imported);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  const entry = fileURLToPath(url);
+  const place = visit(entry);
+  if (place === undefined) return ' (in a module it imports)';
+  return place.startsWith(`${entry}:`) ? ` at ${place}` : ` in a module it imports, at ${place}`;
+}
+
+/** `node --check` of one module: its syntax error's "file:line: the line", or undefined when it checks clean (or cannot be read). */
+function checkModule(path: string): string | undefined {
   try {
     execFileSync(process.execPath, ['--check', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
-    return ' (in a module it imports)';
+    return undefined;
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '');
     const [where, source] = stderr.split('\n');
-    return where !== undefined && /:\d+$/.test(where) ? ` at ${where}${source === undefined ? '' : `: ${source.trim()}`}` : '';
+    return where !== undefined && /:\d+$/.test(where) ? `${where}${source === undefined ? '' : `: ${source.trim()}`}` : undefined;
   }
+}
+
+/** The files a module imports by relative specifier ('./x.js', '../y.js'), as written in it: enough to find a syntax error's file. */
+function relativeImports(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    const file = join(dirname(path), m[1]!);
+    if (existsSync(file) && statSync(file).isFile()) out.push(file);
+  }
+  return out;
 }
 
 /**

@@ -29,6 +29,8 @@ before(async () => {
   await writeFile(path('source.ts'), 'export const x: number = 1;\n');
   await writeFile(path('broken.js'), 'export const x = ;\n');
   await writeFile(path('imports-broken.js'), 'import "./broken.js";\nexport const ok = true;\n');
+  await writeFile(path('imports-imports-broken.js'), "import { ok } from './fine.js';\nexport { ok2 } from './imports-broken.js';\nexport const x = ok;\n");
+  await writeFile(path('fine.js'), 'export const ok = 1;\n');
   await writeFile(path('old.cjs'), 'import "node:fs";\n');
   await writeFile(path('pending.js'), 'await new Promise(() => {});\n');
   // A project without "type": "module", whose file has import statements: CommonJS to Node 20
@@ -62,7 +64,10 @@ describe('importing a package module', () => {
     const own = await failure('broken.js');
     assert.equal(own.stage, 'import');
     assert.match(own.reason, new RegExp(`^SyntaxError: .* at ${path('broken.js').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1: export const x = ;$`));
-    assert.match((await failure('imports-broken.js')).reason, /^SyntaxError: .* \(in a module it imports\)$/);
+    // One it imports, or one that module imports: that module's file, line and source.
+    const inImported = new RegExp(`^SyntaxError: .* in a module it imports, at ${path('broken.js').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1: export const x = ;$`);
+    assert.match((await failure('imports-broken.js')).reason, inImported);
+    assert.match((await failure('imports-imports-broken.js')).reason, inImported);
   });
 
   it('says why Node read a file as CommonJS', async () => {
