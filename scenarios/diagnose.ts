@@ -27,6 +27,12 @@ export type DefaultAppNeed = (typeof DEFAULT_APP_NEEDS)[number];
 export interface RunDiagnosis {
   /** Every exception of a package entry point, in time order. */
   exceptions: PackageException[];
+  /**
+   * The package's other faults, in time order: an entry point that did not return within the
+   * host's deadline (PACKAGE_TIMEOUT), or returned what the interface does not allow
+   * (PACKAGE_BAD_RESULT). A run can succeed with them (a delete that timed out).
+   */
+  faults: PackageException[];
   /** What the default apps needed and the package did not give, with the processes that missed it. */
   lacking: Array<{ need: DefaultAppNeed; processes: string[] }>;
 }
@@ -36,6 +42,9 @@ const HANDSHAKE_APIS = new Set(['InitializeSecurityContext', 'AcceptSecurityCont
 /** Reads a run's trace (every process's events, in time order). */
 export function diagnoseRun(events: readonly TraceEvent[]): RunDiagnosis {
   const exceptions: PackageException[] = [];
+  const faults: PackageException[] = [];
+  // Processes whose QueryContextAttributes under way met a fault of the package's (its answer is no lack of an attribute).
+  const queryFaulted = new Set<string>();
   const established = new Set<string>();
   const mapped = new Set<string>();
   const missed = new Map<DefaultAppNeed, Set<string>>();
@@ -53,6 +62,9 @@ export function diagnoseRun(events: readonly TraceEvent[]): RunDiagnosis {
       exceptions.push({ process: e.process, entry: e.call, message: e.detail ?? e.call, stack: e.stack });
     else if (e.phase === 'return' && e.call.startsWith('Sp') && e.status === 'SEC_E_INTERNAL_ERROR' && e.detail?.startsWith('PACKAGE_THREW') === true)
       exceptions.push({ process: e.process, entry: e.call, message: e.detail });
+    else if (e.phase === 'return' && e.call.startsWith('Sp') && e.status === 'SEC_E_INTERNAL_ERROR' && /^PACKAGE_(TIMEOUT|BAD_RESULT)\b/.test(e.detail ?? ''))
+      faults.push({ process: e.process, entry: e.call, message: e.detail! });
+    if (e.phase === 'return' && e.call === 'SpQueryContextAttributes' && e.status === 'SEC_E_INTERNAL_ERROR' && querying.has(e.process)) queryFaulted.add(e.process);
     if (e.process === 'lsa') {
       if (e.call === 'MappedContext' && e.peer !== undefined) mapped.add(e.peer);
       continue;
@@ -63,13 +75,14 @@ export function diagnoseRun(events: readonly TraceEvent[]): RunDiagnosis {
       else if (e.phase === 'return') {
         const attribute = querying.get(e.process);
         querying.delete(e.process);
-        if ((attribute === 'SECPKG_ATTR_SIZES' || attribute === 'SECPKG_ATTR_NAMES') && e.status !== 'SEC_E_OK') miss(attribute, e.process);
+        const faulted = queryFaulted.delete(e.process);
+        if ((attribute === 'SECPKG_ATTR_SIZES' || attribute === 'SECPKG_ATTR_NAMES') && e.status !== 'SEC_E_OK' && !faulted) miss(attribute, e.process);
       }
     }
   }
   for (const process of established) if (!mapped.has(process)) miss('MappedContext', process);
   const lacking = DEFAULT_APP_NEEDS.filter((need) => missed.has(need)).map((need) => ({ need, processes: [...missed.get(need)!].sort() }));
-  return { exceptions, lacking };
+  return { exceptions, faults, lacking };
 }
 
 /** One line: what the default apps need from a package, and what this one lacked (empty when it lacked nothing). */

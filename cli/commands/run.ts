@@ -147,6 +147,7 @@ async function show(
           ...(report.error === undefined ? {} : { error: report.error }),
           ...(report.lsaExited === undefined ? {} : { lsaExited: report.lsaExited }),
           exceptions: diagnosis.exceptions,
+          faults: diagnosis.faults,
           lacking: diagnosis.lacking,
           ...(diagnosis.lacking.length === 0 ? {} : { needs: formatNeeds(diagnosis.lacking) }),
           ...(failed && hints.length > 0 ? { hints } : {}),
@@ -167,7 +168,8 @@ async function show(
     process.stdout.write(`LPC messages: handshake ${report.lpc.handshake}, message phase ${report.lpc.messages}\n`);
     if (report.klist !== undefined) process.stdout.write(`\nklist (the client's logon):\n${formatKlist(report.klist).join('\n')}\n`);
   }
-  return report.status === SEC_E_OK && (report.klist === undefined || report.klist.failedAt === undefined) ? 0 : 1;
+  // A package fault fails the run even when the handshake and messages got through (a delete that timed out).
+  return report.status === SEC_E_OK && diagnosis.faults.length === 0 && (report.klist === undefined || report.klist.failedAt === undefined) ? 0 : 1;
 }
 
 /**
@@ -190,6 +192,7 @@ function summary(report: DemoReport, diagnosis: RunDiagnosis, hints: readonly st
     lines.push(`package exception in ${exception.process}: ${exception.message}`);
     if (exception.stack !== undefined) for (const frame of exception.stack.split('\n').filter((l) => /^\s+at /.test(l))) lines.push(`    ${frame.trim()}`);
   }
+  for (const fault of diagnosis.faults) lines.push(`package fault in ${fault.process}: ${fault.message}`);
   // What the apps could not query after the LSA went is no lack of the package's.
   const needs = report.lsaExited === undefined ? formatNeeds(diagnosis.lacking) : '';
   if (needs !== '') lines.push(needs);

@@ -57,9 +57,32 @@ describe('diagnoseRun', () => {
     ]);
   });
 
+  it("lists the package's timeouts and bad results as faults, and a query that timed out is no lack of the attribute", () => {
+    const events = [
+      event('client', 'InitializeSecurityContext', 'return', { status: 'SEC_E_OK' }),
+      event('lsa', 'MappedContext', 'event', { peer: 'client' }),
+      event('client', 'QueryContextAttributes', 'call', { detail: 'SECPKG_ATTR_SIZES' }),
+      event('client', 'SpQueryContextAttributes', 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: 'PACKAGE_TIMEOUT: P: SpQueryContextAttributes did not return within 5 ms' }),
+      event('client', 'QueryContextAttributes', 'return', { status: 'SEC_E_INTERNAL_ERROR' }),
+      event('lsa', 'SpDeleteContext', 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: 'PACKAGE_TIMEOUT: P: SpDeleteContext did not return within 5 ms' }),
+      event('lsa', 'SpAcceptLsaModeContext', 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: 'PACKAGE_BAD_RESULT: P: SpAcceptLsaModeContext returned a malformed result' }),
+    ];
+    const { faults, lacking, exceptions } = diagnoseRun(events);
+    assert.deepEqual(
+      faults.map((f) => [f.process, f.entry]),
+      [
+        ['client', 'SpQueryContextAttributes'],
+        ['lsa', 'SpDeleteContext'],
+        ['lsa', 'SpAcceptLsaModeContext'],
+      ],
+    );
+    assert.deepEqual(exceptions, []);
+    assert.deepEqual(lacking, [], 'the client queried SIZES and the package timed out: not a lack of it');
+  });
+
   it('says nothing of a run that had what it needed', () => {
     const events = [event('client', 'InitializeSecurityContext', 'return', { status: 'SEC_E_OK' }), event('lsa', 'MappedContext', 'event', { peer: 'client' })];
-    assert.deepEqual(diagnoseRun(events), { exceptions: [], lacking: [] });
+    assert.deepEqual(diagnoseRun(events), { exceptions: [], faults: [], lacking: [] });
     assert.equal(formatNeeds([]), '');
   });
 });
