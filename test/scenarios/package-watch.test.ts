@@ -4,7 +4,7 @@
 // machine whose LSA runs in an OS process of its own, the new version in place.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,33 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/** `promise`, or a failure when the test is stopped first (its timeout), so that it ends and closes what it opened instead of waiting on. */
+function orStopped<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (): void => reject(new Error(`no ${what} before the test was stopped`));
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', stop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** The fs.watch handles open in this process. */
+const watchHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+
+/** One turn of the event loop, twice: a closed handle is gone after its close callbacks have run. */
+const closeCallbacksRun = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 const REPORT = (spec: string, version: number): ReloadReport => ({ spec, version, module: `file://${spec}?v=${version}`, loaded: [], unloaded: [] });
 
@@ -101,6 +128,75 @@ describe('PackageWatcher', () => {
     } finally {
       watcher.close();
     }
+  });
+
+  // A save that writes a new file and renames it over the old one (sed -i, vim with backupcopy=no,
+  // many IDEs): Node 20's recursive fs.watch on Linux watched each file, kept the watch of the
+  // file replaced, and saw the first such save only.
+  it('reloads for every save that replaces a file by a rename, and after a directory is replaced or made', { timeout: 30_000 }, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'sspi-emu-watch-rename-'));
+    const main = join(root, 'index.js');
+    const lib = join(root, 'lib');
+    mkdirSync(lib);
+    mkdirSync(join(root, 'node_modules'));
+    writeFileSync(main, 'export const a = 1;\n');
+    writeFileSync(join(lib, 'x.js'), 'export const x = 1;\n');
+    await closeCallbacksRun(); // the watches of the tests before, closed, gone
+    const baseline = watchHandles();
+    let reloads = 0;
+    let reloaded = deferred<void>();
+    const watcher = new PackageWatcher(
+      [main],
+      (spec) => {
+        reloads++;
+        return Promise.resolve(REPORT(spec, reloads + 1));
+      },
+      { reloaded: () => reloaded.resolve(), failed: (_spec, error) => assert.fail(String(error)) },
+      { debounceMs: 10 },
+    );
+    /** Makes a save and waits for its reload: exactly one. */
+    const saved = async (what: string, save: () => void): Promise<void> => {
+      const before = reloads;
+      reloaded = deferred<void>();
+      save();
+      await orStopped(reloaded.promise, t.signal, `reload for ${what}`);
+      assert.equal(reloads, before + 1, `one reload for ${what}`);
+    };
+    /** A save as an editor that writes a new file and renames it over the old one makes it. */
+    const replace = (file: string, text: string): void => {
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    };
+    try {
+      for (let i = 2; i <= 4; i++) await saved(`save ${i - 1} of lib/x.js by a rename`, () => replace(join(lib, 'x.js'), `export const x = ${i};\n`));
+      for (let i = 2; i <= 3; i++) await saved(`save ${i - 1} of index.js by a rename`, () => replace(main, `export const a = ${i};\n`));
+      await saved('an append to lib/x.js after the renames', () => appendFileSync(join(lib, 'x.js'), '// appended\n'));
+      // lib replaced: another directory under its name, whose files are then written in place.
+      await saved('lib removed and made again', () => {
+        rmSync(lib, { recursive: true });
+        mkdirSync(lib);
+        writeFileSync(join(lib, 'x.js'), 'export const x = 5;\n');
+      });
+      await saved('a write in the new lib', () => writeFileSync(join(lib, 'x.js'), 'export const x = 6;\n'));
+      await saved('a file in a new directory', () => {
+        mkdirSync(join(root, 'more'));
+        writeFileSync(join(root, 'more', 'y.js'), 'export const y = 1;\n');
+      });
+      await saved('a save of it by a rename', () => replace(join(root, 'more', 'y.js'), 'export const y = 2;\n'));
+      assert.equal(reloads, 10);
+      // Windows and macOS: fs.watch's recursive, one watch of the folder; elsewhere one per directory.
+      const perDirectory = process.platform !== 'win32' && process.platform !== 'darwin';
+      assert.equal(
+        watchHandles() - baseline,
+        perDirectory ? 3 : 1,
+        'one watch per directory (the folder, the new lib, more; not node_modules, not each file): the old lib’s closed',
+      );
+    } finally {
+      watcher.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+    await closeCallbacksRun();
+    assert.equal(watchHandles(), baseline, 'close() leaves no watch open');
   });
 
   it('refuses an entry that names no module, and watches nothing then', () => {
