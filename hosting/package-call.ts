@@ -3,12 +3,13 @@
 // package's name and the process it works for; a fault plan may make it throw or never return;
 // it has a deadline when it answers with a promise; and whatever the package does, its caller
 // gets an Outcome: the value, or a PackageFault whose cause is the package's own error (message
-// and stack), never an exception.
+// and stack), never an exception, whatever the package throws (hosting/values.ts).
 
 import { fileURLToPath } from 'node:url';
 import { type Awaitable, SEC_E_INTERNAL_ERROR, statusName } from '../headers/index.js';
 import { PackageFault, deadlines, describeError, type TraceEvent } from '../ipc/index.js';
 import type { CallPoints } from './call-points.js';
+import { describeThrown } from './values.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; fault: PackageFault };
 
@@ -56,14 +57,17 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
   if (traced) host.point(call.entry, 'call', { ...peerOf(call), detail: call.detail === undefined ? call.package : `${call.package}, ${call.detail()}` });
   const injected = host.packageFault(call.package, call.entry);
   let result: Awaitable<T>;
+  let promised: boolean;
   try {
     if (injected === 'throw') throw new Error(`injected fault: ${call.entry} throws`);
     result = injected === 'hang' ? new Promise<T>(() => undefined) : run();
+    // Reading the answer's `then` may run a getter or a Proxy trap of the package's, which may throw too.
+    promised = isPromiseLike(result);
   } catch (error) {
     return finish(host, call, traced, { ok: false, fault: threw(call, error) });
   }
-  if (!isPromiseLike(result)) return traced ? finish(host, call, traced, { ok: true, value: result }) : { ok: true, value: result };
-  const promise = result;
+  if (!promised) return traced ? finish(host, call, traced, { ok: true, value: result as T }) : { ok: true, value: result as T };
+  const promise = result as Promise<T>;
   return new Promise<Outcome<T>>((resolve) => {
     // The thread's one clock (ipc/deadlines.ts), not a timer per call. Whichever comes first
     // settles the outcome; the other finds it settled.
@@ -83,10 +87,15 @@ export function callPackage<T>(host: PackageHost, call: PackageCall, run: () => 
             })),
           )
         : undefined;
-    promise.then(
-      (value) => settle(() => ({ ok: true, value })),
-      (error: unknown) => settle(() => ({ ok: false, fault: threw(call, error) })),
-    );
+    try {
+      promise.then(
+        (value) => settle(() => ({ ok: true, value })),
+        (error: unknown) => settle(() => ({ ok: false, fault: threw(call, error) })),
+      );
+    } catch (error) {
+      // A thenable of the package's whose `then` throws.
+      settle(() => ({ ok: false, fault: threw(call, error) }));
+    }
   });
 }
 
@@ -118,10 +127,15 @@ export function badResult(call: Pick<PackageCall, 'package' | 'entry'>, what: st
   return new PackageFault('PACKAGE_BAD_RESULT', `${call.package}: ${call.entry} returned ${what}`);
 }
 
-/** The PackageFault of a throw: its message carries the package's own, its cause the error itself (with its stack). */
+/**
+ * The PackageFault of a throw: its message carries the package's own, its cause the error itself
+ * (with its stack). Whatever was thrown (an object with no prototype, a Proxy whose traps throw, an
+ * Error whose getters throw), this never throws: describeThrown reads it without trusting it, and
+ * keeps as the cause only what sspi-emu's error readers can read (else a copy of the error).
+ */
 function threw(call: PackageCall, error: unknown): PackageFault {
-  const message = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
-  return new PackageFault('PACKAGE_THREW', `${call.package}: ${call.entry} threw: ${message}`, { cause: error });
+  const { text, cause } = describeThrown(error);
+  return new PackageFault('PACKAGE_THREW', `${call.package}: ${call.entry} threw: ${text}`, { cause });
 }
 
 /** How much of a package's stack a trace event carries. */
@@ -167,12 +181,19 @@ function isHostFrame(line: string): boolean {
 
 /**
  * The status an entry point answered: a number, or an object's `status`; undefined for entries that
- * return nothing and for numbers that are no 32-bit status (NaN, fractions, out of range), which
+ * return nothing, for an object whose `status` cannot be read (its getter, or a Proxy trap, throws),
+ * and for numbers that are no 32-bit status (NaN, fractions, out of range), which
  * callers treat as a malformed result: every caller reads a status with `>>> 0`, which would turn
  * NaN, Infinity or 2^32 into SEC_E_OK, a success the package never gave.
  */
 export function statusOf(value: unknown): number | undefined {
-  const status = typeof value === 'object' && value !== null ? (value as { status?: unknown }).status : value;
+  let status = value;
+  if (typeof value === 'object' && value !== null)
+    try {
+      status = (value as { status?: unknown }).status;
+    } catch {
+      return undefined; // a getter or a Proxy trap of the package's that throws: no status
+    }
   return isStatusNumber(status) ? status : undefined;
 }
 

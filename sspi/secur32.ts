@@ -7,6 +7,7 @@
 // No function throws for a protocol outcome or a bad argument: it returns a status. A broken
 // channel or a dead LSA is SEC_E_INTERNAL_ERROR with a `cause` naming the transport failure.
 
+import { types } from 'node:util';
 import {
   type LUID,
   type SecpkgUserFunctionTable,
@@ -36,7 +37,7 @@ import {
   statusName,
   type Status,
 } from '../headers/index.js';
-import { badResult, type Outcome, type CallPoints } from '../hosting/index.js';
+import { badResult, describeValue, valueKind, type Outcome, type CallPoints } from '../hosting/index.js';
 import {
   TransportError,
   describeError,
@@ -747,24 +748,36 @@ export class Secur32 {
     // A context that is not mapped has no user-mode half to sign or seal with (Wine answers the same).
     if (user === null) return Promise.resolve(messageResult(SEC_E_INVALID_HANDLE, undefined, message, withQop, 0) as R);
     if (!validBuffers(message)) return Promise.resolve(messageResult(SEC_E_INVALID_TOKEN, undefined, message, withQop, 0) as R);
+    const count = message.length;
     const tracing = this.points.active;
     if (tracing) this.points.point(api, 'call');
     const outcome = this.host.call(user, entry, run);
     return outcome instanceof Promise
-      ? outcome.then((o) => this.messageDone(api, tracing, user, entry, message, withQop, o) as R)
-      : Promise.resolve(this.messageDone(api, tracing, user, entry, message, withQop, outcome) as R);
+      ? outcome.then((o) => this.messageDone(api, tracing, user, entry, message, count, withQop, o) as R)
+      : Promise.resolve(this.messageDone(api, tracing, user, entry, message, count, withQop, outcome) as R);
   }
 
+  /**
+   * A message function's answer as the API's result. The package writes into the application's
+   * buffers: what it leaves is checked as the application's buffers were before the call (`count`
+   * of them, each a SecBuffer), and a package that leaves anything else has failed the call
+   * (SEC_E_INTERNAL_ERROR, PACKAGE_BAD_RESULT naming the buffer), whatever it answered: a success
+   * would hand the application a message the peer cannot read. None of what it left is handed on.
+   */
   private messageDone(
     api: string,
     tracing: boolean,
     user: UserModeContext,
     entry: string,
     message: SecBuffer[],
+    count: number,
     withQop: boolean,
     outcome: Outcome<MessageAnswer>,
   ): MessageResult | VerifyResult {
-    const result = statusResult(outcome, user.packageName, entry);
+    let result = statusResult(outcome, user.packageName, entry);
+    const left = bufferProblem(message, count);
+    if (left !== undefined && result.fault === undefined)
+      result = { status: SEC_E_INTERNAL_ERROR, fault: badResult({ package: user.packageName, entry }, `${statusName(result.status)} with ${left}`) };
     const cause = result.fault === undefined ? undefined : serializeError(result.fault);
     if (tracing)
       this.points.point(
@@ -772,9 +785,8 @@ export class Secur32 {
         'return',
         cause === undefined ? { status: statusName(result.status) } : { status: statusName(result.status), detail: cause.message },
       );
-    const answer = outcome.ok ? outcome.value : undefined;
-    const qop = typeof answer === 'object' && answer !== null ? (answer.QualityOfProtection ?? 0) : 0;
-    return messageResult(result.status, cause, message, withQop, qop);
+    const qop = cause === undefined && outcome.ok ? qualityOf(outcome.value) : 0;
+    return messageResult(result.status, cause, left === undefined ? message : [], withQop, qop);
   }
 
   /** Runs an LPC-backed API call, tracing it and turning a transport failure into SEC_E_INTERNAL_ERROR. */
@@ -798,7 +810,7 @@ export class Secur32 {
   }
 
   private transportFailure<T extends SspiResult>(api: string, error: unknown, result: T): T {
-    const cause = error instanceof TransportError ? error : new TransportError('REMOTE_FAILURE', `${api}: ${String(error)}`, { cause: error });
+    const cause = error instanceof TransportError ? error : new TransportError('REMOTE_FAILURE', `${api}: ${describeValue(error)}`, { cause: error });
     this.points.point(api, 'return', { status: 'SEC_E_INTERNAL_ERROR', detail: cause.message });
     return { ...result, cause: serializeError(cause) };
   }
@@ -821,14 +833,66 @@ function withCause<T extends SspiResult>(result: T, cause: SerializedError | und
   return result;
 }
 
+/** Whether an application's buffers are SecBuffers (an array, no Proxy, each as bufferProblem checks). */
 function validBuffers(buffers: unknown): buffers is SecBuffer[] {
-  if (!Array.isArray(buffers)) return false;
-  for (const b of buffers as unknown[]) {
-    if (typeof b !== 'object' || b === null) return false;
-    const buffer = b as { BufferType?: unknown; pvBuffer?: unknown };
-    if (typeof buffer.BufferType !== 'number' || !(buffer.pvBuffer instanceof Uint8Array)) return false;
+  return typeof buffers === 'object' && buffers !== null && !types.isProxy(buffers) && Array.isArray(buffers) && bufferProblem(buffers) === undefined;
+}
+
+/**
+ * What is wrong with message buffers, naming the first wrong one ("message buffer 1 whose pvBuffer
+ * is a string, not a Uint8Array"), or undefined: each is a SecBuffer (an object, not a Proxy, with
+ * a number for BufferType and a Uint8Array for pvBuffer), and there are `count` of them when that
+ * is given. They are read without trusting them: a getter that throws (of an index, of a field)
+ * makes a problem, never an exception.
+ */
+function bufferProblem(buffers: readonly unknown[], count?: number): string | undefined {
+  const length = buffers.length;
+  if (count !== undefined && length !== count) return `${length} message buffer${length === 1 ? '' : 's'} where it was given ${count}`;
+  for (let i = 0; i < length; i++) {
+    // Each read on its own (no object made for it: this runs twice on every message).
+    let b: unknown;
+    try {
+      b = buffers[i];
+    } catch {
+      return `message buffer ${i} that cannot be read`;
+    }
+    if (typeof b !== 'object' || b === null || types.isProxy(b)) return `message buffer ${i} that is ${valueKind(b)}, not a SecBuffer`;
+    let type: unknown;
+    try {
+      type = (b as { BufferType?: unknown }).BufferType;
+    } catch {
+      return `message buffer ${i} whose BufferType cannot be read`;
+    }
+    if (typeof type !== 'number') return `message buffer ${i} whose BufferType is ${valueKind(type)}, not a number`;
+    let data: unknown;
+    try {
+      data = (b as { pvBuffer?: unknown }).pvBuffer;
+    } catch {
+      return `message buffer ${i} whose pvBuffer cannot be read`;
+    }
+    if (!isBytes(data)) return `message buffer ${i} whose pvBuffer is ${valueKind(data)}, not a Uint8Array`;
   }
-  return true;
+  return undefined;
+}
+
+/** Whether a value is a Uint8Array, and no Proxy of one (instanceof would run its traps; neither clones nor works as bytes). */
+function isBytes(value: unknown): value is Uint8Array {
+  if (!ArrayBuffer.isView(value)) return false;
+  try {
+    return value instanceof Uint8Array;
+  } catch {
+    return false; // a Proxy on its prototype chain
+  }
+}
+
+/** The quality of protection a verify or unseal answered (0 when it answered none, or its getter throws). */
+function qualityOf(answer: MessageAnswer): number {
+  if (typeof answer !== 'object' || answer === null) return 0;
+  try {
+    return answer.QualityOfProtection ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** A user-mode call's outcome as an API result: its status, or SEC_E_INTERNAL_ERROR with the package's fault as the cause. */

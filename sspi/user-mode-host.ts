@@ -32,7 +32,7 @@ import {
   isSuccess,
   type Status,
 } from '../headers/index.js';
-import { badResult, callPackage, ensureVersionHooks, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
+import { badResult, callPackage, describeThrown, ensureVersionHooks, statusOf, type Outcome, type PackageHost } from '../hosting/index.js';
 import { PackageFault, describeError, type ImportedContextDelivery, type MappedContextDelivery, type UserModeStats } from '../ipc/index.js';
 import type { UserModeContext } from './handles.js';
 
@@ -191,9 +191,11 @@ export class UserModeHost {
       ensureVersionHooks(url);
       module = (await import(url)) as Partial<SecurityPackageModule>;
     } catch (error) {
+      // The module's own code may throw anything: described from what of it can be read (hosting/values.ts).
+      const { cause } = describeThrown(error);
       return {
         status: SEC_E_INTERNAL_ERROR,
-        fault: new PackageFault('PACKAGE_THREW', `${delivery.packageName}: cannot import ${url}: ${describeError(error)}`, { cause: error }),
+        fault: new PackageFault('PACKAGE_THREW', `${delivery.packageName}: cannot import ${url}: ${describeError(cause)}`, { cause }),
       };
     }
     const init = module.SpUserModeInitialize;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { badResult, callPackage, packageStack, statusOf, type Outcome, type PackageHost } from '../../hosting/index.js';
 import { deadlines } from '../../ipc/deadlines.js';
-import { PackageFault } from '../../ipc/errors.js';
+import { PackageFault, describeError, serializeError } from '../../ipc/errors.js';
 
 interface Point {
   call: string;
@@ -171,6 +171,103 @@ describe('callPackage', () => {
     assert.equal(called, false);
   });
 
+  it('turns a throw or a rejection of a value that cannot be turned into text into PACKAGE_THREW describing it, and traces its return', async () => {
+    // What String() refuses (no prototype, a Proxy whose traps throw, a revoked Proxy, a toString that
+    // throws), and Errors whose parts cannot be read (getters that throw, a cause with no prototype).
+    const traps = (): never => {
+      throw new Error('a trap');
+    };
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    const unreadable = new RangeError('never seen');
+    for (const key of ['stack', 'name', 'message', 'cause', 'code'])
+      Object.defineProperty(unreadable, key, {
+        get: () => {
+          throw Object.create(null);
+        },
+      });
+    const values: Array<[unknown, string, string?]> = [
+      [Object.create(null), 'an object with no prototype'],
+      [
+        new Proxy({}, { get: traps, getPrototypeOf: traps, getOwnPropertyDescriptor: traps, has: traps, ownKeys: traps }),
+        'a Proxy that cannot be turned into text',
+      ],
+      [revocable.proxy, 'a Proxy that cannot be turned into text'],
+      [{ toString: traps, valueOf: traps }, 'an object that cannot be turned into text ([object Object])'],
+      [Object.assign(Object.create(null), { [Symbol.toPrimitive]: traps }), 'an object with no prototype'],
+      [unreadable, 'an Error whose message cannot be read'],
+      [new Error('outer', { cause: Object.create(null) }), 'outer', ' <- an object with no prototype'],
+      [new Error('outer', { cause: new Proxy({}, { getPrototypeOf: traps, get: traps }) }), 'outer', ' <- a Proxy that cannot be turned into text'],
+      [Symbol('odd'), 'Symbol(odd)'],
+    ];
+    for (const [value, text, causes = ''] of values)
+      for (const mode of ['sync', 'async'] as const) {
+        const h = host();
+        const answered = callPackage(h, call, () => {
+          if (mode === 'sync') throw value;
+          return Promise.reject(value);
+        });
+        const outcome = mode === 'sync' ? answered : await answered;
+        assert.ok(!(outcome instanceof Promise));
+        assert.equal(outcome.ok, false, `${text}, ${mode}`);
+        const f = (outcome as { ok: false; fault: PackageFault }).fault;
+        assert.equal(f.code, 'PACKAGE_THREW');
+        assert.equal(f.message, `Example: SpInitLsaModeContext threw: ${text}`, mode);
+        // Whatever reads the fault afterwards (the LPC reply, the trace) reads it without a throw.
+        assert.equal(describeError(f), `PACKAGE_THREW: Example: SpInitLsaModeContext threw: ${text}${causes}`);
+        assert.equal(serializeError(f).message, f.message);
+        assert.deepEqual(h.points.at(-1), {
+          call: 'SpInitLsaModeContext',
+          phase: 'return',
+          peer: 'client',
+          status: 'SEC_E_INTERNAL_ERROR',
+          detail: `PACKAGE_THREW: Example: SpInitLsaModeContext threw: ${text}${causes}`,
+          ...(packageStack(f) === undefined ? {} : { stack: packageStack(f) }),
+        });
+      }
+  });
+
+  it("keeps a thrown Error as the fault's cause when it and its causes read as plain data; a copy of what can be read otherwise", async () => {
+    const inner = new TypeError('inner');
+    const plain = new Error('outer', { cause: inner });
+    const rejected = await callPackage(host(), call, () => Promise.reject(plain));
+    assert.equal((rejected as { ok: false; fault: PackageFault }).fault.cause, plain);
+    const thrown = fault(
+      callPackage(host(), call, () => {
+        throw plain;
+      }),
+    );
+    assert.equal(thrown.cause, plain);
+    assert.equal(describeError(thrown), 'PACKAGE_THREW: Example: SpInitLsaModeContext threw: outer <- inner');
+
+    const odd = new Error('odd one', { cause: Object.create(null) });
+    const copied = fault(
+      callPackage(host(), call, () => {
+        throw odd;
+      }),
+    ).cause as Error;
+    assert.notEqual(copied, odd);
+    assert.equal(copied.message, 'odd one');
+    assert.equal(copied.stack, odd.stack, 'the package frames, as they were');
+    assert.equal(copied.cause, 'an object with no prototype');
+  });
+
+  it('turns an answer whose then cannot be read, or whose then throws, into PACKAGE_THREW', async () => {
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    const unreadable = fault(callPackage(host(), call, () => revocable.proxy));
+    assert.equal(unreadable.code, 'PACKAGE_THREW');
+    assert.match(unreadable.message, /^Example: SpInitLsaModeContext threw: TypeError: .*revoked/);
+    const thenable = {
+      then: (): never => {
+        throw Object.create(null);
+      },
+    };
+    const outcome = await callPackage(host(), call, () => thenable as unknown as Promise<number>);
+    assert.equal(outcome.ok, false);
+    assert.equal((outcome as { ok: false; fault: PackageFault }).fault.message, 'Example: SpInitLsaModeContext threw: an object with no prototype');
+  });
+
   it('treats any thenable as asynchronous', async () => {
     const thenable = { then: (resolve: (v: number) => void) => resolve(7) };
     const outcome = callPackage(host({ deadlineMs: 0 }), call, () => thenable as unknown as Promise<number>);
@@ -204,5 +301,16 @@ describe('statusOf', () => {
 
   it('reads no status from what is no number: nothing, null, a string, a bigint, an object without one', () => {
     for (const answered of [undefined, null, '0', 0n, {}, { status: '0' }, { status: 0n }]) assert.equal(statusOf(answered), undefined);
+  });
+
+  it('reads no status, and throws nothing, from an object whose status cannot be read: a getter that throws, a revoked Proxy', () => {
+    const revocable = Proxy.revocable({}, {});
+    revocable.revoke();
+    const getter = Object.defineProperty({}, 'status', {
+      get: () => {
+        throw Object.create(null);
+      },
+    });
+    for (const answered of [getter, revocable.proxy]) assert.equal(statusOf(answered), undefined);
   });
 });
