@@ -65,15 +65,20 @@ export class AccountStore {
     return handle;
   }
 
-  /** GetUserCredentials: the account's primary credentials, for the LSA's packages only. */
+  /**
+   * GetUserCredentials: the account's primary credentials, for the LSA's packages only; undefined
+   * for a handle that is not open. A package may pass anything: what is not a number is no handle
+   * (the HandleMap hashes numbers only, and a bigint or a symbol throws there).
+   */
   userCredentials(handle: number, logonId: bigint): SecpkgPrimaryCred | undefined {
+    if (typeof handle !== 'number') return undefined;
     const account = this.open.get(handle);
     if (account === undefined) return undefined;
     return { LogonId: logonId, DownlevelName: account.user, DomainName: account.domain, Password: account.password, Flags: PRIMARY_CRED_CLEAR_PASSWORD };
   }
 
   closeUser(handle: number): boolean {
-    return this.open.delete(handle);
+    return typeof handle === 'number' && this.open.delete(handle);
   }
 
   get openHandles(): number {

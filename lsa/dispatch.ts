@@ -6,6 +6,7 @@
 // ContextData goes to the calling process's SSPI library as a MappedContextDelivery.
 
 import { performance } from 'node:perf_hooks';
+import { types } from 'node:util';
 import {
   type LSA_SEC_HANDLE,
   type SpContextResult,
@@ -32,6 +33,7 @@ import {
   flagNames,
   isSuccess,
   packImportedContext,
+  statusName,
   type Status,
   type Awaitable,
 } from '../headers/index.js';
@@ -273,10 +275,21 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     );
     return whenReady(answered, (outcome) => {
       if (!outcome.ok) return contextFailure(SEC_E_INTERNAL_ERROR, outcome.fault);
-      const result = outcome.value;
-      if (!isContextResult(result)) return contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, 'a malformed result'));
+      // Read once, every field checked, before anything is made of it: from here on, plain values.
+      const read = readContextResult(outcome.value, output, request.outputTypes.length);
+      if (!read.ok) {
+        const failure = contextFailure(SEC_E_INTERNAL_ERROR, badResult({ package: pkg.name, entry }, read.what));
+        // A first call's context the package made goes again, as a failed first call's does.
+        if (context !== undefined || read.orphan === undefined) return failure;
+        const orphan = read.orphan;
+        return whenReady(
+          call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan)),
+          () => failure,
+        );
+      }
+      const result = read.result;
 
-      const status = result.status >>> 0;
+      const status = result.status;
       let hNewContext = context === undefined ? undefined : (hContext as LsaHandle);
       let holder = context;
       if (isSuccess(status)) {
@@ -310,38 +323,37 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
         const orphan = result.NewContextHandle;
         return whenReady(
           call(client, pkg, 'SpDeleteContext', () => pkg.table.DeleteContext(orphan)),
-          () => contextReply(pkg, result, status, output, context, holder, hNewContext),
+          () => contextReply(pkg, result, context, holder, hNewContext),
         );
       }
-      return contextReply(pkg, result, status, output, context, holder, hNewContext);
+      return contextReply(pkg, result, context, holder, hNewContext);
     });
   }
 
-  /** The LPC reply of a handshake call the package answered; a completed mapped context's delivery goes with it. */
+  /** The LPC reply of a handshake call the package answered (its result as read and checked); a completed mapped context's delivery goes with it. */
   function contextReply(
     pkg: LoadedPackage,
-    result: SpContextResult,
-    status: Status,
-    output: SecBuffer[],
+    result: ContextResultRead,
     context: HandleEntry | undefined,
     holder: HandleEntry | undefined,
     hNewContext: LsaHandle | undefined,
   ): ContextReply {
+    const { status } = result;
     const reply: ContextReply = {
       status,
       packageId: pkg.id,
-      output: outputBuffers(output),
-      contextAttr: (result.ContextAttributes ?? 0) >>> 0,
-      expiry: typeof result.ExpirationTime === 'bigint' ? result.ExpirationTime : 0n,
+      output: result.output,
+      contextAttr: result.ContextAttributes,
+      expiry: result.ExpirationTime,
     };
     if (hNewContext !== undefined) reply.hNewContext = hNewContext;
     const packageHandle = context?.packageHandle ?? result.NewContextHandle;
-    if (status === SEC_E_OK && result.MappedContext === true && typeof packageHandle === 'number') {
+    if (status === SEC_E_OK && result.MappedContext && typeof packageHandle === 'number') {
       const mapped = mappedPackage(pkg, result.MappedPackage, packageHandle);
       if (mapped instanceof Error)
         return { ...contextFailure(SEC_E_INTERNAL_ERROR, mapped), ...(hNewContext === undefined ? {} : { hNewContext }), packageId: pkg.id };
       const module = mappedModule(mapped.pkg);
-      reply.mapped = mappedDelivery(module, mapped.handle, result.ContextData ?? new Uint8Array(0));
+      reply.mapped = mappedDelivery(module, mapped.handle, result.ContextData);
       // The LSA's own copy, for a process that imports this context later (ExportSecurityContext).
       if (holder !== undefined) holder.mapped = { module, lsaContextHandle: mapped.handle, contextData: new Uint8Array(reply.mapped.contextData) };
       if (points.tracing)
@@ -363,12 +375,12 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
    */
   function mappedPackage(
     pkg: LoadedPackage,
-    named: SpContextResult['MappedPackage'],
+    named: ContextResultRead['MappedPackage'],
     ownHandle: LSA_SEC_HANDLE,
   ): { pkg: LoadedPackage; handle: LSA_SEC_HANDLE } | Error {
     if (named === undefined) return { pkg, handle: ownHandle };
-    const inner = typeof named === 'object' && named !== null ? ctx.packageById(named.PackageId) : undefined;
-    if (inner === undefined || typeof named.ContextHandle !== 'number' || !ctx.nested.owns(pkg.id, inner.id, 'context', named.ContextHandle))
+    const inner = named === null || typeof named.PackageId !== 'number' ? undefined : ctx.packageById(named.PackageId);
+    if (inner === undefined || named === null || typeof named.ContextHandle !== 'number' || !ctx.nested.owns(pkg.id, inner.id, 'context', named.ContextHandle))
       return badResult({ package: pkg.name, entry: 'SpContextResult' }, 'a MappedPackage that is not a context it holds of another package');
     return { pkg: inner, handle: named.ContextHandle };
   }
@@ -722,10 +734,175 @@ function mappedDelivery(module: MappedModule, lsaContextHandle: LSA_SEC_HANDLE, 
   };
 }
 
-/** The output buffers the package filled, as the reply carries them (what is not a Uint8Array is left out). */
-function outputBuffers(output: SecBuffer[]): SecBuffer[] {
+/**
+ * The most bytes of ContextData the LSA delivers to a process for SpInitUserModeContext (1 MiB).
+ * A mapped context's data is what its user-mode half needs to protect messages: session keys,
+ * flags, sequence numbers, names. The example's and NTLM's are under 100 bytes, Kerberos' some
+ * 200 (keys and names, never a ticket). It crosses to the process in the reply to the handshake's
+ * last call, and the LSA keeps a copy for as long as the context lives (for
+ * ExportSecurityContext): a package that answered megabytes there would cost the LSA, and every
+ * process it maps a context into, that much per context. The bound is the one a process's input
+ * buffers have (MAX_INPUT_BYTES): thousands of times what a package needs; past it the package
+ * has a bug, and its caller learns it as the package's bad result.
+ */
+export const MAX_CONTEXT_DATA = 1 << 20;
+
+/**
+ * A handshake result as the LSA read it from the package's, once: every field checked, plain
+ * values from here on (a getter or a Proxy of the package's is not read again).
+ */
+interface ContextResultRead {
+  status: Status;
+  NewContextHandle: LSA_SEC_HANDLE | undefined;
+  ContextAttributes: number;
+  ExpirationTime: bigint;
+  /** Only true when the status is SEC_E_OK: a mapped context is one that completed. */
+  MappedContext: boolean;
+  /** What the process gets when MappedContext: the package's bytes, or a copy of them when they were not a plain Uint8Array. */
+  ContextData: Uint8Array;
+  /** Absent; or the package's MappedPackage fields (checked by mappedPackage); null for one that is not an object. */
+  MappedPackage: { PackageId: unknown; ContextHandle: unknown } | null | undefined;
+  /** The output buffers the package filled, as the reply carries them. */
+  output: SecBuffer[];
+}
+
+/** A result read, or what was wrong with it (and the context handle it named, which a first call leaves to be deleted). */
+type ContextResultReading = { ok: true; result: ContextResultRead } | { ok: false; what: string; orphan: LSA_SEC_HANDLE | undefined };
+
+/** The length of a Uint8Array as its internal slot has it, whatever getter the object itself has. */
+const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'byteLength')!.get! as (this: Uint8Array) => number;
+
+/**
+ * The bytes a package answered, as the reply may carry them: a plain Uint8Array as it is (the LPC
+ * frame copies it), anything else that is one (a Buffer, a subclass, one with getters of its own)
+ * copied through its internal slots, so that no code of the package's runs when it is sent.
+ */
+function plainBytes(value: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(value) === Uint8Array.prototype && !Object.hasOwn(value, 'byteLength') ? value : new Uint8Array(value);
+}
+
+/** The name of a typed array's kind ("Uint16Array") from its internal slot: no getter of the package's runs. */
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)!.get! as (
+  this: unknown,
+) => string;
+
+/** What a value is, for a message ("null", "a string", "a Proxy", "an array", "a Uint16Array"), without running any code of the package's. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  const type = typeof value;
+  if (type === 'undefined') return 'undefined';
+  if (type !== 'object' && type !== 'function') return `a ${type}`;
+  if (types.isProxy(value)) return 'a Proxy';
+  if (Array.isArray(value)) return 'an array';
+  if (types.isTypedArray(value)) return `a ${typedArrayName.call(value)}`;
+  return type === 'object' ? 'an object' : 'a function';
+}
+
+/** Whether a value is a SecBuffer's BufferType: a 32-bit unsigned integer (SECBUFFER_* with its attribute bits). */
+const isBufferType = (value: unknown): value is number => typeof value === 'number' && value >>> 0 === value;
+
+/**
+ * Reads a package's SpInitLsaModeContext/SpAcceptLsaModeContext result and the output buffers it
+ * filled, once, checking each: the status, the handle, ContextAttributes (a number), each output
+ * buffer (a SecBuffer: BufferType a number, pvBuffer a Uint8Array; as many as the caller gave) and,
+ * on SEC_E_OK with MappedContext, ContextData (a Uint8Array of at most MAX_CONTEXT_DATA bytes, or
+ * absent: none). Whatever the package's objects do when read (a getter that throws, a Proxy) is
+ * contained here: it is what was wrong, never a throw out of the LSA's handler.
+ */
+function readContextResult(value: unknown, output: readonly unknown[], given: number): ContextResultReading {
+  let orphan: LSA_SEC_HANDLE | undefined;
+  // What is being read, and the status once it is known, for a read that throws.
+  let reading = 'NewContextHandle';
+  let status: Status | undefined;
+  const wrong = (what: string): ContextResultReading => ({ ok: false, what, orphan });
+  // The status by name, for a message only (a bad result is rare; a call's result is read on every call).
+  const named = (): string => statusName(status!);
+  try {
+    if (typeof value !== 'object' || value === null) return wrong('a malformed result');
+    const fields = value as Partial<Record<keyof SpContextResult, unknown>>;
+    // The handle first: whatever else is wrong, a first call's context it names is deleted.
+    const handle = fields.NewContextHandle;
+    if (typeof handle === 'number') orphan = handle;
+    reading = 'status';
+    const answered = statusOf(value);
+    if (answered === undefined) return wrong('a malformed result');
+    status = answered >>> 0;
+    reading = 'ContextAttributes';
+    const attributes = fields.ContextAttributes;
+    if (attributes !== undefined && attributes !== null && typeof attributes !== 'number')
+      return wrong(`${named()} with a ContextAttributes that is ${kindOf(attributes)}, not a number`);
+    reading = 'ExpirationTime';
+    const expiry = fields.ExpirationTime;
+    reading = 'MappedContext';
+    const mappedContext = status === SEC_E_OK && fields.MappedContext === true;
+
+    const buffers = readOutputBuffers(output, given);
+    if (typeof buffers === 'string') return wrong(`${named()} with ${buffers}`);
+
+    let contextData: Uint8Array = NO_OUTPUT;
+    let mappedPackage: ContextResultRead['MappedPackage'];
+    if (mappedContext) {
+      reading = 'ContextData';
+      const data = fields.ContextData;
+      if (data !== undefined && data !== null) {
+        if (!types.isUint8Array(data)) return wrong(`${named()} with a ContextData that is ${kindOf(data)}, not a Uint8Array`);
+        const length = byteLengthOf.call(data);
+        if (length > MAX_CONTEXT_DATA)
+          return wrong(`${named()} with a ContextData of ${length} bytes, more than the ${MAX_CONTEXT_DATA} the LSA delivers to a process (MAX_CONTEXT_DATA)`);
+        contextData = plainBytes(data);
+      }
+      reading = 'MappedPackage';
+      const inner = fields.MappedPackage;
+      if (inner !== undefined)
+        mappedPackage =
+          typeof inner === 'object' && inner !== null
+            ? { PackageId: (inner as { PackageId?: unknown }).PackageId, ContextHandle: (inner as { ContextHandle?: unknown }).ContextHandle }
+            : null;
+    }
+    return {
+      ok: true,
+      result: {
+        status,
+        NewContextHandle: orphan,
+        ContextAttributes: typeof attributes === 'number' ? attributes >>> 0 : 0,
+        ExpirationTime: typeof expiry === 'bigint' ? expiry : 0n,
+        MappedContext: mappedContext,
+        ContextData: contextData,
+        MappedPackage: mappedPackage,
+        output: buffers,
+      },
+    };
+  } catch {
+    // What the package's getter threw is its own; that its result cannot be read is the fault.
+    return wrong(status === undefined ? `a result whose ${reading} cannot be read` : `${named()} with a ${reading} that cannot be read`);
+  }
+}
+
+/**
+ * The output buffers as the package left them, read once and checked; or what was wrong, in the
+ * words a bad result's message uses ("output buffer 0 whose pvBuffer is a string, not a Uint8Array").
+ */
+function readOutputBuffers(output: readonly unknown[], given: number): SecBuffer[] | string {
+  // The array is the LSA's own: its length is a plain value, whatever the package pushed or cut.
+  if (output.length !== given) return `${output.length} output buffer${output.length === 1 ? '' : 's'} where it was given ${given}`;
   const out: SecBuffer[] = [];
-  for (const b of output) if (b.pvBuffer instanceof Uint8Array) out.push({ BufferType: b.BufferType, pvBuffer: b.pvBuffer });
+  for (let i = 0; i < given; i++) {
+    const at = `output buffer ${i}`;
+    try {
+      const buffer = output[i];
+      if (typeof buffer !== 'object' || buffer === null || types.isProxy(buffer) || Array.isArray(buffer))
+        return `${at} that is ${kindOf(buffer)}, not a SecBuffer`;
+      const { BufferType, pvBuffer } = buffer as { BufferType?: unknown; pvBuffer?: unknown };
+      if (!isBufferType(BufferType))
+        return typeof BufferType === 'number'
+          ? `${at} whose BufferType ${BufferType} is not a buffer type`
+          : `${at} whose BufferType is ${kindOf(BufferType)}, not a number`;
+      if (!types.isUint8Array(pvBuffer)) return `${at} whose pvBuffer is ${kindOf(pvBuffer)}, not a Uint8Array`;
+      out.push({ BufferType, pvBuffer: plainBytes(pvBuffer) });
+    } catch {
+      return `${at} that cannot be read`;
+    }
+  }
   return out;
 }
 
@@ -737,8 +914,4 @@ function ntStatus(value: unknown): Status | undefined {
 /** `then` without a promise when the value is already there: a call a package answers synchronously is answered in the same turn. */
 function whenReady<T, R>(value: T | Promise<T>, next: (value: T) => Awaitable<R>): Awaitable<R> {
   return value instanceof Promise ? value.then(next) : next(value);
-}
-
-function isContextResult(value: unknown): value is SpContextResult {
-  return typeof value === 'object' && value !== null && statusOf(value) !== undefined;
 }

@@ -6,6 +6,7 @@
 // UnloadPackage unloads the calling package (lsa/package-reload.ts). The rest answer
 // STATUS_NOT_IMPLEMENTED (listed in the README).
 
+import { types } from 'node:util';
 import {
   type LsaApCallPackageResult,
   SECPKG_CLIENT_PROCESS_TERMINATED,
@@ -34,7 +35,7 @@ import { netlogonStatusName } from '../packages/ntlm/netlogon/index.js';
 import type { CallPoints } from '../hosting/index.js';
 import type { AccountStore } from './accounts.js';
 import { callGoesOn, currentClientCall, type LsaClientProcess } from './client-call.js';
-import { ANONYMOUS_LOGON_LUID, type LogonSessions } from './logon-sessions.js';
+import { ANONYMOUS_LOGON_LUID, isLuid, type LogonSessions } from './logon-sessions.js';
 import type { CallScheduler } from './scheduler.js';
 import type { LsaWorkPool } from './work-pool.js';
 import { checkWorkTask } from './work-routines.js';
@@ -125,6 +126,9 @@ const MAX_PASSTHROUGH_BYTES = 32 * 1024;
 /** Longest buffer a ClientCallback may hand back to a package. */
 const MAX_CALLBACK_OUTPUT = 1 << 20;
 
+/** The largest ULONG: AllocateLsaHeap's Length is one (`PVOID (Length: ULONG)`); AllocatePrivateHeap's is a SIZE_T. */
+const MAX_ULONG = 0xffff_ffff;
+
 /**
  * The status in a process's reply to one of the LSA's calls into it. The process may answer
  * anything: what is not a status is the process's memory misbehaving (STATUS_ACCESS_VIOLATION by
@@ -185,13 +189,29 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
 
   // Blocks handed out and not yet freed: a double free or a foreign block changes no counter.
   const live = new WeakSet<Uint8Array>();
-  function allocateHeap(Length: number): Uint8Array {
+  /**
+   * AllocateLsaHeap and AllocatePrivateHeap: a zeroed block, or null, as Windows' answer NULL, for
+   * a Length that is no size (negative, fractional, not a number, past `most`) or that this
+   * process cannot hold (a RangeError from the allocation, which is never the package's to catch).
+   * Nothing is counted for a block not handed out.
+   */
+  function allocateHeap(Length: unknown, most: number): Uint8Array | null {
+    if (typeof Length !== 'number' || !Number.isSafeInteger(Length) || Length < 0 || Length > most) return null;
+    let block: Uint8Array;
+    try {
+      block = new Uint8Array(Length);
+    } catch {
+      return null;
+    }
     services.heap.allocations++;
     services.heap.bytes += Length;
-    const block = new Uint8Array(Length);
     live.add(block);
     return block;
   }
+  // The header types these as answering a Uint8Array; a NULL is what Windows answers (the table's
+  // other pointers, GetCallInfo's and LocatePackageById's, are null when there is none).
+  const allocateLsaHeap = ((Length: unknown) => allocateHeap(Length, MAX_ULONG)) as LsaSecpkgFunctionTable['AllocateLsaHeap'];
+  const allocatePrivateHeap = ((Length: unknown) => allocateHeap(Length, Number.MAX_SAFE_INTEGER)) as LsaSecpkgFunctionTable['AllocatePrivateHeap'];
   function freeHeap(Base: Uint8Array): void {
     if (!live.delete(Base)) return;
     services.heap.allocations--;
@@ -200,18 +220,25 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
   }
 
   return {
+    // A LogonId is a LUID as the headers have it, a bigint (isLuid); anything else, a number
+    // included, is STATUS_INVALID_PARAMETER in every member that takes one. CreateLogonSession's
+    // null, undefined or 0n asks for a fresh LUID.
     CreateLogonSession(LogonId?: LUID | null) {
+      if (LogonId !== undefined && LogonId !== null && !isLuid(LogonId)) return { status: STATUS_INVALID_PARAMETER, LogonId: 0n };
       const session = sessions.create(3, null, LogonId);
       if (session === undefined) return { status: STATUS_LOGON_SESSION_COLLISION, LogonId: LogonId ?? 0n };
       return { status: STATUS_SUCCESS, LogonId: session.logonId };
     },
     DeleteLogonSession(LogonId: LUID) {
+      if (!isLuid(LogonId)) return STATUS_INVALID_PARAMETER;
       return sessions.delete(LogonId) ? STATUS_SUCCESS : STATUS_NO_SUCH_LOGON_SESSION;
     },
     AddCredential(LogonId, AuthenticationPackage, PrimaryKeyValue, Credentials) {
+      if (!isLuid(LogonId) || typeof PrimaryKeyValue !== 'string' || !types.isUint8Array(Credentials)) return STATUS_INVALID_PARAMETER;
       return sessions.addCredential(LogonId, AuthenticationPackage, PrimaryKeyValue, Credentials) ? STATUS_SUCCESS : STATUS_NO_SUCH_LOGON_SESSION;
     },
     GetCredentials(LogonId, AuthenticationPackage, QueryContext, RetrieveAllCredentials, PrimaryKeyValue) {
+      if (!isLuid(LogonId)) return { status: STATUS_INVALID_PARAMETER, QueryContext };
       if (sessions.get(LogonId) === undefined) return { status: STATUS_NO_SUCH_LOGON_SESSION, QueryContext };
       if (!RetrieveAllCredentials) {
         const credentials = sessions.credential(LogonId, AuthenticationPackage, PrimaryKeyValue);
@@ -223,9 +250,10 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
       return { status: STATUS_SUCCESS, QueryContext: QueryContext + 1, PrimaryKeyValue: entry[0], Credentials: entry[1].slice() };
     },
     DeleteCredential(LogonId, AuthenticationPackage, PrimaryKeyValue) {
+      if (!isLuid(LogonId)) return STATUS_INVALID_PARAMETER;
       return sessions.deleteCredential(LogonId, AuthenticationPackage, PrimaryKeyValue) ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
     },
-    AllocateLsaHeap: allocateHeap,
+    AllocateLsaHeap: allocateLsaHeap,
     FreeLsaHeap: freeHeap,
     AllocateClientBuffer(ClientRequest, LengthRequired) {
       return intoProcess('AllocateClientBuffer', ClientRequest, async (p) => {
@@ -323,6 +351,8 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     FreeSharedMemory: notImplemented,
     DeleteSharedMemory: notImplemented,
     OpenSamUser(Name) {
+      // PSECURITY_STRING: a string; anything else is refused before it is read.
+      if (typeof Name !== 'string') return { status: STATUS_INVALID_PARAMETER };
       const handle = accounts.openUser(Name);
       return handle === undefined ? { status: STATUS_NO_SUCH_USER } : { status: STATUS_SUCCESS, UserHandle: handle };
     },
@@ -395,7 +425,7 @@ export function createLsaFunctionTable(packageId: PackageId, services: LsaServic
     LsaUnprotectMemory: notImplemented,
     OpenTokenByLogonId: notImplemented,
     ExpandAuthDataForDomain: notImplemented,
-    AllocatePrivateHeap: allocateHeap,
+    AllocatePrivateHeap: allocatePrivateHeap,
     FreePrivateHeap: freeHeap,
     CreateTokenEx: notImplemented,
     CrediWrite: notImplemented,

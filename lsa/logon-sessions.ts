@@ -9,6 +9,17 @@ import { HandleMap } from '../ipc/index.js';
 export const SYSTEM_LUID: LUID = 0x3e7n;
 export const ANONYMOUS_LOGON_LUID: LUID = 0x3e6n;
 
+/**
+ * Whether a value is a LUID as LUIDs are here (headers' LUID): a bigint, HighPart << 32 | LowPart,
+ * with winnt.h's LONG HighPart and DWORD LowPart, so a signed 64-bit value, as the headers read one
+ * from bytes (ntsecapi.ts readLuid). Nothing else names a logon session: not a number (5 and 5n
+ * would be two keys for one LUID), not a { LowPart, HighPart } object (its identity would be its
+ * key), not a bigint past 64 bits.
+ */
+export function isLuid(value: unknown): value is LUID {
+  return typeof value === 'bigint' && BigInt.asIntN(64, value) === value;
+}
+
 export interface LogonSession {
   readonly logonId: LUID;
   readonly logonType: number;
@@ -29,8 +40,14 @@ export class LogonSessions {
     return this.sessions.size;
   }
 
+  /**
+   * A new session: with the LUID asked for, or a fresh one for none (null, undefined or 0n).
+   * Undefined when that LUID is in use, or is not a LUID (isLuid): callers that take a LUID from a
+   * package check it first, to answer STATUS_INVALID_PARAMETER.
+   */
   create(logonType: number, account: string | null, requested?: LUID | null): LogonSession | undefined {
     let logonId = requested ?? null;
+    if (logonId !== null && !isLuid(logonId)) return undefined;
     if (logonId === null || logonId === 0n) {
       // A LUID asked for explicitly may already sit where the counter is going: step past it.
       do logonId = this.next++;
@@ -52,13 +69,16 @@ export class LogonSessions {
   addCredential(logonId: LUID, packageId: PackageId, primaryKey: string, credentials: Uint8Array): boolean {
     const session = this.sessions.get(logonId);
     if (session === undefined) return false;
+    // A copy made through the array's internal slots: a package's subclass of Uint8Array runs none
+    // of its code here (slice would call its constructor).
+    const copy = new Uint8Array(credentials);
     session.credentials ??= new Map();
     let byKey = session.credentials.get(packageId);
     if (byKey === undefined) {
       byKey = new Map();
       session.credentials.set(packageId, byKey);
     }
-    byKey.set(primaryKey, credentials.slice());
+    byKey.set(primaryKey, copy);
     return true;
   }
 
@@ -104,7 +124,9 @@ class SessionTable {
     return this.exact.size + this.others.size;
   }
 
+  /** The session of a LUID; undefined for anything that is not one (isLuid), which no session has. */
   get(logonId: LUID): LogonSession | undefined {
+    if (!isLuid(logonId)) return undefined;
     return SessionTable.numeric(logonId) ? this.exact.get(Number(logonId)) : this.others.get(logonId);
   }
 
@@ -118,6 +140,7 @@ class SessionTable {
   }
 
   delete(logonId: LUID): boolean {
+    if (!isLuid(logonId)) return false;
     return SessionTable.numeric(logonId) ? this.exact.delete(Number(logonId)) : this.others.delete(logonId);
   }
 

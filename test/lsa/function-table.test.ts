@@ -171,6 +171,25 @@ describe('createLsaFunctionTable', () => {
       assert.equal(again.LogonId, created.LogonId);
     });
 
+    it('answers STATUS_INVALID_PARAMETER, making nothing, for a LogonId that is not a LUID (a bigint of 64 bits), in every member that takes one', () => {
+      const { table, services } = setup();
+      const loose = table as unknown as Record<string, (...args: unknown[]) => { status: number } | number>;
+      const statusOf = (r: { status: number } | number): string => statusName(typeof r === 'number' ? r : r.status);
+      for (const bad of [5, 0, '5', { LowPart: -1, HighPart: 'x' }, 2n ** 64n, Symbol('luid')]) {
+        assert.equal(statusOf(loose.CreateLogonSession!(bad)), 'STATUS_INVALID_PARAMETER', String(bad));
+        assert.equal(statusOf(loose.DeleteLogonSession!(bad)), 'STATUS_INVALID_PARAMETER');
+        assert.equal(statusOf(loose.AddCredential!(bad, PKG, 'k', bytes(1))), 'STATUS_INVALID_PARAMETER');
+        assert.equal(statusOf(loose.GetCredentials!(bad, PKG, 0, false, 'k')), 'STATUS_INVALID_PARAMETER');
+        assert.equal(statusOf(loose.DeleteCredential!(bad, PKG, 'k')), 'STATUS_INVALID_PARAMETER');
+      }
+      assert.equal(services.sessions.size, 0);
+      const { LogonId } = table.CreateLogonSession(-5n);
+      assert.equal(LogonId, -5n, 'a negative HighPart is a LUID');
+      for (const credentials of [null, 'bytes', [1, 2]])
+        assert.equal(statusOf(loose.AddCredential!(LogonId, PKG, 'k', credentials)), 'STATUS_INVALID_PARAMETER');
+      assert.equal(statusOf(loose.AddCredential!(LogonId, PKG, 7, bytes(1))), 'STATUS_INVALID_PARAMETER', 'a PrimaryKeyValue is a string');
+    });
+
     it('deletes a logon session once, then answers STATUS_NO_SUCH_LOGON_SESSION', () => {
       const { table } = setup();
       const { LogonId } = table.CreateLogonSession();
@@ -250,6 +269,17 @@ describe('createLsaFunctionTable', () => {
       assert.deepEqual(services.heap, { allocations: 0, bytes: 0 });
     });
 
+    it("answers null (Windows' NULL), counting nothing, for a Length that is no size or that no process holds; AllocateLsaHeap's is a ULONG", () => {
+      const { table, services } = setup();
+      const loose = table as unknown as Record<'AllocateLsaHeap' | 'AllocatePrivateHeap', (length: unknown) => Uint8Array | null>;
+      for (const name of ['AllocateLsaHeap', 'AllocatePrivateHeap'] as const)
+        for (const length of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '8', null, 2 ** 40])
+          assert.equal(loose[name](length), null, `${name}(${String(length)})`);
+      assert.equal(loose.AllocateLsaHeap(2 ** 32), null, 'past a ULONG');
+      assert.deepEqual(services.heap, { allocations: 0, bytes: 0 });
+      assert.equal(table.AllocateLsaHeap(0).byteLength, 0, 'a block of no bytes is a block');
+    });
+
     it('zeroes a block when it is freed, so a secret kept there does not linger', () => {
       const { table } = setup();
       const block = table.AllocateLsaHeap(4);
@@ -272,6 +302,20 @@ describe('createLsaFunctionTable', () => {
       assert.equal(statusName(table.CloseSamUser(opened.UserHandle!)), SUCCESS);
       assert.equal(statusName(table.CloseSamUser(opened.UserHandle!)), 'STATUS_INVALID_PARAMETER');
       assert.equal(statusName(table.GetUserCredentials(opened.UserHandle!).status), 'STATUS_INVALID_PARAMETER');
+    });
+
+    it('answers STATUS_INVALID_PARAMETER to a Name that is no string, and to a SAM handle that is no number, with a handle open', () => {
+      const { table } = setup();
+      const { UserHandle } = table.OpenSamUser('alice', 0, null, false, 0);
+      const loose = table as unknown as Record<'OpenSamUser' | 'GetUserCredentials' | 'CloseSamUser', (...args: unknown[]) => { status: number } | number>;
+      const statusOf = (r: { status: number } | number): string => statusName(typeof r === 'number' ? r : r.status);
+      for (const name of [null, undefined, 42, { toString: () => 'alice' }])
+        assert.equal(statusOf(loose.OpenSamUser(name, 0, null, false, 0)), 'STATUS_INVALID_PARAMETER');
+      for (const handle of [BigInt(UserHandle!), Symbol('handle'), null]) {
+        assert.equal(statusOf(loose.GetUserCredentials(handle)), 'STATUS_INVALID_PARAMETER');
+        assert.equal(statusOf(loose.CloseSamUser(handle)), 'STATUS_INVALID_PARAMETER');
+      }
+      assert.equal(statusName(table.CloseSamUser(UserHandle!)), SUCCESS, 'the open handle is untouched');
     });
 
     it('answers STATUS_NO_SUCH_USER for an unknown user', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PackageId } from '../../headers/ntsecpkg.js';
-import { ANONYMOUS_LOGON_LUID, LogonSessions, SYSTEM_LUID } from '../../lsa/logon-sessions.js';
+import { ANONYMOUS_LOGON_LUID, LogonSessions, SYSTEM_LUID, isLuid } from '../../lsa/logon-sessions.js';
 
 const NTLM = 1 as PackageId;
 const KERBEROS = 2 as PackageId;
@@ -42,6 +42,22 @@ describe('LogonSessions', () => {
     assert.equal(sessions.get(big), undefined);
     assert.equal(sessions.get(nextToBig)?.logonId, nextToBig);
     assert.equal(sessions.size, 4);
+  });
+
+  it('takes a LUID only as the headers have one, a bigint of 64 bits (HighPart signed), and finds no session for anything else', () => {
+    for (const luid of [0n, 5n, -2n, 2n ** 63n - 1n, -(2n ** 63n)]) assert.ok(isLuid(luid), String(luid));
+    for (const other of [5, 0, '5', 2n ** 63n, 2n ** 64n, -(2n ** 63n) - 1n, { LowPart: 5, HighPart: 0 }, Symbol('luid'), null, undefined])
+      assert.ok(!isLuid(other), String(other));
+    const sessions = new LogonSessions();
+    const five = sessions.create(3, null, 5n)!;
+    const loose = sessions as unknown as { create(t: number, a: null, id: unknown): unknown; get(id: unknown): unknown; delete(id: unknown): boolean };
+    assert.equal(loose.create(3, null, 5), undefined, 'the number 5 is not the LUID 5n');
+    assert.equal(loose.create(3, null, { LowPart: 1, HighPart: 0 }), undefined);
+    assert.equal(loose.get(5), undefined);
+    assert.equal(loose.get(Symbol('luid')), undefined, 'a symbol is not looked up (it would throw where a LUID is compared)');
+    assert.equal(loose.delete(5), false);
+    assert.equal(sessions.get(5n), five);
+    assert.equal(sessions.size, 1);
   });
 
   it('creates a session with the LUID asked for, and refuses one already in use', () => {
