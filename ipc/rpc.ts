@@ -95,6 +95,8 @@ export interface RpcPeerOptions {
   name: string;
   /** Rejects a call with TransportError('TIMEOUT') when no reply comes in this many ms (0: never). */
   callTimeoutMs?: number;
+  /** What such a timeout likely means on this channel, appended to its message (a process's LPC: the LSA is stuck). */
+  timeoutHint?: string;
   /**
    * Messages handled per event-loop turn (default: all as they come). The rest wait in this
    * peer's inbox for the next turn, so that a peer posting floods cannot keep the thread from
@@ -149,6 +151,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private flushScheduled = false;
   private closedBy: TransportError | undefined;
   private readonly callTimeoutMs: number;
+  private readonly timeoutHint: string | undefined;
   private readonly taps = new Set<Tap>();
   private readonly closeListeners = new Set<(reason: TransportError) => void>();
   private readonly maxOutstanding: number;
@@ -182,6 +185,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.handlers = handlers;
     this.name = options.name;
     this.callTimeoutMs = options.callTimeoutMs ?? 0;
+    this.timeoutHint = options.timeoutHint;
     this.maxOutstanding = options.maxOutstanding ?? Infinity;
     this.perTurn = options.maxMessagesPerTurn ?? Infinity;
     this.maxInbox = options.maxInbox ?? Infinity;
@@ -275,7 +279,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
         timeoutMs > 0
           ? deadlines.after(timeoutMs, () => {
               this.settle(id);
-              reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${timeoutMs} ms`));
+              reject(new TransportError('TIMEOUT', `${this.name}: ${op} got no reply within ${timeoutMs} ms${this.timeoutHint === undefined ? '' : `: ${this.timeoutHint}`}`));
             })
           : undefined;
       const message = { kind: 'call', id, op, body };

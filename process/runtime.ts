@@ -109,6 +109,11 @@ export function startAppProcess(data: AppWorkerData, defaultApp: URL): void {
     const peer = new RpcPeer<ProcessToLsaOps, LsaToProcessOps>(port, processSideOfLpc(heap, host), {
       name: `lpc:${data.name}`,
       callTimeoutMs: data.lpcTimeoutMs,
+      // The LSA answers every call, a package's entry point that never returns with its own deadline's
+      // SEC_E_INTERNAL_ERROR: no answer at all is an LSA that stopped taking calls.
+      timeoutHint:
+        `the LSA is not answering: its thread is held (a package entry point that loops without yielding, ` +
+        `or an LSA paused in a debugger), or it is gone`,
       maxOutstanding: LPC_MAX_OUTSTANDING,
       codec: lpcCodec('process'),
     });
