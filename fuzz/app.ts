@@ -148,10 +148,43 @@ function judge(plan: BatchPlan, tally: GeneratorTally, index: number, trial: Tri
   }
 }
 
-async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<GeneratorTally> {
+/** Set once a call got no answer at all: the LSA's thread is held, and every later input would wait out the LPC deadline too. */
+interface RunState {
+  unanswered: boolean;
+}
+
+/**
+ * The process's SSPI as the generators get it: every call's answer is looked at for a failure of
+ * the LPC deadline itself (a TransportError TIMEOUT as its cause: the LSA did not answer at all,
+ * where a package that merely never returns is answered for by the LSA's own deadline), which
+ * stops the run, whichever generator or setup step made the call.
+ */
+function watchingForNoAnswer(sspi: FuzzEnv['sspi'], state: RunState): FuzzEnv['sspi'] {
+  const noAnswer = (result: unknown): boolean => {
+    const cause = (result as { cause?: { name?: unknown; code?: unknown } } | null)?.cause;
+    return cause?.name === 'TransportError' && cause.code === 'TIMEOUT';
+  };
+  return new Proxy(sspi, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        const answer: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(answer instanceof Promise)) return answer;
+        return answer.then((result: unknown) => {
+          if (noAnswer(result)) state.unanswered = true;
+          return result;
+        });
+      };
+    },
+  });
+}
+
+async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob, state: RunState): Promise<GeneratorTally> {
   const spec = generatorByName(job.generator);
   if (spec === undefined) throw new Error(`no fuzz generator ${JSON.stringify(job.generator)}`);
   const tally = emptyTally(spec.name, spec.fn);
+  if (state.unanswered) return tally;
   let instance: GeneratorInstance;
   try {
     instance = await spec.create(env);
@@ -162,7 +195,7 @@ async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<Gen
   }
   const end = job.start + job.count;
   const lanes = Array.from({ length: Math.max(1, plan.lanes) }, async (_, lane) => {
-    for (let index = job.start + lane; index < end; index += plan.lanes) {
+    for (let index = job.start + lane; index < end && !state.unanswered; index += plan.lanes) {
       const trial = new Trial();
       let thrown: unknown;
       try {
@@ -174,6 +207,8 @@ async function runJob(plan: BatchPlan, env: FuzzEnv, job: BatchJob): Promise<Gen
     }
   });
   await Promise.all(lanes);
+  // With the LSA held, closing the generator's contexts would wait out the deadline once more each.
+  if (state.unanswered) return tally;
   for (const problem of await instance.close()) {
     tally.cleanup++;
     offend(tally, offender('cleanup', plan, spec.name, -1, undefined, problem));
@@ -186,8 +221,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   const packageName = plan.packageName;
   const acquired = await acquireCredentials(ctx.sspi, packageName, plan.account);
   if ('failed' in acquired) return { status: SEC_E_INTERNAL_ERROR, statusName: 'SEC_E_INTERNAL_ERROR', detail: acquired.failed };
+  const state: RunState = { unanswered: false };
   const env: FuzzEnv = {
-    sspi: ctx.sspi,
+    sspi: watchingForNoAnswer(ctx.sspi, state),
     packageName,
     account: plan.account,
     lanes: Math.max(1, plan.lanes),
@@ -197,9 +233,9 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
   };
   const tallies: GeneratorTally[] = [];
   try {
-    for (const job of plan.jobs) tallies.push(await runJob(plan, env, job));
+    for (const job of plan.jobs) if (!state.unanswered) tallies.push(await runJob(plan, env, job, state));
   } finally {
-    for (const credential of [acquired.clientCredential, acquired.serverCredential]) {
+    for (const credential of state.unanswered ? [] : [acquired.clientCredential, acquired.serverCredential]) {
       const freed = await ctx.sspi.freeCredentialsHandle(credential);
       const first = tallies[0];
       if (freed.status !== SEC_E_OK && first !== undefined) {
@@ -208,5 +244,5 @@ export async function main(ctx: AppContext, args: AppArgs): Promise<AppResult> {
       }
     }
   }
-  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { tallies } };
+  return { status: SEC_E_OK, statusName: 'SEC_E_OK', data: { tallies, ...(state.unanswered ? { lsaUnanswered: true } : {}) } };
 }

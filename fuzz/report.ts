@@ -39,8 +39,13 @@ function packageSection(p: PackageFuzzReport): string[] {
     `  failed cleanups       ${n(sum('cleanup'))}`,
     `  hangs                 ${n(p.hangs)}`,
     `  LSA alive             ${p.lsaAlive ? 'yes' : 'NO'}; a fresh handshake and sealed message after the run: ${p.goodHandshake}`,
-    `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions}, nested handles ${before.nested} -> ${after.nested})`,
-    `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run${p.heap.settledBytes === undefined ? '' : `, ${mib(p.heap.settledBytes)} once the replay cache's window had passed`} (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`,
+    // Of an LSA that is gone nothing is left to count: its tables and heap went with it.
+    p.lsaAlive
+      ? `  contexts left         ${after.contexts - before.contexts} (LSA contexts ${before.contexts} -> ${after.contexts}, credentials ${before.credentials} -> ${after.credentials}, logon sessions ${before.logonSessions} -> ${after.logonSessions}, nested handles ${before.nested} -> ${after.nested})`
+      : `  contexts left         not counted: the LSA is gone (at boot: contexts ${before.contexts}, credentials ${before.credentials}, logon sessions ${before.logonSessions}, nested handles ${before.nested})`,
+    p.lsaAlive
+      ? `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch, ${mib(p.heap.afterBytes)} after the run${p.heap.settledBytes === undefined ? '' : `, ${mib(p.heap.settledBytes)} once the replay cache's window had passed`} (${signedMib(p.heap.growthBytes)}; tolerance ${mib(p.heap.toleranceBytes)}): ${p.heap.flat ? 'flat' : 'GREW'}`
+      : `  LSA heap              ${mib(p.heap.bootBytes)} at boot, ${mib(p.heap.warmBytes)} after the warm-up batch; not measured after the run: the LSA is gone`,
   );
   if (p.kdcHeap !== undefined)
     lines.push(

@@ -118,6 +118,14 @@ export interface FuzzReport {
 const ACCOUNT = { user: 'alice', domain: '', password: 'Passw0rd!' };
 const APP = fileURLToPath(new URL('./app.js', import.meta.url));
 const DEFAULTS = { lanes: 16, batchSize: 2500, heapToleranceBytes: 1 << 20, batchTimeoutMs: 300_000 };
+/**
+ * How long the fuzzer's calls wait for the LSA's answer: three times the package deadline (10 s),
+ * within which the LSA answers any call whose package entry point merely never returns. A call
+ * with no answer at all is an LSA whose thread the input's package call holds (a loop that never
+ * yields): the run stops there and names the input, instead of every later input waiting out the
+ * machine's 60 s.
+ */
+const FUZZ_LPC_TIMEOUT_MS = 30_000;
 
 /** The invariant figures of a tally: all must be zero. */
 export function offences(t: GeneratorTally): number {
@@ -254,6 +262,7 @@ function bootFuzzed(subject: FuzzSubject, options: FuzzOptions, kdc: { host: str
       };
   return Machine.boot({
     packages: ['example', 'ntlm', 'negotiate', ...(kdc === undefined ? [] : ['kerberos']), ...(options.load ?? [])],
+    lpcTimeoutMs: FUZZ_LPC_TIMEOUT_MS,
     ...(kdc === undefined ? {} : { accounts: [...DEMO_ACCOUNTS, `${KERBEROS_FUZZ_DOMAIN.service}:${KERBEROS_FUZZ_DOMAIN.servicePassword}`] }),
     trace: false,
     // NTLM's own generators, and Negotiate's (NTLM inside SPNEGO), forge messages against a fixed
@@ -362,6 +371,14 @@ async function fuzzOn(
         }
         if (outcome.status !== SEC_E_OK) crashes.push(`${job.generator}: the fuzz app could not start: ${outcome.detail ?? outcome.statusName}`);
         for (const t of (outcome.data?.tallies as GeneratorTally[] | undefined) ?? []) mergeTally(tallies.get(t.generator)!, t);
+        if (outcome.data?.lsaUnanswered === true) {
+          // A call got no answer at all: the LSA's thread is held (the input's offender says which
+          // call). Nothing more can be asked of it; it is stopped, as a hung lsass would be.
+          hangs++;
+          crashes.push(`the LSA stopped answering during ${job.generator} (its first offender is the input); the LSA was stopped`);
+          await machine.kill(machine.lsa);
+          break;
+        }
         done += job.count;
         options.onProgress?.({ packageKey, done, total });
       }

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { offences, runFuzz } from '../../fuzz/index.js';
+import { formatFuzzReport, offences, runFuzz } from '../../fuzz/index.js';
 import { fixturePackage } from '../helpers/machine.js';
 
 const THROWER = fixturePackage('short-token-thrower');
@@ -79,6 +79,31 @@ describe('fuzzing a loaded package with the generic generators', () => {
     }
     assert.ok(Object.keys(pkg!.generators[0]!.strategies).some((s) => s.startsWith('sweep-')));
     assert.equal(report.ok, true, JSON.stringify(report.firstOffender));
+  });
+
+  it('stops at the first call the LSA does not answer at all (a package entry point that loops), names it, and stops the LSA', { timeout: 120_000 }, async () => {
+    // Before: every input waited out the LPC deadline, then the batch's five minutes, then two
+    // minutes of calls into the held LSA, and the report said "contexts left -1" and "GREW".
+    const began = performance.now();
+    const report = await runFuzz({
+      packages: [{ key: 'Spinner', packageName: 'Spinner', sets: ['generic'] }],
+      load: [fixturePackage('spinner')],
+      iterations: 20,
+      seed: 1,
+      targets: ['tokens'],
+      lanes: 2,
+    });
+    assert.ok(performance.now() - began < 90_000, 'within the fuzzer\'s LPC deadline (30 s) and its reaping, not minutes');
+    const [pkg] = report.packages;
+    assert.equal(report.ok, false);
+    assert.equal(pkg!.hangs, 1);
+    assert.equal(pkg!.lsaAlive, false);
+    assert.match(pkg!.crashes.join('\n'), /the LSA stopped answering during generic\/accept-token .*; the LSA was stopped/);
+    assert.match(report.firstOffender?.detail ?? '', /InitializeSecurityContext answered SEC_E_INTERNAL_ERROR/);
+    const text = formatFuzzReport(report);
+    assert.match(text, /contexts left {9}not counted: the LSA is gone/);
+    assert.match(text, /not measured after the run: the LSA is gone/);
+    assert.doesNotMatch(text, /GREW|-1 \(LSA contexts/);
   });
 
   it('leaves out the message generators of a package that claims neither integrity nor confidentiality, saying why', async () => {
