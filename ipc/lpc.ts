@@ -161,7 +161,8 @@ export const MAX_BUFFERS = 16;
 /** Longest package name (pszPackage), principal and target name a call may carry, in characters. */
 export const MAX_PACKAGE_NAME = 256;
 export const MAX_PRINCIPAL = 32 * 1024;
-export const MAX_TARGET_NAME = 1 << 20;
+/** A target name is a UNICODE_STRING to the package on Windows: 32,767 UTF-16 units at most (its byte lengths are USHORTs). */
+export const MAX_TARGET_NAME = 32_767;
 /**
  * Most bytes of a package's exported state (SpExportSecurityContext's PackedContext) and of an
  * export reference. The LSA keeps exported state until it is imported: NTLM's is 570 bytes.

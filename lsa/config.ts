@@ -49,6 +49,13 @@ export interface ProcessQuota {
   credentials: number;
   /** Security contexts one process may hold (complete or in the middle of a handshake). */
   contexts: number;
+  /**
+   * Bytes of input (tokens, target names) the calls of one process's live contexts carried: what
+   * it can have packages keep for it, since a package keeps what a context needs of its inputs
+   * (NTLM its NEGOTIATE and CHALLENGE for the MIC, the target name). A count of contexts alone let
+   * one process with megabyte target names hold gigabytes of the LSA within its quota.
+   */
+  contextBytes: number;
   /** LPC calls the LSA runs for one process at once. */
   runningCalls: number;
   /** LPC calls of one process that may wait for their turn; more are refused. */
@@ -63,6 +70,7 @@ export interface ProcessQuota {
 export const DEFAULT_QUOTA: ProcessQuota = {
   credentials: 100_000,
   contexts: 100_000,
+  contextBytes: 256 * 1024 * 1024,
   runningCalls: 8,
   queuedCalls: 4096,
   queuedBytes: 32 * 1024 * 1024,

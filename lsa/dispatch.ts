@@ -263,6 +263,17 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
     if (pkg === undefined) return contextFailure(SEC_E_INVALID_HANDLE);
     const quota = context === undefined ? overQuota('context') : undefined;
     if (quota !== undefined) return contextFailure(SEC_E_INSUFFICIENT_MEMORY, quota);
+    // What the package may keep of this call's inputs is charged to the process once the call succeeds.
+    const carried = contextInputBytes(input, request);
+    const held = handles.contextBytes(pid);
+    if (held + carried > ctx.quota.contextBytes)
+      return contextFailure(
+        SEC_E_INSUFFICIENT_MEMORY,
+        new SspiEmuError(
+          'QUOTA_EXCEEDED',
+          `${process.name}'s live contexts carried ${held} bytes of input; this call's ${carried} would pass the ${ctx.quota.contextBytes} one process may (processQuota.contextBytes)`,
+        ),
+      );
 
     const output: SecBuffer[] = request.outputTypes.map((BufferType) => ({ BufferType, pvBuffer: NO_OUTPUT }));
     const answered = call(
@@ -313,11 +324,13 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
             complete: status === SEC_E_OK,
             mapped: undefined,
             shared: undefined,
+            charged: 0,
           };
           hNewContext = handles.create(pid, holder);
         } else if (status === SEC_E_OK) {
           context.complete = true;
         }
+        handles.charge(pid, holder!, carried);
       } else if (context === undefined && typeof result.NewContextHandle === 'number') {
         // A failed first call leaves no handle behind, in the LSA or in the package.
         const orphan = result.NewContextHandle;
@@ -732,6 +745,15 @@ function mappedDelivery(module: MappedModule, lsaContextHandle: LSA_SEC_HANDLE, 
     contextData,
     thunkedLevels: module.thunkedLevels,
   };
+}
+
+/** The bytes of a handshake call's inputs a package may keep: its buffers and its target name (UTF-16, as Windows holds it). */
+function contextInputBytes(input: SecBuffer[] | null, request: object): number {
+  let bytes = 0;
+  if (input !== null) for (const b of input) bytes += b.pvBuffer.byteLength;
+  const target = (request as { pszTargetName?: unknown }).pszTargetName;
+  if (typeof target === 'string') bytes += target.length * 2;
+  return bytes;
 }
 
 /**

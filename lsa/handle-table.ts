@@ -60,6 +60,8 @@ export interface HandleEntry {
   shared?: ContextReferences;
   /** For credentials acquired without explicit credentials: how to acquire them again. */
   acquire?: CredentialAcquire;
+  /** For contexts: the input bytes its calls carried, charged to its process (ProcessQuota.contextBytes). */
+  charged?: number;
 }
 
 /**
@@ -100,6 +102,8 @@ interface ProcessTable {
   readonly retired: HandleMap<HandleKind>;
   credentials: number;
   contexts: number;
+  /** The `charged` bytes of its entries. */
+  contextBytes: number;
 }
 
 export class HandleTables {
@@ -143,7 +147,21 @@ export class HandleTables {
     if (table === undefined || entry === undefined) return false;
     table.entries.delete(this.slot(handle));
     this.adjust(table, entry.kind, -1);
+    table.contextBytes -= entry.charged ?? 0;
     return true;
+  }
+
+  /** Charges `bytes` of input to a context of `pid`'s (the calls that carried them succeeded): counted until the handle goes. */
+  charge(pid: ProcessId, entry: HandleEntry, bytes: number): void {
+    const table = this.byProcess.get(pid);
+    if (table === undefined) return;
+    entry.charged = (entry.charged ?? 0) + bytes;
+    table.contextBytes += bytes;
+  }
+
+  /** The input bytes `pid`'s live contexts were charged. */
+  contextBytes(pid: ProcessId): number {
+    return this.byProcess.get(pid)?.contextBytes ?? 0;
   }
 
   /** Puts `entry` in place of the one `handle` names in `pid`'s table (a credential carried to a new package version). */
@@ -221,7 +239,7 @@ export class HandleTables {
   private tableOf(pid: ProcessId): ProcessTable {
     let table = this.byProcess.get(pid);
     if (table === undefined) {
-      table = { entries: new HandleMap(), retired: new HandleMap(), credentials: 0, contexts: 0 };
+      table = { entries: new HandleMap(), retired: new HandleMap(), credentials: 0, contexts: 0, contextBytes: 0 };
       this.byProcess.set(pid, table);
     }
     return table;

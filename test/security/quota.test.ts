@@ -57,6 +57,34 @@ for (const lsaIsolation of ['thread', 'process'] as const)
       });
     });
 
+    it('answers SEC_E_INSUFFICIENT_MEMORY once the input its live contexts carried passes the byte quota, and a delete gives it back', async () => {
+      // Found by an attack: contexts of NTLM with megabyte target names held 2 MiB of the LSA each,
+      // within a quota that counted contexts only. A target name is at most 32,767 characters now
+      // (a UNICODE_STRING's), and the bytes are charged.
+      await withMachine({ lsaIsolation, packages: ['ntlm'], processQuota: { contextBytes: 200_000 } }, async (machine) => {
+        const greedy = await machine.spawn('client', { name: 'greedy' });
+        const c = await greedy.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
+        const targetName = 'HTTP/' + 'h'.repeat(32_767 - 5); // 65,534 bytes as UTF-16
+        const first = await greedy.sspi.initializeSecurityContext({ credential: c.credential!, targetName, contextReq: DEFAULT_CLIENT_REQ });
+        assert.equal(status(first), 'SEC_I_CONTINUE_NEEDED');
+        for (let i = 0; i < 2; i++)
+          assert.equal(status(await greedy.sspi.initializeSecurityContext({ credential: c.credential!, targetName, contextReq: DEFAULT_CLIENT_REQ })), 'SEC_I_CONTINUE_NEEDED');
+        const over = await greedy.sspi.initializeSecurityContext({ credential: c.credential!, targetName, contextReq: DEFAULT_CLIENT_REQ });
+        assert.equal(status(over), 'SEC_E_INSUFFICIENT_MEMORY');
+        assert.match(over.cause?.message ?? '', /greedy's live contexts carried 196602 bytes of input; this call's 65534 would pass the 200000 one process may \(processQuota\.contextBytes\)/);
+        assert.equal((await machine.lsa.stats()).perProcess.find((p) => p.name === 'greedy')?.contexts, 3);
+        // A name past a UNICODE_STRING's length is no target name at all.
+        const tooLong = await greedy.sspi.initializeSecurityContext({ credential: c.credential!, targetName: targetName + 'h', contextReq: DEFAULT_CLIENT_REQ });
+        assert.equal(status(tooLong), 'SEC_E_INVALID_TOKEN');
+        await greedy.sspi.deleteSecurityContext(first.context!);
+        assert.equal(status(await greedy.sspi.initializeSecurityContext({ credential: c.credential!, targetName, contextReq: DEFAULT_CLIENT_REQ })), 'SEC_I_CONTINUE_NEEDED');
+        // Another process has a quota of its own.
+        const other = await machine.spawn('client', { name: 'other' });
+        const o = await other.sspi.acquireCredentialsHandle({ package: 'NTLM', credentialUse: SECPKG_CRED.OUTBOUND, authData: ALICE });
+        assert.equal(status(await other.sspi.initializeSecurityContext({ credential: o.credential!, targetName, contextReq: DEFAULT_CLIENT_REQ })), 'SEC_I_CONTINUE_NEEDED');
+      });
+    });
+
     it('refuses calls past the queue of waiting calls, and shows them in the process statistics', async () => {
       await withMachine({ lsaIsolation, packages: ['example'], processQuota: { runningCalls: 1, queuedCalls: 8 } }, async (machine) => {
         const busy = await machine.spawn('client', { name: 'busy' });
