@@ -621,6 +621,9 @@ class Reader {
         return v;
       }
       case Tag.BIGINT_TEXT: {
+        // Wider than 64 bits: no request needs one, and parsing thousands of digits costs far more a
+        // byte than anything else a frame holds; the LSA takes none from a process.
+        if (!this.acceptStructured) throw new RangeError('a bigint wider than 64 bits from a sender that may not send one');
         const text = this.string();
         if (!/^-?[0-9]{1,4096}$/.test(text)) throw new RangeError('not a bigint');
         return BigInt(text);

@@ -97,6 +97,8 @@ export interface RpcPeerOptions {
   callTimeoutMs?: number;
   /** What such a timeout likely means on this channel, appended to its message (a process's LPC: the LSA is stuck). */
   timeoutHint?: string;
+  /** A framed peer's largest frame; a peer that posts a larger one is cut off (a socket checks its own length prefix). */
+  maxFrameBytes?: number;
   /**
    * Messages handled per event-loop turn (default: all as they come). The rest wait in this
    * peer's inbox for the next turn, so that a peer posting floods cannot keep the thread from
@@ -152,6 +154,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
   private closedBy: TransportError | undefined;
   private readonly callTimeoutMs: number;
   private readonly timeoutHint: string | undefined;
+  private readonly maxFrameBytes: number;
   private readonly taps = new Set<Tap>();
   private readonly closeListeners = new Set<(reason: TransportError) => void>();
   private readonly maxOutstanding: number;
@@ -186,6 +189,7 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
     this.name = options.name;
     this.callTimeoutMs = options.callTimeoutMs ?? 0;
     this.timeoutHint = options.timeoutHint;
+    this.maxFrameBytes = options.maxFrameBytes ?? Infinity;
     this.maxOutstanding = options.maxOutstanding ?? Infinity;
     this.perTurn = options.maxMessagesPerTurn ?? Infinity;
     this.maxInbox = options.maxInbox ?? Infinity;
@@ -200,6 +204,8 @@ export class RpcPeer<Out extends OpMap, In extends OpMap> {
       let sizes: number[] | undefined;
       if (this.codec === undefined) messages = Array.isArray(frame) ? frame : [frame];
       else {
+        if (frame instanceof ArrayBuffer && frame.byteLength > this.maxFrameBytes)
+          return this.cutOff(`${this.name}: the peer posted a frame of ${frame.byteLength} bytes, past the ${this.maxFrameBytes} this side takes; it is cut off`);
         const started = performance.now();
         const decoded = this.codec.decode(frame);
         this.codecMs += performance.now() - started;

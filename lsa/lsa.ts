@@ -35,7 +35,7 @@ import { PackageReloader, type ReloadReport } from './package-reload.js';
 import type { LsaServices } from './function-table.js';
 import { NestedHandles, releaseForProcess, type LocatorServices } from './package-locator.js';
 import { LsaWorkPool, type WorkPoolStats } from './work-pool.js';
-import { LpcListener, type LpcListenerStats } from './lpc-listener.js';
+import { DEFAULT_LISTENER_OPTIONS, LpcListener, type LpcListenerStats } from './lpc-listener.js';
 import { KdcHost, type KdcStatus } from './kdc-host.js';
 import { NetlogonHost, type NetlogonServerRecord, type NetlogonStatus } from './netlogon-host.js';
 import type { KdcRequestRecord } from '../packages/kerberos/kdc/index.js';
@@ -463,6 +463,8 @@ export class Lsa {
       maxMessagesPerTurn: MESSAGES_PER_TURN,
       maxInbox: this.config.quota.queuedCalls * INBOX_PER_QUEUED_CALL,
       maxInboxBytes: this.config.quota.queuedBytes * INBOX_BYTES_PER_QUEUED_BYTE,
+      // As a socket's length prefix is checked (ipc/socket-port.ts): a MessagePort has none of its own.
+      maxFrameBytes: DEFAULT_LISTENER_OPTIONS.maxFrameBytes,
       codec: this.lpcCodec,
     });
     const process: LsaClientProcess = {

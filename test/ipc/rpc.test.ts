@@ -9,6 +9,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SspiEmuError, TransportError } from '../../ipc/errors.js';
 import { RpcPeer, transferring, type Handlers, type OpMap, type RpcPeerOptions } from '../../ipc/rpc.js';
 import { MAX_FRAME_MESSAGES } from '../../ipc/batching.js';
+import { lpcCodec } from '../../ipc/lpc.js';
 import type { AnswerThenExitOps } from '../fixtures/workers/answer-then-exit.js';
 import { isTransport, within } from '../helpers/ports.js';
 
@@ -325,6 +326,16 @@ describe('RpcPeer', { timeout: 10_000 }, () => {
       assert.equal(nearLog.length, 4);
       assert.equal(farLog.length, 6);
     });
+  });
+
+  it('cuts off a framed peer that posts a frame past its largest (a MessagePort has no length limit of its own)', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const peer = new RpcPeer<None, None>(port1, {}, { name: 'lsa-side', codec: lpcCodec('lsa'), maxFrameBytes: 1024 });
+    const closed = new Promise<Error>((resolve) => peer.onClose(resolve));
+    port2.postMessage(new ArrayBuffer(1025));
+    const reason = await within(2000, closed);
+    assert.ok(isTransport('FLOODED', /posted a frame of 1025 bytes, past the 1024 this side takes; it is cut off/)(reason));
+    port2.close();
   });
 
   it('rejects the pending calls with PEER_GONE when the worker at the other end exits', async () => {
