@@ -337,13 +337,13 @@ export class ExampleLsaPackage {
   }
 
   /**
-   * The account's K: known, or read from the LSA's account store the first time the account is
-   * seen and derived (a promise then); undefined for no such account.
+   * The account's K: known, or derived the first time the account is seen (a promise then);
+   * undefined for no such account. Known by the account the SAM finds, not by the client's
+   * spelling of its name: any number of spellings ("OTHER\\alice", "ALICE") is one account, one
+   * entry and one derivation (keyed by the spelling, made-up domains had grown the cache, shared
+   * by every process, without end).
    */
   private accountSecret(user: string): AccountSecret | Promise<AccountSecret> | undefined {
-    const key = user.toLowerCase();
-    const known = this.accountSecrets.get(key) ?? this.deriving.get(key);
-    if (known !== undefined) return known;
     // The SAM is read now, within the caller's call; only the derivation waits.
     const lsa = this.lsa.functions;
     const opened = lsa.OpenSamUser(user, 0, null, false, 0);
@@ -352,6 +352,9 @@ export class ExampleLsaPackage {
     lsa.CloseSamUser(opened.UserHandle);
     if (creds === undefined) return undefined;
     const name = `${creds.DomainName}\\${creds.DownlevelName}`;
+    const key = name.toLowerCase();
+    const known = this.accountSecrets.get(key) ?? this.deriving.get(key);
+    if (known !== undefined) return known;
     const deriving = this.deriveSecret(creds.DownlevelName, creds.Password).then(
       (secret) => {
         this.deriving.delete(key);

@@ -50,15 +50,17 @@ const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 const IDENTITY = packAuthIdentity(ALICE);
 const AUTH_DATA = { address: 1, length: IDENTITY.byteLength };
 
-async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: HeldWork; call: <T>(fn: () => T) => T }> {
+async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: HeldWork; call: <T>(fn: () => T) => T; holding: (identity: Uint8Array) => void }> {
   const work = new HeldWork();
+  // What the calling process holds at the identity's address (CopyFromClientBuffer reads it).
+  let held = IDENTITY;
   // The calling process: CopyFromClientBuffer reads the identity from it.
   const process: LsaClientProcess = {
     pid: asProcessId(42),
     name: 'client',
     threadId: 5,
     logonId: 0x3e6n,
-    lpc: { call: () => Promise.resolve({ status: 0, bytes: IDENTITY }) } as unknown as LsaClientProcess['lpc'],
+    lpc: { call: () => Promise.resolve({ status: 0, bytes: held }) } as unknown as LsaClientProcess['lpc'],
     terminated: false,
     callCount: 0,
     queue: new ProcessQueue('client'),
@@ -92,14 +94,15 @@ async function examplePackage(): Promise<{ table: SecpkgFunctionTable; work: Hel
   };
   await table.Initialize(id, parameters, createLsaFunctionTable(id, services));
   const call = <T>(fn: () => T): T => runAsClientCall({ process, callId: 1, op: 'test' }, fn);
-  return { table, work, call };
+  return { table, work, call, holding: (identity) => (held = identity) };
 }
 
 const output = (): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint8Array(0) }];
 
 /** An outbound credential from the explicit identity, its derivation finished; and the ClientHello it makes. */
-async function hello(pkg: Awaited<ReturnType<typeof examplePackage>>): Promise<SecBuffer[]> {
-  const acquiring = pkg.call(() => pkg.table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, AUTH_DATA, null, null));
+async function hello(pkg: Awaited<ReturnType<typeof examplePackage>>, identity = IDENTITY): Promise<SecBuffer[]> {
+  pkg.holding(identity);
+  const acquiring = pkg.call(() => pkg.table.AcquireCredentialsHandle(null, SECPKG_CRED.OUTBOUND, null, { address: 1, length: identity.byteLength }, null, null));
   await settled();
   assert.equal(pkg.work.finishAll(), 1, "the acquire's derivation");
   const cred = await acquiring;
@@ -149,6 +152,26 @@ describe('the example package and the LSA work pool', () => {
     );
     assert.equal(statusName((await accept(hellos[2]!)).status), 'SEC_I_CONTINUE_NEEDED');
     assert.equal(pkg.work.tasks.length, 0, 'K is known from then on');
+  });
+
+  it("derives an account's K once however the clients spell its name: other domains and cases are the one account the SAM finds", async () => {
+    // Found by an attack: keyed by the spelling, every made-up domain was a derivation and an entry
+    // of a cache shared by every process, kept for the LSA's life.
+    const pkg = await examplePackage();
+    const server = await inbound(pkg);
+    const spellings = ['OTHER1', 'OTHER2', 'other3', ALICE.Domain].map((Domain) => packAuthIdentity({ ...ALICE, Domain }));
+    const hellos: SecBuffer[][] = [];
+    for (const identity of [...spellings, packAuthIdentity({ ...ALICE, User: ALICE.User.toUpperCase() })]) hellos.push(await hello(pkg, identity));
+    const accept = (token: SecBuffer[]) => pkg.call(() => pkg.table.AcceptLsaModeContext(server, null, token, 0, 0, output()));
+    const first = accept(hellos[0]!);
+    await settled();
+    assert.equal(pkg.work.finishAll(), 1, 'the account, derived once');
+    assert.equal(statusName((await first).status), 'SEC_I_CONTINUE_NEEDED');
+    for (const h of hellos.slice(1)) {
+      const answered = await accept(h);
+      assert.equal(statusName(answered.status), 'SEC_I_CONTINUE_NEEDED');
+    }
+    assert.equal(pkg.work.tasks.length, 0, 'no derivation for another spelling of the same account');
   });
 
   it('fails the call whose derivation failed (LsaWorkError, with the status), and derives again at the next hello', async () => {
