@@ -621,11 +621,12 @@ class Reader {
         return v;
       }
       case Tag.BIGINT_TEXT: {
-        // Wider than 64 bits: no request needs one, and parsing thousands of digits costs far more a
-        // byte than anything else a frame holds; the LSA takes none from a process.
-        if (!this.acceptStructured) throw new RangeError('a bigint wider than 64 bits from a sender that may not send one');
+        // Wider than 64 bits. No request needs one, but a hostile one may carry one where a LUID
+        // goes, and its call is answered (the op's decoder refuses it): read, but no wider than 40
+        // digits from a sender that is not trusted (2^128 has 39), since thousands of digits cost far
+        // more a byte to parse than anything else a frame holds.
         const text = this.string();
-        if (!/^-?[0-9]{1,4096}$/.test(text)) throw new RangeError('not a bigint');
+        if (!(this.acceptStructured ? /^-?[0-9]{1,4096}$/ : /^-?[0-9]{1,40}$/).test(text)) throw new RangeError('not a bigint');
         return BigInt(text);
       }
       case Tag.BYTES:

@@ -271,14 +271,16 @@ describe('LPC frames', () => {
     assert.deepEqual([fromLsa.messages.length, fromLsa.overBudget], [1, undefined]);
   });
 
-  it('takes no bigint wider than 64 bits from a process (its thousands of digits cost the LSA far more a byte than anything else), and gives one to a process', () => {
-    const wide = { kind: 'call', id: 1, op: 'EnumerateSecurityPackages', body: [2n ** 64n, -(2n ** 63n)] };
+  it('takes no bigint of more than 40 digits from a process (thousands of them cost the LSA far more a byte than anything else), and gives one to a process', () => {
+    const huge = 10n ** 40n;
+    const wide = { kind: 'call', id: 1, op: 'EnumerateSecurityPackages', body: [huge] };
     const fromProcess = lsa.decode(process.encode([wide], () => assert.fail()));
     assert.deepEqual([fromProcess.messages.length, fromProcess.malformed], [0, 1]);
-    const narrow = lsa.decode(process.encode([{ ...wide, body: [2n ** 63n - 1n, -(2n ** 63n)] }], () => assert.fail()));
-    assert.deepEqual((narrow.messages[0] as { body: bigint[] }).body, [2n ** 63n - 1n, -(2n ** 63n)]);
-    const toProcess = process.decode(lsa.encode([wide], () => assert.fail()));
-    assert.deepEqual((toProcess.messages[0] as { body: bigint[] }).body, [2n ** 64n, -(2n ** 63n)]);
+    // Wider than 64 bits but within 40 digits is read (the op's decoder answers for a LUID that wide).
+    const within = lsa.decode(process.encode([{ ...wide, body: [2n ** 64n, 10n ** 40n - 1n, -(2n ** 63n)] }], () => assert.fail()));
+    assert.deepEqual((within.messages[0] as { body: bigint[] }).body, [2n ** 64n, 10n ** 40n - 1n, -(2n ** 63n)]);
+    const toProcess = process.decode(lsa.encode([{ ...wide, body: [10n ** 400n] }], () => assert.fail()));
+    assert.deepEqual((toProcess.messages[0] as { body: bigint[] }).body, [10n ** 400n]);
   });
 
   it('never throws on random bytes, or on a real frame with random bytes changed', () => {
