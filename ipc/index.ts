@@ -31,6 +31,7 @@ export {
   MAX_PROTOCOL_BUFFER,
   LPC_VOCABULARY,
   requestBytes,
+  detachRequestBytes,
   type ContextReply,
   type LpcOp,
   type LpcReplyBase,

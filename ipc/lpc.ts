@@ -245,6 +245,25 @@ export function requestBytes(request: object): number {
   return total;
 }
 
+/**
+ * Replaces the bytes of a decoded request that are views into the frame it came in (the LSA's
+ * codec decodes them so: ipc/frame.ts viewBytes) with copies of their own: for a call that waits
+ * in the LSA's queue, which would otherwise keep its whole frame alive (up to 128 MiB) while it is
+ * charged only its own bytes (requestBytes).
+ */
+export function detachRequestBytes(request: object): void {
+  const fields = request as Record<string, unknown>;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value instanceof Uint8Array) fields[key] = value.slice();
+    else if (Array.isArray(value))
+      for (let i = 0; i < value.length; i++) {
+        const b = value[i] as Partial<SecBuffer> | null;
+        if (b?.pvBuffer instanceof Uint8Array) value[i] = { ...b, pvBuffer: b.pvBuffer.slice() };
+      }
+  }
+}
+
 function decodeTypeList(value: unknown): number[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_BUFFERS) return undefined;
   const types = new Array<number>(value.length);

@@ -45,6 +45,7 @@ import {
   decodeLpcRequest,
   isRefusal,
   requestBytes,
+  detachRequestBytes,
   asProcessId,
   MAX_PROTOCOL_BUFFER,
   type ContextReply,
@@ -163,6 +164,7 @@ export function createDispatch(ctx: DispatchContext, process: LsaClientProcess):
             return run(request, { process, callId: nextCallId++, op });
           },
           requestBytes(request),
+          () => detachRequestBytes(request),
         );
       } catch (error) {
         ctx.epochs.leave(epoch);

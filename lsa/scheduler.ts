@@ -71,9 +71,10 @@ export class CallScheduler {
    * Runs `job` for `queue`'s process when its turn comes, and resolves with its result; resolves
    * with a Refused when the process's queue is full or the process is dropped before its turn. A
    * job that starts at once and answers synchronously (most package calls do) is answered
-   * synchronously: no promise between the call's arrival and its reply.
+   * synchronously: no promise between the call's arrival and its reply. `onQueued` runs when the
+   * job is put in the queue instead (not when it starts at once).
    */
-  run<T>(queue: ProcessQueue, job: () => T | Promise<T>, bytes = 0): T | Promise<T | Refused> {
+  run<T>(queue: ProcessQueue, job: () => T | Promise<T>, bytes = 0, onQueued?: () => void): T | Promise<T | Refused> {
     if (queue.dropped) return Promise.resolve(new Refused(`${queue.name} is gone`));
     // Nobody waits: the job starts now, with no queueing at all.
     if (this.rotation.length === 0 && this.running < this.limits.concurrent && queue.running < this.limits.perProcess) return this.start(queue, job);
@@ -90,6 +91,8 @@ export class CallScheduler {
       );
     }
     queue.bytes += bytes;
+    // What waits holds only its own bytes (its request's views into the frame it came in, copied).
+    onQueued?.();
     return new Promise<T | Refused>((resolve, reject) => {
       queue.jobs.push(() => {
         queue.bytes -= bytes;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CallScheduler, Refused } from '../../lsa/scheduler.js';
+import { detachRequestBytes } from '../../ipc/lpc.js';
 
 /** A job the test finishes when it chooses, recording when it started. */
 function held(log: string[], name: string): { job: () => Promise<string>; finish: () => void } {
@@ -59,6 +60,32 @@ describe('CallScheduler', () => {
     a.finish();
     assert.deepEqual(await Promise.all([first, second]), ['a', 'later']);
     assert.equal(scheduler.runningJobs, 0);
+  });
+
+  it('tells a job it was put in the queue (onQueued), not one that starts at once; and a request queued holds its own bytes, not views of its frame', async () => {
+    const scheduler = new CallScheduler({ concurrent: 1, perProcess: 1, queuedPerProcess: 2, queuedBytesPerProcess: 1 << 20 });
+    const q = scheduler.queue('q');
+    const told: string[] = [];
+    const log: string[] = [];
+    const a = held(log, 'a');
+    const first = scheduler.run(q, a.job, 0, () => told.push('a'));
+    // A request as the LSA decodes it: its buffers views into one large frame.
+    const frame = new ArrayBuffer(1 << 20);
+    const request = {
+      input: [{ BufferType: 2, pvBuffer: new Uint8Array(frame, 100, 16) }],
+      pvBuffer: new Uint8Array(frame, 200, 8),
+      pszTargetName: 'x',
+    };
+    const second = scheduler.run(q, () => 'b', 24, () => {
+      told.push('b');
+      detachRequestBytes(request);
+    });
+    assert.deepEqual(told, ['b']);
+    assert.notEqual(request.input[0]!.pvBuffer.buffer, frame);
+    assert.equal(request.input[0]!.pvBuffer.buffer.byteLength, 16, 'a buffer of its own, exactly its bytes');
+    assert.equal(request.pvBuffer.buffer.byteLength, 8);
+    a.finish();
+    assert.deepEqual(await Promise.all([first, second]), ['a', 'b']);
   });
 
   it('runs no more than perProcess jobs of one process, and still starts another process at once', async () => {
