@@ -89,8 +89,11 @@ describe('the gss-sample TCP apps', { timeout: 120_000 }, () => {
       result.detail ?? '',
       /the server closed the connection before the server's signature: .*\(a wrong password\?\) or a token over their limit \(the sealed message went as 70016 bytes; sspi-emu serve --tcp takes up to 65536\)/,
     );
+    // The server refused the token by its length prefix, as it arrived: whether its last
+    // AcceptSecurityContext had answered by then is a race (the client sends the message as soon as
+    // its own side is done), so the record says the refusal, and the user only when it had.
     const record = await logged;
-    assert.equal(record.user, 'SSPI-EMU\\alice', 'the handshake itself succeeded');
+    assert.equal(record.status, 'TOKEN_TOO_LARGE');
     // A wrong password's refusal names no size (the test above): only a token over the limit does.
   });
 
