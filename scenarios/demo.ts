@@ -109,12 +109,35 @@ export async function runDemoOn(machine: Machine, options: DemoOptions): Promise
   const report: DemoReport = { status, statusName: statusName(status), failedFirst, client: clientApp, server: serverApp, events, lpc: countLpc(events) };
   const failure = [clientResult, serverResult].find((r) => r.status === 'rejected');
   if (failure !== undefined && failure.status === 'rejected') report.error = describeError(failure.reason);
-  if (!machine.lsa.alive) {
+  if (failedFirst !== null && (await lsaGone(machine))) {
     const crash = machine.lsa.crashError;
     report.lsaExited = `the LSA (pid ${machine.lsa.pid}) exited during the run${crash === undefined ? '' : `: ${describeError(crash)}`}`;
   }
   if (logonAs !== null && client.alive) report.klist = await klist(client);
   return { report, processes: [server, client] };
+}
+
+/**
+ * Whether the LSA is gone, for a run that failed: its processes may learn it (their channel closed)
+ * before the machine has the worker's exit, so a live-looking LSA is asked; one that does not
+ * answer for its death's sake is waited for until it has exited, and one that is only slow counts
+ * as alive after 2 s.
+ */
+async function lsaGone(machine: Machine): Promise<boolean> {
+  if (!machine.lsa.alive) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(!machine.lsa.alive), 2_000);
+  });
+  const asked = machine.lsa.stats().then(
+    () => false,
+    () => Promise.race([machine.lsa.exited.then(() => true), slow]),
+  );
+  try {
+    return await Promise.race([asked, slow]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
