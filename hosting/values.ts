@@ -38,13 +38,22 @@ function untextable(value: object): string {
   }
 }
 
-/** What a value is, in a few words, for a message about a result that is not what it should be: "null", "a string", "a Proxy". */
+/** The name of a typed array's kind ("Uint16Array") from its internal slot: no getter of the package's runs. */
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)!.get! as (
+  this: unknown,
+) => string;
+
+/**
+ * What a value is, in a few words, for a message about a result that is not what it should be:
+ * "null", "a string", "a Proxy", "an array", "a Uint16Array"; no code of the value's runs.
+ */
 export function valueKind(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'object' || typeof value === 'function') {
     if (types.isProxy(value)) return 'a Proxy';
     if (Array.isArray(value)) return 'an array';
+    if (types.isTypedArray(value)) return `a ${typedArrayName.call(value)}`;
     return typeof value === 'function' ? 'a function' : 'an object';
   }
   return `a ${typeof value}`; // a string, a number, a bigint, a boolean, a symbol

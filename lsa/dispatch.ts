@@ -37,7 +37,7 @@ import {
   type Status,
   type Awaitable,
 } from '../headers/index.js';
-import { badResult, callPackage, statusOf, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
+import { badResult, callPackage, statusOf, valueKind, type CallPoints, type Outcome, type PackageHost } from '../hosting/index.js';
 import {
   SspiEmuError,
   serializeError,
@@ -805,23 +805,6 @@ function plainBytes(value: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(value) === Uint8Array.prototype && !Object.hasOwn(value, 'byteLength') ? value : new Uint8Array(value);
 }
 
-/** The name of a typed array's kind ("Uint16Array") from its internal slot: no getter of the package's runs. */
-const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)!.get! as (
-  this: unknown,
-) => string;
-
-/** What a value is, for a message ("null", "a string", "a Proxy", "an array", "a Uint16Array"), without running any code of the package's. */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  const type = typeof value;
-  if (type === 'undefined') return 'undefined';
-  if (type !== 'object' && type !== 'function') return `a ${type}`;
-  if (types.isProxy(value)) return 'a Proxy';
-  if (Array.isArray(value)) return 'an array';
-  if (types.isTypedArray(value)) return `a ${typedArrayName.call(value)}`;
-  return type === 'object' ? 'an object' : 'a function';
-}
-
 /** Whether a value is a SecBuffer's BufferType: a 32-bit unsigned integer (SECBUFFER_* with its attribute bits). */
 const isBufferType = (value: unknown): value is number => typeof value === 'number' && value >>> 0 === value;
 
@@ -854,7 +837,7 @@ function readContextResult(value: unknown, output: readonly unknown[], given: nu
     reading = 'ContextAttributes';
     const attributes = fields.ContextAttributes;
     if (attributes !== undefined && attributes !== null && typeof attributes !== 'number')
-      return wrong(`${named()} with a ContextAttributes that is ${kindOf(attributes)}, not a number`);
+      return wrong(`${named()} with a ContextAttributes that is ${valueKind(attributes)}, not a number`);
     reading = 'ExpirationTime';
     const expiry = fields.ExpirationTime;
     reading = 'MappedContext';
@@ -869,7 +852,7 @@ function readContextResult(value: unknown, output: readonly unknown[], given: nu
       reading = 'ContextData';
       const data = fields.ContextData;
       if (data !== undefined && data !== null) {
-        if (!types.isUint8Array(data)) return wrong(`${named()} with a ContextData that is ${kindOf(data)}, not a Uint8Array`);
+        if (!types.isUint8Array(data)) return wrong(`${named()} with a ContextData that is ${valueKind(data)}, not a Uint8Array`);
         const length = byteLengthOf.call(data);
         if (length > MAX_CONTEXT_DATA)
           return wrong(`${named()} with a ContextData of ${length} bytes, more than the ${MAX_CONTEXT_DATA} the LSA delivers to a process (MAX_CONTEXT_DATA)`);
@@ -915,13 +898,13 @@ function readOutputBuffers(output: readonly unknown[], given: number): SecBuffer
     try {
       const buffer = output[i];
       if (typeof buffer !== 'object' || buffer === null || types.isProxy(buffer) || Array.isArray(buffer))
-        return `${at} that is ${kindOf(buffer)}, not a SecBuffer`;
+        return `${at} that is ${valueKind(buffer)}, not a SecBuffer`;
       const { BufferType, pvBuffer } = buffer as { BufferType?: unknown; pvBuffer?: unknown };
       if (!isBufferType(BufferType))
         return typeof BufferType === 'number'
           ? `${at} whose BufferType ${BufferType} is not a buffer type`
-          : `${at} whose BufferType is ${kindOf(BufferType)}, not a number`;
-      if (!types.isUint8Array(pvBuffer)) return `${at} whose pvBuffer is ${kindOf(pvBuffer)}, not a Uint8Array`;
+          : `${at} whose BufferType is ${valueKind(BufferType)}, not a number`;
+      if (!types.isUint8Array(pvBuffer)) return `${at} whose pvBuffer is ${valueKind(pvBuffer)}, not a Uint8Array`;
       out.push({ BufferType, pvBuffer: plainBytes(pvBuffer) });
     } catch {
       return `${at} that cannot be read`;
