@@ -7,6 +7,7 @@ import { SECBUFFER, type SecBuffer } from '../../headers/sspi.js';
 import { statusName } from '../../headers/status.js';
 import type { AppProcess, Machine, MachineOptions } from '../../machine/machine.js';
 import type { CtxtHandle } from '../../sspi/handles.js';
+import type { MessageResult } from '../../sspi/secur32.js';
 import { withMachine } from './machine.js';
 
 /** The status of any SSPI or LPC result, by name. */
@@ -61,3 +62,19 @@ export async function sign(proc: AppProcess, ctx: CtxtHandle, message: string): 
 
 /** A deep copy of message buffers, to tamper with or to present again. */
 export const copy = (buffers: SecBuffer[]): SecBuffer[] => buffers.map((b) => ({ BufferType: b.BufferType, pvBuffer: b.pvBuffer.slice() }));
+
+/**
+ * The four user-mode message functions (the package's entry, the API an application calls), each
+ * called as an application reaches it on `context` with a chosen sequence number: for tests that
+ * make a package's message functions misbehave by sequence number.
+ */
+export const MESSAGE_FUNCTIONS: ReadonlyArray<{
+  entry: string;
+  api: string;
+  call: (proc: AppProcess, context: CtxtHandle, seq: number) => Promise<MessageResult>;
+}> = [
+  { entry: 'SpMakeSignature', api: 'MakeSignature', call: (proc, context, seq) => proc.sspi.makeSignature(context, 0, signBuffers(text('odd')), seq) },
+  { entry: 'SpVerifySignature', api: 'VerifySignature', call: (proc, context, seq) => proc.sspi.verifySignature(context, signBuffers(text('odd')), seq) },
+  { entry: 'SpSealMessage', api: 'EncryptMessage', call: (proc, context, seq) => proc.sspi.encryptMessage(context, 0, sealBuffers(text('odd')), seq) },
+  { entry: 'SpUnsealMessage', api: 'DecryptMessage', call: (proc, context, seq) => proc.sspi.decryptMessage(context, sealBuffers(text('odd')), seq) },
+];

@@ -125,6 +125,21 @@ export async function startServe(args: string[]): Promise<{ program: Program; po
   }
 }
 
+/** `sspi-emu dc ARGS` (give it --port 0), started and serving: its first stdout line names its KDC's port. */
+export async function startDc(args: string[]): Promise<{ program: Program; port: number }> {
+  const program = Program.start(process.execPath, [CLI, 'dc', ...args]);
+  try {
+    const line = await program.waitForLine(/^kdc listening on /);
+    const match = /^kdc listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+    if (match === null || program.lines[0] !== line)
+      throw new Error(`the first stdout line is not "kdc listening on 127.0.0.1:PORT": ${JSON.stringify(program.lines[0])}`);
+    return { program, port: Number(match[1]) };
+  } catch (error) {
+    await program.stop('SIGKILL');
+    throw error;
+  }
+}
+
 /** A loopback port that was free a moment ago (for programs that cannot take port 0). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -10,11 +10,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SECPKG_CRED } from '../../headers/sspi.js';
 import type { TraceEvent } from '../../ipc/trace.js';
-import type { AppProcess } from '../../machine/machine.js';
-import type { CtxtHandle } from '../../sspi/handles.js';
-import type { SspiResult } from '../../sspi/secur32.js';
 import { ODD_MODES, ODD_NAME, ODD_THROWN, oddSequence, oddTarget, type OddThrown } from '../fixtures/packages/odd-values.js';
-import { sealBuffers, signBuffers, status, text } from '../helpers/calls.js';
+import { MESSAGE_FUNCTIONS, sealBuffers, status, text } from '../helpers/calls.js';
 import { ALICE, establish, fixturePackage, withMachine } from '../helpers/machine.js';
 
 /** How the caller's cause describes each thrown value, after "<package>: <entry> threw: ". */
@@ -27,14 +24,6 @@ const DESCRIBED: Record<OddThrown, string> = {
   'error-with-throwing-properties': 'an Error whose message cannot be read',
   symbol: 'Symbol(OddValues: a thrown symbol)',
 };
-
-/** The user-mode message functions, each as an application reaches it with a chosen sequence number. */
-const MESSAGE_FUNCTIONS: ReadonlyArray<{ entry: string; call: (proc: AppProcess, context: CtxtHandle, seq: number) => Promise<SspiResult> }> = [
-  { entry: 'SpMakeSignature', call: (proc, context, seq) => proc.sspi.makeSignature(context, 0, signBuffers(text('odd')), seq) },
-  { entry: 'SpVerifySignature', call: (proc, context, seq) => proc.sspi.verifySignature(context, signBuffers(text('odd')), seq) },
-  { entry: 'SpSealMessage', call: (proc, context, seq) => proc.sspi.encryptMessage(context, 0, sealBuffers(text('odd')), seq) },
-  { entry: 'SpUnsealMessage', call: (proc, context, seq) => proc.sspi.decryptMessage(context, sealBuffers(text('odd')), seq) },
-];
 
 /** What the trace's return event adds after the message: an Error's causes, described as the value is. */
 const CAUSES: Partial<Record<OddThrown, string>> = { 'error-with-odd-cause': ' <- an object with no prototype' };

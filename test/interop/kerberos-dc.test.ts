@@ -11,8 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hasProgram, Program, runProgram, sspiEmu, startServe } from '../helpers/sockets.js';
-import { CLI } from '../helpers/cli.js';
+import { hasProgram, Program, runProgram, sspiEmu, startDc, startServe } from '../helpers/sockets.js';
 
 const SKIP = !hasProgram('kinit') || !hasProgram('kvno') ? 'MIT kinit/kvno not installed (apt-get install krb5-user)' : false;
 const SKIP_GSS = SKIP || (hasProgram('gss-client') ? false : 'MIT gss-client not installed (apt-get install krb5-gss-samples)');
@@ -33,9 +32,7 @@ describe('MIT krb5 clients with tickets from sspi-emu dc', { timeout: 180_000 },
   before(async () => {
     if (SKIP) return;
     dir = await mkdtemp(join(tmpdir(), 'sspi-emu-dc-mit-'));
-    dc = Program.start(process.execPath, [
-      CLI,
-      'dc',
+    ({ program: dc, port: kdcPort } = await startDc([
       '--realm',
       REALM,
       '--port',
@@ -48,10 +45,7 @@ describe('MIT krb5 clients with tickets from sspi-emu dc', { timeout: 180_000 },
       'HTTP/localhost',
       '--export-keytab',
       join(dir, 'services.keytab'),
-    ]);
-    const line = await dc.waitForLine(/^kdc listening on /);
-    kdcPort = Number(/^kdc listening on 127\.0\.0\.1:(\d+)$/.exec(line)?.[1]);
-    assert.ok(kdcPort > 0, line);
+    ]));
     // MIT's clients find the KDC in their own krb5.conf: UDP and TCP on the same port.
     await writeFile(
       join(dir, 'krb5.conf'),
@@ -91,7 +85,11 @@ describe('MIT krb5 clients with tickets from sspi-emu dc', { timeout: 180_000 },
   for (const spnego of [false, true]) {
     it(`gss-client${spnego ? ' -spnego' : ''} (the ticket cache) -> serve --tcp --package Negotiate with the exported keytab: ${spnego ? 'Kerberos inside SPNEGO' : "a raw krb5 token, taken by Negotiate's raw mode"}; gss-client verifies the server's MIC`, async (t) => {
       if (SKIP_GSS) return t.skip(SKIP_GSS);
-      const r = await runProgram('gss-client', [...(spnego ? ['-spnego'] : []), '-port', String(tcp!.port), '127.0.0.1', 'host@localhost', `from MIT ${spnego}`], { env, timeoutMs: 20_000 });
+      const r = await runProgram(
+        'gss-client',
+        [...(spnego ? ['-spnego'] : []), '-port', String(tcp!.port), '127.0.0.1', 'host@localhost', `from MIT ${spnego}`],
+        { env, timeoutMs: 20_000 },
+      );
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /Signature verified\./);
       await tcp!.program.waitForLine(new RegExp(`alice@EXAMPLE\\.TEST SEC_E_OK handshake=[\\d.]+ms conn=\\d+ messages=\\["from MIT ${spnego}"\\]$`));
@@ -100,14 +98,31 @@ describe('MIT krb5 clients with tickets from sspi-emu dc', { timeout: 180_000 },
 
   it('curl --negotiate -u : (the ticket cache) -> serve --http: one request, the 200 with the final token', async (t) => {
     if (SKIP_CURL) return t.skip(SKIP_CURL);
-    const r = await runProgram('curl', ['--silent', '--show-error', '--negotiate', '-u', ':', '--write-out', '\n%{http_code}', `http://localhost:${http!.port}/`], { env, timeoutMs: 20_000 });
+    const r = await runProgram(
+      'curl',
+      ['--silent', '--show-error', '--negotiate', '-u', ':', '--write-out', '\n%{http_code}', `http://localhost:${http!.port}/`],
+      { env, timeoutMs: 20_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'user: alice@EXAMPLE.TEST\npackage: Negotiate\nmechanism: Kerberos\n\n200');
   });
 
   it("sspi-emu fetch --package Negotiate -> serve --http, both machines' Kerberos packages asking the dc", async (t) => {
     if (SKIP) return t.skip(SKIP);
-    const r = await sspiEmu(['fetch', `http://localhost:${http!.port}/`, '--package', 'Negotiate', '--realm', REALM, '--kdc', `127.0.0.1:${kdcPort}`, '--user', 'alice', '--password', PASSWORD]);
+    const r = await sspiEmu([
+      'fetch',
+      `http://localhost:${http!.port}/`,
+      '--package',
+      'Negotiate',
+      '--realm',
+      REALM,
+      '--kdc',
+      `127.0.0.1:${kdcPort}`,
+      '--user',
+      'alice',
+      '--password',
+      PASSWORD,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'HTTP/1.1 200 OK\n\nuser: alice@EXAMPLE.TEST\npackage: Negotiate\nmechanism: Kerberos\n');
   });

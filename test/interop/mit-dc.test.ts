@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Machine } from '../../machine/index.js';
-import { CLI, freePort, hasProgram, Program, runProgram, type Exited } from '../helpers/sockets.js';
+import { freePort, hasProgram, Program, runProgram, startDc, type Exited } from '../helpers/sockets.js';
 
 const REALM = 'EXAMPLE.TEST';
 const ALICE = { user: 'alice', password: 'Passw0rd!' };
@@ -114,9 +114,7 @@ describe('MIT clients against sspi-emu dc', { timeout: 180_000 }, () => {
   before(async () => {
     if (SKIP) return;
     dir = await mkdtemp(join(tmpdir(), 'sspi-emu-dc-interop-'));
-    dc = Program.start(process.execPath, [
-      CLI,
-      'dc',
+    ({ program: dc, port } = await startDc([
       '--realm',
       REALM,
       '--port',
@@ -127,11 +125,7 @@ describe('MIT clients against sspi-emu dc', { timeout: 180_000 }, () => {
       SERVICE,
       '--export-keytab',
       keytab(),
-    ]);
-    const line = await dc.waitForLine(/^kdc listening on /);
-    const match = /^kdc listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-    assert.ok(match !== null && dc.lines[0] === line, `the first line names the KDC's address: ${dc.lines.join(' | ')}`);
-    port = Number(match[1]);
+    ]));
   });
   after(async () => {
     await dc?.stop();

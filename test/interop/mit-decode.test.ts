@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, hasProgram, Program, runProgram, sspiEmu } from '../helpers/sockets.js';
+import { hasProgram, Program, runProgram, sspiEmu, startDc } from '../helpers/sockets.js';
 
 const REALM = 'EXAMPLE.TEST';
 const SERVICE = 'host/localhost';
@@ -62,9 +62,19 @@ describe("sspi-emu decode --keytab on MIT gss-client's AP-REQ", { timeout: 120_0
   before(async () => {
     if (SKIP) return;
     dir = await mkdtemp(join(tmpdir(), 'sspi-emu-mit-decode-'));
-    dc = Program.start(process.execPath, [CLI, 'dc', '--realm', REALM, '--port', '0', '--account', 'alice:Alice-pw-1', '--service', SERVICE, '--export-keytab', join(dir, 'dc.keytab')]);
-    const line = await dc.waitForLine(/^kdc listening on /);
-    const port = /^kdc listening on 127\.0\.0\.1:(\d+)$/.exec(line)![1]!;
+    let port: number;
+    ({ program: dc, port } = await startDc([
+      '--realm',
+      REALM,
+      '--port',
+      '0',
+      '--account',
+      'alice:Alice-pw-1',
+      '--service',
+      SERVICE,
+      '--export-keytab',
+      join(dir, 'dc.keytab'),
+    ]));
     await writeFile(
       join(dir, 'krb5.conf'),
       [
@@ -108,7 +118,7 @@ describe("sspi-emu decode --keytab on MIT gss-client's AP-REQ", { timeout: 120_0
     assert.match(stdout, /cname: alice@EXAMPLE\.TEST/);
     assert.match(stdout, /status: decrypted with the session key of the ticket of alice@EXAMPLE\.TEST \(key usage 11\)/);
     assert.match(stdout, /cksumtype: 32771 \(0x8003, GSS-API\)/);
-    assert.match(stdout, /flags: 0x[0-9a-f]{8} \([^)]*GSS_C_MUTUAL_FLAG/, "gss-client asks for mutual authentication by default");
+    assert.match(stdout, /flags: 0x[0-9a-f]{8} \([^)]*GSS_C_MUTUAL_FLAG/, 'gss-client asks for mutual authentication by default');
     assert.match(stdout, /subkey:\n\s+keytype: \d+ \([a-z0-9-]+\)\n\s+keyvalue: [0-9a-f]{32,64}\n/);
   });
 });

@@ -12,8 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Program, sspiEmu, startServe } from '../helpers/sockets.js';
-import { CLI } from '../helpers/cli.js';
+import { Program, sspiEmu, startDc, startServe } from '../helpers/sockets.js';
 
 const REALM = 'EXAMPLE.TEST';
 const PASSWORD = 'Alice-in-the-dc-1';
@@ -27,9 +26,7 @@ describe('fetch over HTTPS with Kerberos inside Negotiate: the AP-REQ carries th
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sspi-emu-https-krb-'));
     const keytab = join(dir, 'services.keytab');
-    dc = Program.start(process.execPath, [
-      CLI,
-      'dc',
+    ({ program: dc, port: kdcPort } = await startDc([
       '--realm',
       REALM,
       '--port',
@@ -40,10 +37,7 @@ describe('fetch over HTTPS with Kerberos inside Negotiate: the AP-REQ carries th
       'HTTP/localhost',
       '--export-keytab',
       keytab,
-    ]);
-    const line = await dc.waitForLine(/^kdc listening on /);
-    kdcPort = Number(/^kdc listening on 127\.0\.0\.1:(\d+)$/.exec(line)?.[1]);
-    assert.ok(kdcPort > 0, line);
+    ]));
     for (const policy of ['required', 'allowed'])
       servers[policy] = await startServe([
         '--https',

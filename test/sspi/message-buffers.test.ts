@@ -9,11 +9,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AppProcess } from '../../machine/machine.js';
-import type { CtxtHandle } from '../../sspi/handles.js';
-import type { MessageResult } from '../../sspi/secur32.js';
 import { BAD_BUFFERS, ODD_MODES, ODD_NAME, badBufferSequence, type BadBuffers } from '../fixtures/packages/odd-values.js';
-import { sealBuffers, signBuffers, status, text } from '../helpers/calls.js';
+import { MESSAGE_FUNCTIONS, sealBuffers, signBuffers, status, text } from '../helpers/calls.js';
 import { establish, fixturePackage, withMachine } from '../helpers/machine.js';
 
 /** What the cause says the package left, after "<package>: <entry> returned SEC_E_OK with ". */
@@ -26,14 +23,6 @@ const LEFT: Record<BadBuffers, string> = {
   'throwing-index-getter': 'message buffer 0 that cannot be read',
   'fewer-buffers': '1 message buffer where it was given 2',
 };
-
-/** The user-mode message functions, each as an application reaches it with a chosen sequence number. */
-const MESSAGE_FUNCTIONS: ReadonlyArray<{ entry: string; api: string; call: (proc: AppProcess, context: CtxtHandle, seq: number) => Promise<MessageResult> }> = [
-  { entry: 'SpMakeSignature', api: 'MakeSignature', call: (proc, context, seq) => proc.sspi.makeSignature(context, 0, signBuffers(text('odd')), seq) },
-  { entry: 'SpVerifySignature', api: 'VerifySignature', call: (proc, context, seq) => proc.sspi.verifySignature(context, signBuffers(text('odd')), seq) },
-  { entry: 'SpSealMessage', api: 'EncryptMessage', call: (proc, context, seq) => proc.sspi.encryptMessage(context, 0, sealBuffers(text('odd')), seq) },
-  { entry: 'SpUnsealMessage', api: 'DecryptMessage', call: (proc, context, seq) => proc.sspi.decryptMessage(context, sealBuffers(text('odd')), seq) },
-];
 
 describe('the message buffers a user-mode message function leaves', () => {
   it('fail the call with SEC_E_INTERNAL_ERROR and PACKAGE_BAD_RESULT naming the package, the entry and the buffer, when they are no SecBuffers', async () => {
